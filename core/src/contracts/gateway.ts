@@ -1,0 +1,67 @@
+import type { Decimal } from 'decimal.js';
+import type { TransactionErrorCode } from './error-codes.js';
+import type { TransactionKind } from './transaction-kind.js';
+import type { CreditCardInfo } from './payment-data.js';
+
+/** Seed 001's GatewayConfig, camelCased. */
+export interface GatewayConfig {
+  gatewayName: string;
+  autoCapture: boolean;
+  supportedCurrencies: string[];
+  connectionParams: Record<string, unknown>;
+  storeCustomer: boolean;
+  require3dSecure: boolean;
+  /** Whether the gateway accepts several partial captures of one authorization. */
+  supportsMultipleCaptures?: boolean;
+}
+
+/** Seed 001's GatewayResponse, camelCased. */
+export interface GatewayResponse {
+  isSuccess: boolean;
+  actionRequired: boolean;
+  kind: TransactionKind;
+  amount: Decimal;
+  currency: string;
+  transactionId: string;
+  /** Human-readable message; null when no error occurred. */
+  error: string | null;
+  /** Unified error code; null on success. */
+  errorCode?: TransactionErrorCode | null;
+  customerId?: string | null;
+  cardInfo?: CreditCardInfo | null;
+  rawResponse?: Record<string, unknown> | null;
+  actionRequiredData?: Record<string, unknown> | null;
+  transactionAlreadyProcessed?: boolean;
+  pspReference?: string | null;
+}
+
+/** One gateway as listed for a channel and currency (Saleor's PaymentGateway). */
+export interface PaymentGateway {
+  id: string;
+  name: string;
+  currencies: string[];
+  /** Public configuration the browser needs, e.g. a publishable key. */
+  config: Array<{ field: string; value: string }>;
+}
+
+/** What `getClientToken` receives. */
+export interface TokenConfig {
+  customerId?: string | null;
+  amount?: Decimal | null;
+  currency?: string | null;
+  data?: Record<string, unknown> | null;
+}
+
+/** An incoming webhook request, raw body kept for signature checks. */
+export interface WebhookRequest {
+  path: string;
+  method: string;
+  headers: Record<string, string | string[] | undefined>;
+  rawBody: Buffer;
+}
+
+export interface WebhookResponse {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}

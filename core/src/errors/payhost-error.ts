@@ -1,0 +1,41 @@
+/**
+ * Stable machine codes for every failure the host reports. Codes never change
+ * once released; messages may.
+ */
+export const ERROR_CODES = {
+  unknownChannel: 'unknown_channel',
+  unknownGateway: 'unknown_gateway',
+  inactiveGateway: 'inactive_gateway',
+  currencyNotSupported: 'currency_not_supported',
+  unknownCurrency: 'unknown_currency',
+  invalidAmount: 'invalid_amount',
+  invalidConfiguration: 'invalid_configuration',
+  pluginTimeout: 'plugin_timeout',
+  pluginFailed: 'plugin_failed',
+  pluginLoad: 'plugin_load_failed',
+  noDefaultGateway: 'no_default_gateway',
+  invalidInput: 'invalid_input',
+} as const;
+
+export type PayhostErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES] | (string & {});
+
+/** The one error type the host throws: a stable `code`, a human message, optional details. */
+export class PayhostError extends Error {
+  readonly code: PayhostErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: PayhostErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PayhostError';
+    this.code = code;
+    this.details = details;
+  }
+
+  toJSON(): { code: string; message: string; details?: Record<string, unknown> } {
+    return this.details ? { code: this.code, message: this.message, details: this.details } : { code: this.code, message: this.message };
+  }
+}
+
+export function isPayhostError(err: unknown, code?: PayhostErrorCode): err is PayhostError {
+  return err instanceof PayhostError && (code === undefined || err.code === code);
+}

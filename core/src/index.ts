@@ -1,0 +1,5 @@
+export * from './contracts/index.js';
+export * from './errors/index.js';
+export * from './money/index.js';
+export * from './plugin/index.js';
+export * from './logging/index.js';

@@ -1,0 +1,59 @@
+import { pino, type Logger, type LoggerOptions } from 'pino';
+
+/**
+ * Paths pino redacts in every log line. Configured once here so the server,
+ * the CLI and hosts share one list: secrets, tokens, card data, API keys.
+ */
+export const REDACT_PATHS: readonly string[] = [
+  'token',
+  '*.token',
+  'password',
+  '*.password',
+  'secret',
+  '*.secret',
+  'apiKey',
+  '*.apiKey',
+  'secretKey',
+  '*.secretKey',
+  'cardNumber',
+  '*.cardNumber',
+  'cvv',
+  '*.cvv',
+  'cvc',
+  '*.cvc',
+  'configuration',
+  '*.configuration',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'req.headers.cookie',
+  'rawResponse',
+  '*.rawResponse',
+  'clientSecret',
+  '*.clientSecret',
+  'client_secret',
+  '*.client_secret',
+];
+
+export type { Logger };
+
+export function createLogger(options: LoggerOptions = {}, destination?: pino.DestinationStream): Logger {
+  const merged: LoggerOptions = {
+    level: process.env['PAYHOST_LOG_LEVEL'] ?? 'info',
+    ...options,
+    redact: { paths: [...REDACT_PATHS, ...extraPaths(options.redact)], censor: '[redacted]' },
+  };
+  return destination ? pino(merged, destination) : pino(merged);
+}
+
+function extraPaths(redact: LoggerOptions['redact']): string[] {
+  if (!redact) return [];
+  return Array.isArray(redact) ? redact : redact.paths;
+}
+
+/** A logger that writes nothing: the default when a host passes none. */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}

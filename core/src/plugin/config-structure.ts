@@ -1,0 +1,24 @@
+/** Configuration field types (Saleor's ConfigurationTypeField). */
+export const CONFIG_FIELD_TYPES = ['String', 'Multiline', 'Boolean', 'Secret', 'SecretMultiline', 'Password', 'Output'] as const;
+
+export type ConfigFieldType = (typeof CONFIG_FIELD_TYPES)[number];
+
+export interface ConfigField {
+  type: ConfigFieldType;
+  label: string;
+  helpText?: string;
+}
+
+/** Field name -> field description. Order of keys is the display order. */
+export type ConfigStructure = Readonly<Record<string, ConfigField>>;
+
+export type ConfigValue = string | boolean | null;
+
+/** Field name -> value. Boolean fields hold booleans; every other type holds a string or null. */
+export type ConfigValues = Record<string, ConfigValue>;
+
+const SECRET_TYPES: ReadonlySet<ConfigFieldType> = new Set(['Secret', 'SecretMultiline', 'Password']);
+
+export function isSecretField(field: ConfigField): boolean {
+  return SECRET_TYPES.has(field.type);
+}

@@ -1,0 +1,88 @@
+import type { CustomerSource, PaymentData } from '../contracts/payment-data.js';
+import type { GatewayResponse, PaymentGateway, TokenConfig, WebhookRequest, WebhookResponse } from '../contracts/gateway.js';
+
+/**
+ * A hook's shape: what the caller passes in, and the value threaded through
+ * the plugins as `previousValue`.
+ */
+export interface HookSpec<Input, Value> {
+  input: Input;
+  value: Value;
+}
+
+export type HookInput<H> = H extends HookSpec<infer I, unknown> ? I : never;
+export type HookValue<H> = H extends HookSpec<unknown, infer V> ? V : never;
+
+/**
+ * A hook implementation: takes the input and the previous plugin's value and
+ * resolves to a new value, or to undefined to pass the previous one through.
+ * It must return a promise: a plugin that returns a plain value is treated as
+ * broken (see the manager's call wrapper).
+ */
+export type HookFunction<H> = (input: HookInput<H>, previousValue: HookValue<H>) => Promise<HookValue<H> | undefined>;
+
+/** Context handed to hooks that take no payment: the channel being served. */
+export interface ChannelInput {
+  channel: string;
+}
+
+export interface PaymentGatewaysInput extends ChannelInput {
+  currency: string | null;
+}
+
+export interface PaymentSourcesInput extends ChannelInput {
+  customerId: string;
+}
+
+export type PublicConfig = PaymentGateway['config'];
+
+/** Every payment hook of seed 001, with its input and threaded value. */
+export interface PaymentHooks {
+  getClientToken: HookSpec<TokenConfig, string | null>;
+  authorizePayment: HookSpec<PaymentData, GatewayResponse | null>;
+  capturePayment: HookSpec<PaymentData, GatewayResponse | null>;
+  refundPayment: HookSpec<PaymentData, GatewayResponse | null>;
+  voidPayment: HookSpec<PaymentData, GatewayResponse | null>;
+  processPayment: HookSpec<PaymentData, GatewayResponse | null>;
+  confirmPayment: HookSpec<PaymentData, GatewayResponse | null>;
+  listPaymentSources: HookSpec<PaymentSourcesInput, CustomerSource[]>;
+  getPaymentConfig: HookSpec<ChannelInput, PublicConfig>;
+  getSupportedCurrencies: HookSpec<ChannelInput, string[]>;
+  getPaymentGateways: HookSpec<PaymentGatewaysInput, PaymentGateway[]>;
+  tokenIsRequiredAsPaymentInput: HookSpec<ChannelInput, boolean>;
+  webhook: HookSpec<WebhookRequest, WebhookResponse | null>;
+}
+
+export const PAYMENT_HOOK_NAMES = [
+  'getClientToken',
+  'authorizePayment',
+  'capturePayment',
+  'refundPayment',
+  'voidPayment',
+  'processPayment',
+  'confirmPayment',
+  'listPaymentSources',
+  'getPaymentConfig',
+  'getSupportedCurrencies',
+  'getPaymentGateways',
+  'tokenIsRequiredAsPaymentInput',
+  'webhook',
+] as const satisfies ReadonlyArray<keyof PaymentHooks>;
+
+/** Hooks that move money and go to exactly one gateway. */
+export const GATEWAY_OPERATION_HOOKS = [
+  'authorizePayment',
+  'capturePayment',
+  'refundPayment',
+  'voidPayment',
+  'processPayment',
+  'confirmPayment',
+] as const satisfies ReadonlyArray<keyof PaymentHooks>;
+
+export type GatewayOperation = (typeof GATEWAY_OPERATION_HOOKS)[number];
+
+/** A host's hook map: its own hooks may be added beside the payment hooks. */
+export type HookMap = { [name: string]: HookSpec<any, any> };
+
+/** The methods a plugin may implement for a hook map. */
+export type PluginHooks<H extends HookMap> = { [K in keyof H]?: HookFunction<H[K]> };

@@ -1,0 +1,64 @@
+import { expect } from 'chai';
+import { Decimal, fromMinorUnits, minorUnits, parseAmount, toMinorUnits, formatAmount, isPayhostError } from '@payhost/core';
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    return isPayhostError(err) ? err.code : 'not-a-payhost-error';
+  }
+  return undefined;
+}
+
+describe('money', () => {
+  it('knows ISO 4217 minor units', () => {
+    expect(minorUnits('JPY')).to.equal(0);
+    expect(minorUnits('USD')).to.equal(2);
+    expect(minorUnits('KWD')).to.equal(3);
+    expect(codeOf(() => minorUnits('USDD'))).to.equal('unknown_currency');
+  });
+
+  it('parses valid amounts to Decimals', () => {
+    expect(parseAmount('10.50', 'USD').equals(new Decimal('10.5'))).to.equal(true);
+    expect(parseAmount(1000, 'JPY').toString()).to.equal('1000');
+    expect(parseAmount('1.234', 'KWD').toString()).to.equal('1.234');
+    expect(parseAmount('0', 'USD', { allowZero: true }).isZero()).to.equal(true);
+  });
+
+  for (const [value, currency] of [
+    ['-1', 'USD'],
+    [-1, 'USD'],
+    [Number.NaN, 'USD'],
+    ['NaN', 'USD'],
+    ['abc', 'USD'],
+    ['1e3', 'USD'],
+    ['', 'USD'],
+    [null, 'USD'],
+    [{}, 'USD'],
+    ['0', 'USD'],
+    ['10.001', 'USD'],
+    ['10.5', 'JPY'],
+    ['1.2345', 'KWD'],
+    [Number.POSITIVE_INFINITY, 'USD'],
+  ] as const) {
+    it(`rejects ${JSON.stringify(value)} ${currency} with invalid_amount`, () => {
+      expect(codeOf(() => parseAmount(value, currency))).to.equal('invalid_amount');
+    });
+  }
+
+  it('converts to and from minor units for 0, 2 and 3 decimal currencies', () => {
+    expect(toMinorUnits(new Decimal('10.50'), 'USD')).to.equal(1050);
+    expect(toMinorUnits(new Decimal('500'), 'JPY')).to.equal(500);
+    expect(toMinorUnits(new Decimal('1.234'), 'KWD')).to.equal(1234);
+    expect(fromMinorUnits(1050, 'USD').toString()).to.equal('10.5');
+    expect(fromMinorUnits(500, 'JPY').toString()).to.equal('500');
+    expect(fromMinorUnits('1234', 'KWD').toString()).to.equal('1.234');
+    expect(codeOf(() => toMinorUnits(new Decimal('0.001'), 'USD'))).to.equal('invalid_amount');
+    expect(codeOf(() => fromMinorUnits(10.5, 'USD'))).to.equal('invalid_amount');
+  });
+
+  it('formats with the currency decimals', () => {
+    expect(formatAmount(new Decimal('10.5'), 'USD')).to.equal('10.50');
+    expect(formatAmount(new Decimal('7'), 'KWD')).to.equal('7.000');
+  });
+});
