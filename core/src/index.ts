@@ -3,3 +3,6 @@ export * from './errors/index.js';
 export * from './money/index.js';
 export * from './plugin/index.js';
 export * from './logging/index.js';
+export * from './config/index.js';
+export * from './manager/index.js';
+export * from './loader/index.js';

@@ -15,6 +15,8 @@ export const ERROR_CODES = {
   pluginLoad: 'plugin_load_failed',
   noDefaultGateway: 'no_default_gateway',
   invalidInput: 'invalid_input',
+  unknownPlugin: 'unknown_plugin',
+  operationNotSupported: 'operation_not_supported',
 } as const;
 
 export type PayhostErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES] | (string & {});

@@ -1,0 +1,39 @@
+import { ERROR_CODES, PayhostError } from '../errors/index.js';
+import type { ConfigValues } from '../plugin/config-structure.js';
+
+const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+export function hasEnvReference(value: string): boolean {
+  ENV_REF.lastIndex = 0;
+  return ENV_REF.test(value);
+}
+
+/**
+ * Replaces `${NAME}` references with environment values. A reference to an
+ * unset variable is a configuration error: a secret silently becoming "" would
+ * only fail later, at the processor.
+ */
+export function resolveEnvReferences(
+  values: Readonly<ConfigValues>,
+  env: NodeJS.ProcessEnv,
+  where: Record<string, unknown>,
+): ConfigValues {
+  const out: ConfigValues = {};
+  for (const [key, value] of Object.entries(values)) {
+    out[key] =
+      typeof value === 'string'
+        ? value.replace(ENV_REF, (_match, name: string) => {
+            const resolved = env[name];
+            if (resolved === undefined) {
+              throw new PayhostError(
+                ERROR_CODES.invalidConfiguration,
+                `Configuration field "${key}" references environment variable ${name}, which is not set`,
+                { ...where, field: key, variable: name },
+              );
+            }
+            return resolved;
+          })
+        : value;
+  }
+  return out;
+}

@@ -1,0 +1,117 @@
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { ERROR_CODES, PayhostError } from '../errors/index.js';
+import { isIsoCurrency } from '../money/currency.js';
+import type { PluginClass } from '../plugin/base-plugin.js';
+import { validatePluginSettings } from './plugin-settings.js';
+import type { ChannelConfig, ConfigWarn, HostConfig, HostConfigInput, PluginSettings, PluginSettingsInput } from './types.js';
+
+const SLUG = /^[a-z0-9][a-z0-9_-]{0,99}$/i;
+
+const settingsInput = z.object({ active: z.unknown().optional(), configuration: z.unknown().optional() }).loose();
+
+const hostConfigInput = z.object({
+  channels: z.array(
+    z.object({
+      slug: z.string().regex(SLUG, 'a channel slug is letters, digits, "-" and "_"'),
+      name: z.string().optional(),
+      currencies: z.array(z.string()).min(1, 'a channel needs at least one currency'),
+      defaultGateways: z.record(z.string(), z.string()).optional(),
+      plugins: z.record(z.string(), settingsInput).optional(),
+    }),
+  ),
+  globalPlugins: z.record(z.string(), settingsInput).optional(),
+});
+
+function configError(message: string, details: Record<string, unknown> = {}): PayhostError {
+  return new PayhostError(ERROR_CODES.invalidConfiguration, message, details);
+}
+
+/** Reads a JSON configuration file (a host config object). */
+export async function readConfigFile(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw configError(`Cannot read configuration file ${path}: ${(err as Error).message}`, { path });
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw configError(`Configuration file ${path} is not valid JSON: ${(err as Error).message}`, { path });
+  }
+}
+
+function normalizeCurrencies(list: string[], where: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  for (const code of list) {
+    const upper = code.trim().toUpperCase();
+    if (!isIsoCurrency(upper)) throw configError(`"${code}" is not an ISO 4217 currency code`, { ...where, currency: code });
+    if (!out.includes(upper)) out.push(upper);
+  }
+  return out;
+}
+
+function pluginOrError(registry: ReadonlyMap<string, PluginClass>, id: string, where: Record<string, unknown>): PluginClass {
+  const plugin = registry.get(id);
+  if (!plugin) throw configError(`Plugin "${id}" is configured but not registered`, { ...where, plugin: id });
+  return plugin;
+}
+
+/**
+ * Validates a host configuration against the registered plugins. Pure: returns
+ * a new HostConfig or throws `invalid_configuration`; nothing is half-applied.
+ */
+export function validateHostConfig(input: unknown, registry: ReadonlyMap<string, PluginClass>, warn: ConfigWarn): HostConfig {
+  const parsed = hostConfigInput.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw configError(`Invalid configuration at "${issue?.path.join('.') ?? ''}": ${issue?.message ?? 'invalid'}`, {
+      path: issue?.path.join('.') ?? '',
+    });
+  }
+  const data = parsed.data as HostConfigInput;
+  const seen = new Set<string>();
+  const channels: ChannelConfig[] = data.channels.map((channel) => {
+    if (seen.has(channel.slug)) throw configError(`Channel "${channel.slug}" is declared twice`, { channel: channel.slug });
+    seen.add(channel.slug);
+    return validateChannel(channel, registry, warn);
+  });
+  const globalPlugins: Record<string, PluginSettings> = {};
+  for (const [id, settings] of Object.entries(data.globalPlugins ?? {})) {
+    const where = { plugin: id, channel: null };
+    const plugin = pluginOrError(registry, id, where);
+    if (plugin.configurationPerChannel) {
+      throw configError(`Plugin "${id}" is configured per channel; it cannot be configured globally`, where);
+    }
+    globalPlugins[id] = validatePluginSettings(plugin, settings as PluginSettingsInput, where, warn);
+  }
+  return { channels, globalPlugins };
+}
+
+function validateChannel(
+  channel: HostConfigInput['channels'][number],
+  registry: ReadonlyMap<string, PluginClass>,
+  warn: ConfigWarn,
+): ChannelConfig {
+  const where = { channel: channel.slug };
+  const currencies = normalizeCurrencies(channel.currencies, where);
+  const plugins: Record<string, PluginSettings> = {};
+  for (const [id, settings] of Object.entries(channel.plugins ?? {})) {
+    const plugin = pluginOrError(registry, id, where);
+    if (!plugin.configurationPerChannel) {
+      throw configError(`Plugin "${id}" is global; it cannot be configured in channel "${channel.slug}"`, { ...where, plugin: id });
+    }
+    plugins[id] = validatePluginSettings(plugin, settings, { ...where, plugin: id }, warn);
+  }
+  const defaultGateways: Record<string, string> = {};
+  for (const [code, gateway] of Object.entries(channel.defaultGateways ?? {})) {
+    const [currency] = normalizeCurrencies([code], where) as [string];
+    if (!currencies.includes(currency)) {
+      throw configError(`Default gateway given for ${currency}, which channel "${channel.slug}" does not sell in`, { ...where, currency });
+    }
+    pluginOrError(registry, gateway, where);
+    defaultGateways[currency] = gateway;
+  }
+  return { slug: channel.slug, name: channel.name ?? channel.slug, currencies, defaultGateways, plugins };
+}

@@ -1,0 +1,5 @@
+export * from './types.js';
+export * from './env.js';
+export * from './masking.js';
+export * from './plugin-settings.js';
+export * from './host-config.js';

@@ -1,0 +1,2 @@
+export * from './plugin-loader.js';
+export * from './plugin-validation.js';

@@ -1,0 +1,5 @@
+export * from './plugin-manager.js';
+export * from './plugin-failure.js';
+export * from './responses.js';
+export type { GatewayEntry, ChannelRuntime } from './channel-runtime.js';
+export type { PluginEntry, Fallback } from './hook-pipeline.js';

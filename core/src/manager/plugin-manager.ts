@@ -1,0 +1,310 @@
+import type { Logger } from 'pino';
+import { mergeConfiguration, maskConfiguration } from '../config/masking.js';
+import { validateHostConfig, readConfigFile } from '../config/host-config.js';
+import { validatePluginSettings } from '../config/plugin-settings.js';
+import type { ConfigWarn, HostConfig, PluginSettings } from '../config/types.js';
+import type { GatewayResponse, PaymentGateway, TokenConfig, WebhookRequest, WebhookResponse } from '../contracts/gateway.js';
+import type { CustomerSource, PaymentData } from '../contracts/payment-data.js';
+import { ERROR_CODES, PayhostError } from '../errors/index.js';
+import { silentLogger } from '../logging/logger.js';
+import { normalizeCurrency } from '../money/currency.js';
+import { parseAmount } from '../money/amount.js';
+import type { PluginClass } from '../plugin/base-plugin.js';
+import type { ConfigStructure, ConfigValues } from '../plugin/config-structure.js';
+import type { GatewayOperation, HookInput, HookMap, HookValue, PaymentHooks, PublicConfig } from '../plugin/hooks.js';
+import { CallWatchdog } from './call-watchdog.js';
+import type { ChannelRuntime, GatewayEntry } from './channel-runtime.js';
+import { processingErrorResponse } from './responses.js';
+import { buildRuntime, rebuildChannel, type BuildContext, type Runtime } from './runtime-builder.js';
+import { loadPlugins, type PluginSpec } from '../loader/plugin-loader.js';
+
+export interface PluginManagerOptions {
+  /** Plugin classes, or package names imported from `pluginBaseDir`, in the declared hook order. */
+  plugins: readonly PluginSpec[];
+  /** The host configuration, as an object or a path to a JSON file. */
+  config: unknown;
+  /** Directory package names are resolved from (the host app's); default: process.cwd(). */
+  pluginBaseDir?: string;
+  logger?: Logger;
+  /** How long one plugin call may take before it counts as a `processing_error`; default 30 s. */
+  hookTimeoutMs?: number;
+  /** Environment for `${VAR}` references; default process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface GatewayOperationRequest {
+  channel: string;
+  /** Gateway (plugin id); default: the channel's default gateway for the payment's currency. */
+  gateway?: string | null;
+  payment: PaymentData;
+}
+
+export interface PluginConfigurationView {
+  id: string;
+  name: string;
+  description: string;
+  channel: string | null;
+  active: boolean;
+  configStructure: ConfigStructure;
+  /** Masked: Password fields empty, secrets reduced to their last four characters. */
+  configuration: ConfigValues;
+}
+
+export interface PluginConfigurationUpdate {
+  active?: boolean | string;
+  configuration?: Record<string, unknown>;
+}
+
+type AllHooks<H extends HookMap> = PaymentHooks & H;
+
+/**
+ * The host's one entry point: routes payment operations to gateways and runs
+ * every hook through per-channel tapable pipelines.
+ */
+export class PluginManager<H extends HookMap = {}> {
+  private runtime: Runtime;
+  private readonly registry: ReadonlyMap<string, PluginClass>;
+  private readonly ctx: BuildContext;
+  private readonly warn: ConfigWarn;
+
+  /** Loads plugin packages and a config file if given, then builds the manager. */
+  static async create<H extends HookMap = {}>(options: PluginManagerOptions): Promise<PluginManager<H>> {
+    const classes = await loadPlugins(options.plugins, { baseDir: options.pluginBaseDir ?? process.cwd() });
+    const config = typeof options.config === 'string' ? await readConfigFile(options.config) : options.config;
+    return new PluginManager<H>({ ...options, plugins: classes, config });
+  }
+
+  /** Synchronous constructor: plugins must be classes and config an object (use `create` otherwise). */
+  constructor(options: PluginManagerOptions & { plugins: readonly PluginClass[] }) {
+    const logger = options.logger ?? silentLogger();
+    const classes = [...options.plugins];
+    const registry = new Map<string, PluginClass>();
+    for (const cls of classes) {
+      if (registry.has(cls.id)) throw new PayhostError(ERROR_CODES.pluginLoad, `Two plugins share the id "${cls.id}"`, { plugin: cls.id, reason: 'duplicate_id' });
+      registry.set(cls.id, cls);
+    }
+    this.registry = registry;
+    this.warn = (message, details) => logger.warn(details, message);
+    this.ctx = { registry: classes, env: options.env ?? process.env, logger, watchdog: new CallWatchdog(options.hookTimeoutMs ?? 30_000) };
+    this.runtime = buildRuntime(this.ctx, validateHostConfig(options.config, registry, this.warn), 1);
+  }
+
+  /** Increases by one on every configuration change. */
+  get configVersion(): number {
+    return this.runtime.version;
+  }
+
+  get config(): HostConfig {
+    return this.runtime.config;
+  }
+
+  listChannels(): string[] {
+    return [...this.runtime.channels.keys()];
+  }
+
+  channel(slug: string): ChannelRuntime {
+    const channel = this.runtime.channels.get(slug);
+    if (!channel) throw new PayhostError(ERROR_CODES.unknownChannel, `Unknown channel "${slug}"`, { channel: slug });
+    return channel;
+  }
+
+  /** Gateways of a channel that take `currency` (all active gateways when none is given). */
+  async listPaymentGateways(query: { channel: string; currency?: string | null }): Promise<PaymentGateway[]> {
+    const channel = this.channel(query.channel);
+    const currency = query.currency ? normalizeCurrency(query.currency) : null;
+    const input = { channel: channel.slug, currency };
+    if (currency === null) return channel.pipeline.run<PaymentGateway[]>('getPaymentGateways', input, []);
+    const gateways = channel.gatewaysByCurrency.get(currency);
+    if (!gateways) return [];
+    return channel.pipeline.runOver<PaymentGateway[]>(`getPaymentGateways\u0000${currency}`, 'getPaymentGateways', gateways, input, []);
+  }
+
+  /**
+   * The gateway a payment goes to: the named one, or the channel's default for
+   * the currency (the seeds' default "processor"), then the first active
+   * gateway that takes the currency.
+   */
+  resolveGateway(channelSlug: string, currency: string, gatewayId?: string | null): GatewayEntry {
+    const channel = this.channel(channelSlug);
+    const code = normalizeCurrency(currency);
+    const where = { channel: channel.slug, currency: code };
+    if (!channel.sells(code)) {
+      throw new PayhostError(ERROR_CODES.currencyNotSupported, `Channel "${channel.slug}" does not sell in ${code}`, where);
+    }
+    const id = gatewayId ?? channel.config.defaultGateways[code] ?? channel.gatewaysByCurrency.get(code)?.[0]?.id;
+    if (!id) throw new PayhostError(ERROR_CODES.currencyNotSupported, `No active gateway in channel "${channel.slug}" takes ${code}`, where);
+    const gateway = channel.gateways.get(id);
+    if (!gateway) throw new PayhostError(ERROR_CODES.unknownGateway, `Unknown gateway "${id}" in channel "${channel.slug}"`, { ...where, gateway: id });
+    if (!gateway.active) throw new PayhostError(ERROR_CODES.inactiveGateway, `Gateway "${id}" is not active in channel "${channel.slug}"`, { ...where, gateway: id });
+    if (!gateway.config.supportedCurrencies.includes(code)) {
+      throw new PayhostError(ERROR_CODES.currencyNotSupported, `Gateway "${id}" does not support ${code}`, { ...where, gateway: id });
+    }
+    return gateway;
+  }
+
+  processPayment(request: GatewayOperationRequest): Promise<GatewayResponse> {
+    return this.runOperation('processPayment', request);
+  }
+  authorizePayment(request: GatewayOperationRequest): Promise<GatewayResponse> {
+    return this.runOperation('authorizePayment', request);
+  }
+  capturePayment(request: GatewayOperationRequest): Promise<GatewayResponse> {
+    return this.runOperation('capturePayment', request);
+  }
+  refundPayment(request: GatewayOperationRequest): Promise<GatewayResponse> {
+    return this.runOperation('refundPayment', request);
+  }
+  voidPayment(request: GatewayOperationRequest): Promise<GatewayResponse> {
+    return this.runOperation('voidPayment', request);
+  }
+  confirmPayment(request: GatewayOperationRequest): Promise<GatewayResponse> {
+    return this.runOperation('confirmPayment', request);
+  }
+
+  /** Runs a money-moving hook on exactly one gateway; a broken plugin yields `processing_error`. */
+  async runOperation(operation: GatewayOperation, request: GatewayOperationRequest): Promise<GatewayResponse> {
+    const gateway = this.resolveGateway(request.channel, request.payment.currency, request.gateway);
+    const currency = normalizeCurrency(request.payment.currency);
+    const amount = parseAmount(request.payment.amount, currency, { allowZero: operation === 'voidPayment' || operation === 'confirmPayment' });
+    const payment: PaymentData = { ...request.payment, currency, amount };
+    const response = await this.channel(request.channel).pipeline.runOn<GatewayResponse | null>(
+      gateway.id,
+      operation,
+      payment,
+      null,
+      (_previous, failure) => processingErrorResponse(operation, payment, failure),
+    );
+    if (!response) {
+      throw new PayhostError(ERROR_CODES.operationNotSupported, `Gateway "${gateway.id}" does not support ${operation}`, {
+        channel: request.channel,
+        gateway: gateway.id,
+        operation,
+      });
+    }
+    return response;
+  }
+
+  async getClientToken(request: { channel: string; gateway: string; currency?: string | null } & TokenConfig): Promise<string> {
+    const channel = this.channel(request.channel);
+    const gateway = this.activeGateway(channel, request.gateway);
+    const token = await channel.pipeline.runOn<string | null>(gateway.id, 'getClientToken', request, null, () => null);
+    if (token === null) throw new PayhostError(ERROR_CODES.pluginFailed, `Gateway "${gateway.id}" did not return a client token`, { gateway: gateway.id });
+    return token;
+  }
+
+  getPaymentConfig(request: { channel: string; gateway: string }): Promise<PublicConfig> {
+    const channel = this.channel(request.channel);
+    return channel.pipeline.runOn<PublicConfig>(this.activeGateway(channel, request.gateway).id, 'getPaymentConfig', { channel: channel.slug }, []);
+  }
+
+  listPaymentSources(request: { channel: string; customerId: string; gateway?: string }): Promise<CustomerSource[]> {
+    const channel = this.channel(request.channel);
+    const input = { channel: channel.slug, customerId: request.customerId };
+    if (!request.gateway) return channel.pipeline.run<CustomerSource[]>('listPaymentSources', input, []);
+    return channel.pipeline.runOn<CustomerSource[]>(this.activeGateway(channel, request.gateway).id, 'listPaymentSources', input, []);
+  }
+
+  /** Routes a webhook to one active plugin, per channel or global; unknown or inactive -> `unknown_plugin`. */
+  async webhook(request: { channel: string | null; plugin: string } & WebhookRequest): Promise<WebhookResponse | null> {
+    const { pipeline, active } = request.channel === null ? this.globalPlugin(request.plugin) : this.channelPlugin(request.channel, request.plugin);
+    if (!active) throw new PayhostError(ERROR_CODES.unknownPlugin, `No active plugin "${request.plugin}" here`, { plugin: request.plugin, channel: request.channel });
+    const { channel: _c, plugin: _p, ...webhook } = request;
+    return pipeline.runOn<WebhookResponse | null>(request.plugin, 'webhook', webhook, null, () => ({ status: 500, body: { code: 'processing_error' } }));
+  }
+
+  /** Runs any hook, a payment hook or one the host declared, over a channel's plugins (null: global plugins only). */
+  runHook<K extends keyof AllHooks<H> & string>(
+    channel: string | null,
+    name: K,
+    input: HookInput<AllHooks<H>[K]>,
+    defaultValue: HookValue<AllHooks<H>[K]>,
+  ): Promise<HookValue<AllHooks<H>[K]>> {
+    const pipeline = channel === null ? this.runtime.globalPipeline : this.channel(channel).pipeline;
+    return pipeline.run(name, input, defaultValue);
+  }
+
+  getPluginConfiguration(pluginId: string, channel: string | null): PluginConfigurationView {
+    const cls = this.pluginClass(pluginId, channel);
+    const settings = this.storedSettings(cls, channel);
+    return {
+      id: cls.id,
+      name: cls.pluginName ?? cls.id,
+      description: cls.description,
+      channel,
+      active: settings.active,
+      configStructure: cls.configStructure,
+      configuration: maskConfiguration(cls, settings.configuration),
+    };
+  }
+
+  /**
+   * Save pipeline: merge (a masked secret sent back unchanged keeps the stored
+   * one) -> validate -> build the new version -> swap it in atomically. On any
+   * error nothing changes; requests in flight finish on the version they began on.
+   */
+  updatePluginConfiguration(pluginId: string, channel: string | null, update: PluginConfigurationUpdate): PluginConfigurationView {
+    const cls = this.pluginClass(pluginId, channel);
+    const current = this.storedSettings(cls, channel);
+    const where = { plugin: pluginId, channel };
+    const merged = mergeConfiguration(cls, current.configuration, update.configuration ?? {});
+    const settings = validatePluginSettings(cls, { active: update.active ?? current.active, configuration: merged }, where, this.warn);
+    const config = withSettings(this.runtime.config, pluginId, channel, settings);
+    this.runtime =
+      channel === null ? buildRuntime(this.ctx, config, this.runtime.version + 1) : rebuildChannel(this.ctx, this.runtime, config, channel);
+    return this.getPluginConfiguration(pluginId, channel);
+  }
+
+  /** Stops the timeout watchdog and disposes the awilix scopes. */
+  async close(): Promise<void> {
+    this.ctx.watchdog.close();
+    for (const scope of this.runtime.scopes.values()) await scope.dispose();
+    await this.runtime.root.dispose();
+  }
+
+  private activeGateway(channel: ChannelRuntime, id: string): GatewayEntry {
+    const gateway = channel.gateways.get(id);
+    if (!gateway) throw new PayhostError(ERROR_CODES.unknownGateway, `Unknown gateway "${id}" in channel "${channel.slug}"`, { channel: channel.slug, gateway: id });
+    if (!gateway.active) throw new PayhostError(ERROR_CODES.inactiveGateway, `Gateway "${id}" is not active in channel "${channel.slug}"`, { channel: channel.slug, gateway: id });
+    return gateway;
+  }
+
+  private channelPlugin(slug: string, pluginId: string): { pipeline: ChannelRuntime['pipeline']; active: boolean } {
+    const channel = this.channel(slug);
+    const cls = this.registry.get(pluginId);
+    if (!cls) return { pipeline: channel.pipeline, active: false };
+    return { pipeline: channel.pipeline, active: this.storedSettings(cls, cls.configurationPerChannel ? slug : null).active };
+  }
+
+  private globalPlugin(pluginId: string): { pipeline: Runtime['globalPipeline']; active: boolean } {
+    const cls = this.registry.get(pluginId);
+    const active = !!cls && !cls.configurationPerChannel && this.storedSettings(cls, null).active;
+    return { pipeline: this.runtime.globalPipeline, active };
+  }
+
+  private pluginClass(pluginId: string, channel: string | null): PluginClass {
+    const cls = this.registry.get(pluginId);
+    if (!cls) throw new PayhostError(ERROR_CODES.unknownPlugin, `Unknown plugin "${pluginId}"`, { plugin: pluginId });
+    if (channel !== null) this.channel(channel);
+    if (cls.configurationPerChannel && channel === null) {
+      throw new PayhostError(ERROR_CODES.invalidConfiguration, `Plugin "${pluginId}" is configured per channel; name a channel`, { plugin: pluginId });
+    }
+    if (!cls.configurationPerChannel && channel !== null) {
+      throw new PayhostError(ERROR_CODES.invalidConfiguration, `Plugin "${pluginId}" is global; it has no per-channel configuration`, { plugin: pluginId, channel });
+    }
+    return cls;
+  }
+
+  private storedSettings(cls: PluginClass, channel: string | null): PluginSettings {
+    const config = this.runtime.config;
+    const stored = channel === null ? config.globalPlugins[cls.id] : config.channels.find((c) => c.slug === channel)?.plugins[cls.id];
+    return stored ?? validatePluginSettings(cls, undefined, { plugin: cls.id, channel }, () => undefined);
+  }
+}
+
+function withSettings(config: HostConfig, pluginId: string, channel: string | null, settings: PluginSettings): HostConfig {
+  if (channel === null) return { ...config, globalPlugins: { ...config.globalPlugins, [pluginId]: settings } };
+  return {
+    ...config,
+    channels: config.channels.map((c) => (c.slug === channel ? { ...c, plugins: { ...c.plugins, [pluginId]: settings } } : c)),
+  };
+}

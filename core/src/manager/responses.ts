@@ -1,0 +1,31 @@
+import { Decimal } from 'decimal.js';
+import type { GatewayResponse } from '../contracts/gateway.js';
+import type { PaymentData } from '../contracts/payment-data.js';
+import type { TransactionKind } from '../contracts/transaction-kind.js';
+import type { GatewayOperation } from '../plugin/hooks.js';
+import type { PluginFailure } from './plugin-failure.js';
+
+/** The transaction kind each gateway operation records. */
+export const OPERATION_KIND: Readonly<Record<GatewayOperation, TransactionKind>> = {
+  authorizePayment: 'auth',
+  capturePayment: 'capture',
+  refundPayment: 'refund',
+  voidPayment: 'void',
+  processPayment: 'capture',
+  confirmPayment: 'confirm',
+};
+
+/** The response a broken plugin call turns into: a failed `processing_error`. */
+export function processingErrorResponse(operation: GatewayOperation, payment: PaymentData, failure: PluginFailure): GatewayResponse {
+  return {
+    isSuccess: false,
+    actionRequired: false,
+    kind: OPERATION_KIND[operation],
+    amount: new Decimal(payment.amount),
+    currency: payment.currency,
+    transactionId: '',
+    error: failure.code === 'plugin_timeout' ? 'The payment gateway did not answer in time' : 'The payment gateway failed to process the request',
+    errorCode: 'processing_error',
+    rawResponse: { pluginFailure: { code: failure.code, reason: failure.reason, plugin: failure.plugin, hook: failure.hook } },
+  };
+}

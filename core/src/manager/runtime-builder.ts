@@ -1,0 +1,156 @@
+import { asFunction, asValue, createContainer, InjectionMode, type AwilixContainer } from 'awilix';
+import type { Logger } from 'pino';
+import { resolveEnvReferences } from '../config/env.js';
+import { validatePluginSettings } from '../config/plugin-settings.js';
+import type { ChannelConfig, HostConfig, PluginSettings } from '../config/types.js';
+import { ERROR_CODES, PayhostError } from '../errors/index.js';
+import { isIsoCurrency } from '../money/currency.js';
+import type { BasePlugin, PluginClass } from '../plugin/base-plugin.js';
+import type { CallWatchdog } from './call-watchdog.js';
+import { ChannelRuntime, type GatewayEntry } from './channel-runtime.js';
+import { HookPipeline, type PluginEntry } from './hook-pipeline.js';
+
+export interface BuildContext {
+  registry: readonly PluginClass[];
+  env: NodeJS.ProcessEnv;
+  logger: Logger;
+  watchdog: CallWatchdog;
+}
+
+/** One configuration version: the awilix root, the global plugins and every channel's runtime. */
+export interface Runtime {
+  version: number;
+  config: HostConfig;
+  root: AwilixContainer;
+  globals: PluginInstance[];
+  globalPipeline: HookPipeline;
+  channels: Map<string, ChannelRuntime>;
+  scopes: Map<string, AwilixContainer>;
+}
+
+interface PluginInstance extends PluginEntry {
+  cls: PluginClass;
+  active: boolean;
+}
+
+const noWarnings = (): void => undefined;
+
+function settingsFor(cls: PluginClass, stored: PluginSettings | undefined): PluginSettings {
+  return stored ?? validatePluginSettings(cls, undefined, { plugin: cls.id }, noWarnings);
+}
+
+function instantiate(ctx: BuildContext, cls: PluginClass, channel: string | null, settings: PluginSettings): PluginInstance {
+  const where = { plugin: cls.id, channel };
+  const configuration = Object.freeze(resolveEnvReferences(settings.configuration, ctx.env, where));
+  let instance: BasePlugin;
+  try {
+    instance = new cls({ channel, active: settings.active, configuration, logger: ctx.logger.child(where) });
+  } catch (err) {
+    throw new PayhostError(ERROR_CODES.invalidConfiguration, `Plugin "${cls.id}" rejected its configuration: ${(err as Error).message}`, where, {
+      cause: err,
+    });
+  }
+  return { id: cls.id, cls, instance, active: settings.active };
+}
+
+/** Reads a gateway plugin's GatewayConfig; null when the plugin is not a gateway. */
+function gatewayEntry(plugin: PluginInstance, channel: string | null): GatewayEntry | null {
+  if (typeof (plugin.instance as unknown as Record<string, unknown>)['processPayment'] !== 'function') return null;
+  let config;
+  try {
+    config = plugin.instance.gatewayConfig();
+  } catch (err) {
+    throw new PayhostError(ERROR_CODES.invalidConfiguration, `Plugin "${plugin.id}" has an invalid gateway configuration: ${(err as Error).message}`, {
+      plugin: plugin.id,
+      channel,
+    });
+  }
+  if (!config) return null;
+  const bad = config.supportedCurrencies.find((c) => !isIsoCurrency(c));
+  if (bad !== undefined) {
+    throw new PayhostError(ERROR_CODES.invalidConfiguration, `Plugin "${plugin.id}" declares "${bad}", which is not an ISO 4217 currency`, {
+      plugin: plugin.id,
+      channel,
+    });
+  }
+  return { id: plugin.id, name: plugin.instance.pluginName, active: plugin.active, config, instance: plugin.instance };
+}
+
+function buildChannel(ctx: BuildContext, root: AwilixContainer, globals: PluginInstance[], channel: ChannelConfig): [ChannelRuntime, AwilixContainer] {
+  const scope = root.createScope();
+  const perChannel = ctx.registry.filter((cls) => cls.configurationPerChannel);
+  scope.register({ channel: asValue(channel) });
+  for (const cls of perChannel) {
+    const settings = settingsFor(cls, channel.plugins[cls.id]);
+    scope.register(`plugin:${cls.id}`, asFunction(() => instantiate(ctx, cls, channel.slug, settings)).scoped());
+  }
+  const own = perChannel.map((cls) => scope.resolve<PluginInstance>(`plugin:${cls.id}`));
+  // A channel's plugin list is its own plugins, then the global ones (Saleor's order).
+  const ordered = [...own, ...globals];
+  const pipeline = new HookPipeline(channel.slug, ordered.filter((p) => p.active), ctx.watchdog, ctx.logger);
+  const gateways = new Map<string, GatewayEntry>();
+  const byCurrency = new Map<string, GatewayEntry[]>();
+  for (const plugin of ordered) {
+    const entry = gatewayEntry(plugin, channel.slug);
+    if (!entry) continue;
+    gateways.set(entry.id, entry);
+    if (!entry.active) continue;
+    for (const currency of entry.config.supportedCurrencies) {
+      if (!channel.currencies.includes(currency)) continue;
+      const list = byCurrency.get(currency) ?? [];
+      list.push(entry);
+      byCurrency.set(currency, list);
+    }
+  }
+  for (const [currency, gatewayId] of Object.entries(channel.defaultGateways)) {
+    if (!gateways.has(gatewayId)) {
+      throw new PayhostError(ERROR_CODES.invalidConfiguration, `Default gateway "${gatewayId}" for ${currency} in channel "${channel.slug}" is not a payment gateway`, {
+        channel: channel.slug,
+        currency,
+        plugin: gatewayId,
+      });
+    }
+  }
+  return [new ChannelRuntime(channel, pipeline, gateways, byCurrency), scope];
+}
+
+function buildGlobals(ctx: BuildContext, root: AwilixContainer, config: HostConfig): PluginInstance[] {
+  const globalClasses = ctx.registry.filter((cls) => !cls.configurationPerChannel);
+  for (const cls of globalClasses) {
+    const settings = settingsFor(cls, config.globalPlugins[cls.id]);
+    root.register(`plugin:${cls.id}`, asFunction(() => instantiate(ctx, cls, null, settings)).singleton());
+  }
+  return globalClasses.map((cls) => root.resolve<PluginInstance>(`plugin:${cls.id}`));
+}
+
+/** Builds a whole runtime. Throws before anything is swapped in, so a bad config changes nothing. */
+export function buildRuntime(ctx: BuildContext, config: HostConfig, version: number): Runtime {
+  const root = createContainer({ injectionMode: InjectionMode.PROXY, strict: true });
+  root.register({ config: asValue(config), logger: asValue(ctx.logger), registry: asValue(ctx.registry) });
+  const globals = buildGlobals(ctx, root, config);
+  const channels = new Map<string, ChannelRuntime>();
+  const scopes = new Map<string, AwilixContainer>();
+  for (const channel of config.channels) {
+    const [runtime, scope] = buildChannel(ctx, root, globals, channel);
+    channels.set(channel.slug, runtime);
+    scopes.set(channel.slug, scope);
+  }
+  const globalPipeline = new HookPipeline(null, globals.filter((p) => p.active), ctx.watchdog, ctx.logger);
+  return { version, config, root, globals, globalPipeline, channels, scopes };
+}
+
+/**
+ * Builds the next version when one channel's plugin changed: that channel is
+ * rebuilt, the others are shared with the previous version.
+ */
+export function rebuildChannel(ctx: BuildContext, previous: Runtime, config: HostConfig, slug: string): Runtime {
+  const channel = config.channels.find((c) => c.slug === slug);
+  if (!channel) throw new PayhostError(ERROR_CODES.unknownChannel, `Unknown channel "${slug}"`, { channel: slug });
+  const [runtime, scope] = buildChannel(ctx, previous.root, previous.globals, channel);
+  previous.root.register({ config: asValue(config) });
+  const channels = new Map(previous.channels);
+  channels.set(slug, runtime);
+  const scopes = new Map(previous.scopes);
+  scopes.set(slug, scope);
+  return { ...previous, version: previous.version + 1, config, channels, scopes };
+}
