@@ -6,3 +6,4 @@ export * from './logging/index.js';
 export * from './config/index.js';
 export * from './manager/index.js';
 export * from './loader/index.js';
+export * from './ledger/index.js';

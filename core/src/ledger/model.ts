@@ -1,0 +1,100 @@
+import type { Decimal } from 'decimal.js';
+import type { TransactionErrorCode } from '../contracts/error-codes.js';
+import type { TransactionKind } from '../contracts/transaction-kind.js';
+
+/** Saleor's ChargeStatus values. */
+export const CHARGE_STATUSES = [
+  'not-charged',
+  'pending',
+  'partially-charged',
+  'fully-charged',
+  'partially-refunded',
+  'fully-refunded',
+  'refused',
+  'cancelled',
+] as const;
+
+export type ChargeStatus = (typeof CHARGE_STATUSES)[number];
+
+/** A payment as the ledger keeps it (Saleor's Payment model). */
+export interface Payment {
+  id: string;
+  channel: string;
+  gateway: string;
+  chargeStatus: ChargeStatus;
+  total: Decimal;
+  /** Authorized and not yet captured or voided. */
+  authorizedAmount: Decimal;
+  capturedAmount: Decimal;
+  currency: string;
+  customerId: string | null;
+  customerEmail: string | null;
+  /** The token the payment was created with (a gateway token, never a card number). */
+  token: string | null;
+  pspReference: string | null;
+  /** Waiting for the customer (e.g. 3-D Secure) before `confirm`. */
+  toConfirm: boolean;
+  isActive: boolean;
+  /** Ask the gateway to store the payment method on a gateway customer. */
+  storePaymentMethod: boolean;
+  metadata: Record<string, unknown>;
+  createdAt: Date;
+  updatedAt: Date;
+  /** Incremented on every update (optimistic concurrency and change detection). */
+  version: number;
+}
+
+/**
+ * Where a transaction is in the two-phase protocol: `pending` is written
+ * before the gateway call, `applied` after its result, `review` when
+ * reconciliation could not tell what the gateway did.
+ */
+export type TransactionState = 'pending' | 'applied' | 'review';
+
+/** A transaction as the ledger keeps it (Saleor's Transaction model). */
+export interface Transaction {
+  id: string;
+  paymentId: string;
+  kind: TransactionKind;
+  state: TransactionState;
+  isSuccess: boolean;
+  actionRequired: boolean;
+  actionRequiredData: Record<string, unknown> | null;
+  amount: Decimal;
+  currency: string;
+  errorCode: TransactionErrorCode | null;
+  error: string | null;
+  /** The gateway's transaction id (Saleor's `token`). */
+  gatewayTransactionId: string | null;
+  pspReference: string | null;
+  customerId: string | null;
+  /** The gateway response with secrets and card data removed. */
+  rawResponse: Record<string, unknown> | null;
+  /** The caller's idempotency key for the operation that created this transaction. */
+  idempotencyKey: string | null;
+  /** The key sent to the gateway: derived from payment id and transaction id, stable across retries. */
+  gatewayIdempotencyKey: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** The outcome of one idempotent operation, stored under its key. */
+export interface IdempotencyRecord {
+  key: string;
+  /** Hash of the operation name and its parameters. */
+  requestHash: string;
+  state: 'in_flight' | 'done';
+  /** JSON-serializable result (or typed error) replayed to repeats. */
+  response: unknown;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** A gateway's customer id stored for (customer, channel, gateway): card on file. */
+export interface CustomerGatewayAccount {
+  customerId: string;
+  channel: string;
+  gateway: string;
+  gatewayCustomerId: string;
+  createdAt: Date;
+}

@@ -1,0 +1,59 @@
+import type { CustomerGatewayAccount, IdempotencyRecord, Payment, Transaction } from './model.js';
+
+/**
+ * Operations available inside one store transaction. Everything written in a
+ * transaction commits together or not at all.
+ */
+export interface LedgerTx {
+  /**
+   * Reads a payment. With `forUpdate` the row stays locked until the
+   * transaction ends (SELECT ... FOR UPDATE): concurrent lockers wait, across
+   * processes.
+   */
+  getPayment(id: string, options?: { forUpdate?: boolean }): Promise<Payment | null>;
+  insertPayment(payment: Payment): Promise<void>;
+  /** Writes the payment if its stored version is `expectedVersion`; returns false otherwise (nothing written). */
+  updatePayment(payment: Payment, expectedVersion: number): Promise<boolean>;
+
+  insertTransaction(transaction: Transaction): Promise<void>;
+  updateTransaction(transaction: Transaction): Promise<void>;
+  getTransaction(id: string): Promise<Transaction | null>;
+  /** A payment's transactions, oldest first. */
+  listTransactions(paymentId: string): Promise<Transaction[]>;
+
+  /**
+   * Claims an idempotency key: inserts an `in_flight` record, or returns the
+   * existing record untouched when the key is taken (by any process).
+   */
+  claimIdempotencyKey(key: string, requestHash: string, now: Date): Promise<{ claimed: true } | { claimed: false; record: IdempotencyRecord }>;
+  /** Marks a claimed key `done` with its response. */
+  completeIdempotencyKey(key: string, response: unknown, now: Date): Promise<void>;
+  /** Frees a claimed key (the operation was rejected before any effect). */
+  releaseIdempotencyKey(key: string): Promise<void>;
+
+  /** Records (gateway, event id); true when it was new, false when already seen. */
+  recordWebhookEvent(gateway: string, eventId: string, now: Date): Promise<boolean>;
+
+  getCustomerAccount(customerId: string, channel: string, gateway: string): Promise<CustomerGatewayAccount | null>;
+  upsertCustomerAccount(account: CustomerGatewayAccount): Promise<void>;
+}
+
+/**
+ * Durable storage of payments, transactions, idempotency keys, webhook events
+ * and customer accounts. Implementations: in-memory (core), PGlite and
+ * PostgreSQL (`@payhost/store-postgres`). Amounts are stored exactly
+ * (numeric), never as floating point.
+ */
+export interface LedgerStore {
+  /** Creates or upgrades the schema; safe to call on every start. */
+  migrate(): Promise<void>;
+  /** Runs `fn` in one transaction; rolls back if it throws. */
+  transaction<T>(fn: (tx: LedgerTx) => Promise<T>): Promise<T>;
+  /** Reads outside any explicit transaction. */
+  getPayment(id: string): Promise<Payment | null>;
+  listTransactions(paymentId: string): Promise<Transaction[]>;
+  getIdempotencyRecord(key: string): Promise<IdempotencyRecord | null>;
+  /** Transactions still `pending` (crash between gateway call and ledger update), oldest first. */
+  listPendingTransactions(): Promise<Transaction[]>;
+  close(): Promise<void>;
+}
