@@ -1,0 +1,343 @@
+import type { CustomerGatewayAccount, IdempotencyRecord, Payment, Transaction } from './model.js';
+import type { LedgerStore, LedgerTx } from './store.js';
+
+/**
+ * Per-key FIFO async mutexes: the in-memory stand-in for Postgres row locks.
+ * A lock is held by one transaction until it commits or rolls back.
+ */
+class LockTable {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  async acquire(key: string): Promise<() => void> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const tail = previous.then(() => mine);
+    this.tails.set(key, tail);
+    await previous;
+    return () => {
+      release();
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    };
+  }
+}
+
+interface StoredTransaction {
+  seq: number;
+  value: Transaction;
+}
+
+interface WebhookEventRow {
+  gateway: string;
+  eventId: string;
+  receivedAt: Date;
+}
+
+/** JSON columns behave like jsonb: a JSON round trip (Dates become strings, undefined disappears). */
+function json<T>(value: T): T {
+  if (value === undefined || value === null) return null as T;
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+function copyPayment(p: Payment): Payment {
+  return {
+    ...p,
+    metadata: json(p.metadata) ?? {},
+    createdAt: new Date(p.createdAt.getTime()),
+    updatedAt: new Date(p.updatedAt.getTime()),
+  };
+}
+
+function copyTransaction(t: Transaction): Transaction {
+  return {
+    ...t,
+    actionRequiredData: json(t.actionRequiredData),
+    rawResponse: json(t.rawResponse),
+    createdAt: new Date(t.createdAt.getTime()),
+    updatedAt: new Date(t.updatedAt.getTime()),
+  };
+}
+
+function copyIdempotency(r: IdempotencyRecord): IdempotencyRecord {
+  return {
+    ...r,
+    response: json(r.response),
+    createdAt: new Date(r.createdAt.getTime()),
+    updatedAt: new Date(r.updatedAt.getTime()),
+  };
+}
+
+function copyAccount(a: CustomerGatewayAccount): CustomerGatewayAccount {
+  return { ...a, createdAt: new Date(a.createdAt.getTime()) };
+}
+
+function accountKey(customerId: string, channel: string, gateway: string): string {
+  return JSON.stringify([customerId, channel, gateway]);
+}
+
+function webhookKey(gateway: string, eventId: string): string {
+  return JSON.stringify([gateway, eventId]);
+}
+
+function byAge(a: StoredTransaction, b: StoredTransaction): number {
+  return a.value.createdAt.getTime() - b.value.createdAt.getTime() || a.seq - b.seq;
+}
+
+/** The committed state of a memory store. */
+class MemoryState {
+  readonly payments = new Map<string, Payment>();
+  readonly transactions = new Map<string, StoredTransaction>();
+  readonly idempotency = new Map<string, IdempotencyRecord>();
+  readonly webhooks = new Map<string, WebhookEventRow>();
+  readonly accounts = new Map<string, CustomerGatewayAccount>();
+  seq = 0;
+}
+
+/**
+ * One transaction's writes, buffered (copy on write) and applied to the
+ * committed state only when the transaction's function succeeds. A `null`
+ * entry records a deletion.
+ */
+class MemoryTx implements LedgerTx {
+  private readonly payments = new Map<string, Payment>();
+  private readonly transactions = new Map<string, StoredTransaction>();
+  private readonly idempotency = new Map<string, IdempotencyRecord | null>();
+  private readonly webhooks = new Map<string, WebhookEventRow>();
+  private readonly accounts = new Map<string, CustomerGatewayAccount>();
+  private readonly held = new Map<string, () => void>();
+  private open = true;
+
+  constructor(
+    private readonly state: MemoryState,
+    private readonly locks: LockTable,
+  ) {}
+
+  /** Takes a row lock for the rest of the transaction (re-entrant). */
+  private async lock(key: string): Promise<void> {
+    this.check();
+    if (this.held.has(key)) return;
+    const release = await this.locks.acquire(key);
+    if (!this.open) {
+      release();
+      this.check();
+    }
+    this.held.set(key, release);
+  }
+
+  private check(): void {
+    if (!this.open) throw new Error('MemoryLedgerStore: transaction already ended');
+  }
+
+  private readPayment(id: string): Payment | undefined {
+    return this.payments.get(id) ?? this.state.payments.get(id);
+  }
+
+  private readTransaction(id: string): StoredTransaction | undefined {
+    return this.transactions.get(id) ?? this.state.transactions.get(id);
+  }
+
+  private readIdempotency(key: string): IdempotencyRecord | undefined {
+    const own = this.idempotency.get(key);
+    if (own === null) return undefined;
+    return own ?? this.state.idempotency.get(key);
+  }
+
+  async getPayment(id: string, options: { forUpdate?: boolean } = {}): Promise<Payment | null> {
+    this.check();
+    if (options.forUpdate) await this.lock(`payment:${id}`);
+    const p = this.readPayment(id);
+    return p ? copyPayment(p) : null;
+  }
+
+  async insertPayment(payment: Payment): Promise<void> {
+    await this.lock(`payment-insert:${payment.id}`);
+    if (this.readPayment(payment.id)) throw new Error(`MemoryLedgerStore: payment ${payment.id} already exists`);
+    this.payments.set(payment.id, copyPayment(payment));
+  }
+
+  async updatePayment(payment: Payment, expectedVersion: number): Promise<boolean> {
+    // An UPDATE locks the row like FOR UPDATE does, then checks the version.
+    await this.lock(`payment:${payment.id}`);
+    const current = this.readPayment(payment.id);
+    if (!current || current.version !== expectedVersion) return false;
+    this.payments.set(payment.id, copyPayment(payment));
+    return true;
+  }
+
+  async insertTransaction(transaction: Transaction): Promise<void> {
+    await this.lock(`transaction-insert:${transaction.id}`);
+    if (this.readTransaction(transaction.id)) {
+      throw new Error(`MemoryLedgerStore: transaction ${transaction.id} already exists`);
+    }
+    if (!this.readPayment(transaction.paymentId)) {
+      throw new Error(`MemoryLedgerStore: transaction ${transaction.id} refers to unknown payment ${transaction.paymentId}`);
+    }
+    this.transactions.set(transaction.id, { seq: ++this.state.seq, value: copyTransaction(transaction) });
+  }
+
+  async updateTransaction(transaction: Transaction): Promise<void> {
+    await this.lock(`transaction:${transaction.id}`);
+    const current = this.readTransaction(transaction.id);
+    if (!current) throw new Error(`MemoryLedgerStore: transaction ${transaction.id} does not exist`);
+    this.transactions.set(transaction.id, { seq: current.seq, value: copyTransaction(transaction) });
+  }
+
+  async getTransaction(id: string): Promise<Transaction | null> {
+    this.check();
+    const t = this.readTransaction(id);
+    return t ? copyTransaction(t.value) : null;
+  }
+
+  async listTransactions(paymentId: string): Promise<Transaction[]> {
+    this.check();
+    const merged = new Map(this.state.transactions);
+    for (const [id, t] of this.transactions) merged.set(id, t);
+    return [...merged.values()]
+      .filter((t) => t.value.paymentId === paymentId)
+      .sort(byAge)
+      .map((t) => copyTransaction(t.value));
+  }
+
+  async claimIdempotencyKey(
+    key: string,
+    requestHash: string,
+    now: Date,
+  ): Promise<{ claimed: true } | { claimed: false; record: IdempotencyRecord }> {
+    // Like INSERT ... ON CONFLICT: a second claimer waits for the first to end.
+    await this.lock(`idempotency:${key}`);
+    const existing = this.readIdempotency(key);
+    if (existing) return { claimed: false, record: copyIdempotency(existing) };
+    this.idempotency.set(key, {
+      key,
+      requestHash,
+      state: 'in_flight',
+      response: null,
+      createdAt: new Date(now.getTime()),
+      updatedAt: new Date(now.getTime()),
+    });
+    return { claimed: true };
+  }
+
+  async completeIdempotencyKey(key: string, response: unknown, now: Date): Promise<void> {
+    await this.lock(`idempotency:${key}`);
+    const existing = this.readIdempotency(key);
+    if (!existing) throw new Error(`MemoryLedgerStore: idempotency key ${key} is not claimed`);
+    this.idempotency.set(key, { ...existing, state: 'done', response: json(response), updatedAt: new Date(now.getTime()) });
+  }
+
+  async releaseIdempotencyKey(key: string): Promise<void> {
+    await this.lock(`idempotency:${key}`);
+    this.idempotency.set(key, null);
+  }
+
+  async recordWebhookEvent(gateway: string, eventId: string, now: Date): Promise<boolean> {
+    const key = webhookKey(gateway, eventId);
+    await this.lock(`webhook:${key}`);
+    if (this.webhooks.has(key) || this.state.webhooks.has(key)) return false;
+    this.webhooks.set(key, { gateway, eventId, receivedAt: new Date(now.getTime()) });
+    return true;
+  }
+
+  async getCustomerAccount(customerId: string, channel: string, gateway: string): Promise<CustomerGatewayAccount | null> {
+    this.check();
+    const key = accountKey(customerId, channel, gateway);
+    const a = this.accounts.get(key) ?? this.state.accounts.get(key);
+    return a ? copyAccount(a) : null;
+  }
+
+  async upsertCustomerAccount(account: CustomerGatewayAccount): Promise<void> {
+    const key = accountKey(account.customerId, account.channel, account.gateway);
+    await this.lock(`account:${key}`);
+    const existing = this.accounts.get(key) ?? this.state.accounts.get(key);
+    // Like ON CONFLICT DO UPDATE: the gateway customer id changes, created_at stays.
+    this.accounts.set(key, { ...copyAccount(account), createdAt: existing ? new Date(existing.createdAt.getTime()) : new Date(account.createdAt.getTime()) });
+  }
+
+  /** Applies the buffered writes to the committed state (synchronously, so atomically). */
+  commit(): void {
+    this.check();
+    for (const [id, p] of this.payments) this.state.payments.set(id, p);
+    for (const [id, t] of this.transactions) this.state.transactions.set(id, t);
+    for (const [key, r] of this.idempotency) {
+      if (r === null) this.state.idempotency.delete(key);
+      else this.state.idempotency.set(key, r);
+    }
+    for (const [key, w] of this.webhooks) this.state.webhooks.set(key, w);
+    for (const [key, a] of this.accounts) this.state.accounts.set(key, a);
+  }
+
+  /** Ends the transaction (after commit or on rollback) and releases its locks. */
+  end(): void {
+    this.open = false;
+    for (const release of this.held.values()) release();
+    this.held.clear();
+  }
+}
+
+/**
+ * An in-memory `LedgerStore` for tests and throwaway use. Transactions are
+ * isolated copy-on-write buffers, committed atomically when their function
+ * returns and discarded when it throws. Row locks (`forUpdate`, updates,
+ * idempotency claims, webhook events) are per-key async mutexes held until
+ * the transaction ends, so concurrent callers in one process serialize as
+ * they would on PostgreSQL. State is lost when the process exits.
+ */
+export class MemoryLedgerStore implements LedgerStore {
+  private readonly state = new MemoryState();
+  private readonly locks = new LockTable();
+  private closed = false;
+
+  async migrate(): Promise<void> {
+    this.check();
+  }
+
+  async transaction<T>(fn: (tx: LedgerTx) => Promise<T>): Promise<T> {
+    this.check();
+    const tx = new MemoryTx(this.state, this.locks);
+    try {
+      const result = await fn(tx);
+      tx.commit();
+      return result;
+    } finally {
+      tx.end();
+    }
+  }
+
+  async getPayment(id: string): Promise<Payment | null> {
+    this.check();
+    const p = this.state.payments.get(id);
+    return p ? copyPayment(p) : null;
+  }
+
+  async listTransactions(paymentId: string): Promise<Transaction[]> {
+    this.check();
+    return [...this.state.transactions.values()]
+      .filter((t) => t.value.paymentId === paymentId)
+      .sort(byAge)
+      .map((t) => copyTransaction(t.value));
+  }
+
+  async getIdempotencyRecord(key: string): Promise<IdempotencyRecord | null> {
+    this.check();
+    const r = this.state.idempotency.get(key);
+    return r ? copyIdempotency(r) : null;
+  }
+
+  async listPendingTransactions(): Promise<Transaction[]> {
+    this.check();
+    return [...this.state.transactions.values()]
+      .filter((t) => t.value.state === 'pending')
+      .sort(byAge)
+      .map((t) => copyTransaction(t.value));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private check(): void {
+    if (this.closed) throw new Error('MemoryLedgerStore: store is closed');
+  }
+}
