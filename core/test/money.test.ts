@@ -41,7 +41,7 @@ describe('money', () => {
     ['1.2345', 'KWD'],
     [Number.POSITIVE_INFINITY, 'USD'],
   ] as const) {
-    it(`rejects ${JSON.stringify(value)} ${currency} with invalid_amount`, () => {
+    it(`rejects ${typeof value === "string" ? JSON.stringify(value) : String(value)} ${currency} with invalid_amount`, () => {
       expect(codeOf(() => parseAmount(value, currency))).to.equal('invalid_amount');
     });
   }

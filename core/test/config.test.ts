@@ -1,0 +1,183 @@
+import { expect } from 'chai';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PluginManager, type HostConfigInput, type PluginClass } from '@payhost/core';
+import { GatewayA, GlobalTagger, payment } from './support/plugins.js';
+import { captureLogger } from './support/log-capture.js';
+
+function expectCode(fn: () => unknown, code: string, messagePart?: string): void {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).to.have.property('code', code);
+    if (messagePart) expect((err as Error).message).to.include(messagePart);
+    return;
+  }
+  expect.fail(`expected a ${code} error`);
+}
+
+const plugins: PluginClass[] = [GatewayA, GlobalTagger];
+const withGateway = (settings: Record<string, unknown>): HostConfigInput => ({
+  channels: [{ slug: 'us', currencies: ['USD'], plugins: { 'test.gateway-a': settings } }],
+});
+
+describe('configuration', () => {
+  it('drops unknown fields with a warning, back-fills defaults and coerces booleans', () => {
+    const log = captureLogger();
+    const manager = new PluginManager({
+      plugins,
+      config: withGateway({ active: 'true', configuration: { auto_capture: 'false', bogus: 1 } }),
+      logger: log.logger,
+    });
+    const stored = manager.config.channels[0]?.plugins['test.gateway-a'];
+    expect(stored?.active).to.equal(true);
+    expect(stored?.configuration).to.deep.equal({
+      supported_currencies: 'USD',
+      auto_capture: false,
+      api_key: 'pk_a',
+      secret_key: null,
+      password: null,
+      webhook_url: 'https://example.invalid/hook',
+    });
+    expect(log.lines.some((l) => String(l['msg']).includes('Unknown configuration field "bogus"'))).to.equal(true);
+  });
+
+  it('treats Output fields as read-only', () => {
+    const log = captureLogger();
+    const manager = new PluginManager({ plugins, config: withGateway({ configuration: { webhook_url: 'https://evil.invalid' } }), logger: log.logger });
+    expect(manager.config.channels[0]?.plugins['test.gateway-a']?.configuration['webhook_url']).to.equal('https://example.invalid/hook');
+    expect(log.lines.some((l) => String(l['msg']).includes('read-only'))).to.equal(true);
+  });
+
+  it('rejects wrong value types, non-boolean active flags and malformed documents', () => {
+    expectCode(() => new PluginManager({ plugins, config: withGateway({ configuration: { auto_capture: 'maybe' } }) }), 'invalid_configuration', 'auto_capture');
+    expectCode(() => new PluginManager({ plugins, config: withGateway({ configuration: { api_key: 42 } }) }), 'invalid_configuration', 'api_key');
+    expectCode(() => new PluginManager({ plugins, config: withGateway({ active: 'yesno' }) }), 'invalid_configuration', 'active');
+    expectCode(() => new PluginManager({ plugins, config: { channels: 'x' } }), 'invalid_configuration', 'channels');
+    expectCode(() => new PluginManager({ plugins, config: { channels: [{ slug: 'bad slug!', currencies: ['USD'] }] } }), 'invalid_configuration', 'slug');
+    expectCode(() => new PluginManager({ plugins, config: { channels: [{ slug: 'a', currencies: ['USD'] }, { slug: 'a', currencies: ['EUR'] }] } }), 'invalid_configuration', 'twice');
+  });
+
+  it('rejects a per-channel plugin configured globally, and a global plugin configured in a channel', () => {
+    expectCode(
+      () => new PluginManager({ plugins, config: { channels: [], globalPlugins: { 'test.gateway-a': { active: true } } } }),
+      'invalid_configuration',
+      'per channel',
+    );
+    expectCode(
+      () => new PluginManager({ plugins, config: { channels: [{ slug: 'us', currencies: ['USD'], plugins: { 'test.global-tagger': { active: true } } }] } }),
+      'invalid_configuration',
+      'global',
+    );
+    expectCode(() => new PluginManager({ plugins, config: withGateway({}) }).updatePluginConfiguration('test.gateway-a', null, {}), 'invalid_configuration');
+  });
+
+  it('validates currency codes against ISO 4217 at load time', () => {
+    expectCode(() => new PluginManager({ plugins, config: { channels: [{ slug: 'us', currencies: ['USDD'] }] } }), 'invalid_configuration', 'USDD');
+    expectCode(
+      () => new PluginManager({ plugins, config: withGateway({ active: true, configuration: { supported_currencies: 'USD, EURO' } }) }),
+      'invalid_configuration',
+      'EURO',
+    );
+    expectCode(
+      () => new PluginManager({ plugins, config: { channels: [{ slug: 'us', currencies: ['USD'], defaultGateways: { EUR: 'test.gateway-a' } }] } }),
+      'invalid_configuration',
+      'EUR',
+    );
+    expectCode(
+      () => new PluginManager({ plugins, config: { channels: [{ slug: 'us', currencies: ['USD'], defaultGateways: { USD: 'test.global-tagger' } }] } }),
+      'invalid_configuration',
+      'not a payment gateway',
+    );
+    expectCode(() => new PluginManager({ plugins, config: { channels: [{ slug: 'us', currencies: ['USD'], plugins: { nope: {} } }] } }), 'invalid_configuration', 'nope');
+  });
+
+  it('resolves ${ENV} references for plugins and fails clearly on an unset variable', async () => {
+    const env = { GATEWAY_SECRET: 'sk_live_from_env_1234' };
+    const manager = new PluginManager({ plugins, env, config: withGateway({ active: true, configuration: { secret_key: '${GATEWAY_SECRET}' } }) });
+    const gateway = manager.resolveGateway('us', 'USD');
+    expect(gateway.instance.configuration['secret_key']).to.equal('sk_live_from_env_1234');
+    expectCode(
+      () => new PluginManager({ plugins, env: {}, config: withGateway({ active: true, configuration: { secret_key: '${GATEWAY_SECRET}' } }) }),
+      'invalid_configuration',
+      'GATEWAY_SECRET',
+    );
+  });
+
+  it('loads configuration from a JSON file, with clear errors for a missing or broken file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'payhost-config-'));
+    const file = join(dir, 'payhost.json');
+    await writeFile(file, JSON.stringify(withGateway({ active: true })));
+    const manager = await PluginManager.create({ plugins, config: file });
+    expect(manager.listChannels()).to.deep.equal(['us']);
+    await writeFile(join(dir, 'broken.json'), '{ not json');
+    for (const path of [join(dir, 'broken.json'), join(dir, 'missing.json')]) {
+      try {
+        await PluginManager.create({ plugins, config: path });
+        expect.fail('expected an error');
+      } catch (err) {
+        expect(err).to.have.property('code', 'invalid_configuration');
+      }
+    }
+  });
+});
+
+describe('configuration: masking and live updates', () => {
+  const secret = 'sk_test_0123456789abcdef';
+  const make = () =>
+    new PluginManager({
+      plugins,
+      config: withGateway({ active: true, configuration: { secret_key: secret, password: 'hunter2-password' } }),
+    });
+
+  it('masks every read: Password empty, Secret reduced to its last 4 characters', () => {
+    const view = make().getPluginConfiguration('test.gateway-a', 'us');
+    expect(view.configuration['secret_key']).to.equal('****cdef');
+    expect(view.configuration['password']).to.equal('');
+    expect(view.configuration['api_key']).to.equal('pk_a');
+    expect(JSON.stringify(view)).not.to.include(secret);
+    expect(JSON.stringify(view)).not.to.include('hunter2');
+  });
+
+  it('keeps the stored secret when the masked value is written back unchanged', () => {
+    const manager = make();
+    const masked = manager.getPluginConfiguration('test.gateway-a', 'us').configuration;
+    manager.updatePluginConfiguration('test.gateway-a', 'us', { configuration: { ...masked, api_key: 'pk_new' } });
+    const instance = manager.resolveGateway('us', 'USD').instance;
+    expect(instance.configuration['secret_key']).to.equal(secret);
+    expect(instance.configuration['password']).to.equal('hunter2-password');
+    expect(instance.configuration['api_key']).to.equal('pk_new');
+  });
+
+  it('replaces the secret when a new value is written', () => {
+    const manager = make();
+    manager.updatePluginConfiguration('test.gateway-a', 'us', { configuration: { secret_key: 'sk_test_new_secret_value' } });
+    expect(manager.resolveGateway('us', 'USD').instance.configuration['secret_key']).to.equal('sk_test_new_secret_value');
+  });
+
+  it('swaps the configuration atomically: a new version serves the next call, a bad update changes nothing', async () => {
+    const manager = make();
+    const version = manager.configVersion;
+    expect((await manager.listPaymentGateways({ channel: 'us', currency: 'USD' })).map((g) => g.id)).to.deep.equal(['test.gateway-a']);
+    manager.updatePluginConfiguration('test.gateway-a', 'us', { active: false });
+    expect(manager.configVersion).to.equal(version + 1);
+    expect(await manager.listPaymentGateways({ channel: 'us', currency: 'USD' })).to.deep.equal([]);
+    try {
+      manager.updatePluginConfiguration('test.gateway-a', 'us', { active: true, configuration: { supported_currencies: 'NOPE' } });
+      expect.fail('expected an error');
+    } catch (err) {
+      expect(err).to.have.property('code', 'invalid_configuration');
+    }
+    expect(manager.configVersion).to.equal(version + 1);
+    expect(manager.getPluginConfiguration('test.gateway-a', 'us').active).to.equal(false);
+    manager.updatePluginConfiguration('test.gateway-a', 'us', { active: true });
+    expect((await manager.processPayment({ channel: 'us', payment: payment() })).isSuccess).to.equal(true);
+  });
+
+  it('rejects updates of unknown plugins and channels with typed errors', () => {
+    const manager = make();
+    expectCode(() => manager.updatePluginConfiguration('nope', 'us', {}), 'unknown_plugin');
+    expectCode(() => manager.updatePluginConfiguration('test.gateway-a', 'mars', {}), 'unknown_channel');
+  });
+});

@@ -1,0 +1,120 @@
+import { expect } from 'chai';
+import { BasePlugin, Decimal, PluginManager, gatewayConfigFromValues, type GatewayConfig, type GatewayResponse, type PaymentData, type ChannelInput } from '@payhost/core';
+import { GatewayA, okResponse, payment } from './support/plugins.js';
+import { captureLogger } from './support/log-capture.js';
+
+/** A gateway whose processPayment misbehaves in the way its token names. */
+class Misbehaving extends BasePlugin {
+  static override id = 'test.misbehaving';
+  static override configStructure = { supported_currencies: { type: 'String' as const, label: 'Currencies' } };
+  static override defaultConfiguration = { supported_currencies: 'USD' };
+  override gatewayConfig(): GatewayConfig {
+    return gatewayConfigFromValues(this.id, this.configuration);
+  }
+  processPayment(payment: PaymentData): Promise<GatewayResponse> {
+    switch (payment.token) {
+      case 'throw':
+        throw new Error('sync boom');
+      case 'reject':
+        return Promise.reject(new Error('async boom'));
+      case 'non-promise':
+        return okResponse(payment, 'plain') as unknown as Promise<GatewayResponse>;
+      case 'hang':
+        return new Promise(() => undefined);
+      default:
+        return Promise.resolve(okResponse(payment, `ok-${payment.paymentId}`));
+    }
+  }
+}
+
+/** Chained-hook plugins that fail in each way, around healthy ones. */
+function chainedFailure(id: string, behaviour: 'throw' | 'reject' | 'non-promise' | 'hang') {
+  return class extends BasePlugin {
+    static override id = id;
+    getSupportedCurrencies(_input: ChannelInput, previous: string[]): Promise<string[]> {
+      if (behaviour === 'throw') throw new Error('sync');
+      if (behaviour === 'reject') return Promise.reject(new Error('async'));
+      if (behaviour === 'non-promise') return [...previous, 'PLAIN'] as unknown as Promise<string[]>;
+      return new Promise(() => undefined);
+    }
+  };
+}
+
+class Appender extends BasePlugin {
+  static override id = 'appender';
+  async getSupportedCurrencies(_input: ChannelInput, previous: string[]): Promise<string[]> {
+    return [...previous, 'OK'];
+  }
+}
+
+describe('manager: broken plugins never break the host', () => {
+  for (const behaviour of ['throw', 'reject', 'non-promise', 'hang'] as const) {
+    it(`a gateway that ${behaviour === 'hang' ? 'never settles' : behaviour === 'non-promise' ? 'returns a non-promise' : behaviour + 's'} yields processing_error and a log line, while other calls succeed`, async () => {
+      const log = captureLogger();
+      const manager = new PluginManager({
+        plugins: [Misbehaving, GatewayA],
+        config: { channels: [{ slug: 'us', currencies: ['USD'], plugins: { 'test.misbehaving': { active: true }, 'test.gateway-a': { active: true } } }] },
+        logger: log.logger,
+        hookTimeoutMs: 40,
+      });
+      const [broken, healthy, healthyOther] = await Promise.all([
+        manager.processPayment({ channel: 'us', gateway: 'test.misbehaving', payment: payment({ token: behaviour }) }),
+        manager.processPayment({ channel: 'us', gateway: 'test.misbehaving', payment: payment({ token: 'fine', paymentId: 'p2' }) }),
+        manager.processPayment({ channel: 'us', gateway: 'test.gateway-a', payment: payment({ paymentId: 'p3' }) }),
+      ]);
+      expect(broken).to.include({ isSuccess: false, errorCode: 'processing_error', currency: 'USD', kind: 'capture' });
+      expect(broken.amount.equals(new Decimal('10'))).to.equal(true);
+      expect(healthy).to.include({ isSuccess: true, transactionId: 'ok-p2' });
+      expect(healthyOther).to.include({ isSuccess: true, transactionId: 'a-p3' });
+      const failures = log.lines.filter((l) => l['hook'] === 'processPayment');
+      expect(failures).to.have.length(1);
+      expect(failures[0]).to.include({ plugin: 'test.misbehaving', channel: 'us', hook: 'processPayment' });
+      expect(failures[0]?.['durationMs']).to.be.a('number');
+      expect(failures[0]?.['code']).to.equal(behaviour === 'hang' ? 'plugin_timeout' : 'plugin_failed');
+      await manager.close();
+    });
+
+    it(`a chained plugin that ${behaviour}s passes the previous value through and the rest of the chain still runs`, async () => {
+      const log = captureLogger();
+      const Broken = chainedFailure('broken', behaviour);
+      const manager = new PluginManager({
+        plugins: [Appender, Broken, class Second extends Appender { static override id = 'second'; }],
+        config: { channels: [{ slug: 'us', currencies: ['USD'], plugins: { appender: { active: true }, broken: { active: true }, second: { active: true } } }] },
+        logger: log.logger,
+        hookTimeoutMs: 40,
+      });
+      const value = await manager.runHook('us', 'getSupportedCurrencies', { channel: 'us' }, []);
+      expect(value).to.deep.equal(['OK', 'OK']);
+      expect(log.lines.filter((l) => l['plugin'] === 'broken')).to.have.length(1);
+      await manager.close();
+    });
+  }
+
+  it('a first plugin that hangs does not stop later plugins, and a late answer is ignored', async () => {
+    let release: (v: string[]) => void = () => undefined;
+    let lateCalls = 0;
+    class Slow extends BasePlugin {
+      static override id = 'slow';
+      getSupportedCurrencies(_i: ChannelInput, _p: string[]): Promise<string[]> {
+        return new Promise((resolve) => (release = resolve));
+      }
+    }
+    class After extends BasePlugin {
+      static override id = 'after';
+      async getSupportedCurrencies(_i: ChannelInput, previous: string[]): Promise<string[]> {
+        lateCalls++;
+        return [...previous, 'AFTER'];
+      }
+    }
+    const manager = new PluginManager({
+      plugins: [Slow, After],
+      config: { channels: [{ slug: 'us', currencies: ['USD'], plugins: { slow: { active: true }, after: { active: true } } }] },
+      hookTimeoutMs: 30,
+    });
+    expect(await manager.runHook('us', 'getSupportedCurrencies', { channel: 'us' }, ['START'])).to.deep.equal(['START', 'AFTER']);
+    release(['LATE']);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(lateCalls).to.equal(1);
+    await manager.close();
+  });
+});

@@ -1,0 +1,155 @@
+import { expect } from 'chai';
+import { BasePlugin, PluginManager, type ChannelInput, type HookSpec, type PluginClass } from '@payhost/core';
+
+/** Builds a per-channel plugin class whose getSupportedCurrencies hook applies `transform`. */
+function currencyPlugin(id: string, transform?: (previous: string[]) => string[] | undefined, perChannel = true): PluginClass {
+  class P extends BasePlugin {
+    static override id = id;
+    static override configurationPerChannel = perChannel;
+  }
+  if (transform) {
+    Object.defineProperty(P.prototype, 'getSupportedCurrencies', {
+      value: async (_input: ChannelInput, previous: string[]) => transform(previous),
+    });
+  }
+  return P as unknown as PluginClass;
+}
+
+const channels = (plugins: Record<string, { active: boolean }>, globalPlugins: Record<string, { active: boolean }> = {}) => ({
+  channels: [
+    { slug: 'us', currencies: ['USD'], plugins },
+    { slug: 'eu', currencies: ['EUR'] },
+  ],
+  globalPlugins,
+});
+
+describe('manager: chained hooks (Saleor manager semantics)', () => {
+  it('returns the default value when no plugin implements the hook', async () => {
+    const manager = new PluginManager({ plugins: [currencyPlugin('a')], config: channels({ a: { active: true } }) });
+    expect(await manager.runHook('us', 'getSupportedCurrencies', { channel: 'us' }, ['DEFAULT'])).to.deep.equal(['DEFAULT']);
+  });
+
+  it('threads previousValue through every active plugin in declared order', async () => {
+    const a = currencyPlugin('a', (prev) => [...prev, 'A']);
+    const b = currencyPlugin('b', (prev) => [...prev, 'B']);
+    const c = currencyPlugin('c', (prev) => [...prev, 'C']);
+    const manager = new PluginManager({ plugins: [a, b, c], config: channels({ c: { active: true }, a: { active: true }, b: { active: true } }) });
+    expect(await manager.runHook('us', 'getSupportedCurrencies', { channel: 'us' }, ['X'])).to.deep.equal(['X', 'A', 'B', 'C']);
+  });
+
+  it('lets the last active plugin win, and a plugin returning undefined pass the value through', async () => {
+    const first = currencyPlugin('first', () => ['FIRST']);
+    const passer = currencyPlugin('passer', () => undefined);
+    const last = currencyPlugin('last', () => ['LAST']);
+    const manager = new PluginManager({ plugins: [first, last, passer], config: channels({ first: { active: true }, last: { active: true }, passer: { active: true } }) });
+    expect(await manager.runHook('us', 'getSupportedCurrencies', { channel: 'us' }, [])).to.deep.equal(['LAST']);
+  });
+
+  it('keeps null from a plugin (null replaces, only undefined passes through)', async () => {
+    class Nuller extends BasePlugin {
+      static override id = 'nuller';
+      async getClientToken(): Promise<string | null> {
+        return null;
+      }
+    }
+    const manager = new PluginManager({ plugins: [Nuller], config: channels({ nuller: { active: true } }) });
+    expect(await manager.runHook('us', 'getClientToken', {}, 'default')).to.equal(null);
+  });
+
+  it('skips inactive plugins', async () => {
+    const on = currencyPlugin('on', (prev) => [...prev, 'ON']);
+    const off = currencyPlugin('off', (prev) => [...prev, 'OFF']);
+    const manager = new PluginManager({ plugins: [on, off], config: channels({ on: { active: true }, off: { active: false } }) });
+    expect(await manager.runHook('us', 'getSupportedCurrencies', { channel: 'us' }, [])).to.deep.equal(['ON']);
+  });
+
+  it('uses a plugin default active flag when the channel does not configure it', async () => {
+    const byDefault = currencyPlugin('by-default', (prev) => [...prev, 'D']);
+    (byDefault as { defaultActive: boolean }).defaultActive = true;
+    const manager = new PluginManager({ plugins: [byDefault], config: channels({}) });
+    expect(await manager.runHook('eu', 'getSupportedCurrencies', { channel: 'eu' }, [])).to.deep.equal(['D']);
+  });
+
+  it('scopes plugins to their channel and runs global plugins after channel plugins', async () => {
+    const global = currencyPlugin('global', (prev) => [...prev, 'GLOBAL'], false);
+    const local = currencyPlugin('local', (prev) => [...prev, 'LOCAL']);
+    // Declared global first: the channel's own plugins still come first.
+    const manager = new PluginManager({ plugins: [global, local], config: channels({ local: { active: true } }, { global: { active: true } }) });
+    expect(await manager.runHook('us', 'getSupportedCurrencies', { channel: 'us' }, [])).to.deep.equal(['LOCAL', 'GLOBAL']);
+    expect(await manager.runHook('eu', 'getSupportedCurrencies', { channel: 'eu' }, [])).to.deep.equal(['GLOBAL']);
+    expect(await manager.runHook(null, 'getSupportedCurrencies', { channel: 'none' }, [])).to.deep.equal(['GLOBAL']);
+  });
+
+  it('gives each channel its own plugin instance and configuration', async () => {
+    const seen: Array<string | null> = [];
+    class Recorder extends BasePlugin {
+      static override id = 'recorder';
+      static override configStructure = { label: { type: 'String' as const, label: 'Label' } };
+      async getSupportedCurrencies(_input: ChannelInput, prev: string[]): Promise<string[]> {
+        seen.push(this.channel);
+        return [...prev, String(this.configuration['label'])];
+      }
+    }
+    const manager = new PluginManager({
+      plugins: [Recorder],
+      config: {
+        channels: [
+          { slug: 'us', currencies: ['USD'], plugins: { recorder: { active: true, configuration: { label: 'us-label' } } } },
+          { slug: 'eu', currencies: ['EUR'], plugins: { recorder: { active: true, configuration: { label: 'eu-label' } } } },
+        ],
+      },
+    });
+    expect(await manager.runHook('us', 'getSupportedCurrencies', { channel: 'us' }, [])).to.deep.equal(['us-label']);
+    expect(await manager.runHook('eu', 'getSupportedCurrencies', { channel: 'eu' }, [])).to.deep.equal(['eu-label']);
+    expect(seen).to.deep.equal(['us', 'eu']);
+  });
+
+  it('rejects an unknown channel with a typed error', async () => {
+    const manager = new PluginManager({ plugins: [], config: channels({}) });
+    try {
+      await manager.runHook('mars', 'getSupportedCurrencies', { channel: 'mars' }, []);
+      expect.fail('expected an error');
+    } catch (err) {
+      expect(err).to.have.property('code', 'unknown_channel');
+    }
+  });
+
+  it('runs host-declared hooks through the same pipeline, typed', async () => {
+    interface Order {
+      id: string;
+      total: string;
+    }
+    type HostHooks = { orderCreated: HookSpec<Order, string[]> };
+    class Notifier extends BasePlugin {
+      static override id = 'notifier';
+      async orderCreated(order: Order, previous: string[]): Promise<string[]> {
+        return [...previous, `notified ${order.id} (${order.total})`];
+      }
+    }
+    class Auditor extends BasePlugin {
+      static override id = 'auditor';
+      static override configurationPerChannel = false;
+      async orderCreated(order: Order, previous: string[]): Promise<string[]> {
+        return [...previous, `audited ${order.id}`];
+      }
+    }
+    const manager = new PluginManager<HostHooks>({ plugins: [Notifier, Auditor], config: channels({ notifier: { active: true } }, { auditor: { active: true } }) });
+    const result: string[] = await manager.runHook('us', 'orderCreated', { id: 'o-1', total: '12.00' }, []);
+    expect(result).to.deep.equal(['notified o-1 (12.00)', 'audited o-1']);
+  });
+
+  it('compiles hooks once per configuration version, not per request', async () => {
+    let calls = 0;
+    const counting = currencyPlugin('counting', (prev) => {
+      calls++;
+      return prev;
+    });
+    const manager = new PluginManager({ plugins: [counting], config: channels({ counting: { active: true } }) });
+    const channel = manager.channel('us');
+    await manager.runHook('us', 'getSupportedCurrencies', { channel: 'us' }, []);
+    const compiled = (channel.pipeline as unknown as { compiled: Map<string, unknown> }).compiled.get('getSupportedCurrencies');
+    for (let i = 0; i < 5; i++) await manager.runHook('us', 'getSupportedCurrencies', { channel: 'us' }, []);
+    expect((channel.pipeline as unknown as { compiled: Map<string, unknown> }).compiled.get('getSupportedCurrencies')).to.equal(compiled);
+    expect(calls).to.equal(6);
+  });
+});
