@@ -1,0 +1,276 @@
+import { Decimal, parseAmount } from '@payhost/core';
+import type { CreditCardInfo, GatewayResponse, PaymentData, TransactionErrorCode, TransactionKind } from '@payhost/core';
+import type { DummySettings } from './config.js';
+import type { DummyCharge, DummyStore, DummyStoredCard } from './store.js';
+import { DUMMY_OUTCOMES, THREE_D_SECURE_FAILURE, parseToken } from './tokens.js';
+
+/** Where the simulated 3-D Secure challenge "lives" (an .invalid host: never fetched). */
+export const THREE_D_SECURE_URL = 'https://3ds.dummy.payhost.invalid/challenge/';
+
+/** Everything an operation needs: the plugin's channel, settings and the shared state. */
+export interface DummyContext {
+  channel: string;
+  settings: DummySettings;
+  store: DummyStore;
+}
+
+interface FailOptions {
+  charge?: DummyCharge;
+  pspReference?: string;
+  amount?: Decimal;
+}
+
+function toDecimal(value: unknown): Decimal {
+  try {
+    return Decimal.isDecimal(value) ? (value as Decimal) : new Decimal(String(value));
+  } catch {
+    return new Decimal(0);
+  }
+}
+
+function cardInfo(card: DummyStoredCard): CreditCardInfo {
+  return { last4: card.last4, brand: card.brand, expMonth: card.expMonth, expYear: card.expYear, nameOnCard: card.nameOnCard };
+}
+
+function raw(charge: DummyCharge): Record<string, unknown> {
+  return {
+    object: 'dummy_charge',
+    id: charge.pspReference,
+    status: charge.status,
+    currency: charge.currency,
+    amount: charge.amount.toString(),
+    authorized: charge.authorized.toString(),
+    captured: charge.captured.toString(),
+    refunded: charge.refunded.toString(),
+  };
+}
+
+/** A failed response; never thrown. */
+export function fail(ctx: DummyContext, kind: TransactionKind, payment: PaymentData, errorCode: TransactionErrorCode, error: string, options: FailOptions = {}): GatewayResponse {
+  const { charge } = options;
+  const transactionId = ctx.store.nextId('tx');
+  const pspReference = charge?.pspReference ?? options.pspReference ?? null;
+  if (charge) ctx.store.addTransaction(transactionId, charge.pspReference);
+  return {
+    isSuccess: false,
+    actionRequired: false,
+    kind,
+    amount: options.amount ?? toDecimal(payment.amount),
+    currency: charge?.currency ?? (typeof payment.currency === 'string' ? payment.currency : ''),
+    transactionId,
+    error,
+    errorCode,
+    customerId: null,
+    cardInfo: null,
+    rawResponse: { object: 'dummy_error', code: errorCode, message: error, charge: pspReference },
+    actionRequiredData: null,
+    transactionAlreadyProcessed: false,
+    pspReference,
+  };
+}
+
+function ok(ctx: DummyContext, charge: DummyCharge, kind: TransactionKind, amount: Decimal, extra: Partial<GatewayResponse> = {}): GatewayResponse {
+  const transactionId = ctx.store.nextId('tx');
+  ctx.store.addTransaction(transactionId, charge.pspReference);
+  return {
+    isSuccess: true,
+    actionRequired: false,
+    kind,
+    amount,
+    currency: charge.currency,
+    transactionId,
+    error: null,
+    errorCode: null,
+    customerId: charge.gatewayCustomerId,
+    cardInfo: cardInfo(charge.card),
+    rawResponse: raw(charge),
+    actionRequiredData: null,
+    transactionAlreadyProcessed: false,
+    pspReference: charge.pspReference,
+    ...extra,
+  };
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Validates the amount for `currency` (ISO 4217 decimals, > 0). */
+function checkAmount(payment: PaymentData, currency: string): Decimal | string {
+  try {
+    return parseAmount(payment.amount, currency);
+  } catch (err) {
+    return errorMessage(err);
+  }
+}
+
+function nameOnCard(payment: PaymentData): string | null {
+  const fromData = payment.data?.['nameOnCard'];
+  if (typeof fromData === 'string' && fromData.trim() !== '') return fromData.trim();
+  const billing = payment.billing;
+  const name = billing ? `${billing.firstName ?? ''} ${billing.lastName ?? ''}`.trim() : '';
+  return name === '' ? null : name;
+}
+
+type Resolved = { card: DummyStoredCard; gatewayCustomerId: string | null } | { error: string };
+
+/** The card to charge: a magic token, a stored source id, or (reuseSource) the customer's latest card. */
+function resolveCard(ctx: DummyContext, payment: PaymentData): Resolved {
+  const token = typeof payment.token === 'string' && payment.token !== '' ? payment.token : null;
+  const customer = payment.customerId ? ctx.store.customer(ctx.channel, payment.customerId) : undefined;
+  if (token?.startsWith('dummy_pm_')) {
+    const source = customer?.sources.find((s) => s.id === token);
+    if (!customer || !source) return { error: 'Unknown payment source for this customer.' };
+    return { card: source.card, gatewayCustomerId: customer.gatewayCustomerId };
+  }
+  if (token) {
+    // The token is never echoed: a host could mistakenly pass something sensitive.
+    const card = parseToken(token);
+    if (!card) return { error: 'Unknown token: it was not issued by the Dummy gateway.' };
+    return { card: { ...card, nameOnCard: nameOnCard(payment) }, gatewayCustomerId: null };
+  }
+  if (payment.reuseSource && payment.customerId) {
+    const source = customer?.sources.at(-1);
+    if (!customer || !source) {
+      return { error: `${payment.customerId} is not associated to an account on the processor and no token was passed.` };
+    }
+    return { card: source.card, gatewayCustomerId: customer.gatewayCustomerId };
+  }
+  return { error: 'No token was passed and no stored payment method can be reused.' };
+}
+
+/** Marks a charge authorized (and captured when intended) and stores the card if asked to. */
+function settle(ctx: DummyContext, charge: DummyCharge): GatewayResponse {
+  charge.status = 'succeeded';
+  charge.authorized = charge.amount;
+  if (charge.captureOnConfirm) charge.captured = charge.amount;
+  if (charge.storeFor) {
+    charge.gatewayCustomerId = ctx.store.saveCard(ctx.channel, charge.storeFor, charge.card).gatewayCustomerId;
+    charge.storeFor = null;
+  }
+  return ok(ctx, charge, charge.captureOnConfirm ? 'capture' : 'auth', charge.amount);
+}
+
+/** authorizePayment (capture = false) and processPayment (capture = auto_capture). */
+export function charge(ctx: DummyContext, payment: PaymentData, capture: boolean): GatewayResponse {
+  const { settings } = ctx;
+  if (settings.currencyError) return fail(ctx, 'auth', payment, 'processing_error', `Invalid supported_currencies: ${settings.currencyError}`);
+  if (!settings.currencies.includes(payment.currency)) {
+    return fail(ctx, 'auth', payment, 'processing_error', `Currency ${String(payment.currency)} is not supported by the Dummy gateway.`);
+  }
+  const amount = checkAmount(payment, payment.currency);
+  if (typeof amount === 'string') return fail(ctx, 'auth', payment, 'processing_error', amount);
+  const resolved = resolveCard(ctx, payment);
+  if ('error' in resolved) return fail(ctx, 'auth', payment, 'processing_error', resolved.error);
+
+  const outcome = DUMMY_OUTCOMES[resolved.card.tokenName];
+  if (outcome.errorCode) {
+    const message = outcome.error ?? 'Payment failed.';
+    return fail(ctx, 'auth', payment, outcome.errorCode, message, { pspReference: ctx.store.nextId('ch'), amount });
+  }
+  const wantsStore = payment.data?.['storePaymentMethod'] === true || settings.storeCustomer;
+  const created: DummyCharge = {
+    pspReference: ctx.store.nextId('ch'),
+    channel: ctx.channel,
+    currency: payment.currency,
+    amount,
+    authorized: new Decimal(0),
+    captured: new Decimal(0),
+    refunded: new Decimal(0),
+    status: 'requires_action',
+    captureOnConfirm: capture,
+    card: resolved.card,
+    storeFor: resolved.gatewayCustomerId === null && wantsStore && payment.customerId ? payment.customerId : null,
+    gatewayCustomerId: resolved.gatewayCustomerId,
+  };
+  ctx.store.addCharge(created);
+  if (outcome.action === 'none' && !settings.require3dSecure) return settle(ctx, created);
+  return ok(ctx, created, 'action_to_confirm', amount, {
+    actionRequired: true,
+    cardInfo: null,
+    actionRequiredData: {
+      type: 'three_d_secure',
+      challengeId: created.pspReference,
+      redirectUrl: `${THREE_D_SECURE_URL}${created.pspReference}`,
+    },
+  });
+}
+
+/** confirmPayment: completes a charge that asked for 3-D Secure. */
+export function confirm(ctx: DummyContext, payment: PaymentData): GatewayResponse {
+  const found = payment.token ? ctx.store.findCharge(ctx.channel, payment.token) : undefined;
+  if (!found) return fail(ctx, 'confirm', payment, 'processing_error', 'Unknown transaction token.');
+  if (found.status !== 'requires_action') {
+    return fail(ctx, 'confirm', payment, 'processing_error', 'This payment does not require confirmation.', { charge: found, amount: found.amount });
+  }
+  if (DUMMY_OUTCOMES[found.card.tokenName].action === 'confirm_fails') {
+    found.status = 'failed';
+    const kind = found.captureOnConfirm ? 'capture' : 'auth';
+    return fail(ctx, kind, payment, THREE_D_SECURE_FAILURE.errorCode, THREE_D_SECURE_FAILURE.error, { charge: found, amount: found.amount });
+  }
+  return settle(ctx, found);
+}
+
+type Located = { charge: DummyCharge; amount: Decimal } | { response: GatewayResponse };
+
+/** Finds the charge named by the token and validates the requested amount against its currency. */
+function locate(ctx: DummyContext, payment: PaymentData, kind: TransactionKind): Located {
+  const found = payment.token ? ctx.store.findCharge(ctx.channel, payment.token) : undefined;
+  if (!found) return { response: fail(ctx, kind, payment, 'processing_error', 'Unknown transaction token.') };
+  if (payment.currency !== found.currency) {
+    const message = `Currency ${String(payment.currency)} does not match the payment's currency ${found.currency}.`;
+    return { response: fail(ctx, kind, payment, 'processing_error', message, { charge: found }) };
+  }
+  const amount = checkAmount(payment, found.currency);
+  if (typeof amount === 'string') return { response: fail(ctx, kind, payment, 'processing_error', amount, { charge: found }) };
+  if (found.status === 'requires_action') {
+    return { response: fail(ctx, kind, payment, 'processing_error', 'The payment needs 3-D Secure confirmation first.', { charge: found }) };
+  }
+  if (found.status !== 'succeeded') {
+    const message = found.status === 'voided' ? 'The authorization was voided.' : 'The payment was not authorized.';
+    return { response: fail(ctx, kind, payment, 'processing_error', message, { charge: found }) };
+  }
+  return { charge: found, amount };
+}
+
+export function capture(ctx: DummyContext, payment: PaymentData): GatewayResponse {
+  const located = locate(ctx, payment, 'capture');
+  if ('response' in located) return located.response;
+  const { charge: found, amount } = located;
+  const remaining = found.authorized.minus(found.captured);
+  if (!ctx.settings.supportsMultipleCaptures && found.captured.greaterThan(0)) {
+    return fail(ctx, 'capture', payment, 'processing_error', 'This gateway does not support multiple captures of one authorization.', { charge: found });
+  }
+  if (amount.greaterThan(remaining)) {
+    const message = `Capture amount ${amount.toString()} exceeds the amount left to capture (${remaining.toString()} ${found.currency}).`;
+    return fail(ctx, 'capture', payment, 'processing_error', message, { charge: found });
+  }
+  found.captured = found.captured.plus(amount);
+  return ok(ctx, found, 'capture', amount);
+}
+
+export function refund(ctx: DummyContext, payment: PaymentData): GatewayResponse {
+  const located = locate(ctx, payment, 'refund');
+  if ('response' in located) return located.response;
+  const { charge: found, amount } = located;
+  const refundable = found.captured.minus(found.refunded);
+  if (amount.greaterThan(refundable)) {
+    const message = `Refund amount ${amount.toString()} exceeds the amount left to refund (${refundable.toString()} ${found.currency}).`;
+    return fail(ctx, 'refund', payment, 'processing_error', message, { charge: found });
+  }
+  found.refunded = found.refunded.plus(amount);
+  return ok(ctx, found, 'refund', amount);
+}
+
+/** voidPayment: cancels an authorization (or a charge still waiting for 3-D Secure) with nothing captured. */
+export function voidCharge(ctx: DummyContext, payment: PaymentData): GatewayResponse {
+  const found = payment.token ? ctx.store.findCharge(ctx.channel, payment.token) : undefined;
+  if (!found) return fail(ctx, 'void', payment, 'processing_error', 'Unknown transaction token.');
+  let problem: string | null = null;
+  if (found.status === 'voided') problem = 'The authorization was already voided.';
+  else if (found.status === 'failed') problem = 'The payment was not authorized.';
+  else if (found.captured.greaterThan(0)) problem = 'Funds were captured: refund the payment instead of voiding it.';
+  if (problem) return fail(ctx, 'void', payment, 'processing_error', problem, { charge: found, amount: found.amount });
+  found.status = 'voided';
+  return ok(ctx, found, 'void', found.amount);
+}
