@@ -85,4 +85,4 @@ export type GatewayOperation = (typeof GATEWAY_OPERATION_HOOKS)[number];
 export type HookMap = { [name: string]: HookSpec<any, any> };
 
 /** The methods a plugin may implement for a hook map. */
-export type PluginHooks<H extends HookMap> = { [K in keyof H]?: HookFunction<H[K]> };
+export type PluginHooks<H extends { [K in keyof H]: HookSpec<any, any> }> = { [K in keyof H]?: HookFunction<H[K]> };

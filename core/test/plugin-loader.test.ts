@@ -1,0 +1,91 @@
+import { expect } from 'chai';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BasePlugin, Decimal, PluginManager, loadPlugins } from '@payhost/core';
+import { payment } from './support/plugins.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const fixtures = join(here, 'fixtures', 'plugin-packages');
+const repoRoot = join(here, '..', '..');
+
+async function rejection(promise: Promise<unknown>): Promise<{ code?: string; message: string; details?: Record<string, unknown> }> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as { code?: string; message: string; details?: Record<string, unknown> };
+  }
+  return expect.fail('expected an error');
+}
+
+describe('loading plugins by package name', () => {
+  let hostDir: string;
+
+  before(async () => {
+    // A host app inside the repo, so the fixtures' `@payhost/core` import resolves to the workspace package.
+    await mkdir(join(repoRoot, '.tmp'), { recursive: true });
+    hostDir = await mkdtemp(join(repoRoot, '.tmp', 'host-app-'));
+    await writeFile(join(hostDir, 'package.json'), JSON.stringify({ name: 'host-app', private: true, type: 'module' }));
+    for (const name of ['acme-gateway', 'acme-multi', 'acme-bad-export', 'acme-bad-config', 'acme-broken-import', 'acme-duplicate']) {
+      await cp(join(fixtures, name), join(hostDir, 'node_modules', name), { recursive: true });
+    }
+  });
+
+  after(async () => {
+    await rm(hostDir, { recursive: true, force: true });
+  });
+
+  it('imports a package from the host app directory and uses it for a payment', async () => {
+    const manager = await PluginManager.create({
+      plugins: ['acme-gateway'],
+      pluginBaseDir: hostDir,
+      config: { channels: [{ slug: 'us', currencies: ['USD'], plugins: { 'acme.gateway': { active: true } } }] },
+    });
+    const gateways = await manager.listPaymentGateways({ channel: 'us', currency: 'USD' });
+    expect(gateways.map((g) => g.id)).to.deep.equal(['acme.gateway']);
+    const response = await manager.processPayment({ channel: 'us', payment: payment({ amount: new Decimal('5.00') }) });
+    expect(response).to.include({ isSuccess: true, transactionId: 'acme-1' });
+  });
+
+  it('accepts a list of plugins exported as `plugins`, mixed with classes, in declared order', async () => {
+    class Local extends BasePlugin {
+      static override id = 'local';
+      async getSupportedCurrencies(_i: unknown, previous: string[]): Promise<string[]> {
+        return [...previous, 'LOCAL'];
+      }
+    }
+    const classes = await loadPlugins([Local, 'acme-multi'], { baseDir: hostDir });
+    expect(classes.map((c) => c.id)).to.deep.equal(['local', 'acme.first', 'acme.second']);
+    const manager = new PluginManager({
+      plugins: classes,
+      config: { channels: [{ slug: 'us', currencies: ['USD'], plugins: { local: { active: true }, 'acme.first': { active: true }, 'acme.second': { active: true } } }] },
+    });
+    expect(await manager.runHook('us', 'getSupportedCurrencies', { channel: 'us' }, [])).to.deep.equal(['LOCAL', 'FIRST', 'SECOND']);
+  });
+
+  const failures: Array<[string, string[], string, string]> = [
+    ['a missing package', ['acme-missing'], 'not_found', 'acme-missing'],
+    ['an export that is not a plugin class', ['acme-bad-export'], 'bad_export', 'not a plugin class'],
+    ['an invalid config structure', ['acme-bad-config'], 'invalid_plugin', '"Number"'],
+    ['a package that throws on import', ['acme-broken-import'], 'import_failed', 'missing native module'],
+    ['a duplicate plugin id', ['acme-gateway', 'acme-duplicate'], 'duplicate_id', 'acme.gateway'],
+  ];
+  for (const [what, specs, reason, messagePart] of failures) {
+    it(`fails at boot with plugin_load_failed for ${what}`, async () => {
+      const err = await rejection(loadPlugins(specs, { baseDir: hostDir }));
+      expect(err.code).to.equal('plugin_load_failed');
+      expect(err.details?.['reason']).to.equal(reason);
+      expect(err.message).to.include(messagePart);
+    });
+  }
+
+  it('rejects a class without an id and a hook that is not a function', async () => {
+    class NoId extends BasePlugin {}
+    expect((await rejection(loadPlugins([NoId as never], { baseDir: hostDir }))).message).to.include('no static "id"');
+    class BadHook extends BasePlugin {
+      static override id = 'bad-hook';
+    }
+    Object.defineProperty(BadHook.prototype, 'processPayment', { value: 'nope' });
+    expect((await rejection(loadPlugins([BadHook], { baseDir: hostDir }))).message).to.include('"processPayment"');
+  });
+});
