@@ -60,8 +60,28 @@ export interface WebhookRequest {
   rawBody: Buffer;
 }
 
+/**
+ * A processor event a webhook verified, normalized for the host's ledger:
+ * the host applies each one once, through its webhook inbox, with the same
+ * transition code as API responses.
+ */
+export interface GatewayEvent {
+  /** The processor's event id: the inbox applies each (gateway, eventId) once. */
+  eventId: string;
+  /** The processor's event type, e.g. "payment_intent.succeeded". */
+  type: string;
+  /** The host's payment id, when the processor echoes it back (metadata). */
+  paymentId?: string | null;
+  /** The processor's reference of the payment (e.g. a PaymentIntent id), to find it otherwise. */
+  pspReference?: string | null;
+  /** What the event means for the payment, as a gateway response (kind, amount, success). */
+  response: GatewayResponse;
+}
+
 export interface WebhookResponse {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** Verified events for the host to apply to its ledger. */
+  events?: GatewayEvent[];
 }
