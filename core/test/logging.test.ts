@@ -1,0 +1,25 @@
+import { expect } from 'chai';
+import { captureLogger } from './support/log-capture.js';
+
+describe('logging', () => {
+  it('redacts secrets, tokens, card data and configuration in every line', () => {
+    const log = captureLogger();
+    log.logger.info(
+      {
+        token: 'tok_visible?',
+        payment: { token: 'tok_nested', cardNumber: '4242424242424242', cvv: '123' },
+        plugin: { configuration: { secret_key: 'sk_live_abcdef' } },
+        req: { headers: { authorization: 'Bearer admin-key' } },
+        response: { clientSecret: 'pi_1_secret_2' },
+        amount: '10.00',
+      },
+      'payment processed',
+    );
+    const text = log.text();
+    for (const secret of ['tok_visible?', 'tok_nested', '4242424242424242', 'sk_live_abcdef', 'admin-key', 'pi_1_secret_2']) {
+      expect(text).not.to.include(secret);
+    }
+    expect(text).to.include('[redacted]');
+    expect(log.lines[0]?.['amount']).to.equal('10.00');
+  });
+});
