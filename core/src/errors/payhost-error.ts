@@ -17,6 +17,20 @@ export const ERROR_CODES = {
   invalidInput: 'invalid_input',
   unknownPlugin: 'unknown_plugin',
   operationNotSupported: 'operation_not_supported',
+  // Payment ledger (core/src/ledger):
+  paymentNotFound: 'payment_not_found',
+  /** The payment's state does not allow the operation (e.g. void after capture). */
+  operationNotAllowed: 'operation_not_allowed',
+  /** A capture or refund larger than what is left (pending reservations included). */
+  amountExceeds: 'amount_exceeds',
+  /** A conflicting operation on the same payment is in flight. */
+  paymentBusy: 'payment_busy',
+  /** An idempotency key repeated with different parameters. */
+  idempotencyKeyReused: 'idempotency_key_reused',
+  /** No token and no payment method stored for the customer on the gateway. */
+  noPaymentSource: 'no_payment_source',
+  /** The gateway answered with a failure; details carry the unified errorCode and the recorded transactionId. */
+  gatewayDeclined: 'gateway_declined',
 } as const;
 
 export type PayhostErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES] | (string & {});

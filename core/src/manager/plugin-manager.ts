@@ -11,7 +11,7 @@ import { normalizeCurrency } from '../money/currency.js';
 import { parseAmount } from '../money/amount.js';
 import type { PluginClass } from '../plugin/base-plugin.js';
 import type { ConfigStructure, ConfigValues } from '../plugin/config-structure.js';
-import type { GatewayOperation, HookInput, HookMap, HookValue, PaymentHooks, PublicConfig } from '../plugin/hooks.js';
+import type { GatewayOperation, HookInput, HookMap, HookValue, PaymentHooks, PublicConfig, TransactionStatusInput } from '../plugin/hooks.js';
 import { CallWatchdog } from './call-watchdog.js';
 import type { ChannelRuntime, GatewayEntry } from './channel-runtime.js';
 import { processingErrorResponse } from './responses.js';
@@ -182,6 +182,17 @@ export class PluginManager<H extends HookMap = {}> {
       });
     }
     return response;
+  }
+
+  /**
+   * Reconciliation: asks the payment's gateway what became of a transaction.
+   * Null when the gateway does not implement `getTransactionStatus`, cannot
+   * tell, or fails (a broken plugin never counts as an answer).
+   */
+  async getTransactionStatus(request: { channel: string; gateway?: string | null } & TransactionStatusInput): Promise<GatewayResponse | null> {
+    const gateway = this.resolveGateway(request.channel, request.payment.currency, request.gateway);
+    const input: TransactionStatusInput = { transaction: request.transaction, payment: request.payment };
+    return this.channel(request.channel).pipeline.runOn<GatewayResponse | null>(gateway.id, 'getTransactionStatus', input, null, () => null);
   }
 
   async getClientToken(request: { channel: string; gateway: string; currency?: string | null } & TokenConfig): Promise<string> {

@@ -1,5 +1,7 @@
 import type { CustomerSource, PaymentData } from '../contracts/payment-data.js';
+import type { Decimal } from 'decimal.js';
 import type { GatewayResponse, PaymentGateway, TokenConfig, WebhookRequest, WebhookResponse } from '../contracts/gateway.js';
+import type { TransactionKind } from '../contracts/transaction-kind.js';
 
 /**
  * A hook's shape: what the caller passes in, and the value threaded through
@@ -36,6 +38,27 @@ export interface PaymentSourcesInput extends ChannelInput {
 
 export type PublicConfig = PaymentGateway['config'];
 
+/**
+ * What `getTransactionStatus` receives: a ledger transaction whose gateway
+ * call may or may not have happened (the host crashed between the call and
+ * the ledger update), and the PaymentData it was sent with — including
+ * `payment.idempotencyKey`, the key the gateway saw.
+ */
+export interface TransactionStatusInput {
+  transaction: {
+    id: string;
+    paymentId: string;
+    kind: TransactionKind;
+    amount: Decimal;
+    currency: string;
+    gatewayIdempotencyKey: string;
+    gatewayTransactionId: string | null;
+    pspReference: string | null;
+    createdAt: Date;
+  };
+  payment: PaymentData;
+}
+
 /** Every payment hook of seed 001, with its input and threaded value. */
 export interface PaymentHooks {
   getClientToken: HookSpec<TokenConfig, string | null>;
@@ -51,6 +74,8 @@ export interface PaymentHooks {
   getPaymentGateways: HookSpec<PaymentGatewaysInput, PaymentGateway[]>;
   tokenIsRequiredAsPaymentInput: HookSpec<ChannelInput, boolean>;
   webhook: HookSpec<WebhookRequest, WebhookResponse | null>;
+  /** Reconciliation: what became of a transaction; null when the plugin cannot tell. */
+  getTransactionStatus: HookSpec<TransactionStatusInput, GatewayResponse | null>;
 }
 
 export const PAYMENT_HOOK_NAMES = [
@@ -67,6 +92,7 @@ export const PAYMENT_HOOK_NAMES = [
   'getPaymentGateways',
   'tokenIsRequiredAsPaymentInput',
   'webhook',
+  'getTransactionStatus',
 ] as const satisfies ReadonlyArray<keyof PaymentHooks>;
 
 /** Hooks that move money and go to exactly one gateway. */
