@@ -98,6 +98,8 @@ describe('configuration', () => {
     const manager = new PluginManager({ plugins, env, config: withGateway({ active: true, configuration: { secret_key: '${GATEWAY_SECRET}' } }) });
     const gateway = manager.resolveGateway('us', 'USD');
     expect(gateway.instance.configuration['secret_key']).to.equal('sk_live_from_env_1234');
+    const fallback = new PluginManager({ plugins, env: {}, config: withGateway({ active: true, configuration: { secret_key: '${GATEWAY_SECRET:-sk_dev_fallback}' } }) });
+    expect(fallback.resolveGateway('us', 'USD').instance.configuration['secret_key']).to.equal('sk_dev_fallback');
     expectCode(
       () => new PluginManager({ plugins, env: {}, config: withGateway({ active: true, configuration: { secret_key: '${GATEWAY_SECRET}' } }) }),
       'invalid_configuration',

@@ -1,7 +1,8 @@
 import { ERROR_CODES, PayhostError } from '../errors/index.js';
 import type { ConfigValues } from '../plugin/config-structure.js';
 
-const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+/** `${NAME}`, or `${NAME:-fallback}` (the fallback is used when NAME is unset or empty, as in the shell). */
+const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
 export function hasEnvReference(value: string): boolean {
   ENV_REF.lastIndex = 0;
@@ -22,8 +23,9 @@ export function resolveEnvReferences(
   for (const [key, value] of Object.entries(values)) {
     out[key] =
       typeof value === 'string'
-        ? value.replace(ENV_REF, (_match, name: string) => {
-            const resolved = env[name];
+        ? value.replace(ENV_REF, (_match, name: string, fallback: string | undefined) => {
+            const set = env[name];
+            const resolved = set === undefined || (set === '' && fallback !== undefined) ? fallback : set;
             if (resolved === undefined) {
               throw new PayhostError(
                 ERROR_CODES.invalidConfiguration,
