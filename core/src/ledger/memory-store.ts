@@ -325,6 +325,17 @@ export class MemoryLedgerStore implements LedgerStore {
     return r ? copyIdempotency(r) : null;
   }
 
+  /** The newest payment of `gateway` with this PSP reference. */
+  async findPaymentIdByPspReference(gateway: string, pspReference: string): Promise<string | null> {
+    this.check();
+    let found: Payment | undefined;
+    for (const p of this.state.payments.values()) {
+      if (p.gateway !== gateway || p.pspReference !== pspReference) continue;
+      if (!found || p.createdAt.getTime() >= found.createdAt.getTime()) found = p;
+    }
+    return found?.id ?? null;
+  }
+
   async listPendingTransactions(): Promise<Transaction[]> {
     this.check();
     return [...this.state.transactions.values()]

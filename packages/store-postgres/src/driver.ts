@@ -1,0 +1,96 @@
+/**
+ * The tiny query interface the shared SQL store runs on. PGlite and pg both
+ * have `query(text, params)`; the drivers adapt them to this.
+ */
+export type Row = Record<string, unknown>;
+
+/** One connection (a pooled pg client, or the PGlite instance while it is ours). */
+export interface SqlConnection {
+  /** One statement with `$n` parameters. */
+  query<R extends Row = Row>(text: string, params?: readonly unknown[]): Promise<R[]>;
+  /** Several statements, no parameters (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+export interface SqlDriver {
+  /** A short name for messages ("pglite", "postgres"). */
+  readonly name: string;
+  /**
+   * Runs `fn` with a connection nobody else uses until `fn` settles (a
+   * transaction is BEGIN/COMMIT on it). On PGlite this serializes callers.
+   */
+  session<T>(fn: (connection: SqlConnection) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/**
+ * Runs `fn` in BEGIN ... COMMIT on `connection`, ROLLBACK when it throws.
+ * Postgres turns the COMMIT of a transaction in which a statement failed into
+ * a silent ROLLBACK: when `fn` swallowed such a failure, this rolls back and
+ * throws instead of reporting success.
+ */
+export async function inTransaction<T>(connection: SqlConnection, fn: (connection: SqlConnection) => Promise<T>): Promise<T> {
+  let failure: unknown;
+  const tracked: SqlConnection = {
+    query: async (text, params) => {
+      try {
+        return await connection.query(text, params);
+      } catch (error) {
+        failure ??= error;
+        throw error;
+      }
+    },
+    exec: async (sql) => {
+      try {
+        await connection.exec(sql);
+      } catch (error) {
+        failure ??= error;
+        throw error;
+      }
+    },
+  };
+  await connection.exec('BEGIN');
+  let result: T;
+  try {
+    result = await fn(tracked);
+    if (failure !== undefined) {
+      throw new Error(`transaction aborted: a statement failed inside it (${String((failure as Error)?.message ?? failure)})`, { cause: failure });
+    }
+  } catch (error) {
+    try {
+      await connection.exec('ROLLBACK');
+    } catch {
+      // The connection is broken; the caller's error is the one that matters.
+    }
+    throw error;
+  }
+  await connection.exec('COMMIT');
+  return result;
+}
+
+/** A FIFO async mutex. */
+export class Mutex {
+  private tail: Promise<void> = Promise.resolve();
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    const previous = this.tail;
+    let release!: () => void;
+    this.tail = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await previous;
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+/** Validates a schema name (letters, digits, underscore) and quotes it. */
+export function quoteSchema(schema: string): string {
+  if (!IDENTIFIER.test(schema)) throw new Error(`invalid schema name ${JSON.stringify(schema)}: use letters, digits and _`);
+  return `"${schema}"`;
+}

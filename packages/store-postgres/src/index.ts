@@ -1,0 +1,5 @@
+export { createPgliteStore, type PgliteStoreOptions } from './pglite.js';
+export { createPostgresStore, type PostgresStoreOptions, type PoolOptions } from './postgres.js';
+export { SqlLedgerStore } from './sql-store.js';
+export { MIGRATIONS, runMigrations, type MigrateOptions } from './migrations.js';
+export type { SqlConnection, SqlDriver, Row } from './driver.js';

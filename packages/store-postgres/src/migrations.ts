@@ -1,0 +1,131 @@
+import { inTransaction, quoteSchema, type SqlDriver } from './driver.js';
+
+/**
+ * The schema, as an ordered list of migrations: version N is `MIGRATIONS[N - 1]`.
+ * Never edit a released migration; append a new one. Each is applied in its
+ * own transaction and recorded in `payhost_migrations`.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: the ledger.
+  `
+  CREATE TABLE payments (
+    id text PRIMARY KEY,
+    channel text NOT NULL,
+    gateway text NOT NULL,
+    charge_status text NOT NULL,
+    total numeric NOT NULL,
+    authorized_amount numeric NOT NULL,
+    captured_amount numeric NOT NULL,
+    currency text NOT NULL,
+    customer_id text,
+    customer_email text,
+    token text,
+    psp_reference text,
+    to_confirm boolean NOT NULL,
+    is_active boolean NOT NULL,
+    store_payment_method boolean NOT NULL,
+    metadata jsonb NOT NULL DEFAULT '{}'::jsonb,
+    created_at timestamptz NOT NULL,
+    updated_at timestamptz NOT NULL,
+    version integer NOT NULL
+  );
+  CREATE INDEX payments_psp_reference_idx ON payments (gateway, psp_reference) WHERE psp_reference IS NOT NULL;
+
+  CREATE TABLE transactions (
+    id text PRIMARY KEY,
+    seq bigserial NOT NULL,
+    payment_id text NOT NULL REFERENCES payments (id),
+    kind text NOT NULL,
+    state text NOT NULL CHECK (state IN ('pending', 'applied', 'review')),
+    is_success boolean NOT NULL,
+    action_required boolean NOT NULL,
+    action_required_data jsonb,
+    amount numeric NOT NULL,
+    currency text NOT NULL,
+    error_code text,
+    error text,
+    gateway_transaction_id text,
+    psp_reference text,
+    customer_id text,
+    raw_response jsonb,
+    idempotency_key text,
+    gateway_idempotency_key text NOT NULL,
+    created_at timestamptz NOT NULL,
+    updated_at timestamptz NOT NULL
+  );
+  CREATE INDEX transactions_payment_idx ON transactions (payment_id, created_at, seq);
+  CREATE INDEX transactions_pending_idx ON transactions (created_at, seq) WHERE state = 'pending';
+
+  CREATE TABLE idempotency_keys (
+    key text PRIMARY KEY,
+    request_hash text NOT NULL,
+    state text NOT NULL CHECK (state IN ('in_flight', 'done')),
+    response jsonb,
+    created_at timestamptz NOT NULL,
+    updated_at timestamptz NOT NULL
+  );
+
+  CREATE TABLE webhook_events (
+    gateway text NOT NULL,
+    event_id text NOT NULL,
+    received_at timestamptz NOT NULL,
+    PRIMARY KEY (gateway, event_id)
+  );
+
+  CREATE TABLE customer_accounts (
+    customer_id text NOT NULL,
+    channel text NOT NULL,
+    gateway text NOT NULL,
+    gateway_customer_id text NOT NULL,
+    created_at timestamptz NOT NULL,
+    PRIMARY KEY (customer_id, channel, gateway)
+  );
+  `,
+];
+
+export interface MigrateOptions {
+  /** The schema the tables live in (created if missing); default: the connection's search_path. */
+  schema?: string;
+  /** The migrations to apply (tests); default `MIGRATIONS`. */
+  migrations?: readonly string[];
+}
+
+/**
+ * Brings the schema up to the latest version. Holds a Postgres advisory lock
+ * for the whole run, so processes that start together apply each migration
+ * once: the others wait, then find nothing left to do. Returns the version.
+ */
+export async function runMigrations(driver: SqlDriver, options: MigrateOptions = {}): Promise<number> {
+  const migrations = options.migrations ?? MIGRATIONS;
+  const lockName = `payhost_migrations:${options.schema ?? ''}`;
+  return driver.session(async (connection) => {
+    await connection.query('SELECT pg_advisory_lock(hashtext($1)::bigint)', [lockName]);
+    try {
+      if (options.schema !== undefined) await connection.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteSchema(options.schema)}`);
+      await connection.exec(
+        `CREATE TABLE IF NOT EXISTS payhost_migrations (
+           version integer PRIMARY KEY,
+           applied_at timestamptz NOT NULL DEFAULT now()
+         )`,
+      );
+      const [row] = await connection.query<{ version: number | null }>('SELECT max(version) AS version FROM payhost_migrations');
+      let version = Number(row?.version ?? 0);
+      if (version > migrations.length) {
+        throw new Error(
+          `${driver.name} store: the database schema is at version ${version}, newer than this package's ${migrations.length}: upgrade @payhost/store-postgres`,
+        );
+      }
+      for (; version < migrations.length; version += 1) {
+        const sql = migrations[version]!;
+        const next = version + 1;
+        await inTransaction(connection, async (tx) => {
+          await tx.exec(sql);
+          await tx.query('INSERT INTO payhost_migrations (version) VALUES ($1)', [next]);
+        });
+      }
+      return version;
+    } finally {
+      await connection.query('SELECT pg_advisory_unlock(hashtext($1)::bigint)', [lockName]).catch(() => undefined);
+    }
+  });
+}

@@ -1,0 +1,81 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { PGlite } from '@electric-sql/pglite';
+import { Mutex, type SqlConnection, type SqlDriver } from './driver.js';
+import { SqlLedgerStore } from './sql-store.js';
+
+export interface PgliteStoreOptions {
+  /**
+   * Where the database lives: a directory (created and initialized on first
+   * use, reopened afterwards). Undefined: in memory, gone on close.
+   */
+  dataDir?: string;
+  /** Apply migrations while opening (default true). */
+  migrate?: boolean;
+}
+
+/**
+ * PGlite runs one statement at a time on one connection. The driver queues
+ * sessions (a transaction, or one read) so statements of different
+ * transactions never interleave: transactions on one PGlite store run one
+ * after another, which also makes FOR UPDATE trivially serializing.
+ */
+class PgliteDriver implements SqlDriver {
+  readonly name = 'pglite';
+  private readonly queue = new Mutex();
+  /** Marks code running inside one of this driver's sessions, to catch re-entry. */
+  private readonly inside = new AsyncLocalStorage<{ active: boolean }>();
+
+  constructor(private readonly db: PGlite) {}
+
+  private readonly connection: SqlConnection = {
+    query: async (text, params) => {
+      const result = await this.db.query<Record<string, unknown>>(text, params ? [...params] : undefined);
+      return result.rows as never;
+    },
+    exec: async (sql) => {
+      await this.db.exec(sql);
+    },
+  };
+
+  session<T>(fn: (connection: SqlConnection) => Promise<T>): Promise<T> {
+    if (this.inside.getStore()?.active) {
+      return Promise.reject(
+        new Error(
+          'pglite store: called from inside one of its own transactions; PGlite runs one transaction at a time, so this ' +
+            'would wait forever. Use the transaction object (tx) instead of the store, and do not nest store.transaction().',
+        ),
+      );
+    }
+    return this.queue.run(async () => {
+      const marker = { active: true };
+      try {
+        return await this.inside.run(marker, () => fn(this.connection));
+      } finally {
+        marker.active = false;
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.queue.run(() => this.db.close());
+  }
+}
+
+/**
+ * A `LedgerStore` on PGlite: real Postgres in-process (WASM), persisted to
+ * `dataDir`. The embedded default: no server to run. One process at a time
+ * may open a data directory.
+ */
+export async function createPgliteStore(options: PgliteStoreOptions = {}): Promise<SqlLedgerStore> {
+  const db = await PGlite.create(options.dataDir);
+  const store = new SqlLedgerStore(new PgliteDriver(db));
+  if (options.migrate !== false) {
+    try {
+      await store.migrate();
+    } catch (error) {
+      await store.close().catch(() => undefined);
+      throw error;
+    }
+  }
+  return store;
+}

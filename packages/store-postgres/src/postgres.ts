@@ -1,0 +1,85 @@
+import pg from 'pg';
+import type { SqlConnection, SqlDriver } from './driver.js';
+import { quoteSchema } from './driver.js';
+import { SqlLedgerStore } from './sql-store.js';
+
+export type PoolOptions = Omit<pg.PoolConfig, 'connectionString' | 'options'>;
+
+export interface PostgresStoreOptions {
+  /** e.g. `postgres://user:password@host:5432/db`; default `process.env.DATABASE_URL`. */
+  connectionString?: string;
+  /**
+   * The schema the tables live in: created by the migrations and put on every
+   * connection's search_path. Default: the server's search_path (usually `public`).
+   */
+  schema?: string;
+  /** pg.Pool options: `max` (default 10), `idleTimeoutMillis`, `connectionTimeoutMillis` (default 10000 here), `ssl`... */
+  pool?: PoolOptions;
+  /** Apply migrations while opening (default true). */
+  migrate?: boolean;
+}
+
+function adapt(client: pg.PoolClient): SqlConnection {
+  return {
+    query: async (text, params) => {
+      const result = await client.query(text, params ? [...params] : undefined);
+      return result.rows;
+    },
+    exec: async (sql) => {
+      await client.query(sql);
+    },
+  };
+}
+
+/** A pg.Pool: each session (a transaction or one read) checks out its own client. */
+class PostgresDriver implements SqlDriver {
+  readonly name = 'postgres';
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  async session<T>(fn: (connection: SqlConnection) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    const onError = (error: Error) => {
+      broken = error;
+    };
+    client.on('error', onError);
+    try {
+      return await fn(adapt(client));
+    } finally {
+      client.off('error', onError);
+      // A client whose connection failed is destroyed, not returned to the pool.
+      client.release(broken);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+/**
+ * A `LedgerStore` on a PostgreSQL server through a pg connection pool.
+ * Several processes may share one database: row locks (FOR UPDATE),
+ * idempotency keys and webhook events work across them, and migrations are
+ * taken under an advisory lock.
+ */
+export async function createPostgresStore(options: PostgresStoreOptions = {}): Promise<SqlLedgerStore> {
+  const connectionString = options.connectionString ?? process.env.DATABASE_URL;
+  if (!connectionString) throw new Error('postgres store: no connectionString given and DATABASE_URL is not set');
+  const config: pg.PoolConfig = { connectionTimeoutMillis: 10_000, ...options.pool, connectionString };
+  if (options.schema !== undefined) config.options = `-c search_path=${quoteSchema(options.schema)}`;
+  const pool = new pg.Pool(config);
+  // An idle client losing its connection must not crash the process; the pool drops it.
+  pool.on('error', () => undefined);
+  const store = new SqlLedgerStore(new PostgresDriver(pool), options.schema === undefined ? {} : { schema: options.schema });
+  if (options.migrate !== false) {
+    try {
+      await store.migrate();
+    } catch (error) {
+      await store.close().catch(() => undefined);
+      throw error;
+    }
+  }
+  return store;
+}

@@ -1,0 +1,420 @@
+import { expect } from 'chai';
+import { Decimal, type LedgerStore, type Payment } from '@payhost/core';
+import { at, makePayment, makeTransaction, pause, signal, uid } from './fixtures.js';
+
+export interface ConformanceOptions {
+  /** Milliseconds for the `before` hook that opens the store (PGlite's initdb takes seconds). */
+  openTimeout?: number;
+}
+
+async function rejects(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}
+
+function expectAmount(actual: Decimal, expected: string): void {
+  expect(Decimal.isDecimal(actual), `${String(actual)} is a Decimal`).to.equal(true);
+  expect(actual.equals(new Decimal(expected)), `${actual.toFixed()} equals ${expected}`).to.equal(true);
+}
+
+/**
+ * The behaviour every `LedgerStore` must have. One store is opened for the
+ * suite; each test works on fresh ids, so the suite also runs against a
+ * shared database.
+ */
+export function describeLedgerStoreConformance(name: string, makeStore: () => Promise<LedgerStore>, options: ConformanceOptions = {}): void {
+  describe(`LedgerStore conformance: ${name}`, function () {
+    let store: LedgerStore;
+
+    before(async function () {
+      this.timeout(options.openTimeout ?? 60_000);
+      store = await makeStore();
+      await store.migrate();
+    });
+
+    after(async () => {
+      await store?.close();
+    });
+
+    async function insert(payment: Payment = makePayment()): Promise<Payment> {
+      await store.transaction((tx) => tx.insertPayment(payment));
+      return payment;
+    }
+
+    describe('payments', () => {
+      it('inserts and reads a payment back field for field', async () => {
+        const payment = await insert(makePayment({ pspReference: 'psp_1', toConfirm: true, storePaymentMethod: true, customerEmail: null }));
+        const read = await store.getPayment(payment.id);
+        expect(read).to.deep.equal({ ...payment, total: read!.total, authorizedAmount: read!.authorizedAmount, capturedAmount: read!.capturedAmount });
+        expectAmount(read!.total, '100');
+        expect(read!.createdAt).to.be.instanceOf(Date);
+        expect(read!.createdAt.getTime()).to.equal(payment.createdAt.getTime());
+        expect(await store.transaction((tx) => tx.getPayment(payment.id))).to.deep.equal(read);
+      });
+
+      it('returns null for an unknown payment', async () => {
+        expect(await store.getPayment(uid('missing'))).to.equal(null);
+        expect(await store.transaction((tx) => tx.getPayment(uid('missing'), { forUpdate: true }))).to.equal(null);
+      });
+
+      it('rejects a second payment with the same id', async () => {
+        const payment = await insert();
+        await rejects(store.transaction((tx) => tx.insertPayment({ ...payment, total: new Decimal(1) })));
+        expectAmount((await store.getPayment(payment.id))!.total, '100');
+      });
+
+      it('updates when the version matches, and writes nothing on a stale version', async () => {
+        const payment = await insert();
+        const next = { ...payment, chargeStatus: 'fully-charged' as const, capturedAmount: new Decimal('100'), updatedAt: at(5), version: 2 };
+        expect(await store.transaction((tx) => tx.updatePayment(next, 1))).to.equal(true);
+        const stale = { ...payment, chargeStatus: 'cancelled' as const, isActive: false, version: 2 };
+        expect(await store.transaction((tx) => tx.updatePayment(stale, 1))).to.equal(false);
+        const read = await store.getPayment(payment.id);
+        expect(read!.chargeStatus).to.equal('fully-charged');
+        expect(read!.isActive).to.equal(true);
+        expect(read!.version).to.equal(2);
+        expect(read!.updatedAt.getTime()).to.equal(at(5).getTime());
+        expect(await store.transaction((tx) => tx.updatePayment({ ...payment, id: uid('missing') }, 1))).to.equal(false);
+      });
+
+      it('finds a payment by gateway and PSP reference (the newest when several match)', async () => {
+        const find = store.findPaymentIdByPspReference?.bind(store);
+        if (!find) throw new Error('findPaymentIdByPspReference is not implemented');
+        const psp = uid('psp');
+        const old = await insert(makePayment({ pspReference: psp, createdAt: at(1) }));
+        expect(await find('payhost.dummy', psp)).to.equal(old.id);
+        const newer = await insert(makePayment({ pspReference: psp, createdAt: at(2) }));
+        await insert(makePayment({ pspReference: psp, gateway: 'other', createdAt: at(3) }));
+        expect(await find('payhost.dummy', psp)).to.equal(newer.id);
+        expect(await find('payhost.dummy', uid('psp'))).to.equal(null);
+      });
+
+      it('keeps JSON metadata as JSON (nested values; Dates become strings)', async () => {
+        const payment = await insert(makePayment({ metadata: { a: { b: [1, 2.5, 'x', null, { c: false }] }, when: new Date(0) as unknown } }));
+        expect((await store.getPayment(payment.id))!.metadata).to.deep.equal({ a: { b: [1, 2.5, 'x', null, { c: false }] }, when: '1970-01-01T00:00:00.000Z' });
+      });
+
+      it('hands out copies: mutating a result or an argument does not change the store', async () => {
+        const payment = makePayment();
+        await insert(payment);
+        payment.metadata.order = 'changed';
+        payment.chargeStatus = 'cancelled';
+        const read = await store.getPayment(payment.id);
+        expect(read!.metadata.order).to.equal('o-1');
+        read!.metadata.order = 'mutated';
+        read!.createdAt.setTime(0);
+        const again = await store.getPayment(payment.id);
+        expect(again!.metadata.order).to.equal('o-1');
+        expect(again!.chargeStatus).to.equal('not-charged');
+        expect(again!.createdAt.getTime()).to.equal(at(0).getTime());
+      });
+    });
+
+    describe('amounts are exact numerics, never floating point', () => {
+      const cases: Array<[string, string]> = [
+        ['USD', new Decimal('0.1').plus('0.2').toFixed()],
+        ['USD', '99999999999999.999'],
+        ['USD', '123456789012345678901234567890.123456789'],
+        ['JPY', '5000'],
+        ['KWD', '1.234'],
+        ['USD', '0.01'],
+        ['USD', '0'],
+      ];
+      for (const [currency, amount] of cases) {
+        it(`keeps ${amount} ${currency} exactly`, async () => {
+          const payment = await insert(makePayment({ currency, total: new Decimal(amount), authorizedAmount: new Decimal(amount), capturedAmount: new Decimal(amount) }));
+          const txn = makeTransaction(payment.id, { amount: new Decimal(amount), currency });
+          await store.transaction((tx) => tx.insertTransaction(txn));
+          const read = await store.getPayment(payment.id);
+          expectAmount(read!.total, amount);
+          expectAmount(read!.authorizedAmount, amount);
+          expectAmount(read!.capturedAmount, amount);
+          expectAmount((await store.listTransactions(payment.id))[0]!.amount, amount);
+        });
+      }
+
+      it('keeps 0.1 + 0.2 at 0.3 and sums stored amounts exactly', async () => {
+        const payment = await insert(makePayment({ capturedAmount: new Decimal('0.1') }));
+        const read = await store.getPayment(payment.id);
+        const next = { ...read!, capturedAmount: read!.capturedAmount.plus('0.2'), version: 2 };
+        expect(await store.transaction((tx) => tx.updatePayment(next, 1))).to.equal(true);
+        const after = await store.getPayment(payment.id);
+        expectAmount(after!.capturedAmount, '0.3');
+        expect(after!.capturedAmount.toFixed()).to.equal('0.3');
+      });
+    });
+
+    describe('transactions', () => {
+      it('inserts, reads, updates and lists a payment\'s transactions oldest first', async () => {
+        const payment = await insert();
+        const late = makeTransaction(payment.id, { createdAt: at(30), kind: 'capture' });
+        const early = makeTransaction(payment.id, { createdAt: at(10), kind: 'auth', rawResponse: { id: 'ch_1', nested: { ok: true } } });
+        const sameA = makeTransaction(payment.id, { createdAt: at(20), kind: 'refund' });
+        const sameB = makeTransaction(payment.id, { createdAt: at(20), kind: 'void' });
+        await store.transaction(async (tx) => {
+          for (const t of [late, early, sameA, sameB]) await tx.insertTransaction(t);
+        });
+        const listed = await store.listTransactions(payment.id);
+        expect(listed.map((t) => t.id)).to.deep.equal([early.id, sameA.id, sameB.id, late.id]);
+        expect(listed[0]!.rawResponse).to.deep.equal({ id: 'ch_1', nested: { ok: true } });
+        expect(await store.transaction((tx) => tx.listTransactions(payment.id))).to.deep.equal(listed);
+
+        const applied = { ...early, state: 'applied' as const, isSuccess: true, gatewayTransactionId: 'gw_1', actionRequiredData: { url: 'https://3ds' }, errorCode: 'declined' as const, error: 'no', updatedAt: at(40) };
+        await store.transaction((tx) => tx.updateTransaction(applied));
+        const read = await store.transaction((tx) => tx.getTransaction(early.id));
+        expect(read).to.deep.equal({ ...applied, amount: read!.amount });
+        expectAmount(read!.amount, '100');
+        expect(await store.transaction((tx) => tx.getTransaction(uid('missing')))).to.equal(null);
+        expect(await store.listTransactions(uid('missing'))).to.deep.equal([]);
+      });
+
+      it('rejects a transaction of an unknown payment, a duplicate id, and updating a missing one', async () => {
+        const payment = await insert();
+        const txn = makeTransaction(payment.id);
+        await rejects(store.transaction((tx) => tx.insertTransaction(makeTransaction(uid('missing')))));
+        await store.transaction((tx) => tx.insertTransaction(txn));
+        await rejects(store.transaction((tx) => tx.insertTransaction(txn)));
+        await rejects(store.transaction((tx) => tx.updateTransaction(makeTransaction(payment.id))));
+        expect(await store.listTransactions(payment.id)).to.have.length(1);
+      });
+
+      it('lists pending transactions oldest first, across payments, until they are applied', async () => {
+        const p1 = await insert();
+        const p2 = await insert();
+        const a = makeTransaction(p1.id, { createdAt: at(300), state: 'pending' });
+        const b = makeTransaction(p2.id, { createdAt: at(100), state: 'pending' });
+        const c = makeTransaction(p1.id, { createdAt: at(200), state: 'applied' });
+        const d = makeTransaction(p2.id, { createdAt: at(250), state: 'review' });
+        await store.transaction(async (tx) => {
+          for (const t of [a, b, c, d]) await tx.insertTransaction(t);
+        });
+        const ours = (list: { id: string }[]) => list.map((t) => t.id).filter((id) => [a.id, b.id, c.id, d.id].includes(id));
+        expect(ours(await store.listPendingTransactions())).to.deep.equal([b.id, a.id]);
+        await store.transaction((tx) => tx.updateTransaction({ ...b, state: 'applied', isSuccess: true }));
+        expect(ours(await store.listPendingTransactions())).to.deep.equal([a.id]);
+      });
+    });
+
+    describe('atomicity', () => {
+      it('rolls back every write when the function throws, and rethrows its error', async () => {
+        const payment = makePayment();
+        const existing = await insert();
+        const key = uid('idem');
+        const event = uid('evt');
+        const boom = new Error('boom');
+        const error = await rejects(
+          store.transaction(async (tx) => {
+            await tx.insertPayment(payment);
+            await tx.insertTransaction(makeTransaction(payment.id));
+            expect(await tx.updatePayment({ ...existing, chargeStatus: 'cancelled', version: 2 }, 1)).to.equal(true);
+            expect(await tx.claimIdempotencyKey(key, 'h', at(0))).to.deep.equal({ claimed: true });
+            expect(await tx.recordWebhookEvent('gw', event, at(0))).to.equal(true);
+            await tx.upsertCustomerAccount({ customerId: key, channel: 'c', gateway: 'gw', gatewayCustomerId: 'cus_1', createdAt: at(0) });
+            // The transaction sees its own writes.
+            expect((await tx.getPayment(payment.id))?.id).to.equal(payment.id);
+            expect(await tx.listTransactions(payment.id)).to.have.length(1);
+            throw boom;
+          }),
+        );
+        expect(error).to.equal(boom);
+        expect(await store.getPayment(payment.id)).to.equal(null);
+        expect(await store.listTransactions(payment.id)).to.deep.equal([]);
+        expect((await store.getPayment(existing.id))!.chargeStatus).to.equal('not-charged');
+        expect(await store.getIdempotencyRecord(key)).to.equal(null);
+        expect(await store.transaction((tx) => tx.recordWebhookEvent('gw', event, at(0)))).to.equal(true);
+        expect(await store.transaction((tx) => tx.getCustomerAccount(key, 'c', 'gw'))).to.equal(null);
+      });
+
+      it('does not show uncommitted writes outside the transaction', async () => {
+        const payment = makePayment();
+        const inserted = signal();
+        const checked = signal();
+        const writer = store.transaction(async (tx) => {
+          await tx.insertPayment(payment);
+          inserted.resolve();
+          await checked.promise;
+        });
+        await inserted.promise;
+        // On PGlite reads wait for the open transaction; elsewhere they see the last committed state.
+        const read = store.getPayment(payment.id);
+        const raced = await Promise.race([read, pause(50).then(() => 'waiting' as const)]);
+        if (raced !== 'waiting') expect(raced).to.equal(null);
+        checked.resolve();
+        await writer;
+        await read;
+        expect((await store.getPayment(payment.id))?.id).to.equal(payment.id);
+      });
+
+      it('refuses a transaction object used after its transaction ended', async () => {
+        let leaked: Parameters<Parameters<LedgerStore['transaction']>[0]>[0] | undefined;
+        await store.transaction(async (tx) => {
+          leaked = tx;
+        });
+        await rejects(leaked!.getPayment(uid('x')));
+        await rejects(leaked!.insertPayment(makePayment()));
+      });
+    });
+
+    describe('row locks (FOR UPDATE)', () => {
+      it('makes a second locker wait until the first transaction ends, then see its write', async () => {
+        const payment = await insert();
+        const events: string[] = [];
+        const aLocked = signal();
+        const releaseA = signal();
+        const a = store.transaction(async (tx) => {
+          const p = await tx.getPayment(payment.id, { forUpdate: true });
+          events.push('A locked');
+          aLocked.resolve();
+          await releaseA.promise;
+          expect(await tx.updatePayment({ ...p!, capturedAmount: new Decimal('10'), version: p!.version + 1 }, p!.version)).to.equal(true);
+          events.push('A commits');
+        });
+        await aLocked.promise;
+        const b = store.transaction(async (tx) => {
+          const p = await tx.getPayment(payment.id, { forUpdate: true });
+          events.push(`B locked at version ${p!.version}`);
+          return p;
+        });
+        // Give B every chance to take the lock early; only the order of events is asserted.
+        await pause(150);
+        events.push('A released');
+        releaseA.resolve();
+        const [, seenByB] = await Promise.all([a, b]);
+        expect(events).to.deep.equal(['A locked', 'A released', 'A commits', 'B locked at version 2']);
+        expectAmount(seenByB!.capturedAmount, '10');
+      });
+
+      it('loses no update when concurrent transactions lock, read and increment', async () => {
+        const payment = await insert(makePayment({ capturedAmount: new Decimal('0') }));
+        const n = 8;
+        const results = await Promise.all(
+          Array.from({ length: n }, () =>
+            store.transaction(async (tx) => {
+              const p = (await tx.getPayment(payment.id, { forUpdate: true }))!;
+              await pause(1);
+              return tx.updatePayment({ ...p, capturedAmount: p.capturedAmount.plus('0.01'), version: p.version + 1 }, p.version);
+            }),
+          ),
+        );
+        expect(results).to.deep.equal(Array(n).fill(true));
+        const read = await store.getPayment(payment.id);
+        expect(read!.version).to.equal(1 + n);
+        expectAmount(read!.capturedAmount, '0.08');
+      });
+    });
+
+    describe('idempotency keys', () => {
+      it('claims, refuses a second claim, completes, and releases', async () => {
+        const key = uid('idem');
+        expect(await store.getIdempotencyRecord(key)).to.equal(null);
+        expect(await store.transaction((tx) => tx.claimIdempotencyKey(key, 'hash-1', at(1)))).to.deep.equal({ claimed: true });
+        const second = await store.transaction((tx) => tx.claimIdempotencyKey(key, 'hash-2', at(2)));
+        expect(second.claimed).to.equal(false);
+        if (second.claimed) throw new Error('unreachable');
+        expect(second.record).to.deep.include({ key, requestHash: 'hash-1', state: 'in_flight', response: null });
+        expect(second.record.createdAt.getTime()).to.equal(at(1).getTime());
+
+        const response = { ok: true, payment: { id: 'p', amount: '10.50' }, list: [1, 'a'] };
+        await store.transaction((tx) => tx.completeIdempotencyKey(key, response, at(3)));
+        const done = await store.getIdempotencyRecord(key);
+        expect(done).to.deep.include({ key, requestHash: 'hash-1', state: 'done' });
+        expect(done!.response).to.deep.equal(response);
+        expect(done!.updatedAt.getTime()).to.equal(at(3).getTime());
+        const replay = await store.transaction((tx) => tx.claimIdempotencyKey(key, 'hash-1', at(4)));
+        expect(replay).to.deep.include({ claimed: false });
+
+        const other = uid('idem');
+        await store.transaction((tx) => tx.claimIdempotencyKey(other, 'h', at(1)));
+        await store.transaction((tx) => tx.releaseIdempotencyKey(other));
+        expect(await store.getIdempotencyRecord(other)).to.equal(null);
+        expect(await store.transaction((tx) => tx.claimIdempotencyKey(other, 'h', at(2)))).to.deep.equal({ claimed: true });
+      });
+
+      it('stores JSON responses of any shape (string, null, typed error)', async () => {
+        for (const response of ['plain', null, { error: { code: 'declined', message: 'no' } }, [1, 2]]) {
+          const key = uid('idem');
+          await store.transaction(async (tx) => {
+            await tx.claimIdempotencyKey(key, 'h', at(1));
+            await tx.completeIdempotencyKey(key, response, at(2));
+          });
+          expect((await store.getIdempotencyRecord(key))!.response).to.deep.equal(response);
+        }
+      });
+
+      it('refuses to complete a key that was never claimed', async () => {
+        await rejects(store.transaction((tx) => tx.completeIdempotencyKey(uid('idem'), { ok: true }, at(1))));
+      });
+
+      it('lets exactly one of many concurrent claims of a key win', async () => {
+        const key = uid('idem');
+        const results = await Promise.all(
+          Array.from({ length: 8 }, (_, i) => store.transaction((tx) => tx.claimIdempotencyKey(key, `hash-${i}`, at(i)))),
+        );
+        expect(results.filter((r) => r.claimed)).to.have.length(1);
+        const winner = results.findIndex((r) => r.claimed);
+        for (const r of results) if (!r.claimed) expect(r.record.requestHash).to.equal(`hash-${winner}`);
+      });
+
+      it('gives the key to a waiting claimer when the first claimer rolls back', async () => {
+        const key = uid('idem');
+        const claimed = signal();
+        const abort = signal();
+        const first = store.transaction(async (tx) => {
+          expect(await tx.claimIdempotencyKey(key, 'first', at(1))).to.deep.equal({ claimed: true });
+          claimed.resolve();
+          await abort.promise;
+          throw new Error('first gives up');
+        });
+        await claimed.promise;
+        const second = store.transaction((tx) => tx.claimIdempotencyKey(key, 'second', at(2)));
+        await pause(50);
+        abort.resolve();
+        await rejects(first);
+        expect(await second).to.deep.equal({ claimed: true });
+        expect((await store.getIdempotencyRecord(key))!.requestHash).to.equal('second');
+      });
+    });
+
+    describe('webhook events', () => {
+      it('records an event once per gateway', async () => {
+        const event = uid('evt');
+        expect(await store.transaction((tx) => tx.recordWebhookEvent('stripe', event, at(1)))).to.equal(true);
+        expect(await store.transaction((tx) => tx.recordWebhookEvent('stripe', event, at(2)))).to.equal(false);
+        expect(await store.transaction((tx) => tx.recordWebhookEvent('razorpay', event, at(2)))).to.equal(true);
+      });
+
+      it('lets exactly one of many concurrent deliveries through', async () => {
+        const event = uid('evt');
+        const results = await Promise.all(Array.from({ length: 8 }, () => store.transaction((tx) => tx.recordWebhookEvent('stripe', event, at(1)))));
+        expect(results.filter(Boolean)).to.have.length(1);
+      });
+    });
+
+    describe('customer accounts', () => {
+      it('upserts per (customer, channel, gateway), keeping the first creation time', async () => {
+        const customer = uid('cust');
+        const get = (channel: string, gateway: string) => store.transaction((tx) => tx.getCustomerAccount(customer, channel, gateway));
+        expect(await get('c1', 'stripe')).to.equal(null);
+        await store.transaction((tx) => tx.upsertCustomerAccount({ customerId: customer, channel: 'c1', gateway: 'stripe', gatewayCustomerId: 'cus_1', createdAt: at(1) }));
+        await store.transaction((tx) => tx.upsertCustomerAccount({ customerId: customer, channel: 'c2', gateway: 'stripe', gatewayCustomerId: 'cus_2', createdAt: at(2) }));
+        await store.transaction((tx) => tx.upsertCustomerAccount({ customerId: customer, channel: 'c1', gateway: 'stripe', gatewayCustomerId: 'cus_3', createdAt: at(3) }));
+        expect(await get('c1', 'stripe')).to.deep.equal({ customerId: customer, channel: 'c1', gateway: 'stripe', gatewayCustomerId: 'cus_3', createdAt: at(1) });
+        expect((await get('c2', 'stripe'))!.gatewayCustomerId).to.equal('cus_2');
+        expect(await get('c1', 'razorpay')).to.equal(null);
+      });
+    });
+
+    describe('migrations', () => {
+      it('can migrate again (and again) without losing data', async () => {
+        const payment = await insert();
+        await store.migrate();
+        await store.migrate();
+        expect((await store.getPayment(payment.id))?.id).to.equal(payment.id);
+      });
+    });
+  });
+}

@@ -1,0 +1,143 @@
+import { randomBytes } from 'node:crypto';
+import { expect } from 'chai';
+import { MIGRATIONS, createPostgresStore, type SqlLedgerStore } from '@payhost/store-postgres';
+import { describeLedgerStoreConformance } from './conformance.js';
+import { makePayment, pause, signal } from './fixtures.js';
+
+/**
+ * The PostgreSQL server suite. It runs when PAYHOST_TEST_DATABASE_URL is set
+ * (.ci/run sets it to the machine's server) and then FAILS when the server is
+ * unreachable. Unset, nothing is registered and a banner says the suite did
+ * not run (in CI, unset is itself a failure).
+ */
+const URL_VARIABLE = 'PAYHOST_TEST_DATABASE_URL';
+const databaseUrl = process.env[URL_VARIABLE];
+
+function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+if (!databaseUrl) {
+  const banner = [
+    '',
+    '=====================================================================',
+    ` PostgreSQL server store suite NOT RUN: ${URL_VARIABLE} is not set.`,
+    ' Memory and PGlite stores were tested; the PostgreSQL server was not.',
+    ` Run it with e.g. ${URL_VARIABLE}=postgres://postgres@127.0.0.1:5432/test npm test`,
+    '=====================================================================',
+    '',
+  ].join('\n');
+  console.warn(banner);
+  // Again at the very end, below mocha's summary, where it cannot be missed.
+  process.once('exit', () => console.warn(banner));
+  if (process.env.CI) {
+    describe('PostgreSQL server store', () => {
+      it(`needs ${URL_VARIABLE} in CI`, () => {
+        throw new Error(`${URL_VARIABLE} must be set in CI: the PostgreSQL server suite may not be skipped`);
+      });
+    });
+  }
+} else {
+  const url = databaseUrl;
+  const runSchema = `payhost_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const open = (schema: string, migrate = true) => createPostgresStore({ connectionString: url, schema, migrate, pool: { max: 12 } });
+
+  describe(`PostgreSQL server store (${redact(url)}, schema ${runSchema})`, function () {
+    this.timeout(60_000);
+    let admin: SqlLedgerStore | undefined;
+    let reachable = false;
+    const schemas: string[] = [runSchema];
+
+    before(async () => {
+      try {
+        admin = await createPostgresStore({ connectionString: url, migrate: false, pool: { max: 2, connectionTimeoutMillis: 5_000 } });
+        await admin.driver.session((c) => c.query('SELECT 1'));
+        reachable = true;
+      } catch (error) {
+        await admin?.close().catch(() => undefined);
+        throw new Error(`PostgreSQL server unreachable at ${redact(url)} (${URL_VARIABLE}): ${(error as Error).message}`, { cause: error });
+      }
+    });
+
+    after(async () => {
+      if (!admin || !reachable) return;
+      for (const schema of schemas) await admin.driver.session((c) => c.exec(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
+      await admin.close();
+    });
+
+    describeLedgerStoreConformance('PostgreSQL server', () => open(runSchema));
+
+    it('migrates concurrently from several store instances, applying each migration once', async () => {
+      const schema = `${runSchema}_m`;
+      schemas.push(schema);
+      const stores = await Promise.all([1, 2, 3].map(() => open(schema, false)));
+      try {
+        expect(await stores[0]!.schemaVersion()).to.equal(0);
+        await Promise.all(stores.map((s) => s.migrate()));
+        for (const s of stores) expect(await s.schemaVersion()).to.equal(MIGRATIONS.length);
+        await Promise.all(stores.map((s) => s.migrate()));
+        const rows = await admin!.driver.session((c) => c.query(`SELECT version FROM "${schema}".payhost_migrations ORDER BY version`));
+        expect(rows.map((r) => Number(r.version))).to.deep.equal(MIGRATIONS.map((_, i) => i + 1));
+      } finally {
+        await Promise.all(stores.map((s) => s.close()));
+      }
+    });
+
+    it('locks rows across store instances (separate pools, as across processes)', async () => {
+      const [a, b] = await Promise.all([open(runSchema), open(runSchema)]);
+      try {
+        const payment = makePayment();
+        await a.transaction((tx) => tx.insertPayment(payment));
+        const events: string[] = [];
+        const locked = signal();
+        const release = signal();
+        const first = a.transaction(async (tx) => {
+          await tx.getPayment(payment.id, { forUpdate: true });
+          events.push('a locked');
+          locked.resolve();
+          await release.promise;
+          events.push('a commits');
+        });
+        await locked.promise;
+        const second = b.transaction(async (tx) => {
+          await tx.getPayment(payment.id, { forUpdate: true });
+          events.push('b locked');
+        });
+        await pause(150);
+        release.resolve();
+        await Promise.all([first, second]);
+        expect(events).to.deep.equal(['a locked', 'a commits', 'b locked']);
+      } finally {
+        await Promise.all([a.close(), b.close()]);
+      }
+    });
+
+    it('stores amounts in numeric columns and JSON in jsonb', async () => {
+      const rows = await admin!.driver.session((c) =>
+        c.query(
+          `SELECT table_name, column_name, data_type FROM information_schema.columns
+           WHERE table_schema = $1 AND (data_type IN ('numeric', 'jsonb', 'double precision', 'real')
+             OR column_name IN ('total', 'amount', 'captured_amount', 'authorized_amount'))
+           ORDER BY table_name, column_name`,
+          [runSchema],
+        ),
+      );
+      expect(rows.map((r) => `${String(r.table_name)}.${String(r.column_name)}:${String(r.data_type)}`)).to.deep.equal([
+        'idempotency_keys.response:jsonb',
+        'payments.authorized_amount:numeric',
+        'payments.captured_amount:numeric',
+        'payments.metadata:jsonb',
+        'payments.total:numeric',
+        'transactions.action_required_data:jsonb',
+        'transactions.amount:numeric',
+        'transactions.raw_response:jsonb',
+      ]);
+    });
+  });
+}
