@@ -1,3 +1,14 @@
 export * from './model.js';
 export * from './store.js';
 export * from './memory-store.js';
+export * from './payment-service.js';
+export { GatewayDeclinedError } from './ledger-errors.js';
+export { applyTransition, type TransitionInput, type PaymentAmounts } from './transitions.js';
+export { checkOperation, type RuleInput, type GatewayCapabilities } from './rules.js';
+export { PAYMENT_OPERATIONS, gatewayIdempotencyKey, operationOf, type PaymentOperation } from './operations.js';
+export { redactRawResponse, looksLikeCardNumber } from './redact.js';
+export type { FaultPoint, FaultContext, FaultHooks, PaymentGateways } from './context.js';
+export type { StoredOutcome, PaymentJson, TransactionJson } from './outcome-codec.js';
+export type { ReconcileOptions, ReconcileReport } from './reconcile.js';
+export type { GatewayEventInput, GatewayEventResponse, GatewayEventResult } from './webhook-inbox.js';
+export { IdempotencyCoordinator, type IdempotencyOptions } from './idempotency.js';

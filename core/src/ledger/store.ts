@@ -53,6 +53,12 @@ export interface LedgerStore {
   getPayment(id: string): Promise<Payment | null>;
   listTransactions(paymentId: string): Promise<Transaction[]>;
   getIdempotencyRecord(key: string): Promise<IdempotencyRecord | null>;
+  /**
+   * Optional: the payment of `gateway` whose PSP reference is `pspReference`
+   * (or null), so gateway events that carry only the processor's reference
+   * can find their payment. Without it, events must name the payment id.
+   */
+  findPaymentIdByPspReference?(gateway: string, pspReference: string): Promise<string | null>;
   /** Transactions still `pending` (crash between gateway call and ledger update), oldest first. */
   listPendingTransactions(): Promise<Transaction[]>;
   close(): Promise<void>;

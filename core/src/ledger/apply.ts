@@ -1,0 +1,100 @@
+import type { PayhostError } from '../errors/index.js';
+import { GatewayDeclinedError } from './ledger-errors.js';
+import type { Payment, Transaction } from './model.js';
+import { encodeError, encodePayment, encodeTransaction, type StoredOutcome } from './outcome-codec.js';
+import { duplicateTransaction, normalizeResponse, resultTransaction, type NormalizedResponse, type ResponseLike } from './records.js';
+import type { LedgerTx } from './store.js';
+import { applyTransition } from './transitions.js';
+
+export interface ApplyContext {
+  now: Date;
+  /** The gateway stores every customer's card (GatewayConfig.storeCustomer). */
+  storeCustomer: boolean;
+  /** Recorded instead of gateway_declined when the call never reached the gateway (e.g. it became inactive). */
+  error?: PayhostError;
+}
+
+export interface Applied {
+  payment: Payment;
+  /** The transaction the caller gets: the applied one, or the existing one a duplicate repeated. */
+  transaction: Transaction;
+  outcome: StoredOutcome;
+}
+
+/** The stored outcome for a resolved transaction: success, or the typed error of its failure. */
+export function outcomeOf(payment: Payment, transaction: Transaction, error?: PayhostError): StoredOutcome {
+  const p = encodePayment(payment);
+  const t = encodeTransaction(transaction);
+  if (transaction.isSuccess) return { ok: true, payment: p, transaction: t };
+  const err =
+    error ??
+    new GatewayDeclinedError(transaction.error ?? 'The payment gateway declined the operation', {
+      paymentId: payment.id,
+      transactionId: transaction.id,
+      errorCode: transaction.errorCode ?? 'processing_error',
+    });
+  return { ok: false, error: encodeError(err), payment: p, transaction: t };
+}
+
+function findRepeated(transactions: readonly Transaction[], target: Transaction, r: NormalizedResponse): Transaction | undefined {
+  if (!r.transactionId) return undefined;
+  return transactions.find((t) => t.id !== target.id && t.state === 'applied' && t.gatewayTransactionId === r.transactionId && t.kind === r.kind);
+}
+
+/**
+ * Applies a gateway answer to an unresolved (pending or review) transaction,
+ * in a store transaction that holds the payment's lock; the one place where
+ * API responses, gateway events and reconciliation change the ledger.
+ * - failure: the row becomes a failed transaction with its unified code (the
+ *   reservation is released: only unresolved rows reserve);
+ * - success: Saleor's transition table updates the payment; the gateway's
+ *   customer id is stored for the card on file when asked to;
+ * - transactionAlreadyProcessed repeating an existing row: that row is the
+ *   result and nothing is counted twice.
+ */
+export async function applyResponse(
+  tx: LedgerTx,
+  payment: Payment,
+  target: Transaction,
+  response: ResponseLike,
+  ctx: ApplyContext,
+): Promise<Applied> {
+  const r = normalizeResponse(response, { kind: target.kind, amount: target.amount });
+  if (r.alreadyProcessed) {
+    const existing = findRepeated(await tx.listTransactions(payment.id), target, r);
+    if (existing) {
+      await tx.updateTransaction(duplicateTransaction(target, existing, r, ctx.now));
+      return { payment, transaction: existing, outcome: outcomeOf(payment, existing) };
+    }
+  }
+  const applied = resultTransaction(target, r, ctx.now);
+  await tx.updateTransaction(applied);
+  if (!applied.isSuccess) return { payment, transaction: applied, outcome: outcomeOf(payment, applied, ctx.error) };
+
+  const next: Payment = {
+    ...applyTransition(payment, applied),
+    pspReference: payment.pspReference ?? applied.pspReference,
+    version: payment.version + 1,
+    updatedAt: ctx.now,
+  };
+  if (!(await tx.updatePayment(next, payment.version))) {
+    throw new Error(`Payment ${payment.id} changed while its lock was held (version ${payment.version})`);
+  }
+  if (payment.customerId && r.customerId && (payment.storePaymentMethod || ctx.storeCustomer)) {
+    await tx.upsertCustomerAccount({
+      customerId: payment.customerId,
+      channel: payment.channel,
+      gateway: payment.gateway,
+      gatewayCustomerId: r.customerId,
+      createdAt: ctx.now,
+    });
+  }
+  return { payment: next, transaction: applied, outcome: outcomeOf(next, applied) };
+}
+
+/** Reconciliation could not tell what the gateway did: keep the row (and its reservation) for a human. */
+export async function markReview(tx: LedgerTx, target: Transaction, now: Date, reason: string): Promise<Transaction> {
+  const review: Transaction = { ...target, state: 'review', error: reason, updatedAt: now };
+  await tx.updateTransaction(review);
+  return review;
+}

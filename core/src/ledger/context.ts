@@ -1,0 +1,61 @@
+import type { Logger } from 'pino';
+import type { GatewayConfig, GatewayResponse } from '../contracts/gateway.js';
+import type { PluginManager } from '../manager/plugin-manager.js';
+import type { Payment } from './model.js';
+import type { LedgerStore } from './store.js';
+
+/** What the ledger needs from the plugin manager (a fake can stand in for it in tests). */
+export type PaymentGateways = Pick<PluginManager, 'runOperation' | 'resolveGateway' | 'getTransactionStatus'>;
+
+/**
+ * Fault-injection points, for crash and chaos tests (e.g. a child process
+ * that SIGKILLs itself at one of them). Called, and awaited, at:
+ * - 'after-pending': phase 1 committed (pending transaction written, amount
+ *   reserved, idempotency key claimed); the gateway has not been called;
+ * - 'after-gateway': the gateway (or, in reconcile(), getTransactionStatus)
+ *   answered; nothing of the answer is in the ledger yet;
+ * - 'after-apply': phase 3 committed (payment, transaction and idempotency
+ *   record updated).
+ * A hook that throws aborts the operation at that point, leaving the ledger
+ * exactly as a crash there would (in-process crash simulation).
+ */
+export type FaultPoint = 'after-pending' | 'after-gateway' | 'after-apply';
+
+export interface FaultContext {
+  point: FaultPoint;
+  /** The operation, or 'reconcile'. */
+  operation: string;
+  paymentId: string;
+  transactionId: string;
+  response?: GatewayResponse | null;
+}
+
+export type FaultHooks = Partial<Record<FaultPoint, (context: FaultContext) => void | Promise<void>>>;
+
+/** Everything the ledger modules share. */
+export interface LedgerContext {
+  store: LedgerStore;
+  gateways: PaymentGateways;
+  logger: Logger;
+  now(): Date;
+  faults: FaultHooks;
+}
+
+export async function fault(ctx: LedgerContext, context: FaultContext): Promise<void> {
+  const hook = ctx.faults[context.point];
+  if (hook) await hook(context);
+}
+
+/** The payment's gateway configuration (throws the manager's typed errors when it is gone or inactive). */
+export function gatewayConfigOf(ctx: LedgerContext, payment: Pick<Payment, 'channel' | 'currency' | 'gateway'>): GatewayConfig {
+  return ctx.gateways.resolveGateway(payment.channel, payment.currency, payment.gateway).config;
+}
+
+/** Whether the gateway stores every customer's card; false when it cannot be resolved any more. */
+export function gatewayStoresCustomers(ctx: LedgerContext, payment: Pick<Payment, 'channel' | 'currency' | 'gateway'>): boolean {
+  try {
+    return gatewayConfigOf(ctx, payment).storeCustomer === true;
+  } catch {
+    return false;
+  }
+}

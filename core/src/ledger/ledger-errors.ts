@@ -1,0 +1,74 @@
+import type { TransactionErrorCode } from '../contracts/error-codes.js';
+import { ERROR_CODES, PayhostError } from '../errors/index.js';
+import type { ChargeStatus } from './model.js';
+
+/**
+ * A failed gateway answer, recorded as a failed transaction before this is
+ * thrown: `errorCode` is the unified code, `transactionId` the ledger row.
+ */
+export class GatewayDeclinedError extends PayhostError {
+  readonly errorCode: TransactionErrorCode;
+  readonly transactionId: string;
+  readonly paymentId: string;
+
+  constructor(message: string, details: { paymentId: string; transactionId: string; errorCode: TransactionErrorCode } & Record<string, unknown>) {
+    super(ERROR_CODES.gatewayDeclined, message, details);
+    this.name = 'GatewayDeclinedError';
+    this.errorCode = details.errorCode;
+    this.transactionId = details.transactionId;
+    this.paymentId = details.paymentId;
+  }
+}
+
+export function paymentNotFound(paymentId: string): PayhostError {
+  return new PayhostError(ERROR_CODES.paymentNotFound, `Payment "${paymentId}" does not exist`, { paymentId });
+}
+
+export function notAllowed(
+  operation: string,
+  payment: { id: string; chargeStatus: ChargeStatus; isActive: boolean },
+  reason: string,
+): PayhostError {
+  return new PayhostError(ERROR_CODES.operationNotAllowed, `Cannot ${operation} payment "${payment.id}": ${reason}`, {
+    paymentId: payment.id,
+    operation,
+    chargeStatus: payment.chargeStatus,
+    isActive: payment.isActive,
+    reason,
+  });
+}
+
+export function amountExceeds(operation: string, paymentId: string, requested: string, available: string, currency: string): PayhostError {
+  return new PayhostError(
+    ERROR_CODES.amountExceeds,
+    `Cannot ${operation} ${requested} ${currency} on payment "${paymentId}": only ${available} ${currency} is available`,
+    { paymentId, operation, requested, available, currency },
+  );
+}
+
+export function paymentBusy(paymentId: string, reason: string, details: Record<string, unknown> = {}): PayhostError {
+  return new PayhostError(ERROR_CODES.paymentBusy, `Payment "${paymentId}" is busy: ${reason}`, { paymentId, reason, ...details });
+}
+
+/** Another request with the same key is still running (in another process), or its record is unreadable. */
+export function keyInProgress(key: string, reason: string): PayhostError {
+  return new PayhostError(ERROR_CODES.paymentBusy, `The request with idempotency key "${key}" ${reason}`, { idempotencyKey: key, reason });
+}
+
+export function idempotencyKeyReused(key: string): PayhostError {
+  return new PayhostError(ERROR_CODES.idempotencyKeyReused, `Idempotency key "${key}" was already used with different parameters`, { idempotencyKey: key });
+}
+
+/** Seed 000's checkout error: no token was passed and nothing is on file. */
+export function noPaymentSource(paymentId: string, customerId: string | null, gateway: string): PayhostError {
+  const who = customerId ?? `The customer of payment "${paymentId}"`;
+  return new PayhostError(ERROR_CODES.noPaymentSource, `${who} is not associated to an account on the processor and no token was passed.`, {
+    paymentId,
+    customerId,
+    gateway,
+  });
+}
+
+export function invalidInput(message: string, details: Record<string, unknown> = {}): PayhostError {
+  return new PayhostError(ERROR_CODES.invalidInput, message, details);
+}

@@ -1,0 +1,148 @@
+import type { GatewayConfig, GatewayResponse } from '../contracts/gateway.js';
+import type { PaymentData } from '../contracts/payment-data.js';
+import { ERROR_CODES, PayhostError, isPayhostError } from '../errors/index.js';
+import { applyResponse, outcomeOf } from './apply.js';
+import { fault, gatewayConfigOf, type LedgerContext } from './context.js';
+import type { Attempt } from './idempotency.js';
+import { noPaymentSource, paymentNotFound } from './ledger-errors.js';
+import type { CustomerGatewayAccount, IdempotencyRecord, Payment, Transaction } from './model.js';
+import { OPERATION_HOOK, gatewayIdempotencyKey, pendingKind, type PaymentOperation } from './operations.js';
+import { isStoredOutcome, type StoredOutcome } from './outcome-codec.js';
+import { buildPaymentData } from './payment-data.js';
+import { pendingTransaction } from './records.js';
+import { checkOperation } from './rules.js';
+import type { LedgerTx } from './store.js';
+import { randomUUID } from 'node:crypto';
+
+export interface OperationRequest {
+  operation: PaymentOperation;
+  paymentId: string;
+  idempotencyKey: string;
+  requestHash: string;
+  amount?: unknown;
+  data?: Record<string, unknown> | null;
+}
+
+interface Reserved {
+  payment: Payment;
+  pending: Transaction;
+  paymentData: PaymentData;
+  gateway: GatewayConfig;
+}
+
+/**
+ * Runs one money operation in three steps, never holding a database
+ * transaction across the gateway call:
+ * 1. reserve — a short transaction locks the payment, claims the idempotency
+ *    key, checks the rules (pending captures/refunds count) and writes a
+ *    pending transaction that reserves the amount;
+ * 2. call the gateway with a key derived from payment and transaction;
+ * 3. apply — a short transaction applies the answer (or finds it already
+ *    applied by a gateway event) and records the outcome under the key.
+ * A crash between 2 and 3 leaves the pending row for reconcile().
+ */
+export class OperationRunner {
+  /** Transactions whose gateway call is running in this process (reconcile() leaves them alone). */
+  readonly calling = new Set<string>();
+
+  constructor(private readonly ctx: LedgerContext) {}
+
+  async attempt(request: OperationRequest): Promise<Attempt> {
+    const reserved = await this.ctx.store.transaction((tx) => this.reserve(tx, request));
+    if ('taken' in reserved) return reserved;
+    this.calling.add(reserved.pending.id);
+    try {
+      return { outcome: await this.callAndApply(request, reserved) };
+    } finally {
+      this.calling.delete(reserved.pending.id);
+    }
+  }
+
+  private async reserve(tx: LedgerTx, request: OperationRequest): Promise<Reserved | { taken: IdempotencyRecord }> {
+    const { operation } = request;
+    const now = this.ctx.now();
+    const payment = await tx.getPayment(request.paymentId, { forUpdate: true });
+    if (!payment) throw paymentNotFound(request.paymentId);
+    const claim = await tx.claimIdempotencyKey(request.idempotencyKey, request.requestHash, now);
+    if (!claim.claimed) return { taken: claim.record };
+    // Everything below throws before any effect: the store rolls back, the claim included.
+    const gateway = gatewayConfigOf(this.ctx, payment);
+    const transactions = await tx.listTransactions(payment.id);
+    const amount = checkOperation({ operation, payment, transactions, gateway, amount: request.amount });
+    const account = await this.paymentSource(tx, operation, payment);
+    const id = randomUUID();
+    const pending = pendingTransaction({
+      id,
+      payment,
+      kind: pendingKind(operation, gateway.autoCapture),
+      amount,
+      idempotencyKey: request.idempotencyKey,
+      gatewayIdempotencyKey: gatewayIdempotencyKey(operation, payment.id, id),
+      now,
+    });
+    await tx.insertTransaction(pending);
+    const paymentData = buildPaymentData({ operation, payment, transaction: pending, amount, transactions, account, data: request.data ?? null });
+    return { payment, pending, paymentData, gateway };
+  }
+
+  /** Card on file: a charge without a token needs a stored gateway account (seed 000's error otherwise). */
+  private async paymentSource(tx: LedgerTx, operation: PaymentOperation, payment: Payment): Promise<CustomerGatewayAccount | null> {
+    if ((operation !== 'process' && operation !== 'authorize') || payment.token) return null;
+    const account = payment.customerId ? await tx.getCustomerAccount(payment.customerId, payment.channel, payment.gateway) : null;
+    if (!account) throw noPaymentSource(payment.id, payment.customerId, payment.gateway);
+    return account;
+  }
+
+  private async callAndApply(request: OperationRequest, reserved: Reserved): Promise<StoredOutcome> {
+    const { payment, pending } = reserved;
+    const where = { operation: request.operation, paymentId: payment.id, transactionId: pending.id };
+    await fault(this.ctx, { point: 'after-pending', ...where });
+    const { response, error } = await this.call(request.operation, payment, pending, reserved.paymentData);
+    await fault(this.ctx, { point: 'after-gateway', ...where, response });
+    const outcome = await this.ctx.store.transaction(async (tx) => {
+      const locked = await tx.getPayment(payment.id, { forUpdate: true });
+      const current = await tx.getTransaction(pending.id);
+      if (!locked || !current) throw new Error(`Pending transaction ${pending.id} of payment ${payment.id} disappeared`);
+      // Already applied by a gateway event that arrived first: do not count it twice.
+      if (current.state === 'applied') return { alreadyApplied: outcomeOf(locked, current) };
+      const now = this.ctx.now();
+      const applied = await applyResponse(tx, locked, current, response, { now, storeCustomer: reserved.gateway.storeCustomer, ...(error ? { error } : {}) });
+      await tx.completeIdempotencyKey(request.idempotencyKey, applied.outcome, now);
+      return applied.outcome;
+    });
+    await fault(this.ctx, { point: 'after-apply', ...where, response });
+    if (!('alreadyApplied' in outcome)) return outcome;
+    // The event recorded the outcome under our key in the same transaction; prefer that record.
+    const record = await this.ctx.store.getIdempotencyRecord(request.idempotencyKey);
+    return record?.state === 'done' && isStoredOutcome(record.response) ? record.response : outcome.alreadyApplied;
+  }
+
+  /** Calls the gateway; a manager error (the call never reached a plugin) becomes a failed response plus that typed error. */
+  private async call(
+    operation: PaymentOperation,
+    payment: Payment,
+    pending: Transaction,
+    paymentData: PaymentData,
+  ): Promise<{ response: GatewayResponse; error?: PayhostError }> {
+    try {
+      const response = await this.ctx.gateways.runOperation(OPERATION_HOOK[operation], { channel: payment.channel, gateway: payment.gateway, payment: paymentData });
+      return { response };
+    } catch (err) {
+      const base = isPayhostError(err) ? err : new PayhostError(ERROR_CODES.pluginFailed, err instanceof Error ? err.message : String(err));
+      this.ctx.logger.error({ paymentId: payment.id, transactionId: pending.id, operation, code: base.code }, 'gateway call failed before reaching the gateway');
+      const error = new PayhostError(base.code, base.message, { ...(base.details ?? {}), paymentId: payment.id, transactionId: pending.id }, { cause: err });
+      const response: GatewayResponse = {
+        isSuccess: false,
+        actionRequired: false,
+        kind: pending.kind,
+        amount: pending.amount,
+        currency: payment.currency,
+        transactionId: '',
+        error: base.message,
+        errorCode: 'processing_error',
+        rawResponse: { hostError: { code: base.code } },
+      };
+      return { response, error };
+    }
+  }
+}

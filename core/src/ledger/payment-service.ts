@@ -1,0 +1,226 @@
+import { randomUUID } from 'node:crypto';
+import { Decimal } from 'decimal.js';
+import type { Logger } from 'pino';
+import { silentLogger } from '../logging/logger.js';
+import { parseAmount, type AmountInput } from '../money/amount.js';
+import { normalizeCurrency } from '../money/currency.js';
+import type { FaultHooks, LedgerContext, PaymentGateways } from './context.js';
+import { IdempotencyCoordinator, checkIdempotencyKey, normalizeAmountForHash, requestHash, type IdempotencyOptions } from './idempotency.js';
+import { invalidInput, paymentNotFound } from './ledger-errors.js';
+import type { Payment, Transaction } from './model.js';
+import { OperationRunner } from './operation-runner.js';
+import type { PaymentOperation } from './operations.js';
+import { encodePayment, replayOutcome, type OperationResult } from './outcome-codec.js';
+import { reconcilePending, type ReconcileOptions, type ReconcileReport } from './reconcile.js';
+import { looksLikeCardNumber } from './redact.js';
+import type { LedgerStore } from './store.js';
+import { applyGatewayEvent, type GatewayEventInput, type GatewayEventResult } from './webhook-inbox.js';
+
+export interface PaymentServiceOptions {
+  /** The plugin manager (or anything with runOperation, resolveGateway and getTransactionStatus). */
+  manager: PaymentGateways;
+  store: LedgerStore;
+  logger?: Logger;
+  /** Source of "now" for timestamps; default `() => new Date()`. */
+  clock?: () => Date;
+  /** Fault-injection hooks for crash tests (see FaultPoint). */
+  faults?: FaultHooks;
+  /** Polling when another process holds an idempotency key. */
+  idempotency?: IdempotencyOptions;
+}
+
+export interface CreatePaymentInput {
+  idempotencyKey: string;
+  channel: string;
+  /** Gateway (plugin id); default: the channel's default gateway for the currency. */
+  gateway?: string | null;
+  total: AmountInput;
+  currency: string;
+  /** A gateway token from client-side tokenization (never a card number); none: use the card on file. */
+  token?: string | null;
+  customerId?: string | null;
+  customerEmail?: string | null;
+  /** Ask the gateway to keep the payment method, and remember the gateway's customer id. */
+  storePaymentMethod?: boolean;
+  metadata?: Record<string, unknown>;
+}
+
+export interface OperationInput {
+  paymentId: string;
+  idempotencyKey: string;
+}
+
+export interface ChargeInput extends OperationInput {
+  /** Extra gateway data (PaymentData.data), e.g. a 3-D Secure result for confirm. */
+  data?: Record<string, unknown> | null;
+}
+
+export interface AmountOperationInput extends OperationInput {
+  /** Default: everything still available (authorized for capture, captured for refund). */
+  amount?: AmountInput | null;
+}
+
+export type { OperationResult };
+
+function optionalString(name: string, value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string' || value.trim() === '') throw invalidInput(`${name} must be a non-empty string when given`, { field: name });
+  return value;
+}
+
+/**
+ * The payment service: Saleor's payment lifecycle (create, process,
+ * authorize, capture, refund, void, confirm) on top of the plugin manager,
+ * with a durable ledger. Every mutating call takes an idempotency key; money
+ * operations run in three phases (reserve, call the gateway, apply — see
+ * OperationRunner) so no database transaction is open during a gateway call,
+ * concurrent operations cannot over-capture or over-refund, and a crash
+ * leaves a pending transaction that `reconcile()` resolves.
+ *
+ * Failures are typed PayhostErrors: payment_not_found, operation_not_allowed,
+ * amount_exceeds, invalid_amount, payment_busy, idempotency_key_reused,
+ * no_payment_source, gateway_declined (GatewayDeclinedError: unified errorCode
+ * and the recorded failed transaction's id), and the manager's routing errors.
+ */
+export class PaymentService {
+  private readonly ctx: LedgerContext;
+  private readonly idempotency: IdempotencyCoordinator;
+  private readonly runner: OperationRunner;
+
+  constructor(options: PaymentServiceOptions) {
+    const clock = options.clock ?? (() => new Date());
+    this.ctx = {
+      store: options.store,
+      gateways: options.manager,
+      logger: options.logger ?? silentLogger(),
+      now: () => new Date(clock().getTime()),
+      faults: options.faults ?? {},
+    };
+    this.idempotency = new IdempotencyCoordinator(options.store, options.idempotency);
+    this.runner = new OperationRunner(this.ctx);
+  }
+
+  /** Records a new payment (not charged yet). Validates channel, gateway, currency and amount first. */
+  async createPayment(input: CreatePaymentInput): Promise<Payment> {
+    const key = checkIdempotencyKey(input.idempotencyKey);
+    const { idempotencyKey: _key, total, ...rest } = input;
+    const hash = requestHash('create', { ...rest, total: normalizeAmountForHash(total) });
+    const outcome = await this.idempotency.run(key, hash, async () => {
+      const payment = this.newPayment(input);
+      return this.ctx.store.transaction(async (tx) => {
+        const now = this.ctx.now();
+        const claim = await tx.claimIdempotencyKey(key, hash, now);
+        if (!claim.claimed) return { taken: claim.record };
+        await tx.insertPayment(payment);
+        const recorded = { ok: true as const, payment: encodePayment(payment), transaction: null };
+        await tx.completeIdempotencyKey(key, recorded, now);
+        return { outcome: recorded };
+      });
+    });
+    return replayOutcome(outcome).payment;
+  }
+
+  /** Checkout: authorize and, when the gateway auto-captures, capture the total (may require action: see `confirm`). */
+  process(input: ChargeInput): Promise<OperationResult> {
+    return this.operate('process', input, { data: input.data ?? null });
+  }
+
+  /** Authorizes the total without capturing it. */
+  authorize(input: ChargeInput): Promise<OperationResult> {
+    return this.operate('authorize', input, { data: input.data ?? null });
+  }
+
+  /** Captures `amount` (default: all that is authorized and not captured or reserved). */
+  capture(input: AmountOperationInput): Promise<OperationResult> {
+    return this.operate('capture', input, { amount: input.amount ?? undefined });
+  }
+
+  /** Refunds `amount` (default: all that is captured and not refunded or reserved). */
+  refund(input: AmountOperationInput): Promise<OperationResult> {
+    return this.operate('refund', input, { amount: input.amount ?? undefined });
+  }
+
+  /** Voids an uncaptured authorization (refused once anything was captured). */
+  void(input: OperationInput): Promise<OperationResult> {
+    return this.operate('void', input, {});
+  }
+
+  /** Confirms a payment waiting for the customer (e.g. 3-D Secure); may require action again. */
+  confirm(input: ChargeInput): Promise<OperationResult> {
+    return this.operate('confirm', input, { data: input.data ?? null });
+  }
+
+  async getPayment(paymentId: string): Promise<Payment> {
+    const payment = typeof paymentId === 'string' && paymentId !== '' ? await this.ctx.store.getPayment(paymentId) : null;
+    if (!payment) throw paymentNotFound(String(paymentId));
+    return payment;
+  }
+
+  /** The payment's transactions, oldest first (pending and review ones included). */
+  async listTransactions(paymentId: string): Promise<Transaction[]> {
+    await this.getPayment(paymentId);
+    return this.ctx.store.listTransactions(paymentId);
+  }
+
+  /** Resolves pending transactions left by a crash (run at start-up and on demand). */
+  reconcile(options: ReconcileOptions = {}): Promise<ReconcileReport> {
+    return reconcilePending(this.ctx, this.runner.calling, options);
+  }
+
+  /** The webhook inbox: applies a verified processor event once, in any order with API responses. */
+  applyGatewayEvent(event: GatewayEventInput): Promise<GatewayEventResult> {
+    return applyGatewayEvent(this.ctx, event);
+  }
+
+  private async operate(operation: PaymentOperation, input: OperationInput, params: { amount?: unknown; data?: Record<string, unknown> | null }): Promise<OperationResult> {
+    const key = checkIdempotencyKey(input?.idempotencyKey);
+    const paymentId = optionalString('paymentId', input.paymentId);
+    if (!paymentId) throw invalidInput('paymentId is required');
+    if (params.data !== undefined && params.data !== null && (typeof params.data !== 'object' || Array.isArray(params.data))) {
+      throw invalidInput('data must be an object when given');
+    }
+    const hash = requestHash(operation, { paymentId, amount: normalizeAmountForHash(params.amount), data: params.data ?? null });
+    const outcome = await this.idempotency.run(key, hash, () =>
+      this.runner.attempt({ operation, paymentId, idempotencyKey: key, requestHash: hash, amount: params.amount, data: params.data ?? null }),
+    );
+    const { payment, transaction } = replayOutcome(outcome);
+    if (!transaction) throw invalidInput(`Idempotency key "${key}" belongs to a request that created a payment`, { idempotencyKey: key });
+    return { payment, transaction };
+  }
+
+  private newPayment(input: CreatePaymentInput): Payment {
+    if (typeof input !== 'object' || input === null) throw invalidInput('createPayment needs an input object');
+    const channel = optionalString('channel', input.channel);
+    if (!channel || typeof input.currency !== 'string') throw invalidInput('channel and currency are required');
+    const currency = normalizeCurrency(input.currency);
+    const gateway = this.ctx.gateways.resolveGateway(channel, currency, optionalString('gateway', input.gateway));
+    const total = parseAmount(input.total, currency);
+    const token = optionalString('token', input.token);
+    if (token && looksLikeCardNumber(token)) throw invalidInput('token looks like a card number: card data must be tokenized by the gateway, never sent to the host');
+    if (input.metadata !== undefined && (typeof input.metadata !== 'object' || input.metadata === null || Array.isArray(input.metadata))) {
+      throw invalidInput('metadata must be an object');
+    }
+    const now = this.ctx.now();
+    return {
+      id: randomUUID(),
+      channel,
+      gateway: gateway.id,
+      chargeStatus: 'not-charged',
+      total,
+      authorizedAmount: new Decimal(0),
+      capturedAmount: new Decimal(0),
+      currency,
+      customerId: optionalString('customerId', input.customerId),
+      customerEmail: optionalString('customerEmail', input.customerEmail),
+      token,
+      pspReference: null,
+      toConfirm: false,
+      isActive: true,
+      storePaymentMethod: input.storePaymentMethod === true,
+      metadata: input.metadata ? (JSON.parse(JSON.stringify(input.metadata)) as Record<string, unknown>) : {},
+      createdAt: now,
+      updatedAt: now,
+      version: 1,
+    };
+  }
+}

@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import { Decimal } from 'decimal.js';
+import { isTransactionErrorCode, type TransactionErrorCode } from '../contracts/error-codes.js';
+import type { GatewayResponse } from '../contracts/gateway.js';
+import { isTransactionKind, type TransactionKind } from '../contracts/transaction-kind.js';
+import type { Payment, Transaction } from './model.js';
+import { redactRawResponse, sanitizeActionData } from './redact.js';
+
+/** A new pending transaction: written before the gateway call, it reserves `amount`. */
+export function pendingTransaction(input: {
+  id?: string;
+  payment: Payment;
+  kind: TransactionKind;
+  amount: Decimal;
+  idempotencyKey: string | null;
+  gatewayIdempotencyKey: string;
+  now: Date;
+}): Transaction {
+  return {
+    id: input.id ?? randomUUID(),
+    paymentId: input.payment.id,
+    kind: input.kind,
+    state: 'pending',
+    isSuccess: false,
+    actionRequired: false,
+    actionRequiredData: null,
+    amount: input.amount,
+    currency: input.payment.currency,
+    errorCode: null,
+    error: null,
+    gatewayTransactionId: null,
+    pspReference: null,
+    customerId: input.payment.customerId,
+    rawResponse: null,
+    idempotencyKey: input.idempotencyKey,
+    gatewayIdempotencyKey: input.gatewayIdempotencyKey,
+    createdAt: input.now,
+    updatedAt: input.now,
+  };
+}
+
+function str(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+function toDecimal(value: unknown): Decimal | null {
+  try {
+    const d = Decimal.isDecimal(value) ? (value as Decimal) : typeof value === 'string' || typeof value === 'number' ? new Decimal(value) : null;
+    return d && d.isFinite() && !d.isNegative() ? d : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Anything shaped like a GatewayResponse (a plugin's answer, an event's payload); amounts may be strings. */
+export type ResponseLike = Partial<Omit<GatewayResponse, 'amount'>> & { amount?: unknown };
+
+/** A gateway answer as the ledger reads it: whatever a plugin returned, typed and defaulted. */
+export interface NormalizedResponse {
+  isSuccess: boolean;
+  actionRequired: boolean;
+  actionRequiredData: Record<string, unknown> | null;
+  kind: TransactionKind;
+  amount: Decimal;
+  errorCode: TransactionErrorCode | null;
+  error: string | null;
+  transactionId: string | null;
+  pspReference: string | null;
+  customerId: string | null;
+  rawResponse: Record<string, unknown> | null;
+  alreadyProcessed: boolean;
+}
+
+/**
+ * Reads a (possibly malformed) gateway response. A failure always has a
+ * unified code (`processing_error` when the plugin gave none or an unknown
+ * one) and a message; unknown kinds and unreadable amounts fall back to the
+ * pending transaction's.
+ */
+export function normalizeResponse(response: ResponseLike, fallback: { kind: TransactionKind; amount: Decimal }): NormalizedResponse {
+  const isSuccess = response.isSuccess === true;
+  const errorCode = isSuccess ? null : isTransactionErrorCode(response.errorCode) ? response.errorCode : 'processing_error';
+  return {
+    isSuccess,
+    actionRequired: isSuccess && response.actionRequired === true,
+    actionRequiredData: sanitizeActionData(response.actionRequiredData),
+    kind: isTransactionKind(response.kind) ? response.kind : fallback.kind,
+    amount: toDecimal(response.amount) ?? fallback.amount,
+    errorCode,
+    error: isSuccess ? null : (str(response.error) ?? 'The payment gateway reported a failure without a message'),
+    transactionId: str(response.transactionId),
+    pspReference: str(response.pspReference),
+    customerId: str(response.customerId),
+    rawResponse: redactRawResponse(response.rawResponse),
+    alreadyProcessed: response.transactionAlreadyProcessed === true,
+  };
+}
+
+/** The applied row for a transaction answered by `r`. */
+export function resultTransaction(target: Transaction, r: NormalizedResponse, now: Date): Transaction {
+  return {
+    ...target,
+    kind: r.kind,
+    state: 'applied',
+    isSuccess: r.isSuccess,
+    actionRequired: r.actionRequired,
+    actionRequiredData: r.actionRequiredData,
+    amount: r.amount,
+    errorCode: r.errorCode,
+    error: r.error,
+    gatewayTransactionId: r.transactionId,
+    pspReference: r.pspReference,
+    customerId: r.customerId ?? target.customerId,
+    rawResponse: r.rawResponse,
+    updatedAt: now,
+  };
+}
+
+/**
+ * The row of a call whose response only repeated an existing transaction
+ * (transactionAlreadyProcessed): kept for the audit trail, never counted.
+ */
+export function duplicateTransaction(target: Transaction, existing: Transaction, r: NormalizedResponse, now: Date): Transaction {
+  return {
+    ...target,
+    kind: r.kind,
+    state: 'applied',
+    isSuccess: false,
+    actionRequired: false,
+    actionRequiredData: null,
+    errorCode: null,
+    error: `Already processed as transaction ${existing.id}`,
+    gatewayTransactionId: r.transactionId,
+    pspReference: r.pspReference,
+    rawResponse: { alreadyProcessedAs: existing.id, response: r.rawResponse },
+    updatedAt: now,
+  };
+}

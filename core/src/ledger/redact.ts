@@ -1,0 +1,107 @@
+import { Decimal } from 'decimal.js';
+
+/**
+ * Key names never stored: secrets, credentials, client secrets, tokens, and
+ * card data (number, CVV). Matched case-insensitively anywhere in the key,
+ * with separators ignored ("client_secret", "clientSecret", "card-number").
+ */
+const SECRET_KEY = /secret|password|passwd|apikey|privatekey|token|authorization|cvv|cvc|securitycode|cardnumber|accountnumber|^number$|^pan$|^iban$/;
+
+/** Values that are secrets whatever their key: Stripe client secrets and API keys. */
+const SECRET_VALUE = /_secret_|^(sk|rk)_(live|test)_|^whsec_/;
+
+/** Card data keys, dropped everywhere. */
+const CARD_KEY = /cvv|cvc|securitycode|cardnumber|^number$|^pan$/;
+
+const MAX_DEPTH = 12;
+
+function normalizeKey(key: string): string {
+  return key.toLowerCase().replace(/[^a-z0-9]/g, '');
+}
+
+/** A 13-19 digit string (spaces and dashes allowed) passing the Luhn check: a card number. */
+export function looksLikeCardNumber(value: string): boolean {
+  const digits = value.replace(/[\s-]/g, '');
+  if (!/^\d{13,19}$/.test(digits)) return false;
+  let total = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
+    if (i % 2 === 1) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    total += d;
+  }
+  return total % 10 === 0;
+}
+
+interface Rules {
+  /** Drop secret-looking keys and values (raw responses); card numbers always go. */
+  secrets: boolean;
+}
+
+function isDropped(value: string, rules: Rules): boolean {
+  return looksLikeCardNumber(value) || (rules.secrets && SECRET_VALUE.test(value));
+}
+
+const DROP = Symbol('drop');
+
+function clean(value: unknown, depth: number, rules: Rules): unknown {
+  if (value === null) return null;
+  switch (typeof value) {
+    case 'string':
+      return isDropped(value, rules) ? DROP : value;
+    case 'number':
+      return Number.isFinite(value) ? value : String(value);
+    case 'boolean':
+      return value;
+    case 'bigint':
+      return value.toString();
+    case 'object':
+      break;
+    default:
+      return DROP;
+  }
+  if (Decimal.isDecimal(value)) return (value as Decimal).toString();
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
+  if (depth >= MAX_DEPTH) return '[truncated]';
+  if (Array.isArray(value)) {
+    return value.map((item) => clean(item, depth + 1, rules)).filter((item) => item !== DROP);
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+    const name = normalizeKey(key);
+    if (CARD_KEY.test(name) || (rules.secrets && SECRET_KEY.test(name))) continue;
+    const cleaned = clean(item, depth + 1, rules);
+    if (cleaned !== DROP && cleaned !== undefined) out[key] = cleaned;
+  }
+  return out;
+}
+
+/**
+ * The gateway's raw response as the ledger stores it: JSON-safe (Decimals as
+ * strings, Dates as ISO strings), without keys that look like secrets,
+ * client secrets, tokens or card data, and without values that look like
+ * card numbers or API keys. Never throws; returns null for nothing.
+ */
+export function redactRawResponse(raw: unknown): Record<string, unknown> | null {
+  return cleanObject(raw, { secrets: true });
+}
+
+/**
+ * Action-required data as stored: JSON-safe and without card data, but
+ * otherwise intact — the browser needs it to finish the payment (e.g. a
+ * 3-D Secure redirect, or a client secret the gateway chose to hand out).
+ */
+export function sanitizeActionData(data: unknown): Record<string, unknown> | null {
+  return cleanObject(data, { secrets: false });
+}
+
+function cleanObject(value: unknown, rules: Rules): Record<string, unknown> | null {
+  if (value === null || value === undefined || typeof value !== 'object' || Array.isArray(value)) return null;
+  try {
+    return clean(value, 0, rules) as Record<string, unknown>;
+  } catch {
+    return { redactionFailed: true };
+  }
+}

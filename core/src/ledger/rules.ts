@@ -1,0 +1,118 @@
+import { Decimal } from 'decimal.js';
+import { formatAmount, parseAmount } from '../money/amount.js';
+import type { Payment, Transaction } from './model.js';
+import { amountExceeds, notAllowed, paymentBusy } from './ledger-errors.js';
+import { operationOf, reservesAmount, unresolved, type PaymentOperation } from './operations.js';
+
+/** What the rule checks need to know about the gateway. */
+export interface GatewayCapabilities {
+  supportsMultipleCaptures?: boolean;
+}
+
+export interface RuleInput {
+  operation: PaymentOperation;
+  payment: Payment;
+  /** Every transaction of the payment (pending ones reserve amounts). */
+  transactions: readonly Transaction[];
+  gateway: GatewayCapabilities;
+  /** Capture / refund amount; default: everything still available. */
+  amount?: unknown;
+}
+
+const ZERO = new Decimal(0);
+
+function sum(transactions: readonly Transaction[]): Decimal {
+  return transactions.reduce((acc, t) => acc.plus(t.amount), ZERO);
+}
+
+/** Unresolved transactions of one operation (they reserve their amount). */
+function reserved(transactions: readonly Transaction[], operation: 'capture' | 'refund'): Transaction[] {
+  return unresolved(transactions).filter((t) => operationOf(t) === operation);
+}
+
+/**
+ * Rejects an operation that conflicts with transactions still in flight:
+ * process / authorize / confirm / void run alone; captures and refunds may
+ * run side by side, each reserving its amount (checked below). A transaction
+ * under review (the gateway could not tell what happened) blocks everything
+ * but the reservation-based operations until it is resolved.
+ */
+function checkConflicts(input: RuleInput): void {
+  const { operation, payment } = input;
+  for (const t of unresolved(input.transactions)) {
+    const other = operationOf(t);
+    if (other !== null && reservesAmount(other) && reservesAmount(operation)) continue;
+    if (t.state === 'review') throw notAllowed(operation, payment, `transaction ${t.id} (${other ?? t.kind}) is under review`);
+    throw paymentBusy(payment.id, `a ${other ?? t.kind} is in progress`, { operation, transactionId: t.id });
+  }
+}
+
+function requireActive(operation: string, payment: Payment): void {
+  if (!payment.isActive) throw notAllowed(operation, payment, 'the payment is not active');
+}
+
+/** An explicit amount (validated for the currency) or the default, bounded by `available`. */
+function boundedAmount(operation: 'capture' | 'refund', payment: Payment, available: Decimal, requested: unknown): Decimal {
+  if (available.lte(0)) {
+    const what = operation === 'capture' ? 'nothing authorized is left to capture' : 'nothing captured is left to refund';
+    throw notAllowed(operation, payment, what);
+  }
+  if (requested === undefined || requested === null) return available;
+  const amount = parseAmount(requested, payment.currency);
+  if (amount.gt(available)) {
+    throw amountExceeds(operation, payment.id, formatAmount(amount, payment.currency), formatAmount(available, payment.currency), payment.currency);
+  }
+  return amount;
+}
+
+/**
+ * Checks an operation against the payment's state and amounts (Saleor's
+ * can_* guards, plus the can-void check Saleor forgot) and returns the amount
+ * to send to the gateway. Pure; throws typed errors:
+ * - process / authorize: an active, not-charged payment with nothing authorized;
+ * - capture: 0 < amount <= authorized - pending captures; a second capture only
+ *   when the gateway supports multiple captures;
+ * - refund: 0 < amount <= captured - pending refunds (several partial refunds);
+ * - void: only an uncaptured authorization (or one waiting for confirmation);
+ * - confirm: only a payment waiting for confirmation.
+ */
+export function checkOperation(input: RuleInput): Decimal {
+  const { operation, payment, transactions } = input;
+  requireActive(operation, payment);
+  checkConflicts(input);
+  switch (operation) {
+    case 'process':
+    case 'authorize':
+      if (payment.toConfirm) throw notAllowed(operation, payment, 'the payment is waiting for confirmation');
+      if (payment.chargeStatus !== 'not-charged' || payment.authorizedAmount.gt(0)) {
+        throw notAllowed(operation, payment, 'the payment was already authorized or charged');
+      }
+      return payment.total;
+    case 'capture': {
+      if (payment.toConfirm) throw notAllowed(operation, payment, 'the payment is waiting for confirmation');
+      if (payment.chargeStatus !== 'not-charged' && payment.chargeStatus !== 'partially-charged') {
+        throw notAllowed(operation, payment, `a ${payment.chargeStatus} payment cannot be captured`);
+      }
+      const pending = reserved(transactions, 'capture');
+      if (!input.gateway.supportsMultipleCaptures && (payment.capturedAmount.gt(0) || pending.length > 0)) {
+        throw notAllowed(operation, payment, 'the gateway does not support multiple captures of one authorization');
+      }
+      return boundedAmount('capture', payment, payment.authorizedAmount.minus(sum(pending)), input.amount);
+    }
+    case 'refund': {
+      if (!['partially-charged', 'fully-charged', 'partially-refunded'].includes(payment.chargeStatus)) {
+        throw notAllowed(operation, payment, `a ${payment.chargeStatus} payment cannot be refunded`);
+      }
+      return boundedAmount('refund', payment, payment.capturedAmount.minus(sum(reserved(transactions, 'refund'))), input.amount);
+    }
+    case 'void':
+      if (payment.chargeStatus !== 'not-charged' || payment.capturedAmount.gt(0)) {
+        throw notAllowed(operation, payment, 'only an uncaptured authorization can be voided (refund instead)');
+      }
+      if (payment.authorizedAmount.lte(0) && !payment.toConfirm) throw notAllowed(operation, payment, 'nothing is authorized');
+      return payment.authorizedAmount.gt(0) ? payment.authorizedAmount : payment.total;
+    case 'confirm':
+      if (!payment.toConfirm) throw notAllowed(operation, payment, 'the payment is not waiting for confirmation');
+      return payment.total;
+  }
+}

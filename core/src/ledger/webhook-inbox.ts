@@ -1,0 +1,121 @@
+import type { Decimal } from 'decimal.js';
+import type { GatewayEvent, GatewayResponse } from '../contracts/gateway.js';
+import { applyResponse } from './apply.js';
+import { fault, gatewayStoresCustomers, type LedgerContext } from './context.js';
+import { invalidInput, paymentNotFound } from './ledger-errors.js';
+import type { Payment, Transaction } from './model.js';
+import { ANSWER_KINDS, operationOf, reservesAmount, unresolved } from './operations.js';
+import { normalizeResponse, pendingTransaction, type NormalizedResponse } from './records.js';
+import type { LedgerTx } from './store.js';
+
+/** A gateway response as an event carries it: kind, success and amount at least (amount may be a string). */
+export type GatewayEventResponse = Partial<Omit<GatewayResponse, 'amount'>> &
+  Pick<GatewayResponse, 'isSuccess' | 'kind'> & { amount: Decimal | string | number };
+
+/** A verified processor event for the inbox (core's GatewayEvent, plus the gateway it came from). */
+export interface GatewayEventInput extends Omit<GatewayEvent, 'type' | 'response'> {
+  /** The gateway (plugin id) the event came from. */
+  gateway: string;
+  type?: string;
+  response: GatewayEventResponse;
+  /**
+   * The PaymentData.idempotencyKey of the call the event answers, when the
+   * processor echoes it (Stripe does): pins the ledger transaction exactly.
+   */
+  gatewayIdempotencyKey?: string | null;
+}
+
+export interface GatewayEventResult {
+  /**
+   * 'applied': the event changed the ledger; 'duplicate': this (gateway, event id)
+   * was applied before; 'already_applied': the API response (or another event)
+   * already recorded the same gateway transaction.
+   */
+  status: 'applied' | 'duplicate' | 'already_applied';
+  payment: Payment;
+  transaction: Transaction | null;
+}
+
+/**
+ * The transaction an event answers: the one named by the gateway key, else
+ * the oldest unresolved one whose operation the event's kind can answer
+ * (captures and refunds: of the same amount).
+ */
+function matchUnresolved(transactions: readonly Transaction[], r: NormalizedResponse, key: string | null): Transaction | undefined {
+  if (key) return transactions.find((t) => t.gatewayIdempotencyKey === key);
+  return unresolved(transactions).find((t) => {
+    const op = operationOf(t);
+    return op !== null && ANSWER_KINDS[op].has(r.kind) && (!reservesAmount(op) || t.amount.eq(r.amount));
+  });
+}
+
+async function resolvePaymentId(ctx: LedgerContext, event: GatewayEventInput): Promise<string> {
+  if (typeof event.paymentId === 'string' && event.paymentId !== '') return event.paymentId;
+  if (typeof event.pspReference !== 'string' || event.pspReference === '') throw invalidInput('A gateway event needs a paymentId or a pspReference');
+  if (!ctx.store.findPaymentIdByPspReference) {
+    throw invalidInput('This ledger store cannot find payments by PSP reference: the event must carry the paymentId', { pspReference: event.pspReference });
+  }
+  const id = await ctx.store.findPaymentIdByPspReference(event.gateway, event.pspReference);
+  if (!id) throw paymentNotFound(`psp:${event.pspReference}`);
+  return id;
+}
+
+/**
+ * The webhook inbox: applies each (gateway, event id) once, through the same
+ * code as API responses, in one store transaction holding the payment lock.
+ * Order does not matter:
+ * - an event for a gateway transaction the ledger already applied (same
+ *   gateway transaction id and kind, or same gateway key) changes nothing;
+ * - an event that answers a pending transaction (the API response has not
+ *   arrived, or the process died) applies to that transaction and completes
+ *   its caller's idempotency record; the API result, when it comes, finds it
+ *   applied and returns it without counting twice;
+ * - any other event (e.g. a refund made on the processor's dashboard) is
+ *   recorded as a new transaction.
+ * If applying fails, the event is not recorded either, so the processor's
+ * retry can deliver it again.
+ */
+export async function applyGatewayEvent(ctx: LedgerContext, event: GatewayEventInput): Promise<GatewayEventResult> {
+  if (typeof event.gateway !== 'string' || event.gateway === '' || typeof event.eventId !== 'string' || event.eventId === '') {
+    throw invalidInput('A gateway event needs a gateway and an eventId');
+  }
+  if (typeof event.response !== 'object' || event.response === null) throw invalidInput('A gateway event needs a response');
+  const paymentId = await resolvePaymentId(ctx, event);
+  const result = await ctx.store.transaction(async (tx): Promise<GatewayEventResult> => {
+    const payment = await tx.getPayment(paymentId, { forUpdate: true });
+    if (!payment) throw paymentNotFound(paymentId);
+    if (payment.gateway !== event.gateway) {
+      throw invalidInput(`Event from gateway "${event.gateway}" for a payment of gateway "${payment.gateway}"`, { paymentId, gateway: event.gateway });
+    }
+    const now = ctx.now();
+    if (!(await tx.recordWebhookEvent(event.gateway, event.eventId, now))) return { status: 'duplicate', payment, transaction: null };
+    const transactions = await tx.listTransactions(payment.id);
+    const response = event.response;
+    const r = normalizeResponse(response, { kind: event.response.kind, amount: payment.total });
+    const key = typeof event.gatewayIdempotencyKey === 'string' && event.gatewayIdempotencyKey !== '' ? event.gatewayIdempotencyKey : null;
+    const known = r.transactionId ? transactions.find((t) => t.state === 'applied' && t.gatewayTransactionId === r.transactionId && t.kind === r.kind) : undefined;
+    const target = known ?? matchUnresolved(transactions, r, key) ?? (await insertEventTransaction(tx, payment, r, event, now));
+    if (target.state === 'applied') return { status: 'already_applied', payment, transaction: target };
+    const applied = await applyResponse(tx, payment, target, response, { now, storeCustomer: gatewayStoresCustomers(ctx, payment) });
+    if (target.idempotencyKey) await tx.completeIdempotencyKey(target.idempotencyKey, applied.outcome, now);
+    return { status: 'applied', payment: applied.payment, transaction: applied.transaction };
+  });
+  if (result.transaction) {
+    await fault(ctx, { point: 'after-apply', operation: 'event', paymentId, transactionId: result.transaction.id });
+  }
+  return result;
+}
+
+/** A transaction the ledger did not start (e.g. a refund made on the processor's dashboard). */
+async function insertEventTransaction(tx: LedgerTx, payment: Payment, r: NormalizedResponse, event: GatewayEventInput, now: Date): Promise<Transaction> {
+  const row = pendingTransaction({
+    payment,
+    kind: r.kind,
+    amount: r.amount,
+    idempotencyKey: null,
+    gatewayIdempotencyKey: `event:${event.gateway}:${event.eventId}`,
+    now,
+  });
+  await tx.insertTransaction(row);
+  return row;
+}
