@@ -1,0 +1,50 @@
+/** Stripe's error object (the `error` member of an error response). */
+export interface StripeErrorBody {
+  type: 'card_error' | 'invalid_request_error' | 'api_error' | 'idempotency_error' | 'authentication_error';
+  message: string;
+  code?: string;
+  decline_code?: string;
+  param?: string;
+  doc_url?: string;
+  payment_intent?: Record<string, unknown>;
+  setup_intent?: Record<string, unknown>;
+  payment_method?: Record<string, unknown>;
+  charge?: string;
+}
+
+/** Thrown by route handlers; the server turns it into an HTTP error response. */
+export class FakeStripeError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: StripeErrorBody,
+  ) {
+    super(body.message);
+  }
+}
+
+export function invalidRequest(message: string, extra: Partial<StripeErrorBody> = {}): FakeStripeError {
+  return new FakeStripeError(400, { type: 'invalid_request_error', message, ...extra });
+}
+
+export function notFound(kind: string, id: string, param = 'id'): FakeStripeError {
+  return new FakeStripeError(404, { type: 'invalid_request_error', code: 'resource_missing', param, message: `No such ${kind}: '${id}'` });
+}
+
+export function unexpectedState(message: string): FakeStripeError {
+  return new FakeStripeError(400, { type: 'invalid_request_error', code: 'payment_intent_unexpected_state', message });
+}
+
+export function cardError(body: Omit<StripeErrorBody, 'type'>): FakeStripeError {
+  return new FakeStripeError(402, { type: 'card_error', doc_url: `https://stripe.com/docs/error-codes/${body.code ?? 'card-declined'}`, ...body });
+}
+
+/** An OAuth error (connect.stripe.com answers these without the `error` wrapper object). */
+export class FakeOAuthError extends Error {
+  constructor(
+    readonly status: number,
+    readonly error: string,
+    readonly description: string,
+  ) {
+    super(description);
+  }
+}

@@ -1,0 +1,100 @@
+import { invalidRequest, notFound } from './errors.js';
+import { disputeShape, refundShape, type Json } from './fixtures.js';
+import { int, str, stringMap } from './form.js';
+import { intentOrThrow } from './intents.js';
+import type { AccountStore, HandlerContext, StripeState } from './state.js';
+
+function chargeFor(ctx: HandlerContext): { charge: Json; intent: Json | null } {
+  const intentId = str(ctx.form, 'payment_intent');
+  if (intentId) {
+    const intent = intentOrThrow(ctx, intentId);
+    const charge = ctx.store.charges.get(intent['latest_charge'] as string);
+    if (!charge || charge['status'] !== 'succeeded' || !charge['captured']) {
+      throw invalidRequest(`This PaymentIntent (${intentId}) does not have a successful charge to refund.`, { code: 'charge_not_refundable', param: 'payment_intent' });
+    }
+    return { charge, intent };
+  }
+  const chargeId = str(ctx.form, 'charge');
+  if (!chargeId) throw invalidRequest('One of the following params should be provided for this request: payment_intent or charge.');
+  const charge = ctx.store.charges.get(chargeId);
+  if (!charge) throw notFound('charge', chargeId, 'charge');
+  return { charge, intent: ctx.store.paymentIntents.get(charge['payment_intent'] as string) ?? null };
+}
+
+function money(minor: number, currency: string): string {
+  return `${(minor / 100).toFixed(2)} ${currency.toUpperCase()}`;
+}
+
+export function createRefund(ctx: HandlerContext): Json {
+  const { charge } = chargeFor(ctx);
+  const refundable = (charge['amount_captured'] as number) - (charge['amount_refunded'] as number);
+  if (refundable <= 0) throw invalidRequest(`Charge ${String(charge['id'])} has already been refunded.`, { code: 'charge_already_refunded' });
+  const amount = int(ctx.form, 'amount') ?? refundable;
+  if (!Number.isInteger(amount) || amount < 1) throw invalidRequest('Invalid positive integer', { param: 'amount' });
+  const currency = charge['currency'] as string;
+  if (amount > refundable) {
+    throw invalidRequest(`Refund amount (${money(amount, currency)}) is greater than unrefunded amount on charge (${money(refundable, currency)})`, {
+      param: 'amount',
+      code: 'amount_too_large',
+    });
+  }
+  const card = ctx.store.cardOf.get(charge['payment_method'] as string);
+  const refund = refundShape();
+  Object.assign(refund, {
+    id: ctx.state.nextId('re'),
+    amount,
+    currency,
+    charge: charge['id'],
+    payment_intent: charge['payment_intent'],
+    payment_method: charge['payment_method'],
+    customer: charge['customer'],
+    reason: str(ctx.form, 'reason') ?? null,
+    metadata: stringMap(ctx.form, 'metadata'),
+    status: card?.pendingRefund ? 'pending' : 'succeeded',
+  });
+  ctx.store.refunds.set(refund['id'] as string, refund);
+  const previous = { amount_refunded: charge['amount_refunded'], refunded: charge['refunded'] };
+  charge['amount_refunded'] = (charge['amount_refunded'] as number) + amount;
+  charge['refunded'] = charge['amount_refunded'] === charge['amount_captured'];
+  const refunds = charge['refunds'] as { data: Json[] };
+  refunds.data.unshift(refund);
+  ctx.state.emit('refund.created', refund, ctx.store.id);
+  ctx.state.emit('charge.refunded', charge, ctx.store.id, previous);
+  return refund;
+}
+
+export function refundOrThrow(ctx: HandlerContext, id: string): Json {
+  const refund = ctx.store.refunds.get(id);
+  if (!refund) throw notFound('refund', id);
+  return refund;
+}
+
+export function listRefunds(ctx: HandlerContext): Json {
+  const intent = str(ctx.form, 'payment_intent');
+  const charge = str(ctx.form, 'charge');
+  const limit = int(ctx.form, 'limit') ?? 10;
+  const data = [...ctx.store.refunds.values()]
+    .filter((r) => (!intent || r['payment_intent'] === intent) && (!charge || r['charge'] === charge))
+    .reverse()
+    .slice(0, limit);
+  return { object: 'list', data, has_more: false, url: '/v1/refunds' };
+}
+
+/** Opens a dispute on an intent's charge, as a cardholder's bank would (test helper). */
+export function openDispute(state: StripeState, store: AccountStore, intent: Json, reason = 'fraudulent'): Json {
+  const charge = store.charges.get(intent['latest_charge'] as string);
+  if (!charge) throw new Error(`Intent ${String(intent['id'])} has no charge to dispute`);
+  const dispute = disputeShape();
+  Object.assign(dispute, {
+    id: state.nextId('dp'),
+    amount: charge['amount_captured'],
+    charge: charge['id'],
+    currency: charge['currency'],
+    payment_intent: intent['id'],
+    reason,
+  });
+  charge['disputed'] = true;
+  store.disputes.set(dispute['id'] as string, dispute);
+  state.emit('charge.dispute.created', dispute, store.id);
+  return dispute;
+}

@@ -1,0 +1,111 @@
+import { randomBytes } from 'node:crypto';
+import type { MagicCard } from './cards.js';
+import { eventShape, type Json } from './fixtures.js';
+
+/** Everything one Stripe account holds (the platform, or a connected account). */
+export interface AccountStore {
+  /** null: the platform account; otherwise a connected account id (Stripe-Account header). */
+  id: string | null;
+  paymentIntents: Map<string, Json>;
+  setupIntents: Map<string, Json>;
+  charges: Map<string, Json>;
+  refunds: Map<string, Json>;
+  customers: Map<string, Json>;
+  paymentMethods: Map<string, Json>;
+  disputes: Map<string, Json>;
+  /** PaymentMethod id -> the magic card behind it. */
+  cardOf: Map<string, MagicCard>;
+  /** Intents (payment or setup) whose 3-D Secure challenge was passed. */
+  authenticated: Set<string>;
+}
+
+/** Who made the request an event records (Stripe's `event.request`). */
+export interface EventRequest {
+  id: string | null;
+  idempotencyKey: string | null;
+}
+
+export type ObjectKind = 'paymentIntents' | 'setupIntents' | 'charges' | 'refunds' | 'customers' | 'paymentMethods' | 'disputes';
+
+function emptyAccount(id: string | null): AccountStore {
+  return {
+    id,
+    paymentIntents: new Map(),
+    setupIntents: new Map(),
+    charges: new Map(),
+    refunds: new Map(),
+    customers: new Map(),
+    paymentMethods: new Map(),
+    disputes: new Map(),
+    cardOf: new Map(),
+    authenticated: new Set(),
+  };
+}
+
+export function clone<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+/** The fake's whole state: accounts, the event log, OAuth codes. */
+export class StripeState {
+  private accounts = new Map<string, AccountStore>();
+  private seq = 0;
+  /** Every event the fake emitted, oldest first (what Stripe would send to webhooks). */
+  readonly events: Json[] = [];
+  /** OAuth authorization code -> connected account id. */
+  readonly oauthCodes = new Map<string, string>();
+  /** The request being handled, recorded on the events it causes. */
+  currentRequest: EventRequest = { id: null, idempotencyKey: null };
+
+  /** A Stripe-looking id: prefix, then 24 alphanumeric characters, unique in this fake. */
+  nextId(prefix: string): string {
+    this.seq += 1;
+    const random = randomBytes(12).toString('hex').slice(0, 16);
+    return `${prefix}_F${this.seq.toString(36).padStart(7, '0')}${random}`;
+  }
+
+  account(id: string | null): AccountStore {
+    const key = id ?? '';
+    let store = this.accounts.get(key);
+    if (!store) {
+      store = emptyAccount(id);
+      this.accounts.set(key, store);
+    }
+    return store;
+  }
+
+  /** Finds an object by id in any account (test helpers). */
+  locate(kind: ObjectKind, id: string): { store: AccountStore; object: Json } | undefined {
+    for (const store of this.accounts.values()) {
+      const object = store[kind].get(id);
+      if (object) return { store, object };
+    }
+    return undefined;
+  }
+
+  /** Records an event as Stripe would send it: a snapshot of the object, previous attributes, the account. */
+  emit(type: string, object: Json, account: string | null, previousAttributes?: Json): Json {
+    const event = eventShape();
+    event['id'] = this.nextId('evt');
+    event['type'] = type;
+    event['api_version'] = '2026-10-28.endive';
+    event['data'] = previousAttributes ? { object: clone(object), previous_attributes: previousAttributes } : { object: clone(object) };
+    event['request'] = { id: this.currentRequest.id, idempotency_key: this.currentRequest.idempotencyKey };
+    if (account) event['account'] = account;
+    this.events.push(event);
+    return event;
+  }
+
+  reset(): void {
+    this.accounts.clear();
+    this.events.length = 0;
+    this.oauthCodes.clear();
+  }
+}
+
+/** What a route handler gets: the state, the account the request is for, the parsed parameters. */
+export interface HandlerContext {
+  state: StripeState;
+  store: AccountStore;
+  form: import('./form.js').FormObject;
+}
