@@ -82,7 +82,9 @@ export function describeLedgerStoreConformance(name: string, makeStore: () => Pr
       });
 
       it('finds a payment by gateway and PSP reference (the newest when several match)', async () => {
-        const find = store.findPaymentIdByPspReference?.bind(store);
+        // Optional in the interface; every store of this repository has it.
+        const withFind = store as LedgerStore & { findPaymentIdByPspReference?(gateway: string, pspReference: string): Promise<string | null> };
+        const find = withFind.findPaymentIdByPspReference?.bind(store);
         if (!find) throw new Error('findPaymentIdByPspReference is not implemented');
         const psp = uid('psp');
         const old = await insert(makePayment({ pspReference: psp, createdAt: at(1) }));
