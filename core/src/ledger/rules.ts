@@ -51,15 +51,20 @@ function requireActive(operation: string, payment: Payment): void {
   if (!payment.isActive) throw notAllowed(operation, payment, 'the payment is not active');
 }
 
-/** An explicit amount (validated for the currency) or the default, bounded by `available`. */
-function boundedAmount(operation: 'capture' | 'refund', payment: Payment, available: Decimal, requested: unknown): Decimal {
-  if (available.lte(0)) {
+/**
+ * An explicit amount (validated for the currency) or the default, bounded by
+ * `base` minus what pending operations reserve. Nothing at all to capture or
+ * refund is operation_not_allowed; too little left because of reservations
+ * (or a too large amount) is amount_exceeds.
+ */
+function boundedAmount(operation: 'capture' | 'refund', payment: Payment, base: Decimal, reservedAmount: Decimal, requested: unknown): Decimal {
+  if (base.lte(0)) {
     const what = operation === 'capture' ? 'nothing authorized is left to capture' : 'nothing captured is left to refund';
     throw notAllowed(operation, payment, what);
   }
-  if (requested === undefined || requested === null) return available;
-  const amount = parseAmount(requested, payment.currency);
-  if (amount.gt(available)) {
+  const available = Decimal.max(base.minus(reservedAmount), 0);
+  const amount = requested === undefined || requested === null ? available : parseAmount(requested, payment.currency);
+  if (amount.gt(available) || amount.lte(0)) {
     throw amountExceeds(operation, payment.id, formatAmount(amount, payment.currency), formatAmount(available, payment.currency), payment.currency);
   }
   return amount;
@@ -97,13 +102,13 @@ export function checkOperation(input: RuleInput): Decimal {
       if (!input.gateway.supportsMultipleCaptures && (payment.capturedAmount.gt(0) || pending.length > 0)) {
         throw notAllowed(operation, payment, 'the gateway does not support multiple captures of one authorization');
       }
-      return boundedAmount('capture', payment, payment.authorizedAmount.minus(sum(pending)), input.amount);
+      return boundedAmount('capture', payment, payment.authorizedAmount, sum(pending), input.amount);
     }
     case 'refund': {
       if (!['partially-charged', 'fully-charged', 'partially-refunded'].includes(payment.chargeStatus)) {
         throw notAllowed(operation, payment, `a ${payment.chargeStatus} payment cannot be refunded`);
       }
-      return boundedAmount('refund', payment, payment.capturedAmount.minus(sum(reserved(transactions, 'refund'))), input.amount);
+      return boundedAmount('refund', payment, payment.capturedAmount, sum(reserved(transactions, 'refund')), input.amount);
     }
     case 'void':
       if (payment.chargeStatus !== 'not-charged' || payment.capturedAmount.gt(0)) {

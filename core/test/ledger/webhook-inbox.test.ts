@@ -1,0 +1,141 @@
+import { expect } from 'chai';
+import { GatewayDeclinedError, type Payment, type Transaction } from '@payhost/core';
+import { GATEWAY, GatedDummy, codeOf, expectAmount, key, rejection, setup, type Setup } from './helpers.js';
+
+/** What must not depend on delivery order. */
+function summary(payment: Payment, txs: Transaction[]): unknown {
+  return {
+    chargeStatus: payment.chargeStatus,
+    captured: payment.capturedAmount.toString(),
+    authorized: payment.authorizedAmount.toString(),
+    isActive: payment.isActive,
+    toConfirm: payment.toConfirm,
+    transactions: txs.map((t) => ({ kind: t.kind, state: t.state, isSuccess: t.isSuccess, amount: t.amount.toString() })),
+  };
+}
+
+describe('ledger: webhook inbox', () => {
+  let env: Setup;
+  afterEach(async () => {
+    GatedDummy.gate.open();
+    await env?.close();
+  });
+
+  async function authorized(): Promise<Payment> {
+    const payment = await env.create();
+    await env.service.authorize({ paymentId: payment.id, idempotencyKey: key() });
+    return payment;
+  }
+
+  it('applies the same event once', async () => {
+    env = setup();
+    const payment = await env.create();
+    await env.service.process({ paymentId: payment.id, idempotencyKey: key() });
+    const event = {
+      gateway: GATEWAY,
+      eventId: 'evt-1',
+      paymentId: payment.id,
+      response: { isSuccess: true, kind: 'refund' as const, amount: '3.00', transactionId: 'dash-refund-1' },
+    };
+    const first = await env.service.applyGatewayEvent(event);
+    expect(first.status).to.equal('applied');
+    expectAmount(first.payment.capturedAmount, '7');
+    const second = await env.service.applyGatewayEvent(event);
+    expect(second.status).to.equal('duplicate');
+    expectAmount(second.payment.capturedAmount, '7');
+    expect(await env.service.listTransactions(payment.id)).to.have.length(2);
+  });
+
+  it('an event for what the API response already recorded changes nothing', async () => {
+    env = setup();
+    const payment = await authorized();
+    const captured = await env.service.capture({ paymentId: payment.id, idempotencyKey: key(), amount: '4.00' });
+    const result = await env.service.applyGatewayEvent({
+      gateway: GATEWAY,
+      eventId: 'evt-capture-late',
+      paymentId: payment.id,
+      response: { isSuccess: true, kind: 'capture', amount: '4.00', transactionId: captured.transaction.gatewayTransactionId ?? '' },
+    });
+    expect(result.status).to.equal('already_applied');
+    expect(result.transaction?.id).to.equal(captured.transaction.id);
+    expectAmount((await env.service.getPayment(payment.id)).capturedAmount, '4');
+  });
+
+  it('an event arriving before the API response ends in the same state as in-order delivery', async () => {
+    const run = async (eventFirst: boolean): Promise<unknown> => {
+      env = setup({ plugin: GatedDummy });
+      const payment = await authorized();
+      const event = (transactionId: string) => ({
+        gateway: GATEWAY,
+        eventId: `evt-${transactionId}`,
+        paymentId: payment.id,
+        response: { isSuccess: true, kind: 'capture' as const, amount: '4.00', transactionId },
+      });
+      let result;
+      if (eventFirst) {
+        GatedDummy.gate.close();
+        const arrived = GatedDummy.gate.nextArrival();
+        const capture = env.service.capture({ paymentId: payment.id, idempotencyKey: key(), amount: '4.00' });
+        await arrived; // the gateway has the request; its answer has not reached the ledger
+        const applied = await env.service.applyGatewayEvent(event('gw-capture-early'));
+        expect(applied.status).to.equal('applied');
+        expect(applied.transaction?.state).to.equal('applied');
+        GatedDummy.gate.open();
+        result = await capture;
+        expect(result.transaction.id).to.equal(applied.transaction?.id);
+      } else {
+        result = await env.service.capture({ paymentId: payment.id, idempotencyKey: key(), amount: '4.00' });
+        expect((await env.service.applyGatewayEvent(event(result.transaction.gatewayTransactionId ?? ''))).status).to.equal('already_applied');
+      }
+      expectAmount(result.payment.capturedAmount, '4');
+      const final = summary(await env.service.getPayment(payment.id), await env.service.listTransactions(payment.id));
+      if (!eventFirst) await env.close(); // the last one is closed by afterEach
+      return final;
+    };
+    const inOrder = await run(false);
+    const outOfOrder = await run(true);
+    expect(outOfOrder).to.deep.equal(inOrder);
+  });
+
+  it('a failure event before the API response: the reservation is released and the caller gets the decline', async () => {
+    env = setup({ plugin: GatedDummy });
+    const payment = await authorized();
+    GatedDummy.gate.close();
+    const arrived = GatedDummy.gate.nextArrival();
+    const capture = env.service.capture({ paymentId: payment.id, idempotencyKey: key(), amount: '10.00' });
+    await arrived;
+    await env.service.applyGatewayEvent({
+      gateway: GATEWAY,
+      eventId: 'evt-fail',
+      paymentId: payment.id,
+      response: { isSuccess: false, kind: 'capture', amount: '10.00', errorCode: 'declined', error: 'Capture refused by issuer', transactionId: 'gw-x' },
+    });
+    GatedDummy.gate.open();
+    const err = await rejection(capture);
+    expect(err).to.be.instanceOf(GatewayDeclinedError);
+    expect((err as GatewayDeclinedError).errorCode).to.equal('declined');
+    const after = await env.service.getPayment(payment.id);
+    expectAmount(after.capturedAmount, '0');
+    expectAmount(after.authorizedAmount, '10');
+  });
+
+  it('finds the payment by PSP reference, and refuses events without a payment or from another gateway', async () => {
+    env = setup();
+    const payment = await env.create();
+    const processed = await env.service.process({ paymentId: payment.id, idempotencyKey: key() });
+    const byPsp = await env.service.applyGatewayEvent({
+      gateway: GATEWAY,
+      eventId: 'evt-psp',
+      pspReference: processed.payment.pspReference ?? '',
+      response: { isSuccess: true, kind: 'refund', amount: 1, transactionId: 'r-1' },
+    });
+    expect(byPsp.payment.id).to.equal(payment.id);
+    expectAmount(byPsp.payment.capturedAmount, '9');
+    const response = { isSuccess: true, kind: 'refund' as const, amount: '1' };
+    expect(await codeOf(env.service.applyGatewayEvent({ gateway: GATEWAY, eventId: 'e2', response }))).to.equal('invalid_input');
+    expect(await codeOf(env.service.applyGatewayEvent({ gateway: GATEWAY, eventId: 'e3', pspReference: 'nope', response }))).to.equal('payment_not_found');
+    expect(await codeOf(env.service.applyGatewayEvent({ gateway: 'acme', eventId: 'e4', paymentId: payment.id, response }))).to.equal('invalid_input');
+    // A rejected event is not recorded: it can be delivered again.
+    expect((await env.service.applyGatewayEvent({ gateway: GATEWAY, eventId: 'e2', paymentId: payment.id, response })).status).to.equal('applied');
+  });
+});
