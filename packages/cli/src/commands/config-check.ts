@@ -1,0 +1,42 @@
+import { PluginManager } from '@payhost/core';
+import { loadServerConfig } from '@payhost/server';
+import { json, type CliIo } from '../io.js';
+
+function maskKey(key: string): string {
+  return key.length > 8 ? `****${key.slice(-4)}` : '****';
+}
+
+/** Validates a config file (plugins load, channels and plugin settings check) and prints it with secrets masked. */
+export async function configCheck(options: { config: string }, io: CliIo): Promise<void> {
+  const config = await loadServerConfig(options.config);
+  const manager = await PluginManager.create({ plugins: config.plugins, pluginBaseDir: config.baseDir, config: config.host });
+  try {
+    const plugins = manager.config.channels.map((channel) => ({
+      channel: channel.slug,
+      currencies: channel.currencies,
+      defaultGateways: channel.defaultGateways,
+      plugins: config.plugins.length === 0 ? [] : pluginViews(manager, channel.slug),
+    }));
+    io.out(
+      json({
+        valid: true,
+        server: config.server,
+        store: config.databaseUrl ? 'postgres (DATABASE_URL)' : `pglite (${config.server.dataDir})`,
+        auth: { adminApiKey: maskKey(config.auth.adminApiKey), paymentApiKey: maskKey(config.auth.paymentApiKey) },
+        channels: plugins,
+      }),
+    );
+  } finally {
+    await manager.close();
+  }
+}
+
+function pluginViews(manager: PluginManager, channel: string) {
+  const ids = new Set<string>();
+  for (const gateway of manager.channel(channel).gateways.keys()) ids.add(gateway);
+  for (const id of Object.keys(manager.config.channels.find((c) => c.slug === channel)?.plugins ?? {})) ids.add(id);
+  return [...ids].map((id) => {
+    const view = manager.getPluginConfiguration(id, channel);
+    return { id: view.id, active: view.active, configuration: view.configuration };
+  });
+}

@@ -1,0 +1,51 @@
+import { randomUUID } from 'node:crypto';
+import { MemoryLedgerStore, PaymentService, PluginManager, type LedgerStore } from '@payhost/core';
+import { loadServerConfig } from '@payhost/server';
+import { createPgliteStore, createPostgresStore } from '@payhost/store-postgres';
+import { json, type CliIo } from '../io.js';
+
+export interface PayOptions {
+  config: string;
+  channel: string;
+  amount: string;
+  currency: string;
+  token?: string;
+  gateway?: string;
+  customer?: string;
+  /** Keep nothing: an in-memory ledger instead of the configured database. */
+  memory?: boolean;
+}
+
+/** A one-off payment through the configured gateways; prints the payment and its transaction. */
+export async function pay(options: PayOptions, io: CliIo): Promise<void> {
+  const config = await loadServerConfig(options.config);
+  const manager = await PluginManager.create({ plugins: config.plugins, pluginBaseDir: config.baseDir, config: config.host });
+  let store: LedgerStore;
+  if (options.memory) store = new MemoryLedgerStore();
+  else if (config.databaseUrl) store = await createPostgresStore({ connectionString: config.databaseUrl });
+  else store = await createPgliteStore({ dataDir: config.server.dataDir });
+  try {
+    const payments = new PaymentService({ manager, store });
+    const key = randomUUID();
+    const payment = await payments.createPayment({
+      idempotencyKey: `${key}:create`,
+      channel: options.channel,
+      gateway: options.gateway ?? null,
+      total: options.amount,
+      currency: options.currency,
+      token: options.token ?? null,
+      customerId: options.customer ?? null,
+    });
+    const result = await payments.process({ paymentId: payment.id, idempotencyKey: `${key}:process` });
+    const { payment: after, transaction } = result;
+    io.out(
+      json({
+        payment: { id: after.id, chargeStatus: after.chargeStatus, total: after.total.toString(), captured: after.capturedAmount.toString(), currency: after.currency, toConfirm: after.toConfirm },
+        transaction: { kind: transaction.kind, isSuccess: transaction.isSuccess, amount: transaction.amount.toString(), errorCode: transaction.errorCode, error: transaction.error },
+      }),
+    );
+  } finally {
+    await manager.close();
+    await store.close();
+  }
+}

@@ -1,0 +1,62 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import type { Logger } from '@payhost/core';
+import type { ServerContext } from './context.js';
+import { errorHandler } from './http-errors.js';
+import { requireBearer } from './auth.js';
+import { errorSchema, gatewaySchema, pluginConfigurationSchema } from './schemas.js';
+import { adminRoutes } from './routes/admin.js';
+import { customerRoutes } from './routes/customers.js';
+import { gatewayRoutes } from './routes/gateways.js';
+import { healthRoutes } from './routes/health.js';
+import { webhookRoutes, type ApplyEvents } from './routes/webhooks.js';
+
+export interface AppOptions {
+  logger: Logger;
+  /** Registers the payment routes (the ledger), behind the payment API key. */
+  paymentRoutes?: (app: FastifyInstance) => Promise<void>;
+  /** Applies webhook events to the ledger. */
+  applyEvents?: ApplyEvents | null;
+  /** Extra public routes (the checkout page). */
+  publicRoutes?: (app: FastifyInstance) => Promise<void>;
+}
+
+/** Builds the fastify app: schemas, error mapping, auth scopes, routes, OpenAPI. */
+export async function buildApp(ctx: ServerContext, options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.logger as unknown as FastifyBaseLogger,
+    bodyLimit: ctx.config.server.bodyLimit,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, allowUnionTypes: true } },
+    return503OnClosing: true,
+  });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send({ code: 'route_not_found', message: `No route ${request.method} ${request.url.split('?')[0]}` });
+  });
+  app.addSchema(errorSchema);
+  app.addSchema(gatewaySchema);
+  app.addSchema(pluginConfigurationSchema);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'payhost', description: 'Payment-gateway plugin host: reference server API', version: '0.1.0' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+
+  await app.register(async (scope) => healthRoutes(scope, ctx));
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(async (scope) => {
+    scope.addHook('onRequest', requireBearer(ctx.config.auth.paymentApiKey, 'payment'));
+    await gatewayRoutes(scope, ctx);
+    await customerRoutes(scope, ctx);
+    if (options.paymentRoutes) await options.paymentRoutes(scope);
+  });
+  await app.register(async (scope) => {
+    scope.addHook('onRequest', requireBearer(ctx.config.auth.adminApiKey, 'admin'));
+    await adminRoutes(scope, ctx);
+  });
+  await app.register(async (scope) => webhookRoutes(scope, ctx, options.applyEvents ?? null));
+  if (options.publicRoutes) await app.register(async (scope) => options.publicRoutes?.(scope));
+  return app;
+}

@@ -1,0 +1,87 @@
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+import { ERROR_CODES, PayhostError, readConfigFile, resolveEnvReferences } from '@payhost/core';
+
+/** The server section of a payhost config file; everything has a default. */
+const serverSection = z
+  .object({
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(3000),
+    /** Largest request body accepted, in bytes. */
+    bodyLimit: z.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
+    /** Embedded database directory (PGlite), relative to the config file; ignored when DATABASE_URL is set. */
+    dataDir: z.string().default('.payhost-data'),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    hookTimeoutMs: z.number().int().min(10).max(600_000).default(30_000),
+    /** Serve the demo checkout page and its public API under /checkout. */
+    checkout: z.boolean().default(true),
+  })
+  .strict()
+  .default({ host: '127.0.0.1', port: 3000, bodyLimit: 65536, dataDir: '.payhost-data', logLevel: 'info', hookTimeoutMs: 30_000, checkout: true });
+
+const fileSchema = z.object({
+  server: serverSection,
+  auth: z
+    .object({
+      /** Bearer token for /admin routes. `${ENV}` references allowed. */
+      adminApiKey: z.string().min(1),
+      /** Bearer token for payment routes. `${ENV}` references allowed. */
+      paymentApiKey: z.string().min(1),
+    })
+    .strict(),
+  /** Plugin package names, imported from the config file's directory, in hook order. */
+  plugins: z.array(z.string().min(1)).default([]),
+  channels: z.array(z.unknown()),
+  globalPlugins: z.record(z.string(), z.unknown()).optional(),
+});
+
+export type ServerSettings = z.infer<typeof serverSection>;
+
+export interface ServerConfig {
+  server: ServerSettings & { dataDir: string };
+  auth: { adminApiKey: string; paymentApiKey: string };
+  plugins: string[];
+  /** The host configuration handed to the PluginManager. */
+  host: { channels: unknown[]; globalPlugins?: Record<string, unknown> };
+  /** Directory plugin packages resolve from, and relative paths are relative to. */
+  baseDir: string;
+  /** PostgreSQL connection string when DATABASE_URL is set; else the embedded database is used. */
+  databaseUrl: string | null;
+}
+
+const MIN_KEY_LENGTH = 16;
+
+/** Validates a parsed config document; `${ENV}` references in auth keys are resolved from `env`. */
+export function parseServerConfig(document: unknown, baseDir: string, env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const parsed = fileSchema.safeParse(document);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new PayhostError(ERROR_CODES.invalidConfiguration, `Invalid server configuration at "${issue?.path.join('.') ?? ''}": ${issue?.message ?? 'invalid'}`, {
+      path: issue?.path.join('.') ?? '',
+    });
+  }
+  const { server, auth, plugins, channels, globalPlugins } = parsed.data;
+  const keys = resolveEnvReferences(auth, env, { section: 'auth' }) as { adminApiKey: string; paymentApiKey: string };
+  for (const [name, value] of Object.entries(keys)) {
+    if (value.length < MIN_KEY_LENGTH) {
+      throw new PayhostError(ERROR_CODES.invalidConfiguration, `auth.${name} must be at least ${MIN_KEY_LENGTH} characters`, { field: `auth.${name}` });
+    }
+  }
+  if (keys.adminApiKey === keys.paymentApiKey) {
+    throw new PayhostError(ERROR_CODES.invalidConfiguration, 'auth.adminApiKey and auth.paymentApiKey must differ', { field: 'auth' });
+  }
+  return {
+    server: { ...server, dataDir: isAbsolute(server.dataDir) ? server.dataDir : resolve(baseDir, server.dataDir) },
+    auth: keys,
+    plugins,
+    host: globalPlugins ? { channels, globalPlugins } : { channels },
+    baseDir,
+    databaseUrl: env['DATABASE_URL'] && env['DATABASE_URL'] !== '' ? env['DATABASE_URL'] : null,
+  };
+}
+
+/** Reads and validates a config file; plugins and the data directory resolve relative to it. */
+export async function loadServerConfig(path: string, env: NodeJS.ProcessEnv = process.env): Promise<ServerConfig> {
+  const absolute = resolve(path);
+  return parseServerConfig(await readConfigFile(absolute), dirname(absolute), env);
+}

@@ -1,0 +1,75 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { isPayhostError } from '@payhost/core';
+
+/** HTTP status for each stable error code; anything unlisted is a 400. */
+const STATUS: Readonly<Record<string, number>> = {
+  unauthorized: 401,
+  unknown_channel: 404,
+  unknown_gateway: 404,
+  unknown_plugin: 404,
+  payment_not_found: 404,
+  route_not_found: 404,
+  payment_busy: 409,
+  idempotency_key_reused: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  inactive_gateway: 422,
+  currency_not_supported: 422,
+  operation_not_allowed: 422,
+  amount_exceeds: 422,
+  operation_not_supported: 422,
+  no_payment_source: 422,
+  gateway_declined: 402,
+  plugin_failed: 502,
+  plugin_timeout: 504,
+  internal_error: 500,
+};
+
+export function statusFor(code: string): number {
+  return STATUS[code] ?? 400;
+}
+
+export interface ErrorBody {
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+/** Fastify's own errors (validation, body parsing, size) mapped onto stable codes. */
+function fromFastify(err: FastifyError): ErrorBody | null {
+  if (err.validation) {
+    const first = err.validation[0];
+    const where = first?.instancePath ? `${err.validationContext ?? 'body'}${first.instancePath.replaceAll('/', '.')}` : (err.validationContext ?? 'body');
+    return { code: 'invalid_input', message: `Invalid ${where}: ${first?.message ?? 'invalid value'}` };
+  }
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { code: 'payload_too_large', message: 'Request body is too large' };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { code: 'unsupported_media_type', message: 'Content-Type must be application/json' };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return { code: 'invalid_json', message: 'Request body is empty but Content-Type is application/json' };
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return { code: 'invalid_input', message: 'Content-Length does not match the body' };
+    default:
+      if (err instanceof SyntaxError || err.statusCode === 400) return { code: 'invalid_json', message: 'Request body is not valid JSON' };
+      return null;
+  }
+}
+
+/** One error handler: `{ code, message }` with a fitting status, never a stack trace. */
+export function errorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  if (isPayhostError(err)) {
+    const body: ErrorBody = { code: err.code, message: err.message };
+    if (err.details) body.details = err.details;
+    void reply.status(statusFor(err.code)).send(body);
+    return;
+  }
+  const mapped = fromFastify(err);
+  if (mapped) {
+    void reply.status(statusFor(mapped.code)).send(mapped);
+    return;
+  }
+  request.log.error({ err }, 'unhandled error');
+  void reply.status(500).send({ code: 'internal_error', message: 'Internal server error' });
+}

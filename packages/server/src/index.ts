@@ -1,0 +1,4 @@
+export { createServer, type PayhostServer, type CreateServerOptions } from './server.js';
+export { loadServerConfig, parseServerConfig, type ServerConfig } from './config.js';
+export { buildApp, type AppOptions } from './app.js';
+export { statusFor } from './http-errors.js';

@@ -1,0 +1,122 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { PayhostError, type OperationResult, type PaymentService } from '@payhost/core';
+import { paymentJson, transactionJson } from '../serialize.js';
+import { amountString, currencyCode, errorResponses, identifier, pluginId, slug } from '../schemas.js';
+
+const idempotencyHeader = {
+  type: 'object',
+  required: ['idempotency-key'],
+  properties: { 'idempotency-key': { type: 'string', minLength: 8, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' } },
+} as const;
+
+const resultSchema = {
+  type: 'object',
+  properties: { payment: { $ref: 'Payment#' }, transaction: { $ref: 'Transaction#' } },
+} as const;
+
+const paymentParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } } as const;
+
+interface CreateBody {
+  channel: string;
+  gateway?: string;
+  amount: string;
+  currency: string;
+  token?: string;
+  customerId?: string;
+  customerEmail?: string;
+  storePaymentMethod?: boolean;
+  metadata?: Record<string, unknown>;
+  /** "process" (default: charge, or authorize when the gateway does not auto-capture) or "authorize". */
+  action?: 'process' | 'authorize';
+}
+
+function keyOf(request: FastifyRequest): string {
+  const key = request.headers['idempotency-key'];
+  if (typeof key !== 'string') throw new PayhostError('invalid_input', 'The Idempotency-Key header is required');
+  return key;
+}
+
+function result({ payment, transaction }: OperationResult): Record<string, unknown> {
+  return { payment: paymentJson(payment), transaction: transactionJson(transaction) };
+}
+
+/** The payment API: every mutating route takes an Idempotency-Key header. */
+export async function paymentRoutes(app: FastifyInstance, payments: PaymentService): Promise<void> {
+  app.post<{ Body: CreateBody }>(
+    '/payments',
+    {
+      schema: {
+        summary: 'Create a payment and charge it (process) or authorize it',
+        headers: idempotencyHeader,
+        body: {
+          type: 'object',
+          required: ['channel', 'amount', 'currency'],
+          additionalProperties: false,
+          properties: {
+            channel: slug,
+            gateway: pluginId,
+            amount: amountString,
+            currency: currencyCode,
+            token: { type: 'string', minLength: 1, maxLength: 2000 },
+            customerId: identifier,
+            customerEmail: { type: 'string', maxLength: 320 },
+            storePaymentMethod: { type: 'boolean' },
+            metadata: { type: 'object', maxProperties: 50 },
+            action: { type: 'string', enum: ['process', 'authorize'] },
+          },
+        },
+        response: { 201: resultSchema, 402: { $ref: 'Error#' }, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const key = keyOf(request);
+      const { action = 'process', amount, ...rest } = request.body;
+      const payment = await payments.createPayment({ ...rest, total: amount, idempotencyKey: `${key}:create` });
+      const input = { paymentId: payment.id, idempotencyKey: `${key}:${action}` };
+      const outcome = action === 'authorize' ? await payments.authorize(input) : await payments.process(input);
+      return reply.status(201).send(result(outcome));
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/payments/:id',
+    {
+      schema: {
+        summary: 'A payment and its transactions',
+        params: paymentParams,
+        response: {
+          200: { type: 'object', properties: { payment: { $ref: 'Payment#' }, transactions: { type: 'array', items: { $ref: 'Transaction#' } } } },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const payment = await payments.getPayment(request.params.id);
+      const transactions = await payments.listTransactions(payment.id);
+      return { payment: paymentJson(payment), transactions: transactions.map(transactionJson) };
+    },
+  );
+
+  const amountBody = { type: 'object', additionalProperties: false, properties: { amount: amountString } } as const;
+  const dataBody = { type: 'object', additionalProperties: false, properties: { data: { type: 'object', maxProperties: 50 } } } as const;
+  const emptyBody = { type: 'object', additionalProperties: false, properties: {} } as const;
+
+  const operation = (path: string, summary: string, body: object, run: (id: string, key: string, body: Record<string, unknown>) => Promise<OperationResult>) => {
+    app.post<{ Params: { id: string }; Body: Record<string, unknown> | undefined }>(
+      `/payments/:id/${path}`,
+      { schema: { summary, headers: idempotencyHeader, params: paymentParams, body, response: { 200: resultSchema, 402: { $ref: 'Error#' }, ...errorResponses } } },
+      async (request) => result(await run(request.params.id, keyOf(request), request.body ?? {})),
+    );
+  };
+  operation('capture', 'Capture (all that is authorized, or `amount`)', amountBody, (paymentId, idempotencyKey, body) =>
+    payments.capture({ paymentId, idempotencyKey, amount: (body['amount'] as string | undefined) ?? null }),
+  );
+  operation('refund', 'Refund (all that is captured, or `amount`)', amountBody, (paymentId, idempotencyKey, body) =>
+    payments.refund({ paymentId, idempotencyKey, amount: (body['amount'] as string | undefined) ?? null }),
+  );
+  operation('void', 'Void an uncaptured authorization', emptyBody, (paymentId, idempotencyKey) => payments.void({ paymentId, idempotencyKey }));
+  operation('confirm', 'Confirm after customer action (3-D Secure)', dataBody, (paymentId, idempotencyKey, body) =>
+    payments.confirm({ paymentId, idempotencyKey, data: (body['data'] as Record<string, unknown> | undefined) ?? null }),
+  );
+}
+

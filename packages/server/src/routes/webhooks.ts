@@ -1,0 +1,55 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { GatewayEvent } from '@payhost/core';
+import type { ServerContext } from '../context.js';
+import { pluginId, slug } from '../schemas.js';
+
+/** Applies a webhook's verified events to the ledger (the payment service's inbox). */
+export type ApplyEvents = (gateway: string, events: GatewayEvent[]) => Promise<void>;
+
+/**
+ * Plugin webhooks, Saleor's routes: /plugins/channel/<slug>/<plugin>/<subpath>
+ * and /plugins/global/<plugin>/<subpath>. The raw body is kept for signature
+ * checks; an unknown or inactive plugin is a 404. Not behind an API key: each
+ * plugin authenticates its processor's signature.
+ */
+export async function webhookRoutes(app: FastifyInstance, ctx: ServerContext, applyEvents: ApplyEvents | null): Promise<void> {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+  const handle = async (request: FastifyRequest, channel: string | null, plugin: string, subpath: string) => {
+    const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    const response = await ctx.manager.webhook({
+      channel,
+      plugin,
+      path: subpath,
+      method: request.method,
+      headers: request.headers,
+      rawBody,
+    });
+    if (!response) return { status: 404, body: { code: 'unknown_plugin', message: `Plugin "${plugin}" does not handle webhooks` } };
+    if (response.events && response.events.length > 0 && applyEvents) await applyEvents(plugin, response.events);
+    return response;
+  };
+
+  const schema = (params: Record<string, unknown>) => ({
+    summary: 'Plugin webhook (authenticated by the plugin, e.g. a processor signature)',
+    params: { type: 'object', properties: { ...params, '*': { type: 'string', maxLength: 500 } } },
+  });
+
+  app.post<{ Params: { channel: string; plugin: string; '*': string } }>(
+    '/plugins/channel/:channel/:plugin/*',
+    { schema: schema({ channel: slug, plugin: pluginId }) },
+    async (request, reply) => {
+      const result = await handle(request, request.params.channel, request.params.plugin, request.params['*']);
+      return reply.status(result.status).headers(result.headers ?? {}).send(result.body ?? null);
+    },
+  );
+  app.post<{ Params: { plugin: string; '*': string } }>(
+    '/plugins/global/:plugin/*',
+    { schema: schema({ plugin: pluginId }) },
+    async (request, reply) => {
+      const result = await handle(request, null, request.params.plugin, request.params['*']);
+      return reply.status(result.status).headers(result.headers ?? {}).send(result.body ?? null);
+    },
+  );
+}

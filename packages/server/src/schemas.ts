@@ -1,0 +1,67 @@
+/** JSON schemas shared by the routes: fastify validates requests and serializes replies with them. */
+
+export const errorSchema = {
+  $id: 'Error',
+  type: 'object',
+  required: ['code', 'message'],
+  properties: {
+    code: { type: 'string' },
+    message: { type: 'string' },
+    details: { type: 'object', additionalProperties: true },
+  },
+} as const;
+
+export const errorResponses = {
+  400: { $ref: 'Error#' },
+  401: { $ref: 'Error#' },
+  404: { $ref: 'Error#' },
+  409: { $ref: 'Error#' },
+  413: { $ref: 'Error#' },
+  422: { $ref: 'Error#' },
+  502: { $ref: 'Error#' },
+} as const;
+
+export const slug = { type: 'string', minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9_-]*$' } as const;
+export const pluginId = { type: 'string', minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9@/._-]+$' } as const;
+export const currencyCode = { type: 'string', pattern: '^[A-Za-z]{3}$' } as const;
+/** A decimal amount as a string ("10.50"); precision is checked against the currency by core. */
+export const amountString = { type: 'string', pattern: '^[0-9]{1,15}(\\.[0-9]{1,4})?$' } as const;
+export const identifier = { type: 'string', minLength: 1, maxLength: 200 } as const;
+
+export const publicConfigSchema = {
+  type: 'array',
+  items: { type: 'object', required: ['field', 'value'], properties: { field: { type: 'string' }, value: { type: 'string' } } },
+} as const;
+
+export const gatewaySchema = {
+  $id: 'PaymentGateway',
+  type: 'object',
+  required: ['id', 'name', 'currencies', 'config'],
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    currencies: { type: 'array', items: { type: 'string' } },
+    config: publicConfigSchema,
+  },
+} as const;
+
+export const pluginConfigurationSchema = {
+  $id: 'PluginConfiguration',
+  type: 'object',
+  required: ['id', 'name', 'channel', 'active', 'configuration', 'configStructure'],
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    description: { type: 'string' },
+    channel: { type: ['string', 'null'] },
+    active: { type: 'boolean' },
+    configuration: { type: 'object', additionalProperties: { type: ['string', 'boolean', 'null'] } },
+    configStructure: {
+      type: 'object',
+      additionalProperties: {
+        type: 'object',
+        properties: { type: { type: 'string' }, label: { type: 'string' }, helpText: { type: 'string' } },
+      },
+    },
+  },
+} as const;

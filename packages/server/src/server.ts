@@ -1,0 +1,79 @@
+import type { FastifyInstance } from 'fastify';
+import { createLogger, PaymentService, PluginManager, type LedgerStore, type Logger } from '@payhost/core';
+import { buildApp } from './app.js';
+import type { ServerConfig } from './config.js';
+import { paymentJson, paymentSchema, transactionSchema } from './serialize.js';
+import { paymentRoutes } from './routes/payments.js';
+import { openStore } from './store.js';
+
+export interface PayhostServer {
+  app: FastifyInstance;
+  manager: PluginManager;
+  payments: PaymentService;
+  store: LedgerStore;
+  logger: Logger;
+  /** Starts listening; resolves to the base URL. */
+  listen(): Promise<string>;
+  /** Graceful shutdown: stops accepting, lets in-flight requests finish, closes the store. */
+  close(): Promise<void>;
+}
+
+export interface CreateServerOptions {
+  logger?: Logger;
+  /** Use this store instead of opening one from the configuration (tests, embedding). */
+  store?: { store: LedgerStore; kind: string };
+}
+
+/** Wires a server from a validated configuration: plugins, manager, store, ledger, routes. */
+export async function createServer(config: ServerConfig, options: CreateServerOptions = {}): Promise<PayhostServer> {
+  const logger = options.logger ?? createLogger({ level: config.server.logLevel, name: 'payhost' });
+  const manager = await PluginManager.create({
+    plugins: config.plugins,
+    pluginBaseDir: config.baseDir,
+    config: config.host,
+    logger,
+    hookTimeoutMs: config.server.hookTimeoutMs,
+  });
+  const { store, kind } = options.store ?? (await openStore(config));
+  const payments = new PaymentService({ manager, store, logger });
+  const report = await payments.reconcile();
+  logger.info({ report }, 'reconciled pending transactions');
+
+  const app = await buildApp(
+    { manager, store, storeKind: kind, config },
+    {
+      logger,
+      paymentRoutes: async (scope) => {
+        scope.addSchema(paymentSchema);
+        scope.addSchema(transactionSchema);
+        await paymentRoutes(scope, payments);
+      },
+      applyEvents: async (gateway, events) => {
+        for (const event of events) {
+          const applied = await payments.applyGatewayEvent({ ...event, gateway });
+          logger.info({ gateway, eventId: event.eventId, status: applied.status, payment: paymentJson(applied.payment)['id'] }, 'webhook event');
+        }
+      },
+    },
+  );
+
+  let closed: Promise<void> | null = null;
+  return {
+    app,
+    manager,
+    payments,
+    store,
+    logger,
+    async listen() {
+      return app.listen({ host: config.server.host, port: config.server.port });
+    },
+    close() {
+      closed ??= (async () => {
+        await app.close();
+        await manager.close();
+        await store.close();
+      })();
+      return closed;
+    },
+  };
+}
