@@ -18,7 +18,7 @@ export interface AppOptions {
   /** Applies webhook events to the ledger. */
   applyEvents?: ApplyEvents | null;
   /** Extra public routes (the checkout page). */
-  publicRoutes?: (app: FastifyInstance) => Promise<void>;
+  publicRoutes?: ((app: FastifyInstance) => Promise<void>) | undefined;
 }
 
 /** Builds the fastify app: schemas, error mapping, auth scopes, routes, OpenAPI. */

@@ -5,6 +5,7 @@ import type { ServerConfig } from './config.js';
 import { paymentJson, paymentSchema, transactionSchema } from './serialize.js';
 import { paymentRoutes } from './routes/payments.js';
 import { openStore } from './store.js';
+import { checkoutRoutes } from './checkout/routes.js';
 
 export interface PayhostServer {
   app: FastifyInstance;
@@ -39,9 +40,11 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
   const report = await payments.reconcile();
   logger.info({ report }, 'reconciled pending transactions');
 
+  const ctx = { manager, store, storeKind: kind, config };
   const app = await buildApp(
-    { manager, store, storeKind: kind, config },
+    ctx,
     {
+      publicRoutes: config.server.checkout ? (scope) => checkoutRoutes(scope, ctx, payments) : undefined,
       logger,
       paymentRoutes: async (scope) => {
         scope.addSchema(paymentSchema);
