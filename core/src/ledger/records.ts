@@ -4,7 +4,7 @@ import { isTransactionErrorCode, type TransactionErrorCode } from '../contracts/
 import type { GatewayResponse } from '../contracts/gateway.js';
 import { isTransactionKind, type TransactionKind } from '../contracts/transaction-kind.js';
 import type { Payment, Transaction } from './model.js';
-import { redactRawResponse, sanitizeActionData } from './redact.js';
+import { maskEmbedded, redactRawResponse, sanitizeActionData } from './redact.js';
 
 /** A new pending transaction: written before the gateway call, it reserves `amount`. */
 export function pendingTransaction(input: {
@@ -87,7 +87,7 @@ export function normalizeResponse(response: ResponseLike, fallback: { kind: Tran
     kind: isTransactionKind(response.kind) ? response.kind : fallback.kind,
     amount: toDecimal(response.amount) ?? fallback.amount,
     errorCode,
-    error: isSuccess ? null : (str(response.error) ?? 'The payment gateway reported a failure without a message'),
+    error: isSuccess ? null : maskEmbedded(str(response.error) ?? 'The payment gateway reported a failure without a message'),
     transactionId: str(response.transactionId),
     pspReference: str(response.pspReference),
     customerId: str(response.customerId),

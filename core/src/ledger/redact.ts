@@ -4,6 +4,7 @@ import { Decimal } from 'decimal.js';
  * Key names never stored: secrets, credentials, client secrets, tokens, and
  * card data (number, CVV). Matched case-insensitively anywhere in the key,
  * with separators ignored ("client_secret", "clientSecret", "card-number").
+ * Values that are card numbers are dropped; card numbers inside a text are masked.
  */
 const SECRET_KEY = /secret|password|passwd|apikey|privatekey|token|authorization|cvv|cvc|securitycode|cardnumber|accountnumber|^number$|^pan$|^iban$/;
 
@@ -44,13 +45,21 @@ function isDropped(value: string, rules: Rules): boolean {
   return looksLikeCardNumber(value) || (rules.secrets && SECRET_VALUE.test(value));
 }
 
+/** Runs of 13-19 digits (spaces or dashes between them) inside a longer text. */
+const EMBEDDED_DIGITS = /\d(?:[ -]?\d){12,18}/g;
+
+/** Masks card numbers embedded in free text (error messages, descriptions). */
+export function maskEmbedded(value: string): string {
+  return value.replace(EMBEDDED_DIGITS, (match) => (looksLikeCardNumber(match) ? '[redacted]' : match));
+}
+
 const DROP = Symbol('drop');
 
 function clean(value: unknown, depth: number, rules: Rules): unknown {
   if (value === null) return null;
   switch (typeof value) {
     case 'string':
-      return isDropped(value, rules) ? DROP : value;
+      return isDropped(value, rules) ? DROP : maskEmbedded(value);
     case 'number':
       return Number.isFinite(value) ? value : String(value);
     case 'boolean':

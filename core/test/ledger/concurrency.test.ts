@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Decimal } from '@payhost/core';
-import { dummyStore, expectAmount, key, setup, successful, sum, type Setup } from './helpers.js';
+import { GatedDummy, codeOf, dummyStore, expectAmount, key, setup, successful, sum, type Setup } from './helpers.js';
 
 function codes(results: PromiseSettledResult<unknown>[]): Record<string, number> {
   const out: Record<string, number> = {};
@@ -13,7 +13,29 @@ function codes(results: PromiseSettledResult<unknown>[]): Record<string, number>
 
 describe('ledger: concurrent operations on one payment (MemoryLedgerStore)', () => {
   let env: Setup;
-  afterEach(async () => env?.close());
+  afterEach(async () => {
+    GatedDummy.gate.open();
+    await env?.close();
+  });
+
+  it('while a process is in flight, every other operation on the payment is payment_busy', async () => {
+    env = setup({ plugin: GatedDummy });
+    const payment = await env.create();
+    GatedDummy.gate.close();
+    const arrived = GatedDummy.gate.nextArrival();
+    const running = env.service.process({ paymentId: payment.id, idempotencyKey: key() });
+    await arrived;
+    const base = () => ({ paymentId: payment.id, idempotencyKey: key() });
+    expect(await codeOf(env.service.process(base()))).to.equal('payment_busy');
+    expect(await codeOf(env.service.authorize(base()))).to.equal('payment_busy');
+    expect(await codeOf(env.service.capture({ ...base(), amount: '1' }))).to.equal('payment_busy');
+    expect(await codeOf(env.service.refund({ ...base(), amount: '1' }))).to.equal('payment_busy');
+    expect(await codeOf(env.service.void(base()))).to.equal('payment_busy');
+    expect(await codeOf(env.service.confirm(base()))).to.equal('payment_busy');
+    GatedDummy.gate.open();
+    expect((await running).payment.chargeStatus).to.equal('fully-charged');
+    expect(await env.service.listTransactions(payment.id)).to.have.length(1);
+  });
 
   it('50 parallel refunds of 1.00 against a captured 10.00: exactly 10 succeed, 10.00 refunded', async () => {
     env = setup();
