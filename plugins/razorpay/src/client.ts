@@ -1,0 +1,131 @@
+import Razorpay from 'razorpay';
+
+/** Razorpay sends `notes: []` when an entity has none (a PHP quirk). */
+export type RzpNotes = Record<string, string> | [];
+
+export interface RzpOrder {
+  id: string;
+  entity: 'order';
+  amount: number;
+  amount_paid: number;
+  currency: string;
+  receipt: string | null;
+  status: 'created' | 'attempted' | 'paid';
+  notes: RzpNotes;
+  created_at: number;
+}
+
+export type RzpPaymentStatus = 'created' | 'authorized' | 'captured' | 'refunded' | 'failed';
+
+export interface RzpPayment {
+  id: string;
+  entity: 'payment';
+  amount: number;
+  currency: string;
+  status: RzpPaymentStatus;
+  order_id: string | null;
+  method: string;
+  amount_refunded: number;
+  refund_status: null | 'partial' | 'full';
+  captured: boolean;
+  notes: RzpNotes;
+  error_code: string | null;
+  error_description: string | null;
+  error_source: string | null;
+  error_step: string | null;
+  error_reason: string | null;
+  created_at: number;
+}
+
+export interface RzpRefund {
+  id: string;
+  entity: 'refund';
+  amount: number;
+  currency: string;
+  payment_id: string;
+  notes: RzpNotes;
+  receipt: string | null;
+  status: 'pending' | 'processed' | 'failed';
+  created_at: number;
+}
+
+export interface RzpCollection<T> {
+  entity: 'collection';
+  count: number;
+  items: T[];
+}
+
+/**
+ * The part of the `razorpay` SDK (v2.9) this plugin uses, typed as the API
+ * answers. Errors reject with Razorpay's plain error object
+ * `{ statusCode, error: { code, description, reason, ... } }` (see errors.ts).
+ */
+export interface RazorpayApi {
+  orders: {
+    create(params: { amount: number; currency: string; receipt?: string; notes?: Record<string, string> }): Promise<RzpOrder>;
+    fetch(orderId: string): Promise<RzpOrder>;
+  };
+  payments: {
+    fetch(paymentId: string): Promise<RzpPayment>;
+    capture(paymentId: string, amount: number, currency: string): Promise<RzpPayment>;
+    refund(paymentId: string, params: { amount: number; speed?: 'normal' | 'optimum'; notes?: Record<string, string>; receipt?: string }): Promise<RzpRefund>;
+    fetchMultipleRefund(paymentId: string, params: { count?: number; skip?: number }): Promise<RzpCollection<RzpRefund>>;
+    all(params: { from?: number; to?: number; count?: number; skip?: number }): Promise<RzpCollection<RzpPayment>>;
+  };
+}
+
+export interface RazorpayClientOptions {
+  keyId: string;
+  keySecret: string;
+  /** Null: the SDK's default host. */
+  baseUrl: string | null;
+  timeoutMs: number;
+}
+
+/** The axios instance inside the SDK (`client.api.rq`), which has no base-URL option of its own. */
+interface SdkHttp {
+  defaults: { baseURL?: string; timeout?: number };
+  interceptors: { response: { use(onFulfilled: undefined, onRejected: (err: unknown) => unknown): number } };
+}
+
+/** The code a network failure is reported under (Razorpay's own codes are upper-case words too). */
+export const NETWORK_ERROR_CODE = 'NETWORK_ERROR';
+
+/**
+ * The SDK's error normalizer reads `err.response.status` and throws a
+ * TypeError when there is no response (a network failure), losing the cause.
+ * This turns such failures into a response-shaped rejection first, so they
+ * surface as `{ statusCode: 0, error: { code: 'NETWORK_ERROR', description } }`.
+ */
+function networkFailureAsResponse(err: unknown): unknown {
+  const e = err as { response?: unknown; code?: string; message?: string };
+  if (e && typeof e === 'object' && e.response) return Promise.reject(err);
+  const cause = [e?.code, e?.message].filter((part) => typeof part === 'string' && part !== '').join(': ');
+  return Promise.reject({
+    response: {
+      status: 0,
+      data: { error: { code: NETWORK_ERROR_CODE, description: `Could not reach Razorpay (${cause || 'network failure'})`, reason: 'network_error', source: 'network' } },
+    },
+  });
+}
+
+/** Constructs the SDK client, pointed at `baseUrl` (a fake in tests), with a request timeout. */
+export function createRazorpayClient(options: RazorpayClientOptions): RazorpayApi {
+  const client = new Razorpay({ key_id: options.keyId, key_secret: options.keySecret });
+  const http = (client.api as unknown as { rq: SdkHttp }).rq;
+  if (options.baseUrl) http.defaults.baseURL = options.baseUrl;
+  http.defaults.timeout = options.timeoutMs;
+  http.interceptors.response.use(undefined, networkFailureAsResponse);
+  return client as unknown as RazorpayApi;
+}
+
+/** Entity notes as a record (`[]` -> `{}`). */
+export function notesOf(entity: { notes?: RzpNotes | null } | null | undefined): Record<string, string> {
+  const notes = entity?.notes;
+  return notes && !Array.isArray(notes) && typeof notes === 'object' ? notes : {};
+}
+
+/** Razorpay ids are `<prefix>_<alphanumerics>`; anything else never reaches a URL path. */
+export function isRazorpayId(value: unknown, prefix: 'pay' | 'order' | 'rfnd'): value is string {
+  return typeof value === 'string' && new RegExp(`^${prefix}_[A-Za-z0-9]{1,40}$`).test(value);
+}

@@ -1,0 +1,115 @@
+import { isPayhostError, type TransactionErrorCode } from '@payhost/core';
+import { NETWORK_ERROR_CODE, type RzpPayment } from './client.js';
+
+/** A Razorpay failure mapped onto the unified codes, with Razorpay's message kept. */
+export interface MappedError {
+  errorCode: TransactionErrorCode;
+  /** Razorpay's own description (or the failure's message), unchanged. */
+  message: string;
+  /** What Razorpay said, for rawResponse: status, code, reason, source, step. */
+  details: Record<string, unknown>;
+}
+
+/**
+ * Razorpay's failure reasons (`error.reason` / `error_reason`) and the unified
+ * code each maps to. Anything absent falls back on code/source/step (below).
+ */
+export const RAZORPAY_REASON_CODES: Readonly<Record<string, TransactionErrorCode>> = {
+  card_declined: 'declined',
+  payment_declined: 'declined',
+  transaction_declined: 'declined',
+  insufficient_funds: 'declined',
+  insufficient_balance: 'declined',
+  authentication_failed: 'declined',
+  payment_risk_check_failed: 'declined',
+  bank_technical_error: 'processing_error',
+  gateway_technical_error: 'processing_error',
+  server_error: 'processing_error',
+  network_error: 'processing_error',
+  card_expired: 'expired',
+  expired_card: 'expired',
+  incorrect_cvv: 'incorrect_cvv',
+  invalid_cvv: 'invalid_cvv',
+  incorrect_card_details: 'incorrect_number',
+  incorrect_card_number: 'incorrect_number',
+  invalid_card_number: 'invalid_number',
+  card_number_invalid: 'invalid_number',
+  invalid_card_details: 'invalid_number',
+  invalid_expiry_date: 'invalid_expiry_date',
+  card_expiry_invalid: 'invalid_expiry_date',
+  incorrect_expiry_date: 'invalid_expiry_date',
+  incorrect_address: 'incorrect_address',
+  address_mismatch: 'incorrect_address',
+  avs_failed: 'incorrect_address',
+  incorrect_zip: 'incorrect_zip',
+  zip_mismatch: 'incorrect_zip',
+  incorrect_pin: 'declined',
+  incorrect_otp: 'declined',
+  invalid_otp: 'declined',
+  payment_cancelled: 'declined',
+  payment_timed_out: 'declined',
+};
+
+/** Sources that mean the customer or their bank refused (a decline, not our fault). */
+const DECLINE_SOURCES: ReadonlySet<string> = new Set(['customer', 'bank', 'issuer', 'issuer_bank']);
+
+function classify(code: string | null, reason: string | null, source: string | null, step: string | null, status: number | null): TransactionErrorCode {
+  const byReason = reason ? RAZORPAY_REASON_CODES[reason] : undefined;
+  if (byReason) return byReason;
+  if (status === 0 || code === NETWORK_ERROR_CODE) return 'processing_error';
+  const paymentStep = step === 'payment_authorization' || step === 'payment_authentication';
+  if (code === 'BAD_REQUEST_ERROR' && source && DECLINE_SOURCES.has(source) && paymentStep) return 'declined';
+  return 'processing_error';
+}
+
+function str(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' && value !== 'NA' ? value : null;
+}
+
+/**
+ * Maps whatever a Razorpay SDK call rejected with: Razorpay's plain error
+ * object `{ statusCode, error: { code, description, reason, source, step } }`
+ * (not an Error), a network failure (see client.ts), the SDK's own Errors
+ * ("`payment_id` is mandatory"), a TypeError from its error normalizer, or a
+ * PayhostError (e.g. an amount Razorpay cannot take).
+ */
+export function mapRazorpayError(err: unknown): MappedError {
+  if (isPayhostError(err)) {
+    return { errorCode: 'processing_error', message: err.message, details: { code: err.code } };
+  }
+  const shape = err as { statusCode?: unknown; error?: Record<string, unknown> } | null;
+  if (shape && typeof shape === 'object' && !(err instanceof Error) && shape.error && typeof shape.error === 'object') {
+    const e = shape.error;
+    const status = typeof shape.statusCode === 'number' ? shape.statusCode : Number(shape.statusCode ?? NaN);
+    const code = str(e['code']);
+    const reason = str(e['reason']);
+    const source = str(e['source']);
+    const step = str(e['step']);
+    const message = str(e['description']) ?? `Razorpay error${code ? ` ${code}` : ''}${Number.isFinite(status) ? ` (HTTP ${status})` : ''}`;
+    return {
+      errorCode: classify(code, reason, source, step, Number.isFinite(status) ? status : null),
+      message,
+      details: { statusCode: Number.isFinite(status) ? status : null, code, reason, source, step, field: str(e['field']) },
+    };
+  }
+  if (err instanceof TypeError) {
+    return { errorCode: 'processing_error', message: `Razorpay request failed without a response: ${err.message}`, details: { code: NETWORK_ERROR_CODE } };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return { errorCode: 'processing_error', message: `Razorpay request failed: ${message}`, details: { code: 'SDK_ERROR' } };
+}
+
+/** Maps a failed payment's error fields (`error_code`, `error_reason`, ...). */
+export function mapPaymentFailure(payment: Pick<RzpPayment, 'error_code' | 'error_description' | 'error_reason' | 'error_source' | 'error_step'>): MappedError {
+  const code = str(payment.error_code);
+  const reason = str(payment.error_reason);
+  const source = str(payment.error_source);
+  const step = str(payment.error_step);
+  const byRules = classify(code, reason, source, step, null);
+  return {
+    // A failed payment is a refusal unless Razorpay says otherwise.
+    errorCode: byRules === 'processing_error' && code !== 'GATEWAY_ERROR' && code !== 'SERVER_ERROR' ? 'declined' : byRules,
+    message: str(payment.error_description) ?? 'The payment failed',
+    details: { code, reason, source, step },
+  };
+}

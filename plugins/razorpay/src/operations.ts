@@ -1,0 +1,166 @@
+import type { GatewayResponse, Logger, PaymentData, TransactionKind } from '@payhost/core';
+import { toRazorpayAmount } from './amounts.js';
+import { IDEMPOTENCY_NOTE, PAYMENT_ID_NOTE, parseCheckoutToken, resolvePaymentId } from './checkout.js';
+import { notesOf, type RazorpayApi, type RzpPayment } from './client.js';
+import type { RazorpaySettings } from './config.js';
+import { mapPaymentFailure, mapRazorpayError } from './errors.js';
+import { RAZORPAY_FAILURES as F, failedResponse, paymentResponse, refundResponse, rejectedResponse } from './responses.js';
+import { verifyCheckoutSignature } from './signature.js';
+
+/** What every operation needs. */
+export interface RazorpayContext {
+  api: RazorpayApi;
+  settings: RazorpaySettings;
+  logger: Logger;
+}
+
+function base(payment: PaymentData, pspReference: string | null = null): { amount: PaymentData['amount']; currency: string; pspReference: string | null } {
+  return { amount: payment.amount, currency: payment.currency, pspReference };
+}
+
+/** Calls Razorpay; a rejection becomes a failed response of `kind` (unified code, message kept). */
+async function call<T>(kind: TransactionKind, payment: PaymentData, pspReference: string | null, run: () => Promise<T>): Promise<T | GatewayResponse> {
+  try {
+    return await run();
+  } catch (err) {
+    return failedResponse(kind, mapRazorpayError(err), base(payment, pspReference));
+  }
+}
+
+function isResponse(value: unknown): value is GatewayResponse {
+  return !!value && typeof value === 'object' && 'isSuccess' in value && 'kind' in value;
+}
+
+/** Checks the fetched payment is the one this host payment expects: order, amount and currency. */
+function mismatch(payment: PaymentData, rzp: RzpPayment, orderId: string, expectedAmount: number, kind: TransactionKind): GatewayResponse | null {
+  const ctx = base(payment, rzp.id);
+  if (rzp.order_id !== orderId) {
+    return rejectedResponse(kind, F.orderMismatch, `Razorpay payment ${rzp.id} belongs to order ${String(rzp.order_id)}, not ${orderId}`, ctx);
+  }
+  if (rzp.currency !== payment.currency) {
+    return rejectedResponse(kind, F.currencyMismatch, `Razorpay payment ${rzp.id} is in ${rzp.currency}, the payment is in ${payment.currency}`, ctx);
+  }
+  if (rzp.amount !== expectedAmount) {
+    return rejectedResponse(kind, F.amountMismatch, `Razorpay payment ${rzp.id} is for ${rzp.amount} subunits, the payment expects ${expectedAmount}`, ctx);
+  }
+  return null;
+}
+
+/**
+ * processPayment / authorizePayment: verifies the Checkout signature (timing
+ * safe, before any API call), checks the order belongs to this payment and
+ * the paid amount and currency match, then captures (when `capture`) or
+ * records the authorization. A payment Razorpay already captured (account
+ * auto-capture) is recorded as a capture.
+ */
+export async function charge(ctx: RazorpayContext, payment: PaymentData, capture: boolean): Promise<GatewayResponse> {
+  const kind: TransactionKind = capture ? 'capture' : 'auth';
+  const token = parseCheckoutToken(payment.token);
+  if (typeof token === 'string') return rejectedResponse(kind, F.invalidToken, token, base(payment));
+  if (!verifyCheckoutSignature(token.orderId, token.paymentId, token.signature, ctx.settings.keySecret)) {
+    ctx.logger.warn({ gateway: 'payhost.razorpay', paymentId: payment.paymentId, razorpayPaymentId: token.paymentId }, 'invalid Razorpay checkout signature');
+    return rejectedResponse(kind, F.invalidSignature, 'The Razorpay checkout signature is invalid', base(payment));
+  }
+  const pinned = payment.data?.['razorpayOrderId'];
+  if (typeof pinned === 'string' && pinned !== token.orderId) {
+    return rejectedResponse(kind, F.orderMismatch, `The checkout was for order ${token.orderId}, this payment's order is ${pinned}`, base(payment, token.paymentId));
+  }
+  let expected: number;
+  try {
+    expected = toRazorpayAmount(payment.amount, payment.currency);
+  } catch (err) {
+    return failedResponse(kind, mapRazorpayError(err), base(payment));
+  }
+  const order = await call(kind, payment, token.paymentId, () => ctx.api.orders.fetch(token.orderId));
+  if (isResponse(order)) return order;
+  const owner = notesOf(order)[PAYMENT_ID_NOTE];
+  if (owner !== undefined && owner !== payment.paymentId) {
+    return rejectedResponse(kind, F.orderMismatch, `Razorpay order ${order.id} was created for payment ${owner}, not ${payment.paymentId}`, base(payment, token.paymentId));
+  }
+  const rzp = await call(kind, payment, token.paymentId, () => ctx.api.payments.fetch(token.paymentId));
+  if (isResponse(rzp)) return rzp;
+  const wrong = mismatch(payment, rzp, order.id, expected, kind);
+  if (wrong) return wrong;
+  switch (rzp.status) {
+    case 'captured':
+      return paymentResponse('capture', rzp);
+    case 'authorized':
+      return capture ? captureAuthorized(ctx, payment, rzp) : paymentResponse('auth', rzp);
+    case 'failed':
+      return failedResponse(kind, mapPaymentFailure(rzp), base(payment, rzp.id));
+    case 'refunded':
+      return rejectedResponse(kind, F.notAuthorized, `Razorpay payment ${rzp.id} was already refunded`, base(payment, rzp.id));
+    default:
+      return rejectedResponse(kind, F.notAuthorized, `Razorpay payment ${rzp.id} is ${rzp.status}, not authorized`, base(payment, rzp.id));
+  }
+}
+
+/** Captures an authorized payment found by processPayment; if only the capture fails, the authorization is still reported. */
+async function captureAuthorized(ctx: RazorpayContext, payment: PaymentData, rzp: RzpPayment): Promise<GatewayResponse> {
+  const captured = await call('capture', payment, rzp.id, () => ctx.api.payments.capture(rzp.id, rzp.amount, rzp.currency));
+  if (!isResponse(captured)) return paymentResponse('capture', captured);
+  ctx.logger.warn({ gateway: 'payhost.razorpay', paymentId: payment.paymentId, razorpayPaymentId: rzp.id, error: captured.error }, 'Razorpay capture failed; recording the authorization');
+  return paymentResponse('auth', rzp, { rawResponse: { ...(paymentResponse('auth', rzp).rawResponse ?? {}), captureError: captured.error, captureErrorCode: captured.errorCode } });
+}
+
+function unknownPayment(kind: TransactionKind, payment: PaymentData): GatewayResponse {
+  return rejectedResponse(kind, F.unknownPayment, 'No Razorpay payment id: pass the pspReference (pay_...) or the checkout token', base(payment));
+}
+
+/** capturePayment: captures an authorization. Razorpay captures the whole authorized amount only, once. */
+export async function capture(ctx: RazorpayContext, payment: PaymentData): Promise<GatewayResponse> {
+  const id = resolvePaymentId(payment.token, payment.data);
+  if (!id) return unknownPayment('capture', payment);
+  let amount: number;
+  try {
+    amount = toRazorpayAmount(payment.amount, payment.currency);
+  } catch (err) {
+    return failedResponse('capture', mapRazorpayError(err), base(payment, id));
+  }
+  const captured = await call('capture', payment, id, () => ctx.api.payments.capture(id, amount, payment.currency));
+  if (!isResponse(captured)) return paymentResponse('capture', captured);
+  if (!/already been captured/i.test(captured.error ?? '')) return captured;
+  // A retry after a lost answer: the capture happened; report it once more.
+  const current = await call('capture', payment, id, () => ctx.api.payments.fetch(id));
+  if (isResponse(current) || current.status !== 'captured' || current.amount !== amount) return captured;
+  return paymentResponse('capture', current, { transactionAlreadyProcessed: true });
+}
+
+/**
+ * refundPayment: partial or full, several per payment. The host's idempotency
+ * key is stored in the refund's notes; a retry with the same key finds that
+ * refund instead of refunding twice (Razorpay has no idempotency header).
+ */
+export async function refund(ctx: RazorpayContext, payment: PaymentData): Promise<GatewayResponse> {
+  const id = resolvePaymentId(payment.token, payment.data);
+  if (!id) return unknownPayment('refund', payment);
+  let amount: number;
+  try {
+    amount = toRazorpayAmount(payment.amount, payment.currency);
+  } catch (err) {
+    return failedResponse('refund', mapRazorpayError(err), base(payment, id));
+  }
+  const key = payment.idempotencyKey && payment.idempotencyKey.length <= 256 ? payment.idempotencyKey : null;
+  if (key) {
+    const existing = await findRefundByKey(ctx, payment, id, key);
+    if (isResponse(existing)) return existing;
+    if (existing) return existing.amount === amount ? refundResponse(existing, { transactionAlreadyProcessed: true }) : rejectedResponse('refund', 'idempotency_key_reused', `Idempotency key was already used for refund ${existing.id} of another amount`, base(payment, id));
+  }
+  const notes: Record<string, string> = { [PAYMENT_ID_NOTE]: payment.paymentId, ...(key ? { [IDEMPOTENCY_NOTE]: key } : {}) };
+  const created = await call('refund', payment, id, () => ctx.api.payments.refund(id, { amount, speed: 'normal', notes }));
+  return isResponse(created) ? created : refundResponse(created);
+}
+
+/** The refund of payment `id` carrying idempotency key `key`, null when none; a failed response when Razorpay cannot be asked. */
+export async function findRefundByKey(ctx: RazorpayContext, payment: PaymentData, id: string, key: string) {
+  for (let skip = 0; skip < 1000; skip += 100) {
+    const page = await call('refund', payment, id, () => ctx.api.payments.fetchMultipleRefund(id, { count: 100, skip }));
+    if (isResponse(page)) return page;
+    const found = page.items.find((r) => notesOf(r)[IDEMPOTENCY_NOTE] === key);
+    if (found) return found;
+    if (page.items.length < 100) return null;
+  }
+  return null;
+}
+
+export { isResponse };

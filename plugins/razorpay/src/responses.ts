@@ -1,0 +1,123 @@
+import { Decimal, type GatewayResponse, type TransactionKind } from '@payhost/core';
+import { fromRazorpayAmount } from './amounts.js';
+import type { RzpPayment, RzpRefund } from './client.js';
+import type { MappedError } from './errors.js';
+
+/** Machine reasons of failures the plugin itself detects (in rawResponse.code). */
+export const RAZORPAY_FAILURES = {
+  invalidToken: 'invalid_checkout_token',
+  invalidSignature: 'invalid_checkout_signature',
+  orderMismatch: 'order_mismatch',
+  amountMismatch: 'amount_mismatch',
+  currencyMismatch: 'currency_mismatch',
+  notAuthorized: 'payment_not_authorized',
+  unknownPayment: 'unknown_payment',
+  configuration: 'invalid_configuration',
+} as const;
+
+/** The parts of a payment entity worth keeping (no customer contact details). */
+export function paymentSummary(payment: RzpPayment): Record<string, unknown> {
+  return {
+    object: 'razorpay_payment',
+    id: payment.id,
+    status: payment.status,
+    amount: payment.amount,
+    currency: payment.currency,
+    order_id: payment.order_id,
+    method: payment.method,
+    captured: payment.captured,
+    amount_refunded: payment.amount_refunded,
+    refund_status: payment.refund_status,
+    error_code: payment.error_code,
+    error_reason: payment.error_reason,
+    created_at: payment.created_at,
+  };
+}
+
+export function refundSummary(refund: RzpRefund): Record<string, unknown> {
+  return {
+    object: 'razorpay_refund',
+    id: refund.id,
+    status: refund.status,
+    amount: refund.amount,
+    currency: refund.currency,
+    payment_id: refund.payment_id,
+    created_at: refund.created_at,
+  };
+}
+
+/** A successful response for a payment entity (auth or capture of its whole amount). */
+export function paymentResponse(kind: TransactionKind, payment: RzpPayment, extra: Partial<GatewayResponse> = {}): GatewayResponse {
+  return {
+    isSuccess: true,
+    actionRequired: false,
+    kind,
+    amount: fromRazorpayAmount(payment.amount, payment.currency),
+    currency: payment.currency,
+    transactionId: payment.id,
+    error: null,
+    errorCode: null,
+    customerId: null,
+    cardInfo: null,
+    rawResponse: paymentSummary(payment),
+    actionRequiredData: null,
+    transactionAlreadyProcessed: false,
+    pspReference: payment.id,
+    ...extra,
+  };
+}
+
+/** A successful refund response: the refund id is the transaction id, the payment id the pspReference. */
+export function refundResponse(refund: RzpRefund, extra: Partial<GatewayResponse> = {}): GatewayResponse {
+  return {
+    isSuccess: true,
+    actionRequired: false,
+    kind: 'refund',
+    amount: fromRazorpayAmount(refund.amount, refund.currency),
+    currency: refund.currency,
+    transactionId: refund.id,
+    error: null,
+    errorCode: null,
+    customerId: null,
+    cardInfo: null,
+    rawResponse: refundSummary(refund),
+    actionRequiredData: null,
+    transactionAlreadyProcessed: false,
+    pspReference: refund.payment_id,
+    ...extra,
+  };
+}
+
+export interface FailureContext {
+  amount: Decimal;
+  currency: string;
+  pspReference?: string | null;
+  /** The plugin's own machine reason (RAZORPAY_FAILURES), when it detected the failure itself. */
+  reason?: string;
+  raw?: Record<string, unknown>;
+}
+
+/** A failed response: never thrown, always the unified code with Razorpay's message kept. */
+export function failedResponse(kind: TransactionKind, mapped: MappedError, ctx: FailureContext): GatewayResponse {
+  return {
+    isSuccess: false,
+    actionRequired: false,
+    kind,
+    amount: ctx.amount,
+    currency: ctx.currency,
+    transactionId: ctx.pspReference ?? '',
+    error: mapped.message,
+    errorCode: mapped.errorCode,
+    customerId: null,
+    cardInfo: null,
+    rawResponse: { object: 'razorpay_error', ...(ctx.reason ? { code: ctx.reason } : {}), razorpay: mapped.details, ...(ctx.raw ?? {}) },
+    actionRequiredData: null,
+    transactionAlreadyProcessed: false,
+    pspReference: ctx.pspReference ?? null,
+  };
+}
+
+/** A failure the plugin detected itself (bad token, signature, mismatch): processing_error unless told otherwise. */
+export function rejectedResponse(kind: TransactionKind, reason: string, message: string, ctx: Omit<FailureContext, 'reason'>): GatewayResponse {
+  return failedResponse(kind, { errorCode: 'processing_error', message, details: {} }, { ...ctx, reason });
+}

@@ -1,0 +1,97 @@
+import { Decimal, type GatewayResponse, type TransactionStatusInput } from '@payhost/core';
+import { fromRazorpayAmount } from './amounts.js';
+import { resolvePaymentId } from './checkout.js';
+import { notesOf, type RzpPayment } from './client.js';
+import { mapPaymentFailure } from './errors.js';
+import { findRefundByKey, isResponse, type RazorpayContext } from './operations.js';
+import { RAZORPAY_FAILURES as F, failedResponse, paymentResponse, refundResponse, rejectedResponse } from './responses.js';
+
+/** The operation a ledger transaction was for, from its gateway idempotency key (`payhost:<op>:...`) or its kind. */
+function operationOf(input: TransactionStatusInput): string {
+  const op = input.transaction.gatewayIdempotencyKey.split(':')[1];
+  if (op && ['process', 'authorize', 'capture', 'refund', 'void', 'confirm'].includes(op)) return op;
+  return input.transaction.kind === 'auth' ? 'authorize' : input.transaction.kind;
+}
+
+/**
+ * Reconciliation: what became of a ledger transaction whose answer was lost.
+ * Fetches the payment (and for refunds, finds the refund by the idempotency
+ * key stored in its notes). Null when Razorpay cannot tell yet (a payment
+ * still `created`) or the transaction names no Razorpay payment.
+ */
+export async function transactionStatus(ctx: RazorpayContext, input: TransactionStatusInput): Promise<GatewayResponse | null> {
+  const { transaction, payment } = input;
+  const id = resolvePaymentId(payment.token, payment.data, transaction.pspReference, transaction.gatewayTransactionId);
+  if (!id) return null;
+  const where = { amount: transaction.amount, currency: transaction.currency, pspReference: id };
+  const operation = operationOf(input);
+  if (operation === 'refund') {
+    const key = payment.idempotencyKey ?? transaction.gatewayIdempotencyKey;
+    const found = await findRefundByKey(ctx, payment, id, key);
+    if (isResponse(found)) return null;
+    if (found) return refundResponse(found);
+    return rejectedResponse('refund', 'refund_not_found', `Razorpay has no refund of ${id} with idempotency key ${key}: it was not made`, where);
+  }
+  let rzp: RzpPayment;
+  try {
+    rzp = await ctx.api.payments.fetch(id);
+  } catch {
+    return null;
+  }
+  const captured = rzp.status === 'captured' || rzp.status === 'refunded';
+  switch (operation) {
+    case 'capture':
+      if (captured) return paymentResponse('capture', rzp);
+      if (rzp.status === 'authorized') return rejectedResponse('capture', F.notAuthorized, `Razorpay payment ${id} is still only authorized: the capture did not happen`, where);
+      break;
+    case 'authorize':
+      if (captured || rzp.status === 'authorized') return paymentResponse('auth', rzp);
+      break;
+    default:
+      if (captured) return paymentResponse('capture', rzp);
+      if (rzp.status === 'authorized') return paymentResponse('auth', rzp);
+  }
+  if (rzp.status === 'failed') return failedResponse(transaction.kind, mapPaymentFailure(rzp), where);
+  return null;
+}
+
+/** One payment as listed for reconciliation. */
+export interface RazorpayPaymentRecord {
+  pspReference: string;
+  status: RzpPayment['status'];
+  amount: Decimal;
+  amountRefunded: Decimal;
+  currency: string;
+  orderId: string | null;
+  /** The host's payment id, when Checkout carried it in the notes. */
+  paymentId: string | null;
+  createdAt: Date;
+}
+
+export interface ListPaymentsQuery {
+  from?: Date;
+  to?: Date;
+  /** Page size, at most 100; default 100. */
+  count?: number;
+  skip?: number;
+}
+
+/** Lists the account's payments (newest first) with amounts as Decimals, for reconciliation reports. */
+export async function listPayments(ctx: RazorpayContext, query: ListPaymentsQuery = {}): Promise<RazorpayPaymentRecord[]> {
+  const page = await ctx.api.payments.all({
+    ...(query.from ? { from: Math.floor(query.from.getTime() / 1000) } : {}),
+    ...(query.to ? { to: Math.floor(query.to.getTime() / 1000) } : {}),
+    count: Math.min(query.count ?? 100, 100),
+    skip: query.skip ?? 0,
+  });
+  return page.items.map((p) => ({
+    pspReference: p.id,
+    status: p.status,
+    amount: fromRazorpayAmount(p.amount, p.currency),
+    amountRefunded: fromRazorpayAmount(p.amount_refunded ?? 0, p.currency),
+    currency: p.currency,
+    orderId: p.order_id,
+    paymentId: notesOf(p)['payhost_payment_id'] ?? null,
+    createdAt: new Date(p.created_at * 1000),
+  }));
+}

@@ -1,0 +1,108 @@
+import type { GatewayEvent, GatewayResponse, WebhookRequest, WebhookResponse } from '@payhost/core';
+import { PAYMENT_ID_NOTE } from './checkout.js';
+import { notesOf, type RzpOrder, type RzpPayment, type RzpRefund } from './client.js';
+import type { RazorpaySettings } from './config.js';
+import { mapPaymentFailure } from './errors.js';
+import { failedResponse, paymentResponse, refundResponse } from './responses.js';
+import { fromRazorpayAmount } from './amounts.js';
+import { verifyWebhookSignature } from './signature.js';
+
+/** The events this plugin turns into ledger events; others are acknowledged and ignored. */
+export const RAZORPAY_WEBHOOK_EVENTS = ['payment.authorized', 'payment.captured', 'payment.failed', 'refund.processed', 'order.paid'] as const;
+
+interface RazorpayEventBody {
+  event?: unknown;
+  created_at?: unknown;
+  payload?: {
+    payment?: { entity?: RzpPayment };
+    refund?: { entity?: RzpRefund };
+    order?: { entity?: RzpOrder };
+  };
+}
+
+/** A header's value, whatever case the host's HTTP layer gave its name in. */
+export function header(headers: WebhookRequest['headers'], name: string): string | null {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() !== wanted || value === undefined) continue;
+    const first = Array.isArray(value) ? value[0] : value;
+    return typeof first === 'string' ? first : null;
+  }
+  return null;
+}
+
+function reply(status: number, code: string, message: string): WebhookResponse {
+  return { status, body: { code, message }, events: [] };
+}
+
+function hostPaymentId(payment: RzpPayment | undefined, order: RzpOrder | undefined): string | null {
+  return notesOf(payment)[PAYMENT_ID_NOTE] ?? notesOf(order)[PAYMENT_ID_NOTE] ?? null;
+}
+
+/** What an event means for the ledger; null for events this plugin does not apply. */
+function normalize(type: string, body: RazorpayEventBody): { response: GatewayResponse; pspReference: string; entityId: string } | null {
+  const payment = body.payload?.payment?.entity;
+  const refund = body.payload?.refund?.entity;
+  switch (type) {
+    case 'payment.authorized':
+      return payment ? { response: paymentResponse('auth', payment), pspReference: payment.id, entityId: payment.id } : null;
+    case 'payment.captured':
+      return payment ? { response: paymentResponse('capture', payment), pspReference: payment.id, entityId: payment.id } : null;
+    case 'order.paid':
+      // Razorpay sends order.paid once the order's payment is captured (or authorized, without auto-capture).
+      if (!payment) return null;
+      return { response: paymentResponse(payment.status === 'authorized' ? 'auth' : 'capture', payment), pspReference: payment.id, entityId: payment.id };
+    case 'payment.failed': {
+      if (!payment) return null;
+      const ctx = { amount: fromRazorpayAmount(payment.amount, payment.currency), currency: payment.currency, pspReference: payment.id };
+      return { response: failedResponse('auth', mapPaymentFailure(payment), ctx), pspReference: payment.id, entityId: payment.id };
+    }
+    case 'refund.processed':
+      return refund ? { response: refundResponse(refund), pspReference: refund.payment_id, entityId: refund.id } : null;
+    default:
+      return null;
+  }
+}
+
+/**
+ * Verifies and normalizes one Razorpay webhook delivery:
+ * - 405 for anything but POST; 503 when no webhook secret is configured;
+ * - 401 unless X-Razorpay-Signature is the HMAC-SHA256 of the raw body with
+ *   the webhook secret (timing-safe);
+ * - 400 for a body that is not a Razorpay event, or older than the tolerance;
+ * - otherwise 200 with the normalized events (none for event types it does
+ *   not apply). The event id is the x-razorpay-event-id header, else
+ *   `<event>:<entity id>:<created_at>`; the host's inbox applies each once.
+ */
+export function handleWebhook(settings: RazorpaySettings, request: WebhookRequest, now: Date = new Date()): WebhookResponse {
+  if (request.method.toUpperCase() !== 'POST') return { ...reply(405, 'method_not_allowed', 'Razorpay webhooks are POST requests'), headers: { allow: 'POST' } };
+  if (settings.webhookSecret === '') return reply(503, 'webhook_not_configured', 'No webhook secret is configured for Razorpay');
+  const signature = header(request.headers, 'x-razorpay-signature');
+  const rawBody = Buffer.isBuffer(request.rawBody) ? request.rawBody : Buffer.from(String(request.rawBody ?? ''), 'utf8');
+  if (!signature || !verifyWebhookSignature(rawBody, signature, settings.webhookSecret)) {
+    return reply(401, 'invalid_signature', 'X-Razorpay-Signature is missing or does not match the body');
+  }
+  let body: RazorpayEventBody;
+  try {
+    body = JSON.parse(rawBody.toString('utf8')) as RazorpayEventBody;
+  } catch {
+    return reply(400, 'invalid_body', 'The webhook body is not JSON');
+  }
+  const type = body && typeof body.event === 'string' ? body.event : null;
+  const createdAt = typeof body?.created_at === 'number' ? body.created_at : null;
+  if (!type || createdAt === null) return reply(400, 'invalid_body', 'The webhook body is not a Razorpay event');
+  if (Math.abs(now.getTime() / 1000 - createdAt) > settings.webhookToleranceSeconds) {
+    return reply(400, 'stale_event', `The event was created more than ${settings.webhookToleranceSeconds} s ago`);
+  }
+  const normalized = normalize(type, body);
+  if (!normalized) return { status: 200, body: { received: true, applied: 0 }, events: [] };
+  const eventId = header(request.headers, 'x-razorpay-event-id') ?? `${type}:${normalized.entityId}:${createdAt}`;
+  const event: GatewayEvent = {
+    eventId,
+    type,
+    paymentId: hostPaymentId(body.payload?.payment?.entity, body.payload?.order?.entity),
+    pspReference: normalized.pspReference,
+    response: normalized.response,
+  };
+  return { status: 200, body: { received: true, applied: 1 }, events: [event] };
+}
