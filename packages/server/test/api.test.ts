@@ -1,0 +1,231 @@
+import { expect } from 'chai';
+import { MemoryLedgerStore } from '@payhost/core';
+import { DUMMY_TOKENS } from '@payhost/plugin-dummy';
+import { ADMIN_KEY, AUDIT_TOKEN, key, signWebhook, startTestServer, type TestServer } from './support/harness.js';
+
+describe('server API over HTTP', () => {
+  let t: TestServer;
+
+  before(async () => {
+    t = await startTestServer({ store: new MemoryLedgerStore(), kind: 'memory' });
+  });
+  after(async () => {
+    await t.close();
+  });
+
+  const pay = (body: Record<string, unknown>, idempotencyKey = key('pay')) =>
+    t.request('POST', '/payments', { body: { channel: 'us-store', currency: 'USD', amount: '10.00', token: DUMMY_TOKENS.success, ...body }, idempotencyKey });
+
+  describe('health and documentation', () => {
+    it('GET /health needs no key and reports the store and configuration version', async () => {
+      const res = await t.request('GET', '/health', { key: null });
+      expect(res.status).to.equal(200);
+      expect(res.body).to.deep.equal({ status: 'ok', store: 'memory', configVersion: 1, channels: 2 });
+    });
+
+    it('GET /openapi.json documents every route from the schemas', async () => {
+      const res = await t.request('GET', '/openapi.json', { key: null });
+      expect(res.status).to.equal(200);
+      expect(res.body.openapi).to.match(/^3\./);
+      for (const path of ['/payments', '/payments/{id}', '/payments/{id}/refund', '/channels/{channel}/gateways', '/admin/global/plugins/{plugin}']) {
+        expect(res.body.paths, path).to.have.property(path);
+      }
+      expect(res.body.paths['/payments'].post.requestBody.content['application/json'].schema.required).to.include('amount');
+    });
+  });
+
+  describe('authentication', () => {
+    it('refuses payment routes without a key, with a wrong key, and with the admin key', async () => {
+      for (const k of [null, 'wrong-key-wrong-key-wrong', ADMIN_KEY]) {
+        const res = await t.request('GET', '/channels/us-store/gateways', { key: k });
+        expect(res.status, String(k)).to.equal(401);
+        expect(res.body.code).to.equal('unauthorized');
+      }
+    });
+
+    it('refuses admin routes with the payment key', async () => {
+      const res = await t.request('GET', '/admin/global/plugins/test.audit');
+      expect(res.status).to.equal(401);
+      expect(res.body.code).to.equal('unauthorized');
+    });
+  });
+
+  describe('gateways and client tokens', () => {
+    it('lists gateways by currency (currency routing)', async () => {
+      const usd = await t.request('GET', '/channels/us-store/gateways?currency=USD');
+      expect(usd.status).to.equal(200);
+      expect(usd.body.gateways.map((g: { id: string }) => g.id)).to.deep.equal(['payhost.dummy', 'test.signed']);
+      const jpy = await t.request('GET', '/channels/us-store/gateways?currency=JPY');
+      expect(jpy.body.gateways.map((g: { id: string }) => g.id)).to.deep.equal(['payhost.dummy']);
+      const eur = await t.request('GET', '/channels/eu-store/gateways?currency=EUR');
+      expect(eur.body.gateways[0].config).to.deep.include({ field: 'api_key', value: 'pk_test_dummy' });
+    });
+
+    it('creates a fresh client token each time', async () => {
+      const a = await t.request('POST', '/channels/us-store/gateways/payhost.dummy/client-token', { body: {} });
+      const b = await t.request('POST', '/channels/us-store/gateways/payhost.dummy/client-token', { body: { amount: '5.00', currency: 'USD', customerId: 'c1' } });
+      expect(a.status).to.equal(200);
+      expect(a.body.clientToken).to.be.a('string').and.not.equal(b.body.clientToken);
+    });
+  });
+
+  describe('payments', () => {
+    it('POST /payments charges, GET shows the payment and its transactions', async () => {
+      const created = await pay({ metadata: { order: 'o-1' } });
+      expect(created.status).to.equal(201);
+      expect(created.body.payment).to.include({ chargeStatus: 'fully-charged', capturedAmount: '10.00', currency: 'USD', gateway: 'payhost.dummy' });
+      expect(created.body.payment.metadata).to.deep.equal({ order: 'o-1' });
+      expect(created.body.transaction).to.include({ kind: 'capture', isSuccess: true, amount: '10.00' });
+      const fetched = await t.request('GET', `/payments/${created.body.payment.id}`);
+      expect(fetched.status).to.equal(200);
+      expect(fetched.body.payment.id).to.equal(created.body.payment.id);
+      expect(fetched.body.transactions.map((x: { kind: string }) => x.kind)).to.include('capture');
+    });
+
+    it('replays a repeated Idempotency-Key without a second charge', async () => {
+      const idempotencyKey = key('same');
+      const first = await pay({}, idempotencyKey);
+      const second = await pay({}, idempotencyKey);
+      expect(second.status).to.equal(201);
+      expect(second.body).to.deep.equal(first.body);
+      const conflicting = await pay({ amount: '11.00' }, idempotencyKey);
+      expect(conflicting.status).to.equal(409);
+      expect(conflicting.body.code).to.equal('idempotency_key_reused');
+    });
+
+    it('authorizes, captures partially, refunds partially, keeping amounts exact', async () => {
+      const created = await pay({ action: 'authorize', amount: '30.00' });
+      expect(created.body.payment).to.include({ chargeStatus: 'not-charged', authorizedAmount: '30.00' });
+      const id = created.body.payment.id;
+      const capture = await t.request('POST', `/payments/${id}/capture`, { body: { amount: '20.00' }, idempotencyKey: key() });
+      expect(capture.status).to.equal(200);
+      expect(capture.body.payment).to.include({ chargeStatus: 'partially-charged', capturedAmount: '20.00' });
+      const refund = await t.request('POST', `/payments/${id}/refund`, { body: { amount: '5.50' }, idempotencyKey: key() });
+      expect(refund.body.payment).to.include({ chargeStatus: 'partially-refunded', capturedAmount: '14.50' });
+      const over = await t.request('POST', `/payments/${id}/refund`, { body: { amount: '100.00' }, idempotencyKey: key() });
+      expect(over.status).to.equal(422);
+      expect(over.body.code).to.equal('amount_exceeds');
+    });
+
+    it('voids an authorization, in a 3-decimal currency', async () => {
+      const created = await pay({ action: 'authorize', amount: '1.234', currency: 'KWD' });
+      const voided = await t.request('POST', `/payments/${created.body.payment.id}/void`, { body: {}, idempotencyKey: key() });
+      expect(voided.status).to.equal(200);
+      expect(voided.body.transaction).to.include({ kind: 'void', isSuccess: true, amount: '1.234' });
+      expect(voided.body.payment.isActive).to.equal(false);
+    });
+
+    it('goes through 3-D Secure: action required, then confirm captures', async () => {
+      const created = await pay({ token: DUMMY_TOKENS.threeDSecure, amount: '500', currency: 'JPY' });
+      expect(created.status).to.equal(201);
+      expect(created.body.payment.toConfirm).to.equal(true);
+      expect(created.body.transaction).to.include({ kind: 'action_to_confirm', actionRequired: true });
+      const confirmed = await t.request('POST', `/payments/${created.body.payment.id}/confirm`, { body: {}, idempotencyKey: key() });
+      expect(confirmed.status).to.equal(200);
+      expect(confirmed.body.payment).to.include({ chargeStatus: 'fully-charged', capturedAmount: '500', toConfirm: false });
+    });
+
+    it('answers a decline with 402 gateway_declined and records the failed transaction', async () => {
+      const res = await pay({ token: DUMMY_TOKENS.expired });
+      expect(res.status).to.equal(402);
+      expect(res.body.code).to.equal('gateway_declined');
+      expect(res.body.details.errorCode).to.equal('expired');
+      const fetched = await t.request('GET', `/payments/${res.body.details.paymentId}`);
+      const failed = fetched.body.transactions.find((x: { id: string }) => x.id === res.body.details.transactionId);
+      expect(failed).to.include({ isSuccess: false, errorCode: 'expired' });
+    });
+
+    it('stores a card and lists it as a payment source, then charges it without a token', async () => {
+      const stored = await pay({ customerId: 'cust-42', storePaymentMethod: true });
+      expect(stored.status).to.equal(201);
+      const sources = await t.request('GET', '/customers/cust-42/payment-sources?channel=us-store');
+      expect(sources.status).to.equal(200);
+      expect(sources.body.sources).to.have.length(1);
+      expect(sources.body.sources[0].creditCardInfo).to.include({ last4: '4242' });
+      const reuse = await t.request('POST', '/payments', {
+        body: { channel: 'us-store', currency: 'USD', amount: '3.00', customerId: 'cust-42' },
+        idempotencyKey: key(),
+      });
+      expect(reuse.status).to.equal(201);
+      expect(reuse.body.payment.chargeStatus).to.equal('fully-charged');
+      const nobody = await t.request('POST', '/payments', { body: { channel: 'us-store', currency: 'USD', amount: '3.00', customerId: 'cust-none' }, idempotencyKey: key() });
+      expect(nobody.status).to.equal(422);
+      expect(nobody.body.code).to.equal('no_payment_source');
+      expect(nobody.body.message).to.include('not associated to an account on the processor and no token was passed');
+    });
+  });
+
+  describe('admin', () => {
+    it('reads global plugin configuration masked, and a masked value written back keeps the secret', async () => {
+      const read = await t.request('GET', '/admin/global/plugins/test.audit', { key: ADMIN_KEY });
+      expect(read.status).to.equal(200);
+      expect(read.body.configuration).to.deep.equal({ api_token: '****7788', password: '', note: 'hello' });
+      expect(read.text).not.to.include(AUDIT_TOKEN);
+      const write = await t.request('PUT', '/admin/global/plugins/test.audit', { key: ADMIN_KEY, body: { configuration: { ...read.body.configuration, note: 'changed' } } });
+      expect(write.status).to.equal(200);
+      expect(write.body.configuration).to.deep.equal({ api_token: '****7788', password: '', note: 'changed' });
+      expect(t.server.manager.getPluginConfiguration('test.audit', null).configuration['api_token']).to.equal('****7788');
+      const stored = t.server.manager.config.globalPlugins['test.audit']?.configuration;
+      expect(stored?.['api_token']).to.equal(AUDIT_TOKEN);
+      expect(stored?.['password']).to.equal('audit-password-1');
+    });
+
+    it('changes a channel plugin live: deactivating the gateway takes effect on the next request', async () => {
+      const before = await t.request('GET', '/channels/eu-store/gateways?currency=EUR');
+      expect(before.body.gateways).to.have.length(1);
+      const off = await t.request('PUT', '/admin/channels/eu-store/plugins/payhost.dummy', { key: ADMIN_KEY, body: { active: false } });
+      expect(off.status).to.equal(200);
+      expect(off.body.active).to.equal(false);
+      expect((await t.request('GET', '/channels/eu-store/gateways?currency=EUR')).body.gateways).to.deep.equal([]);
+      const refused = await t.request('POST', '/payments', { body: { channel: 'eu-store', currency: 'EUR', amount: '1.00', token: DUMMY_TOKENS.success }, idempotencyKey: key() });
+      expect(refused.status).to.equal(422);
+      expect(refused.body.code).to.equal('currency_not_supported');
+      const on = await t.request('PUT', '/admin/channels/eu-store/plugins/payhost.dummy', { key: ADMIN_KEY, body: { active: true } });
+      expect(on.body.active).to.equal(true);
+      const read = await t.request('GET', '/admin/channels/us-store/plugins/payhost.dummy', { key: ADMIN_KEY });
+      expect(read.body.configuration.secret_key).to.equal('****9999');
+    });
+
+    it('rejects an invalid configuration change and keeps the old one', async () => {
+      const res = await t.request('PUT', '/admin/channels/us-store/plugins/payhost.dummy', { key: ADMIN_KEY, body: { configuration: { supported_currencies: 'USDD' } } });
+      expect(res.status).to.equal(400);
+      expect(res.body.code).to.equal('invalid_configuration');
+      expect((await t.request('GET', '/channels/us-store/gateways?currency=USD')).body.gateways).to.have.length(2);
+    });
+  });
+
+  describe('plugin webhooks', () => {
+    it('applies a signed event once through the ledger inbox', async () => {
+      const created = await t.request('POST', '/payments', {
+        body: { channel: 'us-store', gateway: 'test.signed', currency: 'USD', amount: '7.00', token: 'sig-token', action: 'authorize' },
+        idempotencyKey: key(),
+      });
+      expect(created.status).to.equal(201);
+      const id = created.body.payment.id;
+      const body = JSON.stringify({ id: `evt-${id}`, paymentId: id, amount: '7.00', currency: 'USD' });
+      const post = () => t.request('POST', '/plugins/channel/us-store/test.signed/webhook', { key: null, raw: body, headers: { 'content-type': 'application/json', 'x-test-signature': signWebhook(body) } });
+      const first = await post();
+      expect(first.status).to.equal(200);
+      expect(first.body).to.deep.equal({ received: true });
+      const second = await post();
+      expect(second.status).to.equal(200);
+      const fetched = await t.request('GET', `/payments/${id}`);
+      expect(fetched.body.payment).to.include({ chargeStatus: 'fully-charged', capturedAmount: '7.00' });
+      expect(fetched.body.transactions.filter((x: { kind: string; isSuccess: boolean }) => x.kind === 'capture' && x.isSuccess)).to.have.length(1);
+    });
+
+    it('refuses a bad signature without touching the ledger, and 404s unknown or inactive plugins', async () => {
+      const body = JSON.stringify({ id: 'evt-bad', paymentId: 'x', amount: '1.00', currency: 'USD' });
+      const bad = await t.request('POST', '/plugins/channel/us-store/test.signed/webhook', { key: null, raw: body, headers: { 'content-type': 'application/json', 'x-test-signature': 'deadbeef' } });
+      expect(bad.status).to.equal(400);
+      expect(bad.body.code).to.equal('invalid_signature');
+      const unknown = await t.request('POST', '/plugins/channel/us-store/nope/webhook', { key: null, raw: '{}' });
+      expect(unknown.status).to.equal(404);
+      const inactive = await t.request('POST', '/plugins/channel/eu-store/test.signed/webhook', { key: null, raw: '{}' });
+      expect(inactive.status).to.equal(404);
+      const global = await t.request('POST', '/plugins/global/test.audit/anything', { key: null, raw: '{}' });
+      expect(global.status).to.equal(404);
+      expect(global.body.code).to.equal('unknown_plugin');
+    });
+  });
+});

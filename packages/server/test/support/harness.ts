@@ -1,0 +1,103 @@
+import { createHmac } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createLogger, type LedgerStore } from '@payhost/core';
+import { createServer, parseServerConfig, type PayhostServer } from '@payhost/server';
+
+export const here = dirname(fileURLToPath(import.meta.url));
+export const fixturesDir = join(here, '..', 'fixtures');
+
+export const PAYMENT_KEY = 'test-payment-key-0123456789';
+export const ADMIN_KEY = 'test-admin-key-0123456789ab';
+export const AUDIT_TOKEN = 'audit-token-super-secret-7788';
+export const WEBHOOK_SECRET = 'whsec_test_signed_0011223344';
+
+/** The server test configuration: dummy + signed gateway in two channels, a global audit plugin. */
+export function testConfigDocument(overrides: { bodyLimit?: number } = {}): Record<string, unknown> {
+  return {
+    server: { host: '127.0.0.1', port: 0, logLevel: 'debug', hookTimeoutMs: 2000, checkout: false, bodyLimit: overrides.bodyLimit ?? 16 * 1024 },
+    auth: { adminApiKey: ADMIN_KEY, paymentApiKey: PAYMENT_KEY },
+    plugins: ['@payhost/plugin-dummy', './test-plugins.mjs'],
+    channels: [
+      {
+        slug: 'us-store',
+        currencies: ['USD', 'EUR', 'JPY', 'KWD'],
+        defaultGateways: { USD: 'payhost.dummy' },
+        plugins: {
+          'payhost.dummy': { active: true, configuration: { supported_currencies: 'USD,EUR,JPY,KWD', auto_capture: true, secret_key: 'sk_dummy_secret_value_9999' } },
+          'test.signed': { active: true, configuration: { webhook_secret: WEBHOOK_SECRET } },
+        },
+      },
+      {
+        slug: 'eu-store',
+        currencies: ['EUR'],
+        plugins: { 'payhost.dummy': { active: true, configuration: { supported_currencies: 'EUR', auto_capture: false } } },
+      },
+    ],
+    globalPlugins: { 'test.audit': { active: true, configuration: { api_token: AUDIT_TOKEN, password: 'audit-password-1', note: 'hello' } } },
+  };
+}
+
+export interface TestServer {
+  url: string;
+  server: PayhostServer;
+  /** Every log line written by the server, raw. */
+  logs: string[];
+  request(method: string, path: string, options?: RequestOptions): Promise<{ status: number; body: any; text: string }>;
+  close(): Promise<void>;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  /** Sent as-is (not JSON-encoded). */
+  raw?: string | Buffer;
+  key?: string | null;
+  headers?: Record<string, string>;
+  idempotencyKey?: string;
+}
+
+export async function startTestServer(store: { store: LedgerStore; kind: string }, overrides: { bodyLimit?: number } = {}): Promise<TestServer> {
+  const logs: string[] = [];
+  const logger = createLogger({ level: 'debug' }, { write: (line: string) => void logs.push(line) });
+  const config = parseServerConfig(testConfigDocument(overrides), fixturesDir, {});
+  const server = await createServer(config, { logger, store });
+  const url = await server.listen();
+  return {
+    url,
+    server,
+    logs,
+    async request(method, path, options = {}) {
+      const headers: Record<string, string> = { ...(options.headers ?? {}) };
+      const key = options.key === undefined ? PAYMENT_KEY : options.key;
+      if (key !== null) headers['authorization'] = `Bearer ${key}`;
+      if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
+      let body: string | Buffer | undefined;
+      if (options.raw !== undefined) body = options.raw;
+      else if (options.body !== undefined) {
+        body = JSON.stringify(options.body);
+        headers['content-type'] ??= 'application/json';
+      }
+      const response = await fetch(url + path, { method, headers, body: body as NonNullable<Parameters<typeof fetch>[1]>['body'] });
+      const text = await response.text();
+      let parsed: unknown = null;
+      try {
+        parsed = text === '' ? null : JSON.parse(text);
+      } catch {
+        parsed = text;
+      }
+      return { status: response.status, body: parsed, text };
+    },
+    close: () => server.close(),
+  };
+}
+
+export function signWebhook(body: string): string {
+  return createHmac('sha256', WEBHOOK_SECRET).update(body).digest('hex');
+}
+
+let counter = 0;
+/** A fresh idempotency key. */
+export function key(prefix = 'key'): string {
+  counter++;
+  return `${prefix}-${process.pid}-${Date.now()}-${counter}`;
+}
