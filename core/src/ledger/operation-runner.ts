@@ -111,6 +111,10 @@ export class OperationRunner {
       return applied.outcome;
     });
     await fault(this.ctx, { point: 'after-apply', ...where, response });
+    this.ctx.logger.info(
+      { ...where, isSuccess: response.isSuccess, errorCode: response.errorCode ?? null, alreadyApplied: 'alreadyApplied' in outcome },
+      'payment operation applied',
+    );
     if (!('alreadyApplied' in outcome)) return outcome;
     // The event recorded the outcome under our key in the same transaction; prefer that record.
     const record = await this.ctx.store.getIdempotencyRecord(request.idempotencyKey);

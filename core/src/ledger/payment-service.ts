@@ -173,7 +173,8 @@ export class PaymentService {
   }
 
   private async operate(operation: PaymentOperation, input: OperationInput, params: { amount?: unknown; data?: Record<string, unknown> | null }): Promise<OperationResult> {
-    const key = checkIdempotencyKey(input?.idempotencyKey);
+    if (typeof input !== 'object' || input === null) throw invalidInput(`${operation} needs an input object`);
+    const key = checkIdempotencyKey(input.idempotencyKey);
     const paymentId = optionalString('paymentId', input.paymentId);
     if (!paymentId) throw invalidInput('paymentId is required');
     if (params.data !== undefined && params.data !== null && (typeof params.data !== 'object' || Array.isArray(params.data))) {
