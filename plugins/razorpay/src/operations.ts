@@ -100,7 +100,8 @@ async function captureAuthorized(ctx: RazorpayContext, payment: PaymentData, rzp
   const captured = await call('capture', payment, rzp.id, () => ctx.api.payments.capture(rzp.id, rzp.amount, rzp.currency));
   if (!isResponse(captured)) return paymentResponse('capture', captured);
   ctx.logger.warn({ gateway: 'payhost.razorpay', paymentId: payment.paymentId, razorpayPaymentId: rzp.id, error: captured.error }, 'Razorpay capture failed; recording the authorization');
-  return paymentResponse('auth', rzp, { rawResponse: { ...(paymentResponse('auth', rzp).rawResponse ?? {}), captureError: captured.error, captureErrorCode: captured.errorCode } });
+  const auth = paymentResponse('auth', rzp);
+  return { ...auth, rawResponse: { ...auth.rawResponse, captureError: captured.error, captureErrorCode: captured.errorCode } };
 }
 
 function unknownPayment(kind: TransactionKind, payment: PaymentData): GatewayResponse {

@@ -1,0 +1,178 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import { Decimal, GatewayDeclinedError, MemoryLedgerStore, PaymentService, isPayhostError, type FaultHooks, type Payment, type PluginManager } from '@payhost/core';
+import { FakeRazorpay } from '@payhost/testkit/razorpay';
+import { CHANNEL, GATEWAY, blockOutsideNetwork, makeManager } from './helpers.js';
+
+const key = (): string => `key-${randomUUID()}`;
+const PATH = `/plugins/channel/${CHANNEL}/${GATEWAY}/webhook`;
+
+describe('razorpay through the ledger (PaymentService)', () => {
+  blockOutsideNetwork();
+  let fake: FakeRazorpay;
+  let manager: PluginManager;
+  let service: PaymentService;
+  let faults: FaultHooks;
+
+  before(async () => {
+    fake = await FakeRazorpay.start();
+  });
+  after(() => fake.close());
+  beforeEach(() => {
+    fake.reset();
+    faults = {};
+  });
+  afterEach(() => manager?.close());
+
+  function setup(overrides: Record<string, string | boolean> = {}): void {
+    manager = makeManager(fake, overrides);
+    service = new PaymentService({ manager, store: new MemoryLedgerStore(), faults: new Proxy({}, { get: (_t, point: string) => faults[point as keyof FaultHooks] }) });
+  }
+
+  /** The host's checkout: a client token (order), the customer pays in Checkout, the host records the payment with the result. */
+  async function checkout(total = '499.50', status: 'authorized' | 'captured' | 'failed' = 'authorized', error?: { reason: string; description: string }): Promise<{ payment: Payment; razorpayPaymentId: string }> {
+    const token = JSON.parse(await manager.getClientToken({ channel: CHANNEL, gateway: GATEWAY, amount: new Decimal(total), currency: 'INR' })) as { order_id: string };
+    const result = fake.checkout(token.order_id, { status, ...(error ? { error } : {}) });
+    const { payment: _p, ...handlerResult } = result;
+    const payment = await service.createPayment({ idempotencyKey: key(), channel: CHANNEL, total, currency: 'INR', token: JSON.stringify(handlerResult) });
+    return { payment, razorpayPaymentId: result.razorpay_payment_id };
+  }
+
+  async function webhook(delivery: { rawBody: Buffer; headers: Record<string, string> }) {
+    const response = (await manager.webhook({ channel: CHANNEL, plugin: GATEWAY, path: PATH, method: 'POST', ...delivery }))!;
+    const results = [];
+    for (const event of response.events ?? []) results.push(await service.applyGatewayEvent({ ...event, gateway: GATEWAY }));
+    return { response, results };
+  }
+
+  it('process (auto-capture) charges the payment; partial refunds, several, until fully refunded', async () => {
+    setup();
+    const { payment, razorpayPaymentId } = await checkout();
+    const processed = await service.process({ paymentId: payment.id, idempotencyKey: key() });
+    expect(processed.payment).to.deep.include({ chargeStatus: 'fully-charged', pspReference: razorpayPaymentId });
+    expect(processed.transaction).to.deep.include({ kind: 'capture', isSuccess: true, gatewayTransactionId: razorpayPaymentId });
+    const first = await service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '100.00' });
+    expect(first.payment.chargeStatus).to.equal('partially-refunded');
+    expect(first.payment.capturedAmount.eq('399.5')).to.equal(true);
+    await service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '99.50' });
+    const last = await service.refund({ paymentId: payment.id, idempotencyKey: key() });
+    expect(last.transaction.amount.eq('300')).to.equal(true);
+    expect(last.payment).to.deep.include({ chargeStatus: 'fully-refunded', isActive: false });
+    expect(fake.state.payment(razorpayPaymentId)).to.include({ status: 'refunded', amount_refunded: 49950 });
+    expect(fake.state.refundsOf(razorpayPaymentId).map((r) => r.notes['payhost_idempotency_key'])).to.have.length(3);
+  });
+
+  it('process without auto-capture authorizes; capture then charges it', async () => {
+    setup({ auto_capture: false });
+    const { payment, razorpayPaymentId } = await checkout();
+    const auth = await service.process({ paymentId: payment.id, idempotencyKey: key() });
+    expect(auth.payment.chargeStatus).to.equal('not-charged');
+    expect(auth.payment.authorizedAmount.eq('499.5')).to.equal(true);
+    const captured = await service.capture({ paymentId: payment.id, idempotencyKey: key() });
+    expect(captured.payment.chargeStatus).to.equal('fully-charged');
+    expect(fake.state.payment(razorpayPaymentId).status).to.equal('captured');
+  });
+
+  it('a declined payment is recorded as a failed transaction with the unified code, nothing charged', async () => {
+    setup();
+    const { payment } = await checkout('499.50', 'failed', { reason: 'insufficient_funds', description: 'Your account has insufficient balance' });
+    const error = await service.process({ paymentId: payment.id, idempotencyKey: key() }).then(() => expect.fail('declined'), (e: unknown) => e);
+    expect(error).to.be.instanceOf(GatewayDeclinedError);
+    expect(error).to.deep.include({ errorCode: 'declined', message: 'Your account has insufficient balance' });
+    const [tx] = await service.listTransactions(payment.id);
+    expect(tx).to.deep.include({ isSuccess: false, errorCode: 'declined', state: 'applied' });
+    expect((await service.getPayment(payment.id)).chargeStatus).to.equal('not-charged');
+  });
+
+  it('a forged checkout signature fails the payment and captures nothing', async () => {
+    setup();
+    const token = JSON.parse(await manager.getClientToken({ channel: CHANNEL, gateway: GATEWAY, amount: new Decimal('10'), currency: 'INR' })) as { order_id: string };
+    const result = fake.checkout(token.order_id);
+    const forged = JSON.stringify({ razorpay_order_id: result.razorpay_order_id, razorpay_payment_id: result.razorpay_payment_id, razorpay_signature: '0'.repeat(64) });
+    const payment = await service.createPayment({ idempotencyKey: key(), channel: CHANNEL, total: '10', currency: 'INR', token: forged });
+    const error = await service.process({ paymentId: payment.id, idempotencyKey: key() }).then(() => expect.fail('forged'), (e: unknown) => e);
+    expect(error).to.be.instanceOf(GatewayDeclinedError);
+    expect((error as Error).message).to.equal('The Razorpay checkout signature is invalid');
+    expect(fake.state.payment(result.razorpay_payment_id).status).to.equal('authorized');
+    expect((await service.getPayment(payment.id)).chargeStatus).to.equal('not-charged');
+  });
+
+  it('void is not supported: a typed operation_not_supported error, the payment keeps its authorization', async () => {
+    setup({ auto_capture: false });
+    const { payment } = await checkout();
+    await service.process({ paymentId: payment.id, idempotencyKey: key() });
+    const error = await service.void({ paymentId: payment.id, idempotencyKey: key() }).then(() => expect.fail('void'), (e: unknown) => e);
+    expect(isPayhostError(error, 'operation_not_supported'), String(error)).to.equal(true);
+    const after = await service.getPayment(payment.id);
+    expect(after.authorizedAmount.eq('499.5')).to.equal(true);
+    expect(after.isActive).to.equal(true);
+  });
+
+  it('webhooks: events the API already recorded change nothing; duplicates are dropped; a dashboard refund is applied once', async () => {
+    setup();
+    const { payment, razorpayPaymentId } = await checkout();
+    await service.process({ paymentId: payment.id, idempotencyKey: key() });
+    const apiRefund = await service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '100' });
+    const captured = await webhook(fake.webhook('payment.captured', { paymentId: razorpayPaymentId }, { eventId: 'evt_cap' }));
+    expect(captured.results.map((r) => r.status)).to.deep.equal(['already_applied']);
+    const refunded = await webhook(fake.webhook('refund.processed', { refundId: apiRefund.transaction.gatewayTransactionId as string, paymentId: razorpayPaymentId }));
+    expect(refunded.results.map((r) => r.status)).to.deep.equal(['already_applied']);
+    const dashboard = fake.state.refund(razorpayPaymentId, { amount: 5000 });
+    const delivery = fake.webhook('refund.processed', { refundId: dashboard.id, paymentId: razorpayPaymentId }, { eventId: 'evt_dash' });
+    const first = await webhook(delivery);
+    expect(first.results.map((r) => r.status)).to.deep.equal(['applied']);
+    expect(first.results[0]?.payment.capturedAmount.eq('349.5')).to.equal(true);
+    const again = await webhook(delivery);
+    expect(again.results.map((r) => r.status)).to.deep.equal(['duplicate']);
+    expect((await service.getPayment(payment.id)).capturedAmount.eq('349.5')).to.equal(true);
+  });
+
+  it('webhooks: a bad signature yields no events, so the ledger is untouched', async () => {
+    setup();
+    const { payment, razorpayPaymentId } = await checkout();
+    await service.process({ paymentId: payment.id, idempotencyKey: key() });
+    const dashboard = fake.state.refund(razorpayPaymentId, { amount: 100 });
+    const good = fake.webhook('refund.processed', { refundId: dashboard.id, paymentId: razorpayPaymentId });
+    const bad = await webhook({ rawBody: good.rawBody, headers: { ...good.headers, 'x-razorpay-signature': 'f'.repeat(64) } });
+    expect(bad.response.status).to.equal(401);
+    expect(bad.results).to.deep.equal([]);
+    expect((await service.getPayment(payment.id)).chargeStatus).to.equal('fully-charged');
+  });
+
+  it('reconcile: a crash after Razorpay captured but before the ledger recorded it is resolved by getTransactionStatus', async () => {
+    setup();
+    const { payment, razorpayPaymentId } = await checkout();
+    faults = {
+      'after-gateway': () => {
+        throw new Error('simulated crash');
+      },
+    };
+    await service.process({ paymentId: payment.id, idempotencyKey: key() }).then(() => expect.fail('crash'), (e: Error) => expect(e.message).to.equal('simulated crash'));
+    expect(fake.state.payment(razorpayPaymentId).status).to.equal('captured');
+    expect((await service.listTransactions(payment.id))[0]?.state).to.equal('pending');
+    faults = {};
+    const report = await service.reconcile();
+    expect(report.applied).to.have.length(1);
+    const after = await service.getPayment(payment.id);
+    expect(after.chargeStatus).to.equal('fully-charged');
+  });
+
+  it('reconcile: a refund that never reached Razorpay is recorded as failed, releasing its reservation', async () => {
+    setup();
+    const { payment } = await checkout();
+    await service.process({ paymentId: payment.id, idempotencyKey: key() });
+    faults = {
+      'after-pending': () => {
+        throw new Error('crash before the call');
+      },
+    };
+    await service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '10' }).then(() => expect.fail('crash'), (e: Error) => expect(e.message).to.match(/crash/));
+    faults = {};
+    const report = await service.reconcile();
+    expect(report.applied).to.have.length(1);
+    const txs = await service.listTransactions(payment.id);
+    expect(txs.at(-1)).to.deep.include({ kind: 'refund', isSuccess: false, state: 'applied' });
+    const refund = await service.refund({ paymentId: payment.id, idempotencyKey: key() });
+    expect(refund.transaction.amount.eq('499.5')).to.equal(true);
+  });
+});
