@@ -1,0 +1,202 @@
+import { toMinorUnits, type GatewayResponse, type PaymentData, type TokenConfig, type TransactionKind } from '@payhost/core';
+import type Stripe from 'stripe';
+import { mutating, reading, wasReplayed, type CallContext } from './client.js';
+import { applicationFee, connectTarget, decodeRef, followUpAccount, intentConnectParams, type ConnectTarget } from './connect.js';
+import { errorResponse, failure, paymentMetadata, type OperationContext } from './context.js';
+import { ensureCustomer, explicitCustomer, findCustomer, savedCard } from './customers.js';
+import { intentResponse, type IntentReading } from './status-mapping.js';
+
+const PAYMENT_METHOD = /^(pm|card|src)_[A-Za-z0-9_]+$/;
+
+function billingName(payment: PaymentData): string | null {
+  const b = payment.billing;
+  const name = b ? `${b.firstName ?? ''} ${b.lastName ?? ''}`.trim() : '';
+  return name === '' ? null : name;
+}
+
+function wantsToStore(ctx: OperationContext, payment: PaymentData): boolean {
+  return ctx.settings.storeCustomer || payment.data?.['storePaymentMethod'] === true;
+}
+
+/** 3-D Secure on every card when require_3d_secure is on (not off-session: nobody is there to authenticate). */
+function threeDSecure(ctx: OperationContext, offSession: boolean): Partial<Stripe.PaymentIntentCreateParams> {
+  return ctx.settings.require3dSecure && !offSession ? { payment_method_options: { card: { request_three_d_secure: 'any' } } } : {};
+}
+
+/** Cards only need no redirect: Stripe.js handles 3-D Secure in place, unless the host gives a return URL. */
+function redirects(payment: Pick<PaymentData, 'data'>): Partial<Stripe.PaymentIntentCreateParams> {
+  const returnUrl = payment.data?.['returnUrl'];
+  if (typeof returnUrl === 'string' && returnUrl !== '') return { return_url: returnUrl };
+  return { automatic_payment_methods: { enabled: true, allow_redirects: 'never' } };
+}
+
+interface Source {
+  paymentMethod: string;
+  customer: string | null;
+  offSession: boolean;
+  store: boolean;
+}
+
+/** The card to charge: the token (a PaymentMethod), or the customer's saved card (reuseSource, off-session). */
+async function resolveSource(ctx: OperationContext, payment: PaymentData, call: CallContext): Promise<Source | string> {
+  const token = payment.token?.trim() || null;
+  const lookup = { customerId: payment.customerId, email: payment.customerEmail || null, name: billingName(payment), explicit: explicitCustomer(payment) };
+  if (token) {
+    if (!PAYMENT_METHOD.test(token)) return 'Unknown token: pass a PaymentMethod id (pm_...) from Stripe.js, or a PaymentIntent id (pi_...) it confirmed.';
+    const store = wantsToStore(ctx, payment) && !!payment.customerId;
+    const customer = store ? await ensureCustomer(ctx.stripe, ctx.customers, call, lookup) : await findCustomer(ctx.stripe, ctx.customers, call, lookup);
+    return { paymentMethod: token, customer, offSession: false, store };
+  }
+  const noSource = `${payment.customerId ?? 'The customer'} is not associated to an account on the processor and no token was passed.`;
+  if (!payment.reuseSource) return noSource;
+  const customer = await findCustomer(ctx.stripe, ctx.customers, call, lookup);
+  const wanted = typeof payment.data?.['paymentMethodId'] === 'string' ? (payment.data['paymentMethodId'] as string) : null;
+  const card = customer ? await savedCard(ctx.stripe, call, customer, wanted) : null;
+  if (!customer || !card) return noSource;
+  return { paymentMethod: card.id, customer, offSession: true, store: false };
+}
+
+function reader(ctx: OperationContext, account: string | null, failureKind: TransactionKind, observed: boolean): IntentReading {
+  return { account, failureKind, canceled: 'failure', observed, publishableKey: ctx.settings.publishableKey };
+}
+
+/**
+ * processPayment (capture = auto_capture) and authorizePayment (capture = false):
+ * one PaymentIntent created and confirmed with the ledger's idempotency key.
+ * A pi_ token is an intent Stripe.js already confirmed (getClientToken flow):
+ * it is read, and confirmed if it still waits for confirmation.
+ */
+export async function charge(ctx: OperationContext, payment: PaymentData, capture: boolean): Promise<GatewayResponse> {
+  const kind: TransactionKind = capture ? 'capture' : 'auth';
+  const target = connectTarget(ctx.settings, payment);
+  if ('error' in target) return failure(payment, kind, target.error);
+  const ref = decodeRef(payment.token);
+  if (ref?.id.startsWith('pi_')) return chargeConfirmedIntent(ctx, payment, kind, ref.id, followUpAccount(ctx.settings, ref.account, payment));
+  const call: CallContext = { account: target.account, idempotencyKey: payment.idempotencyKey ?? null };
+  try {
+    const source = await resolveSource(ctx, payment, call);
+    if (typeof source === 'string') return failure(payment, kind, source);
+    const params = intentParams(ctx, payment, target, capture, source);
+    const intent = await ctx.stripe.paymentIntents.create(params, mutating(call));
+    return intentResponse(intent, reader(ctx, target.account, kind, wasReplayed(intent)));
+  } catch (err) {
+    return errorResponse(err, payment, kind, target.account);
+  }
+}
+
+function intentParams(ctx: OperationContext, payment: PaymentData, target: ConnectTarget, capture: boolean, source: Source): Stripe.PaymentIntentCreateParams {
+  const amount = toMinorUnits(payment.amount, payment.currency);
+  const params: Stripe.PaymentIntentCreateParams = {
+    amount,
+    currency: payment.currency.toLowerCase(),
+    capture_method: capture ? 'automatic' : 'manual',
+    confirm: true,
+    payment_method: source.paymentMethod,
+    metadata: paymentMetadata(ctx, payment),
+    expand: ['payment_method'],
+    ...intentConnectParams(target, applicationFee(ctx.settings, target, amount, payment.currency, payment)),
+    ...threeDSecure(ctx, source.offSession),
+    ...redirects(payment),
+  };
+  if (source.customer) params.customer = source.customer;
+  if (source.offSession) params.off_session = true;
+  if (source.store && source.customer) params.setup_future_usage = 'off_session';
+  if (payment.orderId) params.description = `Order ${payment.orderId}`;
+  return params;
+}
+
+async function chargeConfirmedIntent(ctx: OperationContext, payment: PaymentData, kind: TransactionKind, id: string, account: string | null): Promise<GatewayResponse> {
+  const call: CallContext = { account, idempotencyKey: payment.idempotencyKey ?? null };
+  try {
+    let intent = await ctx.stripe.paymentIntents.retrieve(id, { expand: ['payment_method'] }, reading(call));
+    const expected = toMinorUnits(payment.amount, payment.currency);
+    if (intent.amount !== expected || intent.currency !== payment.currency.toLowerCase()) {
+      return failure(payment, kind, `PaymentIntent ${id} is for ${intent.amount} ${intent.currency}, not ${expected} ${payment.currency.toLowerCase()} (minor units).`);
+    }
+    let observed = true;
+    if (intent.status === 'requires_confirmation') {
+      intent = await ctx.stripe.paymentIntents.confirm(id, { expand: ['payment_method'], ...redirectsForConfirm(payment) }, mutating(call));
+      observed = wasReplayed(intent);
+    }
+    return intentResponse(intent, reader(ctx, account, kind, observed));
+  } catch (err) {
+    return errorResponse(err, payment, kind, account);
+  }
+}
+
+function redirectsForConfirm(payment: PaymentData): Stripe.PaymentIntentConfirmParams {
+  const returnUrl = payment.data?.['returnUrl'];
+  return typeof returnUrl === 'string' && returnUrl !== '' ? { return_url: returnUrl } : {};
+}
+
+/**
+ * confirmPayment, after the customer finished 3-D Secure in the browser: the
+ * intent is read (Stripe.js confirmed it) and confirmed from the server when
+ * it waits for that (manual confirmation); its status gives the result.
+ */
+export async function confirm(ctx: OperationContext, payment: PaymentData): Promise<GatewayResponse> {
+  const ref = decodeRef(payment.token);
+  if (!ref || !ref.id.startsWith('pi_')) return failure(payment, 'confirm', 'confirmPayment needs the PaymentIntent reference (pi_...) of the payment as token.');
+  const account = followUpAccount(ctx.settings, ref.account, payment);
+  const call: CallContext = { account, idempotencyKey: payment.idempotencyKey ?? null };
+  try {
+    let intent = await ctx.stripe.paymentIntents.retrieve(ref.id, { expand: ['payment_method'] }, reading(call));
+    const kind: TransactionKind = intent.capture_method === 'manual' ? 'auth' : 'capture';
+    let observed = true;
+    if (intent.status === 'requires_confirmation') {
+      intent = await ctx.stripe.paymentIntents.confirm(ref.id, { expand: ['payment_method'], ...redirectsForConfirm(payment) }, mutating(call));
+      observed = wasReplayed(intent);
+    }
+    return intentResponse(intent, reader(ctx, account, kind, observed));
+  } catch (err) {
+    return errorResponse(err, payment, 'confirm', account);
+  }
+}
+
+/**
+ * getClientToken: what Stripe.js needs to collect the card — the client
+ * secret of a PaymentIntent for the amount, or of a SetupIntent (saving a card
+ * for later, no amount). Card numbers go from the browser to Stripe only.
+ */
+export async function clientToken(ctx: OperationContext, input: TokenConfig & { customerId?: string | null }): Promise<string> {
+  const data = input.data ?? null;
+  const target = connectTarget(ctx.settings, { data });
+  if ('error' in target) throw new Error(target.error);
+  const key = typeof data?.['idempotencyKey'] === 'string' ? (data['idempotencyKey'] as string) : null;
+  const call: CallContext = { account: target.account, idempotencyKey: key };
+  const lookup = { customerId: input.customerId ?? null, explicit: explicitCustomer({ customerId: input.customerId ?? null, data }) };
+  const store = ctx.settings.storeCustomer || data?.['storePaymentMethod'] === true;
+  const hasAmount = input.amount !== undefined && input.amount !== null && input.currency;
+  const customer = lookup.customerId && (store || !hasAmount) ? await ensureCustomer(ctx.stripe, ctx.customers, call, lookup) : await findCustomer(ctx.stripe, ctx.customers, call, lookup);
+  const metadata: Record<string, string> = {};
+  if (ctx.channel) metadata['payhost_channel'] = ctx.channel;
+  if (input.customerId) metadata['payhost_customer_id'] = input.customerId;
+  if (typeof data?.['paymentId'] === 'string') metadata['payhost_payment_id'] = data['paymentId'] as string;
+  const card = ctx.settings.require3dSecure ? { payment_method_options: { card: { request_three_d_secure: 'any' as const } } } : {};
+  if (hasAmount && input.amount && input.currency) {
+    const currency = input.currency.toUpperCase();
+    const amount = toMinorUnits(input.amount, currency);
+    const intent = await ctx.stripe.paymentIntents.create(
+      {
+        amount,
+        currency: currency.toLowerCase(),
+        capture_method: ctx.settings.autoCapture ? 'automatic' : 'manual',
+        metadata,
+        automatic_payment_methods: { enabled: true },
+        ...intentConnectParams(target, applicationFee(ctx.settings, target, amount, currency, { data })),
+        ...card,
+        ...(customer ? { customer } : {}),
+        ...(customer && store ? { setup_future_usage: 'off_session' as const } : {}),
+      },
+      mutating(call),
+    );
+    if (!intent.client_secret) throw new Error('Stripe returned a PaymentIntent without a client secret');
+    return intent.client_secret;
+  }
+  const setup = await ctx.stripe.setupIntents.create(
+    { usage: 'off_session', metadata, automatic_payment_methods: { enabled: true }, ...card, ...(customer ? { customer } : {}) },
+    mutating(call),
+  );
+  if (!setup.client_secret) throw new Error('Stripe returned a SetupIntent without a client secret');
+  return setup.client_secret;
+}

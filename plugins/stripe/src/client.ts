@@ -1,0 +1,56 @@
+import Stripe from 'stripe';
+import type { StripeSettings } from './config.js';
+
+export type { Stripe };
+
+/** What a request needs beyond its parameters: the connected account (REMOTE) and the idempotency key. */
+export interface CallContext {
+  /** Connected account for the Stripe-Account header; null: the platform account. */
+  account: string | null;
+  /** The ledger's stable key (PaymentData.idempotencyKey); null: the SDK makes one per request. */
+  idempotencyKey: string | null;
+}
+
+/** Builds the SDK client, pointed at `api_base_url` when one is configured (a fake, stripe-mock). */
+export function createStripeClient(settings: StripeSettings): Stripe | null {
+  if (!settings.secretKey) return null;
+  const endpoint = settings.endpoint ?? {};
+  return new Stripe(settings.secretKey, {
+    ...endpoint,
+    maxNetworkRetries: settings.maxNetworkRetries,
+    timeout: settings.timeoutMs,
+    appInfo: { name: 'payhost-plugin-stripe', url: 'https://github.com/payhost/payhost' },
+  });
+}
+
+/** Suffix marking keys derived from the ledger's key for a secondary request of one operation. */
+export const DERIVED_KEY_SEPARATOR = '#';
+
+/**
+ * Request options for a mutating call: the ledger's key as is for the call
+ * the operation is about (Stripe echoes it in the events it causes), or a
+ * key derived from it for a secondary call (creating the customer).
+ */
+export function mutating(ctx: CallContext, purpose?: string): Stripe.RequestOptions {
+  const options: Stripe.RequestOptions = {};
+  if (ctx.account) options.stripeAccount = ctx.account;
+  if (ctx.idempotencyKey) options.idempotencyKey = purpose ? `${ctx.idempotencyKey}${DERIVED_KEY_SEPARATOR}${purpose}` : ctx.idempotencyKey;
+  return options;
+}
+
+/** Request options for a read. */
+export function reading(ctx: Pick<CallContext, 'account'>): Stripe.RequestOptions {
+  return ctx.account ? { stripeAccount: ctx.account } : {};
+}
+
+/** Whether Stripe answered from its idempotency cache (the request was processed before). */
+export function wasReplayed(resource: { lastResponse?: { headers?: Record<string, string> } }): boolean {
+  const headers = resource.lastResponse?.headers ?? {};
+  return headers['idempotent-replayed'] === 'true' || headers['Idempotent-Replayed'] === 'true';
+}
+
+/** The ledger key an event's request carried, when it is one (not a derived or SDK-generated key). */
+export function ledgerKeyOf(key: string | null | undefined): string | null {
+  if (!key || key.includes(DERIVED_KEY_SEPARATOR) || key.startsWith('stripe-node-retry-')) return null;
+  return key;
+}

@@ -1,0 +1,130 @@
+import { Decimal, fromMinorUnits, minorUnits, toMinorUnits, type PaymentData } from '@payhost/core';
+import type Stripe from 'stripe';
+import { KEY_PATTERNS, type ConnectMode, type StripeSettings } from './config.js';
+
+/**
+ * Where a payment's Stripe objects live (seed 000's modes):
+ * - LOCAL: customer and charge on the platform account;
+ * - FORWARD: charge on the platform, `transfer_data.destination` = the
+ *   provider's connected account, platform fee as `application_fee_amount`;
+ * - REMOTE: customer and charge on the connected account (Stripe-Account
+ *   header), platform fee as `application_fee_amount`.
+ */
+export interface ConnectTarget {
+  mode: ConnectMode;
+  /** Stripe-Account header (REMOTE). */
+  account: string | null;
+  /** transfer_data.destination (FORWARD). */
+  destination: string | null;
+}
+
+/** A reference to an object on a connected account travels as `acct_x:pi_y`; on the platform as `pi_y`. */
+export function encodeRef(account: string | null, id: string): string {
+  return account ? `${account}:${id}` : id;
+}
+
+export function decodeRef(token: string | null | undefined): { account: string | null; id: string } | null {
+  if (typeof token !== 'string') return null;
+  const match = /^(?:(acct_[A-Za-z0-9]+):)?((?:pi|re|seti)_[A-Za-z0-9]+)$/.exec(token.trim());
+  if (!match) return null;
+  return { account: match[1] ?? null, id: match[2] as string };
+}
+
+function accountFromData(payment: Pick<PaymentData, 'data'>): string | null | { error: string } {
+  const value = payment.data?.['connectedAccountId'];
+  if (value === undefined || value === null || value === '') return null;
+  if (typeof value !== 'string' || !KEY_PATTERNS.accountId.test(value)) return { error: `data.connectedAccountId must be a Stripe account id (acct_...), got "${String(value)}"` };
+  return value;
+}
+
+/** The target of a new charge: the connected account from the payment's data, else from the configuration. */
+export function connectTarget(settings: StripeSettings, payment: Pick<PaymentData, 'data'>): ConnectTarget | { error: string } {
+  if (settings.mode === 'LOCAL') return { mode: 'LOCAL', account: null, destination: null };
+  const fromData = accountFromData(payment);
+  if (fromData !== null && typeof fromData === 'object') return fromData;
+  const account = fromData ?? settings.connectedAccountId;
+  if (!account) {
+    return { error: `Stripe ${settings.mode} mode needs a connected account: set connected_account_id or pass data.connectedAccountId` };
+  }
+  return settings.mode === 'REMOTE' ? { mode: 'REMOTE', account, destination: null } : { mode: 'FORWARD', account: null, destination: account };
+}
+
+/** The account of a follow-up call (capture, refund, void, confirm): the reference's, else the payment's or configuration's. */
+export function followUpAccount(settings: StripeSettings, refAccount: string | null, payment: Pick<PaymentData, 'data'>): string | null {
+  if (refAccount) return refAccount;
+  if (settings.mode !== 'REMOTE') return null;
+  const fromData = accountFromData(payment);
+  return typeof fromData === 'string' ? fromData : settings.connectedAccountId;
+}
+
+/**
+ * The platform's fee in minor units for a charge of `amountMinor`: the
+ * payment's own `data.applicationFee` (major units) if given, else
+ * percent (rounded half up) + fixed; never more than the charge. Null in LOCAL
+ * mode and when the fee is zero.
+ */
+export function applicationFee(settings: StripeSettings, target: Pick<ConnectTarget, 'mode'>, amountMinor: number, currency: string, payment: Pick<PaymentData, 'data'>): number | null {
+  if (target.mode === 'LOCAL') return null;
+  const override = payment.data?.['applicationFee'];
+  let fee: Decimal;
+  if (override !== undefined && override !== null) {
+    fee = new Decimal(toMinorUnits(new Decimal(String(override)), currency));
+  } else {
+    const percent = settings.feePercent ? new Decimal(amountMinor).times(settings.feePercent).dividedBy(100) : new Decimal(0);
+    const fixed = settings.feeFixed ? new Decimal(toMinorUnits(settings.feeFixed.toDecimalPlaces(minorUnits(currency), Decimal.ROUND_HALF_UP), currency)) : new Decimal(0);
+    fee = percent.toDecimalPlaces(0, Decimal.ROUND_HALF_UP).plus(fixed);
+  }
+  const capped = Decimal.min(fee, amountMinor);
+  return capped.isZero() ? null : capped.toNumber();
+}
+
+/** Connect parameters of a PaymentIntent. */
+export function intentConnectParams(target: ConnectTarget, fee: number | null): Partial<Stripe.PaymentIntentCreateParams> {
+  const params: Partial<Stripe.PaymentIntentCreateParams> = {};
+  if (target.destination) params.transfer_data = { destination: target.destination };
+  if (fee !== null) params.application_fee_amount = fee;
+  return params;
+}
+
+/** The fee as a Decimal in major units, for responses. */
+export function feeAmount(fee: number | null, currency: string): string | null {
+  return fee === null ? null : fromMinorUnits(fee, currency).toString();
+}
+
+export interface AuthorizeUrlOptions {
+  /** Anti-CSRF value the host checks on the redirect. */
+  state: string;
+  redirectUri?: string;
+  scope?: 'read_write' | 'read_only';
+  /** Prefill data for the onboarding form (stripe_user[email], ...). */
+  stripeUser?: Record<string, string>;
+}
+
+/** The Connect OAuth authorize URL a provider is sent to (connect.stripe.com). */
+export function connectAuthorizeUrl(settings: StripeSettings, options: AuthorizeUrlOptions): string {
+  if (!settings.connectClientId) throw new Error('connect_client_id is not configured');
+  const params = new URLSearchParams({ response_type: 'code', client_id: settings.connectClientId, scope: options.scope ?? 'read_write', state: options.state });
+  if (options.redirectUri) params.set('redirect_uri', options.redirectUri);
+  for (const [key, value] of Object.entries(options.stripeUser ?? {})) params.set(`stripe_user[${key}]`, value);
+  return `https://connect.stripe.com/oauth/authorize?${params.toString()}`;
+}
+
+export interface ConnectedAccount {
+  accountId: string;
+  livemode: boolean;
+  scope: string | null;
+  publishableKey: string | null;
+}
+
+/** Exchanges the code Connect sent to the redirect URL for the provider's account id (store it as connected_account_id). */
+export async function exchangeConnectCode(stripe: Stripe, code: string): Promise<ConnectedAccount> {
+  if (typeof code !== 'string' || !/^ac_[A-Za-z0-9_]+$/.test(code)) throw new Error('An OAuth authorization code starts with ac_');
+  const token = await stripe.oauth.token({ grant_type: 'authorization_code', code });
+  if (!token.stripe_user_id) throw new Error('Stripe did not return the connected account id');
+  return {
+    accountId: token.stripe_user_id,
+    livemode: token.livemode ?? false,
+    scope: token.scope ?? null,
+    publishableKey: token.stripe_publishable_key ?? null,
+  };
+}

@@ -1,0 +1,79 @@
+import { Decimal, type GatewayResponse, type PaymentData, type TransactionErrorCode, type TransactionKind } from '@payhost/core';
+import type Stripe from 'stripe';
+import type { StripeSettings } from './config.js';
+import type { CustomerCache } from './customers.js';
+import { describeStripeError } from './errors.js';
+import { encodeRef } from './connect.js';
+import { intentResponse, type IntentReading } from './status-mapping.js';
+
+/** What every operation needs: the SDK client, the settings, the customer cache. */
+export interface OperationContext {
+  stripe: Stripe;
+  settings: StripeSettings;
+  customers: CustomerCache;
+  /** The host channel (recorded in metadata). */
+  channel: string | null;
+}
+
+function amountOf(payment: PaymentData): Decimal {
+  try {
+    return Decimal.isDecimal(payment.amount) ? payment.amount : new Decimal(String(payment.amount));
+  } catch {
+    return new Decimal(0);
+  }
+}
+
+/** A failed response the plugin decided on itself (bad token, missing account...), before or without calling Stripe. */
+export function failure(payment: PaymentData, kind: TransactionKind, message: string, errorCode: TransactionErrorCode = 'processing_error'): GatewayResponse {
+  return {
+    isSuccess: false,
+    actionRequired: false,
+    kind,
+    amount: amountOf(payment),
+    currency: payment.currency,
+    transactionId: '',
+    error: message,
+    errorCode,
+    customerId: null,
+    cardInfo: null,
+    rawResponse: { object: 'error', type: 'payhost_stripe', message },
+    actionRequiredData: null,
+    transactionAlreadyProcessed: false,
+    pspReference: null,
+  };
+}
+
+/**
+ * A failed Stripe call as a response. A card error carrying its intent is
+ * read through the intent (it is `requires_payment_method` with the error),
+ * so the transaction points at the intent; anything else keeps Stripe's code
+ * and message.
+ */
+export function errorResponse(err: unknown, payment: PaymentData, kind: TransactionKind, account: string | null): GatewayResponse {
+  const described = describeStripeError(err);
+  const intent = described.paymentIntent as unknown as Stripe.PaymentIntent | null;
+  if (intent && typeof intent.id === 'string') {
+    const reading: IntentReading = { account, failureKind: kind, canceled: 'failure', observed: false };
+    const response = intentResponse(intent, reading);
+    if (!response.isSuccess) {
+      return { ...response, error: described.message, errorCode: described.errorCode, rawResponse: { ...response.rawResponse, error: described.raw } };
+    }
+  }
+  const pspReference = typeof described.raw['payment_intent'] === 'string' ? described.raw['payment_intent'] : null;
+  return {
+    ...failure(payment, kind, described.message, described.errorCode),
+    transactionId: pspReference ? encodeRef(account, pspReference) : '',
+    rawResponse: described.raw,
+    pspReference,
+  };
+}
+
+/** Metadata put on every intent and refund: finds the payment from webhooks, and the attempt for reconciliation. */
+export function paymentMetadata(ctx: OperationContext, payment: PaymentData): Record<string, string> {
+  const metadata: Record<string, string> = { payhost_payment_id: String(payment.paymentId) };
+  if (ctx.channel) metadata['payhost_channel'] = ctx.channel;
+  if (payment.orderId) metadata['payhost_order_id'] = String(payment.orderId);
+  if (payment.customerId) metadata['payhost_customer_id'] = String(payment.customerId);
+  if (payment.idempotencyKey) metadata['payhost_idempotency_key'] = payment.idempotencyKey;
+  return metadata;
+}

@@ -1,0 +1,87 @@
+import type { TransactionErrorCode } from '@payhost/core';
+
+/**
+ * Stripe error codes (https://docs.stripe.com/error-codes) onto payhost's
+ * unified codes. A decline (`card_declined`, whatever its decline_code:
+ * insufficient_funds, lost_card, fraudulent, authentication_required, ...)
+ * is `declined`; everything not listed is `processing_error`.
+ */
+export const STRIPE_ERROR_CODES: Readonly<Record<string, TransactionErrorCode>> = {
+  card_declined: 'declined',
+  incorrect_number: 'incorrect_number',
+  invalid_number: 'invalid_number',
+  incorrect_cvc: 'incorrect_cvv',
+  invalid_cvc: 'invalid_cvv',
+  expired_card: 'expired',
+  incorrect_zip: 'incorrect_zip',
+  incorrect_address: 'incorrect_address',
+  invalid_expiry_month: 'invalid_expiry_date',
+  invalid_expiry_year: 'invalid_expiry_date',
+};
+
+/** The unified code for a Stripe error code and decline code. */
+export function unifiedErrorCode(code: string | null | undefined, declineCode?: string | null): TransactionErrorCode {
+  if (code) return STRIPE_ERROR_CODES[code] ?? 'processing_error';
+  return declineCode ? 'declined' : 'processing_error';
+}
+
+/** What the plugin keeps of a failed Stripe call. */
+export interface StripeFailure {
+  errorCode: TransactionErrorCode;
+  /** Stripe's message (for card errors, one that can be shown to the customer). */
+  message: string;
+  /** The intent the error is about, when Stripe sent it (card errors on confirm). */
+  paymentIntent: Record<string, unknown> | null;
+  /** What is stored in the transaction's raw response: no secrets, no card data. */
+  raw: Record<string, unknown>;
+}
+
+interface StripeErrorLike {
+  type?: unknown;
+  code?: unknown;
+  decline_code?: unknown;
+  message?: unknown;
+  statusCode?: unknown;
+  requestId?: unknown;
+  raw?: unknown;
+}
+
+function stringOrNull(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+/**
+ * Classifies anything a Stripe call threw. Card errors keep their code and
+ * message; connection errors, timeouts and 5xx answers (the SDK has retried
+ * them with the same idempotency key) and anything unknown are processing_error.
+ */
+export function describeStripeError(err: unknown): StripeFailure {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as StripeErrorLike;
+  const type = stringOrNull(e.type) ?? (err instanceof Error ? err.name : 'Error');
+  const code = stringOrNull(e.code);
+  const declineCode = stringOrNull(e.decline_code);
+  const status = typeof e.statusCode === 'number' ? e.statusCode : null;
+  const raw = (typeof e.raw === 'object' && e.raw !== null ? e.raw : {}) as Record<string, unknown>;
+  const intent = typeof raw['payment_intent'] === 'object' && raw['payment_intent'] !== null ? (raw['payment_intent'] as Record<string, unknown>) : null;
+  let message = stringOrNull(e.message) ?? String(err);
+  if (type === 'StripeConnectionError') message = `Could not reach Stripe: ${message}`;
+  else if (type === 'StripeAPIError' || (status !== null && status >= 500)) message = `Stripe failed to process the request (HTTP ${status ?? '5xx'}): ${message}`;
+  else if (type === 'StripeAuthenticationError') message = `Stripe rejected the API key: ${message}`;
+  const errorCode = type === 'StripeCardError' || code !== null ? unifiedErrorCode(code, declineCode) : 'processing_error';
+  return {
+    errorCode,
+    message,
+    paymentIntent: intent,
+    raw: {
+      object: 'error',
+      type,
+      code,
+      decline_code: declineCode,
+      message,
+      http_status: status,
+      request_id: stringOrNull(e.requestId),
+      payment_intent: stringOrNull(intent?.['id']),
+      charge: stringOrNull(raw['charge']),
+    },
+  };
+}

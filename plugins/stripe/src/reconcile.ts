@@ -1,0 +1,71 @@
+import type { GatewayResponse, TransactionKind, TransactionStatusInput } from '@payhost/core';
+import type Stripe from 'stripe';
+import { reading } from './client.js';
+import { connectTarget, decodeRef, followUpAccount } from './connect.js';
+import { failure, type OperationContext } from './context.js';
+import { intentResponse, refundResponse } from './status-mapping.js';
+
+/** How long Stripe's search index may lag a write: a missing intent older than this was never created. */
+export const SEARCH_LAG_MS = 10 * 60 * 1000;
+
+type Operation = 'process' | 'authorize' | 'capture' | 'refund' | 'void' | 'confirm';
+
+const BY_KIND: Partial<Record<TransactionKind, Operation>> = { auth: 'authorize', capture: 'capture', refund: 'refund', void: 'void', confirm: 'confirm' };
+
+function operationOf(input: TransactionStatusInput): Operation | null {
+  const op = input.transaction.gatewayIdempotencyKey.split(':')[1];
+  if (op === 'process' || op === 'authorize' || op === 'capture' || op === 'refund' || op === 'void' || op === 'confirm') return op;
+  return BY_KIND[input.transaction.kind] ?? null;
+}
+
+function escapeQuery(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+}
+
+/**
+ * getTransactionStatus (reconciliation): what became of a call whose answer
+ * the host lost. Reads Stripe, never writes: the intent (by reference, or
+ * found by the idempotency key kept in its metadata), or the refund made
+ * with that key. Null when Stripe cannot tell yet.
+ */
+export async function transactionStatus(ctx: OperationContext, input: TransactionStatusInput, now: Date = new Date()): Promise<GatewayResponse | null> {
+  const { transaction, payment } = input;
+  const op = operationOf(input);
+  if (!op) return null;
+  const key = transaction.gatewayIdempotencyKey;
+  const ref = decodeRef(transaction.gatewayTransactionId) ?? decodeRef(transaction.pspReference) ?? decodeRef(payment.token);
+  const charging = op === 'process' || op === 'authorize';
+  const target = charging ? connectTarget(ctx.settings, payment) : null;
+  const account = ref?.account ?? (target && !('error' in target) ? target.account : followUpAccount(ctx.settings, null, payment));
+  const opts = reading({ account });
+  const kind = transaction.kind;
+  const never = (what: string): GatewayResponse => ({ ...failure(payment, kind, `Stripe has no record of this ${what}: the request never took effect.`), amount: transaction.amount });
+
+  if (op === 'refund') {
+    if (!ref?.id.startsWith('pi_')) return null;
+    const refunds = await ctx.stripe.refunds.list({ payment_intent: ref.id, limit: 100 }, opts);
+    const made = refunds.data.find((r) => r.metadata?.['payhost_idempotency_key'] === key);
+    return made ? refundResponse(made, account, true) : never('refund');
+  }
+
+  let intent: Stripe.PaymentIntent | null = null;
+  if (ref?.id.startsWith('pi_')) {
+    intent = await ctx.stripe.paymentIntents.retrieve(ref.id, { expand: ['payment_method'] }, opts);
+  } else if (charging) {
+    const found = await ctx.stripe.paymentIntents.search({ query: `metadata['payhost_idempotency_key']:'${escapeQuery(key)}'`, limit: 1, expand: ['data.payment_method'] }, opts);
+    intent = found.data[0] ?? null;
+    if (!intent) return now.getTime() - transaction.createdAt.getTime() > SEARCH_LAG_MS ? never('payment') : null;
+  }
+  if (!intent) return null;
+  const observed = { account, observed: true, publishableKey: ctx.settings.publishableKey };
+  switch (op) {
+    case 'capture':
+      if (intent.status === 'requires_capture') return never('capture');
+      return intentResponse(intent, { ...observed, failureKind: 'capture', canceled: 'failure' });
+    case 'void':
+      if (intent.status !== 'canceled') return never('cancellation');
+      return intentResponse(intent, { ...observed, failureKind: 'void', canceled: 'void' });
+    default:
+      return intentResponse(intent, { ...observed, failureKind: intent.capture_method === 'manual' ? 'auth' : 'capture', canceled: 'failure' });
+  }
+}

@@ -1,0 +1,47 @@
+import type { WebhookRequest, WebhookResponse } from '@payhost/core';
+import Stripe from 'stripe';
+import type { StripeSettings } from './config.js';
+import { normalizeEvent } from './events.js';
+
+function header(headers: WebhookRequest['headers'], name: string): string | null {
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() !== name) continue;
+    if (Array.isArray(value)) return value[0] ?? null;
+    return value ?? null;
+  }
+  return null;
+}
+
+function reject(status: number, code: string, message: string): WebhookResponse {
+  return { status, body: { code, message }, events: [] };
+}
+
+/** Paths the plugin answers under /plugins/channel/<channel>/payhost.stripe/. */
+const WEBHOOK_PATHS = new Set(['', 'webhook', 'webhooks']);
+
+/**
+ * The webhook hook: verifies the Stripe-Signature header on the raw body with
+ * the channel's signing secret, refuses timestamps outside the tolerance
+ * window, and returns the events for the host's ledger. Nothing changes here:
+ * the host applies the events (each event id once).
+ */
+export function handleWebhook(request: WebhookRequest, settings: StripeSettings, nowMs: () => number = () => Date.now()): WebhookResponse {
+  const path = (request.path ?? '').replace(/^\/+|\/+$/g, '');
+  if (!WEBHOOK_PATHS.has(path)) return reject(404, 'not_found', `No Stripe endpoint at "${request.path}"; use .../payhost.stripe/webhook`);
+  if ((request.method ?? '').toUpperCase() !== 'POST') return { ...reject(405, 'method_not_allowed', 'Stripe webhooks are POST requests'), headers: { allow: 'POST' } };
+  if (!settings.webhookSecret) return reject(500, 'webhook_not_configured', 'webhook_secret is not configured for this channel');
+  const signature = header(request.headers, 'stripe-signature');
+  if (!signature) return reject(400, 'invalid_signature', 'Missing Stripe-Signature header');
+  if (!Buffer.isBuffer(request.rawBody)) return reject(400, 'invalid_payload', 'The raw request body is needed to verify the signature');
+  let event: Stripe.Event;
+  try {
+    event = Stripe.webhooks.constructEvent(request.rawBody, signature, settings.webhookSecret, settings.webhookToleranceSeconds, undefined, nowMs());
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (message === 'Timestamp outside the tolerance zone') return reject(400, 'stale_timestamp', `Signature timestamp outside the ${settings.webhookToleranceSeconds} s tolerance window`);
+    if ((err as { type?: string }).type === 'StripeSignatureVerificationError') return reject(400, 'invalid_signature', 'The Stripe-Signature does not match the payload and the webhook secret');
+    return reject(400, 'invalid_payload', `Unreadable webhook payload: ${message}`);
+  }
+  const events = normalizeEvent(event);
+  return { status: 200, body: { received: true, id: event.id, type: event.type, handled: events.length > 0 }, events };
+}

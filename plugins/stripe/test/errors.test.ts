@@ -1,0 +1,179 @@
+import { expect } from 'chai';
+import { FakeStripe, MAGIC_CARDS } from '@payhost/testkit/stripe';
+import { describeStripeError, unifiedErrorCode } from '@payhost/plugin-stripe';
+import { call, expectFailure, expectSuccess, intentCreations, makePlugin, payment, useFakeStripe } from './helpers.js';
+
+describe('stripe: error mapping', () => {
+  it('maps Stripe codes onto the unified codes; declines whatever their decline code; the rest is processing_error', () => {
+    const table: Array<[string | null, string | null, string]> = [
+      ['card_declined', 'generic_decline', 'declined'],
+      ['card_declined', 'insufficient_funds', 'declined'],
+      ['card_declined', 'lost_card', 'declined'],
+      ['card_declined', 'authentication_required', 'declined'],
+      ['incorrect_number', null, 'incorrect_number'],
+      ['invalid_number', null, 'invalid_number'],
+      ['incorrect_cvc', 'incorrect_cvc', 'incorrect_cvv'],
+      ['invalid_cvc', null, 'invalid_cvv'],
+      ['expired_card', 'expired_card', 'expired'],
+      ['incorrect_zip', null, 'incorrect_zip'],
+      ['invalid_expiry_month', null, 'invalid_expiry_date'],
+      ['invalid_expiry_year', null, 'invalid_expiry_date'],
+      ['incorrect_address', null, 'incorrect_address'],
+      ['processing_error', 'processing_error', 'processing_error'],
+      ['payment_intent_authentication_failure', null, 'processing_error'],
+      ['amount_too_large', null, 'processing_error'],
+      [null, 'do_not_honor', 'declined'],
+      [null, null, 'processing_error'],
+    ];
+    for (const [code, decline, expected] of table) expect(unifiedErrorCode(code, decline), `${code}/${decline}`).to.equal(expected);
+  });
+
+  it('classifies errors that are not card errors as processing_error, keeping the message', () => {
+    const connection = describeStripeError({ type: 'StripeConnectionError', message: 'socket hang up' });
+    expect(connection).to.deep.include({ errorCode: 'processing_error', message: 'Could not reach Stripe: socket hang up' });
+    const api = describeStripeError({ type: 'StripeAPIError', message: 'boom', statusCode: 500, requestId: 'req_1' });
+    expect(api.errorCode).to.equal('processing_error');
+    expect(api.message).to.match(/HTTP 500.*boom/);
+    expect(api.raw).to.include({ request_id: 'req_1', http_status: 500 });
+    expect(describeStripeError(new TypeError('x')).errorCode).to.equal('processing_error');
+    expect(describeStripeError('weird').message).to.equal('weird');
+  });
+
+  describe('declines from the fake, through processPayment', () => {
+    const env = useFakeStripe();
+    const expectations: Record<string, string> = {
+      pm_card_chargeDeclined: 'declined',
+      pm_card_chargeDeclinedInsufficientFunds: 'declined',
+      pm_card_chargeDeclinedLostCard: 'declined',
+      pm_card_chargeDeclinedStolenCard: 'declined',
+      pm_card_chargeDeclinedFraudulent: 'declined',
+      pm_card_chargeDeclinedExpiredCard: 'expired',
+      pm_card_chargeDeclinedIncorrectCvc: 'incorrect_cvv',
+      pm_card_chargeDeclinedProcessingError: 'processing_error',
+      pm_card_incorrectNumber: 'incorrect_number',
+      pm_card_invalidNumber: 'invalid_number',
+      pm_card_invalidCvc: 'invalid_cvv',
+      pm_card_invalidExpiryMonth: 'invalid_expiry_date',
+      pm_card_invalidExpiryYear: 'invalid_expiry_date',
+      pm_card_incorrectZip: 'incorrect_zip',
+      pm_card_incorrectAddress: 'incorrect_address',
+    };
+    for (const [token, code] of Object.entries(expectations)) {
+      it(`${token} -> ${code}, with Stripe's message and the failed intent`, async () => {
+        const res = await call(makePlugin(env.fake).processPayment(payment({ token }), null));
+        expectFailure(res, code);
+        expect(res.error).to.equal(MAGIC_CARDS[token]?.decline?.message);
+        expect(res.kind).to.equal('capture');
+        expect(res.pspReference).to.match(/^pi_/);
+        expect(res.transactionId).to.equal(res.pspReference);
+        expect(res.rawResponse).to.deep.include({ status: 'requires_payment_method' });
+        expect((res.rawResponse?.['error'] as Record<string, unknown>)['code']).to.equal(MAGIC_CARDS[token]?.decline?.code);
+      });
+    }
+
+    it('an authorization decline is recorded as a failed auth', async () => {
+      const res = await call(makePlugin(env.fake).authorizePayment(payment({ token: 'pm_card_chargeDeclinedInsufficientFunds' }), null));
+      expectFailure(res, 'declined', /insufficient funds/);
+      expect(res.kind).to.equal('auth');
+      expect((res.rawResponse?.['error'] as Record<string, unknown>)['decline_code']).to.equal('insufficient_funds');
+    });
+
+    it('an unknown payment method is a processing_error with Stripe\'s message', async () => {
+      const res = await call(makePlugin(env.fake).processPayment(payment({ token: 'pm_doesNotExist' }), null));
+      expectFailure(res, 'processing_error', /No such PaymentMethod/);
+    });
+
+    it('a secret key Stripe rejects (401) is a processing_error', async () => {
+      const strict = await FakeStripe.start({ secretKeys: ['sk_test_theRightOne'] });
+      try {
+        const res = await call(makePlugin(strict, { secret_key: 'sk_test_revoked' }).processPayment(payment(), null));
+        expectFailure(res, 'processing_error', /rejected the API key/);
+      } finally {
+        await strict.close();
+      }
+    });
+  });
+
+  describe('network errors and 5xx: processing_error, and no double charge on retry', () => {
+    const env = useFakeStripe();
+    const intents = (): number => env.fake.state.account(null).paymentIntents.size;
+
+    it('a 500 before Stripe processed anything: processing_error; the retry with the same key charges once', async () => {
+      const plugin = makePlugin(env.fake);
+      const p = payment();
+      env.fake.failNext({ status: 500 });
+      const failed = await call(plugin.processPayment(p, null));
+      expectFailure(failed, 'processing_error', /HTTP 500/);
+      expect(intents()).to.equal(0);
+      const retried = await call(plugin.processPayment(p, null));
+      expectSuccess(retried, 'capture', '10');
+      expect(intents()).to.equal(1);
+      expect(intentCreations(env.fake).map((r) => r.idempotencyKey)).to.deep.equal([p.idempotencyKey, p.idempotencyKey]);
+    });
+
+    it('a 500 after Stripe charged (answer lost): the retry with the same key replays the charge instead of charging again', async () => {
+      const plugin = makePlugin(env.fake);
+      const p = payment();
+      env.fake.failNext({ status: 500, afterProcessing: true });
+      expectFailure(await call(plugin.processPayment(p, null)), 'processing_error');
+      expect(intents()).to.equal(1);
+      const retried = await call(plugin.processPayment(p, null));
+      expectSuccess(retried, 'capture', '10');
+      expect(retried.transactionAlreadyProcessed).to.equal(true);
+      expect(intents()).to.equal(1);
+      expect(intentCreations(env.fake).at(-1)?.replayed).to.equal(true);
+    });
+
+    it('a dropped connection is retried by the SDK with the same Idempotency-Key: one charge', async () => {
+      const plugin = makePlugin(env.fake);
+      const p = payment();
+      env.fake.dropNext({ afterProcessing: true });
+      const res = await call(plugin.processPayment(p, null));
+      expectSuccess(res, 'capture', '10');
+      const creations = intentCreations(env.fake);
+      expect(creations.map((r) => [r.idempotencyKey, r.fault, r.replayed])).to.deep.equal([
+        [p.idempotencyKey, 'drop', false],
+        [p.idempotencyKey, null, true],
+      ]);
+      expect(intents()).to.equal(1);
+    });
+
+    it('connections that keep dropping: processing_error "Could not reach Stripe"; the ledger\'s retry later charges once', async () => {
+      const plugin = makePlugin(env.fake);
+      const p = payment();
+      env.fake.dropNext({ times: 2, afterProcessing: true });
+      const failed = await call(plugin.processPayment(p, null));
+      expectFailure(failed, 'processing_error', /Could not reach Stripe/);
+      const retried = await call(plugin.processPayment(p, null));
+      expectSuccess(retried, 'capture', '10');
+      expect(intents()).to.equal(1);
+      expect(new Set(intentCreations(env.fake).map((r) => r.idempotencyKey))).to.deep.equal(new Set([p.idempotencyKey]));
+    });
+
+    it('the SDK retries a 500 itself (max_network_retries) with the same key', async () => {
+      const plugin = makePlugin(env.fake, { max_network_retries: '2' });
+      const p = payment();
+      env.fake.failNext({ status: 500, times: 2 });
+      const res = await call(plugin.processPayment(p, null));
+      expectSuccess(res, 'capture', '10');
+      expect(intentCreations(env.fake).map((r) => [r.status, r.idempotencyKey])).to.deep.equal([
+        [500, p.idempotencyKey],
+        [500, p.idempotencyKey],
+        [200, p.idempotencyKey],
+      ]);
+      expect(intents()).to.equal(1);
+    });
+
+    it('captures and refunds carry the ledger key too: a lost refund answer is replayed, not refunded twice', async () => {
+      const plugin = makePlugin(env.fake);
+      const charged = await call(plugin.processPayment(payment(), null));
+      const refund = payment({ token: charged.transactionId, amount: charged.amount.dividedBy(2), idempotencyKey: 'payhost:refund:p1:t1' });
+      env.fake.failNext({ status: 502, afterProcessing: true, path: '/v1/refunds' });
+      expectFailure(await call(plugin.refundPayment(refund, null)), 'processing_error', /HTTP 502/);
+      const again = await call(plugin.refundPayment(refund, null));
+      expectSuccess(again, 'refund', '5');
+      expect(env.fake.state.account(null).refunds.size).to.equal(1);
+      expect(env.fake.requestsTo('/v1/refunds', 'POST').map((r) => r.idempotencyKey)).to.deep.equal(['payhost:refund:p1:t1', 'payhost:refund:p1:t1']);
+    });
+  });
+});

@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import nock from 'nock';
+import { Decimal, MemoryLedgerStore, PaymentService, PluginManager, silentLogger, type ConfigValues, type GatewayResponse, type PaymentData } from '@payhost/core';
+import { StripeGatewayPlugin } from '@payhost/plugin-stripe';
+import { FakeStripe, type LoggedRequest } from '@payhost/testkit/stripe';
+
+export const CHANNEL = 'web';
+export const GATEWAY = 'payhost.stripe';
+export const SECRET_KEY = 'sk_test_payhostFake';
+export const PUBLISHABLE_KEY = 'pk_test_payhostFake';
+export const WEBHOOK_SECRET = 'whsec_payhostFakeSecret';
+export const CURRENCIES = ['USD', 'EUR', 'JPY', 'KWD'];
+
+/**
+ * Blocks every outside connection for the suite it is called in (nock), so
+ * no test can reach Stripe or anything else; loopback (the fake) stays open.
+ */
+export function blockOutsideNetwork(): void {
+  before(() => {
+    if (!nock.isActive()) nock.activate();
+    nock.disableNetConnect();
+    nock.enableNetConnect((host) => host.startsWith('127.0.0.1') || host.startsWith('localhost'));
+  });
+  after(() => {
+    nock.enableNetConnect();
+  });
+}
+
+/** A fake Stripe for the suite (started once, reset before each test), with the network guard. */
+export function useFakeStripe(): { readonly fake: FakeStripe } {
+  const holder: { fake: FakeStripe } = {} as { fake: FakeStripe };
+  blockOutsideNetwork();
+  before(async () => {
+    holder.fake = await FakeStripe.start();
+  });
+  beforeEach(() => holder.fake.reset());
+  after(async () => holder.fake?.close());
+  return holder;
+}
+
+/** Plugin configuration pointing at the fake. */
+export function config(fake: FakeStripe, overrides: ConfigValues = {}): ConfigValues {
+  return {
+    ...StripeGatewayPlugin.defaultConfiguration,
+    secret_key: SECRET_KEY,
+    publishable_key: PUBLISHABLE_KEY,
+    webhook_secret: WEBHOOK_SECRET,
+    supported_currencies: CURRENCIES.join(','),
+    api_base_url: fake.url,
+    max_network_retries: '0',
+    ...overrides,
+  };
+}
+
+export function makePlugin(fake: FakeStripe, overrides: ConfigValues = {}, channel = CHANNEL): StripeGatewayPlugin {
+  return new StripeGatewayPlugin({ channel, active: true, configuration: config(fake, overrides), logger: silentLogger() });
+}
+
+export function makeManager(fake: FakeStripe, overrides: ConfigValues = {}): PluginManager {
+  return new PluginManager({
+    plugins: [StripeGatewayPlugin],
+    config: { channels: [{ slug: CHANNEL, currencies: CURRENCIES, plugins: { [GATEWAY]: { active: true, configuration: config(fake, overrides) } } }] },
+  });
+}
+
+export function makeLedger(fake: FakeStripe, overrides: ConfigValues = {}): { manager: PluginManager; service: PaymentService; store: MemoryLedgerStore } {
+  const manager = makeManager(fake, overrides);
+  const store = new MemoryLedgerStore();
+  return { manager, store, service: new PaymentService({ manager, store }) };
+}
+
+export function key(prefix = 'test'): string {
+  return `${prefix}-${randomUUID()}`;
+}
+
+export function payment(overrides: Partial<PaymentData> = {}): PaymentData {
+  return {
+    amount: new Decimal('10.00'),
+    paymentId: randomUUID(),
+    graphqlPaymentId: 'UGF5bWVudDox',
+    currency: 'USD',
+    billing: null,
+    shipping: null,
+    orderId: null,
+    customerIpAddress: null,
+    customerEmail: 'buyer@example.com',
+    token: 'pm_card_visa',
+    customerId: null,
+    reuseSource: false,
+    data: null,
+    idempotencyKey: key('payhost:process'),
+    ...overrides,
+  };
+}
+
+/** Awaits a hook that must not pass through. */
+export async function call<T>(promise: Promise<T | undefined>): Promise<T> {
+  const value = await promise;
+  expect(value, 'the hook passed through').to.not.equal(undefined);
+  return value as T;
+}
+
+export function expectSuccess(res: GatewayResponse, kind: GatewayResponse['kind'], amount: string): void {
+  expect(res.error, res.error ?? '').to.equal(null);
+  expect(res.isSuccess).to.equal(true);
+  expect(res.kind).to.equal(kind);
+  expect(res.amount.eq(amount), `amount ${res.amount.toString()} != ${amount}`).to.equal(true);
+  expect(res.errorCode ?? null).to.equal(null);
+}
+
+export function expectFailure(res: GatewayResponse, errorCode: string, message?: RegExp): void {
+  expect(res.isSuccess, 'isSuccess').to.equal(false);
+  expect(res.actionRequired).to.equal(false);
+  expect(res.errorCode).to.equal(errorCode);
+  expect(res.error).to.be.a('string').and.not.equal('');
+  if (message) expect(res.error).to.match(message);
+}
+
+/** The requests that created payment intents. */
+export function intentCreations(fake: FakeStripe): LoggedRequest[] {
+  return fake.requestsTo('/v1/payment_intents', 'POST');
+}
+
+export function dec(value: string): Decimal {
+  return new Decimal(value);
+}

@@ -1,0 +1,152 @@
+import { expect } from 'chai';
+import { call, dec, expectFailure, expectSuccess, intentCreations, key, makePlugin, payment, useFakeStripe } from './helpers.js';
+
+describe('stripe: operations against the fake (real SDK)', () => {
+  const env = useFakeStripe();
+
+  it('processPayment with auto_capture creates and confirms one captured PaymentIntent', async () => {
+    const p = payment({ orderId: 'order-7', customerId: null });
+    const res = await call(makePlugin(env.fake).processPayment(p, null));
+    expectSuccess(res, 'capture', '10');
+    expect(res.transactionId).to.match(/^pi_/);
+    expect(res.pspReference).to.equal(res.transactionId);
+    expect(res.currency).to.equal('USD');
+    expect(res.cardInfo).to.include({ last4: '4242', brand: 'visa' });
+    expect(res.rawResponse).to.include({ status: 'succeeded', amount_received: 1000 });
+    expect(JSON.stringify(res.rawResponse)).to.not.include('_secret_');
+    const [req] = intentCreations(env.fake);
+    expect(req?.idempotencyKey).to.equal(p.idempotencyKey);
+    expect(req?.account).to.equal(null);
+    expect(req?.params).to.deep.include({ amount: '1000', currency: 'usd', capture_method: 'automatic', confirm: 'true', payment_method: 'pm_card_visa', description: 'Order order-7' });
+    expect(req?.params['metadata']).to.deep.include({ payhost_payment_id: p.paymentId, payhost_channel: 'web', payhost_idempotency_key: p.idempotencyKey });
+    expect(req?.params).to.not.have.property('transfer_data');
+    expect(req?.params).to.not.have.property('application_fee_amount');
+  });
+
+  it('processPayment without auto_capture and authorizePayment only authorize (manual capture)', async () => {
+    const res = await call(makePlugin(env.fake, { auto_capture: false }).processPayment(payment(), null));
+    expectSuccess(res, 'auth', '10');
+    const auth = await call(makePlugin(env.fake, { auto_capture: true }).authorizePayment(payment(), null));
+    expectSuccess(auth, 'auth', '10');
+    expect(intentCreations(env.fake).map((r) => r.params['capture_method'])).to.deep.equal(['manual', 'manual']);
+  });
+
+  it('captures partially (the rest is released), then refunds several times up to the captured amount', async () => {
+    const plugin = makePlugin(env.fake);
+    const auth = await call(plugin.authorizePayment(payment({ amount: dec('100.00') }), null));
+    const cap = await call(plugin.capturePayment(payment({ token: auth.transactionId, amount: dec('60.00'), idempotencyKey: key() }), null));
+    expectSuccess(cap, 'capture', '60');
+    expect(cap.transactionId).to.equal(auth.transactionId);
+    const capture = env.fake.requestsTo(/\/capture$/)[0];
+    expect(capture?.params).to.deep.include({ amount_to_capture: '6000' });
+    const first = await call(plugin.refundPayment(payment({ token: cap.transactionId, amount: dec('25.00'), idempotencyKey: key() }), null));
+    expectSuccess(first, 'refund', '25');
+    expect(first.transactionId).to.match(/^re_/);
+    expect(first.pspReference).to.equal(auth.pspReference);
+    const second = await call(plugin.refundPayment(payment({ token: cap.transactionId, amount: dec('35.00'), idempotencyKey: key() }), null));
+    expectSuccess(second, 'refund', '35');
+    expect(second.transactionId).to.not.equal(first.transactionId);
+    const over = await call(plugin.refundPayment(payment({ token: cap.transactionId, amount: dec('0.01'), idempotencyKey: key() }), null));
+    expectFailure(over, 'processing_error', /already been refunded/);
+    expect(over.kind).to.equal('refund');
+    const refunds = env.fake.requestsTo('/v1/refunds', 'POST');
+    expect(refunds.map((r) => r.params['amount'])).to.deep.equal(['2500', '3500', '1']);
+    expect(refunds[0]?.params).to.deep.include({ payment_intent: auth.pspReference });
+    expect(refunds[0]?.params).to.not.have.property('refund_application_fee');
+  });
+
+  it('a capture above the authorization fails with Stripe\'s message and changes nothing', async () => {
+    const plugin = makePlugin(env.fake);
+    const auth = await call(plugin.authorizePayment(payment(), null));
+    const over = await call(plugin.capturePayment(payment({ token: auth.transactionId, amount: dec('10.01'), idempotencyKey: key() }), null));
+    expectFailure(over, 'processing_error', /amount_to_capture/);
+    expect(over.kind).to.equal('capture');
+    expect(env.fake.paymentIntent(auth.pspReference ?? '')['status']).to.equal('requires_capture');
+  });
+
+  it('voidPayment cancels an authorization; a captured intent cannot be voided', async () => {
+    const plugin = makePlugin(env.fake);
+    const auth = await call(plugin.authorizePayment(payment(), null));
+    const voided = await call(plugin.voidPayment(payment({ token: auth.transactionId, idempotencyKey: key() }), null));
+    expectSuccess(voided, 'void', '10');
+    expect(env.fake.paymentIntent(auth.pspReference ?? '')['status']).to.equal('canceled');
+    const captured = await call(plugin.processPayment(payment(), null));
+    const refused = await call(plugin.voidPayment(payment({ token: captured.transactionId, idempotencyKey: key() }), null));
+    expectFailure(refused, 'processing_error', /status of succeeded/);
+    expect(refused.kind).to.equal('void');
+  });
+
+  it('converts amounts with the currency\'s minor units: JPY has none, KWD has three', async () => {
+    const plugin = makePlugin(env.fake);
+    const jpy = await call(plugin.processPayment(payment({ amount: dec('1500'), currency: 'JPY' }), null));
+    expectSuccess(jpy, 'capture', '1500');
+    expect(jpy.currency).to.equal('JPY');
+    const kwd = await call(plugin.processPayment(payment({ amount: dec('1.235'), currency: 'KWD' }), null));
+    expectSuccess(kwd, 'capture', '1.235');
+    expect(intentCreations(env.fake).map((r) => [r.params['amount'], r.params['currency']])).to.deep.equal([
+      ['1500', 'jpy'],
+      ['1235', 'kwd'],
+    ]);
+  });
+
+  it('refuses tokens that are not Stripe ids, and follow-ups without an intent reference, without calling Stripe', async () => {
+    const plugin = makePlugin(env.fake);
+    expectFailure(await call(plugin.processPayment(payment({ token: '4242424242424242' }), null)), 'processing_error', /Unknown token/);
+    expectFailure(await call(plugin.capturePayment(payment({ token: 'ch_123' }), null)), 'processing_error', /PaymentIntent reference/);
+    expectFailure(await call(plugin.processPayment(payment({ token: null }), null)), 'processing_error', /not associated to an account on the processor and no token was passed/);
+    expect(env.fake.requests).to.have.length(0);
+  });
+
+  it('an inactive plugin passes every hook through', async () => {
+    const { StripeGatewayPlugin } = await import('@payhost/plugin-stripe');
+    const { silentLogger } = await import('@payhost/core');
+    const plugin = new StripeGatewayPlugin({ channel: 'web', active: false, configuration: StripeGatewayPlugin.defaultConfiguration, logger: silentLogger() });
+    expect(await plugin.processPayment(payment(), null)).to.equal(undefined);
+    expect(await plugin.getPaymentConfig({ channel: 'web' }, [])).to.equal(undefined);
+  });
+});
+
+describe('stripe: intent status -> transaction kind', () => {
+  const env = useFakeStripe();
+
+  const cases: Array<[string, string, boolean]> = [
+    ['requires_action', 'action_to_confirm', true],
+    ['requires_confirmation', 'action_to_confirm', true],
+    ['requires_payment_method', 'action_to_confirm', true],
+    ['processing', 'pending', false],
+    ['requires_capture', 'auth', false],
+    ['succeeded', 'capture', false],
+  ];
+  for (const [status, kind, actionRequired] of cases) {
+    it(`${status} -> ${kind}`, async () => {
+      const plugin = makePlugin(env.fake, { auto_capture: false });
+      const auth = await call(plugin.authorizePayment(payment(), null));
+      env.fake.setIntentStatus(auth.pspReference ?? '', status);
+      // read through the reconciliation hook: it only retrieves (confirmPayment would confirm requires_confirmation)
+      const transaction = { id: 't', paymentId: 'p', kind: 'confirm' as const, amount: dec('10'), currency: 'USD', gatewayIdempotencyKey: 'payhost:confirm:p:t', gatewayTransactionId: auth.transactionId, pspReference: auth.pspReference ?? null, createdAt: new Date() };
+      const res = await call(plugin.getTransactionStatus({ transaction, payment: payment({ token: auth.transactionId }) }, null));
+      expect(res?.isSuccess).to.equal(true);
+      expect(res?.kind).to.equal(kind);
+      expect(res?.actionRequired).to.equal(actionRequired);
+      if (actionRequired) expect(res?.actionRequiredData).to.include({ paymentIntentId: auth.pspReference, type: 'stripe_payment_intent' }).and.to.have.property('clientSecret').that.matches(/_secret_/);
+    });
+  }
+
+  it('canceled -> void for voidPayment, and a failure for anything else', async () => {
+    const plugin = makePlugin(env.fake, { auto_capture: false });
+    const auth = await call(plugin.authorizePayment(payment(), null));
+    expectSuccess(await call(plugin.voidPayment(payment({ token: auth.transactionId, idempotencyKey: key() }), null)), 'void', '10');
+    const confirmed = await call(plugin.confirmPayment(payment({ token: auth.transactionId, idempotencyKey: key() }), null));
+    expectFailure(confirmed, 'processing_error', /canceled/);
+  });
+
+  it('a processing card gives pending, then the settled intent confirms as captured', async () => {
+    const plugin = makePlugin(env.fake);
+    const res = await call(plugin.processPayment(payment({ token: 'pm_card_processing' }), null));
+    expectSuccess(res, 'pending', '10');
+    env.fake.settleProcessing(res.pspReference ?? '');
+    const done = await call(plugin.confirmPayment(payment({ token: res.transactionId, idempotencyKey: key() }), null));
+    expectSuccess(done, 'capture', '10');
+    expect(done.transactionAlreadyProcessed).to.equal(true);
+  });
+});
