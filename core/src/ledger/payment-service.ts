@@ -6,7 +6,7 @@ import { parseAmount, type AmountInput } from '../money/amount.js';
 import { normalizeCurrency } from '../money/currency.js';
 import type { FaultHooks, LedgerContext, PaymentGateways } from './context.js';
 import { IdempotencyCoordinator, checkIdempotencyKey, normalizeAmountForHash, requestHash, type IdempotencyOptions } from './idempotency.js';
-import { invalidInput, paymentNotFound } from './ledger-errors.js';
+import { invalidInput, noPaymentSource, paymentNotFound } from './ledger-errors.js';
 import type { Payment, Transaction } from './model.js';
 import { OperationRunner } from './operation-runner.js';
 import type { PaymentOperation } from './operations.js';
@@ -111,6 +111,11 @@ export class PaymentService {
         const now = this.ctx.now();
         const claim = await tx.claimIdempotencyKey(key, hash, now);
         if (!claim.claimed) return { taken: claim.record };
+        // Seed 000: a charge needs a token or a card on file; refuse before anything is written.
+        if (!payment.token) {
+          const account = payment.customerId ? await tx.getCustomerAccount(payment.customerId, payment.channel, payment.gateway) : null;
+          if (!account) throw noPaymentSource(payment.id, payment.customerId, payment.gateway);
+        }
         await tx.insertPayment(payment);
         const recorded = { ok: true as const, payment: encodePayment(payment), transaction: null };
         await tx.completeIdempotencyKey(key, recorded, now);

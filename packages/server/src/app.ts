@@ -29,6 +29,8 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, allowUnionTypes: true } },
     return503OnClosing: true,
   });
+  // The API speaks JSON only: anything else is a 415 (webhook routes take raw bodies of any type).
+  app.removeContentTypeParser('text/plain');
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send({ code: 'route_not_found', message: `No route ${request.method} ${request.url.split('?')[0]}` });

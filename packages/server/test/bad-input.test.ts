@@ -1,0 +1,184 @@
+import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import { DUMMY_TOKENS } from '@payhost/plugin-dummy';
+import { createPgliteStore, type SqlLedgerStore } from '@payhost/store-postgres';
+import { ADMIN_KEY, key, signWebhook, startTestServer, type RequestOptions, type TestServer } from './support/harness.js';
+
+interface Case {
+  name: string;
+  method: string;
+  path: string | (() => string);
+  options?: RequestOptions | (() => RequestOptions);
+  status: number;
+  code: string;
+}
+
+/** Every row of every ledger table, hashed: equal before and after means nothing was written. */
+async function ledgerFingerprint(store: SqlLedgerStore): Promise<string> {
+  return store.driver.session(async (c) => {
+    const tables = ['payments', 'transactions', 'idempotency_keys', 'webhook_events', 'customer_accounts'];
+    const parts: string[] = [];
+    for (const table of tables) {
+      const rows = await c.query<{ n: string; h: string | null }>(`SELECT count(*)::text AS n, md5(string_agg(t::text, '|' ORDER BY t::text)) AS h FROM ${table} t`);
+      parts.push(`${table}:${rows[0]?.n}:${rows[0]?.h}`);
+    }
+    return parts.join(' ');
+  });
+}
+
+const json = (body: unknown, extra: Omit<RequestOptions, 'body'> = {}): RequestOptions => ({ body, idempotencyKey: key('bad'), ...extra });
+const payment = (overrides: Record<string, unknown>) => ({ channel: 'us-store', amount: '10.00', currency: 'USD', token: DUMMY_TOKENS.success, ...overrides });
+
+describe('bad-input catalog: 4xx with a stable code, never a 5xx, ledger unchanged', () => {
+  let t: TestServer;
+  let store: SqlLedgerStore;
+  let captured = '';
+  let authorized = '';
+  const reusedKey = key('reused');
+
+  before(async () => {
+    store = await createPgliteStore();
+    t = await startTestServer({ store, kind: 'pglite' });
+    const c = await t.request('POST', '/payments', json(payment({}), { idempotencyKey: reusedKey }));
+    expect(c.status).to.equal(201);
+    captured = c.body.payment.id;
+    const a = await t.request('POST', '/payments', json(payment({ action: 'authorize', amount: '4.00' })));
+    expect(a.status).to.equal(201);
+    authorized = a.body.payment.id;
+  });
+  after(async () => {
+    await t.close();
+  });
+
+  const big = 'x'.repeat(20 * 1024);
+  const cases: Case[] = [
+    // POST /payments: body shape
+    { name: 'malformed JSON', method: 'POST', path: '/payments', options: () => ({ raw: '{bad', headers: { 'content-type': 'application/json' }, idempotencyKey: key() }), status: 400, code: 'invalid_json' },
+    { name: 'empty JSON body', method: 'POST', path: '/payments', options: () => ({ raw: '', headers: { 'content-type': 'application/json' }, idempotencyKey: key() }), status: 400, code: 'invalid_json' },
+    { name: 'body is an array', method: 'POST', path: '/payments', options: () => json([]), status: 400, code: 'invalid_input' },
+    { name: 'body is a string', method: 'POST', path: '/payments', options: () => json('pay me'), status: 400, code: 'invalid_input' },
+    { name: 'body is null', method: 'POST', path: '/payments', options: () => json(null), status: 400, code: 'invalid_input' },
+    { name: 'missing channel', method: 'POST', path: '/payments', options: () => json({ amount: '1.00', currency: 'USD' }), status: 400, code: 'invalid_input' },
+    { name: 'missing amount', method: 'POST', path: '/payments', options: () => json({ channel: 'us-store', currency: 'USD' }), status: 400, code: 'invalid_input' },
+    { name: 'missing currency', method: 'POST', path: '/payments', options: () => json({ channel: 'us-store', amount: '1.00' }), status: 400, code: 'invalid_input' },
+    { name: 'unknown field', method: 'POST', path: '/payments', options: () => json(payment({ cardNumber: '4242424242424242' })), status: 400, code: 'invalid_input' },
+    // amounts
+    { name: 'amount as a JSON number', method: 'POST', path: '/payments', options: () => json(payment({ amount: 10 })), status: 400, code: 'invalid_input' },
+    { name: 'negative amount', method: 'POST', path: '/payments', options: () => json(payment({ amount: '-1.00' })), status: 400, code: 'invalid_input' },
+    { name: 'NaN amount', method: 'POST', path: '/payments', options: () => json(payment({ amount: 'NaN' })), status: 400, code: 'invalid_input' },
+    { name: 'exponent amount', method: 'POST', path: '/payments', options: () => json(payment({ amount: '1e3' })), status: 400, code: 'invalid_input' },
+    { name: 'empty amount', method: 'POST', path: '/payments', options: () => json(payment({ amount: '' })), status: 400, code: 'invalid_input' },
+    { name: 'amount with spaces', method: 'POST', path: '/payments', options: () => json(payment({ amount: ' 1.00' })), status: 400, code: 'invalid_input' },
+    { name: 'absurdly large amount', method: 'POST', path: '/payments', options: () => json(payment({ amount: '9999999999999999' })), status: 400, code: 'invalid_input' },
+    { name: 'zero amount', method: 'POST', path: '/payments', options: () => json(payment({ amount: '0.00' })), status: 400, code: 'invalid_amount' },
+    { name: 'too precise for USD', method: 'POST', path: '/payments', options: () => json(payment({ amount: '10.001' })), status: 400, code: 'invalid_amount' },
+    { name: 'decimals for JPY', method: 'POST', path: '/payments', options: () => json(payment({ amount: '10.5', currency: 'JPY' })), status: 400, code: 'invalid_amount' },
+    { name: 'too precise for KWD', method: 'POST', path: '/payments', options: () => json(payment({ amount: '1.2345', currency: 'KWD' })), status: 400, code: 'invalid_amount' },
+    // currencies, channels, gateways
+    { name: 'four-letter currency', method: 'POST', path: '/payments', options: () => json(payment({ currency: 'USDD' })), status: 400, code: 'invalid_input' },
+    { name: 'non-ISO currency', method: 'POST', path: '/payments', options: () => json(payment({ currency: 'XYZ' })), status: 400, code: 'unknown_currency' },
+    { name: 'currency the channel does not sell', method: 'POST', path: '/payments', options: () => json(payment({ currency: 'GBP' })), status: 422, code: 'currency_not_supported' },
+    { name: 'currency the gateway does not take', method: 'POST', path: '/payments', options: () => json(payment({ currency: 'EUR', gateway: 'test.signed' })), status: 422, code: 'currency_not_supported' },
+    { name: 'unknown channel', method: 'POST', path: '/payments', options: () => json(payment({ channel: 'mars' })), status: 404, code: 'unknown_channel' },
+    { name: 'malformed channel slug', method: 'POST', path: '/payments', options: () => json(payment({ channel: 'bad slug!' })), status: 400, code: 'invalid_input' },
+    { name: 'unknown gateway', method: 'POST', path: '/payments', options: () => json(payment({ gateway: 'nope' })), status: 404, code: 'unknown_gateway' },
+    { name: 'inactive gateway', method: 'POST', path: '/payments', options: () => json(payment({ channel: 'eu-store', currency: 'EUR', gateway: 'test.signed' })), status: 422, code: 'inactive_gateway' },
+    // other fields
+    { name: 'token of the wrong type', method: 'POST', path: '/payments', options: () => json(payment({ token: 42 })), status: 400, code: 'invalid_input' },
+    { name: 'a card number as token', method: 'POST', path: '/payments', options: () => json(payment({ token: '4242424242424242' })), status: 400, code: 'invalid_input' },
+    { name: 'unknown action', method: 'POST', path: '/payments', options: () => json(payment({ action: 'capture' })), status: 400, code: 'invalid_input' },
+    { name: 'storePaymentMethod as a string', method: 'POST', path: '/payments', options: () => json(payment({ storePaymentMethod: 'yes' })), status: 400, code: 'invalid_input' },
+    { name: 'metadata as an array', method: 'POST', path: '/payments', options: () => json(payment({ metadata: [1, 2] })), status: 400, code: 'invalid_input' },
+    { name: 'email too long', method: 'POST', path: '/payments', options: () => json(payment({ customerEmail: `${'a'.repeat(400)}@example.com` })), status: 400, code: 'invalid_input' },
+    { name: 'no token and no card on file', method: 'POST', path: '/payments', options: () => json(payment({ token: undefined, customerId: 'stranger' })), status: 422, code: 'no_payment_source' },
+    // headers
+    { name: 'missing Idempotency-Key', method: 'POST', path: '/payments', options: () => ({ body: payment({}) }), status: 400, code: 'invalid_input' },
+    { name: 'too short Idempotency-Key', method: 'POST', path: '/payments', options: () => ({ body: payment({}), idempotencyKey: 'abc' }), status: 400, code: 'invalid_input' },
+    { name: 'Idempotency-Key reused with other parameters', method: 'POST', path: '/payments', options: () => json(payment({ amount: '11.00' }), { idempotencyKey: reusedKey }), status: 409, code: 'idempotency_key_reused' },
+    { name: 'no API key', method: 'POST', path: '/payments', options: () => json(payment({}), { key: null }), status: 401, code: 'unauthorized' },
+    { name: 'wrong API key', method: 'POST', path: '/payments', options: () => json(payment({}), { key: 'not-the-key-not-the-key' }), status: 401, code: 'unauthorized' },
+    { name: 'admin key on a payment route', method: 'POST', path: '/payments', options: () => json(payment({}), { key: ADMIN_KEY }), status: 401, code: 'unauthorized' },
+    { name: 'malformed Authorization header', method: 'POST', path: '/payments', options: () => json(payment({}), { key: null, headers: { authorization: 'Basic Zm9vOmJhcg==' } }), status: 401, code: 'unauthorized' },
+    { name: 'text/plain body', method: 'POST', path: '/payments', options: () => ({ raw: 'amount=10', headers: { 'content-type': 'text/plain' }, idempotencyKey: key() }), status: 415, code: 'unsupported_media_type' },
+    { name: 'oversized body', method: 'POST', path: '/payments', options: () => json(payment({ metadata: { note: big } })), status: 413, code: 'payload_too_large' },
+    // operations on payments
+    { name: 'payment id that is not a UUID', method: 'GET', path: '/payments/not-a-uuid', status: 400, code: 'invalid_input' },
+    { name: 'unknown payment', method: 'GET', path: () => `/payments/${randomUUID()}`, status: 404, code: 'payment_not_found' },
+    { name: 'capture of an unknown payment', method: 'POST', path: () => `/payments/${randomUUID()}/capture`, options: () => json({}), status: 404, code: 'payment_not_found' },
+    { name: 'negative refund', method: 'POST', path: () => `/payments/${captured}/refund`, options: () => json({ amount: '-1.00' }), status: 400, code: 'invalid_input' },
+    { name: 'zero refund', method: 'POST', path: () => `/payments/${captured}/refund`, options: () => json({ amount: '0.00' }), status: 400, code: 'invalid_amount' },
+    { name: 'refund above captured', method: 'POST', path: () => `/payments/${captured}/refund`, options: () => json({ amount: '1000.00' }), status: 422, code: 'amount_exceeds' },
+    { name: 'too precise refund', method: 'POST', path: () => `/payments/${captured}/refund`, options: () => json({ amount: '1.001' }), status: 400, code: 'invalid_amount' },
+    { name: 'refund amount as a number', method: 'POST', path: () => `/payments/${captured}/refund`, options: () => json({ amount: 1 }), status: 400, code: 'invalid_input' },
+    { name: 'refund without Idempotency-Key', method: 'POST', path: () => `/payments/${captured}/refund`, options: () => ({ body: { amount: '1.00' } }), status: 400, code: 'invalid_input' },
+    { name: 'capture above authorized', method: 'POST', path: () => `/payments/${authorized}/capture`, options: () => json({ amount: '5.00' }), status: 422, code: 'amount_exceeds' },
+    { name: 'capture with an unknown field', method: 'POST', path: () => `/payments/${authorized}/capture`, options: () => json({ amount: '1.00', force: true }), status: 400, code: 'invalid_input' },
+    { name: 'void after capture', method: 'POST', path: () => `/payments/${captured}/void`, options: () => json({}), status: 422, code: 'operation_not_allowed' },
+    { name: 'confirm when nothing waits for confirmation', method: 'POST', path: () => `/payments/${captured}/confirm`, options: () => json({}), status: 422, code: 'operation_not_allowed' },
+    { name: 'confirm data that is not an object', method: 'POST', path: () => `/payments/${captured}/confirm`, options: () => json({ data: 'x' }), status: 400, code: 'invalid_input' },
+    // gateways and client tokens
+    { name: 'gateways of an unknown channel', method: 'GET', path: '/channels/mars/gateways?currency=USD', status: 404, code: 'unknown_channel' },
+    { name: 'gateways with a malformed currency', method: 'GET', path: '/channels/us-store/gateways?currency=US', status: 400, code: 'invalid_input' },
+    { name: 'gateways with a non-ISO currency', method: 'GET', path: '/channels/us-store/gateways?currency=XYZ', status: 400, code: 'unknown_currency' },
+    { name: 'gateways with an unknown query parameter', method: 'GET', path: '/channels/us-store/gateways?limit=5', status: 400, code: 'invalid_input' },
+    { name: 'client token for an unknown gateway', method: 'POST', path: '/channels/us-store/gateways/nope/client-token', options: () => json({}), status: 404, code: 'unknown_gateway' },
+    { name: 'client token for an inactive gateway', method: 'POST', path: '/channels/eu-store/gateways/test.signed/client-token', options: () => json({}), status: 422, code: 'inactive_gateway' },
+    { name: 'client token with a too precise amount', method: 'POST', path: '/channels/us-store/gateways/payhost.dummy/client-token', options: () => json({ amount: '1.001', currency: 'USD' }), status: 400, code: 'invalid_amount' },
+    { name: 'client token with an unknown field', method: 'POST', path: '/channels/us-store/gateways/payhost.dummy/client-token', options: () => json({ secret: 'x' }), status: 400, code: 'invalid_input' },
+    // customers
+    { name: 'payment sources without a channel', method: 'GET', path: '/customers/c1/payment-sources', status: 400, code: 'invalid_input' },
+    { name: 'payment sources of an unknown channel', method: 'GET', path: '/customers/c1/payment-sources?channel=mars', status: 404, code: 'unknown_channel' },
+    // admin
+    { name: 'admin: unknown plugin', method: 'PUT', path: '/admin/channels/us-store/plugins/nope', options: () => json({ active: true }, { key: ADMIN_KEY }), status: 404, code: 'unknown_plugin' },
+    { name: 'admin: unknown channel', method: 'PUT', path: '/admin/channels/mars/plugins/payhost.dummy', options: () => json({ active: true }, { key: ADMIN_KEY }), status: 404, code: 'unknown_channel' },
+    { name: 'admin: active as a string', method: 'PUT', path: '/admin/channels/us-store/plugins/payhost.dummy', options: () => json({ active: 'yes' }, { key: ADMIN_KEY }), status: 400, code: 'invalid_input' },
+    { name: 'admin: numeric configuration value', method: 'PUT', path: '/admin/channels/us-store/plugins/payhost.dummy', options: () => json({ configuration: { public_key: 5 } }, { key: ADMIN_KEY }), status: 400, code: 'invalid_input' },
+    { name: 'admin: a boolean field given a word', method: 'PUT', path: '/admin/channels/us-store/plugins/payhost.dummy', options: () => json({ configuration: { auto_capture: 'perhaps' } }, { key: ADMIN_KEY }), status: 400, code: 'invalid_configuration' },
+    { name: 'admin: a typo in supported currencies', method: 'PUT', path: '/admin/channels/us-store/plugins/payhost.dummy', options: () => json({ configuration: { supported_currencies: 'USDD' } }, { key: ADMIN_KEY }), status: 400, code: 'invalid_configuration' },
+    { name: 'admin: a global plugin through a channel route', method: 'PUT', path: '/admin/channels/us-store/plugins/test.audit', options: () => json({ active: false }, { key: ADMIN_KEY }), status: 400, code: 'invalid_configuration' },
+    { name: 'admin: a channel plugin through the global route', method: 'GET', path: '/admin/global/plugins/payhost.dummy', options: () => ({ key: ADMIN_KEY }), status: 400, code: 'invalid_configuration' },
+    { name: 'admin: payment key', method: 'PUT', path: '/admin/global/plugins/test.audit', options: () => json({ active: false }), status: 401, code: 'unauthorized' },
+    // webhooks
+    {
+      name: 'webhook with a bad signature',
+      method: 'POST',
+      path: '/plugins/channel/us-store/test.signed/webhook',
+      options: () => ({ key: null, raw: JSON.stringify({ id: 'e1', paymentId: captured, amount: '1.00', currency: 'USD' }), headers: { 'x-test-signature': signWebhook('something else') } }),
+      status: 400,
+      code: 'invalid_signature',
+    },
+    {
+      name: 'webhook without a signature',
+      method: 'POST',
+      path: '/plugins/channel/us-store/test.signed/webhook',
+      options: () => ({ key: null, raw: JSON.stringify({ id: 'e2', paymentId: captured, amount: '1.00', currency: 'USD' }) }),
+      status: 400,
+      code: 'invalid_signature',
+    },
+    { name: 'webhook of an unknown plugin', method: 'POST', path: '/plugins/channel/us-store/nope/webhook', options: () => ({ key: null, raw: '{}' }), status: 404, code: 'unknown_plugin' },
+    { name: 'webhook of an unknown channel', method: 'POST', path: '/plugins/channel/mars/test.signed/webhook', options: () => ({ key: null, raw: '{}' }), status: 404, code: 'unknown_channel' },
+    { name: 'webhook of an inactive global plugin route', method: 'POST', path: '/plugins/global/payhost.dummy/webhook', options: () => ({ key: null, raw: '{}' }), status: 404, code: 'unknown_plugin' },
+    // routes
+    { name: 'unknown route', method: 'GET', path: '/nope', status: 404, code: 'route_not_found' },
+    { name: 'wrong method', method: 'DELETE', path: () => `/payments/${captured}`, status: 404, code: 'route_not_found' },
+  ];
+
+  it(`has at least 60 cases (${cases.length})`, () => {
+    expect(cases.length).to.be.at.least(60);
+  });
+
+  for (const c of cases) {
+    it(`${c.name} -> ${c.status} ${c.code}`, async () => {
+      const before = await ledgerFingerprint(store);
+      const version = t.server.manager.configVersion;
+      const path = typeof c.path === 'function' ? c.path() : c.path;
+      const options = typeof c.options === 'function' ? c.options() : c.options;
+      const res = await t.request(c.method, path, options);
+      expect(res.status, res.text).to.equal(c.status);
+      expect(res.body, res.text).to.have.property('code', c.code);
+      expect(res.body.message).to.be.a('string').and.not.match(/\n\s+at /);
+      expect(await ledgerFingerprint(store)).to.equal(before);
+      expect(t.server.manager.configVersion).to.equal(version);
+    });
+  }
+});
