@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { MemoryLedgerStore } from '@payhost/core';
-import { DUMMY_TOKENS } from '@payhost/plugin-dummy';
-import { ADMIN_KEY, AUDIT_TOKEN, key, signWebhook, startTestServer, type TestServer } from './support/harness.js';
+import { DUMMY_TEST_CARDS, DUMMY_TOKENS } from '@payhost/plugin-dummy';
+import { ADMIN_KEY, AUDIT_TOKEN, key, leakingLines, signWebhook, startTestServer, type TestServer } from './support/harness.js';
 
 describe('server API over HTTP', () => {
   let t: TestServer;
@@ -226,6 +226,14 @@ describe('server API over HTTP', () => {
       const global = await t.request('POST', '/plugins/global/test.audit/anything', { key: null, raw: '{}' });
       expect(global.status).to.equal(404);
       expect(global.body.code).to.equal('unknown_plugin');
+    });
+  });
+
+  // The last suite of this file: every request above has been logged by then.
+  describe('logs', () => {
+    it('wrote no configured secret, API key or test card number to any log line', () => {
+      expect(t.logs.length).to.be.greaterThan(20);
+      expect(leakingLines(t.logs, Object.keys(DUMMY_TEST_CARDS))).to.deep.equal([]);
     });
   });
 });

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import { DUMMY_TOKENS } from '@payhost/plugin-dummy';
+import { DUMMY_TEST_CARDS, DUMMY_TOKENS } from '@payhost/plugin-dummy';
 import { createPgliteStore, type SqlLedgerStore } from '@payhost/store-postgres';
-import { ADMIN_KEY, key, signWebhook, startTestServer, type RequestOptions, type TestServer } from './support/harness.js';
+import { ADMIN_KEY, key, leakingLines, signWebhook, startTestServer, type RequestOptions, type TestServer } from './support/harness.js';
 
 interface Case {
   name: string;
@@ -181,4 +181,10 @@ describe('bad-input catalog: 4xx with a stable code, never a 5xx, ledger unchang
       expect(t.server.manager.configVersion).to.equal(version);
     });
   }
+
+  // Runs last in this file: every request above has been logged by then.
+  it('wrote no configured secret, API key or test card number to any log line', () => {
+    expect(t.logs.length).to.be.greaterThan(20);
+    expect(leakingLines(t.logs, Object.keys(DUMMY_TEST_CARDS))).to.deep.equal([]);
+  });
 });

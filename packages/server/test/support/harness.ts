@@ -101,3 +101,12 @@ export function key(prefix = 'key'): string {
   counter++;
   return `${prefix}-${process.pid}-${Date.now()}-${counter}`;
 }
+
+/** Everything that must never appear in a log line: configured secrets, API keys, test card numbers. */
+export const SECRETS: readonly string[] = [PAYMENT_KEY, ADMIN_KEY, AUDIT_TOKEN, 'audit-password-1', WEBHOOK_SECRET, 'sk_dummy_secret_value_9999'];
+
+/** Log lines that contain a secret or a test card number (with or without spaces). */
+export function leakingLines(logs: readonly string[], cardNumbers: readonly string[]): string[] {
+  const needles = [...SECRETS, ...cardNumbers, ...cardNumbers.map((n) => n.replace(/(\d{4})(?=\d)/g, '$1 '))];
+  return logs.filter((line) => needles.some((needle) => line.includes(needle)));
+}
