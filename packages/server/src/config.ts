@@ -15,6 +15,8 @@ const serverSection = z
     hookTimeoutMs: z.number().int().min(10).max(600_000).default(30_000),
     /** Serve the demo checkout page and its public API under /checkout. */
     checkout: z.boolean().default(true),
+    /** PostgreSQL schema for payhost's tables (created if missing); default: the server's search_path. */
+    databaseSchema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).optional(),
   })
   .strict()
   .default({ host: '127.0.0.1', port: 3000, bodyLimit: 65536, dataDir: '.payhost-data', logLevel: 'info', hookTimeoutMs: 30_000, checkout: true });

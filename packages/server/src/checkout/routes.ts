@@ -1,8 +1,268 @@
-import type { FastifyInstance } from 'fastify';
-import type { PaymentService } from '@payhost/core';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fastifyStatic from '@fastify/static';
+import { ERROR_CODES, PayhostError, type OperationResult, type Payment, type PaymentService } from '@payhost/core';
 import type { ServerContext } from '../context.js';
+import { paymentJson, paymentSchema, transactionJson, transactionSchema } from '../serialize.js';
+import { amountString, currencyCode, errorResponses, pluginId, slug } from '../schemas.js';
 
-/** The demo checkout page and its public API under /checkout (see the server README). */
-export async function checkoutRoutes(_app: FastifyInstance, _ctx: ServerContext, _payments: PaymentService): Promise<void> {
-  // Filled in by the checkout page work.
+/** The page's static files: index.html, app.js, style.css (plain ES modules, no build step). */
+const PUBLIC_DIR = fileURLToPath(new URL('../../public/checkout/', import.meta.url));
+
+/** The browser-safe tokenizer of the dummy gateway (`tokenizeCard`, no imports). */
+const DUMMY_TOKENIZER = '@payhost/plugin-dummy/browser';
+
+/** Metadata stamped on payments the checkout creates: the public API only shows and confirms those. */
+const CHECKOUT_SOURCE = 'checkout';
+
+/**
+ * The page may load its own files and, only when a Stripe gateway is chosen,
+ * Stripe.js (script, frames, API calls). No other origin is contacted.
+ */
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self' https://js.stripe.com https://*.js.stripe.com",
+  "frame-src https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com",
+  "connect-src 'self' https://api.stripe.com",
+  "img-src 'self' data: https://*.stripe.com",
+  "style-src 'self' 'unsafe-inline'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+  "object-src 'none'",
+].join('; ');
+
+/**
+ * Where the dummy tokenizer lives: resolved from the server package (the
+ * usual install), else from the config file's directory, where plugins are
+ * imported from. Null when @payhost/plugin-dummy is not installed.
+ */
+export function resolveDummyTokenizer(baseDir?: string): string | null {
+  try {
+    return fileURLToPath(import.meta.resolve(DUMMY_TOKENIZER));
+  } catch {
+    // not next to the server: try where the plugins are
+  }
+  if (baseDir) {
+    try {
+      return createRequire(join(baseDir, 'package.json')).resolve(DUMMY_TOKENIZER);
+    } catch {
+      // not installed
+    }
+  }
+  return null;
+}
+
+const idempotencyHeader = {
+  type: 'object',
+  required: ['idempotency-key'],
+  properties: { 'idempotency-key': { type: 'string', minLength: 8, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' } },
+} as const;
+
+const paymentParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } } as const;
+
+const resultSchema = {
+  type: 'object',
+  properties: { payment: { $ref: 'Payment#' }, transaction: { $ref: 'Transaction#' } },
+} as const;
+
+const channelSchema = {
+  type: 'object',
+  required: ['slug', 'name', 'currencies'],
+  properties: {
+    slug: { type: 'string' },
+    name: { type: 'string' },
+    currencies: { type: 'array', items: { type: 'string' } },
+    defaultGateways: { type: 'object', additionalProperties: { type: 'string' } },
+  },
+} as const;
+
+interface PayBody {
+  channel: string;
+  gateway?: string;
+  amount: string;
+  currency: string;
+  token: string;
+  nameOnCard?: string;
+}
+
+interface ConfirmBody {
+  data?: Record<string, unknown>;
+}
+
+function idempotencyKey(request: FastifyRequest): string {
+  const key = request.headers['idempotency-key'];
+  if (typeof key !== 'string') throw new PayhostError(ERROR_CODES.invalidInput, 'The Idempotency-Key header is required');
+  return key;
+}
+
+function result({ payment, transaction }: OperationResult): Record<string, unknown> {
+  return { payment: paymentJson(payment), transaction: transactionJson(transaction) };
+}
+
+function fromCheckout(payment: Payment): boolean {
+  return payment.metadata['source'] === CHECKOUT_SOURCE;
+}
+
+/**
+ * The demo checkout page and its public API under /checkout (see the server
+ * README, "Checkout page"). The API takes no API key: anyone who can reach the
+ * server can create and confirm payments through it, which is what a demo
+ * shop needs and a production shop must not expose as is (turn it off with
+ * `server.checkout: false` and put your own auth in front of your checkout).
+ * It only shows and confirms payments it created itself.
+ */
+export async function checkoutRoutes(app: FastifyInstance, ctx: ServerContext, payments: PaymentService): Promise<void> {
+  const schemas = app.getSchemas();
+  if (!schemas['Payment']) app.addSchema(paymentSchema);
+  if (!schemas['Transaction']) app.addSchema(transactionSchema);
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    if (request.url.startsWith('/checkout/api/')) reply.header('cache-control', 'no-store');
+    return payload;
+  });
+
+  // The page: /checkout/ (index.html), /checkout/app.js, /checkout/style.css.
+  await app.register(fastifyStatic, {
+    root: PUBLIC_DIR,
+    prefix: '/checkout/',
+    wildcard: false,
+    redirect: false,
+    decorateReply: false,
+    index: 'index.html',
+  });
+  // Relative URLs in the page need the trailing slash.
+  app.get('/checkout', { schema: { hide: true } }, async (_request, reply) => reply.redirect('checkout/', 301));
+
+  app.get('/checkout/vendor/dummy-tokens.js', { schema: { hide: true } }, async (_request, reply: FastifyReply) => {
+    const path = resolveDummyTokenizer(ctx.config.baseDir);
+    const source = path ? await readFile(path, 'utf8').catch(() => null) : null;
+    if (source === null) {
+      return reply.status(404).send({ code: 'route_not_found', message: 'The dummy card tokenizer is unavailable: @payhost/plugin-dummy is not installed' });
+    }
+    // The source map is not served: drop its reference so browsers do not ask for it.
+    return reply.type('text/javascript; charset=utf-8').send(source.replace(/\n\/\/# sourceMappingURL=.*\s*$/, '\n'));
+  });
+
+  const tags = ['checkout'];
+
+  app.get(
+    '/checkout/api/channels',
+    {
+      schema: {
+        tags,
+        summary: 'Channels the checkout can sell in (public)',
+        response: { 200: { type: 'object', required: ['channels'], properties: { channels: { type: 'array', items: channelSchema } } } },
+      },
+    },
+    async () => ({
+      channels: ctx.manager.config.channels.map((channel) => ({
+        slug: channel.slug,
+        name: channel.name,
+        currencies: channel.currencies,
+        defaultGateways: channel.defaultGateways,
+      })),
+    }),
+  );
+
+  app.get<{ Params: { channel: string }; Querystring: { currency?: string } }>(
+    '/checkout/api/channels/:channel/gateways',
+    {
+      schema: {
+        tags,
+        summary: 'Active gateways of a channel for a currency, with their public config (public)',
+        params: { type: 'object', required: ['channel'], properties: { channel: slug } },
+        querystring: { type: 'object', additionalProperties: false, properties: { currency: currencyCode } },
+        response: { 200: { type: 'object', required: ['gateways'], properties: { gateways: { type: 'array', items: { $ref: 'PaymentGateway#' } } } }, ...errorResponses },
+      },
+    },
+    async (request) => ({
+      gateways: await ctx.manager.listPaymentGateways({ channel: request.params.channel, currency: request.query.currency ?? null }),
+    }),
+  );
+
+  app.post<{ Body: PayBody }>(
+    '/checkout/api/payments',
+    {
+      schema: {
+        tags,
+        summary: 'Create a payment from a browser token and process it (public, Idempotency-Key)',
+        headers: idempotencyHeader,
+        body: {
+          type: 'object',
+          required: ['channel', 'amount', 'currency', 'token'],
+          additionalProperties: false,
+          properties: {
+            channel: slug,
+            gateway: pluginId,
+            amount: amountString,
+            currency: currencyCode,
+            token: { type: 'string', minLength: 1, maxLength: 2000 },
+            nameOnCard: { type: 'string', maxLength: 200 },
+          },
+        },
+        response: { 201: resultSchema, 402: { $ref: 'Error#' }, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const key = idempotencyKey(request);
+      const { amount, nameOnCard, ...rest } = request.body;
+      const payment = await payments.createPayment({ ...rest, total: amount, metadata: { source: CHECKOUT_SOURCE }, idempotencyKey: `${key}:create` });
+      const name = nameOnCard?.trim();
+      const outcome = await payments.process({ paymentId: payment.id, idempotencyKey: `${key}:process`, data: name ? { nameOnCard: name } : null });
+      return reply.status(201).send(result(outcome));
+    },
+  );
+
+  /** A payment the checkout created; any other id is "not found" here. */
+  const checkoutPayment = async (id: string): Promise<Payment> => {
+    const payment = await payments.getPayment(id);
+    if (!fromCheckout(payment)) throw new PayhostError(ERROR_CODES.paymentNotFound, `Payment "${id}" does not exist`, { paymentId: id });
+    return payment;
+  };
+
+  app.post<{ Params: { id: string }; Body: ConfirmBody | undefined }>(
+    '/checkout/api/payments/:id/confirm',
+    {
+      schema: {
+        tags,
+        summary: 'Confirm a payment after 3-D Secure (public, Idempotency-Key)',
+        headers: idempotencyHeader,
+        params: paymentParams,
+        body: { type: 'object', additionalProperties: false, properties: { data: { type: 'object', maxProperties: 20 } } },
+        response: { 200: resultSchema, 402: { $ref: 'Error#' }, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const key = idempotencyKey(request);
+      const payment = await checkoutPayment(request.params.id);
+      return result(await payments.confirm({ paymentId: payment.id, idempotencyKey: key, data: request.body?.data ?? null }));
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/checkout/api/payments/:id',
+    {
+      schema: {
+        tags,
+        summary: 'A checkout payment and its transactions (public)',
+        params: paymentParams,
+        response: {
+          200: { type: 'object', properties: { payment: { $ref: 'Payment#' }, transactions: { type: 'array', items: { $ref: 'Transaction#' } } } },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const payment = await checkoutPayment(request.params.id);
+      const transactions = await payments.listTransactions(payment.id);
+      return { payment: paymentJson(payment), transactions: transactions.map(transactionJson) };
+    },
+  );
 }
