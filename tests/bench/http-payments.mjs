@@ -1,0 +1,118 @@
+// POST /payments requests per second through the reference server (dummy
+// gateway), on the in-memory store, embedded PGlite and PostgreSQL, beside a
+// bare fastify route answering the same JSON. Each server runs in its own
+// process; the load (autocannon) comes from this one. Variants alternate in
+// rounds so a noisy neighbour slows both sides of a ratio.
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import pg from 'pg';
+
+export const name = 'http-payments';
+export const description = 'POST /payments requests/s: payhost (memory, PGlite, PostgreSQL) vs a bare fastify route';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const PAYMENT_KEY = 'bench-payment-key-0123456789';
+const BODY = JSON.stringify({ channel: 'web', amount: '10.00', currency: 'USD', token: 'tok_dummy_success' });
+/** payhost must serve at least this share of the bare route's requests/s on the in-memory store. */
+const TARGET_SHARE = 0.6;
+
+function start(variant, extra = []) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(here, 'support', 'http-server.mjs'), variant, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const match = /PORT (\d+)/.exec(out);
+      if (match) resolve({ child, url: `http://127.0.0.1:${match[1]}` });
+    });
+    child.once('exit', (code) => reject(new Error(`${variant} server exited (${code}) before listening`)));
+  });
+}
+
+function stop({ child }) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', resolve);
+    child.kill('SIGTERM');
+  });
+}
+
+async function load(url, seconds) {
+  const result = await autocannon({
+    url: `${url}/payments`,
+    connections: 8,
+    duration: seconds,
+    requests: [
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${PAYMENT_KEY}`, 'content-type': 'application/json' },
+        body: BODY,
+        setupRequest: (request) => ({ ...request, headers: { ...request.headers, 'idempotency-key': randomUUID() } }),
+      },
+    ],
+  });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
+  return result.requests.average;
+}
+
+async function postgresReachable() {
+  const client = new pg.Client({ connectionString: process.env.PAYHOST_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+export async function run(report) {
+  const rounds = report.options.quick ? 1 : 3;
+  const seconds = report.options.quick ? 1 : 3;
+  const variants = ['payhost-memory', 'payhost-pglite'];
+  if (await postgresReachable()) variants.push('payhost-postgres');
+  else report.note('PostgreSQL: not reachable, skipped (set PAYHOST_TEST_DATABASE_URL)');
+  report.note(`autocannon, 8 connections, ${rounds} alternating round(s) of ${seconds} s per variant; each server in its own process`);
+
+  const rows = [];
+  for (const variant of variants) {
+    const payhost = await start(variant);
+    // The bare route answers exactly what payhost answered to one request.
+    const sample = await fetch(`${payhost.url}/payments`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${PAYMENT_KEY}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+      body: BODY,
+    }).then((r) => r.text());
+    const bare = await start('bare', [sample]);
+    try {
+      const shares = [];
+      const payhostRps = [];
+      const bareRps = [];
+      for (let round = 0; round < rounds; round++) {
+        const first = round % 2 === 0;
+        const a = first ? await load(payhost.url, seconds) : null;
+        const b = await load(bare.url, seconds);
+        const p = a ?? (await load(payhost.url, seconds));
+        payhostRps.push(p);
+        bareRps.push(b);
+        shares.push(p / b);
+      }
+      const share = median(shares);
+      const check = variant === 'payhost-memory' ? report.check('POST /payments, bare route time / payhost time (memory store; <= 1.67x is >= 60% of bare)', { median: 1 / share }, 1 / TARGET_SHARE) : '';
+      rows.push([variant.replace('payhost-', ''), median(payhostRps).toFixed(0), median(bareRps).toFixed(0), `${(share * 100).toFixed(1)}%`, check]);
+    } finally {
+      await stop(bare);
+      await stop(payhost);
+    }
+  }
+  report.table(['store', 'payhost req/s', 'bare fastify req/s', 'payhost / bare', `target >= ${TARGET_SHARE * 100}% (memory)`], rows);
+}
