@@ -84,7 +84,8 @@ export class LoopbackJsonServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      const url = new URL(req.url ?? '/', this.origin);
+      // Collapse repeated slashes first: `//v3/x` would otherwise parse as a protocol-relative URL.
+      const url = new URL((req.url ?? '/').replace(/^\/{2,}/, '/'), this.origin);
       const text = await readBody(req);
       const request: LoggedRequest = {
         method: req.method ?? 'GET',

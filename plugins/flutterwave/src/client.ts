@@ -1,0 +1,88 @@
+import { loadSdk, type FlutterwaveSdk, type FlwRefund, type FlwResult, type FlwTransaction, type SdkLoadOptions } from './sdk.js';
+
+export type FlutterwaveFailureKind = 'api' | 'network' | 'timeout' | 'invalid_request' | 'unexpected_body';
+
+/** Why a Flutterwave call did not succeed; the SDK resolves HTTP errors, this makes them failures. */
+export class FlutterwaveFailure extends Error {
+  constructor(
+    readonly kind: FlutterwaveFailureKind,
+    message: string,
+    readonly body: unknown = null,
+  ) {
+    super(message);
+    this.name = 'FlutterwaveFailure';
+  }
+}
+
+export interface ClientOptions extends SdkLoadOptions {
+  publicKey: string;
+  secretKey: string;
+  /** Null: the SDK's default (https://api.flutterwave.com/). */
+  baseUrl: string | null;
+  timeoutMs: number;
+}
+
+function describe(err: unknown): string {
+  const e = err as { message?: string; cause?: { code?: string; message?: string } };
+  const cause = e?.cause ? ` (${[e.cause.code, e.cause.message].filter(Boolean).join(': ')})` : '';
+  return `${e?.message ?? String(err)}${cause}`;
+}
+
+/**
+ * The Flutterwave API as this plugin uses it: each call checks the response
+ * status (`success` with data, or a FlutterwaveFailure carrying the message),
+ * turns network errors and the SDK's joi validation errors into failures, and
+ * gives up after `timeoutMs` (the SDK's fetch has no timeout).
+ */
+export class FlutterwaveClient {
+  private readonly sdk: FlutterwaveSdk;
+
+  constructor(private readonly options: ClientOptions) {
+    const { Flutterwave } = loadSdk(options);
+    const base = options.baseUrl ? (options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`) : undefined;
+    this.sdk = base ? new Flutterwave(options.publicKey, options.secretKey, base) : new Flutterwave(options.publicKey, options.secretKey);
+  }
+
+  verify(transactionId: number): Promise<FlwTransaction> {
+    return this.call('verify', () => this.sdk.Transaction.verify({ id: transactionId }));
+  }
+
+  verifyByReference(txRef: string): Promise<FlwTransaction> {
+    return this.call('verify_by_reference', () => this.sdk.Transaction.verify_by_tx({ tx_ref: txRef }));
+  }
+
+  /** Refunds `amount` (major units) of transaction `transactionId` (the SDK's schema allows no other field). */
+  refund(transactionId: number, amount: number): Promise<FlwRefund> {
+    return this.call('refund', () => this.sdk.Transaction.refund({ id: String(transactionId), amount }));
+  }
+
+  list(query: Record<string, string>): Promise<FlwTransaction[]> {
+    return this.call('list', () => this.sdk.Transaction.fetch(query));
+  }
+
+  private async call<T>(operation: string, run: () => Promise<FlwResult<T>>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new FlutterwaveFailure('timeout', `Flutterwave did not answer ${operation} within ${this.options.timeoutMs} ms`)), this.options.timeoutMs);
+    });
+    let result: FlwResult<T>;
+    try {
+      result = await Promise.race([Promise.resolve().then(run), timeout]);
+    } catch (err) {
+      if (err instanceof FlutterwaveFailure) throw err;
+      if ((err as Error)?.name === 'validationError') throw new FlutterwaveFailure('invalid_request', `Invalid Flutterwave ${operation} request: ${(err as Error).message}`);
+      throw new FlutterwaveFailure('network', `Could not reach Flutterwave: ${describe(err)}`);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (typeof result !== 'object' || result === null) {
+      const text = typeof result === 'string' ? result.slice(0, 200) : String(result);
+      throw new FlutterwaveFailure('unexpected_body', `Flutterwave answered ${operation} with a non-JSON body: ${text || '(empty)'}`, result);
+    }
+    if (result.status !== 'success' || result.data === null || result.data === undefined) {
+      const message = typeof result.message === 'string' && result.message !== '' ? result.message : `Flutterwave ${operation} failed (status ${String(result.status)})`;
+      throw new FlutterwaveFailure('api', message, result);
+    }
+    return result.data;
+  }
+}

@@ -1,0 +1,135 @@
+import { parseCurrencyList, type ConfigStructure, type ConfigValue, type ConfigValues } from '@payhost/core';
+
+export const FLUTTERWAVE_CONFIG_STRUCTURE: ConfigStructure = {
+  public_key: {
+    type: 'String',
+    label: 'Public key',
+    helpText: 'FLWPUBK-… (FLWPUBK_TEST-… in test mode). Given to Flutterwave Inline in the browser.',
+  },
+  secret_key: {
+    type: 'Secret',
+    label: 'Secret key',
+    helpText: 'FLWSECK-…: authenticates API calls and signs the tx_ref values the plugin issues. Never leaves the server.',
+  },
+  secret_hash: {
+    type: 'Secret',
+    label: 'Webhook secret hash',
+    helpText: 'The "secret hash" set on the dashboard webhook settings; every webhook must carry it in verif-hash.',
+  },
+  supported_currencies: {
+    type: 'String',
+    label: 'Supported currencies',
+    helpText: 'Comma-separated ISO 4217 codes, e.g. "NGN, GHS, KES, UGX, ZAR, USD".',
+  },
+  payment_options: {
+    type: 'String',
+    label: 'Inline payment options',
+    helpText: 'Optional, passed to Inline as payment_options, e.g. "card, mobilemoneyghana, ussd".',
+  },
+  api_base_url: {
+    type: 'String',
+    label: 'API base URL',
+    helpText: 'Empty: https://api.flutterwave.com/. https only (http allowed for 127.0.0.1 / localhost, e.g. a test fake).',
+  },
+  request_timeout_ms: {
+    type: 'String',
+    label: 'Request timeout (ms)',
+    helpText: 'Per API call (the SDK has none); default 20000. Keep it below the host hook timeout.',
+  },
+  sdk_state_dir: {
+    type: 'String',
+    label: 'SDK state directory',
+    helpText: 'Where the SDK writes its telemetry state file (FLW_SDK_STATE_PATH). Empty: os.tmpdir(). Fixed per process.',
+  },
+  sdk_telemetry: {
+    type: 'Boolean',
+    label: 'SDK telemetry',
+    helpText: "On (the SDK's default): the SDK reports usage to Flutterwave's telemetry hosts. Off: silenced for the whole process.",
+  },
+};
+
+export const FLUTTERWAVE_DEFAULT_CONFIGURATION: ConfigValues = {
+  public_key: null,
+  secret_key: null,
+  secret_hash: null,
+  supported_currencies: 'NGN, GHS, KES, UGX, ZAR, USD',
+  payment_options: null,
+  api_base_url: null,
+  request_timeout_ms: '20000',
+  sdk_state_dir: null,
+  sdk_telemetry: true,
+};
+
+export interface FlutterwaveSettings {
+  publicKey: string;
+  secretKey: string;
+  secretHash: string;
+  currencies: string[];
+  paymentOptions: string | null;
+  /** Null: the SDK's default (https://api.flutterwave.com/). Always ends with "/". */
+  baseUrl: string | null;
+  timeoutMs: number;
+  stateDir: string | null;
+  telemetry: boolean;
+  /** What is wrong with the configuration; an active plugin with problems is rejected. */
+  problems: string[];
+}
+
+function text(value: ConfigValue | undefined): string {
+  return typeof value === 'string' ? value.trim() : '';
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+function baseUrl(value: ConfigValue | undefined, problems: string[]): string | null {
+  const raw = text(value);
+  if (raw === '') return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    problems.push(`api_base_url is not a valid URL: "${raw}"`);
+    return null;
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(url.hostname))) {
+    problems.push(`api_base_url must use https (http only for 127.0.0.1 / localhost), got "${raw}"`);
+    return null;
+  }
+  return raw.endsWith('/') ? raw : `${raw}/`;
+}
+
+export function readSettings(values: Readonly<ConfigValues>): FlutterwaveSettings {
+  const problems: string[] = [];
+  let currencies: string[] = [];
+  try {
+    currencies = parseCurrencyList(values['supported_currencies'] ?? FLUTTERWAVE_DEFAULT_CONFIGURATION['supported_currencies']);
+  } catch (err) {
+    problems.push(`supported_currencies: ${(err as Error).message}`);
+  }
+  const publicKey = text(values['public_key']);
+  const secretKey = text(values['secret_key']);
+  if (publicKey === '') problems.push('public_key is required');
+  else if (!/^FLWPUBK(_TEST)?-/.test(publicKey)) problems.push('public_key does not look like a Flutterwave public key (FLWPUBK-… / FLWPUBK_TEST-…)');
+  if (secretKey === '') problems.push('secret_key is required');
+  const timeoutRaw = text(values['request_timeout_ms']);
+  let timeoutMs = 20_000;
+  if (timeoutRaw !== '') {
+    if (/^\d+$/.test(timeoutRaw) && Number(timeoutRaw) > 0) timeoutMs = Number(timeoutRaw);
+    else problems.push(`request_timeout_ms must be a positive integer, got "${timeoutRaw}"`);
+  }
+  const paymentOptions = text(values['payment_options']);
+  const stateDir = text(values['sdk_state_dir']);
+  const telemetry = values['sdk_telemetry'];
+  return {
+    publicKey,
+    secretKey,
+    secretHash: text(values['secret_hash']),
+    currencies,
+    paymentOptions: paymentOptions === '' ? null : paymentOptions,
+    baseUrl: baseUrl(values['api_base_url'], problems),
+    timeoutMs,
+    stateDir: stateDir === '' ? null : stateDir,
+    telemetry: !(telemetry === false || telemetry === 'false'),
+    problems,
+  };
+}

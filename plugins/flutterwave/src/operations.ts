@@ -1,0 +1,104 @@
+import { Decimal, type GatewayResponse, type PaymentData, type TransactionStatusInput } from '@payhost/core';
+import { fromFlutterwaveAmount, toFlutterwaveAmount } from './amounts.js';
+import { parseToken, resolveTransactionId } from './checkout.js';
+import { mapFlutterwaveError } from './errors.js';
+import { FLUTTERWAVE_FAILURES as F, failedResponse, refundResponse, rejectedResponse } from './responses.js';
+import { checkTxRef } from './tx-ref.js';
+import { judge, verifyTransaction, type FlutterwaveContext } from './verify.js';
+
+/** processPayment: verifies the Inline transaction by id and records a capture only when everything matches. */
+export async function processPayment(ctx: FlutterwaveContext, payment: PaymentData): Promise<GatewayResponse> {
+  const token = parseToken(payment.token);
+  if (typeof token === 'string') return rejectedResponse('capture', F.invalidToken, token, { amount: payment.amount, currency: payment.currency });
+  return verifyTransaction(ctx, payment, token.transactionId, token.txRef);
+}
+
+/**
+ * refundPayment: partial or full, several per transaction. Flutterwave takes
+ * no idempotency key and the SDK's refund schema allows only id and amount,
+ * so a retry after a lost answer is left to the ledger (reconciliation puts
+ * an unanswered refund in review instead of refunding again).
+ */
+export async function refundPayment(ctx: FlutterwaveContext, payment: PaymentData): Promise<GatewayResponse> {
+  const where = { amount: payment.amount, currency: payment.currency };
+  const id = resolveTransactionId(payment.token, payment.data);
+  if (id === null) return rejectedResponse('refund', F.unknownTransaction, 'No Flutterwave transaction id: pass the pspReference or the Inline result as the token', where);
+  try {
+    const amount = toFlutterwaveAmount(payment.amount, payment.currency);
+    const refund = await ctx.client.refund(id, amount);
+    if (refund.status !== 'completed' && refund.status !== 'pending' && !String(refund.status).startsWith('pending')) {
+      return failedResponse('refund', { errorCode: 'processing_error', message: `Flutterwave refund ${refund.id} is ${refund.status}`, details: {} }, { ...where, pspReference: String(id) });
+    }
+    return refundResponse(refund, payment.currency);
+  } catch (err) {
+    return failedResponse('refund', mapFlutterwaveError(err), { ...where, pspReference: String(id) });
+  }
+}
+
+/**
+ * Reconciliation: for a process transaction, verifies the transaction again
+ * (by id, else by the tx_ref the token carried) and judges it. Refunds cannot
+ * be looked up through the SDK: null (the ledger puts them in review).
+ */
+export async function transactionStatus(ctx: FlutterwaveContext, input: TransactionStatusInput): Promise<GatewayResponse | null> {
+  const { transaction, payment } = input;
+  const op = transaction.gatewayIdempotencyKey.split(':')[1];
+  if (op !== 'process' && op !== 'confirm' && transaction.kind !== 'capture' && transaction.kind !== 'pending') return null;
+  const token = parseToken(payment.token);
+  const claimed = typeof token === 'string' ? null : token.txRef;
+  const id = resolveTransactionId(payment.token, payment.data, transaction.pspReference, transaction.gatewayTransactionId);
+  try {
+    if (id !== null) {
+      const tx = await ctx.client.verify(id);
+      return judge(ctx, { ...payment, amount: transaction.amount }, tx, claimed);
+    }
+    if (claimed) {
+      const tx = await ctx.client.verifyByReference(claimed);
+      return judge(ctx, { ...payment, amount: transaction.amount }, tx, claimed);
+    }
+  } catch (err) {
+    const mapped = mapFlutterwaveError(err);
+    // "not found" is an answer: the customer never paid; anything else: cannot tell.
+    if (/no transaction was found/i.test(mapped.message)) return failedResponse('capture', mapped, { amount: transaction.amount, currency: transaction.currency });
+    return null;
+  }
+  return null;
+}
+
+/** One transaction as listed for reconciliation. */
+export interface FlutterwaveTransactionRecord {
+  pspReference: string;
+  txRef: string;
+  status: string;
+  amount: Decimal;
+  currency: string;
+  /** The host payment id the tx_ref was issued for, when the plugin issued it bound. */
+  paymentId: string | null;
+  createdAt: Date;
+}
+
+export interface ListTransactionsQuery {
+  /** ISO dates (YYYY-MM-DD). */
+  from?: string;
+  to?: string;
+  status?: string;
+  page?: number;
+}
+
+export async function listTransactions(ctx: FlutterwaveContext, query: ListTransactionsQuery = {}): Promise<FlutterwaveTransactionRecord[]> {
+  const params: Record<string, string> = {};
+  if (query.from) params['from'] = query.from;
+  if (query.to) params['to'] = query.to;
+  if (query.status) params['status'] = query.status;
+  if (query.page) params['page'] = String(query.page);
+  const items = await ctx.client.list(params);
+  return items.map((tx) => ({
+    pspReference: String(tx.id),
+    txRef: tx.tx_ref,
+    status: tx.status,
+    amount: fromFlutterwaveAmount(tx.amount),
+    currency: tx.currency,
+    paymentId: checkTxRef(ctx.settings.secretKey, ctx.channel, tx.tx_ref).boundTo,
+    createdAt: new Date(tx.created_at),
+  }));
+}

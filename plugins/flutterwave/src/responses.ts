@@ -1,0 +1,119 @@
+import type { CreditCardInfo, Decimal, GatewayResponse, TransactionKind } from '@payhost/core';
+import { fromFlutterwaveAmount } from './amounts.js';
+import type { MappedError } from './errors.js';
+import type { FlwCard, FlwRefund, FlwTransaction } from './sdk.js';
+
+/** Machine reasons of failures the plugin detects itself (in rawResponse.code). */
+export const FLUTTERWAVE_FAILURES = {
+  invalidToken: 'invalid_token',
+  referenceMismatch: 'reference_mismatch',
+  amountMismatch: 'amount_mismatch',
+  currencyMismatch: 'currency_mismatch',
+  notSuccessful: 'transaction_not_successful',
+  unknownTransaction: 'unknown_transaction',
+  configuration: 'invalid_configuration',
+} as const;
+
+/** The parts of a transaction worth keeping (no customer details). */
+export function transactionSummary(tx: FlwTransaction): Record<string, unknown> {
+  return {
+    object: 'flutterwave_transaction',
+    id: tx.id,
+    tx_ref: tx.tx_ref,
+    flw_ref: tx.flw_ref,
+    status: tx.status,
+    amount: tx.amount,
+    charged_amount: tx.charged_amount,
+    currency: tx.currency,
+    payment_type: tx.payment_type,
+    processor_response: tx.processor_response,
+    created_at: tx.created_at,
+  };
+}
+
+/** Card details as Flutterwave reports them (last 4 digits, brand, "MM/YY" expiry); null when absent. */
+export function cardInfo(card: FlwCard | undefined): CreditCardInfo | null {
+  if (!card?.last_4digits) return null;
+  const [mm, yy] = (card.expiry ?? '').split('/');
+  const expMonth = Number(mm);
+  const expYear = Number(yy);
+  return {
+    last4: card.last_4digits,
+    brand: (card.type ?? 'unknown').toLowerCase(),
+    expMonth: Number.isInteger(expMonth) ? expMonth : 0,
+    expYear: Number.isInteger(expYear) ? (expYear < 100 ? 2000 + expYear : expYear) : 0,
+    nameOnCard: null,
+  };
+}
+
+export function transactionResponse(kind: TransactionKind, tx: FlwTransaction, extra: Partial<GatewayResponse> = {}): GatewayResponse {
+  return {
+    isSuccess: true,
+    actionRequired: false,
+    kind,
+    amount: fromFlutterwaveAmount(tx.amount),
+    currency: tx.currency,
+    transactionId: String(tx.id),
+    error: null,
+    errorCode: null,
+    customerId: null,
+    cardInfo: cardInfo(tx.card),
+    rawResponse: transactionSummary(tx),
+    actionRequiredData: null,
+    transactionAlreadyProcessed: false,
+    pspReference: String(tx.id),
+    ...extra,
+  };
+}
+
+export function refundResponse(refund: FlwRefund, currency: string): GatewayResponse {
+  return {
+    isSuccess: true,
+    actionRequired: false,
+    kind: 'refund',
+    amount: fromFlutterwaveAmount(refund.amount_refunded),
+    currency,
+    transactionId: String(refund.id),
+    error: null,
+    errorCode: null,
+    customerId: null,
+    cardInfo: null,
+    rawResponse: { object: 'flutterwave_refund', id: refund.id, tx_id: refund.tx_id, status: refund.status, amount_refunded: refund.amount_refunded, created_at: refund.created_at },
+    actionRequiredData: null,
+    transactionAlreadyProcessed: false,
+    pspReference: String(refund.tx_id),
+  };
+}
+
+export interface FailureContext {
+  amount: Decimal;
+  currency: string;
+  pspReference?: string | null;
+  reason?: string;
+  raw?: Record<string, unknown>;
+}
+
+/** A failed response: never thrown; the unified code with Flutterwave's message kept. */
+export function failedResponse(kind: TransactionKind, mapped: MappedError, ctx: FailureContext): GatewayResponse {
+  return {
+    isSuccess: false,
+    actionRequired: false,
+    kind,
+    amount: ctx.amount,
+    currency: ctx.currency,
+    transactionId: ctx.pspReference ?? '',
+    error: mapped.message,
+    errorCode: mapped.errorCode,
+    customerId: null,
+    cardInfo: null,
+    rawResponse: { object: 'flutterwave_error', ...(ctx.reason ? { code: ctx.reason } : {}), flutterwave: mapped.details, ...(ctx.raw ?? {}) },
+    actionRequiredData: null,
+    transactionAlreadyProcessed: false,
+    pspReference: ctx.pspReference ?? null,
+  };
+}
+
+/** A failure the plugin detected itself (bad token, mismatch): processing_error with a machine reason. */
+export function rejectedResponse(kind: TransactionKind, reason: string, message: string, ctx: Omit<FailureContext, 'reason'>): GatewayResponse {
+  return failedResponse(kind, { errorCode: 'processing_error', message, details: {} }, { ...ctx, reason });
+}

@@ -1,0 +1,98 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { GatewayEvent, GatewayResponse, WebhookRequest, WebhookResponse } from '@payhost/core';
+import { fromFlutterwaveAmount } from './amounts.js';
+import { mapChargeFailure } from './errors.js';
+import { failedResponse, refundResponse, transactionResponse } from './responses.js';
+import type { FlwRefund, FlwTransaction } from './sdk.js';
+import { checkTxRef } from './tx-ref.js';
+import type { FlutterwaveContext } from './verify.js';
+
+/** Constant-time comparison of the verif-hash header with the configured secret hash (hashed: no length leak). */
+export function verifHashMatches(received: string, secretHash: string): boolean {
+  if (secretHash === '') return false;
+  return timingSafeEqual(createHash('sha256').update(received).digest(), createHash('sha256').update(secretHash).digest());
+}
+
+function header(headers: WebhookRequest['headers'], name: string): string | null {
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() !== name || value === undefined) continue;
+    const first = Array.isArray(value) ? value[0] : value;
+    return typeof first === 'string' ? first : null;
+  }
+  return null;
+}
+
+function reply(status: number, code: string, message: string): WebhookResponse {
+  return { status, body: { code, message }, events: [] };
+}
+
+const ok = (events: GatewayEvent[]): WebhookResponse => ({ status: 200, body: { received: true, applied: events.length }, events });
+
+interface EventBody {
+  event?: unknown;
+  data?: Record<string, unknown>;
+}
+
+/**
+ * charge.completed: the payload is only used for the transaction id; the
+ * transaction is verified with the API, and only references this plugin
+ * issued for this channel produce an event (others are not the host's).
+ */
+async function chargeCompleted(ctx: FlutterwaveContext, type: string, data: Record<string, unknown>): Promise<WebhookResponse> {
+  const id = typeof data['id'] === 'number' ? data['id'] : Number(data['id']);
+  if (!Number.isInteger(id) || id <= 0) return reply(400, 'invalid_body', 'charge.completed without a transaction id');
+  let tx: FlwTransaction;
+  try {
+    tx = await ctx.client.verify(id);
+  } catch (err) {
+    return reply(503, 'verification_failed', `Could not verify transaction ${id} with Flutterwave: ${(err as Error).message}`);
+  }
+  const ref = checkTxRef(ctx.settings.secretKey, ctx.channel, tx.tx_ref);
+  if (!ref.issued) return ok([]);
+  let response: GatewayResponse;
+  if (tx.status === 'successful') response = transactionResponse('capture', tx);
+  else if (tx.status === 'failed') {
+    response = failedResponse('capture', mapChargeFailure(tx.processor_response), { amount: fromFlutterwaveAmount(tx.amount), currency: tx.currency, pspReference: String(tx.id) });
+  } else return ok([]);
+  return ok([{ eventId: `${type}:${tx.id}:${tx.status}`, type, paymentId: ref.boundTo, pspReference: String(tx.id), response }]);
+}
+
+/** refund.completed: authenticated by verif-hash (the SDK cannot look refunds up). */
+function refundCompleted(ctx: FlutterwaveContext, type: string, data: Record<string, unknown>): WebhookResponse {
+  const refund = data as unknown as FlwRefund & { currency?: string; tx_ref?: string };
+  if (!Number.isInteger(refund.id) || !Number.isInteger(refund.tx_id) || typeof refund.currency !== 'string') {
+    return reply(400, 'invalid_body', 'refund event without id, tx_id or currency');
+  }
+  const ref = typeof refund.tx_ref === 'string' ? checkTxRef(ctx.settings.secretKey, ctx.channel, refund.tx_ref) : { issued: false, boundTo: null };
+  return ok([{ eventId: `${type}:${refund.id}`, type, paymentId: ref.boundTo, pspReference: String(refund.tx_id), response: refundResponse(refund, refund.currency) }]);
+}
+
+/**
+ * Verifies and normalizes one Flutterwave webhook delivery:
+ * - 405 for anything but POST; 503 when no secret hash is configured;
+ * - 401 unless the verif-hash header equals the configured secret hash
+ *   (timing-safe; Flutterwave signs nothing, the hash is a shared secret);
+ * - 400 for a body that is not a Flutterwave event;
+ * - charge.completed: re-verified with the API (503 if that fails, so
+ *   Flutterwave retries); refund.completed; other events: 200, no events.
+ * Event ids are `<event>:<id>[:<status>]`, stable across retries, so the
+ * host's inbox applies each once.
+ */
+export async function handleWebhook(ctx: FlutterwaveContext, request: WebhookRequest): Promise<WebhookResponse> {
+  if (request.method.toUpperCase() !== 'POST') return { ...reply(405, 'method_not_allowed', 'Flutterwave webhooks are POST requests'), headers: { allow: 'POST' } };
+  if (ctx.settings.secretHash === '') return reply(503, 'webhook_not_configured', 'No secret hash is configured for Flutterwave webhooks');
+  const received = header(request.headers, 'verif-hash');
+  if (received === null || !verifHashMatches(received, ctx.settings.secretHash)) return reply(401, 'invalid_signature', 'verif-hash is missing or wrong');
+  let body: EventBody;
+  try {
+    body = JSON.parse(Buffer.from(request.rawBody).toString('utf8')) as EventBody;
+  } catch {
+    return reply(400, 'invalid_body', 'The webhook body is not JSON');
+  }
+  const type = body && typeof body.event === 'string' ? body.event : null;
+  const data = body?.data && typeof body.data === 'object' ? body.data : null;
+  if (!type || !data) return reply(400, 'invalid_body', 'The webhook body is not a Flutterwave event');
+  if (type === 'charge.completed') return chargeCompleted(ctx, type, data);
+  if (type === 'refund.completed') return refundCompleted(ctx, type, data);
+  return ok([]);
+}

@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import { Decimal, GatewayDeclinedError, MemoryLedgerStore, PaymentService, isPayhostError, type FaultHooks, type Payment, type PluginManager } from '@payhost/core';
+import { FakeFlutterwave, type FlutterwaveWebhookDelivery } from '@payhost/testkit/flutterwave';
+import { CHANNEL, GATEWAY, blockOutsideNetwork, makeManager } from './helpers.js';
+
+const key = (): string => `key-${randomUUID()}`;
+const PATH = `/plugins/channel/${CHANNEL}/${GATEWAY}/webhook`;
+
+describe('flutterwave through the ledger (PaymentService)', () => {
+  blockOutsideNetwork();
+  let fake: FakeFlutterwave;
+  let manager: PluginManager;
+  let service: PaymentService;
+  let faults: FaultHooks;
+
+  before(async () => {
+    fake = await FakeFlutterwave.start();
+  });
+  after(() => fake.close());
+  beforeEach(() => {
+    fake.reset();
+    faults = {};
+    manager = makeManager(fake);
+    service = new PaymentService({ manager, store: new MemoryLedgerStore(), faults: new Proxy({}, { get: (_t, point: string) => faults[point as keyof FaultHooks] }) });
+  });
+  afterEach(() => manager.close());
+
+  /** The host's checkout: client token, the customer pays with Inline, the host records the payment with Inline's result. */
+  async function checkout(total = '1500.50', pay: { paid?: string; status?: 'successful' | 'failed' | 'pending'; processorResponse?: string } = {}): Promise<{ payment: Payment; id: number }> {
+    const token = JSON.parse(await manager.getClientToken({ channel: CHANNEL, gateway: GATEWAY, amount: new Decimal(total), currency: 'NGN' })) as { tx_ref: string };
+    const { transaction: _t, ...callback } = fake.pay({ tx_ref: token.tx_ref, amount: pay.paid ?? total, currency: 'NGN', ...(pay.status ? { status: pay.status } : {}), ...(pay.processorResponse ? { processorResponse: pay.processorResponse } : {}) });
+    const payment = await service.createPayment({ idempotencyKey: key(), channel: CHANNEL, total, currency: 'NGN', token: JSON.stringify(callback) });
+    return { payment, id: callback.transaction_id };
+  }
+
+  async function webhook(delivery: Pick<FlutterwaveWebhookDelivery, 'rawBody' | 'headers'>) {
+    const response = (await manager.webhook({ channel: CHANNEL, plugin: GATEWAY, path: PATH, method: 'POST', ...delivery }))!;
+    const results = [];
+    for (const event of response.events ?? []) results.push(await service.applyGatewayEvent({ ...event, gateway: GATEWAY }));
+    return { response, results };
+  }
+
+  it('process records the verified capture; partial refunds, several, until fully refunded', async () => {
+    const { payment, id } = await checkout();
+    const processed = await service.process({ paymentId: payment.id, idempotencyKey: key() });
+    expect(processed.payment).to.deep.include({ chargeStatus: 'fully-charged', pspReference: String(id) });
+    await service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '500.25' });
+    const second = await service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '0.25' });
+    expect(second.payment.chargeStatus).to.equal('partially-refunded');
+    expect(second.payment.capturedAmount.eq('1000')).to.equal(true);
+    const last = await service.refund({ paymentId: payment.id, idempotencyKey: key() });
+    expect(last.payment).to.deep.include({ chargeStatus: 'fully-refunded', isActive: false });
+    expect(fake.state.refunds.size).to.equal(3);
+  });
+
+  it('an amount mismatch is a typed failure recorded as a failed transaction: nothing is paid', async () => {
+    const { payment } = await checkout('1500.50', { paid: '15.05' });
+    const error = await service.process({ paymentId: payment.id, idempotencyKey: key() }).then(() => expect.fail('mismatch'), (e: unknown) => e);
+    expect(error).to.be.instanceOf(GatewayDeclinedError);
+    expect(error).to.deep.include({ errorCode: 'processing_error' });
+    expect((error as Error).message).to.match(/is for 15.05 NGN, the payment expects 1500.5 NGN/);
+    const after = await service.getPayment(payment.id);
+    expect(after).to.deep.include({ chargeStatus: 'not-charged' });
+    expect(after.capturedAmount.isZero()).to.equal(true);
+    const [tx] = await service.listTransactions(payment.id);
+    expect(tx).to.deep.include({ isSuccess: false, state: 'applied' });
+    expect(tx?.rawResponse?.['code']).to.equal('amount_mismatch');
+  });
+
+  it('a declined charge is recorded with its unified code and the processor message', async () => {
+    const { payment } = await checkout('1500.50', { status: 'failed', processorResponse: 'Insufficient funds' });
+    const error = await service.process({ paymentId: payment.id, idempotencyKey: key() }).then(() => expect.fail('declined'), (e: unknown) => e);
+    expect(error).to.deep.include({ errorCode: 'declined', message: 'Insufficient funds' });
+  });
+
+  it('a pending charge is recorded as pending; the verified charge.completed webhook then captures it, once', async () => {
+    const { payment, id } = await checkout('1500.50', { status: 'pending' });
+    const pending = await service.process({ paymentId: payment.id, idempotencyKey: key() });
+    expect(pending.payment.chargeStatus).to.equal('pending');
+    (fake.state.transactions.get(id) as { status: string }).status = 'successful';
+    const delivery = fake.webhook('charge.completed', id);
+    const first = await webhook(delivery);
+    expect(first.results.map((r) => r.status)).to.deep.equal(['applied']);
+    expect(first.results[0]?.payment.chargeStatus).to.equal('fully-charged');
+    const again = await webhook(delivery);
+    expect(again.results.map((r) => r.status)).to.deep.equal(['duplicate']);
+    expect((await service.getPayment(payment.id)).capturedAmount.eq('1500.5')).to.equal(true);
+  });
+
+  it('webhooks for what the API already recorded change nothing; a bad verif-hash yields nothing; an early event waits for the payment', async () => {
+    const { payment, id } = await checkout();
+    const early = await webhook(fake.webhook('charge.completed', id)).then(() => null, (e: unknown) => e);
+    expect(isPayhostError(early, 'payment_not_found'), String(early)).to.equal(true);
+    await service.process({ paymentId: payment.id, idempotencyKey: key() });
+    const retried = await webhook(fake.webhook('charge.completed', id));
+    expect(retried.results.map((r) => r.status)).to.deep.equal(['already_applied']);
+    const bad = await webhook(fake.webhook('charge.completed', id, { secretHash: 'guess' }));
+    expect(bad.response.status).to.equal(401);
+    expect(bad.results).to.deep.equal([]);
+    const refund = await service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '100' });
+    const refunded = await webhook(fake.webhook('refund.completed', Number(refund.transaction.gatewayTransactionId)));
+    expect(refunded.results.map((r) => r.status)).to.deep.equal(['already_applied']);
+    expect((await service.getPayment(payment.id)).capturedAmount.eq('1400.5')).to.equal(true);
+  });
+
+  it('capture and void are refused: nothing is authorized-but-uncaptured with Inline', async () => {
+    const { payment } = await checkout();
+    await service.process({ paymentId: payment.id, idempotencyKey: key() });
+    for (const run of [() => service.capture({ paymentId: payment.id, idempotencyKey: key() }), () => service.void({ paymentId: payment.id, idempotencyKey: key() })]) {
+      const error = await run().then(() => expect.fail('refused'), (e: unknown) => e);
+      expect(isPayhostError(error, 'operation_not_allowed'), String(error)).to.equal(true);
+    }
+  });
+
+  it('reconcile: a crash after Flutterwave answered is resolved by verifying again; an unanswerable refund goes to review', async () => {
+    const { payment } = await checkout();
+    faults = {
+      'after-gateway': () => {
+        throw new Error('simulated crash');
+      },
+    };
+    await service.process({ paymentId: payment.id, idempotencyKey: key() }).then(() => expect.fail('crash'), (e: Error) => expect(e.message).to.equal('simulated crash'));
+    faults = {};
+    const report = await service.reconcile();
+    expect(report.applied).to.have.length(1);
+    expect((await service.getPayment(payment.id)).chargeStatus).to.equal('fully-charged');
+    faults = {
+      'after-gateway': () => {
+        throw new Error('simulated crash');
+      },
+    };
+    await service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '1' }).then(() => expect.fail('crash'), (e: Error) => expect(e.message).to.equal('simulated crash'));
+    faults = {};
+    const second = await service.reconcile();
+    expect(second.review).to.have.length(1);
+    expect(fake.state.refunds.size, 'the refund was made once, never repeated').to.equal(1);
+  });
+});

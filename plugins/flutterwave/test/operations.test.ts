@@ -1,0 +1,149 @@
+import { expect } from 'chai';
+import { Decimal, type TransactionStatusInput } from '@payhost/core';
+import { FakeFlutterwave } from '@payhost/testkit/flutterwave';
+import { FlutterwaveFailure, mapChargeFailure, mapFlutterwaveError } from '@payhost/plugin-flutterwave';
+import { CHANNEL, blockOutsideNetwork, call, expectFailure, expectSuccess, inlinePayment, makeManager, makePlugin, payment } from './helpers.js';
+
+describe('flutterwave: refunds, reconciliation, listing and error mapping', () => {
+  blockOutsideNetwork();
+  let fake: FakeFlutterwave;
+  before(async () => {
+    fake = await FakeFlutterwave.start();
+  });
+  after(() => fake.close());
+  beforeEach(() => fake.reset());
+
+  async function paid(amount = '1500.50', currency = 'NGN') {
+    const plugin = makePlugin(fake);
+    const { token, transaction } = await inlinePayment(fake, plugin, amount, currency);
+    expectSuccess(await call(plugin.processPayment(payment({ token, amount: new Decimal(amount), currency }), null)), 'capture', amount);
+    return { plugin, id: String(transaction.id) };
+  }
+
+  it('refunds partially, several times, then refuses more than is left with Flutterwave\'s message', async () => {
+    const { plugin, id } = await paid();
+    const first = await call(plugin.refundPayment(payment({ token: id, amount: new Decimal('500.25'), idempotencyKey: 'payhost:refund:p:t1' }), null));
+    expectSuccess(first, 'refund', '500.25');
+    expect(first.pspReference).to.equal(id);
+    expect(first.transactionId).to.not.equal(id);
+    expect(fake.requests.at(-1)?.body).to.deep.equal({ id, amount: 500.25 });
+    expectSuccess(await call(plugin.refundPayment(payment({ token: id, amount: new Decimal('500.25') }), null)), 'refund', '500.25');
+    const tooMuch = await call(plugin.refundPayment(payment({ token: id, amount: new Decimal('500.01') }), null));
+    expectFailure(tooMuch, 'processing_error', /^Refund amount cannot be greater than the amount left on the transaction$/);
+    expectSuccess(await call(plugin.refundPayment(payment({ token: id, amount: new Decimal('500') }), null)), 'refund', '500');
+  });
+
+  it('refund finds the transaction id in the Inline result, the pspReference data, or fails clearly', async () => {
+    const { plugin, id } = await paid();
+    const inline = JSON.stringify({ transaction_id: Number(id), tx_ref: 'whatever' });
+    expectSuccess(await call(plugin.refundPayment(payment({ token: inline, amount: new Decimal('1') }), null)), 'refund', '1');
+    expectSuccess(await call(plugin.refundPayment(payment({ token: null, data: { pspReference: id }, amount: new Decimal('1') }), null)), 'refund', '1');
+    expectFailure(await call(plugin.refundPayment(payment({ token: 'x' }), null)), 'processing_error', /No Flutterwave transaction id/, 'unknown_transaction');
+  });
+
+  it('HTTP errors resolve in this SDK: every status is checked (401, 404, 500 HTML, empty body)', async () => {
+    const { id } = await paid();
+    const wrongKey = makePlugin(fake, { secret_key: 'FLWSECK_TEST-wrong' });
+    expectFailure(await call(wrongKey.refundPayment(payment({ token: id, amount: new Decimal('1') }), null)), 'processing_error', /^Invalid authorization key$/);
+    const plugin = makePlugin(fake);
+    expectFailure(await call(plugin.refundPayment(payment({ token: '999999999', amount: new Decimal('1') }), null)), 'processing_error', /No transaction was found/);
+    fake.injectReply({ path: '/refund' }, 502, '<html>Bad Gateway</html>');
+    expectFailure(await call(plugin.refundPayment(payment({ token: id, amount: new Decimal('1') }), null)), 'processing_error', /non-JSON body: <html>Bad Gateway/);
+    fake.injectReply({ path: '/verify' }, 500, {});
+    expectFailure(await call(plugin.processPayment(payment({ token: id }), null)), 'processing_error', /verify failed \(status undefined\)/);
+  });
+
+  it('a dropped connection or a refused port is a network failure (processing_error), never an exception', async () => {
+    const { plugin, id } = await paid();
+    fake.injectNetworkError({ path: '/refund' });
+    const dropped = await call(plugin.refundPayment(payment({ token: id, amount: new Decimal('1') }), null));
+    expectFailure(dropped, 'processing_error', /^Could not reach Flutterwave: fetch failed/);
+    expect(dropped.rawResponse?.['flutterwave']).to.deep.include({ kind: 'network' });
+    const closed = await FakeFlutterwave.start();
+    await closed.close();
+    const offline = makePlugin(closed);
+    expectFailure(await call(offline.processPayment(payment({ token: '123' }), null)), 'processing_error', /Could not reach Flutterwave: fetch failed \(ECONNREFUSED/);
+  });
+
+  it('maps processor messages of failed charges onto the unified codes, keeping the message', () => {
+    const cases: Array<[string, string]> = [
+      ['Insufficient funds', 'declined'],
+      ['Transaction declined by issuer', 'declined'],
+      ['Do not honour', 'declined'],
+      ['Expired card', 'expired'],
+      ['Invalid card number', 'invalid_number'],
+      ['Incorrect card number', 'incorrect_number'],
+      ['Invalid CVV', 'invalid_cvv'],
+      ['Incorrect CVV provided', 'incorrect_cvv'],
+      ['Invalid expiry date', 'invalid_expiry_date'],
+      ['AVS: address does not match', 'incorrect_address'],
+      ['Postal code mismatch', 'incorrect_zip'],
+      ['Something else entirely', 'declined'],
+    ];
+    for (const [message, code] of cases) expect(mapChargeFailure(message), message).to.deep.include({ errorCode: code, message });
+    expect(mapChargeFailure('').message).to.equal('The charge failed');
+    expect(mapFlutterwaveError(new FlutterwaveFailure('api', 'Invalid authorization key'))).to.deep.include({ errorCode: 'processing_error', message: 'Invalid authorization key' });
+    expect(mapFlutterwaveError(new Error('boom')).message).to.equal('Flutterwave request failed: boom');
+  });
+
+  for (const [message, code] of [['Insufficient funds', 'declined'], ['Expired card', 'expired'], ['Incorrect CVV provided', 'incorrect_cvv']] as const) {
+    it(`a failed Inline charge "${message}" -> ${code} through the real SDK`, async () => {
+      const plugin = makePlugin(fake);
+      const { token } = await inlinePayment(fake, plugin, '1500.50', 'NGN', { status: 'failed', processorResponse: message });
+      expectFailure(await call(plugin.processPayment(payment({ token }), null)), code, new RegExp(`^${message}$`));
+    });
+  }
+
+  it('a slow Flutterwave is a timeout failure after request_timeout_ms', async () => {
+    const plugin = makePlugin(fake, { request_timeout_ms: '50' });
+    const { token } = await inlinePayment(fake, plugin, '10', 'NGN');
+    const original = globalThis.fetch;
+    globalThis.fetch = (() => new Promise(() => undefined)) as typeof fetch;
+    try {
+      expectFailure(await call(plugin.processPayment(payment({ token, amount: new Decimal('10') }), null)), 'processing_error', /did not answer verify within 50 ms/);
+    } finally {
+      globalThis.fetch = original;
+    }
+  });
+
+  describe('getTransactionStatus (reconciliation)', () => {
+    function input(op: string, kind: TransactionStatusInput['transaction']['kind'], token: string | null, pspReference: string | null = null): TransactionStatusInput {
+      const key = `payhost:${op}:pay-host-1:tx-1`;
+      return {
+        transaction: { id: 'tx-1', paymentId: 'pay-host-1', kind, amount: new Decimal('1500.50'), currency: 'NGN', gatewayIdempotencyKey: key, gatewayTransactionId: null, pspReference, createdAt: new Date() },
+        payment: payment({ token, idempotencyKey: key }),
+      };
+    }
+
+    it('verifies a process transaction again: paid, mismatched, not found, or cannot tell', async () => {
+      const plugin = makePlugin(fake);
+      const ok = await inlinePayment(fake, plugin, '1500.50', 'NGN');
+      expectSuccess((await plugin.getTransactionStatus(input('process', 'capture', ok.token), null))!, 'capture', '1500.50');
+      const cheap = await inlinePayment(fake, plugin, '1500.50', 'NGN', { paid: '15' });
+      expectFailure((await plugin.getTransactionStatus(input('process', 'capture', cheap.token), null))!, 'processing_error', /expects 1500.5/, 'amount_mismatch');
+      expectFailure((await plugin.getTransactionStatus(input('process', 'capture', '999999'), null))!, 'processing_error', /No transaction was found/);
+      fake.injectNetworkError({ path: '/verify' });
+      expect(await plugin.getTransactionStatus(input('process', 'capture', ok.token), null)).to.equal(null);
+      expect(await plugin.getTransactionStatus(input('refund', 'refund', ok.token, String(ok.transaction.id)), null)).to.equal(null);
+    });
+
+    it('falls back on the tx_ref the token carried when it has no usable id, through the manager', async () => {
+      const manager = makeManager(fake);
+      const plugin = makePlugin(fake);
+      const ok = await inlinePayment(fake, plugin, '1500.50', 'NGN');
+      const status = await manager.getTransactionStatus({ channel: CHANNEL, ...input('process', 'capture', ok.token) });
+      expectSuccess(status!, 'capture', '1500.50');
+      await manager.close();
+    });
+  });
+
+  it('lists transactions for reconciliation, amounts as Decimals and the bound payment id', async () => {
+    const { plugin } = await paid('1500.50');
+    const list = await plugin.listTransactions({ status: 'successful' });
+    expect(list).to.have.length(1);
+    expect(list[0]).to.deep.include({ status: 'successful', currency: 'NGN', paymentId: 'pay-host-1' });
+    expect(list[0]?.amount.eq('1500.5')).to.equal(true);
+    expect(fake.requests.at(-1)).to.deep.include({ method: 'GET', path: '/v3/transactions' });
+    expect(fake.requests.at(-1)?.query).to.include({ status: 'successful' });
+  });
+});

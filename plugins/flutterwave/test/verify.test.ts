@@ -1,0 +1,139 @@
+import { expect } from 'chai';
+import { Decimal } from '@payhost/core';
+import { FakeFlutterwave } from '@payhost/testkit/flutterwave';
+import { FlutterwaveGatewayPlugin, checkTxRef, issueTxRef } from '@payhost/plugin-flutterwave';
+import { CHANNEL, GATEWAY, blockOutsideNetwork, call, clientToken, expectFailure, expectSuccess, inlinePayment, makeManager, makePlugin, payment } from './helpers.js';
+
+describe('flutterwave: Inline checkout and verification (real SDK against the fake)', () => {
+  blockOutsideNetwork();
+  let fake: FakeFlutterwave;
+  before(async () => {
+    fake = await FakeFlutterwave.start();
+  });
+  after(() => fake.close());
+  beforeEach(() => fake.reset());
+
+  it('getClientToken gives Inline what it needs: public key, a fresh signed tx_ref, amount, currency', async () => {
+    const plugin = makePlugin(fake, { payment_options: 'card, ussd' });
+    const token = JSON.parse((await plugin.getClientToken({ amount: new Decimal('1500.50'), currency: 'NGN', data: { paymentId: 'pay-host-1', customerEmail: 'ada@example.com' } }, null)) as string) as Record<string, unknown>;
+    expect(token).to.deep.include({ public_key: fake.publicKey, amount: 1500.5, currency: 'NGN', payment_options: 'card, ussd', customer: { email: 'ada@example.com' } });
+    expect(token['tx_ref']).to.match(/^ph-pay-host-1-[0-9a-f]{12}-[0-9a-f]{16}$/);
+    expect(String(token['tx_ref']).length).to.be.at.most(100);
+    expect(checkTxRef(fake.secretKey, CHANNEL, token['tx_ref'] as string, 'pay-host-1')).to.deep.equal({ issued: true, boundTo: 'pay-host-1' });
+    const again = await clientToken(plugin, '1500.50', 'NGN');
+    expect(again.tx_ref).to.not.equal(token['tx_ref']);
+    expect(JSON.stringify(token)).to.not.include(fake.secretKey);
+    expect(fake.requests, 'no API call needed').to.deep.equal([]);
+  });
+
+  it('getPaymentConfig gives the public key (never a secret); the gateway is listed for its currencies', async () => {
+    const plugin = makePlugin(fake);
+    const config = await call(plugin.getPaymentConfig({ channel: CHANNEL }, []));
+    expect(config).to.deep.include({ field: 'public_key', value: fake.publicKey });
+    expect(JSON.stringify(config)).to.not.include(fake.secretKey);
+    const manager = makeManager(fake);
+    expect((await manager.listPaymentGateways({ channel: CHANNEL, currency: 'KES' })).map((g) => g.id)).to.deep.equal([GATEWAY]);
+    await manager.close();
+  });
+
+  it('tx_refs are bound to the channel and the payment; unbound ones (issued before the payment existed) verify for any payment', () => {
+    const bound = issueTxRef('secret', 'lagos', 'pay-1');
+    expect(checkTxRef('secret', 'lagos', bound, 'pay-1').issued).to.equal(true);
+    expect(checkTxRef('secret', 'lagos', bound, 'pay-2')).to.deep.equal({ issued: false, boundTo: 'pay-1' });
+    expect(checkTxRef('secret', 'nairobi', bound, 'pay-1').issued).to.equal(false);
+    expect(checkTxRef('other-secret', 'lagos', bound, 'pay-1').issued).to.equal(false);
+    expect(checkTxRef('secret', 'lagos', bound.replace(/.$/, (c) => (c === '0' ? '1' : '0')), 'pay-1').issued).to.equal(false);
+    const unbound = issueTxRef('secret', 'lagos', null);
+    expect(checkTxRef('secret', 'lagos', unbound, 'anything')).to.deep.equal({ issued: true, boundTo: null });
+    const long = issueTxRef('secret', 'lagos', 'x'.repeat(80));
+    expect(long).to.match(/^ph-[0-9a-f]{12}-[0-9a-f]{16}$/);
+    expect(checkTxRef('secret', 'lagos', long, 'x'.repeat(80))).to.deep.equal({ issued: true, boundTo: 'x'.repeat(80) });
+    expect(checkTxRef('secret', 'lagos', 'LiveCardTest', 'pay-1').issued).to.equal(false);
+  });
+
+  it('processPayment verifies the transaction by id and records a capture when status, amount, currency and tx_ref match', async () => {
+    const plugin = makePlugin(fake);
+    const { token, transaction } = await inlinePayment(fake, plugin, '1500.50', 'NGN');
+    const response = await call(plugin.processPayment(payment({ token }), null));
+    expectSuccess(response, 'capture', '1500.50');
+    expect(response).to.deep.include({ transactionId: String(transaction.id), pspReference: String(transaction.id) });
+    expect(response.cardInfo).to.deep.equal({ last4: '2950', brand: 'mastercard', expMonth: 9, expYear: 2032, nameOnCard: null });
+    expect(fake.requests.map((r) => `${r.method} ${r.path}`)).to.deep.equal([`GET /v3/transactions/${transaction.id}/verify`]);
+    expect(fake.requests[0]?.headers['authorization']).to.equal('Bearer');
+  });
+
+  it('accepts the bare transaction id as token, and an unbound tx_ref (client token asked before the payment existed)', async () => {
+    const plugin = makePlugin(fake);
+    const { transaction } = await inlinePayment(fake, plugin, '200', 'NGN', { paymentId: null });
+    expectSuccess(await call(plugin.processPayment(payment({ token: String(transaction.id), amount: new Decimal('200') }), null)), 'capture', '200');
+  });
+
+  const mismatches: Array<[string, Record<string, string>, Partial<Parameters<typeof payment>[0]>, RegExp, string]> = [
+    ['a smaller amount paid', { paid: '1500.49' }, {}, /is for 1500.49 NGN, the payment expects 1500.5 NGN/, 'amount_mismatch'],
+    ['a larger amount paid', { paid: '1600' }, {}, /is for 1600 NGN/, 'amount_mismatch'],
+    ['another currency', { paidCurrency: 'KES' }, {}, /is in KES, the payment is in NGN/, 'currency_mismatch'],
+    ['a tx_ref issued for another payment', {}, { paymentId: 'pay-host-2' }, /was not issued for this payment/, 'reference_mismatch'],
+    ['a tx_ref other than the one the host pinned', {}, { data: { txRef: 'ph-pinned-000000000000-0000000000000000' } }, /was not issued for this payment/, 'reference_mismatch'],
+  ];
+  for (const [what, paid, overrides, message, reason] of mismatches) {
+    it(`refuses ${what}: a typed failure, nothing recorded as paid`, async () => {
+      const plugin = makePlugin(fake);
+      const { token } = await inlinePayment(fake, plugin, '1500.50', 'NGN', paid);
+      const response = await call(plugin.processPayment(payment({ token, ...overrides }), null));
+      expectFailure(response, 'processing_error', message, reason);
+      expect(response.kind).to.equal('capture');
+    });
+  }
+
+  it('refuses a tx_ref the plugin did not issue, or issued for another channel, and a token whose claimed tx_ref differs', async () => {
+    const plugin = makePlugin(fake);
+    const foreign = fake.pay({ tx_ref: 'LiveCardTest', amount: '1500.50', currency: 'NGN' });
+    expectFailure(await call(plugin.processPayment(payment({ token: String(foreign.transaction_id) }), null)), 'processing_error', /"LiveCardTest", which was not issued/, 'reference_mismatch');
+    const otherChannel = makePlugin(fake, {}, 'nairobi');
+    const { transaction } = await inlinePayment(fake, otherChannel, '1500.50', 'NGN');
+    expectFailure(await call(plugin.processPayment(payment({ token: String(transaction.id) }), null)), 'processing_error', /not issued/, 'reference_mismatch');
+    const { transaction: mine, clientToken: ct } = await inlinePayment(fake, plugin, '1500.50', 'NGN');
+    const lying = JSON.stringify({ transaction_id: mine.id, tx_ref: `${ct.tx_ref}x` });
+    expectFailure(await call(plugin.processPayment(payment({ token: lying }), null)), 'processing_error', /The checkout claimed tx_ref/, 'reference_mismatch');
+  });
+
+  it('a failed charge is a decline with the processor message; a pending one is recorded as pending, not paid', async () => {
+    const plugin = makePlugin(fake);
+    const failed = await inlinePayment(fake, plugin, '1500.50', 'NGN', { status: 'failed', processorResponse: 'Insufficient funds' });
+    expectFailure(await call(plugin.processPayment(payment({ token: failed.token }), null)), 'declined', /^Insufficient funds$/);
+    const pending = await inlinePayment(fake, plugin, '1500.50', 'NGN', { status: 'pending' });
+    const response = await call(plugin.processPayment(payment({ token: pending.token }), null));
+    expect(response).to.deep.include({ isSuccess: true, kind: 'pending' });
+  });
+
+  it('refuses malformed tokens before any API call', async () => {
+    const plugin = makePlugin(fake);
+    for (const token of [null, '', 'abc', '{"tx_ref":"x"}', '{"transaction_id":"12/../3"}', '-5']) {
+      expectFailure(await call(plugin.processPayment(payment({ token }), null)), 'processing_error', /transaction/, 'invalid_token');
+    }
+    expect(fake.requests).to.deep.equal([]);
+  });
+
+  it('capture, authorize and void are not supported (Inline captures at once): operation_not_supported from the manager', async () => {
+    const manager = makeManager(fake);
+    for (const op of ['capturePayment', 'authorizePayment', 'voidPayment'] as const) {
+      await manager[op]({ channel: CHANNEL, payment: payment({ token: '4000001' }) }).then(
+        () => expect.fail(`${op} should not be supported`),
+        (err: Error & { code?: string }) => {
+          expect(err.code).to.equal('operation_not_supported');
+          expect(err.message).to.include(op);
+        },
+      );
+    }
+    expect(fake.requests).to.deep.equal([]);
+    await manager.close();
+  });
+
+  it('an active plugin without keys, or with a non-https base URL, is rejected when the configuration loads', () => {
+    const load = (configuration: Record<string, unknown>) => () =>
+      new FlutterwaveGatewayPlugin({ channel: CHANNEL, active: true, configuration: { ...FlutterwaveGatewayPlugin.defaultConfiguration, ...configuration } as never, logger: undefined as never });
+    expect(load({})).to.throw(/public_key is required; secret_key is required/);
+    expect(load({ public_key: 'FLWPUBK-x', secret_key: 's', api_base_url: 'http://api.example.com/' })).to.throw(/must use https/);
+    expect(() => makeManager(fake, { secret_key: '' })).to.throw(/secret_key is required/);
+  });
+});

@@ -1,0 +1,114 @@
+import { expect } from 'chai';
+import { Decimal, type PluginManager, type WebhookResponse } from '@payhost/core';
+import { FakeFlutterwave, flutterwaveWebhook, type FlutterwaveWebhookDelivery } from '@payhost/testkit/flutterwave';
+import { verifHashMatches } from '@payhost/plugin-flutterwave';
+import { CHANNEL, GATEWAY, blockOutsideNetwork, call, inlinePayment, makeManager, makePlugin, payment } from './helpers.js';
+
+const PATH = `/plugins/channel/${CHANNEL}/${GATEWAY}/webhook`;
+
+describe('flutterwave: webhooks', () => {
+  blockOutsideNetwork();
+  let fake: FakeFlutterwave;
+  let manager: PluginManager;
+  before(async () => {
+    fake = await FakeFlutterwave.start();
+    manager = makeManager(fake);
+  });
+  after(async () => {
+    await manager.close();
+    await fake.close();
+  });
+  beforeEach(() => fake.reset());
+
+  function deliver(delivery: Pick<FlutterwaveWebhookDelivery, 'rawBody' | 'headers'>, method = 'POST'): Promise<WebhookResponse | null> {
+    return manager.webhook({ channel: CHANNEL, plugin: GATEWAY, path: PATH, method, headers: delivery.headers, rawBody: delivery.rawBody });
+  }
+
+  it('charge.completed (successful) is verified with the API and becomes a capture event for the bound payment', async () => {
+    const { transaction } = await inlinePayment(fake, makePlugin(fake), '1500.50', 'NGN');
+    fake.requests.length = 0;
+    const response = (await deliver(fake.webhook('charge.completed', transaction.id)))!;
+    expect(response.status).to.equal(200);
+    expect(response.events).to.have.length(1);
+    const [event] = response.events!;
+    expect(event).to.deep.include({ eventId: `charge.completed:${transaction.id}:successful`, type: 'charge.completed', paymentId: 'pay-host-1', pspReference: String(transaction.id) });
+    expect(event!.response).to.deep.include({ isSuccess: true, kind: 'capture', currency: 'NGN', transactionId: String(transaction.id) });
+    expect(event!.response.amount.eq('1500.5')).to.equal(true);
+    expect(fake.requests.map((r) => r.path)).to.deep.equal([`/v3/transactions/${transaction.id}/verify`]);
+  });
+
+  it('trusts the API, not the payload: a payload claiming another amount or status yields the verified values', async () => {
+    const { transaction } = await inlinePayment(fake, makePlugin(fake), '1500.50', 'NGN', { status: 'failed', processorResponse: 'Insufficient funds' });
+    const forged = fake.webhook('charge.completed', transaction.id);
+    const payload = { ...forged.payload, data: { ...(forged.payload['data'] as object), status: 'successful', amount: 999999 } };
+    const response = (await deliver(flutterwaveWebhook(payload, fake.secretHash)))!;
+    expect(response.events?.[0]?.response).to.deep.include({ isSuccess: false, kind: 'capture', errorCode: 'declined', error: 'Insufficient funds' });
+    expect(response.events?.[0]?.eventId).to.equal(`charge.completed:${transaction.id}:failed`);
+  });
+
+  it('refund.completed becomes a refund event; pending charges and other events yield none', async () => {
+    const plugin = makePlugin(fake);
+    const { transaction, token } = await inlinePayment(fake, plugin, '1500.50', 'NGN');
+    await call(plugin.processPayment(payment({ token }), null));
+    const refund = await call(plugin.refundPayment(payment({ token: String(transaction.id), amount: new Decimal('100') }), null));
+    const response = (await deliver(fake.webhook('refund.completed', Number(refund.transactionId))))!;
+    expect(response.events?.[0]).to.deep.include({ eventId: `refund.completed:${refund.transactionId}`, paymentId: 'pay-host-1', pspReference: String(transaction.id) });
+    expect(response.events?.[0]?.response).to.deep.include({ kind: 'refund', isSuccess: true, transactionId: refund.transactionId });
+    const pending = await inlinePayment(fake, plugin, '10', 'NGN', { status: 'pending' });
+    expect((await deliver(fake.webhook('charge.completed', pending.transaction.id)))!).to.deep.include({ status: 200, events: [] });
+    expect((await deliver(flutterwaveWebhook({ event: 'transfer.completed', data: { id: 1 } }, fake.secretHash)))!).to.deep.include({ status: 200, events: [] });
+  });
+
+  it('transactions whose tx_ref the plugin did not issue (payment links, other channels) yield no events', async () => {
+    const foreign = fake.pay({ tx_ref: 'payment-link-42', amount: '10', currency: 'NGN' });
+    expect((await deliver(fake.webhook('charge.completed', foreign.transaction_id)))!).to.deep.include({ status: 200, events: [] });
+    const other = await inlinePayment(fake, makePlugin(fake, {}, 'nairobi'), '10', 'NGN');
+    expect((await deliver(fake.webhook('charge.completed', other.transaction.id)))!).to.deep.include({ status: 200, events: [] });
+  });
+
+  it('a duplicate delivery carries the same event id, so the host inbox applies it once', async () => {
+    const { transaction } = await inlinePayment(fake, makePlugin(fake), '1500.50', 'NGN');
+    const delivery = fake.webhook('charge.completed', transaction.id);
+    const inbox = new Set<string>();
+    let applied = 0;
+    for (let i = 0; i < 3; i++) {
+      for (const event of (await deliver(delivery))!.events ?? []) {
+        if (inbox.has(event.eventId)) continue;
+        inbox.add(event.eventId);
+        applied += 1;
+      }
+    }
+    expect(applied).to.equal(1);
+  });
+
+  it('refuses a missing or wrong verif-hash (401, no events, no API call); header case does not matter', async () => {
+    const { transaction } = await inlinePayment(fake, makePlugin(fake), '1500.50', 'NGN');
+    fake.requests.length = 0;
+    for (const hash of [null, 'wrong', `${fake.secretHash} `, fake.secretHash.toUpperCase(), '']) {
+      const response = (await deliver(fake.webhook('charge.completed', transaction.id, { secretHash: hash })))!;
+      expect(response.status, String(hash)).to.equal(401);
+      expect(response.events).to.deep.equal([]);
+    }
+    expect(fake.requests).to.deep.equal([]);
+    const good = fake.webhook('charge.completed', transaction.id);
+    expect((await deliver({ rawBody: good.rawBody, headers: { 'Verif-Hash': fake.secretHash } }))!.status).to.equal(200);
+    expect(verifHashMatches(fake.secretHash, fake.secretHash)).to.equal(true);
+    expect(verifHashMatches('x', '')).to.equal(false);
+  });
+
+  it('405 for non-POST, 400 for non-events, 503 when verification fails (so Flutterwave retries) or no hash is configured', async () => {
+    const { transaction } = await inlinePayment(fake, makePlugin(fake), '10', 'NGN');
+    const good = fake.webhook('charge.completed', transaction.id);
+    expect((await deliver(good, 'GET'))!.status).to.equal(405);
+    expect((await deliver({ rawBody: Buffer.from('nope'), headers: good.headers }))!.status).to.equal(400);
+    expect((await deliver(flutterwaveWebhook({ hello: 'world' }, fake.secretHash)))!.status).to.equal(400);
+    expect((await deliver(flutterwaveWebhook({ event: 'charge.completed', data: { id: 'x' } }, fake.secretHash)))!.status).to.equal(400);
+    fake.injectNetworkError({ path: '/verify' });
+    const unverified = (await deliver(good))!;
+    expect(unverified.status).to.equal(503);
+    expect(unverified.events).to.deep.equal([]);
+    const unconfigured = makeManager(fake, { secret_hash: '' });
+    expect((await unconfigured.webhook({ channel: CHANNEL, plugin: GATEWAY, path: PATH, method: 'POST', headers: good.headers, rawBody: good.rawBody }))!.status).to.equal(503);
+    await unconfigured.close();
+  });
+});
