@@ -32,7 +32,11 @@ export interface StripeFailure {
   message: string;
   /** The intent the error is about, when Stripe sent it (card errors on confirm). */
   paymentIntent: Record<string, unknown> | null;
-  /** What is stored in the transaction's raw response: no secrets, no card data. */
+  /**
+   * What is stored in the transaction's raw response: no secrets, no card
+   * data. `outcome_unknown` is true when Stripe may have acted anyway
+   * (connection lost, 5xx, 409): the same idempotency key is safe to retry.
+   */
   raw: Record<string, unknown>;
 }
 
@@ -68,6 +72,8 @@ export function describeStripeError(err: unknown): StripeFailure {
   else if (type === 'StripeAPIError' || (status !== null && status >= 500)) message = `Stripe failed to process the request (HTTP ${status ?? '5xx'}): ${message}`;
   else if (type === 'StripeAuthenticationError') message = `Stripe rejected the API key: ${message}`;
   const errorCode = type === 'StripeCardError' || code !== null ? unifiedErrorCode(code, declineCode) : 'processing_error';
+  // Stripe may have acted without the answer reaching us: only a retry with the same key, or reading Stripe, can tell.
+  const outcomeUnknown = type === 'StripeConnectionError' || type === 'StripeAPIError' || (status !== null && (status >= 500 || status === 409));
   return {
     errorCode,
     message,
@@ -82,6 +88,7 @@ export function describeStripeError(err: unknown): StripeFailure {
       request_id: stringOrNull(e.requestId),
       payment_intent: stringOrNull(intent?.['id']),
       charge: stringOrNull(raw['charge']),
+      outcome_unknown: outcomeUnknown,
     },
   };
 }

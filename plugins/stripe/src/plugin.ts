@@ -33,10 +33,10 @@ export interface DeletePaymentSourceInput extends ChannelInput {
   paymentSourceId: string;
 }
 
-/** Hooks this plugin adds beside the payment hooks; a host declares them to call them through the manager's runHook. */
-export interface StripeHooks {
+/** Hooks this plugin adds beside the payment hooks; a host declares them (`new PluginManager<StripeHooks>`) to call them through runHook. */
+export type StripeHooks = {
   deletePaymentSource: HookSpec<DeletePaymentSourceInput, boolean>;
-}
+};
 
 type PaymentHookMethods = { [K in keyof PaymentHooks]?: HookFunction<PaymentHooks[K]> };
 

@@ -1,0 +1,110 @@
+import { expect } from 'chai';
+import { PluginManager, silentLogger, type ConfigValues } from '@payhost/core';
+import StripePlugin, { StripeGatewayPlugin, parseEndpoint, readSettings } from '@payhost/plugin-stripe';
+import { CHANNEL, CURRENCIES, GATEWAY, PUBLISHABLE_KEY, SECRET_KEY, WEBHOOK_SECRET } from './helpers.js';
+
+const valid: ConfigValues = { secret_key: SECRET_KEY, publishable_key: PUBLISHABLE_KEY, webhook_secret: WEBHOOK_SECRET, supported_currencies: 'USD,EUR' };
+
+function build(configuration: ConfigValues, active = true): PluginManager {
+  return new PluginManager({
+    plugins: [StripeGatewayPlugin],
+    config: { channels: [{ slug: CHANNEL, currencies: CURRENCIES, plugins: { [GATEWAY]: { active, configuration } } }] },
+  });
+}
+
+function rejection(configuration: ConfigValues, active = true): { code?: string; message: string } {
+  try {
+    build(configuration, active);
+  } catch (err) {
+    return err as { code?: string; message: string };
+  }
+  throw new Error('the configuration was accepted');
+}
+
+describe('stripe: configuration', () => {
+  it('is the package\'s default export, with id payhost.stripe and per-channel configuration', () => {
+    expect(StripePlugin).to.equal(StripeGatewayPlugin);
+    expect(StripeGatewayPlugin.id).to.equal('payhost.stripe');
+    expect(StripeGatewayPlugin.configurationPerChannel).to.equal(true);
+    expect(StripeGatewayPlugin.configStructure['secret_key']?.type).to.equal('Secret');
+    expect(StripeGatewayPlugin.configStructure['webhook_secret']?.type).to.equal('Secret');
+  });
+
+  const malformed: Array<[string, ConfigValues, RegExp]> = [
+    ['a secret key without sk_/rk_', { secret_key: 'pk_test_oops' }, /secret_key is malformed/],
+    ['a secret key with spaces', { secret_key: 'sk_test_ abc' }, /secret_key is malformed/],
+    ['a publishable key without pk_', { publishable_key: 'sk_test_abc' }, /publishable_key is malformed/],
+    ['a webhook secret without whsec_', { webhook_secret: 'secret' }, /webhook_secret is malformed/],
+    ['a connected account without acct_', { connected_account_id: 'provider' }, /connected_account_id is malformed/],
+    ['test and live keys mixed', { publishable_key: 'pk_live_abc' }, /test key but publishable_key is a live key/],
+    ['an unknown mode', { mode: 'PROXY' }, /mode must be one of LOCAL, FORWARD, REMOTE/],
+    ['a fee over 100 %', { application_fee_percent: '101' }, /application_fee_percent must be at most 100/],
+    ['a negative fixed fee', { application_fee_fixed: '-1' }, /application_fee_fixed must be a non-negative decimal/],
+    ['a non-ISO currency', { supported_currencies: 'USD,XYZ' }, /supported_currencies is invalid/],
+    ['plain http to a remote host', { api_base_url: 'http://api.stripe.com' }, /plain http only for a loopback host/],
+    ['a base URL with a path', { api_base_url: 'https://api.example.com/v1' }, /bare origin/],
+    ['a zero tolerance (it would disable the timestamp check)', { webhook_tolerance_seconds: '0' }, /webhook_tolerance_seconds must be a whole number from 1/],
+  ];
+  for (const [what, values, message] of malformed) {
+    it(`rejects ${what} with a clear message (invalid_configuration)`, () => {
+      const err = rejection({ ...valid, ...values });
+      expect(err.code).to.equal('invalid_configuration');
+      expect(err.message).to.match(message);
+    });
+  }
+
+  it('needs a secret key only when active; restricted keys and live keys are accepted', () => {
+    expect(rejection({ ...valid, secret_key: null }).message).to.match(/secret_key is required when the Stripe plugin is active/);
+    build({ ...valid, secret_key: null }, false).close();
+    build({ ...valid, secret_key: 'rk_test_restricted1' }).close();
+    build({ ...valid, secret_key: 'sk_live_abc', publishable_key: 'pk_live_abc' }).close();
+  });
+
+  it('reads typed settings: mode case-insensitive, fees, endpoint, retries', () => {
+    const s = readSettings({ ...StripeGatewayPlugin.defaultConfiguration, ...valid, mode: 'forward', application_fee_percent: '2.5', api_base_url: 'http://127.0.0.1:12111', max_network_retries: '3' }, true);
+    expect(s.mode).to.equal('FORWARD');
+    expect(s.feePercent?.toString()).to.equal('2.5');
+    expect(s.endpoint).to.deep.equal({ host: '127.0.0.1', port: 12111, protocol: 'http' });
+    expect(s.maxNetworkRetries).to.equal(3);
+    expect(s.webhookToleranceSeconds).to.equal(300);
+    expect(parseEndpoint('https://stripe-proxy.internal')).to.deep.equal({ host: 'stripe-proxy.internal', port: 443, protocol: 'https' });
+    expect(parseEndpoint(null)).to.equal(null);
+  });
+
+  it('declares its GatewayConfig (no multiple captures: Stripe captures an intent once) without secrets', () => {
+    const plugin = new StripeGatewayPlugin({ channel: CHANNEL, active: true, configuration: { ...StripeGatewayPlugin.defaultConfiguration, ...valid, auto_capture: false, store_customer: 'true' }, logger: silentLogger() });
+    const config = plugin.gatewayConfig();
+    expect(config).to.deep.include({ gatewayName: 'Stripe', autoCapture: false, storeCustomer: true, require3dSecure: false, supportsMultipleCaptures: false, supportedCurrencies: ['USD', 'EUR'] });
+    expect(config.connectionParams).to.deep.equal({ mode: 'LOCAL', publishableKey: PUBLISHABLE_KEY, connectedAccountId: null });
+    expect(JSON.stringify(config)).to.not.include(SECRET_KEY).and.not.include(WEBHOOK_SECRET);
+  });
+
+  it('is listed for its currencies with the public config, and masks its secrets on read', async () => {
+    const manager = build(valid);
+    try {
+      const gateways = await manager.listPaymentGateways({ channel: CHANNEL, currency: 'EUR' });
+      expect(gateways).to.deep.equal([
+        { id: GATEWAY, name: 'Stripe', currencies: ['USD', 'EUR'], config: [{ field: 'api_key', value: PUBLISHABLE_KEY }, { field: 'store_customer_card', value: 'false' }] },
+      ]);
+      expect(await manager.listPaymentGateways({ channel: CHANNEL, currency: 'JPY' })).to.deep.equal([]);
+      const view = manager.getPluginConfiguration(GATEWAY, CHANNEL);
+      expect(view.configuration['secret_key']).to.equal(`****${SECRET_KEY.slice(-4)}`);
+      expect(view.configuration['webhook_secret']).to.equal(`****${WEBHOOK_SECRET.slice(-4)}`);
+      expect(view.configuration['publishable_key']).to.equal(PUBLISHABLE_KEY);
+      // a malformed update is refused and changes nothing
+      expect(() => manager.updatePluginConfiguration(GATEWAY, CHANNEL, { configuration: { publishable_key: 'nope' } })).to.throw(/publishable_key is malformed/);
+      expect(manager.getPluginConfiguration(GATEWAY, CHANNEL).configuration['publishable_key']).to.equal(PUBLISHABLE_KEY);
+    } finally {
+      await manager.close();
+    }
+  });
+
+  it('loads by package name', async () => {
+    const manager = await PluginManager.create({ plugins: ['@payhost/plugin-stripe'], config: { channels: [{ slug: CHANNEL, currencies: ['USD'] }] } });
+    try {
+      expect(manager.channel(CHANNEL).gateways.has(GATEWAY)).to.equal(true);
+    } finally {
+      await manager.close();
+    }
+  });
+});

@@ -1,0 +1,158 @@
+import { expect } from 'chai';
+import { readSettings, applicationFee, connectAuthorizeUrl, decodeRef, encodeRef, StripeGatewayPlugin } from '@payhost/plugin-stripe';
+import { CHANNEL, call, dec, expectFailure, expectSuccess, intentCreations, key, makeLedger, makePlugin, payment, useFakeStripe } from './helpers.js';
+
+const PROVIDER = 'acct_provider123';
+const FEES = { application_fee_percent: '2.5', application_fee_fixed: '0.30' };
+
+describe('stripe: Connect modes', () => {
+  const env = useFakeStripe();
+
+  it('LOCAL: everything on the platform account, no fee even when one is configured', async () => {
+    const res = await call(makePlugin(env.fake, { mode: 'LOCAL', connected_account_id: PROVIDER, ...FEES }).processPayment(payment({ amount: dec('100.00') }), null));
+    expectSuccess(res, 'capture', '100');
+    const [req] = intentCreations(env.fake);
+    expect(req?.account).to.equal(null);
+    expect(req?.headers).to.not.have.property('stripe-account');
+    expect(req?.params).to.not.have.any.keys('transfer_data', 'application_fee_amount');
+  });
+
+  it('FORWARD: charge on the platform, transfer_data.destination = the provider, platform fee; refunds reverse the transfer and the fee', async () => {
+    const plugin = makePlugin(env.fake, { mode: 'FORWARD', connected_account_id: PROVIDER, ...FEES, auto_capture: false });
+    const auth = await call(plugin.processPayment(payment({ amount: dec('100.00') }), null));
+    expectSuccess(auth, 'auth', '100');
+    expect(auth.transactionId).to.match(/^pi_/);
+    const [req] = intentCreations(env.fake);
+    expect(req?.account).to.equal(null);
+    expect(req?.params).to.deep.include({ transfer_data: { destination: PROVIDER }, application_fee_amount: '280' });
+    const cap = await call(plugin.capturePayment(payment({ token: auth.transactionId, amount: dec('40.00'), idempotencyKey: key() }), null));
+    expectSuccess(cap, 'capture', '40');
+    expect(env.fake.requestsTo(/\/capture$/)[0]?.params).to.deep.include({ amount_to_capture: '4000', application_fee_amount: '130' });
+    const ref = await call(plugin.refundPayment(payment({ token: cap.transactionId, amount: dec('10.00'), idempotencyKey: key() }), null));
+    expectSuccess(ref, 'refund', '10');
+    const refund = env.fake.requestsTo('/v1/refunds', 'POST')[0];
+    expect(refund?.account).to.equal(null);
+    expect(refund?.params).to.deep.include({ refund_application_fee: 'true', reverse_transfer: 'true' });
+  });
+
+  it('REMOTE: direct charge on the connected account (Stripe-Account header) with the fee; follow-ups go to the same account', async () => {
+    const plugin = makePlugin(env.fake, { mode: 'REMOTE', connected_account_id: PROVIDER, ...FEES, auto_capture: false, store_customer: true });
+    const auth = await call(plugin.processPayment(payment({ amount: dec('100.00'), customerId: 'user-r' }), null));
+    expectSuccess(auth, 'auth', '100');
+    expect(auth.transactionId).to.equal(`${PROVIDER}:${auth.pspReference}`);
+    for (const req of env.fake.requests) expect(req.account, `${req.method} ${req.path}`).to.equal(PROVIDER);
+    const [req] = intentCreations(env.fake);
+    expect(req?.headers['stripe-account']).to.equal(PROVIDER);
+    expect(req?.params).to.deep.include({ application_fee_amount: '280' });
+    expect(req?.params).to.not.have.property('transfer_data');
+    expect(env.fake.state.account(PROVIDER).customers.size).to.equal(1);
+    expect(env.fake.state.account(null).paymentIntents.size).to.equal(0);
+
+    env.fake.clearLog();
+    const cap = await call(plugin.capturePayment(payment({ token: auth.transactionId, amount: dec('100.00'), idempotencyKey: key() }), null));
+    expectSuccess(cap, 'capture', '100');
+    const ref = await call(plugin.refundPayment(payment({ token: cap.transactionId, amount: dec('30.00'), idempotencyKey: key() }), null));
+    expectSuccess(ref, 'refund', '30');
+    expect(ref.transactionId).to.match(new RegExp(`^${PROVIDER}:re_`));
+    expect(env.fake.requests.map((r) => r.account)).to.deep.equal([PROVIDER, PROVIDER]);
+    expect(env.fake.requestsTo('/v1/refunds', 'POST')[0]?.params).to.deep.include({ refund_application_fee: 'true' });
+    expect(env.fake.requestsTo('/v1/refunds', 'POST')[0]?.params).to.not.have.property('reverse_transfer');
+    const sources = await call(plugin.listPaymentSources({ channel: CHANNEL, customerId: 'user-r' }, []));
+    expect(sources).to.have.length(1);
+  });
+
+  it('the connected account may come with the payment (data.connectedAccountId), overriding the configuration', async () => {
+    const plugin = makePlugin(env.fake, { mode: 'REMOTE', connected_account_id: PROVIDER });
+    const res = await call(plugin.processPayment(payment({ data: { connectedAccountId: 'acct_other9' } }), null));
+    expect(res.transactionId).to.match(/^acct_other9:pi_/);
+    expect(intentCreations(env.fake)[0]?.account).to.equal('acct_other9');
+    const voided = await call(makePlugin(env.fake, { mode: 'REMOTE', connected_account_id: PROVIDER, auto_capture: false }).authorizePayment(payment({ data: { connectedAccountId: 'acct_other9' } }), null));
+    const cancel = await call(plugin.voidPayment(payment({ token: voided.transactionId, idempotencyKey: key() }), null));
+    expectSuccess(cancel, 'void', '10');
+    expect(env.fake.requestsTo(/\/cancel$/)[0]?.account).to.equal('acct_other9');
+    const forward = await call(makePlugin(env.fake, { mode: 'FORWARD' }).processPayment(payment({ data: { connectedAccountId: 'acct_dest1' } }), null));
+    expectSuccess(forward, 'capture', '10');
+    expect(intentCreations(env.fake).at(-1)?.params['transfer_data']).to.deep.equal({ destination: 'acct_dest1' });
+  });
+
+  it('FORWARD and REMOTE without a connected account, or with a malformed one, fail before calling Stripe', async () => {
+    expectFailure(await call(makePlugin(env.fake, { mode: 'FORWARD' }).processPayment(payment(), null)), 'processing_error', /needs a connected account/);
+    expectFailure(await call(makePlugin(env.fake, { mode: 'REMOTE' }).processPayment(payment({ data: { connectedAccountId: 'bob' } }), null)), 'processing_error', /acct_/);
+    expect(env.fake.requests).to.have.length(0);
+  });
+
+  it('getPaymentConfig gives Stripe.js the publishable key, and the connected account in REMOTE mode', async () => {
+    const remote = await call(makePlugin(env.fake, { mode: 'REMOTE', connected_account_id: PROVIDER }).getPaymentConfig({ channel: CHANNEL }, []));
+    expect(remote).to.deep.include({ field: 'stripe_account', value: PROVIDER });
+    expect(remote).to.deep.include({ field: 'api_key', value: 'pk_test_payhostFake' });
+    const local = await call(makePlugin(env.fake).getPaymentConfig({ channel: CHANNEL }, []));
+    expect(local.map((f) => f.field)).to.deep.equal(['api_key', 'store_customer_card']);
+  });
+
+  it('through the ledger in REMOTE mode: charge, capture and refund all on the connected account', async () => {
+    const { manager, service } = makeLedger(env.fake, { mode: 'REMOTE', connected_account_id: PROVIDER, auto_capture: false, ...FEES });
+    try {
+      const created = await service.createPayment({ idempotencyKey: key(), channel: CHANNEL, total: '50.00', currency: 'USD', token: 'pm_card_visa' });
+      const auth = await service.process({ paymentId: created.id, idempotencyKey: key() });
+      expect(auth.transaction.gatewayTransactionId).to.match(new RegExp(`^${PROVIDER}:pi_`));
+      expect(auth.payment.pspReference).to.match(/^pi_/);
+      const cap = await service.capture({ paymentId: created.id, idempotencyKey: key() });
+      expect(cap.payment.chargeStatus).to.equal('fully-charged');
+      const ref = await service.refund({ paymentId: created.id, idempotencyKey: key(), amount: '50.00' });
+      expect(ref.payment.chargeStatus).to.equal('fully-refunded');
+      expect(new Set(env.fake.requests.map((r) => r.account))).to.deep.equal(new Set([PROVIDER]));
+    } finally {
+      await manager.close();
+    }
+  });
+
+  it('Connect OAuth: builds the authorize URL and exchanges the code for the account id', async () => {
+    const plugin = makePlugin(env.fake, { connect_client_id: 'ca_platform1' });
+    const url = new URL(plugin.connectAuthorizeUrl({ state: 'csrf-1', redirectUri: 'https://shop.example/stripe/oauth', stripeUser: { email: 'p@example.com' } }));
+    expect(url.origin + url.pathname).to.equal('https://connect.stripe.com/oauth/authorize');
+    expect(Object.fromEntries(url.searchParams)).to.deep.equal({
+      response_type: 'code',
+      client_id: 'ca_platform1',
+      scope: 'read_write',
+      state: 'csrf-1',
+      redirect_uri: 'https://shop.example/stripe/oauth',
+      'stripe_user[email]': 'p@example.com',
+    });
+    const { code, accountId } = env.fake.createOAuthCode('acct_fromOauth1');
+    const connected = await plugin.connectOAuthCallback(code);
+    expect(connected).to.deep.include({ accountId, livemode: false, scope: 'read_write' });
+    expect(env.fake.requestsTo('/oauth/token')[0]?.params).to.deep.include({ grant_type: 'authorization_code', code });
+    let error: Error | undefined;
+    await plugin.connectOAuthCallback(code).catch((err: Error) => (error = err)); // codes are single-use
+    expect(error?.message).to.match(/does not exist/);
+    expect(() => makePlugin(env.fake).connectAuthorizeUrl({ state: 's' })).to.throw(/connect_client_id/);
+  });
+});
+
+describe('stripe: application fee and references', () => {
+  const settings = (values: Record<string, string>) => readSettings({ ...StripeGatewayPlugin.defaultConfiguration, ...values }, false);
+
+  it('fee = percent (rounded half up) + fixed, in the currency\'s minor units, never above the charge', () => {
+    const s = settings(FEES);
+    expect(applicationFee(s, { mode: 'FORWARD' }, 10000, 'USD', { data: null })).to.equal(280);
+    expect(applicationFee(s, { mode: 'REMOTE' }, 1234, 'USD', { data: null })).to.equal(61); // 30.85 -> 31, + 30
+    expect(applicationFee(settings({ application_fee_fixed: '30.6' }), { mode: 'REMOTE' }, 1000, 'JPY', { data: null })).to.equal(31);
+    expect(applicationFee(settings({ application_fee_fixed: '5.00' }), { mode: 'REMOTE' }, 100, 'USD', { data: null })).to.equal(100);
+    expect(applicationFee(s, { mode: 'LOCAL' }, 10000, 'USD', { data: null })).to.equal(null);
+    expect(applicationFee(settings({}), { mode: 'FORWARD' }, 10000, 'USD', { data: null })).to.equal(null);
+    expect(applicationFee(s, { mode: 'FORWARD' }, 10000, 'USD', { data: { applicationFee: '1.50' } })).to.equal(150);
+  });
+
+  it('references carry the connected account of REMOTE objects', () => {
+    expect(encodeRef(null, 'pi_1')).to.equal('pi_1');
+    expect(encodeRef('acct_9', 'pi_1')).to.equal('acct_9:pi_1');
+    expect(decodeRef('acct_9:pi_1')).to.deep.equal({ account: 'acct_9', id: 'pi_1' });
+    expect(decodeRef('pi_1')).to.deep.equal({ account: null, id: 'pi_1' });
+    expect(decodeRef('pi_1_secret_abc')).to.equal(null);
+    expect(decodeRef('ch_1')).to.equal(null);
+  });
+
+  it('the authorize URL needs the Connect client id', () => {
+    expect(() => connectAuthorizeUrl(settings({}), { state: 'x' })).to.throw(/connect_client_id/);
+  });
+});
