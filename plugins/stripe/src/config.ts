@@ -19,7 +19,7 @@ export const STRIPE_CONFIG_STRUCTURE: ConfigStructure = {
   require_3d_secure: { type: 'Boolean', label: 'Require 3-D Secure', helpText: 'Ask Stripe for 3-D Secure on every card (request_three_d_secure=any).' },
   webhook_tolerance_seconds: { type: 'String', label: 'Webhook tolerance (seconds)', helpText: 'Oldest accepted signature timestamp; default 300.' },
   api_base_url: { type: 'String', label: 'API base URL', helpText: 'Stripe API address; empty for https://api.stripe.com. Plain http only to loopback (tests, stripe-mock).' },
-  max_network_retries: { type: 'String', label: 'Network retries', helpText: 'Retries of a failed request, same idempotency key; default 2.' },
+  max_network_retries: { type: 'String', label: 'Network retries', helpText: 'SDK retries of a failed request (same idempotency key); default 1.' },
   request_timeout_ms: { type: 'String', label: 'Request timeout (ms)', helpText: 'Timeout of one Stripe request; default 10000.' },
 };
 
@@ -38,7 +38,7 @@ export const STRIPE_DEFAULT_CONFIGURATION: ConfigValues = {
   require_3d_secure: false,
   webhook_tolerance_seconds: '300',
   api_base_url: null,
-  max_network_retries: '2',
+  max_network_retries: '1',
   request_timeout_ms: '10000',
 };
 

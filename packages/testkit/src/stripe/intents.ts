@@ -1,16 +1,12 @@
 import type { MagicCard } from './cards.js';
-import { magicCard } from './cards.js';
-import { attachPaymentMethod, customerOrThrow, resolvePaymentMethod } from './customers.js';
+import { customerOrThrow } from './customers.js';
 import { cardError, invalidRequest, notFound, unexpectedState } from './errors.js';
 import { chargeShape, paymentIntentShape, type Json } from './fixtures.js';
 import { bool, int, obj, str, stringMap } from './form.js';
+import { cardOf, needsAuthentication, paymentMethodFromParams, secret } from './authentication.js';
 import type { AccountStore, HandlerContext, StripeState } from './state.js';
 
 const CANCELABLE = ['requires_payment_method', 'requires_capture', 'requires_confirmation', 'requires_action', 'processing'];
-
-function secret(state: StripeState, id: string): string {
-  return `${id}_secret_${state.nextId('s').slice(2)}`;
-}
 
 export function intentOrThrow(ctx: HandlerContext, id: string): Json {
   const intent = ctx.store.paymentIntents.get(id);
@@ -34,18 +30,6 @@ function checkConnect(ctx: HandlerContext, amount: number): { fee: number | null
     }
   }
   return { fee: fee ?? null, destination };
-}
-
-function paymentMethodFromParams(ctx: HandlerContext): string | undefined {
-  const pm = str(ctx.form, 'payment_method');
-  if (pm) return resolvePaymentMethod(ctx, pm)['id'] as string;
-  const data = obj(ctx.form, 'payment_method_data');
-  const token = str(obj(data, 'card'), 'token');
-  if (token) {
-    if (!magicCard(token)) throw notFound('token', token, 'payment_method_data[card][token]');
-    return resolvePaymentMethod(ctx, token, 'payment_method_data[card][token]')['id'] as string;
-  }
-  return undefined;
 }
 
 /** Checks the payment method may be used with the intent's customer (saved cards need their customer). */
@@ -119,23 +103,6 @@ export function confirmPaymentIntent(ctx: HandlerContext, id: string): Json {
     intent['payment_method'] = pm;
   }
   return confirm(ctx, intent);
-}
-
-function cardOf(store: AccountStore, intent: Json): MagicCard {
-  const pmId = intent['payment_method'];
-  const card = typeof pmId === 'string' ? store.cardOf.get(pmId) : undefined;
-  if (!card) throw invalidRequest("You cannot confirm this PaymentIntent because it's missing a payment method.", { code: 'payment_intent_unexpected_state' });
-  return card;
-}
-
-function needsAuthentication(store: AccountStore, intent: Json, card: MagicCard, setup: boolean): boolean {
-  if (store.authenticated.has(intent['id'] as string)) return false;
-  if (card.threeDSecure === 'required') return true;
-  const pmId = intent['payment_method'] as string;
-  const saved = !!store.paymentMethods.get(pmId)?.['customer'] && !setup;
-  if (card.threeDSecure === 'on_setup' && !saved) return true;
-  const options = obj(obj(intent as never, 'payment_method_options'), 'card');
-  return options['request_three_d_secure'] === 'any' && card.threeDSecure !== 'not_supported';
 }
 
 function confirm(ctx: HandlerContext, intent: Json): Json {
@@ -280,38 +247,3 @@ export function cancelPaymentIntent(ctx: HandlerContext, id: string): Json {
   ctx.state.emit('payment_intent.canceled', intent, ctx.store.id);
   return intent;
 }
-
-/** Ends a 3-D Secure challenge as the customer would in the browser. */
-export function completeAuthentication(state: StripeState, store: AccountStore, intent: Json, succeeded: boolean): Json {
-  if (intent['status'] !== 'requires_action') throw new Error(`Intent ${String(intent['id'])} is ${String(intent['status'])}, not requires_action`);
-  const setup = intent['object'] === 'setup_intent';
-  if (!succeeded) {
-    const error = { type: 'card_error', code: setup ? 'setup_intent_authentication_failure' : 'payment_intent_authentication_failure', message: 'The provided PaymentMethod has failed authentication. You can provide payment_method_data or a new PaymentMethod to attempt to fulfill this PaymentIntent again.' };
-    Object.assign(intent, { status: 'requires_payment_method', next_action: null, payment_method: null, [setup ? 'last_setup_error' : 'last_payment_error']: error });
-    state.emit(setup ? 'setup_intent.setup_failed' : 'payment_intent.payment_failed', intent, store.id);
-    return intent;
-  }
-  store.authenticated.add(intent['id'] as string);
-  intent['next_action'] = null;
-  if (intent['confirmation_method'] === 'manual') {
-    intent['status'] = 'requires_confirmation';
-    return intent;
-  }
-  const card = cardOf(store, intent);
-  if (setup) return setupSucceeded(state, store, intent);
-  try {
-    return authorize(state, store, intent, card);
-  } catch {
-    return intent;
-  }
-}
-
-export function setupSucceeded(state: StripeState, store: AccountStore, intent: Json): Json {
-  intent['status'] = 'succeeded';
-  const customer = intent['customer'];
-  if (typeof customer === 'string') attachPaymentMethod({ state, store, form: {} }, intent['payment_method'] as string, customer);
-  state.emit('setup_intent.succeeded', intent, store.id);
-  return intent;
-}
-
-export { needsAuthentication, cardOf, secret, paymentMethodFromParams };

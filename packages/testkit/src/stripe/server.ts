@@ -1,57 +1,17 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FakeOAuthError, FakeStripeError } from './errors.js';
+import { FaultQueue, matchesPath, type FailOptions, type Fault, type FaultMatch, type LoggedRequest } from './faults.js';
 import type { Json } from './fixtures.js';
-import { parseForm, str, type FormObject } from './form.js';
-import { completeAuthentication } from './intents.js';
+import { parseForm, str } from './form.js';
+import { handleOAuth } from './oauth.js';
 import { openDispute } from './refunds.js';
 import { matchRoute } from './routes.js';
 import { signedWebhook, type SignedWebhook, type SignOptions } from './signing.js';
+import { completeAuthentication, settleProcessing } from './simulations.js';
 import { StripeState } from './state.js';
-import { authorize, succeed, cardOf } from './intents.js';
-import { handleOAuth } from './oauth.js';
 
-/** One request as the fake received it. */
-export interface LoggedRequest {
-  method: string;
-  path: string;
-  /** Header names lower-cased. */
-  headers: Record<string, string>;
-  /** Parsed form body (POST) or query string (GET, DELETE). */
-  params: FormObject;
-  /** `Stripe-Account` header: the connected account, or null for the platform. */
-  account: string | null;
-  idempotencyKey: string | null;
-  /** The answer was replayed from an earlier request with the same idempotency key. */
-  replayed: boolean;
-  status: number | null;
-  /** An injected fault hit this request. */
-  fault: 'fail' | 'drop' | null;
-}
-
-/** Selects the requests a fault applies to; default: the next request. */
-export interface FaultMatch {
-  method?: string;
-  /** Exact path, or a pattern (e.g. /payment_intents/). */
-  path?: string | RegExp;
-  /** How many matching requests it hits; default 1. */
-  times?: number;
-  /** Let the fake process the request (state changes, idempotent result saved) before failing it: the "response lost" case. */
-  afterProcessing?: boolean;
-}
-
-export interface FailOptions extends FaultMatch {
-  status?: number;
-  body?: Json;
-  /** Sets the `Stripe-Should-Retry` header. */
-  shouldRetry?: boolean;
-}
-
-interface Fault extends FailOptions {
-  kind: 'fail' | 'drop';
-  remaining: number;
-}
-
+export type { FailOptions, FaultMatch, LoggedRequest };
 interface StoredResult {
   fingerprint: string;
   status: number;
@@ -77,7 +37,7 @@ const API_VERSION = '2026-10-28.endive';
 export class FakeStripe {
   readonly state = new StripeState();
   readonly requests: LoggedRequest[] = [];
-  private readonly faults: Fault[] = [];
+  private readonly faults = new FaultQueue();
   private readonly idempotency = new Map<string, StoredResult>();
   private requestSeq = 0;
 
@@ -138,7 +98,7 @@ export class FakeStripe {
   reset(): void {
     this.state.reset();
     this.requests.length = 0;
-    this.faults.length = 0;
+    this.faults.clear();
     this.idempotency.clear();
   }
 
@@ -175,15 +135,8 @@ export class FakeStripe {
   /** Ends the `processing` state of a payment: it succeeds (or requires_capture), or fails. */
   settleProcessing(intentId: string, outcome: 'succeeded' | 'failed' = 'succeeded'): Json {
     const found = this.state.locate('paymentIntents', intentId);
-    if (!found || found.object['status'] !== 'processing') throw new Error(`Intent ${intentId} is not processing`);
-    const { store, object } = found;
-    if (outcome === 'succeeded') return succeed(this.state, store, object, cardOf(store, object));
-    try {
-      authorize(this.state, store, object, { ...cardOf(store, object), processing: false, decline: { code: 'card_declined', declineCode: 'generic_decline', message: 'Your card was declined.' } });
-    } catch {
-      // the decline is recorded on the intent and as a payment_failed event
-    }
-    return object;
+    if (!found) throw new Error(`No payment intent ${intentId} in the fake`);
+    return settleProcessing(this.state, found.store, found.object, outcome);
   }
 
   /** Forces an intent into a status (to test status mapping of states cards do not reach). */
@@ -214,15 +167,6 @@ export class FakeStripe {
     });
   }
 
-  private takeFault(method: string, path: string): Fault | null {
-    const index = this.faults.findIndex((f) => (!f.method || f.method === method) && (!f.path || matchesPath(path, f.path)));
-    if (index === -1) return null;
-    const fault = this.faults[index] as Fault;
-    fault.remaining -= 1;
-    if (fault.remaining <= 0) this.faults.splice(index, 1);
-    return fault;
-  }
-
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -244,7 +188,7 @@ export class FakeStripe {
     };
     this.requests.push(entry);
     const requestId = `req_${(++this.requestSeq).toString().padStart(6, '0')}`;
-    const fault = this.takeFault(method, url.pathname);
+    const fault = this.faults.take(method, url.pathname);
     if (fault) entry.fault = fault.kind;
     if (fault && !fault.afterProcessing) return this.applyFault(fault, entry, res, requestId);
 
@@ -327,8 +271,4 @@ export class FakeStripe {
       return { status: 500, body: { error: { type: 'api_error', message: `Fake Stripe failed: ${(err as Error).message}` } } };
     }
   }
-}
-
-function matchesPath(path: string, pattern: string | RegExp): boolean {
-  return typeof pattern === 'string' ? path === pattern : pattern.test(path);
 }

@@ -2,7 +2,7 @@ import { customerOrThrow } from './customers.js';
 import { cardError, notFound, unexpectedState } from './errors.js';
 import { setupIntentShape, type Json } from './fixtures.js';
 import { bool, str, stringMap } from './form.js';
-import { cardOf, needsAuthentication, paymentMethodFromParams, secret, setupSucceeded } from './intents.js';
+import { cardOf, needsAuthentication, paymentMethodFromParams, secret, setupSucceeded } from './authentication.js';
 import type { HandlerContext } from './state.js';
 
 export function setupIntentOrThrow(ctx: HandlerContext, id: string): Json {

@@ -1,0 +1,69 @@
+import type { Json } from './fixtures.js';
+import type { FormObject } from './form.js';
+
+/** One request as the fake received it. */
+export interface LoggedRequest {
+  method: string;
+  path: string;
+  /** Header names lower-cased. */
+  headers: Record<string, string>;
+  /** Parsed form body (POST) or query string (GET, DELETE). */
+  params: FormObject;
+  /** `Stripe-Account` header: the connected account, or null for the platform. */
+  account: string | null;
+  idempotencyKey: string | null;
+  /** The answer was replayed from an earlier request with the same idempotency key. */
+  replayed: boolean;
+  status: number | null;
+  /** An injected fault hit this request. */
+  fault: 'fail' | 'drop' | null;
+}
+
+/** Selects the requests a fault applies to; default: the next request. */
+export interface FaultMatch {
+  method?: string;
+  /** Exact path, or a pattern (e.g. /payment_intents/). */
+  path?: string | RegExp;
+  /** How many matching requests it hits; default 1. */
+  times?: number;
+  /** Let the fake process the request (state changes, idempotent result saved) before failing it: the "response lost" case. */
+  afterProcessing?: boolean;
+}
+
+export interface FailOptions extends FaultMatch {
+  status?: number;
+  body?: Json;
+  /** Sets the `Stripe-Should-Retry` header. */
+  shouldRetry?: boolean;
+}
+
+export interface Fault extends FailOptions {
+  kind: 'fail' | 'drop';
+  remaining: number;
+}
+
+export function matchesPath(path: string, pattern: string | RegExp): boolean {
+  return typeof pattern === 'string' ? path === pattern : pattern.test(path);
+}
+
+/** The queue of injected faults: each hits the next matching request(s). */
+export class FaultQueue {
+  private readonly faults: Fault[] = [];
+
+  push(fault: Fault): void {
+    this.faults.push(fault);
+  }
+
+  clear(): void {
+    this.faults.length = 0;
+  }
+
+  take(method: string, path: string): Fault | null {
+    const index = this.faults.findIndex((f) => (!f.method || f.method === method) && (!f.path || matchesPath(path, f.path)));
+    if (index === -1) return null;
+    const fault = this.faults[index] as Fault;
+    fault.remaining -= 1;
+    if (fault.remaining <= 0) this.faults.splice(index, 1);
+    return fault;
+  }
+}
