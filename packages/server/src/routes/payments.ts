@@ -104,7 +104,14 @@ export async function paymentRoutes(app: FastifyInstance, payments: PaymentServi
   const operation = (path: string, summary: string, body: object, run: (id: string, key: string, body: Record<string, unknown>) => Promise<OperationResult>) => {
     app.post<{ Params: { id: string }; Body: Record<string, unknown> | undefined }>(
       `/payments/:id/${path}`,
-      { schema: { summary, headers: idempotencyHeader, params: paymentParams, body, response: { 200: resultSchema, 402: { $ref: 'Error#' }, ...errorResponses } } },
+      {
+        schema: { summary, headers: idempotencyHeader, params: paymentParams, body, response: { 200: resultSchema, 402: { $ref: 'Error#' }, ...errorResponses } },
+        // A POST without a body means "no options" (e.g. capture everything).
+        preValidation: (request, _reply, done) => {
+          if (request.body === undefined) request.body = {};
+          done();
+        },
+      },
       async (request) => result(await run(request.params.id, keyOf(request), request.body ?? {})),
     );
   };
