@@ -20,6 +20,7 @@ import { FLUTTERWAVE_CONFIG_STRUCTURE, FLUTTERWAVE_DEFAULT_CONFIGURATION, readSe
 import { listTransactions, processPayment, refundPayment, transactionStatus, type FlutterwaveTransactionRecord, type ListTransactionsQuery } from './operations.js';
 import { FLUTTERWAVE_FAILURES, rejectedResponse } from './responses.js';
 import { statePathConflict } from './sdk.js';
+import { issueTxRef } from './tx-ref.js';
 import type { FlutterwaveContext } from './verify.js';
 import { handleWebhook } from './webhooks.js';
 
@@ -95,13 +96,14 @@ export class FlutterwaveGatewayPlugin extends BasePlugin implements PaymentHookM
     return createClientToken(this.settings, this.channel ?? '', input);
   }
 
+  /** Public key and a fresh, unbound signed tx_ref (seed 000's payment context); getClientToken gives a bound one with the amount. */
   async getPaymentConfig(_input: ChannelInput, previousValue: PublicConfig): Promise<PublicConfig | undefined> {
     if (!this.active) return undefined;
     return [
       ...previousValue,
       { field: 'public_key', value: this.settings.publicKey },
+      { field: 'tx_ref', value: issueTxRef(this.settings.secretKey, this.channel ?? '', null) },
       { field: 'checkout_script', value: 'https://checkout.flutterwave.com/v3.js' },
-      { field: 'client_token', value: 'required: getClientToken gives the tx_ref, amount and currency' },
     ];
   }
 

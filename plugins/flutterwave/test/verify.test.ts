@@ -1,5 +1,6 @@
+import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { Decimal } from '@payhost/core';
+import { Decimal, PluginManager } from '@payhost/core';
 import { FakeFlutterwave } from '@payhost/testkit/flutterwave';
 import { FlutterwaveGatewayPlugin, checkTxRef, issueTxRef } from '@payhost/plugin-flutterwave';
 import { CHANNEL, GATEWAY, blockOutsideNetwork, call, clientToken, expectFailure, expectSuccess, inlinePayment, makeManager, makePlugin, payment } from './helpers.js';
@@ -30,6 +31,10 @@ describe('flutterwave: Inline checkout and verification (real SDK against the fa
     const plugin = makePlugin(fake);
     const config = await call(plugin.getPaymentConfig({ channel: CHANNEL }, []));
     expect(config).to.deep.include({ field: 'public_key', value: fake.publicKey });
+    const txRef = config.find((f) => f.field === 'tx_ref')?.value ?? '';
+    expect(checkTxRef(fake.secretKey, CHANNEL, txRef, 'any-payment')).to.deep.equal({ issued: true, boundTo: null });
+    const paid = fake.pay({ tx_ref: txRef, amount: '1500.50', currency: 'NGN' });
+    expectSuccess(await call(plugin.processPayment(payment({ token: String(paid.transaction_id) }), null)), 'capture', '1500.50');
     expect(JSON.stringify(config)).to.not.include(fake.secretKey);
     const manager = makeManager(fake);
     expect((await manager.listPaymentGateways({ channel: CHANNEL, currency: 'KES' })).map((g) => g.id)).to.deep.equal([GATEWAY]);
@@ -126,6 +131,16 @@ describe('flutterwave: Inline checkout and verification (real SDK against the fa
       );
     }
     expect(fake.requests).to.deep.equal([]);
+    await manager.close();
+  });
+
+  it('hosts load it by package name (default export)', async () => {
+    const manager = await PluginManager.create({
+      plugins: ['@payhost/plugin-flutterwave'],
+      config: { channels: [{ slug: CHANNEL, currencies: ['NGN'] }] },
+      pluginBaseDir: fileURLToPath(new URL('../../..', import.meta.url)),
+    });
+    expect(manager.getPluginConfiguration(GATEWAY, CHANNEL).name).to.equal('Flutterwave');
     await manager.close();
   });
 

@@ -1,5 +1,6 @@
+import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { Decimal } from '@payhost/core';
+import { Decimal, PluginManager } from '@payhost/core';
 import { FakeRazorpay, razorpayCheckoutSignature, signedCheckoutResult } from '@payhost/testkit/razorpay';
 import { RazorpayGatewayPlugin, verifyCheckoutSignature } from '@payhost/plugin-razorpay';
 import { CHANNEL, GATEWAY, blockOutsideNetwork, call, clientToken, expectFailure, expectSuccess, makeManager, makePlugin, payment } from './helpers.js';
@@ -126,6 +127,16 @@ describe('razorpay: checkout (client token, payment config, checkout signature)'
       expect(fake.state.payment(result.razorpay_payment_id).status).to.equal('authorized');
     }
     expect(fake.requests.filter((r) => r.path.endsWith('/capture'))).to.deep.equal([]);
+  });
+
+  it('hosts load it by package name (default export)', async () => {
+    const manager = await PluginManager.create({
+      plugins: ['@payhost/plugin-razorpay'],
+      config: { channels: [{ slug: CHANNEL, currencies: ['INR'] }] },
+      pluginBaseDir: fileURLToPath(new URL('../../..', import.meta.url)),
+    });
+    expect(manager.getPluginConfiguration(GATEWAY, CHANNEL).name).to.equal('Razorpay');
+    await manager.close();
   });
 
   it('an active plugin without keys, or with a non-https base URL, is rejected when the configuration loads', () => {
