@@ -152,6 +152,20 @@ describe('configuration: masking and live updates', () => {
     expect(instance.configuration['api_key']).to.equal('pk_new');
   });
 
+  it('shows a bare ${ENV} reference as is (it names a variable, it holds no secret), but masks a fallback value', () => {
+    const manager = new PluginManager({
+      plugins,
+      env: { GATEWAY_SECRET: 'sk_live_from_env_1234' },
+      config: withGateway({ active: true, configuration: { secret_key: '${GATEWAY_SECRET}', password: '${PW:-hunter2-fallback}' } }),
+    });
+    const view = manager.getPluginConfiguration('test.gateway-a', 'us');
+    expect(view.configuration['secret_key']).to.equal('${GATEWAY_SECRET}');
+    expect(view.configuration['password']).to.equal('');
+    manager.updatePluginConfiguration('test.gateway-a', 'us', { configuration: view.configuration });
+    expect(manager.resolveGateway('us', 'USD').instance.configuration['secret_key']).to.equal('sk_live_from_env_1234');
+    expect(manager.resolveGateway('us', 'USD').instance.configuration['password']).to.equal('hunter2-fallback');
+  });
+
   it('replaces the secret when a new value is written', () => {
     const manager = make();
     manager.updatePluginConfiguration('test.gateway-a', 'us', { configuration: { secret_key: 'sk_test_new_secret_value' } });

@@ -34,9 +34,20 @@ describe('README: the example configuration and the "Try the API" commands', fun
   });
   after(() => server.close());
 
-  it('payhost.config.json is valid: two channels, the dummy gateway active in both', async () => {
+  it('payhost.config.json is valid: two channels, the dummy gateway active, the real processors present but inactive', async () => {
     expect(server.manager.listChannels()).to.deep.equal(['us-store', 'in-store']);
     expect((await server.manager.listPaymentGateways({ channel: 'in-store', currency: 'INR' })).map((g) => g.id)).to.deep.equal(['payhost.dummy']);
+    expect((await server.manager.listPaymentGateways({ channel: 'in-store', currency: 'NGN' })).map((g) => g.id)).to.deep.equal(['payhost.dummy']);
+    const inactive = [
+      ['us-store', 'payhost.stripe'],
+      ['in-store', 'payhost.razorpay'],
+      ['in-store', 'payhost.flutterwave'],
+    ] as const;
+    for (const [channel, plugin] of inactive) {
+      const view = server.manager.getPluginConfiguration(plugin, channel);
+      expect(view.active, plugin).to.equal(false);
+      expect([...server.manager.channel(channel).gateways.keys()]).to.include(plugin);
+    }
   });
 
   it('the curl commands work against a live server', async () => {

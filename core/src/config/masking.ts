@@ -3,9 +3,13 @@ import type { ConfigValue, ConfigValues } from '../plugin/config-structure.js';
 
 const MASK_PREFIX = '****';
 
+/** A bare `${NAME}` (or `${NAME:-}`) reference names a variable and holds no secret: shown as is. */
+const BARE_ENV_REFERENCE = /^\$\{[A-Za-z_][A-Za-z0-9_]*(?::-)?\}$/;
+
 /** Masks one value for display: Password -> "", Secret -> "****" + last 4 characters. */
 export function maskValue(type: string, value: ConfigValue): ConfigValue {
   if (value === null || value === '') return value;
+  if (typeof value === 'string' && BARE_ENV_REFERENCE.test(value)) return value;
   if (type === 'Password') return '';
   if (type === 'Secret' || type === 'SecretMultiline') {
     const text = String(value);
