@@ -130,12 +130,20 @@ export class StripeGatewayPlugin extends BasePlugin implements PaymentHookMethod
     return clientToken(ctx, input);
   }
 
-  /** What Stripe.js needs: the publishable key, and in REMOTE mode the connected account it must act on. */
+  /**
+   * What Stripe.js needs: the publishable key; with Connect, the mode and the
+   * provider's account, and in REMOTE mode `stripe_account` (the
+   * `stripeAccount` option of Stripe.js: intents live on that account).
+   */
   async getPaymentConfig(_input: ChannelInput, previous: PublicConfig): Promise<PublicConfig | undefined> {
     if (!this.active) return undefined;
     const s = this.settings;
     const config: PublicConfig = [...previous, { field: 'api_key', value: s.publishableKey ?? '' }, { field: 'store_customer_card', value: String(s.storeCustomer) }];
-    if (s.mode === 'REMOTE' && s.connectedAccountId) config.push({ field: 'stripe_account', value: s.connectedAccountId });
+    if (s.mode !== 'LOCAL') {
+      config.push({ field: 'connect_mode', value: s.mode });
+      if (s.connectedAccountId) config.push({ field: 'connected_account_id', value: s.connectedAccountId });
+      if (s.mode === 'REMOTE' && s.connectedAccountId) config.push({ field: 'stripe_account', value: s.connectedAccountId });
+    }
     return config;
   }
 

@@ -81,10 +81,15 @@ describe('stripe: Connect modes', () => {
     expect(env.fake.requests).to.have.length(0);
   });
 
-  it('getPaymentConfig gives Stripe.js the publishable key, and the connected account in REMOTE mode', async () => {
+  it('getPaymentConfig gives Stripe.js the publishable key and, with Connect, the connected account (stripe_account in REMOTE)', async () => {
     const remote = await call(makePlugin(env.fake, { mode: 'REMOTE', connected_account_id: PROVIDER }).getPaymentConfig({ channel: CHANNEL }, []));
     expect(remote).to.deep.include({ field: 'stripe_account', value: PROVIDER });
     expect(remote).to.deep.include({ field: 'api_key', value: 'pk_test_payhostFake' });
+    expect(remote).to.deep.include({ field: 'connected_account_id', value: PROVIDER });
+    const forward = await call(makePlugin(env.fake, { mode: 'FORWARD', connected_account_id: PROVIDER }).getPaymentConfig({ channel: CHANNEL }, []));
+    expect(forward).to.deep.include({ field: 'connect_mode', value: 'FORWARD' });
+    expect(forward).to.deep.include({ field: 'connected_account_id', value: PROVIDER });
+    expect(forward.map((f) => f.field)).to.not.include('stripe_account'); // FORWARD intents live on the platform
     const local = await call(makePlugin(env.fake).getPaymentConfig({ channel: CHANNEL }, []));
     expect(local.map((f) => f.field)).to.deep.equal(['api_key', 'store_customer_card']);
   });

@@ -12,25 +12,36 @@ export const PUBLISHABLE_KEY = 'pk_test_payhostFake';
 export const WEBHOOK_SECRET = 'whsec_payhostFakeSecret';
 export const CURRENCIES = ['USD', 'EUR', 'JPY', 'KWD'];
 
+/** Outside hosts something tried to reach (nock refused them), across the whole run. */
+export const blockedHosts: string[] = [];
+nock.emitter.on('no match', (req: { hostname?: string; host?: string; options?: { hostname?: string; host?: string } } | string) => {
+  const host = typeof req === 'string' ? req : (req.options?.hostname ?? req.hostname ?? req.options?.host ?? req.host ?? '?');
+  if (!/^(127\.0\.0\.1|localhost)(:\d+)?$/.test(String(host))) blockedHosts.push(String(host));
+});
+
 /**
  * Blocks every outside connection for the suite it is called in (nock), so
  * no test can reach Stripe or anything else; loopback (the fake) stays open.
+ * At the end, asserts nothing in the suite even tried (unless it means to).
  */
-export function blockOutsideNetwork(): void {
+export function blockOutsideNetwork(options: { attemptsExpected?: boolean } = {}): void {
+  let mark = 0;
   before(() => {
     if (!nock.isActive()) nock.activate();
     nock.disableNetConnect();
-    nock.enableNetConnect((host) => host.startsWith('127.0.0.1') || host.startsWith('localhost'));
+    nock.enableNetConnect(/^(127\.0\.0\.1|localhost)(:\d+)?$/);
+    mark = blockedHosts.length;
   });
   after(() => {
     nock.enableNetConnect();
+    if (!options.attemptsExpected) expect(blockedHosts.slice(mark), 'requests to outside hosts').to.deep.equal([]);
   });
 }
 
 /** A fake Stripe for the suite (started once, reset before each test), with the network guard. */
-export function useFakeStripe(): { readonly fake: FakeStripe } {
+export function useFakeStripe(options: { attemptsExpected?: boolean } = {}): { readonly fake: FakeStripe } {
   const holder: { fake: FakeStripe } = {} as { fake: FakeStripe };
-  blockOutsideNetwork();
+  blockOutsideNetwork(options);
   before(async () => {
     holder.fake = await FakeStripe.start();
   });
