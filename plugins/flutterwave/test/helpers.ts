@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -15,6 +15,7 @@ export const TELEMETRY_HOSTS = ['api.ravepay.co', 'signozservice-prod.f4b-flutte
 
 /** One state directory for the whole test process: the SDK fixes its state file when it first loads. */
 export const STATE_DIR = mkdtempSync(join(tmpdir(), 'payhost-flw-test-'));
+process.once('exit', () => rmSync(STATE_DIR, { recursive: true, force: true }));
 
 /** Outside hosts something tried to reach (nock refused them), across the whole run. */
 export const outsideRequests: string[] = [];
