@@ -54,7 +54,8 @@ function refundEvent(charge: Stripe.Charge, previous: Partial<Stripe.Charge> | u
     kind: 'refund',
     amount: fromMinorUnits(amount, currency),
     currency,
-    transactionId: newest ? encodeRef(account, newest.id) : encodeRef(account, charge.id),
+    // Without the refund list (recent API versions omit it), one id per refunded total keeps refunds apart.
+    transactionId: newest ? encodeRef(account, newest.id) : `${encodeRef(account, charge.id)}#refunded:${charge.amount_refunded}`,
     error: null,
     errorCode: null,
     customerId: idOf(charge.customer as Expandable),

@@ -85,7 +85,7 @@ export class StripeGatewayPlugin extends BasePlugin implements PaymentHookMethod
   /** Runs an operation; never throws: anything unexpected becomes a processing_error response. */
   private async operate(name: string, payment: PaymentData, run: (ctx: OperationContext) => Promise<GatewayResponse>): Promise<GatewayResponse | undefined> {
     if (!this.active) return undefined;
-    const kind = FAILURE_KIND[name] ?? 'capture';
+    const kind = name === 'process' && !this.settings.autoCapture ? 'auth' : (FAILURE_KIND[name] ?? 'capture');
     const ctx = this.context();
     if (!ctx) return failure(payment, kind, 'Stripe is not configured: secret_key is missing');
     try {

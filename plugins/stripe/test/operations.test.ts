@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { refundResponse } from '@payhost/plugin-stripe';
 import { call, dec, expectFailure, expectSuccess, intentCreations, key, makePlugin, payment, useFakeStripe } from './helpers.js';
 
 describe('stripe: operations against the fake (real SDK)', () => {
@@ -53,6 +54,21 @@ describe('stripe: operations against the fake (real SDK)', () => {
     expect(refunds.map((r) => r.params['amount'])).to.deep.equal(['2500', '3500', '1']);
     expect(refunds[0]?.params).to.deep.include({ payment_intent: auth.pspReference });
     expect(refunds[0]?.params).to.not.have.property('refund_application_fee');
+  });
+
+  it('a refund Stripe has not completed yet is refund_ongoing; failed and canceled refunds are refund_failed', async () => {
+    const plugin = makePlugin(env.fake);
+    const charged = await call(plugin.processPayment(payment({ token: 'pm_card_pendingRefund' }), null));
+    const pending = await call(plugin.refundPayment(payment({ token: charged.transactionId, amount: dec('4.00'), idempotencyKey: key() }), null));
+    expectSuccess(pending, 'refund_ongoing', '4');
+    const base = { id: 're_1', object: 'refund', amount: 400, currency: 'usd', payment_intent: 'pi_1', charge: 'ch_1', metadata: {}, reason: null } as const;
+    expect(refundResponse({ ...base, status: 'succeeded' } as never, null, false).kind).to.equal('refund');
+    expect(refundResponse({ ...base, status: 'requires_action' } as never, null, false).kind).to.equal('refund_ongoing');
+    for (const status of ['failed', 'canceled']) {
+      const res = refundResponse({ ...base, status, failure_reason: 'expired_or_canceled_card' } as never, 'acct_1', false);
+      expect(res).to.deep.include({ kind: 'refund_failed', isSuccess: false, errorCode: 'processing_error', transactionId: 'acct_1:re_1', pspReference: 'pi_1' });
+      expect(res.error).to.match(/expired_or_canceled_card/);
+    }
   });
 
   it('a capture above the authorization fails with Stripe\'s message and changes nothing', async () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import Stripe from 'stripe';
 import { MemoryLedgerStore, PaymentService, type GatewayEvent, type WebhookResponse } from '@payhost/core';
-import { handleWebhook, readSettings, StripeGatewayPlugin, type StripeGatewayEvent } from '@payhost/plugin-stripe';
+import { handleWebhook, normalizeEvent, readSettings, StripeGatewayPlugin, type StripeGatewayEvent } from '@payhost/plugin-stripe';
 import type { Json } from '@payhost/testkit/stripe';
 import { CHANNEL, GATEWAY, SECRET_KEY, WEBHOOK_SECRET, call, dec, key, makeLedger, makeManager, makePlugin, payment, useFakeStripe } from './helpers.js';
 
@@ -101,6 +101,32 @@ describe('stripe: webhooks', () => {
     const res = await deliver(env.fake.lastEvent('customer.created'));
     expect(res).to.deep.include({ status: 200, events: [] });
     expect(res.body).to.deep.include({ received: true, type: 'customer.created', handled: false });
+  });
+
+  it('charge.refunded without the refund list (recent API versions): amount from previous_attributes, one id per refunded total', () => {
+    const event = (id: string, refunded: number, previous: number) =>
+      ({
+        id,
+        object: 'event',
+        type: 'charge.refunded',
+        created: 1_700_000_000,
+        request: { id: null, idempotency_key: null },
+        data: { object: { id: 'ch_1', object: 'charge', amount: 5000, amount_refunded: refunded, currency: 'eur', payment_intent: 'pi_1', metadata: { payhost_payment_id: 'pay-1' } }, previous_attributes: { amount_refunded: previous } },
+      }) as never;
+    const [first] = normalizeEvent(event('evt_a', 1000, 0));
+    const [second] = normalizeEvent(event('evt_b', 2500, 1000));
+    expect(first).to.deep.include({ paymentId: 'pay-1', pspReference: 'pi_1', gatewayIdempotencyKey: null });
+    expect([first?.response.amount.toString(), second?.response.amount.toString()]).to.deep.equal(['10', '15']);
+    expect(first?.response.transactionId).to.not.equal(second?.response.transactionId);
+    expect(first?.response).to.deep.include({ kind: 'refund', currency: 'EUR', isSuccess: true });
+  });
+
+  it('does not take SDK-generated or derived idempotency keys for ledger keys', () => {
+    const event = (key: string) =>
+      ({ id: 'evt_k', object: 'event', type: 'payment_intent.processing', created: 1, request: { id: 'req_1', idempotency_key: key }, data: { object: { id: 'pi_2', object: 'payment_intent', status: 'processing', amount: 100, amount_capturable: 0, amount_received: 0, currency: 'usd', metadata: {} } } }) as never;
+    expect(normalizeEvent(event('payhost:process:p:t'))[0]?.gatewayIdempotencyKey).to.equal('payhost:process:p:t');
+    expect(normalizeEvent(event('stripe-node-retry-1234'))[0]?.gatewayIdempotencyKey).to.equal(null);
+    expect(normalizeEvent(event('payhost:process:p:t#customer'))[0]?.gatewayIdempotencyKey).to.equal(null);
   });
 
   it('answers clearly for a missing secret, a wrong method or path', () => {
