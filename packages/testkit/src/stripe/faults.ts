@@ -7,8 +7,12 @@ export interface LoggedRequest {
   path: string;
   /** Header names lower-cased. */
   headers: Record<string, string>;
-  /** Parsed form body (POST) or query string (GET, DELETE). */
+  /** The request's parameters: the parsed form body (POST) or query string (GET, DELETE). */
   params: FormObject;
+  /** Parsed form body (empty for GET and DELETE). */
+  body: FormObject;
+  /** Parsed query string. */
+  query: FormObject;
   /** `Stripe-Account` header: the connected account, or null for the platform. */
   account: string | null;
   idempotencyKey: string | null;

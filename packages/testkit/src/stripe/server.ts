@@ -174,12 +174,16 @@ export class FakeStripe {
     const method = req.method ?? 'GET';
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
-    const params = method === 'POST' ? parseForm(Buffer.concat(chunks).toString('utf8')) : parseForm(url.search.slice(1));
+    const body = method === 'POST' ? parseForm(Buffer.concat(chunks).toString('utf8')) : {};
+    const query = parseForm(url.search.slice(1));
+    const params = method === 'POST' ? body : query;
     const entry: LoggedRequest = {
       method,
       path: url.pathname,
       headers,
       params,
+      body,
+      query,
       account: headers['stripe-account'] ?? null,
       idempotencyKey: headers['idempotency-key'] ?? null,
       replayed: false,
