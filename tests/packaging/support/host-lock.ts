@@ -142,7 +142,7 @@ export function buildHostLock(input: HostLockInput): HostLock {
     const m = tarball.manifest;
     const entry: LockEntry = { version: tarball.version, resolved: `file:${tarball.file}`, integrity: tarball.integrity };
     for (const key of ['license', 'dependencies', 'optionalDependencies', 'peerDependencies', 'peerDependenciesMeta', 'bin', 'engines'] as const) {
-      if (m[key] !== undefined) entry[key] = m[key];
+      if (m[key] !== undefined) (entry as Record<string, unknown>)[key] = m[key];
     }
     entries.set(`node_modules/${tarball.name}`, entry);
   }

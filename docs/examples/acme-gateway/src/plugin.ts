@@ -1,7 +1,17 @@
 import { BasePlugin, fromMinorUnits, gatewayConfigFromValues, toMinorUnits } from '@payhost/core';
-import type { ChannelInput, GatewayConfig, GatewayResponse, PaymentData, PluginInit, PublicConfig, TransactionErrorCode, TransactionKind } from '@payhost/core';
+import type {
+  ChannelInput,
+  GatewayConfig,
+  GatewayResponse,
+  PaymentData,
+  PluginInit,
+  PublicConfig,
+  TransactionErrorCode,
+  TransactionKind,
+  TransactionStatusInput,
+} from '@payhost/core';
 import { ACME_CONFIG_STRUCTURE, ACME_DEFAULT_CONFIGURATION } from './config.js';
-import { AcmeClient, type AcmeErrorCode } from './processor.js';
+import { AcmeClient, type AcmeCharge, type AcmeErrorCode, type AcmeRefund, type AcmeResult } from './processor.js';
 
 /** Acme's error codes on payhost's unified transaction error codes; anything else is a processing_error. */
 const ERROR_CODES: Readonly<Record<AcmeErrorCode, TransactionErrorCode>> = {
@@ -51,9 +61,7 @@ export class AcmeGatewayPlugin extends BasePlugin {
       currency: payment.currency,
       idempotencyKey: payment.idempotencyKey ?? `${payment.paymentId}:process`,
     });
-    if (!result.ok) return this.failure('capture', payment, ERROR_CODES[result.code], result.message, { code: result.code });
-    const charge = result.value;
-    return this.success('capture', charge.id, fromMinorUnits(charge.amount, charge.currency), charge.currency, charge.id, { ...charge });
+    return this.toResponse('capture', payment, result);
   }
 
   /** Refunds part or all of a charge; the token is the charge id (the capture's transactionId). */
@@ -64,13 +72,32 @@ export class AcmeGatewayPlugin extends BasePlugin {
       amount: toMinorUnits(payment.amount, payment.currency),
       idempotencyKey: payment.idempotencyKey ?? `${payment.paymentId}:refund`,
     });
-    if (!result.ok) return this.failure('refund', payment, ERROR_CODES[result.code], result.message, { code: result.code });
-    const refund = result.value;
-    return this.success('refund', refund.id, fromMinorUnits(refund.amount, refund.currency), refund.currency, refund.chargeId, { ...refund });
+    return this.toResponse('refund', payment, result);
   }
 
-  private success(kind: TransactionKind, transactionId: string, amount: GatewayResponse['amount'], currency: string, pspReference: string, raw: Record<string, unknown>): GatewayResponse {
-    return { isSuccess: true, actionRequired: false, kind, amount, currency, transactionId, error: null, errorCode: null, pspReference, rawResponse: raw };
+  /** Reconciliation after a crash: what became of the call made with this transaction's idempotency key. */
+  async getTransactionStatus(input: TransactionStatusInput, _previousValue: GatewayResponse | null): Promise<GatewayResponse | undefined> {
+    if (!this.client) return undefined; // cannot tell: the host marks the transaction for review
+    const result = await this.client.find(input.transaction.gatewayIdempotencyKey);
+    if (!result) return this.failure(input.transaction.kind, input.payment, 'processing_error', 'The request never reached Acme.');
+    return this.toResponse(input.transaction.kind, input.payment, result);
+  }
+
+  private toResponse(kind: TransactionKind, payment: PaymentData, result: AcmeResult<AcmeCharge | AcmeRefund>): GatewayResponse {
+    if (!result.ok) return this.failure(kind, payment, ERROR_CODES[result.code], result.message, { code: result.code });
+    const value = result.value;
+    return {
+      isSuccess: true,
+      actionRequired: false,
+      kind,
+      amount: fromMinorUnits(value.amount, value.currency),
+      currency: value.currency,
+      transactionId: value.id,
+      error: null,
+      errorCode: null,
+      pspReference: 'chargeId' in value ? value.chargeId : value.id,
+      rawResponse: { ...value },
+    };
   }
 
   /** Declines are answers, not exceptions: isSuccess false, a message and a unified code. */

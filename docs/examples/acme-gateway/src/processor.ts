@@ -84,6 +84,11 @@ export class AcmeClient {
     });
   }
 
+  /** The first answer to the request made with this idempotency key; null when Acme never received it. */
+  async find(idempotencyKey: string): Promise<AcmeResult<AcmeCharge | AcmeRefund> | null> {
+    return this.account.replies.get(idempotencyKey) ?? null;
+  }
+
   private once<T>(key: string, run: () => AcmeResult<T>): AcmeResult<T> {
     const previous = this.account.replies.get(key) as AcmeResult<T> | undefined;
     if (previous) return previous;

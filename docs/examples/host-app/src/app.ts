@@ -42,7 +42,7 @@ try {
   console.log('declined:', err.code, err.errorCode, err.message);
 }
 
-// Secrets are masked on every read.
+// Reads are masked; the key itself stays in the environment (a bare ${ENV} reference is shown as is).
 const view = manager.getPluginConfiguration(AcmeGatewayPlugin.id, 'web');
 console.log('configuration:', JSON.stringify(view.configuration));
 await manager.close();
