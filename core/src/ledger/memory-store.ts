@@ -92,7 +92,30 @@ class MemoryState {
   readonly idempotency = new Map<string, IdempotencyRecord>();
   readonly webhooks = new Map<string, WebhookEventRow>();
   readonly accounts = new Map<string, CustomerGatewayAccount>();
+  /** Transaction ids per payment id (like the SQL stores' index), so listing a payment's transactions does not scan them all. */
+  private readonly byPayment = new Map<string, Set<string>>();
   seq = 0;
+
+  /** Stores a committed transaction and keeps the per-payment index. */
+  putTransaction(id: string, stored: StoredTransaction): void {
+    const previous = this.transactions.get(id)?.value.paymentId;
+    this.transactions.set(id, stored);
+    const paymentId = stored.value.paymentId;
+    if (previous !== undefined && previous !== paymentId) this.byPayment.get(previous)?.delete(id);
+    let ids = this.byPayment.get(paymentId);
+    if (!ids) this.byPayment.set(paymentId, (ids = new Set()));
+    ids.add(id);
+  }
+
+  /** The committed transactions of one payment (unordered). */
+  transactionsOf(paymentId: string): StoredTransaction[] {
+    const out: StoredTransaction[] = [];
+    for (const id of this.byPayment.get(paymentId) ?? []) {
+      const t = this.transactions.get(id);
+      if (t) out.push(t);
+    }
+    return out;
+  }
 }
 
 /**
@@ -192,12 +215,14 @@ class MemoryTx implements LedgerTx {
 
   async listTransactions(paymentId: string): Promise<Transaction[]> {
     this.check();
-    const merged = new Map(this.state.transactions);
-    for (const [id, t] of this.transactions) merged.set(id, t);
-    return [...merged.values()]
-      .filter((t) => t.value.paymentId === paymentId)
-      .sort(byAge)
-      .map((t) => copyTransaction(t.value));
+    const merged = new Map<string, StoredTransaction>();
+    for (const t of this.state.transactionsOf(paymentId)) merged.set(t.value.id, t);
+    // This transaction's own writes win, also when they moved a row to another payment.
+    for (const [id, t] of this.transactions) {
+      if (t.value.paymentId === paymentId) merged.set(id, t);
+      else merged.delete(id);
+    }
+    return [...merged.values()].sort(byAge).map((t) => copyTransaction(t.value));
   }
 
   async claimIdempotencyKey(
@@ -259,7 +284,7 @@ class MemoryTx implements LedgerTx {
   commit(): void {
     this.check();
     for (const [id, p] of this.payments) this.state.payments.set(id, p);
-    for (const [id, t] of this.transactions) this.state.transactions.set(id, t);
+    for (const [id, t] of this.transactions) this.state.putTransaction(id, t);
     for (const [key, r] of this.idempotency) {
       if (r === null) this.state.idempotency.delete(key);
       else this.state.idempotency.set(key, r);
@@ -313,10 +338,7 @@ export class MemoryLedgerStore implements LedgerStore {
 
   async listTransactions(paymentId: string): Promise<Transaction[]> {
     this.check();
-    return [...this.state.transactions.values()]
-      .filter((t) => t.value.paymentId === paymentId)
-      .sort(byAge)
-      .map((t) => copyTransaction(t.value));
+    return this.state.transactionsOf(paymentId).sort(byAge).map((t) => copyTransaction(t.value));
   }
 
   async getIdempotencyRecord(key: string): Promise<IdempotencyRecord | null> {
