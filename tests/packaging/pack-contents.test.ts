@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { importProblems } from './support/imports.js';
 import { ROOT, npm, parsePackJson, workspacePackages, type PackResult, type WorkspacePackage } from './support/npm.js';
 
 /**
@@ -104,6 +105,15 @@ describe('packaging: npm pack contents and manifests of every workspace package'
       for (const target of targets) expect(files.has(target), `${pkg.name} points at ${target}, which it does not ship`).to.equal(true);
       expect(normalize(m.types ?? ''), `${pkg.name} types`).to.equal(normalize(((exportsMap['.'] as Record<string, string>)['types']) ?? ''));
     }
+  });
+
+  it('shipped modules import only shipped files and declared packages', async () => {
+    const problems: string[] = [];
+    for (const pkg of packages) {
+      const files = (packed.get(pkg.name) as PackResult).files.map((f) => f.path);
+      problems.push(...(await importProblems(join(ROOT, pkg.location), ROOT, files)));
+    }
+    expect(problems).to.deep.equal([]);
   });
 
   it('the CLI ships its bin with a node shebang', async () => {

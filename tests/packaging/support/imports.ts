@@ -38,8 +38,10 @@ async function filesUnder(dir: string): Promise<string[]> {
  * leaves the package or names a file that was not shipped, a bare import of a
  * package it does not declare (dependencies, peerDependencies,
  * optionalDependencies), or an absolute path of the repository it was built in.
+ * `only`: the files to look at (paths relative to the package), e.g. what npm
+ * would pack; default: every file of the installed package.
  */
-export async function importProblems(packageDir: string, repoRoot: string): Promise<string[]> {
+export async function importProblems(packageDir: string, repoRoot: string, only?: readonly string[]): Promise<string[]> {
   const manifest = JSON.parse(await readFile(join(packageDir, 'package.json'), 'utf8')) as {
     name: string;
     dependencies?: Record<string, string>;
@@ -53,7 +55,8 @@ export async function importProblems(packageDir: string, repoRoot: string): Prom
     ...Object.keys(manifest.optionalDependencies ?? {}),
   ]);
   const problems: string[] = [];
-  for (const file of await filesUnder(packageDir)) {
+  const files = only ? only.map((path) => join(packageDir, path)) : await filesUnder(packageDir);
+  for (const file of files) {
     const segments = relative(packageDir, file).split(sep);
     if (segments.includes('node_modules')) continue; // its own dependencies
     if (segments[0] === 'public') continue; // browser assets, imported by URL
