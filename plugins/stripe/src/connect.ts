@@ -1,4 +1,4 @@
-import { Decimal, fromMinorUnits, minorUnits, toMinorUnits, type PaymentData } from '@payhost/core';
+import { Decimal, minorUnits, toMinorUnits, type PaymentData } from '@payhost/core';
 import type Stripe from 'stripe';
 import { KEY_PATTERNS, type ConnectMode, type StripeSettings } from './config.js';
 
@@ -84,11 +84,6 @@ export function intentConnectParams(target: ConnectTarget, fee: number | null): 
   if (target.destination) params.transfer_data = { destination: target.destination };
   if (fee !== null) params.application_fee_amount = fee;
   return params;
-}
-
-/** The fee as a Decimal in major units, for responses. */
-export function feeAmount(fee: number | null, currency: string): string | null {
-  return fee === null ? null : fromMinorUnits(fee, currency).toString();
 }
 
 export interface AuthorizeUrlOptions {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { MagicCard } from './cards.js';
 import { eventShape, type Json } from './fixtures.js';
+import type { FormObject } from './form.js';
 
 /** Everything one Stripe account holds (the platform, or a connected account). */
 export interface AccountStore {
@@ -107,5 +108,5 @@ export class StripeState {
 export interface HandlerContext {
   state: StripeState;
   store: AccountStore;
-  form: import('./form.js').FormObject;
+  form: FormObject;
 }
