@@ -1,0 +1,158 @@
+import { expect } from 'chai';
+import { TRANSACTION_ERROR_CODES, type PluginClass } from '@payhost/core';
+import {
+  AcceptsBadSignaturePlugin,
+  AlwaysCentsPlugin,
+  BadConfigFieldTypePlugin,
+  FloatAmountPlugin,
+  MinorUnitBugPlugin,
+  MissingIdPlugin,
+  NonIsoCurrencyPlugin,
+  NotIdempotentPlugin,
+  ReplacesPreviousValuePlugin,
+  SyncHookPlugin,
+  UnknownErrorCodePlugin,
+  WrongCurrencyPlugin,
+  WrongKindPlugin,
+} from './fixtures/broken-plugins.js';
+import { ReferencePlugin, fixtureAdapter } from './fixtures/reference-plugin.js';
+import { formatFailures, runConformance } from './support/run-conformance.js';
+
+/** A failure the suite must report: in the test whose title contains `test`, a message containing `message`. */
+interface Expected {
+  test: string;
+  message: string;
+}
+
+interface Breakage {
+  name: string;
+  plugin: PluginClass;
+  expected: Expected[];
+}
+
+const UNIFIED = TRANSACTION_ERROR_CODES.join(', ');
+
+const BREAKAGES: Breakage[] = [
+  {
+    name: 'missing id',
+    plugin: MissingIdPlugin,
+    expected: [{ test: 'has valid static metadata and a valid config structure', message: 'static id must be a non-empty string, got undefined' }],
+  },
+  {
+    name: 'bad config structure field type',
+    plugin: BadConfigFieldTypePlugin,
+    expected: [
+      {
+        test: 'has valid static metadata and a valid config structure',
+        message: `configStructure field "webhook_secret" has type 'Text'; expected one of String, Multiline, Boolean, Secret, SecretMultiline, Password, Output`,
+      },
+    ],
+  },
+  {
+    name: 'hook not async (returns a non-promise)',
+    plugin: SyncHookPlugin,
+    expected: [
+      { test: 'returns a promise from every hook it implements', message: 'processPayment returned undefined, not a promise (hooks must be async functions)' },
+      {
+        test: 'processPayment charges the success token',
+        message: `the PluginManager replaced the plugin's answer with a processing_error: Plugin "fixture.sync-hook" returned a non-promise value (hooks must be async) in hook processPayment`,
+      },
+    ],
+  },
+  {
+    name: 'ignores previousValue in a chained hook (getSupportedCurrencies replaces instead of appending)',
+    plugin: ReplacesPreviousValuePlugin,
+    expected: [
+      { test: 'keeps previousValue in chained hooks', message: 'getSupportedCurrencies dropped previousValue: given ["XTS"], it returned ["USD","JPY","KWD"]' },
+      { test: "keeps the previous plugin's values in chained hooks run by the PluginManager", message: "getSupportedCurrencies dropped the previous plugin's values: the pipeline answered [USD, JPY, KWD], without XTS" },
+    ],
+  },
+  {
+    name: 'declares a non-ISO currency',
+    plugin: NonIsoCurrencyPlugin,
+    expected: [
+      { test: 'declares a valid GatewayConfig with ISO 4217 currencies', message: "supportedCurrencies[3] 'BTC' is not an ISO 4217 currency code" },
+      { test: '"before all" hook', message: 'the PluginManager refuses the plugin with the adapter\'s configuration: [invalid_configuration] Plugin "fixture.non-iso-currency" declares "BTC", which is not an ISO 4217 currency' },
+    ],
+  },
+  {
+    name: 'response amount as a float number',
+    plugin: FloatAmountPlugin,
+    expected: [{ test: 'processPayment charges the success token', message: 'amount must be a Decimal, got number 10.5' }],
+  },
+  {
+    name: 'response in the wrong currency',
+    plugin: WrongCurrencyPlugin,
+    expected: [{ test: 'processPayment charges the success token', message: "currency must be the payment's currency USD, got 'usd'" }],
+  },
+  {
+    name: 'unknown error code',
+    plugin: UnknownErrorCodePlugin,
+    expected: [
+      { test: 'declines the decline token with a unified error code', message: `errorCode 'card_declined' is not a unified error code (expected one of ${UNIFIED})` },
+    ],
+  },
+  {
+    name: 'wrong kind',
+    plugin: WrongKindPlugin,
+    expected: [{ test: 'refundPayment refunds part of a captured payment', message: "kind 'capture' is not a kind refundPayment may return (expected one of refund, refund_failed, refund_ongoing, pending)" }],
+  },
+  {
+    name: 'minor-unit bug (sends 10.5 instead of 1050)',
+    plugin: MinorUnitBugPlugin,
+    expected: [
+      { test: 'keeps 10.50 USD exact', message: 'processPayment sent 10.5 to the processor for 10.50 USD; expected 1050 (minor units: ISO 4217 gives USD 2 decimal places)' },
+      { test: 'keeps 10.50 USD exact', message: 'refundPayment sent 2.5 to the processor for 2.50 USD; expected 250' },
+      { test: 'keeps 12.345 KWD exact', message: 'processPayment sent 12.345 to the processor for 12.345 KWD; expected 12345' },
+    ],
+  },
+  {
+    name: 'minor-unit bug (always two decimals: wrong for 0- and 3-decimal currencies)',
+    plugin: AlwaysCentsPlugin,
+    expected: [
+      { test: 'keeps 1500 JPY exact', message: 'processPayment sent 150000 to the processor for 1500 JPY; expected 1500 (minor units: ISO 4217 gives JPY 0 decimal places)' },
+      { test: 'keeps 12.345 KWD exact', message: 'processPayment sent 1234.5 to the processor for 12.345 KWD; expected 12345 (minor units: ISO 4217 gives KWD 3 decimal places)' },
+    ],
+  },
+  {
+    name: 'not idempotent (charges twice on a retried idempotency key)',
+    plugin: NotIdempotentPlugin,
+    expected: [
+      { test: 'a retried processPayment (same idempotency key) does not charge twice', message: 'a retried processPayment with the same idempotency key made a new transaction' },
+      { test: 'a retried refundPayment (same idempotency key) does not refund twice', message: 'a retried refundPayment with the same idempotency key made a new transaction' },
+      { test: 'a retried capturePayment (same idempotency key) does not capture twice', message: 'the retry answered isSuccess false where the first call answered true' },
+    ],
+  },
+  {
+    name: 'webhook accepts a bad signature',
+    plugin: AcceptsBadSignaturePlugin,
+    expected: [
+      { test: 'rejects a webhook signed with a wrong secret', message: 'a badly signed webhook must be refused with a 4xx status, got 200' },
+      { test: 'rejects a webhook without its x-fixture-signature header', message: 'a badly signed webhook must be refused with a 4xx status, got 200' },
+      { test: 'rejects a correctly signed webhook whose body was altered', message: 'a badly signed webhook must be refused with a 4xx status, got 200' },
+    ],
+  },
+];
+
+describe('testkit conformance suite: the reference fixture passes it', () => {
+  it('passes every check (so each failure below is the breakage, not the fixture)', async function () {
+    this.timeout(120_000);
+    const run = await runConformance(ReferencePlugin, fixtureAdapter());
+    expect(run.failures, formatFailures(run.failures)).to.deep.equal([]);
+    expect(run.passes.length).to.be.greaterThan(25);
+  });
+});
+
+describe('testkit conformance suite: fails with a clear message for each broken fixture plugin', () => {
+  for (const breakage of BREAKAGES) {
+    it(breakage.name, async function () {
+      this.timeout(120_000);
+      const run = await runConformance(breakage.plugin, fixtureAdapter());
+      expect(run.failures.length, `the suite passed a plugin with this breakage`).to.be.greaterThan(0);
+      for (const expected of breakage.expected) {
+        const hit = run.failures.find((f) => f.title.includes(expected.test) && f.message.includes(expected.message));
+        expect(hit, `no failure of "${expected.test}" saying:\n  ${expected.message}\nfailures:\n${formatFailures(run.failures)}`).to.not.equal(undefined);
+      }
+    });
+  }
+});
