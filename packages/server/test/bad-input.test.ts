@@ -36,7 +36,9 @@ describe('bad-input catalog: 4xx with a stable code, never a 5xx, ledger unchang
   let authorized = '';
   const reusedKey = key('reused');
 
-  before(async () => {
+  before(async function () {
+    // Opening an in-memory PGlite database takes seconds on a busy machine.
+    this.timeout(120_000);
     store = await createPgliteStore();
     t = await startTestServer({ store, kind: 'pglite' });
     const c = await t.request('POST', '/payments', json(payment({}), { idempotencyKey: reusedKey }));
