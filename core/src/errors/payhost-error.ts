@@ -31,6 +31,8 @@ export const ERROR_CODES = {
   noPaymentSource: 'no_payment_source',
   /** The gateway answered with a failure; details carry the unified errorCode and the recorded transactionId. */
   gatewayDeclined: 'gateway_declined',
+  /** The gateway call failed in a way that leaves unknown whether the processor acted (timeout, lost answer). */
+  outcomeUnknown: 'outcome_unknown',
 } as const;
 
 export type PayhostErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES] | (string & {});

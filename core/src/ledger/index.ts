@@ -12,3 +12,4 @@ export type { StoredOutcome, PaymentJson, TransactionJson } from './outcome-code
 export type { ReconcileOptions, ReconcileReport } from './reconcile.js';
 export type { GatewayEventInput, GatewayEventResponse, GatewayEventResult } from './webhook-inbox.js';
 export { IdempotencyCoordinator, type IdempotencyOptions } from './idempotency.js';
+export * from './outcome-unknown.js';

@@ -1,7 +1,9 @@
 import type { GatewayConfig, GatewayResponse } from '../contracts/gateway.js';
 import type { PaymentData } from '../contracts/payment-data.js';
 import { ERROR_CODES, PayhostError, isPayhostError } from '../errors/index.js';
-import { applyResponse, outcomeOf } from './apply.js';
+import { applyResponse, markReview, outcomeOf } from './apply.js';
+import { isOutcomeUnknown } from './outcome-unknown.js';
+import { askGateway } from './reconcile.js';
 import { fault, gatewayConfigOf, type LedgerContext } from './context.js';
 import type { Attempt } from './idempotency.js';
 import { noPaymentSource, paymentNotFound } from './ledger-errors.js';
@@ -97,8 +99,10 @@ export class OperationRunner {
     const { payment, pending } = reserved;
     const where = { operation: request.operation, paymentId: payment.id, transactionId: pending.id };
     await fault(this.ctx, { point: 'after-pending', ...where });
-    const { response, error } = await this.call(request.operation, payment, pending, reserved.paymentData);
-    await fault(this.ctx, { point: 'after-gateway', ...where, response });
+    const called = await this.call(request.operation, payment, pending, reserved.paymentData);
+    const { error } = called;
+    await fault(this.ctx, { point: 'after-gateway', ...where, response: called.response });
+    const response = error ? called.response : await this.settleUnknown(called.response, payment, pending);
     const outcome = await this.ctx.store.transaction(async (tx) => {
       const locked = await tx.getPayment(payment.id, { forUpdate: true });
       const current = await tx.getTransaction(pending.id);
@@ -119,6 +123,30 @@ export class OperationRunner {
     // The event recorded the outcome under our key in the same transaction; prefer that record.
     const record = await this.ctx.store.getIdempotencyRecord(request.idempotencyKey);
     return record?.state === 'done' && isStoredOutcome(record.response) ? record.response : outcome.alreadyApplied;
+  }
+
+  /**
+   * An answer that leaves unknown whether the processor acted is not final:
+   * ask the gateway once (as reconcile() would); if it still cannot tell, the
+   * transaction goes to review with its amount still reserved, its idempotency
+   * key stays in flight (a retry is payment_busy, never a second charge), and
+   * the caller gets `outcome_unknown`. A processor event or a later answer
+   * resolves it.
+   */
+  private async settleUnknown(response: GatewayResponse, payment: Payment, pending: Transaction): Promise<GatewayResponse> {
+    if (!isOutcomeUnknown(response)) return response;
+    const status = await askGateway(this.ctx, payment, pending);
+    if (status && !isOutcomeUnknown(status)) return status;
+    await this.ctx.store.transaction(async (tx) => {
+      const current = await tx.getTransaction(pending.id);
+      if (current?.state === 'pending') await markReview(tx, current, this.ctx.now(), 'The gateway did not say whether it acted; held for review');
+    });
+    this.ctx.logger.warn({ paymentId: payment.id, transactionId: pending.id }, 'gateway outcome unknown; transaction held for review');
+    throw new PayhostError(
+      ERROR_CODES.outcomeUnknown,
+      'The payment gateway did not say whether it acted; the transaction is held for review and will be settled by the processor\'s event or reconciliation',
+      { paymentId: payment.id, transactionId: pending.id },
+    );
   }
 
   /** Calls the gateway; a manager error (the call never reached a plugin) becomes a failed response plus that typed error. */

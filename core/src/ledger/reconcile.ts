@@ -70,7 +70,7 @@ export async function reconcilePending(ctx: LedgerContext, calling: ReadonlySet<
 }
 
 /** The gateway's answer for one pending transaction; null when it cannot tell (or fails, or is gone). */
-async function askGateway(ctx: LedgerContext, payment: Payment, pending: Transaction): Promise<GatewayResponse | null> {
+export async function askGateway(ctx: LedgerContext, payment: Payment, pending: Transaction): Promise<GatewayResponse | null> {
   const operation = operationOf(pending);
   if (!operation) return null;
   try {

@@ -26,6 +26,10 @@ export function processingErrorResponse(operation: GatewayOperation, payment: Pa
     transactionId: '',
     error: failure.code === 'plugin_timeout' ? 'The payment gateway did not answer in time' : 'The payment gateway failed to process the request',
     errorCode: 'processing_error',
-    rawResponse: { pluginFailure: { code: failure.code, reason: failure.reason, plugin: failure.plugin, hook: failure.hook } },
+    // A call that timed out may still have reached the processor: the ledger must not treat it as a final failure.
+    rawResponse: {
+      pluginFailure: { code: failure.code, reason: failure.reason, plugin: failure.plugin, hook: failure.hook },
+      ...(failure.code === 'plugin_timeout' ? { outcome_unknown: true } : {}),
+    },
   };
 }

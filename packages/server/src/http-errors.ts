@@ -22,6 +22,7 @@ const STATUS: Readonly<Record<string, number>> = {
   gateway_declined: 402,
   plugin_failed: 502,
   plugin_timeout: 504,
+  outcome_unknown: 502,
   internal_error: 500,
 };
 

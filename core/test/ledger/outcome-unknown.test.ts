@@ -1,0 +1,91 @@
+import { expect } from 'chai';
+import {
+  BasePlugin,
+  Decimal,
+  MemoryLedgerStore,
+  PaymentService,
+  PluginManager,
+  gatewayConfigFromValues,
+  type GatewayConfig,
+  type GatewayResponse,
+  type PaymentData,
+  type TransactionStatusInput,
+} from '@payhost/core';
+import { codeOf, key, rejection } from './helpers.js';
+
+/**
+ * A processor whose answers can get lost: with token "lost" the charge happens
+ * but the plugin never answers (the manager times it out). `knows` decides
+ * whether getTransactionStatus can tell afterwards.
+ */
+class LossyGateway extends BasePlugin {
+  static override id = 'test.lossy';
+  static override configStructure = { supported_currencies: { type: 'String' as const, label: 'Currencies' } };
+  static override defaultConfiguration = { supported_currencies: 'USD' };
+  static charges = new Map<string, Decimal>();
+  static knows = true;
+
+  override gatewayConfig(): GatewayConfig {
+    return gatewayConfigFromValues(this.id, this.configuration, {}, { autoCapture: true });
+  }
+
+  processPayment(payment: PaymentData): Promise<GatewayResponse> {
+    LossyGateway.charges.set(String(payment.idempotencyKey), new Decimal(payment.amount));
+    if (payment.token === 'lost') return new Promise(() => undefined);
+    return Promise.resolve(this.charged(payment));
+  }
+
+  async getTransactionStatus(input: TransactionStatusInput): Promise<GatewayResponse | null> {
+    if (!LossyGateway.knows) return null;
+    return LossyGateway.charges.has(String(input.payment.idempotencyKey)) ? this.charged(input.payment) : null;
+  }
+
+  private charged(payment: PaymentData): GatewayResponse {
+    const id = `ch_${payment.idempotencyKey}`;
+    return { isSuccess: true, actionRequired: false, kind: 'capture', amount: new Decimal(payment.amount), currency: payment.currency, transactionId: id, pspReference: id, error: null };
+  }
+}
+
+function service() {
+  const manager = new PluginManager({
+    plugins: [LossyGateway],
+    config: { channels: [{ slug: 'web', currencies: ['USD'], plugins: { 'test.lossy': { active: true } } }] },
+    hookTimeoutMs: 40,
+  });
+  const store = new MemoryLedgerStore();
+  return { manager, store, payments: new PaymentService({ manager, store, idempotency: { waitTimeoutMs: 150 } }) };
+}
+
+describe('ledger: a gateway call whose outcome is unknown is never recorded as a final failure', () => {
+  beforeEach(() => {
+    LossyGateway.charges.clear();
+    LossyGateway.knows = true;
+  });
+
+  it('a timed-out charge that the processor made is recorded as charged, once', async () => {
+    const { payments, manager } = service();
+    const payment = await payments.createPayment({ idempotencyKey: key(), channel: 'web', total: '12.00', currency: 'USD', token: 'lost' });
+    const result = await payments.process({ paymentId: payment.id, idempotencyKey: key() });
+    expect(result.payment.chargeStatus).to.equal('fully-charged');
+    expect(result.payment.capturedAmount.toString()).to.equal('12');
+    expect(LossyGateway.charges.size).to.equal(1);
+    expect((await payments.listTransactions(payment.id)).map((t) => t.state)).to.deep.equal(['applied']);
+    await manager.close();
+  });
+
+  it('when the processor cannot tell: outcome_unknown, held for review, and a retry neither charges again nor frees the amount', async () => {
+    LossyGateway.knows = false;
+    const { payments, manager } = service();
+    const payment = await payments.createPayment({ idempotencyKey: key(), channel: 'web', total: '12.00', currency: 'USD', token: 'lost' });
+    const k = key();
+    const err = await rejection(payments.process({ paymentId: payment.id, idempotencyKey: k }));
+    expect(err.code).to.equal('outcome_unknown');
+    const [held] = await payments.listTransactions(payment.id);
+    expect(held?.state).to.equal('review');
+    expect(held?.errorCode).to.equal(null);
+    expect(await codeOf(payments.process({ paymentId: payment.id, idempotencyKey: k }))).to.equal('payment_busy');
+    expect(LossyGateway.charges.size).to.equal(1);
+    expect((await payments.getPayment(payment.id)).chargeStatus).to.equal('not-charged');
+    await manager.close();
+  });
+});
