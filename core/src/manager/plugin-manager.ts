@@ -57,6 +57,17 @@ export interface PluginConfigurationUpdate {
 
 type AllHooks<H extends HookMap> = PaymentHooks & H;
 
+/** Pipeline cache keys of listPaymentGateways by normalized currency (ISO codes: a bounded set), built once each. */
+const gatewayListKeys = new Map<string, string>();
+function gatewayListKey(currency: string): string {
+  let key = gatewayListKeys.get(currency);
+  if (key === undefined) {
+    key = `getPaymentGateways\u0000${currency}`;
+    gatewayListKeys.set(currency, key);
+  }
+  return key;
+}
+
 /**
  * The host's one entry point: routes payment operations to gateways and runs
  * every hook through per-channel tapable pipelines.
@@ -111,12 +122,20 @@ export class PluginManager<H extends HookMap = {}> {
   /** Gateways of a channel that take `currency` (all active gateways when none is given). */
   async listPaymentGateways(query: { channel: string; currency?: string | null }): Promise<PaymentGateway[]> {
     const channel = this.channel(query.channel);
-    const currency = query.currency ? normalizeCurrency(query.currency) : null;
-    const input = { channel: channel.slug, currency };
-    if (currency === null) return channel.pipeline.run<PaymentGateway[]>('getPaymentGateways', input, []);
+    if (!query.currency) return channel.pipeline.run<PaymentGateway[]>('getPaymentGateways', { channel: channel.slug, currency: null }, []);
+    // Fast path: a normalized code whose gateway list this channel has already
+    // compiled (only codes with gateways are). It touches as little of the
+    // channel's memory as possible: with thousands of channels, that is what a
+    // call costs. `query.channel` equals `channel.slug`: it was found under it.
+    const key = gatewayListKeys.get(query.currency);
+    if (key !== undefined) {
+      const listed = channel.pipeline.runCompiled<PaymentGateway[]>(key, { channel: query.channel, currency: query.currency }, []);
+      if (listed !== undefined) return listed;
+    }
+    const currency = normalizeCurrency(query.currency);
     const gateways = channel.gatewaysByCurrency.get(currency);
     if (!gateways) return [];
-    return channel.pipeline.runOver<PaymentGateway[]>(`getPaymentGateways\u0000${currency}`, 'getPaymentGateways', gateways, input, []);
+    return channel.pipeline.runOver<PaymentGateway[]>(gatewayListKey(currency), 'getPaymentGateways', gateways, { channel: channel.slug, currency }, []);
   }
 
   /**
