@@ -4,4 +4,4 @@
 export { FakeFlutterwave, type FakeFlutterwaveOptions, type FlutterwaveWebhookEvent } from './server.js';
 export { flutterwaveWebhook, type FlutterwaveWebhookDelivery, type FlutterwaveInlineResult } from './signing.js';
 export { FlutterwaveState, type FakeTransaction, type FakeTransactionStatus, type FakeFlutterwaveRefund, type PayOptions } from './state.js';
-export type { LoggedRequest, InjectedFailure } from './http.js';
+export type { LoggedRequest, InjectedFailure } from '../loopback-json-server.js';

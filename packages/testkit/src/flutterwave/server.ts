@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { LoopbackJsonServer, takeFailure, type InjectedFailure, type LoggedRequest, type Reply } from './http.js';
+import { LoopbackJsonServer, takeFailure, type InjectedFailure, type LoggedRequest, type Reply } from '../loopback-json-server.js';
 import { flutterwaveWebhook, type FlutterwaveInlineResult, type FlutterwaveWebhookDelivery } from './signing.js';
 import { FlutterwaveApiError, FlutterwaveState, type FakeTransaction, type PayOptions } from './state.js';
 
@@ -34,7 +34,10 @@ export class FakeFlutterwave {
     this.publicKey = options.publicKey ?? 'FLWPUBK_TEST-fakepublickey0000000000000000-X';
     this.secretKey = options.secretKey ?? 'FLWSECK_TEST-fakesecretkey0000000000000000-X';
     this.secretHash = options.secretHash ?? 'fake-secret-hash';
-    this.server = new LoopbackJsonServer((request, headers) => this.handle(request, headers));
+    this.server = new LoopbackJsonServer(
+      (request, headers) => this.handle(request, headers),
+      (message) => ({ status: 'error', message, data: null }),
+    );
     const s = this.state;
     this.routes = [
       { method: 'GET', pattern: /^\/v3\/transactions\/(\d+)\/verify$/, run: (m) => ({ message: 'Transaction fetched successfully', data: s.transaction(m[1] as string) }) },

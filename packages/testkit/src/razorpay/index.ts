@@ -10,4 +10,4 @@ export {
   type RazorpayWebhookDelivery,
 } from './signing.js';
 export { RazorpayState, type FakeOrder, type FakePayment, type FakePaymentStatus, type FakeRefund, type RazorpayErrorBody } from './state.js';
-export type { LoggedRequest, InjectedFailure } from './http.js';
+export type { LoggedRequest, InjectedFailure } from '../loopback-json-server.js';

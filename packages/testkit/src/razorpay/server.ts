@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { LoopbackJsonServer, takeFailure, type InjectedFailure, type LoggedRequest, type Reply } from './http.js';
+import { LoopbackJsonServer, takeFailure, type InjectedFailure, type LoggedRequest, type Reply } from '../loopback-json-server.js';
 import { signedCheckoutResult, signRazorpayWebhook, type RazorpayCheckoutResult, type RazorpayWebhookDelivery } from './signing.js';
 import { RazorpayApiError, RazorpayState, collection, type FakePayment, type FakePaymentStatus, type RazorpayErrorBody } from './state.js';
 
@@ -43,7 +43,10 @@ export class FakeRazorpay {
     this.keyId = options.keyId ?? 'rzp_test_fakeKeyId01';
     this.keySecret = options.keySecret ?? 'fake_key_secret_0123456789';
     this.webhookSecret = options.webhookSecret ?? 'fake_webhook_secret';
-    this.server = new LoopbackJsonServer((request, headers) => this.handle(request, headers));
+    this.server = new LoopbackJsonServer(
+      (request, headers) => this.handle(request, headers),
+      (message) => ({ error: { code: 'SERVER_ERROR', description: message } }),
+    );
     const s = this.state;
     this.routes = [
       { method: 'POST', pattern: /^\/v1\/orders$/, run: (_m, r) => s.createOrder(body(r)) },

@@ -58,7 +58,14 @@ export class LoopbackJsonServer {
   private readonly server: Server;
   private port = 0;
 
-  constructor(private readonly handler: Handler) {
+  /**
+   * `errorBody` shapes the 500 answer when the fake itself fails, in the
+   * processor's own error format.
+   */
+  constructor(
+    private readonly handler: Handler,
+    private readonly errorBody: (message: string) => unknown,
+  ) {
     this.server = createServer((req, res) => void this.handle(req, res));
   }
 
@@ -104,7 +111,7 @@ export class LoopbackJsonServer {
       res.end(payload);
     } catch (err) {
       res.writeHead(500, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { code: 'SERVER_ERROR', description: `fake server failure: ${(err as Error).message}` } }));
+      res.end(JSON.stringify(this.errorBody(`fake server failure: ${(err as Error).message}`)));
     }
   }
 }
