@@ -112,3 +112,6 @@ export type HookMap = { [name: string]: HookSpec<any, any> };
 
 /** The methods a plugin may implement for a hook map. */
 export type PluginHooks<H extends { [K in keyof H]: HookSpec<any, any> }> = { [K in keyof H]?: HookFunction<H[K]> };
+
+/** The payment hooks as a plugin class implements them: `class X extends BasePlugin implements PaymentPluginHooks`. */
+export type PaymentPluginHooks = PluginHooks<PaymentHooks>;

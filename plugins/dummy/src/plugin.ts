@@ -5,8 +5,7 @@ import type {
   GatewayConfig,
   GatewayResponse,
   PaymentData,
-  HookFunction,
-  PaymentHooks,
+  PaymentPluginHooks,
   PaymentSourcesInput,
   PluginInit,
   PublicConfig,
@@ -15,12 +14,6 @@ import type {
 import { DUMMY_CONFIG_STRUCTURE, DUMMY_DEFAULT_CONFIGURATION, normalizedValues, readSettings, type DummySettings } from './config.js';
 import { capture, charge, confirm, fail, refund, voidCharge, type DummyContext } from './gateway.js';
 import { dummyStore } from './store.js';
-
-/**
- * The payment hooks as methods. (Core's `PluginHooks<PaymentHooks>` does not
- * compile: PaymentHooks is an interface, which has no implicit index signature.)
- */
-type PaymentHookMethods = { [K in keyof PaymentHooks]?: HookFunction<PaymentHooks[K]> };
 
 type Operation = 'authorize' | 'process' | 'capture' | 'refund' | 'void' | 'confirm';
 
@@ -38,7 +31,7 @@ const FAILURE_KIND = {
  * card plugin: magic tokens (see DUMMY_TOKENS / tokenizeCard) select the
  * outcome; charges, captures, refunds and stored cards live in memory.
  */
-export class DummyGatewayPlugin extends BasePlugin implements PaymentHookMethods {
+export class DummyGatewayPlugin extends BasePlugin implements PaymentPluginHooks {
   static override id = 'payhost.dummy';
   static override pluginName = 'Dummy';
   static override description =

@@ -3,9 +3,8 @@ import type {
   ChannelInput,
   GatewayConfig,
   GatewayResponse,
-  HookFunction,
+  PaymentPluginHooks,
   PaymentData,
-  PaymentHooks,
   PluginInit,
   PublicConfig,
   TokenConfig,
@@ -24,8 +23,6 @@ import { issueTxRef } from './tx-ref.js';
 import type { FlutterwaveContext } from './verify.js';
 import { handleWebhook } from './webhooks.js';
 
-type PaymentHookMethods = { [K in keyof PaymentHooks]?: HookFunction<PaymentHooks[K]> };
-
 /**
  * Flutterwave gateway: Inline checkout (card numbers never reach the host),
  * server-side verification before anything is recorded as paid, partial
@@ -35,7 +32,7 @@ type PaymentHookMethods = { [K in keyof PaymentHooks]?: HookFunction<PaymentHook
  * neither `authorizePayment`, `capturePayment` nor `voidPayment`: the manager
  * answers `operation_not_supported`.
  */
-export class FlutterwaveGatewayPlugin extends BasePlugin implements PaymentHookMethods {
+export class FlutterwaveGatewayPlugin extends BasePlugin implements PaymentPluginHooks {
   static override id = 'payhost.flutterwave';
   static override pluginName = 'Flutterwave';
   static override description = 'Flutterwave Inline checkout: verified transactions (status, amount, currency, tx_ref), partial refunds, webhooks.';

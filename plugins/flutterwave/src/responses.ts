@@ -1,4 +1,4 @@
-import type { CreditCardInfo, Decimal, GatewayResponse, TransactionKind } from '@payhost/core';
+import { failedGatewayResponse, type CreditCardInfo, type Decimal, type GatewayResponse, type TransactionKind } from '@payhost/core';
 import { fromFlutterwaveAmount } from './amounts.js';
 import type { MappedError } from './errors.js';
 import type { FlwCard, FlwRefund, FlwTransaction } from './sdk.js';
@@ -95,22 +95,15 @@ export interface FailureContext {
 
 /** A failed response: never thrown; the unified code with Flutterwave's message kept. */
 export function failedResponse(kind: TransactionKind, mapped: MappedError, ctx: FailureContext): GatewayResponse {
-  return {
-    isSuccess: false,
-    actionRequired: false,
+  return failedGatewayResponse({
     kind,
     amount: ctx.amount,
     currency: ctx.currency,
-    transactionId: ctx.pspReference ?? '',
-    error: mapped.message,
     errorCode: mapped.errorCode,
-    customerId: null,
-    cardInfo: null,
-    rawResponse: { object: 'flutterwave_error', ...(ctx.reason ? { code: ctx.reason } : {}), flutterwave: mapped.details, ...(ctx.raw ?? {}) },
-    actionRequiredData: null,
-    transactionAlreadyProcessed: false,
+    message: mapped.message,
     pspReference: ctx.pspReference ?? null,
-  };
+    rawResponse: { object: 'flutterwave_error', ...(ctx.reason ? { code: ctx.reason } : {}), flutterwave: mapped.details, ...(ctx.raw ?? {}) },
+  });
 }
 
 /** A failure the plugin detected itself (bad token, mismatch): processing_error with a machine reason. */

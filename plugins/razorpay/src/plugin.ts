@@ -3,9 +3,8 @@ import type {
   ChannelInput,
   GatewayConfig,
   GatewayResponse,
-  HookFunction,
+  PaymentPluginHooks,
   PaymentData,
-  PaymentHooks,
   PluginInit,
   PublicConfig,
   TokenConfig,
@@ -22,8 +21,6 @@ import { RAZORPAY_FAILURES, rejectedResponse } from './responses.js';
 import { listPayments, transactionStatus, type ListPaymentsQuery, type RazorpayPaymentRecord } from './status.js';
 import { handleWebhook } from './webhooks.js';
 
-type PaymentHookMethods = { [K in keyof PaymentHooks]?: HookFunction<PaymentHooks[K]> };
-
 /**
  * Razorpay gateway: Orders + Standard Checkout. getClientToken creates the
  * order; processPayment verifies the Checkout signature, then captures or
@@ -32,7 +29,7 @@ type PaymentHookMethods = { [K in keyof PaymentHooks]?: HookFunction<PaymentHook
  * not implement `voidPayment`: the manager answers `operation_not_supported`
  * (an uncaptured authorization is released by Razorpay automatically).
  */
-export class RazorpayGatewayPlugin extends BasePlugin implements PaymentHookMethods {
+export class RazorpayGatewayPlugin extends BasePlugin implements PaymentPluginHooks {
   static override id = 'payhost.razorpay';
   static override pluginName = 'Razorpay';
   static override description = 'Razorpay Orders and Standard Checkout: signature-verified payments, capture, partial refunds, webhooks.';

@@ -1,4 +1,4 @@
-import { Decimal, type GatewayResponse, type TransactionKind } from '@payhost/core';
+import { Decimal, failedGatewayResponse, type GatewayResponse, type TransactionKind } from '@payhost/core';
 import { fromRazorpayAmount } from './amounts.js';
 import type { RzpPayment, RzpRefund } from './client.js';
 import type { MappedError } from './errors.js';
@@ -99,22 +99,15 @@ export interface FailureContext {
 
 /** A failed response: never thrown, always the unified code with Razorpay's message kept. */
 export function failedResponse(kind: TransactionKind, mapped: MappedError, ctx: FailureContext): GatewayResponse {
-  return {
-    isSuccess: false,
-    actionRequired: false,
+  return failedGatewayResponse({
     kind,
     amount: ctx.amount,
     currency: ctx.currency,
-    transactionId: ctx.pspReference ?? '',
-    error: mapped.message,
     errorCode: mapped.errorCode,
-    customerId: null,
-    cardInfo: null,
-    rawResponse: { object: 'razorpay_error', ...(ctx.reason ? { code: ctx.reason } : {}), razorpay: mapped.details, ...(ctx.raw ?? {}) },
-    actionRequiredData: null,
-    transactionAlreadyProcessed: false,
+    message: mapped.message,
     pspReference: ctx.pspReference ?? null,
-  };
+    rawResponse: { object: 'razorpay_error', ...(ctx.reason ? { code: ctx.reason } : {}), razorpay: mapped.details, ...(ctx.raw ?? {}) },
+  });
 }
 
 /** A failure the plugin detected itself (bad token, signature, mismatch): processing_error unless told otherwise. */

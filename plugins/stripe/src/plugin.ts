@@ -4,10 +4,9 @@ import type {
   CustomerSource,
   GatewayConfig,
   GatewayResponse,
-  HookFunction,
+  PaymentPluginHooks,
   HookSpec,
   PaymentData,
-  PaymentHooks,
   PaymentSourcesInput,
   PluginInit,
   PublicConfig,
@@ -38,8 +37,6 @@ export type StripeHooks = {
   deletePaymentSource: HookSpec<DeletePaymentSourceInput, boolean>;
 };
 
-type PaymentHookMethods = { [K in keyof PaymentHooks]?: HookFunction<PaymentHooks[K]> };
-
 const FAILURE_KIND: Record<string, TransactionKind> = { authorize: 'auth', process: 'capture', capture: 'capture', refund: 'refund', void: 'void', confirm: 'confirm' };
 
 /**
@@ -48,7 +45,7 @@ const FAILURE_KIND: Record<string, TransactionKind> = { authorize: 'auth', proce
  * SetupIntents and saved cards, Connect in LOCAL / FORWARD / REMOTE mode,
  * signed webhooks normalized into ledger events.
  */
-export class StripeGatewayPlugin extends BasePlugin implements PaymentHookMethods {
+export class StripeGatewayPlugin extends BasePlugin implements PaymentPluginHooks {
   static override id = 'payhost.stripe';
   static override pluginName = 'Stripe';
   static override description = 'Stripe payments (PaymentIntents, 3-D Secure, saved cards, Connect LOCAL/FORWARD/REMOTE) on the official stripe SDK.';
