@@ -1,12 +1,89 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Decimal } from 'decimal.js';
-import type { IdempotencyRecord } from './model.js';
+import type { IdempotencyRecord, Payment, Transaction } from './model.js';
 import type { LedgerStore } from './store.js';
 import { idempotencyKeyReused, invalidInput, keyInProgress } from './ledger-errors.js';
 import { isStoredOutcome, type StoredOutcome } from './outcome-codec.js';
 
-/** Canonical JSON: sorted keys, Decimals and amounts as normalized decimal strings. */
+/**
+ * Canonical JSON of a request: keys sorted, `undefined` as null, Decimals as
+ * "dec:<normalized>", Dates as ISO strings. Printed directly (no intermediate
+ * objects); the text is the same as earlier versions produced, so hashes
+ * recorded by them still match. Values JSON cannot print as such (functions,
+ * symbols, bigints) take the general path, which treats them as JSON.stringify does.
+ */
+function canonicalJson(value: unknown): string {
+  const out: string[] = [];
+  return print(value, out) ? out.join('') : JSON.stringify(canonical(value));
+}
+
+/** Appends the canonical text of `value`; false when it meets a value only the general path handles. */
+function print(value: unknown, out: string[]): boolean {
+  switch (typeof value) {
+    case 'undefined':
+      out.push('null');
+      return true;
+    case 'string':
+      out.push(JSON.stringify(value));
+      return true;
+    case 'number':
+    case 'boolean':
+      out.push(JSON.stringify(value));
+      return true;
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (value === null) {
+    out.push('null');
+    return true;
+  }
+  if (Decimal.isDecimal(value)) {
+    out.push(JSON.stringify(`dec:${(value as Decimal).toString()}`));
+    return true;
+  }
+  if (value instanceof Date) {
+    out.push(JSON.stringify(value.toISOString()));
+    return true;
+  }
+  if (Array.isArray(value)) {
+    out.push('[');
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out.push(',');
+      if (!print(value[i], out)) return false;
+    }
+    out.push(']');
+    return true;
+  }
+  out.push('{');
+  let first = true;
+  for (const key of printOrder(Object.keys(value))) {
+    // The general path assigns "__proto__" (setting a prototype, not a key): keep its text.
+    if (key === '__proto__') return false;
+    out.push(first ? '' : ',', JSON.stringify(key), ':');
+    first = false;
+    if (!print((value as Record<string, unknown>)[key], out)) return false;
+  }
+  out.push('}');
+  return true;
+}
+
+/** An array index ("0", "17"): objects list such keys first, in numeric order, whatever the insertion order. */
+function isIndexKey(key: string): boolean {
+  return /^(?:0|[1-9]\d{0,9})$/.test(key) && Number(key) < 4294967295;
+}
+
+/** The order JSON.stringify lists an object built by inserting `keys` sorted: index keys first, numerically. */
+function printOrder(keys: string[]): string[] {
+  keys.sort();
+  if (!keys.some(isIndexKey)) return keys;
+  const indexes = keys.filter(isIndexKey).sort((a, b) => Number(a) - Number(b));
+  return [...indexes, ...keys.filter((key) => !isIndexKey(key))];
+}
+
+/** The general form: a canonical value for JSON.stringify. */
 function canonical(value: unknown): unknown {
   if (value === undefined) return null;
   if (Decimal.isDecimal(value)) return `dec:${(value as Decimal).toString()}`;
@@ -36,7 +113,7 @@ export function normalizeAmountForHash(amount: unknown): unknown {
 
 /** Hash of an operation and its parameters (what "the same request" means). */
 export function requestHash(operation: string, params: Record<string, unknown>): string {
-  return createHash('sha256').update(JSON.stringify(canonical({ operation, params }))).digest('hex');
+  return hash('sha256', canonicalJson({ operation, params }), 'hex');
 }
 
 export function checkIdempotencyKey(key: unknown): string {
@@ -46,8 +123,23 @@ export function checkIdempotencyKey(key: unknown): string {
   return key;
 }
 
-/** One attempt of the operation: it either ran (the outcome is recorded) or found the key taken. */
-export type Attempt = { outcome: StoredOutcome } | { taken: IdempotencyRecord };
+/** The records an attempt just produced, handed to its caller so the recorded outcome need not be decoded again. */
+export interface LiveResult {
+  payment: Payment;
+  transaction: Transaction | null;
+}
+
+/** An outcome, with the live records when this call is the one that ran the operation. */
+export interface Settled {
+  outcome: StoredOutcome;
+  live?: LiveResult;
+}
+
+/**
+ * One attempt of the operation: it either ran (the outcome is recorded, and
+ * `live` holds the records when they are the caller's own) or found the key taken.
+ */
+export type Attempt = Settled | { taken: IdempotencyRecord };
 
 export interface IdempotencyOptions {
   /** First poll delay when another process holds the key; doubles up to `maxPollMs`. Default 10 ms. */
@@ -71,7 +163,7 @@ export interface IdempotencyOptions {
  * rolled back) propagate and are not recorded.
  */
 export class IdempotencyCoordinator {
-  private readonly inFlight = new Map<string, { hash: string; promise: Promise<StoredOutcome> }>();
+  private readonly inFlight = new Map<string, { hash: string; promise: Promise<Settled> }>();
   private readonly pollMs: number;
   private readonly maxPollMs: number;
   private readonly waitTimeoutMs: number;
@@ -85,11 +177,16 @@ export class IdempotencyCoordinator {
     this.waitTimeoutMs = options.waitTimeoutMs ?? 30_000;
   }
 
-  run(key: string, hash: string, attempt: () => Promise<Attempt>): Promise<StoredOutcome> {
+  /**
+   * Runs or replays the operation under `key`. Only the call that ran it gets
+   * `live` records; repeats sharing its promise get the outcome alone (their
+   * own copies come from decoding it), so no two callers share mutable objects.
+   */
+  run(key: string, hash: string, attempt: () => Promise<Attempt>): Promise<Settled> {
     const shared = this.inFlight.get(key);
     if (shared) {
       if (shared.hash !== hash) return Promise.reject(idempotencyKeyReused(key));
-      return shared.promise;
+      return shared.promise.then(({ outcome }) => ({ outcome }));
     }
     const promise = this.drive(key, hash, attempt);
     const entry = { hash, promise };
@@ -101,17 +198,17 @@ export class IdempotencyCoordinator {
     return promise;
   }
 
-  private async drive(key: string, hash: string, attempt: () => Promise<Attempt>): Promise<StoredOutcome> {
+  private async drive(key: string, hash: string, attempt: () => Promise<Attempt>): Promise<Settled> {
     const recorded = await this.store.getIdempotencyRecord(key);
     if (recorded) {
       const outcome = this.done(key, hash, recorded);
-      if (outcome) return outcome;
+      if (outcome) return { outcome };
     }
     for (;;) {
       const result = await attempt();
-      if ('outcome' in result) return result.outcome;
+      if ('outcome' in result) return result;
       const outcome = this.done(key, hash, result.taken) ?? (await this.waitForOther(key, hash));
-      if (outcome) return outcome;
+      if (outcome) return { outcome };
       // The other holder released the key (its request was rejected): try again.
     }
   }

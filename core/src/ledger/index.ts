@@ -13,3 +13,4 @@ export type { ReconcileOptions, ReconcileReport } from './reconcile.js';
 export type { GatewayEventInput, GatewayEventResponse, GatewayEventResult } from './webhook-inbox.js';
 export { IdempotencyCoordinator, type IdempotencyOptions } from './idempotency.js';
 export * from './outcome-unknown.js';
+export { jsonCopy } from './json-copy.js';

@@ -1,5 +1,7 @@
 import type { CustomerGatewayAccount, IdempotencyRecord, Payment, Transaction } from './model.js';
 import type { LedgerStore, LedgerTx } from './store.js';
+import { jsonCopy } from './json-copy.js';
+import { copyPayment, copyTransaction } from './record-copy.js';
 
 /**
  * Per-key FIFO async mutexes: the in-memory stand-in for Postgres row locks.
@@ -38,26 +40,7 @@ interface WebhookEventRow {
 /** JSON columns behave like jsonb: a JSON round trip (Dates become strings, undefined disappears). */
 function json<T>(value: T): T {
   if (value === undefined || value === null) return null as T;
-  return JSON.parse(JSON.stringify(value)) as T;
-}
-
-function copyPayment(p: Payment): Payment {
-  return {
-    ...p,
-    metadata: json(p.metadata) ?? {},
-    createdAt: new Date(p.createdAt.getTime()),
-    updatedAt: new Date(p.updatedAt.getTime()),
-  };
-}
-
-function copyTransaction(t: Transaction): Transaction {
-  return {
-    ...t,
-    actionRequiredData: json(t.actionRequiredData),
-    rawResponse: json(t.rawResponse),
-    createdAt: new Date(t.createdAt.getTime()),
-    updatedAt: new Date(t.updatedAt.getTime()),
-  };
+  return jsonCopy(value);
 }
 
 function copyIdempotency(r: IdempotencyRecord): IdempotencyRecord {

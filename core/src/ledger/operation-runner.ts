@@ -5,11 +5,11 @@ import { applyResponse, markReview, outcomeOf } from './apply.js';
 import { isOutcomeUnknown } from './outcome-unknown.js';
 import { askGateway } from './reconcile.js';
 import { fault, gatewayConfigOf, type LedgerContext } from './context.js';
-import type { Attempt } from './idempotency.js';
+import type { Attempt, Settled } from './idempotency.js';
 import { noPaymentSource, paymentNotFound } from './ledger-errors.js';
 import type { CustomerGatewayAccount, IdempotencyRecord, Payment, Transaction } from './model.js';
 import { OPERATION_HOOK, gatewayIdempotencyKey, pendingKind, type PaymentOperation } from './operations.js';
-import { isStoredOutcome, type StoredOutcome } from './outcome-codec.js';
+import { isStoredOutcome } from './outcome-codec.js';
 import { buildPaymentData } from './payment-data.js';
 import { pendingTransaction } from './records.js';
 import { checkOperation } from './rules.js';
@@ -54,7 +54,7 @@ export class OperationRunner {
     if ('taken' in reserved) return reserved;
     this.calling.add(reserved.pending.id);
     try {
-      return { outcome: await this.callAndApply(request, reserved) };
+      return await this.callAndApply(request, reserved);
     } finally {
       this.calling.delete(reserved.pending.id);
     }
@@ -95,7 +95,7 @@ export class OperationRunner {
     return account;
   }
 
-  private async callAndApply(request: OperationRequest, reserved: Reserved): Promise<StoredOutcome> {
+  private async callAndApply(request: OperationRequest, reserved: Reserved): Promise<Settled> {
     const { payment, pending } = reserved;
     const where = { operation: request.operation, paymentId: payment.id, transactionId: pending.id };
     await fault(this.ctx, { point: 'after-pending', ...where });
@@ -112,17 +112,17 @@ export class OperationRunner {
       const now = this.ctx.now();
       const applied = await applyResponse(tx, locked, current, response, { now, storeCustomer: reserved.gateway.storeCustomer, ...(error ? { error } : {}) });
       await tx.completeIdempotencyKey(request.idempotencyKey, applied.outcome, now);
-      return applied.outcome;
+      return applied;
     });
     await fault(this.ctx, { point: 'after-apply', ...where, response });
     this.ctx.logger.info(
       { ...where, isSuccess: response.isSuccess, errorCode: response.errorCode ?? null, alreadyApplied: 'alreadyApplied' in outcome },
       'payment operation applied',
     );
-    if (!('alreadyApplied' in outcome)) return outcome;
+    if (!('alreadyApplied' in outcome)) return { outcome: outcome.outcome, live: { payment: outcome.payment, transaction: outcome.transaction } };
     // The event recorded the outcome under our key in the same transaction; prefer that record.
     const record = await this.ctx.store.getIdempotencyRecord(request.idempotencyKey);
-    return record?.state === 'done' && isStoredOutcome(record.response) ? record.response : outcome.alreadyApplied;
+    return { outcome: record?.state === 'done' && isStoredOutcome(record.response) ? record.response : outcome.alreadyApplied };
   }
 
   /**

@@ -1,6 +1,7 @@
 import { Decimal } from 'decimal.js';
 import { isTransactionErrorCode } from '../contracts/error-codes.js';
 import { PayhostError } from '../errors/index.js';
+import { jsonCopy } from './json-copy.js';
 import { GatewayDeclinedError } from './ledger-errors.js';
 import type { Payment, Transaction } from './model.js';
 
@@ -27,45 +28,102 @@ export type StoredOutcome =
 
 export function encodePayment(p: Payment): PaymentJson {
   return {
-    ...p,
+    id: p.id,
+    channel: p.channel,
+    gateway: p.gateway,
+    chargeStatus: p.chargeStatus,
     total: p.total.toString(),
     authorizedAmount: p.authorizedAmount.toString(),
     capturedAmount: p.capturedAmount.toString(),
-    metadata: JSON.parse(JSON.stringify(p.metadata ?? {})) as Record<string, unknown>,
+    currency: p.currency,
+    customerId: p.customerId,
+    customerEmail: p.customerEmail,
+    token: p.token,
+    pspReference: p.pspReference,
+    toConfirm: p.toConfirm,
+    isActive: p.isActive,
+    storePaymentMethod: p.storePaymentMethod,
+    metadata: jsonCopy(p.metadata) ?? {},
     createdAt: p.createdAt.toISOString(),
     updatedAt: p.updatedAt.toISOString(),
+    version: p.version,
   };
 }
 
 export function decodePayment(j: PaymentJson): Payment {
   return {
-    ...j,
+    id: j.id,
+    channel: j.channel,
+    gateway: j.gateway,
+    chargeStatus: j.chargeStatus,
     total: new Decimal(j.total),
     authorizedAmount: new Decimal(j.authorizedAmount),
     capturedAmount: new Decimal(j.capturedAmount),
-    metadata: { ...(j.metadata ?? {}) },
+    currency: j.currency,
+    customerId: j.customerId ?? null,
+    customerEmail: j.customerEmail ?? null,
+    token: j.token ?? null,
+    pspReference: j.pspReference ?? null,
+    toConfirm: j.toConfirm,
+    isActive: j.isActive,
+    storePaymentMethod: j.storePaymentMethod,
+    metadata: jsonCopy(j.metadata) ?? {},
     createdAt: new Date(j.createdAt),
     updatedAt: new Date(j.updatedAt),
+    version: j.version,
   };
 }
 
 export function encodeTransaction(t: Transaction): TransactionJson {
   return {
-    ...t,
+    id: t.id,
+    paymentId: t.paymentId,
+    kind: t.kind,
+    state: t.state,
+    isSuccess: t.isSuccess,
+    actionRequired: t.actionRequired,
+    actionRequiredData: t.actionRequiredData === null ? null : (jsonCopy(t.actionRequiredData) ?? null),
     amount: t.amount.toString(),
-    actionRequiredData: t.actionRequiredData === null ? null : (JSON.parse(JSON.stringify(t.actionRequiredData)) as Record<string, unknown>),
-    rawResponse: t.rawResponse === null ? null : (JSON.parse(JSON.stringify(t.rawResponse)) as Record<string, unknown>),
+    currency: t.currency,
+    errorCode: t.errorCode,
+    error: t.error,
+    gatewayTransactionId: t.gatewayTransactionId,
+    pspReference: t.pspReference,
+    customerId: t.customerId,
+    rawResponse: t.rawResponse === null ? null : (jsonCopy(t.rawResponse) ?? null),
+    idempotencyKey: t.idempotencyKey,
+    gatewayIdempotencyKey: t.gatewayIdempotencyKey,
     createdAt: t.createdAt.toISOString(),
     updatedAt: t.updatedAt.toISOString(),
   };
 }
 
 export function decodeTransaction(j: TransactionJson): Transaction {
-  return { ...j, amount: new Decimal(j.amount), createdAt: new Date(j.createdAt), updatedAt: new Date(j.updatedAt) };
+  return {
+    id: j.id,
+    paymentId: j.paymentId,
+    kind: j.kind,
+    state: j.state,
+    isSuccess: j.isSuccess,
+    actionRequired: j.actionRequired,
+    actionRequiredData: j.actionRequiredData == null ? null : (jsonCopy(j.actionRequiredData) ?? null),
+    amount: new Decimal(j.amount),
+    currency: j.currency,
+    errorCode: j.errorCode ?? null,
+    error: j.error ?? null,
+    gatewayTransactionId: j.gatewayTransactionId ?? null,
+    pspReference: j.pspReference ?? null,
+    customerId: j.customerId ?? null,
+    rawResponse: j.rawResponse == null ? null : (jsonCopy(j.rawResponse) ?? null),
+    idempotencyKey: j.idempotencyKey ?? null,
+    gatewayIdempotencyKey: j.gatewayIdempotencyKey,
+    createdAt: new Date(j.createdAt),
+    updatedAt: new Date(j.updatedAt),
+  };
 }
 
 export function encodeError(err: PayhostError): ErrorJson {
-  return err.details ? { code: err.code, message: err.message, details: JSON.parse(JSON.stringify(err.details)) as Record<string, unknown> } : { code: err.code, message: err.message };
+  return err.details ? { code: err.code, message: err.message, details: jsonCopy(err.details) } : { code: err.code, message: err.message };
 }
 
 /** Rebuilds the typed error (a GatewayDeclinedError when it carries a unified code and a transaction). */
@@ -83,9 +141,14 @@ export interface OperationResult {
   transaction: Transaction;
 }
 
-/** Replays a stored outcome: the result, or the recorded typed error thrown. */
-export function replayOutcome(outcome: StoredOutcome): { payment: Payment; transaction: Transaction | null } {
+/**
+ * Replays a stored outcome: the result, or the recorded typed error thrown.
+ * `live` (the records the operation just wrote, when this caller ran it)
+ * stands in for decoding a successful outcome.
+ */
+export function replayOutcome(outcome: StoredOutcome, live?: { payment: Payment; transaction: Transaction | null }): { payment: Payment; transaction: Transaction | null } {
   if (!outcome.ok) throw decodeError(outcome.error);
+  if (live) return live;
   return { payment: decodePayment(outcome.payment), transaction: outcome.transaction ? decodeTransaction(outcome.transaction) : null };
 }
 

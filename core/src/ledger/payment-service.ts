@@ -12,6 +12,7 @@ import { OperationRunner } from './operation-runner.js';
 import type { PaymentOperation } from './operations.js';
 import { encodePayment, replayOutcome, type OperationResult } from './outcome-codec.js';
 import { reconcilePending, type ReconcileOptions, type ReconcileReport } from './reconcile.js';
+import { jsonCopy } from './json-copy.js';
 import { looksLikeCardNumber } from './redact.js';
 import type { LedgerStore } from './store.js';
 import { applyGatewayEvent, type GatewayEventInput, type GatewayEventResult } from './webhook-inbox.js';
@@ -105,7 +106,7 @@ export class PaymentService {
     const key = checkIdempotencyKey(input.idempotencyKey);
     const { idempotencyKey: _key, total, ...rest } = input;
     const hash = requestHash('create', { ...rest, total: normalizeAmountForHash(total) });
-    const outcome = await this.idempotency.run(key, hash, async () => {
+    const settled = await this.idempotency.run(key, hash, async () => {
       const payment = this.newPayment(input);
       return this.ctx.store.transaction(async (tx) => {
         const now = this.ctx.now();
@@ -119,10 +120,10 @@ export class PaymentService {
         await tx.insertPayment(payment);
         const recorded = { ok: true as const, payment: encodePayment(payment), transaction: null };
         await tx.completeIdempotencyKey(key, recorded, now);
-        return { outcome: recorded };
+        return { outcome: recorded, live: { payment, transaction: null } };
       });
     });
-    return replayOutcome(outcome).payment;
+    return replayOutcome(settled.outcome, settled.live).payment;
   }
 
   /** Checkout: authorize and, when the gateway auto-captures, capture the total (may require action: see `confirm`). */
@@ -186,10 +187,10 @@ export class PaymentService {
       throw invalidInput('data must be an object when given');
     }
     const hash = requestHash(operation, { paymentId, amount: normalizeAmountForHash(params.amount), data: params.data ?? null });
-    const outcome = await this.idempotency.run(key, hash, () =>
+    const settled = await this.idempotency.run(key, hash, () =>
       this.runner.attempt({ operation, paymentId, idempotencyKey: key, requestHash: hash, amount: params.amount, data: params.data ?? null }),
     );
-    const { payment, transaction } = replayOutcome(outcome);
+    const { payment, transaction } = replayOutcome(settled.outcome, settled.live);
     if (!transaction) throw invalidInput(`Idempotency key "${key}" belongs to a request that created a payment`, { idempotencyKey: key });
     return { payment, transaction };
   }
@@ -223,7 +224,7 @@ export class PaymentService {
       toConfirm: false,
       isActive: true,
       storePaymentMethod: input.storePaymentMethod === true,
-      metadata: input.metadata ? (JSON.parse(JSON.stringify(input.metadata)) as Record<string, unknown>) : {},
+      metadata: input.metadata ? jsonCopy(input.metadata) : {},
       createdAt: now,
       updatedAt: now,
       version: 1,

@@ -1,0 +1,55 @@
+import { createHash } from 'node:crypto';
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { Decimal } from '@payhost/core';
+import { requestHash } from '../../src/ledger/idempotency.js';
+
+/**
+ * The canonical form earlier versions hashed (kept here as the reference):
+ * requestHash must give the same hash for every request, or keys recorded
+ * in a durable store before an upgrade would read as reused.
+ */
+function referenceCanonical(value: unknown): unknown {
+  if (value === undefined) return null;
+  if (Decimal.isDecimal(value)) return `dec:${(value as Decimal).toString()}`;
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map(referenceCanonical);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) out[key] = referenceCanonical((value as Record<string, unknown>)[key]);
+    return out;
+  }
+  return value;
+}
+
+function referenceHash(operation: string, params: Record<string, unknown>): string {
+  return createHash('sha256').update(JSON.stringify(referenceCanonical({ operation, params }))).digest('hex');
+}
+
+describe('requestHash (what "the same request" means for an idempotency key)', () => {
+  it('equals the reference canonical-JSON hash for arbitrary parameters', () => {
+    const decimal = fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true })).map((n) => new Decimal(n));
+    const date = fc.date({ noInvalidDate: true });
+    const leaf = fc.oneof(fc.anything({ withBoxedValues: true, withSparseArray: true, withNullPrototype: true }), decimal, date);
+    const params = fc.dictionary(fc.string(), fc.oneof(leaf, fc.array(leaf), fc.dictionary(fc.string(), leaf)));
+    fc.assert(
+      fc.property(fc.string(), params, (operation, value) => {
+        expect(requestHash(operation, value)).to.equal(referenceHash(operation, value));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('hashes values JSON treats specially as the reference does: functions, symbols, undefined, __proto__ keys', () => {
+    const odd = { fn: () => 1, sym: Symbol('s'), gone: undefined, list: [() => 1, undefined, Number.NaN], ...JSON.parse('{"__proto__": {"a": 1}}') };
+    expect(requestHash('refund', odd)).to.equal(referenceHash('refund', odd));
+    expect(() => requestHash('refund', { big: 1n })).to.throw(TypeError);
+  });
+
+  it('hashes amounts and key order alike, and tells different requests apart', () => {
+    const a = requestHash('capture', { paymentId: 'p1', amount: 'dec:10.5', data: null });
+    expect(requestHash('capture', { data: null, amount: 'dec:10.5', paymentId: 'p1' })).to.equal(a);
+    expect(requestHash('capture', { paymentId: 'p1', amount: 'dec:10.6', data: null })).to.not.equal(a);
+    expect(requestHash('refund', { paymentId: 'p1', amount: 'dec:10.5', data: null })).to.not.equal(a);
+  });
+});
