@@ -23,6 +23,12 @@ export interface OperationRequest {
   requestHash: string;
   amount?: unknown;
   data?: Record<string, unknown> | null;
+  /**
+   * A new payment to record in the reserve transaction itself (create and
+   * charge as one operation: one transaction, one idempotency record).
+   * `paymentId` must be its id.
+   */
+  create?: Payment;
 }
 
 interface Reserved {
@@ -63,13 +69,14 @@ export class OperationRunner {
   private async reserve(tx: LedgerTx, request: OperationRequest): Promise<Reserved | { taken: IdempotencyRecord }> {
     const { operation } = request;
     const now = this.ctx.now();
-    const payment = await tx.getPayment(request.paymentId, { forUpdate: true });
+    const payment = request.create ?? (await tx.getPayment(request.paymentId, { forUpdate: true }));
     if (!payment) throw paymentNotFound(request.paymentId);
     const claim = await tx.claimIdempotencyKey(request.idempotencyKey, request.requestHash, now);
     if (!claim.claimed) return { taken: claim.record };
     // Everything below throws before any effect: the store rolls back, the claim included.
     const gateway = gatewayConfigOf(this.ctx, payment);
-    const transactions = await tx.listTransactions(payment.id);
+    if (request.create) await tx.insertPayment(request.create);
+    const transactions = request.create ? [] : await tx.listTransactions(payment.id);
     const amount = checkOperation({ operation, payment, transactions, gateway, amount: request.amount });
     const account = await this.paymentSource(tx, operation, payment);
     const id = randomUUID();

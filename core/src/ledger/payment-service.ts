@@ -46,6 +46,14 @@ export interface CreatePaymentInput {
   metadata?: Record<string, unknown>;
 }
 
+/** createPayment's input plus what to do with the new payment right away. */
+export interface PayInput extends CreatePaymentInput {
+  /** "process" (default: charge, or authorize when the gateway does not auto-capture) or "authorize". */
+  action?: 'process' | 'authorize';
+  /** Extra gateway data (PaymentData.data). */
+  data?: Record<string, unknown> | null;
+}
+
 export interface OperationInput {
   paymentId: string;
   idempotencyKey: string;
@@ -124,6 +132,28 @@ export class PaymentService {
       });
     });
     return replayOutcome(settled.outcome, settled.live).payment;
+  }
+
+  /**
+   * createPayment followed by process (or authorize), as one idempotent
+   * operation: the payment and its pending transaction are written in one
+   * store transaction under one idempotency key, then the gateway is called
+   * and the answer applied as `process` does. What checkout and
+   * `POST /payments` use; a replay of the key returns the same result.
+   */
+  async pay(input: PayInput): Promise<OperationResult> {
+    const key = checkIdempotencyKey(input.idempotencyKey);
+    const { idempotencyKey: _key, total, action = 'process', data = null, ...rest } = input;
+    if (action !== 'process' && action !== 'authorize') throw invalidInput('action must be "process" or "authorize"', { field: 'action' });
+    if (data !== null && (typeof data !== 'object' || Array.isArray(data))) throw invalidInput('data must be an object when given');
+    const hash = requestHash('pay', { ...rest, total: normalizeAmountForHash(total), action, data });
+    const settled = await this.idempotency.run(key, hash, () => {
+      const payment = this.newPayment(input);
+      return this.runner.attempt({ operation: action, paymentId: payment.id, idempotencyKey: key, requestHash: hash, data, create: payment });
+    });
+    const { payment, transaction } = replayOutcome(settled.outcome, settled.live);
+    if (!transaction) throw invalidInput(`Idempotency key "${key}" belongs to a request that created a payment`, { idempotencyKey: key });
+    return { payment, transaction };
   }
 
   /** Checkout: authorize and, when the gateway auto-captures, capture the total (may require action: see `confirm`). */

@@ -1,21 +1,26 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 
 function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
+  return hash('sha256', value, 'buffer');
 }
 
-/** Compares in constant time whatever the lengths (both sides hashed first). */
-export function safeEqual(given: string, expected: string): boolean {
-  return timingSafeEqual(digest(given), digest(expected));
+/**
+ * Compares a presented key with `key` in constant time whatever the lengths
+ * (both sides hashed first); the key's own digest is computed once, not on every request.
+ */
+function keyMatcher(key: string): (given: string) => boolean {
+  const expected = digest(key);
+  return (given) => timingSafeEqual(digest(given), expected);
 }
 
 /** An onRequest hook demanding `Authorization: Bearer <key>`; 401 `unauthorized` otherwise. */
 export function requireBearer(key: string, realm: string): onRequestHookHandler {
+  const matches = keyMatcher(key);
   return (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
     const header = request.headers.authorization;
     const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7).trim() : '';
-    if (token === '' || !safeEqual(token, key)) {
+    if (token === '' || !matches(token)) {
       void reply
         .status(401)
         .header('www-authenticate', `Bearer realm="${realm}"`)

@@ -26,9 +26,8 @@ export async function pay(options: PayOptions, io: CliIo): Promise<void> {
   else store = await createPgliteStore({ dataDir: config.server.dataDir });
   try {
     const payments = new PaymentService({ manager, store });
-    const key = randomUUID();
-    const payment = await payments.createPayment({
-      idempotencyKey: `${key}:create`,
+    const result = await payments.pay({
+      idempotencyKey: randomUUID(),
       channel: options.channel,
       gateway: options.gateway ?? null,
       total: options.amount,
@@ -36,7 +35,6 @@ export async function pay(options: PayOptions, io: CliIo): Promise<void> {
       token: options.token ?? null,
       customerId: options.customer ?? null,
     });
-    const result = await payments.process({ paymentId: payment.id, idempotencyKey: `${key}:process` });
     const { payment: after, transaction } = result;
     io.out(
       json({

@@ -213,9 +213,8 @@ export async function checkoutRoutes(app: FastifyInstance, ctx: ServerContext, p
     async (request, reply) => {
       const key = idempotencyKey(request);
       const { amount, nameOnCard, ...rest } = request.body;
-      const payment = await payments.createPayment({ ...rest, total: amount, metadata: { source: CHECKOUT_SOURCE }, idempotencyKey: `${key}:create` });
       const name = nameOnCard?.trim();
-      const outcome = await payments.process({ paymentId: payment.id, idempotencyKey: `${key}:process`, data: name ? { nameOnCard: name } : null });
+      const outcome = await payments.pay({ ...rest, total: amount, metadata: { source: CHECKOUT_SOURCE }, data: name ? { nameOnCard: name } : null, idempotencyKey: key });
       return reply.status(201).send(result(outcome));
     },
   );

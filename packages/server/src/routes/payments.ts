@@ -70,10 +70,8 @@ export async function paymentRoutes(app: FastifyInstance, payments: PaymentServi
     },
     async (request, reply) => {
       const key = keyOf(request);
-      const { action = 'process', amount, ...rest } = request.body;
-      const payment = await payments.createPayment({ ...rest, total: amount, idempotencyKey: `${key}:create` });
-      const input = { paymentId: payment.id, idempotencyKey: `${key}:${action}` };
-      const outcome = action === 'authorize' ? await payments.authorize(input) : await payments.process(input);
+      const { amount, ...rest } = request.body;
+      const outcome = await payments.pay({ ...rest, total: amount, idempotencyKey: key });
       return reply.status(201).send(result(outcome));
     },
   );

@@ -1,0 +1,134 @@
+import { expect } from 'chai';
+import sinon from 'sinon';
+import { GatewayDeclinedError, MemoryLedgerStore, PaymentService, type FaultHooks, type PayInput } from '@payhost/core';
+import { CHANNEL, DUMMY_TOKENS, DummyGatewayPlugin, GatedDummy, codeOf, expectAmount, key, rejection, setup, type Setup } from './helpers.js';
+
+/** pay(): createPayment and process (or authorize) as one idempotent operation. */
+describe('ledger: pay (create and charge in one operation)', () => {
+  let env: Setup;
+  afterEach(async () => {
+    sinon.restore();
+    GatedDummy.gate.open();
+    await env?.close();
+  });
+
+  const input = (overrides: Partial<PayInput> = {}): PayInput => ({
+    idempotencyKey: key(),
+    channel: CHANNEL,
+    total: '10.00',
+    currency: 'USD',
+    token: DUMMY_TOKENS.success,
+    ...overrides,
+  });
+
+  it('creates and charges the payment: one transaction, one idempotency record, and a replay calls nothing', async () => {
+    const spy = sinon.spy(DummyGatewayPlugin.prototype, 'processPayment');
+    env = setup();
+    const request = input();
+    const result = await env.service.pay(request);
+    expect(result.payment.chargeStatus).to.equal('fully-charged');
+    expectAmount(result.payment.capturedAmount, '10');
+    expect(result.transaction).to.deep.include({ kind: 'capture', state: 'applied', isSuccess: true, paymentId: result.payment.id });
+    expect(await env.service.listTransactions(result.payment.id)).to.have.length(1);
+    expect((await env.store.getIdempotencyRecord(request.idempotencyKey))?.state).to.equal('done');
+
+    const again = await env.service.pay({ ...request, total: '10' });
+    expect(again).to.deep.equal(result);
+    expect(spy.callCount).to.equal(1);
+    // The stored payment is the one returned.
+    expect(await env.service.getPayment(result.payment.id)).to.deep.equal(result.payment);
+  });
+
+  it('20 concurrent calls with one key: one payment, one gateway call, identical results', async () => {
+    const spy = sinon.spy(DummyGatewayPlugin.prototype, 'processPayment');
+    env = setup();
+    const request = input();
+    const results = await Promise.all(Array.from({ length: 20 }, () => env.service.pay(request)));
+    expect(spy.callCount).to.equal(1);
+    for (const r of results) expect(r).to.deep.equal(results[0]);
+  });
+
+  it('action "authorize" only authorizes; the result can then be captured', async () => {
+    env = setup();
+    const { payment, transaction } = await env.service.pay(input({ action: 'authorize' }));
+    expect(transaction.kind).to.equal('auth');
+    expectAmount(payment.authorizedAmount, '10');
+    expectAmount(payment.capturedAmount, '0');
+    const captured = await env.service.capture({ paymentId: payment.id, idempotencyKey: key() });
+    expect(captured.payment.chargeStatus).to.equal('fully-charged');
+  });
+
+  it('the same key with other parameters is idempotency_key_reused', async () => {
+    env = setup();
+    const request = input();
+    await env.service.pay(request);
+    expect(await codeOf(env.service.pay({ ...request, total: '11.00' }))).to.equal('idempotency_key_reused');
+    expect(await codeOf(env.service.pay({ ...request, action: 'authorize' }))).to.equal('idempotency_key_reused');
+  });
+
+  it('a decline records the payment and its failed transaction, and replays as the same typed error', async () => {
+    const spy = sinon.spy(DummyGatewayPlugin.prototype, 'processPayment');
+    env = setup();
+    const request = input({ token: DUMMY_TOKENS.declined });
+    const err = await rejection(env.service.pay(request));
+    expect(err).to.be.instanceOf(GatewayDeclinedError);
+    expect(err.details).to.include({ errorCode: 'declined' });
+    const paymentId = err.details?.['paymentId'] as string;
+    expect((await env.service.getPayment(paymentId)).chargeStatus).to.equal('not-charged');
+    expect(await env.service.listTransactions(paymentId)).to.have.length(1);
+    const again = await rejection(env.service.pay(request));
+    expect(again).to.be.instanceOf(GatewayDeclinedError);
+    expect(again.details).to.deep.equal(err.details);
+    expect(spy.callCount).to.equal(1);
+  });
+
+  it('refuses bad input and a missing payment source before anything is written', async () => {
+    const store = new MemoryLedgerStore();
+    env = setup({ store });
+    const cases: Array<[Partial<PayInput>, string]> = [
+      [{ total: '10.001' }, 'invalid_amount'],
+      [{ total: '-1' }, 'invalid_amount'],
+      [{ currency: 'EUR' }, 'currency_not_supported'],
+      [{ channel: 'nowhere' }, 'unknown_channel'],
+      [{ token: null, customerId: 'cust-without-card' }, 'no_payment_source'],
+      [{ action: 'refund' as 'process' }, 'invalid_input'],
+      [{ data: [] as unknown as Record<string, unknown> }, 'invalid_input'],
+    ];
+    for (const [overrides, code] of cases) {
+      const request = input(overrides);
+      expect(await codeOf(env.service.pay(request)), JSON.stringify(overrides)).to.equal(code);
+      expect(await store.getIdempotencyRecord(request.idempotencyKey)).to.equal(null);
+    }
+    expect(await store.listPendingTransactions()).to.deep.equal([]);
+    // Nothing was recorded: the first payment made now is the only one.
+    const { payment } = await env.service.pay(input());
+    expect(await store.findPaymentIdByPspReference?.(payment.gateway, payment.pspReference ?? '')).to.equal(payment.id);
+  });
+
+  it('a crash after the reserve step leaves the payment and its pending transaction for reconcile(); the key then replays its outcome', async () => {
+    const store = new MemoryLedgerStore();
+    let crash = true;
+    const faults: FaultHooks = {
+      'after-pending': () => {
+        if (crash) throw new Error('crash at after-pending');
+      },
+    };
+    env = setup({ plugin: GatedDummy, store, faults });
+    const request = input();
+    expect((await rejection(env.service.pay(request))).message).to.equal('crash at after-pending');
+    const [pending] = await store.listPendingTransactions();
+    expect(pending).to.deep.include({ state: 'pending', idempotencyKey: request.idempotencyKey, kind: 'capture' });
+    expect((await store.getPayment(pending!.paymentId))?.chargeStatus).to.equal('not-charged');
+
+    crash = false;
+    const restarted = new PaymentService({ manager: env.manager, store });
+    const report = await restarted.reconcile();
+    expect(report.checked).to.equal(1);
+    expect(await store.listPendingTransactions()).to.deep.equal([]);
+    // The gateway never got the call: reconcile records it as failed, and the key replays that failure.
+    const replayed = await rejection(restarted.pay(request));
+    expect(replayed).to.be.instanceOf(GatewayDeclinedError);
+    expect(replayed.details).to.include({ paymentId: pending!.paymentId, transactionId: pending!.id, errorCode: 'processing_error' });
+    expect((await store.getPayment(pending!.paymentId))?.chargeStatus).to.equal('not-charged');
+  });
+});
