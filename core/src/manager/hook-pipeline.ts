@@ -221,12 +221,6 @@ export class HookPipeline {
     return this.dispatch(compiled, input, defaultValue, fallback);
   }
 
-  /** Runs what was compiled under `key`; undefined (nothing run) when nothing was. */
-  runCompiled<V>(key: string, input: unknown, defaultValue: V): Promise<V> | undefined {
-    const compiled = this.compiled.get(key);
-    return compiled === undefined ? undefined : this.dispatch(compiled, input, defaultValue);
-  }
-
   private compile(key: string, hookName: string, candidates: readonly PluginEntry[], route: boolean): CompiledHook {
     let compiled = this.compiled.get(key);
     if (compiled) return compiled;

@@ -3,3 +3,4 @@ export * from './plugin-failure.js';
 export * from './responses.js';
 export type { GatewayEntry, ChannelRuntime } from './channel-runtime.js';
 export type { PluginEntry, Fallback } from './hook-pipeline.js';
+export type { ListedGateway } from './gateway-listings.js';

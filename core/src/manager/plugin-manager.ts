@@ -3,7 +3,7 @@ import { mergeConfiguration, maskConfiguration } from '../config/masking.js';
 import { validateHostConfig, readConfigFile } from '../config/host-config.js';
 import { validatePluginSettings } from '../config/plugin-settings.js';
 import type { ConfigWarn, HostConfig, PluginSettings } from '../config/types.js';
-import type { GatewayResponse, PaymentGateway, TokenConfig, WebhookRequest, WebhookResponse } from '../contracts/gateway.js';
+import type { GatewayResponse, TokenConfig, WebhookRequest, WebhookResponse } from '../contracts/gateway.js';
 import type { CustomerSource, PaymentData } from '../contracts/payment-data.js';
 import { ERROR_CODES, PayhostError } from '../errors/index.js';
 import { silentLogger } from '../logging/logger.js';
@@ -14,6 +14,7 @@ import type { ConfigStructure, ConfigValues } from '../plugin/config-structure.j
 import type { GatewayOperation, HookInput, HookMap, HookValue, PaymentHooks, PublicConfig, TransactionStatusInput } from '../plugin/hooks.js';
 import { CallWatchdog } from './call-watchdog.js';
 import type { ChannelRuntime, GatewayEntry } from './channel-runtime.js';
+import type { ListedGateway } from './gateway-listings.js';
 import { processingErrorResponse } from './responses.js';
 import { buildRuntime, rebuildChannel, type BuildContext, type Runtime } from './runtime-builder.js';
 import { loadPlugins, type PluginSpec } from '../loader/plugin-loader.js';
@@ -56,17 +57,6 @@ export interface PluginConfigurationUpdate {
 }
 
 type AllHooks<H extends HookMap> = PaymentHooks & H;
-
-/** Pipeline cache keys of listPaymentGateways by normalized currency (ISO codes: a bounded set), built once each. */
-const gatewayListKeys = new Map<string, string>();
-function gatewayListKey(currency: string): string {
-  let key = gatewayListKeys.get(currency);
-  if (key === undefined) {
-    key = `getPaymentGateways\u0000${currency}`;
-    gatewayListKeys.set(currency, key);
-  }
-  return key;
-}
 
 /**
  * The host's one entry point: routes payment operations to gateways and runs
@@ -119,23 +109,28 @@ export class PluginManager<H extends HookMap = {}> {
     return channel;
   }
 
-  /** Gateways of a channel that take `currency` (all active gateways when none is given). */
-  async listPaymentGateways(query: { channel: string; currency?: string | null }): Promise<PaymentGateway[]> {
-    const channel = this.channel(query.channel);
-    if (!query.currency) return channel.pipeline.run<PaymentGateway[]>('getPaymentGateways', { channel: channel.slug, currency: null }, []);
-    // Fast path: a normalized code whose gateway list this channel has already
-    // compiled (only codes with gateways are). It touches as little of the
-    // channel's memory as possible: with thousands of channels, that is what a
-    // call costs. `query.channel` equals `channel.slug`: it was found under it.
-    const key = gatewayListKeys.get(query.currency);
-    if (key !== undefined) {
-      const listed = channel.pipeline.runCompiled<PaymentGateway[]>(key, { channel: query.channel, currency: query.currency }, []);
-      if (listed !== undefined) return listed;
+  /**
+   * Gateways of a channel that take `currency` (all active gateways when none
+   * is given). Each channel and currency's listing is computed once per
+   * configuration version (see GatewayListings); every call gets its own
+   * array of the same frozen gateway objects.
+   */
+  listPaymentGateways(query: { channel: string; currency?: string | null }): Promise<ListedGateway[]> {
+    const runtime = this.runtime;
+    let listed: ListedGateway[] | undefined;
+    try {
+      // Fast path: a kept listing, found without touching the channel's objects.
+      listed = runtime.listings.ready(query.channel, query.currency);
+    } catch (err) {
+      return Promise.reject(err);
     }
-    const currency = normalizeCurrency(query.currency);
-    const gateways = channel.gatewaysByCurrency.get(currency);
-    if (!gateways) return [];
-    return channel.pipeline.runOver<PaymentGateway[]>(gatewayListKey(currency), 'getPaymentGateways', gateways, { channel: channel.slug, currency }, []);
+    return listed !== undefined ? Promise.resolve(listed) : this.computeGateways(runtime, query);
+  }
+
+  private async computeGateways(runtime: Runtime, query: { channel: string; currency?: string | null }): Promise<ListedGateway[]> {
+    const channel = runtime.channels.get(query.channel);
+    if (!channel) throw new PayhostError(ERROR_CODES.unknownChannel, `Unknown channel "${query.channel}"`, { channel: query.channel });
+    return runtime.listings.list(channel, query.currency ? normalizeCurrency(query.currency) : null);
   }
 
   /**

@@ -8,6 +8,7 @@ import { isIsoCurrency } from '../money/currency.js';
 import type { BasePlugin, PluginClass } from '../plugin/base-plugin.js';
 import type { CallWatchdog } from './call-watchdog.js';
 import { ChannelRuntime, type GatewayEntry } from './channel-runtime.js';
+import { GatewayListings } from './gateway-listings.js';
 import { HookPipeline, type PluginEntry } from './hook-pipeline.js';
 
 export interface BuildContext {
@@ -26,6 +27,8 @@ export interface Runtime {
   globalPipeline: HookPipeline;
   channels: Map<string, ChannelRuntime>;
   scopes: Map<string, AwilixContainer>;
+  /** listPaymentGateways answers of this version, filled on first use. */
+  listings: GatewayListings;
 }
 
 interface PluginInstance extends PluginEntry {
@@ -136,7 +139,7 @@ export function buildRuntime(ctx: BuildContext, config: HostConfig, version: num
     scopes.set(channel.slug, scope);
   }
   const globalPipeline = new HookPipeline(null, globals.filter((p) => p.active), ctx.watchdog, ctx.logger);
-  return { version, config, root, globals, globalPipeline, channels, scopes };
+  return { version, config, root, globals, globalPipeline, channels, scopes, listings: GatewayListings.forChannels(config.channels, ctx.registry.length) };
 }
 
 /**
@@ -152,5 +155,5 @@ export function rebuildChannel(ctx: BuildContext, previous: Runtime, config: Hos
   channels.set(slug, runtime);
   const scopes = new Map(previous.scopes);
   scopes.set(slug, scope);
-  return { ...previous, version: previous.version + 1, config, channels, scopes };
+  return { ...previous, version: previous.version + 1, config, channels, scopes, listings: previous.listings.withoutChannel(slug) };
 }

@@ -27,6 +27,14 @@ export abstract class BasePlugin {
   static defaultActive = false;
   /** True: configured per channel (the default); false: configured once, globally. */
   static configurationPerChannel = true;
+  /**
+   * The manager treats `getPaymentGateways` and `getPaymentConfig` as
+   * functions of the configuration: it runs them once per channel, currency
+   * and configuration version and keeps the listing. Set this to true when
+   * their answers differ from call to call (a nonce, a timestamp): listings
+   * that include this plugin are then computed on every call.
+   */
+  static volatilePaymentConfig = false;
 
   readonly channel: string | null;
   readonly active: boolean;
@@ -78,4 +86,5 @@ export type PluginClass = (new (init: PluginInit) => BasePlugin) & {
   defaultConfiguration: ConfigValues;
   defaultActive: boolean;
   configurationPerChannel: boolean;
+  volatilePaymentConfig?: boolean;
 };

@@ -40,6 +40,8 @@ export class FlutterwaveGatewayPlugin extends BasePlugin implements PaymentPlugi
   static override defaultConfiguration = FLUTTERWAVE_DEFAULT_CONFIGURATION;
   static override defaultActive = false;
   static override configurationPerChannel = true;
+  /** getPaymentConfig issues a fresh tx_ref per call: its listings are computed on every call, not kept per configuration version. */
+  static override volatilePaymentConfig = true;
 
   readonly settings: FlutterwaveSettings;
   private client: FlutterwaveClient | null = null;

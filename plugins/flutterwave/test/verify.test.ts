@@ -38,6 +38,9 @@ describe('flutterwave: Inline checkout and verification (real SDK against the fa
     expect(JSON.stringify(config)).to.not.include(fake.secretKey);
     const manager = makeManager(fake);
     expect((await manager.listPaymentGateways({ channel: CHANNEL, currency: 'KES' })).map((g) => g.id)).to.deep.equal([GATEWAY]);
+    // volatilePaymentConfig: the listing is not kept, each one has its own tx_ref.
+    const listedRef = async () => (await manager.listPaymentGateways({ channel: CHANNEL, currency: 'KES' }))[0]?.config.find((f) => f.field === 'tx_ref')?.value;
+    expect(await listedRef()).to.not.equal(await listedRef());
     await manager.close();
   });
 

@@ -1,0 +1,228 @@
+import type { ChannelConfig } from '../config/types.js';
+import type { PaymentGateway } from '../contracts/gateway.js';
+import type { PluginClass } from '../plugin/base-plugin.js';
+import type { ChannelRuntime } from './channel-runtime.js';
+import { frozenCopy, sameData } from './frozen-data.js';
+import type { PluginEntry } from './hook-pipeline.js';
+import { SlugTable } from './slug-table.js';
+
+/** A gateway as `listPaymentGateways` lists it: deeply frozen, shared by every caller of a configuration version. */
+export interface ListedGateway {
+  readonly id: string;
+  readonly name: string;
+  readonly currencies: readonly string[];
+  readonly config: ReadonlyArray<Readonly<{ field: string; value: string }>>;
+}
+
+/** Column of the listing without a currency (every active plugin of the channel). */
+const ALL = 0;
+
+// A cell's code: 0 when nothing is kept; KEPT with a count (bits 24-26) and
+// up to MAX_CODED 4-bit indexes into its row's gateway block (bits 0-23); or
+// OVERFLOW: the listing is in `overflow` (too long, or not a list of objects).
+const KEPT = 1 << 30;
+const OVERFLOW = 1 << 29;
+const MAX_CODED = 6;
+const MAX_BLOCK = 16;
+
+type Computed = { listing: unknown; failed: boolean };
+
+/**
+ * `listPaymentGateways` answers by channel and currency for one configuration
+ * version: the `getPaymentGateways` hook (and the `getPaymentConfig` it calls)
+ * is treated as a function of the configuration, run once per channel,
+ * currency and version, on first use, and its result kept here, frozen.
+ *
+ * Why this layout: with thousands of channels a call costs the memory it
+ * touches, so a kept answer is found in a few small arrays, never in a
+ * per-channel object. A channel is a row (found by a SlugTable), a currency
+ * a column. A cell (row x column) is an Int32 code naming up to six of the
+ * row's distinct gateway objects, in order; a row holds them in a block of
+ * `blockSize` entries. With 10,000 channels in two currencies that is about
+ * 0.7 MB in a few contiguous arrays. Each call gets a fresh array of the
+ * shared, frozen gateway objects.
+ *
+ * A listing is not kept when a plugin failed or timed out while it was
+ * computed (the next call computes it again), nor when a plugin in it
+ * declares `volatilePaymentConfig` (its answers change from call to call).
+ */
+export class GatewayListings {
+  /** Computations in flight, by cell: concurrent first calls share one. */
+  private readonly pending = new Map<number, Promise<Computed>>();
+
+  private constructor(
+    private readonly channels: SlugTable,
+    private readonly columns: ReadonlyMap<string, number>,
+    private readonly codes: Int32Array,
+    private gateways: Array<ListedGateway | undefined>,
+    private blockSize: number,
+    private readonly overflow: Map<number, unknown>,
+  ) {}
+
+  /** An empty index for these channels; columns are the currencies they sell, blocks start with one slot per plugin. */
+  static forChannels(channels: readonly ChannelConfig[], pluginCount: number): GatewayListings {
+    const columns = new Map<string, number>();
+    for (const channel of channels) for (const currency of channel.currencies) if (!columns.has(currency)) columns.set(currency, columns.size + 1);
+    const blockSize = Math.max(1, Math.min(MAX_BLOCK, pluginCount));
+    const table = new SlugTable(channels.map((c) => c.slug));
+    return new GatewayListings(table, columns, new Int32Array(table.size * (columns.size + 1)), emptySlots(table.size * blockSize), blockSize, new Map());
+  }
+
+  /**
+   * The next version's index when one channel changed: the other channels'
+   * listings carry over, that channel's are dropped. Computations in flight
+   * are not carried over: they finish into this (old) index.
+   */
+  withoutChannel(slug: string): GatewayListings {
+    const codes = this.codes.slice();
+    const gateways = this.gateways.slice();
+    const overflow = new Map(this.overflow);
+    const row = this.channels.row(slug);
+    if (row >= 0) {
+      codes.fill(0, this.cell(row, 0), this.cell(row + 1, 0));
+      gateways.fill(undefined, row * this.blockSize, (row + 1) * this.blockSize);
+      for (let column = 0; column <= this.columns.size; column++) overflow.delete(this.cell(row, column));
+    }
+    return new GatewayListings(this.channels, this.columns, codes, gateways, this.blockSize, overflow);
+  }
+
+  /** The kept listing for a channel and a normalized currency (falsy: all gateways) as a fresh array, or undefined. */
+  ready(channel: string, currency: string | null | undefined): ListedGateway[] | undefined {
+    const row = this.channels.row(channel);
+    if (row < 0) return undefined;
+    const column = currency ? this.columns.get(currency) : ALL;
+    return column === undefined ? undefined : this.kept(row, this.cell(row, column));
+  }
+
+  /**
+   * The listing of `channel` for a normalized `currency` (null: all gateways):
+   * the kept one, else computed by running the hooks.
+   */
+  list(channel: ChannelRuntime, currency: string | null): Promise<ListedGateway[]> {
+    const row = this.channels.row(channel.slug);
+    const column = currency === null ? ALL : this.columns.get(currency);
+    // No cell (a currency no channel sells: nothing to list), or not to be kept: compute it each time.
+    if (row < 0 || column === undefined || isVolatile(channel, currency)) return computeListing(channel, currency).then(copyOut);
+    const cell = this.cell(row, column);
+    const kept = this.kept(row, cell);
+    if (kept !== undefined) return Promise.resolve(kept);
+    let pending = this.pending.get(cell);
+    if (pending === undefined) {
+      pending = computeListing(channel, currency).then((computed) => {
+        this.pending.delete(cell);
+        if (!computed.failed) this.keep(row, cell, computed.listing);
+        return computed;
+      });
+      this.pending.set(cell, pending);
+    }
+    return pending.then(copyOut);
+  }
+
+  private cell(row: number, column: number): number {
+    return row * (this.columns.size + 1) + column;
+  }
+
+  private kept(row: number, cell: number): ListedGateway[] | undefined {
+    const code = this.codes[cell] as number;
+    if ((code & KEPT) !== 0) {
+      const count = (code >>> 24) & 7;
+      const base = row * this.blockSize;
+      const listed = new Array<ListedGateway>(count);
+      for (let i = 0; i < count; i++) listed[i] = this.gateways[base + ((code >>> (4 * i)) & 15)] as ListedGateway;
+      return listed;
+    }
+    return (code & OVERFLOW) !== 0 ? (copyOut({ listing: this.overflow.get(cell), failed: false }) as ListedGateway[]) : undefined;
+  }
+
+  private keep(row: number, cell: number, listing: unknown): void {
+    const code = Array.isArray(listing) ? this.encode(row, listing) : -1;
+    if (code >= 0) {
+      this.codes[cell] = code;
+    } else {
+      this.overflow.set(cell, listing);
+      this.codes[cell] = OVERFLOW;
+    }
+  }
+
+  /** The cell code for `listing`, adding its gateways to the row's block; -1 when it does not fit. */
+  private encode(row: number, listing: readonly unknown[]): number {
+    if (listing.length > MAX_CODED) return -1;
+    let code = KEPT | (listing.length << 24);
+    for (let i = 0; i < listing.length; i++) {
+      const index = this.blockIndex(row, listing[i]);
+      if (index < 0) return -1;
+      code |= index << (4 * i);
+    }
+    return code;
+  }
+
+  /** Index of `gateway` (or of an equal one) in the row's block, added when new; -1 when it cannot be. */
+  private blockIndex(row: number, gateway: unknown): number {
+    if (gateway === null || typeof gateway !== 'object') return -1;
+    const base = row * this.blockSize;
+    for (let i = 0; i < this.blockSize; i++) {
+      const held = this.gateways[base + i];
+      if (held === undefined) {
+        this.gateways[base + i] = gateway as ListedGateway;
+        return i;
+      }
+      if (sameData(held, gateway)) return i;
+    }
+    if (this.blockSize >= MAX_BLOCK) return -1;
+    this.grow();
+    return this.blockIndex(row, gateway);
+  }
+
+  /** Doubles every row's block (a channel listed more distinct gateways than there are plugins). */
+  private grow(): void {
+    const size = Math.min(MAX_BLOCK, this.blockSize * 2);
+    const gateways = emptySlots(this.channels.size * size);
+    for (let row = 0; row < this.channels.size; row++) {
+      for (let i = 0; i < this.blockSize; i++) gateways[row * size + i] = this.gateways[row * this.blockSize + i];
+    }
+    this.gateways = gateways;
+    this.blockSize = size;
+  }
+}
+
+/** A packed array of `length` empty slots (a large `new Array(n)` would be a slow dictionary). */
+function emptySlots(length: number): Array<ListedGateway | undefined> {
+  const slots: Array<ListedGateway | undefined> = [];
+  for (let i = 0; i < length; i++) slots.push(undefined);
+  return slots;
+}
+
+/** What a caller gets: its own array (of the shared frozen gateways). */
+function copyOut(computed: Computed): ListedGateway[] {
+  return (Array.isArray(computed.listing) ? [...computed.listing] : computed.listing) as ListedGateway[];
+}
+
+/** The plugins a listing runs: the currency's active gateways, or every active plugin (null: none take the currency). */
+function listingPlugins(channel: ChannelRuntime, currency: string | null): readonly PluginEntry[] | null {
+  return currency === null ? channel.pipeline.implementers('getPaymentGateways') : (channel.gatewaysByCurrency.get(currency) ?? null);
+}
+
+function isVolatile(channel: ChannelRuntime, currency: string | null): boolean {
+  return (listingPlugins(channel, currency) ?? []).some((entry) => (entry.instance.constructor as Partial<PluginClass>).volatilePaymentConfig === true);
+}
+
+/**
+ * Runs `getPaymentGateways` over the listing's plugins through the channel's
+ * pipeline, so through its call wrapper (a broken plugin is skipped, and
+ * logged); `failed` tells whether one was.
+ */
+async function computeListing(channel: ChannelRuntime, currency: string | null): Promise<Computed> {
+  const plugins = listingPlugins(channel, currency);
+  if (plugins === null) return { listing: Object.freeze([]), failed: false };
+  let failed = false;
+  const fallback = (previousValue: PaymentGateway[]): PaymentGateway[] => {
+    failed = true;
+    return previousValue;
+  };
+  const input = { channel: channel.slug, currency };
+  const value =
+    currency === null
+      ? await channel.pipeline.run<PaymentGateway[]>('getPaymentGateways', input, [], fallback)
+      : await channel.pipeline.runOver<PaymentGateway[]>(`getPaymentGateways\u0000${currency}`, 'getPaymentGateways', plugins, input, [], fallback);
+  return { listing: frozenCopy(value), failed };
+}
