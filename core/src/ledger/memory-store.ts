@@ -1,6 +1,5 @@
 import type { CustomerGatewayAccount, IdempotencyRecord, Payment, Transaction } from './model.js';
 import type { LedgerStore, LedgerTx } from './store.js';
-import { jsonCopy } from './json-copy.js';
 import { copyPayment, copyTransaction } from './record-copy.js';
 
 /**
@@ -37,19 +36,34 @@ interface WebhookEventRow {
   receivedAt: Date;
 }
 
-/** JSON columns behave like jsonb: a JSON round trip (Dates become strings, undefined disappears). */
-function json<T>(value: T): T {
-  if (value === undefined || value === null) return null as T;
-  return jsonCopy(value);
+/**
+ * An idempotency record as the memory store keeps it: the response as JSON
+ * text (what a jsonb column holds). One flat string per record, instead of
+ * a tree of small objects, keeps the garbage collector's work per stored
+ * payment small; it is parsed only when a request is replayed.
+ */
+interface IdempotencyRow {
+  key: string;
+  requestHash: string;
+  state: IdempotencyRecord['state'];
+  responseText: string | null;
+  createdAt: Date;
+  updatedAt: Date;
 }
 
-function copyIdempotency(r: IdempotencyRecord): IdempotencyRecord {
+function toRecord(row: IdempotencyRow): IdempotencyRecord {
   return {
-    ...r,
-    response: json(r.response),
-    createdAt: new Date(r.createdAt.getTime()),
-    updatedAt: new Date(r.updatedAt.getTime()),
+    key: row.key,
+    requestHash: row.requestHash,
+    state: row.state,
+    response: row.responseText === null ? null : (JSON.parse(row.responseText) as unknown),
+    createdAt: new Date(row.createdAt.getTime()),
+    updatedAt: new Date(row.updatedAt.getTime()),
   };
+}
+
+function jsonText(value: unknown): string | null {
+  return value === undefined || value === null ? null : (JSON.stringify(value) ?? null);
 }
 
 function copyAccount(a: CustomerGatewayAccount): CustomerGatewayAccount {
@@ -72,11 +86,11 @@ function byAge(a: StoredTransaction, b: StoredTransaction): number {
 class MemoryState {
   readonly payments = new Map<string, Payment>();
   readonly transactions = new Map<string, StoredTransaction>();
-  readonly idempotency = new Map<string, IdempotencyRecord>();
+  readonly idempotency = new Map<string, IdempotencyRow>();
   readonly webhooks = new Map<string, WebhookEventRow>();
   readonly accounts = new Map<string, CustomerGatewayAccount>();
   /** Transaction ids per payment id (like the SQL stores' index), so listing a payment's transactions does not scan them all. */
-  private readonly byPayment = new Map<string, Set<string>>();
+  private readonly byPayment = new Map<string, string[]>();
   seq = 0;
 
   /** Stores a committed transaction and keeps the per-payment index. */
@@ -84,10 +98,14 @@ class MemoryState {
     const previous = this.transactions.get(id)?.value.paymentId;
     this.transactions.set(id, stored);
     const paymentId = stored.value.paymentId;
-    if (previous !== undefined && previous !== paymentId) this.byPayment.get(previous)?.delete(id);
-    let ids = this.byPayment.get(paymentId);
-    if (!ids) this.byPayment.set(paymentId, (ids = new Set()));
-    ids.add(id);
+    if (previous !== undefined && previous !== paymentId) {
+      const left = this.byPayment.get(previous)?.filter((other) => other !== id);
+      if (left) this.byPayment.set(previous, left);
+    }
+    const ids = this.byPayment.get(paymentId);
+    // A payment has a handful of transactions: an array is lighter than a Set.
+    if (!ids) this.byPayment.set(paymentId, [id]);
+    else if (!ids.includes(id)) ids.push(id);
   }
 
   /** The committed transactions of one payment (unordered). */
@@ -109,7 +127,7 @@ class MemoryState {
 class MemoryTx implements LedgerTx {
   private readonly payments = new Map<string, Payment>();
   private readonly transactions = new Map<string, StoredTransaction>();
-  private readonly idempotency = new Map<string, IdempotencyRecord | null>();
+  private readonly idempotency = new Map<string, IdempotencyRow | null>();
   private readonly webhooks = new Map<string, WebhookEventRow>();
   private readonly accounts = new Map<string, CustomerGatewayAccount>();
   private readonly held = new Map<string, () => void>();
@@ -144,7 +162,7 @@ class MemoryTx implements LedgerTx {
     return this.transactions.get(id) ?? this.state.transactions.get(id);
   }
 
-  private readIdempotency(key: string): IdempotencyRecord | undefined {
+  private readIdempotency(key: string): IdempotencyRow | undefined {
     const own = this.idempotency.get(key);
     if (own === null) return undefined;
     return own ?? this.state.idempotency.get(key);
@@ -216,12 +234,12 @@ class MemoryTx implements LedgerTx {
     // Like INSERT ... ON CONFLICT: a second claimer waits for the first to end.
     await this.lock(`idempotency:${key}`);
     const existing = this.readIdempotency(key);
-    if (existing) return { claimed: false, record: copyIdempotency(existing) };
+    if (existing) return { claimed: false, record: toRecord(existing) };
     this.idempotency.set(key, {
       key,
       requestHash,
       state: 'in_flight',
-      response: null,
+      responseText: null,
       createdAt: new Date(now.getTime()),
       updatedAt: new Date(now.getTime()),
     });
@@ -232,7 +250,7 @@ class MemoryTx implements LedgerTx {
     await this.lock(`idempotency:${key}`);
     const existing = this.readIdempotency(key);
     if (!existing) throw new Error(`MemoryLedgerStore: idempotency key ${key} is not claimed`);
-    this.idempotency.set(key, { ...existing, state: 'done', response: json(response), updatedAt: new Date(now.getTime()) });
+    this.idempotency.set(key, { ...existing, state: 'done', responseText: jsonText(response), updatedAt: new Date(now.getTime()) });
   }
 
   async releaseIdempotencyKey(key: string): Promise<void> {
@@ -327,7 +345,7 @@ export class MemoryLedgerStore implements LedgerStore {
   async getIdempotencyRecord(key: string): Promise<IdempotencyRecord | null> {
     this.check();
     const r = this.state.idempotency.get(key);
-    return r ? copyIdempotency(r) : null;
+    return r ? toRecord(r) : null;
   }
 
   /** The newest payment of `gateway` with this PSP reference. */
