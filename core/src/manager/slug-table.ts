@@ -60,25 +60,18 @@ const ROW_MASK = MAX_ROWS - 1;
 const TAG_MASK = ~ROW_MASK;
 
 /**
- * FNV-1a over the length and at most 8 characters: the last four, the first
- * two and two from the middle, so a lookup costs the same for long slugs.
- * Slugs equal there collide and are told apart by the comparison.
+ * FNV-1a style over the length and every character, two UTF-16 units per
+ * step (half the chain of multiplications), then murmur3's final mix so the
+ * high bits reach the slot index. Each step is a bijection of the state, so
+ * slugs of one length collide only by a true 32-bit collision (slot and tag
+ * sharing is resolved by the comparison).
  */
 export function hashSlug(slug: string): number {
   const n = slug.length;
   let hash = Math.imul(0x811c9dc5 ^ n, 0x01000193);
-  if (n <= 8) {
-    for (let i = 0; i < n; i++) hash = Math.imul(hash ^ slug.charCodeAt(i), 0x01000193);
-    return hash;
-  }
-  const mid = n >> 1;
-  hash = Math.imul(hash ^ slug.charCodeAt(n - 1), 0x01000193);
-  hash = Math.imul(hash ^ slug.charCodeAt(n - 2), 0x01000193);
-  hash = Math.imul(hash ^ slug.charCodeAt(n - 3), 0x01000193);
-  hash = Math.imul(hash ^ slug.charCodeAt(n - 4), 0x01000193);
-  hash = Math.imul(hash ^ slug.charCodeAt(0), 0x01000193);
-  hash = Math.imul(hash ^ slug.charCodeAt(1), 0x01000193);
-  hash = Math.imul(hash ^ slug.charCodeAt(mid - 1), 0x01000193);
-  hash = Math.imul(hash ^ slug.charCodeAt(mid), 0x01000193);
-  return hash;
+  let i = 0;
+  for (; i + 1 < n; i += 2) hash = Math.imul(hash ^ (slug.charCodeAt(i) | (slug.charCodeAt(i + 1) << 16)), 0x01000193);
+  if (i < n) hash = Math.imul(hash ^ slug.charCodeAt(i), 0x01000193);
+  hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
+  return hash ^ (hash >>> 13);
 }
