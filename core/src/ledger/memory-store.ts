@@ -9,6 +9,20 @@ import { copyPayment, copyTransaction } from './record-copy.js';
 class LockTable {
   private readonly tails = new Map<string, Promise<void>>();
 
+  /** Takes a free lock at once (the common case: no promise chain, no await); null when it is held. */
+  tryAcquire(key: string): (() => void) | null {
+    if (this.tails.has(key)) return null;
+    let release!: () => void;
+    const mine = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.tails.set(key, mine);
+    return () => {
+      release();
+      if (this.tails.get(key) === mine) this.tails.delete(key);
+    };
+  }
+
   async acquire(key: string): Promise<() => void> {
     const previous = this.tails.get(key) ?? Promise.resolve();
     let release!: () => void;
@@ -142,7 +156,7 @@ class MemoryTx implements LedgerTx {
   private async lock(key: string): Promise<void> {
     this.check();
     if (this.held.has(key)) return;
-    const release = await this.locks.acquire(key);
+    const release = this.locks.tryAcquire(key) ?? (await this.locks.acquire(key));
     if (!this.open) {
       release();
       this.check();
