@@ -42,6 +42,14 @@ type Computed = { listing: unknown; failed: boolean };
  * 0.7 MB in a few contiguous arrays. Each call gets a fresh array of the
  * shared, frozen gateway objects.
  *
+ * Plain Maps were measured against it (bench `listing`, 6 interleaved runs
+ * each, median ratio 10,000 / 10 channels; 10,000-channel ns/op): this layout
+ * 1.45x, ~300 ns; Map<currency, Map<slug, listing>> 2.18x, ~500 ns; a
+ * Map<slug, record of Map<currency, listing>> per version 3.89x, ~770 ns
+ * (records allocated together), 5.69x, ~1,070 ns (record on each
+ * ChannelRuntime). At 10 channels all cost ~200 ns. Replace it with a
+ * simpler index only where that cost at scale is acceptable.
+ *
  * A listing is not kept when a plugin failed or timed out while it was
  * computed (the next call computes it again), nor when a plugin in it
  * declares `volatilePaymentConfig` (its answers change from call to call).
