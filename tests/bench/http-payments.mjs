@@ -1,6 +1,7 @@
 // POST /payments requests per second through the reference server (dummy
 // gateway), on the in-memory store, embedded PGlite and PostgreSQL, beside a
-// bare fastify route answering the same JSON. Each server runs in its own
+// bare fastify route answering the same JSON; with the memory store also the
+// server with its ledger stubbed out (what the HTTP layer alone costs). Each server runs in its own
 // process; the load (autocannon) comes from this one. Variants alternate in
 // rounds so a noisy neighbour slows both sides of a ratio.
 import { spawn } from 'node:child_process';
@@ -93,26 +94,41 @@ export async function run(report) {
       body: BODY,
     }).then((r) => r.text());
     const bare = await start('bare', [sample]);
+    // With the memory store, also the server with the ledger stubbed out: the share the HTTP layer alone leaves.
+    const httpOnly = variant === 'payhost-memory' ? await start('payhost-http-only') : null;
     try {
       const shares = [];
+      const httpOnlyShares = [];
       const payhostRps = [];
       const bareRps = [];
+      const httpOnlyRps = [];
       for (let round = 0; round < rounds; round++) {
         const first = round % 2 === 0;
         const a = first ? await load(payhost.url, seconds) : null;
         const b = await load(bare.url, seconds);
+        const h = httpOnly ? await load(httpOnly.url, seconds) : null;
         const p = a ?? (await load(payhost.url, seconds));
         payhostRps.push(p);
         bareRps.push(b);
         shares.push(p / b);
+        if (h !== null) {
+          httpOnlyRps.push(h);
+          httpOnlyShares.push(h / b);
+        }
       }
       const share = median(shares);
       const check = variant === 'payhost-memory' ? report.check('POST /payments, bare route time / payhost time (memory store; <= 1.67x is >= 60% of bare)', { median: 1 / share }, 1 / TARGET_SHARE) : '';
       rows.push([variant.replace('payhost-', ''), median(payhostRps).toFixed(0), median(bareRps).toFixed(0), `${(share * 100).toFixed(1)}%`, check]);
+      if (httpOnly) {
+        rows.push(['memory, ledger stubbed (info)', median(httpOnlyRps).toFixed(0), median(bareRps).toFixed(0), `${(median(httpOnlyShares) * 100).toFixed(1)}%`, '']);
+      }
     } finally {
       await stop(bare);
+      if (httpOnly) await stop(httpOnly);
       await stop(payhost);
     }
   }
   report.table(['store', 'payhost req/s', 'bare fastify req/s', 'payhost / bare', `target >= ${TARGET_SHARE * 100}% (memory)`], rows);
+  report.note('"ledger stubbed": the same server with PaymentService.pay answering one recorded result (no ledger, no gateway):');
+  report.note('the ceiling the HTTP layer (auth, validation, serialization) leaves for any ledger.');
 }

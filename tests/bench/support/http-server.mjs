@@ -1,5 +1,8 @@
 // A server process for the HTTP benchmark: `node http-server.mjs <variant>`, prints `PORT <n>` when ready.
 //   payhost-memory | payhost-pglite | payhost-postgres: the reference server, dummy gateway
+//   payhost-http-only: the reference server on the memory store, but PaymentService.pay answers
+//     one recorded result without touching the ledger or the gateway (a diagnostic: what the
+//     HTTP layer alone costs: auth, schema validation, serialization)
 //   bare: a bare fastify route answering the same JSON as POST /payments
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
@@ -21,7 +24,7 @@ const document = {
 };
 
 async function openStore() {
-  if (variant === 'payhost-memory') return { store: new MemoryLedgerStore(), kind: 'memory' };
+  if (variant === 'payhost-memory' || variant === 'payhost-http-only') return { store: new MemoryLedgerStore(), kind: 'memory' };
   if (variant === 'payhost-pglite') return { store: await createPgliteStore(), kind: 'pglite' };
   const schema = `payhost_bench_${randomBytes(4).toString('hex')}`;
   const store = await createPostgresStore({ connectionString: process.env.PAYHOST_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', schema });
@@ -42,6 +45,10 @@ if (variant === 'bare') {
 } else {
   const config = parseServerConfig(document, root, {});
   const server = await createServer(config, { logger: silentLogger(), store: await openStore() });
+  if (variant === 'payhost-http-only') {
+    const recorded = await server.payments.pay({ channel: 'web', total: '10.00', currency: 'USD', token: 'tok_dummy_success', idempotencyKey: 'bench-recorded-payment' });
+    server.payments.pay = async () => recorded;
+  }
   await server.listen();
   console.log(`PORT ${server.app.server.address().port}`);
 }
