@@ -13,13 +13,18 @@ const serverSection = z
     dataDir: z.string().default('.payhost-data'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     hookTimeoutMs: z.number().int().min(10).max(600_000).default(30_000),
+    /**
+     * How often pending transactions are reconciled after start-up. Only those older than twice
+     * hookTimeoutMs are touched (younger ones may be another instance's call in flight).
+     */
+    reconcileIntervalMs: z.number().int().min(100).max(86_400_000).default(60_000),
     /** Serve the demo checkout page and its public API under /checkout. */
     checkout: z.boolean().default(true),
     /** PostgreSQL schema for payhost's tables (created if missing); default: the server's search_path. */
     databaseSchema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).optional(),
   })
   .strict()
-  .default({ host: '127.0.0.1', port: 3000, bodyLimit: 65536, dataDir: '.payhost-data', logLevel: 'info', hookTimeoutMs: 30_000, checkout: true });
+  .default({ host: '127.0.0.1', port: 3000, bodyLimit: 65536, dataDir: '.payhost-data', logLevel: 'info', hookTimeoutMs: 30_000, reconcileIntervalMs: 60_000, checkout: true });
 
 const fileSchema = z.object({
   server: serverSection,

@@ -5,6 +5,7 @@ import type { ServerConfig } from './config.js';
 import { paymentJson, paymentSchema, transactionSchema } from './serialize.js';
 import { paymentRoutes } from './routes/payments.js';
 import { openStore } from './store.js';
+import { startReconciler } from './reconciler.js';
 import { checkoutRoutes } from './checkout/routes.js';
 
 export interface PayhostServer {
@@ -37,8 +38,10 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
   });
   const { store, kind } = options.store ?? (await openStore(config));
   const payments = new PaymentService({ manager, store, logger });
-  const report = await payments.reconcile();
-  logger.info({ report }, 'reconciled pending transactions');
+  // A pending transaction younger than two gateway-call timeouts may belong to a call still in flight
+  // on another instance (the call, then its own outcome check, each last at most hookTimeoutMs).
+  const reconciler = startReconciler(payments, logger, { minAgeMs: 2 * config.server.hookTimeoutMs, intervalMs: config.server.reconcileIntervalMs });
+  await reconciler.runOnce();
 
   const ctx = { manager, store, storeKind: kind, config };
   const app = await buildApp(
@@ -58,7 +61,10 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
         }
       },
     },
-  );
+  ).catch(async (err: unknown) => {
+    await reconciler.stop();
+    throw err;
+  });
 
   let closed: Promise<void> | null = null;
   return {
@@ -72,6 +78,7 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
     },
     close() {
       closed ??= (async () => {
+        await reconciler.stop();
         await app.close();
         await manager.close();
         await store.close();

@@ -1,0 +1,61 @@
+import type { Logger, PaymentService } from '@payhost/core';
+
+export interface ReconcilerOptions {
+  /**
+   * Leave pending transactions younger than this alone: with several
+   * instances on one database, a young one may be another instance's gateway
+   * call still in flight, and asking the gateway about it too early can
+   * record "never received" for a call that is about to succeed.
+   */
+  minAgeMs: number;
+  /** How often to look again (pending transactions too young at start-up are picked up later). */
+  intervalMs: number;
+}
+
+export interface Reconciler {
+  /** One pass now (at start-up, before the server accepts requests). */
+  runOnce(): Promise<void>;
+  /** Stops the periodic passes and waits for one in progress. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `PaymentService.reconcile()` at start-up and then periodically, never
+ * two passes at once. A failed pass is logged and retried at the next tick:
+ * reconciliation must not take the server down.
+ */
+export function startReconciler(payments: PaymentService, logger: Logger, options: ReconcilerOptions): Reconciler {
+  let running: Promise<void> | null = null;
+  let stopped = false;
+
+  const pass = async (): Promise<void> => {
+    try {
+      const report = await payments.reconcile({ minAgeMs: options.minAgeMs });
+      const level = report.applied.length > 0 || report.review.length > 0 ? 'info' : 'debug';
+      logger[level]({ report, minAgeMs: options.minAgeMs }, 'reconciled pending transactions');
+    } catch (err) {
+      logger.error({ err }, 'reconciliation pass failed; retrying at the next interval');
+    }
+  };
+  const runOnce = (): Promise<void> => {
+    running ??= pass().finally(() => {
+      running = null;
+    });
+    return running;
+  };
+
+  const timer = setInterval(() => {
+    if (!stopped && running === null) void runOnce();
+  }, options.intervalMs);
+  // The timer alone must not keep a process alive.
+  timer.unref();
+
+  return {
+    runOnce,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

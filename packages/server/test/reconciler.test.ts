@@ -1,0 +1,95 @@
+import { expect } from 'chai';
+import { MemoryLedgerStore, PaymentService, PluginManager, createLogger, type FaultHooks } from '@payhost/core';
+import { DUMMY_TOKENS, DummyGatewayPlugin } from '@payhost/plugin-dummy';
+import { startReconciler } from '../src/reconciler.js';
+
+const CHANNEL = 'web';
+
+/** A ledger with one transaction left pending by a crash right after the reserve step, and a settable clock. */
+async function crashedLedger() {
+  const manager = new PluginManager({
+    plugins: [DummyGatewayPlugin],
+    config: { channels: [{ slug: CHANNEL, currencies: ['USD'], plugins: { 'payhost.dummy': { active: true, configuration: { supported_currencies: 'USD', auto_capture: true } } } }] },
+  });
+  const store = new MemoryLedgerStore();
+  let now = Date.parse('2026-11-22T10:00:00.000Z');
+  const clock = () => new Date(now);
+  const faults: FaultHooks = {
+    'after-pending': () => {
+      throw new Error('crash at after-pending');
+    },
+  };
+  const crashing = new PaymentService({ manager, store, clock, faults });
+  await crashing.pay({ idempotencyKey: 'order-1', channel: CHANNEL, total: '10.00', currency: 'USD', token: DUMMY_TOKENS.success }).catch(() => undefined);
+  const [pending] = await store.listPendingTransactions();
+  expect(pending?.state).to.equal('pending');
+  // "Restarted": a service without fault hooks on the same store and clock.
+  const payments = new PaymentService({ manager, store, clock });
+  return { manager, store, payments, pendingId: pending!.id, paymentId: pending!.paymentId, advance: (ms: number) => (now += ms) };
+}
+
+const silent = createLogger({ level: 'silent' });
+
+describe('server reconciler (start-up and periodic reconcile passes)', () => {
+  it('leaves pending transactions younger than minAgeMs alone (maybe another instance\'s call in flight), then resolves them once old enough', async () => {
+    const { manager, store, payments, pendingId, paymentId, advance } = await crashedLedger();
+    const reconciler = startReconciler(payments, silent, { minAgeMs: 60_000, intervalMs: 3_600_000 });
+    try {
+      await reconciler.runOnce();
+      expect((await store.listPendingTransactions()).map((t) => t.id)).to.deep.equal([pendingId]);
+      advance(60_000);
+      await reconciler.runOnce();
+      expect(await store.listPendingTransactions()).to.deep.equal([]);
+      // The dummy gateway cannot tell what became of a call (no getTransactionStatus): held for review.
+      const [transaction] = await store.listTransactions(paymentId);
+      expect(transaction).to.deep.include({ id: pendingId, state: 'review' });
+    } finally {
+      await reconciler.stop();
+      await manager.close();
+    }
+  });
+
+  it('runs periodically, one pass at a time, and stops', async () => {
+    const { manager, store, payments } = await crashedLedger();
+    let passes = 0;
+    let concurrent = 0;
+    let maxConcurrent = 0;
+    const counting = Object.create(payments) as PaymentService;
+    counting.reconcile = async (options) => {
+      passes += 1;
+      concurrent += 1;
+      maxConcurrent = Math.max(maxConcurrent, concurrent);
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        return await payments.reconcile(options);
+      } finally {
+        concurrent -= 1;
+      }
+    };
+    const reconciler = startReconciler(counting, silent, { minAgeMs: 0, intervalMs: 5 });
+    try {
+      for (let waited = 0; (await store.listPendingTransactions()).length > 0 && waited < 5_000; waited += 10) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(await store.listPendingTransactions()).to.deep.equal([]);
+    } finally {
+      await reconciler.stop();
+      await manager.close();
+    }
+    expect(passes).to.be.greaterThan(0);
+    expect(maxConcurrent).to.equal(1);
+    const after = passes;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(passes).to.equal(after);
+  });
+
+  it('logs a failed pass instead of throwing, and keeps the server up', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = createLogger({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const failing = { reconcile: async () => Promise.reject(new Error('database unreachable')) } as unknown as PaymentService;
+    const reconciler = startReconciler(failing, logger, { minAgeMs: 0, intervalMs: 3_600_000 });
+    await reconciler.runOnce();
+    await reconciler.stop();
+    expect(lines.some((l) => l['msg'] === 'reconciliation pass failed; retrying at the next interval')).to.equal(true);
+  });
+});
