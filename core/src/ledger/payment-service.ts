@@ -5,7 +5,7 @@ import { silentLogger } from '../logging/logger.js';
 import { parseAmount, type AmountInput } from '../money/amount.js';
 import { normalizeCurrency } from '../money/currency.js';
 import type { FaultHooks, LedgerContext, PaymentGateways } from './context.js';
-import { IdempotencyCoordinator, checkIdempotencyKey, normalizeAmountForHash, requestHash, type IdempotencyOptions } from './idempotency.js';
+import { IdempotencyCoordinator, checkIdempotencyKey, normalizeAmountForHash, requestHash, type IdempotencyOptions, type Settled } from './idempotency.js';
 import { invalidInput, noPaymentSource, paymentNotFound } from './ledger-errors.js';
 import type { Payment, Transaction } from './model.js';
 import { OperationRunner } from './operation-runner.js';
@@ -77,6 +77,18 @@ function optionalString(name: string, value: unknown): string | null {
   return value;
 }
 
+/** Extra gateway data, when given, must be a plain object (not an array). */
+function checkData(data: unknown): void {
+  if (data !== undefined && data !== null && (typeof data !== 'object' || Array.isArray(data))) throw invalidInput('data must be an object when given');
+}
+
+/** An operation's result from its settled outcome (the recorded error thrown); a key recorded by createPayment has no transaction. */
+function operationResult(key: string, settled: Settled): OperationResult {
+  const { payment, transaction } = replayOutcome(settled.outcome, settled.live);
+  if (!transaction) throw invalidInput(`Idempotency key "${key}" belongs to a request that created a payment`, { idempotencyKey: key });
+  return { payment, transaction };
+}
+
 /**
  * The payment service: Saleor's payment lifecycle (create, process,
  * authorize, capture, refund, void, confirm) on top of the plugin manager,
@@ -145,15 +157,13 @@ export class PaymentService {
     const key = checkIdempotencyKey(input.idempotencyKey);
     const { idempotencyKey: _key, total, action = 'process', data = null, ...rest } = input;
     if (action !== 'process' && action !== 'authorize') throw invalidInput('action must be "process" or "authorize"', { field: 'action' });
-    if (data !== null && (typeof data !== 'object' || Array.isArray(data))) throw invalidInput('data must be an object when given');
+    checkData(data);
     const hash = requestHash('pay', { ...rest, total: normalizeAmountForHash(total), action, data });
     const settled = await this.idempotency.run(key, hash, () => {
       const payment = this.newPayment(input);
       return this.runner.attempt({ operation: action, paymentId: payment.id, idempotencyKey: key, requestHash: hash, data, create: payment });
     });
-    const { payment, transaction } = replayOutcome(settled.outcome, settled.live);
-    if (!transaction) throw invalidInput(`Idempotency key "${key}" belongs to a request that created a payment`, { idempotencyKey: key });
-    return { payment, transaction };
+    return operationResult(key, settled);
   }
 
   /** Checkout: authorize and, when the gateway auto-captures, capture the total (may require action: see `confirm`). */
@@ -213,16 +223,12 @@ export class PaymentService {
     const key = checkIdempotencyKey(input.idempotencyKey);
     const paymentId = optionalString('paymentId', input.paymentId);
     if (!paymentId) throw invalidInput('paymentId is required');
-    if (params.data !== undefined && params.data !== null && (typeof params.data !== 'object' || Array.isArray(params.data))) {
-      throw invalidInput('data must be an object when given');
-    }
+    checkData(params.data);
     const hash = requestHash(operation, { paymentId, amount: normalizeAmountForHash(params.amount), data: params.data ?? null });
     const settled = await this.idempotency.run(key, hash, () =>
       this.runner.attempt({ operation, paymentId, idempotencyKey: key, requestHash: hash, amount: params.amount, data: params.data ?? null }),
     );
-    const { payment, transaction } = replayOutcome(settled.outcome, settled.live);
-    if (!transaction) throw invalidInput(`Idempotency key "${key}" belongs to a request that created a payment`, { idempotencyKey: key });
-    return { payment, transaction };
+    return operationResult(key, settled);
   }
 
   private newPayment(input: CreatePaymentInput): Payment {
