@@ -72,6 +72,8 @@ function print(value: unknown, out: string[]): boolean {
 
 /** An array index ("0", "17"): objects list such keys first, in numeric order, whatever the insertion order. */
 function isIndexKey(key: string): boolean {
+  const first = key.charCodeAt(0);
+  if (!(first >= 48 && first <= 57)) return false;
   return /^(?:0|[1-9]\d{0,9})$/.test(key) && Number(key) < 4294967295;
 }
 

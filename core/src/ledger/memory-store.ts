@@ -2,40 +2,42 @@ import type { CustomerGatewayAccount, IdempotencyRecord, Payment, Transaction } 
 import type { LedgerStore, LedgerTx } from './store.js';
 import { copyPayment, copyTransaction } from './record-copy.js';
 
+/** A held lock: callers waiting for it, in arrival order (null until someone waits). */
+interface HeldLock {
+  waiters: Array<() => void> | null;
+}
+
 /**
- * Per-key FIFO async mutexes: the in-memory stand-in for Postgres row locks.
- * A lock is held by one transaction until it commits or rolls back.
+ * Per-key FIFO mutexes: the in-memory stand-in for Postgres row locks. A
+ * lock is held by one transaction until it commits or rolls back. A free
+ * lock is taken without a promise (the common case); a held one is handed
+ * to its waiters in arrival order.
  */
 class LockTable {
-  private readonly tails = new Map<string, Promise<void>>();
+  private readonly held = new Map<string, HeldLock>();
 
-  /** Takes a free lock at once (the common case: no promise chain, no await); null when it is held. */
-  tryAcquire(key: string): (() => void) | null {
-    if (this.tails.has(key)) return null;
-    let release!: () => void;
-    const mine = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    this.tails.set(key, mine);
-    return () => {
-      release();
-      if (this.tails.get(key) === mine) this.tails.delete(key);
-    };
+  /** Takes a free lock at once; null when it is held. */
+  tryAcquire(key: string): HeldLock | null {
+    if (this.held.has(key)) return null;
+    const lock: HeldLock = { waiters: null };
+    this.held.set(key, lock);
+    return lock;
   }
 
-  async acquire(key: string): Promise<() => void> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    let release!: () => void;
-    const mine = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const tail = previous.then(() => mine);
-    this.tails.set(key, tail);
-    await previous;
-    return () => {
-      release();
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    };
+  /** Waits for the lock, then holds it. */
+  async acquire(key: string): Promise<HeldLock> {
+    const free = this.tryAcquire(key);
+    if (free) return free;
+    const current = this.held.get(key) as HeldLock;
+    await new Promise<void>((resolve) => (current.waiters ??= []).push(resolve));
+    // Handed over by release(): the lock object stays the same, now ours.
+    return current;
+  }
+
+  release(key: string, lock: HeldLock): void {
+    const next = lock.waiters?.shift();
+    if (next) next();
+    else if (this.held.get(key) === lock) this.held.delete(key);
   }
 }
 
@@ -144,7 +146,7 @@ class MemoryTx implements LedgerTx {
   private readonly idempotency = new Map<string, IdempotencyRow | null>();
   private readonly webhooks = new Map<string, WebhookEventRow>();
   private readonly accounts = new Map<string, CustomerGatewayAccount>();
-  private readonly held = new Map<string, () => void>();
+  private readonly held = new Map<string, HeldLock>();
   private open = true;
 
   constructor(
@@ -152,16 +154,23 @@ class MemoryTx implements LedgerTx {
     private readonly locks: LockTable,
   ) {}
 
-  /** Takes a row lock for the rest of the transaction (re-entrant). */
-  private async lock(key: string): Promise<void> {
+  /** Takes a row lock for the rest of the transaction (re-entrant); a free lock needs no promise. */
+  private lock(key: string): Promise<void> | undefined {
     this.check();
-    if (this.held.has(key)) return;
-    const release = this.locks.tryAcquire(key) ?? (await this.locks.acquire(key));
+    if (this.held.has(key)) return undefined;
+    const free = this.locks.tryAcquire(key);
+    if (!free) return this.waitForLock(key);
+    this.held.set(key, free);
+    return undefined;
+  }
+
+  private async waitForLock(key: string): Promise<void> {
+    const lock = await this.locks.acquire(key);
     if (!this.open) {
-      release();
+      this.locks.release(key, lock);
       this.check();
     }
-    this.held.set(key, release);
+    this.held.set(key, lock);
   }
 
   private check(): void {
@@ -311,7 +320,7 @@ class MemoryTx implements LedgerTx {
   /** Ends the transaction (after commit or on rollback) and releases its locks. */
   end(): void {
     this.open = false;
-    for (const release of this.held.values()) release();
+    for (const [key, lock] of this.held) this.locks.release(key, lock);
     this.held.clear();
   }
 }

@@ -22,6 +22,7 @@ function normalizeKey(key: string): string {
 
 /** A 13-19 digit string (spaces and dashes allowed) passing the Luhn check: a card number. */
 export function looksLikeCardNumber(value: string): boolean {
+  if (value.length < 13) return false;
   const digits = value.replace(/[\s-]/g, '');
   if (!/^\d{13,19}$/.test(digits)) return false;
   let total = 0;
@@ -50,10 +51,32 @@ const EMBEDDED_DIGITS = /\d(?:[ -]?\d){12,18}/g;
 
 /** Masks card numbers embedded in free text (error messages, descriptions). */
 export function maskEmbedded(value: string): string {
+  if (value.length < 13) return value;
   return value.replace(EMBEDDED_DIGITS, (match) => (looksLikeCardNumber(match) ? '[redacted]' : match));
 }
 
 const DROP = Symbol('drop');
+
+/** What a key's name says about its value: kept, a secret (dropped from raw responses), card data (always dropped). */
+type KeyClass = 'kept' | 'secret' | 'card';
+
+/**
+ * Key names repeat from one response to the next: classify each once. The
+ * cache is cleared when full, so odd keys (ids used as keys) cannot grow it.
+ */
+const keyClasses = new Map<string, KeyClass>();
+const KEY_CACHE_LIMIT = 4096;
+
+function classifyKey(key: string): KeyClass {
+  let known = keyClasses.get(key);
+  if (known === undefined) {
+    const name = normalizeKey(key);
+    known = CARD_KEY.test(name) ? 'card' : SECRET_KEY.test(name) ? 'secret' : 'kept';
+    if (keyClasses.size >= KEY_CACHE_LIMIT) keyClasses.clear();
+    keyClasses.set(key, known);
+  }
+  return known;
+}
 
 function clean(value: unknown, depth: number, rules: Rules): unknown {
   if (value === null) return null;
@@ -79,8 +102,8 @@ function clean(value: unknown, depth: number, rules: Rules): unknown {
   }
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
-    const name = normalizeKey(key);
-    if (CARD_KEY.test(name) || (rules.secrets && SECRET_KEY.test(name))) continue;
+    const kind = classifyKey(key);
+    if (kind === 'card' || (rules.secrets && kind === 'secret')) continue;
     const cleaned = clean(item, depth + 1, rules);
     if (cleaned !== DROP && cleaned !== undefined) out[key] = cleaned;
   }
