@@ -1,4 +1,5 @@
 import type { Decimal } from 'decimal.js';
+import type { TransactionKind } from '../contracts/transaction-kind.js';
 import type { GatewayEvent, GatewayResponse } from '../contracts/gateway.js';
 import { applyResponse } from './apply.js';
 import { fault, gatewayStoresCustomers, type LedgerContext } from './context.js';
@@ -37,6 +38,28 @@ export interface GatewayEventResult {
 }
 
 /**
+ * Stages a gateway transaction passes through before later ones: an event of
+ * an earlier stage arriving after the ledger applied a later stage of the
+ * same gateway transaction is stale. (Razorpay sends payment.authorized and
+ * payment.captured for one payment id, in any order: a late "authorized"
+ * after the capture must not authorize the amount again.)
+ */
+const LATER_STAGES: Partial<Record<TransactionKind, ReadonlySet<TransactionKind>>> = {
+  pending: new Set(['action_to_confirm', 'auth', 'capture', 'confirm']),
+  action_to_confirm: new Set(['auth', 'capture', 'confirm']),
+  auth: new Set(['capture']),
+};
+
+/** The applied transaction that already records this event's gateway transaction (same kind, or a later stage that succeeded). */
+function alreadyRecorded(transactions: readonly Transaction[], r: NormalizedResponse): Transaction | undefined {
+  if (!r.transactionId) return undefined;
+  const later = LATER_STAGES[r.kind];
+  return transactions.find(
+    (t) => t.state === 'applied' && t.gatewayTransactionId === r.transactionId && (t.kind === r.kind || (t.isSuccess && later?.has(t.kind) === true)),
+  );
+}
+
+/**
  * The transaction an event answers: the one named by the gateway key, else
  * the oldest unresolved one whose operation the event's kind can answer
  * (captures and refunds: of the same amount).
@@ -65,7 +88,9 @@ async function resolvePaymentId(ctx: LedgerContext, event: GatewayEventInput): P
  * code as API responses, in one store transaction holding the payment lock.
  * Order does not matter:
  * - an event for a gateway transaction the ledger already applied (same
- *   gateway transaction id and kind, or same gateway key) changes nothing;
+ *   gateway transaction id and kind, or same gateway key) changes nothing,
+ *   nor does a late event of an earlier stage of it (an authorization
+ *   arriving after its capture);
  * - an event that answers a pending transaction (the API response has not
  *   arrived, or the process died) applies to that transaction and completes
  *   its caller's idempotency record; the API result, when it comes, finds it
@@ -93,7 +118,7 @@ export async function applyGatewayEvent(ctx: LedgerContext, event: GatewayEventI
     const response = event.response;
     const r = normalizeResponse(response, { kind: event.response.kind, amount: payment.total });
     const key = typeof event.gatewayIdempotencyKey === 'string' && event.gatewayIdempotencyKey !== '' ? event.gatewayIdempotencyKey : null;
-    const known = r.transactionId ? transactions.find((t) => t.state === 'applied' && t.gatewayTransactionId === r.transactionId && t.kind === r.kind) : undefined;
+    const known = alreadyRecorded(transactions, r);
     const target = known ?? matchUnresolved(transactions, r, key) ?? (await insertEventTransaction(tx, payment, r, event, now));
     if (target.state === 'applied') return { status: 'already_applied', payment, transaction: target };
     const applied = await applyResponse(tx, payment, target, response, { now, storeCustomer: gatewayStoresCustomers(ctx, payment) });

@@ -61,6 +61,36 @@ describe('ledger: webhook inbox', () => {
     expectAmount((await env.service.getPayment(payment.id)).capturedAmount, '4');
   });
 
+  it('a late event of an earlier stage (authorized, requires action) after the capture changes nothing', async () => {
+    env = setup();
+    const payment = await env.create();
+    const charged = await env.service.process({ paymentId: payment.id, idempotencyKey: key() });
+    expect(charged.transaction.kind).to.equal('capture');
+    const gatewayTransactionId = charged.transaction.gatewayTransactionId ?? '';
+    for (const kind of ['auth', 'action_to_confirm', 'pending'] as const) {
+      const result = await env.service.applyGatewayEvent({
+        gateway: GATEWAY,
+        eventId: `evt-late-${kind}`,
+        paymentId: payment.id,
+        response: { isSuccess: true, kind, amount: '10.00', transactionId: gatewayTransactionId },
+      });
+      expect(result.status, kind).to.equal('already_applied');
+      expect(result.transaction?.id, kind).to.equal(charged.transaction.id);
+    }
+    const after = await env.service.getPayment(payment.id);
+    expect(summary(after, await env.service.listTransactions(payment.id))).to.deep.equal(summary(charged.payment, [charged.transaction]));
+    expectAmount(after.authorizedAmount, '0');
+    // A capture of another gateway transaction is new, not stale.
+    const other = await env.service.applyGatewayEvent({
+      gateway: GATEWAY,
+      eventId: 'evt-other-auth',
+      paymentId: payment.id,
+      response: { isSuccess: true, kind: 'auth', amount: '10.00', transactionId: 'another-gateway-transaction' },
+    });
+    expect(other.status).to.equal('applied');
+    expectAmount(other.payment.authorizedAmount, '10');
+  });
+
   it('an event arriving before the API response ends in the same state as in-order delivery', async () => {
     const run = async (eventFirst: boolean): Promise<unknown> => {
       env = setup({ plugin: GatedDummy });

@@ -115,6 +115,10 @@ describe('razorpay through the ledger (PaymentService)', () => {
     const apiRefund = await service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '100' });
     const captured = await webhook(fake.webhook('payment.captured', { paymentId: razorpayPaymentId }, { eventId: 'evt_cap' }));
     expect(captured.results.map((r) => r.status)).to.deep.equal(['already_applied']);
+    // Razorpay's payment.authorized may arrive after the capture: it must not authorize the amount again.
+    const lateAuth = await webhook(fake.webhook('payment.authorized', { paymentId: razorpayPaymentId }, { eventId: 'evt_auth_late' }));
+    expect(lateAuth.results.map((r) => r.status)).to.deep.equal(['already_applied']);
+    expect((await service.getPayment(payment.id)).authorizedAmount.isZero()).to.equal(true);
     const refunded = await webhook(fake.webhook('refund.processed', { refundId: apiRefund.transaction.gatewayTransactionId as string, paymentId: razorpayPaymentId }));
     expect(refunded.results.map((r) => r.status)).to.deep.equal(['already_applied']);
     const dashboard = fake.state.refund(razorpayPaymentId, { amount: 5000 });
