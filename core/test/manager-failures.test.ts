@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { BasePlugin, Decimal, PluginManager, gatewayConfigFromValues, type GatewayConfig, type GatewayResponse, type PaymentData, type ChannelInput } from '@payhost/core';
+import { BasePlugin, Decimal, PayhostError, PluginManager, gatewayConfigFromValues, type GatewayConfig, type GatewayResponse, type PaymentData, type ChannelInput } from '@payhost/core';
 import { GatewayA, okResponse, payment } from './support/plugins.js';
 import { captureLogger } from './support/log-capture.js';
 
@@ -116,5 +116,85 @@ describe('manager: broken plugins never break the host', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(lateCalls).to.equal(1);
     await manager.close();
+  });
+});
+
+/** A gateway whose getClientToken misbehaves in the way the request's data names. */
+class TokenIssuer extends BasePlugin {
+  static override id = 'test.token-issuer';
+  static override configStructure = { supported_currencies: { type: 'String' as const, label: 'Currencies' } };
+  static override defaultConfiguration = { supported_currencies: 'USD' };
+  override gatewayConfig(): GatewayConfig {
+    return gatewayConfigFromValues(this.id, this.configuration);
+  }
+  processPayment(payment: PaymentData): Promise<GatewayResponse> {
+    return Promise.resolve(okResponse(payment, 'unused'));
+  }
+  getClientToken(input: { data?: Record<string, unknown> | null }): Promise<string | undefined> {
+    switch (input.data?.['mode']) {
+      case 'typed':
+        return Promise.reject(new PayhostError('invalid_input', 'This gateway needs an amount for a client token', { field: 'amount' }));
+      case 'reject':
+        return Promise.reject(new Error('upstream said sk_test_secret is wrong'));
+      case 'hang':
+        return new Promise(() => undefined);
+      case 'none':
+        return Promise.resolve(undefined);
+      default:
+        return Promise.resolve('ct_1');
+    }
+  }
+}
+
+describe('manager: getClientToken failures keep their meaning', () => {
+  let manager: PluginManager;
+  beforeEach(() => {
+    manager = new PluginManager({
+      plugins: [TokenIssuer],
+      config: { channels: [{ slug: 'us', currencies: ['USD'], plugins: { 'test.token-issuer': { active: true } } }] },
+      logger: captureLogger().logger,
+      hookTimeoutMs: 40,
+    });
+  });
+  afterEach(() => manager.close());
+  const ask = (mode: string) => manager.getClientToken({ channel: 'us', gateway: 'test.token-issuer', data: { mode } });
+  const rejection = async (promise: Promise<unknown>): Promise<PayhostError> => {
+    try {
+      await promise;
+    } catch (err) {
+      expect(err).to.be.instanceOf(PayhostError);
+      return err as PayhostError;
+    }
+    throw new Error('expected a rejection');
+  };
+
+  it('answers the token when the plugin gives one', async () => {
+    expect(await ask('ok')).to.equal('ct_1');
+  });
+
+  it("passes on the plugin's own typed error (code, message, details)", async () => {
+    const err = await rejection(ask('typed'));
+    expect(err.code).to.equal('invalid_input');
+    expect(err.message).to.equal('This gateway needs an amount for a client token');
+    expect(err.details).to.deep.equal({ field: 'amount' });
+  });
+
+  it('a plugin that never answers is plugin_timeout', async () => {
+    const err = await rejection(ask('hang'));
+    expect(err.code).to.equal('plugin_timeout');
+    expect(err.message).to.contain('did not answer in time');
+  });
+
+  it("a plugin that fails is plugin_failed, without the plugin's own message (it stays in the log)", async () => {
+    const err = await rejection(ask('reject'));
+    expect(err.code).to.equal('plugin_failed');
+    expect(err.details).to.deep.equal({ gateway: 'test.token-issuer', reason: 'rejected' });
+    expect(err.message).not.to.contain('sk_test');
+  });
+
+  it('a plugin that gives no token is plugin_failed', async () => {
+    const err = await rejection(ask('none'));
+    expect(err.code).to.equal('plugin_failed');
+    expect(err.message).to.contain('returned none');
   });
 });

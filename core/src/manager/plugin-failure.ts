@@ -1,4 +1,4 @@
-import { ERROR_CODES } from '../errors/index.js';
+import { ERROR_CODES, PayhostError, isPayhostError } from '../errors/index.js';
 
 export type PluginFailureReason = 'threw' | 'rejected' | 'non_promise' | 'timeout';
 
@@ -31,4 +31,19 @@ export function describeFailure(reason: PluginFailureReason, error: unknown, tim
     default:
       return error instanceof Error ? error.message : String(error);
   }
+}
+
+/**
+ * Why a hook that must produce a value (a client token) produced none: the
+ * plugin's own typed error when it threw one on purpose (e.g. invalid_input
+ * for an amount it cannot take), plugin_timeout when it did not answer in
+ * time, plugin_failed otherwise. The plugin's own message stays in the log.
+ */
+export function missingValueError(what: string, gateway: string, failure: PluginFailure | null): PayhostError {
+  if (failure && isPayhostError(failure.error)) return failure.error;
+  if (failure?.reason === 'timeout') {
+    return new PayhostError(ERROR_CODES.pluginTimeout, `Gateway "${gateway}" did not answer in time for ${what}`, { gateway });
+  }
+  const why = failure ? 'failed' : 'returned none';
+  return new PayhostError(ERROR_CODES.pluginFailed, `Gateway "${gateway}" ${why} when asked for ${what}`, { gateway, ...(failure ? { reason: failure.reason } : {}) });
 }

@@ -15,6 +15,7 @@ import type { GatewayOperation, HookInput, HookMap, HookValue, PaymentHooks, Pub
 import { CallWatchdog } from './call-watchdog.js';
 import type { ChannelRuntime, GatewayEntry } from './channel-runtime.js';
 import type { ListedGateway } from './gateway-listings.js';
+import { missingValueError, type PluginFailure } from './plugin-failure.js';
 import { processingErrorResponse } from './responses.js';
 import { buildRuntime, rebuildChannel, type BuildContext, type Runtime } from './runtime-builder.js';
 import { loadPlugins, type PluginSpec } from '../loader/plugin-loader.js';
@@ -212,8 +213,12 @@ export class PluginManager<H extends HookMap = {}> {
   async getClientToken(request: { channel: string; gateway: string; currency?: string | null } & TokenConfig): Promise<string> {
     const channel = this.channel(request.channel);
     const gateway = this.activeGateway(channel, request.gateway);
-    const token = await channel.pipeline.runOn<string | null>(gateway.id, 'getClientToken', request, null, () => null);
-    if (token === null) throw new PayhostError(ERROR_CODES.pluginFailed, `Gateway "${gateway.id}" did not return a client token`, { gateway: gateway.id });
+    let failure: PluginFailure | null = null;
+    const token = await channel.pipeline.runOn<string | null>(gateway.id, 'getClientToken', request, null, (_previous, failed) => {
+      failure = failed;
+      return null;
+    });
+    if (token === null) throw missingValueError('a client token', gateway.id, failure);
     return token;
   }
 
