@@ -196,8 +196,11 @@ export function describeLedgerStoreConformance(name: string, makeStore: () => Pr
         });
         const ours = (list: { id: string }[]) => list.map((t) => t.id).filter((id) => [a.id, b.id, c.id, d.id].includes(id));
         expect(ours(await store.listPendingTransactions())).to.deep.equal([b.id, a.id]);
+        expect(ours(await store.listPendingTransactions({ includeReview: true }))).to.deep.equal([b.id, d.id, a.id]);
         await store.transaction((tx) => tx.updateTransaction({ ...b, state: 'applied', isSuccess: true }));
         expect(ours(await store.listPendingTransactions())).to.deep.equal([a.id]);
+        await store.transaction((tx) => tx.updateTransaction({ ...d, state: 'applied', isSuccess: true }));
+        expect(ours(await store.listPendingTransactions({ includeReview: true }))).to.deep.equal([a.id]);
       });
     });
 

@@ -382,10 +382,11 @@ export class MemoryLedgerStore implements LedgerStore {
     return found?.id ?? null;
   }
 
-  async listPendingTransactions(): Promise<Transaction[]> {
+  async listPendingTransactions(options: { includeReview?: boolean } = {}): Promise<Transaction[]> {
     this.check();
+    const review = options.includeReview === true;
     return [...this.state.transactions.values()]
-      .filter((t) => t.value.state === 'pending')
+      .filter((t) => t.value.state === 'pending' || (review && t.value.state === 'review'))
       .sort(byAge)
       .map((t) => copyTransaction(t.value));
   }

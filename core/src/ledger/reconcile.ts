@@ -14,20 +14,30 @@ export interface ReconcileOptions {
    * for review, and its own result still applies over that).
    */
   minAgeMs?: number;
+  /**
+   * Also ask the gateway again about transactions held for review, and apply
+   * its answer once it can tell (releasing or charging the reserved amount).
+   * Default true.
+   */
+  revisitReview?: boolean;
 }
 
 export interface ReconcileReport {
-  /** Pending transactions looked at. */
+  /** Transactions looked at (pending, and held for review when revisited). */
   checked: number;
   /** Resolved with the gateway's answer (success or failure). */
   applied: string[];
-  /** The gateway could not tell: marked `review` (the reserved amount stays reserved). */
+  /** Pending, and the gateway could not tell: marked `review` (the reserved amount stays reserved). */
   review: string[];
+  /** Held for review, and the gateway still cannot tell: left as they are. */
+  held: string[];
   /** In flight here, too young, or resolved by someone else meanwhile. */
   skipped: string[];
 }
 
 const CANNOT_TELL = 'Reconciliation: the gateway could not tell what became of this transaction';
+
+type Verdict = 'applied' | 'review' | 'held' | 'skipped';
 
 /**
  * Resolves transactions left `pending` by a crash between the gateway call
@@ -35,38 +45,46 @@ const CANNOT_TELL = 'Reconciliation: the gateway could not tell what became of t
  * same payment data and gateway idempotency key as the original call) and
  * applies its answer through the same code as an API response, completing
  * the caller's idempotency record; marks the row `review` when the gateway
- * cannot tell. Safe to run concurrently with traffic and with itself.
+ * cannot tell. Rows already in review are asked about again and resolved
+ * once the gateway can tell. Safe to run concurrently with traffic and with itself.
  */
 export async function reconcilePending(ctx: LedgerContext, calling: ReadonlySet<string>, options: ReconcileOptions = {}): Promise<ReconcileReport> {
-  const report: ReconcileReport = { checked: 0, applied: [], review: [], skipped: [] };
+  const report: ReconcileReport = { checked: 0, applied: [], review: [], held: [], skipped: [] };
   const minAgeMs = options.minAgeMs ?? 0;
-  for (const pending of await ctx.store.listPendingTransactions()) {
+  for (const row of await ctx.store.listPendingTransactions({ includeReview: options.revisitReview ?? true })) {
     report.checked += 1;
-    if (calling.has(pending.id) || ctx.now().getTime() - pending.createdAt.getTime() < minAgeMs) {
-      report.skipped.push(pending.id);
-      continue;
-    }
-    const payment = await ctx.store.getPayment(pending.paymentId);
-    const status = payment ? await askGateway(ctx, payment, pending) : null;
-    await fault(ctx, { point: 'after-gateway', operation: 'reconcile', paymentId: pending.paymentId, transactionId: pending.id, response: status });
-    const result = await ctx.store.transaction(async (tx) => {
-      const locked = await tx.getPayment(pending.paymentId, { forUpdate: true });
-      const current = await tx.getTransaction(pending.id);
-      if (!locked || !current || current.state !== 'pending') return 'skipped' as const;
-      const now = ctx.now();
-      if (!status) {
-        await markReview(tx, current, now, CANNOT_TELL);
-        return 'review' as const;
-      }
-      const applied = await applyResponse(tx, locked, current, status, { now, storeCustomer: gatewayStoresCustomers(ctx, locked) });
-      if (current.idempotencyKey) await tx.completeIdempotencyKey(current.idempotencyKey, applied.outcome, now);
-      return 'applied' as const;
-    });
-    report[result].push(pending.id);
-    ctx.logger.info({ paymentId: pending.paymentId, transactionId: pending.id, result }, 'reconciled pending transaction');
-    await fault(ctx, { point: 'after-apply', operation: 'reconcile', paymentId: pending.paymentId, transactionId: pending.id, response: status });
+    const tooYoung = row.state === 'pending' && ctx.now().getTime() - row.createdAt.getTime() < minAgeMs;
+    const verdict = calling.has(row.id) || tooYoung ? 'skipped' : await reconcileOne(ctx, row);
+    report[verdict].push(row.id);
+    const where = { paymentId: row.paymentId, transactionId: row.id, result: verdict };
+    if (verdict === 'held') ctx.logger.debug(where, 'transaction still held for review');
+    else if (verdict !== 'skipped') ctx.logger.info(where, 'reconciled pending transaction');
   }
   return report;
+}
+
+async function reconcileOne(ctx: LedgerContext, row: Transaction): Promise<Verdict> {
+  const payment = await ctx.store.getPayment(row.paymentId);
+  const status = payment ? await askGateway(ctx, payment, row) : null;
+  await fault(ctx, { point: 'after-gateway', operation: 'reconcile', paymentId: row.paymentId, transactionId: row.id, response: status });
+  // Still no answer for a row already in review: nothing to write.
+  if (!status && row.state === 'review') return 'held';
+  const verdict = await ctx.store.transaction(async (tx): Promise<Verdict> => {
+    const locked = await tx.getPayment(row.paymentId, { forUpdate: true });
+    const current = await tx.getTransaction(row.id);
+    // Resolved meanwhile (its API answer, an event, another reconciler): leave it.
+    if (!locked || !current || current.state !== row.state) return 'skipped';
+    const now = ctx.now();
+    if (!status) {
+      await markReview(tx, current, now, CANNOT_TELL);
+      return 'review';
+    }
+    const applied = await applyResponse(tx, locked, current, status, { now, storeCustomer: gatewayStoresCustomers(ctx, locked) });
+    if (current.idempotencyKey) await tx.completeIdempotencyKey(current.idempotencyKey, applied.outcome, now);
+    return 'applied';
+  });
+  await fault(ctx, { point: 'after-apply', operation: 'reconcile', paymentId: row.paymentId, transactionId: row.id, response: status });
+  return verdict;
 }
 
 /** The gateway's answer for one pending transaction; null when it cannot tell (or fails, or is gone). */

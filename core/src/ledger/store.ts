@@ -59,7 +59,11 @@ export interface LedgerStore {
    * can find their payment. Without it, events must name the payment id.
    */
   findPaymentIdByPspReference?(gateway: string, pspReference: string): Promise<string | null>;
-  /** Transactions still `pending` (crash between gateway call and ledger update), oldest first. */
-  listPendingTransactions(): Promise<Transaction[]>;
+  /**
+   * Transactions still `pending` (crash between gateway call and ledger
+   * update), oldest first; with `includeReview`, also those held for `review`
+   * (the gateway could not tell what it did), in the same order.
+   */
+  listPendingTransactions(options?: { includeReview?: boolean }): Promise<Transaction[]>;
   close(): Promise<void>;
 }

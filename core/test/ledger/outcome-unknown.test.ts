@@ -88,4 +88,33 @@ describe('ledger: a gateway call whose outcome is unknown is never recorded as a
     expect((await payments.getPayment(payment.id)).chargeStatus).to.equal('not-charged');
     await manager.close();
   });
+  it('reconciliation asks again about a transaction in review and applies the answer once the processor can tell', async () => {
+    LossyGateway.knows = false;
+    const { payments, manager } = service();
+    const payment = await payments.createPayment({ idempotencyKey: key(), channel: 'web', total: '12.00', currency: 'USD', token: 'lost' });
+    const k = key();
+    expect(await codeOf(payments.process({ paymentId: payment.id, idempotencyKey: k }))).to.equal('outcome_unknown');
+    const [held] = await payments.listTransactions(payment.id);
+
+    // Still cannot tell: the row stays as it is.
+    expect(await payments.reconcile()).to.deep.include({ checked: 1, applied: [], review: [], held: [held?.id] });
+    expect((await payments.listTransactions(payment.id)).map((t) => t.state)).to.deep.equal(['review']);
+    // Not asked at all when revisiting is off.
+    LossyGateway.knows = true;
+    expect((await payments.reconcile({ revisitReview: false })).checked).to.equal(0);
+
+    const report = await payments.reconcile();
+    expect(report).to.deep.include({ checked: 1, applied: [held?.id], review: [], held: [] });
+    const [resolved] = await payments.listTransactions(payment.id);
+    expect(resolved).to.deep.include({ id: held?.id, state: 'applied', isSuccess: true, kind: 'capture' });
+    const after = await payments.getPayment(payment.id);
+    expect(after.chargeStatus).to.equal('fully-charged');
+    expect(after.capturedAmount.toString()).to.equal('12');
+    // The client's retry with its key now gets the outcome, and nothing is charged again.
+    const retry = await payments.process({ paymentId: payment.id, idempotencyKey: k });
+    expect(retry.transaction.id).to.equal(held?.id);
+    expect(LossyGateway.charges.size).to.equal(1);
+    expect((await payments.reconcile()).checked).to.equal(0);
+    await manager.close();
+  });
 });

@@ -81,6 +81,10 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (customer_id, channel, gateway)
   );
   `,
+  // 2: reconciliation also revisits transactions held for review.
+  `
+  CREATE INDEX transactions_unresolved_idx ON transactions (created_at, seq) WHERE state IN ('pending', 'review');
+  `,
 ];
 
 export interface MigrateOptions {

@@ -227,9 +227,10 @@ export class SqlLedgerStore implements LedgerStore {
     });
   }
 
-  listPendingTransactions(): Promise<Transaction[]> {
+  listPendingTransactions(options: { includeReview?: boolean } = {}): Promise<Transaction[]> {
+    const states = options.includeReview === true ? "state IN ('pending', 'review')" : "state = 'pending'";
     return this.read(async (c) => {
-      const rows = await c.query(`SELECT ${TRANSACTION_COLUMNS} FROM transactions WHERE state = 'pending' ${BY_AGE}`);
+      const rows = await c.query(`SELECT ${TRANSACTION_COLUMNS} FROM transactions WHERE ${states} ${BY_AGE}`);
       return rows.map(rowToTransaction);
     });
   }
