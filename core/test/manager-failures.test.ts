@@ -3,14 +3,18 @@ import { BasePlugin, Decimal, PayhostError, PluginManager, gatewayConfigFromValu
 import { GatewayA, okResponse, payment } from './support/plugins.js';
 import { captureLogger } from './support/log-capture.js';
 
-/** A gateway whose processPayment misbehaves in the way its token names. */
-class Misbehaving extends BasePlugin {
-  static override id = 'test.misbehaving';
+/** A USD gateway's configuration, shared by the test gateways below. */
+abstract class UsdGateway extends BasePlugin {
   static override configStructure = { supported_currencies: { type: 'String' as const, label: 'Currencies' } };
   static override defaultConfiguration = { supported_currencies: 'USD' };
   override gatewayConfig(): GatewayConfig {
     return gatewayConfigFromValues(this.id, this.configuration);
   }
+}
+
+/** A gateway whose processPayment misbehaves in the way its token names. */
+class Misbehaving extends UsdGateway {
+  static override id = 'test.misbehaving';
   processPayment(payment: PaymentData): Promise<GatewayResponse> {
     switch (payment.token) {
       case 'throw':
@@ -120,13 +124,8 @@ describe('manager: broken plugins never break the host', () => {
 });
 
 /** A gateway whose getClientToken misbehaves in the way the request's data names. */
-class TokenIssuer extends BasePlugin {
+class TokenIssuer extends UsdGateway {
   static override id = 'test.token-issuer';
-  static override configStructure = { supported_currencies: { type: 'String' as const, label: 'Currencies' } };
-  static override defaultConfiguration = { supported_currencies: 'USD' };
-  override gatewayConfig(): GatewayConfig {
-    return gatewayConfigFromValues(this.id, this.configuration);
-  }
   processPayment(payment: PaymentData): Promise<GatewayResponse> {
     return Promise.resolve(okResponse(payment, 'unused'));
   }
