@@ -8,6 +8,7 @@ import {
   gatewayConfigFromValues,
   type GatewayConfig,
   type GatewayResponse,
+  type Payment,
   type PaymentData,
   type TransactionStatusInput,
 } from '@payhost/core';
@@ -73,12 +74,18 @@ describe('ledger: a gateway call whose outcome is unknown is never recorded as a
     await manager.close();
   });
 
-  it('when the processor cannot tell: outcome_unknown, held for review, and a retry neither charges again nor frees the amount', async () => {
+  /** A charge the processor made but whose answer was lost, while the processor cannot tell: outcome_unknown. */
+  async function unknownCharge(payments: PaymentService): Promise<{ payment: Payment; k: string; err: Awaited<ReturnType<typeof rejection>> }> {
     LossyGateway.knows = false;
-    const { payments, manager } = service();
     const payment = await payments.createPayment({ idempotencyKey: key(), channel: 'web', total: '12.00', currency: 'USD', token: 'lost' });
     const k = key();
     const err = await rejection(payments.process({ paymentId: payment.id, idempotencyKey: k }));
+    return { payment, k, err };
+  }
+
+  it('when the processor cannot tell: outcome_unknown, held for review, and a retry neither charges again nor frees the amount', async () => {
+    const { payments, manager } = service();
+    const { payment, k, err } = await unknownCharge(payments);
     expect(err.code).to.equal('outcome_unknown');
     const [held] = await payments.listTransactions(payment.id);
     expect(held?.state).to.equal('review');
@@ -88,12 +95,11 @@ describe('ledger: a gateway call whose outcome is unknown is never recorded as a
     expect((await payments.getPayment(payment.id)).chargeStatus).to.equal('not-charged');
     await manager.close();
   });
+
   it('reconciliation asks again about a transaction in review and applies the answer once the processor can tell', async () => {
-    LossyGateway.knows = false;
     const { payments, manager } = service();
-    const payment = await payments.createPayment({ idempotencyKey: key(), channel: 'web', total: '12.00', currency: 'USD', token: 'lost' });
-    const k = key();
-    expect(await codeOf(payments.process({ paymentId: payment.id, idempotencyKey: k }))).to.equal('outcome_unknown');
+    const { payment, k, err } = await unknownCharge(payments);
+    expect(err.code).to.equal('outcome_unknown');
     const [held] = await payments.listTransactions(payment.id);
 
     // Still cannot tell: the row stays as it is.
