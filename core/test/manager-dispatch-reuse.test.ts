@@ -53,6 +53,23 @@ describe('manager: dispatch state reuse', () => {
     await manager.close();
   });
 
+  it('forgets the state of a burst of calls once they are done, keeping only a bounded number for reuse', async () => {
+    const manager = new PluginManager<Hooks>({ plugins: [Tagger, Suffixer], config, hookTimeoutMs: 400 });
+    const watchdog = (manager as unknown as { ctx: { watchdog: { size: number; idle: unknown[]; maxIdle: number } } }).ctx.watchdog;
+    const { inputs, release } = gated(500);
+    const pending = inputs.map((input) => manager.runHook('us', 'tag', input, []));
+    expect(watchdog.size).to.equal(500);
+    for (const go of release) go();
+    await Promise.all(pending);
+    expect(watchdog.idle).to.have.length(watchdog.maxIdle);
+    // The watchdog checks every 50 ms (an eighth of the timeout): the retired states are dropped then.
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect(watchdog.size).to.equal(watchdog.maxIdle);
+    expect(await manager.runHook('us', 'tag', { id: 7, gate: open }, [])).to.deep.equal(['t7', 's7']);
+    expect(watchdog.size).to.equal(watchdog.maxIdle);
+    await manager.close();
+  });
+
   it('never reuses a timed-out call: its late answer runs nothing, later calls are unaffected', async () => {
     const log = captureLogger();
     Suffixer.calls = [];

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { BasePlugin, PluginManager, type ChannelInput, type HookSpec, type PluginClass } from '@payhost/core';
+import { captureLogger } from './support/log-capture.js';
 
 /** Builds a per-channel plugin class whose getSupportedCurrencies hook applies `transform`. */
 function currencyPlugin(id: string, transform?: (previous: string[]) => string[] | undefined, perChannel = true): PluginClass {
@@ -136,6 +137,26 @@ describe('manager: chained hooks (Saleor manager semantics)', () => {
     const manager = new PluginManager<HostHooks>({ plugins: [Notifier, Auditor], config: channels({ notifier: { active: true } }, { auditor: { active: true } }) });
     const result: string[] = await manager.runHook('us', 'orderCreated', { id: 'o-1', total: '12.00' }, []);
     expect(result).to.deep.equal(['notified o-1 (12.00)', 'audited o-1']);
+  });
+
+  it('runs a host hook named like an inherited member (constructor, toString, __proto__) only on plugins that define it', async () => {
+    type HostHooks = { constructor: HookSpec<string, string>; toString: HookSpec<string, string>; __proto__: HookSpec<string, string> };
+    class Defines extends BasePlugin {
+      static override id = 'defines';
+    }
+    Object.defineProperty(Defines.prototype, '__proto__', { value: async (input: string, previous: string) => `${previous}+${input}` });
+    Object.defineProperty(Defines.prototype, 'toString', { value: async (input: string, previous: string) => `${previous}*${input}` });
+    class Plain extends BasePlugin {
+      static override id = 'plain';
+    }
+    const log = captureLogger();
+    const manager = new PluginManager<HostHooks>({ plugins: [Plain, Defines], config: channels({ plain: { active: true }, defines: { active: true } }), logger: log.logger });
+    expect(await manager.runHook('us', 'constructor', 'x', 'start')).to.equal('start');
+    expect(await manager.runHook('us', '__proto__', 'x', 'start')).to.equal('start+x');
+    expect(await manager.runHook('us', 'toString', 'y', 'start')).to.equal('start*y');
+    expect(await manager.runHook(null, '__proto__', 'x', 'global')).to.equal('global');
+    // No plugin's constructor or inherited method was called as a hook (it would have failed, and been logged).
+    expect(log.lines.filter((l) => (l['level'] as number) >= 50)).to.deep.equal([]);
   });
 
   it('compiles hooks once per configuration version, not per request', async () => {

@@ -1,8 +1,9 @@
 /**
- * A dispatch in flight, as the watchdog sees it. Starting a plugin call is a
- * single store, `callIndex = index`: no clock read (on some hosts a clock read
- * is a system call, dearer than the whole dispatch), no timer, no allocation.
- * The other fields belong to the watchdog.
+ * A dispatch's state object, as the watchdog sees it. The watchdog keeps every
+ * registered one, in flight or idle (waiting for reuse), so starting or ending
+ * a dispatch costs it nothing: no list update, no clock read (on some hosts a
+ * clock read is a system call, dearer than the whole dispatch), no timer.
+ * Starting a plugin call is a single store, `callIndex = index`.
  */
 export interface Watched {
   /** Identifies the plugin call in progress (the tap's index); changes when the next call starts. */
@@ -10,9 +11,10 @@ export interface Watched {
   /** The call the watchdog last saw in progress, and when it first saw it. */
   seenIndex: number;
   seenAt: number;
-  /** Intrusive list links, null when not watched. */
-  prevWatched: Watched | null;
-  nextWatched: Watched | null;
+  /** True when no plugin call of it is in progress (settled, abandoned or idle): the watchdog skips it. */
+  done: boolean;
+  /** Set when its owner drops it for good: the watchdog forgets it at its next check. */
+  retired: boolean;
   onTimeout(): void;
 }
 
@@ -24,51 +26,48 @@ export function watchdogElapsedMs(entry: Watched, now: number): number {
   return entry.seenIndex === entry.callIndex ? now - entry.seenAt : 0;
 }
 
-const sentinel = (): Watched => {
-  const head: Watched = { callIndex: 0, seenIndex: 0, seenAt: 0, prevWatched: null, nextWatched: null, onTimeout: () => undefined };
-  head.prevWatched = head;
-  head.nextWatched = head;
-  return head;
-};
-
 /**
- * One interval per manager checks every dispatch in flight, instead of a
- * timer per plugin call: a hook dispatch then costs two list link updates,
- * not a setTimeout/clearTimeout pair or a Set insert and delete.
+ * One interval per manager checks every registered dispatch, instead of a
+ * timer per plugin call. Dispatch state objects are registered once, when
+ * created, and reused (`idle` holds those waiting), so the registry holds as
+ * many as were ever in flight at once, less those retired.
  *
  * A check stamps each call it sees for the first time with the check's time
  * (the call started before it); a call still in progress `timeoutMs` after its
  * stamp has timed out. So a call is never timed out early, and at most two
  * intervals (a quarter of the timeout, at most 250 ms) late.
  */
-export class CallWatchdog {
-  private readonly head: Watched = sentinel();
+export class CallWatchdog<W extends Watched = Watched> {
+  private readonly entries: W[] = [];
+  /** Registered entries not in flight, kept for reuse by their owner; bounded by `maxIdle`. */
+  readonly idle: W[] = [];
   private timer: NodeJS.Timeout | undefined;
   readonly timeoutMs: number;
   private readonly intervalMs: number;
 
-  constructor(timeoutMs: number) {
+  constructor(
+    timeoutMs: number,
+    readonly maxIdle = 64,
+  ) {
     this.timeoutMs = timeoutMs;
     this.intervalMs = Math.max(1, Math.min(125, Math.floor(timeoutMs / 8)));
   }
 
-  watch(entry: Watched): void {
-    const last = this.head.prevWatched as Watched;
-    entry.prevWatched = last;
-    entry.nextWatched = this.head;
-    last.nextWatched = entry;
-    this.head.prevWatched = entry;
+  /** Watches `entry` from now on, whenever it is not `done`, until it is retired. */
+  register(entry: W): void {
+    this.entries.push(entry);
     if (this.timer === undefined) this.start();
   }
 
-  release(entry: Watched): void {
-    const prev = entry.prevWatched;
-    const next = entry.nextWatched;
-    if (prev === null || next === null) return;
-    prev.nextWatched = next;
-    next.prevWatched = prev;
-    entry.prevWatched = null;
-    entry.nextWatched = null;
+  /** Keeps a completed entry for reuse, or retires it when enough are kept. */
+  recycle(entry: W): void {
+    if (this.idle.length < this.maxIdle) this.idle.push(entry);
+    else entry.retired = true;
+  }
+
+  /** How many entries are registered (in flight, idle, or retired since the last check). */
+  get size(): number {
+    return this.entries.length;
   }
 
   private start(): void {
@@ -78,8 +77,18 @@ export class CallWatchdog {
 
   private check(): void {
     const now = performance.now();
-    let timedOut: Watched[] | undefined;
-    for (let entry = this.head.nextWatched as Watched; entry !== this.head; entry = entry.nextWatched as Watched) {
+    const entries = this.entries;
+    let timedOut: W[] | undefined;
+    for (let i = 0; i < entries.length; ) {
+      const entry = entries[i] as W;
+      if (entry.retired) {
+        // Swap-remove: the last entry takes its place and is checked next.
+        const last = entries.pop() as W;
+        if (last !== entry) entries[i] = last;
+        continue;
+      }
+      i++;
+      if (entry.done) continue;
       if (entry.seenIndex !== entry.callIndex) {
         entry.seenIndex = entry.callIndex;
         entry.seenAt = now;
@@ -87,23 +96,14 @@ export class CallWatchdog {
         (timedOut ??= []).push(entry);
       }
     }
-    if (timedOut === undefined) return;
-    // Unlinked and called after the walk: onTimeout runs plugin code.
-    for (const entry of timedOut) this.release(entry);
-    for (const entry of timedOut) entry.onTimeout();
+    // Called after the walk: onTimeout runs plugin code, and retires the entry.
+    if (timedOut !== undefined) for (const entry of timedOut) entry.onTimeout();
   }
 
   close(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    let entry = this.head.nextWatched as Watched;
-    while (entry !== this.head) {
-      const next = entry.nextWatched as Watched;
-      entry.prevWatched = null;
-      entry.nextWatched = null;
-      entry = next;
-    }
-    this.head.prevWatched = this.head;
-    this.head.nextWatched = this.head;
+    this.entries.length = 0;
+    this.idle.length = 0;
   }
 }

@@ -12,9 +12,9 @@ import { parseAmount } from '../money/amount.js';
 import type { PluginClass } from '../plugin/base-plugin.js';
 import type { ConfigStructure, ConfigValues } from '../plugin/config-structure.js';
 import type { GatewayOperation, HookInput, HookMap, HookValue, PaymentHooks, PublicConfig, TransactionStatusInput } from '../plugin/hooks.js';
-import { CallWatchdog } from './call-watchdog.js';
 import type { ChannelRuntime, GatewayEntry } from './channel-runtime.js';
 import type { ListedGateway } from './gateway-listings.js';
+import { createHookWatchdog } from './hook-pipeline.js';
 import { missingValueError, type PluginFailure } from './plugin-failure.js';
 import { processingErrorResponse } from './responses.js';
 import { buildRuntime, rebuildChannel, type BuildContext, type Runtime } from './runtime-builder.js';
@@ -87,7 +87,7 @@ export class PluginManager<H extends HookMap = {}> {
     }
     this.registry = registry;
     this.warn = (message, details) => logger.warn(details, message);
-    this.ctx = { registry: classes, env: options.env ?? process.env, logger, watchdog: new CallWatchdog(options.hookTimeoutMs ?? 30_000) };
+    this.ctx = { registry: classes, env: options.env ?? process.env, logger, watchdog: createHookWatchdog(options.hookTimeoutMs ?? 30_000) };
     this.runtime = buildRuntime(this.ctx, validateHostConfig(options.config, registry, this.warn), 1);
   }
 

@@ -6,16 +6,15 @@ import type { ChannelConfig, HostConfig, PluginSettings } from '../config/types.
 import { ERROR_CODES, PayhostError } from '../errors/index.js';
 import { isIsoCurrency } from '../money/currency.js';
 import type { BasePlugin, PluginClass } from '../plugin/base-plugin.js';
-import type { CallWatchdog } from './call-watchdog.js';
 import { ChannelRuntime, type GatewayEntry } from './channel-runtime.js';
 import { GatewayListings } from './gateway-listings.js';
-import { HookPipeline, type PluginEntry } from './hook-pipeline.js';
+import { HookPipeline, type HookWatchdog, type PluginEntry } from './hook-pipeline.js';
 
 export interface BuildContext {
   registry: readonly PluginClass[];
   env: NodeJS.ProcessEnv;
   logger: Logger;
-  watchdog: CallWatchdog;
+  watchdog: HookWatchdog;
 }
 
 /** One configuration version: the awilix root, the global plugins and every channel's runtime. */
