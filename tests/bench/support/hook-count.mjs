@@ -2,7 +2,7 @@
 // at two values of n; the difference in instructions over the difference in n is
 // the cost of one one-plugin dispatch. PAYHOST_CORE=<path to a core build>/index.js
 // compares another build of core with this one.
-// node hook-count.mjs <manager|tapable|loop> <n>: n one-plugin dispatches (for callgrind differences)
+// node hook-count.mjs <manager|tapable> <n>: n one-plugin dispatches after a warm-up of 200,000.
 import { createRequire } from 'node:module';
 const { BasePlugin, PluginManager } = await import(process.env.PAYHOST_CORE ?? '@payhost/core');
 const { AsyncSeriesWaterfallHook } = createRequire(import.meta.resolve('@payhost/core'))('tapable');
