@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Decimal, GatewayResponse } from '@payhost/core';
+import { BoundedMap } from './bounded-map.js';
 import type { DummyCard } from './tokens.js';
 
 /** A card as the gateway remembers it: the token's details plus the holder's name. */
@@ -48,16 +49,6 @@ interface IdempotencyEntry {
 /** Entries kept per map before the oldest are dropped: the dummy must not grow without bound. */
 export const DUMMY_STORE_LIMIT = 50_000;
 
-function remember<K, V>(map: Map<K, V>, key: K, value: V, limit: number): void {
-  map.delete(key);
-  map.set(key, value);
-  while (map.size > limit) {
-    const oldest = map.keys().next();
-    if (oldest.done) break;
-    map.delete(oldest.value);
-  }
-}
-
 function sameCard(a: DummyCard, b: DummyCard): boolean {
   return a.tokenName === b.tokenName && a.brand === b.brand && a.last4 === b.last4 && a.expMonth === b.expMonth && a.expYear === b.expYear;
 }
@@ -72,13 +63,19 @@ export class DummyStore {
   /** Random per process, so ids stay unique across restarts of a host with a durable ledger. */
   private readonly prefix = randomBytes(4).toString('hex');
   private counter = 0;
-  private readonly charges = new Map<string, DummyCharge>();
+  private readonly charges: BoundedMap<string, DummyCharge>;
   /** transactionId -> pspReference, so any transaction id of a charge finds it. */
-  private readonly transactions = new Map<string, string>();
-  private readonly customers = new Map<string, CustomerRecord>();
-  private readonly idempotency = new Map<string, IdempotencyEntry>();
+  private readonly transactions: BoundedMap<string, string>;
+  private readonly customers: BoundedMap<string, CustomerRecord>;
+  private readonly idempotency: BoundedMap<string, IdempotencyEntry>;
 
-  constructor(private readonly limit = DUMMY_STORE_LIMIT) {}
+  /** Each kind of entry (charges, transaction links, customers, idempotency keys) is bounded by `limit`, oldest dropped first. */
+  constructor(limit = DUMMY_STORE_LIMIT) {
+    this.charges = new BoundedMap(limit);
+    this.transactions = new BoundedMap(limit);
+    this.customers = new BoundedMap(limit);
+    this.idempotency = new BoundedMap(limit);
+  }
 
   /** A new unique id, e.g. `dummy_ch_1a2b3c4d_7`. */
   nextId(kind: string): string {
@@ -87,12 +84,12 @@ export class DummyStore {
   }
 
   addCharge(charge: DummyCharge): void {
-    remember(this.charges, charge.pspReference, charge, this.limit);
+    this.charges.set(charge.pspReference, charge);
   }
 
   /** Links a transaction id to its charge. */
   addTransaction(transactionId: string, pspReference: string): void {
-    remember(this.transactions, transactionId, pspReference, this.limit);
+    this.transactions.set(transactionId, pspReference);
   }
 
   /** Finds a charge of this channel by its pspReference or any of its transaction ids. */
@@ -112,7 +109,7 @@ export class DummyStore {
     let record = this.customers.get(key);
     if (!record) {
       record = { gatewayCustomerId: this.nextId('cus'), sources: [] };
-      remember(this.customers, key, record, this.limit);
+      this.customers.set(key, record);
     }
     let source = record.sources.find((s) => sameCard(s.card, card));
     if (source) {
@@ -136,7 +133,7 @@ export class DummyStore {
   }
 
   setIdempotent(channel: string, key: string, entry: IdempotencyEntry): void {
-    remember(this.idempotency, `${channel}\u0000${key}`, entry, this.limit);
+    this.idempotency.set(`${channel}\u0000${key}`, entry);
   }
 
   /** Forgets every charge, card and idempotency key (tests). Ids stay unique. */
