@@ -85,22 +85,9 @@ export class GatedDummy extends DummyGatewayPlugin {
     return super.confirmPayment(p, v);
   }
 
-  /** The dummy remembers every response by idempotency key: it can tell whether a call happened. */
-  async getTransactionStatus(input: TransactionStatusInput, _previous: GatewayResponse | null): Promise<GatewayResponse | null | undefined> {
-    if (!GatedDummy.canTell) return null;
-    const key = input.payment.idempotencyKey ?? '';
-    const entry = dummyStore.getIdempotent(this.channel ?? '', key);
-    if (entry) return entry.response;
-    return {
-      isSuccess: false,
-      actionRequired: false,
-      kind: input.transaction.kind,
-      amount: input.transaction.amount,
-      currency: input.transaction.currency,
-      transactionId: '',
-      error: 'The gateway never received this request',
-      errorCode: 'processing_error',
-    };
+  /** The dummy answers from what it remembers; `canTell = false` makes it a gateway that cannot tell. */
+  override async getTransactionStatus(input: TransactionStatusInput, previous: GatewayResponse | null): Promise<GatewayResponse | undefined> {
+    return GatedDummy.canTell ? super.getTransactionStatus(input, previous) : undefined;
   }
 }
 

@@ -10,6 +10,7 @@ import type {
   PluginInit,
   PublicConfig,
   TokenConfig,
+  TransactionStatusInput,
 } from '@payhost/core';
 import { DUMMY_CONFIG_STRUCTURE, DUMMY_DEFAULT_CONFIGURATION, normalizedValues, readSettings, type DummySettings } from './config.js';
 import { capture, charge, confirm, fail, refund, voidCharge, type DummyContext } from './gateway.js';
@@ -122,6 +123,25 @@ export class DummyGatewayPlugin extends BasePlugin implements PaymentPluginHooks
   async voidPayment(payment: PaymentData, _previousValue: GatewayResponse | null): Promise<GatewayResponse | undefined> {
     if (!this.active) return undefined;
     return this.operate('void', payment, () => voidCharge(this.context, payment));
+  }
+
+  /**
+   * Reconciliation: the answer the dummy gave to the call made with this
+   * transaction's gateway idempotency key; when it has none, the call never
+   * reached it (a failure, so the ledger releases the reservation). Its state
+   * is in memory, per process and bounded: after a restart, or past
+   * DUMMY_STORE_LIMIT calls, an earlier call reads as never made, which is
+   * true of the dummy's world too (its charges are gone with it).
+   */
+  async getTransactionStatus(input: TransactionStatusInput, _previousValue: GatewayResponse | null): Promise<GatewayResponse | undefined> {
+    if (!this.active) return undefined;
+    const { transaction, payment } = input;
+    const entry = this.context.store.getIdempotent(this.context.channel, transaction.gatewayIdempotencyKey);
+    if (entry) return { ...entry.response };
+    return {
+      ...fail(this.context, transaction.kind, payment, 'processing_error', 'The Dummy gateway has no record of this call: it never took effect.', { amount: transaction.amount }),
+      currency: transaction.currency,
+    };
   }
 
   async listPaymentSources(input: PaymentSourcesInput, previousValue: CustomerSource[]): Promise<CustomerSource[] | undefined> {
