@@ -159,7 +159,7 @@ export class Report {
     if (this.checks.length === 0) return;
     const over = this.checks.filter((c) => !c.ok);
     this.section('Targets');
-    for (const c of this.checks) this.out(`${c.ok ? 'OK  ' : 'OVER'}  ${c.label}: ${shown(c.value, c.target)}x (target <= ${c.target}x)`);
+    for (const c of this.checks) this.out(`${c.ok ? 'OK  ' : 'OVER'}  ${c.label}: ${shown(c.value, c.target)}x (target <= ${Number(c.target.toFixed(2))}x)`);
     this.out(over.length === 0 ? `All ${this.checks.length} targets met.` : `${over.length} of ${this.checks.length} targets missed.`);
   }
 }
