@@ -40,9 +40,10 @@ describe('server reconciler (start-up and periodic reconcile passes)', () => {
       advance(60_000);
       await reconciler.runOnce();
       expect(await store.listPendingTransactions()).to.deep.equal([]);
-      // The dummy gateway cannot tell what became of a call (no getTransactionStatus): held for review.
+      // The crash came before the gateway call: the dummy has no record of it, so it never took effect.
       const [transaction] = await store.listTransactions(paymentId);
-      expect(transaction).to.deep.include({ id: pendingId, state: 'review' });
+      expect(transaction).to.deep.include({ id: pendingId, state: 'applied', isSuccess: false, errorCode: 'processing_error' });
+      expect((await payments.getPayment(paymentId)).chargeStatus).to.equal('not-charged');
     } finally {
       await reconciler.stop();
       await manager.close();
