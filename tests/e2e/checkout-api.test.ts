@@ -42,12 +42,19 @@ describe('checkout API (HTTP, no browser)', () => {
       expect(page.headers.get('x-content-type-options')).to.equal('nosniff');
     });
 
-    it('serves app.js and style.css, and nothing from outside /checkout/', async () => {
-      const app = await get('/checkout/app.js');
-      expect(app.status).to.equal(200);
-      expect(app.headers.get('content-type')).to.match(/javascript/);
+    it('serves app.js, the modules it imports, and style.css, and nothing from outside /checkout/', async () => {
+      // app.js and every module it imports, followed through their static imports.
+      const modules = ['app.js'];
+      const origins = new Set<string>();
+      for (let i = 0; i < modules.length; i++) {
+        const module = await get(`/checkout/${modules[i]}`);
+        expect(module.status, modules[i]).to.equal(200);
+        expect(module.headers.get('content-type'), modules[i]).to.match(/javascript/);
+        for (const [, path] of module.text.matchAll(/^import [^;]* from '\.\/([a-z-]+\.js)';$/gm)) if (!modules.includes(path as string)) modules.push(path as string);
+        for (const m of module.text.matchAll(/https?:\/\/[^\s'"`)]+/g)) origins.add(new URL(m[0]).origin);
+      }
+      expect(modules).to.include.members(['api.js', 'page.js', 'dummy-card.js', 'stripe-card.js', 'result.js']);
       // The only origin the page may contact besides its own is Stripe's, for Stripe gateways.
-      const origins = new Set([...app.text.matchAll(/https?:\/\/[^\s'"`)]+/g)].map((m) => new URL(m[0]).origin));
       expect([...origins]).to.deep.equal(['https://js.stripe.com']);
       expect((await get('/checkout/style.css')).headers.get('content-type')).to.match(/^text\/css/);
       expect((await get('/checkout/../package.json')).status).to.equal(404);

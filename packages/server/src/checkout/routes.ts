@@ -9,7 +9,7 @@ import type { ServerContext } from '../context.js';
 import { paymentJson, paymentSchema, transactionJson, transactionSchema } from '../serialize.js';
 import { amountString, currencyCode, errorResponses, pluginId, slug } from '../schemas.js';
 
-/** The page's static files: index.html, app.js, style.css (plain ES modules, no build step). */
+/** The page's static files: index.html, style.css, app.js and the ES modules it imports (no build step). */
 const PUBLIC_DIR = fileURLToPath(new URL('../../public/checkout/', import.meta.url));
 
 /** The browser-safe tokenizer of the dummy gateway (`tokenizeCard`, no imports). */
@@ -128,7 +128,7 @@ export async function checkoutRoutes(app: FastifyInstance, ctx: ServerContext, p
     return payload;
   });
 
-  // The page: /checkout/ (index.html), /checkout/app.js, /checkout/style.css.
+  // The page: /checkout/ (index.html), /checkout/style.css, /checkout/app.js and its modules.
   await app.register(fastifyStatic, {
     root: PUBLIC_DIR,
     prefix: '/checkout/',

@@ -1,0 +1,79 @@
+// The result step: the payment's status and its transactions, as the server reports them.
+import { api } from './api.js';
+import { el, show, state } from './page.js';
+
+/** Whether a decimal amount string (never negative) is above zero: exact, unlike Number(). */
+const positive = (amount) => /[1-9]/.test(String(amount));
+
+/** The summary line and its tone for a payment that went through (no decline). */
+function describe(payment) {
+  const money = (amount) => `${amount} ${payment.currency}`;
+  switch (payment.chargeStatus) {
+    case 'fully-charged':
+      return { tone: 'ok', text: `Payment successful: ${money(payment.capturedAmount)} captured.` };
+    case 'partially-charged':
+      return { tone: 'ok', text: `Payment partially captured: ${money(payment.capturedAmount)} of ${money(payment.total)}.` };
+    case 'pending':
+      return { tone: 'warn', text: 'Payment pending: the gateway has not settled it yet.' };
+    case 'refused':
+    case 'cancelled':
+      return { tone: 'bad', text: `Payment ${payment.chargeStatus}.` };
+    default:
+      if (payment.toConfirm) return { tone: 'warn', text: 'Payment waiting for 3-D Secure confirmation.' };
+      if (positive(payment.authorizedAmount)) {
+        return { tone: 'ok', text: `Payment authorized: ${money(payment.authorizedAmount)}, to be captured by the shop.` };
+      }
+      return { tone: 'warn', text: `Payment status: ${payment.chargeStatus}.` };
+  }
+}
+
+function badge(text, tone) {
+  const span = document.createElement('span');
+  span.className = tone ? `badge ${tone}` : 'badge';
+  span.textContent = text;
+  return span;
+}
+
+function transactionRow(transaction) {
+  const row = el.transactions.tBodies[0].insertRow();
+  const cell = (content) => {
+    const td = row.insertCell();
+    if (content instanceof Node) td.append(content);
+    else td.textContent = content;
+    return td;
+  };
+  cell(transaction.kind);
+  if (transaction.actionRequired) cell(badge('action required', 'warn'));
+  else if (transaction.state === 'pending') cell(badge('pending', 'warn'));
+  else if (transaction.isSuccess) cell(badge('success', 'ok'));
+  else cell(badge('failed', 'bad'));
+  cell(`${transaction.amount} ${transaction.currency}`);
+  const data = transaction.actionRequiredData;
+  let message = '';
+  if (transaction.error) message = transaction.errorCode ? `${transaction.error} (${transaction.errorCode})` : transaction.error;
+  else if (transaction.actionRequired) message = data?.type === 'three_d_secure' ? '3-D Secure challenge' : 'Customer action required';
+  cell(message);
+  const created = new Date(transaction.createdAt);
+  cell(Number.isNaN(created.getTime()) ? transaction.createdAt : created.toLocaleTimeString());
+}
+
+/** Loads the payment and its transactions and shows them; `override` replaces the summary (declines). */
+export async function showResult(paymentId, override = null) {
+  const { payment, transactions } = await api('GET', `payments/${encodeURIComponent(paymentId)}`);
+  state.payment = payment;
+  const { tone, text } = override ?? describe(payment);
+  el.resultSummary.textContent = text;
+  el.resultSummary.className = `summary ${tone}`;
+  el.resultStatus.textContent = payment.chargeStatus;
+  el.resultStatus.className = `badge ${override ? override.tone : tone}`;
+  el.resultTotal.textContent = `${payment.total} ${payment.currency}`;
+  el.resultCaptured.textContent = `${payment.capturedAmount} ${payment.currency}`;
+  el.resultAuthorized.textContent = `${payment.authorizedAmount} ${payment.currency}`;
+  el.resultGateway.textContent = payment.gateway;
+  el.resultId.textContent = payment.id;
+  el.transactions.tBodies[0].replaceChildren();
+  for (const transaction of transactions) transactionRow(transaction);
+  el.tryAgain.hidden = tone !== 'bad';
+  show('result');
+  el.resultTitle.focus();
+}
