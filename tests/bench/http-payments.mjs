@@ -4,8 +4,14 @@
 // server with its ledger stubbed out (what the HTTP layer alone costs). Each server runs in its own
 // process; the load (autocannon) comes from this one. Variants alternate in
 // rounds so a noisy neighbour slows both sides of a ratio.
+//
+// With few cores the load generator competes with the server, and a fast
+// server waits for it (the bare route does): req/s then understates it. So
+// the table also gives each server process's CPU time per request (from
+// /proc, Linux only), which does not depend on how fast the load comes.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -41,7 +47,21 @@ function stop({ child }) {
   });
 }
 
-async function load(url, seconds) {
+/** CPU time (user + system) the process has used, in microseconds; null where /proc is not there. */
+function cpuMicros(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name: state is field 3, utime 14, stime 15, in clock ticks (USER_HZ, 100 on Linux).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return null;
+  }
+}
+
+/** Loads the server for `seconds`: its requests/s, and its CPU microseconds per request (null when unknown). */
+async function load({ url, child }, seconds) {
+  const cpuBefore = cpuMicros(child.pid);
   const result = await autocannon({
     url: `${url}/payments`,
     connections: 8,
@@ -56,7 +76,9 @@ async function load(url, seconds) {
     ],
   });
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
-  return result.requests.average;
+  const cpuAfter = cpuMicros(child.pid);
+  const cpu = cpuBefore === null || cpuAfter === null || result.requests.total === 0 ? null : (cpuAfter - cpuBefore) / result.requests.total;
+  return { rps: result.requests.average, cpu };
 }
 
 async function postgresReachable() {
@@ -85,6 +107,7 @@ export async function run(report) {
   report.note(`autocannon, 8 connections, ${rounds} alternating round(s) of ${seconds} s per variant; each server in its own process`);
 
   const rows = [];
+  const bareCpus = [];
   for (const variant of variants) {
     const payhost = await start(variant);
     // The bare route answers exactly what payhost answered to one request.
@@ -97,38 +120,53 @@ export async function run(report) {
     // With the memory store, also the server with the ledger stubbed out: the share the HTTP layer alone leaves.
     const httpOnly = variant === 'payhost-memory' ? await start('payhost-http-only') : null;
     try {
-      const shares = [];
-      const httpOnlyShares = [];
-      const payhostRps = [];
-      const bareRps = [];
-      const httpOnlyRps = [];
+      const runs = { payhost: [], bare: [], httpOnly: [] };
       for (let round = 0; round < rounds; round++) {
         const first = round % 2 === 0;
-        const a = first ? await load(payhost.url, seconds) : null;
-        const b = await load(bare.url, seconds);
-        const h = httpOnly ? await load(httpOnly.url, seconds) : null;
-        const p = a ?? (await load(payhost.url, seconds));
-        payhostRps.push(p);
-        bareRps.push(b);
-        shares.push(p / b);
-        if (h !== null) {
-          httpOnlyRps.push(h);
-          httpOnlyShares.push(h / b);
-        }
+        const a = first ? await load(payhost, seconds) : null;
+        runs.bare.push(await load(bare, seconds));
+        if (httpOnly) runs.httpOnly.push(await load(httpOnly, seconds));
+        runs.payhost.push(a ?? (await load(payhost, seconds)));
       }
-      const share = median(shares);
-      const check = variant === 'payhost-memory' ? report.check('POST /payments, bare route time / payhost time (memory store; <= 1.67x is >= 60% of bare)', { median: 1 / share }, 1 / TARGET_SHARE) : '';
-      rows.push([variant.replace('payhost-', ''), median(payhostRps).toFixed(0), median(bareRps).toFixed(0), `${(share * 100).toFixed(1)}%`, check]);
-      if (httpOnly) {
-        rows.push(['memory, ledger stubbed (info)', median(httpOnlyRps).toFixed(0), median(bareRps).toFixed(0), `${(median(httpOnlyShares) * 100).toFixed(1)}%`, '']);
-      }
+      // Ratios per round (the two sides ran back to back), then their median.
+      const rpsShare = (side) => median(side.map((run, i) => run.rps / runs.bare[i].rps));
+      const cpuShare = (side) => (side.every((run, i) => run.cpu && runs.bare[i].cpu) ? median(side.map((run, i) => runs.bare[i].cpu / run.cpu)) : null);
+      const row = (label, side, check) => {
+        const cpu = median(side.map((run) => run.cpu ?? NaN));
+        const share = cpuShare(side);
+        return [
+          label,
+          median(side.map((run) => run.rps)).toFixed(0),
+          median(runs.bare.map((run) => run.rps)).toFixed(0),
+          `${(rpsShare(side) * 100).toFixed(1)}%`,
+          check,
+          Number.isNaN(cpu) ? '' : cpu.toFixed(1),
+          share === null ? '' : `${(share * 100).toFixed(1)}%`,
+        ];
+      };
+      const check =
+        variant === 'payhost-memory'
+          ? report.check('POST /payments, bare route time / payhost time (memory store; <= 1.67x is >= 60% of bare)', { median: 1 / rpsShare(runs.payhost) }, 1 / TARGET_SHARE)
+          : '';
+      rows.push(row(variant.replace('payhost-', ''), runs.payhost, check));
+      if (httpOnly) rows.push(row('memory, ledger stubbed (info)', runs.httpOnly, ''));
+      const bareCpu = median(runs.bare.map((run) => run.cpu ?? NaN));
+      if (!Number.isNaN(bareCpu)) bareCpus.push(bareCpu);
     } finally {
       await stop(bare);
       if (httpOnly) await stop(httpOnly);
       await stop(payhost);
     }
   }
-  report.table(['store', 'payhost req/s', 'bare fastify req/s', 'payhost / bare', `target >= ${TARGET_SHARE * 100}% (memory)`], rows);
+  report.table(
+    ['store', 'payhost req/s', 'bare fastify req/s', 'payhost / bare', `target >= ${TARGET_SHARE * 100}% (memory)`, 'payhost CPU us/req', 'bare CPU / payhost CPU'],
+    rows,
+  );
   report.note('"ledger stubbed": the same server with PaymentService.pay answering one recorded result (no ledger, no gateway):');
   report.note('the ceiling the HTTP layer (auth, validation, serialization) leaves for any ledger.');
+  if (bareCpus.length > 0) {
+    report.note(`CPU us/req: the server process's CPU time per request (bare route: ${bareCpus.map((c) => c.toFixed(1)).join(', ')}); it does not`);
+    report.note('depend on the load generator, which shares the machine and can be the bottleneck of the bare route. PostgreSQL');
+    report.note("itself runs in other processes: its CPU is not in the postgres row's figure.");
+  }
 }
