@@ -123,10 +123,13 @@ export class OperationRunner {
       return applied;
     });
     if (this.ctx.faults['after-apply']) await fault(this.ctx, { point: 'after-apply', ...where, response });
-    if (this.ctx.logger.isLevelEnabled('info')) this.ctx.logger.info(
-      { ...where, isSuccess: response.isSuccess, errorCode: response.errorCode ?? null, alreadyApplied: 'alreadyApplied' in outcome },
-      'payment operation applied',
-    );
+    if (this.ctx.logger.isLevelEnabled('info')) {
+      // Written out, not `{ ...where, isSuccess, ... }`: on Node 20's V8 a spread followed by new
+      // properties builds a new hidden class for every log line.
+      const { operation, paymentId, transactionId } = where;
+      const applied = { operation, paymentId, transactionId, isSuccess: response.isSuccess, errorCode: response.errorCode ?? null, alreadyApplied: 'alreadyApplied' in outcome };
+      this.ctx.logger.info(applied, 'payment operation applied');
+    }
     if (!('alreadyApplied' in outcome)) return { outcome: outcome.outcome, live: { payment: outcome.payment, transaction: outcome.transaction } };
     // The event recorded the outcome under our key in the same transaction; prefer that record.
     const record = await this.ctx.store.getIdempotencyRecord(request.idempotencyKey);

@@ -214,7 +214,8 @@ export async function checkoutRoutes(app: FastifyInstance, ctx: ServerContext, p
       const key = idempotencyKey(request);
       const { amount, nameOnCard, ...rest } = request.body;
       const name = nameOnCard?.trim();
-      const outcome = await payments.pay({ ...rest, total: amount, metadata: { source: CHECKOUT_SOURCE }, data: name ? { nameOnCard: name } : null, idempotencyKey: key });
+      // Object.assign, not a spread followed by new properties (a new hidden class per request on Node 20).
+      const outcome = await payments.pay(Object.assign(rest, { total: amount, metadata: { source: CHECKOUT_SOURCE }, data: name ? { nameOnCard: name } : null, idempotencyKey: key }));
       return reply.status(201).send(result(outcome));
     },
   );
