@@ -40,12 +40,13 @@ type Computed = { listing: unknown; failed: boolean };
  * distinct gateway objects, in order; the codes are the SlugTable's payload,
  * so the slot that matched the slug also holds them. A row holds its gateway
  * objects in a block of `blockSize` entries. With 10,000 channels in two
- * currencies that is about 0.6 MB in two contiguous arrays. Each call gets a fresh array of the
- * shared, frozen gateway objects.
+ * currencies that is about 0.6 MB in two contiguous arrays. Each call gets a
+ * fresh array of the shared, frozen gateway objects.
  *
  * Plain Maps were measured against it (bench `listing`, 6 interleaved runs
  * each, median ratio 10,000 / 10 channels; 10,000-channel ns/op): this layout
- * 1.45x, ~300 ns (1.14x, ~150 ns since the codes and the slug share a slot); Map<currency, Map<slug, listing>> 2.18x, ~500 ns; a
+ * 1.45x, ~300 ns (1.14x, ~150 ns since the codes and the slug share a slot);
+ * Map<currency, Map<slug, listing>> 2.18x, ~500 ns; a
  * Map<slug, record of Map<currency, listing>> per version 3.89x, ~770 ns
  * (records allocated together), 5.69x, ~1,070 ns (record on each
  * ChannelRuntime). At 10 channels all cost ~200 ns. Replace it with a
