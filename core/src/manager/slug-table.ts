@@ -151,8 +151,8 @@ export class SlugTable {
   }
 }
 
-const ROW_BITS = 24;
-const MAX_ROWS = 2 ** ROW_BITS;
+/** A bound on the channels of one configuration (the table would take 1 GiB). */
+const MAX_ROWS = 2 ** 24;
 /** Longer slugs are compared as strings (a slot of more than 8 slug words would mostly be empty). */
 const MAX_ROOM_CHARS = 32;
 // Header bits: 0-7 the length (capped), 8 USED (a header is never 0), 9 OUTLINE, 10-31 the hash.
