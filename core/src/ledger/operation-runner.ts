@@ -127,8 +127,8 @@ export class OperationRunner {
       // Written out, not `{ ...where, isSuccess, ... }`: on Node 20's V8 a spread followed by new
       // properties builds a new hidden class for every log line.
       const { operation, paymentId, transactionId } = where;
-      const applied = { operation, paymentId, transactionId, isSuccess: response.isSuccess, errorCode: response.errorCode ?? null, alreadyApplied: 'alreadyApplied' in outcome };
-      this.ctx.logger.info(applied, 'payment operation applied');
+      const fields = { operation, paymentId, transactionId, isSuccess: response.isSuccess, errorCode: response.errorCode ?? null, alreadyApplied: 'alreadyApplied' in outcome };
+      this.ctx.logger.info(fields, 'payment operation applied');
     }
     if (!('alreadyApplied' in outcome)) return { outcome: outcome.outcome, live: { payment: outcome.payment, transaction: outcome.transaction } };
     // The event recorded the outcome under our key in the same transaction; prefer that record.
