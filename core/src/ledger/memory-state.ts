@@ -1,0 +1,97 @@
+import type { CustomerGatewayAccount, IdempotencyRecord, Payment, Transaction } from './model.js';
+
+// The rows of a memory store (MemoryLedgerStore), committed or buffered in a MemoryTx, and their helpers.
+
+export interface StoredTransaction {
+  seq: number;
+  value: Transaction;
+}
+
+export interface WebhookEventRow {
+  gateway: string;
+  eventId: string;
+  receivedAt: Date;
+}
+
+/**
+ * An idempotency record as the memory store keeps it: the response as JSON
+ * text (what a jsonb column holds). One flat string per record, instead of
+ * a tree of small objects, keeps the garbage collector's work per stored
+ * payment small; it is parsed only when a request is replayed.
+ */
+export interface IdempotencyRow {
+  key: string;
+  requestHash: string;
+  state: IdempotencyRecord['state'];
+  responseText: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export function toRecord(row: IdempotencyRow): IdempotencyRecord {
+  return {
+    key: row.key,
+    requestHash: row.requestHash,
+    state: row.state,
+    response: row.responseText === null ? null : (JSON.parse(row.responseText) as unknown),
+    createdAt: new Date(row.createdAt.getTime()),
+    updatedAt: new Date(row.updatedAt.getTime()),
+  };
+}
+
+export function jsonText(value: unknown): string | null {
+  return value === undefined || value === null ? null : (JSON.stringify(value) ?? null);
+}
+
+export function copyAccount(a: CustomerGatewayAccount): CustomerGatewayAccount {
+  return { ...a, createdAt: new Date(a.createdAt.getTime()) };
+}
+
+export function accountKey(customerId: string, channel: string, gateway: string): string {
+  return JSON.stringify([customerId, channel, gateway]);
+}
+
+export function webhookKey(gateway: string, eventId: string): string {
+  return JSON.stringify([gateway, eventId]);
+}
+
+export function byAge(a: StoredTransaction, b: StoredTransaction): number {
+  return a.value.createdAt.getTime() - b.value.createdAt.getTime() || a.seq - b.seq;
+}
+
+/** The committed state of a memory store. */
+export class MemoryState {
+  readonly payments = new Map<string, Payment>();
+  readonly transactions = new Map<string, StoredTransaction>();
+  readonly idempotency = new Map<string, IdempotencyRow>();
+  readonly webhooks = new Map<string, WebhookEventRow>();
+  readonly accounts = new Map<string, CustomerGatewayAccount>();
+  /** Transaction ids per payment id (like the SQL stores' index), so listing a payment's transactions does not scan them all. */
+  private readonly byPayment = new Map<string, string[]>();
+  seq = 0;
+
+  /** Stores a committed transaction and keeps the per-payment index. */
+  putTransaction(id: string, stored: StoredTransaction): void {
+    const previous = this.transactions.get(id)?.value.paymentId;
+    this.transactions.set(id, stored);
+    const paymentId = stored.value.paymentId;
+    if (previous !== undefined && previous !== paymentId) {
+      const left = this.byPayment.get(previous)?.filter((other) => other !== id);
+      if (left) this.byPayment.set(previous, left);
+    }
+    const ids = this.byPayment.get(paymentId);
+    // A payment has a handful of transactions: an array is lighter than a Set.
+    if (!ids) this.byPayment.set(paymentId, [id]);
+    else if (!ids.includes(id)) ids.push(id);
+  }
+
+  /** The committed transactions of one payment (unordered). */
+  transactionsOf(paymentId: string): StoredTransaction[] {
+    const out: StoredTransaction[] = [];
+    for (const id of this.byPayment.get(paymentId) ?? []) {
+      const t = this.transactions.get(id);
+      if (t) out.push(t);
+    }
+    return out;
+  }
+}
