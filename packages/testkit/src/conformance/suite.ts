@@ -10,10 +10,12 @@ import {
   type PluginClass,
   type TransactionErrorCode,
 } from '@payhost/core';
-import type { ConformanceAdapter, ConformanceOptions, MochaLike, WebhookDelivery } from './adapter.js';
-import { assertConforms, checkGatewayConfig, checkPluginClass, checkWebhookResponse, quote, show, type Violation } from './checks.js';
+import type { ConformanceAdapter, ConformanceOptions, MochaLike } from './adapter.js';
+import { assertConforms, checkGatewayConfig, checkPluginClass, quote, show, type Violation } from './checks.js';
 import { CLASSES, EXPONENT, Harness, expectSuccess, message, money, same, summary } from './harness.js';
 import { PROBE } from './probe.js';
+import { registerRetryTests } from './retries.js';
+import { registerWebhookTests } from './webhooks.js';
 
 function globalMocha(): MochaLike {
   const g = globalThis as unknown as Partial<MochaLike>;
@@ -26,38 +28,6 @@ function globalMocha(): MochaLike {
 function pluginTitle(plugin: PluginClass): string {
   const id = (plugin as { id?: unknown }).id;
   return typeof id === 'string' && id !== '' ? id : plugin.name || 'anonymous plugin class';
-}
-
-/** Reads a header whatever the case of its name. */
-function withoutHeader(headers: WebhookDelivery['headers'], name: string): WebhookDelivery['headers'] {
-  return Object.fromEntries(Object.entries(headers).filter(([key]) => key.toLowerCase() !== name.toLowerCase()));
-}
-
-/** The body with one field added (JSON) or one byte appended: a signature over the body no longer matches. */
-function tampered(body: Buffer): Buffer {
-  try {
-    const parsed = JSON.parse(body.toString('utf8')) as unknown;
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
-      return Buffer.from(JSON.stringify({ ...(parsed as object), conformance_tampered: true }), 'utf8');
-    }
-  } catch {
-    // not JSON: append a byte below
-  }
-  return Buffer.concat([body, Buffer.from(' ')]);
-}
-
-function sameTransaction(first: GatewayResponse, retry: GatewayResponse, operation: GatewayOperation): Violation[] {
-  const out: Violation[] = [];
-  if (retry.isSuccess !== first.isSuccess) out.push(`the retry answered isSuccess ${String(retry.isSuccess)} where the first call answered ${String(first.isSuccess)} (${summary(retry)})`);
-  if (retry.transactionId !== first.transactionId) {
-    out.push(`a retried ${operation} with the same idempotency key made a new transaction: transactionId '${first.transactionId}' then '${retry.transactionId}' (the processor acted twice)`);
-  } else if (first.pspReference && retry.pspReference && retry.pspReference !== first.pspReference) {
-    out.push(`a retried ${operation} with the same idempotency key answered for another processor payment: pspReference '${first.pspReference}' then '${retry.pspReference}'`);
-  }
-  if (Decimal.isDecimal(first.amount) && Decimal.isDecimal(retry.amount) && !retry.amount.eq(first.amount)) {
-    out.push(`the retry answered amount ${money(retry.amount, retry.currency)} where the first call answered ${money(first.amount, first.currency)}`);
-  }
-  return out;
 }
 
 /**
@@ -394,86 +364,9 @@ export function describePluginConformance<Env = undefined>(plugin: PluginClass, 
           });
         }
 
-        it('a retried processPayment (same idempotency key) does not charge twice', async () => {
-          const first = await h.charge('processPayment', 'success', 'processPayment');
-          const retry = await h.call('processPayment', first.payment, 'the retried processPayment');
-          assertConforms(sameTransaction(first.response, retry, 'processPayment'), 'retried processPayment');
-        });
+        registerRetryTests(ui, h, adapter);
 
-        const idempotencyNotice = (operation: 'capture' | 'refund' | 'void'): boolean => {
-          const reason = adapter.notIdempotent?.[operation];
-          if (reason === undefined) return false;
-          it(`a retried ${operation}Payment: not checked, the adapter declares it not idempotent (${reason})`, () => undefined);
-          return true;
-        };
-
-        if (h.supports('authorize') && h.supports('capture') && !idempotencyNotice('capture')) {
-          it('a retried capturePayment (same idempotency key) does not capture twice', async () => {
-            const auth = await h.charge('authorizePayment', 'success', 'the authorization to capture');
-            expectSuccess(auth.response, ['auth'], 'authorizePayment');
-            const first = await h.followUp('capturePayment', auth, auth.payment.amount, 'capturePayment');
-            expectSuccess(first.response, ['capture'], 'capturePayment');
-            const retry = await h.call('capturePayment', first.payment, 'the retried capturePayment');
-            assertConforms(sameTransaction(first.response, retry, 'capturePayment'), 'retried capturePayment');
-          });
-        }
-
-        if (h.supports('refund') && !idempotencyNotice('refund')) {
-          it('a retried refundPayment (same idempotency key) does not refund twice', async () => {
-            const captured = await h.capturedCharge('the payment to refund');
-            const first = await h.followUp('refundPayment', captured, h.refundAmount('two'), 'refundPayment');
-            expectSuccess(first.response, ['refund', 'refund_ongoing', 'pending'], 'refundPayment');
-            const retry = await h.call('refundPayment', first.payment, 'the retried refundPayment');
-            assertConforms(sameTransaction(first.response, retry, 'refundPayment'), 'retried refundPayment');
-          });
-        }
-
-        if (h.supports('authorize') && h.supports('void') && !idempotencyNotice('void')) {
-          it('a retried voidPayment (same idempotency key) is answered as the first', async () => {
-            const auth = await h.charge('authorizePayment', 'success', 'the authorization to void');
-            expectSuccess(auth.response, ['auth'], 'authorizePayment');
-            const first = await h.followUp('voidPayment', auth, auth.payment.amount, 'voidPayment');
-            expectSuccess(first.response, ['void', 'cancel'], 'voidPayment');
-            const retry = await h.call('voidPayment', first.payment, 'the retried voidPayment');
-            assertConforms(sameTransaction(first.response, retry, 'voidPayment'), 'retried voidPayment');
-          });
-        }
-
-        const webhooks = adapter.webhooks;
-        if (webhooks) {
-          describe('webhook', () => {
-            it('accepts a correctly signed webhook (2xx, well-formed events)', async () => {
-              const charged = await h.webhookCharge();
-              const response = await h.deliver(await webhooks.signed(charged));
-              assertConforms(checkWebhookResponse(response, { expect: 'accepted' }), 'a correctly signed webhook');
-            });
-
-            it('rejects a webhook signed with a wrong secret (4xx, no events)', async () => {
-              const charged = await h.webhookCharge();
-              const response = await h.deliver(await webhooks.badlySigned(charged));
-              assertConforms(checkWebhookResponse(response, { expect: 'rejected' }), 'a webhook signed with a wrong secret');
-            });
-
-            const header = webhooks.signatureHeader;
-            if (header) {
-              it(`rejects a webhook without its ${header} header`, async () => {
-                const charged = await h.webhookCharge();
-                const delivery = await webhooks.signed(charged);
-                const response = await h.deliver({ ...delivery, headers: withoutHeader(delivery.headers, header) });
-                assertConforms(checkWebhookResponse(response, { expect: 'rejected' }), `a webhook without its ${header} header`);
-              });
-            }
-
-            if (webhooks.bodySigned !== false) {
-              it('rejects a correctly signed webhook whose body was altered', async () => {
-                const charged = await h.webhookCharge();
-                const delivery = await webhooks.signed(charged);
-                const response = await h.deliver({ ...delivery, rawBody: tampered(delivery.rawBody) });
-                assertConforms(checkWebhookResponse(response, { expect: 'rejected' }), 'a signed webhook with an altered body');
-              });
-            }
-          });
-        }
+        if (adapter.webhooks) registerWebhookTests(ui, h, adapter.webhooks);
       });
     });
   });
