@@ -77,3 +77,13 @@ export function signal(): { promise: Promise<void>; resolve: () => void } {
 export function pause(ms = 100): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/** The error `promise` rejects with; throws when it fulfils. */
+export async function rejects(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}
