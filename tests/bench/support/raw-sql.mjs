@@ -1,0 +1,114 @@
+// The raw-SQL baseline of the ledger-lifecycles benchmark: records the
+// statements one host lifecycle runs (per session, with their parameters) and
+// replays them on a bare pg.Pool or a bare PGlite instance, with fresh UUIDs
+// per lifecycle: the database work of a lifecycle without the host's code.
+import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { MIGRATIONS } from '@payhost/store-postgres';
+
+// The drivers @payhost/store-postgres itself uses.
+const storeRequire = createRequire(fileURLToPath(import.meta.resolve('@payhost/store-postgres')));
+const pg = storeRequire('pg');
+const { PGlite } = await import(pathToFileURL(storeRequire.resolve('@electric-sql/pglite').replace(/\.cjs$/, '.js')).href);
+
+/** Wraps a SqlLedgerStore's driver so the statements of `fn` are recorded, per session. */
+export async function recordStatements(store, fn) {
+  const driver = store.driver;
+  const original = driver.session;
+  const sessions = [];
+  driver.session = (work) =>
+    original.call(driver, (connection) => {
+      const statements = [];
+      sessions.push(statements);
+      return work({
+        query: (text, params) => {
+          statements.push({ text, params: params ? [...params] : undefined });
+          return connection.query(text, params);
+        },
+        exec: (sql) => {
+          statements.push({ text: sql, exec: true });
+          return connection.exec(sql);
+        },
+      });
+    });
+  try {
+    await fn();
+  } finally {
+    driver.session = original;
+  }
+  return sessions;
+}
+
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
+
+/** A replayer of recorded sessions: fresh UUIDs for every lifecycle. */
+export function replayer(sessions) {
+  const ids = new Set();
+  for (const s of sessions) for (const st of s) for (const p of st.params ?? []) if (typeof p === 'string') for (const m of p.match(UUID) ?? []) ids.add(m);
+  const rename = (params, map) => params?.map((p) => (typeof p === 'string' ? p.replace(UUID, (m) => map.get(m) ?? m) : p));
+  return {
+    ids: ids.size,
+    sessions: sessions.length,
+    statements: sessions.reduce((n, s) => n + s.length, 0),
+    transactions: sessions.filter((s) => s[0]?.text === 'BEGIN').length,
+    /** `session(fn)` gives `fn` a connection ({ query(text, params) }) nobody else uses meanwhile. */
+    async lifecycle(session) {
+      const map = new Map([...ids].map((id) => [id, randomUUID()]));
+      for (const statements of sessions) {
+        await session(async (connection) => {
+          for (const st of statements) await connection.query(st.text, st.exec ? undefined : rename(st.params, map));
+        });
+      }
+      return map;
+    },
+    /** Replays once and checks the replayed payment ended where the host's did (a broken replay must not look fast). */
+    async check(session) {
+      const insert = sessions.flat().find((st) => st.text.startsWith('INSERT INTO payments'));
+      const map = await this.lifecycle(session);
+      const id = map.get(insert?.params?.[0]);
+      const rows = await session(async (c) => {
+        const result = await c.query('SELECT charge_status, captured_amount FROM payments WHERE id = $1', [id]);
+        return result.rows ?? result;
+      });
+      const [row] = rows;
+      if (row?.charge_status !== 'fully-refunded' || Number(row?.captured_amount) !== 0) {
+        throw new Error(`raw replay broken: payment ${id} is ${JSON.stringify(row)}`);
+      }
+    },
+  };
+}
+
+export function rawPostgres(url, schema, max) {
+  const pool = new pg.Pool({ connectionString: url, max, options: `-c search_path="${schema}"` });
+  pool.on('error', () => undefined);
+  return {
+    session: async (fn) => {
+      const client = await pool.connect();
+      try {
+        return await fn({ query: (text, params) => client.query(text, params) });
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+export async function rawPglite() {
+  const db = await PGlite.create();
+  for (const sql of MIGRATIONS) await db.exec(sql);
+  // One statement at a time, like the store's driver (a FIFO queue).
+  let tail = Promise.resolve();
+  return {
+    session: (fn) => {
+      const run = tail.then(() => fn({ query: (text, params) => db.query(text, params) }));
+      tail = run.then(
+        () => undefined,
+        () => undefined,
+      );
+      return run;
+    },
+    close: () => db.close(),
+  };
+}
