@@ -2,11 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import { createLogger, PaymentService, PluginManager, type LedgerStore, type Logger } from '@payhost/core';
 import { buildApp } from './app.js';
 import type { ServerConfig } from './config.js';
-import { paymentJson, paymentSchema, transactionSchema } from './serialize.js';
+import { paymentSchema, transactionSchema } from './serialize.js';
 import { paymentRoutes } from './routes/payments.js';
 import { openStore } from './store.js';
 import { startReconciler } from './reconciler.js';
 import { checkoutRoutes } from './checkout/routes.js';
+import { applyVerifiedEvents } from './webhook-events.js';
 
 export interface PayhostServer {
   app: FastifyInstance;
@@ -54,12 +55,7 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
         scope.addSchema(transactionSchema);
         await paymentRoutes(scope, payments);
       },
-      applyEvents: async (gateway, events) => {
-        for (const event of events) {
-          const applied = await payments.applyGatewayEvent({ ...event, gateway });
-          logger.info({ gateway, eventId: event.eventId, status: applied.status, payment: paymentJson(applied.payment)['id'] }, 'webhook event');
-        }
-      },
+      applyEvents: applyVerifiedEvents(payments, logger),
     },
   ).catch(async (err: unknown) => {
     await reconciler.stop();

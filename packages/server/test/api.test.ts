@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { MemoryLedgerStore } from '@payhost/core';
 import { DUMMY_TEST_CARDS, DUMMY_TOKENS } from '@payhost/plugin-dummy';
@@ -212,6 +213,28 @@ describe('server API over HTTP', () => {
       const fetched = await t.request('GET', `/payments/${id}`);
       expect(fetched.body.payment).to.include({ chargeStatus: 'fully-charged', capturedAmount: '7.00' });
       expect(fetched.body.transactions.filter((x: { kind: string; isSuccess: boolean }) => x.kind === 'capture' && x.isSuccess)).to.have.length(1);
+    });
+
+    it('acknowledges a signed event for a payment this ledger does not know, logs it, and records nothing', async () => {
+      // Another system or deployment sharing the processor account: a refusal would make the processor retry for days.
+      const stranger = randomUUID();
+      const body = JSON.stringify({ id: `evt-${stranger}`, paymentId: stranger, amount: '3.00', currency: 'USD' });
+      const logged = t.logs.length;
+      const res = await t.request('POST', '/plugins/channel/us-store/test.signed/webhook', { key: null, raw: body, headers: { 'content-type': 'application/json', 'x-test-signature': signWebhook(body) } });
+      expect(res.status).to.equal(200);
+      expect(res.body).to.deep.equal({ received: true });
+      const fetched = await t.request('GET', `/payments/${stranger}`);
+      expect(fetched.status).to.equal(404);
+      const warnings = t.logs.slice(logged).map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line['msg'] === 'webhook event for an unknown payment: acknowledged, not applied');
+      expect(warnings).to.have.length(1);
+      expect(warnings[0]).to.include({ level: 40, gateway: 'test.signed', eventId: `evt-${stranger}`, paymentId: stranger });
+    });
+
+    it('refuses (404) an event that only carries a processor reference no payment has yet, so the processor retries it', async () => {
+      const body = JSON.stringify({ id: `evt-${randomUUID()}`, amount: '3.00', currency: 'USD' });
+      const res = await t.request('POST', '/plugins/channel/us-store/test.signed/webhook', { key: null, raw: body, headers: { 'content-type': 'application/json', 'x-test-signature': signWebhook(body) } });
+      expect(res.status).to.equal(404);
+      expect(res.body.code).to.equal('payment_not_found');
     });
 
     it('refuses a bad signature without touching the ledger, and 404s unknown or inactive plugins', async () => {

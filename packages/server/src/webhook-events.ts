@@ -1,0 +1,35 @@
+import { ERROR_CODES, isPayhostError, type Logger, type PaymentService } from '@payhost/core';
+import type { ApplyEvents } from './routes/webhooks.js';
+
+/**
+ * Applies a plugin's verified webhook events to the ledger, in order, through
+ * the payment service's inbox.
+ *
+ * An event that names a payment (by payhost id) the ledger does not have is
+ * acknowledged and logged, not refused: payhost records a payment before any
+ * processor call or client token can carry its id, so the event comes from
+ * another deployment or system sharing the processor account, and a processor
+ * retries a refused delivery for days and may disable the endpoint.
+ *
+ * An event that only carries the processor's reference, which no payment has
+ * yet, is refused (404 `payment_not_found`), as is any other failure (the
+ * store is down, ...): it may have overtaken the call that records the
+ * reference (a customer paying on the processor's page before the host
+ * processes the payment), and the processor's retry then finds it. Events
+ * applied before a failure are not applied twice (the inbox records each once).
+ */
+export function applyVerifiedEvents(payments: PaymentService, logger: Logger): ApplyEvents {
+  return async (gateway, events) => {
+    for (const event of events) {
+      try {
+        const applied = await payments.applyGatewayEvent({ ...event, gateway });
+        logger.info({ gateway, eventId: event.eventId, status: applied.status, payment: applied.payment.id }, 'webhook event');
+      } catch (err) {
+        const named = typeof event.paymentId === 'string' && event.paymentId !== '';
+        if (!named || !isPayhostError(err, ERROR_CODES.paymentNotFound)) throw err;
+        const fields = { gateway, eventId: event.eventId, type: event.type, paymentId: event.paymentId, pspReference: event.pspReference ?? null };
+        logger.warn(fields, 'webhook event for an unknown payment: acknowledged, not applied');
+      }
+    }
+  };
+}
