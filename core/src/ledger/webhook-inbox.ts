@@ -17,6 +17,13 @@ export type GatewayEventResponse = Partial<Omit<GatewayResponse, 'amount'>> &
 export interface GatewayEventInput extends Omit<GatewayEvent, 'type' | 'response'> {
   /** The gateway (plugin id) the event came from. */
   gateway: string;
+  /**
+   * The channel whose webhook endpoint received the event: its plugin
+   * configuration (the processor account's signing secret) verified it, so
+   * it may only change that channel's payments. Null or absent: a global
+   * plugin's endpoint, for payments of any channel.
+   */
+  channel?: string | null;
   type?: string;
   response: GatewayEventResponse;
   /**
@@ -30,9 +37,12 @@ export interface GatewayEventResult {
   /**
    * 'applied': the event changed the ledger; 'duplicate': this (gateway, event id)
    * was applied before; 'already_applied': the API response (or another event)
-   * already recorded the same gateway transaction.
+   * already recorded the same gateway transaction; 'other_channel': the payment
+   * belongs to another channel than the event's, so nothing was recorded (a
+   * processor account shared by several channels sends the event to each
+   * channel's endpoint, and the payment's own channel applies it).
    */
-  status: 'applied' | 'duplicate' | 'already_applied';
+  status: 'applied' | 'duplicate' | 'already_applied' | 'other_channel';
   payment: Payment;
   transaction: Transaction | null;
 }
@@ -98,7 +108,8 @@ async function resolvePaymentId(ctx: LedgerContext, event: GatewayEventInput): P
  * - any other event (e.g. a refund made on the processor's dashboard) is
  *   recorded as a new transaction.
  * If applying fails, the event is not recorded either, so the processor's
- * retry can deliver it again.
+ * retry can deliver it again. An event scoped to a channel (`event.channel`)
+ * never changes another channel's payment ('other_channel').
  */
 export async function applyGatewayEvent(ctx: LedgerContext, event: GatewayEventInput): Promise<GatewayEventResult> {
   if (typeof event.gateway !== 'string' || event.gateway === '' || typeof event.eventId !== 'string' || event.eventId === '') {
@@ -109,6 +120,8 @@ export async function applyGatewayEvent(ctx: LedgerContext, event: GatewayEventI
   const result = await ctx.store.transaction(async (tx): Promise<GatewayEventResult> => {
     const payment = await tx.getPayment(paymentId, { forUpdate: true });
     if (!payment) throw paymentNotFound(paymentId);
+    // Before the event id is recorded: the payment's own channel must still be able to apply it.
+    if (typeof event.channel === 'string' && payment.channel !== event.channel) return { status: 'other_channel', payment, transaction: null };
     if (payment.gateway !== event.gateway) {
       throw invalidInput(`Event from gateway "${event.gateway}" for a payment of gateway "${payment.gateway}"`, { paymentId, gateway: event.gateway });
     }

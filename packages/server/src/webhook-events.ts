@@ -3,7 +3,10 @@ import type { ApplyEvents } from './routes/webhooks.js';
 
 /**
  * Applies a plugin's verified webhook events to the ledger, in order, through
- * the payment service's inbox.
+ * the payment service's inbox, scoped to the channel whose endpoint received
+ * them: an event for another channel's payment changes nothing here and is
+ * acknowledged (with a processor account shared by several channels, each
+ * channel's endpoint gets every event; the payment's own channel applies it).
  *
  * An event that names a payment (by payhost id) the ledger does not have is
  * acknowledged and logged, not refused: payhost records a payment before any
@@ -19,15 +22,17 @@ import type { ApplyEvents } from './routes/webhooks.js';
  * applied before a failure are not applied twice (the inbox records each once).
  */
 export function applyVerifiedEvents(payments: PaymentService, logger: Logger): ApplyEvents {
-  return async (gateway, events) => {
+  return async (gateway, events, channel) => {
     for (const event of events) {
       try {
-        const applied = await payments.applyGatewayEvent({ ...event, gateway });
-        logger.info({ gateway, eventId: event.eventId, status: applied.status, payment: applied.payment.id }, 'webhook event');
+        const applied = await payments.applyGatewayEvent({ ...event, gateway, channel });
+        const fields = { gateway, channel, eventId: event.eventId, status: applied.status, payment: applied.payment.id };
+        if (applied.status === 'other_channel') logger.info(fields, "webhook event for another channel's payment: acknowledged, not applied here");
+        else logger.info(fields, 'webhook event');
       } catch (err) {
         const named = typeof event.paymentId === 'string' && event.paymentId !== '';
         if (!named || !isPayhostError(err, ERROR_CODES.paymentNotFound)) throw err;
-        const fields = { gateway, eventId: event.eventId, type: event.type, paymentId: event.paymentId, pspReference: event.pspReference ?? null };
+        const fields = { gateway, channel, eventId: event.eventId, type: event.type, paymentId: event.paymentId, pspReference: event.pspReference ?? null };
         logger.warn(fields, 'webhook event for an unknown payment: acknowledged, not applied');
       }
     }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { MemoryLedgerStore } from '@payhost/core';
 import { DUMMY_TEST_CARDS, DUMMY_TOKENS } from '@payhost/plugin-dummy';
-import { ADMIN_KEY, AUDIT_TOKEN, key, leakingLines, signWebhook, startTestServer, type TestServer } from './support/harness.js';
+import { ADMIN_KEY, AUDIT_TOKEN, WEBHOOK_SECRET, key, leakingLines, signWebhook, startTestServer, type TestServer } from './support/harness.js';
 
 describe('server API over HTTP', () => {
   let t: TestServer;
@@ -249,6 +249,31 @@ describe('server API over HTTP', () => {
       const global = await t.request('POST', '/plugins/global/test.audit/anything', { key: null, raw: '{}' });
       expect(global.status).to.equal(404);
       expect(global.body.code).to.equal('unknown_plugin');
+    });
+
+    it("acknowledges an event received on another channel's endpoint without changing the payment; its own channel applies it", async () => {
+      // One processor account for two channels: each channel's endpoint receives every event.
+      const activate = (active: boolean) =>
+        t.request('PUT', '/admin/channels/eu-store/plugins/test.signed', { key: ADMIN_KEY, body: { active, configuration: { supported_currencies: 'EUR', webhook_secret: WEBHOOK_SECRET } } });
+      expect((await activate(true)).status).to.equal(200);
+      try {
+        const created = await t.request('POST', '/payments', {
+          body: { channel: 'us-store', gateway: 'test.signed', currency: 'USD', amount: '4.00', token: 'sig-token', action: 'authorize' },
+          idempotencyKey: key(),
+        });
+        const id = created.body.payment.id;
+        const body = JSON.stringify({ id: `evt-${id}`, paymentId: id, amount: '4.00', currency: 'USD' });
+        const deliver = (channel: string) =>
+          t.request('POST', `/plugins/channel/${channel}/test.signed/webhook`, { key: null, raw: body, headers: { 'content-type': 'application/json', 'x-test-signature': signWebhook(body) } });
+        expect((await deliver('eu-store')).status).to.equal(200);
+        const untouched = await t.request('GET', `/payments/${id}`);
+        expect(untouched.body.payment).to.include({ chargeStatus: 'not-charged', capturedAmount: '0.00' });
+        expect((await deliver('us-store')).status).to.equal(200);
+        const applied = await t.request('GET', `/payments/${id}`);
+        expect(applied.body.payment).to.include({ chargeStatus: 'fully-charged', capturedAmount: '4.00' });
+      } finally {
+        await activate(false);
+      }
     });
   });
 

@@ -3,8 +3,12 @@ import type { GatewayEvent } from '@payhost/core';
 import type { ServerContext } from '../context.js';
 import { pluginId, slug } from '../schemas.js';
 
-/** Applies a webhook's verified events to the ledger (the payment service's inbox). */
-export type ApplyEvents = (gateway: string, events: GatewayEvent[]) => Promise<void>;
+/**
+ * Applies a webhook's verified events to the ledger (the payment service's
+ * inbox). `channel`: the channel whose endpoint received them (null for a
+ * global plugin's endpoint); they may only change that channel's payments.
+ */
+export type ApplyEvents = (gateway: string, events: GatewayEvent[], channel: string | null) => Promise<void>;
 
 /**
  * Plugin webhooks, Saleor's routes: /plugins/channel/<slug>/<plugin>/<subpath>
@@ -27,7 +31,7 @@ export async function webhookRoutes(app: FastifyInstance, ctx: ServerContext, ap
       rawBody,
     });
     if (!response) return { status: 404, body: { code: 'unknown_plugin', message: `Plugin "${plugin}" does not handle webhooks` } };
-    if (response.events && response.events.length > 0 && applyEvents) await applyEvents(plugin, response.events);
+    if (response.events && response.events.length > 0 && applyEvents) await applyEvents(plugin, response.events, channel);
     return response;
   };
 
