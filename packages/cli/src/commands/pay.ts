@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { MemoryLedgerStore, PaymentService, PluginManager, type LedgerStore } from '@payhost/core';
+import { MemoryLedgerStore, PaymentService, PluginManager, formatAmount, type LedgerStore } from '@payhost/core';
 import { loadServerConfig } from '@payhost/server';
 import { createPgliteStore, createPostgresStore } from '@payhost/store-postgres';
 import { json, type CliIo } from '../io.js';
@@ -36,10 +36,18 @@ export async function pay(options: PayOptions, io: CliIo): Promise<void> {
       customerId: options.customer ?? null,
     });
     const { payment: after, transaction } = result;
+    // Amounts with the currency's decimal places ("12.50" USD, "1500" JPY), as the server's API prints them.
     io.out(
       json({
-        payment: { id: after.id, chargeStatus: after.chargeStatus, total: after.total.toString(), captured: after.capturedAmount.toString(), currency: after.currency, toConfirm: after.toConfirm },
-        transaction: { kind: transaction.kind, isSuccess: transaction.isSuccess, amount: transaction.amount.toString(), errorCode: transaction.errorCode, error: transaction.error },
+        payment: {
+          id: after.id,
+          chargeStatus: after.chargeStatus,
+          total: formatAmount(after.total, after.currency),
+          captured: formatAmount(after.capturedAmount, after.currency),
+          currency: after.currency,
+          toConfirm: after.toConfirm,
+        },
+        transaction: { kind: transaction.kind, isSuccess: transaction.isSuccess, amount: formatAmount(transaction.amount, transaction.currency), errorCode: transaction.errorCode, error: transaction.error },
       }),
     );
   } finally {
