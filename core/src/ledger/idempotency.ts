@@ -183,14 +183,18 @@ export class IdempotencyCoordinator {
    * Runs or replays the operation under `key`. Only the call that ran it gets
    * `live` records; repeats sharing its promise get the outcome alone (their
    * own copies come from decoding it), so no two callers share mutable objects.
+   *
+   * `claimsFirst`: the attempt claims the key before anything else it does
+   * (a new payment's first transaction), so a recorded key is found by the
+   * claim itself and reading the record beforehand would only cost a query.
    */
-  run(key: string, hash: string, attempt: () => Promise<Attempt>): Promise<Settled> {
+  run(key: string, hash: string, attempt: () => Promise<Attempt>, options: { claimsFirst?: boolean } = {}): Promise<Settled> {
     const shared = this.inFlight.get(key);
     if (shared) {
       if (shared.hash !== hash) return Promise.reject(idempotencyKeyReused(key));
       return shared.promise.then(({ outcome }) => ({ outcome }));
     }
-    const promise = this.drive(key, hash, attempt);
+    const promise = this.drive(key, hash, attempt, options.claimsFirst === true);
     const entry = { hash, promise };
     this.inFlight.set(key, entry);
     const forget = (): void => {
@@ -200,8 +204,8 @@ export class IdempotencyCoordinator {
     return promise;
   }
 
-  private async drive(key: string, hash: string, attempt: () => Promise<Attempt>): Promise<Settled> {
-    const recorded = await this.store.getIdempotencyRecord(key);
+  private async drive(key: string, hash: string, attempt: () => Promise<Attempt>, claimsFirst: boolean): Promise<Settled> {
+    const recorded = claimsFirst ? null : await this.store.getIdempotencyRecord(key);
     if (recorded) {
       const outcome = this.done(key, hash, recorded);
       if (outcome) return { outcome };

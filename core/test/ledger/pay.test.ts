@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { GatewayDeclinedError, MemoryLedgerStore, PaymentService, type FaultHooks, type PayInput } from '@payhost/core';
-import { CHANNEL, DUMMY_TOKENS, DummyGatewayPlugin, GatedDummy, codeOf, expectAmount, key, rejection, setup, type Setup } from './helpers.js';
+import { CHANNEL, DUMMY_TOKENS, DummyGatewayPlugin, GATEWAY, GatedDummy, codeOf, expectAmount, key, rejection, setup, type Setup } from './helpers.js';
 
 /** pay(): createPayment and process (or authorize) as one idempotent operation. */
 describe('ledger: pay (create and charge in one operation)', () => {
@@ -64,6 +64,21 @@ describe('ledger: pay (create and charge in one operation)', () => {
     await env.service.pay(request);
     expect(await codeOf(env.service.pay({ ...request, total: '11.00' }))).to.equal('idempotency_key_reused');
     expect(await codeOf(env.service.pay({ ...request, action: 'authorize' }))).to.equal('idempotency_key_reused');
+  });
+
+  it('a repeat after the gateway was made inactive still gets the recorded outcome (pay and createPayment)', async () => {
+    env = setup();
+    const request = input();
+    const paid = await env.service.pay(request);
+    const created = { idempotencyKey: key(), channel: CHANNEL, total: '5.00', currency: 'USD', token: DUMMY_TOKENS.success };
+    const payment = await env.service.createPayment(created);
+    env.manager.updatePluginConfiguration(GATEWAY, CHANNEL, { active: false });
+    // A new request is refused now (no active gateway takes USD)...
+    expect(await codeOf(env.service.pay(input()))).to.equal('currency_not_supported');
+    // ...but the repeats answer with what was recorded, and a reused key is still refused as such.
+    expect(await env.service.pay(request)).to.deep.equal(paid);
+    expect(await env.service.createPayment(created)).to.deep.equal(payment);
+    expect(await codeOf(env.service.pay({ ...request, total: '11.00' }))).to.equal('idempotency_key_reused');
   });
 
   it('a decline records the payment and its failed transaction, and replays as the same typed error', async () => {
