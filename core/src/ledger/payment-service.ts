@@ -5,9 +5,9 @@ import { silentLogger } from '../logging/logger.js';
 import { parseAmount, type AmountInput } from '../money/amount.js';
 import { normalizeCurrency } from '../money/currency.js';
 import type { FaultHooks, LedgerContext, PaymentGateways } from './context.js';
-import { IdempotencyCoordinator, checkIdempotencyKey, normalizeAmountForHash, requestHash, type IdempotencyOptions, type Settled } from './idempotency.js';
+import { IdempotencyCoordinator, checkIdempotencyKey, normalizeAmountForHash, requestHash, type Attempt, type IdempotencyOptions, type Settled } from './idempotency.js';
 import { invalidInput, noPaymentSource, paymentNotFound } from './ledger-errors.js';
-import type { IdempotencyRecord, Payment, Transaction } from './model.js';
+import type { Payment, Transaction } from './model.js';
 import { OperationRunner } from './operation-runner.js';
 import type { PaymentOperation } from './operations.js';
 import { encodePayment, replayOutcome, type OperationResult } from './outcome-codec.js';
@@ -127,28 +127,21 @@ export class PaymentService {
     const { idempotencyKey: _key, total, ...rest } = input;
     // Object.assign, not `{ ...rest, total }`: see `pay`.
     const hash = requestHash('create', Object.assign(rest, { total: normalizeAmountForHash(total) }));
-    const settled = await this.idempotency.run(
-      key,
-      hash,
-      async () => {
-        const payment = await this.newPaymentUnlessRecorded(key, input);
-        if ('taken' in payment) return payment;
-        return this.ctx.store.transaction(async (tx) => {
+    const settled = await this.runForNewPayment(key, hash, input, (payment) =>
+      this.ctx.store.transaction(async (tx) => {
         const now = this.ctx.now();
-          const claim = await tx.claimIdempotencyKey(key, hash, now);
-          if (!claim.claimed) return { taken: claim.record };
-          // Seed 000: a charge needs a token or a card on file; refuse before anything is written.
-          if (!payment.token) {
-            const account = payment.customerId ? await tx.getCustomerAccount(payment.customerId, payment.channel, payment.gateway) : null;
-            if (!account) throw noPaymentSource(payment.id, payment.customerId, payment.gateway);
-          }
-          await tx.insertPayment(payment);
-          const recorded = { ok: true as const, payment: encodePayment(payment), transaction: null };
-          await tx.completeIdempotencyKey(key, recorded, now);
-          return { outcome: recorded, live: { payment, transaction: null } };
-        });
-      },
-      { claimsFirst: true },
+        const claim = await tx.claimIdempotencyKey(key, hash, now);
+        if (!claim.claimed) return { taken: claim.record };
+        // Seed 000: a charge needs a token or a card on file; refuse before anything is written.
+        if (!payment.token) {
+          const account = payment.customerId ? await tx.getCustomerAccount(payment.customerId, payment.channel, payment.gateway) : null;
+          if (!account) throw noPaymentSource(payment.id, payment.customerId, payment.gateway);
+        }
+        await tx.insertPayment(payment);
+        const recorded = { ok: true as const, payment: encodePayment(payment), transaction: null };
+        await tx.completeIdempotencyKey(key, recorded, now);
+        return { outcome: recorded, live: { payment, transaction: null } };
+      }),
     );
     return replayOutcome(settled.outcome, settled.live).payment;
   }
@@ -169,16 +162,8 @@ export class PaymentService {
     // Node 20's V8 a spread followed by new properties builds a new hidden class for every object
     // (about 2 us each, and garbage for the GC).
     const hash = requestHash('pay', Object.assign(rest, { total: normalizeAmountForHash(total), action, data }));
-    const settled = await this.idempotency.run(
-      key,
-      hash,
-      async () => {
-        const payment = await this.newPaymentUnlessRecorded(key, input);
-        if ('taken' in payment) return payment;
-        return this.runner.attempt({ operation: action, paymentId: payment.id, idempotencyKey: key, requestHash: hash, data, create: payment });
-      },
-      // The reserve transaction claims the key before it writes the payment.
-      { claimsFirst: true },
+    const settled = await this.runForNewPayment(key, hash, input, (payment) =>
+      this.runner.attempt({ operation: action, paymentId: payment.id, idempotencyKey: key, requestHash: hash, data, create: payment }),
     );
     return operationResult(key, settled);
   }
@@ -249,20 +234,26 @@ export class PaymentService {
   }
 
   /**
-   * The new payment a create (or pay) request describes. The key's claim,
-   * in the first transaction, finds a request made before; but when this
-   * request no longer validates (the configuration changed since: a gateway
-   * made inactive, a currency removed) and its key was recorded, the recorded
-   * request answers it, so a repeat still gets its outcome.
+   * Runs `attempt` under `key` for the new payment `input` describes. The
+   * attempt's first transaction claims the key before it writes anything, and
+   * that claim finds a request made before, so the record is not read first.
+   * But when this request no longer validates (the configuration changed
+   * since: a gateway made inactive, a currency removed) and its key was
+   * recorded, the recorded request answers it: a repeat still gets its outcome.
    */
-  private async newPaymentUnlessRecorded(key: string, input: CreatePaymentInput): Promise<Payment | { taken: IdempotencyRecord }> {
-    try {
-      return this.newPayment(input);
-    } catch (err) {
-      const recorded = await this.ctx.store.getIdempotencyRecord(key);
-      if (recorded) return { taken: recorded };
-      throw err;
-    }
+  private runForNewPayment(key: string, hash: string, input: CreatePaymentInput, attempt: (payment: Payment) => Promise<Attempt>): Promise<Settled> {
+    const create = async (): Promise<Attempt> => {
+      let payment: Payment;
+      try {
+        payment = this.newPayment(input);
+      } catch (err) {
+        const recorded = await this.ctx.store.getIdempotencyRecord(key);
+        if (recorded) return { taken: recorded };
+        throw err;
+      }
+      return attempt(payment);
+    };
+    return this.idempotency.run(key, hash, create, { claimsFirst: true });
   }
 
   private newPayment(input: CreatePaymentInput): Payment {
