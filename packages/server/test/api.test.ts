@@ -196,6 +196,10 @@ describe('server API over HTTP', () => {
   });
 
   describe('plugin webhooks', () => {
+    /** Delivers `body` to the test gateway's webhook in `channel`, signed with its secret. */
+    const deliver = (body: string, channel = 'us-store') =>
+      t.request('POST', `/plugins/channel/${channel}/test.signed/webhook`, { key: null, raw: body, headers: { 'content-type': 'application/json', 'x-test-signature': signWebhook(body) } });
+
     it('applies a signed event once through the ledger inbox', async () => {
       const created = await t.request('POST', '/payments', {
         body: { channel: 'us-store', gateway: 'test.signed', currency: 'USD', amount: '7.00', token: 'sig-token', action: 'authorize' },
@@ -204,7 +208,7 @@ describe('server API over HTTP', () => {
       expect(created.status).to.equal(201);
       const id = created.body.payment.id;
       const body = JSON.stringify({ id: `evt-${id}`, paymentId: id, amount: '7.00', currency: 'USD' });
-      const post = () => t.request('POST', '/plugins/channel/us-store/test.signed/webhook', { key: null, raw: body, headers: { 'content-type': 'application/json', 'x-test-signature': signWebhook(body) } });
+      const post = () => deliver(body);
       const first = await post();
       expect(first.status).to.equal(200);
       expect(first.body).to.deep.equal({ received: true });
@@ -220,7 +224,7 @@ describe('server API over HTTP', () => {
       const stranger = randomUUID();
       const body = JSON.stringify({ id: `evt-${stranger}`, paymentId: stranger, amount: '3.00', currency: 'USD' });
       const logged = t.logs.length;
-      const res = await t.request('POST', '/plugins/channel/us-store/test.signed/webhook', { key: null, raw: body, headers: { 'content-type': 'application/json', 'x-test-signature': signWebhook(body) } });
+      const res = await deliver(body);
       expect(res.status).to.equal(200);
       expect(res.body).to.deep.equal({ received: true });
       const fetched = await t.request('GET', `/payments/${stranger}`);
@@ -232,7 +236,7 @@ describe('server API over HTTP', () => {
 
     it('refuses (404) an event that only carries a processor reference no payment has yet, so the processor retries it', async () => {
       const body = JSON.stringify({ id: `evt-${randomUUID()}`, amount: '3.00', currency: 'USD' });
-      const res = await t.request('POST', '/plugins/channel/us-store/test.signed/webhook', { key: null, raw: body, headers: { 'content-type': 'application/json', 'x-test-signature': signWebhook(body) } });
+      const res = await deliver(body);
       expect(res.status).to.equal(404);
       expect(res.body.code).to.equal('payment_not_found');
     });
@@ -263,12 +267,10 @@ describe('server API over HTTP', () => {
         });
         const id = created.body.payment.id;
         const body = JSON.stringify({ id: `evt-${id}`, paymentId: id, amount: '4.00', currency: 'USD' });
-        const deliver = (channel: string) =>
-          t.request('POST', `/plugins/channel/${channel}/test.signed/webhook`, { key: null, raw: body, headers: { 'content-type': 'application/json', 'x-test-signature': signWebhook(body) } });
-        expect((await deliver('eu-store')).status).to.equal(200);
+        expect((await deliver(body, 'eu-store')).status).to.equal(200);
         const untouched = await t.request('GET', `/payments/${id}`);
         expect(untouched.body.payment).to.include({ chargeStatus: 'not-charged', capturedAmount: '0.00' });
-        expect((await deliver('us-store')).status).to.equal(200);
+        expect((await deliver(body, 'us-store')).status).to.equal(200);
         const applied = await t.request('GET', `/payments/${id}`);
         expect(applied.body.payment).to.include({ chargeStatus: 'fully-charged', capturedAmount: '4.00' });
       } finally {
