@@ -1,6 +1,9 @@
-import { loadSdk, type FlutterwaveSdk, type FlwRefund, type FlwResult, type FlwTransaction, type SdkLoadOptions } from './sdk.js';
+import { httpStatusOf, loadSdk, type FlutterwaveSdk, type FlwRefund, type FlwResult, type FlwTransaction, type SdkLoadOptions } from './sdk.js';
 
 export type FlutterwaveFailureKind = 'api' | 'network' | 'timeout' | 'invalid_request' | 'unexpected_body';
+
+/** Network errors raised before the request left this host: Flutterwave cannot have seen it. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
 
 /** Why a Flutterwave call did not succeed; the SDK resolves HTTP errors, this makes them failures. */
 export class FlutterwaveFailure extends Error {
@@ -8,9 +11,27 @@ export class FlutterwaveFailure extends Error {
     readonly kind: FlutterwaveFailureKind,
     message: string,
     readonly body: unknown = null,
+    /** The HTTP status of an `api` failure, when the SDK let it through; null otherwise. */
+    readonly httpStatus: number | null = null,
+    /** False when the request certainly never reached Flutterwave (refused connection, DNS, SDK validation). */
+    readonly sent: boolean = true,
   ) {
     super(message);
     this.name = 'FlutterwaveFailure';
+  }
+
+  /**
+   * Flutterwave gave a definite answer: a 4xx, or its error body
+   * (`status: "error"`) with a status below 500 or none known. A timeout, a
+   * dropped connection, a 5xx or a body that is not Flutterwave's is no answer.
+   */
+  get answered(): boolean {
+    if (this.kind === 'invalid_request') return true;
+    if (this.kind !== 'api') return false;
+    if (this.httpStatus !== null && this.httpStatus >= 500) return false;
+    if (this.httpStatus !== null && this.httpStatus >= 400) return true;
+    const body = this.body as { status?: unknown } | null;
+    return typeof body === 'object' && body !== null && body.status === 'error';
   }
 }
 
@@ -20,6 +41,11 @@ export interface ClientOptions extends SdkLoadOptions {
   /** Null: the SDK's default (https://api.flutterwave.com/). */
   baseUrl: string | null;
   timeoutMs: number;
+}
+
+function causeCode(err: unknown): string | null {
+  const code = (err as { cause?: { code?: unknown }; code?: unknown })?.cause?.code ?? (err as { code?: unknown })?.code;
+  return typeof code === 'string' ? code : null;
 }
 
 function describe(err: unknown): string {
@@ -70,8 +96,9 @@ export class FlutterwaveClient {
       result = await Promise.race([Promise.resolve().then(run), timeout]);
     } catch (err) {
       if (err instanceof FlutterwaveFailure) throw err;
-      if ((err as Error)?.name === 'validationError') throw new FlutterwaveFailure('invalid_request', `Invalid Flutterwave ${operation} request: ${(err as Error).message}`);
-      throw new FlutterwaveFailure('network', `Could not reach Flutterwave: ${describe(err)}`);
+      if ((err as Error)?.name === 'validationError') throw new FlutterwaveFailure('invalid_request', `Invalid Flutterwave ${operation} request: ${(err as Error).message}`, null, null, false);
+      const sent = !NOT_SENT_CODES.has(causeCode(err) ?? '');
+      throw new FlutterwaveFailure('network', `Could not reach Flutterwave: ${describe(err)}`, null, null, sent);
     } finally {
       clearTimeout(timer);
     }
@@ -81,7 +108,7 @@ export class FlutterwaveClient {
     }
     if (result.status !== 'success' || result.data === null || result.data === undefined) {
       const message = typeof result.message === 'string' && result.message !== '' ? result.message : `Flutterwave ${operation} failed (status ${String(result.status)})`;
-      throw new FlutterwaveFailure('api', message, result);
+      throw new FlutterwaveFailure('api', message, result, httpStatusOf(result));
     }
     return result.data;
   }

@@ -32,7 +32,7 @@ function byMessage(message: string): TransactionErrorCode | null {
 /** Maps a failed API call (a FlutterwaveFailure, a PayhostError, anything else) with its message kept. */
 export function mapFlutterwaveError(err: unknown): MappedError {
   if (err instanceof FlutterwaveFailure) {
-    return { errorCode: 'processing_error', message: err.message, details: { kind: err.kind, body: err.body } };
+    return { errorCode: 'processing_error', message: err.message, details: { kind: err.kind, body: err.body, ...(err.httpStatus !== null ? { http_status: err.httpStatus } : {}) } };
   }
   if (isPayhostError(err)) return { errorCode: 'processing_error', message: err.message, details: { code: err.code } };
   const message = err instanceof Error ? err.message : String(err);
@@ -43,4 +43,20 @@ export function mapFlutterwaveError(err: unknown): MappedError {
 export function mapChargeFailure(processorResponse: string | null | undefined): MappedError {
   const message = typeof processorResponse === 'string' && processorResponse.trim() !== '' ? processorResponse.trim() : 'The charge failed';
   return { errorCode: byMessage(message) ?? 'declined', message, details: { processor_response: processorResponse ?? null } };
+}
+
+/**
+ * True when a failed call leaves open what Flutterwave did or knows, so the
+ * ledger must hold the transaction (`rawResponse.outcome_unknown`) instead of
+ * recording a final failure:
+ * - `write` (refund): Flutterwave may have refunded — no answer, a 5xx, a
+ *   body that is not Flutterwave's — unless the request never left this host;
+ * - `read` (verify): any failure but a definite answer, since the customer
+ *   may have paid whatever stopped us from asking.
+ * A 4xx with Flutterwave's error body stays a definite failure; so do our own
+ * errors raised before the call (invalid amount).
+ */
+export function outcomeUnknown(err: unknown, call: 'write' | 'read'): boolean {
+  if (err instanceof FlutterwaveFailure) return !err.answered && (call === 'read' || err.sent);
+  return !isPayhostError(err);
 }

@@ -1,7 +1,7 @@
 import { Decimal, type GatewayResponse, type PaymentData, type TransactionStatusInput } from '@payhost/core';
 import { fromFlutterwaveAmount, toFlutterwaveAmount } from './amounts.js';
 import { parseToken, resolveTransactionId } from './checkout.js';
-import { mapFlutterwaveError } from './errors.js';
+import { mapFlutterwaveError, outcomeUnknown } from './errors.js';
 import { FLUTTERWAVE_FAILURES as F, failedResponse, refundResponse, rejectedResponse } from './responses.js';
 import { checkTxRef } from './tx-ref.js';
 import { judge, verifyTransaction, type FlutterwaveContext } from './verify.js';
@@ -16,8 +16,9 @@ export async function processPayment(ctx: FlutterwaveContext, payment: PaymentDa
 /**
  * refundPayment: partial or full, several per transaction. Flutterwave takes
  * no idempotency key and the SDK's refund schema allows only id and amount,
- * so a retry after a lost answer is left to the ledger (reconciliation puts
- * an unanswered refund in review instead of refunding again).
+ * so a lost answer (timeout, dropped connection, 5xx) is flagged
+ * `outcome_unknown`: the ledger holds the refund for review (getTransactionStatus
+ * cannot look refunds up) instead of recording a failure a retry would repeat.
  */
 export async function refundPayment(ctx: FlutterwaveContext, payment: PaymentData): Promise<GatewayResponse> {
   const where = { amount: payment.amount, currency: payment.currency };
@@ -31,7 +32,7 @@ export async function refundPayment(ctx: FlutterwaveContext, payment: PaymentDat
     }
     return refundResponse(refund, payment.currency);
   } catch (err) {
-    return failedResponse('refund', mapFlutterwaveError(err), { ...where, pspReference: String(id) });
+    return failedResponse('refund', mapFlutterwaveError(err), { ...where, pspReference: String(id), raw: { outcome_unknown: outcomeUnknown(err, 'write') } });
   }
 }
 

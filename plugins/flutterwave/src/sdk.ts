@@ -39,6 +39,8 @@ export interface FlwTransaction {
   created_at: string;
   card?: FlwCard;
   customer?: { email?: string };
+  /** Inline's `meta` option, as the checkout sent it (null when none). */
+  meta?: Record<string, unknown> | null;
 }
 
 export interface FlwRefund {
@@ -46,7 +48,8 @@ export interface FlwRefund {
   tx_id: number;
   flw_ref: string;
   amount_refunded: number;
-  status: 'completed' | 'pending' | (string & {});
+  /** `completed`, `pending` (Flutterwave has not finished it yet) or `failed`. */
+  status: 'completed' | 'pending' | 'failed' | (string & {});
   created_at: string;
 }
 
@@ -89,6 +92,37 @@ export const STATE_FILE_NAME = 'payhost-flutterwave-sdk.json';
 const require = createRequire(import.meta.url);
 let loaded: LoadedSdk | null = null;
 
+/** HTTP status of each JSON body the SDK resolved (it drops the status; only the body reaches the caller). */
+const httpStatuses = new WeakMap<object, number>();
+
+/** The HTTP status Flutterwave answered `body` with; null when unknown (a non-object body, or an SDK without the hook). */
+export function httpStatusOf(body: unknown): number | null {
+  return typeof body === 'object' && body !== null ? (httpStatuses.get(body) ?? null) : null;
+}
+
+type PromiseRequest = (this: unknown, url: string, options: unknown) => Promise<{ res?: { statusCode?: unknown }; body?: unknown }>;
+
+/**
+ * The SDK's services return only the response body, so a 503 with an error
+ * body looks like a 400. Its RaveBase resolves `{ res: { statusCode }, body }`
+ * in `_makePromiseRequest` first: wrap it (once, module-wide) to remember each
+ * body's status. Values pass through unchanged, so other users of the module
+ * see no difference. Without the hook (another SDK version) statuses stay unknown.
+ */
+function recordHttpStatuses(): void {
+  const base = require('flutterwave-node-v3/lib/rave.base') as { prototype: { _makePromiseRequest?: PromiseRequest & { payhostWrapped?: true } } };
+  const original = base.prototype._makePromiseRequest;
+  if (typeof original !== 'function' || original.payhostWrapped) return;
+  const wrapped: PromiseRequest & { payhostWrapped?: true } = async function (this: unknown, url, options) {
+    const result = await original.call(this, url, options);
+    const status = result?.res?.statusCode;
+    if (typeof status === 'number' && typeof result.body === 'object' && result.body !== null) httpStatuses.set(result.body, status);
+    return result;
+  };
+  wrapped.payhostWrapped = true;
+  base.prototype._makePromiseRequest = wrapped;
+}
+
 /** The state file path a configuration asks for. */
 export function wantedStatePath(stateDir: string | null, env: NodeJS.ProcessEnv = process.env): string {
   if (stateDir) return join(resolve(stateDir), STATE_FILE_NAME);
@@ -116,6 +150,7 @@ export function loadSdk(options: SdkLoadOptions): LoadedSdk {
     mkdirSync(dirname(statePath), { recursive: true });
     process.env['FLW_SDK_STATE_PATH'] = statePath;
     const Flutterwave = require('flutterwave-node-v3') as FlutterwaveConstructor;
+    recordHttpStatuses();
     loaded = { Flutterwave, statePath, telemetryDisabled: false };
   }
   if (!options.telemetry && !loaded.telemetryDisabled) {

@@ -2,7 +2,7 @@ import type { GatewayResponse, PaymentData } from '@payhost/core';
 import { fromFlutterwaveAmount } from './amounts.js';
 import type { FlutterwaveClient } from './client.js';
 import type { FlutterwaveSettings } from './config.js';
-import { mapChargeFailure, mapFlutterwaveError } from './errors.js';
+import { mapChargeFailure, mapFlutterwaveError, outcomeUnknown } from './errors.js';
 import { FLUTTERWAVE_FAILURES as F, failedResponse, rejectedResponse, transactionResponse } from './responses.js';
 import type { FlwTransaction } from './sdk.js';
 import { checkTxRef } from './tx-ref.js';
@@ -49,13 +49,20 @@ export function judge(ctx: FlutterwaveContext, payment: PaymentData, tx: FlwTran
   }
 }
 
-/** Verifies transaction `id` with Flutterwave and judges it; an API failure is a failed response. */
+/**
+ * Verifies transaction `id` with Flutterwave and judges it. A failed verify
+ * says nothing about the payment unless Flutterwave answered (4xx): otherwise
+ * the failure is flagged `outcome_unknown`, so the ledger asks again
+ * (getTransactionStatus) or holds it for review instead of recording a
+ * paid checkout as a failed payment.
+ */
 export async function verifyTransaction(ctx: FlutterwaveContext, payment: PaymentData, id: number, claimedTxRef: string | null): Promise<GatewayResponse> {
   let tx: FlwTransaction;
   try {
     tx = await ctx.client.verify(id);
   } catch (err) {
-    return failedResponse('capture', mapFlutterwaveError(err), { amount: payment.amount, currency: payment.currency, pspReference: String(id) });
+    const raw = { outcome_unknown: outcomeUnknown(err, 'read') };
+    return failedResponse('capture', mapFlutterwaveError(err), { amount: payment.amount, currency: payment.currency, pspReference: String(id), raw });
   }
   return judge(ctx, payment, tx, claimedTxRef);
 }

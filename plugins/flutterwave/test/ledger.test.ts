@@ -34,8 +34,8 @@ describe('flutterwave through the ledger (PaymentService)', () => {
     return { payment, id: callback.transaction_id };
   }
 
-  async function webhook(delivery: Pick<FlutterwaveWebhookDelivery, 'rawBody' | 'headers'>) {
-    const response = (await manager.webhook({ channel: CHANNEL, plugin: GATEWAY, path: PATH, method: 'POST', ...delivery }))!;
+  async function webhook(delivery: Pick<FlutterwaveWebhookDelivery, 'rawBody' | 'headers'>, via: PluginManager = manager) {
+    const response = (await via.webhook({ channel: CHANNEL, plugin: GATEWAY, path: PATH, method: 'POST', ...delivery }))!;
     const results = [];
     for (const event of response.events ?? []) results.push(await service.applyGatewayEvent({ ...event, gateway: GATEWAY }));
     return { response, results };
@@ -102,6 +102,67 @@ describe('flutterwave through the ledger (PaymentService)', () => {
     const refunded = await webhook(fake.webhook('refund.completed', Number(refund.transaction.gatewayTransactionId)));
     expect(refunded.results.map((r) => r.status)).to.deep.equal(['already_applied']);
     expect((await service.getPayment(payment.id)).capturedAmount.eq('1400.5')).to.equal(true);
+  });
+
+  /** A service whose plugin gives up on Flutterwave after 300 ms (and a retry of a held key after 200 ms). */
+  function impatient(): { manager: PluginManager; service: PaymentService } {
+    const quick = makeManager(fake, { request_timeout_ms: '300' });
+    return { manager: quick, service: new PaymentService({ manager: quick, store: new MemoryLedgerStore(), idempotency: { waitTimeoutMs: 200 } }) };
+  }
+
+  it('a refund whose answer is lost goes to review, is never repeated, and the refund.completed webhook settles it', async () => {
+    const quick = impatient();
+    service = quick.service;
+    try {
+      const { payment } = await checkout();
+      await service.process({ paymentId: payment.id, idempotencyKey: key() });
+      fake.loseAnswer({ path: '/refund' }, { delayMs: 1000 });
+      const refundKey = key();
+      const error = await service.refund({ paymentId: payment.id, idempotencyKey: refundKey, amount: '100' }).then(() => expect.fail('outcome unknown'), (e: unknown) => e);
+      expect(isPayhostError(error, 'outcome_unknown'), String(error)).to.equal(true);
+      const held = (await service.listTransactions(payment.id)).find((t) => t.kind === 'refund');
+      expect(held).to.deep.include({ state: 'review' });
+      expect(fake.state.refunds.size, 'Flutterwave made the refund; only its answer was lost').to.equal(1);
+      // Retrying the same request, or reconciling, never refunds again.
+      const retry = await service.refund({ paymentId: payment.id, idempotencyKey: refundKey, amount: '100' }).then(() => expect.fail('busy'), (e: unknown) => e);
+      expect(isPayhostError(retry, 'payment_busy'), String(retry)).to.equal(true);
+      const report = await service.reconcile();
+      expect(report.held).to.deep.equal([held!.id]);
+      expect(fake.requests.filter((r) => r.path.endsWith('/refund'))).to.have.length(1);
+      expect((await service.getPayment(payment.id)).capturedAmount.eq('1500.5'), 'the held amount is not refunded yet').to.equal(true);
+      const [refund] = [...fake.state.refunds.values()];
+      const settled = await webhook(fake.webhook('refund.completed', refund!.id), quick.manager);
+      expect(settled.results.map((r) => r.status)).to.deep.equal(['applied']);
+      expect(settled.results[0]?.transaction).to.deep.include({ id: held!.id, state: 'applied', kind: 'refund', isSuccess: true });
+      const after = await service.getPayment(payment.id);
+      expect(after).to.deep.include({ chargeStatus: 'partially-refunded' });
+      expect(after.capturedAmount.eq('1400.5')).to.equal(true);
+      expect(fake.state.refunds.size).to.equal(1);
+    } finally {
+      await quick.manager.close();
+    }
+  });
+
+  it('a verify whose answer is lost is asked again, never recorded as a failed payment', async () => {
+    const quick = impatient();
+    service = quick.service;
+    try {
+      const once = await checkout();
+      fake.loseAnswer({ path: '/verify' }, { delayMs: 1000 });
+      const processed = await service.process({ paymentId: once.payment.id, idempotencyKey: key() });
+      expect(processed.payment.chargeStatus, 'the ledger asked again and got the answer').to.equal('fully-charged');
+      const twice = await checkout();
+      fake.injectError({ path: '/verify', times: 2 }, 503, 'Service unavailable');
+      const error = await service.process({ paymentId: twice.payment.id, idempotencyKey: key() }).then(() => expect.fail('outcome unknown'), (e: unknown) => e);
+      expect(isPayhostError(error, 'outcome_unknown'), String(error)).to.equal(true);
+      expect((await service.listTransactions(twice.payment.id)).map((t) => t.state)).to.deep.equal(['review']);
+      expect((await service.getPayment(twice.payment.id)).chargeStatus).to.equal('not-charged');
+      const report = await service.reconcile();
+      expect(report.applied).to.have.length(1);
+      expect((await service.getPayment(twice.payment.id)).chargeStatus).to.equal('fully-charged');
+    } finally {
+      await quick.manager.close();
+    }
   });
 
   it('capture and void are refused: nothing is authorized-but-uncaptured with Inline', async () => {

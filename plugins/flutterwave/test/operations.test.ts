@@ -65,6 +65,68 @@ describe('flutterwave: refunds, reconciliation, listing and error mapping', () =
     expectFailure(await call(offline.processPayment(payment({ token: '123' }), null)), 'processing_error', /Could not reach Flutterwave: fetch failed \(ECONNREFUSED/);
   });
 
+  it('a refund whose answer is lost (timeout, dropped connection, 5xx) is flagged outcome_unknown: Flutterwave may have refunded', async () => {
+    const { id } = await paid();
+    const plugin = makePlugin(fake, { request_timeout_ms: '200' });
+    const refund = () => call(plugin.refundPayment(payment({ token: id, amount: new Decimal('1') }), null));
+    const lost: Array<[string, () => void, RegExp]> = [
+      ['timeout', () => fake.loseAnswer({ path: '/refund' }, { delayMs: 600 }), /did not answer refund within 200 ms/],
+      ['dropped connection', () => fake.loseAnswer({ path: '/refund' }, 'network'), /Could not reach Flutterwave/],
+      ['503 after the refund was made', () => fake.loseAnswer({ path: '/refund' }, { status: 503, message: 'Service unavailable' }), /^Service unavailable$/],
+      ['502 before it was made', () => fake.injectError({ path: '/refund' }, 502, 'Bad gateway'), /^Bad gateway$/],
+    ];
+    for (const [what, inject, message] of lost) {
+      inject();
+      const response = await refund();
+      expectFailure(response, 'processing_error', message);
+      expect(response.rawResponse?.['outcome_unknown'], what).to.equal(true);
+    }
+    expect(fake.state.refunds.size, 'the fake made the refunds whose answers were lost').to.equal(3);
+  });
+
+  it('a 4xx answer, a refused connection or an invalid amount is a definite refund failure (not outcome_unknown)', async () => {
+    const { plugin, id } = await paid();
+    const tooMuch = await call(plugin.refundPayment(payment({ token: id, amount: new Decimal('5000') }), null));
+    expectFailure(tooMuch, 'processing_error', /greater than the amount left/);
+    expect(tooMuch.rawResponse?.['outcome_unknown']).to.equal(false);
+    expect(tooMuch.rawResponse?.['flutterwave']).to.deep.include({ http_status: 400 });
+    const wrongKey = await call(makePlugin(fake, { secret_key: 'FLWSECK_TEST-wrong' }).refundPayment(payment({ token: id, amount: new Decimal('1') }), null));
+    expect(wrongKey.rawResponse?.['outcome_unknown']).to.equal(false);
+    const badAmount = await call(plugin.refundPayment(payment({ token: id, amount: new Decimal('1.001') }), null));
+    expect(badAmount.rawResponse?.['outcome_unknown']).to.equal(false);
+    const closed = await FakeFlutterwave.start();
+    await closed.close();
+    const refused = await call(makePlugin(closed).refundPayment(payment({ token: id, amount: new Decimal('1') }), null));
+    expectFailure(refused, 'processing_error', /ECONNREFUSED/);
+    expect(refused.rawResponse?.['outcome_unknown'], 'a refused connection never reached Flutterwave').to.equal(false);
+    expect(fake.state.refunds.size).to.equal(0);
+  });
+
+  it('a verify without an answer (timeout, dropped or refused connection, 5xx) is outcome_unknown; "not found" (4xx) is a failure', async () => {
+    const plugin = makePlugin(fake, { request_timeout_ms: '200' });
+    const { token } = await inlinePayment(fake, plugin, '1500.50', 'NGN');
+    const process = () => call(plugin.processPayment(payment({ token }), null));
+    for (const inject of [
+      () => fake.loseAnswer({ path: '/verify' }, { delayMs: 600 }),
+      () => fake.injectNetworkError({ path: '/verify' }),
+      () => fake.injectError({ path: '/verify' }, 503, 'Service unavailable'),
+      () => fake.injectReply({ path: '/verify' }, 500, {}),
+    ]) {
+      inject();
+      const response = await process();
+      expect(response).to.deep.include({ isSuccess: false, kind: 'capture' });
+      expect(response.rawResponse?.['outcome_unknown']).to.equal(true);
+    }
+    const closed = await FakeFlutterwave.start();
+    await closed.close();
+    const refused = await call(makePlugin(closed).processPayment(payment({ token }), null));
+    expect(refused.rawResponse?.['outcome_unknown'], 'whether the customer paid is still unknown').to.equal(true);
+    const missing = await call(plugin.processPayment(payment({ token: '999999999' }), null));
+    expectFailure(missing, 'processing_error', /No transaction was found/);
+    expect(missing.rawResponse?.['outcome_unknown']).to.equal(false);
+    expectSuccess(await process(), 'capture', '1500.50');
+  });
+
   it('maps processor messages of failed charges onto the unified codes, keeping the message', () => {
     const cases: Array<[string, string]> = [
       ['Insufficient funds', 'declined'],
@@ -100,7 +162,9 @@ describe('flutterwave: refunds, reconciliation, listing and error mapping', () =
     const original = globalThis.fetch;
     globalThis.fetch = (() => new Promise(() => undefined)) as typeof fetch;
     try {
-      expectFailure(await call(plugin.processPayment(payment({ token, amount: new Decimal('10') }), null)), 'processing_error', /did not answer verify within 50 ms/);
+      const response = await call(plugin.processPayment(payment({ token, amount: new Decimal('10') }), null));
+      expectFailure(response, 'processing_error', /did not answer verify within 50 ms/);
+      expect(response.rawResponse?.['outcome_unknown']).to.equal(true);
     } finally {
       globalThis.fetch = original;
     }

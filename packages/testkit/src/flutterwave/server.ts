@@ -12,6 +12,20 @@ export interface FakeFlutterwaveOptions {
 
 export type FlutterwaveWebhookEvent = 'charge.completed' | 'refund.completed' | (string & {});
 
+/**
+ * How an answer is lost after the fake acted: an error reply with `status`
+ * (a 5xx after the fact), a dropped connection, or the real answer sent only
+ * after `delayMs` (longer than the client waits: a timeout).
+ */
+export type LostAnswer = { status: number; message?: string } | { delayMs: number } | 'network';
+
+interface LostAnswerRule {
+  method?: string;
+  path?: string | RegExp;
+  times: number;
+  how: LostAnswer;
+}
+
 type Route = { method: string; pattern: RegExp; run: (match: string[], request: LoggedRequest) => { message: string; data: unknown; meta?: unknown } };
 
 /**
@@ -27,6 +41,7 @@ export class FakeFlutterwave {
   readonly secretHash: string;
   readonly state = new FlutterwaveState();
   private readonly failures: InjectedFailure[] = [];
+  private readonly lostAnswers: LostAnswerRule[] = [];
   private readonly server: LoopbackJsonServer;
   private readonly routes: Route[];
 
@@ -89,6 +104,15 @@ export class FakeFlutterwave {
     this.failures.push({ ...match, reply: 'network' });
   }
 
+  /**
+   * The next matching request(s) are carried out (a refund is made, the
+   * state changes) and then the answer is lost as `how` says: what a client
+   * sees when Flutterwave acted but its reply never arrived.
+   */
+  loseAnswer(match: Omit<InjectedFailure, 'reply'>, how: LostAnswer): void {
+    this.lostAnswers.push({ ...match, times: match.times ?? 1, how });
+  }
+
   /** The customer pays with Flutterwave Inline: returns what Inline hands the browser's callback. */
   pay(options: PayOptions): FlutterwaveInlineResult & { transaction: FakeTransaction } {
     const tx = this.state.pay(options);
@@ -115,6 +139,7 @@ export class FakeFlutterwave {
   reset(): void {
     this.state.reset();
     this.failures.length = 0;
+    this.lostAnswers.length = 0;
     this.server.requests.length = 0;
   }
 
@@ -122,9 +147,30 @@ export class FakeFlutterwave {
     return this.server.close();
   }
 
-  private handle(request: LoggedRequest, headers: IncomingMessage['headers']): Reply {
+  private async handle(request: LoggedRequest, headers: IncomingMessage['headers']): Promise<Reply> {
     const injected = takeFailure(this.failures, request);
     if (injected) return injected;
+    const reply = this.answer(request, headers);
+    const lost = this.takeLostAnswer(request);
+    if (!lost) return reply;
+    if (lost === 'network') return 'network';
+    if ('status' in lost) return { status: lost.status, body: { status: 'error', message: lost.message ?? 'Internal server error', data: null } };
+    await new Promise((resolve) => setTimeout(resolve, lost.delayMs).unref());
+    return reply;
+  }
+
+  private takeLostAnswer(request: LoggedRequest): LostAnswer | null {
+    const index = this.lostAnswers.findIndex(
+      (r) => (!r.method || r.method.toUpperCase() === request.method) && (!r.path || (typeof r.path === 'string' ? request.path.includes(r.path) : r.path.test(request.path))),
+    );
+    const rule = this.lostAnswers[index];
+    if (!rule) return null;
+    rule.times -= 1;
+    if (rule.times <= 0) this.lostAnswers.splice(index, 1);
+    return rule.how;
+  }
+
+  private answer(request: LoggedRequest, headers: IncomingMessage['headers']): Reply {
     if (headers.authorization !== `Bearer ${this.secretKey}`) {
       return { status: 401, body: { status: 'error', message: 'Invalid authorization key', data: null } };
     }
