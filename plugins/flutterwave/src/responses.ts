@@ -66,16 +66,31 @@ export function transactionResponse(kind: TransactionKind, tx: FlwTransaction, e
   };
 }
 
+/**
+ * A Flutterwave refund status as a transaction kind: `completed` -> refund;
+ * `failed` -> refund_failed; `pending` (and anything else not final) ->
+ * refund_ongoing, which moves no money in the ledger until the
+ * refund.completed webhook records the refund.
+ */
+export function refundKind(status: string): TransactionKind {
+  const s = String(status).toLowerCase();
+  if (s === 'completed') return 'refund';
+  if (s === 'failed') return 'refund_failed';
+  return 'refund_ongoing';
+}
+
 export function refundResponse(refund: FlwRefund, currency: string): GatewayResponse {
+  const kind = refundKind(refund.status);
+  const failed = kind === 'refund_failed';
   return {
-    isSuccess: true,
+    isSuccess: !failed,
     actionRequired: false,
-    kind: 'refund',
+    kind,
     amount: fromFlutterwaveAmount(refund.amount_refunded),
     currency,
     transactionId: String(refund.id),
-    error: null,
-    errorCode: null,
+    error: failed ? `Flutterwave refund ${refund.id} failed` : null,
+    errorCode: failed ? 'processing_error' : null,
     customerId: null,
     cardInfo: null,
     rawResponse: { object: 'flutterwave_refund', id: refund.id, tx_id: refund.tx_id, status: refund.status, amount_refunded: refund.amount_refunded, created_at: refund.created_at },

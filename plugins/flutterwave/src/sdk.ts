@@ -47,7 +47,8 @@ export interface FlwRefund {
   id: number;
   tx_id: number;
   flw_ref: string;
-  amount_refunded: number;
+  /** Major units (a number from the API; webhook payloads are read the same way). */
+  amount_refunded: number | string;
   /** `completed`, `pending` (Flutterwave has not finished it yet) or `failed`. */
   status: 'completed' | 'pending' | 'failed' | (string & {});
   created_at: string;

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { GatewayEvent, GatewayResponse, WebhookRequest, WebhookResponse } from '@payhost/core';
 import { fromFlutterwaveAmount } from './amounts.js';
 import { mapChargeFailure } from './errors.js';
-import { failedResponse, refundResponse, transactionResponse } from './responses.js';
+import { failedResponse, refundKind, refundResponse, transactionResponse } from './responses.js';
 import type { FlwRefund, FlwTransaction } from './sdk.js';
 import { checkTxRef } from './tx-ref.js';
 import type { FlutterwaveContext } from './verify.js';
@@ -57,14 +57,49 @@ async function chargeCompleted(ctx: FlutterwaveContext, type: string, data: Reco
   return ok([{ eventId: `${type}:${tx.id}:${tx.status}`, type, paymentId: ref.boundTo, pspReference: String(tx.id), response }]);
 }
 
-/** refund.completed: authenticated by verif-hash (the SDK cannot look refunds up). */
-function refundCompleted(ctx: FlutterwaveContext, type: string, data: Record<string, unknown>): WebhookResponse {
-  const refund = data as unknown as FlwRefund & { currency?: string; tx_ref?: string };
-  if (!Number.isInteger(refund.id) || !Number.isInteger(refund.tx_id) || typeof refund.currency !== 'string') {
-    return reply(400, 'invalid_body', 'refund event without id, tx_id or currency');
+function positiveInteger(value: unknown): number | null {
+  const n = typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : value;
+  return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : null;
+}
+
+/**
+ * refund.completed. Flutterwave v3 sends `{ id, AmountRefunded, status,
+ * FlwRef, TransactionId, createdAt, ... }`: no currency and no tx_ref (the
+ * refund API's snake_case `tx_id` / `amount_refunded` are read too). The
+ * refunded transaction is verified with the API for both (503 if that fails,
+ * so Flutterwave retries); only transactions this plugin issued the tx_ref of
+ * for this channel produce an event. A completed refund settles what the
+ * ledger holds as refund_ongoing or in review; a failed one is refund_failed;
+ * a pending one yields no event yet.
+ */
+async function refundCompleted(ctx: FlutterwaveContext, type: string, data: Record<string, unknown>): Promise<WebhookResponse> {
+  const id = positiveInteger(data['id']);
+  const txId = positiveInteger(data['TransactionId'] ?? data['tx_id']);
+  const amount = data['AmountRefunded'] ?? data['amount_refunded'];
+  if (id === null || txId === null || (typeof amount !== 'number' && typeof amount !== 'string')) {
+    return reply(400, 'invalid_body', 'refund event without id, TransactionId or AmountRefunded');
   }
-  const ref = typeof refund.tx_ref === 'string' ? checkTxRef(ctx.settings.secretKey, ctx.channel, refund.tx_ref) : { issued: false, boundTo: null };
-  return ok([{ eventId: `${type}:${refund.id}`, type, paymentId: ref.boundTo, pspReference: String(refund.tx_id), response: refundResponse(refund, refund.currency) }]);
+  let tx: FlwTransaction;
+  try {
+    tx = await ctx.client.verify(txId);
+  } catch (err) {
+    return reply(503, 'verification_failed', `Could not verify transaction ${txId} of refund ${id} with Flutterwave: ${(err as Error).message}`);
+  }
+  const ref = checkTxRef(ctx.settings.secretKey, ctx.channel, tx.tx_ref);
+  if (!ref.issued) return ok([]);
+  const status = typeof data['status'] === 'string' ? data['status'] : 'completed';
+  if (refundKind(status) === 'refund_ongoing') return ok([]);
+  const createdAt = data['createdAt'] ?? data['created_at'];
+  const refund: FlwRefund = {
+    id,
+    tx_id: txId,
+    flw_ref: String(data['FlwRef'] ?? data['flw_ref'] ?? ''),
+    amount_refunded: amount,
+    status,
+    created_at: typeof createdAt === 'string' ? createdAt : '',
+  };
+  // Refunds are in the refunded transaction's currency.
+  return ok([{ eventId: `${type}:${id}`, type, paymentId: ref.boundTo, pspReference: String(txId), response: refundResponse(refund, tx.currency) }]);
 }
 
 /**
@@ -74,7 +109,8 @@ function refundCompleted(ctx: FlutterwaveContext, type: string, data: Record<str
  *   (timing-safe; Flutterwave signs nothing, the hash is a shared secret);
  * - 400 for a body that is not a Flutterwave event;
  * - charge.completed: re-verified with the API (503 if that fails, so
- *   Flutterwave retries); refund.completed; other events: 200, no events.
+ *   Flutterwave retries); refund.completed, its transaction verified the
+ *   same way; other events: 200, no events.
  * Event ids are `<event>:<id>[:<status>]`, stable across retries, so the
  * host's inbox applies each once.
  */

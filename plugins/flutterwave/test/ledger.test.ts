@@ -165,6 +165,24 @@ describe('flutterwave through the ledger (PaymentService)', () => {
     }
   });
 
+  it('a pending refund is refund_ongoing (nothing moves yet); refund.completed then records the refund, once', async () => {
+    const { payment } = await checkout();
+    await service.process({ paymentId: payment.id, idempotencyKey: key() });
+    fake.state.refundStatus = 'pending';
+    const ongoing = await service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '100' });
+    expect(ongoing.transaction).to.deep.include({ kind: 'refund_ongoing', isSuccess: true, state: 'applied' });
+    expect(ongoing.payment).to.deep.include({ chargeStatus: 'fully-charged' });
+    expect(ongoing.payment.capturedAmount.eq('1500.5'), 'a pending refund has not returned the money yet').to.equal(true);
+    fake.state.settleRefund(ongoing.transaction.gatewayTransactionId!);
+    const delivery = fake.webhook('refund.completed', Number(ongoing.transaction.gatewayTransactionId));
+    const settled = await webhook(delivery);
+    expect(settled.results.map((r) => r.status)).to.deep.equal(['applied']);
+    expect(settled.results[0]?.transaction).to.deep.include({ kind: 'refund', isSuccess: true, gatewayTransactionId: ongoing.transaction.gatewayTransactionId });
+    expect(settled.results[0]?.payment).to.deep.include({ chargeStatus: 'partially-refunded' });
+    expect((await webhook(delivery)).results.map((r) => r.status)).to.deep.equal(['duplicate']);
+    expect((await service.getPayment(payment.id)).capturedAmount.eq('1400.5')).to.equal(true);
+  });
+
   it('capture and void are refused: nothing is authorized-but-uncaptured with Inline', async () => {
     const { payment } = await checkout();
     await service.process({ paymentId: payment.id, idempotencyKey: key() });

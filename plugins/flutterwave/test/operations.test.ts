@@ -33,6 +33,21 @@ describe('flutterwave: refunds, reconciliation, listing and error mapping', () =
     expectSuccess(await call(plugin.refundPayment(payment({ token: id, amount: new Decimal('500') }), null)), 'refund', '500');
   });
 
+  it('maps refund statuses: completed -> refund, pending -> refund_ongoing, failed -> refund_failed', async () => {
+    const { plugin, id } = await paid();
+    const refund = () => call(plugin.refundPayment(payment({ token: id, amount: new Decimal('100') }), null));
+    expectSuccess(await refund(), 'refund', '100');
+    fake.state.refundStatus = 'pending';
+    const pending = await refund();
+    expectSuccess(pending, 'refund_ongoing', '100');
+    expect(pending).to.deep.include({ pspReference: id, transactionId: String([...fake.state.refunds.keys()].at(-1)) });
+    expect(pending.rawResponse).to.deep.include({ status: 'pending' });
+    fake.state.refundStatus = 'failed';
+    const failed = await refund();
+    expectFailure(failed, 'processing_error', /^Flutterwave refund \d+ failed$/);
+    expect(failed).to.deep.include({ kind: 'refund_failed', pspReference: id });
+  });
+
   it('refund finds the transaction id in the Inline result, the pspReference data, or fails clearly', async () => {
     const { plugin, id } = await paid();
     const inline = JSON.stringify({ transaction_id: Number(id), tx_ref: 'whatever' });

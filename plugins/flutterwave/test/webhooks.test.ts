@@ -46,15 +46,49 @@ describe('flutterwave: webhooks', () => {
     expect(response.events?.[0]?.eventId).to.equal(`charge.completed:${transaction.id}:failed`);
   });
 
-  it('refund.completed becomes a refund event; pending charges and other events yield none', async () => {
+  it('refund.completed (v3 payload: no currency, no tx_ref) is verified with the API for both and becomes a refund event', async () => {
     const plugin = makePlugin(fake);
     const { transaction, token } = await inlinePayment(fake, plugin, '1500.50', 'NGN');
     await call(plugin.processPayment(payment({ token }), null));
     const refund = await call(plugin.refundPayment(payment({ token: String(transaction.id), amount: new Decimal('100') }), null));
-    const response = (await deliver(fake.webhook('refund.completed', Number(refund.transactionId))))!;
+    const delivery = fake.webhook('refund.completed', Number(refund.transactionId));
+    expect(delivery.payload['data']).to.include({ id: Number(refund.transactionId), AmountRefunded: 100, status: 'completed', TransactionId: transaction.id });
+    expect(delivery.payload['data']).to.not.have.any.keys('currency', 'tx_ref', 'tx_id');
+    fake.requests.length = 0;
+    const response = (await deliver(delivery))!;
+    expect(response.status).to.equal(200);
     expect(response.events?.[0]).to.deep.include({ eventId: `refund.completed:${refund.transactionId}`, paymentId: 'pay-host-1', pspReference: String(transaction.id) });
-    expect(response.events?.[0]?.response).to.deep.include({ kind: 'refund', isSuccess: true, transactionId: refund.transactionId });
-    const pending = await inlinePayment(fake, plugin, '10', 'NGN', { status: 'pending' });
+    expect(response.events?.[0]?.response).to.deep.include({ kind: 'refund', isSuccess: true, currency: 'NGN', transactionId: refund.transactionId });
+    expect(response.events?.[0]?.response.amount.eq('100')).to.equal(true);
+    expect(fake.requests.map((r) => r.path)).to.deep.equal([`/v3/transactions/${transaction.id}/verify`]);
+    const ugx = await inlinePayment(fake, plugin, '50000', 'UGX');
+    await call(plugin.processPayment(payment({ token: ugx.token, amount: new Decimal('50000'), currency: 'UGX' }), null));
+    const ugxRefund = await call(plugin.refundPayment(payment({ token: String(ugx.transaction.id), amount: new Decimal('1000'), currency: 'UGX' }), null));
+    const ugxEvent = (await deliver(fake.webhook('refund.completed', Number(ugxRefund.transactionId))))!.events?.[0];
+    expect(ugxEvent?.response).to.deep.include({ currency: 'UGX', kind: 'refund' });
+  });
+
+  it('refund.completed: pending yields no event yet, failed is refund_failed, a foreign transaction none, a failed verify 503', async () => {
+    const plugin = makePlugin(fake);
+    const { transaction, token } = await inlinePayment(fake, plugin, '1500.50', 'NGN');
+    await call(plugin.processPayment(payment({ token }), null));
+    fake.state.refundStatus = 'pending';
+    const refundId = Number((await call(plugin.refundPayment(payment({ token: String(transaction.id), amount: new Decimal('100') }), null))).transactionId);
+    expect((await deliver(fake.webhook('refund.completed', refundId)))!).to.deep.include({ status: 200, events: [] });
+    fake.state.settleRefund(refundId, 'failed');
+    const failed = (await deliver(fake.webhook('refund.completed', refundId)))!.events?.[0];
+    expect(failed?.response).to.deep.include({ kind: 'refund_failed', isSuccess: false, errorCode: 'processing_error' });
+    fake.injectNetworkError({ path: '/verify' });
+    expect((await deliver(fake.webhook('refund.completed', refundId)))!).to.deep.include({ status: 503, events: [] });
+    const foreign = fake.pay({ tx_ref: 'payment-link-42', amount: '10', currency: 'NGN' });
+    fake.state.refundStatus = 'completed';
+    const foreignRefund = fake.state.refund(foreign.transaction_id, { amount: 5 });
+    expect((await deliver(fake.webhook('refund.completed', foreignRefund.id)))!).to.deep.include({ status: 200, events: [] });
+    expect((await deliver(flutterwaveWebhook({ event: 'refund.completed', data: { id: 1, status: 'completed' } }, fake.secretHash)))!.status).to.equal(400);
+  });
+
+  it('pending charges and other events yield no events', async () => {
+    const pending = await inlinePayment(fake, makePlugin(fake), '10', 'NGN', { status: 'pending' });
     expect((await deliver(fake.webhook('charge.completed', pending.transaction.id)))!).to.deep.include({ status: 200, events: [] });
     expect((await deliver(flutterwaveWebhook({ event: 'transfer.completed', data: { id: 1 } }, fake.secretHash)))!).to.deep.include({ status: 200, events: [] });
   });

@@ -122,15 +122,12 @@ export class FakeFlutterwave {
   /**
    * A webhook delivery with the right verif-hash (override with
    * `secretHash`, or null to leave the header out). charge.completed carries a
-   * transaction; refund.completed a refund.
+   * transaction; refund.completed a refund in v3's webhook shape (`id`,
+   * `AmountRefunded`, `status`, `TransactionId`, ...: no currency, no tx_ref).
    */
   webhook(event: FlutterwaveWebhookEvent, id: number, options: { secretHash?: string | null } = {}): FlutterwaveWebhookDelivery {
     const hash = options.secretHash === undefined ? this.secretHash : options.secretHash;
-    if (event === 'refund.completed') {
-      const refund = this.state.findRefund(id);
-      const tx = this.state.transaction(refund.tx_id);
-      return flutterwaveWebhook({ event, data: { ...refund, currency: tx.currency, tx_ref: tx.tx_ref } }, hash);
-    }
+    if (event === 'refund.completed') return flutterwaveWebhook({ event, data: this.state.refundWebhookData(id) }, hash);
     const tx = this.state.transaction(id);
     const { card, customer, ...rest } = tx;
     return flutterwaveWebhook({ event, data: { ...rest, customer, card: { ...card } }, 'event.type': 'CARD_TRANSACTION' }, hash);

@@ -34,11 +34,31 @@ export interface FakeFlutterwaveRefund {
   flw_ref: string;
   wallet_id: number;
   amount_refunded: number;
-  status: 'completed' | 'pending';
+  status: FakeRefundStatus;
   destination: string;
   comments: string | null;
   meta: { source: string };
   created_at: string;
+}
+
+/** Flutterwave's refund statuses: `pending` until it settles, then `completed` or `failed`. */
+export type FakeRefundStatus = 'completed' | 'pending' | 'failed';
+
+/** refund.completed as Flutterwave v3 sends it: PascalCase names, no currency, no tx_ref. */
+export interface FakeRefundWebhookData {
+  id: number;
+  AmountRefunded: number;
+  status: FakeRefundStatus;
+  FlwRef: string;
+  destination: string;
+  comments: string | null;
+  settlement_id: string;
+  meta: string;
+  createdAt: string;
+  updatedAt: string;
+  walletId: number;
+  AccountId: number;
+  TransactionId: number;
 }
 
 export class FlutterwaveApiError extends Error {
@@ -81,6 +101,8 @@ export class FlutterwaveState {
   readonly refunds = new Map<number, FakeFlutterwaveRefund>();
   private nextId = 4_000_000 + (randomBytes(2).readUInt16BE(0) % 1000) * 1000;
   private readonly refunded = new Map<number, number>();
+  /** The status new refunds get (Flutterwave answers `pending` when it has not finished a refund yet). */
+  refundStatus: FakeRefundStatus = 'completed';
 
   pay(options: PayOptions): FakeTransaction {
     this.nextId += 1;
@@ -135,7 +157,7 @@ export class FlutterwaveState {
     if (left <= 0) throw new FlutterwaveApiError(400, 'Transaction has been fully refunded');
     const amount = body['amount'] === undefined ? left / SCALE : positiveAmount(body['amount']);
     if (scaled(amount) > left) throw new FlutterwaveApiError(400, 'Refund amount cannot be greater than the amount left on the transaction');
-    this.refunded.set(tx.id, already + scaled(amount));
+    if (this.refundStatus !== 'failed') this.refunded.set(tx.id, already + scaled(amount));
     this.nextId += 1;
     const refund: FakeFlutterwaveRefund = {
       id: this.nextId,
@@ -144,7 +166,7 @@ export class FlutterwaveState {
       flw_ref: tx.flw_ref,
       wallet_id: 18250,
       amount_refunded: amount,
-      status: 'completed',
+      status: this.refundStatus,
       destination: 'payment_source',
       comments: typeof body['comments'] === 'string' ? body['comments'] : null,
       meta: { source: 'availablebalance' },
@@ -152,6 +174,36 @@ export class FlutterwaveState {
     };
     this.refunds.set(refund.id, refund);
     return refund;
+  }
+
+  /** Flutterwave finishes a pending refund: `completed`, or `failed` (the amount is refundable again). */
+  settleRefund(id: string | number, status: 'completed' | 'failed' = 'completed'): FakeFlutterwaveRefund {
+    const refund = this.findRefund(id);
+    if (refund.status === 'pending' && status === 'failed') {
+      this.refunded.set(refund.tx_id, (this.refunded.get(refund.tx_id) ?? 0) - scaled(refund.amount_refunded));
+    }
+    refund.status = status;
+    return refund;
+  }
+
+  /** The refund.completed payload for `id`, in Flutterwave v3's webhook shape. */
+  refundWebhookData(id: string | number): FakeRefundWebhookData {
+    const r = this.findRefund(id);
+    return {
+      id: r.id,
+      AmountRefunded: r.amount_refunded,
+      status: r.status,
+      FlwRef: r.flw_ref,
+      destination: r.destination,
+      comments: r.comments,
+      settlement_id: 'NEW',
+      meta: JSON.stringify(r.meta),
+      createdAt: r.created_at,
+      updatedAt: new Date().toISOString(),
+      walletId: r.wallet_id,
+      AccountId: r.account_id,
+      TransactionId: r.tx_id,
+    };
   }
 
   findRefund(id: string | number): FakeFlutterwaveRefund {
@@ -178,5 +230,6 @@ export class FlutterwaveState {
     this.transactions.clear();
     this.refunds.clear();
     this.refunded.clear();
+    this.refundStatus = 'completed';
   }
 }
