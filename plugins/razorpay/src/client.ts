@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import Razorpay from 'razorpay';
 
 /** Razorpay sends `notes: []` when an entity has none (a PHP quirk). */
@@ -68,10 +69,19 @@ export interface RazorpayApi {
   payments: {
     fetch(paymentId: string): Promise<RzpPayment>;
     capture(paymentId: string, amount: number, currency: string): Promise<RzpPayment>;
-    refund(paymentId: string, params: { amount: number; speed?: 'normal' | 'optimum'; notes?: Record<string, string>; receipt?: string }): Promise<RzpRefund>;
+    /** With `idempotencyKey`, sent as X-Refund-Idempotency (the SDK has no header option; see createRazorpayClient). */
+    refund(paymentId: string, params: RefundParams, options?: { idempotencyKey?: string }): Promise<RzpRefund>;
+    edit(paymentId: string, params: { notes: Record<string, string> }): Promise<RzpPayment>;
     fetchMultipleRefund(paymentId: string, params: { count?: number; skip?: number }): Promise<RzpCollection<RzpRefund>>;
     all(params: { from?: number; to?: number; count?: number; skip?: number }): Promise<RzpCollection<RzpPayment>>;
   };
+}
+
+export interface RefundParams {
+  amount: number;
+  speed?: 'normal' | 'optimum';
+  notes?: Record<string, string>;
+  receipt?: string;
 }
 
 export interface RazorpayClientOptions {
@@ -85,6 +95,7 @@ export interface RazorpayClientOptions {
 /** The axios instance inside the SDK (`client.api.rq`), which has no base-URL option of its own. */
 interface SdkHttp {
   defaults: { baseURL?: string; timeout?: number };
+  post(url: string, data: unknown, config: { headers: Record<string, string> }): Promise<{ data: unknown }>;
   interceptors: { response: { use(onFulfilled: undefined, onRejected: (err: unknown) => unknown): number } };
 }
 
@@ -116,7 +127,27 @@ export function createRazorpayClient(options: RazorpayClientOptions): RazorpayAp
   if (options.baseUrl) http.defaults.baseURL = options.baseUrl;
   http.defaults.timeout = options.timeoutMs;
   http.interceptors.response.use(undefined, networkFailureAsResponse);
-  return client as unknown as RazorpayApi;
+  const api = client as unknown as RazorpayApi;
+  const sdkRefund = api.payments.refund.bind(api.payments);
+  // Razorpay dedupes refunds by the X-Refund-Idempotency header, which the SDK cannot send: post
+  // through the SDK's own axios instance (auth, base URL, timeout) and reject as the SDK does.
+  api.payments.refund = (paymentId, params, options) => {
+    if (!options?.idempotencyKey) return sdkRefund(paymentId, params);
+    return http.post(`/v1/payments/${paymentId}/refund`, params, { headers: { 'X-Refund-Idempotency': options.idempotencyKey } }).then(
+      (response) => response.data as RzpRefund,
+      (err: { response?: { status?: unknown; data?: { error?: unknown } } }) => Promise.reject({ statusCode: err?.response?.status, error: err?.response?.data?.error }),
+    );
+  };
+  return api;
+}
+
+/**
+ * The X-Refund-Idempotency value for a host idempotency key: Razorpay takes
+ * 10+ characters of letters, digits, `-` and `_` only, so the key (which has
+ * `:`) is hashed; the same key always gives the same value.
+ */
+export function refundIdempotencyKey(key: string): string {
+  return `payhost_${createHash('sha256').update(key, 'utf8').digest('hex').slice(0, 40)}`;
 }
 
 /** Entity notes as a record (`[]` -> `{}`). */

@@ -92,6 +92,11 @@ export function mapRazorpayError(err: unknown): MappedError {
       details: { statusCode: Number.isFinite(status) ? status : null, code, reason, source, step, field: str(e['field']) },
     };
   }
+  if (shape && typeof shape === 'object' && !(err instanceof Error) && 'statusCode' in shape) {
+    // An answer without Razorpay's error body (an HTML 502 from a proxy, an empty 500): keep its status.
+    const status = typeof shape.statusCode === 'number' ? shape.statusCode : null;
+    return { errorCode: 'processing_error', message: `Razorpay answered HTTP ${status ?? '?'} without an error body`, details: { statusCode: status, code: null } };
+  }
   if (err instanceof TypeError) {
     return { errorCode: 'processing_error', message: `Razorpay request failed without a response: ${err.message}`, details: { code: NETWORK_ERROR_CODE } };
   }
@@ -112,4 +117,22 @@ export function mapPaymentFailure(payment: Pick<RzpPayment, 'error_code' | 'erro
     message: str(payment.error_description) ?? 'The payment failed',
     details: { code, reason, source, step },
   };
+}
+
+/**
+ * Whether Razorpay may have acted although the call failed: no answer
+ * (network failure, timeout), a 5xx, a 409 (the same request still being
+ * processed), or an answer without Razorpay's error body. A 4xx with
+ * Razorpay's error body is a definite refusal; so are failures raised before
+ * anything was sent (the SDK's own Errors, PayhostErrors).
+ */
+export function mayHaveActed(err: unknown): boolean {
+  if (isPayhostError(err)) return false;
+  if (err instanceof TypeError) return true; // the SDK's normalizer choking on a response-less failure
+  if (err instanceof Error) return false;
+  const shape = err as { statusCode?: unknown; error?: unknown } | null;
+  if (!shape || typeof shape !== 'object') return true;
+  const status = typeof shape.statusCode === 'number' ? shape.statusCode : Number(shape.statusCode ?? NaN);
+  if (!Number.isFinite(status) || status === 0 || status >= 500 || status === 409) return true;
+  return !shape.error || typeof shape.error !== 'object';
 }

@@ -1,9 +1,9 @@
 import type { GatewayResponse, Logger, PaymentData, TransactionKind } from '@payhost/core';
 import { toRazorpayAmount } from './amounts.js';
 import { IDEMPOTENCY_NOTE, PAYMENT_ID_NOTE, parseCheckoutToken, resolvePaymentId } from './checkout.js';
-import { notesOf, type RazorpayApi, type RzpPayment } from './client.js';
+import { notesOf, refundIdempotencyKey, type RazorpayApi, type RzpPayment } from './client.js';
 import type { RazorpaySettings } from './config.js';
-import { mapPaymentFailure, mapRazorpayError } from './errors.js';
+import { mapPaymentFailure, mapRazorpayError, mayHaveActed } from './errors.js';
 import { RAZORPAY_FAILURES as F, failedResponse, paymentResponse, refundResponse, rejectedResponse } from './responses.js';
 import { verifyCheckoutSignature } from './signature.js';
 
@@ -18,12 +18,20 @@ function base(payment: PaymentData, pspReference: string | null = null): { amoun
   return { amount: payment.amount, currency: payment.currency, pspReference };
 }
 
-/** Calls Razorpay; a rejection becomes a failed response of `kind` (unified code, message kept). */
-async function call<T>(kind: TransactionKind, payment: PaymentData, pspReference: string | null, run: () => Promise<T>): Promise<T | GatewayResponse> {
+/**
+ * Calls Razorpay; a rejection becomes a failed response of `kind` (unified
+ * code, message kept). For a call that moves money (`mutating`), a failure
+ * after which Razorpay may have acted anyway (no answer, 5xx, 409, no error
+ * body) carries `rawResponse.outcome_unknown`: the host then holds the
+ * transaction for reconciliation instead of recording a definite failure
+ * that a retry under a new key would repeat.
+ */
+async function call<T>(kind: TransactionKind, payment: PaymentData, pspReference: string | null, run: () => Promise<T>, mutating = false): Promise<T | GatewayResponse> {
   try {
     return await run();
   } catch (err) {
-    return failedResponse(kind, mapRazorpayError(err), base(payment, pspReference));
+    const unknown = mutating && mayHaveActed(err);
+    return failedResponse(kind, mapRazorpayError(err), { ...base(payment, pspReference), ...(unknown ? { raw: { outcome_unknown: true } } : {}) });
   }
 }
 
@@ -97,11 +105,14 @@ export async function charge(ctx: RazorpayContext, payment: PaymentData, capture
 
 /** Captures an authorized payment found by processPayment; if only the capture fails, the authorization is still reported. */
 async function captureAuthorized(ctx: RazorpayContext, payment: PaymentData, rzp: RzpPayment): Promise<GatewayResponse> {
-  const captured = await call('capture', payment, rzp.id, () => ctx.api.payments.capture(rzp.id, rzp.amount, rzp.currency));
+  const captured = await call('capture', payment, rzp.id, () => ctx.api.payments.capture(rzp.id, rzp.amount, rzp.currency), true);
   if (!isResponse(captured)) return paymentResponse('capture', captured);
   ctx.logger.warn({ gateway: 'payhost.razorpay', paymentId: payment.paymentId, razorpayPaymentId: rzp.id, error: captured.error }, 'Razorpay capture failed; recording the authorization');
+  // The authorization is certain either way; a capture that did happen after all arrives as
+  // payment.captured, or a later capturePayment finds it ("already been captured").
   const auth = paymentResponse('auth', rzp);
-  return { ...auth, rawResponse: { ...auth.rawResponse, captureError: captured.error, captureErrorCode: captured.errorCode } };
+  const unknown = captured.rawResponse?.['outcome_unknown'] === true;
+  return { ...auth, rawResponse: { ...auth.rawResponse, captureError: captured.error, captureErrorCode: captured.errorCode, ...(unknown ? { captureOutcomeUnknown: true } : {}) } };
 }
 
 function unknownPayment(kind: TransactionKind, payment: PaymentData): GatewayResponse {
@@ -118,7 +129,7 @@ export async function capture(ctx: RazorpayContext, payment: PaymentData): Promi
   } catch (err) {
     return failedResponse('capture', mapRazorpayError(err), base(payment, id));
   }
-  const captured = await call('capture', payment, id, () => ctx.api.payments.capture(id, amount, payment.currency));
+  const captured = await call('capture', payment, id, () => ctx.api.payments.capture(id, amount, payment.currency), true);
   if (!isResponse(captured)) return paymentResponse('capture', captured);
   if (!/already been captured/i.test(captured.error ?? '')) return captured;
   // A retry after a lost answer: the capture happened; report it once more.
@@ -129,8 +140,9 @@ export async function capture(ctx: RazorpayContext, payment: PaymentData): Promi
 
 /**
  * refundPayment: partial or full, several per payment. The host's idempotency
- * key is stored in the refund's notes; a retry with the same key finds that
- * refund instead of refunding twice (Razorpay has no idempotency header).
+ * key goes to Razorpay as X-Refund-Idempotency (hashed to its format) and in
+ * the refund's notes; a retry with the same key finds that refund instead of
+ * refunding twice, and so does reconciliation.
  */
 export async function refund(ctx: RazorpayContext, payment: PaymentData): Promise<GatewayResponse> {
   const id = resolvePaymentId(payment.token, payment.data);
@@ -148,8 +160,15 @@ export async function refund(ctx: RazorpayContext, payment: PaymentData): Promis
     if (existing) return existing.amount === amount ? refundResponse(existing, { transactionAlreadyProcessed: true }) : rejectedResponse('refund', 'idempotency_key_reused', `Idempotency key was already used for refund ${existing.id} of another amount`, base(payment, id));
   }
   const notes: Record<string, string> = { [PAYMENT_ID_NOTE]: payment.paymentId, ...(key ? { [IDEMPOTENCY_NOTE]: key } : {}) };
-  const created = await call('refund', payment, id, () => ctx.api.payments.refund(id, { amount, speed: 'normal', notes }));
-  return isResponse(created) ? created : refundResponse(created);
+  // Razorpay dedupes on the header; the note lets a retry or reconciliation find the refund again.
+  const options = key ? { idempotencyKey: refundIdempotencyKey(key) } : {};
+  const created = await call('refund', payment, id, () => ctx.api.payments.refund(id, { amount, speed: 'normal', notes }, options), true);
+  if (isResponse(created)) return created;
+  if (!created || typeof created !== 'object' || typeof created.id !== 'string') {
+    // A 2xx whose body is not a refund: it may well have been made.
+    return failedResponse('refund', { errorCode: 'processing_error', message: 'Razorpay answered the refund without a refund entity', details: {} }, { ...base(payment, id), raw: { outcome_unknown: true } });
+  }
+  return refundResponse(created);
 }
 
 /** The refund of payment `id` carrying idempotency key `key`, null when none; a failed response when Razorpay cannot be asked. */

@@ -13,13 +13,22 @@ function operationOf(input: TransactionStatusInput): string {
   return input.transaction.kind === 'auth' ? 'authorize' : input.transaction.kind;
 }
 
+/** How old a refund transaction must be before "no such refund at Razorpay" means it was not made. */
+export function refundSettleMs(ctx: RazorpayContext): number {
+  return Math.max(REFUND_SETTLE_MIN_MS, 2 * ctx.settings.timeoutMs);
+}
+
+/** Five minutes: far beyond any refund request Razorpay could still be working on. */
+const REFUND_SETTLE_MIN_MS = 5 * 60_000;
+
 /**
  * Reconciliation: what became of a ledger transaction whose answer was lost.
  * Fetches the payment (and for refunds, finds the refund by the idempotency
  * key stored in its notes). Null when Razorpay cannot tell yet (a payment
- * still `created`) or the transaction names no Razorpay payment.
+ * still `created`, a refund not found while its request may still be in
+ * flight, Razorpay unreachable) or the transaction names no Razorpay payment.
  */
-export async function transactionStatus(ctx: RazorpayContext, input: TransactionStatusInput): Promise<GatewayResponse | null> {
+export async function transactionStatus(ctx: RazorpayContext, input: TransactionStatusInput, now: Date = new Date()): Promise<GatewayResponse | null> {
   const { transaction, payment } = input;
   const id = resolvePaymentId(payment.token, payment.data, transaction.pspReference, transaction.gatewayTransactionId);
   if (!id) return null;
@@ -30,6 +39,8 @@ export async function transactionStatus(ctx: RazorpayContext, input: Transaction
     const found = await findRefundByKey(ctx, payment, id, key);
     if (isResponse(found)) return null;
     if (found) return refundResponse(found);
+    // A request that timed out may still be processed by Razorpay: only an old enough one is known not to have been made.
+    if (now.getTime() - transaction.createdAt.getTime() < refundSettleMs(ctx)) return null;
     return rejectedResponse('refund', 'refund_not_found', `Razorpay has no refund of ${id} with idempotency key ${key}: it was not made`, where);
   }
   let rzp: RzpPayment;

@@ -13,6 +13,8 @@ describe('razorpay through the ledger (PaymentService)', () => {
   let manager: PluginManager;
   let service: PaymentService;
   let faults: FaultHooks;
+  /** Shifts the ledger's clock (transactions' createdAt), e.g. to make a crashed call old enough to settle. */
+  let clockOffsetMs = 0;
 
   before(async () => {
     fake = await FakeRazorpay.start();
@@ -21,12 +23,19 @@ describe('razorpay through the ledger (PaymentService)', () => {
   beforeEach(() => {
     fake.reset();
     faults = {};
+    clockOffsetMs = 0;
   });
   afterEach(() => manager?.close());
 
   function setup(overrides: Record<string, string | boolean> = {}): void {
     manager = makeManager(fake, overrides);
-    service = new PaymentService({ manager, store: new MemoryLedgerStore(), faults: new Proxy({}, { get: (_t, point: string) => faults[point as keyof FaultHooks] }) });
+    service = new PaymentService({
+      manager,
+      store: new MemoryLedgerStore(),
+      idempotency: { waitTimeoutMs: 500 },
+      clock: () => new Date(Date.now() + clockOffsetMs),
+      faults: new Proxy({}, { get: (_t, point: string) => faults[point as keyof FaultHooks] }),
+    });
   }
 
   /** The host's checkout: a client token (order), the customer pays in Checkout, the host records the payment with the result. */
@@ -170,13 +179,60 @@ describe('razorpay through the ledger (PaymentService)', () => {
         throw new Error('crash before the call');
       },
     };
+    // Crashed ten minutes ago: a refund Razorpay does not have by now was never made.
+    clockOffsetMs = -10 * 60_000;
     await service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '10' }).then(() => expect.fail('crash'), (e: Error) => expect(e.message).to.match(/crash/));
     faults = {};
+    clockOffsetMs = 0;
     const report = await service.reconcile();
     expect(report.applied).to.have.length(1);
     const txs = await service.listTransactions(payment.id);
-    expect(txs.at(-1)).to.deep.include({ kind: 'refund', isSuccess: false, state: 'applied' });
+    expect(txs.find((t) => t.kind === 'refund')).to.deep.include({ isSuccess: false, state: 'applied' });
     const refund = await service.refund({ paymentId: payment.id, idempotencyKey: key() });
     expect(refund.transaction.amount.eq('499.5')).to.equal(true);
+  });
+  describe('a refund whose answer is lost (timeout)', () => {
+    const refundPosts = () => fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/refund'));
+
+    it('goes to review, not gateway_declined; a retry with its key refunds nothing; reconciliation records the one refund Razorpay made', async () => {
+      setup({ request_timeout_ms: '400' });
+      const { payment, razorpayPaymentId } = await checkout('500.00');
+      await service.process({ paymentId: payment.id, idempotencyKey: key() });
+      // The ledger's immediate status check cannot reach Razorpay either.
+      fake.loseAnswer({ method: 'POST', path: '/refund' }, { delayMs: 1500, thenDrop: 1 });
+      const r1 = key();
+      const error = await service.refund({ paymentId: payment.id, idempotencyKey: r1, amount: '200.00' }).then(() => expect.fail('lost answer'), (e: unknown) => e);
+      expect(isPayhostError(error) && error.code).to.equal('outcome_unknown');
+      expect(error).to.not.be.instanceOf(GatewayDeclinedError);
+      const held = (await service.listTransactions(payment.id)).at(-1);
+      expect(held).to.deep.include({ kind: 'refund', state: 'review' });
+      // Its amount stays reserved: only 300 of the 500 captured can still be refunded.
+      const tooMuch = await service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '300.01' }).then(() => expect.fail('reserved'), (e: unknown) => e);
+      expect(isPayhostError(tooMuch) && tooMuch.code).to.equal('amount_exceeds');
+      const retry = await service.refund({ paymentId: payment.id, idempotencyKey: r1, amount: '200.00' }).then(() => expect.fail('busy'), (e: unknown) => e);
+      expect(isPayhostError(retry) && retry.code).to.match(/payment_busy|outcome_unknown/);
+      expect(refundPosts()).to.have.length(1);
+
+      const report = await service.reconcile();
+      expect(report.applied).to.deep.equal([held?.id]);
+      const after = await service.getPayment(payment.id);
+      expect(after).to.deep.include({ chargeStatus: 'partially-refunded' });
+      expect(after.capturedAmount.eq('300')).to.equal(true);
+      expect(fake.state.payment(razorpayPaymentId).amount_refunded).to.equal(20000);
+      expect(fake.state.refundsOf(razorpayPaymentId)).to.have.length(1);
+    });
+
+    it('is settled at once when the status check finds the refund: ledger and Razorpay agree after a second refund', async () => {
+      setup({ request_timeout_ms: '400' });
+      const { payment, razorpayPaymentId } = await checkout('500.00');
+      await service.process({ paymentId: payment.id, idempotencyKey: key() });
+      fake.loseAnswer({ method: 'POST', path: '/refund' }, { delayMs: 1500 });
+      const first = await service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '200.00' });
+      expect(first.transaction).to.deep.include({ kind: 'refund', isSuccess: true, state: 'applied' });
+      const second = await service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '200.00' });
+      expect(second.payment.capturedAmount.eq('100')).to.equal(true);
+      expect(fake.state.payment(razorpayPaymentId).amount_refunded).to.equal(40000);
+      expect(refundPosts()).to.have.length(2);
+    });
   });
 });

@@ -127,10 +127,10 @@ describe('razorpay: operations with the real SDK against the fake', () => {
   });
 
   describe('getTransactionStatus (reconciliation)', () => {
-    function input(kind: TransactionStatusInput['transaction']['kind'], op: string, pspReference: string | null, extra: Partial<TransactionStatusInput['payment']> = {}): TransactionStatusInput {
+    function input(kind: TransactionStatusInput['transaction']['kind'], op: string, pspReference: string | null, extra: Partial<TransactionStatusInput['payment']> = {}, createdAt = new Date()): TransactionStatusInput {
       const key = `payhost:${op}:pay-host-1:tx-1`;
       return {
-        transaction: { id: 'tx-1', paymentId: 'pay-host-1', kind, amount: new Decimal('499.50'), currency: 'INR', gatewayIdempotencyKey: key, gatewayTransactionId: null, pspReference, createdAt: new Date() },
+        transaction: { id: 'tx-1', paymentId: 'pay-host-1', kind, amount: new Decimal('499.50'), currency: 'INR', gatewayIdempotencyKey: key, gatewayTransactionId: null, pspReference, createdAt },
         payment: payment({ idempotencyKey: key, ...extra }),
       };
     }
@@ -156,11 +156,14 @@ describe('razorpay: operations with the real SDK against the fake', () => {
       expect(await plugin.getTransactionStatus(input('capture', 'process', 'pay_DoesNotExist1'), null)).to.equal(null);
     });
 
-    it('finds a refund by its idempotency key, or reports it was not made', async () => {
+    it('finds a refund by its idempotency key, or reports it was not made once its request cannot still be in flight', async () => {
       const { plugin, token, paymentId } = await checkout(true);
       await call(plugin.processPayment(payment({ token }), null));
-      const missing = (await plugin.getTransactionStatus(input('refund', 'refund', paymentId), null))!;
+      const tenMinutesAgo = new Date(Date.now() - 10 * 60_000);
+      const missing = (await plugin.getTransactionStatus(input('refund', 'refund', paymentId, {}, tenMinutesAgo), null))!;
       expectFailure(missing, 'processing_error', /it was not made/, 'refund_not_found');
+      // Just sent: Razorpay may still be working on it, so it cannot tell yet.
+      expect(await plugin.getTransactionStatus(input('refund', 'refund', paymentId), null)).to.equal(null);
       const refund = input('refund', 'refund', paymentId);
       await call(plugin.refundPayment({ ...refund.payment, token: paymentId, amount: new Decimal('10') }, null));
       const found = (await plugin.getTransactionStatus(refund, null))!;

@@ -18,7 +18,7 @@ export interface CheckoutOptions {
   notes?: Record<string, string>;
 }
 
-export type RazorpayWebhookEvent = 'payment.authorized' | 'payment.captured' | 'payment.failed' | 'refund.processed' | 'order.paid' | (string & {});
+export type RazorpayWebhookEvent = 'payment.authorized' | 'payment.captured' | 'payment.failed' | 'refund.processed' | 'refund.failed' | 'order.paid' | (string & {});
 
 type Route = { method: string; pattern: RegExp; run: (match: string[], request: LoggedRequest) => unknown };
 
@@ -35,6 +35,8 @@ export class FakeRazorpay {
   readonly webhookSecret: string;
   readonly state = new RazorpayState();
   private readonly failures: InjectedFailure[] = [];
+  /** Requests Razorpay acts on but whose answer is lost (see loseAnswer). */
+  private readonly lost: Array<InjectedFailure & { delayMs: number | null; thenDrop: number }> = [];
   private readonly server: LoopbackJsonServer;
   private readonly routes: Route[];
   private eventCounter = 0;
@@ -60,7 +62,8 @@ export class FakeRazorpay {
       { method: 'GET', pattern: /^\/v1\/payments$/, run: (_m, r) => collection([...s.payments.values()], r.query) },
       { method: 'GET', pattern: /^\/v1\/payments\/([^/]+)$/, run: (m) => s.payment(m[1] as string) },
       { method: 'POST', pattern: /^\/v1\/payments\/([^/]+)\/capture$/, run: (m, r) => s.capture(m[1] as string, body(r)) },
-      { method: 'POST', pattern: /^\/v1\/payments\/([^/]+)\/refund$/, run: (m, r) => s.refund(m[1] as string, body(r)) },
+      { method: 'PATCH', pattern: /^\/v1\/payments\/([^/]+)$/, run: (m, r) => s.editPayment(m[1] as string, body(r)) },
+      { method: 'POST', pattern: /^\/v1\/payments\/([^/]+)\/refund$/, run: (m, r) => s.refund(m[1] as string, body(r), r.headers['x-refund-idempotency']) },
       { method: 'GET', pattern: /^\/v1\/payments\/([^/]+)\/refunds$/, run: (m, r) => collection(s.refundsOf(m[1] as string), r.query) },
       {
         method: 'GET',
@@ -102,6 +105,22 @@ export class FakeRazorpay {
     this.failures.push({ ...match, reply: 'network' });
   }
 
+  /**
+   * Razorpay acts on the next matching request(s) but the answer is lost: the
+   * connection is dropped after the work is done, or, with `delayMs`, the
+   * answer comes that late (longer than the client's timeout). `thenDrop`:
+   * Razorpay is unreachable for that many requests after it (e.g. the
+   * client's own status check).
+   */
+  loseAnswer(match: Omit<InjectedFailure, 'reply'> = {}, options: { delayMs?: number; thenDrop?: number } = {}): void {
+    this.lost.push({ ...match, reply: 'network', delayMs: options.delayMs ?? null, thenDrop: options.thenDrop ?? 0 });
+  }
+
+  /** Answers the next matching request(s) with `status` and `body` as is (e.g. a proxy's HTML page as a string). */
+  injectReply(match: Omit<InjectedFailure, 'reply'>, status: number, body: unknown): void {
+    this.failures.push({ ...match, reply: { status, body } });
+  }
+
   /** The customer completes Razorpay Checkout for `orderId`: returns what Checkout hands the browser. */
   checkout(orderId: string, options: CheckoutOptions = {}): RazorpayCheckoutResult & { payment: FakePayment } {
     const payment = this.state.pay(orderId, options.status ?? 'authorized', options.error ?? null, options.notes ?? {});
@@ -135,6 +154,7 @@ export class FakeRazorpay {
   reset(): void {
     this.state.reset();
     this.failures.length = 0;
+    this.lost.length = 0;
     this.server.requests.length = 0;
   }
 
@@ -147,9 +167,23 @@ export class FakeRazorpay {
     return headers.authorization === expected;
   }
 
-  private handle(request: LoggedRequest, headers: IncomingMessage['headers']): Reply {
+  private handle(request: LoggedRequest, headers: IncomingMessage['headers']): Reply | Promise<Reply> {
     const injected = takeFailure(this.failures, request);
     if (injected) return injected;
+    const lostIndex = this.lost.findIndex((l) => takeFailure([{ ...l, times: 1 }], request) !== undefined);
+    if (lostIndex >= 0) {
+      const lost = this.lost[lostIndex] as (typeof this.lost)[number];
+      if ((lost.times ?? 1) <= 1) this.lost.splice(lostIndex, 1);
+      else lost.times = (lost.times ?? 1) - 1;
+      const reply = this.answer(request, headers);
+      if (lost.thenDrop > 0) this.failures.push({ reply: 'network', times: lost.thenDrop });
+      if (lost.delayMs === null) return 'network';
+      return new Promise((resolve) => setTimeout(() => resolve(reply), lost.delayMs as number));
+    }
+    return this.answer(request, headers);
+  }
+
+  private answer(request: LoggedRequest, headers: IncomingMessage['headers']): Reply {
     if (!this.authorized(headers)) {
       return { status: 401, body: { error: { code: 'BAD_REQUEST_ERROR', description: 'Authentication failed', source: 'NA', step: 'NA', reason: 'NA', metadata: {} } } };
     }

@@ -208,7 +208,52 @@ export class RazorpayState {
     return payment;
   }
 
-  refund(id: string, body: Record<string, unknown>): FakeRefund {
+  /** The status new refunds get: 'processed' (default), or 'pending' / 'failed' as Razorpay may answer. */
+  refundStatus: FakeRefund['status'] = 'processed';
+  /** X-Refund-Idempotency keys seen: the refund each made, and the body it was made with. */
+  private readonly refundKeys = new Map<string, { refund: FakeRefund; body: string }>();
+
+  /**
+   * Creates a refund. With an idempotency key (X-Refund-Idempotency), the same
+   * key and body answer the refund made first; another body is refused.
+   */
+  refund(id: string, body: Record<string, unknown>, idempotencyKey?: string): FakeRefund {
+    if (idempotencyKey !== undefined) {
+      if (!/^[A-Za-z0-9_-]{10,}$/.test(idempotencyKey)) throw badRequest('The idempotency key is invalid.', { field: 'X-Refund-Idempotency' });
+      const seen = this.refundKeys.get(idempotencyKey);
+      if (seen && seen.body === JSON.stringify(body)) return seen.refund;
+      if (seen) throw badRequest('Different request with the same idempotency key has already been processed.', { source: 'NA', step: 'NA', reason: 'NA' });
+      const refund = this.newRefund(id, body);
+      this.refundKeys.set(idempotencyKey, { refund, body: JSON.stringify(body) });
+      return refund;
+    }
+    return this.newRefund(id, body);
+  }
+
+  /** Settles a pending refund as processed, or failed (the amount is no longer refunded). */
+  settleRefund(id: string, status: 'processed' | 'failed'): FakeRefund {
+    const refund = this.findRefund(id);
+    if (refund.status !== 'pending') throw new Error(`refund ${id} is ${refund.status}, not pending`);
+    refund.status = status;
+    if (status === 'failed') this.unrefund(refund);
+    return refund;
+  }
+
+  private unrefund(refund: FakeRefund): void {
+    const payment = this.payment(refund.payment_id);
+    payment.amount_refunded -= refund.amount;
+    payment.refund_status = payment.amount_refunded === 0 ? null : 'partial';
+    if (payment.status === 'refunded') payment.status = 'captured';
+  }
+
+  /** PATCH /payments/:id: only the notes can change (Razorpay replaces them). */
+  editPayment(id: string, body: Record<string, unknown>): FakePayment {
+    const payment = this.payment(id);
+    if (body['notes'] !== undefined) payment.notes = notes(body['notes']);
+    return payment;
+  }
+
+  private newRefund(id: string, body: Record<string, unknown>): FakeRefund {
     const payment = this.payment(id);
     if (payment.status !== 'captured' && payment.status !== 'refunded') {
       throw badRequest('The payment has not been captured', { field: 'payment_id' });
@@ -225,7 +270,7 @@ export class RazorpayState {
       payment_id: payment.id,
       notes: notes(body['notes']),
       receipt: typeof body['receipt'] === 'string' ? body['receipt'] : null,
-      status: 'processed',
+      status: this.refundStatus,
       speed_requested: typeof body['speed'] === 'string' ? body['speed'] : 'normal',
       speed_processed: 'normal',
       created_at: now(),
@@ -234,6 +279,7 @@ export class RazorpayState {
     payment.amount_refunded += amount;
     payment.refund_status = payment.amount_refunded === payment.amount ? 'full' : 'partial';
     if (payment.refund_status === 'full') payment.status = 'refunded';
+    if (refund.status === 'failed') this.unrefund(refund);
     return refund;
   }
 
@@ -252,6 +298,8 @@ export class RazorpayState {
     this.orders.clear();
     this.payments.clear();
     this.refunds.clear();
+    this.refundKeys.clear();
+    this.refundStatus = 'processed';
   }
 }
 
