@@ -67,24 +67,32 @@ export function paymentResponse(kind: TransactionKind, payment: RzpPayment, extr
   };
 }
 
-/** A successful refund response: the refund id is the transaction id, the payment id the pspReference. */
+/**
+ * A refund as a transaction, by Razorpay's refund status: `processed` ->
+ * `refund`; `pending` -> `refund_ongoing` (nothing moves in the ledger until
+ * refund.processed or refund.failed settles it); `failed` -> a failed
+ * `refund_failed`. The refund id is the transaction id, the payment id the
+ * pspReference. `extra` applies to refunds that did not fail.
+ */
 export function refundResponse(refund: RzpRefund, extra: Partial<GatewayResponse> = {}): GatewayResponse {
+  const failed = refund.status === 'failed';
+  const kind: TransactionKind = refund.status === 'processed' ? 'refund' : failed ? 'refund_failed' : 'refund_ongoing';
   return {
-    isSuccess: true,
+    isSuccess: !failed,
     actionRequired: false,
-    kind: 'refund',
+    kind,
     amount: fromRazorpayAmount(refund.amount, refund.currency),
     currency: refund.currency,
     transactionId: refund.id,
-    error: null,
-    errorCode: null,
+    error: failed ? `Razorpay refund ${refund.id} failed` : null,
+    errorCode: failed ? 'processing_error' : null,
     customerId: null,
     cardInfo: null,
     rawResponse: refundSummary(refund),
     actionRequiredData: null,
     transactionAlreadyProcessed: false,
     pspReference: refund.payment_id,
-    ...extra,
+    ...(failed ? {} : extra),
   };
 }
 

@@ -8,7 +8,7 @@ import { fromRazorpayAmount } from './amounts.js';
 import { verifyWebhookSignature } from './signature.js';
 
 /** The events this plugin turns into ledger events; others are acknowledged and ignored. */
-export const RAZORPAY_WEBHOOK_EVENTS = ['payment.authorized', 'payment.captured', 'payment.failed', 'refund.processed', 'order.paid'] as const;
+export const RAZORPAY_WEBHOOK_EVENTS = ['payment.authorized', 'payment.captured', 'payment.failed', 'refund.processed', 'refund.failed', 'order.paid'] as const;
 
 interface RazorpayEventBody {
   event?: unknown;
@@ -58,7 +58,9 @@ function normalize(type: string, body: RazorpayEventBody): { response: GatewayRe
       return { response: failedResponse('auth', mapPaymentFailure(payment), ctx), pspReference: payment.id, entityId: payment.id };
     }
     case 'refund.processed':
-      return refund ? { response: refundResponse(refund), pspReference: refund.payment_id, entityId: refund.id } : null;
+    case 'refund.failed':
+      // Settles a refund the API answered as pending (refund_ongoing): the ledger records the outcome as its own transaction.
+      return refund ? { response: refundResponse({ ...refund, status: type === 'refund.failed' ? 'failed' : 'processed' }), pspReference: refund.payment_id, entityId: refund.id } : null;
     default:
       return null;
   }
@@ -100,7 +102,7 @@ export function handleWebhook(settings: RazorpaySettings, request: WebhookReques
   const event: GatewayEvent = {
     eventId,
     type,
-    paymentId: hostPaymentId(body.payload?.payment?.entity, body.payload?.order?.entity),
+    paymentId: hostPaymentId(body.payload?.payment?.entity, body.payload?.order?.entity) ?? notesOf(body.payload?.refund?.entity)[PAYMENT_ID_NOTE] ?? null,
     pspReference: normalized.pspReference,
     response: normalized.response,
   };

@@ -53,6 +53,22 @@ describe('razorpay: webhooks', () => {
     }
   });
 
+  it('normalizes refund.failed into a failed refund_failed event for that refund', async () => {
+    const plugin = makePlugin(fake);
+    const token = await clientToken(plugin, '499.50', 'INR', 'pay-host-9');
+    const result = fake.checkout(token.order_id, { status: 'captured', notes: token.notes ?? {} });
+    fake.state.refundStatus = 'pending';
+    const refund = await call(plugin.refundPayment(payment({ paymentId: 'pay-host-9', token: result.razorpay_payment_id, amount: new Decimal('99.50') }), null));
+    expect(refund.kind).to.equal('refund_ongoing');
+    fake.state.settleRefund(refund.transactionId, 'failed');
+    const response = (await deliver(fake.webhook('refund.failed', { refundId: refund.transactionId, paymentId: result.razorpay_payment_id }, { eventId: 'evt_rf' })))!;
+    expect(response.status).to.equal(200);
+    const [event] = response.events!;
+    expect(event).to.deep.include({ eventId: 'evt_rf', type: 'refund.failed', paymentId: 'pay-host-9', pspReference: result.razorpay_payment_id });
+    expect(event!.response).to.deep.include({ isSuccess: false, kind: 'refund_failed', transactionId: refund.transactionId, errorCode: 'processing_error' });
+    expect(event!.response.amount.toString()).to.equal('99.5');
+  });
+
   it('normalizes payment.failed with the mapped unified code and Razorpay\'s message', async () => {
     const plugin = makePlugin(fake);
     const { order_id } = await clientToken(plugin, '10.00', 'INR');
