@@ -1,8 +1,9 @@
-import { toMinorUnits, type GatewayResponse, type PaymentData, type TokenConfig, type TransactionKind } from '@payhost/core';
+import type { GatewayResponse, PaymentData, TokenConfig, TransactionKind } from '@payhost/core';
 import type Stripe from 'stripe';
+import { toStripeAmount } from './amounts.js';
 import { mutating, reading, wasReplayed, type CallContext } from './client.js';
 import { applicationFee, connectTarget, decodeRef, followUpAccount, intentConnectParams, type ConnectTarget } from './connect.js';
-import { errorResponse, failure, paymentMetadata, type OperationContext } from './context.js';
+import { convertAmount, errorResponse, failure, paymentMetadata, stripeAmountOf, type OperationContext } from './context.js';
 import { ensureCustomer, explicitCustomer, findCustomer, savedCard } from './customers.js';
 import { intentResponse, type IntentReading } from './status-mapping.js';
 
@@ -70,13 +71,18 @@ export async function charge(ctx: OperationContext, payment: PaymentData, captur
   const kind: TransactionKind = capture ? 'capture' : 'auth';
   const target = connectTarget(ctx.settings, payment);
   if ('error' in target) return failure(payment, kind, target.error);
+  // Amounts Stripe cannot take are refused before any request (the customer lookup included).
+  const amount = stripeAmountOf(payment, kind);
+  if ('refused' in amount) return amount.refused;
   const ref = decodeRef(payment.token);
-  if (ref?.id.startsWith('pi_')) return chargeConfirmedIntent(ctx, payment, kind, ref.id, followUpAccount(ctx.settings, ref.account, payment));
+  if (ref?.id.startsWith('pi_')) return chargeConfirmedIntent(ctx, payment, kind, ref.id, followUpAccount(ctx.settings, ref.account, payment), amount.value);
+  const fee = convertAmount(payment, kind, () => applicationFee(ctx.settings, target, amount.value, payment.currency, payment));
+  if ('refused' in fee) return fee.refused;
   const call: CallContext = { account: target.account, idempotencyKey: payment.idempotencyKey ?? null };
   try {
     const source = await resolveSource(ctx, payment, call);
     if (typeof source === 'string') return failure(payment, kind, source);
-    const params = intentParams(ctx, payment, target, capture, source);
+    const params = intentParams(ctx, payment, { target, amount: amount.value, fee: fee.value }, capture, source);
     const intent = await ctx.stripe.paymentIntents.create(params, mutating(call));
     return intentResponse(intent, reader(ctx, target.account, kind, wasReplayed(intent)));
   } catch (err) {
@@ -84,17 +90,23 @@ export async function charge(ctx: OperationContext, payment: PaymentData, captur
   }
 }
 
-function intentParams(ctx: OperationContext, payment: PaymentData, target: ConnectTarget, capture: boolean, source: Source): Stripe.PaymentIntentCreateParams {
-  const amount = toMinorUnits(payment.amount, payment.currency);
+interface Charge {
+  target: ConnectTarget;
+  /** In Stripe's units. */
+  amount: number;
+  fee: number | null;
+}
+
+function intentParams(ctx: OperationContext, payment: PaymentData, charge: Charge, capture: boolean, source: Source): Stripe.PaymentIntentCreateParams {
   const params: Stripe.PaymentIntentCreateParams = {
-    amount,
+    amount: charge.amount,
     currency: payment.currency.toLowerCase(),
     capture_method: capture ? 'automatic' : 'manual',
     confirm: true,
     payment_method: source.paymentMethod,
     metadata: paymentMetadata(ctx, payment),
     expand: ['payment_method'],
-    ...intentConnectParams(target, applicationFee(ctx.settings, target, amount, payment.currency, payment)),
+    ...intentConnectParams(charge.target, charge.fee),
     ...threeDSecure(ctx, source.offSession),
     ...redirects(payment),
   };
@@ -105,11 +117,10 @@ function intentParams(ctx: OperationContext, payment: PaymentData, target: Conne
   return params;
 }
 
-async function chargeConfirmedIntent(ctx: OperationContext, payment: PaymentData, kind: TransactionKind, id: string, account: string | null): Promise<GatewayResponse> {
+async function chargeConfirmedIntent(ctx: OperationContext, payment: PaymentData, kind: TransactionKind, id: string, account: string | null, expected: number): Promise<GatewayResponse> {
   const call: CallContext = { account, idempotencyKey: payment.idempotencyKey ?? null };
   try {
-    let intent = await ctx.stripe.paymentIntents.retrieve(id, { expand: ['payment_method'] }, reading(call));
-    const expected = toMinorUnits(payment.amount, payment.currency);
+    let intent: Stripe.PaymentIntent = await ctx.stripe.paymentIntents.retrieve(id, { expand: ['payment_method'] }, reading(call));
     if (intent.amount !== expected || intent.currency !== payment.currency.toLowerCase()) {
       return failure(payment, kind, `PaymentIntent ${id} is for ${intent.amount} ${intent.currency}, not ${expected} ${payment.currency.toLowerCase()} (minor units).`);
     }
@@ -167,15 +178,17 @@ export async function clientToken(ctx: OperationContext, input: TokenConfig & { 
   const lookup = { customerId: input.customerId ?? null, explicit: explicitCustomer({ customerId: input.customerId ?? null, data }) };
   const store = ctx.settings.storeCustomer || data?.['storePaymentMethod'] === true;
   const hasAmount = input.amount !== undefined && input.amount !== null && input.currency;
+  // Before any request: an amount (or fee) Stripe cannot take throws invalid_amount.
+  const currency = input.currency ? input.currency.toUpperCase() : null;
+  const amount = hasAmount && input.amount && currency ? toStripeAmount(input.amount, currency) : null;
+  const fee = amount !== null && currency ? applicationFee(ctx.settings, target, amount, currency, { data }) : null;
   const customer = lookup.customerId && (store || !hasAmount) ? await ensureCustomer(ctx.stripe, ctx.customers, call, lookup) : await findCustomer(ctx.stripe, ctx.customers, call, lookup);
   const metadata: Record<string, string> = {};
   if (ctx.channel) metadata['payhost_channel'] = ctx.channel;
   if (input.customerId) metadata['payhost_customer_id'] = input.customerId;
   if (typeof data?.['paymentId'] === 'string') metadata['payhost_payment_id'] = data['paymentId'] as string;
   const card = ctx.settings.require3dSecure ? { payment_method_options: { card: { request_three_d_secure: 'any' as const } } } : {};
-  if (hasAmount && input.amount && input.currency) {
-    const currency = input.currency.toUpperCase();
-    const amount = toMinorUnits(input.amount, currency);
+  if (amount !== null && currency) {
     const intent = await ctx.stripe.paymentIntents.create(
       {
         amount,
@@ -183,7 +196,7 @@ export async function clientToken(ctx: OperationContext, input: TokenConfig & { 
         capture_method: ctx.settings.autoCapture ? 'automatic' : 'manual',
         metadata,
         automatic_payment_methods: { enabled: true },
-        ...intentConnectParams(target, applicationFee(ctx.settings, target, amount, currency, { data })),
+        ...intentConnectParams(target, fee),
         ...card,
         ...(customer ? { customer } : {}),
         ...(customer && store ? { setup_future_usage: 'off_session' as const } : {}),

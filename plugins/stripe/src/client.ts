@@ -44,8 +44,8 @@ export function reading(ctx: Pick<CallContext, 'account'>): Stripe.RequestOption
 }
 
 /** Whether Stripe answered from its idempotency cache (the request was processed before). */
-export function wasReplayed(resource: { lastResponse?: { headers?: Record<string, string> } }): boolean {
-  const headers = resource.lastResponse?.headers ?? {};
+export function wasReplayed(resource: object): boolean {
+  const headers = (resource as { lastResponse?: { headers?: Record<string, string> } }).lastResponse?.headers ?? {};
   return headers['idempotent-replayed'] === 'true' || headers['Idempotent-Replayed'] === 'true';
 }
 

@@ -1,5 +1,6 @@
-import { Decimal, minorUnits, toMinorUnits, type PaymentData } from '@payhost/core';
+import { Decimal, type PaymentData } from '@payhost/core';
 import type Stripe from 'stripe';
+import { roundToStripeStep, stripeDecimals, toStripeAmount } from './amounts.js';
 import { KEY_PATTERNS, type ConnectMode, type StripeSettings } from './config.js';
 
 /**
@@ -58,21 +59,23 @@ export function followUpAccount(settings: StripeSettings, refAccount: string | n
 }
 
 /**
- * The platform's fee in minor units for a charge of `amountMinor`: the
- * payment's own `data.applicationFee` (major units) if given, else
- * percent (rounded half up) + fixed; never more than the charge. Null in LOCAL
- * mode and when the fee is zero.
+ * The platform's fee in Stripe's units for a charge of `amountMinor` (as
+ * Stripe takes it): the payment's own `data.applicationFee` (major units) if
+ * given, refused (throws invalid_amount) when Stripe cannot take it; else
+ * percent + fixed, each rounded half up to an amount Stripe accepts (KWD in
+ * tens of fils, ISK in whole krónur); never more than the charge. Null in
+ * LOCAL mode and when the fee is zero.
  */
 export function applicationFee(settings: StripeSettings, target: Pick<ConnectTarget, 'mode'>, amountMinor: number, currency: string, payment: Pick<PaymentData, 'data'>): number | null {
   if (target.mode === 'LOCAL') return null;
   const override = payment.data?.['applicationFee'];
   let fee: Decimal;
   if (override !== undefined && override !== null) {
-    fee = new Decimal(toMinorUnits(new Decimal(String(override)), currency));
+    fee = new Decimal(toStripeAmount(new Decimal(String(override)), currency));
   } else {
-    const percent = settings.feePercent ? new Decimal(amountMinor).times(settings.feePercent).dividedBy(100) : new Decimal(0);
-    const fixed = settings.feeFixed ? new Decimal(toMinorUnits(settings.feeFixed.toDecimalPlaces(minorUnits(currency), Decimal.ROUND_HALF_UP), currency)) : new Decimal(0);
-    fee = percent.toDecimalPlaces(0, Decimal.ROUND_HALF_UP).plus(fixed);
+    const percent = settings.feePercent ? roundToStripeStep(new Decimal(amountMinor).times(settings.feePercent).dividedBy(100), currency) : new Decimal(0);
+    const fixed = settings.feeFixed ? new Decimal(toStripeAmount(settings.feeFixed.toDecimalPlaces(stripeDecimals(currency), Decimal.ROUND_HALF_UP), currency)) : new Decimal(0);
+    fee = percent.plus(fixed);
   }
   const capped = Decimal.min(fee, amountMinor);
   return capped.isZero() ? null : capped.toNumber();

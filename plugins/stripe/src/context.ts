@@ -2,6 +2,7 @@ import { Decimal, type GatewayResponse, type PaymentData, type TransactionErrorC
 import type Stripe from 'stripe';
 import type { StripeSettings } from './config.js';
 import type { CustomerCache } from './customers.js';
+import { toStripeAmount } from './amounts.js';
 import { describeStripeError } from './errors.js';
 import { encodeRef } from './connect.js';
 import { intentResponse, type IntentReading } from './status-mapping.js';
@@ -41,6 +42,25 @@ export function failure(payment: PaymentData, kind: TransactionKind, message: st
     transactionAlreadyProcessed: false,
     pspReference: null,
   };
+}
+
+/**
+ * Runs an amount conversion for a call (toStripeAmount, the application
+ * fee): an amount Stripe cannot take becomes a failed response before any
+ * request is made, never a rounded amount.
+ */
+export function convertAmount<T>(payment: PaymentData, kind: TransactionKind, convert: () => T): { value: T } | { refused: GatewayResponse } {
+  try {
+    return { value: convert() };
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    return { refused: { ...failure(payment, kind, message), rawResponse: { object: 'error', type: 'payhost_stripe', code: 'invalid_amount', message } } };
+  }
+}
+
+/** The payment's amount as Stripe's integer amount, or the refusal. */
+export function stripeAmountOf(payment: PaymentData, kind: TransactionKind): { value: number } | { refused: GatewayResponse } {
+  return convertAmount(payment, kind, () => toStripeAmount(amountOf(payment), payment.currency));
 }
 
 /**

@@ -1,5 +1,6 @@
-import { fromMinorUnits, type GatewayEvent, type GatewayResponse } from '@payhost/core';
+import type { GatewayEvent, GatewayResponse } from '@payhost/core';
 import type Stripe from 'stripe';
+import { fromStripeAmount } from './amounts.js';
 import { ledgerKeyOf } from './client.js';
 import { encodeRef } from './connect.js';
 import { currencyOf, intentResponse, refundResponse } from './status-mapping.js';
@@ -52,7 +53,7 @@ function refundEvent(charge: Stripe.Charge, previous: Partial<Stripe.Charge> | u
     isSuccess: true,
     actionRequired: false,
     kind: 'refund',
-    amount: fromMinorUnits(amount, currency),
+    amount: fromStripeAmount(amount, currency),
     currency,
     // Without the refund list (recent API versions omit it), one id per refunded total keeps refunds apart.
     transactionId: newest ? encodeRef(account, newest.id) : `${encodeRef(account, charge.id)}#refunded:${charge.amount_refunded}`,
@@ -74,7 +75,7 @@ function disputeEvent(dispute: Stripe.Dispute, account: string | null): GatewayR
     isSuccess: true,
     actionRequired: false,
     kind: 'external',
-    amount: fromMinorUnits(dispute.amount, currency),
+    amount: fromStripeAmount(dispute.amount, currency),
     currency,
     transactionId: encodeRef(account, dispute.id),
     error: null,

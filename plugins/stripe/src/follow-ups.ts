@@ -1,8 +1,8 @@
-import { toMinorUnits, type GatewayResponse, type PaymentData, type TransactionKind } from '@payhost/core';
+import type { GatewayResponse, PaymentData, TransactionKind } from '@payhost/core';
 import type Stripe from 'stripe';
 import { mutating, wasReplayed, type CallContext } from './client.js';
 import { applicationFee, decodeRef, followUpAccount } from './connect.js';
-import { errorResponse, failure, paymentMetadata, type OperationContext } from './context.js';
+import { convertAmount, errorResponse, failure, paymentMetadata, stripeAmountOf, type OperationContext } from './context.js';
 import { intentResponse, refundResponse } from './status-mapping.js';
 
 interface Located {
@@ -23,14 +23,14 @@ export async function capture(ctx: OperationContext, payment: PaymentData): Prom
   const located = locate(ctx, payment, 'capture');
   if (!('intentId' in located)) return located;
   const { intentId, call } = located;
+  const amount = stripeAmountOf(payment, 'capture');
+  if ('refused' in amount) return amount.refused;
+  const mode = call.account ? 'REMOTE' : ctx.settings.mode;
+  const fee = convertAmount(payment, 'capture', () => applicationFee(ctx.settings, { mode }, amount.value, payment.currency, payment));
+  if ('refused' in fee) return fee.refused;
   try {
-    const amount = toMinorUnits(payment.amount, payment.currency);
-    const params: Stripe.PaymentIntentCaptureParams = { amount_to_capture: amount, expand: ['payment_method'] };
-    const mode = call.account ? 'REMOTE' : ctx.settings.mode;
-    if (mode !== 'LOCAL') {
-      const fee = applicationFee(ctx.settings, { mode }, amount, payment.currency, payment);
-      if (fee !== null) params.application_fee_amount = fee;
-    }
+    const params: Stripe.PaymentIntentCaptureParams = { amount_to_capture: amount.value, expand: ['payment_method'] };
+    if (fee.value !== null) params.application_fee_amount = fee.value;
     const intent = await ctx.stripe.paymentIntents.capture(intentId, params, mutating(call));
     return intentResponse(intent, { account: call.account, failureKind: 'capture', canceled: 'failure', observed: wasReplayed(intent) });
   } catch (err) {
@@ -47,10 +47,12 @@ export async function refund(ctx: OperationContext, payment: PaymentData): Promi
   const located = locate(ctx, payment, 'refund');
   if (!('intentId' in located)) return located;
   const { intentId, call } = located;
+  const amount = stripeAmountOf(payment, 'refund');
+  if ('refused' in amount) return amount.refused;
   try {
     const params: Stripe.RefundCreateParams = {
       payment_intent: intentId,
-      amount: toMinorUnits(payment.amount, payment.currency),
+      amount: amount.value,
       metadata: paymentMetadata(ctx, payment),
     };
     const reason = payment.data?.['refundReason'];

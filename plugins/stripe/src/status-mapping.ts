@@ -1,5 +1,6 @@
-import { Decimal, fromMinorUnits, type CreditCardInfo, type GatewayResponse, type TransactionKind } from '@payhost/core';
+import type { CreditCardInfo, Decimal, GatewayResponse, TransactionKind } from '@payhost/core';
 import type Stripe from 'stripe';
+import { fromStripeAmount } from './amounts.js';
 import { encodeRef } from './connect.js';
 import { unifiedErrorCode } from './errors.js';
 
@@ -88,7 +89,7 @@ function base(intent: Stripe.PaymentIntent, reading: IntentReading): Omit<Gatewa
 }
 
 function money(minor: number, intent: Stripe.PaymentIntent): Decimal {
-  return fromMinorUnits(minor, currencyOf(intent.currency));
+  return fromStripeAmount(minor, currencyOf(intent.currency));
 }
 
 /**
@@ -143,7 +144,7 @@ export function refundResponse(refund: Stripe.Refund, account: string | null, ob
     isSuccess: !failed,
     actionRequired: false,
     kind,
-    amount: fromMinorUnits(refund.amount, currency),
+    amount: fromStripeAmount(refund.amount, currency),
     currency,
     transactionId: encodeRef(account, refund.id),
     error: failed ? `The refund ${status}${refund.failure_reason ? `: ${refund.failure_reason}` : ''}.` : null,

@@ -35,6 +35,9 @@ describe('stripe (conformance, against the fake Stripe)', () => {
       max_network_retries: '0',
     }),
     currencies: { zero: 'JPY', two: 'USD', three: 'KWD' },
+    // Stripe takes three-decimal amounts only with a last digit of 0 (12.345 KWD is refused before any call).
+    amounts: { three: '12.340' },
+    refundAmounts: { three: '2.120' },
     successToken: () => 'pm_card_visa',
     declineToken: () => 'pm_card_chargeDeclined',
     threeDSecure: {

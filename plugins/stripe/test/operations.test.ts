@@ -92,16 +92,16 @@ describe('stripe: operations against the fake (real SDK)', () => {
     expect(refused.kind).to.equal('void');
   });
 
-  it('converts amounts with the currency\'s minor units: JPY has none, KWD has three', async () => {
+  it('converts amounts with Stripe\'s exponents: JPY has none, KWD has three (see amounts.test.ts)', async () => {
     const plugin = makePlugin(env.fake);
     const jpy = await call(plugin.processPayment(payment({ amount: dec('1500'), currency: 'JPY' }), null));
     expectSuccess(jpy, 'capture', '1500');
     expect(jpy.currency).to.equal('JPY');
-    const kwd = await call(plugin.processPayment(payment({ amount: dec('1.235'), currency: 'KWD' }), null));
-    expectSuccess(kwd, 'capture', '1.235');
+    const kwd = await call(plugin.processPayment(payment({ amount: dec('1.230'), currency: 'KWD' }), null));
+    expectSuccess(kwd, 'capture', '1.23');
     expect(intentCreations(env.fake).map((r) => [r.params['amount'], r.params['currency']])).to.deep.equal([
       ['1500', 'jpy'],
-      ['1235', 'kwd'],
+      ['1230', 'kwd'],
     ]);
   });
 

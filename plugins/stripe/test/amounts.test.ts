@@ -1,0 +1,116 @@
+import { expect } from 'chai';
+import Stripe from 'stripe';
+import { normalizeEvent } from '@payhost/plugin-stripe';
+import { SECRET_KEY, call, dec, expectFailure, expectSuccess, intentCreations, key, makePlugin, payment, useFakeStripe } from './helpers.js';
+
+const CURRENCIES = { supported_currencies: 'USD,ISK,MGA,KWD,BHD,JPY,HUF,TWD' };
+const PROVIDER = 'acct_provider123';
+
+async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string }> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as Error & { code?: string };
+  }
+  throw new Error('expected a rejection');
+}
+
+// Stripe's exponents are not ISO 4217's: ISK has two decimals in the API (whole krónur only), MGA none.
+describe('stripe: amounts in Stripe\'s units (not ISO 4217)', () => {
+  const env = useFakeStripe();
+
+  it('sends and reads ISK with two decimals, MGA with none, three-decimal and HUF/TWD amounts as Stripe takes them', async () => {
+    const plugin = makePlugin(env.fake, CURRENCIES);
+    const cases: Array<[string, string, string]> = [
+      ['500', 'ISK', '50000'],
+      ['1000', 'MGA', '1000'],
+      ['1.23', 'KWD', '1230'],
+      ['7.5', 'BHD', '7500'],
+      ['1500', 'JPY', '1500'],
+      ['10.55', 'HUF', '1055'],
+      ['99.99', 'TWD', '9999'],
+    ];
+    for (const [amount, currency] of cases) {
+      const res = await call(plugin.processPayment(payment({ amount: dec(amount), currency }), null));
+      expectSuccess(res, 'capture', amount);
+      expect(res.currency).to.equal(currency);
+    }
+    expect(intentCreations(env.fake).map((r) => [r.params['amount'], String(r.params['currency']).toUpperCase()])).to.deep.equal(cases.map(([, c, sent]) => [sent, c]));
+  });
+
+  it('refuses, before any request, amounts Stripe cannot take instead of rounding them', async () => {
+    // store_customer: without the early check the customer lookup would already reach Stripe.
+    const plugin = makePlugin(env.fake, { ...CURRENCIES, store_customer: true });
+    const cases: Array<[string, string, RegExp]> = [
+      ['10.50', 'MGA', /MGA in whole units only/],
+      ['5.5', 'ISK', /ISK in whole units only/],
+      ['1.005', 'KWD', /KWD with at most 2 decimal places/],
+      ['0.001', 'BHD', /BHD with at most 2 decimal places/],
+      ['10.555', 'HUF', /HUF with at most 2 decimal places/],
+    ];
+    for (const [amount, currency, why] of cases) {
+      const res = await call(plugin.processPayment(payment({ amount: dec(amount), currency, customerId: 'user-1' }), null));
+      expectFailure(res, 'processing_error', why);
+      expect(res.error).to.match(new RegExp(`^Stripe cannot take ${dec(amount).toString().replace('.', '\\.')} ${currency}`));
+      expect(res.rawResponse).to.deep.include({ code: 'invalid_amount' });
+      expect(res.amount.eq(amount)).to.equal(true);
+    }
+    expect(env.fake.requests).to.deep.equal([]);
+  });
+
+  it('captures and refunds ISK in Stripe\'s units; a refund of a fraction of a króna is refused', async () => {
+    const plugin = makePlugin(env.fake, { ...CURRENCIES, auto_capture: false });
+    const auth = await call(plugin.processPayment(payment({ amount: dec('500'), currency: 'ISK' }), null));
+    expectSuccess(auth, 'auth', '500');
+    const cap = await call(plugin.capturePayment(payment({ token: auth.transactionId, amount: dec('300'), currency: 'ISK', idempotencyKey: key() }), null));
+    expectSuccess(cap, 'capture', '300');
+    expect(env.fake.requestsTo(/\/capture$/)[0]?.params).to.deep.include({ amount_to_capture: '30000' });
+    const ref = await call(plugin.refundPayment(payment({ token: cap.transactionId, amount: dec('100'), currency: 'ISK', idempotencyKey: key() }), null));
+    expectSuccess(ref, 'refund', '100');
+    expect(env.fake.requestsTo('/v1/refunds', 'POST').map((r) => r.params['amount'])).to.deep.equal(['10000']);
+    const half = await call(plugin.refundPayment(payment({ token: cap.transactionId, amount: dec('0.5'), currency: 'ISK', idempotencyKey: key() }), null));
+    expectFailure(half, 'processing_error', /ISK in whole units only/);
+    expect(half.kind).to.equal('refund');
+    expect(env.fake.requestsTo('/v1/refunds', 'POST')).to.have.length(1);
+  });
+
+  it('application fees are in Stripe\'s units, rounded to an amount Stripe takes; a given fee Stripe cannot take is refused', async () => {
+    const fees = { ...CURRENCIES, mode: 'FORWARD', connected_account_id: PROVIDER, application_fee_percent: '2.5', application_fee_fixed: '0.4' };
+    const plugin = makePlugin(env.fake, fees);
+    // ISK 500 = 50000: 2.5 % = 1250 -> 1300 (whole krónur), fixed 0.4 -> 0 krónur.
+    expectSuccess(await call(plugin.processPayment(payment({ amount: dec('500'), currency: 'ISK' }), null)), 'capture', '500');
+    // KWD 1.230 = 1230: 2.5 % = 30.75 -> 30 (tens of fils), fixed 0.400 -> 400.
+    expectSuccess(await call(plugin.processPayment(payment({ amount: dec('1.23'), currency: 'KWD' }), null)), 'capture', '1.23');
+    // MGA 1000 (zero-decimal): 25, fixed 0.4 -> 0.
+    expectSuccess(await call(plugin.processPayment(payment({ amount: dec('1000'), currency: 'MGA' }), null)), 'capture', '1000');
+    expect(intentCreations(env.fake).map((r) => r.params['application_fee_amount'])).to.deep.equal(['1300', '430', '25']);
+
+    env.fake.clearLog();
+    const given = await call(plugin.processPayment(payment({ amount: dec('1.23'), currency: 'KWD', data: { applicationFee: '0.005' } }), null));
+    expectFailure(given, 'processing_error', /Stripe cannot take 0\.005 KWD/);
+    const isk = await call(plugin.processPayment(payment({ amount: dec('500'), currency: 'ISK', data: { applicationFee: '2.5' } }), null));
+    expectFailure(isk, 'processing_error', /Stripe cannot take 2\.5 ISK/);
+    expect(env.fake.requests).to.deep.equal([]);
+  });
+
+  it('getClientToken refuses an amount Stripe cannot take (invalid_amount) without calling Stripe', async () => {
+    const plugin = makePlugin(env.fake, CURRENCIES);
+    const err = await rejection(plugin.getClientToken({ amount: dec('10.50'), currency: 'MGA' }, null));
+    expect(err.code).to.equal('invalid_amount');
+    expect(err.message).to.match(/MGA in whole units only/);
+    expect(env.fake.requests).to.deep.equal([]);
+    await call(plugin.getClientToken({ amount: dec('500'), currency: 'ISK' }, null));
+    expect(intentCreations(env.fake)[0]?.params).to.deep.include({ amount: '50000', currency: 'isk' });
+  });
+
+  it('webhook amounts are read in Stripe\'s units too (ISK 50000 is 500 krónur)', async () => {
+    // Made at Stripe directly, as Stripe writes 500 ISK.
+    const stripe = new Stripe(SECRET_KEY, env.fake.sdkOptions());
+    const intent = await stripe.paymentIntents.create({ amount: 50000, currency: 'isk', payment_method: 'pm_card_visa', confirm: true, metadata: { payhost_payment_id: 'p-isk' } });
+    env.fake.openDispute(intent.id);
+    const [dispute] = normalizeEvent(env.fake.lastEvent('charge.dispute.created') as never);
+    expect(dispute?.response.amount.eq('500')).to.equal(true);
+    const [succeeded] = normalizeEvent(env.fake.lastEvent('payment_intent.succeeded') as never);
+    expect(succeeded?.response.amount.eq('500')).to.equal(true);
+  });
+});
