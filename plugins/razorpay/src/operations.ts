@@ -6,6 +6,7 @@ import type { RazorpaySettings } from './config.js';
 import { mapPaymentFailure, mapRazorpayError, mayHaveActed } from './errors.js';
 import { RAZORPAY_FAILURES as F, failedResponse, paymentResponse, refundResponse, rejectedResponse } from './responses.js';
 import { verifyCheckoutSignature } from './signature.js';
+import { bindPayment } from './binding.js';
 
 /** What every operation needs. */
 export interface RazorpayContext {
@@ -89,6 +90,11 @@ export async function charge(ctx: RazorpayContext, payment: PaymentData, capture
   if (isResponse(rzp)) return rzp;
   const wrong = mismatch(payment, rzp, order.id, expected, kind);
   if (wrong) return wrong;
+  if (rzp.status === 'captured' || rzp.status === 'authorized') {
+    // Before anything is captured or reported: this Razorpay payment must be this host payment's alone.
+    const refused = await bindPayment(ctx, payment, order, rzp, kind);
+    if (refused) return refused;
+  }
   switch (rzp.status) {
     case 'captured':
       return paymentResponse('capture', rzp);

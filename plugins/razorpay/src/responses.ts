@@ -12,6 +12,8 @@ export const RAZORPAY_FAILURES = {
   currencyMismatch: 'currency_mismatch',
   notAuthorized: 'payment_not_authorized',
   unknownPayment: 'unknown_payment',
+  paymentAlreadyUsed: 'payment_already_used',
+  bindingFailed: 'payment_binding_failed',
   configuration: 'invalid_configuration',
 } as const;
 

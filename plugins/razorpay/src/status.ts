@@ -2,6 +2,7 @@ import { Decimal, type GatewayResponse, type TransactionStatusInput } from '@pay
 import { fromRazorpayAmount } from './amounts.js';
 import { resolvePaymentId } from './checkout.js';
 import { notesOf, type RzpPayment } from './client.js';
+import { bindPayment } from './binding.js';
 import { mapPaymentFailure } from './errors.js';
 import { findRefundByKey, isResponse, type RazorpayContext } from './operations.js';
 import { RAZORPAY_FAILURES as F, failedResponse, paymentResponse, refundResponse, rejectedResponse } from './responses.js';
@@ -12,6 +13,8 @@ function operationOf(input: TransactionStatusInput): string {
   if (op && ['process', 'authorize', 'capture', 'refund', 'void', 'confirm'].includes(op)) return op;
   return input.transaction.kind === 'auth' ? 'authorize' : input.transaction.kind;
 }
+
+const CHARGING: ReadonlySet<string> = new Set(['process', 'authorize', 'confirm']);
 
 /** How old a refund transaction must be before "no such refund at Razorpay" means it was not made. */
 export function refundSettleMs(ctx: RazorpayContext): number {
@@ -50,6 +53,13 @@ export async function transactionStatus(ctx: RazorpayContext, input: Transaction
     return null;
   }
   const captured = rzp.status === 'captured' || rzp.status === 'refunded';
+  if (CHARGING.has(operation) && (captured || rzp.status === 'authorized')) {
+    // A charge is this host payment's only if the Razorpay payment is bound to it (see binding.ts).
+    const order = rzp.order_id ? await ctx.api.orders.fetch(rzp.order_id).catch(() => undefined) : null;
+    if (order === undefined) return null;
+    const refused = await bindPayment(ctx, payment, order, rzp, transaction.kind);
+    if (refused) return refused.rawResponse?.['code'] === F.bindingFailed ? null : refused;
+  }
   switch (operation) {
     case 'capture':
       if (captured) return paymentResponse('capture', rzp);

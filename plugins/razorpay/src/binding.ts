@@ -1,0 +1,47 @@
+import type { GatewayResponse, PaymentData, TransactionKind } from '@payhost/core';
+import { PAYMENT_ID_NOTE } from './checkout.js';
+import { notesOf, type RzpOrder, type RzpPayment } from './client.js';
+import { mapRazorpayError } from './errors.js';
+import type { RazorpayContext } from './operations.js';
+import { RAZORPAY_FAILURES as F, failedResponse, rejectedResponse } from './responses.js';
+
+/**
+ * Binds a Razorpay payment to exactly one host payment, so one checkout
+ * result cannot mark two host payments paid (a replayed token).
+ * - An order created for a host payment (its `payhost_payment_id` note) binds
+ *   its payments to that payment.
+ * - Otherwise (the token was requested before the host payment existed) the
+ *   first host payment to process it claims it: the plugin writes its id into
+ *   the Razorpay payment's notes (PATCH /payments/:id, the only thing Razorpay
+ *   lets a merchant change) before reporting success, and any other host
+ *   payment is refused from then on.
+ * Null when the payment is this host payment's; else the refusal.
+ */
+export async function bindPayment(ctx: RazorpayContext, payment: PaymentData, order: RzpOrder | null, rzp: RzpPayment, kind: TransactionKind): Promise<GatewayResponse | null> {
+  const where = { amount: payment.amount, currency: payment.currency, pspReference: rzp.id };
+  const orderOwner = order ? notesOf(order)[PAYMENT_ID_NOTE] : undefined;
+  if (orderOwner !== undefined && orderOwner !== payment.paymentId) {
+    return rejectedResponse(kind, F.orderMismatch, `Razorpay order ${order?.id ?? ''} was created for payment ${orderOwner}, not ${payment.paymentId}`, where);
+  }
+  const owner = notesOf(rzp)[PAYMENT_ID_NOTE];
+  if (owner !== undefined && owner !== payment.paymentId) return alreadyUsed(rzp.id, owner, payment, kind);
+  if (owner === payment.paymentId || orderOwner === payment.paymentId) return null;
+  let claimed: RzpPayment;
+  try {
+    claimed = await ctx.api.payments.edit(rzp.id, { notes: { ...notesOf(rzp), [PAYMENT_ID_NOTE]: payment.paymentId } });
+  } catch (err) {
+    // Nothing was charged yet: a definite failure the host can retry.
+    const mapped = mapRazorpayError(err);
+    return failedResponse(kind, { ...mapped, message: `Could not bind Razorpay payment ${rzp.id} to this payment: ${mapped.message}` }, { ...where, reason: F.bindingFailed });
+  }
+  const now = notesOf(claimed)[PAYMENT_ID_NOTE];
+  return now === payment.paymentId ? null : alreadyUsed(rzp.id, now ?? '(none)', payment, kind);
+}
+
+function alreadyUsed(id: string, owner: string, payment: PaymentData, kind: TransactionKind): GatewayResponse {
+  return rejectedResponse(kind, F.paymentAlreadyUsed, `Razorpay payment ${id} was already used for payment ${owner}, not ${payment.paymentId}`, {
+    amount: payment.amount,
+    currency: payment.currency,
+    pspReference: id,
+  });
+}
