@@ -1,5 +1,6 @@
 import type { GatewayResponse, PaymentData, TokenConfig, TransactionKind } from '@payhost/core';
 import type Stripe from 'stripe';
+import { adoptionRefusal, bindIntent } from './adoption.js';
 import { toStripeAmount } from './amounts.js';
 import { mutating, reading, wasReplayed, type CallContext } from './client.js';
 import { applicationFee, connectTarget, decodeRef, followUpAccount, intentConnectParams, type ConnectTarget } from './connect.js';
@@ -117,13 +118,25 @@ function intentParams(ctx: OperationContext, payment: PaymentData, charge: Charg
   return params;
 }
 
+/**
+ * A pi_ token: an intent Stripe.js confirmed with a client secret. It pays
+ * this payment only if it is one of this channel's (payhost metadata), names
+ * no other payment, and is for the amount and currency; an intent naming no
+ * payment yet is bound to this one first (adoption.ts), so it cannot pay a
+ * second payment.
+ */
 async function chargeConfirmedIntent(ctx: OperationContext, payment: PaymentData, kind: TransactionKind, id: string, account: string | null, expected: number): Promise<GatewayResponse> {
   const call: CallContext = { account, idempotencyKey: payment.idempotencyKey ?? null };
   try {
     let intent: Stripe.PaymentIntent = await ctx.stripe.paymentIntents.retrieve(id, { expand: ['payment_method'] }, reading(call));
+    const refusal = adoptionRefusal(intent, payment, ctx.channel);
+    if (refusal) return failure(payment, kind, refusal);
     if (intent.amount !== expected || intent.currency !== payment.currency.toLowerCase()) {
       return failure(payment, kind, `PaymentIntent ${id} is for ${intent.amount} ${intent.currency}, not ${expected} ${payment.currency.toLowerCase()} (minor units).`);
     }
+    const bound = await bindIntent(ctx.stripe, intent, payment, ctx.channel, call);
+    if (typeof bound === 'string') return failure(payment, kind, bound);
+    intent = bound;
     let observed = true;
     if (intent.status === 'requires_confirmation') {
       intent = await ctx.stripe.paymentIntents.confirm(id, { expand: ['payment_method'], ...redirectsForConfirm(payment) }, mutating(call));

@@ -1,5 +1,6 @@
 import type { GatewayEvent, GatewayResponse } from '@payhost/core';
 import type Stripe from 'stripe';
+import { isPayhostIntent } from './adoption.js';
 import { fromStripeAmount } from './amounts.js';
 import { ledgerKeyOf } from './client.js';
 import { encodeRef } from './connect.js';
@@ -101,6 +102,8 @@ export function normalizeEvent(event: Stripe.Event): StripeGatewayEvent[] {
   };
   if (event.type.startsWith('payment_intent.') && (HANDLED_EVENT_TYPES as readonly string[]).includes(event.type)) {
     const intent = object as unknown as Stripe.PaymentIntent;
+    // An intent payhost did not create is never a payment's charge (adoption.ts): acknowledged, not applied.
+    if (!isPayhostIntent(intent)) return [];
     return [{ ...meta, paymentId: metadataPaymentId(intent.metadata), pspReference: intent.id, response: intentEvent(intent, account, event.type) }];
   }
   if (event.type === 'charge.refunded') {

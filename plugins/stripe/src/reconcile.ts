@@ -1,5 +1,6 @@
 import type { GatewayResponse, TransactionKind, TransactionStatusInput } from '@payhost/core';
 import type Stripe from 'stripe';
+import { adoptionRefusal, boundTo } from './adoption.js';
 import { reading } from './client.js';
 import { connectTarget, decodeRef, followUpAccount } from './connect.js';
 import { failure, type OperationContext } from './context.js';
@@ -57,6 +58,11 @@ export async function transactionStatus(ctx: OperationContext, input: Transactio
     if (!intent) return now.getTime() - transaction.createdAt.getTime() > SEARCH_LAG_MS ? never('payment') : null;
   }
   if (!intent) return null;
+  // A charge found through the payment's pi_ token is an adoption (charges.ts): only an intent bound to this payment counts.
+  if (charging) {
+    const refusal = adoptionRefusal(intent, payment, ctx.channel) ?? (boundTo(intent, payment) ? null : `PaymentIntent ${intent.id} was never bound to this payment: the adoption never took effect.`);
+    if (refusal) return { ...failure(payment, kind, refusal), amount: transaction.amount };
+  }
   const observed = { account, observed: true, publishableKey: ctx.settings.publishableKey };
   switch (op) {
     case 'capture':

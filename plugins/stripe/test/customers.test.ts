@@ -106,10 +106,11 @@ describe('stripe: saved cards', () => {
     const intentId = secret.split('_secret_')[0] ?? '';
     const browser = new Stripe(SECRET_KEY, env.fake.sdkOptions());
     await browser.paymentIntents.confirm(intentId, { payment_method: 'pm_card_visa' });
-    const res = await call(plugin.processPayment(payment({ token: intentId }), null));
+    const adopting = payment({ token: intentId });
+    const res = await call(plugin.processPayment(adopting, null));
     expectSuccess(res, 'auth', '10');
     expect(res.transactionAlreadyProcessed).to.equal(true);
-    const wrongAmount = await call(plugin.processPayment(payment({ token: intentId, amount: payment().amount.plus(1) }), null));
+    const wrongAmount = await call(plugin.processPayment({ ...adopting, amount: adopting.amount.plus(1), idempotencyKey: key() }, null));
     expectFailure(wrongAmount, 'processing_error', /is for 1000 usd/);
   });
 

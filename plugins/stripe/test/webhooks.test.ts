@@ -123,7 +123,7 @@ describe('stripe: webhooks', () => {
 
   it('does not take SDK-generated or derived idempotency keys for ledger keys', () => {
     const event = (key: string) =>
-      ({ id: 'evt_k', object: 'event', type: 'payment_intent.processing', created: 1, request: { id: 'req_1', idempotency_key: key }, data: { object: { id: 'pi_2', object: 'payment_intent', status: 'processing', amount: 100, amount_capturable: 0, amount_received: 0, currency: 'usd', metadata: {} } } }) as never;
+      ({ id: 'evt_k', object: 'event', type: 'payment_intent.processing', created: 1, request: { id: 'req_1', idempotency_key: key }, data: { object: { id: 'pi_2', object: 'payment_intent', status: 'processing', amount: 100, amount_capturable: 0, amount_received: 0, currency: 'usd', metadata: { payhost_payment_id: 'p' } } } }) as never;
     expect(normalizeEvent(event('payhost:process:p:t'))[0]?.gatewayIdempotencyKey).to.equal('payhost:process:p:t');
     expect(normalizeEvent(event('stripe-node-retry-1234'))[0]?.gatewayIdempotencyKey).to.equal(null);
     expect(normalizeEvent(event('payhost:process:p:t#customer'))[0]?.gatewayIdempotencyKey).to.equal(null);

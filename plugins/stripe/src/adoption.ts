@@ -1,0 +1,56 @@
+import type { PaymentData } from '@payhost/core';
+import type Stripe from 'stripe';
+import { mutating, type CallContext } from './client.js';
+
+/*
+ * Adopting an existing PaymentIntent (a pi_ token Stripe.js confirmed, or
+ * one reconciliation finds) as the charge of a payment. Without a check one
+ * paid intent could mark any number of payments paid. The plugin marks the
+ * intents it creates with `payhost_payment_id` / `payhost_channel`:
+ * - an intent naming another payment or another channel is refused;
+ * - an intent with neither was not created by payhost (no documented flow
+ *   hands the plugin such an intent) and is refused;
+ * - an intent of this channel with no payment id (getClientToken without
+ *   data.paymentId, as the server's client-token route does) is bound to
+ *   the payment adopting it first, by writing the payment id into its
+ *   metadata, so every later payment sees it taken.
+ */
+
+export const PAYMENT_ID_KEY = 'payhost_payment_id';
+export const CHANNEL_KEY = 'payhost_channel';
+
+function meta(intent: Pick<Stripe.PaymentIntent, 'metadata'>, key: string): string | null {
+  const value = intent.metadata?.[key];
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+/** Whether the plugin marked the intent (it has payhost metadata). */
+export function isPayhostIntent(intent: Pick<Stripe.PaymentIntent, 'metadata'>): boolean {
+  return meta(intent, PAYMENT_ID_KEY) !== null || meta(intent, CHANNEL_KEY) !== null;
+}
+
+/** Why the intent may not be this payment's charge, or null when it may (possibly after binding). */
+export function adoptionRefusal(intent: Pick<Stripe.PaymentIntent, 'id' | 'metadata'>, payment: Pick<PaymentData, 'paymentId'>, channel: string | null): string | null {
+  const owner = meta(intent, PAYMENT_ID_KEY);
+  const intentChannel = meta(intent, CHANNEL_KEY);
+  if (owner === null && intentChannel === null) return `PaymentIntent ${intent.id} was not created through payhost (it has no payhost metadata) and cannot pay this payment.`;
+  if (intentChannel !== null && channel !== null && intentChannel !== channel) return `PaymentIntent ${intent.id} belongs to channel "${intentChannel}", not "${channel}".`;
+  if (owner !== null && owner !== String(payment.paymentId)) return `PaymentIntent ${intent.id} belongs to another payment and cannot pay this one.`;
+  return null;
+}
+
+/** Whether the intent names this payment already (no binding needed). */
+export function boundTo(intent: Pick<Stripe.PaymentIntent, 'metadata'>, payment: Pick<PaymentData, 'paymentId'>): boolean {
+  return meta(intent, PAYMENT_ID_KEY) === String(payment.paymentId);
+}
+
+/**
+ * Binds an unbound intent of this channel to the payment (metadata update,
+ * idempotent under a key derived from the ledger's), then checks the answer
+ * still names this payment. Returns the updated intent, or the refusal.
+ */
+export async function bindIntent(stripe: Stripe, intent: Stripe.PaymentIntent, payment: Pick<PaymentData, 'paymentId'>, channel: string | null, call: CallContext): Promise<Stripe.PaymentIntent | string> {
+  if (boundTo(intent, payment)) return intent;
+  const updated = await stripe.paymentIntents.update(intent.id, { metadata: { [PAYMENT_ID_KEY]: String(payment.paymentId) }, expand: ['payment_method'] }, mutating(call, 'bind'));
+  return adoptionRefusal(updated, payment, channel) ?? updated;
+}

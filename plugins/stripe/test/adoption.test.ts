@@ -1,0 +1,107 @@
+import { expect } from 'chai';
+import Stripe from 'stripe';
+import { GatewayDeclinedError, type PaymentService } from '@payhost/core';
+import { CHANNEL, SECRET_KEY, WEBHOOK_SECRET, call, dec, expectFailure, expectSuccess, key, makeLedger, makePlugin, payment, useFakeStripe } from './helpers.js';
+
+async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string; details?: Record<string, unknown> }> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as Error & { code?: string };
+  }
+  throw new Error('expected a rejection');
+}
+
+/** A pi_ token confirmed in the browser, as Stripe.js does with the client secret. */
+async function browserConfirms(fake: { sdkOptions(): object }, clientSecret: string): Promise<string> {
+  const id = clientSecret.split('_secret_')[0] ?? '';
+  await new Stripe(SECRET_KEY, fake.sdkOptions()).paymentIntents.confirm(id, { payment_method: 'pm_card_visa' });
+  return id;
+}
+
+// One paid PaymentIntent must never pay several payments (audit: stripe-pi-replay).
+describe('stripe: adopting an existing PaymentIntent (pi_ token)', () => {
+  const env = useFakeStripe();
+  const sdk = () => new Stripe(SECRET_KEY, env.fake.sdkOptions());
+  const pay = async (service: PaymentService, token: string) => {
+    const created = await service.createPayment({ idempotencyKey: key(), channel: CHANNEL, total: '10.00', currency: 'USD', token });
+    return { created, result: service.process({ paymentId: created.id, idempotencyKey: key() }) };
+  };
+
+  it('a client-token intent pays the first payment that brings it; the next payment with the same intent is refused', async () => {
+    const { manager, service } = makeLedger(env.fake);
+    try {
+      const secret = await call(makePlugin(env.fake).getClientToken({ amount: dec('10.00'), currency: 'USD' }, null));
+      const intentId = await browserConfirms(env.fake, secret);
+      const first = await pay(service, intentId);
+      expect((await first.result).payment.chargeStatus).to.equal('fully-charged');
+      // The intent is now bound to that payment.
+      expect(env.fake.paymentIntent(intentId)['metadata']).to.deep.include({ payhost_payment_id: first.created.id, payhost_channel: CHANNEL });
+
+      const second = await pay(service, intentId);
+      const err = await rejection(second.result);
+      expect(err).to.be.instanceOf(GatewayDeclinedError);
+      expect(err.message).to.match(/belongs to another payment/);
+      const after = await service.getPayment(second.created.id);
+      expect(after.chargeStatus).to.equal('not-charged');
+      expect(after.capturedAmount.eq(0)).to.equal(true);
+      expect(after.pspReference).to.equal(null);
+    } finally {
+      await manager.close();
+    }
+  });
+
+  it('an intent the plugin created for one payment cannot pay another', async () => {
+    const plugin = makePlugin(env.fake);
+    const paid = await call(plugin.processPayment(payment(), null));
+    expectSuccess(paid, 'capture', '10');
+    const replay = await call(plugin.processPayment(payment({ token: paid.pspReference }), null));
+    expectFailure(replay, 'processing_error', /belongs to another payment/);
+    expect(replay.pspReference).to.equal(null);
+    expect(env.fake.requestsTo(/^\/v1\/payment_intents\/pi_\w+$/, 'POST')).to.have.length(0); // nothing written to the intent
+  });
+
+  it('an intent of another channel, or one without payhost metadata, is refused', async () => {
+    const plugin = makePlugin(env.fake);
+    const foreign = await sdk().paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true });
+    expectFailure(await call(plugin.processPayment(payment({ token: foreign.id }), null)), 'processing_error', /not created through payhost/);
+    const otherChannel = await sdk().paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, metadata: { payhost_channel: 'mobile' } });
+    expectFailure(await call(plugin.processPayment(payment({ token: otherChannel.id }), null)), 'processing_error', /belongs to channel "mobile", not "web"/);
+    expect(env.fake.paymentIntent(foreign.id)['metadata']).to.deep.equal({});
+  });
+
+  it('the intent is checked before anything else: a refused intent is not confirmed', async () => {
+    const plugin = makePlugin(env.fake);
+    const waiting = await sdk().paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_visa', metadata: { payhost_payment_id: 'someone-else', payhost_channel: CHANNEL } });
+    expect(waiting.status).to.equal('requires_confirmation');
+    expectFailure(await call(plugin.processPayment(payment({ token: waiting.id }), null)), 'processing_error', /belongs to another payment/);
+    expect(env.fake.paymentIntent(waiting.id)['status']).to.equal('requires_confirmation');
+  });
+
+  it('reconciliation does not adopt an intent of another payment, nor one never bound to this payment', async () => {
+    const plugin = makePlugin(env.fake);
+    const paid = await call(plugin.processPayment(payment({ paymentId: 'pay-A' }), null));
+    const statusOf = (paymentId: string, token: string) => {
+      const transaction = { id: 't1', paymentId, kind: 'capture' as const, amount: dec('10'), currency: 'USD', gatewayIdempotencyKey: `payhost:process:${paymentId}:t1`, gatewayTransactionId: null, pspReference: null, createdAt: new Date() };
+      return call(plugin.getTransactionStatus({ transaction, payment: payment({ paymentId, token }) }, null));
+    };
+    const own = await statusOf('pay-A', paid.pspReference ?? '');
+    expect(own).to.deep.include({ isSuccess: true, kind: 'capture', pspReference: paid.pspReference });
+    const other = await statusOf('pay-B', paid.pspReference ?? '');
+    expect(other).to.deep.include({ isSuccess: false, kind: 'capture', pspReference: null });
+    expect(other?.error).to.match(/belongs to another payment/);
+
+    const secret = await call(plugin.getClientToken({ amount: dec('10.00'), currency: 'USD' }, null));
+    const unbound = await browserConfirms(env.fake, secret);
+    const never = await statusOf('pay-C', unbound);
+    expect(never).to.deep.include({ isSuccess: false });
+    expect(never?.error).to.match(/never bound to this payment/);
+  });
+
+  it('webhook events of intents payhost did not create are acknowledged, not turned into ledger events', async () => {
+    await sdk().paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true });
+    const res = await call(makePlugin(env.fake).webhook(env.fake.webhook(env.fake.lastEvent('payment_intent.succeeded'), WEBHOOK_SECRET), null));
+    expect(res).to.deep.include({ status: 200, events: [] });
+    expect(res.body).to.deep.include({ handled: false });
+  });
+});
