@@ -10,6 +10,7 @@ export { toFlutterwaveAmount, fromFlutterwaveAmount } from './amounts.js';
 export { issueTxRef, checkTxRef, type TxRefCheck } from './tx-ref.js';
 export { FLUTTERWAVE_FAILURES } from './responses.js';
 export { handleWebhook, verifHashMatches } from './webhooks.js';
+export { META_PAYMENT_ID } from './verify.js';
 export type { FlutterwaveTransactionRecord, ListTransactionsQuery } from './operations.js';
 
 /** Hosts load the plugin by package name: `import('@payhost/plugin-flutterwave')` -> default export. */

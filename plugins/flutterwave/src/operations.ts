@@ -4,7 +4,8 @@ import { parseToken, resolveTransactionId } from './checkout.js';
 import { mapFlutterwaveError, outcomeUnknown } from './errors.js';
 import { FLUTTERWAVE_FAILURES as F, failedResponse, refundResponse, rejectedResponse } from './responses.js';
 import { checkTxRef } from './tx-ref.js';
-import { judge, verifyTransaction, type FlutterwaveContext } from './verify.js';
+import type { FlwTransaction } from './sdk.js';
+import { isBindingFailure, judge, verifyTransaction, type FlutterwaveContext } from './verify.js';
 
 /** processPayment: verifies the Inline transaction by id and records a capture only when everything matches. */
 export async function processPayment(ctx: FlutterwaveContext, payment: PaymentData): Promise<GatewayResponse> {
@@ -35,8 +36,12 @@ export async function refundPayment(ctx: FlutterwaveContext, payment: PaymentDat
 
 /**
  * Reconciliation: for a process transaction, verifies the transaction again
- * (by id, else by the tx_ref the token carried) and judges it. Refunds cannot
- * be looked up through the SDK: null (the ledger puts them in review).
+ * (by id, else by the tx_ref the token carried) and judges it. The ledger
+ * does not pass the operation's data, so a host-pinned tx_ref is known only
+ * if this process remembered it: without it, a transaction that fails the
+ * binding check is answered only when something else already fails it
+ * (amount, currency, a failed charge); a would-be capture is null (review).
+ * Refunds cannot be looked up through the SDK: null (the ledger puts them in review).
  */
 export async function transactionStatus(ctx: FlutterwaveContext, input: TransactionStatusInput): Promise<GatewayResponse | null> {
   const { transaction, payment } = input;
@@ -45,22 +50,23 @@ export async function transactionStatus(ctx: FlutterwaveContext, input: Transact
   const token = parseToken(payment.token);
   const claimed = typeof token === 'string' ? null : token.txRef;
   const id = resolveTransactionId(payment.token, payment.data, transaction.pspReference, transaction.gatewayTransactionId);
+  const pinned = ctx.pins.get(transaction.gatewayIdempotencyKey);
+  const subject = { ...payment, amount: transaction.amount, ...(pinned !== null ? { data: { ...(payment.data ?? {}), txRef: pinned } } : {}) };
+  let tx: FlwTransaction;
   try {
-    if (id !== null) {
-      const tx = await ctx.client.verify(id);
-      return judge(ctx, { ...payment, amount: transaction.amount }, tx, claimed);
-    }
-    if (claimed) {
-      const tx = await ctx.client.verifyByReference(claimed);
-      return judge(ctx, { ...payment, amount: transaction.amount }, tx, claimed);
-    }
+    if (id !== null) tx = await ctx.client.verify(id);
+    else if (claimed) tx = await ctx.client.verifyByReference(claimed);
+    else return null;
   } catch (err) {
     const mapped = mapFlutterwaveError(err);
     // "not found" is an answer: the customer never paid; anything else: cannot tell.
     if (/no transaction was found/i.test(mapped.message)) return failedResponse('capture', mapped, { amount: transaction.amount, currency: transaction.currency });
     return null;
   }
-  return null;
+  const verdict = judge(ctx, subject, tx, claimed);
+  if (pinned !== null || !isBindingFailure(verdict)) return verdict;
+  const rest = judge(ctx, subject, tx, claimed, { binding: false });
+  return rest.isSuccess ? null : rest;
 }
 
 /** One transaction as listed for reconciliation. */

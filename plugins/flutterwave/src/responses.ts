@@ -7,6 +7,8 @@ import type { FlwCard, FlwRefund, FlwTransaction } from './sdk.js';
 export const FLUTTERWAVE_FAILURES = {
   invalidToken: 'invalid_token',
   referenceMismatch: 'reference_mismatch',
+  /** An unbound tx_ref (issued before the payment existed) without meta naming the payment, and no pin. */
+  unboundReference: 'unbound_reference',
   amountMismatch: 'amount_mismatch',
   currencyMismatch: 'currency_mismatch',
   notSuccessful: 'transaction_not_successful',

@@ -7,25 +7,74 @@ import { FLUTTERWAVE_FAILURES as F, failedResponse, rejectedResponse, transactio
 import type { FlwTransaction } from './sdk.js';
 import { checkTxRef } from './tx-ref.js';
 
+/** The Inline `meta` key that binds a transaction paid with an unbound tx_ref to a payment. */
+export const META_PAYMENT_ID = 'payhost_payment_id';
+
+/**
+ * tx_refs the host pinned (`data.txRef`), by the call's gateway idempotency
+ * key: the ledger does not pass an operation's data to getTransactionStatus,
+ * so re-checking a pinned payment relies on this — in this process only (after
+ * a restart the binding cannot be re-checked and the transaction stays in review).
+ */
+export class PinnedTxRefs {
+  private readonly refs = new Map<string, string>();
+
+  constructor(private readonly max = 1000) {}
+
+  remember(key: string | undefined, txRef: string | null): void {
+    if (!key || txRef === null) return;
+    this.refs.delete(key);
+    this.refs.set(key, txRef);
+    if (this.refs.size > this.max) this.refs.delete(this.refs.keys().next().value as string);
+  }
+
+  get(key: string): string | null {
+    return this.refs.get(key) ?? null;
+  }
+}
+
 export interface FlutterwaveContext {
   client: FlutterwaveClient;
   settings: FlutterwaveSettings;
   channel: string;
+  pins: PinnedTxRefs;
+}
+
+function pinnedTxRef(payment: PaymentData): string | null {
+  const value = payment.data?.['txRef'];
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+/** Why the verified transaction is not bound to this payment (reason, message); null when it is. */
+function bindingProblem(ctx: FlutterwaveContext, payment: PaymentData, tx: FlwTransaction): [string, string] | null {
+  const notIssued: [string, string] = [F.referenceMismatch, `Flutterwave transaction ${tx.id} has tx_ref "${tx.tx_ref}", which was not issued for this payment`];
+  const pinned = pinnedTxRef(payment);
+  if (pinned !== null) return tx.tx_ref === pinned ? null : notIssued;
+  const ref = checkTxRef(ctx.settings.secretKey, ctx.channel, tx.tx_ref, payment.paymentId);
+  if (!ref.issued) return notIssued;
+  if (ref.boundTo !== null) return ref.boundTo === payment.paymentId ? null : notIssued;
+  // Unbound (issued before the payment existed): one transaction could otherwise pay any payment of its amount.
+  const meta = tx.meta?.[META_PAYMENT_ID];
+  if ((typeof meta === 'string' || typeof meta === 'number') && payment.paymentId !== '' && String(meta) === payment.paymentId) return null;
+  return [
+    F.unboundReference,
+    `Flutterwave transaction ${tx.id} has tx_ref "${tx.tx_ref}", which is bound to no payment, and its meta does not name payment ${payment.paymentId}: ` +
+      `issue the tx_ref with getClientToken({ data: { paymentId } }), pass meta.${META_PAYMENT_ID} to Inline, or pin data.txRef`,
+  ];
 }
 
 /**
- * Checks a verified transaction against the payment: tx_ref (the host's
- * pinned `data.txRef`, else one this plugin issued for this channel and —
- * when bound — this payment; and the one the browser claimed, if any),
- * currency, exact amount, then status. Returns the response to record:
- * a capture only when everything matches.
+ * Checks a verified transaction against the payment: its binding (the host's
+ * pinned `data.txRef`; else a tx_ref this plugin issued for this channel and
+ * this payment, or an unbound one whose Inline meta names this payment; and
+ * the tx_ref the browser claimed, if any), currency, exact amount, then
+ * status. Returns the response to record: a capture only when everything
+ * matches. `binding: false` skips the binding (reconciliation without the pin).
  */
-export function judge(ctx: FlutterwaveContext, payment: PaymentData, tx: FlwTransaction, claimedTxRef: string | null): GatewayResponse {
+export function judge(ctx: FlutterwaveContext, payment: PaymentData, tx: FlwTransaction, claimedTxRef: string | null, options: { binding?: boolean } = {}): GatewayResponse {
   const where = { amount: payment.amount, currency: payment.currency, pspReference: String(tx.id) };
-  const pinned = typeof payment.data?.['txRef'] === 'string' ? (payment.data['txRef'] as string) : null;
-  if (pinned !== null ? tx.tx_ref !== pinned : !checkTxRef(ctx.settings.secretKey, ctx.channel, tx.tx_ref, payment.paymentId).issued) {
-    return rejectedResponse('capture', F.referenceMismatch, `Flutterwave transaction ${tx.id} has tx_ref "${tx.tx_ref}", which was not issued for this payment`, where);
-  }
+  const problem = options.binding === false ? null : bindingProblem(ctx, payment, tx);
+  if (problem) return rejectedResponse('capture', problem[0], problem[1], where);
   if (claimedTxRef !== null && claimedTxRef !== tx.tx_ref) {
     return rejectedResponse('capture', F.referenceMismatch, `The checkout claimed tx_ref "${claimedTxRef}", Flutterwave has "${tx.tx_ref}" for transaction ${tx.id}`, where);
   }
@@ -49,6 +98,12 @@ export function judge(ctx: FlutterwaveContext, payment: PaymentData, tx: FlwTran
   }
 }
 
+/** True for a response refused because the transaction is not bound to the payment. */
+export function isBindingFailure(response: GatewayResponse): boolean {
+  const code = response.rawResponse?.['code'];
+  return !response.isSuccess && (code === F.referenceMismatch || code === F.unboundReference);
+}
+
 /**
  * Verifies transaction `id` with Flutterwave and judges it. A failed verify
  * says nothing about the payment unless Flutterwave answered (4xx): otherwise
@@ -57,6 +112,7 @@ export function judge(ctx: FlutterwaveContext, payment: PaymentData, tx: FlwTran
  * paid checkout as a failed payment.
  */
 export async function verifyTransaction(ctx: FlutterwaveContext, payment: PaymentData, id: number, claimedTxRef: string | null): Promise<GatewayResponse> {
+  ctx.pins.remember(payment.idempotencyKey, pinnedTxRef(payment));
   let tx: FlwTransaction;
   try {
     tx = await ctx.client.verify(id);

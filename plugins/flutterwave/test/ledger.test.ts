@@ -26,12 +26,17 @@ describe('flutterwave through the ledger (PaymentService)', () => {
   });
   afterEach(() => manager.close());
 
-  /** The host's checkout: client token, the customer pays with Inline, the host records the payment with Inline's result. */
-  async function checkout(total = '1500.50', pay: { paid?: string; status?: 'successful' | 'failed' | 'pending'; processorResponse?: string } = {}): Promise<{ payment: Payment; id: number }> {
+  /**
+   * The host's checkout: client token (asked before the payment exists: its tx_ref is unbound), the
+   * customer pays with Inline, the host records the payment with Inline's result. The host keeps the
+   * tx_ref it handed out and pins it when processing (`data.txRef`): that binds the Flutterwave
+   * transaction to this payment.
+   */
+  async function checkout(total = '1500.50', pay: { paid?: string; status?: 'successful' | 'failed' | 'pending'; processorResponse?: string } = {}): Promise<{ payment: Payment; id: number; txRef: string }> {
     const token = JSON.parse(await manager.getClientToken({ channel: CHANNEL, gateway: GATEWAY, amount: new Decimal(total), currency: 'NGN' })) as { tx_ref: string };
     const { transaction: _t, ...callback } = fake.pay({ tx_ref: token.tx_ref, amount: pay.paid ?? total, currency: 'NGN', ...(pay.status ? { status: pay.status } : {}), ...(pay.processorResponse ? { processorResponse: pay.processorResponse } : {}) });
     const payment = await service.createPayment({ idempotencyKey: key(), channel: CHANNEL, total, currency: 'NGN', token: JSON.stringify(callback) });
-    return { payment, id: callback.transaction_id };
+    return { payment, id: callback.transaction_id, txRef: token.tx_ref };
   }
 
   async function webhook(delivery: Pick<FlutterwaveWebhookDelivery, 'rawBody' | 'headers'>, via: PluginManager = manager) {
@@ -42,8 +47,8 @@ describe('flutterwave through the ledger (PaymentService)', () => {
   }
 
   it('process records the verified capture; partial refunds, several, until fully refunded', async () => {
-    const { payment, id } = await checkout();
-    const processed = await service.process({ paymentId: payment.id, idempotencyKey: key() });
+    const { payment, id, txRef } = await checkout();
+    const processed = await service.process({ paymentId: payment.id, idempotencyKey: key(), data: { txRef } });
     expect(processed.payment).to.deep.include({ chargeStatus: 'fully-charged', pspReference: String(id) });
     await service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '500.25' });
     const second = await service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '0.25' });
@@ -55,8 +60,8 @@ describe('flutterwave through the ledger (PaymentService)', () => {
   });
 
   it('an amount mismatch is a typed failure recorded as a failed transaction: nothing is paid', async () => {
-    const { payment } = await checkout('1500.50', { paid: '15.05' });
-    const error = await service.process({ paymentId: payment.id, idempotencyKey: key() }).then(() => expect.fail('mismatch'), (e: unknown) => e);
+    const { payment, txRef } = await checkout('1500.50', { paid: '15.05' });
+    const error = await service.process({ paymentId: payment.id, idempotencyKey: key(), data: { txRef } }).then(() => expect.fail('mismatch'), (e: unknown) => e);
     expect(error).to.be.instanceOf(GatewayDeclinedError);
     expect(error).to.deep.include({ errorCode: 'processing_error' });
     expect((error as Error).message).to.match(/is for 15.05 NGN, the payment expects 1500.5 NGN/);
@@ -69,14 +74,14 @@ describe('flutterwave through the ledger (PaymentService)', () => {
   });
 
   it('a declined charge is recorded with its unified code and the processor message', async () => {
-    const { payment } = await checkout('1500.50', { status: 'failed', processorResponse: 'Insufficient funds' });
-    const error = await service.process({ paymentId: payment.id, idempotencyKey: key() }).then(() => expect.fail('declined'), (e: unknown) => e);
+    const { payment, txRef } = await checkout('1500.50', { status: 'failed', processorResponse: 'Insufficient funds' });
+    const error = await service.process({ paymentId: payment.id, idempotencyKey: key(), data: { txRef } }).then(() => expect.fail('declined'), (e: unknown) => e);
     expect(error).to.deep.include({ errorCode: 'declined', message: 'Insufficient funds' });
   });
 
   it('a pending charge is recorded as pending; the verified charge.completed webhook then captures it, once', async () => {
-    const { payment, id } = await checkout('1500.50', { status: 'pending' });
-    const pending = await service.process({ paymentId: payment.id, idempotencyKey: key() });
+    const { payment, id, txRef } = await checkout('1500.50', { status: 'pending' });
+    const pending = await service.process({ paymentId: payment.id, idempotencyKey: key(), data: { txRef } });
     expect(pending.payment.chargeStatus).to.equal('pending');
     (fake.state.transactions.get(id) as { status: string }).status = 'successful';
     const delivery = fake.webhook('charge.completed', id);
@@ -89,10 +94,10 @@ describe('flutterwave through the ledger (PaymentService)', () => {
   });
 
   it('webhooks for what the API already recorded change nothing; a bad verif-hash yields nothing; an early event waits for the payment', async () => {
-    const { payment, id } = await checkout();
+    const { payment, id, txRef } = await checkout();
     const early = await webhook(fake.webhook('charge.completed', id)).then(() => null, (e: unknown) => e);
     expect(isPayhostError(early, 'payment_not_found'), String(early)).to.equal(true);
-    await service.process({ paymentId: payment.id, idempotencyKey: key() });
+    await service.process({ paymentId: payment.id, idempotencyKey: key(), data: { txRef } });
     const retried = await webhook(fake.webhook('charge.completed', id));
     expect(retried.results.map((r) => r.status)).to.deep.equal(['already_applied']);
     const bad = await webhook(fake.webhook('charge.completed', id, { secretHash: 'guess' }));
@@ -114,8 +119,8 @@ describe('flutterwave through the ledger (PaymentService)', () => {
     const quick = impatient();
     service = quick.service;
     try {
-      const { payment } = await checkout();
-      await service.process({ paymentId: payment.id, idempotencyKey: key() });
+      const { payment, txRef } = await checkout();
+      await service.process({ paymentId: payment.id, idempotencyKey: key(), data: { txRef } });
       fake.loseAnswer({ path: '/refund' }, { delayMs: 1000 });
       const refundKey = key();
       const error = await service.refund({ paymentId: payment.id, idempotencyKey: refundKey, amount: '100' }).then(() => expect.fail('outcome unknown'), (e: unknown) => e);
@@ -149,11 +154,11 @@ describe('flutterwave through the ledger (PaymentService)', () => {
     try {
       const once = await checkout();
       fake.loseAnswer({ path: '/verify' }, { delayMs: 1000 });
-      const processed = await service.process({ paymentId: once.payment.id, idempotencyKey: key() });
+      const processed = await service.process({ paymentId: once.payment.id, idempotencyKey: key(), data: { txRef: once.txRef } });
       expect(processed.payment.chargeStatus, 'the ledger asked again and got the answer').to.equal('fully-charged');
       const twice = await checkout();
       fake.injectError({ path: '/verify', times: 2 }, 503, 'Service unavailable');
-      const error = await service.process({ paymentId: twice.payment.id, idempotencyKey: key() }).then(() => expect.fail('outcome unknown'), (e: unknown) => e);
+      const error = await service.process({ paymentId: twice.payment.id, idempotencyKey: key(), data: { txRef: twice.txRef } }).then(() => expect.fail('outcome unknown'), (e: unknown) => e);
       expect(isPayhostError(error, 'outcome_unknown'), String(error)).to.equal(true);
       expect((await service.listTransactions(twice.payment.id)).map((t) => t.state)).to.deep.equal(['review']);
       expect((await service.getPayment(twice.payment.id)).chargeStatus).to.equal('not-charged');
@@ -166,8 +171,8 @@ describe('flutterwave through the ledger (PaymentService)', () => {
   });
 
   it('a pending refund is refund_ongoing (nothing moves yet); refund.completed then records the refund, once', async () => {
-    const { payment } = await checkout();
-    await service.process({ paymentId: payment.id, idempotencyKey: key() });
+    const { payment, txRef } = await checkout();
+    await service.process({ paymentId: payment.id, idempotencyKey: key(), data: { txRef } });
     fake.state.refundStatus = 'pending';
     const ongoing = await service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '100' });
     expect(ongoing.transaction).to.deep.include({ kind: 'refund_ongoing', isSuccess: true, state: 'applied' });
@@ -183,9 +188,44 @@ describe('flutterwave through the ledger (PaymentService)', () => {
     expect((await service.getPayment(payment.id)).capturedAmount.eq('1400.5')).to.equal(true);
   });
 
+  it('one Flutterwave transaction cannot pay two payments: an unbound tx_ref needs the host\'s pin', async () => {
+    const first = await checkout();
+    const token = JSON.stringify({ transaction_id: first.id, tx_ref: first.txRef });
+    const second = await service.createPayment({ idempotencyKey: key(), channel: CHANNEL, total: '1500.50', currency: 'NGN', token });
+    const reused = await service.process({ paymentId: second.id, idempotencyKey: key() }).then(() => expect.fail('reused'), (e: unknown) => e);
+    expect(reused).to.be.instanceOf(GatewayDeclinedError);
+    expect((reused as Error).message).to.match(/bound to no payment/);
+    const [tx] = await service.listTransactions(second.id);
+    expect(tx?.rawResponse?.['code']).to.equal('unbound_reference');
+    expect((await service.getPayment(second.id)).chargeStatus).to.equal('not-charged');
+    const other = await checkout();
+    const pinnedElsewhere = await service.process({ paymentId: second.id, idempotencyKey: key(), data: { txRef: other.txRef } }).then(() => expect.fail('reused'), (e: unknown) => e);
+    expect((pinnedElsewhere as Error).message).to.match(/not issued for this payment/);
+    const paid = await service.process({ paymentId: first.payment.id, idempotencyKey: key(), data: { txRef: first.txRef } });
+    expect(paid.payment.chargeStatus).to.equal('fully-charged');
+  });
+
+  it('after a restart the pin is gone: a crashed process is held for review, neither failed nor captured unchecked', async () => {
+    const store = new MemoryLedgerStore();
+    const before = new PaymentService({ manager, store, faults: { 'after-gateway': () => Promise.reject(new Error('simulated crash')) } });
+    const { payment, txRef } = await checkout();
+    const created = await before.createPayment({ idempotencyKey: key(), channel: CHANNEL, total: '1500.50', currency: 'NGN', token: payment.token! });
+    await before.process({ paymentId: created.id, idempotencyKey: key(), data: { txRef } }).then(() => expect.fail('crash'), (e: Error) => expect(e.message).to.equal('simulated crash'));
+    const restarted = makeManager(fake);
+    try {
+      const after = new PaymentService({ manager: restarted, store });
+      const report = await after.reconcile();
+      expect(report.review).to.have.length(1);
+      expect((await after.listTransactions(created.id)).map((t) => t.state)).to.deep.equal(['review']);
+      expect((await after.getPayment(created.id)).chargeStatus).to.equal('not-charged');
+    } finally {
+      await restarted.close();
+    }
+  });
+
   it('capture and void are refused: nothing is authorized-but-uncaptured with Inline', async () => {
-    const { payment } = await checkout();
-    await service.process({ paymentId: payment.id, idempotencyKey: key() });
+    const { payment, txRef } = await checkout();
+    await service.process({ paymentId: payment.id, idempotencyKey: key(), data: { txRef } });
     for (const run of [() => service.capture({ paymentId: payment.id, idempotencyKey: key() }), () => service.void({ paymentId: payment.id, idempotencyKey: key() })]) {
       const error = await run().then(() => expect.fail('refused'), (e: unknown) => e);
       expect(isPayhostError(error, 'operation_not_allowed'), String(error)).to.equal(true);
@@ -193,13 +233,13 @@ describe('flutterwave through the ledger (PaymentService)', () => {
   });
 
   it('reconcile: a crash after Flutterwave answered is resolved by verifying again; an unanswerable refund goes to review', async () => {
-    const { payment } = await checkout();
+    const { payment, txRef } = await checkout();
     faults = {
       'after-gateway': () => {
         throw new Error('simulated crash');
       },
     };
-    await service.process({ paymentId: payment.id, idempotencyKey: key() }).then(() => expect.fail('crash'), (e: Error) => expect(e.message).to.equal('simulated crash'));
+    await service.process({ paymentId: payment.id, idempotencyKey: key(), data: { txRef } }).then(() => expect.fail('crash'), (e: Error) => expect(e.message).to.equal('simulated crash'));
     faults = {};
     const report = await service.reconcile();
     expect(report.applied).to.have.length(1);

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { Decimal, PluginManager } from '@payhost/core';
 import { FakeFlutterwave } from '@payhost/testkit/flutterwave';
-import { FlutterwaveGatewayPlugin, checkTxRef, issueTxRef } from '@payhost/plugin-flutterwave';
+import { FlutterwaveGatewayPlugin, META_PAYMENT_ID, checkTxRef, issueTxRef } from '@payhost/plugin-flutterwave';
 import { CHANNEL, GATEWAY, blockOutsideNetwork, call, clientToken, expectFailure, expectSuccess, inlinePayment, makeManager, makePlugin, payment } from './helpers.js';
 
 describe('flutterwave: Inline checkout and verification (real SDK against the fake)', () => {
@@ -33,7 +33,8 @@ describe('flutterwave: Inline checkout and verification (real SDK against the fa
     expect(config).to.deep.include({ field: 'public_key', value: fake.publicKey });
     const txRef = config.find((f) => f.field === 'tx_ref')?.value ?? '';
     expect(checkTxRef(fake.secretKey, CHANNEL, txRef, 'any-payment')).to.deep.equal({ issued: true, boundTo: null });
-    const paid = fake.pay({ tx_ref: txRef, amount: '1500.50', currency: 'NGN' });
+    // The browser knows the payment (seed 000's payment context) and names it in Inline's meta.
+    const paid = fake.pay({ tx_ref: txRef, amount: '1500.50', currency: 'NGN', meta: { [META_PAYMENT_ID]: 'pay-host-1' } });
     expectSuccess(await call(plugin.processPayment(payment({ token: String(paid.transaction_id) }), null)), 'capture', '1500.50');
     expect(JSON.stringify(config)).to.not.include(fake.secretKey);
     const manager = makeManager(fake);
@@ -44,7 +45,7 @@ describe('flutterwave: Inline checkout and verification (real SDK against the fa
     await manager.close();
   });
 
-  it('tx_refs are bound to the channel and the payment; unbound ones (issued before the payment existed) verify for any payment', () => {
+  it('tx_refs are bound to the channel and the payment; unbound ones (issued before the payment existed) are bound to none', () => {
     const bound = issueTxRef('secret', 'lagos', 'pay-1');
     expect(checkTxRef('secret', 'lagos', bound, 'pay-1').issued).to.equal(true);
     expect(checkTxRef('secret', 'lagos', bound, 'pay-2')).to.deep.equal({ issued: false, boundTo: 'pay-1' });
@@ -70,10 +71,34 @@ describe('flutterwave: Inline checkout and verification (real SDK against the fa
     expect(fake.requests[0]?.headers['authorization']).to.equal('Bearer');
   });
 
-  it('accepts the bare transaction id as token, and an unbound tx_ref (client token asked before the payment existed)', async () => {
+  it('accepts the bare transaction id as token', async () => {
     const plugin = makePlugin(fake);
-    const { transaction } = await inlinePayment(fake, plugin, '200', 'NGN', { paymentId: null });
+    const { transaction } = await inlinePayment(fake, plugin, '200', 'NGN');
     expectSuccess(await call(plugin.processPayment(payment({ token: String(transaction.id), amount: new Decimal('200') }), null)), 'capture', '200');
+  });
+
+  it('an unbound tx_ref pays no payment unless Inline\'s meta names it or the host pinned it: one transaction cannot pay two payments', async () => {
+    const plugin = makePlugin(fake);
+    const { transaction, clientToken: ct } = await inlinePayment(fake, plugin, '200', 'NGN', { paymentId: null });
+    const token = String(transaction.id);
+    for (const paymentId of ['pay-host-1', 'pay-host-2']) {
+      const refused = await call(plugin.processPayment(payment({ token, paymentId, amount: new Decimal('200') }), null));
+      expectFailure(refused, 'processing_error', new RegExp(`bound to no payment, and its meta does not name payment ${paymentId}`), 'unbound_reference');
+    }
+    // The host pinned the tx_ref it handed this checkout: bound to that payment only.
+    expectSuccess(await call(plugin.processPayment(payment({ token, paymentId: 'pay-host-1', amount: new Decimal('200'), data: { txRef: ct.tx_ref } }), null)), 'capture', '200');
+    const other = await inlinePayment(fake, plugin, '200', 'NGN', { paymentId: null });
+    expectFailure(await call(plugin.processPayment(payment({ token, paymentId: 'pay-host-2', amount: new Decimal('200'), data: { txRef: other.clientToken.tx_ref } }), null)), 'processing_error', /not issued for this payment/, 'reference_mismatch');
+    // Inline's meta names the payment: that payment only.
+    const unbound = await clientToken(plugin, '300', 'NGN', null);
+    const named = fake.pay({ tx_ref: unbound.tx_ref, amount: '300', currency: 'NGN', meta: { [META_PAYMENT_ID]: 'pay-host-3' } });
+    const byMeta = (paymentId: string) => call(plugin.processPayment(payment({ token: String(named.transaction_id), paymentId, amount: new Decimal('300') }), null));
+    expectSuccess(await byMeta('pay-host-3'), 'capture', '300');
+    expectFailure(await byMeta('pay-host-4'), 'processing_error', /its meta does not name payment pay-host-4/, 'unbound_reference');
+    // meta never rescues a tx_ref bound to another payment.
+    const bound = await clientToken(plugin, '300', 'NGN', 'pay-host-5');
+    const crossed = fake.pay({ tx_ref: bound.tx_ref, amount: '300', currency: 'NGN', meta: { [META_PAYMENT_ID]: 'pay-host-6' } });
+    expectFailure(await call(plugin.processPayment(payment({ token: String(crossed.transaction_id), paymentId: 'pay-host-6', amount: new Decimal('300') }), null)), 'processing_error', /not issued for this payment/, 'reference_mismatch');
   });
 
   const mismatches: Array<[string, Record<string, string>, Partial<Parameters<typeof payment>[0]>, RegExp, string]> = [
