@@ -1,10 +1,15 @@
 import { Decimal, ERROR_CODES, PayhostError, fromMinorUnits, minorUnits, toMinorUnits } from '@payhost/core';
 
 /**
- * Currencies with three ISO decimals for which Razorpay takes the amount in
- * thousandths but requires the last digit to be 0 (295.990 KWD -> 295990).
+ * Razorpay's three-decimal currencies (exponent 3 in its list of supported
+ * currencies): it takes them in thousandths but, "as per payment
+ * guidelines", requires the last digit to be 0 (295.990 KWD -> 295990). Its
+ * API docs name KWD, BHD and OMR "such as"; the list also gives JOD, TND and
+ * IQD exponent 3. Every other exponent in that list (0 for JPY, KRW, CLP,
+ * ISK, UGX, VND, XAF...; 2 for the rest) equals ISO 4217, so core's table
+ * is used for them.
  */
-export const RAZORPAY_THREE_DECIMAL_CURRENCIES: ReadonlySet<string> = new Set(['KWD', 'BHD', 'OMR']);
+export const RAZORPAY_THREE_DECIMAL_CURRENCIES: ReadonlySet<string> = new Set(['BHD', 'IQD', 'JOD', 'KWD', 'OMR', 'TND']);
 
 /**
  * A Decimal amount in the integer subunits Razorpay expects (ISO 4217

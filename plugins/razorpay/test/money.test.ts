@@ -63,6 +63,17 @@ describe('razorpay: amounts in currency subunits (Decimal, never floats)', () =>
     expect(fake.requests).to.deep.equal([]);
   });
 
+  it('the last-digit rule covers every currency Razorpay lists with exponent 3 (JOD, TND, IQD too); its other exponents are ISO\'s', () => {
+    for (const currency of ['BHD', 'IQD', 'JOD', 'KWD', 'OMR', 'TND']) {
+      expect(toRazorpayAmount(new Decimal('12.340'), currency), currency).to.equal(12340);
+      expect(() => toRazorpayAmount(new Decimal('12.345'), currency), currency).to.throw(`Razorpay takes ${currency} amounts with at most 2 decimal places`);
+    }
+    // Zero-decimal in Razorpay's list (as in ISO 4217), and two decimals for HUF and IDR.
+    for (const currency of ['CLP', 'ISK', 'KRW', 'UGX', 'VND', 'XAF']) expect(toRazorpayAmount(new Decimal('295'), currency), currency).to.equal(295);
+    expect(toRazorpayAmount(new Decimal('295.50'), 'HUF')).to.equal(29550);
+    expect(toRazorpayAmount(new Decimal('295.50'), 'IDR')).to.equal(29550);
+  });
+
   it('subunit amounts from Razorpay become exact Decimals (no binary floating point)', () => {
     expect(fromRazorpayAmount(30, 'INR').toString()).to.equal('0.3');
     expect(fromRazorpayAmount(10, 'INR').plus(fromRazorpayAmount(20, 'INR')).eq(fromRazorpayAmount(30, 'INR'))).to.equal(true);
