@@ -81,6 +81,7 @@ export function judge(ctx: FlutterwaveContext, payment: PaymentData, tx: FlwTran
   if (tx.currency !== payment.currency) {
     return rejectedResponse('capture', F.currencyMismatch, `Flutterwave transaction ${tx.id} is in ${tx.currency}, the payment is in ${payment.currency}`, where);
   }
+  // `amount`, as Flutterwave's verification guide checks: charged_amount adds the fees passed to the customer.
   const paid = fromFlutterwaveAmount(tx.amount);
   if (!paid.eq(payment.amount)) {
     const message = `Flutterwave transaction ${tx.id} is for ${paid.toString()} ${tx.currency}, the payment expects ${payment.amount.toString()} ${payment.currency}`;

@@ -118,6 +118,19 @@ describe('flutterwave: Inline checkout and verification (real SDK against the fa
     });
   }
 
+  it('checks amount, not charged_amount: fees passed to the customer are not a mismatch, and do not make up a short amount', async () => {
+    const plugin = makePlugin(fake);
+    const withFees = async (amount: string, chargedAmount: string) => {
+      const ct = await clientToken(plugin, '1500.50', 'NGN');
+      const paid = fake.pay({ tx_ref: ct.tx_ref, amount, chargedAmount, currency: 'NGN' });
+      return call(plugin.processPayment(payment({ token: String(paid.transaction_id) }), null));
+    };
+    const response = await withFees('1500.50', '1521.51');
+    expectSuccess(response, 'capture', '1500.50');
+    expect(response.rawResponse).to.deep.include({ amount: 1500.5, charged_amount: 1521.51 });
+    expectFailure(await withFees('1479.79', '1500.50'), 'processing_error', /is for 1479.79 NGN, the payment expects 1500.5 NGN/, 'amount_mismatch');
+  });
+
   it('refuses a tx_ref the plugin did not issue, or issued for another channel, and a token whose claimed tx_ref differs', async () => {
     const plugin = makePlugin(fake);
     const foreign = fake.pay({ tx_ref: 'LiveCardTest', amount: '1500.50', currency: 'NGN' });

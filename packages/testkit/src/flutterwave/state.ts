@@ -80,6 +80,8 @@ export interface PayOptions {
   processorResponse?: string;
   last4?: string;
   meta?: Record<string, unknown> | null;
+  /** What the customer was charged when the fees are passed to them (amount + fee); default: the amount. */
+  chargedAmount?: number | string;
 }
 
 const SCALE = 1000;
@@ -117,7 +119,7 @@ export class FlutterwaveState {
       device_fingerprint: 'N/A',
       amount,
       currency: options.currency,
-      charged_amount: amount,
+      charged_amount: options.chargedAmount === undefined ? amount : positiveAmount(options.chargedAmount),
       app_fee: Math.round(amount * 14) / 1000,
       merchant_fee: 0,
       processor_response: options.processorResponse ?? (status === 'successful' ? 'Approved by Financial Institution' : status === 'pending' ? 'Pending validation' : 'Declined'),
