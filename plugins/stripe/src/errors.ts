@@ -2,12 +2,17 @@ import type { TransactionErrorCode } from '@payhost/core';
 
 /**
  * Stripe error codes (https://docs.stripe.com/error-codes) onto payhost's
- * unified codes. A decline (`card_declined`, whatever its decline_code:
- * insufficient_funds, lost_card, fraudulent, authentication_required, ...)
- * is `declined`; everything not listed is `processing_error`.
+ * unified codes. Any card error not listed here, and any error with a
+ * decline_code, is `declined` (the issuer refused the card: insufficient_funds,
+ * lost_card, do_not_honor...); everything else is `processing_error`.
  */
 export const STRIPE_ERROR_CODES: Readonly<Record<string, TransactionErrorCode>> = {
   card_declined: 'declined',
+  // Off-session SCA: Stripe answers code authentication_required; the customer must come back to authenticate.
+  authentication_required: 'declined',
+  // The customer failed 3-D Secure: another card (or another try) is needed, as for a decline.
+  payment_intent_authentication_failure: 'declined',
+  setup_intent_authentication_failure: 'declined',
   incorrect_number: 'incorrect_number',
   invalid_number: 'invalid_number',
   incorrect_cvc: 'incorrect_cvv',
@@ -17,12 +22,15 @@ export const STRIPE_ERROR_CODES: Readonly<Record<string, TransactionErrorCode>> 
   incorrect_address: 'incorrect_address',
   invalid_expiry_month: 'invalid_expiry_date',
   invalid_expiry_year: 'invalid_expiry_date',
+  // A card_error about Stripe's own processing, not the issuer's answer: retry later.
+  processing_error: 'processing_error',
 };
 
-/** The unified code for a Stripe error code and decline code. */
-export function unifiedErrorCode(code: string | null | undefined, declineCode?: string | null): TransactionErrorCode {
-  if (code) return STRIPE_ERROR_CODES[code] ?? 'processing_error';
-  return declineCode ? 'declined' : 'processing_error';
+/** The unified code for a Stripe error code, decline code and error type (`card_error`, ...). */
+export function unifiedErrorCode(code: string | null | undefined, declineCode?: string | null, type?: string | null): TransactionErrorCode {
+  const known = code ? STRIPE_ERROR_CODES[code] : undefined;
+  if (known) return known;
+  return declineCode || type === 'card_error' ? 'declined' : 'processing_error';
 }
 
 /** What the plugin keeps of a failed Stripe call. */
@@ -71,7 +79,8 @@ export function describeStripeError(err: unknown): StripeFailure {
   if (type === 'StripeConnectionError') message = `Could not reach Stripe: ${message}`;
   else if (type === 'StripeAPIError' || (status !== null && status >= 500)) message = `Stripe failed to process the request (HTTP ${status ?? '5xx'}): ${message}`;
   else if (type === 'StripeAuthenticationError') message = `Stripe rejected the API key: ${message}`;
-  const errorCode = type === 'StripeCardError' || code !== null ? unifiedErrorCode(code, declineCode) : 'processing_error';
+  const card = type === 'StripeCardError' || raw['type'] === 'card_error';
+  const errorCode = card || code !== null || declineCode !== null ? unifiedErrorCode(code, declineCode, card ? 'card_error' : null) : 'processing_error';
   // Stripe may have acted without the answer reaching us: only a retry with the same key, or reading Stripe, can tell.
   const outcomeUnknown = type === 'StripeConnectionError' || type === 'StripeAPIError' || (status !== null && (status >= 500 || status === 409));
   return {

@@ -101,13 +101,13 @@ function money(minor: number, intent: Stripe.PaymentIntent): Decimal {
 export function intentResponse(intent: Stripe.PaymentIntent, reading: IntentReading): GatewayResponse {
   const common = base(intent, reading);
   const ok = (kind: TransactionKind, minor: number): GatewayResponse => ({ ...common, isSuccess: true, kind, amount: money(minor, intent), error: null });
-  const failure = (message: string, code: string | null, declineCode: string | null): GatewayResponse => ({
+  const failure = (message: string, code: string | null, declineCode: string | null, type: string | null = null): GatewayResponse => ({
     ...common,
     isSuccess: false,
     kind: reading.failureKind,
     amount: money(intent.amount, intent),
     error: message,
-    errorCode: unifiedErrorCode(code, declineCode),
+    errorCode: unifiedErrorCode(code, declineCode, type),
     transactionAlreadyProcessed: false,
   });
   switch (intent.status) {
@@ -122,7 +122,7 @@ export function intentResponse(intent: Stripe.PaymentIntent, reading: IntentRead
       return ok(reading.canceled, intent.amount);
     case 'requires_payment_method': {
       const error = intent.last_payment_error;
-      if (error) return failure(error.message ?? 'The payment failed.', error.code ?? null, error.decline_code ?? null);
+      if (error) return failure(error.message ?? 'The payment failed.', error.code ?? null, error.decline_code ?? null, error.type ?? null);
       return { ...ok('action_to_confirm', intent.amount), actionRequired: true, actionRequiredData: actionData(intent, reading) };
     }
     default:

@@ -6,6 +6,9 @@ import { call, expectFailure, expectSuccess, intentCreations, makePlugin, paymen
 describe('stripe: error mapping', () => {
   it('maps Stripe codes onto the unified codes; declines whatever their decline code; the rest is processing_error', () => {
     const table: Array<[string | null, string | null, string]> = [
+      ['authentication_required', 'authentication_required', 'declined'],
+      ['insufficient_funds', 'insufficient_funds', 'declined'],
+      ['payment_intent_authentication_failure', null, 'declined'],
       ['card_declined', 'generic_decline', 'declined'],
       ['card_declined', 'insufficient_funds', 'declined'],
       ['card_declined', 'lost_card', 'declined'],
@@ -20,12 +23,18 @@ describe('stripe: error mapping', () => {
       ['invalid_expiry_year', null, 'invalid_expiry_date'],
       ['incorrect_address', null, 'incorrect_address'],
       ['processing_error', 'processing_error', 'processing_error'],
-      ['payment_intent_authentication_failure', null, 'processing_error'],
       ['amount_too_large', null, 'processing_error'],
       [null, 'do_not_honor', 'declined'],
       [null, null, 'processing_error'],
     ];
     for (const [code, decline, expected] of table) expect(unifiedErrorCode(code, decline), `${code}/${decline}`).to.equal(expected);
+  });
+
+  it('a card_error whose code is not in the table is a decline; other error types stay processing_error', () => {
+    expect(unifiedErrorCode('card_decline_rate_limit_exceeded', null, 'card_error')).to.equal('declined');
+    expect(unifiedErrorCode('processing_error', 'processing_error', 'card_error')).to.equal('processing_error');
+    expect(unifiedErrorCode('amount_too_large', null, 'invalid_request_error')).to.equal('processing_error');
+    expect(unifiedErrorCode('resource_missing', null, null)).to.equal('processing_error');
   });
 
   it('classifies errors that are not card errors as processing_error, keeping the message', () => {
@@ -70,6 +79,31 @@ describe('stripe: error mapping', () => {
         expect((res.rawResponse?.['error'] as Record<string, unknown>)['code']).to.equal(MAGIC_CARDS[token]?.decline?.code);
       });
     }
+
+    it('card errors Stripe answers with codes outside the table (insufficient_funds, new codes) are declines', async () => {
+      const cases: Array<[Record<string, string>, string]> = [
+        [{ code: 'insufficient_funds', decline_code: 'insufficient_funds', message: 'Your card has insufficient funds.' }, 'declined'],
+        [{ code: 'card_decline_rate_limit_exceeded', message: 'This card has been declined too many times.' }, 'declined'],
+        [{ code: 'authentication_required', decline_code: 'authentication_required', message: 'Your card was declined. This transaction requires authentication.' }, 'declined'],
+      ];
+      for (const [error, unified] of cases) {
+        env.fake.failNext({ status: 402, path: '/v1/payment_intents', body: { error: { type: 'card_error', ...error } } });
+        const res = await call(makePlugin(env.fake).processPayment(payment(), null));
+        expectFailure(res, unified);
+        expect(res.error).to.equal(error['message']);
+        expect(res.rawResponse).to.deep.include({ code: error['code'], outcome_unknown: false });
+      }
+    });
+
+    it('an off-session payment that needs authentication: Stripe\'s code authentication_required is a decline', async () => {
+      const plugin = makePlugin(env.fake, { store_customer: true });
+      const first = await call(plugin.processPayment(payment({ customerId: 'sca-1', token: 'pm_card_authenticationRequired' }), null));
+      env.fake.completeThreeDSecure(first.pspReference ?? '');
+      const off = await call(plugin.processPayment(payment({ customerId: 'sca-1', token: null, reuseSource: true }), null));
+      expectFailure(off, 'declined', /requires authentication/);
+      expect(off.rawResponse?.['error']).to.deep.include({ type: 'StripeCardError', code: 'authentication_required', decline_code: 'authentication_required' });
+      expect(off.rawResponse?.['last_payment_error']).to.deep.include({ code: 'authentication_required' });
+    });
 
     it('an authorization decline is recorded as a failed auth', async () => {
       const res = await call(makePlugin(env.fake).authorizePayment(payment({ token: 'pm_card_chargeDeclinedInsufficientFunds' }), null));

@@ -21,14 +21,14 @@ describe('stripe: 3-D Secure', () => {
     expect(env.fake.requestsTo(/\/confirm$/)).to.have.length(0); // Stripe.js confirmed it in the browser: the server only reads
   });
 
-  it('a card that always needs 3DS asks for it without the setting; a failed challenge is a failure', async () => {
+  it('a card that always needs 3DS asks for it without the setting; a failed challenge is a decline', async () => {
     const plugin = makePlugin(env.fake);
     const res = await call(plugin.processPayment(payment({ token: 'pm_card_threeDSecure2Required' }), null));
     expect(res.kind).to.equal('action_to_confirm');
     expect(intentCreations(env.fake)[0]?.params).to.not.have.property('payment_method_options');
     env.fake.completeThreeDSecure(res.pspReference ?? '', false);
     const confirmed = await call(plugin.confirmPayment(payment({ token: res.transactionId, idempotencyKey: key() }), null));
-    expectFailure(confirmed, 'processing_error', /failed authentication/);
+    expectFailure(confirmed, 'declined', /failed authentication/);
     expect(confirmed.kind).to.equal('capture');
   });
 

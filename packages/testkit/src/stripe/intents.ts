@@ -110,7 +110,8 @@ function confirm(ctx: HandlerContext, intent: Json): Json {
   const offSession = bool(ctx.form, 'off_session') === true;
   if (needsAuthentication(ctx.store, intent, card, false)) {
     if (offSession) {
-      return decline(ctx.state, ctx.store, intent, { code: 'card_declined', declineCode: 'authentication_required', message: 'Your card was declined. This transaction requires authentication.' });
+      // As Stripe answers an off-session payment that needs SCA: code and decline_code authentication_required.
+      return decline(ctx.state, ctx.store, intent, { code: 'authentication_required', declineCode: 'authentication_required', message: 'Your card was declined. This transaction requires authentication.' });
     }
     intent['status'] = 'requires_action';
     intent['next_action'] = {
