@@ -17,6 +17,9 @@ export const HANDLED_EVENT_TYPES = [
   'payment_intent.payment_failed',
   'payment_intent.canceled',
   'charge.refunded',
+  'refund.created',
+  'refund.updated',
+  'charge.refund.updated',
   'charge.dispute.created',
 ] as const;
 
@@ -42,31 +45,34 @@ function intentEvent(intent: Stripe.PaymentIntent, account: string | null, type:
   return response;
 }
 
-/** charge.refunded: the newest refund (amount from the change of amount_refunded when Stripe sent it). */
-function refundEvent(charge: Stripe.Charge, previous: Partial<Stripe.Charge> | undefined, account: string | null): GatewayResponse {
+/**
+ * charge.refunded: the newest refund when the charge lists it and it is the
+ * change of amount_refunded (older API versions), with its own status
+ * (pending -> refund_ongoing). Recent API versions omit the list: the
+ * charge does not tell whether the refund is pending, so nothing is recorded
+ * from it; refund.created / refund.updated carry the refund itself.
+ */
+function refundEvent(charge: Stripe.Charge, previous: Partial<Stripe.Charge> | undefined, account: string | null): GatewayResponse | null {
   const refunds = charge.refunds?.data ?? [];
   const newest = [...refunds].sort((a, b) => b.created - a.created)[0];
   const delta = typeof previous?.amount_refunded === 'number' ? charge.amount_refunded - previous.amount_refunded : null;
   if (newest && (delta === null || delta === newest.amount)) return refundResponse(newest, account, false);
-  const currency = currencyOf(charge.currency);
-  const amount = delta ?? charge.amount_refunded;
-  return {
-    isSuccess: true,
-    actionRequired: false,
-    kind: 'refund',
-    amount: fromStripeAmount(amount, currency),
-    currency,
-    // Without the refund list (recent API versions omit it), one id per refunded total keeps refunds apart.
-    transactionId: newest ? encodeRef(account, newest.id) : `${encodeRef(account, charge.id)}#refunded:${charge.amount_refunded}`,
-    error: null,
-    errorCode: null,
-    customerId: idOf(charge.customer as Expandable),
-    cardInfo: null,
-    rawResponse: { object: 'charge', id: charge.id, amount_refunded: charge.amount_refunded, refunded: charge.refunded, payment_intent: idOf(charge.payment_intent as Expandable) },
-    actionRequiredData: null,
-    transactionAlreadyProcessed: false,
-    pspReference: idOf(charge.payment_intent as Expandable),
-  };
+  return null;
+}
+
+/**
+ * refund.created / refund.updated / charge.refund.updated: the refund as it
+ * is now. succeeded -> refund, pending -> refund_ongoing, failed / canceled
+ * -> refund_failed; a refund that had succeeded and then failed gives the
+ * money back: refund_reversed.
+ */
+function refundObjectEvent(refund: Stripe.Refund, previous: Partial<Stripe.Refund> | undefined, account: string | null): GatewayResponse {
+  const response = refundResponse(refund, account, false);
+  const failed = refund.status === 'failed' || refund.status === 'canceled';
+  if (failed && previous?.status === 'succeeded') {
+    return { ...response, isSuccess: true, kind: 'refund_reversed', error: null, errorCode: null };
+  }
+  return response;
 }
 
 /** charge.dispute.created: recorded as an external transaction (no money moves until the dispute is lost). */
@@ -110,7 +116,15 @@ export function normalizeEvent(event: Stripe.Event): StripeGatewayEvent[] {
     const charge = object as unknown as Stripe.Charge;
     const previous = (event.data as { previous_attributes?: Partial<Stripe.Charge> }).previous_attributes;
     const response = refundEvent(charge, previous, account);
-    return [{ ...meta, paymentId: metadataPaymentId(charge.metadata), pspReference: response.pspReference ?? null, response }];
+    return response ? [{ ...meta, paymentId: metadataPaymentId(charge.metadata), pspReference: response.pspReference ?? null, response }] : [];
+  }
+  if (event.type === 'refund.created' || event.type === 'refund.updated' || event.type === 'charge.refund.updated') {
+    const refund = object as unknown as Stripe.Refund;
+    const previous = (event.data as { previous_attributes?: Partial<Stripe.Refund> }).previous_attributes;
+    const response = refundObjectEvent(refund, previous, account);
+    // An update settles a refund the ledger already holds (as refund_ongoing): it answers no call, so no call's key.
+    const key = event.type === 'refund.created' ? meta.gatewayIdempotencyKey : null;
+    return [{ ...meta, gatewayIdempotencyKey: key, paymentId: metadataPaymentId(refund.metadata), pspReference: response.pspReference ?? null, response }];
   }
   if (event.type === 'charge.dispute.created') {
     const dispute = object as unknown as Stripe.Dispute;

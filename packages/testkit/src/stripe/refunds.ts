@@ -80,6 +80,32 @@ export function listRefunds(ctx: HandlerContext): Json {
   return { object: 'list', data, has_more: false, url: '/v1/refunds' };
 }
 
+/**
+ * A pending refund ends, as the card network answers (or a succeeded one
+ * fails later, e.g. the card was closed): the refund's status changes and
+ * Stripe sends refund.updated and charge.refund.updated (with the previous
+ * status), plus refund.failed when it failed. A refund that failed or was
+ * canceled returns its amount to the charge's refundable amount.
+ */
+export function settleRefund(state: StripeState, store: AccountStore, refund: Json, status: 'succeeded' | 'failed' | 'canceled'): Json {
+  const before = refund['status'];
+  if (before === status) throw new Error(`Refund ${String(refund['id'])} is already ${status}`);
+  if (before === 'failed' || before === 'canceled') throw new Error(`Refund ${String(refund['id'])} is ${String(before)}: it cannot change any more`);
+  refund['status'] = status;
+  if (status === 'failed') refund['failure_reason'] = 'expired_or_canceled_card';
+  if (status !== 'succeeded') {
+    const charge = store.charges.get(refund['charge'] as string);
+    if (charge) {
+      charge['amount_refunded'] = (charge['amount_refunded'] as number) - (refund['amount'] as number);
+      charge['refunded'] = false;
+    }
+  }
+  state.emit('refund.updated', refund, store.id, { status: before });
+  state.emit('charge.refund.updated', refund, store.id, { status: before });
+  if (status === 'failed') state.emit('refund.failed', refund, store.id);
+  return refund;
+}
+
 /** Opens a dispute on an intent's charge, as a cardholder's bank would (test helper). */
 export function openDispute(state: StripeState, store: AccountStore, intent: Json, reason = 'fraudulent'): Json {
   const charge = store.charges.get(intent['latest_charge'] as string);

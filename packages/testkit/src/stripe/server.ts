@@ -5,7 +5,7 @@ import { FaultQueue, matchesPath, type FailOptions, type Fault, type FaultMatch,
 import type { Json } from './fixtures.js';
 import { parseForm, str } from './form.js';
 import { handleOAuth } from './oauth.js';
-import { openDispute } from './refunds.js';
+import { openDispute, settleRefund } from './refunds.js';
 import { matchRoute } from './routes.js';
 import { signedWebhook, type SignedWebhook, type SignOptions } from './signing.js';
 import { completeAuthentication, settleProcessing } from './simulations.js';
@@ -137,6 +137,13 @@ export class FakeStripe {
     const found = this.state.locate('paymentIntents', intentId);
     if (!found) throw new Error(`No payment intent ${intentId} in the fake`);
     return settleProcessing(this.state, found.store, found.object, outcome);
+  }
+
+  /** A refund (pending, or succeeded) becomes succeeded, failed or canceled: emits refund.updated and charge.refund.updated. */
+  settleRefund(refundId: string, status: 'succeeded' | 'failed' | 'canceled' = 'succeeded'): Json {
+    const found = this.state.locate('refunds', refundId);
+    if (!found) throw new Error(`No refund ${refundId} in the fake`);
+    return settleRefund(this.state, found.store, found.object, status);
   }
 
   /** Forces an intent into a status (to test status mapping of states cards do not reach). */
