@@ -5,6 +5,8 @@ export { STRIPE_CONFIG_STRUCTURE, STRIPE_DEFAULT_CONFIGURATION, CONNECT_MODES, r
 export { STRIPE_ERROR_CODES, unifiedErrorCode, describeStripeError, type StripeFailure } from './errors.js';
 export { intentResponse, refundResponse, type IntentReading } from './status-mapping.js';
 export { encodeRef, decodeRef, applicationFee, connectAuthorizeUrl, exchangeConnectCode, type AuthorizeUrlOptions, type ConnectedAccount, type ConnectTarget } from './connect.js';
+export { toStripeAmount, fromStripeAmount, stripeExponent, STRIPE_ZERO_DECIMAL, STRIPE_THREE_DECIMAL } from './amounts.js';
+export { adoptionRefusal } from './adoption.js';
 export { handleWebhook } from './webhooks.js';
 export { normalizeEvent, HANDLED_EVENT_TYPES, type StripeGatewayEvent } from './events.js';
 
