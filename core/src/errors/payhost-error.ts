@@ -33,6 +33,8 @@ export const ERROR_CODES = {
   gatewayDeclined: 'gateway_declined',
   /** The gateway call failed in a way that leaves unknown whether the processor acted (timeout, lost answer). */
   outcomeUnknown: 'outcome_unknown',
+  /** The embedded database's data directory is open in another process (one process at a time). */
+  dataDirInUse: 'data_dir_in_use',
 } as const;
 
 export type PayhostErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES] | (string & {});

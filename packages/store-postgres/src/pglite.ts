@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { PGlite } from '@electric-sql/pglite';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import { Mutex, type SqlConnection, type SqlDriver } from './driver.js';
 import { SqlLedgerStore } from './sql-store.js';
 
@@ -25,7 +26,10 @@ class PgliteDriver implements SqlDriver {
   /** Marks code running inside one of this driver's sessions, to catch re-entry. */
   private readonly inside = new AsyncLocalStorage<{ active: boolean }>();
 
-  constructor(private readonly db: PGlite) {}
+  constructor(
+    private readonly db: PGlite,
+    private readonly lock: DataDirLock | null,
+  ) {}
 
   private readonly connection: SqlConnection = {
     query: async (text, params) => {
@@ -57,18 +61,29 @@ class PgliteDriver implements SqlDriver {
   }
 
   async close(): Promise<void> {
-    await this.queue.run(() => this.db.close());
+    try {
+      await this.queue.run(() => this.db.close());
+    } finally {
+      this.lock?.release();
+    }
   }
 }
 
 /**
  * A `LedgerStore` on PGlite: real Postgres in-process (WASM), persisted to
  * `dataDir`. The embedded default: no server to run. One process at a time
- * may open a data directory.
+ * may open a data directory: a second one gets `data_dir_in_use`.
  */
 export async function createPgliteStore(options: PgliteStoreOptions = {}): Promise<SqlLedgerStore> {
-  const db = await PGlite.create(options.dataDir);
-  const store = new SqlLedgerStore(new PgliteDriver(db));
+  const lock = options.dataDir === undefined ? null : lockDataDir(options.dataDir);
+  let db: PGlite;
+  try {
+    db = await PGlite.create(options.dataDir);
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+  const store = new SqlLedgerStore(new PgliteDriver(db, lock));
   if (options.migrate !== false) {
     try {
       await store.migrate();

@@ -1,0 +1,101 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { isPayhostError } from '@payhost/core';
+import { createPgliteStore } from '@payhost/store-postgres';
+import { makePayment } from './fixtures.js';
+
+// One process at a time per data directory: PGlite has no cross-process
+// locking, and two processes on one directory lose each other's writes.
+
+/** A child process holding the store open on `dataDir` until killed. */
+async function holdInChild(dataDir: string): Promise<ChildProcess> {
+  const script = `
+    import { createPgliteStore } from '@payhost/store-postgres';
+    await createPgliteStore({ dataDir: ${JSON.stringify(dataDir)} });
+    console.log('open');
+    setInterval(() => {}, 1000);`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('open')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`child exited (${code}) before opening the store`)));
+  });
+  return child;
+}
+
+async function refusal(open: () => Promise<unknown>): Promise<unknown> {
+  try {
+    await open();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the store to be refused');
+}
+
+describe('PGlite data directory lock', function () {
+  this.timeout(60_000);
+  let root = '';
+
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'payhost-pglite-lock-'));
+  });
+
+  after(async () => {
+    if (root) await rm(root, { recursive: true, force: true });
+  });
+
+  it('refuses a second store on the same directory in this process, and frees it on close', async () => {
+    const dataDir = join(root, 'same-process');
+    const first = await createPgliteStore({ dataDir });
+    const payment = makePayment();
+    await first.transaction((tx) => tx.insertPayment(payment));
+    const error = await refusal(() => createPgliteStore({ dataDir }));
+    expect(isPayhostError(error, 'data_dir_in_use'), String(error)).to.equal(true);
+    expect((error as Error).message).to.include(dataDir).and.include(`process ${process.pid}`);
+    await first.close();
+    expect(existsSync(join(dataDir, 'payhost.lock'))).to.equal(false);
+
+    const second = await createPgliteStore({ dataDir });
+    try {
+      expect((await second.getPayment(payment.id))?.id).to.equal(payment.id);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('refuses a directory another running process has open, and takes it over once that process died', async () => {
+    const dataDir = join(root, 'other-process');
+    const child = await holdInChild(dataDir);
+    try {
+      const error = await refusal(() => createPgliteStore({ dataDir }));
+      expect(isPayhostError(error, 'data_dir_in_use'), String(error)).to.equal(true);
+      expect((error as { details?: unknown }).details).to.deep.include({ dataDir, pid: child.pid });
+    } finally {
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
+    // The lock file stays behind after a crash; its process is gone, so it is stale.
+    expect(JSON.parse(await readFile(join(dataDir, 'payhost.lock'), 'utf8'))).to.deep.include({ pid: child.pid });
+    const store = await createPgliteStore({ dataDir });
+    try {
+      expect(JSON.parse(await readFile(join(dataDir, 'payhost.lock'), 'utf8'))).to.deep.include({ pid: process.pid });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('leaves the lock of a process on another host alone', async () => {
+    const dataDir = join(root, 'other-host');
+    const first = await createPgliteStore({ dataDir });
+    await first.close();
+    await writeFile(join(dataDir, 'payhost.lock'), JSON.stringify({ pid: process.pid, host: `not-${hostname()}` }));
+    const error = await refusal(() => createPgliteStore({ dataDir }));
+    expect(isPayhostError(error, 'data_dir_in_use'), String(error)).to.equal(true);
+    expect((error as Error).message).to.include(`on host not-${hostname()}`);
+  });
+});
