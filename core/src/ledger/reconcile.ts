@@ -33,6 +33,8 @@ export interface ReconcileReport {
   held: string[];
   /** In flight here, too young, or resolved by someone else meanwhile. */
   skipped: string[];
+  /** Could not be resolved this pass (an error, logged); left as they are, the pass went on with the next. */
+  failed: string[];
 }
 
 const CANNOT_TELL = 'Reconciliation: the gateway could not tell what became of this transaction';
@@ -49,12 +51,20 @@ type Verdict = 'applied' | 'review' | 'held' | 'skipped';
  * once the gateway can tell. Safe to run concurrently with traffic and with itself.
  */
 export async function reconcilePending(ctx: LedgerContext, calling: ReadonlySet<string>, options: ReconcileOptions = {}): Promise<ReconcileReport> {
-  const report: ReconcileReport = { checked: 0, applied: [], review: [], held: [], skipped: [] };
+  const report: ReconcileReport = { checked: 0, applied: [], review: [], held: [], skipped: [], failed: [] };
   const minAgeMs = options.minAgeMs ?? 0;
   for (const row of await ctx.store.listPendingTransactions({ includeReview: options.revisitReview ?? true })) {
     report.checked += 1;
     const tooYoung = row.state === 'pending' && ctx.now().getTime() - row.createdAt.getTime() < minAgeMs;
-    const verdict = calling.has(row.id) || tooYoung ? 'skipped' : await reconcileOne(ctx, row);
+    let verdict: Verdict;
+    try {
+      verdict = calling.has(row.id) || tooYoung ? 'skipped' : await reconcileOne(ctx, row);
+    } catch (error) {
+      // One row that cannot be resolved must not stop the pass for the rows after it (oldest come first).
+      ctx.logger.error({ paymentId: row.paymentId, transactionId: row.id, err: error }, 'could not reconcile transaction; left as it is');
+      report.failed.push(row.id);
+      continue;
+    }
     report[verdict].push(row.id);
     const where = { paymentId: row.paymentId, transactionId: row.id, result: verdict };
     if (verdict === 'held') ctx.logger.debug(where, 'transaction still held for review');

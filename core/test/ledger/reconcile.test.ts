@@ -129,4 +129,23 @@ describe('ledger: crash safety and reconcile()', () => {
     expect(result.transaction.state).to.equal('applied');
     expect(result.payment.chargeStatus).to.equal('fully-charged');
   });
+
+  it('a row that cannot be reconciled is reported failed, and the pass goes on with the rows after it', async () => {
+    const store = new MemoryLedgerStore();
+    env = setup({ plugin: GatedDummy, store, faults: { 'after-gateway': () => { throw new Error('crash'); } } });
+    const stuck = await env.create();
+    const other = await env.create();
+    await rejection(env.service.process({ paymentId: stuck.id, idempotencyKey: key() }));
+    await rejection(env.service.process({ paymentId: other.id, idempotencyKey: key() }));
+    const [first, second] = await store.listPendingTransactions();
+    expect(first?.paymentId).to.equal(stuck.id);
+    // The oldest row's payment cannot be read (say, a row the database refuses): it fails on every pass.
+    const read = store.getPayment.bind(store);
+    sinon.stub(store, 'getPayment').callsFake((id: string) => (id === stuck.id ? Promise.reject(new Error('unreadable row')) : read(id)));
+    const restarted = new PaymentService({ manager: env.manager, store });
+    const report = await restarted.reconcile();
+    expect(report).to.deep.include({ checked: 2, failed: [first?.id], applied: [second?.id] });
+    expect((await restarted.getPayment(other.id)).chargeStatus).to.equal('fully-charged');
+    expect((await store.listPendingTransactions()).map((t) => t.id)).to.deep.equal([first?.id]);
+  });
 });

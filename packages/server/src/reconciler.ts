@@ -31,7 +31,7 @@ export function startReconciler(payments: PaymentService, logger: Logger, option
   const pass = async (): Promise<void> => {
     try {
       const report = await payments.reconcile({ minAgeMs: options.minAgeMs });
-      const level = report.applied.length > 0 || report.review.length > 0 ? 'info' : 'debug';
+      const level = report.failed.length > 0 ? 'warn' : report.applied.length > 0 || report.review.length > 0 ? 'info' : 'debug';
       logger[level]({ report, minAgeMs: options.minAgeMs }, 'reconciled pending transactions');
     } catch (err) {
       logger.error({ err }, 'reconciliation pass failed; retrying at the next interval');
