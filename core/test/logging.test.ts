@@ -22,4 +22,14 @@ describe('logging', () => {
     expect(text).to.include('[redacted]');
     expect(log.lines[0]?.['amount']).to.equal('10.00');
   });
+
+  it('drops the parameters a database driver attaches to a failed statement', () => {
+    const log = captureLogger();
+    const err = Object.assign(new Error('unsupported Unicode escape sequence'), { query: 'INSERT INTO payments ...', params: ['tok_secret_param', 'ann@example.com'] });
+    log.logger.error({ err }, 'payment failed');
+    log.logger.error({ error: { params: ['tok_other_param'] } }, 'payment failed');
+    const text = log.text();
+    expect(text).to.include('unsupported Unicode escape sequence');
+    for (const secret of ['tok_secret_param', 'ann@example.com', 'tok_other_param']) expect(text).not.to.include(secret);
+  });
 });

@@ -35,6 +35,11 @@ export const REDACT_PATHS: readonly string[] = [
   '*.clientSecret',
   'client_secret',
   '*.client_secret',
+  // Database drivers attach a failed statement's parameters (tokens, emails, raw responses) to the error.
+  'err.params',
+  'err.parameters',
+  'error.params',
+  'error.parameters',
 ];
 
 export type { Logger };
