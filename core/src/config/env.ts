@@ -10,6 +10,24 @@ export function hasEnvReference(value: string): boolean {
 }
 
 /**
+ * An update from outside the configuration file (the admin API) may not add
+ * `${NAME}` references: the process would resolve them, and a public field
+ * (a publishable key shown by the checkout) would hand out any environment
+ * variable, secrets included. A reference the stored value already holds,
+ * sent back unchanged, is kept.
+ */
+export function refuseNewEnvReferences(update: Readonly<Record<string, unknown>>, current: Readonly<ConfigValues>, where: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(update)) {
+    if (typeof value !== 'string' || !hasEnvReference(value) || value === current[key]) continue;
+    throw new PayhostError(
+      ERROR_CODES.invalidConfiguration,
+      `Field "${key}": environment references (\${NAME}) can be set in the configuration file only, not through an update`,
+      { ...where, field: key },
+    );
+  }
+}
+
+/**
  * Replaces `${NAME}` references with environment values. A reference to an
  * unset variable is a configuration error: a secret silently becoming "" would
  * only fail later, at the processor.

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { mergeConfiguration, maskConfiguration } from '../config/masking.js';
+import { refuseNewEnvReferences } from '../config/env.js';
 import { validateHostConfig, readConfigFile } from '../config/host-config.js';
 import { validatePluginSettings } from '../config/plugin-settings.js';
 import type { ConfigWarn, HostConfig, PluginSettings } from '../config/types.js';
@@ -276,6 +277,7 @@ export class PluginManager<H extends HookMap = {}> {
     const cls = this.pluginClass(pluginId, channel);
     const current = this.storedSettings(cls, channel);
     const where = { plugin: pluginId, channel };
+    refuseNewEnvReferences(update.configuration ?? {}, current.configuration, where);
     const merged = mergeConfiguration(cls, current.configuration, update.configuration ?? {});
     const settings = validatePluginSettings(cls, { active: update.active ?? current.active, configuration: merged }, where, this.warn);
     const config = withSettings(this.runtime.config, pluginId, channel, settings);

@@ -19,7 +19,8 @@ export function requireBearer(key: string, realm: string): onRequestHookHandler 
   const matches = keyMatcher(key);
   return (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
     const header = request.headers.authorization;
-    const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+    // The scheme name is case-insensitive (RFC 9110 section 11.1): "bearer x" is as good as "Bearer x".
+    const token = typeof header === 'string' && /^bearer /i.test(header) ? header.slice(7).trim() : '';
     if (token === '' || !matches(token)) {
       void reply
         .status(401)

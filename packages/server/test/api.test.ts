@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { MemoryLedgerStore } from '@payhost/core';
 import { DUMMY_TEST_CARDS, DUMMY_TOKENS } from '@payhost/plugin-dummy';
-import { ADMIN_KEY, AUDIT_TOKEN, WEBHOOK_SECRET, key, leakingLines, signWebhook, startTestServer, type TestServer } from './support/harness.js';
+import { ADMIN_KEY, AUDIT_TOKEN, PAYMENT_KEY, WEBHOOK_SECRET, key, leakingLines, signWebhook, startTestServer, type TestServer } from './support/harness.js';
 
 describe('server API over HTTP', () => {
   let t: TestServer;
@@ -41,6 +41,13 @@ describe('server API over HTTP', () => {
         const res = await t.request('GET', '/channels/us-store/gateways', { key: k });
         expect(res.status, String(k)).to.equal(401);
         expect(res.body.code).to.equal('unauthorized');
+      }
+    });
+
+    it('takes the bearer scheme name in any case', async () => {
+      for (const scheme of ['bearer', 'BEARER']) {
+        const res = await t.request('GET', '/channels/us-store/gateways?currency=USD', { key: null, headers: { authorization: `${scheme} ${PAYMENT_KEY}` } });
+        expect(res.status, scheme).to.equal(200);
       }
     });
 
@@ -185,6 +192,16 @@ describe('server API over HTTP', () => {
       expect(on.body.active).to.equal(true);
       const read = await t.request('GET', '/admin/channels/us-store/plugins/payhost.dummy', { key: ADMIN_KEY });
       expect(read.body.configuration.secret_key).to.equal('****9999');
+    });
+
+    it('refuses environment references in a change, so no admin can read the environment through a public field', async () => {
+      const before = await t.request('GET', '/admin/channels/us-store/plugins/payhost.dummy', { key: ADMIN_KEY });
+      const res = await t.request('PUT', '/admin/channels/us-store/plugins/payhost.dummy', { key: ADMIN_KEY, body: { configuration: { public_key: '${HOME}:${PATH}' } } });
+      expect(res.status).to.equal(400);
+      expect(res.body).to.deep.include({ code: 'invalid_configuration' });
+      expect(res.body.message).to.include('configuration file only');
+      const after = await t.request('GET', '/admin/channels/us-store/plugins/payhost.dummy', { key: ADMIN_KEY });
+      expect(after.body).to.deep.equal(before.body);
     });
 
     it('rejects an invalid configuration change and keeps the old one', async () => {
