@@ -23,6 +23,7 @@ const STATUS: Readonly<Record<string, number>> = {
   plugin_failed: 502,
   plugin_timeout: 504,
   outcome_unknown: 502,
+  data_dir_in_use: 503,
   internal_error: 500,
 };
 
