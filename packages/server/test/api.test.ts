@@ -74,6 +74,11 @@ describe('server API over HTTP', () => {
       const b = await t.request('POST', '/channels/us-store/gateways/payhost.dummy/client-token', { body: { amount: '5.00', currency: 'USD', customerId: 'c1' } });
       expect(a.status).to.equal(200);
       expect(a.body.clientToken).to.be.a('string').and.not.equal(b.body.clientToken);
+      const withData = await t.request('POST', '/channels/us-store/gateways/payhost.dummy/client-token', { body: { data: { returnUrl: 'https://shop.example/return' } } });
+      expect(withData.status).to.equal(200);
+      const badData = await t.request('POST', '/channels/us-store/gateways/payhost.dummy/client-token', { body: { data: 'x' } });
+      expect(badData.status).to.equal(400);
+      expect(badData.body.code).to.equal('invalid_input');
     });
   });
 
@@ -160,6 +165,20 @@ describe('server API over HTTP', () => {
       expect(nobody.status).to.equal(422);
       expect(nobody.body.code).to.equal('no_payment_source');
       expect(nobody.body.message).to.include('not associated to an account on the processor and no token was passed');
+    });
+
+    it('passes `data` to the gateway (here the dummy\'s nameOnCard), and a retry with other data is a reused key', async () => {
+      const idempotencyKey = key('data');
+      const paid = await pay({ customerId: 'cust-data', storePaymentMethod: true, data: { nameOnCard: 'Ada Lovelace' } }, idempotencyKey);
+      expect(paid.status).to.equal(201);
+      const sources = await t.request('GET', '/customers/cust-data/payment-sources?channel=us-store');
+      expect(sources.body.sources[0].creditCardInfo).to.include({ nameOnCard: 'Ada Lovelace' });
+      const other = await pay({ customerId: 'cust-data', storePaymentMethod: true, data: { nameOnCard: 'Grace Hopper' } }, idempotencyKey);
+      expect(other.status).to.equal(409);
+      expect(other.body.code).to.equal('idempotency_key_reused');
+      const notObject = await pay({ data: ['nameOnCard'] });
+      expect(notObject.status).to.equal(400);
+      expect(notObject.body.code).to.equal('invalid_input');
     });
   });
 

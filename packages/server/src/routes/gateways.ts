@@ -10,6 +10,8 @@ interface TokenBody {
   customerId?: string;
   amount?: string;
   currency?: string;
+  /** Gateway-specific extras (TokenConfig.data). */
+  data?: Record<string, unknown>;
 }
 
 /** Currency routing and client tokens: what a checkout page asks before paying. */
@@ -38,7 +40,7 @@ export async function gatewayRoutes(app: FastifyInstance, ctx: ServerContext): P
         body: {
           type: 'object',
           additionalProperties: false,
-          properties: { customerId: identifier, amount: amountString, currency: currencyCode },
+          properties: { customerId: identifier, amount: amountString, currency: currencyCode, data: { type: 'object', maxProperties: 50 } },
         },
         response: { 200: { type: 'object', required: ['clientToken'], properties: { clientToken: { type: 'string' } } }, ...errorResponses },
       },
@@ -53,6 +55,7 @@ export async function gatewayRoutes(app: FastifyInstance, ctx: ServerContext): P
         customerId: body.customerId ?? null,
         currency,
         amount,
+        data: body.data ?? null,
       });
       return { clientToken };
     },

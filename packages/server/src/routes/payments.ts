@@ -28,6 +28,8 @@ interface CreateBody {
   metadata?: Record<string, unknown>;
   /** "process" (default: charge, or authorize when the gateway does not auto-capture) or "authorize". */
   action?: 'process' | 'authorize';
+  /** Gateway-specific extras (PaymentData.data): Stripe's returnUrl, Flutterwave's txRef, ... */
+  data?: Record<string, unknown>;
 }
 
 function keyOf(request: FastifyRequest): string {
@@ -63,6 +65,7 @@ export async function paymentRoutes(app: FastifyInstance, payments: PaymentServi
             storePaymentMethod: { type: 'boolean' },
             metadata: { type: 'object', maxProperties: 50 },
             action: { type: 'string', enum: ['process', 'authorize'] },
+            data: { type: 'object', maxProperties: 50 },
           },
         },
         response: { 201: resultSchema, 402: { $ref: 'Error#' }, ...errorResponses },
