@@ -107,5 +107,22 @@ if (databaseUrl) {
       expect(refunds).to.have.length(10);
       expect(final.transactions.filter((t: { state: string }) => t.state === 'pending')).to.deep.equal([]);
     });
+
+    it('`payhost pay` writes to the same database and schema (server.databaseSchema): the servers show its payment', async () => {
+      const args = ['pay', '--config', join(dir, 'payhost.json'), '--channel', 'web', '--gateway', 'test.signed', '--amount', '4.20', '--currency', 'USD', '--token', 'tok'];
+      const printed = await new Promise<string>((resolve, reject) => {
+        const child = spawn(process.execPath, [join(root, 'packages/cli/dist/bin.js'), ...args], { env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        let err = '';
+        child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+        child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
+        child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`payhost pay exited with ${code}: ${err}`))));
+      });
+      const { payment } = JSON.parse(printed) as { payment: { id: string; total: string } };
+      expect(payment.total).to.equal('4.20');
+      const shown = await fetch(`${urls[1]}/payments/${payment.id}`, { headers: { authorization: `Bearer ${PAYMENT_KEY}` } });
+      expect(shown.status).to.equal(200);
+      expect(((await shown.json()) as any).payment).to.include({ id: payment.id, total: '4.20', currency: 'USD' });
+    });
   });
 }

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { MemoryLedgerStore, PaymentService, PluginManager, formatAmount, type LedgerStore } from '@payhost/core';
-import { loadServerConfig } from '@payhost/server';
-import { createPgliteStore, createPostgresStore } from '@payhost/store-postgres';
+import { loadServerConfig, openStore } from '@payhost/server';
 import { json, type CliIo } from '../io.js';
 
 export interface PayOptions {
@@ -19,11 +18,16 @@ export interface PayOptions {
 /** A one-off payment through the configured gateways; prints the payment and its transaction. */
 export async function pay(options: PayOptions, io: CliIo): Promise<void> {
   const config = await loadServerConfig(options.config);
-  const manager = await PluginManager.create({ plugins: config.plugins, pluginBaseDir: config.baseDir, config: config.host });
-  let store: LedgerStore;
-  if (options.memory) store = new MemoryLedgerStore();
-  else if (config.databaseUrl) store = await createPostgresStore({ connectionString: config.databaseUrl });
-  else store = await createPgliteStore({ dataDir: config.server.dataDir });
+  // The server's own store choice (DATABASE_URL and server.databaseSchema, else the data directory), so the
+  // payment lands where `payhost serve` shows it.
+  const store: LedgerStore = options.memory ? new MemoryLedgerStore() : (await openStore(config)).store;
+  let manager: PluginManager;
+  try {
+    manager = await PluginManager.create({ plugins: config.plugins, pluginBaseDir: config.baseDir, config: config.host, hookTimeoutMs: config.server.hookTimeoutMs });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   try {
     const payments = new PaymentService({ manager, store });
     const result = await payments.pay({
