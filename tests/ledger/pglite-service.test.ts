@@ -1,14 +1,17 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { GatewayDeclinedError, PaymentService, type LedgerStore } from '@payhost/core';
-import { createPgliteStore } from '@payhost/store-postgres';
+import { createPgliteStore, type SqlLedgerStore } from '@payhost/store-postgres';
 import {
   DUMMY_TOKENS,
   GatedDummy,
+  CHANNEL,
   codeOf,
+  dec,
   expectAmount,
   key,
   rejection,
@@ -97,6 +100,50 @@ describe('ledger service on PGlite', function () {
     expectAmount(result.payment.capturedAmount, '4');
     expectAmount((await env.service.getPayment(payment.id)).capturedAmount, '4');
   });
+
+  it('keeps a gateway answer with text PostgreSQL refuses (NUL, unpaired surrogates), each such character as U+FFFD', async () => {
+    env = setup({ store, plugin: GatedDummy });
+    // The gateway has acted: its answer must be recorded, not lost to a database error.
+    sinon.stub(GatedDummy.prototype, 'processPayment').resolves({
+      isSuccess: false,
+      kind: 'capture',
+      amount: dec('10.00'),
+      currency: 'USD',
+      errorCode: 'declined',
+      error: 'Declined\u0000 by the \ud800issuer',
+      transactionId: 'txn\u0000-1',
+      pspReference: 'psp\udc00',
+      rawResponse: { 'odd\u0000key': 'value\u0000', list: ['\ud83d'], ok: 'caf\u00e9 \ud83d\ude00' },
+    } as never);
+    const payment = await env.create();
+    expect(await codeOf(env.service.process({ paymentId: payment.id, idempotencyKey: key() }))).to.equal('gateway_declined');
+    const [tx] = await env.service.listTransactions(payment.id);
+    expect(tx).to.deep.include({ state: 'applied', isSuccess: false, errorCode: 'declined', error: 'Declined\ufffd by the \ufffdissuer' });
+    expect(tx?.gatewayTransactionId).to.equal('txn\ufffd-1');
+    expect(tx?.pspReference).to.equal('psp\ufffd');
+    // A well-formed pair (the emoji) is kept as it is.
+    expect(tx?.rawResponse).to.deep.equal({ 'odd\ufffdkey': 'value\ufffd', list: ['\ufffd'], ok: 'caf\u00e9 \ud83d\ude00' });
+
+    // A processor event with such an id and reference is applied once, and its duplicate recognized.
+    const event = { gateway: 'payhost.dummy', eventId: 'evt\u0000-1', paymentId: payment.id, response: { isSuccess: true, kind: 'refund' as const, amount: '1.00', transactionId: 're\u0000' } };
+    expect((await env.service.applyGatewayEvent(event)).status).to.not.equal('duplicate');
+    expect((await env.service.applyGatewayEvent(event)).status).to.equal('duplicate');
+    const unknown = await rejection(env.service.applyGatewayEvent({ ...event, eventId: 'evt-2', paymentId: undefined, pspReference: 'nothing\u0000' }));
+    expect(unknown.code).to.equal('payment_not_found');
+  });
+
+  it('refuses, before writing anything, caller input it could not store', async () => {
+    env = setup({ store });
+    const rows = () => (store as SqlLedgerStore).driver.session((c) => c.query<{ n: string }>('SELECT (SELECT count(*) FROM payments) + (SELECT count(*) FROM idempotency_keys) AS n'));
+    const before = await rows();
+    for (const overrides of [{ metadata: { note: 'a\u0000' } }, { customerEmail: 'x\ud800@example.com' }, { metadata: JSON.parse(`${'{"a":'.repeat(40)}1${'}'.repeat(40)}`) }]) {
+      expect(await codeOf(env.create(overrides)), JSON.stringify(Object.keys(overrides))).to.equal('invalid_input');
+      expect(await codeOf(env.service.pay({ idempotencyKey: key(), channel: CHANNEL, total: '1.00', currency: 'USD', token: DUMMY_TOKENS.success, ...overrides })), 'pay').to.equal('invalid_input');
+    }
+    expect(await codeOf(env.service.capture({ paymentId: 'x\u0000', idempotencyKey: key() }))).to.equal('invalid_input');
+    expect(await codeOf(env.service.capture({ paymentId: randomUUID(), idempotencyKey: 'key\u0000key' }))).to.equal('invalid_input');
+    expect(await rows()).to.deep.equal(before);
+  });
 });
 
 describe('ledger service on PGlite: crash and restart', function () {
@@ -146,4 +193,5 @@ describe('ledger service on PGlite: crash and restart', function () {
       await env.close();
     }
   });
+
 });

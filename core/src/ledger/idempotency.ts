@@ -5,6 +5,7 @@ import type { IdempotencyRecord, Payment, Transaction } from './model.js';
 import type { LedgerStore } from './store.js';
 import { idempotencyKeyReused, invalidInput, keyInProgress } from './ledger-errors.js';
 import { isStoredOutcome, type StoredOutcome } from './outcome-codec.js';
+import { isStorableText } from './storable-text.js';
 
 /**
  * Canonical JSON of a request: keys sorted, `undefined` as null, Decimals as
@@ -119,8 +120,8 @@ export function requestHash(operation: string, params: Record<string, unknown>):
 }
 
 export function checkIdempotencyKey(key: unknown): string {
-  if (typeof key !== 'string' || key.trim() === '' || key.length > 255) {
-    throw invalidInput('An idempotency key (a non-empty string of at most 255 characters) is required', { idempotencyKey: key ?? null });
+  if (typeof key !== 'string' || key.trim() === '' || key.length > 255 || !isStorableText(key)) {
+    throw invalidInput('An idempotency key (a non-empty string of at most 255 characters, without NUL) is required', { idempotencyKey: typeof key === 'string' && isStorableText(key) ? key : null });
   }
   return key;
 }

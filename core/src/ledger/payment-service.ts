@@ -16,6 +16,7 @@ import { jsonCopy } from './json-copy.js';
 import { looksLikeCardNumber } from './redact.js';
 import type { LedgerStore } from './store.js';
 import { applyGatewayEvent, type GatewayEventInput, type GatewayEventResult } from './webhook-inbox.js';
+import { checkStorableInput } from './storable-text.js';
 
 export interface PaymentServiceOptions {
   /** The plugin manager (or anything with runOperation, resolveGateway and getTransactionStatus). */
@@ -77,9 +78,15 @@ function optionalString(name: string, value: unknown): string | null {
   return value;
 }
 
-/** Extra gateway data, when given, must be a plain object (not an array). */
+/** Extra gateway data, when given, must be a plain object (not an array) the ledger can store. */
 function checkData(data: unknown): void {
   if (data !== undefined && data !== null && (typeof data !== 'object' || Array.isArray(data))) throw invalidInput('data must be an object when given');
+  checkStorableInput('data', data);
+}
+
+/** Every field of a new payment must be storable (checked before hashing: deep nesting would overflow it). */
+function checkStorableFields(fields: Record<string, unknown>): void {
+  for (const name of Object.keys(fields)) checkStorableInput(name, fields[name]);
 }
 
 /** An operation's result from its settled outcome (the recorded error thrown); a key recorded by createPayment has no transaction. */
@@ -125,6 +132,7 @@ export class PaymentService {
   async createPayment(input: CreatePaymentInput): Promise<Payment> {
     const key = checkIdempotencyKey(input.idempotencyKey);
     const { idempotencyKey: _key, total, ...rest } = input;
+    checkStorableFields(rest);
     // Object.assign, not `{ ...rest, total }`: see `pay`.
     const hash = requestHash('create', Object.assign(rest, { total: normalizeAmountForHash(total) }));
     const settled = await this.runForNewPayment(key, hash, input, (payment) =>
@@ -158,6 +166,7 @@ export class PaymentService {
     const { idempotencyKey: _key, total, action = 'process', data = null, ...rest } = input;
     if (action !== 'process' && action !== 'authorize') throw invalidInput('action must be "process" or "authorize"', { field: 'action' });
     checkData(data);
+    checkStorableFields(rest);
     // Object.assign onto `rest` (ours: destructuring made it), not `{ ...rest, total, ... }`: on
     // Node 20's V8 a spread followed by new properties builds a new hidden class for every object
     // (about 2 us each, and garbage for the GC).
@@ -225,6 +234,7 @@ export class PaymentService {
     const key = checkIdempotencyKey(input.idempotencyKey);
     const paymentId = optionalString('paymentId', input.paymentId);
     if (!paymentId) throw invalidInput('paymentId is required');
+    checkStorableInput('paymentId', paymentId);
     checkData(params.data);
     const hash = requestHash(operation, { paymentId, amount: normalizeAmountForHash(params.amount), data: params.data ?? null });
     const settled = await this.idempotency.run(key, hash, () =>

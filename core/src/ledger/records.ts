@@ -5,6 +5,7 @@ import type { GatewayResponse } from '../contracts/gateway.js';
 import { isTransactionKind, type TransactionKind } from '../contracts/transaction-kind.js';
 import type { Payment, Transaction } from './model.js';
 import { maskEmbedded, redactRawResponse, sanitizeActionData } from './redact.js';
+import { storableText } from './storable-text.js';
 
 /** A new pending transaction: written before the gateway call, it reserves `amount`. */
 export function pendingTransaction(input: {
@@ -39,8 +40,9 @@ export function pendingTransaction(input: {
   };
 }
 
+/** A gateway's string as stored: non-empty, with characters PostgreSQL refuses replaced (the gateway has acted; its answer is kept). */
 function str(value: unknown): string | null {
-  return typeof value === 'string' && value !== '' ? value : null;
+  return typeof value === 'string' && value !== '' ? storableText(value) : null;
 }
 
 function toDecimal(value: unknown): Decimal | null {

@@ -1,4 +1,5 @@
 import { Decimal } from 'decimal.js';
+import { storableText } from './storable-text.js';
 
 /**
  * Key names never stored: secrets, credentials, client secrets, tokens, and
@@ -82,7 +83,7 @@ function clean(value: unknown, depth: number, rules: Rules): unknown {
   if (value === null) return null;
   switch (typeof value) {
     case 'string':
-      return isDropped(value, rules) ? DROP : maskEmbedded(value);
+      return isDropped(value, rules) ? DROP : storableText(maskEmbedded(value));
     case 'number':
       return Number.isFinite(value) ? value : String(value);
     case 'boolean':
@@ -105,7 +106,7 @@ function clean(value: unknown, depth: number, rules: Rules): unknown {
     const kind = classifyKey(key);
     if (kind === 'card' || (rules.secrets && kind === 'secret')) continue;
     const cleaned = clean(item, depth + 1, rules);
-    if (cleaned !== DROP && cleaned !== undefined) out[key] = cleaned;
+    if (cleaned !== DROP && cleaned !== undefined) out[storableText(key)] = cleaned;
   }
   return out;
 }

@@ -8,6 +8,7 @@ import type { Payment, Transaction } from './model.js';
 import { ANSWER_KINDS, operationOf, reservesAmount, unresolved } from './operations.js';
 import { normalizeResponse, pendingTransaction, type NormalizedResponse } from './records.js';
 import type { LedgerTx } from './store.js';
+import { storableText } from './storable-text.js';
 
 /** A gateway response as an event carries it: kind, success and amount at least (amount may be a string). */
 export type GatewayEventResponse = Partial<Omit<GatewayResponse, 'amount'>> &
@@ -83,12 +84,13 @@ function matchUnresolved(transactions: readonly Transaction[], r: NormalizedResp
 }
 
 async function resolvePaymentId(ctx: LedgerContext, event: GatewayEventInput): Promise<string> {
-  if (typeof event.paymentId === 'string' && event.paymentId !== '') return event.paymentId;
+  if (typeof event.paymentId === 'string' && event.paymentId !== '') return storableText(event.paymentId);
   if (typeof event.pspReference !== 'string' || event.pspReference === '') throw invalidInput('A gateway event needs a paymentId or a pspReference');
   if (!ctx.store.findPaymentIdByPspReference) {
     throw invalidInput('This ledger store cannot find payments by PSP reference: the event must carry the paymentId', { pspReference: event.pspReference });
   }
-  const id = await ctx.store.findPaymentIdByPspReference(event.gateway, event.pspReference);
+  // Processor text may hold characters PostgreSQL refuses: looked up (and recorded) as the ledger stores them.
+  const id = await ctx.store.findPaymentIdByPspReference(event.gateway, storableText(event.pspReference));
   if (!id) throw paymentNotFound(`psp:${event.pspReference}`);
   return id;
 }
@@ -126,7 +128,7 @@ export async function applyGatewayEvent(ctx: LedgerContext, event: GatewayEventI
       throw invalidInput(`Event from gateway "${event.gateway}" for a payment of gateway "${payment.gateway}"`, { paymentId, gateway: event.gateway });
     }
     const now = ctx.now();
-    if (!(await tx.recordWebhookEvent(event.gateway, event.eventId, now))) return { status: 'duplicate', payment, transaction: null };
+    if (!(await tx.recordWebhookEvent(event.gateway, storableText(event.eventId), now))) return { status: 'duplicate', payment, transaction: null };
     const transactions = await tx.listTransactions(payment.id);
     const response = event.response;
     const r = normalizeResponse(response, { kind: event.response.kind, amount: payment.total });
@@ -151,7 +153,7 @@ async function insertEventTransaction(tx: LedgerTx, payment: Payment, r: Normali
     kind: r.kind,
     amount: r.amount,
     idempotencyKey: null,
-    gatewayIdempotencyKey: `event:${event.gateway}:${event.eventId}`,
+    gatewayIdempotencyKey: `event:${event.gateway}:${storableText(event.eventId)}`,
     now,
   });
   await tx.insertTransaction(row);

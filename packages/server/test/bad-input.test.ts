@@ -91,6 +91,14 @@ describe('bad-input catalog: 4xx with a stable code, never a 5xx, ledger unchang
     { name: 'unknown action', method: 'POST', path: '/payments', options: () => json(payment({ action: 'capture' })), status: 400, code: 'invalid_input' },
     { name: 'storePaymentMethod as a string', method: 'POST', path: '/payments', options: () => json(payment({ storePaymentMethod: 'yes' })), status: 400, code: 'invalid_input' },
     { name: 'metadata as an array', method: 'POST', path: '/payments', options: () => json(payment({ metadata: [1, 2] })), status: 400, code: 'invalid_input' },
+    // text PostgreSQL cannot store (NUL, unpaired surrogates) and nesting that would exhaust the stack
+    { name: 'NUL in a metadata value', method: 'POST', path: '/payments', options: () => json(payment({ metadata: { note: 'a\u0000b' } })), status: 400, code: 'invalid_input' },
+    { name: 'NUL in a metadata key', method: 'POST', path: '/payments', options: () => json(payment({ metadata: { 'no\u0000te': 'x' } })), status: 400, code: 'invalid_input' },
+    { name: 'unpaired surrogate in metadata', method: 'POST', path: '/payments', options: () => json(payment({ metadata: { note: 'x\ud800y' } })), status: 400, code: 'invalid_input' },
+    { name: 'NUL in the token', method: 'POST', path: '/payments', options: () => json(payment({ token: 'tok\u0000' })), status: 400, code: 'invalid_input' },
+    { name: 'NUL in the email', method: 'POST', path: '/payments', options: () => json(payment({ customerEmail: 'a\u0000@example.com' })), status: 400, code: 'invalid_input' },
+    { name: 'NUL deep in data', method: 'POST', path: '/payments', options: () => json(payment({ data: { a: [{ b: '\u0000' }] } })), status: 400, code: 'invalid_input' },
+    { name: 'metadata nested 2000 levels deep', method: 'POST', path: '/payments', options: () => ({ raw: JSON.stringify(payment({})).replace(/}$/, `,"metadata":${'{"a":'.repeat(2000)}1${'}'.repeat(2000)}}`), headers: { 'content-type': 'application/json' }, idempotencyKey: key() }), status: 400, code: 'invalid_input' },
     { name: 'email too long', method: 'POST', path: '/payments', options: () => json(payment({ customerEmail: `${'a'.repeat(400)}@example.com` })), status: 400, code: 'invalid_input' },
     { name: 'no token and no card on file', method: 'POST', path: '/payments', options: () => json(payment({ token: undefined, customerId: 'stranger' })), status: 422, code: 'no_payment_source' },
     // headers
@@ -118,6 +126,7 @@ describe('bad-input catalog: 4xx with a stable code, never a 5xx, ledger unchang
     { name: 'void after capture', method: 'POST', path: () => `/payments/${captured}/void`, options: () => json({}), status: 422, code: 'operation_not_allowed' },
     { name: 'confirm when nothing waits for confirmation', method: 'POST', path: () => `/payments/${captured}/confirm`, options: () => json({}), status: 422, code: 'operation_not_allowed' },
     { name: 'confirm data that is not an object', method: 'POST', path: () => `/payments/${captured}/confirm`, options: () => json({ data: 'x' }), status: 400, code: 'invalid_input' },
+    { name: 'confirm data with a NUL', method: 'POST', path: () => `/payments/${authorized}/confirm`, options: () => json({ data: { threeDSecure: '\u0000' } }), status: 400, code: 'invalid_input' },
     // gateways and client tokens
     { name: 'gateways of an unknown channel', method: 'GET', path: '/channels/mars/gateways?currency=USD', status: 404, code: 'unknown_channel' },
     { name: 'gateways with a malformed currency', method: 'GET', path: '/channels/us-store/gateways?currency=US', status: 400, code: 'invalid_input' },

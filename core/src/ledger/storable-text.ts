@@ -1,0 +1,44 @@
+import { invalidInput } from './ledger-errors.js';
+
+/**
+ * Text PostgreSQL cannot keep: NUL (refused by text and jsonb columns) and
+ * unpaired UTF-16 surrogates (no UTF-8 encoding). JSON can carry both
+ * ("\u0000", "\ud800"), so a request or a gateway answer may.
+ */
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const UNSTORABLE_ALL = new RegExp(UNSTORABLE.source, 'g');
+
+/** Deeper input than this is refused: hashing and copying it would exhaust the stack. */
+export const MAX_INPUT_DEPTH = 32;
+
+export function isStorableText(value: string): boolean {
+  return !UNSTORABLE.test(value);
+}
+
+/** A gateway's text made storable: each unstorable character becomes U+FFFD (the gateway already acted; its answer must be kept). */
+export function storableText(value: string): string {
+  return UNSTORABLE.test(value) ? value.replace(UNSTORABLE_ALL, '\uFFFD') : value;
+}
+
+/**
+ * Refuses (invalid_input, before anything is written) caller input the ledger
+ * could not store: NUL or unpaired surrogates in any string or key, or
+ * nesting deeper than MAX_INPUT_DEPTH.
+ */
+export function checkStorableInput(field: string, value: unknown, depth = 0): void {
+  if (field.length > 200) field = `${field.slice(0, 200)}…`;
+  if (typeof value === 'string') {
+    if (!isStorableText(value)) throw invalidInput(`${field} contains a NUL character or an unpaired surrogate`, { field });
+    return;
+  }
+  if (typeof value !== 'object' || value === null) return;
+  if (depth >= MAX_INPUT_DEPTH) throw invalidInput(`${field} is nested deeper than ${MAX_INPUT_DEPTH} levels`, { field });
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) checkStorableInput(`${field}[${i}]`, value[i], depth + 1);
+    return;
+  }
+  for (const key of Object.keys(value)) {
+    if (!isStorableText(key)) throw invalidInput(`${field} has a key with a NUL character or an unpaired surrogate`, { field });
+    checkStorableInput(`${field}.${key}`, (value as Record<string, unknown>)[key], depth + 1);
+  }
+}
