@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { Logger } from '@payhost/core';
 import type { ServerContext } from './context.js';
@@ -28,6 +28,12 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
     bodyLimit: ctx.config.server.bodyLimit,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, allowUnionTypes: true } },
     return503OnClosing: true,
+    // Above the schemas' longest parameter (200), so a too-long id is the schema's invalid_input, not a 404.
+    maxParamLength: 400,
+    // Errors fastify raises before routing (a malformed percent-encoding in a path parameter) in the API's shape.
+    frameworkErrors: (error, _request, reply) => {
+      void (reply as FastifyReply).status(400).send({ code: 'invalid_input', message: error.code === 'FST_ERR_BAD_URL' ? 'Malformed URL: invalid percent-encoding' : 'Malformed request' });
+    },
   });
   // The API speaks JSON only: anything else is a 415 (webhook routes take raw bodies of any type).
   app.removeContentTypeParser('text/plain');

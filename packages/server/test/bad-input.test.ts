@@ -138,6 +138,8 @@ describe('bad-input catalog: 4xx with a stable code, never a 5xx, ledger unchang
     { name: 'client token with an unknown field', method: 'POST', path: '/channels/us-store/gateways/payhost.dummy/client-token', options: () => json({ secret: 'x' }), status: 400, code: 'invalid_input' },
     // customers
     { name: 'payment sources without a channel', method: 'GET', path: '/customers/c1/payment-sources', status: 400, code: 'invalid_input' },
+    { name: 'customer id longer than 200 characters', method: 'GET', path: `/customers/${'c'.repeat(250)}/payment-sources?channel=us-store`, status: 400, code: 'invalid_input' },
+    { name: 'malformed percent-encoding in a path parameter', method: 'GET', path: '/customers/%E0%A4%A/payment-sources?channel=us-store', status: 400, code: 'invalid_input' },
     { name: 'payment sources of an unknown channel', method: 'GET', path: '/customers/c1/payment-sources?channel=mars', status: 404, code: 'unknown_channel' },
     // admin
     { name: 'admin: unknown plugin', method: 'PUT', path: '/admin/channels/us-store/plugins/nope', options: () => json({ active: true }, { key: ADMIN_KEY }), status: 404, code: 'unknown_plugin' },
