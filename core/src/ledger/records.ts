@@ -45,7 +45,8 @@ function str(value: unknown): string | null {
   return typeof value === 'string' && value !== '' ? storableText(value) : null;
 }
 
-function toDecimal(value: unknown): Decimal | null {
+/** A non-negative finite amount from a Decimal, a decimal string or a number; null when it is none. */
+export function readAmount(value: unknown): Decimal | null {
   try {
     const d = Decimal.isDecimal(value) ? (value as Decimal) : typeof value === 'string' || typeof value === 'number' ? new Decimal(value) : null;
     return d && d.isFinite() && !d.isNegative() ? d : null;
@@ -87,7 +88,7 @@ export function normalizeResponse(response: ResponseLike, fallback: { kind: Tran
     actionRequired: isSuccess && response.actionRequired === true,
     actionRequiredData: sanitizeActionData(response.actionRequiredData),
     kind: isTransactionKind(response.kind) ? response.kind : fallback.kind,
-    amount: toDecimal(response.amount) ?? fallback.amount,
+    amount: readAmount(response.amount) ?? fallback.amount,
     errorCode,
     error: isSuccess ? null : maskEmbedded(str(response.error) ?? 'The payment gateway reported a failure without a message'),
     transactionId: str(response.transactionId),

@@ -1,12 +1,12 @@
 import type { Decimal } from 'decimal.js';
-import type { TransactionKind } from '../contracts/transaction-kind.js';
+import { isTransactionKind, type TransactionKind } from '../contracts/transaction-kind.js';
 import type { GatewayEvent, GatewayResponse } from '../contracts/gateway.js';
 import { applyResponse } from './apply.js';
 import { fault, gatewayStoresCustomers, type LedgerContext } from './context.js';
 import { invalidInput, paymentNotFound } from './ledger-errors.js';
 import type { Payment, Transaction } from './model.js';
 import { ANSWER_KINDS, operationOf, reservesAmount, unresolved } from './operations.js';
-import { normalizeResponse, pendingTransaction, type NormalizedResponse } from './records.js';
+import { normalizeResponse, pendingTransaction, readAmount, type NormalizedResponse } from './records.js';
 import type { LedgerTx } from './store.js';
 import { storableText } from './storable-text.js';
 
@@ -118,6 +118,9 @@ export async function applyGatewayEvent(ctx: LedgerContext, event: GatewayEventI
     throw invalidInput('A gateway event needs a gateway and an eventId');
   }
   if (typeof event.response !== 'object' || event.response === null) throw invalidInput('A gateway event needs a response');
+  // Refused rather than guessed: an event the ledger did not start is recorded with its own kind and amount.
+  if (!isTransactionKind(event.response.kind)) throw invalidInput(`A gateway event needs a transaction kind, not ${JSON.stringify(event.response.kind)}`, { eventId: event.eventId });
+  if (readAmount(event.response.amount) === null) throw invalidInput('A gateway event needs its amount (a non-negative decimal)', { eventId: event.eventId });
   const paymentId = await resolvePaymentId(ctx, event);
   const result = await ctx.store.transaction(async (tx): Promise<GatewayEventResult> => {
     const payment = await tx.getPayment(paymentId, { forUpdate: true });
@@ -126,6 +129,10 @@ export async function applyGatewayEvent(ctx: LedgerContext, event: GatewayEventI
     if (typeof event.channel === 'string' && payment.channel !== event.channel) return { status: 'other_channel', payment, transaction: null };
     if (payment.gateway !== event.gateway) {
       throw invalidInput(`Event from gateway "${event.gateway}" for a payment of gateway "${payment.gateway}"`, { paymentId, gateway: event.gateway });
+    }
+    const currency = event.response.currency;
+    if (typeof currency === 'string' && currency !== '' && currency.toUpperCase() !== payment.currency) {
+      throw invalidInput(`Event in ${currency} for a payment in ${payment.currency}`, { paymentId, eventId: event.eventId });
     }
     const now = ctx.now();
     if (!(await tx.recordWebhookEvent(event.gateway, storableText(event.eventId), now))) return { status: 'duplicate', payment, transaction: null };

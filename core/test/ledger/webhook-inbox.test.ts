@@ -46,6 +46,26 @@ describe('ledger: webhook inbox', () => {
     expect(await env.service.listTransactions(payment.id)).to.have.length(2);
   });
 
+  it('refuses, recording nothing, an event without a readable amount, with an unknown kind, or in another currency', async () => {
+    env = setup();
+    const payment = await env.create();
+    await env.service.process({ paymentId: payment.id, idempotencyKey: key() });
+    const base = { gateway: GATEWAY, paymentId: payment.id };
+    const bad = [
+      { eventId: 'evt-no-amount', response: { isSuccess: true, kind: 'refund' as const, amount: 'lots' } },
+      { eventId: 'evt-negative', response: { isSuccess: true, kind: 'refund' as const, amount: '-3.00' } },
+      { eventId: 'evt-kind', response: { isSuccess: true, kind: 'chargeback' as never, amount: '3.00' } },
+      { eventId: 'evt-currency', response: { isSuccess: true, kind: 'refund' as const, amount: '3.00', currency: 'EUR' } },
+    ];
+    for (const event of bad) expect(await codeOf(env.service.applyGatewayEvent({ ...base, ...event })), event.eventId).to.equal('invalid_input');
+    expect(await env.service.listTransactions(payment.id)).to.have.length(1);
+    expectAmount((await env.service.getPayment(payment.id)).capturedAmount, '10');
+    // The same event ids with valid contents still apply: nothing was recorded for them.
+    const fixed = await env.service.applyGatewayEvent({ ...base, eventId: 'evt-currency', response: { isSuccess: true, kind: 'refund', amount: '3.00', currency: 'usd' } });
+    expect(fixed.status).to.equal('applied');
+    expectAmount(fixed.payment.capturedAmount, '7');
+  });
+
   it('an event for what the API response already recorded changes nothing', async () => {
     env = setup();
     const payment = await authorized();
