@@ -30,6 +30,26 @@ function reserved(transactions: readonly Transaction[], operation: 'capture' | '
   return unresolved(transactions).filter((t) => operationOf(t) === operation);
 }
 
+const REFUND_SETTLEMENTS: ReadonlySet<string> = new Set(['refund', 'refund_failed']);
+
+/**
+ * Refunds the processor accepted but has not finished (`refund_ongoing`):
+ * captured money not yet returned, so it stays reserved until a `refund` or
+ * `refund_failed` row for the same gateway transaction settles it (without a
+ * gateway transaction id nothing can settle it: it stays reserved).
+ * Otherwise a second refund of the same money could be sent while the first
+ * is still pending, and both succeed.
+ */
+function ongoingRefunds(transactions: readonly Transaction[]): Transaction[] {
+  return transactions.filter(
+    (t) =>
+      t.state === 'applied' &&
+      t.isSuccess &&
+      t.kind === 'refund_ongoing' &&
+      !transactions.some((s) => s.state === 'applied' && REFUND_SETTLEMENTS.has(s.kind) && t.gatewayTransactionId !== null && s.gatewayTransactionId === t.gatewayTransactionId),
+  );
+}
+
 /**
  * Rejects an operation that conflicts with transactions still in flight:
  * process / authorize / confirm / void run alone; captures and refunds may
@@ -77,7 +97,7 @@ function boundedAmount(operation: 'capture' | 'refund', payment: Payment, base: 
  * - process / authorize: an active, not-charged payment with nothing authorized;
  * - capture: 0 < amount <= authorized - pending captures; a second capture only
  *   when the gateway supports multiple captures;
- * - refund: 0 < amount <= captured - pending refunds (several partial refunds);
+ * - refund: 0 < amount <= captured - pending and ongoing refunds (several partial refunds);
  * - void: only an uncaptured authorization (or one waiting for confirmation);
  * - confirm: only a payment waiting for confirmation.
  */
@@ -108,7 +128,8 @@ export function checkOperation(input: RuleInput): Decimal {
       if (!['partially-charged', 'fully-charged', 'partially-refunded'].includes(payment.chargeStatus)) {
         throw notAllowed(operation, payment, `a ${payment.chargeStatus} payment cannot be refunded`);
       }
-      return boundedAmount('refund', payment, payment.capturedAmount, sum(reserved(transactions, 'refund')), input.amount);
+      const pending = [...reserved(transactions, 'refund'), ...ongoingRefunds(transactions)];
+      return boundedAmount('refund', payment, payment.capturedAmount, sum(pending), input.amount);
     }
     case 'void':
       if (payment.chargeStatus !== 'not-charged' || payment.capturedAmount.gt(0)) {

@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { Decimal } from 'decimal.js';
+import sinon from 'sinon';
 import { GatewayDeclinedError, type Payment, type Transaction } from '@payhost/core';
 import { GATEWAY, GatedDummy, codeOf, expectAmount, key, rejection, setup, type Setup } from './helpers.js';
 
@@ -17,6 +19,7 @@ function summary(payment: Payment, txs: Transaction[]): unknown {
 describe('ledger: webhook inbox', () => {
   let env: Setup;
   afterEach(async () => {
+    sinon.restore();
     GatedDummy.gate.open();
     await env?.close();
   });
@@ -64,6 +67,51 @@ describe('ledger: webhook inbox', () => {
     const fixed = await env.service.applyGatewayEvent({ ...base, eventId: 'evt-currency', response: { isSuccess: true, kind: 'refund', amount: '3.00', currency: 'usd' } });
     expect(fixed.status).to.equal('applied');
     expectAmount(fixed.payment.capturedAmount, '7');
+  });
+
+  it('an ongoing refund keeps its amount reserved until an event settles it (refunded, or failed and released)', async () => {
+    env = setup({ plugin: GatedDummy });
+    const payment = await env.create();
+    await env.service.process({ paymentId: payment.id, idempotencyKey: key() });
+    let next = 0;
+    sinon.stub(GatedDummy.prototype, 'refundPayment').callsFake(async (p) => ({
+      isSuccess: true,
+      actionRequired: false,
+      error: null,
+      kind: 'refund_ongoing' as const,
+      amount: p.amount,
+      currency: p.currency,
+      transactionId: `re_${++next}`,
+    }));
+    const ongoing = await env.service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '6.00' });
+    expect(ongoing.transaction).to.deep.include({ kind: 'refund_ongoing', isSuccess: true, state: 'applied' });
+    expectAmount(ongoing.payment.capturedAmount, '10');
+    // 6.00 of the 10.00 captured is on its way back: only 4.00 may be refunded meanwhile.
+    const refused = await rejection(env.service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '6.00' }));
+    expect(refused.code).to.equal('amount_exceeds');
+    expect(refused.details).to.deep.include({ available: '4.00' });
+    await env.service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '4.00' });
+    expect(await codeOf(env.service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '0.01' }))).to.equal('amount_exceeds');
+
+    // The first one fails on the processor: its 6.00 is refundable again.
+    const failed = await env.service.applyGatewayEvent({
+      gateway: GATEWAY,
+      eventId: 'evt-re1-failed',
+      paymentId: payment.id,
+      response: { isSuccess: true, kind: 'refund_failed', amount: '6.00', transactionId: 're_1' },
+    });
+    expect(failed.status).to.equal('applied');
+    expect(await codeOf(env.service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '6.01' }))).to.equal('amount_exceeds');
+    // The second one completes: the captured amount goes down by its 4.00, and 6.00 stays refundable.
+    await env.service.applyGatewayEvent({
+      gateway: GATEWAY,
+      eventId: 'evt-re2-done',
+      paymentId: payment.id,
+      response: { isSuccess: true, kind: 'refund', amount: new Decimal('4.00'), transactionId: 're_2' },
+    });
+    expectAmount((await env.service.getPayment(payment.id)).capturedAmount, '6');
+    const last = await env.service.refund({ paymentId: payment.id, idempotencyKey: key() });
+    expectAmount(last.transaction.amount, '6');
   });
 
   it('an event for what the API response already recorded changes nothing', async () => {
