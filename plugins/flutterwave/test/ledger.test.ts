@@ -107,6 +107,10 @@ describe('flutterwave through the ledger (PaymentService)', () => {
     const refunded = await webhook(fake.webhook('refund.completed', Number(refund.transaction.gatewayTransactionId)));
     expect(refunded.results.map((r) => r.status)).to.deep.equal(['already_applied']);
     expect((await service.getPayment(payment.id)).capturedAmount.eq('1400.5')).to.equal(true);
+    // Settled: the reservation is gone, the rest of the captured money may be refunded.
+    fake.state.refundStatus = 'completed';
+    const rest = await service.refund({ paymentId: payment.id, idempotencyKey: key() });
+    expect(rest.transaction.amount.eq('1400.5')).to.equal(true);
   });
 
   /** A service whose plugin gives up on Flutterwave after 300 ms (and a retry of a held key after 200 ms). */
@@ -178,6 +182,8 @@ describe('flutterwave through the ledger (PaymentService)', () => {
     expect(ongoing.transaction).to.deep.include({ kind: 'refund_ongoing', isSuccess: true, state: 'applied' });
     expect(ongoing.payment).to.deep.include({ chargeStatus: 'fully-charged' });
     expect(ongoing.payment.capturedAmount.eq('1500.5'), 'a pending refund has not returned the money yet').to.equal(true);
+    const overRefund = await service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '1400.51' }).then(() => expect.fail('over-refund'), (e: { code?: string }) => e);
+    expect(overRefund.code, 'the pending 100 stays reserved').to.equal('amount_exceeds');
     fake.state.settleRefund(ongoing.transaction.gatewayTransactionId!);
     const delivery = fake.webhook('refund.completed', Number(ongoing.transaction.gatewayTransactionId));
     const settled = await webhook(delivery);
@@ -186,6 +192,10 @@ describe('flutterwave through the ledger (PaymentService)', () => {
     expect(settled.results[0]?.payment).to.deep.include({ chargeStatus: 'partially-refunded' });
     expect((await webhook(delivery)).results.map((r) => r.status)).to.deep.equal(['duplicate']);
     expect((await service.getPayment(payment.id)).capturedAmount.eq('1400.5')).to.equal(true);
+    // Settled: the reservation is gone, the rest of the captured money may be refunded.
+    fake.state.refundStatus = 'completed';
+    const rest = await service.refund({ paymentId: payment.id, idempotencyKey: key() });
+    expect(rest.transaction.amount.eq('1400.5')).to.equal(true);
   });
 
   it('one Flutterwave transaction cannot pay two payments: an unbound tx_ref needs the host\'s pin', async () => {

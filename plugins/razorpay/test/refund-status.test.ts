@@ -96,6 +96,8 @@ describe('razorpay: refund status (processed / pending / failed)', () => {
       fake.state.refundStatus = 'pending';
       const ongoing = await service.refund({ paymentId: id, idempotencyKey: key(), amount: '200.00' });
       const refundId = ongoing.transaction.gatewayTransactionId as string;
+      const whileOngoing = await service.refund({ paymentId: id, idempotencyKey: key(), amount: '300.01' }).then(() => expect.fail('over-refund'), (e: { code?: string }) => e);
+      expect(whileOngoing.code, 'the pending 200.00 stays reserved').to.equal('amount_exceeds');
       fake.state.settleRefund(refundId, 'failed');
       const failed = await webhook('refund.failed', refundId, razorpayPaymentId);
       expect(failed.status).to.equal('applied');
