@@ -46,9 +46,12 @@ export async function fault(ctx: LedgerContext, context: FaultContext): Promise<
   if (hook) await hook(context);
 }
 
-/** The payment's gateway configuration (throws the manager's typed errors when it is gone or inactive). */
-export function gatewayConfigOf(ctx: LedgerContext, payment: Pick<Payment, 'channel' | 'currency' | 'gateway'>): GatewayConfig {
-  return ctx.gateways.resolveGateway(payment.channel, payment.currency, payment.gateway).config;
+/**
+ * The payment's gateway configuration (throws the manager's typed errors when it is gone or inactive).
+ * `existingPayment`: the operation is not a first charge, so a currency dropped since does not block it.
+ */
+export function gatewayConfigOf(ctx: LedgerContext, payment: Pick<Payment, 'channel' | 'currency' | 'gateway'>, existingPayment = true): GatewayConfig {
+  return ctx.gateways.resolveGateway(payment.channel, payment.currency, payment.gateway, { existingPayment }).config;
 }
 
 /** Whether the gateway stores every customer's card; false when it cannot be resolved any more. */

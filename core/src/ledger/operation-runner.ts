@@ -74,7 +74,7 @@ export class OperationRunner {
     const claim = await tx.claimIdempotencyKey(request.idempotencyKey, request.requestHash, now);
     if (!claim.claimed) return { taken: claim.record };
     // Everything below throws before any effect: the store rolls back, the claim included.
-    const gateway = gatewayConfigOf(this.ctx, payment);
+    const gateway = gatewayConfigOf(this.ctx, payment, operation !== 'process' && operation !== 'authorize');
     if (request.create) await tx.insertPayment(request.create);
     const transactions = request.create ? [] : await tx.listTransactions(payment.id);
     const amount = checkOperation({ operation, payment, transactions, gateway, amount: request.amount });

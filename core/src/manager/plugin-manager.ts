@@ -21,6 +21,18 @@ import { processingErrorResponse } from './responses.js';
 import { buildRuntime, rebuildChannel, type BuildContext, type Runtime } from './runtime-builder.js';
 import { loadPlugins, type PluginSpec } from '../loader/plugin-loader.js';
 
+export interface ResolveOptions {
+  /**
+   * The payment already exists (a capture, refund, void, confirm or status
+   * check of it): the named gateway must still be there and active, but the
+   * channel and gateway need not take its currency any more.
+   */
+  existingPayment?: boolean;
+}
+
+/** Hooks that charge a payment for the first time: they need the currency to be on sale. */
+const NEW_CHARGE_HOOKS: ReadonlySet<GatewayOperation> = new Set(['processPayment', 'authorizePayment']);
+
 export interface PluginManagerOptions {
   /** Plugin classes, or package names imported from `pluginBaseDir`, in the declared hook order. */
   plugins: readonly PluginSpec[];
@@ -140,11 +152,13 @@ export class PluginManager<H extends HookMap = {}> {
    * the currency (the seeds' default "processor"), then the first active
    * gateway that takes the currency.
    */
-  resolveGateway(channelSlug: string, currency: string, gatewayId?: string | null): GatewayEntry {
+  resolveGateway(channelSlug: string, currency: string, gatewayId?: string | null, options: ResolveOptions = {}): GatewayEntry {
     const channel = this.channel(channelSlug);
     const code = normalizeCurrency(currency);
     const where = { channel: channel.slug, currency: code };
-    if (!channel.sells(code)) {
+    // Money already taken must stay refundable: a currency dropped since is only refused for new charges.
+    const checkCurrency = !(options.existingPayment === true && gatewayId);
+    if (checkCurrency && !channel.sells(code)) {
       throw new PayhostError(ERROR_CODES.currencyNotSupported, `Channel "${channel.slug}" does not sell in ${code}`, where);
     }
     const id = gatewayId ?? channel.config.defaultGateways[code] ?? channel.gatewaysByCurrency.get(code)?.[0]?.id;
@@ -152,7 +166,7 @@ export class PluginManager<H extends HookMap = {}> {
     const gateway = channel.gateways.get(id);
     if (!gateway) throw new PayhostError(ERROR_CODES.unknownGateway, `Unknown gateway "${id}" in channel "${channel.slug}"`, { ...where, gateway: id });
     if (!gateway.active) throw new PayhostError(ERROR_CODES.inactiveGateway, `Gateway "${id}" is not active in channel "${channel.slug}"`, { ...where, gateway: id });
-    if (!gateway.config.supportedCurrencies.includes(code)) {
+    if (checkCurrency && !gateway.config.supportedCurrencies.includes(code)) {
       throw new PayhostError(ERROR_CODES.currencyNotSupported, `Gateway "${id}" does not support ${code}`, { ...where, gateway: id });
     }
     return gateway;
@@ -179,7 +193,8 @@ export class PluginManager<H extends HookMap = {}> {
 
   /** Runs a money-moving hook on exactly one gateway; a broken plugin yields `processing_error`. */
   async runOperation(operation: GatewayOperation, request: GatewayOperationRequest): Promise<GatewayResponse> {
-    const gateway = this.resolveGateway(request.channel, request.payment.currency, request.gateway);
+    const existingPayment = !NEW_CHARGE_HOOKS.has(operation);
+    const gateway = this.resolveGateway(request.channel, request.payment.currency, request.gateway, { existingPayment });
     const currency = normalizeCurrency(request.payment.currency);
     const amount = parseAmount(request.payment.amount, currency, { allowZero: operation === 'voidPayment' || operation === 'confirmPayment' });
     const payment: PaymentData = { ...request.payment, currency, amount };
@@ -206,7 +221,7 @@ export class PluginManager<H extends HookMap = {}> {
    * tell, or fails (a broken plugin never counts as an answer).
    */
   async getTransactionStatus(request: { channel: string; gateway?: string | null } & TransactionStatusInput): Promise<GatewayResponse | null> {
-    const gateway = this.resolveGateway(request.channel, request.payment.currency, request.gateway);
+    const gateway = this.resolveGateway(request.channel, request.payment.currency, request.gateway, { existingPayment: true });
     const input: TransactionStatusInput = { transaction: request.transaction, payment: request.payment };
     return this.channel(request.channel).pipeline.runOn<GatewayResponse | null>(gateway.id, 'getTransactionStatus', input, null, () => null);
   }

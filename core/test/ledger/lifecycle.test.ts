@@ -6,6 +6,27 @@ describe('ledger: payment lifecycle with the dummy gateway', () => {
   let env: Setup;
   afterEach(async () => env?.close());
 
+  it('a currency dropped from the channel and gateway since: its payments can still be refunded and voided, not charged', async () => {
+    env = setup({ currencies: ['USD', 'JPY'] });
+    const charged = await env.create({ currency: 'JPY', total: '5000' });
+    await env.service.process({ paymentId: charged.id, idempotencyKey: key() });
+    const authorized = await env.create({ currency: 'JPY', total: '700' });
+    await env.service.authorize({ paymentId: authorized.id, idempotencyKey: key() });
+    const unpaid = await env.create({ currency: 'JPY', total: '300' });
+    // The host restarts with JPY gone from the channel and from the gateway's supported currencies.
+    const later = setup({ currencies: ['USD'], store: env.store });
+    try {
+      const refunded = await later.service.refund({ paymentId: charged.id, idempotencyKey: key(), amount: '2000' });
+      expectAmount(refunded.payment.capturedAmount, '3000');
+      const voided = await later.service.void({ paymentId: authorized.id, idempotencyKey: key() });
+      expect(voided.payment.isActive).to.equal(false);
+      expect(await codeOf(later.service.process({ paymentId: unpaid.id, idempotencyKey: key() }))).to.equal('currency_not_supported');
+      expect(await codeOf(later.create({ currency: 'JPY', total: '100' }))).to.equal('currency_not_supported');
+    } finally {
+      await later.close();
+    }
+  });
+
   describe('process', () => {
     it('auto-captures the total: fully-charged, one successful capture transaction', async () => {
       env = setup();
