@@ -59,6 +59,8 @@ const LATER_STAGES: Partial<Record<TransactionKind, ReadonlySet<TransactionKind>
   pending: new Set(['action_to_confirm', 'auth', 'capture', 'confirm']),
   action_to_confirm: new Set(['auth', 'capture', 'confirm']),
   auth: new Set(['capture']),
+  // A refund the processor reported pending, then completed: a late "pending" is stale.
+  refund_ongoing: new Set(['refund']),
 };
 
 /** The applied transaction that already records this event's gateway transaction (same kind, or a later stage that succeeded). */

@@ -110,6 +110,14 @@ describe('ledger: webhook inbox', () => {
       response: { isSuccess: true, kind: 'refund', amount: new Decimal('4.00'), transactionId: 're_2' },
     });
     expectAmount((await env.service.getPayment(payment.id)).capturedAmount, '6');
+    // A late "still pending" event of the completed refund is stale.
+    const late = await env.service.applyGatewayEvent({
+      gateway: GATEWAY,
+      eventId: 'evt-re2-pending-late',
+      paymentId: payment.id,
+      response: { isSuccess: true, kind: 'refund_ongoing', amount: '4.00', transactionId: 're_2' },
+    });
+    expect(late.status).to.equal('already_applied');
     const last = await env.service.refund({ paymentId: payment.id, idempotencyKey: key() });
     expectAmount(last.transaction.amount, '6');
   });
