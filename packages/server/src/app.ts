@@ -21,6 +21,13 @@ export interface AppOptions {
   publicRoutes?: ((app: FastifyInstance) => Promise<void>) | undefined;
 }
 
+/** Declares in the OpenAPI document which key the scope's routes need (the scope's onRequest hook enforces it). */
+function documentSecurity(scope: FastifyInstance, scheme: 'paymentKey' | 'adminKey'): void {
+  scope.addHook('onRoute', (route) => {
+    route.schema = { ...(route.schema ?? {}), security: [{ [scheme]: [] }] } as typeof route.schema;
+  });
+}
+
 /** Builds the fastify app: schemas, error mapping, auth scopes, routes, OpenAPI. */
 export async function buildApp(ctx: ServerContext, options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -47,7 +54,12 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
   await app.register(swagger, {
     openapi: {
       info: { title: 'payhost', description: 'Payment-gateway plugin host: reference server API', version: '0.1.0' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      components: {
+        securitySchemes: {
+          paymentKey: { type: 'http', scheme: 'bearer', description: 'auth.paymentApiKey' },
+          adminKey: { type: 'http', scheme: 'bearer', description: 'auth.adminApiKey' },
+        },
+      },
     },
   });
 
@@ -56,12 +68,14 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
 
   await app.register(async (scope) => {
     scope.addHook('onRequest', requireBearer(ctx.config.auth.paymentApiKey, 'payment'));
+    documentSecurity(scope, 'paymentKey');
     await gatewayRoutes(scope, ctx);
     await customerRoutes(scope, ctx);
     if (options.paymentRoutes) await options.paymentRoutes(scope);
   });
   await app.register(async (scope) => {
     scope.addHook('onRequest', requireBearer(ctx.config.auth.adminApiKey, 'admin'));
+    documentSecurity(scope, 'adminKey');
     await adminRoutes(scope, ctx);
   });
   await app.register(async (scope) => webhookRoutes(scope, ctx, options.applyEvents ?? null));

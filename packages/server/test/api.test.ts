@@ -32,6 +32,10 @@ describe('server API over HTTP', () => {
         expect(res.body.paths, path).to.have.property(path);
       }
       expect(res.body.paths['/payments'].post.requestBody.content['application/json'].schema.required).to.include('amount');
+      expect(res.body.paths['/payments'].post.security).to.deep.equal([{ paymentKey: [] }]);
+      expect(res.body.paths['/admin/global/plugins/{plugin}'].put.security).to.deep.equal([{ adminKey: [] }]);
+      expect(res.body.paths['/health'].get.security).to.equal(undefined);
+      expect(Object.keys(res.body.components.securitySchemes)).to.deep.equal(['paymentKey', 'adminKey']);
     });
   });
 
