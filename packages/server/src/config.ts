@@ -40,7 +40,11 @@ const fileSchema = z.object({
   plugins: z.array(z.string().min(1)).default([]),
   channels: z.array(z.unknown()),
   globalPlugins: z.record(z.string(), z.unknown()).optional(),
-});
+  /** An editor's JSON-schema hint; ignored. */
+  $schema: z.string().optional(),
+})
+  // A misspelt section ("globalPlugin") would otherwise be dropped without a word.
+  .strict();
 
 export type ServerSettings = z.infer<typeof serverSection>;
 
@@ -63,7 +67,8 @@ export function parseServerConfig(document: unknown, baseDir: string, env: NodeJ
   const parsed = fileSchema.safeParse(document);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new PayhostError(ERROR_CODES.invalidConfiguration, `Invalid server configuration at "${issue?.path.join('.') ?? ''}": ${issue?.message ?? 'invalid'}`, {
+    const where = issue?.path.length ? ` at "${issue.path.join('.')}"` : '';
+    throw new PayhostError(ERROR_CODES.invalidConfiguration, `Invalid server configuration${where}: ${issue?.message ?? 'invalid'}`, {
       path: issue?.path.join('.') ?? '',
     });
   }
