@@ -32,4 +32,19 @@ describe('logging', () => {
     expect(text).to.include('unsupported Unicode escape sequence');
     for (const secret of ['tok_secret_param', 'ann@example.com', 'tok_other_param']) expect(text).not.to.include(secret);
   });
+
+  it('drops the request an HTTP client attaches to its error (the processor key in its Authorization header)', () => {
+    const log = captureLogger();
+    const request = { method: 'post', url: 'https://api.example/v3/charges', headers: { Authorization: 'Bearer FLWSECK_TEST-secretvalue-X' } };
+    const err = Object.assign(new Error('Request failed with status code 500'), {
+      config: request,
+      request: { _header: 'POST /v3/charges\r\nAuthorization: Bearer FLWSECK_TEST-secretvalue-X' },
+      response: { status: 500, config: request, headers: { 'set-cookie': 'session=cookie-secret' }, data: { message: 'down' } },
+    });
+    log.logger.error({ err }, 'gateway call failed');
+    log.logger.warn({ call: { headers: { Authorization: 'Basic cnpwX3Rlc3Q6a2V5c2VjcmV0' } } }, 'retrying');
+    const text = log.text();
+    expect(text).to.include('Request failed with status code 500');
+    for (const secret of ['FLWSECK_TEST-secretvalue-X', 'cookie-secret', 'cnpwX3Rlc3Q6a2V5c2VjcmV0']) expect(text).not.to.include(secret);
+  });
 });

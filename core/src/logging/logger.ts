@@ -35,6 +35,15 @@ export const REDACT_PATHS: readonly string[] = [
   '*.clientSecret',
   'client_secret',
   '*.client_secret',
+  // HTTP clients (axios, used by processor SDKs) attach the request, with its Authorization header, to the error.
+  'err.config',
+  'err.request',
+  'err.response.config',
+  'err.response.request',
+  'err.response.headers',
+  '*.headers.authorization',
+  '*.headers.Authorization',
+  'headers.Authorization',
   // Database drivers attach a failed statement's parameters (tokens, emails, raw responses) to the error.
   'err.params',
   'err.parameters',
