@@ -36,7 +36,7 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, allowUnionTypes: true } },
     return503OnClosing: true,
     // Above the schemas' longest parameter (200), so a too-long id is the schema's invalid_input, not a 404.
-    maxParamLength: 400,
+    routerOptions: { maxParamLength: 400 },
     // Errors fastify raises before routing (a malformed percent-encoding in a path parameter) in the API's shape.
     frameworkErrors: (error, _request, reply) => {
       void (reply as FastifyReply).status(400).send({ code: 'invalid_input', message: error.code === 'FST_ERR_BAD_URL' ? 'Malformed URL: invalid percent-encoding' : 'Malformed request' });
