@@ -214,7 +214,7 @@ export class IdempotencyCoordinator {
     for (;;) {
       const result = await attempt();
       if ('outcome' in result) return result;
-      const outcome = this.done(key, hash, result.taken) ?? (await this.waitForOther(key, hash));
+      const outcome = this.done(key, hash, result.taken) ?? (await this.waitForOther(key, hash, result.taken.createdAt));
       if (outcome) return { outcome };
       // The other holder released the key (its request was rejected): try again.
     }
@@ -228,19 +228,23 @@ export class IdempotencyCoordinator {
     return record.response;
   }
 
-  /** Polls the record another process holds until it is done (outcome) or gone (null). */
-  private async waitForOther(key: string, hash: string): Promise<StoredOutcome | null> {
-    const deadline = Date.now() + this.waitTimeoutMs;
+  /**
+   * Polls the record another process holds until it is done (outcome) or gone
+   * (null), until the record is waitTimeoutMs old: a key held longer than that
+   * (a transaction held for review, which only the processor's event or
+   * reconciliation settles) is answered payment_busy at once, not after
+   * another full wait on every retry.
+   */
+  private async waitForOther(key: string, hash: string, claimedAt: Date): Promise<StoredOutcome | null> {
+    const deadline = Math.min(Date.now(), claimedAt.getTime()) + this.waitTimeoutMs;
     let delay = this.pollMs;
     for (;;) {
+      if (Date.now() >= deadline) throw keyInProgress(key, 'is still in progress elsewhere (it may be waiting for reconciliation)');
       await sleep(delay);
       const record = await this.store.getIdempotencyRecord(key);
       if (!record) return null;
       const outcome = this.done(key, hash, record);
       if (outcome) return outcome;
-      if (Date.now() >= deadline) {
-        throw keyInProgress(key, 'is still in progress elsewhere (it may be waiting for reconciliation)');
-      }
       delay = Math.min(delay * 2, this.maxPollMs);
     }
   }

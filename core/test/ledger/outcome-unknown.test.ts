@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import sinon from 'sinon';
 import {
   BasePlugin,
   Decimal,
@@ -47,14 +48,15 @@ class LossyGateway extends BasePlugin {
   }
 }
 
-function service() {
+function service(options: { clock?: () => Date; waitTimeoutMs?: number } = {}) {
   const manager = new PluginManager({
     plugins: [LossyGateway],
     config: { channels: [{ slug: 'web', currencies: ['USD'], plugins: { 'test.lossy': { active: true } } }] },
     hookTimeoutMs: 40,
   });
   const store = new MemoryLedgerStore();
-  return { manager, store, payments: new PaymentService({ manager, store, idempotency: { waitTimeoutMs: 150 } }) };
+  const clock = options.clock ? { clock: options.clock } : {};
+  return { manager, store, payments: new PaymentService({ manager, store, ...clock, idempotency: { waitTimeoutMs: options.waitTimeoutMs ?? 150 } }) };
 }
 
 describe('ledger: a gateway call whose outcome is unknown is never recorded as a final failure', () => {
@@ -93,6 +95,16 @@ describe('ledger: a gateway call whose outcome is unknown is never recorded as a
     expect(await codeOf(payments.process({ paymentId: payment.id, idempotencyKey: k }))).to.equal('payment_busy');
     expect(LossyGateway.charges.size).to.equal(1);
     expect((await payments.getPayment(payment.id)).chargeStatus).to.equal('not-charged');
+    await manager.close();
+  });
+
+  it('a retry of a key held for review longer than the wait answers payment_busy at once, without waiting again', async () => {
+    // Every record is claimed an hour "ago"; a retry that waited would need the full minute and time the test out.
+    const { manager, store, payments } = service({ clock: () => new Date(Date.now() - 3_600_000), waitTimeoutMs: 60_000 });
+    const { k, payment } = await unknownCharge(payments);
+    const reads = sinon.spy(store, 'getIdempotencyRecord');
+    expect(await codeOf(payments.process({ paymentId: payment.id, idempotencyKey: k }))).to.equal('payment_busy');
+    expect(reads.callCount, 'the one lookup of the key, no polling').to.equal(1);
     await manager.close();
   });
 
