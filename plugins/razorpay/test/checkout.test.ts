@@ -3,16 +3,11 @@ import { expect } from 'chai';
 import { Decimal, PluginManager } from '@payhost/core';
 import { FakeRazorpay, razorpayCheckoutSignature, signedCheckoutResult } from '@payhost/testkit/razorpay';
 import { RazorpayGatewayPlugin, verifyCheckoutSignature } from '@payhost/plugin-razorpay';
-import { CHANNEL, GATEWAY, blockOutsideNetwork, call, clientToken, expectFailure, expectSuccess, makeManager, makePlugin, payment } from './helpers.js';
+import { CHANNEL, GATEWAY, call, clientToken, expectFailure, expectSuccess, makeManager, makePlugin, payment, useFakeRazorpay } from './helpers.js';
 
 describe('razorpay: checkout (client token, payment config, checkout signature)', () => {
-  blockOutsideNetwork();
   let fake: FakeRazorpay;
-  before(async () => {
-    fake = await FakeRazorpay.start();
-  });
-  after(() => fake.close());
-  beforeEach(() => fake.reset());
+  useFakeRazorpay((started) => (fake = started));
 
   it('getClientToken creates an order and returns the Checkout options as JSON (key, order id, amount in subunits, currency)', async () => {
     const plugin = makePlugin(fake, { checkout_name: 'Acme Store' });

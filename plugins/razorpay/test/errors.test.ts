@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { Decimal, PayhostError } from '@payhost/core';
 import { FakeRazorpay } from '@payhost/testkit/razorpay';
 import { mapPaymentFailure, mapRazorpayError } from '@payhost/plugin-razorpay';
-import { blockOutsideNetwork, call, clientToken, expectFailure, makePlugin, payment } from './helpers.js';
+import { call, clientToken, expectFailure, makePlugin, payment, useFakeRazorpay } from './helpers.js';
 
 /** Razorpay failure reasons and the unified code each must become. */
 const REASONS: Array<[string, string]> = [
@@ -21,13 +21,8 @@ const REASONS: Array<[string, string]> = [
 ];
 
 describe('razorpay: error mapping (plain error objects, failed payments, network failures)', () => {
-  blockOutsideNetwork();
   let fake: FakeRazorpay;
-  before(async () => {
-    fake = await FakeRazorpay.start();
-  });
-  after(() => fake.close());
-  beforeEach(() => fake.reset());
+  useFakeRazorpay((started) => (fake = started));
 
   async function authorized(autoCapture = false) {
     const plugin = makePlugin(fake, { auto_capture: autoCapture });

@@ -18,6 +18,21 @@ nock.emitter.on('no match', (req: { hostname?: string; host?: string; options?: 
  * Blocks every outside connection for the suite (only 127.0.0.1, the fakes,
  * is reachable) and asserts at the end that nothing in it even tried.
  */
+/**
+ * One fake Razorpay server for the suite (outside hosts blocked), reset before
+ * each test; `use` receives it once it is listening.
+ */
+export function useFakeRazorpay(use: (fake: FakeRazorpay) => void): void {
+  blockOutsideNetwork();
+  let fake: FakeRazorpay | undefined;
+  before(async () => {
+    fake = await FakeRazorpay.start();
+    use(fake);
+  });
+  after(() => fake?.close());
+  beforeEach(() => fake?.reset());
+}
+
 export function blockOutsideNetwork(): void {
   let mark = 0;
   before(() => {

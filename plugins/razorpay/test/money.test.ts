@@ -1,17 +1,12 @@
 import { expect } from 'chai';
 import { Decimal } from '@payhost/core';
-import { FakeRazorpay } from '@payhost/testkit/razorpay';
+import type { FakeRazorpay } from '@payhost/testkit/razorpay';
 import { fromRazorpayAmount, toRazorpayAmount } from '@payhost/plugin-razorpay';
-import { CHANNEL, blockOutsideNetwork, call, clientToken, expectFailure, expectSuccess, makeManager, makePlugin, payment } from './helpers.js';
+import { CHANNEL, call, clientToken, expectFailure, expectSuccess, makeManager, makePlugin, payment, useFakeRazorpay } from './helpers.js';
 
 describe('razorpay: amounts in currency subunits (Decimal, never floats)', () => {
-  blockOutsideNetwork();
   let fake: FakeRazorpay;
-  before(async () => {
-    fake = await FakeRazorpay.start();
-  });
-  after(() => fake.close());
-  beforeEach(() => fake.reset());
+  useFakeRazorpay((started) => (fake = started));
 
   const cases: Array<[string, string, number]> = [
     ['INR', '499.50', 49950],

@@ -1,16 +1,11 @@
 import { expect } from 'chai';
 import { Decimal, isPayhostError, type TransactionStatusInput } from '@payhost/core';
-import { FakeRazorpay } from '@payhost/testkit/razorpay';
-import { CHANNEL, GATEWAY, blockOutsideNetwork, call, clientToken, expectFailure, expectSuccess, makeManager, makePlugin, payment } from './helpers.js';
+import type { FakeRazorpay } from '@payhost/testkit/razorpay';
+import { CHANNEL, GATEWAY, call, clientToken, expectFailure, expectSuccess, makeManager, makePlugin, payment, useFakeRazorpay } from './helpers.js';
 
 describe('razorpay: operations with the real SDK against the fake', () => {
-  blockOutsideNetwork();
   let fake: FakeRazorpay;
-  before(async () => {
-    fake = await FakeRazorpay.start();
-  });
-  after(() => fake.close());
-  beforeEach(() => fake.reset());
+  useFakeRazorpay((started) => (fake = started));
 
   async function checkout(autoCapture: boolean, amount = '499.50', status: 'authorized' | 'captured' = 'authorized') {
     const plugin = makePlugin(fake, { auto_capture: autoCapture });

@@ -1,18 +1,13 @@
 import { expect } from 'chai';
 import { Decimal, type GatewayResponse } from '@payhost/core';
-import { FakeRazorpay } from '@payhost/testkit/razorpay';
+import type { FakeRazorpay } from '@payhost/testkit/razorpay';
 import { refundIdempotencyKey } from '@payhost/plugin-razorpay';
-import { blockOutsideNetwork, call, clientToken, expectFailure, makePlugin, payment } from './helpers.js';
+import { call, clientToken, expectFailure, makePlugin, payment, useFakeRazorpay } from './helpers.js';
 
 /** Failures after which Razorpay may have acted carry rawResponse.outcome_unknown; definite refusals do not. */
 describe('razorpay: lost answers on money-moving calls are outcome_unknown, not failures', () => {
-  blockOutsideNetwork();
   let fake: FakeRazorpay;
-  before(async () => {
-    fake = await FakeRazorpay.start();
-  });
-  after(() => fake.close());
-  beforeEach(() => fake.reset());
+  useFakeRazorpay((started) => (fake = started));
 
   const KEY = 'payhost:refund:pay-host-1:tx-refund-1';
 

@@ -1,21 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { Decimal, MemoryLedgerStore, PaymentService, type PluginManager } from '@payhost/core';
-import { FakeRazorpay } from '@payhost/testkit/razorpay';
-import { CHANNEL, GATEWAY, blockOutsideNetwork, call, clientToken, expectFailure, makeManager, makePlugin, payment } from './helpers.js';
+import type { FakeRazorpay } from '@payhost/testkit/razorpay';
+import { CHANNEL, GATEWAY, call, clientToken, expectFailure, makeManager, makePlugin, payment, useFakeRazorpay } from './helpers.js';
 
 const PATH = `/plugins/channel/${CHANNEL}/${GATEWAY}/webhook`;
 const key = (): string => `key-${randomUUID()}`;
 
 /** Razorpay refunds are processed, pending or failed: each maps to its own transaction kind. */
 describe('razorpay: refund status (processed / pending / failed)', () => {
-  blockOutsideNetwork();
   let fake: FakeRazorpay;
-  before(async () => {
-    fake = await FakeRazorpay.start();
-  });
-  after(() => fake.close());
-  beforeEach(() => fake.reset());
+  useFakeRazorpay((started) => (fake = started));
 
   async function captured() {
     const plugin = makePlugin(fake);

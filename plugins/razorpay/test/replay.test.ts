@@ -1,20 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { Decimal, MemoryLedgerStore, PaymentService } from '@payhost/core';
-import { FakeRazorpay } from '@payhost/testkit/razorpay';
-import { CHANNEL, GATEWAY, blockOutsideNetwork, call, expectFailure, expectSuccess, makeManager, makePlugin, payment } from './helpers.js';
+import type { FakeRazorpay } from '@payhost/testkit/razorpay';
+import { CHANNEL, GATEWAY, call, expectFailure, expectSuccess, makeManager, makePlugin, payment, useFakeRazorpay } from './helpers.js';
 
 const key = (): string => `key-${randomUUID()}`;
 
 /** One Razorpay payment can pay one host payment only, whether or not its order named the host payment. */
 describe('razorpay: a checkout result cannot pay two host payments (replay)', () => {
-  blockOutsideNetwork();
   let fake: FakeRazorpay;
-  before(async () => {
-    fake = await FakeRazorpay.start();
-  });
-  after(() => fake.close());
-  beforeEach(() => fake.reset());
+  useFakeRazorpay((started) => (fake = started));
 
   /** A checkout whose order was created before the host payment existed (no payhost_payment_id note). */
   async function unboundCheckout(plugin: ReturnType<typeof makePlugin>, status: 'authorized' | 'captured' = 'authorized') {
