@@ -21,10 +21,10 @@ function normalizeKey(key: string): string {
   return key.toLowerCase().replace(/[^a-z0-9]/g, '');
 }
 
-/** A 13-19 digit string (spaces and dashes allowed) passing the Luhn check: a card number. */
+/** A 13-19 digit string (whitespace, dots and dashes between digits allowed) passing the Luhn check: a card number. */
 export function looksLikeCardNumber(value: string): boolean {
   if (value.length < 13) return false;
-  const digits = value.replace(/[\s-]/g, '');
+  const digits = value.replace(/[\s.-]/g, '');
   if (!/^\d{13,19}$/.test(digits)) return false;
   let total = 0;
   for (let i = 0; i < digits.length; i++) {
@@ -47,8 +47,8 @@ function isDropped(value: string, rules: Rules): boolean {
   return looksLikeCardNumber(value) || (rules.secrets && SECRET_VALUE.test(value));
 }
 
-/** Runs of 13-19 digits (spaces or dashes between them) inside a longer text. */
-const EMBEDDED_DIGITS = /\d(?:[ -]?\d){12,18}/g;
+/** Runs of 13-19 digits inside a longer text, up to two separators (whitespace, dots, dashes) between digits. */
+const EMBEDDED_DIGITS = /\d(?:[\s.-]{0,2}\d){12,18}/g;
 
 /** Masks card numbers embedded in free text (error messages, descriptions). */
 export function maskEmbedded(value: string): string {

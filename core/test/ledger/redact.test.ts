@@ -39,6 +39,17 @@ describe('ledger: raw responses are redacted before they are stored', () => {
     expect(redactRawResponse('text')).to.equal(null);
   });
 
+  it('recognizes card numbers written with dots, double spaces or line breaks, in values and inside texts', () => {
+    expect(
+      redactRawResponse({
+        dotted: '4242.4242.4242.4242',
+        spaced: '4000  0000  0000  0002',
+        note: 'card 4242.4242.4242.4242 refused; retry with 4000\n0000\n0000\n0002',
+        order: 'order 2030-01-01 12:00, ref 12.50',
+      }),
+    ).to.deep.equal({ note: 'card [redacted] refused; retry with [redacted]', order: 'order 2030-01-01 12:00, ref 12.50' });
+  });
+
   it('stores the redacted form of what the gateway returned', async () => {
     class LeakyDummy extends DummyGatewayPlugin {
       override async processPayment(p: PaymentData, v: GatewayResponse | null): Promise<GatewayResponse | undefined> {
