@@ -146,7 +146,7 @@ export function describeLedgerStoreConformance(name: string, makeStore: () => Pr
       it('inserts, reads, updates and lists a payment\'s transactions oldest first', async () => {
         const payment = await insert();
         const late = makeTransaction(payment.id, { createdAt: at(30), kind: 'capture' });
-        const early = makeTransaction(payment.id, { createdAt: at(10), kind: 'auth', rawResponse: { id: 'ch_1', nested: { ok: true } } });
+        const early = makeTransaction(payment.id, { createdAt: at(10), kind: 'auth', rawResponse: { id: 'ch_1', nested: { ok: true } }, requestData: { connectedAccountId: 'acct_1', list: [1, 'two'] } });
         const sameA = makeTransaction(payment.id, { createdAt: at(20), kind: 'refund' });
         const sameB = makeTransaction(payment.id, { createdAt: at(20), kind: 'void' });
         await store.transaction(async (tx) => {
@@ -155,6 +155,8 @@ export function describeLedgerStoreConformance(name: string, makeStore: () => Pr
         const listed = await store.listTransactions(payment.id);
         expect(listed.map((t) => t.id)).to.deep.equal([early.id, sameA.id, sameB.id, late.id]);
         expect(listed[0]!.rawResponse).to.deep.equal({ id: 'ch_1', nested: { ok: true } });
+        expect(listed[0]!.requestData).to.deep.equal({ connectedAccountId: 'acct_1', list: [1, 'two'] });
+        expect(listed[1]!.requestData).to.equal(null);
         expect(await store.transaction((tx) => tx.listTransactions(payment.id))).to.deep.equal(listed);
 
         const applied = { ...early, state: 'applied' as const, isSuccess: true, gatewayTransactionId: 'gw_1', actionRequiredData: { url: 'https://3ds' }, errorCode: 'declined' as const, error: 'no', updatedAt: at(40) };

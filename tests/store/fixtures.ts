@@ -56,6 +56,7 @@ export function makeTransaction(paymentId: string, overrides: Partial<Transactio
     pspReference: null,
     customerId: 'cust-1',
     rawResponse: null,
+    requestData: null,
     idempotencyKey: null,
     gatewayIdempotencyKey: `${paymentId}:${id}`,
     createdAt: at(1),

@@ -137,6 +137,7 @@ if (!databaseUrl) {
         'transactions.action_required_data:jsonb',
         'transactions.amount:numeric',
         'transactions.raw_response:jsonb',
+        'transactions.request_data:jsonb',
       ]);
     });
   });

@@ -70,6 +70,12 @@ export interface Transaction {
   customerId: string | null;
   /** The gateway response with secrets and card data removed. */
   rawResponse: Record<string, unknown> | null;
+  /**
+   * The caller's extra gateway data for the operation (PaymentData.data), card data removed: reconciliation
+   * sends it again when it asks the gateway what became of the call (a Stripe connected account, a pinned
+   * Flutterwave tx_ref). Absent or null: none.
+   */
+  requestData?: Record<string, unknown> | null;
   /** The caller's idempotency key for the operation that created this transaction. */
   idempotencyKey: string | null;
   /** The key sent to the gateway: derived from payment id and transaction id, stable across retries. */

@@ -88,6 +88,7 @@ export class OperationRunner {
       idempotencyKey: request.idempotencyKey,
       gatewayIdempotencyKey: gatewayIdempotencyKey(operation, payment.id, id),
       now,
+      data: request.data ?? null,
     });
     await tx.insertTransaction(pending);
     const paymentData = buildPaymentData({ operation, payment, transaction: pending, amount, transactions, account, data: request.data ?? null });

@@ -109,7 +109,8 @@ export async function askGateway(ctx: LedgerContext, payment: Payment, pending: 
       charging && !payment.token && payment.customerId
         ? await ctx.store.transaction((tx) => tx.getCustomerAccount(payment.customerId as string, payment.channel, payment.gateway))
         : null;
-    const paymentData = buildPaymentData({ operation, payment, transaction: pending, amount: pending.amount, transactions: before, account });
+    // The caller's data goes again (a connected account, a pinned reference): the gateway may need it to find the call.
+    const paymentData = buildPaymentData({ operation, payment, transaction: pending, amount: pending.amount, transactions: before, account, data: pending.requestData ?? null });
     const transaction = {
       id: pending.id,
       paymentId: pending.paymentId,

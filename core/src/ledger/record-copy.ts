@@ -48,6 +48,7 @@ export function copyTransaction(t: Transaction): Transaction {
     pspReference: t.pspReference,
     customerId: t.customerId,
     rawResponse: t.rawResponse === null ? null : (jsonCopy(t.rawResponse) ?? null),
+    requestData: t.requestData ? (jsonCopy(t.requestData) ?? null) : null,
     idempotencyKey: t.idempotencyKey,
     gatewayIdempotencyKey: t.gatewayIdempotencyKey,
     createdAt: new Date(t.createdAt.getTime()),

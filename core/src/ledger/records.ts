@@ -16,6 +16,8 @@ export function pendingTransaction(input: {
   idempotencyKey: string | null;
   gatewayIdempotencyKey: string;
   now: Date;
+  /** The operation's extra gateway data, kept for reconciliation. */
+  data?: Record<string, unknown> | null;
 }): Transaction {
   return {
     id: input.id ?? randomUUID(),
@@ -33,6 +35,7 @@ export function pendingTransaction(input: {
     pspReference: null,
     customerId: input.payment.customerId,
     rawResponse: null,
+    requestData: input.data ? sanitizeActionData(input.data) : null,
     idempotencyKey: input.idempotencyKey,
     gatewayIdempotencyKey: input.gatewayIdempotencyKey,
     createdAt: input.now,

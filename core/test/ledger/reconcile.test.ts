@@ -48,6 +48,24 @@ describe('ledger: crash safety and reconcile()', () => {
     expect((await restarted.reconcile()).checked).to.equal(0);
   });
 
+  it('reconcile sends the operation\'s data again (card data removed), so the gateway can find the call', async () => {
+    const seen: unknown[] = [];
+    sinon.stub(GatedDummy.prototype, 'getTransactionStatus').callsFake(async (input) => {
+      seen.push(input.payment.data);
+      return undefined; // cannot tell: the row goes to review, which is enough here
+    });
+    const store = new MemoryLedgerStore();
+    env = setup({ plugin: GatedDummy, store, faults: crashAt('after-gateway') });
+    const payment = await env.create();
+    const data = { connectedAccountId: 'acct_42', nested: { ref: 'r-1' }, cardNumber: '4242424242424242' };
+    await rejection(env.service.process({ paymentId: payment.id, idempotencyKey: key(), data }));
+    const [pending] = await store.listPendingTransactions();
+    expect(pending?.requestData).to.deep.equal({ connectedAccountId: 'acct_42', nested: { ref: 'r-1' } });
+    const restarted = new PaymentService({ manager: env.manager, store });
+    expect((await restarted.reconcile()).review).to.deep.equal([pending?.id]);
+    expect(seen).to.deep.equal([{ connectedAccountId: 'acct_42', nested: { ref: 'r-1' } }]);
+  });
+
   it('crash before the gateway call: the gateway never saw it, the reservation is released as a failed attempt', async () => {
     const store = new MemoryLedgerStore();
     env = setup({ plugin: GatedDummy, store, faults: crashAt('after-pending', 'refund') });

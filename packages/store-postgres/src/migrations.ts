@@ -85,6 +85,10 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX transactions_unresolved_idx ON transactions (created_at, seq) WHERE state IN ('pending', 'review');
   `,
+  // 3: the caller's gateway data of each operation, sent again by reconciliation.
+  `
+  ALTER TABLE transactions ADD COLUMN request_data jsonb;
+  `,
 ];
 
 export interface MigrateOptions {

@@ -94,9 +94,10 @@ export function rowToPayment(r: Row): Payment {
 
 export const TRANSACTION_COLUMNS =
   'id, payment_id, kind, state, is_success, action_required, action_required_data, amount, currency, error_code, error, ' +
-  'gateway_transaction_id, psp_reference, customer_id, raw_response, idempotency_key, gateway_idempotency_key, created_at, updated_at';
+  'gateway_transaction_id, psp_reference, customer_id, raw_response, idempotency_key, gateway_idempotency_key, created_at, updated_at, ' +
+  'request_data';
 
-/** Parameters in `TRANSACTION_COLUMNS` order ($1..$19); $7 and $15 need `::jsonb`. */
+/** Parameters in `TRANSACTION_COLUMNS` order ($1..$20); $7, $15 and $20 need `::jsonb`. */
 export function transactionParams(t: Transaction): unknown[] {
   return [
     t.id,
@@ -118,6 +119,7 @@ export function transactionParams(t: Transaction): unknown[] {
     t.gatewayIdempotencyKey,
     timeParam(t.createdAt),
     timeParam(t.updatedAt),
+    jsonParam(t.requestData ?? null),
   ];
 }
 
@@ -138,6 +140,7 @@ export function rowToTransaction(r: Row): Transaction {
     pspReference: str(r.psp_reference),
     customerId: str(r.customer_id),
     rawResponse: json<Record<string, unknown>>(r.raw_response),
+    requestData: json<Record<string, unknown>>(r.request_data),
     idempotencyKey: str(r.idempotency_key),
     gatewayIdempotencyKey: String(r.gateway_idempotency_key),
     createdAt: toDate(r.created_at),

@@ -17,7 +17,7 @@ import {
 } from './rows.js';
 
 const PAYMENT_VALUES = '$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16::jsonb, $17, $18, $19';
-const TRANSACTION_VALUES = '$1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12, $13, $14, $15::jsonb, $16, $17, $18, $19';
+const TRANSACTION_VALUES = '$1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12, $13, $14, $15::jsonb, $16, $17, $18, $19, $20::jsonb';
 
 /** `col = $n` for each column after the first (the id), for UPDATE ... SET. */
 function assignments(columns: string, casts: Record<number, string> = {}): string {
@@ -29,7 +29,7 @@ function assignments(columns: string, casts: Record<number, string> = {}): strin
 }
 
 const PAYMENT_SET = assignments(PAYMENT_COLUMNS, { 16: '::jsonb' });
-const TRANSACTION_SET = assignments(TRANSACTION_COLUMNS, { 7: '::jsonb', 15: '::jsonb' });
+const TRANSACTION_SET = assignments(TRANSACTION_COLUMNS, { 7: '::jsonb', 15: '::jsonb', 20: '::jsonb' });
 const BY_AGE = 'ORDER BY created_at, seq';
 
 /** The operations of one transaction, on the connection that holds it. */

@@ -36,11 +36,9 @@ export async function refundPayment(ctx: FlutterwaveContext, payment: PaymentDat
 
 /**
  * Reconciliation: for a process transaction, verifies the transaction again
- * (by id, else by the tx_ref the token carried) and judges it. The ledger
- * does not pass the operation's data, so a host-pinned tx_ref is known only
- * if this process remembered it: without it, a transaction that fails the
- * binding check is answered only when something else already fails it
- * (amount, currency, a failed charge); a would-be capture is null (review).
+ * (by id, else by the tx_ref the token carried) and judges it, binding
+ * included: the ledger sends the operation's data again (a host-pinned
+ * `data.txRef`, kept with the transaction), so a restart loses nothing.
  * Refunds cannot be looked up through the SDK: null (the ledger puts them in review).
  */
 export async function transactionStatus(ctx: FlutterwaveContext, input: TransactionStatusInput): Promise<GatewayResponse | null> {
@@ -50,8 +48,7 @@ export async function transactionStatus(ctx: FlutterwaveContext, input: Transact
   const token = parseToken(payment.token);
   const claimed = typeof token === 'string' ? null : token.txRef;
   const id = resolveTransactionId(payment.token, payment.data, transaction.pspReference, transaction.gatewayTransactionId);
-  const pinned = ctx.pins.get(transaction.gatewayIdempotencyKey);
-  const subject = { ...payment, amount: transaction.amount, ...(pinned !== null ? { data: { ...(payment.data ?? {}), txRef: pinned } } : {}) };
+  const subject = { ...payment, amount: transaction.amount };
   let tx: FlwTransaction;
   try {
     if (id !== null) tx = await ctx.client.verify(id);
@@ -64,7 +61,9 @@ export async function transactionStatus(ctx: FlutterwaveContext, input: Transact
     return null;
   }
   const verdict = judge(ctx, subject, tx, claimed);
-  if (pinned !== null || !isBindingFailure(verdict)) return verdict;
+  // Not pinned and not bound: the binding cannot be re-checked, so a would-be capture is held for review.
+  const pinned = typeof payment.data?.['txRef'] === 'string' && payment.data['txRef'] !== '';
+  if (pinned || !isBindingFailure(verdict)) return verdict;
   const rest = judge(ctx, subject, tx, claimed, { binding: false });
   return rest.isSuccess ? null : rest;
 }

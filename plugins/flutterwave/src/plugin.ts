@@ -20,7 +20,7 @@ import { listTransactions, processPayment, refundPayment, transactionStatus, typ
 import { FLUTTERWAVE_FAILURES, rejectedResponse } from './responses.js';
 import { statePathConflict } from './sdk.js';
 import { issueTxRef } from './tx-ref.js';
-import { PinnedTxRefs, type FlutterwaveContext } from './verify.js';
+import type { FlutterwaveContext } from './verify.js';
 import { handleWebhook } from './webhooks.js';
 
 /**
@@ -45,7 +45,6 @@ export class FlutterwaveGatewayPlugin extends BasePlugin implements PaymentPlugi
 
   readonly settings: FlutterwaveSettings;
   private client: FlutterwaveClient | null = null;
-  private readonly pins = new PinnedTxRefs();
 
   /** Rejects an active configuration that cannot work (missing keys, bad URL, non-ISO currency). */
   constructor(init: PluginInit) {
@@ -71,7 +70,7 @@ export class FlutterwaveGatewayPlugin extends BasePlugin implements PaymentPlugi
       if (conflict) this.logger.warn({ gateway: this.id }, conflict);
       this.client = new FlutterwaveClient({ ...this.settings, baseUrl: this.settings.baseUrl });
     }
-    return { client: this.client, settings: this.settings, channel: this.channel ?? '', pins: this.pins };
+    return { client: this.client, settings: this.settings, channel: this.channel ?? '' };
   }
 
   private async operate(name: string, kind: TransactionKind, payment: PaymentData, run: (ctx: FlutterwaveContext) => Promise<GatewayResponse>): Promise<GatewayResponse | undefined> {

@@ -10,34 +10,10 @@ import { checkTxRef } from './tx-ref.js';
 /** The Inline `meta` key that binds a transaction paid with an unbound tx_ref to a payment. */
 export const META_PAYMENT_ID = 'payhost_payment_id';
 
-/**
- * tx_refs the host pinned (`data.txRef`), by the call's gateway idempotency
- * key: the ledger does not pass an operation's data to getTransactionStatus,
- * so re-checking a pinned payment relies on this — in this process only (after
- * a restart the binding cannot be re-checked and the transaction stays in review).
- */
-export class PinnedTxRefs {
-  private readonly refs = new Map<string, string>();
-
-  constructor(private readonly max = 1000) {}
-
-  remember(key: string | undefined, txRef: string | null): void {
-    if (!key || txRef === null) return;
-    this.refs.delete(key);
-    this.refs.set(key, txRef);
-    if (this.refs.size > this.max) this.refs.delete(this.refs.keys().next().value as string);
-  }
-
-  get(key: string): string | null {
-    return this.refs.get(key) ?? null;
-  }
-}
-
 export interface FlutterwaveContext {
   client: FlutterwaveClient;
   settings: FlutterwaveSettings;
   channel: string;
-  pins: PinnedTxRefs;
 }
 
 function pinnedTxRef(payment: PaymentData): string | null {
@@ -113,7 +89,6 @@ export function isBindingFailure(response: GatewayResponse): boolean {
  * paid checkout as a failed payment.
  */
 export async function verifyTransaction(ctx: FlutterwaveContext, payment: PaymentData, id: number, claimedTxRef: string | null): Promise<GatewayResponse> {
-  ctx.pins.remember(payment.idempotencyKey, pinnedTxRef(payment));
   let tx: FlwTransaction;
   try {
     tx = await ctx.client.verify(id);

@@ -215,7 +215,7 @@ describe('flutterwave through the ledger (PaymentService)', () => {
     expect(paid.payment.chargeStatus).to.equal('fully-charged');
   });
 
-  it('after a restart the pin is gone: a crashed process is held for review, neither failed nor captured unchecked', async () => {
+  it('after a restart the pin is still known (kept with the transaction): reconciliation re-checks the binding and records the charge', async () => {
     const store = new MemoryLedgerStore();
     const before = new PaymentService({ manager, store, faults: { 'after-gateway': () => Promise.reject(new Error('simulated crash')) } });
     const { payment, txRef } = await checkout();
@@ -225,12 +225,26 @@ describe('flutterwave through the ledger (PaymentService)', () => {
     try {
       const after = new PaymentService({ manager: restarted, store });
       const report = await after.reconcile();
-      expect(report.review).to.have.length(1);
-      expect((await after.listTransactions(created.id)).map((t) => t.state)).to.deep.equal(['review']);
-      expect((await after.getPayment(created.id)).chargeStatus).to.equal('not-charged');
+      expect(report).to.deep.include({ review: [], failed: [] });
+      expect(report.applied).to.have.length(1);
+      const [charged] = await after.listTransactions(created.id);
+      expect(charged).to.deep.include({ state: 'applied', kind: 'capture', isSuccess: true });
+      expect((await after.getPayment(created.id)).chargeStatus).to.equal('fully-charged');
     } finally {
       await restarted.close();
     }
+  });
+
+  it('a crashed process of an unbound, unpinned tx_ref is held for review by reconciliation: neither failed nor captured unchecked', async () => {
+    const store = new MemoryLedgerStore();
+    const before = new PaymentService({ manager, store, faults: { 'after-gateway': () => Promise.reject(new Error('simulated crash')) } });
+    const { payment } = await checkout();
+    const created = await before.createPayment({ idempotencyKey: key(), channel: CHANNEL, total: '1500.50', currency: 'NGN', token: payment.token! });
+    await before.process({ paymentId: created.id, idempotencyKey: key() }).then(() => expect.fail('crash'), (e: Error) => expect(e.message).to.equal('simulated crash'));
+    const report = await new PaymentService({ manager, store }).reconcile();
+    expect(report.review).to.have.length(1);
+    expect((await store.listTransactions(created.id)).map((t) => t.state)).to.deep.equal(['review']);
+    expect((await store.getPayment(created.id))?.chargeStatus).to.equal('not-charged');
   });
 
   it('capture and void are refused: nothing is authorized-but-uncaptured with Inline', async () => {
