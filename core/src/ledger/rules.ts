@@ -41,13 +41,9 @@ const REFUND_SETTLEMENTS: ReadonlySet<string> = new Set(['refund', 'refund_faile
  * is still pending, and both succeed.
  */
 function ongoingRefunds(transactions: readonly Transaction[]): Transaction[] {
-  return transactions.filter(
-    (t) =>
-      t.state === 'applied' &&
-      t.isSuccess &&
-      t.kind === 'refund_ongoing' &&
-      !transactions.some((s) => s.state === 'applied' && REFUND_SETTLEMENTS.has(s.kind) && t.gatewayTransactionId !== null && s.gatewayTransactionId === t.gatewayTransactionId),
-  );
+  const settled = (id: string | null): boolean =>
+    id !== null && transactions.some((s) => s.state === 'applied' && REFUND_SETTLEMENTS.has(s.kind) && s.gatewayTransactionId === id);
+  return transactions.filter((t) => t.state === 'applied' && t.isSuccess && t.kind === 'refund_ongoing' && !settled(t.gatewayTransactionId));
 }
 
 /**

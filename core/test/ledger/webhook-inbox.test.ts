@@ -93,30 +93,17 @@ describe('ledger: webhook inbox', () => {
     await env.service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '4.00' });
     expect(await codeOf(env.service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '0.01' }))).to.equal('amount_exceeds');
 
+    const refundEvent = (eventId: string, kind: 'refund' | 'refund_failed' | 'refund_ongoing', amount: string | Decimal, transactionId: string) =>
+      env.service.applyGatewayEvent({ gateway: GATEWAY, eventId, paymentId: payment.id, response: { isSuccess: true, kind, amount, transactionId } });
     // The first one fails on the processor: its 6.00 is refundable again.
-    const failed = await env.service.applyGatewayEvent({
-      gateway: GATEWAY,
-      eventId: 'evt-re1-failed',
-      paymentId: payment.id,
-      response: { isSuccess: true, kind: 'refund_failed', amount: '6.00', transactionId: 're_1' },
-    });
+    const failed = await refundEvent('evt-re1-failed', 'refund_failed', '6.00', 're_1');
     expect(failed.status).to.equal('applied');
     expect(await codeOf(env.service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '6.01' }))).to.equal('amount_exceeds');
     // The second one completes: the captured amount goes down by its 4.00, and 6.00 stays refundable.
-    await env.service.applyGatewayEvent({
-      gateway: GATEWAY,
-      eventId: 'evt-re2-done',
-      paymentId: payment.id,
-      response: { isSuccess: true, kind: 'refund', amount: new Decimal('4.00'), transactionId: 're_2' },
-    });
+    await refundEvent('evt-re2-done', 'refund', new Decimal('4.00'), 're_2');
     expectAmount((await env.service.getPayment(payment.id)).capturedAmount, '6');
     // A late "still pending" event of the completed refund is stale.
-    const late = await env.service.applyGatewayEvent({
-      gateway: GATEWAY,
-      eventId: 'evt-re2-pending-late',
-      paymentId: payment.id,
-      response: { isSuccess: true, kind: 'refund_ongoing', amount: '4.00', transactionId: 're_2' },
-    });
+    const late = await refundEvent('evt-re2-pending-late', 'refund_ongoing', '4.00', 're_2');
     expect(late.status).to.equal('already_applied');
     const last = await env.service.refund({ paymentId: payment.id, idempotencyKey: key() });
     expectAmount(last.transaction.amount, '6');

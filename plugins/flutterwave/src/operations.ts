@@ -5,7 +5,7 @@ import { mapFlutterwaveError, outcomeUnknown } from './errors.js';
 import { FLUTTERWAVE_FAILURES as F, failedResponse, refundResponse, rejectedResponse } from './responses.js';
 import { checkTxRef } from './tx-ref.js';
 import type { FlwTransaction } from './sdk.js';
-import { isBindingFailure, judge, verifyTransaction, type FlutterwaveContext } from './verify.js';
+import { isBindingFailure, judge, pinnedTxRef, verifyTransaction, type FlutterwaveContext } from './verify.js';
 
 /** processPayment: verifies the Inline transaction by id and records a capture only when everything matches. */
 export async function processPayment(ctx: FlutterwaveContext, payment: PaymentData): Promise<GatewayResponse> {
@@ -62,8 +62,7 @@ export async function transactionStatus(ctx: FlutterwaveContext, input: Transact
   }
   const verdict = judge(ctx, subject, tx, claimed);
   // Not pinned and not bound: the binding cannot be re-checked, so a would-be capture is held for review.
-  const pinned = typeof payment.data?.['txRef'] === 'string' && payment.data['txRef'] !== '';
-  if (pinned || !isBindingFailure(verdict)) return verdict;
+  if (pinnedTxRef(payment) !== null || !isBindingFailure(verdict)) return verdict;
   const rest = judge(ctx, subject, tx, claimed, { binding: false });
   return rest.isSuccess ? null : rest;
 }

@@ -16,7 +16,8 @@ export interface FlutterwaveContext {
   channel: string;
 }
 
-function pinnedTxRef(payment: PaymentData): string | null {
+/** The tx_ref the host pinned for this operation (`data.txRef`), if any. */
+export function pinnedTxRef(payment: PaymentData): string | null {
   const value = payment.data?.['txRef'];
   return typeof value === 'string' && value !== '' ? value : null;
 }
