@@ -306,6 +306,53 @@ export function describeLedgerStoreConformance(name: string, makeStore: () => Pr
       });
     });
 
+    describe('PSP reference claims', () => {
+      it("answers another payment's id when it holds the reference, null when none or only the claimer does", async () => {
+        const psp = uid('psp');
+        const holder = await insert(makePayment({ pspReference: psp }));
+        const claimer = await insert();
+        expect(await store.transaction((tx) => tx.claimPspReference('payhost.dummy', psp, claimer.id))).to.equal(holder.id);
+        expect(await store.transaction((tx) => tx.claimPspReference('payhost.dummy', psp, holder.id))).to.equal(null);
+        expect(await store.transaction((tx) => tx.claimPspReference('other', psp, claimer.id))).to.equal(null);
+        expect(await store.transaction((tx) => tx.claimPspReference('payhost.dummy', uid('psp'), claimer.id))).to.equal(null);
+      });
+
+      it('makes a second claimer wait until the first transaction ends, then see its payment; a rollback frees the reference', async () => {
+        const psp = uid('psp');
+        const [a, b, c] = [await insert(), await insert(), await insert()];
+        const events: string[] = [];
+        const aClaimed = signal();
+        const releaseA = signal();
+        const first = store.transaction(async (tx) => {
+          expect(await tx.claimPspReference('payhost.dummy', psp, a.id)).to.equal(null);
+          aClaimed.resolve();
+          await releaseA.promise;
+          expect(await tx.updatePayment({ ...a, pspReference: psp, version: 2 }, 1)).to.equal(true);
+          events.push('A commits');
+        });
+        await aClaimed.promise;
+        const second = store.transaction(async (tx) => {
+          const holder = await tx.claimPspReference('payhost.dummy', psp, b.id);
+          events.push(`B sees ${holder === a.id ? 'A' : String(holder)}`);
+        });
+        await pause(150);
+        events.push('A released');
+        releaseA.resolve();
+        await Promise.all([first, second]);
+        expect(events).to.deep.equal(['A released', 'A commits', 'B sees A']);
+
+        const other = uid('psp');
+        await rejects(
+          store.transaction(async (tx) => {
+            expect(await tx.claimPspReference('payhost.dummy', other, b.id)).to.equal(null);
+            await tx.updatePayment({ ...b, pspReference: other, version: 2 }, 1);
+            throw new Error('rolled back');
+          }),
+        );
+        expect(await store.transaction((tx) => tx.claimPspReference('payhost.dummy', other, c.id))).to.equal(null);
+      });
+    });
+
     describeKeyedRecords(() => store);
 
     describe('migrations', () => {

@@ -2,7 +2,7 @@ import type { PayhostError } from '../errors/index.js';
 import { GatewayDeclinedError } from './ledger-errors.js';
 import type { Payment, Transaction } from './model.js';
 import { encodeError, encodePayment, encodeTransaction, type StoredOutcome } from './outcome-codec.js';
-import { duplicateTransaction, normalizeResponse, resultTransaction, type NormalizedResponse, type ResponseLike } from './records.js';
+import { duplicateTransaction, normalizeResponse, referenceTakenTransaction, resultTransaction, type NormalizedResponse, type ResponseLike } from './records.js';
 import type { LedgerTx } from './store.js';
 import { applyTransition } from './transitions.js';
 
@@ -67,7 +67,7 @@ export async function applyResponse(
       return { payment, transaction: existing, outcome: outcomeOf(payment, existing) };
     }
   }
-  const applied = resultTransaction(target, r, ctx.now);
+  const applied = await refuseTakenReference(tx, payment, resultTransaction(target, r, ctx.now));
   await tx.updateTransaction(applied);
   if (!applied.isSuccess) return { payment, transaction: applied, outcome: outcomeOf(payment, applied, ctx.error) };
 
@@ -90,6 +90,17 @@ export async function applyResponse(
     });
   }
   return { payment: next, transaction: applied, outcome: outcomeOf(next, applied) };
+}
+
+/**
+ * A success that would give the payment its first PSP reference claims it;
+ * when another payment of the gateway holds it already, the success becomes
+ * a failure (see referenceTakenTransaction).
+ */
+async function refuseTakenReference(tx: LedgerTx, payment: Payment, applied: Transaction): Promise<Transaction> {
+  if (!applied.isSuccess || payment.pspReference !== null || applied.pspReference === null) return applied;
+  const holder = await tx.claimPspReference(payment.gateway, applied.pspReference, payment.id);
+  return holder === null ? applied : referenceTakenTransaction(applied, holder);
 }
 
 /** Reconciliation could not tell what the gateway did: keep the row (and its reservation) for a human. */

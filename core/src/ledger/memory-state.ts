@@ -55,6 +55,10 @@ export function webhookKey(gateway: string, eventId: string): string {
   return JSON.stringify([gateway, eventId]);
 }
 
+export function pspKey(gateway: string, pspReference: string): string {
+  return JSON.stringify([gateway, pspReference]);
+}
+
 export function byAge(a: StoredTransaction, b: StoredTransaction): number {
   return a.value.createdAt.getTime() - b.value.createdAt.getTime() || a.seq - b.seq;
 }
@@ -68,7 +72,29 @@ export class MemoryState {
   readonly accounts = new Map<string, CustomerGatewayAccount>();
   /** Transaction ids per payment id (like the SQL stores' index), so listing a payment's transactions does not scan them all. */
   private readonly byPayment = new Map<string, string[]>();
+  /** Payment ids per (gateway, PSP reference), so a claim does not scan every payment. */
+  private readonly byPspReference = new Map<string, string[]>();
   seq = 0;
+
+  /** Stores a committed payment and keeps the PSP reference index. */
+  putPayment(payment: Payment): void {
+    const previous = this.payments.get(payment.id);
+    this.payments.set(payment.id, payment);
+    const before = previous?.pspReference ? pspKey(previous.gateway, previous.pspReference) : null;
+    const after = payment.pspReference ? pspKey(payment.gateway, payment.pspReference) : null;
+    if (before === after) return;
+    if (before !== null) {
+      const left = this.byPspReference.get(before)?.filter((id) => id !== payment.id) ?? [];
+      if (left.length > 0) this.byPspReference.set(before, left);
+      else this.byPspReference.delete(before);
+    }
+    if (after !== null) this.byPspReference.set(after, [...(this.byPspReference.get(after) ?? []), payment.id]);
+  }
+
+  /** The committed payments holding this PSP reference of a gateway, first holder first. */
+  paymentsWithPspReference(gateway: string, pspReference: string): readonly string[] {
+    return this.byPspReference.get(pspKey(gateway, pspReference)) ?? [];
+  }
 
   /** Stores a committed transaction and keeps the per-payment index. */
   putTransaction(id: string, stored: StoredTransaction): void {

@@ -55,8 +55,8 @@ export class MemoryLedgerStore implements LedgerStore {
   async findPaymentIdByPspReference(gateway: string, pspReference: string): Promise<string | null> {
     this.check();
     let found: Payment | undefined;
-    for (const p of this.state.payments.values()) {
-      if (p.gateway !== gateway || p.pspReference !== pspReference) continue;
+    for (const id of this.state.paymentsWithPspReference(gateway, pspReference)) {
+      const p = this.state.payments.get(id) as Payment;
       if (!found || p.createdAt.getTime() >= found.createdAt.getTime()) found = p;
     }
     return found?.id ?? null;

@@ -6,6 +6,7 @@ import {
   accountKey,
   byAge,
   copyAccount,
+  pspKey,
   jsonText,
   toRecord,
   webhookKey,
@@ -169,6 +170,16 @@ export class MemoryTx implements LedgerTx {
     return true;
   }
 
+  async claimPspReference(gateway: string, pspReference: string, paymentId: string): Promise<string | null> {
+    // Held until the transaction ends, like the SQL stores' advisory lock: a second claimer sees this one's payment.
+    await this.lock(`psp:${pspKey(gateway, pspReference)}`);
+    for (const [id, p] of this.payments) {
+      if (id !== paymentId && p.gateway === gateway && p.pspReference === pspReference) return id;
+    }
+    // A committed holder this transaction rewrote was seen above (or no longer holds it).
+    return this.state.paymentsWithPspReference(gateway, pspReference).find((id) => id !== paymentId && !this.payments.has(id)) ?? null;
+  }
+
   async getCustomerAccount(customerId: string, channel: string, gateway: string): Promise<CustomerGatewayAccount | null> {
     this.check();
     const key = accountKey(customerId, channel, gateway);
@@ -187,7 +198,7 @@ export class MemoryTx implements LedgerTx {
   /** Applies the buffered writes to the committed state (synchronously, so atomically). */
   commit(): void {
     this.check();
-    for (const [id, p] of this.payments) this.state.payments.set(id, p);
+    for (const p of this.payments.values()) this.state.putPayment(p);
     for (const [id, t] of this.transactions) this.state.putTransaction(id, t);
     for (const [key, r] of this.idempotency) {
       if (r === null) this.state.idempotency.delete(key);

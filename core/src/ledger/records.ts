@@ -142,3 +142,20 @@ export function duplicateTransaction(target: Transaction, existing: Transaction,
     updatedAt: now,
   };
 }
+
+/**
+ * The row of a success whose PSP reference another payment already holds (a
+ * replayed checkout token, or two payments racing for one processor payment):
+ * a failure, never counted; the gateway's answer is kept for the audit trail.
+ */
+export function referenceTakenTransaction(applied: Transaction, holder: string): Transaction {
+  return {
+    ...applied,
+    isSuccess: false,
+    actionRequired: false,
+    actionRequiredData: null,
+    errorCode: 'processing_error',
+    error: `The gateway's reference ${applied.pspReference ?? ''} is already recorded for payment ${holder}: one processor payment cannot pay for two payments`,
+    rawResponse: { pspReferenceHeldBy: holder, response: applied.rawResponse },
+  };
+}

@@ -34,6 +34,15 @@ export interface LedgerTx {
   /** Records (gateway, event id); true when it was new, false when already seen. */
   recordWebhookEvent(gateway: string, eventId: string, now: Date): Promise<boolean>;
 
+  /**
+   * Reserves a PSP reference of `gateway` for `paymentId` until the transaction
+   * ends, and returns the id of another payment that already holds it, or null
+   * when none does. A concurrent claimer of the same reference (in any
+   * process) waits for this transaction to end, then sees its payment: one
+   * processor payment cannot be counted for two host payments.
+   */
+  claimPspReference(gateway: string, pspReference: string, paymentId: string): Promise<string | null>;
+
   getCustomerAccount(customerId: string, channel: string, gateway: string): Promise<CustomerGatewayAccount | null>;
   upsertCustomerAccount(account: CustomerGatewayAccount): Promise<void>;
 }

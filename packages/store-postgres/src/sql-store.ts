@@ -125,6 +125,17 @@ class SqlTx implements LedgerTx {
     return rows.length === 1;
   }
 
+  async claimPspReference(gateway: string, pspReference: string, paymentId: string): Promise<string | null> {
+    // The advisory lock is held until COMMIT, in every process on this database: a second claimer waits here,
+    // then its SELECT (a new snapshot: READ COMMITTED, PostgreSQL's default) sees the first one's payment.
+    await this.q('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [JSON.stringify(['payhost.psp_reference', gateway, pspReference])]);
+    const [row] = await this.q(
+      'SELECT id FROM payments WHERE gateway = $1 AND psp_reference = $2 AND id <> $3 ORDER BY created_at, id LIMIT 1',
+      [gateway, pspReference, paymentId],
+    );
+    return row ? String(row.id) : null;
+  }
+
   async getCustomerAccount(customerId: string, channel: string, gateway: string): Promise<CustomerGatewayAccount | null> {
     const [row] = await this.q(
       `SELECT ${ACCOUNT_COLUMNS} FROM customer_accounts WHERE customer_id = $1 AND channel = $2 AND gateway = $3`,
