@@ -15,6 +15,8 @@ export interface SqlConnection {
 export interface SqlDriver {
   /** A short name for messages ("pglite", "postgres"). */
   readonly name: string;
+  /** True when transactions run one after another (PGlite): no lock is needed to keep them apart. */
+  readonly serialTransactions?: boolean;
   /**
    * Runs `fn` with a connection nobody else uses until `fn` settles (a
    * transaction is BEGIN/COMMIT on it). On PGlite this serializes callers.

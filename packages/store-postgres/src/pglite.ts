@@ -22,6 +22,7 @@ export interface PgliteStoreOptions {
  */
 class PgliteDriver implements SqlDriver {
   readonly name = 'pglite';
+  readonly serialTransactions = true;
   private readonly queue = new Mutex();
   /** Marks code running inside one of this driver's sessions, to catch re-entry. */
   private readonly inside = new AsyncLocalStorage<{ active: boolean }>();

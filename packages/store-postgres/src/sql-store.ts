@@ -36,7 +36,11 @@ const BY_AGE = 'ORDER BY created_at, seq';
 class SqlTx implements LedgerTx {
   private open = true;
 
-  constructor(private readonly connection: SqlConnection) {}
+  constructor(
+    private readonly connection: SqlConnection,
+    /** Transactions never overlap (PGlite): claims need no lock. */
+    private readonly serial: boolean,
+  ) {}
 
   end(): void {
     this.open = false;
@@ -128,7 +132,7 @@ class SqlTx implements LedgerTx {
   async claimPspReference(gateway: string, pspReference: string, paymentId: string): Promise<string | null> {
     // The advisory lock is held until COMMIT, in every process on this database: a second claimer waits here,
     // then its SELECT (a new snapshot: READ COMMITTED, PostgreSQL's default) sees the first one's payment.
-    await this.q('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [JSON.stringify(['payhost.psp_reference', gateway, pspReference])]);
+    if (!this.serial) await this.q('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [JSON.stringify(['payhost.psp_reference', gateway, pspReference])]);
     const [row] = await this.q(
       'SELECT id FROM payments WHERE gateway = $1 AND psp_reference = $2 AND id <> $3 ORDER BY created_at, id LIMIT 1',
       [gateway, pspReference, paymentId],
@@ -191,7 +195,7 @@ export class SqlLedgerStore implements LedgerStore {
     this.check();
     return this.driver.session((connection) =>
       inTransaction(connection, async (tracked) => {
-        const tx = new SqlTx(tracked);
+        const tx = new SqlTx(tracked, this.driver.serialTransactions === true);
         try {
           return await fn(tx);
         } finally {
