@@ -3,7 +3,7 @@ import { isTransactionKind, type TransactionKind } from '../contracts/transactio
 import type { GatewayEvent, GatewayResponse } from '../contracts/gateway.js';
 import { applyResponse } from './apply.js';
 import { fault, gatewayStoresCustomers, type LedgerContext } from './context.js';
-import { invalidInput, paymentNotFound } from './ledger-errors.js';
+import { invalidInput, paymentBusy, paymentNotFound } from './ledger-errors.js';
 import type { Payment, Transaction } from './model.js';
 import { ANSWER_KINDS, operationOf, reservesAmount, unresolved } from './operations.js';
 import { normalizeResponse, pendingTransaction, readAmount, type NormalizedResponse } from './records.js';
@@ -76,13 +76,26 @@ function alreadyRecorded(transactions: readonly Transaction[], r: NormalizedResp
  * The transaction an event answers: the one named by the gateway key, else
  * the oldest unresolved one whose operation the event's kind can answer
  * (captures and refunds: of the same amount).
+ *
+ * Without a key, an event that could answer several of them, one still
+ * waiting for its API answer, is not applied yet (payment_busy: the
+ * processor retries it). Given to the wrong one, that row would carry
+ * another gateway transaction's id, and the event of its own gateway
+ * transaction would then be counted again. Once the API answers are in, the
+ * retried event finds its gateway transaction recorded.
  */
-function matchUnresolved(transactions: readonly Transaction[], r: NormalizedResponse, key: string | null): Transaction | undefined {
+function matchUnresolved(payment: Payment, transactions: readonly Transaction[], r: NormalizedResponse, key: string | null): Transaction | undefined {
   if (key) return transactions.find((t) => t.gatewayIdempotencyKey === key);
-  return unresolved(transactions).find((t) => {
+  const candidates = unresolved(transactions).filter((t) => {
     const op = operationOf(t);
     return op !== null && ANSWER_KINDS[op].has(r.kind) && (!reservesAmount(op) || t.amount.eq(r.amount));
   });
+  if (candidates.length > 1 && candidates.some((t) => t.state === 'pending')) {
+    throw paymentBusy(payment.id, `a processor event (${r.kind} of ${r.amount.toFixed()}) could answer ${candidates.length} operations still in flight; retry it once they have settled`, {
+      transactionIds: candidates.map((t) => t.id),
+    });
+  }
+  return candidates[0];
 }
 
 async function resolvePaymentId(ctx: LedgerContext, event: GatewayEventInput): Promise<string> {
@@ -143,7 +156,7 @@ export async function applyGatewayEvent(ctx: LedgerContext, event: GatewayEventI
     const r = normalizeResponse(response, { kind: event.response.kind, amount: payment.total });
     const key = typeof event.gatewayIdempotencyKey === 'string' && event.gatewayIdempotencyKey !== '' ? event.gatewayIdempotencyKey : null;
     const known = alreadyRecorded(transactions, r);
-    const target = known ?? matchUnresolved(transactions, r, key) ?? (await insertEventTransaction(tx, payment, r, event, now));
+    const target = known ?? matchUnresolved(payment, transactions, r, key) ?? (await insertEventTransaction(tx, payment, r, event, now));
     if (target.state === 'applied') return { status: 'already_applied', payment, transaction: target };
     const applied = await applyResponse(tx, payment, target, response, { now, storeCustomer: gatewayStoresCustomers(ctx, payment) });
     if (target.idempotencyKey) await tx.completeIdempotencyKey(target.idempotencyKey, applied.outcome, now);

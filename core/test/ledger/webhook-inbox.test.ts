@@ -212,6 +212,35 @@ describe('ledger: webhook inbox', () => {
     expectAmount(after.authorizedAmount, '10');
   });
 
+  it('a keyless event that could answer two refunds in flight waits for their answers (payment_busy), then counts nothing twice', async () => {
+    env = setup({ plugin: GatedDummy });
+    const { payment } = await env.service.pay({ idempotencyKey: key(), channel: 'web', total: '10.00', currency: 'USD', token: 'tok_dummy_success' });
+    GatedDummy.gate.close();
+    const arrived = Promise.all([GatedDummy.gate.nextArrival(), GatedDummy.gate.nextArrival()]);
+    const refunds = [1, 2].map(() => env.service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '3.00' }));
+    await arrived; // both refunds are at the gateway
+    const event = (eventId: string, transactionId: string) => ({
+      gateway: GATEWAY,
+      eventId,
+      paymentId: payment.id,
+      response: { isSuccess: true, kind: 'refund' as const, amount: '3.00', transactionId },
+    });
+    const early = await rejection(env.service.applyGatewayEvent(event('evt-refund-a', 'gw-refund-a')));
+    expect((early as { code?: string }).code).to.equal('payment_busy');
+    expect(early.details?.['transactionIds']).to.have.length(2);
+    GatedDummy.gate.open();
+    const [first, second] = await Promise.all(refunds);
+    const ids = [first!.transaction.gatewayTransactionId, second!.transaction.gatewayTransactionId];
+    expect(ids[0]).to.be.a('string').and.not.equal(ids[1]);
+    // The processor's retries of both refunds' events (same event id for the first: it was not recorded) find them applied.
+    expect((await env.service.applyGatewayEvent(event('evt-refund-a', ids[0]!))).status).to.equal('already_applied');
+    expect((await env.service.applyGatewayEvent(event('evt-refund-b', ids[1]!))).status).to.equal('already_applied');
+    const after = await env.service.getPayment(payment.id);
+    expectAmount(after.capturedAmount, '4');
+    const refunded = (await env.service.listTransactions(payment.id)).filter((t) => t.kind === 'refund' && t.isSuccess);
+    expect(refunded).to.have.length(2);
+  });
+
   it('finds the payment by PSP reference, and refuses events without a payment or from another gateway', async () => {
     env = setup();
     const payment = await env.create();
