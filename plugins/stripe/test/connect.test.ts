@@ -1,6 +1,7 @@
 import { expect } from 'chai';
+import { MemoryLedgerStore, PaymentService } from '@payhost/core';
 import { readSettings, applicationFee, connectAuthorizeUrl, decodeRef, encodeRef, StripeGatewayPlugin } from '@payhost/plugin-stripe';
-import { CHANNEL, call, dec, expectFailure, expectSuccess, intentCreations, key, makeLedger, makePlugin, payment, useFakeStripe } from './helpers.js';
+import { CHANNEL, call, dec, expectFailure, expectSuccess, intentCreations, key, makeLedger, makeManager, makePlugin, payment, useFakeStripe } from './helpers.js';
 
 const PROVIDER = 'acct_provider123';
 const FEES = { application_fee_percent: '2.5', application_fee_fixed: '0.30' };
@@ -106,6 +107,43 @@ describe('stripe: Connect modes', () => {
       const ref = await service.refund({ paymentId: created.id, idempotencyKey: key(), amount: '50.00' });
       expect(ref.payment.chargeStatus).to.equal('fully-refunded');
       expect(new Set(env.fake.requests.map((r) => r.account))).to.deep.equal(new Set([PROVIDER]));
+    } finally {
+      await manager.close();
+    }
+  });
+
+  it("a crash after a charge on the payment's own connected account: a restarted service reconciles it on that account", async () => {
+    const manager = makeManager(env.fake, { mode: 'REMOTE', connected_account_id: PROVIDER });
+    const store = new MemoryLedgerStore();
+    const crashing = new PaymentService({
+      manager,
+      store,
+      faults: {
+        'after-gateway': () => {
+          throw new Error('simulated crash');
+        },
+      },
+    });
+    try {
+      const request = { idempotencyKey: key(), channel: CHANNEL, total: '30.00', currency: 'USD', token: 'pm_card_visa', data: { connectedAccountId: 'acct_other9' } };
+      await crashing.pay(request).then(
+        () => expect.fail('the simulated crash should reject'),
+        (err: Error) => expect(err.message).to.equal('simulated crash'),
+      );
+      expect(intentCreations(env.fake).map((c) => c.account)).to.deep.equal(['acct_other9']);
+      // A new process: only the ledger survived. The intent is not on the configured account (PROVIDER).
+      const restarted = new PaymentService({ manager, store });
+      const [pending] = await store.listPendingTransactions();
+      const report = await restarted.reconcile();
+      expect(report.applied).to.deep.equal([pending?.id]);
+      expect(env.fake.requestsTo('/v1/payment_intents/search').map((r) => r.account)).to.deep.equal(['acct_other9']);
+      const paid = await restarted.getPayment(pending!.paymentId);
+      expect(paid.chargeStatus).to.equal('fully-charged');
+      expect(paid.pspReference).to.match(/^pi_/);
+      expect(intentCreations(env.fake)).to.have.length(1);
+      // The client's retry gets the reconciled outcome, without a second charge.
+      expect((await restarted.pay(request)).payment.id).to.equal(paid.id);
+      expect(intentCreations(env.fake)).to.have.length(1);
     } finally {
       await manager.close();
     }
