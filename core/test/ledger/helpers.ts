@@ -12,6 +12,7 @@ import {
   type LedgerStore,
   type Payment,
   type PaymentData,
+  type PayInput,
   type PluginClass,
   type Transaction,
   type TransactionStatusInput,
@@ -148,6 +149,11 @@ export function setup(options: SetupOptions = {}): Setup {
       }),
     close: () => manager.close(),
   };
+}
+
+/** A pay() request for 10.00 USD with the dummy's success token, under a fresh idempotency key. */
+export function payInput(overrides: Partial<PayInput> = {}): PayInput {
+  return { idempotencyKey: key(), channel: CHANNEL, total: '10.00', currency: 'USD', token: DUMMY_TOKENS.success, ...overrides };
 }
 
 export function key(): string {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { GatewayDeclinedError, MemoryLedgerStore, PaymentService, type FaultHooks, type PayInput } from '@payhost/core';
-import { CHANNEL, DUMMY_TOKENS, DummyGatewayPlugin, GATEWAY, GatedDummy, codeOf, expectAmount, key, rejection, setup, type Setup } from './helpers.js';
+import { CHANNEL, DUMMY_TOKENS, DummyGatewayPlugin, GATEWAY, GatedDummy, codeOf, expectAmount, key, payInput, rejection, setup, type Setup } from './helpers.js';
 
 /** pay(): createPayment and process (or authorize) as one idempotent operation. */
 describe('ledger: pay (create and charge in one operation)', () => {
@@ -12,14 +12,7 @@ describe('ledger: pay (create and charge in one operation)', () => {
     await env?.close();
   });
 
-  const input = (overrides: Partial<PayInput> = {}): PayInput => ({
-    idempotencyKey: key(),
-    channel: CHANNEL,
-    total: '10.00',
-    currency: 'USD',
-    token: DUMMY_TOKENS.success,
-    ...overrides,
-  });
+  const input = payInput;
 
   it('creates and charges the payment: one transaction, one idempotency record, and a replay calls nothing', async () => {
     const spy = sinon.spy(DummyGatewayPlugin.prototype, 'processPayment');

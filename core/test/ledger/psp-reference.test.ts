@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { GatewayDeclinedError, type GatewayResponse, type PaymentData, type PayInput } from '@payhost/core';
-import { CHANNEL, DUMMY_TOKENS, GatedDummy, expectAmount, key, rejection, setup, successful, sum, type Setup } from './helpers.js';
+import { GatewayDeclinedError, type GatewayResponse, type PaymentData } from '@payhost/core';
+import { GatedDummy, expectAmount, key, payInput, rejection, setup, successful, sum, type Setup } from './helpers.js';
 
 const SHARED = 'psp_replayed_checkout';
 
@@ -28,14 +28,7 @@ describe('ledger: a PSP reference belongs to one payment', () => {
     await env?.close();
   });
 
-  const input = (overrides: Partial<PayInput> = {}): PayInput => ({
-    idempotencyKey: key(),
-    channel: CHANNEL,
-    total: '10.00',
-    currency: 'USD',
-    token: DUMMY_TOKENS.success,
-    ...overrides,
-  });
+  const input = payInput;
 
   it('a second payment answered with a reference another payment holds gets a failed transaction, and nothing is counted twice', async () => {
     env = setup({ plugin: SharedReferenceDummy });
