@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
+import { Decimal } from '@payhost/core';
 import { MIGRATIONS, createPostgresStore, type SqlLedgerStore } from '@payhost/store-postgres';
 import { describeLedgerStoreConformance } from './conformance.js';
 import { makePayment, pause, signal } from './fixtures.js';
@@ -115,6 +116,57 @@ if (!databaseUrl) {
         expect(events).to.deep.equal(['a locked', 'a commits', 'b locked']);
       } finally {
         await Promise.all([a.close(), b.close()]);
+      }
+    });
+
+    it('keeps its locking on a database whose default isolation is REPEATABLE READ', async () => {
+      const database = `payhost_rr_${process.pid}_${randomBytes(4).toString('hex')}`;
+      await admin!.driver.session(async (c) => {
+        await c.exec(`CREATE DATABASE "${database}"`);
+        await c.exec(`ALTER DATABASE "${database}" SET default_transaction_isolation TO 'repeatable read'`);
+      });
+      const target = new URL(url);
+      target.pathname = `/${database}`;
+      const [a, b] = [await createPostgresStore({ connectionString: target.toString() }), await createPostgresStore({ connectionString: target.toString(), migrate: false })];
+      try {
+        const [setting] = await a.driver.session((c) => c.query('SHOW default_transaction_isolation'));
+        expect(setting?.default_transaction_isolation).to.equal('repeatable read');
+        // Increments through two pools: a second locker waits, then reads the first one's committed write.
+        const payment = makePayment({ capturedAmount: new Decimal('0') });
+        await a.transaction((tx) => tx.insertPayment(payment));
+        const increments = [a, b, a, b, a, b].map((store) =>
+          store.transaction(async (tx) => {
+            const p = (await tx.getPayment(payment.id, { forUpdate: true }))!;
+            await pause(5);
+            return tx.updatePayment({ ...p, capturedAmount: p.capturedAmount.plus('1'), version: p.version + 1 }, p.version);
+          }),
+        );
+        expect(await Promise.all(increments)).to.deep.equal(Array(6).fill(true));
+        expect((await a.getPayment(payment.id))!.capturedAmount.toFixed()).to.equal('6');
+        // A PSP reference claim waiting for another pool's transaction sees that transaction's payment.
+        const holder = makePayment();
+        const claimer = makePayment();
+        await a.transaction(async (tx) => {
+          await tx.insertPayment(holder);
+          await tx.insertPayment(claimer);
+        });
+        const claimed = signal();
+        const release = signal();
+        const first = a.transaction(async (tx) => {
+          expect(await tx.claimPspReference(holder.gateway, 'pi_rr', holder.id)).to.equal(null);
+          claimed.resolve();
+          await release.promise;
+          await tx.updatePayment({ ...holder, pspReference: 'pi_rr', version: 2 }, 1);
+        });
+        await claimed.promise;
+        const second = b.transaction((tx) => tx.claimPspReference(claimer.gateway, 'pi_rr', claimer.id));
+        await pause(100);
+        release.resolve();
+        await first;
+        expect(await second).to.equal(holder.id);
+      } finally {
+        await Promise.all([a.close(), b.close()]);
+        await admin!.driver.session((c) => c.exec(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`));
       }
     });
 

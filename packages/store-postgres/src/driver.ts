@@ -26,7 +26,7 @@ export interface SqlDriver {
 }
 
 /**
- * Runs `fn` in BEGIN ... COMMIT on `connection`, ROLLBACK when it throws.
+ * Runs `fn` in BEGIN ... COMMIT (READ COMMITTED) on `connection`, ROLLBACK when it throws.
  * Postgres turns the COMMIT of a transaction in which a statement failed into
  * a silent ROLLBACK: when `fn` swallowed such a failure, this rolls back and
  * throws instead of reporting success.
@@ -51,7 +51,10 @@ export async function inTransaction<T>(connection: SqlConnection, fn: (connectio
       }
     },
   };
-  await connection.exec('BEGIN');
+  // Named, not left to the server's default_transaction_isolation: the ledger's locking (FOR UPDATE, then a
+  // fresh read; an advisory lock, then a fresh read) is correct under READ COMMITTED, and REPEATABLE READ
+  // would answer a concurrent update with a serialization failure instead of waiting for it.
+  await connection.exec('BEGIN ISOLATION LEVEL READ COMMITTED');
   let result: T;
   try {
     result = await fn(tracked);

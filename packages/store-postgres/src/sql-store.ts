@@ -131,7 +131,7 @@ class SqlTx implements LedgerTx {
 
   async claimPspReference(gateway: string, pspReference: string, paymentId: string): Promise<string | null> {
     // The advisory lock is held until COMMIT, in every process on this database: a second claimer waits here,
-    // then its SELECT (a new snapshot: READ COMMITTED, PostgreSQL's default) sees the first one's payment.
+    // then its SELECT (a new snapshot: store transactions are READ COMMITTED) sees the first one's payment.
     if (!this.serial) await this.q('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [JSON.stringify(['payhost.psp_reference', gateway, pspReference])]);
     const [row] = await this.q(
       'SELECT id FROM payments WHERE gateway = $1 AND psp_reference = $2 AND id <> $3 ORDER BY created_at, id LIMIT 1',
