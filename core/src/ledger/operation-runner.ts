@@ -2,7 +2,7 @@ import type { GatewayConfig, GatewayResponse } from '../contracts/gateway.js';
 import type { PaymentData } from '../contracts/payment-data.js';
 import { ERROR_CODES, PayhostError, isPayhostError } from '../errors/index.js';
 import { applyResponse, markReview, outcomeOf } from './apply.js';
-import { isOutcomeUnknown } from './outcome-unknown.js';
+import { asOutcomeUnknown, incoherentAnswer, isOutcomeUnknown } from './outcome-unknown.js';
 import { askGateway } from './reconcile.js';
 import { fault, gatewayConfigOf, type LedgerContext } from './context.js';
 import type { Attempt, Settled } from './idempotency.js';
@@ -170,7 +170,10 @@ export class OperationRunner {
   ): Promise<{ response: GatewayResponse; error?: PayhostError }> {
     try {
       const response = await this.ctx.gateways.runOperation(OPERATION_HOOK[operation], { channel: payment.channel, gateway: payment.gateway, payment: paymentData });
-      return { response };
+      const incoherent = incoherentAnswer(operation, payment.currency, response);
+      if (!incoherent) return { response };
+      this.ctx.logger.error({ paymentId: payment.id, transactionId: pending.id, operation, kind: response.kind, currency: response.currency ?? null }, incoherent);
+      return { response: asOutcomeUnknown(response, incoherent) };
     } catch (err) {
       const base = isPayhostError(err) ? err : new PayhostError(ERROR_CODES.pluginFailed, err instanceof Error ? err.message : String(err));
       this.ctx.logger.error({ paymentId: payment.id, transactionId: pending.id, operation, code: base.code }, 'gateway call failed before reaching the gateway');

@@ -35,7 +35,8 @@ export function pendingKind(operation: PaymentOperation, autoCapture: boolean): 
 
 /**
  * Result kinds that may answer each operation: a gateway event matches a
- * pending transaction only when its kind is one of these.
+ * pending transaction only when its kind is one of these, and a successful
+ * answer of another kind is not counted (outcome-unknown.ts).
  */
 export const ANSWER_KINDS: Readonly<Record<PaymentOperation, ReadonlySet<TransactionKind>>> = {
   process: new Set(['auth', 'capture', 'action_to_confirm', 'pending', 'confirm']),

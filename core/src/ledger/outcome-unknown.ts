@@ -1,4 +1,6 @@
 import type { GatewayResponse } from '../contracts/gateway.js';
+import { isTransactionKind } from '../contracts/transaction-kind.js';
+import { ANSWER_KINDS, type PaymentOperation } from './operations.js';
 
 /**
  * True when a failed response says the processor may have acted anyway: the
@@ -9,4 +11,39 @@ import type { GatewayResponse } from '../contracts/gateway.js';
  */
 export function isOutcomeUnknown(response: GatewayResponse): boolean {
   return !response.isSuccess && response.rawResponse?.['outcome_unknown'] === true;
+}
+
+/**
+ * Why a successful answer cannot be the outcome of `operation` on a payment
+ * in `currency`: a kind that does not answer the operation (a refund answered
+ * with a capture), or another currency. Null when it can be. A plugin bug,
+ * not a processor's verdict: the ledger does not count it.
+ */
+export function incoherentAnswer(operation: PaymentOperation, currency: string, response: GatewayResponse): string | null {
+  if (response.isSuccess !== true) return null;
+  if (isTransactionKind(response.kind) && !ANSWER_KINDS[operation].has(response.kind)) {
+    return `The gateway plugin answered a ${operation} with a successful ${response.kind} transaction`;
+  }
+  const answered = response.currency;
+  if (typeof answered === 'string' && answered !== '' && answered.toUpperCase() !== currency) {
+    return `The gateway plugin answered in ${answered} for a payment in ${currency}`;
+  }
+  return null;
+}
+
+/**
+ * An incoherent answer as the ledger takes it: the processor may have acted,
+ * but not as the answer says. A failure of unknown outcome, so the gateway is
+ * asked again (getTransactionStatus) and the transaction otherwise held for
+ * review with its amount reserved; the answer is kept for the person who looks.
+ */
+export function asOutcomeUnknown(response: GatewayResponse, reason: string): GatewayResponse {
+  return {
+    ...response,
+    isSuccess: false,
+    actionRequired: false,
+    errorCode: 'processing_error',
+    error: reason,
+    rawResponse: { incoherentAnswer: { reason, response: response.rawResponse ?? null }, outcome_unknown: true },
+  };
 }

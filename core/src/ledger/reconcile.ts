@@ -3,6 +3,7 @@ import { applyResponse, markReview } from './apply.js';
 import { fault, gatewayStoresCustomers, type LedgerContext } from './context.js';
 import type { Payment, Transaction } from './model.js';
 import { operationOf } from './operations.js';
+import { incoherentAnswer } from './outcome-unknown.js';
 import { buildPaymentData } from './payment-data.js';
 
 export interface ReconcileOptions {
@@ -122,7 +123,12 @@ export async function askGateway(ctx: LedgerContext, payment: Payment, pending: 
       pspReference: pending.pspReference,
       createdAt: pending.createdAt,
     };
-    return await ctx.gateways.getTransactionStatus({ channel: payment.channel, gateway: payment.gateway, transaction, payment: paymentData });
+    const status = await ctx.gateways.getTransactionStatus({ channel: payment.channel, gateway: payment.gateway, transaction, payment: paymentData });
+    const incoherent = status ? incoherentAnswer(operation, payment.currency, status) : null;
+    if (!incoherent) return status;
+    // Not an answer the ledger can count: the transaction stays (or goes) in review.
+    ctx.logger.error({ paymentId: payment.id, transactionId: pending.id, operation, kind: status?.kind, currency: status?.currency ?? null }, incoherent);
+    return null;
   } catch (err) {
     ctx.logger.warn({ paymentId: payment.id, transactionId: pending.id, err }, 'getTransactionStatus failed; the transaction goes to review');
     return null;

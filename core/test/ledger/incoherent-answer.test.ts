@@ -1,0 +1,105 @@
+import { expect } from 'chai';
+import { MemoryLedgerStore, PaymentService, type GatewayResponse, type PaymentData, type TransactionStatusInput } from '@payhost/core';
+import { GatedDummy, expectAmount, key, payInput, rejection, setup, type Setup } from './helpers.js';
+
+/** The dummy with a bug switched on: refunds answered as captures, or charges answered in another currency. */
+class BuggyDummy extends GatedDummy {
+  static bug: 'refund-as-capture' | 'other-currency' | null = null;
+
+  private buggy(response: GatewayResponse | undefined, on: 'refund-as-capture' | 'other-currency'): GatewayResponse | undefined {
+    if (!response || BuggyDummy.bug !== on) return response;
+    return on === 'refund-as-capture' ? { ...response, kind: 'capture' } : { ...response, currency: 'EUR' };
+  }
+  override async processPayment(p: PaymentData, v: GatewayResponse | null): Promise<GatewayResponse | undefined> {
+    return this.buggy(await super.processPayment(p, v), 'other-currency');
+  }
+  override async refundPayment(p: PaymentData, v: GatewayResponse | null): Promise<GatewayResponse | undefined> {
+    return this.buggy(await super.refundPayment(p, v), 'refund-as-capture');
+  }
+  override async getTransactionStatus(input: TransactionStatusInput, previous: GatewayResponse | null): Promise<GatewayResponse | undefined> {
+    const status = await super.getTransactionStatus(input, previous);
+    return input.transaction.kind === 'refund' ? this.buggy(status, 'refund-as-capture') : this.buggy(status, 'other-currency');
+  }
+}
+
+/** A plugin's answer that cannot be what the operation did is never counted as that. */
+describe('ledger: incoherent gateway answers', () => {
+  let env: Setup;
+  afterEach(async () => {
+    BuggyDummy.bug = null;
+    GatedDummy.canTell = true;
+    await env?.close();
+  });
+
+  it('a refund answered as a successful capture: the processor is asked again, and its refund is what the ledger records', async () => {
+    env = setup({ plugin: BuggyDummy });
+    const { payment } = await env.service.pay(payInput());
+    BuggyDummy.bug = 'refund-as-capture';
+    // getTransactionStatus answers coherently here (only the refund call's answer is wrong).
+    const original = BuggyDummy.prototype.getTransactionStatus;
+    BuggyDummy.prototype.getTransactionStatus = GatedDummy.prototype.getTransactionStatus;
+    try {
+      const refunded = await env.service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '3.00' });
+      expect(refunded.transaction).to.include({ kind: 'refund', isSuccess: true, state: 'applied' });
+      expectAmount(refunded.payment.capturedAmount, '7');
+    } finally {
+      BuggyDummy.prototype.getTransactionStatus = original;
+    }
+  });
+
+  it('a refund answered as a capture, and the processor cannot tell: outcome_unknown, held for review, nothing captured or freed', async () => {
+    env = setup({ plugin: BuggyDummy });
+    const { payment } = await env.service.pay(payInput());
+    BuggyDummy.bug = 'refund-as-capture';
+    GatedDummy.canTell = false;
+    const err = await rejection(env.service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '10.00' }));
+    expect(err.code).to.equal('outcome_unknown');
+    const after = await env.service.getPayment(payment.id);
+    expectAmount(after.capturedAmount, '10');
+    expect(after.chargeStatus).to.equal('fully-charged');
+    const held = (await env.service.listTransactions(payment.id)).find((t) => t.kind === 'refund');
+    expect(held).to.include({ state: 'review', isSuccess: false });
+    // The 10.00 stays reserved for the refund that may have happened: no second refund on top of it.
+    expect((await rejection(env.service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '1.00' }))).code).to.equal('amount_exceeds');
+  });
+
+  it('a charge answered in another currency is not counted: held for review when the processor cannot tell', async () => {
+    env = setup({ plugin: BuggyDummy });
+    BuggyDummy.bug = 'other-currency';
+    GatedDummy.canTell = false;
+    const err = await rejection(env.service.pay(payInput()));
+    expect(err.code).to.equal('outcome_unknown');
+    const paymentId = err.details?.['paymentId'] as string;
+    const payment = await env.service.getPayment(paymentId);
+    expect(payment.chargeStatus).to.equal('not-charged');
+    expectAmount(payment.capturedAmount, '0');
+    expect((await env.service.listTransactions(paymentId))[0]).to.include({ state: 'review', kind: 'capture' });
+  });
+
+  it('reconciliation does not apply an incoherent status answer: the crashed refund goes to review', async () => {
+    const store = new MemoryLedgerStore();
+    env = setup({ plugin: BuggyDummy, store });
+    const { payment } = await env.service.pay(payInput());
+    const crashing = new PaymentService({
+      manager: env.manager,
+      store,
+      faults: {
+        'after-gateway': ({ operation }) => {
+          if (operation === 'refund') throw new Error('simulated crash');
+        },
+      },
+    });
+    await rejection(crashing.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '4.00' }));
+    BuggyDummy.bug = 'refund-as-capture';
+    const report = await env.service.reconcile();
+    expect(report.review).to.have.length(1);
+    expect(report.applied).to.deep.equal([]);
+    const after = await env.service.getPayment(payment.id);
+    expectAmount(after.capturedAmount, '10');
+    // Fixed plugin, next pass: the processor's refund is applied.
+    BuggyDummy.bug = null;
+    const next = await env.service.reconcile();
+    expect(next.applied).to.deep.equal(report.review);
+    expectAmount((await env.service.getPayment(payment.id)).capturedAmount, '6');
+  });
+});
