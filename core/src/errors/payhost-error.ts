@@ -35,6 +35,8 @@ export const ERROR_CODES = {
   outcomeUnknown: 'outcome_unknown',
   /** The embedded database's data directory is open in another process (one process at a time). */
   dataDirInUse: 'data_dir_in_use',
+  /** The ledger's database cannot be reached (connection refused, lost or timed out): retry later. */
+  storeUnavailable: 'store_unavailable',
 } as const;
 
 export type PayhostErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES] | (string & {});

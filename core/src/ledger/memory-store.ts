@@ -71,6 +71,10 @@ export class MemoryLedgerStore implements LedgerStore {
       .map((t) => copyTransaction(t.value));
   }
 
+  async ping(): Promise<void> {
+    this.check();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
   }

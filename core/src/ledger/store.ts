@@ -74,5 +74,10 @@ export interface LedgerStore {
    * (the gateway could not tell what it did), in the same order.
    */
   listPendingTransactions(options?: { includeReview?: boolean }): Promise<Transaction[]>;
+  /**
+   * Optional: resolves when the store answers (a trivial query), rejects when
+   * it cannot be reached; a readiness probe for servers.
+   */
+  ping?(): Promise<void>;
   close(): Promise<void>;
 }

@@ -24,6 +24,7 @@ const STATUS: Readonly<Record<string, number>> = {
   plugin_timeout: 504,
   outcome_unknown: 502,
   data_dir_in_use: 503,
+  store_unavailable: 503,
   internal_error: 500,
 };
 
@@ -62,6 +63,8 @@ function fromFastify(err: FastifyError): ErrorBody | null {
 /** One error handler: `{ code, message }` with a fitting status, never a stack trace. */
 export function errorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   if (isPayhostError(err)) {
+    // The client's error, except this one: the operator must hear that the database is down (the cause says why).
+    if (err.code === 'store_unavailable') request.log.error({ err: err.cause ?? err }, 'ledger database unavailable');
     const body: ErrorBody = { code: err.code, message: err.message };
     if (err.details) body.details = err.details;
     void reply.status(statusFor(err.code)).send(body);

@@ -37,7 +37,11 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
     logger,
     hookTimeoutMs: config.server.hookTimeoutMs,
   });
-  const { store, kind } = options.store ?? (await openStore(config));
+  const { store, kind } = options.store ?? (await openStore(config).catch(async (err: unknown) => {
+    // Plugins may hold clients and timers: a host that catches this error must not inherit them.
+    await manager.close();
+    throw err;
+  }));
   const payments = new PaymentService({ manager, store, logger });
   // A pending transaction younger than two gateway-call timeouts may belong to a call still in flight
   // on another instance (the call, then its own outcome check, each last at most hookTimeoutMs).

@@ -24,6 +24,12 @@ describe('server API over HTTP', () => {
       expect(res.body).to.deep.equal({ status: 'ok', store: 'memory', configVersion: 1, channels: 2 });
     });
 
+    it('GET /health/ready needs no key and answers when the store does (tests/server/store-outage.test.ts: when it does not)', async () => {
+      const res = await t.request('GET', '/health/ready', { key: null });
+      expect(res.status).to.equal(200);
+      expect(res.body).to.deep.equal({ status: 'ready', store: 'memory' });
+    });
+
     it('GET /openapi.json documents every route from the schemas', async () => {
       const res = await t.request('GET', '/openapi.json', { key: null });
       expect(res.status).to.equal(200);
@@ -35,6 +41,7 @@ describe('server API over HTTP', () => {
       expect(res.body.paths['/payments'].post.security).to.deep.equal([{ paymentKey: [] }]);
       expect(res.body.paths['/admin/global/plugins/{plugin}'].put.security).to.deep.equal([{ adminKey: [] }]);
       expect(res.body.paths['/health'].get.security).to.equal(undefined);
+      expect(res.body.paths['/health/ready'].get.security).to.equal(undefined);
       expect(Object.keys(res.body.components.securitySchemes)).to.deep.equal(['paymentKey', 'adminKey']);
     });
   });

@@ -3,3 +3,4 @@ export { createPostgresStore, type PostgresStoreOptions, type PoolOptions } from
 export { SqlLedgerStore } from './sql-store.js';
 export { MIGRATIONS, runMigrations, type MigrateOptions } from './migrations.js';
 export type { SqlConnection, SqlDriver, Row } from './driver.js';
+export { isConnectionFailure } from './unavailable.js';

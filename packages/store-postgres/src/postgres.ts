@@ -1,7 +1,9 @@
 import pg from 'pg';
+import { isPayhostError } from '@payhost/core';
 import type { SqlConnection, SqlDriver } from './driver.js';
 import { quoteSchema } from './driver.js';
 import { SqlLedgerStore } from './sql-store.js';
+import { isConnectionFailure, storeUnavailable } from './unavailable.js';
 
 export type PoolOptions = Omit<pg.PoolConfig, 'connectionString' | 'options'>;
 
@@ -37,8 +39,14 @@ class PostgresDriver implements SqlDriver {
 
   constructor(private readonly pool: pg.Pool) {}
 
+  /** Connection failures (refused, dropped, timed out) become `store_unavailable`; other errors pass as they are. */
   async session<T>(fn: (connection: SqlConnection) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw isConnectionFailure(error) ? storeUnavailable(this.name, error) : error;
+    }
     let broken: Error | undefined;
     const onError = (error: Error) => {
       broken = error;
@@ -46,6 +54,9 @@ class PostgresDriver implements SqlDriver {
     client.on('error', onError);
     try {
       return await fn(adapt(client));
+    } catch (error) {
+      if (!isPayhostError(error) && (broken !== undefined || isConnectionFailure(error))) throw storeUnavailable(this.name, error);
+      throw error;
     } finally {
       client.off('error', onError);
       // A client whose connection failed is destroyed, not returned to the pool.

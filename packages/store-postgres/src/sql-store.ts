@@ -250,6 +250,11 @@ export class SqlLedgerStore implements LedgerStore {
     });
   }
 
+  /** One trivial query: resolves when the database answers (store_unavailable when it cannot be reached). */
+  async ping(): Promise<void> {
+    await this.read((c) => c.query('SELECT 1'));
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

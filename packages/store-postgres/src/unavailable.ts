@@ -1,0 +1,33 @@
+import { ERROR_CODES, PayhostError } from '@payhost/core';
+
+/** Socket errors that mean the database could not be reached or the connection dropped. */
+const NETWORK_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * PostgreSQL SQLSTATEs of the same kind: class 08 (connection exception),
+ * the server shutting down or starting (57P01-57P03), too many connections (53300).
+ */
+function isUnavailableState(code: string): boolean {
+  return code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300';
+}
+
+/** pg's own messages for a connection that never came or went away (they carry no code). */
+const PG_CONNECTION_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|connection error|Client was closed|Connection closed/i;
+
+/**
+ * True when `error` (or its cause, or one of an AggregateError's errors) says
+ * the database is out of reach, as opposed to a statement it refused.
+ */
+export function isConnectionFailure(error: unknown, depth = 0): boolean {
+  if (typeof error !== 'object' || error === null || depth > 4) return false;
+  const { code, message, cause, errors } = error as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof code === 'string' && (NETWORK_CODES.has(code) || isUnavailableState(code))) return true;
+  if (typeof message === 'string' && PG_CONNECTION_MESSAGES.test(message)) return true;
+  if (Array.isArray(errors) && errors.some((e) => isConnectionFailure(e, depth + 1))) return true;
+  return isConnectionFailure(cause, depth + 1);
+}
+
+/** The typed error a request gets while the database is out of reach; the driver's error is its cause (for the log, not the client). */
+export function storeUnavailable(storeName: string, cause: unknown): PayhostError {
+  return new PayhostError(ERROR_CODES.storeUnavailable, `The ledger database (${storeName}) cannot be reached; retry later with the same idempotency key`, undefined, { cause });
+}
