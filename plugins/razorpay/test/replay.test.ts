@@ -84,4 +84,27 @@ describe('razorpay: a checkout result cannot pay two host payments (replay)', ()
       await manager.close();
     }
   });
+
+  it('through the ledger: two payments with one checkout token at the same time, exactly one charged', async () => {
+    const manager = makeManager(fake);
+    const service = new PaymentService({ manager, store: new MemoryLedgerStore() });
+    try {
+      const order = JSON.parse(await manager.getClientToken({ channel: CHANNEL, gateway: GATEWAY, amount: new Decimal('499.50'), currency: 'INR' })) as { order_id: string };
+      const { payment: rzp, ...result } = fake.checkout(order.order_id);
+      const token = JSON.stringify(result);
+      const [p1, p2] = [
+        await service.createPayment({ idempotencyKey: key(), channel: CHANNEL, total: '499.50', currency: 'INR', token }),
+        await service.createPayment({ idempotencyKey: key(), channel: CHANNEL, total: '499.50', currency: 'INR', token }),
+      ];
+      // Both may read the Razorpay payment unclaimed before either writes its note (no conditional update):
+      // whatever the plugin reports, the ledger's PSP reference claim counts the Razorpay payment once.
+      const results = await Promise.allSettled([p1, p2].map((p) => service.process({ paymentId: p.id, idempotencyKey: key() })));
+      expect(results.filter((r) => r.status === 'fulfilled')).to.have.length(1);
+      const payments = await Promise.all([p1, p2].map((p) => service.getPayment(p.id)));
+      expect(payments.map((p) => p.chargeStatus).sort()).to.deep.equal(['fully-charged', 'not-charged']);
+      expect(payments.filter((p) => p.pspReference === rzp.id)).to.have.length(1);
+    } finally {
+      await manager.close();
+    }
+  });
 });

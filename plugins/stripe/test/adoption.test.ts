@@ -51,6 +51,27 @@ describe('stripe: adopting an existing PaymentIntent (pi_ token)', () => {
     }
   });
 
+  it('two payments bringing one unbound intent at the same time: exactly one is charged, whichever binds it', async () => {
+    const { manager, service } = makeLedger(env.fake);
+    try {
+      const secret = await call(makePlugin(env.fake).getClientToken({ amount: dec('10.00'), currency: 'USD' }, null));
+      const intentId = await browserConfirms(env.fake, secret);
+      // Both read the intent unbound before either writes its metadata (Stripe has no compare-and-set): the
+      // plugin may accept it twice, and the ledger's PSP reference claim keeps the second from counting.
+      const [a, b] = await Promise.all([pay(service, intentId), pay(service, intentId)]);
+      const results = await Promise.allSettled([a.result, b.result]);
+      const charged = results.filter((r) => r.status === 'fulfilled');
+      expect(charged).to.have.length(1);
+      const refused = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      expect(refused?.reason).to.be.instanceOf(GatewayDeclinedError);
+      const payments = await Promise.all([a, b].map((p) => service.getPayment(p.created.id)));
+      expect(payments.map((p) => p.chargeStatus).sort()).to.deep.equal(['fully-charged', 'not-charged']);
+      expect(payments.filter((p) => p.pspReference === intentId)).to.have.length(1);
+    } finally {
+      await manager.close();
+    }
+  });
+
   it('an intent the plugin created for one payment cannot pay another', async () => {
     const plugin = makePlugin(env.fake);
     const paid = await call(plugin.processPayment(payment(), null));
