@@ -16,13 +16,18 @@ export function isOutcomeUnknown(response: GatewayResponse): boolean {
 /**
  * Why a successful answer cannot be the outcome of `operation` on a payment
  * in `currency`: a kind that does not answer the operation (a refund answered
- * with a capture), or another currency. Null when it can be. A plugin bug,
+ * with a capture), a refund in progress without the gateway transaction id
+ * its settling event will name, or another currency. Null when it can be. A plugin bug,
  * not a processor's verdict: the ledger does not count it.
  */
 export function incoherentAnswer(operation: PaymentOperation, currency: string, response: GatewayResponse): string | null {
   if (response.isSuccess !== true) return null;
   if (isTransactionKind(response.kind) && !ANSWER_KINDS[operation].has(response.kind)) {
     return `The gateway plugin answered a ${operation} with a successful ${response.kind} transaction`;
+  }
+  // What settles an ongoing refund is the processor's event for the same gateway transaction.
+  if (response.kind === 'refund_ongoing' && (typeof response.transactionId !== 'string' || response.transactionId === '')) {
+    return 'The gateway plugin reported a refund in progress without its transaction id: it could never be settled';
   }
   const answered = response.currency;
   if (typeof answered === 'string' && answered !== '' && answered.toUpperCase() !== currency) {

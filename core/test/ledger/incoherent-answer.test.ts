@@ -2,19 +2,24 @@ import { expect } from 'chai';
 import { MemoryLedgerStore, PaymentService, type GatewayResponse, type PaymentData, type TransactionStatusInput } from '@payhost/core';
 import { GatedDummy, expectAmount, key, payInput, rejection, setup, type Setup } from './helpers.js';
 
+type Bug = 'refund-as-capture' | 'ongoing-without-id' | 'other-currency';
+
 /** The dummy with a bug switched on: refunds answered as captures, or charges answered in another currency. */
 class BuggyDummy extends GatedDummy {
-  static bug: 'refund-as-capture' | 'other-currency' | null = null;
+  static bug: Bug | null = null;
 
-  private buggy(response: GatewayResponse | undefined, on: 'refund-as-capture' | 'other-currency'): GatewayResponse | undefined {
-    if (!response || BuggyDummy.bug !== on) return response;
-    return on === 'refund-as-capture' ? { ...response, kind: 'capture' } : { ...response, currency: 'EUR' };
+  private buggy(response: GatewayResponse | undefined, ...on: Bug[]): GatewayResponse | undefined {
+    const bug = BuggyDummy.bug;
+    if (!response || bug === null || !on.includes(bug)) return response;
+    if (bug === 'refund-as-capture') return { ...response, kind: 'capture' };
+    if (bug === 'ongoing-without-id') return { ...response, kind: 'refund_ongoing', transactionId: '' };
+    return { ...response, currency: 'EUR' };
   }
   override async processPayment(p: PaymentData, v: GatewayResponse | null): Promise<GatewayResponse | undefined> {
     return this.buggy(await super.processPayment(p, v), 'other-currency');
   }
   override async refundPayment(p: PaymentData, v: GatewayResponse | null): Promise<GatewayResponse | undefined> {
-    return this.buggy(await super.refundPayment(p, v), 'refund-as-capture');
+    return this.buggy(await super.refundPayment(p, v), 'refund-as-capture', 'ongoing-without-id');
   }
   override async getTransactionStatus(input: TransactionStatusInput, previous: GatewayResponse | null): Promise<GatewayResponse | undefined> {
     const status = await super.getTransactionStatus(input, previous);
@@ -61,6 +66,18 @@ describe('ledger: incoherent gateway answers', () => {
     expect(held).to.include({ state: 'review', isSuccess: false });
     // The 10.00 stays reserved for the refund that may have happened: no second refund on top of it.
     expect((await rejection(env.service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '1.00' }))).code).to.equal('amount_exceeds');
+  });
+
+  it('a refund in progress without its gateway transaction id (nothing could settle it): outcome_unknown, held for review', async () => {
+    env = setup({ plugin: BuggyDummy });
+    const { payment } = await env.service.pay(payInput());
+    BuggyDummy.bug = 'ongoing-without-id';
+    GatedDummy.canTell = false;
+    const err = await rejection(env.service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '4.00' }));
+    expect(err.code).to.equal('outcome_unknown');
+    const held = (await env.service.listTransactions(payment.id)).find((t) => t.kind === 'refund');
+    expect(held).to.include({ state: 'review', isSuccess: false });
+    expectAmount((await env.service.getPayment(payment.id)).capturedAmount, '10');
   });
 
   it('a charge answered in another currency is not counted: held for review when the processor cannot tell', async () => {
