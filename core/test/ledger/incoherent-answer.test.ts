@@ -52,32 +52,35 @@ describe('ledger: incoherent gateway answers', () => {
     }
   });
 
-  it('a refund answered as a capture, and the processor cannot tell: outcome_unknown, held for review, nothing captured or freed', async () => {
+  /**
+   * Pays 10.00, then refunds `amount` with `bug` on and a processor that cannot tell: the caller gets
+   * outcome_unknown, the refund is held for review, nothing is refunded in the ledger. Returns the payment id.
+   */
+  async function refundHeldForReview(bug: Bug, amount: string): Promise<string> {
     env = setup({ plugin: BuggyDummy });
     const { payment } = await env.service.pay(payInput());
-    BuggyDummy.bug = 'refund-as-capture';
+    BuggyDummy.bug = bug;
     GatedDummy.canTell = false;
-    const err = await rejection(env.service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '10.00' }));
+    const err = await rejection(env.service.refund({ paymentId: payment.id, idempotencyKey: key(), amount }));
     expect(err.code).to.equal('outcome_unknown');
+    const held = (await env.service.listTransactions(payment.id)).find((t) => t.kind === 'refund');
+    expect(held).to.include({ state: 'review', isSuccess: false });
     const after = await env.service.getPayment(payment.id);
     expectAmount(after.capturedAmount, '10');
     expect(after.chargeStatus).to.equal('fully-charged');
-    const held = (await env.service.listTransactions(payment.id)).find((t) => t.kind === 'refund');
-    expect(held).to.include({ state: 'review', isSuccess: false });
+    return payment.id;
+  }
+
+  it('a refund answered as a capture, and the processor cannot tell: outcome_unknown, held for review, nothing captured or freed', async () => {
+    const paymentId = await refundHeldForReview('refund-as-capture', '10.00');
     // The 10.00 stays reserved for the refund that may have happened: no second refund on top of it.
-    expect((await rejection(env.service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '1.00' }))).code).to.equal('amount_exceeds');
+    expect((await rejection(env.service.refund({ paymentId, idempotencyKey: key(), amount: '1.00' }))).code).to.equal('amount_exceeds');
   });
 
   it('a refund in progress without its gateway transaction id (nothing could settle it): outcome_unknown, held for review', async () => {
-    env = setup({ plugin: BuggyDummy });
-    const { payment } = await env.service.pay(payInput());
-    BuggyDummy.bug = 'ongoing-without-id';
-    GatedDummy.canTell = false;
-    const err = await rejection(env.service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '4.00' }));
-    expect(err.code).to.equal('outcome_unknown');
-    const held = (await env.service.listTransactions(payment.id)).find((t) => t.kind === 'refund');
-    expect(held).to.include({ state: 'review', isSuccess: false });
-    expectAmount((await env.service.getPayment(payment.id)).capturedAmount, '10');
+    const paymentId = await refundHeldForReview('ongoing-without-id', '4.00');
+    // 4.00 reserved, 6.00 left.
+    expect((await rejection(env.service.refund({ paymentId, idempotencyKey: key(), amount: '6.01' }))).code).to.equal('amount_exceeds');
   });
 
   it('a charge answered in another currency is not counted: held for review when the processor cannot tell', async () => {
