@@ -128,7 +128,9 @@ export class OperationRunner {
       // Written out, not `{ ...where, isSuccess, ... }`: on Node 20's V8 a spread followed by new
       // properties builds a new hidden class for every log line.
       const { operation, paymentId, transactionId } = where;
-      const fields = { operation, paymentId, transactionId, isSuccess: response.isSuccess, errorCode: response.errorCode ?? null, alreadyApplied: 'alreadyApplied' in outcome };
+      // What the ledger recorded, which is not always what the gateway said (a PSP reference another payment holds).
+      const recorded = 'alreadyApplied' in outcome ? response : outcome.transaction;
+      const fields = { operation, paymentId, transactionId, isSuccess: recorded.isSuccess, errorCode: recorded.errorCode ?? null, alreadyApplied: 'alreadyApplied' in outcome };
       this.ctx.logger.info(fields, 'payment operation applied');
     }
     if (!('alreadyApplied' in outcome)) return { outcome: outcome.outcome, live: { payment: outcome.payment, transaction: outcome.transaction } };

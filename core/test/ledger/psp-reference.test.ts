@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { GatewayDeclinedError, type GatewayResponse, type PaymentData } from '@payhost/core';
+import { GatewayDeclinedError, PaymentService, type GatewayResponse, type PaymentData } from '@payhost/core';
+import { captureLogger } from '../support/log-capture.js';
 import { GatedDummy, expectAmount, key, payInput, rejection, setup, successful, sum, type Setup } from './helpers.js';
 
 const SHARED = 'psp_replayed_checkout';
@@ -47,6 +48,19 @@ describe('ledger: a PSP reference belongs to one payment', () => {
     expect(refused).to.include({ state: 'applied', isSuccess: false, errorCode: 'processing_error', pspReference: SHARED });
     expect(refused!.rawResponse).to.include({ pspReferenceHeldBy: first.payment.id });
     expect(await env.store.findPaymentIdByPspReference?.('payhost.dummy', SHARED)).to.equal(first.payment.id);
+  });
+
+  it('logs what the ledger recorded (a failure), not what the gateway said', async () => {
+    env = setup({ plugin: SharedReferenceDummy });
+    const log = captureLogger();
+    const service = new PaymentService({ manager: env.manager, store: env.store, logger: log.logger });
+    await service.pay(input());
+    const err = await rejection(service.pay(input()));
+    const applied = log.lines.filter((l) => l['msg'] === 'payment operation applied');
+    expect(applied.map((l) => [l['paymentId'], l['isSuccess'], l['errorCode']])).to.deep.equal([
+      [applied[0]!['paymentId'], true, null],
+      [err.details?.['paymentId'], false, 'processing_error'],
+    ]);
   });
 
   it('two payments racing with one reference: exactly one is charged', async () => {
