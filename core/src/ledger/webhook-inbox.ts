@@ -98,9 +98,22 @@ function matchUnresolved(payment: Payment, transactions: readonly Transaction[],
   return candidates[0];
 }
 
+/**
+ * The payment an event is for: the one holding its PSP reference in the
+ * ledger, else the one it names. The ledger's claim wins over the processor's
+ * metadata: after two payments raced for one processor payment (no
+ * compare-and-set there), the metadata may name the payment the ledger
+ * refused, and the events (a refund made on the dashboard) belong to the one
+ * that was charged.
+ */
 async function resolvePaymentId(ctx: LedgerContext, event: GatewayEventInput): Promise<string> {
-  if (typeof event.paymentId === 'string' && event.paymentId !== '') return storableText(event.paymentId);
-  if (typeof event.pspReference !== 'string' || event.pspReference === '') throw invalidInput('A gateway event needs a paymentId or a pspReference');
+  const hasReference = typeof event.pspReference === 'string' && event.pspReference !== '';
+  if (typeof event.paymentId === 'string' && event.paymentId !== '') {
+    const named = storableText(event.paymentId);
+    const holder = hasReference && ctx.store.findPaymentIdByPspReference ? await ctx.store.findPaymentIdByPspReference(event.gateway, storableText(event.pspReference as string)) : null;
+    return holder ?? named;
+  }
+  if (!hasReference || typeof event.pspReference !== 'string') throw invalidInput('A gateway event needs a paymentId or a pspReference');
   if (!ctx.store.findPaymentIdByPspReference) {
     throw invalidInput('This ledger store cannot find payments by PSP reference: the event must carry the paymentId', { pspReference: event.pspReference });
   }

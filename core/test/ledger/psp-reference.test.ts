@@ -50,6 +50,22 @@ describe('ledger: a PSP reference belongs to one payment', () => {
     expect(await env.store.findPaymentIdByPspReference?.('payhost.dummy', SHARED)).to.equal(first.payment.id);
   });
 
+  it("a processor event naming the refused payment goes to the payment holding the reference (the processor's metadata lost the race)", async () => {
+    env = setup({ plugin: SharedReferenceDummy });
+    const holder = await env.service.pay(input());
+    const refusedId = (await rejection(env.service.pay(input()))).details?.['paymentId'] as string;
+    // A refund made on the processor's dashboard: its event names the payment the processor's metadata names.
+    const event = { gateway: 'payhost.dummy', eventId: 'evt-dashboard-refund', paymentId: refusedId, pspReference: SHARED, response: { isSuccess: true, kind: 'refund' as const, amount: '3.00', transactionId: 're_dashboard_1' } };
+    const result = await env.service.applyGatewayEvent(event);
+    expect(result.status).to.equal('applied');
+    expect(result.payment.id).to.equal(holder.payment.id);
+    expectAmount((await env.service.getPayment(holder.payment.id)).capturedAmount, '7');
+    expect(await env.service.listTransactions(refusedId)).to.have.length(1);
+    // Without a reference the event goes where it says (here a failed refund: recorded, nothing moves).
+    const named = await env.service.applyGatewayEvent({ ...event, eventId: 'evt-named', pspReference: null, response: { isSuccess: false, kind: 'refund', amount: '3.00', transactionId: 're_other', errorCode: 'declined' } });
+    expect(named.payment.id).to.equal(refusedId);
+  });
+
   it('logs what the ledger recorded (a failure), not what the gateway said', async () => {
     env = setup({ plugin: SharedReferenceDummy });
     const log = captureLogger();
