@@ -107,19 +107,18 @@ function matchUnresolved(payment: Payment, transactions: readonly Transaction[],
  * that was charged.
  */
 async function resolvePaymentId(ctx: LedgerContext, event: GatewayEventInput): Promise<string> {
-  const hasReference = typeof event.pspReference === 'string' && event.pspReference !== '';
+  const reference = typeof event.pspReference === 'string' && event.pspReference !== '' ? event.pspReference : null;
   if (typeof event.paymentId === 'string' && event.paymentId !== '') {
-    const named = storableText(event.paymentId);
-    const holder = hasReference && ctx.store.findPaymentIdByPspReference ? await ctx.store.findPaymentIdByPspReference(event.gateway, storableText(event.pspReference as string)) : null;
-    return holder ?? named;
+    const holder = reference && ctx.store.findPaymentIdByPspReference ? await ctx.store.findPaymentIdByPspReference(event.gateway, storableText(reference)) : null;
+    return holder ?? storableText(event.paymentId);
   }
-  if (!hasReference || typeof event.pspReference !== 'string') throw invalidInput('A gateway event needs a paymentId or a pspReference');
+  if (reference === null) throw invalidInput('A gateway event needs a paymentId or a pspReference');
   if (!ctx.store.findPaymentIdByPspReference) {
-    throw invalidInput('This ledger store cannot find payments by PSP reference: the event must carry the paymentId', { pspReference: event.pspReference });
+    throw invalidInput('This ledger store cannot find payments by PSP reference: the event must carry the paymentId', { pspReference: reference });
   }
   // Processor text may hold characters PostgreSQL refuses: looked up (and recorded) as the ledger stores them.
-  const id = await ctx.store.findPaymentIdByPspReference(event.gateway, storableText(event.pspReference));
-  if (!id) throw paymentNotFound(`psp:${event.pspReference}`);
+  const id = await ctx.store.findPaymentIdByPspReference(event.gateway, storableText(reference));
+  if (!id) throw paymentNotFound(`psp:${reference}`);
   return id;
 }
 
