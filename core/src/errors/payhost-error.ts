@@ -19,6 +19,9 @@ export const ERROR_CODES = {
   operationNotSupported: 'operation_not_supported',
   // Payment ledger (core/src/ledger):
   paymentNotFound: 'payment_not_found',
+  transactionNotFound: 'transaction_not_found',
+  /** A person's resolution for a transaction that is no longer (or never was) held for review. */
+  transactionNotInReview: 'transaction_not_in_review',
   /** The payment's state does not allow the operation (e.g. void after capture). */
   operationNotAllowed: 'operation_not_allowed',
   /** A capture or refund larger than what is left (pending reservations included). */

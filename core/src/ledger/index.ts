@@ -14,3 +14,4 @@ export type { GatewayEventInput, GatewayEventResponse, GatewayEventResult } from
 export { IdempotencyCoordinator, type IdempotencyOptions } from './idempotency.js';
 export * from './outcome-unknown.js';
 export { jsonCopy } from './json-copy.js';
+export { REVIEW_OUTCOMES, type ReviewItem, type ReviewOutcome, type ReviewResolution } from './review.js';

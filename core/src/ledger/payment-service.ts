@@ -12,6 +12,7 @@ import { OperationRunner } from './operation-runner.js';
 import type { PaymentOperation } from './operations.js';
 import { encodePayment, replayOutcome, type OperationResult } from './outcome-codec.js';
 import { reconcilePending, type ReconcileOptions, type ReconcileReport } from './reconcile.js';
+import { listReview, resolveReview, type ReviewItem, type ReviewResolution } from './review.js';
 import { jsonCopy } from './json-copy.js';
 import { looksLikeCardNumber } from './redact.js';
 import type { LedgerStore } from './store.js';
@@ -222,6 +223,16 @@ export class PaymentService {
   /** Resolves pending transactions left by a crash (run at start-up and on demand). */
   reconcile(options: ReconcileOptions = {}): Promise<ReconcileReport> {
     return reconcilePending(this.ctx, this.runner.calling, options);
+  }
+
+  /** Transactions held for review (the gateway could not tell what it did), oldest first, with their payments. */
+  listReview(): Promise<ReviewItem[]> {
+    return listReview(this.ctx);
+  }
+
+  /** Records what a person found at the processor for a transaction held for review (see review.ts). */
+  resolveReview(input: ReviewResolution): Promise<ReviewItem> {
+    return resolveReview(this.ctx, input);
   }
 
   /** The webhook inbox: applies a verified processor event once, in any order with API responses. */

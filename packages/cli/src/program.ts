@@ -3,6 +3,7 @@ import { isPayhostError } from '@payhost/core';
 import { configCheck } from './commands/config-check.js';
 import { gateways } from './commands/gateways.js';
 import { pay } from './commands/pay.js';
+import { reviewList, reviewResolve } from './commands/review.js';
 import { serve } from './commands/serve.js';
 import { processIo, type CliIo } from './io.js';
 
@@ -40,6 +41,26 @@ export function buildProgram(io: CliIo = processIo): Command {
     .option('--customer <id>', 'customer id (card on file)')
     .option('--memory', 'do not record the payment in the configured database')
     .action((options) => pay(options, io));
+  const review = program
+    .command('review')
+    .description('Transactions held for review (the gateway could not tell what it did). While `payhost serve` runs on the embedded database, use the admin API (/admin/review) instead');
+  review
+    .command('list')
+    .description('Print the transactions held for review, oldest first, with their payments')
+    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
+    .action((options) => reviewList(options, io));
+  review
+    .command('resolve <transactionId>')
+    .description("Record what the processor's dashboard shows for a transaction held for review")
+    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
+    .requiredOption('--outcome <outcome>', 'succeeded (the processor did it) or failed (it did not)')
+    .requiredOption('--note <text>', 'what the dashboard shows and who checked (kept with the transaction)')
+    .option('--kind <kind>', 'for a success that could be either: capture or auth')
+    .option('--amount <amount>', 'for a success: the amount the processor moved, when less than asked')
+    .option('--gateway-transaction-id <id>', "the processor's id for the operation")
+    .option('--psp-reference <ref>', "the processor's payment reference (a first charge)")
+    .option('--error-code <code>', 'for a failure: the unified error code (default processing_error)')
+    .action((transactionId: string, options) => reviewResolve(transactionId, options, io));
   const config = program.command('config').description('Configuration tools');
   config
     .command('check')

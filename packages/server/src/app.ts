@@ -5,6 +5,7 @@ import type { ServerContext } from './context.js';
 import { errorHandler } from './http-errors.js';
 import { requireBearer } from './auth.js';
 import { errorSchema, gatewaySchema, pluginConfigurationSchema } from './schemas.js';
+import { paymentSchema, transactionSchema } from './serialize.js';
 import { adminRoutes } from './routes/admin.js';
 import { customerRoutes } from './routes/customers.js';
 import { gatewayRoutes } from './routes/gateways.js';
@@ -15,6 +16,8 @@ export interface AppOptions {
   logger: Logger;
   /** Registers the payment routes (the ledger), behind the payment API key. */
   paymentRoutes?: (app: FastifyInstance) => Promise<void>;
+  /** Registers the ledger's admin routes (transactions held for review), behind the admin API key. */
+  adminLedgerRoutes?: (app: FastifyInstance) => Promise<void>;
   /** Applies webhook events to the ledger. */
   applyEvents?: ApplyEvents | null;
   /** Extra public routes (the checkout page). */
@@ -51,6 +54,8 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
   app.addSchema(errorSchema);
   app.addSchema(gatewaySchema);
   app.addSchema(pluginConfigurationSchema);
+  app.addSchema(paymentSchema);
+  app.addSchema(transactionSchema);
   await app.register(swagger, {
     openapi: {
       info: { title: 'payhost', description: 'Payment-gateway plugin host: reference server API', version: '0.1.0' },
@@ -77,6 +82,7 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
     scope.addHook('onRequest', requireBearer(ctx.config.auth.adminApiKey, 'admin'));
     documentSecurity(scope, 'adminKey');
     await adminRoutes(scope, ctx);
+    if (options.adminLedgerRoutes) await options.adminLedgerRoutes(scope);
   });
   await app.register(async (scope) => webhookRoutes(scope, ctx, options.applyEvents ?? null));
   if (options.publicRoutes) await app.register(async (scope) => options.publicRoutes?.(scope));

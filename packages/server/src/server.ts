@@ -2,8 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { createLogger, PaymentService, PluginManager, type LedgerStore, type Logger } from '@payhost/core';
 import { buildApp } from './app.js';
 import type { ServerConfig } from './config.js';
-import { paymentSchema, transactionSchema } from './serialize.js';
 import { paymentRoutes } from './routes/payments.js';
+import { reviewRoutes } from './routes/review.js';
 import { openStore } from './store.js';
 import { startReconciler } from './reconciler.js';
 import { checkoutRoutes } from './checkout/routes.js';
@@ -54,11 +54,8 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
     {
       publicRoutes: config.server.checkout ? (scope) => checkoutRoutes(scope, ctx, payments) : undefined,
       logger,
-      paymentRoutes: async (scope) => {
-        scope.addSchema(paymentSchema);
-        scope.addSchema(transactionSchema);
-        await paymentRoutes(scope, payments);
-      },
+      paymentRoutes: (scope) => paymentRoutes(scope, payments),
+      adminLedgerRoutes: (scope) => reviewRoutes(scope, payments),
       applyEvents: applyVerifiedEvents(payments, logger),
     },
   ).catch(async (err: unknown) => {

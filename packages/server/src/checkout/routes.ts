@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { ERROR_CODES, PayhostError, type OperationResult, type Payment, type PaymentService } from '@payhost/core';
 import type { ServerContext } from '../context.js';
-import { paymentJson, paymentSchema, transactionJson, transactionSchema } from '../serialize.js';
+import { paymentJson, transactionJson } from '../serialize.js';
 import { amountString, currencyCode, errorResponses, pluginId, slug } from '../schemas.js';
 
 /** The page's static files: index.html, style.css, app.js and the ES modules it imports (no build step). */
@@ -116,10 +116,6 @@ function fromCheckout(payment: Payment): boolean {
  * It only shows and confirms payments it created itself.
  */
 export async function checkoutRoutes(app: FastifyInstance, ctx: ServerContext, payments: PaymentService): Promise<void> {
-  const schemas = app.getSchemas();
-  if (!schemas['Payment']) app.addSchema(paymentSchema);
-  if (!schemas['Transaction']) app.addSchema(transactionSchema);
-
   app.addHook('onSend', async (request, reply, payload) => {
     reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
     reply.header('x-content-type-options', 'nosniff');

@@ -1,0 +1,166 @@
+import { isTransactionErrorCode, type TransactionErrorCode } from '../contracts/error-codes.js';
+import type { TransactionKind } from '../contracts/transaction-kind.js';
+import { PayhostError, ERROR_CODES } from '../errors/index.js';
+import { parseAmount } from '../money/amount.js';
+import { applyResponse } from './apply.js';
+import { gatewayStoresCustomers, type LedgerContext } from './context.js';
+import { invalidInput } from './ledger-errors.js';
+import type { Payment, Transaction } from './model.js';
+import type { ResponseLike } from './records.js';
+import { operationOf, type PaymentOperation } from './operations.js';
+import { checkStorableInput } from './storable-text.js';
+
+/**
+ * Transactions held for review: the gateway could not tell what it did, and
+ * nobody has told the ledger since. A person checks the processor's dashboard
+ * and records what happened here; the answer goes through the same code as a
+ * gateway's (applyResponse), so it moves money, releases reservations and
+ * answers the client's idempotency key the same way.
+ */
+
+/** A transaction held for review, with its payment (what a person needs to find it at the processor). */
+export interface ReviewItem {
+  payment: Payment;
+  transaction: Transaction;
+}
+
+export const REVIEW_OUTCOMES = ['succeeded', 'failed'] as const;
+export type ReviewOutcome = (typeof REVIEW_OUTCOMES)[number];
+
+export interface ReviewResolution {
+  transactionId: string;
+  /** What the processor's dashboard shows: the operation happened, or it did not. */
+  outcome: ReviewOutcome;
+  /** Why (and who): kept with the transaction; a failure's message. Required. */
+  note: string;
+  /**
+   * For a success, what the processor did when the operation could mean either
+   * (a charge that was only authorized, or captured too). Default: what the
+   * operation asked for; a `confirm` must say.
+   */
+  kind?: TransactionKind | null;
+  /** For a success, the amount the processor moved when less than asked (default: the transaction's). */
+  amount?: string | null;
+  /** The processor's id for the operation (settles its later events; a refund needs the charge's). */
+  gatewayTransactionId?: string | null;
+  /** The processor's payment reference (e.g. a Stripe PaymentIntent id) for a first charge. */
+  pspReference?: string | null;
+  /** For a failure, the unified error code (default processing_error). */
+  errorCode?: TransactionErrorCode | null;
+}
+
+/** The kinds a success may be recorded with, per operation: what the processor can have done (no "pending" or "action" states). */
+const RESOLVED_KINDS: Readonly<Record<PaymentOperation, readonly TransactionKind[]>> = {
+  process: ['capture', 'auth'],
+  authorize: ['auth'],
+  confirm: ['capture', 'auth'],
+  capture: ['capture'],
+  refund: ['refund'],
+  void: ['void'],
+};
+
+const NOTE_MAX = 2000;
+
+export function transactionNotFound(transactionId: string): PayhostError {
+  return new PayhostError(ERROR_CODES.transactionNotFound, `Transaction "${transactionId}" does not exist`, { transactionId });
+}
+
+function notInReview(transaction: Transaction): PayhostError {
+  return new PayhostError(
+    ERROR_CODES.transactionNotInReview,
+    `Transaction "${transaction.id}" is not held for review (it is ${transaction.state}): only a transaction the gateway could not tell about is resolved by hand`,
+    { transactionId: transaction.id, paymentId: transaction.paymentId, state: transaction.state },
+  );
+}
+
+function optionalText(name: string, value: unknown, max: number): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string' || value.trim() === '' || value.length > max) throw invalidInput(`${name} must be a non-empty string of at most ${max} characters when given`, { field: name });
+  checkStorableInput(name, value);
+  return value;
+}
+
+/** The resolution's input checked on its own (before anything is read). */
+function checkResolution(input: ReviewResolution): { note: string } {
+  if (typeof input !== 'object' || input === null) throw invalidInput('a review resolution needs an input object');
+  if (typeof input.transactionId !== 'string' || input.transactionId === '') throw invalidInput('transactionId is required', { field: 'transactionId' });
+  if (!(REVIEW_OUTCOMES as readonly string[]).includes(input.outcome)) throw invalidInput(`outcome must be one of ${REVIEW_OUTCOMES.join(', ')}`, { field: 'outcome' });
+  const note = optionalText('note', input.note, NOTE_MAX);
+  if (note === null) throw invalidInput('note is required: say what the processor shows and who checked', { field: 'note' });
+  optionalText('gatewayTransactionId', input.gatewayTransactionId, 500);
+  optionalText('pspReference', input.pspReference, 500);
+  if (input.errorCode !== undefined && input.errorCode !== null && !isTransactionErrorCode(input.errorCode)) throw invalidInput('errorCode must be a unified transaction error code', { field: 'errorCode' });
+  if (input.outcome === 'succeeded' && input.errorCode) throw invalidInput('errorCode goes with a failed outcome only', { field: 'errorCode' });
+  if (input.outcome === 'failed' && (input.kind || input.amount)) throw invalidInput('kind and amount go with a succeeded outcome only', { field: input.kind ? 'kind' : 'amount' });
+  return { note };
+}
+
+/** The kind a success is recorded with: the one given, else what the operation asked for. */
+function resolvedKind(operation: PaymentOperation, row: Transaction, given: TransactionKind | null | undefined): TransactionKind {
+  const allowed = RESOLVED_KINDS[operation];
+  if (given) {
+    if (!allowed.includes(given)) throw invalidInput(`A ${operation} can only have succeeded as ${allowed.join(' or ')}`, { field: 'kind', allowed });
+    return given;
+  }
+  if (allowed.includes(row.kind)) return row.kind;
+  throw invalidInput(`Say what the processor did for this ${operation}: kind ${allowed.join(' or ')}`, { field: 'kind', allowed });
+}
+
+/** The gateway answer the person's resolution stands for. */
+function answerOf(input: ReviewResolution, note: string, payment: Payment, row: Transaction, now: Date): ResponseLike {
+  const operation = operationOf(row);
+  if (!operation) throw notInReview(row);
+  const resolution = { outcome: input.outcome, note, resolvedAt: now.toISOString(), heldBecause: row.error, heldResponse: row.rawResponse };
+  const common = {
+    currency: payment.currency,
+    transactionId: input.gatewayTransactionId ?? row.gatewayTransactionId ?? undefined,
+    pspReference: input.pspReference ?? row.pspReference ?? undefined,
+    rawResponse: { resolvedByOperator: resolution },
+  };
+  if (input.outcome === 'failed') {
+    return { ...common, isSuccess: false, actionRequired: false, kind: row.kind, amount: row.amount, errorCode: input.errorCode ?? 'processing_error', error: note };
+  }
+  const amount = input.amount === undefined || input.amount === null ? row.amount : parseAmount(input.amount, payment.currency);
+  if (amount.gt(row.amount)) throw invalidInput(`amount ${amount.toString()} is more than the ${row.amount.toString()} ${payment.currency} the transaction asked for`, { field: 'amount' });
+  return { ...common, isSuccess: true, actionRequired: false, kind: resolvedKind(operation, row, input.kind), amount, error: null };
+}
+
+/** Every transaction held for review, oldest first, with its payment. */
+export async function listReview(ctx: LedgerContext): Promise<ReviewItem[]> {
+  const rows = (await ctx.store.listPendingTransactions({ includeReview: true })).filter((t) => t.state === 'review');
+  const items: ReviewItem[] = [];
+  for (const transaction of rows) {
+    const payment = await ctx.store.getPayment(transaction.paymentId);
+    if (payment) items.push({ payment, transaction });
+  }
+  return items;
+}
+
+/**
+ * Records what a person found at the processor for a transaction held for
+ * review, under the payment's lock: a success counts (capture, refund, ...)
+ * and a failure releases the reserved amount, as the gateway's own answer
+ * would have; the client's idempotency key gets the outcome. Refused
+ * (transaction_not_in_review) once the transaction was resolved otherwise.
+ */
+export async function resolveReview(ctx: LedgerContext, input: ReviewResolution): Promise<ReviewItem> {
+  const { note } = checkResolution(input);
+  const found = await ctx.store.transaction((tx) => tx.getTransaction(input.transactionId));
+  if (!found) throw transactionNotFound(input.transactionId);
+  const resolved = await ctx.store.transaction(async (tx): Promise<ReviewItem> => {
+    const payment = await tx.getPayment(found.paymentId, { forUpdate: true });
+    const row = await tx.getTransaction(found.id);
+    if (!payment || !row) throw transactionNotFound(input.transactionId);
+    if (row.state !== 'review') throw notInReview(row);
+    const now = ctx.now();
+    const applied = await applyResponse(tx, payment, row, answerOf(input, note, payment, row, now), { now, storeCustomer: gatewayStoresCustomers(ctx, payment) });
+    if (row.idempotencyKey) await tx.completeIdempotencyKey(row.idempotencyKey, applied.outcome, now);
+    return { payment: applied.payment, transaction: applied.transaction };
+  });
+  const { payment, transaction } = resolved;
+  ctx.logger.info(
+    { paymentId: payment.id, transactionId: transaction.id, outcome: input.outcome, recorded: { kind: transaction.kind, isSuccess: transaction.isSuccess, amount: transaction.amount.toString() } },
+    'transaction held for review resolved by an operator',
+  );
+  return resolved;
+}

@@ -1,0 +1,49 @@
+import { ERROR_CODES, PayhostError, REVIEW_OUTCOMES, TRANSACTION_ERROR_CODES, type ReviewOutcome, type TransactionErrorCode, type TransactionKind } from '@payhost/core';
+import { loadServerConfig, paymentJson, transactionJson } from '@payhost/server';
+import { json, type CliIo } from '../io.js';
+import { withPaymentService } from '../ledger-session.js';
+
+/** Prints the transactions held for review, oldest first, with what is needed to find each at the processor. */
+export async function reviewList(options: { config: string }, io: CliIo): Promise<void> {
+  const config = await loadServerConfig(options.config);
+  const items = await withPaymentService(config, {}, (payments) => payments.listReview());
+  io.out(json(items.map(({ payment, transaction }) => ({ transaction: transactionJson(transaction), payment: paymentJson(payment) }))));
+}
+
+function usage(message: string): PayhostError {
+  return new PayhostError(ERROR_CODES.invalidInput, message);
+}
+
+export interface ReviewResolveOptions {
+  config: string;
+  outcome: string;
+  note: string;
+  kind?: string;
+  amount?: string;
+  gatewayTransactionId?: string;
+  pspReference?: string;
+  errorCode?: string;
+}
+
+/** Records what the processor shows for one transaction held for review; prints the payment and the resolved transaction. */
+export async function reviewResolve(transactionId: string, options: ReviewResolveOptions, io: CliIo): Promise<void> {
+  // Checked before the store is opened: a typo costs nothing.
+  if (!(REVIEW_OUTCOMES as readonly string[]).includes(options.outcome)) throw usage(`--outcome must be one of ${REVIEW_OUTCOMES.join(', ')}`);
+  if (options.errorCode !== undefined && !(TRANSACTION_ERROR_CODES as readonly string[]).includes(options.errorCode)) {
+    throw usage(`--error-code must be one of ${TRANSACTION_ERROR_CODES.join(', ')}`);
+  }
+  const config = await loadServerConfig(options.config);
+  const { payment, transaction } = await withPaymentService(config, {}, (payments) =>
+    payments.resolveReview({
+      transactionId,
+      outcome: options.outcome as ReviewOutcome,
+      note: options.note,
+      kind: (options.kind as TransactionKind | undefined) ?? null,
+      amount: options.amount ?? null,
+      gatewayTransactionId: options.gatewayTransactionId ?? null,
+      pspReference: options.pspReference ?? null,
+      errorCode: (options.errorCode as TransactionErrorCode | undefined) ?? null,
+    }),
+  );
+  io.out(json({ payment: paymentJson(payment), transaction: transactionJson(transaction) }));
+}

@@ -1,0 +1,25 @@
+import { MemoryLedgerStore, PaymentService, PluginManager, type LedgerStore } from '@payhost/core';
+import { openStore, type ServerConfig } from '@payhost/server';
+
+/**
+ * Runs `fn` with a payment service on the server's own store (DATABASE_URL
+ * with server.databaseSchema, else the data directory), so what a command
+ * writes is what `payhost serve` shows; `memory`: an in-memory ledger that
+ * keeps nothing. Plugins and store are closed afterwards, whatever happens.
+ */
+export async function withPaymentService<T>(config: ServerConfig, options: { memory?: boolean }, fn: (payments: PaymentService) => Promise<T>): Promise<T> {
+  const store: LedgerStore = options.memory ? new MemoryLedgerStore() : (await openStore(config)).store;
+  let manager: PluginManager;
+  try {
+    manager = await PluginManager.create({ plugins: config.plugins, pluginBaseDir: config.baseDir, config: config.host, hookTimeoutMs: config.server.hookTimeoutMs });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  try {
+    return await fn(new PaymentService({ manager, store }));
+  } finally {
+    await manager.close();
+    await store.close();
+  }
+}

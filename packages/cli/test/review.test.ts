@@ -1,0 +1,76 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { run, type CliIo } from '@payhost/cli';
+import { createServer, loadServerConfig } from '@payhost/server';
+
+const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'server', 'test', 'fixtures', 'test-plugins.mjs');
+
+/** Runs the CLI in-process; its exit code and what it printed. */
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: CliIo = { out: (text) => void (out += text), err: (text) => void (err += text) };
+  const code = await run(argv, io);
+  return { code, out, err };
+}
+
+describe('cli: payhost review (embedded database)', () => {
+  let dir: string;
+  let configFile: string;
+  let held: { paymentId: string; transactionId: string };
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'payhost-cli-review-'));
+    configFile = join(dir, 'payhost.json');
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        server: { logLevel: 'silent', hookTimeoutMs: 2000 },
+        auth: { adminApiKey: 'cli-admin-key-0123456789', paymentApiKey: 'cli-payment-key-0123456789' },
+        plugins: [fixtures],
+        channels: [{ slug: 'web', currencies: ['USD'], plugins: { 'test.signed': { active: true, configuration: { webhook_secret: 'whsec_cli_0123456789' } } } }],
+      }),
+    );
+    // A refund whose outcome the gateway lost (13.13 on the test gateway), recorded by a server that then stops.
+    const server = await createServer(await loadServerConfig(configFile, {}));
+    try {
+      const { payment } = await server.payments.pay({ idempotencyKey: 'cli-review-pay', channel: 'web', total: '40.00', currency: 'USD', token: 'tok' });
+      await server.payments.capture({ paymentId: payment.id, idempotencyKey: 'cli-review-capture' });
+      const lost = await server.payments.refund({ paymentId: payment.id, idempotencyKey: 'cli-review-refund', amount: '13.13' }).catch((err: { code: string; details: { transactionId: string } }) => err);
+      expect(lost).to.have.property('code', 'outcome_unknown');
+      held = { paymentId: payment.id, transactionId: (lost as { details: { transactionId: string } }).details.transactionId };
+    } finally {
+      await server.close();
+    }
+  });
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lists the held refund, refuses a bad resolution, records a good one, and lists nothing after', async () => {
+    const listed = await cli('review', 'list', '--config', configFile);
+    expect(listed.code, listed.err).to.equal(0);
+    const items = JSON.parse(listed.out) as Array<{ transaction: { id: string; state: string; amount: string }; payment: { id: string } }>;
+    expect(items.map((i) => [i.transaction.id, i.transaction.state, i.transaction.amount, i.payment.id])).to.deep.equal([[held.transactionId, 'review', '13.13', held.paymentId]]);
+
+    const bad = await cli('review', 'resolve', held.transactionId, '--config', configFile, '--outcome', 'done', '--note', 'x');
+    expect(bad.code).to.equal(1);
+    expect(bad.err).to.match(/^error invalid_input: --outcome must be one of succeeded, failed/);
+    const noNote = await cli('review', 'resolve', held.transactionId, '--config', configFile, '--outcome', 'failed');
+    expect(noNote.code, 'commander refuses a missing required option').not.to.equal(0);
+
+    const resolved = await cli('review', 'resolve', held.transactionId, '--config', configFile, '--outcome', 'failed', '--error-code', 'declined', '--note', 'No such refund in the dashboard (ops)');
+    expect(resolved.code, resolved.err).to.equal(0);
+    const result = JSON.parse(resolved.out) as { payment: { capturedAmount: string }; transaction: { state: string; isSuccess: boolean; errorCode: string } };
+    expect(result.transaction).to.include({ state: 'applied', isSuccess: false, errorCode: 'declined' });
+    expect(result.payment.capturedAmount).to.equal('40.00');
+
+    const again = await cli('review', 'resolve', held.transactionId, '--config', configFile, '--outcome', 'failed', '--note', 'twice');
+    expect(again.code).to.equal(1);
+    expect(again.err).to.match(/^error transaction_not_in_review:/);
+    expect(JSON.parse((await cli('review', 'list', '--config', configFile)).out)).to.deep.equal([]);
+  });
+});

@@ -1,0 +1,58 @@
+import type { FastifyInstance } from 'fastify';
+import { REVIEW_OUTCOMES, TRANSACTION_ERROR_CODES, type PaymentService, type ReviewItem, type ReviewResolution } from '@payhost/core';
+import { amountString, errorResponses, identifier } from '../schemas.js';
+import { paymentJson, transactionJson } from '../serialize.js';
+
+const itemSchema = {
+  type: 'object',
+  properties: { payment: { $ref: 'Payment#' }, transaction: { $ref: 'Transaction#' } },
+} as const;
+
+const resolutionBody = {
+  type: 'object',
+  required: ['outcome', 'note'],
+  additionalProperties: false,
+  properties: {
+    outcome: { type: 'string', enum: [...REVIEW_OUTCOMES] },
+    note: { type: 'string', minLength: 1, maxLength: 2000 },
+    kind: { type: 'string', enum: ['capture', 'auth', 'refund', 'void'] },
+    amount: amountString,
+    gatewayTransactionId: { type: 'string', minLength: 1, maxLength: 500 },
+    pspReference: { type: 'string', minLength: 1, maxLength: 500 },
+    errorCode: { type: 'string', enum: [...TRANSACTION_ERROR_CODES] },
+  },
+} as const;
+
+function itemJson({ payment, transaction }: ReviewItem): Record<string, unknown> {
+  return { payment: paymentJson(payment), transaction: transactionJson(transaction) };
+}
+
+/**
+ * Transactions held for review (admin key): the list, and a person's
+ * resolution after checking the processor's dashboard. See operating.md,
+ * "Transactions held for review".
+ */
+export async function reviewRoutes(app: FastifyInstance, payments: PaymentService): Promise<void> {
+  app.get(
+    '/admin/review',
+    {
+      schema: {
+        summary: 'Transactions held for review (the gateway could not tell what it did), oldest first',
+        response: { 200: { type: 'object', properties: { items: { type: 'array', items: itemSchema } } }, ...errorResponses },
+      },
+    },
+    async () => ({ items: (await payments.listReview()).map(itemJson) }),
+  );
+  app.post<{ Params: { transactionId: string }; Body: Omit<ReviewResolution, 'transactionId'> }>(
+    '/admin/review/:transactionId',
+    {
+      schema: {
+        summary: 'Record what the processor shows for a transaction held for review',
+        params: { type: 'object', properties: { transactionId: identifier } },
+        body: resolutionBody,
+        response: { 200: itemSchema, ...errorResponses },
+      },
+    },
+    async (request) => itemJson(await payments.resolveReview({ ...request.body, transactionId: request.params.transactionId })),
+  );
+}
