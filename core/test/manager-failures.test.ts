@@ -197,3 +197,58 @@ describe('manager: getClientToken failures keep their meaning', () => {
     expect(err.message).to.contain('returned none');
   });
 });
+
+/** Not a native promise: a thenable whose then() throws when anyone tries to chain it. */
+const explodingThenable = (): PromiseLike<never> => ({
+  then() {
+    throw new Error('then exploded');
+  },
+});
+
+describe('manager: a thenable whose then() throws is an ordinary plugin failure', () => {
+  class ThenableGateway extends UsdGateway {
+    static override id = 'test.thenable';
+    processPayment(_payment: PaymentData): Promise<GatewayResponse> {
+      return explodingThenable() as unknown as Promise<GatewayResponse>;
+    }
+  }
+  const thenableTagger = (id: string) =>
+    class extends BasePlugin {
+      static override id = id;
+      getSupportedCurrencies(_input: ChannelInput, _previous: string[]): Promise<string[]> {
+        return explodingThenable() as unknown as Promise<string[]>;
+      }
+    };
+  const broken = chainedFailure('rejecting', 'reject');
+
+  it('a payment operation answers processing_error (plugin_failed, rejected)', async () => {
+    const log = captureLogger();
+    const manager = new PluginManager({
+      plugins: [ThenableGateway],
+      config: { channels: [{ slug: 'us', currencies: ['USD'], plugins: { 'test.thenable': { active: true } } }] },
+      logger: log.logger,
+      hookTimeoutMs: 200,
+    });
+    const response = await manager.processPayment({ channel: 'us', payment: payment() });
+    expect(response).to.include({ isSuccess: false, errorCode: 'processing_error' });
+    expect(response.rawResponse?.['pluginFailure']).to.include({ code: 'plugin_failed', reason: 'rejected', plugin: 'test.thenable' });
+    await manager.close();
+  });
+
+  for (const [where, plugins] of [
+    ['first in the chain', [thenableTagger('thenable'), Appender]],
+    ['after a healthy plugin', [Appender, thenableTagger('thenable'), class Second extends Appender { static override id = 'second'; }]],
+    ['after a failed plugin (the one-by-one path)', [broken, thenableTagger('thenable'), Appender]],
+  ] as const) {
+    it(`${where}: the chain goes on with the previous value and the failure is logged`, async () => {
+      const log = captureLogger();
+      const active = Object.fromEntries(plugins.map((p) => [p.id, { active: true }]));
+      const manager = new PluginManager({ plugins, config: { channels: [{ slug: 'us', currencies: ['USD'], plugins: active }] }, logger: log.logger, hookTimeoutMs: 200 });
+      const value = await manager.runHook('us', 'getSupportedCurrencies', { channel: 'us' }, []);
+      expect(value).to.deep.equal(plugins.filter((p) => p.id !== 'thenable' && p.id !== 'rejecting').map(() => 'OK'));
+      const failure = log.lines.find((l) => l['plugin'] === 'thenable');
+      expect(failure).to.include({ code: 'plugin_failed', reason: 'rejected', hook: 'getSupportedCurrencies' });
+      await manager.close();
+    });
+  }
+});

@@ -142,11 +142,22 @@ function invokeTap(tap: Tap, index: number, value: unknown, input: unknown, disp
   let result: unknown;
   try {
     result = tap.fn.call(tap.plugin, input, value);
+    if (isThenable(result)) return asNativePromise(result);
   } catch (err) {
     return Promise.reject(new TapViolation('threw', err));
   }
-  if (!isThenable(result)) return Promise.reject(new TapViolation('non_promise', result));
-  return result as Promise<unknown>;
+  return Promise.reject(new TapViolation('non_promise', result));
+}
+
+/**
+ * A native promise as is; any other thenable adopted by one. tapable calls
+ * `.then` on what a tap returns without a guard, so a foreign thenable whose
+ * `then` throws would escape the pipeline (a crash, or a raw rejection);
+ * adopted, that throw is an ordinary rejection. Call inside a try: reading
+ * `constructor` or `then` may run plugin code too.
+ */
+function asNativePromise(result: PromiseLike<unknown>): Promise<unknown> {
+  return Promise.resolve(result);
 }
 
 /**
@@ -314,10 +325,11 @@ export class HookPipeline {
     try {
       const result = tap.fn.call(tap.plugin, input, value);
       if (!isThenable(result)) return fallback(value, this.failure(hookName, tap, 'non_promise', result, performance.now() - startedAt));
+      const adopted = asNativePromise(result);
       const timeout = new Promise<typeof ABANDONED>((resolve) => {
         timer = setTimeout(() => resolve(ABANDONED), this.watchdog.timeoutMs);
       });
-      const settled = await Promise.race([Promise.resolve(result), timeout]);
+      const settled = await Promise.race([adopted, timeout]);
       if (settled === ABANDONED) return fallback(value, this.failure(hookName, tap, 'timeout', undefined, performance.now() - startedAt));
       return settled === undefined ? value : settled;
     } catch (err) {
