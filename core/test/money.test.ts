@@ -46,6 +46,20 @@ describe('money', () => {
     });
   }
 
+  it('accepts amounts up to Number.MAX_SAFE_INTEGER minor units, and refuses larger ones (decimal.js would round them)', () => {
+    for (const [largest, tooLarge, currency] of [
+      ['90071992547409.91', '90071992547409.92', 'USD'],
+      ['9007199254740991', '9007199254740992', 'JPY'],
+      ['9007199254740.991', '9007199254740.992', 'KWD'],
+    ] as const) {
+      expect(toMinorUnits(parseAmount(largest, currency), currency)).to.equal(Number.MAX_SAFE_INTEGER);
+      expect(codeOf(() => parseAmount(tooLarge, currency))).to.equal('invalid_amount');
+    }
+    expect(codeOf(() => parseAmount('1234567890123456789012.34', 'USD'))).to.equal('invalid_amount');
+    expect(codeOf(() => parseAmount(new Decimal('1e30'), 'USD'))).to.equal('invalid_amount');
+    expect(codeOf(() => parseAmount(2 ** 60, 'JPY'))).to.equal('invalid_amount');
+  });
+
   it('converts to and from minor units for 0, 2 and 3 decimal currencies', () => {
     expect(toMinorUnits(new Decimal('10.50'), 'USD')).to.equal(1050);
     expect(toMinorUnits(new Decimal('500'), 'JPY')).to.equal(500);

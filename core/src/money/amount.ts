@@ -17,9 +17,22 @@ function invalid(message: string, currency: string, value: unknown): PayhostErro
   return new PayhostError(ERROR_CODES.invalidAmount, message, { currency, amount: String(value) });
 }
 
+/** Largest major-unit amount by decimal places: the one whose minor units are Number.MAX_SAFE_INTEGER. */
+const largestAmounts: Decimal[] = [];
+
+/**
+ * The largest amount a currency with `digits` decimal places can hold. Above
+ * it the minor units are not a safe integer (toMinorUnits refuses them), and
+ * the ledger's decimal.js arithmetic (20 significant digits) starts rounding.
+ */
+function largestAmount(digits: number): Decimal {
+  return (largestAmounts[digits] ??= new Decimal(Number.MAX_SAFE_INTEGER).dividedBy(new Decimal(10).pow(digits)));
+}
+
 /**
  * Parses and validates an amount for a currency: rejects NaN, non-numeric,
- * negative, zero (unless allowed) and more decimals than ISO 4217 allows.
+ * negative, zero (unless allowed), more decimals than ISO 4217 allows, and
+ * more minor units than Number.MAX_SAFE_INTEGER (see `largestAmount`).
  * Numbers are accepted only when finite; strings must be plain decimals.
  */
 export function parseAmount(value: unknown, currency: string, options: ParseAmountOptions = {}): Decimal {
@@ -43,6 +56,10 @@ export function parseAmount(value: unknown, currency: string, options: ParseAmou
   if (amount.isZero() && !options.allowZero) throw invalid(`Amount must be greater than zero`, currency, value);
   if (amount.decimalPlaces() > digits) {
     throw invalid(`Amount ${amount.toString()} has more than ${digits} decimal places allowed for ${currency}`, currency, value);
+  }
+  const largest = largestAmount(digits);
+  if (amount.greaterThan(largest)) {
+    throw invalid(`Amount ${amount.toFixed()} is too large for ${currency} (at most ${largest.toFixed(digits)})`, currency, value);
   }
   return amount;
 }
