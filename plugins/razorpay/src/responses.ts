@@ -98,6 +98,16 @@ export function refundResponse(refund: RzpRefund, extra: Partial<GatewayResponse
   };
 }
 
+/**
+ * Razorpay's automatic refund of an authorization that was never captured:
+ * no money was taken, so for the ledger it releases the authorization
+ * (`void`, which clears what is authorized) instead of refunding a capture
+ * that never happened. Same ids as the refund, so the inbox dedupes it.
+ */
+export function autoRefundResponse(refund: RzpRefund): GatewayResponse {
+  return { ...refundResponse({ ...refund, status: 'processed' }), kind: 'void', rawResponse: { ...refundSummary(refund), auto_refund: true } };
+}
+
 export interface FailureContext {
   amount: Decimal;
   currency: string;

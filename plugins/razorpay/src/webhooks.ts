@@ -3,7 +3,7 @@ import { PAYMENT_ID_NOTE } from './checkout.js';
 import { notesOf, type RzpOrder, type RzpPayment, type RzpRefund } from './client.js';
 import type { RazorpaySettings } from './config.js';
 import { mapPaymentFailure } from './errors.js';
-import { failedResponse, paymentResponse, refundResponse } from './responses.js';
+import { autoRefundResponse, failedResponse, paymentResponse, refundResponse } from './responses.js';
 import { fromRazorpayAmount } from './amounts.js';
 import { verifyWebhookSignature } from './signature.js';
 
@@ -39,6 +39,15 @@ function hostPaymentId(payment: RzpPayment | undefined, order: RzpOrder | undefi
   return notesOf(payment)[PAYMENT_ID_NOTE] ?? notesOf(order)[PAYMENT_ID_NOTE] ?? null;
 }
 
+/**
+ * Razorpay auto-refunds only authorizations never captured, and marks them
+ * by `captured: false` on the event's payment entity. Without the entity we
+ * cannot tell, and treat the refund as one of a capture.
+ */
+function isAutoRefund(payment: RzpPayment | undefined): boolean {
+  return payment?.captured === false;
+}
+
 /** What an event means for the ledger; null for events this plugin does not apply. */
 function normalize(type: string, body: RazorpayEventBody): { response: GatewayResponse; pspReference: string; entityId: string } | null {
   const payment = body.payload?.payment?.entity;
@@ -58,9 +67,12 @@ function normalize(type: string, body: RazorpayEventBody): { response: GatewayRe
       return { response: failedResponse('auth', mapPaymentFailure(payment), ctx), pspReference: payment.id, entityId: payment.id };
     }
     case 'refund.processed':
-    case 'refund.failed':
+      if (!refund) return null;
+      if (isAutoRefund(payment)) return { response: autoRefundResponse(refund), pspReference: refund.payment_id, entityId: refund.id };
       // Settles a refund the API answered as pending (refund_ongoing): the ledger records the outcome as its own transaction.
-      return refund ? { response: refundResponse({ ...refund, status: type === 'refund.failed' ? 'failed' : 'processed' }), pspReference: refund.payment_id, entityId: refund.id } : null;
+      return { response: refundResponse({ ...refund, status: 'processed' }), pspReference: refund.payment_id, entityId: refund.id };
+    case 'refund.failed':
+      return refund ? { response: refundResponse({ ...refund, status: 'failed' }), pspReference: refund.payment_id, entityId: refund.id } : null;
     default:
       return null;
   }

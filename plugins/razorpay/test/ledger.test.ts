@@ -140,6 +140,26 @@ describe('razorpay through the ledger (PaymentService)', () => {
     expect((await service.getPayment(payment.id)).capturedAmount.eq('349.5')).to.equal(true);
   });
 
+  it('webhooks: Razorpay\'s auto-refund of an uncaptured authorization releases it (void), once; nothing was charged or refunded', async () => {
+    setup({ auto_capture: false });
+    const { payment, razorpayPaymentId } = await checkout();
+    await service.process({ paymentId: payment.id, idempotencyKey: key() });
+    const auto = fake.state.autoRefund(razorpayPaymentId);
+    const delivery = fake.webhook('refund.processed', { refundId: auto.id, paymentId: razorpayPaymentId }, { eventId: 'evt_auto_refund' });
+    const first = await webhook(delivery);
+    expect(first.results.map((r) => r.status)).to.deep.equal(['applied']);
+    expect(first.results[0]?.transaction).to.deep.include({ kind: 'void', isSuccess: true, gatewayTransactionId: auto.id });
+    const after = await service.getPayment(payment.id);
+    expect(after).to.deep.include({ chargeStatus: 'not-charged', isActive: false });
+    expect(after.authorizedAmount.isZero()).to.equal(true);
+    expect(after.capturedAmount.isZero()).to.equal(true);
+    // Razorpay redelivers; and a second delivery under another event id (no header) finds the void recorded.
+    expect((await webhook(delivery)).results.map((r) => r.status)).to.deep.equal(['duplicate']);
+    const redelivered = await webhook(fake.webhook('refund.processed', { refundId: auto.id, paymentId: razorpayPaymentId }, { eventId: 'evt_auto_refund_2' }));
+    expect(redelivered.results.map((r) => r.status)).to.deep.equal(['already_applied']);
+    expect((await service.getPayment(payment.id)).chargeStatus).to.equal('not-charged');
+  });
+
   it('webhooks: a bad signature yields no events, so the ledger is untouched', async () => {
     setup();
     const { payment, razorpayPaymentId } = await checkout();

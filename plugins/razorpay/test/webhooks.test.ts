@@ -69,6 +69,21 @@ describe('razorpay: webhooks', () => {
     expect(event!.response.amount.toString()).to.equal('99.5');
   });
 
+  it('refund.processed of an authorization never captured (Razorpay\'s auto-refund) is a void of it, not a refund', async () => {
+    const plugin = makePlugin(fake, { auto_capture: false });
+    const token = await clientToken(plugin, '499.50', 'INR', 'pay-host-9');
+    const result = fake.checkout(token.order_id, { notes: token.notes ?? {} });
+    await call(plugin.processPayment(payment({ paymentId: 'pay-host-9', token: JSON.stringify(result) }), null));
+    const auto = fake.state.autoRefund(result.razorpay_payment_id);
+    const response = (await deliver(fake.webhook('refund.processed', { refundId: auto.id, paymentId: result.razorpay_payment_id }, { eventId: 'evt_auto' })))!;
+    expect(response.status).to.equal(200);
+    const [event] = response.events!;
+    expect(event).to.deep.include({ eventId: 'evt_auto', type: 'refund.processed', paymentId: 'pay-host-9', pspReference: result.razorpay_payment_id });
+    expect(event!.response).to.deep.include({ isSuccess: true, kind: 'void', currency: 'INR', transactionId: auto.id });
+    expect(event!.response.amount.toString()).to.equal('499.5');
+    expect(event!.response.rawResponse).to.deep.include({ auto_refund: true });
+  });
+
   it('normalizes payment.failed with the mapped unified code and Razorpay\'s message', async () => {
     const plugin = makePlugin(fake);
     const { order_id } = await clientToken(plugin, '10.00', 'INR');

@@ -246,6 +246,34 @@ export class RazorpayState {
     if (payment.status === 'refunded') payment.status = 'captured';
   }
 
+  /**
+   * Razorpay's auto-refund of an authorization never captured (capture
+   * timeout, a duplicate payment on a paid order): a processed refund of the
+   * whole amount, while the payment stays `captured: false`.
+   */
+  autoRefund(paymentId: string): FakeRefund {
+    const payment = this.payment(paymentId);
+    if (payment.status !== 'authorized') throw new Error(`payment ${paymentId} is ${payment.status}: only authorized payments are auto-refunded`);
+    const refund: FakeRefund = {
+      id: razorpayId('rfnd'),
+      entity: 'refund',
+      amount: payment.amount,
+      currency: payment.currency,
+      payment_id: payment.id,
+      notes: {},
+      receipt: null,
+      status: 'processed',
+      speed_requested: 'normal',
+      speed_processed: 'normal',
+      created_at: now(),
+    };
+    this.refunds.set(refund.id, refund);
+    payment.amount_refunded = payment.amount;
+    payment.refund_status = 'full';
+    payment.status = 'refunded';
+    return refund;
+  }
+
   /** PATCH /payments/:id: only the notes can change (Razorpay replaces them). */
   editPayment(id: string, body: Record<string, unknown>): FakePayment {
     const payment = this.payment(id);
