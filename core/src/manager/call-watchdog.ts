@@ -42,6 +42,8 @@ export class CallWatchdog<W extends Watched = Watched> {
   /** Registered entries not in flight, kept for reuse by their owner; bounded by `maxIdle`. */
   readonly idle: W[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /** Whether the timer keeps the process alive: from a dispatch's start until a check finds none in flight. */
+  private refed = false;
   readonly timeoutMs: number;
   private readonly intervalMs: number;
 
@@ -59,6 +61,19 @@ export class CallWatchdog<W extends Watched = Watched> {
     if (this.timer === undefined) this.start();
   }
 
+  /**
+   * Called when a dispatch starts: the timer is the only thing enforcing the
+   * timeout, so while a call is in flight it must keep the process alive (a
+   * one-shot script awaiting a hung plugin would otherwise exit silently).
+   * One boolean test when already held; `check` lets go once none is in flight.
+   */
+  hold(): void {
+    if (this.refed) return;
+    if (this.timer === undefined) this.start();
+    (this.timer as NodeJS.Timeout).ref();
+    this.refed = true;
+  }
+
   /** Keeps a completed entry for reuse, or retires it when enough are kept. */
   recycle(entry: W): void {
     if (this.idle.length < this.maxIdle) this.idle.push(entry);
@@ -72,13 +87,16 @@ export class CallWatchdog<W extends Watched = Watched> {
 
   private start(): void {
     this.timer = setInterval(() => this.check(), this.intervalMs);
+    // An idle host must be free to exit; `hold` refs it while calls are in flight.
     this.timer.unref();
+    this.refed = false;
   }
 
   private check(): void {
     const now = performance.now();
     const entries = this.entries;
     let timedOut: W[] | undefined;
+    let inFlight = false;
     for (let i = 0; i < entries.length; ) {
       const entry = entries[i] as W;
       if (entry.retired) {
@@ -89,6 +107,7 @@ export class CallWatchdog<W extends Watched = Watched> {
       }
       i++;
       if (entry.done) continue;
+      inFlight = true;
       if (entry.seenIndex !== entry.callIndex) {
         entry.seenIndex = entry.callIndex;
         entry.seenAt = now;
@@ -96,13 +115,22 @@ export class CallWatchdog<W extends Watched = Watched> {
         (timedOut ??= []).push(entry);
       }
     }
+    if (!inFlight) this.release();
     // Called after the walk: onTimeout runs plugin code, and retires the entry.
     if (timedOut !== undefined) for (const entry of timedOut) entry.onTimeout();
+  }
+
+  /** Nothing in flight: the timer no longer keeps the process alive. */
+  private release(): void {
+    if (!this.refed) return;
+    this.timer?.unref();
+    this.refed = false;
   }
 
   close(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.refed = false;
     this.entries.length = 0;
     this.idle.length = 0;
   }

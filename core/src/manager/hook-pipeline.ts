@@ -290,6 +290,7 @@ export class HookPipeline {
     let dispatch: Dispatch;
     if (idle === undefined) this.watchdog.register((dispatch = new Dispatch(this, compiled, input, (fallback ?? passThrough) as Fallback<unknown>)));
     else (dispatch = idle).reuse(this, compiled, input, (fallback ?? passThrough) as Fallback<unknown>);
+    this.watchdog.hold();
     // The executor must stay this small closure: V8 inlines it into the
     // Promise constructor (passing `dispatch.settle`, or doing the work inside
     // it, measured 6-25% slower per dispatch).
