@@ -59,6 +59,32 @@ describe('configuration', () => {
     expectCode(() => new PluginManager({ plugins, config: { channels: [{ slug: 'a', currencies: ['USD'] }, { slug: 'a', currencies: ['EUR'] }] } }), 'invalid_configuration', 'twice');
   });
 
+  it('rejects a misspelt key in a channel, in plugin settings or at the top level, naming it (nothing is silently dropped)', () => {
+    const channel = { slug: 'us', currencies: ['USD'] };
+    for (const [config, path, key] of [
+      [{ channels: [{ ...channel, plugin: { 'test.gateway-a': { active: true } } }] }, 'channels.0', 'plugin'],
+      [{ channels: [{ ...channel, defaultGateway: { USD: 'test.gateway-a' } }] }, 'channels.0', 'defaultGateway'],
+      [withGateway({ activ: true }), 'channels.0.plugins.test.gateway-a', 'activ'],
+      [withGateway({ active: true, config: { auto_capture: true } }), 'channels.0.plugins.test.gateway-a', 'config'],
+      [{ channels: [], globalPlugins: { 'test.global-tagger': { actve: true } } }, 'globalPlugins.test.global-tagger', 'actve'],
+      [{ channels: [channel], globalPlugin: { 'test.global-tagger': { active: true } } }, '', 'globalPlugin'],
+    ] as const) {
+      try {
+        new PluginManager({ plugins, config });
+        expect.fail(`expected "${key}" to be refused`);
+      } catch (err) {
+        expect(err).to.have.property('code', 'invalid_configuration');
+        expect((err as Error).message).to.include(`unknown key "${key}"`);
+        expect((err as { details?: unknown }).details).to.deep.equal({ path, key });
+      }
+    }
+  });
+
+  it("accepts an editor's $schema hint at the top level", () => {
+    const manager = new PluginManager({ plugins, config: { $schema: './payhost.schema.json', ...withGateway({ active: true }) } });
+    expect(manager.listChannels()).to.deep.equal(['us']);
+  });
+
   it('rejects a per-channel plugin configured globally, and a global plugin configured in a channel', () => {
     expectCode(
       () => new PluginManager({ plugins, config: { channels: [], globalPlugins: { 'test.gateway-a': { active: true } } } }),

@@ -8,11 +8,13 @@ import type { ChannelConfig, ConfigWarn, HostConfig, HostConfigInput, PluginSett
 
 const SLUG = /^[a-z0-9][a-z0-9_-]{0,99}$/i;
 
-const settingsInput = z.object({ active: z.unknown().optional(), configuration: z.unknown().optional() }).loose();
+// Strict objects: a misspelt key ("plugin", "activ", "globalPlugin") is an
+// error naming it, not a section silently dropped (nothing starts half-configured).
+const settingsInput = z.strictObject({ active: z.unknown().optional(), configuration: z.unknown().optional() });
 
-const hostConfigInput = z.object({
+const hostConfigInput = z.strictObject({
   channels: z.array(
-    z.object({
+    z.strictObject({
       slug: z.string().regex(SLUG, 'a channel slug is letters, digits, "-" and "_"'),
       name: z.string().optional(),
       currencies: z.array(z.string()).min(1, 'a channel needs at least one currency'),
@@ -21,10 +23,23 @@ const hostConfigInput = z.object({
     }),
   ),
   globalPlugins: z.record(z.string(), settingsInput).optional(),
+  /** An editor's JSON-schema hint in a configuration file; ignored. */
+  $schema: z.string().optional(),
 });
 
 function configError(message: string, details: Record<string, unknown> = {}): PayhostError {
   return new PayhostError(ERROR_CODES.invalidConfiguration, message, details);
+}
+
+/** The first schema issue as an error; an unknown key is named, with where it is. */
+function schemaError(issue: z.core.$ZodIssue | undefined): PayhostError {
+  const path = issue?.path.join('.') ?? '';
+  const where = path === '' ? 'the top level' : `"${path}"`;
+  if (issue?.code === 'unrecognized_keys') {
+    const keys = issue.keys.map((k) => `"${k}"`).join(', ');
+    return configError(`Invalid configuration at ${where}: unknown key ${keys}`, { path, key: issue.keys[0] });
+  }
+  return configError(`Invalid configuration at ${where}: ${issue?.message ?? 'invalid'}`, { path });
 }
 
 /** Reads a JSON configuration file (a host config object). */
@@ -64,12 +79,7 @@ function pluginOrError(registry: ReadonlyMap<string, PluginClass>, id: string, w
  */
 export function validateHostConfig(input: unknown, registry: ReadonlyMap<string, PluginClass>, warn: ConfigWarn): HostConfig {
   const parsed = hostConfigInput.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw configError(`Invalid configuration at "${issue?.path.join('.') ?? ''}": ${issue?.message ?? 'invalid'}`, {
-      path: issue?.path.join('.') ?? '',
-    });
-  }
+  if (!parsed.success) throw schemaError(parsed.error.issues[0]);
   const data = parsed.data as HostConfigInput;
   const seen = new Set<string>();
   const channels: ChannelConfig[] = data.channels.map((channel) => {

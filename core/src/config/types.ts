@@ -41,6 +41,8 @@ export interface ChannelConfigInput {
 export interface HostConfigInput {
   channels: ChannelConfigInput[];
   globalPlugins?: Record<string, PluginSettingsInput>;
+  /** An editor's JSON-schema hint; ignored. */
+  $schema?: string;
 }
 
 /** Receives one line per dropped or ignored field. */
