@@ -1,15 +1,37 @@
-import type { GatewayResponse, PaymentData, TransactionKind } from '@payhost/core';
+import type { GatewayResponse, Logger, PaymentData, TransactionKind } from '@payhost/core';
 import { PAYMENT_ID_NOTE } from './checkout.js';
-import { notesOf, type RzpOrder, type RzpPayment } from './client.js';
+import { notesOf, type RzpOrder, type RzpPayment, type RzpRefund } from './client.js';
 import { mapRazorpayError } from './errors.js';
 import type { RazorpayContext } from './operations.js';
 import { RAZORPAY_FAILURES as F, failedResponse, rejectedResponse } from './responses.js';
+
+/** The host payment id an entity's notes name; null when none. */
+export function noteOwner(entity: RzpOrder | RzpPayment | RzpRefund | null | undefined): string | null {
+  return notesOf(entity)[PAYMENT_ID_NOTE] ?? null;
+}
+
+/**
+ * The order's note is the server's (createClientToken); a payment's notes
+ * also take Checkout's `notes` option, which the customer sets in the
+ * browser. So when the order names a payment it decides, and a payment note
+ * naming another one is only logged.
+ */
+export function warnIfNotesContradict(logger: Logger, order: RzpOrder | null | undefined, rzp: RzpPayment | null | undefined): void {
+  const orderOwner = noteOwner(order);
+  const paymentNote = noteOwner(rzp);
+  if (orderOwner === null || paymentNote === null || paymentNote === orderOwner) return;
+  logger.warn(
+    { gateway: 'payhost.razorpay', razorpayPaymentId: rzp?.id, razorpayOrderId: order?.id, orderPaymentId: orderOwner, ignoredPaymentNote: paymentNote },
+    "Razorpay payment notes name another host payment than its order's: the order's note is used",
+  );
+}
 
 /**
  * Binds a Razorpay payment to exactly one host payment, so one checkout
  * result cannot mark two host payments paid (a replayed token).
  * - An order created for a host payment (its `payhost_payment_id` note) binds
- *   its payments to that payment.
+ *   its payments to that payment, whatever the payment's own notes say
+ *   (Checkout lets the customer set them).
  * - Otherwise (the token was requested before the host payment existed) the
  *   first host payment to process it claims it: the plugin writes its id into
  *   the Razorpay payment's notes (PATCH /payments/:id, the only thing Razorpay
@@ -19,13 +41,17 @@ import { RAZORPAY_FAILURES as F, failedResponse, rejectedResponse } from './resp
  */
 export async function bindPayment(ctx: RazorpayContext, payment: PaymentData, order: RzpOrder | null, rzp: RzpPayment, kind: TransactionKind): Promise<GatewayResponse | null> {
   const where = { amount: payment.amount, currency: payment.currency, pspReference: rzp.id };
-  const orderOwner = order ? notesOf(order)[PAYMENT_ID_NOTE] : undefined;
-  if (orderOwner !== undefined && orderOwner !== payment.paymentId) {
-    return rejectedResponse(kind, F.orderMismatch, `Razorpay order ${order?.id ?? ''} was created for payment ${orderOwner}, not ${payment.paymentId}`, where);
+  const orderOwner = noteOwner(order);
+  if (orderOwner !== null) {
+    if (orderOwner !== payment.paymentId) {
+      return rejectedResponse(kind, F.orderMismatch, `Razorpay order ${order?.id ?? ''} was created for payment ${orderOwner}, not ${payment.paymentId}`, where);
+    }
+    warnIfNotesContradict(ctx.logger, order, rzp);
+    return null;
   }
-  const owner = notesOf(rzp)[PAYMENT_ID_NOTE];
-  if (owner !== undefined && owner !== payment.paymentId) return alreadyUsed(rzp.id, owner, payment, kind);
-  if (owner === payment.paymentId || orderOwner === payment.paymentId) return null;
+  const owner = noteOwner(rzp);
+  if (owner !== null && owner !== payment.paymentId) return alreadyUsed(rzp.id, owner, payment, kind);
+  if (owner === payment.paymentId) return null;
   let claimed: RzpPayment;
   try {
     claimed = await ctx.api.payments.edit(rzp.id, { notes: { ...notesOf(rzp), [PAYMENT_ID_NOTE]: payment.paymentId } });
@@ -34,7 +60,7 @@ export async function bindPayment(ctx: RazorpayContext, payment: PaymentData, or
     const mapped = mapRazorpayError(err);
     return failedResponse(kind, { ...mapped, message: `Could not bind Razorpay payment ${rzp.id} to this payment: ${mapped.message}` }, { ...where, reason: F.bindingFailed });
   }
-  const now = notesOf(claimed)[PAYMENT_ID_NOTE];
+  const now = noteOwner(claimed);
   return now === payment.paymentId ? null : alreadyUsed(rzp.id, now ?? '(none)', payment, kind);
 }
 

@@ -10,6 +10,7 @@ export { verifyCheckoutSignature, verifyWebhookSignature, timingSafeEqualString 
 export { RAZORPAY_FAILURES } from './responses.js';
 export { RAZORPAY_WEBHOOK_EVENTS, handleWebhook } from './webhooks.js';
 export type { ListPaymentsQuery, RazorpayPaymentRecord } from './status.js';
+export type { RazorpayContext } from './operations.js';
 
 /** Hosts load the plugin by package name: `import('@payhost/plugin-razorpay')` -> default export. */
 export default RazorpayGatewayPlugin;

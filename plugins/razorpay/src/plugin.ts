@@ -126,7 +126,7 @@ export class RazorpayGatewayPlugin extends BasePlugin implements PaymentPluginHo
 
   async webhook(request: WebhookRequest, _previousValue: WebhookResponse | null): Promise<WebhookResponse | undefined> {
     if (!this.active) return undefined;
-    const response = handleWebhook(this.settings, request);
+    const response = await handleWebhook(this.context(), request);
     if (response.status >= 400) this.logger.warn({ gateway: this.id, status: response.status, body: response.body }, 'razorpay webhook refused');
     return response;
   }

@@ -1,7 +1,8 @@
 import type { GatewayEvent, GatewayResponse, WebhookRequest, WebhookResponse } from '@payhost/core';
-import { PAYMENT_ID_NOTE } from './checkout.js';
-import { notesOf, type RzpOrder, type RzpPayment, type RzpRefund } from './client.js';
+import { noteOwner, warnIfNotesContradict } from './binding.js';
+import { isRazorpayId, type RzpOrder, type RzpPayment, type RzpRefund } from './client.js';
 import type { RazorpaySettings } from './config.js';
+import type { RazorpayContext } from './operations.js';
 import { mapPaymentFailure } from './errors.js';
 import { autoRefundResponse, failedResponse, paymentResponse, refundResponse } from './responses.js';
 import { fromRazorpayAmount } from './amounts.js';
@@ -33,10 +34,6 @@ export function header(headers: WebhookRequest['headers'], name: string): string
 
 function reply(status: number, code: string, message: string): WebhookResponse {
   return { status, body: { code, message }, events: [] };
-}
-
-function hostPaymentId(payment: RzpPayment | undefined, order: RzpOrder | undefined): string | null {
-  return notesOf(payment)[PAYMENT_ID_NOTE] ?? notesOf(order)[PAYMENT_ID_NOTE] ?? null;
 }
 
 /**
@@ -78,17 +75,10 @@ function normalize(type: string, body: RazorpayEventBody): { response: GatewayRe
   }
 }
 
-/**
- * Verifies and normalizes one Razorpay webhook delivery:
- * - 405 for anything but POST; 503 when no webhook secret is configured;
- * - 401 unless X-Razorpay-Signature is the HMAC-SHA256 of the raw body with
- *   the webhook secret (timing-safe);
- * - 400 for a body that is not a Razorpay event, or older than the tolerance;
- * - otherwise 200 with the normalized events (none for event types it does
- *   not apply). The event id is the x-razorpay-event-id header, else
- *   `<event>:<entity id>:<created_at>`; the host's inbox applies each once.
- */
-export function handleWebhook(settings: RazorpaySettings, request: WebhookRequest, now: Date = new Date()): WebhookResponse {
+type Verified = { type: string; createdAt: number; body: RazorpayEventBody };
+
+/** Checks method, secret, signature, body and age; the refusal, or the verified event. */
+function verifyDelivery(settings: RazorpaySettings, request: WebhookRequest, now: Date): Verified | WebhookResponse {
   if (request.method.toUpperCase() !== 'POST') return { ...reply(405, 'method_not_allowed', 'Razorpay webhooks are POST requests'), headers: { allow: 'POST' } };
   if (settings.webhookSecret === '') return reply(503, 'webhook_not_configured', 'No webhook secret is configured for Razorpay');
   const signature = header(request.headers, 'x-razorpay-signature');
@@ -108,13 +98,64 @@ export function handleWebhook(settings: RazorpaySettings, request: WebhookReques
   if (Math.abs(now.getTime() / 1000 - createdAt) > settings.webhookToleranceSeconds) {
     return reply(400, 'stale_event', `The event was created more than ${settings.webhookToleranceSeconds} s ago`);
   }
+  return { type, createdAt, body };
+}
+
+/**
+ * The payment's order: from the payload (order.paid carries it), else
+ * fetched, since only order.paid has it. Null for a payment without an
+ * order; undefined when Razorpay could not be asked.
+ */
+async function orderOf(ctx: RazorpayContext, body: RazorpayEventBody): Promise<RzpOrder | null | undefined> {
+  const inPayload = body.payload?.order?.entity;
+  if (inPayload) return inPayload;
+  const orderId = body.payload?.payment?.entity?.order_id;
+  if (!isRazorpayId(orderId, 'order')) return null;
+  try {
+    return await ctx.api.orders.fetch(orderId);
+  } catch (err) {
+    ctx.logger.warn({ gateway: 'payhost.razorpay', razorpayOrderId: orderId, err }, 'could not fetch the Razorpay order of a webhook event');
+    return undefined;
+  }
+}
+
+/**
+ * The host payment an event names: the order's `payhost_payment_id` note
+ * (the server's); the payment's notes, which Checkout lets the customer set,
+ * only when the order names none (they then hold the plugin's own claim,
+ * binding.ts); else the refund's note (set by refundPayment).
+ */
+function hostPaymentId(ctx: RazorpayContext, body: RazorpayEventBody, order: RzpOrder | null): string | null {
+  const payment = body.payload?.payment?.entity;
+  warnIfNotesContradict(ctx.logger, order, payment);
+  return noteOwner(order) ?? noteOwner(payment) ?? noteOwner(body.payload?.refund?.entity);
+}
+
+/**
+ * Verifies and normalizes one Razorpay webhook delivery:
+ * - 405 for anything but POST; 503 when no webhook secret is configured;
+ * - 401 unless X-Razorpay-Signature is the HMAC-SHA256 of the raw body with
+ *   the webhook secret (timing-safe);
+ * - 400 for a body that is not a Razorpay event, or older than the tolerance;
+ * - 503 when the payment's order, needed to tell which host payment the
+ *   event is for, cannot be fetched (Razorpay retries);
+ * - otherwise 200 with the normalized events (none for event types it does
+ *   not apply). The event id is the x-razorpay-event-id header, else
+ *   `<event>:<entity id>:<created_at>`; the host's inbox applies each once.
+ */
+export async function handleWebhook(ctx: RazorpayContext, request: WebhookRequest, now: Date = new Date()): Promise<WebhookResponse> {
+  const verified = verifyDelivery(ctx.settings, request, now);
+  if ('status' in verified) return verified;
+  const { type, createdAt, body } = verified;
   const normalized = normalize(type, body);
   if (!normalized) return { status: 200, body: { received: true, applied: 0 }, events: [] };
+  const order = await orderOf(ctx, body);
+  if (order === undefined) return reply(503, 'order_unavailable', 'Could not fetch the Razorpay order this event belongs to; retry later');
   const eventId = header(request.headers, 'x-razorpay-event-id') ?? `${type}:${normalized.entityId}:${createdAt}`;
   const event: GatewayEvent = {
     eventId,
     type,
-    paymentId: hostPaymentId(body.payload?.payment?.entity, body.payload?.order?.entity) ?? notesOf(body.payload?.refund?.entity)[PAYMENT_ID_NOTE] ?? null,
+    paymentId: hostPaymentId(ctx, body, order),
     pspReference: normalized.pspReference,
     response: normalized.response,
   };

@@ -160,6 +160,18 @@ describe('razorpay through the ledger (PaymentService)', () => {
     expect((await service.getPayment(payment.id)).chargeStatus).to.equal('not-charged');
   });
 
+  it('webhooks: a capture event goes to the payment the order was created for, not the one the customer named in Checkout\'s notes', async () => {
+    setup();
+    const a = await service.createPayment({ idempotencyKey: key(), channel: CHANNEL, total: '100.00', currency: 'INR', token: 'set-later' });
+    const b = await service.createPayment({ idempotencyKey: key(), channel: CHANNEL, total: '100.00', currency: 'INR', token: 'set-later' });
+    const token = JSON.parse(await manager.getClientToken({ channel: CHANNEL, gateway: GATEWAY, amount: new Decimal('100.00'), currency: 'INR', data: { paymentId: a.id } })) as { order_id: string };
+    const result = fake.checkout(token.order_id, { status: 'captured', notes: { payhost_payment_id: b.id } });
+    const { results } = await webhook(fake.webhook('payment.captured', { paymentId: result.razorpay_payment_id }));
+    expect(results.map((r) => [r.status, r.payment.id])).to.deep.equal([['applied', a.id]]);
+    expect((await service.getPayment(a.id)).chargeStatus).to.equal('fully-charged');
+    expect((await service.getPayment(b.id)).chargeStatus).to.equal('not-charged');
+  });
+
   it('webhooks: a bad signature yields no events, so the ledger is untouched', async () => {
     setup();
     const { payment, razorpayPaymentId } = await checkout();

@@ -33,6 +33,15 @@ describe('razorpay: a checkout result cannot pay two host payments (replay)', ()
     expect(fake.requests.filter((r) => r.path.endsWith('/capture'))).to.have.length(1);
   });
 
+  it('an order created for a host payment binds its payment to it, whatever the customer put in Checkout\'s notes', async () => {
+    const plugin = makePlugin(fake, { auto_capture: true });
+    const token = JSON.parse((await plugin.getClientToken({ amount: new Decimal('499.50'), currency: 'INR', data: { paymentId: 'host-A' } }, null)) as string) as { order_id: string };
+    const { payment: rzp, ...result } = fake.checkout(token.order_id, { notes: { payhost_payment_id: 'host-B' } });
+    expectSuccess(await call(plugin.processPayment(payment({ paymentId: 'host-A', token: JSON.stringify(result) }), null)), 'capture', '499.50');
+    expect(fake.state.payment(rzp.id).status).to.equal('captured');
+    expectFailure(await call(plugin.processPayment(payment({ paymentId: 'host-B', token: JSON.stringify(result) }), null)), 'processing_error', /created for payment host-A/, 'order_mismatch');
+  });
+
   it('a payment Razorpay already captured is claimed too, before it is reported', async () => {
     const plugin = makePlugin(fake, { auto_capture: true });
     const { token } = await unboundCheckout(plugin, 'captured');

@@ -84,6 +84,45 @@ describe('razorpay: webhooks', () => {
     expect(event!.response.rawResponse).to.deep.include({ auto_refund: true });
   });
 
+  describe('which host payment an event names', () => {
+    /** An order created for pay-host-A; the customer sets Checkout's `notes` to name pay-host-B. */
+    async function checkoutNamingAnother() {
+      const plugin = makePlugin(fake);
+      const token = await clientToken(plugin, '499.50', 'INR', 'pay-host-A');
+      const result = fake.checkout(token.order_id, { status: 'captured', notes: { payhost_payment_id: 'pay-host-B' } });
+      expect(fake.state.payment(result.razorpay_payment_id).notes).to.deep.include({ payhost_payment_id: 'pay-host-B' });
+      return { orderId: token.order_id, paymentId: result.razorpay_payment_id };
+    }
+
+    it('the order\'s note wins over the payment\'s (customer-set) notes, fetched when the payload has no order', async () => {
+      const ids = await checkoutNamingAnother();
+      // Razorpay's payment.* events carry only the payment entity: the plugin fetches the order.
+      const captured = (await deliver(fake.webhook('payment.captured', { paymentId: ids.paymentId })))!;
+      expect(captured.events?.map((e) => e.paymentId)).to.deep.equal(['pay-host-A']);
+      expect(fake.requests.filter((r) => r.method === 'GET' && r.path === `/v1/orders/${ids.orderId}`)).to.have.length(1);
+      const paid = (await deliver(fake.webhook('order.paid', { paymentId: ids.paymentId, orderId: ids.orderId })))!;
+      expect(paid.events?.map((e) => e.paymentId)).to.deep.equal(['pay-host-A']);
+    });
+
+    it('payment notes count when the order names no payment (the plugin\'s own claim)', async () => {
+      const plugin = makePlugin(fake);
+      const token = JSON.parse((await plugin.getClientToken({ amount: new Decimal('499.50'), currency: 'INR' }, null)) as string) as { order_id: string };
+      const result = fake.checkout(token.order_id, { status: 'captured' });
+      await call(plugin.processPayment(payment({ paymentId: 'pay-host-C', token: JSON.stringify(result) }), null));
+      const response = (await deliver(fake.webhook('payment.captured', { paymentId: result.razorpay_payment_id })))!;
+      expect(response.events?.map((e) => e.paymentId)).to.deep.equal(['pay-host-C']);
+    });
+
+    it('503 (Razorpay retries) when the order cannot be fetched: no event names a payment from the notes alone', async () => {
+      const ids = await checkoutNamingAnother();
+      fake.injectError({ method: 'GET', path: '/v1/orders/' }, 500, { code: 'SERVER_ERROR', description: 'The server encountered an error.' });
+      const response = (await deliver(fake.webhook('payment.captured', { paymentId: ids.paymentId })))!;
+      expect(response.status).to.equal(503);
+      expect(response.events).to.deep.equal([]);
+      expect(response.body).to.deep.include({ code: 'order_unavailable' });
+    });
+  });
+
   it('normalizes payment.failed with the mapped unified code and Razorpay\'s message', async () => {
     const plugin = makePlugin(fake);
     const { order_id } = await clientToken(plugin, '10.00', 'INR');
