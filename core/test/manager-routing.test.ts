@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { Decimal, PluginManager, type HostConfigInput } from '@payhost/core';
 import { GatewayA, GatewayB, payment } from './support/plugins.js';
+import { captureLogger } from './support/log-capture.js';
 
 async function codeOf(promise: Promise<unknown> | (() => unknown)): Promise<string | undefined> {
   try {
@@ -92,5 +93,63 @@ describe('manager: currency routing', () => {
     const channel = big.channel('c1999');
     expect(channel.gatewaysByCurrency.get('USD')?.map((g) => g.id)).to.deep.equal(['test.gateway-a']);
     expect(big.resolveGateway('c1999', 'USD').id).to.equal('test.gateway-a');
+  });
+});
+
+describe('manager: a default gateway that cannot take the payment is passed over', () => {
+  const channel = (defaultGateways: Record<string, string>, plugins: HostConfigInput['channels'][number]['plugins']): HostConfigInput => ({
+    channels: [{ slug: 'us', currencies: ['USD', 'EUR'], defaultGateways, plugins }],
+  });
+  const routedTo = async (manager: PluginManager, currency: string) =>
+    (await manager.processPayment({ channel: 'us', payment: payment({ currency }) })).transactionId;
+  const listedFirst = async (manager: PluginManager, currency: string) => (await manager.listPaymentGateways({ channel: 'us', currency }))[0]?.id;
+
+  it('an inactive default: unnamed payments go to the first active gateway taking the currency, as listed, with a warning', async () => {
+    const log = captureLogger();
+    const manager = new PluginManager({
+      plugins: [GatewayA, GatewayB],
+      logger: log.logger,
+      config: channel({ USD: 'test.gateway-a' }, { 'test.gateway-a': { active: false }, 'test.gateway-b': { active: true } }),
+    });
+    expect(await routedTo(manager, 'USD')).to.equal('b-p1');
+    expect(await listedFirst(manager, 'USD')).to.equal('test.gateway-b');
+    expect(log.lines.find((l) => l['gateway'] === 'test.gateway-a')).to.include({ currency: 'USD', routedTo: 'test.gateway-b' });
+    await manager.close();
+  });
+
+  it('a default that does not take the currency: the same', async () => {
+    const log = captureLogger();
+    const manager = new PluginManager({
+      plugins: [GatewayA, GatewayB],
+      logger: log.logger,
+      config: channel({ EUR: 'test.gateway-a' }, { 'test.gateway-a': { active: true }, 'test.gateway-b': { active: true } }),
+    });
+    expect(await routedTo(manager, 'EUR')).to.equal('b-p1');
+    expect(await routedTo(manager, 'USD')).to.equal('a-p1');
+    expect(String(log.lines.find((l) => l['gateway'] === 'test.gateway-a')?.['msg'])).to.include('does not take EUR');
+    await manager.close();
+  });
+
+  it('a default deactivated at runtime: payments fall through to the next gateway, and return to it once reactivated', async () => {
+    const manager = new PluginManager({
+      plugins: [GatewayA, GatewayB],
+      config: channel({ USD: 'test.gateway-b' }, { 'test.gateway-a': { active: true }, 'test.gateway-b': { active: true } }),
+    });
+    expect(await routedTo(manager, 'USD')).to.equal('b-p1');
+    manager.updatePluginConfiguration('test.gateway-b', 'us', { active: false });
+    expect(await routedTo(manager, 'USD')).to.equal('a-p1');
+    manager.updatePluginConfiguration('test.gateway-b', 'us', { active: true });
+    expect(await routedTo(manager, 'USD')).to.equal('b-p1');
+    await manager.close();
+  });
+
+  it('no active gateway takes the currency at all: currency_not_supported, as with no default', async () => {
+    const manager = new PluginManager({
+      plugins: [GatewayA, GatewayB],
+      config: channel({ USD: 'test.gateway-a' }, { 'test.gateway-a': { active: false }, 'test.gateway-b': { active: true, configuration: { supported_currencies: 'EUR' } } }),
+    });
+    expect(await codeOf(manager.processPayment({ channel: 'us', payment: payment() }))).to.equal('currency_not_supported');
+    expect(await manager.listPaymentGateways({ channel: 'us', currency: 'USD' })).to.deep.equal([]);
+    await manager.close();
   });
 });

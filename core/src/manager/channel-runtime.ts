@@ -23,6 +23,12 @@ export class ChannelRuntime {
     readonly gateways: ReadonlyMap<string, GatewayEntry>,
     /** Currency -> active gateways supporting it, in declared order. */
     readonly gatewaysByCurrency: ReadonlyMap<string, readonly GatewayEntry[]>,
+    /**
+     * Currency -> where a payment naming no gateway goes: the configured
+     * default when it is active and takes the currency, else the first of
+     * `gatewaysByCurrency`. Absent: no active gateway takes the currency.
+     */
+    readonly routes: ReadonlyMap<string, GatewayEntry>,
   ) {}
 
   get slug(): string {

@@ -149,8 +149,8 @@ export class PluginManager<H extends HookMap = {}> {
 
   /**
    * The gateway a payment goes to: the named one, or the channel's default for
-   * the currency (the seeds' default "processor"), then the first active
-   * gateway that takes the currency.
+   * the currency (the seeds' default "processor") when it is active and takes
+   * the currency, else the first active gateway that takes it.
    */
   resolveGateway(channelSlug: string, currency: string, gatewayId?: string | null, options: ResolveOptions = {}): GatewayEntry {
     const channel = this.channel(channelSlug);
@@ -161,7 +161,7 @@ export class PluginManager<H extends HookMap = {}> {
     if (checkCurrency && !channel.sells(code)) {
       throw new PayhostError(ERROR_CODES.currencyNotSupported, `Channel "${channel.slug}" does not sell in ${code}`, where);
     }
-    const id = gatewayId ?? channel.config.defaultGateways[code] ?? channel.gatewaysByCurrency.get(code)?.[0]?.id;
+    const id = gatewayId ?? channel.routes.get(code)?.id;
     if (!id) throw new PayhostError(ERROR_CODES.currencyNotSupported, `No active gateway in channel "${channel.slug}" takes ${code}`, where);
     const gateway = channel.gateways.get(id);
     if (!gateway) throw new PayhostError(ERROR_CODES.unknownGateway, `Unknown gateway "${id}" in channel "${channel.slug}"`, { ...where, gateway: id });

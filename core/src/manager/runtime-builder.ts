@@ -113,7 +113,37 @@ function buildChannel(ctx: BuildContext, root: AwilixContainer, globals: PluginI
       });
     }
   }
-  return [new ChannelRuntime(channel, pipeline, gateways, byCurrency), scope];
+  return [new ChannelRuntime(channel, pipeline, gateways, byCurrency, routes(ctx.logger, channel, gateways, byCurrency)), scope];
+}
+
+/**
+ * Where each currency's unnamed payments go. A default gateway is a
+ * preference, not a requirement: one that is inactive (an admin may turn it
+ * off at any time) or does not take the currency is passed over for the
+ * first active gateway that does, the one listings offer first, with a
+ * warning, rather than failing every payment in that currency.
+ */
+function routes(
+  logger: Logger,
+  channel: ChannelConfig,
+  gateways: ReadonlyMap<string, GatewayEntry>,
+  byCurrency: ReadonlyMap<string, readonly GatewayEntry[]>,
+): Map<string, GatewayEntry> {
+  const out = new Map<string, GatewayEntry>();
+  for (const currency of channel.currencies) {
+    const candidates = byCurrency.get(currency) ?? [];
+    const preferred = channel.defaultGateways[currency];
+    const chosen = candidates.find((g) => g.id === preferred) ?? candidates[0];
+    if (chosen) out.set(currency, chosen);
+    if (preferred === undefined || chosen?.id === preferred) continue;
+    const why = gateways.get(preferred)?.active ? `does not take ${currency}` : 'is not active';
+    const instead = chosen ? `payments in ${currency} naming no gateway go to "${chosen.id}"` : `no active gateway takes ${currency}`;
+    logger.warn(
+      { channel: channel.slug, currency, gateway: preferred, routedTo: chosen?.id ?? null },
+      `Default gateway "${preferred}" for ${currency} in channel "${channel.slug}" ${why}; ${instead}`,
+    );
+  }
+  return out;
 }
 
 function buildGlobals(ctx: BuildContext, root: AwilixContainer, config: HostConfig): PluginInstance[] {
