@@ -1,6 +1,7 @@
 import { expect } from 'chai';
-import { BasePlugin, PluginManager, type ChannelInput, type HookSpec, type PluginClass } from '@payhost/core';
+import { BasePlugin, Decimal, PluginManager, type ChannelInput, type GatewayResponse, type HookSpec, type PaymentData, type PluginClass } from '@payhost/core';
 import { captureLogger } from './support/log-capture.js';
+import { GatewayA, okResponse, payment } from './support/plugins.js';
 
 /** Builds a per-channel plugin class whose getSupportedCurrencies hook applies `transform`. */
 function currencyPlugin(id: string, transform?: (previous: string[]) => string[] | undefined, perChannel = true): PluginClass {
@@ -173,4 +174,38 @@ describe('manager: chained hooks (Saleor manager semantics)', () => {
     expect((channel.pipeline as unknown as { compiled: Map<string, unknown> }).compiled.get('getSupportedCurrencies')).to.equal(compiled);
     expect(calls).to.equal(6);
   });
+});
+
+describe('manager: runHook refuses the hooks that go to one gateway', () => {
+  const charged: string[] = [];
+  const gateway = (id: string) =>
+    class extends GatewayA {
+      static override id = id;
+      override async processPayment(p: PaymentData): Promise<GatewayResponse> {
+        charged.push(id);
+        return okResponse(p, id);
+      }
+      async getTransactionStatus(): Promise<GatewayResponse | null> {
+        charged.push(`${id}:status`);
+        return null;
+      }
+    };
+
+  for (const name of ['processPayment', 'authorizePayment', 'capturePayment', 'refundPayment', 'voidPayment', 'confirmPayment', 'getTransactionStatus'] as const) {
+    it(`${name}: invalid_input pointing at the routed call, and no gateway is called`, async () => {
+      charged.length = 0;
+      const plugins = [gateway('one'), gateway('two')];
+      const manager = new PluginManager({ plugins, config: { channels: [{ slug: 'us', currencies: ['USD'], plugins: { one: { active: true }, two: { active: true } } }] } });
+      const input = name === 'getTransactionStatus' ? ({ transaction: null, payment: payment() } as never) : (payment({ amount: new Decimal('-5') }) as never);
+      try {
+        await manager.runHook('us', name, input, null);
+        expect.fail(`runHook ran ${name}`);
+      } catch (err) {
+        expect(err).to.include({ code: 'invalid_input' });
+        expect((err as { details?: unknown }).details).to.deep.equal({ hook: name, use: name === 'getTransactionStatus' ? 'getTransactionStatus' : 'runOperation' });
+      }
+      expect(charged).to.deep.equal([]);
+      await manager.close();
+    });
+  }
 });

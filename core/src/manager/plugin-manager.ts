@@ -12,7 +12,7 @@ import { normalizeCurrency } from '../money/currency.js';
 import { parseAmount } from '../money/amount.js';
 import type { PluginClass } from '../plugin/base-plugin.js';
 import type { ConfigStructure, ConfigValues } from '../plugin/config-structure.js';
-import type { GatewayOperation, HookInput, HookMap, HookValue, PaymentHooks, PublicConfig, TransactionStatusInput } from '../plugin/hooks.js';
+import { GATEWAY_OPERATION_HOOKS, type GatewayOperation, type HookInput, type HookMap, type HookValue, type PaymentHooks, type PublicConfig, type TransactionStatusInput } from '../plugin/hooks.js';
 import type { ChannelRuntime, GatewayEntry } from './channel-runtime.js';
 import type { ListedGateway } from './gateway-listings.js';
 import { createHookWatchdog } from './hook-pipeline.js';
@@ -29,6 +29,13 @@ export interface ResolveOptions {
    */
   existingPayment?: boolean;
 }
+
+/**
+ * Hooks runHook refuses: each goes to exactly one gateway, after routing and
+ * amount validation (runOperation, getTransactionStatus). Run as a chain they
+ * would charge through every gateway of the channel, unvalidated.
+ */
+const SINGLE_GATEWAY_HOOKS: ReadonlySet<string> = new Set<string>([...GATEWAY_OPERATION_HOOKS, 'getTransactionStatus']);
 
 /** Hooks that charge a payment for the first time: they need the currency to be on sale. */
 const NEW_CHARGE_HOOKS: ReadonlySet<GatewayOperation> = new Set(['processPayment', 'authorizePayment']);
@@ -258,13 +265,19 @@ export class PluginManager<H extends HookMap = {}> {
     return pipeline.runOn<WebhookResponse | null>(request.plugin, 'webhook', webhook, null, () => ({ status: 500, body: { code: 'processing_error' } }));
   }
 
-  /** Runs any hook, a payment hook or one the host declared, over a channel's plugins (null: global plugins only). */
+  /**
+   * Runs a chained hook, a payment hook or one the host declared, over a
+   * channel's plugins (null: global plugins only). Payment operations and
+   * getTransactionStatus are refused (`invalid_input`): they go to one gateway
+   * through runOperation (processPayment(), ...) and getTransactionStatus().
+   */
   runHook<K extends keyof AllHooks<H> & string>(
     channel: string | null,
     name: K,
     input: HookInput<AllHooks<H>[K]>,
     defaultValue: HookValue<AllHooks<H>[K]>,
   ): Promise<HookValue<AllHooks<H>[K]>> {
+    if (SINGLE_GATEWAY_HOOKS.has(name)) return Promise.reject(singleGatewayHookError(name));
     const pipeline = channel === null ? this.runtime.globalPipeline : this.channel(channel).pipeline;
     return pipeline.run(name, input, defaultValue);
   }
@@ -346,6 +359,15 @@ export class PluginManager<H extends HookMap = {}> {
     const stored = channel === null ? config.globalPlugins[cls.id] : config.channels.find((c) => c.slug === channel)?.plugins[cls.id];
     return stored ?? validatePluginSettings(cls, undefined, { plugin: cls.id, channel }, () => undefined);
   }
+}
+
+function singleGatewayHookError(name: string): PayhostError {
+  const use = name === 'getTransactionStatus' ? 'getTransactionStatus()' : `runOperation('${name}', ...) or ${name}()`;
+  return new PayhostError(
+    ERROR_CODES.invalidInput,
+    `runHook cannot run ${name}: it goes to exactly one gateway, routed and validated; use manager.${use}`,
+    { hook: name, use: name === 'getTransactionStatus' ? 'getTransactionStatus' : 'runOperation' },
+  );
 }
 
 function withSettings(config: HostConfig, pluginId: string, channel: string | null, settings: PluginSettings): HostConfig {
