@@ -34,12 +34,14 @@ export function createClientToken(settings: FlutterwaveSettings, channel: string
   }
   const currency = normalizeCurrency(input.currency);
   if (!settings.currencies.includes(currency)) throw new PayhostError(ERROR_CODES.currencyNotSupported, `Flutterwave is not configured for ${currency}`, { currency });
-  const amount = toFlutterwaveAmount(parseAmount(input.amount, currency), currency);
+  const exact = parseAmount(input.amount, currency);
+  const amount = toFlutterwaveAmount(exact, currency);
   const paymentId = typeof input.data?.['paymentId'] === 'string' && input.data['paymentId'] !== '' ? input.data['paymentId'] : null;
   const email = input.data?.['customerEmail'];
   const token: FlutterwaveClientToken = {
     public_key: settings.publicKey,
-    tx_ref: issueTxRef(settings.secretKey, channel, paymentId),
+    // Signed with the amount, so a webhook can tell a tampered Inline amount (see webhooks.ts).
+    tx_ref: issueTxRef(settings.secretKey, channel, paymentId, { amount: exact, currency }),
     amount,
     currency,
     ...(settings.paymentOptions ? { payment_options: settings.paymentOptions } : {}),

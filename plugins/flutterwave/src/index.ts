@@ -7,7 +7,7 @@ export { FlutterwaveClient, FlutterwaveFailure, type FlutterwaveFailureKind } fr
 export { loadSdk, wantedStatePath, STATE_FILE_NAME, type FlutterwaveSdk, type FlwTransaction, type FlwRefund, type FlwEnvelope } from './sdk.js';
 export { mapFlutterwaveError, mapChargeFailure, FLUTTERWAVE_MESSAGE_CODES, type MappedError } from './errors.js';
 export { toFlutterwaveAmount, fromFlutterwaveAmount } from './amounts.js';
-export { issueTxRef, checkTxRef, type TxRefCheck } from './tx-ref.js';
+export { issueTxRef, checkTxRef, type TxRefCheck, type IssuedAmount } from './tx-ref.js';
 export { FLUTTERWAVE_FAILURES } from './responses.js';
 export { handleWebhook, verifHashMatches } from './webhooks.js';
 export { META_PAYMENT_ID } from './verify.js';

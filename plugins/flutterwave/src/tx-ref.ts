@@ -1,29 +1,49 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { Decimal, minorUnits } from '@payhost/core';
 
 /**
  * Transaction references (tx_ref) the plugin issues for Flutterwave Inline:
- * `ph-<paymentId>-<nonce>-<sig>` (or `ph-<nonce>-<sig>` when no payment id is
- * known yet), where sig is an HMAC-SHA256 (secret key) over the channel, the
- * payment id and the nonce. A verified transaction's tx_ref therefore proves
- * the plugin issued it, for this channel, and (when bound) for this payment —
- * whatever the browser says. Unique per checkout attempt; at most 100 chars.
+ * `ph-[<paymentId>-]<nonce>[-<amount><CUR>]-<sig>`, where sig is an
+ * HMAC-SHA256 (secret key) over the channel, the payment id, the nonce and,
+ * when issued with one (getClientToken), the amount and currency. A verified
+ * transaction's tx_ref therefore proves the plugin issued it, for this
+ * channel, (when bound) for this payment and (when it has one) for this
+ * amount — whatever the browser says — so a webhook can check what was paid
+ * without the ledger. Unique per checkout attempt; at most 100 chars.
  */
-const PATTERN = /^ph-(?:([A-Za-z0-9_-]{1,60})-)?([0-9a-f]{12})-([0-9a-f]{16})$/;
+const PATTERN = /^ph-(?:([A-Za-z0-9_-]{1,60})-)?([0-9a-f]{12})(?:-(\d{1,18}(?:\.\d{1,4})?)([A-Z]{3}))?-([0-9a-f]{16})$/;
 const SAFE_ID = /^[A-Za-z0-9_-]{1,60}$/;
+const MAX_LENGTH = 100;
 
-function sign(secret: string, channel: string, paymentId: string, nonce: string): string {
-  return createHmac('sha256', secret).update(`payhost.flutterwave.tx_ref|${channel}|${paymentId}|${nonce}`).digest('hex').slice(0, 16);
+/** The amount and currency a tx_ref was issued for. */
+export interface IssuedAmount {
+  amount: Decimal;
+  currency: string;
+}
+
+function sign(secret: string, channel: string, paymentId: string, nonce: string, amount: string | null): string {
+  const signed = `payhost.flutterwave.tx_ref|${channel}|${paymentId}|${nonce}${amount === null ? '' : `|${amount}`}`;
+  return createHmac('sha256', secret).update(signed).digest('hex').slice(0, 16);
 }
 
 function same(a: string, b: string): boolean {
   return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 }
 
-export function issueTxRef(secret: string, channel: string, paymentId: string | null): string {
+/** `1500.50NGN`: the amount with the currency's ISO 4217 decimals, so one amount has one spelling. */
+function amountTag(issued: IssuedAmount): string {
+  return `${issued.amount.toFixed(minorUnits(issued.currency))}${issued.currency}`;
+}
+
+export function issueTxRef(secret: string, channel: string, paymentId: string | null, issued: IssuedAmount | null = null): string {
   const nonce = randomBytes(6).toString('hex');
   const id = paymentId ?? '';
-  const sig = sign(secret, channel, id, nonce);
-  return SAFE_ID.test(id) ? `ph-${id}-${nonce}-${sig}` : `ph-${nonce}-${sig}`;
+  const prefix = SAFE_ID.test(id) ? `ph-${id}-${nonce}` : `ph-${nonce}`;
+  const tag = issued ? amountTag(issued) : null;
+  const withAmount = tag === null ? null : `${prefix}-${tag}-${sign(secret, channel, id, nonce, tag)}`;
+  // A very long payment id leaves no room for the amount: such a tx_ref is checked like one without it.
+  if (withAmount !== null && withAmount.length <= MAX_LENGTH) return withAmount;
+  return `${prefix}-${sign(secret, channel, id, nonce, null)}`;
 }
 
 export interface TxRefCheck {
@@ -31,6 +51,8 @@ export interface TxRefCheck {
   issued: boolean;
   /** The payment id it was issued for; null when issued before the payment existed (unbound). */
   boundTo: string | null;
+  /** The amount and currency it was issued for, when it carries them (signed). */
+  issuedFor?: IssuedAmount;
 }
 
 /**
@@ -41,14 +63,17 @@ export interface TxRefCheck {
 export function checkTxRef(secret: string, channel: string, txRef: string, paymentId?: string | null): TxRefCheck {
   const match = PATTERN.exec(txRef);
   if (!match || secret === '') return { issued: false, boundTo: null };
-  const [, embedded, nonce = '', sig = ''] = match;
+  const [, embedded, nonce = '', amount, currency, sig = ''] = match;
+  const tag = amount !== undefined && currency !== undefined ? `${amount}${currency}` : null;
   const candidates = new Set<string>(['']);
   if (embedded) candidates.add(embedded);
   if (paymentId && !SAFE_ID.test(paymentId)) candidates.add(paymentId);
   for (const id of candidates) {
-    if (!same(sign(secret, channel, id, nonce), sig)) continue;
+    if (!same(sign(secret, channel, id, nonce, tag), sig)) continue;
     if (id !== '' && paymentId && id !== paymentId) return { issued: false, boundTo: id };
-    return { issued: true, boundTo: id === '' ? null : id };
+    // The signature covers the tag, so it is the amount the plugin issued the tx_ref for.
+    const issuedFor = tag !== null ? { amount: new Decimal(amount as string), currency: currency as string } : null;
+    return { issued: true, boundTo: id === '' ? null : id, ...(issuedFor ? { issuedFor } : {}) };
   }
   return { issued: false, boundTo: null };
 }

@@ -1,11 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { GatewayEvent, GatewayResponse, WebhookRequest, WebhookResponse } from '@payhost/core';
+import type { GatewayEvent, GatewayResponse, PaymentData, WebhookRequest, WebhookResponse } from '@payhost/core';
 import { fromFlutterwaveAmount } from './amounts.js';
 import { mapChargeFailure } from './errors.js';
 import { failedResponse, refundKind, refundResponse, transactionResponse } from './responses.js';
 import type { FlwRefund, FlwTransaction } from './sdk.js';
-import { checkTxRef } from './tx-ref.js';
-import type { FlutterwaveContext } from './verify.js';
+import { checkTxRef, type IssuedAmount, type TxRefCheck } from './tx-ref.js';
+import { judge, type FlutterwaveContext } from './verify.js';
 
 /** Constant-time comparison of the verif-hash header with the configured secret hash (hashed: no length leak). */
 export function verifHashMatches(received: string, secretHash: string): boolean {
@@ -33,6 +33,47 @@ interface EventBody {
   data?: Record<string, unknown>;
 }
 
+/** The payment a bound tx_ref was issued for, as processPayment would see it (judge() reads amount, currency, id, data). */
+function issuedPayment(paymentId: string, issued: IssuedAmount): PaymentData {
+  return {
+    amount: issued.amount,
+    currency: issued.currency,
+    paymentId,
+    graphqlPaymentId: '',
+    billing: null,
+    shipping: null,
+    orderId: null,
+    customerIpAddress: null,
+    customerEmail: '',
+    token: null,
+    customerId: null,
+    reuseSource: false,
+    data: null,
+  };
+}
+
+/**
+ * What a verified charge means for the ledger; null for no event (pending).
+ * A tx_ref bound to a payment and signed with its amount is judged exactly as
+ * processPayment judges it (binding, currency, exact amount, status): a
+ * mismatch is a failed capture (nothing paid, the reason recorded on the
+ * payment). Without a signed amount (an unbound tx_ref, or one issued before
+ * amounts were signed) nothing tells what was due, so the event names no
+ * payment: the ledger applies it only to the payment whose processPayment
+ * already accepted this transaction (by pspReference), after judge().
+ */
+function chargeEvent(ctx: FlutterwaveContext, tx: FlwTransaction, ref: TxRefCheck): { response: GatewayResponse; paymentId: string | null } | null {
+  if (ref.boundTo !== null && ref.issuedFor) {
+    const verdict = judge(ctx, issuedPayment(ref.boundTo, ref.issuedFor), tx, null);
+    if (verdict.isSuccess && verdict.kind !== 'capture') return null;
+    return { response: verdict, paymentId: ref.boundTo };
+  }
+  if (tx.status === 'successful') return { response: transactionResponse('capture', tx), paymentId: null };
+  if (tx.status !== 'failed') return null;
+  const where = { amount: fromFlutterwaveAmount(tx.amount), currency: tx.currency, pspReference: String(tx.id) };
+  return { response: failedResponse('capture', mapChargeFailure(tx.processor_response), where), paymentId: null };
+}
+
 /**
  * charge.completed: the payload is only used for the transaction id; the
  * transaction is verified with the API, and only references this plugin
@@ -49,12 +90,9 @@ async function chargeCompleted(ctx: FlutterwaveContext, type: string, data: Reco
   }
   const ref = checkTxRef(ctx.settings.secretKey, ctx.channel, tx.tx_ref);
   if (!ref.issued) return ok([]);
-  let response: GatewayResponse;
-  if (tx.status === 'successful') response = transactionResponse('capture', tx);
-  else if (tx.status === 'failed') {
-    response = failedResponse('capture', mapChargeFailure(tx.processor_response), { amount: fromFlutterwaveAmount(tx.amount), currency: tx.currency, pspReference: String(tx.id) });
-  } else return ok([]);
-  return ok([{ eventId: `${type}:${tx.id}:${tx.status}`, type, paymentId: ref.boundTo, pspReference: String(tx.id), response }]);
+  const event = chargeEvent(ctx, tx, ref);
+  if (!event) return ok([]);
+  return ok([{ eventId: `${type}:${tx.id}:${tx.status}`, type, paymentId: event.paymentId, pspReference: String(tx.id), response: event.response }]);
 }
 
 function positiveInteger(value: unknown): number | null {

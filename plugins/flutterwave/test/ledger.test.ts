@@ -93,6 +93,31 @@ describe('flutterwave through the ledger (PaymentService)', () => {
     expect((await service.getPayment(payment.id)).capturedAmount.eq('1500.5')).to.equal(true);
   });
 
+  it('charge.completed of a tampered Inline amount for a bound tx_ref captures nothing: a failed transaction with amount_mismatch', async () => {
+    for (const paid of ['1.00', '3000.00']) {
+      const payment = await service.createPayment({ idempotencyKey: key(), channel: CHANNEL, total: '1500.50', currency: 'NGN', token: 'none-yet' });
+      const token = JSON.parse(await manager.getClientToken({ channel: CHANNEL, gateway: GATEWAY, amount: new Decimal('1500.50'), currency: 'NGN', data: { paymentId: payment.id } })) as { tx_ref: string };
+      const { transaction_id: id } = fake.pay({ tx_ref: token.tx_ref, amount: paid, currency: 'NGN' });
+      const { results } = await webhook(fake.webhook('charge.completed', id));
+      expect(results.map((r) => [r.status, r.payment.id])).to.deep.equal([['applied', payment.id]]);
+      expect(results[0]?.transaction).to.deep.include({ kind: 'capture', isSuccess: false });
+      expect(results[0]?.transaction?.rawResponse?.['code']).to.equal('amount_mismatch');
+      const after = await service.getPayment(payment.id);
+      expect(after.chargeStatus, paid).to.equal('not-charged');
+      expect(after.capturedAmount.isZero()).to.equal(true);
+    }
+  });
+
+  it('charge.completed for a bound tx_ref paid in full captures the payment, once', async () => {
+    const payment = await service.createPayment({ idempotencyKey: key(), channel: CHANNEL, total: '1500.50', currency: 'NGN', token: 'none-yet' });
+    const token = JSON.parse(await manager.getClientToken({ channel: CHANNEL, gateway: GATEWAY, amount: new Decimal('1500.50'), currency: 'NGN', data: { paymentId: payment.id } })) as { tx_ref: string };
+    const { transaction_id: id } = fake.pay({ tx_ref: token.tx_ref, amount: '1500.50', currency: 'NGN' });
+    const delivery = fake.webhook('charge.completed', id);
+    expect((await webhook(delivery)).results[0]?.payment).to.deep.include({ chargeStatus: 'fully-charged' });
+    expect((await webhook(delivery)).results.map((r) => r.status)).to.deep.equal(['duplicate']);
+    expect((await service.getPayment(payment.id)).capturedAmount.eq('1500.5')).to.equal(true);
+  });
+
   it('webhooks for what the API already recorded change nothing; a bad verif-hash yields nothing; an early event waits for the payment', async () => {
     const { payment, id, txRef } = await checkout();
     const early = await webhook(fake.webhook('charge.completed', id)).then(() => null, (e: unknown) => e);

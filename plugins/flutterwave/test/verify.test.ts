@@ -18,9 +18,12 @@ describe('flutterwave: Inline checkout and verification (real SDK against the fa
     const plugin = makePlugin(fake, { payment_options: 'card, ussd' });
     const token = JSON.parse((await plugin.getClientToken({ amount: new Decimal('1500.50'), currency: 'NGN', data: { paymentId: 'pay-host-1', customerEmail: 'ada@example.com' } }, null)) as string) as Record<string, unknown>;
     expect(token).to.deep.include({ public_key: fake.publicKey, amount: 1500.5, currency: 'NGN', payment_options: 'card, ussd', customer: { email: 'ada@example.com' } });
-    expect(token['tx_ref']).to.match(/^ph-pay-host-1-[0-9a-f]{12}-[0-9a-f]{16}$/);
+    expect(token['tx_ref']).to.match(/^ph-pay-host-1-[0-9a-f]{12}-1500\.50NGN-[0-9a-f]{16}$/);
     expect(String(token['tx_ref']).length).to.be.at.most(100);
-    expect(checkTxRef(fake.secretKey, CHANNEL, token['tx_ref'] as string, 'pay-host-1')).to.deep.equal({ issued: true, boundTo: 'pay-host-1' });
+    const checked = checkTxRef(fake.secretKey, CHANNEL, token['tx_ref'] as string, 'pay-host-1');
+    expect(checked).to.deep.include({ issued: true, boundTo: 'pay-host-1' });
+    expect(checked.issuedFor?.currency).to.equal('NGN');
+    expect(checked.issuedFor?.amount.eq('1500.50')).to.equal(true);
     const again = await clientToken(plugin, '1500.50', 'NGN');
     expect(again.tx_ref).to.not.equal(token['tx_ref']);
     expect(JSON.stringify(token)).to.not.include(fake.secretKey);
@@ -58,6 +61,22 @@ describe('flutterwave: Inline checkout and verification (real SDK against the fa
     expect(long).to.match(/^ph-[0-9a-f]{12}-[0-9a-f]{16}$/);
     expect(checkTxRef('secret', 'lagos', long, 'x'.repeat(80))).to.deep.equal({ issued: true, boundTo: 'x'.repeat(80) });
     expect(checkTxRef('secret', 'lagos', 'LiveCardTest', 'pay-1').issued).to.equal(false);
+  });
+
+  it('a tx_ref issued with an amount signs it: another amount or currency in its text is not one the plugin issued', () => {
+    const ref = issueTxRef('secret', 'lagos', 'pay-1', { amount: new Decimal('1500.5'), currency: 'NGN' });
+    expect(ref).to.match(/^ph-pay-1-[0-9a-f]{12}-1500\.50NGN-[0-9a-f]{16}$/);
+    const checked = checkTxRef('secret', 'lagos', ref);
+    expect(checked).to.deep.include({ issued: true, boundTo: 'pay-1' });
+    expect(checked.issuedFor?.amount.eq('1500.5')).to.equal(true);
+    expect(checkTxRef('secret', 'lagos', ref.replace('1500.50NGN', '1.00NGN')).issued).to.equal(false);
+    expect(checkTxRef('secret', 'lagos', ref.replace('1500.50NGN', '1500.50KES')).issued).to.equal(false);
+    expect(checkTxRef('secret', 'lagos', ref.replace('-1500.50NGN', '')).issued).to.equal(false);
+    expect(issueTxRef('secret', 'lagos', null, { amount: new Decimal('50000'), currency: 'UGX' })).to.match(/^ph-[0-9a-f]{12}-50000UGX-[0-9a-f]{16}$/);
+    // No room for the amount next to a 60-character id: issued without it (a webhook then names no payment).
+    const crowded = issueTxRef('secret', 'lagos', 'y'.repeat(60), { amount: new Decimal('123456789.99'), currency: 'NGN' });
+    expect(crowded.length).to.be.at.most(100);
+    expect(checkTxRef('secret', 'lagos', crowded)).to.deep.equal({ issued: true, boundTo: 'y'.repeat(60) });
   });
 
   it('processPayment verifies the transaction by id and records a capture when status, amount, currency and tx_ref match', async () => {

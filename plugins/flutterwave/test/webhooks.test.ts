@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Decimal, type PluginManager, type WebhookResponse } from '@payhost/core';
 import { FakeFlutterwave, flutterwaveWebhook, type FlutterwaveWebhookDelivery } from '@payhost/testkit/flutterwave';
-import { verifHashMatches } from '@payhost/plugin-flutterwave';
+import { issueTxRef, verifHashMatches } from '@payhost/plugin-flutterwave';
 import { CHANNEL, GATEWAY, blockOutsideNetwork, call, inlinePayment, makeManager, makePlugin, payment } from './helpers.js';
 
 const PATH = `/plugins/channel/${CHANNEL}/${GATEWAY}/webhook`;
@@ -44,6 +44,32 @@ describe('flutterwave: webhooks', () => {
     const response = (await deliver(flutterwaveWebhook(payload, fake.secretHash)))!;
     expect(response.events?.[0]?.response).to.deep.include({ isSuccess: false, kind: 'capture', errorCode: 'declined', error: 'Insufficient funds' });
     expect(response.events?.[0]?.eventId).to.equal(`charge.completed:${transaction.id}:failed`);
+  });
+
+  it('charge.completed checks what was paid against the amount and currency the tx_ref was issued for, as processPayment does: a mismatch is a failed capture', async () => {
+    const plugin = makePlugin(fake);
+    const cases: Array<[string, string, RegExp]> = [
+      ['1.00', 'NGN', /is for 1 NGN, the payment expects 1500.5 NGN/],
+      ['3000.00', 'NGN', /is for 3000 NGN, the payment expects 1500.5 NGN/],
+      ['1500.50', 'KES', /is in KES, the payment is in NGN/],
+    ];
+    for (const [paid, paidCurrency, message] of cases) {
+      const { transaction } = await inlinePayment(fake, plugin, '1500.50', 'NGN', { paid, paidCurrency });
+      const response = (await deliver(fake.webhook('charge.completed', transaction.id)))!;
+      expect(response.status).to.equal(200);
+      const [event] = response.events!;
+      expect(event).to.deep.include({ paymentId: 'pay-host-1', pspReference: String(transaction.id) });
+      expect(event!.response).to.deep.include({ isSuccess: false, kind: 'capture', errorCode: 'processing_error' });
+      expect(event!.response.error).to.match(message);
+      expect(event!.response.rawResponse?.['code']).to.equal(paidCurrency === 'NGN' ? 'amount_mismatch' : 'currency_mismatch');
+    }
+  });
+
+  it('charge.completed for a tx_ref with no signed amount (unbound, or issued before amounts were signed) names no payment: only one whose processPayment accepted it gets it', async () => {
+    const legacy = issueTxRef(fake.secretKey, CHANNEL, 'pay-host-1');
+    const paid = fake.pay({ tx_ref: legacy, amount: '1.00', currency: 'NGN' });
+    const response = (await deliver(fake.webhook('charge.completed', paid.transaction_id)))!;
+    expect(response.events?.map((e) => [e.paymentId, e.pspReference, e.response.kind, e.response.isSuccess])).to.deep.equal([[null, String(paid.transaction_id), 'capture', true]]);
   });
 
   it('refund.completed (v3 payload: no currency, no tx_ref) is verified with the API for both and becomes a refund event', async () => {
