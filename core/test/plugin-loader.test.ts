@@ -26,7 +26,7 @@ describe('loading plugins by package name', () => {
     await mkdir(join(repoRoot, '.tmp'), { recursive: true });
     hostDir = await mkdtemp(join(repoRoot, '.tmp', 'host-app-'));
     await writeFile(join(hostDir, 'package.json'), JSON.stringify({ name: 'host-app', private: true, type: 'module' }));
-    for (const name of ['acme-gateway', 'acme-multi', 'acme-bad-export', 'acme-bad-config', 'acme-broken-import', 'acme-duplicate']) {
+    for (const name of ['acme-gateway', 'acme-multi', 'acme-bad-export', 'acme-bad-config', 'acme-broken-import', 'acme-duplicate', 'acme-require-only', 'acme-missing-main']) {
       await cp(join(fixtures, name), join(hostDir, 'node_modules', name), { recursive: true });
     }
   });
@@ -68,6 +68,8 @@ describe('loading plugins by package name', () => {
     ['an export that is not a plugin class', ['acme-bad-export'], 'bad_export', 'not a plugin class'],
     ['an invalid config structure', ['acme-bad-config'], 'invalid_plugin', '"Number"'],
     ['a package that throws on import', ['acme-broken-import'], 'import_failed', 'missing native module'],
+    ['an installed package with no export for import (require only)', ['acme-require-only'], 'import_failed', 'is installed but cannot be imported'],
+    ['an installed package whose main file is missing (not built)', ['acme-missing-main'], 'import_failed', 'is installed but cannot be imported'],
     ['a duplicate plugin id', ['acme-gateway', 'acme-duplicate'], 'duplicate_id', 'acme.gateway'],
   ];
   for (const [what, specs, reason, messagePart] of failures) {
@@ -78,6 +80,53 @@ describe('loading plugins by package name', () => {
       expect(err.message).to.include(messagePart);
     });
   }
+
+  it('rejects a class that does not extend BasePlugin (nor has its members) as invalid_plugin', async () => {
+    class Plain {
+      static id = 'plain';
+      static configStructure = {};
+      static defaultConfiguration = {};
+      static configurationPerChannel = true;
+      static defaultActive = true;
+      async processPayment(): Promise<null> {
+        return null;
+      }
+    }
+    const err = await rejection(loadPlugins([Plain as never], { baseDir: hostDir }));
+    expect(err.code).to.equal('plugin_load_failed');
+    expect(err.details?.['reason']).to.equal('invalid_plugin');
+    expect(err.message).to.include('does not extend BasePlugin');
+  });
+
+  it('accepts a class with BasePlugin\'s members that does not inherit this copy of it (another @payhost/core)', async () => {
+    const members = Object.getOwnPropertyDescriptors(BasePlugin.prototype);
+    function Foreign(this: unknown) {}
+    Object.assign(Foreign, { id: 'foreign', configStructure: {}, defaultConfiguration: {}, configurationPerChannel: true, defaultActive: false });
+    Object.defineProperties(Foreign.prototype, { id: members['id']!, pluginName: members['pluginName']!, gatewayConfig: members['gatewayConfig']!, getPaymentGateways: members['getPaymentGateways']! });
+    expect((await loadPlugins([Foreign as never], { baseDir: hostDir })).map((c) => c.id)).to.deep.equal(['foreign']);
+  });
+
+  it('rejects a non-boolean defaultActive, and defaults that do not hold their field\'s type, as invalid_plugin', async () => {
+    const plugin = (id: string, statics: Record<string, unknown>) => {
+      class P extends BasePlugin {
+        static override id = id;
+        static override configStructure = { auto_capture: { type: 'Boolean' as const, label: 'Auto capture' }, note: { type: 'String' as const, label: 'Note' } };
+      }
+      return Object.assign(P, statics);
+    };
+    for (const [cls, part] of [
+      [plugin('str-active', { defaultActive: 'false' }), 'defaultActive of "str-active" must be a boolean'],
+      [plugin('str-bool', { defaultConfiguration: { auto_capture: 'yes' } }), 'Boolean field "auto_capture"'],
+      [plugin('num-string', { defaultConfiguration: { note: 42 } }), 'String field "note"'],
+      [plugin('list-defaults', { defaultConfiguration: [] }), 'defaultConfiguration of "list-defaults" must be an object'],
+    ] as const) {
+      const err = await rejection(loadPlugins([cls as never], { baseDir: hostDir }));
+      expect(err.details?.['reason']).to.equal('invalid_plugin');
+      expect(err.message).to.include(part);
+    }
+    const fine = plugin('fine', { defaultActive: true, defaultConfiguration: { auto_capture: false, note: null } });
+    expect((await loadPlugins([fine as never], { baseDir: hostDir })).map((c) => c.id)).to.deep.equal(['fine']);
+  });
 
   it('rejects a class without an id and a hook that is not a function', async () => {
     class NoId extends BasePlugin {}

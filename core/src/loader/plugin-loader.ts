@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { resolve as resolveImport } from 'import-meta-resolve';
@@ -28,11 +30,25 @@ function exportedClasses(module: Record<string, unknown>, source: string): unkno
   return list;
 }
 
+/**
+ * Whether a package directory named `name` exists where Node would look for
+ * it from `baseDir`. A resolution can fail for an installed package too (no
+ * "exports" entry for import, a "main" that is missing): that is not
+ * not_found, whose remedy (install it) would be wrong.
+ */
+function isInstalled(name: string, baseDir: string): boolean {
+  const lookup = createRequire(join(baseDir, 'package.json')).resolve.paths(name) ?? [];
+  return lookup.some((dir) => existsSync(join(dir, name, 'package.json')));
+}
+
 async function importPackage(name: string, baseDir: string): Promise<Record<string, unknown>> {
   let url: string;
   try {
     url = resolveImport(name, pathToFileURL(join(baseDir, 'package.json')).href);
   } catch (err) {
+    if (isInstalled(name, baseDir)) {
+      throw loadError(name, `Plugin package "${name}" is installed but cannot be imported (resolved from ${baseDir}): ${(err as Error).message}`, 'import_failed', err);
+    }
     throw loadError(name, `Plugin package "${name}" is not installed (resolved from ${baseDir}): ${(err as Error).message}`, 'not_found', err);
   }
   try {

@@ -1,7 +1,7 @@
 import { ERROR_CODES, PayhostError } from '../errors/index.js';
 import { CONFIG_FIELD_TYPES } from '../plugin/config-structure.js';
 import { PAYMENT_HOOK_NAMES } from '../plugin/hooks.js';
-import type { PluginClass } from '../plugin/base-plugin.js';
+import { BasePlugin, type PluginClass } from '../plugin/base-plugin.js';
 
 const FIELD_TYPES: ReadonlySet<string> = new Set(CONFIG_FIELD_TYPES);
 
@@ -10,18 +10,47 @@ function invalid(source: string, message: string, reason = 'invalid_plugin'): Pa
 }
 
 /**
+ * What the manager calls on every plugin instance besides hooks: BasePlugin
+ * provides them. A class from another copy of @payhost/core fails
+ * `instanceof`-style checks, so the shape is what is checked.
+ */
+const INSTANCE_MEMBERS = ['id', 'pluginName', 'gatewayConfig', 'getPaymentGateways'] as const;
+
+/**
  * Checks what the manager relies on before any plugin runs: a class with a
- * non-empty id, hooks that are functions, a valid config structure, and
- * defaults only for declared fields.
+ * non-empty id, BasePlugin's members, hooks that are functions, a valid config
+ * structure, defaults only for declared fields and of their field's type, and
+ * boolean flags.
  */
 export function validatePluginClass(candidate: unknown, source: string): PluginClass {
   if (typeof candidate !== 'function' || !candidate.prototype) throw invalid(source, 'the export is not a plugin class', 'bad_export');
   const cls = candidate as PluginClass;
   if (typeof cls.id !== 'string' || cls.id.trim() === '') throw invalid(source, 'the plugin class has no static "id"', 'bad_export');
   const prototype = cls.prototype as Record<string, unknown>;
+  checkPluginShape(cls, prototype, source);
   for (const hook of PAYMENT_HOOK_NAMES) {
     if (hook in prototype && typeof prototype[hook] !== 'function') throw invalid(source, `hook "${hook}" of "${cls.id}" is not a function`);
   }
+  const structure = checkConfigStructure(cls, source);
+  checkDefaultConfiguration(cls, structure, source);
+  if (typeof cls.configurationPerChannel !== 'boolean') throw invalid(source, `configurationPerChannel of "${cls.id}" must be a boolean`);
+  // Given as "false" (a string), it would turn the plugin on: any non-empty string is truthy.
+  if (cls.defaultActive !== undefined && typeof cls.defaultActive !== 'boolean') {
+    throw invalid(source, `defaultActive of "${cls.id}" must be a boolean, not ${JSON.stringify(cls.defaultActive)}`);
+  }
+  return cls;
+}
+
+/** A BasePlugin subclass, or a class with the members the manager calls on its instances. */
+function checkPluginShape(cls: PluginClass, prototype: Record<string, unknown>, source: string): void {
+  if (prototype instanceof BasePlugin) return;
+  const missing = INSTANCE_MEMBERS.filter((name) => !(name in prototype) || (name !== 'id' && name !== 'pluginName' && typeof prototype[name] !== 'function'));
+  if (missing.length > 0) {
+    throw invalid(source, `"${cls.id}" does not extend BasePlugin (from @payhost/core): it lacks ${missing.join(', ')}`);
+  }
+}
+
+function checkConfigStructure(cls: PluginClass, source: string): Record<string, { type: string }> {
   const structure: unknown = cls.configStructure;
   if (typeof structure !== 'object' || structure === null || Array.isArray(structure)) {
     throw invalid(source, `configStructure of "${cls.id}" must be an object`);
@@ -33,9 +62,26 @@ export function validatePluginClass(candidate: unknown, source: string): PluginC
     }
     if (typeof f.label !== 'string' || f.label === '') throw invalid(source, `config field "${name}" of "${cls.id}" has no label`);
   }
-  for (const name of Object.keys(cls.defaultConfiguration ?? {})) {
-    if (!(name in (structure as object))) throw invalid(source, `default configuration of "${cls.id}" names unknown field "${name}"`);
+  return structure as Record<string, { type: string }>;
+}
+
+/**
+ * Defaults are used as they are (settings are validated, defaults are not):
+ * each must name a declared field and hold its type, a boolean for a Boolean
+ * field, a string or null for any other.
+ */
+function checkDefaultConfiguration(cls: PluginClass, structure: Record<string, { type: string }>, source: string): void {
+  const defaults: unknown = cls.defaultConfiguration ?? {};
+  if (typeof defaults !== 'object' || defaults === null || Array.isArray(defaults)) {
+    throw invalid(source, `defaultConfiguration of "${cls.id}" must be an object`);
   }
-  if (typeof cls.configurationPerChannel !== 'boolean') throw invalid(source, `configurationPerChannel of "${cls.id}" must be a boolean`);
-  return cls;
+  for (const [name, value] of Object.entries(defaults as Record<string, unknown>)) {
+    const field = Object.hasOwn(structure, name) ? structure[name] : undefined;
+    if (!field) throw invalid(source, `default configuration of "${cls.id}" names unknown field "${name}"`);
+    const ok = field.type === 'Boolean' ? typeof value === 'boolean' : typeof value === 'string' || value === null;
+    if (!ok) {
+      const expected = field.type === 'Boolean' ? 'a boolean' : 'a string or null';
+      throw invalid(source, `default of ${field.type} field "${name}" of "${cls.id}" must be ${expected}, not ${JSON.stringify(value)}`);
+    }
+  }
 }
