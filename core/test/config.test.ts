@@ -223,3 +223,66 @@ describe('configuration: masking and live updates', () => {
     expectCode(() => manager.updatePluginConfiguration('test.gateway-a', 'mars', {}), 'unknown_channel');
   });
 });
+
+describe('configuration: small mistakes are refused or tidied, not passed on', () => {
+  it('lists and routes a gateway once for a currency declared twice ("USD, EUR, usd")', async () => {
+    const manager = new PluginManager({
+      plugins,
+      config: { channels: [{ slug: 'us', currencies: ['USD', 'EUR'], plugins: { 'test.gateway-a': { active: true, configuration: { supported_currencies: 'USD, EUR, usd' } } } }] },
+    });
+    const usd = await manager.listPaymentGateways({ channel: 'us', currency: 'USD' });
+    expect(usd.map((g) => [g.id, g.currencies])).to.deep.equal([['test.gateway-a', ['USD', 'EUR']]]);
+    expect(manager.channel('us').gatewaysByCurrency.get('USD')?.map((g) => g.id)).to.deep.equal(['test.gateway-a']);
+  });
+
+  it('refuses a gatewayConfig() without a supportedCurrencies list as invalid_configuration, not a TypeError', () => {
+    class NoCurrencies extends GatewayA {
+      static override id = 'test.no-currencies';
+      override gatewayConfig() {
+        return { gatewayName: 'x' } as unknown as ReturnType<GatewayA['gatewayConfig']>;
+      }
+    }
+    expectCode(() => new PluginManager({ plugins: [NoCurrencies], config: { channels: [{ slug: 'us', currencies: ['USD'] }] } }), 'invalid_configuration', 'supportedCurrencies');
+  });
+
+  it('refuses a malformed ${...} reference instead of handing the literal text to the plugin', () => {
+    const env = { KEY: 'sk_live_from_env_1234', OTHER: 'other' };
+    for (const value of ['${KEY-fallback}', '${ KEY }', '${my-key}', '${KEY:=x}', '${KEY:-${OTHER}}', 'prefix-${KEY', '${KEY}${']) {
+      expectCode(
+        () => new PluginManager({ plugins, env, config: withGateway({ active: true, configuration: { secret_key: value } }) }),
+        'invalid_configuration',
+        'malformed environment reference',
+      );
+    }
+    // Still fine: plain references, a fallback, several in one value, and a lone "$" (no brace) taken literally.
+    for (const [value, resolved] of [
+      ['${KEY}', 'sk_live_from_env_1234'],
+      ['${UNSET:-fb}', 'fb'],
+      ['${KEY}/${OTHER}', 'sk_live_from_env_1234/other'],
+      ['pa$$word', 'pa$$word'],
+    ] as const) {
+      const manager = new PluginManager({ plugins, env, config: withGateway({ active: true, configuration: { secret_key: value } }) });
+      expect(manager.resolveGateway('us', 'USD').instance.configuration['secret_key']).to.equal(resolved);
+    }
+  });
+
+  it('refuses an update whose configuration is not an object, changing nothing', () => {
+    const manager = new PluginManager({ plugins, config: withGateway({ active: true }) });
+    for (const configuration of ['oops', 42, ['USD'], null]) {
+      expectCode(() => manager.updatePluginConfiguration('test.gateway-a', 'us', { configuration } as never), 'invalid_configuration', 'must be an object');
+    }
+    expectCode(() => manager.updatePluginConfiguration('test.gateway-a', 'us', 'oops' as never), 'invalid_configuration', 'must be an object');
+    expect(manager.configVersion).to.equal(1);
+  });
+
+  it('warns that an Output field is read-only only when the caller sent it', () => {
+    const log = captureLogger();
+    const manager = new PluginManager({ plugins, logger: log.logger, config: withGateway({ active: true }) });
+    const readOnly = () => log.lines.filter((l) => String(l['msg']).includes('read-only'));
+    manager.updatePluginConfiguration('test.gateway-a', 'us', { active: true, configuration: { api_key: 'pk_new' } });
+    expect(readOnly()).to.deep.equal([]);
+    manager.updatePluginConfiguration('test.gateway-a', 'us', { configuration: { webhook_url: 'https://evil.invalid' } });
+    expect(readOnly()).to.have.length(1);
+    expect(manager.getPluginConfiguration('test.gateway-a', 'us').configuration['webhook_url']).to.equal('https://example.invalid/hook');
+  });
+});

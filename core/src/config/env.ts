@@ -28,9 +28,29 @@ export function refuseNewEnvReferences(update: Readonly<Record<string, unknown>>
 }
 
 /**
+ * Refuses a `${` that is not a reference this syntax knows (`${ NAME }`,
+ * `${my-key}`, `${NAME-x}`, `${NAME:=x}`, or one nested in a fallback): left
+ * as is, the literal text would become the secret the plugin sends.
+ */
+function refuseMalformedReferences(key: string, value: string, where: Record<string, unknown>): void {
+  let nested = false;
+  const rest = value.replace(ENV_REF, (_match, _name: string, fallback: string | undefined) => {
+    if (fallback?.includes('${')) nested = true;
+    return '';
+  });
+  if (!nested && !rest.includes('${')) return;
+  throw new PayhostError(
+    ERROR_CODES.invalidConfiguration,
+    `Configuration field "${key}" holds a malformed environment reference: write \${NAME} or \${NAME:-fallback} (NAME: letters, digits, _; no nesting)`,
+    { ...where, field: key },
+  );
+}
+
+/**
  * Replaces `${NAME}` references with environment values. A reference to an
- * unset variable is a configuration error: a secret silently becoming "" would
- * only fail later, at the processor.
+ * unset variable, or a malformed one, is a configuration error: a secret
+ * silently becoming "" (or the literal reference) would only fail later, at
+ * the processor.
  */
 export function resolveEnvReferences(
   values: Readonly<ConfigValues>,
@@ -39,6 +59,7 @@ export function resolveEnvReferences(
 ): ConfigValues {
   const out: ConfigValues = {};
   for (const [key, value] of Object.entries(values)) {
+    if (typeof value === 'string' && value.includes('${')) refuseMalformedReferences(key, value, where);
     out[key] =
       typeof value === 'string'
         ? value.replace(ENV_REF, (_match, name: string, fallback: string | undefined) => {

@@ -31,14 +31,17 @@ export function maskConfiguration(plugin: PluginClass, values: Readonly<ConfigVa
 /**
  * Applies an update to stored values. A secret sent back exactly as it was
  * displayed (its mask), or an empty Password, keeps the stored secret instead
- * of overwriting it (Saleor's masked round-trip bug).
+ * of overwriting it (Saleor's masked round-trip bug). Stored Output values
+ * are left out (validation puts the plugin's back): only an Output field the
+ * caller sent is theirs, and warned about as read-only.
  */
 export function mergeConfiguration(
   plugin: PluginClass,
   current: Readonly<ConfigValues>,
   update: Readonly<Record<string, unknown>>,
 ): Record<string, unknown> {
-  const merged: Record<string, unknown> = { ...current };
+  const merged: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(current)) if (plugin.configStructure[name]?.type !== 'Output') merged[name] = value;
   for (const [name, value] of Object.entries(update)) {
     const field = plugin.configStructure[name];
     if (field && isUnchangedMask(field.type, current[name] ?? null, value)) continue;

@@ -305,6 +305,7 @@ export class PluginManager<H extends HookMap = {}> {
     const cls = this.pluginClass(pluginId, channel);
     const current = this.storedSettings(cls, channel);
     const where = { plugin: pluginId, channel };
+    checkUpdateShape(update, where);
     refuseNewEnvReferences(update.configuration ?? {}, current.configuration, where);
     const merged = mergeConfiguration(cls, current.configuration, update.configuration ?? {});
     const settings = validatePluginSettings(cls, { active: update.active ?? current.active, configuration: merged }, where, this.warn);
@@ -358,6 +359,16 @@ export class PluginManager<H extends HookMap = {}> {
     const config = this.runtime.config;
     const stored = channel === null ? config.globalPlugins[cls.id] : config.channels.find((c) => c.slug === channel)?.plugins[cls.id];
     return stored ?? validatePluginSettings(cls, undefined, { plugin: cls.id, channel }, () => undefined);
+  }
+}
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** An update and its `configuration` are objects: a string would otherwise be merged as its characters. */
+function checkUpdateShape(update: unknown, where: Record<string, unknown>): asserts update is PluginConfigurationUpdate {
+  if (!isPlainObject(update)) throw new PayhostError(ERROR_CODES.invalidConfiguration, 'A plugin configuration update must be an object', where);
+  if (update['configuration'] !== undefined && !isPlainObject(update['configuration'])) {
+    throw new PayhostError(ERROR_CODES.invalidConfiguration, `"configuration" of plugin "${String(where['plugin'])}" must be an object`, where);
   }
 }
 

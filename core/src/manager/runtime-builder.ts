@@ -68,6 +68,13 @@ function gatewayEntry(plugin: PluginInstance, channel: string | null): GatewayEn
     });
   }
   if (!config) return null;
+  // Routing and listings read it on every payment: a plugin bug is reported at load, not as a TypeError then.
+  if (!Array.isArray(config.supportedCurrencies)) {
+    throw new PayhostError(ERROR_CODES.invalidConfiguration, `Plugin "${plugin.id}" has an invalid gateway configuration: supportedCurrencies is not a list`, {
+      plugin: plugin.id,
+      channel,
+    });
+  }
   const bad = config.supportedCurrencies.find((c) => !isIsoCurrency(c));
   if (bad !== undefined) {
     throw new PayhostError(ERROR_CODES.invalidConfiguration, `Plugin "${plugin.id}" declares "${bad}", which is not an ISO 4217 currency`, {
@@ -100,6 +107,7 @@ function buildChannel(ctx: BuildContext, root: AwilixContainer, globals: PluginI
     for (const currency of entry.config.supportedCurrencies) {
       if (!channel.currencies.includes(currency)) continue;
       const list = byCurrency.get(currency) ?? [];
+      if (list.includes(entry)) continue; // a currency declared twice
       list.push(entry);
       byCurrency.set(currency, list);
     }

@@ -2,14 +2,18 @@ import type { GatewayConfig } from '../contracts/gateway.js';
 import type { ConfigValues } from './config-structure.js';
 import { normalizeCurrency } from '../money/currency.js';
 
-/** Splits a "USD, EUR" configuration value into validated ISO 4217 codes. */
+/**
+ * Splits a "USD, EUR" configuration value into validated ISO 4217 codes, each
+ * once ("USD, usd" is USD): a repeat would list and route the gateway twice.
+ */
 export function parseCurrencyList(value: unknown): string[] {
   if (typeof value !== 'string' || value.trim() === '') return [];
-  return value
+  const codes = value
     .split(',')
     .map((c) => c.trim())
     .filter((c) => c !== '')
     .map(normalizeCurrency);
+  return [...new Set(codes)];
 }
 
 /**
