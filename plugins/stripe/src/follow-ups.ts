@@ -1,6 +1,7 @@
-import type { GatewayResponse, PaymentData, TransactionKind } from '@payhost/core';
+import { Decimal, type GatewayResponse, type PaymentData, type TransactionKind } from '@payhost/core';
 import type Stripe from 'stripe';
-import { mutating, wasReplayed, type CallContext } from './client.js';
+import { roundToStripeStep } from './amounts.js';
+import { mutating, reading, wasReplayed, type CallContext } from './client.js';
 import { applicationFee, decodeRef, followUpAccount } from './connect.js';
 import { convertAmount, errorResponse, failure, paymentMetadata, stripeAmountOf, type OperationContext } from './context.js';
 import { intentResponse, refundResponse } from './status-mapping.js';
@@ -18,6 +19,40 @@ function locate(ctx: OperationContext, payment: PaymentData, kind: TransactionKi
   return { intentId: ref.id, call: { account, idempotencyKey: payment.idempotencyKey ?? null } };
 }
 
+/**
+ * The fee the intent already carries, for a capture of `amountMinor` of it:
+ * null (send none) for a full capture, where Stripe keeps it, or when it has
+ * none; for a partial capture, scaled to the captured part and rounded half
+ * up to an amount Stripe accepts (left out, Stripe would keep it whole,
+ * capped at the captured amount).
+ */
+function keptFee(intent: Stripe.PaymentIntent, amountMinor: number, currency: string): number | null {
+  const fee = intent.application_fee_amount;
+  if (fee === null || fee === undefined || amountMinor >= intent.amount) return null;
+  // Captured already (a retry after a lost answer): the fee is the one the capture sent; sent again, the request replays.
+  if (intent.status !== 'requires_capture') return fee;
+  const scaled = roundToStripeStep(new Decimal(fee).times(amountMinor).dividedBy(intent.amount), currency);
+  return Decimal.min(scaled, amountMinor).toNumber();
+}
+
+/**
+ * The application_fee_amount a capture sends; null: none. Only an override
+ * brought by the capture itself (`data.applicationFee`, which the ledger
+ * never sends) replaces the fee: otherwise the fee set at authorization,
+ * possibly that payment's own override, is kept, never recomputed from the
+ * configured percent and fixed fee.
+ */
+async function captureFee(ctx: OperationContext, payment: PaymentData, located: Located, amountMinor: number): Promise<{ value: number | null } | { refused: GatewayResponse }> {
+  const mode = located.call.account ? 'REMOTE' : ctx.settings.mode;
+  if (mode === 'LOCAL') return { value: null };
+  const override = payment.data?.['applicationFee'];
+  if (override !== undefined && override !== null) {
+    return convertAmount(payment, 'capture', () => applicationFee(ctx.settings, { mode }, amountMinor, payment.currency, payment));
+  }
+  const intent = await ctx.stripe.paymentIntents.retrieve(located.intentId, {}, reading(located.call));
+  return { value: keptFee(intent, amountMinor, payment.currency) };
+}
+
 /** capturePayment: captures `amount` (partial captures release the rest; Stripe captures an intent once). */
 export async function capture(ctx: OperationContext, payment: PaymentData): Promise<GatewayResponse> {
   const located = locate(ctx, payment, 'capture');
@@ -25,10 +60,9 @@ export async function capture(ctx: OperationContext, payment: PaymentData): Prom
   const { intentId, call } = located;
   const amount = stripeAmountOf(payment, 'capture');
   if ('refused' in amount) return amount.refused;
-  const mode = call.account ? 'REMOTE' : ctx.settings.mode;
-  const fee = convertAmount(payment, 'capture', () => applicationFee(ctx.settings, { mode }, amount.value, payment.currency, payment));
-  if ('refused' in fee) return fee.refused;
   try {
+    const fee = await captureFee(ctx, payment, located, amount.value);
+    if ('refused' in fee) return fee.refused;
     const params: Stripe.PaymentIntentCaptureParams = { amount_to_capture: amount.value, expand: ['payment_method'] };
     if (fee.value !== null) params.application_fee_amount = fee.value;
     const intent = await ctx.stripe.paymentIntents.capture(intentId, params, mutating(call));

@@ -28,7 +28,8 @@ describe('stripe: Connect modes', () => {
     expect(req?.params).to.deep.include({ transfer_data: { destination: PROVIDER }, application_fee_amount: '280' });
     const cap = await call(plugin.capturePayment(payment({ token: auth.transactionId, amount: dec('40.00'), idempotencyKey: key() }), null));
     expectSuccess(cap, 'capture', '40');
-    expect(env.fake.requestsTo(/\/capture$/)[0]?.params).to.deep.include({ amount_to_capture: '4000', application_fee_amount: '130' });
+    // The intent's fee (280), scaled to the captured part: 280 x 40 / 100 = 112 (no longer recomputed from percent + fixed).
+    expect(env.fake.requestsTo(/\/capture$/)[0]?.params).to.deep.include({ amount_to_capture: '4000', application_fee_amount: '112' });
     const ref = await call(plugin.refundPayment(payment({ token: cap.transactionId, amount: dec('10.00'), idempotencyKey: key() }), null));
     expectSuccess(ref, 'refund', '10');
     const refund = env.fake.requestsTo('/v1/refunds', 'POST')[0];
@@ -55,7 +56,8 @@ describe('stripe: Connect modes', () => {
     const ref = await call(plugin.refundPayment(payment({ token: cap.transactionId, amount: dec('30.00'), idempotencyKey: key() }), null));
     expectSuccess(ref, 'refund', '30');
     expect(ref.transactionId).to.match(new RegExp(`^${PROVIDER}:re_`));
-    expect(env.fake.requests.map((r) => r.account)).to.deep.equal([PROVIDER, PROVIDER]);
+    // The capture reads the intent's fee first: every call goes to the connected account.
+    expect(env.fake.requests.map((r) => `${r.method} ${r.account}`)).to.deep.equal([`GET ${PROVIDER}`, `POST ${PROVIDER}`, `POST ${PROVIDER}`]);
     expect(env.fake.requestsTo('/v1/refunds', 'POST')[0]?.params).to.deep.include({ refund_application_fee: 'true' });
     expect(env.fake.requestsTo('/v1/refunds', 'POST')[0]?.params).to.not.have.property('reverse_transfer');
     const sources = await call(plugin.listPaymentSources({ channel: CHANNEL, customerId: 'user-r' }, []));
@@ -110,6 +112,39 @@ describe('stripe: Connect modes', () => {
     } finally {
       await manager.close();
     }
+  });
+
+  for (const mode of ['FORWARD', 'REMOTE'] as const) {
+    it(`${mode}: a per-payment fee set at authorization survives the ledger's capture (which brings no data): kept whole, or scaled to a partial capture`, async () => {
+      const { manager, service } = makeLedger(env.fake, { mode, connected_account_id: PROVIDER, ...FEES });
+      try {
+        const full = await service.pay({ idempotencyKey: key(), channel: CHANNEL, total: '100.00', currency: 'USD', token: 'pm_card_visa', action: 'authorize', data: { applicationFee: '1.00' } });
+        expect(intentCreations(env.fake)[0]?.params).to.deep.include({ application_fee_amount: '100' });
+        await service.capture({ paymentId: full.payment.id, idempotencyKey: key() });
+        // Full capture: no fee sent, so Stripe keeps the intent's 1.00 (the configured 2.5% + 0.30 would be 2.80).
+        expect(env.fake.requestsTo(/\/capture$/)[0]?.params).to.not.have.property('application_fee_amount');
+        const account = mode === 'REMOTE' ? PROVIDER : null;
+        const intentId = String(full.payment.pspReference);
+        expect(env.fake.state.account(account).paymentIntents.get(intentId)?.['application_fee_amount']).to.equal(100);
+
+        const part = await service.pay({ idempotencyKey: key(), channel: CHANNEL, total: '100.00', currency: 'USD', token: 'pm_card_visa', action: 'authorize', data: { applicationFee: '1.00' } });
+        await service.capture({ paymentId: part.payment.id, idempotencyKey: key(), amount: '33.33' });
+        // 100 x 3333 / 10000 = 33.33 -> 33 cents, rounded half up.
+        expect(env.fake.requestsTo(/\/capture$/)[1]?.params).to.deep.include({ amount_to_capture: '3333', application_fee_amount: '33' });
+      } finally {
+        await manager.close();
+      }
+    });
+  }
+
+  it('a retried partial capture (same key, after Stripe captured) sends the same fee, so Stripe replays it instead of refusing the key', async () => {
+    const plugin = makePlugin(env.fake, { mode: 'FORWARD', connected_account_id: PROVIDER, ...FEES, auto_capture: false });
+    const auth = await call(plugin.processPayment(payment({ amount: dec('100.00') }), null));
+    const again = payment({ token: auth.transactionId, amount: dec('40.00'), idempotencyKey: key() });
+    expectSuccess(await call(plugin.capturePayment(again, null)), 'capture', '40');
+    expectSuccess(await call(plugin.capturePayment(again, null)), 'capture', '40');
+    const captures = env.fake.requestsTo(/\/capture$/);
+    expect(captures.map((r) => r.params['application_fee_amount'])).to.deep.equal(['112', '112']);
   });
 
   it("a crash after a charge on the payment's own connected account: a restarted service reconciles it on that account", async () => {

@@ -221,6 +221,8 @@ export function capturePaymentIntent(ctx: HandlerContext, id: string): Json {
   }
   const fee = int(ctx.form, 'application_fee_amount');
   if (fee !== undefined) intent['application_fee_amount'] = fee;
+  // Without one, Stripe keeps the intent's fee, capped at the amount captured.
+  else if (typeof intent['application_fee_amount'] === 'number') intent['application_fee_amount'] = Math.min(intent['application_fee_amount'], amount);
   Object.assign(intent, { status: 'succeeded', amount_received: amount, amount_capturable: 0 });
   const charge = ctx.store.charges.get(intent['latest_charge'] as string);
   if (charge) Object.assign(charge, { captured: true, amount_captured: amount, application_fee_amount: intent['application_fee_amount'] });
