@@ -41,9 +41,12 @@ export interface GatewayEventResult {
    * already recorded the same gateway transaction; 'other_channel': the payment
    * belongs to another channel than the event's, so nothing was recorded (a
    * processor account shared by several channels sends the event to each
-   * channel's endpoint, and the payment's own channel applies it).
+   * channel's endpoint, and the payment's own channel applies it);
+   * 'other_reference': the event is about another processor payment than the
+   * one this payment was charged with (e.g. Razorpay refunding a second
+   * payment made on the same order), so nothing was recorded.
    */
-  status: 'applied' | 'duplicate' | 'already_applied' | 'other_channel';
+  status: 'applied' | 'duplicate' | 'already_applied' | 'other_channel' | 'other_reference';
   payment: Payment;
   transaction: Transaction | null;
 }
@@ -138,7 +141,9 @@ async function resolvePaymentId(ctx: LedgerContext, event: GatewayEventInput): P
  *   recorded as a new transaction.
  * If applying fails, the event is not recorded either, so the processor's
  * retry can deliver it again. An event scoped to a channel (`event.channel`)
- * never changes another channel's payment ('other_channel').
+ * never changes another channel's payment ('other_channel'), and an event
+ * about another processor payment than the one a payment was charged with
+ * never changes that payment ('other_reference').
  */
 export async function applyGatewayEvent(ctx: LedgerContext, event: GatewayEventInput): Promise<GatewayEventResult> {
   if (typeof event.gateway !== 'string' || event.gateway === '' || typeof event.eventId !== 'string' || event.eventId === '') {
@@ -149,6 +154,7 @@ export async function applyGatewayEvent(ctx: LedgerContext, event: GatewayEventI
   if (!isTransactionKind(event.response.kind)) throw invalidInput(`A gateway event needs a transaction kind, not ${JSON.stringify(event.response.kind)}`, { eventId: event.eventId });
   if (readAmount(event.response.amount) === null) throw invalidInput('A gateway event needs its amount (a non-negative decimal)', { eventId: event.eventId });
   const paymentId = await resolvePaymentId(ctx, event);
+  const reference = typeof event.pspReference === 'string' && event.pspReference !== '' ? storableText(event.pspReference) : null;
   const result = await ctx.store.transaction(async (tx): Promise<GatewayEventResult> => {
     const payment = await tx.getPayment(paymentId, { forUpdate: true });
     if (!payment) throw paymentNotFound(paymentId);
@@ -161,6 +167,8 @@ export async function applyGatewayEvent(ctx: LedgerContext, event: GatewayEventI
     if (typeof currency === 'string' && currency !== '' && currency.toUpperCase() !== payment.currency) {
       throw invalidInput(`Event in ${currency} for a payment in ${payment.currency}`, { paymentId, eventId: event.eventId });
     }
+    // Not this payment's money: it was charged through another processor payment (one PSP reference pays for one payment).
+    if (reference !== null && payment.pspReference !== null && payment.pspReference !== reference) return { status: 'other_reference', payment, transaction: null };
     const now = ctx.now();
     if (!(await tx.recordWebhookEvent(event.gateway, storableText(event.eventId), now))) return { status: 'duplicate', payment, transaction: null };
     const transactions = await tx.listTransactions(payment.id);

@@ -282,4 +282,21 @@ describe('ledger: webhook inbox', () => {
     expect(global.status).to.equal('applied');
     expectAmount(global.payment.capturedAmount, '6');
   });
+
+  it('an event about another processor payment than the one the payment was charged with changes nothing (a second payment on the same order, refunded by the processor)', async () => {
+    env = setup();
+    const payment = await env.create();
+    const processed = await env.service.process({ paymentId: payment.id, idempotencyKey: key() });
+    // Names the payment (the order's metadata), but is about processor payment pay_second, which the ledger never counted.
+    const event = { gateway: GATEWAY, eventId: 'evt-second', paymentId: payment.id, pspReference: 'pay_second', response: { isSuccess: true, kind: 'void' as const, amount: '10.00', transactionId: 'rfnd_auto' } };
+    const result = await env.service.applyGatewayEvent(event);
+    expect(result.status).to.equal('other_reference');
+    const after = await env.service.getPayment(payment.id);
+    expect([after.isActive, after.chargeStatus, after.pspReference]).to.deep.equal([true, 'fully-charged', processed.payment.pspReference]);
+    expect(await env.service.listTransactions(payment.id)).to.have.length(1);
+    // Its own reference still applies.
+    const own = await env.service.applyGatewayEvent({ ...event, eventId: 'evt-own', pspReference: processed.payment.pspReference ?? '', response: { isSuccess: true, kind: 'refund', amount: '4.00', transactionId: 'dash-r' } });
+    expect(own.status).to.equal('applied');
+    expectAmount(own.payment.capturedAmount, '6');
+  });
 });

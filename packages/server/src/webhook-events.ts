@@ -28,6 +28,9 @@ export function applyVerifiedEvents(payments: PaymentService, logger: Logger): A
         const applied = await payments.applyGatewayEvent({ ...event, gateway, channel });
         const fields = { gateway, channel, eventId: event.eventId, status: applied.status, payment: applied.payment.id };
         if (applied.status === 'other_channel') logger.info(fields, "webhook event for another channel's payment: acknowledged, not applied here");
+        else if (applied.status === 'other_reference') {
+          logger.warn({ ...fields, pspReference: event.pspReference ?? null }, 'webhook event for another processor payment than the one this payment was charged with: acknowledged, not applied');
+        }
         else logger.info(fields, 'webhook event');
       } catch (err) {
         const named = typeof event.paymentId === 'string' && event.paymentId !== '';
