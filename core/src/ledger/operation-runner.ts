@@ -172,7 +172,7 @@ export class OperationRunner {
   ): Promise<{ response: GatewayResponse; error?: PayhostError }> {
     try {
       const response = await this.ctx.gateways.runOperation(OPERATION_HOOK[operation], { channel: payment.channel, gateway: payment.gateway, payment: paymentData });
-      const incoherent = incoherentAnswer(operation, payment.currency, response);
+      const incoherent = incoherentAnswer(operation, payment.currency, response, pending.amount);
       if (!incoherent) return { response };
       this.ctx.logger.error({ paymentId: payment.id, transactionId: pending.id, operation, kind: response.kind, currency: response.currency ?? null }, incoherent);
       return { response: asOutcomeUnknown(response, incoherent) };

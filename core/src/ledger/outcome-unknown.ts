@@ -1,6 +1,8 @@
+import type { Decimal } from 'decimal.js';
 import type { GatewayResponse } from '../contracts/gateway.js';
 import { isTransactionKind } from '../contracts/transaction-kind.js';
 import { ANSWER_KINDS, type PaymentOperation } from './operations.js';
+import { readAmount } from './records.js';
 
 /**
  * True when a failed response says the processor may have acted anyway: the
@@ -17,10 +19,11 @@ export function isOutcomeUnknown(response: GatewayResponse): boolean {
  * Why a successful answer cannot be the outcome of `operation` on a payment
  * in `currency`: a kind that does not answer the operation (a refund answered
  * with a capture), a refund in progress without the gateway transaction id
- * its settling event will name, or another currency. Null when it can be. A plugin bug,
+ * its settling event will name, more than was asked for, or another
+ * currency. Null when it can be. A plugin bug,
  * not a processor's verdict: the ledger does not count it.
  */
-export function incoherentAnswer(operation: PaymentOperation, currency: string, response: GatewayResponse): string | null {
+export function incoherentAnswer(operation: PaymentOperation, currency: string, response: GatewayResponse, requested: Decimal): string | null {
   if (response.isSuccess !== true) return null;
   if (isTransactionKind(response.kind) && !ANSWER_KINDS[operation].has(response.kind)) {
     return `The gateway plugin answered a ${operation} with a successful ${response.kind} transaction`;
@@ -28,6 +31,11 @@ export function incoherentAnswer(operation: PaymentOperation, currency: string, 
   // What settles an ongoing refund is the processor's event for the same gateway transaction.
   if (response.kind === 'refund_ongoing' && (typeof response.transactionId !== 'string' || response.transactionId === '')) {
     return 'The gateway plugin reported a refund in progress without its transaction id: it could never be settled';
+  }
+  // The ledger reserved and checked `requested`: counting more would capture past the authorization or refund past the capture.
+  const amount = readAmount(response.amount);
+  if (amount !== null && amount.gt(requested)) {
+    return `The gateway plugin answered a ${operation} of ${requested.toFixed()} with ${amount.toFixed()}`;
   }
   const answered = response.currency;
   if (typeof answered === 'string' && answered !== '' && answered.toUpperCase() !== currency) {

@@ -124,7 +124,7 @@ export async function askGateway(ctx: LedgerContext, payment: Payment, pending: 
       createdAt: pending.createdAt,
     };
     const status = await ctx.gateways.getTransactionStatus({ channel: payment.channel, gateway: payment.gateway, transaction, payment: paymentData });
-    const incoherent = status ? incoherentAnswer(operation, payment.currency, status) : null;
+    const incoherent = status ? incoherentAnswer(operation, payment.currency, status, pending.amount) : null;
     if (!incoherent) return status;
     // Not an answer the ledger can count: the transaction stays (or goes) in review.
     ctx.logger.error({ paymentId: payment.id, transactionId: pending.id, operation, kind: status?.kind, currency: status?.currency ?? null }, incoherent);

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { MemoryLedgerStore, PaymentService, type GatewayResponse, type PaymentData, type TransactionStatusInput } from '@payhost/core';
 import { GatedDummy, expectAmount, key, payInput, rejection, setup, type Setup } from './helpers.js';
 
-type Bug = 'refund-as-capture' | 'ongoing-without-id' | 'other-currency';
+type Bug = 'refund-as-capture' | 'ongoing-without-id' | 'other-currency' | 'more-than-asked';
 
 /** The dummy with a bug switched on: refunds answered as captures, or charges answered in another currency. */
 class BuggyDummy extends GatedDummy {
@@ -13,13 +13,15 @@ class BuggyDummy extends GatedDummy {
     if (!response || bug === null || !on.includes(bug)) return response;
     if (bug === 'refund-as-capture') return { ...response, kind: 'capture' };
     if (bug === 'ongoing-without-id') return { ...response, kind: 'refund_ongoing', transactionId: '' };
+    // As a plugin that reports the charge's amount instead of the refund's would.
+    if (bug === 'more-than-asked') return { ...response, amount: response.amount.plus(1) };
     return { ...response, currency: 'EUR' };
   }
   override async processPayment(p: PaymentData, v: GatewayResponse | null): Promise<GatewayResponse | undefined> {
     return this.buggy(await super.processPayment(p, v), 'other-currency');
   }
   override async refundPayment(p: PaymentData, v: GatewayResponse | null): Promise<GatewayResponse | undefined> {
-    return this.buggy(await super.refundPayment(p, v), 'refund-as-capture', 'ongoing-without-id');
+    return this.buggy(await super.refundPayment(p, v), 'refund-as-capture', 'ongoing-without-id', 'more-than-asked');
   }
   override async getTransactionStatus(input: TransactionStatusInput, previous: GatewayResponse | null): Promise<GatewayResponse | undefined> {
     const status = await super.getTransactionStatus(input, previous);
@@ -81,6 +83,15 @@ describe('ledger: incoherent gateway answers', () => {
     const paymentId = await refundHeldForReview('ongoing-without-id', '4.00');
     // 4.00 reserved, 6.00 left.
     expect((await rejection(env.service.refund({ paymentId, idempotencyKey: key(), amount: '6.01' }))).code).to.equal('amount_exceeds');
+  });
+
+  it('a refund answered for more than was asked is not counted: held for review, only the asked amount reserved', async () => {
+    const paymentId = await refundHeldForReview('more-than-asked', '3.00');
+    // 3.00 reserved (not 4.00 refunded): 7.00 left.
+    expect((await rejection(env.service.refund({ paymentId, idempotencyKey: key(), amount: '7.01' }))).code).to.equal('amount_exceeds');
+    BuggyDummy.bug = null;
+    const rest = await env.service.refund({ paymentId, idempotencyKey: key(), amount: '7.00' });
+    expectAmount(rest.payment.capturedAmount, '3');
   });
 
   it('a charge answered in another currency is not counted: held for review when the processor cannot tell', async () => {
