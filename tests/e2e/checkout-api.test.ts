@@ -239,8 +239,9 @@ describe('checkout API (HTTP, no browser)', () => {
 
       // A payment made through the private payment API is not visible (nor confirmable) here.
       const privateKey = randomUUID();
+      // Not even one that claims to come from the checkout in its metadata.
       const created = await call(server.url, 'POST', '/payments', {
-        body: pay({ token: 'tok_dummy_3ds' }),
+        body: { ...pay({ token: 'tok_dummy_3ds' }), metadata: { source: 'checkout' } },
         idempotencyKey: privateKey,
         headers: { authorization: `Bearer ${PAYMENT_KEY}` },
       });
@@ -251,6 +252,22 @@ describe('checkout API (HTTP, no browser)', () => {
       expect(hidden.body).to.include({ code: 'payment_not_found' });
       expect((await post(`/checkout/api/payments/${id}/confirm`, {})).status).to.equal(404);
       expect((await server.server.payments.getPayment(id)).toConfirm).to.equal(true);
+    });
+
+    it("keeps its idempotency keys apart from the payment API's: a public caller cannot claim or probe the shop's keys", async () => {
+      const shared = `order-${randomUUID()}`;
+      expect((await post('/checkout/api/payments', pay({ amount: '0.01' }), shared)).status).to.equal(201);
+      // The shop's backend later uses the same key for its own payment: it is its own, not a replay or a conflict.
+      const shop = await call(server.url, 'POST', '/payments', { body: pay(), idempotencyKey: shared, headers: { authorization: `Bearer ${PAYMENT_KEY}` } });
+      expect(shop.status).to.equal(201);
+      expect(shop.body.payment.total).to.equal('25.00');
+      // And the payment API cannot reach into the checkout's namespace.
+      const reserved = await call(server.url, 'POST', '/payments', { body: pay(), idempotencyKey: `checkout:${shared}`, headers: { authorization: `Bearer ${PAYMENT_KEY}` } });
+      expect(reserved.status).to.equal(400);
+      expect(reserved.body.code).to.equal('invalid_input');
+      // Replays on the checkout side still work, under the same client key.
+      const replay = await post('/checkout/api/payments', pay({ amount: '0.01' }), shared);
+      expect([replay.status, replay.body.payment.total]).to.deep.equal([201, '0.01']);
     });
   });
 

@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyStatic from '@fastify/static';
-import { ERROR_CODES, PayhostError, type OperationResult, type Payment, type PaymentService } from '@payhost/core';
+import { ERROR_CODES, PayhostError, type OperationResult, type Payment, type PaymentService, type Transaction } from '@payhost/core';
 import type { ServerContext } from '../context.js';
 import { paymentJson, transactionJson } from '../serialize.js';
 import { amountString, currencyCode, errorResponses, pluginId, slug } from '../schemas.js';
+import { CHECKOUT_KEY_MAX_LENGTH, checkoutKey, createdByCheckout } from './key-namespace.js';
 
 /** The page's static files: index.html, style.css, app.js and the ES modules it imports (no build step). */
 const PUBLIC_DIR = fileURLToPath(new URL('../../public/checkout/', import.meta.url));
@@ -59,7 +60,7 @@ export function resolveDummyTokenizer(baseDir?: string): string | null {
 const idempotencyHeader = {
   type: 'object',
   required: ['idempotency-key'],
-  properties: { 'idempotency-key': { type: 'string', minLength: 8, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' } },
+  properties: { 'idempotency-key': { type: 'string', minLength: 8, maxLength: CHECKOUT_KEY_MAX_LENGTH, pattern: '^[\\x21-\\x7e]+$' } },
 } as const;
 
 const paymentParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } } as const;
@@ -93,18 +94,15 @@ interface ConfirmBody {
   data?: Record<string, unknown>;
 }
 
+/** The request's Idempotency-Key, in the checkout's own namespace (see key-namespace.ts). */
 function idempotencyKey(request: FastifyRequest): string {
   const key = request.headers['idempotency-key'];
   if (typeof key !== 'string') throw new PayhostError(ERROR_CODES.invalidInput, 'The Idempotency-Key header is required');
-  return key;
+  return checkoutKey(key);
 }
 
 function result({ payment, transaction }: OperationResult): Record<string, unknown> {
   return { payment: paymentJson(payment), transaction: transactionJson(transaction) };
-}
-
-function fromCheckout(payment: Payment): boolean {
-  return payment.metadata['source'] === CHECKOUT_SOURCE;
 }
 
 /**
@@ -216,11 +214,12 @@ export async function checkoutRoutes(app: FastifyInstance, ctx: ServerContext, p
     },
   );
 
-  /** A payment the checkout created; any other id is "not found" here. */
-  const checkoutPayment = async (id: string): Promise<Payment> => {
+  /** A payment the checkout created, and its transactions; any other id is "not found" here. */
+  const checkoutPayment = async (id: string): Promise<{ payment: Payment; transactions: Transaction[] }> => {
     const payment = await payments.getPayment(id);
-    if (!fromCheckout(payment)) throw new PayhostError(ERROR_CODES.paymentNotFound, `Payment "${id}" does not exist`, { paymentId: id });
-    return payment;
+    const transactions = await payments.listTransactions(payment.id);
+    if (!createdByCheckout(transactions)) throw new PayhostError(ERROR_CODES.paymentNotFound, `Payment "${id}" does not exist`, { paymentId: id });
+    return { payment, transactions };
   };
 
   app.post<{ Params: { id: string }; Body: ConfirmBody | undefined }>(
@@ -237,7 +236,7 @@ export async function checkoutRoutes(app: FastifyInstance, ctx: ServerContext, p
     },
     async (request) => {
       const key = idempotencyKey(request);
-      const payment = await checkoutPayment(request.params.id);
+      const { payment } = await checkoutPayment(request.params.id);
       return result(await payments.confirm({ paymentId: payment.id, idempotencyKey: key, data: request.body?.data ?? null }));
     },
   );
@@ -256,8 +255,7 @@ export async function checkoutRoutes(app: FastifyInstance, ctx: ServerContext, p
       },
     },
     async (request) => {
-      const payment = await checkoutPayment(request.params.id);
-      const transactions = await payments.listTransactions(payment.id);
+      const { payment, transactions } = await checkoutPayment(request.params.id);
       return { payment: paymentJson(payment), transactions: transactions.map(transactionJson) };
     },
   );

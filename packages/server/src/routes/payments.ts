@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PayhostError, type OperationResult, type PaymentService } from '@payhost/core';
 import { paymentJson, transactionJson } from '../serialize.js';
 import { amountString, currencyCode, errorResponses, identifier, pluginId, slug } from '../schemas.js';
+import { refuseCheckoutKey } from '../checkout/key-namespace.js';
 
 const idempotencyHeader = {
   type: 'object',
@@ -35,6 +36,7 @@ interface CreateBody {
 function keyOf(request: FastifyRequest): string {
   const key = request.headers['idempotency-key'];
   if (typeof key !== 'string') throw new PayhostError('invalid_input', 'The Idempotency-Key header is required');
+  refuseCheckoutKey(key);
   return key;
 }
 
