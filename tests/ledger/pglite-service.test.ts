@@ -136,7 +136,7 @@ describe('ledger service on PGlite', function () {
     env = setup({ store });
     const rows = () => (store as SqlLedgerStore).driver.session((c) => c.query<{ n: string }>('SELECT (SELECT count(*) FROM payments) + (SELECT count(*) FROM idempotency_keys) AS n'));
     const before = await rows();
-    for (const overrides of [{ metadata: { note: 'a\u0000' } }, { customerEmail: 'x\ud800@example.com' }, { metadata: JSON.parse(`${'{"a":'.repeat(40)}1${'}'.repeat(40)}`) }]) {
+    for (const overrides of [{ metadata: { note: 'a\u0000' } }, { customerEmail: 'x\ud800@example.com' }, { metadata: JSON.parse(`${'{"a":'.repeat(40)}1${'}'.repeat(40)}`) }, { metadata: { n: Infinity } }, { metadata: { list: [1, NaN] } }, { metadata: { big: 10n } }]) {
       expect(await codeOf(env.create(overrides)), JSON.stringify(Object.keys(overrides))).to.equal('invalid_input');
       expect(await codeOf(env.service.pay({ idempotencyKey: key(), channel: CHANNEL, total: '1.00', currency: 'USD', token: DUMMY_TOKENS.success, ...overrides })), 'pay').to.equal('invalid_input');
     }

@@ -22,8 +22,9 @@ export function storableText(value: string): string {
 
 /**
  * Refuses (invalid_input, before anything is written) caller input the ledger
- * could not store: NUL or unpaired surrogates in any string or key, or
- * nesting deeper than MAX_INPUT_DEPTH.
+ * could not store as given: NUL or unpaired surrogates in any string or key,
+ * numbers JSON cannot hold (Infinity, NaN, bigint), or nesting deeper than
+ * MAX_INPUT_DEPTH.
  */
 export function checkStorableInput(field: string, value: unknown, depth = 0): void {
   if (field.length > 200) field = `${field.slice(0, 200)}…`;
@@ -31,6 +32,12 @@ export function checkStorableInput(field: string, value: unknown, depth = 0): vo
     if (!isStorableText(value)) throw invalidInput(`${field} contains a NUL character or an unpaired surrogate`, { field });
     return;
   }
+  // JSON (and so the ledger) has no Infinity or NaN: stored, they would silently become null. (A JSON body's 1e400 parses to Infinity.)
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw invalidInput(`${field} is not a finite number`, { field });
+    return;
+  }
+  if (typeof value === 'bigint' || typeof value === 'function' || typeof value === 'symbol') throw invalidInput(`${field} is a ${typeof value}, which JSON cannot hold`, { field });
   if (typeof value !== 'object' || value === null) return;
   if (depth >= MAX_INPUT_DEPTH) throw invalidInput(`${field} is nested deeper than ${MAX_INPUT_DEPTH} levels`, { field });
   if (Array.isArray(value)) {

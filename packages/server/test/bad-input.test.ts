@@ -94,6 +94,7 @@ describe('bad-input catalog: 4xx with a stable code, never a 5xx, ledger unchang
     // text PostgreSQL cannot store (NUL, unpaired surrogates) and nesting that would exhaust the stack
     { name: 'NUL in a metadata value', method: 'POST', path: '/payments', options: () => json(payment({ metadata: { note: 'a\u0000b' } })), status: 400, code: 'invalid_input' },
     { name: 'NUL in a metadata key', method: 'POST', path: '/payments', options: () => json(payment({ metadata: { 'no\u0000te': 'x' } })), status: 400, code: 'invalid_input' },
+    { name: 'a metadata number JSON cannot keep (1e400 parses to Infinity)', method: 'POST', path: '/payments', options: () => ({ raw: JSON.stringify(payment({})).replace(/}$/, ',"metadata":{"n":1e400}}'), headers: { 'content-type': 'application/json' }, idempotencyKey: key() }), status: 400, code: 'invalid_input' },
     { name: 'unpaired surrogate in metadata', method: 'POST', path: '/payments', options: () => json(payment({ metadata: { note: 'x\ud800y' } })), status: 400, code: 'invalid_input' },
     { name: 'NUL in the token', method: 'POST', path: '/payments', options: () => json(payment({ token: 'tok\u0000' })), status: 400, code: 'invalid_input' },
     { name: 'NUL in the email', method: 'POST', path: '/payments', options: () => json(payment({ customerEmail: 'a\u0000@example.com' })), status: 400, code: 'invalid_input' },
