@@ -1,0 +1,100 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createNetServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { createServer, loadServerConfig } from '@payhost/server';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const bin = join(here, '..', 'dist', 'bin.js');
+const fixtures = join(here, '..', '..', 'server', 'test', 'fixtures', 'test-plugins.mjs');
+
+/**
+ * Runs `payhost …` as a child process: its exit code, its output, and how long it lived on after it printed
+ * its error (`lingerMs`); a failure (and the child killed) after `limitMs`.
+ */
+function payhost(argv: string[], limitMs: number): Promise<{ code: number | null; out: string; err: string; lingerMs: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DATABASE_URL: '' } });
+    let out = '';
+    let err = '';
+    let errorAt = 0;
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => {
+      err += chunk.toString();
+      if (errorAt === 0 && /^error/m.test(err)) errorAt = Date.now();
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`payhost ${argv.join(' ')} still running after ${limitMs} ms\nstdout: ${out}\nstderr: ${err}`));
+    }, limitMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, err, lingerMs: errorAt === 0 ? 0 : Date.now() - errorAt });
+    });
+  });
+}
+
+describe('cli: payhost serve (child process)', function () {
+  this.timeout(40_000);
+  let dir: string;
+  let configFile: string;
+  let dataDir: string;
+  let busy: Server;
+  let busyPort: number;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'payhost-cli-serve-'));
+    dataDir = join(dir, 'data');
+    configFile = join(dir, 'payhost.json');
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        server: { host: '127.0.0.1', port: 0, logLevel: 'silent', checkout: false, dataDir },
+        auth: { adminApiKey: 'cli-admin-key-0123456789', paymentApiKey: 'cli-payment-key-0123456789' },
+        plugins: [fixtures],
+        channels: [{ slug: 'web', currencies: ['USD'], plugins: { 'test.signed': { active: true, configuration: { webhook_secret: 'whsec_cli_0123456789' } } } }],
+      }),
+    );
+    busy = createNetServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    busyPort = (busy.address() as { port: number }).port;
+  });
+  afterEach(async () => {
+    await new Promise((resolve) => busy.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('exits 1 with `error …` when the port is in use, and leaves the embedded database unlocked', async () => {
+    const result = await payhost(['serve', '--config', configFile, '--port', String(busyPort)], 30_000);
+    expect(result.code, result.err).to.equal(1);
+    expect(result.err).to.match(/^error.*EADDRINUSE/m);
+    expect(result.out).not.to.include('listening');
+    // Nothing left open: the process ends as soon as it has said why (an open embedded store kept it alive).
+    expect(result.lingerMs, 'ms alive after printing the error').to.be.below(2000);
+    // The next start on the same data directory is not refused with data_dir_in_use.
+    const again = await createServer(await loadServerConfig(configFile, {}));
+    await again.close();
+  });
+
+  it('exits 1 when the host cannot be listened on (an address this machine does not have)', async () => {
+    const result = await payhost(['serve', '--config', configFile, '--host', '192.0.2.1'], 30_000);
+    expect(result.code, result.err).to.equal(1);
+    expect(result.err).to.match(/^error/m);
+    expect(result.lingerMs, 'ms alive after printing the error').to.be.below(2000);
+    const again = await createServer(await loadServerConfig(configFile, {}));
+    await again.close();
+  });
+
+  for (const bad of ['abc', '99999', '-1', '1.5', '', 'BUSY' /* the busy port with junk after it */]) {
+    it(`refuses --port "${bad === 'BUSY' ? '<port>abc' : bad}" with invalid_input before opening anything`, async () => {
+      const port = bad === 'BUSY' ? `${busyPort}abc` : bad;
+      const result = await payhost(['serve', '--config', configFile, '--port', port], 15_000);
+      expect(result.code, result.err).to.equal(1);
+      expect(result.err).to.match(/^error invalid_input: --port must be a whole number from 0 to 65535/m);
+      expect(existsSync(dataDir), 'the data directory was opened').to.equal(false);
+    });
+  }
+});
