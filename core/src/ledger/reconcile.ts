@@ -21,6 +21,13 @@ export interface ReconcileOptions {
    * Default true.
    */
   revisitReview?: boolean;
+  /**
+   * Stops the pass between transactions (a host shutting down): checked before
+   * each one, and once aborted the rest are left as they are and reported
+   * `skipped` (the next pass, or the next start, picks them up). The
+   * transaction being resolved when it aborts is finished, not cut short.
+   */
+  signal?: AbortSignal;
 }
 
 export interface ReconcileReport {
@@ -32,7 +39,7 @@ export interface ReconcileReport {
   review: string[];
   /** Held for review, and the gateway still cannot tell: left as they are. */
   held: string[];
-  /** In flight here, too young, or resolved by someone else meanwhile. */
+  /** In flight here, too young, resolved by someone else meanwhile, or not reached before `signal` aborted the pass. */
   skipped: string[];
   /** Could not be resolved this pass (an error, logged); left as they are, the pass went on with the next. */
   failed: string[];
@@ -59,7 +66,7 @@ export async function reconcilePending(ctx: LedgerContext, calling: ReadonlySet<
     const tooYoung = row.state === 'pending' && ctx.now().getTime() - row.createdAt.getTime() < minAgeMs;
     let verdict: Verdict;
     try {
-      verdict = calling.has(row.id) || tooYoung ? 'skipped' : await reconcileOne(ctx, row);
+      verdict = calling.has(row.id) || tooYoung || options.signal?.aborted ? 'skipped' : await reconcileOne(ctx, row);
     } catch (error) {
       // One row that cannot be resolved must not stop the pass for the rows after it (oldest come first).
       ctx.logger.error({ paymentId: row.paymentId, transactionId: row.id, err: error }, 'could not reconcile transaction; left as it is');

@@ -166,4 +166,25 @@ describe('ledger: crash safety and reconcile()', () => {
     expect((await restarted.getPayment(other.id)).chargeStatus).to.equal('fully-charged');
     expect((await store.listPendingTransactions()).map((t) => t.id)).to.deep.equal([first?.id]);
   });
+
+  it('a pass stops between transactions once its signal aborts: the one in progress finishes, the rest are left as they are and reported skipped', async () => {
+    const store = new MemoryLedgerStore();
+    env = setup({ plugin: GatedDummy, store, faults: { 'after-gateway': () => { throw new Error('crash'); } } });
+    const payments = [await env.create(), await env.create(), await env.create()];
+    for (const payment of payments) await rejection(env.service.process({ paymentId: payment.id, idempotencyKey: key() }));
+    const [first, ...rest] = await store.listPendingTransactions();
+    expect(rest).to.have.length(2);
+    const asked = sinon.spy(GatedDummy.prototype, 'getTransactionStatus');
+    const controller = new AbortController();
+    // The host shuts down while the gateway is being asked about the first row.
+    const restarted = new PaymentService({ manager: env.manager, store, faults: { 'after-gateway': (context) => void (context.operation === 'reconcile' && controller.abort()) } });
+    const report = await restarted.reconcile({ signal: controller.signal });
+    expect(asked.callCount).to.equal(1);
+    expect(report).to.deep.include({ checked: 3, applied: [first?.id], review: [], failed: [], skipped: rest.map((t) => t.id) });
+    expect((await store.listPendingTransactions()).map((t) => [t.id, t.state])).to.deep.equal(rest.map((t) => [t.id, 'pending']));
+    // An aborted signal from the start: nothing is asked, everything is skipped; the next pass resolves them.
+    expect(await restarted.reconcile({ signal: AbortSignal.abort() })).to.deep.include({ checked: 2, applied: [], skipped: rest.map((t) => t.id) });
+    expect(asked.callCount).to.equal(1);
+    expect((await new PaymentService({ manager: env.manager, store }).reconcile()).applied).to.deep.equal(rest.map((t) => t.id));
+  });
 });

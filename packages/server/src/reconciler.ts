@@ -15,7 +15,11 @@ export interface ReconcilerOptions {
 export interface Reconciler {
   /** One pass now (at start-up, before the server accepts requests). */
   runOnce(): Promise<void>;
-  /** Stops the periodic passes and waits for one in progress. */
+  /**
+   * Stops the periodic passes and aborts the one in progress between transactions: it resolves once the
+   * transaction being resolved is done (at most one gateway call, up to hookTimeoutMs), not the whole pass.
+   * The transactions it did not reach stay as they are for the next start.
+   */
   stop(): Promise<void>;
 }
 
@@ -27,12 +31,14 @@ export interface Reconciler {
 export function startReconciler(payments: PaymentService, logger: Logger, options: ReconcilerOptions): Reconciler {
   let running: Promise<void> | null = null;
   let stopped = false;
+  const stopping = new AbortController();
 
   const pass = async (): Promise<void> => {
     try {
-      const report = await payments.reconcile({ minAgeMs: options.minAgeMs });
+      const report = await payments.reconcile({ minAgeMs: options.minAgeMs, signal: stopping.signal });
       const level = report.failed.length > 0 ? 'warn' : report.applied.length > 0 || report.review.length > 0 ? 'info' : 'debug';
-      logger[level]({ report, minAgeMs: options.minAgeMs }, 'reconciled pending transactions');
+      const stoppedEarly = stopping.signal.aborted;
+      logger[level]({ report, minAgeMs: options.minAgeMs, ...(stoppedEarly ? { stopped: true } : {}) }, stoppedEarly ? 'reconciled pending transactions until shutdown' : 'reconciled pending transactions');
     } catch (err) {
       logger.error({ err }, 'reconciliation pass failed; retrying at the next interval');
     }
@@ -55,6 +61,7 @@ export function startReconciler(payments: PaymentService, logger: Logger, option
     async stop() {
       stopped = true;
       clearInterval(timer);
+      stopping.abort();
       await running;
     },
   };

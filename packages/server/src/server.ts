@@ -17,7 +17,11 @@ export interface PayhostServer {
   logger: Logger;
   /** Starts listening; resolves to the base URL. */
   listen(): Promise<string>;
-  /** Graceful shutdown: stops accepting, lets in-flight requests finish, closes the store. */
+  /**
+   * Graceful shutdown: stops accepting at once (new requests: 503 or connection refused), lets in-flight
+   * requests finish while a reconcile pass in progress stops after its current transaction, then closes
+   * the plugins and the store.
+   */
   close(): Promise<void>;
 }
 
@@ -75,10 +79,13 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
     },
     close() {
       closed ??= (async () => {
-        await reconciler.stop();
-        await app.close();
+        // Both at once: waiting for a reconcile pass first kept the server taking (and charging) new payments
+        // meanwhile. The pass stops between transactions; requests in flight finish; then the manager and the
+        // store they use are closed.
+        const [, http] = await Promise.allSettled([reconciler.stop(), app.close()]);
         await manager.close();
         await store.close();
+        if (http.status === 'rejected') throw http.reason;
       })();
       return closed;
     },
