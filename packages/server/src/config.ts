@@ -61,6 +61,11 @@ export interface ServerConfig {
 }
 
 const MIN_KEY_LENGTH = 16;
+/**
+ * Whitespace at either end (a secret file's trailing newline) or a control character: the presented
+ * bearer token is trimmed and a header cannot carry control characters, so such a key could never match.
+ */
+const UNUSABLE_KEY = /^\s|\s$|[\u0000-\u001f\u007f-\u009f]/u;
 
 /** Validates a parsed config document; `${ENV}` references in auth keys are resolved from `env`. */
 export function parseServerConfig(document: unknown, baseDir: string, env: NodeJS.ProcessEnv = process.env): ServerConfig {
@@ -75,6 +80,14 @@ export function parseServerConfig(document: unknown, baseDir: string, env: NodeJ
   const { server, auth, plugins, channels, globalPlugins } = parsed.data;
   const keys = resolveEnvReferences(auth, env, { section: 'auth' }) as { adminApiKey: string; paymentApiKey: string };
   for (const [name, value] of Object.entries(keys)) {
+    // The message names the field, never the key.
+    if (UNUSABLE_KEY.test(value)) {
+      throw new PayhostError(
+        ERROR_CODES.invalidConfiguration,
+        `auth.${name} starts or ends with whitespace or contains a control character (a trailing newline from a secret?): no request could ever present it`,
+        { field: `auth.${name}` },
+      );
+    }
     if (value.length < MIN_KEY_LENGTH) {
       throw new PayhostError(ERROR_CODES.invalidConfiguration, `auth.${name} must be at least ${MIN_KEY_LENGTH} characters`, { field: `auth.${name}` });
     }

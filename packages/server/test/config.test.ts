@@ -14,6 +14,16 @@ function codeAndPath(document: unknown): { code?: string; path?: unknown } {
   return {};
 }
 
+function codeAndField(document: unknown, env: NodeJS.ProcessEnv): { code?: string; field?: unknown } {
+  try {
+    parseServerConfig(document, '/tmp', env);
+  } catch (err) {
+    const e = err as { code?: string; details?: { field?: unknown } };
+    return { code: e.code, field: e.details?.field };
+  }
+  return {};
+}
+
 describe('server configuration file', () => {
   it('reads a minimal file, with defaults and an editor $schema hint', () => {
     const config = parseServerConfig({ $schema: './payhost.schema.json', auth, channels }, '/srv/payhost');
@@ -30,5 +40,24 @@ describe('server configuration file', () => {
   it('refuses short or shared API keys', () => {
     expect(codeAndPath({ auth: { ...auth, adminApiKey: 'short' }, channels }).code).to.equal('invalid_configuration');
     expect(codeAndPath({ auth: { adminApiKey: auth.paymentApiKey, paymentApiKey: auth.paymentApiKey }, channels }).code).to.equal('invalid_configuration');
+  });
+
+  it('refuses API keys with whitespace at either end or control characters (a secret with a trailing newline), naming the field, never the key', () => {
+    const bad = ['payment-key-payment-key-1234\n', ' payment-key-payment-key-1234', 'payment-key-payment-key-1234\t', 'payment-key\u0000payment-key-1234', 'payment-key\rpayment-key-1234', 'payment-key-payment-key-1234\u00a0', 'payment-key\u007fpayment-key-1234'];
+    for (const paymentApiKey of bad) {
+      let error: { code?: string; message?: string; details?: unknown } = {};
+      try {
+        parseServerConfig({ auth: { ...auth, paymentApiKey }, channels }, '/tmp', {});
+      } catch (err) {
+        error = err as typeof error;
+      }
+      expect(error, JSON.stringify(paymentApiKey)).to.deep.include({ code: 'invalid_configuration', details: { field: 'auth.paymentApiKey' } });
+      expect(error.message).to.include('auth.paymentApiKey').and.not.include('payment-key-');
+    }
+    // From the environment too (a Kubernetes secret mounted as an env var), for either key.
+    const fromEnv = codeAndField({ auth: { ...auth, adminApiKey: '${ADMIN_KEY}' }, channels }, { ADMIN_KEY: 'admin-key-from-a-secret-99\n' });
+    expect(fromEnv).to.deep.equal({ code: 'invalid_configuration', field: 'auth.adminApiKey' });
+    // Spaces inside a key are fine: the presented token keeps them.
+    expect(parseServerConfig({ auth: { ...auth, paymentApiKey: 'payment key with spaces 1234' }, channels }, '/tmp', {}).auth.paymentApiKey).to.equal('payment key with spaces 1234');
   });
 });
