@@ -24,6 +24,8 @@ export async function configCheck(options: { config: string }, io: CliIo): Promi
         store: config.databaseUrl ? 'postgres (DATABASE_URL)' : `pglite (${config.server.dataDir})`,
         auth: { adminApiKey: maskKey(config.auth.adminApiKey), paymentApiKey: maskKey(config.auth.paymentApiKey) },
         channels: plugins,
+        // Global plugins' settings hold secrets too (an audit service's token): shown masked, like the channels'.
+        globalPlugins: globalPluginViews(manager),
       }),
     );
   } finally {
@@ -37,6 +39,13 @@ function pluginViews(manager: PluginManager, channel: string) {
   for (const id of Object.keys(manager.config.channels.find((c) => c.slug === channel)?.plugins ?? {})) ids.add(id);
   return [...ids].map((id) => {
     const view = manager.getPluginConfiguration(id, channel);
+    return { id: view.id, active: view.active, configuration: view.configuration };
+  });
+}
+
+function globalPluginViews(manager: PluginManager) {
+  return Object.keys(manager.config.globalPlugins ?? {}).map((id) => {
+    const view = manager.getPluginConfiguration(id, null);
     return { id: view.id, active: view.active, configuration: view.configuration };
   });
 }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
+import { run, type CliIo } from '@payhost/cli';
 import { createServer, loadServerConfig } from '@payhost/server';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -98,3 +99,31 @@ describe('cli: payhost serve (child process)', function () {
     });
   }
 });
+
+describe('cli: payhost config check', () => {
+  let dir: string;
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('prints the global plugins too, their secrets masked like the channel plugins\'', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'payhost-cli-check-'));
+    const configFile = join(dir, 'payhost.json');
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        auth: { adminApiKey: 'cli-admin-key-0123456789', paymentApiKey: 'cli-payment-key-0123456789' },
+        plugins: [fixtures],
+        channels: [{ slug: 'web', currencies: ['USD'], plugins: { 'test.signed': { active: true, configuration: { webhook_secret: 'whsec_cli_channel_secret_42' } } } }],
+        globalPlugins: { 'test.audit': { active: true, configuration: { api_token: 'audit-token-very-secret-7788', password: 'audit-password-1', note: 'hello' } } },
+      }),
+    );
+    let out = '';
+    let err = '';
+    const io: CliIo = { out: (text) => void (out += text), err: (text) => void (err += text) };
+    expect(await run(['config', 'check', '--config', configFile], io), err).to.equal(0);
+    for (const secret of ['audit-token-very-secret-7788', 'audit-password-1', 'whsec_cli_channel_secret_42']) expect(out).not.to.include(secret);
+    const printed = JSON.parse(out) as { channels: Array<{ plugins: Array<{ id: string; configuration: Record<string, unknown> }> }>; globalPlugins?: Array<{ id: string; active: boolean; configuration: Record<string, unknown> }> };
+    expect(printed.channels[0]?.plugins.find((p) => p.id === 'test.signed')?.configuration['webhook_secret']).to.equal('****t_42');
+    expect(printed.globalPlugins).to.deep.equal([{ id: 'test.audit', active: true, configuration: { api_token: '****7788', password: '', note: 'hello' } }]);
+  });
+});
+
