@@ -1,4 +1,15 @@
 /** JSON schemas shared by the routes: fastify validates requests and serializes replies with them. */
+import type { preValidationHookHandler } from 'fastify';
+
+/**
+ * preValidation hook of a route whose body is optional: a POST without a body means "no options" and is
+ * validated as `{}` (fastify would otherwise refuse the missing body: "body must be object"). A body that
+ * is there, even empty JSON with a JSON content type, goes through the usual parsing and validation.
+ */
+export const optionalBody: preValidationHookHandler = (request, _reply, done) => {
+  if (request.body === undefined) request.body = {};
+  done();
+};
 
 export const errorSchema = {
   $id: 'Error',

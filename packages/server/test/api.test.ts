@@ -91,6 +91,18 @@ describe('server API over HTTP', () => {
       expect(badData.status).to.equal(400);
       expect(badData.body.code).to.equal('invalid_input');
     });
+
+    it('takes a client-token request without a body (every field is optional), and still refuses a body that is not an object', async () => {
+      const bare = await t.request('POST', '/channels/us-store/gateways/payhost.dummy/client-token');
+      expect(bare.status, bare.text).to.equal(200);
+      expect(bare.body.clientToken).to.be.a('string');
+      const notObject = await t.request('POST', '/channels/us-store/gateways/payhost.dummy/client-token', { body: [] });
+      expect(notObject.status).to.equal(400);
+      expect(notObject.body.code).to.equal('invalid_input');
+      const emptyJson = await t.request('POST', '/channels/us-store/gateways/payhost.dummy/client-token', { raw: '', headers: { 'content-type': 'application/json' } });
+      expect(emptyJson.status).to.equal(400);
+      expect(emptyJson.body.code).to.equal('invalid_json');
+    });
   });
 
   describe('payments', () => {

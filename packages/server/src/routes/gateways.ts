@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { parseAmount, normalizeCurrency } from '@payhost/core';
 import type { ServerContext } from '../context.js';
-import { amountString, currencyCode, errorResponses, identifier, pluginId, slug } from '../schemas.js';
+import { amountString, currencyCode, errorResponses, identifier, optionalBody, pluginId, slug } from '../schemas.js';
 
 interface ListQuery {
   currency?: string;
@@ -44,6 +44,8 @@ export async function gatewayRoutes(app: FastifyInstance, ctx: ServerContext): P
         },
         response: { 200: { type: 'object', required: ['clientToken'], properties: { clientToken: { type: 'string' } } }, ...errorResponses },
       },
+      // Every field is optional: so is the body.
+      preValidation: optionalBody,
     },
     async (request) => {
       const body = request.body ?? {};
