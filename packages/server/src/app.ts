@@ -4,7 +4,7 @@ import type { Logger } from '@payhost/core';
 import type { ServerContext } from './context.js';
 import { errorHandler } from './http-errors.js';
 import { requireBearer } from './auth.js';
-import { errorSchema, gatewaySchema, pluginConfigurationSchema } from './schemas.js';
+import { BODY_ERROR_STATUSES, errorSchema, gatewaySchema, pluginConfigurationSchema } from './schemas.js';
 import { paymentSchema, transactionSchema } from './serialize.js';
 import { adminRoutes } from './routes/admin.js';
 import { customerRoutes } from './routes/customers.js';
@@ -31,6 +31,19 @@ function documentSecurity(scope: FastifyInstance, scheme: 'paymentKey' | 'adminK
   });
 }
 
+/**
+ * A route that takes no body cannot answer 413 or 415: its documented responses (the shared
+ * `errorResponses`) leave them out.
+ */
+function documentErrors(app: FastifyInstance): void {
+  app.addHook('onRoute', (route) => {
+    const response = route.schema?.response as Record<string, unknown> | undefined;
+    if (!response || route.schema?.body) return;
+    const kept = Object.fromEntries(Object.entries(response).filter(([status]) => !(BODY_ERROR_STATUSES as readonly string[]).includes(status)));
+    route.schema = { ...route.schema, response: kept } as typeof route.schema;
+  });
+}
+
 /** Builds the fastify app: schemas, error mapping, auth scopes, routes, OpenAPI. */
 export async function buildApp(ctx: ServerContext, options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -48,6 +61,7 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
   // The API speaks JSON only: anything else is a 415 (webhook routes take raw bodies of any type).
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler(errorHandler);
+  documentErrors(app);
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send({ code: 'route_not_found', message: `No route ${request.method} ${request.url.split('?')[0]}` });
   });

@@ -22,15 +22,34 @@ export const errorSchema = {
   },
 } as const;
 
+const error = { $ref: 'Error#' } as const;
+
+/**
+ * The errors of the API routes (behind a key), in the OpenAPI document and for serialization: 400
+ * invalid_input/invalid_json, 401, 404 unknown_…/…_not_found, 409 busy/reused key, 413 and 415 (routes that
+ * take a body: too large, not JSON), 422, 500 internal_error, 502 plugin_failed/outcome_unknown, 503
+ * store_unavailable (the ledger database is out of reach), 504 plugin_timeout. Routes that take no body do
+ * not list 413 and 415 (buildApp drops them: see `documentErrors`).
+ */
 export const errorResponses = {
-  400: { $ref: 'Error#' },
-  401: { $ref: 'Error#' },
-  404: { $ref: 'Error#' },
-  409: { $ref: 'Error#' },
-  413: { $ref: 'Error#' },
-  422: { $ref: 'Error#' },
-  502: { $ref: 'Error#' },
+  400: error,
+  401: error,
+  404: error,
+  409: error,
+  413: error,
+  415: error,
+  422: error,
+  500: error,
+  502: error,
+  503: error,
+  504: error,
 } as const;
+
+/** Statuses only a request body can cause (too large, not JSON). */
+export const BODY_ERROR_STATUSES = ['413', '415'] as const;
+
+/** GET /health/ready: 503 store_unavailable when the ledger database does not answer. */
+export const readinessErrorResponses = { 500: error, 503: error } as const;
 
 export const slug = { type: 'string', minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9_-]*$' } as const;
 export const pluginId = { type: 'string', minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9@/._-]+$' } as const;

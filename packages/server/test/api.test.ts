@@ -44,6 +44,29 @@ describe('server API over HTTP', () => {
       expect(res.body.paths['/health/ready'].get.security).to.equal(undefined);
       expect(Object.keys(res.body.components.securitySchemes)).to.deep.equal(['paymentKey', 'adminKey']);
     });
+
+    it('GET /openapi.json lists the errors each route can answer: 503 for readiness, 503/504/415 for the API', async () => {
+      const { paths } = (await t.request('GET', '/openapi.json', { key: null })).body;
+      const statuses = (path: string, method: string) => Object.keys(paths[path][method].responses).sort();
+      // Readiness: its own 503 store_unavailable, and no key, so no 401.
+      expect(statuses('/health/ready', 'get')).to.deep.equal(['200', '500', '503']);
+      expect(paths['/health/ready'].get.responses['503'].content['application/json'].schema).to.deep.equal(paths['/payments'].post.responses['400'].content['application/json'].schema);
+      // Routes with a body: too large, not JSON, the store out of reach, a plugin too slow.
+      for (const [path, method] of [['/payments', 'post'], ['/payments/{id}/capture', 'post'], ['/channels/{channel}/gateways/{gateway}/client-token', 'post'], ['/admin/channels/{channel}/plugins/{plugin}', 'put']] as const) {
+        expect(statuses(path, method), `${method} ${path}`).to.include.members(['400', '401', '413', '415', '500', '502', '503', '504']);
+      }
+      // Routes without a body cannot answer 413 or 415.
+      for (const [path, method] of [['/payments/{id}', 'get'], ['/channels/{channel}/gateways', 'get'], ['/admin/review', 'get']] as const) {
+        expect(statuses(path, method), `${method} ${path}`).to.include.members(['401', '500', '503', '504']);
+        expect(statuses(path, method), `${method} ${path}`).not.to.include('413').and.not.to.include('415');
+      }
+    });
+
+    it('answers a non-JSON body with 415 unsupported_media_type in the documented Error shape', async () => {
+      const res = await t.request('POST', '/payments', { raw: 'channel=us-store', headers: { 'content-type': 'text/plain' }, idempotencyKey: key('ct') });
+      expect(res.status).to.equal(415);
+      expect(res.body).to.deep.equal({ code: 'unsupported_media_type', message: 'Content-Type must be application/json' });
+    });
   });
 
   describe('authentication', () => {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../context.js';
-import { errorResponses } from '../schemas.js';
+import { readinessErrorResponses } from '../schemas.js';
 
 export async function healthRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   app.get(
@@ -25,7 +25,7 @@ export async function healthRoutes(app: FastifyInstance, ctx: ServerContext): Pr
     {
       schema: {
         summary: 'Readiness: the ledger database answers (503 store_unavailable when it does not)',
-        response: { 200: { type: 'object', properties: { status: { type: 'string' }, store: { type: 'string' } } }, ...errorResponses },
+        response: { 200: { type: 'object', properties: { status: { type: 'string' }, store: { type: 'string' } } }, ...readinessErrorResponses },
       },
     },
     async () => {
