@@ -63,7 +63,10 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
       applyEvents: applyVerifiedEvents(payments, logger),
     },
   ).catch(async (err: unknown) => {
+    // Nothing may outlive a failed start: timers, plugin clients, and a store this call opened (its lock).
     await reconciler.stop();
+    await manager.close();
+    if (!options.store) await store.close();
     throw err;
   });
 

@@ -74,13 +74,11 @@ describe('server: graceful shutdown during a reconcile pass', () => {
     armed = true;
     await gate.asks(1); // a periodic pass is asking the gateway about the first one, and waits
 
-    const t0 = Date.now();
-    let closedAt = 0;
-    const closing = server.close().then(() => (closedAt = Date.now()));
+    const closing = server.close();
     await new Promise((resolve) => setTimeout(resolve, 50));
     // No new payment is taken (before the fix: 201, charged while the pass ran).
+    // (Answered while the pass is still waiting for the gateway: the gate opens only below.)
     expect(await newPayment(url, 'shutdown-after-1')).to.be.oneOf(['ECONNREFUSED', 503]);
-    expect(Date.now() - t0).to.be.below(1000);
     expect(events).to.deep.equal([]); // the pass still writes: the store stays open
 
     setTimeout(() => {
@@ -89,7 +87,6 @@ describe('server: graceful shutdown during a reconcile pass', () => {
     }, 200);
     await closing;
     server = null;
-    expect(closedAt - t0).to.be.below(2000);
     // Only the transaction in progress was asked about; it was finished (held for review), the others left pending.
     expect(gate.asked).to.deep.equal([crashed[0]]);
     expect(events).to.deep.equal(['status answered', 'store closed']);

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PayhostError, type OperationResult, type PaymentService } from '@payhost/core';
 import { paymentJson, transactionJson } from '../serialize.js';
-import { amountString, currencyCode, errorResponses, identifier, pluginId, slug } from '../schemas.js';
+import { amountString, currencyCode, errorResponses, identifier, optionalBody, pluginId, slug } from '../schemas.js';
 import { refuseCheckoutKey } from '../checkout/key-namespace.js';
 
 const idempotencyHeader = {
@@ -112,10 +112,7 @@ export async function paymentRoutes(app: FastifyInstance, payments: PaymentServi
       {
         schema: { summary, headers: idempotencyHeader, params: paymentParams, body, response: { 200: resultSchema, 402: { $ref: 'Error#' }, ...errorResponses } },
         // A POST without a body means "no options" (e.g. capture everything).
-        preValidation: (request, _reply, done) => {
-          if (request.body === undefined) request.body = {};
-          done();
-        },
+        preValidation: optionalBody,
       },
       async (request) => result(await run(request.params.id, keyOf(request), request.body ?? {})),
     );
