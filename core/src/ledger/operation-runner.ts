@@ -151,10 +151,17 @@ export class OperationRunner {
     if (!isOutcomeUnknown(response)) return response;
     const status = await askGateway(this.ctx, payment, pending);
     if (status && !isOutcomeUnknown(status)) return status;
-    await this.ctx.store.transaction(async (tx) => {
+    const held = await this.ctx.store.transaction(async (tx) => {
+      // Under the payment's lock, as every writer of its rows: a processor event applying this
+      // transaction meanwhile must not be overwritten by a stale "review" (it would be counted again).
+      await tx.getPayment(payment.id, { forUpdate: true });
       const current = await tx.getTransaction(pending.id);
-      if (current?.state === 'pending') await markReview(tx, current, this.ctx.now(), 'The gateway did not say whether it acted; held for review');
+      if (current?.state !== 'pending') return false;
+      await markReview(tx, current, this.ctx.now(), 'The gateway did not say whether it acted; held for review');
+      return true;
     });
+    // Settled meanwhile by the processor's event: the apply step finds it applied and answers its outcome.
+    if (!held) return response;
     this.ctx.logger.warn({ paymentId: payment.id, transactionId: pending.id }, 'gateway outcome unknown; transaction held for review');
     throw new PayhostError(
       ERROR_CODES.outcomeUnknown,

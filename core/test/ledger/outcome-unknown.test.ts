@@ -9,11 +9,12 @@ import {
   gatewayConfigFromValues,
   type GatewayConfig,
   type GatewayResponse,
+  type LedgerTx,
   type Payment,
   type PaymentData,
   type TransactionStatusInput,
 } from '@payhost/core';
-import { codeOf, key, rejection } from './helpers.js';
+import { codeOf, expectAmount, key, rejection } from './helpers.js';
 
 /**
  * A processor whose answers can get lost: with token "lost" the charge happens
@@ -133,6 +134,65 @@ describe('ledger: a gateway call whose outcome is unknown is never recorded as a
     expect(retry.transaction.id).to.equal(held?.id);
     expect(LossyGateway.charges.size).to.equal(1);
     expect((await payments.reconcile()).checked).to.equal(0);
+    await manager.close();
+  });
+
+  it("a processor event applying the charge while it is being held for review is not overwritten (nor counted twice later)", async () => {
+    // The event is started right after the hold's read of the transaction; with the payment locked first (as
+    // every writer does) it waits for the hold, otherwise it lands between the read and the stale write.
+    let interleave: (() => void) | null = null;
+    class InterleavingStore extends MemoryLedgerStore {
+      override transaction<T>(fn: (tx: LedgerTx) => Promise<T>): Promise<T> {
+        return super.transaction((tx) =>
+          fn(
+            Object.assign(Object.create(tx) as LedgerTx, {
+              getTransaction: async (id: string) => {
+                const row = await tx.getTransaction(id);
+                const run = interleave;
+                interleave = null;
+                if (run) {
+                  run();
+                  await new Promise((resolve) => setTimeout(resolve, 20)); // lets the event go as far as it can
+                }
+                return row;
+              },
+            }),
+          ),
+        );
+      }
+    }
+    const store = new InterleavingStore();
+    const manager = new PluginManager({ plugins: [LossyGateway], config: { channels: [{ slug: 'web', currencies: ['USD'], plugins: { 'test.lossy': { active: true } } }] }, hookTimeoutMs: 40 });
+    const payments = new PaymentService({ manager, store, idempotency: { waitTimeoutMs: 150 } });
+    LossyGateway.knows = false;
+    let event: Promise<unknown> | null = null;
+    const status = sinon.stub(LossyGateway.prototype, 'getTransactionStatus').callsFake(async (input: TransactionStatusInput) => {
+      // The processor cannot tell yet; its webhook for the charge arrives as the ledger holds the transaction.
+      interleave = () => {
+        event = payments.applyGatewayEvent({
+          gateway: 'test.lossy',
+          eventId: 'evt-lost-charge',
+          paymentId: input.payment.paymentId,
+          gatewayIdempotencyKey: input.transaction.gatewayIdempotencyKey,
+          response: { isSuccess: true, kind: 'capture', amount: '12.00', currency: 'USD', transactionId: 'ch_evt', pspReference: 'ch_evt' },
+        });
+      };
+      return null;
+    });
+    const payment = await payments.createPayment({ idempotencyKey: key(), channel: 'web', total: '12.00', currency: 'USD', token: 'lost' });
+    const k = key();
+    const result = await payments.process({ paymentId: payment.id, idempotencyKey: k }).catch((err: Error) => err);
+    expect(event, 'the event was sent during the hold').to.not.equal(null);
+    await event;
+    status.restore();
+    // Whichever answer the caller got, the ledger counts the charge once, and asking again changes nothing.
+    LossyGateway.knows = true;
+    await payments.reconcile();
+    const after = await payments.getPayment(payment.id);
+    expectAmount(after.capturedAmount, '12');
+    expect((await payments.listTransactions(payment.id)).map((t) => [t.kind, t.state, t.isSuccess])).to.deep.equal([['capture', 'applied', true]]);
+    const retry = await payments.process({ paymentId: payment.id, idempotencyKey: k });
+    expect(retry.payment.capturedAmount.toString(), String(result)).to.equal('12');
     await manager.close();
   });
 });
