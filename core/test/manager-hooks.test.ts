@@ -50,12 +50,12 @@ describe('manager: chained hooks (Saleor manager semantics)', () => {
   it('keeps null from a plugin (null replaces, only undefined passes through)', async () => {
     class Nuller extends BasePlugin {
       static override id = 'nuller';
-      async getClientToken(): Promise<string | null> {
+      async orderCreated(): Promise<string | null> {
         return null;
       }
     }
     const manager = new PluginManager({ plugins: [Nuller], config: channels({ nuller: { active: true } }) });
-    expect(await manager.runHook('us', 'getClientToken', {}, 'default')).to.equal(null);
+    expect(await manager.runHook('us', 'orderCreated' as never, {} as never, 'default' as never)).to.equal(null);
   });
 
   it('skips inactive plugins', async () => {
@@ -191,7 +191,7 @@ describe('manager: runHook refuses the hooks that go to one gateway', () => {
       }
     };
 
-  for (const name of ['processPayment', 'authorizePayment', 'capturePayment', 'refundPayment', 'voidPayment', 'confirmPayment', 'getTransactionStatus'] as const) {
+  for (const name of ['processPayment', 'authorizePayment', 'capturePayment', 'refundPayment', 'voidPayment', 'confirmPayment', 'getTransactionStatus', 'getClientToken', 'webhook'] as const) {
     it(`${name}: invalid_input pointing at the routed call, and no gateway is called`, async () => {
       charged.length = 0;
       const plugins = [gateway('one'), gateway('two')];
@@ -202,10 +202,27 @@ describe('manager: runHook refuses the hooks that go to one gateway', () => {
         expect.fail(`runHook ran ${name}`);
       } catch (err) {
         expect(err).to.include({ code: 'invalid_input' });
-        expect((err as { details?: unknown }).details).to.deep.equal({ hook: name, use: name === 'getTransactionStatus' ? 'getTransactionStatus' : 'runOperation' });
+        const use = name === 'getTransactionStatus' || name === 'getClientToken' || name === 'webhook' ? name : 'runOperation';
+        expect((err as { details?: unknown }).details).to.deep.equal({ hook: name, use });
       }
       expect(charged).to.deep.equal([]);
       await manager.close();
     });
   }
+
+  it('an unknown channel is a rejected promise, not a synchronous throw (runHook, getPaymentConfig, listPaymentSources)', async () => {
+    const manager = new PluginManager({ plugins: [gateway('one')], config: { channels: [{ slug: 'us', currencies: ['USD'], plugins: { one: { active: true } } }] } });
+    const calls: Array<() => Promise<unknown>> = [
+      () => manager.runHook('nope', 'getSupportedCurrencies', { channel: 'nope' }, []),
+      () => manager.getPaymentConfig({ channel: 'nope', gateway: 'one' }),
+      () => manager.listPaymentSources({ channel: 'nope', customerId: 'c-1' }),
+    ];
+    for (const call of calls) {
+      let pending: Promise<unknown> | undefined;
+      expect(() => (pending = call())).not.to.throw();
+      const err = await pending?.then(() => null, (e: unknown) => e);
+      expect(err).to.include({ code: 'unknown_channel' });
+    }
+    await manager.close();
+  });
 });

@@ -15,7 +15,7 @@ import type { ConfigStructure, ConfigValues } from '../plugin/config-structure.j
 import { GATEWAY_OPERATION_HOOKS, type GatewayOperation, type HookInput, type HookMap, type HookValue, type PaymentHooks, type PublicConfig, type TransactionStatusInput } from '../plugin/hooks.js';
 import type { ChannelRuntime, GatewayEntry } from './channel-runtime.js';
 import type { ListedGateway } from './gateway-listings.js';
-import { createHookWatchdog } from './hook-pipeline.js';
+import { createHookWatchdog, type HookPipeline } from './hook-pipeline.js';
 import { missingValueError, type PluginFailure } from './plugin-failure.js';
 import { processingErrorResponse } from './responses.js';
 import { buildRuntime, rebuildChannel, type BuildContext, type Runtime } from './runtime-builder.js';
@@ -31,11 +31,18 @@ export interface ResolveOptions {
 }
 
 /**
- * Hooks runHook refuses: each goes to exactly one gateway, after routing and
- * amount validation (runOperation, getTransactionStatus). Run as a chain they
- * would charge through every gateway of the channel, unvalidated.
+ * Hooks runHook refuses: each goes to exactly one plugin, after routing and
+ * amount validation (runOperation, getTransactionStatus) or by name
+ * (getClientToken, webhook). Run as a chain they would charge through every
+ * gateway of the channel unvalidated, or ask every plugin for a token or a
+ * webhook answer meant for one.
  */
-const SINGLE_GATEWAY_HOOKS: ReadonlySet<string> = new Set<string>([...GATEWAY_OPERATION_HOOKS, 'getTransactionStatus']);
+const SINGLE_GATEWAY_HOOKS: ReadonlySet<string> = new Set<string>([...GATEWAY_OPERATION_HOOKS, 'getTransactionStatus', 'getClientToken', 'webhook']);
+
+/** The manager method each refused hook goes through. */
+function routedMethod(name: string): string {
+  return name === 'getTransactionStatus' || name === 'getClientToken' || name === 'webhook' ? name : 'runOperation';
+}
 
 /** Hooks that charge a payment for the first time: they need the currency to be on sale. */
 const NEW_CHARGE_HOOKS: ReadonlySet<GatewayOperation> = new Set(['processPayment', 'authorizePayment']);
@@ -245,12 +252,12 @@ export class PluginManager<H extends HookMap = {}> {
     return token;
   }
 
-  getPaymentConfig(request: { channel: string; gateway: string }): Promise<PublicConfig> {
+  async getPaymentConfig(request: { channel: string; gateway: string }): Promise<PublicConfig> {
     const channel = this.channel(request.channel);
     return channel.pipeline.runOn<PublicConfig>(this.activeGateway(channel, request.gateway).id, 'getPaymentConfig', { channel: channel.slug }, []);
   }
 
-  listPaymentSources(request: { channel: string; customerId: string; gateway?: string }): Promise<CustomerSource[]> {
+  async listPaymentSources(request: { channel: string; customerId: string; gateway?: string }): Promise<CustomerSource[]> {
     const channel = this.channel(request.channel);
     const input = { channel: channel.slug, customerId: request.customerId };
     if (!request.gateway) return channel.pipeline.run<CustomerSource[]>('listPaymentSources', input, []);
@@ -278,7 +285,13 @@ export class PluginManager<H extends HookMap = {}> {
     defaultValue: HookValue<AllHooks<H>[K]>,
   ): Promise<HookValue<AllHooks<H>[K]>> {
     if (SINGLE_GATEWAY_HOOKS.has(name)) return Promise.reject(singleGatewayHookError(name));
-    const pipeline = channel === null ? this.runtime.globalPipeline : this.channel(channel).pipeline;
+    let pipeline: HookPipeline;
+    try {
+      pipeline = channel === null ? this.runtime.globalPipeline : this.channel(channel).pipeline;
+    } catch (err) {
+      // An unknown channel is a rejection like every other failure of a promise-returning method, not a synchronous throw.
+      return Promise.reject(err);
+    }
     return pipeline.run(name, input, defaultValue);
   }
 
@@ -373,12 +386,9 @@ function checkUpdateShape(update: unknown, where: Record<string, unknown>): asse
 }
 
 function singleGatewayHookError(name: string): PayhostError {
-  const use = name === 'getTransactionStatus' ? 'getTransactionStatus()' : `runOperation('${name}', ...) or ${name}()`;
-  return new PayhostError(
-    ERROR_CODES.invalidInput,
-    `runHook cannot run ${name}: it goes to exactly one gateway, routed and validated; use manager.${use}`,
-    { hook: name, use: name === 'getTransactionStatus' ? 'getTransactionStatus' : 'runOperation' },
-  );
+  const method = routedMethod(name);
+  const use = method === 'runOperation' ? `runOperation('${name}', ...) or ${name}()` : `${method}()`;
+  return new PayhostError(ERROR_CODES.invalidInput, `runHook cannot run ${name}: it goes to exactly one plugin, routed and validated; use manager.${use}`, { hook: name, use: method });
 }
 
 function withSettings(config: HostConfig, pluginId: string, channel: string | null, settings: PluginSettings): HostConfig {
