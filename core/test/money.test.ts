@@ -25,6 +25,13 @@ describe('money', () => {
     expect(parseAmount('0', 'USD', { allowZero: true }).isZero()).to.equal(true);
   });
 
+  it('reads a negative zero as zero', () => {
+    for (const value of [-0, new Decimal('-0')]) {
+      const zero = parseAmount(value, 'USD', { allowZero: true });
+      expect([zero.isZero(), zero.isNegative(), zero.toString(), Object.is(toMinorUnits(zero, 'USD'), -0)]).to.deep.equal([true, false, '0', false]);
+    }
+  });
+
   for (const [value, currency] of [
     ['-1', 'USD'],
     [-1, 'USD'],

@@ -61,7 +61,8 @@ export function parseAmount(value: unknown, currency: string, options: ParseAmou
   if (amount.greaterThan(largest)) {
     throw invalid(`Amount ${amount.toFixed()} is too large for ${currency} (at most ${largest.toFixed(digits)})`, currency, value);
   }
-  return amount;
+  // A zero allowed in is a plain zero: a negative zero (-0 as a number or a Decimal) would print "-0" and convert to -0 minor units.
+  return amount.isZero() && amount.isNegative() ? new Decimal(0) : amount;
 }
 
 /** Converts a major-unit amount to an integer count of minor units (10.50 USD -> 1050). */
