@@ -225,4 +225,20 @@ describe('manager: runHook refuses the hooks that go to one gateway', () => {
     }
     await manager.close();
   });
+
+  it('hands out its configuration frozen: changing it in place throws and changes nothing, updates go through updatePluginConfiguration', async () => {
+    const on = currencyPlugin('on', (prev) => [...prev, 'ON']);
+    const manager = new PluginManager({ plugins: [on], config: channels({ on: { active: true } }) });
+    const plugins = manager.config.channels[0]?.plugins as Record<string, { active: boolean }>;
+    expect(() => {
+      (plugins['on'] as { active: boolean }).active = false;
+    }).to.throw(TypeError);
+    expect(() => (manager.config.channels as unknown as unknown[]).push({ slug: 'xx' })).to.throw(TypeError);
+    expect(manager.getPluginConfiguration('on', 'us').active).to.equal(true);
+    expect(await manager.runHook('us', 'getSupportedCurrencies', { channel: 'us' }, [])).to.deep.equal(['ON']);
+    manager.updatePluginConfiguration('on', 'us', { active: false });
+    expect(manager.config.channels[0]?.plugins['on']?.active).to.equal(false);
+    expect(Object.isFrozen(manager.config.channels[0]?.plugins['on'])).to.equal(true);
+    await manager.close();
+  });
 });

@@ -7,6 +7,7 @@ import { ERROR_CODES, PayhostError } from '../errors/index.js';
 import { isIsoCurrency } from '../money/currency.js';
 import type { BasePlugin, PluginClass } from '../plugin/base-plugin.js';
 import { ChannelRuntime, type GatewayEntry } from './channel-runtime.js';
+import { frozenCopy } from './frozen-data.js';
 import { GatewayListings } from './gateway-listings.js';
 import { HookPipeline, type HookWatchdog, type PluginEntry } from './hook-pipeline.js';
 
@@ -163,8 +164,19 @@ function buildGlobals(ctx: BuildContext, root: AwilixContainer, config: HostConf
   return globalClasses.map((cls) => root.resolve<PluginInstance>(`plugin:${cls.id}`));
 }
 
+/**
+ * The configuration a runtime keeps, deeply frozen: `manager.config` and the
+ * container's `config` hand it out, and a caller or plugin changing it in place
+ * would change what the manager reports without a rebuild (changes go through
+ * updatePluginConfiguration).
+ */
+function frozenConfig(config: HostConfig): HostConfig {
+  return frozenCopy(config) as HostConfig;
+}
+
 /** Builds a whole runtime. Throws before anything is swapped in, so a bad config changes nothing. */
-export function buildRuntime(ctx: BuildContext, config: HostConfig, version: number): Runtime {
+export function buildRuntime(ctx: BuildContext, given: HostConfig, version: number): Runtime {
+  const config = frozenConfig(given);
   const root = createContainer({ injectionMode: InjectionMode.PROXY, strict: true });
   root.register({ config: asValue(config), logger: asValue(ctx.logger), registry: asValue(ctx.registry) });
   const globals = buildGlobals(ctx, root, config);
@@ -183,7 +195,8 @@ export function buildRuntime(ctx: BuildContext, config: HostConfig, version: num
  * Builds the next version when one channel's plugin changed: that channel is
  * rebuilt, the others are shared with the previous version.
  */
-export function rebuildChannel(ctx: BuildContext, previous: Runtime, config: HostConfig, slug: string): Runtime {
+export function rebuildChannel(ctx: BuildContext, previous: Runtime, given: HostConfig, slug: string): Runtime {
+  const config = frozenConfig(given);
   const channel = config.channels.find((c) => c.slug === slug);
   if (!channel) throw new PayhostError(ERROR_CODES.unknownChannel, `Unknown channel "${slug}"`, { channel: slug });
   const [runtime, scope] = buildChannel(ctx, previous.root, previous.globals, channel);
