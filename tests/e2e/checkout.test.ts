@@ -109,6 +109,8 @@ describe('checkout page (browser, chromium)', function () {
   }
 
   async function transactionRows(): Promise<string[][]> {
+    // The result is shown from the operation's answer; the full list of transactions follows.
+    await page.locator('#result:not([hidden]):not([aria-busy])').waitFor();
     const rows = page.getByRole('table', { name: 'Transactions' }).locator('tbody tr');
     const count = await rows.count();
     const out: string[][] = [];
@@ -258,6 +260,139 @@ describe('checkout page (browser, chromium)', function () {
     await page.getByRole('button', { name: 'Pay 12.50 USD' }).click();
     await page.getByRole('alert').filter({ hasText: 'Enter the card number.' }).waitFor();
     expect(paymentRequests()).to.deep.equal([]);
+  });
+
+  // ------------------------------------------------------------ failures on the way (page.route)
+
+  it('shows a charge from the answer to Pay even when the payment cannot be read afterwards: no second payment', async () => {
+    // Every read of the payment fails (a dropped connection): the result must not depend on it.
+    await page.route('**/checkout/api/payments/*', (route) => (route.request().method() === 'GET' ? route.abort('connectionreset') : route.fallback()));
+    await open();
+    await fillOrder();
+    await fillCard(CARDS.success);
+    await page.getByRole('button', { name: 'Pay 25.00 USD' }).click();
+
+    expect(await resultStatus()).to.equal('fully-charged');
+    expect(await page.getByRole('status').textContent()).to.equal('Payment successful: 25.00 USD captured.');
+    expect((await transactionRows()).map((r) => r.slice(0, 3))).to.deep.equal([['capture', 'success', '25.00 USD']]);
+    expect(await page.locator('#result-note').textContent()).to.match(/full list could not be loaded/);
+    expect(await page.getByRole('button', { name: /^Pay/ }).isVisible()).to.equal(false);
+    expect(paymentRequests()).to.have.length(1);
+    const payment = await server.server.payments.getPayment((await page.locator('#result-id').textContent()) ?? '');
+    expect(payment.chargeStatus).to.equal('fully-charged');
+    expect(pageErrors).to.deep.equal([]);
+  });
+
+  it("keeps the Idempotency-Key after a proxy's 504 to Pay: paying again replays the first payment, never a second charge", async () => {
+    // The server charges, then the proxy in front of it times out: the page gets a 504 page, not the answer.
+    const answered: string[] = [];
+    let first = true;
+    await page.route('**/checkout/api/payments', async (route) => {
+      const response = await route.fetch();
+      answered.push(((await response.json()) as { payment: { id: string } }).payment.id);
+      if (!first) return route.fulfill({ response });
+      first = false;
+      return route.fulfill({ status: 504, contentType: 'text/html', body: '<h1>504 Gateway Time-out</h1>' });
+    });
+    await open();
+    await fillOrder();
+    await fillCard(CARDS.success);
+    await page.getByRole('button', { name: 'Pay 25.00 USD' }).click();
+    await page.getByRole('alert').filter({ hasText: 'may have gone through' }).waitFor();
+    expect(await page.locator('#checkout').isVisible()).to.equal(true);
+
+    await page.getByRole('button', { name: 'Pay 25.00 USD' }).click();
+    expect(await resultStatus()).to.equal('fully-charged');
+    const keys = paymentRequests().map((r) => r.headers['idempotency-key']);
+    expect(keys).to.have.length(2);
+    expect(keys[1]).to.equal(keys[0]);
+    expect(answered).to.have.length(2);
+    expect(answered[1]).to.equal(answered[0]);
+    expect(await page.locator('#result-id').textContent()).to.equal(answered[0]);
+    expect(pageErrors).to.deep.equal([]);
+  });
+
+  it('keeps the Idempotency-Key of a confirmation answered 502 outcome_unknown: completing again does not confirm twice', async () => {
+    let first = true;
+    await page.route('**/checkout/api/payments/*/confirm', async (route) => {
+      if (!first) return route.fallback();
+      first = false;
+      await route.fetch(); // the server confirmed (and captured)...
+      return route.fulfill({ status: 502, contentType: 'application/json', body: '{"code":"outcome_unknown","message":"The gateway did not say what it did."}' });
+    });
+    await open();
+    await fillOrder();
+    await fillCard(CARDS.threeDSecure);
+    await page.getByRole('button', { name: /^Pay/ }).click();
+    await page.getByRole('button', { name: 'Complete authentication' }).click();
+    await page.getByRole('alert').filter({ hasText: 'may have gone through' }).waitFor();
+    await page.getByRole('button', { name: 'Complete authentication' }).click();
+
+    expect(await resultStatus()).to.equal('fully-charged');
+    const confirms = sent.filter((r) => r.method === 'POST' && r.url.endsWith('/confirm'));
+    expect(confirms).to.have.length(2);
+    expect(confirms[1]!.headers['idempotency-key']).to.equal(confirms[0]!.headers['idempotency-key']);
+    expect((await transactionRows()).map((r) => r.slice(0, 2))).to.deep.equal([
+      ['action_to_confirm', 'action required'],
+      ['capture', 'success'],
+    ]);
+  });
+
+  it('shows a decline from the answer to Pay even when the payment cannot be read', async () => {
+    await page.route('**/checkout/api/payments/*', (route) =>
+      route.request().method() === 'GET'
+        ? route.fulfill({ status: 503, contentType: 'application/json', body: '{"code":"store_unavailable","message":"The ledger database is unavailable"}' })
+        : route.fallback(),
+    );
+    await open();
+    await fillOrder();
+    await fillCard(CARDS.declined);
+    await page.getByRole('button', { name: /^Pay/ }).click();
+
+    await page.getByRole('heading', { name: 'Payment', exact: true }).waitFor({ timeout: 10_000 });
+    expect(await page.getByRole('status').textContent()).to.equal('Payment declined: Your card was declined.');
+    expect(await page.locator('#result-note').textContent()).to.match(/^The payment's details could not be loaded \(payment id [0-9a-f-]{36}\)\.$/);
+    expect(await page.getByRole('button', { name: 'Try another card' }).isVisible()).to.equal(true);
+    expect(pageErrors).to.deep.equal([]);
+  });
+
+  describe('Stripe gateway (Stripe.js faked with page.route)', () => {
+    const STRIPE = { id: 'payhost.stripe', name: 'Stripe', currencies: ['USD'], config: [{ field: 'api_key', value: 'pk_test_e2e' }] };
+    const FAKE_STRIPE_JS = `let n = 0;
+      window.Stripe = () => ({
+        elements: () => ({ create: () => ({ mount() {}, on() {}, clear() {} }) }),
+        createPaymentMethod: async () => ({ paymentMethod: { id: 'pm_fake_' + ++n } }),
+      });`;
+
+    /** Lists a Stripe gateway next to the server's own; js.stripe.com answers per `stripeJs`. */
+    async function withStripe(stripeJs: () => 'fail' | 'serve'): Promise<void> {
+      await page.route('**/checkout/api/channels/*/gateways*', async (route) => {
+        const response = await route.fetch();
+        const { gateways } = (await response.json()) as { gateways: unknown[] };
+        return route.fulfill({ response, json: { gateways: [...gateways, STRIPE] } });
+      });
+      await page.route('https://js.stripe.com/**', (route) =>
+        stripeJs() === 'fail' ? route.abort('internetdisconnected') : route.fulfill({ contentType: 'text/javascript', body: FAKE_STRIPE_JS }),
+      );
+    }
+
+    it('retries a Stripe payment of unknown outcome with the same PaymentMethod and Idempotency-Key', async () => {
+      await withStripe(() => 'serve');
+      // The proxy in front of the server times out on every attempt.
+      await page.route('**/checkout/api/payments', (route) => route.fulfill({ status: 504, contentType: 'text/html', body: '<h1>504</h1>' }));
+      await open();
+      await page.getByRole('radio', { name: /Stripe/ }).check();
+      const pay = page.getByRole('button', { name: 'Pay 25.00 USD' });
+      await pay.click();
+      await page.getByRole('alert').filter({ hasText: 'may have gone through' }).waitFor();
+      await pay.click();
+      await page.waitForFunction(() => document.querySelector('#pay')?.textContent?.startsWith('Pay 25.00'));
+      const posted = paymentRequests();
+      expect(posted).to.have.length(2);
+      expect(posted[1]!.headers['idempotency-key']).to.equal(posted[0]!.headers['idempotency-key']);
+      expect(JSON.parse(posted[1]!.body).token).to.equal('pm_fake_1');
+      expect(JSON.parse(posted[0]!.body).token).to.equal('pm_fake_1');
+    });
   });
 
   it('says the dummy card form is unavailable when the tokenizer is not served', async () => {

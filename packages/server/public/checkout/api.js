@@ -7,6 +7,16 @@ export class ApiError extends Error {
     this.status = status;
     this.details = details;
   }
+
+  /**
+   * Whether the server itself refused the request (a 4xx with its JSON error
+   * body), so a POST surely did nothing more. A missing, unreadable or 5xx
+   * answer (a proxy's 504, 502 outcome_unknown) may follow a charge, and
+   * payment_busy means the same key is still in flight.
+   */
+  get definite() {
+    return this.status >= 400 && this.status < 500 && this.fromServer === true && this.code !== 'payment_busy';
+  }
 }
 
 /** A v4 UUID; crypto.randomUUID needs a secure context, getRandomValues does not. */
@@ -17,6 +27,12 @@ export function uuid() {
   bytes[8] = (bytes[8] & 0x3f) | 0x80;
   const hex = [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** Marks the failure of an idempotent POST whose outcome is unknown: it may have been carried out. */
+function settle(err, key) {
+  err.outcomeUnknown = Boolean(key) && !err.definite;
+  return err;
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -42,7 +58,7 @@ export async function api(method, path, { body, key } = {}) {
       break;
     } catch {
       if (attempt >= 1 || (method !== 'GET' && !key)) {
-        throw new ApiError('network_error', 'The server could not be reached. Check your connection and try again.');
+        throw settle(new ApiError('network_error', 'The server could not be reached. Check your connection and try again.'), key);
       }
       await sleep(500);
     }
@@ -54,7 +70,13 @@ export async function api(method, path, { body, key } = {}) {
     // not JSON: handled below
   }
   if (!response.ok) {
-    throw new ApiError(json?.code ?? 'http_error', json?.message ?? `The server answered ${response.status}.`, response.status, json?.details);
+    const err = new ApiError(json?.code ?? 'http_error', json?.message ?? `The server answered ${response.status}.`, response.status, json?.details);
+    err.fromServer = typeof json?.code === 'string';
+    throw settle(err, key);
+  }
+  if (json === null || typeof json !== 'object') {
+    // A 2xx whose body was lost: the request may well have been carried out.
+    throw settle(new ApiError('unreadable_answer', `The server's answer (${response.status}) could not be read.`, response.status), key);
   }
   return json;
 }

@@ -11,7 +11,7 @@
 import { api, uuid } from './api.js';
 import { clearCard, dummyToken, fillCard, formatCardNumber, formatCvc, formatExpiry, loadTokenizer } from './dummy-card.js';
 import { clearMessage, el, markInvalid, show, showMessage, state } from './page.js';
-import { showResult } from './result.js';
+import { loadPayment, showResult } from './result.js';
 import { setupStripe, stripeToken } from './stripe-card.js';
 
 const DUMMY_GATEWAY = 'payhost.dummy';
@@ -180,42 +180,55 @@ async function pay(event) {
       token = dummyToken(state.tokenizer);
       nameOnCard = el.cardName.value.trim() || undefined;
     } else {
-      token = await stripeToken();
+      token = pendingStripeToken(gateway) ?? (await stripeToken());
     }
     el.tokenNote.textContent = `Token sent to the server: ${token}`;
     el.tokenNote.hidden = false;
 
     const body = { channel: channel.slug, gateway: gateway.id, amount, currency: el.currency.value, token, nameOnCard };
     const fingerprint = JSON.stringify(body);
-    // Same request as one that got no answer: same key, so it is not charged twice.
+    // The same form as an attempt whose outcome is unknown: the same key, so the
+    // server answers that attempt again instead of charging a second time.
     const key = state.pendingPay?.fingerprint === fingerprint ? state.pendingPay.key : uuid();
-    state.pendingPay = { fingerprint, key };
-    let outcome;
-    try {
-      outcome = await api('POST', 'payments', { body, key });
-      state.pendingPay = null;
-    } catch (err) {
-      if (err.code !== 'network_error') state.pendingPay = null;
-      throw err;
-    }
-    const { payment, transaction } = outcome;
+    state.pendingPay = { fingerprint, key, gateway: gateway.id, token, card: state.stripe?.card, cardEdits: state.stripe?.edits };
+    const { payment, transaction } = await api('POST', 'payments', { body, key });
+    // The result comes from this answer: a later read that fails must not send the customer back to Pay.
     if (needsAction(payment, transaction)) await startChallenge(payment, transaction);
-    else await showResult(payment.id);
+    else showResult({ paymentId: payment.id, payment, transactions: [transaction] });
+    state.pendingPay = null; // the page moved on: the next Pay is a new payment
   } catch (err) {
+    // Only the server's own refusal ends the attempt; after a lost, unreadable or
+    // 5xx answer (perhaps after a charge) the same form retries under the same key.
+    if (err.definite) state.pendingPay = null;
     await handleFailure(err);
   } finally {
     setBusy(false);
   }
 }
 
+/**
+ * The PaymentMethod of an attempt whose outcome is unknown, while the Stripe card
+ * is unchanged: a new one would change the body, hence the key.
+ */
+function pendingStripeToken(gateway) {
+  const pending = state.pendingPay;
+  const stripe = state.stripe;
+  if (!pending || pending.gateway !== gateway.id || !stripe?.card) return null;
+  return pending.card === stripe.card && pending.cardEdits === stripe.edits ? pending.token : null;
+}
+
 /** A decline shows the payment and its transactions; other errors stay on the current step. */
 async function handleFailure(err) {
   const paymentId = err.details?.paymentId;
   if (err.code === 'gateway_declined' && typeof paymentId === 'string') {
-    await showResult(paymentId, { tone: 'bad', text: `Payment declined: ${err.message}` });
+    // The answer says it all; the payment's details are shown when they can be read.
+    const loaded = await loadPayment(paymentId).catch(() => null);
+    showResult({ paymentId, ...loaded, summary: { tone: 'bad', text: `Payment declined: ${err.message}` }, complete: true });
     return;
   }
-  showMessage(err.message || 'Something went wrong.');
+  let text = err.message || 'Something went wrong.';
+  if (err.outcomeUnknown) text += ' The payment may have gone through: retrying with the same details is safe, it will not be charged twice.';
+  showMessage(text);
 }
 
 async function startChallenge(payment, transaction) {
@@ -237,18 +250,19 @@ async function startChallenge(payment, transaction) {
 async function confirm() {
   const payment = state.payment;
   if (!payment) return;
+  // As for Pay: a confirmation whose outcome is unknown is retried under its key.
   const key = state.pendingConfirm?.paymentId === payment.id ? state.pendingConfirm.key : uuid();
   state.pendingConfirm = { paymentId: payment.id, key };
   let outcome;
   try {
     outcome = await api('POST', `payments/${encodeURIComponent(payment.id)}/confirm`, { body: {}, key });
-    state.pendingConfirm = null;
   } catch (err) {
-    if (err.code !== 'network_error') state.pendingConfirm = null;
+    if (err.definite) state.pendingConfirm = null;
     throw err;
   }
+  state.pendingConfirm = null;
   if (needsAction(outcome.payment, outcome.transaction)) await startChallenge(outcome.payment, outcome.transaction);
-  else await showResult(outcome.payment.id);
+  else showResult({ paymentId: outcome.payment.id, payment: outcome.payment, transactions: [outcome.transaction] });
 }
 
 async function completeChallenge() {
@@ -270,7 +284,8 @@ async function failChallenge() {
   setBusy(true);
   try {
     // The customer did not pass the challenge: nothing is confirmed, so nothing is charged.
-    await showResult(state.payment.id, { tone: 'bad', text: 'Authentication failed: the payment was not confirmed and nothing was charged.' });
+    const summary = { tone: 'bad', text: 'Authentication failed: the payment was not confirmed and nothing was charged.' };
+    showResult({ paymentId: state.payment.id, payment: state.payment, summary });
   } catch (err) {
     showMessage(err.message);
   } finally {

@@ -36,6 +36,8 @@ export const el = {
   result: $('result'),
   resultTitle: $('result-title'),
   resultSummary: $('result-summary'),
+  resultFacts: $('result-facts'),
+  resultNote: $('result-note'),
   resultStatus: $('result-status'),
   resultTotal: $('result-total'),
   resultCaptured: $('result-captured'),

@@ -57,23 +57,67 @@ function transactionRow(transaction) {
   cell(Number.isNaN(created.getTime()) ? transaction.createdAt : created.toLocaleTimeString());
 }
 
-/** Loads the payment and its transactions and shows them; `override` replaces the summary (declines). */
-export async function showResult(paymentId, override = null) {
-  const { payment, transactions } = await api('GET', `payments/${encodeURIComponent(paymentId)}`);
-  state.payment = payment;
-  const { tone, text } = override ?? describe(payment);
+/** The payment and its transactions, as the server has them now. */
+export async function loadPayment(paymentId) {
+  return api('GET', `payments/${encodeURIComponent(paymentId)}`);
+}
+
+/** Counts the results shown, so a late read does not redraw a newer one. */
+let shown = 0;
+
+function render(payment, transactions, summary, note) {
+  const { tone, text } = summary ?? describe(payment);
   el.resultSummary.textContent = text;
   el.resultSummary.className = `summary ${tone}`;
-  el.resultStatus.textContent = payment.chargeStatus;
-  el.resultStatus.className = `badge ${override ? override.tone : tone}`;
-  el.resultTotal.textContent = `${payment.total} ${payment.currency}`;
-  el.resultCaptured.textContent = `${payment.capturedAmount} ${payment.currency}`;
-  el.resultAuthorized.textContent = `${payment.authorizedAmount} ${payment.currency}`;
-  el.resultGateway.textContent = payment.gateway;
-  el.resultId.textContent = payment.id;
+  el.resultFacts.hidden = !payment;
+  el.transactions.hidden = !payment;
+  if (payment) {
+    el.resultStatus.textContent = payment.chargeStatus;
+    el.resultStatus.className = `badge ${tone}`;
+    el.resultTotal.textContent = `${payment.total} ${payment.currency}`;
+    el.resultCaptured.textContent = `${payment.capturedAmount} ${payment.currency}`;
+    el.resultAuthorized.textContent = `${payment.authorizedAmount} ${payment.currency}`;
+    el.resultGateway.textContent = payment.gateway;
+    el.resultId.textContent = payment.id;
+  }
   el.transactions.tBodies[0].replaceChildren();
   for (const transaction of transactions) transactionRow(transaction);
+  el.resultNote.textContent = note ?? '';
+  el.resultNote.hidden = !note;
+  return tone;
+}
+
+/**
+ * Shows the result step at once from what the caller knows: the operation's
+ * own answer (`payment` and its `transactions`), or only `paymentId` when the
+ * payment could not be read. `summary` replaces the description (declines).
+ * Unless `complete`, the payment's whole transaction list is then read, as an
+ * enhancement only: the result stands if that read fails.
+ */
+export function showResult({ paymentId, payment = null, transactions = [], summary = null, complete = false }) {
+  const current = ++shown;
+  state.payment = payment;
+  const note = payment ? null : `The payment's details could not be loaded (payment id ${paymentId}).`;
+  const tone = render(payment, transactions, summary, note);
   el.tryAgain.hidden = tone !== 'bad';
   show('result');
   el.resultTitle.focus();
+  if (complete || !payment) return;
+  el.result.setAttribute('aria-busy', 'true');
+  loadPayment(paymentId)
+    .then(
+      (fresh) => {
+        if (current !== shown || el.result.hidden) return;
+        state.payment = fresh.payment;
+        render(fresh.payment, fresh.transactions, summary, null);
+      },
+      () => {
+        if (current !== shown || el.result.hidden) return;
+        el.resultNote.textContent = "Only this step's transaction is shown: the payment's full list could not be loaded.";
+        el.resultNote.hidden = false;
+      },
+    )
+    .finally(() => {
+      if (current === shown) el.result.removeAttribute('aria-busy');
+    });
 }

@@ -54,9 +54,10 @@ export async function setupStripe(gateway, onChange) {
     const card = stripe.elements().create('card', { hidePostalCode: true, style: { base: { fontSize: '16px', color: '#1d2330' } } });
     card.mount('#stripe-element');
     card.on('change', (event) => {
+      if (state.stripe?.card === card) state.stripe.edits += 1; // another card: a new PaymentMethod
       el.stripeStatus.textContent = event.error ? event.error.message : "Card details are collected by Stripe.js in Stripe's own frame.";
     });
-    state.stripe = { gateway: gateway.id, ready: true, stripe, card };
+    state.stripe = { gateway: gateway.id, ready: true, stripe, card, edits: 0 };
     el.stripeStatus.textContent = "Card details are collected by Stripe.js in Stripe's own frame.";
   } catch (err) {
     // Not retried on every redraw: choosing the gateway again after a reload of the page retries.
