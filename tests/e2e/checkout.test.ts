@@ -338,6 +338,30 @@ describe('checkout page (browser, chromium)', function () {
     ]);
   });
 
+  it('Fail authentication reads the payment first: one a lost answer already confirmed is shown as charged, not "nothing was charged"', async () => {
+    // Complete authentication reaches the server, which captures; its answer is lost.
+    let first = true;
+    await page.route('**/checkout/api/payments/*/confirm', async (route) => {
+      if (!first) return route.fallback();
+      first = false;
+      await route.fetch();
+      return route.fulfill({ status: 504, contentType: 'text/html', body: '<h1>504 Gateway Time-out</h1>' });
+    });
+    await open();
+    await fillOrder();
+    await fillCard(CARDS.threeDSecure);
+    await page.getByRole('button', { name: /^Pay/ }).click();
+    await page.getByRole('button', { name: 'Complete authentication' }).click();
+    await page.getByRole('alert').filter({ hasText: 'The server answered 504.' }).waitFor();
+    await page.getByRole('button', { name: 'Fail authentication' }).click();
+
+    expect(await resultStatus()).to.equal('fully-charged');
+    const summary = (await page.getByRole('status').textContent()) ?? '';
+    expect(summary).to.include('Payment successful: 25.00 USD captured.');
+    expect(summary).not.to.include('nothing was charged');
+    expect(await page.locator('#result-captured').textContent()).to.equal('25.00 USD');
+  });
+
   it('shows a decline from the answer to Pay even when the payment cannot be read', async () => {
     await page.route('**/checkout/api/payments/*', (route) =>
       route.request().method() === 'GET'

@@ -11,7 +11,7 @@
 import { api, uuid } from './api.js';
 import { clearCard, dummyToken, fillCard, formatCardNumber, formatCvc, formatExpiry, loadTokenizer } from './dummy-card.js';
 import { clearMessage, el, markInvalid, show, showMessage, state } from './page.js';
-import { loadPayment, showResult } from './result.js';
+import { describe, loadPayment, showResult } from './result.js';
 import { setupStripe, stripeToken } from './stripe-card.js';
 
 const DUMMY_GATEWAY = 'payhost.dummy';
@@ -283,11 +283,14 @@ async function failChallenge() {
   clearMessage();
   setBusy(true);
   try {
-    // The customer did not pass the challenge: nothing is confirmed, so nothing is charged.
-    const summary = { tone: 'bad', text: 'Authentication failed: the payment was not confirmed and nothing was charged.' };
-    showResult({ paymentId: state.payment.id, payment: state.payment, summary });
+    // Read it again: a Complete whose answer was lost may have confirmed (and charged) it.
+    const { payment, transactions } = await loadPayment(state.payment.id);
+    const summary = payment.toConfirm
+      ? { tone: 'bad', text: 'Authentication failed: the payment was not confirmed and nothing was charged.' }
+      : { ...describe(payment), text: `This payment is no longer waiting for authentication. ${describe(payment).text}` };
+    showResult({ paymentId: payment.id, payment, transactions, summary, complete: true });
   } catch (err) {
-    showMessage(err.message);
+    await handleFailure(err);
   } finally {
     setBusy(false);
   }

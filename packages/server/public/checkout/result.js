@@ -6,7 +6,7 @@ import { el, show, state } from './page.js';
 const positive = (amount) => /[1-9]/.test(String(amount));
 
 /** The summary line and its tone for a payment that went through (no decline). */
-function describe(payment) {
+export function describe(payment) {
   const money = (amount) => `${amount} ${payment.currency}`;
   switch (payment.chargeStatus) {
     case 'fully-charged':
