@@ -264,6 +264,14 @@ describe('checkout page (browser, chromium)', function () {
 
   // ------------------------------------------------------------ failures on the way (page.route)
 
+  /** The element that has focus, once it is `id` (fails after 5 s otherwise). */
+  async function waitForFocus(id: string): Promise<void> {
+    await page.waitForFunction((want) => document.activeElement?.id === want, id, { timeout: 5_000 }).catch(async () => {
+      const active = await page.evaluate(() => document.activeElement?.id || document.activeElement?.tagName);
+      expect(active, 'focused element').to.equal(id);
+    });
+  }
+
   it('shows a charge from the answer to Pay even when the payment cannot be read afterwards: no second payment', async () => {
     // Every read of the payment fails (a dropped connection): the result must not depend on it.
     await page.route('**/checkout/api/payments/*', (route) => (route.request().method() === 'GET' ? route.abort('connectionreset') : route.fallback()));
@@ -378,6 +386,26 @@ describe('checkout page (browser, chromium)', function () {
     expect(await page.locator('#result-note').textContent()).to.match(/^The payment's details could not be loaded \(payment id [0-9a-f-]{36}\)\.$/);
     expect(await page.getByRole('button', { name: 'Try another card' }).isVisible()).to.equal(true);
     expect(pageErrors).to.deep.equal([]);
+  });
+
+  it('keeps keyboard focus: on the 3-D Secure challenge once it can be used, on the message after a server error', async () => {
+    await open();
+    await fillOrder();
+    await fillCard(CARDS.threeDSecure);
+    await page.getByLabel('CVC').press('Enter');
+    await page.getByRole('heading', { name: '3-D Secure' }).waitFor();
+    await waitForFocus('challenge-complete');
+
+    await page.route('**/checkout/api/payments', (route) =>
+      route.fulfill({ status: 503, contentType: 'application/json', body: '{"code":"store_unavailable","message":"The ledger database is unavailable"}' }),
+    );
+    await page.getByRole('button', { name: 'Fail authentication' }).click();
+    await resultStatus();
+    await page.getByRole('button', { name: 'Try another card' }).click();
+    await fillCard(CARDS.success);
+    await page.getByLabel('CVC').press('Enter');
+    await page.getByRole('alert').filter({ hasText: 'The ledger database is unavailable' }).waitFor();
+    await waitForFocus('message');
   });
 
   describe('Stripe gateway (Stripe.js faked with page.route)', () => {

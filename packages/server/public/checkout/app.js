@@ -140,6 +140,9 @@ function fillTestCard(number) {
 
 // ---------------------------------------------------------------- pay, 3-D Secure, result
 
+/** Where focus goes once the page is no longer busy: a button cannot take it while disabled. */
+let focusWhenIdle = null;
+
 function setBusy(busy, label) {
   state.busy = busy;
   for (const button of [el.challengeComplete, el.challengeFail]) button.disabled = busy;
@@ -148,6 +151,8 @@ function setBusy(busy, label) {
     if (label) el.pay.textContent = label;
   } else {
     updateForm();
+    focusWhenIdle?.focus();
+    focusWhenIdle = null;
   }
 }
 
@@ -229,6 +234,8 @@ async function handleFailure(err) {
   let text = err.message || 'Something went wrong.';
   if (err.outcomeUnknown) text += ' The payment may have gone through: retrying with the same details is safe, it will not be charged twice.';
   showMessage(text);
+  // The card check focused the field to fix; any other error takes focus to the message.
+  if (err.code !== 'invalid_card') focusWhenIdle = el.message;
 }
 
 async function startChallenge(payment, transaction) {
@@ -244,7 +251,7 @@ async function startChallenge(payment, transaction) {
   el.challengeAmount.textContent = `${payment.total} ${payment.currency}`;
   el.challengeId.textContent = String(data.challengeId ?? transaction.pspReference ?? payment.id);
   show('challenge');
-  el.challengeComplete.focus();
+  focusWhenIdle = el.challengeComplete; // still disabled here: focused by setBusy(false)
 }
 
 async function confirm() {
