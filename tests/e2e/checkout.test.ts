@@ -428,6 +428,21 @@ describe('checkout page (browser, chromium)', function () {
       );
     }
 
+    it('choosing Stripe again retries a failed load of Stripe.js', async () => {
+      let online = false;
+      await withStripe(() => (online ? 'serve' : 'fail'));
+      await open();
+      await page.getByRole('radio', { name: /Stripe/ }).check();
+      await page.locator('#stripe-status').filter({ hasText: 'Stripe is unavailable' }).waitFor();
+      expect(await page.getByRole('button', { name: /^Pay/ }).isDisabled()).to.equal(true);
+
+      online = true;
+      await page.getByRole('radio', { name: /Dummy/ }).check();
+      await page.getByRole('radio', { name: /Stripe/ }).check();
+      await page.locator('#stripe-status').filter({ hasText: "Card details are collected by Stripe.js in Stripe's own frame." }).waitFor({ timeout: 5_000 });
+      expect(await page.getByRole('button', { name: /^Pay/ }).isEnabled()).to.equal(true);
+    });
+
     it('retries a Stripe payment of unknown outcome with the same PaymentMethod and Idempotency-Key', async () => {
       await withStripe(() => 'serve');
       // The proxy in front of the server times out on every attempt.
@@ -445,6 +460,20 @@ describe('checkout page (browser, chromium)', function () {
       expect(JSON.parse(posted[1]!.body).token).to.equal('pm_fake_1');
       expect(JSON.parse(posted[0]!.body).token).to.equal('pm_fake_1');
     });
+  });
+
+  it('a failed request for the gateways can be retried', async () => {
+    let failures = 1;
+    await page.route('**/checkout/api/channels/*/gateways*', (route) =>
+      failures-- > 0 ? route.fulfill({ status: 503, contentType: 'application/json', body: '{"code":"store_unavailable","message":"down"}' }) : route.fallback(),
+    );
+    await open();
+    await page.getByRole('alert').filter({ hasText: 'Could not load the gateways: down' }).waitFor();
+    await page.getByRole('button', { name: 'Retry loading the gateways' }).click({ timeout: 5_000 });
+    await page.getByRole('radio', { name: /Dummy/ }).waitFor();
+    expect(await page.getByRole('alert').isVisible()).to.equal(false);
+    await fillCard(CARDS.success);
+    expect(await page.getByRole('button', { name: 'Pay 25.00 USD' }).isEnabled()).to.equal(true);
   });
 
   it('says the dummy card form is unavailable when the tokenizer is not served', async () => {

@@ -12,7 +12,7 @@ import { api, uuid } from './api.js';
 import { clearCard, dummyToken, fillCard, formatCardNumber, formatCvc, formatExpiry, loadTokenizer } from './dummy-card.js';
 import { clearMessage, el, markInvalid, show, showMessage, state } from './page.js';
 import { describe, loadPayment, showResult } from './result.js';
-import { setupStripe, stripeToken } from './stripe-card.js';
+import { retryStripe, setupStripe, stripeToken } from './stripe-card.js';
 
 const DUMMY_GATEWAY = 'payhost.dummy';
 const STRIPE_GATEWAY = 'payhost.stripe';
@@ -55,6 +55,8 @@ async function loadGateways() {
   state.gateways = [];
   el.gateways.replaceChildren();
   el.gatewaysEmpty.hidden = true;
+  el.gatewaysRetry.hidden = true;
+  retryStripe();
   updateForm();
   if (!channel || !currency) return;
   try {
@@ -63,8 +65,16 @@ async function loadGateways() {
     state.gateways = gateways;
     renderGateways(channel.defaultGateways?.[currency]);
   } catch (err) {
-    if (request === state.gatewayRequest) showMessage(`Could not load the gateways: ${err.message}`);
+    if (request !== state.gatewayRequest) return;
+    showMessage(`Could not load the gateways: ${err.message}`);
+    el.gatewaysRetry.hidden = false; // not a dead end: Retry, or another channel or currency
   }
+}
+
+async function retryGateways() {
+  clearMessage();
+  await loadGateways();
+  (el.gateways.querySelector('input:checked') ?? (el.gatewaysRetry.hidden ? el.channel : el.gatewaysRetry)).focus();
 }
 
 function renderGateways(preferred) {
@@ -80,6 +90,7 @@ function renderGateways(preferred) {
       input.checked = gateway === choice;
       input.addEventListener('change', () => {
         clearMessage();
+        retryStripe(); // choosing Stripe again retries a failed load of Stripe.js
         updateForm();
       });
       const name = document.createElement('span');
@@ -342,6 +353,7 @@ async function start() {
     formatCvc();
   });
   el.form.addEventListener('submit', pay);
+  el.gatewaysRetry.addEventListener('click', () => void retryGateways());
   el.challengeComplete.addEventListener('click', completeChallenge);
   el.challengeFail.addEventListener('click', failChallenge);
   el.newPayment.addEventListener('click', () => backToCheckout({ keepAmount: false }));

@@ -16,6 +16,7 @@ export const el = {
   amount: $('amount'),
   gateways: $('gateways'),
   gatewaysEmpty: $('gateways-empty'),
+  gatewaysRetry: $('gateways-retry'),
   dummyCard: $('dummy-card'),
   dummyUnavailable: $('dummy-unavailable'),
   dummyFields: $('dummy-fields'),

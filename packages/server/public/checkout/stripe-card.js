@@ -23,12 +23,14 @@ function loadStripeJs() {
     const script = document.createElement('script');
     script.src = STRIPE_JS;
     script.async = true;
-    script.onload = () => (window.Stripe ? resolve(window.Stripe) : reject(new Error('Stripe.js did not start')));
-    script.onerror = () => {
+    // On failure forget the attempt, so that the next one loads the script again.
+    const fail = (message) => {
       stripeJs = null;
       script.remove();
-      reject(new Error('Stripe.js could not be loaded from js.stripe.com'));
+      reject(new Error(message));
     };
+    script.onload = () => (window.Stripe ? resolve(window.Stripe) : fail('Stripe.js did not start'));
+    script.onerror = () => fail('Stripe.js could not be loaded from js.stripe.com');
     document.head.append(script);
   });
   return stripeJs;
@@ -60,11 +62,16 @@ export async function setupStripe(gateway, onChange) {
     state.stripe = { gateway: gateway.id, ready: true, stripe, card, edits: 0 };
     el.stripeStatus.textContent = "Card details are collected by Stripe.js in Stripe's own frame.";
   } catch (err) {
-    // Not retried on every redraw: choosing the gateway again after a reload of the page retries.
-    state.stripe = { gateway: gateway.id, ready: false };
-    el.stripeStatus.textContent = `Stripe is unavailable: ${err.message}`;
+    // Not retried on every redraw (onChange redraws): choosing the gateway again retries (retryStripe).
+    state.stripe = { gateway: gateway.id, ready: false, failed: true };
+    el.stripeStatus.textContent = `Stripe is unavailable: ${err.message} Choose the gateway again to retry.`;
   }
   onChange();
+}
+
+/** Lets the next setupStripe try again after a failed load. */
+export function retryStripe() {
+  if (state.stripe?.failed) state.stripe = null;
 }
 
 export async function stripeToken() {
