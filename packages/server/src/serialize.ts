@@ -24,6 +24,17 @@ export function paymentJson(payment: Payment): Record<string, unknown> {
   };
 }
 
+/** A payment with one of its transactions (an operation's result, a transaction held for review), as the API shows it. */
+export function resultJson({ payment, transaction }: { payment: Payment; transaction: Transaction }): Record<string, unknown> {
+  return { payment: paymentJson(payment), transaction: transactionJson(transaction) };
+}
+
+/** The schema of resultJson's answer. */
+export const resultSchema = {
+  type: 'object',
+  properties: { payment: { $ref: 'Payment#' }, transaction: { $ref: 'Transaction#' } },
+} as const;
+
 /** A transaction as the API shows it (the redacted raw response is left out). */
 export function transactionJson(transaction: Transaction): Record<string, unknown> {
   return {

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyStatic from '@fastify/static';
-import { ERROR_CODES, PayhostError, type OperationResult, type Payment, type PaymentService, type Transaction } from '@payhost/core';
+import { ERROR_CODES, PayhostError, type Payment, type PaymentService, type Transaction } from '@payhost/core';
 import type { ServerContext } from '../context.js';
-import { paymentJson, transactionJson } from '../serialize.js';
+import { paymentJson, resultJson, resultSchema, transactionJson } from '../serialize.js';
 import { amountString, currencyCode, errorResponses, pluginId, slug } from '../schemas.js';
 import { CHECKOUT_KEY_MAX_LENGTH, checkoutKey, createdByCheckout } from './key-namespace.js';
 
@@ -65,11 +65,6 @@ const idempotencyHeader = {
 
 const paymentParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } } as const;
 
-const resultSchema = {
-  type: 'object',
-  properties: { payment: { $ref: 'Payment#' }, transaction: { $ref: 'Transaction#' } },
-} as const;
-
 const channelSchema = {
   type: 'object',
   required: ['slug', 'name', 'currencies'],
@@ -99,10 +94,6 @@ function idempotencyKey(request: FastifyRequest): string {
   const key = request.headers['idempotency-key'];
   if (typeof key !== 'string') throw new PayhostError(ERROR_CODES.invalidInput, 'The Idempotency-Key header is required');
   return checkoutKey(key);
-}
-
-function result({ payment, transaction }: OperationResult): Record<string, unknown> {
-  return { payment: paymentJson(payment), transaction: transactionJson(transaction) };
 }
 
 /**
@@ -210,7 +201,7 @@ export async function checkoutRoutes(app: FastifyInstance, ctx: ServerContext, p
       const name = nameOnCard?.trim();
       // Object.assign, not a spread followed by new properties (a new hidden class per request on Node 20).
       const outcome = await payments.pay(Object.assign(rest, { total: amount, metadata: { source: CHECKOUT_SOURCE }, data: name ? { nameOnCard: name } : null, idempotencyKey: key }));
-      return reply.status(201).send(result(outcome));
+      return reply.status(201).send(resultJson(outcome));
     },
   );
 
@@ -237,7 +228,7 @@ export async function checkoutRoutes(app: FastifyInstance, ctx: ServerContext, p
     async (request) => {
       const key = idempotencyKey(request);
       const { payment } = await checkoutPayment(request.params.id);
-      return result(await payments.confirm({ paymentId: payment.id, idempotencyKey: key, data: request.body?.data ?? null }));
+      return resultJson(await payments.confirm({ paymentId: payment.id, idempotencyKey: key, data: request.body?.data ?? null }));
     },
   );
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PayhostError, type OperationResult, type PaymentService } from '@payhost/core';
-import { paymentJson, transactionJson } from '../serialize.js';
+import { paymentJson, resultJson, resultSchema, transactionJson } from '../serialize.js';
 import { amountString, currencyCode, errorResponses, identifier, optionalBody, pluginId, slug } from '../schemas.js';
 import { refuseCheckoutKey } from '../checkout/key-namespace.js';
 
@@ -8,11 +8,6 @@ const idempotencyHeader = {
   type: 'object',
   required: ['idempotency-key'],
   properties: { 'idempotency-key': { type: 'string', minLength: 8, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' } },
-} as const;
-
-const resultSchema = {
-  type: 'object',
-  properties: { payment: { $ref: 'Payment#' }, transaction: { $ref: 'Transaction#' } },
 } as const;
 
 const paymentParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } } as const;
@@ -38,10 +33,6 @@ function keyOf(request: FastifyRequest): string {
   if (typeof key !== 'string') throw new PayhostError('invalid_input', 'The Idempotency-Key header is required');
   refuseCheckoutKey(key);
   return key;
-}
-
-function result({ payment, transaction }: OperationResult): Record<string, unknown> {
-  return { payment: paymentJson(payment), transaction: transactionJson(transaction) };
 }
 
 /** The payment API: every mutating route takes an Idempotency-Key header. */
@@ -79,7 +70,7 @@ export async function paymentRoutes(app: FastifyInstance, payments: PaymentServi
       // Object.assign, not `{ ...rest, total }`: on Node 20's V8 a spread followed by new properties
       // builds a new hidden class per request (about 2 us).
       const outcome = await payments.pay(Object.assign(rest, { total: amount, idempotencyKey: key }));
-      return reply.status(201).send(result(outcome));
+      return reply.status(201).send(resultJson(outcome));
     },
   );
 
@@ -114,7 +105,7 @@ export async function paymentRoutes(app: FastifyInstance, payments: PaymentServi
         // A POST without a body means "no options" (e.g. capture everything).
         preValidation: optionalBody,
       },
-      async (request) => result(await run(request.params.id, keyOf(request), request.body ?? {})),
+      async (request) => resultJson(await run(request.params.id, keyOf(request), request.body ?? {})),
     );
   };
   operation('capture', 'Capture (all that is authorized, or `amount`)', amountBody, (paymentId, idempotencyKey, body) =>

@@ -1,12 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { REVIEW_OUTCOMES, TRANSACTION_ERROR_CODES, type PaymentService, type ReviewItem, type ReviewResolution } from '@payhost/core';
+import { REVIEW_OUTCOMES, TRANSACTION_ERROR_CODES, type PaymentService, type ReviewResolution } from '@payhost/core';
 import { amountString, errorResponses, identifier } from '../schemas.js';
-import { paymentJson, transactionJson } from '../serialize.js';
-
-const itemSchema = {
-  type: 'object',
-  properties: { payment: { $ref: 'Payment#' }, transaction: { $ref: 'Transaction#' } },
-} as const;
+import { resultJson, resultSchema } from '../serialize.js';
 
 const resolutionBody = {
   type: 'object',
@@ -23,10 +18,6 @@ const resolutionBody = {
   },
 } as const;
 
-function itemJson({ payment, transaction }: ReviewItem): Record<string, unknown> {
-  return { payment: paymentJson(payment), transaction: transactionJson(transaction) };
-}
-
 /**
  * Transactions held for review (admin key): the list, and a person's
  * resolution after checking the processor's dashboard. See operating.md,
@@ -38,10 +29,10 @@ export async function reviewRoutes(app: FastifyInstance, payments: PaymentServic
     {
       schema: {
         summary: 'Transactions held for review (the gateway could not tell what it did), oldest first',
-        response: { 200: { type: 'object', properties: { items: { type: 'array', items: itemSchema } } }, ...errorResponses },
+        response: { 200: { type: 'object', properties: { items: { type: 'array', items: resultSchema } } }, ...errorResponses },
       },
     },
-    async () => ({ items: (await payments.listReview()).map(itemJson) }),
+    async () => ({ items: (await payments.listReview()).map(resultJson) }),
   );
   app.post<{ Params: { transactionId: string }; Body: Omit<ReviewResolution, 'transactionId'> }>(
     '/admin/review/:transactionId',
@@ -50,9 +41,9 @@ export async function reviewRoutes(app: FastifyInstance, payments: PaymentServic
         summary: 'Record what the processor shows for a transaction held for review',
         params: { type: 'object', properties: { transactionId: identifier } },
         body: resolutionBody,
-        response: { 200: itemSchema, ...errorResponses },
+        response: { 200: resultSchema, ...errorResponses },
       },
     },
-    async (request) => itemJson(await payments.resolveReview({ ...request.body, transactionId: request.params.transactionId })),
+    async (request) => resultJson(await payments.resolveReview({ ...request.body, transactionId: request.params.transactionId })),
   );
 }
