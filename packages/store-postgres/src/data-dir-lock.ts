@@ -1,4 +1,5 @@
-import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ERROR_CODES, PayhostError } from '@payhost/core';
@@ -9,9 +10,21 @@ import { ERROR_CODES, PayhostError } from '@payhost/core';
  * see each other's writes and overwrite each other's files (a payment one of
  * them recorded can vanish). PGlite's own postmaster.pid holds a fake pid, so
  * payhost keeps a lock file of its own: `payhost.lock`, holding the owner's
- * pid and host. A lock whose process is gone (a crash) is taken over.
+ * pid and host (and a random token of this open). A lock whose process is gone
+ * (a crash) is taken over.
+ *
+ * Every step is atomic, so two processes opening together never both get it:
+ * - the owner record is written to a file of its own, then hard-linked to
+ *   `payhost.lock` (link fails when the name exists): the lock file is never
+ *   seen empty or half-written;
+ * - a stale lock is taken over only under `payhost.lock.takeover` (also taken
+ *   by link): its holder checks the lock is still the stale one, renames it
+ *   aside and links its own. Whoever does not get it gets `data_dir_in_use`;
+ * - a lock file that cannot be read (empty, not JSON: not one this version
+ *   writes) is held, not stale: only a person can tell it is safe to delete.
  */
 export const LOCK_FILE = 'payhost.lock';
+const TAKEOVER_FILE = `${LOCK_FILE}.takeover`;
 
 /** Directories locked by this process (a second store on one of them is refused too). */
 const heldHere = new Set<string>();
@@ -23,15 +36,28 @@ export interface DataDirLock {
 interface LockOwner {
   pid: number;
   host: string;
+  token?: string;
 }
 
-function readOwner(path: string): LockOwner | null {
+type LockState = { kind: 'absent' } | { kind: 'unreadable'; reason: string } | { kind: 'owner'; owner: LockOwner; text: string };
+
+function readLock(path: string): LockState {
+  let text: string;
   try {
-    const owner = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockOwner>;
-    return typeof owner.pid === 'number' && typeof owner.host === 'string' ? { pid: owner.pid, host: owner.host } : null;
-  } catch {
-    return null; // unreadable or half-written: treated as stale
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'absent' };
+    return { kind: 'unreadable', reason: (error as Error).message };
   }
+  try {
+    const owner = JSON.parse(text) as Partial<LockOwner>;
+    if (typeof owner.pid === 'number' && typeof owner.host === 'string') {
+      return { kind: 'owner', owner: { pid: owner.pid, host: owner.host, ...(typeof owner.token === 'string' ? { token: owner.token } : {}) }, text };
+    }
+  } catch {
+    // Not JSON: below.
+  }
+  return { kind: 'unreadable', reason: text === '' ? 'it is empty' : 'it holds no pid and host' };
 }
 
 function isRunning(pid: number): boolean {
@@ -42,6 +68,14 @@ function isRunning(pid: number): boolean {
     // EPERM: the process exists but belongs to another user.
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** A lock of a process that is gone: on this host, and its pid runs no process (or is ours: left by an earlier process with our pid). */
+function isStale(owner: LockOwner): boolean {
+  // Another host's process cannot be checked from here: its lock stands.
+  if (owner.host !== hostname()) return false;
+  // Our pid: not a store of this process (those are in heldHere), so a previous process that had our pid (a container's pid 1).
+  return owner.pid === process.pid || !isRunning(owner.pid);
 }
 
 function inUse(dataDir: string, owner: LockOwner): PayhostError {
@@ -55,23 +89,113 @@ function inUse(dataDir: string, owner: LockOwner): PayhostError {
   );
 }
 
+function unreadableLock(dataDir: string, file: string, reason: string): PayhostError {
+  return new PayhostError(
+    ERROR_CODES.dataDirInUse,
+    `The embedded database in ${dataDir} may be in use: its lock file ${join(dataDir, file)} cannot be read (${reason}), ` +
+      `so payhost cannot tell which process holds it. If no process uses this data directory, delete that file.`,
+    { dataDir, lockFile: join(dataDir, file) },
+  );
+}
+
+function takeoverInProgress(dataDir: string, owner: LockOwner | null): PayhostError {
+  const who = owner ? (owner.host === hostname() ? `process ${owner.pid}` : `process ${owner.pid} on host ${owner.host}`) : 'another process';
+  return new PayhostError(
+    ERROR_CODES.dataDirInUse,
+    `The embedded database in ${dataDir} is being taken over by ${who} (its previous owner is gone). ` +
+      `If no such process runs, delete ${join(dataDir, TAKEOVER_FILE)}.`,
+    { dataDir, ...(owner ? { pid: owner.pid, host: owner.host } : {}) },
+  );
+}
+
+function busyLock(dataDir: string): PayhostError {
+  return new PayhostError(
+    ERROR_CODES.dataDirInUse,
+    `The embedded database in ${dataDir} is being opened by other processes right now (its lock keeps changing hands). ` +
+      `One process at a time may open it.`,
+    { dataDir },
+  );
+}
+
+function errno(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException).code;
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // Already gone.
+  }
+}
+
+/** Links `from` to `to`; false when `to` exists. */
+function linkIfAbsent(from: string, to: string): boolean {
+  try {
+    linkSync(from, to);
+    return true;
+  } catch (error) {
+    if (errno(error) === 'EEXIST') return false;
+    throw error;
+  }
+}
+
+/**
+ * Replaces the stale lock `stale` (as read) with ours, under the takeover lock.
+ * True when ours is in place; false when the lock changed meanwhile (read it again);
+ * throws `data_dir_in_use` when another process is taking it over.
+ */
+function takeOver(dataDir: string, ownFile: string, token: string, stale: string): boolean {
+  const path = join(dataDir, LOCK_FILE);
+  const takeoverPath = join(dataDir, TAKEOVER_FILE);
+  if (!linkIfAbsent(ownFile, takeoverPath)) {
+    const state = readLock(takeoverPath);
+    if (state.kind === 'absent') return false; // It just finished: read the lock again.
+    throw takeoverInProgress(dataDir, state.kind === 'owner' ? state.owner : null);
+  }
+  try {
+    // Under the takeover lock, only we remove a lock; its owner is gone, so nobody else does either.
+    const now = readLock(path);
+    if (now.kind !== 'owner' || now.text !== stale) return false;
+    const aside = `${path}.stale-${token}`;
+    try {
+      renameSync(path, aside);
+    } catch (error) {
+      if (errno(error) === 'ENOENT') return false;
+      throw error;
+    }
+    unlinkQuietly(aside);
+    // A process opening just now may have linked its own first: then it holds the lock.
+    return linkIfAbsent(ownFile, path);
+  } finally {
+    unlinkQuietly(takeoverPath);
+  }
+}
+
 /** Takes the data directory's lock (creating the directory), or throws `data_dir_in_use`. */
 export function lockDataDir(dir: string): DataDirLock {
   const dataDir = resolve(dir);
   if (heldHere.has(dataDir)) throw inUse(dataDir, { pid: process.pid, host: hostname() });
   mkdirSync(dataDir, { recursive: true });
   const path = join(dataDir, LOCK_FILE);
-  const mine: LockOwner = { pid: process.pid, host: hostname() };
-  const text = JSON.stringify(mine);
+  const token = randomBytes(16).toString('hex');
+  const text = JSON.stringify({ pid: process.pid, host: hostname(), token } satisfies LockOwner);
+  // Complete before it gets the lock's name: nobody ever reads an empty or partial lock.
+  const ownFile = `${path}.${token}`;
+  writeFileSync(ownFile, text, { flag: 'wx' });
   try {
-    writeFileSync(path, text, { flag: 'wx' });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    const owner = readOwner(path);
-    // Another host's process cannot be checked from here: its lock stands.
-    if (owner && (owner.host !== mine.host || (owner.pid !== process.pid && isRunning(owner.pid)))) throw inUse(dataDir, owner);
-    // Stale (its process is gone): take it over.
-    writeFileSync(path, text);
+    let locked = false;
+    for (let attempt = 0; !locked; attempt += 1) {
+      if (attempt === 5) throw busyLock(dataDir); // It keeps changing hands: other processes are opening it right now.
+      if (linkIfAbsent(ownFile, path)) break;
+      const state = readLock(path);
+      if (state.kind === 'absent') continue; // Released meanwhile: try again.
+      if (state.kind === 'unreadable') throw unreadableLock(dataDir, LOCK_FILE, state.reason);
+      if (!isStale(state.owner)) throw inUse(dataDir, state.owner);
+      locked = takeOver(dataDir, ownFile, token, state.text);
+    }
+  } finally {
+    unlinkQuietly(ownFile);
   }
   heldHere.add(dataDir);
   let held = true;
@@ -80,11 +204,9 @@ export function lockDataDir(dir: string): DataDirLock {
       if (!held) return;
       held = false;
       heldHere.delete(dataDir);
-      try {
-        if (readFileSync(path, 'utf8') === text) unlinkSync(path);
-      } catch {
-        // Already gone: nothing to release.
-      }
+      // Only our own lock (same token): never one another process took over meanwhile.
+      const state = readLock(path);
+      if (state.kind === 'owner' && state.owner.token === token) unlinkQuietly(path);
     },
   };
 }
