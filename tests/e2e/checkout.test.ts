@@ -4,6 +4,15 @@ import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
 import { CHROMIUM_ARGS, requireChromium, screenshotsDir, startCheckoutServer, type CheckoutServer } from './support.js';
 
+/**
+ * The page's document, for the functions playwright runs in the browser (this
+ * file is type-checked without the DOM library): only what they use.
+ */
+declare const document: {
+  activeElement: { id: string; tagName: string } | null;
+  querySelector(selector: string): { textContent: string | null } | null;
+};
+
 /** What the page sent: every request, with its body and headers. */
 interface Sent {
   method: string;
