@@ -6,8 +6,15 @@ import { connectTarget, decodeRef, followUpAccount } from './connect.js';
 import { failure, type OperationContext } from './context.js';
 import { intentResponse, refundResponse } from './status-mapping.js';
 
-/** How long Stripe's search index may lag a write: a missing intent older than this was never created. */
-export const SEARCH_LAG_MS = 10 * 60 * 1000;
+/**
+ * How long Stripe's search index may lag a write before a missing intent
+ * means it was never created. Stripe: "under normal operating conditions,
+ * data is searchable in less than a minute. Occasionally, propagation ... can
+ * be up to an hour behind during outages." Concluding earlier could record a
+ * real charge as failed (and a retry under a new key would charge again);
+ * until then the transaction stays in review, its amount reserved.
+ */
+export const SEARCH_LAG_MS = 2 * 60 * 60 * 1000;
 
 type Operation = 'process' | 'authorize' | 'capture' | 'refund' | 'void' | 'confirm';
 
@@ -44,9 +51,11 @@ export async function transactionStatus(ctx: OperationContext, input: Transactio
 
   if (op === 'refund') {
     if (!ref?.id.startsWith('pi_')) return null;
-    const refunds = await ctx.stripe.refunds.list({ payment_intent: ref.id, limit: 100 }, opts);
-    const made = refunds.data.find((r) => r.metadata?.['payhost_idempotency_key'] === key);
-    return made ? refundResponse(made, account, true) : never('refund');
+    // Every page: an intent refunded more than 100 times would otherwise hide the refund and report it never made.
+    for await (const refund of ctx.stripe.refunds.list({ payment_intent: ref.id, limit: 100 }, opts)) {
+      if (refund.metadata?.['payhost_idempotency_key'] === key) return refundResponse(refund, account, true);
+    }
+    return never('refund');
   }
 
   let intent: Stripe.PaymentIntent | null = null;

@@ -166,3 +166,36 @@ describe('stripe: intent status -> transaction kind', () => {
     expect(done.transactionAlreadyProcessed).to.equal(true);
   });
 });
+
+describe('stripe: reconciliation reads what Stripe can tell', () => {
+  const env = useFakeStripe();
+  const hour = 3_600_000;
+
+  /** A charge transaction whose call never reached Stripe (the process died first), created `ageMs` ago. */
+  function lostCharge(ageMs: number) {
+    const p = payment();
+    const gatewayIdempotencyKey = `payhost:process:${p.paymentId}:t`;
+    const transaction = { id: 't', paymentId: p.paymentId, kind: 'capture' as const, amount: dec('10'), currency: 'USD', gatewayIdempotencyKey, gatewayTransactionId: null, pspReference: null, createdAt: new Date(Date.now() - ageMs) };
+    return { transaction, payment: { ...p, idempotencyKey: gatewayIdempotencyKey } };
+  }
+
+  it('a charge its search does not find is not "never made" while Stripe\'s search index may still lag (up to an hour in outages)', async () => {
+    const plugin = makePlugin(env.fake);
+    expect(await call(plugin.getTransactionStatus(lostCharge(30 * 60_000), null)), '30 minutes').to.equal(null);
+    expect(await call(plugin.getTransactionStatus(lostCharge(90 * 60_000), null)), '90 minutes').to.equal(null);
+    const old = await call(plugin.getTransactionStatus(lostCharge(3 * hour), null));
+    expectFailure(old as never, 'processing_error', /never took effect/);
+  });
+
+  it('finds a refund made with the key on any page of the intent\'s refunds (more than 100)', async () => {
+    const plugin = makePlugin(env.fake);
+    const charged = await call(plugin.processPayment(payment({ amount: dec('150.00') }), null));
+    const first = payment({ token: charged.transactionId, amount: dec('1.00'), idempotencyKey: key() });
+    expectSuccess(await call(plugin.refundPayment(first, null)), 'refund', '1');
+    for (let i = 0; i < 100; i++) await call(plugin.refundPayment(payment({ token: charged.transactionId, amount: dec('1.00'), idempotencyKey: key() }), null));
+    const transaction = { id: 'r', paymentId: first.paymentId, kind: 'refund' as const, amount: dec('1'), currency: 'USD', gatewayIdempotencyKey: `payhost:refund:${first.paymentId}:r`, gatewayTransactionId: null, pspReference: charged.pspReference ?? null, createdAt: new Date() };
+    // The refund of the first call, which is on the second page (Stripe lists newest first).
+    const res = await call(plugin.getTransactionStatus({ transaction: { ...transaction, gatewayIdempotencyKey: String(first.idempotencyKey) }, payment: first }, null));
+    expectSuccess(res as never, 'refund', '1');
+  });
+});

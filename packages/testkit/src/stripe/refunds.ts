@@ -73,11 +73,12 @@ export function listRefunds(ctx: HandlerContext): Json {
   const intent = str(ctx.form, 'payment_intent');
   const charge = str(ctx.form, 'charge');
   const limit = int(ctx.form, 'limit') ?? 10;
-  const data = [...ctx.store.refunds.values()]
-    .filter((r) => (!intent || r['payment_intent'] === intent) && (!charge || r['charge'] === charge))
-    .reverse()
-    .slice(0, limit);
-  return { object: 'list', data, has_more: false, url: '/v1/refunds' };
+  // Newest first, one page at a time from `starting_after`, as Stripe lists.
+  const all = [...ctx.store.refunds.values()].filter((r) => (!intent || r['payment_intent'] === intent) && (!charge || r['charge'] === charge)).reverse();
+  const after = str(ctx.form, 'starting_after');
+  const start = after ? all.findIndex((r) => r['id'] === after) + 1 : 0;
+  const data = all.slice(start, start + limit);
+  return { object: 'list', data, has_more: start + limit < all.length, url: '/v1/refunds' };
 }
 
 /**
