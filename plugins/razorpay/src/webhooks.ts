@@ -3,7 +3,7 @@ import { noteOwner, warnIfNotesContradict } from './binding.js';
 import { isRazorpayId, type RzpOrder, type RzpPayment, type RzpRefund } from './client.js';
 import type { RazorpaySettings } from './config.js';
 import type { RazorpayContext } from './operations.js';
-import { mapPaymentFailure } from './errors.js';
+import { mapPaymentFailure, mayHaveActed } from './errors.js';
 import { autoRefundResponse, failedResponse, paymentResponse, refundResponse } from './responses.js';
 import { fromRazorpayAmount } from './amounts.js';
 import { verifyWebhookSignature } from './signature.js';
@@ -101,12 +101,16 @@ function verifyDelivery(settings: RazorpaySettings, request: WebhookRequest, now
   return { type, createdAt, body };
 }
 
+/** Razorpay refused to give the order (e.g. "Order older than 180 days"): asking again will not help. */
+const UNREADABLE = Symbol('unreadable order');
+
 /**
  * The payment's order: from the payload (order.paid carries it), else
  * fetched, since only order.paid has it. Null for a payment without an
- * order; undefined when Razorpay could not be asked.
+ * order; UNREADABLE when Razorpay refuses it for good (a 4xx with its error
+ * body); undefined when Razorpay could not be asked (worth a retry).
  */
-async function orderOf(ctx: RazorpayContext, body: RazorpayEventBody): Promise<RzpOrder | null | undefined> {
+async function orderOf(ctx: RazorpayContext, body: RazorpayEventBody): Promise<RzpOrder | null | typeof UNREADABLE | undefined> {
   const inPayload = body.payload?.order?.entity;
   if (inPayload) return inPayload;
   const orderId = body.payload?.payment?.entity?.order_id;
@@ -114,8 +118,9 @@ async function orderOf(ctx: RazorpayContext, body: RazorpayEventBody): Promise<R
   try {
     return await ctx.api.orders.fetch(orderId);
   } catch (err) {
-    ctx.logger.warn({ gateway: 'payhost.razorpay', razorpayOrderId: orderId, err }, 'could not fetch the Razorpay order of a webhook event');
-    return undefined;
+    const definite = !mayHaveActed(err);
+    ctx.logger.warn({ gateway: 'payhost.razorpay', razorpayOrderId: orderId, err, definite }, 'could not fetch the Razorpay order of a webhook event');
+    return definite ? UNREADABLE : undefined;
   }
 }
 
@@ -138,7 +143,9 @@ function hostPaymentId(ctx: RazorpayContext, body: RazorpayEventBody, order: Rzp
  *   the webhook secret (timing-safe);
  * - 400 for a body that is not a Razorpay event, or older than the tolerance;
  * - 503 when the payment's order, needed to tell which host payment the
- *   event is for, cannot be fetched (Razorpay retries);
+ *   event is for, cannot be fetched now (Razorpay retries); when Razorpay
+ *   refuses it for good (orders older than 180 days), the event names the
+ *   payment of the plugin's refund note, else none (the PSP reference does);
  * - otherwise 200 with the normalized events (none for event types it does
  *   not apply). The event id is the x-razorpay-event-id header, else
  *   `<event>:<entity id>:<created_at>`; the host's inbox applies each once.
@@ -155,7 +162,9 @@ export async function handleWebhook(ctx: RazorpayContext, request: WebhookReques
   const event: GatewayEvent = {
     eventId,
     type,
-    paymentId: hostPaymentId(ctx, body, order),
+    // An order Razorpay no longer serves: a 503 would be retried for a day and then disable the webhook. Only the
+    // plugin's own refund note, else the PSP reference (the ledger knows which payment holds it), tells the payment.
+    paymentId: order === UNREADABLE ? noteOwner(body.payload?.refund?.entity) : hostPaymentId(ctx, body, order),
     pspReference: normalized.pspReference,
     response: normalized.response,
   };

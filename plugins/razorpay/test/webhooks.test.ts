@@ -121,6 +121,14 @@ describe('razorpay: webhooks', () => {
       expect(response.events).to.deep.equal([]);
       expect(response.body).to.deep.include({ code: 'order_unavailable' });
     });
+
+    it('an order Razorpay refuses for good (older than 180 days) is not retried for ever: the event names no payment from customer notes, the PSP reference decides', async () => {
+      const ids = await checkoutNamingAnother();
+      fake.injectError({ method: 'GET', path: '/v1/orders/' }, 400, { code: 'BAD_REQUEST_ERROR', description: 'Order older than 180 days, please use reports' });
+      const response = (await deliver(fake.webhook('payment.captured', { paymentId: ids.paymentId })))!;
+      expect(response.status).to.equal(200);
+      expect(response.events?.map((e) => [e.paymentId, e.pspReference])).to.deep.equal([[null, ids.paymentId]]);
+    });
   });
 
   it('normalizes payment.failed with the mapped unified code and Razorpay\'s message', async () => {
