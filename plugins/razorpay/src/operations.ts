@@ -137,8 +137,9 @@ export async function capture(ctx: RazorpayContext, payment: PaymentData): Promi
   }
   const captured = await call('capture', payment, id, () => ctx.api.payments.capture(id, amount, payment.currency), true);
   if (!isResponse(captured)) return paymentResponse('capture', captured);
-  if (!/already been captured/i.test(captured.error ?? '')) return captured;
-  // A retry after a lost answer: the capture happened; report it once more.
+  // A refusal may mean it is captured already (a retry after a lost answer, or the dashboard's auto-capture):
+  // decided by the payment's status, not by the error's wording, which Razorpay does not promise.
+  if (captured.rawResponse?.['outcome_unknown'] === true) return captured;
   const current = await call('capture', payment, id, () => ctx.api.payments.fetch(id));
   if (isResponse(current) || current.status !== 'captured' || current.amount !== amount) return captured;
   return paymentResponse('capture', current, { transactionAlreadyProcessed: true });

@@ -54,6 +54,15 @@ describe('razorpay: operations with the real SDK against the fake', () => {
     expect(again.transactionAlreadyProcessed).to.equal(true);
   });
 
+  it('a refused capture of a payment that is captured (whatever Razorpay\'s wording) reports the capture, read from the payment', async () => {
+    const { plugin, paymentId } = await checkout(false);
+    expectSuccess(await call(plugin.capturePayment(payment({ token: paymentId }), null)), 'capture', '499.50');
+    fake.injectError({ method: 'POST', path: `/v1/payments/${paymentId}/capture` }, 400, { description: 'Your payment has been declined as the order is already paid' });
+    const again = await call(plugin.capturePayment(payment({ token: paymentId }), null));
+    expectSuccess(again, 'capture', '499.50');
+    expect(again.transactionAlreadyProcessed).to.equal(true);
+  });
+
   it('a partial capture is refused by Razorpay, its message kept; capture finds the payment id in several token forms', async () => {
     const { plugin, token, paymentId } = await checkout(false);
     const partial = await call(plugin.capturePayment(payment({ token: paymentId, amount: new Decimal('100.00') }), null));
