@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { FakeStripe, MAGIC_CARDS } from '@payhost/testkit/stripe';
 import { describeStripeError, unifiedErrorCode } from '@payhost/plugin-stripe';
-import { call, expectFailure, expectSuccess, intentCreations, makePlugin, payment, useFakeStripe } from './helpers.js';
+import { CHANNEL, call, expectFailure, expectSuccess, intentCreations, key, makeLedger, makePlugin, payment, useFakeStripe } from './helpers.js';
 
 describe('stripe: error mapping', () => {
   it('maps Stripe codes onto the unified codes; declines whatever their decline code; the rest is processing_error', () => {
@@ -132,7 +132,69 @@ describe('stripe: error mapping', () => {
     const env = useFakeStripe();
     const intents = (): number => env.fake.state.account(null).paymentIntents.size;
 
-    it('a 500 before Stripe processed anything: processing_error; the retry with the same key charges once', async () => {
+    it('a 500 Stripe answered once the endpoint began executing: outcome unknown, and the retry with the same key gets the saved 500 again', async () => {
+      const plugin = makePlugin(env.fake);
+      const p = payment();
+      // Stripe saves the first answer under the key once execution began, 500s included.
+      env.fake.failNext({ status: 500, saved: true });
+      const failed = await call(plugin.processPayment(p, null));
+      expectFailure(failed, 'processing_error', /HTTP 500/);
+      expect(failed.rawResponse).to.include({ outcome_unknown: true, http_status: 500 });
+      const retried = await call(plugin.processPayment(p, null));
+      expectFailure(retried, 'processing_error', /HTTP 500/);
+      expect(retried.rawResponse).to.include({ outcome_unknown: true, http_status: 500 });
+      expect(intents()).to.equal(0);
+      expect(intentCreations(env.fake).map((r) => [r.idempotencyKey, r.status, r.replayed])).to.deep.equal([
+        [p.idempotencyKey, 500, false],
+        [p.idempotencyKey, 500, true],
+      ]);
+    });
+
+    it('a 500 Stripe answered after it charged: every retry with the key replays the 500, never a second charge', async () => {
+      const plugin = makePlugin(env.fake);
+      const p = payment();
+      p.idempotencyKey = `payhost:process:${p.paymentId}:t1`;
+      env.fake.failNext({ status: 500, saved: true, afterProcessing: true });
+      expect((await call(plugin.processPayment(p, null))).rawResponse).to.include({ outcome_unknown: true });
+      expect(intents()).to.equal(1);
+      const retried = await call(plugin.processPayment(p, null));
+      expectFailure(retried, 'processing_error', /HTTP 500/);
+      expect(retried.rawResponse).to.include({ outcome_unknown: true });
+      expect(intents()).to.equal(1);
+      expect(intentCreations(env.fake).at(-1)?.replayed).to.equal(true);
+      // What Stripe did is read from Stripe (reconciliation, or the event), not from a retry.
+      const status = await call(plugin.getTransactionStatus({ transaction: { id: 't', paymentId: p.paymentId, kind: 'capture', amount: p.amount, currency: 'USD', gatewayIdempotencyKey: String(p.idempotencyKey), gatewayTransactionId: null, pspReference: null, createdAt: new Date() }, payment: p }, null));
+      expectSuccess(status as never, 'capture', '10');
+    });
+
+    it('through the ledger: a saved 500 holds the transaction for review while Stripe cannot tell; a 500 after the charge is settled by asking Stripe', async () => {
+      const { manager, service } = makeLedger(env.fake);
+      try {
+        const pay = () => service.createPayment({ idempotencyKey: key(), channel: CHANNEL, total: '10.00', currency: 'USD', token: 'pm_card_visa' });
+        const outcome = (paymentId: string) => service.process({ paymentId, idempotencyKey: key() }).then(() => null, (e: Error & { code?: string }) => e.code);
+
+        // Stripe failed before creating anything, and its search cannot prove that yet: held for review, amount reserved.
+        const first = await pay();
+        env.fake.failNext({ status: 500, saved: true, path: '/v1/payment_intents' });
+        expect(await outcome(first.id)).to.equal('outcome_unknown');
+        expect((await service.listTransactions(first.id)).map((t) => t.state)).to.deep.equal(['review']);
+        const report = await service.reconcile();
+        expect(report.held).to.have.length(1);
+        expect(intents()).to.equal(0);
+
+        // Stripe charged, then answered 500: the ledger reads the intent made with the key and records the capture.
+        const second = await pay();
+        env.fake.failNext({ status: 500, saved: true, afterProcessing: true, path: '/v1/payment_intents' });
+        expect(await outcome(second.id)).to.equal(null);
+        expect((await service.getPayment(second.id)).chargeStatus).to.equal('fully-charged');
+        expect(intents()).to.equal(1);
+        expect(intentCreations(env.fake).filter((r) => r.status === 200)).to.have.length(0);
+      } finally {
+        await manager.close();
+      }
+    });
+
+    it('a 500 before the endpoint executed (a network-level fault: nothing saved): the retry with the same key charges once', async () => {
       const plugin = makePlugin(env.fake);
       const p = payment();
       env.fake.failNext({ status: 500 });
@@ -142,7 +204,10 @@ describe('stripe: error mapping', () => {
       const retried = await call(plugin.processPayment(p, null));
       expectSuccess(retried, 'capture', '10');
       expect(intents()).to.equal(1);
-      expect(intentCreations(env.fake).map((r) => r.idempotencyKey)).to.deep.equal([p.idempotencyKey, p.idempotencyKey]);
+      expect(intentCreations(env.fake).map((r) => [r.idempotencyKey, r.replayed])).to.deep.equal([
+        [p.idempotencyKey, false],
+        [p.idempotencyKey, false],
+      ]);
     });
 
     it('a 500 after Stripe charged (answer lost): the retry with the same key replays the charge instead of charging again', async () => {
@@ -184,15 +249,30 @@ describe('stripe: error mapping', () => {
       expect(new Set(intentCreations(env.fake).map((r) => r.idempotencyKey))).to.deep.equal(new Set([p.idempotencyKey]));
     });
 
-    it('the SDK retries a 500 itself (max_network_retries) with the same key', async () => {
+    it('the SDK retries a 500 itself (max_network_retries) with the same key: Stripe replays the saved 500, the outcome stays unknown', async () => {
       const plugin = makePlugin(env.fake, { max_network_retries: '2' });
       const p = payment();
-      env.fake.failNext({ status: 500, times: 2 });
+      env.fake.failNext({ status: 500, saved: true });
+      const res = await call(plugin.processPayment(p, null));
+      expectFailure(res, 'processing_error', /HTTP 500/);
+      expect(res.rawResponse).to.include({ outcome_unknown: true });
+      expect(intentCreations(env.fake).map((r) => [r.status, r.idempotencyKey, r.replayed])).to.deep.equal([
+        [500, p.idempotencyKey, false],
+        [500, p.idempotencyKey, true],
+        [500, p.idempotencyKey, true],
+      ]);
+      expect(intents()).to.equal(0);
+    });
+
+    it('the SDK retries network-level 5xx (before the endpoint executed) with the same key, and the request then runs once', async () => {
+      const plugin = makePlugin(env.fake, { max_network_retries: '2' });
+      const p = payment();
+      env.fake.failNext({ status: 503, times: 2 });
       const res = await call(plugin.processPayment(p, null));
       expectSuccess(res, 'capture', '10');
       expect(intentCreations(env.fake).map((r) => [r.status, r.idempotencyKey])).to.deep.equal([
-        [500, p.idempotencyKey],
-        [500, p.idempotencyKey],
+        [503, p.idempotencyKey],
+        [503, p.idempotencyKey],
         [200, p.idempotencyKey],
       ]);
       expect(intents()).to.equal(1);

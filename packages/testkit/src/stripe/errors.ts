@@ -12,11 +12,17 @@ export interface StripeErrorBody {
   charge?: string;
 }
 
-/** Thrown by route handlers; the server turns it into an HTTP error response. */
+/**
+ * Thrown by route handlers; the server turns it into an HTTP error response.
+ * `validation`: the parameters failed validation, so the endpoint never began
+ * executing and Stripe saves no idempotent result (a retry with the same key
+ * runs again). Any other error is the endpoint's answer: saved and replayed.
+ */
 export class FakeStripeError extends Error {
   constructor(
     readonly status: number,
     readonly body: StripeErrorBody,
+    readonly validation = false,
   ) {
     super(body.message);
   }
@@ -24,6 +30,11 @@ export class FakeStripeError extends Error {
 
 export function invalidRequest(message: string, extra: Partial<StripeErrorBody> = {}): FakeStripeError {
   return new FakeStripeError(400, { type: 'invalid_request_error', message, ...extra });
+}
+
+/** A parameter that fails Stripe's validation (missing, malformed): answered before the endpoint executes, so not saved under the idempotency key. */
+export function invalidParam(message: string, extra: Partial<StripeErrorBody> = {}): FakeStripeError {
+  return new FakeStripeError(400, { type: 'invalid_request_error', message, ...extra }, true);
 }
 
 export function notFound(kind: string, id: string, param = 'id'): FakeStripeError {

@@ -30,7 +30,14 @@ export interface FaultMatch {
   path?: string | RegExp;
   /** How many matching requests it hits; default 1. */
   times?: number;
-  /** Let the fake process the request (state changes, idempotent result saved) before failing it: the "response lost" case. */
+  /**
+   * Let the fake process the request (state changes, its answer saved under
+   * the idempotency key) before failing it: the "response lost" case (a
+   * dropped connection, or a proxy's 5xx after Stripe answered). A retry with
+   * the same key replays the saved answer. Without it (and without `saved`),
+   * the fault happens before the endpoint executes (a network-level fault):
+   * nothing changes, nothing is saved, a retry runs the request.
+   */
   afterProcessing?: boolean;
 }
 
@@ -39,6 +46,16 @@ export interface FailOptions extends FaultMatch {
   body?: Json;
   /** Sets the `Stripe-Should-Retry` header. */
   shouldRetry?: boolean;
+  /**
+   * The error is Stripe's own answer, given once the endpoint began
+   * executing: Stripe saves it under the idempotency key, so every retry with
+   * the same key gets it again (with `Idempotent-Replayed: true`), 500s
+   * included. With `afterProcessing`, the request's effects happened first
+   * (the intent exists, the card was charged); without, nothing changed.
+   * Only a new key runs the request again (once Stripe prunes the key, after
+   * 24 hours, the same key does too).
+   */
+  saved?: boolean;
 }
 
 export interface Fault extends FailOptions {

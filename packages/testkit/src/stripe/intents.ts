@@ -1,6 +1,6 @@
 import type { MagicCard } from './cards.js';
 import { customerOrThrow } from './customers.js';
-import { cardError, invalidRequest, notFound, unexpectedState } from './errors.js';
+import { cardError, invalidParam, invalidRequest, notFound, unexpectedState } from './errors.js';
 import { chargeShape, paymentIntentShape, type Json } from './fixtures.js';
 import { bool, int, obj, str, stringMap } from './form.js';
 import { cardOf, needsAuthentication, paymentMethodFromParams, secret } from './authentication.js';
@@ -20,7 +20,7 @@ function checkConnect(ctx: HandlerContext, amount: number): { fee: number | null
   const destination = str(obj(ctx.form, 'transfer_data'), 'destination') ?? null;
   if (destination !== null && !/^acct_\w+$/.test(destination)) throw notFound('account', destination, 'transfer_data[destination]');
   if (fee !== undefined) {
-    if (!Number.isInteger(fee) || fee < 0) throw invalidRequest('Invalid application_fee_amount: must be a non-negative integer', { param: 'application_fee_amount' });
+    if (!Number.isInteger(fee) || fee < 0) throw invalidParam('Invalid application_fee_amount: must be a non-negative integer', { param: 'application_fee_amount' });
     if (fee > amount) throw invalidRequest('The application fee amount cannot be greater than the charge amount.', { param: 'application_fee_amount' });
     if (ctx.store.id === null && destination === null) {
       throw invalidRequest(
@@ -44,9 +44,9 @@ function checkOwnership(ctx: HandlerContext, pmId: string, customer: unknown): v
 
 export function createPaymentIntent(ctx: HandlerContext): Json {
   const amount = int(ctx.form, 'amount');
-  if (amount === undefined || !Number.isInteger(amount) || amount < 1) throw invalidRequest('This value must be greater than or equal to 1.', { param: 'amount' });
+  if (amount === undefined || !Number.isInteger(amount) || amount < 1) throw invalidParam('This value must be greater than or equal to 1.', { param: 'amount' });
   const currency = str(ctx.form, 'currency');
-  if (!currency || !/^[a-z]{3}$/.test(currency)) throw invalidRequest('Invalid currency: must be a lowercase ISO code', { param: 'currency' });
+  if (!currency || !/^[a-z]{3}$/.test(currency)) throw invalidParam('Invalid currency: must be a lowercase ISO code', { param: 'currency' });
   const customer = str(ctx.form, 'customer') ?? null;
   if (customer) customerOrThrow(ctx, customer);
   const { fee, destination } = checkConnect(ctx, amount);

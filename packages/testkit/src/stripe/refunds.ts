@@ -1,4 +1,4 @@
-import { invalidRequest, notFound } from './errors.js';
+import { invalidParam, invalidRequest, notFound } from './errors.js';
 import { disputeShape, refundShape, type Json } from './fixtures.js';
 import { int, str, stringMap } from './form.js';
 import { intentOrThrow } from './intents.js';
@@ -15,7 +15,7 @@ function chargeFor(ctx: HandlerContext): { charge: Json; intent: Json | null } {
     return { charge, intent };
   }
   const chargeId = str(ctx.form, 'charge');
-  if (!chargeId) throw invalidRequest('One of the following params should be provided for this request: payment_intent or charge.');
+  if (!chargeId) throw invalidParam('One of the following params should be provided for this request: payment_intent or charge.');
   const charge = ctx.store.charges.get(chargeId);
   if (!charge) throw notFound('charge', chargeId, 'charge');
   return { charge, intent: ctx.store.paymentIntents.get(charge['payment_intent'] as string) ?? null };
@@ -30,7 +30,7 @@ export function createRefund(ctx: HandlerContext): Json {
   const refundable = (charge['amount_captured'] as number) - (charge['amount_refunded'] as number);
   if (refundable <= 0) throw invalidRequest(`Charge ${String(charge['id'])} has already been refunded.`, { code: 'charge_already_refunded' });
   const amount = int(ctx.form, 'amount') ?? refundable;
-  if (!Number.isInteger(amount) || amount < 1) throw invalidRequest('Invalid positive integer', { param: 'amount' });
+  if (!Number.isInteger(amount) || amount < 1) throw invalidParam('Invalid positive integer', { param: 'amount' });
   const currency = charge['currency'] as string;
   if (amount > refundable) {
     throw invalidRequest(`Refund amount (${money(amount, currency)}) is greater than unrefunded amount on charge (${money(refundable, currency)})`, {

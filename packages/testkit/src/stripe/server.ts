@@ -16,7 +16,12 @@ interface StoredResult {
   fingerprint: string;
   status: number;
   body: unknown;
+  /** When it was saved (the fake's clock, ms). */
+  savedAt: number;
 }
+
+/** Stripe may prune an idempotency key once it is 24 hours old; the fake prunes it then. */
+export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
 
 export interface FakeStripeOptions {
   /** Port to listen on; default 0 (any free port). */
@@ -92,6 +97,21 @@ export class FakeStripe {
 
   clearLog(): void {
     this.requests.length = 0;
+  }
+
+  /**
+   * Moves the fake's clock forward: idempotency keys older than 24 hours are
+   * pruned (a retry with one runs the request again, as at Stripe once it
+   * pruned the key).
+   */
+  advanceClock(ms: number): void {
+    this.state.advanceClock(ms);
+  }
+
+  /** Prunes the idempotency keys saved at least `olderThanMs` ago (default: all of them), as Stripe may after 24 hours. */
+  expireIdempotencyKeys(olderThanMs = 0): void {
+    const now = this.state.now();
+    for (const [key, stored] of this.idempotency) if (now - stored.savedAt >= olderThanMs) this.idempotency.delete(key);
   }
 
   /** Forgets everything: state, log, faults, idempotency keys. */
@@ -201,10 +221,12 @@ export class FakeStripe {
     const requestId = `req_${(++this.requestSeq).toString().padStart(6, '0')}`;
     const fault = this.faults.take(method, url.pathname);
     if (fault) entry.fault = fault.kind;
-    if (fault && !fault.afterProcessing) return this.applyFault(fault, entry, res, requestId);
+    // Before the endpoint executes (a network-level fault): nothing runs, nothing is saved.
+    if (fault && !fault.afterProcessing && !fault.saved) return this.applyFault(fault, entry, res, requestId);
 
-    const result = this.answer(entry, requestId);
-    if (fault) return this.applyFault(fault, entry, res, requestId);
+    const result = this.answer(entry, requestId, fault?.saved ? fault : null);
+    // After the endpoint answered (and its answer was saved): the answer is lost on the way back.
+    if (fault && !fault.saved) return this.applyFault(fault, entry, res, requestId);
     entry.status = result.status;
     res.writeHead(result.status, {
       'content-type': 'application/json',
@@ -212,6 +234,7 @@ export class FakeStripe {
       'stripe-version': API_VERSION,
       ...(entry.idempotencyKey ? { 'idempotency-key': entry.idempotencyKey } : {}),
       ...(entry.replayed ? { 'idempotent-replayed': 'true' } : {}),
+      ...(fault?.saved && fault.shouldRetry !== undefined ? { 'stripe-should-retry': String(fault.shouldRetry) } : {}),
     });
     res.end(JSON.stringify(result.body));
   }
@@ -221,9 +244,8 @@ export class FakeStripe {
       res.socket?.destroy();
       return;
     }
-    const status = fault.status ?? 500;
+    const { status, body } = faultAnswer(fault);
     entry.status = status;
-    const body = fault.body ?? { error: { type: 'api_error', message: `An unknown error occurred (injected by the fake, HTTP ${status}).` } };
     res.writeHead(status, {
       'content-type': 'application/json',
       'request-id': requestId,
@@ -232,8 +254,15 @@ export class FakeStripe {
     res.end(JSON.stringify(body));
   }
 
-  /** Authenticates, replays or runs the request; saves the result under its idempotency key. */
-  private answer(entry: LoggedRequest, requestId: string): { status: number; body: unknown } {
+  /**
+   * Authenticates, replays or runs the request; saves the result under its
+   * idempotency key once the endpoint began executing (whatever it is: 4xx,
+   * 5xx), as Stripe does. Not saved: errors before execution (API key,
+   * account, unknown URL, parameters failing validation). A `saved` fault is
+   * the endpoint's answer instead of the handler's (after it ran, with
+   * `afterProcessing`).
+   */
+  private answer(entry: LoggedRequest, requestId: string, fault: Fault | null): { status: number; body: unknown } {
     const auth = entry.headers['authorization'] ?? '';
     const key = /^Bearer (.+)$/.exec(auth)?.[1] ?? '';
     const accepted = this.options.secretKeys ? this.options.secretKeys.includes(key) : /^(sk|rk)_(test|live)_\w+$/.test(key);
@@ -243,9 +272,11 @@ export class FakeStripe {
     if (entry.account !== null && !/^acct_\w+$/.test(entry.account)) {
       return { status: 403, body: { error: { type: 'invalid_request_error', code: 'account_invalid', message: `The provided key does not have access to account '${entry.account}' (or that account does not exist).` } } };
     }
-    const storeKey = entry.idempotencyKey && entry.method !== 'GET' ? `${entry.account ?? ''}|${entry.idempotencyKey}` : null;
+    // Stripe ignores idempotency keys on GET and DELETE (idempotent by definition).
+    const storeKey = entry.idempotencyKey && entry.method === 'POST' ? `${entry.account ?? ''}|${entry.idempotencyKey}` : null;
     const fingerprint = `${entry.method} ${entry.path} ${JSON.stringify(entry.params)}`;
     if (storeKey) {
+      this.expireIdempotencyKeys(IDEMPOTENCY_KEY_TTL_MS);
       const stored = this.idempotency.get(storeKey);
       if (stored && stored.fingerprint !== fingerprint) {
         return {
@@ -258,15 +289,23 @@ export class FakeStripe {
         return { status: stored.status, body: stored.body };
       }
     }
-    this.state.currentRequest = { id: requestId, idempotencyKey: entry.idempotencyKey };
-    const result = this.dispatch(entry);
-    this.state.currentRequest = { id: null, idempotencyKey: null };
-    // Stripe saves the result once the endpoint started executing; validation errors are not saved.
-    if (storeKey && (result.status < 400 || result.status === 402)) this.idempotency.set(storeKey, { fingerprint, status: result.status, body: result.body });
-    return result;
+    let result: { status: number; body: unknown; beforeExecution?: boolean };
+    if (fault && !fault.afterProcessing) {
+      result = faultAnswer(fault);
+    } else {
+      this.state.currentRequest = { id: requestId, idempotencyKey: entry.idempotencyKey };
+      try {
+        result = this.dispatch(entry);
+      } finally {
+        this.state.currentRequest = { id: null, idempotencyKey: null };
+      }
+      if (fault) result = faultAnswer(fault);
+    }
+    if (storeKey && !result.beforeExecution) this.idempotency.set(storeKey, { fingerprint, status: result.status, body: result.body, savedAt: this.state.now() });
+    return { status: result.status, body: result.body };
   }
 
-  private dispatch(entry: LoggedRequest): { status: number; body: unknown } {
+  private dispatch(entry: LoggedRequest): { status: number; body: unknown; beforeExecution?: boolean } {
     const ctx = { state: this.state, store: this.state.account(entry.account), form: entry.params };
     try {
       if (entry.path.startsWith('/oauth/')) return { status: 200, body: handleOAuth(ctx, entry.path, str(entry.params, 'client_id')) };
@@ -274,12 +313,18 @@ export class FakeStripe {
         return { status: 200, body: { id: entry.account ?? 'acct_platform', object: 'account', charges_enabled: true, payouts_enabled: true, type: entry.account ? 'standard' : null } };
       }
       const found = matchRoute(entry.method, entry.path);
-      if (!found) return { status: 404, body: { error: { type: 'invalid_request_error', message: `Unrecognized request URL (${entry.method}: ${entry.path}).` } } };
+      if (!found) return { status: 404, body: { error: { type: 'invalid_request_error', message: `Unrecognized request URL (${entry.method}: ${entry.path}).` } }, beforeExecution: true };
       return { status: 200, body: found.handler(ctx, found.id) };
     } catch (err) {
-      if (err instanceof FakeStripeError) return { status: err.status, body: { error: { ...err.body, request_log_url: null } } };
+      if (err instanceof FakeStripeError) return { status: err.status, body: { error: { ...err.body, request_log_url: null } }, beforeExecution: err.validation };
       if (err instanceof FakeOAuthError) return { status: err.status, body: { error: err.error, error_description: err.description } };
       return { status: 500, body: { error: { type: 'api_error', message: `Fake Stripe failed: ${(err as Error).message}` } } };
     }
   }
+}
+
+/** The status and body an injected error answers with. */
+function faultAnswer(fault: FailOptions): { status: number; body: unknown } {
+  const status = fault.status ?? 500;
+  return { status, body: fault.body ?? { error: { type: 'api_error', message: `An unknown error occurred (injected by the fake, HTTP ${status}).` } } };
 }

@@ -57,6 +57,18 @@ export class StripeState {
   readonly oauthCodes = new Map<string, string>();
   /** The request being handled, recorded on the events it causes. */
   currentRequest: EventRequest = { id: null, idempotencyKey: null };
+  /** How far the fake's clock is ahead of the real one (advanceClock). */
+  private clockOffsetMs = 0;
+
+  /** The fake's clock, in ms: the real time plus what advanceClock added. */
+  now(): number {
+    return Date.now() + this.clockOffsetMs;
+  }
+
+  advanceClock(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0) throw new Error(`The fake's clock only moves forward (got ${ms} ms)`);
+    this.clockOffsetMs += ms;
+  }
 
   /** A Stripe-looking id: prefix, then 24 alphanumeric characters, unique in this fake. */
   nextId(prefix: string): string {
@@ -101,6 +113,7 @@ export class StripeState {
     this.accounts.clear();
     this.events.length = 0;
     this.oauthCodes.clear();
+    this.clockOffsetMs = 0;
   }
 }
 
