@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -28,12 +28,14 @@ async function holdInChild(dataDir: string): Promise<ChildProcess> {
   return child;
 }
 
-async function refusal(open: () => Promise<unknown>): Promise<unknown> {
+async function refusal(open: () => Promise<{ close(): Promise<void> }>): Promise<unknown> {
+  let store: { close(): Promise<void> };
   try {
-    await open();
+    store = await open();
   } catch (error) {
     return error;
   }
+  await store.close(); // Not left open (it would keep the process alive).
   throw new Error('expected the store to be refused');
 }
 
@@ -66,6 +68,33 @@ describe('PGlite data directory lock', function () {
     } finally {
       await second.close();
     }
+  });
+
+  it('refuses the same directory reached through a symlinked parent, and the first store keeps its lock', async () => {
+    const parent = join(root, 'real-parent');
+    await mkdir(parent);
+    await symlink(parent, join(root, 'linked-parent'));
+    const dataDir = join(parent, 'data');
+    const first = await createPgliteStore({ dataDir });
+    try {
+      const error = await refusal(() => createPgliteStore({ dataDir: join(root, 'linked-parent', 'data') }));
+      expect(isPayhostError(error, 'data_dir_in_use'), String(error)).to.equal(true);
+      expect((error as Error).message).to.include(join(root, 'linked-parent', 'data')).and.include(`process ${process.pid}`);
+      expect(JSON.parse(await readFile(join(dataDir, 'payhost.lock'), 'utf8'))).to.deep.include({ pid: process.pid });
+    } finally {
+      await first.close();
+    }
+    expect(existsSync(join(dataDir, 'payhost.lock'))).to.equal(false);
+  });
+
+  it('removes only its own lock on close, not one another open wrote with the same pid and host', async () => {
+    const dataDir = join(root, 'own-lock');
+    const store = await createPgliteStore({ dataDir });
+    // What another open of this pid and host (another copy of this module, a worker thread) would hold.
+    const other = JSON.stringify({ pid: process.pid, host: hostname() });
+    await writeFile(join(dataDir, 'payhost.lock'), other);
+    await store.close();
+    expect(await readFile(join(dataDir, 'payhost.lock'), 'utf8')).to.equal(other);
   });
 
   it('refuses a directory another running process has open, and takes it over once that process died', async () => {

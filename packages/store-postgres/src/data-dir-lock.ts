@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, realpathSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ERROR_CODES, PayhostError } from '@payhost/core';
@@ -26,7 +26,7 @@ import { ERROR_CODES, PayhostError } from '@payhost/core';
 export const LOCK_FILE = 'payhost.lock';
 const TAKEOVER_FILE = `${LOCK_FILE}.takeover`;
 
-/** Directories locked by this process (a second store on one of them is refused too). */
+/** Directories locked by this process, by real path (a second store on one of them is refused too). */
 const heldHere = new Set<string>();
 
 export interface DataDirLock {
@@ -145,9 +145,9 @@ function linkIfAbsent(from: string, to: string): boolean {
  * True when ours is in place; false when the lock changed meanwhile (read it again);
  * throws `data_dir_in_use` when another process is taking it over.
  */
-function takeOver(dataDir: string, ownFile: string, token: string, stale: string): boolean {
-  const path = join(dataDir, LOCK_FILE);
-  const takeoverPath = join(dataDir, TAKEOVER_FILE);
+function takeOver(dataDir: string, realDir: string, ownFile: string, token: string, stale: string): boolean {
+  const path = join(realDir, LOCK_FILE);
+  const takeoverPath = join(realDir, TAKEOVER_FILE);
   if (!linkIfAbsent(ownFile, takeoverPath)) {
     const state = readLock(takeoverPath);
     if (state.kind === 'absent') return false; // It just finished: read the lock again.
@@ -174,10 +174,12 @@ function takeOver(dataDir: string, ownFile: string, token: string, stale: string
 
 /** Takes the data directory's lock (creating the directory), or throws `data_dir_in_use`. */
 export function lockDataDir(dir: string): DataDirLock {
-  const dataDir = resolve(dir);
-  if (heldHere.has(dataDir)) throw inUse(dataDir, { pid: process.pid, host: hostname() });
+  const dataDir = resolve(dir); // In messages: the path as given.
   mkdirSync(dataDir, { recursive: true });
-  const path = join(dataDir, LOCK_FILE);
+  // The same directory reached through a symlink is the same directory.
+  const realDir = realpathSync(dataDir);
+  if (heldHere.has(realDir)) throw inUse(dataDir, { pid: process.pid, host: hostname() });
+  const path = join(realDir, LOCK_FILE);
   const token = randomBytes(16).toString('hex');
   const text = JSON.stringify({ pid: process.pid, host: hostname(), token } satisfies LockOwner);
   // Complete before it gets the lock's name: nobody ever reads an empty or partial lock.
@@ -192,18 +194,18 @@ export function lockDataDir(dir: string): DataDirLock {
       if (state.kind === 'absent') continue; // Released meanwhile: try again.
       if (state.kind === 'unreadable') throw unreadableLock(dataDir, LOCK_FILE, state.reason);
       if (!isStale(state.owner)) throw inUse(dataDir, state.owner);
-      locked = takeOver(dataDir, ownFile, token, state.text);
+      locked = takeOver(dataDir, realDir, ownFile, token, state.text);
     }
   } finally {
     unlinkQuietly(ownFile);
   }
-  heldHere.add(dataDir);
+  heldHere.add(realDir);
   let held = true;
   return {
     release() {
       if (!held) return;
       held = false;
-      heldHere.delete(dataDir);
+      heldHere.delete(realDir);
       // Only our own lock (same token): never one another process took over meanwhile.
       const state = readLock(path);
       if (state.kind === 'owner' && state.owner.token === token) unlinkQuietly(path);
