@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
-import { Decimal } from '@payhost/core';
-import { MIGRATIONS, createPostgresStore, type SqlLedgerStore } from '@payhost/store-postgres';
+import { Decimal, isPayhostError } from '@payhost/core';
+import { MIGRATIONS, createPostgresStore, runMigrations, type SqlLedgerStore } from '@payhost/store-postgres';
 import { describeLedgerStoreConformance } from './conformance.js';
 import { makePayment, pause, signal } from './fixtures.js';
 
@@ -167,6 +167,72 @@ if (!databaseUrl) {
       } finally {
         await Promise.all([a.close(), b.close()]);
         await admin!.driver.session((c) => c.exec(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`));
+      }
+    });
+
+    /** The test server's URL with `?options=...` (libpq startup options, e.g. `-c search_path=x`). */
+    const withOptions = (options: string) => {
+      const target = new URL(url);
+      target.searchParams.set('options', options);
+      return target.toString();
+    };
+    const tableIn = async (schema: string, table: string) => {
+      const [row] = await admin!.driver.session((c) => c.query('SELECT to_regclass($1)::text AS t', [`"${schema}".${table}`]));
+      return row?.t ?? null;
+    };
+
+    it('keeps its tables in `schema` when the connection string has ?options= of its own (one of them a search_path)', async () => {
+      const schema = `${runSchema}_opt`;
+      const decoy = `${runSchema}_decoy`;
+      schemas.push(schema, decoy);
+      await admin!.driver.session((c) => c.exec(`CREATE SCHEMA "${decoy}"`));
+      const store = await createPostgresStore({
+        connectionString: withOptions(`-c statement_timeout=31000 -c search_path=${decoy}`),
+        schema,
+        pool: { max: 3 },
+      });
+      try {
+        const payment = makePayment();
+        await store.transaction((tx) => tx.insertPayment(payment));
+        // Every pooled connection, not only the first: three at once.
+        const seen = await Promise.all(
+          [1, 2, 3].map(() =>
+            store.driver.session(async (c) => {
+              const [row] = await c.query(`SELECT current_schema() AS schema, current_setting('statement_timeout') AS timeout, pg_sleep(0.05)`);
+              return `${String(row?.schema)} ${String(row?.timeout)}`;
+            }),
+          ),
+        );
+        expect(seen).to.deep.equal(Array(3).fill(`${schema} 31s`)); // The URL's other options still apply.
+        const rows = await admin!.driver.session((c) => c.query(`SELECT id FROM "${schema}".payments`));
+        expect(rows.map((r) => r.id)).to.deep.equal([payment.id]);
+        expect(await tableIn(decoy, 'payments')).to.equal(null);
+        expect(await tableIn(decoy, 'payhost_migrations')).to.equal(null);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('refuses to migrate (invalid_configuration) where the connection would put the tables in another schema', async () => {
+      const schema = `${runSchema}_want`;
+      const elsewhere = `${runSchema}_else`;
+      schemas.push(schema, elsewhere);
+      await admin!.driver.session((c) => c.exec(`CREATE SCHEMA "${elsewhere}"`));
+      // A driver on `elsewhere`, asked to migrate `schema`.
+      const store = await createPostgresStore({ connectionString: withOptions(`-c search_path=${elsewhere}`), migrate: false, pool: { max: 1 } });
+      try {
+        let error: unknown;
+        try {
+          await runMigrations(store.driver, { schema });
+        } catch (e) {
+          error = e;
+        }
+        expect(isPayhostError(error, 'invalid_configuration'), String(error)).to.equal(true);
+        expect((error as Error).message).to.include(`schema "${schema}"`).and.include(`schema "${elsewhere}"`);
+        expect(await tableIn(elsewhere, 'payhost_migrations')).to.equal(null);
+        expect(await tableIn(elsewhere, 'payments')).to.equal(null);
+      } finally {
+        await store.close();
       }
     });
 

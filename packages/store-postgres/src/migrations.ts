@@ -1,3 +1,4 @@
+import { ERROR_CODES, PayhostError } from '@payhost/core';
 import { inTransaction, quoteSchema, type SqlDriver } from './driver.js';
 
 /**
@@ -110,6 +111,17 @@ export async function runMigrations(driver: SqlDriver, options: MigrateOptions =
     await connection.query('SELECT pg_advisory_lock(hashtext($1)::bigint)', [lockName]);
     try {
       if (options.schema !== undefined) await connection.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteSchema(options.schema)}`);
+      // The tables go to the current schema: refuse to put them anywhere but the intended one.
+      const [current] = await connection.query<{ schema: string | null }>('SELECT current_schema() AS schema');
+      const schema = current?.schema ?? null;
+      if (options.schema !== undefined ? schema !== options.schema : schema === null) {
+        throw new PayhostError(
+          ERROR_CODES.invalidConfiguration,
+          `${driver.name} store: the tables belong in ${options.schema !== undefined ? `schema "${options.schema}"` : "the search_path's schema"} but ` +
+            `the connection would create them in ${schema === null ? 'no schema (none on its search_path exists)' : `schema "${schema}"`}: check its search_path`,
+          { schema: options.schema ?? null, currentSchema: schema },
+        );
+      }
       await connection.exec(
         `CREATE TABLE IF NOT EXISTS payhost_migrations (
            version integer PRIMARY KEY,

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { isPayhostError } from '@payhost/core';
+import { ERROR_CODES, PayhostError, isPayhostError } from '@payhost/core';
 import type { SqlConnection, SqlDriver } from './driver.js';
 import { quoteSchema } from './driver.js';
 import { SqlLedgerStore } from './sql-store.js';
@@ -36,8 +36,18 @@ function adapt(client: pg.PoolClient): SqlConnection {
 /** A pg.Pool: each session (a transaction or one read) checks out its own client. */
 class PostgresDriver implements SqlDriver {
   readonly name = 'postgres';
+  /** Pooled clients whose search_path is set already. */
+  private readonly onSchema = new WeakSet<pg.PoolClient>();
 
-  constructor(private readonly pool: pg.Pool) {}
+  /**
+   * @param searchPath `SET search_path TO` this on every new connection. Not pg's startup `options`: an
+   * `?options=...` in the connection string replaces those (pg merges the URL over the config), and the
+   * tables would silently go to the server's default schema.
+   */
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly searchPath?: string,
+  ) {}
 
   /** Connection failures (refused, dropped, timed out) become `store_unavailable`; other errors pass as they are. */
   async session<T>(fn: (connection: SqlConnection) => Promise<T>): Promise<T> {
@@ -53,6 +63,10 @@ class PostgresDriver implements SqlDriver {
     };
     client.on('error', onError);
     try {
+      if (this.searchPath !== undefined && !this.onSchema.has(client)) {
+        await client.query(`SET search_path TO ${this.searchPath}`);
+        this.onSchema.add(client);
+      }
       return await fn(adapt(client));
     } catch (error) {
       if (!isPayhostError(error) && (broken !== undefined || isConnectionFailure(error))) throw storeUnavailable(this.name, error);
@@ -79,18 +93,40 @@ export async function createPostgresStore(options: PostgresStoreOptions = {}): P
   const connectionString = options.connectionString ?? process.env.DATABASE_URL;
   if (!connectionString) throw new Error('postgres store: no connectionString given and DATABASE_URL is not set');
   const config: pg.PoolConfig = { connectionTimeoutMillis: 10_000, ...options.pool, connectionString };
-  if (options.schema !== undefined) config.options = `-c search_path=${quoteSchema(options.schema)}`;
+  const searchPath = options.schema === undefined ? undefined : quoteSchema(options.schema);
   const pool = new pg.Pool(config);
   // An idle client losing its connection must not crash the process; the pool drops it.
   pool.on('error', () => undefined);
-  const store = new SqlLedgerStore(new PostgresDriver(pool), options.schema === undefined ? {} : { schema: options.schema });
-  if (options.migrate !== false) {
-    try {
-      await store.migrate();
-    } catch (error) {
-      await store.close().catch(() => undefined);
-      throw error;
-    }
+  const store = new SqlLedgerStore(new PostgresDriver(pool, searchPath), options.schema === undefined ? {} : { schema: options.schema });
+  try {
+    if (options.migrate !== false) await store.migrate();
+    if (options.schema !== undefined) await checkSchema(store, options.schema, options.migrate !== false);
+  } catch (error) {
+    await store.close().catch(() => undefined);
+    throw error;
   }
   return store;
+}
+
+/**
+ * Refuses to start on a connection whose tables would not be in `schema` (one ledger in the
+ * schema and another elsewhere in the same database). Before migrating (`migrate: false`)
+ * the schema may not exist yet: then no schema is current, which is fine.
+ */
+async function checkSchema(store: SqlLedgerStore, schema: string, migrated: boolean): Promise<void> {
+  const [row] = await store.driver.session((c) => c.query<{ current: string | null }>('SELECT current_schema() AS current'));
+  const current = row?.current ?? null;
+  if (current === schema || (current === null && !migrated)) return;
+  throw wrongSchema(schema, current);
+}
+
+/** The typed error of a connection whose current schema is not the configured one. */
+function wrongSchema(schema: string, current: string | null): PayhostError {
+  return new PayhostError(
+    ERROR_CODES.invalidConfiguration,
+    `postgres store: the configured schema is ${JSON.stringify(schema)} but the connection works in ` +
+      `${current === null ? 'no schema' : JSON.stringify(current)}: payhost's tables would not be where other instances look for them. ` +
+      `Check the search_path set by the connection string's options, the role or the database (or a connection pooler resetting it).`,
+    { schema, currentSchema: current },
+  );
 }
