@@ -90,6 +90,59 @@ if (!databaseUrl) {
       }
     });
 
+    it('migrates one schema once when one store names it and another reaches it by its search_path', async () => {
+      const schema = `${runSchema}_same`;
+      const gate = `${runSchema}_gate`;
+      schemas.push(schema, gate);
+      await admin!.driver.session((c) => c.exec(`CREATE SCHEMA "${gate}"; CREATE TABLE "${gate}".gate (id int)`));
+      // One migration that waits at the gate: both stores are inside runMigrations at once.
+      const migrations = [`LOCK TABLE "${gate}".gate IN SHARE MODE; CREATE TABLE only_once (id int);`];
+      const tag = randomBytes(4).toString('hex');
+      const named = await createPostgresStore({ connectionString: url, schema, migrate: false, pool: { max: 1, application_name: `named_${tag}` } });
+      const byPath = new URL(url);
+      byPath.searchParams.set('options', `-c search_path=${schema}`);
+      const unnamed = await createPostgresStore({ connectionString: byPath.toString(), migrate: false, pool: { max: 1, application_name: `unnamed_${tag}` } });
+      const holder = await createPostgresStore({ connectionString: url, migrate: false, pool: { max: 1 } });
+      const waiting = async (names: string[]) => {
+        for (;;) {
+          const rows = await admin!.driver.session((c) =>
+            c.query(`SELECT application_name FROM pg_stat_activity WHERE application_name = ANY($1) AND wait_event_type = 'Lock'`, [names]),
+          );
+          if (rows.length === names.length) return;
+          await pause(20);
+        }
+      };
+      const closed = signal();
+      const gateHeld = signal();
+      const holding = holder.driver.session(async (c) => {
+        await c.exec(`BEGIN; LOCK TABLE "${gate}".gate IN ACCESS EXCLUSIVE MODE`);
+        gateHeld.resolve();
+        await closed.promise;
+        await c.exec('COMMIT');
+      });
+      try {
+        await gateHeld.promise;
+        const first = runMigrations(named.driver, { schema, migrations });
+        first.catch(() => undefined);
+        await waiting([`named_${tag}`]); // At the gate, inside its migration.
+        const second = runMigrations(unnamed.driver, { migrations });
+        second.catch(() => undefined);
+        await waiting([`named_${tag}`, `unnamed_${tag}`]); // Waiting too: for the migration lock, or (unlocked) at the gate.
+        closed.resolve();
+        await holding;
+        expect(await Promise.allSettled([first, second])).to.deep.equal([
+          { status: 'fulfilled', value: 1 },
+          { status: 'fulfilled', value: 1 },
+        ]);
+        const rows = await admin!.driver.session((c) => c.query(`SELECT version FROM "${schema}".payhost_migrations`));
+        expect(rows.map((r) => Number(r.version))).to.deep.equal([1]);
+      } finally {
+        closed.resolve();
+        await holding.catch(() => undefined);
+        await Promise.all([named.close(), unnamed.close(), holder.close()]);
+      }
+    });
+
     it('locks rows across store instances (separate pools, as across processes)', async () => {
       const [a, b] = await Promise.all([open(runSchema), open(runSchema)]);
       try {

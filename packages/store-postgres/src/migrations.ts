@@ -106,14 +106,17 @@ export interface MigrateOptions {
  */
 export async function runMigrations(driver: SqlDriver, options: MigrateOptions = {}): Promise<number> {
   const migrations = options.migrations ?? MIGRATIONS;
-  const lockName = `payhost_migrations:${options.schema ?? ''}`;
   return driver.session(async (connection) => {
+    // Keyed by the schema migrated, not by how it was named: a store given `schema: 'public'` and
+    // one without a schema on a `public` search_path migrate the same tables, so one waits for the other.
+    const [current] = await connection.query<{ schema: string | null }>('SELECT current_schema() AS schema');
+    const lockName = `payhost_migrations:${options.schema ?? current?.schema ?? ''}`;
     await connection.query('SELECT pg_advisory_lock(hashtext($1)::bigint)', [lockName]);
     try {
       if (options.schema !== undefined) await connection.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteSchema(options.schema)}`);
       // The tables go to the current schema: refuse to put them anywhere but the intended one.
-      const [current] = await connection.query<{ schema: string | null }>('SELECT current_schema() AS schema');
-      const schema = current?.schema ?? null;
+      const [now] = await connection.query<{ schema: string | null }>('SELECT current_schema() AS schema');
+      const schema = now?.schema ?? null;
       if (options.schema !== undefined ? schema !== options.schema : schema === null) {
         throw new PayhostError(
           ERROR_CODES.invalidConfiguration,
