@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { CreditCardInfo, CustomerSource, PaymentData } from '@payhost/core';
 import type Stripe from 'stripe';
 import { mutating, reading, type CallContext } from './client.js';
@@ -14,7 +15,8 @@ function escapeQuery(value: string): string {
 
 /**
  * Remembers host customer -> Stripe customer per account, so a customer is
- * found without a search (Stripe's search index lags writes by up to a minute).
+ * found without a search (Stripe's search index lags writes: under a minute
+ * usually, up to an hour during outages).
  */
 export class CustomerCache {
   private readonly map = new Map<string, string>();
@@ -59,15 +61,62 @@ export async function findCustomer(stripe: Stripe, cache: CustomerCache, ctx: Pi
   return id;
 }
 
-/** Finds or creates the Stripe customer of a host customer (the create is keyed on the operation's idempotency key). */
+/** Stripe's longest idempotency key. */
+const MAX_KEY_LENGTH = 255;
+
+/**
+ * The idempotency key creating the Stripe Customer of a host customer: one
+ * per (account, host customer), whatever the operation. Two payments of a
+ * new customer (in one process or several) both miss the cache, and
+ * Stripe's search does not see a Customer created less than a minute (up to
+ * an hour in outages) before: with this key, the second creation replays the
+ * first Customer instead of creating another (which would split the saved
+ * cards). Stripe keeps a key at least 24 hours; by then the search has long
+ * caught up.
+ */
+export function customerCreationKey(account: string | null, hostId: string): string {
+  const key = `payhost:customer:${account ?? 'platform'}:${hostId}`;
+  if (key.length <= MAX_KEY_LENGTH) return key;
+  return `payhost:customer:${account ?? 'platform'}:sha256:${createHash('sha256').update(hostId).digest('hex')}`;
+}
+
+function isIdempotencyError(err: unknown): boolean {
+  const e = err as { type?: unknown; rawType?: unknown } | null;
+  return e?.type === 'StripeIdempotencyError' || e?.rawType === 'idempotency_error';
+}
+
+/**
+ * Finds or creates the Stripe customer of a host customer. The creation is
+ * keyed on the host customer (customerCreationKey), and its body depends on
+ * nothing else (only the metadata linking it), as Stripe refuses a key
+ * reused with another body: the email and name of the payment are set by an
+ * update afterwards (keyed on the operation). Should Stripe still answer
+ * idempotency_error (the key was used with another body), the customer is
+ * searched for again.
+ */
 export async function ensureCustomer(stripe: Stripe, cache: CustomerCache, ctx: CallContext, lookup: CustomerLookup): Promise<string | null> {
   const existing = await findCustomer(stripe, cache, ctx, lookup);
-  if (existing || !lookup.customerId) return existing;
-  const params: Stripe.CustomerCreateParams = { metadata: { [HOST_CUSTOMER_KEY]: lookup.customerId } };
-  if (lookup.email) params.email = lookup.email;
-  if (lookup.name) params.name = lookup.name;
-  const customer = await stripe.customers.create(params, mutating(ctx, 'customer'));
-  cache.set(ctx.account, lookup.customerId, customer.id);
+  const hostId = lookup.customerId;
+  if (existing || !hostId) return existing;
+  const params: Stripe.CustomerCreateParams = { metadata: { [HOST_CUSTOMER_KEY]: hostId } };
+  const options: Stripe.RequestOptions = { ...reading(ctx), idempotencyKey: customerCreationKey(ctx.account, hostId) };
+  let customer: Stripe.Customer;
+  try {
+    customer = await stripe.customers.create(params, options);
+  } catch (err) {
+    if (!isIdempotencyError(err)) throw err;
+    const found = await findCustomer(stripe, cache, ctx, { customerId: hostId });
+    if (found) return found;
+    throw new Error(`Stripe refused to create the Customer of ${hostId} (its idempotency key was used with other parameters) and its search does not find one yet: try again later`, { cause: err });
+  }
+  cache.set(ctx.account, hostId, customer.id);
+  const details: Stripe.CustomerUpdateParams = {};
+  if (lookup.email && lookup.email !== customer.email) details.email = lookup.email;
+  if (lookup.name && lookup.name !== customer.name) details.name = lookup.name;
+  if (Object.keys(details).length > 0) {
+    // The payment goes on without the contact details: they only label the Customer in the Dashboard.
+    await stripe.customers.update(customer.id, details, mutating(ctx, 'customer')).catch(() => undefined);
+  }
   return customer.id;
 }
 

@@ -8,15 +8,20 @@ describe('stripe: saved cards', () => {
   const env = useFakeStripe();
   const customers = () => [...env.fake.state.account(null).customers.values()];
 
-  it('store_customer: creates a Customer (keyed on the operation) and saves the card with setup_future_usage', async () => {
+  it('store_customer: creates a Customer (keyed on the host customer), names it, and saves the card with setup_future_usage', async () => {
     const plugin = makePlugin(env.fake, { store_customer: true });
     const p = payment({ customerId: 'user-1', billing: { firstName: 'Ada', lastName: 'Lovelace' } as never });
     const res = await call(plugin.processPayment(p, null));
     expectSuccess(res, 'capture', '10');
     expect(res.customerId).to.match(/^cus_/);
     const created = env.fake.requestsTo('/v1/customers', 'POST')[0];
-    expect(created?.idempotencyKey).to.equal(`${p.idempotencyKey}#customer`);
-    expect(created?.params).to.deep.include({ email: 'buyer@example.com', name: 'Ada Lovelace', metadata: { payhost_customer_id: 'user-1' } });
+    // One key per host customer, and a body that depends on nothing else: Stripe replays it to any other creation.
+    expect(created?.idempotencyKey).to.equal('payhost:customer:platform:user-1');
+    expect(created?.params).to.deep.equal({ metadata: { payhost_customer_id: 'user-1' } });
+    const named = env.fake.requestsTo(`/v1/customers/${res.customerId}`, 'POST')[0];
+    expect(named?.idempotencyKey).to.equal(`${p.idempotencyKey}#customer`);
+    expect(named?.params).to.deep.equal({ email: 'buyer@example.com', name: 'Ada Lovelace' });
+    expect(env.fake.state.account(null).customers.get(res.customerId ?? '')).to.deep.include({ email: 'buyer@example.com', name: 'Ada Lovelace' });
     expect(intentCreations(env.fake)[0]?.params).to.deep.include({ customer: res.customerId, setup_future_usage: 'off_session' });
     const saved = [...env.fake.state.account(null).paymentMethods.values()].filter((pm) => pm['customer'] === res.customerId);
     expect(saved).to.have.length(1);
@@ -30,6 +35,48 @@ describe('stripe: saved cards', () => {
     expect(second.customerId).to.equal(first.customerId);
     expect(customers()).to.have.length(1);
     expect(env.fake.requestsTo('/v1/customers/search', 'GET')[0]?.params).to.deep.include({ query: "metadata['payhost_customer_id']:'user-2'" });
+  });
+
+  it('two payments of one new customer while Stripe\'s search lags (two processes): one Customer, both cards on it', async () => {
+    env.fake.setSearchIndexDelay(60 * 60 * 1000); // an outage: the index is an hour behind
+    const first = await call(makePlugin(env.fake, { store_customer: true }).processPayment(payment({ customerId: 'user-lag' }), null));
+    const second = await call(makePlugin(env.fake, { store_customer: true }).processPayment(payment({ customerId: 'user-lag', token: 'pm_card_mastercard', customerEmail: 'other@example.com' }), null));
+    expect(second.customerId).to.equal(first.customerId);
+    expect(customers()).to.have.length(1);
+    const creations = env.fake.requestsTo('/v1/customers', 'POST');
+    expect(creations.map((r) => [r.idempotencyKey, r.replayed])).to.deep.equal([
+      ['payhost:customer:platform:user-lag', false],
+      ['payhost:customer:platform:user-lag', true],
+    ]);
+    const cards = [...env.fake.state.account(null).paymentMethods.values()].filter((pm) => pm['customer'] === first.customerId);
+    expect(cards).to.have.length(2);
+    expect(await call(makePlugin(env.fake, { store_customer: true }).listPaymentSources({ channel: CHANNEL, customerId: 'user-lag' }, []))).to.have.length(0); // search still lags
+
+    // A day later the key may be gone, but the search has long caught up: found, not created again.
+    env.fake.advanceClock(25 * 60 * 60 * 1000);
+    const later = await call(makePlugin(env.fake, { store_customer: true }).processPayment(payment({ customerId: 'user-lag' }), null));
+    expect(later.customerId).to.equal(first.customerId);
+    expect(env.fake.requestsTo('/v1/customers', 'POST')).to.have.length(2);
+  });
+
+  it('a creation Stripe refuses with idempotency_error (the key was used with another body): the Customer is searched for again', async () => {
+    const sdk = new Stripe(SECRET_KEY, env.fake.sdkOptions());
+    const other = await sdk.customers.create({ email: 'x@example.com', metadata: { payhost_customer_id: 'user-conflict' } }, { idempotencyKey: 'payhost:customer:platform:user-conflict' });
+    // The first search misses (the index lags), the second finds it.
+    env.fake.failNext({ status: 200, path: '/v1/customers/search', body: { object: 'search_result', data: [], has_more: false, next_page: null, url: '/v1/customers/search' } });
+    const res = await call(makePlugin(env.fake, { store_customer: true }).processPayment(payment({ customerId: 'user-conflict' }), null));
+    expectSuccess(res, 'capture', '10');
+    expect(res.customerId).to.equal(other.id);
+    expect(env.fake.requestsTo('/v1/customers', 'POST').at(-1)?.status).to.equal(400);
+    expect(env.fake.requestsTo('/v1/customers/search')).to.have.length(2);
+    expect(customers()).to.have.length(1);
+
+    // Still not searchable: the payment fails before any charge, rather than charge without the card being saved.
+    env.fake.setSearchIndexDelay(60 * 60 * 1000);
+    await sdk.customers.create({ email: 'y@example.com', metadata: { payhost_customer_id: 'user-hidden' } }, { idempotencyKey: 'payhost:customer:platform:user-hidden' });
+    const refused = await call(makePlugin(env.fake, { store_customer: true }).processPayment(payment({ customerId: 'user-hidden' }), null));
+    expectFailure(refused, 'processing_error', /idempotency key was used with other parameters/);
+    expect(intentCreations(env.fake)).to.have.length(1);
   });
 
   it('a payment asks to store the card with data.storePaymentMethod even when store_customer is off', async () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { GatewayDeclinedError, MemoryLedgerStore, PaymentService, type FaultHooks } from '@payhost/core';
-import { CHANNEL, intentCreations, key, makeLedger, makeManager, useFakeStripe } from './helpers.js';
+import { CHANNEL, GATEWAY, WEBHOOK_SECRET, intentCreations, key, makeLedger, makeManager, makePlugin, useFakeStripe } from './helpers.js';
 
 async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string; details?: Record<string, unknown> }> {
   try {
@@ -129,6 +129,31 @@ describe('stripe: through the ledger (PaymentService)', () => {
       ]);
       expect(refunds[1]?.error).to.match(/never took effect/);
       expect(env.fake.state.account(null).refunds.size).to.equal(1);
+    } finally {
+      await manager.close();
+    }
+  });
+
+  it('Stripe charged and answered a saved 500 while its search lags: held for review; the payment_intent.succeeded event settles it', async () => {
+    const { manager, service } = makeLedger(env.fake);
+    try {
+      env.fake.setSearchIndexDelay(60 * 60 * 1000);
+      const created = await create(service, '10.00');
+      env.fake.failNext({ status: 500, saved: true, afterProcessing: true, path: '/v1/payment_intents' });
+      const err = await rejection(service.process({ paymentId: created.id, idempotencyKey: key() }));
+      expect(err.code).to.equal('outcome_unknown');
+      const [held] = await service.listTransactions(created.id);
+      expect(held?.state).to.equal('review');
+      expect((await service.reconcile()).held).to.deep.equal([held?.id]);
+      expect((await service.getPayment(created.id)).chargeStatus).to.equal('not-charged');
+
+      const event = env.fake.lastEvent('payment_intent.succeeded');
+      const delivery = await makePlugin(env.fake).webhook(env.fake.webhook(event, WEBHOOK_SECRET), null);
+      for (const e of delivery?.events ?? []) await service.applyGatewayEvent({ ...e, gateway: GATEWAY, channel: CHANNEL });
+      const [settled] = await service.listTransactions(created.id);
+      expect(settled).to.deep.include({ id: held?.id, state: 'applied', isSuccess: true });
+      expect((await service.getPayment(created.id)).chargeStatus).to.equal('fully-charged');
+      expect(intentCreations(env.fake)).to.have.length(1);
     } finally {
       await manager.close();
     }

@@ -111,6 +111,7 @@ export function createCustomer(ctx: HandlerContext): Json {
   customer['id'] = ctx.state.nextId('cus');
   applyCustomerParams(ctx, customer);
   ctx.store.customers.set(customer['id'] as string, customer);
+  ctx.state.indexLater(customer['id'] as string);
   const pmId = str(ctx.form, 'payment_method');
   if (pmId) attachPaymentMethod(ctx, pmId, customer['id'] as string);
   setDefaultPaymentMethod(ctx, customer);
@@ -156,10 +157,12 @@ export function searchMatcher(query: string): (object: Json) => boolean {
   return (object) => clauses.every((match) => match(object));
 }
 
+/** A search: only what the search index holds already (objects older than the fake's searchIndexDelayMs). */
 export function searchResult(ctx: HandlerContext, objects: Json[], url: string): Json {
   const match = searchMatcher(str(ctx.form, 'query') ?? '');
   const limit = int(ctx.form, 'limit') ?? 10;
-  return { object: 'search_result', data: objects.filter(match).slice(0, limit), has_more: false, next_page: null, url };
+  const indexed = objects.filter((o) => ctx.state.searchable(o['id'] as string));
+  return { object: 'search_result', data: indexed.filter(match).slice(0, limit), has_more: false, next_page: null, url };
 }
 
 export function searchCustomers(ctx: HandlerContext): Json {

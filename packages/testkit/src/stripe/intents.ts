@@ -75,6 +75,7 @@ export function createPaymentIntent(ctx: HandlerContext): Json {
     intent['status'] = 'requires_confirmation';
   }
   ctx.store.paymentIntents.set(id, intent);
+  ctx.state.indexLater(id);
   ctx.state.emit('payment_intent.created', intent, ctx.store.id);
   if (bool(ctx.form, 'confirm')) return confirm(ctx, intent);
   if (bool(ctx.form, 'off_session')) throw invalidRequest('off_session can only be used with confirm=true', { param: 'off_session' });

@@ -28,6 +28,12 @@ export interface FakeStripeOptions {
   port?: number;
   /** Secret keys accepted; default any `sk_`/`rk_` key. */
   secretKeys?: string[];
+  /**
+   * How long a new customer or payment intent stays out of search results
+   * (Stripe's index lags writes: under a minute usually, up to an hour in
+   * outages); default 0. See setSearchIndexDelay and advanceClock.
+   */
+  searchIndexDelayMs?: number;
 }
 
 const API_VERSION = '2026-10-28.endive';
@@ -49,7 +55,9 @@ export class FakeStripe {
   private constructor(
     private readonly server: Server,
     private readonly options: FakeStripeOptions,
-  ) {}
+  ) {
+    this.state.searchIndexDelayMs = options.searchIndexDelayMs ?? 0;
+  }
 
   static async start(options: FakeStripeOptions = {}): Promise<FakeStripe> {
     let fake: FakeStripe | undefined;
@@ -114,9 +122,19 @@ export class FakeStripe {
     for (const [key, stored] of this.idempotency) if (now - stored.savedAt >= olderThanMs) this.idempotency.delete(key);
   }
 
-  /** Forgets everything: state, log, faults, idempotency keys. */
+  /**
+   * Customers and payment intents younger than `ms` (on the fake's clock:
+   * see advanceClock) are left out of /v1/customers/search and
+   * /v1/payment_intents/search, as by Stripe's lagging index.
+   */
+  setSearchIndexDelay(ms: number): void {
+    this.state.searchIndexDelayMs = ms;
+  }
+
+  /** Forgets everything: state, log, faults, idempotency keys; the search delay goes back to the start option's. */
   reset(): void {
     this.state.reset();
+    this.state.searchIndexDelayMs = this.options.searchIndexDelayMs ?? 0;
     this.requests.length = 0;
     this.faults.clear();
     this.idempotency.clear();

@@ -59,6 +59,14 @@ export class StripeState {
   currentRequest: EventRequest = { id: null, idempotencyKey: null };
   /** How far the fake's clock is ahead of the real one (advanceClock). */
   private clockOffsetMs = 0;
+  /**
+   * How long a new customer or payment intent stays out of the search index
+   * (Stripe: searchable "in less than a minute" normally, "up to an hour
+   * behind during outages"). 0: searchable at once.
+   */
+  searchIndexDelayMs = 0;
+  /** Object id -> when it was created (the fake's clock, ms), for the search index. */
+  private readonly createdAt = new Map<string, number>();
 
   /** The fake's clock, in ms: the real time plus what advanceClock added. */
   now(): number {
@@ -68,6 +76,17 @@ export class StripeState {
   advanceClock(ms: number): void {
     if (!Number.isFinite(ms) || ms < 0) throw new Error(`The fake's clock only moves forward (got ${ms} ms)`);
     this.clockOffsetMs += ms;
+  }
+
+  /** Records that an object was just created: the search index holds it once searchIndexDelayMs has passed. */
+  indexLater(id: string): void {
+    this.createdAt.set(id, this.now());
+  }
+
+  /** Whether Stripe's search index already holds the object. */
+  searchable(id: string): boolean {
+    const at = this.createdAt.get(id);
+    return at === undefined || this.now() - at >= this.searchIndexDelayMs;
   }
 
   /** A Stripe-looking id: prefix, then 24 alphanumeric characters, unique in this fake. */
@@ -114,6 +133,7 @@ export class StripeState {
     this.events.length = 0;
     this.oauthCodes.clear();
     this.clockOffsetMs = 0;
+    this.createdAt.clear();
   }
 }
 
