@@ -36,10 +36,12 @@ describe('stripe: webhooks', () => {
     await call(plugin.capturePayment(payment({ token: auth.transactionId, amount: dec('50.00'), idempotencyKey: key() }), null));
     const refundKey = key('payhost:refund');
     const refund = await call(plugin.refundPayment(payment({ token: auth.transactionId, amount: dec('20.00'), idempotencyKey: refundKey }), null));
-    const refunded = only(await deliver(env.fake.lastEvent('charge.refunded')));
-    expect(refunded).to.deep.include({ type: 'charge.refunded', pspReference: auth.pspReference, gatewayIdempotencyKey: refundKey });
+    // The refund is in refund.created; charge.refunded no longer lists refunds (API versions since 2022-11-15): nothing from it.
+    const refunded = only(await deliver(env.fake.lastEvent('refund.created')));
+    expect(refunded).to.deep.include({ type: 'refund.created', pspReference: auth.pspReference, gatewayIdempotencyKey: refundKey });
     expect(refunded.response).to.deep.include({ kind: 'refund', isSuccess: true, transactionId: refund.transactionId });
     expect(refunded.response.amount.eq('20')).to.equal(true);
+    expect((await deliver(env.fake.lastEvent('charge.refunded'))).events).to.deep.equal([]);
 
     env.fake.openDispute(auth.pspReference ?? '', 'fraudulent');
     const dispute = only(await deliver(env.fake.lastEvent('charge.dispute.created')));
@@ -170,8 +172,8 @@ describe('stripe: webhooks', () => {
         // A refund made on Stripe's dashboard: only the webhook tells the ledger, once.
         const dashboard = new Stripe(SECRET_KEY, env.fake.sdkOptions());
         await dashboard.refunds.create({ payment_intent: payment.pspReference ?? '', amount: 1000 });
-        const [refunded] = await eventsOf(env.fake.lastEvent('charge.refunded'));
-        expect(refunded?.paymentId).to.equal(created.id);
+        expect(await eventsOf(env.fake.lastEvent('charge.refunded'))).to.deep.equal([]); // no refund list on the charge
+        const [refunded] = await eventsOf(env.fake.lastEvent('refund.created'));
         expect((await apply(service, refunded!)).status).to.equal('applied');
         expect((await apply(service, refunded!)).status).to.equal('duplicate');
         const after = await service.getPayment(created.id);

@@ -43,7 +43,7 @@ export function chargeShape(): Json {
     fraud_details: {}, livemode: false, metadata: {}, on_behalf_of: null,
     outcome: { advice_code: null, network_advice_code: null, network_decline_code: null, network_status: 'approved_by_network', reason: null, seller_message: 'Payment complete.', type: 'authorized' },
     paid: true, payment_intent: null, payment_method: null, payment_method_details: null, receipt_email: null,
-    receipt_number: null, receipt_url: null, refunded: false, refunds: { object: 'list', data: [], has_more: false, url: '' },
+    receipt_number: null, receipt_url: null, refunded: false,
     review: null, shipping: null, source_transfer: null, statement_descriptor: null, statement_descriptor_suffix: null,
     status: 'succeeded', transfer_data: null, transfer_group: null,
   };

@@ -142,7 +142,7 @@ function newCharge(state: StripeState, store: AccountStore, intent: Json, card: 
     status,
     paid: status === 'succeeded',
     payment_method_details: { type: 'card', card: { ...(pm?.['card'] as Json), network: card.brand, three_d_secure: null } },
-    refunds: { object: 'list', data: [], has_more: false, url: `/v1/charges/${id}/refunds` },
+    // No `refunds` list: API versions since 2022-11-15 do not auto-expand it (expand[]=refunds asks for it).
   });
   store.charges.set(id, charge);
   intent['latest_charge'] = id;

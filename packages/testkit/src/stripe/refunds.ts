@@ -56,8 +56,6 @@ export function createRefund(ctx: HandlerContext): Json {
   const previous = { amount_refunded: charge['amount_refunded'], refunded: charge['refunded'] };
   charge['amount_refunded'] = (charge['amount_refunded'] as number) + amount;
   charge['refunded'] = charge['amount_refunded'] === charge['amount_captured'];
-  const refunds = charge['refunds'] as { data: Json[] };
-  refunds.data.unshift(refund);
   ctx.state.emit('refund.created', refund, ctx.store.id);
   ctx.state.emit('charge.refunded', charge, ctx.store.id, previous);
   return refund;
@@ -67,6 +65,12 @@ export function refundOrThrow(ctx: HandlerContext, id: string): Json {
   const refund = ctx.store.refunds.get(id);
   if (!refund) throw notFound('refund', id);
   return refund;
+}
+
+/** A charge's refunds, newest first, as `expand[]=refunds` adds them (never by default since API version 2022-11-15). */
+export function chargeRefunds(store: AccountStore, charge: Json): Json {
+  const data = [...store.refunds.values()].filter((r) => r['charge'] === charge['id']).reverse();
+  return { object: 'list', data, has_more: false, url: `/v1/charges/${String(charge['id'])}/refunds` };
 }
 
 export function listRefunds(ctx: HandlerContext): Json {
@@ -84,9 +88,10 @@ export function listRefunds(ctx: HandlerContext): Json {
 /**
  * A pending refund ends, as the card network answers (or a succeeded one
  * fails later, e.g. the card was closed): the refund's status changes and
- * Stripe sends refund.updated and charge.refund.updated (with the previous
- * status), plus refund.failed when it failed. A refund that failed or was
- * canceled returns its amount to the charge's refundable amount.
+ * Stripe sends refund.updated (with the previous status), plus refund.failed
+ * when it failed. (charge.refund.updated is only sent for some payment
+ * methods, not cards: the fake's refunds are card refunds.) A refund that
+ * failed or was canceled returns its amount to the charge's refundable amount.
  */
 export function settleRefund(state: StripeState, store: AccountStore, refund: Json, status: 'succeeded' | 'failed' | 'canceled'): Json {
   const before = refund['status'];
@@ -102,7 +107,6 @@ export function settleRefund(state: StripeState, store: AccountStore, refund: Js
     }
   }
   state.emit('refund.updated', refund, store.id, { status: before });
-  state.emit('charge.refund.updated', refund, store.id, { status: before });
   if (status === 'failed') state.emit('refund.failed', refund, store.id);
   return refund;
 }

@@ -14,9 +14,9 @@ import {
 } from './customers.js';
 import { notFound } from './errors.js';
 import type { Json } from './fixtures.js';
-import { str } from './form.js';
+import { list, str } from './form.js';
 import { cancelPaymentIntent, capturePaymentIntent, confirmPaymentIntent, createPaymentIntent, intentOrThrow, updatePaymentIntent } from './intents.js';
-import { createRefund, listRefunds, refundOrThrow } from './refunds.js';
+import { chargeRefunds, createRefund, listRefunds, refundOrThrow } from './refunds.js';
 import { cancelSetupIntent, confirmSetupIntent, createSetupIntent, setupIntentOrThrow } from './setup-intents.js';
 import type { HandlerContext } from './state.js';
 
@@ -61,7 +61,7 @@ const ROUTES: Route[] = [
   route('GET', '/v1/charges/:id', (ctx, id) => {
     const charge = ctx.store.charges.get(id);
     if (!charge) throw notFound('charge', id);
-    return charge;
+    return list(ctx.form, 'expand').includes('refunds') ? { ...charge, refunds: chargeRefunds(ctx.store, charge) } : charge;
   }),
 
   route('POST', '/v1/customers', (ctx) => createCustomer(ctx)),

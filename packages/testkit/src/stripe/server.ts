@@ -177,7 +177,7 @@ export class FakeStripe {
     return settleProcessing(this.state, found.store, found.object, outcome);
   }
 
-  /** A refund (pending, or succeeded) becomes succeeded, failed or canceled: emits refund.updated and charge.refund.updated. */
+  /** A refund (pending, or succeeded) becomes succeeded, failed or canceled: emits refund.updated (and refund.failed when it failed). */
   settleRefund(refundId: string, status: 'succeeded' | 'failed' | 'canceled' = 'succeeded'): Json {
     const found = this.state.locate('refunds', refundId);
     if (!found) throw new Error(`No refund ${refundId} in the fake`);
