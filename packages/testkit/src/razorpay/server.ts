@@ -133,6 +133,10 @@ export class FakeRazorpay {
    * given; `eventId: null` leaves the header out.
    */
   webhook(event: RazorpayWebhookEvent, ids: { paymentId?: string; refundId?: string; orderId?: string }, options: { eventId?: string | null; createdAt?: number } = {}): RazorpayWebhookDelivery {
+    if (event === 'order.paid' && ids.orderId && this.state.order(ids.orderId).status !== 'paid') {
+      // Razorpay sends order.paid when a payment of the order is captured, never for an authorization alone.
+      throw new Error(`Order ${ids.orderId} is ${this.state.order(ids.orderId).status}, not paid: Razorpay sends order.paid only once a payment is captured`);
+    }
     const payload: Record<string, { entity: unknown }> = {};
     if (ids.paymentId) payload['payment'] = { entity: { ...this.state.payment(ids.paymentId) } };
     if (ids.refundId) payload['refund'] = { entity: { ...this.state.findRefund(ids.refundId) } };

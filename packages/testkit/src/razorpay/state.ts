@@ -184,12 +184,16 @@ export class RazorpayState {
     };
     this.payments.set(payment.id, payment);
     order.attempts += 1;
-    order.status = status === 'captured' || status === 'authorized' ? 'paid' : 'attempted';
-    if (order.status === 'paid') {
-      order.amount_paid = order.amount;
-      order.amount_due = 0;
-    }
+    // Razorpay marks an order paid once one of its payments is captured; until then (failed, or only authorized) it is attempted.
+    if (status === 'captured') this.markPaid(order);
+    else if (order.status !== 'paid') order.status = 'attempted';
     return payment;
+  }
+
+  private markPaid(order: FakeOrder): void {
+    order.status = 'paid';
+    order.amount_paid = order.amount;
+    order.amount_due = 0;
   }
 
   capture(id: string, body: Record<string, unknown>): FakePayment {
@@ -205,6 +209,7 @@ export class RazorpayState {
     payment.captured = true;
     payment.fee = Math.round(payment.amount * 0.02);
     payment.tax = 0;
+    if (payment.order_id) this.markPaid(this.order(payment.order_id));
     return payment;
   }
 
