@@ -55,7 +55,7 @@ function normalize(type: string, body: RazorpayEventBody): { response: GatewayRe
     case 'payment.captured':
       return payment ? { response: paymentResponse('capture', payment), pspReference: payment.id, entityId: payment.id } : null;
     case 'order.paid':
-      // Razorpay sends order.paid once the order's payment is captured (or authorized, without auto-capture).
+      // Razorpay sends order.paid once a payment of the order is captured; an authorized payment is read as such anyway.
       if (!payment) return null;
       return { response: paymentResponse(payment.status === 'authorized' ? 'auth' : 'capture', payment), pspReference: payment.id, entityId: payment.id };
     case 'payment.failed': {
