@@ -485,6 +485,19 @@ describe('checkout page (browser, chromium)', function () {
     expect(await page.getByRole('button', { name: 'Pay 25.00 USD' }).isEnabled()).to.equal(true);
   });
 
+  it('a failed request for the channels can be retried', async () => {
+    let failures = 1;
+    await page.route('**/checkout/api/channels', (route) =>
+      failures-- > 0 ? route.fulfill({ status: 503, contentType: 'application/json', body: '{"code":"store_unavailable","message":"down"}' }) : route.fallback(),
+    );
+    await page.goto(`${server.url}/checkout/`);
+    await page.getByRole('alert').filter({ hasText: 'Could not load the checkout: down' }).waitFor();
+    await page.getByRole('button', { name: 'Retry loading the checkout' }).click({ timeout: 5_000 });
+    await page.getByRole('radio', { name: /Dummy/ }).waitFor();
+    expect(await page.getByRole('alert').isVisible()).to.equal(false);
+    expect(await page.getByRole('button', { name: 'Retry loading the checkout' }).isVisible()).to.equal(false);
+  });
+
   it('says the dummy card form is unavailable when the tokenizer is not served', async () => {
     await page.route('**/checkout/vendor/dummy-tokens.js', (route) => route.fulfill({ status: 404, contentType: 'application/json', body: '{"code":"route_not_found","message":"not installed"}' }));
     await open();

@@ -366,6 +366,13 @@ async function start() {
     state.tokenizer = tokenizer;
     updateForm();
   });
+  el.channelsRetry.addEventListener('click', () => void retryChannels());
+  await loadChannels();
+}
+
+async function loadChannels() {
+  el.loading.hidden = false;
+  el.channelsRetry.hidden = true;
   try {
     const { channels } = await api('GET', 'channels');
     state.channels = channels;
@@ -378,7 +385,14 @@ async function start() {
   } catch (err) {
     el.loading.hidden = true;
     showMessage(`Could not load the checkout: ${err.message}`);
+    el.channelsRetry.hidden = false; // not a dead end
   }
+}
+
+async function retryChannels() {
+  clearMessage();
+  await loadChannels();
+  (el.channelsRetry.hidden ? el.channel : el.channelsRetry).focus();
 }
 
 void start();

@@ -10,6 +10,7 @@ export const el = {
   message: $('message'),
   checkout: $('checkout'),
   loading: $('loading'),
+  channelsRetry: $('channels-retry'),
   form: $('checkout-form'),
   channel: $('channel'),
   currency: $('currency'),
