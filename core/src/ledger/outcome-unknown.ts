@@ -1,6 +1,7 @@
 import type { Decimal } from 'decimal.js';
 import type { GatewayResponse } from '../contracts/gateway.js';
 import { isTransactionKind } from '../contracts/transaction-kind.js';
+import { minorUnits } from '../money/currency.js';
 import { ANSWER_KINDS, type PaymentOperation } from './operations.js';
 import { readAmount } from './records.js';
 
@@ -19,8 +20,8 @@ export function isOutcomeUnknown(response: GatewayResponse): boolean {
  * Why a successful answer cannot be the outcome of `operation` on a payment
  * in `currency`: a kind that does not answer the operation (a refund answered
  * with a capture), a refund in progress without the gateway transaction id
- * its settling event will name, more than was asked for, or another
- * currency. Null when it can be. A plugin bug,
+ * its settling event will name, more than was asked for, an amount finer
+ * than the currency's minor unit, or another currency. Null when it can be. A plugin bug,
  * not a processor's verdict: the ledger does not count it.
  */
 export function incoherentAnswer(operation: PaymentOperation, currency: string, response: GatewayResponse, requested: Decimal): string | null {
@@ -36,6 +37,10 @@ export function incoherentAnswer(operation: PaymentOperation, currency: string, 
   const amount = readAmount(response.amount);
   if (amount !== null && amount.gt(requested)) {
     return `The gateway plugin answered a ${operation} of ${requested.toFixed()} with ${amount.toFixed()}`;
+  }
+  // No processor moves a fraction of a cent: such an amount is a conversion bug (minor units through a float).
+  if (amount !== null && amount.decimalPlaces() > minorUnits(currency)) {
+    return `The gateway plugin answered ${amount.toFixed()} ${currency}, with more decimal places than ${currency} has (${minorUnits(currency)})`;
   }
   const answered = response.currency;
   if (typeof answered === 'string' && answered !== '' && answered.toUpperCase() !== currency) {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { MemoryLedgerStore, PaymentService, type GatewayResponse, type PaymentData, type TransactionStatusInput } from '@payhost/core';
 import { GatedDummy, expectAmount, key, payInput, rejection, setup, type Setup } from './helpers.js';
 
-type Bug = 'refund-as-capture' | 'ongoing-without-id' | 'other-currency' | 'more-than-asked';
+type Bug = 'refund-as-capture' | 'ongoing-without-id' | 'other-currency' | 'more-than-asked' | 'float-amount';
 
 /** The dummy with a bug switched on: refunds answered as captures, or charges answered in another currency. */
 class BuggyDummy extends GatedDummy {
@@ -15,13 +15,15 @@ class BuggyDummy extends GatedDummy {
     if (bug === 'ongoing-without-id') return { ...response, kind: 'refund_ongoing', transactionId: '' };
     // As a plugin that reports the charge's amount instead of the refund's would.
     if (bug === 'more-than-asked') return { ...response, amount: response.amount.plus(1) };
+    // Minor units converted through a float: 299.99999999999994 cents for a 3.00 refund.
+    if (bug === 'float-amount') return { ...response, amount: ((response.amount.toNumber() * 100 - 1e-13) / 100) as never };
     return { ...response, currency: 'EUR' };
   }
   override async processPayment(p: PaymentData, v: GatewayResponse | null): Promise<GatewayResponse | undefined> {
     return this.buggy(await super.processPayment(p, v), 'other-currency');
   }
   override async refundPayment(p: PaymentData, v: GatewayResponse | null): Promise<GatewayResponse | undefined> {
-    return this.buggy(await super.refundPayment(p, v), 'refund-as-capture', 'ongoing-without-id', 'more-than-asked');
+    return this.buggy(await super.refundPayment(p, v), 'refund-as-capture', 'ongoing-without-id', 'more-than-asked', 'float-amount');
   }
   override async getTransactionStatus(input: TransactionStatusInput, previous: GatewayResponse | null): Promise<GatewayResponse | undefined> {
     const status = await super.getTransactionStatus(input, previous);
@@ -92,6 +94,13 @@ describe('ledger: incoherent gateway answers', () => {
     BuggyDummy.bug = null;
     const rest = await env.service.refund({ paymentId, idempotencyKey: key(), amount: '7.00' });
     expectAmount(rest.payment.capturedAmount, '3');
+  });
+
+  it('a refund answered with a fraction of a cent (a float conversion) is not counted: held for review, the asked amount reserved', async () => {
+    const paymentId = await refundHeldForReview('float-amount', '3.00');
+    expect((await rejection(env.service.refund({ paymentId, idempotencyKey: key(), amount: '7.01' }))).code).to.equal('amount_exceeds');
+    const [held] = (await env.service.listTransactions(paymentId)).filter((t) => t.kind === 'refund');
+    expectAmount(held!.amount, '3');
   });
 
   it('a charge answered in another currency is not counted: held for review when the processor cannot tell', async () => {
