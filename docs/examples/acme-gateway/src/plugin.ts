@@ -54,6 +54,7 @@ export class AcmeGatewayPlugin extends BasePlugin {
 
   /** Checkout: charges the token at once (the seeds' create_payment). */
   async processPayment(payment: PaymentData, _previousValue: GatewayResponse | null): Promise<GatewayResponse | undefined> {
+    if (!this.active) return undefined; // an inactive gateway passes previousValue through, like every hook
     if (!this.client || !payment.token) return this.failure('capture', payment, 'processing_error', 'Acme needs a card token.');
     const result = await this.client.charge({
       token: payment.token,
@@ -66,6 +67,7 @@ export class AcmeGatewayPlugin extends BasePlugin {
 
   /** Refunds part or all of a charge; the token is the charge id (the capture's transactionId). */
   async refundPayment(payment: PaymentData, _previousValue: GatewayResponse | null): Promise<GatewayResponse | undefined> {
+    if (!this.active) return undefined;
     if (!this.client || !payment.token) return this.failure('refund', payment, 'processing_error', 'Nothing to refund.');
     const result = await this.client.refund({
       chargeId: payment.token,
@@ -77,6 +79,7 @@ export class AcmeGatewayPlugin extends BasePlugin {
 
   /** Reconciliation after a crash: what became of the call made with this transaction's idempotency key. */
   async getTransactionStatus(input: TransactionStatusInput, _previousValue: GatewayResponse | null): Promise<GatewayResponse | undefined> {
+    if (!this.active) return undefined;
     if (!this.client) return undefined; // cannot tell: the host marks the transaction for review
     const result = await this.client.find(input.transaction.gatewayIdempotencyKey);
     if (!result) return this.failure(input.transaction.kind, input.payment, 'processing_error', 'The request never reached Acme.');
