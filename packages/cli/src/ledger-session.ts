@@ -1,23 +1,27 @@
-import { MemoryLedgerStore, PaymentService, PluginManager, type LedgerStore } from '@payhost/core';
+import { MemoryLedgerStore, PaymentService, PluginManager, type LedgerStore, type Logger } from '@payhost/core';
 import { openStore, type ServerConfig } from '@payhost/server';
+import { processIo } from './io.js';
+import { fallbackCommandLogger } from './logger.js';
 
 /**
  * Runs `fn` with a payment service on the server's own store (DATABASE_URL
  * with server.databaseSchema, else the data directory), so what a command
  * writes is what `payhost serve` shows; `memory`: an in-memory ledger that
  * keeps nothing. Plugins and store are closed afterwards, whatever happens.
+ * `logger`: the command's logger (loadCommandConfig); without one, warnings and errors go to stderr.
  */
-export async function withPaymentService<T>(config: ServerConfig, options: { memory?: boolean }, fn: (payments: PaymentService) => Promise<T>): Promise<T> {
+export async function withPaymentService<T>(config: ServerConfig, options: { memory?: boolean; logger?: Logger }, fn: (payments: PaymentService) => Promise<T>): Promise<T> {
+  const logger = options.logger ?? fallbackCommandLogger(config, processIo);
   const store: LedgerStore = options.memory ? new MemoryLedgerStore() : (await openStore(config)).store;
   let manager: PluginManager;
   try {
-    manager = await PluginManager.create({ plugins: config.plugins, pluginBaseDir: config.baseDir, config: config.host, hookTimeoutMs: config.server.hookTimeoutMs });
+    manager = await PluginManager.create({ plugins: config.plugins, pluginBaseDir: config.baseDir, config: config.host, logger, hookTimeoutMs: config.server.hookTimeoutMs });
   } catch (error) {
     await store.close();
     throw error;
   }
   try {
-    return await fn(new PaymentService({ manager, store }));
+    return await fn(new PaymentService({ manager, store, logger }));
   } finally {
     await manager.close();
     await store.close();

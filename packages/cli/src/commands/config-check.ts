@@ -1,15 +1,18 @@
 import { PluginManager } from '@payhost/core';
-import { loadServerConfig } from '@payhost/server';
 import { json, type CliIo } from '../io.js';
+import { loadCommandConfig } from '../logger.js';
 
 function maskKey(key: string): string {
   return key.length > 8 ? `****${key.slice(-4)}` : '****';
 }
 
-/** Validates a config file (plugins load, channels and plugin settings check) and prints it with secrets masked. */
+/**
+ * Validates a config file (plugins load, channels and plugin settings check) and prints it with secrets masked.
+ * What validation drops with a warning (a misspelt plugin configuration field) is logged on stderr.
+ */
 export async function configCheck(options: { config: string }, io: CliIo): Promise<void> {
-  const config = await loadServerConfig(options.config);
-  const manager = await PluginManager.create({ plugins: config.plugins, pluginBaseDir: config.baseDir, config: config.host });
+  const { config, logger } = await loadCommandConfig(options.config, io);
+  const manager = await PluginManager.create({ plugins: config.plugins, pluginBaseDir: config.baseDir, config: config.host, logger });
   try {
     const plugins = manager.config.channels.map((channel) => ({
       channel: channel.slug,

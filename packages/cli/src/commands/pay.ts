@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { formatAmount } from '@payhost/core';
-import { loadServerConfig } from '@payhost/server';
 import { json, type CliIo } from '../io.js';
 import { withPaymentService } from '../ledger-session.js';
+import { loadCommandConfig } from '../logger.js';
 
 export interface PayOptions {
   config: string;
@@ -18,8 +18,8 @@ export interface PayOptions {
 
 /** A one-off payment through the configured gateways; prints the payment and its transaction. */
 export async function pay(options: PayOptions, io: CliIo): Promise<void> {
-  const config = await loadServerConfig(options.config);
-  const result = await withPaymentService(config, { memory: options.memory === true }, (payments) =>
+  const { config, logger } = await loadCommandConfig(options.config, io);
+  const result = await withPaymentService(config, { memory: options.memory === true, logger }, (payments) =>
     payments.pay({
       idempotencyKey: randomUUID(),
       channel: options.channel,
