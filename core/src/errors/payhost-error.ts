@@ -44,6 +44,13 @@ export const ERROR_CODES = {
 
 export type PayhostErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES] | (string & {});
 
+/**
+ * The brand every PayhostError carries (a non-enumerable property, true): `Symbol.for` gives every copy of
+ * @payhost/core the same symbol, so an error thrown by a plugin that brought its own copy (installed from a
+ * directory, npm-linked) is still recognised by the host's `isPayhostError`, where `instanceof` is not.
+ */
+const PAYHOST_ERROR_BRAND: unique symbol = Symbol.for('payhost.error');
+
 /** The one error type the host throws: a stable `code`, a human message, optional details. */
 export class PayhostError extends Error {
   readonly code: PayhostErrorCode;
@@ -54,6 +61,7 @@ export class PayhostError extends Error {
     this.name = 'PayhostError';
     this.code = code;
     this.details = details;
+    Object.defineProperty(this, PAYHOST_ERROR_BRAND, { value: true, enumerable: false, writable: false, configurable: false });
   }
 
   toJSON(): { code: string; message: string; details?: Record<string, unknown> } {
@@ -61,6 +69,21 @@ export class PayhostError extends Error {
   }
 }
 
+/**
+ * Whether `err` is a PayhostError (with this `code`, when given): an instance of this copy's class, or an
+ * error carrying the brand of another copy of @payhost/core (a plugin's own), with a string `code`.
+ */
 export function isPayhostError(err: unknown, code?: PayhostErrorCode): err is PayhostError {
-  return err instanceof PayhostError && (code === undefined || err.code === code);
+  if (!(err instanceof PayhostError) && !isBranded(err)) return false;
+  return code === undefined || (err as PayhostError).code === code;
+}
+
+function isBranded(err: unknown): boolean {
+  if ((typeof err !== 'object' && typeof err !== 'function') || err === null) return false;
+  try {
+    return (err as { [PAYHOST_ERROR_BRAND]?: unknown })[PAYHOST_ERROR_BRAND] === true && typeof (err as { code?: unknown }).code === 'string';
+  } catch {
+    // A proxy or getter that throws is not an error of ours (and must not break the handler asking).
+    return false;
+  }
 }
