@@ -1,13 +1,14 @@
 import { ERROR_CODES, PayhostError, REVIEW_OUTCOMES, TRANSACTION_ERROR_CODES, type ReviewOutcome, type TransactionErrorCode, type TransactionKind } from '@payhost/core';
-import { loadServerConfig, paymentJson, transactionJson } from '@payhost/server';
+import { resultJson } from '@payhost/server';
 import { json, type CliIo } from '../io.js';
 import { withPaymentService } from '../ledger-session.js';
+import { loadCommandConfig } from '../logger.js';
 
 /** Prints the transactions held for review, oldest first, with what is needed to find each at the processor. */
 export async function reviewList(options: { config: string }, io: CliIo): Promise<void> {
-  const config = await loadServerConfig(options.config);
-  const items = await withPaymentService(config, {}, (payments) => payments.listReview());
-  io.out(json(items.map(({ payment, transaction }) => ({ transaction: transactionJson(transaction), payment: paymentJson(payment) }))));
+  const { config, logger } = await loadCommandConfig(options.config, io);
+  const items = await withPaymentService(config, { logger }, (payments) => payments.listReview());
+  io.out(json(items.map(resultJson)));
 }
 
 function usage(message: string): PayhostError {
@@ -32,8 +33,8 @@ export async function reviewResolve(transactionId: string, options: ReviewResolv
   if (options.errorCode !== undefined && !(TRANSACTION_ERROR_CODES as readonly string[]).includes(options.errorCode)) {
     throw usage(`--error-code must be one of ${TRANSACTION_ERROR_CODES.join(', ')}`);
   }
-  const config = await loadServerConfig(options.config);
-  const { payment, transaction } = await withPaymentService(config, {}, (payments) =>
+  const { config, logger } = await loadCommandConfig(options.config, io);
+  const { payment, transaction } = await withPaymentService(config, { logger }, (payments) =>
     payments.resolveReview({
       transactionId,
       outcome: options.outcome as ReviewOutcome,
@@ -45,5 +46,5 @@ export async function reviewResolve(transactionId: string, options: ReviewResolv
       errorCode: (options.errorCode as TransactionErrorCode | undefined) ?? null,
     }),
   );
-  io.out(json({ payment: paymentJson(payment), transaction: transactionJson(transaction) }));
+  io.out(json(resultJson({ payment, transaction })));
 }
