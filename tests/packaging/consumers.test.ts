@@ -1,0 +1,107 @@
+/**
+ * Every workspace package, packed with `npm pack` and installed (offline, from
+ * the npm cache, pinned by the repository's package-lock.json) into a fresh app
+ * under os.tmpdir(), as different consumers use it:
+ *
+ * - a CommonJS host: `require()` of every entry point in every export map
+ *   (require(esm), Node >= 20.19, the engines floor) gives the same exports
+ *   as `import`.
+ */
+import { expect } from 'chai';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildHostLock, type LockedTarball } from './support/host-lock.js';
+import { ROOT, childEnv, npm, parsePackJson, run, workspacePackages, type WorkspacePackage } from './support/npm.js';
+
+/** The subpaths of an export map that are modules ("./package.json" is not). */
+function entryPoints(pkg: WorkspacePackage): string[] {
+  const exportsMap = (pkg.manifest.exports ?? {}) as Record<string, unknown>;
+  return Object.keys(exportsMap)
+    .filter((subpath) => subpath !== './package.json')
+    .map((subpath) => (subpath === '.' ? pkg.name : `${pkg.name}/${subpath.slice(2)}`));
+}
+
+/**
+ * Run by node in the app: each specifier through `require()` (CommonJS) and
+ * through `import()`, reporting the export names or the error.
+ */
+const CJS_PROBE = `'use strict';
+const specifiers = JSON.parse(process.argv[2]);
+(async () => {
+  const report = {};
+  for (const specifier of specifiers) {
+    const entry = {};
+    try {
+      entry.required = Object.keys(require(specifier)).filter((k) => k !== '__esModule' && k !== 'module.exports').sort();
+    } catch (err) {
+      entry.requireError = String(err && err.code) + ': ' + String(err && err.message).split('\\n')[0];
+    }
+    entry.imported = Object.keys(await import(specifier)).filter((k) => k !== 'module.exports').sort();
+    report[specifier] = entry;
+  }
+  process.stdout.write(JSON.stringify(report));
+})().catch((err) => { console.error(err); process.exit(1); });
+`;
+
+describe('packaging: the packed packages in CommonJS consumers', function () {
+  this.timeout(600_000);
+  let tmp = '';
+  let app = '';
+  let packages: WorkspacePackage[] = [];
+  const env = childEnv();
+
+  before(async function () {
+    tmp = await mkdtemp(join(tmpdir(), 'payhost-consumers-'));
+    app = join(tmp, 'consumer');
+    const pack = join(tmp, 'pack');
+    await mkdir(pack);
+    await mkdir(app);
+
+    packages = await workspacePackages();
+    for (const pkg of packages) {
+      if (!existsSync(join(ROOT, pkg.location, 'dist', 'index.js'))) throw new Error(`${pkg.name} is not built: run npm run build first`);
+    }
+    const tarballs = parsePackJson((await npm(['pack', '--json', '--pack-destination', pack, ...packages.flatMap((p) => ['-w', p.name])], { cwd: ROOT })).stdout);
+    const locked: LockedTarball[] = tarballs.map((t) => {
+      const ws = packages.find((p) => p.name === t.name) as WorkspacePackage;
+      return { name: t.name, version: t.version, file: `../pack/${t.filename}`, integrity: t.integrity, manifest: ws.manifest, workspace: ws.location };
+    });
+    const registry = (await npm(['config', 'get', 'registry'], { cwd: tmp })).stdout.trim().replace(/\/?$/, '/');
+    const { packageJson, lock } = buildHostLock({
+      repoLock: JSON.parse(await readFile(join(ROOT, 'package-lock.json'), 'utf8')),
+      workspaces: new Map(packages.map((p) => [p.name, p.location])),
+      tarballs: locked,
+      devDependencies: [],
+      registry,
+      appName: 'payhost-consumer',
+    });
+    // A CommonJS package: no "type": "module".
+    const { type: _type, ...commonjs } = packageJson;
+    await writeFile(join(app, 'package.json'), JSON.stringify(commonjs, null, 2));
+    await writeFile(join(app, 'package-lock.json'), JSON.stringify(lock, null, 2));
+    await npm(['ci', '--offline', '--no-audit', '--no-fund'], { cwd: app, env });
+  });
+
+  after(async function () {
+    if (tmp && !process.env['PAYHOST_KEEP_PACKAGING_TMP']) await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('a CommonJS host can require() every entry point of every package, with the exports import() gives', async () => {
+    const specifiers = packages.flatMap(entryPoints);
+    expect(specifiers).to.include.members(['@payhost/core', '@payhost/plugin-dummy', '@payhost/plugin-dummy/browser', '@payhost/store-postgres', '@payhost/testkit/conformance']);
+    await writeFile(join(app, 'probe.cjs'), CJS_PROBE);
+    const { stdout } = await run(process.execPath, ['--no-warnings', 'probe.cjs', JSON.stringify(specifiers)], { cwd: app, env });
+    const report = JSON.parse(stdout) as Record<string, { required?: string[]; requireError?: string; imported: string[] }>;
+    for (const specifier of specifiers) {
+      const entry = report[specifier];
+      expect(entry?.requireError, `require('${specifier}') from CommonJS`).to.equal(undefined);
+      expect(entry?.imported, `import('${specifier}') exports something`).to.not.deep.equal([]);
+      expect(entry?.required, `require('${specifier}') exposes what import() does`).to.deep.equal(entry?.imported);
+    }
+    expect(report['@payhost/core']?.required).to.include.members(['PluginManager', 'PaymentService', 'BasePlugin', 'Decimal', 'PayhostError', 'MemoryLedgerStore']);
+    expect(report['@payhost/store-postgres']?.required).to.include.members(['createPostgresStore', 'createPgliteStore', 'SqlLedgerStore']);
+    expect(report['@payhost/server']?.required).to.include.members(['createServer', 'loadServerConfig']);
+  });
+});
