@@ -5,7 +5,9 @@
  *
  * - a CommonJS host: `require()` of every entry point in every export map
  *   (require(esm), Node >= 20.19, the engines floor) gives the same exports
- *   as `import`.
+ *   as `import`;
+ * - a strict TypeScript host without skipLibCheck: the published declarations
+ *   type-check together with the type packages they import (e.g. `pg`'s).
  */
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
@@ -13,7 +15,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildHostLock, type LockedTarball } from './support/host-lock.js';
-import { ROOT, childEnv, npm, parsePackJson, run, workspacePackages, type WorkspacePackage } from './support/npm.js';
+import { ROOT, TSC, childEnv, npm, parsePackJson, run, workspacePackages, type WorkspacePackage } from './support/npm.js';
 
 /** The subpaths of an export map that are modules ("./package.json" is not). */
 function entryPoints(pkg: WorkspacePackage): string[] {
@@ -45,7 +47,32 @@ const specifiers = JSON.parse(process.argv[2]);
 })().catch((err) => { console.error(err); process.exit(1); });
 `;
 
-describe('packaging: the packed packages in CommonJS consumers', function () {
+/** A strict NodeNext host that does not skip the published declarations. */
+const STRICT_TSCONFIG = {
+  compilerOptions: {
+    target: 'ES2022',
+    module: 'NodeNext',
+    moduleResolution: 'NodeNext',
+    lib: ['ES2023'],
+    types: ['node'],
+    strict: true,
+    skipLibCheck: false,
+    noEmit: true,
+  },
+  include: ['src'],
+};
+
+const STRICT_STORE = `import { createPostgresStore, type PoolOptions, type PostgresStoreOptions } from '@payhost/store-postgres';
+import type { LedgerStore } from '@payhost/core';
+
+const pool: PoolOptions = { max: 2, idleTimeoutMillis: 1_000 };
+const options: PostgresStoreOptions = { connectionString: 'postgres://localhost/shop', pool, migrate: false };
+export async function open(): Promise<LedgerStore> {
+  return createPostgresStore(options);
+}
+`;
+
+describe('packaging: the packed packages in CommonJS and strict TypeScript consumers', function () {
   this.timeout(600_000);
   let tmp = '';
   let app = '';
@@ -57,7 +84,7 @@ describe('packaging: the packed packages in CommonJS consumers', function () {
     app = join(tmp, 'consumer');
     const pack = join(tmp, 'pack');
     await mkdir(pack);
-    await mkdir(app);
+    await mkdir(join(app, 'src'), { recursive: true });
 
     packages = await workspacePackages();
     for (const pkg of packages) {
@@ -73,7 +100,8 @@ describe('packaging: the packed packages in CommonJS consumers', function () {
       repoLock: JSON.parse(await readFile(join(ROOT, 'package-lock.json'), 'utf8')),
       workspaces: new Map(packages.map((p) => [p.name, p.location])),
       tarballs: locked,
-      devDependencies: [],
+      // The host type-checks with the repository's tsc; only @types/node is its own.
+      devDependencies: ['@types/node'],
       registry,
       appName: 'payhost-consumer',
     });
@@ -103,5 +131,14 @@ describe('packaging: the packed packages in CommonJS consumers', function () {
     expect(report['@payhost/core']?.required).to.include.members(['PluginManager', 'PaymentService', 'BasePlugin', 'Decimal', 'PayhostError', 'MemoryLedgerStore']);
     expect(report['@payhost/store-postgres']?.required).to.include.members(['createPostgresStore', 'createPgliteStore', 'SqlLedgerStore']);
     expect(report['@payhost/server']?.required).to.include.members(['createServer', 'loadServerConfig']);
+  });
+
+  it('a strict TypeScript host without skipLibCheck type-checks against @payhost/store-postgres (its pg types come with it) and every entry point', async () => {
+    const specifiers = packages.flatMap(entryPoints);
+    const everyEntry = `${specifiers.map((s, i) => `import * as m${i} from '${s}';`).join('\n')}\nexport const modules = [${specifiers.map((_, i) => `m${i}`).join(', ')}];\n`;
+    await writeFile(join(app, 'tsconfig.json'), JSON.stringify(STRICT_TSCONFIG, null, 2));
+    await writeFile(join(app, 'src', 'store.mts'), STRICT_STORE);
+    await writeFile(join(app, 'src', 'every-entry.mts'), everyEntry);
+    await run(process.execPath, [TSC, '-p', 'tsconfig.json'], { cwd: app, env });
   });
 });
