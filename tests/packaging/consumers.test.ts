@@ -7,13 +7,15 @@
  *   (require(esm), Node >= 20.19, the engines floor) gives the same exports
  *   as `import`;
  * - a strict TypeScript host without skipLibCheck: the published declarations
- *   type-check together with the type packages they import (e.g. `pg`'s).
+ *   type-check together with the type packages they import (e.g. `pg`'s);
+ * - a debugger or `node --enable-source-maps`: no shipped source map points
+ *   at a source file that is not shipped.
  */
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { buildHostLock, type LockedTarball } from './support/host-lock.js';
 import { ROOT, TSC, childEnv, npm, parsePackJson, run, workspacePackages, type WorkspacePackage } from './support/npm.js';
 
@@ -23,6 +25,16 @@ function entryPoints(pkg: WorkspacePackage): string[] {
   return Object.keys(exportsMap)
     .filter((subpath) => subpath !== './package.json')
     .map((subpath) => (subpath === '.' ? pkg.name : `${pkg.name}/${subpath.slice(2)}`));
+}
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await filesUnder(path)));
+    else out.push(path);
+  }
+  return out;
 }
 
 /**
@@ -72,7 +84,7 @@ export async function open(): Promise<LedgerStore> {
 }
 `;
 
-describe('packaging: the packed packages in CommonJS and strict TypeScript consumers', function () {
+describe('packaging: the packed packages in CommonJS, strict TypeScript and debugging consumers', function () {
   this.timeout(600_000);
   let tmp = '';
   let app = '';
@@ -140,5 +152,24 @@ describe('packaging: the packed packages in CommonJS and strict TypeScript consu
     await writeFile(join(app, 'src', 'store.mts'), STRICT_STORE);
     await writeFile(join(app, 'src', 'every-entry.mts'), everyEntry);
     await run(process.execPath, [TSC, '-p', 'tsconfig.json'], { cwd: app, env });
+  });
+
+  it('no shipped source map points at sources that are not shipped (src/ is not published: maps are not either)', async () => {
+    const problems: string[] = [];
+    let checked = 0;
+    for (const pkg of packages) {
+      const installed = join(app, 'node_modules', pkg.name);
+      for (const map of (await filesUnder(installed)).filter((f) => f.endsWith('.map'))) {
+        const { sources, sourcesContent } = JSON.parse(await readFile(map, 'utf8')) as { sources: string[]; sourcesContent?: Array<string | null> };
+        sources.forEach((source, i) => {
+          checked += 1;
+          const carried = typeof sourcesContent?.[i] === 'string';
+          const file = join(dirname(map), source);
+          const shipped = !relative(installed, file).startsWith('..') && existsSync(file);
+          if (!carried && !shipped) problems.push(`${relative(join(app, 'node_modules'), map)} -> ${source}`);
+        });
+      }
+    }
+    expect(problems.slice(0, 5), `${problems.length} of ${checked} mapped sources are missing`).to.deep.equal([]);
   });
 });
