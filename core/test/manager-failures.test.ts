@@ -252,25 +252,3 @@ describe('manager: a thenable whose then() throws is an ordinary plugin failure'
     });
   }
 });
-
-describe('manager: a payment operation answers its amount as a Decimal', () => {
-  /** Answers the amount as a plugin written loosely might: a number, a decimal string, or nothing readable. */
-  class LooseAmounts extends UsdGateway {
-    static override id = 'test.loose-amounts';
-    async processPayment(payment: PaymentData): Promise<GatewayResponse> {
-      const loose: Record<string, unknown> = { number: 12.5, string: '12.50', junk: 'twelve' };
-      return { ...okResponse(payment, 'loose'), amount: loose[String(payment.token)] as never };
-    }
-  }
-
-  it('converts a number or a decimal string, and leaves what is not a number for the ledger to judge', async () => {
-    const manager = new PluginManager({ plugins: [LooseAmounts], config: { channels: [{ slug: 'us', currencies: ['USD'], plugins: { 'test.loose-amounts': { active: true } } }] } });
-    for (const token of ['number', 'string']) {
-      const response = await manager.processPayment({ channel: 'us', payment: payment({ token }) });
-      expect(Decimal.isDecimal(response.amount), token).to.equal(true);
-      expect(response.amount.toFixed(2), token).to.equal('12.50');
-    }
-    expect((await manager.processPayment({ channel: 'us', payment: payment({ token: 'junk' }) })).amount as unknown).to.equal('twelve');
-    await manager.close();
-  });
-});

@@ -17,7 +17,7 @@ import type { ChannelRuntime, GatewayEntry } from './channel-runtime.js';
 import type { ListedGateway } from './gateway-listings.js';
 import { createHookWatchdog, type HookPipeline } from './hook-pipeline.js';
 import { missingValueError, type PluginFailure } from './plugin-failure.js';
-import { processingErrorResponse, withDecimalAmount } from './responses.js';
+import { processingErrorResponse } from './responses.js';
 import { buildRuntime, rebuildChannel, type BuildContext, type Runtime } from './runtime-builder.js';
 import { loadPlugins, type PluginSpec } from '../loader/plugin-loader.js';
 
@@ -226,7 +226,7 @@ export class PluginManager<H extends HookMap = {}> {
         operation,
       });
     }
-    return withDecimalAmount(response);
+    return response;
   }
 
   /**

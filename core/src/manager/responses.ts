@@ -33,19 +33,3 @@ export function processingErrorResponse(operation: GatewayOperation, payment: Pa
     },
   };
 }
-
-/**
- * A response whose amount is a Decimal, as the contract types it: a plugin that
- * answered a number or a decimal string gets it converted, so a host calling
- * the manager can use it as one (`amount.toFixed(2)` threw a TypeError on a
- * string). Anything unreadable is left for the ledger to judge.
- */
-export function withDecimalAmount(response: GatewayResponse): GatewayResponse {
-  const amount: unknown = response.amount;
-  if (Decimal.isDecimal(amount) || (typeof amount !== 'number' && typeof amount !== 'string')) return response;
-  try {
-    return { ...response, amount: new Decimal(amount) };
-  } catch {
-    return response;
-  }
-}
