@@ -13,10 +13,11 @@
  */
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { buildHostLock, type LockedTarball } from './support/host-lock.js';
+import { filesUnder } from './support/imports.js';
 import { ROOT, TSC, childEnv, npm, parsePackJson, run, workspacePackages, type WorkspacePackage } from './support/npm.js';
 
 /** The subpaths of an export map that are modules ("./package.json" is not). */
@@ -25,16 +26,6 @@ function entryPoints(pkg: WorkspacePackage): string[] {
   return Object.keys(exportsMap)
     .filter((subpath) => subpath !== './package.json')
     .map((subpath) => (subpath === '.' ? pkg.name : `${pkg.name}/${subpath.slice(2)}`));
-}
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await filesUnder(path)));
-    else out.push(path);
-  }
-  return out;
 }
 
 /**

@@ -23,7 +23,8 @@ export function packageNameOf(specifier: string): string {
   return specifier.startsWith('@') ? `${parts[0]}/${parts[1]}` : (parts[0] as string);
 }
 
-async function filesUnder(dir: string): Promise<string[]> {
+/** Every file below `dir`, recursively. */
+export async function filesUnder(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
