@@ -61,7 +61,7 @@ const RESOLVED_KINDS: Readonly<Record<PaymentOperation, readonly TransactionKind
 
 const NOTE_MAX = 2000;
 
-export function transactionNotFound(transactionId: string): PayhostError {
+function transactionNotFound(transactionId: string): PayhostError {
   return new PayhostError(ERROR_CODES.transactionNotFound, `Transaction "${transactionId}" does not exist`, { transactionId });
 }
 

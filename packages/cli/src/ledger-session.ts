@@ -1,17 +1,15 @@
 import { MemoryLedgerStore, PaymentService, PluginManager, type LedgerStore, type Logger } from '@payhost/core';
 import { openStore, type ServerConfig } from '@payhost/server';
-import { processIo } from './io.js';
-import { fallbackCommandLogger } from './logger.js';
 
 /**
  * Runs `fn` with a payment service on the server's own store (DATABASE_URL
  * with server.databaseSchema, else the data directory), so what a command
  * writes is what `payhost serve` shows; `memory`: an in-memory ledger that
  * keeps nothing. Plugins and store are closed afterwards, whatever happens.
- * `logger`: the command's logger (loadCommandConfig); without one, warnings and errors go to stderr.
+ * `logger`: the command's logger (loadCommandConfig).
  */
-export async function withPaymentService<T>(config: ServerConfig, options: { memory?: boolean; logger?: Logger }, fn: (payments: PaymentService) => Promise<T>): Promise<T> {
-  const logger = options.logger ?? fallbackCommandLogger(config, processIo);
+export async function withPaymentService<T>(config: ServerConfig, options: { memory?: boolean; logger: Logger }, fn: (payments: PaymentService) => Promise<T>): Promise<T> {
+  const { logger } = options;
   const store: LedgerStore = options.memory ? new MemoryLedgerStore() : (await openStore(config)).store;
   let manager: PluginManager;
   try {

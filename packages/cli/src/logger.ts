@@ -34,15 +34,6 @@ export function commandLogger(level: Level, io: CliIo): Logger {
   return createLogger({ level, name: 'payhost' }, { write: (line: string) => io.err(line) });
 }
 
-/**
- * For a configuration loaded without `loadCommandConfig`: `warn`, or `debug`/`trace` when the
- * configuration asks for them (`info` is also the server's default, so it cannot tell an explicit one).
- */
-export function fallbackCommandLogger(config: ServerConfig, io: CliIo): Logger {
-  const level = config.server.logLevel;
-  return commandLogger(level === 'debug' || level === 'trace' ? level : COMMAND_LOG_LEVEL, io);
-}
-
 /** Loads and validates a command's configuration file (as the server does) and builds the command's logger. */
 export async function loadCommandConfig(path: string, io: CliIo): Promise<{ config: ServerConfig; logger: Logger }> {
   const config = await loadServerConfig(path);
