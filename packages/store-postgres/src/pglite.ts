@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { PGlite } from '@electric-sql/pglite';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import { Mutex, type SqlConnection, type SqlDriver } from './driver.js';
+import { PgliteStatements } from './pglite-statements.js';
 import { SqlLedgerStore } from './sql-store.js';
 
 export interface PgliteStoreOptions {
@@ -27,20 +28,14 @@ class PgliteDriver implements SqlDriver {
   /** Marks code running inside one of this driver's sessions, to catch re-entry. */
   private readonly inside = new AsyncLocalStorage<{ active: boolean }>();
 
+  private readonly connection: SqlConnection;
+
   constructor(
     private readonly db: PGlite,
     private readonly lock: DataDirLock | null,
-  ) {}
-
-  private readonly connection: SqlConnection = {
-    query: async (text, params) => {
-      const result = await this.db.query<Record<string, unknown>>(text, params ? [...params] : undefined);
-      return result.rows as never;
-    },
-    exec: async (sql) => {
-      await this.db.exec(sql);
-    },
-  };
+  ) {
+    this.connection = new PgliteStatements(db);
+  }
 
   session<T>(fn: (connection: SqlConnection) => Promise<T>): Promise<T> {
     if (this.inside.getStore()?.active) {
