@@ -44,13 +44,32 @@ function documentErrors(app: FastifyInstance): void {
   });
 }
 
+/**
+ * Once the server is closing, new connections are refused, but a request can still arrive on a
+ * kept-alive connection that was busy, or pipelined behind one in flight: 503 shutting_down (fastify
+ * sets Connection: close), so the client retries it elsewhere instead of starting work the shutdown
+ * would cut short.
+ */
+function refuseWhileClosing(app: FastifyInstance): void {
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onRequest', (_request, reply, done) => {
+    if (!closing) return done();
+    void reply.status(503).send({ code: 'shutting_down', message: 'The server is shutting down: retry the request (with the same idempotency key)' });
+  });
+}
+
 /** Builds the fastify app: schemas, error mapping, auth scopes, routes, OpenAPI. */
 export async function buildApp(ctx: ServerContext, options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: options.logger as unknown as FastifyBaseLogger,
     bodyLimit: ctx.config.server.bodyLimit,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, allowUnionTypes: true } },
-    return503OnClosing: true,
+    // Requests that still arrive while closing are refused by refuseWhileClosing, in the API's error shape.
+    return503OnClosing: false,
     // Above the schemas' longest parameter (200), so a too-long id is the schema's invalid_input, not a 404.
     routerOptions: { maxParamLength: 400 },
     // Errors fastify raises before routing (a malformed percent-encoding in a path parameter) in the API's shape.
@@ -61,6 +80,7 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
   // The API speaks JSON only: anything else is a 415 (webhook routes take raw bodies of any type).
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler(errorHandler);
+  refuseWhileClosing(app);
   documentErrors(app);
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send({ code: 'route_not_found', message: `No route ${request.method} ${request.url.split('?')[0]}` });

@@ -27,6 +27,7 @@ const STATUS: Readonly<Record<string, number>> = {
   outcome_unknown: 502,
   data_dir_in_use: 503,
   store_unavailable: 503,
+  shutting_down: 503,
   internal_error: 500,
 };
 

@@ -1,9 +1,10 @@
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { createLogger, MemoryLedgerStore, PaymentService } from '@payhost/core';
 import { createServer, parseServerConfig, type PayhostServer } from '@payhost/server';
-import { fixturesDir } from './support/harness.js';
+import { fixturesDir, PAYMENT_KEY as HARNESS_PAYMENT_KEY, startTestServer } from './support/harness.js';
 // @ts-expect-error: a plain-JS fixture plugin, without types
 import { SlowStatusGateway } from './fixtures/slow-status.mjs';
 
@@ -92,5 +93,47 @@ describe('server: graceful shutdown during a reconcile pass', () => {
     expect(events).to.deep.equal(['status answered', 'store closed']);
     const report = logs.map((line) => JSON.parse(line) as { msg: string; report?: { skipped: string[]; review: string[] } }).find((l) => l.msg === 'reconciled pending transactions until shutdown');
     expect(report?.report).to.deep.include({ review: [crashed[0]], skipped: crashed.slice(1) });
+  });
+});
+
+describe('server: a request that reaches a closing server', () => {
+  afterEach(() => sinon.restore());
+  it("is refused with 503 shutting_down in the API's error shape (pipelined behind one in flight, which finishes)", async () => {
+    const store = new MemoryLedgerStore();
+    sinon.stub(store, 'close').resolves(); // kept open, to read the ledger once the server has closed
+    const test = await startTestServer({ store, kind: 'memory' });
+    const { port } = new URL(test.url);
+    const payment = (key: string, body: string, length = Buffer.byteLength(body)) =>
+      `POST /payments HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${HARNESS_PAYMENT_KEY}\r\n` +
+      `Content-Type: application/json\r\nIdempotency-Key: ${key}\r\nContent-Length: ${length}\r\n\r\n${body}`;
+    const body = JSON.stringify({ channel: 'us-store', amount: '5.00', currency: 'USD', token: 'tok_dummy_success' });
+
+    const socket = connect(Number(port), '127.0.0.1');
+    let received = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => (received += chunk));
+    const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    // The first request is in flight (its body half sent) when the server starts closing.
+    const arrived = new Promise((resolve) => test.server.app.server.once('request', resolve));
+    socket.write(payment('closing-first-1', body.slice(0, 10), Buffer.byteLength(body)));
+    await arrived;
+    const closing = test.close();
+    while (test.server.app.server.listening) await new Promise((resolve) => setImmediate(resolve));
+    // Its body completes, and a second payment is pipelined behind it on the same connection.
+    socket.write(body.slice(10) + payment('closing-second-1', body));
+    await ended;
+    await closing;
+
+    const answers = received.split(/(?=HTTP\/1\.1 )/);
+    expect(answers).to.have.length(2);
+    expect(answers[0]).to.match(/^HTTP\/1\.1 201 /);
+    expect(answers[1]).to.match(/^HTTP\/1\.1 503 /);
+    expect(answers[1]).to.match(/\r\nconnection: close\r\n/i);
+    expect(JSON.parse(answers[1]!.slice(answers[1]!.indexOf('\r\n\r\n') + 4))).to.deep.equal({
+      code: 'shutting_down',
+      message: 'The server is shutting down: retry the request (with the same idempotency key)',
+    });
+    // Only the first payment was taken; the second key was never claimed.
+    expect(await store.getIdempotencyRecord('closing-first-1')).to.not.equal(null);
+    expect(await store.getIdempotencyRecord('closing-second-1')).to.equal(null);
   });
 });
