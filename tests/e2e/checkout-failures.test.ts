@@ -238,4 +238,62 @@ describe('checkout page when answers are lost or fail (browser, chromium)', func
     expect(await t.page.getByRole('alert').isVisible()).to.equal(false);
     expect(await t.page.getByRole('button', { name: 'Retry loading the checkout' }).isVisible()).to.equal(false);
   });
+
+  describe('requests that never answer (a test clock drives the time limits)', () => {
+    /** A route whose first `count` requests hang (never answered, until the page gives up); `calls` counts every request. */
+    async function hang(pattern: string, count: number): Promise<{ calls: () => number }> {
+      let calls = 0;
+      await t.page.route(pattern, (route) => {
+        calls++;
+        return calls <= count ? new Promise<void>(() => undefined) : route.fallback();
+      });
+      return { calls: () => calls };
+    }
+
+    /** Advances the page's clock in small steps until `done()` holds (the page's own retries wait 500 ms). */
+    async function advanceUntil(done: () => boolean | Promise<boolean>): Promise<void> {
+      for (let i = 0; i < 100 && !(await done()); i++) {
+        await t.page.clock.runFor(250);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(await done(), 'the page went on').to.equal(true);
+    }
+
+    it('a read of the channels that hangs is given up after 20 s, retried once, then offered for retry', async () => {
+      await t.page.clock.install();
+      const channels = await hang('**/checkout/api/channels', 2);
+      await t.page.goto(`${t.server.url}/checkout/`);
+      await advanceUntil(() => channels.calls() === 1);
+      await t.page.clock.runFor(19_000);
+      expect(channels.calls(), 'still waiting before the time limit').to.equal(1);
+      await t.page.clock.runFor(1_000);
+      await advanceUntil(() => channels.calls() === 2);
+      await t.page.clock.runFor(20_000);
+      await t.page.getByRole('alert').filter({ hasText: 'Could not load the checkout: The server did not answer in time.' }).waitFor({ timeout: 5_000 });
+      await t.page.getByRole('button', { name: 'Retry loading the checkout' }).click({ timeout: 5_000 });
+      await t.page.getByRole('radio', { name: /Dummy/ }).waitFor({ timeout: 5_000 });
+      expect(channels.calls()).to.equal(3);
+      expect(t.pageErrors).to.deep.equal([]);
+    });
+
+    it('Pay that hangs is given up after 90 s and sent again with the same Idempotency-Key: charged once', async () => {
+      await t.page.clock.install();
+      const pay = await hang('**/checkout/api/payments', 1);
+      await t.open();
+      await t.fillOrder();
+      await t.fillCard(CARDS.success);
+      await t.page.getByRole('button', { name: 'Pay 25.00 USD' }).click();
+      await advanceUntil(() => pay.calls() === 1);
+      await t.page.clock.runFor(90_000);
+      await advanceUntil(() => pay.calls() === 2);
+
+      expect(await t.resultStatus()).to.equal('fully-charged');
+      const keys = t.paymentRequests().map((r) => r.headers['idempotency-key']);
+      expect(keys).to.have.length(2);
+      expect(keys[1]).to.equal(keys[0]);
+      const payment = await t.server.server.payments.getPayment((await t.page.locator('#result-id').textContent()) ?? '');
+      expect(payment.chargeStatus).to.equal('fully-charged');
+      expect(t.pageErrors).to.deep.equal([]);
+    });
+  });
 });

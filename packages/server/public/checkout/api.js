@@ -38,34 +38,60 @@ function settle(err, key) {
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
+ * How long the page waits for an answer (headers and body). A POST may wait for the gateway up to the
+ * server's hook time limit (30 s by default) and for the database; a read answers at once.
+ */
+export const TIMEOUT_MS = { read: 20_000, write: 90_000 };
+
+/** fetch() with a time limit; a request cut off by it rejects with `timedOut` set. */
+async function fetchWithin(url, init, ms) {
+  const controller = new AbortController();
+  // setTimeout, not AbortSignal.timeout(): it is the same in every browser, and a test clock can drive it.
+  const timer = setTimeout(() => controller.abort(), ms);
+  try {
+    const response = await fetch(url, { ...init, signal: controller.signal });
+    // The body is read within the same limit: a server can hang after its headers.
+    const text = await response.text();
+    return { response, text };
+  } catch (error) {
+    if (controller.signal.aborted) error.timedOut = true;
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * Calls the checkout API (relative to /checkout/). A request that never got an
- * answer is retried once: GETs are safe, and POSTs carry an Idempotency-Key.
+ * answer, or not within TIMEOUT_MS, is retried once: GETs are safe, and POSTs
+ * carry an Idempotency-Key.
  */
 export async function api(method, path, { body, key } = {}) {
   const headers = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (key) headers['idempotency-key'] = key;
+  const init = { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin', cache: 'no-store' };
   let response;
+  let text;
   for (let attempt = 0; ; attempt++) {
     try {
-      response = await fetch(`api/${path}`, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        credentials: 'same-origin',
-        cache: 'no-store',
-      });
+      ({ response, text } = await fetchWithin(`api/${path}`, init, method === 'GET' ? TIMEOUT_MS.read : TIMEOUT_MS.write));
       break;
-    } catch {
+    } catch (error) {
       if (attempt >= 1 || (method !== 'GET' && !key)) {
-        throw settle(new ApiError('network_error', 'The server could not be reached. Check your connection and try again.'), key);
+        throw settle(
+          error?.timedOut
+            ? new ApiError('timeout', 'The server did not answer in time. Check your connection and try again.')
+            : new ApiError('network_error', 'The server could not be reached. Check your connection and try again.'),
+          key,
+        );
       }
       await sleep(500);
     }
   }
   let json = null;
   try {
-    json = await response.json();
+    json = JSON.parse(text);
   } catch {
     // not JSON: handled below
   }
