@@ -150,7 +150,7 @@ export async function run(report) {
         variant === 'payhost-memory'
           ? report.check('POST /payments, bare route time / payhost time (memory store; <= 1.67x is >= 60% of bare)', { median: 1 / rpsShare(runs.payhost) }, 1 / TARGET_SHARE)
           : '';
-      rows.push(row(variant.replace('payhost-', ''), runs.payhost, check));
+      rows.push(row(variant === 'payhost-pglite' ? 'pglite (data directory)' : variant.replace('payhost-', ''), runs.payhost, check));
       if (httpOnly) rows.push(row('memory, ledger stubbed (info)', runs.httpOnly, ''));
       const bareCpu = median(runs.bare.map((run) => run.cpu ?? NaN));
       if (!Number.isNaN(bareCpu)) bareCpus.push(bareCpu);

@@ -1,10 +1,13 @@
 // A server process for the HTTP benchmark: `node http-server.mjs <variant>`, prints `PORT <n>` when ready.
-//   payhost-memory | payhost-pglite | payhost-postgres: the reference server, dummy gateway
+//   payhost-memory | payhost-pglite | payhost-postgres: the reference server, dummy gateway (PGlite in a
+//     temporary data directory, removed on SIGTERM)
 //   payhost-http-only: the reference server on the memory store, but PaymentService.pay answers
 //     one recorded result without touching the ledger or the gateway (a diagnostic: what the
 //     HTTP layer alone costs: auth, schema validation, serialization)
 //   bare: a bare fastify route answering the same JSON as POST /payments
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
@@ -25,7 +28,17 @@ const document = {
 
 async function openStore() {
   if (variant === 'payhost-memory' || variant === 'payhost-http-only') return { store: new MemoryLedgerStore(), kind: 'memory' };
-  if (variant === 'payhost-pglite') return { store: await createPgliteStore(), kind: 'pglite' };
+  if (variant === 'payhost-pglite') {
+    // In a data directory, as `payhost serve` runs it (an in-memory PGlite grows its files in WASM memory).
+    const dataDir = await mkdtemp(join(tmpdir(), 'payhost-bench-'));
+    const store = await createPgliteStore({ dataDir });
+    process.once('SIGTERM', async () => {
+      await store.close().catch(() => undefined);
+      await rm(dataDir, { recursive: true, force: true });
+      process.exit(0);
+    });
+    return { store, kind: 'pglite' };
+  }
   const schema = `payhost_bench_${randomBytes(4).toString('hex')}`;
   const store = await createPostgresStore({ connectionString: process.env.PAYHOST_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', schema });
   process.once('SIGTERM', async () => {
