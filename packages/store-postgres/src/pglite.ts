@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { PGlite } from '@electric-sql/pglite';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import { Mutex, type SqlConnection, type SqlDriver } from './driver.js';
+import { DurableNodeFS, durableStartParams } from './pglite-durable-fs.js';
 import { PgliteStatements } from './pglite-statements.js';
 import { SqlLedgerStore } from './sql-store.js';
 
@@ -13,6 +14,13 @@ export interface PgliteStoreOptions {
   dataDir?: string;
   /** Apply migrations while opening (default true). */
   migrate?: boolean;
+  /**
+   * With a `dataDir`: flush every commit to the disk before it returns (default true), as a
+   * PostgreSQL server does, so an operating-system crash or a power cut loses no committed payment.
+   * `false` is faster (about 0.8 ms less per commit on an SSD) and survives a crashed process, but
+   * not a power cut: the last seconds of commits can be lost, or the directory left unreadable.
+   */
+  fsync?: boolean;
 }
 
 /**
@@ -74,7 +82,10 @@ export async function createPgliteStore(options: PgliteStoreOptions = {}): Promi
   const lock = options.dataDir === undefined ? null : lockDataDir(options.dataDir);
   let db: PGlite;
   try {
-    db = await PGlite.create(options.dataDir);
+    db =
+      options.dataDir !== undefined && options.fsync !== false
+        ? await PGlite.create({ fs: new DurableNodeFS(options.dataDir), startParams: durableStartParams() })
+        : await PGlite.create(options.dataDir);
   } catch (error) {
     lock?.release();
     throw error;
