@@ -40,6 +40,8 @@ export const ERROR_CODES = {
   dataDirInUse: 'data_dir_in_use',
   /** The ledger's database cannot be reached (connection refused, lost or timed out): retry later. */
   storeUnavailable: 'store_unavailable',
+  /** A ledger copy (`payhost ledger copy`) into a database whose ledger tables already hold rows. */
+  targetNotEmpty: 'target_not_empty',
 } as const;
 
 export type PayhostErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES] | (string & {});

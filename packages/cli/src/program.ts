@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { isPayhostError } from '@payhost/core';
 import { configCheck } from './commands/config-check.js';
 import { gateways } from './commands/gateways.js';
+import { ledgerCopy } from './commands/ledger-copy.js';
 import { pay } from './commands/pay.js';
 import { reviewList, reviewResolve } from './commands/review.js';
 import { serve } from './commands/serve.js';
@@ -61,6 +62,23 @@ export function buildProgram(io: CliIo = processIo): Command {
     .option('--psp-reference <ref>', "the processor's payment reference (a first charge)")
     .option('--error-code <code>', 'for a failure: the unified error code (default processing_error)')
     .action((transactionId: string, options) => reviewResolve(transactionId, options, io));
+  const ledger = program.command('ledger').description('The ledger database');
+  ledger
+    .command('copy')
+    .description(
+      "Copy the configuration's ledger (the embedded data directory, or DATABASE_URL with server.databaseSchema) into an empty " +
+        'one: a PostgreSQL database, or another data directory. One transaction, verified before it commits: on any failure the target stays empty',
+    )
+    .requiredOption('--to <target>', 'a postgres:// (or postgresql://) URL, or a directory for an embedded database (relative to the current directory)')
+    .option('--schema <name>', 'with a postgres:// target: the schema for the tables (set the same server.databaseSchema afterwards)')
+    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
+    .addHelpText(
+      'after',
+      '\nStop `payhost serve` first: the embedded database opens in one process at a time (otherwise: data_dir_in_use).\n' +
+        'With DATABASE_URL in its environment the command reads from that database: to move the data directory, run it without\n' +
+        '(e.g. env -u DATABASE_URL npx payhost ledger copy --to "$DATABASE_URL" --schema payhost). Prints the rows copied per table.',
+    )
+    .action((options) => ledgerCopy(options, io));
   const config = program.command('config').description('Configuration tools');
   config
     .command('check')

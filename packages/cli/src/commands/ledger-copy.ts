@@ -1,0 +1,115 @@
+import { existsSync, realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ERROR_CODES, PayhostError, type Logger } from '@payhost/core';
+import { openStore, type ServerConfig } from '@payhost/server';
+import { SqlLedgerStore, copyLedger, createPgliteStore, createPostgresStore } from '@payhost/store-postgres';
+import { json, type CliIo } from '../io.js';
+import { loadCommandConfig } from '../logger.js';
+
+export interface LedgerCopyOptions {
+  config: string;
+  to: string;
+  schema?: string;
+}
+
+/** Where a ledger lives: a PostgreSQL database (and schema), or an embedded database's data directory. */
+type Location = { kind: 'postgres'; url: string; schema: string | null } | { kind: 'pglite'; dataDir: string };
+
+const POSTGRES_URL = /^postgres(ql)?:\/\//i;
+/** What the store accepts as a schema name (quoteSchema). */
+const SCHEMA = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+function usage(message: string): PayhostError {
+  return new PayhostError(ERROR_CODES.invalidInput, message);
+}
+
+/** `--to` and `--schema`: a postgres:// URL (with an optional schema), else a directory relative to the current one. */
+export function targetLocation(to: string, schema: string | undefined): Location {
+  if (to.trim() === '') throw usage('--to must be a postgres:// URL or a directory');
+  if (schema !== undefined && !SCHEMA.test(schema)) throw usage(`--schema must be letters, digits and _ (at most 63), not ${JSON.stringify(schema)}`);
+  if (POSTGRES_URL.test(to)) return { kind: 'postgres', url: to, schema: schema ?? null };
+  if (schema !== undefined) throw usage('--schema goes with a postgres:// target; an embedded database has no schema to choose');
+  return { kind: 'pglite', dataDir: resolve(process.cwd(), to) };
+}
+
+/** The store the configuration names, as `payhost serve` opens it (openStore). */
+function sourceLocation(config: ServerConfig): Location {
+  return config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl, schema: config.server.databaseSchema ?? null } : { kind: 'pglite', dataDir: config.server.dataDir };
+}
+
+/** A directory by its real path when it exists (a symlink names the same database). */
+function canonicalDir(dir: string): string {
+  return existsSync(dir) ? realpathSync(dir) : resolve(dir);
+}
+
+/** Server, port and database of a URL (not the user, password or parameters: they do not change the database). */
+function database(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname.toLowerCase()}:${parsed.port || '5432'}${decodeURIComponent(parsed.pathname)}`;
+  } catch {
+    return url;
+  }
+}
+
+/** True when both name the same ledger (a schema left out counts as `public`, the usual default: refused rather than risked). */
+export function sameLedger(a: Location, b: Location): boolean {
+  if (a.kind === 'pglite' && b.kind === 'pglite') return canonicalDir(a.dataDir) === canonicalDir(b.dataDir);
+  if (a.kind === 'postgres' && b.kind === 'postgres') return database(a.url) === database(b.url) && (a.schema ?? 'public') === (b.schema ?? 'public');
+  return false;
+}
+
+/** For the report and the log: never the URL's password. */
+function describe(location: Location): Record<string, string> {
+  if (location.kind === 'pglite') return { kind: 'pglite', dataDir: location.dataDir };
+  let url = location.url;
+  try {
+    const parsed = new URL(location.url);
+    if (parsed.password) parsed.password = '***';
+    url = parsed.toString();
+  } catch {
+    url = '(unparseable URL)';
+  }
+  return location.schema === null ? { kind: 'postgres', url } : { kind: 'postgres', url, schema: location.schema };
+}
+
+async function openTarget(location: Location): Promise<SqlLedgerStore> {
+  if (location.kind === 'pglite') return createPgliteStore({ dataDir: location.dataDir });
+  return createPostgresStore({ connectionString: location.url, ...(location.schema === null ? {} : { schema: location.schema }) });
+}
+
+/**
+ * Copies the configuration's ledger (the data directory, or DATABASE_URL with server.databaseSchema)
+ * into an empty one; prints the rows copied per table. The target is created and migrated when new.
+ */
+export async function ledgerCopy(options: LedgerCopyOptions, io: CliIo): Promise<void> {
+  const target = targetLocation(options.to, options.schema);
+  const { config, logger } = await loadCommandConfig(options.config, io);
+  const source = sourceLocation(config);
+  if (sameLedger(source, target)) {
+    throw usage(`the target is the configuration's own ledger (${JSON.stringify(describe(source))}): copy it somewhere else`);
+  }
+  // data_dir_in_use here while `payhost serve` runs on the data directory: stop it first.
+  const { store: from } = await openStore(config);
+  try {
+    if (!(from instanceof SqlLedgerStore)) throw new Error('ledger copy: the configured store is not a SQL ledger store');
+    const to = await openTarget(target);
+    try {
+      const report = await copy(from, to, logger, source, target);
+      io.out(json({ from: describe(source), to: describe(target), tables: report.tables }));
+    } finally {
+      await to.close();
+    }
+  } finally {
+    await from.close();
+  }
+}
+
+async function copy(from: SqlLedgerStore, to: SqlLedgerStore, logger: Logger, source: Location, target: Location) {
+  logger.info({ from: describe(source), to: describe(target) }, 'ledger copy: starting');
+  const report = await copyLedger(from, to, { onProgress: (table, rows) => logger.info({ table, rows }, 'ledger copy: rows copied') });
+  if (Object.values(report.tables).every((rows) => rows === 0)) {
+    logger.warn({ from: describe(source) }, 'ledger copy: the source ledger is empty, nothing was copied: check the configuration (server.dataDir) and that DATABASE_URL is not set');
+  }
+  return report;
+}

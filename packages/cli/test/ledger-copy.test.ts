@@ -1,0 +1,124 @@
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { run, type CliIo } from '@payhost/cli';
+import { createPgliteStore, type SqlLedgerStore } from '@payhost/store-postgres';
+
+const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'server', 'test', 'fixtures', 'test-plugins.mjs');
+
+/** Runs the CLI in-process; its exit code and what it printed. */
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: CliIo = { out: (text) => void (out += text), err: (text) => void (err += text) };
+  const code = await run(argv, io);
+  return { code, out, err };
+}
+
+/** Every payment and transaction row as Postgres prints it, in id order. */
+async function rows(dataDir: string): Promise<string[]> {
+  const store: SqlLedgerStore = await createPgliteStore({ dataDir });
+  try {
+    return await store.driver.session(async (c) => {
+      const payments = await c.query<{ r: string }>("SELECT p::text AS r FROM payments p ORDER BY id COLLATE \"C\"");
+      const transactions = await c.query<{ r: string }>("SELECT t::text AS r FROM transactions t ORDER BY id COLLATE \"C\"");
+      return [...payments, ...transactions].map((row) => row.r);
+    });
+  } finally {
+    await store.close();
+  }
+}
+
+describe('cli: payhost ledger copy (embedded database)', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let configFile: string;
+  let dataDir: string;
+  let savedUrl: string | undefined;
+
+  before(async () => {
+    // The source is the configuration's data directory: DATABASE_URL would make it that database.
+    savedUrl = process.env.DATABASE_URL;
+    delete process.env.DATABASE_URL;
+    dir = mkdtempSync(join(tmpdir(), 'payhost-cli-copy-'));
+    dataDir = join(dir, 'data');
+    configFile = join(dir, 'payhost.json');
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        server: { logLevel: 'silent', hookTimeoutMs: 2000, dataDir },
+        auth: { adminApiKey: 'cli-admin-key-0123456789', paymentApiKey: 'cli-payment-key-0123456789' },
+        plugins: [fixtures],
+        channels: [{ slug: 'web', currencies: ['USD'], plugins: { 'test.signed': { active: true, configuration: { webhook_secret: 'whsec_cli_0123456789' } } } }],
+      }),
+    );
+    for (const amount of ['10.00', '25.50']) {
+      const paid = await cli('pay', '--config', configFile, '--channel', 'web', '--amount', amount, '--currency', 'USD', '--token', 'tok');
+      expect(paid.code, paid.err).to.equal(0);
+    }
+  });
+  after(() => {
+    if (savedUrl !== undefined) process.env.DATABASE_URL = savedUrl;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('copies the configured ledger into a new data directory (relative to the current directory), prints the rows per table', async () => {
+    const target = join(dir, 'copy');
+    const copied = await cli('ledger', 'copy', '--config', configFile, '--to', relative(process.cwd(), target));
+    expect(copied.code, copied.err).to.equal(0);
+    const report = JSON.parse(copied.out) as { from: unknown; to: unknown; tables: Record<string, number> };
+    expect(report.from).to.deep.equal({ kind: 'pglite', dataDir });
+    expect(report.to).to.deep.equal({ kind: 'pglite', dataDir: target });
+    expect(report.tables).to.deep.equal({ payments: 2, transactions: 2, idempotency_keys: 2, webhook_events: 0, customer_accounts: 0 });
+    const copiedRows = await rows(target);
+    expect(copiedRows).to.have.length(4);
+    expect(copiedRows).to.deep.equal(await rows(dataDir));
+  });
+
+  it('refuses a target that already holds a ledger, and leaves it as it was', async () => {
+    const target = join(dir, 'full');
+    expect((await cli('ledger', 'copy', '--config', configFile, '--to', target)).code).to.equal(0);
+    const before = await rows(target);
+    const again = await cli('ledger', 'copy', '--config', configFile, '--to', target);
+    expect(again.code).to.equal(1);
+    expect(again.err).to.match(/^error target_not_empty: ledger copy: the target ledger is not empty \(payments: 2 rows, transactions: 2 rows, idempotency_keys: 2 rows\)/);
+    expect(await rows(target)).to.deep.equal(before);
+  });
+
+  it("refuses the configuration's own data directory (also through a symlink), a --schema without a postgres:// target, and a source in use", async () => {
+    for (const to of [dataDir, join(dir, '.', 'data')]) {
+      const same = await cli('ledger', 'copy', '--config', configFile, '--to', to);
+      expect(same.code).to.equal(1);
+      expect(same.err).to.match(/^error invalid_input: the target is the configuration's own ledger/);
+    }
+    const link = join(dir, 'link-to-data');
+    symlinkSync(dataDir, link);
+    expect((await cli('ledger', 'copy', '--config', configFile, '--to', link)).err).to.match(/^error invalid_input: the target is the configuration's own ledger/);
+
+    const schema = await cli('ledger', 'copy', '--config', configFile, '--to', join(dir, 'other'), '--schema', 'payhost');
+    expect(schema.code).to.equal(1);
+    expect(schema.err).to.match(/^error invalid_input: --schema goes with a postgres:\/\/ target/);
+
+    // As while `payhost serve` runs on it: the data directory opens in one process at a time.
+    const holder = await createPgliteStore({ dataDir });
+    try {
+      const busy = await cli('ledger', 'copy', '--config', configFile, '--to', join(dir, 'while-busy'));
+      expect(busy.code).to.equal(1);
+      expect(busy.err).to.match(/^error data_dir_in_use:/);
+    } finally {
+      await holder.close();
+    }
+  });
+
+  it('--help lists the options and says to stop the server first', async () => {
+    const help = await cli('ledger', 'copy', '--help');
+    expect(help.code).to.equal(0);
+    expect(help.out).to.include('--to <target>').and.include('--schema <name>').and.include('-c, --config <file>').and.include('postgres://');
+    expect(help.out).to.match(/Stop `payhost serve` first/);
+    expect((await cli('ledger', '--help')).out).to.include('copy');
+    const missing = await cli('ledger', 'copy', '--config', configFile);
+    expect(missing.code, 'commander refuses a missing --to').not.to.equal(0);
+  });
+});
