@@ -17,7 +17,7 @@ export interface PgliteStoreOptions {
   /**
    * With a `dataDir`: flush every commit to the disk before it returns (default true), as a
    * PostgreSQL server does, so an operating-system crash or a power cut loses no committed payment.
-   * `false` is faster (about 0.8 ms less per commit on an SSD) and survives a crashed process, but
+   * `false` is faster (0.2-0.8 ms less per commit on an SSD) and survives a crashed process, but
    * not a power cut: the last seconds of commits can be lost, or the directory left unreadable.
    */
   fsync?: boolean;
