@@ -138,6 +138,14 @@ describe('packaging: npm pack contents and manifests of every workspace package'
     }
   });
 
+  it('every package ships the root LICENSE (npm cannot take it from a parent directory)', async () => {
+    const license = await readFile(join(ROOT, 'LICENSE'), 'utf8');
+    for (const pkg of packages) {
+      expect((packed.get(pkg.name) as PackResult).files.map((f) => f.path), `${pkg.name} ships a LICENSE`).to.include('LICENSE');
+      expect(await readFile(join(ROOT, pkg.location, 'LICENSE'), 'utf8'), `${pkg.name}/LICENSE is the root LICENSE`).to.equal(license);
+    }
+  });
+
   it('plugins and stores peer-depend on @payhost/core; @payhost ranges match the lerna version', () => {
     const caret = `^${lerna.version}`;
     for (const pkg of packages) {
