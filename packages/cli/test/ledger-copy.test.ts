@@ -1,21 +1,9 @@
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative } from 'node:path';
 import { expect } from 'chai';
-import { run, type CliIo } from '@payhost/cli';
 import { createPgliteStore, type SqlLedgerStore } from '@payhost/store-postgres';
-
-const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'server', 'test', 'fixtures', 'test-plugins.mjs');
-
-/** Runs the CLI in-process; its exit code and what it printed. */
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = { out: (text) => void (out += text), err: (text) => void (err += text) };
-  const code = await run(argv, io);
-  return { code, out, err };
-}
+import { cli, serverTestPlugins } from './support/run-cli.js';
 
 /** Every payment and transaction row as Postgres prints it, in id order. */
 async function rows(dataDir: string): Promise<string[]> {
@@ -50,7 +38,7 @@ describe('cli: payhost ledger copy (embedded database)', function () {
       JSON.stringify({
         server: { logLevel: 'silent', hookTimeoutMs: 2000, dataDir },
         auth: { adminApiKey: 'cli-admin-key-0123456789', paymentApiKey: 'cli-payment-key-0123456789' },
-        plugins: [fixtures],
+        plugins: [serverTestPlugins],
         channels: [{ slug: 'web', currencies: ['USD'], plugins: { 'test.signed': { active: true, configuration: { webhook_secret: 'whsec_cli_0123456789' } } } }],
       }),
     );
