@@ -54,7 +54,7 @@ export function replayer(sessions) {
     ids: ids.size,
     sessions: sessions.length,
     statements: sessions.reduce((n, s) => n + s.length, 0),
-    transactions: sessions.filter((s) => s[0]?.text === 'BEGIN').length,
+    transactions: sessions.filter((s) => s[0]?.text.startsWith('BEGIN')).length,
     /** `session(fn)` gives `fn` a connection ({ query(text, params) }) nobody else uses meanwhile. */
     async lifecycle(session) {
       const map = new Map([...ids].map((id) => [id, randomUUID()]));
