@@ -5,10 +5,10 @@
  */
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { importProblems } from './support/imports.js';
-import { ROOT, npm, parsePackJson, workspacePackages, type PackResult, type WorkspacePackage } from './support/npm.js';
+import { ROOT, npm, parsePackJson, run, workspacePackages, type PackResult, type WorkspacePackage } from './support/npm.js';
 
 /**
  * Packages allowed to have no README yet (their npm page would be empty);
@@ -27,11 +27,12 @@ function normalize(path: string): string {
   return path.replace(/^\.\//, '');
 }
 
-/** What a package may ship: compiled output with its types (and maps), README, LICENSE, package.json; public/ for the server. */
+/** What a package may ship: compiled output with its types (and maps), README, LICENSE, package.json; public/ for the server, bin/ for the CLI. */
 function allowed(pkg: WorkspacePackage, path: string): boolean {
   if (path === 'package.json' || path === 'README.md' || /^LICEN[CS]E(\.md|\.txt)?$/.test(path)) return true;
   if (/^dist\/.+\.(js|d\.ts)(\.map)?$/.test(path)) return true;
   if (pkg.name === '@payhost/server' && /^public\/checkout\/[\w.-]+\.(html|js|css)$/.test(path)) return true;
+  if (pkg.name === '@payhost/cli' && path === 'bin/payhost.js') return true;
   return false;
 }
 
@@ -116,11 +117,17 @@ describe('packaging: npm pack contents and manifests of every workspace package'
     expect(problems).to.deep.equal([]);
   });
 
-  it('the CLI ships its bin with a node shebang', async () => {
+  it('the CLI ships its bin with a node shebang, outside dist/ so npm links it before a checkout is built', async () => {
     const cli = packages.find((p) => p.name === '@payhost/cli') as WorkspacePackage;
-    expect(cli.manifest.bin).to.deep.equal({ payhost: './dist/bin.js' });
-    const bin = await readFile(join(ROOT, cli.location, 'dist', 'bin.js'), 'utf8');
-    expect(bin.startsWith('#!/usr/bin/env node\n')).to.equal(true);
+    expect(cli.manifest.bin).to.deep.equal({ payhost: './bin/payhost.js' });
+    for (const file of ['bin/payhost.js', 'dist/bin.js']) {
+      const text = await readFile(join(ROOT, cli.location, file), 'utf8');
+      expect(text.startsWith('#!/usr/bin/env node\n'), file).to.equal(true);
+    }
+    expect((await stat(join(ROOT, cli.location, 'bin', 'payhost.js'))).mode & 0o111, 'bin/payhost.js is executable').to.not.equal(0);
+    // What npm ci linked in this checkout: the command runs.
+    const { stdout } = await run(join(ROOT, 'node_modules', '.bin', 'payhost'), ['--help'], { cwd: ROOT });
+    expect(stdout).to.include('Usage: payhost');
   });
 
   it('engines, license, publishConfig, keywords and description are set', () => {
