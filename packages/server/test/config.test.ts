@@ -1,5 +1,8 @@
 import { expect } from 'chai';
-import { parseServerConfig } from '@payhost/server';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openStore, parseServerConfig } from '@payhost/server';
 
 const auth = { adminApiKey: 'admin-key-admin-key-1234', paymentApiKey: 'payment-key-payment-key-1234' };
 const channels = [{ slug: 'web', currencies: ['USD'], plugins: {} }];
@@ -59,5 +62,20 @@ describe('server configuration file', () => {
     expect(fromEnv).to.deep.equal({ code: 'invalid_configuration', field: 'auth.adminApiKey' });
     // Spaces inside a key are fine: the presented token keeps them.
     expect(parseServerConfig({ auth: { ...auth, paymentApiKey: 'payment key with spaces 1234' }, channels }, '/tmp', {}).auth.paymentApiKey).to.equal('payment key with spaces 1234');
+  });
+
+  it('refuses to open the embedded database for a configuration that names a PostgreSQL schema without DATABASE_URL', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'payhost-schema-no-url-'));
+    try {
+      const config = parseServerConfig({ server: { databaseSchema: 'payhost', dataDir: 'data' }, auth, channels }, dir, {});
+      let caught: { code?: string; message?: string; details?: unknown } = {};
+      await openStore(config).catch((err) => (caught = err));
+      expect(caught.code).to.equal('invalid_configuration');
+      expect(caught.message).to.include('DATABASE_URL is not set');
+      expect(caught.details).to.deep.equal({ field: 'server.databaseSchema' });
+      expect(existsSync(join(dir, 'data')), 'no embedded database was created').to.equal(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
