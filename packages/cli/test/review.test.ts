@@ -41,8 +41,9 @@ describe('cli: payhost review (embedded database)', () => {
   it('lists the held refund, refuses a bad resolution, records a good one, and lists nothing after', async () => {
     const listed = await cli('review', 'list', '--config', configFile);
     expect(listed.code, listed.err).to.equal(0);
-    const items = JSON.parse(listed.out) as Array<{ transaction: { id: string; state: string; amount: string }; payment: { id: string } }>;
+    const items = JSON.parse(listed.out) as Array<{ transaction: { id: string; state: string; amount: string }; payment: { id: string }; gatewayIdempotencyKey: string }>;
     expect(items.map((i) => [i.transaction.id, i.transaction.state, i.transaction.amount, i.payment.id])).to.deep.equal([[held.transactionId, 'review', '13.13', held.paymentId]]);
+    expect(items[0]?.gatewayIdempotencyKey).to.be.a('string').with.length.greaterThan(0);
 
     const bad = await cli('review', 'resolve', held.transactionId, '--config', configFile, '--outcome', 'done', '--note', 'x');
     expect(bad.code).to.equal(1);

@@ -3,4 +3,4 @@ export { loadServerConfig, parseServerConfig, type ServerConfig } from './config
 export { buildApp, type AppOptions } from './app.js';
 export { statusFor } from './http-errors.js';
 export { openStore } from './store.js';
-export { paymentJson, resultJson, transactionJson } from './serialize.js';
+export { paymentJson, resultJson, reviewItemJson, transactionJson } from './serialize.js';

@@ -35,6 +35,21 @@ export const resultSchema = {
   properties: { payment: { $ref: 'Payment#' }, transaction: { $ref: 'Transaction#' } },
 } as const;
 
+/**
+ * A transaction held for review, for the person who checks the processor: its payment and itself, and
+ * the Idempotency-Key the gateway call carried (what a processor's request log can be searched by,
+ * when a first charge's answer was lost before any processor reference was known).
+ */
+export function reviewItemJson(item: { payment: Payment; transaction: Transaction }): Record<string, unknown> {
+  return { ...resultJson(item), gatewayIdempotencyKey: item.transaction.gatewayIdempotencyKey };
+}
+
+/** The schema of reviewItemJson's answer. */
+export const reviewItemSchema = {
+  type: 'object',
+  properties: { ...resultSchema.properties, gatewayIdempotencyKey: { type: 'string' } },
+} as const;
+
 /** A transaction as the API shows it (the redacted raw response is left out). */
 export function transactionJson(transaction: Transaction): Record<string, unknown> {
   return {

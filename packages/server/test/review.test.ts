@@ -32,6 +32,9 @@ describe('server API: transactions held for review (admin)', () => {
     const item = list.body.items.find((i: { transaction: { id: string } }) => i.transaction.id === transactionId);
     expect(item.transaction).to.include({ state: 'review', kind: 'refund', amount: '13.13', paymentId });
     expect(item.payment).to.include({ id: paymentId, gateway: 'test.signed', pspReference: `sig_${paymentId}`, capturedAmount: '50.00' });
+    // What the gateway call carried as its Idempotency-Key: searchable in a processor's request log.
+    const held = (await t.server.payments.listTransactions(paymentId)).find((tx) => tx.id === transactionId);
+    expect(item.gatewayIdempotencyKey).to.be.a('string').and.equal(held?.gatewayIdempotencyKey);
     for (const k of [undefined, null]) {
       const refused = await t.request('GET', '/admin/review', k === null ? { key: null } : {});
       expect(refused.status).to.equal(401);

@@ -1,5 +1,5 @@
 import { ERROR_CODES, PayhostError, REVIEW_OUTCOMES, TRANSACTION_ERROR_CODES, type ReviewOutcome, type TransactionErrorCode, type TransactionKind } from '@payhost/core';
-import { resultJson } from '@payhost/server';
+import { resultJson, reviewItemJson } from '@payhost/server';
 import { json, type CliIo } from '../io.js';
 import { withPaymentService } from '../ledger-session.js';
 import { loadCommandConfig } from '../logger.js';
@@ -8,7 +8,7 @@ import { loadCommandConfig } from '../logger.js';
 export async function reviewList(options: { config: string }, io: CliIo): Promise<void> {
   const { config, logger } = await loadCommandConfig(options.config, io);
   const items = await withPaymentService(config, { logger }, (payments) => payments.listReview());
-  io.out(json(items.map(resultJson)));
+  io.out(json(items.map(reviewItemJson)));
 }
 
 function usage(message: string): PayhostError {

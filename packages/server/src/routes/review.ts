@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { REVIEW_OUTCOMES, TRANSACTION_ERROR_CODES, type PaymentService, type ReviewResolution } from '@payhost/core';
 import { amountString, errorResponses, identifier } from '../schemas.js';
-import { resultJson, resultSchema } from '../serialize.js';
+import { resultJson, resultSchema, reviewItemJson, reviewItemSchema } from '../serialize.js';
 
 const resolutionBody = {
   type: 'object',
@@ -29,10 +29,10 @@ export async function reviewRoutes(app: FastifyInstance, payments: PaymentServic
     {
       schema: {
         summary: 'Transactions held for review (the gateway could not tell what it did), oldest first',
-        response: { 200: { type: 'object', properties: { items: { type: 'array', items: resultSchema } } }, ...errorResponses },
+        response: { 200: { type: 'object', properties: { items: { type: 'array', items: reviewItemSchema } } }, ...errorResponses },
       },
     },
-    async () => ({ items: (await payments.listReview()).map(resultJson) }),
+    async () => ({ items: (await payments.listReview()).map(reviewItemJson) }),
   );
   app.post<{ Params: { transactionId: string }; Body: Omit<ReviewResolution, 'transactionId'> }>(
     '/admin/review/:transactionId',
