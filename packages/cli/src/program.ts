@@ -88,6 +88,12 @@ export function buildProgram(io: CliIo = processIo): Command {
   return program;
 }
 
+/** The code of an operating-system error (EADDRINUSE, EACCES, ENOENT, ...): a stable word to match on. */
+function systemErrorCode(err: unknown): string | null {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) ? code : null;
+}
+
 /** Runs the CLI; resolves to the exit code. Errors print `code: message`, never a stack trace. */
 export async function run(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   try {
@@ -96,6 +102,7 @@ export async function run(argv: readonly string[], io: CliIo = processIo): Promi
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
     if (isPayhostError(err)) io.err(`error ${err.code}: ${err.message}`);
+    else if (systemErrorCode(err)) io.err(`error ${systemErrorCode(err)}: ${(err as Error).message}`);
     else io.err(`error: ${(err as Error).message ?? String(err)}`);
     return 1;
   }

@@ -68,10 +68,10 @@ describe('cli: payhost serve (child process)', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('exits 1 with `error …` when the port is in use, and leaves the embedded database unlocked', async () => {
+  it('exits 1 with `error EADDRINUSE: …` when the port is in use, and leaves the embedded database unlocked', async () => {
     const result = await payhost(['serve', '--config', configFile, '--port', String(busyPort)], 30_000);
     expect(result.code, result.err).to.equal(1);
-    expect(result.err).to.match(/^error.*EADDRINUSE/m);
+    expect(result.err).to.match(/^error EADDRINUSE: listen EADDRINUSE/m);
     expect(result.out).not.to.include('listening');
     // Nothing left open: the process ends as soon as it has said why (an open embedded store kept it alive).
     expect(result.lingerMs, 'ms alive after printing the error').to.be.below(2000);
