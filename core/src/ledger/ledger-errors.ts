@@ -59,9 +59,12 @@ export function idempotencyKeyReused(key: string): PayhostError {
   return new PayhostError(ERROR_CODES.idempotencyKeyReused, `Idempotency key "${key}" was already used with different parameters`, { idempotencyKey: key });
 }
 
-/** Seed 000's checkout error: no token was passed and nothing is on file. */
-export function noPaymentSource(paymentId: string, customerId: string | null, gateway: string): PayhostError {
-  const who = customerId ?? `The customer of payment "${paymentId}"`;
+/**
+ * Seed 000's checkout error: no token was passed and nothing is on file. `paymentId` is null when
+ * the payment was refused at creation: it was never recorded, so the error must not name it.
+ */
+export function noPaymentSource(paymentId: string | null, customerId: string | null, gateway: string): PayhostError {
+  const who = customerId ?? (paymentId === null ? 'The payment has no customer: it' : `The customer of payment "${paymentId}"`);
   return new PayhostError(ERROR_CODES.noPaymentSource, `${who} is not associated to an account on the processor and no token was passed.`, {
     paymentId,
     customerId,

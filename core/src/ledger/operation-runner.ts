@@ -78,7 +78,7 @@ export class OperationRunner {
     if (request.create) await tx.insertPayment(request.create);
     const transactions = request.create ? [] : await tx.listTransactions(payment.id);
     const amount = checkOperation({ operation, payment, transactions, gateway, amount: request.amount });
-    const account = await this.paymentSource(tx, operation, payment);
+    const account = await this.paymentSource(tx, operation, payment, request.create !== undefined);
     const id = randomUUID();
     const pending = pendingTransaction({
       id,
@@ -96,10 +96,11 @@ export class OperationRunner {
   }
 
   /** Card on file: a charge without a token needs a stored gateway account (seed 000's error otherwise). */
-  private async paymentSource(tx: LedgerTx, operation: PaymentOperation, payment: Payment): Promise<CustomerGatewayAccount | null> {
+  private async paymentSource(tx: LedgerTx, operation: PaymentOperation, payment: Payment, creating: boolean): Promise<CustomerGatewayAccount | null> {
     if ((operation !== 'process' && operation !== 'authorize') || payment.token) return null;
     const account = payment.customerId ? await tx.getCustomerAccount(payment.customerId, payment.channel, payment.gateway) : null;
-    if (!account) throw noPaymentSource(payment.id, payment.customerId, payment.gateway);
+    // A payment being created rolls back with the error: it is not named.
+    if (!account) throw noPaymentSource(creating ? null : payment.id, payment.customerId, payment.gateway);
     return account;
   }
 

@@ -144,7 +144,7 @@ export class PaymentService {
         // Seed 000: a charge needs a token or a card on file; refuse before anything is written.
         if (!payment.token) {
           const account = payment.customerId ? await tx.getCustomerAccount(payment.customerId, payment.channel, payment.gateway) : null;
-          if (!account) throw noPaymentSource(payment.id, payment.customerId, payment.gateway);
+          if (!account) throw noPaymentSource(null, payment.customerId, payment.gateway);
         }
         await tx.insertPayment(payment);
         const recorded = { ok: true as const, payment: encodePayment(payment), transaction: null };

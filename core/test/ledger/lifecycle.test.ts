@@ -328,10 +328,12 @@ describe('ledger: payment lifecycle with the dummy gateway', () => {
       const err = await rejection(env.create({ customerId: 'cust-unknown', token: null, idempotencyKey: k }));
       expect(err.code).to.equal('no_payment_source');
       expect(err.message).to.equal('cust-unknown is not associated to an account on the processor and no token was passed.');
+      // The payment was never recorded: the error names no payment id.
+      expect(err.details).to.deep.equal({ paymentId: null, customerId: 'cust-unknown', gateway: 'payhost.dummy' });
       expect(await env.store.getIdempotencyRecord(k)).to.equal(null);
       const err2 = await rejection(env.create({ token: null }));
       expect(err2.code).to.equal('no_payment_source');
-      expect(err2.message).to.match(/is not associated to an account on the processor and no token was passed\.$/);
+      expect(err2.message).to.equal('The payment has no customer: it is not associated to an account on the processor and no token was passed.');
     });
 
     it('does not store the customer when the payment does not ask to', async () => {

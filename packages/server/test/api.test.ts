@@ -211,6 +211,8 @@ describe('server API over HTTP', () => {
       expect(nobody.status).to.equal(422);
       expect(nobody.body.code).to.equal('no_payment_source');
       expect(nobody.body.message).to.include('not associated to an account on the processor and no token was passed');
+      // Nothing was recorded, so the answer names no payment (a GET of it would be 404).
+      expect(nobody.body.details).to.deep.equal({ paymentId: null, customerId: 'cust-none', gateway: 'payhost.dummy' });
     });
 
     it('passes `data` to the gateway (here the dummy\'s nameOnCard), and a retry with other data is a reused key', async () => {
