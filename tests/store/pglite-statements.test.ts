@@ -84,11 +84,36 @@ describe('PGlite statements (prepared, one exchange per run)', function () {
     expect(await statements.query('SELECT 1 AS one')).to.deep.equal([{ one: 1 }]);
   });
 
+  it('a statement whose table changed shape since it was prepared fails once, then is prepared anew', async () => {
+    await db.exec('CREATE TABLE shape (id int PRIMARY KEY)');
+    await db.exec('INSERT INTO shape VALUES (1)');
+    const select = 'SELECT * FROM shape WHERE id = $1';
+    expect(await statements.query(select, [1])).to.deep.equal([{ id: 1 }]);
+    await db.exec("ALTER TABLE shape ADD COLUMN note text DEFAULT 'x'");
+    let caught: unknown;
+    try {
+      await statements.query(select, [1]);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).to.include({ code: '0A000', query: select });
+    expect(await statements.query(select, [1])).to.deep.equal([{ id: 1, note: 'x' }]);
+  });
+
   it('still runs statements once the cache of prepared statements is full', async () => {
     for (let i = 0; i < 300; i++) {
       expect(await statements.query(`SELECT $1::int + ${i} AS v`, [1])).to.deep.equal([{ v: i + 1 }]);
     }
     // Beyond the cache: run through PGlite's query() each time, with the same answers.
     expect(await statements.query('SELECT $1::int + 299 AS v', [2])).to.deep.equal([{ v: 301 }]);
+    // Its errors lose PGlite's `params` (ledger data), keep the statement's text.
+    let caught: unknown;
+    try {
+      await statements.query('SELECT $1::int / 0 AS v', [7]);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).to.include({ code: '22012', query: 'SELECT $1::int / 0 AS v' });
+    expect(caught).not.to.have.property('params');
   });
 });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { expect } from 'chai';
 import { createPgliteStore, type SqlLedgerStore } from '@payhost/store-postgres';
+import { describePostgres } from '../../../tests/ledger/support/postgres.js';
 import { cli, serverTestPlugins } from './support/run-cli.js';
 
 /** Every payment and transaction row as Postgres prints it, in id order. */
@@ -98,6 +99,22 @@ describe('cli: payhost ledger copy (embedded database)', function () {
     } finally {
       await holder.close();
     }
+  });
+
+  describePostgres('payhost ledger copy into PostgreSQL', (pg) => {
+    it('copies into a schema, and prints the URL without its passwords (user info and query parameters)', async () => {
+      const url = new URL(pg.url);
+      url.password = 'topsecret-in-url';
+      url.searchParams.set('password', 'qsecret-in-query');
+      const schema = pg.newSchema('cli_copy');
+      const copied = await cli('ledger', 'copy', '--config', configFile, '--to', url.toString(), '--schema', schema);
+      expect(copied.code, copied.err).to.equal(0);
+      const report = JSON.parse(copied.out) as { to: { kind: string; url: string; schema: string }; tables: Record<string, number> };
+      expect(report.to).to.include({ kind: 'postgres', schema });
+      expect(report.tables['payments']).to.equal(2);
+      expect(copied.out + copied.err).not.to.include('topsecret-in-url').and.not.to.include('qsecret-in-query');
+      expect(report.to.url).to.include('password=***');
+    });
   });
 
   it('--help lists the options and says to stop the server first', async () => {

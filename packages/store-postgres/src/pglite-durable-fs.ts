@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { NodeFS } from '@electric-sql/pglite/nodefs';
 
@@ -10,7 +11,6 @@ interface EmscriptenRuntime {
   };
   FS: {
     isDir(mode: number): boolean;
-    ErrnoError: new (errno: number) => Error;
   };
 }
 
@@ -19,9 +19,6 @@ interface EmscriptenStream {
   nfd?: number;
   node: { mode: number };
 }
-
-/** Emscripten's errno for EIO: what Postgres sees when a flush fails (it then stops rather than lose data). */
-const EIO = 29;
 
 /**
  * PGlite's Node file system with a real fsync. PGlite 0.5 starts Postgres with `-F` (fsync off), and
@@ -44,21 +41,60 @@ function addFsync(runtime: EmscriptenRuntime): void {
   const { NODEFS, FS } = runtime;
   NODEFS.stream_ops['fsync'] = (stream: EmscriptenStream): number => {
     try {
-      if (stream.nfd !== undefined) {
-        fs.fsyncSync(stream.nfd);
-      } else if (FS.isDir(stream.node.mode) && NODEFS.realPath) {
-        const fd = fs.openSync(NODEFS.realPath(stream.node), 'r');
-        try {
-          fs.fsyncSync(fd);
-        } finally {
-          fs.closeSync(fd);
-        }
-      }
+      if (stream.nfd !== undefined) fs.fsyncSync(stream.nfd);
+      else if (FS.isDir(stream.node.mode) && NODEFS.realPath) fsyncPath(NODEFS.realPath(stream.node));
       return 0;
-    } catch {
-      throw new FS.ErrnoError(EIO);
+    } catch (error) {
+      return failStop(error);
     }
   };
+}
+
+/** fsync of a file or directory by its path. */
+function fsyncPath(path: string): void {
+  const fd = fs.openSync(path, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * A flush that failed: the process stops at once, as a PostgreSQL server does (a failed fsync is a
+ * PANIC there). Returning the error to the backend is no option: PGlite does not survive the PANIC
+ * and spins in it, freezing the process (no request, no signal handler runs again). Killed, the
+ * process restarts under its supervisor and recovers every acknowledged commit from the WAL; the
+ * commit that was being flushed was never acknowledged.
+ */
+function failStop(error: unknown): never {
+  const reason = error instanceof Error ? error.message : String(error);
+  try {
+    fs.writeSync(2, `payhost: FATAL: the embedded database could not flush a file to the disk (${reason}); stopping the process so that no unflushed commit is acknowledged. A restart recovers from the write-ahead log.\n`);
+  } finally {
+    process.kill(process.pid, 'SIGKILL');
+  }
+  throw new Error('unreachable: the process was killed');
+}
+
+/**
+ * Flushes a data directory: every file and directory under it, then itself and its parent (which
+ * holds its entry). For a new data directory: PGlite copies the database initdb made into it
+ * without any fsync, and Postgres, finding it shut down cleanly, does not sync it at start-up.
+ */
+export function fsyncNewDataDir(dataDir: string): void {
+  const root = resolve(dataDir);
+  fsyncTree(root);
+  fsyncPath(dirname(root));
+}
+
+function fsyncTree(dir: string): void {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) fsyncTree(path);
+    else if (entry.isFile()) fsyncPath(path);
+  }
+  fsyncPath(dir);
 }
 
 /**

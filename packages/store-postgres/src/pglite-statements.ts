@@ -10,6 +10,12 @@ interface Prepared {
   readonly parameterTypes: readonly number[];
 }
 
+/** Postgres's "cached plan must not change result type" (0A000): a prepared statement's table was altered since. */
+function isCachedPlanChange(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return code === '0A000' && typeof message === 'string' && message.includes('cached plan must not change result type');
+}
+
 function concat(parts: readonly Uint8Array[]): Uint8Array {
   let length = 0;
   for (const part of parts) length += part.length;
@@ -48,31 +54,58 @@ export class PgliteStatements implements SqlConnection {
 
   async query<R extends Row = Row>(text: string, params: readonly unknown[] = []): Promise<R[]> {
     const statement = this.prepared.get(text) ?? (await this.prepare(text));
-    if (statement === null) {
-      const result = await this.db.query<R>(text, [...params]);
-      return result.rows;
+    if (statement === null) return this.unprepared<R>(text, params);
+    try {
+      return await this.run<R>(statement, params);
+    } catch (error) {
+      if (isCachedPlanChange(error)) await this.forget(text, statement);
+      throw withQuery(error, text);
     }
+  }
+
+  /**
+   * Drops a statement whose table changed shape since it was prepared (a migration after it ran):
+   * this run fails (inside a transaction, which the failure aborted, it cannot simply run again);
+   * the next one prepares it anew.
+   */
+  private async forget(text: string, statement: Prepared): Promise<void> {
+    this.prepared.delete(text);
+    await this.exchange([protocol.serialize.close({ type: 'S', name: statement.name }), protocol.serialize.sync()]).catch(() => undefined);
+  }
+
+  private async run<R extends Row>(statement: Prepared, params: readonly unknown[]): Promise<R[]> {
     const values = params.map((value, i) => this.serialize(value, statement.parameterTypes[i]));
-    const message = concat([
+    const messages = await this.exchange([
       protocol.serialize.bind({ statement: statement.name, values }),
       protocol.serialize.describe({ type: 'P' }),
       protocol.serialize.execute({}),
       protocol.serialize.sync(),
     ]);
+    const [result] = parse.parseResults(messages, this.db.parsers);
+    return (result?.rows ?? []) as R[];
+  }
+
+  /** Through PGlite's own query(), whose errors carry the parameters: those are dropped (they hold ledger data). */
+  private async unprepared<R extends Row>(text: string, params: readonly unknown[]): Promise<R[]> {
     try {
-      const { messages } = await this.db.runExclusive(() => this.db.execProtocol(message));
-      const [result] = parse.parseResults(messages, this.db.parsers);
-      return (result?.rows ?? []) as R[];
+      return (await this.db.query<R>(text, [...params])).rows;
     } catch (error) {
-      throw withQuery(error, text);
+      if (error && typeof error === 'object') delete (error as { params?: unknown }).params;
+      throw error;
     }
+  }
+
+  /** One exchange with the backend: the messages, then their answers (a database error rejects). */
+  private async exchange(parts: readonly Uint8Array[]) {
+    const message = concat(parts);
+    const { messages } = await this.db.runExclusive(() => this.db.execProtocol(message));
+    return messages;
   }
 
   /** Statements without parameters, in one simple-protocol exchange (BEGIN, COMMIT, migrations). */
   async exec(sql: string): Promise<void> {
-    const message = concat([protocol.serialize.query(sql), protocol.serialize.sync()]);
     try {
-      await this.db.runExclusive(() => this.db.execProtocol(message));
+      await this.exchange([protocol.serialize.query(sql), protocol.serialize.sync()]);
     } catch (error) {
       throw withQuery(error, sql);
     }
@@ -82,14 +115,9 @@ export class PgliteStatements implements SqlConnection {
   private async prepare(text: string): Promise<Prepared | null> {
     if (this.prepared.size >= MAX_PREPARED) return null;
     const name = `payhost_${++this.named}`;
-    const message = concat([
-      protocol.serialize.parse({ name, text }),
-      protocol.serialize.describe({ type: 'S', name }),
-      protocol.serialize.sync(),
-    ]);
     let messages;
     try {
-      ({ messages } = await this.db.runExclusive(() => this.db.execProtocol(message)));
+      messages = await this.exchange([protocol.serialize.parse({ name, text }), protocol.serialize.describe({ type: 'S', name }), protocol.serialize.sync()]);
     } catch (error) {
       throw withQuery(error, text);
     }

@@ -1,8 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import { Mutex, type SqlConnection, type SqlDriver } from './driver.js';
-import { DurableNodeFS, durableStartParams } from './pglite-durable-fs.js';
+import { DurableNodeFS, durableStartParams, fsyncNewDataDir } from './pglite-durable-fs.js';
 import { PgliteStatements } from './pglite-statements.js';
 import { SqlLedgerStore } from './sql-store.js';
 
@@ -79,25 +81,25 @@ class PgliteDriver implements SqlDriver {
  * may open a data directory: a second one gets `data_dir_in_use`.
  */
 export async function createPgliteStore(options: PgliteStoreOptions = {}): Promise<SqlLedgerStore> {
-  const lock = options.dataDir === undefined ? null : lockDataDir(options.dataDir);
+  const { dataDir } = options;
+  const lock = dataDir === undefined ? null : lockDataDir(dataDir);
+  const durable = dataDir !== undefined && options.fsync !== false;
+  // Asked before PGlite initializes it: a new directory is flushed once it holds the new database.
+  const created = dataDir !== undefined && !existsSync(join(dataDir, 'PG_VERSION'));
   let db: PGlite;
   try {
-    db =
-      options.dataDir !== undefined && options.fsync !== false
-        ? await PGlite.create({ fs: new DurableNodeFS(options.dataDir), startParams: durableStartParams() })
-        : await PGlite.create(options.dataDir);
+    db = durable ? await PGlite.create({ fs: new DurableNodeFS(dataDir), startParams: durableStartParams() }) : await PGlite.create(dataDir);
   } catch (error) {
     lock?.release();
     throw error;
   }
   const store = new SqlLedgerStore(new PgliteDriver(db, lock));
-  if (options.migrate !== false) {
-    try {
-      await store.migrate();
-    } catch (error) {
-      await store.close().catch(() => undefined);
-      throw error;
-    }
+  try {
+    if (durable && created) fsyncNewDataDir(dataDir);
+    if (options.migrate !== false) await store.migrate();
+  } catch (error) {
+    await store.close().catch(() => undefined);
+    throw error;
   }
   return store;
 }

@@ -66,6 +66,8 @@ function describe(location: Location): Record<string, string> {
   try {
     const parsed = new URL(location.url);
     if (parsed.password) parsed.password = '***';
+    // pg also takes the password (and the SSL key's) as query parameters.
+    for (const name of [...parsed.searchParams.keys()]) if (/password/i.test(name)) parsed.searchParams.set(name, '***');
     url = parsed.toString();
   } catch {
     url = '(unparseable URL)';
