@@ -77,6 +77,8 @@ describe('server API: transactions held for review (admin)', () => {
       [transactionId, { outcome: 'failed', note: 'x', errorCode: 'oops' }, 400, 'invalid_input'],
       [transactionId, { outcome: 'failed', note: 'x', extra: true }, 400, 'invalid_input'],
       ['00000000-0000-4000-8000-000000000000', { outcome: 'failed', note: 'x' }, 404, 'transaction_not_found'],
+      // Not an id the ledger makes (transaction ids are UUIDs): malformed, as for payment ids.
+      ['not-a-uuid', { outcome: 'failed', note: 'x' }, 400, 'invalid_input'],
     ];
     for (const [id, body, status, code] of cases) {
       const res = await t.request('POST', `/admin/review/${id}`, { key: ADMIN_KEY, body });

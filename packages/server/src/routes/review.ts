@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { REVIEW_OUTCOMES, TRANSACTION_ERROR_CODES, type PaymentService, type ReviewResolution } from '@payhost/core';
-import { amountString, errorResponses, identifier } from '../schemas.js';
+import { amountString, errorResponses } from '../schemas.js';
 import { resultJson, resultSchema, reviewItemJson, reviewItemSchema } from '../serialize.js';
 
 const resolutionBody = {
@@ -39,7 +39,8 @@ export async function reviewRoutes(app: FastifyInstance, payments: PaymentServic
     {
       schema: {
         summary: 'Record what the processor shows for a transaction held for review',
-        params: { type: 'object', properties: { transactionId: identifier } },
+        // Transaction ids are UUIDs, as payment ids: anything else is malformed (400), not unknown (404).
+        params: { type: 'object', required: ['transactionId'], properties: { transactionId: { type: 'string', format: 'uuid' } } },
         body: resolutionBody,
         response: { 200: resultSchema, ...errorResponses },
       },
