@@ -42,13 +42,27 @@ function addFsync(runtime: EmscriptenRuntime): void {
   NODEFS.stream_ops['fsync'] = (stream: EmscriptenStream): number => {
     try {
       if (stream.nfd !== undefined) fs.fsyncSync(stream.nfd);
-      else if (FS.isDir(stream.node.mode) && NODEFS.realPath) fsyncPath(NODEFS.realPath(stream.node));
+      else if (FS.isDir(stream.node.mode) && NODEFS.realPath) fsyncDirectory(NODEFS.realPath(stream.node));
       return 0;
     } catch (error) {
       return failStop(error);
     }
   };
 }
+
+/**
+ * fsync of a directory (the entries of files created or renamed in it). Like Postgres's
+ * fsync_fname, errors of systems that cannot open or flush directories are ignored.
+ */
+function fsyncDirectory(path: string): void {
+  try {
+    fsyncPath(path);
+  } catch (error) {
+    if (!DIRECTORY_FSYNC_UNSUPPORTED.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+  }
+}
+
+const DIRECTORY_FSYNC_UNSUPPORTED = new Set(['EBADF', 'EINVAL', 'EISDIR', 'EACCES']);
 
 /** fsync of a file or directory by its path. */
 function fsyncPath(path: string): void {
@@ -85,7 +99,7 @@ function failStop(error: unknown): never {
 export function fsyncNewDataDir(dataDir: string): void {
   const root = resolve(dataDir);
   fsyncTree(root);
-  fsyncPath(dirname(root));
+  fsyncDirectory(dirname(root));
 }
 
 function fsyncTree(dir: string): void {
@@ -94,7 +108,7 @@ function fsyncTree(dir: string): void {
     if (entry.isDirectory()) fsyncTree(path);
     else if (entry.isFile()) fsyncPath(path);
   }
-  fsyncPath(dir);
+  fsyncDirectory(dir);
 }
 
 /**
