@@ -75,8 +75,9 @@ export function buildProgram(io: CliIo = processIo): Command {
     .addHelpText(
       'after',
       '\nStop `payhost serve` first: the embedded database opens in one process at a time (otherwise: data_dir_in_use).\n' +
-        'With DATABASE_URL in its environment the command reads from that database: to move the data directory, run it without\n' +
-        '(e.g. env -u DATABASE_URL npx payhost ledger copy --to "$DATABASE_URL" --schema payhost). Prints the rows copied per table.',
+        'The source is the database the configuration names: with DATABASE_URL in the environment, that PostgreSQL database;\n' +
+        'without it, the data directory (e.g. npx payhost ledger copy --to postgres://user:pw@db/shop --schema payhost).\n' +
+        'Prints the rows copied per table.',
     )
     .action((options) => ledgerCopy(options, io));
   const config = program.command('config').description('Configuration tools');
@@ -102,8 +103,10 @@ export async function run(argv: readonly string[], io: CliIo = processIo): Promi
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
     if (isPayhostError(err)) io.err(`error ${err.code}: ${err.message}`);
-    else if (systemErrorCode(err)) io.err(`error ${systemErrorCode(err)}: ${(err as Error).message}`);
-    else io.err(`error: ${(err as Error).message ?? String(err)}`);
+    else {
+      const code = systemErrorCode(err);
+      io.err(`error${code ? ` ${code}` : ''}: ${(err as Error).message ?? String(err)}`);
+    }
     return 1;
   }
 }
