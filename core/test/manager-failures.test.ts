@@ -25,6 +25,11 @@ class Misbehaving extends UsdGateway {
         return okResponse(payment, 'plain') as unknown as Promise<GatewayResponse>;
       case 'hang':
         return new Promise(() => undefined);
+      // As a plugin written in JavaScript would answer: minor units divided through a float, or a string.
+      case 'number-amount':
+        return Promise.resolve({ ...okResponse(payment, 'n'), amount: 0.1 + 0.2 as unknown as Decimal });
+      case 'string-amount':
+        return Promise.resolve({ ...okResponse(payment, 's'), amount: '10.00' as unknown as Decimal });
       default:
         return Promise.resolve(okResponse(payment, `ok-${payment.paymentId}`));
     }
@@ -93,6 +98,24 @@ describe('manager: broken plugins never break the host', () => {
       await manager.close();
     });
   }
+
+  it('an amount answered as a number or a string reaches the host as a Decimal (never a float)', async () => {
+    const manager = new PluginManager({
+      plugins: [Misbehaving],
+      config: { channels: [{ slug: 'us', currencies: ['USD'], plugins: { 'test.misbehaving': { active: true } } }] },
+      logger: captureLogger().logger,
+    });
+    const [fromNumber, fromString] = await Promise.all([
+      manager.processPayment({ channel: 'us', gateway: 'test.misbehaving', payment: payment({ token: 'number-amount' }) }),
+      manager.processPayment({ channel: 'us', gateway: 'test.misbehaving', payment: payment({ token: 'string-amount', paymentId: 'p2' }) }),
+    ]);
+    expect(Decimal.isDecimal(fromNumber.amount)).to.equal(true);
+    // The float's exact value is kept, so the ledger sees (and refuses) the conversion bug rather than a rounded guess.
+    expect(fromNumber.amount.toString()).to.equal('0.30000000000000004');
+    expect(Decimal.isDecimal(fromString.amount)).to.equal(true);
+    expect(fromString.amount.toFixed(2)).to.equal('10.00');
+    await manager.close();
+  });
 
   it('a first plugin that hangs does not stop later plugins, and a late answer is ignored', async () => {
     let release: (v: string[]) => void = () => undefined;

@@ -18,15 +18,19 @@ export function isOutcomeUnknown(response: GatewayResponse): boolean {
 
 /**
  * Why a successful answer cannot be the outcome of `operation` on a payment
- * in `currency`: a kind that does not answer the operation (a refund answered
- * with a capture), a refund in progress without the gateway transaction id
+ * in `currency`: no transaction kind or no readable amount (nothing to count),
+ * a kind that does not answer the operation (a refund answered with a capture), a refund in progress without the gateway transaction id
  * its settling event will name, more than was asked for, an amount finer
  * than the currency's minor unit, or another currency. Null when it can be. A plugin bug,
  * not a processor's verdict: the ledger does not count it.
  */
 export function incoherentAnswer(operation: PaymentOperation, currency: string, response: GatewayResponse, requested: Decimal): string | null {
   if (response.isSuccess !== true) return null;
-  if (isTransactionKind(response.kind) && !ANSWER_KINDS[operation].has(response.kind)) {
+  // A success is counted with its own kind and amount: without them the ledger would have to guess what moved.
+  if (!isTransactionKind(response.kind)) {
+    return `The gateway plugin answered a ${operation} with a success of unknown kind ${describe(response.kind)}`;
+  }
+  if (!ANSWER_KINDS[operation].has(response.kind)) {
     return `The gateway plugin answered a ${operation} with a successful ${response.kind} transaction`;
   }
   // What settles an ongoing refund is the processor's event for the same gateway transaction.
@@ -35,11 +39,14 @@ export function incoherentAnswer(operation: PaymentOperation, currency: string, 
   }
   // The ledger reserved and checked `requested`: counting more would capture past the authorization or refund past the capture.
   const amount = readAmount(response.amount);
-  if (amount !== null && amount.gt(requested)) {
+  if (amount === null) {
+    return `The gateway plugin answered a ${operation} with the amount ${describe(response.amount)}, not a non-negative decimal`;
+  }
+  if (amount.gt(requested)) {
     return `The gateway plugin answered a ${operation} of ${requested.toFixed()} with ${amount.toFixed()}`;
   }
   // No processor moves a fraction of a cent: such an amount is a conversion bug (minor units through a float).
-  if (amount !== null && amount.decimalPlaces() > minorUnits(currency)) {
+  if (amount.decimalPlaces() > minorUnits(currency)) {
     return `The gateway plugin answered ${amount.toFixed()} ${currency}, with more decimal places than ${currency} has (${minorUnits(currency)})`;
   }
   const answered = response.currency;
@@ -47,6 +54,14 @@ export function incoherentAnswer(operation: PaymentOperation, currency: string, 
     return `The gateway plugin answered in ${answered} for a payment in ${currency}`;
   }
   return null;
+}
+
+/** A plugin's value as a log line can show it: short, and never a whole object (it may hold anything). */
+function describe(value: unknown): string {
+  if (value === undefined) return 'missing';
+  if (typeof value === 'string') return JSON.stringify(value.slice(0, 40));
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  return `of type ${typeof value}`;
 }
 
 /**

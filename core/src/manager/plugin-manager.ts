@@ -17,7 +17,7 @@ import type { ChannelRuntime, GatewayEntry } from './channel-runtime.js';
 import type { ListedGateway } from './gateway-listings.js';
 import { createHookWatchdog, type HookPipeline } from './hook-pipeline.js';
 import { missingValueError, type PluginFailure } from './plugin-failure.js';
-import { processingErrorResponse } from './responses.js';
+import { processingErrorResponse, withDecimalAmount } from './responses.js';
 import { buildRuntime, rebuildChannel, type BuildContext, type Runtime } from './runtime-builder.js';
 import { loadPlugins, type PluginSpec } from '../loader/plugin-loader.js';
 
@@ -226,7 +226,7 @@ export class PluginManager<H extends HookMap = {}> {
         operation,
       });
     }
-    return response;
+    return withDecimalAmount(response);
   }
 
   /**
@@ -237,7 +237,8 @@ export class PluginManager<H extends HookMap = {}> {
   async getTransactionStatus(request: { channel: string; gateway?: string | null } & TransactionStatusInput): Promise<GatewayResponse | null> {
     const gateway = this.resolveGateway(request.channel, request.payment.currency, request.gateway, { existingPayment: true });
     const input: TransactionStatusInput = { transaction: request.transaction, payment: request.payment };
-    return this.channel(request.channel).pipeline.runOn<GatewayResponse | null>(gateway.id, 'getTransactionStatus', input, null, () => null);
+    const status = await this.channel(request.channel).pipeline.runOn<GatewayResponse | null>(gateway.id, 'getTransactionStatus', input, null, () => null);
+    return status && withDecimalAmount(status);
   }
 
   async getClientToken(request: { channel: string; gateway: string; currency?: string | null } & TokenConfig): Promise<string> {

@@ -33,3 +33,19 @@ export function processingErrorResponse(operation: GatewayOperation, payment: Pa
     },
   };
 }
+
+/**
+ * A plugin's answer with its amount as the Decimal the contract promises: a
+ * plugin written in JavaScript may answer a number or a string, and a host
+ * must never receive a float for money. An amount that reads as no decimal
+ * at all is left as it is, for the ledger to refuse.
+ */
+export function withDecimalAmount(response: GatewayResponse): GatewayResponse {
+  const amount: unknown = response.amount;
+  if (Decimal.isDecimal(amount) || (typeof amount !== 'number' && typeof amount !== 'string')) return response;
+  try {
+    return { ...response, amount: new Decimal(amount) };
+  } catch {
+    return response;
+  }
+}

@@ -2,7 +2,19 @@ import { expect } from 'chai';
 import { MemoryLedgerStore, PaymentService, type GatewayResponse, type PaymentData, type TransactionStatusInput } from '@payhost/core';
 import { GatedDummy, expectAmount, key, payInput, rejection, setup, type Setup } from './helpers.js';
 
-type Bug = 'refund-as-capture' | 'ongoing-without-id' | 'other-currency' | 'more-than-asked' | 'float-amount';
+type Bug = 'refund-as-capture' | 'ongoing-without-id' | 'other-currency' | 'more-than-asked' | 'float-amount' | MalformedBug;
+
+/** Successes a JavaScript plugin can answer that name nothing the ledger could count. */
+const MALFORMED: Record<string, Partial<Record<'kind' | 'amount', unknown>>> = {
+  'kind-unknown': { kind: 'charge' },
+  'kind-missing': { kind: undefined },
+  'amount-missing': { amount: undefined },
+  'amount-negative': { amount: '-3.00' },
+  'amount-nan': { amount: Number.NaN },
+  'amount-text': { amount: 'abc' },
+  'amount-object': { amount: { value: 3 } },
+};
+type MalformedBug = keyof typeof MALFORMED;
 
 /** The dummy with a bug switched on: refunds answered as captures, or charges answered in another currency. */
 class BuggyDummy extends GatedDummy {
@@ -17,13 +29,14 @@ class BuggyDummy extends GatedDummy {
     if (bug === 'more-than-asked') return { ...response, amount: response.amount.plus(1) };
     // Minor units converted through a float: 299.99999999999994 cents for a 3.00 refund.
     if (bug === 'float-amount') return { ...response, amount: ((response.amount.toNumber() * 100 - 1e-13) / 100) as never };
+    if (bug in MALFORMED) return { ...response, ...MALFORMED[bug] } as GatewayResponse;
     return { ...response, currency: 'EUR' };
   }
   override async processPayment(p: PaymentData, v: GatewayResponse | null): Promise<GatewayResponse | undefined> {
     return this.buggy(await super.processPayment(p, v), 'other-currency');
   }
   override async refundPayment(p: PaymentData, v: GatewayResponse | null): Promise<GatewayResponse | undefined> {
-    return this.buggy(await super.refundPayment(p, v), 'refund-as-capture', 'ongoing-without-id', 'more-than-asked', 'float-amount');
+    return this.buggy(await super.refundPayment(p, v), 'refund-as-capture', 'ongoing-without-id', 'more-than-asked', 'float-amount', ...Object.keys(MALFORMED));
   }
   override async getTransactionStatus(input: TransactionStatusInput, previous: GatewayResponse | null): Promise<GatewayResponse | undefined> {
     const status = await super.getTransactionStatus(input, previous);
@@ -102,6 +115,16 @@ describe('ledger: incoherent gateway answers', () => {
     const [held] = (await env.service.listTransactions(paymentId)).filter((t) => t.kind === 'refund');
     expectAmount(held!.amount, '3');
   });
+
+  for (const [bug, fields] of Object.entries(MALFORMED)) {
+    it(`a successful refund answered with ${JSON.stringify(fields, (_k, v: unknown) => (v === undefined ? '<missing>' : Number.isNaN(v) ? 'NaN' : v))} is not counted: held for review, the asked amount reserved`, async () => {
+      const paymentId = await refundHeldForReview(bug, '3.00');
+      const [held] = (await env.service.listTransactions(paymentId)).filter((t) => t.state === 'review');
+      expect(held).to.include({ kind: 'refund', isSuccess: false });
+      expectAmount(held!.amount, '3');
+      expect((await rejection(env.service.refund({ paymentId, idempotencyKey: key(), amount: '7.01' }))).code).to.equal('amount_exceeds');
+    });
+  }
 
   it('a charge answered in another currency is not counted: held for review when the processor cannot tell', async () => {
     env = setup({ plugin: BuggyDummy });
