@@ -23,6 +23,24 @@ describe('logging', () => {
     expect(log.lines[0]?.['amount']).to.equal('10.00');
   });
 
+  it('redacts the snake_case names processor settings go by (a plugin logging its own settings)', () => {
+    const log = captureLogger();
+    const settings = {
+      api_key: 'key_snake_1',
+      secret_key: 'sk_snake_2',
+      webhook_secret: 'whsec_snake_3',
+      private_key: 'pk_snake_4',
+      access_token: 'at_snake_5',
+      refresh_token: 'rt_snake_6',
+      encryption_key: 'enc_snake_7',
+    };
+    log.logger.info(settings, 'top level');
+    log.logger.warn({ settings, mode: 'live' }, 'nested');
+    const text = log.text();
+    for (const secret of Object.values(settings)) expect(text).not.to.include(secret);
+    expect(log.lines[1]?.['mode']).to.equal('live');
+  });
+
   it('drops the parameters a database driver attaches to a failed statement', () => {
     const log = captureLogger();
     const err = Object.assign(new Error('unsupported Unicode escape sequence'), { query: 'INSERT INTO payments ...', params: ['tok_secret_param', 'ann@example.com'] });

@@ -117,6 +117,30 @@ describe('manager: broken plugins never break the host', () => {
     await manager.close();
   });
 
+  it("a plugin error that echoes the plugin's secret settings is logged with them scrubbed", async () => {
+    const log = captureLogger();
+    class Leaky extends GatewayA {
+      static override id = 'test.leaky';
+      override async processPayment(): Promise<GatewayResponse> {
+        const err = new Error(`Invalid API key ${String(this.configuration['secret_key'])} (password ${String(this.configuration['password'])})`);
+        throw Object.assign(err, { code: 'auth_failed' });
+      }
+    }
+    const manager = new PluginManager({
+      plugins: [Leaky],
+      config: { channels: [{ slug: 'us', currencies: ['USD'], plugins: { 'test.leaky': { active: true, configuration: { secret_key: 'sk_live_leaky_123', password: 'hunter22-pass' } } } }] },
+      logger: log.logger,
+    });
+    const answer = await manager.processPayment({ channel: 'us', gateway: 'test.leaky', payment: payment() });
+    expect(answer).to.include({ isSuccess: false, errorCode: 'processing_error' });
+    const text = log.text();
+    expect(text).to.include('Invalid API key [redacted]');
+    for (const secret of ['sk_live_leaky_123', 'hunter22-pass']) expect(text).not.to.include(secret);
+    const line = log.lines.find((l) => l['hook'] === 'processPayment');
+    expect(line?.['err']).to.include({ type: 'Error', code: 'auth_failed' });
+    await manager.close();
+  });
+
   it('a first plugin that hangs does not stop later plugins, and a late answer is ignored', async () => {
     let release: (v: string[]) => void = () => undefined;
     let lateCalls = 0;

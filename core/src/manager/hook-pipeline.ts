@@ -4,6 +4,7 @@ import { ERROR_CODES } from '../errors/index.js';
 import type { BasePlugin } from '../plugin/base-plugin.js';
 import { CallWatchdog, watchdogElapsedMs, type Watched } from './call-watchdog.js';
 import { describeFailure, TapViolation, type PluginFailure, type PluginFailureReason } from './plugin-failure.js';
+import { loggableError, pluginSecrets, scrubSecrets } from './secret-scrub.js';
 
 /** A plugin instance in a channel's declared order. */
 export interface PluginEntry {
@@ -342,6 +343,7 @@ export class HookPipeline {
 
   private failure(hook: string, tap: Tap, reason: PluginFailureReason, error: unknown, elapsedMs: number): PluginFailure {
     const durationMs = Math.round(elapsedMs * 1000) / 1000;
+    const secrets = pluginSecrets(tap.plugin);
     const failure: PluginFailure = {
       code: reason === 'timeout' ? ERROR_CODES.pluginTimeout : ERROR_CODES.pluginFailed,
       reason,
@@ -349,11 +351,11 @@ export class HookPipeline {
       channel: this.channel,
       hook,
       durationMs,
-      message: `Plugin "${tap.pluginId}" ${describeFailure(reason, error, this.watchdog.timeoutMs)} in hook ${hook}`,
+      message: scrubSecrets(`Plugin "${tap.pluginId}" ${describeFailure(reason, error, this.watchdog.timeoutMs)} in hook ${hook}`, secrets),
       error,
     };
     this.logger.error(
-      { plugin: tap.pluginId, channel: this.channel, hook, durationMs, reason, code: failure.code, err: error instanceof Error ? error : undefined },
+      { plugin: tap.pluginId, channel: this.channel, hook, durationMs, reason, code: failure.code, err: loggableError(error, secrets) },
       failure.message,
     );
     return failure;

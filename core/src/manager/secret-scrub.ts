@@ -1,0 +1,46 @@
+import type { BasePlugin, PluginClass } from '../plugin/base-plugin.js';
+import { isSecretField } from '../plugin/config-structure.js';
+
+/** Shorter values (a "1", a "true") would scrub ordinary words out of the message. */
+const MIN_SECRET_LENGTH = 6;
+
+/**
+ * The plugin's secret configuration values (Secret, SecretMultiline and
+ * Password fields), longest first so a key containing another is replaced whole.
+ */
+export function pluginSecrets(plugin: BasePlugin): string[] {
+  const structure = (plugin.constructor as PluginClass).configStructure ?? {};
+  const values: string[] = [];
+  for (const [name, field] of Object.entries(structure)) {
+    const value = plugin.configuration[name];
+    if (isSecretField(field) && typeof value === 'string' && value.length >= MIN_SECRET_LENGTH) values.push(value);
+  }
+  return values.sort((a, b) => b.length - a.length);
+}
+
+/** `text` with every occurrence of a secret replaced: an SDK may echo its key in an error ("Invalid key sk_live_..."). */
+export function scrubSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) out = out.split(secret).join('[redacted]');
+  return out;
+}
+
+/**
+ * A plugin's thrown value as a log line may carry it. pino's redaction works
+ * on field names, not on text inside a message: an Error whose message or
+ * stack holds a secret becomes a new Error (name, message, stack, code) with the
+ * secrets scrubbed (its other fields, which may hold the same text, dropped);
+ * any other Error is logged as it is.
+ */
+export function loggableError(error: unknown, secrets: readonly string[]): unknown {
+  if (!(error instanceof Error)) return undefined;
+  const text = `${error.message}\n${error.stack ?? ''}`;
+  if (!secrets.some((secret) => text.includes(secret))) return error;
+  // An Error again, so pino's error serializer shows it as one (type, message, stack).
+  const copy = new Error(scrubSecrets(error.message, secrets));
+  copy.name = error.name;
+  copy.stack = error.stack === undefined ? undefined : scrubSecrets(error.stack, secrets);
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' || typeof code === 'number') Object.assign(copy, { code });
+  return copy;
+}
