@@ -44,7 +44,7 @@ export const RAZORPAY_CONFIG_STRUCTURE: ConfigStructure = {
   webhook_tolerance_seconds: {
     type: 'String',
     label: 'Webhook age tolerance (s)',
-    helpText: 'Events whose created_at is older than this are refused (replay defence). Razorpay retries for up to 24 h; default 172800.',
+    helpText: 'Events whose created_at is further from now than this are acknowledged (200) but not applied (replay defence). Razorpay retries for up to 24 h; default 172800.',
   },
 };
 

@@ -77,8 +77,17 @@ function normalize(type: string, body: RazorpayEventBody): { response: GatewayRe
 
 type Verified = { type: string; createdAt: number; body: RazorpayEventBody };
 
-/** Checks method, secret, signature, body and age; the refusal, or the verified event. */
-function verifyDelivery(settings: RazorpaySettings, request: WebhookRequest, now: Date): Verified | WebhookResponse {
+/** A delivery acknowledged (200, so Razorpay neither retries it nor counts it against the webhook) but not applied. */
+function ignored(reason: string): WebhookResponse {
+  return { status: 200, body: { received: true, applied: 0, ignored: reason }, events: [] };
+}
+
+/**
+ * Checks method, secret, signature and body; the refusal, or the verified
+ * event. The age is checked by the caller: an old event is authentic, only
+ * not applied (see handleWebhook).
+ */
+function verifyDelivery(settings: RazorpaySettings, request: WebhookRequest): Verified | WebhookResponse {
   if (request.method.toUpperCase() !== 'POST') return { ...reply(405, 'method_not_allowed', 'Razorpay webhooks are POST requests'), headers: { allow: 'POST' } };
   if (settings.webhookSecret === '') return reply(503, 'webhook_not_configured', 'No webhook secret is configured for Razorpay');
   const signature = header(request.headers, 'x-razorpay-signature');
@@ -95,9 +104,6 @@ function verifyDelivery(settings: RazorpaySettings, request: WebhookRequest, now
   const type = body && typeof body.event === 'string' ? body.event : null;
   const createdAt = typeof body?.created_at === 'number' ? body.created_at : null;
   if (!type || createdAt === null) return reply(400, 'invalid_body', 'The webhook body is not a Razorpay event');
-  if (Math.abs(now.getTime() / 1000 - createdAt) > settings.webhookToleranceSeconds) {
-    return reply(400, 'stale_event', `The event was created more than ${settings.webhookToleranceSeconds} s ago`);
-  }
   return { type, createdAt, body };
 }
 
@@ -141,7 +147,22 @@ function hostPaymentId(ctx: RazorpayContext, body: RazorpayEventBody, order: Rzp
  * - 405 for anything but POST; 503 when no webhook secret is configured;
  * - 401 unless X-Razorpay-Signature is the HMAC-SHA256 of the raw body with
  *   the webhook secret (timing-safe);
- * - 400 for a body that is not a Razorpay event, or older than the tolerance;
+ * - 400 for a body that is not a Razorpay event;
+ * - 200 without events for an authentic event created further from now than
+ *   the tolerance (48 h by default, twice Razorpay's 24 h of retries): only a
+ *   dashboard resend or a replay is that old. Not applied, so a replayed
+ *   signed body cannot change the ledger (its x-razorpay-event-id header is
+ *   not signed, so the inbox's dedupe alone would not stop it); a lost
+ *   update that old is recovered by reconciliation (getTransactionStatus).
+ *   Not refused either: Razorpay retries a non-2xx for 24 h and then
+ *   disables the webhook;
+ * - 200 without events for a payment.failed no host payment can be told for
+ *   (an order without the host's note, or one Razorpay no longer serves): a
+ *   failed attempt the host never processed changes nothing in the ledger,
+ *   and one it did process was recorded by that call. Emitted with only its
+ *   PSP reference, the host would answer 404 payment_not_found (it waits for
+ *   references it may not have recorded yet), for Razorpay to retry and then
+ *   disable the webhook;
  * - 503 when the payment's order, needed to tell which host payment the
  *   event is for, cannot be fetched now (Razorpay retries); when Razorpay
  *   refuses it for good (orders older than 180 days), the event names the
@@ -151,22 +172,29 @@ function hostPaymentId(ctx: RazorpayContext, body: RazorpayEventBody, order: Rzp
  *   `<event>:<entity id>:<created_at>`; the host's inbox applies each once.
  */
 export async function handleWebhook(ctx: RazorpayContext, request: WebhookRequest, now: Date = new Date()): Promise<WebhookResponse> {
-  const verified = verifyDelivery(ctx.settings, request, now);
+  const verified = verifyDelivery(ctx.settings, request);
   if ('status' in verified) return verified;
   const { type, createdAt, body } = verified;
+  const eventHeader = header(request.headers, 'x-razorpay-event-id');
+  if (Math.abs(now.getTime() / 1000 - createdAt) > ctx.settings.webhookToleranceSeconds) {
+    ctx.logger.warn(
+      { gateway: 'payhost.razorpay', type, eventId: eventHeader, createdAt, toleranceSeconds: ctx.settings.webhookToleranceSeconds },
+      'Razorpay webhook event older than the tolerance (a resend or a replay): acknowledged, not applied',
+    );
+    return ignored('stale_event');
+  }
   const normalized = normalize(type, body);
   if (!normalized) return { status: 200, body: { received: true, applied: 0 }, events: [] };
   const order = await orderOf(ctx, body);
   if (order === undefined) return reply(503, 'order_unavailable', 'Could not fetch the Razorpay order this event belongs to; retry later');
-  const eventId = header(request.headers, 'x-razorpay-event-id') ?? `${type}:${normalized.entityId}:${createdAt}`;
-  const event: GatewayEvent = {
-    eventId,
-    type,
-    // An order Razorpay no longer serves: a 503 would be retried for a day and then disable the webhook. Only the
-    // plugin's own refund note, else the PSP reference (the ledger knows which payment holds it), tells the payment.
-    paymentId: order === UNREADABLE ? noteOwner(body.payload?.refund?.entity) : hostPaymentId(ctx, body, order),
-    pspReference: normalized.pspReference,
-    response: normalized.response,
-  };
+  const eventId = eventHeader ?? `${type}:${normalized.entityId}:${createdAt}`;
+  // An order Razorpay no longer serves: a 503 would be retried for a day and then disable the webhook. Only the
+  // plugin's own refund note, else the PSP reference (the ledger knows which payment holds it), tells the payment.
+  const paymentId = order === UNREADABLE ? noteOwner(body.payload?.refund?.entity) : hostPaymentId(ctx, body, order);
+  if (paymentId === null && type === 'payment.failed') {
+    ctx.logger.info({ gateway: 'payhost.razorpay', eventId, razorpayPaymentId: normalized.pspReference }, 'Razorpay payment.failed for no known host payment: acknowledged, not applied');
+    return ignored('payment_not_matched');
+  }
+  const event: GatewayEvent = { eventId, type, paymentId, pspReference: normalized.pspReference, response: normalized.response };
   return { status: 200, body: { received: true, applied: 1 }, events: [event] };
 }
