@@ -132,6 +132,8 @@ export class FlutterwaveGatewayPlugin extends BasePlugin implements PaymentPlugi
     if (!this.active) return undefined;
     const response = await handleWebhook(this.context(), request);
     if (response.status >= 400) this.logger.warn({ gateway: this.id, status: response.status, body: response.body }, 'flutterwave webhook refused');
+    const ignored = (response.body as { ignored?: unknown } | undefined)?.ignored;
+    if (typeof ignored === 'string') this.logger.info({ gateway: this.id, reason: ignored }, 'flutterwave webhook acknowledged, not applied');
     return response;
   }
 

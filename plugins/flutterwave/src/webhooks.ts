@@ -1,8 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { GatewayEvent, GatewayResponse, PaymentData, WebhookRequest, WebhookResponse } from '@payhost/core';
-import { fromFlutterwaveAmount } from './amounts.js';
-import { mapChargeFailure } from './errors.js';
-import { failedResponse, refundKind, refundResponse, transactionResponse } from './responses.js';
+import { refundKind, refundResponse, transactionResponse } from './responses.js';
 import type { FlwRefund, FlwTransaction } from './sdk.js';
 import { checkTxRef, type IssuedAmount, type TxRefCheck } from './tx-ref.js';
 import { judge, type FlutterwaveContext } from './verify.js';
@@ -27,6 +25,9 @@ function reply(status: number, code: string, message: string): WebhookResponse {
 }
 
 const ok = (events: GatewayEvent[]): WebhookResponse => ({ status: 200, body: { received: true, applied: events.length }, events });
+
+/** Acknowledged (200: Flutterwave retries anything else) but not applied; the plugin logs the reason. */
+const ignored = (reason: string): WebhookResponse => ({ status: 200, body: { received: true, applied: 0, ignored: reason }, events: [] });
 
 interface EventBody {
   event?: unknown;
@@ -53,14 +54,20 @@ function issuedPayment(paymentId: string, issued: IssuedAmount): PaymentData {
 }
 
 /**
- * What a verified charge means for the ledger; null for no event (pending).
+ * What a verified charge means for the ledger; null for no event (pending,
+ * or failed without a payment to record it on).
  * A tx_ref bound to a payment and signed with its amount is judged exactly as
  * processPayment judges it (binding, currency, exact amount, status): a
  * mismatch is a failed capture (nothing paid, the reason recorded on the
  * payment). Without a signed amount (an unbound tx_ref, or one issued before
  * amounts were signed) nothing tells what was due, so the event names no
  * payment: the ledger applies it only to the payment whose processPayment
- * already accepted this transaction (by pspReference), after judge().
+ * already accepted this transaction (by pspReference), after judge(). A
+ * failed charge of that kind yields no event: processPayment records its own
+ * failures, nothing else in the ledger could hold the reference, and an event
+ * with the reference alone gets the host's 404 payment_not_found (it waits
+ * for references not recorded yet), which Flutterwave retries, then gives up
+ * on and may disable the webhook for.
  */
 function chargeEvent(ctx: FlutterwaveContext, tx: FlwTransaction, ref: TxRefCheck): { response: GatewayResponse; paymentId: string | null } | null {
   if (ref.boundTo !== null && ref.issuedFor) {
@@ -69,9 +76,7 @@ function chargeEvent(ctx: FlutterwaveContext, tx: FlwTransaction, ref: TxRefChec
     return { response: verdict, paymentId: ref.boundTo };
   }
   if (tx.status === 'successful') return { response: transactionResponse('capture', tx), paymentId: null };
-  if (tx.status !== 'failed') return null;
-  const where = { amount: fromFlutterwaveAmount(tx.amount), currency: tx.currency, pspReference: String(tx.id) };
-  return { response: failedResponse('capture', mapChargeFailure(tx.processor_response), where), paymentId: null };
+  return null;
 }
 
 /**
@@ -91,7 +96,7 @@ async function chargeCompleted(ctx: FlutterwaveContext, type: string, data: Reco
   const ref = checkTxRef(ctx.settings.secretKey, ctx.channel, tx.tx_ref);
   if (!ref.issued) return ok([]);
   const event = chargeEvent(ctx, tx, ref);
-  if (!event) return ok([]);
+  if (!event) return tx.status === 'failed' ? ignored('payment_not_matched') : ok([]);
   return ok([{ eventId: `${type}:${tx.id}:${tx.status}`, type, paymentId: event.paymentId, pspReference: String(tx.id), response: event.response }]);
 }
 
