@@ -54,6 +54,7 @@ export interface TokenConfig {
 
 /** An incoming webhook request, raw body kept for signature checks. */
 export interface WebhookRequest {
+  /** The URL's rest after the plugin id, from its slash, without the query string ("/webhook"). */
   path: string;
   method: string;
   headers: Record<string, string | string[] | undefined>;
@@ -79,8 +80,11 @@ export interface GatewayEvent {
 }
 
 export interface WebhookResponse {
+  /** An HTTP status from 200 to 599. */
   status: number;
+  /** A string, a Buffer or a JSON-serializable value. */
   body?: unknown;
+  /** Single-line values; the server sets content-length, transfer-encoding and connection. */
   headers?: Record<string, string>;
   /** Verified events for the host to apply to its ledger. */
   events?: GatewayEvent[];

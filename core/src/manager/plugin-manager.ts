@@ -270,7 +270,7 @@ export class PluginManager<H extends HookMap = {}> {
     const { pipeline, active } = request.channel === null ? this.globalPlugin(request.plugin) : this.channelPlugin(request.channel, request.plugin);
     if (!active) throw new PayhostError(ERROR_CODES.unknownPlugin, `No active plugin "${request.plugin}" here`, { plugin: request.plugin, channel: request.channel });
     const { channel: _c, plugin: _p, ...webhook } = request;
-    return pipeline.runOn<WebhookResponse | null>(request.plugin, 'webhook', webhook, null, () => ({ status: 500, body: { code: 'processing_error' } }));
+    return pipeline.runOn<WebhookResponse | null>(request.plugin, 'webhook', webhook, null, () => ({ status: 500, body: { code: 'processing_error', message: 'The plugin failed to handle the webhook' } }));
   }
 
   /**

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GatewayEvent } from '@payhost/core';
 import type { ServerContext } from '../context.js';
 import { pluginId, slug } from '../schemas.js';
+import { UNSENDABLE_ANSWER, sendableAnswer, type SendableAnswer } from '../webhook-answer.js';
 
 /**
  * Applies a webhook's verified events to the ledger (the payment service's
@@ -20,19 +21,23 @@ export async function webhookRoutes(app: FastifyInstance, ctx: ServerContext, ap
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
-  const handle = async (request: FastifyRequest, channel: string | null, plugin: string, subpath: string) => {
+  const handle = async (request: FastifyRequest, channel: string | null, plugin: string, subpath: string): Promise<SendableAnswer> => {
     const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const response = await ctx.manager.webhook({
       channel,
       plugin,
-      path: subpath,
+      // As Saleor passes it: the URL's rest after the plugin id, from its slash ("/webhook").
+      path: `/${subpath}`,
       method: request.method,
       headers: request.headers,
       rawBody,
     });
-    if (!response) return { status: 404, body: { code: 'unknown_plugin', message: `Plugin "${plugin}" does not handle webhooks` } };
+    if (!response) return { status: 404, headers: {}, body: { code: 'unknown_plugin', message: `Plugin "${plugin}" does not handle webhooks` } };
+    // Checked before any event is applied: a refused answer is retried by the processor, with the same events.
+    const answer = sendableAnswer(response, request.log, { plugin, channel });
+    if (!answer) return UNSENDABLE_ANSWER;
     if (response.events && response.events.length > 0 && applyEvents) await applyEvents(plugin, response.events, channel);
-    return response;
+    return answer;
   };
 
   const schema = (params: Record<string, unknown>) => ({
@@ -45,7 +50,7 @@ export async function webhookRoutes(app: FastifyInstance, ctx: ServerContext, ap
     { schema: schema({ channel: slug, plugin: pluginId }) },
     async (request, reply) => {
       const result = await handle(request, request.params.channel, request.params.plugin, request.params['*']);
-      return reply.status(result.status).headers(result.headers ?? {}).send(result.body ?? null);
+      return reply.status(result.status).headers(result.headers).send(result.body);
     },
   );
   app.post<{ Params: { plugin: string; '*': string } }>(
@@ -53,7 +58,7 @@ export async function webhookRoutes(app: FastifyInstance, ctx: ServerContext, ap
     { schema: schema({ plugin: pluginId }) },
     async (request, reply) => {
       const result = await handle(request, null, request.params.plugin, request.params['*']);
-      return reply.status(result.status).headers(result.headers ?? {}).send(result.body ?? null);
+      return reply.status(result.status).headers(result.headers).send(result.body);
     },
   );
 }

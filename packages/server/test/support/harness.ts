@@ -34,7 +34,10 @@ export function testConfigDocument(overrides: { bodyLimit?: number } = {}): Reco
         plugins: { 'payhost.dummy': { active: true, configuration: { supported_currencies: 'EUR', auto_capture: false } } },
       },
     ],
-    globalPlugins: { 'test.audit': { active: true, configuration: { api_token: AUDIT_TOKEN, password: 'audit-password-1', note: 'hello' } } },
+    globalPlugins: {
+      'test.audit': { active: true, configuration: { api_token: AUDIT_TOKEN, password: 'audit-password-1', note: 'hello' } },
+      'test.answers': { active: true },
+    },
   };
 }
 
