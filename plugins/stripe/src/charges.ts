@@ -3,8 +3,8 @@ import type Stripe from 'stripe';
 import { adoptionRefusal, bindIntent } from './adoption.js';
 import { toStripeAmount } from './amounts.js';
 import { mutating, reading, wasReplayed, type CallContext } from './client.js';
-import { applicationFee, connectTarget, decodeRef, followUpAccount, intentConnectParams, type ConnectTarget } from './connect.js';
-import { convertAmount, errorResponse, failure, paymentMetadata, stripeAmountOf, type OperationContext } from './context.js';
+import { applicationFee, connectTarget, decodeRef, intentConnectParams, referenceAccount, type ConnectTarget } from './connect.js';
+import { convertAmount, errorResponse, failure, paymentMetadata, refusal, stripeAmountOf, type OperationContext } from './context.js';
 import { ensureCustomer, explicitCustomer, findCustomer, savedCard } from './customers.js';
 import { intentResponse, type IntentReading } from './status-mapping.js';
 
@@ -76,7 +76,12 @@ export async function charge(ctx: OperationContext, payment: PaymentData, captur
   const amount = stripeAmountOf(payment, kind);
   if ('refused' in amount) return amount.refused;
   const ref = decodeRef(payment.token);
-  if (ref?.id.startsWith('pi_')) return chargeConfirmedIntent(ctx, payment, kind, ref.id, followUpAccount(ctx.settings, ref.account, payment), amount.value);
+  if (ref?.id.startsWith('pi_')) {
+    // The intent is read on the payment's own account: an account in the token (the customer's to write) is only checked.
+    const on = referenceAccount(ctx.settings, ref.account, payment);
+    if ('error' in on) return refusal(payment, kind, on.code, on.error);
+    return chargeConfirmedIntent(ctx, payment, kind, ref.id, on.account, amount.value);
+  }
   const fee = convertAmount(payment, kind, () => applicationFee(ctx.settings, target, amount.value, payment.currency, payment));
   if ('refused' in fee) return fee.refused;
   const call: CallContext = { account: target.account, idempotencyKey: payment.idempotencyKey ?? null };
@@ -161,7 +166,9 @@ function redirectsForConfirm(payment: PaymentData): Stripe.PaymentIntentConfirmP
 export async function confirm(ctx: OperationContext, payment: PaymentData): Promise<GatewayResponse> {
   const ref = decodeRef(payment.token);
   if (!ref || !ref.id.startsWith('pi_')) return failure(payment, 'confirm', 'confirmPayment needs the PaymentIntent reference (pi_...) of the payment as token.');
-  const account = followUpAccount(ctx.settings, ref.account, payment);
+  const on = referenceAccount(ctx.settings, ref.account, payment);
+  if ('error' in on) return refusal(payment, 'confirm', on.code, on.error);
+  const account = on.account;
   const call: CallContext = { account, idempotencyKey: payment.idempotencyKey ?? null };
   try {
     let intent = await ctx.stripe.paymentIntents.retrieve(ref.id, { expand: ['payment_method'] }, reading(call));

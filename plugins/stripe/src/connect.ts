@@ -50,12 +50,29 @@ export function connectTarget(settings: StripeSettings, payment: Pick<PaymentDat
   return settings.mode === 'REMOTE' ? { mode: 'REMOTE', account, destination: null } : { mode: 'FORWARD', account: null, destination: account };
 }
 
-/** The account of a follow-up call (capture, refund, void, confirm): the reference's, else the payment's or configuration's. */
-export function followUpAccount(settings: StripeSettings, refAccount: string | null, payment: Pick<PaymentData, 'data'>): string | null {
-  if (refAccount) return refAccount;
-  if (settings.mode !== 'REMOTE') return null;
-  const fromData = accountFromData(payment);
-  return typeof fromData === 'string' ? fromData : settings.connectedAccountId;
+/** Stable code (rawResponse.code) of a reference naming another Stripe account than the payment's. */
+export const ACCOUNT_MISMATCH = 'account_mismatch';
+
+/**
+ * The account a reference (`acct_x:pi_y`, a token or a stored transaction
+ * id) is acted on: never the reference's own say, since a customer writes
+ * the pi_ token (and could name an intent they paid on their own connected
+ * account). LOCAL and FORWARD intents live on the platform: a reference
+ * naming an account is refused. REMOTE: the payment's connected account
+ * (data.connectedAccountId, else the configured one), which a reference
+ * naming an account must name.
+ */
+export function referenceAccount(settings: StripeSettings, refAccount: string | null, payment: Pick<PaymentData, 'data'>): { account: string | null } | { error: string; code: string | null } {
+  if (settings.mode !== 'REMOTE') {
+    if (refAccount) return { error: `Stripe ${settings.mode} mode keeps payments on the platform account: a reference on connected account ${refAccount} is refused.`, code: ACCOUNT_MISMATCH };
+    return { account: null };
+  }
+  const target = connectTarget(settings, payment);
+  if ('error' in target) return { error: target.error, code: null };
+  if (refAccount && refAccount !== target.account) {
+    return { error: `The reference is on connected account ${refAccount}, but this payment's connected account is ${target.account ?? 'none'}: refused.`, code: ACCOUNT_MISMATCH };
+  }
+  return { account: target.account };
 }
 
 /**

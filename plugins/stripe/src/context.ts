@@ -44,6 +44,12 @@ export function failure(payment: PaymentData, kind: TransactionKind, message: st
   };
 }
 
+/** A failure the plugin decided on, with a stable code in its raw response (invalid_amount, account_mismatch...). */
+export function refusal(payment: PaymentData, kind: TransactionKind, code: string | null, message: string): GatewayResponse {
+  const response = failure(payment, kind, message);
+  return code === null ? response : { ...response, rawResponse: { object: 'error', type: 'payhost_stripe', code, message } };
+}
+
 /**
  * Runs an amount conversion for a call (toStripeAmount, the application
  * fee): an amount Stripe cannot take becomes a failed response before any
@@ -54,7 +60,7 @@ export function convertAmount<T>(payment: PaymentData, kind: TransactionKind, co
     return { value: convert() };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    return { refused: { ...failure(payment, kind, message), rawResponse: { object: 'error', type: 'payhost_stripe', code: 'invalid_amount', message } } };
+    return { refused: refusal(payment, kind, 'invalid_amount', message) };
   }
 }
 

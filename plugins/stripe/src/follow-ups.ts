@@ -2,8 +2,8 @@ import { Decimal, type GatewayResponse, type PaymentData, type TransactionKind }
 import type Stripe from 'stripe';
 import { roundToStripeStep } from './amounts.js';
 import { mutating, reading, wasReplayed, type CallContext } from './client.js';
-import { applicationFee, decodeRef, followUpAccount } from './connect.js';
-import { convertAmount, errorResponse, failure, paymentMetadata, stripeAmountOf, type OperationContext } from './context.js';
+import { applicationFee, decodeRef, referenceAccount } from './connect.js';
+import { convertAmount, errorResponse, failure, paymentMetadata, refusal, stripeAmountOf, type OperationContext } from './context.js';
 import { intentResponse, refundResponse } from './status-mapping.js';
 
 interface Located {
@@ -15,8 +15,10 @@ interface Located {
 function locate(ctx: OperationContext, payment: PaymentData, kind: TransactionKind): Located | GatewayResponse {
   const ref = decodeRef(payment.token);
   if (!ref || !ref.id.startsWith('pi_')) return failure(payment, kind, 'The payment has no Stripe PaymentIntent reference (pi_...) to act on.');
-  const account = followUpAccount(ctx.settings, ref.account, payment);
-  return { intentId: ref.id, call: { account, idempotencyKey: payment.idempotencyKey ?? null } };
+  // A stored reference's account is checked against the payment's, never taken as is (connect.ts).
+  const on = referenceAccount(ctx.settings, ref.account, payment);
+  if ('error' in on) return refusal(payment, kind, on.code, on.error);
+  return { intentId: ref.id, call: { account: on.account, idempotencyKey: payment.idempotencyKey ?? null } };
 }
 
 /**

@@ -2,8 +2,8 @@ import type { GatewayResponse, TransactionKind, TransactionStatusInput } from '@
 import type Stripe from 'stripe';
 import { adoptionRefusal, boundTo } from './adoption.js';
 import { reading } from './client.js';
-import { connectTarget, decodeRef, followUpAccount } from './connect.js';
-import { failure, type OperationContext } from './context.js';
+import { decodeRef, referenceAccount } from './connect.js';
+import { failure, refusal, type OperationContext } from './context.js';
 import { intentResponse, refundResponse } from './status-mapping.js';
 
 /**
@@ -43,10 +43,13 @@ export async function transactionStatus(ctx: OperationContext, input: Transactio
   const key = transaction.gatewayIdempotencyKey;
   const ref = decodeRef(transaction.gatewayTransactionId) ?? decodeRef(transaction.pspReference) ?? decodeRef(payment.token);
   const charging = op === 'process' || op === 'authorize';
-  const target = charging ? connectTarget(ctx.settings, payment) : null;
-  const account = ref?.account ?? (target && !('error' in target) ? target.account : followUpAccount(ctx.settings, null, payment));
-  const opts = reading({ account });
   const kind = transaction.kind;
+  // Read on the payment's account only (connect.ts): a reference on another account was refused by the call
+  // itself (a charge: recorded as such); for a follow-up, where the configuration may have changed since, a person looks.
+  const on = referenceAccount(ctx.settings, ref?.account ?? null, payment);
+  if ('error' in on) return charging ? { ...refusal(payment, kind, on.code, on.error), amount: transaction.amount } : null;
+  const account = on.account;
+  const opts = reading({ account });
   const never = (what: string): GatewayResponse => ({ ...failure(payment, kind, `Stripe has no record of this ${what}: the request never took effect.`), amount: transaction.amount });
 
   if (op === 'refund') {
