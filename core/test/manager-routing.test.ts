@@ -153,3 +153,41 @@ describe('manager: a default gateway that cannot take the payment is passed over
     await manager.close();
   });
 });
+
+describe('manager: a plugin that is half a gateway', () => {
+  /** Declares a gateway configuration and can authorize, but forgot processPayment. */
+  class NoProcess extends GatewayA {
+    static override id = 'test.no-process';
+    override processPayment = undefined as never;
+    async authorizePayment(p: Parameters<GatewayA['processPayment']>[0]) {
+      return GatewayA.prototype.processPayment.call(this, p);
+    }
+  }
+
+  it('is not routed to, and the load says why in a warning', async () => {
+    const log = captureLogger();
+    const manager = new PluginManager({
+      plugins: [NoProcess, GatewayB],
+      config: { channels: [{ slug: 'us', currencies: ['USD'], plugins: { 'test.no-process': { active: true }, 'test.gateway-b': { active: true } } }] },
+      logger: log.logger,
+    });
+    const listed = await manager.listPaymentGateways({ channel: 'us', currency: 'USD' });
+    expect(listed.map((g) => g.id)).to.deep.equal(['test.gateway-b']);
+    expect(await codeOf(manager.authorizePayment({ channel: 'us', gateway: 'test.no-process', payment: payment() }))).to.equal('unknown_gateway');
+    const warnings = log.lines.filter((l) => l['plugin'] === 'test.no-process' && l['level'] === 40);
+    expect(warnings).to.have.length(1);
+    expect(warnings[0]?.['msg']).to.equal('Plugin "test.no-process" has a gateway configuration but no processPayment: it is not a gateway, and no payment is routed to it');
+    await manager.close();
+  });
+
+  it('says nothing while it is inactive, nor about a real gateway', async () => {
+    const log = captureLogger();
+    const manager = new PluginManager({
+      plugins: [NoProcess, GatewayB],
+      config: { channels: [{ slug: 'us', currencies: ['USD'], plugins: { 'test.no-process': { active: false }, 'test.gateway-b': { active: true } } }] },
+      logger: log.logger,
+    });
+    expect(log.lines.filter((l) => l['level'] === 40)).to.deep.equal([]);
+    await manager.close();
+  });
+});

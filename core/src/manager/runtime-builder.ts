@@ -6,6 +6,7 @@ import type { ChannelConfig, HostConfig, PluginSettings } from '../config/types.
 import { ERROR_CODES, PayhostError } from '../errors/index.js';
 import { isIsoCurrency } from '../money/currency.js';
 import type { BasePlugin, PluginClass } from '../plugin/base-plugin.js';
+import { GATEWAY_OPERATION_HOOKS } from '../plugin/hooks.js';
 import { ChannelRuntime, type GatewayEntry } from './channel-runtime.js';
 import { frozenCopy } from './frozen-data.js';
 import { GatewayListings } from './gateway-listings.js';
@@ -56,9 +57,35 @@ function instantiate(ctx: BuildContext, cls: PluginClass, channel: string | null
   return { id: cls.id, cls, instance, active: settings.active };
 }
 
-/** Reads a gateway plugin's GatewayConfig; null when the plugin is not a gateway. */
-function gatewayEntry(plugin: PluginInstance, channel: string | null): GatewayEntry | null {
-  if (typeof (plugin.instance as unknown as Record<string, unknown>)['processPayment'] !== 'function') return null;
+/**
+ * A plugin that looks like a gateway (it declares a GatewayConfig, or has
+ * other payment operations) but has no processPayment is not one: nothing
+ * routes payments to it. Said once at load, rather than left for its author
+ * to find as an empty gateway listing.
+ */
+function warnIfHalfAGateway(plugin: PluginInstance, channel: string | null, logger: Logger): void {
+  if (!plugin.active) return;
+  const methods = plugin.instance as unknown as Record<string, unknown>;
+  const operations = GATEWAY_OPERATION_HOOKS.filter((hook) => hook !== 'processPayment' && typeof methods[hook] === 'function');
+  let declared = false;
+  try {
+    declared = plugin.instance.gatewayConfig() !== null;
+  } catch {
+    // A broken gatewayConfig on a plugin that is no gateway is never read.
+  }
+  if (!declared && operations.length === 0) return;
+  logger.warn(
+    { plugin: plugin.id, channel, operations },
+    `Plugin "${plugin.id}" has ${declared ? 'a gateway configuration' : operations.join(', ')} but no processPayment: it is not a gateway, and no payment is routed to it`,
+  );
+}
+
+/** Reads a gateway plugin's GatewayConfig; null when the plugin is not a gateway (no processPayment). */
+function gatewayEntry(plugin: PluginInstance, channel: string | null, logger: Logger): GatewayEntry | null {
+  if (typeof (plugin.instance as unknown as Record<string, unknown>)['processPayment'] !== 'function') {
+    warnIfHalfAGateway(plugin, channel, logger);
+    return null;
+  }
   let config;
   try {
     config = plugin.instance.gatewayConfig();
@@ -101,7 +128,7 @@ function buildChannel(ctx: BuildContext, root: AwilixContainer, globals: PluginI
   const gateways = new Map<string, GatewayEntry>();
   const byCurrency = new Map<string, GatewayEntry[]>();
   for (const plugin of ordered) {
-    const entry = gatewayEntry(plugin, channel.slug);
+    const entry = gatewayEntry(plugin, channel.slug, ctx.logger);
     if (!entry) continue;
     gateways.set(entry.id, entry);
     if (!entry.active) continue;
