@@ -1,6 +1,6 @@
 import type { GatewayResponse, Logger, PaymentData, TransactionKind } from '@payhost/core';
 import { toRazorpayAmount } from './amounts.js';
-import { IDEMPOTENCY_NOTE, PAYMENT_ID_NOTE, parseCheckoutToken, resolvePaymentId } from './checkout.js';
+import { IDEMPOTENCY_NOTE, PAYMENT_ID_NOTE, parseCheckoutToken, resolvePaymentId, type RazorpayCheckoutToken } from './checkout.js';
 import { notesOf, refundIdempotencyKey, type RazorpayApi, type RzpPayment } from './client.js';
 import type { RazorpaySettings } from './config.js';
 import { mapPaymentFailure, mapRazorpayError, mayHaveActed } from './errors.js';
@@ -41,7 +41,7 @@ function isResponse(value: unknown): value is GatewayResponse {
 }
 
 /** Checks the fetched payment is the one this host payment expects: order, amount and currency. */
-function mismatch(payment: PaymentData, rzp: RzpPayment, orderId: string, expectedAmount: number, kind: TransactionKind): GatewayResponse | null {
+export function mismatch(payment: PaymentData, rzp: RzpPayment, orderId: string, expectedAmount: number, kind: TransactionKind): GatewayResponse | null {
   const ctx = base(payment, rzp.id);
   if (rzp.order_id !== orderId) {
     return rejectedResponse(kind, F.orderMismatch, `Razorpay payment ${rzp.id} belongs to order ${String(rzp.order_id)}, not ${orderId}`, ctx);
@@ -56,14 +56,11 @@ function mismatch(payment: PaymentData, rzp: RzpPayment, orderId: string, expect
 }
 
 /**
- * processPayment / authorizePayment: verifies the Checkout signature (timing
- * safe, before any API call), checks the order belongs to this payment and
- * the paid amount and currency match, then captures (when `capture`) or
- * records the authorization. A payment Razorpay already captured (account
- * auto-capture) is recorded as a capture.
+ * The payment's checkout token, its signature verified (timing safe, before
+ * any API call) and its order the one the host pinned (`data.razorpayOrderId`),
+ * if any; else the refusal. Used by charges and by their reconciliation.
  */
-export async function charge(ctx: RazorpayContext, payment: PaymentData, capture: boolean): Promise<GatewayResponse> {
-  const kind: TransactionKind = capture ? 'capture' : 'auth';
+export function verifiedCheckout(ctx: RazorpayContext, payment: PaymentData, kind: TransactionKind): RazorpayCheckoutToken | GatewayResponse {
   const token = parseCheckoutToken(payment.token);
   if (typeof token === 'string') return rejectedResponse(kind, F.invalidToken, token, base(payment));
   if (!verifyCheckoutSignature(token.orderId, token.paymentId, token.signature, ctx.settings.keySecret)) {
@@ -74,6 +71,20 @@ export async function charge(ctx: RazorpayContext, payment: PaymentData, capture
   if (typeof pinned === 'string' && pinned !== token.orderId) {
     return rejectedResponse(kind, F.orderMismatch, `The checkout was for order ${token.orderId}, this payment's order is ${pinned}`, base(payment, token.paymentId));
   }
+  return token;
+}
+
+/**
+ * processPayment / authorizePayment: verifies the Checkout signature (timing
+ * safe, before any API call), checks the order belongs to this payment and
+ * the paid amount and currency match, then captures (when `capture`) or
+ * records the authorization. A payment Razorpay already captured (account
+ * auto-capture) is recorded as a capture.
+ */
+export async function charge(ctx: RazorpayContext, payment: PaymentData, capture: boolean): Promise<GatewayResponse> {
+  const kind: TransactionKind = capture ? 'capture' : 'auth';
+  const token = verifiedCheckout(ctx, payment, kind);
+  if (isResponse(token)) return token;
   let expected: number;
   try {
     expected = toRazorpayAmount(payment.amount, payment.currency);

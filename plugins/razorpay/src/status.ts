@@ -1,10 +1,10 @@
 import { Decimal, type GatewayResponse, type TransactionStatusInput } from '@payhost/core';
-import { fromRazorpayAmount } from './amounts.js';
-import { resolvePaymentId } from './checkout.js';
+import { fromRazorpayAmount, toRazorpayAmount } from './amounts.js';
+import { resolvePaymentId, type RazorpayCheckoutToken } from './checkout.js';
 import { notesOf, type RzpPayment } from './client.js';
 import { bindPayment } from './binding.js';
-import { mapPaymentFailure } from './errors.js';
-import { findRefundByKey, isResponse, type RazorpayContext } from './operations.js';
+import { mapPaymentFailure, mapRazorpayError } from './errors.js';
+import { findRefundByKey, isResponse, mismatch, verifiedCheckout, type RazorpayContext } from './operations.js';
 import { RAZORPAY_FAILURES as F, failedResponse, paymentResponse, refundResponse, rejectedResponse } from './responses.js';
 
 /** The operation a ledger transaction was for, from its gateway idempotency key (`payhost:<op>:...`) or its kind. */
@@ -27,7 +27,10 @@ const REFUND_SETTLE_MIN_MS = 5 * 60_000;
 /**
  * Reconciliation: what became of a ledger transaction whose answer was lost.
  * Fetches the payment (and for refunds, finds the refund by the idempotency
- * key stored in its notes). Null when Razorpay cannot tell yet (a payment
+ * key stored in its notes). A charge (process / authorize / confirm) is
+ * checked as processPayment checks it: a checkout token with a valid
+ * signature, the payment of its order, for the amount and currency asked;
+ * anything else is refused, as processPayment refused it. Null when Razorpay cannot tell yet (a payment
  * still `created`, a refund not found while its request may still be in
  * flight, Razorpay unreachable) or the transaction names no Razorpay payment.
  */
@@ -46,12 +49,29 @@ export async function transactionStatus(ctx: RazorpayContext, input: Transaction
     if (now.getTime() - transaction.createdAt.getTime() < refundSettleMs(ctx)) return null;
     return rejectedResponse('refund', 'refund_not_found', `Razorpay has no refund of ${id} with idempotency key ${key}: it was not made`, where);
   }
+  // A charge counts only as processPayment would have counted it: the checkout token's signature and pinned
+  // order, then the payment's order, amount and currency. Otherwise a token naming another (cheaper) payment,
+  // refused by processPayment, would be accepted here once that call's answer was lost.
+  let checkout: RazorpayCheckoutToken | null = null;
+  let expected = 0;
+  if (CHARGING.has(operation)) {
+    const verified = verifiedCheckout(ctx, payment, transaction.kind);
+    if (isResponse(verified)) return verified;
+    checkout = verified;
+    try {
+      expected = toRazorpayAmount(payment.amount, payment.currency);
+    } catch (err) {
+      return failedResponse(transaction.kind, mapRazorpayError(err), where);
+    }
+  }
   let rzp: RzpPayment;
   try {
     rzp = await ctx.api.payments.fetch(id);
   } catch {
     return null;
   }
+  const wrong = checkout ? mismatch(payment, rzp, checkout.orderId, expected, transaction.kind) : null;
+  if (wrong) return wrong;
   const captured = rzp.status === 'captured' || rzp.status === 'refunded';
   if (CHARGING.has(operation) && (captured || rzp.status === 'authorized')) {
     // A charge is this host payment's only if the Razorpay payment is bound to it (see binding.ts).

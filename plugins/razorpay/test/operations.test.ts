@@ -142,22 +142,22 @@ describe('razorpay: operations with the real SDK against the fake', () => {
     it('reports what became of process / authorize / capture transactions', async () => {
       const { plugin, token, paymentId } = await checkout(false);
       expectSuccess((await plugin.getTransactionStatus(input('auth', 'authorize', null, { token }), null))!, 'auth', '499.50');
-      expectSuccess((await plugin.getTransactionStatus(input('capture', 'process', paymentId), null))!, 'auth', '499.50');
+      expectSuccess((await plugin.getTransactionStatus(input('capture', 'process', paymentId, { token }), null))!, 'auth', '499.50');
       const notCaptured = (await plugin.getTransactionStatus(input('capture', 'capture', paymentId), null))!;
       expectFailure(notCaptured, 'processing_error', /capture did not happen/);
       fake.state.capture(paymentId, { amount: 49950 });
       expectSuccess((await plugin.getTransactionStatus(input('capture', 'capture', paymentId), null))!, 'capture', '499.50');
-      expectSuccess((await plugin.getTransactionStatus(input('capture', 'process', paymentId), null))!, 'capture', '499.50');
+      expectSuccess((await plugin.getTransactionStatus(input('capture', 'process', paymentId, { token }), null))!, 'capture', '499.50');
     });
 
     it('reports a failed payment with its mapped code, and null when Razorpay cannot tell', async () => {
       const plugin = makePlugin(fake);
       const { order_id } = await clientToken(plugin, '499.50', 'INR');
       const failed = fake.checkout(order_id, { status: 'failed', error: { reason: 'insufficient_funds', description: 'Not enough balance' } });
-      const status = (await plugin.getTransactionStatus(input('capture', 'process', failed.razorpay_payment_id), null))!;
+      const status = (await plugin.getTransactionStatus(input('capture', 'process', failed.razorpay_payment_id, { token: JSON.stringify(failed) }), null))!;
       expectFailure(status, 'declined', /^Not enough balance$/);
       expect(await plugin.getTransactionStatus(input('capture', 'process', null), null)).to.equal(null);
-      expect(await plugin.getTransactionStatus(input('capture', 'process', 'pay_DoesNotExist1'), null)).to.equal(null);
+      expect(await plugin.getTransactionStatus(input('capture', 'process', 'pay_DoesNotExist1', { token: JSON.stringify(failed) }), null)).to.equal(null);
     });
 
     it('finds a refund by its idempotency key, or reports it was not made once its request cannot still be in flight', async () => {
@@ -176,8 +176,8 @@ describe('razorpay: operations with the real SDK against the fake', () => {
 
     it('goes through the manager', async () => {
       const manager = makeManager(fake);
-      const { paymentId } = await checkout(false);
-      const status = await manager.getTransactionStatus({ channel: CHANNEL, ...input('capture', 'process', paymentId) });
+      const { paymentId, token } = await checkout(false);
+      const status = await manager.getTransactionStatus({ channel: CHANNEL, ...input('capture', 'process', paymentId, { token }) });
       expectSuccess(status!, 'auth', '499.50');
       await manager.close();
     });
