@@ -3,6 +3,7 @@ import type Stripe from 'stripe';
 import { isPayhostIntent } from './adoption.js';
 import { fromStripeAmount } from './amounts.js';
 import { ledgerKeyOf } from './client.js';
+import type { StripeSettings } from './config.js';
 import { encodeRef } from './connect.js';
 import { currencyOf, intentResponse, refundResponse } from './status-mapping.js';
 
@@ -94,6 +95,23 @@ function disputeEvent(dispute: Stripe.Dispute, account: string | null): GatewayR
     transactionAlreadyProcessed: false,
     pspReference: idOf(dispute.payment_intent as Expandable),
   };
+}
+
+/**
+ * Why an event's account may not change this channel's payments, or null
+ * when it may. A Connect endpoint receives the events of every connected
+ * account, and any Stripe user can be one: the payhost metadata is theirs to
+ * write on their own account, so it proves nothing. LOCAL and FORWARD
+ * payments live on the platform (events without an account); REMOTE ones on
+ * the configured connected account (an event cannot tell which account a
+ * payment's data.connectedAccountId named).
+ */
+export function foreignAccount(event: Pick<Stripe.Event, 'account'>, settings: Pick<StripeSettings, 'mode' | 'connectedAccountId'>): string | null {
+  const account = event.account ?? null;
+  if (settings.mode !== 'REMOTE') return account === null ? null : `it comes from connected account ${account}, and ${settings.mode} payments live on the platform account`;
+  if (account === null) return 'it comes from the platform account, and REMOTE payments live on the connected account';
+  if (account !== settings.connectedAccountId) return `it comes from connected account ${account}, not the configured ${settings.connectedAccountId ?? '(none)'}`;
+  return null;
 }
 
 /** Turns a verified Stripe event into ledger events (none for types the plugin does not handle). */

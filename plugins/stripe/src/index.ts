@@ -8,7 +8,7 @@ export { encodeRef, decodeRef, applicationFee, connectAuthorizeUrl, exchangeConn
 export { toStripeAmount, fromStripeAmount, stripeExponent, STRIPE_ZERO_DECIMAL, STRIPE_THREE_DECIMAL } from './amounts.js';
 export { adoptionRefusal } from './adoption.js';
 export { handleWebhook } from './webhooks.js';
-export { normalizeEvent, HANDLED_EVENT_TYPES, type StripeGatewayEvent } from './events.js';
+export { normalizeEvent, foreignAccount, HANDLED_EVENT_TYPES, type StripeGatewayEvent } from './events.js';
 
 /** Hosts load the plugin by package name: `import('@payhost/plugin-stripe')` -> default export. */
 export default StripeGatewayPlugin;

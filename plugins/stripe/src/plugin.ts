@@ -179,7 +179,7 @@ export class StripeGatewayPlugin extends BasePlugin implements PaymentPluginHook
 
   async webhook(request: WebhookRequest, _previous: WebhookResponse | null): Promise<WebhookResponse | undefined> {
     if (!this.active) return undefined;
-    return handleWebhook(request, this.settings);
+    return handleWebhook(request, this.settings, undefined, this.logger);
   }
 
   /** Reconciliation: reads what Stripe did with a call whose answer the host lost. */

@@ -1,7 +1,7 @@
-import type { WebhookRequest, WebhookResponse } from '@payhost/core';
+import type { Logger, WebhookRequest, WebhookResponse } from '@payhost/core';
 import Stripe from 'stripe';
 import type { StripeSettings } from './config.js';
-import { normalizeEvent } from './events.js';
+import { foreignAccount, normalizeEvent } from './events.js';
 
 function header(headers: WebhookRequest['headers'], name: string): string | null {
   for (const [key, value] of Object.entries(headers)) {
@@ -23,9 +23,11 @@ const WEBHOOK_PATHS = new Set(['', 'webhook', 'webhooks']);
  * The webhook hook: verifies the Stripe-Signature header on the raw body with
  * the channel's signing secret, refuses timestamps outside the tolerance
  * window, and returns the events for the host's ledger. Nothing changes here:
- * the host applies the events (each event id once).
+ * the host applies the events (each event id once). Events of another
+ * Stripe account than the payments' (events.ts foreignAccount) are
+ * acknowledged, logged at warn and dropped.
  */
-export function handleWebhook(request: WebhookRequest, settings: StripeSettings, nowMs: () => number = () => Date.now()): WebhookResponse {
+export function handleWebhook(request: WebhookRequest, settings: StripeSettings, nowMs: () => number = () => Date.now(), logger: Pick<Logger, 'warn'> | null = null): WebhookResponse {
   const path = (request.path ?? '').replace(/^\/+|\/+$/g, '');
   if (!WEBHOOK_PATHS.has(path)) return reject(404, 'not_found', `No Stripe endpoint at "${request.path}"; use .../payhost.stripe/webhook`);
   if ((request.method ?? '').toUpperCase() !== 'POST') return { ...reject(405, 'method_not_allowed', 'Stripe webhooks are POST requests'), headers: { allow: 'POST' } };
@@ -43,5 +45,11 @@ export function handleWebhook(request: WebhookRequest, settings: StripeSettings,
     return reject(400, 'invalid_payload', `Unreadable webhook payload: ${message}`);
   }
   const events = normalizeEvent(event);
+  const foreign = events.length > 0 ? foreignAccount(event, settings) : null;
+  if (foreign) {
+    // Acknowledged (Stripe would retry anything else) but never applied.
+    logger?.warn({ gateway: 'payhost.stripe', eventId: event.id, type: event.type, account: event.account ?? null, mode: settings.mode }, `stripe webhook event dropped: ${foreign}`);
+    return { status: 200, body: { received: true, id: event.id, type: event.type, handled: false, ignored: 'foreign_account' }, events: [] };
+  }
   return { status: 200, body: { received: true, id: event.id, type: event.type, handled: events.length > 0 }, events };
 }
