@@ -18,8 +18,8 @@ export function parseCurrencyList(value: unknown): string[] {
 
 /**
  * Builds a GatewayConfig from the conventional configuration fields
- * (`supported_currencies`, `auto_capture`, `store_customer`, `require_3d_secure`)
- * that most gateway plugins share.
+ * (`supported_currencies`, `auto_capture`, `store_customer`, `require_3d_secure`,
+ * `supports_multiple_captures`) that most gateway plugins share.
  */
 export function gatewayConfigFromValues(
   gatewayName: string,
@@ -34,6 +34,7 @@ export function gatewayConfigFromValues(
     connectionParams,
     storeCustomer: values['store_customer'] === true,
     require3dSecure: values['require_3d_secure'] === true,
+    supportsMultipleCaptures: values['supports_multiple_captures'] === true,
     ...extra,
   };
 }
