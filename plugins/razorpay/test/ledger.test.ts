@@ -184,6 +184,22 @@ describe('razorpay through the ledger (PaymentService)', () => {
     expect((await service.getPayment(payment.id)).chargeStatus).to.equal('fully-charged');
   });
 
+  it('authorize on an account that auto-captures: never recorded as an authorization of money Razorpay took; payment.captured charges it', async () => {
+    setup({ auto_capture: false });
+    const { payment, razorpayPaymentId } = await checkout('499.50', 'captured');
+    await service.authorize({ paymentId: payment.id, idempotencyKey: key() }).then(
+      () => expect.fail('an authorization answered with a capture is not counted'),
+      (e: unknown) => expect(isPayhostError(e), String(e)).to.equal(true),
+    );
+    await service.reconcile();
+    const reconciled = await service.getPayment(payment.id);
+    expect(reconciled.authorizedAmount.isZero(), 'authorized amount').to.equal(true);
+    expect((await service.listTransactions(payment.id)).map((t) => [t.kind, t.state])).to.deep.equal([['auth', 'review']]);
+    const { results } = await webhook(fake.webhook('payment.captured', { paymentId: razorpayPaymentId }));
+    expect(results.map((r) => r.status)).to.deep.equal(['applied']);
+    expect(await service.getPayment(payment.id)).to.deep.include({ chargeStatus: 'fully-charged' });
+  });
+
   it('reconcile: a crash after Razorpay captured but before the ledger recorded it is resolved by getTransactionStatus', async () => {
     setup();
     const { payment, razorpayPaymentId } = await checkout();

@@ -150,6 +150,12 @@ describe('razorpay: operations with the real SDK against the fake', () => {
       expectSuccess((await plugin.getTransactionStatus(input('capture', 'process', paymentId, { token }), null))!, 'capture', '499.50');
     });
 
+    it('an authorization Razorpay captured itself (account auto-capture) is reported as the capture it is, as authorizePayment reports it', async () => {
+      const { plugin, token } = await checkout(false, '499.50', 'captured');
+      expectSuccess(await call(plugin.authorizePayment(payment({ token }), null)), 'capture', '499.50');
+      expectSuccess((await plugin.getTransactionStatus(input('auth', 'authorize', null, { token }), null))!, 'capture', '499.50');
+    });
+
     it('reports a failed payment with its mapped code, and null when Razorpay cannot tell', async () => {
       const plugin = makePlugin(fake);
       const { order_id } = await clientToken(plugin, '499.50', 'INR');
