@@ -13,8 +13,9 @@ export interface MappedError {
  * to, first match wins. A failed charge that matches none is `declined`.
  */
 export const FLUTTERWAVE_MESSAGE_CODES: ReadonlyArray<[RegExp, TransactionErrorCode]> = [
-  [/expired card|card (has )?expired|card expiry/i, 'expired'],
-  [/invalid (card )?expiry|expiry date|expiration date/i, 'invalid_expiry_date'],
+  // "Invalid card expiry date" is a mistyped expiry (invalid_expiry_date), not a card past it (expired).
+  [/expired card|card (has |is )?expired/i, 'expired'],
+  [/(invalid|incorrect|wrong) (card )?expiry|expiry date|expiration date/i, 'invalid_expiry_date'],
   [/invalid cvv|cvv (is )?invalid|invalid security code/i, 'invalid_cvv'],
   [/incorrect cvv|wrong cvv|cvv|cvc|security code/i, 'incorrect_cvv'],
   [/invalid card number|card number (is )?invalid|invalid pan|no such card/i, 'invalid_number'],

@@ -153,6 +153,11 @@ describe('flutterwave: refunds, reconciliation, listing and error mapping', () =
       ['Invalid CVV', 'invalid_cvv'],
       ['Incorrect CVV provided', 'incorrect_cvv'],
       ['Invalid expiry date', 'invalid_expiry_date'],
+      // A card with a wrongly typed expiry, not one that is past it.
+      ['Invalid card expiry date', 'invalid_expiry_date'],
+      ['Incorrect card expiry', 'invalid_expiry_date'],
+      ['Your card has expired', 'expired'],
+      ['Card is expired', 'expired'],
       ['AVS: address does not match', 'incorrect_address'],
       ['Postal code mismatch', 'incorrect_zip'],
       ['Something else entirely', 'declined'],
