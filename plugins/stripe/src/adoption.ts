@@ -1,6 +1,7 @@
 import type { PaymentData } from '@payhost/core';
 import type Stripe from 'stripe';
 import { mutating, type CallContext } from './client.js';
+import { ACCOUNT_MISMATCH, type ConnectTarget } from './connect.js';
 
 /*
  * Adopting an existing PaymentIntent (a pi_ token Stripe.js confirmed, or
@@ -36,6 +37,29 @@ export function adoptionRefusal(intent: Pick<Stripe.PaymentIntent, 'id' | 'metad
   if (owner === null && intentChannel === null) return `PaymentIntent ${intent.id} was not created through payhost (it has no payhost metadata) and cannot pay this payment.`;
   if (intentChannel !== null && channel !== null && intentChannel !== channel) return `PaymentIntent ${intent.id} belongs to channel "${intentChannel}", not "${channel}".`;
   if (owner !== null && owner !== String(payment.paymentId)) return `PaymentIntent ${intent.id} belongs to another payment and cannot pay this one.`;
+  return null;
+}
+
+/** Stable code (rawResponse.code) of an intent whose application fee is not the payment's. */
+export const FEE_MISMATCH = 'fee_mismatch';
+
+/**
+ * Why the intent's Connect terms are not those the plugin would have created
+ * for this payment (transfer_data.destination, application_fee_amount), or
+ * null. Metadata does not pin them: an intent made for one provider (a
+ * client token with another data.connectedAccountId) would otherwise pay a
+ * payment of another, whose provider never receives the money.
+ */
+export function connectRefusal(intent: Pick<Stripe.PaymentIntent, 'id' | 'transfer_data' | 'application_fee_amount'>, target: ConnectTarget, fee: number | null): { code: string; message: string } | null {
+  const raw = intent.transfer_data?.destination ?? null;
+  const destination = typeof raw === 'string' || raw === null ? raw : raw.id;
+  if (destination !== target.destination) {
+    return { code: ACCOUNT_MISMATCH, message: `PaymentIntent ${intent.id} transfers to ${destination ?? 'no connected account'}, but this payment's charges go to ${target.destination ?? 'no connected account'}.` };
+  }
+  const intentFee = intent.application_fee_amount ?? null;
+  if (intentFee !== fee) {
+    return { code: FEE_MISMATCH, message: `PaymentIntent ${intent.id} carries an application fee of ${intentFee ?? 'none'}, not this payment's ${fee ?? 'none'} (minor units).` };
+  }
   return null;
 }
 

@@ -1,6 +1,6 @@
 import type { GatewayResponse, PaymentData, TokenConfig, TransactionKind } from '@payhost/core';
 import type Stripe from 'stripe';
-import { adoptionRefusal, bindIntent } from './adoption.js';
+import { adoptionRefusal, bindIntent, connectRefusal } from './adoption.js';
 import { toStripeAmount } from './amounts.js';
 import { mutating, reading, wasReplayed, type CallContext } from './client.js';
 import { applicationFee, connectTarget, decodeRef, intentConnectParams, referenceAccount, type ConnectTarget } from './connect.js';
@@ -75,15 +75,15 @@ export async function charge(ctx: OperationContext, payment: PaymentData, captur
   // Amounts Stripe cannot take are refused before any request (the customer lookup included).
   const amount = stripeAmountOf(payment, kind);
   if ('refused' in amount) return amount.refused;
+  const fee = convertAmount(payment, kind, () => applicationFee(ctx.settings, target, amount.value, payment.currency, payment));
+  if ('refused' in fee) return fee.refused;
   const ref = decodeRef(payment.token);
   if (ref?.id.startsWith('pi_')) {
     // The intent is read on the payment's own account: an account in the token (the customer's to write) is only checked.
     const on = referenceAccount(ctx.settings, ref.account, payment);
     if ('error' in on) return refusal(payment, kind, on.code, on.error);
-    return chargeConfirmedIntent(ctx, payment, kind, ref.id, on.account, amount.value);
+    return chargeConfirmedIntent(ctx, payment, kind, ref.id, on.account, { target, amount: amount.value, fee: fee.value });
   }
-  const fee = convertAmount(payment, kind, () => applicationFee(ctx.settings, target, amount.value, payment.currency, payment));
-  if ('refused' in fee) return fee.refused;
   const call: CallContext = { account: target.account, idempotencyKey: payment.idempotencyKey ?? null };
   try {
     const source = await resolveSource(ctx, payment, call);
@@ -126,19 +126,22 @@ function intentParams(ctx: OperationContext, payment: PaymentData, charge: Charg
 /**
  * A pi_ token: an intent Stripe.js confirmed with a client secret. It pays
  * this payment only if it is one of this channel's (payhost metadata), names
- * no other payment, and is for the amount and currency; an intent naming no
+ * no other payment, is for the amount and currency, and has the Connect
+ * terms (destination, fee) the plugin would have given it; an intent naming no
  * payment yet is bound to this one first (adoption.ts), so it cannot pay a
  * second payment.
  */
-async function chargeConfirmedIntent(ctx: OperationContext, payment: PaymentData, kind: TransactionKind, id: string, account: string | null, expected: number): Promise<GatewayResponse> {
+async function chargeConfirmedIntent(ctx: OperationContext, payment: PaymentData, kind: TransactionKind, id: string, account: string | null, expected: Charge): Promise<GatewayResponse> {
   const call: CallContext = { account, idempotencyKey: payment.idempotencyKey ?? null };
   try {
     let intent: Stripe.PaymentIntent = await ctx.stripe.paymentIntents.retrieve(id, { expand: ['payment_method'] }, reading(call));
-    const refusal = adoptionRefusal(intent, payment, ctx.channel);
-    if (refusal) return failure(payment, kind, refusal);
-    if (intent.amount !== expected || intent.currency !== payment.currency.toLowerCase()) {
-      return failure(payment, kind, `PaymentIntent ${id} is for ${intent.amount} ${intent.currency}, not ${expected} ${payment.currency.toLowerCase()} (minor units).`);
+    const refused = adoptionRefusal(intent, payment, ctx.channel);
+    if (refused) return failure(payment, kind, refused);
+    if (intent.amount !== expected.amount || intent.currency !== payment.currency.toLowerCase()) {
+      return failure(payment, kind, `PaymentIntent ${id} is for ${intent.amount} ${intent.currency}, not ${expected.amount} ${payment.currency.toLowerCase()} (minor units).`);
     }
+    const terms = connectRefusal(intent, expected.target, expected.fee);
+    if (terms) return refusal(payment, kind, terms.code, terms.message);
     const bound = await bindIntent(ctx.stripe, intent, payment, ctx.channel, call);
     if (typeof bound === 'string') return failure(payment, kind, bound);
     intent = bound;

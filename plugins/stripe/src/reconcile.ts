@@ -1,8 +1,8 @@
-import type { GatewayResponse, TransactionKind, TransactionStatusInput } from '@payhost/core';
+import type { GatewayResponse, PaymentData, TransactionKind, TransactionStatusInput } from '@payhost/core';
 import type Stripe from 'stripe';
-import { adoptionRefusal, boundTo } from './adoption.js';
+import { adoptionRefusal, boundTo, connectRefusal } from './adoption.js';
 import { reading } from './client.js';
-import { decodeRef, referenceAccount } from './connect.js';
+import { applicationFee, connectTarget, decodeRef, referenceAccount } from './connect.js';
 import { failure, refusal, type OperationContext } from './context.js';
 import { intentResponse, refundResponse } from './status-mapping.js';
 
@@ -28,6 +28,26 @@ function operationOf(input: TransactionStatusInput): Operation | null {
 
 function escapeQuery(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+}
+
+/** The charge brought an intent (a pi_ token) rather than creating one. */
+function adopted(payment: PaymentData): boolean {
+  return decodeRef(payment.token)?.id.startsWith('pi_') === true;
+}
+
+/**
+ * An adopted intent's Connect terms, checked as the charge checks them. Not
+ * for intents the plugin created (found by key): a fee configured otherwise
+ * since would make a real charge look refused.
+ */
+function adoptedTermsRefusal(ctx: OperationContext, payment: PaymentData, intent: Stripe.PaymentIntent): { code: string | null; message: string } | null {
+  const target = connectTarget(ctx.settings, payment);
+  if ('error' in target) return { code: null, message: target.error };
+  try {
+    return connectRefusal(intent, target, applicationFee(ctx.settings, target, intent.amount, payment.currency, payment));
+  } catch (err) {
+    return { code: 'invalid_amount', message: (err as Error).message };
+  }
 }
 
 /**
@@ -72,8 +92,10 @@ export async function transactionStatus(ctx: OperationContext, input: Transactio
   if (!intent) return null;
   // A charge found through the payment's pi_ token is an adoption (charges.ts): only an intent bound to this payment counts.
   if (charging) {
-    const refusal = adoptionRefusal(intent, payment, ctx.channel) ?? (boundTo(intent, payment) ? null : `PaymentIntent ${intent.id} was never bound to this payment: the adoption never took effect.`);
-    if (refusal) return { ...failure(payment, kind, refusal), amount: transaction.amount };
+    const refused = adoptionRefusal(intent, payment, ctx.channel) ?? (boundTo(intent, payment) ? null : `PaymentIntent ${intent.id} was never bound to this payment: the adoption never took effect.`);
+    if (refused) return { ...failure(payment, kind, refused), amount: transaction.amount };
+    const terms = adopted(payment) ? adoptedTermsRefusal(ctx, payment, intent) : null;
+    if (terms) return { ...refusal(payment, kind, terms.code, terms.message), amount: transaction.amount };
   }
   const observed = { account, observed: true, publishableKey: ctx.settings.publishableKey };
   switch (op) {
