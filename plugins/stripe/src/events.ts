@@ -5,7 +5,7 @@ import { fromStripeAmount } from './amounts.js';
 import { ledgerKeyOf } from './client.js';
 import type { StripeSettings } from './config.js';
 import { encodeRef } from './connect.js';
-import { currencyOf, intentResponse, refundResponse } from './status-mapping.js';
+import { actionData, currencyOf, intentResponse, refundResponse, type IntentReading } from './status-mapping.js';
 
 /** A GatewayEvent plus the ledger key of the API call that caused it (Stripe echoes it as event.request.idempotency_key). */
 export type StripeGatewayEvent = GatewayEvent & { gatewayIdempotencyKey: string | null; occurredAt: string };
@@ -36,9 +36,23 @@ function metadataPaymentId(metadata: Stripe.Metadata | null | undefined): string
   return typeof id === 'string' && id !== '' ? id : null;
 }
 
-function intentEvent(intent: Stripe.PaymentIntent, account: string | null, type: string): GatewayResponse {
+/**
+ * A payment intent event as a transaction. `automatic`: no API request
+ * caused the event (Stripe's `event.request.id` is null), as when a
+ * `processing` payment fails later.
+ */
+function intentEvent(intent: Stripe.PaymentIntent, account: string | null, type: string, automatic: boolean): GatewayResponse {
   const failureKind = intent.capture_method === 'manual' ? 'auth' : 'capture';
-  const response = intentResponse(intent, { account, failureKind, canceled: 'cancel', observed: false });
+  const reading: IntentReading = { account, failureKind, canceled: 'cancel', observed: false };
+  const response = intentResponse(intent, reading);
+  if (type === 'payment_intent.payment_failed' && automatic && intent.status === 'requires_payment_method') {
+    // The ledger holds the payment `pending` (the processing answer), where a failure changes nothing and
+    // neither a new charge nor a void is allowed: it would stay pending for good. Stripe put the intent
+    // back to requires_payment_method: the customer can confirm another payment method on it (Stripe.js,
+    // with this client secret), and the host then confirmPayment. A failure caused by a call (a decline)
+    // carries that call's key, so the ledger takes it as the call's answer, already recorded.
+    return { ...response, isSuccess: true, actionRequired: true, kind: 'action_to_confirm', amount: fromStripeAmount(intent.amount, currencyOf(intent.currency)), error: null, errorCode: null, actionRequiredData: actionData(intent, reading) };
+  }
   if (type === 'payment_intent.payment_failed' && response.isSuccess) {
     // a failure event whose snapshot lost the error (e.g. a later confirm started): still a failure
     return { ...response, isSuccess: false, actionRequired: false, kind: failureKind, error: 'The payment failed.', errorCode: 'processing_error', actionRequiredData: null };
@@ -128,7 +142,7 @@ export function normalizeEvent(event: Stripe.Event): StripeGatewayEvent[] {
     const intent = object as unknown as Stripe.PaymentIntent;
     // An intent payhost did not create is never a payment's charge (adoption.ts): acknowledged, not applied.
     if (!isPayhostIntent(intent)) return [];
-    return [{ ...meta, paymentId: metadataPaymentId(intent.metadata), pspReference: intent.id, response: intentEvent(intent, account, event.type) }];
+    return [{ ...meta, paymentId: metadataPaymentId(intent.metadata), pspReference: intent.id, response: intentEvent(intent, account, event.type, !event.request?.id) }];
   }
   if (event.type === 'charge.refunded') {
     const charge = object as unknown as Stripe.Charge;
