@@ -9,7 +9,15 @@ export const FLUTTERWAVE_CONFIG_STRUCTURE: ConfigStructure = {
   secret_key: {
     type: 'Secret',
     label: 'Secret key',
-    helpText: 'FLWSECK-…: authenticates API calls and signs the tx_ref values the plugin issues. Never leaves the server.',
+    helpText: 'FLWSECK-…: authenticates API calls (and signs the tx_refs while tx_ref_secret is empty). Never leaves the server.',
+  },
+  tx_ref_secret: {
+    type: 'Secret',
+    label: 'tx_ref signing secret',
+    helpText:
+      'Signs the tx_ref values the plugin issues; keep it when you rotate secret_key, so checkouts in flight still verify. ' +
+      'Any long random value. Empty: secret_key signs them (when rotating it then, put the old secret key here). ' +
+      'A tx_ref signed with either this or secret_key is accepted.',
   },
   secret_hash: {
     type: 'Secret',
@@ -51,6 +59,7 @@ export const FLUTTERWAVE_CONFIG_STRUCTURE: ConfigStructure = {
 export const FLUTTERWAVE_DEFAULT_CONFIGURATION: ConfigValues = {
   public_key: null,
   secret_key: null,
+  tx_ref_secret: null,
   secret_hash: null,
   supported_currencies: 'NGN, GHS, KES, UGX, ZAR, USD',
   payment_options: null,
@@ -63,6 +72,8 @@ export const FLUTTERWAVE_DEFAULT_CONFIGURATION: ConfigValues = {
 export interface FlutterwaveSettings {
   publicKey: string;
   secretKey: string;
+  /** Signs new tx_refs when set (see txRefSecrets); '' when not. */
+  txRefSecret: string;
   secretHash: string;
   currencies: string[];
   paymentOptions: string | null;
@@ -123,6 +134,7 @@ export function readSettings(values: Readonly<ConfigValues>): FlutterwaveSetting
   return {
     publicKey,
     secretKey,
+    txRefSecret: text(values['tx_ref_secret']),
     secretHash: text(values['secret_hash']),
     currencies,
     paymentOptions: paymentOptions === '' ? null : paymentOptions,
@@ -132,4 +144,15 @@ export function readSettings(values: Readonly<ConfigValues>): FlutterwaveSetting
     telemetry: !(telemetry === false || telemetry === 'false'),
     problems,
   };
+}
+
+/**
+ * The secrets a tx_ref may be signed with, the one that signs new ones first:
+ * tx_ref_secret, which does not change with the API key, then secret_key
+ * (what signed tx_refs before tx_ref_secret was set, and still does while it
+ * is empty). Rotating secret_key therefore leaves every tx_ref in flight
+ * valid once tx_ref_secret is set, to any value or to the old secret key.
+ */
+export function txRefSecrets(settings: Pick<FlutterwaveSettings, 'txRefSecret' | 'secretKey'>): string[] {
+  return [...new Set([settings.txRefSecret, settings.secretKey])].filter((s) => s !== '');
 }

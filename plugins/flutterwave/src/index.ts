@@ -1,7 +1,7 @@
 import { FlutterwaveGatewayPlugin } from './plugin.js';
 
 export { FlutterwaveGatewayPlugin };
-export { FLUTTERWAVE_CONFIG_STRUCTURE, FLUTTERWAVE_DEFAULT_CONFIGURATION, readSettings, type FlutterwaveSettings } from './config.js';
+export { FLUTTERWAVE_CONFIG_STRUCTURE, FLUTTERWAVE_DEFAULT_CONFIGURATION, readSettings, txRefSecrets, type FlutterwaveSettings } from './config.js';
 export { createClientToken, parseToken, resolveTransactionId, type FlutterwaveClientToken, type FlutterwaveToken } from './checkout.js';
 export { FlutterwaveClient, FlutterwaveFailure, type FlutterwaveFailureKind } from './client.js';
 export { loadSdk, wantedStatePath, STATE_FILE_NAME, type FlutterwaveSdk, type FlwTransaction, type FlwRefund, type FlwEnvelope } from './sdk.js';

@@ -3,6 +3,7 @@ import { fromFlutterwaveAmount, toFlutterwaveAmount } from './amounts.js';
 import { parseToken, resolveTransactionId } from './checkout.js';
 import { mapFlutterwaveError, outcomeUnknown } from './errors.js';
 import { FLUTTERWAVE_FAILURES as F, failedResponse, refundResponse, rejectedResponse } from './responses.js';
+import { txRefSecrets } from './config.js';
 import { checkTxRef } from './tx-ref.js';
 import type { FlwTransaction } from './sdk.js';
 import { isBindingFailure, judge, pinnedTxRef, verifyTransaction, type FlutterwaveContext } from './verify.js';
@@ -100,7 +101,7 @@ export async function listTransactions(ctx: FlutterwaveContext, query: ListTrans
     status: tx.status,
     amount: fromFlutterwaveAmount(tx.amount),
     currency: tx.currency,
-    paymentId: checkTxRef(ctx.settings.secretKey, ctx.channel, tx.tx_ref).boundTo,
+    paymentId: checkTxRef(txRefSecrets(ctx.settings), ctx.channel, tx.tx_ref).boundTo,
     createdAt: new Date(tx.created_at),
   }));
 }

@@ -4,7 +4,7 @@ import { Decimal, minorUnits } from '@payhost/core';
 /**
  * Transaction references (tx_ref) the plugin issues for Flutterwave Inline:
  * `ph-[<paymentId>-]<nonce>[-<amount><CUR>]-<sig>`, where sig is an
- * HMAC-SHA256 (secret key) over the channel, the payment id, the nonce and,
+ * HMAC-SHA256 (tx_ref_secret, else the secret key: config.ts) over the channel, the payment id, the nonce and,
  * when issued with one (getClientToken), the amount and currency. A verified
  * transaction's tx_ref therefore proves the plugin issued it, for this
  * channel, (when bound) for this payment and (when it has one) for this
@@ -56,20 +56,22 @@ export interface TxRefCheck {
 }
 
 /**
- * Checks a tx_ref against the secret and channel. With `paymentId`, a ref
+ * Checks a tx_ref against the secrets (any of them may have signed it: see
+ * txRefSecrets in config.ts) and the channel. With `paymentId`, a ref
  * bound to another payment is not valid for it (issued: false); without, the
  * embedded payment id (if any) is trusted only when the signature covers it.
  */
-export function checkTxRef(secret: string, channel: string, txRef: string, paymentId?: string | null): TxRefCheck {
+export function checkTxRef(secrets: string | readonly string[], channel: string, txRef: string, paymentId?: string | null): TxRefCheck {
   const match = PATTERN.exec(txRef);
-  if (!match || secret === '') return { issued: false, boundTo: null };
+  const keys = (typeof secrets === 'string' ? [secrets] : secrets).filter((s) => s !== '');
+  if (!match || keys.length === 0) return { issued: false, boundTo: null };
   const [, embedded, nonce = '', amount, currency, sig = ''] = match;
   const tag = amount !== undefined && currency !== undefined ? `${amount}${currency}` : null;
   const candidates = new Set<string>(['']);
   if (embedded) candidates.add(embedded);
   if (paymentId && !SAFE_ID.test(paymentId)) candidates.add(paymentId);
   for (const id of candidates) {
-    if (!same(sign(secret, channel, id, nonce, tag), sig)) continue;
+    if (!keys.some((secret) => same(sign(secret, channel, id, nonce, tag), sig))) continue;
     if (id !== '' && paymentId && id !== paymentId) return { issued: false, boundTo: id };
     // The signature covers the tag, so it is the amount the plugin issued the tx_ref for.
     const issuedFor = tag !== null ? { amount: new Decimal(amount as string), currency: currency as string } : null;

@@ -1,7 +1,7 @@
 import type { GatewayResponse, PaymentData } from '@payhost/core';
 import { fromFlutterwaveAmount } from './amounts.js';
 import type { FlutterwaveClient } from './client.js';
-import type { FlutterwaveSettings } from './config.js';
+import { txRefSecrets, type FlutterwaveSettings } from './config.js';
 import { mapChargeFailure, mapFlutterwaveError, outcomeUnknown } from './errors.js';
 import { FLUTTERWAVE_FAILURES as F, failedResponse, rejectedResponse, transactionResponse } from './responses.js';
 import type { FlwTransaction } from './sdk.js';
@@ -27,7 +27,7 @@ function bindingProblem(ctx: FlutterwaveContext, payment: PaymentData, tx: FlwTr
   const notIssued: [string, string] = [F.referenceMismatch, `Flutterwave transaction ${tx.id} has tx_ref "${tx.tx_ref}", which was not issued for this payment`];
   const pinned = pinnedTxRef(payment);
   if (pinned !== null) return tx.tx_ref === pinned ? null : notIssued;
-  const ref = checkTxRef(ctx.settings.secretKey, ctx.channel, tx.tx_ref, payment.paymentId);
+  const ref = checkTxRef(txRefSecrets(ctx.settings), ctx.channel, tx.tx_ref, payment.paymentId);
   if (!ref.issued) return notIssued;
   if (ref.boundTo !== null) return ref.boundTo === payment.paymentId ? null : notIssued;
   // Unbound (issued before the payment existed): one transaction could otherwise pay any payment of its amount.

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { GatewayEvent, GatewayResponse, PaymentData, WebhookRequest, WebhookResponse } from '@payhost/core';
+import { txRefSecrets } from './config.js';
 import { refundKind, refundResponse, transactionResponse } from './responses.js';
 import type { FlwRefund, FlwTransaction } from './sdk.js';
 import { checkTxRef, type IssuedAmount, type TxRefCheck } from './tx-ref.js';
@@ -93,7 +94,7 @@ async function chargeCompleted(ctx: FlutterwaveContext, type: string, data: Reco
   } catch (err) {
     return reply(503, 'verification_failed', `Could not verify transaction ${id} with Flutterwave: ${(err as Error).message}`);
   }
-  const ref = checkTxRef(ctx.settings.secretKey, ctx.channel, tx.tx_ref);
+  const ref = checkTxRef(txRefSecrets(ctx.settings), ctx.channel, tx.tx_ref);
   if (!ref.issued) return ok([]);
   const event = chargeEvent(ctx, tx, ref);
   if (!event) return tx.status === 'failed' ? ignored('payment_not_matched') : ok([]);
@@ -128,7 +129,7 @@ async function refundCompleted(ctx: FlutterwaveContext, type: string, data: Reco
   } catch (err) {
     return reply(503, 'verification_failed', `Could not verify transaction ${txId} of refund ${id} with Flutterwave: ${(err as Error).message}`);
   }
-  const ref = checkTxRef(ctx.settings.secretKey, ctx.channel, tx.tx_ref);
+  const ref = checkTxRef(txRefSecrets(ctx.settings), ctx.channel, tx.tx_ref);
   if (!ref.issued) return ok([]);
   const status = typeof data['status'] === 'string' ? data['status'] : 'completed';
   if (refundKind(status) === 'refund_ongoing') return ok([]);
