@@ -32,11 +32,15 @@ export class CustomerCache {
   }
 }
 
-/** The Stripe customer id a payment names: data.gatewayCustomerId (the ledger's card on file), or a cus_ customerId. */
+/**
+ * The Stripe customer id a payment names: data.gatewayCustomerId (the
+ * ledger's stored card on file) or data.stripeCustomerId. Never customerId:
+ * that is the host's id, even when shaped like `cus_…` (taken for a Stripe
+ * id, it could name another customer's Stripe Customer and saved cards).
+ */
 export function explicitCustomer(payment: Pick<PaymentData, 'customerId' | 'data'>): string | null {
   const fromData = payment.data?.['gatewayCustomerId'] ?? payment.data?.['stripeCustomerId'];
   if (typeof fromData === 'string' && STRIPE_CUSTOMER.test(fromData)) return fromData;
-  if (payment.customerId && STRIPE_CUSTOMER.test(payment.customerId)) return payment.customerId;
   return null;
 }
 
@@ -52,7 +56,6 @@ export async function findCustomer(stripe: Stripe, cache: CustomerCache, ctx: Pi
   if (lookup.explicit) return lookup.explicit;
   const hostId = lookup.customerId;
   if (!hostId) return null;
-  if (STRIPE_CUSTOMER.test(hostId)) return hostId;
   const cached = cache.get(ctx.account, hostId);
   if (cached) return cached;
   const found = await stripe.customers.search({ query: `metadata['${HOST_CUSTOMER_KEY}']:'${escapeQuery(hostId)}'`, limit: 1 }, reading(ctx));
