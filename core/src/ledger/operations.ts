@@ -40,7 +40,9 @@ export function pendingKind(operation: PaymentOperation, autoCapture: boolean): 
  */
 export const ANSWER_KINDS: Readonly<Record<PaymentOperation, ReadonlySet<TransactionKind>>> = {
   process: new Set(['auth', 'capture', 'action_to_confirm', 'pending', 'confirm']),
-  authorize: new Set(['auth', 'action_to_confirm', 'pending']),
+  // A processor account set to capture on its own (Razorpay's auto-capture) answers an authorization
+  // with the capture: the money is taken, and the ledger must say so rather than hold it for review.
+  authorize: new Set(['auth', 'capture', 'action_to_confirm', 'pending']),
   confirm: new Set(['auth', 'capture', 'confirm', 'action_to_confirm', 'pending']),
   capture: new Set(['capture', 'capture_failed', 'pending']),
   refund: new Set(['refund', 'refund_failed', 'refund_ongoing']),

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { GatewayDeclinedError, type GatewayResponse, type PaymentData } from '@payhost/core';
-import { DUMMY_TOKENS, DummyGatewayPlugin, codeOf, dummyStore, expectAmount, key, rejection, setup, successful, sum, type Setup } from './helpers.js';
+import { DUMMY_TOKENS, DummyGatewayPlugin, GatedDummy, codeOf, dummyStore, expectAmount, key, rejection, setup, successful, sum, type Setup } from './helpers.js';
 
 describe('ledger: payment lifecycle with the dummy gateway', () => {
   let env: Setup;
@@ -73,6 +73,25 @@ describe('ledger: payment lifecycle with the dummy gateway', () => {
   });
 
   describe('authorize and capture', () => {
+    it('an authorization the processor captured on its own (account auto-capture) is recorded as the capture', async () => {
+      /** As Razorpay with the account's auto-capture on: the authorization comes back captured. */
+      class CapturingDummy extends GatedDummy {
+        override async authorizePayment(p: PaymentData, v: GatewayResponse | null): Promise<GatewayResponse | undefined> {
+          const answer = await super.authorizePayment(p, v);
+          return answer && { ...answer, kind: 'capture' };
+        }
+      }
+      env = setup({ plugin: CapturingDummy });
+      const payment = await env.create();
+      const auth = await env.service.authorize({ paymentId: payment.id, idempotencyKey: key() });
+      expect(auth.transaction).to.include({ kind: 'capture', isSuccess: true, state: 'applied' });
+      expect(auth.payment.chargeStatus).to.equal('fully-charged');
+      expectAmount(auth.payment.capturedAmount, '10');
+      expectAmount(auth.payment.authorizedAmount, '0');
+      // Nothing left to capture (the dummy itself only authorized: a refund here would be its refusal, not the ledger's).
+      expect(await codeOf(env.service.capture({ paymentId: payment.id, idempotencyKey: key() }))).to.equal('operation_not_allowed');
+    });
+
     it('captures partially, several times, refuses over-capture, then captures the rest', async () => {
       env = setup();
       const payment = await env.create();

@@ -184,20 +184,18 @@ describe('razorpay through the ledger (PaymentService)', () => {
     expect((await service.getPayment(payment.id)).chargeStatus).to.equal('fully-charged');
   });
 
-  it('authorize on an account that auto-captures: never recorded as an authorization of money Razorpay took; payment.captured charges it', async () => {
+  it('authorize on an account that auto-captures: recorded as the capture of the money Razorpay took, once; payment.captured changes nothing', async () => {
     setup({ auto_capture: false });
     const { payment, razorpayPaymentId } = await checkout('499.50', 'captured');
-    await service.authorize({ paymentId: payment.id, idempotencyKey: key() }).then(
-      () => expect.fail('an authorization answered with a capture is not counted'),
-      (e: unknown) => expect(isPayhostError(e), String(e)).to.equal(true),
-    );
-    await service.reconcile();
-    const reconciled = await service.getPayment(payment.id);
-    expect(reconciled.authorizedAmount.isZero(), 'authorized amount').to.equal(true);
-    expect((await service.listTransactions(payment.id)).map((t) => [t.kind, t.state])).to.deep.equal([['auth', 'review']]);
+    const authorized = await service.authorize({ paymentId: payment.id, idempotencyKey: key() });
+    expect(authorized.transaction).to.include({ kind: 'capture', isSuccess: true, state: 'applied' });
+    expect(authorized.payment.authorizedAmount.isZero(), 'authorized amount').to.equal(true);
+    expect(authorized.payment.capturedAmount.toFixed(2)).to.equal('499.50');
+    expect(authorized.payment.chargeStatus).to.equal('fully-charged');
     const { results } = await webhook(fake.webhook('payment.captured', { paymentId: razorpayPaymentId }));
-    expect(results.map((r) => r.status)).to.deep.equal(['applied']);
-    expect(await service.getPayment(payment.id)).to.deep.include({ chargeStatus: 'fully-charged' });
+    expect(results.map((r) => r.status)).to.deep.equal(['already_applied']);
+    expect((await service.listTransactions(payment.id)).map((t) => [t.kind, t.state])).to.deep.equal([['capture', 'applied']]);
+    expect((await service.getPayment(payment.id)).capturedAmount.toFixed(2)).to.equal('499.50');
   });
 
   it('reconcile: a crash after Razorpay captured but before the ledger recorded it is resolved by getTransactionStatus', async () => {
