@@ -99,11 +99,12 @@ describe('manager: broken plugins never break the host', () => {
     });
   }
 
-  it('an amount answered as a number or a string reaches the host as a Decimal (never a float)', async () => {
+  it('an amount answered as a number or a string reaches the host as a Decimal (never a float), with a warning for the author', async () => {
+    const log = captureLogger();
     const manager = new PluginManager({
       plugins: [Misbehaving],
       config: { channels: [{ slug: 'us', currencies: ['USD'], plugins: { 'test.misbehaving': { active: true } } }] },
-      logger: captureLogger().logger,
+      logger: log.logger,
     });
     const [fromNumber, fromString] = await Promise.all([
       manager.processPayment({ channel: 'us', gateway: 'test.misbehaving', payment: payment({ token: 'number-amount' }) }),
@@ -114,6 +115,11 @@ describe('manager: broken plugins never break the host', () => {
     expect(fromNumber.amount.toString()).to.equal('0.30000000000000004');
     expect(Decimal.isDecimal(fromString.amount)).to.equal(true);
     expect(fromString.amount.toFixed(2)).to.equal('10.00');
+    const warnings = log.lines.filter((l) => l['code'] === 'amount_not_decimal');
+    expect(warnings.map((w) => [w['answered'], w['amount'], w['hook'], w['level']])).to.have.deep.members([
+      ['number', '0.30000000000000004', 'processPayment', 40],
+      ['string', '10.00', 'processPayment', 40],
+    ]);
     await manager.close();
   });
 

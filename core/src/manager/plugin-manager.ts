@@ -226,7 +226,7 @@ export class PluginManager<H extends HookMap = {}> {
         operation,
       });
     }
-    return withDecimalAmount(response);
+    return withDecimalAmount(response, this.warn, { plugin: gateway.id, hook: operation });
   }
 
   /**
@@ -238,7 +238,7 @@ export class PluginManager<H extends HookMap = {}> {
     const gateway = this.resolveGateway(request.channel, request.payment.currency, request.gateway, { existingPayment: true });
     const input: TransactionStatusInput = { transaction: request.transaction, payment: request.payment };
     const status = await this.channel(request.channel).pipeline.runOn<GatewayResponse | null>(gateway.id, 'getTransactionStatus', input, null, () => null);
-    return status && withDecimalAmount(status);
+    return status && withDecimalAmount(status, this.warn, { plugin: gateway.id, hook: 'getTransactionStatus' });
   }
 
   async getClientToken(request: { channel: string; gateway: string; currency?: string | null } & TokenConfig): Promise<string> {

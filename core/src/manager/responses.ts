@@ -34,18 +34,30 @@ export function processingErrorResponse(operation: GatewayOperation, payment: Pa
   };
 }
 
+/** Log code of an amount a plugin answered as something else than a Decimal (the conformance suite reads it). */
+export const AMOUNT_NOT_DECIMAL = 'amount_not_decimal';
+
 /**
  * A plugin's answer with its amount as the Decimal the contract promises: a
  * plugin written in JavaScript may answer a number or a string, and a host
- * must never receive a float for money. An amount that reads as no decimal
- * at all is left as it is, for the ledger to refuse.
+ * must never receive a float for money. The conversion is logged (a plugin
+ * bug its author should see); an amount that reads as no decimal at all is
+ * left as it is, for the ledger to refuse.
  */
-export function withDecimalAmount(response: GatewayResponse): GatewayResponse {
+export function withDecimalAmount(response: GatewayResponse, warn: (message: string, details: Record<string, unknown>) => void, where: { plugin: string; hook: string }): GatewayResponse {
   const amount: unknown = response.amount;
   if (Decimal.isDecimal(amount) || (typeof amount !== 'number' && typeof amount !== 'string')) return response;
+  let converted: Decimal;
   try {
-    return { ...response, amount: new Decimal(amount) };
+    converted = new Decimal(amount);
   } catch {
     return response;
   }
+  warn(`Plugin "${where.plugin}" answered ${where.hook} with a ${typeof amount} amount; converted to a Decimal (the contract is a Decimal)`, {
+    ...where,
+    code: AMOUNT_NOT_DECIMAL,
+    answered: typeof amount,
+    amount: String(amount).slice(0, 40),
+  });
+  return { ...response, amount: converted };
 }

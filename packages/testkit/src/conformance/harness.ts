@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  AMOUNT_NOT_DECIMAL,
   Decimal,
   PAYMENT_HOOK_NAMES,
   PluginManager,
@@ -85,6 +86,8 @@ export class Harness<Env> {
   private started = false;
   private managerInstance: PluginManager | null = null;
   private readonly failures: LoggedFailure[] = [];
+  /** Amounts the manager converted to a Decimal (the plugin answered a number or string): a contract break it hides. */
+  private readonly convertedAmounts: string[] = [];
   private seq = 0;
   private chargeForWebhooks: Promise<ChargeContext<Env>> | null = null;
   readonly channel: string;
@@ -200,6 +203,10 @@ export class Harness<Env> {
     } catch {
       return;
     }
+    if (entry['code'] === AMOUNT_NOT_DECIMAL) {
+      const answered = entry['answered'] === 'string' ? `string '${String(entry['amount'])}'` : `${String(entry['answered'])} ${String(entry['amount'])}`;
+      this.convertedAmounts.push(`amount must be a Decimal, got ${answered}`);
+    }
     if ((entry['code'] === 'plugin_failed' || entry['code'] === 'plugin_timeout') && typeof entry['hook'] === 'string' && typeof entry['reason'] === 'string') {
       this.failures.push({ hook: entry['hook'], message: String(entry['msg']) });
     }
@@ -256,13 +263,14 @@ export class Harness<Env> {
   /** Runs one operation through the PluginManager and checks the answer's shape. */
   async call(operation: GatewayOperation, payment: PaymentData, label: string): Promise<GatewayResponse> {
     const mark = this.failureMark;
+    const amountMark = this.convertedAmounts.length;
     let response: GatewayResponse;
     try {
       response = await this.manager.runOperation(operation, { channel: this.channel, gateway: this.id, payment });
     } catch (err) {
       throw new Error(`${label}: ${operation} through the PluginManager threw ${message(err)}`);
     }
-    let violations = checkGatewayResponse(response, payment, { operation });
+    let violations = [...checkGatewayResponse(response, payment, { operation }), ...this.convertedAmounts.slice(amountMark)];
     const logged = this.failuresSince(mark);
     if (logged.length > 0) {
       const replaced = violations[0]?.startsWith('the PluginManager replaced') === true;
