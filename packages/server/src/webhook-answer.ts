@@ -57,11 +57,11 @@ export function unsendableReason(answer: WebhookResponse): string | null {
  * is a plugin bug: logged, and answered 500 processing_error like a failing
  * hook, so the processor delivers the event again.
  */
-export function sendableAnswer(answer: WebhookResponse, logger: ErrorLog, where: { plugin: string; channel: string | null }): SendableAnswer | null {
+export function sendableAnswer(answer: WebhookResponse, logger: ErrorLog, where: { plugin: string; channel: string | null }): { answer: SendableAnswer; applyEvents: boolean } {
   const reason = unsendableReason(answer);
-  if (reason === null) return { status: answer.status, headers: answer.headers ?? {}, body: answer.body ?? null };
+  if (reason === null) return { answer: { status: answer.status, headers: answer.headers ?? {}, body: answer.body ?? null }, applyEvents: true };
   logger.error({ ...where, reason }, 'plugin webhook answer cannot be sent; answered 500 processing_error, its events not applied');
-  return null;
+  return { answer: UNSENDABLE_ANSWER, applyEvents: false };
 }
 
 function describe(value: unknown): string {

@@ -1,6 +1,6 @@
 import { ERROR_CODES, PayhostError, normalizeCurrency, parseAmount, type TokenConfig } from '@payhost/core';
 import { toFlutterwaveAmount } from './amounts.js';
-import { txRefSecrets, type FlutterwaveSettings } from './config.js';
+import { txRefSigningSecret, type FlutterwaveSettings } from './config.js';
 import { issueTxRef } from './tx-ref.js';
 
 /**
@@ -41,7 +41,7 @@ export function createClientToken(settings: FlutterwaveSettings, channel: string
   const token: FlutterwaveClientToken = {
     public_key: settings.publicKey,
     // Signed with the amount, so a webhook can tell a tampered Inline amount (see webhooks.ts).
-    tx_ref: issueTxRef(txRefSecrets(settings)[0] ?? '', channel, paymentId, { amount: exact, currency }),
+    tx_ref: issueTxRef(txRefSigningSecret(settings), channel, paymentId, { amount: exact, currency }),
     amount,
     currency,
     ...(settings.paymentOptions ? { payment_options: settings.paymentOptions } : {}),

@@ -156,3 +156,8 @@ export function readSettings(values: Readonly<ConfigValues>): FlutterwaveSetting
 export function txRefSecrets(settings: Pick<FlutterwaveSettings, 'txRefSecret' | 'secretKey'>): string[] {
   return [...new Set([settings.txRefSecret, settings.secretKey])].filter((s) => s !== '');
 }
+
+/** The secret new tx_refs are signed with: tx_ref_secret, else secret_key ('' when neither is set). */
+export function txRefSigningSecret(settings: Pick<FlutterwaveSettings, 'txRefSecret' | 'secretKey'>): string {
+  return txRefSecrets(settings)[0] ?? '';
+}

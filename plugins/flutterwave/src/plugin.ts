@@ -15,7 +15,7 @@ import type {
 } from '@payhost/core';
 import { createClientToken } from './checkout.js';
 import { FlutterwaveClient } from './client.js';
-import { FLUTTERWAVE_CONFIG_STRUCTURE, FLUTTERWAVE_DEFAULT_CONFIGURATION, readSettings, txRefSecrets, type FlutterwaveSettings } from './config.js';
+import { FLUTTERWAVE_CONFIG_STRUCTURE, FLUTTERWAVE_DEFAULT_CONFIGURATION, readSettings, txRefSigningSecret, type FlutterwaveSettings } from './config.js';
 import { listTransactions, processPayment, refundPayment, transactionStatus, type FlutterwaveTransactionRecord, type ListTransactionsQuery } from './operations.js';
 import { FLUTTERWAVE_FAILURES, rejectedResponse } from './responses.js';
 import { statePathConflict } from './sdk.js';
@@ -101,7 +101,7 @@ export class FlutterwaveGatewayPlugin extends BasePlugin implements PaymentPlugi
     return [
       ...previousValue,
       { field: 'public_key', value: this.settings.publicKey },
-      { field: 'tx_ref', value: issueTxRef(txRefSecrets(this.settings)[0] ?? '', this.channel ?? '', null) },
+      { field: 'tx_ref', value: issueTxRef(txRefSigningSecret(this.settings), this.channel ?? '', null) },
       { field: 'checkout_script', value: 'https://checkout.flutterwave.com/v3.js' },
     ];
   }

@@ -86,9 +86,8 @@ export async function transactionStatus(ctx: RazorpayContext, input: Transaction
       if (rzp.status === 'authorized') return rejectedResponse('capture', F.notAuthorized, `Razorpay payment ${id} is still only authorized: the capture did not happen`, where);
       break;
     case 'authorize':
-      // Razorpay captured it (account-level auto-capture): money was taken, so a capture, as charge() reports it.
-      // The ledger does not count a capture as the answer to an authorization: it holds the transaction for review
-      // (payment.captured records the capture) rather than recording an authorization of money already taken.
+      // Razorpay captured it (account-level auto-capture): money was taken, so a capture, as charge() reports it;
+      // the ledger records it as the authorization's answer (fully charged), never an authorization of money already taken.
       if (captured) return paymentResponse('capture', rzp);
       if (rzp.status === 'authorized') return paymentResponse('auth', rzp);
       break;

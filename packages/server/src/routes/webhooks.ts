@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GatewayEvent } from '@payhost/core';
 import type { ServerContext } from '../context.js';
 import { pluginId, slug } from '../schemas.js';
-import { UNSENDABLE_ANSWER, sendableAnswer, type SendableAnswer } from '../webhook-answer.js';
+import { sendableAnswer, type SendableAnswer } from '../webhook-answer.js';
 
 /**
  * Applies a webhook's verified events to the ledger (the payment service's
@@ -34,10 +34,9 @@ export async function webhookRoutes(app: FastifyInstance, ctx: ServerContext, ap
     });
     if (!response) return { status: 404, headers: {}, body: { code: 'unknown_plugin', message: `Plugin "${plugin}" does not handle webhooks` } };
     // Checked before any event is applied: a refused answer is retried by the processor, with the same events.
-    const answer = sendableAnswer(response, request.log, { plugin, channel });
-    if (!answer) return UNSENDABLE_ANSWER;
-    if (response.events && response.events.length > 0 && applyEvents) await applyEvents(plugin, response.events, channel);
-    return answer;
+    const checked = sendableAnswer(response, request.log, { plugin, channel });
+    if (checked.applyEvents && response.events && response.events.length > 0 && applyEvents) await applyEvents(plugin, response.events, channel);
+    return checked.answer;
   };
 
   const schema = (params: Record<string, unknown>) => ({
