@@ -77,6 +77,13 @@ export interface GatewayEvent {
   pspReference?: string | null;
   /** What the event means for the payment, as a gateway response (kind, amount, success). */
   response: GatewayResponse;
+  /**
+   * When the processor created the event (from its signed payload). The
+   * server uses it to stop refusing an event that matches no payment once
+   * the event is old enough not to be overtaking the host's own call, so the
+   * processor stops retrying it (and does not disable the endpoint).
+   */
+  occurredAt?: Date | null;
 }
 
 export interface WebhookResponse {
