@@ -18,13 +18,19 @@ const serverSection = z
      * hookTimeoutMs are touched (younger ones may be another instance's call in flight).
      */
     reconcileIntervalMs: z.number().int().min(100).max(86_400_000).default(60_000),
+    /**
+     * How long a webhook event that matches no payment by its processor reference is refused (404, so the
+     * processor retries: it may have overtaken the call that records the reference). An older event is
+     * acknowledged and logged, so the processor stops retrying it and does not disable the endpoint.
+     */
+    unmatchedEventRetryMs: z.number().int().min(0).max(7 * 86_400_000).default(3_600_000),
     /** Serve the demo checkout page and its public API under /checkout. */
     checkout: z.boolean().default(true),
     /** PostgreSQL schema for payhost's tables (created if missing); default: the server's search_path. */
     databaseSchema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).optional(),
   })
   .strict()
-  .default({ host: '127.0.0.1', port: 3000, bodyLimit: 65536, dataDir: '.payhost-data', logLevel: 'info', hookTimeoutMs: 30_000, reconcileIntervalMs: 60_000, checkout: true });
+  .default({ host: '127.0.0.1', port: 3000, bodyLimit: 65536, dataDir: '.payhost-data', logLevel: 'info', hookTimeoutMs: 30_000, reconcileIntervalMs: 60_000, unmatchedEventRetryMs: 3_600_000, checkout: true });
 
 const fileSchema = z.object({
   server: serverSection,

@@ -60,7 +60,7 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
       logger,
       paymentRoutes: (scope) => paymentRoutes(scope, payments),
       adminLedgerRoutes: (scope) => reviewRoutes(scope, payments),
-      applyEvents: applyVerifiedEvents(payments, logger),
+      applyEvents: applyVerifiedEvents(payments, logger, { retryMs: config.server.unmatchedEventRetryMs }),
     },
   ).catch(async (err: unknown) => {
     // Nothing may outlive a failed start: timers, plugin clients, and a store this call opened (its lock).

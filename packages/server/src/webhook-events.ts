@@ -1,5 +1,12 @@
-import { ERROR_CODES, isPayhostError, type Logger, type PaymentService } from '@payhost/core';
+import { ERROR_CODES, isPayhostError, type GatewayEvent, type Logger, type PaymentService } from '@payhost/core';
 import type { ApplyEvents } from './routes/webhooks.js';
+
+export interface UnmatchedEventPolicy {
+  /** How long after the processor created it an event matching no payment by reference is refused. */
+  retryMs: number;
+  /** Source of "now"; default `Date.now`. */
+  now?: () => number;
+}
 
 /**
  * Applies a plugin's verified webhook events to the ledger, in order, through
@@ -15,13 +22,20 @@ import type { ApplyEvents } from './routes/webhooks.js';
  * retries a refused delivery for days and may disable the endpoint.
  *
  * An event that only carries the processor's reference, which no payment has
- * yet, is refused (404 `payment_not_found`), as is any other failure (the
- * store is down, ...): it may have overtaken the call that records the
- * reference (a customer paying on the processor's page before the host
- * processes the payment), and the processor's retry then finds it. Events
- * applied before a failure are not applied twice (the inbox records each once).
+ * yet, is refused (404 `payment_not_found`) while it is younger than
+ * `policy.retryMs`: it may have overtaken the call that records the reference
+ * (a customer paying on the processor's page before the host processes the
+ * payment), and the processor's retry then finds it. Once older (by the
+ * plugin's `occurredAt`, the processor's signed creation time), it is
+ * acknowledged and logged: it is about a payment payhost never made (payment
+ * links, another system on the account), and a payment payhost did make but
+ * whose call never recorded the reference is recovered by reconciliation. An
+ * event without `occurredAt` is refused as before. Any other failure (the
+ * store is down, ...) is refused. Events applied before a failure are not
+ * applied twice (the inbox records each once).
  */
-export function applyVerifiedEvents(payments: PaymentService, logger: Logger): ApplyEvents {
+export function applyVerifiedEvents(payments: PaymentService, logger: Logger, policy: UnmatchedEventPolicy): ApplyEvents {
+  const now = policy.now ?? Date.now;
   return async (gateway, events, channel) => {
     for (const event of events) {
       try {
@@ -33,11 +47,25 @@ export function applyVerifiedEvents(payments: PaymentService, logger: Logger): A
         }
         else logger.info(fields, 'webhook event');
       } catch (err) {
+        if (!isPayhostError(err, ERROR_CODES.paymentNotFound)) throw err;
+        const fields = { gateway, channel, eventId: event.eventId, type: event.type, paymentId: event.paymentId ?? null, pspReference: event.pspReference ?? null };
         const named = typeof event.paymentId === 'string' && event.paymentId !== '';
-        if (!named || !isPayhostError(err, ERROR_CODES.paymentNotFound)) throw err;
-        const fields = { gateway, channel, eventId: event.eventId, type: event.type, paymentId: event.paymentId, pspReference: event.pspReference ?? null };
-        logger.warn(fields, 'webhook event for an unknown payment: acknowledged, not applied');
+        if (named) {
+          logger.warn(fields, 'webhook event for an unknown payment: acknowledged, not applied');
+          continue;
+        }
+        const age = ageMs(event, now());
+        if (age === null || age <= policy.retryMs) throw err;
+        logger.warn({ ...fields, ageMs: age, retryMs: policy.retryMs }, 'webhook event for a processor payment no payment holds, past the retry window: acknowledged, not applied');
       }
     }
   };
+}
+
+/** How long ago the processor created the event; null when the plugin did not say (or said something that is not a date). */
+function ageMs(event: GatewayEvent, now: number): number | null {
+  const at = event.occurredAt;
+  if (!(at instanceof Date)) return null;
+  const time = at.getTime();
+  return Number.isNaN(time) ? null : now - time;
 }

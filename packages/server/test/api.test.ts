@@ -325,6 +325,45 @@ describe('server API over HTTP', () => {
       expect(res.body.code).to.equal('payment_not_found');
     });
 
+    it('acknowledges a reference-only event that no payment holds once it is older than the retry window, and logs it', async () => {
+      // A payment link or another system on the processor account: refused forever, the processor would disable the endpoint.
+      const reference = `sig_${randomUUID()}`;
+      const createdAt = new Date(Date.now() - 2 * 3_600_000).toISOString();
+      const body = JSON.stringify({ id: `evt-${reference}`, pspReference: reference, amount: '3.00', currency: 'USD', createdAt });
+      const logged = t.logs.length;
+      const res = await deliver(body);
+      expect(res.status).to.equal(200);
+      expect(res.body).to.deep.equal({ received: true });
+      const warnings = t.logs.slice(logged).map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => String(line['msg']).includes('past the retry window'));
+      expect(warnings).to.have.length(1);
+      expect(warnings[0]).to.include({ level: 40, gateway: 'test.signed', eventId: `evt-${reference}`, pspReference: reference, retryMs: 3_600_000 });
+      expect(warnings[0]?.['ageMs']).to.be.within(2 * 3_600_000, 2 * 3_600_000 + 60_000);
+    });
+
+    it('still refuses a reference-only event inside the retry window, or dated in the future', async () => {
+      for (const offset of [-60_000, 10 * 60_000]) {
+        const createdAt = new Date(Date.now() + offset).toISOString();
+        const body = JSON.stringify({ id: `evt-${randomUUID()}`, pspReference: `sig_${randomUUID()}`, amount: '3.00', currency: 'USD', createdAt });
+        const res = await deliver(body);
+        expect(res.status, `created ${offset} ms from now`).to.equal(404);
+        expect(res.body.code).to.equal('payment_not_found');
+      }
+    });
+
+    it('applies an old event that matches a payment by its reference (the window only covers events no payment holds)', async () => {
+      const created = await t.request('POST', '/payments', {
+        body: { channel: 'us-store', gateway: 'test.signed', currency: 'USD', amount: '4.00', token: 'sig-token', action: 'authorize' },
+        idempotencyKey: key(),
+      });
+      expect(created.status).to.equal(201);
+      const id = created.body.payment.id;
+      const createdAt = new Date(Date.now() - 5 * 3_600_000).toISOString();
+      const res = await deliver(JSON.stringify({ id: `evt-old-${id}`, pspReference: created.body.payment.pspReference, amount: '4.00', currency: 'USD', createdAt }));
+      expect(res.status).to.equal(200);
+      const fetched = await t.request('GET', `/payments/${id}`);
+      expect(fetched.body.payment).to.include({ chargeStatus: 'fully-charged', capturedAmount: '4.00' });
+    });
+
     it('refuses a bad signature without touching the ledger, and 404s unknown or inactive plugins', async () => {
       const body = JSON.stringify({ id: 'evt-bad', paymentId: 'x', amount: '1.00', currency: 'USD' });
       const bad = await t.request('POST', '/plugins/channel/us-store/test.signed/webhook', { key: null, raw: body, headers: { 'content-type': 'application/json', 'x-test-signature': 'deadbeef' } });

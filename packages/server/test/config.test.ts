@@ -34,6 +34,14 @@ describe('server configuration file', () => {
     expect(config.host.channels).to.deep.equal(channels);
   });
 
+  it('refuses unmatched webhook events for an hour by default; the window is a whole number of ms up to 7 days', () => {
+    expect(parseServerConfig({ auth, channels }, '/tmp').server.unmatchedEventRetryMs).to.equal(3_600_000);
+    expect(parseServerConfig({ auth, channels, server: { unmatchedEventRetryMs: 0 } }, '/tmp').server.unmatchedEventRetryMs).to.equal(0);
+    for (const bad of [-1, 1.5, 8 * 86_400_000, '3600000']) {
+      expect(codeAndPath({ auth, channels, server: { unmatchedEventRetryMs: bad } }), String(bad)).to.deep.equal({ code: 'invalid_configuration', path: 'server.unmatchedEventRetryMs' });
+    }
+  });
+
   it('refuses a misspelt section or setting instead of dropping it', () => {
     expect(codeAndPath({ auth, channels, globalPlugin: {} })).to.deep.equal({ code: 'invalid_configuration', path: '' });
     expect(codeAndPath({ auth, channels, server: { prot: 8080 } })).to.deep.equal({ code: 'invalid_configuration', path: 'server' });
