@@ -98,7 +98,15 @@ async function chargeCompleted(ctx: FlutterwaveContext, type: string, data: Reco
   if (!ref.issued) return ok([]);
   const event = chargeEvent(ctx, tx, ref);
   if (!event) return tx.status === 'failed' ? ignored('payment_not_matched') : ok([]);
-  return ok([{ eventId: `${type}:${tx.id}:${tx.status}`, type, paymentId: event.paymentId, pspReference: String(tx.id), response: event.response }]);
+  // Flutterwave's events carry no time of their own: the verified transaction's creation time is the
+  // earliest the event can be, and what the host's window for unmatched events counts from.
+  return ok([{ eventId: `${type}:${tx.id}:${tx.status}`, type, paymentId: event.paymentId, pspReference: String(tx.id), response: event.response, occurredAt: validDate(tx.created_at) }]);
+}
+
+/** A timestamp as a Date; null when absent or unreadable (the host then treats the event's age as unknown). */
+function validDate(text: string | undefined): Date | null {
+  const date = new Date(text ?? '');
+  return text && !Number.isNaN(date.getTime()) ? date : null;
 }
 
 function positiveInteger(value: unknown): number | null {
@@ -143,7 +151,7 @@ async function refundCompleted(ctx: FlutterwaveContext, type: string, data: Reco
     created_at: typeof createdAt === 'string' ? createdAt : '',
   };
   // Refunds are in the refunded transaction's currency.
-  return ok([{ eventId: `${type}:${id}`, type, paymentId: ref.boundTo, pspReference: String(txId), response: refundResponse(refund, tx.currency) }]);
+  return ok([{ eventId: `${type}:${id}`, type, paymentId: ref.boundTo, pspReference: String(txId), response: refundResponse(refund, tx.currency), occurredAt: validDate(refund.created_at) }]);
 }
 
 /**

@@ -34,6 +34,8 @@ describe('flutterwave: webhooks', () => {
     expect(event).to.deep.include({ eventId: `charge.completed:${transaction.id}:successful`, type: 'charge.completed', paymentId: 'pay-host-1', pspReference: String(transaction.id) });
     expect(event!.response).to.deep.include({ isSuccess: true, kind: 'capture', currency: 'NGN', transactionId: String(transaction.id) });
     expect(event!.response.amount.eq('1500.5')).to.equal(true);
+    // No event time in Flutterwave's payload: the verified transaction's creation time.
+    expect(event!.occurredAt?.toISOString()).to.equal(new Date(transaction.created_at).toISOString());
     expect(fake.requests.map((r) => r.path)).to.deep.equal([`/v3/transactions/${transaction.id}/verify`]);
   });
 
@@ -86,6 +88,7 @@ describe('flutterwave: webhooks', () => {
     expect(response.events?.[0]).to.deep.include({ eventId: `refund.completed:${refund.transactionId}`, paymentId: 'pay-host-1', pspReference: String(transaction.id) });
     expect(response.events?.[0]?.response).to.deep.include({ kind: 'refund', isSuccess: true, currency: 'NGN', transactionId: refund.transactionId });
     expect(response.events?.[0]?.response.amount.eq('100')).to.equal(true);
+    expect(response.events?.[0]?.occurredAt?.toISOString()).to.equal(new Date(String((delivery.payload['data'] as Record<string, unknown>)['createdAt'])).toISOString());
     expect(fake.requests.map((r) => r.path)).to.deep.equal([`/v3/transactions/${transaction.id}/verify`]);
     const ugx = await inlinePayment(fake, plugin, '50000', 'UGX');
     await call(plugin.processPayment(payment({ token: ugx.token, amount: new Decimal('50000'), currency: 'UGX' }), null));

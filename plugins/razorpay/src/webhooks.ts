@@ -195,6 +195,7 @@ export async function handleWebhook(ctx: RazorpayContext, request: WebhookReques
     ctx.logger.info({ gateway: 'payhost.razorpay', eventId, razorpayPaymentId: normalized.pspReference }, 'Razorpay payment.failed for no known host payment: acknowledged, not applied');
     return ignored('payment_not_matched');
   }
-  const event: GatewayEvent = { eventId, type, paymentId, pspReference: normalized.pspReference, response: normalized.response };
+  // created_at is in the signed body: the host's window for unmatched events counts from it.
+  const event: GatewayEvent = { eventId, type, paymentId, pspReference: normalized.pspReference, response: normalized.response, occurredAt: new Date(createdAt * 1000) };
   return { status: 200, body: { received: true, applied: 1 }, events: [event] };
 }

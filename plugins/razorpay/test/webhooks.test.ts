@@ -48,6 +48,9 @@ describe('razorpay: webhooks', () => {
       expect(response.events).to.have.length(1);
       const [event] = response.events!;
       expect(event).to.deep.include({ eventId: `evt_${type}`, type, paymentId: 'pay-host-9', pspReference: ids.paymentId });
+      // The signed created_at (unix seconds), from which the host's window for unmatched events counts.
+      const createdAt = (JSON.parse(delivery.rawBody.toString('utf8')) as { created_at: number }).created_at;
+      expect(event!.occurredAt?.getTime(), type).to.equal(createdAt * 1000);
       expect(event!.response).to.deep.include({ isSuccess: true, kind, currency: 'INR', transactionId });
       expect(event!.response.amount.toString()).to.equal(amount);
     }
