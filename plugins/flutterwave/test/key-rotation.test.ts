@@ -4,7 +4,8 @@ import { FakeFlutterwave, type FlutterwaveWebhookDelivery } from '@payhost/testk
 import { FlutterwaveGatewayPlugin, issueTxRef } from '@payhost/plugin-flutterwave';
 import { CHANNEL, GATEWAY, blockOutsideNetwork, call, clientToken, expectSuccess, inlinePayment, makeManager, makePlugin, payment } from './helpers.js';
 
-const PATH = `/plugins/channel/${CHANNEL}/${GATEWAY}/webhook`;
+// As the server passes it: the URL's rest after the plugin id.
+const PATH = '/webhook';
 /** The secret key before the rotation; the fake (Flutterwave) only accepts its current one, fake.secretKey. */
 const OLD_KEY = 'FLWSECK_TEST-rotatedaway000000000000000000-X';
 const TX_REF_SECRET = 'a-stable-random-value-kept-across-rotations';

@@ -4,7 +4,8 @@ import { Decimal, MemoryLedgerStore, PaymentService, type PluginManager } from '
 import type { FakeRazorpay } from '@payhost/testkit/razorpay';
 import { CHANNEL, GATEWAY, call, clientToken, expectFailure, makeManager, makePlugin, payment, useFakeRazorpay } from './helpers.js';
 
-const PATH = `/plugins/channel/${CHANNEL}/${GATEWAY}/webhook`;
+// As the server passes it: the URL's rest after the plugin id.
+const PATH = '/webhook';
 const key = (): string => `key-${randomUUID()}`;
 
 /** Razorpay refunds are processed, pending or failed: each maps to its own transaction kind. */

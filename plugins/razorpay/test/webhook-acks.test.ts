@@ -5,7 +5,8 @@ import { FakeRazorpay } from '@payhost/testkit/razorpay';
 import { CHANNEL, GATEWAY, blockOutsideNetwork, makeManager } from './helpers.js';
 
 const key = (): string => `key-${randomUUID()}`;
-const PATH = `/plugins/channel/${CHANNEL}/${GATEWAY}/webhook`;
+// As the server passes it: the URL's rest after the plugin id.
+const PATH = '/webhook';
 
 /**
  * Deliveries Razorpay must get a 200 for although nothing is applied: any
