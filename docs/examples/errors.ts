@@ -42,7 +42,7 @@ await attempt('currency not sold', () => create({ currency: 'GBP' }));
 await attempt('no gateway takes it', () => create({ currency: 'JPY', total: '1000' }));
 await attempt('not a currency', () => create({ currency: 'XYZ' }));
 await attempt('too many decimals', () => create({ total: '10.001' }));
-await attempt('no token, no card on file', () => create({ token: null, customerId: 'cus_42' }));
+await attempt('no token, no card on file', () => create({ token: null, customerId: 'customer-42' }));
 await attempt('card number as token', () => create({ token: '4242424242424242' }));
 await attempt('unknown payment', () => payments.getPayment('no-such-payment'));
 
