@@ -1,4 +1,4 @@
-import { ERROR_CODES, PayhostError, type LedgerStore } from '@payhost/core';
+import { ERROR_CODES, isPayhostError, PayhostError, type LedgerStore } from '@payhost/core';
 import { createPgliteStore, createPostgresStore } from '@payhost/store-postgres';
 import type { ServerConfig } from './config.js';
 
@@ -11,7 +11,11 @@ import type { ServerConfig } from './config.js';
 export async function openStore(config: ServerConfig): Promise<{ store: LedgerStore; kind: 'postgres' | 'pglite' }> {
   const schema = config.server.databaseSchema;
   if (config.databaseUrl) {
-    return { store: await createPostgresStore({ connectionString: config.databaseUrl, ...(schema ? { schema } : {}) }), kind: 'postgres' };
+    const url = config.databaseUrl;
+    const store = await createPostgresStore({ connectionString: url, ...(schema ? { schema } : {}) }).catch((err: unknown) => {
+      throw isPayhostError(err, ERROR_CODES.storeUnavailable) ? unreachableAtStart(url, err) : err;
+    });
+    return { store, kind: 'postgres' };
   }
   if (schema !== undefined) {
     throw new PayhostError(
@@ -22,4 +26,31 @@ export async function openStore(config: ServerConfig): Promise<{ store: LedgerSt
     );
   }
   return { store: await createPgliteStore({ dataDir: config.server.dataDir }), kind: 'pglite' };
+}
+
+/**
+ * The store's own store_unavailable message is written for a request ("retry later with the same
+ * idempotency key"); at start-up the operator needs where it looked and why it failed. The database is
+ * named by host, port and name only: DATABASE_URL may carry a password.
+ */
+function unreachableAtStart(databaseUrl: string, err: PayhostError): PayhostError {
+  const cause = err.cause instanceof Error ? err.cause.message.split('\n')[0]?.slice(0, 200) : undefined;
+  return new PayhostError(
+    ERROR_CODES.storeUnavailable,
+    `Cannot reach the PostgreSQL database ${describeDatabase(databaseUrl)}(DATABASE_URL)${cause ? `: ${cause}` : ''}. ` +
+      'Start it or correct DATABASE_URL; unset DATABASE_URL to use the embedded database.',
+    undefined,
+    { cause: err.cause ?? err },
+  );
+}
+
+/** "at host:port/name ", without user or password; "" for a connection string that is not a URL. */
+function describeDatabase(databaseUrl: string): string {
+  try {
+    const url = new URL(databaseUrl);
+    const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
+    return `at ${url.hostname || 'localhost'}:${url.port || '5432'}${name ? `/${name}` : ''} `;
+  } catch {
+    return '';
+  }
 }

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { openStore, parseServerConfig } from '@payhost/server';
 
@@ -70,6 +71,20 @@ describe('server configuration file', () => {
     expect(fromEnv).to.deep.equal({ code: 'invalid_configuration', field: 'auth.adminApiKey' });
     // Spaces inside a key are fine: the presented token keeps them.
     expect(parseServerConfig({ auth: { ...auth, paymentApiKey: 'payment key with spaces 1234' }, channels }, '/tmp', {}).auth.paymentApiKey).to.equal('payment key with spaces 1234');
+  });
+
+  it('says where it looked and why when PostgreSQL cannot be reached at start, never the password in DATABASE_URL', async () => {
+    // A port nothing listens on: the connection is refused at once.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const config = parseServerConfig({ auth, channels }, '/tmp', { DATABASE_URL: `postgres://payhost:hunter2-secret@127.0.0.1:${port}/ledger` });
+    let caught: { code?: string; message?: string } = {};
+    await openStore(config).catch((err) => (caught = err));
+    expect(caught.code).to.equal('store_unavailable');
+    expect(caught.message).to.include(`at 127.0.0.1:${port}/ledger (DATABASE_URL): connect ECONNREFUSED`);
+    expect(caught.message).to.not.include('hunter2').and.not.include('idempotency key');
   });
 
   it('refuses to open the embedded database for a configuration that names a PostgreSQL schema without DATABASE_URL', async () => {
