@@ -202,8 +202,8 @@ describe('manager: getClientToken failures keep their meaning', () => {
   let manager: PluginManager;
   beforeEach(() => {
     manager = new PluginManager({
-      plugins: [TokenIssuer],
-      config: { channels: [{ slug: 'us', currencies: ['USD'], plugins: { 'test.token-issuer': { active: true } } }] },
+      plugins: [TokenIssuer, GatewayA],
+      config: { channels: [{ slug: 'us', currencies: ['USD'], plugins: { 'test.token-issuer': { active: true }, 'test.gateway-a': { active: true } } }] },
       logger: captureLogger().logger,
       hookTimeoutMs: 40,
     });
@@ -248,6 +248,13 @@ describe('manager: getClientToken failures keep their meaning', () => {
     const err = await rejection(ask('none'));
     expect(err.code).to.equal('plugin_failed');
     expect(err.message).to.contain('returned none');
+  });
+
+  it('a gateway without getClientToken is operation_not_supported, not a plugin failure', async () => {
+    const err = await rejection(manager.getClientToken({ channel: 'us', gateway: 'test.gateway-a' }));
+    expect(err.code).to.equal('operation_not_supported');
+    expect(err.message).to.equal('Gateway "test.gateway-a" does not support getClientToken');
+    expect(err.details).to.deep.equal({ channel: 'us', gateway: 'test.gateway-a', operation: 'getClientToken' });
   });
 });
 

@@ -203,6 +203,11 @@ function hookMethod(plugin: BasePlugin, hookName: string): HookFn | undefined {
   return fn as HookFn;
 }
 
+/** Whether the plugin has a method for `hookName` (what the manager would run). */
+export function implementsHook(plugin: BasePlugin, hookName: string): boolean {
+  return hookMethod(plugin, hookName) !== undefined;
+}
+
 /**
  * A channel's full chains by hook name. Hook names are the few constant
  * strings of the code calling them, so a property of a plain (fast-mode)

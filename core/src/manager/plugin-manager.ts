@@ -15,7 +15,7 @@ import type { ConfigStructure, ConfigValues } from '../plugin/config-structure.j
 import { GATEWAY_OPERATION_HOOKS, type GatewayOperation, type HookInput, type HookMap, type HookValue, type PaymentHooks, type PublicConfig, type TransactionStatusInput } from '../plugin/hooks.js';
 import type { ChannelRuntime, GatewayEntry } from './channel-runtime.js';
 import type { ListedGateway } from './gateway-listings.js';
-import { createHookWatchdog, type HookPipeline } from './hook-pipeline.js';
+import { createHookWatchdog, implementsHook, type HookPipeline } from './hook-pipeline.js';
 import { missingValueError, type PluginFailure } from './plugin-failure.js';
 import { processingErrorResponse, withDecimalAmount } from './responses.js';
 import { buildRuntime, rebuildChannel, type BuildContext, type Runtime } from './runtime-builder.js';
@@ -219,13 +219,7 @@ export class PluginManager<H extends HookMap = {}> {
       null,
       (_previous, failure) => processingErrorResponse(operation, payment, failure),
     );
-    if (!response) {
-      throw new PayhostError(ERROR_CODES.operationNotSupported, `Gateway "${gateway.id}" does not support ${operation}`, {
-        channel: request.channel,
-        gateway: gateway.id,
-        operation,
-      });
-    }
+    if (!response) throw operationNotSupported(request.channel, gateway.id, operation);
     return withDecimalAmount(response, this.warn, { plugin: gateway.id, hook: operation });
   }
 
@@ -244,6 +238,8 @@ export class PluginManager<H extends HookMap = {}> {
   async getClientToken(request: { channel: string; gateway: string; currency?: string | null } & TokenConfig): Promise<string> {
     const channel = this.channel(request.channel);
     const gateway = this.activeGateway(channel, request.gateway);
+    // Not implementing the hook is a capability the gateway lacks, not a failure of the plugin.
+    if (!implementsHook(gateway.instance, 'getClientToken')) throw operationNotSupported(channel.slug, gateway.id, 'getClientToken');
     let failure: PluginFailure | null = null;
     const token = await channel.pipeline.runOn<string | null>(gateway.id, 'getClientToken', request, null, (_previous, failed) => {
       failure = failed;
@@ -384,6 +380,10 @@ function checkUpdateShape(update: unknown, where: Record<string, unknown>): asse
   if (update['configuration'] !== undefined && !isPlainObject(update['configuration'])) {
     throw new PayhostError(ERROR_CODES.invalidConfiguration, `"configuration" of plugin "${String(where['plugin'])}" must be an object`, where);
   }
+}
+
+function operationNotSupported(channel: string, gateway: string, operation: string): PayhostError {
+  return new PayhostError(ERROR_CODES.operationNotSupported, `Gateway "${gateway}" does not support ${operation}`, { channel, gateway, operation });
 }
 
 function singleGatewayHookError(name: string): PayhostError {
