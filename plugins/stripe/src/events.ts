@@ -7,8 +7,11 @@ import type { StripeSettings } from './config.js';
 import { encodeRef } from './connect.js';
 import { actionData, currencyOf, intentResponse, refundResponse, type IntentReading } from './status-mapping.js';
 
-/** A GatewayEvent plus the ledger key of the API call that caused it (Stripe echoes it as event.request.idempotency_key). */
-export type StripeGatewayEvent = GatewayEvent & { gatewayIdempotencyKey: string | null; occurredAt: string };
+/**
+ * A GatewayEvent plus the ledger key of the API call that caused it (Stripe
+ * echoes it as event.request.idempotency_key), and always its occurredAt.
+ */
+export type StripeGatewayEvent = GatewayEvent & { gatewayIdempotencyKey: string | null; occurredAt: Date };
 
 /** Event types the plugin turns into ledger events; every other type is acknowledged and ignored. */
 export const HANDLED_EVENT_TYPES = [
@@ -136,7 +139,8 @@ export function normalizeEvent(event: Stripe.Event): StripeGatewayEvent[] {
     eventId: event.id,
     type: event.type,
     gatewayIdempotencyKey: ledgerKeyOf(event.request?.idempotency_key ?? null),
-    occurredAt: new Date(event.created * 1000).toISOString(),
+    // Stripe's signed creation time (unix seconds): the server stops retrying an unmatched event by it.
+    occurredAt: new Date(event.created * 1000),
   };
   if (event.type.startsWith('payment_intent.') && (HANDLED_EVENT_TYPES as readonly string[]).includes(event.type)) {
     const intent = object as unknown as Stripe.PaymentIntent;
