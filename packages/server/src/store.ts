@@ -13,7 +13,7 @@ export async function openStore(config: ServerConfig): Promise<{ store: LedgerSt
   if (config.databaseUrl) {
     const url = config.databaseUrl;
     const store = await createPostgresStore({ connectionString: url, ...(schema ? { schema } : {}) }).catch((err: unknown) => {
-      throw isPayhostError(err, ERROR_CODES.storeUnavailable) ? unreachableAtStart(url, err) : err;
+      throw isPayhostError(err, ERROR_CODES.storeUnavailable) || refusedConnection(err) ? unreachableAtStart(url, err) : err;
     });
     return { store, kind: 'postgres' };
   }
@@ -33,15 +33,25 @@ export async function openStore(config: ServerConfig): Promise<{ store: LedgerSt
  * idempotency key"); at start-up the operator needs where it looked and why it failed. The database is
  * named by host, port and name only: DATABASE_URL may carry a password.
  */
-function unreachableAtStart(databaseUrl: string, err: PayhostError): PayhostError {
-  const cause = err.cause instanceof Error ? err.cause.message.split('\n')[0]?.slice(0, 200) : undefined;
+function unreachableAtStart(databaseUrl: string, err: Error): PayhostError {
+  const reason = isPayhostError(err) ? err.cause : err;
+  const cause = reason instanceof Error ? reason.message.split('\n')[0]?.slice(0, 200) : undefined;
   return new PayhostError(
     ERROR_CODES.storeUnavailable,
-    `Cannot reach the PostgreSQL database ${describeDatabase(databaseUrl)}(DATABASE_URL)${cause ? `: ${cause}` : ''}. ` +
+    `Cannot connect to the PostgreSQL database ${describeDatabase(databaseUrl)}(DATABASE_URL)${cause ? `: ${cause}` : ''}. ` +
       'Start it or correct DATABASE_URL; unset DATABASE_URL to use the embedded database.',
     undefined,
-    { cause: err.cause ?? err },
+    { cause: reason ?? err },
   );
+}
+
+/**
+ * PostgreSQL refused the connection itself: SQLSTATE class 28 (the role or its password) or 3D000 (no
+ * such database). The server answers these before any of payhost's statements.
+ */
+function refusedConnection(err: unknown): err is Error {
+  const code = err instanceof Error ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && (code.startsWith('28') || code === '3D000');
 }
 
 /** "at host:port/name ", without user or password; "" for a connection string that is not a URL. */

@@ -87,6 +87,16 @@ describe('server configuration file', () => {
     expect(caught.message).to.not.include('hunter2').and.not.include('idempotency key');
   });
 
+  it('names the database and PostgreSQL\'s reason when it refuses the connection (no such database)', async () => {
+    const url = new URL(process.env['PAYHOST_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test');
+    url.pathname = `/payhost_missing_${Date.now()}`;
+    const config = parseServerConfig({ auth, channels }, '/tmp', { DATABASE_URL: url.href });
+    let caught: { code?: string; message?: string } = {};
+    await openStore(config).catch((err) => (caught = err));
+    expect(caught.code).to.equal('store_unavailable');
+    expect(caught.message).to.include(`${url.pathname} (DATABASE_URL): database "${url.pathname.slice(1)}" does not exist`);
+  });
+
   it('refuses to open the embedded database for a configuration that names a PostgreSQL schema without DATABASE_URL', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'payhost-schema-no-url-'));
     try {
