@@ -139,6 +139,11 @@ describe('testkit conformance checks: checkWebhookResponse and assertConforms', 
       'events[0].response: amount must be a Decimal, got number 3',
     ]);
     expect(checkWebhookResponse(null, { expect: 'rejected' })).to.deep.equal(['the webhook hook answered null: it must answer every delivery to it with a status']);
+    expect(checkWebhookResponse({ status: 200, events: [{ ...event, occurredAt: new Date(1_700_000_000_000) }, { ...event, occurredAt: null }] }, { expect: 'accepted' })).to.deep.equal([]);
+    expect(checkWebhookResponse({ status: 200, events: [{ ...event, occurredAt: 1_700_000_000 }, { ...event, occurredAt: new Date('soon') }] }, { expect: 'accepted' })).to.deep.equal([
+      'events[0].occurredAt must be a valid Date (when the processor created the event), got number 1700000000',
+      'events[1].occurredAt must be a valid Date (when the processor created the event), got an invalid Date',
+    ]);
   });
 
   it('assertConforms throws one error listing every violation', () => {

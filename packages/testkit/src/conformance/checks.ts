@@ -306,6 +306,11 @@ export function checkWebhookResponse(response: unknown, options: WebhookCheckOpt
     }
     if (!nonEmptyString(event['eventId'])) out.push(`events[${index}].eventId must be a non-empty string (the inbox applies each once), got ${show(event['eventId'])}`);
     if (!nonEmptyString(event['type'])) out.push(`events[${index}].type must be a non-empty string, got ${show(event['type'])}`);
+    // Optional, but when given it must be a date: the host counts an unmatched event's age from it, and reads anything else as unknown.
+    const at = event['occurredAt'];
+    if (at !== undefined && at !== null && !(at instanceof Date && !Number.isNaN(at.getTime()))) {
+      out.push(`events[${index}].occurredAt must be a valid Date (when the processor created the event), got ${at instanceof Date ? 'an invalid Date' : show(at)}`);
+    }
     for (const violation of checkGatewayResponse(event['response'], null)) out.push(`events[${index}].response: ${violation}`);
   });
   return out;
