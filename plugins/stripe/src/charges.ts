@@ -3,7 +3,7 @@ import type Stripe from 'stripe';
 import { adoptionRefusal, bindIntent, connectRefusal } from './adoption.js';
 import { toStripeAmount } from './amounts.js';
 import { mutating, reading, wasReplayed, type CallContext } from './client.js';
-import { applicationFee, connectTarget, decodeRef, intentConnectParams, referenceAccount, type ConnectTarget } from './connect.js';
+import { applicationFee, connectTarget, decodeRef, followUpAccount, intentConnectParams, referenceAccount, type ConnectTarget } from './connect.js';
 import { convertAmount, errorResponse, failure, paymentMetadata, refusal, stripeAmountOf, type OperationContext } from './context.js';
 import { ensureCustomer, explicitCustomer, findCustomer, savedCard } from './customers.js';
 import { intentResponse, type IntentReading } from './status-mapping.js';
@@ -169,7 +169,8 @@ function redirectsForConfirm(payment: PaymentData): Stripe.PaymentIntentConfirmP
 export async function confirm(ctx: OperationContext, payment: PaymentData): Promise<GatewayResponse> {
   const ref = decodeRef(payment.token);
   if (!ref || !ref.id.startsWith('pi_')) return failure(payment, 'confirm', 'confirmPayment needs the PaymentIntent reference (pi_...) of the payment as token.');
-  const on = referenceAccount(ctx.settings, ref.account, payment);
+  // A follow-up: the token is the ledger's (the action_to_confirm the plugin answered), not the customer's.
+  const on = followUpAccount(ctx.settings, ref.account, payment);
   if ('error' in on) return refusal(payment, 'confirm', on.code, on.error);
   const account = on.account;
   const call: CallContext = { account, idempotencyKey: payment.idempotencyKey ?? null };

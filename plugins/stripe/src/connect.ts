@@ -54,13 +54,13 @@ export function connectTarget(settings: StripeSettings, payment: Pick<PaymentDat
 export const ACCOUNT_MISMATCH = 'account_mismatch';
 
 /**
- * The account a reference (`acct_x:pi_y`, a token or a stored transaction
- * id) is acted on: never the reference's own say, since a customer writes
- * the pi_ token (and could name an intent they paid on their own connected
- * account). LOCAL and FORWARD intents live on the platform: a reference
- * naming an account is refused. REMOTE: the payment's connected account
- * (data.connectedAccountId, else the configured one), which a reference
- * naming an account must name.
+ * The account a charge's reference (`acct_x:pi_y`: the pi_ token a charge
+ * adopts, or its reconciliation) is acted on: never the reference's own say,
+ * since the customer writes that token (and could name an intent they paid
+ * on their own connected account). LOCAL and FORWARD intents live on the
+ * platform: a reference naming an account is refused. REMOTE: the payment's
+ * connected account (data.connectedAccountId, else the configured one),
+ * which a reference naming an account must name. Follow-ups: followUpAccount.
  */
 export function referenceAccount(settings: StripeSettings, refAccount: string | null, payment: Pick<PaymentData, 'data'>): { account: string | null } | { error: string; code: string | null } {
   if (settings.mode !== 'REMOTE') {
@@ -73,6 +73,28 @@ export function referenceAccount(settings: StripeSettings, refAccount: string | 
     return { error: `The reference is on connected account ${refAccount}, but this payment's connected account is ${target.account ?? 'none'}: refused.`, code: ACCOUNT_MISMATCH };
   }
   return { account: target.account };
+}
+
+/**
+ * The account a follow-up (capture, refund, void, confirm, and their
+ * reconciliation) acts on. Its token is no client's: the ledger sends the
+ * transaction id or PSP reference the plugin itself answered for this
+ * payment (core referenceToken), after the charge checked that account
+ * (referenceAccount). So in REMOTE mode the reference's account is the
+ * payment's, even when the payment named its own in data.connectedAccountId
+ * and the follow-up brings no data; a data.connectedAccountId the caller
+ * does pass (confirm takes data) may only agree. A reference without an
+ * account is on the payment's account as for a charge. LOCAL and FORWARD
+ * keep every intent on the platform: any account is refused.
+ */
+export function followUpAccount(settings: StripeSettings, refAccount: string | null, payment: Pick<PaymentData, 'data'>): { account: string | null } | { error: string; code: string | null } {
+  if (settings.mode !== 'REMOTE' || refAccount === null) return referenceAccount(settings, refAccount, payment);
+  const fromData = accountFromData(payment);
+  if (fromData !== null && typeof fromData === 'object') return { error: fromData.error, code: null };
+  if (fromData !== null && fromData !== refAccount) {
+    return { error: `The payment's reference is on connected account ${refAccount}, but data.connectedAccountId names ${fromData}: refused.`, code: ACCOUNT_MISMATCH };
+  }
+  return { account: refAccount };
 }
 
 /**

@@ -2,7 +2,7 @@ import { Decimal, type GatewayResponse, type PaymentData, type TransactionKind }
 import type Stripe from 'stripe';
 import { roundToStripeStep } from './amounts.js';
 import { mutating, reading, wasReplayed, type CallContext } from './client.js';
-import { applicationFee, decodeRef, referenceAccount } from './connect.js';
+import { applicationFee, decodeRef, followUpAccount } from './connect.js';
 import { convertAmount, errorResponse, failure, paymentMetadata, refusal, stripeAmountOf, type OperationContext } from './context.js';
 import { intentResponse, refundResponse } from './status-mapping.js';
 
@@ -15,8 +15,8 @@ interface Located {
 function locate(ctx: OperationContext, payment: PaymentData, kind: TransactionKind): Located | GatewayResponse {
   const ref = decodeRef(payment.token);
   if (!ref || !ref.id.startsWith('pi_')) return failure(payment, kind, 'The payment has no Stripe PaymentIntent reference (pi_...) to act on.');
-  // A stored reference's account is checked against the payment's, never taken as is (connect.ts).
-  const on = referenceAccount(ctx.settings, ref.account, payment);
+  // The ledger's stored reference (the plugin's own answer) names the account; data may only agree (connect.ts).
+  const on = followUpAccount(ctx.settings, ref.account, payment);
   if ('error' in on) return refusal(payment, kind, on.code, on.error);
   return { intentId: ref.id, call: { account: on.account, idempotencyKey: payment.idempotencyKey ?? null } };
 }

@@ -2,7 +2,7 @@ import type { GatewayResponse, PaymentData, TransactionKind, TransactionStatusIn
 import type Stripe from 'stripe';
 import { adoptionRefusal, boundTo, connectRefusal } from './adoption.js';
 import { reading } from './client.js';
-import { applicationFee, connectTarget, decodeRef, referenceAccount } from './connect.js';
+import { applicationFee, connectTarget, decodeRef, followUpAccount, referenceAccount } from './connect.js';
 import { failure, refusal, type OperationContext } from './context.js';
 import { intentResponse, refundResponse } from './status-mapping.js';
 
@@ -64,9 +64,10 @@ export async function transactionStatus(ctx: OperationContext, input: Transactio
   const ref = decodeRef(transaction.gatewayTransactionId) ?? decodeRef(transaction.pspReference) ?? decodeRef(payment.token);
   const charging = op === 'process' || op === 'authorize';
   const kind = transaction.kind;
-  // Read on the payment's account only (connect.ts): a reference on another account was refused by the call
-  // itself (a charge: recorded as such); for a follow-up, where the configuration may have changed since, a person looks.
-  const on = referenceAccount(ctx.settings, ref?.account ?? null, payment);
+  // A charge's reference may be the customer's pi_ token: checked against the payment's account, and one on
+  // another account was refused by the call itself (recorded as such). A follow-up's comes from the ledger
+  // (the plugin's own answers): its account is the payment's (connect.ts); a refusal there means a person looks.
+  const on = (charging ? referenceAccount : followUpAccount)(ctx.settings, ref?.account ?? null, payment);
   if ('error' in on) return charging ? { ...refusal(payment, kind, on.code, on.error), amount: transaction.amount } : null;
   const account = on.account;
   const opts = reading({ account });

@@ -71,13 +71,19 @@ describe('stripe: the account in a reference is checked, never trusted', () => {
     }
   });
 
-  it('follow-ups (capture, refund, void, confirm) refuse a reference on another account than the payment\'s', async () => {
+  it('follow-ups (capture, refund, void, confirm) refuse a reference on a connected account in LOCAL/FORWARD, and in REMOTE one their data.connectedAccountId contradicts', async () => {
     const paid = await attackerIntent(ATTACKER, {});
     env.fake.clearLog();
     const token = `${ATTACKER}:${paid.id}`;
-    for (const overrides of [{ mode: 'LOCAL', connected_account_id: null }, { mode: 'FORWARD', connected_account_id: PROVIDER }, { mode: 'REMOTE', connected_account_id: PROVIDER }]) {
+    const cases = [
+      { overrides: { mode: 'LOCAL', connected_account_id: null }, data: null },
+      { overrides: { mode: 'FORWARD', connected_account_id: PROVIDER }, data: null },
+      // REMOTE: the ledger's reference names the payment's account (per-payment-follow-ups.test.ts); a caller's data must agree.
+      { overrides: { mode: 'REMOTE', connected_account_id: PROVIDER }, data: { connectedAccountId: PROVIDER } },
+    ];
+    for (const { overrides, data } of cases) {
       const plugin = makePlugin(env.fake, overrides);
-      const follow = payment({ token, idempotencyKey: key() });
+      const follow = payment({ token, idempotencyKey: key(), data });
       expectAccountRefused(await call(plugin.capturePayment(follow, null)));
       expectAccountRefused(await call(plugin.refundPayment(follow, null)));
       expectAccountRefused(await call(plugin.voidPayment(follow, null)));

@@ -70,9 +70,9 @@ describe('stripe: Connect modes', () => {
     expect(res.transactionId).to.match(/^acct_other9:pi_/);
     expect(intentCreations(env.fake)[0]?.account).to.equal('acct_other9');
     const voided = await call(makePlugin(env.fake, { mode: 'REMOTE', connected_account_id: PROVIDER, auto_capture: false }).authorizePayment(payment({ data: { connectedAccountId: 'acct_other9' } }), null));
-    // A follow-up names the payment's account again: the reference's account is checked against it, not trusted.
-    expectFailure(await call(plugin.voidPayment(payment({ token: voided.transactionId, idempotencyKey: key() }), null)), 'processing_error', /connected account acct_other9/);
-    const cancel = await call(plugin.voidPayment(payment({ token: voided.transactionId, idempotencyKey: key(), data: { connectedAccountId: 'acct_other9' } }), null));
+    // A follow-up runs on its reference's account (the plugin's own answer); data naming another is refused.
+    expectFailure(await call(plugin.voidPayment(payment({ token: voided.transactionId, idempotencyKey: key(), data: { connectedAccountId: PROVIDER } }), null)), 'processing_error', /connected account acct_other9/);
+    const cancel = await call(plugin.voidPayment(payment({ token: voided.transactionId, idempotencyKey: key() }), null));
     expectSuccess(cancel, 'void', '10');
     expect(env.fake.requestsTo(/\/cancel$/)[0]?.account).to.equal('acct_other9');
     const forward = await call(makePlugin(env.fake, { mode: 'FORWARD' }).processPayment(payment({ data: { connectedAccountId: 'acct_dest1' } }), null));
