@@ -11,6 +11,8 @@ import { ChannelRuntime, type GatewayEntry } from './channel-runtime.js';
 import { frozenCopy } from './frozen-data.js';
 import { GatewayListings } from './gateway-listings.js';
 import { HookPipeline, type HookWatchdog, type PluginEntry } from './hook-pipeline.js';
+import { constructorError } from './plugin-lifecycle.js';
+import { configurationSecrets } from './secret-scrub.js';
 
 export interface BuildContext {
   registry: readonly PluginClass[];
@@ -50,9 +52,7 @@ function instantiate(ctx: BuildContext, cls: PluginClass, channel: string | null
   try {
     instance = new cls({ channel, active: settings.active, configuration, logger: ctx.logger.child(where) });
   } catch (err) {
-    throw new PayhostError(ERROR_CODES.invalidConfiguration, `Plugin "${cls.id}" rejected its configuration: ${(err as Error).message}`, where, {
-      cause: err,
-    });
+    throw constructorError(cls, channel, err, configurationSecrets(cls, configuration), ctx.logger);
   }
   return { id: cls.id, cls, instance, active: settings.active };
 }

@@ -1,5 +1,5 @@
 import type { BasePlugin, PluginClass } from '../plugin/base-plugin.js';
-import { isSecretField } from '../plugin/config-structure.js';
+import { isSecretField, type ConfigValues } from '../plugin/config-structure.js';
 
 /** Shorter values (a "1", a "true") would scrub ordinary words out of the message. */
 const MIN_SECRET_LENGTH = 6;
@@ -9,10 +9,14 @@ const MIN_SECRET_LENGTH = 6;
  * Password fields), longest first so a key containing another is replaced whole.
  */
 export function pluginSecrets(plugin: BasePlugin): string[] {
-  const structure = (plugin.constructor as PluginClass).configStructure ?? {};
+  return configurationSecrets(plugin.constructor as PluginClass, plugin.configuration);
+}
+
+/** The secret values of a configuration of `cls` (before an instance exists, e.g. for its constructor's error). */
+export function configurationSecrets(cls: PluginClass, configuration: Readonly<ConfigValues>): string[] {
   const values: string[] = [];
-  for (const [name, field] of Object.entries(structure)) {
-    const value = plugin.configuration[name];
+  for (const [name, field] of Object.entries(cls.configStructure ?? {})) {
+    const value = configuration[name];
     if (isSecretField(field) && typeof value === 'string' && value.length >= MIN_SECRET_LENGTH) values.push(value);
   }
   return values.sort((a, b) => b.length - a.length);
@@ -28,16 +32,18 @@ export function scrubSecrets(text: string, secrets: readonly string[]): string {
 /**
  * A plugin's thrown value as a log line may carry it. pino's redaction works
  * on field names, not on text inside a message: an Error whose message or
- * stack holds a secret becomes a new Error (name, message, stack, code) with the
- * secrets scrubbed (its other fields, which may hold the same text, dropped);
- * any other Error is logged as it is.
+ * stack holds a secret becomes a new Error of its class (name, message,
+ * stack, code) with the secrets scrubbed (its other fields, which may hold the
+ * same text, dropped); any other Error is logged as it is.
  */
 export function loggableError(error: unknown, secrets: readonly string[]): unknown {
   if (!(error instanceof Error)) return undefined;
   const text = `${error.message}\n${error.stack ?? ''}`;
   if (!secrets.some((secret) => text.includes(secret))) return error;
-  // An Error again, so pino's error serializer shows it as one (type, message, stack).
+  // An Error again, so pino's error serializer shows it as one (type, message, stack);
+  // of the same class, so its type still says what broke (a TypeError is a bug).
   const copy = new Error(scrubSecrets(error.message, secrets));
+  Object.setPrototypeOf(copy, Object.getPrototypeOf(error) as object);
   copy.name = error.name;
   copy.stack = error.stack === undefined ? undefined : scrubSecrets(error.stack, secrets);
   const code = (error as { code?: unknown }).code;

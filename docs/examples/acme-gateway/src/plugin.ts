@@ -1,4 +1,4 @@
-import { BasePlugin, fromMinorUnits, gatewayConfigFromValues, toMinorUnits } from '@payhost/core';
+import { BasePlugin, PayhostError, fromMinorUnits, gatewayConfigFromValues, toMinorUnits } from '@payhost/core';
 import type {
   ChannelInput,
   GatewayConfig,
@@ -37,7 +37,7 @@ export class AcmeGatewayPlugin extends BasePlugin {
     super(init);
     const apiKey = this.configuration['api_key'];
     // An active gateway without its key is a configuration error, reported when the host loads it.
-    if (this.active && (typeof apiKey !== 'string' || apiKey === '')) throw new Error('api_key is required');
+    if (this.active && (typeof apiKey !== 'string' || apiKey === '')) throw new PayhostError('invalid_configuration', 'api_key is required');
     this.client = typeof apiKey === 'string' && apiKey !== '' ? new AcmeClient(apiKey) : null;
   }
 
