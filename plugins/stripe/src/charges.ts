@@ -3,7 +3,7 @@ import type Stripe from 'stripe';
 import { adoptionRefusal, bindIntent, connectRefusal } from './adoption.js';
 import { toStripeAmount } from './amounts.js';
 import { mutating, reading, wasReplayed, type CallContext } from './client.js';
-import { applicationFee, connectTarget, decodeRef, followUpAccount, intentConnectParams, referenceAccount, type ConnectTarget } from './connect.js';
+import { applicationFee, connectTarget, decodeRef, followUpAccount, intentConnectParams, pspAccount, referenceAccount, type ConnectTarget } from './connect.js';
 import { convertAmount, errorResponse, failure, paymentMetadata, refusal, stripeAmountOf, type OperationContext } from './context.js';
 import { ensureCustomer, explicitCustomer, findCustomer, savedCard } from './customers.js';
 import { intentResponse, type IntentReading } from './status-mapping.js';
@@ -59,7 +59,7 @@ async function resolveSource(ctx: OperationContext, payment: PaymentData, call: 
 }
 
 function reader(ctx: OperationContext, account: string | null, failureKind: TransactionKind, observed: boolean): IntentReading {
-  return { account, failureKind, canceled: 'failure', observed, publishableKey: ctx.settings.publishableKey };
+  return { account, pspAccount: pspAccount(ctx.settings, account), failureKind, canceled: 'failure', observed, publishableKey: ctx.settings.publishableKey };
 }
 
 /**
@@ -92,7 +92,7 @@ export async function charge(ctx: OperationContext, payment: PaymentData, captur
     const intent = await ctx.stripe.paymentIntents.create(params, mutating(call));
     return intentResponse(intent, reader(ctx, target.account, kind, wasReplayed(intent)));
   } catch (err) {
-    return errorResponse(err, payment, kind, target.account);
+    return errorResponse(ctx, err, payment, kind, target.account);
   }
 }
 
@@ -152,7 +152,7 @@ async function chargeConfirmedIntent(ctx: OperationContext, payment: PaymentData
     }
     return intentResponse(intent, reader(ctx, account, kind, observed));
   } catch (err) {
-    return errorResponse(err, payment, kind, account);
+    return errorResponse(ctx, err, payment, kind, account);
   }
 }
 
@@ -184,7 +184,7 @@ export async function confirm(ctx: OperationContext, payment: PaymentData): Prom
     }
     return intentResponse(intent, reader(ctx, account, kind, observed));
   } catch (err) {
-    return errorResponse(err, payment, 'confirm', account);
+    return errorResponse(ctx, err, payment, 'confirm', account);
   }
 }
 

@@ -50,6 +50,20 @@ export function connectTarget(settings: StripeSettings, payment: Pick<PaymentDat
   return settings.mode === 'REMOTE' ? { mode: 'REMOTE', account, destination: null } : { mode: 'FORWARD', account: null, destination: account };
 }
 
+/**
+ * The account a response's or event's pspReference is qualified with
+ * (`acct_x:pi_y`), or null for the plain `pi_y`: a REMOTE connected account
+ * other than the configured one, i.e. a payment's own data.connectedAccountId.
+ * The ledger finds a payment's events by pspReference, and a Connect endpoint
+ * receives every connected account's: qualified, an event of account X only
+ * matches a payment charged on X (events.ts). The configured account keeps
+ * the plain id its payments recorded before per-payment accounts were
+ * followed, so their events still match them.
+ */
+export function pspAccount(settings: Pick<StripeSettings, 'mode' | 'connectedAccountId'>, account: string | null): string | null {
+  return settings.mode === 'REMOTE' && account !== null && account !== settings.connectedAccountId ? account : null;
+}
+
 /** Stable code (rawResponse.code) of a reference naming another Stripe account than the payment's. */
 export const ACCOUNT_MISMATCH = 'account_mismatch';
 

@@ -4,7 +4,7 @@ import type { StripeSettings } from './config.js';
 import type { CustomerCache } from './customers.js';
 import { toStripeAmount } from './amounts.js';
 import { describeStripeError } from './errors.js';
-import { encodeRef } from './connect.js';
+import { encodeRef, pspAccount } from './connect.js';
 import { intentResponse, type IntentReading } from './status-mapping.js';
 
 /** What every operation needs: the SDK client, the settings, the customer cache. */
@@ -75,22 +75,23 @@ export function stripeAmountOf(payment: PaymentData, kind: TransactionKind): { v
  * so the transaction points at the intent; anything else keeps Stripe's code
  * and message.
  */
-export function errorResponse(err: unknown, payment: PaymentData, kind: TransactionKind, account: string | null): GatewayResponse {
+export function errorResponse(ctx: OperationContext, err: unknown, payment: PaymentData, kind: TransactionKind, account: string | null): GatewayResponse {
   const described = describeStripeError(err);
   const intent = described.paymentIntent as unknown as Stripe.PaymentIntent | null;
+  const qualifier = pspAccount(ctx.settings, account);
   if (intent && typeof intent.id === 'string') {
-    const reading: IntentReading = { account, failureKind: kind, canceled: 'failure', observed: false };
+    const reading: IntentReading = { account, pspAccount: qualifier, failureKind: kind, canceled: 'failure', observed: false };
     const response = intentResponse(intent, reading);
     if (!response.isSuccess) {
       return { ...response, error: described.message, errorCode: described.errorCode, rawResponse: { ...response.rawResponse, error: described.raw } };
     }
   }
-  const pspReference = typeof described.raw['payment_intent'] === 'string' ? described.raw['payment_intent'] : null;
+  const intentId = typeof described.raw['payment_intent'] === 'string' ? described.raw['payment_intent'] : null;
   return {
     ...failure(payment, kind, described.message, described.errorCode),
-    transactionId: pspReference ? encodeRef(account, pspReference) : '',
+    transactionId: intentId ? encodeRef(account, intentId) : '',
     rawResponse: described.raw,
-    pspReference,
+    pspReference: intentId ? encodeRef(qualifier, intentId) : null,
   };
 }
 

@@ -4,7 +4,7 @@ import { isPayhostIntent } from './adoption.js';
 import { fromStripeAmount } from './amounts.js';
 import { ledgerKeyOf } from './client.js';
 import type { StripeSettings } from './config.js';
-import { encodeRef } from './connect.js';
+import { encodeRef, pspAccount } from './connect.js';
 import { actionData, currencyOf, intentResponse, refundResponse, type IntentReading } from './status-mapping.js';
 
 /**
@@ -44,9 +44,9 @@ function metadataPaymentId(metadata: Stripe.Metadata | null | undefined): string
  * caused the event (Stripe's `event.request.id` is null), as when a
  * `processing` payment fails later.
  */
-function intentEvent(intent: Stripe.PaymentIntent, account: string | null, type: string, automatic: boolean): GatewayResponse {
+function intentEvent(intent: Stripe.PaymentIntent, on: EventAccount, type: string, automatic: boolean): GatewayResponse {
   const failureKind = intent.capture_method === 'manual' ? 'auth' : 'capture';
-  const reading: IntentReading = { account, failureKind, canceled: 'cancel', observed: false };
+  const reading: IntentReading = { account: on.account, pspAccount: on.perPayment, failureKind, canceled: 'cancel', observed: false };
   const response = intentResponse(intent, reading);
   if (type === 'payment_intent.payment_failed' && automatic && intent.status === 'requires_payment_method') {
     // The ledger holds the payment `pending` (the processing answer), where a failure changes nothing and
@@ -70,11 +70,11 @@ function intentEvent(intent: Stripe.PaymentIntent, account: string | null, type:
  * charge does not tell whether the refund is pending, so nothing is recorded
  * from it; refund.created / refund.updated carry the refund itself.
  */
-function refundEvent(charge: Stripe.Charge, previous: Partial<Stripe.Charge> | undefined, account: string | null): GatewayResponse | null {
+function refundEvent(charge: Stripe.Charge, previous: Partial<Stripe.Charge> | undefined, on: EventAccount): GatewayResponse | null {
   const refunds = charge.refunds?.data ?? [];
   const newest = [...refunds].sort((a, b) => b.created - a.created)[0];
   const delta = typeof previous?.amount_refunded === 'number' ? charge.amount_refunded - previous.amount_refunded : null;
-  if (newest && (delta === null || delta === newest.amount)) return refundResponse(newest, account, false);
+  if (newest && (delta === null || delta === newest.amount)) return refundResponse(newest, on.account, false, on.perPayment);
   return null;
 }
 
@@ -84,8 +84,8 @@ function refundEvent(charge: Stripe.Charge, previous: Partial<Stripe.Charge> | u
  * -> refund_failed; a refund that had succeeded and then failed gives the
  * money back: refund_reversed.
  */
-function refundObjectEvent(refund: Stripe.Refund, previous: Partial<Stripe.Refund> | undefined, account: string | null): GatewayResponse {
-  const response = refundResponse(refund, account, false);
+function refundObjectEvent(refund: Stripe.Refund, previous: Partial<Stripe.Refund> | undefined, on: EventAccount): GatewayResponse {
+  const response = refundResponse(refund, on.account, false, on.perPayment);
   const failed = refund.status === 'failed' || refund.status === 'canceled';
   if (failed && previous?.status === 'succeeded') {
     return { ...response, isSuccess: true, kind: 'refund_reversed', error: null, errorCode: null };
@@ -94,15 +94,16 @@ function refundObjectEvent(refund: Stripe.Refund, previous: Partial<Stripe.Refun
 }
 
 /** charge.dispute.created: recorded as an external transaction (no money moves until the dispute is lost). */
-function disputeEvent(dispute: Stripe.Dispute, account: string | null): GatewayResponse {
+function disputeEvent(dispute: Stripe.Dispute, on: EventAccount): GatewayResponse {
   const currency = currencyOf(dispute.currency);
+  const intentId = idOf(dispute.payment_intent as Expandable);
   return {
     isSuccess: true,
     actionRequired: false,
     kind: 'external',
     amount: fromStripeAmount(dispute.amount, currency),
     currency,
-    transactionId: encodeRef(account, dispute.id),
+    transactionId: encodeRef(on.account, dispute.id),
     error: null,
     errorCode: null,
     customerId: null,
@@ -110,30 +111,63 @@ function disputeEvent(dispute: Stripe.Dispute, account: string | null): GatewayR
     rawResponse: { object: 'dispute', id: dispute.id, status: dispute.status, reason: dispute.reason, amount: dispute.amount, charge: idOf(dispute.charge as Expandable) },
     actionRequiredData: null,
     transactionAlreadyProcessed: false,
-    pspReference: idOf(dispute.payment_intent as Expandable),
+    pspReference: intentId === null ? null : encodeRef(on.perPayment, intentId),
   };
+}
+
+/** The account an event comes from, and the per-payment account qualifying its references (connect.ts pspAccount). */
+interface EventAccount {
+  account: string | null;
+  perPayment: string | null;
 }
 
 /**
  * Why an event's account may not change this channel's payments, or null
- * when it may. A Connect endpoint receives the events of every connected
- * account, and any Stripe user can be one: the payhost metadata is theirs to
- * write on their own account, so it proves nothing. LOCAL and FORWARD
- * payments live on the platform (events without an account); REMOTE ones on
- * the configured connected account (an event cannot tell which account a
- * payment's data.connectedAccountId named).
+ * when it may. LOCAL and FORWARD payments live on the platform: an event of
+ * any connected account is refused. REMOTE payments live on connected
+ * accounts (the configured one, or a payment's data.connectedAccountId): a
+ * platform event is refused, a connected account's goes on (normalizeEvent).
  */
 export function foreignAccount(event: Pick<Stripe.Event, 'account'>, settings: Pick<StripeSettings, 'mode' | 'connectedAccountId'>): string | null {
   const account = event.account ?? null;
   if (settings.mode !== 'REMOTE') return account === null ? null : `it comes from connected account ${account}, and ${settings.mode} payments live on the platform account`;
-  if (account === null) return 'it comes from the platform account, and REMOTE payments live on the connected account';
-  if (account !== settings.connectedAccountId) return `it comes from connected account ${account}, not the configured ${settings.connectedAccountId ?? '(none)'}`;
+  if (account === null) return 'it comes from the platform account, and REMOTE payments live on connected accounts';
   return null;
 }
 
-/** Turns a verified Stripe event into ledger events (none for types the plugin does not handle). */
-export function normalizeEvent(event: Stripe.Event): StripeGatewayEvent[] {
+/**
+ * An event of a per-payment account (REMOTE, not the configured one) reaches
+ * only the payment charged on that account. A Connect endpoint receives the
+ * events of every connected account, and any Stripe user can be one: its
+ * owner creates intents and events on it, with payhost metadata naming any
+ * payment. What they cannot make is the ledger hold `acct_theirs:pi_…` for a
+ * payment: only the plugin's own answer to a charge the host made on their
+ * account records it. So such an event carries its pspReference qualified
+ * with its account and no paymentId (metadata is not trusted): the ledger
+ * finds its payment by that reference alone, or none (the reference server
+ * refuses it, and Stripe retries, while it may be overtaking the charge's
+ * answer). An event without an intent to name cannot be placed: dropped.
+ * The configured account's events keep naming payments by metadata, as
+ * before: the channel's own provider is trusted with its payments.
+ */
+function forPerPaymentAccount(events: StripeGatewayEvent[], perPayment: string | null): StripeGatewayEvent[] {
+  if (perPayment === null) return events;
+  return events.filter((e) => e.pspReference !== null && e.pspReference !== undefined).map((e) => ({ ...e, paymentId: null }));
+}
+
+/**
+ * Turns a verified Stripe event into ledger events (none for types the
+ * plugin does not handle). `settings` tells the configured connected account
+ * from per-payment ones (forPerPaymentAccount). Whether the event's account
+ * may reach this channel's payments at all is foreignAccount's call.
+ */
+export function normalizeEvent(event: Stripe.Event, settings: Pick<StripeSettings, 'mode' | 'connectedAccountId'>): StripeGatewayEvent[] {
   const account = event.account ?? null;
+  const on: EventAccount = { account, perPayment: pspAccount(settings, account) };
+  return forPerPaymentAccount(ledgerEvents(event, on), on.perPayment);
+}
+
+function ledgerEvents(event: Stripe.Event, on: EventAccount): StripeGatewayEvent[] {
   const object = event.data.object as unknown as Record<string, unknown>;
   const meta = {
     eventId: event.id,
@@ -146,25 +180,25 @@ export function normalizeEvent(event: Stripe.Event): StripeGatewayEvent[] {
     const intent = object as unknown as Stripe.PaymentIntent;
     // An intent payhost did not create is never a payment's charge (adoption.ts): acknowledged, not applied.
     if (!isPayhostIntent(intent)) return [];
-    return [{ ...meta, paymentId: metadataPaymentId(intent.metadata), pspReference: intent.id, response: intentEvent(intent, account, event.type, !event.request?.id) }];
+    return [{ ...meta, paymentId: metadataPaymentId(intent.metadata), pspReference: encodeRef(on.perPayment, intent.id), response: intentEvent(intent, on, event.type, !event.request?.id) }];
   }
   if (event.type === 'charge.refunded') {
     const charge = object as unknown as Stripe.Charge;
     const previous = (event.data as { previous_attributes?: Partial<Stripe.Charge> }).previous_attributes;
-    const response = refundEvent(charge, previous, account);
+    const response = refundEvent(charge, previous, on);
     return response ? [{ ...meta, paymentId: metadataPaymentId(charge.metadata), pspReference: response.pspReference ?? null, response }] : [];
   }
   if (event.type === 'refund.created' || event.type === 'refund.updated' || event.type === 'charge.refund.updated') {
     const refund = object as unknown as Stripe.Refund;
     const previous = (event.data as { previous_attributes?: Partial<Stripe.Refund> }).previous_attributes;
-    const response = refundObjectEvent(refund, previous, account);
+    const response = refundObjectEvent(refund, previous, on);
     // An update settles a refund the ledger already holds (as refund_ongoing): it answers no call, so no call's key.
     const key = event.type === 'refund.created' ? meta.gatewayIdempotencyKey : null;
     return [{ ...meta, gatewayIdempotencyKey: key, paymentId: metadataPaymentId(refund.metadata), pspReference: response.pspReference ?? null, response }];
   }
   if (event.type === 'charge.dispute.created') {
     const dispute = object as unknown as Stripe.Dispute;
-    const response = disputeEvent(dispute, account);
+    const response = disputeEvent(dispute, on);
     return [{ ...meta, gatewayIdempotencyKey: null, paymentId: metadataPaymentId(dispute.metadata), pspReference: response.pspReference ?? null, response }];
   }
   return [];

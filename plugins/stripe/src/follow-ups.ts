@@ -2,7 +2,7 @@ import { Decimal, type GatewayResponse, type PaymentData, type TransactionKind }
 import type Stripe from 'stripe';
 import { roundToStripeStep } from './amounts.js';
 import { mutating, reading, wasReplayed, type CallContext } from './client.js';
-import { applicationFee, decodeRef, followUpAccount } from './connect.js';
+import { applicationFee, decodeRef, followUpAccount, pspAccount } from './connect.js';
 import { convertAmount, errorResponse, failure, paymentMetadata, refusal, stripeAmountOf, type OperationContext } from './context.js';
 import { intentResponse, refundResponse } from './status-mapping.js';
 
@@ -68,9 +68,9 @@ export async function capture(ctx: OperationContext, payment: PaymentData): Prom
     const params: Stripe.PaymentIntentCaptureParams = { amount_to_capture: amount.value, expand: ['payment_method'] };
     if (fee.value !== null) params.application_fee_amount = fee.value;
     const intent = await ctx.stripe.paymentIntents.capture(intentId, params, mutating(call));
-    return intentResponse(intent, { account: call.account, failureKind: 'capture', canceled: 'failure', observed: wasReplayed(intent) });
+    return intentResponse(intent, { account: call.account, pspAccount: pspAccount(ctx.settings, call.account), failureKind: 'capture', canceled: 'failure', observed: wasReplayed(intent) });
   } catch (err) {
-    return errorResponse(err, payment, 'capture', call.account);
+    return errorResponse(ctx, err, payment, 'capture', call.account);
   }
 }
 
@@ -97,9 +97,9 @@ export async function refund(ctx: OperationContext, payment: PaymentData): Promi
     if (connect && payment.data?.['refundApplicationFee'] !== false) params.refund_application_fee = true;
     if (!call.account && ctx.settings.mode === 'FORWARD' && payment.data?.['reverseTransfer'] !== false) params.reverse_transfer = true;
     const created = await ctx.stripe.refunds.create(params, mutating(call));
-    return refundResponse(created, call.account, wasReplayed(created));
+    return refundResponse(created, call.account, wasReplayed(created), pspAccount(ctx.settings, call.account));
   } catch (err) {
-    return errorResponse(err, payment, 'refund', call.account);
+    return errorResponse(ctx, err, payment, 'refund', call.account);
   }
 }
 
@@ -110,8 +110,8 @@ export async function voidIntent(ctx: OperationContext, payment: PaymentData): P
   const { intentId, call } = located;
   try {
     const intent = await ctx.stripe.paymentIntents.cancel(intentId, { cancellation_reason: 'requested_by_customer', expand: ['payment_method'] }, mutating(call));
-    return intentResponse(intent, { account: call.account, failureKind: 'void', canceled: 'void', observed: wasReplayed(intent) });
+    return intentResponse(intent, { account: call.account, pspAccount: pspAccount(ctx.settings, call.account), failureKind: 'void', canceled: 'void', observed: wasReplayed(intent) });
   } catch (err) {
-    return errorResponse(err, payment, 'void', call.account);
+    return errorResponse(ctx, err, payment, 'void', call.account);
   }
 }

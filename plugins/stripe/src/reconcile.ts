@@ -2,7 +2,7 @@ import type { GatewayResponse, PaymentData, TransactionKind, TransactionStatusIn
 import type Stripe from 'stripe';
 import { adoptionRefusal, boundTo, connectRefusal } from './adoption.js';
 import { reading } from './client.js';
-import { applicationFee, connectTarget, decodeRef, followUpAccount, referenceAccount } from './connect.js';
+import { applicationFee, connectTarget, decodeRef, followUpAccount, pspAccount, referenceAccount } from './connect.js';
 import { failure, refusal, type OperationContext } from './context.js';
 import { intentResponse, refundResponse } from './status-mapping.js';
 
@@ -77,7 +77,7 @@ export async function transactionStatus(ctx: OperationContext, input: Transactio
     if (!ref?.id.startsWith('pi_')) return null;
     // Every page: an intent refunded more than 100 times would otherwise hide the refund and report it never made.
     for await (const refund of ctx.stripe.refunds.list({ payment_intent: ref.id, limit: 100 }, opts)) {
-      if (refund.metadata?.['payhost_idempotency_key'] === key) return refundResponse(refund, account, true);
+      if (refund.metadata?.['payhost_idempotency_key'] === key) return refundResponse(refund, account, true, pspAccount(ctx.settings, account));
     }
     return never('refund');
   }
@@ -98,7 +98,7 @@ export async function transactionStatus(ctx: OperationContext, input: Transactio
     const terms = adopted(payment) ? adoptedTermsRefusal(ctx, payment, intent) : null;
     if (terms) return { ...refusal(payment, kind, terms.code, terms.message), amount: transaction.amount };
   }
-  const observed = { account, observed: true, publishableKey: ctx.settings.publishableKey };
+  const observed = { account, pspAccount: pspAccount(ctx.settings, account), observed: true, publishableKey: ctx.settings.publishableKey };
   switch (op) {
     case 'capture':
       if (intent.status === 'requires_capture') return never('capture');

@@ -8,6 +8,8 @@ import { unifiedErrorCode } from './errors.js';
 export interface IntentReading {
   /** Connected account the intent lives on (REMOTE), for the transaction reference. */
   account: string | null;
+  /** Account qualifying the pspReference (a per-payment account, connect.ts pspAccount); null: the plain pi_ id. */
+  pspAccount: string | null;
   /** The kind a failure is recorded with (auth for authorizations, capture for captures...). */
   failureKind: TransactionKind;
   /** What a canceled intent means here: a successful void (voidPayment), cancel (events) or a failure. */
@@ -84,7 +86,7 @@ function base(intent: Stripe.PaymentIntent, reading: IntentReading): Omit<Gatewa
     rawResponse: rawIntent(intent),
     actionRequiredData: null,
     transactionAlreadyProcessed: reading.observed,
-    pspReference: intent.id,
+    pspReference: encodeRef(reading.pspAccount, intent.id),
   };
 }
 
@@ -135,8 +137,9 @@ export function intentResponse(intent: Stripe.PaymentIntent, reading: IntentRead
  * A refund as a transaction: succeeded -> refund; pending / requires_action
  * -> refund_ongoing; failed / canceled -> refund_failed.
  */
-export function refundResponse(refund: Stripe.Refund, account: string | null, observed: boolean): GatewayResponse {
+export function refundResponse(refund: Stripe.Refund, account: string | null, observed: boolean, pspAccount: string | null): GatewayResponse {
   const currency = currencyOf(refund.currency);
+  const intentId = idOf(refund.payment_intent as Expandable<{ id: string }>);
   const status = refund.status ?? 'pending';
   const failed = status === 'failed' || status === 'canceled';
   const kind: TransactionKind = status === 'succeeded' ? 'refund' : failed ? 'refund_failed' : 'refund_ongoing';
@@ -158,13 +161,13 @@ export function refundResponse(refund: Stripe.Refund, account: string | null, ob
       amount: refund.amount,
       currency: refund.currency,
       charge: idOf(refund.charge as Expandable<{ id: string }>),
-      payment_intent: idOf(refund.payment_intent as Expandable<{ id: string }>),
+      payment_intent: intentId,
       reason: refund.reason ?? null,
       failure_reason: refund.failure_reason ?? null,
       metadata: refund.metadata ?? {},
     },
     actionRequiredData: null,
     transactionAlreadyProcessed: observed && !failed,
-    pspReference: idOf(refund.payment_intent as Expandable<{ id: string }>),
+    pspReference: intentId === null ? null : encodeRef(pspAccount, intentId),
   };
 }

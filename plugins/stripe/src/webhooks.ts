@@ -23,9 +23,10 @@ const WEBHOOK_PATHS = new Set(['', 'webhook', 'webhooks']);
  * The webhook hook: verifies the Stripe-Signature header on the raw body with
  * the channel's signing secret, refuses timestamps outside the tolerance
  * window, and returns the events for the host's ledger. Nothing changes here:
- * the host applies the events (each event id once). Events of another
- * Stripe account than the payments' (events.ts foreignAccount) are
- * acknowledged, logged at warn and dropped.
+ * the host applies the events (each event id once). Events of an account
+ * no payment can live on (events.ts foreignAccount) are acknowledged, logged
+ * at warn and dropped; those of a per-payment connected account name no
+ * payment, only their account-qualified reference (events.ts).
  */
 export function handleWebhook(request: WebhookRequest, settings: StripeSettings, nowMs: () => number = () => Date.now(), logger: Pick<Logger, 'warn'> | null = null): WebhookResponse {
   const path = (request.path ?? '').replace(/^\/+|\/+$/g, '');
@@ -44,7 +45,7 @@ export function handleWebhook(request: WebhookRequest, settings: StripeSettings,
     if ((err as { type?: string }).type === 'StripeSignatureVerificationError') return reject(400, 'invalid_signature', 'The Stripe-Signature does not match the payload and the webhook secret');
     return reject(400, 'invalid_payload', `Unreadable webhook payload: ${message}`);
   }
-  const events = normalizeEvent(event);
+  const events = normalizeEvent(event, settings);
   const foreign = events.length > 0 ? foreignAccount(event, settings) : null;
   if (foreign) {
     // Acknowledged (Stripe would retry anything else) but never applied.

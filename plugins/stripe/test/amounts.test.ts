@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import Stripe from 'stripe';
 import { normalizeEvent } from '@payhost/plugin-stripe';
-import { SECRET_KEY, call, dec, expectFailure, expectSuccess, intentCreations, key, makePlugin, payment, useFakeStripe } from './helpers.js';
+import { LOCAL_SETTINGS, SECRET_KEY, call, dec, expectFailure, expectSuccess, intentCreations, key, makePlugin, payment, useFakeStripe } from './helpers.js';
 
 const CURRENCIES = { supported_currencies: 'USD,ISK,MGA,KWD,BHD,JPY,HUF,TWD' };
 const PROVIDER = 'acct_provider123';
@@ -108,9 +108,9 @@ describe('stripe: amounts in Stripe\'s units (not ISO 4217)', () => {
     const stripe = new Stripe(SECRET_KEY, env.fake.sdkOptions());
     const intent = await stripe.paymentIntents.create({ amount: 50000, currency: 'isk', payment_method: 'pm_card_visa', confirm: true, metadata: { payhost_payment_id: 'p-isk' } });
     env.fake.openDispute(intent.id);
-    const [dispute] = normalizeEvent(env.fake.lastEvent('charge.dispute.created') as never);
+    const [dispute] = normalizeEvent(env.fake.lastEvent('charge.dispute.created') as never, LOCAL_SETTINGS);
     expect(dispute?.response.amount.eq('500')).to.equal(true);
-    const [succeeded] = normalizeEvent(env.fake.lastEvent('payment_intent.succeeded') as never);
+    const [succeeded] = normalizeEvent(env.fake.lastEvent('payment_intent.succeeded') as never, LOCAL_SETTINGS);
     expect(succeeded?.response.amount.eq('500')).to.equal(true);
   });
 });

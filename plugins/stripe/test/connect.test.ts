@@ -176,7 +176,7 @@ describe('stripe: Connect modes', () => {
       expect(env.fake.requestsTo('/v1/payment_intents/search').map((r) => r.account)).to.deep.equal(['acct_other9']);
       const paid = await restarted.getPayment(pending!.paymentId);
       expect(paid.chargeStatus).to.equal('fully-charged');
-      expect(paid.pspReference).to.match(/^pi_/);
+      expect(paid.pspReference).to.match(/^acct_other9:pi_/);
       expect(intentCreations(env.fake)).to.have.length(1);
       // The client's retry gets the reconciled outcome, without a second charge.
       expect((await restarted.pay(request)).payment.id).to.equal(paid.id);

@@ -11,6 +11,8 @@ export const SECRET_KEY = 'sk_test_payhostFake';
 export const PUBLISHABLE_KEY = 'pk_test_payhostFake';
 export const WEBHOOK_SECRET = 'whsec_payhostFakeSecret';
 export const CURRENCIES = ['USD', 'EUR', 'JPY', 'KWD'];
+/** The settings normalizeEvent reads, for a channel in LOCAL mode (the default configuration). */
+export const LOCAL_SETTINGS = { mode: 'LOCAL', connectedAccountId: null } as const;
 
 /** Outside hosts something tried to reach (nock refused them), across the whole run. */
 export const blockedHosts: string[] = [];

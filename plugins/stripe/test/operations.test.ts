@@ -62,10 +62,10 @@ describe('stripe: operations against the fake (real SDK)', () => {
     const pending = await call(plugin.refundPayment(payment({ token: charged.transactionId, amount: dec('4.00'), idempotencyKey: key() }), null));
     expectSuccess(pending, 'refund_ongoing', '4');
     const base = { id: 're_1', object: 'refund', amount: 400, currency: 'usd', payment_intent: 'pi_1', charge: 'ch_1', metadata: {}, reason: null } as const;
-    expect(refundResponse({ ...base, status: 'succeeded' } as never, null, false).kind).to.equal('refund');
-    expect(refundResponse({ ...base, status: 'requires_action' } as never, null, false).kind).to.equal('refund_ongoing');
+    expect(refundResponse({ ...base, status: 'succeeded' } as never, null, false, null).kind).to.equal('refund');
+    expect(refundResponse({ ...base, status: 'requires_action' } as never, null, false, null).kind).to.equal('refund_ongoing');
     for (const status of ['failed', 'canceled']) {
-      const res = refundResponse({ ...base, status, failure_reason: 'expired_or_canceled_card' } as never, 'acct_1', false);
+      const res = refundResponse({ ...base, status, failure_reason: 'expired_or_canceled_card' } as never, 'acct_1', false, null);
       expect(res).to.deep.include({ kind: 'refund_failed', isSuccess: false, errorCode: 'processing_error', transactionId: 'acct_1:re_1', pspReference: 'pi_1' });
       expect(res.error).to.match(/expired_or_canceled_card/);
     }

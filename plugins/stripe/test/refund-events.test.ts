@@ -3,7 +3,7 @@ import Stripe from 'stripe';
 import type { PaymentService } from '@payhost/core';
 import { normalizeEvent } from '@payhost/plugin-stripe';
 import type { Json } from '@payhost/testkit/stripe';
-import { CHANNEL, GATEWAY, SECRET_KEY, WEBHOOK_SECRET, call, key, makeLedger, makePlugin, payment, useFakeStripe } from './helpers.js';
+import { CHANNEL, GATEWAY, LOCAL_SETTINGS, SECRET_KEY, WEBHOOK_SECRET, call, key, makeLedger, makePlugin, payment, useFakeStripe } from './helpers.js';
 
 // A refund Stripe answers `pending` is recorded as refund_ongoing; its later outcome arrives as events.
 describe('stripe: refund events (pending refunds settle)', () => {
@@ -126,12 +126,12 @@ describe('stripe: refund events (pending refunds settle)', () => {
     // The API version the fake speaks sends the charge without its refunds: the status is unknown, nothing is recorded.
     const withoutList = env.fake.lastEvent('charge.refunded') as { data: { object: Json } };
     expect(withoutList.data.object).to.not.have.property('refunds');
-    expect(normalizeEvent(withoutList as never)).to.deep.equal([]);
+    expect(normalizeEvent(withoutList as never, LOCAL_SETTINGS)).to.deep.equal([]);
     const res = await call(makePlugin(env.fake).webhook(env.fake.webhook(withoutList as never, WEBHOOK_SECRET), null));
     expect(res).to.deep.include({ status: 200, events: [] });
     // An endpoint pinned to an API version before 2022-11-15 gets the list: the newest refund, with its own status.
     const withList = JSON.parse(JSON.stringify(withoutList)) as { data: { object: Json } };
     withList.data.object['refunds'] = { object: 'list', data: [refund], has_more: false, url: `/v1/charges/${String(refund.charge)}/refunds` };
-    expect(normalizeEvent(withList as never).map((e) => e.response.kind)).to.deep.equal(['refund_ongoing']);
+    expect(normalizeEvent(withList as never, LOCAL_SETTINGS).map((e) => e.response.kind)).to.deep.equal(['refund_ongoing']);
   });
 });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { CHANNEL, GATEWAY, PUBLISHABLE_KEY, call, dec, expectFailure, expectSuccess, intentCreations, key, makeLedger, makeManager, makePlugin, payment, useFakeStripe } from './helpers.js';
+import { CHANNEL, GATEWAY, LOCAL_SETTINGS, PUBLISHABLE_KEY, call, dec, expectFailure, expectSuccess, intentCreations, key, makeLedger, makeManager, makePlugin, payment, useFakeStripe } from './helpers.js';
 
 describe('stripe: 3-D Secure', () => {
   const env = useFakeStripe();
@@ -86,7 +86,7 @@ describe('stripe: 3-D Secure', () => {
       expect(refunded.payment.chargeStatus).to.equal('partially-refunded');
 
       const { normalizeEvent } = await import('@payhost/plugin-stripe');
-      const succeeded = normalizeEvent(env.fake.lastEvent('payment_intent.succeeded') as never)[0];
+      const succeeded = normalizeEvent(env.fake.lastEvent('payment_intent.succeeded') as never, LOCAL_SETTINGS)[0];
       const result = await service.applyGatewayEvent({ ...succeeded!, gateway: GATEWAY });
       expect(result.status).to.equal('already_applied');
       expect((await service.getPayment(created.id)).capturedAmount.eq('40')).to.equal(true);

@@ -53,9 +53,11 @@ describe('stripe: webhook events are applied only from the payments\' own Stripe
     });
   }
 
-  it('REMOTE: only events of the configured connected account count; the platform\'s and other accounts\' are dropped', async () => {
+  it("REMOTE: the platform's events are dropped; another connected account's name no payment, only their account's reference", async () => {
     const remote = (overrides: ConfigValues = {}) => makePlugin(env.fake, { mode: 'REMOTE', connected_account_id: PROVIDER, ...overrides });
-    expectDropped(await call(remote().webhook(env.fake.webhook(await attackerPays('pay-victim'), WEBHOOK_SECRET), null)));
+    const [foreign] = (await call(remote().webhook(env.fake.webhook(await attackerPays('pay-victim'), WEBHOOK_SECRET), null))).events ?? [];
+    expect(foreign?.paymentId).to.equal(null);
+    expect(foreign?.pspReference).to.match(new RegExp(`^${ATTACKER}:pi_`));
     expectDropped(await call(remote().webhook(env.fake.webhook(await attackerPays('pay-victim', null), WEBHOOK_SECRET), null)));
     const own = await call(remote().webhook(env.fake.webhook(await attackerPays('pay-own', PROVIDER), WEBHOOK_SECRET), null));
     expect(own.events).to.have.length(1);

@@ -3,7 +3,7 @@ import Stripe from 'stripe';
 import { MemoryLedgerStore, PaymentService, type GatewayEvent, type WebhookResponse } from '@payhost/core';
 import { handleWebhook, normalizeEvent, readSettings, StripeGatewayPlugin, type StripeGatewayEvent } from '@payhost/plugin-stripe';
 import type { Json } from '@payhost/testkit/stripe';
-import { CHANNEL, GATEWAY, SECRET_KEY, WEBHOOK_SECRET, call, dec, key, makeLedger, makeManager, makePlugin, payment, useFakeStripe } from './helpers.js';
+import { CHANNEL, GATEWAY, LOCAL_SETTINGS, SECRET_KEY, WEBHOOK_SECRET, call, dec, key, makeLedger, makeManager, makePlugin, payment, useFakeStripe } from './helpers.js';
 
 function only(res: WebhookResponse): StripeGatewayEvent {
   expect(res.status, JSON.stringify(res.body)).to.equal(200);
@@ -114,15 +114,15 @@ describe('stripe: webhooks', () => {
       request: { id: null, idempotency_key: null },
       data: { object: { id: 'ch_1', object: 'charge', amount: 5000, amount_refunded: 1000, currency: 'eur', payment_intent: 'pi_1', metadata: { payhost_payment_id: 'pay-1' } }, previous_attributes: { amount_refunded: 0 } },
     } as never;
-    expect(normalizeEvent(event)).to.deep.equal([]);
+    expect(normalizeEvent(event, LOCAL_SETTINGS)).to.deep.equal([]);
   });
 
   it('does not take SDK-generated or derived idempotency keys for ledger keys', () => {
     const event = (key: string) =>
       ({ id: 'evt_k', object: 'event', type: 'payment_intent.processing', created: 1, request: { id: 'req_1', idempotency_key: key }, data: { object: { id: 'pi_2', object: 'payment_intent', status: 'processing', amount: 100, amount_capturable: 0, amount_received: 0, currency: 'usd', metadata: { payhost_payment_id: 'p' } } } }) as never;
-    expect(normalizeEvent(event('payhost:process:p:t'))[0]?.gatewayIdempotencyKey).to.equal('payhost:process:p:t');
-    expect(normalizeEvent(event('stripe-node-retry-1234'))[0]?.gatewayIdempotencyKey).to.equal(null);
-    expect(normalizeEvent(event('payhost:process:p:t#customer'))[0]?.gatewayIdempotencyKey).to.equal(null);
+    expect(normalizeEvent(event('payhost:process:p:t'), LOCAL_SETTINGS)[0]?.gatewayIdempotencyKey).to.equal('payhost:process:p:t');
+    expect(normalizeEvent(event('stripe-node-retry-1234'), LOCAL_SETTINGS)[0]?.gatewayIdempotencyKey).to.equal(null);
+    expect(normalizeEvent(event('payhost:process:p:t#customer'), LOCAL_SETTINGS)[0]?.gatewayIdempotencyKey).to.equal(null);
   });
 
   it('answers clearly for a missing secret, a wrong method or path', () => {
