@@ -1,11 +1,11 @@
-import type { GatewayResponse, PaymentData, TokenConfig, TransactionKind } from '@payhost/core';
+import { PayhostError, type GatewayResponse, type PaymentData, type TokenConfig, type TransactionKind } from '@payhost/core';
 import type Stripe from 'stripe';
 import { adoptionRefusal, bindIntent, connectRefusal } from './adoption.js';
 import { toStripeAmount } from './amounts.js';
 import { mutating, reading, wasReplayed, type CallContext } from './client.js';
 import { applicationFee, connectTarget, decodeRef, followUpAccount, intentConnectParams, pspAccount, referenceAccount, type ConnectTarget } from './connect.js';
 import { convertAmount, errorResponse, failure, paymentMetadata, refusal, stripeAmountOf, type OperationContext } from './context.js';
-import { ensureCustomer, explicitCustomer, findCustomer, savedCard } from './customers.js';
+import { CUSTOMER_ACCOUNT_MISMATCH, customerAccountRefusal, ensureCustomer, explicitCustomer, findCustomer, savedCard } from './customers.js';
 import { intentResponse, type IntentReading } from './status-mapping.js';
 
 const PAYMENT_METHOD = /^(pm|card|src)_[A-Za-z0-9_]+$/;
@@ -42,7 +42,7 @@ interface Source {
 /** The card to charge: the token (a PaymentMethod), or the customer's saved card (reuseSource, off-session). */
 async function resolveSource(ctx: OperationContext, payment: PaymentData, call: CallContext): Promise<Source | string> {
   const token = payment.token?.trim() || null;
-  const lookup = { customerId: payment.customerId, email: payment.customerEmail || null, name: billingName(payment), explicit: explicitCustomer(payment) };
+  const lookup = { customerId: payment.customerId, email: payment.customerEmail || null, name: billingName(payment), explicit: explicitCustomer(payment)?.id ?? null };
   if (token) {
     if (!PAYMENT_METHOD.test(token)) return 'Unknown token: pass a PaymentMethod id (pm_...) from Stripe.js, or a PaymentIntent id (pi_...) it confirmed.';
     const store = wantsToStore(ctx, payment) && !!payment.customerId;
@@ -85,6 +85,8 @@ export async function charge(ctx: OperationContext, payment: PaymentData, captur
     return chargeConfirmedIntent(ctx, payment, kind, ref.id, on.account, { target, amount: amount.value, fee: fee.value });
   }
   const call: CallContext = { account: target.account, idempotencyKey: payment.idempotencyKey ?? null };
+  const elsewhere = customerAccountRefusal(explicitCustomer(payment), target.account);
+  if (elsewhere) return refusal(payment, kind, CUSTOMER_ACCOUNT_MISMATCH, elsewhere);
   try {
     const source = await resolveSource(ctx, payment, call);
     if (typeof source === 'string') return failure(payment, kind, source);
@@ -199,7 +201,10 @@ export async function clientToken(ctx: OperationContext, input: TokenConfig & { 
   if ('error' in target) throw new Error(target.error);
   const key = typeof data?.['idempotencyKey'] === 'string' ? (data['idempotencyKey'] as string) : null;
   const call: CallContext = { account: target.account, idempotencyKey: key };
-  const lookup = { customerId: input.customerId ?? null, explicit: explicitCustomer({ customerId: input.customerId ?? null, data }) };
+  const named = explicitCustomer({ customerId: input.customerId ?? null, data });
+  const elsewhere = customerAccountRefusal(named, target.account);
+  if (elsewhere) throw new PayhostError(CUSTOMER_ACCOUNT_MISMATCH, elsewhere, { gateway: 'payhost.stripe', customerAccount: named?.account ?? null, account: target.account });
+  const lookup = { customerId: input.customerId ?? null, explicit: named?.id ?? null };
   const store = ctx.settings.storeCustomer || data?.['storePaymentMethod'] === true;
   const hasAmount = input.amount !== undefined && input.amount !== null && input.currency;
   // Before any request: an amount (or fee) Stripe cannot take throws invalid_amount.

@@ -7,7 +7,8 @@ import { cardInfoOf } from './status-mapping.js';
 /** Metadata key linking a Stripe Customer to the host's customer id. */
 export const HOST_CUSTOMER_KEY = 'payhost_customer_id';
 
-const STRIPE_CUSTOMER = /^cus_[A-Za-z0-9]+$/;
+/** A Stripe customer id, qualified (`acct_x:cus_y`) when it lives on a connected account. */
+const STRIPE_CUSTOMER = /^(?:(acct_[A-Za-z0-9]+):)?(cus_[A-Za-z0-9]+)$/;
 
 function escapeQuery(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
@@ -32,16 +33,42 @@ export class CustomerCache {
   }
 }
 
+/** A Stripe customer a payment names, and the connected account it is on when the id says (null: unknown or the platform). */
+export interface NamedCustomer {
+  account: string | null;
+  id: string;
+}
+
 /**
- * The Stripe customer id a payment names: data.gatewayCustomerId (the
+ * The Stripe customer a payment names: data.gatewayCustomerId (the
  * ledger's stored card on file) or data.stripeCustomerId. Never customerId:
  * that is the host's id, even when shaped like `cus_…` (taken for a Stripe
  * id, it could name another customer's Stripe Customer and saved cards).
+ * Responses give the ledger `acct_x:cus_y` for a customer on a connected
+ * account (status-mapping.ts); a plain `cus_y` (stored before) names no account.
  */
-export function explicitCustomer(payment: Pick<PaymentData, 'customerId' | 'data'>): string | null {
+export function explicitCustomer(payment: Pick<PaymentData, 'customerId' | 'data'>): NamedCustomer | null {
   const fromData = payment.data?.['gatewayCustomerId'] ?? payment.data?.['stripeCustomerId'];
-  if (typeof fromData === 'string' && STRIPE_CUSTOMER.test(fromData)) return fromData;
-  return null;
+  const match = typeof fromData === 'string' ? STRIPE_CUSTOMER.exec(fromData) : null;
+  return match ? { account: match[1] ?? null, id: match[2] as string } : null;
+}
+
+/** Stable code (rawResponse.code, or the thrown PayhostError's) of a saved customer on another account than the payment's. */
+export const CUSTOMER_ACCOUNT_MISMATCH = 'customer_account_mismatch';
+
+/**
+ * Why the named customer cannot be used on `account` (the payment's
+ * Stripe-Account; null: the platform), or null when it can. A Stripe
+ * Customer, and its saved cards, belong to one account, while the host keeps
+ * one gateway customer per customer, channel and gateway: a card saved on
+ * seller A comes back for a payment on seller B. Told before any call,
+ * rather than Stripe's "No such customer". A plain id names no account and
+ * is used as before.
+ */
+export function customerAccountRefusal(customer: NamedCustomer | null, account: string | null): string | null {
+  if (!customer || customer.account === null || customer.account === account) return null;
+  const here = account ? `connected account ${account}` : 'the platform account';
+  return `The saved card belongs to another connected account (${customer.account}) than this payment's (${here}): a Stripe customer and its cards live on one account. Pay with a new card (a token) instead.`;
 }
 
 export interface CustomerLookup {

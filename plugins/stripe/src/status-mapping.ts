@@ -76,12 +76,14 @@ export function actionData(intent: Stripe.PaymentIntent, reading: IntentReading)
 
 function base(intent: Stripe.PaymentIntent, reading: IntentReading): Omit<GatewayResponse, 'isSuccess' | 'kind' | 'amount' | 'error'> {
   const currency = currencyOf(intent.currency);
+  const customer = idOf(intent.customer as Expandable<{ id: string }>);
   return {
     actionRequired: false,
     currency,
     transactionId: encodeRef(reading.account, intent.id),
     errorCode: null,
-    customerId: idOf(intent.customer as Expandable<{ id: string }>),
+    // On a connected account the customer id names it (acct_x:cus_y): the ledger stores it for reuse (customers.ts).
+    customerId: customer === null ? null : encodeRef(reading.account, customer),
     cardInfo: cardInfoOf(intent.payment_method as Expandable<Stripe.PaymentMethod>),
     rawResponse: rawIntent(intent),
     actionRequiredData: null,
