@@ -128,7 +128,7 @@ describe('loading plugins by package name', () => {
     expect((await loadPlugins([fine as never], { baseDir: hostDir })).map((c) => c.id)).to.deep.equal(['fine']);
   });
 
-  it('rejects a class without an id and a hook that is not a function', async () => {
+  it('rejects a class without an id, and a hook or a close that is not a function', async () => {
     class NoId extends BasePlugin {}
     expect((await rejection(loadPlugins([NoId as never], { baseDir: hostDir }))).message).to.include('no static "id"');
     class BadHook extends BasePlugin {
@@ -136,5 +136,12 @@ describe('loading plugins by package name', () => {
     }
     Object.defineProperty(BadHook.prototype, 'processPayment', { value: 'nope' });
     expect((await rejection(loadPlugins([BadHook], { baseDir: hostDir }))).message).to.include('"processPayment"');
+    class BadClose extends BasePlugin {
+      static override id = 'bad-close';
+    }
+    Object.defineProperty(BadClose.prototype, 'close', { value: true });
+    const err = await rejection(loadPlugins([BadClose], { baseDir: hostDir }));
+    expect(err.message).to.include('close of "bad-close" is not a function');
+    expect(err.details).to.include({ reason: 'invalid_plugin' });
   });
 });

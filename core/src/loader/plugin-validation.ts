@@ -31,6 +31,8 @@ export function validatePluginClass(candidate: unknown, source: string): PluginC
   for (const hook of PAYMENT_HOOK_NAMES) {
     if (hook in prototype && typeof prototype[hook] !== 'function') throw invalid(source, `hook "${hook}" of "${cls.id}" is not a function`);
   }
+  // The manager calls it when it closes or replaces an instance: a non-function would leak what it holds.
+  if ('close' in prototype && typeof prototype['close'] !== 'function') throw invalid(source, `close of "${cls.id}" is not a function`);
   const structure = checkConfigStructure(cls, source);
   checkDefaultConfiguration(cls, structure, source);
   if (typeof cls.configurationPerChannel !== 'boolean') throw invalid(source, `configurationPerChannel of "${cls.id}" must be a boolean`);

@@ -84,6 +84,7 @@ class Dispatch implements Watched {
         this.done = true;
         const resolve = this.resolve as (value: unknown) => void;
         this.recycle(pipeline.watchdog);
+        pipeline.settled();
         resolve(value);
       } else if (err !== ABANDONED) {
         const violation = err instanceof TapViolation ? err : undefined;
@@ -195,9 +196,11 @@ function routeHook(size: number): TapableHook {
 /**
  * The plugin's method for `hookName`, if it has one. What every object
  * inherits (its constructor, `toString`, ...) is not a hook: a host hook
- * named like one runs only the plugins that define it.
+ * named like one runs only the plugins that define it. Nor is `close`: run as
+ * a hook, it would shut the plugin down while it is in service.
  */
 function hookMethod(plugin: BasePlugin, hookName: string): HookFn | undefined {
+  if (hookName === 'close') return undefined;
   const fn = (plugin as unknown as Record<string, unknown>)[hookName];
   if (typeof fn !== 'function' || fn === plugin.constructor || fn === (Object.prototype as Record<string, unknown>)[hookName]) return undefined;
   return fn as HookFn;
@@ -234,6 +237,9 @@ export class HookPipeline {
   private readonly compiled = new Map<string, CompiledHook>();
   /** Full chains, by hook name: the per-dispatch lookup (see `ChainsByName`). */
   private readonly chains = new ChainsByName();
+  /** Dispatches started and not yet settled: plugins are closed only once this is 0. */
+  private inFlight = 0;
+  private idleWaiters: Array<() => void> | null = null;
 
   constructor(
     readonly channel: string | null,
@@ -241,6 +247,24 @@ export class HookPipeline {
     readonly watchdog: HookWatchdog,
     private readonly logger: Logger,
   ) {}
+
+  /**
+   * Resolves once no dispatch of this pipeline is in flight (at once when
+   * none is). A dispatch whose plugin call timed out has settled: the late
+   * call itself is no longer waited for.
+   */
+  idle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.idleWaiters ??= []).push(resolve));
+  }
+
+  /** Called exactly once per dispatch, when its caller's promise is resolved. */
+  settled(): void {
+    if (--this.inFlight !== 0 || this.idleWaiters === null) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = null;
+    for (const resolve of waiters) resolve();
+  }
 
   /** Plugins (in order) that implement `hookName`. */
   implementers(hookName: string): PluginEntry[] {
@@ -292,6 +316,7 @@ export class HookPipeline {
    */
   private dispatch<V>(compiled: CompiledHook, input: unknown, defaultValue: V, fallback?: Fallback<V>): Promise<V> {
     if (compiled.taps.length === 0) return Promise.resolve(defaultValue);
+    this.inFlight++;
     const idle = this.watchdog.idle.pop();
     let dispatch: Dispatch;
     if (idle === undefined) this.watchdog.register((dispatch = new Dispatch(this, compiled, input, (fallback ?? passThrough) as Fallback<unknown>)));
@@ -319,11 +344,15 @@ export class HookPipeline {
     const fallback = dispatch.fallback as Fallback<unknown>;
     const input = dispatch.input;
     const failedTap = compiled.taps[dispatch.callIndex] as Tap;
-    let value = fallback(dispatch.previousValue, this.failure(compiled.name, failedTap, reason, error, watchdogElapsedMs(dispatch, performance.now())));
-    for (let index = dispatch.callIndex + 1; index < compiled.taps.length; index++) {
-      value = await this.callAlone(compiled.name, compiled.taps[index] as Tap, input, value, fallback);
+    try {
+      let value = fallback(dispatch.previousValue, this.failure(compiled.name, failedTap, reason, error, watchdogElapsedMs(dispatch, performance.now())));
+      for (let index = dispatch.callIndex + 1; index < compiled.taps.length; index++) {
+        value = await this.callAlone(compiled.name, compiled.taps[index] as Tap, input, value, fallback);
+      }
+      (dispatch.resolve as (value: unknown) => void)(value);
+    } finally {
+      this.settled();
     }
-    (dispatch.resolve as (value: unknown) => void)(value);
   }
 
   private async callAlone(hookName: string, tap: Tap, input: unknown, value: unknown, fallback: Fallback<unknown>): Promise<unknown> {

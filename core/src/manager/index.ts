@@ -1,4 +1,5 @@
 export * from './plugin-manager.js';
+export type { PluginConfigurationUpdate } from './configuration-update.js';
 export * from './plugin-failure.js';
 export * from './responses.js';
 export type { GatewayEntry, ChannelRuntime } from './channel-runtime.js';

@@ -18,6 +18,8 @@ import type { ListedGateway } from './gateway-listings.js';
 import { createHookWatchdog, implementsHook, type HookPipeline } from './hook-pipeline.js';
 import { missingValueError, type PluginFailure } from './plugin-failure.js';
 import { processingErrorResponse, withDecimalAmount } from './responses.js';
+import { checkUpdateShape, withSettings, type PluginConfigurationUpdate } from './configuration-update.js';
+import { Retirements } from './retirements.js';
 import { buildRuntime, rebuildChannel, type BuildContext, type Runtime } from './runtime-builder.js';
 import { loadPlugins, type PluginSpec } from '../loader/plugin-loader.js';
 
@@ -79,11 +81,6 @@ export interface PluginConfigurationView {
   configuration: ConfigValues;
 }
 
-export interface PluginConfigurationUpdate {
-  active?: boolean | string;
-  configuration?: Record<string, unknown>;
-}
-
 type AllHooks<H extends HookMap> = PaymentHooks & H;
 
 /**
@@ -95,6 +92,8 @@ export class PluginManager<H extends HookMap = {}> {
   private readonly registry: ReadonlyMap<string, PluginClass>;
   private readonly ctx: BuildContext;
   private readonly warn: ConfigWarn;
+  /** Closes the plugin instances configuration changes replace, once they are no longer in use. */
+  private readonly retirements: Retirements;
 
   /** Loads plugin packages and a config file if given, then builds the manager. */
   static async create<H extends HookMap = {}>(options: PluginManagerOptions): Promise<PluginManager<H>> {
@@ -115,6 +114,7 @@ export class PluginManager<H extends HookMap = {}> {
     this.registry = registry;
     this.warn = (message, details) => logger.warn(details, message);
     this.ctx = { registry: classes, env: options.env ?? process.env, logger, watchdog: createHookWatchdog(options.hookTimeoutMs ?? 30_000) };
+    this.retirements = new Retirements(logger);
     this.runtime = buildRuntime(this.ctx, validateHostConfig(options.config, registry, this.warn), 1);
   }
 
@@ -320,16 +320,28 @@ export class PluginManager<H extends HookMap = {}> {
     const merged = mergeConfiguration(cls, current.configuration, update.configuration ?? {});
     const settings = validatePluginSettings(cls, { active: update.active ?? current.active, configuration: merged }, where, this.warn);
     const config = withSettings(this.runtime.config, pluginId, channel, settings);
-    this.runtime =
-      channel === null ? buildRuntime(this.ctx, config, this.runtime.version + 1) : rebuildChannel(this.ctx, this.runtime, config, channel);
+    const previous = this.runtime;
+    if (channel === null) {
+      this.runtime = buildRuntime(this.ctx, config, previous.version + 1);
+      this.retirements.retireRuntime(previous);
+    } else {
+      this.runtime = rebuildChannel(this.ctx, previous, config, channel);
+      this.retirements.retireChannel(previous, channel);
+    }
     return this.getPluginConfiguration(pluginId, channel);
   }
 
-  /** Stops the timeout watchdog and disposes the awilix scopes. */
+  /**
+   * Disposes the awilix containers, which closes every plugin instance (its
+   * `close()`), once the calls in flight have settled (each is bounded by
+   * `hookTimeoutMs`), as well as the instances configuration changes
+   * replaced; then stops the timeout watchdog. Call it last: the manager
+   * does not refuse calls after it, but its plugins are closed.
+   */
   async close(): Promise<void> {
+    this.retirements.retireRuntime(this.runtime);
+    await this.retirements.settled();
     this.ctx.watchdog.close();
-    for (const scope of this.runtime.scopes.values()) await scope.dispose();
-    await this.runtime.root.dispose();
   }
 
   private activeGateway(channel: ChannelRuntime, id: string): GatewayEntry {
@@ -372,16 +384,6 @@ export class PluginManager<H extends HookMap = {}> {
   }
 }
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/** An update and its `configuration` are objects: a string would otherwise be merged as its characters. */
-function checkUpdateShape(update: unknown, where: Record<string, unknown>): asserts update is PluginConfigurationUpdate {
-  if (!isPlainObject(update)) throw new PayhostError(ERROR_CODES.invalidConfiguration, 'A plugin configuration update must be an object', where);
-  if (update['configuration'] !== undefined && !isPlainObject(update['configuration'])) {
-    throw new PayhostError(ERROR_CODES.invalidConfiguration, `"configuration" of plugin "${String(where['plugin'])}" must be an object`, where);
-  }
-}
-
 function operationNotSupported(channel: string, gateway: string, operation: string): PayhostError {
   return new PayhostError(ERROR_CODES.operationNotSupported, `Gateway "${gateway}" does not support ${operation}`, { channel, gateway, operation });
 }
@@ -390,12 +392,4 @@ function singleGatewayHookError(name: string): PayhostError {
   const method = routedMethod(name);
   const use = method === 'runOperation' ? `runOperation('${name}', ...) or ${name}()` : `${method}()`;
   return new PayhostError(ERROR_CODES.invalidInput, `runHook cannot run ${name}: it goes to exactly one plugin, routed and validated; use manager.${use}`, { hook: name, use: method });
-}
-
-function withSettings(config: HostConfig, pluginId: string, channel: string | null, settings: PluginSettings): HostConfig {
-  if (channel === null) return { ...config, globalPlugins: { ...config.globalPlugins, [pluginId]: settings } };
-  return {
-    ...config,
-    channels: config.channels.map((c) => (c.slug === channel ? { ...c, plugins: { ...c.plugins, [pluginId]: settings } } : c)),
-  };
 }

@@ -11,7 +11,7 @@ import { ChannelRuntime, type GatewayEntry } from './channel-runtime.js';
 import { frozenCopy } from './frozen-data.js';
 import { GatewayListings } from './gateway-listings.js';
 import { HookPipeline, type HookWatchdog, type PluginEntry } from './hook-pipeline.js';
-import { constructorError } from './plugin-lifecycle.js';
+import { closePlugin, constructorError } from './plugin-lifecycle.js';
 import { configurationSecrets } from './secret-scrub.js';
 
 export interface BuildContext {
@@ -40,6 +40,20 @@ interface PluginInstance extends PluginEntry {
 }
 
 const noWarnings = (): void => undefined;
+
+/**
+ * Disposes a container: its cached plugin instances are closed (their
+ * registrations' disposer). closePlugin logs every failure, so this never
+ * rejects; the catch only keeps a broken awilix from crashing the process.
+ */
+export function disposeContainer(container: AwilixContainer, logger: Logger): Promise<void> {
+  return container.dispose().catch((err: unknown) => logger.error({ err }, 'Disposing plugin instances failed'));
+}
+
+/** Registers a plugin's factory: the instance is closed when its container (channel scope or root) is disposed. */
+function pluginResolver(ctx: BuildContext, create: () => PluginInstance) {
+  return asFunction(create).disposer((plugin) => closePlugin(plugin, ctx.watchdog.timeoutMs, ctx.logger));
+}
 
 function settingsFor(cls: PluginClass, stored: PluginSettings | undefined): PluginSettings {
   return stored ?? validatePluginSettings(cls, undefined, { plugin: cls.id }, noWarnings);
@@ -113,13 +127,23 @@ function gatewayEntry(plugin: PluginInstance, channel: string | null, logger: Lo
   return { id: plugin.id, name: plugin.instance.pluginName, active: plugin.active, config, instance: plugin.instance };
 }
 
+/** A channel's runtime and its scope; a failed build closes the instances it made before it throws. */
 function buildChannel(ctx: BuildContext, root: AwilixContainer, globals: PluginInstance[], channel: ChannelConfig): [ChannelRuntime, AwilixContainer] {
   const scope = root.createScope();
+  try {
+    return [buildChannelIn(ctx, scope, globals, channel), scope];
+  } catch (err) {
+    void disposeContainer(scope, ctx.logger);
+    throw err;
+  }
+}
+
+function buildChannelIn(ctx: BuildContext, scope: AwilixContainer, globals: PluginInstance[], channel: ChannelConfig): ChannelRuntime {
   const perChannel = ctx.registry.filter((cls) => cls.configurationPerChannel);
   scope.register({ channel: asValue(channel) });
   for (const cls of perChannel) {
     const settings = settingsFor(cls, channel.plugins[cls.id]);
-    scope.register(`plugin:${cls.id}`, asFunction(() => instantiate(ctx, cls, channel.slug, settings)).scoped());
+    scope.register(`plugin:${cls.id}`, pluginResolver(ctx, () => instantiate(ctx, cls, channel.slug, settings)).scoped());
   }
   const own = perChannel.map((cls) => scope.resolve<PluginInstance>(`plugin:${cls.id}`));
   // A channel's plugin list is its own plugins, then the global ones (Saleor's order).
@@ -149,7 +173,7 @@ function buildChannel(ctx: BuildContext, root: AwilixContainer, globals: PluginI
       });
     }
   }
-  return [new ChannelRuntime(channel, pipeline, gateways, byCurrency, routes(ctx.logger, channel, gateways, byCurrency)), scope];
+  return new ChannelRuntime(channel, pipeline, gateways, byCurrency, routes(ctx.logger, channel, gateways, byCurrency));
 }
 
 /**
@@ -186,7 +210,7 @@ function buildGlobals(ctx: BuildContext, root: AwilixContainer, config: HostConf
   const globalClasses = ctx.registry.filter((cls) => !cls.configurationPerChannel);
   for (const cls of globalClasses) {
     const settings = settingsFor(cls, config.globalPlugins[cls.id]);
-    root.register(`plugin:${cls.id}`, asFunction(() => instantiate(ctx, cls, null, settings)).singleton());
+    root.register(`plugin:${cls.id}`, pluginResolver(ctx, () => instantiate(ctx, cls, null, settings)).singleton());
   }
   return globalClasses.map((cls) => root.resolve<PluginInstance>(`plugin:${cls.id}`));
 }
@@ -201,21 +225,29 @@ function frozenConfig(config: HostConfig): HostConfig {
   return frozenCopy(config) as HostConfig;
 }
 
-/** Builds a whole runtime. Throws before anything is swapped in, so a bad config changes nothing. */
+/**
+ * Builds a whole runtime. Throws before anything is swapped in, so a bad
+ * config changes nothing (the instances it made are closed).
+ */
 export function buildRuntime(ctx: BuildContext, given: HostConfig, version: number): Runtime {
   const config = frozenConfig(given);
   const root = createContainer({ injectionMode: InjectionMode.PROXY, strict: true });
   root.register({ config: asValue(config), logger: asValue(ctx.logger), registry: asValue(ctx.registry) });
-  const globals = buildGlobals(ctx, root, config);
-  const channels = new Map<string, ChannelRuntime>();
   const scopes = new Map<string, AwilixContainer>();
-  for (const channel of config.channels) {
-    const [runtime, scope] = buildChannel(ctx, root, globals, channel);
-    channels.set(channel.slug, runtime);
-    scopes.set(channel.slug, scope);
+  try {
+    const globals = buildGlobals(ctx, root, config);
+    const channels = new Map<string, ChannelRuntime>();
+    for (const channel of config.channels) {
+      const [runtime, scope] = buildChannel(ctx, root, globals, channel);
+      channels.set(channel.slug, runtime);
+      scopes.set(channel.slug, scope);
+    }
+    const globalPipeline = new HookPipeline(null, globals.filter((p) => p.active), ctx.watchdog, ctx.logger);
+    return { version, config, root, globals, globalPipeline, channels, scopes, listings: GatewayListings.forChannels(config.channels, ctx.registry.length) };
+  } catch (err) {
+    for (const container of [...scopes.values(), root]) void disposeContainer(container, ctx.logger);
+    throw err;
   }
-  const globalPipeline = new HookPipeline(null, globals.filter((p) => p.active), ctx.watchdog, ctx.logger);
-  return { version, config, root, globals, globalPipeline, channels, scopes, listings: GatewayListings.forChannels(config.channels, ctx.registry.length) };
 }
 
 /**

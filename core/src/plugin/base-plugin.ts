@@ -66,6 +66,18 @@ export abstract class BasePlugin {
     return null;
   }
 
+  /**
+   * Releases what the instance holds (HTTP agents, timers, a processor
+   * client). The manager calls it once per instance: when it closes, and when
+   * a configuration change replaces the instance, after the calls in flight on
+   * it have settled. A close that throws or rejects is logged; one that does
+   * not settle within the hook timeout is logged and no longer waited for.
+   * Not a hook: `runHook(channel, 'close', ...)` never calls it.
+   */
+  close(): void | Promise<void> {
+    return undefined;
+  }
+
   /** Default `getPaymentGateways`: adds this gateway when it supports the currency. */
   async getPaymentGateways(input: PaymentGatewaysInput, previousValue: PaymentGateway[]): Promise<PaymentGateway[] | undefined> {
     const config = this.gatewayConfig();
