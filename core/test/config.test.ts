@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PluginManager, type HostConfigInput, type PluginClass } from '@payhost/core';
+import { PluginManager, silentLogger, type HostConfigInput, type PluginClass } from '@payhost/core';
 import { GatewayA, GlobalTagger, payment } from './support/plugins.js';
 import { captureLogger } from './support/log-capture.js';
 
@@ -157,6 +157,8 @@ describe('configuration: masking and live updates', () => {
     new PluginManager({
       plugins,
       config: withGateway({ active: true, configuration: { secret_key: secret, password: 'hunter2-password' } }),
+      // Writing a masked view back sends the read-only Output field too: its warning is tested above.
+      logger: silentLogger(),
     });
 
   it('masks every read: Password empty, Secret reduced to its last 4 characters', () => {
@@ -183,6 +185,7 @@ describe('configuration: masking and live updates', () => {
       plugins,
       env: { GATEWAY_SECRET: 'sk_live_from_env_1234' },
       config: withGateway({ active: true, configuration: { secret_key: '${GATEWAY_SECRET}', password: '${PW:-hunter2-fallback}' } }),
+      logger: silentLogger(),
     });
     const view = manager.getPluginConfiguration('test.gateway-a', 'us');
     expect(view.configuration['secret_key']).to.equal('${GATEWAY_SECRET}');

@@ -166,6 +166,7 @@ describe('manager: broken plugins never break the host', () => {
     const manager = new PluginManager({
       plugins: [Slow, After],
       config: { channels: [{ slug: 'us', currencies: ['USD'], plugins: { slow: { active: true }, after: { active: true } } }] },
+      logger: captureLogger().logger,
       hookTimeoutMs: 30,
     });
     expect(await manager.runHook('us', 'getSupportedCurrencies', { channel: 'us' }, ['START'])).to.deep.equal(['START', 'AFTER']);

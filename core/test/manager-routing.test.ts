@@ -134,6 +134,7 @@ describe('manager: a default gateway that cannot take the payment is passed over
     const manager = new PluginManager({
       plugins: [GatewayA, GatewayB],
       config: channel({ USD: 'test.gateway-b' }, { 'test.gateway-a': { active: true }, 'test.gateway-b': { active: true } }),
+      logger: captureLogger().logger,
     });
     expect(await routedTo(manager, 'USD')).to.equal('b-p1');
     manager.updatePluginConfiguration('test.gateway-b', 'us', { active: false });
@@ -147,6 +148,7 @@ describe('manager: a default gateway that cannot take the payment is passed over
     const manager = new PluginManager({
       plugins: [GatewayA, GatewayB],
       config: channel({ USD: 'test.gateway-a' }, { 'test.gateway-a': { active: false }, 'test.gateway-b': { active: true, configuration: { supported_currencies: 'EUR' } } }),
+      logger: captureLogger().logger,
     });
     expect(await codeOf(manager.processPayment({ channel: 'us', payment: payment() }))).to.equal('currency_not_supported');
     expect(await manager.listPaymentGateways({ channel: 'us', currency: 'USD' })).to.deep.equal([]);

@@ -7,7 +7,6 @@ import type { ConfigWarn, HostConfig, PluginSettings } from '../config/types.js'
 import type { GatewayResponse, TokenConfig, WebhookRequest, WebhookResponse } from '../contracts/gateway.js';
 import type { CustomerSource, PaymentData } from '../contracts/payment-data.js';
 import { ERROR_CODES, PayhostError } from '../errors/index.js';
-import { silentLogger } from '../logging/logger.js';
 import { normalizeCurrency } from '../money/currency.js';
 import { parseAmount } from '../money/amount.js';
 import type { PluginClass } from '../plugin/base-plugin.js';
@@ -15,6 +14,7 @@ import type { ConfigStructure, ConfigValues } from '../plugin/config-structure.j
 import { GATEWAY_OPERATION_HOOKS, type GatewayOperation, type HookInput, type HookMap, type HookValue, type PaymentHooks, type PublicConfig, type TransactionStatusInput } from '../plugin/hooks.js';
 import type { ChannelRuntime, GatewayEntry } from './channel-runtime.js';
 import type { ListedGateway } from './gateway-listings.js';
+import { defaultManagerLogger } from './default-logger.js';
 import { createHookWatchdog, implementsHook, type HookPipeline } from './hook-pipeline.js';
 import { missingValueError, type PluginFailure } from './plugin-failure.js';
 import { processingErrorResponse, withDecimalAmount } from './responses.js';
@@ -56,6 +56,11 @@ export interface PluginManagerOptions {
   config: unknown;
   /** Directory package names are resolved from (the host app's); default: process.cwd(). */
   pluginBaseDir?: string;
+  /**
+   * Where the manager and its plugins log. Default: warnings and errors as
+   * JSON lines on stderr (`PAYHOST_LOG_LEVEL` sets another level, `silent`
+   * none); pass `silentLogger()` to log nothing.
+   */
   logger?: Logger;
   /** How long one plugin call may take before it counts as a `processing_error`; default 30 s. */
   hookTimeoutMs?: number;
@@ -104,7 +109,7 @@ export class PluginManager<H extends HookMap = {}> {
 
   /** Synchronous constructor: plugins must be classes and config an object (use `create` otherwise). */
   constructor(options: PluginManagerOptions & { plugins: readonly PluginClass[] }) {
-    const logger = options.logger ?? silentLogger();
+    const logger = options.logger ?? defaultManagerLogger();
     const classes = [...options.plugins];
     const registry = new Map<string, PluginClass>();
     for (const cls of classes) {
