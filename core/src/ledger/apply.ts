@@ -3,7 +3,8 @@ import { GatewayDeclinedError } from './ledger-errors.js';
 import type { Payment, Transaction } from './model.js';
 import { encodeError, encodePayment, encodeTransaction, type StoredOutcome } from './outcome-codec.js';
 import { duplicateTransaction, normalizeResponse, referenceTakenTransaction, resultTransaction, type NormalizedResponse, type ResponseLike } from './records.js';
-import type { LedgerTx } from './store.js';
+import type { LedgerTx, SettleWrites } from './store.js';
+import { settle } from './store-steps.js';
 import { applyTransition } from './transitions.js';
 
 export interface ApplyContext {
@@ -12,6 +13,11 @@ export interface ApplyContext {
   storeCustomer: boolean;
   /** Recorded instead of gateway_declined when the call never reached the gateway (e.g. it became inactive). */
   error?: PayhostError;
+  /**
+   * The idempotency key whose record gets the outcome (the caller of the operation that created the
+   * transaction), written with the transaction; none: no record is completed.
+   */
+  complete?: string | null;
 }
 
 export interface Applied {
@@ -59,17 +65,23 @@ export async function applyResponse(
   response: ResponseLike,
   ctx: ApplyContext,
 ): Promise<Applied> {
+  // Every write below is made by one settle() call, the transaction's last statement.
+  const completing = (outcome: StoredOutcome): SettleWrites['idempotency'] => (ctx.complete ? { key: ctx.complete, response: outcome, now: ctx.now } : undefined);
   const r = normalizeResponse(response, { kind: target.kind, amount: target.amount });
   if (r.alreadyProcessed) {
     const existing = findRepeated(await tx.listTransactions(payment.id), target, r);
     if (existing) {
-      await tx.updateTransaction(duplicateTransaction(target, existing, r, ctx.now));
-      return { payment, transaction: existing, outcome: outcomeOf(payment, existing) };
+      const outcome = outcomeOf(payment, existing);
+      await settle(tx, { transaction: duplicateTransaction(target, existing, r, ctx.now), idempotency: completing(outcome) });
+      return { payment, transaction: existing, outcome };
     }
   }
   const applied = await refuseTakenReference(tx, payment, resultTransaction(target, r, ctx.now));
-  await tx.updateTransaction(applied);
-  if (!applied.isSuccess) return { payment, transaction: applied, outcome: outcomeOf(payment, applied, ctx.error) };
+  if (!applied.isSuccess) {
+    const outcome = outcomeOf(payment, applied, ctx.error);
+    await settle(tx, { transaction: applied, idempotency: completing(outcome) });
+    return { payment, transaction: applied, outcome };
+  }
 
   const next: Payment = {
     ...applyTransition(payment, applied),
@@ -77,19 +89,13 @@ export async function applyResponse(
     version: payment.version + 1,
     updatedAt: ctx.now,
   };
-  if (!(await tx.updatePayment(next, payment.version))) {
-    throw new Error(`Payment ${payment.id} changed while its lock was held (version ${payment.version})`);
-  }
-  if (payment.customerId && r.customerId && (payment.storePaymentMethod || ctx.storeCustomer)) {
-    await tx.upsertCustomerAccount({
-      customerId: payment.customerId,
-      channel: payment.channel,
-      gateway: payment.gateway,
-      gatewayCustomerId: r.customerId,
-      createdAt: ctx.now,
-    });
-  }
-  return { payment: next, transaction: applied, outcome: outcomeOf(next, applied) };
+  const account =
+    payment.customerId && r.customerId && (payment.storePaymentMethod || ctx.storeCustomer)
+      ? { customerId: payment.customerId, channel: payment.channel, gateway: payment.gateway, gatewayCustomerId: r.customerId, createdAt: ctx.now }
+      : undefined;
+  const outcome = outcomeOf(next, applied);
+  await settle(tx, { transaction: applied, payment: { next, expectedVersion: payment.version }, account, idempotency: completing(outcome) });
+  return { payment: next, transaction: applied, outcome };
 }
 
 /**

@@ -97,8 +97,7 @@ async function reconcileOne(ctx: LedgerContext, row: Transaction): Promise<Verdi
       await markReview(tx, current, now, CANNOT_TELL);
       return 'review';
     }
-    const applied = await applyResponse(tx, locked, current, status, { now, storeCustomer: gatewayStoresCustomers(ctx, locked) });
-    if (current.idempotencyKey) await tx.completeIdempotencyKey(current.idempotencyKey, applied.outcome, now);
+    await applyResponse(tx, locked, current, status, { now, storeCustomer: gatewayStoresCustomers(ctx, locked), complete: current.idempotencyKey });
     return 'applied';
   });
   await fault(ctx, { point: 'after-apply', operation: 'reconcile', paymentId: row.paymentId, transactionId: row.id, response: status });

@@ -153,8 +153,7 @@ export async function resolveReview(ctx: LedgerContext, input: ReviewResolution)
     if (!payment || !row) throw transactionNotFound(input.transactionId);
     if (row.state !== 'review') throw notInReview(row);
     const now = ctx.now();
-    const applied = await applyResponse(tx, payment, row, answerOf(input, note, payment, row, now), { now, storeCustomer: gatewayStoresCustomers(ctx, payment) });
-    if (row.idempotencyKey) await tx.completeIdempotencyKey(row.idempotencyKey, applied.outcome, now);
+    const applied = await applyResponse(tx, payment, row, answerOf(input, note, payment, row, now), { now, storeCustomer: gatewayStoresCustomers(ctx, payment), complete: row.idempotencyKey });
     return { payment: applied.payment, transaction: applied.transaction };
   });
   const { payment, transaction } = resolved;

@@ -1,5 +1,30 @@
 import type { CustomerGatewayAccount, IdempotencyRecord, Payment, Transaction } from './model.js';
 
+/** What claiming an idempotency key answers: claimed, or the record that holds it already. */
+export type ClaimResult = { claimed: true } | { claimed: false; record: IdempotencyRecord };
+
+/** An idempotency key to claim (claimIdempotencyKey's arguments). */
+export interface IdempotencyClaim {
+  key: string;
+  requestHash: string;
+  now: Date;
+}
+
+/**
+ * The writes that settle an unresolved transaction (see `LedgerTx.settle`), in
+ * the order they are made.
+ */
+export interface SettleWrites {
+  /** `updateTransaction`: the row must exist. */
+  transaction: Transaction;
+  /** `updatePayment`: the stored version must be `expectedVersion`. */
+  payment?: { next: Payment; expectedVersion: number };
+  /** `upsertCustomerAccount`. */
+  account?: CustomerGatewayAccount;
+  /** `completeIdempotencyKey`: the key must be claimed. */
+  idempotency?: { key: string; response: unknown; now: Date };
+}
+
 /**
  * Operations available inside one store transaction. Everything written in a
  * transaction commits together or not at all.
@@ -25,7 +50,7 @@ export interface LedgerTx {
    * Claims an idempotency key: inserts an `in_flight` record, or returns the
    * existing record untouched when the key is taken (by any process).
    */
-  claimIdempotencyKey(key: string, requestHash: string, now: Date): Promise<{ claimed: true } | { claimed: false; record: IdempotencyRecord }>;
+  claimIdempotencyKey(key: string, requestHash: string, now: Date): Promise<ClaimResult>;
   /** Marks a claimed key `done` with its response. */
   completeIdempotencyKey(key: string, response: unknown, now: Date): Promise<void>;
   /** Frees a claimed key (the operation was rejected before any effect). */
@@ -45,6 +70,38 @@ export interface LedgerTx {
 
   getCustomerAccount(customerId: string, channel: string, gateway: string): Promise<CustomerGatewayAccount | null>;
   upsertCustomerAccount(account: CustomerGatewayAccount): Promise<void>;
+
+  /*
+   * Optional methods that do what a sequence of the methods above does in
+   * fewer round trips to a database. The ledger calls them through core's
+   * store-steps.ts, which runs that sequence when a store has none.
+   */
+
+  /**
+   * Optional: `getPayment(paymentId, { forUpdate: true })` then
+   * `getTransaction(transactionId)`, in one statement where the store can.
+   * The transaction is read once the payment's lock is held, so it is its
+   * latest committed state, as a read made after the lock would give. With
+   * `pspClaim`, also takes beforehand what `claimPspReference(pspClaim.gateway,
+   * pspClaim.pspReference, paymentId)` would wait for, when the locked payment
+   * has no PSP reference yet (the claim itself must still be made).
+   */
+  lockPaymentAndTransaction?(
+    paymentId: string,
+    transactionId: string,
+    options?: { pspClaim?: { gateway: string; pspReference: string } },
+  ): Promise<{ payment: Payment | null; transaction: Transaction | null }>;
+
+  /**
+   * Optional: `updateTransaction`, then `updatePayment`,
+   * `upsertCustomerAccount` and `completeIdempotencyKey` (each when given),
+   * as one write. When the transaction row or the key does not exist, or
+   * the payment is not at `expectedVersion`, it fails and so does the whole
+   * store transaction: nothing of it is written. A store may defer the write
+   * to the transaction's next statement or to its COMMIT (sent together):
+   * its failure then rejects that call or `transaction()`. Call it last.
+   */
+  settle?(writes: SettleWrites): Promise<void>;
 }
 
 /**
@@ -58,6 +115,14 @@ export interface LedgerStore {
   migrate(): Promise<void>;
   /** Runs `fn` in one transaction; rolls back if it throws. */
   transaction<T>(fn: (tx: LedgerTx) => Promise<T>): Promise<T>;
+  /**
+   * Optional: in one atomic step, claims `claim.key` (as claimIdempotencyKey)
+   * and, only when it was free, inserts `payment` and `transaction` (a new
+   * payment and its pending transaction): one statement where the store can.
+   * Core's store-steps.ts runs it as a transaction of those three calls when
+   * a store has none.
+   */
+  claimAndCreate?(claim: IdempotencyClaim, payment: Payment, transaction: Transaction): Promise<ClaimResult>;
   /** Reads outside any explicit transaction. */
   getPayment(id: string): Promise<Payment | null>;
   listTransactions(paymentId: string): Promise<Transaction[]>;

@@ -178,8 +178,8 @@ export async function applyGatewayEvent(ctx: LedgerContext, event: GatewayEventI
     const known = alreadyRecorded(transactions, r);
     const target = known ?? matchUnresolved(payment, transactions, r, key) ?? (await insertEventTransaction(tx, payment, r, event, now));
     if (target.state === 'applied') return { status: 'already_applied', payment, transaction: target };
-    const applied = await applyResponse(tx, payment, target, response, { now, storeCustomer: gatewayStoresCustomers(ctx, payment) });
-    if (target.idempotencyKey) await tx.completeIdempotencyKey(target.idempotencyKey, applied.outcome, now);
+    // Completes the caller's idempotency record of a transaction the ledger started, in the same write.
+    const applied = await applyResponse(tx, payment, target, response, { now, storeCustomer: gatewayStoresCustomers(ctx, payment), complete: target.idempotencyKey });
     return { status: 'applied', payment: applied.payment, transaction: applied.transaction };
   });
   if (result.transaction) {
