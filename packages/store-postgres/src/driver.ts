@@ -4,12 +4,35 @@
  */
 export type Row = Record<string, unknown>;
 
+/** One statement with `$n` parameters, for `SqlConnection.pipeline`. */
+export interface SqlStatement {
+  text: string;
+  params?: readonly unknown[];
+}
+
 /** One connection (a pooled pg client, or the PGlite instance while it is ours). */
 export interface SqlConnection {
   /** One statement with `$n` parameters. */
   query<R extends Row = Row>(text: string, params?: readonly unknown[]): Promise<R[]>;
   /** Several statements, no parameters (migrations). */
   exec(sql: string): Promise<void>;
+  /**
+   * Optional: sends the statements together, in order, and waits once for all their answers (one round
+   * trip instead of one each); resolves with each one's rows, or rejects with the first failure once every
+   * answer is in. What happens to the statements after a failed one depends on the connection: PGlite
+   * skips them; pg runs each on its own, so in a transaction they fail (a COMMIT rolls it back instead),
+   * and outside one they run. Use it only where both are harmless (`pipeline()` below runs one at a time
+   * on a connection without it, stopping at the first failure).
+   */
+  pipeline?(statements: readonly SqlStatement[]): Promise<Row[][]>;
+}
+
+/** `connection.pipeline(statements)`, or the statements one after another on a connection without it. */
+export async function pipeline(connection: SqlConnection, statements: readonly SqlStatement[]): Promise<Row[][]> {
+  if (connection.pipeline) return connection.pipeline(statements);
+  const results: Row[][] = [];
+  for (const statement of statements) results.push(await connection.query(statement.text, statement.params));
+  return results;
 }
 
 export interface SqlDriver {

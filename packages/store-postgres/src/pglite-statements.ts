@@ -1,5 +1,5 @@
 import { parse, protocol, type PGlite } from '@electric-sql/pglite';
-import type { Row, SqlConnection } from './driver.js';
+import type { Row, SqlConnection, SqlStatement } from './driver.js';
 
 /** Named statements kept per database; texts beyond this run unprepared (the ledger has about thirty). */
 const MAX_PREPARED = 256;
@@ -83,6 +83,41 @@ export class PgliteStatements implements SqlConnection {
     ]);
     const [result] = parse.parseResults(messages, this.db.parsers);
     return (result?.rows ?? []) as R[];
+  }
+
+  /**
+   * The statements in one exchange: each one's Bind, Describe and Execute, then a single Sync. After a
+   * failed statement the backend skips the rest up to the Sync, so none of those run (inside a
+   * transaction, which the failure aborted; outside one, the group is one implicit transaction, all or
+   * nothing). Statements that cannot be prepared (the cache is full) run one by one instead.
+   */
+  async pipeline(statements: readonly SqlStatement[]): Promise<Row[][]> {
+    const prepared: Prepared[] = [];
+    for (const { text } of statements) {
+      const statement = this.prepared.get(text) ?? (await this.prepare(text));
+      if (statement === null) return this.oneByOne(statements);
+      prepared.push(statement);
+    }
+    const parts: Uint8Array[] = [];
+    prepared.forEach((statement, i) => {
+      const values = (statements[i]?.params ?? []).map((value, n) => this.serialize(value, statement.parameterTypes[n]));
+      parts.push(protocol.serialize.bind({ statement: statement.name, values }), protocol.serialize.describe({ type: 'P' }), protocol.serialize.execute({}));
+    });
+    parts.push(protocol.serialize.sync());
+    try {
+      const messages = await this.exchange(parts);
+      // One result per statement run (each ends with its CommandComplete).
+      return parse.parseResults(messages, this.db.parsers).map((result) => (result.rows ?? []) as Row[]);
+    } catch (error) {
+      if (isCachedPlanChange(error)) for (const [i, statement] of prepared.entries()) await this.forget(statements[i]!.text, statement);
+      throw withQuery(error, statements.map((s) => s.text).join(';\n'));
+    }
+  }
+
+  private async oneByOne(statements: readonly SqlStatement[]): Promise<Row[][]> {
+    const results: Row[][] = [];
+    for (const { text, params } of statements) results.push(await this.query(text, params));
+    return results;
   }
 
   /** Through PGlite's own query(), whose errors carry the parameters: those are dropped (they hold ledger data). */

@@ -15,14 +15,18 @@ export interface PostgresStoreOptions {
    * connection's search_path. Default: the server's search_path (usually `public`).
    */
   schema?: string;
-  /** pg.Pool options: `max` (default 10), `idleTimeoutMillis`, `connectionTimeoutMillis` (default 10000 here), `ssl`... */
+  /**
+   * pg.Pool options: `max` (default 10), `idleTimeoutMillis`, `connectionTimeoutMillis` (default 10000 here), `ssl`...
+   * `pipeline` defaults to true here: the store sends BEGIN with a transaction's first read and COMMIT with its
+   * last write, one round trip each instead of two (false: one statement at a time).
+   */
   pool?: PoolOptions;
   /** Apply migrations while opening (default true). */
   migrate?: boolean;
 }
 
 function adapt(client: pg.PoolClient): SqlConnection {
-  return {
+  const connection: SqlConnection = {
     query: async (text, params) => {
       const result = await client.query(text, params ? [...params] : undefined);
       return result.rows;
@@ -31,6 +35,20 @@ function adapt(client: pg.PoolClient): SqlConnection {
       await client.query(sql);
     },
   };
+  // A pipelining client (the pool's default here) sends a query at once, without waiting for the
+  // answers of those before it: issued together, the statements share one round trip. Each has its own
+  // sync point, so a failed one does not stop the next (see SqlConnection.pipeline).
+  if (client.pipeline) {
+    connection.pipeline = async (statements) => {
+      const sent = statements.map((s) => client.query(s.text, s.params ? [...s.params] : undefined));
+      // Every answer is waited for: the client goes back to the pool with nothing in flight.
+      const settled = await Promise.allSettled(sent);
+      const failed = settled.find((s) => s.status === 'rejected');
+      if (failed) throw failed.reason;
+      return settled.map((s) => (s as PromiseFulfilledResult<pg.QueryResult>).value.rows);
+    };
+  }
+  return connection;
 }
 
 /** A pg.Pool: each session (a transaction or one read) checks out its own client. */
@@ -92,7 +110,7 @@ class PostgresDriver implements SqlDriver {
 export async function createPostgresStore(options: PostgresStoreOptions = {}): Promise<SqlLedgerStore> {
   const connectionString = options.connectionString ?? process.env.DATABASE_URL;
   if (!connectionString) throw new Error('postgres store: no connectionString given and DATABASE_URL is not set');
-  const config: pg.PoolConfig = { connectionTimeoutMillis: 10_000, ...options.pool, connectionString };
+  const config: pg.PoolConfig = { connectionTimeoutMillis: 10_000, pipeline: true, ...options.pool, connectionString };
   const searchPath = options.schema === undefined ? undefined : quoteSchema(options.schema);
   const pool = new pg.Pool(config);
   // An idle client losing its connection must not crash the process; the pool drops it.
