@@ -30,18 +30,38 @@ export function sqlHead(text) {
 }
 
 /**
- * Counts what a store's driver sends: pg's Client.prototype.query calls (each one is one exchange: the
- * client waits for its answer) on PostgreSQL, and PGlite protocol exchanges. Returns a recorder whose
+ * Counts what a store's driver sends: pg's Client.prototype.query calls on PostgreSQL (one exchange
+ * each, except that a query issued while another is in flight on the same client is pipelined and
+ * shares its exchange), and PGlite protocol exchanges. Returns a recorder whose
  * `take()` gives the exchanges since the last take, each as the list of statements it carried.
  */
 export function countExchanges(store) {
   const exchanges = [];
   if (store.driver.name === 'postgres') {
     const original = pg.Client.prototype.query;
+    // A query issued while another is in flight on the same client (pipeline mode) shares its round trip.
+    const inFlight = new WeakMap();
     pg.Client.prototype.query = function (config, values, callback) {
       const text = typeof config === 'string' ? config : config?.text;
-      if (typeof text === 'string') exchanges.push([text]);
-      return original.call(this, config, values, callback);
+      const open = inFlight.get(this);
+      if (typeof text === 'string') {
+        if (open && open.count > 0) open.exchange.push(text);
+        else {
+          const exchange = [text];
+          exchanges.push(exchange);
+          inFlight.set(this, { count: 0, exchange });
+        }
+      }
+      const state = inFlight.get(this);
+      const result = original.call(this, config, values, callback);
+      if (state && result && typeof result.then === 'function') {
+        state.count += 1;
+        const done = () => {
+          state.count -= 1;
+        };
+        result.then(done, done);
+      }
+      return result;
     };
     return {
       take: () => exchanges.splice(0),
