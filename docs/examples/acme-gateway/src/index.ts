@@ -4,4 +4,5 @@ import { AcmeGatewayPlugin } from './plugin.js';
 export default AcmeGatewayPlugin;
 export { AcmeGatewayPlugin };
 export { ACME_CONFIG_STRUCTURE, ACME_DEFAULT_CONFIGURATION } from './config.js';
-export { ACME_TEST_TOKENS, AcmeClient, type AcmeCharge, type AcmeRefund, type AcmeErrorCode, type AcmeResult } from './processor.js';
+export { ACME_TEST_TOKENS, AcmeClient, signAcmeWebhook, type AcmeCharge, type AcmeRefund, type AcmeErrorCode, type AcmeResult } from './processor.js';
+export { handleAcmeWebhook, verifyAcmeSignature } from './webhooks.js';

@@ -9,9 +9,12 @@ import type {
   TransactionErrorCode,
   TransactionKind,
   TransactionStatusInput,
+  WebhookRequest,
+  WebhookResponse,
 } from '@payhost/core';
 import { ACME_CONFIG_STRUCTURE, ACME_DEFAULT_CONFIGURATION } from './config.js';
 import { AcmeClient, type AcmeCharge, type AcmeErrorCode, type AcmeRefund, type AcmeResult } from './processor.js';
+import { handleAcmeWebhook } from './webhooks.js';
 
 /** Acme's error codes on payhost's unified transaction error codes; anything else is a processing_error. */
 const ERROR_CODES: Readonly<Record<AcmeErrorCode, TransactionErrorCode>> = {
@@ -61,6 +64,7 @@ export class AcmeGatewayPlugin extends BasePlugin {
       amount: toMinorUnits(payment.amount, payment.currency),
       currency: payment.currency,
       idempotencyKey: payment.idempotencyKey ?? `${payment.paymentId}:process`,
+      metadata: { payment_id: payment.paymentId }, // Acme's events about the charge carry it back
     });
     return this.toResponse('capture', payment, result);
   }
@@ -84,6 +88,19 @@ export class AcmeGatewayPlugin extends BasePlugin {
     const result = await this.client.find(input.transaction.gatewayIdempotencyKey);
     if (!result) return this.failure(input.transaction.kind, input.payment, 'processing_error', 'The request never reached Acme.');
     return this.toResponse(input.transaction.kind, input.payment, result);
+  }
+
+  /** Acme's events (a refund made in its dashboard, a charge settled): verified, then handed to the host's ledger. */
+  async webhook(request: WebhookRequest, _previousValue: WebhookResponse | null): Promise<WebhookResponse | undefined> {
+    if (!this.active) return undefined;
+    const secret = this.configuration['webhook_secret'];
+    if (typeof secret !== 'string' || secret === '') return { status: 503, body: { code: 'webhook_not_configured', message: 'No webhook_secret is configured' } };
+    return handleAcmeWebhook(request, secret, Date.now());
+  }
+
+  /** Called once by the manager when it closes or replaces this instance: release what it holds. */
+  override async close(): Promise<void> {
+    await this.client?.close();
   }
 
   private toResponse(kind: TransactionKind, payment: PaymentData, result: AcmeResult<AcmeCharge | AcmeRefund>): GatewayResponse {

@@ -1,3 +1,5 @@
+import { createHmac } from 'node:crypto';
+
 /**
  * The Acme processor's API as the plugin sees it. A real plugin calls the
  * processor over HTTPS here; this example keeps the processor in memory (like
@@ -9,6 +11,8 @@ export interface AcmeCharge {
   amount: number;
   refunded: number;
   currency: string;
+  /** What the merchant attached (the host's payment id): Acme echoes it in its webhook events. */
+  metadata: Record<string, string>;
 }
 
 export interface AcmeRefund {
@@ -51,6 +55,7 @@ const accounts = new Map<string, Account>();
 
 export class AcmeClient {
   private readonly account: Account;
+  private closed = false;
 
   constructor(apiKey: string) {
     let account = accounts.get(apiKey);
@@ -61,12 +66,12 @@ export class AcmeClient {
     this.account = account;
   }
 
-  async charge(request: { token: string; amount: number; currency: string; idempotencyKey: string }): Promise<AcmeResult<AcmeCharge>> {
+  async charge(request: { token: string; amount: number; currency: string; idempotencyKey: string; metadata?: Record<string, string> }): Promise<AcmeResult<AcmeCharge>> {
     return this.once(request.idempotencyKey, () => {
       const failure = FAILING_TOKENS[request.token];
       if (failure) return { ok: false, code: failure[0], message: failure[1] };
       if (!request.token.startsWith('acme_tok_')) return { ok: false, code: 'invalid_request', message: 'No such token.' };
-      const charge: AcmeCharge = { id: this.nextId('ch'), amount: request.amount, refunded: 0, currency: request.currency };
+      const charge: AcmeCharge = { id: this.nextId('ch'), amount: request.amount, refunded: 0, currency: request.currency, metadata: { ...request.metadata } };
       this.account.charges.set(charge.id, charge);
       return { ok: true, value: { ...charge } };
     });
@@ -89,7 +94,13 @@ export class AcmeClient {
     return this.account.replies.get(idempotencyKey) ?? null;
   }
 
+  /** Releases the connection: a real client destroys its keep-alive HTTP agent here. */
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
   private once<T>(key: string, run: () => AcmeResult<T>): AcmeResult<T> {
+    if (this.closed) throw new Error('The Acme client is closed');
     const previous = this.account.replies.get(key) as AcmeResult<T> | undefined;
     if (previous) return previous;
     const result = run();
@@ -101,4 +112,13 @@ export class AcmeClient {
     this.account.sequence += 1;
     return `${prefix}_${String(this.account.sequence).padStart(6, '0')}`;
   }
+}
+
+/**
+ * How Acme signs a webhook delivery: the `acme-signature` header is
+ * `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" keyed with the webhook secret>`.
+ * The plugin checks it (webhooks.ts); tests and the guide's example use this to play Acme.
+ */
+export function signAcmeWebhook(secret: string, rawBody: Buffer, timestamp: number): string {
+  return `t=${timestamp},v1=${createHmac('sha256', secret).update(`${timestamp}.`).update(rawBody).digest('hex')}`;
 }
