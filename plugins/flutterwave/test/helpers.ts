@@ -68,6 +68,8 @@ export function makeManager(fake: FakeFlutterwave, overrides: ConfigValues = {})
   return new PluginManager({
     plugins: [FlutterwaveGatewayPlugin],
     config: { channels: [{ slug: CHANNEL, currencies: ['NGN', 'KES', 'UGX', 'GHS', 'USD'], plugins: { [GATEWAY]: { active: true, configuration: configuration(fake, overrides) } } }] },
+    // Webhook refusals are logged as warnings: the default logger would print them to stderr.
+    logger: silentLogger(),
     hookTimeoutMs: 10_000,
   });
 }

@@ -73,6 +73,8 @@ export function makeManager(fake: FakeRazorpay, overrides: ConfigValues = {}): P
     config: {
       channels: [{ slug: CHANNEL, currencies: ['INR', 'USD', 'JPY', 'KWD'], plugins: { [GATEWAY]: { active: true, configuration: configuration(fake, overrides) } } }],
     },
+    // Webhook refusals are logged as warnings: the default logger would print them to stderr.
+    logger: silentLogger(),
     hookTimeoutMs: 10_000,
   });
 }
