@@ -222,6 +222,11 @@ describe('checkout API (HTTP, no browser)', () => {
       expect(badId.body).to.deep.equal({ code: 'invalid_input', message: 'Invalid params.id: must match format "uuid"' });
       const extra = await post(`/checkout/api/payments/${id}/confirm`, { token: 'x' });
       expect(extra.body).to.deep.equal({ code: 'invalid_input', message: 'Invalid body: must NOT have additional properties' });
+      // Gateway data is the host's to give (a Stripe seller account, a saved customer), never a shopper's.
+      const data = await post(`/checkout/api/payments/${id}/confirm`, { data: { connectedAccountId: 'acct_1Shopper', stripeCustomerId: 'cus_victim' } });
+      expect(data.status).to.equal(400);
+      expect(data.body).to.deep.equal({ code: 'invalid_input', message: 'Invalid body: must NOT have additional properties' });
+      expect((await get(`/checkout/api/payments/${id}`)).body.payment.toConfirm, 'nothing confirmed').to.equal(true);
       const unknown = await post(`/checkout/api/payments/${randomUUID()}/confirm`, {});
       expect(unknown.status).to.equal(404);
       expect(unknown.body).to.include({ code: 'payment_not_found' });

@@ -85,10 +85,6 @@ interface PayBody {
   nameOnCard?: string;
 }
 
-interface ConfirmBody {
-  data?: Record<string, unknown>;
-}
-
 /** The request's Idempotency-Key, in the checkout's own namespace (see key-namespace.ts). */
 function idempotencyKey(request: FastifyRequest): string {
   const key = request.headers['idempotency-key'];
@@ -213,7 +209,7 @@ export async function checkoutRoutes(app: FastifyInstance, ctx: ServerContext, p
     return { payment, transactions };
   };
 
-  app.post<{ Params: { id: string }; Body: ConfirmBody | undefined }>(
+  app.post<{ Params: { id: string } }>(
     '/checkout/api/payments/:id/confirm',
     {
       schema: {
@@ -221,14 +217,16 @@ export async function checkoutRoutes(app: FastifyInstance, ctx: ServerContext, p
         summary: 'Confirm a payment after 3-D Secure (public, Idempotency-Key)',
         headers: idempotencyHeader,
         params: paymentParams,
-        body: { type: 'object', additionalProperties: false, properties: { data: { type: 'object', maxProperties: 20 } } },
+        // No gateway data from a browser: the page confirms with the payment's own state, and a key such as
+        // Stripe's connectedAccountId or stripeCustomerId is for the host to set from its records, not a shopper.
+        body: { type: 'object', additionalProperties: false, properties: {} },
         response: { 200: resultSchema, 402: { $ref: 'Error#' }, ...errorResponses },
       },
     },
     async (request) => {
       const key = idempotencyKey(request);
       const { payment } = await checkoutPayment(request.params.id);
-      return resultJson(await payments.confirm({ paymentId: payment.id, idempotencyKey: key, data: request.body?.data ?? null }));
+      return resultJson(await payments.confirm({ paymentId: payment.id, idempotencyKey: key, data: null }));
     },
   );
 
