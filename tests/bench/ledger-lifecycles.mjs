@@ -273,7 +273,7 @@ export async function run(report) {
     try {
       const replay = replayer(await recordStatements(store, () => hostLifecycle(service)));
       await replay.check(raw.session);
-      shapes.push(`One lifecycle = ${replay.statements} SQL statements (BEGIN/COMMIT included): ${replay.transactions} transactions and ${replay.sessions - replay.transactions} single reads.`);
+      shapes.push(`One lifecycle = ${replay.statements} SQL statements (BEGIN/COMMIT included) in ${replay.roundTrips} round trips: ${replay.transactions} transactions and ${replay.sessions - replay.transactions} single statements.`);
       row('PGlite (in memory)', 1, await alternate({ host: () => hostLifecycle(service), raw: () => replay.lifecycle(raw.session), inFlight: 1, ...s }), false);
     } finally {
       await raw.close();

@@ -15,16 +15,21 @@ const storeRequire = createRequire(fileURLToPath(import.meta.resolve('@payhost/s
 const pg = storeRequire('pg');
 const { PGlite } = await import(pathToFileURL(storeRequire.resolve('@electric-sql/pglite').replace(/\.cjs$/, '.js')).href);
 
-/** Wraps a SqlLedgerStore's driver so the statements of `fn` are recorded, per session. */
+/**
+ * Wraps a SqlLedgerStore's driver so the statements of `fn` are recorded, per session. Statements the
+ * store sent together (SqlConnection.pipeline: BEGIN with a first read, a last write with COMMIT)
+ * share a `group` number, and are replayed together.
+ */
 export async function recordStatements(store, fn) {
   const driver = store.driver;
   const original = driver.session;
   const sessions = [];
+  let groups = 0;
   driver.session = (work) =>
     original.call(driver, (connection) => {
       const statements = [];
       sessions.push(statements);
-      return work({
+      const recorded = {
         query: (text, params) => {
           statements.push({ text, params: params ? [...params] : undefined });
           return connection.query(text, params);
@@ -33,7 +38,15 @@ export async function recordStatements(store, fn) {
           statements.push({ text: sql, exec: true });
           return connection.exec(sql);
         },
-      });
+      };
+      if (connection.pipeline) {
+        recorded.pipeline = (list) => {
+          const group = ++groups;
+          for (const st of list) statements.push({ text: st.text, params: st.params ? [...st.params] : undefined, group });
+          return connection.pipeline(list);
+        };
+      }
+      return work(recorded);
     });
   try {
     await fn();
@@ -54,13 +67,22 @@ export function replayer(sessions) {
     ids: ids.size,
     sessions: sessions.length,
     statements: sessions.reduce((n, s) => n + s.length, 0),
+    /** Exchanges with the database: statements sent together count once. */
+    roundTrips: sessions.reduce((n, s) => n + s.filter((st, i) => st.group === undefined || s[i - 1]?.group !== st.group).length, 0),
     transactions: sessions.filter((s) => s[0]?.text.startsWith('BEGIN')).length,
-    /** `session(fn)` gives `fn` a connection ({ query(text, params) }) nobody else uses meanwhile. */
+    /** `session(fn)` gives `fn` a connection ({ query(text, params), pipeline(statements) }) nobody else uses meanwhile. */
     async lifecycle(session) {
       const map = new Map([...ids].map((id) => [id, randomUUID()]));
       for (const statements of sessions) {
         await session(async (connection) => {
-          for (const st of statements) await connection.query(st.text, st.exec ? undefined : rename(st.params, map));
+          for (let i = 0; i < statements.length; ) {
+            const st = statements[i];
+            let end = i + 1;
+            while (st.group !== undefined && statements[end]?.group === st.group) end++;
+            if (end - i > 1) await connection.pipeline(statements.slice(i, end).map((g) => ({ text: g.text, params: rename(g.params, map) })));
+            else await connection.query(st.text, st.exec ? undefined : rename(st.params, map));
+            i = end;
+          }
         });
       }
       return map;
@@ -83,13 +105,22 @@ export function replayer(sessions) {
 }
 
 export function rawPostgres(url, schema, max) {
-  const pool = new pg.Pool({ connectionString: url, max, options: `-c search_path="${schema}"` });
+  // Pipelining clients, as the store's: statements it sent together are sent together here.
+  const pool = new pg.Pool({ connectionString: url, max, options: `-c search_path="${schema}"`, pipeline: true });
   pool.on('error', () => undefined);
   return {
     session: async (fn) => {
       const client = await pool.connect();
       try {
-        return await fn({ query: (text, params) => client.query(text, params) });
+        return await fn({
+          query: (text, params) => client.query(text, params),
+          pipeline: async (list) => {
+            const settled = await Promise.allSettled(list.map((st) => client.query(st.text, st.params)));
+            const failed = settled.find((r) => r.status === 'rejected');
+            if (failed) throw failed.reason;
+            return settled.map((r) => r.value.rows);
+          },
+        });
       } finally {
         client.release();
       }
@@ -106,7 +137,7 @@ export async function rawPglite() {
   let tail = Promise.resolve();
   return {
     session: (fn) => {
-      const run = tail.then(() => fn({ query: (text, params) => statements.query(text, params) }));
+      const run = tail.then(() => fn({ query: (text, params) => statements.query(text, params), pipeline: (list) => statements.pipeline(list) }));
       tail = run.then(
         () => undefined,
         () => undefined,
