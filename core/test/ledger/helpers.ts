@@ -5,6 +5,7 @@ import {
   MemoryLedgerStore,
   PaymentService,
   PluginManager,
+  silentLogger,
   type ConfigValues,
   type CreatePaymentInput,
   type FaultHooks,
@@ -126,6 +127,8 @@ export function makeManager(options: SetupOptions = {}): PluginManager {
         },
       ],
     },
+    // Tests that provoke warnings (a plugin's number amount) read outcomes, not logs: nothing on stderr.
+    logger: silentLogger(),
   });
 }
 

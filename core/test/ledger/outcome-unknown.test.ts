@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import {
+  silentLogger,
   BasePlugin,
   Decimal,
   MemoryLedgerStore,
@@ -54,6 +55,8 @@ function service(options: { clock?: () => Date; waitTimeoutMs?: number } = {}) {
     plugins: [LossyGateway],
     config: { channels: [{ slug: 'web', currencies: ['USD'], plugins: { 'test.lossy': { active: true } } }] },
     hookTimeoutMs: 40,
+    // Its timeouts are the point of these tests: logged, they would only clutter stderr.
+    logger: silentLogger(),
   });
   const store = new MemoryLedgerStore();
   const clock = options.clock ? { clock: options.clock } : {};
@@ -162,7 +165,7 @@ describe('ledger: a gateway call whose outcome is unknown is never recorded as a
       }
     }
     const store = new InterleavingStore();
-    const manager = new PluginManager({ plugins: [LossyGateway], config: { channels: [{ slug: 'web', currencies: ['USD'], plugins: { 'test.lossy': { active: true } } }] }, hookTimeoutMs: 40 });
+    const manager = new PluginManager({ plugins: [LossyGateway], config: { channels: [{ slug: 'web', currencies: ['USD'], plugins: { 'test.lossy': { active: true } } }] }, hookTimeoutMs: 40, logger: silentLogger() });
     const payments = new PaymentService({ manager, store, idempotency: { waitTimeoutMs: 150 } });
     LossyGateway.knows = false;
     let event: Promise<unknown> | null = null;

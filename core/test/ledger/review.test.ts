@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import {
+  silentLogger,
   BasePlugin,
   Decimal,
   MemoryLedgerStore,
@@ -51,6 +52,8 @@ function service() {
     plugins: [BlindGateway],
     config: { channels: [{ slug: 'web', currencies: ['USD'], plugins: { 'test.blind': { active: true } } }] },
     hookTimeoutMs: 40,
+    // Its timeouts are the point of these tests: logged, they would only clutter stderr.
+    logger: silentLogger(),
   });
   const store = new MemoryLedgerStore();
   return { manager, store, payments: new PaymentService({ manager, store, idempotency: { waitTimeoutMs: 100 } }) };
