@@ -147,6 +147,29 @@ describe('manager: broken plugins never break the host', () => {
     await manager.close();
   });
 
+  it("a plugin error holding a secret only in another text field (Node's ERR_INVALID_URL input) is logged with it scrubbed", async () => {
+    const log = captureLogger();
+    class BadUrl extends GatewayA {
+      static override id = 'test.bad-url';
+      override async processPayment(): Promise<GatewayResponse> {
+        // The secret sits in the URL Node refuses: the message says only "Invalid URL", the URL is kept in `input`.
+        new URL(`api ${String(this.configuration['secret_key'])}`);
+        throw new Error('unreachable');
+      }
+    }
+    const manager = new PluginManager({
+      plugins: [BadUrl],
+      config: { channels: [{ slug: 'us', currencies: ['USD'], plugins: { 'test.bad-url': { active: true, configuration: { secret_key: 'sk_live_in_url_456' } } } }] },
+      logger: log.logger,
+    });
+    const answer = await manager.processPayment({ channel: 'us', gateway: 'test.bad-url', payment: payment() });
+    expect(answer).to.include({ isSuccess: false, errorCode: 'processing_error' });
+    expect(log.text()).not.to.include('sk_live_in_url_456');
+    const line = log.lines.find((l) => l['hook'] === 'processPayment');
+    expect(line?.['err']).to.include({ type: 'TypeError', code: 'ERR_INVALID_URL', input: 'api [redacted]' });
+    await manager.close();
+  });
+
   it('a first plugin that hangs does not stop later plugins, and a late answer is ignored', async () => {
     let release: (v: string[]) => void = () => undefined;
     let lateCalls = 0;

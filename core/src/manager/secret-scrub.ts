@@ -31,14 +31,17 @@ export function scrubSecrets(text: string, secrets: readonly string[]): string {
 
 /**
  * A plugin's thrown value as a log line may carry it. pino's redaction works
- * on field names, not on text inside a message: an Error whose message or
- * stack holds a secret becomes a new Error of its class (name, message,
- * stack, code) with the secrets scrubbed (its other fields, which may hold the
- * same text, dropped); any other Error is logged as it is.
+ * on field names, not on text inside a message: an Error whose message, stack
+ * or other text fields (Node's ERR_INVALID_URL keeps the URL in `input`) hold
+ * a secret becomes a new Error of its class (name, message, stack, code, its
+ * other text fields) with the secrets scrubbed; its fields that are not text,
+ * which may hold the same secret deeper, are dropped. Any other Error is
+ * logged as it is.
  */
 export function loggableError(error: unknown, secrets: readonly string[]): unknown {
   if (!(error instanceof Error)) return undefined;
-  const text = `${error.message}\n${error.stack ?? ''}`;
+  const fields = textFields(error);
+  const text = `${error.message}\n${error.stack ?? ''}\n${Object.values(fields).join('\n')}`;
   if (!secrets.some((secret) => text.includes(secret))) return error;
   // An Error again, so pino's error serializer shows it as one (type, message, stack);
   // of the same class, so its type still says what broke (a TypeError is a bug).
@@ -46,7 +49,17 @@ export function loggableError(error: unknown, secrets: readonly string[]): unkno
   Object.setPrototypeOf(copy, Object.getPrototypeOf(error) as object);
   copy.name = error.name;
   copy.stack = error.stack === undefined ? undefined : scrubSecrets(error.stack, secrets);
+  for (const [name, value] of Object.entries(fields)) Object.assign(copy, { [name]: scrubSecrets(value, secrets) });
   const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' || typeof code === 'number') Object.assign(copy, { code });
+  if (typeof code === 'number') Object.assign(copy, { code });
   return copy;
+}
+
+/** The error's own enumerable fields holding text (a `code`, an `input`, a `path`...), by name. */
+function textFields(error: Error): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(error)) {
+    if (typeof value === 'string' && name !== 'message' && name !== 'stack') out[name] = value;
+  }
+  return out;
 }
