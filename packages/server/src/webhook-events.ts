@@ -29,7 +29,9 @@ export interface UnmatchedEventPolicy {
  * plugin's `occurredAt`, the processor's signed creation time), it is
  * acknowledged and logged: it is about a payment payhost never made (payment
  * links, another system on the account), and a payment payhost did make but
- * whose call never recorded the reference is recovered by reconciliation. An
+ * whose call never recorded the reference is recovered by reconciliation (its
+ * pending transaction); one it never processed (paid through a client token,
+ * then abandoned) is not, and the warning is what shows it. An
  * event without `occurredAt` is refused as before. Any other failure (the
  * store is down, ...) is refused. Events applied before a failure are not
  * applied twice (the inbox records each once).
