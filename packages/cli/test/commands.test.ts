@@ -125,5 +125,25 @@ describe('cli: payhost config check', () => {
     expect(printed.channels[0]?.plugins.find((p) => p.id === 'test.signed')?.configuration['webhook_secret']).to.equal('****t_42');
     expect(printed.globalPlugins).to.deep.equal([{ id: 'test.audit', active: true, configuration: { api_token: '****7788', password: '', note: 'hello' } }]);
   });
+
+  it('refuses, as serve would, a file that names a PostgreSQL schema when DATABASE_URL is not set', async () => {
+    const configFile = join(dir, 'schema-without-url.json');
+    writeFileSync(
+      configFile,
+      JSON.stringify({ server: { databaseSchema: 'payhost' }, auth: { adminApiKey: 'cli-admin-key-0123456789', paymentApiKey: 'cli-payment-key-0123456789' }, channels: [{ slug: 'web', currencies: ['USD'] }] }),
+    );
+    const saved = process.env['DATABASE_URL'];
+    delete process.env['DATABASE_URL'];
+    let out = '';
+    let err = '';
+    try {
+      const io: CliIo = { out: (text) => void (out += text), err: (text) => void (err += text) };
+      expect(await run(['config', 'check', '--config', configFile], io)).to.equal(1);
+    } finally {
+      if (saved !== undefined) process.env['DATABASE_URL'] = saved;
+    }
+    expect(out).to.equal('');
+    expect(err).to.match(/^error invalid_configuration: server\.databaseSchema is "payhost" but DATABASE_URL is not set/m);
+  });
 });
 

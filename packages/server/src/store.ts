@@ -3,12 +3,11 @@ import { createPgliteStore, createPostgresStore } from '@payhost/store-postgres'
 import type { ServerConfig } from './config.js';
 
 /**
- * PostgreSQL when DATABASE_URL is set, else the embedded PGlite database in the data directory. A
- * configuration that names a PostgreSQL schema but runs without DATABASE_URL is refused: it is the
- * configuration of a PostgreSQL deployment started without its database, and would take payments
- * into a second, embedded ledger.
+ * PostgreSQL when DATABASE_URL is set, else the embedded PGlite database in the data directory
+ * (checkStoreChoice refuses a configuration that cannot have either).
  */
 export async function openStore(config: ServerConfig): Promise<{ store: LedgerStore; kind: 'postgres' | 'pglite' }> {
+  checkStoreChoice(config);
   const schema = config.server.databaseSchema;
   if (config.databaseUrl) {
     const url = config.databaseUrl;
@@ -17,15 +16,23 @@ export async function openStore(config: ServerConfig): Promise<{ store: LedgerSt
     });
     return { store, kind: 'postgres' };
   }
-  if (schema !== undefined) {
-    throw new PayhostError(
-      ERROR_CODES.invalidConfiguration,
-      `server.databaseSchema is ${JSON.stringify(schema)} but DATABASE_URL is not set: set DATABASE_URL to run on PostgreSQL, ` +
-        `or remove server.databaseSchema to use the embedded database in ${config.server.dataDir}`,
-      { field: 'server.databaseSchema' },
-    );
-  }
   return { store: await createPgliteStore({ dataDir: config.server.dataDir }), kind: 'pglite' };
+}
+
+/**
+ * Refuses a configuration that names a PostgreSQL schema but runs without DATABASE_URL: it is the
+ * configuration of a PostgreSQL deployment started without its database, and would take payments into
+ * a second, embedded ledger. Also what `payhost config check` checks, so it says what `serve` would.
+ */
+export function checkStoreChoice(config: ServerConfig): void {
+  const schema = config.server.databaseSchema;
+  if (config.databaseUrl || schema === undefined) return;
+  throw new PayhostError(
+    ERROR_CODES.invalidConfiguration,
+    `server.databaseSchema is ${JSON.stringify(schema)} but DATABASE_URL is not set: set DATABASE_URL to run on PostgreSQL, ` +
+      `or remove server.databaseSchema to use the embedded database in ${config.server.dataDir}`,
+    { field: 'server.databaseSchema' },
+  );
 }
 
 /**

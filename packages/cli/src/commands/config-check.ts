@@ -1,4 +1,5 @@
 import { PluginManager } from '@payhost/core';
+import { checkStoreChoice } from '@payhost/server';
 import { json, type CliIo } from '../io.js';
 import { loadCommandConfig } from '../logger.js';
 
@@ -12,6 +13,8 @@ function maskKey(key: string): string {
  */
 export async function configCheck(options: { config: string }, io: CliIo): Promise<void> {
   const { config, logger } = await loadCommandConfig(options.config, io);
+  // With this environment: a file `serve` would refuse is not valid.
+  checkStoreChoice(config);
   const manager = await PluginManager.create({ plugins: config.plugins, pluginBaseDir: config.baseDir, config: config.host, logger });
   try {
     const plugins = manager.config.channels.map((channel) => ({
