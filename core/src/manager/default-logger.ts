@@ -13,5 +13,6 @@ const LEVELS: ReadonlySet<string> = new Set(['trace', 'debug', 'info', 'warn', '
 export function defaultManagerLogger(env: NodeJS.ProcessEnv = process.env): Logger {
   const wanted = env['PAYHOST_LOG_LEVEL'];
   const level = wanted !== undefined && LEVELS.has(wanted) ? wanted : 'warn';
-  return createLogger({ level }, { write: (line: string) => void process.stderr.write(line) });
+  // Named as the server's and the CLI's lines are, so a host's log pipeline can tell payhost's apart.
+  return createLogger({ level, name: 'payhost' }, { write: (line: string) => void process.stderr.write(line) });
 }
