@@ -193,7 +193,7 @@ describe('checkout API (HTTP, no browser)', () => {
       expect(created.body.transaction.actionRequiredData).to.include({ type: 'three_d_secure' });
 
       const key = randomUUID();
-      const confirmed = await post(`/checkout/api/payments/${created.body.payment.id}/confirm`, {}, key);
+      const confirmed = await post(`/checkout/api/payments/${created.body.payment.id}/confirm`, undefined, key);
       expect(confirmed.status).to.equal(200);
       expect(confirmed.body.payment).to.include({ chargeStatus: 'fully-charged', toConfirm: false, capturedAmount: '25.00' });
       const replayed = await post(`/checkout/api/payments/${created.body.payment.id}/confirm`, {}, key);

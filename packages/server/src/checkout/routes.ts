@@ -7,7 +7,7 @@ import fastifyStatic from '@fastify/static';
 import { ERROR_CODES, PayhostError, type Payment, type PaymentService, type Transaction } from '@payhost/core';
 import type { ServerContext } from '../context.js';
 import { paymentJson, resultJson, resultSchema, transactionJson } from '../serialize.js';
-import { amountString, currencyCode, errorResponses, pluginId, slug } from '../schemas.js';
+import { amountString, currencyCode, errorResponses, optionalBody, pluginId, slug } from '../schemas.js';
 import { CHECKOUT_KEY_MAX_LENGTH, checkoutKey, createdByCheckout } from './key-namespace.js';
 
 /** The page's static files: index.html, style.css, app.js and the ES modules it imports (no build step). */
@@ -222,6 +222,8 @@ export async function checkoutRoutes(app: FastifyInstance, ctx: ServerContext, p
         body: { type: 'object', additionalProperties: false, properties: {} },
         response: { 200: resultSchema, 402: { $ref: 'Error#' }, ...errorResponses },
       },
+      // As POST /payments/:id/confirm: no body is the same as {}.
+      preValidation: optionalBody,
     },
     async (request) => {
       const key = idempotencyKey(request);
