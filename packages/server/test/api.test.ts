@@ -283,12 +283,15 @@ describe('server API over HTTP', () => {
     /** Delivers `body` to the test gateway's webhook in `channel`, signed with its secret. */
     const deliver = (body: string, channel = 'us-store') =>
       t.request('POST', `/plugins/channel/${channel}/test.signed/webhook`, { key: null, raw: body, headers: { 'content-type': 'application/json', 'x-test-signature': signWebhook(body) } });
-
-    it('applies a signed event once through the ledger inbox', async () => {
-      const created = await t.request('POST', '/payments', {
-        body: { channel: 'us-store', gateway: 'test.signed', currency: 'USD', amount: '7.00', token: 'sig-token', action: 'authorize' },
+    /** An authorization on the signed test gateway in us-store, for its webhooks to settle. */
+    const authorizeSigned = (amount: string) =>
+      t.request('POST', '/payments', {
+        body: { channel: 'us-store', gateway: 'test.signed', currency: 'USD', amount, token: 'sig-token', action: 'authorize' },
         idempotencyKey: key(),
       });
+
+    it('applies a signed event once through the ledger inbox', async () => {
+      const created = await authorizeSigned('7.00');
       expect(created.status).to.equal(201);
       const id = created.body.payment.id;
       const body = JSON.stringify({ id: `evt-${id}`, paymentId: id, amount: '7.00', currency: 'USD' });
@@ -351,10 +354,7 @@ describe('server API over HTTP', () => {
     });
 
     it('applies an old event that matches a payment by its reference (the window only covers events no payment holds)', async () => {
-      const created = await t.request('POST', '/payments', {
-        body: { channel: 'us-store', gateway: 'test.signed', currency: 'USD', amount: '4.00', token: 'sig-token', action: 'authorize' },
-        idempotencyKey: key(),
-      });
+      const created = await authorizeSigned('4.00');
       expect(created.status).to.equal(201);
       const id = created.body.payment.id;
       const createdAt = new Date(Date.now() - 5 * 3_600_000).toISOString();
@@ -384,10 +384,7 @@ describe('server API over HTTP', () => {
         t.request('PUT', '/admin/channels/eu-store/plugins/test.signed', { key: ADMIN_KEY, body: { active, configuration: { supported_currencies: 'EUR', webhook_secret: WEBHOOK_SECRET } } });
       expect((await activate(true)).status).to.equal(200);
       try {
-        const created = await t.request('POST', '/payments', {
-          body: { channel: 'us-store', gateway: 'test.signed', currency: 'USD', amount: '4.00', token: 'sig-token', action: 'authorize' },
-          idempotencyKey: key(),
-        });
+        const created = await authorizeSigned('4.00');
         const id = created.body.payment.id;
         const body = JSON.stringify({ id: `evt-${id}`, paymentId: id, amount: '4.00', currency: 'USD' });
         expect((await deliver(body, 'eu-store')).status).to.equal(200);
