@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { importProblems } from './support/imports.js';
 import { ROOT, npm, parsePackJson, run, workspacePackages, type PackResult, type WorkspacePackage } from './support/npm.js';
 
@@ -27,16 +27,21 @@ function normalize(path: string): string {
   return path.replace(/^\.\//, '');
 }
 
-/** What a package may ship: compiled output with its types (and maps), README, LICENSE, package.json; public/ for the server, bin/ for the CLI. */
+/**
+ * What a package may ship: compiled output with its types and their maps, the TypeScript sources the maps
+ * point at (stack traces and "go to definition" land on them), README, LICENSE, package.json; public/ for the
+ * server, bin/ for the CLI.
+ */
 function allowed(pkg: WorkspacePackage, path: string): boolean {
   if (path === 'package.json' || path === 'README.md' || /^LICEN[CS]E(\.md|\.txt)?$/.test(path)) return true;
   if (/^dist\/.+\.(js|d\.ts)(\.map)?$/.test(path)) return true;
+  if (/^src\/.+\.ts$/.test(path) && !/\.test\.ts$/.test(path)) return true;
   if (pkg.name === '@payhost/server' && /^public\/checkout\/[\w.-]+\.(html|js|css)$/.test(path)) return true;
   if (pkg.name === '@payhost/cli' && path === 'bin/payhost.js') return true;
   return false;
 }
 
-const FORBIDDEN = [/(^|\/)src\//, /(^|\/)tests?\//, /(^|\/)fixtures?\//, /tsconfig/, /\.tsbuildinfo$/, /\.test\.(ts|js)$/, /(^|\/)\.[^/]+$/, /\.tgz$/];
+const FORBIDDEN = [/(^|\/)tests?\//, /(^|\/)fixtures?\//, /tsconfig/, /\.tsbuildinfo$/, /\.test\.(ts|js)$/, /(^|\/)\.[^/]+$/, /\.tgz$/];
 
 describe('packaging: npm pack contents and manifests of every workspace package', function () {
   this.timeout(120_000);
@@ -84,6 +89,30 @@ describe('packaging: npm pack contents and manifests of every workspace package'
         expect(existsSync(source), `${pkg.name}: ${file} has no source (stale build output: npm run clean && npm run build)`).to.equal(true);
       }
     }
+  });
+
+  it('every sourceMappingURL comment names a shipped map, whose sources are shipped too', async () => {
+    const problems: string[] = [];
+    for (const pkg of packages) {
+      const files = new Set((packed.get(pkg.name) as PackResult).files.map((f) => f.path));
+      for (const file of files) {
+        if (!/^dist\/.+\.(js|d\.ts)$/.test(file)) continue;
+        const text = await readFile(join(ROOT, pkg.location, file), 'utf8');
+        const comment = /\/\/# sourceMappingURL=(\S+)\s*$/.exec(text);
+        if (!comment) continue;
+        const map = posix.join(posix.dirname(file), comment[1] as string);
+        if (!files.has(map)) {
+          problems.push(`${pkg.name}: ${file} points at ${map}, which is not shipped`);
+          continue;
+        }
+        const { sources, sourceRoot } = JSON.parse(await readFile(join(ROOT, pkg.location, map), 'utf8')) as { sources: string[]; sourceRoot?: string };
+        for (const source of sources) {
+          const shipped = posix.join(posix.dirname(map), sourceRoot ?? '', source);
+          if (!files.has(shipped)) problems.push(`${pkg.name}: ${map} maps to ${shipped}, which is not shipped`);
+        }
+      }
+    }
+    expect(problems).to.deep.equal([]);
   });
 
   it('exports, main, types and bin point at shipped files; types come first in every export condition', () => {
