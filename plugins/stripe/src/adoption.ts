@@ -2,6 +2,7 @@ import type { PaymentData } from '@payhost/core';
 import type Stripe from 'stripe';
 import { mutating, type CallContext } from './client.js';
 import { ACCOUNT_MISMATCH, type ConnectTarget } from './connect.js';
+import { PAYMENT_ID_KEY, signedPaymentId } from './metadata-signature.js';
 
 /*
  * Adopting an existing PaymentIntent (a pi_ token Stripe.js confirmed, or
@@ -17,7 +18,7 @@ import { ACCOUNT_MISMATCH, type ConnectTarget } from './connect.js';
  *   metadata, so every later payment sees it taken.
  */
 
-export const PAYMENT_ID_KEY = 'payhost_payment_id';
+export { PAYMENT_ID_KEY };
 export const CHANNEL_KEY = 'payhost_channel';
 
 function meta(intent: Pick<Stripe.PaymentIntent, 'metadata'>, key: string): string | null {
@@ -71,10 +72,13 @@ export function boundTo(intent: Pick<Stripe.PaymentIntent, 'metadata'>, payment:
 /**
  * Binds an unbound intent of this channel to the payment (metadata update,
  * idempotent under a key derived from the ledger's), then checks the answer
- * still names this payment. Returns the updated intent, or the refusal.
+ * still names this payment. Returns the updated intent, or the refusal. The
+ * payment id is signed for the intent's account (metadata-signature.ts), so
+ * that account's later events name the payment.
  */
-export async function bindIntent(stripe: Stripe, intent: Stripe.PaymentIntent, payment: Pick<PaymentData, 'paymentId'>, channel: string | null, call: CallContext): Promise<Stripe.PaymentIntent | string> {
+export async function bindIntent(stripe: Stripe, intent: Stripe.PaymentIntent, payment: Pick<PaymentData, 'paymentId'>, channel: string | null, call: CallContext, secretKey: string | null): Promise<Stripe.PaymentIntent | string> {
   if (boundTo(intent, payment)) return intent;
-  const updated = await stripe.paymentIntents.update(intent.id, { metadata: { [PAYMENT_ID_KEY]: String(payment.paymentId) }, expand: ['payment_method'] }, mutating(call, 'bind'));
+  const metadata = signedPaymentId(secretKey, call.account, String(payment.paymentId));
+  const updated = await stripe.paymentIntents.update(intent.id, { metadata, expand: ['payment_method'] }, mutating(call, 'bind'));
   return adoptionRefusal(updated, payment, channel) ?? updated;
 }

@@ -6,6 +6,7 @@ import { mutating, reading, wasReplayed, type CallContext } from './client.js';
 import { applicationFee, connectTarget, decodeRef, followUpAccount, intentConnectParams, pspAccount, referenceAccount, type ConnectTarget } from './connect.js';
 import { convertAmount, errorResponse, failure, paymentMetadata, refusal, stripeAmountOf, type OperationContext } from './context.js';
 import { CUSTOMER_ACCOUNT_MISMATCH, customerAccountRefusal, ensureCustomer, explicitCustomer, findCustomer, savedCard } from './customers.js';
+import { signedPaymentId } from './metadata-signature.js';
 import { intentResponse, type IntentReading } from './status-mapping.js';
 
 const PAYMENT_METHOD = /^(pm|card|src)_[A-Za-z0-9_]+$/;
@@ -112,7 +113,7 @@ function intentParams(ctx: OperationContext, payment: PaymentData, charge: Charg
     capture_method: capture ? 'automatic' : 'manual',
     confirm: true,
     payment_method: source.paymentMethod,
-    metadata: paymentMetadata(ctx, payment),
+    metadata: paymentMetadata(ctx, payment, charge.target.account),
     expand: ['payment_method'],
     ...intentConnectParams(charge.target, charge.fee),
     ...threeDSecure(ctx, source.offSession),
@@ -144,7 +145,7 @@ async function chargeConfirmedIntent(ctx: OperationContext, payment: PaymentData
     }
     const terms = connectRefusal(intent, expected.target, expected.fee);
     if (terms) return refusal(payment, kind, terms.code, terms.message);
-    const bound = await bindIntent(ctx.stripe, intent, payment, ctx.channel, call);
+    const bound = await bindIntent(ctx.stripe, intent, payment, ctx.channel, call, ctx.settings.secretKey);
     if (typeof bound === 'string') return failure(payment, kind, bound);
     intent = bound;
     let observed = true;
@@ -212,10 +213,10 @@ export async function clientToken(ctx: OperationContext, input: TokenConfig & { 
   const amount = hasAmount && input.amount && currency ? toStripeAmount(input.amount, currency) : null;
   const fee = amount !== null && currency ? applicationFee(ctx.settings, target, amount, currency, { data }) : null;
   const customer = lookup.customerId && (store || !hasAmount) ? await ensureCustomer(ctx.stripe, ctx.customers, call, lookup) : await findCustomer(ctx.stripe, ctx.customers, call, lookup);
-  const metadata: Record<string, string> = {};
+  // The intent (or setup intent) is created on target.account: the payment id is signed for it.
+  const metadata: Record<string, string> = typeof data?.['paymentId'] === 'string' ? signedPaymentId(ctx.settings.secretKey, target.account, data['paymentId'] as string) : {};
   if (ctx.channel) metadata['payhost_channel'] = ctx.channel;
   if (input.customerId) metadata['payhost_customer_id'] = input.customerId;
-  if (typeof data?.['paymentId'] === 'string') metadata['payhost_payment_id'] = data['paymentId'] as string;
   const card = ctx.settings.require3dSecure ? { payment_method_options: { card: { request_three_d_secure: 'any' as const } } } : {};
   if (amount !== null && currency) {
     const intent = await ctx.stripe.paymentIntents.create(

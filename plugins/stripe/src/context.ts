@@ -5,6 +5,7 @@ import type { CustomerCache } from './customers.js';
 import { toStripeAmount } from './amounts.js';
 import { describeStripeError } from './errors.js';
 import { encodeRef, pspAccount } from './connect.js';
+import { signedPaymentId } from './metadata-signature.js';
 import { intentResponse, type IntentReading } from './status-mapping.js';
 
 /** What every operation needs: the SDK client, the settings, the customer cache. */
@@ -95,9 +96,16 @@ export function errorResponse(ctx: OperationContext, err: unknown, payment: Paym
   };
 }
 
-/** Metadata put on every intent and refund: finds the payment from webhooks, and the attempt for reconciliation. */
-export function paymentMetadata(ctx: OperationContext, payment: PaymentData): Record<string, string> {
-  const metadata: Record<string, string> = { payhost_payment_id: String(payment.paymentId) };
+/**
+ * Metadata put on every intent and refund: finds the payment from webhooks,
+ * and the attempt for reconciliation. `account` is the one the object is
+ * created on (the Stripe-Account header; null: the platform): the payment id
+ * is signed for it (metadata-signature.ts). Objects on the platform are
+ * signed too, though their events trust metadata without it (only the
+ * platform writes there): one rule for every object, nothing to decide per mode.
+ */
+export function paymentMetadata(ctx: OperationContext, payment: PaymentData, account: string | null): Record<string, string> {
+  const metadata = signedPaymentId(ctx.settings.secretKey, account, String(payment.paymentId));
   if (ctx.channel) metadata['payhost_channel'] = ctx.channel;
   if (payment.orderId) metadata['payhost_order_id'] = String(payment.orderId);
   if (payment.customerId) metadata['payhost_customer_id'] = String(payment.customerId);

@@ -5,6 +5,7 @@ import { fromStripeAmount } from './amounts.js';
 import { ledgerKeyOf } from './client.js';
 import type { StripeSettings } from './config.js';
 import { encodeRef, pspAccount } from './connect.js';
+import { PAYMENT_ID_KEY, signatureVerifies } from './metadata-signature.js';
 import { actionData, currencyOf, intentResponse, refundResponse, type IntentReading } from './status-mapping.js';
 
 /**
@@ -34,9 +35,18 @@ function idOf(value: Expandable): string | null {
   return typeof value === 'string' ? value : value.id;
 }
 
-function metadataPaymentId(metadata: Stripe.Metadata | null | undefined): string | null {
-  const id = metadata?.['payhost_payment_id'];
-  return typeof id === 'string' && id !== '' ? id : null;
+/**
+ * The payment an object's metadata names, when it may be believed. The
+ * platform's objects (no event account) are written by the platform only:
+ * trusted as they are. A connected account's owner writes their own
+ * objects' metadata: believed only with a signature made for that very
+ * account (metadata-signature.ts); otherwise the event names no payment.
+ */
+function namedPayment(metadata: Stripe.Metadata | null | undefined, on: EventAccount): string | null {
+  const id = metadata?.[PAYMENT_ID_KEY];
+  if (typeof id !== 'string' || id === '') return null;
+  if (on.account === null) return id;
+  return signatureVerifies(on.secretKey, on.account, id, metadata) ? id : null;
 }
 
 /**
@@ -115,10 +125,11 @@ function disputeEvent(dispute: Stripe.Dispute, on: EventAccount): GatewayRespons
   };
 }
 
-/** The account an event comes from, and the per-payment account qualifying its references (connect.ts pspAccount). */
+/** The account an event comes from, the per-payment account qualifying its references (connect.ts pspAccount), and the key its metadata is verified with. */
 interface EventAccount {
   account: string | null;
   perPayment: string | null;
+  secretKey: string | null;
 }
 
 /**
@@ -136,35 +147,35 @@ export function foreignAccount(event: Pick<Stripe.Event, 'account'>, settings: P
 }
 
 /**
- * An event of a per-payment account (REMOTE, not the configured one) reaches
- * only the payment charged on that account. A Connect endpoint receives the
- * events of every connected account, and any Stripe user can be one: its
- * owner creates intents and events on it, with payhost metadata naming any
- * payment. What they cannot make is the ledger hold `acct_theirs:pi_…` for a
- * payment: only the plugin's own answer to a charge the host made on their
- * account records it. So such an event carries its pspReference qualified
- * with its account and no paymentId (metadata is not trusted): the ledger
- * finds its payment by that reference alone, or none (the reference server
- * refuses it, and Stripe retries, while it may be overtaking the charge's
- * answer). An event without an intent to name cannot be placed: dropped.
- * The configured account's events keep naming payments by metadata, as
- * before: the channel's own provider is trusted with its payments.
+ * An event of a connected account reaches only the payments of that
+ * account. A Connect endpoint receives the events of every connected
+ * account, and any Stripe user can be one: its owner creates intents and
+ * events on it, with payhost metadata naming any payment. What they cannot
+ * make is a signature for (their account, another seller's payment)
+ * (namedPayment), nor the ledger hold their reference for a payment: only
+ * the plugin's own answer to a charge the host made on their account records
+ * it (`acct_theirs:pi_…`, or the plain `pi_…` of the configured account). So
+ * such an event names a payment only with a valid signature, else it goes by
+ * its reference alone, or matches none (the reference server refuses it,
+ * and Stripe retries, while it may be overtaking the charge's answer). An
+ * event with neither cannot be placed: dropped.
  */
-function forPerPaymentAccount(events: StripeGatewayEvent[], perPayment: string | null): StripeGatewayEvent[] {
-  if (perPayment === null) return events;
-  return events.filter((e) => e.pspReference !== null && e.pspReference !== undefined).map((e) => ({ ...e, paymentId: null }));
+function placeable(events: StripeGatewayEvent[], account: string | null): StripeGatewayEvent[] {
+  if (account === null) return events;
+  return events.filter((e) => e.paymentId !== null || (e.pspReference !== null && e.pspReference !== undefined));
 }
 
 /**
  * Turns a verified Stripe event into ledger events (none for types the
  * plugin does not handle). `settings` tells the configured connected account
- * from per-payment ones (forPerPaymentAccount). Whether the event's account
- * may reach this channel's payments at all is foreignAccount's call.
+ * from per-payment ones (references), and its secretKey verifies a connected
+ * account's metadata (without it, none names a payment). Whether the event's
+ * account may reach this channel's payments at all is foreignAccount's call.
  */
-export function normalizeEvent(event: Stripe.Event, settings: Pick<StripeSettings, 'mode' | 'connectedAccountId'>): StripeGatewayEvent[] {
+export function normalizeEvent(event: Stripe.Event, settings: Pick<StripeSettings, 'mode' | 'connectedAccountId'> & { secretKey?: string | null }): StripeGatewayEvent[] {
   const account = event.account ?? null;
-  const on: EventAccount = { account, perPayment: pspAccount(settings, account) };
-  return forPerPaymentAccount(ledgerEvents(event, on), on.perPayment);
+  const on: EventAccount = { account, perPayment: pspAccount(settings, account), secretKey: settings.secretKey ?? null };
+  return placeable(ledgerEvents(event, on), account);
 }
 
 function ledgerEvents(event: Stripe.Event, on: EventAccount): StripeGatewayEvent[] {
@@ -180,13 +191,13 @@ function ledgerEvents(event: Stripe.Event, on: EventAccount): StripeGatewayEvent
     const intent = object as unknown as Stripe.PaymentIntent;
     // An intent payhost did not create is never a payment's charge (adoption.ts): acknowledged, not applied.
     if (!isPayhostIntent(intent)) return [];
-    return [{ ...meta, paymentId: metadataPaymentId(intent.metadata), pspReference: encodeRef(on.perPayment, intent.id), response: intentEvent(intent, on, event.type, !event.request?.id) }];
+    return [{ ...meta, paymentId: namedPayment(intent.metadata, on), pspReference: encodeRef(on.perPayment, intent.id), response: intentEvent(intent, on, event.type, !event.request?.id) }];
   }
   if (event.type === 'charge.refunded') {
     const charge = object as unknown as Stripe.Charge;
     const previous = (event.data as { previous_attributes?: Partial<Stripe.Charge> }).previous_attributes;
     const response = refundEvent(charge, previous, on);
-    return response ? [{ ...meta, paymentId: metadataPaymentId(charge.metadata), pspReference: response.pspReference ?? null, response }] : [];
+    return response ? [{ ...meta, paymentId: namedPayment(charge.metadata, on), pspReference: response.pspReference ?? null, response }] : [];
   }
   if (event.type === 'refund.created' || event.type === 'refund.updated' || event.type === 'charge.refund.updated') {
     const refund = object as unknown as Stripe.Refund;
@@ -194,12 +205,12 @@ function ledgerEvents(event: Stripe.Event, on: EventAccount): StripeGatewayEvent
     const response = refundObjectEvent(refund, previous, on);
     // An update settles a refund the ledger already holds (as refund_ongoing): it answers no call, so no call's key.
     const key = event.type === 'refund.created' ? meta.gatewayIdempotencyKey : null;
-    return [{ ...meta, gatewayIdempotencyKey: key, paymentId: metadataPaymentId(refund.metadata), pspReference: response.pspReference ?? null, response }];
+    return [{ ...meta, gatewayIdempotencyKey: key, paymentId: namedPayment(refund.metadata, on), pspReference: response.pspReference ?? null, response }];
   }
   if (event.type === 'charge.dispute.created') {
     const dispute = object as unknown as Stripe.Dispute;
     const response = disputeEvent(dispute, on);
-    return [{ ...meta, gatewayIdempotencyKey: null, paymentId: metadataPaymentId(dispute.metadata), pspReference: response.pspReference ?? null, response }];
+    return [{ ...meta, gatewayIdempotencyKey: null, paymentId: namedPayment(dispute.metadata, on), pspReference: response.pspReference ?? null, response }];
   }
   return [];
 }

@@ -89,7 +89,7 @@ export async function refund(ctx: OperationContext, payment: PaymentData): Promi
     const params: Stripe.RefundCreateParams = {
       payment_intent: intentId,
       amount: amount.value,
-      metadata: paymentMetadata(ctx, payment),
+      metadata: paymentMetadata(ctx, payment, call.account),
     };
     const reason = payment.data?.['refundReason'];
     if (reason === 'duplicate' || reason === 'fraudulent' || reason === 'requested_by_customer') params.reason = reason;

@@ -25,8 +25,9 @@ const WEBHOOK_PATHS = new Set(['', 'webhook', 'webhooks']);
  * window, and returns the events for the host's ledger. Nothing changes here:
  * the host applies the events (each event id once). Events of an account
  * no payment can live on (events.ts foreignAccount) are acknowledged, logged
- * at warn and dropped; those of a per-payment connected account name no
- * payment, only their account-qualified reference (events.ts).
+ * at warn and dropped; those of a connected account name a payment only
+ * when its metadata is signed for that account, else go by reference
+ * (events.ts). `settings` carries the secret key that signature needs.
  */
 export function handleWebhook(request: WebhookRequest, settings: StripeSettings, nowMs: () => number = () => Date.now(), logger: Pick<Logger, 'warn'> | null = null): WebhookResponse {
   const path = (request.path ?? '').replace(/^\/+|\/+$/g, '');

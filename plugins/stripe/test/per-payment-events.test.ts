@@ -32,12 +32,14 @@ describe("stripe: webhook events of a payment's own connected account (REMOTE, d
     return statuses;
   };
 
-  it('carry a pspReference qualified with their account and no paymentId; the configured account\'s stay as they were', async () => {
+  it('carry a pspReference qualified with their account and the paymentId of their signed metadata; the configured account\'s keep the plain pi_', async () => {
     const sellerPlugin = makePlugin(env.fake, REMOTE);
-    const charged = await call(sellerPlugin.processPayment(payment({ data: { connectedAccountId: SELLER } }), null));
+    const onSeller = payment({ data: { connectedAccountId: SELLER } });
+    const charged = await call(sellerPlugin.processPayment(onSeller, null));
     expect(charged.pspReference).to.match(new RegExp(`^${SELLER}:pi_`));
     const [seller] = (await webhook(env.fake.lastEvent('payment_intent.succeeded'))).events ?? [];
-    expect(seller).to.deep.include({ pspReference: charged.pspReference, paymentId: null });
+    // The plugin signed payhost_payment_id for the seller's account (signed-metadata.test.ts).
+    expect(seller).to.deep.include({ pspReference: charged.pspReference, paymentId: onSeller.paymentId });
     expect(seller?.response).to.deep.include({ pspReference: charged.pspReference, transactionId: charged.transactionId });
 
     const configured = await call(sellerPlugin.processPayment(payment(), null));
@@ -78,8 +80,9 @@ describe("stripe: webhook events of a payment's own connected account (REMOTE, d
       const refund = env.fake.lastEvent('refund.created');
       // The seller's refund, as if another connected account had sent it (its own intent sharing the id, its metadata naming the payment).
       expect(await deliver(service, fromAccount(refund, ATTACKER, 'evt_attacker_1'))).to.deep.equal(['payment_not_found']);
-      // The configured account's event with the same pi_ id: plain reference, which is not the payment's.
-      expect(await deliver(service, fromAccount(refund, PROVIDER, 'evt_provider_1'))).to.deep.equal(['other_reference']);
+      // The configured account's event with the same pi_ id: its metadata is not signed for it, so it names
+      // no payment, and its plain reference is no payment's.
+      expect(await deliver(service, fromAccount(refund, PROVIDER, 'evt_provider_1'))).to.deep.equal(['payment_not_found']);
 
       // An unpaid payment (no reference yet), named by the attacker's metadata: still nothing to match.
       const victim = await service.createPayment({ idempotencyKey: key(), channel: CHANNEL, total: '10.00', currency: 'USD', token: 'pm_card_visa' });
