@@ -1,10 +1,10 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
-import swagger from '@fastify/swagger';
+import swagger, { type SwaggerTransformObject } from '@fastify/swagger';
 import type { Logger } from '@payhost/core';
 import type { ServerContext } from './context.js';
 import { errorHandler } from './http-errors.js';
 import { requireBearer } from './auth.js';
-import { BODY_ERROR_STATUSES, errorSchema, gatewaySchema, pluginConfigurationSchema } from './schemas.js';
+import { BODY_ERROR_STATUSES, errorSchema, optionalBody, gatewaySchema, pluginConfigurationSchema } from './schemas.js';
 import { paymentSchema, transactionSchema } from './serialize.js';
 import { adminRoutes } from './routes/admin.js';
 import { customerRoutes } from './routes/customers.js';
@@ -42,6 +42,39 @@ function documentErrors(app: FastifyInstance): void {
     const kept = Object.fromEntries(Object.entries(response).filter(([status]) => !(BODY_ERROR_STATUSES as readonly string[]).includes(status)));
     route.schema = { ...route.schema, response: kept } as typeof route.schema;
   });
+}
+
+/** `METHOD /openapi/{path}` of the routes whose body is optional (their preValidation is `optionalBody`). */
+function optionalBodyRoutes(app: FastifyInstance): Set<string> {
+  const routes = new Set<string>();
+  app.addHook('onRoute', (route) => {
+    const hooks = [route.preValidation].flat();
+    if (!hooks.includes(optionalBody)) return;
+    const path = route.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+    for (const method of [route.method].flat()) routes.add(`${method.toLowerCase()} ${path}`);
+  });
+  return routes;
+}
+
+type OpenApiOperation = { security?: unknown; requestBody?: { required?: boolean }; responses?: Record<string, unknown> };
+
+/**
+ * What @fastify/swagger cannot tell from the schemas: a route that takes no body as `{}` does not
+ * require one (`requestBody.required: false`, or generated clients would insist on sending one), and a
+ * route without a key (health, the public checkout API) never answers 401.
+ */
+function finishOpenApi(optionalBodies: Set<string>): SwaggerTransformObject {
+  return (document) => {
+    const openapiObject = 'openapiObject' in document ? document.openapiObject : document.swaggerObject;
+    for (const [path, item] of Object.entries((openapiObject.paths ?? {}) as Record<string, object | undefined>)) {
+      for (const [method, operation] of Object.entries(item ?? {}) as Array<[string, OpenApiOperation]>) {
+        if (typeof operation !== 'object' || operation === null || !('responses' in operation)) continue;
+        if (operation.requestBody && optionalBodies.has(`${method} ${path}`)) operation.requestBody.required = false;
+        if (!operation.security && operation.responses) delete operation.responses['401'];
+      }
+    }
+    return openapiObject;
+  };
 }
 
 /**
@@ -82,6 +115,7 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
   app.setErrorHandler(errorHandler);
   refuseWhileClosing(app);
   documentErrors(app);
+  const optionalBodies = optionalBodyRoutes(app);
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send({ code: 'route_not_found', message: `No route ${request.method} ${request.url.split('?')[0]}` });
   });
@@ -91,6 +125,7 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
   app.addSchema(paymentSchema);
   app.addSchema(transactionSchema);
   await app.register(swagger, {
+    transformObject: finishOpenApi(optionalBodies),
     openapi: {
       info: { title: 'payhost', description: 'Payment-gateway plugin host: reference server API', version: '0.1.0' },
       components: {

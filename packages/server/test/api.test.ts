@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { MemoryLedgerStore } from '@payhost/core';
+import { MemoryLedgerStore, silentLogger } from '@payhost/core';
+import { createServer, parseServerConfig } from '@payhost/server';
 import { DUMMY_TEST_CARDS, DUMMY_TOKENS } from '@payhost/plugin-dummy';
-import { ADMIN_KEY, AUDIT_TOKEN, PAYMENT_KEY, WEBHOOK_SECRET, key, leakingLines, signWebhook, startTestServer, type TestServer } from './support/harness.js';
+import { ADMIN_KEY, AUDIT_TOKEN, PAYMENT_KEY, WEBHOOK_SECRET, fixturesDir, key, leakingLines, signWebhook, startTestServer, testConfigDocument, type TestServer } from './support/harness.js';
 
 describe('server API over HTTP', () => {
   let t: TestServer;
@@ -59,6 +60,49 @@ describe('server API over HTTP', () => {
       for (const [path, method] of [['/payments/{id}', 'get'], ['/channels/{channel}/gateways', 'get'], ['/admin/review', 'get']] as const) {
         expect(statuses(path, method), `${method} ${path}`).to.include.members(['401', '500', '503', '504']);
         expect(statuses(path, method), `${method} ${path}`).not.to.include('413').and.not.to.include('415');
+      }
+    });
+
+    it('GET /openapi.json marks an optional body as not required, and it is: a capture with no body captures everything', async () => {
+      const { paths } = (await t.request('GET', '/openapi.json', { key: null })).body;
+      // These take no body as {} (the README: "Body (optional; no body is {})"): a client need not send one.
+      const optional = [
+        ['/payments/{id}/capture', 'post'],
+        ['/payments/{id}/refund', 'post'],
+        ['/payments/{id}/void', 'post'],
+        ['/payments/{id}/confirm', 'post'],
+        ['/channels/{channel}/gateways/{gateway}/client-token', 'post'],
+      ] as const;
+      for (const [path, method] of optional) expect(paths[path][method].requestBody.required, `${method} ${path}`).to.equal(false);
+      for (const [path, method] of [['/payments', 'post'], ['/admin/channels/{channel}/plugins/{plugin}', 'put'], ['/admin/review/{transactionId}', 'post']] as const) {
+        expect(paths[path][method].requestBody.required, `${method} ${path}`).to.equal(true);
+      }
+      const authorized = await pay({ channel: 'eu-store', currency: 'EUR' });
+      expect(authorized.status).to.equal(201);
+      const captured = await t.request('POST', `/payments/${authorized.body.payment.id}/capture`, { idempotencyKey: key('capture') });
+      expect(captured.status).to.equal(200);
+      expect(captured.body.payment).to.include({ chargeStatus: 'fully-charged', capturedAmount: '10.00' });
+    });
+
+    it('GET /openapi.json lists 401 only on the routes behind a key (not on the public checkout API)', async () => {
+      const config = parseServerConfig({ ...testConfigDocument(), server: { ...(testConfigDocument()['server'] as object), checkout: true } }, fixturesDir, {});
+      const server = await createServer(config, { logger: silentLogger(), store: { store: new MemoryLedgerStore(), kind: 'memory' } });
+      try {
+        const url = await server.listen();
+        const { paths } = (await (await fetch(`${url}/openapi.json`)).json()) as { paths: Record<string, Record<string, { responses: Record<string, unknown>; requestBody?: { required: boolean } }>> };
+        const statuses = (path: string, method: string) => Object.keys(paths[path]![method]!.responses);
+        for (const [path, method] of [['/checkout/api/payments', 'post'], ['/checkout/api/payments/{id}/confirm', 'post'], ['/checkout/api/payments/{id}', 'get'], ['/checkout/api/channels/{channel}/gateways', 'get'], ['/health/ready', 'get']] as const) {
+          expect(statuses(path, method), `${method} ${path}`).not.to.include('401');
+        }
+        expect(paths['/checkout/api/payments/{id}/confirm']!['post']!.requestBody!.required).to.equal(false);
+        for (const [path, method] of [['/payments', 'post'], ['/payments/{id}', 'get'], ['/channels/{channel}/gateways', 'get'], ['/admin/review', 'get']] as const) {
+          expect(statuses(path, method), `${method} ${path}`).to.include('401');
+        }
+        // The public routes indeed answer without a key.
+        const read = await fetch(`${url}/checkout/api/payments/${randomUUID()}`);
+        expect(read.status).to.equal(404);
+      } finally {
+        await server.close();
       }
     });
 
