@@ -305,6 +305,28 @@ describe('server API over HTTP', () => {
       expect(read.body.configuration.secret_key).to.equal('****9999');
     });
 
+    it('logs each change at info with the fields it changed, never their values', async () => {
+      const from = t.logs.length;
+      const read = await t.request('GET', '/admin/channels/us-store/plugins/payhost.dummy', { key: ADMIN_KEY });
+      // What an admin screen does: every field sent back, one of them changed, the secret new.
+      const body = { active: true, configuration: { ...read.body.configuration, public_key: 'pk_test_changed', secret_key: 'sk_dummy_new_secret_4321' } };
+      const write = await t.request('PUT', '/admin/channels/us-store/plugins/payhost.dummy', { key: ADMIN_KEY, body });
+      expect(write.status).to.equal(200);
+      const off = await t.request('PUT', '/admin/global/plugins/test.answers', { key: ADMIN_KEY, body: { active: false } });
+      expect(off.status).to.equal(200);
+      const lines = t.logs.slice(from).map((line) => JSON.parse(line)).filter((line) => line.msg === 'plugin configuration changed');
+      expect(lines).to.have.length(2);
+      expect(lines[0]).to.deep.include({ level: 30, plugin: 'payhost.dummy', channel: 'us-store', active: true, wasActive: true, changedFields: ['public_key', 'secret_key'] });
+      expect(lines[0].configVersion).to.be.a('number');
+      expect(lines[1]).to.deep.include({ plugin: 'test.answers', channel: null, active: false, wasActive: true, changedFields: [] });
+      expect(t.logs.slice(from).join('\n')).not.to.include('sk_dummy_new_secret_4321').and.not.to.include('pk_test_changed');
+      // Put back what the other tests expect.
+      await t.request('PUT', '/admin/global/plugins/test.answers', { key: ADMIN_KEY, body: { active: true } });
+      await t.request('PUT', '/admin/channels/us-store/plugins/payhost.dummy', { key: ADMIN_KEY, body: { configuration: { public_key: read.body.configuration.public_key, secret_key: 'sk_dummy_secret_value_9999' } } });
+      const restored = await t.request('GET', '/admin/channels/us-store/plugins/payhost.dummy', { key: ADMIN_KEY });
+      expect(restored.body).to.deep.equal(read.body);
+    });
+
     it('refuses environment references in a change, so no admin can read the environment through a public field', async () => {
       const before = await t.request('GET', '/admin/channels/us-store/plugins/payhost.dummy', { key: ADMIN_KEY });
       const res = await t.request('PUT', '/admin/channels/us-store/plugins/payhost.dummy', { key: ADMIN_KEY, body: { configuration: { public_key: '${HOME}:${PATH}' } } });

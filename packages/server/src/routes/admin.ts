@@ -1,5 +1,5 @@
-import type { FastifyInstance } from 'fastify';
-import type { PluginConfigurationUpdate } from '@payhost/core';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { PluginConfigurationUpdate, PluginConfigurationView, PluginSettings } from '@payhost/core';
 import type { ServerContext } from '../context.js';
 import { errorResponses, pluginId, slug } from '../schemas.js';
 
@@ -13,6 +13,30 @@ const updateBody = {
 } as const;
 
 const response = { 200: { $ref: 'PluginConfiguration#' }, ...errorResponses };
+
+/** The stored (unmasked) settings of a plugin in a channel, or global; undefined when none were written. */
+function storedSettings(ctx: ServerContext, plugin: string, channel: string | null): PluginSettings | undefined {
+  const config = ctx.manager.config;
+  return channel === null ? config.globalPlugins[plugin] : config.channels.find((c) => c.slug === channel)?.plugins[plugin];
+}
+
+/**
+ * Applies a change and logs it at info (`plugin configuration changed`): who runs the server must be able
+ * to tell when a gateway was switched on or off, or its keys replaced. The line names the fields whose
+ * value changed, never a value (an admin screen sends every field back: the unchanged ones are left out).
+ */
+function update(ctx: ServerContext, log: FastifyBaseLogger, plugin: string, channel: string | null, body: PluginConfigurationUpdate): PluginConfigurationView {
+  const before = storedSettings(ctx, plugin, channel);
+  const view = ctx.manager.updatePluginConfiguration(plugin, channel, body);
+  const after = storedSettings(ctx, plugin, channel);
+  const names = new Set([...Object.keys(before?.configuration ?? {}), ...Object.keys(after?.configuration ?? {})]);
+  const changedFields = [...names].filter((name) => before?.configuration[name] !== after?.configuration[name]).sort();
+  log.info(
+    { plugin, channel, active: view.active, wasActive: before?.active ?? null, changedFields, configVersion: ctx.manager.configVersion },
+    'plugin configuration changed',
+  );
+  return view;
+}
 
 /**
  * Plugin configuration: reads are masked; a masked secret sent back unchanged
@@ -29,7 +53,7 @@ export async function adminRoutes(app: FastifyInstance, ctx: ServerContext): Pro
     {
       schema: { summary: "Change a plugin's configuration in a channel", params: { type: 'object', properties: { channel: slug, plugin: pluginId } }, body: updateBody, response },
     },
-    async (request) => ctx.manager.updatePluginConfiguration(request.params.plugin, request.params.channel, request.body),
+    async (request) => update(ctx, request.log, request.params.plugin, request.params.channel, request.body),
   );
   app.get<{ Params: { plugin: string } }>(
     '/admin/global/plugins/:plugin',
@@ -39,6 +63,6 @@ export async function adminRoutes(app: FastifyInstance, ctx: ServerContext): Pro
   app.put<{ Params: { plugin: string }; Body: PluginConfigurationUpdate }>(
     '/admin/global/plugins/:plugin',
     { schema: { summary: "Change a global plugin's configuration", params: { type: 'object', properties: { plugin: pluginId } }, body: updateBody, response } },
-    async (request) => ctx.manager.updatePluginConfiguration(request.params.plugin, null, request.body),
+    async (request) => update(ctx, request.log, request.params.plugin, null, request.body),
   );
 }
