@@ -77,7 +77,8 @@ const UNUSABLE_KEY = /^\s|\s$|[\u0000-\u001f\u007f-\u009f]/u;
 export function parseServerConfig(document: unknown, baseDir: string, env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const parsed = fileSchema.safeParse(document);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
+    // A misspelt key ("chanels") also leaves the real one missing: the unknown key is the one to name.
+    const issue = parsed.error.issues.find((i) => i.code === 'unrecognized_keys') ?? parsed.error.issues[0];
     const where = issue?.path.length ? ` at "${issue.path.join('.')}"` : '';
     throw new PayhostError(ERROR_CODES.invalidConfiguration, `Invalid server configuration${where}: ${issue?.message ?? 'invalid'}`, {
       path: issue?.path.join('.') ?? '',

@@ -35,6 +35,18 @@ describe('server configuration file', () => {
     expect(config.host.channels).to.deep.equal(channels);
   });
 
+  it('names a misspelt key rather than the key it leaves missing', () => {
+    let message = '';
+    try {
+      parseServerConfig({ auth, chanels: channels }, '/tmp');
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).to.equal('Invalid server configuration: Unrecognized key: "chanels"');
+    expect(codeAndPath({ auth: { adminApiKey: auth.adminApiKey, paymentKey: auth.paymentApiKey }, channels })).to.deep.equal({ code: 'invalid_configuration', path: 'auth' });
+    expect(codeAndPath({ auth, channels, server: { prot: 3000 } })).to.deep.equal({ code: 'invalid_configuration', path: 'server' });
+  });
+
   it('refuses unmatched webhook events for an hour by default; the window is a whole number of ms up to 7 days', () => {
     expect(parseServerConfig({ auth, channels }, '/tmp').server.unmatchedEventRetryMs).to.equal(3_600_000);
     expect(parseServerConfig({ auth, channels, server: { unmatchedEventRetryMs: 0 } }, '/tmp').server.unmatchedEventRetryMs).to.equal(0);
