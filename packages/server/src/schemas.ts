@@ -51,6 +51,14 @@ export const BODY_ERROR_STATUSES = ['413', '415'] as const;
 /** GET /health/ready: 503 store_unavailable when the ledger database does not answer. */
 export const readinessErrorResponses = { 500: error, 503: error } as const;
 
+/**
+ * A UUID from a path, as the ledger stores it: lowercase. UUIDs are case-insensitive (RFC 9562), and the
+ * schemas' `format: 'uuid'` lets an uppercase one through: without this it would read as "does not exist".
+ */
+export function uuidParam(value: string): string {
+  return value.toLowerCase();
+}
+
 export const slug = { type: 'string', minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9_-]*$' } as const;
 export const pluginId = { type: 'string', minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9@/._-]+$' } as const;
 export const currencyCode = { type: 'string', pattern: '^[A-Za-z]{3}$' } as const;

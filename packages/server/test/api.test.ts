@@ -106,6 +106,26 @@ describe('server API over HTTP', () => {
       }
     });
 
+    it('the checkout API takes a payment id in upper case too (UUIDs are case-insensitive)', async () => {
+      const config = parseServerConfig({ ...testConfigDocument(), server: { ...(testConfigDocument()['server'] as object), checkout: true } }, fixturesDir, {});
+      const server = await createServer(config, { logger: silentLogger(), store: { store: new MemoryLedgerStore(), kind: 'memory' } });
+      try {
+        const url = await server.listen();
+        const post = (path: string, body: unknown) =>
+          fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() }, body: JSON.stringify(body) });
+        const created = await post('/checkout/api/payments', { channel: 'us-store', amount: '12.00', currency: 'USD', token: DUMMY_TOKENS.threeDSecure });
+        expect(created.status).to.equal(201);
+        const id = ((await created.json()) as { payment: { id: string } }).payment.id;
+        const read = await fetch(`${url}/checkout/api/payments/${id.toUpperCase()}`);
+        expect(read.status).to.equal(200);
+        const confirmed = await post(`/checkout/api/payments/${id.toUpperCase()}/confirm`, {});
+        expect(confirmed.status).to.equal(200);
+        expect(((await confirmed.json()) as { payment: { id: string; chargeStatus: string } }).payment).to.include({ id, chargeStatus: 'fully-charged' });
+      } finally {
+        await server.close();
+      }
+    });
+
     it('answers a non-JSON body with 415 unsupported_media_type in the documented Error shape', async () => {
       const res = await t.request('POST', '/payments', { raw: 'channel=us-store', headers: { 'content-type': 'text/plain' }, idempotencyKey: key('ct') });
       expect(res.status).to.equal(415);
@@ -183,6 +203,26 @@ describe('server API over HTTP', () => {
       expect(fetched.status).to.equal(200);
       expect(fetched.body.payment.id).to.equal(created.body.payment.id);
       expect(fetched.body.transactions.map((x: { kind: string }) => x.kind)).to.include('capture');
+    });
+
+    it('takes a payment id in upper case (UUIDs are case-insensitive), and a replay in either case is the same operation', async () => {
+      const created = await pay({ action: 'authorize', amount: '30.00' });
+      const id: string = created.body.payment.id;
+      const upper = id.toUpperCase();
+      expect(upper).not.to.equal(id);
+      const fetched = await t.request('GET', `/payments/${upper}`);
+      expect(fetched.status, fetched.text).to.equal(200);
+      expect(fetched.body.payment.id).to.equal(id);
+      const idempotencyKey = key('upper');
+      const capture = await t.request('POST', `/payments/${upper}/capture`, { body: { amount: '20.00' }, idempotencyKey });
+      expect(capture.status, capture.text).to.equal(200);
+      expect(capture.body.payment).to.include({ id, capturedAmount: '20.00' });
+      const replay = await t.request('POST', `/payments/${id}/capture`, { body: { amount: '20.00' }, idempotencyKey });
+      expect(replay.status).to.equal(200);
+      expect(replay.body).to.deep.equal(capture.body);
+      const missing = await t.request('GET', `/payments/${randomUUID().toUpperCase()}`);
+      expect(missing.status).to.equal(404);
+      expect(missing.body.code).to.equal('payment_not_found');
     });
 
     it('replays a repeated Idempotency-Key without a second charge', async () => {

@@ -65,6 +65,13 @@ describe('server API: transactions held for review (admin)', () => {
     expect(payment.body.payment.capturedAmount).to.equal('36.87');
   });
 
+  it('takes the transaction id in upper case (UUIDs are case-insensitive)', async () => {
+    const { transactionId } = await heldRefund();
+    const resolved = await t.request('POST', `/admin/review/${transactionId.toUpperCase()}`, { key: ADMIN_KEY, body: { outcome: 'failed', note: 'No refund in the dashboard (ana)' } });
+    expect(resolved.status, resolved.text).to.equal(200);
+    expect(resolved.body.transaction).to.include({ id: transactionId, state: 'applied', isSuccess: false });
+  });
+
   it('refuses bad resolutions with 4xx codes and leaves the transaction held', async () => {
     const { paymentId, transactionId } = await heldRefund();
     const cases: Array<[string, unknown, number, string]> = [

@@ -7,7 +7,7 @@ import fastifyStatic from '@fastify/static';
 import { ERROR_CODES, PayhostError, type Payment, type PaymentService, type Transaction } from '@payhost/core';
 import type { ServerContext } from '../context.js';
 import { paymentJson, resultJson, resultSchema, transactionJson } from '../serialize.js';
-import { amountString, currencyCode, errorResponses, optionalBody, pluginId, slug } from '../schemas.js';
+import { amountString, currencyCode, errorResponses, optionalBody, pluginId, slug, uuidParam } from '../schemas.js';
 import { CHECKOUT_KEY_MAX_LENGTH, checkoutKey, createdByCheckout } from './key-namespace.js';
 
 /** The page's static files: index.html, style.css, app.js and the ES modules it imports (no build step). */
@@ -227,7 +227,7 @@ export async function checkoutRoutes(app: FastifyInstance, ctx: ServerContext, p
     },
     async (request) => {
       const key = idempotencyKey(request);
-      const { payment } = await checkoutPayment(request.params.id);
+      const { payment } = await checkoutPayment(uuidParam(request.params.id));
       return resultJson(await payments.confirm({ paymentId: payment.id, idempotencyKey: key, data: null }));
     },
   );
@@ -246,7 +246,7 @@ export async function checkoutRoutes(app: FastifyInstance, ctx: ServerContext, p
       },
     },
     async (request) => {
-      const { payment, transactions } = await checkoutPayment(request.params.id);
+      const { payment, transactions } = await checkoutPayment(uuidParam(request.params.id));
       return { payment: paymentJson(payment), transactions: transactions.map(transactionJson) };
     },
   );

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PayhostError, type OperationResult, type PaymentService } from '@payhost/core';
 import { paymentJson, resultJson, resultSchema, transactionJson } from '../serialize.js';
-import { amountString, currencyCode, errorResponses, identifier, optionalBody, pluginId, slug } from '../schemas.js';
+import { amountString, currencyCode, errorResponses, identifier, optionalBody, pluginId, slug, uuidParam } from '../schemas.js';
 import { refuseCheckoutKey } from '../checkout/key-namespace.js';
 
 const idempotencyHeader = {
@@ -87,7 +87,7 @@ export async function paymentRoutes(app: FastifyInstance, payments: PaymentServi
       },
     },
     async (request) => {
-      const payment = await payments.getPayment(request.params.id);
+      const payment = await payments.getPayment(uuidParam(request.params.id));
       const transactions = await payments.listTransactions(payment.id);
       return { payment: paymentJson(payment), transactions: transactions.map(transactionJson) };
     },
@@ -105,7 +105,7 @@ export async function paymentRoutes(app: FastifyInstance, payments: PaymentServi
         // A POST without a body means "no options" (e.g. capture everything).
         preValidation: optionalBody,
       },
-      async (request) => resultJson(await run(request.params.id, keyOf(request), request.body ?? {})),
+      async (request) => resultJson(await run(uuidParam(request.params.id), keyOf(request), request.body ?? {})),
     );
   };
   operation('capture', 'Capture (all that is authorized, or `amount`)', amountBody, (paymentId, idempotencyKey, body) =>

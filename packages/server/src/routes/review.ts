@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { REVIEW_OUTCOMES, TRANSACTION_ERROR_CODES, type PaymentService, type ReviewResolution } from '@payhost/core';
-import { amountString, errorResponses } from '../schemas.js';
+import { amountString, errorResponses, uuidParam } from '../schemas.js';
 import { resultJson, resultSchema, reviewItemJson, reviewItemSchema } from '../serialize.js';
 
 const resolutionBody = {
@@ -45,6 +45,6 @@ export async function reviewRoutes(app: FastifyInstance, payments: PaymentServic
         response: { 200: resultSchema, ...errorResponses },
       },
     },
-    async (request) => resultJson(await payments.resolveReview({ ...request.body, transactionId: request.params.transactionId })),
+    async (request) => resultJson(await payments.resolveReview({ ...request.body, transactionId: uuidParam(request.params.transactionId) })),
   );
 }
