@@ -95,6 +95,15 @@ function refuseWhileClosing(app: FastifyInstance): void {
   });
 }
 
+/** Above the schemas' longest parameter (200), so a too-long id is the schema's invalid_input, not a 404. */
+const MAX_PARAM_LENGTH = 400;
+
+/** What a client did wrong, for the errors fastify raises before routing. */
+const FRAMEWORK_ERROR_MESSAGES: Readonly<Record<string, string>> = {
+  FST_ERR_BAD_URL: 'Malformed URL: invalid percent-encoding',
+  FST_ERR_MAX_PARAM_LENGTH: `A path segment is longer than ${MAX_PARAM_LENGTH} characters (no id, slug or plugin id is)`,
+};
+
 /** Builds the fastify app: schemas, error mapping, auth scopes, routes, OpenAPI. */
 export async function buildApp(ctx: ServerContext, options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -104,10 +113,11 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
     // Requests that still arrive while closing are refused by refuseWhileClosing, in the API's error shape.
     return503OnClosing: false,
     // Above the schemas' longest parameter (200), so a too-long id is the schema's invalid_input, not a 404.
-    routerOptions: { maxParamLength: 400 },
-    // Errors fastify raises before routing (a malformed percent-encoding in a path parameter) in the API's shape.
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // Errors fastify raises before routing (a malformed percent-encoding in a path parameter, a parameter
+    // longer than maxParamLength) in the API's shape.
     frameworkErrors: (error, _request, reply) => {
-      void (reply as FastifyReply).status(400).send({ code: 'invalid_input', message: error.code === 'FST_ERR_BAD_URL' ? 'Malformed URL: invalid percent-encoding' : 'Malformed request' });
+      void (reply as FastifyReply).status(400).send({ code: 'invalid_input', message: FRAMEWORK_ERROR_MESSAGES[error.code] ?? 'Malformed request' });
     },
   });
   // The API speaks JSON only: anything else is a 415 (webhook routes take raw bodies of any type).

@@ -196,6 +196,16 @@ describe('bad-input catalog: 4xx with a stable code, never a 5xx, ledger unchang
     });
   }
 
+  it('says what is wrong with a path segment too long for the router (not just "Malformed request")', async () => {
+    for (const path of [`/payments/${'a'.repeat(500)}`, `/customers/${'c'.repeat(450)}/payment-sources?channel=us-store`]) {
+      const res = await t.request('GET', path);
+      expect(res.status, path).to.equal(400);
+      expect(res.body).to.deep.equal({ code: 'invalid_input', message: 'A path segment is longer than 400 characters (no id, slug or plugin id is)' });
+    }
+    const percent = await t.request('GET', '/customers/%E0%A4%A/payment-sources?channel=us-store');
+    expect(percent.body).to.deep.equal({ code: 'invalid_input', message: 'Malformed URL: invalid percent-encoding' });
+  });
+
   // Runs last in this file: every request above has been logged by then.
   it('wrote no configured secret, API key or test card number to any log line', () => {
     expect(t.logs.length).to.be.greaterThan(20);
