@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isPayhostError } from '@payhost/core';
 import { configCheck } from './commands/config-check.js';
@@ -10,11 +11,18 @@ import { processIo, type CliIo } from './io.js';
 
 const DEFAULT_CONFIG = 'payhost.config.json';
 
+/** This package's version (`payhost --version`), from its package.json (src/ and dist/ are both one level down). */
+function cliVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+  return pkg.version ?? 'unknown';
+}
+
 /** Builds the `payhost` command tree. */
 export function buildProgram(io: CliIo = processIo): Command {
   const program = new Command('payhost')
     .description('payhost: payment-gateway plugin host — reference server and tools')
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    .version(cliVersion(), '-V, --version', 'print the version of payhost')
     .exitOverride();
   program
     .command('serve')

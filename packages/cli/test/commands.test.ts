@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -147,3 +147,20 @@ describe('cli: payhost config check', () => {
   });
 });
 
+describe('cli: payhost --version', () => {
+  async function inProcess(...argv: string[]): Promise<{ code: number; out: string }> {
+    let out = '';
+    const code = await run(argv, { out: (text) => void (out += text), err: () => undefined });
+    return { code, out };
+  }
+
+  it('prints the version of @payhost/cli and exits 0', async () => {
+    const { version } = JSON.parse(readFileSync(fileURLToPath(import.meta.resolve('@payhost/cli/package.json')), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const result = await inProcess(flag);
+      expect(result.code, flag).to.equal(0);
+      expect(result.out, flag).to.equal(`${version}\n`);
+    }
+    expect((await inProcess('--help')).out).to.match(/-V, --version\s+print the version of payhost/);
+  });
+});
