@@ -268,6 +268,17 @@ describe('server API over HTTP', () => {
       expect(confirmed.body.payment).to.include({ chargeStatus: 'fully-charged', capturedAmount: '500', toConfirm: false });
     });
 
+    it('closes a payment whose 3-D Secure failed with a void (it is no longer waiting for confirmation)', async () => {
+      const created = await pay({ token: DUMMY_TOKENS.threeDSecureFail });
+      const id = created.body.payment.id;
+      const failed = await t.request('POST', `/payments/${id}/confirm`, { idempotencyKey: key() });
+      expect(failed.status).to.equal(402);
+      expect(failed.body.details.errorCode).to.equal('declined');
+      const voided = await t.request('POST', `/payments/${id}/void`, { idempotencyKey: key() });
+      expect(voided.status, JSON.stringify(voided.body)).to.equal(200);
+      expect(voided.body.payment).to.include({ isActive: false, toConfirm: false, chargeStatus: 'not-charged', capturedAmount: '0.00' });
+    });
+
     it('answers a decline with 402 gateway_declined and records the failed transaction', async () => {
       const res = await pay({ token: DUMMY_TOKENS.expired });
       expect(res.status).to.equal(402);

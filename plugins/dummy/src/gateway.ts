@@ -271,13 +271,17 @@ export function refund(ctx: DummyContext, payment: PaymentData): GatewayResponse
   return ok(ctx, found, 'refund', amount);
 }
 
-/** voidPayment: cancels an authorization (or a charge still waiting for 3-D Secure) with nothing captured. */
+/**
+ * voidPayment: cancels an authorization with nothing captured, a charge still
+ * waiting for 3-D Secure, or one whose 3-D Secure failed (as Stripe cancels a
+ * PaymentIntent whose authentication failed): the host's way to close a
+ * payment the customer could not confirm.
+ */
 export function voidCharge(ctx: DummyContext, payment: PaymentData): GatewayResponse {
   const found = payment.token ? ctx.store.findCharge(ctx.channel, payment.token) : undefined;
   if (!found) return fail(ctx, 'void', payment, 'processing_error', 'Unknown transaction token.');
   let problem: string | null = null;
   if (found.status === 'voided') problem = 'The authorization was already voided.';
-  else if (found.status === 'failed') problem = 'The payment was not authorized.';
   else if (found.captured.greaterThan(0)) problem = 'Funds were captured: refund the payment instead of voiding it.';
   if (problem) return fail(ctx, 'void', payment, 'processing_error', problem, { charge: found, amount: found.amount });
   found.status = 'voided';

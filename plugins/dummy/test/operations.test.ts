@@ -161,6 +161,16 @@ describe('dummy: operations', () => {
     expectFailure(await call(plugin.confirmPayment(payment({ token: res.transactionId }), null)), 'processing_error', /does not require confirmation/);
   });
 
+  it('voids a payment whose 3-D Secure failed (the way to close it); it cannot be confirmed again', async () => {
+    const plugin = makePlugin();
+    const res = await call(plugin.processPayment(payment({ token: DUMMY_TOKENS.threeDSecureFail }), null));
+    expect(res).to.include({ isSuccess: true, actionRequired: true });
+    expectFailure(await call(plugin.confirmPayment(payment({ token: res.transactionId }), null)), 'declined');
+    expectFailure(await call(plugin.confirmPayment(payment({ token: res.transactionId }), null)), 'processing_error', /does not require confirmation/);
+    expectSuccess(await call(plugin.voidPayment(payment({ token: res.transactionId }), null)), 'void', '10');
+    expectFailure(await call(plugin.voidPayment(payment({ token: res.transactionId }), null)), 'processing_error', /already voided/);
+  });
+
   it('confirming a payment that needs no action fails', async () => {
     const plugin = makePlugin();
     const charge = await call(plugin.processPayment(payment(), null));
