@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { isPayhostError } from '@payhost/core';
+import { PATTERN_MEANINGS } from './schemas.js';
 
 /** HTTP status for each stable error code; anything unlisted is a 400. */
 const STATUS: Readonly<Record<string, number>> = {
@@ -41,12 +42,36 @@ export interface ErrorBody {
   details?: Record<string, unknown>;
 }
 
+type ValidationIssue = NonNullable<FastifyError['validation']>[number];
+
+/** A schema error in words a client can act on: the unknown field by name, the allowed values, what a pattern asks for. */
+function validationMessage(issue: ValidationIssue | undefined): string {
+  if (!issue) return 'invalid value';
+  const params = issue.params as Record<string, unknown>;
+  switch (issue.keyword) {
+    case 'additionalProperties':
+      return `unknown field ${JSON.stringify(params['additionalProperty'])}`;
+    case 'enum':
+      return `must be one of ${(params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'minLength':
+      return params['limit'] === 1 ? 'must not be empty' : `must be at least ${String(params['limit'])} characters long`;
+    case 'maxLength':
+      return `must be at most ${String(params['limit'])} characters long`;
+    case 'format':
+      return params['format'] === 'uuid' ? 'must be a UUID' : (issue.message ?? 'invalid value');
+    case 'pattern':
+      return PATTERN_MEANINGS.get(String(params['pattern'])) ?? issue.message ?? 'invalid value';
+    default:
+      return issue.message ?? 'invalid value';
+  }
+}
+
 /** Fastify's own errors (validation, body parsing, size) mapped onto stable codes. */
 function fromFastify(err: FastifyError): ErrorBody | null {
   if (err.validation) {
     const first = err.validation[0];
     const where = first?.instancePath ? `${err.validationContext ?? 'body'}${first.instancePath.replaceAll('/', '.')}` : (err.validationContext ?? 'body');
-    return { code: 'invalid_input', message: `Invalid ${where}: ${first?.message ?? 'invalid value'}` };
+    return { code: 'invalid_input', message: `Invalid ${where}: ${validationMessage(first)}` };
   }
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':

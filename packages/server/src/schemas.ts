@@ -65,6 +65,20 @@ export const currencyCode = { type: 'string', pattern: '^[A-Za-z]{3}$' } as cons
 /** A decimal amount as a string ("10.50"); precision is checked against the currency by core. */
 export const amountString = { type: 'string', pattern: '^[0-9]{1,15}(\\.[0-9]{1,4})?$' } as const;
 export const identifier = { type: 'string', minLength: 1, maxLength: 200 } as const;
+/** An Idempotency-Key: printable ASCII, no spaces (a header value every client sends unchanged). */
+export const IDEMPOTENCY_KEY_PATTERN = '^[\\x21-\\x7e]+$';
+
+/**
+ * What each pattern above asks for, in words: a validation error names it
+ * (http-errors.ts) instead of showing the regular expression to a client.
+ */
+export const PATTERN_MEANINGS: ReadonlyMap<string, string> = new Map([
+  [slug.pattern, 'must be letters, digits, "_" or "-", starting with a letter or digit'],
+  [pluginId.pattern, 'must be a plugin id: letters, digits and @ / . _ -'],
+  [currencyCode.pattern, 'must be a three-letter ISO 4217 currency code, such as "USD"'],
+  [amountString.pattern, 'must be a decimal amount as a string, such as "10.00" (at most 15 digits before the point and 4 after, no sign)'],
+  [IDEMPOTENCY_KEY_PATTERN, 'must be printable ASCII without spaces'],
+]);
 
 export const publicConfigSchema = {
   type: 'array',

@@ -206,6 +206,24 @@ describe('bad-input catalog: 4xx with a stable code, never a 5xx, ledger unchang
     expect(percent.body).to.deep.equal({ code: 'invalid_input', message: 'Malformed URL: invalid percent-encoding' });
   });
 
+  it('names what a schema refuses in words: the unknown field, the allowed values, what a pattern asks for', async () => {
+    const expectations: Array<[string, string, RequestOptions, string]> = [
+      ['POST', '/payments', json(payment({ cardNumber: '4242' })), 'Invalid body: unknown field "cardNumber"'],
+      ['POST', '/payments', json(payment({ action: 'charge' })), 'Invalid body.action: must be one of "process", "authorize"'],
+      ['POST', '/payments', json(payment({ amount: '-5' })), 'Invalid body.amount: must be a decimal amount as a string, such as "10.00" (at most 15 digits before the point and 4 after, no sign)'],
+      ['POST', '/payments', json(payment({ currency: 'US' })), 'Invalid body.currency: must be a three-letter ISO 4217 currency code, such as "USD"'],
+      ['POST', '/payments', json(payment({}), { idempotencyKey: 'with a space' }), 'Invalid headers.idempotency-key: must be printable ASCII without spaces'],
+      ['POST', '/payments', json(payment({}), { idempotencyKey: 'short' }), 'Invalid headers.idempotency-key: must be at least 8 characters long'],
+      ['GET', '/payments/not-a-uuid', {}, 'Invalid params.id: must be a UUID'],
+      ['GET', '/channels/-bad/gateways', {}, 'Invalid params.channel: must be letters, digits, "_" or "-", starting with a letter or digit'],
+    ];
+    for (const [method, path, options, message] of expectations) {
+      const res = await t.request(method, path, options);
+      expect(res.status, `${method} ${path}`).to.equal(400);
+      expect(res.body, `${method} ${path}`).to.deep.equal({ code: 'invalid_input', message });
+    }
+  });
+
   // Runs last in this file: every request above has been logged by then.
   it('wrote no configured secret, API key or test card number to any log line', () => {
     expect(t.logs.length).to.be.greaterThan(20);

@@ -7,7 +7,7 @@ import fastifyStatic from '@fastify/static';
 import { ERROR_CODES, PayhostError, type Payment, type PaymentService, type Transaction } from '@payhost/core';
 import type { ServerContext } from '../context.js';
 import { paymentJson, resultJson, resultSchema, transactionJson } from '../serialize.js';
-import { amountString, currencyCode, errorResponses, optionalBody, pluginId, slug, uuidParam } from '../schemas.js';
+import { amountString, currencyCode, errorResponses, IDEMPOTENCY_KEY_PATTERN, optionalBody, pluginId, slug, uuidParam } from '../schemas.js';
 import { CHECKOUT_KEY_MAX_LENGTH, checkoutKey, createdByCheckout } from './key-namespace.js';
 
 /** The page's static files: index.html, style.css, app.js and the ES modules it imports (no build step). */
@@ -60,7 +60,7 @@ export function resolveDummyTokenizer(baseDir?: string): string | null {
 const idempotencyHeader = {
   type: 'object',
   required: ['idempotency-key'],
-  properties: { 'idempotency-key': { type: 'string', minLength: 8, maxLength: CHECKOUT_KEY_MAX_LENGTH, pattern: '^[\\x21-\\x7e]+$' } },
+  properties: { 'idempotency-key': { type: 'string', minLength: 8, maxLength: CHECKOUT_KEY_MAX_LENGTH, pattern: IDEMPOTENCY_KEY_PATTERN } },
 } as const;
 
 const paymentParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } } as const;

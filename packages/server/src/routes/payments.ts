@@ -1,13 +1,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PayhostError, type OperationResult, type PaymentService } from '@payhost/core';
 import { paymentJson, resultJson, resultSchema, transactionJson } from '../serialize.js';
-import { amountString, currencyCode, errorResponses, identifier, optionalBody, pluginId, slug, uuidParam } from '../schemas.js';
+import { amountString, currencyCode, errorResponses, IDEMPOTENCY_KEY_PATTERN, identifier, optionalBody, pluginId, slug, uuidParam } from '../schemas.js';
 import { refuseCheckoutKey } from '../checkout/key-namespace.js';
 
 const idempotencyHeader = {
   type: 'object',
   required: ['idempotency-key'],
-  properties: { 'idempotency-key': { type: 'string', minLength: 8, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' } },
+  properties: { 'idempotency-key': { type: 'string', minLength: 8, maxLength: 255, pattern: IDEMPOTENCY_KEY_PATTERN } },
 } as const;
 
 const paymentParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } } as const;
