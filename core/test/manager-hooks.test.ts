@@ -242,3 +242,31 @@ describe('manager: runHook refuses the hooks that go to one gateway', () => {
     await manager.close();
   });
 });
+
+describe('manager: getClientToken for a currency', () => {
+  const asked: string[] = [];
+  class TokenGateway extends GatewayA {
+    static override id = 'tokens';
+    async getClientToken(request: { currency?: string | null }): Promise<string> {
+      asked.push(String(request.currency));
+      return `token-${String(request.currency)}`;
+    }
+  }
+  const config = { channels: [{ slug: 'us', currencies: ['USD', 'EUR'], plugins: { tokens: { active: true, configuration: { supported_currencies: 'USD' } } } }] };
+
+  it('needs what a payment in that currency needs: the channel sells it and the gateway takes it; none asked otherwise', async () => {
+    asked.length = 0;
+    const manager = new PluginManager({ plugins: [TokenGateway], config });
+    try {
+      expect(await manager.getClientToken({ channel: 'us', gateway: 'tokens', currency: 'usd' })).to.equal('token-usd');
+      expect(await manager.getClientToken({ channel: 'us', gateway: 'tokens' })).to.equal('token-undefined');
+      for (const [currency, message] of [['GBP', 'Channel "us" does not sell in GBP'], ['EUR', 'Gateway "tokens" does not support EUR']]) {
+        const err = await manager.getClientToken({ channel: 'us', gateway: 'tokens', currency }).then(() => null, (e: unknown) => e);
+        expect(err, currency).to.include({ code: 'currency_not_supported', message });
+      }
+      expect(asked).to.deep.equal(['usd', 'undefined']);
+    } finally {
+      await manager.close();
+    }
+  });
+});

@@ -242,7 +242,8 @@ export class PluginManager<H extends HookMap = {}> {
 
   async getClientToken(request: { channel: string; gateway: string; currency?: string | null } & TokenConfig): Promise<string> {
     const channel = this.channel(request.channel);
-    const gateway = this.activeGateway(channel, request.gateway);
+    // A token for a currency needs what a payment in it needs: the channel sells it and the gateway takes it.
+    const gateway = request.currency ? this.resolveGateway(channel.slug, request.currency, request.gateway) : this.activeGateway(channel, request.gateway);
     // Not implementing the hook is a capability the gateway lacks, not a failure of the plugin.
     if (!implementsHook(gateway.instance, 'getClientToken')) throw operationNotSupported(channel.slug, gateway.id, 'getClientToken');
     let failure: PluginFailure | null = null;

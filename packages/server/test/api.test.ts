@@ -179,6 +179,12 @@ describe('server API over HTTP', () => {
       expect(badData.body.code).to.equal('invalid_input');
     });
 
+    it('refuses a client token for a currency the channel does not sell (422), as a payment in it would be', async () => {
+      const res = await t.request('POST', '/channels/us-store/gateways/payhost.dummy/client-token', { body: { currency: 'GBP' } });
+      expect(res.status).to.equal(422);
+      expect(res.body).to.include({ code: 'currency_not_supported', message: 'Channel "us-store" does not sell in GBP' });
+    });
+
     it('takes a client-token request without a body (every field is optional), and still refuses a body that is not an object', async () => {
       const bare = await t.request('POST', '/channels/us-store/gateways/payhost.dummy/client-token');
       expect(bare.status, bare.text).to.equal(200);
