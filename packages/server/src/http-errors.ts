@@ -42,6 +42,9 @@ export interface ErrorBody {
   details?: Record<string, unknown>;
 }
 
+/** What a string `format` in the schemas asks for. */
+const FORMAT_NAMES: Readonly<Record<string, string>> = { uuid: 'must be a UUID', email: 'must be an email address' };
+
 type ValidationIssue = NonNullable<FastifyError['validation']>[number];
 
 /** A schema error in words a client can act on: the unknown field by name, the allowed values, what a pattern asks for. */
@@ -58,7 +61,7 @@ function validationMessage(issue: ValidationIssue | undefined): string {
     case 'maxLength':
       return `must be at most ${String(params['limit'])} characters long`;
     case 'format':
-      return params['format'] === 'uuid' ? 'must be a UUID' : (issue.message ?? 'invalid value');
+      return FORMAT_NAMES[String(params['format'])] ?? issue.message ?? 'invalid value';
     case 'pattern':
       return PATTERN_MEANINGS.get(String(params['pattern'])) ?? issue.message ?? 'invalid value';
     default:

@@ -215,6 +215,7 @@ describe('bad-input catalog: 4xx with a stable code, never a 5xx, ledger unchang
       ['POST', '/payments', json(payment({}), { idempotencyKey: 'with a space' }), 'Invalid headers.idempotency-key: must be printable ASCII without spaces'],
       ['POST', '/payments', json(payment({}), { idempotencyKey: 'short' }), 'Invalid headers.idempotency-key: must be at least 8 characters long'],
       ['GET', '/payments/not-a-uuid', {}, 'Invalid params.id: must be a UUID'],
+      ['POST', '/payments', json(payment({ customerEmail: 'not an email' })), 'Invalid body.customerEmail: must be an email address'],
       ['GET', '/channels/-bad/gateways', {}, 'Invalid params.channel: must be letters, digits, "_" or "-", starting with a letter or digit'],
     ];
     for (const [method, path, options, message] of expectations) {

@@ -54,7 +54,7 @@ export async function paymentRoutes(app: FastifyInstance, payments: PaymentServi
             currency: currencyCode,
             token: { type: 'string', minLength: 1, maxLength: 2000 },
             customerId: identifier,
-            customerEmail: { type: 'string', maxLength: 320 },
+            customerEmail: { type: 'string', format: 'email', maxLength: 320 },
             storePaymentMethod: { type: 'boolean' },
             metadata: { type: 'object', maxProperties: 50 },
             action: { type: 'string', enum: ['process', 'authorize'] },
