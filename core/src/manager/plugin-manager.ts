@@ -270,7 +270,7 @@ export class PluginManager<H extends HookMap = {}> {
   /** Routes a webhook to one active plugin, per channel or global; unknown or inactive -> `unknown_plugin`. */
   async webhook(request: { channel: string | null; plugin: string } & WebhookRequest): Promise<WebhookResponse | null> {
     const { pipeline, active } = request.channel === null ? this.globalPlugin(request.plugin) : this.channelPlugin(request.channel, request.plugin);
-    if (!active) throw new PayhostError(ERROR_CODES.unknownPlugin, `No active plugin "${request.plugin}" here`, { plugin: request.plugin, channel: request.channel });
+    if (!active) throw noWebhookPlugin(request.plugin, request.channel, this.registry.get(request.plugin));
     const { channel: _c, plugin: _p, ...webhook } = request;
     return pipeline.runOn<WebhookResponse | null>(request.plugin, 'webhook', webhook, null, () => ({ status: 500, body: { code: 'processing_error', message: 'The plugin failed to handle the webhook' } }));
   }
@@ -388,6 +388,15 @@ export class PluginManager<H extends HookMap = {}> {
     const stored = channel === null ? config.globalPlugins[cls.id] : config.channels.find((c) => c.slug === channel)?.plugins[cls.id];
     return stored ?? validatePluginSettings(cls, undefined, { plugin: cls.id, channel }, () => undefined);
   }
+}
+
+/** Why no plugin takes a webhook here; a per-channel plugin's global endpoint is a common setup mistake, so it says where to point it. */
+function noWebhookPlugin(plugin: string, channel: string | null, cls: PluginClass | undefined): PayhostError {
+  const misplaced = channel === null && cls?.configurationPerChannel === true;
+  const message = misplaced
+    ? `Plugin "${plugin}" is configured per channel: its webhooks go to each channel's endpoint, not the global one`
+    : `No active plugin "${plugin}" here`;
+  return new PayhostError(ERROR_CODES.unknownPlugin, message, { plugin, channel });
 }
 
 function operationNotSupported(channel: string, gateway: string, operation: string): PayhostError {

@@ -499,6 +499,11 @@ describe('server API over HTTP', () => {
       const global = await t.request('POST', '/plugins/global/test.audit/anything', { key: null, raw: '{}' });
       expect(global.status).to.equal(404);
       expect(global.body.code).to.equal('unknown_plugin');
+      // A per-channel gateway's webhooks sent to the global endpoint: the answer says where they go.
+      const misplaced = await t.request('POST', '/plugins/global/test.signed/webhook', { key: null, raw: '{}' });
+      expect(misplaced.status).to.equal(404);
+      expect(misplaced.body).to.include({ code: 'unknown_plugin', message: `Plugin "test.signed" is configured per channel: its webhooks go to each channel's endpoint, not the global one` });
+      expect(unknown.body.message).to.equal('No active plugin "nope" here');
     });
 
     it("acknowledges an event received on another channel's endpoint without changing the payment; its own channel applies it", async () => {
