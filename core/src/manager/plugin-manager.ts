@@ -16,6 +16,7 @@ import type { ChannelRuntime, GatewayEntry } from './channel-runtime.js';
 import type { ListedGateway } from './gateway-listings.js';
 import { defaultManagerLogger } from './default-logger.js';
 import { createHookWatchdog, implementsHook, type HookPipeline } from './hook-pipeline.js';
+import { noWebhookPlugin, operationNotSupported, singleGatewayHookError } from './manager-errors.js';
 import { missingValueError, type PluginFailure } from './plugin-failure.js';
 import { processingErrorResponse, withDecimalAmount } from './responses.js';
 import { checkUpdateShape, withSettings, type PluginConfigurationUpdate } from './configuration-update.js';
@@ -40,11 +41,6 @@ export interface ResolveOptions {
  * webhook answer meant for one.
  */
 const SINGLE_GATEWAY_HOOKS: ReadonlySet<string> = new Set<string>([...GATEWAY_OPERATION_HOOKS, 'getTransactionStatus', 'getClientToken', 'webhook']);
-
-/** The manager method each refused hook goes through. */
-function routedMethod(name: string): string {
-  return name === 'getTransactionStatus' || name === 'getClientToken' || name === 'webhook' ? name : 'runOperation';
-}
 
 /** Hooks that charge a payment for the first time: they need the currency to be on sale. */
 const NEW_CHARGE_HOOKS: ReadonlySet<GatewayOperation> = new Set(['processPayment', 'authorizePayment']);
@@ -388,23 +384,4 @@ export class PluginManager<H extends HookMap = {}> {
     const stored = channel === null ? config.globalPlugins[cls.id] : config.channels.find((c) => c.slug === channel)?.plugins[cls.id];
     return stored ?? validatePluginSettings(cls, undefined, { plugin: cls.id, channel }, () => undefined);
   }
-}
-
-/** Why no plugin takes a webhook here; a per-channel plugin's global endpoint is a common setup mistake, so it says where to point it. */
-function noWebhookPlugin(plugin: string, channel: string | null, cls: PluginClass | undefined): PayhostError {
-  const misplaced = channel === null && cls?.configurationPerChannel === true;
-  const message = misplaced
-    ? `Plugin "${plugin}" is configured per channel: its webhooks go to each channel's endpoint, not the global one`
-    : `No active plugin "${plugin}" here`;
-  return new PayhostError(ERROR_CODES.unknownPlugin, message, { plugin, channel });
-}
-
-function operationNotSupported(channel: string, gateway: string, operation: string): PayhostError {
-  return new PayhostError(ERROR_CODES.operationNotSupported, `Gateway "${gateway}" does not support ${operation}`, { channel, gateway, operation });
-}
-
-function singleGatewayHookError(name: string): PayhostError {
-  const method = routedMethod(name);
-  const use = method === 'runOperation' ? `runOperation('${name}', ...) or ${name}()` : `${method}()`;
-  return new PayhostError(ERROR_CODES.invalidInput, `runHook cannot run ${name}: it goes to exactly one plugin, routed and validated; use manager.${use}`, { hook: name, use: method });
 }
