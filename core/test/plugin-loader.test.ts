@@ -26,7 +26,7 @@ describe('loading plugins by package name', () => {
     await mkdir(join(repoRoot, '.tmp'), { recursive: true });
     hostDir = await mkdtemp(join(repoRoot, '.tmp', 'host-app-'));
     await writeFile(join(hostDir, 'package.json'), JSON.stringify({ name: 'host-app', private: true, type: 'module' }));
-    for (const name of ['acme-gateway', 'acme-multi', 'acme-bad-export', 'acme-bad-config', 'acme-broken-import', 'acme-duplicate', 'acme-require-only', 'acme-missing-main']) {
+    for (const name of ['acme-gateway', 'acme-multi', 'acme-bad-export', 'acme-bad-config', 'acme-broken-import', 'acme-duplicate', 'acme-require-only', 'acme-missing-main', 'acme-ts-commonjs', 'acme-named-only', 'acme-unbuilt']) {
       await cp(join(fixtures, name), join(hostDir, 'node_modules', name), { recursive: true });
     }
   });
@@ -80,6 +80,54 @@ describe('loading plugins by package name', () => {
       expect(err.message).to.include(messagePart);
     });
   }
+
+  it("takes a CommonJS package's `exports.default` (TypeScript's `export default` compiled to CommonJS) as its default export", async () => {
+    const manager = await PluginManager.create({
+      plugins: ['acme-ts-commonjs'],
+      pluginBaseDir: hostDir,
+      config: { channels: [{ slug: 'us', currencies: ['USD'], plugins: { 'acme.cjs': { active: true } } }] },
+    });
+    expect((await manager.listPaymentGateways({ channel: 'us', currency: 'USD' })).map((g) => g.id)).to.deep.equal(['acme.cjs']);
+    expect(await manager.processPayment({ channel: 'us', payment: payment({ amount: new Decimal('5.00') }) })).to.include({ isSuccess: true, transactionId: 'cjs-1' });
+    await manager.close();
+  });
+
+  it('says what a package exports when none of it is a plugin export, and how to export the plugin class it has', async () => {
+    const err = await rejection(loadPlugins(['acme-named-only'], { baseDir: hostDir }));
+    expect(err.details).to.include({ reason: 'bad_export' });
+    expect(err.message).to.include('it exports ACME_TOKENS, AcmeNamed').and.to.include('add `export default AcmeNamed`');
+    const bad = await rejection(loadPlugins(['acme-bad-export'], { baseDir: hostDir }));
+    expect(bad.message).to.include('the export is not a plugin class: it is an object with keys id');
+  });
+
+  it('names the missing entry file of a package that is not built, rather than an import from the loader', async () => {
+    const err = await rejection(loadPlugins(['acme-unbuilt'], { baseDir: hostDir }));
+    expect(err.details).to.include({ reason: 'import_failed' });
+    expect(err.message).to.include(`its entry point ${join(hostDir, 'node_modules', 'acme-unbuilt', 'dist', 'index.js')} does not exist: build the package`);
+    expect(err.message).not.to.include('plugin-loader');
+  });
+
+  it('a missing package names the directory it was resolved from and pluginBaseDir', async () => {
+    const err = await rejection(loadPlugins(['acme-missing'], { baseDir: hostDir }));
+    expect(err.message).to.include(`resolved from ${hostDir}`).and.to.include('set pluginBaseDir');
+  });
+
+  it('rejects an id that cannot be a path segment of the plugin URLs (whitespace, "/"), and names a field type written in the wrong case', async () => {
+    for (const id of ['Acme Pay', 'acme/gateway', 'acme.gateway\n']) {
+      class BadId extends BasePlugin {
+        static override id = id;
+      }
+      const err = await rejection(loadPlugins([BadId], { baseDir: hostDir }));
+      expect(err.details, id).to.include({ reason: 'invalid_plugin' });
+      expect(err.message, id).to.include(`the static id ${JSON.stringify(id)} must not contain whitespace or "/"`);
+    }
+    class LowerCase extends BasePlugin {
+      static override id = 'lower-case';
+      static override configStructure = { auto_capture: { type: 'boolean', label: 'Auto capture' } } as never;
+    }
+    const err = await rejection(loadPlugins([LowerCase], { baseDir: hostDir }));
+    expect(err.message).to.include('has type "boolean" (did you mean "Boolean"? field types are case-sensitive)');
+  });
 
   it('rejects a class that does not extend BasePlugin (nor has its members) as invalid_plugin', async () => {
     class Plain {

@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { resolve as resolveImport } from 'import-meta-resolve';
 import { ERROR_CODES, PayhostError } from '../errors/index.js';
 import type { PluginClass } from '../plugin/base-plugin.js';
 import { validatePluginClass } from './plugin-validation.js';
+import { describeExport } from './describe-export.js';
 
 /** A plugin as a host lists it: a class, or the name of a package exporting one (or a list). */
 export type PluginSpec = PluginClass | string;
@@ -19,11 +20,32 @@ function loadError(source: string, message: string, reason: string, cause?: unkn
   return new PayhostError(ERROR_CODES.pluginLoad, message, { source, reason }, { cause });
 }
 
+/** Whether a value looks like a plugin class (a class with a static string id): for hints only, never to pick one. */
+function looksLikePluginClass(value: unknown): boolean {
+  return typeof value === 'function' && typeof (value as { id?: unknown }).id === 'string';
+}
+
+/**
+ * A CommonJS module compiled from `export default X` (TypeScript, Babel) has
+ * `exports.default = X` and `exports.__esModule = true`; `import()` gives the
+ * whole exports object as the default. That object's `default` is what the
+ * author exported as default.
+ */
+function unwrapCommonJsDefault(candidate: unknown): unknown {
+  if (candidate === null || typeof candidate !== 'object' || Array.isArray(candidate)) return candidate;
+  const exports = candidate as Record<string, unknown>;
+  return exports['__esModule'] === true && exports['default'] !== undefined ? exports['default'] : candidate;
+}
+
 /** The plugin classes a module exports: its default export (a class or a list), else `plugins` or `plugin`. */
 function exportedClasses(module: Record<string, unknown>, source: string): unknown[] {
-  const candidate = module['default'] ?? module['plugins'] ?? module['plugin'];
+  const candidate = unwrapCommonJsDefault(module['default'] ?? module['plugins'] ?? module['plugin']);
   if (candidate === undefined) {
-    throw loadError(source, `Package "${source}" exports no plugin: export a plugin class (or a list) as default`, 'bad_export');
+    const names = Object.keys(module);
+    const classes = names.filter((name) => looksLikePluginClass(module[name]));
+    const found = names.length === 0 ? 'it exports nothing' : `it exports ${names.join(', ')}`;
+    const hint = classes.length > 0 ? `; add \`export default ${classes[0]}\` (or \`export const plugins = [${classes.join(', ')}]\`)` : '';
+    throw loadError(source, `Package "${source}" exports no plugin: export a plugin class (or a list) as default, or a list as \`plugins\` (${found}${hint})`, 'bad_export');
   }
   const list = Array.isArray(candidate) ? candidate : [candidate];
   if (list.length === 0) throw loadError(source, `Package "${source}" exports an empty plugin list`, 'bad_export');
@@ -49,11 +71,21 @@ async function importPackage(name: string, baseDir: string): Promise<Record<stri
     if (isInstalled(name, baseDir)) {
       throw loadError(name, `Plugin package "${name}" is installed but cannot be imported (resolved from ${baseDir}): ${(err as Error).message}`, 'import_failed', err);
     }
-    throw loadError(name, `Plugin package "${name}" is not installed (resolved from ${baseDir}): ${(err as Error).message}`, 'not_found', err);
+    throw loadError(
+      name,
+      `Plugin package "${name}" is not installed (resolved from ${baseDir}: install it there, or set pluginBaseDir, default the current directory, to the app's directory): ${(err as Error).message}`,
+      'not_found',
+      err,
+    );
   }
   try {
     return (await import(url)) as Record<string, unknown>;
   } catch (err) {
+    // The package's own entry file is missing: say so (Node's message names core's loader as the importer).
+    if ((err as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND' && url.startsWith('file:') && !existsSync(fileURLToPath(url))) {
+      const entry = fileURLToPath(url);
+      throw loadError(name, `Plugin package "${name}" is installed but its entry point ${entry} does not exist: build the package, and check that "files" in its package.json ships it`, 'import_failed', err);
+    }
     throw loadError(name, `Plugin package "${name}" failed to load: ${(err as Error).message}`, 'import_failed', err);
   }
 }

@@ -2,6 +2,7 @@ import { ERROR_CODES, PayhostError } from '../errors/index.js';
 import { CONFIG_FIELD_TYPES } from '../plugin/config-structure.js';
 import { PAYMENT_HOOK_NAMES } from '../plugin/hooks.js';
 import { BasePlugin, type PluginClass } from '../plugin/base-plugin.js';
+import { describeExport } from './describe-export.js';
 
 const FIELD_TYPES: ReadonlySet<string> = new Set(CONFIG_FIELD_TYPES);
 
@@ -23,9 +24,13 @@ const INSTANCE_MEMBERS = ['id', 'pluginName', 'gatewayConfig', 'getPaymentGatewa
  * boolean flags.
  */
 export function validatePluginClass(candidate: unknown, source: string): PluginClass {
-  if (typeof candidate !== 'function' || !candidate.prototype) throw invalid(source, 'the export is not a plugin class', 'bad_export');
+  if (typeof candidate !== 'function' || !candidate.prototype) {
+    throw invalid(source, `the export is not a plugin class: it is ${describeExport(candidate)}`, 'bad_export');
+  }
   const cls = candidate as PluginClass;
   if (typeof cls.id !== 'string' || cls.id.trim() === '') throw invalid(source, 'the plugin class has no static "id"', 'bad_export');
+  // The id is a path segment of the plugin's URLs (/plugins/channel/<channel>/<id>/..., the admin API's).
+  if (/[\s/]/.test(cls.id)) throw invalid(source, `the static id ${JSON.stringify(cls.id)} must not contain whitespace or "/": it is part of the plugin's URLs (e.g. "acme.gateway")`);
   const prototype = cls.prototype as Record<string, unknown>;
   checkPluginShape(cls, prototype, source);
   for (const hook of PAYMENT_HOOK_NAMES) {
@@ -60,7 +65,9 @@ function checkConfigStructure(cls: PluginClass, source: string): Record<string, 
   for (const [name, field] of Object.entries(structure as Record<string, unknown>)) {
     const f = field as { type?: unknown; label?: unknown } | null;
     if (!f || typeof f !== 'object' || !FIELD_TYPES.has(String(f.type))) {
-      throw invalid(source, `config field "${name}" of "${cls.id}" has type ${JSON.stringify(f?.type)}; expected one of ${CONFIG_FIELD_TYPES.join(', ')}`);
+      const meant = CONFIG_FIELD_TYPES.find((type) => typeof f?.type === 'string' && type.toLowerCase() === f.type.toLowerCase());
+      const hint = meant ? ` (did you mean "${meant}"? field types are case-sensitive)` : '';
+      throw invalid(source, `config field "${name}" of "${cls.id}" has type ${JSON.stringify(f?.type)}${hint}; expected one of ${CONFIG_FIELD_TYPES.join(', ')}`);
     }
     if (typeof f.label !== 'string' || f.label === '') throw invalid(source, `config field "${name}" of "${cls.id}" has no label`);
   }
