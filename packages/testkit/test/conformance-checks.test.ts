@@ -105,11 +105,30 @@ describe('testkit conformance checks: checkPluginClass and checkGatewayConfig', 
       "static defaultActive must be a boolean, got string 'yes'",
       "configStructure field \"key\" has type 'Text'; expected one of String, Multiline, Boolean, Secret, SecretMultiline, Password, Output",
       "configStructure field \"key\" needs a label (a non-empty string), got string ''",
-      'defaultConfiguration.key must be a string or null (a Text field), got number 1',
       'defaultConfiguration names "other", which configStructure does not declare',
       'a gateway plugin must implement processPayment',
     ]);
     expect(checkPluginClass({})).to.deep.equal(['the plugin must be a class extending BasePlugin, got object {}']);
+  });
+
+  it("names the field type a wrongly-cased type meant, and does not judge a default by a type it cannot know", () => {
+    class LowerCase extends ReferencePlugin {
+      static override configStructure = { ...ReferencePlugin.configStructure, auto_capture: { type: 'boolean', label: 'Auto capture' } } as never;
+      static override defaultConfiguration = { ...ReferencePlugin.defaultConfiguration, auto_capture: true };
+    }
+    // Not also "defaultConfiguration.auto_capture must be a string or null (a boolean field), got boolean true".
+    expect(checkPluginClass(LowerCase)).to.deep.equal([
+      "configStructure field \"auto_capture\" has type 'boolean' (did you mean 'Boolean'? field types are case-sensitive); expected one of String, Multiline, Boolean, Secret, SecretMultiline, Password, Output",
+    ]);
+  });
+
+  it('refuses an id that cannot be a segment of the plugin URLs, as the host does', () => {
+    for (const id of ['Acme Pay', 'acme/gateway']) {
+      class BadId extends ReferencePlugin {
+        static override id = id;
+      }
+      expect(checkPluginClass(BadId)).to.deep.equal([`static id '${id}' must not contain whitespace or "/": it is part of the plugin's URLs`]);
+    }
   });
 
   it('checks GatewayConfig flags and ISO 4217 currencies', () => {

@@ -73,7 +73,7 @@ export function checkPluginClass(candidate: unknown): Violation[] {
   const cls = candidate as unknown as Record<string, unknown> & { prototype: Record<string, unknown>; name: string };
   const out: Violation[] = [];
   if (!nonEmptyString(cls['id'])) out.push(`static id must be a non-empty string, got ${show(cls['id'])}`);
-  else if (/\s/.test(cls['id'])) out.push(`static id '${cls['id']}' must not contain whitespace`);
+  else if (/[\s/]/.test(cls['id'])) out.push(`static id ${quote(cls['id'])} must not contain whitespace or "/": it is part of the plugin's URLs`);
   if (!nonEmptyString(cls['pluginName'])) out.push(`static pluginName must be a non-empty string (the gateway's display name), got ${show(cls['pluginName'])}`);
   if (typeof cls['description'] !== 'string') out.push(`static description must be a string, got ${show(cls['description'])}`);
   if (typeof cls['defaultActive'] !== 'boolean') out.push(`static defaultActive must be a boolean, got ${show(cls['defaultActive'])}`);
@@ -89,7 +89,9 @@ export function checkPluginClass(candidate: unknown): Violation[] {
         continue;
       }
       if (!FIELD_TYPES.has(String(field['type']))) {
-        out.push(`configStructure field "${name}" has type ${quote(field['type'])}; expected one of ${CONFIG_FIELD_TYPES.join(', ')}`);
+        const meant = CONFIG_FIELD_TYPES.find((type) => typeof field['type'] === 'string' && type.toLowerCase() === field['type'].toLowerCase());
+        const hint = meant ? ` (did you mean '${meant}'? field types are case-sensitive)` : '';
+        out.push(`configStructure field "${name}" has type ${quote(field['type'])}${hint}; expected one of ${CONFIG_FIELD_TYPES.join(', ')}`);
       }
       if (!nonEmptyString(field['label'])) out.push(`configStructure field "${name}" needs a label (a non-empty string), got ${show(field['label'])}`);
       if (field['helpText'] !== undefined && typeof field['helpText'] !== 'string') {
@@ -108,6 +110,8 @@ export function checkPluginClass(candidate: unknown): Violation[] {
         out.push(`defaultConfiguration names "${name}", which configStructure does not declare`);
         continue;
       }
+      // A field of an unknown type is reported above; what its default should hold cannot be told.
+      if (!FIELD_TYPES.has(String(field['type']))) continue;
       if (field['type'] === 'Boolean' && typeof value !== 'boolean') {
         out.push(`defaultConfiguration.${name} must be a boolean (a Boolean field), got ${show(value)}`);
       } else if (field['type'] !== 'Boolean' && value !== null && typeof value !== 'string') {
