@@ -11,6 +11,7 @@ import {
   NotIdempotentPlugin,
   ReplacesPreviousValuePlugin,
   SyncHookPlugin,
+  ThrowingHookPlugin,
   UnknownErrorCodePlugin,
   WrongCurrencyPlugin,
   WrongKindPlugin,
@@ -57,6 +58,17 @@ const BREAKAGES: Breakage[] = [
         test: 'processPayment charges the success token',
         message: `the PluginManager replaced the plugin's answer with a processing_error: Plugin "fixture.sync-hook" returned a non-promise value (hooks must be async) in hook processPayment`,
       },
+    ],
+  },
+  {
+    name: 'hook throws (a bug in the plugin)',
+    plugin: ThrowingHookPlugin,
+    expected: [
+      {
+        test: 'processPayment charges the success token',
+        message: `the PluginManager replaced the plugin's answer with a processing_error: the hook processPayment threw TypeError: Cannot read properties of undefined (reading 'brand'), at ThrowingHookPlugin.processPayment (`,
+      },
+      { test: 'processPayment charges the success token', message: 'broken-plugins.ts:' },
     ],
   },
   {

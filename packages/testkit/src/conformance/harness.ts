@@ -80,6 +80,21 @@ export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
+/**
+ * What a hook that threw did, for the author: the error's class and message and
+ * where it was thrown (the first frame of the logged stack), e.g. "the hook
+ * processPayment threw TypeError: Cannot read properties of undefined (reading
+ * 'id'), at AcmePlugin.processPayment (src/plugin.ts:42:11)". Null for
+ * failures that are not a throw (a timeout, a non-promise).
+ */
+function thrownMessage(hook: string, reason: string, err: unknown): string | null {
+  if ((reason !== 'threw' && reason !== 'rejected') || typeof err !== 'object' || err === null) return null;
+  const { type, message, stack } = err as { type?: unknown; message?: unknown; stack?: unknown };
+  const frame = typeof stack === 'string' ? /^\s+at (.+)$/m.exec(stack)?.[1] : undefined;
+  const what = `${typeof type === 'string' ? type : 'Error'}: ${typeof message === 'string' ? message : String(message)}`;
+  return `the hook ${hook} ${reason === 'threw' ? 'threw synchronously' : 'threw'} ${what}${frame ? `, at ${frame}` : ''}`;
+}
+
 /** Everything one suite run shares: the fake, the manager, the payments it made. */
 export class Harness<Env> {
   env = undefined as Env;
@@ -208,7 +223,7 @@ export class Harness<Env> {
       this.convertedAmounts.push(`amount must be a Decimal, got ${answered}`);
     }
     if ((entry['code'] === 'plugin_failed' || entry['code'] === 'plugin_timeout') && typeof entry['hook'] === 'string' && typeof entry['reason'] === 'string') {
-      this.failures.push({ hook: entry['hook'], message: String(entry['msg']) });
+      this.failures.push({ hook: entry['hook'], message: thrownMessage(entry['hook'], entry['reason'], entry['err']) ?? String(entry['msg']) });
     }
   }
 
