@@ -80,6 +80,20 @@ describe('configuration', () => {
     }
   });
 
+  it('a plugin configured but not registered: names the registered ids, or says package names need PluginManager.create', () => {
+    const config = { channels: [{ slug: 'us', currencies: ['USD'], plugins: { 'test.gateway-b': { active: true } } }] };
+    expectCode(() => new PluginManager({ plugins, config }), 'invalid_configuration', 'Plugin "test.gateway-b" is configured but not registered (registered plugin ids: test.gateway-a, test.global-tagger)');
+    // A package name given to the synchronous constructor, as to PluginManager.create.
+    const byName = { channels: [{ slug: 'us', currencies: ['USD'], plugins: { 'payhost.dummy': { active: true } } }] };
+    expectCode(
+      () => new PluginManager({ plugins: ['@payhost/plugin-dummy'] as never, config: byName }),
+      'invalid_configuration',
+      'the plugins list holds package names ("@payhost/plugin-dummy"), which only PluginManager.create loads; new PluginManager() takes plugin classes',
+    );
+    // A configuration file's path given to the constructor.
+    expectCode(() => new PluginManager({ plugins, config: 'payhost.config.json' }), 'invalid_configuration', 'got the string "payhost.config.json"; a configuration file\'s path is read by PluginManager.create');
+  });
+
   it("accepts an editor's $schema hint at the top level", () => {
     const manager = new PluginManager({ plugins, config: { $schema: './payhost.schema.json', ...withGateway({ active: true }) } });
     expect(manager.listChannels()).to.deep.equal(['us']);

@@ -69,8 +69,18 @@ function normalizeCurrencies(list: string[], where: Record<string, unknown>): st
 
 function pluginOrError(registry: ReadonlyMap<string, PluginClass>, id: string, where: Record<string, unknown>): PluginClass {
   const plugin = registry.get(id);
-  if (!plugin) throw configError(`Plugin "${id}" is configured but not registered`, { ...where, plugin: id });
-  return plugin;
+  if (plugin) return plugin;
+  // `new PluginManager({ plugins: ['@acme/payhost-plugin-x'] })`: package names are only loaded by PluginManager.create.
+  const packageNames = [...registry.values()].filter((value): value is PluginClass & string => typeof value === 'string');
+  if (packageNames.length > 0) {
+    const names = packageNames.map((name) => `"${name}"`).join(', ');
+    throw configError(
+      `Plugin "${id}" is configured but not registered: the plugins list holds package names (${names}), which only PluginManager.create loads; new PluginManager() takes plugin classes`,
+      { ...where, plugin: id },
+    );
+  }
+  const ids = [...registry.keys()].filter((key) => typeof key === 'string');
+  throw configError(`Plugin "${id}" is configured but not registered (registered plugin ids: ${ids.length > 0 ? ids.join(', ') : 'none'})`, { ...where, plugin: id });
 }
 
 /**
@@ -78,6 +88,12 @@ function pluginOrError(registry: ReadonlyMap<string, PluginClass>, id: string, w
  * a new HostConfig or throws `invalid_configuration`; nothing is half-applied.
  */
 export function validateHostConfig(input: unknown, registry: ReadonlyMap<string, PluginClass>, warn: ConfigWarn): HostConfig {
+  if (typeof input === 'string') {
+    throw configError(
+      `Invalid configuration at the top level: expected the configuration object, got the string ${JSON.stringify(input)}; a configuration file's path is read by PluginManager.create`,
+      { path: '' },
+    );
+  }
   const parsed = hostConfigInput.safeParse(input);
   if (!parsed.success) throw schemaError(parsed.error.issues[0]);
   const data = parsed.data as HostConfigInput;
