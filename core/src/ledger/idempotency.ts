@@ -185,9 +185,10 @@ export class IdempotencyCoordinator {
    * `live` records; repeats sharing its promise get the outcome alone (their
    * own copies come from decoding it), so no two callers share mutable objects.
    *
-   * `claimsFirst`: the attempt claims the key before anything else it does
-   * (a new payment's first transaction), so a recorded key is found by the
-   * claim itself and reading the record beforehand would only cost a query.
+   * `claimsFirst`: the attempt finds a taken key before anything else it
+   * checks or writes (a new payment's first transaction claims it; an
+   * operation's reserve reads or claims it once the payment is locked) and
+   * answers its record, so reading the record beforehand would only cost a query.
    */
   run(key: string, hash: string, attempt: () => Promise<Attempt>, options: { claimsFirst?: boolean } = {}): Promise<Settled> {
     const shared = this.inFlight.get(key);

@@ -15,7 +15,7 @@ import { buildPaymentData } from './payment-data.js';
 import { pendingTransaction } from './records.js';
 import { checkOperation } from './rules.js';
 import type { LedgerTx } from './store.js';
-import { claimAndCreate, lockPaymentAndTransaction } from './store-steps.js';
+import { claimAndCreate, claimAndInsertTransaction, lockPaymentAndTransaction, lockPaymentForOperation } from './store-steps.js';
 import { storableText } from './storable-text.js';
 import { randomUUID } from 'node:crypto';
 
@@ -34,6 +34,9 @@ export interface OperationRequest {
   create?: Payment;
 }
 
+/** A reserve whose key was taken by a record gone when read (released by its holder): reserve again. */
+const RELEASED = Symbol('released');
+
 interface Reserved {
   payment: Payment;
   pending: Transaction;
@@ -44,8 +47,9 @@ interface Reserved {
 /**
  * Runs one money operation in three steps, never holding a database
  * transaction across the gateway call:
- * 1. reserve — a short transaction locks the payment, claims the idempotency
- *    key, checks the rules (pending captures/refunds count) and writes a
+ * 1. reserve — a short transaction locks the payment, finds whether the
+ *    idempotency key is taken (a repeat answers from its record), checks the
+ *    rules (pending captures/refunds count), then claims the key and writes a
  *    pending transaction that reserves the amount;
  * 2. call the gateway with a key derived from payment and transaction;
  * 3. apply — a short transaction applies the answer (or finds it already
@@ -59,7 +63,7 @@ export class OperationRunner {
   constructor(private readonly ctx: LedgerContext) {}
 
   async attempt(request: OperationRequest): Promise<Attempt> {
-    const reserved = (request.create && (await this.reserveNew(request, request.create))) || (await this.ctx.store.transaction((tx) => this.reserve(tx, request)));
+    const reserved = (request.create && (await this.reserveNew(request, request.create))) || (await this.reserveInTransaction(request));
     if ('taken' in reserved) return reserved;
     this.calling.add(reserved.pending.id);
     try {
@@ -69,20 +73,51 @@ export class OperationRunner {
     }
   }
 
-  private async reserve(tx: LedgerTx, request: OperationRequest): Promise<Reserved | { taken: IdempotencyRecord }> {
+  /** Reserve in a store transaction; again (a few times) when the key was released under a claim that found it taken. */
+  private async reserveInTransaction(request: OperationRequest): Promise<Reserved | { taken: IdempotencyRecord }> {
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const reserved = await this.ctx.store.transaction((tx) => (request.create ? this.reserveCreate(tx, request, request.create) : this.reserve(tx, request)));
+      if (reserved !== RELEASED) return reserved;
+    }
+    throw new Error(`idempotency key ${request.idempotencyKey}: could neither claim nor read it`);
+  }
+
+  /**
+   * Reserve on an existing payment: lock it and read its transactions and the key's record (one
+   * round trip on the SQL stores); a taken key answers with its record, before any check; the
+   * checks; then claim the key and record the pending transaction as the store transaction's last
+   * write (sent with its COMMIT on the SQL stores).
+   */
+  private async reserve(tx: LedgerTx, request: OperationRequest): Promise<Reserved | { taken: IdempotencyRecord } | typeof RELEASED> {
     const { operation } = request;
     const now = this.ctx.now();
-    const payment = request.create ?? (await tx.getPayment(request.paymentId, { forUpdate: true }));
+    const claim = { key: request.idempotencyKey, requestHash: request.requestHash, now };
+    const lock = await lockPaymentForOperation(tx, request.paymentId, claim);
+    if (lock.record) return { taken: lock.record };
+    const { payment, transactions } = lock;
     if (!payment) throw paymentNotFound(request.paymentId);
+    // Everything below throws before any effect: the store rolls back (the claim included, when the lock made it).
+    const gateway = gatewayConfigOf(this.ctx, payment, operation !== 'process' && operation !== 'authorize');
+    const amount = checkOperation({ operation, payment, transactions, gateway, amount: request.amount });
+    const account = await this.paymentSource(tx, operation, payment, false);
+    const reserved = this.pendingOf(request, payment, gateway, amount, transactions, account, now);
+    const claimed = await claimAndInsertTransaction(tx, lock, claim, reserved.pending);
+    if (claimed.claimed) return reserved;
+    return claimed.record ? { taken: claimed.record } : RELEASED;
+  }
+
+  /** Reserve for a new payment charged with the card on file: claim, look up the card, write the payment and its pending transaction. */
+  private async reserveCreate(tx: LedgerTx, request: OperationRequest, payment: Payment): Promise<Reserved | { taken: IdempotencyRecord }> {
+    const { operation } = request;
+    const now = this.ctx.now();
     const claim = await tx.claimIdempotencyKey(request.idempotencyKey, request.requestHash, now);
     if (!claim.claimed) return { taken: claim.record };
     // Everything below throws before any effect: the store rolls back, the claim included.
     const gateway = gatewayConfigOf(this.ctx, payment, operation !== 'process' && operation !== 'authorize');
-    if (request.create) await tx.insertPayment(request.create);
-    const transactions = request.create ? [] : await tx.listTransactions(payment.id);
-    const amount = checkOperation({ operation, payment, transactions, gateway, amount: request.amount });
-    const account = await this.paymentSource(tx, operation, payment, request.create !== undefined);
-    const reserved = this.pendingOf(request, payment, gateway, amount, transactions, account, now);
+    await tx.insertPayment(payment);
+    const amount = checkOperation({ operation, payment, transactions: [], gateway, amount: request.amount });
+    const account = await this.paymentSource(tx, operation, payment, true);
+    const reserved = this.pendingOf(request, payment, gateway, amount, [], account, now);
     await tx.insertTransaction(reserved.pending);
     return reserved;
   }
@@ -92,7 +127,7 @@ export class OperationRunner {
    * nothing from the database, so they run first, then claimAndCreate claims the key and writes the
    * payment and its pending transaction at once (one statement on the SQL stores, instead of a
    * transaction of five round trips). Undefined when a check throws or the charge needs the card on file:
-   * `reserve` then runs as it always has, claim first, so a key recorded before still answers a request
+   * `reserveCreate` then runs as it always has, claim first, so a key recorded before still answers a request
    * that no longer passes the checks, and a new key gets the same typed error with nothing written.
    */
   private async reserveNew(request: OperationRequest, payment: Payment): Promise<Reserved | { taken: IdempotencyRecord } | undefined> {

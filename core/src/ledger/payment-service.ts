@@ -248,8 +248,12 @@ export class PaymentService {
     checkStorableInput('paymentId', paymentId);
     checkData(params.data);
     const hash = requestHash(operation, { paymentId, amount: normalizeAmountForHash(params.amount), data: params.data ?? null });
-    const settled = await this.idempotency.run(key, hash, () =>
-      this.runner.attempt({ operation, paymentId, idempotencyKey: key, requestHash: hash, amount: params.amount, data: params.data ?? null }),
+    // The attempt's reserve finds a taken key (its first read, or its claim) before any check: no separate read first.
+    const settled = await this.idempotency.run(
+      key,
+      hash,
+      () => this.runner.attempt({ operation, paymentId, idempotencyKey: key, requestHash: hash, amount: params.amount, data: params.data ?? null }),
+      { claimsFirst: true },
     );
     return operationResult(key, settled);
   }

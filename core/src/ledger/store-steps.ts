@@ -1,5 +1,5 @@
 import type { Payment, Transaction } from './model.js';
-import type { ClaimResult, IdempotencyClaim, LedgerStore, LedgerTx, SettleWrites } from './store.js';
+import type { ClaimAndInsertResult, ClaimResult, IdempotencyClaim, LedgerStore, LedgerTx, PaymentForOperation, SettleWrites } from './store.js';
 
 /**
  * The ledger's multi-statement steps: a store's own one-statement version
@@ -42,4 +42,39 @@ export async function settle(tx: LedgerTx, writes: SettleWrites): Promise<void> 
   }
   if (writes.account) await tx.upsertCustomerAccount(writes.account);
   if (writes.idempotency) await tx.completeIdempotencyKey(writes.idempotency.key, writes.idempotency.response, writes.idempotency.now);
+}
+
+/** A payment locked for a follow-up operation: what lockPaymentForOperation read, and whether the key is claimed already. */
+export interface OperationLock extends PaymentForOperation {
+  /** True when the sequence of basic calls claimed the key with the lock (then `record` is null). */
+  claimed: boolean;
+}
+
+/**
+ * Locks the payment, then reads its transactions and finds whether the key is taken: the store's
+ * lockPaymentForOperation (which only reads), or the basic calls, which claim the key instead (the
+ * claim answers its record when it is taken; a claim made is rolled back with the store transaction
+ * when a check throws). The key is looked at even when the payment is missing: a recorded key
+ * answers before payment_not_found.
+ */
+export async function lockPaymentForOperation(tx: LedgerTx, paymentId: string, claim: IdempotencyClaim): Promise<OperationLock> {
+  if (tx.lockPaymentForOperation) return { ...(await tx.lockPaymentForOperation(paymentId, claim.key)), claimed: false };
+  const payment = await tx.getPayment(paymentId, { forUpdate: true });
+  const claimed = await tx.claimIdempotencyKey(claim.key, claim.requestHash, claim.now);
+  if (!claimed.claimed) return { payment, transactions: [], record: claimed.record, claimed: false };
+  return { payment, transactions: payment ? await tx.listTransactions(paymentId) : [], record: null, claimed: true };
+}
+
+/**
+ * Claims the key (unless `lock` claimed it already) and, when it was free, records the pending
+ * transaction: the last step of the store transaction (see LedgerTx.claimAndInsertTransaction).
+ */
+export async function claimAndInsertTransaction(tx: LedgerTx, lock: OperationLock, claim: IdempotencyClaim, transaction: Transaction): Promise<ClaimAndInsertResult> {
+  if (!lock.claimed && tx.claimAndInsertTransaction) return tx.claimAndInsertTransaction(claim, transaction);
+  if (!lock.claimed) {
+    const result = await tx.claimIdempotencyKey(claim.key, claim.requestHash, claim.now);
+    if (!result.claimed) return result;
+  }
+  await tx.insertTransaction(transaction);
+  return { claimed: true };
 }

@@ -10,6 +10,21 @@ export interface IdempotencyClaim {
   now: Date;
 }
 
+/** What `LedgerTx.lockPaymentForOperation` reads. */
+export interface PaymentForOperation {
+  payment: Payment | null;
+  /** The payment's transactions, oldest first (none when it is missing). */
+  transactions: Transaction[];
+  /** The record of the operation's idempotency key, when the key is taken already. */
+  record: IdempotencyRecord | null;
+}
+
+/**
+ * What `LedgerTx.claimAndInsertTransaction` answers: as ClaimResult, or a taken key whose record was
+ * gone by the time it was read (its holder released it: the caller may try again).
+ */
+export type ClaimAndInsertResult = ClaimResult | { claimed: false; record: null };
+
 /**
  * The writes that settle an unresolved transaction (see `LedgerTx.settle`), in
  * the order they are made.
@@ -102,6 +117,27 @@ export interface LedgerTx {
    * its failure then rejects that call or `transaction()`. Call it last.
    */
   settle?(writes: SettleWrites): Promise<void>;
+
+  /**
+   * Optional: `getPayment(paymentId, { forUpdate: true })`, then, once that lock is held,
+   * `listTransactions(paymentId)` and the record of idempotency key `key` (as
+   * `LedgerStore.getIdempotencyRecord`), in one round trip where the store can. Both reads see what
+   * a holder of the payment's lock committed before it (a payment's transactions are written under
+   * that lock, and an operation on it claims its key there). It only reads: the key is claimed by
+   * `claimAndInsertTransaction`. (Not one SQL statement: a statement's snapshot is taken before it
+   * waits for the lock, so it would miss rows the holder inserted.)
+   */
+  lockPaymentForOperation?(paymentId: string, key: string): Promise<PaymentForOperation>;
+
+  /**
+   * Optional: `claimIdempotencyKey` and, only when it claimed the key, `insertTransaction`, as one
+   * write that ends the store transaction: a store may send its COMMIT with it, so it must be the
+   * last call on `tx`, and the function given to `transaction()` must return right after it. When
+   * the write fails, nothing of the store transaction is written and the call rejects. When the key
+   * is taken (a claimer since `lockPaymentForOperation` read it), nothing is inserted and it
+   * answers the key's record, read once this transaction ended (null if it was gone by then).
+   */
+  claimAndInsertTransaction?(claim: IdempotencyClaim, transaction: Transaction): Promise<ClaimAndInsertResult>;
 }
 
 /**

@@ -1,11 +1,14 @@
 import { expect } from 'chai';
+import sinon from 'sinon';
 import {
   MemoryLedgerStore,
+  type ClaimAndInsertResult,
   type ClaimResult,
   type IdempotencyClaim,
   type LedgerStore,
   type LedgerTx,
   type Payment,
+  type PaymentForOperation,
   type SettleWrites,
   type Transaction,
 } from '@payhost/core';
@@ -15,6 +18,8 @@ type StepCall =
   | { step: 'claimAndCreate'; claim: IdempotencyClaim; payment: Payment; transaction: Transaction; result: ClaimResult }
   | { step: 'lockPaymentAndTransaction'; paymentId: string; transactionId: string; pspClaim?: { gateway: string; pspReference: string } }
   | { step: 'settle'; writes: SettleWrites }
+  | { step: 'lockPaymentForOperation'; paymentId: string; key: string; result: PaymentForOperation }
+  | { step: 'claimAndInsertTransaction'; claim: IdempotencyClaim; transaction: Transaction; result: ClaimAndInsertResult }
   | { step: 'transaction' };
 
 /**
@@ -24,6 +29,10 @@ type StepCall =
  */
 class StepsStore extends MemoryLedgerStore {
   readonly calls: StepCall[] = [];
+  /** Answers the next claimAndInsertTransaction calls with a taken key whose record is gone (released meanwhile). */
+  releasedClaims = 0;
+  /** Runs before the next claimAndInsertTransaction (another process claiming the key meanwhile). */
+  beforeClaim: (() => Promise<void>) | null = null;
 
   override transaction<T>(fn: (tx: LedgerTx) => Promise<T>): Promise<T> {
     this.calls.push({ step: 'transaction' });
@@ -44,7 +53,30 @@ class StepsStore extends MemoryLedgerStore {
 
   private withSteps(tx: LedgerTx): LedgerTx {
     const calls = this.calls;
+    const store = this;
     const steps: Partial<LedgerTx> = {
+      // Only reads, as the SQL stores' step does: the key's committed record, not a claim.
+      async lockPaymentForOperation(paymentId, key) {
+        const payment = await tx.getPayment(paymentId, { forUpdate: true });
+        const result = { payment, transactions: payment ? await tx.listTransactions(paymentId) : [], record: await store.getIdempotencyRecord(key) };
+        calls.push({ step: 'lockPaymentForOperation', paymentId, key, result });
+        return result;
+      },
+      async claimAndInsertTransaction(claim, transaction) {
+        let result: ClaimAndInsertResult;
+        const before = store.beforeClaim;
+        store.beforeClaim = null;
+        if (before) await before();
+        if (store.releasedClaims > 0) {
+          store.releasedClaims -= 1;
+          result = { claimed: false, record: null };
+        } else {
+          result = await tx.claimIdempotencyKey(claim.key, claim.requestHash, claim.now);
+          if (result.claimed) await tx.insertTransaction(transaction);
+        }
+        calls.push({ step: 'claimAndInsertTransaction', claim, transaction, result });
+        return result;
+      },
       async lockPaymentAndTransaction(paymentId, transactionId, options = {}) {
         calls.push({ step: 'lockPaymentAndTransaction', paymentId, transactionId, ...(options.pspClaim ? { pspClaim: options.pspClaim } : {}) });
         return { payment: await tx.getPayment(paymentId, { forUpdate: true }), transaction: await tx.getTransaction(transactionId) };
@@ -136,10 +168,71 @@ describe('ledger: the optional one-statement store steps', () => {
     store.calls.length = 0;
     const refunded = await env.service.refund({ paymentId: paid.payment.id, amount: '4.00', idempotencyKey: key() });
     expectAmount(refunded.payment.capturedAmount, '6');
-    expect(store.steps()).to.deep.equal(['transaction', 'transaction', 'lockPaymentAndTransaction', 'settle']);
-    const lock = store.calls[2];
+    expect(store.steps()).to.deep.equal(['transaction', 'lockPaymentForOperation', 'claimAndInsertTransaction', 'transaction', 'lockPaymentAndTransaction', 'settle']);
+    const lock = store.calls[4];
     if (lock?.step !== 'lockPaymentAndTransaction') throw new Error('unreachable');
     expect(lock.pspClaim, 'the payment has its PSP reference: nothing to claim').to.equal(undefined);
+  });
+
+  it('a refund reserves with lockPaymentForOperation (payment, its transactions, the key) then claimAndInsertTransaction', async () => {
+    const paid = await env.service.pay(payInput());
+    store.calls.length = 0;
+    const k = key();
+    const reads = sinon.spy(store, 'getIdempotencyRecord');
+    const refunded = await env.service.refund({ paymentId: paid.payment.id, amount: '4.00', idempotencyKey: k });
+    const [, locked, claimed] = store.calls;
+    if (locked?.step !== 'lockPaymentForOperation' || claimed?.step !== 'claimAndInsertTransaction') throw new Error('unreachable');
+    expect(locked).to.deep.include({ paymentId: paid.payment.id, key: k });
+    expect(locked.result.payment?.version).to.equal(paid.payment.version);
+    expect(locked.result.transactions.map((t) => t.id)).to.deep.equal([paid.transaction.id]);
+    expect(locked.result.record).to.equal(null);
+    expect(claimed.claim).to.deep.include({ key: k });
+    expect(claimed.transaction).to.deep.include({ id: refunded.transaction.id, state: 'pending', kind: 'refund', idempotencyKey: k });
+    expect(claimed.result).to.deep.equal({ claimed: true });
+    expect(reads.callCount, 'only the step read the key: no lookup before it').to.equal(1);
+    reads.restore();
+  });
+
+  it('a repeated refund is answered from the record lockPaymentForOperation read, before any check and without a claim', async () => {
+    const paid = await env.service.pay(payInput());
+    const request = { paymentId: paid.payment.id, amount: '10.00', idempotencyKey: key() };
+    const first = await env.service.refund(request);
+    store.calls.length = 0;
+    // All is refunded: the checks would refuse a new refund, but the recorded one answers.
+    expect(await env.service.refund(request)).to.deep.equal(first);
+    expect(store.steps()).to.deep.equal(['transaction', 'lockPaymentForOperation']);
+    expect(await codeOf(env.service.refund({ ...request, amount: '9.00' }))).to.equal('idempotency_key_reused');
+  });
+
+  it('a key taken meanwhile answers its record and writes nothing; a key released meanwhile reserves again', async () => {
+    const paid = await env.service.pay(payInput());
+    const taken = key();
+    store.beforeClaim = () => store.transaction(async (tx) => void (await tx.claimIdempotencyKey(taken, 'another request', new Date())));
+    expect(await codeOf(env.service.refund({ paymentId: paid.payment.id, amount: '4.00', idempotencyKey: taken }))).to.equal('idempotency_key_reused');
+    const claimed = store.calls.find((c) => c.step === 'claimAndInsertTransaction');
+    if (claimed?.step !== 'claimAndInsertTransaction') throw new Error('unreachable');
+    expect(claimed.result).to.deep.include({ claimed: false });
+    expect(await env.service.listTransactions(paid.payment.id)).to.have.length(1);
+    store.calls.length = 0;
+    store.releasedClaims = 1;
+    const refunded = await env.service.refund({ paymentId: paid.payment.id, amount: '4.00', idempotencyKey: key() });
+    expectAmount(refunded.payment.capturedAmount, '6');
+    expect(store.steps()).to.deep.equal([
+      ...['transaction', 'lockPaymentForOperation', 'claimAndInsertTransaction'],
+      ...['transaction', 'lockPaymentForOperation', 'claimAndInsertTransaction'],
+      ...['transaction', 'lockPaymentAndTransaction', 'settle'],
+    ]);
+    expect((await env.service.listTransactions(paid.payment.id)).map((t) => t.kind)).to.deep.equal(['capture', 'refund']);
+  });
+
+  it('a refund of a missing payment, or over what is captured, writes nothing and leaves the key free', async () => {
+    const paid = await env.service.pay(payInput());
+    const k = key();
+    expect(await codeOf(env.service.refund({ paymentId: 'nope', idempotencyKey: k }))).to.equal('payment_not_found');
+    expect(await codeOf(env.service.refund({ paymentId: paid.payment.id, amount: '11.00', idempotencyKey: k }))).to.equal('amount_exceeds');
+    expect(store.calls.filter((c) => c.step === 'claimAndInsertTransaction')).to.have.length(0);
+    expect(await env.store.getIdempotencyRecord(k)).to.equal(null);
+    expect(await env.service.listTransactions(paid.payment.id)).to.have.length(1);
   });
 });
 
@@ -151,12 +244,15 @@ describe('ledger: results with and without the optional store steps', () => {
       const paid = await env.service.pay(payInput({ action: 'authorize' }));
       const captured = await env.service.capture({ paymentId: paid.payment.id, amount: '7.00', idempotencyKey: key() });
       const refunded = await env.service.refund({ paymentId: paid.payment.id, amount: '2.00', idempotencyKey: key() });
-      const transactions = await env.service.listTransactions(paid.payment.id);
+      const authorized = await env.service.pay(payInput({ action: 'authorize' }));
+      const voided = await env.service.void({ paymentId: authorized.payment.id, idempotencyKey: key() });
+      const transactions = [...(await env.service.listTransactions(paid.payment.id)), ...(await env.service.listTransactions(authorized.payment.id))];
       const shape = (p: Payment) => ({ chargeStatus: p.chargeStatus, authorized: p.authorizedAmount.toFixed(2), captured: p.capturedAmount.toFixed(2), version: p.version });
       return {
         paid: shape(paid.payment),
         captured: shape(captured.payment),
         refunded: shape(refunded.payment),
+        voided: shape(voided.payment),
         transactions: transactions.map((t) => [t.kind, t.state, t.isSuccess, t.amount.toFixed(2)]),
       };
     } finally {
@@ -164,7 +260,7 @@ describe('ledger: results with and without the optional store steps', () => {
     }
   }
 
-  it('authorize, partial capture, partial refund: the same payments and transactions', async () => {
+  it('authorize, partial capture, partial refund; authorize, void: the same payments and transactions', async () => {
     expect(await lifecycle(new StepsStore())).to.deep.equal(await lifecycle(new MemoryLedgerStore()));
   });
 });

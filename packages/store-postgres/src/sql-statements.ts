@@ -43,6 +43,9 @@ export const BEGIN = 'BEGIN ISOLATION LEVEL READ COMMITTED';
 export const CLAIM_KEY = `INSERT INTO idempotency_keys (key, request_hash, state, response, created_at, updated_at)
          VALUES ($1, $2, 'in_flight', NULL, $3, $3) ON CONFLICT (key) DO NOTHING RETURNING key`;
 export const SELECT_KEY = `SELECT ${IDEMPOTENCY_COLUMNS} FROM idempotency_keys WHERE key = $1`;
+export const SELECT_PAYMENT = `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = $1`;
+export const LOCK_PAYMENT = `${SELECT_PAYMENT} FOR UPDATE`;
+export const LIST_TRANSACTIONS = `SELECT ${TRANSACTION_COLUMNS} FROM transactions WHERE payment_id = $1 ${BY_AGE}`;
 
 /**
  * claimAndCreate in one statement: the claim ($1-$3), then the payment ($4-$22) only when the claim
@@ -55,6 +58,17 @@ export const CLAIM_AND_CREATE = `WITH claim AS (
     INSERT INTO payments (${PAYMENT_COLUMNS}) SELECT ${typedPlaceholders(PAYMENT_TYPES, 3)} FROM claim RETURNING id
   )
   INSERT INTO transactions (${TRANSACTION_COLUMNS}) SELECT ${typedPlaceholders(TRANSACTION_TYPES, 22)} FROM payment RETURNING id`;
+
+/**
+ * claimAndInsertTransaction in one statement: the claim ($1-$3), then the transaction ($4-$23) only
+ * when the claim inserted its row. One row when the key was claimed; none when it was taken already
+ * (nothing written). A transaction that cannot be written (its payment missing, its id taken) fails
+ * the statement, the claim included.
+ */
+export const CLAIM_AND_INSERT_TRANSACTION = `WITH claim AS (
+    ${CLAIM_KEY}
+  )
+  INSERT INTO transactions (${TRANSACTION_COLUMNS}) SELECT ${typedPlaceholders(TRANSACTION_TYPES, 3)} FROM claim RETURNING id`;
 
 /** The transaction's columns as `t.col AS t_col`, beside the payment's in one row. */
 const TRANSACTION_PREFIXED = columnList(TRANSACTION_COLUMNS)

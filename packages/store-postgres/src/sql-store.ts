@@ -2,7 +2,7 @@ import type { ClaimResult, IdempotencyClaim, IdempotencyRecord, LedgerStore, Led
 import type { SqlConnection, SqlDriver } from './driver.js';
 import { runMigrations, type MigrateOptions } from './migrations.js';
 import { PAYMENT_COLUMNS, TRANSACTION_COLUMNS, paymentParams, rowToIdempotency, rowToPayment, rowToTransaction, timeParam, transactionParams } from './rows.js';
-import { BY_AGE, CLAIM_AND_CREATE, SELECT_KEY } from './sql-statements.js';
+import { BY_AGE, CLAIM_AND_CREATE, LIST_TRANSACTIONS, SELECT_KEY } from './sql-statements.js';
 import { SqlTx } from './sql-tx.js';
 
 /**
@@ -89,7 +89,7 @@ export class SqlLedgerStore implements LedgerStore {
 
   listTransactions(paymentId: string): Promise<Transaction[]> {
     return this.read(async (c) => {
-      const rows = await c.query(`SELECT ${TRANSACTION_COLUMNS} FROM transactions WHERE payment_id = $1 ${BY_AGE}`, [paymentId]);
+      const rows = await c.query(LIST_TRANSACTIONS, [paymentId]);
       return rows.map(rowToTransaction);
     });
   }

@@ -1,4 +1,14 @@
-import type { ClaimResult, CustomerGatewayAccount, LedgerTx, Payment, SettleWrites, Transaction } from '@payhost/core';
+import type {
+  ClaimAndInsertResult,
+  ClaimResult,
+  CustomerGatewayAccount,
+  IdempotencyClaim,
+  LedgerTx,
+  Payment,
+  PaymentForOperation,
+  SettleWrites,
+  Transaction,
+} from '@payhost/core';
 import { pipeline, type Row, type SqlConnection, type SqlStatement } from './driver.js';
 import {
   ACCOUNT_COLUMNS,
@@ -15,12 +25,15 @@ import {
 } from './rows.js';
 import {
   BEGIN,
-  BY_AGE,
+  CLAIM_AND_INSERT_TRANSACTION,
   CLAIM_KEY,
+  LIST_TRANSACTIONS,
+  LOCK_PAYMENT,
   LOCK_PAYMENT_AND_TRANSACTION,
   PAYMENT_SET,
   PAYMENT_VALUES,
   SELECT_KEY,
+  SELECT_PAYMENT,
   TRANSACTION_SET,
   TRANSACTION_VALUES,
   prefixedTransaction,
@@ -35,11 +48,14 @@ import {
  * one only reads: a failed BEGIN then leaves nothing behind), and settle()'s
  * write waits for the next statement or the COMMIT, sent with it; a
  * transaction whose only statement is that write needs neither (one
- * statement is atomic on its own).
+ * statement is atomic on its own). claimAndInsertTransaction() sends its
+ * write with the COMMIT at once, and so ends the transaction.
  */
 export class SqlTx implements LedgerTx {
   private open = true;
   private begun = false;
+  /** Committed by claimAndInsertTransaction(): nothing more may be sent. */
+  private committed = false;
   /** settle()'s statement, not sent yet. */
   private deferred: SqlStatement | null = null;
   /** The first statement that failed (Postgres turns the COMMIT after it into a silent ROLLBACK). */
@@ -68,7 +84,7 @@ export class SqlTx implements LedgerTx {
   }
 
   private async statement(text: string, params: readonly unknown[] | undefined, readOnly: boolean): Promise<Row[]> {
-    if (!this.open) throw new Error('store transaction already ended');
+    this.checkOpen();
     await this.flush();
     if (this.begun) return this.track(this.connection.query(text, params));
     this.begun = true;
@@ -79,6 +95,21 @@ export class SqlTx implements LedgerTx {
     // If BEGIN failed, the read ran on its own: its rows are dropped with the error.
     const [, rows] = await this.track(pipeline(this.connection, [{ text: BEGIN }, { text, params }]));
     return rows ?? [];
+  }
+
+  /** Statements that only read (or take locks), sent together (with BEGIN when they are the first): one round trip. */
+  private async reads(statements: readonly SqlStatement[]): Promise<Row[][]> {
+    this.checkOpen();
+    await this.flush();
+    if (this.begun) return this.track(pipeline(this.connection, statements));
+    this.begun = true;
+    // If BEGIN failed, the reads ran on their own: their rows are dropped with the error.
+    const [, ...rows] = await this.track(pipeline(this.connection, [{ text: BEGIN }, ...statements]));
+    return rows;
+  }
+
+  private checkOpen(): void {
+    if (!this.open || this.committed) throw new Error('store transaction already ended');
   }
 
   private async track<T>(pending: Promise<T>): Promise<T> {
@@ -108,6 +139,7 @@ export class SqlTx implements LedgerTx {
 
   /** Commits: the deferred write and COMMIT together; the write alone when it is the only statement; nothing when there was none. */
   async commit(): Promise<void> {
+    if (this.committed) return;
     if (this.failure !== undefined) {
       const failure = this.failure as Error | undefined;
       throw new Error(`transaction aborted: a statement failed inside it (${String(failure?.message ?? failure)})`, { cause: failure });
@@ -129,7 +161,7 @@ export class SqlTx implements LedgerTx {
   /** Rolls back what was sent (a deferred write never was); a broken connection is not this error's concern. */
   async rollback(): Promise<void> {
     this.deferred = null;
-    if (!this.begun) return;
+    if (!this.begun || this.committed) return;
     try {
       await this.connection.exec('ROLLBACK');
     } catch {
@@ -138,8 +170,7 @@ export class SqlTx implements LedgerTx {
   }
 
   async getPayment(id: string, options: { forUpdate?: boolean } = {}): Promise<Payment | null> {
-    const lock = options.forUpdate ? ' FOR UPDATE' : '';
-    const [row] = await this.read(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = $1${lock}`, [id]);
+    const [row] = await this.read(options.forUpdate ? LOCK_PAYMENT : SELECT_PAYMENT, [id]);
     return row ? rowToPayment(row) : null;
   }
 
@@ -170,7 +201,7 @@ export class SqlTx implements LedgerTx {
   }
 
   async listTransactions(paymentId: string): Promise<Transaction[]> {
-    const rows = await this.read(`SELECT ${TRANSACTION_COLUMNS} FROM transactions WHERE payment_id = $1 ${BY_AGE}`, [paymentId]);
+    const rows = await this.read(LIST_TRANSACTIONS, [paymentId]);
     return rows.map(rowToTransaction);
   }
 
@@ -186,6 +217,44 @@ export class SqlTx implements LedgerTx {
     if (!row) return { payment: await this.getPayment(paymentId, { forUpdate: true }), transaction: await this.getTransaction(transactionId) };
     if (lockKey !== null && row.psp_locked === true) this.advisory.add(lockKey);
     return { payment: rowToPayment(row), transaction: prefixedTransaction(row) };
+  }
+
+  /**
+   * The payment's lock, then its transactions and the key's record: three statements sent together
+   * (with BEGIN when first), each run after the one before it, so after the lock is held.
+   */
+  async lockPaymentForOperation(paymentId: string, key: string): Promise<PaymentForOperation> {
+    const [payments, transactions, keys] = await this.reads([
+      { text: LOCK_PAYMENT, params: [paymentId] },
+      { text: LIST_TRANSACTIONS, params: [paymentId] },
+      { text: SELECT_KEY, params: [key] },
+    ]);
+    const [payment] = payments ?? [];
+    const [record] = keys ?? [];
+    return {
+      payment: payment ? rowToPayment(payment) : null,
+      transactions: (transactions ?? []).map(rowToTransaction),
+      record: record ? rowToIdempotency(record) : null,
+    };
+  }
+
+  /**
+   * One statement (see CLAIM_AND_INSERT_TRANSACTION) sent with the COMMIT (alone when it is the
+   * transaction's only statement). A write that fails makes that COMMIT a rollback (pg) or skips it
+   * (PGlite; rollback() then ends the transaction): nothing is written. A taken key is read after the
+   * COMMIT (a new snapshot, which sees the claimer that made the claim wait).
+   */
+  async claimAndInsertTransaction(claim: IdempotencyClaim, transaction: Transaction): Promise<ClaimAndInsertResult> {
+    this.checkOpen();
+    await this.flush();
+    const write = { text: CLAIM_AND_INSERT_TRANSACTION, params: [claim.key, claim.requestHash, timeParam(claim.now), ...transactionParams(transaction)] };
+    const [inserted] = this.begun
+      ? await this.track(pipeline(this.connection, [write, { text: 'COMMIT' }]))
+      : [await this.track(this.connection.query(write.text, write.params))];
+    this.committed = true;
+    if (inserted?.length === 1) return { claimed: true };
+    const [row] = await this.connection.query(SELECT_KEY, [claim.key]);
+    return row ? { claimed: false, record: rowToIdempotency(row) } : { claimed: false, record: null };
   }
 
   async claimIdempotencyKey(key: string, requestHash: string, now: Date): Promise<ClaimResult> {
@@ -254,7 +323,7 @@ export class SqlTx implements LedgerTx {
   }
 
   async settle(writes: SettleWrites): Promise<void> {
-    if (!this.open) throw new Error('store transaction already ended');
+    this.checkOpen();
     // A second settle() sends the first one's write first.
     await this.flush();
     this.deferred = settleStatement(writes);

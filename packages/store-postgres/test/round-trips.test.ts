@@ -8,8 +8,8 @@ import { createPgliteStore, createPostgresStore, type SqlLedgerStore } from '@pa
 import { describePostgres } from '../../../tests/ledger/support/postgres.js';
 
 /**
- * Pins the database round trips of one payment (PaymentService.pay: what POST /payments runs) and of a
- * refund, counted where the store's driver talks to the database, so a change that adds one shows
+ * Pins the database round trips of one payment (PaymentService.pay: what POST /payments runs), of a
+ * refund and of a capture, counted where the store's driver talks to the database, so a change that adds one shows
  * here (tests/bench/support/round-trips.mjs prints the same breakdown). A round trip is one
  * exchange the store waits for: one pg query, or several issued while the first is still in flight
  * on the same client (pg's pipeline mode sends them together); one PGlite protocol exchange.
@@ -82,13 +82,24 @@ function service(store: SqlLedgerStore): { payments: PaymentService; close(): Pr
   return { payments: new PaymentService({ manager, store }), close: () => manager.close() };
 }
 
-/** Round trips of one pay() and of one refund of its payment, after a few of each (statements prepared, pooled connections set up). */
-async function countRoundTrips(store: SqlLedgerStore, record: () => Recorder): Promise<{ pay: string[][]; refund: string[][] }> {
+type Counted = { pay: string[][]; refund: string[][]; capture: string[][] };
+
+/**
+ * Round trips of one pay(), of one refund of its payment and of one capture of an authorized payment,
+ * after a few of each (statements prepared, pooled connections set up).
+ */
+async function countRoundTrips(store: SqlLedgerStore, record: () => Recorder): Promise<Counted> {
   const { payments, close } = service(store);
-  const pay = () => payments.pay({ channel: 'web', total: '10.00', currency: 'USD', token: 'tok_dummy_success', idempotencyKey: randomUUID() });
+  const pay = (action: 'process' | 'authorize' = 'process') =>
+    payments.pay({ channel: 'web', total: '10.00', currency: 'USD', token: 'tok_dummy_success', action, idempotencyKey: randomUUID() });
   const refund = (paymentId: string) => payments.refund({ paymentId, amount: '1.00', idempotencyKey: randomUUID() });
+  const capture = (paymentId: string) => payments.capture({ paymentId, amount: '4.00', idempotencyKey: randomUUID() });
   try {
-    for (let i = 0; i < 3; i++) await refund((await pay()).payment.id);
+    for (let i = 0; i < 3; i++) {
+      await refund((await pay()).payment.id);
+      await capture((await pay('authorize')).payment.id);
+    }
+    const authorized = await pay('authorize');
     const recorder = record();
     try {
       recorder.take();
@@ -96,9 +107,12 @@ async function countRoundTrips(store: SqlLedgerStore, record: () => Recorder): P
       const payExchanges = recorder.take();
       const refunded = await refund(paid.payment.id);
       const refundExchanges = recorder.take();
+      const captured = await capture(authorized.payment.id);
+      const captureExchanges = recorder.take();
       expect(paid.payment.chargeStatus).to.equal('fully-charged');
       expect(refunded.payment.chargeStatus).to.equal('partially-refunded');
-      return { pay: payExchanges, refund: refundExchanges };
+      expect(captured.payment.chargeStatus).to.equal('partially-charged');
+      return { pay: payExchanges, refund: refundExchanges, capture: captureExchanges };
     } finally {
       recorder.restore();
     }
@@ -107,25 +121,39 @@ async function countRoundTrips(store: SqlLedgerStore, record: () => Recorder): P
   }
 }
 
+/** A write pipelined with BEGIN would run outside the transaction if BEGIN failed: exchanges that begin one only read. */
+function expectNoWriteWithBegin(exchanges: string[][]): void {
+  for (const exchange of exchanges) {
+    if (!/^BEGIN/.test(exchange[0] ?? '')) continue;
+    for (const statement of exchange.slice(1)) expect(statement, oneLine([exchange])).not.to.match(/\b(INSERT INTO|UPDATE \w+ SET|DELETE FROM)\b/);
+  }
+}
+
 /**
  * pay: 1. claim + payment + pending transaction (one statement, no BEGIN/COMMIT); 2. BEGIN + lock the
  * payment and its transaction (and the PSP reference); 3. who else holds the PSP reference; 4. the
  * settled rows + COMMIT.
- * refund: the key's record (a repeat answers from it); BEGIN + lock the payment; claim; list its
- * transactions; insert the pending refund; COMMIT; then BEGIN + lock; settled rows + COMMIT.
+ * refund, capture (and void, confirm: the same path): 1. BEGIN + lock the payment + its transactions
+ * + the key's record (a repeat answers from it); 2. claim + pending transaction (one statement) +
+ * COMMIT; then, after the gateway, 3. BEGIN + lock the payment and its transaction; 4. the settled
+ * rows + COMMIT.
  */
 const PAY_ROUND_TRIPS = 4;
-const REFUND_ROUND_TRIPS = 8;
+const FOLLOW_UP_ROUND_TRIPS = 4;
+/** One statement per round trip: pay's 6 statements; a refund's or capture's 10. */
+const PAY_STATEMENTS = 6;
+const FOLLOW_UP_STATEMENTS = 10;
 
 describe('store-postgres: database round trips per payment', function () {
   this.timeout(60_000);
 
-  it(`PGlite: pay() takes ${PAY_ROUND_TRIPS} exchanges, a refund ${REFUND_ROUND_TRIPS}`, async () => {
+  it(`PGlite: pay() takes ${PAY_ROUND_TRIPS} exchanges, a refund and a capture ${FOLLOW_UP_ROUND_TRIPS} each`, async () => {
     const store = await createPgliteStore();
     try {
       const counted = await countRoundTrips(store, () => recordPglite(store));
       expect(counted.pay.length, oneLine(counted.pay)).to.equal(PAY_ROUND_TRIPS);
-      expect(counted.refund.length, oneLine(counted.refund)).to.equal(REFUND_ROUND_TRIPS);
+      expect(counted.refund.length, oneLine(counted.refund)).to.equal(FOLLOW_UP_ROUND_TRIPS);
+      expect(counted.capture.length, oneLine(counted.capture)).to.equal(FOLLOW_UP_ROUND_TRIPS);
     } finally {
       await store.close();
     }
@@ -133,15 +161,22 @@ describe('store-postgres: database round trips per payment', function () {
 });
 
 describePostgres('store-postgres: database round trips per payment', (pgc) => {
-  it(`PostgreSQL: pay() takes ${PAY_ROUND_TRIPS} round trips (6 statements), a refund ${REFUND_ROUND_TRIPS}`, async () => {
+  it(`PostgreSQL: pay() takes ${PAY_ROUND_TRIPS} round trips (${PAY_STATEMENTS} statements), a refund and a capture ${FOLLOW_UP_ROUND_TRIPS} (${FOLLOW_UP_STATEMENTS})`, async () => {
     const store = await createPostgresStore({ connectionString: pgc.url, schema: pgc.newSchema('rt'), pool: { max: 2 } });
     try {
       const counted = await countRoundTrips(store, recordPostgres);
       expect(counted.pay.length, oneLine(counted.pay)).to.equal(PAY_ROUND_TRIPS);
-      expect(counted.pay.flat().length, oneLine(counted.pay)).to.equal(6);
+      expect(counted.pay.flat().length, oneLine(counted.pay)).to.equal(PAY_STATEMENTS);
       expect(counted.pay[1]?.[0], 'BEGIN goes with the lock').to.match(/^BEGIN/);
       expect(counted.pay[3]?.[1], 'COMMIT goes with the settled rows').to.equal('COMMIT');
-      expect(counted.refund.length, oneLine(counted.refund)).to.equal(REFUND_ROUND_TRIPS);
+      for (const exchanges of [counted.refund, counted.capture]) {
+        expect(exchanges.length, oneLine(exchanges)).to.equal(FOLLOW_UP_ROUND_TRIPS);
+        expect(exchanges.map((e) => e.length), oneLine(exchanges)).to.deep.equal([4, 2, 2, 2]);
+        expect(exchanges[0]?.[0], 'BEGIN goes with the lock and the reads').to.match(/^BEGIN/);
+        expect(exchanges[1]?.[1], 'COMMIT goes with the claim and the pending transaction').to.equal('COMMIT');
+        expect(exchanges[3]?.[1], 'COMMIT goes with the settled rows').to.equal('COMMIT');
+      }
+      for (const exchanges of [counted.pay, counted.refund, counted.capture]) expectNoWriteWithBegin(exchanges);
     } finally {
       await store.close();
     }
@@ -151,8 +186,12 @@ describePostgres('store-postgres: database round trips per payment', (pgc) => {
     const store = await createPostgresStore({ connectionString: pgc.url, schema: pgc.newSchema('rt_np'), pool: { max: 2, pipeline: false } });
     try {
       const counted = await countRoundTrips(store, recordPostgres);
-      expect(counted.pay.length, oneLine(counted.pay)).to.equal(6);
-      expect(counted.pay.map((e) => e.length)).to.deep.equal([1, 1, 1, 1, 1, 1]);
+      expect(counted.pay.length, oneLine(counted.pay)).to.equal(PAY_STATEMENTS);
+      expect(counted.pay.map((e) => e.length)).to.deep.equal(Array(PAY_STATEMENTS).fill(1));
+      for (const exchanges of [counted.refund, counted.capture]) {
+        expect(exchanges.length, oneLine(exchanges)).to.equal(FOLLOW_UP_STATEMENTS);
+        expect(exchanges.map((e) => e.length)).to.deep.equal(Array(FOLLOW_UP_STATEMENTS).fill(1));
+      }
     } finally {
       await store.close();
     }

@@ -1,13 +1,14 @@
 // Database round trips of one PaymentService.pay (what POST /payments runs: dummy gateway, auto-capture,
-// a token), counted, not timed: `node tests/bench/support/round-trips.mjs [pglite|postgres|all] [--list]`.
+// a token), of a refund of its payment and of a capture of an authorized one (void and confirm take the
+// refund's path), counted, not timed: `node tests/bench/support/round-trips.mjs [pglite|postgres|all] [--list]`.
 // PostgreSQL needs PAYHOST_TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test); the
 // tables go to a fresh schema, dropped at the end.
 //
-// Two counts per payment:
+// Two counts per operation:
 // - exchanges: what the store's driver sends and waits for (one per pg client.query, one per PGlite
 //   protocol exchange): the round trips a payment waits for;
 // - statements: SQL statements in them (a pipelined exchange carries several).
-// `--list` prints each exchange's statements (the SQL's head) for one payment.
+// `--list` prints each exchange's statements (the SQL's head) for one of each.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -125,27 +126,52 @@ export function payService(store) {
     config: { channels: [{ slug: 'web', currencies: ['USD'], plugins: { 'payhost.dummy': { active: true, configuration: { supported_currencies: 'USD', auto_capture: true } } } }] },
   });
   const payments = new PaymentService({ manager, store });
-  const pay = () => payments.pay({ channel: 'web', total: '10.00', currency: 'USD', token: 'tok_dummy_success', idempotencyKey: randomUUID() });
-  return { payments, pay, close: () => manager.close() };
+  const pay = (action = 'process') => payments.pay({ channel: 'web', total: '10.00', currency: 'USD', token: 'tok_dummy_success', action, idempotencyKey: randomUUID() });
+  const refund = (paymentId) => payments.refund({ paymentId, amount: '1.00', idempotencyKey: randomUUID() });
+  const capture = (paymentId) => payments.capture({ paymentId, amount: '4.00', idempotencyKey: randomUUID() });
+  return { payments, pay, refund, capture, close: () => manager.close() };
 }
+
+/** Counts one call of `run` (its result checked by `check`): { exchanges, statements, list }. */
+async function countOne(store, run, check) {
+  const recorder = countExchanges(store);
+  let result;
+  try {
+    recorder.take();
+    result = await run();
+  } finally {
+    recorder.restore();
+  }
+  check(result);
+  const name = namer(store);
+  const exchanges = recorder.take().map((statements) => statements.map(name));
+  return { exchanges: exchanges.length, statements: exchanges.reduce((n, e) => n + e.length, 0), list: exchanges };
+}
+
+const expectStatus = (operation, status) => (result) => {
+  if (result.payment.chargeStatus !== status) throw new Error(`${operation}: payment ended ${result.payment.chargeStatus}`);
+};
 
 /** Counts one pay() after `warm` others (prepared statements and pooled connections set up): { exchanges, statements, list }. */
 export async function countPay(store, { warm = 3 } = {}) {
-  const { pay, close } = payService(store);
+  return (await countOperations(store, { warm })).pay;
+}
+
+/** Counts one pay(), one refund of its payment and one capture of an authorized payment, after `warm` of each. */
+export async function countOperations(store, { warm = 3 } = {}) {
+  const { pay, refund, capture, close } = payService(store);
   try {
-    for (let i = 0; i < warm; i++) await pay();
-    const recorder = countExchanges(store);
-    let result;
-    try {
-      recorder.take();
-      result = await pay();
-    } finally {
-      recorder.restore();
+    for (let i = 0; i < warm; i++) {
+      await refund((await pay()).payment.id);
+      await capture((await pay('authorize')).payment.id);
     }
-    if (result.payment.chargeStatus !== 'fully-charged') throw new Error(`payment ended ${result.payment.chargeStatus}`);
-    const name = namer(store);
-    const exchanges = recorder.take().map((statements) => statements.map(name));
-    return { exchanges: exchanges.length, statements: exchanges.reduce((n, e) => n + e.length, 0), list: exchanges };
+    const authorized = await pay('authorize');
+    let paid;
+    const counted = {};
+    counted.pay = await countOne(store, async () => (paid = await pay()), expectStatus('pay', 'fully-charged'));
+    counted.refund = await countOne(store, () => refund(paid.payment.id), expectStatus('refund', 'partially-refunded'));
+    counted.capture = await countOne(store, () => capture(authorized.payment.id), expectStatus('capture', 'partially-charged'));
+    return counted;
   } finally {
     await close();
   }
@@ -165,9 +191,11 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     if (which !== 'all' && which !== kind) continue;
     const opened = kind === 'pglite' ? { store: await createPgliteStore(), drop: async () => undefined } : await openPostgres();
     try {
-      const counted = await countPay(opened.store);
-      console.log(`${kind}: ${counted.exchanges} round trips, ${counted.statements} statements per PaymentService.pay`);
-      if (list) counted.list.forEach((statements, i) => console.log(`  ${String(i + 1).padStart(2)}. ${statements.map(sqlHead).join('  +  ')}`));
+      const counted = await countOperations(opened.store);
+      for (const [operation, one] of Object.entries(counted)) {
+        console.log(`${kind}: ${one.exchanges} round trips, ${one.statements} statements per PaymentService.${operation}`);
+        if (list) one.list.forEach((statements, i) => console.log(`  ${String(i + 1).padStart(2)}. ${statements.map(sqlHead).join('  +  ')}`));
+      }
     } finally {
       await opened.drop();
       await opened.store.close();
