@@ -80,6 +80,20 @@ describe('configuration', () => {
     }
   });
 
+  it('new PluginManager() checks plugin classes as PluginManager.create does: a lower-case field type, a string default for a Boolean', () => {
+    class LowerCaseType extends GatewayA {
+      static override id = 'test.lower-case';
+      static override configStructure = { ...GatewayA.configStructure, auto_capture: { type: 'boolean', label: 'Auto capture' } } as never;
+    }
+    class StringDefault extends GatewayA {
+      static override id = 'test.string-default';
+      static override defaultConfiguration = { ...GatewayA.defaultConfiguration, auto_capture: 'true' } as never;
+    }
+    const config = { channels: [{ slug: 'us', currencies: ['USD'], plugins: {} }] };
+    expectCode(() => new PluginManager({ plugins: [LowerCaseType], config, logger: silentLogger() }), 'plugin_load_failed', 'did you mean "Boolean"?');
+    expectCode(() => new PluginManager({ plugins: [StringDefault], config, logger: silentLogger() }), 'plugin_load_failed', 'auto_capture');
+  });
+
   it('a plugin configured but not registered: names the registered ids, or says package names need PluginManager.create', () => {
     const config = { channels: [{ slug: 'us', currencies: ['USD'], plugins: { 'test.gateway-b': { active: true } } }] };
     expectCode(() => new PluginManager({ plugins, config }), 'invalid_configuration', 'Plugin "test.gateway-b" is configured but not registered (registered plugin ids: test.gateway-a, test.global-tagger)');

@@ -70,16 +70,7 @@ function normalizeCurrencies(list: string[], where: Record<string, unknown>): st
 function pluginOrError(registry: ReadonlyMap<string, PluginClass>, id: string, where: Record<string, unknown>): PluginClass {
   const plugin = registry.get(id);
   if (plugin) return plugin;
-  // `new PluginManager({ plugins: ['@acme/payhost-plugin-x'] })`: package names are only loaded by PluginManager.create.
-  const packageNames = [...registry.values()].filter((value): value is PluginClass & string => typeof value === 'string');
-  if (packageNames.length > 0) {
-    const names = packageNames.map((name) => `"${name}"`).join(', ');
-    throw configError(
-      `Plugin "${id}" is configured but not registered: the plugins list holds package names (${names}), which only PluginManager.create loads; new PluginManager() takes plugin classes`,
-      { ...where, plugin: id },
-    );
-  }
-  const ids = [...registry.keys()].filter((key) => typeof key === 'string');
+  const ids = [...registry.keys()];
   throw configError(`Plugin "${id}" is configured but not registered (registered plugin ids: ${ids.length > 0 ? ids.join(', ') : 'none'})`, { ...where, plugin: id });
 }
 

@@ -23,6 +23,7 @@ import { checkUpdateShape, withSettings, type PluginConfigurationUpdate } from '
 import { Retirements } from './retirements.js';
 import { buildRuntime, rebuildChannel, type BuildContext, type Runtime } from './runtime-builder.js';
 import { loadPlugins, type PluginSpec } from '../loader/plugin-loader.js';
+import { validatePluginClass } from '../loader/plugin-validation.js';
 
 export interface ResolveOptions {
   /**
@@ -107,8 +108,17 @@ export class PluginManager<H extends HookMap = {}> {
   constructor(options: PluginManagerOptions & { plugins: readonly PluginClass[] }) {
     const logger = options.logger ?? defaultManagerLogger();
     const classes = [...options.plugins];
+    const packageNames = classes.filter((entry): entry is PluginClass & string => typeof entry === 'string');
+    if (packageNames.length > 0) {
+      const names = packageNames.map((name) => `"${name}"`).join(', ');
+      throw new PayhostError(ERROR_CODES.invalidConfiguration, `Invalid plugins: the plugins list holds package names (${names}), which only PluginManager.create loads; new PluginManager() takes plugin classes`, {
+        plugins: [...packageNames],
+      });
+    }
     const registry = new Map<string, PluginClass>();
     for (const cls of classes) {
+      // What create() checks when it loads a package, for classes given directly too (a 'boolean' field type, a "true" default).
+      validatePluginClass(cls, `class ${(cls as { name?: string } | null)?.name ?? String(cls)}`);
       if (registry.has(cls.id)) throw new PayhostError(ERROR_CODES.pluginLoad, `Two plugins share the id "${cls.id}"`, { plugin: cls.id, reason: 'duplicate_id' });
       registry.set(cls.id, cls);
     }
