@@ -182,6 +182,27 @@ describe('manager: a plugin that is half a gateway', () => {
     await manager.close();
   });
 
+  it('warns about an active plugin with processPayment whose gatewayConfig() returns null (it forgot to declare one)', async () => {
+    class NoConfig extends GatewayA {
+      static override id = 'test.no-config';
+      override gatewayConfig() {
+        return null as never;
+      }
+    }
+    const log = captureLogger();
+    const manager = new PluginManager({
+      plugins: [NoConfig, GatewayB],
+      config: { channels: [{ slug: 'us', currencies: ['USD'], plugins: { 'test.no-config': { active: true }, 'test.gateway-b': { active: true } } }] },
+      logger: log.logger,
+    });
+    expect((await manager.listPaymentGateways({ channel: 'us', currency: 'USD' })).map((g) => g.id)).to.deep.equal(['test.gateway-b']);
+    const warnings = log.lines.filter((l) => l['plugin'] === 'test.no-config' && l['level'] === 40);
+    expect(warnings.map((w) => w['msg'])).to.deep.equal([
+      'Plugin "test.no-config" has processPayment but its gatewayConfig() returns null: it declares no currencies, and no payment is routed to it',
+    ]);
+    await manager.close();
+  });
+
   it('says nothing while it is inactive, nor about a real gateway', async () => {
     const log = captureLogger();
     const manager = new PluginManager({

@@ -109,7 +109,13 @@ function gatewayEntry(plugin: PluginInstance, channel: string | null, logger: Lo
       channel,
     });
   }
-  if (!config) return null;
+  if (!config) {
+    // BasePlugin's gatewayConfig() answers null: a gateway that forgot to declare one would never be routed to, silently.
+    if (plugin.active) {
+      logger.warn({ plugin: plugin.id, channel }, `Plugin "${plugin.id}" has processPayment but its gatewayConfig() returns null: it declares no currencies, and no payment is routed to it`);
+    }
+    return null;
+  }
   // Routing and listings read it on every payment: a plugin bug is reported at load, not as a TypeError then.
   if (!Array.isArray(config.supportedCurrencies)) {
     throw new PayhostError(ERROR_CODES.invalidConfiguration, `Plugin "${plugin.id}" has an invalid gateway configuration: supportedCurrencies is not a list`, {
