@@ -206,7 +206,7 @@ describe('manager: plugin close()', () => {
       const failures = log.lines.filter((line) => line['hook'] === 'close');
       expect(failures).to.have.length(1);
       expect(failures[0]).to.include({ level: 50, plugin: 'test.holder', channel: 'us', code: 'plugin_failed', reason: mode === 'throw' ? 'threw' : 'rejected' });
-      expect(failures[0]?.['msg']).to.equal('Plugin "test.holder" failed to close: cannot close with [redacted]');
+      expect(failures[0]?.['msg']).to.equal(`Plugin "test.holder" failed to close: ${mode === 'throw' ? 'threw' : 'rejected with'} Error: cannot close with [redacted]`);
       expect(log.text()).not.to.contain(SECRET);
     });
   }

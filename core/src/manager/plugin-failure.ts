@@ -28,8 +28,11 @@ export function describeFailure(reason: PluginFailureReason, error: unknown, tim
       return `did not settle within ${timeoutMs} ms`;
     case 'non_promise':
       return 'returned a non-promise value (hooks must be async)';
-    default:
-      return error instanceof Error ? error.message : String(error);
+    default: {
+      // 'threw TypeError: Cannot read properties of undefined', not the bare message: the class tells a bug from a refusal.
+      const verb = reason === 'rejected' ? 'rejected with' : 'threw';
+      return error instanceof Error ? `${verb} ${error.name}: ${error.message}` : `${verb} ${typeof error === 'string' ? JSON.stringify(error) : String(error)}`;
+    }
   }
 }
 
