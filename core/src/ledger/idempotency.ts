@@ -100,6 +100,11 @@ function canonical(value: unknown): unknown {
   return value;
 }
 
+/** "usd" and " USD" hash as "USD", the currency the payment gets; anything else is kept as is (validation rejects it later). */
+export function normalizeCurrencyForHash(currency: unknown): unknown {
+  return typeof currency === 'string' ? currency.trim().toUpperCase() : currency;
+}
+
 /** "10.50", 10.5 and Decimal(10.5) hash alike; anything unparsable is kept as is (validation rejects it later). */
 export function normalizeAmountForHash(amount: unknown): unknown {
   if (amount === undefined || amount === null) return null;

@@ -27,7 +27,12 @@ describe('ledger: pay (create and charge in one operation)', () => {
 
     const again = await env.service.pay({ ...request, total: '10' });
     expect(again).to.deep.equal(result);
+    // The currency as the payment records it: "usd" is the same request as "USD" (createPayment too).
+    expect(await env.service.pay({ ...request, currency: ` ${request.currency.toLowerCase()}` })).to.deep.equal(result);
     expect(spy.callCount).to.equal(1);
+    const createKey = key();
+    const created = await env.service.createPayment({ ...request, idempotencyKey: createKey });
+    expect(await env.service.createPayment({ ...request, currency: request.currency.toLowerCase(), idempotencyKey: createKey })).to.deep.equal(created);
     // The stored payment is the one returned.
     expect(await env.service.getPayment(result.payment.id)).to.deep.equal(result.payment);
   });
