@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import nock from 'nock';
-import { Decimal, MemoryLedgerStore, PaymentService, PluginManager, silentLogger, type ConfigValues, type GatewayResponse, type PaymentData } from '@payhost/core';
+import { Decimal, MemoryLedgerStore, PaymentService, PluginManager, isPayhostError, silentLogger, type ConfigValues, type GatewayEvent, type GatewayResponse, type PaymentData } from '@payhost/core';
 import { StripeGatewayPlugin } from '@payhost/plugin-stripe';
 import { FakeStripe, type LoggedRequest } from '@payhost/testkit/stripe';
 
@@ -137,4 +137,16 @@ export function intentCreations(fake: FakeStripe): LoggedRequest[] {
 
 export function dec(value: string): Decimal {
   return new Decimal(value);
+}
+
+/** Applies the events a webhook answer carries to the ledger, as the reference server does: each one's status, or its error code. */
+export async function applyWebhookEvents(service: PaymentService, answer: { events?: readonly GatewayEvent[] | null }): Promise<string[]> {
+  const statuses: string[] = [];
+  for (const e of answer.events ?? []) {
+    statuses.push(await service.applyGatewayEvent({ ...e, gateway: GATEWAY, channel: CHANNEL }).then(
+      (r) => r.status,
+      (err: unknown) => (isPayhostError(err) ? err.code : Promise.reject(err)),
+    ));
+  }
+  return statuses;
 }

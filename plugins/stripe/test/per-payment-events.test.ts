@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import Stripe from 'stripe';
-import { isPayhostError, type PaymentService } from '@payhost/core';
+import type { PaymentService } from '@payhost/core';
 import type { Json } from '@payhost/testkit/stripe';
-import { CHANNEL, GATEWAY, SECRET_KEY, WEBHOOK_SECRET, call, key, makeLedger, makePlugin, payment, useFakeStripe } from './helpers.js';
+import { CHANNEL, SECRET_KEY, WEBHOOK_SECRET, applyWebhookEvents, call, key, makeLedger, makePlugin, payment, useFakeStripe } from './helpers.js';
 
 const PROVIDER = 'acct_provider123';
 /** The connected account a payment names itself (data.connectedAccountId). */
@@ -21,16 +21,7 @@ describe("stripe: webhook events of a payment's own connected account (REMOTE, d
   const env = useFakeStripe();
   const webhook = (event: Json) => call(makePlugin(env.fake, REMOTE).webhook(env.fake.webhook(event, WEBHOOK_SECRET), null));
   /** Delivers an event through the plugin and applies what it returns, as the reference server does. */
-  const deliver = async (service: PaymentService, event: Json): Promise<string[]> => {
-    const statuses: string[] = [];
-    for (const e of (await webhook(event)).events ?? []) {
-      statuses.push(await service.applyGatewayEvent({ ...e, gateway: GATEWAY, channel: CHANNEL }).then(
-        (r) => r.status,
-        (err: unknown) => (isPayhostError(err) ? err.code : Promise.reject(err)),
-      ));
-    }
-    return statuses;
-  };
+  const deliver = async (service: PaymentService, event: Json): Promise<string[]> => applyWebhookEvents(service, await webhook(event));
 
   it('carry a pspReference qualified with their account and the paymentId of their signed metadata; the configured account\'s keep the plain pi_', async () => {
     const sellerPlugin = makePlugin(env.fake, REMOTE);

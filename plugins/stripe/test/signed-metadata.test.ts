@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import Stripe from 'stripe';
 import { isPayhostError, type PaymentService } from '@payhost/core';
 import type { Json } from '@payhost/testkit/stripe';
-import { CHANNEL, GATEWAY, SECRET_KEY, WEBHOOK_SECRET, call, dec, intentCreations, key, makeLedger, makePlugin, payment, useFakeStripe } from './helpers.js';
+import { CHANNEL, GATEWAY, SECRET_KEY, WEBHOOK_SECRET, applyWebhookEvents, call, dec, intentCreations, key, makeLedger, makePlugin, payment, useFakeStripe } from './helpers.js';
 
 /** The channel's configured connected account (X). */
 const PROVIDER = 'acct_provider123';
@@ -32,16 +32,7 @@ describe('stripe: payhost_payment_id signed for the account it is written on (RE
   const sdk = () => new Stripe(SECRET_KEY, env.fake.sdkOptions());
   const webhook = (event: Json, overrides = {}) => call(makePlugin(env.fake, { ...REMOTE, ...overrides }).webhook(env.fake.webhook(event, WEBHOOK_SECRET), null));
   /** Delivers an event through the plugin and applies what it returns, as the reference server does. */
-  const deliver = async (service: PaymentService, event: Json): Promise<string[]> => {
-    const statuses: string[] = [];
-    for (const e of (await webhook(event)).events ?? []) {
-      statuses.push(await service.applyGatewayEvent({ ...e, gateway: GATEWAY, channel: CHANNEL }).then(
-        (r) => r.status,
-        (err: unknown) => (isPayhostError(err) ? err.code : Promise.reject(err)),
-      ));
-    }
-    return statuses;
-  };
+  const deliver = async (service: PaymentService, event: Json): Promise<string[]> => applyWebhookEvents(service, await webhook(event));
   /** An account owner pays an intent on their own account with the metadata they choose. */
   const ownerPays = async (account: string, metadata: Metadata): Promise<Json> => {
     await sdk().paymentIntents.create({ amount: 1000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, metadata }, { stripeAccount: account });
