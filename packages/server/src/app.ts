@@ -3,6 +3,7 @@ import swagger, { type SwaggerTransformObject } from '@fastify/swagger';
 import type { Logger } from '@payhost/core';
 import type { ServerContext } from './context.js';
 import { errorHandler } from './http-errors.js';
+import { answerUnrouted } from './not-found.js';
 import { requireBearer } from './auth.js';
 import { BODY_ERROR_STATUSES, errorSchema, optionalBody, gatewaySchema, pluginConfigurationSchema } from './schemas.js';
 import { paymentSchema, transactionSchema } from './serialize.js';
@@ -126,9 +127,7 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
   refuseWhileClosing(app);
   documentErrors(app);
   const optionalBodies = optionalBodyRoutes(app);
-  app.setNotFoundHandler((request, reply) => {
-    void reply.status(404).send({ code: 'route_not_found', message: `No route ${request.method} ${request.url.split('?')[0]}` });
-  });
+  answerUnrouted(app);
   app.addSchema(errorSchema);
   app.addSchema(gatewaySchema);
   app.addSchema(pluginConfigurationSchema);

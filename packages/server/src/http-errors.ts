@@ -11,6 +11,7 @@ const STATUS: Readonly<Record<string, number>> = {
   payment_not_found: 404,
   transaction_not_found: 404,
   route_not_found: 404,
+  method_not_allowed: 405,
   payment_busy: 409,
   idempotency_key_reused: 409,
   transaction_not_in_review: 409,

@@ -126,6 +126,22 @@ describe('server API over HTTP', () => {
       }
     });
 
+    it('answers a method a path does not take with 405 method_not_allowed and an Allow header, an unknown path with 404', async () => {
+      const list = await t.request('GET', '/payments');
+      expect(list.status).to.equal(405);
+      expect(list.headers.get('allow')).to.equal('POST');
+      expect(list.body).to.deep.equal({ code: 'method_not_allowed', message: 'GET is not allowed on /payments: use POST' });
+      const remove = await t.request('DELETE', `/payments/${randomUUID()}`);
+      expect(remove.status).to.equal(405);
+      expect(remove.headers.get('allow')).to.equal('GET, HEAD');
+      const hook = await t.request('GET', '/plugins/channel/us-store/payhost.dummy/webhook', { key: null });
+      expect(hook.status).to.equal(405);
+      expect(hook.headers.get('allow')).to.equal('POST');
+      const unknown = await t.request('GET', '/nope');
+      expect(unknown.status).to.equal(404);
+      expect(unknown.body).to.deep.equal({ code: 'route_not_found', message: 'No route GET /nope' });
+    });
+
     it('answers a non-JSON body with 415 unsupported_media_type in the documented Error shape', async () => {
       const res = await t.request('POST', '/payments', { raw: 'channel=us-store', headers: { 'content-type': 'text/plain' }, idempotencyKey: key('ct') });
       expect(res.status).to.equal(415);

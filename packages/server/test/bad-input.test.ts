@@ -174,7 +174,7 @@ describe('bad-input catalog: 4xx with a stable code, never a 5xx, ledger unchang
     { name: 'webhook of an inactive global plugin route', method: 'POST', path: '/plugins/global/payhost.dummy/webhook', options: () => ({ key: null, raw: '{}' }), status: 404, code: 'unknown_plugin' },
     // routes
     { name: 'unknown route', method: 'GET', path: '/nope', status: 404, code: 'route_not_found' },
-    { name: 'wrong method', method: 'DELETE', path: () => `/payments/${captured}`, status: 404, code: 'route_not_found' },
+    { name: 'wrong method', method: 'DELETE', path: () => `/payments/${captured}`, status: 405, code: 'method_not_allowed' },
   ];
 
   it(`has at least 60 cases (${cases.length})`, () => {

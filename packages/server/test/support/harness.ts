@@ -46,7 +46,7 @@ export interface TestServer {
   server: PayhostServer;
   /** Every log line written by the server, raw. */
   logs: string[];
-  request(method: string, path: string, options?: RequestOptions): Promise<{ status: number; body: any; text: string }>;
+  request(method: string, path: string, options?: RequestOptions): Promise<{ status: number; headers: Headers; body: any; text: string }>;
   close(): Promise<void>;
 }
 
@@ -88,7 +88,7 @@ export async function startTestServer(store: { store: LedgerStore; kind: string 
       } catch {
         parsed = text;
       }
-      return { status: response.status, body: parsed, text };
+      return { status: response.status, headers: response.headers, body: parsed, text };
     },
     close: () => server.close(),
   };
