@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
-import { CHROMIUM_ARGS, requireChromium, screenshotsDir, startCheckoutServer, type CheckoutServer } from './support.js';
+import { CHROMIUM_ARGS, requireChromium, screenshotsDir, startCheckoutServer, type CheckoutServer, type CheckoutServerOptions } from './support.js';
 
 /** What the page sent: every request, with its body and headers. */
 export interface Sent {
@@ -39,11 +39,11 @@ export class CheckoutPageHarness {
   private context: BrowserContext | null = null;
 
   /** Registers the suite's hooks in the calling describe block. */
-  static use(): CheckoutPageHarness {
+  static use(serverOptions: CheckoutServerOptions = {}): CheckoutPageHarness {
     const t = new CheckoutPageHarness();
     before(async () => {
       const executablePath = requireChromium();
-      t.server = await startCheckoutServer();
+      t.server = await startCheckoutServer(serverOptions);
       t.browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
     });
     after(async () => {

@@ -38,7 +38,13 @@ export function requireChromium(): string {
 }
 
 /** Two channels: one that captures at once (USD, EUR), one that only authorizes (EUR). */
-export function checkoutConfigDocument(options: { checkout?: boolean } = {}): Record<string, unknown> {
+export interface CheckoutServerOptions {
+  checkout?: boolean;
+  /** More channels, after the two above (e.g. one in JPY and KWD). */
+  extraChannels?: Record<string, unknown>[];
+}
+
+export function checkoutConfigDocument(options: CheckoutServerOptions = {}): Record<string, unknown> {
   return {
     server: { host: '127.0.0.1', port: 0, logLevel: 'silent', checkout: options.checkout ?? true },
     auth: { adminApiKey: ADMIN_KEY, paymentApiKey: PAYMENT_KEY },
@@ -57,6 +63,7 @@ export function checkoutConfigDocument(options: { checkout?: boolean } = {}): Re
         currencies: ['EUR'],
         plugins: { 'payhost.dummy': { active: true, configuration: { supported_currencies: 'EUR', auto_capture: false } } },
       },
+      ...(options.extraChannels ?? []),
     ],
   };
 }
@@ -68,7 +75,7 @@ export interface CheckoutServer {
 }
 
 /** The real server, in-process, on a free port, with an in-memory ledger. */
-export async function startCheckoutServer(options: { checkout?: boolean } = {}): Promise<CheckoutServer> {
+export async function startCheckoutServer(options: CheckoutServerOptions = {}): Promise<CheckoutServer> {
   const config = parseServerConfig(checkoutConfigDocument(options), root, {});
   const server = await createServer(config, { store: { store: new MemoryLedgerStore(), kind: 'memory' }, logger: silentLogger() });
   const url = await server.listen();

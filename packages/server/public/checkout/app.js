@@ -10,104 +10,16 @@
 // frame. Only tokens are posted.
 import { api, uuid } from './api.js';
 import { clearCard, dummyToken, fillCard, formatCardNumber, formatCvc, formatExpiry, loadTokenizer } from './dummy-card.js';
+import { parseAmount } from './money.js';
 import { clearMessage, el, markInvalid, show, showMessage, state } from './page.js';
 import { describe, loadPayment, showResult } from './result.js';
-import { retryStripe, setupStripe, stripeToken } from './stripe-card.js';
+import { initSelection, loadChannels, selectedChannel, selectedGateway } from './selection.js';
+import { setupStripe, stripeToken } from './stripe-card.js';
 
 const DUMMY_GATEWAY = 'payhost.dummy';
 const STRIPE_GATEWAY = 'payhost.stripe';
-const AMOUNT = /^[0-9]{1,15}(\.[0-9]{1,4})?$/;
 
-// ---------------------------------------------------------------- selection
-
-function selectedChannel() {
-  return state.channels.find((c) => c.slug === el.channel.value) ?? null;
-}
-
-function selectedGateway() {
-  const checked = el.gateways.querySelector('input[name="gateway"]:checked');
-  return checked ? (state.gateways.find((g) => g.id === checked.value) ?? null) : null;
-}
-
-function option(value, text) {
-  const o = document.createElement('option');
-  o.value = value;
-  o.textContent = text;
-  return o;
-}
-
-function renderChannels() {
-  el.channel.replaceChildren(...state.channels.map((c) => option(c.slug, c.name && c.name !== c.slug ? `${c.name} (${c.slug})` : c.slug)));
-  onChannelChange();
-}
-
-function onChannelChange() {
-  const channel = selectedChannel();
-  el.currency.replaceChildren(...(channel?.currencies ?? []).map((code) => option(code, code)));
-  clearMessage();
-  void loadGateways();
-}
-
-async function loadGateways() {
-  const channel = selectedChannel();
-  const currency = el.currency.value;
-  const request = ++state.gatewayRequest;
-  state.gateways = [];
-  el.gateways.replaceChildren();
-  el.gatewaysEmpty.hidden = true;
-  el.gatewaysRetry.hidden = true;
-  retryStripe();
-  updateForm();
-  if (!channel || !currency) return;
-  try {
-    const { gateways } = await api('GET', `channels/${encodeURIComponent(channel.slug)}/gateways?currency=${encodeURIComponent(currency)}`);
-    if (request !== state.gatewayRequest) return; // the choice changed meanwhile
-    state.gateways = gateways;
-    renderGateways(channel.defaultGateways?.[currency]);
-  } catch (err) {
-    if (request !== state.gatewayRequest) return;
-    showMessage(`Could not load the gateways: ${err.message}`);
-    el.gatewaysRetry.hidden = false; // not a dead end: Retry, or another channel or currency
-  }
-}
-
-async function retryGateways() {
-  clearMessage();
-  await loadGateways();
-  (el.gateways.querySelector('input:checked') ?? (el.gatewaysRetry.hidden ? el.channel : el.gatewaysRetry)).focus();
-}
-
-function renderGateways(preferred) {
-  const choice = state.gateways.find((g) => g.id === preferred) ?? state.gateways[0];
-  el.gateways.replaceChildren(
-    ...state.gateways.map((gateway) => {
-      const label = document.createElement('label');
-      label.className = 'gateway';
-      const input = document.createElement('input');
-      input.type = 'radio';
-      input.name = 'gateway';
-      input.value = gateway.id;
-      input.checked = gateway === choice;
-      input.addEventListener('change', () => {
-        clearMessage();
-        retryStripe(); // choosing Stripe again retries a failed load of Stripe.js
-        updateForm();
-      });
-      const name = document.createElement('span');
-      name.textContent = gateway.name;
-      const id = document.createElement('span');
-      id.className = 'gateway-id';
-      id.textContent = gateway.id;
-      label.append(input, name, id);
-      return label;
-    }),
-  );
-  if (state.gateways.length === 0) {
-    el.gatewaysEmpty.textContent = `No active gateway takes ${el.currency.value} in this channel.`;
-    el.gatewaysEmpty.hidden = false;
-  }
-  updateForm();
-}
+// ---------------------------------------------------------------- the form
 
 /** Shows the card form of the chosen gateway and enables Pay when a payment can be made. */
 function updateForm() {
@@ -129,8 +41,9 @@ function updateForm() {
   else ready = false;
   el.pay.disabled = !ready;
   if (!state.busy) {
-    const amount = el.amount.value.trim();
-    el.pay.textContent = AMOUNT.test(amount) && el.currency.value ? `Pay ${amount} ${el.currency.value}` : 'Pay';
+    // The amount as it will be charged, in the currency's decimals ("Pay 10.00 USD", "Pay 25 JPY").
+    const { amount } = parseAmount(el.amount.value, el.currency.value);
+    el.pay.textContent = amount && el.currency.value ? `Pay ${amount} ${el.currency.value}` : 'Pay';
   }
 }
 
@@ -177,13 +90,14 @@ async function pay(event) {
   clearMessage();
   const channel = selectedChannel();
   const gateway = selectedGateway();
-  const amount = el.amount.value.trim();
-  markInvalid(el.amount, !AMOUNT.test(amount));
-  if (!AMOUNT.test(amount)) {
-    showMessage('Enter the amount as a decimal number, such as 25.00.');
+  const { amount, problem } = parseAmount(el.amount.value, el.currency.value);
+  markInvalid(el.amount, Boolean(problem));
+  if (problem) {
+    showMessage(problem);
     el.amount.focus();
     return;
   }
+  el.amount.value = amount; // as it is charged: "10" USD is posted, and shown, as "10.00"
   if (!channel || !gateway) {
     showMessage('Choose a channel, a currency and a gateway.');
     return;
@@ -243,8 +157,14 @@ async function handleFailure(err) {
     return;
   }
   let text = err.message || 'Something went wrong.';
-  if (err.outcomeUnknown) text += ' The payment may have gone through: retrying with the same details is safe, it will not be charged twice.';
+  if (err.outcomeUnknown) {
+    text += el.challenge.hidden
+      ? ' The payment may have gone through: retrying with the same details is safe, it will not be charged twice.'
+      : ' The payment may have gone through: pressing Complete authentication again is safe, it will not be charged twice.';
+  }
   showMessage(text);
+  // The server's refusal of the amount (too large for the currency) marks the field to fix.
+  if (err.code === 'invalid_input' && /^Amount\b/.test(err.message)) markInvalid(el.amount, true);
   // The card check focused the field to fix; any other error takes focus to the message.
   if (err.code !== 'invalid_card') focusWhenIdle = el.message;
 }
@@ -331,14 +251,14 @@ function backToCheckout({ keepAmount }) {
 
 async function start() {
   el.resultTitle.tabIndex = -1;
-  el.channel.addEventListener('change', onChannelChange);
-  el.currency.addEventListener('change', () => {
-    clearMessage();
-    void loadGateways();
-  });
+  initSelection(updateForm);
   el.amount.addEventListener('input', () => {
     markInvalid(el.amount, false);
     updateForm();
+  });
+  el.amount.addEventListener('change', () => {
+    const { amount } = parseAmount(el.amount.value, el.currency.value);
+    if (amount) el.amount.value = amount; // "10" reads "10.00" once the shopper leaves the field
   });
   el.cardNumber.addEventListener('input', () => {
     markInvalid(el.cardNumber, false);
@@ -353,7 +273,6 @@ async function start() {
     formatCvc();
   });
   el.form.addEventListener('submit', pay);
-  el.gatewaysRetry.addEventListener('click', () => void retryGateways());
   el.challengeComplete.addEventListener('click', completeChallenge);
   el.challengeFail.addEventListener('click', failChallenge);
   el.newPayment.addEventListener('click', () => backToCheckout({ keepAmount: false }));
@@ -366,33 +285,7 @@ async function start() {
     state.tokenizer = tokenizer;
     updateForm();
   });
-  el.channelsRetry.addEventListener('click', () => void retryChannels());
   await loadChannels();
-}
-
-async function loadChannels() {
-  el.loading.hidden = false;
-  el.channelsRetry.hidden = true;
-  try {
-    const { channels } = await api('GET', 'channels');
-    state.channels = channels;
-    el.loading.hidden = true;
-    if (channels.length === 0) {
-      showMessage('The server has no channels configured.');
-      return;
-    }
-    renderChannels();
-  } catch (err) {
-    el.loading.hidden = true;
-    showMessage(`Could not load the checkout: ${err.message}`);
-    el.channelsRetry.hidden = false; // not a dead end
-  }
-}
-
-async function retryChannels() {
-  clearMessage();
-  await loadChannels();
-  (el.channelsRetry.hidden ? el.channel : el.channelsRetry).focus();
 }
 
 void start();

@@ -15,6 +15,7 @@ export const el = {
   channel: $('channel'),
   currency: $('currency'),
   amount: $('amount'),
+  amountHint: $('amount-hint'),
   gateways: $('gateways'),
   gatewaysEmpty: $('gateways-empty'),
   gatewaysRetry: $('gateways-retry'),
