@@ -15,7 +15,9 @@ describe('testkit: the fake Razorpay marks an order paid only once a payment is 
     const res = await fetch(`${fake.url}/v1/payments/${paymentId}/capture`, { method: 'POST', headers: auth(), body: JSON.stringify({ amount: 50000, currency: 'INR' }) });
     expect(res.status).to.equal(200);
   };
-  const newOrder = () => fake.state.createOrder({ amount: 50000, currency: 'INR', receipt: 'r-1' });
+  let receipts = 0;
+  // Receipts are unique per account at Razorpay: each order gets its own.
+  const newOrder = () => fake.state.createOrder({ amount: 50000, currency: 'INR', receipt: `r-${++receipts}` });
 
   before(async () => {
     fake = await FakeRazorpay.start();
@@ -44,5 +46,17 @@ describe('testkit: the fake Razorpay marks an order paid only once a payment is 
     // A later failed attempt does not make a paid order unpaid.
     fake.checkout(order.id, { status: 'failed' });
     expect(await orderOf(order.id)).to.include({ status: 'paid', attempts: 3 });
+  });
+
+  it('refuses a receipt another order of the account already has (400 "Order receipt should be unique.", naming that order)', async () => {
+    const first = fake.state.createOrder({ amount: 50000, currency: 'INR', receipt: 'dup-receipt' });
+    const res = await fetch(`${fake.url}/v1/orders`, { method: 'POST', headers: auth(), body: JSON.stringify({ amount: 50000, currency: 'INR', receipt: 'dup-receipt' }) });
+    expect(res.status).to.equal(400);
+    const body = (await res.json()) as { error: Record<string, unknown> };
+    expect(body.error).to.include({ code: 'BAD_REQUEST_ERROR', description: 'Order receipt should be unique.', reason: 'input_validation_failed' });
+    expect(body.error['metadata']).to.deep.equal({ order_id: first.id });
+    // Orders without a receipt are never refused for it.
+    fake.state.createOrder({ amount: 50000, currency: 'INR' });
+    fake.state.createOrder({ amount: 50000, currency: 'INR' });
   });
 });

@@ -52,12 +52,10 @@ export async function createClientToken(api: RazorpayApi, settings: RazorpaySett
   const amount = toRazorpayAmount(parseAmount(input.amount, currency), currency);
   const paymentId = hostPaymentId(input);
   const notes: Record<string, string> = paymentId ? { [PAYMENT_ID_NOTE]: paymentId } : {};
-  const order = await api.orders.create({
-    amount,
-    currency,
-    ...(paymentId && paymentId.length <= 40 ? { receipt: paymentId } : {}),
-    notes,
-  });
+  // No receipt: Razorpay refuses a receipt another order of the account already has ("Order receipt should
+  // be unique."), and one host payment may need several orders (a failed or abandoned checkout, a new attempt).
+  // The order's notes name the payment.
+  const order = await api.orders.create({ amount, currency, notes });
   const token: RazorpayClientToken = {
     key: settings.keyId,
     order_id: order.id,

@@ -22,10 +22,25 @@ describe('razorpay: checkout (client token, payment config, checkout signature)'
     });
     const order = fake.state.order(token.order_id);
     expect(order.amount).to.equal(49950);
-    expect(order.receipt).to.equal('pay-host-42');
+    // No receipt: Razorpay refuses a receipt another order already has, and a payment may need several orders.
+    expect(order.receipt).to.equal(null);
     expect(order.notes).to.deep.equal({ payhost_payment_id: 'pay-host-42' });
     const create = fake.requests.find((r) => r.method === 'POST' && r.path === '/v1/orders');
     expect(create?.headers['authorization']).to.equal('Basic');
+  });
+
+  it('getClientToken again for the same payment (the customer tries again) creates another order, not a refused duplicate receipt', async () => {
+    // Razorpay refuses an order whose receipt another order already has (400 "Order receipt should be unique.");
+    // a checkout that failed or was abandoned needs a new order for the same host payment.
+    const plugin = makePlugin(fake);
+    const first = await clientToken(plugin, '499.50', 'INR', 'pay-host-7');
+    fake.checkout(first.order_id, { status: 'failed' });
+    const second = await clientToken(plugin, '499.50', 'INR', 'pay-host-7');
+    expect(second.order_id).to.not.equal(first.order_id);
+    expect(fake.state.order(second.order_id).notes).to.deep.equal({ payhost_payment_id: 'pay-host-7' });
+    const { razorpay_order_id, razorpay_payment_id, razorpay_signature } = fake.checkout(second.order_id);
+    const token = JSON.stringify({ razorpay_order_id, razorpay_payment_id, razorpay_signature });
+    expectSuccess(await call(plugin.processPayment(payment({ paymentId: 'pay-host-7', token }), null)), 'capture', '499.50');
   });
 
   it('getClientToken through the manager; a token request without an amount, or in a currency not configured, fails clearly', async () => {

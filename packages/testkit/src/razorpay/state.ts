@@ -125,6 +125,10 @@ export class RazorpayState {
     if (!/^[A-Z]{3}$/.test(currency)) throw badRequest('The currency is invalid.', { field: 'currency' });
     const receipt = typeof body['receipt'] === 'string' ? body['receipt'] : null;
     if (receipt !== null && receipt.length > 40) throw badRequest('The receipt may not be greater than 40 characters.', { field: 'receipt' });
+    // Razorpay refuses a receipt already used by another order of the account (its error index for orders:
+    // "Reuse a receipt already on your account" -> 400 "Order receipt should be unique.", naming that order).
+    const taken = receipt === null ? undefined : [...this.orders.values()].find((o) => o.receipt === receipt);
+    if (taken) throw badRequest('Order receipt should be unique.', { metadata: { order_id: taken.id } });
     const order: FakeOrder = {
       id: razorpayId('order'),
       entity: 'order',
