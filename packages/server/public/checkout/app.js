@@ -13,6 +13,7 @@ import { clearCard, dummyToken, fillCard, formatCardNumber, formatCvc, formatExp
 import { parseAmount } from './money.js';
 import { clearMessage, el, markInvalid, show, showMessage, state } from './page.js';
 import { describe, loadPayment, showResult } from './result.js';
+import { forgetPayment, rememberedPayment, rememberedPendingPay, rememberPayment, rememberPendingPay } from './resume.js';
 import { initSelection, loadChannels, selectedChannel, selectedGateway } from './selection.js';
 import { setupStripe, stripeToken } from './stripe-card.js';
 
@@ -121,6 +122,8 @@ async function pay(event) {
     // server answers that attempt again instead of charging a second time.
     const key = state.pendingPay?.fingerprint === fingerprint ? state.pendingPay.key : uuid();
     state.pendingPay = { fingerprint, key, gateway: gateway.id, token, card: state.stripe?.card, cardEdits: state.stripe?.edits };
+    // Kept across a reload too: a shopper who reloads while Pay is on its way pays again under this key.
+    rememberPendingPay({ fingerprint, key, order: { channel: channel.slug, currency: body.currency, amount, gateway: gateway.id } });
     const { payment, transaction } = await api('POST', 'payments', { body, key });
     // The result comes from this answer: a later read that fails must not send the customer back to Pay.
     if (needsAction(payment, transaction)) await startChallenge(payment, transaction);
@@ -129,7 +132,10 @@ async function pay(event) {
   } catch (err) {
     // Only the server's own refusal ends the attempt; after a lost, unreadable or
     // 5xx answer (perhaps after a charge) the same form retries under the same key.
-    if (err.definite) state.pendingPay = null;
+    if (err.definite) {
+      state.pendingPay = null;
+      rememberPendingPay(null);
+    }
     await handleFailure(err);
   } finally {
     setBusy(false);
@@ -182,6 +188,7 @@ async function startChallenge(payment, transaction) {
   el.challengeAmount.textContent = `${payment.total} ${payment.currency}`;
   el.challengeId.textContent = String(data.challengeId ?? transaction.pspReference ?? payment.id);
   show('challenge');
+  rememberPayment(payment.id); // a reload comes back to this step
   focusWhenIdle = el.challengeComplete; // still disabled here: focused by setBusy(false)
 }
 
@@ -239,6 +246,7 @@ function backToCheckout({ keepAmount }) {
   state.payment = null;
   state.pendingPay = null;
   state.pendingConfirm = null;
+  forgetPayment();
   el.tokenNote.hidden = true;
   clearCard({ all: !keepAmount });
   if (!keepAmount) state.stripe?.card?.clear();
@@ -286,6 +294,36 @@ async function start() {
     updateForm();
   });
   await loadChannels();
+  await resume();
+}
+
+/** After a reload (or Back and Forward again): the step the page was on, read from the server. */
+async function resume() {
+  const pending = rememberedPendingPay();
+  if (pending) {
+    for (const [select, value] of [[el.channel, pending.order.channel], [el.currency, pending.order.currency]]) {
+      select.value = value;
+      select.dispatchEvent(new Event('change'));
+    }
+    el.amount.value = pending.order.amount;
+    state.pendingPay = { fingerprint: pending.fingerprint, key: pending.key, gateway: pending.order.gateway };
+    updateForm();
+    showMessage('The page was reloaded while your payment was being sent, so it may have gone through. Enter the same card and press Pay again: you will not be charged twice.', 'info');
+    return;
+  }
+  const paymentId = rememberedPayment();
+  if (!paymentId) return;
+  setBusy(true);
+  try {
+    const { payment, transactions } = await loadPayment(paymentId);
+    const action = transactions.findLast((t) => t.actionRequired);
+    if (payment.toConfirm && action?.actionRequiredData?.type === 'three_d_secure') await startChallenge(payment, action);
+    else showResult({ paymentId, payment, transactions, complete: true });
+  } catch (err) {
+    showMessage(`Your payment (id ${paymentId}) could not be loaded again: ${err.message} Reload the page to try again.`);
+  } finally {
+    setBusy(false);
+  }
 }
 
 void start();

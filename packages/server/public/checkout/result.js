@@ -1,6 +1,7 @@
 // The result step: the payment's status and its transactions, as the server reports them.
 import { api } from './api.js';
 import { el, show, state } from './page.js';
+import { rememberPayment } from './resume.js';
 
 /** Whether a decimal amount string (never negative) is above zero: exact, unlike Number(). */
 const positive = (amount) => /[1-9]/.test(String(amount));
@@ -101,6 +102,7 @@ export function showResult({ paymentId, payment = null, transactions = [], summa
   const tone = render(payment, transactions, summary, note);
   el.tryAgain.hidden = tone !== 'bad';
   show('result');
+  rememberPayment(paymentId); // a reload shows this result again
   el.resultTitle.focus();
   if (complete || !payment) return;
   el.result.setAttribute('aria-busy', 'true');
