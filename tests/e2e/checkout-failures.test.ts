@@ -32,7 +32,7 @@ describe('checkout page when answers are lost or fail (browser, chromium)', func
 
     expect(await t.resultStatus()).to.equal('fully-charged');
     expect(await t.page.getByRole('status').textContent()).to.equal('Payment successful: 25.00 USD captured.');
-    expect((await t.transactionRows()).map((r) => r.slice(0, 3))).to.deep.equal([['capture', 'success', '25.00 USD']]);
+    expect((await t.transactionRows()).map((r) => r.slice(0, 3))).to.deep.equal([['Charge', 'success', '25.00 USD']]);
     expect(await t.page.locator('#result-note').textContent()).to.match(/full list could not be loaded/);
     expect(await t.page.getByRole('button', { name: /^Pay/ }).isVisible()).to.equal(false);
     expect(t.paymentRequests()).to.have.length(1);
@@ -91,8 +91,8 @@ describe('checkout page when answers are lost or fail (browser, chromium)', func
     expect(confirms).to.have.length(2);
     expect(confirms[1]!.headers['idempotency-key']).to.equal(confirms[0]!.headers['idempotency-key']);
     expect((await t.transactionRows()).map((r) => r.slice(0, 2))).to.deep.equal([
-      ['action_to_confirm', 'action required'],
-      ['capture', 'success'],
+      ['3-D Secure', 'action required'],
+      ['Charge', 'success'],
     ]);
   });
 

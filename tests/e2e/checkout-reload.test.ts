@@ -49,8 +49,8 @@ describe('checkout page after a reload mid-flow (browser, chromium)', function (
     await t.page.getByRole('button', { name: 'Complete authentication' }).click();
     expect(await t.resultStatus()).to.equal('fully-charged');
     expect((await t.transactionRows()).map((r) => r.slice(0, 2))).to.deep.equal([
-      ['action_to_confirm', 'action required'],
-      ['capture', 'success'],
+      ['3-D Secure', 'action required'],
+      ['Charge', 'success'],
     ]);
     expect(t.paymentRequests()).to.have.length(1);
     await expectNoCardKept(CARDS.threeDSecure);
@@ -68,7 +68,7 @@ describe('checkout page after a reload mid-flow (browser, chromium)', function (
     await t.page.reload();
     expect(await t.resultStatus()).to.equal('not-charged');
     expect(await t.page.locator('#result-id').textContent()).to.equal(id);
-    expect((await t.transactionRows()).map((r) => r.slice(0, 2))).to.deep.equal([['auth', 'failed']]);
+    expect((await t.transactionRows()).map((r) => r.slice(0, 2))).to.deep.equal([['Authorization', 'failed']]);
 
     await t.page.getByRole('button', { name: 'New payment' }).click();
     await t.page.reload();

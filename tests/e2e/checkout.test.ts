@@ -18,9 +18,12 @@ describe('checkout page (browser, chromium)', function () {
     expect(await t.resultStatus()).to.equal('fully-charged');
     expect(await t.page.getByRole('status').textContent()).to.equal('Payment successful: 25.00 USD captured.');
     expect(await t.page.locator('#result-captured').textContent()).to.equal('25.00 USD');
+    // Words, not the ledger's codes: the status, the gateway's name, the transaction's kind.
+    expect(await t.page.locator('#result-status').textContent()).to.equal('Fully charged');
+    expect(await t.page.locator('#result-gateway').textContent()).to.equal('Dummy');
     const rows = await t.transactionRows();
     expect(rows).to.have.length(1);
-    expect(rows[0]?.slice(0, 3)).to.deep.equal(['capture', 'success', '25.00 USD']);
+    expect(rows[0]?.slice(0, 3)).to.deep.equal(['Charge', 'success', '25.00 USD']);
 
     const posted = t.paymentRequests();
     expect(posted).to.have.length(1);
@@ -57,8 +60,8 @@ describe('checkout page (browser, chromium)', function () {
     expect(await t.page.locator('#result-captured').textContent()).to.equal('42.10 EUR');
     const rows = await t.transactionRows();
     expect(rows.map((r) => r.slice(0, 3))).to.deep.equal([
-      ['action_to_confirm', 'action required', '42.10 EUR'],
-      ['capture', 'success', '42.10 EUR'],
+      ['3-D Secure', 'action required', '42.10 EUR'],
+      ['Charge', 'success', '42.10 EUR'],
     ]);
     const confirms = t.sent.filter((r) => r.method === 'POST' && r.url.endsWith('/confirm'));
     expect(confirms).to.have.length(1);
@@ -77,7 +80,9 @@ describe('checkout page (browser, chromium)', function () {
     expect(await t.page.locator('#result-captured').textContent()).to.equal('0.00 USD');
     const rows = await t.transactionRows();
     expect(rows).to.have.length(1);
-    expect(rows[0]?.slice(0, 4)).to.deep.equal(['auth', 'failed', '25.00 USD', 'Your card was declined. (declined)']);
+    expect(rows[0]?.slice(0, 4)).to.deep.equal(['Authorization', 'failed', '25.00 USD', 'Your card was declined.']);
+    expect(await t.page.locator('#result-status').textContent()).to.equal('Not charged');
+    expect(await t.page.locator('#transactions tbody td[data-error-code="declined"]').textContent()).to.equal('Your card was declined.');
     expect(await t.page.getByRole('button', { name: 'Try another card' }).isVisible()).to.equal(true);
     t.expectCardNeverSent(CARDS.declined);
 
@@ -105,8 +110,8 @@ describe('checkout page (browser, chromium)', function () {
     expect(await t.page.getByRole('status').textContent()).to.equal('Payment declined: The card was declined after 3-D Secure authentication failed.');
     const rows = await t.transactionRows();
     expect(rows.map((r) => r.slice(0, 2))).to.deep.equal([
-      ['action_to_confirm', 'action required'],
-      ['capture', 'failed'],
+      ['3-D Secure', 'action required'],
+      ['Charge', 'failed'],
     ]);
     t.expectCardNeverSent(CARDS.threeDSecureFail);
   });
@@ -120,7 +125,7 @@ describe('checkout page (browser, chromium)', function () {
     expect(await t.resultStatus()).to.equal('not-charged');
     expect(await t.page.getByRole('status').textContent()).to.match(/^Authentication failed/);
     expect(t.sent.filter((r) => r.url.endsWith('/confirm'))).to.deep.equal([]);
-    expect((await t.transactionRows()).map((r) => r[0])).to.deep.equal(['action_to_confirm']);
+    expect((await t.transactionRows()).map((r) => r[0])).to.deep.equal(['3-D Secure']);
     t.expectCardNeverSent(CARDS.threeDSecure);
   });
 
@@ -131,7 +136,7 @@ describe('checkout page (browser, chromium)', function () {
     await t.page.getByRole('button', { name: 'Pay 10.00 EUR' }).click();
     await t.resultStatus();
     expect(await t.page.getByRole('status').textContent()).to.equal('Payment authorized: 10.00 EUR, to be captured by the shop.');
-    expect((await t.transactionRows()).map((r) => r.slice(0, 2))).to.deep.equal([['auth', 'success']]);
+    expect((await t.transactionRows()).map((r) => r.slice(0, 2))).to.deep.equal([['Authorization', 'success']]);
   });
 
   it('checks the form in the page: a bad amount or a missing card number is not posted', async () => {

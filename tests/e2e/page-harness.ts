@@ -115,7 +115,8 @@ export class CheckoutPageHarness {
 
   async resultStatus(): Promise<string> {
     await this.page.getByRole('heading', { name: 'Payment', exact: true }).waitFor();
-    return (await this.page.locator('#result-status').textContent()) ?? '';
+    // The ledger's code; the badge shows it in words ("Fully charged").
+    return (await this.page.locator('#result-status').getAttribute('data-status')) ?? '';
   }
 
   async transactionRows(): Promise<string[][]> {

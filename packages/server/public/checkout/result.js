@@ -1,5 +1,6 @@
 // The result step: the payment's status and its transactions, as the server reports them.
 import { api } from './api.js';
+import { chargeStatusLabel, kindLabel } from './labels.js';
 import { el, show, state } from './page.js';
 import { rememberPayment } from './resume.js';
 
@@ -24,7 +25,7 @@ export function describe(payment) {
       if (positive(payment.authorizedAmount)) {
         return { tone: 'ok', text: `Payment authorized: ${money(payment.authorizedAmount)}, to be captured by the shop.` };
       }
-      return { tone: 'warn', text: `Payment status: ${payment.chargeStatus}.` };
+      return { tone: 'warn', text: `Payment status: ${chargeStatusLabel(payment.chargeStatus).toLowerCase()}.` };
   }
 }
 
@@ -39,11 +40,12 @@ function transactionRow(transaction) {
   const row = el.transactions.tBodies[0].insertRow();
   const cell = (content) => {
     const td = row.insertCell();
+    td.dataset.label = el.transactions.tHead.rows[0].cells[td.cellIndex]?.textContent ?? ''; // the narrow layout's labels
     if (content instanceof Node) td.append(content);
     else td.textContent = content;
     return td;
   };
-  cell(transaction.kind);
+  cell(kindLabel(transaction.kind)).dataset.kind = transaction.kind;
   if (transaction.actionRequired) cell(badge('action required', 'warn'));
   else if (transaction.state === 'pending') cell(badge('pending', 'warn'));
   else if (transaction.isSuccess) cell(badge('success', 'ok'));
@@ -51,9 +53,10 @@ function transactionRow(transaction) {
   cell(`${transaction.amount} ${transaction.currency}`);
   const data = transaction.actionRequiredData;
   let message = '';
-  if (transaction.error) message = transaction.errorCode ? `${transaction.error} (${transaction.errorCode})` : transaction.error;
+  if (transaction.error) message = transaction.error; // the gateway's sentence; its code stays in data-error-code
   else if (transaction.actionRequired) message = data?.type === 'three_d_secure' ? '3-D Secure challenge' : 'Customer action required';
-  cell(message);
+  const messageCell = cell(message);
+  if (transaction.errorCode) messageCell.dataset.errorCode = transaction.errorCode;
   const created = new Date(transaction.createdAt);
   cell(Number.isNaN(created.getTime()) ? transaction.createdAt : created.toLocaleTimeString());
 }
@@ -73,12 +76,13 @@ function render(payment, transactions, summary, note) {
   el.resultFacts.hidden = !payment;
   el.transactions.hidden = !payment;
   if (payment) {
-    el.resultStatus.textContent = payment.chargeStatus;
+    el.resultStatus.textContent = chargeStatusLabel(payment.chargeStatus);
+    el.resultStatus.dataset.status = payment.chargeStatus;
     el.resultStatus.className = `badge ${tone}`;
     el.resultTotal.textContent = `${payment.total} ${payment.currency}`;
     el.resultCaptured.textContent = `${payment.capturedAmount} ${payment.currency}`;
     el.resultAuthorized.textContent = `${payment.authorizedAmount} ${payment.currency}`;
-    el.resultGateway.textContent = payment.gateway;
+    el.resultGateway.textContent = state.gateways.find((g) => g.id === payment.gateway)?.name ?? payment.gateway;
     el.resultId.textContent = payment.id;
   }
   el.transactions.tBodies[0].replaceChildren();
