@@ -139,7 +139,7 @@ describe('checkout page (browser, chromium)', function () {
     expect((await t.transactionRows()).map((r) => r.slice(0, 2))).to.deep.equal([['Authorization', 'success']]);
   });
 
-  it('checks the form in the page: a bad amount or a missing card number is not posted', async () => {
+  it('checks the form in the page: a bad amount, a missing card number or an expiry in the past is not posted', async () => {
     await t.open();
     await t.fillOrder({ amount: '12,50' });
     await t.fillCard(CARDS.success);
@@ -151,7 +151,20 @@ describe('checkout page (browser, chromium)', function () {
     await t.page.getByLabel('Card number').fill('');
     await t.page.getByRole('button', { name: 'Pay 12.50 USD' }).click();
     await t.page.getByRole('alert').filter({ hasText: 'Enter the card number.' }).waitFor();
+
+    // An expiry date in the past is caught in the page, on the field to fix; this month is still good.
+    await t.fillCard(CARDS.success);
+    await t.page.getByLabel('Expiry (MM/YY)').fill('01/20');
+    await t.page.getByRole('button', { name: 'Pay 12.50 USD' }).click();
+    await t.page.getByRole('alert').filter({ hasText: 'This card has expired: check the expiry date, or use another card.' }).waitFor();
+    expect(await t.page.getByLabel('Expiry (MM/YY)').getAttribute('aria-invalid')).to.equal('true');
+    expect(await t.page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } } }).document.activeElement.id)).to.equal('card-expiry');
     expect(t.paymentRequests()).to.deep.equal([]);
+    const now = new Date();
+    await t.page.getByLabel('Expiry (MM/YY)').fill(`${String(now.getMonth() + 1).padStart(2, '0')}/${String(now.getFullYear() % 100).padStart(2, '0')}`);
+    await t.page.getByRole('button', { name: 'Pay 12.50 USD' }).click();
+    await t.page.getByRole('status').filter({ hasText: 'Payment successful: 12.50 USD captured.' }).waitFor();
+    t.expectCardNeverSent(CARDS.success);
   });
 
   it('says the dummy card form is unavailable when the tokenizer is not served', async () => {

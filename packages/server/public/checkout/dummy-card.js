@@ -30,6 +30,14 @@ export function formatCvc() {
   el.cardCvc.value = el.cardCvc.value.replace(/\D/g, '').slice(0, 4);
 }
 
+/** Whether a valid month/year ("01/20", "01/2020") lies before this month; an invalid month is the gateway's to refuse. */
+function expired(month, year) {
+  if (month < 1 || month > 12) return false;
+  const now = new Date();
+  const fullYear = year < 100 ? 2000 + year : year;
+  return fullYear * 12 + month < now.getFullYear() * 12 + now.getMonth() + 1;
+}
+
 /** Reads the card form and tokenizes it with `tokenizer`. */
 export function dummyToken(tokenizer) {
   const number = el.cardNumber.value.replace(/[\s-]/g, '');
@@ -49,6 +57,11 @@ export function dummyToken(tokenizer) {
   }
   // "MM/YY" or "MM/YYYY"; anything else becomes a token the gateway refuses as an invalid expiry.
   const match = /^(\d{1,2})\s*\/\s*(\d{2}|\d{4})$/.exec(expiry);
+  if (match && expired(Number(match[1]), Number(match[2]))) {
+    markInvalid(el.cardExpiry, true);
+    el.cardExpiry.focus();
+    throw new ApiError('invalid_card', 'This card has expired: check the expiry date, or use another card.');
+  }
   return tokenizer.tokenizeCard(number, match ? match[1] : '', match ? match[2] : '', cvc);
 }
 
