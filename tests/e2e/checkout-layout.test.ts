@@ -6,7 +6,7 @@ declare const document: {
   querySelector(selector: string): { scrollWidth: number; clientWidth: number } | null;
 };
 
-describe('checkout page on a phone, 375 px wide (browser, chromium)', function () {
+describe('checkout page layout: a 375 px phone, keyboard focus (browser, chromium)', function () {
   this.timeout(60_000);
   const t = CheckoutPageHarness.use();
 
@@ -44,5 +44,24 @@ describe('checkout page on a phone, 375 px wide (browser, chromium)', function (
     expect(result!.y, 'one line per value').to.be.greaterThan(kind!.y);
     expect(await t.page.getByRole('columnheader', { name: 'Kind' }).count()).to.equal(1);
     expect(t.pageErrors).to.deep.equal([]);
+  });
+
+  it('shows keyboard focus with an opaque ring: Tab from the name on card reaches Pay, Enter pays', async () => {
+    await t.open();
+    await t.fillOrder();
+    await t.fillCard(CARDS.success);
+    await t.page.getByLabel('Name on card').focus();
+    await t.page.keyboard.press('Tab');
+    const ring = await t.page.evaluate(() => {
+      const active = (globalThis as unknown as { document: { activeElement: { id: string } } }).document.activeElement;
+      const style = (globalThis as unknown as { getComputedStyle(e: unknown): { outlineStyle: string; outlineWidth: string; outlineColor: string } }).getComputedStyle(active);
+      return { id: active.id, style: style.outlineStyle, width: style.outlineWidth, color: style.outlineColor };
+    });
+    expect(ring.id).to.equal('pay');
+    expect(ring.style).to.equal('solid');
+    expect(parseFloat(ring.width)).to.be.at.least(2);
+    expect(ring.color, 'an opaque colour').to.match(/^rgb\(/);
+    await t.page.keyboard.press('Enter');
+    expect(await t.resultStatus()).to.equal('fully-charged');
   });
 });
