@@ -22,7 +22,7 @@ export const FLUTTERWAVE_CONFIG_STRUCTURE: ConfigStructure = {
   secret_hash: {
     type: 'Secret',
     label: 'Webhook secret hash',
-    helpText: 'The "secret hash" set on the dashboard webhook settings; every webhook must carry it in verif-hash.',
+    helpText: 'The "secret hash" set on the dashboard webhook settings; every webhook must carry it in verif-hash (or a flutterwave-signature made with it).',
   },
   supported_currencies: {
     type: 'String',

@@ -9,7 +9,8 @@ export { mapFlutterwaveError, mapChargeFailure, FLUTTERWAVE_MESSAGE_CODES, type 
 export { toFlutterwaveAmount, fromFlutterwaveAmount } from './amounts.js';
 export { issueTxRef, checkTxRef, type TxRefCheck, type IssuedAmount } from './tx-ref.js';
 export { FLUTTERWAVE_FAILURES } from './responses.js';
-export { handleWebhook, verifHashMatches } from './webhooks.js';
+export { handleWebhook } from './webhooks.js';
+export { signatureMatches, verifHashMatches } from './webhook-auth.js';
 export { META_PAYMENT_ID } from './verify.js';
 export type { FlutterwaveTransactionRecord, ListTransactionsQuery } from './operations.js';
 

@@ -1,25 +1,10 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { GatewayEvent, GatewayResponse, PaymentData, WebhookRequest, WebhookResponse } from '@payhost/core';
 import { txRefSecrets } from './config.js';
 import { refundKind, refundResponse, transactionResponse } from './responses.js';
 import type { FlwRefund, FlwTransaction } from './sdk.js';
 import { checkTxRef, type IssuedAmount, type TxRefCheck } from './tx-ref.js';
 import { judge, type FlutterwaveContext } from './verify.js';
-
-/** Constant-time comparison of the verif-hash header with the configured secret hash (hashed: no length leak). */
-export function verifHashMatches(received: string, secretHash: string): boolean {
-  if (secretHash === '') return false;
-  return timingSafeEqual(createHash('sha256').update(received).digest(), createHash('sha256').update(secretHash).digest());
-}
-
-function header(headers: WebhookRequest['headers'], name: string): string | null {
-  for (const [key, value] of Object.entries(headers)) {
-    if (key.toLowerCase() !== name || value === undefined) continue;
-    const first = Array.isArray(value) ? value[0] : value;
-    return typeof first === 'string' ? first : null;
-  }
-  return null;
-}
+import { authenticWebhook } from './webhook-auth.js';
 
 function reply(status: number, code: string, message: string): WebhookResponse {
   return { status, body: { code, message }, events: [] };
@@ -157,8 +142,8 @@ async function refundCompleted(ctx: FlutterwaveContext, type: string, data: Reco
 /**
  * Verifies and normalizes one Flutterwave webhook delivery:
  * - 405 for anything but POST; 503 when no secret hash is configured;
- * - 401 unless the verif-hash header equals the configured secret hash
- *   (timing-safe; Flutterwave signs nothing, the hash is a shared secret);
+ * - 401 unless the delivery carries the configured secret hash in verif-hash,
+ *   or a flutterwave-signature made with it (webhook-auth.ts);
  * - 400 for a body that is not a Flutterwave event;
  * - charge.completed: re-verified with the API (503 if that fails, so
  *   Flutterwave retries); refund.completed, its transaction verified the
@@ -169,8 +154,9 @@ async function refundCompleted(ctx: FlutterwaveContext, type: string, data: Reco
 export async function handleWebhook(ctx: FlutterwaveContext, request: WebhookRequest): Promise<WebhookResponse> {
   if (request.method.toUpperCase() !== 'POST') return { ...reply(405, 'method_not_allowed', 'Flutterwave webhooks are POST requests'), headers: { allow: 'POST' } };
   if (ctx.settings.secretHash === '') return reply(503, 'webhook_not_configured', 'No secret hash is configured for Flutterwave webhooks');
-  const received = header(request.headers, 'verif-hash');
-  if (received === null || !verifHashMatches(received, ctx.settings.secretHash)) return reply(401, 'invalid_signature', 'verif-hash is missing or wrong');
+  if (!authenticWebhook(request, ctx.settings.secretHash)) {
+    return reply(401, 'invalid_signature', 'verif-hash (or flutterwave-signature) is missing or wrong');
+  }
   let body: EventBody;
   try {
     body = JSON.parse(Buffer.from(request.rawBody).toString('utf8')) as EventBody;

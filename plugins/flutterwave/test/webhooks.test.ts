@@ -1,7 +1,8 @@
+import { createHmac } from 'node:crypto';
 import { expect } from 'chai';
 import { Decimal, type PluginManager, type WebhookResponse } from '@payhost/core';
 import { FakeFlutterwave, flutterwaveWebhook, type FlutterwaveWebhookDelivery } from '@payhost/testkit/flutterwave';
-import { issueTxRef, verifHashMatches } from '@payhost/plugin-flutterwave';
+import { issueTxRef, signatureMatches, verifHashMatches } from '@payhost/plugin-flutterwave';
 import { CHANNEL, GATEWAY, blockOutsideNetwork, call, inlinePayment, makeManager, makePlugin, payment } from './helpers.js';
 
 // As the server passes it: the URL's rest after the plugin id.
@@ -158,6 +159,27 @@ describe('flutterwave: webhooks', () => {
     expect((await deliver({ rawBody: good.rawBody, headers: { 'Verif-Hash': fake.secretHash } }))!.status).to.equal(200);
     expect(verifHashMatches(fake.secretHash, fake.secretHash)).to.equal(true);
     expect(verifHashMatches('x', '')).to.equal(false);
+  });
+
+  it('takes a flutterwave-signature header instead of verif-hash: the secret hash, or the base64 HMAC-SHA256 of the body keyed by it', async () => {
+    const { transaction } = await inlinePayment(fake, makePlugin(fake), '20', 'NGN');
+    const good = fake.webhook('charge.completed', transaction.id);
+    const hmac = createHmac('sha256', fake.secretHash).update(good.rawBody).digest('base64');
+    for (const signature of [hmac, fake.secretHash]) {
+      const response = (await deliver({ rawBody: good.rawBody, headers: { 'content-type': 'application/json', 'Flutterwave-Signature': signature } }))!;
+      expect(response.status, signature).to.equal(200);
+      expect(response.events?.length, signature).to.equal(1);
+    }
+    fake.requests.length = 0;
+    const otherBody = createHmac('sha256', fake.secretHash).update(Buffer.from('{"event":"charge.completed"}')).digest('base64');
+    const otherKey = createHmac('sha256', 'not-the-secret-hash').update(good.rawBody).digest('base64');
+    for (const signature of [otherBody, otherKey, '', 'wrong']) {
+      const response = (await deliver({ rawBody: good.rawBody, headers: { 'flutterwave-signature': signature } }))!;
+      expect(response.status, signature).to.equal(401);
+      expect(response.events).to.deep.equal([]);
+    }
+    expect(fake.requests, 'no API call for a refused delivery').to.deep.equal([]);
+    expect(signatureMatches(hmac, good.rawBody, '')).to.equal(false);
   });
 
   it('405 for non-POST, 400 for non-events, 503 when verification fails (so Flutterwave retries) or no hash is configured', async () => {
