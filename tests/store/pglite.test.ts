@@ -102,6 +102,22 @@ describe('PGlite store specifics', function () {
     expect(await store.getPayment(payment.id)).to.equal(null);
   });
 
+  it('applies a run of migrations in one transaction: one that fails leaves none of that run applied', async () => {
+    const db = await createPgliteStore({ migrate: false });
+    try {
+      const broken = [...MIGRATIONS, 'CREATE TABLE half_done (id int)', 'ALTER TABLE no_such_table ADD COLUMN x int'];
+      const failure = await runMigrations(db.driver, { migrations: broken }).then(() => null, (e: Error) => e);
+      expect(failure?.message).to.match(/no_such_table/);
+      expect(await db.schemaVersion()).to.equal(0);
+      const [row] = await db.driver.session((c) => c.query<{ t: string | null }>(`SELECT to_regclass('half_done')::text AS t`));
+      expect(row?.t ?? null).to.equal(null);
+      // The next start applies them all.
+      expect(await runMigrations(db.driver)).to.equal(MIGRATIONS.length);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('upgrades with a new migration and refuses a schema newer than it knows', async () => {
     const db = await createPgliteStore({ migrate: false });
     try {

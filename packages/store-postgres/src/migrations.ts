@@ -1,5 +1,5 @@
 import { ERROR_CODES, PayhostError } from '@payhost/core';
-import { inTransaction, quoteSchema, type SqlDriver } from './driver.js';
+import { inTransaction, quoteSchema, type SqlConnection, type SqlDriver } from './driver.js';
 
 /**
  * The schema, as an ordered list of migrations: version N is `MIGRATIONS[N - 1]`.
@@ -100,22 +100,35 @@ export interface MigrateOptions {
 }
 
 /**
- * Brings the schema up to the latest version. Holds a Postgres advisory lock
- * for the whole run, so processes that start together apply each migration
- * once: the others wait, then find nothing left to do. Returns the version.
+ * Brings the schema up to the latest version, in one transaction holding a
+ * Postgres advisory lock, so processes that start together apply each
+ * migration once: the others wait, then find nothing left to do. The lock is
+ * the transaction's own (released by its COMMIT or ROLLBACK): nothing outlives
+ * the run on the server connection, also behind a pooler that gives every
+ * transaction another one (PgBouncer's transaction mode), where a session
+ * lock could be left held. A failing migration leaves the schema as it was
+ * before the run. Returns the version.
  */
 export async function runMigrations(driver: SqlDriver, options: MigrateOptions = {}): Promise<number> {
   const migrations = options.migrations ?? MIGRATIONS;
+  // Keyed by the schema migrated, not by how it was named: a store given `schema: 'public'` and
+  // one without a schema on a `public` search_path migrate the same tables, so one waits for the other.
+  const lock = (tx: SqlConnection, schema: string) => tx.query('SELECT pg_advisory_xact_lock(hashtext($1)::bigint)', [`payhost_migrations:${schema}`]);
   return driver.session(async (connection) => {
-    // Keyed by the schema migrated, not by how it was named: a store given `schema: 'public'` and
-    // one without a schema on a `public` search_path migrate the same tables, so one waits for the other.
-    const [current] = await connection.query<{ schema: string | null }>('SELECT current_schema() AS schema');
-    const lockName = `payhost_migrations:${options.schema ?? current?.schema ?? ''}`;
-    await connection.query('SELECT pg_advisory_lock(hashtext($1)::bigint)', [lockName]);
-    try {
-      if (options.schema !== undefined) await connection.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteSchema(options.schema)}`);
+    if (options.schema !== undefined) {
+      const named = options.schema;
+      // Committed before the migrations start: a store reaching the schema by its search_path then finds
+      // it, and waits for the same lock instead of finding no schema.
+      await inTransaction(connection, async (tx) => {
+        await lock(tx, named);
+        await tx.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteSchema(named)}`);
+      });
+    }
+    return inTransaction(connection, async (tx) => {
+      const [current] = await tx.query<{ schema: string | null }>('SELECT current_schema() AS schema');
+      await lock(tx, options.schema ?? current?.schema ?? '');
       // The tables go to the current schema: refuse to put them anywhere but the intended one.
-      const [now] = await connection.query<{ schema: string | null }>('SELECT current_schema() AS schema');
+      const [now] = await tx.query<{ schema: string | null }>('SELECT current_schema() AS schema');
       const schema = now?.schema ?? null;
       if (options.schema !== undefined ? schema !== options.schema : schema === null) {
         throw new PayhostError(
@@ -125,13 +138,13 @@ export async function runMigrations(driver: SqlDriver, options: MigrateOptions =
           { schema: options.schema ?? null, currentSchema: schema },
         );
       }
-      await connection.exec(
+      await tx.exec(
         `CREATE TABLE IF NOT EXISTS payhost_migrations (
            version integer PRIMARY KEY,
            applied_at timestamptz NOT NULL DEFAULT now()
          )`,
       );
-      const [row] = await connection.query<{ version: number | null }>('SELECT max(version) AS version FROM payhost_migrations');
+      const [row] = await tx.query<{ version: number | null }>('SELECT max(version) AS version FROM payhost_migrations');
       let version = Number(row?.version ?? 0);
       if (version > migrations.length) {
         throw new Error(
@@ -139,16 +152,10 @@ export async function runMigrations(driver: SqlDriver, options: MigrateOptions =
         );
       }
       for (; version < migrations.length; version += 1) {
-        const sql = migrations[version]!;
-        const next = version + 1;
-        await inTransaction(connection, async (tx) => {
-          await tx.exec(sql);
-          await tx.query('INSERT INTO payhost_migrations (version) VALUES ($1)', [next]);
-        });
+        await tx.exec(migrations[version]!);
+        await tx.query('INSERT INTO payhost_migrations (version) VALUES ($1)', [version + 1]);
       }
       return version;
-    } finally {
-      await connection.query('SELECT pg_advisory_unlock(hashtext($1)::bigint)', [lockName]).catch(() => undefined);
-    }
+    });
   });
 }
