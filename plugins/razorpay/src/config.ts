@@ -16,6 +16,11 @@ export const RAZORPAY_CONFIG_STRUCTURE: ConfigStructure = {
     label: 'Webhook secret',
     helpText: 'The secret set on the dashboard webhook; verifies X-Razorpay-Signature.',
   },
+  previous_webhook_secret: {
+    type: 'Secret',
+    label: 'Previous webhook secret',
+    helpText: 'While changing the webhook secret: the old one. Razorpay retries events sent before the change (for up to 24 h) signed with it; empty it after that.',
+  },
   auto_capture: {
     type: 'Boolean',
     label: 'Automatic payment capture',
@@ -52,6 +57,7 @@ export const RAZORPAY_DEFAULT_CONFIGURATION: ConfigValues = {
   key_id: null,
   key_secret: null,
   webhook_secret: null,
+  previous_webhook_secret: null,
   auto_capture: true,
   supported_currencies: 'INR',
   checkout_name: null,
@@ -67,6 +73,8 @@ export interface RazorpaySettings {
   keyId: string;
   keySecret: string;
   webhookSecret: string;
+  /** The secret before the current one ('' when none): accepted too, for the retries signed with it. */
+  previousWebhookSecret: string;
   autoCapture: boolean;
   currencies: string[];
   checkoutName: string | null;
@@ -136,6 +144,7 @@ export function readSettings(values: Readonly<ConfigValues>): RazorpaySettings {
     keyId,
     keySecret,
     webhookSecret: text(values['webhook_secret']),
+    previousWebhookSecret: text(values['previous_webhook_secret']),
     autoCapture: toBool(values['auto_capture'], true),
     currencies,
     checkoutName: checkoutName === '' ? null : checkoutName,

@@ -92,7 +92,9 @@ function verifyDelivery(settings: RazorpaySettings, request: WebhookRequest): Ve
   if (settings.webhookSecret === '') return reply(503, 'webhook_not_configured', 'No webhook secret is configured for Razorpay');
   const signature = header(request.headers, 'x-razorpay-signature');
   const rawBody = Buffer.isBuffer(request.rawBody) ? request.rawBody : Buffer.from(String(request.rawBody ?? ''), 'utf8');
-  if (!signature || !verifyWebhookSignature(rawBody, signature, settings.webhookSecret)) {
+  // The previous secret too, while a secret change is under way: Razorpay's retries keep the signature they were sent with.
+  const signed = (secret: string) => signature !== null && signature !== '' && verifyWebhookSignature(rawBody, signature, secret);
+  if (!signed(settings.webhookSecret) && !signed(settings.previousWebhookSecret)) {
     return reply(401, 'invalid_signature', 'X-Razorpay-Signature is missing or does not match the body');
   }
   let body: RazorpayEventBody;

@@ -224,6 +224,32 @@ describe('razorpay: webhooks', () => {
     expect(response).to.deep.include({ status: 200, events: [] });
   });
 
+  it('during a secret change, takes events signed with previous_webhook_secret too (Razorpay retries them as sent), and no other secret', async () => {
+    const { paymentId } = await capturedPayment();
+    const signedWithOld = fake.webhook('payment.captured', { paymentId }, { eventId: 'evt_rotation' });
+    const viaManager = async (overrides: Record<string, string>) => {
+      const rotated = makeManager(fake, { webhook_secret: 'whsec_the_new_one', ...overrides });
+      try {
+        return (await rotated.webhook({ channel: CHANNEL, plugin: GATEWAY, path: PATH, method: 'POST', headers: signedWithOld.headers, rawBody: signedWithOld.rawBody }))!;
+      } finally {
+        await rotated.close();
+      }
+    };
+    const accepted = await viaManager({ previous_webhook_secret: fake.webhookSecret });
+    expect(accepted.status).to.equal(200);
+    expect(accepted.events?.[0]?.eventId).to.equal('evt_rotation');
+    expect((await viaManager({})).status, 'the old secret alone is no longer the configured one').to.equal(401);
+    expect((await viaManager({ previous_webhook_secret: 'whsec_some_other' })).status).to.equal(401);
+    const signedWithNew = { ...signedWithOld, headers: { ...signedWithOld.headers, 'x-razorpay-signature': razorpayWebhookSignature(signedWithOld.rawBody, 'whsec_the_new_one') } };
+    const rotated = makeManager(fake, { webhook_secret: 'whsec_the_new_one', previous_webhook_secret: fake.webhookSecret });
+    try {
+      const response = (await rotated.webhook({ channel: CHANNEL, plugin: GATEWAY, path: PATH, method: 'POST', headers: signedWithNew.headers, rawBody: signedWithNew.rawBody }))!;
+      expect(response.status).to.equal(200);
+    } finally {
+      await rotated.close();
+    }
+  });
+
   it('answers 503 when no webhook secret is configured, and unknown plugins are refused by the manager', async () => {
     const unconfigured = makeManager(fake, { webhook_secret: '' });
     const { paymentId } = await capturedPayment();
