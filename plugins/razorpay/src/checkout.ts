@@ -2,6 +2,7 @@ import { ERROR_CODES, PayhostError, normalizeCurrency, parseAmount, type TokenCo
 import { toRazorpayAmount } from './amounts.js';
 import { isRazorpayId, type RazorpayApi } from './client.js';
 import type { RazorpaySettings } from './config.js';
+import { mapRazorpayError } from './errors.js';
 
 /** Order note that ties a Razorpay order (and its payment) to the host's payment id. */
 export const PAYMENT_ID_NOTE = 'payhost_payment_id';
@@ -55,7 +56,9 @@ export async function createClientToken(api: RazorpayApi, settings: RazorpaySett
   // No receipt: Razorpay refuses a receipt another order of the account already has ("Order receipt should
   // be unique."), and one host payment may need several orders (a failed or abandoned checkout, a new attempt).
   // The order's notes name the payment.
-  const order = await api.orders.create({ amount, currency, notes });
+  const order = await api.orders.create({ amount, currency, notes }).catch((err: unknown) => {
+    throw orderRefusal(err);
+  });
   const token: RazorpayClientToken = {
     key: settings.keyId,
     order_id: order.id,
@@ -65,6 +68,21 @@ export async function createClientToken(api: RazorpayApi, settings: RazorpaySett
     ...(paymentId ? { notes } : {}),
   };
   return JSON.stringify(token);
+}
+
+/**
+ * Why no order was created, as an error the host can act on: Razorpay's own refusal of the request
+ * (a 4xx: an amount below its minimum, say) is invalid_input with its description, passed through by
+ * the manager as it is; anything else (unreachable, a 5xx) an Error saying what failed, which the
+ * manager reports as plugin_failed. Not Razorpay's plain rejection object, which read as "[object Object]".
+ */
+function orderRefusal(err: unknown): Error {
+  const mapped = mapRazorpayError(err);
+  const status = mapped.details['statusCode'];
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new PayhostError(ERROR_CODES.invalidInput, `Razorpay refused the checkout order: ${mapped.message}`, { gateway: 'payhost.razorpay', razorpay: mapped.details });
+  }
+  return new Error(`Razorpay could not create the checkout order: ${mapped.message}`);
 }
 
 /** Reads the checkout token; a string explains what is wrong with it. Ids are checked before they reach a URL. */

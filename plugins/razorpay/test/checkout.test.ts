@@ -65,6 +65,22 @@ describe('razorpay: checkout (client token, payment config, checkout signature)'
     await manager.close();
   });
 
+  it('getClientToken: an order Razorpay refuses is invalid_input with its description; an outage is plugin_failed saying what failed', async () => {
+    const manager = makeManager(fake, { supported_currencies: 'INR' });
+    try {
+      fake.injectError({ method: 'POST', path: '/v1/orders' }, 400, { description: 'Order amount less than minimum amount allowed', field: 'amount' });
+      const refused = await manager.getClientToken({ channel: CHANNEL, gateway: GATEWAY, amount: new Decimal('0.50'), currency: 'INR' }).then(() => null, (err: unknown) => err);
+      expect(refused).to.include({ code: 'invalid_input', message: 'Razorpay refused the checkout order: Order amount less than minimum amount allowed' });
+      expect((refused as { details: { razorpay: Record<string, unknown> } }).details.razorpay).to.include({ statusCode: 400, code: 'BAD_REQUEST_ERROR', field: 'amount' });
+      fake.injectError({ method: 'POST', path: '/v1/orders' }, 500, { code: 'SERVER_ERROR', description: 'We are facing some trouble completing your request at the moment.' });
+      const failed = await manager.getClientToken({ channel: CHANNEL, gateway: GATEWAY, amount: new Decimal('10'), currency: 'INR' }).then(() => null, (err: unknown) => err);
+      expect(failed).to.include({ code: 'plugin_failed' });
+      expect((failed as Error).message).to.not.include('[object Object]');
+    } finally {
+      await manager.close();
+    }
+  });
+
   it('getPaymentConfig gives the key id (never the secret); the gateway is listed for its currencies', async () => {
     const plugin = makePlugin(fake);
     const config = await call(plugin.getPaymentConfig({ channel: CHANNEL }, []));
