@@ -29,7 +29,7 @@ export async function refundPayment(ctx: FlutterwaveContext, payment: PaymentDat
   try {
     const amount = toFlutterwaveAmount(payment.amount, payment.currency);
     // completed -> refund, pending -> refund_ongoing (refund.completed settles it), failed -> refund_failed.
-    return refundResponse(await ctx.client.refund(id, amount), payment.currency);
+    return refundResponse(await ctx.client.refund(id, amount), payment.currency, new Decimal(payment.amount));
   } catch (err) {
     return failedResponse('refund', mapFlutterwaveError(err), { ...where, pspReference: String(id), raw: { outcome_unknown: outcomeUnknown(err, 'write') } });
   }

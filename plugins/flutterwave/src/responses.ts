@@ -81,14 +81,21 @@ export function refundKind(status: string): TransactionKind {
   return 'refund_ongoing';
 }
 
-export function refundResponse(refund: FlwRefund, currency: string): GatewayResponse {
+/**
+ * A refund as a ledger response. `requested`: the amount the refund call asked for. Flutterwave's docs
+ * show `amount_refunded` equal to it, but do not say whether a second partial refund answers its own
+ * amount or the transaction's running total; a refund never gives back more than was asked, so a
+ * larger figure is the total, and the amount asked is recorded.
+ */
+export function refundResponse(refund: FlwRefund, currency: string, requested?: Decimal): GatewayResponse {
   const kind = refundKind(refund.status);
   const failed = kind === 'refund_failed';
+  const answered = fromFlutterwaveAmount(refund.amount_refunded);
   return {
     isSuccess: !failed,
     actionRequired: false,
     kind,
-    amount: fromFlutterwaveAmount(refund.amount_refunded),
+    amount: requested !== undefined && answered.greaterThan(requested) ? requested : answered,
     currency,
     transactionId: String(refund.id),
     error: failed ? `Flutterwave refund ${refund.id} failed` : null,

@@ -33,6 +33,20 @@ describe('flutterwave: refunds, reconciliation, listing and error mapping', () =
     expectSuccess(await call(plugin.refundPayment(payment({ token: id, amount: new Decimal('500') }), null)), 'refund', '500');
   });
 
+  it('records the amount asked for when a refund answers more (a running total of the transaction\'s refunds), never more', async () => {
+    const { plugin, id } = await paid();
+    expectSuccess(await call(plugin.refundPayment(payment({ token: id, amount: new Decimal('500.25') }), null)), 'refund', '500.25');
+    const answer = (amountRefunded: number) => ({
+      status: 'success',
+      message: 'Transaction refund initiated',
+      data: { id: 90210 + amountRefunded, account_id: 1, tx_id: Number(id), flw_ref: 'URF_1', wallet_id: 1, amount_refunded: amountRefunded, status: 'completed', destination: 'payment_source', meta: { source: 'availablebalance' }, created_at: '2026-01-24T09:18:37.000Z' },
+    });
+    fake.injectReply({ method: 'POST', path: '/refund' }, 200, answer(800.25));
+    expectSuccess(await call(plugin.refundPayment(payment({ token: id, amount: new Decimal('300') }), null)), 'refund', '300');
+    fake.injectReply({ method: 'POST', path: '/refund' }, 200, answer(99.5));
+    expectSuccess(await call(plugin.refundPayment(payment({ token: id, amount: new Decimal('100') }), null)), 'refund', '99.5');
+  });
+
   it('maps refund statuses: completed -> refund, pending -> refund_ongoing, failed -> refund_failed', async () => {
     const { plugin, id } = await paid();
     const refund = () => call(plugin.refundPayment(payment({ token: id, amount: new Decimal('100') }), null));
