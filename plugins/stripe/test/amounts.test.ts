@@ -3,7 +3,7 @@ import Stripe from 'stripe';
 import { normalizeEvent } from '@payhost/plugin-stripe';
 import { LOCAL_SETTINGS, SECRET_KEY, call, dec, expectFailure, expectSuccess, intentCreations, key, makePlugin, payment, useFakeStripe } from './helpers.js';
 
-const CURRENCIES = { supported_currencies: 'USD,ISK,MGA,KWD,BHD,JPY,HUF,TWD' };
+const CURRENCIES = { supported_currencies: 'USD,ISK,UGX,MGA,KWD,BHD,JPY,HUF,TWD' };
 const PROVIDER = 'acct_provider123';
 
 async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string }> {
@@ -36,6 +36,26 @@ describe('stripe: amounts in Stripe\'s units (not ISO 4217)', () => {
       expect(res.currency).to.equal(currency);
     }
     expect(intentCreations(env.fake).map((r) => [r.params['amount'], String(r.params['currency']).toUpperCase()])).to.deep.equal(cases.map(([, c, sent]) => [sent, c]));
+  });
+
+  // https://docs.stripe.com/currencies#special-cases: UGX, like ISK, became zero-decimal but the API still takes
+  // it with two decimals that are always 00 ("to charge 5 UGX, provide an amount value of 500").
+  it('sends UGX as ISK: two decimals in the API, whole shillings only (not a hundredth of the price)', async () => {
+    const plugin = makePlugin(env.fake, CURRENCIES);
+    const res = await call(plugin.processPayment(payment({ amount: dec('5'), currency: 'UGX' }), null));
+    expectSuccess(res, 'capture', '5');
+    expect(intentCreations(env.fake)[0]?.params).to.deep.include({ amount: '500', currency: 'ugx' });
+    const auth = await call(plugin.authorizePayment(payment({ amount: dec('37000'), currency: 'UGX' }), null));
+    expectSuccess(auth, 'auth', '37000');
+    const cap = await call(plugin.capturePayment(payment({ token: auth.transactionId, amount: dec('20000'), currency: 'UGX', idempotencyKey: key() }), null));
+    expectSuccess(cap, 'capture', '20000');
+    expect(env.fake.requestsTo(/\/capture$/, 'POST')[0]?.params).to.deep.include({ amount_to_capture: '2000000' });
+    const ref = await call(plugin.refundPayment(payment({ token: cap.transactionId, amount: dec('1000'), currency: 'UGX', idempotencyKey: key() }), null));
+    expectSuccess(ref, 'refund', '1000');
+    expect(env.fake.requestsTo('/v1/refunds', 'POST')[0]?.params).to.deep.include({ amount: '100000' });
+    env.fake.clearLog();
+    expectFailure(await call(plugin.processPayment(payment({ amount: dec('5.5'), currency: 'UGX' }), null)), 'processing_error', /UGX in whole units only/);
+    expect(env.fake.requests).to.deep.equal([]);
   });
 
   it('refuses, before any request, amounts Stripe cannot take instead of rounding them', async () => {

@@ -38,6 +38,20 @@ describe('testkit: the fake Stripe, seen through the real SDK', () => {
     expect(error.message).to.match(/Can only apply an application_fee_amount/);
   });
 
+  it('refuses amounts Stripe does not take: ISK and UGX not divisible by 100, three-decimal ones not ending in 0', async () => {
+    const refused = async (params: Stripe.PaymentIntentCreateParams): Promise<{ type?: string; param?: string; message?: string }> => {
+      let error: { type?: string; param?: string; message?: string } = {};
+      await sdk().paymentIntents.create(params).catch((err: typeof error) => (error = err));
+      return error;
+    };
+    expect(await refused({ amount: 5, currency: 'ugx' })).to.include({ type: 'StripeInvalidRequestError', param: 'amount' });
+    expect((await refused({ amount: 550, currency: 'isk' })).message).to.match(/evenly divisible by 100/);
+    expect((await refused({ amount: 5125, currency: 'kwd' })).message).to.match(/must end in 0/);
+    expect((await sdk().paymentIntents.create({ amount: 500, currency: 'ugx' })).amount).to.equal(500);
+    expect((await sdk().paymentIntents.create({ amount: 5120, currency: 'kwd' })).amount).to.equal(5120);
+    expect((await sdk().paymentIntents.create({ amount: 5, currency: 'jpy' })).amount).to.equal(5);
+  });
+
   it('materializes a magic payment method into a new one on each use, and records events per request', async () => {
     const a = await sdk().paymentIntents.create({ amount: 100, currency: 'usd', payment_method: 'pm_card_visa', confirm: true }, { idempotencyKey: 'k-ev' });
     const b = await sdk().paymentIntents.create({ amount: 100, currency: 'usd', payment_method: 'pm_card_visa', confirm: true });

@@ -1,5 +1,6 @@
 import type { MagicCard } from './cards.js';
 import { customerOrThrow } from './customers.js';
+import { checkChargedAmount } from './currencies.js';
 import { cardError, invalidParam, invalidRequest, notFound, unexpectedState } from './errors.js';
 import { chargeShape, paymentIntentShape, type Json } from './fixtures.js';
 import { bool, int, obj, str, stringMap } from './form.js';
@@ -47,6 +48,7 @@ export function createPaymentIntent(ctx: HandlerContext): Json {
   if (amount === undefined || !Number.isInteger(amount) || amount < 1) throw invalidParam('This value must be greater than or equal to 1.', { param: 'amount' });
   const currency = str(ctx.form, 'currency');
   if (!currency || !/^[a-z]{3}$/.test(currency)) throw invalidParam('Invalid currency: must be a lowercase ISO code', { param: 'currency' });
+  checkChargedAmount(amount, currency, 'amount');
   const customer = str(ctx.form, 'customer') ?? null;
   if (customer) customerOrThrow(ctx, customer);
   const { fee, destination } = checkConnect(ctx, amount);
@@ -220,6 +222,7 @@ export function capturePaymentIntent(ctx: HandlerContext, id: string): Json {
       code: 'amount_too_large',
     });
   }
+  checkChargedAmount(amount, intent['currency'] as string, 'amount_to_capture');
   const fee = int(ctx.form, 'application_fee_amount');
   if (fee !== undefined) intent['application_fee_amount'] = fee;
   // Without one, Stripe keeps the intent's fee, capped at the amount captured.
