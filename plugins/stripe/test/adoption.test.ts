@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import Stripe from 'stripe';
 import { GatewayDeclinedError, type PaymentService } from '@payhost/core';
-import { CHANNEL, SECRET_KEY, WEBHOOK_SECRET, call, dec, expectFailure, expectSuccess, key, makeLedger, makePlugin, payment, useFakeStripe } from './helpers.js';
+import { CHANNEL, SECRET_KEY, WEBHOOK_SECRET, call, dec, expectFailure, expectSuccess, key, makeLedger, makePlugin, payment, useFakeStripe, RETURN_URL } from './helpers.js';
 
 async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string; details?: Record<string, unknown> }> {
   try {
@@ -15,7 +15,7 @@ async function rejection(promise: Promise<unknown>): Promise<Error & { code?: st
 /** A pi_ token confirmed in the browser, as Stripe.js does with the client secret. */
 async function browserConfirms(fake: { sdkOptions(): object }, clientSecret: string): Promise<string> {
   const id = clientSecret.split('_secret_')[0] ?? '';
-  await new Stripe(SECRET_KEY, fake.sdkOptions()).paymentIntents.confirm(id, { payment_method: 'pm_card_visa' });
+  await new Stripe(SECRET_KEY, fake.sdkOptions()).paymentIntents.confirm(id, { payment_method: 'pm_card_visa', return_url: RETURN_URL });
   return id;
 }
 
@@ -97,6 +97,22 @@ describe('stripe: adopting an existing PaymentIntent (pi_ token)', () => {
     expect(waiting.status).to.equal('requires_confirmation');
     expectFailure(await call(plugin.processPayment(payment({ token: waiting.id }), null)), 'processing_error', /belongs to another payment/);
     expect(env.fake.paymentIntent(waiting.id)['status']).to.equal('requires_confirmation');
+  });
+
+  // Stripe refuses to confirm an intent whose automatic payment methods allow redirects (getClientToken's) without a
+  // return_url, even for a card: the confirmation the plugin makes for such an intent needs data.returnUrl.
+  it('a client-token intent waiting for server-side confirmation is confirmed only with data.returnUrl (Stripe requires a return_url)', async () => {
+    const plugin = makePlugin(env.fake);
+    const secret = await call(plugin.getClientToken({ amount: dec('10.00'), currency: 'USD' }, null));
+    const id = secret.split('_secret_')[0] ?? '';
+    await sdk().paymentIntents.update(id, { payment_method: 'pm_card_visa' });
+    expect(env.fake.paymentIntent(id)['status']).to.equal('requires_confirmation');
+    const refused = await call(plugin.processPayment(payment({ paymentId: 'pay-return', token: id }), null));
+    expectFailure(refused, 'processing_error', /return_url/);
+    expect(env.fake.paymentIntent(id)['status']).to.equal('requires_confirmation');
+    const paid = await call(plugin.processPayment(payment({ paymentId: 'pay-return', token: id, idempotencyKey: key(), data: { returnUrl: RETURN_URL } }), null));
+    expectSuccess(paid, 'capture', '10');
+    expect(env.fake.requestsTo(/\/confirm$/).at(-1)?.params).to.deep.include({ return_url: RETURN_URL });
   });
 
   it('reconciliation does not adopt an intent of another payment, nor one never bound to this payment', async () => {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import Stripe from 'stripe';
 import { PluginManager } from '@payhost/core';
 import { StripeGatewayPlugin, type StripeHooks } from '@payhost/plugin-stripe';
-import { CHANNEL, CURRENCIES, GATEWAY, SECRET_KEY, call, config, expectFailure, expectSuccess, intentCreations, key, makeLedger, makePlugin, payment, useFakeStripe } from './helpers.js';
+import { CHANNEL, CURRENCIES, GATEWAY, SECRET_KEY, call, config, expectFailure, expectSuccess, intentCreations, key, makeLedger, makePlugin, payment, useFakeStripe, RETURN_URL } from './helpers.js';
 
 describe('stripe: saved cards', () => {
   const env = useFakeStripe();
@@ -152,7 +152,7 @@ describe('stripe: saved cards', () => {
     // The browser (Stripe.js) confirms it with the card; the host then processes the intent id.
     const intentId = secret.split('_secret_')[0] ?? '';
     const browser = new Stripe(SECRET_KEY, env.fake.sdkOptions());
-    await browser.paymentIntents.confirm(intentId, { payment_method: 'pm_card_visa' });
+    await browser.paymentIntents.confirm(intentId, { payment_method: 'pm_card_visa', return_url: RETURN_URL });
     const adopting = payment({ token: intentId });
     const res = await call(plugin.processPayment(adopting, null));
     expectSuccess(res, 'auth', '10');

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import Stripe from 'stripe';
 import { GatewayDeclinedError, type GatewayResponse } from '@payhost/core';
-import { CHANNEL, SECRET_KEY, call, dec, expectFailure, expectSuccess, key, makeLedger, makePlugin, payment, useFakeStripe } from './helpers.js';
+import { CHANNEL, SECRET_KEY, call, dec, expectFailure, expectSuccess, key, makeLedger, makePlugin, payment, useFakeStripe, RETURN_URL } from './helpers.js';
 
 const PROVIDER_A = 'acct_providerA1';
 const PROVIDER_B = 'acct_providerB2';
@@ -10,7 +10,7 @@ const FEES = { application_fee_percent: '2.5', application_fee_fixed: '0.30' };
 /** A client-token intent confirmed in the browser, as Stripe.js does with the client secret. */
 async function browserConfirms(fake: { sdkOptions(): object }, clientSecret: string): Promise<string> {
   const id = clientSecret.split('_secret_')[0] ?? '';
-  await new Stripe(SECRET_KEY, fake.sdkOptions()).paymentIntents.confirm(id, { payment_method: 'pm_card_visa' });
+  await new Stripe(SECRET_KEY, fake.sdkOptions()).paymentIntents.confirm(id, { payment_method: 'pm_card_visa', return_url: RETURN_URL });
   return id;
 }
 

@@ -10,6 +10,8 @@ export const GATEWAY = 'payhost.stripe';
 export const SECRET_KEY = 'sk_test_payhostFake';
 export const PUBLISHABLE_KEY = 'pk_test_payhostFake';
 export const WEBHOOK_SECRET = 'whsec_payhostFakeSecret';
+/** Where Stripe.js sends the customer back (confirmParams.return_url): Stripe requires one to confirm a client-token intent. */
+export const RETURN_URL = 'https://shop.example/checkout/return';
 export const CURRENCIES = ['USD', 'EUR', 'JPY', 'KWD'];
 /** The settings normalizeEvent reads, for a channel in LOCAL mode (the default configuration). */
 export const LOCAL_SETTINGS = { mode: 'LOCAL', connectedAccountId: null } as const;

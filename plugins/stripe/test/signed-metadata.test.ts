@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import Stripe from 'stripe';
 import { isPayhostError, type PaymentService } from '@payhost/core';
 import type { Json } from '@payhost/testkit/stripe';
-import { CHANNEL, GATEWAY, SECRET_KEY, WEBHOOK_SECRET, applyWebhookEvents, call, dec, intentCreations, key, makeLedger, makePlugin, payment, useFakeStripe } from './helpers.js';
+import { CHANNEL, GATEWAY, SECRET_KEY, WEBHOOK_SECRET, applyWebhookEvents, call, dec, intentCreations, key, makeLedger, makePlugin, payment, useFakeStripe, RETURN_URL } from './helpers.js';
 
 /** The channel's configured connected account (X). */
 const PROVIDER = 'acct_provider123';
@@ -88,7 +88,7 @@ describe('stripe: payhost_payment_id signed for the account it is written on (RE
       const secret = await manager.getClientToken({ channel: CHANNEL, gateway: GATEWAY, amount: dec('25.00'), currency: 'USD', data: { paymentId: created.id, connectedAccountId: SELLER } });
       const intentId = secret.split('_secret_')[0] ?? '';
       // The shopper confirms in the browser (Stripe.js on the seller's account); the host never processes the payment.
-      await sdk().paymentIntents.confirm(intentId, { payment_method: 'pm_card_visa' }, { stripeAccount: SELLER });
+      await sdk().paymentIntents.confirm(intentId, { payment_method: 'pm_card_visa', return_url: RETURN_URL }, { stripeAccount: SELLER });
       const event = env.fake.lastEvent('payment_intent.succeeded');
       const [normalized] = (await webhook(event)).events ?? [];
       expect(normalized).to.deep.include({ paymentId: created.id, pspReference: `${SELLER}:${intentId}` });
@@ -146,7 +146,7 @@ describe('stripe: payhost_payment_id signed for the account it is written on (RE
     const secret = await call(remote.getClientToken({ amount: dec('10.00'), currency: 'USD', data: { connectedAccountId: SELLER } }, null));
     const intentId = secret.split('_secret_')[0] ?? '';
     expect(metadataOf(intentCreations(env.fake).at(-1)?.params)).to.not.have.property('payhost_payment_sig');
-    await sdk().paymentIntents.confirm(intentId, { payment_method: 'pm_card_visa' }, { stripeAccount: SELLER });
+    await sdk().paymentIntents.confirm(intentId, { payment_method: 'pm_card_visa', return_url: RETURN_URL }, { stripeAccount: SELLER });
     const adopting = payment({ token: intentId, data: { connectedAccountId: SELLER } });
     expect((await call(remote.processPayment(adopting, null))).isSuccess).to.equal(true);
     const bind = env.fake.requestsTo(`/v1/payment_intents/${intentId}`, 'POST').at(-1);

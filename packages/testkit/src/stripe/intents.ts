@@ -43,6 +43,31 @@ function checkOwnership(ctx: HandlerContext, pmId: string, customer: unknown): v
   }
 }
 
+/** `automatic_payment_methods` as the API answers it: `enabled` a boolean, `allow_redirects` when given. */
+function automaticPaymentMethods(ctx: HandlerContext): Json | null {
+  const given = ctx.form['automatic_payment_methods'];
+  if (given === undefined) return null;
+  const apm = obj(ctx.form, 'automatic_payment_methods');
+  const allow = str(apm, 'allow_redirects');
+  return { enabled: bool(apm, 'enabled') === true, ...(allow ? { allow_redirects: allow } : {}) };
+}
+
+/**
+ * Stripe refuses to confirm, without a `return_url`, an intent whose
+ * automatic payment methods allow redirects (allow_redirects defaults to
+ * `always`), even for a card that would not redirect. Only the explicit case
+ * is modelled: an intent created without automatic_payment_methods falls back
+ * to the account's Dashboard settings, which the fake does not have.
+ */
+function checkReturnUrl(ctx: HandlerContext, intent: Json): void {
+  const apm = intent['automatic_payment_methods'] as Json | null;
+  if (!apm || apm['enabled'] !== true || apm['allow_redirects'] === 'never' || str(ctx.form, 'return_url')) return;
+  throw invalidRequest(
+    'A `return_url` must be specified because this Payment Intent is configured to automatically accept the payment methods enabled in the Dashboard, some of which may require a full page redirect to succeed. If you do not want to accept redirect-based payment methods, set `automatic_payment_methods[enabled]` to `true` and `automatic_payment_methods[allow_redirects]` to `never` when creating Setup Intents and Payment Intents.',
+    { param: 'return_url' },
+  );
+}
+
 export function createPaymentIntent(ctx: HandlerContext): Json {
   const amount = int(ctx.form, 'amount');
   if (amount === undefined || !Number.isInteger(amount) || amount < 1) throw invalidParam('This value must be greater than or equal to 1.', { param: 'amount' });
@@ -68,7 +93,7 @@ export function createPaymentIntent(ctx: HandlerContext): Json {
     application_fee_amount: fee,
     transfer_data: destination ? { destination } : null,
     payment_method_options: ctx.form['payment_method_options'] ?? {},
-    automatic_payment_methods: ctx.form['automatic_payment_methods'] ?? null,
+    automatic_payment_methods: automaticPaymentMethods(ctx),
   });
   const pm = paymentMethodFromParams(ctx);
   if (pm) {
@@ -76,6 +101,7 @@ export function createPaymentIntent(ctx: HandlerContext): Json {
     intent['payment_method'] = pm;
     intent['status'] = 'requires_confirmation';
   }
+  if (bool(ctx.form, 'confirm')) checkReturnUrl(ctx, intent);
   ctx.store.paymentIntents.set(id, intent);
   ctx.state.indexLater(id);
   ctx.state.emit('payment_intent.created', intent, ctx.store.id);
@@ -91,7 +117,11 @@ export function updatePaymentIntent(ctx: HandlerContext, id: string): Json {
   const metadata = stringMap(ctx.form, 'metadata');
   intent['metadata'] = { ...(intent['metadata'] as Json), ...metadata };
   const pm = paymentMethodFromParams(ctx);
-  if (pm) intent['payment_method'] = pm;
+  if (pm) {
+    intent['payment_method'] = pm;
+    // With a payment method the intent waits for confirmation.
+    if (intent['status'] === 'requires_payment_method') intent['status'] = 'requires_confirmation';
+  }
   return intent;
 }
 
@@ -100,6 +130,7 @@ export function confirmPaymentIntent(ctx: HandlerContext, id: string): Json {
   if (!['requires_payment_method', 'requires_confirmation'].includes(intent['status'] as string)) {
     throw unexpectedState(`You cannot confirm this PaymentIntent because it has a status of ${String(intent['status'])}.`);
   }
+  checkReturnUrl(ctx, intent);
   const pm = paymentMethodFromParams(ctx);
   if (pm) {
     checkOwnership(ctx, pm, intent['customer']);
