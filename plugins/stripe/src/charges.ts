@@ -1,4 +1,4 @@
-import { PayhostError, type GatewayResponse, type PaymentData, type TokenConfig, type TransactionKind } from '@payhost/core';
+import { ERROR_CODES, PayhostError, type GatewayResponse, type PaymentData, type TokenConfig, type TransactionKind } from '@payhost/core';
 import type Stripe from 'stripe';
 import { adoptionRefusal, bindIntent, connectRefusal } from './adoption.js';
 import { toStripeAmount } from './amounts.js';
@@ -191,6 +191,9 @@ export async function confirm(ctx: OperationContext, payment: PaymentData): Prom
   }
 }
 
+/** The longest `data.idempotencyKey` a client token takes: Stripe's 255, less room for a derived key's suffix. */
+const MAX_HOST_KEY_LENGTH = 240;
+
 /**
  * getClientToken: what Stripe.js needs to collect the card — the client
  * secret of a PaymentIntent for the amount, or of a SetupIntent (saving a card
@@ -201,6 +204,10 @@ export async function clientToken(ctx: OperationContext, input: TokenConfig & { 
   const target = connectTarget(ctx.settings, { data });
   if ('error' in target) throw new Error(target.error);
   const key = typeof data?.['idempotencyKey'] === 'string' ? (data['idempotencyKey'] as string) : null;
+  // Stripe takes keys of up to 255 characters, and keys are derived from this one ("…#customer"): refused here, not by Stripe.
+  if (key !== null && (key === '' || key.length > MAX_HOST_KEY_LENGTH)) {
+    throw new PayhostError(ERROR_CODES.invalidInput, `data.idempotencyKey must be 1 to ${MAX_HOST_KEY_LENGTH} characters long (got ${key.length})`, { gateway: 'payhost.stripe', field: 'data.idempotencyKey' });
+  }
   const call: CallContext = { account: target.account, idempotencyKey: key };
   const named = explicitCustomer({ customerId: input.customerId ?? null, data });
   const elsewhere = customerAccountRefusal(named, target.account);

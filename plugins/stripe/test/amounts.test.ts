@@ -123,6 +123,18 @@ describe('stripe: amounts in Stripe\'s units (not ISO 4217)', () => {
     expect(intentCreations(env.fake)[0]?.params).to.deep.include({ amount: '50000', currency: 'isk' });
   });
 
+  it('getClientToken refuses a data.idempotencyKey Stripe could not take (empty, or too long with a derived suffix) without calling Stripe', async () => {
+    const plugin = makePlugin(env.fake, CURRENCIES);
+    for (const idempotencyKey of ['', 'k'.repeat(241)]) {
+      const err = await rejection(plugin.getClientToken({ amount: dec('10'), currency: 'USD', data: { idempotencyKey } }, null));
+      expect(err.code, String(idempotencyKey.length)).to.equal('invalid_input');
+      expect(err.message).to.equal(`data.idempotencyKey must be 1 to 240 characters long (got ${idempotencyKey.length})`);
+    }
+    expect(env.fake.requests).to.deep.equal([]);
+    await call(plugin.getClientToken({ amount: dec('10'), currency: 'USD', data: { idempotencyKey: 'k'.repeat(240) } }, null));
+    expect(intentCreations(env.fake)).to.have.length(1);
+  });
+
   it('webhook amounts are read in Stripe\'s units too (ISK 50000 is 500 krónur)', async () => {
     // Made at Stripe directly, as Stripe writes 500 ISK.
     const stripe = new Stripe(SECRET_KEY, env.fake.sdkOptions());
