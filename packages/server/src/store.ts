@@ -12,7 +12,7 @@ export async function openStore(config: ServerConfig): Promise<{ store: LedgerSt
   if (config.databaseUrl) {
     const url = config.databaseUrl;
     const store = await createPostgresStore({ connectionString: url, ...(schema ? { schema } : {}) }).catch((err: unknown) => {
-      throw isPayhostError(err, ERROR_CODES.storeUnavailable) || refusedConnection(err) ? unreachableAtStart(url, err) : err;
+      throw databaseOpenError(err, url, { name: 'DATABASE_URL', advice: 'Start it or correct DATABASE_URL', tail: 'unset DATABASE_URL to use the embedded database' });
     });
     return { store, kind: 'postgres' };
   }
@@ -35,22 +35,57 @@ export function checkStoreChoice(config: ServerConfig): void {
   );
 }
 
+/** How a command names the connection string it was given, for databaseOpenError. */
+export interface DatabaseSource {
+  /** `DATABASE_URL`, `--to`: where the operator wrote the URL. */
+  name: string;
+  /** What to do when the driver's reason has no more precise hint, e.g. "Start it or correct DATABASE_URL". */
+  advice: string;
+  /** Appended after the advice, e.g. "unset DATABASE_URL to use the embedded database". */
+  tail?: string;
+}
+
 /**
- * The store's own store_unavailable message is written for a request ("retry later with the same
- * idempotency key"); at start-up the operator needs where it looked and why it failed. The database is
- * named by host, port and name only: DATABASE_URL may carry a password.
+ * The error of a PostgreSQL database that could not be opened, for an operator: a connection failure
+ * (store_unavailable: the store's own message is written for a request, "retry later with the same
+ * idempotency key") says where it looked and why it failed, with what to do; a connection string pg
+ * cannot read says which one. Other errors pass as they are. The database is named by host, port and
+ * name only: the URL may carry a password.
  */
-function unreachableAtStart(databaseUrl: string, err: Error): PayhostError {
+export function databaseOpenError(err: unknown, databaseUrl: string, source: DatabaseSource): unknown {
+  if (isPayhostError(err, ERROR_CODES.invalidConfiguration) && err.details?.['option'] === 'connectionString') {
+    return new PayhostError(
+      ERROR_CODES.invalidConfiguration,
+      `${source.name} is not a valid connection URL: write postgres://user:password@host:5432/database, with any @ : / ? # % [ ] ` +
+        'in the user name or password percent-encoded (encodeURIComponent: "p@ss" is "p%40ss")',
+      { field: source.name },
+      { cause: err },
+    );
+  }
+  if (!(isPayhostError(err, ERROR_CODES.storeUnavailable) || refusedConnection(err))) return err;
   const reason = isPayhostError(err) ? err.cause : err;
   const cause = reason instanceof Error ? reason.message.split('\n')[0]?.slice(0, 200) : undefined;
+  const hint = (cause === undefined ? undefined : HINTS.find(([pattern]) => pattern.test(cause))?.[1]) ?? source.advice;
   return new PayhostError(
     ERROR_CODES.storeUnavailable,
-    `Cannot connect to the PostgreSQL database ${describeDatabase(databaseUrl)}(DATABASE_URL)${cause ? `: ${cause}` : ''}. ` +
-      'Start it or correct DATABASE_URL; unset DATABASE_URL to use the embedded database.',
+    `Cannot connect to the PostgreSQL database ${describeDatabase(databaseUrl)}(${source.name})${cause ? `: ${cause}` : ''}. ` +
+      `${hint}${source.tail ? `; ${source.tail}` : ''}.`,
     undefined,
     { cause: reason ?? err },
   );
 }
+
+/** What to do about the driver's reasons whose words do not say it. */
+const HINTS: ReadonlyArray<readonly [RegExp, string]> = [
+  // pg's own words when the server asks for a password and the URL (and PGPASSWORD) gives none.
+  [/client password must be a (non-empty )?string/, 'The server asks for a password and the URL has none: write postgres://user:password@host:port/database (or set PGPASSWORD)'],
+  // node-postgres verifies the certificate for sslmode=require and prefer too (as verify-full).
+  [
+    /self[- ]signed certificate|unable to verify the first certificate|unable to get local issuer certificate|Hostname\/IP does not match/i,
+    "node-postgres verifies the server's certificate for every sslmode but no-verify (require and prefer too): give its CA with sslrootcert=/path/to/ca.pem in the URL, or use sslmode=no-verify to encrypt without verifying",
+  ],
+  [/does not support SSL/i, 'Remove sslmode from the URL (or use sslmode=disable), or turn SSL on in the PostgreSQL server'],
+];
 
 /**
  * PostgreSQL refused the connection itself: SQLSTATE class 28 (the role or its password) or 3D000 (no

@@ -121,7 +121,10 @@ export async function runMigrations(driver: SqlDriver, options: MigrateOptions =
       // it, and waits for the same lock instead of finding no schema.
       await inTransaction(connection, async (tx) => {
         await lock(tx, named);
-        await tx.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteSchema(named)}`);
+        // Only when missing: CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege on the database even when
+        // the schema exists, which a role given its own schema by a DBA (a managed database) does not have.
+        const [exists] = await tx.query('SELECT 1 AS found FROM pg_namespace WHERE nspname = $1', [named]);
+        if (!exists) await tx.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteSchema(named)}`);
       });
     }
     return inTransaction(connection, async (tx) => {

@@ -67,13 +67,17 @@ class PostgresDriver implements SqlDriver {
     private readonly searchPath?: string,
   ) {}
 
-  /** Connection failures (refused, dropped, timed out) become `store_unavailable`; other errors pass as they are. */
+  /**
+   * Connection failures (refused, dropped, timed out) become `store_unavailable`; other errors pass as they are.
+   * Every failure to get a connection is one: the server refusing it (a rotated password, a role that may
+   * no longer log in, a dropped database, SSL) fails the request before any statement ran, as an outage does.
+   */
   async session<T>(fn: (connection: SqlConnection) => Promise<T>): Promise<T> {
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
     } catch (error) {
-      throw isConnectionFailure(error) ? storeUnavailable(this.name, error) : error;
+      throw isPayhostError(error) ? error : storeUnavailable(this.name, error);
     }
     let broken: Error | undefined;
     const onError = (error: Error) => {
@@ -102,6 +106,49 @@ class PostgresDriver implements SqlDriver {
 }
 
 /**
+ * A pg client that closes its socket when connecting fails. pg leaves it open after an error of its own
+ * making (no password for a server that asks for one: "SASL: ... client password must be a string"), and
+ * the server keeps it until its authentication_timeout (a minute): a process that gave up on the database
+ * could not exit meanwhile.
+ */
+class ClosingClient extends pg.Client {
+  override connect(): Promise<pg.Client>;
+  override connect(callback: ((err: Error) => void) | ((err: null, c: pg.Client) => void)): void;
+  override connect(callback?: (err: any, c?: any) => void): Promise<pg.Client> | void {
+    const closeSocket = () => (this as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+    if (callback) {
+      super.connect(((err: Error | null, c?: pg.Client) => {
+        if (err) closeSocket();
+        callback(err, c);
+      }) as (err: Error) => void);
+      return;
+    }
+    return super.connect().catch((err: unknown) => {
+      closeSocket();
+      throw err;
+    });
+  }
+}
+
+/**
+ * The connection string as pg will read it: a malformed one (typically a password with an `@`, `:`, `/`,
+ * `?` or `#` not percent-encoded) is a configuration mistake, said so before anything is opened. The
+ * message never quotes the string: it may hold the password.
+ */
+function checkConnectionString(connectionString: string): void {
+  try {
+    new pg.Client({ connectionString });
+  } catch (error) {
+    throw new PayhostError(
+      ERROR_CODES.invalidConfiguration,
+      'postgres store: the connection string is not a valid URL: write postgres://user:password@host:5432/database, ' +
+        'with any @ : / ? # % [ ] in the user name or password percent-encoded (encodeURIComponent: "p@ss" is "p%40ss")',
+      { option: 'connectionString', reason: (error as Error).message },
+    );
+  }
+}
+
+/**
  * A `LedgerStore` on a PostgreSQL server through a pg connection pool.
  * Several processes may share one database: row locks (FOR UPDATE),
  * idempotency keys and webhook events work across them, and migrations are
@@ -110,7 +157,8 @@ class PostgresDriver implements SqlDriver {
 export async function createPostgresStore(options: PostgresStoreOptions = {}): Promise<SqlLedgerStore> {
   const connectionString = options.connectionString ?? process.env.DATABASE_URL;
   if (!connectionString) throw new Error('postgres store: no connectionString given and DATABASE_URL is not set');
-  const config: pg.PoolConfig = { connectionTimeoutMillis: 10_000, pipeline: true, ...options.pool, connectionString };
+  checkConnectionString(connectionString);
+  const config: pg.PoolConfig = { connectionTimeoutMillis: 10_000, pipeline: true, Client: ClosingClient, ...options.pool, connectionString };
   const searchPath = options.schema === undefined ? undefined : quoteSchema(options.schema);
   const pool = new pg.Pool(config);
   // An idle client losing its connection must not crash the process; the pool drops it.
