@@ -101,6 +101,42 @@ describe('cli: payhost ledger copy (embedded database)', function () {
     }
   });
 
+  it('refuses a --schema server.databaseSchema could not name, and says which URL failed and why (--to), never quoting it', async () => {
+    // A quoted, case-sensitive "Payhost" would be created, and the server refuses that name.
+    const upper = await cli('ledger', 'copy', '--config', configFile, '--to', 'postgres://u:pw@127.0.0.1:1/shop', '--schema', 'Payhost');
+    expect(upper.code).to.equal(1);
+    expect(upper.err).to.match(/^error invalid_input: --schema must be lowercase letters, digits and _.*as server\.databaseSchema/);
+
+    // A password with @ : / ? # that is not percent-encoded: pg cannot read the URL.
+    const malformed = await cli('ledger', 'copy', '--config', configFile, '--to', 'postgres://payhost:p@ss:w/rd?#@127.0.0.1:1/shop', '--schema', 'payhost');
+    expect(malformed.code).to.equal(1);
+    expect(malformed.err).to.match(/^error invalid_configuration: --to is not a valid connection URL: .*percent-encoded/);
+    expect(malformed.err).not.to.include('w/rd');
+
+    // Nothing listens on port 1: the target's host, port and database and the driver's reason, not a request's "retry with the same idempotency key".
+    const refused = await cli('ledger', 'copy', '--config', configFile, '--to', 'postgres://payhost:pw-not-shown@127.0.0.1:1/shop', '--schema', 'payhost');
+    expect(refused.code).to.equal(1);
+    expect(refused.err).to.match(/^error store_unavailable: Cannot connect to the PostgreSQL database at 127\.0\.0\.1:1\/shop \(--to\): connect ECONNREFUSED/);
+    expect(refused.err).not.to.include('pw-not-shown').and.not.to.include('idempotency');
+  });
+
+  it('a configuration that already sets server.databaseSchema, without DATABASE_URL: says to remove it for the copy (not only "set DATABASE_URL")', async () => {
+    const withSchema = join(dir, 'with-schema.json');
+    writeFileSync(
+      withSchema,
+      JSON.stringify({
+        server: { logLevel: 'silent', dataDir, databaseSchema: 'payhost' },
+        auth: { adminApiKey: 'cli-admin-key-0123456789', paymentApiKey: 'cli-payment-key-0123456789' },
+        plugins: [serverTestPlugins],
+        channels: [{ slug: 'web', currencies: ['USD'], plugins: { 'test.signed': { active: true } } }],
+      }),
+    );
+    const copied = await cli('ledger', 'copy', '--config', withSchema, '--to', 'postgres://u:pw@127.0.0.1:1/shop', '--schema', 'payhost');
+    expect(copied.code).to.equal(1);
+    expect(copied.err).to.match(/^error invalid_configuration: ledger copy: the configuration sets server\.databaseSchema \("payhost"\) but DATABASE_URL is not set/);
+    expect(copied.err).to.include(`To copy the data directory (${dataDir}), remove server.databaseSchema from the file until the copy is done`);
+  });
+
   describePostgres('payhost ledger copy into PostgreSQL', (pg) => {
     it('copies into a schema, and prints the URL without its passwords (user info and query parameters)', async () => {
       const url = new URL(pg.url);

@@ -1,7 +1,7 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ERROR_CODES, PayhostError, type Logger } from '@payhost/core';
-import { openStore, type ServerConfig } from '@payhost/server';
+import { databaseOpenError, openStore, type ServerConfig } from '@payhost/server';
 import { SqlLedgerStore, copyLedger, createPgliteStore, createPostgresStore } from '@payhost/store-postgres';
 import { json, type CliIo } from '../io.js';
 import { loadCommandConfig } from '../logger.js';
@@ -16,8 +16,11 @@ export interface LedgerCopyOptions {
 type Location = { kind: 'postgres'; url: string; schema: string | null } | { kind: 'pglite'; dataDir: string };
 
 const POSTGRES_URL = /^postgres(ql)?:\/\//i;
-/** What the store accepts as a schema name (quoteSchema). */
-const SCHEMA = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+/**
+ * What `server.databaseSchema` accepts: the copy's schema is the one the server is then set to. (The store
+ * would take capitals too, as a quoted, case-sensitive name the configuration could never name.)
+ */
+const SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/;
 
 function usage(message: string): PayhostError {
   return new PayhostError(ERROR_CODES.invalidInput, message);
@@ -26,7 +29,9 @@ function usage(message: string): PayhostError {
 /** `--to` and `--schema`: a postgres:// URL (with an optional schema), else a directory relative to the current one. */
 export function targetLocation(to: string, schema: string | undefined): Location {
   if (to.trim() === '') throw usage('--to must be a postgres:// URL or a directory');
-  if (schema !== undefined && !SCHEMA.test(schema)) throw usage(`--schema must be letters, digits and _ (at most 63), not ${JSON.stringify(schema)}`);
+  if (schema !== undefined && !SCHEMA.test(schema)) {
+    throw usage(`--schema must be lowercase letters, digits and _, not starting with a digit, at most 63 (as server.databaseSchema), not ${JSON.stringify(schema)}`);
+  }
   if (POSTGRES_URL.test(to)) return { kind: 'postgres', url: to, schema: schema ?? null };
   if (schema !== undefined) throw usage('--schema goes with a postgres:// target; an embedded database has no schema to choose');
   return { kind: 'pglite', dataDir: resolve(process.cwd(), to) };
@@ -77,7 +82,27 @@ function describe(location: Location): Record<string, string> {
 
 async function openTarget(location: Location): Promise<SqlLedgerStore> {
   if (location.kind === 'pglite') return createPgliteStore({ dataDir: location.dataDir });
-  return createPostgresStore({ connectionString: location.url, ...(location.schema === null ? {} : { schema: location.schema }) });
+  const { url } = location;
+  return createPostgresStore({ connectionString: url, ...(location.schema === null ? {} : { schema: location.schema }) }).catch((err: unknown) => {
+    throw databaseOpenError(err, url, { name: '--to', advice: 'Check the target in --to: its server, database, user and password' });
+  });
+}
+
+/**
+ * The configuration of a PostgreSQL deployment (server.databaseSchema) without DATABASE_URL names no ledger
+ * (`payhost serve` refuses it too). An operator moving off the data directory who set the schema first gets
+ * the way out, not only "set DATABASE_URL" (which would make the target the source).
+ */
+function checkSource(config: ServerConfig): void {
+  const schema = config.server.databaseSchema;
+  if (config.databaseUrl || schema === undefined) return;
+  throw new PayhostError(
+    ERROR_CODES.invalidConfiguration,
+    `ledger copy: the configuration sets server.databaseSchema (${JSON.stringify(schema)}) but DATABASE_URL is not set, so it names no ledger. ` +
+      `To copy the data directory (${config.server.dataDir}), remove server.databaseSchema from the file until the copy is done ` +
+      '(then set it and start the server with DATABASE_URL); to copy a PostgreSQL ledger, set DATABASE_URL to its database.',
+    { field: 'server.databaseSchema' },
+  );
 }
 
 /**
@@ -87,6 +112,7 @@ async function openTarget(location: Location): Promise<SqlLedgerStore> {
 export async function ledgerCopy(options: LedgerCopyOptions, io: CliIo): Promise<void> {
   const target = targetLocation(options.to, options.schema);
   const { config, logger } = await loadCommandConfig(options.config, io);
+  checkSource(config);
   const source = sourceLocation(config);
   if (sameLedger(source, target)) {
     throw usage(`the target is the configuration's own ledger (${JSON.stringify(describe(source))}): copy it somewhere else`);
