@@ -112,6 +112,14 @@ describe('payhost serve: PostgreSQL refuses the connection at start-up', functio
     }
   });
 
+  it('names the server pg connected to, also when the URL gives it as parameters (?host=&port=) rather than in its authority', async () => {
+    const result = await runCli(['serve', '--config', configPath], { DATABASE_URL: 'postgres:///shop?host=127.0.0.1&port=1&user=payhost&password=not-shown-pw' }, 30_000);
+    expect(result.code, result.output).to.equal(1);
+    // It said "at localhost:5432/shop", where nothing was tried.
+    expect(result.output).to.match(/^error store_unavailable: Cannot connect to the PostgreSQL database at 127\.0\.0\.1:1\/shop \(DATABASE_URL\): connect ECONNREFUSED 127\.0\.0\.1:1\. /m);
+    expect(result.output).not.to.include('not-shown-pw');
+  });
+
   it('a URL pg cannot read (a password with @ : / ? # not percent-encoded): invalid_configuration naming DATABASE_URL, never quoting it', async () => {
     const result = await runCli(['serve', '--config', configPath], { DATABASE_URL: 'postgres://payhost:p@ss:w/rd?#@127.0.0.1:1/shop' }, 30_000);
     expect(result.code, result.output).to.equal(1);

@@ -4,6 +4,7 @@ import { join, relative } from 'node:path';
 import { expect } from 'chai';
 import { createPgliteStore, type SqlLedgerStore } from '@payhost/store-postgres';
 import { describePostgres } from '../../../tests/ledger/support/postgres.js';
+import { sameLedger } from '../src/commands/ledger-copy.js';
 import { cli, serverTestPlugins } from './support/run-cli.js';
 
 /** Every payment and transaction row as Postgres prints it, in id order. */
@@ -151,6 +152,13 @@ describe('cli: payhost ledger copy (embedded database)', function () {
       expect(copied.out + copied.err).not.to.include('topsecret-in-url').and.not.to.include('qsecret-in-query');
       expect(report.to.url).to.include('password=***');
     });
+  });
+
+  it('knows a PostgreSQL ledger however its URL names the server (?host=&port=, the host in capitals, another user)', () => {
+    const viaParameters = { kind: 'postgres' as const, url: 'postgres:///shop?host=db.internal&port=5433&user=a', schema: 'payhost' };
+    expect(sameLedger(viaParameters, { kind: 'postgres', url: 'postgres://b:pw@DB.internal:5433/shop', schema: 'payhost' })).to.equal(true);
+    expect(sameLedger(viaParameters, { kind: 'postgres', url: 'postgres://b:pw@db.internal:5433/shop', schema: 'other' })).to.equal(false);
+    expect(sameLedger(viaParameters, { kind: 'postgres', url: 'postgres://b:pw@db.internal:5432/shop', schema: 'payhost' })).to.equal(false);
   });
 
   it('--help lists the options and says to stop the server first', async () => {

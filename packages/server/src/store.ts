@@ -1,5 +1,5 @@
 import { ERROR_CODES, isPayhostError, PayhostError, type LedgerStore } from '@payhost/core';
-import { createPgliteStore, createPostgresStore } from '@payhost/store-postgres';
+import { connectionTarget, createPgliteStore, createPostgresStore } from '@payhost/store-postgres';
 import type { ServerConfig } from './config.js';
 
 /**
@@ -96,13 +96,11 @@ function refusedConnection(err: unknown): err is Error {
   return typeof code === 'string' && (code.startsWith('28') || code === '3D000');
 }
 
-/** "at host:port/name ", without user or password; "" for a connection string that is not a URL. */
+/**
+ * "at host:port/name ", where pg connects (also when `?host=`, `?port=`, a `socket:` URL or the PG*
+ * variables say it), without user or password; "" for a connection string pg cannot read.
+ */
 function describeDatabase(databaseUrl: string): string {
-  try {
-    const url = new URL(databaseUrl);
-    const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
-    return `at ${url.hostname || 'localhost'}:${url.port || '5432'}${name ? `/${name}` : ''} `;
-  } catch {
-    return '';
-  }
+  const target = connectionTarget(databaseUrl);
+  return target ? `at ${target.host}:${target.port}/${target.database} ` : '';
 }

@@ -149,6 +149,20 @@ function checkConnectionString(connectionString: string): void {
 }
 
 /**
+ * Where pg connects for this connection string: host (or socket directory), port and database, read as pg
+ * reads them (also from `?host=`, `?port=`, a `socket:` URL, the PG* environment variables and pg's
+ * defaults), never the user or password. Null when pg cannot read the string.
+ */
+export function connectionTarget(connectionString: string): { host: string; port: number; database: string } | null {
+  try {
+    const client = new pg.Client({ connectionString });
+    return { host: String(client.host), port: Number(client.port), database: String(client.database) };
+  } catch {
+    return null;
+  }
+}
+
+/**
  * A `LedgerStore` on a PostgreSQL server through a pg connection pool.
  * Several processes may share one database: row locks (FOR UPDATE),
  * idempotency keys and webhook events work across them, and migrations are

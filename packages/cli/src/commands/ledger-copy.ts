@@ -2,7 +2,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ERROR_CODES, PayhostError, type Logger } from '@payhost/core';
 import { databaseOpenError, openStore, type ServerConfig } from '@payhost/server';
-import { SqlLedgerStore, copyLedger, createPgliteStore, createPostgresStore } from '@payhost/store-postgres';
+import { SqlLedgerStore, connectionTarget, copyLedger, createPgliteStore, createPostgresStore } from '@payhost/store-postgres';
 import { json, type CliIo } from '../io.js';
 import { loadCommandConfig } from '../logger.js';
 
@@ -47,14 +47,10 @@ function canonicalDir(dir: string): string {
   return existsSync(dir) ? realpathSync(dir) : resolve(dir);
 }
 
-/** Server, port and database of a URL (not the user, password or parameters: they do not change the database). */
+/** Server, port and database of a URL, as pg reads them (also `?host=`, a `socket:` URL); not the user, password or other parameters. */
 function database(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.hostname.toLowerCase()}:${parsed.port || '5432'}${decodeURIComponent(parsed.pathname)}`;
-  } catch {
-    return url;
-  }
+  const target = connectionTarget(url);
+  return target ? `${target.host.toLowerCase()}:${target.port}/${target.database}` : url;
 }
 
 /** True when both name the same ledger (a schema left out counts as `public`, the usual default: refused rather than risked). */
