@@ -5,9 +5,6 @@ import {
   PAYMENT_HOOK_NAMES,
   PluginManager,
   createLogger,
-  formatAmount,
-  isIsoCurrency,
-  minorUnits,
   silentLogger,
   validatePluginSettings,
   type BasePlugin,
@@ -23,6 +20,7 @@ import {
 import type { ChargeContext, ConformanceAdapter, CurrencyClass, TokenContext, WebhookDelivery } from './adapter.js';
 import { assertConforms, checkGatewayResponse, show, type Violation } from './checks.js';
 import { ConformanceProbePlugin, PROBE } from './probe.js';
+import { isThenable, message, money, same, summary, thrownMessage } from './report-text.js';
 
 export const CLASSES: readonly CurrencyClass[] = ['zero', 'two', 'three'];
 export const EXPONENT: Readonly<Record<CurrencyClass, number>> = { zero: 0, two: 2, three: 3 };
@@ -47,53 +45,6 @@ interface LoggedFailure {
 }
 
 type HookCall = { returned: 'promise'; value: unknown } | { returned: 'value'; value: unknown } | { returned: 'threw'; error: unknown };
-
-export function message(err: unknown): string {
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
-    return typeof code === 'string' ? `[${code}] ${err.message}` : err.message;
-  }
-  return String(err);
-}
-
-/** An amount with its currency's decimals when that loses nothing (10.50 USD), else as it is. */
-export function money(amount: unknown, currency: unknown): string {
-  if (!Decimal.isDecimal(amount)) return show(amount);
-  const value = amount as Decimal;
-  if (typeof currency === 'string' && isIsoCurrency(currency) && value.decimalPlaces() <= minorUnits(currency)) return formatAmount(value, currency);
-  return value.toString();
-}
-
-export function summary(r: GatewayResponse): string {
-  const amount = (r as { amount?: unknown }).amount;
-  const parts = [`isSuccess ${String(r.isSuccess)}`, `kind ${String(r.kind)}`, `amount ${money(amount, r.currency)} ${String(r.currency)}`];
-  if (r.actionRequired) parts.push('actionRequired');
-  if (r.errorCode) parts.push(`errorCode ${r.errorCode}`);
-  return `${parts.join(', ')}${r.error ? `: "${r.error}"` : ''}`;
-}
-
-export function same(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-
-export function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
-}
-
-/**
- * What a hook that threw did, for the author: the error's class and message and
- * where it was thrown (the first frame of the logged stack), e.g. "the hook
- * processPayment threw TypeError: Cannot read properties of undefined (reading
- * 'id'), at AcmePlugin.processPayment (src/plugin.ts:42:11)". Null for
- * failures that are not a throw (a timeout, a non-promise).
- */
-function thrownMessage(hook: string, reason: string, err: unknown): string | null {
-  if ((reason !== 'threw' && reason !== 'rejected') || typeof err !== 'object' || err === null) return null;
-  const { type, message, stack } = err as { type?: unknown; message?: unknown; stack?: unknown };
-  const frame = typeof stack === 'string' ? /^\s+at (.+)$/m.exec(stack)?.[1] : undefined;
-  const what = `${typeof type === 'string' ? type : 'Error'}: ${typeof message === 'string' ? message : String(message)}`;
-  return `the hook ${hook} ${reason === 'threw' ? 'threw synchronously' : 'threw'} ${what}${frame ? `, at ${frame}` : ''}`;
-}
 
 /** Everything one suite run shares: the fake, the manager, the payments it made. */
 export class Harness<Env> {

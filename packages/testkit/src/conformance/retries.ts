@@ -1,7 +1,8 @@
 import { Decimal, type GatewayOperation, type GatewayResponse } from '@payhost/core';
 import type { ConformanceAdapter, MochaLike } from './adapter.js';
 import { assertConforms, type Violation } from './checks.js';
-import { expectSuccess, money, summary, type Harness } from './harness.js';
+import { expectSuccess, type Harness } from './harness.js';
+import { money, summary } from './report-text.js';
 
 function sameTransaction(first: GatewayResponse, retry: GatewayResponse, operation: GatewayOperation): Violation[] {
   const out: Violation[] = [];

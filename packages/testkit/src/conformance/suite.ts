@@ -12,7 +12,8 @@ import {
 } from '@payhost/core';
 import type { ConformanceAdapter, ConformanceOptions, MochaLike } from './adapter.js';
 import { assertConforms, checkGatewayConfig, checkPluginClass, quote, show, type Violation } from './checks.js';
-import { CLASSES, EXPONENT, Harness, expectSuccess, message, money, same, summary } from './harness.js';
+import { CLASSES, EXPONENT, Harness, expectSuccess } from './harness.js';
+import { message, money, same, summary } from './report-text.js';
 import { PROBE } from './probe.js';
 import { registerRetryTests } from './retries.js';
 import { registerWebhookTests } from './webhooks.js';
