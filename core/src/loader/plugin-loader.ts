@@ -6,7 +6,6 @@ import { resolve as resolveImport } from 'import-meta-resolve';
 import { ERROR_CODES, PayhostError } from '../errors/index.js';
 import type { PluginClass } from '../plugin/base-plugin.js';
 import { validatePluginClass } from './plugin-validation.js';
-import { describeExport } from './describe-export.js';
 
 /** A plugin as a host lists it: a class, or the name of a package exporting one (or a list). */
 export type PluginSpec = PluginClass | string;

@@ -94,6 +94,11 @@ function validDate(text: string | undefined): Date | null {
   return text && !Number.isNaN(date.getTime()) ? date : null;
 }
 
+/** The first of `values` that is a string, else '' (a payload's field is not trusted to be one). */
+function firstString(...values: unknown[]): string {
+  return (values.find((value) => typeof value === 'string') as string | undefined) ?? '';
+}
+
 function positiveInteger(value: unknown): number | null {
   const n = typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : value;
   return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : null;
@@ -130,7 +135,7 @@ async function refundCompleted(ctx: FlutterwaveContext, type: string, data: Reco
   const refund: FlwRefund = {
     id,
     tx_id: txId,
-    flw_ref: String(data['FlwRef'] ?? data['flw_ref'] ?? ''),
+    flw_ref: firstString(data['FlwRef'], data['flw_ref']),
     amount_refunded: amount,
     status,
     created_at: typeof createdAt === 'string' ? createdAt : '',

@@ -112,6 +112,19 @@ export function followUpAccount(settings: StripeSettings, refAccount: string | n
 }
 
 /**
+ * `data.applicationFee` as a Decimal: a decimal string ("1.50"), a number or a
+ * Decimal. Anything else is refused rather than read through String(), which
+ * would take ["5"] as 5 and report an object as "[object Object]".
+ */
+function feeOverride(value: unknown): Decimal {
+  const text = Decimal.isDecimal(value) ? (value as Decimal).toString() : typeof value === 'string' ? value.trim() : typeof value === 'number' ? String(value) : null;
+  if (text === null || !/^-?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text)) {
+    throw new Error(`data.applicationFee must be an amount in major units (a decimal string such as "1.50"), got ${JSON.stringify(value) ?? typeof value}`);
+  }
+  return new Decimal(text);
+}
+
+/**
  * The platform's fee in Stripe's units for a charge of `amountMinor` (as
  * Stripe takes it): the payment's own `data.applicationFee` (major units) if
  * given, refused (throws invalid_amount) when Stripe cannot take it; else
@@ -124,7 +137,7 @@ export function applicationFee(settings: StripeSettings, target: Pick<ConnectTar
   const override = payment.data?.['applicationFee'];
   let fee: Decimal;
   if (override !== undefined && override !== null) {
-    fee = new Decimal(toStripeAmount(new Decimal(String(override)), currency));
+    fee = new Decimal(toStripeAmount(feeOverride(override), currency));
   } else {
     const percent = settings.feePercent ? roundToStripeStep(new Decimal(amountMinor).times(settings.feePercent).dividedBy(100), currency) : new Decimal(0);
     const fixed = settings.feeFixed ? new Decimal(toStripeAmount(settings.feeFixed.toDecimalPlaces(stripeDecimals(currency), Decimal.ROUND_HALF_UP), currency)) : new Decimal(0);

@@ -94,7 +94,7 @@ describe('stripe: amounts in Stripe\'s units (not ISO 4217)', () => {
     expect(env.fake.requestsTo('/v1/refunds', 'POST')).to.have.length(1);
   });
 
-  it('application fees are in Stripe\'s units, rounded to an amount Stripe takes; a given fee Stripe cannot take is refused', async () => {
+  it('application fees are in Stripe\'s units, rounded to an amount Stripe takes; a given fee Stripe cannot take, or that is not an amount, is refused', async () => {
     const fees = { ...CURRENCIES, mode: 'FORWARD', connected_account_id: PROVIDER, application_fee_percent: '2.5', application_fee_fixed: '0.4' };
     const plugin = makePlugin(env.fake, fees);
     // ISK 500 = 50000: 2.5 % = 1250 -> 1300 (whole krónur), fixed 0.4 -> 0 krónur.
@@ -110,6 +110,13 @@ describe('stripe: amounts in Stripe\'s units (not ISO 4217)', () => {
     expectFailure(given, 'processing_error', /Stripe cannot take 0\.005 KWD/);
     const isk = await call(plugin.processPayment(payment({ amount: dec('500'), currency: 'ISK', data: { applicationFee: '2.5' } }), null));
     expectFailure(isk, 'processing_error', /Stripe cannot take 2\.5 ISK/);
+    // Only an amount is a fee: an array or object is not read through its text (["5"] would be 5).
+    for (const applicationFee of [['5'], { amount: '5' }, true, '5 USD', '']) {
+      const odd = await call(plugin.processPayment(payment({ amount: dec('10.00'), currency: 'USD', data: { applicationFee } }), null));
+      expectFailure(odd, 'processing_error', /data\.applicationFee must be an amount in major units/);
+    }
+    const negative = await call(plugin.processPayment(payment({ amount: dec('10.00'), currency: 'USD', data: { applicationFee: '-1' } }), null));
+    expectFailure(negative, 'processing_error', /non-negative/);
     expect(env.fake.requests).to.deep.equal([]);
   });
 

@@ -53,11 +53,11 @@ describe('stripe: configuration', () => {
     });
   }
 
-  it('needs a secret key only when active; restricted keys and live keys are accepted', () => {
+  it('needs a secret key only when active; restricted keys and live keys are accepted', async () => {
     expect(rejection({ ...valid, secret_key: null }).message).to.match(/secret_key is required when the Stripe plugin is active/);
-    build({ ...valid, secret_key: null }, false).close();
-    build({ ...valid, secret_key: 'rk_test_restricted1' }).close();
-    build({ ...valid, secret_key: 'sk_live_abc', publishable_key: 'pk_live_abc' }).close();
+    await build({ ...valid, secret_key: null }, false).close();
+    await build({ ...valid, secret_key: 'rk_test_restricted1' }).close();
+    await build({ ...valid, secret_key: 'sk_live_abc', publishable_key: 'pk_live_abc' }).close();
   });
 
   it('reads typed settings: mode case-insensitive, fees, endpoint, retries', () => {

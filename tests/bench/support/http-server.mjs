@@ -32,18 +32,22 @@ async function openStore() {
     // In a data directory, as `payhost serve` runs it (an in-memory PGlite grows its files in WASM memory).
     const dataDir = await mkdtemp(join(tmpdir(), 'payhost-bench-'));
     const store = await createPgliteStore({ dataDir });
-    process.once('SIGTERM', async () => {
-      await store.close().catch(() => undefined);
-      await rm(dataDir, { recursive: true, force: true });
-      process.exit(0);
+    process.once('SIGTERM', () => {
+      void store
+        .close()
+        .catch(() => undefined)
+        .then(() => rm(dataDir, { recursive: true, force: true }))
+        .finally(() => process.exit(0));
     });
     return { store, kind: 'pglite' };
   }
   const schema = `payhost_bench_${randomBytes(4).toString('hex')}`;
   const store = await createPostgresStore({ connectionString: process.env.PAYHOST_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', schema });
-  process.once('SIGTERM', async () => {
-    await store.driver.session((c) => c.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)).catch(() => undefined);
-    process.exit(0);
+  process.once('SIGTERM', () => {
+    void store.driver
+      .session((c) => c.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`))
+      .catch(() => undefined)
+      .finally(() => process.exit(0));
   });
   return { store, kind: 'postgres' };
 }

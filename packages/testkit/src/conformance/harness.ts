@@ -20,7 +20,7 @@ import {
 import type { ChargeContext, ConformanceAdapter, CurrencyClass, TokenContext, WebhookDelivery } from './adapter.js';
 import { assertConforms, checkGatewayResponse, show, type Violation } from './checks.js';
 import { ConformanceProbePlugin, PROBE } from './probe.js';
-import { isThenable, message, money, same, summary, thrownMessage } from './report-text.js';
+import { isThenable, message, summary, thrownMessage } from './report-text.js';
 
 export const CLASSES: readonly CurrencyClass[] = ['zero', 'two', 'three'];
 export const EXPONENT: Readonly<Record<CurrencyClass, number>> = { zero: 0, two: 2, three: 3 };
