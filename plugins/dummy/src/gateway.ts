@@ -160,6 +160,42 @@ function settle(ctx: DummyContext, charge: DummyCharge): GatewayResponse {
   return ok(ctx, charge, charge.captureOnConfirm ? 'capture' : 'auth', charge.amount);
 }
 
+/**
+ * Prefix of the id of a charge whose answer was lost (tok_dummy_outcome_unknown_charged): followed by
+ * the call's idempotency key, so a person finds it by that key, as in a processor's request log.
+ */
+export const LOST_CHARGE_PREFIX = 'dummy_ch_lost_';
+
+function lostChargeId(ctx: DummyContext, payment: PaymentData): string {
+  const key = payment.idempotencyKey;
+  return typeof key === 'string' && key !== '' ? `${LOST_CHARGE_PREFIX}${key}` : ctx.store.nextId('ch');
+}
+
+/**
+ * What the host gets when the answer to a charge is lost (the connection dropped after the request
+ * was sent): a failure flagged `outcome_unknown`, carrying nothing from the processor (no reference,
+ * no transaction id), whatever the processor did. The ledger must not take it as final.
+ */
+function lostAnswer(payment: PaymentData, amount: Decimal): GatewayResponse {
+  const error = 'The Dummy gateway did not answer: the connection dropped after the request was sent, so whether it charged is unknown.';
+  return {
+    isSuccess: false,
+    actionRequired: false,
+    kind: 'auth',
+    amount,
+    currency: payment.currency,
+    transactionId: '',
+    error,
+    errorCode: 'processing_error',
+    customerId: null,
+    cardInfo: null,
+    rawResponse: { object: 'dummy_error', code: 'answer_lost', message: error, outcome_unknown: true },
+    actionRequiredData: null,
+    transactionAlreadyProcessed: false,
+    pspReference: null,
+  };
+}
+
 /** authorizePayment (capture = false) and processPayment (capture = auto_capture). */
 export function charge(ctx: DummyContext, payment: PaymentData, capture: boolean): GatewayResponse {
   const { settings } = ctx;
@@ -177,9 +213,12 @@ export function charge(ctx: DummyContext, payment: PaymentData, capture: boolean
     const message = outcome.error ?? 'Payment failed.';
     return fail(ctx, 'auth', payment, outcome.errorCode, message, { pspReference: ctx.store.nextId('ch'), amount });
   }
+  // A lost answer: the request never took effect, or the dummy charged as for a success (no 3-D Secure
+  // challenge); the host hears nothing either way.
+  if (outcome.lostAnswer === 'not_charged') return lostAnswer(payment, amount);
   const wantsStore = payment.data?.['storePaymentMethod'] === true || settings.storeCustomer;
   const created: DummyCharge = {
-    pspReference: ctx.store.nextId('ch'),
+    pspReference: outcome.lostAnswer === 'charged' ? lostChargeId(ctx, payment) : ctx.store.nextId('ch'),
     channel: ctx.channel,
     currency: payment.currency,
     amount,
@@ -193,6 +232,10 @@ export function charge(ctx: DummyContext, payment: PaymentData, capture: boolean
     gatewayCustomerId: resolved.gatewayCustomerId,
   };
   ctx.store.addCharge(created);
+  if (outcome.lostAnswer === 'charged') {
+    settle(ctx, created);
+    return lostAnswer(payment, amount);
+  }
   if (outcome.action === 'none' && !settings.require3dSecure) return settle(ctx, created);
   return ok(ctx, created, 'action_to_confirm', amount, {
     actionRequired: true,

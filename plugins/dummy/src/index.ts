@@ -18,7 +18,7 @@ export {
 } from './tokens.js';
 export { DUMMY_CONFIG_STRUCTURE, DUMMY_DEFAULT_CONFIGURATION, readSettings, type DummySettings } from './config.js';
 export { DummyStore, dummyStore, DUMMY_STORE_LIMIT, type DummyCharge, type DummySource, type DummyStoredCard, type ChargeStatus } from './store.js';
-export { THREE_D_SECURE_URL } from './gateway.js';
+export { THREE_D_SECURE_URL, LOST_CHARGE_PREFIX } from './gateway.js';
 
 /** Hosts load the plugin by package name: `import('@payhost/plugin-dummy')` -> default export. */
 export default DummyGatewayPlugin;

@@ -1,4 +1,4 @@
-import { BasePlugin, gatewayConfigFromValues } from '@payhost/core';
+import { BasePlugin, gatewayConfigFromValues, isOutcomeUnknown } from '@payhost/core';
 import type {
   ChannelInput,
   CustomerSource,
@@ -127,17 +127,20 @@ export class DummyGatewayPlugin extends BasePlugin implements PaymentPluginHooks
 
   /**
    * Reconciliation: the answer the dummy gave to the call made with this
-   * transaction's gateway idempotency key; when it has none, the call never
-   * reached it (a failure, so the ledger releases the reservation). Its state
-   * is in memory, per process and bounded: after a restart, or past
-   * DUMMY_STORE_LIMIT calls, an earlier call reads as never made, which is
-   * true of the dummy's world too (its charges are gone with it).
+   * transaction's gateway idempotency key; no answer when that answer was lost
+   * (the outcome-unknown tokens): undefined, so the host gets the hook's null,
+   * "cannot tell", and holds the transaction for review (undefined rather than
+   * null keeps the signature subclasses override); when it has no record, the
+   * call never reached it (a failure, so the ledger releases the reservation). Its state is in memory, per process and
+   * bounded: after a restart, or past DUMMY_STORE_LIMIT calls, an earlier call
+   * reads as never made, which is true of the dummy's world too (its charges
+   * are gone with it).
    */
   async getTransactionStatus(input: TransactionStatusInput, _previousValue: GatewayResponse | null): Promise<GatewayResponse | undefined> {
     if (!this.active) return undefined;
     const { transaction, payment } = input;
     const entry = this.context.store.getIdempotent(this.context.channel, transaction.gatewayIdempotencyKey);
-    if (entry) return { ...entry.response };
+    if (entry) return isOutcomeUnknown(entry.response) ? undefined : { ...entry.response };
     return {
       ...fail(this.context, transaction.kind, payment, 'processing_error', 'The Dummy gateway has no record of this call: it never took effect.', { amount: transaction.amount }),
       currency: transaction.currency,

@@ -17,6 +17,8 @@ export const DUMMY_TOKENS = {
   invalidNumber: 'tok_dummy_invalid_number',
   invalidCvv: 'tok_dummy_invalid_cvv',
   invalidExpiryDate: 'tok_dummy_invalid_expiry_date',
+  outcomeUnknownCharged: 'tok_dummy_outcome_unknown_charged',
+  outcomeUnknownNotCharged: 'tok_dummy_outcome_unknown_not_charged',
 } as const;
 
 export type DummyTokenName = keyof typeof DUMMY_TOKENS;
@@ -29,6 +31,12 @@ export interface DummyOutcome {
   error: string | null;
   /** 'none': settles at once; otherwise 3-D Secure first, then confirm succeeds or fails. */
   action: 'none' | 'confirm_succeeds' | 'confirm_fails';
+  /**
+   * Set when the answer to the charge is lost (a dropped connection after the request was
+   * sent): the host gets an `outcome_unknown` failure and the status check cannot tell.
+   * 'charged': the dummy did take the charge; 'not_charged': the request never took effect.
+   */
+  lostAnswer?: 'charged' | 'not_charged';
 }
 
 export const DUMMY_OUTCOMES: Readonly<Record<DummyTokenName, DummyOutcome>> = {
@@ -43,6 +51,8 @@ export const DUMMY_OUTCOMES: Readonly<Record<DummyTokenName, DummyOutcome>> = {
   invalidNumber: { errorCode: 'invalid_number', error: 'Your card number is invalid.', action: 'none' },
   invalidCvv: { errorCode: 'invalid_cvv', error: "Your card's security code is invalid.", action: 'none' },
   invalidExpiryDate: { errorCode: 'invalid_expiry_date', error: "Your card's expiration date is invalid.", action: 'none' },
+  outcomeUnknownCharged: { errorCode: null, error: null, action: 'none', lostAnswer: 'charged' },
+  outcomeUnknownNotCharged: { errorCode: null, error: null, action: 'none', lostAnswer: 'not_charged' },
 };
 
 /** Message and code when a 3-D Secure card of the failing kind is confirmed. */
@@ -52,8 +62,9 @@ export const THREE_D_SECURE_FAILURE = {
 };
 
 /**
- * Test card numbers (Stripe's, as Saleor's dummy credit card plugin uses) and
- * the token each one becomes. Any other Luhn-valid number tokenizes to success.
+ * Test card numbers (Stripe's, as Saleor's dummy credit card plugin uses, plus
+ * two of the dummy's own for lost answers: ...504x and ...502x, as HTTP's gateway errors)
+ * and the token each one becomes. Any other Luhn-valid number tokenizes to success.
  */
 export const DUMMY_TEST_CARDS: Readonly<Record<string, DummyTokenName>> = {
   '4242424242424242': 'success',
@@ -64,6 +75,8 @@ export const DUMMY_TEST_CARDS: Readonly<Record<string, DummyTokenName>> = {
   '4000000000000119': 'processingError',
   '4000000000003220': 'threeDSecure',
   '4000008400001629': 'threeDSecureFail',
+  '4000000000005043': 'outcomeUnknownCharged',
+  '4000000000005027': 'outcomeUnknownNotCharged',
 };
 
 /** Card details carried by a token (never the full number). */

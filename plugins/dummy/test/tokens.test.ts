@@ -11,6 +11,8 @@ describe('dummy: tokenizeCard and magic tokens', () => {
     '4000000000000119': 'processingError',
     '4000000000003220': 'threeDSecure',
     '4000008400001629': 'threeDSecureFail',
+    '4000000000005043': 'outcomeUnknownCharged',
+    '4000000000005027': 'outcomeUnknownNotCharged',
   };
 
   it('lists exactly the documented test cards, all Luhn-valid', () => {
