@@ -127,14 +127,14 @@ export class DummyGatewayPlugin extends BasePlugin implements PaymentPluginHooks
 
   /**
    * Reconciliation: the answer the dummy gave to the call made with this
-   * transaction's gateway idempotency key; no answer when that answer was lost
-   * (the outcome-unknown tokens): undefined, so the host gets the hook's null,
-   * "cannot tell", and holds the transaction for review (undefined rather than
-   * null keeps the signature subclasses override); when it has no record, the
-   * call never reached it (a failure, so the ledger releases the reservation). Its state is in memory, per process and
-   * bounded: after a restart, or past DUMMY_STORE_LIMIT calls, an earlier call
-   * reads as never made, which is true of the dummy's world too (its charges
-   * are gone with it).
+   * transaction's gateway idempotency key. When that answer was lost (the
+   * outcome-unknown tokens) it answers nothing: the hook's default, null,
+   * "cannot tell", and the ledger holds the transaction for review (undefined,
+   * not null, keeps the return type subclasses override). When it has no
+   * record, the call never reached it: a failure, so the ledger releases the
+   * reservation. Its state is in memory, per process and bounded: after a
+   * restart, or past DUMMY_STORE_LIMIT calls, an earlier call reads as never
+   * made, which is true of the dummy's world too (its charges are gone with it).
    */
   async getTransactionStatus(input: TransactionStatusInput, _previousValue: GatewayResponse | null): Promise<GatewayResponse | undefined> {
     if (!this.active) return undefined;
