@@ -110,7 +110,7 @@ describe('checkout page when answers are lost or fail (browser, chromium)', func
     await t.fillCard(CARDS.threeDSecure);
     await t.page.getByRole('button', { name: /^Pay/ }).click();
     await t.page.getByRole('button', { name: 'Complete authentication' }).click();
-    await t.page.getByRole('alert').filter({ hasText: 'The server answered 504.' }).waitFor();
+    await t.page.getByRole('alert').filter({ hasText: 'The server took too long to answer' }).waitFor();
     await t.page.getByRole('button', { name: 'Fail authentication' }).click();
 
     expect(await t.resultStatus()).to.equal('fully-charged');

@@ -29,6 +29,20 @@ export function uuid() {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+/**
+ * What an error status means to a shopper, for an answer without the server's
+ * JSON error body: most often a proxy's own error page (HTML) in front of the server.
+ */
+export function statusInWords(status) {
+  const code = `(HTTP ${status})`;
+  if (status === 502) return `The server could not be reached: the proxy in front of it got no valid answer ${code}.`;
+  if (status === 503) return `The server is unavailable at the moment ${code}.`;
+  if (status === 504) return `The server took too long to answer: the proxy in front of it gave up waiting ${code}.`;
+  if (status === 429) return `Too many requests: wait a moment before trying again ${code}.`;
+  if (status >= 500) return `The server ran into an error ${code}.`;
+  return `The request was refused ${code}.`;
+}
+
 /** Marks the failure of an idempotent POST whose outcome is unknown: it may have been carried out. */
 function settle(err, key) {
   err.outcomeUnknown = Boolean(key) && !err.definite;
@@ -96,8 +110,10 @@ export async function api(method, path, { body, key } = {}) {
     // not JSON: handled below
   }
   if (!response.ok) {
-    const err = new ApiError(json?.code ?? 'http_error', json?.message ?? `The server answered ${response.status}.`, response.status, json?.details);
-    err.fromServer = typeof json?.code === 'string';
+    const fromServer = typeof json?.code === 'string';
+    const message = fromServer && typeof json.message === 'string' ? json.message : statusInWords(response.status);
+    const err = new ApiError(fromServer ? json.code : 'http_error', message, response.status, fromServer ? json.details : undefined);
+    err.fromServer = fromServer;
     throw settle(err, key);
   }
   if (json === null || typeof json !== 'object') {

@@ -3,7 +3,8 @@
 // This module wires the page: choosing channel, currency and gateway, paying,
 // and the 3-D Secure step. The others: page.js (elements, state, messages),
 // api.js (server calls), dummy-card.js and stripe-card.js (the card forms),
-// result.js (the result step).
+// result.js (the result step), resume.js and steps.js (the steps in the
+// browser's history: Back, Forward, reload).
 //
 // Card data never leaves this page: the dummy gateway's card form is turned
 // into a token in the browser, and Stripe's card field lives in Stripe's own
@@ -12,9 +13,10 @@ import { api, uuid } from './api.js';
 import { clearCard, dummyToken, fillCard, formatCardNumber, formatCvc, formatExpiry, loadTokenizer } from './dummy-card.js';
 import { parseAmount } from './money.js';
 import { clearMessage, el, markInvalid, show, showMessage, state } from './page.js';
-import { describe, loadPayment, showResult } from './result.js';
-import { forgetPayment, rememberedPayment, rememberedPendingPay, rememberPayment, rememberPendingPay } from './resume.js';
+import { describe, loadPayment, showResult, UNDER_REVIEW } from './result.js';
+import { enterCheckout, enterStep, rememberPendingPay } from './resume.js';
 import { initSelection, loadChannels, selectedChannel, selectedGateway } from './selection.js';
+import { AUTHENTICATION_FAILED, initSteps } from './steps.js';
 import { setupStripe, stripeToken } from './stripe-card.js';
 
 const DUMMY_GATEWAY = 'payhost.dummy';
@@ -50,6 +52,12 @@ function updateForm() {
 
 // ---------------------------------------------------------------- card forms
 
+/** The note under Pay on the token of the current attempt (empty: no note). */
+function noteToken(text) {
+  el.tokenNote.textContent = text;
+  el.tokenNote.hidden = !text;
+}
+
 function fillTestCard(number) {
   const gateway = selectedGateway();
   if (gateway?.id !== DUMMY_GATEWAY) {
@@ -60,6 +68,7 @@ function fillTestCard(number) {
     }
   }
   fillCard(number);
+  noteToken(''); // another card: the token shown is not the next attempt's
   if (!el.checkout.hidden) el.pay.focus();
 }
 
@@ -103,9 +112,11 @@ async function pay(event) {
     showMessage('Choose a channel, a currency and a gateway.');
     return;
   }
+  noteToken(''); // until this attempt posts a token
+  let token;
   setBusy(true, 'Processing…');
+  state.sending = true;
   try {
-    let token;
     let nameOnCard;
     if (gateway.id === DUMMY_GATEWAY) {
       token = dummyToken(state.tokenizer);
@@ -113,8 +124,7 @@ async function pay(event) {
     } else {
       token = pendingStripeToken(gateway) ?? (await stripeToken());
     }
-    el.tokenNote.textContent = `Token sent to the server: ${token}`;
-    el.tokenNote.hidden = false;
+    noteToken(`Token sent to the server: ${token}`);
 
     const body = { channel: channel.slug, gateway: gateway.id, amount, currency: el.currency.value, token, nameOnCard };
     const fingerprint = JSON.stringify(body);
@@ -135,9 +145,11 @@ async function pay(event) {
     if (err.definite) {
       state.pendingPay = null;
       rememberPendingPay(null);
+      if (token) noteToken(`Token sent to the server, which refused it: ${token}`);
     }
     await handleFailure(err);
   } finally {
+    state.sending = false;
     setBusy(false);
   }
 }
@@ -153,6 +165,9 @@ function pendingStripeToken(gateway) {
   return pending.card === stripe.card && pending.cardEdits === stripe.edits ? pending.token : null;
 }
 
+/** `text` ending as a sentence does, so that another can follow it. */
+const sentence = (text) => (/[.!?]$/.test(text.trim()) ? text.trim() : `${text.trim()}.`);
+
 /** A decline shows the payment and its transactions; other errors stay on the current step. */
 async function handleFailure(err) {
   const paymentId = err.details?.paymentId;
@@ -162,7 +177,14 @@ async function handleFailure(err) {
     showResult({ paymentId, ...loaded, summary: { tone: 'bad', text: `Payment declined: ${err.message}` }, complete: true });
     return;
   }
-  let text = err.message || 'Something went wrong.';
+  if (err.code === 'outcome_unknown' && typeof paymentId === 'string') {
+    // Held for review: asking again would only find it still being settled (409 payment_busy).
+    state.pendingPay = null;
+    const loaded = await loadPayment(paymentId).catch(() => null);
+    showResult({ paymentId, ...loaded, summary: loaded ? null : { tone: 'warn', text: UNDER_REVIEW }, complete: true });
+    return;
+  }
+  let text = sentence(err.code === 'payment_busy' ? 'Your earlier attempt is still being processed.' : err.message || 'Something went wrong.');
   if (err.outcomeUnknown) {
     text += el.challenge.hidden
       ? ' The payment may have gone through: retrying with the same details is safe, it will not be charged twice.'
@@ -188,7 +210,7 @@ async function startChallenge(payment, transaction) {
   el.challengeAmount.textContent = `${payment.total} ${payment.currency}`;
   el.challengeId.textContent = String(data.challengeId ?? transaction.pspReference ?? payment.id);
   show('challenge');
-  rememberPayment(payment.id); // a reload comes back to this step
+  enterStep('challenge', payment.id); // Back returns to the form; a reload comes back to this step
   focusWhenIdle = el.challengeComplete; // still disabled here: focused by setBusy(false)
 }
 
@@ -214,11 +236,13 @@ async function completeChallenge() {
   if (state.busy) return;
   clearMessage();
   setBusy(true);
+  state.sending = true;
   try {
     await confirm();
   } catch (err) {
     await handleFailure(err);
   } finally {
+    state.sending = false;
     setBusy(false);
   }
 }
@@ -227,31 +251,42 @@ async function failChallenge() {
   if (state.busy || !state.payment) return;
   clearMessage();
   setBusy(true);
+  state.sending = true;
   try {
     // Read it again: a Complete whose answer was lost may have confirmed (and charged) it.
     const { payment, transactions } = await loadPayment(state.payment.id);
     const summary = payment.toConfirm
-      ? { tone: 'bad', text: 'Authentication failed: the payment was not confirmed and nothing was charged.' }
-      : { ...describe(payment), text: `This payment is no longer waiting for authentication. ${describe(payment).text}` };
+      ? { tone: 'bad', text: AUTHENTICATION_FAILED }
+      : { ...describe(payment, transactions), text: `This payment is no longer waiting for authentication. ${describe(payment, transactions).text}` };
     showResult({ paymentId: payment.id, payment, transactions, summary, complete: true });
   } catch (err) {
     await handleFailure(err);
   } finally {
+    state.sending = false;
     setBusy(false);
   }
 }
 
-function backToCheckout({ keepAmount }) {
-  clearMessage();
+/**
+ * Shows the form for a new attempt (no payment on screen, no Pay pending).
+ * `clear`: 'all' the card fields, the expiry and the name; 'card' the number and
+ * CVC; 'none' keeps them (Back to the form).
+ */
+function showForm(clear) {
   state.payment = null;
   state.pendingPay = null;
-  state.pendingConfirm = null;
-  forgetPayment();
-  el.tokenNote.hidden = true;
-  clearCard({ all: !keepAmount });
-  if (!keepAmount) state.stripe?.card?.clear();
+  noteToken('');
+  if (clear !== 'none') clearCard({ all: clear === 'all' });
+  if (clear === 'all') state.stripe?.card?.clear();
   show('checkout');
   updateForm();
+}
+
+function backToCheckout({ keepAmount }) {
+  clearMessage();
+  state.pendingConfirm = null;
+  enterCheckout(); // Back returns to the payment just left
+  showForm(keepAmount ? 'card' : 'all');
   (selectedGateway()?.id === DUMMY_GATEWAY && state.tokenizer ? el.cardNumber : el.amount).focus();
 }
 
@@ -259,6 +294,7 @@ function backToCheckout({ keepAmount }) {
 
 async function start() {
   el.resultTitle.tabIndex = -1;
+  el.checkoutTitle.tabIndex = -1;
   initSelection(updateForm);
   el.amount.addEventListener('input', () => {
     markInvalid(el.amount, false);
@@ -280,6 +316,8 @@ async function start() {
     markInvalid(el.cardCvc, false);
     formatCvc();
   });
+  // A card being edited is no longer the one whose token the note shows.
+  el.dummyFields.addEventListener('input', () => noteToken(''));
   el.form.addEventListener('submit', pay);
   el.challengeComplete.addEventListener('click', completeChallenge);
   el.challengeFail.addEventListener('click', failChallenge);
@@ -294,36 +332,7 @@ async function start() {
     updateForm();
   });
   await loadChannels();
-  await resume();
-}
-
-/** After a reload (or Back and Forward again): the step the page was on, read from the server. */
-async function resume() {
-  const pending = rememberedPendingPay();
-  if (pending) {
-    for (const [select, value] of [[el.channel, pending.order.channel], [el.currency, pending.order.currency]]) {
-      select.value = value;
-      select.dispatchEvent(new Event('change'));
-    }
-    el.amount.value = pending.order.amount;
-    state.pendingPay = { fingerprint: pending.fingerprint, key: pending.key, gateway: pending.order.gateway };
-    updateForm();
-    showMessage('The page was reloaded while your payment was being sent, so it may have gone through. Enter the same card and press Pay again: you will not be charged twice.', 'info');
-    return;
-  }
-  const paymentId = rememberedPayment();
-  if (!paymentId) return;
-  setBusy(true);
-  try {
-    const { payment, transactions } = await loadPayment(paymentId);
-    const action = transactions.findLast((t) => t.actionRequired);
-    if (payment.toConfirm && action?.actionRequiredData?.type === 'three_d_secure') await startChallenge(payment, action);
-    else showResult({ paymentId, payment, transactions, complete: true });
-  } catch (err) {
-    showMessage(`Your payment (id ${paymentId}) could not be loaded again: ${err.message} Reload the page to try again.`);
-  } finally {
-    setBusy(false);
-  }
+  await initSteps({ startChallenge, showForm, setBusy, updateForm });
 }
 
 void start();

@@ -53,7 +53,8 @@ export function dummyToken(tokenizer) {
   });
   if (missing.length > 0) {
     missing[0][0].focus();
-    throw new ApiError('invalid_card', `Enter ${missing.map(([, , what]) => what).join(', ')}.`);
+    const what = missing.map(([, , name]) => name);
+    throw new ApiError('invalid_card', `Enter ${what.length > 1 ? `${what.slice(0, -1).join(', ')} and ${what.at(-1)}` : what[0]}.`);
   }
   // "MM/YY" or "MM/YYYY"; anything else becomes a token the gateway refuses as an invalid expiry.
   const match = /^(\d{1,2})\s*\/\s*(\d{2}|\d{4})$/.exec(expiry);

@@ -9,6 +9,7 @@ const $ = (id) => {
 export const el = {
   message: $('message'),
   checkout: $('checkout'),
+  checkoutTitle: $('checkout-title'),
   loading: $('loading'),
   channelsRetry: $('channels-retry'),
   form: $('checkout-form'),
@@ -67,6 +68,8 @@ export const state = {
   pendingPay: null,
   pendingConfirm: null,
   busy: false,
+  /** A Pay or 3-D Secure answer is on its way: Back and Forward wait for it. */
+  sending: false,
   gatewayRequest: 0,
 };
 

@@ -2,13 +2,16 @@
 import { api } from './api.js';
 import { chargeStatusLabel, kindLabel } from './labels.js';
 import { el, show, state } from './page.js';
-import { rememberPayment } from './resume.js';
+import { enterStep } from './resume.js';
 
 /** Whether a decimal amount string (never negative) is above zero: exact, unlike Number(). */
 const positive = (amount) => /[1-9]/.test(String(amount));
 
+export const UNDER_REVIEW =
+  'Payment under review: the gateway did not say whether it went through, so the shop will check it and settle it. Do not pay again for this order.';
+
 /** The summary line and its tone for a payment that went through (no decline). */
-export function describe(payment) {
+export function describe(payment, transactions = []) {
   const money = (amount) => `${amount} ${payment.currency}`;
   switch (payment.chargeStatus) {
     case 'fully-charged':
@@ -21,6 +24,7 @@ export function describe(payment) {
     case 'cancelled':
       return { tone: 'bad', text: `Payment ${payment.chargeStatus}.` };
     default:
+      if (transactions.some((t) => t.state === 'review')) return { tone: 'warn', text: UNDER_REVIEW };
       if (payment.toConfirm) return { tone: 'warn', text: 'Payment waiting for 3-D Secure confirmation.' };
       if (positive(payment.authorizedAmount)) {
         return { tone: 'ok', text: `Payment authorized: ${money(payment.authorizedAmount)}, to be captured by the shop.` };
@@ -48,6 +52,7 @@ function transactionRow(transaction) {
   cell(kindLabel(transaction.kind)).dataset.kind = transaction.kind;
   if (transaction.actionRequired) cell(badge('action required', 'warn'));
   else if (transaction.state === 'pending') cell(badge('pending', 'warn'));
+  else if (transaction.state === 'review') cell(badge('under review', 'warn'));
   else if (transaction.isSuccess) cell(badge('success', 'ok'));
   else cell(badge('failed', 'bad'));
   cell(`${transaction.amount} ${transaction.currency}`);
@@ -70,7 +75,7 @@ export async function loadPayment(paymentId) {
 let shown = 0;
 
 function render(payment, transactions, summary, note) {
-  const { tone, text } = summary ?? describe(payment);
+  const { tone, text } = summary ?? describe(payment, transactions);
   el.resultSummary.textContent = text;
   el.resultSummary.className = `summary ${tone}`;
   el.resultFacts.hidden = !payment;
@@ -97,16 +102,17 @@ function render(payment, transactions, summary, note) {
  * own answer (`payment` and its `transactions`), or only `paymentId` when the
  * payment could not be read. `summary` replaces the description (declines).
  * Unless `complete`, the payment's whole transaction list is then read, as an
- * enhancement only: the result stands if that read fails.
+ * enhancement only: the result stands if that read fails. Unless `record` is
+ * false, the result becomes the step of the history entry (resume.js).
  */
-export function showResult({ paymentId, payment = null, transactions = [], summary = null, complete = false }) {
+export function showResult({ paymentId, payment = null, transactions = [], summary = null, complete = false, record = true }) {
   const current = ++shown;
   state.payment = payment;
   const note = payment ? null : `The payment's details could not be loaded (payment id ${paymentId}).`;
   const tone = render(payment, transactions, summary, note);
   el.tryAgain.hidden = tone !== 'bad';
   show('result');
-  rememberPayment(paymentId); // a reload shows this result again
+  if (record) enterStep('result', paymentId); // Back returns to the form; a reload shows this result again
   el.resultTitle.focus();
   if (complete || !payment) return;
   el.result.setAttribute('aria-busy', 'true');

@@ -1,32 +1,69 @@
-// What survives a reload or a return through Back/Forward: the page keeps, in
-// its own history entry (history.state, never the URL or storage), the id of
-// the payment on screen and the Idempotency-Key of a Pay whose outcome is
-// unknown. Never card data: the key's fingerprint holds only the token (brand,
-// last 4 digits, expiry) and the order.
+// The page's steps as entries in the browser's history, so that Back and
+// Forward move between them and a reload comes back to the step on screen.
+// Each entry keeps its step in its own state (history.state, never the URL or
+// storage):
+//   { step: 'checkout', paymentId?, pendingPay?, n }  the form; paymentId is the
+//       payment last made from it, pendingPay the Idempotency-Key of a Pay whose
+//       outcome is unknown
+//   { step: 'challenge' | 'result', paymentId, n }    3-D Secure, the result
+// `n` numbers the entries, so the page can tell how far Back or Forward went.
+// Never card data: the key's fingerprint holds only the token (brand, last 4
+// digits, expiry) and the order.
 
-function current() {
-  const saved = history.state;
-  return saved && typeof saved === 'object' ? saved : {};
+/** The state of the entry the page is on; an entry of an older page ({ paymentId } only) reads as a payment step. */
+export function currentEntry() {
+  const saved = history.state && typeof history.state === 'object' ? history.state : {};
+  const paymentId = typeof saved.paymentId === 'string' ? saved.paymentId : undefined;
+  const step = ['checkout', 'challenge', 'result'].includes(saved.step) ? saved.step : paymentId ? 'challenge' : 'checkout';
+  return { ...saved, step, paymentId, n: Number.isInteger(saved.n) ? saved.n : 0 };
+}
+
+function clean(entry) {
+  const out = {};
+  for (const [name, value] of Object.entries(entry)) if (value !== null && value !== undefined) out[name] = value;
+  return out;
+}
+
+/** The entry the page last drew or wrote: on popstate, the one the shopper left. */
+let known = currentEntry();
+
+export function knownEntry() {
+  return known;
+}
+
+/** Notes that the page now shows the current entry (after drawing it on popstate). */
+export function settleEntry() {
+  known = currentEntry();
+}
+
+function write(how, entry) {
+  history[how](clean(entry), '');
+  known = currentEntry();
 }
 
 function save(changes) {
-  const next = { ...current(), ...changes };
-  for (const [name, value] of Object.entries(next)) if (value === null || value === undefined) delete next[name];
-  history.replaceState(Object.keys(next).length > 0 ? next : null, '');
+  write('replaceState', { ...currentEntry(), ...changes });
 }
 
-/** The payment on screen (3-D Secure step or result), or none. */
-export function rememberPayment(paymentId) {
-  save({ paymentId, pendingPay: null });
+/**
+ * The page moved on to `step` ('challenge' or 'result') for `paymentId`. From
+ * the form it is a new entry (Back returns to the form, which remembers the
+ * payment); from 3-D Secure or a result it replaces the entry: a challenge
+ * that is over cannot be gone back to.
+ */
+export function enterStep(step, paymentId) {
+  const here = currentEntry();
+  if (here.step === 'checkout') {
+    save({ paymentId, pendingPay: null });
+    write('pushState', { step, paymentId, n: here.n + 1 });
+  } else {
+    write('replaceState', { step, paymentId, n: here.n });
+  }
 }
 
-export function forgetPayment() {
-  save({ paymentId: null });
-}
-
-export function rememberedPayment() {
-  const { paymentId } = current();
-  return typeof paymentId === 'string' ? paymentId : null;
+/** A new, empty form (New payment, Try another card): a new entry, so Back shows the payment just left. */
+export function enterCheckout() {
+  write('pushState', { step: 'checkout', n: currentEntry().n + 1 });
 }
 
 /**
@@ -37,7 +74,8 @@ export function rememberPendingPay(pending) {
   save({ pendingPay: pending ? { fingerprint: pending.fingerprint, key: pending.key, order: pending.order } : null });
 }
 
-export function rememberedPendingPay() {
-  const { pendingPay } = current();
-  return pendingPay && typeof pendingPay.key === 'string' && typeof pendingPay.fingerprint === 'string' && pendingPay.order ? pendingPay : null;
+/** The Pay in flight that `entry` remembers, or null. */
+export function pendingPayOf(entry) {
+  const pending = entry.pendingPay;
+  return pending && typeof pending.key === 'string' && typeof pending.fingerprint === 'string' && pending.order ? pending : null;
 }

@@ -57,6 +57,7 @@ export async function setupStripe(gateway, onChange) {
     card.mount('#stripe-element');
     card.on('change', (event) => {
       if (state.stripe?.card === card) state.stripe.edits += 1; // another card: a new PaymentMethod
+      el.tokenNote.hidden = true; // the token shown was the previous card's
       el.stripeStatus.textContent = event.error ? event.error.message : "Card details are collected by Stripe.js in Stripe's own frame.";
     });
     state.stripe = { gateway: gateway.id, ready: true, stripe, card, edits: 0 };

@@ -1,0 +1,213 @@
+import { expect } from 'chai';
+import { CARDS, CheckoutPageHarness } from './page-harness.js';
+
+declare const document: { activeElement: { id: string } | null };
+declare const history: { state: { paymentId?: string } | null };
+
+describe("checkout page and the browser's Back and Forward (browser, chromium)", function () {
+  this.timeout(60_000);
+  const t = CheckoutPageHarness.use();
+
+  const pay = () => t.page.getByRole('button', { name: /^Pay/ });
+  const alert = (text: string) => t.page.getByRole('alert').filter({ hasText: text });
+  const ALREADY_PAID = 'this order already has the payment shown here';
+
+  async function paymentOf(id: string) {
+    return t.server.server.payments.getPayment(id);
+  }
+
+  async function shownPaymentId(): Promise<string> {
+    await t.page.locator('#result:not([hidden])').waitFor();
+    return (await t.page.locator('#result-id').textContent()) ?? '';
+  }
+
+  it('Back from a charged payment shows that payment, never a form ready to pay it again; Forward and a reload keep it so', async () => {
+    await t.open();
+    await t.fillOrder();
+    await t.fillCard(CARDS.success);
+    await pay().click();
+    expect(await t.resultStatus()).to.equal('fully-charged');
+    const id = await shownPaymentId();
+
+    await t.page.goBack();
+    await alert(ALREADY_PAID).waitFor();
+    expect(t.page.url()).to.equal(`${t.server.url}/checkout/`);
+    expect(await shownPaymentId()).to.equal(id);
+    expect(await t.page.locator('#checkout').isHidden()).to.equal(true);
+    expect(await t.page.getByRole('button', { name: 'New payment' }).isVisible()).to.equal(true);
+
+    await t.page.reload(); // still the same entry: still no form
+    await alert(ALREADY_PAID).waitFor();
+    expect(await shownPaymentId()).to.equal(id);
+    expect(await t.page.locator('#checkout').isHidden()).to.equal(true);
+
+    await t.page.goForward();
+    await t.page.locator('#message[hidden]').waitFor({ state: 'attached' });
+    expect(await shownPaymentId()).to.equal(id);
+    expect(await t.resultStatus()).to.equal('fully-charged');
+
+    // New payment is the way to pay again: a new form, and Back from it shows the payment left.
+    await t.page.getByRole('button', { name: 'New payment' }).click();
+    await pay().waitFor();
+    expect(await t.page.getByLabel('Card number').inputValue()).to.equal('');
+    await t.page.goBack();
+    expect(await shownPaymentId()).to.equal(id);
+    expect(t.paymentRequests()).to.have.length(1);
+    expect((await paymentOf(id)).capturedAmount.toFixed(2)).to.equal('25.00');
+    t.expectCardNeverSent(CARDS.success);
+  });
+
+  it('Back from 3-D Secure returns to the form, card kept, nothing charged; paying again is a new payment, and Forward no longer offers the old challenge', async () => {
+    await t.open();
+    await t.fillOrder();
+    await t.fillCard(CARDS.threeDSecure);
+    await pay().click();
+    await t.page.getByRole('heading', { name: '3-D Secure' }).waitFor();
+    const firstId = (await t.page.evaluate(() => history.state?.paymentId)) ?? '';
+
+    await t.page.goBack();
+    await alert('was not confirmed').waitFor();
+    expect(await t.page.locator('#challenge').isHidden()).to.equal(true);
+    expect(await t.page.getByLabel('Card number').inputValue()).to.equal('4000 0000 0000 3220');
+    await t.page.waitForFunction(() => document.activeElement?.id === 'message');
+    const first = await paymentOf(firstId);
+    expect(first.toConfirm).to.equal(true);
+    expect(first.chargeStatus).to.equal('not-charged');
+
+    await t.page.getByRole('button', { name: 'Pay 25.00 USD' }).click();
+    await t.page.getByRole('button', { name: 'Complete authentication' }).click();
+    expect(await t.resultStatus()).to.equal('fully-charged');
+    const second = await shownPaymentId();
+    expect(second).not.to.equal(first.id);
+    const keys = t.paymentRequests().map((r) => r.headers['idempotency-key']);
+    expect(keys).to.have.length(2);
+    expect(keys[1]).not.to.equal(keys[0]);
+
+    // Back: the order is paid. Forward: the result, not the first payment's challenge.
+    await t.page.goBack();
+    await alert(ALREADY_PAID).waitFor();
+    expect(await shownPaymentId()).to.equal(second);
+    await t.page.goForward();
+    expect(await shownPaymentId()).to.equal(second);
+    expect(await t.page.locator('#challenge').isHidden()).to.equal(true);
+    expect(t.sent.filter((r) => r.url.endsWith('/confirm'))).to.have.length(1);
+    expect((await paymentOf(first.id)).chargeStatus).to.equal('not-charged');
+    t.expectCardNeverSent(CARDS.threeDSecure);
+  });
+
+  it('Back from 3-D Secure and Forward again comes back to the same challenge: completing it charges once', async () => {
+    await t.open();
+    await t.fillOrder();
+    await t.fillCard(CARDS.threeDSecure);
+    await pay().click();
+    await t.page.getByRole('heading', { name: '3-D Secure' }).waitFor();
+    const challenge = await t.page.locator('#challenge-id').textContent();
+
+    await t.page.goBack();
+    await alert('was not confirmed').waitFor();
+    await t.page.goForward();
+    await t.page.getByRole('heading', { name: '3-D Secure' }).waitFor();
+    expect(await t.page.locator('#challenge-id').textContent()).to.equal(challenge);
+    await t.page.getByRole('button', { name: 'Complete authentication' }).click();
+    expect(await t.resultStatus()).to.equal('fully-charged');
+    expect(t.paymentRequests()).to.have.length(1);
+  });
+
+  it('Back after a Complete whose answer was lost shows the payment it charged, not the form', async () => {
+    let first = true;
+    await t.page.route('**/checkout/api/payments/*/confirm', async (route) => {
+      if (!first) return route.fallback();
+      first = false;
+      await route.fetch(); // the server confirms and captures; the proxy's answer is an error page
+      return route.fulfill({ status: 504, contentType: 'text/html', body: '<h1>504 Gateway Time-out</h1>' });
+    });
+    await t.open();
+    await t.fillOrder();
+    await t.fillCard(CARDS.threeDSecure);
+    await pay().click();
+    await t.page.getByRole('button', { name: 'Complete authentication' }).click();
+    await alert('may have gone through').waitFor();
+
+    await t.page.goBack();
+    await alert(ALREADY_PAID).waitFor();
+    expect(await t.resultStatus()).to.equal('fully-charged');
+    expect(await t.page.locator('#checkout').isHidden()).to.equal(true);
+    expect(t.paymentRequests()).to.have.length(1);
+  });
+
+  it('Back from a decline returns to the form for another card: a new payment under a new key', async () => {
+    await t.open();
+    await t.fillOrder({ currency: 'EUR', amount: '12.00' });
+    await t.fillCard(CARDS.declined);
+    await pay().click();
+    expect(await t.resultStatus()).to.equal('not-charged');
+
+    await t.page.goBack();
+    await alert('Your last payment was not charged: Your card was declined.').waitFor();
+    expect(await t.page.getByLabel('Card number').inputValue()).to.equal('');
+    expect(await t.page.getByLabel('Amount').inputValue()).to.equal('12.00');
+    await t.page.getByLabel('Card number').fill(CARDS.success);
+    await t.page.getByLabel('CVC').fill('123');
+    await t.page.getByRole('button', { name: 'Pay 12.00 EUR' }).click();
+    expect(await t.resultStatus()).to.equal('fully-charged');
+    const keys = t.paymentRequests().map((r) => r.headers['idempotency-key']);
+    expect(keys).to.have.length(2);
+    expect(keys[1]).not.to.equal(keys[0]);
+    t.expectCardNeverSent(CARDS.declined);
+    t.expectCardNeverSent(CARDS.success);
+  });
+
+  it('a payment the gateway left unanswered is shown under review, not offered for a retry; Back does not offer to pay it again', async () => {
+    await t.open();
+    await t.fillOrder();
+    await t.fillCard('4000000000005043'); // the dummy charges, and its answer is lost: held for review
+    await pay().click();
+    await t.page.getByRole('status').filter({ hasText: 'Payment under review' }).waitFor();
+    expect((await t.transactionRows()).map((r) => r.slice(0, 2))).to.deep.equal([['Charge', 'under review']]);
+    expect(await t.page.getByRole('button', { name: 'Try another card' }).isHidden()).to.equal(true);
+    const id = await shownPaymentId();
+
+    await t.page.goBack();
+    await alert(ALREADY_PAID).waitFor();
+    expect(await shownPaymentId()).to.equal(id);
+    expect(await t.page.locator('#checkout').isHidden()).to.equal(true);
+    expect(t.paymentRequests()).to.have.length(1);
+    t.expectCardNeverSent('4000000000005043');
+  });
+
+  it('Back while Pay is being sent stays on the form until the answer is in, then shows it', async () => {
+    await t.open();
+    await t.fillOrder();
+    await t.fillCard(CARDS.declined);
+    await pay().click();
+    await t.resultStatus();
+    await t.page.getByRole('button', { name: 'Try another card' }).click();
+
+    // The next Pay is held on its way to the server until the test lets it go.
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let held = false;
+    await t.page.route('**/checkout/api/payments', async (route) => {
+      held = true;
+      await released;
+      return route.fallback();
+    });
+    await t.fillCard(CARDS.success);
+    await pay().click();
+    while (!held) await new Promise((resolve) => setTimeout(resolve, 20));
+
+    await t.page.goBack();
+    await alert('Your payment is being sent').waitFor();
+    expect(await t.page.locator('#checkout').isVisible()).to.equal(true);
+    expect(await t.page.locator('#result').isHidden()).to.equal(true);
+    release();
+    await t.page.getByRole('status').filter({ hasText: 'Payment successful' }).waitFor();
+    const id = await shownPaymentId();
+
+    // The history is as if Back had not been pressed: Back goes to the form that paid, which shows that payment.
+    await t.page.goBack();
+    await alert(ALREADY_PAID).waitFor();
+    expect(await shownPaymentId()).to.equal(id);
+    expect(t.paymentRequests()).to.have.length(2);
+  });
+});
