@@ -318,9 +318,10 @@ async function start() {
   });
   // A card being edited is no longer the one whose token the note shows.
   el.dummyFields.addEventListener('input', () => noteToken(''));
-  el.form.addEventListener('submit', pay);
-  el.challengeComplete.addEventListener('click', completeChallenge);
-  el.challengeFail.addEventListener('click', failChallenge);
+  // The handlers catch their own failures and show them; void: nothing awaits an event listener.
+  el.form.addEventListener('submit', (event) => void pay(event));
+  el.challengeComplete.addEventListener('click', () => void completeChallenge());
+  el.challengeFail.addEventListener('click', () => void failChallenge());
   el.newPayment.addEventListener('click', () => backToCheckout({ keepAmount: false }));
   el.tryAgain.addEventListener('click', () => backToCheckout({ keepAmount: true }));
   for (const button of document.querySelectorAll('button.card-fill')) {
