@@ -28,9 +28,26 @@ const serverSection = z
     checkout: z.boolean().default(true),
     /** PostgreSQL schema for payhost's tables (created if missing); default: the server's search_path. */
     databaseSchema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).optional(),
+    /**
+     * How long one exchange with PostgreSQL may wait for its answer: past it, the connection is closed and the
+     * request answers 503 store_unavailable instead of hanging on a database that stopped answering.
+     * GET /health/ready waits at most 5 s (or this, when shorter).
+     */
+    databaseQueryTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
   })
   .strict()
-  .default({ host: '127.0.0.1', port: 3000, bodyLimit: 65536, dataDir: '.payhost-data', logLevel: 'info', hookTimeoutMs: 30_000, reconcileIntervalMs: 60_000, unmatchedEventRetryMs: 3_600_000, checkout: true });
+  .default({
+    host: '127.0.0.1',
+    port: 3000,
+    bodyLimit: 65536,
+    dataDir: '.payhost-data',
+    logLevel: 'info',
+    hookTimeoutMs: 30_000,
+    reconcileIntervalMs: 60_000,
+    unmatchedEventRetryMs: 3_600_000,
+    checkout: true,
+    databaseQueryTimeoutMs: 30_000,
+  });
 
 const fileSchema = z.object({
   server: serverSection,

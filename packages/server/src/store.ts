@@ -2,16 +2,25 @@ import { ERROR_CODES, isPayhostError, PayhostError, type LedgerStore } from '@pa
 import { connectionTarget, createPgliteStore, createPostgresStore } from '@payhost/store-postgres';
 import type { ServerConfig } from './config.js';
 
+export interface OpenStoreOptions {
+  /**
+   * The bound of each exchange with PostgreSQL in ms, 0 for none; default `server.databaseQueryTimeoutMs`.
+   * `payhost ledger copy` passes 0: its whole-table reads and checks may take longer than a request's bound.
+   */
+  queryTimeoutMs?: number;
+}
+
 /**
  * PostgreSQL when DATABASE_URL is set, else the embedded PGlite database in the data directory
  * (checkStoreChoice refuses a configuration that cannot have either).
  */
-export async function openStore(config: ServerConfig): Promise<{ store: LedgerStore; kind: 'postgres' | 'pglite' }> {
+export async function openStore(config: ServerConfig, options: OpenStoreOptions = {}): Promise<{ store: LedgerStore; kind: 'postgres' | 'pglite' }> {
   checkStoreChoice(config);
   const schema = config.server.databaseSchema;
   if (config.databaseUrl) {
     const url = config.databaseUrl;
-    const store = await createPostgresStore({ connectionString: url, ...(schema ? { schema } : {}) }).catch((err: unknown) => {
+    const queryTimeoutMillis = options.queryTimeoutMs ?? config.server.databaseQueryTimeoutMs;
+    const store = await createPostgresStore({ connectionString: url, queryTimeoutMillis, ...(schema ? { schema } : {}) }).catch((err: unknown) => {
       throw databaseOpenError(err, url, { name: 'DATABASE_URL', advice: 'Start it or correct DATABASE_URL', tail: 'unset DATABASE_URL to use the embedded database' });
     });
     return { store, kind: 'postgres' };

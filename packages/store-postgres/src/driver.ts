@@ -35,6 +35,14 @@ export async function pipeline(connection: SqlConnection, statements: readonly S
   return results;
 }
 
+export interface SessionOptions {
+  /**
+   * How long each exchange of this session may wait for its answer, in ms (0: no bound), instead of the
+   * driver's own bound. Drivers without one (PGlite, in the process) ignore it.
+   */
+  timeoutMs?: number;
+}
+
 export interface SqlDriver {
   /** A short name for messages ("pglite", "postgres"). */
   readonly name: string;
@@ -44,7 +52,7 @@ export interface SqlDriver {
    * Runs `fn` with a connection nobody else uses until `fn` settles (a
    * transaction is BEGIN/COMMIT on it). On PGlite this serializes callers.
    */
-  session<T>(fn: (connection: SqlConnection) => Promise<T>): Promise<T>;
+  session<T>(fn: (connection: SqlConnection) => Promise<T>, options?: SessionOptions): Promise<T>;
   close(): Promise<void>;
 }
 

@@ -114,6 +114,8 @@ export async function runMigrations(driver: SqlDriver, options: MigrateOptions =
   // Keyed by the schema migrated, not by how it was named: a store given `schema: 'public'` and
   // one without a schema on a `public` search_path migrate the same tables, so one waits for the other.
   const lock = (tx: SqlConnection, schema: string) => tx.query('SELECT pg_advisory_xact_lock(hashtext($1)::bigint)', [`payhost_migrations:${schema}`]);
+  // Not bounded by the driver's exchange timeout: a schema change may take long, and so may waiting for
+  // another process's migration under the lock.
   return driver.session(async (connection) => {
     if (options.schema !== undefined) {
       const named = options.schema;
@@ -160,5 +162,5 @@ export async function runMigrations(driver: SqlDriver, options: MigrateOptions =
       }
       return version;
     });
-  });
+  }, { timeoutMs: 0 });
 }

@@ -1,11 +1,13 @@
 import pg from 'pg';
 import { ERROR_CODES, PayhostError, isPayhostError } from '@payhost/core';
-import type { SqlConnection, SqlDriver } from './driver.js';
+import type { SessionOptions, SqlConnection, SqlDriver } from './driver.js';
 import { quoteSchema } from './driver.js';
+import { DEFAULT_PING_TIMEOUT_MS, DEFAULT_QUERY_TIMEOUT_MS, ExchangeDeadline, checkTimeout } from './deadline.js';
 import { SqlLedgerStore } from './sql-store.js';
 import { isConnectionFailure, storeUnavailable } from './unavailable.js';
 
-export type PoolOptions = Omit<pg.PoolConfig, 'connectionString' | 'options'>;
+/** pg.Pool options; pg's own `query_timeout` is refused: `queryTimeoutMillis` bounds the exchanges instead. */
+export type PoolOptions = Omit<pg.PoolConfig, 'connectionString' | 'options' | 'query_timeout'>;
 
 export interface PostgresStoreOptions {
   /** e.g. `postgres://user:password@host:5432/db`; default `process.env.DATABASE_URL`. */
@@ -18,21 +20,32 @@ export interface PostgresStoreOptions {
   /**
    * pg.Pool options: `max` (default 10), `idleTimeoutMillis`, `connectionTimeoutMillis` (default 10000 here), `ssl`...
    * `pipeline` defaults to true here: the store sends BEGIN with a transaction's first read and COMMIT with its
-   * last write, one round trip each instead of two (false: one statement at a time).
+   * last write, one round trip each instead of two (false: one statement at a time). `keepAlive` defaults to
+   * true here (`keepAliveInitialDelayMillis` 10000): the operating system probes a connection that has been
+   * quiet that long, and a dead one fails instead of staying open.
    */
   pool?: PoolOptions;
+  /**
+   * How long one exchange with the database (a statement, or the statements sent together) may wait for its
+   * answer, in ms (default 30000; 0: no bound). When it gets none, the connection is closed and discarded, and
+   * the call fails with `store_unavailable`. Migrations are not bounded (a schema change may take long).
+   */
+  queryTimeoutMillis?: number;
+  /** The bound of `ping()` (the readiness check), in ms: default 5000, or queryTimeoutMillis when that is shorter (0: none). */
+  pingTimeoutMillis?: number;
   /** Apply migrations while opening (default true). */
   migrate?: boolean;
 }
 
-function adapt(client: pg.PoolClient): SqlConnection {
+/** The client as a SqlConnection; every exchange waits at most as long as `deadline` allows. */
+function adapt(client: pg.PoolClient, deadline: ExchangeDeadline): SqlConnection {
   const connection: SqlConnection = {
     query: async (text, params) => {
-      const result = await client.query(text, params ? [...params] : undefined);
+      const result = await deadline.run(() => client.query(text, params ? [...params] : undefined));
       return result.rows;
     },
     exec: async (sql) => {
-      await client.query(sql);
+      await deadline.run(() => client.query(sql));
     },
   };
   // A pipelining client (the pool's default here) sends a query at once, without waiting for the
@@ -40,9 +53,8 @@ function adapt(client: pg.PoolClient): SqlConnection {
   // sync point, so a failed one does not stop the next (see SqlConnection.pipeline).
   if (client.pipeline) {
     connection.pipeline = async (statements) => {
-      const sent = statements.map((s) => client.query(s.text, s.params ? [...s.params] : undefined));
-      // Every answer is waited for: the client goes back to the pool with nothing in flight.
-      const settled = await Promise.allSettled(sent);
+      // Every answer is waited for (or the connection closed): the client goes back to the pool with nothing in flight.
+      const settled = await deadline.run(() => Promise.allSettled(statements.map((s) => client.query(s.text, s.params ? [...s.params] : undefined))));
       const failed = settled.find((s) => s.status === 'rejected');
       if (failed) throw failed.reason;
       return settled.map((s) => (s as PromiseFulfilledResult<pg.QueryResult>).value.rows);
@@ -64,15 +76,18 @@ class PostgresDriver implements SqlDriver {
    */
   constructor(
     private readonly pool: pg.Pool,
-    private readonly searchPath?: string,
+    private readonly searchPath: string | undefined,
+    /** Each exchange's bound in ms (0: none), unless a session asks for its own. */
+    private readonly queryTimeoutMillis: number,
   ) {}
 
   /**
    * Connection failures (refused, dropped, timed out) become `store_unavailable`; other errors pass as they are.
    * Every failure to get a connection is one: the server refusing it (a rotated password, a role that may
    * no longer log in, a dropped database, SSL) fails the request before any statement ran, as an outage does.
+   * So does an exchange that got no answer within the bound (the connection is then closed and discarded).
    */
-  async session<T>(fn: (connection: SqlConnection) => Promise<T>): Promise<T> {
+  async session<T>(fn: (connection: SqlConnection) => Promise<T>, options: SessionOptions = {}): Promise<T> {
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
@@ -84,19 +99,22 @@ class PostgresDriver implements SqlDriver {
       broken = error;
     };
     client.on('error', onError);
+    const deadline = new ExchangeDeadline(client, options.timeoutMs ?? this.queryTimeoutMillis);
     try {
+      const connection = adapt(client, deadline);
       if (this.searchPath !== undefined && !this.onSchema.has(client)) {
-        await client.query(`SET search_path TO ${this.searchPath}`);
+        await connection.exec(`SET search_path TO ${this.searchPath}`);
         this.onSchema.add(client);
       }
-      return await fn(adapt(client));
+      return await fn(connection);
     } catch (error) {
-      if (!isPayhostError(error) && (broken !== undefined || isConnectionFailure(error))) throw storeUnavailable(this.name, error);
+      const failed = broken !== undefined || deadline.timedOut !== undefined || isConnectionFailure(error);
+      if (failed && !isPayhostError(error)) throw storeUnavailable(this.name, deadline.timedOut ?? error);
       throw error;
     } finally {
       client.off('error', onError);
-      // A client whose connection failed is destroyed, not returned to the pool.
-      client.release(broken);
+      // A client whose connection failed or timed out is destroyed, not returned to the pool.
+      client.release(broken ?? deadline.timedOut);
     }
   }
 
@@ -172,12 +190,24 @@ export async function createPostgresStore(options: PostgresStoreOptions = {}): P
   const connectionString = options.connectionString ?? process.env.DATABASE_URL;
   if (!connectionString) throw new Error('postgres store: no connectionString given and DATABASE_URL is not set');
   checkConnectionString(connectionString);
-  const config: pg.PoolConfig = { connectionTimeoutMillis: 10_000, pipeline: true, Client: ClosingClient, ...options.pool, connectionString };
+  const { queryTimeoutMillis, pingTimeoutMillis } = timeouts(options);
+  const config: pg.PoolConfig = {
+    connectionTimeoutMillis: 10_000,
+    pipeline: true,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+    Client: ClosingClient,
+    ...options.pool,
+    connectionString,
+  };
   const searchPath = options.schema === undefined ? undefined : quoteSchema(options.schema);
   const pool = new pg.Pool(config);
   // An idle client losing its connection must not crash the process; the pool drops it.
   pool.on('error', () => undefined);
-  const store = new SqlLedgerStore(new PostgresDriver(pool, searchPath), options.schema === undefined ? {} : { schema: options.schema });
+  const store = new SqlLedgerStore(new PostgresDriver(pool, searchPath, queryTimeoutMillis), {
+    ...(options.schema === undefined ? {} : { schema: options.schema }),
+    pingTimeoutMs: pingTimeoutMillis,
+  });
   try {
     if (options.migrate !== false) await store.migrate();
     if (options.schema !== undefined) await checkSchema(store, options.schema, options.migrate !== false);
@@ -186,6 +216,20 @@ export async function createPostgresStore(options: PostgresStoreOptions = {}): P
     throw error;
   }
   return store;
+}
+
+/** The validated bounds of `options`, with their defaults. */
+function timeouts(options: PostgresStoreOptions): { queryTimeoutMillis: number; pingTimeoutMillis: number } {
+  if ((options.pool as { query_timeout?: unknown } | undefined)?.query_timeout !== undefined) {
+    throw new PayhostError(
+      ERROR_CODES.invalidConfiguration,
+      "postgres store: pool.query_timeout is not supported: use queryTimeoutMillis, which also discards the connection that timed out",
+      { option: 'pool.query_timeout' },
+    );
+  }
+  const queryTimeoutMillis = checkTimeout('queryTimeoutMillis', options.queryTimeoutMillis ?? DEFAULT_QUERY_TIMEOUT_MS);
+  const pingDefault = queryTimeoutMillis === 0 ? DEFAULT_PING_TIMEOUT_MS : Math.min(DEFAULT_PING_TIMEOUT_MS, queryTimeoutMillis);
+  return { queryTimeoutMillis, pingTimeoutMillis: checkTimeout('pingTimeoutMillis', options.pingTimeoutMillis ?? pingDefault) };
 }
 
 /**

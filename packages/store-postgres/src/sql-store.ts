@@ -4,6 +4,13 @@ import { runMigrations, type MigrateOptions } from './migrations.js';
 import { PAYMENT_COLUMNS, TRANSACTION_COLUMNS, paymentParams, rowToIdempotency, rowToPayment, rowToTransaction, timeParam, transactionParams } from './rows.js';
 import { BY_AGE, CLAIM_AND_CREATE, LIST_TRANSACTIONS, SELECT_KEY } from './sql-statements.js';
 import { SqlTx } from './sql-tx.js';
+import { within } from './deadline.js';
+import { QueryTimeoutError, storeUnavailable } from './unavailable.js';
+
+export interface SqlStoreOptions extends MigrateOptions {
+  /** The bound of `ping()` (the readiness check), getting a connection included, in ms; default (or 0): the driver's own. */
+  pingTimeoutMs?: number;
+}
 
 /**
  * The `LedgerStore` both drivers share: one SQL implementation over the
@@ -15,7 +22,7 @@ export class SqlLedgerStore implements LedgerStore {
   constructor(
     /** The connection the store runs on (for tools and tests). */
     readonly driver: SqlDriver,
-    private readonly migrateOptions: MigrateOptions = {},
+    private readonly options: SqlStoreOptions = {},
   ) {}
 
   /** Applies pending migrations under an advisory lock; returns the schema version. */
@@ -25,7 +32,8 @@ export class SqlLedgerStore implements LedgerStore {
 
   async migrateToLatest(): Promise<number> {
     this.check();
-    return runMigrations(this.driver, this.migrateOptions);
+    const { pingTimeoutMs: _ping, ...migrate } = this.options;
+    return runMigrations(this.driver, migrate);
   }
 
   /** The schema version recorded in `payhost_migrations` (0 before the first migration). */
@@ -120,9 +128,21 @@ export class SqlLedgerStore implements LedgerStore {
     });
   }
 
-  /** One trivial query: resolves when the database answers (store_unavailable when it cannot be reached). */
+  /**
+   * One trivial query: resolves when the database answers (store_unavailable when it cannot be reached, or
+   * does not answer within `pingTimeoutMs`, getting a connection included).
+   */
   async ping(): Promise<void> {
-    await this.read((c) => c.query('SELECT 1'));
+    this.check();
+    const bound = this.options.pingTimeoutMs;
+    if (!bound) {
+      await this.read((c) => c.query('SELECT 1'));
+      return;
+    }
+    // The session is bounded too (its exchange by `bound`, getting a connection by the pool's connect timeout).
+    const answered = this.driver.session((c) => c.query('SELECT 1'), { timeoutMs: bound });
+    const message = `The database did not answer the readiness check within ${bound} ms`;
+    await within(answered, bound, () => storeUnavailable(this.driver.name, new QueryTimeoutError(bound, message)));
   }
 
   async close(): Promise<void> {

@@ -15,11 +15,30 @@ function isUnavailableState(code: string): boolean {
 const PG_CONNECTION_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|connection error|Client was closed|Connection closed/i;
 
 /**
+ * An exchange with the database that got no answer within the store's bound (`queryTimeoutMillis`): the
+ * server froze, or the network path drops packets without resetting the connection. The connection it ran
+ * on is closed at once (a late answer could otherwise be read as the next query's), so the statement's
+ * outcome is unknown: a COMMIT may or may not have happened, never half of one.
+ */
+export class QueryTimeoutError extends Error {
+  override readonly name = 'QueryTimeoutError';
+  readonly code = 'PAYHOST_QUERY_TIMEOUT';
+
+  constructor(
+    readonly timeoutMs: number,
+    message = `The database did not answer within ${timeoutMs} ms; the connection was closed`,
+  ) {
+    super(message);
+  }
+}
+
+/**
  * True when `error` (or its cause, or one of an AggregateError's errors) says
  * the database is out of reach, as opposed to a statement it refused.
  */
 export function isConnectionFailure(error: unknown, depth = 0): boolean {
   if (typeof error !== 'object' || error === null || depth > 4) return false;
+  if (error instanceof QueryTimeoutError) return true;
   const { code, message, cause, errors } = error as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
   if (typeof code === 'string' && (NETWORK_CODES.has(code) || isUnavailableState(code))) return true;
   if (typeof message === 'string' && PG_CONNECTION_MESSAGES.test(message)) return true;

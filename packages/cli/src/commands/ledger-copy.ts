@@ -79,7 +79,7 @@ function describe(location: Location): Record<string, string> {
 async function openTarget(location: Location): Promise<SqlLedgerStore> {
   if (location.kind === 'pglite') return createPgliteStore({ dataDir: location.dataDir });
   const { url } = location;
-  return createPostgresStore({ connectionString: url, ...(location.schema === null ? {} : { schema: location.schema }) }).catch((err: unknown) => {
+  return createPostgresStore({ connectionString: url, queryTimeoutMillis: 0, ...(location.schema === null ? {} : { schema: location.schema }) }).catch((err: unknown) => {
     throw databaseOpenError(err, url, { name: '--to', advice: 'Check the target in --to: its server, database, user and password' });
   });
 }
@@ -113,8 +113,9 @@ export async function ledgerCopy(options: LedgerCopyOptions, io: CliIo): Promise
   if (sameLedger(source, target)) {
     throw usage(`the target is the configuration's own ledger (${JSON.stringify(describe(source))}): copy it somewhere else`);
   }
-  // data_dir_in_use here while `payhost serve` runs on the data directory: stop it first.
-  const { store: from } = await openStore(config);
+  // data_dir_in_use here while `payhost serve` runs on the data directory: stop it first. Neither side's
+  // exchanges are bounded by server.databaseQueryTimeoutMs: reading or checking a whole table may take longer.
+  const { store: from } = await openStore(config, { queryTimeoutMs: 0 });
   try {
     if (!(from instanceof SqlLedgerStore)) throw new Error('ledger copy: the configured store is not a SQL ledger store');
     const to = await openTarget(target);
