@@ -3,3 +3,4 @@ export * from './env.js';
 export * from './masking.js';
 export * from './plugin-settings.js';
 export * from './host-config.js';
+export * from './saved-settings.js';

@@ -1,9 +1,17 @@
+import type { PluginSettings } from '../config/types.js';
+import type { SavedPluginSettings } from '../config/saved-settings.js';
 import type { IdempotencyRecord, Payment, Transaction } from './model.js';
 import type { LedgerStore, LedgerTx } from './store.js';
 import { copyPayment, copyTransaction } from './record-copy.js';
 import { LockTable } from './memory-locks.js';
 import { MemoryState, byAge, toRecord } from './memory-state.js';
 import { MemoryTx } from './memory-tx.js';
+
+/** A copy, so neither the caller nor the store changes the other's settings later. */
+function copySaved(saved: SavedPluginSettings): SavedPluginSettings {
+  const { plugin, channel, settings, revision, savedAt } = saved;
+  return { plugin, channel, settings: settings && { active: settings.active, configuration: { ...settings.configuration } }, revision, savedAt: new Date(savedAt.getTime()) };
+}
 
 /**
  * An in-memory `LedgerStore` for tests and throwaway use. Transactions are
@@ -16,6 +24,8 @@ import { MemoryTx } from './memory-tx.js';
 export class MemoryLedgerStore implements LedgerStore {
   private readonly state = new MemoryState();
   private readonly locks = new LockTable();
+  private readonly savedSettings = new Map<string, SavedPluginSettings>();
+  private lastRevision = 0;
   private closed = false;
 
   async migrate(): Promise<void> {
@@ -73,6 +83,19 @@ export class MemoryLedgerStore implements LedgerStore {
 
   async ping(): Promise<void> {
     this.check();
+  }
+
+  /** Saved plugin settings live as long as the store: in one process, like everything else here. */
+  async listPluginSettings(afterRevision: number): Promise<SavedPluginSettings[]> {
+    this.check();
+    return [...this.savedSettings.values()].filter((saved) => saved.revision > afterRevision).sort((a, b) => a.revision - b.revision).map(copySaved);
+  }
+
+  async savePluginSettings(save: { plugin: string; channel: string | null; settings: PluginSettings | null; now: Date }): Promise<number> {
+    this.check();
+    const revision = (this.lastRevision += 1);
+    this.savedSettings.set(JSON.stringify([save.plugin, save.channel]), copySaved({ ...save, revision, savedAt: save.now }));
+    return revision;
   }
 
   async close(): Promise<void> {

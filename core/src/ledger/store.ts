@@ -1,3 +1,4 @@
+import type { PluginSettingsStore } from '../config/saved-settings.js';
 import type { CustomerGatewayAccount, IdempotencyRecord, Payment, Transaction } from './model.js';
 
 /** What claiming an idempotency key answers: claimed, or the record that holds it already. */
@@ -180,5 +181,8 @@ export interface LedgerStore {
    * it cannot be reached; a readiness probe for servers.
    */
   ping?(): Promise<void>;
+  /** Optional (with savePluginSettings): plugin settings saved by the admin API (`PluginSettingsStore`). */
+  listPluginSettings?: PluginSettingsStore['listPluginSettings'];
+  savePluginSettings?: PluginSettingsStore['savePluginSettings'];
   close(): Promise<void>;
 }

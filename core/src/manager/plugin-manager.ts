@@ -3,7 +3,7 @@ import { mergeConfiguration, maskConfiguration } from '../config/masking.js';
 import { refuseNewEnvReferences } from '../config/env.js';
 import { validateHostConfig, readConfigFile } from '../config/host-config.js';
 import { validatePluginSettings } from '../config/plugin-settings.js';
-import type { ConfigWarn, HostConfig, PluginSettings } from '../config/types.js';
+import type { ConfigWarn, HostConfig, PluginSettings, PluginSettingsInput } from '../config/types.js';
 import type { GatewayResponse, TokenConfig, WebhookRequest, WebhookResponse } from '../contracts/gateway.js';
 import type { CustomerSource, PaymentData } from '../contracts/payment-data.js';
 import { ERROR_CODES, PayhostError } from '../errors/index.js';
@@ -20,10 +20,10 @@ import { noWebhookPlugin, operationNotSupported, singleGatewayHookError } from '
 import { missingValueError, type PluginFailure } from './plugin-failure.js';
 import { processingErrorResponse, withDecimalAmount } from './responses.js';
 import { checkUpdateShape, withSettings, type PluginConfigurationUpdate } from './configuration-update.js';
+import { pluginRegistry } from './plugin-registry.js';
 import { Retirements } from './retirements.js';
 import { buildRuntime, rebuildChannel, type BuildContext, type Runtime } from './runtime-builder.js';
 import { loadPlugins, type PluginSpec } from '../loader/plugin-loader.js';
-import { validatePluginClass } from '../loader/plugin-validation.js';
 
 export interface ResolveOptions {
   /**
@@ -108,20 +108,7 @@ export class PluginManager<H extends HookMap = {}> {
   constructor(options: PluginManagerOptions & { plugins: readonly PluginClass[] }) {
     const logger = options.logger ?? defaultManagerLogger();
     const classes = [...options.plugins];
-    const packageNames = classes.filter((entry): entry is PluginClass & string => typeof entry === 'string');
-    if (packageNames.length > 0) {
-      const names = packageNames.map((name) => `"${name}"`).join(', ');
-      throw new PayhostError(ERROR_CODES.invalidConfiguration, `Invalid plugins: the plugins list holds package names (${names}), which only PluginManager.create loads; new PluginManager() takes plugin classes`, {
-        plugins: [...packageNames],
-      });
-    }
-    const registry = new Map<string, PluginClass>();
-    for (const cls of classes) {
-      // What create() checks when it loads a package, for classes given directly too (a 'boolean' field type, a "true" default).
-      validatePluginClass(cls, `class ${(cls as { name?: string } | null)?.name ?? String(cls)}`);
-      if (registry.has(cls.id)) throw new PayhostError(ERROR_CODES.pluginLoad, `Two plugins share the id "${cls.id}"`, { plugin: cls.id, reason: 'duplicate_id' });
-      registry.set(cls.id, cls);
-    }
+    const registry = pluginRegistry(classes);
     this.registry = registry;
     this.warn = (message, details) => logger.warn(details, message);
     this.ctx = { registry: classes, env: options.env ?? process.env, logger, watchdog: createHookWatchdog(options.hookTimeoutMs ?? 30_000) };
@@ -330,8 +317,24 @@ export class PluginManager<H extends HookMap = {}> {
     checkUpdateShape(update, where);
     refuseNewEnvReferences(update.configuration ?? {}, current.configuration, where);
     const merged = mergeConfiguration(cls, current.configuration, update.configuration ?? {});
-    const settings = validatePluginSettings(cls, { active: update.active ?? current.active, configuration: merged }, where, this.warn);
-    const config = withSettings(this.runtime.config, pluginId, channel, settings);
+    this.swapIn(cls, channel, { active: update.active ?? current.active, configuration: merged });
+    return this.getPluginConfiguration(pluginId, channel);
+  }
+
+  /**
+   * Replaces a plugin's settings with `settings` as they are, or with its defaults (undefined): no masked
+   * round trip, and `${VAR}` references taken as written, since they come from the operator (the file,
+   * or a change another instance saved), not from an admin request. Validated and swapped in as
+   * updatePluginConfiguration does; on any error nothing changes.
+   */
+  setPluginSettings(pluginId: string, channel: string | null, settings: PluginSettingsInput | undefined): void {
+    this.swapIn(this.pluginClass(pluginId, channel), channel, settings);
+  }
+
+  /** Validates settings, builds the next version with them and swaps it in (the old instances are retired). */
+  private swapIn(cls: PluginClass, channel: string | null, input: PluginSettingsInput | undefined): void {
+    const settings = validatePluginSettings(cls, input, { plugin: cls.id, channel }, this.warn);
+    const config = withSettings(this.runtime.config, cls.id, channel, settings);
     const previous = this.runtime;
     if (channel === null) {
       this.runtime = buildRuntime(this.ctx, config, previous.version + 1);
@@ -340,7 +343,6 @@ export class PluginManager<H extends HookMap = {}> {
       this.runtime = rebuildChannel(this.ctx, previous, config, channel);
       this.retirements.retireChannel(previous, channel);
     }
-    return this.getPluginConfiguration(pluginId, channel);
   }
 
   /**

@@ -1,10 +1,11 @@
 import { MemoryLedgerStore, PaymentService, PluginManager, type LedgerStore, type Logger } from '@payhost/core';
-import { openStore, type ServerConfig } from '@payhost/server';
+import { loadPluginSettingsSync, openStore, type ServerConfig } from '@payhost/server';
 
 /**
  * Runs `fn` with a payment service on the server's own store (DATABASE_URL
  * with server.databaseSchema, else the data directory), so what a command
- * writes is what `payhost serve` shows; `memory`: an in-memory ledger that
+ * writes is what `payhost serve` shows, with the plugin configuration it runs
+ * (the admin API's saved changes over the file's); `memory`: an in-memory ledger that
  * keeps nothing. Plugins and store are closed afterwards, whatever happens.
  * `logger`: the command's logger (loadCommandConfig).
  */
@@ -15,6 +16,14 @@ export async function withPaymentService<T>(config: ServerConfig, options: { mem
   try {
     manager = await PluginManager.create({ plugins: config.plugins, pluginBaseDir: config.baseDir, config: config.host, logger, hookTimeoutMs: config.server.hookTimeoutMs });
   } catch (error) {
+    await store.close();
+    throw error;
+  }
+  try {
+    // The plugin configuration the server runs with: the file's, with the admin API's saved changes over it.
+    if (!options.memory) await loadPluginSettingsSync(manager, store, manager.config, logger);
+  } catch (error) {
+    await manager.close();
     await store.close();
     throw error;
   }

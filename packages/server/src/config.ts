@@ -34,6 +34,11 @@ const serverSection = z
      * GET /health/ready waits at most 5 s (or this, when shorter).
      */
     databaseQueryTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+    /**
+     * How often an instance reads the plugin configuration changes other instances saved through the admin
+     * API (a change is live on the instance that took it at once, on the others within this).
+     */
+    pluginSettingsPollMs: z.number().int().min(100).max(3_600_000).default(2_000),
   })
   .strict()
   .default({
@@ -47,6 +52,7 @@ const serverSection = z
     unmatchedEventRetryMs: 3_600_000,
     checkout: true,
     databaseQueryTimeoutMs: 30_000,
+    pluginSettingsPollMs: 2_000,
   });
 
 const fileSchema = z.object({

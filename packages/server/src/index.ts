@@ -2,5 +2,7 @@ export { createServer, type PayhostServer, type CreateServerOptions } from './se
 export { loadServerConfig, parseServerConfig, type ServerConfig } from './config.js';
 export { buildApp, type AppOptions } from './app.js';
 export { statusFor } from './http-errors.js';
+export { loadPluginSettingsSync, PluginSettingsSync } from './plugin-settings-sync.js';
+export type { OpenStoreOptions } from './store.js';
 export { checkStoreChoice, databaseOpenError, openStore, type DatabaseSource } from './store.js';
 export { paymentJson, resultJson, reviewItemJson, transactionJson } from './serialize.js';

@@ -6,6 +6,7 @@ import { paymentRoutes } from './routes/payments.js';
 import { reviewRoutes } from './routes/review.js';
 import { openStore } from './store.js';
 import { startReconciler } from './reconciler.js';
+import { loadPluginSettingsSync } from './plugin-settings-sync.js';
 import { checkoutRoutes } from './checkout/routes.js';
 import { applyVerifiedEvents } from './webhook-events.js';
 
@@ -46,13 +47,21 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
     await manager.close();
     throw err;
   }));
+  // Plugin configuration the admin API changed (on any instance) applies over the file's from the start.
+  const fileConfig = manager.config;
+  const settingsSync = await loadPluginSettingsSync(manager, store, fileConfig, logger).catch(async (err: unknown) => {
+    await manager.close();
+    if (!options.store) await store.close();
+    throw err;
+  });
+  settingsSync?.start(config.server.pluginSettingsPollMs);
   const payments = new PaymentService({ manager, store, logger });
   // A pending transaction younger than two gateway-call timeouts may belong to a call still in flight
   // on another instance (the call, then its own outcome check, each last at most hookTimeoutMs).
   const reconciler = startReconciler(payments, logger, { minAgeMs: 2 * config.server.hookTimeoutMs, intervalMs: config.server.reconcileIntervalMs });
   await reconciler.runOnce();
 
-  const ctx = { manager, store, storeKind: kind, config };
+  const ctx = { manager, store, storeKind: kind, config, fileConfig, settingsSync };
   const app = await buildApp(
     ctx,
     {
@@ -65,6 +74,7 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
   ).catch(async (err: unknown) => {
     // Nothing may outlive a failed start: timers, plugin clients, and a store this call opened (its lock).
     await reconciler.stop();
+    await settingsSync?.stop();
     await manager.close();
     if (!options.store) await store.close();
     throw err;
@@ -85,7 +95,7 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
         // Both at once: waiting for a reconcile pass first kept the server taking (and charging) new payments
         // meanwhile. The pass stops between transactions; requests in flight finish; then the manager and the
         // store they use are closed.
-        const [, http] = await Promise.allSettled([reconciler.stop(), app.close()]);
+        const [, http] = await Promise.allSettled([reconciler.stop(), app.close(), settingsSync?.stop()]);
         await manager.close();
         await store.close();
         if (http.status === 'rejected') throw http.reason;

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import type { PluginConfigurationUpdate, PluginConfigurationView, PluginSettings } from '@payhost/core';
+import type { HostConfig, PluginConfigurationUpdate, PluginConfigurationView, PluginSettings } from '@payhost/core';
 import type { ServerContext } from '../context.js';
 import { errorResponses, pluginId, slug } from '../schemas.js';
 
@@ -14,25 +14,33 @@ const updateBody = {
 
 const response = { 200: { $ref: 'PluginConfiguration#' }, ...errorResponses };
 
-/** The stored (unmasked) settings of a plugin in a channel, or global; undefined when none were written. */
-function storedSettings(ctx: ServerContext, plugin: string, channel: string | null): PluginSettings | undefined {
-  const config = ctx.manager.config;
+/** The (unmasked) settings of a plugin in a channel, or global, in force or in `config`; undefined when none were written. */
+function storedSettings(ctx: ServerContext, plugin: string, channel: string | null, config: HostConfig = ctx.manager.config): PluginSettings | undefined {
   return channel === null ? config.globalPlugins[plugin] : config.channels.find((c) => c.slug === channel)?.plugins[plugin];
 }
 
 /**
- * Applies a change and logs it at info (`plugin configuration changed`): who runs the server must be able
- * to tell when a gateway was switched on or off, or its keys replaced. The line names the fields whose
- * value changed, never a value (an admin screen sends every field back: the unchanged ones are left out).
+ * Applies a change, saves it for the other instances (when the store keeps plugin settings), and logs it
+ * at info (`plugin configuration changed`): who runs the server must be able to tell when a gateway was
+ * switched on or off, or its keys replaced. The line names the fields whose value changed, never a value
+ * (an admin screen sends every field back: the unchanged ones are left out).
  */
-function update(ctx: ServerContext, log: FastifyBaseLogger, plugin: string, channel: string | null, body: PluginConfigurationUpdate): PluginConfigurationView {
-  const before = storedSettings(ctx, plugin, channel);
-  const view = ctx.manager.updatePluginConfiguration(plugin, channel, body);
+async function change(ctx: ServerContext, log: FastifyBaseLogger, plugin: string, channel: string | null, body: PluginConfigurationUpdate | null): Promise<PluginConfigurationView> {
+  let before: PluginSettings | undefined;
+  const apply = (): void => {
+    before = storedSettings(ctx, plugin, channel);
+    if (body) ctx.manager.updatePluginConfiguration(plugin, channel, body);
+    else ctx.manager.setPluginSettings(plugin, channel, storedSettings(ctx, plugin, channel, ctx.fileConfig));
+  };
+  const sync = ctx.settingsSync;
+  if (!sync) apply();
+  else await sync.change(plugin, channel, apply, { withdrawn: body === null });
+  const view = ctx.manager.getPluginConfiguration(plugin, channel);
   const after = storedSettings(ctx, plugin, channel);
   const names = new Set([...Object.keys(before?.configuration ?? {}), ...Object.keys(after?.configuration ?? {})]);
   const changedFields = [...names].filter((name) => before?.configuration[name] !== after?.configuration[name]).sort();
   log.info(
-    { plugin, channel, active: view.active, wasActive: before?.active ?? null, changedFields, configVersion: ctx.manager.configVersion },
+    { plugin, channel, active: view.active, wasActive: before?.active ?? null, changedFields, withdrawn: body === null, saved: sync !== null, configVersion: ctx.manager.configVersion },
     'plugin configuration changed',
   );
   return view;
@@ -53,7 +61,18 @@ export async function adminRoutes(app: FastifyInstance, ctx: ServerContext): Pro
     {
       schema: { summary: "Change a plugin's configuration in a channel", params: { type: 'object', properties: { channel: slug, plugin: pluginId } }, body: updateBody, response },
     },
-    async (request) => update(ctx, request.log, request.params.plugin, request.params.channel, request.body),
+    async (request) => change(ctx, request.log, request.params.plugin, request.params.channel, request.body),
+  );
+  app.delete<{ Params: { channel: string; plugin: string } }>(
+    '/admin/channels/:channel/plugins/:plugin',
+    {
+      schema: {
+        summary: "Withdraw the admin API's changes to a plugin in a channel: the configuration file's settings apply again",
+        params: { type: 'object', properties: { channel: slug, plugin: pluginId } },
+        response,
+      },
+    },
+    async (request) => change(ctx, request.log, request.params.plugin, request.params.channel, null),
   );
   app.get<{ Params: { plugin: string } }>(
     '/admin/global/plugins/:plugin',
@@ -63,6 +82,17 @@ export async function adminRoutes(app: FastifyInstance, ctx: ServerContext): Pro
   app.put<{ Params: { plugin: string }; Body: PluginConfigurationUpdate }>(
     '/admin/global/plugins/:plugin',
     { schema: { summary: "Change a global plugin's configuration", params: { type: 'object', properties: { plugin: pluginId } }, body: updateBody, response } },
-    async (request) => update(ctx, request.log, request.params.plugin, null, request.body),
+    async (request) => change(ctx, request.log, request.params.plugin, null, request.body),
+  );
+  app.delete<{ Params: { plugin: string } }>(
+    '/admin/global/plugins/:plugin',
+    {
+      schema: {
+        summary: "Withdraw the admin API's changes to a global plugin: the configuration file's settings apply again",
+        params: { type: 'object', properties: { plugin: pluginId } },
+        response,
+      },
+    },
+    async (request) => change(ctx, request.log, request.params.plugin, null, null),
   );
 }

@@ -12,10 +12,24 @@ export const ADMIN_KEY = 'test-admin-key-0123456789ab';
 export const AUDIT_TOKEN = 'audit-token-super-secret-7788';
 export const WEBHOOK_SECRET = 'whsec_test_signed_0011223344';
 
+/** Server settings a test may change. */
+export interface ServerOverrides {
+  bodyLimit?: number;
+  pluginSettingsPollMs?: number;
+}
+
 /** The server test configuration: dummy + signed gateway in two channels, a global audit plugin. */
-export function testConfigDocument(overrides: { bodyLimit?: number } = {}): Record<string, unknown> {
+export function testConfigDocument(overrides: ServerOverrides = {}): Record<string, unknown> {
   return {
-    server: { host: '127.0.0.1', port: 0, logLevel: 'debug', hookTimeoutMs: 2000, checkout: false, bodyLimit: overrides.bodyLimit ?? 16 * 1024 },
+    server: {
+      host: '127.0.0.1',
+      port: 0,
+      logLevel: 'debug',
+      hookTimeoutMs: 2000,
+      checkout: false,
+      bodyLimit: overrides.bodyLimit ?? 16 * 1024,
+      ...(overrides.pluginSettingsPollMs === undefined ? {} : { pluginSettingsPollMs: overrides.pluginSettingsPollMs }),
+    },
     auth: { adminApiKey: ADMIN_KEY, paymentApiKey: PAYMENT_KEY },
     plugins: ['@payhost/plugin-dummy', './test-plugins.mjs'],
     channels: [
@@ -59,7 +73,7 @@ export interface RequestOptions {
   idempotencyKey?: string;
 }
 
-export async function startTestServer(store: { store: LedgerStore; kind: string }, overrides: { bodyLimit?: number } = {}): Promise<TestServer> {
+export async function startTestServer(store: { store: LedgerStore; kind: string }, overrides: ServerOverrides = {}): Promise<TestServer> {
   const logs: string[] = [];
   const logger = createLogger({ level: 'debug' }, { write: (line: string) => void logs.push(line) });
   const config = parseServerConfig(testConfigDocument(overrides), fixturesDir, {});

@@ -1,0 +1,147 @@
+import { pluginSettingsStore, type HostConfig, type Logger, type PluginManager, type PluginSettings, type PluginSettingsStore, type SavedPluginSettings } from '@payhost/core';
+
+/**
+ * Plugin configuration changed through the admin API, shared by every instance on one database.
+ *
+ * A change is applied on the instance that took it (which checks it by building the plugins), then saved
+ * in the store; the other instances apply it at their next poll, and a restart applies every save over
+ * the configuration file. Withdrawing a change (settings null) brings the file's settings back.
+ *
+ * Every change goes through one queue per instance: a poll that read an older save cannot apply it over
+ * a newer change this instance is making, and each plugin and channel keeps the revision it last
+ * applied, so a save is never applied over a later one.
+ */
+export class PluginSettingsSync {
+  private readonly applied = new Map<string, number>();
+  private lastRevision = 0;
+  private queue: Promise<unknown> = Promise.resolve();
+  private timer: NodeJS.Timeout | null = null;
+  /** Logged once per outage, not on every poll. */
+  private pollFailing = false;
+
+  constructor(
+    private readonly manager: PluginManager,
+    private readonly store: PluginSettingsStore,
+    /** The configuration file's plugin settings: what a withdrawn change returns to. */
+    private readonly baseline: HostConfig,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The saved changes over the file's settings, once (start-up, and CLI commands that use the server's store). */
+  async load(): Promise<void> {
+    await this.poll();
+  }
+
+  /** Applies other instances' changes every `intervalMs` until stop(). */
+  start(intervalMs: number): void {
+    this.timer ??= setInterval(() => {
+      this.poll().then(
+        () => {
+          if (this.pollFailing) this.logger.info('plugin configuration changes are read from the database again');
+          this.pollFailing = false;
+        },
+        (err: unknown) => {
+          if (!this.pollFailing) this.logger.warn({ err }, 'cannot read plugin configuration changes from the database: this instance keeps its current configuration until it can');
+          this.pollFailing = true;
+        },
+      );
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops polling; resolves once a poll or change in progress has ended (before the manager and store close). */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.queue;
+  }
+
+  /**
+   * Makes a change on this instance and saves it for the others: `apply` changes the manager (and throws,
+   * changing nothing, when the change is refused), then the settings now in force are saved, or, for a
+   * withdrawn change (`apply` put the file's settings back), that the file's settings apply. When the save
+   * fails, the previous settings are put back and the error is thrown: a change is never live on one
+   * instance only.
+   */
+  change(plugin: string, channel: string | null, apply: () => void, options: { withdrawn?: boolean } = {}): Promise<void> {
+    return this.serialized(async () => {
+      const before = this.current(plugin, channel);
+      apply();
+      const settings = options.withdrawn === true ? null : (this.current(plugin, channel) ?? null);
+      try {
+        const revision = await this.store.savePluginSettings({ plugin, channel, settings, now: new Date() });
+        this.applied.set(key(plugin, channel), revision);
+      } catch (err) {
+        this.manager.setPluginSettings(plugin, channel, before);
+        throw err;
+      }
+    });
+  }
+
+  private poll(): Promise<void> {
+    return this.serialized(async () => {
+      for (const saved of await this.store.listPluginSettings(this.lastRevision)) {
+        this.apply(saved);
+        this.lastRevision = Math.max(this.lastRevision, saved.revision);
+      }
+    });
+  }
+
+  private apply(saved: SavedPluginSettings): void {
+    const { plugin, channel, revision } = saved;
+    if ((this.applied.get(key(plugin, channel)) ?? 0) >= revision) return;
+    this.applied.set(key(plugin, channel), revision);
+    const target = saved.settings ?? this.fileSettings(plugin, channel);
+    const where = { plugin, channel, revision, savedAt: saved.savedAt.toISOString() };
+    try {
+      if (sameSettings(this.current(plugin, channel), target)) return;
+      this.manager.setPluginSettings(plugin, channel, target);
+    } catch (err) {
+      // A plugin or channel the file no longer has, or settings this version refuses: the rest still applies.
+      this.logger.error({ ...where, err }, 'a saved plugin configuration change cannot be applied: this instance keeps its configuration for that plugin');
+      return;
+    }
+    this.logger.info({ ...where, active: this.current(plugin, channel)?.active ?? null, withdrawn: saved.settings === null, configVersion: this.manager.configVersion }, 'plugin configuration change applied from the database');
+  }
+
+  /** The settings in force (unmasked); undefined when none were written (the plugin's defaults). */
+  private current(plugin: string, channel: string | null): PluginSettings | undefined {
+    return settingsIn(this.manager.config, plugin, channel);
+  }
+
+  private fileSettings(plugin: string, channel: string | null): PluginSettings | undefined {
+    return settingsIn(this.baseline, plugin, channel);
+  }
+
+  private serialized<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task, task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+function key(plugin: string, channel: string | null): string {
+  return JSON.stringify([plugin, channel]);
+}
+
+function settingsIn(config: HostConfig, plugin: string, channel: string | null): PluginSettings | undefined {
+  return channel === null ? config.globalPlugins[plugin] : config.channels.find((c) => c.slug === channel)?.plugins[plugin];
+}
+
+function sameSettings(a: PluginSettings | undefined, b: PluginSettings | undefined): boolean {
+  if (!a || !b) return a === b;
+  const keys = new Set([...Object.keys(a.configuration), ...Object.keys(b.configuration)]);
+  return a.active === b.active && [...keys].every((name) => a.configuration[name] === b.configuration[name]);
+}
+
+/**
+ * The sync for a store that keeps saved settings, its saved changes applied; null for a store that
+ * keeps none (a third-party store): admin changes then stay on the instance that took them.
+ */
+export async function loadPluginSettingsSync(manager: PluginManager, store: object, baseline: HostConfig, logger: Logger): Promise<PluginSettingsSync | null> {
+  const saved = pluginSettingsStore(store);
+  if (!saved) return null;
+  const sync = new PluginSettingsSync(manager, saved, baseline, logger);
+  await sync.load();
+  return sync;
+}

@@ -1,0 +1,110 @@
+import { expect } from 'chai';
+import { MemoryLedgerStore, type LedgerStore } from '@payhost/core';
+import { ADMIN_KEY, startTestServer, type TestServer } from './support/harness.js';
+
+/**
+ * Admin changes of plugin configuration are saved in the store and applied by every instance on it.
+ * Two servers on one MemoryLedgerStore object stand for two instances on one database here (the
+ * PostgreSQL case: tests/server/shared-plugin-settings-postgres.test.ts).
+ */
+
+const DUMMY_US = '/admin/channels/us-store/plugins/payhost.dummy';
+
+/** Asks until `check` holds (another instance applies a change at its next poll), or fails after many polls. */
+async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  expect.fail(`never: ${what}`);
+}
+
+const gatewaysOf = async (t: TestServer): Promise<string[]> => {
+  const listed = await t.request('GET', '/channels/us-store/gateways?currency=USD');
+  return (listed.body.gateways as Array<{ id: string }>).map((g) => g.id);
+};
+
+describe('server: admin changes of plugin configuration are shared through the store', () => {
+  let store: LedgerStore;
+  let a: TestServer;
+  let b: TestServer;
+
+  beforeEach(async () => {
+    store = new MemoryLedgerStore();
+    a = await startTestServer({ store, kind: 'memory' }, { pluginSettingsPollMs: 100 });
+    b = await startTestServer({ store, kind: 'memory' }, { pluginSettingsPollMs: 100 });
+  });
+  afterEach(async () => {
+    await a.close();
+    await b.close();
+  });
+
+  it('a change on one instance reaches the other at its next poll, and a new instance starts with it', async () => {
+    expect(await gatewaysOf(b)).to.include('payhost.dummy');
+    const put = await a.request('PUT', DUMMY_US, { key: ADMIN_KEY, body: { active: false } });
+    expect(put.status).to.equal(200);
+    expect(await gatewaysOf(a)).to.not.include('payhost.dummy');
+    await eventually(async () => !(await gatewaysOf(b)).includes('payhost.dummy'), 'instance b applies the deactivation');
+    expect(b.logs.some((line) => line.includes('plugin configuration change applied from the database'))).to.equal(true);
+
+    const c = await startTestServer({ store, kind: 'memory' });
+    try {
+      expect(await gatewaysOf(c)).to.not.include('payhost.dummy');
+      expect((await c.request('GET', DUMMY_US, { key: ADMIN_KEY })).body.active).to.equal(false);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('saves the settings, secrets included, and a masked secret sent back keeps the saved one on every instance', async () => {
+    const put = await a.request('PUT', DUMMY_US, { key: ADMIN_KEY, body: { configuration: { secret_key: 'sk_dummy_rotated_secret_4321' } } });
+    expect(put.status).to.equal(200);
+    expect(put.body.configuration.secret_key).to.not.include('rotated');
+    const [saved] = await (store.listPluginSettings as NonNullable<LedgerStore['listPluginSettings']>)(0);
+    expect(saved).to.include({ plugin: 'payhost.dummy', channel: 'us-store' });
+    expect(saved?.settings?.configuration['secret_key']).to.equal('sk_dummy_rotated_secret_4321');
+
+    await eventually(async () => (await b.request('GET', DUMMY_US, { key: ADMIN_KEY })).body.configuration.secret_key === put.body.configuration.secret_key, 'b shows the new secret, masked');
+    // b's admin screen sends the masked value back with another change: the secret stays the rotated one.
+    const masked = (await b.request('GET', DUMMY_US, { key: ADMIN_KEY })).body.configuration.secret_key as string;
+    expect((await b.request('PUT', DUMMY_US, { key: ADMIN_KEY, body: { configuration: { secret_key: masked, auto_capture: false } } })).status).to.equal(200);
+    const latest = await (store.listPluginSettings as NonNullable<LedgerStore['listPluginSettings']>)(0);
+    expect(latest).to.have.length(1);
+    expect(latest[0]?.settings?.configuration).to.include({ secret_key: 'sk_dummy_rotated_secret_4321', auto_capture: false });
+    // No log line of either instance holds the saved secret.
+    expect([...a.logs, ...b.logs].filter((line) => line.includes('sk_dummy_rotated_secret_4321'))).to.deep.equal([]);
+  });
+
+  it('a refused change is neither applied nor saved', async () => {
+    const refused = await a.request('PUT', DUMMY_US, { key: ADMIN_KEY, body: { configuration: { supported_currencies: 'USD,XXX1' } } });
+    expect(refused.status).to.be.within(400, 499);
+    expect(await (store.listPluginSettings as NonNullable<LedgerStore['listPluginSettings']>)(0)).to.deep.equal([]);
+    expect((await a.request('GET', DUMMY_US, { key: ADMIN_KEY })).body.configuration.supported_currencies).to.equal('USD,EUR,JPY,KWD');
+  });
+
+  it('DELETE withdraws the change: the file\'s settings apply again on every instance, and after a restart', async () => {
+    await a.request('PUT', DUMMY_US, { key: ADMIN_KEY, body: { active: false, configuration: { auto_capture: false } } });
+    await eventually(async () => !(await gatewaysOf(b)).includes('payhost.dummy'), 'b applies the change');
+
+    const withdrawn = await b.request('DELETE', DUMMY_US, { key: ADMIN_KEY });
+    expect(withdrawn.status).to.equal(200);
+    expect(withdrawn.body).to.include({ active: true });
+    expect(withdrawn.body.configuration.auto_capture).to.equal(true);
+    await eventually(async () => (await gatewaysOf(a)).includes('payhost.dummy'), 'a applies the withdrawal');
+    expect((await a.request('GET', DUMMY_US, { key: ADMIN_KEY })).body.configuration.auto_capture).to.equal(true);
+
+    const c = await startTestServer({ store, kind: 'memory' });
+    try {
+      expect(await gatewaysOf(c)).to.include('payhost.dummy');
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('DELETE of a plugin or channel that does not exist is a 4xx that changes nothing', async () => {
+    expect((await a.request('DELETE', '/admin/channels/us-store/plugins/no.such', { key: ADMIN_KEY })).status).to.equal(404);
+    expect((await a.request('DELETE', '/admin/channels/nowhere/plugins/payhost.dummy', { key: ADMIN_KEY })).status).to.equal(404);
+    expect((await a.request('DELETE', DUMMY_US, { key: null })).status).to.equal(401);
+    expect(await (store.listPluginSettings as NonNullable<LedgerStore['listPluginSettings']>)(0)).to.deep.equal([]);
+  });
+});
