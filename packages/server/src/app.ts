@@ -79,10 +79,11 @@ function finishOpenApi(optionalBodies: Set<string>): SwaggerTransformObject {
 }
 
 /**
- * Once the server is closing, new connections are refused, but a request can still arrive on a
- * kept-alive connection that was busy, or pipelined behind one in flight: 503 shutting_down (fastify
- * sets Connection: close), so the client retries it elsewhere instead of starting work the shutdown
- * would cut short.
+ * Once the server is closing, new connections are refused and idle ones closed. The requests in flight
+ * are answered with Connection: close, which ends their connections (a request pipelined behind one is
+ * dropped unanswered, as HTTP lets a server closing a connection do). Any request that still reaches a
+ * route is refused with 503 shutting_down, so the client retries it elsewhere instead of starting work
+ * the shutdown would cut short.
  */
 function refuseWhileClosing(app: FastifyInstance): void {
   let closing = false;
@@ -93,6 +94,12 @@ function refuseWhileClosing(app: FastifyInstance): void {
   app.addHook('onRequest', (_request, reply, done) => {
     if (!closing) return done();
     void reply.status(503).send({ code: 'shutting_down', message: 'The server is shutting down: retry the request (with the same idempotency key)' });
+  });
+  // A request that was in flight is answered, then its connection closed: kept alive and idle, it would
+  // hold the shutdown until the keep-alive timeout (72 s), since fastify closes idle connections only once.
+  app.addHook('onSend', (_request, reply, _payload, done) => {
+    if (closing) reply.header('connection', 'close');
+    done();
   });
 }
 

@@ -98,7 +98,7 @@ describe('server: graceful shutdown during a reconcile pass', () => {
 
 describe('server: a request that reaches a closing server', () => {
   afterEach(() => sinon.restore());
-  it("is refused with 503 shutting_down in the API's error shape (pipelined behind one in flight, which finishes)", async () => {
+  it('pipelined behind one in flight, is not started: the one in flight finishes with Connection: close, which ends the connection', async () => {
     const store = new MemoryLedgerStore();
     sinon.stub(store, 'close').resolves(); // kept open, to read the ledger once the server has closed
     const test = await startTestServer({ store, kind: 'memory' });
@@ -124,16 +124,37 @@ describe('server: a request that reaches a closing server', () => {
     await closing;
 
     const answers = received.split(/(?=HTTP\/1\.1 )/);
-    expect(answers).to.have.length(2);
+    expect(answers).to.have.length(1);
     expect(answers[0]).to.match(/^HTTP\/1\.1 201 /);
-    expect(answers[1]).to.match(/^HTTP\/1\.1 503 /);
-    expect(answers[1]).to.match(/\r\nconnection: close\r\n/i);
-    expect(JSON.parse(answers[1]!.slice(answers[1]!.indexOf('\r\n\r\n') + 4))).to.deep.equal({
-      code: 'shutting_down',
-      message: 'The server is shutting down: retry the request (with the same idempotency key)',
-    });
+    expect(answers[0]).to.match(/\r\nconnection: close\r\n/i);
     // Only the first payment was taken; the second key was never claimed.
     expect(await store.getIdempotencyRecord('closing-first-1')).to.not.equal(null);
     expect(await store.getIdempotencyRecord('closing-second-1')).to.equal(null);
+  });
+
+  it('answers the request in flight with Connection: close, so its kept-alive connection does not hold the shutdown until it times out', async () => {
+    const test = await startTestServer({ store: new MemoryLedgerStore(), kind: 'memory' });
+    const { port } = new URL(test.url);
+    const body = JSON.stringify({ channel: 'us-store', amount: '5.00', currency: 'USD', token: 'tok_dummy_success' });
+    const head =
+      `POST /payments HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\nAuthorization: Bearer ${HARNESS_PAYMENT_KEY}\r\n` +
+      `Content-Type: application/json\r\nIdempotency-Key: closing-alone-1\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
+    const socket = connect(Number(port), '127.0.0.1');
+    let received = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => (received += chunk));
+    const ended = new Promise<string>((resolve) => socket.once('close', () => resolve('closed by the server')));
+    const arrived = new Promise((resolve) => test.server.app.server.once('request', resolve));
+    socket.write(head + body.slice(0, 10));
+    await arrived;
+    const closing = test.close();
+    while (test.server.app.server.listening) await new Promise((resolve) => setImmediate(resolve));
+    socket.write(body.slice(10));
+    // The server's keep-alive timeout is 72 s: without Connection: close the socket would stay open that long.
+    const outcome = await Promise.race([ended, new Promise<string>((resolve) => setTimeout(() => resolve('still open after 5 s'), 5_000))]);
+    socket.destroy();
+    await closing;
+    expect(received).to.match(/^HTTP\/1\.1 201 /);
+    expect(received).to.match(/\r\nconnection: close\r\n/i);
+    expect(outcome).to.equal('closed by the server');
   });
 });
