@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { Decimal, type LedgerStore, type Payment } from '@payhost/core';
 import { at, makePayment, makeTransaction, pause, rejects, signal, uid } from './fixtures.js';
 import { describeKeyedRecords } from './conformance-keys.js';
+import { describePluginSettings } from './conformance-plugin-settings.js';
 
 export interface ConformanceOptions {
   /** Milliseconds for the `before` hook that opens the store (PGlite's initdb takes seconds). */
@@ -354,6 +355,7 @@ export function describeLedgerStoreConformance(name: string, makeStore: () => Pr
     });
 
     describeKeyedRecords(() => store);
+    describePluginSettings(() => store);
 
     describe('migrations', () => {
       it('can migrate again (and again) without losing data', async () => {

@@ -22,6 +22,7 @@ const KEYS: Record<string, string> = {
   idempotency_keys: 'key',
   webhook_events: 'gateway, event_id',
   customer_accounts: 'customer_id, channel, gateway',
+  plugin_settings: 'plugin, channel',
 };
 const METADATA = { note: 'caf\u00e9 \u65e5\u672c \ud83d\ude00 \u0645\u0631\u062d\u0628\u0627', nested: { list: [1, 'two', null, { deep: [true, 1.5] }], empty: {} } };
 
@@ -92,6 +93,12 @@ async function buildLedger(store: SqlLedgerStore): Promise<Built> {
     expect((await env.service.applyGatewayEvent(webhookEvent)).status).to.equal('applied');
     // Enough rows for several batches.
     for (let i = 0; i < 7; i++) await pay({ total: `${i + 1}.${i}5` });
+    // Plugin settings an admin saved: global, per channel, replaced, withdrawn.
+    const stripe = { active: true, configuration: { apiKey: '${STRIPE_SECRET_KEY}', automaticCapture: false, region: null } };
+    await store.savePluginSettings({ plugin: 'payhost.stripe', channel: null, settings: stripe, now: new Date('2026-01-02T03:04:05.678Z') });
+    await store.savePluginSettings({ plugin: 'payhost.stripe', channel: 'web', settings: { active: false, configuration: {} }, now: new Date('2026-01-02T03:04:06Z') });
+    await store.savePluginSettings({ plugin: 'payhost.stripe', channel: 'web', settings: { ...stripe, active: false }, now: new Date('2026-01-02T03:04:07Z') });
+    await store.savePluginSettings({ plugin: 'payhost.razorpay', channel: 'shop', settings: null, now: new Date('2026-01-02T03:04:08Z') });
     const paymentIds = (await store.driver.session((c) => c.query<{ id: string }>('SELECT id FROM payments'))).map((r) => r.id);
     return { paymentIds, pays, webhookEvent };
   } finally {
@@ -130,6 +137,16 @@ async function expectSameLedger(source: SqlLedgerStore, target: SqlLedgerStore, 
     sinon.restore();
     // Webhook dedup holds.
     expect((await to.service.applyGatewayEvent(built.webhookEvent)).status).to.equal('duplicate');
+    // Saved plugin settings read back alike, and a new save's revision follows the copied ones.
+    const saved = await target.listPluginSettings(0);
+    expect(saved).to.deep.equal(await source.listPluginSettings(0));
+    expect(saved.map((s) => [s.plugin, s.channel])).to.deep.equal([
+      ['payhost.stripe', null],
+      ['payhost.stripe', 'web'],
+      ['payhost.razorpay', 'shop'],
+    ]);
+    const highest = saved.at(-1)!.revision;
+    expect(await target.savePluginSettings({ plugin: 'payhost.razorpay', channel: 'shop', settings: { active: true, configuration: {} }, now: new Date() })).to.equal(highest + 1);
     // New transactions sort after the copied ones.
     const paymentId = built.webhookEvent.paymentId;
     const refund = await to.service.refund({ paymentId, idempotencyKey: key(), amount: '2.00' });
@@ -168,7 +185,7 @@ describe('ledger copy (copyLedger)', function () {
   });
 
   it('copies every table the migrations create, in batches, and the copy reads, replays and grows as the source does (PGlite -> PGlite)', async () => {
-    expect(TABLES).to.have.members(['payments', 'transactions', 'idempotency_keys', 'webhook_events', 'customer_accounts']);
+    expect(TABLES).to.have.members(['payments', 'transactions', 'idempotency_keys', 'webhook_events', 'customer_accounts', 'plugin_settings']);
     for (const table of TABLES) expect(expected[table], table).to.be.greaterThan(0);
     const to = await target();
     const progress: Array<[string, number]> = [];
@@ -226,6 +243,14 @@ describe('ledger copy (copyLedger)', function () {
     expect(err.details).to.deep.equal({ tables: { payments: 1, transactions: 1, idempotency_keys: 1 } });
     expect(err.message).to.match(/payments: 1 row, transactions: 1 row, idempotency_keys: 1 row/);
     expect(await dump(to)).to.deep.equal(before);
+  });
+
+  it('refuses a target whose only rows are saved plugin settings (an admin change made there would be overwritten)', async () => {
+    const to = await target();
+    await to.savePluginSettings({ plugin: 'payhost.stripe', channel: null, settings: null, now: new Date() });
+    const err = await rejection(copyLedger(source, to));
+    expect(isPayhostError(err, 'target_not_empty'), err.message).to.equal(true);
+    expect(err.details).to.deep.equal({ tables: { plugin_settings: 1 } });
   });
 
   it('refuses stores at different schema versions (invalid_configuration with both versions)', async () => {

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { Decimal } from '@payhost/core';
+import { Decimal, isPayhostError } from '@payhost/core';
 import { MIGRATIONS, createPgliteStore, runMigrations, type SqlLedgerStore } from '@payhost/store-postgres';
 import { describeLedgerStoreConformance } from './conformance.js';
 import { at, makePayment, makeTransaction, uid } from './fixtures.js';
@@ -38,6 +38,8 @@ describe('PGlite with a data directory', function () {
       await tx.recordWebhookEvent('stripe', 'evt_1', at(3));
       await tx.upsertCustomerAccount({ customerId: 'c', channel: 'ch', gateway: 'stripe', gatewayCustomerId: 'cus_1', createdAt: at(4) });
     });
+    const settings = { active: true, configuration: { apiKey: '${STRIPE_SECRET_KEY}' } };
+    const revision = await store.savePluginSettings({ plugin: 'payhost.stripe', channel: null, settings, now: at(6) });
     await store.close();
 
     store = await createPgliteStore({ dataDir: dir });
@@ -49,6 +51,9 @@ describe('PGlite with a data directory', function () {
       expect(await store.getIdempotencyRecord(key)).to.deep.include({ state: 'done', response: { ok: 1 } });
       expect(await store.transaction((tx) => tx.recordWebhookEvent('stripe', 'evt_1', at(5)))).to.equal(false);
       expect((await store.transaction((tx) => tx.getCustomerAccount('c', 'ch', 'stripe')))!.gatewayCustomerId).to.equal('cus_1');
+      expect(await store.listPluginSettings(0)).to.deep.equal([{ plugin: 'payhost.stripe', channel: null, settings, revision, savedAt: at(6) }]);
+      // Revisions go on from the saved ones.
+      expect(await store.savePluginSettings({ plugin: 'payhost.stripe', channel: 'ch', settings: null, now: at(7) })).to.equal(revision + 1);
     } finally {
       await store.close();
     }
@@ -100,6 +105,20 @@ describe('PGlite store specifics', function () {
       );
     expect(error?.message).to.match(/transaction aborted/);
     expect(await store.getPayment(payment.id)).to.equal(null);
+  });
+
+  it('refuses saved plugin settings for the empty channel (it stands for a global plugin) and a revision that is not a number', async () => {
+    const plugin = uid('plugin');
+    const error = await store.savePluginSettings({ plugin, channel: '', settings: null, now: at(1) }).catch((e: unknown) => e);
+    expect(isPayhostError(error, 'invalid_input'), String(error)).to.equal(true);
+    expect((await store.listPluginSettings(0)).filter((s) => s.plugin === plugin)).to.deep.equal([]);
+    const notNumber = await store.listPluginSettings(Number.NaN).catch((e: unknown) => e);
+    expect(isPayhostError(notNumber, 'invalid_input'), String(notNumber)).to.equal(true);
+    // A fractional or infinite bound compares as the revisions' whole numbers do.
+    const revision = await store.savePluginSettings({ plugin, channel: null, settings: null, now: at(1) });
+    expect((await store.listPluginSettings(revision - 0.5)).map((s) => s.revision)).to.deep.equal([revision]);
+    expect((await store.listPluginSettings(-Infinity)).map((s) => s.plugin)).to.include(plugin);
+    expect(await store.listPluginSettings(Infinity)).to.deep.equal([]);
   });
 
   it('applies a run of migrations in one transaction: one that fails leaves none of that run applied', async () => {

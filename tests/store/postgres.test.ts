@@ -305,6 +305,7 @@ if (!databaseUrl) {
         'payments.captured_amount:numeric',
         'payments.metadata:jsonb',
         'payments.total:numeric',
+        'plugin_settings.settings:jsonb',
         'transactions.action_required_data:jsonb',
         'transactions.amount:numeric',
         'transactions.raw_response:jsonb',

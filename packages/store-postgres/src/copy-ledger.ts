@@ -14,6 +14,8 @@ const LEDGER_TABLES: ReadonlyArray<{ name: string; key: readonly string[] }> = [
   { name: 'idempotency_keys', key: ['key'] },
   { name: 'webhook_events', key: ['gateway', 'event_id'] },
   { name: 'customer_accounts', key: ['customer_id', 'channel', 'gateway'] },
+  // Not the ledger, but the same database's: an operator moving to PostgreSQL keeps the admin's plugin changes.
+  { name: 'plugin_settings', key: ['plugin', 'channel'] },
 ];
 
 const DEFAULT_BATCH_SIZE = 500;
@@ -82,7 +84,9 @@ export async function copyLedger(from: SqlLedgerStore, to: SqlLedgerStore, optio
         if (targetSide.version === 0) throw notMigrated('target');
         // Nobody else writes to the target until COMMIT: it is still empty when the copy lands.
         progress.step = 'locking the target';
-        await target.exec(`LOCK TABLE ${LEDGER_TABLES.map((t) => `${ident(targetSide.schema)}.${ident(t.name)}`).join(', ')} IN EXCLUSIVE MODE`);
+        // Those it has: a target at an older version lacks later tables, and is refused (checkCompatible) with both versions.
+        const present = LEDGER_TABLES.filter((t) => (targetSide.columns.get(t.name) ?? []).length > 0);
+        await target.exec(`LOCK TABLE ${present.map((t) => `${ident(targetSide.schema)}.${ident(t.name)}`).join(', ')} IN EXCLUSIVE MODE`);
         progress.step = 'opening the source';
         const digests = await from.driver.session((source) =>
           inTransaction(source, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', async () => {

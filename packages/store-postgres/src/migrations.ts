@@ -90,6 +90,17 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE transactions ADD COLUMN request_data jsonb;
   `,
+  // 4: plugin settings saved by the admin API, shared by every instance on the database (plugin-settings.ts).
+  `
+  CREATE TABLE plugin_settings (
+    plugin text NOT NULL,
+    channel text NOT NULL,
+    settings jsonb,
+    revision bigint NOT NULL UNIQUE,
+    saved_at timestamptz NOT NULL,
+    PRIMARY KEY (plugin, channel)
+  );
+  `,
 ];
 
 export interface MigrateOptions {

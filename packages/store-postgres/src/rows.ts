@@ -26,7 +26,7 @@ export function timeParam(value: Date): string {
   return value.toISOString();
 }
 
-function toDate(value: unknown): Date {
+export function toDate(value: unknown): Date {
   return value instanceof Date ? new Date(value.getTime()) : new Date(String(value));
 }
 

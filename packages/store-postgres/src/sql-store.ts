@@ -1,6 +1,7 @@
-import type { ClaimResult, IdempotencyClaim, IdempotencyRecord, LedgerStore, LedgerTx, Payment, Transaction } from '@payhost/core';
+import type { ClaimResult, IdempotencyClaim, IdempotencyRecord, LedgerStore, LedgerTx, Payment, SavedPluginSettings, Transaction } from '@payhost/core';
 import type { SqlConnection, SqlDriver } from './driver.js';
 import { runMigrations, type MigrateOptions } from './migrations.js';
+import { listPluginSettings, savePluginSettings, type PluginSettingsSave } from './plugin-settings.js';
 import { PAYMENT_COLUMNS, TRANSACTION_COLUMNS, paymentParams, rowToIdempotency, rowToPayment, rowToTransaction, timeParam, transactionParams } from './rows.js';
 import { BY_AGE, CLAIM_AND_CREATE, LIST_TRANSACTIONS, SELECT_KEY } from './sql-statements.js';
 import { SqlTx } from './sql-tx.js';
@@ -126,6 +127,16 @@ export class SqlLedgerStore implements LedgerStore {
       const rows = await c.query(`SELECT ${TRANSACTION_COLUMNS} FROM transactions WHERE ${states} ${BY_AGE}`);
       return rows.map(rowToTransaction);
     });
+  }
+
+  /** Plugin settings saved by the admin API, with a revision above `afterRevision`, by revision (plugin-settings.ts). */
+  listPluginSettings(afterRevision: number): Promise<SavedPluginSettings[]> {
+    return this.read((c) => listPluginSettings(c, afterRevision));
+  }
+
+  /** Replaces the plugin's saved settings in the channel (null: global); saves are serialized across processes. */
+  savePluginSettings(save: PluginSettingsSave): Promise<number> {
+    return this.read((c) => savePluginSettings(c, save));
   }
 
   /**

@@ -1,0 +1,70 @@
+import { ERROR_CODES, PayhostError, type PluginSettings, type SavedPluginSettings } from '@payhost/core';
+import { inTransaction, type Row, type SqlConnection } from './driver.js';
+import { jsonParam, timeParam, toDate } from './rows.js';
+
+/**
+ * Plugin settings saved by the admin API, in table `plugin_settings` (migration 4): one row per
+ * plugin and channel, replaced by each save. A global plugin's row has the channel '' (channel
+ * slugs are never empty), so (plugin, channel) is a primary key.
+ */
+const GLOBAL_CHANNEL = '';
+
+/**
+ * Saves one after another across every process on the schema: each save waits for the one before
+ * to commit, then takes the next revision. So saves commit in revision order, and a reader that has
+ * seen revision N never later finds a new one of N or less. Keyed by the schema, as the migrations' lock is.
+ */
+const LOCK_SAVES = "SELECT pg_advisory_xact_lock(hashtext('payhost_plugin_settings:' || coalesce(current_schema(), ''))::bigint)";
+
+/** After LOCK_SAVES, in the same transaction: a fresh snapshot (READ COMMITTED) sees the last committed revision. */
+const UPSERT = `
+  INSERT INTO plugin_settings (plugin, channel, settings, revision, saved_at)
+  SELECT $1::text, $2::text, $3::jsonb, coalesce(max(revision), 0) + 1, $4::timestamptz FROM plugin_settings
+  ON CONFLICT (plugin, channel) DO UPDATE SET settings = EXCLUDED.settings, revision = EXCLUDED.revision, saved_at = EXCLUDED.saved_at
+  RETURNING revision::text AS revision`;
+
+const LIST = `
+  SELECT plugin, channel, settings, revision::text AS revision, saved_at FROM plugin_settings
+  WHERE revision > $1::bigint ORDER BY revision`;
+
+export type PluginSettingsSave = { plugin: string; channel: string | null; settings: PluginSettings | null; now: Date };
+
+export async function savePluginSettings(connection: SqlConnection, save: PluginSettingsSave): Promise<number> {
+  if (save.channel === GLOBAL_CHANNEL) {
+    throw new PayhostError(ERROR_CODES.invalidInput, `plugin settings of ${save.plugin}: a channel is a non-empty slug (null for a global plugin)`, { plugin: save.plugin });
+  }
+  // Only the two fields: what the table holds is what listPluginSettings answers.
+  const settings = save.settings && { active: save.settings.active, configuration: save.settings.configuration };
+  return inTransaction(connection, async (tx) => {
+    await tx.query(LOCK_SAVES);
+    const [row] = await tx.query<{ revision: string }>(UPSERT, [save.plugin, save.channel ?? GLOBAL_CHANNEL, jsonParam(settings), timeParam(save.now)]);
+    return Number(row!.revision);
+  });
+}
+
+export async function listPluginSettings(connection: SqlConnection, afterRevision: number): Promise<SavedPluginSettings[]> {
+  if (typeof afterRevision !== 'number' || Number.isNaN(afterRevision)) {
+    throw new PayhostError(ERROR_CODES.invalidInput, `listPluginSettings: afterRevision must be a number, not ${String(afterRevision)}`);
+  }
+  // Revisions are whole numbers from 1: "above 2.5" is "above 2", "above -Infinity" is "above -1".
+  const after = Math.max(-1, Math.min(Math.floor(afterRevision), Number.MAX_SAFE_INTEGER));
+  const rows = await connection.query(LIST, [String(after)]);
+  return rows.map(rowToSaved);
+}
+
+function rowToSaved(row: Row): SavedPluginSettings {
+  const channel = String(row.channel);
+  return {
+    plugin: String(row.plugin),
+    channel: channel === GLOBAL_CHANNEL ? null : channel,
+    settings: row.settings === null || row.settings === undefined ? null : toSettings(row.settings),
+    revision: Number(row.revision),
+    savedAt: toDate(row.saved_at),
+  };
+}
+
+/** Both drivers parse jsonb already. */
+function toSettings(value: unknown): PluginSettings {
+  const { active, configuration } = value as PluginSettings;
+  return { active, configuration: { ...configuration } };
+}
