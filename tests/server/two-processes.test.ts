@@ -124,5 +124,46 @@ if (databaseUrl) {
       expect(shown.status).to.equal(200);
       expect(((await shown.json()) as any).payment).to.include({ id: payment.id, total: '4.20', currency: 'USD' });
     });
+
+    it('an admin change on one server reaches the other (and `payhost pay`); withdrawn on the other, the file applies again on both', async () => {
+      const [a, b] = urls as [string, string];
+      const admin = (url: string, method: string, body?: unknown) =>
+        fetch(`${url}/admin/channels/web/plugins/test.signed`, {
+          method,
+          headers: { authorization: 'Bearer two-proc-admin-key-000222', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+      const listed = async (url: string) => {
+        const answer = await fetch(`${url}/channels/web/gateways?currency=USD`, { headers: { authorization: `Bearer ${PAYMENT_KEY}` } });
+        return ((await answer.json()) as { gateways: Array<{ id: string }> }).gateways.map((g) => g.id);
+      };
+      /** The other server applies saved changes at its next poll (server.pluginSettingsPollMs, 2 s by default). */
+      const eventually = async (check: () => Promise<boolean>, what: string) => {
+        for (let attempt = 0; attempt < 150; attempt += 1) {
+          if (await check()) return;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        expect.fail(`never: ${what}`);
+      };
+      expect(await listed(b)).to.include('test.signed');
+      expect((await admin(a, 'PUT', { active: false })).status).to.equal(200);
+      expect(await listed(a)).to.not.include('test.signed');
+      await eventually(async () => !(await listed(b)).includes('test.signed'), 'the second server applies the change');
+
+      const pay = await new Promise<{ code: number | null; err: string }>((resolve) => {
+        const args = ['pay', '--config', join(dir, 'payhost.json'), '--channel', 'web', '--gateway', 'test.signed', '--amount', '1.00', '--currency', 'USD', '--token', 'tok'];
+        const child = spawn(process.execPath, [join(root, 'packages/cli/dist/bin.js'), ...args], { env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: ['ignore', 'ignore', 'pipe'] });
+        let err = '';
+        child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
+        child.once('exit', (code) => resolve({ code, err }));
+      });
+      expect(pay.code).to.equal(1);
+      expect(pay.err).to.match(/inactive_gateway/);
+
+      const withdrawn = await admin(b, 'DELETE');
+      expect(withdrawn.status).to.equal(200);
+      expect(((await withdrawn.json()) as { active: boolean }).active).to.equal(true);
+      await eventually(async () => (await listed(a)).includes('test.signed'), 'the first server applies the withdrawal');
+    });
   });
 }

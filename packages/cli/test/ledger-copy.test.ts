@@ -61,7 +61,7 @@ describe('cli: payhost ledger copy (embedded database)', function () {
     const report = JSON.parse(copied.out) as { from: unknown; to: unknown; tables: Record<string, number> };
     expect(report.from).to.deep.equal({ kind: 'pglite', dataDir });
     expect(report.to).to.deep.equal({ kind: 'pglite', dataDir: target });
-    expect(report.tables).to.deep.equal({ payments: 2, transactions: 2, idempotency_keys: 2, webhook_events: 0, customer_accounts: 0 });
+    expect(report.tables).to.deep.equal({ payments: 2, transactions: 2, idempotency_keys: 2, webhook_events: 0, customer_accounts: 0, plugin_settings: 0 });
     const copiedRows = await rows(target);
     expect(copiedRows).to.have.length(4);
     expect(copiedRows).to.deep.equal(await rows(dataDir));

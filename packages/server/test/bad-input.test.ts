@@ -16,7 +16,7 @@ interface Case {
 /** Every row of every ledger table, hashed: equal before and after means nothing was written. */
 async function ledgerFingerprint(store: SqlLedgerStore): Promise<string> {
   return store.driver.session(async (c) => {
-    const tables = ['payments', 'transactions', 'idempotency_keys', 'webhook_events', 'customer_accounts'];
+    const tables = ['payments', 'transactions', 'idempotency_keys', 'webhook_events', 'customer_accounts', 'plugin_settings'];
     const parts: string[] = [];
     for (const table of tables) {
       const rows = await c.query<{ n: string; h: string | null }>(`SELECT count(*)::text AS n, md5(string_agg(t::text, '|' ORDER BY t::text)) AS h FROM ${table} t`);
@@ -152,6 +152,10 @@ describe('bad-input catalog: 4xx with a stable code, never a 5xx, ledger unchang
     { name: 'admin: a global plugin through a channel route', method: 'PUT', path: '/admin/channels/us-store/plugins/test.audit', options: () => json({ active: false }, { key: ADMIN_KEY }), status: 400, code: 'invalid_configuration' },
     { name: 'admin: a channel plugin through the global route', method: 'GET', path: '/admin/global/plugins/payhost.dummy', options: () => ({ key: ADMIN_KEY }), status: 400, code: 'invalid_configuration' },
     { name: 'admin: payment key', method: 'PUT', path: '/admin/global/plugins/test.audit', options: () => json({ active: false }), status: 401, code: 'unauthorized' },
+    { name: 'admin: withdrawing the changes of an unknown plugin', method: 'DELETE', path: '/admin/channels/us-store/plugins/nope', options: () => ({ key: ADMIN_KEY }), status: 404, code: 'unknown_plugin' },
+    { name: 'admin: withdrawing in an unknown channel', method: 'DELETE', path: '/admin/channels/mars/plugins/payhost.dummy', options: () => ({ key: ADMIN_KEY }), status: 404, code: 'unknown_channel' },
+    { name: 'admin: withdrawing a channel plugin through the global route', method: 'DELETE', path: '/admin/global/plugins/payhost.dummy', options: () => ({ key: ADMIN_KEY }), status: 400, code: 'invalid_configuration' },
+    { name: 'admin: withdrawing with the payment key', method: 'DELETE', path: '/admin/global/plugins/test.audit', options: () => ({}), status: 401, code: 'unauthorized' },
     // webhooks
     {
       name: 'webhook with a bad signature',
