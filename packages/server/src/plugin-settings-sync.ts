@@ -1,4 +1,4 @@
-import { pluginSettingsStore, type HostConfig, type Logger, type PluginManager, type PluginSettings, type PluginSettingsStore, type SavedPluginSettings } from '@payhost/core';
+import { ERROR_CODES, PayhostError, isPayhostError, pluginSettingsStore, type HostConfig, type Logger, type PluginManager, type PluginSettings, type PluginSettingsStore, type SavedPluginSettings } from '@payhost/core';
 
 /**
  * Plugin configuration changed through the admin API, shared by every instance on one database.
@@ -57,14 +57,18 @@ export class PluginSettingsSync {
   }
 
   /**
-   * Makes a change on this instance and saves it for the others: `apply` changes the manager (and throws,
-   * changing nothing, when the change is refused), then the settings now in force are saved, or, for a
-   * withdrawn change (`apply` put the file's settings back), that the file's settings apply. When the save
-   * fails, the previous settings are put back and the error is thrown: a change is never live on one
-   * instance only.
+   * Makes a change on this instance and saves it for the others. The saves other instances made since
+   * the last poll are applied first, so the change is made over them: settings are saved whole, and a
+   * change made over older ones would take back another admin's change. Then `apply` changes the manager
+   * (and throws, changing nothing, when the change is refused), and the settings now in force are saved,
+   * or, for a withdrawn change (`apply` put the file's settings back), that the file's settings apply.
+   * When the save fails, the previous settings are put back and a `store_unavailable` error is thrown.
    */
   change(plugin: string, channel: string | null, apply: () => void, options: { withdrawn?: boolean } = {}): Promise<void> {
     return this.serialized(async () => {
+      await this.readSaves().catch((err: unknown) => {
+        throw notSaved(err, plugin, channel);
+      });
       const before = this.current(plugin, channel);
       apply();
       const settings = options.withdrawn === true ? null : (this.current(plugin, channel) ?? null);
@@ -73,18 +77,22 @@ export class PluginSettingsSync {
         this.applied.set(key(plugin, channel), revision);
       } catch (err) {
         this.manager.setPluginSettings(plugin, channel, before);
-        throw err;
+        this.logger.warn({ plugin, channel, err, configVersion: this.manager.configVersion }, 'plugin configuration change not saved in the database: undone on this instance');
+        throw notSaved(err, plugin, channel);
       }
     });
   }
 
   private poll(): Promise<void> {
-    return this.serialized(async () => {
-      for (const saved of await this.store.listPluginSettings(this.lastRevision)) {
-        this.apply(saved);
-        this.lastRevision = Math.max(this.lastRevision, saved.revision);
-      }
-    });
+    return this.serialized(() => this.readSaves());
+  }
+
+  /** Applies the saves made since the last read (run in the queue only). */
+  private async readSaves(): Promise<void> {
+    for (const saved of await this.store.listPluginSettings(this.lastRevision)) {
+      this.apply(saved);
+      this.lastRevision = Math.max(this.lastRevision, saved.revision);
+    }
   }
 
   private apply(saved: SavedPluginSettings): void {
@@ -118,6 +126,20 @@ export class PluginSettingsSync {
     this.queue = run.catch(() => undefined);
     return run;
   }
+}
+
+/**
+ * What the admin request answers when the store failed: the store's own `store_unavailable` message tells
+ * a payment's client to retry with its idempotency key, which an admin change has none of.
+ */
+function notSaved(err: unknown, plugin: string, channel: string | null): unknown {
+  if (!isPayhostError(err, ERROR_CODES.storeUnavailable)) return err;
+  return new PayhostError(
+    ERROR_CODES.storeUnavailable,
+    'Plugin configuration not changed: the ledger database cannot be reached to save the change; retry it later (GET the configuration first)',
+    { plugin, channel },
+    { cause: err.cause ?? err },
+  );
 }
 
 function key(plugin: string, channel: string | null): string {

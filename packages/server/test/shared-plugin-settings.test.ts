@@ -5,7 +5,7 @@ import { ADMIN_KEY, startTestServer, type TestServer } from './support/harness.j
 /**
  * Admin changes of plugin configuration are saved in the store and applied by every instance on it.
  * Two servers on one MemoryLedgerStore object stand for two instances on one database here (the
- * PostgreSQL case: tests/server/shared-plugin-settings-postgres.test.ts).
+ * PostgreSQL case: tests/server/two-processes.test.ts).
  */
 
 const DUMMY_US = '/admin/channels/us-store/plugins/payhost.dummy';
