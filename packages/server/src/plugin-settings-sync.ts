@@ -13,6 +13,8 @@ import { ERROR_CODES, PayhostError, isPayhostError, pluginSettingsStore, type Ho
  */
 export class PluginSettingsSync {
   private readonly applied = new Map<string, number>();
+  /** Per plugin and channel: whether its latest save is a change in force (not withdrawn). */
+  private readonly live = new Map<string, boolean>();
   private lastRevision = 0;
   private queue: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
@@ -75,11 +77,33 @@ export class PluginSettingsSync {
       try {
         const revision = await this.store.savePluginSettings({ plugin, channel, settings, now: new Date() });
         this.applied.set(key(plugin, channel), revision);
+        this.live.set(key(plugin, channel), settings !== null);
       } catch (err) {
         this.manager.setPluginSettings(plugin, channel, before);
         this.logger.warn({ plugin, channel, err, configVersion: this.manager.configVersion }, 'plugin configuration change not saved in the database: undone on this instance');
         throw notSaved(err, plugin, channel);
       }
+    });
+  }
+
+  /**
+   * Withdraws a saved change for a plugin or channel this instance does not have (the file dropped it):
+   * it cannot be applied, so nothing changes here, but the saved change goes, and with it the error every
+   * start logged. False when there is no such change in force.
+   */
+  withdrawUnknown(plugin: string, channel: string | null): Promise<boolean> {
+    return this.serialized(async () => {
+      await this.readSaves().catch((err: unknown) => {
+        throw notSaved(err, plugin, channel);
+      });
+      if (this.live.get(key(plugin, channel)) !== true) return false;
+      const revision = await this.store.savePluginSettings({ plugin, channel, settings: null, now: new Date() }).catch((err: unknown) => {
+        throw notSaved(err, plugin, channel);
+      });
+      this.applied.set(key(plugin, channel), revision);
+      this.live.set(key(plugin, channel), false);
+      this.logger.info({ plugin, channel, revision }, 'saved plugin configuration change withdrawn (for a plugin or channel the configuration file does not have)');
+      return true;
     });
   }
 
@@ -99,6 +123,7 @@ export class PluginSettingsSync {
     const { plugin, channel, revision } = saved;
     if ((this.applied.get(key(plugin, channel)) ?? 0) >= revision) return;
     this.applied.set(key(plugin, channel), revision);
+    this.live.set(key(plugin, channel), saved.settings !== null);
     const target = saved.settings ?? this.fileSettings(plugin, channel);
     const where = { plugin, channel, revision, savedAt: saved.savedAt.toISOString() };
     try {

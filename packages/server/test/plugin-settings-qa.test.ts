@@ -96,4 +96,23 @@ describe('server: admin changes of plugin configuration, as an operator runs the
     expect(undone[0]).to.include({ level: 40, plugin: 'payhost.dummy', channel: 'us-store' });
     expect((await a.request('GET', DUMMY_US, { key: ADMIN_KEY })).body.active).to.equal(true);
   });
+
+  it('a saved change for a channel the file no longer has: logged at every start, withdrawn by DELETE (204), then no longer logged', async () => {
+    const store = new MemoryLedgerStore();
+    await store.savePluginSettings({ plugin: 'payhost.dummy', channel: 'gone-store', settings: { active: true, configuration: { supported_currencies: 'USD' } }, now: new Date() });
+    const cannot = (server: TestServer) => server.logs.filter((line) => line.includes('a saved plugin configuration change cannot be applied'));
+    const a = await start(store);
+    expect(cannot(a)).to.have.length(1);
+    // Without such a change, an unknown channel is still a 404; with one, the change is withdrawn.
+    expect((await a.request('DELETE', '/admin/channels/other-gone/plugins/payhost.dummy', { key: ADMIN_KEY })).status).to.equal(404);
+    const withdrawn = await a.request('DELETE', '/admin/channels/gone-store/plugins/payhost.dummy', { key: ADMIN_KEY });
+    expect(withdrawn.status).to.equal(204);
+    expect(withdrawn.text).to.equal('');
+    const [saved] = await store.listPluginSettings(0);
+    expect(saved).to.include({ plugin: 'payhost.dummy', channel: 'gone-store', settings: null });
+    // Withdrawn already: a second DELETE is the plain 404 again.
+    expect((await a.request('DELETE', '/admin/channels/gone-store/plugins/payhost.dummy', { key: ADMIN_KEY })).status).to.equal(404);
+    const b = await start(store);
+    expect(cannot(b)).to.deep.equal([]);
+  });
 });

@@ -1,5 +1,5 @@
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import type { HostConfig, PluginConfigurationUpdate, PluginConfigurationView, PluginSettings } from '@payhost/core';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from 'fastify';
+import { ERROR_CODES, isPayhostError, type HostConfig, type PluginConfigurationUpdate, type PluginConfigurationView, type PluginSettings } from '@payhost/core';
 import type { ServerContext } from '../context.js';
 import { errorResponses, pluginId, slug } from '../schemas.js';
 
@@ -13,6 +13,10 @@ const updateBody = {
 } as const;
 
 const response = { 200: { $ref: 'PluginConfiguration#' }, ...errorResponses };
+const withdrawResponse = {
+  ...response,
+  204: { description: 'A saved change for a plugin or channel the configuration file no longer has was withdrawn', type: 'null' },
+};
 
 /** The (unmasked) settings of a plugin in a channel, or global, in force or in `config`; undefined when none were written. */
 function storedSettings(ctx: ServerContext, plugin: string, channel: string | null, config: HostConfig = ctx.manager.config): PluginSettings | undefined {
@@ -47,6 +51,22 @@ async function change(ctx: ServerContext, log: FastifyBaseLogger, plugin: string
 }
 
 /**
+ * DELETE: withdraws the admin changes of a plugin (the file's settings apply again). A saved change for a
+ * plugin or channel the file no longer has cannot be applied, so there is no configuration to answer with:
+ * it is withdrawn all the same (204), which ends the error it logs at every start; without one, the
+ * unknown plugin or channel is a 404 as on the other routes.
+ */
+async function withdraw(ctx: ServerContext, log: FastifyBaseLogger, reply: FastifyReply, plugin: string, channel: string | null): Promise<PluginConfigurationView | FastifyReply> {
+  try {
+    return await change(ctx, log, plugin, channel, null);
+  } catch (err) {
+    const unknown = isPayhostError(err, ERROR_CODES.unknownChannel) || isPayhostError(err, ERROR_CODES.unknownPlugin);
+    if (!unknown || !ctx.settingsSync || !(await ctx.settingsSync.withdrawUnknown(plugin, channel))) throw err;
+    return reply.status(204).send();
+  }
+}
+
+/**
  * Plugin configuration: reads are masked; a masked secret sent back unchanged
  * keeps the stored one; a change is live for the next request.
  */
@@ -69,10 +89,10 @@ export async function adminRoutes(app: FastifyInstance, ctx: ServerContext): Pro
       schema: {
         summary: "Withdraw the admin API's changes to a plugin in a channel: the configuration file's settings apply again",
         params: { type: 'object', properties: { channel: slug, plugin: pluginId } },
-        response,
+        response: withdrawResponse,
       },
     },
-    async (request) => change(ctx, request.log, request.params.plugin, request.params.channel, null),
+    async (request, reply) => withdraw(ctx, request.log, reply, request.params.plugin, request.params.channel),
   );
   app.get<{ Params: { plugin: string } }>(
     '/admin/global/plugins/:plugin',
@@ -90,9 +110,9 @@ export async function adminRoutes(app: FastifyInstance, ctx: ServerContext): Pro
       schema: {
         summary: "Withdraw the admin API's changes to a global plugin: the configuration file's settings apply again",
         params: { type: 'object', properties: { plugin: pluginId } },
-        response,
+        response: withdrawResponse,
       },
     },
-    async (request) => change(ctx, request.log, request.params.plugin, null, null),
+    async (request, reply) => withdraw(ctx, request.log, reply, request.params.plugin, null),
   );
 }
