@@ -1,10 +1,25 @@
-import type { HostConfig, PluginSettings } from '../config/types.js';
+import { refuseNewEnvReferences } from '../config/env.js';
+import { maskConfiguration, mergeConfiguration } from '../config/masking.js';
+import type { HostConfig, PluginSettings, PluginSettingsInput } from '../config/types.js';
 import { ERROR_CODES, PayhostError } from '../errors/index.js';
+import type { PluginClass } from '../plugin/base-plugin.js';
+import type { ConfigStructure, ConfigValues } from '../plugin/config-structure.js';
 
 /** What `updatePluginConfiguration` takes: a new active flag and changed fields (the others are kept). */
 export interface PluginConfigurationUpdate {
   active?: boolean | string;
   configuration?: Record<string, unknown>;
+}
+
+export interface PluginConfigurationView {
+  id: string;
+  name: string;
+  description: string;
+  channel: string | null;
+  active: boolean;
+  configStructure: ConfigStructure;
+  /** Masked: Password fields empty, secrets reduced to their last four characters. */
+  configuration: ConfigValues;
 }
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -15,6 +30,30 @@ export function checkUpdateShape(update: unknown, where: Record<string, unknown>
   if (update['configuration'] !== undefined && !isPlainObject(update['configuration'])) {
     throw new PayhostError(ERROR_CODES.invalidConfiguration, `"configuration" of plugin "${String(where['plugin'])}" must be an object`, where);
   }
+}
+
+/**
+ * The settings an admin update asks for, not yet validated: the current ones with the update merged in
+ * (a masked secret sent back unchanged keeps the stored one; a new `${VAR}` reference is refused).
+ */
+export function mergeUpdate(cls: PluginClass, channel: string | null, current: PluginSettings, update: PluginConfigurationUpdate): PluginSettingsInput {
+  const where = { plugin: cls.id, channel };
+  checkUpdateShape(update, where);
+  refuseNewEnvReferences(update.configuration ?? {}, current.configuration, where);
+  return { active: update.active ?? current.active, configuration: mergeConfiguration(cls, current.configuration, update.configuration ?? {}) };
+}
+
+/** What a read of a plugin's configuration answers for `settings` (masked). */
+export function configurationView(cls: PluginClass, channel: string | null, settings: PluginSettings): PluginConfigurationView {
+  return {
+    id: cls.id,
+    name: cls.pluginName ?? cls.id,
+    description: cls.description,
+    channel,
+    active: settings.active,
+    configStructure: cls.configStructure,
+    configuration: maskConfiguration(cls, settings.configuration),
+  };
 }
 
 /** The host configuration with one plugin's settings (a channel's, or global) replaced. */

@@ -1,6 +1,4 @@
 import type { Logger } from 'pino';
-import { mergeConfiguration, maskConfiguration } from '../config/masking.js';
-import { refuseNewEnvReferences } from '../config/env.js';
 import { validateHostConfig, readConfigFile } from '../config/host-config.js';
 import { validatePluginSettings } from '../config/plugin-settings.js';
 import type { ConfigWarn, HostConfig, PluginSettings, PluginSettingsInput } from '../config/types.js';
@@ -10,7 +8,6 @@ import { ERROR_CODES, PayhostError } from '../errors/index.js';
 import { normalizeCurrency } from '../money/currency.js';
 import { parseAmount } from '../money/amount.js';
 import type { PluginClass } from '../plugin/base-plugin.js';
-import type { ConfigStructure, ConfigValues } from '../plugin/config-structure.js';
 import { GATEWAY_OPERATION_HOOKS, type GatewayOperation, type HookInput, type HookMap, type HookValue, type PaymentHooks, type PublicConfig, type TransactionStatusInput } from '../plugin/hooks.js';
 import type { ChannelRuntime, GatewayEntry } from './channel-runtime.js';
 import type { ListedGateway } from './gateway-listings.js';
@@ -19,10 +16,11 @@ import { createHookWatchdog, implementsHook, type HookPipeline } from './hook-pi
 import { noWebhookPlugin, operationNotSupported, singleGatewayHookError } from './manager-errors.js';
 import { missingValueError, type PluginFailure } from './plugin-failure.js';
 import { processingErrorResponse, withDecimalAmount } from './responses.js';
-import { checkUpdateShape, withSettings, type PluginConfigurationUpdate } from './configuration-update.js';
+import { configurationView, mergeUpdate, type PluginConfigurationUpdate, type PluginConfigurationView } from './configuration-update.js';
+import { PluginChanges, type PreparedPluginChange } from './prepared-change.js';
 import { pluginRegistry } from './plugin-registry.js';
 import { Retirements } from './retirements.js';
-import { buildRuntime, rebuildChannel, type BuildContext, type Runtime } from './runtime-builder.js';
+import { buildRuntime, type BuildContext, type Runtime } from './runtime-builder.js';
 import { loadPlugins, type PluginSpec } from '../loader/plugin-loader.js';
 
 export interface ResolveOptions {
@@ -72,16 +70,7 @@ export interface GatewayOperationRequest {
   payment: PaymentData;
 }
 
-export interface PluginConfigurationView {
-  id: string;
-  name: string;
-  description: string;
-  channel: string | null;
-  active: boolean;
-  configStructure: ConfigStructure;
-  /** Masked: Password fields empty, secrets reduced to their last four characters. */
-  configuration: ConfigValues;
-}
+export type { PluginConfigurationView } from './configuration-update.js';
 
 type AllHooks<H extends HookMap> = PaymentHooks & H;
 
@@ -96,6 +85,8 @@ export class PluginManager<H extends HookMap = {}> {
   private readonly warn: ConfigWarn;
   /** Closes the plugin instances configuration changes replace, once they are no longer in use. */
   private readonly retirements: Retirements;
+  /** Builds configuration changes without swapping them in, and swaps them in on commit. */
+  private readonly changes: PluginChanges;
 
   /** Loads plugin packages and a config file if given, then builds the manager. */
   static async create<H extends HookMap = {}>(options: PluginManagerOptions): Promise<PluginManager<H>> {
@@ -113,6 +104,7 @@ export class PluginManager<H extends HookMap = {}> {
     this.warn = (message, details) => logger.warn(details, message);
     this.ctx = { registry: classes, env: options.env ?? process.env, logger, watchdog: createHookWatchdog(options.hookTimeoutMs ?? 30_000) };
     this.retirements = new Retirements(logger);
+    this.changes = new PluginChanges(this.ctx, this.retirements, { current: () => this.runtime, swap: (next) => (this.runtime = next) });
     this.runtime = buildRuntime(this.ctx, validateHostConfig(options.config, registry, this.warn), 1);
   }
 
@@ -293,16 +285,7 @@ export class PluginManager<H extends HookMap = {}> {
 
   getPluginConfiguration(pluginId: string, channel: string | null): PluginConfigurationView {
     const cls = this.pluginClass(pluginId, channel);
-    const settings = this.storedSettings(cls, channel);
-    return {
-      id: cls.id,
-      name: cls.pluginName ?? cls.id,
-      description: cls.description,
-      channel,
-      active: settings.active,
-      configStructure: cls.configStructure,
-      configuration: maskConfiguration(cls, settings.configuration),
-    };
+    return configurationView(cls, channel, this.storedSettings(cls, channel));
   }
 
   /**
@@ -311,14 +294,16 @@ export class PluginManager<H extends HookMap = {}> {
    * error nothing changes; requests in flight finish on the version they began on.
    */
   updatePluginConfiguration(pluginId: string, channel: string | null, update: PluginConfigurationUpdate): PluginConfigurationView {
+    return this.preparePluginConfiguration(pluginId, channel, update).commit();
+  }
+
+  /**
+   * updatePluginConfiguration up to the swap: merged, validated and built (a refused change throws here,
+   * changing nothing), but in force only once `commit()`ed; `discard()` closes what it built.
+   */
+  preparePluginConfiguration(pluginId: string, channel: string | null, update: PluginConfigurationUpdate): PreparedPluginChange {
     const cls = this.pluginClass(pluginId, channel);
-    const current = this.storedSettings(cls, channel);
-    const where = { plugin: pluginId, channel };
-    checkUpdateShape(update, where);
-    refuseNewEnvReferences(update.configuration ?? {}, current.configuration, where);
-    const merged = mergeConfiguration(cls, current.configuration, update.configuration ?? {});
-    this.swapIn(cls, channel, { active: update.active ?? current.active, configuration: merged });
-    return this.getPluginConfiguration(pluginId, channel);
+    return this.prepare(cls, channel, mergeUpdate(cls, channel, this.storedSettings(cls, channel), update));
   }
 
   /**
@@ -328,33 +313,31 @@ export class PluginManager<H extends HookMap = {}> {
    * updatePluginConfiguration does; on any error nothing changes.
    */
   setPluginSettings(pluginId: string, channel: string | null, settings: PluginSettingsInput | undefined): void {
-    this.swapIn(this.pluginClass(pluginId, channel), channel, settings);
+    this.preparePluginSettings(pluginId, channel, settings).commit();
   }
 
-  /** Validates settings, builds the next version with them and swaps it in (the old instances are retired). */
-  private swapIn(cls: PluginClass, channel: string | null, input: PluginSettingsInput | undefined): void {
+  /** setPluginSettings up to the swap, as preparePluginConfiguration is for updatePluginConfiguration. */
+  preparePluginSettings(pluginId: string, channel: string | null, settings: PluginSettingsInput | undefined): PreparedPluginChange {
+    return this.prepare(this.pluginClass(pluginId, channel), channel, settings);
+  }
+
+  /** Validates settings and builds the next version with them, not swapped in. */
+  private prepare(cls: PluginClass, channel: string | null, input: PluginSettingsInput | undefined): PreparedPluginChange {
     const settings = validatePluginSettings(cls, input, { plugin: cls.id, channel }, this.warn);
-    const config = withSettings(this.runtime.config, cls.id, channel, settings);
-    const previous = this.runtime;
-    if (channel === null) {
-      this.runtime = buildRuntime(this.ctx, config, previous.version + 1);
-      this.retirements.retireRuntime(previous);
-    } else {
-      this.runtime = rebuildChannel(this.ctx, previous, config, channel);
-      this.retirements.retireChannel(previous, channel);
-    }
+    return this.changes.prepare(cls, channel, settings, configurationView(cls, channel, settings));
   }
 
   /**
    * Disposes the awilix containers, which closes every plugin instance (its
    * `close()`), once the calls in flight have settled (each is bounded by
    * `hookTimeoutMs`), as well as the instances configuration changes
-   * replaced; then stops the timeout watchdog. Call it last: the manager
-   * does not refuse calls after it, but its plugins are closed.
+   * replaced and those of prepared changes never committed (discarded);
+   * then stops the timeout watchdog. Call it last: the manager does not
+   * refuse calls after it, but its plugins are closed.
    */
   async close(): Promise<void> {
     this.retirements.retireRuntime(this.runtime);
-    await this.retirements.settled();
+    await Promise.all([this.changes.discardAll(), this.retirements.settled()]);
     this.ctx.watchdog.close();
   }
 

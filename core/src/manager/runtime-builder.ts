@@ -256,19 +256,38 @@ export function buildRuntime(ctx: BuildContext, given: HostConfig, version: numb
   }
 }
 
+/** All the instances of a runtime that was never swapped in (nothing runs on them): closed now. */
+export async function disposeRuntime(runtime: Runtime, logger: Logger): Promise<void> {
+  await Promise.all([...runtime.scopes.values(), runtime.root].map((container) => disposeContainer(container, logger)));
+}
+
+/** One channel rebuilt over a runtime, not part of any version yet: withChannel swaps it in. */
+export interface ChannelBuild {
+  config: HostConfig;
+  slug: string;
+  channel: ChannelRuntime;
+  /** Holds the channel's new per-channel instances (a scope of the runtime's root). */
+  scope: AwilixContainer;
+}
+
 /**
- * Builds the next version when one channel's plugin changed: that channel is
- * rebuilt, the others are shared with the previous version.
+ * Builds one channel of the next version (its plugin changed), over `previous`'s
+ * global plugins, without changing `previous`: disposing the scope undoes it.
  */
-export function rebuildChannel(ctx: BuildContext, previous: Runtime, given: HostConfig, slug: string): Runtime {
+export function buildChannelOver(ctx: BuildContext, previous: Runtime, given: HostConfig, slug: string): ChannelBuild {
   const config = frozenConfig(given);
   const channel = config.channels.find((c) => c.slug === slug);
   if (!channel) throw new PayhostError(ERROR_CODES.unknownChannel, `Unknown channel "${slug}"`, { channel: slug });
   const [runtime, scope] = buildChannel(ctx, previous.root, previous.globals, channel);
-  previous.root.register({ config: asValue(config) });
+  return { config, slug, channel: runtime, scope };
+}
+
+/** The next version: `previous` with the rebuilt channel; the other channels are shared with it. */
+export function withChannel(previous: Runtime, build: ChannelBuild): Runtime {
+  previous.root.register({ config: asValue(build.config) });
   const channels = new Map(previous.channels);
-  channels.set(slug, runtime);
+  channels.set(build.slug, build.channel);
   const scopes = new Map(previous.scopes);
-  scopes.set(slug, scope);
-  return { ...previous, version: previous.version + 1, config, channels, scopes, listings: previous.listings.withoutChannel(slug) };
+  scopes.set(build.slug, build.scope);
+  return { ...previous, version: previous.version + 1, config: build.config, channels, scopes, listings: previous.listings.withoutChannel(build.slug) };
 }

@@ -1,11 +1,24 @@
-import { ERROR_CODES, PayhostError, isPayhostError, pluginSettingsStore, type HostConfig, type Logger, type PluginManager, type PluginSettings, type PluginSettingsStore, type SavedPluginSettings } from '@payhost/core';
+import {
+  ERROR_CODES,
+  PayhostError,
+  isPayhostError,
+  pluginSettingsStore,
+  type HostConfig,
+  type Logger,
+  type PluginConfigurationView,
+  type PluginManager,
+  type PluginSettings,
+  type PluginSettingsStore,
+  type PreparedPluginChange,
+  type SavedPluginSettings,
+} from '@payhost/core';
 
 /**
  * Plugin configuration changed through the admin API, shared by every instance on one database.
  *
- * A change is applied on the instance that took it (which checks it by building the plugins), then saved
- * in the store; the other instances apply it at their next poll, and a restart applies every save over
- * the configuration file. Withdrawing a change (settings null) brings the file's settings back.
+ * A change is checked on the instance that took it (by building the plugins), saved in the store, and
+ * only then put in force there; the other instances apply it at their next poll, and a restart applies
+ * every save over the configuration file. Withdrawing a change (settings null) brings the file's settings back.
  *
  * Every change goes through one queue per instance: a poll that read an older save cannot apply it over
  * a newer change this instance is making, and each plugin and channel keeps the revision it last
@@ -61,28 +74,32 @@ export class PluginSettingsSync {
   /**
    * Makes a change on this instance and saves it for the others. The saves other instances made since
    * the last poll are applied first, so the change is made over them: settings are saved whole, and a
-   * change made over older ones would take back another admin's change. Then `apply` changes the manager
-   * (and throws, changing nothing, when the change is refused), and the settings now in force are saved,
-   * or, for a withdrawn change (`apply` put the file's settings back), that the file's settings apply.
-   * When the save fails, the previous settings are put back and a `store_unavailable` error is thrown.
+   * change made over older ones would take back another admin's change. Then `prepare` checks the change
+   * and builds it without putting it in force (it throws, changing nothing, when the change is refused);
+   * its settings are saved, or, for a withdrawn change (the file's settings prepared), that the file's
+   * settings apply; only then is it committed, and the committed view answered. When the save fails, the
+   * prepared change is discarded (it was never in force here) and a `store_unavailable` error is thrown.
    */
-  change(plugin: string, channel: string | null, apply: () => void, options: { withdrawn?: boolean } = {}): Promise<void> {
+  change(plugin: string, channel: string | null, prepare: () => PreparedPluginChange, options: { withdrawn?: boolean } = {}): Promise<PluginConfigurationView> {
     return this.serialized(async () => {
       await this.readSaves().catch((err: unknown) => {
         throw notSaved(err, plugin, channel);
       });
-      const before = this.current(plugin, channel);
-      apply();
-      const settings = options.withdrawn === true ? null : (this.current(plugin, channel) ?? null);
+      const prepared = prepare();
+      const settings = options.withdrawn === true ? null : prepared.settings;
+      let revision: number;
       try {
-        const revision = await this.store.savePluginSettings({ plugin, channel, settings, now: new Date() });
-        this.applied.set(key(plugin, channel), revision);
-        this.live.set(key(plugin, channel), settings !== null);
+        revision = await this.store.savePluginSettings({ plugin, channel, settings, now: new Date() });
       } catch (err) {
-        this.manager.setPluginSettings(plugin, channel, before);
-        this.logger.warn({ plugin, channel, err, configVersion: this.manager.configVersion }, 'plugin configuration change not saved in the database: undone on this instance');
+        // Closing what it built is not waited for (a plugin's close may take up to hookTimeoutMs); manager.close() waits.
+        void prepared.discard();
+        this.logger.warn({ plugin, channel, err, configVersion: this.manager.configVersion }, 'plugin configuration change not saved in the database: not applied');
         throw notSaved(err, plugin, channel);
       }
+      this.applied.set(key(plugin, channel), revision);
+      this.live.set(key(plugin, channel), settings !== null);
+      // The queue ran nothing since prepare, so this is the version it was built over (no rebuild).
+      return prepared.commit();
     });
   }
 

@@ -11,9 +11,32 @@ const DUMMY_US = '/admin/channels/us-store/plugins/payhost.dummy';
 /** Longer than any test: no instance polls, so only the change itself can read the other's saves. */
 const NEVER_POLL = 3_600_000;
 
+const gatewaysOf = async (t: TestServer): Promise<string[]> => {
+  const listed = await t.request('GET', '/channels/us-store/gateways?currency=USD');
+  return (listed.body.gateways as Array<{ id: string }>).map((g) => g.id);
+};
+
 /** A memory store whose saved-settings side fails as an unreachable PostgreSQL does, while `down`. */
 class FlakyStore extends MemoryLedgerStore {
   down = false;
+  /** While set, a save waits for `released` (a slow database), then fails if `down` by then. */
+  private held: { released: Promise<void>; reached: () => void } | null = null;
+
+  /** Holds the next saves: `reached` resolves once one is waiting, `release` lets them go on. */
+  holdSaves(): { reached: Promise<void>; release: () => void } {
+    let release = (): void => undefined;
+    let reached = (): void => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const reachedPromise = new Promise<void>((resolve) => (reached = resolve));
+    this.held = { released, reached };
+    return {
+      reached: reachedPromise,
+      release: () => {
+        this.held = null;
+        release();
+      },
+    };
+  }
 
   override async listPluginSettings(afterRevision: number): Promise<SavedPluginSettings[]> {
     this.failIfDown();
@@ -21,6 +44,10 @@ class FlakyStore extends MemoryLedgerStore {
   }
 
   override async savePluginSettings(save: { plugin: string; channel: string | null; settings: PluginSettings | null; now: Date }): Promise<number> {
+    if (this.held) {
+      this.held.reached();
+      await this.held.released;
+    }
     this.failIfDown();
     return super.savePluginSettings(save);
   }
@@ -60,7 +87,7 @@ describe('server: admin changes of plugin configuration, as an operator runs the
     expect(saved?.settings?.configuration).to.include({ public_key: 'pk_changed_on_a', auto_capture: false });
   });
 
-  it('with the database out of reach, a change is refused with a message for an admin change, logged at warn, and undone', async () => {
+  it('with the database out of reach, a change is refused with a message for an admin change, and changes nothing', async () => {
     const store = new FlakyStore();
     const a = await start(store);
     store.down = true;
@@ -80,21 +107,55 @@ describe('server: admin changes of plugin configuration, as an operator runs the
     expect(a.logs.filter((line) => line.includes('"msg":"plugin configuration changed"'))).to.deep.equal([]);
   });
 
-  it('a change whose save fails is logged at warn as undone, naming the plugin and channel', async () => {
+  it('while the save of a change is pending, the instance serves the configuration it had; the change is in force once saved', async () => {
     const store = new FlakyStore();
     const a = await start(store);
+    const version = a.server.manager.configVersion;
+    const hold = store.holdSaves();
+    const put = a.request('PUT', DUMMY_US, { key: ADMIN_KEY, body: { active: false } });
+    try {
+      await hold.reached;
+      expect(await gatewaysOf(a), 'the listing before the save').to.include('payhost.dummy');
+      expect((await a.request('GET', DUMMY_US, { key: ADMIN_KEY })).body.active).to.equal(true);
+      expect(a.server.manager.configVersion).to.equal(version);
+    } finally {
+      hold.release(); // else the server's close would wait for the change
+    }
+    const done = await put;
+    expect(done.status).to.equal(200);
+    expect(done.body.active).to.equal(false);
+    expect(await gatewaysOf(a)).to.not.include('payhost.dummy');
+    expect(a.server.manager.configVersion).to.equal(version + 1);
+    const [changed] = a.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line['msg'] === 'plugin configuration changed');
+    expect(changed).to.include({ active: false, wasActive: true, configVersion: version + 1 });
+  });
+
+  it('a change whose save fails was never in force: nothing changed, no rebuild, logged at warn as not applied', async () => {
+    const store = new FlakyStore();
+    const a = await start(store);
+    const version = a.server.manager.configVersion;
     // The listing before the change answers; the save then fails.
-    const save = store.savePluginSettings.bind(store);
-    store.savePluginSettings = async (request) => {
+    const hold = store.holdSaves();
+    const put = a.request('PUT', DUMMY_US, { key: ADMIN_KEY, body: { active: false } });
+    try {
+      await hold.reached;
+      expect(await gatewaysOf(a)).to.include('payhost.dummy');
+    } finally {
       store.down = true;
-      return save(request);
-    };
-    expect((await a.request('PUT', DUMMY_US, { key: ADMIN_KEY, body: { active: false } })).status).to.equal(503);
+      hold.release();
+    }
+    expect((await put).status).to.equal(503);
     store.down = false;
-    const undone = a.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line['msg'] === 'plugin configuration change not saved in the database: undone on this instance');
-    expect(undone).to.have.length(1);
-    expect(undone[0]).to.include({ level: 40, plugin: 'payhost.dummy', channel: 'us-store' });
+
+    expect(a.server.manager.configVersion, 'no version was swapped in, nor one undone').to.equal(version);
+    const lines = a.logs.map((line) => JSON.parse(line) as Record<string, unknown>);
+    const notApplied = lines.filter((line) => line['msg'] === 'plugin configuration change not saved in the database: not applied');
+    expect(notApplied).to.have.length(1);
+    expect(notApplied[0]).to.include({ level: 40, plugin: 'payhost.dummy', channel: 'us-store', configVersion: version });
+    expect(lines.filter((line) => String(line['msg']).includes('undone'))).to.deep.equal([]);
     expect((await a.request('GET', DUMMY_US, { key: ADMIN_KEY })).body.active).to.equal(true);
+    expect(await gatewaysOf(a)).to.include('payhost.dummy');
+    expect(await store.listPluginSettings(0)).to.deep.equal([]);
   });
 
   it('a saved change for a channel the file no longer has: logged at every start, withdrawn by DELETE (204), then no longer logged', async () => {

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from 'fastify';
-import { ERROR_CODES, isPayhostError, type HostConfig, type PluginConfigurationUpdate, type PluginConfigurationView, type PluginSettings } from '@payhost/core';
+import { ERROR_CODES, isPayhostError, type HostConfig, type PluginConfigurationUpdate, type PluginConfigurationView, type PluginSettings, type PreparedPluginChange } from '@payhost/core';
 import type { ServerContext } from '../context.js';
 import { errorResponses, pluginId, slug } from '../schemas.js';
 
@@ -24,23 +24,26 @@ function storedSettings(ctx: ServerContext, plugin: string, channel: string | nu
 }
 
 /**
- * Applies a change, saves it for the other instances (when the store keeps plugin settings), and logs it
- * at info (`plugin configuration changed`): who runs the server must be able to tell when a gateway was
- * switched on or off, or its keys replaced. The line names the fields whose value changed, never a value
- * (an admin screen sends every field back: the unchanged ones are left out).
+ * Checks a change, saves it for the other instances (when the store keeps plugin settings), then puts it
+ * in force, and logs it at info (`plugin configuration changed`): who runs the server must be able to
+ * tell when a gateway was switched on or off, or its keys replaced. The line names the fields whose value
+ * changed, never a value (an admin screen sends every field back: the unchanged ones are left out).
  */
 async function change(ctx: ServerContext, log: FastifyBaseLogger, plugin: string, channel: string | null, body: PluginConfigurationUpdate | null): Promise<PluginConfigurationView> {
   let before: PluginSettings | undefined;
-  const apply = (): void => {
+  let after: PluginSettings | undefined;
+  // Run where nothing else changes the manager (in the sync's queue, after the saves it read): `before`
+  // is what the change replaces, and once committed its settings are the ones in force.
+  const prepare = (): PreparedPluginChange => {
     before = storedSettings(ctx, plugin, channel);
-    if (body) ctx.manager.updatePluginConfiguration(plugin, channel, body);
-    else ctx.manager.setPluginSettings(plugin, channel, storedSettings(ctx, plugin, channel, ctx.fileConfig));
+    const prepared = body
+      ? ctx.manager.preparePluginConfiguration(plugin, channel, body)
+      : ctx.manager.preparePluginSettings(plugin, channel, storedSettings(ctx, plugin, channel, ctx.fileConfig));
+    after = prepared.settings;
+    return prepared;
   };
   const sync = ctx.settingsSync;
-  if (!sync) apply();
-  else await sync.change(plugin, channel, apply, { withdrawn: body === null });
-  const view = ctx.manager.getPluginConfiguration(plugin, channel);
-  const after = storedSettings(ctx, plugin, channel);
+  const view = sync ? await sync.change(plugin, channel, prepare, { withdrawn: body === null }) : prepare().commit();
   const names = new Set([...Object.keys(before?.configuration ?? {}), ...Object.keys(after?.configuration ?? {})]);
   const changedFields = [...names].filter((name) => before?.configuration[name] !== after?.configuration[name]).sort();
   log.info(
@@ -68,7 +71,7 @@ async function withdraw(ctx: ServerContext, log: FastifyBaseLogger, reply: Fasti
 
 /**
  * Plugin configuration: reads are masked; a masked secret sent back unchanged
- * keeps the stored one; a change is live for the next request.
+ * keeps the stored one; a change is live for the next request once it is saved.
  */
 export async function adminRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   app.get<{ Params: { channel: string; plugin: string } }>(
