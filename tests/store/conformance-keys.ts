@@ -52,6 +52,37 @@ export function describeKeyedRecords(getStore: () => LedgerStore): void {
       }
     });
 
+    it('holds an in-flight key with a marker (holdIdempotencyKey) until completing it replaces it; leaves done and missing keys alone', async () => {
+      const marker = { heldForReview: { paymentId: 'pay-1', transactionId: 'tx-1' } };
+      const hold = (key: string, now: Date, fail = false): Promise<void> =>
+        store.transaction(async (tx) => {
+          expect(tx.holdIdempotencyKey, 'the store implements holdIdempotencyKey').to.be.a('function');
+          await tx.holdIdempotencyKey!(key, marker, now);
+          if (fail) throw new Error('rolled back');
+        });
+      const key = uid('idem');
+      await store.transaction((tx) => tx.claimIdempotencyKey(key, 'h', at(1)));
+      await rejects(hold(key, at(2), true));
+      expect(await store.getIdempotencyRecord(key), 'a rolled-back hold leaves nothing').to.deep.include({ state: 'in_flight', response: null });
+
+      await hold(key, at(3));
+      const held = await store.getIdempotencyRecord(key);
+      expect(held).to.deep.include({ key, requestHash: 'h', state: 'in_flight', response: marker });
+      expect([held!.createdAt.getTime(), held!.updatedAt.getTime()]).to.deep.equal([at(1).getTime(), at(3).getTime()]);
+      const taken = await store.transaction((tx) => tx.claimIdempotencyKey(key, 'h', at(4)));
+      expect(taken.claimed ? null : taken.record, 'a claim that finds the key taken sees the marker').to.deep.include({ state: 'in_flight', response: marker });
+
+      await store.transaction((tx) => tx.completeIdempotencyKey(key, { ok: true }, at(5)));
+      await hold(key, at(6));
+      const done = await store.getIdempotencyRecord(key);
+      expect(done).to.deep.include({ state: 'done', response: { ok: true } });
+      expect(done!.updatedAt.getTime()).to.equal(at(5).getTime());
+
+      const missing = uid('idem');
+      await hold(missing, at(1));
+      expect(await store.getIdempotencyRecord(missing)).to.equal(null);
+    });
+
     it('refuses to complete a key that was never claimed', async () => {
       await rejects(store.transaction((tx) => tx.completeIdempotencyKey(uid('idem'), { ok: true }, at(1))));
     });

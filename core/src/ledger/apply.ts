@@ -4,6 +4,7 @@ import type { Payment, Transaction } from './model.js';
 import { encodeError, encodePayment, encodeTransaction, type StoredOutcome } from './outcome-codec.js';
 import { duplicateTransaction, normalizeResponse, referenceTakenTransaction, resultTransaction, type NormalizedResponse, type ResponseLike } from './records.js';
 import type { LedgerTx, SettleWrites } from './store.js';
+import { holdKeyForReview } from './review-hold.js';
 import { settle } from './store-steps.js';
 import { applyTransition } from './transitions.js';
 
@@ -109,9 +110,13 @@ async function refuseTakenReference(tx: LedgerTx, payment: Payment, applied: Tra
   return holder === null ? applied : referenceTakenTransaction(applied, holder);
 }
 
-/** Reconciliation could not tell what the gateway did: keep the row (and its reservation) for a human. */
+/**
+ * The gateway could not tell what it did: keep the row (and its reservation) for a human, and
+ * mark the client's key as held for it, so a retry is told so at once.
+ */
 export async function markReview(tx: LedgerTx, target: Transaction, now: Date, reason: string): Promise<Transaction> {
   const review: Transaction = { ...target, state: 'review', error: reason, updatedAt: now };
   await tx.updateTransaction(review);
+  await holdKeyForReview(tx, review, now);
   return review;
 }

@@ -3,8 +3,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Decimal } from 'decimal.js';
 import type { IdempotencyRecord, Payment, Transaction } from './model.js';
 import type { LedgerStore } from './store.js';
-import { idempotencyKeyReused, invalidInput, keyInProgress } from './ledger-errors.js';
+import { idempotencyKeyReused, invalidInput, keyHeldForReview, keyInProgress } from './ledger-errors.js';
 import { isStoredOutcome, type StoredOutcome } from './outcome-codec.js';
+import { reviewHoldOf } from './review-hold.js';
 import { isStorableText } from './storable-text.js';
 
 /**
@@ -165,7 +166,8 @@ export interface IdempotencyOptions {
  * - across processes, the key is claimed in the store (the attempt does it,
  *   in the same database transaction as its first write); a repeat that finds
  *   it `in_flight` polls the record with backoff until it is `done` (or
- *   released, then tries again);
+ *   released, then tries again); one whose transaction is held for review
+ *   (marked so in its record) is payment_busy at once;
  * - the same key with other parameters is `idempotency_key_reused`.
  * Errors thrown by an attempt (rule checks: nothing was written, the claim was
  * rolled back) propagate and are not recorded.
@@ -226,20 +228,28 @@ export class IdempotencyCoordinator {
     }
   }
 
-  /** The recorded outcome when the record is done; throws when it belongs to other parameters. */
+  /**
+   * The recorded outcome when the record is done; throws when it belongs to other parameters, and
+   * payment_busy when its transaction is held for review (nothing to wait for: an operator, an
+   * event or reconciliation settles it, perhaps hours later).
+   */
   private done(key: string, hash: string, record: IdempotencyRecord): StoredOutcome | null {
     if (record.requestHash !== hash) throw idempotencyKeyReused(key);
-    if (record.state !== 'done') return null;
+    if (record.state !== 'done') {
+      const hold = reviewHoldOf(record);
+      if (hold) throw keyHeldForReview(key, hold);
+      return null;
+    }
     if (!isStoredOutcome(record.response)) throw keyInProgress(key, 'has a recorded outcome this version cannot read');
     return record.response;
   }
 
   /**
-   * Polls the record another process holds until it is done (outcome) or gone
-   * (null), until the record is waitTimeoutMs old: a key held longer than that
-   * (a transaction held for review, which only the processor's event or
-   * reconciliation settles) is answered payment_busy at once, not after
-   * another full wait on every retry.
+   * Polls the record another process holds until it is done (outcome), gone
+   * (null) or held for review (payment_busy, see `done`), until the record is
+   * waitTimeoutMs old: a key held longer than that (e.g. by a process that
+   * crashed, until reconciliation settles its transaction) is answered
+   * payment_busy at once, not after another full wait on every retry.
    */
   private async waitForOther(key: string, hash: string, claimedAt: Date): Promise<StoredOutcome | null> {
     const deadline = Math.min(Date.now(), claimedAt.getTime()) + this.waitTimeoutMs;

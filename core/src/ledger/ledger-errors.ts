@@ -55,6 +55,16 @@ export function keyInProgress(key: string, reason: string): PayhostError {
   return new PayhostError(ERROR_CODES.paymentBusy, `The request with idempotency key "${key}" ${reason}`, { idempotencyKey: key, reason });
 }
 
+/** A key whose transaction is held for review: it stays in flight until that review is settled. */
+export function keyHeldForReview(key: string, hold: { paymentId: string; transactionId: string }): PayhostError {
+  return new PayhostError(
+    ERROR_CODES.paymentBusy,
+    `The request with idempotency key "${key}" is held for review: the gateway did not say whether transaction "${hold.transactionId}" of payment "${hold.paymentId}" took effect. ` +
+      "Its outcome is recorded once reconciliation or the processor's event settles it, or an operator resolves it (/admin/review); retry with the same key then",
+    { idempotencyKey: key, reason: 'held for review', paymentId: hold.paymentId, transactionId: hold.transactionId },
+  );
+}
+
 export function idempotencyKeyReused(key: string): PayhostError {
   return new PayhostError(ERROR_CODES.idempotencyKeyReused, `Idempotency key "${key}" was already used with different parameters`, { idempotencyKey: key });
 }

@@ -157,6 +157,13 @@ export class MemoryTx implements LedgerTx {
     this.idempotency.set(key, { ...existing, state: 'done', responseText: jsonText(response), updatedAt: new Date(now.getTime()) });
   }
 
+  async holdIdempotencyKey(key: string, response: unknown, now: Date): Promise<void> {
+    await this.lock(`idempotency:${key}`);
+    const existing = this.readIdempotency(key);
+    if (existing?.state !== 'in_flight') return;
+    this.idempotency.set(key, { ...existing, responseText: jsonText(response), updatedAt: new Date(now.getTime()) });
+  }
+
   async releaseIdempotencyKey(key: string): Promise<void> {
     await this.lock(`idempotency:${key}`);
     this.idempotency.set(key, null);

@@ -90,7 +90,10 @@ export interface IdempotencyRecord {
   /** Hash of the operation name and its parameters. */
   requestHash: string;
   state: 'in_flight' | 'done';
-  /** JSON-serializable result (or typed error) replayed to repeats. */
+  /**
+   * `done`: the JSON-serializable result (or typed error) replayed to repeats. `in_flight`: null, or
+   * a marker that its transaction is held for review (LedgerTx.holdIdempotencyKey).
+   */
   response: unknown;
   createdAt: Date;
   updatedAt: Date;

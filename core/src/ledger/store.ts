@@ -71,6 +71,16 @@ export interface LedgerTx {
   completeIdempotencyKey(key: string, response: unknown, now: Date): Promise<void>;
   /** Frees a claimed key (the operation was rejected before any effect). */
   releaseIdempotencyKey(key: string): Promise<void>;
+  /**
+   * Optional: stores `response` on the record of `key` while it stays `in_flight` (what
+   * `LedgerStore.getIdempotencyRecord` and a claim that finds the key taken answer from then on),
+   * and sets its `updatedAt`; nothing when the key is `done` or missing. The ledger writes a marker
+   * there when it holds the key's transaction for review (see review-hold.ts), so that a retry of
+   * the key, in any process, answers payment_busy at once; completing the key replaces it. Without
+   * this method such a retry first waits for the key as for a request still running (up to
+   * `idempotency.waitTimeoutMs` from its claim), then answers payment_busy.
+   */
+  holdIdempotencyKey?(key: string, response: unknown, now: Date): Promise<void>;
 
   /** Records (gateway, event id); true when it was new, false when already seen. */
   recordWebhookEvent(gateway: string, eventId: string, now: Date): Promise<boolean>;

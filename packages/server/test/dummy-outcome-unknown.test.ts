@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { MemoryLedgerStore } from '@payhost/core';
 import { DUMMY_TOKENS, LOST_CHARGE_PREFIX } from '@payhost/plugin-dummy';
+import { createPgliteStore } from '@payhost/store-postgres';
 import { ADMIN_KEY, key, startTestServer, type TestServer } from './support/harness.js';
 
 /**
@@ -78,3 +79,40 @@ describe('server with the dummy gateway: a payment whose outcome is unknown, hel
     expect(retry.body.message).to.include('The dummy never charged');
   });
 });
+
+/**
+ * The server waits up to 30 s (idempotency.waitTimeoutMs) for a key another request holds: a retry that
+ * waited for a key held for review would time these tests out instead of answering.
+ */
+for (const kind of ['memory', 'pglite'] as const) {
+  describe(`server with the dummy gateway (${kind} store): a retry right after outcome_unknown is told at once that the payment is held for review`, () => {
+    let t: TestServer;
+
+    before(async () => {
+      t = await startTestServer({ store: kind === 'memory' ? new MemoryLedgerStore() : await createPgliteStore(), kind });
+    });
+    after(async () => {
+      await t.close();
+    });
+
+    it('409 payment_busy naming the held transaction, then the outcome once an operator resolved it', async () => {
+      const payKey = key('pay');
+      const body = { channel: 'us-store', currency: 'USD', amount: '25.00', token: DUMMY_TOKENS.outcomeUnknownCharged };
+      const paid = await t.request('POST', '/payments', { body, idempotencyKey: payKey });
+      expect([paid.status, paid.body.code], paid.text).to.deep.equal([502, 'outcome_unknown']);
+      const { paymentId, transactionId } = paid.body.details as { paymentId: string; transactionId: string };
+
+      const retry = await t.request('POST', '/payments', { body, idempotencyKey: payKey });
+      expect([retry.status, retry.body.code], retry.text).to.deep.equal([409, 'payment_busy']);
+      expect(retry.body.message).to.include('held for review').and.to.include('/admin/review').and.to.include(transactionId);
+      expect(retry.body.details).to.deep.include({ idempotencyKey: payKey, paymentId, transactionId });
+
+      const resolved = await t.request('POST', `/admin/review/${transactionId}`, { key: ADMIN_KEY, body: { outcome: 'failed', note: 'The dummy never charged (test)' } });
+      expect(resolved.status, resolved.text).to.equal(200);
+      const after = await t.request('POST', '/payments', { body, idempotencyKey: payKey });
+      expect([after.status, after.body.code], after.text).to.deep.equal([402, 'gateway_declined']);
+      expect(after.body.message).to.include('The dummy never charged');
+      expect(after.body.details).to.deep.include({ paymentId, transactionId });
+    });
+  });
+}

@@ -42,6 +42,8 @@ export const BY_AGE = 'ORDER BY created_at, seq';
 export const BEGIN = 'BEGIN ISOLATION LEVEL READ COMMITTED';
 export const CLAIM_KEY = `INSERT INTO idempotency_keys (key, request_hash, state, response, created_at, updated_at)
          VALUES ($1, $2, 'in_flight', NULL, $3, $3) ON CONFLICT (key) DO NOTHING RETURNING key`;
+/** LedgerTx.holdIdempotencyKey: a key still in flight gets `response` (a done or missing key is left alone). */
+export const HOLD_KEY = `UPDATE idempotency_keys SET response = $2::jsonb, updated_at = $3 WHERE key = $1 AND state = 'in_flight'`;
 export const SELECT_KEY = `SELECT ${IDEMPOTENCY_COLUMNS} FROM idempotency_keys WHERE key = $1`;
 export const SELECT_PAYMENT = `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = $1`;
 export const LOCK_PAYMENT = `${SELECT_PAYMENT} FOR UPDATE`;

@@ -27,6 +27,7 @@ import {
   BEGIN,
   CLAIM_AND_INSERT_TRANSACTION,
   CLAIM_KEY,
+  HOLD_KEY,
   LIST_TRANSACTIONS,
   LOCK_PAYMENT,
   LOCK_PAYMENT_AND_TRANSACTION,
@@ -275,6 +276,10 @@ export class SqlTx implements LedgerTx {
       [key, jsonParam(response), timeParam(now)],
     );
     if (rows.length !== 1) throw new Error(`idempotency key ${key} is not claimed`);
+  }
+
+  async holdIdempotencyKey(key: string, response: unknown, now: Date): Promise<void> {
+    await this.q(HOLD_KEY, [key, jsonParam(response), timeParam(now)]);
   }
 
   async releaseIdempotencyKey(key: string): Promise<void> {

@@ -1,0 +1,102 @@
+import { expect } from 'chai';
+import { MemoryLedgerStore, PaymentService, type FaultHooks, type PluginManager } from '@payhost/core';
+import { DUMMY_TOKENS, GatedDummy, codeOf, expectAmount, key, makeManager, payInput, rejection } from './helpers.js';
+
+/**
+ * A key whose transaction is held for review stays in flight until the review is settled; a retry
+ * of it must say so at once, not wait out idempotency.waitTimeoutMs first. Every service here waits
+ * up to a minute for another holder of a key: a retry that waited would time the test out.
+ */
+const WAIT = { waitTimeoutMs: 60_000 };
+
+/** The payment_busy a retry of a held key gets: it names the transaction and says what to do. */
+function expectHeld(err: Error & { code?: string; details?: Record<string, unknown> }, k: string, transactionId: string | undefined): void {
+  expect(err.code).to.equal('payment_busy');
+  expect(err.message).to.include('held for review').and.to.include('/admin/review');
+  expect(err.details).to.deep.include({ idempotencyKey: k, transactionId });
+}
+
+describe('ledger: a retry of a key whose transaction is held for review answers payment_busy at once', () => {
+  let manager: PluginManager;
+  let store: MemoryLedgerStore;
+  /** A service, as another process on the same store would run it (its own idempotency coordinator). */
+  const instance = (faults?: FaultHooks): PaymentService => new PaymentService({ manager, store, idempotency: WAIT, ...(faults ? { faults } : {}) });
+
+  beforeEach(() => {
+    store = new MemoryLedgerStore();
+    manager = makeManager({ plugin: GatedDummy });
+  });
+  afterEach(async () => {
+    GatedDummy.gate.open();
+    GatedDummy.canTell = true;
+    await manager.close();
+  });
+
+  it('after outcome_unknown on pay: the retry (here and on another instance) is payment_busy, then the resolution answers it', async () => {
+    const payments = instance();
+    const input = payInput({ token: DUMMY_TOKENS.outcomeUnknownCharged });
+    const lost = await rejection(payments.pay(input));
+    expect(lost.code).to.equal('outcome_unknown');
+    const { transactionId, paymentId } = lost.details as { transactionId: string; paymentId: string };
+
+    expectHeld(await rejection(payments.pay(input)), input.idempotencyKey, transactionId);
+    expectHeld(await rejection(instance().pay(input)), input.idempotencyKey, transactionId);
+    expect((await store.getIdempotencyRecord(input.idempotencyKey))?.state, 'still in flight').to.equal('in_flight');
+    // Another request under the key is still told so first.
+    expect(await codeOf(payments.pay({ ...input, total: '11.00' }))).to.equal('idempotency_key_reused');
+
+    await payments.resolveReview({ transactionId, outcome: 'succeeded', note: 'charged at the processor (test)' });
+    const retry = await instance().pay(input);
+    expect(retry.transaction).to.deep.include({ id: transactionId, state: 'applied', isSuccess: true });
+    expect(retry.payment.id).to.equal(paymentId);
+    expectAmount(retry.payment.capturedAmount, '10');
+  });
+
+  it('after outcome_unknown on process: the retry is payment_busy at once', async () => {
+    const payments = instance();
+    const payment = await payments.createPayment({ idempotencyKey: key(), channel: 'web', total: '10.00', currency: 'USD', token: DUMMY_TOKENS.outcomeUnknownNotCharged });
+    const k = key();
+    const lost = await rejection(payments.process({ paymentId: payment.id, idempotencyKey: k }));
+    expect(lost.code).to.equal('outcome_unknown');
+    expectHeld(await rejection(instance().process({ paymentId: payment.id, idempotencyKey: k })), k, (lost.details as { transactionId: string }).transactionId);
+  });
+
+  it('a retry already waiting for the first request answers as soon as that one holds its transaction for review', async () => {
+    const first = instance();
+    const input = payInput({ token: DUMMY_TOKENS.outcomeUnknownCharged });
+    GatedDummy.gate.close();
+    const arrived = GatedDummy.gate.nextArrival();
+    const running = rejection(first.pay(input));
+    await arrived;
+    // Another instance gets the retry while the first request's gateway call runs: it waits for it.
+    const retry = rejection(instance().pay(input));
+    GatedDummy.gate.open();
+    const lost = await running;
+    expect(lost.code).to.equal('outcome_unknown');
+    expectHeld(await retry, input.idempotencyKey, (lost.details as { transactionId: string }).transactionId);
+  });
+
+  it('reconciliation holding a crashed pending transaction for review: the retry is payment_busy at once, and gets the outcome once it is settled', async () => {
+    let crash = true;
+    const crashing = instance({
+      'after-gateway': () => {
+        if (crash) throw new Error('crash after the gateway call');
+      },
+    });
+    const input = payInput();
+    expect((await rejection(crashing.pay(input))).message).to.equal('crash after the gateway call');
+    crash = false;
+    const [pending] = await store.listPendingTransactions();
+    expect(pending).to.deep.include({ state: 'pending', idempotencyKey: input.idempotencyKey });
+
+    GatedDummy.canTell = false;
+    const restarted = instance();
+    expect((await restarted.reconcile()).review).to.deep.equal([pending?.id]);
+    expectHeld(await rejection(restarted.pay(input)), input.idempotencyKey, pending?.id);
+
+    GatedDummy.canTell = true;
+    expect((await restarted.reconcile()).applied).to.deep.equal([pending?.id]);
+    const retry = await instance().pay(input);
+    expect(retry.transaction).to.deep.include({ id: pending?.id, state: 'applied', isSuccess: true });
+  });
+});
