@@ -42,6 +42,8 @@ export const ERROR_CODES = {
   storeUnavailable: 'store_unavailable',
   /** A ledger copy (`payhost ledger copy`) into a database whose ledger tables already hold rows. */
   targetNotEmpty: 'target_not_empty',
+  /** A plugin configuration change made over a revision that is no longer the latest (an admin's If-Match). */
+  configurationChanged: 'configuration_changed',
 } as const;
 
 export type PayhostErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES] | (string & {});

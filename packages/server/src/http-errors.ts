@@ -15,6 +15,7 @@ const STATUS: Readonly<Record<string, number>> = {
   payment_busy: 409,
   idempotency_key_reused: 409,
   transaction_not_in_review: 409,
+  configuration_changed: 412,
   payload_too_large: 413,
   unsupported_media_type: 415,
   inactive_gateway: 422,

@@ -80,11 +80,18 @@ export class PluginSettingsSync {
    * settings apply; only then is it committed, and the committed view answered. When the save fails, the
    * prepared change is discarded (it was never in force here) and a `store_unavailable` error is thrown.
    */
-  change(plugin: string, channel: string | null, prepare: () => PreparedPluginChange, options: { withdrawn?: boolean } = {}): Promise<PluginConfigurationView> {
+  change(
+    plugin: string,
+    channel: string | null,
+    prepare: () => PreparedPluginChange,
+    options: { withdrawn?: boolean; ifRevision?: number } = {},
+  ): Promise<{ view: PluginConfigurationView; revision: number }> {
     return this.serialized(async () => {
       await this.readSaves().catch((err: unknown) => {
         throw notSaved(err, plugin, channel);
       });
+      const latest = this.revisionOf(plugin, channel);
+      if (options.ifRevision !== undefined && options.ifRevision !== latest) throw changedSince(plugin, channel, options.ifRevision, latest);
       const prepared = prepare();
       const settings = options.withdrawn === true ? null : prepared.settings;
       let revision: number;
@@ -99,8 +106,16 @@ export class PluginSettingsSync {
       this.applied.set(key(plugin, channel), revision);
       this.live.set(key(plugin, channel), settings !== null);
       // The queue ran nothing since prepare, so this is the version it was built over (no rebuild).
-      return prepared.commit();
+      return { view: prepared.commit(), revision };
     });
+  }
+
+  /**
+   * The revision of the latest save of a plugin in a channel this instance has read (0: never saved): the
+   * admin API's ETag, which a change may name (If-Match) to be refused when another was saved since.
+   */
+  revisionOf(plugin: string, channel: string | null): number {
+    return this.applied.get(key(plugin, channel)) ?? 0;
   }
 
   /**
@@ -181,6 +196,15 @@ function notSaved(err: unknown, plugin: string, channel: string | null): unknown
     'Plugin configuration not changed: the ledger database cannot be reached to save the change; retry it later (GET the configuration first)',
     { plugin, channel },
     { cause: err.cause ?? err },
+  );
+}
+
+/** A change made over what an admin read (If-Match), when another change was saved since. */
+function changedSince(plugin: string, channel: string | null, read: number, latest: number): PayhostError {
+  return new PayhostError(
+    ERROR_CODES.configurationChanged,
+    `Plugin configuration not changed: it was changed since you read it (revision ${read}, now ${latest}). Read it again (GET), then make your change over it`,
+    { plugin, channel, revision: latest },
   );
 }
 

@@ -107,4 +107,39 @@ describe('server: admin changes of plugin configuration are shared through the s
     expect((await a.request('DELETE', DUMMY_US, { key: null })).status).to.equal(401);
     expect(await (store.listPluginSettings as NonNullable<LedgerStore['listPluginSettings']>)(0)).to.deep.equal([]);
   });
+
+  it('GET answers the revision as an ETag; a change naming an older one (If-Match) is 412 configuration_changed, on any instance, and changes nothing', async () => {
+    const read = await b.request('GET', DUMMY_US, { key: ADMIN_KEY });
+    expect(read.headers.get('etag')).to.equal('"0"');
+    const first = await a.request('PUT', DUMMY_US, { key: ADMIN_KEY, body: { configuration: { auto_capture: false } }, headers: { 'if-match': '"0"' } });
+    expect(first.status).to.equal(200);
+    expect(first.headers.get('etag')).to.equal('"1"');
+    // b's admin screen still shows revision 0 (b has not polled yet): its whole-form save would take back a's change.
+    const stale = await b.request('PUT', DUMMY_US, { key: ADMIN_KEY, body: { active: true, configuration: { auto_capture: true } }, headers: { 'if-match': read.headers.get('etag') ?? '' } });
+    expect(stale.status).to.equal(412);
+    expect(stale.body).to.include({ code: 'configuration_changed' });
+    expect(stale.body.details).to.include({ plugin: 'payhost.dummy', channel: 'us-store', revision: 1 });
+    expect((await b.request('DELETE', DUMMY_US, { key: ADMIN_KEY, headers: { 'if-match': 'W/"0"' } })).status).to.equal(412);
+    const saved = await (store.listPluginSettings as NonNullable<LedgerStore['listPluginSettings']>)(0);
+    expect(saved.map((entry) => [entry.revision, entry.settings?.configuration['auto_capture']])).to.deep.equal([[1, false]]);
+
+    const again = await b.request('GET', DUMMY_US, { key: ADMIN_KEY });
+    expect(again.headers.get('etag')).to.equal('"1"');
+    expect(again.body.configuration.auto_capture).to.equal(false);
+    const over = await b.request('PUT', DUMMY_US, { key: ADMIN_KEY, body: { configuration: { auto_capture: true } }, headers: { 'if-match': '"1"' } });
+    expect(over.status).to.equal(200);
+    expect(over.headers.get('etag')).to.equal('"2"');
+    // Without If-Match, or with *, a change is made over whatever is saved.
+    expect((await a.request('PUT', DUMMY_US, { key: ADMIN_KEY, body: { active: true }, headers: { 'if-match': '*' } })).status).to.equal(200);
+    expect((await a.request('PUT', DUMMY_US, { key: ADMIN_KEY, body: { active: true } })).status).to.equal(200);
+  });
+
+  it('refuses an If-Match that is not an ETag this API answers, with invalid_input', async () => {
+    for (const ifMatch of ['1', '"one"', '"-1"', '"1", "2"']) {
+      const answer = await a.request('PUT', DUMMY_US, { key: ADMIN_KEY, body: { active: false }, headers: { 'if-match': ifMatch } });
+      expect(answer.status, ifMatch).to.equal(400);
+      expect(answer.body.code).to.equal('invalid_input');
+    }
+    expect(await (store.listPluginSettings as NonNullable<LedgerStore['listPluginSettings']>)(0)).to.deep.equal([]);
+  });
 });

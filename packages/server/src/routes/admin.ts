@@ -1,5 +1,5 @@
-import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from 'fastify';
-import { ERROR_CODES, isPayhostError, type HostConfig, type PluginConfigurationUpdate, type PluginConfigurationView, type PluginSettings, type PreparedPluginChange } from '@payhost/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ERROR_CODES, PayhostError, isPayhostError, type HostConfig, type PluginConfigurationUpdate, type PluginConfigurationView, type PluginSettings, type PreparedPluginChange } from '@payhost/core';
 import type { ServerContext } from '../context.js';
 import { errorResponses, pluginId, slug } from '../schemas.js';
 
@@ -13,8 +13,10 @@ const updateBody = {
 } as const;
 
 const response = { 200: { $ref: 'PluginConfiguration#' }, ...errorResponses };
+/** A change may name the revision it was made over (If-Match): 412 configuration_changed when another was saved since. */
+const changeResponse = { ...response, 412: { $ref: 'Error#' } };
 const withdrawResponse = {
-  ...response,
+  ...changeResponse,
   204: { description: 'A saved change for a plugin or channel the configuration file no longer has was withdrawn', type: 'null' },
 };
 
@@ -29,7 +31,33 @@ function storedSettings(ctx: ServerContext, plugin: string, channel: string | nu
  * tell when a gateway was switched on or off, or its keys replaced. The line names the fields whose value
  * changed, never a value (an admin screen sends every field back: the unchanged ones are left out).
  */
-async function change(ctx: ServerContext, log: FastifyBaseLogger, plugin: string, channel: string | null, body: PluginConfigurationUpdate | null): Promise<PluginConfigurationView> {
+/**
+ * The revision an If-Match names (`"3"`, or `W/"3"`), undefined without one (or `*`: any revision). Only the
+ * ETags GET answers are taken: anything else is invalid_input, not a condition silently ignored.
+ */
+function ifRevision(ctx: ServerContext, request: FastifyRequest): number | undefined {
+  const header = request.headers['if-match'];
+  if (header === undefined || header.trim() === '*') return undefined;
+  const match = /^\s*(?:W\/)?"(\d{1,15})"\s*$/.exec(header);
+  if (!match) throw new PayhostError(ERROR_CODES.invalidInput, 'If-Match must be an ETag the GET of this configuration answered, e.g. "3"');
+  if (!ctx.settingsSync) throw new PayhostError(ERROR_CODES.invalidInput, "If-Match is not supported: this server's store keeps no plugin configuration revisions");
+  return Number(match[1]);
+}
+
+/** The revision of the configuration as this instance knows it, as an ETag (a store that keeps revisions only). */
+function setRevision(ctx: ServerContext, reply: FastifyReply, revision: number | undefined): void {
+  if (ctx.settingsSync && revision !== undefined) void reply.header('etag', `"${revision}"`);
+}
+
+function read(ctx: ServerContext, reply: FastifyReply, plugin: string, channel: string | null): PluginConfigurationView {
+  const view = ctx.manager.getPluginConfiguration(plugin, channel);
+  setRevision(ctx, reply, ctx.settingsSync?.revisionOf(plugin, channel));
+  return view;
+}
+
+async function change(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply, plugin: string, channel: string | null, body: PluginConfigurationUpdate | null): Promise<PluginConfigurationView> {
+  const log = request.log;
+  const expected = ifRevision(ctx, request);
   let before: PluginSettings | undefined;
   let after: PluginSettings | undefined;
   // Run where nothing else changes the manager (in the sync's queue, after the saves it read): `before`
@@ -43,7 +71,14 @@ async function change(ctx: ServerContext, log: FastifyBaseLogger, plugin: string
     return prepared;
   };
   const sync = ctx.settingsSync;
-  const view = sync ? await sync.change(plugin, channel, prepare, { withdrawn: body === null }) : prepare().commit();
+  let view: PluginConfigurationView;
+  if (sync) {
+    const saved = await sync.change(plugin, channel, prepare, { withdrawn: body === null, ...(expected === undefined ? {} : { ifRevision: expected }) });
+    view = saved.view;
+    setRevision(ctx, reply, saved.revision);
+  } else {
+    view = prepare().commit();
+  }
   const names = new Set([...Object.keys(before?.configuration ?? {}), ...Object.keys(after?.configuration ?? {})]);
   const changedFields = [...names].filter((name) => before?.configuration[name] !== after?.configuration[name]).sort();
   log.info(
@@ -59,9 +94,9 @@ async function change(ctx: ServerContext, log: FastifyBaseLogger, plugin: string
  * it is withdrawn all the same (204), which ends the error it logs at every start; without one, the
  * unknown plugin or channel is a 404 as on the other routes.
  */
-async function withdraw(ctx: ServerContext, log: FastifyBaseLogger, reply: FastifyReply, plugin: string, channel: string | null): Promise<PluginConfigurationView | FastifyReply> {
+async function withdraw(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply, plugin: string, channel: string | null): Promise<PluginConfigurationView | FastifyReply> {
   try {
-    return await change(ctx, log, plugin, channel, null);
+    return await change(ctx, request, reply, plugin, channel, null);
   } catch (err) {
     const unknown = isPayhostError(err, ERROR_CODES.unknownChannel) || isPayhostError(err, ERROR_CODES.unknownPlugin);
     if (!unknown || !ctx.settingsSync || !(await ctx.settingsSync.withdrawUnknown(plugin, channel))) throw err;
@@ -77,14 +112,19 @@ export async function adminRoutes(app: FastifyInstance, ctx: ServerContext): Pro
   app.get<{ Params: { channel: string; plugin: string } }>(
     '/admin/channels/:channel/plugins/:plugin',
     { schema: { summary: "A plugin's configuration in a channel (masked)", params: { type: 'object', properties: { channel: slug, plugin: pluginId } }, response } },
-    async (request) => ctx.manager.getPluginConfiguration(request.params.plugin, request.params.channel),
+    async (request, reply) => read(ctx, reply, request.params.plugin, request.params.channel),
   );
   app.put<{ Params: { channel: string; plugin: string }; Body: PluginConfigurationUpdate }>(
     '/admin/channels/:channel/plugins/:plugin',
     {
-      schema: { summary: "Change a plugin's configuration in a channel", params: { type: 'object', properties: { channel: slug, plugin: pluginId } }, body: updateBody, response },
+      schema: {
+        summary: "Change a plugin's configuration in a channel",
+        params: { type: 'object', properties: { channel: slug, plugin: pluginId } },
+        body: updateBody,
+        response: changeResponse,
+      },
     },
-    async (request) => change(ctx, request.log, request.params.plugin, request.params.channel, request.body),
+    async (request, reply) => change(ctx, request, reply, request.params.plugin, request.params.channel, request.body),
   );
   app.delete<{ Params: { channel: string; plugin: string } }>(
     '/admin/channels/:channel/plugins/:plugin',
@@ -95,17 +135,17 @@ export async function adminRoutes(app: FastifyInstance, ctx: ServerContext): Pro
         response: withdrawResponse,
       },
     },
-    async (request, reply) => withdraw(ctx, request.log, reply, request.params.plugin, request.params.channel),
+    async (request, reply) => withdraw(ctx, request, reply, request.params.plugin, request.params.channel),
   );
   app.get<{ Params: { plugin: string } }>(
     '/admin/global/plugins/:plugin',
     { schema: { summary: "A global plugin's configuration (masked)", params: { type: 'object', properties: { plugin: pluginId } }, response } },
-    async (request) => ctx.manager.getPluginConfiguration(request.params.plugin, null),
+    async (request, reply) => read(ctx, reply, request.params.plugin, null),
   );
   app.put<{ Params: { plugin: string }; Body: PluginConfigurationUpdate }>(
     '/admin/global/plugins/:plugin',
-    { schema: { summary: "Change a global plugin's configuration", params: { type: 'object', properties: { plugin: pluginId } }, body: updateBody, response } },
-    async (request) => change(ctx, request.log, request.params.plugin, null, request.body),
+    { schema: { summary: "Change a global plugin's configuration", params: { type: 'object', properties: { plugin: pluginId } }, body: updateBody, response: changeResponse } },
+    async (request, reply) => change(ctx, request, reply, request.params.plugin, null, request.body),
   );
   app.delete<{ Params: { plugin: string } }>(
     '/admin/global/plugins/:plugin',
@@ -116,6 +156,6 @@ export async function adminRoutes(app: FastifyInstance, ctx: ServerContext): Pro
         response: withdrawResponse,
       },
     },
-    async (request, reply) => withdraw(ctx, request.log, reply, request.params.plugin, null),
+    async (request, reply) => withdraw(ctx, request, reply, request.params.plugin, null),
   );
 }
