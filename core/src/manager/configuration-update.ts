@@ -56,6 +56,11 @@ export function configurationView(cls: PluginClass, channel: string | null, sett
   };
 }
 
+/** One plugin's settings in a host configuration (a channel's, or global); undefined when none were written. */
+export function pluginSettingsIn(config: HostConfig, pluginId: string, channel: string | null): PluginSettings | undefined {
+  return channel === null ? config.globalPlugins[pluginId] : config.channels.find((c) => c.slug === channel)?.plugins[pluginId];
+}
+
 /** The host configuration with one plugin's settings (a channel's, or global) replaced. */
 export function withSettings(config: HostConfig, pluginId: string, channel: string | null, settings: PluginSettings): HostConfig {
   if (channel === null) return { ...config, globalPlugins: { ...config.globalPlugins, [pluginId]: settings } };

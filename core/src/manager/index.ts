@@ -1,5 +1,5 @@
 export * from './plugin-manager.js';
-export type { PluginConfigurationUpdate } from './configuration-update.js';
+export { pluginSettingsIn, type PluginConfigurationUpdate } from './configuration-update.js';
 export type { PreparedPluginChange } from './prepared-change.js';
 export * from './plugin-failure.js';
 export * from './responses.js';

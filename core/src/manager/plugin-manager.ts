@@ -16,7 +16,7 @@ import { createHookWatchdog, implementsHook, type HookPipeline } from './hook-pi
 import { noWebhookPlugin, operationNotSupported, singleGatewayHookError } from './manager-errors.js';
 import { missingValueError, type PluginFailure } from './plugin-failure.js';
 import { processingErrorResponse, withDecimalAmount } from './responses.js';
-import { configurationView, mergeUpdate, type PluginConfigurationUpdate, type PluginConfigurationView } from './configuration-update.js';
+import { configurationView, mergeUpdate, pluginSettingsIn, type PluginConfigurationUpdate, type PluginConfigurationView } from './configuration-update.js';
 import { PluginChanges, type PreparedPluginChange } from './prepared-change.js';
 import { pluginRegistry } from './plugin-registry.js';
 import { Retirements } from './retirements.js';
@@ -375,8 +375,6 @@ export class PluginManager<H extends HookMap = {}> {
   }
 
   private storedSettings(cls: PluginClass, channel: string | null): PluginSettings {
-    const config = this.runtime.config;
-    const stored = channel === null ? config.globalPlugins[cls.id] : config.channels.find((c) => c.slug === channel)?.plugins[cls.id];
-    return stored ?? validatePluginSettings(cls, undefined, { plugin: cls.id, channel }, () => undefined);
+    return pluginSettingsIn(this.runtime.config, cls.id, channel) ?? validatePluginSettings(cls, undefined, { plugin: cls.id, channel }, () => undefined);
   }
 }

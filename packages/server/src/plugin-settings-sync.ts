@@ -2,6 +2,7 @@ import {
   ERROR_CODES,
   PayhostError,
   isPayhostError,
+  pluginSettingsIn,
   pluginSettingsStore,
   type HostConfig,
   type Logger,
@@ -87,9 +88,7 @@ export class PluginSettingsSync {
     options: { withdrawn?: boolean; ifRevision?: number } = {},
   ): Promise<{ view: PluginConfigurationView; revision: number }> {
     return this.serialized(async () => {
-      await this.readSaves().catch((err: unknown) => {
-        throw notSaved(err, plugin, channel);
-      });
+      await this.readSavesFor(plugin, channel);
       const latest = this.revisionOf(plugin, channel);
       if (options.ifRevision !== undefined && options.ifRevision !== latest) throw changedSince(plugin, channel, options.ifRevision, latest);
       const prepared = prepare();
@@ -103,8 +102,7 @@ export class PluginSettingsSync {
         this.logger.warn({ plugin, channel, err, configVersion: this.manager.configVersion }, 'plugin configuration change not saved in the database: not applied');
         throw notSaved(err, plugin, channel);
       }
-      this.applied.set(key(plugin, channel), revision);
-      this.live.set(key(plugin, channel), settings !== null);
+      this.recordSave(plugin, channel, revision, settings !== null);
       // The queue ran nothing since prepare, so this is the version it was built over (no rebuild).
       return { view: prepared.commit(), revision };
     });
@@ -125,15 +123,12 @@ export class PluginSettingsSync {
    */
   withdrawUnknown(plugin: string, channel: string | null): Promise<boolean> {
     return this.serialized(async () => {
-      await this.readSaves().catch((err: unknown) => {
-        throw notSaved(err, plugin, channel);
-      });
+      await this.readSavesFor(plugin, channel);
       if (this.live.get(key(plugin, channel)) !== true) return false;
       const revision = await this.store.savePluginSettings({ plugin, channel, settings: null, now: new Date() }).catch((err: unknown) => {
         throw notSaved(err, plugin, channel);
       });
-      this.applied.set(key(plugin, channel), revision);
-      this.live.set(key(plugin, channel), false);
+      this.recordSave(plugin, channel, revision, false);
       this.logger.info({ plugin, channel, revision }, 'saved plugin configuration change withdrawn (for a plugin or channel the configuration file does not have)');
       return true;
     });
@@ -141,6 +136,19 @@ export class PluginSettingsSync {
 
   private poll(): Promise<void> {
     return this.serialized(() => this.readSaves());
+  }
+
+  /** readSaves before a change of `plugin`: a store failure is that change's ("not changed"). */
+  private async readSavesFor(plugin: string, channel: string | null): Promise<void> {
+    await this.readSaves().catch((err: unknown) => {
+      throw notSaved(err, plugin, channel);
+    });
+  }
+
+  /** A save this instance made or read: the revision it applied, and whether a change is in force (not withdrawn). */
+  private recordSave(plugin: string, channel: string | null, revision: number, live: boolean): void {
+    this.applied.set(key(plugin, channel), revision);
+    this.live.set(key(plugin, channel), live);
   }
 
   /** Applies the saves made since the last read (run in the queue only). */
@@ -154,8 +162,7 @@ export class PluginSettingsSync {
   private apply(saved: SavedPluginSettings): void {
     const { plugin, channel, revision } = saved;
     if ((this.applied.get(key(plugin, channel)) ?? 0) >= revision) return;
-    this.applied.set(key(plugin, channel), revision);
-    this.live.set(key(plugin, channel), saved.settings !== null);
+    this.recordSave(plugin, channel, revision, saved.settings !== null);
     const target = saved.settings ?? this.fileSettings(plugin, channel);
     const where = { plugin, channel, revision, savedAt: saved.savedAt.toISOString() };
     try {
@@ -171,11 +178,11 @@ export class PluginSettingsSync {
 
   /** The settings in force (unmasked); undefined when none were written (the plugin's defaults). */
   private current(plugin: string, channel: string | null): PluginSettings | undefined {
-    return settingsIn(this.manager.config, plugin, channel);
+    return pluginSettingsIn(this.manager.config, plugin, channel);
   }
 
   private fileSettings(plugin: string, channel: string | null): PluginSettings | undefined {
-    return settingsIn(this.baseline, plugin, channel);
+    return pluginSettingsIn(this.baseline, plugin, channel);
   }
 
   private serialized<T>(task: () => Promise<T>): Promise<T> {
@@ -210,10 +217,6 @@ function changedSince(plugin: string, channel: string | null, read: number, late
 
 function key(plugin: string, channel: string | null): string {
   return JSON.stringify([plugin, channel]);
-}
-
-function settingsIn(config: HostConfig, plugin: string, channel: string | null): PluginSettings | undefined {
-  return channel === null ? config.globalPlugins[plugin] : config.channels.find((c) => c.slug === channel)?.plugins[plugin];
 }
 
 function sameSettings(a: PluginSettings | undefined, b: PluginSettings | undefined): boolean {

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ERROR_CODES, PayhostError, isPayhostError, type HostConfig, type PluginConfigurationUpdate, type PluginConfigurationView, type PluginSettings, type PreparedPluginChange } from '@payhost/core';
+import { ERROR_CODES, PayhostError, isPayhostError, pluginSettingsIn, type PluginConfigurationUpdate, type PluginConfigurationView, type PluginSettings, type PreparedPluginChange } from '@payhost/core';
 import type { ServerContext } from '../context.js';
 import { errorResponses, pluginId, slug } from '../schemas.js';
 
@@ -19,11 +19,6 @@ const withdrawResponse = {
   ...changeResponse,
   204: { description: 'A saved change for a plugin or channel the configuration file no longer has was withdrawn', type: 'null' },
 };
-
-/** The (unmasked) settings of a plugin in a channel, or global, in force or in `config`; undefined when none were written. */
-function storedSettings(ctx: ServerContext, plugin: string, channel: string | null, config: HostConfig = ctx.manager.config): PluginSettings | undefined {
-  return channel === null ? config.globalPlugins[plugin] : config.channels.find((c) => c.slug === channel)?.plugins[plugin];
-}
 
 /**
  * Checks a change, saves it for the other instances (when the store keeps plugin settings), then puts it
@@ -63,10 +58,10 @@ async function change(ctx: ServerContext, request: FastifyRequest, reply: Fastif
   // Run where nothing else changes the manager (in the sync's queue, after the saves it read): `before`
   // is what the change replaces, and once committed its settings are the ones in force.
   const prepare = (): PreparedPluginChange => {
-    before = storedSettings(ctx, plugin, channel);
+    before = pluginSettingsIn(ctx.manager.config, plugin, channel);
     const prepared = body
       ? ctx.manager.preparePluginConfiguration(plugin, channel, body)
-      : ctx.manager.preparePluginSettings(plugin, channel, storedSettings(ctx, plugin, channel, ctx.fileConfig));
+      : ctx.manager.preparePluginSettings(plugin, channel, pluginSettingsIn(ctx.fileConfig, plugin, channel));
     after = prepared.settings;
     return prepared;
   };
