@@ -1,6 +1,7 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { ERROR_CODES, PayhostError, readConfigFile, resolveEnvReferences } from '@payhost/core';
+import { parseSettingsKey, SettingsCipher } from './settings-cipher.js';
 
 /** The server section of a payhost config file; everything has a default. */
 const serverSection = z
@@ -39,6 +40,13 @@ const serverSection = z
      * API (a change is live on the instance that took it at once, on the others within this).
      */
     pluginSettingsPollMs: z.number().int().min(100).max(3_600_000).default(2_000),
+    /**
+     * 32-byte key (64 hex digits or base64; `${ENV}` references allowed) that encrypts the secret fields of
+     * plugin settings saved through the admin API. Without it they are saved as given.
+     */
+    pluginSettingsKey: z.string().optional(),
+    /** Earlier keys, tried to decrypt saved settings only (after a change of pluginSettingsKey). */
+    pluginSettingsOldKeys: z.array(z.string()).max(16).optional(),
   })
   .strict()
   .default({
@@ -75,7 +83,8 @@ const fileSchema = z.object({
   // A misspelt section ("globalPlugin") would otherwise be dropped without a word.
   .strict();
 
-export type ServerSettings = z.infer<typeof serverSection>;
+/** The keys leave the section once parsed: they are only in `settingsCipher`, which never prints them. */
+export type ServerSettings = Omit<z.infer<typeof serverSection>, 'pluginSettingsKey' | 'pluginSettingsOldKeys'>;
 
 export interface ServerConfig {
   server: ServerSettings & { dataDir: string };
@@ -87,6 +96,8 @@ export interface ServerConfig {
   baseDir: string;
   /** PostgreSQL connection string when DATABASE_URL is set; else the embedded database is used. */
   databaseUrl: string | null;
+  /** Encrypts and decrypts the secrets of saved plugin settings; null without server.pluginSettingsKey. */
+  settingsCipher: SettingsCipher | null;
 }
 
 const MIN_KEY_LENGTH = 16;
@@ -125,14 +136,29 @@ export function parseServerConfig(document: unknown, baseDir: string, env: NodeJ
   if (keys.adminApiKey === keys.paymentApiKey) {
     throw new PayhostError(ERROR_CODES.invalidConfiguration, 'auth.adminApiKey and auth.paymentApiKey must differ', { field: 'auth' });
   }
+  const { pluginSettingsKey, pluginSettingsOldKeys, ...settings } = server;
   return {
-    server: { ...server, dataDir: isAbsolute(server.dataDir) ? server.dataDir : resolve(baseDir, server.dataDir) },
+    server: { ...settings, dataDir: isAbsolute(server.dataDir) ? server.dataDir : resolve(baseDir, server.dataDir) },
     auth: keys,
     plugins,
     host: globalPlugins ? { channels, globalPlugins } : { channels },
     baseDir,
     databaseUrl: env['DATABASE_URL'] && env['DATABASE_URL'] !== '' ? env['DATABASE_URL'] : null,
+    settingsCipher: settingsCipher(pluginSettingsKey, pluginSettingsOldKeys, env),
   };
+}
+
+/** The cipher of server.pluginSettingsKey (and old keys), `${ENV}` resolved; the messages name fields, never a key. */
+function settingsCipher(current: string | undefined, old: string[] | undefined, env: NodeJS.ProcessEnv): SettingsCipher | null {
+  if (current === undefined) {
+    if (old?.length) throw new PayhostError(ERROR_CODES.invalidConfiguration, 'server.pluginSettingsOldKeys needs server.pluginSettingsKey (the key new saves are encrypted with)', { field: 'server.pluginSettingsOldKeys' });
+    return null;
+  }
+  const key = (field: string, value: string): Buffer => parseSettingsKey(String(resolveEnvReferences({ [field]: value }, env, { section: 'server' })[field]), field);
+  return new SettingsCipher(
+    key('server.pluginSettingsKey', current),
+    (old ?? []).map((value, index) => key(`server.pluginSettingsOldKeys.${index}`, value)),
+  );
 }
 
 /** Reads and validates a config file; plugins and the data directory resolve relative to it. */

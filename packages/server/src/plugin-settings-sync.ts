@@ -13,6 +13,7 @@ import {
   type PreparedPluginChange,
   type SavedPluginSettings,
 } from '@payhost/core';
+import { openSettings, sealSettings, type SettingsCipher } from './settings-cipher.js';
 
 /**
  * Plugin configuration changed through the admin API, shared by every instance on one database.
@@ -24,11 +25,18 @@ import {
  * Every change goes through one queue per instance: a poll that read an older save cannot apply it over
  * a newer change this instance is making, and each plugin and channel keeps the revision it last
  * applied, so a save is never applied over a later one.
+ *
+ * With a cipher (server.pluginSettingsKey), the secret fields of a change are saved encrypted, and every
+ * encrypted value read is decrypted before it applies. A save this instance cannot decrypt (no key, another
+ * key) is never applied in part: start-up (`load`) fails, and a running instance keeps its configuration
+ * for that plugin and refuses changes of it other than a withdrawal, until a save it can read replaces it.
  */
 export class PluginSettingsSync {
   private readonly applied = new Map<string, number>();
   /** Per plugin and channel: whether its latest save is a change in force (not withdrawn). */
   private readonly live = new Map<string, boolean>();
+  /** Per plugin and channel: why its latest save cannot be decrypted here (while it is the latest). */
+  private readonly unreadable = new Map<string, PayhostError>();
   private lastRevision = 0;
   private queue: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
@@ -41,11 +49,18 @@ export class PluginSettingsSync {
     /** The configuration file's plugin settings: what a withdrawn change returns to. */
     private readonly baseline: HostConfig,
     private readonly logger: Logger,
+    private readonly cipher: SettingsCipher | null = null,
   ) {}
 
-  /** The saved changes over the file's settings, once (start-up, and CLI commands that use the server's store). */
+  /**
+   * The saved changes over the file's settings, once (start-up, and CLI commands that use the server's
+   * store). Throws the first save it cannot decrypt: running on the file's settings for that plugin instead
+   * of the saved ones (a gateway an admin switched off, keys an admin replaced) is not safe to take payments with.
+   */
   async load(): Promise<void> {
     await this.poll();
+    const [first] = this.unreadable.values();
+    if (first) throw first;
   }
 
   /** Applies other instances' changes every `intervalMs` until stop(). */
@@ -86,25 +101,37 @@ export class PluginSettingsSync {
     channel: string | null,
     prepare: () => PreparedPluginChange,
     options: { withdrawn?: boolean; ifRevision?: number } = {},
-  ): Promise<{ view: PluginConfigurationView; revision: number }> {
+  ): Promise<{ view: PluginConfigurationView; revision: number; changed: boolean }> {
     return this.serialized(async () => {
       await this.readSavesFor(plugin, channel);
       const latest = this.revisionOf(plugin, channel);
       if (options.ifRevision !== undefined && options.ifRevision !== latest) throw changedSince(plugin, channel, options.ifRevision, latest);
+      const withdrawn = options.withdrawn === true;
+      // Nothing saved in force: the file's settings already apply, and there is nothing to withdraw.
+      if (withdrawn && this.live.get(key(plugin, channel)) !== true) return { view: this.manager.getPluginConfiguration(plugin, channel), revision: latest, changed: false };
+      // A change made over settings this instance could not read would save them back wrong; a withdrawal needs none.
+      const unreadable = this.unreadable.get(key(plugin, channel));
+      if (unreadable && !withdrawn) throw notReadable(unreadable);
       const prepared = prepare();
-      const settings = options.withdrawn === true ? null : prepared.settings;
+      let settings: PluginSettings | null = null;
+      try {
+        if (!withdrawn) settings = sealSettings(prepared.settings, prepared.view.configStructure, this.cipher, { plugin, channel });
+      } catch (err) {
+        // Closing what it built is not waited for (a plugin's close may take up to hookTimeoutMs); manager.close() waits.
+        void prepared.discard();
+        throw err;
+      }
       let revision: number;
       try {
         revision = await this.store.savePluginSettings({ plugin, channel, settings, now: new Date() });
       } catch (err) {
-        // Closing what it built is not waited for (a plugin's close may take up to hookTimeoutMs); manager.close() waits.
         void prepared.discard();
         this.logger.warn({ plugin, channel, err, configVersion: this.manager.configVersion }, 'plugin configuration change not saved in the database: not applied');
         throw notSaved(err, plugin, channel);
       }
-      this.recordSave(plugin, channel, revision, settings !== null);
+      this.recordSave(plugin, channel, revision, !withdrawn);
       // The queue ran nothing since prepare, so this is the version it was built over (no rebuild).
-      return { view: prepared.commit(), revision };
+      return { view: prepared.commit(), revision, changed: true };
     });
   }
 
@@ -149,6 +176,7 @@ export class PluginSettingsSync {
   private recordSave(plugin: string, channel: string | null, revision: number, live: boolean): void {
     this.applied.set(key(plugin, channel), revision);
     this.live.set(key(plugin, channel), live);
+    this.unreadable.delete(key(plugin, channel));
   }
 
   /** Applies the saves made since the last read (run in the queue only). */
@@ -163,8 +191,16 @@ export class PluginSettingsSync {
     const { plugin, channel, revision } = saved;
     if ((this.applied.get(key(plugin, channel)) ?? 0) >= revision) return;
     this.recordSave(plugin, channel, revision, saved.settings !== null);
-    const target = saved.settings ?? this.fileSettings(plugin, channel);
     const where = { plugin, channel, revision, savedAt: saved.savedAt.toISOString() };
+    let target: PluginSettings | undefined;
+    try {
+      target = saved.settings ? openSettings(saved.settings, this.cipher, { plugin, channel, revision }) : this.fileSettings(plugin, channel);
+    } catch (err) {
+      // Nothing of it applies (not even its non-secret fields); the error names the field and the reason, never a value.
+      this.unreadable.set(key(plugin, channel), err as PayhostError);
+      this.logger.error({ ...where, err }, 'a saved plugin configuration change cannot be decrypted: this instance keeps its configuration for that plugin');
+      return;
+    }
     try {
       if (sameSettings(this.current(plugin, channel), target)) return;
       this.manager.setPluginSettings(plugin, channel, target);
@@ -206,6 +242,11 @@ function notSaved(err: unknown, plugin: string, channel: string | null): unknown
   );
 }
 
+/** A change refused because the latest save of its plugin cannot be decrypted here: the same code and details. */
+function notReadable(err: PayhostError): PayhostError {
+  return new PayhostError(err.code, `Plugin configuration not changed: this instance cannot read its latest saved change. ${err.message}`, err.details);
+}
+
 /** A change made over what an admin read (If-Match), when another change was saved since. */
 function changedSince(plugin: string, channel: string | null, read: number, latest: number): PayhostError {
   return new PayhostError(
@@ -229,10 +270,17 @@ function sameSettings(a: PluginSettings | undefined, b: PluginSettings | undefin
  * The sync for a store that keeps saved settings, its saved changes applied; null for a store that
  * keeps none (a third-party store): admin changes then stay on the instance that took them.
  */
-export async function loadPluginSettingsSync(manager: PluginManager, store: object, baseline: HostConfig, logger: Logger): Promise<PluginSettingsSync | null> {
+export async function loadPluginSettingsSync(
+  manager: PluginManager,
+  store: object,
+  baseline: HostConfig,
+  logger: Logger,
+  /** `cipher`: ServerConfig.settingsCipher (server.pluginSettingsKey). */
+  options: { cipher?: SettingsCipher | null } = {},
+): Promise<PluginSettingsSync | null> {
   const saved = pluginSettingsStore(store);
   if (!saved) return null;
-  const sync = new PluginSettingsSync(manager, saved, baseline, logger);
+  const sync = new PluginSettingsSync(manager, saved, baseline, logger, options.cipher ?? null);
   await sync.load();
   return sync;
 }

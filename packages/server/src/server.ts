@@ -49,7 +49,7 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
   }));
   // Plugin configuration the admin API changed (on any instance) applies over the file's from the start.
   const fileConfig = manager.config;
-  const settingsSync = await loadPluginSettingsSync(manager, store, fileConfig, logger).catch(async (err: unknown) => {
+  const settingsSync = await loadPluginSettingsSync(manager, store, fileConfig, logger, { cipher: config.settingsCipher }).catch(async (err: unknown) => {
     await manager.close();
     if (!options.store) await store.close();
     throw err;

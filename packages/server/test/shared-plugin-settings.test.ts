@@ -108,6 +108,41 @@ describe('server: admin changes of plugin configuration are shared through the s
     expect(await (store.listPluginSettings as NonNullable<LedgerStore['listPluginSettings']>)(0)).to.deep.equal([]);
   });
 
+  it('DELETE with no saved change in force saves nothing and rebuilds nothing, answering as a withdrawal does (200, the configuration, its ETag)', async () => {
+    const rows = () => (store.listPluginSettings as NonNullable<LedgerStore['listPluginSettings']>)(0);
+    const changedLogs = () => a.logs.filter((line) => line.includes('"msg":"plugin configuration changed"'));
+    const version = a.server.manager.configVersion;
+    const read = await a.request('GET', DUMMY_US, { key: ADMIN_KEY });
+    const never = await a.request('DELETE', DUMMY_US, { key: ADMIN_KEY });
+    expect(never.status).to.equal(200);
+    expect(never.body).to.deep.equal(read.body);
+    expect(never.headers.get('etag')).to.equal('"0"');
+    const global = await a.request('DELETE', '/admin/global/plugins/test.audit', { key: ADMIN_KEY, headers: { 'if-match': '"0"' } });
+    expect(global.status).to.equal(200);
+    expect(global.body).to.include({ id: 'test.audit', active: true });
+    expect(global.headers.get('etag')).to.equal('"0"');
+    expect(await rows()).to.deep.equal([]);
+    expect(a.server.manager.configVersion).to.equal(version);
+    expect(changedLogs()).to.deep.equal([]);
+
+    // Once withdrawn, a second DELETE changes nothing either: no third revision, no rebuild.
+    expect((await a.request('PUT', DUMMY_US, { key: ADMIN_KEY, body: { active: false } })).status).to.equal(200);
+    const withdrawn = await a.request('DELETE', DUMMY_US, { key: ADMIN_KEY });
+    expect(withdrawn.headers.get('etag')).to.equal('"2"');
+    const afterWithdrawal = a.server.manager.configVersion;
+    const again = await a.request('DELETE', DUMMY_US, { key: ADMIN_KEY, headers: { 'if-match': '"2"' } });
+    expect(again.status).to.equal(200);
+    expect(again.body).to.deep.equal(withdrawn.body);
+    expect(again.headers.get('etag')).to.equal('"2"');
+    expect((await rows()).map((row) => [row.revision, row.settings])).to.deep.equal([[2, null]]);
+    expect(a.server.manager.configVersion).to.equal(afterWithdrawal);
+    expect(changedLogs()).to.have.length(2);
+    // If-Match still holds: b read revision 0 before both saves, so its DELETE is refused, not a no-op.
+    const stale = await b.request('DELETE', DUMMY_US, { key: ADMIN_KEY, headers: { 'if-match': '"0"' } });
+    expect(stale.status).to.equal(412);
+    expect(stale.body.details).to.include({ revision: 2 });
+  });
+
   it('GET answers the revision as an ETag; a change naming an older one (If-Match) is 412 configuration_changed, on any instance, and changes nothing', async () => {
     const read = await b.request('GET', DUMMY_US, { key: ADMIN_KEY });
     expect(read.headers.get('etag')).to.equal('"0"');

@@ -71,6 +71,8 @@ async function change(ctx: ServerContext, request: FastifyRequest, reply: Fastif
     const saved = await sync.change(plugin, channel, prepare, { withdrawn: body === null, ...(expected === undefined ? {} : { ifRevision: expected }) });
     view = saved.view;
     setRevision(ctx, reply, saved.revision);
+    // A DELETE with no saved change in force: answered as one, but nothing was saved, rebuilt or changed.
+    if (!saved.changed) return view;
   } else {
     view = prepare().commit();
   }
@@ -84,7 +86,8 @@ async function change(ctx: ServerContext, request: FastifyRequest, reply: Fastif
 }
 
 /**
- * DELETE: withdraws the admin changes of a plugin (the file's settings apply again). A saved change for a
+ * DELETE: withdraws the admin changes of a plugin (the file's settings apply again); with none saved in
+ * force, it answers the configuration and its ETag as a withdrawal does, and saves nothing. A saved change for a
  * plugin or channel the file no longer has cannot be applied, so there is no configuration to answer with:
  * it is withdrawn all the same (204), which ends the error it logs at every start; without one, the
  * unknown plugin or channel is a 404 as on the other routes.

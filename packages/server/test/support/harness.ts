@@ -16,6 +16,8 @@ export const WEBHOOK_SECRET = 'whsec_test_signed_0011223344';
 export interface ServerOverrides {
   bodyLimit?: number;
   pluginSettingsPollMs?: number;
+  pluginSettingsKey?: string;
+  pluginSettingsOldKeys?: string[];
 }
 
 /** The server test configuration: dummy + signed gateway in two channels, a global audit plugin. */
@@ -29,6 +31,8 @@ export function testConfigDocument(overrides: ServerOverrides = {}): Record<stri
       checkout: false,
       bodyLimit: overrides.bodyLimit ?? 16 * 1024,
       ...(overrides.pluginSettingsPollMs === undefined ? {} : { pluginSettingsPollMs: overrides.pluginSettingsPollMs }),
+      ...(overrides.pluginSettingsKey === undefined ? {} : { pluginSettingsKey: overrides.pluginSettingsKey }),
+      ...(overrides.pluginSettingsOldKeys === undefined ? {} : { pluginSettingsOldKeys: overrides.pluginSettingsOldKeys }),
     },
     auth: { adminApiKey: ADMIN_KEY, paymentApiKey: PAYMENT_KEY },
     plugins: ['@payhost/plugin-dummy', './test-plugins.mjs'],
@@ -74,10 +78,18 @@ export interface RequestOptions {
 }
 
 export async function startTestServer(store: { store: LedgerStore; kind: string }, overrides: ServerOverrides = {}): Promise<TestServer> {
+  return startServer(testConfigDocument(overrides), {}, store);
+}
+
+/**
+ * A test server from a configuration document and environment: the store is the one the configuration
+ * opens (DATABASE_URL, server.databaseSchema) unless `store` is given.
+ */
+export async function startServer(document: Record<string, unknown>, env: NodeJS.ProcessEnv, store?: { store: LedgerStore; kind: string }): Promise<TestServer> {
   const logs: string[] = [];
   const logger = createLogger({ level: 'debug' }, { write: (line: string) => void logs.push(line) });
-  const config = parseServerConfig(testConfigDocument(overrides), fixturesDir, {});
-  const server = await createServer(config, { logger, store });
+  const config = parseServerConfig(document, fixturesDir, env);
+  const server = await createServer(config, store ? { logger, store } : { logger });
   const url = await server.listen();
   return {
     url,
