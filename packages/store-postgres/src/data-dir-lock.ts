@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, realpathSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { ERROR_CODES, PayhostError } from '@payhost/core';
 
 /**
@@ -20,6 +20,8 @@ import { ERROR_CODES, PayhostError } from '@payhost/core';
  * - a stale lock is taken over only under `payhost.lock.takeover` (also taken
  *   by link): its holder checks the lock is still the stale one, renames it
  *   aside and links its own. Whoever does not get it gets `data_dir_in_use`;
+ * - a takeover file whose process is gone (it crashed inside a takeover) is
+ *   stale too, and removed under a guard of its own (see removeStale);
  * - a lock file that cannot be read (empty, not JSON: not one this version
  *   writes) is held, not stale: only a person can tell it is safe to delete.
  */
@@ -79,10 +81,9 @@ function isStale(owner: LockOwner): boolean {
 }
 
 function inUse(dataDir: string, owner: LockOwner): PayhostError {
-  const where = owner.host === hostname() ? `process ${owner.pid}` : `process ${owner.pid} on host ${owner.host}`;
   return new PayhostError(
     ERROR_CODES.dataDirInUse,
-    `The embedded database in ${dataDir} is in use by ${where}. One process at a time may open it: stop that process, ` +
+    `The embedded database in ${dataDir} is in use by ${who(owner)}. One process at a time may open it: stop that process, ` +
       `use another data directory, or use PostgreSQL (DATABASE_URL) to share a database between processes. ` +
       `If no such process runs, delete ${join(dataDir, LOCK_FILE)}.`,
     { dataDir, pid: owner.pid, host: owner.host },
@@ -98,14 +99,38 @@ function unreadableLock(dataDir: string, file: string, reason: string): PayhostE
   );
 }
 
-function takeoverInProgress(dataDir: string, owner: LockOwner | null): PayhostError {
-  const who = owner ? (owner.host === hostname() ? `process ${owner.pid}` : `process ${owner.pid} on host ${owner.host}`) : 'another process';
-  return new PayhostError(
-    ERROR_CODES.dataDirInUse,
-    `The embedded database in ${dataDir} is being taken over by ${who} (its previous owner is gone). ` +
-      `If no such process runs, delete ${join(dataDir, TAKEOVER_FILE)}.`,
-    { dataDir, ...(owner ? { pid: owner.pid, host: owner.host } : {}) },
-  );
+function who(owner: LockOwner): string {
+  return owner.host === hostname() ? `process ${owner.pid}` : `process ${owner.pid} on host ${owner.host}`;
+}
+
+/** A takeover file (or a guard of one) that stands: the message says which file to delete, and when that is safe. */
+function takeoverInProgress(dataDir: string, path: string, state: Exclude<LockState, { kind: 'absent' }>): PayhostError {
+  const file = join(dataDir, basename(path)); // In the directory as given, like the other messages.
+  const start = `The embedded database in ${dataDir} is being taken over (its previous owner is gone)`;
+  let message: string;
+  if (state.kind === 'unreadable') {
+    message =
+      `${start}, but its file ${file}, which says by whom, cannot be checked (${state.reason}). ` +
+      `Once no process is starting on this data directory, delete ${file} and start again.`;
+  } else if (state.owner.host !== hostname()) {
+    message =
+      `${start} by ${who(state.owner)}, which payhost cannot check from host ${hostname()}. ` +
+      `Once that process no longer runs (or that host is down), delete ${file} and start again; ` +
+      `deleting it while that process runs could let two processes open the directory.`;
+  } else if (isStale(state.owner)) {
+    message =
+      `${start}, and ${who(state.owner)} that was taking it over is gone too, as were the ones before it ` +
+      `(several crashes in a row during a takeover). Delete ${file} and start again.`;
+  } else {
+    message =
+      `${start} by ${who(state.owner)} right now: try again in a moment. If this stays, process ${state.owner.pid} ` +
+      `is not a payhost process (a crashed one's pid was reused): delete ${file} and start again.`;
+  }
+  return new PayhostError(ERROR_CODES.dataDirInUse, message, {
+    dataDir,
+    lockFile: file, // As unreadableLock's: the file to delete.
+    ...(state.kind === 'owner' ? { pid: state.owner.pid, host: state.owner.host } : {}),
+  });
 }
 
 function busyLock(dataDir: string): PayhostError {
@@ -129,6 +154,14 @@ function unlinkQuietly(path: string): void {
   }
 }
 
+function unlinkIfPresent(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (error) {
+    if (errno(error) !== 'ENOENT') throw error;
+  }
+}
+
 /** Links `from` to `to`; false when `to` exists. */
 function linkIfAbsent(from: string, to: string): boolean {
   try {
@@ -140,9 +173,49 @@ function linkIfAbsent(from: string, to: string): boolean {
   }
 }
 
+/** How many guards of guards may be stale in a row (crashes inside removeStale) before a person decides. */
+const MAX_GUARD_DEPTH = 2;
+
+/** The tokens this module writes: safe to put in a file name. */
+const TOKEN = /^[0-9a-f]{32}$/;
+
+/**
+ * Removes `path` if it still holds `stale` (as read): a takeover file, or a guard, whose process is
+ * gone. Returns when the caller should read again; throws `data_dir_in_use` when a live process, or
+ * one this host cannot check, holds the guard.
+ *
+ * Why exactly one process removes it, and never a newer file: the removal is done only under the
+ * guard `<path>.<stale's token>`, taken by link like the lock. Its holder reads `path` again, and if
+ * it still holds `stale`, it holds it until removed: its owner is gone, and everybody else removes it
+ * only under this guard. Tokens are random per open, so no later file at `path` carries that token:
+ * a late holder of the guard (whoever read `stale` before it went) finds another file and leaves it.
+ * Then `path` is free and taken by link as usual: of two processes opening after the crash, one links
+ * it. A guard left by a crash in here is itself stale and removed the same way, one level down.
+ */
+function removeStale(dataDir: string, ownFile: string, path: string, stale: { owner: LockOwner; text: string }, depth: number): void {
+  const token = stale.owner.token;
+  if (token === undefined || !TOKEN.test(token)) {
+    throw takeoverInProgress(dataDir, path, { kind: 'unreadable', reason: 'it holds no token this version writes' });
+  }
+  const guard = `${path}.${token}`;
+  if (!linkIfAbsent(ownFile, guard)) {
+    const state = readLock(guard);
+    if (state.kind === 'absent') return; // Its holder just finished.
+    if (state.kind !== 'owner' || !isStale(state.owner) || depth === MAX_GUARD_DEPTH) throw takeoverInProgress(dataDir, guard, state);
+    removeStale(dataDir, ownFile, guard, state, depth + 1);
+    return;
+  }
+  try {
+    const now = readLock(path);
+    if (now.kind === 'owner' && now.text === stale.text) unlinkIfPresent(path);
+  } finally {
+    unlinkQuietly(guard);
+  }
+}
+
 /**
  * Replaces the stale lock `stale` (as read) with ours, under the takeover lock.
- * True when ours is in place; false when the lock changed meanwhile (read it again);
+ * True when ours is in place; false when the lock or the takeover file changed meanwhile (read it again);
  * throws `data_dir_in_use` when another process is taking it over.
  */
 function takeOver(dataDir: string, realDir: string, ownFile: string, token: string, stale: string): boolean {
@@ -151,7 +224,12 @@ function takeOver(dataDir: string, realDir: string, ownFile: string, token: stri
   if (!linkIfAbsent(ownFile, takeoverPath)) {
     const state = readLock(takeoverPath);
     if (state.kind === 'absent') return false; // It just finished: read the lock again.
-    throw takeoverInProgress(dataDir, state.kind === 'owner' ? state.owner : null);
+    // A crash inside a takeover left it: its process is gone.
+    if (state.kind === 'owner' && isStale(state.owner)) {
+      removeStale(dataDir, ownFile, takeoverPath, state, 0);
+      return false;
+    }
+    throw takeoverInProgress(dataDir, takeoverPath, state);
   }
   try {
     // Under the takeover lock, only we remove a lock; its owner is gone, so nobody else does either.
