@@ -26,7 +26,7 @@ import {
   type PluginSpec,
 } from '@payhost/core';
 import { DummyGatewayPlugin } from '@payhost/plugin-dummy';
-import { parseServerConfig, statusFor } from '@payhost/server';
+import { parseServerConfig, SERVER_SECTION_KEYS, statusFor } from '@payhost/server';
 import { AcmeGatewayPlugin } from '../../docs/examples/acme-gateway/src/index.js';
 import { ROOT, TSC, childEnv, run } from '../packaging/support/npm.js';
 import { CHECKED_LANGS, codeSpans, parseBlocks, tableRows, type CodeBlock } from './support/markdown.js';
@@ -221,8 +221,7 @@ describe('docs: every code example is a tested file', function () {
     it('configuration.md: every field type and every key of the server file', () => {
       const documented = new Set(tableRows(page('configuration.md')).flatMap((row) => codeSpans(row[0] ?? '')));
       for (const type of CONFIG_FIELD_TYPES) expect(documented.has(type), `configuration.md documents ${type}`).to.equal(true);
-      const defaults = parseServerConfig({ auth: { adminApiKey: 'a'.repeat(16), paymentApiKey: 'b'.repeat(16) }, channels: [] }, ROOT, {});
-      const keys = [...Object.keys(defaults.server).map((k) => `server.${k}`), 'server.databaseSchema', 'auth.adminApiKey', 'auth.paymentApiKey', 'plugins', 'channels', 'globalPlugins'];
+      const keys = [...SERVER_SECTION_KEYS.map((k) => `server.${k}`), 'auth.adminApiKey', 'auth.paymentApiKey', 'plugins', 'channels', 'globalPlugins'];
       for (const key of keys) expect(documented.has(key), `configuration.md documents ${key}`).to.equal(true);
     });
 

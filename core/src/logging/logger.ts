@@ -92,7 +92,7 @@ function extraPaths(redact: LoggerOptions['redact']): string[] {
   return Array.isArray(redact) ? redact : redact.paths;
 }
 
-/** A logger that writes nothing: the default when a host passes none. */
+/** A logger that writes nothing (the manager without one writes warnings and errors to stderr: defaultManagerLogger). */
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
 }

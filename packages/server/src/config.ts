@@ -83,6 +83,9 @@ const fileSchema = z.object({
   // A misspelt section ("globalPlugin") would otherwise be dropped without a word.
   .strict();
 
+/** Every key the `server` section takes (optional ones included): the docs check lists each. */
+export const SERVER_SECTION_KEYS: readonly string[] = Object.keys(serverSection.unwrap().shape);
+
 /** The keys leave the section once parsed: they are only in `settingsCipher`, which never prints them. */
 export type ServerSettings = Omit<z.infer<typeof serverSection>, 'pluginSettingsKey' | 'pluginSettingsOldKeys'>;
 
