@@ -2,10 +2,19 @@ import { MemoryLedgerStore, PaymentService, PluginManager, type LedgerStore, typ
 import { loadPluginSettingsSync, openStore, type ServerConfig } from '@payhost/server';
 
 /**
+ * Puts the plugin configuration the server runs with in force on `manager`: the file's, with the admin
+ * API's saved changes in `store` over it (a store that keeps none changes nothing). The one way every
+ * command applies saved changes, as `payhost serve` does at start-up; `store` is only read.
+ */
+export async function applySavedPluginSettings(manager: PluginManager, store: object, logger: Logger): Promise<void> {
+  await loadPluginSettingsSync(manager, store, manager.config, logger);
+}
+
+/**
  * Runs `fn` with a payment service on the server's own store (DATABASE_URL
  * with server.databaseSchema, else the data directory), so what a command
  * writes is what `payhost serve` shows, with the plugin configuration it runs
- * (the admin API's saved changes over the file's); `memory`: an in-memory ledger that
+ * (applySavedPluginSettings); `memory`: an in-memory ledger that
  * keeps nothing. Plugins and store are closed afterwards, whatever happens.
  * `logger`: the command's logger (loadCommandConfig).
  */
@@ -20,8 +29,7 @@ export async function withPaymentService<T>(config: ServerConfig, options: { mem
     throw error;
   }
   try {
-    // The plugin configuration the server runs with: the file's, with the admin API's saved changes over it.
-    if (!options.memory) await loadPluginSettingsSync(manager, store, manager.config, logger);
+    if (!options.memory) await applySavedPluginSettings(manager, store, logger);
   } catch (error) {
     await manager.close();
     await store.close();

@@ -91,8 +91,19 @@ export function buildProgram(io: CliIo = processIo): Command {
   const config = program.command('config').description('Configuration tools');
   config
     .command('check')
-    .description('Validate a configuration file and print it with secrets masked')
+    .description('Validate a configuration file and print it with secrets masked; --saved: with the changes saved through the admin API')
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
+    .option('--saved', "also read the plugin configuration changes saved through the admin API (the server's database, not migrated) and print the settings in force with them")
+    .addHelpText(
+      'after',
+      '\nWithout --saved the file alone is read: no database is opened (it runs beside a running server).\n' +
+        'With --saved, savedChanges lists each saved change in force (revision, savedAt, the settings in force, secrets masked),\n' +
+        'or says that none is saved (also when the database does not exist yet). The embedded database opens in one process at a time:\n' +
+        'while `payhost serve` runs on it, --saved exits 1 with data_dir_in_use: use GET /admin/channels/<channel>/plugins/<plugin>\n' +
+        '(or /admin/global/plugins/<plugin>) on the server instead, or stop it. With DATABASE_URL it reads PostgreSQL beside running servers.\n' +
+        'Exit codes: 0 valid (and, with --saved, the saved changes read); 1 with `error <code>: <message>` on stderr and nothing on stdout:\n' +
+        'invalid_configuration (the file, or a database schema newer than this payhost), data_dir_in_use, store_unavailable.',
+    )
     .action((options) => configCheck(options, io));
   return program;
 }

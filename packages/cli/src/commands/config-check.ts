@@ -2,6 +2,13 @@ import { PluginManager } from '@payhost/core';
 import { checkStoreChoice } from '@payhost/server';
 import { json, type CliIo } from '../io.js';
 import { loadCommandConfig } from '../logger.js';
+import { readSavedChanges, SAVED_CHANGES_NOT_READ } from '../saved-changes.js';
+
+export interface ConfigCheckOptions {
+  config: string;
+  /** Also read the changes saved through the admin API from the configured database (see readSavedChanges). */
+  saved?: boolean;
+}
 
 function maskKey(key: string): string {
   return key.length > 8 ? `****${key.slice(-4)}` : '****';
@@ -10,8 +17,10 @@ function maskKey(key: string): string {
 /**
  * Validates a config file (plugins load, channels and plugin settings check) and prints it with secrets masked.
  * What validation drops with a warning (a misspelt plugin configuration field) is logged on stderr.
+ * `saved`: also prints the admin API's saved changes and the settings in force with them (savedChanges);
+ * the channels and global plugins printed stay the file's.
  */
-export async function configCheck(options: { config: string }, io: CliIo): Promise<void> {
+export async function configCheck(options: ConfigCheckOptions, io: CliIo): Promise<void> {
   const { config, logger } = await loadCommandConfig(options.config, io);
   // With this environment: a file `serve` would refuse is not valid.
   checkStoreChoice(config);
@@ -23,6 +32,9 @@ export async function configCheck(options: { config: string }, io: CliIo): Promi
       defaultGateways: channel.defaultGateways,
       plugins: config.plugins.length === 0 ? [] : pluginViews(manager, channel.slug),
     }));
+    const globalPlugins = globalPluginViews(manager);
+    // After the file's views: applying the saved changes changes what the manager answers.
+    const savedChanges = options.saved === true ? await readSavedChanges(config, manager, logger) : SAVED_CHANGES_NOT_READ;
     io.out(
       json({
         valid: true,
@@ -31,7 +43,8 @@ export async function configCheck(options: { config: string }, io: CliIo): Promi
         auth: { adminApiKey: maskKey(config.auth.adminApiKey), paymentApiKey: maskKey(config.auth.paymentApiKey) },
         channels: plugins,
         // Global plugins' settings hold secrets too (an audit service's token): shown masked, like the channels'.
-        globalPlugins: globalPluginViews(manager),
+        globalPlugins,
+        savedChanges,
       }),
     );
   } finally {

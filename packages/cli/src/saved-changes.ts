@@ -1,0 +1,103 @@
+import { isPayhostError, type ConfigValues, type Logger, type PluginManager, type PluginSettingsStore, type SavedPluginSettings } from '@payhost/core';
+import type { ServerConfig } from '@payhost/server';
+import { applySavedPluginSettings } from './ledger-session.js';
+import { openSavedSettingsSource } from './saved-settings-store.js';
+
+/** A saved change of one plugin in one channel (null: a global plugin), as `config check --saved` prints it. */
+export type SavedChangeView = { channel: string | null; plugin: string; revision: number; savedAt: string } & (
+  | { inForce: true; active: boolean; configuration: ConfigValues }
+  | { inForce: false; reason: string }
+);
+
+/** `savedChanges` in `config check`'s output: whether the database was read, one line saying what is in force, and the changes. */
+export interface SavedChangesView {
+  read: boolean;
+  summary: string;
+  changes?: SavedChangeView[];
+}
+
+/** Without --saved: the file alone is printed, and the output says what it leaves out. */
+export const SAVED_CHANGES_NOT_READ: SavedChangesView = {
+  read: false,
+  summary:
+    "Not read: changes saved through the admin API (PUT /admin/channels/<channel>/plugins/<plugin>) are in force over this file's plugin settings " +
+    'on every instance; add --saved to read them from the database',
+};
+
+/**
+ * Reads the changes saved through the admin API from the configured store (without migrating it) and
+ * applies them over the file's settings on `manager`, as the server does at start-up: then each change
+ * is printed with the settings in force for its plugin (masked as the file's are), or why this file
+ * and environment cannot apply it. Withdrawn changes are not listed: the file's settings are in force.
+ */
+export async function readSavedChanges(config: ServerConfig, manager: PluginManager, logger: Logger): Promise<SavedChangesView> {
+  const source = await openSavedSettingsSource(config);
+  if (source.store === null) return { read: true, summary: `No plugin configuration change is saved: ${source.none}. The file's settings are in force`, changes: [] };
+  const latest = new Map<string, SavedPluginSettings>();
+  try {
+    await applySavedPluginSettings(manager, recordingReader(source.store, latest), logger);
+  } finally {
+    await source.store.close();
+  }
+  const live = [...latest.values()].filter((saved) => saved.settings !== null).sort((a, b) => a.revision - b.revision);
+  const changes: SavedChangeView[] = [];
+  for (const saved of live) changes.push(await changeView(manager, saved));
+  return { read: true, summary: summary(changes), changes };
+}
+
+/**
+ * The store as the sync sees it, keeping the latest save of each plugin and channel it read; a save
+ * is refused, so nothing this command does can write to the database.
+ */
+function recordingReader(store: PluginSettingsStore, latest: Map<string, SavedPluginSettings>): PluginSettingsStore {
+  return {
+    async listPluginSettings(afterRevision) {
+      const saves = await store.listPluginSettings(afterRevision);
+      for (const saved of saves) {
+        const key = JSON.stringify([saved.plugin, saved.channel]);
+        if ((latest.get(key)?.revision ?? 0) < saved.revision) latest.set(key, saved);
+      }
+      return saves;
+    },
+    savePluginSettings: () => Promise.reject(new Error('payhost config check only reads saved plugin settings')),
+  };
+}
+
+async function changeView(manager: PluginManager, saved: SavedPluginSettings): Promise<SavedChangeView> {
+  const where = { channel: saved.channel, plugin: saved.plugin, revision: saved.revision, savedAt: saved.savedAt.toISOString() };
+  const reason = await refusal(manager, saved);
+  if (reason !== null) return { ...where, inForce: false, reason };
+  const view = manager.getPluginConfiguration(saved.plugin, saved.channel);
+  return { ...where, inForce: true, active: view.active, configuration: view.configuration };
+}
+
+/**
+ * Why the sync could not apply a save (it logged it), or null when it did. The sync applies a save with
+ * setPluginSettings, a prepare then a commit: preparing the same settings again, and discarding them,
+ * fails the same way (a channel or plugin the file lacks, settings this version refuses, a variable
+ * this environment lacks). A payhost error's message names fields, never values.
+ */
+async function refusal(manager: PluginManager, saved: SavedPluginSettings): Promise<string | null> {
+  try {
+    await manager.preparePluginSettings(saved.plugin, saved.channel, saved.settings ?? undefined).discard();
+    return null;
+  } catch (err) {
+    return isPayhostError(err) ? `${err.code}: ${err.message}` : 'it cannot be applied with this file: its error is logged on stderr';
+  }
+}
+
+function summary(changes: readonly SavedChangeView[]): string {
+  if (changes.length === 0) return "No plugin configuration change is saved in the database: the file's settings are in force";
+  const refused = changes.filter((change) => !change.inForce).length;
+  const inForce = changes.length - refused;
+  const plural = (n: number) => (n === 1 ? 'change' : 'changes');
+  let line =
+    `${inForce} plugin configuration ${plural(inForce)} saved through the admin API ${inForce === 1 ? 'is' : 'are'} in force over this file ` +
+    "(in changes, each with the settings in force, secrets masked); the file's settings apply to every other plugin";
+  if (refused > 0) {
+    line +=
+      `. ${refused} saved ${plural(refused)} cannot be applied with this file and environment (inForce false, with the reason): ` +
+      'withdraw it with DELETE /admin/channels/<channel>/plugins/<plugin> (or /admin/global/plugins/<plugin>)';
+  }
+  return line;
+}
