@@ -6,8 +6,9 @@ import { loadPluginSettingsSync, openStore, type ServerConfig } from '@payhost/s
  * API's saved changes in `store` over it (a store that keeps none changes nothing). The one way every
  * command applies saved changes, as `payhost serve` does at start-up; `store` is only read.
  */
-export async function applySavedPluginSettings(manager: PluginManager, store: object, logger: Logger): Promise<void> {
-  await loadPluginSettingsSync(manager, store, manager.config, logger);
+export async function applySavedPluginSettings(manager: PluginManager, store: object, config: ServerConfig, logger: Logger): Promise<void> {
+  // The server's key (server.pluginSettingsKey) decrypts the secret fields of saved changes, as in `serve`.
+  await loadPluginSettingsSync(manager, store, manager.config, logger, { cipher: config.settingsCipher });
 }
 
 /**
@@ -29,7 +30,7 @@ export async function withPaymentService<T>(config: ServerConfig, options: { mem
     throw error;
   }
   try {
-    if (!options.memory) await applySavedPluginSettings(manager, store, logger);
+    if (!options.memory) await applySavedPluginSettings(manager, store, config, logger);
   } catch (error) {
     await manager.close();
     await store.close();

@@ -35,7 +35,7 @@ export async function readSavedChanges(config: ServerConfig, manager: PluginMana
   if (source.store === null) return { read: true, summary: `No plugin configuration change is saved: ${source.none}. The file's settings are in force`, changes: [] };
   const latest = new Map<string, SavedPluginSettings>();
   try {
-    await applySavedPluginSettings(manager, recordingReader(source.store, latest), logger);
+    await applySavedPluginSettings(manager, recordingReader(source.store, latest), config, logger);
   } finally {
     await source.store.close();
   }

@@ -60,8 +60,8 @@ function additionalData(place: SecretPlace, field: string): Buffer {
 }
 
 function placeName(place: SecretPlace): string {
-  const scope = place.channel === null ? 'global plugin' : `plugin in channel "${place.channel}"`;
-  return `the saved configuration of ${scope} ${place.plugin}${place.revision === undefined ? '' : ` (revision ${place.revision})`}`;
+  const scope = place.channel === null ? `global plugin ${place.plugin}` : `plugin ${place.plugin} in channel "${place.channel}"`;
+  return `the saved configuration of ${scope}${place.revision === undefined ? '' : ` (revision ${place.revision})`}`;
 }
 
 function refusal(reason: string, message: string, place: SecretPlace, field: string): PayhostError {

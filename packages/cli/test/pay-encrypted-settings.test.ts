@@ -1,0 +1,71 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { createServer, loadServerConfig } from '@payhost/server';
+import { cli } from './support/run-cli.js';
+
+const ADMIN_KEY = 'cli-admin-key-0123456789';
+const PAYMENT_KEY = 'cli-payment-key-0123456789';
+const SECRET = 'sk_dummy_saved_secret_4242';
+const dummyPlugin = fileURLToPath(import.meta.resolve('@payhost/plugin-dummy'));
+
+// `payhost pay` runs with the admin API's saved changes, as `serve` does: with server.pluginSettingsKey
+// it decrypts their secret fields; without the key it refuses rather than pay on the file's settings.
+describe('cli: payhost pay with plugin settings saved encrypted (server.pluginSettingsKey)', () => {
+  let dir: string;
+  const key = randomBytes(32).toString('hex');
+
+  function configFile(name: string, server: Record<string, unknown>): string {
+    const file = join(dir, name);
+    writeFileSync(
+      file,
+      JSON.stringify({
+        server: { logLevel: 'silent', port: 0, dataDir: join(dir, 'data'), ...server },
+        auth: { adminApiKey: ADMIN_KEY, paymentApiKey: PAYMENT_KEY },
+        plugins: [dummyPlugin],
+        channels: [{ slug: 'web', currencies: ['USD', 'EUR'], plugins: { 'payhost.dummy': { active: true, configuration: { supported_currencies: 'USD' } } } }],
+      }),
+    );
+    return file;
+  }
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'payhost-cli-pay-enc-'));
+    // An admin moves the dummy gateway to EUR and sets its secret, through a server holding the key.
+    const server = await createServer(await loadServerConfig(configFile('with-key.json', { pluginSettingsKey: key }), {}));
+    try {
+      const answer = await server.app.inject({
+        method: 'PUT',
+        url: '/admin/channels/web/plugins/payhost.dummy',
+        headers: { authorization: `Bearer ${ADMIN_KEY}` },
+        payload: { configuration: { supported_currencies: 'EUR', secret_key: SECRET } },
+      });
+      expect(answer.statusCode, answer.body).to.equal(200);
+    } finally {
+      await server.close();
+    }
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('pays with the saved change in force when the config holds the key', async () => {
+    const paid = await cli('pay', '--config', join(dir, 'with-key.json'), '--channel', 'web', '--amount', '10.00', '--currency', 'EUR', '--token', 'tok_dummy_success');
+    expect(paid.err).to.equal('');
+    expect(paid.code).to.equal(0);
+    expect(paid.out).to.contain('EUR');
+    expect(paid.out + paid.err).not.to.contain(SECRET);
+    // The file's USD no longer applies: the saved change (EUR only) is the one in force.
+    const usd = await cli('pay', '--config', join(dir, 'with-key.json'), '--channel', 'web', '--amount', '10.00', '--currency', 'USD', '--token', 'tok_dummy_success');
+    expect(usd.code).to.equal(1);
+  });
+
+  it('refuses to pay without the key, naming the setting, instead of paying on the file settings', async () => {
+    const refused = await cli('pay', '--config', configFile('without-key.json', {}), '--channel', 'web', '--amount', '10.00', '--currency', 'USD', '--token', 'tok_dummy_success');
+    expect(refused.code).to.equal(1);
+    expect(refused.out).to.equal('');
+    expect(refused.err).to.match(/^error invalid_configuration: .*pluginSettingsKey/m);
+    expect(refused.err).not.to.contain(SECRET);
+  });
+});
