@@ -14,7 +14,9 @@ const dummyPlugin = fileURLToPath(import.meta.resolve('@payhost/plugin-dummy'));
 
 // `payhost pay` runs with the admin API's saved changes, as `serve` does: with server.pluginSettingsKey
 // it decrypts their secret fields; without the key it refuses rather than pay on the file's settings.
-describe('cli: payhost pay with plugin settings saved encrypted (server.pluginSettingsKey)', () => {
+describe('cli: payhost pay with plugin settings saved encrypted (server.pluginSettingsKey)', function () {
+  // Each step opens the embedded database in a data directory (with fsync): slow on a loaded machine.
+  this.timeout(60_000);
   let dir: string;
   const key = randomBytes(32).toString('hex');
 
