@@ -4,6 +4,8 @@ import { QueryTimeoutError } from './unavailable.js';
 
 /** How long one exchange with the database may wait for its answer unless the store is told otherwise. */
 export const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
+/** How long one exchange of a migration run may wait for its answer: a schema change can take minutes on a big ledger. */
+export const DEFAULT_MIGRATION_TIMEOUT_MS = 300_000;
 /** The readiness check's own bound (`ping()`), never longer than the exchanges'. */
 export const DEFAULT_PING_TIMEOUT_MS = 5_000;
 /** The longest delay a Node timer takes (a larger one fires at once). */

@@ -1,5 +1,7 @@
-import { ERROR_CODES, PayhostError } from '@payhost/core';
+import { ERROR_CODES, PayhostError, isPayhostError } from '@payhost/core';
+import { DEFAULT_MIGRATION_TIMEOUT_MS } from './deadline.js';
 import { inTransaction, quoteSchema, type SqlConnection, type SqlDriver } from './driver.js';
+import { QueryTimeoutError } from './unavailable.js';
 
 /**
  * The schema, as an ordered list of migrations: version N is `MIGRATIONS[N - 1]`.
@@ -108,6 +110,61 @@ export interface MigrateOptions {
   schema?: string;
   /** The migrations to apply (tests); default `MIGRATIONS`. */
   migrations?: readonly string[];
+  /**
+   * How long each exchange of the run may wait for its answer, in ms (default 300000; 0: no bound): a
+   * database that freezes during a migration fails the start (store_unavailable) instead of hanging it.
+   * Waiting for another process's migration is not bounded by it (see lockMigrations).
+   */
+  migrationTimeoutMillis?: number;
+}
+
+/** The longest one attempt at the migration lock waits on the server before it is asked again. */
+const LOCK_ATTEMPT_MS = 10_000;
+
+/**
+ * Takes the migration lock of `schema` in the transaction on `connection`, waiting as long as another
+ * process migrates. With a bound on each exchange, one blocking wait could outlast it although the server
+ * answers everything else: so each attempt waits at most a part of the bound on the server (lock_timeout,
+ * in a savepoint, which the lock_not_available rolls back) and then asks again. A frozen server answers no
+ * attempt, and the exchange bound ends the wait. Other processes see it waiting on the lock, as before.
+ */
+async function lockMigrations(connection: SqlConnection, schema: string, boundMs: number): Promise<void> {
+  const key = [`payhost_migrations:${schema}`];
+  const lock = 'SELECT pg_advisory_xact_lock(hashtext($1)::bigint)';
+  if (boundMs === 0) {
+    await connection.query(lock, key);
+    return;
+  }
+  const [before] = await connection.query<{ value: string }>(`SELECT current_setting('lock_timeout') AS value`);
+  const attemptMs = Math.max(1, Math.min(LOCK_ATTEMPT_MS, Math.floor(boundMs / 2)));
+  for (;;) {
+    await connection.exec(`SAVEPOINT payhost_migration_lock; SET LOCAL lock_timeout = ${attemptMs}`);
+    try {
+      await connection.query(lock, key);
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== '55P03') throw error; // lock_not_available: its lock_timeout.
+      await connection.exec('ROLLBACK TO SAVEPOINT payhost_migration_lock');
+      continue;
+    }
+    // The migrations themselves wait for table locks as long as the server's lock_timeout lets them.
+    await connection.exec('RELEASE SAVEPOINT payhost_migration_lock');
+    await connection.query(`SELECT set_config('lock_timeout', $1, true)`, [before?.value ?? '0']);
+    return;
+  }
+}
+
+/** A migration exchange past its bound: store_unavailable naming the option, the driver's error as its cause. */
+function migrationTimedOut(driverName: string, error: unknown): unknown {
+  if (!isPayhostError(error, 'store_unavailable') || !((error as Error).cause instanceof QueryTimeoutError)) return error;
+  const { timeoutMs } = (error as Error).cause as QueryTimeoutError;
+  return new PayhostError(
+    ERROR_CODES.storeUnavailable,
+    `The ledger database (${driverName}) did not answer within ${timeoutMs} ms while migrating its schema (migrationTimeoutMillis); ` +
+      `the pending migrations were applied whole or not at all (a COMMIT that got no answer may have been). Check the ` +
+      `database and start again; a migration that needs longer needs a larger migrationTimeoutMillis (0: no bound).`,
+    { option: 'migrationTimeoutMillis', timeoutMs },
+    { cause: (error as Error).cause },
+  );
 }
 
 /**
@@ -122,18 +179,19 @@ export interface MigrateOptions {
  */
 export async function runMigrations(driver: SqlDriver, options: MigrateOptions = {}): Promise<number> {
   const migrations = options.migrations ?? MIGRATIONS;
+  // Not the driver's exchange bound: a schema change may take much longer than a payment's statement.
+  const boundMs = options.migrationTimeoutMillis ?? DEFAULT_MIGRATION_TIMEOUT_MS;
   // Keyed by the schema migrated, not by how it was named: a store given `schema: 'public'` and
   // one without a schema on a `public` search_path migrate the same tables, so one waits for the other.
-  const lock = (tx: SqlConnection, schema: string) => tx.query('SELECT pg_advisory_xact_lock(hashtext($1)::bigint)', [`payhost_migrations:${schema}`]);
-  // Not bounded by the driver's exchange timeout: a schema change may take long, and so may waiting for
-  // another process's migration under the lock.
   return driver.session(async (connection) => {
+    // On the session's connection, not inTransaction's: an attempt that timed out is no failure of the transaction.
+    const lock = (schema: string) => lockMigrations(connection, schema, boundMs);
     if (options.schema !== undefined) {
       const named = options.schema;
       // Committed before the migrations start: a store reaching the schema by its search_path then finds
       // it, and waits for the same lock instead of finding no schema.
       await inTransaction(connection, async (tx) => {
-        await lock(tx, named);
+        await lock(named);
         // Only when missing: CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege on the database even when
         // the schema exists, which a role given its own schema by a DBA (a managed database) does not have.
         const [exists] = await tx.query('SELECT 1 AS found FROM pg_namespace WHERE nspname = $1', [named]);
@@ -142,7 +200,7 @@ export async function runMigrations(driver: SqlDriver, options: MigrateOptions =
     }
     return inTransaction(connection, async (tx) => {
       const [current] = await tx.query<{ schema: string | null }>('SELECT current_schema() AS schema');
-      await lock(tx, options.schema ?? current?.schema ?? '');
+      await lock(options.schema ?? current?.schema ?? '');
       // The tables go to the current schema: refuse to put them anywhere but the intended one.
       const [now] = await tx.query<{ schema: string | null }>('SELECT current_schema() AS schema');
       const schema = now?.schema ?? null;
@@ -173,5 +231,7 @@ export async function runMigrations(driver: SqlDriver, options: MigrateOptions =
       }
       return version;
     });
-  }, { timeoutMs: 0 });
+  }, { timeoutMs: boundMs }).catch((error: unknown) => {
+    throw migrationTimedOut(driver.name, error);
+  });
 }

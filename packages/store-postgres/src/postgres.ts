@@ -2,7 +2,7 @@ import pg from 'pg';
 import { ERROR_CODES, PayhostError, isPayhostError } from '@payhost/core';
 import type { SessionOptions, SqlConnection, SqlDriver } from './driver.js';
 import { quoteSchema } from './driver.js';
-import { DEFAULT_PING_TIMEOUT_MS, DEFAULT_QUERY_TIMEOUT_MS, ExchangeDeadline, checkTimeout } from './deadline.js';
+import { DEFAULT_MIGRATION_TIMEOUT_MS, DEFAULT_PING_TIMEOUT_MS, DEFAULT_QUERY_TIMEOUT_MS, ExchangeDeadline, checkTimeout } from './deadline.js';
 import { SqlLedgerStore } from './sql-store.js';
 import { isConnectionFailure, storeUnavailable } from './unavailable.js';
 
@@ -28,9 +28,14 @@ export interface PostgresStoreOptions {
   /**
    * How long one exchange with the database (a statement, or the statements sent together) may wait for its
    * answer, in ms (default 30000; 0: no bound). When it gets none, the connection is closed and discarded, and
-   * the call fails with `store_unavailable`. Migrations are not bounded (a schema change may take long).
+   * the call fails with `store_unavailable`. Migrations have their own bound, `migrationTimeoutMillis`.
    */
   queryTimeoutMillis?: number;
+  /**
+   * The same bound for the migrations run while opening (or by `migrate()`), in ms (default 300000: a schema
+   * change may take long; 0: no bound). Waiting for another instance's migration is not cut by it.
+   */
+  migrationTimeoutMillis?: number;
   /** The bound of `ping()` (the readiness check), in ms: default 5000, or queryTimeoutMillis when that is shorter (0: none). */
   pingTimeoutMillis?: number;
   /** Apply migrations while opening (default true). */
@@ -190,7 +195,7 @@ export async function createPostgresStore(options: PostgresStoreOptions = {}): P
   const connectionString = options.connectionString ?? process.env.DATABASE_URL;
   if (!connectionString) throw new Error('postgres store: no connectionString given and DATABASE_URL is not set');
   checkConnectionString(connectionString);
-  const { queryTimeoutMillis, pingTimeoutMillis } = timeouts(options);
+  const { queryTimeoutMillis, pingTimeoutMillis, migrationTimeoutMillis } = timeouts(options);
   const config: pg.PoolConfig = {
     connectionTimeoutMillis: 10_000,
     pipeline: true,
@@ -207,6 +212,7 @@ export async function createPostgresStore(options: PostgresStoreOptions = {}): P
   const store = new SqlLedgerStore(new PostgresDriver(pool, searchPath, queryTimeoutMillis), {
     ...(options.schema === undefined ? {} : { schema: options.schema }),
     pingTimeoutMs: pingTimeoutMillis,
+    migrationTimeoutMillis,
   });
   try {
     if (options.migrate !== false) await store.migrate();
@@ -219,7 +225,7 @@ export async function createPostgresStore(options: PostgresStoreOptions = {}): P
 }
 
 /** The validated bounds of `options`, with their defaults. */
-function timeouts(options: PostgresStoreOptions): { queryTimeoutMillis: number; pingTimeoutMillis: number } {
+function timeouts(options: PostgresStoreOptions): { queryTimeoutMillis: number; pingTimeoutMillis: number; migrationTimeoutMillis: number } {
   if ((options.pool as { query_timeout?: unknown } | undefined)?.query_timeout !== undefined) {
     throw new PayhostError(
       ERROR_CODES.invalidConfiguration,
@@ -229,7 +235,11 @@ function timeouts(options: PostgresStoreOptions): { queryTimeoutMillis: number; 
   }
   const queryTimeoutMillis = checkTimeout('queryTimeoutMillis', options.queryTimeoutMillis ?? DEFAULT_QUERY_TIMEOUT_MS);
   const pingDefault = queryTimeoutMillis === 0 ? DEFAULT_PING_TIMEOUT_MS : Math.min(DEFAULT_PING_TIMEOUT_MS, queryTimeoutMillis);
-  return { queryTimeoutMillis, pingTimeoutMillis: checkTimeout('pingTimeoutMillis', options.pingTimeoutMillis ?? pingDefault) };
+  return {
+    queryTimeoutMillis,
+    pingTimeoutMillis: checkTimeout('pingTimeoutMillis', options.pingTimeoutMillis ?? pingDefault),
+    migrationTimeoutMillis: checkTimeout('migrationTimeoutMillis', options.migrationTimeoutMillis ?? DEFAULT_MIGRATION_TIMEOUT_MS),
+  };
 }
 
 /**
