@@ -31,7 +31,7 @@ describe('checkout page when answers are lost or fail (browser, chromium)', func
     await t.page.getByRole('button', { name: 'Pay 25.00 USD' }).click();
 
     expect(await t.resultStatus()).to.equal('fully-charged');
-    expect(await t.page.getByRole('status').textContent()).to.equal('Payment successful: 25.00 USD captured.');
+    expect(await t.summary()).to.equal('Payment successful: 25.00 USD captured.');
     expect((await t.transactionRows()).map((r) => r.slice(0, 3))).to.deep.equal([['Charge', 'success', '25.00 USD']]);
     expect(await t.page.locator('#result-note').textContent()).to.match(/full list could not be loaded/);
     expect(await t.page.getByRole('button', { name: /^Pay/ }).isVisible()).to.equal(false);
@@ -114,7 +114,7 @@ describe('checkout page when answers are lost or fail (browser, chromium)', func
     await t.page.getByRole('button', { name: 'Fail authentication' }).click();
 
     expect(await t.resultStatus()).to.equal('fully-charged');
-    const summary = (await t.page.getByRole('status').textContent()) ?? '';
+    const summary = (await t.summary()) ?? '';
     expect(summary).to.include('Payment successful: 25.00 USD captured.');
     expect(summary).not.to.include('nothing was charged');
     expect(await t.page.locator('#result-captured').textContent()).to.equal('25.00 USD');
@@ -132,7 +132,7 @@ describe('checkout page when answers are lost or fail (browser, chromium)', func
     await t.page.getByRole('button', { name: /^Pay/ }).click();
 
     await t.page.getByRole('heading', { name: 'Payment', exact: true }).waitFor({ timeout: 10_000 });
-    expect(await t.page.getByRole('status').textContent()).to.equal('Payment declined: Your card was declined.');
+    expect(await t.summary()).to.equal('Payment declined: Your card was declined.');
     expect(await t.page.locator('#result-note').textContent()).to.match(/^The payment's details could not be loaded \(payment id [0-9a-f-]{36}\)\.$/);
     expect(await t.page.getByRole('button', { name: 'Try another card' }).isVisible()).to.equal(true);
     expect(t.pageErrors).to.deep.equal([]);

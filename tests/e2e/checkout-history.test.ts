@@ -2,14 +2,16 @@ import { expect } from 'chai';
 import { CARDS, CheckoutPageHarness } from './page-harness.js';
 
 declare const document: { activeElement: { id: string } | null };
-declare const history: { state: { paymentId?: string } | null };
+declare const history: { state: { paymentId?: string } | null; back(): void };
 
 describe("checkout page and the browser's Back and Forward (browser, chromium)", function () {
   this.timeout(60_000);
   const t = CheckoutPageHarness.use();
 
   const pay = () => t.page.getByRole('button', { name: /^Pay/ });
-  const alert = (text: string) => t.page.getByRole('alert').filter({ hasText: text });
+  const alert = (text: string) => t.message('alert', text);
+  /** What the page says on arriving back on a step is information, not an error: a status. */
+  const notice = (text: string) => t.message('status', text);
   const ALREADY_PAID = 'this order already has the payment shown here';
 
   async function paymentOf(id: string) {
@@ -30,19 +32,19 @@ describe("checkout page and the browser's Back and Forward (browser, chromium)",
     const id = await shownPaymentId();
 
     await t.page.goBack();
-    await alert(ALREADY_PAID).waitFor();
+    await notice(ALREADY_PAID).waitFor();
     expect(t.page.url()).to.equal(`${t.server.url}/checkout/`);
     expect(await shownPaymentId()).to.equal(id);
     expect(await t.page.locator('#checkout').isHidden()).to.equal(true);
     expect(await t.page.getByRole('button', { name: 'New payment' }).isVisible()).to.equal(true);
 
     await t.page.reload(); // still the same entry: still no form
-    await alert(ALREADY_PAID).waitFor();
+    await notice(ALREADY_PAID).waitFor();
     expect(await shownPaymentId()).to.equal(id);
     expect(await t.page.locator('#checkout').isHidden()).to.equal(true);
 
     await t.page.goForward();
-    await t.page.locator('#message[hidden]').waitFor({ state: 'attached' });
+    await t.page.locator('#notice:empty').waitFor({ state: 'attached' }); // the Back notice is gone
     expect(await shownPaymentId()).to.equal(id);
     expect(await t.resultStatus()).to.equal('fully-charged');
 
@@ -66,10 +68,10 @@ describe("checkout page and the browser's Back and Forward (browser, chromium)",
     const firstId = (await t.page.evaluate(() => history.state?.paymentId)) ?? '';
 
     await t.page.goBack();
-    await alert('was not confirmed').waitFor();
+    await notice('was not confirmed').waitFor();
     expect(await t.page.locator('#challenge').isHidden()).to.equal(true);
     expect(await t.page.getByLabel('Card number').inputValue()).to.equal('4000 0000 0000 3220');
-    await t.page.waitForFunction(() => document.activeElement?.id === 'message');
+    await t.page.waitForFunction(() => document.activeElement?.id === 'notice');
     const first = await paymentOf(firstId);
     expect(first.toConfirm).to.equal(true);
     expect(first.chargeStatus).to.equal('not-charged');
@@ -85,7 +87,7 @@ describe("checkout page and the browser's Back and Forward (browser, chromium)",
 
     // Back: the order is paid. Forward: the result, not the first payment's challenge.
     await t.page.goBack();
-    await alert(ALREADY_PAID).waitFor();
+    await notice(ALREADY_PAID).waitFor();
     expect(await shownPaymentId()).to.equal(second);
     await t.page.goForward();
     expect(await shownPaymentId()).to.equal(second);
@@ -104,7 +106,7 @@ describe("checkout page and the browser's Back and Forward (browser, chromium)",
     const challenge = await t.page.locator('#challenge-id').textContent();
 
     await t.page.goBack();
-    await alert('was not confirmed').waitFor();
+    await notice('was not confirmed').waitFor();
     await t.page.goForward();
     await t.page.getByRole('heading', { name: '3-D Secure' }).waitFor();
     expect(await t.page.locator('#challenge-id').textContent()).to.equal(challenge);
@@ -129,7 +131,7 @@ describe("checkout page and the browser's Back and Forward (browser, chromium)",
     await alert('may have gone through').waitFor();
 
     await t.page.goBack();
-    await alert(ALREADY_PAID).waitFor();
+    await notice(ALREADY_PAID).waitFor();
     expect(await t.resultStatus()).to.equal('fully-charged');
     expect(await t.page.locator('#checkout').isHidden()).to.equal(true);
     expect(t.paymentRequests()).to.have.length(1);
@@ -143,7 +145,7 @@ describe("checkout page and the browser's Back and Forward (browser, chromium)",
     expect(await t.resultStatus()).to.equal('not-charged');
 
     await t.page.goBack();
-    await alert('Your last payment was not charged: Your card was declined.').waitFor();
+    await notice('Your last payment was not charged: Your card was declined.').waitFor();
     expect(await t.page.getByLabel('Card number').inputValue()).to.equal('');
     expect(await t.page.getByLabel('Amount').inputValue()).to.equal('12.00');
     await t.page.getByLabel('Card number').fill(CARDS.success);
@@ -168,7 +170,7 @@ describe("checkout page and the browser's Back and Forward (browser, chromium)",
     const id = await shownPaymentId();
 
     await t.page.goBack();
-    await alert(ALREADY_PAID).waitFor();
+    await notice(ALREADY_PAID).waitFor();
     expect(await shownPaymentId()).to.equal(id);
     expect(await t.page.locator('#checkout').isHidden()).to.equal(true);
     expect(t.paymentRequests()).to.have.length(1);
@@ -197,17 +199,112 @@ describe("checkout page and the browser's Back and Forward (browser, chromium)",
     while (!held) await new Promise((resolve) => setTimeout(resolve, 20));
 
     await t.page.goBack();
-    await alert('Your payment is being sent').waitFor();
+    await notice('Your payment is being sent').waitFor();
     expect(await t.page.locator('#checkout').isVisible()).to.equal(true);
     expect(await t.page.locator('#result').isHidden()).to.equal(true);
     release();
     await t.page.getByRole('status').filter({ hasText: 'Payment successful' }).waitFor();
     const id = await shownPaymentId();
+    expect(await t.page.locator('#notice').textContent(), 'the wait is over: its notice is gone').to.equal('');
 
     // The history is as if Back had not been pressed: Back goes to the form that paid, which shows that payment.
     await t.page.goBack();
-    await alert(ALREADY_PAID).waitFor();
+    await notice(ALREADY_PAID).waitFor();
     expect(await shownPaymentId()).to.equal(id);
     expect(t.paymentRequests()).to.have.length(2);
+  });
+  /**
+   * Opens the checkout after another page (the shopper came from the shop), so
+   * that the checkout's first entry has one before it to go Back to.
+   */
+  async function openAfterAnotherPage(): Promise<string> {
+    const before = `${t.server.url}/openapi.json`;
+    await t.page.goto(before);
+    await t.open();
+    return before;
+  }
+
+  /**
+   * Back from the checkout's first entry: what comes first, the browser asking
+   * (a beforeunload prompt, answered `answer`) or the page being left.
+   */
+  async function backFromFirstEntry(before: string, answer: 'accept' | 'dismiss'): Promise<string> {
+    const asked = t.page
+      .waitForEvent('dialog', { timeout: 0 })
+      .then(async (dialog) => {
+        const type = dialog.type();
+        await dialog[answer]();
+        return type;
+      })
+      .catch(() => 'page closed');
+    const left = t.page
+      .waitForURL(before, { timeout: 0 })
+      .then(() => 'left the page')
+      .catch(() => 'page closed');
+    await t.page.evaluate(() => history.back());
+    return Promise.race([asked, left]);
+  }
+
+  it('Back from the first entry while Pay is being sent asks before leaving; staying shows the answer, and once it is in Back leaves without asking', async () => {
+    const before = await openAfterAnotherPage();
+    await t.fillOrder();
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let held = false;
+    await t.page.route('**/checkout/api/payments', async (route) => {
+      held = true;
+      await released;
+      return route.fallback();
+    });
+    await t.fillCard(CARDS.success);
+    await pay().click();
+    while (!held) await new Promise((resolve) => setTimeout(resolve, 20));
+
+    expect(await backFromFirstEntry(before, 'dismiss')).to.equal('beforeunload');
+    expect(t.page.url()).to.equal(`${t.server.url}/checkout/`);
+    expect(await t.page.locator('#checkout').isVisible()).to.equal(true);
+    release();
+    await t.page.getByRole('status').filter({ hasText: 'Payment successful' }).waitFor();
+    expect(t.paymentRequests()).to.have.length(1);
+
+    // Nothing in flight: Back goes through the page's own entries, then leaves it without a prompt.
+    const dialogs: string[] = [];
+    t.page.on('dialog', (dialog) => {
+      dialogs.push(dialog.type());
+      void dialog.dismiss();
+    });
+    await t.page.goBack();
+    await notice(ALREADY_PAID).waitFor();
+    expect(await backFromFirstEntry(before, 'dismiss')).to.equal('left the page');
+    expect(dialogs).to.deep.equal([]);
+  });
+
+  it('leaving from the first entry while Pay is being sent, then Forward, offers to pay again under the same key: charged once', async () => {
+    const before = await openAfterAnotherPage();
+    // The server charges, but its answer never reaches the page: the shopper leaves anyway.
+    let hold = true;
+    await t.page.route('**/checkout/api/payments', async (route) => {
+      if (!hold) return route.fallback();
+      await route.fetch();
+      return new Promise<void>(() => undefined);
+    });
+    await t.fillOrder({ currency: 'EUR', amount: '30' });
+    await t.fillCard(CARDS.success);
+    await t.page.getByRole('button', { name: 'Pay 30.00 EUR' }).click();
+    await t.page.waitForFunction(() => JSON.stringify(history.state ?? null).includes('pendingPay'));
+    hold = false;
+
+    expect(await backFromFirstEntry(before, 'accept')).to.equal('beforeunload');
+    await t.page.waitForURL(before);
+    await t.page.goForward();
+    await notice('may have gone through').waitFor();
+    expect(await t.page.getByLabel('Amount').inputValue()).to.equal('30.00');
+    await t.fillCard(CARDS.success);
+    await t.page.getByRole('button', { name: 'Pay 30.00 EUR' }).click();
+    expect(await t.resultStatus()).to.equal('fully-charged');
+    const keys = t.paymentRequests().map((r) => r.headers['idempotency-key']);
+    expect(keys).to.have.length(2);
+    expect(keys[1]).to.equal(keys[0]);
+    t.expectCardNeverSent(CARDS.success);
   });
 });

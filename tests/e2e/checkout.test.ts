@@ -16,7 +16,7 @@ describe('checkout page (browser, chromium)', function () {
     await pay.click();
 
     expect(await t.resultStatus()).to.equal('fully-charged');
-    expect(await t.page.getByRole('status').textContent()).to.equal('Payment successful: 25.00 USD captured.');
+    expect(await t.summary()).to.equal('Payment successful: 25.00 USD captured.');
     expect(await t.page.locator('#result-captured').textContent()).to.equal('25.00 USD');
     // Words, not the ledger's codes: the status, the gateway's name, the transaction's kind.
     expect(await t.page.locator('#result-status').textContent()).to.equal('Fully charged');
@@ -76,7 +76,7 @@ describe('checkout page (browser, chromium)', function () {
     await t.page.getByRole('button', { name: /^Pay/ }).click();
 
     await t.resultStatus();
-    expect(await t.page.getByRole('status').textContent()).to.equal('Payment declined: Your card was declined.');
+    expect(await t.summary()).to.equal('Payment declined: Your card was declined.');
     expect(await t.page.locator('#result-captured').textContent()).to.equal('0.00 USD');
     const rows = await t.transactionRows();
     expect(rows).to.have.length(1);
@@ -107,7 +107,7 @@ describe('checkout page (browser, chromium)', function () {
     await t.page.getByRole('button', { name: /^Pay/ }).click();
     await t.page.getByRole('button', { name: 'Complete authentication' }).click();
     await t.resultStatus();
-    expect(await t.page.getByRole('status').textContent()).to.equal('Payment declined: The card was declined after 3-D Secure authentication failed.');
+    expect(await t.summary()).to.equal('Payment declined: The card was declined after 3-D Secure authentication failed.');
     const rows = await t.transactionRows();
     expect(rows.map((r) => r.slice(0, 2))).to.deep.equal([
       ['3-D Secure', 'action required'],
@@ -123,7 +123,7 @@ describe('checkout page (browser, chromium)', function () {
     await t.page.getByRole('button', { name: /^Pay/ }).click();
     await t.page.getByRole('button', { name: 'Fail authentication' }).click();
     expect(await t.resultStatus()).to.equal('not-charged');
-    expect(await t.page.getByRole('status').textContent()).to.match(/^Authentication failed/);
+    expect(await t.summary()).to.match(/^Authentication failed/);
     expect(t.sent.filter((r) => r.url.endsWith('/confirm'))).to.deep.equal([]);
     expect((await t.transactionRows()).map((r) => r[0])).to.deep.equal(['3-D Secure']);
     t.expectCardNeverSent(CARDS.threeDSecure);
@@ -135,7 +135,7 @@ describe('checkout page (browser, chromium)', function () {
     await t.fillCard(CARDS.success);
     await t.page.getByRole('button', { name: 'Pay 10.00 EUR' }).click();
     await t.resultStatus();
-    expect(await t.page.getByRole('status').textContent()).to.equal('Payment authorized: 10.00 EUR, to be captured by the shop.');
+    expect(await t.summary()).to.equal('Payment authorized: 10.00 EUR, to be captured by the shop.');
     expect((await t.transactionRows()).map((r) => r.slice(0, 2))).to.deep.equal([['Authorization', 'success']]);
   });
 

@@ -113,6 +113,16 @@ export class CheckoutPageHarness {
     await this.page.getByLabel('Name on card').fill('Ada Lovelace');
   }
 
+  /** The result's summary line (a status: said politely, not an alert). */
+  async summary(): Promise<string> {
+    return (await this.page.locator('#result-summary[role="status"]').textContent()) ?? '';
+  }
+
+  /** A visible message with `text` in the page's alert (errors) or status (information) region. */
+  message(role: 'alert' | 'status', text: string) {
+    return this.page.getByRole(role).filter({ hasText: text });
+  }
+
   async resultStatus(): Promise<string> {
     await this.page.getByRole('heading', { name: 'Payment', exact: true }).waitFor();
     // The ledger's code; the badge shows it in words ("Fully charged").

@@ -12,11 +12,11 @@
 import { api, uuid } from './api.js';
 import { clearCard, dummyToken, fillCard, formatCardNumber, formatCvc, formatExpiry, loadTokenizer } from './dummy-card.js';
 import { parseAmount } from './money.js';
-import { clearMessage, el, markInvalid, show, showMessage, state } from './page.js';
+import { clearMessage, el, markInvalid, show, showMessage, state, updateTestCards } from './page.js';
 import { describe, loadPayment, showResult, UNDER_REVIEW } from './result.js';
 import { enterCheckout, enterStep, rememberPendingPay } from './resume.js';
 import { initSelection, loadChannels, selectedChannel, selectedGateway } from './selection.js';
-import { AUTHENTICATION_FAILED, initSteps } from './steps.js';
+import { AUTHENTICATION_FAILED, initSteps, setSending } from './steps.js';
 import { setupStripe, stripeToken } from './stripe-card.js';
 
 const DUMMY_GATEWAY = 'payhost.dummy';
@@ -48,6 +48,7 @@ function updateForm() {
     const { amount } = parseAmount(el.amount.value, el.currency.value);
     el.pay.textContent = amount && el.currency.value ? `Pay ${amount} ${el.currency.value}` : 'Pay';
   }
+  updateTestCards();
 }
 
 // ---------------------------------------------------------------- card forms
@@ -58,7 +59,9 @@ function noteToken(text) {
   el.tokenNote.hidden = !text;
 }
 
+/** A test card fills the dummy card form: only while the form is on screen (page.js's updateTestCards disables them otherwise). */
 function fillTestCard(number) {
+  if (el.checkout.hidden || state.busy) return;
   const gateway = selectedGateway();
   if (gateway?.id !== DUMMY_GATEWAY) {
     const dummy = el.gateways.querySelector(`input[value="${DUMMY_GATEWAY}"]`);
@@ -67,9 +70,9 @@ function fillTestCard(number) {
       updateForm();
     }
   }
-  fillCard(number);
+  fillCard(number, state.tokenizer);
   noteToken(''); // another card: the token shown is not the next attempt's
-  if (!el.checkout.hidden) el.pay.focus();
+  el.pay.focus();
 }
 
 // ---------------------------------------------------------------- pay, 3-D Secure, result
@@ -83,6 +86,7 @@ function setBusy(busy, label) {
   if (busy) {
     el.pay.disabled = true;
     if (label) el.pay.textContent = label;
+    updateTestCards();
   } else {
     updateForm();
     focusWhenIdle?.focus();
@@ -115,7 +119,7 @@ async function pay(event) {
   noteToken(''); // until this attempt posts a token
   let token;
   setBusy(true, 'Processing…');
-  state.sending = true;
+  setSending(true);
   try {
     let nameOnCard;
     if (gateway.id === DUMMY_GATEWAY) {
@@ -149,7 +153,7 @@ async function pay(event) {
     }
     await handleFailure(err);
   } finally {
-    state.sending = false;
+    setSending(false);
     setBusy(false);
   }
 }
@@ -236,13 +240,13 @@ async function completeChallenge() {
   if (state.busy) return;
   clearMessage();
   setBusy(true);
-  state.sending = true;
+  setSending(true);
   try {
     await confirm();
   } catch (err) {
     await handleFailure(err);
   } finally {
-    state.sending = false;
+    setSending(false);
     setBusy(false);
   }
 }
@@ -251,7 +255,7 @@ async function failChallenge() {
   if (state.busy || !state.payment) return;
   clearMessage();
   setBusy(true);
-  state.sending = true;
+  setSending(true);
   try {
     // Read it again: a Complete whose answer was lost may have confirmed (and charged) it.
     const { payment, transactions } = await loadPayment(state.payment.id);
@@ -262,7 +266,7 @@ async function failChallenge() {
   } catch (err) {
     await handleFailure(err);
   } finally {
-    state.sending = false;
+    setSending(false);
     setBusy(false);
   }
 }
@@ -306,7 +310,7 @@ async function start() {
   });
   el.cardNumber.addEventListener('input', () => {
     markInvalid(el.cardNumber, false);
-    formatCardNumber();
+    formatCardNumber(state.tokenizer);
   });
   el.cardExpiry.addEventListener('input', (event) => {
     markInvalid(el.cardExpiry, false);

@@ -15,9 +15,23 @@ export async function loadTokenizer() {
   }
 }
 
-export function formatCardNumber() {
+/** The card's brand from its number: the tokenizer's own cardBrand() when it has one. */
+export function brandOf(tokenizer, digits) {
+  if (typeof tokenizer?.cardBrand === 'function') return tokenizer.cardBrand(digits);
+  return /^3[47]/.test(digits) ? 'amex' : 'unknown';
+}
+
+/** The CVC's length for a card number, as the dummy tokenizer checks it: 4 digits for American Express, else 3. */
+const cvcLength = (tokenizer, digits) => (brandOf(tokenizer, digits) === 'amex' ? 4 : 3);
+const cvcFits = (cvc, length) => cvc.length === length && /^\d+$/.test(cvc);
+
+/** Groups the digits as printed on the card: 4-6-5 for American Express, else by four. */
+export function formatCardNumber(tokenizer) {
   const digits = el.cardNumber.value.replace(/\D/g, '').slice(0, 19);
-  el.cardNumber.value = digits.replace(/(\d{4})(?=\d)/g, '$1 ');
+  el.cardNumber.value =
+    brandOf(tokenizer, digits) === 'amex' && digits.length <= 15
+      ? [digits.slice(0, 4), digits.slice(4, 10), digits.slice(10)].filter(Boolean).join(' ')
+      : digits.replace(/(\d{4})(?=\d)/g, '$1 ');
 }
 
 export function formatExpiry(event) {
@@ -38,7 +52,18 @@ function expired(month, year) {
   return fullYear * 12 + month < now.getFullYear() * 12 + now.getMonth() + 1;
 }
 
-/** Reads the card form and tokenizes it with `tokenizer`. */
+/** Stops the attempt in the page: `input` is marked, says `text` under it, and takes focus. */
+function refuse(input, text, summary = text) {
+  markInvalid(input, true, text);
+  input.focus();
+  throw new ApiError('invalid_card', summary);
+}
+
+/**
+ * Reads the card form and tokenizes it with `tokenizer`. What the page can check
+ * (a missing field, an expiry in the past, the CVC's length) is refused here, before
+ * anything is posted; a Luhn-invalid number still becomes a token the gateway refuses.
+ */
 export function dummyToken(tokenizer) {
   const number = el.cardNumber.value.replace(/[\s-]/g, '');
   const expiry = el.cardExpiry.value.trim();
@@ -47,8 +72,8 @@ export function dummyToken(tokenizer) {
     [el.cardNumber, number, 'the card number'],
     [el.cardExpiry, expiry, 'the expiry date'],
     [el.cardCvc, cvc, 'the CVC'],
-  ].filter(([input, value]) => {
-    markInvalid(input, value === '');
+  ].filter(([input, value, name]) => {
+    markInvalid(input, value === '', `Enter ${name}.`);
     return value === '';
   });
   if (missing.length > 0) {
@@ -59,19 +84,27 @@ export function dummyToken(tokenizer) {
   // "MM/YY" or "MM/YYYY"; anything else becomes a token the gateway refuses as an invalid expiry.
   const match = /^(\d{1,2})\s*\/\s*(\d{2}|\d{4})$/.exec(expiry);
   if (match && expired(Number(match[1]), Number(match[2]))) {
-    markInvalid(el.cardExpiry, true);
-    el.cardExpiry.focus();
-    throw new ApiError('invalid_card', 'This card has expired: check the expiry date, or use another card.');
+    refuse(el.cardExpiry, 'This card has expired.', 'This card has expired: check the expiry date, or use another card.');
+  }
+  const length = cvcLength(tokenizer, number);
+  if (!cvcFits(cvc, length)) {
+    refuse(
+      el.cardCvc,
+      length === 4
+        ? 'Enter the 4-digit CVC: on an American Express card it is printed on the front.'
+        : 'Enter the 3-digit CVC from the back of the card.',
+    );
   }
   return tokenizer.tokenizeCard(number, match ? match[1] : '', match ? match[2] : '', cvc);
 }
 
-/** Fills the form with a test card number, and an expiry and CVC when they are empty. */
-export function fillCard(number) {
+/** Fills the form with a test card number, and an expiry and CVC (of the card's length) unless they are filled in. */
+export function fillCard(number, tokenizer) {
   el.cardNumber.value = number;
-  formatCardNumber();
+  formatCardNumber(tokenizer);
   if (el.cardExpiry.value.trim() === '') el.cardExpiry.value = `12/${String((new Date().getFullYear() + 3) % 100).padStart(2, '0')}`;
-  if (el.cardCvc.value.trim() === '') el.cardCvc.value = '123';
+  const length = cvcLength(tokenizer, number);
+  if (!cvcFits(el.cardCvc.value.trim(), length)) el.cardCvc.value = '1234'.slice(0, length);
   for (const input of [el.cardNumber, el.cardExpiry, el.cardCvc]) markInvalid(input, false);
 }
 
@@ -83,4 +116,5 @@ export function clearCard({ all }) {
     el.cardExpiry.value = '';
     el.cardName.value = '';
   }
+  for (const input of [el.cardNumber, el.cardExpiry, el.cardCvc]) markInvalid(input, false);
 }

@@ -8,6 +8,7 @@ const $ = (id) => {
 
 export const el = {
   message: $('message'),
+  notice: $('notice'),
   checkout: $('checkout'),
   checkoutTitle: $('checkout-title'),
   loading: $('loading'),
@@ -51,6 +52,8 @@ export const el = {
   transactions: /** @type {HTMLTableElement} */ ($('transactions')),
   tryAgain: $('try-again'),
   newPayment: $('new-payment'),
+  cardFills: /** @type {HTMLButtonElement[]} */ ([...document.querySelectorAll('button.card-fill')]),
+  cardsHint: $('cards-hint'),
 };
 
 export const state = {
@@ -73,20 +76,59 @@ export const state = {
   gatewayRequest: 0,
 };
 
+/**
+ * Shows one message at a time: an error that needs the shopper's attention in
+ * #message (role="alert"), information and progress (`kind` 'info') in #notice
+ * (role="status", polite). #notice stays in the page, empty, so that screen
+ * readers announce what is put in it.
+ */
 export function showMessage(text, kind = 'error') {
-  el.message.textContent = text;
-  el.message.className = kind === 'info' ? 'message info' : 'message';
-  el.message.hidden = false;
+  clearMessage();
+  if (kind === 'info') {
+    el.notice.textContent = text;
+  } else {
+    el.message.textContent = text;
+    el.message.hidden = false;
+  }
 }
 
 export function clearMessage() {
   el.message.hidden = true;
   el.message.textContent = '';
+  el.notice.textContent = '';
 }
 
-export function markInvalid(input, invalid) {
+/** The message on screen (#message or #notice), or null. */
+export function shownMessage() {
+  if (!el.message.hidden) return el.message;
+  return el.notice.textContent ? el.notice : null;
+}
+
+/** Marks `input` as invalid or not; `text` is said under it (#<id>-error, which the input is described by). */
+export function markInvalid(input, invalid, text = '') {
   if (invalid) input.setAttribute('aria-invalid', 'true');
   else input.removeAttribute('aria-invalid');
+  const error = document.getElementById(`${input.id}-error`);
+  if (error) {
+    error.textContent = invalid ? text : '';
+    error.hidden = !invalid || !text;
+  }
+}
+
+/**
+ * The test cards fill the dummy card form: usable only while that form is on
+ * screen and nothing is being sent. On 3-D Secure or a result they would fill
+ * a hidden form (New payment or Try another card starts a new one).
+ */
+export function updateTestCards() {
+  let reason = '';
+  if (!el.checkout.hidden && state.busy) reason = 'Wait for the answer before choosing another card.';
+  else if (!el.challenge.hidden) reason = 'Finish the 3-D Secure step first: the test cards fill the payment form.';
+  else if (!el.result.hidden) reason = 'To pay with a test card, choose New payment first: the test cards fill the payment form.';
+  else if (state.tokenizer === null) reason = 'Test cards need the dummy card form, which this server does not have.';
+  else if (!el.gateways.querySelector('input[value="payhost.dummy"]')) reason = 'The dummy gateway is not offered for this channel and currency.';
+  for (const button of el.cardFills) button.disabled = reason !== '';
+  el.cardsHint.textContent = reason || 'Choose a card to fill the form.';
 }
 
 /** Shows one step of the page: 'checkout', 'challenge' or 'result'. */
@@ -94,4 +136,5 @@ export function show(step) {
   el.checkout.hidden = step !== 'checkout';
   el.challenge.hidden = step !== 'challenge';
   el.result.hidden = step !== 'result';
+  updateTestCards();
 }

@@ -3,7 +3,7 @@
 // draws its step again, the payment read again from the server. Going back to
 // the form after a payment took money shows that payment, not a form ready to
 // pay the same order a second time.
-import { clearMessage, el, show, showMessage, state } from './page.js';
+import { clearMessage, el, show, showMessage, shownMessage, state } from './page.js';
 import { loadPayment, showResult } from './result.js';
 import { currentEntry, knownEntry, pendingPayOf, settleEntry } from './resume.js';
 
@@ -16,8 +16,10 @@ let holding = null;
 
 export const AUTHENTICATION_FAILED = 'Authentication failed: the payment was not confirmed and nothing was charged.';
 
+const BEING_SENT = 'Your payment is being sent: wait for its answer before leaving this step.';
+
 const RELOADED_WHILE_PAYING =
-  'The page was reloaded while your payment was being sent, so it may have gone through. Enter the same card and press Pay again: you will not be charged twice.';
+  'The page was left or reloaded while your payment was being sent, so it may have gone through. Enter the same card and press Pay again: you will not be charged twice.';
 
 /**
  * Whether the payment took (or may still take) the shopper's money: paying the
@@ -31,7 +33,7 @@ export function tookMoney({ payment, transactions }) {
 
 /** The form after Back or a reload: focus on what the page says about it, else on its heading. */
 function focusForm() {
-  (el.message.hidden ? el.checkoutTitle : el.message).focus();
+  (shownMessage() ?? el.checkoutTitle).focus();
 }
 
 /** The form with a Pay in flight whose outcome is unknown: the same key for the same details. */
@@ -136,11 +138,33 @@ function onPopState() {
   if (state.sending && entry.n !== left.n) {
     holding = left.n;
     history.go(left.n - entry.n);
-    showMessage('Your payment is being sent: wait for its answer before leaving this step.', 'info');
+    showMessage(BEING_SENT, 'info');
     return;
   }
   settleEntry();
   void drawEntry(entry, 'move');
+}
+
+/**
+ * Leaving the page (Back from its first entry, closing it, a link) while a payment
+ * is being sent asks first: the browser's own prompt, as it is only then that
+ * beforeunload is listened to. A shopper who leaves anyway can come back
+ * (Forward, or reload): the entry keeps the attempt's key (resume.js).
+ */
+function confirmLeaving(event) {
+  event.preventDefault();
+  event.returnValue = ''; // older browsers show the prompt only with returnValue set
+}
+
+/** Pay or a 3-D Secure answer starts (`true`) or ends being sent. */
+export function setSending(sending) {
+  state.sending = sending;
+  if (sending) {
+    window.addEventListener('beforeunload', confirmLeaving);
+  } else {
+    window.removeEventListener('beforeunload', confirmLeaving);
+    if (el.notice.textContent === BEING_SENT) clearMessage(); // the answer is in: the wait is over
+  }
 }
 
 /** Wires Back and Forward, then draws the entry the page was loaded on. */
