@@ -36,6 +36,11 @@ const serverSection = z
      */
     databaseQueryTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
     /**
+     * The same bound for each exchange of the schema migrations run at start-up (a schema change on a large
+     * ledger may take long); 0: none. Waiting for another instance's migration is not cut by it.
+     */
+    databaseMigrationTimeoutMs: z.union([z.literal(0), z.number().int().min(1000).max(86_400_000)]).default(300_000),
+    /**
      * How often an instance reads the plugin configuration changes other instances saved through the admin
      * API (a change is live on the instance that took it at once, on the others within this).
      */
@@ -60,6 +65,7 @@ const serverSection = z
     unmatchedEventRetryMs: 3_600_000,
     checkout: true,
     databaseQueryTimeoutMs: 30_000,
+    databaseMigrationTimeoutMs: 300_000,
     pluginSettingsPollMs: 2_000,
   });
 

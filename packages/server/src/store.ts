@@ -20,12 +20,20 @@ export async function openStore(config: ServerConfig, options: OpenStoreOptions 
   if (config.databaseUrl) {
     const url = config.databaseUrl;
     const queryTimeoutMillis = options.queryTimeoutMs ?? config.server.databaseQueryTimeoutMs;
-    const store = await createPostgresStore({ connectionString: url, queryTimeoutMillis, ...(schema ? { schema } : {}) }).catch((err: unknown) => {
+    const migrationTimeoutMillis = config.server.databaseMigrationTimeoutMs;
+    const store = await createPostgresStore({ connectionString: url, queryTimeoutMillis, migrationTimeoutMillis, ...(schema ? { schema } : {}) }).catch((err: unknown) => {
+      // Before databaseOpenError: the database answered the connection, and the operator's remedy is the setting.
+      if (isPayhostError(err) && err.details?.['option'] === 'migrationTimeoutMillis') throw migrationTimedOut(err);
       throw databaseOpenError(err, url, { name: 'DATABASE_URL', advice: 'Start it or correct DATABASE_URL', tail: 'unset DATABASE_URL to use the embedded database' });
     });
     return { store, kind: 'postgres' };
   }
   return { store: await createPgliteStore({ dataDir: config.server.dataDir }), kind: 'pglite' };
+}
+
+/** The store's refusal of a migration past its bound, naming the server's setting (the library option is not the operator's). */
+function migrationTimedOut(err: PayhostError): PayhostError {
+  return new PayhostError(err.code, err.message.replaceAll('migrationTimeoutMillis', 'server.databaseMigrationTimeoutMs'), { ...err.details, option: 'server.databaseMigrationTimeoutMs' }, { cause: err });
 }
 
 /**

@@ -149,6 +149,12 @@ async function lockMigrations(connection: SqlConnection, schema: string, boundMs
     // The migrations themselves wait for table locks as long as the server's lock_timeout lets them.
     await connection.exec('RELEASE SAVEPOINT payhost_migration_lock');
     await connection.query(`SELECT set_config('lock_timeout', $1, true)`, [before?.value ?? '0']);
+    // When the bound gives up on a migration it closes the connection; without this the server would go on
+    // with the statement (a long ALTER on a large table) holding its locks until it ends. PostgreSQL 14+ checks
+    // every second whether the client is gone and then rolls back; older servers have no such setting.
+    await connection.query(
+      `SELECT set_config('client_connection_check_interval', '1000', true) WHERE current_setting('client_connection_check_interval', true) IS NOT NULL`,
+    );
     return;
   }
 }

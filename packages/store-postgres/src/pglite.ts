@@ -93,7 +93,8 @@ export async function createPgliteStore(options: PgliteStoreOptions = {}): Promi
     lock?.release();
     throw error;
   }
-  const store = new SqlLedgerStore(new PgliteDriver(db, lock));
+  // In-process: there is no server that could stop answering, and no exchange bound to keep (migrations unbounded).
+  const store = new SqlLedgerStore(new PgliteDriver(db, lock), { migrationTimeoutMillis: 0 });
   try {
     if (durable && created) fsyncNewDataDir(dataDir);
     if (options.migrate !== false) await store.migrate();

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { isPayhostError, type PayhostError } from '@payhost/core';
-import { MIGRATIONS, QueryTimeoutError, createPostgresStore, type PostgresStoreOptions, type SqlLedgerStore } from '@payhost/store-postgres';
+import { MIGRATIONS, QueryTimeoutError, createPostgresStore, runMigrations, type PostgresStoreOptions, type SqlLedgerStore } from '@payhost/store-postgres';
 import { pause, rejects } from '../../../tests/store/fixtures.js';
 import { describePostgres } from '../../../tests/ledger/support/postgres.js';
 import { startStallingProxy, type StallingProxy } from './support/stalling-proxy.js';
@@ -110,5 +110,24 @@ describePostgres('postgres store: migrations on a server that stops answering', 
       release();
       await holder.catch(() => undefined);
     }
+  });
+
+  it('a migration slower than the bound is rolled back by the server too, not left running with its locks', async () => {
+    const schema = pgc.newSchema('migrate_slow');
+    const tag = `slow_${randomBytes(4).toString('hex')}`;
+    const store = await open(pgc.url, { schema, pool: { max: 1, application_name: tag } });
+    const observer = await open(pgc.url, {});
+    // A step that runs past the bound on a server that answers: the bound closes the connection.
+    const error = await rejects(runMigrations(store.driver, { schema, migrations: ['SELECT pg_sleep(60)'], migrationTimeoutMillis: BOUND_MS }));
+    expect(isPayhostError(error, 'store_unavailable'), String(error)).to.equal(true);
+    // The server notices its client is gone (client_connection_check_interval) and ends the statement long
+    // before its 60 s: the migration lock is free again, and the next run finds nothing applied.
+    const running = () =>
+      observer.driver.session((c) => c.query<{ n: string }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1 AND query LIKE '%pg_sleep(60)%'`, [tag]));
+    for (let waited = 0; Number((await running())[0]?.n) > 0; waited += 100) {
+      if (waited > 20_000) throw new Error('the timed-out migration still runs on the server');
+      await pause(100);
+    }
+    expect(await runMigrations(store.driver, { schema, migrations: [], migrationTimeoutMillis: BOUND_MS })).to.equal(0);
   });
 });
