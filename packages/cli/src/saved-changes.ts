@@ -1,5 +1,5 @@
 import { isPayhostError, type ConfigValues, type Logger, type PluginManager, type PluginSettingsStore, type SavedPluginSettings } from '@payhost/core';
-import type { ServerConfig } from '@payhost/server';
+import { openSettings, type ServerConfig } from '@payhost/server';
 import { applySavedPluginSettings } from './ledger-session.js';
 import { openSavedSettingsSource } from './saved-settings-store.js';
 
@@ -41,7 +41,7 @@ export async function readSavedChanges(config: ServerConfig, manager: PluginMana
   }
   const live = [...latest.values()].filter((saved) => saved.settings !== null).sort((a, b) => a.revision - b.revision);
   const changes: SavedChangeView[] = [];
-  for (const saved of live) changes.push(await changeView(manager, saved));
+  for (const saved of live) changes.push(await changeView(manager, saved, config.settingsCipher));
   return { read: true, summary: summary(changes), changes };
 }
 
@@ -63,9 +63,9 @@ function recordingReader(store: PluginSettingsStore, latest: Map<string, SavedPl
   };
 }
 
-async function changeView(manager: PluginManager, saved: SavedPluginSettings): Promise<SavedChangeView> {
+async function changeView(manager: PluginManager, saved: SavedPluginSettings, cipher: ServerConfig['settingsCipher']): Promise<SavedChangeView> {
   const where = { channel: saved.channel, plugin: saved.plugin, revision: saved.revision, savedAt: saved.savedAt.toISOString() };
-  const reason = await refusal(manager, saved);
+  const reason = await refusal(manager, saved, cipher);
   if (reason !== null) return { ...where, inForce: false, reason };
   const view = manager.getPluginConfiguration(saved.plugin, saved.channel);
   return { ...where, inForce: true, active: view.active, configuration: view.configuration };
@@ -77,9 +77,14 @@ async function changeView(manager: PluginManager, saved: SavedPluginSettings): P
  * fails the same way (a channel or plugin the file lacks, settings this version refuses, a variable
  * this environment lacks). A payhost error's message names fields, never values.
  */
-async function refusal(manager: PluginManager, saved: SavedPluginSettings): Promise<string | null> {
+async function refusal(manager: PluginManager, saved: SavedPluginSettings, cipher: ServerConfig['settingsCipher']): Promise<string | null> {
   try {
-    await manager.preparePluginSettings(saved.plugin, saved.channel, saved.settings ?? undefined).discard();
+    // A plugin or channel the file lacks first (the sync does not decrypt its save), then the save as the sync
+    // applied it: its secrets decrypted (server.pluginSettingsKey), not as stored.
+    manager.getPluginConfiguration(saved.plugin, saved.channel);
+    const place = { plugin: saved.plugin, channel: saved.channel, revision: saved.revision };
+    const settings = saved.settings === null ? undefined : openSettings(saved.settings, cipher, place);
+    await manager.preparePluginSettings(saved.plugin, saved.channel, settings).discard();
     return null;
   } catch (err) {
     return isPayhostError(err) ? `${err.code}: ${err.message}` : 'it cannot be applied with this file: its error is logged on stderr';

@@ -10,7 +10,9 @@ import { cli } from './support/run-cli.js';
 const ADMIN_KEY = 'cli-admin-key-0123456789';
 const PAYMENT_KEY = 'cli-payment-key-0123456789';
 const SECRET = 'sk_dummy_saved_secret_4242';
+const STRIPE_SECRET = 'sk_test_saved_through_admin_51Hx';
 const dummyPlugin = fileURLToPath(import.meta.resolve('@payhost/plugin-dummy'));
+const stripePlugin = fileURLToPath(import.meta.resolve('@payhost/plugin-stripe'));
 
 // `payhost pay` runs with the admin API's saved changes, as `serve` does: with server.pluginSettingsKey
 // it decrypts their secret fields; without the key it refuses rather than pay on the file's settings.
@@ -27,8 +29,10 @@ describe('cli: payhost pay with plugin settings saved encrypted (server.pluginSe
       JSON.stringify({
         server: { logLevel: 'silent', port: 0, dataDir: join(dir, 'data'), ...server },
         auth: { adminApiKey: ADMIN_KEY, paymentApiKey: PAYMENT_KEY },
-        plugins: [dummyPlugin],
-        channels: [{ slug: 'web', currencies: ['USD', 'EUR'], plugins: { 'payhost.dummy': { active: true, configuration: { supported_currencies: 'USD' } } } }],
+        plugins: [dummyPlugin, stripePlugin],
+        channels: [
+          { slug: 'web', currencies: ['USD', 'EUR'], plugins: { 'payhost.dummy': { active: true, configuration: { supported_currencies: 'USD' } }, 'payhost.stripe': { active: false } } },
+        ],
       }),
     );
     return file;
@@ -46,6 +50,14 @@ describe('cli: payhost pay with plugin settings saved encrypted (server.pluginSe
         payload: { configuration: { supported_currencies: 'EUR', secret_key: SECRET } },
       });
       expect(answer.statusCode, answer.body).to.equal(200);
+      // And Stripe's secret key, which Stripe checks the form of (sk_test_...): saved encrypted, it must be read decrypted.
+      const stripe = await server.app.inject({
+        method: 'PUT',
+        url: '/admin/channels/web/plugins/payhost.stripe',
+        headers: { authorization: `Bearer ${ADMIN_KEY}` },
+        payload: { configuration: { secret_key: STRIPE_SECRET } },
+      });
+      expect(stripe.statusCode, stripe.body).to.equal(200);
     } finally {
       await server.close();
     }
@@ -61,6 +73,18 @@ describe('cli: payhost pay with plugin settings saved encrypted (server.pluginSe
     // The file's USD no longer applies: the saved change (EUR only) is the one in force.
     const usd = await cli('pay', '--config', join(dir, 'with-key.json'), '--channel', 'web', '--amount', '10.00', '--currency', 'USD', '--token', 'tok_dummy_success');
     expect(usd.code).to.equal(1);
+  });
+
+  it('config check --saved shows both saved changes in force, decrypted to check and masked to print', async () => {
+    const checked = await cli('config', 'check', '--saved', '--config', join(dir, 'with-key.json'));
+    expect(checked.code, checked.err).to.equal(0);
+    const { savedChanges } = JSON.parse(checked.out) as { savedChanges: { changes: Array<{ plugin: string; inForce: boolean; configuration?: Record<string, unknown> }> } };
+    expect(savedChanges.changes.map((change) => [change.plugin, change.inForce])).to.deep.equal([
+      ['payhost.dummy', true],
+      ['payhost.stripe', true],
+    ]);
+    expect(savedChanges.changes[1]?.configuration?.['secret_key']).to.be.a('string').and.not.include('payhost-enc:');
+    for (const secret of [SECRET, STRIPE_SECRET]) expect(checked.out + checked.err).not.to.contain(secret);
   });
 
   it('refuses to pay without the key, naming the setting, instead of paying on the file settings', async () => {

@@ -3,6 +3,7 @@ export { loadServerConfig, parseServerConfig, SERVER_SECTION_KEYS, type ServerCo
 export { buildApp, type AppOptions } from './app.js';
 export { statusFor } from './http-errors.js';
 export { loadPluginSettingsSync, PluginSettingsSync } from './plugin-settings-sync.js';
+export { openSettings, type SettingsCipher } from './settings-cipher.js';
 export type { OpenStoreOptions } from './store.js';
 export { checkStoreChoice, databaseOpenError, openStore, type DatabaseSource } from './store.js';
 export { paymentJson, resultJson, reviewItemJson, transactionJson } from './serialize.js';

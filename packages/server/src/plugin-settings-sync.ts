@@ -194,7 +194,11 @@ export class PluginSettingsSync {
     const where = { plugin, channel, revision, savedAt: saved.savedAt.toISOString() };
     let target: PluginSettings | undefined;
     try {
-      target = saved.settings ? openSettings(saved.settings, this.cipher, { plugin, channel, revision }) : this.fileSettings(plugin, channel);
+      // A save for a plugin or channel the file no longer has cannot apply whatever it holds: it is not
+      // decrypted (the key it was saved with may be gone), and setPluginSettings below refuses and logs it,
+      // so an instance still starts and a DELETE can withdraw it.
+      const open = saved.settings !== null && this.knows(plugin, channel);
+      target = saved.settings === null ? this.fileSettings(plugin, channel) : open ? openSettings(saved.settings, this.cipher, { plugin, channel, revision }) : saved.settings;
     } catch (err) {
       // Nothing of it applies (not even its non-secret fields); the error names the field and the reason, never a value.
       this.unreadable.set(key(plugin, channel), err as PayhostError);
@@ -210,6 +214,16 @@ export class PluginSettingsSync {
       return;
     }
     this.logger.info({ ...where, active: this.current(plugin, channel)?.active ?? null, withdrawn: saved.settings === null, configVersion: this.manager.configVersion }, 'plugin configuration change applied from the database');
+  }
+
+  /** Whether the running configuration has this plugin (in this channel, or global for null). */
+  private knows(plugin: string, channel: string | null): boolean {
+    try {
+      this.manager.getPluginConfiguration(plugin, channel);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** The settings in force (unmasked); undefined when none were written (the plugin's defaults). */

@@ -138,6 +138,18 @@ describe('server: secrets of saved plugin settings encrypted with server.pluginS
     expect((await startFails(store, { pluginSettingsKey: KEY })).details).to.include({ reason: 'settings_key_mismatch' });
   });
 
+  it('an encrypted save for a channel the file no longer has does not stop a start, with any key or none, and DELETE withdraws it', async () => {
+    const store = new MemoryLedgerStore();
+    // Saved when the file had the channel, under a key since retired: this instance can neither apply nor decrypt it.
+    const sealed = `payhost-enc:v1:${'A'.repeat(16)}:${'B'.repeat(22)}:${'C'.repeat(20)}`;
+    await store.savePluginSettings({ plugin: 'payhost.dummy', channel: 'gone-store', settings: { active: true, configuration: { secret_key: sealed } }, now: new Date() });
+    const keyless = await start(store, {});
+    const withKey = await start(store, { pluginSettingsKey: KEY });
+    expect((await keyless.request('GET', DUMMY_US, { key: ADMIN_KEY })).status).to.equal(200);
+    expect((await withKey.request('DELETE', '/admin/channels/gone-store/plugins/payhost.dummy', { key: ADMIN_KEY })).status).to.equal(204);
+    expect((await rows(store)).at(-1)).to.deep.include({ channel: 'gone-store', settings: null });
+  });
+
   it('a running instance without the key keeps its configuration for that plugin, refuses changes of it, and may withdraw it', async () => {
     const store = new MemoryLedgerStore();
     const keyless = await start(store, { pluginSettingsPollMs: 100 });
@@ -244,6 +256,8 @@ describe('server configuration: server.pluginSettingsKey', () => {
       [{ pluginSettingsKey: randomBytes(31).toString('hex') }, {}, 'server.pluginSettingsKey'],
       [{ pluginSettingsKey: 'correct horse battery staple correct horse!' }, {}, 'server.pluginSettingsKey'],
       [{ pluginSettingsKey: '${PAYHOST_SETTINGS_KEY:-}' }, {}, 'server.pluginSettingsKey'],
+      [{ pluginSettingsKey: '0'.repeat(64) }, {}, 'server.pluginSettingsKey'],
+      [{ pluginSettingsKey: `${'A'.repeat(43)}=` }, {}, 'server.pluginSettingsKey'],
       [{ pluginSettingsKey: KEY, pluginSettingsOldKeys: [KEY, short] }, {}, 'server.pluginSettingsOldKeys.1'],
       [{ pluginSettingsOldKeys: [KEY] }, {}, 'server.pluginSettingsOldKeys'],
     ] as const) {
