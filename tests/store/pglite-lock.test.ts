@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promis
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { isPayhostError } from '@payhost/core';
+import { isPayhostError, type PayhostError } from '@payhost/core';
 import { createPgliteStore } from '@payhost/store-postgres';
 import { makePayment } from './fixtures.js';
 
@@ -59,6 +59,8 @@ describe('PGlite data directory lock', function () {
     const error = await refusal(() => createPgliteStore({ dataDir }));
     expect(isPayhostError(error, 'data_dir_in_use'), String(error)).to.equal(true);
     expect((error as Error).message).to.include(dataDir).and.include(`process ${process.pid}`);
+    // The file to delete if that process is gone, as the other refusals name it.
+    expect((error as PayhostError).details).to.include({ lockFile: join(dataDir, 'payhost.lock'), pid: process.pid });
     await first.close();
     expect(existsSync(join(dataDir, 'payhost.lock'))).to.equal(false);
 

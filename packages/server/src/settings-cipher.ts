@@ -44,6 +44,10 @@ export function parseSettingsKey(text: string, field: string): Buffer {
       { field },
     );
   }
+  // A placeholder (64 zeros, "AAAA...") is no key: refused rather than encrypting every secret with it.
+  if (key.every((byte) => byte === key[0])) {
+    throw new PayhostError(ERROR_CODES.invalidConfiguration, `${field} is one byte repeated (a placeholder?): make a random key with \`openssl rand -base64 32\``, { field });
+  }
   return key;
 }
 

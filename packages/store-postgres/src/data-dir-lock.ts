@@ -86,7 +86,7 @@ function inUse(dataDir: string, owner: LockOwner): PayhostError {
     `The embedded database in ${dataDir} is in use by ${who(owner)}. One process at a time may open it: stop that process, ` +
       `use another data directory, or use PostgreSQL (DATABASE_URL) to share a database between processes. ` +
       `If no such process runs, delete ${join(dataDir, LOCK_FILE)}.`,
-    { dataDir, pid: owner.pid, host: owner.host },
+    { dataDir, lockFile: join(dataDir, LOCK_FILE), pid: owner.pid, host: owner.host },
   );
 }
 
