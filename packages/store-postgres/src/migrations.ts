@@ -165,7 +165,8 @@ function migrationTimedOut(driverName: string, error: unknown): unknown {
   const { timeoutMs } = (error as Error).cause as QueryTimeoutError;
   return new PayhostError(
     ERROR_CODES.storeUnavailable,
-    `The ledger database (${driverName}) did not answer within ${timeoutMs} ms while migrating its schema (migrationTimeoutMillis); ` +
+    `The ledger database (${driverName}) did not answer within ${timeoutMs} ms while migrating its schema (migrationTimeoutMillis): ` +
+      `it stopped answering, or a migration step ran or waited for a table lock that long; ` +
       `the pending migrations were applied whole or not at all (a COMMIT that got no answer may have been). Check the ` +
       `database and start again; a migration that needs longer needs a larger migrationTimeoutMillis (0: no bound).`,
     { option: 'migrationTimeoutMillis', timeoutMs },
