@@ -27,11 +27,13 @@ export class BoundedMap<K, V> {
   }
 
   set(key: K, value: V): void {
-    if (!this.map.has(key)) {
-      if (this.map.size >= this.limit) this.evictOldest();
-      this.ring.push(key);
-    }
+    // One hash lookup (not has() then set()): a new key is one that grew the map. Evicting
+    // after the insert drops the same key as before it: the oldest, at the ring's head.
+    const size = this.map.size;
     this.map.set(key, value);
+    if (this.map.size === size) return;
+    this.ring.push(key);
+    if (size >= this.limit) this.evictOldest();
   }
 
   clear(): void {

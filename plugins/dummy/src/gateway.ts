@@ -69,7 +69,10 @@ export function fail(ctx: DummyContext, kind: TransactionKind, payment: PaymentD
   };
 }
 
-function ok(ctx: DummyContext, charge: DummyCharge, kind: TransactionKind, amount: Decimal, extra: Partial<GatewayResponse> = {}): GatewayResponse {
+/** Decimals are immutable: every new charge starts from this one. */
+const ZERO = new Decimal(0);
+
+function ok(ctx: DummyContext, charge: DummyCharge, kind: TransactionKind, amount: Decimal): GatewayResponse {
   const transactionId = ctx.store.nextId('tx');
   ctx.store.addTransaction(transactionId, charge.pspReference);
   return {
@@ -87,7 +90,6 @@ function ok(ctx: DummyContext, charge: DummyCharge, kind: TransactionKind, amoun
     actionRequiredData: null,
     transactionAlreadyProcessed: false,
     pspReference: charge.pspReference,
-    ...extra,
   };
 }
 
@@ -222,9 +224,9 @@ export function charge(ctx: DummyContext, payment: PaymentData, capture: boolean
     channel: ctx.channel,
     currency: payment.currency,
     amount,
-    authorized: new Decimal(0),
-    captured: new Decimal(0),
-    refunded: new Decimal(0),
+    authorized: ZERO,
+    captured: ZERO,
+    refunded: ZERO,
     status: 'requires_action',
     captureOnConfirm: capture,
     card: resolved.card,
@@ -237,15 +239,16 @@ export function charge(ctx: DummyContext, payment: PaymentData, capture: boolean
     return lostAnswer(payment, amount);
   }
   if (outcome.action === 'none' && !settings.require3dSecure) return settle(ctx, created);
-  return ok(ctx, created, 'action_to_confirm', amount, {
-    actionRequired: true,
-    cardInfo: null,
-    actionRequiredData: {
-      type: 'three_d_secure',
-      challengeId: created.pspReference,
-      redirectUrl: `${THREE_D_SECURE_URL}${created.pspReference}`,
-    },
-  });
+  // Set on ok's fresh answer, not spread into it: a spread builds the object twice, on every charge.
+  const challenge = ok(ctx, created, 'action_to_confirm', amount);
+  challenge.actionRequired = true;
+  challenge.cardInfo = null;
+  challenge.actionRequiredData = {
+    type: 'three_d_secure',
+    challengeId: created.pspReference,
+    redirectUrl: `${THREE_D_SECURE_URL}${created.pspReference}`,
+  };
+  return challenge;
 }
 
 /** confirmPayment: completes a charge that asked for 3-D Secure. */

@@ -79,10 +79,13 @@ export class DummyGatewayPlugin extends BasePlugin implements PaymentPluginHooks
       }
       const response = run();
       if (key) ctx.store.setIdempotent(ctx.channel, key, { operation, fingerprint, response });
-      this.logger.debug(
-        { gateway: this.id, operation, kind: response.kind, isSuccess: response.isSuccess, errorCode: response.errorCode, pspReference: response.pspReference },
-        'dummy gateway operation',
-      );
+      // The fields are built only when they are logged: debug is off in service.
+      if (this.logger.isLevelEnabled('debug')) {
+        this.logger.debug(
+          { gateway: this.id, operation, kind: response.kind, isSuccess: response.isSuccess, errorCode: response.errorCode, pspReference: response.pspReference },
+          'dummy gateway operation',
+        );
+      }
       return response;
     } catch (err) {
       this.logger.error({ gateway: this.id, operation, err }, 'dummy gateway operation failed unexpectedly');
