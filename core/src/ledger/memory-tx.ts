@@ -6,7 +6,7 @@ import {
   accountKey,
   byAge,
   copyAccount,
-  jsonText,
+  jsonValue,
   pspKey,
   toRecord,
   webhookKey,
@@ -143,7 +143,7 @@ export class MemoryTx implements LedgerTx {
       key,
       requestHash,
       state: 'in_flight',
-      responseText: null,
+      response: null,
       createdAt: new Date(now.getTime()),
       updatedAt: new Date(now.getTime()),
     });
@@ -154,14 +154,14 @@ export class MemoryTx implements LedgerTx {
     await this.lock(`idempotency:${key}`);
     const existing = this.readIdempotency(key);
     if (!existing) throw new Error(`MemoryLedgerStore: idempotency key ${key} is not claimed`);
-    this.idempotency.set(key, { ...existing, state: 'done', responseText: jsonText(response), updatedAt: new Date(now.getTime()) });
+    this.idempotency.set(key, { ...existing, state: 'done', response: jsonValue(response), updatedAt: new Date(now.getTime()) });
   }
 
   async holdIdempotencyKey(key: string, response: unknown, now: Date): Promise<void> {
     await this.lock(`idempotency:${key}`);
     const existing = this.readIdempotency(key);
     if (existing?.state !== 'in_flight') return;
-    this.idempotency.set(key, { ...existing, responseText: jsonText(response), updatedAt: new Date(now.getTime()) });
+    this.idempotency.set(key, { ...existing, response: jsonValue(response), updatedAt: new Date(now.getTime()) });
   }
 
   async releaseIdempotencyKey(key: string): Promise<void> {

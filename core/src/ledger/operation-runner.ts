@@ -17,7 +17,7 @@ import { checkOperation } from './rules.js';
 import type { LedgerTx } from './store.js';
 import { claimAndCreate, claimAndInsertTransaction, lockPaymentAndTransaction, lockPaymentForOperation } from './store-steps.js';
 import { storableText } from './storable-text.js';
-import { randomUUID } from 'node:crypto';
+import { newId } from './flat-text.js';
 
 export interface OperationRequest {
   operation: PaymentOperation;
@@ -157,7 +157,7 @@ export class OperationRunner {
     now: Date,
   ): Reserved {
     const { operation } = request;
-    const id = randomUUID();
+    const id = newId();
     const pending = pendingTransaction({
       id,
       payment,

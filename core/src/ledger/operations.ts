@@ -1,6 +1,7 @@
 import type { TransactionKind } from '../contracts/transaction-kind.js';
 import type { GatewayOperation } from '../plugin/hooks.js';
 import type { Transaction } from './model.js';
+import { flatText } from './flat-text.js';
 
 /** The service's money operations. */
 export const PAYMENT_OPERATIONS = ['process', 'authorize', 'capture', 'refund', 'void', 'confirm'] as const;
@@ -59,7 +60,7 @@ const PREFIX = 'payhost';
  * can tell what a pending transaction was doing.
  */
 export function gatewayIdempotencyKey(operation: PaymentOperation, paymentId: string, transactionId: string): string {
-  return `${PREFIX}:${operation}:${paymentId}:${transactionId}`;
+  return flatText(`${PREFIX}:${operation}:${paymentId}:${transactionId}`);
 }
 
 /** The operation that created a transaction; null for transactions recorded from gateway events. */

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from './flat-text.js';
 import { Decimal } from 'decimal.js';
 import type { Logger } from 'pino';
 import { silentLogger } from '../logging/logger.js';
@@ -295,7 +295,7 @@ export class PaymentService {
     }
     const now = this.ctx.now();
     return {
-      id: randomUUID(),
+      id: newId(),
       channel,
       gateway: gateway.id,
       chargeStatus: 'not-charged',

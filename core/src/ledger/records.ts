@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from './flat-text.js';
 import { Decimal } from 'decimal.js';
 import { isTransactionErrorCode, type TransactionErrorCode } from '../contracts/error-codes.js';
 import type { GatewayResponse } from '../contracts/gateway.js';
@@ -20,7 +20,7 @@ export function pendingTransaction(input: {
   data?: Record<string, unknown> | null;
 }): Transaction {
   return {
-    id: input.id ?? randomUUID(),
+    id: input.id ?? newId(),
     paymentId: input.payment.id,
     kind: input.kind,
     state: 'pending',
