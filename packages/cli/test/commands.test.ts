@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { run, type CliIo } from '@payhost/cli';
 import { createServer, loadServerConfig } from '@payhost/server';
+import { copyMigratedDataDir, migratedTemplate } from '../../../tests/support/pglite-template.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const bin = join(here, '..', 'dist', 'bin.js');
@@ -46,6 +47,7 @@ describe('cli: payhost serve (child process)', function () {
   let busy: Server;
   let busyPort: number;
 
+  before(() => migratedTemplate());
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'payhost-cli-serve-'));
     dataDir = join(dir, 'data');
@@ -69,6 +71,8 @@ describe('cli: payhost serve (child process)', function () {
   });
 
   it('exits 1 with `error EADDRINUSE: …` when the port is in use, and leaves the embedded database unlocked', async () => {
+    // An existing database, which serve opens before it listens (the child creating one takes seconds, 15+ when loaded).
+    await copyMigratedDataDir(dataDir);
     const result = await payhost(['serve', '--config', configFile, '--port', String(busyPort)], 30_000);
     expect(result.code, result.err).to.equal(1);
     expect(result.err).to.match(/^error EADDRINUSE: listen EADDRINUSE/m);
@@ -81,6 +85,7 @@ describe('cli: payhost serve (child process)', function () {
   });
 
   it('exits 1 when the host cannot be listened on (an address this machine does not have)', async () => {
+    await copyMigratedDataDir(dataDir);
     const result = await payhost(['serve', '--config', configFile, '--host', '192.0.2.1'], 30_000);
     expect(result.code, result.err).to.equal(1);
     expect(result.err).to.match(/^error/m);

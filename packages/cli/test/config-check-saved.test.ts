@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import { run } from '@payhost/cli';
 import { createServer, loadServerConfig } from '@payhost/server';
 import { createPgliteStore, createPostgresStore, MIGRATIONS } from '@payhost/store-postgres';
+import { copyMigratedDataDir } from '../../../tests/support/pglite-template.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const bin = join(here, '..', 'dist', 'bin.js');
@@ -50,8 +51,6 @@ function expectNoSecret(text: string): void {
 describe('cli: payhost config check --saved (embedded database)', function () {
   this.timeout(60_000);
   let dir: string;
-  /** An empty, migrated database, copied for each test that needs one (creating one takes seconds). */
-  let template: string;
 
   /** A configuration on its own data directory (not created). */
   function setup(name: string): { configFile: string; dataDir: string } {
@@ -70,21 +69,14 @@ describe('cli: payhost config check --saved (embedded database)', function () {
     return { configFile, dataDir };
   }
 
-  /** The configuration's data directory, holding an empty migrated database. */
-  function emptyDatabase(dataDir: string): void {
-    cpSync(template, dataDir, { recursive: true });
-  }
-
-  before(async () => {
+  before(() => {
     dir = mkdtempSync(join(tmpdir(), 'payhost-cli-saved-'));
-    template = join(dir, 'template');
-    await (await createPgliteStore({ dataDir: template, fsync: false })).close();
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('prints each saved change with its revision, when it was saved and the settings in force, masked; the file stays the file', async () => {
     const { configFile, dataDir } = setup('changed');
-    emptyDatabase(dataDir);
+    await copyMigratedDataDir(dataDir);
     // Changes made through the admin API of a real server on the data directory, which then stops.
     const server = await createServer(await loadServerConfig(configFile, {}));
     const savedAt: string[] = [];
@@ -152,7 +144,7 @@ describe('cli: payhost config check --saved (embedded database)', function () {
 
   it('says nothing is saved on a database with none, and on one whose schema predates saved settings (without migrating it)', async () => {
     const { configFile, dataDir } = setup('none');
-    emptyDatabase(dataDir);
+    await copyMigratedDataDir(dataDir);
     const none = await payhost(['config', 'check', '--saved', '--config', configFile]);
     expect(none.code, none.err).to.equal(0);
     expect((JSON.parse(none.out) as Printed).savedChanges).to.deep.equal({ read: true, summary: "No plugin configuration change is saved in the database: the file's settings are in force", changes: [] });
@@ -160,7 +152,7 @@ describe('cli: payhost config check --saved (embedded database)', function () {
     // A data directory of a payhost from before the plugin_settings table: migration 4 (that table alone) undone.
     expect(MIGRATIONS[3]).to.match(/^\s*CREATE TABLE plugin_settings \([^;]*\);\s*$/);
     const older = setup('older');
-    emptyDatabase(older.dataDir);
+    await copyMigratedDataDir(older.dataDir);
     const store = await createPgliteStore({ dataDir: older.dataDir, migrate: false, fsync: false });
     await store.driver.session((c) => c.exec('DROP TABLE plugin_settings; DELETE FROM payhost_migrations WHERE version = 4'));
     expect(await store.schemaVersion()).to.equal(3);
@@ -180,7 +172,7 @@ describe('cli: payhost config check --saved (embedded database)', function () {
 
   it('exits 1 with data_dir_in_use, pointing to the admin API, while another process holds the database; without --saved it still checks the file', async () => {
     const { configFile, dataDir } = setup('held');
-    emptyDatabase(dataDir);
+    await copyMigratedDataDir(dataDir);
     const holder = await createPgliteStore({ dataDir });
     try {
       await holder.savePluginSettings({ plugin: 'test.signed', channel: 'web', settings: { active: true, configuration: { webhook_secret: SAVED_SECRETS[0] } }, now: new Date() });

@@ -4,6 +4,7 @@ import { join, relative } from 'node:path';
 import { expect } from 'chai';
 import { createPgliteStore, type SqlLedgerStore } from '@payhost/store-postgres';
 import { describePostgres } from '../../../tests/ledger/support/postgres.js';
+import { copyMigratedDataDir } from '../../../tests/support/pglite-template.js';
 import { sameLedger } from '../src/commands/ledger-copy.js';
 import { cli, serverTestPlugins } from './support/run-cli.js';
 
@@ -33,7 +34,7 @@ describe('cli: payhost ledger copy (embedded database)', function () {
     savedUrl = process.env.DATABASE_URL;
     delete process.env.DATABASE_URL;
     dir = mkdtempSync(join(tmpdir(), 'payhost-cli-copy-'));
-    dataDir = join(dir, 'data');
+    dataDir = await copyMigratedDataDir(join(dir, 'data')); // An empty database (creating one takes seconds).
     configFile = join(dir, 'payhost.json');
     writeFileSync(
       configFile,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { createServer, loadServerConfig } from '@payhost/server';
+import { copyMigratedDataDir } from '../../../tests/support/pglite-template.js';
 import { cli } from './support/run-cli.js';
 
 const ADMIN_KEY = 'cli-admin-key-0123456789';
@@ -40,6 +41,7 @@ describe('cli: payhost pay with plugin settings saved encrypted (server.pluginSe
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'payhost-cli-pay-enc-'));
+    await copyMigratedDataDir(join(dir, 'data')); // An empty database (creating one takes seconds).
     // An admin moves the dummy gateway to EUR and sets its secret, through a server holding the key.
     const server = await createServer(await loadServerConfig(configFile('with-key.json', { pluginSettingsKey: key }), {}));
     try {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { createServer, loadServerConfig } from '@payhost/server';
+import { copyMigratedDataDir } from '../../../tests/support/pglite-template.js';
 import { cli } from './support/run-cli.js';
 
 const PAYMENT_KEY = 'cli-payment-key-0123456789';
@@ -13,8 +14,10 @@ describe('cli: payhost pay, a decline', () => {
   let dir: string;
   let configFile: string;
 
-  before(() => {
+  before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'payhost-cli-pay-'));
+    // The default data directory, holding an empty database: pay records into it, not creates it (seconds).
+    await copyMigratedDataDir(join(dir, '.payhost-data'));
     configFile = join(dir, 'payhost.json');
     writeFileSync(
       configFile,

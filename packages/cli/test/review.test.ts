@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { createServer, loadServerConfig } from '@payhost/server';
+import { copyMigratedDataDir } from '../../../tests/support/pglite-template.js';
 import { cli, serverTestPlugins } from './support/run-cli.js';
 
 describe('cli: payhost review (embedded database)', () => {
@@ -12,6 +13,7 @@ describe('cli: payhost review (embedded database)', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'payhost-cli-review-'));
+    await copyMigratedDataDir(join(dir, '.payhost-data')); // The default data directory, an empty database (creating one takes seconds).
     configFile = join(dir, 'payhost.json');
     writeFileSync(
       configFile,
