@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { DUMMY_TEST_CARDS, DUMMY_TOKENS } from '@payhost/plugin-dummy';
-import { createPgliteStore, type SqlLedgerStore } from '@payhost/store-postgres';
+import type { SqlLedgerStore } from '@payhost/store-postgres';
+import { openMigratedPgliteStore } from '../../../tests/support/pglite-template.js';
 import { ADMIN_KEY, key, leakingLines, signWebhook, startTestServer, type RequestOptions, type TestServer } from './support/harness.js';
 
 interface Case {
@@ -37,9 +38,9 @@ describe('bad-input catalog: 4xx with a stable code, never a 5xx, ledger unchang
   const reusedKey = key('reused');
 
   before(async function () {
-    // Opening an in-memory PGlite database takes seconds on a busy machine.
+    // Opening a PGlite database takes seconds on a busy machine (a copy of a migrated one: the first is created).
     this.timeout(120_000);
-    store = await createPgliteStore();
+    store = await openMigratedPgliteStore();
     t = await startTestServer({ store, kind: 'pglite' });
     const c = await t.request('POST', '/payments', json(payment({}), { idempotencyKey: reusedKey }));
     expect(c.status).to.equal(201);

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { MemoryLedgerStore } from '@payhost/core';
 import { DUMMY_TOKENS, LOST_CHARGE_PREFIX } from '@payhost/plugin-dummy';
-import { createPgliteStore } from '@payhost/store-postgres';
+import { openMigratedPgliteStore } from '../../../tests/support/pglite-template.js';
 import { ADMIN_KEY, key, startTestServer, type TestServer } from './support/harness.js';
 
 /**
@@ -88,8 +88,10 @@ for (const kind of ['memory', 'pglite'] as const) {
   describe(`server with the dummy gateway (${kind} store): a retry right after outcome_unknown is told at once that the payment is held for review`, () => {
     let t: TestServer;
 
-    before(async () => {
-      t = await startTestServer({ store: kind === 'memory' ? new MemoryLedgerStore() : await createPgliteStore(), kind });
+    before(async function () {
+      // Opening a PGlite database takes seconds, more on a loaded machine (the first copy creates the template).
+      this.timeout(60_000);
+      t = await startTestServer({ store: kind === 'memory' ? new MemoryLedgerStore() : await openMigratedPgliteStore(), kind });
     });
     after(async () => {
       await t.close();

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { Decimal, type Payment, type Transaction } from '@payhost/core';
-import { createPgliteStore, createPostgresStore, type SqlLedgerStore } from '@payhost/store-postgres';
+import { createPostgresStore, type SqlLedgerStore } from '@payhost/store-postgres';
 import { at, makePayment, makeTransaction, pause, rejects, signal, uid } from '../../../tests/store/fixtures.js';
 import { describePostgres } from '../../../tests/ledger/support/postgres.js';
+import { openMigratedPgliteStore } from '../../../tests/support/pglite-template.js';
 import { claimOf, expectLockHeldToTheEnd, insertRows, steps } from './support/steps.js';
 
 /**
@@ -218,7 +219,8 @@ function describeOperationSteps(name: string, open: () => Promise<SqlLedgerStore
   });
 }
 
-describeOperationSteps('PGlite', () => createPgliteStore());
+// A copy of a migrated database: creating one (in memory too) takes seconds.
+describeOperationSteps('PGlite', openMigratedPgliteStore);
 
 describePostgres('follow-up operation steps', (pgc) => {
   describeOperationSteps('PostgreSQL', () => createPostgresStore({ connectionString: pgc.url, schema: pgc.newSchema('opsteps'), pool: { max: 12 } }));

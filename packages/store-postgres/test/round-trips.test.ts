@@ -4,8 +4,9 @@ import { expect } from 'chai';
 import pg from 'pg';
 import { PaymentService, PluginManager } from '@payhost/core';
 import { DummyGatewayPlugin } from '@payhost/plugin-dummy';
-import { createPgliteStore, createPostgresStore, type SqlLedgerStore } from '@payhost/store-postgres';
+import { createPostgresStore, type SqlLedgerStore } from '@payhost/store-postgres';
 import { describePostgres } from '../../../tests/ledger/support/postgres.js';
+import { openMigratedPgliteStore } from '../../../tests/support/pglite-template.js';
 
 /**
  * Pins the database round trips of one payment (PaymentService.pay: what POST /payments runs), of a
@@ -148,7 +149,7 @@ describe('store-postgres: database round trips per payment', function () {
   this.timeout(60_000);
 
   it(`PGlite: pay() takes ${PAY_ROUND_TRIPS} exchanges, a refund and a capture ${FOLLOW_UP_ROUND_TRIPS} each`, async () => {
-    const store = await createPgliteStore();
+    const store = await openMigratedPgliteStore(); // A copy of a migrated database: creating one takes seconds.
     try {
       const counted = await countRoundTrips(store, () => recordPglite(store));
       expect(counted.pay.length, oneLine(counted.pay)).to.equal(PAY_ROUND_TRIPS);

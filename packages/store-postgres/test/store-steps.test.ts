@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { Decimal, type Payment, type SettleWrites, type Transaction } from '@payhost/core';
-import { createPgliteStore, createPostgresStore, type SqlLedgerStore } from '@payhost/store-postgres';
+import { createPostgresStore, type SqlLedgerStore } from '@payhost/store-postgres';
 import { at, makePayment, makeTransaction, pause, rejects, signal, uid } from '../../../tests/store/fixtures.js';
 import { describePostgres } from '../../../tests/ledger/support/postgres.js';
+import { openMigratedPgliteStore } from '../../../tests/support/pglite-template.js';
 import { claimOf, expectLockHeldToTheEnd, insertRows, steps } from './support/steps.js';
 
 /**
@@ -339,7 +340,8 @@ function describeSteps(name: string, open: () => Promise<SqlLedgerStore>): void 
   });
 }
 
-describeSteps('PGlite', () => createPgliteStore());
+// A copy of a migrated database: creating one (in memory too) takes seconds.
+describeSteps('PGlite', openMigratedPgliteStore);
 
 describePostgres('one-statement ledger steps', (pgc) => {
   describeSteps('PostgreSQL', () => createPostgresStore({ connectionString: pgc.url, schema: pgc.newSchema('steps'), pool: { max: 12 } }));
