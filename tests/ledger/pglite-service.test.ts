@@ -20,6 +20,7 @@ import {
   sum,
   type Setup,
 } from '../../core/test/ledger/helpers.js';
+import { openMigratedPgliteStore } from '../support/pglite-template.js';
 
 /** The payment service on the embedded PostgreSQL store (PGlite), end to end with the dummy gateway. */
 describe('ledger service on PGlite', function () {
@@ -28,7 +29,7 @@ describe('ledger service on PGlite', function () {
   let env: Setup;
 
   before(async () => {
-    store = await createPgliteStore();
+    store = await openMigratedPgliteStore(); // A copy of a migrated database: creating one takes seconds.
   });
   after(async () => {
     await store?.close();

@@ -13,6 +13,7 @@ import {
 } from '@payhost/store-postgres';
 import { DUMMY_TOKENS, DummyGatewayPlugin, GATEWAY, codeOf, key, payInput, rejection, setup } from '../../core/test/ledger/helpers.js';
 import { describePostgres } from '../ledger/support/postgres.js';
+import { openMigratedPgliteStore } from '../support/pglite-template.js';
 
 /** The tables the migrations create (payhost_migrations aside): every one must be copied. */
 const TABLES = [...MIGRATIONS.join('\n').matchAll(/CREATE TABLE (\w+)/g)].map((m) => m[1] as string);
@@ -162,6 +163,8 @@ async function expectSameLedger(source: SqlLedgerStore, target: SqlLedgerStore, 
   }
 }
 
+// The PGlite stores are copies of a migrated database (creating one takes seconds); the one at an older
+// schema version is created unmigrated.
 describe('ledger copy (copyLedger)', function () {
   this.timeout(120_000);
   let source: SqlLedgerStore;
@@ -169,13 +172,13 @@ describe('ledger copy (copyLedger)', function () {
   let expected: Record<string, number>;
   const targets: SqlLedgerStore[] = [];
   const target = async () => {
-    const store = await createPgliteStore();
+    const store = await openMigratedPgliteStore();
     targets.push(store);
     return store;
   };
 
   before(async () => {
-    source = await createPgliteStore();
+    source = await openMigratedPgliteStore();
     built = await buildLedger(source);
     expected = await counts(source);
   });
@@ -208,7 +211,7 @@ describe('ledger copy (copyLedger)', function () {
     expect(await totals(to)).to.include.members(['USD 10 9', 'JPY 1500 1500', 'KWD 10.125 3.124']);
 
     // Rows the ledger itself would not write (it normalizes amounts): what an older version or a hand fix left.
-    const odd = await createPgliteStore();
+    const odd = await openMigratedPgliteStore();
     targets.push(odd);
     const columns = ['p.total::text', 'p.captured_amount::text', 'p.metadata::text', 'p.created_at::text', 't.seq::text', 't.amount::text'];
     await odd.driver.session((c) =>
@@ -297,7 +300,7 @@ describePostgres('ledger copy (copyLedger)', (pg) => {
   };
 
   before(async () => {
-    source = await createPgliteStore();
+    source = await openMigratedPgliteStore();
     stores.push(source);
     built = await buildLedger(source);
   });
@@ -309,7 +312,7 @@ describePostgres('ledger copy (copyLedger)', (pg) => {
     const server = await open('copy_to');
     const report = await copyLedger(source, server, { batchSize: 5 });
     expect(report.tables).to.deep.equal(await counts(source));
-    const back = await createPgliteStore();
+    const back = await openMigratedPgliteStore();
     stores.push(back);
     expect((await copyLedger(server, back, { batchSize: 2 })).tables).to.deep.equal(report.tables);
     expect(await dump(back)).to.deep.equal(await dump(source));

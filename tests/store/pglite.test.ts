@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { Decimal, isPayhostError } from '@payhost/core';
 import { MIGRATIONS, createPgliteStore, runMigrations, type SqlLedgerStore } from '@payhost/store-postgres';
+import { openMigratedPgliteStore } from '../support/pglite-template.js';
 import { describeLedgerStoreConformance } from './conformance.js';
 import { at, makePayment, makeTransaction, uid } from './fixtures.js';
 
@@ -65,7 +66,7 @@ describe('PGlite store specifics', function () {
   let store: SqlLedgerStore;
 
   before(async () => {
-    store = await createPgliteStore();
+    store = await openMigratedPgliteStore(); // A copy of a migrated database: creating one takes seconds.
   });
 
   after(async () => {
