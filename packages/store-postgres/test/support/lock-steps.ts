@@ -39,15 +39,17 @@ export interface Opener {
 /**
  * Starts another process that tries to lock `dataDir` and waits (this thread blocked, so an open under
  * test stays exactly where it is) for its outcome: `GOT` (it keeps holding the lock until killed) or
- * `REFUSED <code>`.
+ * `REFUSED <code>`. The child writes its outcome aside and renames it into place: the file this waits for
+ * is never seen created but not yet written (an empty outcome, which a loaded machine made likely).
  */
 export function openInChild(dataDir: string, resultFile: string): Opener {
   const script = `
-    import { writeFileSync } from 'node:fs';
+    import { renameSync, writeFileSync } from 'node:fs';
     import { lockDataDir } from ${JSON.stringify(LOCK_MODULE)};
     let outcome;
     try { lockDataDir(${JSON.stringify(dataDir)}); outcome = 'GOT'; } catch (e) { outcome = 'REFUSED ' + (e.code ?? e.message); }
-    writeFileSync(${JSON.stringify(resultFile)}, outcome);
+    writeFileSync(${JSON.stringify(`${resultFile}.part`)}, outcome);
+    renameSync(${JSON.stringify(`${resultFile}.part`)}, ${JSON.stringify(resultFile)});
     setInterval(() => {}, 1000);`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore' });
   const deadline = Date.now() + 20_000;
