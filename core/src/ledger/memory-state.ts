@@ -61,8 +61,9 @@ export function webhookKey(gateway: string, eventId: string): string {
   return JSON.stringify([gateway, eventId]);
 }
 
+/** A (gateway, PSP reference) pair as one string, for its lock: the gateway's length keeps every pair apart, as JSON did, without printing an array. */
 export function pspKey(gateway: string, pspReference: string): string {
-  return JSON.stringify([gateway, pspReference]);
+  return `${gateway.length}:${gateway}${pspReference}`;
 }
 
 export function byAge(a: StoredTransaction, b: StoredTransaction): number {
@@ -79,27 +80,35 @@ export class MemoryState {
   /** Transaction ids per payment id (like the SQL stores' index), so listing a payment's transactions does not scan them all. */
   private readonly byPayment = new Map<string, string[]>();
   /** Payment ids per (gateway, PSP reference), so a claim does not scan every payment. */
-  private readonly byPspReference = new Map<string, string[]>();
+  private readonly byPspReference = new Map<string, Map<string, string[]>>();
   seq = 0;
 
   /** Stores a committed payment and keeps the PSP reference index. */
   putPayment(payment: Payment): void {
     const previous = this.payments.get(payment.id);
     this.payments.set(payment.id, payment);
-    const before = previous?.pspReference ? pspKey(previous.gateway, previous.pspReference) : null;
-    const after = payment.pspReference ? pspKey(payment.gateway, payment.pspReference) : null;
-    if (before === after) return;
+    const before = previous?.pspReference ? previous : null;
+    const after = payment.pspReference ? payment : null;
+    if (before?.gateway === after?.gateway && before?.pspReference === after?.pspReference) return;
     if (before !== null) {
-      const left = this.byPspReference.get(before)?.filter((id) => id !== payment.id) ?? [];
-      if (left.length > 0) this.byPspReference.set(before, left);
-      else this.byPspReference.delete(before);
+      const references = this.byPspReference.get(before.gateway);
+      const reference = before.pspReference as string;
+      const left = references?.get(reference)?.filter((id) => id !== payment.id) ?? [];
+      if (left.length > 0) references?.set(reference, left);
+      else references?.delete(reference);
     }
-    if (after !== null) this.byPspReference.set(after, [...(this.byPspReference.get(after) ?? []), payment.id]);
+    if (after !== null) {
+      // By gateway, then reference: no key string to build per lookup (or to keep per payment).
+      let references = this.byPspReference.get(after.gateway);
+      if (!references) this.byPspReference.set(after.gateway, (references = new Map()));
+      const reference = after.pspReference as string;
+      references.set(reference, [...(references.get(reference) ?? []), payment.id]);
+    }
   }
 
   /** The committed payments holding this PSP reference of a gateway, first holder first. */
   paymentsWithPspReference(gateway: string, pspReference: string): readonly string[] {
-    return this.byPspReference.get(pspKey(gateway, pspReference)) ?? [];
+    return this.byPspReference.get(gateway)?.get(pspReference) ?? [];
   }
 
   /** Stores a committed transaction and keeps the per-payment index. */
