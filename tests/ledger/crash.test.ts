@@ -10,6 +10,7 @@ import { GATEWAY, openStore, processorManager, type StoreSpec } from './support/
 import { ProcessorJournal } from './support/file-processor.js';
 import { describePostgres } from './support/postgres.js';
 import type { ChildMessage, Step } from './support/protocol.js';
+import { copyMigratedDataDir } from '../support/pglite-template.js';
 
 /**
  * Issue 3, "Must show" 5: a host process SIGKILLed between the gateway call
@@ -269,9 +270,8 @@ describe('ledger crash safety (PGlite data directory)', function () {
   let tmp = '';
   before(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'payhost-ledger-crash-'));
-    // Create the database once (initdb takes seconds); each child and each restart reopens it.
-    const store = await openStore({ kind: 'pglite', dataDir: join(tmp, 'pgdata') });
-    await store.close();
+    // An empty migrated database, copied (creating one takes seconds); each child and each restart reopens it.
+    await copyMigratedDataDir(join(tmp, 'pgdata'));
   });
   after(async () => {
     if (tmp) await rm(tmp, { recursive: true, force: true });

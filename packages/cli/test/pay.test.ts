@@ -10,7 +10,9 @@ import { cli } from './support/run-cli.js';
 const PAYMENT_KEY = 'cli-payment-key-0123456789';
 const dummyPlugin = fileURLToPath(import.meta.resolve('@payhost/plugin-dummy'));
 
-describe('cli: payhost pay, a decline', () => {
+describe('cli: payhost pay, a decline', function () {
+  // The embedded database opens (with fsync) twice in the first test, and the first copy of the template creates it: seconds each when loaded.
+  this.timeout(60_000);
   let dir: string;
   let configFile: string;
 

@@ -6,7 +6,9 @@ import { createServer, loadServerConfig } from '@payhost/server';
 import { copyMigratedDataDir } from '../../../tests/support/pglite-template.js';
 import { cli, serverTestPlugins } from './support/run-cli.js';
 
-describe('cli: payhost review (embedded database)', () => {
+describe('cli: payhost review (embedded database)', function () {
+  // The embedded database opens (with fsync) in the hook and in each command, and the first copy of the template creates it: seconds each when loaded.
+  this.timeout(60_000);
   let dir: string;
   let configFile: string;
   let held: { paymentId: string; transactionId: string };
