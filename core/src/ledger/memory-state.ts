@@ -1,11 +1,12 @@
 import { jsonCopy } from './json-copy.js';
-import type { CustomerGatewayAccount, IdempotencyRecord, Payment, Transaction } from './model.js';
+import type { CustomerGatewayAccount, IdempotencyRecord } from './model.js';
+import type { PaymentRow, TransactionRow } from './record-copy.js';
 
 // The rows of a memory store (MemoryLedgerStore), committed or buffered in a MemoryTx, and their helpers.
 
 export interface StoredTransaction {
   seq: number;
-  value: Transaction;
+  value: TransactionRow;
 }
 
 export interface WebhookEventRow {
@@ -29,8 +30,9 @@ export interface IdempotencyRow {
   requestHash: string;
   state: IdempotencyRecord['state'];
   response: unknown;
-  createdAt: Date;
-  updatedAt: Date;
+  /** Epoch milliseconds, as in PaymentRow. */
+  createdAt: number;
+  updatedAt: number;
 }
 
 export function toRecord(row: IdempotencyRow): IdempotencyRecord {
@@ -39,8 +41,8 @@ export function toRecord(row: IdempotencyRow): IdempotencyRecord {
     requestHash: row.requestHash,
     state: row.state,
     response: row.response === null ? null : jsonCopy(row.response),
-    createdAt: new Date(row.createdAt.getTime()),
-    updatedAt: new Date(row.updatedAt.getTime()),
+    createdAt: new Date(row.createdAt),
+    updatedAt: new Date(row.updatedAt),
   };
 }
 
@@ -67,12 +69,12 @@ export function pspKey(gateway: string, pspReference: string): string {
 }
 
 export function byAge(a: StoredTransaction, b: StoredTransaction): number {
-  return a.value.createdAt.getTime() - b.value.createdAt.getTime() || a.seq - b.seq;
+  return a.value.createdAt - b.value.createdAt || a.seq - b.seq;
 }
 
 /** The committed state of a memory store. */
 export class MemoryState {
-  readonly payments = new Map<string, Payment>();
+  readonly payments = new Map<string, PaymentRow>();
   readonly transactions = new Map<string, StoredTransaction>();
   readonly idempotency = new Map<string, IdempotencyRow>();
   readonly webhooks = new Map<string, WebhookEventRow>();
@@ -84,7 +86,7 @@ export class MemoryState {
   seq = 0;
 
   /** Stores a committed payment and keeps the PSP reference index. */
-  putPayment(payment: Payment): void {
+  putPayment(payment: PaymentRow): void {
     const previous = this.payments.get(payment.id);
     this.payments.set(payment.id, payment);
     const before = previous?.pspReference ? previous : null;
