@@ -52,6 +52,24 @@ export function describeKeyedRecords(getStore: () => LedgerStore): void {
       }
     });
 
+    it('keeps its own copy of a response: changing the one given, or one read back, changes nothing stored', async () => {
+      const key = uid('idem');
+      const response = { payment: { id: 'p', amount: '10.50', metadata: { order: 'o-1' } }, list: [1, 'a'] };
+      await store.transaction(async (tx) => {
+        await tx.claimIdempotencyKey(key, 'h', at(1));
+        await tx.completeIdempotencyKey(key, response, at(2));
+      });
+      response.payment.metadata.order = 'changed by the caller';
+      response.list.push('added');
+      const read = (await store.getIdempotencyRecord(key))!.response as typeof response;
+      read.payment.amount = 'changed by a reader';
+      const replay = await store.transaction((tx) => tx.claimIdempotencyKey(key, 'h', at(3)));
+      if (replay.claimed) throw new Error('the key was claimed again');
+      const expected = { payment: { id: 'p', amount: '10.50', metadata: { order: 'o-1' } }, list: [1, 'a'] };
+      expect(replay.record.response).to.deep.equal(expected);
+      expect((await store.getIdempotencyRecord(key))!.response).to.deep.equal(expected);
+    });
+
     it('holds an in-flight key with a marker (holdIdempotencyKey) until completing it replaces it; leaves done and missing keys alone', async () => {
       const marker = { heldForReview: { paymentId: 'pay-1', transactionId: 'tx-1' } };
       const hold = (key: string, now: Date, fail = false): Promise<void> =>
