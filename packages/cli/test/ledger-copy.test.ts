@@ -69,7 +69,8 @@ describe('cli: payhost ledger copy (embedded database)', function () {
   });
 
   it('refuses a target that already holds a ledger, and leaves it as it was', async () => {
-    const target = join(dir, 'full');
+    // Filled by a first copy into an empty database (a copy of one: the copy creating it is the test above).
+    const target = await copyMigratedDataDir(join(dir, 'full'));
     expect((await cli('ledger', 'copy', '--config', configFile, '--to', target)).code).to.equal(0);
     const before = await rows(target);
     const again = await cli('ledger', 'copy', '--config', configFile, '--to', target);
