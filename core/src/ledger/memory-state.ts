@@ -1,12 +1,11 @@
 import { jsonCopy } from './json-copy.js';
-import type { CustomerGatewayAccount, IdempotencyRecord } from './model.js';
-import type { PaymentRow, TransactionRow } from './record-copy.js';
+import type { CustomerGatewayAccount, IdempotencyRecord, Payment, Transaction } from './model.js';
 
 // The rows of a memory store (MemoryLedgerStore), committed or buffered in a MemoryTx, and their helpers.
 
 export interface StoredTransaction {
   seq: number;
-  value: TransactionRow;
+  value: Transaction;
 }
 
 export interface WebhookEventRow {
@@ -30,9 +29,8 @@ export interface IdempotencyRow {
   requestHash: string;
   state: IdempotencyRecord['state'];
   response: unknown;
-  /** Epoch milliseconds, as in PaymentRow. */
-  createdAt: number;
-  updatedAt: number;
+  createdAt: Date;
+  updatedAt: Date;
 }
 
 export function toRecord(row: IdempotencyRow): IdempotencyRecord {
@@ -41,8 +39,8 @@ export function toRecord(row: IdempotencyRow): IdempotencyRecord {
     requestHash: row.requestHash,
     state: row.state,
     response: row.response === null ? null : jsonCopy(row.response),
-    createdAt: new Date(row.createdAt),
-    updatedAt: new Date(row.updatedAt),
+    createdAt: new Date(row.createdAt.getTime()),
+    updatedAt: new Date(row.updatedAt.getTime()),
   };
 }
 
@@ -69,12 +67,12 @@ export function pspKey(gateway: string, pspReference: string): string {
 }
 
 export function byAge(a: StoredTransaction, b: StoredTransaction): number {
-  return a.value.createdAt - b.value.createdAt || a.seq - b.seq;
+  return a.value.createdAt.getTime() - b.value.createdAt.getTime() || a.seq - b.seq;
 }
 
 /** The committed state of a memory store. */
 export class MemoryState {
-  readonly payments = new Map<string, PaymentRow>();
+  readonly payments = new Map<string, Payment>();
   readonly transactions = new Map<string, StoredTransaction>();
   readonly idempotency = new Map<string, IdempotencyRow>();
   readonly webhooks = new Map<string, WebhookEventRow>();
@@ -86,7 +84,7 @@ export class MemoryState {
   seq = 0;
 
   /** Stores a committed payment and keeps the PSP reference index. */
-  putPayment(payment: PaymentRow): void {
+  putPayment(payment: Payment): void {
     const previous = this.payments.get(payment.id);
     this.payments.set(payment.id, payment);
     const before = previous?.pspReference ? previous : null;

@@ -2,7 +2,7 @@ import type { PluginSettings } from '../config/types.js';
 import type { SavedPluginSettings } from '../config/saved-settings.js';
 import type { IdempotencyRecord, Payment, Transaction } from './model.js';
 import type { LedgerStore, LedgerTx } from './store.js';
-import { paymentOf, transactionOf, type PaymentRow } from './record-copy.js';
+import { copyPayment, copyTransaction } from './record-copy.js';
 import { LockTable } from './memory-locks.js';
 import { MemoryState, byAge, toRecord } from './memory-state.js';
 import { MemoryTx } from './memory-tx.js';
@@ -47,12 +47,12 @@ export class MemoryLedgerStore implements LedgerStore {
   async getPayment(id: string): Promise<Payment | null> {
     this.check();
     const p = this.state.payments.get(id);
-    return p ? paymentOf(p) : null;
+    return p ? copyPayment(p) : null;
   }
 
   async listTransactions(paymentId: string): Promise<Transaction[]> {
     this.check();
-    return this.state.transactionsOf(paymentId).sort(byAge).map((t) => transactionOf(t.value));
+    return this.state.transactionsOf(paymentId).sort(byAge).map((t) => copyTransaction(t.value));
   }
 
   async getIdempotencyRecord(key: string): Promise<IdempotencyRecord | null> {
@@ -64,10 +64,10 @@ export class MemoryLedgerStore implements LedgerStore {
   /** The newest payment of `gateway` with this PSP reference. */
   async findPaymentIdByPspReference(gateway: string, pspReference: string): Promise<string | null> {
     this.check();
-    let found: PaymentRow | undefined;
+    let found: Payment | undefined;
     for (const id of this.state.paymentsWithPspReference(gateway, pspReference)) {
-      const p = this.state.payments.get(id) as PaymentRow;
-      if (!found || p.createdAt >= found.createdAt) found = p;
+      const p = this.state.payments.get(id) as Payment;
+      if (!found || p.createdAt.getTime() >= found.createdAt.getTime()) found = p;
     }
     return found?.id ?? null;
   }
@@ -78,7 +78,7 @@ export class MemoryLedgerStore implements LedgerStore {
     return [...this.state.transactions.values()]
       .filter((t) => t.value.state === 'pending' || (review && t.value.state === 'review'))
       .sort(byAge)
-      .map((t) => transactionOf(t.value));
+      .map((t) => copyTransaction(t.value));
   }
 
   async ping(): Promise<void> {

@@ -1,6 +1,6 @@
 import type { CustomerGatewayAccount, IdempotencyRecord, Payment, Transaction } from './model.js';
 import type { LedgerTx } from './store.js';
-import { paymentOf, paymentRow, transactionOf, transactionRow, type PaymentRow } from './record-copy.js';
+import { copyPayment, copyTransaction } from './record-copy.js';
 import type { HeldLock, LockTable } from './memory-locks.js';
 import {
   accountKey,
@@ -22,7 +22,7 @@ import {
  * entry records a deletion.
  */
 export class MemoryTx implements LedgerTx {
-  private readonly payments = new Map<string, PaymentRow>();
+  private readonly payments = new Map<string, Payment>();
   private readonly transactions = new Map<string, StoredTransaction>();
   private readonly idempotency = new Map<string, IdempotencyRow | null>();
   private readonly webhooks = new Map<string, WebhookEventRow>();
@@ -58,7 +58,7 @@ export class MemoryTx implements LedgerTx {
     if (!this.open) throw new Error('MemoryLedgerStore: transaction already ended');
   }
 
-  private readPayment(id: string): PaymentRow | undefined {
+  private readPayment(id: string): Payment | undefined {
     return this.payments.get(id) ?? this.state.payments.get(id);
   }
 
@@ -76,13 +76,13 @@ export class MemoryTx implements LedgerTx {
     this.check();
     if (options.forUpdate) await this.lock(`payment:${id}`);
     const p = this.readPayment(id);
-    return p ? paymentOf(p) : null;
+    return p ? copyPayment(p) : null;
   }
 
   async insertPayment(payment: Payment): Promise<void> {
     await this.lock(`payment-insert:${payment.id}`);
     if (this.readPayment(payment.id)) throw new Error(`MemoryLedgerStore: payment ${payment.id} already exists`);
-    this.payments.set(payment.id, paymentRow(payment));
+    this.payments.set(payment.id, copyPayment(payment));
   }
 
   async updatePayment(payment: Payment, expectedVersion: number): Promise<boolean> {
@@ -90,7 +90,7 @@ export class MemoryTx implements LedgerTx {
     await this.lock(`payment:${payment.id}`);
     const current = this.readPayment(payment.id);
     if (!current || current.version !== expectedVersion) return false;
-    this.payments.set(payment.id, paymentRow(payment));
+    this.payments.set(payment.id, copyPayment(payment));
     return true;
   }
 
@@ -102,20 +102,20 @@ export class MemoryTx implements LedgerTx {
     if (!this.readPayment(transaction.paymentId)) {
       throw new Error(`MemoryLedgerStore: transaction ${transaction.id} refers to unknown payment ${transaction.paymentId}`);
     }
-    this.transactions.set(transaction.id, { seq: ++this.state.seq, value: transactionRow(transaction) });
+    this.transactions.set(transaction.id, { seq: ++this.state.seq, value: copyTransaction(transaction) });
   }
 
   async updateTransaction(transaction: Transaction): Promise<void> {
     await this.lock(`transaction:${transaction.id}`);
     const current = this.readTransaction(transaction.id);
     if (!current) throw new Error(`MemoryLedgerStore: transaction ${transaction.id} does not exist`);
-    this.transactions.set(transaction.id, { seq: current.seq, value: transactionRow(transaction) });
+    this.transactions.set(transaction.id, { seq: current.seq, value: copyTransaction(transaction) });
   }
 
   async getTransaction(id: string): Promise<Transaction | null> {
     this.check();
     const t = this.readTransaction(id);
-    return t ? transactionOf(t.value) : null;
+    return t ? copyTransaction(t.value) : null;
   }
 
   async listTransactions(paymentId: string): Promise<Transaction[]> {
@@ -127,7 +127,7 @@ export class MemoryTx implements LedgerTx {
       if (t.value.paymentId === paymentId) merged.set(id, t);
       else merged.delete(id);
     }
-    return [...merged.values()].sort(byAge).map((t) => transactionOf(t.value));
+    return [...merged.values()].sort(byAge).map((t) => copyTransaction(t.value));
   }
 
   async claimIdempotencyKey(
@@ -144,8 +144,8 @@ export class MemoryTx implements LedgerTx {
       requestHash,
       state: 'in_flight',
       response: null,
-      createdAt: now.getTime(),
-      updatedAt: now.getTime(),
+      createdAt: new Date(now.getTime()),
+      updatedAt: new Date(now.getTime()),
     });
     return { claimed: true };
   }
@@ -154,14 +154,14 @@ export class MemoryTx implements LedgerTx {
     await this.lock(`idempotency:${key}`);
     const existing = this.readIdempotency(key);
     if (!existing) throw new Error(`MemoryLedgerStore: idempotency key ${key} is not claimed`);
-    this.idempotency.set(key, { ...existing, state: 'done', response: jsonValue(response), updatedAt: now.getTime() });
+    this.idempotency.set(key, { ...existing, state: 'done', response: jsonValue(response), updatedAt: new Date(now.getTime()) });
   }
 
   async holdIdempotencyKey(key: string, response: unknown, now: Date): Promise<void> {
     await this.lock(`idempotency:${key}`);
     const existing = this.readIdempotency(key);
     if (existing?.state !== 'in_flight') return;
-    this.idempotency.set(key, { ...existing, response: jsonValue(response), updatedAt: now.getTime() });
+    this.idempotency.set(key, { ...existing, response: jsonValue(response), updatedAt: new Date(now.getTime()) });
   }
 
   async releaseIdempotencyKey(key: string): Promise<void> {
