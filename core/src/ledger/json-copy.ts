@@ -43,7 +43,8 @@ function copy(value: unknown, depth: number): unknown {
   if (value === null) return null;
   if (depth > MAX_DEPTH) return roundTrip(value);
   if (Array.isArray(value)) {
-    if (Object.getPrototypeOf(value) !== Array.prototype) return roundTrip(value);
+    // An own (or polluted) toJSON on an array is called by JSON.stringify too.
+    if (Object.getPrototypeOf(value) !== Array.prototype || typeof (value as { toJSON?: unknown }).toJSON === 'function') return roundTrip(value);
     const out = new Array<unknown>(value.length);
     for (let i = 0; i < value.length; i++) {
       const item = copy(value[i], depth + 1);

@@ -39,12 +39,14 @@ describe('jsonCopy (the JSON round trip without the text)', () => {
       fn: () => 1,
       list: [undefined, () => 1, Number.NaN, Number.POSITIVE_INFINITY, -0],
       custom: { toJSON: () => ({ replaced: true }) },
+      customList: Object.assign([1, 2], { toJSON: () => 'replaced' }),
       ...JSON.parse('{"__proto__": {"polluted": true}}'),
     };
     const copied = jsonCopy(input) as Record<string, unknown>;
     expect(copied).to.deep.equal(roundTrip(input));
     expect(copied['when']).to.equal('2026-11-22T01:00:00.000Z');
     expect(copied['amount']).to.equal('10.5');
+    expect(copied['customList']).to.equal('replaced');
     expect(Object.getPrototypeOf(copied)).to.equal(Object.prototype);
     expect(Object.keys(copied)).to.include('__proto__');
     expect(({} as Record<string, unknown>)['polluted']).to.equal(undefined);
