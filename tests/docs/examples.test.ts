@@ -170,6 +170,7 @@ describe('docs: every code example is a tested file', function () {
       PAYHOST_ADMIN_KEY: 'admin-key-0123456789abcdef',
       PAYHOST_PAYMENT_KEY: 'payment-key-0123456789abcdef',
       DATABASE_URL: 'postgres://payhost@127.0.0.1:5432/shop',
+      PAYHOST_SETTINGS_KEY: 'q0Vd3XhN7kYb2pRt5sLw8zAe1cFg4jHm6nPu9oIy0TQ=',
     };
     // Plugins by package name; the example package is not installed in the repository: its class stands in.
     const classes: Record<string, PluginSpec> = { '@acme/payhost-plugin-acme': AcmeGatewayPlugin, '@payhost/plugin-dummy': DummyGatewayPlugin };
@@ -189,6 +190,8 @@ describe('docs: every code example is a tested file', function () {
     expect(production.databaseUrl).to.equal(env.DATABASE_URL);
     expect(production.server.databaseSchema).to.equal('payhost');
     expect(production.server.checkout).to.equal(false);
+    // Recommended with the admin API: secrets of saved plugin settings encrypted at rest.
+    expect(production.settingsCipher).to.not.equal(null);
   });
 
   describe('reference tables agree with the code', () => {
