@@ -102,8 +102,8 @@ export function buildProgram(io: CliIo = processIo): Command {
         'while `payhost serve` runs on it, --saved exits 1 with data_dir_in_use: use GET /admin/channels/<channel>/plugins/<plugin>\n' +
         '(or /admin/global/plugins/<plugin>) on the server instead, or stop it. With DATABASE_URL it reads PostgreSQL beside running servers.\n' +
         'Exit codes: 0 valid (and, with --saved, the saved changes read); 1 with `error <code>: <message>` on stderr and nothing on stdout:\n' +
-        'invalid_configuration (the file; a database schema newer than this payhost; a saved change whose secrets this\n' +
-        'configuration cannot decrypt: configure server.pluginSettingsKey), data_dir_in_use, store_unavailable.',
+        'invalid_configuration (the file, or a database schema newer than this payhost), data_dir_in_use, store_unavailable.\n' +
+        'A saved change this configuration cannot apply (secrets under a key it lacks included) is listed with inForce false and why.',
     )
     .action((options) => configCheck(options, io));
   return program;

@@ -1,4 +1,4 @@
-import { isPayhostError, type ConfigValues, type Logger, type PluginManager, type PluginSettingsStore, type SavedPluginSettings } from '@payhost/core';
+import { ERROR_CODES, isPayhostError, type ConfigValues, type Logger, type PluginManager, type PluginSettingsStore, type SavedPluginSettings } from '@payhost/core';
 import { openSettings, type ServerConfig } from '@payhost/server';
 import { applySavedPluginSettings } from './ledger-session.js';
 import { openSavedSettingsSource } from './saved-settings-store.js';
@@ -35,7 +35,11 @@ export async function readSavedChanges(config: ServerConfig, manager: PluginMana
   if (source.store === null) return { read: true, summary: `No plugin configuration change is saved: ${source.none}. The file's settings are in force`, changes: [] };
   const latest = new Map<string, SavedPluginSettings>();
   try {
-    await applySavedPluginSettings(manager, recordingReader(source.store, latest), config, logger);
+    await applySavedPluginSettings(manager, recordingReader(source.store, latest), config, logger).catch((err: unknown) => {
+      // A save whose secrets this configuration cannot decrypt stops serve; here it is listed (inForce false, with
+      // why), beside the others, which the sync applied before it threw: what an operator changing keys needs to see.
+      if (!isPayhostError(err, ERROR_CODES.invalidConfiguration) || !String(err.details?.['reason'] ?? '').startsWith('settings_')) throw err;
+    });
   } finally {
     await source.store.close();
   }

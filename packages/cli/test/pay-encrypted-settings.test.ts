@@ -89,6 +89,19 @@ describe('cli: payhost pay with plugin settings saved encrypted (server.pluginSe
     for (const secret of [SECRET, STRIPE_SECRET]) expect(checked.out + checked.err).not.to.contain(secret);
   });
 
+  it('config check --saved without the key lists each encrypted change as not in force, saying which key it needs', async () => {
+    const checked = await cli('config', 'check', '--saved', '--config', configFile('check-without-key.json', {}));
+    expect(checked.code, checked.err).to.equal(0);
+    const { savedChanges } = JSON.parse(checked.out) as { savedChanges: { summary: string; changes: Array<{ plugin: string; inForce: boolean; reason?: string }> } };
+    expect(savedChanges.changes.map((change) => [change.plugin, change.inForce])).to.deep.equal([
+      ['payhost.dummy', false],
+      ['payhost.stripe', false],
+    ]);
+    for (const change of savedChanges.changes) expect(change.reason).to.match(/^invalid_configuration: .*server\.pluginSettingsKey/);
+    expect(savedChanges.summary).to.include('2 saved changes cannot be applied');
+    for (const secret of [SECRET, STRIPE_SECRET]) expect(checked.out + checked.err).not.to.contain(secret);
+  });
+
   it('refuses to pay without the key, naming the setting, instead of paying on the file settings', async () => {
     const refused = await cli('pay', '--config', configFile('without-key.json', {}), '--channel', 'web', '--amount', '10.00', '--currency', 'USD', '--token', 'tok_dummy_success');
     expect(refused.code).to.equal(1);
