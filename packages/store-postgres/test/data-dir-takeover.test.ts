@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { isPayhostError } from '@payhost/core';
 import { lockDataDir, type DataDirLock } from '../dist/data-dir-lock.js';
-import { crashingOpen, deadPid, LOCK_MODULE, openInChild, original, stop, withSteps, type Opener } from './support/lock-steps.js';
+import { crashingOpen, deadPid, expectOneHolderAtEveryStep, LOCK_MODULE, original, stop, withSteps } from './support/lock-steps.js';
 
 // A process that dies in the middle of taking over a dead process's lock leaves
 // `payhost.lock.takeover` (and maybe a guard file) behind. Its process is gone
@@ -182,39 +182,11 @@ describe('PGlite data directory lock: a crash during a takeover', function () {
   });
 
   it('never lets two processes hold it after a crashed takeover, wherever the second one comes in', async () => {
-    const probe = newDir();
-    crashedTakeover(probe);
-    let steps = 0;
-    withSteps((n) => (steps = n), () => lockDataDir(probe)).release();
-    expect(steps).to.be.greaterThan(0);
-
-    const outcomes: string[] = [];
-    for (let at = 1; at <= steps; at += 1) {
+    await expectOneHolderAtEveryStep(() => {
       const dataDir = newDir();
       crashedTakeover(dataDir);
-      let other: Opener | undefined;
-      let mine: DataDirLock | undefined;
-      let refused: unknown;
-      try {
-        try {
-          mine = withSteps(
-            (n) => {
-              if (n === at) other = openInChild(dataDir, join(root, `result-${at}`));
-            },
-            () => lockDataDir(dataDir),
-          );
-        } catch (error) {
-          refused = error;
-        }
-        if (refused !== undefined) expect(isPayhostError(refused, 'data_dir_in_use'), String(refused)).to.equal(true);
-        const theirs = other?.outcome ?? 'not started';
-        outcomes.push(`step ${at}: other ${theirs}, this one ${mine ? 'GOT' : 'REFUSED'}`);
-        expect(mine !== undefined !== (theirs === 'GOT'), `exactly one holder, at:\n${outcomes.join('\n')}`).to.equal(true);
-      } finally {
-        mine?.release();
-        if (other) await stop(other.child);
-      }
-    }
+      return dataDir;
+    }, root);
   });
 
   it('lets exactly one of several processes starting together after a crashed takeover have it', async () => {

@@ -1,8 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { isPayhostError } from '@payhost/core';
+import { lockDataDir, type DataDirLock } from '../../dist/data-dir-lock.js';
 
 // Running a data-directory lock open step by step (the fs calls on `payhost.lock*` files), with other
 // processes opening, or crashing, at a chosen step.
@@ -144,5 +147,44 @@ export function withSteps<T>(onStep: (step: number) => void, fn: () => T): T {
   } finally {
     Object.assign(patched, original);
     syncBuiltinESMExports();
+  }
+}
+
+/**
+ * Opens directories made by `prepare` (each set up the same way) with another process opening the
+ * same directory at each step of the open in turn, after an undisturbed open counted the steps: at
+ * every step exactly one of the two holds it, and the one refused gets `data_dir_in_use`.
+ * `resultDir`: where the other process writes its outcome.
+ */
+export async function expectOneHolderAtEveryStep(prepare: () => string, resultDir: string): Promise<void> {
+  let steps = 0;
+  withSteps((n) => (steps = n), () => lockDataDir(prepare())).release();
+  expect(steps).to.be.greaterThan(0);
+
+  const outcomes: string[] = [];
+  for (let at = 1; at <= steps; at += 1) {
+    const dataDir = prepare();
+    let other: Opener | undefined;
+    let mine: DataDirLock | undefined;
+    let refused: unknown;
+    try {
+      try {
+        mine = withSteps(
+          (n) => {
+            if (n === at) other = openInChild(dataDir, join(resultDir, `result-${basename(dataDir)}`));
+          },
+          () => lockDataDir(dataDir),
+        );
+      } catch (error) {
+        refused = error;
+      }
+      if (refused !== undefined) expect(isPayhostError(refused, 'data_dir_in_use'), String(refused)).to.equal(true);
+      const theirs = other?.outcome ?? 'not started';
+      outcomes.push(`step ${at}: other ${theirs}, this one ${mine ? 'GOT' : 'REFUSED'}`);
+      expect(mine !== undefined !== (theirs === 'GOT'), `exactly one holder, at:\n${outcomes.join('\n')}`).to.equal(true);
+    } finally {
+      mine?.release();
+      if (other) await stop(other.child);
+    }
   }
 }
