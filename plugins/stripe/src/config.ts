@@ -10,6 +10,11 @@ export const STRIPE_CONFIG_STRUCTURE: ConfigStructure = {
   webhook_secret: { type: 'Secret', label: 'Webhook signing secret', helpText: "whsec_ secret of this channel's webhook endpoint." },
   mode: { type: 'String', label: 'Connect mode', helpText: 'LOCAL: charges on the platform. FORWARD: destination charges to the connected account. REMOTE: direct charges on the connected account.' },
   connected_account_id: { type: 'String', label: 'Connected account', helpText: 'acct_ id of the provider (FORWARD and REMOTE); a payment may name its own in data.connectedAccountId.' },
+  previous_connected_account_ids: {
+    type: 'String',
+    label: 'Previous connected accounts',
+    helpText: 'REMOTE: comma-separated acct_ ids that were connected_account_id before; their payments keep their references, so their webhook events still match them.',
+  },
   connect_client_id: { type: 'String', label: 'Connect client id', helpText: 'ca_ id of the platform, for the Connect OAuth flow.' },
   application_fee_percent: { type: 'String', label: 'Application fee (percent)', helpText: 'Platform fee in percent of each charge (FORWARD and REMOTE), e.g. "2.5".' },
   application_fee_fixed: { type: 'String', label: 'Application fee (fixed)', helpText: "Fixed platform fee per charge in the payment's currency, e.g. \"0.30\"." },
@@ -29,6 +34,7 @@ export const STRIPE_DEFAULT_CONFIGURATION: ConfigValues = {
   webhook_secret: null,
   mode: 'LOCAL',
   connected_account_id: null,
+  previous_connected_account_ids: null,
   connect_client_id: null,
   application_fee_percent: null,
   application_fee_fixed: null,
@@ -56,6 +62,8 @@ export interface StripeSettings {
   webhookSecret: string | null;
   mode: ConnectMode;
   connectedAccountId: string | null;
+  /** Accounts that were connectedAccountId before (REMOTE): their payments recorded plain pi_ references (connect.ts pspAccount). */
+  previousAccountIds: readonly string[];
   connectClientId: string | null;
   feePercent: Decimal | null;
   feeFixed: Decimal | null;
@@ -110,6 +118,16 @@ function decimal(values: Readonly<ConfigValues>, name: string, max: Decimal | nu
   return parsed;
 }
 
+/** A comma-separated list of acct_ ids (empty: none). */
+function accountList(values: Readonly<ConfigValues>, name: string): string[] {
+  const value = text(values, name);
+  if (value === null) return [];
+  const ids = value.split(',').map((id) => id.trim()).filter((id) => id !== '');
+  const bad = ids.find((id) => !KEY_PATTERNS.accountId.test(id));
+  if (bad !== undefined) throw new Error(`${name} is malformed: "${bad}" is not a connected account id (acct_...)`);
+  return [...new Set(ids)];
+}
+
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
 /** Parses `api_base_url`; plain http is refused except to loopback, so a secret key never crosses a network in clear. */
@@ -157,6 +175,7 @@ export function readSettings(values: Readonly<ConfigValues>, active: boolean): S
     webhookSecret,
     mode: mode as ConnectMode,
     connectedAccountId,
+    previousAccountIds: accountList(values, 'previous_connected_account_ids'),
     connectClientId: text(values, 'connect_client_id'),
     feePercent: decimal(values, 'application_fee_percent', new Decimal(100)),
     feeFixed: decimal(values, 'application_fee_fixed', null),

@@ -50,18 +50,27 @@ export function connectTarget(settings: StripeSettings, payment: Pick<PaymentDat
   return settings.mode === 'REMOTE' ? { mode: 'REMOTE', account, destination: null } : { mode: 'FORWARD', account: null, destination: account };
 }
 
+/** The settings that tell plain references from qualified ones (pspAccount); previousAccountIds may be left out (none). */
+export type ReferenceSettings = Pick<StripeSettings, 'mode' | 'connectedAccountId'> & { previousAccountIds?: readonly string[] };
+
 /**
  * The account a response's or event's pspReference is qualified with
  * (`acct_x:pi_y`), or null for the plain `pi_y`: a REMOTE connected account
- * other than the configured one, i.e. a payment's own data.connectedAccountId.
- * The ledger finds a payment's events by pspReference, and a Connect endpoint
- * receives every connected account's: qualified, an event of account X only
- * matches a payment charged on X (events.ts). The configured account keeps
- * the plain id its payments recorded before per-payment accounts were
- * followed, so their events still match them.
+ * other than the configured one and the previously configured ones, i.e. a
+ * payment's own data.connectedAccountId. The ledger finds a payment's events
+ * by pspReference, and a Connect endpoint receives every connected
+ * account's: qualified, an event of account X only matches a payment charged
+ * on X (events.ts). The configured account keeps the plain id its payments
+ * recorded before per-payment accounts were followed, so their events still
+ * match them; so does an account configured before
+ * (previous_connected_account_ids), whose payments recorded plain ids while
+ * it was the configured one: after connected_account_id changes, their events
+ * still find them. Only the pspReference depends on this: the transaction ids
+ * the ledger sends to follow-ups always name the account (followUpAccount).
  */
-export function pspAccount(settings: Pick<StripeSettings, 'mode' | 'connectedAccountId'>, account: string | null): string | null {
-  return settings.mode === 'REMOTE' && account !== null && account !== settings.connectedAccountId ? account : null;
+export function pspAccount(settings: ReferenceSettings, account: string | null): string | null {
+  if (settings.mode !== 'REMOTE' || account === null || account === settings.connectedAccountId) return null;
+  return settings.previousAccountIds?.includes(account) ? null : account;
 }
 
 /** Stable code (rawResponse.code) of a reference naming another Stripe account than the payment's. */
@@ -109,6 +118,17 @@ export function followUpAccount(settings: StripeSettings, refAccount: string | n
     return { error: `The payment's reference is on connected account ${refAccount}, but data.connectedAccountId names ${fromData}: refused.`, code: ACCOUNT_MISMATCH };
   }
   return { account: refAccount };
+}
+
+/**
+ * The accounts a charge whose answer was lost (no reference yet) may have
+ * been made on: the payment's account, and when that is only the configured
+ * one (no data.connectedAccountId), the previously configured ones too: the
+ * charge may predate the change of connected_account_id.
+ */
+export function lostChargeAccounts(settings: StripeSettings, payment: Pick<PaymentData, 'data'>, account: string | null): (string | null)[] {
+  if (settings.mode !== 'REMOTE' || account !== settings.connectedAccountId || accountFromData(payment) !== null) return [account];
+  return [account, ...settings.previousAccountIds.filter((previous) => previous !== account)];
 }
 
 /**

@@ -4,7 +4,7 @@ import { isPayhostIntent } from './adoption.js';
 import { fromStripeAmount } from './amounts.js';
 import { ledgerKeyOf } from './client.js';
 import type { StripeSettings } from './config.js';
-import { encodeRef, pspAccount } from './connect.js';
+import { encodeRef, pspAccount, type ReferenceSettings } from './connect.js';
 import { PAYMENT_ID_KEY, signatureVerifies } from './metadata-signature.js';
 import { actionData, currencyOf, intentResponse, refundResponse, type IntentReading } from './status-mapping.js';
 
@@ -154,7 +154,7 @@ export function foreignAccount(event: Pick<Stripe.Event, 'account'>, settings: P
  * make is a signature for (their account, another seller's payment)
  * (namedPayment), nor the ledger hold their reference for a payment: only
  * the plugin's own answer to a charge the host made on their account records
- * it (`acct_theirs:pi_…`, or the plain `pi_…` of the configured account). So
+ * it (`acct_theirs:pi_…`, or the plain `pi_…` of a configured account). So
  * such an event names a payment only with a valid signature, else it goes by
  * its reference alone, or matches none (the reference server refuses it,
  * and Stripe retries, while it may be overtaking the charge's answer). An
@@ -167,12 +167,13 @@ function placeable(events: StripeGatewayEvent[], account: string | null): Stripe
 
 /**
  * Turns a verified Stripe event into ledger events (none for types the
- * plugin does not handle). `settings` tells the configured connected account
- * from per-payment ones (references), and its secretKey verifies a connected
- * account's metadata (without it, none names a payment). Whether the event's
- * account may reach this channel's payments at all is foreignAccount's call.
+ * plugin does not handle). `settings` tells the configured (and previously
+ * configured) connected accounts from per-payment ones (references), and its
+ * secretKey verifies a connected account's metadata (without it, none names a
+ * payment). Whether the event's account may reach this channel's payments at
+ * all is foreignAccount's call.
  */
-export function normalizeEvent(event: Stripe.Event, settings: Pick<StripeSettings, 'mode' | 'connectedAccountId'> & { secretKey?: string | null }): StripeGatewayEvent[] {
+export function normalizeEvent(event: Stripe.Event, settings: ReferenceSettings & { secretKey?: string | null }): StripeGatewayEvent[] {
   const account = event.account ?? null;
   const on: EventAccount = { account, perPayment: pspAccount(settings, account), secretKey: settings.secretKey ?? null };
   return placeable(ledgerEvents(event, on), account);

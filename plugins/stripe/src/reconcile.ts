@@ -2,7 +2,7 @@ import type { GatewayResponse, PaymentData, TransactionKind, TransactionStatusIn
 import type Stripe from 'stripe';
 import { adoptionRefusal, boundTo, connectRefusal } from './adoption.js';
 import { reading } from './client.js';
-import { applicationFee, connectTarget, decodeRef, followUpAccount, pspAccount, referenceAccount } from './connect.js';
+import { applicationFee, connectTarget, decodeRef, followUpAccount, lostChargeAccounts, pspAccount, referenceAccount } from './connect.js';
 import { failure, refusal, type OperationContext } from './context.js';
 import { intentResponse, refundResponse } from './status-mapping.js';
 
@@ -69,7 +69,7 @@ export async function transactionStatus(ctx: OperationContext, input: Transactio
   // (the plugin's own answers): its account is the payment's (connect.ts); a refusal there means a person looks.
   const on = (charging ? referenceAccount : followUpAccount)(ctx.settings, ref?.account ?? null, payment);
   if ('error' in on) return charging ? { ...refusal(payment, kind, on.code, on.error), amount: transaction.amount } : null;
-  const account = on.account;
+  let account = on.account;
   const opts = reading({ account });
   const never = (what: string): GatewayResponse => ({ ...failure(payment, kind, `Stripe has no record of this ${what}: the request never took effect.`), amount: transaction.amount });
 
@@ -86,8 +86,14 @@ export async function transactionStatus(ctx: OperationContext, input: Transactio
   if (ref?.id.startsWith('pi_')) {
     intent = await ctx.stripe.paymentIntents.retrieve(ref.id, { expand: ['payment_method'] }, opts);
   } else if (charging) {
-    const found = await ctx.stripe.paymentIntents.search({ query: `metadata['payhost_idempotency_key']:'${escapeQuery(key)}'`, limit: 1, expand: ['data.payment_method'] }, opts);
-    intent = found.data[0] ?? null;
+    for (const on of lostChargeAccounts(ctx.settings, payment, account)) {
+      const found = await ctx.stripe.paymentIntents.search({ query: `metadata['payhost_idempotency_key']:'${escapeQuery(key)}'`, limit: 1, expand: ['data.payment_method'] }, reading({ account: on }));
+      intent = found.data[0] ?? null;
+      if (intent) {
+        account = on;
+        break;
+      }
+    }
     if (!intent) return now.getTime() - transaction.createdAt.getTime() > SEARCH_LAG_MS ? never('payment') : null;
   }
   if (!intent) return null;
