@@ -277,6 +277,22 @@ export class HookPipeline {
     return this.dispatch(compiled, input, defaultValue, fallback);
   }
 
+  /**
+   * As `run`, for a host's runHook: a hook name this pipeline has run before
+   * goes straight to its chain; only a name seen for the first time is shown
+   * to `refuse` (which answers the error to reject with, or null). Checking
+   * every call measured a tenth of a one-plugin dispatch.
+   */
+  runChecked<V>(hookName: string, input: unknown, defaultValue: V, refuse: (hookName: string) => Error | null): Promise<V> {
+    let compiled = this.chains[hookName];
+    if (compiled === undefined) {
+      const refusal = refuse(hookName);
+      if (refusal !== null) return Promise.reject(refusal);
+      compiled = this.compileChain(hookName);
+    }
+    return this.dispatch(compiled, input, defaultValue);
+  }
+
   /** Runs `hookName` on one plugin only (a payment operation routed to its gateway). */
   runOn<V>(pluginId: string, hookName: string, input: unknown, defaultValue: V, fallback?: Fallback<V>): Promise<V> {
     const key = `${hookName}\u0000${pluginId}`;

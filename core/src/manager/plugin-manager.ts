@@ -41,6 +41,15 @@ export interface ResolveOptions {
  */
 const SINGLE_GATEWAY_HOOKS: ReadonlySet<string> = new Set<string>([...GATEWAY_OPERATION_HOOKS, 'getTransactionStatus', 'getClientToken', 'webhook']);
 
+/** runHook's refusal of a hook that goes to one gateway (checked once per pipeline and hook name). */
+function refuseSingleGatewayHook(name: string): PayhostError | null {
+  return SINGLE_GATEWAY_HOOKS.has(name) ? singleGatewayHookError(name) : null;
+}
+
+function unknownChannel(slug: string): PayhostError {
+  return new PayhostError(ERROR_CODES.unknownChannel, `Unknown channel "${slug}"`, { channel: slug });
+}
+
 /** Hooks that charge a payment for the first time: they need the currency to be on sale. */
 const NEW_CHARGE_HOOKS: ReadonlySet<GatewayOperation> = new Set(['processPayment', 'authorizePayment']);
 
@@ -123,7 +132,7 @@ export class PluginManager<H extends HookMap = {}> {
 
   channel(slug: string): ChannelRuntime {
     const channel = this.runtime.channels.get(slug);
-    if (!channel) throw new PayhostError(ERROR_CODES.unknownChannel, `Unknown channel "${slug}"`, { channel: slug });
+    if (!channel) throw unknownChannel(slug);
     return channel;
   }
 
@@ -272,15 +281,15 @@ export class PluginManager<H extends HookMap = {}> {
     input: HookInput<AllHooks<H>[K]>,
     defaultValue: HookValue<AllHooks<H>[K]>,
   ): Promise<HookValue<AllHooks<H>[K]>> {
-    if (SINGLE_GATEWAY_HOOKS.has(name)) return Promise.reject(singleGatewayHookError(name));
     let pipeline: HookPipeline;
-    try {
-      pipeline = channel === null ? this.runtime.globalPipeline : this.channel(channel).pipeline;
-    } catch (err) {
+    if (channel === null) pipeline = this.runtime.globalPipeline;
+    else {
+      const runtime = this.runtime.channels.get(channel);
       // An unknown channel is a rejection like every other failure of a promise-returning method, not a synchronous throw.
-      return Promise.reject(err);
+      if (runtime === undefined) return Promise.reject(unknownChannel(channel));
+      pipeline = runtime.pipeline;
     }
-    return pipeline.run(name, input, defaultValue);
+    return pipeline.runChecked(name, input, defaultValue, refuseSingleGatewayHook);
   }
 
   getPluginConfiguration(pluginId: string, channel: string | null): PluginConfigurationView {
