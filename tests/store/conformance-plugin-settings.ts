@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { LedgerStore, PluginSettings, PluginSettingsStore, SavedPluginSettings } from '@payhost/core';
-import { pluginSettingsStore } from '@payhost/core';
+import { PayhostError, pluginSettingsStore } from '@payhost/core';
 import { at, uid } from './fixtures.js';
 
 /**
@@ -116,6 +116,48 @@ export function describePluginSettings(getStore: () => LedgerStore): void {
       const [row] = await listed([plugin]);
       expect(row).to.deep.equal({ plugin, channel: 'web', settings: { active: false, configuration }, revision, savedAt: at(1) });
       expect(Object.keys(row!.settings!.configuration)).to.have.members(Object.keys(configuration));
+    });
+
+    it('saves over a revision (ifRevision) only while it is the latest save of that plugin and channel', async () => {
+      const plugin = uid('plugin');
+      // 0: nothing saved yet.
+      const first = await store.savePluginSettings({ plugin, channel: 'web', settings: settings(true, { mode: 'first' }), now: at(1), ifRevision: 0 });
+      const second = await store.savePluginSettings({ plugin, channel: 'web', settings: settings(true, { mode: 'second' }), now: at(2), ifRevision: first });
+      // Another plugin's or channel's saves do not count.
+      const otherChannel = await store.savePluginSettings({ plugin, channel: 'shop', settings: settings(true), now: at(3), ifRevision: 0 });
+      expect(otherChannel).to.be.greaterThan(second);
+      for (const stale of [0, first, second + 1000]) {
+        const refused = await store.savePluginSettings({ plugin, channel: 'web', settings: settings(false, { mode: 'stale' }), now: at(4), ifRevision: stale }).then(
+          () => null,
+          (err: unknown) => err,
+        );
+        expect(refused, `over revision ${stale}`).to.be.instanceOf(PayhostError);
+        expect(refused).to.include({ code: 'configuration_changed' });
+        expect((refused as PayhostError).details).to.deep.equal({ plugin, channel: 'web', revision: second });
+      }
+      // Nothing of the refused saves was kept, and the next revision is still handed out in order.
+      expect((await listed([plugin])).find((s) => s.channel === 'web')).to.deep.equal({ plugin, channel: 'web', settings: settings(true, { mode: 'second' }), revision: second, savedAt: at(2) });
+      const withdrawn = await store.savePluginSettings({ plugin, channel: 'web', settings: null, now: at(5), ifRevision: second });
+      expect(withdrawn).to.be.greaterThan(otherChannel);
+      // A global plugin's save, over none and then over its own.
+      const global = await store.savePluginSettings({ plugin, channel: null, settings: settings(true), now: at(6), ifRevision: 0 });
+      const refusedGlobal = await store.savePluginSettings({ plugin, channel: null, settings: settings(false), now: at(7), ifRevision: 0 }).catch((err: unknown) => err);
+      expect(refusedGlobal).to.include({ code: 'configuration_changed' });
+      expect((refusedGlobal as PayhostError).details).to.deep.equal({ plugin, channel: null, revision: global });
+    });
+
+    it('of two saves over the same revision, exactly one is made', async () => {
+      const plugin = uid('plugin');
+      const base = await store.savePluginSettings({ plugin, channel: 'web', settings: settings(true, { mode: 'base' }), now: at(1) });
+      const results = await Promise.allSettled(
+        ['a', 'b', 'c', 'd'].map((mode) => store.savePluginSettings({ plugin, channel: 'web', settings: settings(true, { mode }), now: at(2), ifRevision: base })),
+      );
+      const made = results.filter((r) => r.status === 'fulfilled');
+      const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      expect(made).to.have.length(1);
+      expect(refused.map((r) => (r.reason as PayhostError).code)).to.deep.equal(['configuration_changed', 'configuration_changed', 'configuration_changed']);
+      const [row] = await listed([plugin]);
+      expect(row!.revision).to.equal((made[0] as PromiseFulfilledResult<number>).value);
     });
 
     it('hands out copies: changing a listed result or the saved argument does not change the store', async () => {

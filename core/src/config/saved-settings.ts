@@ -1,3 +1,4 @@
+import { ERROR_CODES, PayhostError } from '../errors/index.js';
 import type { PluginSettings } from './types.js';
 
 /**
@@ -23,8 +24,35 @@ export interface PluginSettingsStore {
    * save with a revision of N or less.
    */
   listPluginSettings(afterRevision: number): Promise<SavedPluginSettings[]>;
-  /** Saves one plugin's settings in a channel (or global), replacing its previous save; answers the new revision. */
-  savePluginSettings(save: { plugin: string; channel: string | null; settings: PluginSettings | null; now: Date }): Promise<number>;
+  /**
+   * Saves one plugin's settings in a channel (or global), replacing its previous save; answers the new revision.
+   * With `ifRevision`, only when the latest save of that plugin and channel has that revision (0: none yet):
+   * otherwise nothing is saved and it throws `configuration_changed` (PayhostError, `details.revision` the
+   * latest). The check and the save are one step across every process on the database: an instance makes
+   * a change over the save it read, and a change saved in between is never overwritten unseen.
+   */
+  savePluginSettings(save: PluginSettingsSave): Promise<number>;
+}
+
+/** One save of `PluginSettingsStore.savePluginSettings`. */
+export interface PluginSettingsSave {
+  plugin: string;
+  /** null: a global plugin. */
+  channel: string | null;
+  /** null: withdraw the change (the configuration file's settings apply again). */
+  settings: PluginSettings | null;
+  now: Date;
+  /** Save only over this revision of the plugin and channel's latest save (0: none); see savePluginSettings. */
+  ifRevision?: number;
+}
+
+/** The refusal of a save made over a revision that is no longer the latest (`ifRevision`). */
+export function savedSinceError(save: Pick<PluginSettingsSave, 'plugin' | 'channel'>, ifRevision: number, latest: number): PayhostError {
+  return new PayhostError(
+    ERROR_CODES.configurationChanged,
+    `Plugin settings of ${save.plugin} (${save.channel === null ? 'global' : `channel "${save.channel}"`}) not saved: made over revision ${ifRevision}, but the latest save is revision ${latest}`,
+    { plugin: save.plugin, channel: save.channel, revision: latest },
+  );
 }
 
 /** The store's saved-settings side, when it has one. */

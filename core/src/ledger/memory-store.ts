@@ -1,5 +1,4 @@
-import type { PluginSettings } from '../config/types.js';
-import type { SavedPluginSettings } from '../config/saved-settings.js';
+import { savedSinceError, type PluginSettingsSave, type SavedPluginSettings } from '../config/saved-settings.js';
 import type { IdempotencyRecord, Payment, Transaction } from './model.js';
 import type { LedgerStore, LedgerTx } from './store.js';
 import { copyPayment, copyTransaction } from './record-copy.js';
@@ -91,10 +90,14 @@ export class MemoryLedgerStore implements LedgerStore {
     return [...this.savedSettings.values()].filter((saved) => saved.revision > afterRevision).sort((a, b) => a.revision - b.revision).map(copySaved);
   }
 
-  async savePluginSettings(save: { plugin: string; channel: string | null; settings: PluginSettings | null; now: Date }): Promise<number> {
+  async savePluginSettings(save: PluginSettingsSave): Promise<number> {
     this.check();
+    const key = JSON.stringify([save.plugin, save.channel]);
+    const latest = this.savedSettings.get(key)?.revision ?? 0;
+    if (save.ifRevision !== undefined && save.ifRevision !== latest) throw savedSinceError(save, save.ifRevision, latest);
     const revision = (this.lastRevision += 1);
-    this.savedSettings.set(JSON.stringify([save.plugin, save.channel]), copySaved({ ...save, revision, savedAt: save.now }));
+    const { plugin, channel, settings, now } = save;
+    this.savedSettings.set(key, copySaved({ plugin, channel, settings, revision, savedAt: now }));
     return revision;
   }
 

@@ -31,6 +31,11 @@ import { openSettings, sealSettings, type SettingsCipher } from './settings-ciph
  * key) is never applied in part: start-up (`load`) fails, and a running instance keeps its configuration
  * for that plugin and refuses changes of it other than a withdrawal, until a save it can read replaces it.
  */
+/** A change's save the store refused: another instance saved a change of the plugin since this one read its saves. */
+const SAVED_IN_BETWEEN = Symbol('saved in between');
+/** Tries of a change without If-Match while other instances keep saving changes of the same plugin. */
+const MAX_CHANGE_ATTEMPTS = 5;
+
 export class PluginSettingsSync {
   private readonly applied = new Map<string, number>();
   /** Per plugin and channel: whether its latest save is a change in force (not withdrawn). */
@@ -103,36 +108,58 @@ export class PluginSettingsSync {
     options: { withdrawn?: boolean; ifRevision?: number } = {},
   ): Promise<{ view: PluginConfigurationView; revision: number; changed: boolean }> {
     return this.serialized(async () => {
-      await this.readSavesFor(plugin, channel);
-      const latest = this.revisionOf(plugin, channel);
-      if (options.ifRevision !== undefined && options.ifRevision !== latest) throw changedSince(plugin, channel, options.ifRevision, latest);
-      const withdrawn = options.withdrawn === true;
-      // Nothing saved in force: the file's settings already apply, and there is nothing to withdraw.
-      if (withdrawn && this.live.get(key(plugin, channel)) !== true) return { view: this.manager.getPluginConfiguration(plugin, channel), revision: latest, changed: false };
-      // A change made over settings this instance could not read would save them back wrong; a withdrawal needs none.
-      const unreadable = this.unreadable.get(key(plugin, channel));
-      if (unreadable && !withdrawn) throw notReadable(unreadable);
-      const prepared = prepare();
-      let settings: PluginSettings | null = null;
-      try {
-        if (!withdrawn) settings = sealSettings(prepared.settings, prepared.view.configStructure, this.cipher, { plugin, channel });
-      } catch (err) {
-        // Closing what it built is not waited for (a plugin's close may take up to hookTimeoutMs); manager.close() waits.
-        void prepared.discard();
-        throw err;
+      for (let attempt = 1; ; attempt++) {
+        const outcome = await this.changeOnce(plugin, channel, prepare, options);
+        if (outcome !== SAVED_IN_BETWEEN) return outcome;
+        // Another instance saved a change of this plugin between our read and our save: nothing of ours was
+        // saved or put in force. Without If-Match, make the change again over that one (read at the next try).
+        if (options.ifRevision !== undefined || attempt === MAX_CHANGE_ATTEMPTS) {
+          const latest = this.revisionOf(plugin, channel);
+          await this.readSavesFor(plugin, channel);
+          throw changedSince(plugin, channel, options.ifRevision ?? latest, this.revisionOf(plugin, channel));
+        }
       }
-      let revision: number;
-      try {
-        revision = await this.store.savePluginSettings({ plugin, channel, settings, now: new Date() });
-      } catch (err) {
-        void prepared.discard();
-        this.logger.warn({ plugin, channel, err, configVersion: this.manager.configVersion }, 'plugin configuration change not saved in the database: not applied');
-        throw notSaved(err, plugin, channel);
-      }
-      this.recordSave(plugin, channel, revision, !withdrawn);
-      // The queue ran nothing since prepare, so this is the version it was built over (no rebuild).
-      return { view: prepared.commit(), revision, changed: true };
     });
+  }
+
+  /** One try of `change` (in the queue): SAVED_IN_BETWEEN when the store refused the save as made over an older revision. */
+  private async changeOnce(
+    plugin: string,
+    channel: string | null,
+    prepare: () => PreparedPluginChange,
+    options: { withdrawn?: boolean; ifRevision?: number },
+  ): Promise<{ view: PluginConfigurationView; revision: number; changed: boolean } | typeof SAVED_IN_BETWEEN> {
+    await this.readSavesFor(plugin, channel);
+    const latest = this.revisionOf(plugin, channel);
+    if (options.ifRevision !== undefined && options.ifRevision !== latest) throw changedSince(plugin, channel, options.ifRevision, latest);
+    const withdrawn = options.withdrawn === true;
+    // Nothing saved in force: the file's settings already apply, and there is nothing to withdraw.
+    if (withdrawn && this.live.get(key(plugin, channel)) !== true) return { view: this.manager.getPluginConfiguration(plugin, channel), revision: latest, changed: false };
+    // A change made over settings this instance could not read would save them back wrong; a withdrawal needs none.
+    const unreadable = this.unreadable.get(key(plugin, channel));
+    if (unreadable && !withdrawn) throw notReadable(unreadable);
+    const prepared = prepare();
+    let settings: PluginSettings | null = null;
+    try {
+      if (!withdrawn) settings = sealSettings(prepared.settings, prepared.view.configStructure, this.cipher, { plugin, channel });
+    } catch (err) {
+      // Closing what it built is not waited for (a plugin's close may take up to hookTimeoutMs); manager.close() waits.
+      void prepared.discard();
+      throw err;
+    }
+    let revision: number;
+    try {
+      // Over the save this change was made over: a save another instance made since is never overwritten unseen.
+      revision = await this.store.savePluginSettings({ plugin, channel, settings, now: new Date(), ifRevision: latest });
+    } catch (err) {
+      void prepared.discard();
+      if (isPayhostError(err, ERROR_CODES.configurationChanged)) return SAVED_IN_BETWEEN;
+      this.logger.warn({ plugin, channel, err, configVersion: this.manager.configVersion }, 'plugin configuration change not saved in the database: not applied');
+      throw notSaved(err, plugin, channel);
+    }
+    this.recordSave(plugin, channel, revision, !withdrawn);
+    // The queue ran nothing since prepare, so this is the version it was built over (no rebuild).
+    return { view: prepared.commit(), revision, changed: true };
   }
 
   /**

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ERROR_CODES, MemoryLedgerStore, PayhostError, type PluginSettings, type SavedPluginSettings } from '@payhost/core';
+import { ERROR_CODES, MemoryLedgerStore, PayhostError, type PluginSettingsSave, type SavedPluginSettings } from '@payhost/core';
 import { ADMIN_KEY, startTestServer, type TestServer } from './support/harness.js';
 
 /**
@@ -20,15 +20,15 @@ const gatewaysOf = async (t: TestServer): Promise<string[]> => {
 class FlakyStore extends MemoryLedgerStore {
   down = false;
   /** While set, a save waits for `released` (a slow database), then fails if `down` by then. */
-  private held: { released: Promise<void>; reached: () => void } | null = null;
+  private held: { released: Promise<void>; reached: () => void; which: (save: PluginSettingsSave) => boolean } | null = null;
 
-  /** Holds the next saves: `reached` resolves once one is waiting, `release` lets them go on. */
-  holdSaves(): { reached: Promise<void>; release: () => void } {
+  /** Holds the next saves (those `which` picks): `reached` resolves once one is waiting, `release` lets them go on. */
+  holdSaves(which: (save: PluginSettingsSave) => boolean = () => true): { reached: Promise<void>; release: () => void } {
     let release = (): void => undefined;
     let reached = (): void => undefined;
     const released = new Promise<void>((resolve) => (release = resolve));
     const reachedPromise = new Promise<void>((resolve) => (reached = resolve));
-    this.held = { released, reached };
+    this.held = { released, reached, which };
     return {
       reached: reachedPromise,
       release: () => {
@@ -43,8 +43,8 @@ class FlakyStore extends MemoryLedgerStore {
     return super.listPluginSettings(afterRevision);
   }
 
-  override async savePluginSettings(save: { plugin: string; channel: string | null; settings: PluginSettings | null; now: Date }): Promise<number> {
-    if (this.held) {
+  override async savePluginSettings(save: PluginSettingsSave): Promise<number> {
+    if (this.held?.which(save)) {
       this.held.reached();
       await this.held.released;
     }
@@ -85,6 +85,59 @@ describe('server: admin changes of plugin configuration, as an operator runs the
 
     const [saved] = await store.listPluginSettings(0);
     expect(saved?.settings?.configuration).to.include({ public_key: 'pk_changed_on_a', auto_capture: false });
+  });
+
+  it('two changes of one plugin on two instances at the same moment: the later is made over the earlier, no field goes back', async () => {
+    const store = new FlakyStore();
+    const a = await start(store);
+    const b = await start(store);
+    // a has read the saves and built its change; before its save lands, b saves a change of another field.
+    const hold = store.holdSaves((save) => save.settings?.configuration['public_key'] === 'pk_changed_on_a');
+    const onA = a.request('PUT', DUMMY_US, { key: ADMIN_KEY, body: { configuration: { public_key: 'pk_changed_on_a' } } });
+    try {
+      await hold.reached;
+      const onB = await b.request('PUT', DUMMY_US, { key: ADMIN_KEY, body: { configuration: { auto_capture: false } } });
+      expect(onB.status).to.equal(200);
+    } finally {
+      hold.release();
+    }
+    const done = await onA;
+    expect(done.status).to.equal(200);
+    expect(done.body.configuration).to.include({ public_key: 'pk_changed_on_a', auto_capture: false });
+    const [saved, ...others] = await store.listPluginSettings(0);
+    expect(others).to.deep.equal([]);
+    expect(saved?.settings?.configuration).to.include({ public_key: 'pk_changed_on_a', auto_capture: false });
+    expect(done.headers.get('etag')).to.equal(`"${saved!.revision}"`);
+  });
+
+  it('a change sent with If-Match is refused (412) when another instance saved a change between its read and its save', async () => {
+    const store = new FlakyStore();
+    const a = await start(store);
+    const b = await start(store);
+    const read = await a.request('GET', DUMMY_US, { key: ADMIN_KEY });
+    const hold = store.holdSaves((save) => save.settings?.active === false);
+    const onA = a.request('PUT', DUMMY_US, { key: ADMIN_KEY, headers: { 'if-match': read.headers.get('etag') as string }, body: { active: false } });
+    let bRevision: number;
+    try {
+      await hold.reached;
+      const onB = await b.request('PUT', DUMMY_US, { key: ADMIN_KEY, body: { configuration: { auto_capture: false } } });
+      expect(onB.status).to.equal(200);
+      bRevision = Number(JSON.parse(onB.headers.get('etag') as string));
+    } finally {
+      hold.release();
+    }
+    const refused = await onA;
+    expect(refused.status).to.equal(412);
+    expect(refused.body).to.include({ code: 'configuration_changed' });
+    expect(refused.body.details).to.deep.equal({ plugin: 'payhost.dummy', channel: 'us-store', revision: bRevision });
+    // b's change is the one saved, and a now serves it (it read it to answer), still active.
+    const [saved] = await store.listPluginSettings(0);
+    expect(saved).to.include({ revision: bRevision });
+    expect(saved?.settings).to.deep.include({ active: true });
+    const now = await a.request('GET', DUMMY_US, { key: ADMIN_KEY });
+    expect(now.body).to.deep.include({ active: true });
+    expect(now.body.configuration).to.include({ auto_capture: false });
+    expect(await gatewaysOf(a)).to.include('payhost.dummy');
   });
 
   it('with the database out of reach, a change is refused with a message for an admin change, and changes nothing', async () => {

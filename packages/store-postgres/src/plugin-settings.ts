@@ -1,4 +1,4 @@
-import { ERROR_CODES, PayhostError, type PluginSettings, type SavedPluginSettings } from '@payhost/core';
+import { ERROR_CODES, PayhostError, savedSinceError, type PluginSettings, type PluginSettingsSave, type SavedPluginSettings } from '@payhost/core';
 import { inTransaction, type Row, type SqlConnection } from './driver.js';
 import { jsonParam, timeParam, toDate } from './rows.js';
 
@@ -23,11 +23,13 @@ const UPSERT = `
   ON CONFLICT (plugin, channel) DO UPDATE SET settings = EXCLUDED.settings, revision = EXCLUDED.revision, saved_at = EXCLUDED.saved_at
   RETURNING revision::text AS revision`;
 
+/** After LOCK_SAVES: the revision of the plugin and channel's latest save, for a save made over one (ifRevision). */
+const LATEST = 'SELECT revision::text AS revision FROM plugin_settings WHERE plugin = $1::text AND channel = $2::text';
+
 const LIST = `
   SELECT plugin, channel, settings, revision::text AS revision, saved_at FROM plugin_settings
   WHERE revision > $1::bigint ORDER BY revision`;
 
-export type PluginSettingsSave = { plugin: string; channel: string | null; settings: PluginSettings | null; now: Date };
 
 export async function savePluginSettings(connection: SqlConnection, save: PluginSettingsSave): Promise<number> {
   if (save.channel === GLOBAL_CHANNEL) {
@@ -35,9 +37,16 @@ export async function savePluginSettings(connection: SqlConnection, save: Plugin
   }
   // Only the two fields: what the table holds is what listPluginSettings answers.
   const settings = save.settings && { active: save.settings.active, configuration: save.settings.configuration };
+  const channel = save.channel ?? GLOBAL_CHANNEL;
   return inTransaction(connection, async (tx) => {
     await tx.query(LOCK_SAVES);
-    const [row] = await tx.query<{ revision: string }>(UPSERT, [save.plugin, save.channel ?? GLOBAL_CHANNEL, jsonParam(settings), timeParam(save.now)]);
+    if (save.ifRevision !== undefined) {
+      // Under the lock no other save commits before this one: the check holds until the upsert.
+      const [current] = await tx.query<{ revision: string }>(LATEST, [save.plugin, channel]);
+      const latest = current ? Number(current.revision) : 0;
+      if (latest !== save.ifRevision) throw savedSinceError(save, save.ifRevision, latest);
+    }
+    const [row] = await tx.query<{ revision: string }>(UPSERT, [save.plugin, channel, jsonParam(settings), timeParam(save.now)]);
     return Number(row!.revision);
   });
 }

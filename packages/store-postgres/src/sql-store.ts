@@ -1,7 +1,7 @@
-import type { ClaimResult, IdempotencyClaim, IdempotencyRecord, LedgerStore, LedgerTx, Payment, SavedPluginSettings, Transaction } from '@payhost/core';
+import type { ClaimResult, IdempotencyClaim, IdempotencyRecord, LedgerStore, LedgerTx, Payment, PluginSettingsSave, SavedPluginSettings, Transaction } from '@payhost/core';
 import type { SqlConnection, SqlDriver } from './driver.js';
 import { runMigrations, type MigrateOptions } from './migrations.js';
-import { listPluginSettings, savePluginSettings, type PluginSettingsSave } from './plugin-settings.js';
+import { listPluginSettings, savePluginSettings } from './plugin-settings.js';
 import { PAYMENT_COLUMNS, TRANSACTION_COLUMNS, paymentParams, rowToIdempotency, rowToPayment, rowToTransaction, timeParam, transactionParams } from './rows.js';
 import { BY_AGE, CLAIM_AND_CREATE, LIST_TRANSACTIONS, SELECT_KEY } from './sql-statements.js';
 import { SqlTx } from './sql-tx.js';
