@@ -237,6 +237,99 @@ describe('checkout API (HTTP, no browser)', () => {
     });
   });
 
+  describe('3-D Secure: POST /checkout/api/payments/:id/cancel', () => {
+    const cancel = (id: string, body: unknown = undefined, key: string | null = randomUUID()) => post(`/checkout/api/payments/${id}/cancel`, body, key);
+
+    it('voids a payment waiting for 3-D Secure: nothing charged, inactive; a repeated key replays the cancellation', async () => {
+      const created = await post('/checkout/api/payments', pay({ token: 'tok_dummy_3ds' }));
+      const id = created.body.payment.id as string;
+      expect(created.body.payment.toConfirm).to.equal(true);
+
+      const key = randomUUID();
+      const cancelled = await cancel(id, undefined, key);
+      expect(cancelled.status).to.equal(200);
+      expect(cancelled.headers.get('cache-control')).to.equal('no-store');
+      expect(cancelled.body.payment).to.include({ id, chargeStatus: 'not-charged', toConfirm: false, isActive: false, authorizedAmount: '0.00', capturedAmount: '0.00' });
+      expect(cancelled.body.transaction).to.include({ kind: 'void', isSuccess: true });
+      const replayed = await cancel(id, {}, key);
+      expect(replayed.status).to.equal(200);
+      expect(replayed.body.transaction.id).to.equal(cancelled.body.transaction.id);
+      // The key lives in the checkout's namespace, as confirm's does.
+      expect((await server.server.payments.listTransactions(id)).at(-1)?.idempotencyKey).to.equal(`checkout:${key}`);
+
+      const shown = await get(`/checkout/api/payments/${id}`);
+      expect(shown.body.transactions.map((t: { kind: string }) => t.kind)).to.deep.equal(['action_to_confirm', 'void']);
+      // Cancelled means closed: it can be neither confirmed nor cancelled again.
+      const confirmed = await post(`/checkout/api/payments/${id}/confirm`, {});
+      expect([confirmed.status, confirmed.body.code]).to.deep.equal([422, 'operation_not_allowed']);
+      const again = await cancel(id);
+      expect([again.status, again.body.code]).to.deep.equal([422, 'operation_not_allowed']);
+    });
+
+    it('also closes a payment whose 3-D Secure failed (still waiting for confirmation)', async () => {
+      const created = await post('/checkout/api/payments', pay({ token: 'tok_dummy_3ds_fail' }));
+      const id = created.body.payment.id as string;
+      expect((await post(`/checkout/api/payments/${id}/confirm`, {})).status).to.equal(402);
+      const cancelled = await cancel(id, {});
+      expect(cancelled.status).to.equal(200);
+      expect(cancelled.body.payment).to.include({ chargeStatus: 'not-charged', toConfirm: false, isActive: false });
+    });
+
+    it('refuses a payment that is not waiting for customer action with operation_not_allowed: charged, or authorized (the shop releases those)', async () => {
+      const charged = await post('/checkout/api/payments', pay());
+      const refused = await cancel(charged.body.payment.id);
+      expect(refused.status).to.equal(422);
+      expect(refused.body).to.include({ code: 'operation_not_allowed' });
+      expect(refused.body.details).to.include({ paymentId: charged.body.payment.id, operation: 'void', chargeStatus: 'fully-charged' });
+
+      // eu-store only authorizes: the ledger would void that authorization, the public route does not.
+      const authorized = await post('/checkout/api/payments', pay({ channel: 'eu-store', currency: 'EUR' }));
+      expect(authorized.body.payment).to.include({ authorizedAmount: '25.00', toConfirm: false, isActive: true });
+      const kept = await cancel(authorized.body.payment.id, {});
+      expect(kept.status).to.equal(422);
+      expect(kept.body).to.include({ code: 'operation_not_allowed' });
+      expect(kept.body.message).to.include('not waiting for customer action');
+      const after = await server.server.payments.getPayment(authorized.body.payment.id);
+      expect([after.isActive, after.authorizedAmount.toFixed(2)]).to.deep.equal([true, '25.00']);
+    });
+
+    it('only cancels payments the checkout created: any other is payment_not_found, and stays waiting', async () => {
+      const created = await call(server.url, 'POST', '/payments', {
+        body: { ...pay({ token: 'tok_dummy_3ds' }), metadata: { source: 'checkout' } },
+        idempotencyKey: randomUUID(),
+        headers: { authorization: `Bearer ${PAYMENT_KEY}` },
+      });
+      const id = created.body.payment.id as string;
+      const hidden = await cancel(id, {});
+      expect(hidden.status).to.equal(404);
+      expect(hidden.body).to.include({ code: 'payment_not_found' });
+      expect((await server.server.payments.getPayment(id)).toConfirm).to.equal(true);
+      const unknown = await cancel(randomUUID());
+      expect([unknown.status, unknown.body.code]).to.deep.equal([404, 'payment_not_found']);
+    });
+
+    it('is in the OpenAPI document: public (no 401), an optional body, the errors it answers', async () => {
+      const { body } = await get('/openapi.json');
+      const route = body.paths['/checkout/api/payments/{id}/cancel'].post;
+      expect(route.tags).to.deep.equal(['checkout']);
+      expect(route.security).to.equal(undefined);
+      expect(route.requestBody.required).to.equal(false);
+      expect(route.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`)).to.include.members(['header:idempotency-key', 'path:id']);
+      expect(Object.keys(route.responses)).to.include.members(['200', '400', '402', '404', '409', '422', '503']).and.not.include('401');
+    });
+
+    it('validates the request: Idempotency-Key, id, body', async () => {
+      const created = await post('/checkout/api/payments', pay({ token: 'tok_dummy_3ds' }));
+      const id = created.body.payment.id as string;
+      const noKey = await cancel(id, {}, null);
+      expect(noKey.status).to.equal(400);
+      expect(noKey.body).to.deep.equal({ code: 'invalid_input', message: "Invalid headers: must have required property 'idempotency-key'" });
+      expect((await cancel('not-a-uuid', {})).body).to.deep.equal({ code: 'invalid_input', message: 'Invalid params.id: must be a UUID' });
+      expect((await cancel(id, { reason: 'x' })).body).to.deep.equal({ code: 'invalid_input', message: 'Invalid body: unknown field "reason"' });
+      expect((await get(`/checkout/api/payments/${id}`)).body.payment.toConfirm, 'nothing cancelled').to.equal(true);
+    });
+  });
+
   describe('GET /checkout/api/payments/:id', () => {
     it('validates the id and only shows payments the checkout created', async () => {
       expect((await get('/checkout/api/payments/123')).body).to.deep.equal({ code: 'invalid_input', message: 'Invalid params.id: must be a UUID' });

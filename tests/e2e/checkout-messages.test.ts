@@ -115,4 +115,101 @@ describe('checkout page: its messages, the test cards and the checks of the card
     t.expectCardNeverSent(AMEX);
     t.expectCardNeverSent(CARDS.success);
   });
+
+  it('takes the alert about card fields away once every field it named is fixed, without another Pay; an alert about anything else stays', async () => {
+    await t.open();
+    await t.fillOrder();
+    const alert = t.page.getByRole('alert');
+
+    // One field: fixing it takes the alert away, as it does the message under the field.
+    await t.fillCard(CARDS.success);
+    await t.page.getByLabel('CVC').fill('12');
+    await pay().click();
+    await alert.filter({ hasText: 'Enter the 3-digit CVC' }).waitFor();
+    await t.page.getByLabel('CVC').fill('123');
+    await alert.waitFor({ state: 'hidden' });
+    expect(await t.page.locator('#message').textContent()).to.equal('');
+
+    // Three fields: the alert stays until the last of them is fixed.
+    for (const label of ['Card number', 'Expiry (MM/YY)', 'CVC']) await t.page.getByLabel(label).fill('');
+    await pay().click();
+    await alert.filter({ hasText: 'Enter the card number, the expiry date and the CVC.' }).waitFor();
+    await t.page.getByLabel('Card number').fill('4242 4242 4242 4242');
+    await t.page.getByLabel('Expiry (MM/YY)').fill('12/34');
+    expect(await alert.textContent()).to.equal('Enter the card number, the expiry date and the CVC.');
+    await t.page.getByLabel('CVC').fill('123');
+    await alert.waitFor({ state: 'hidden' });
+
+    // An expiry in the past; a test card fills the form again, which fixes it too.
+    await t.page.getByLabel('Expiry (MM/YY)').fill('01/20');
+    await pay().click();
+    await alert.filter({ hasText: 'This card has expired' }).waitFor();
+    await t.page.getByLabel('Expiry (MM/YY)').fill('');
+    await testCard('4242 4242 4242 4242').click();
+    await alert.waitFor({ state: 'hidden' });
+
+    // The amount is a field too.
+    await t.page.getByLabel('Amount').fill('abc');
+    await pay().click();
+    await alert.waitFor();
+    expect(await t.page.getByLabel('Amount').getAttribute('aria-invalid')).to.equal('true');
+    await t.page.getByLabel('Amount').fill('25.00');
+    await alert.waitFor({ state: 'hidden' });
+    expect(t.paymentRequests()).to.deep.equal([]);
+
+    // An error that is not about a field (the server could not be reached) stays while the card is edited.
+    await t.page.route('**/checkout/api/payments', (route) => route.fulfill({ status: 503, contentType: 'text/html', body: '<h1>503</h1>' }));
+    await pay().click();
+    await alert.filter({ hasText: 'The server is unavailable' }).waitFor();
+    await t.page.getByLabel('CVC').fill('456');
+    expect(await alert.textContent()).to.include('The server is unavailable');
+  });
+
+  it("says the result's late note politely, once: #result-note is a status region in the page before the note comes", async () => {
+    // What a screen reader is told: text put into a live region that is on screen, once per change.
+    await t.page.addInitScript(() => {
+      const said: Array<{ id: string; text: string }> = [];
+      (globalThis as unknown as { said: typeof said }).said = said;
+      type Node = { nodeType: number; parentElement: Element | null };
+      type Element = Node & { id: string; textContent: string | null; closest(s: string): Element | null; checkVisibility(): boolean };
+      type Observer = new (callback: (records: Array<{ target: Node }>) => void) => { observe(target: object, options: object): void };
+      const { MutationObserver } = globalThis as unknown as { MutationObserver: Observer };
+      new MutationObserver((records) => {
+        const regions = new Set<Element>();
+        for (const { target } of records) {
+          const element = target.nodeType === 1 ? (target as Element) : target.parentElement;
+          const region = element?.closest('[role="status"], [role="alert"], [aria-live]:not([aria-live="off"])');
+          if (region) regions.add(region);
+        }
+        for (const region of regions) if (region.textContent && region.checkVisibility()) said.push({ id: region.id, text: region.textContent });
+      }).observe((globalThis as unknown as { document: object }).document, { subtree: true, childList: true, characterData: true });
+    });
+    // The read of the whole payment, after the result is drawn from Pay's answer, is held, then fails.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await t.page.route('**/checkout/api/payments/*', async (route) => {
+      if (route.request().method() !== 'GET') return route.fallback();
+      await held;
+      return route.abort('connectionreset');
+    });
+    await t.open();
+    await t.fillOrder();
+    await t.fillCard(CARDS.success);
+    await pay().click();
+    expect(await t.resultStatus()).to.equal('fully-charged');
+
+    // Before the note: its status region is already in the page (empty, out of the layout).
+    const note = t.page.locator('#result-note');
+    expect(await note.getAttribute('role')).to.equal('status');
+    expect(await note.textContent()).to.equal('');
+    expect(await note.evaluate((n) => (n as unknown as { checkVisibility(): boolean }).checkVisibility())).to.equal(true);
+
+    release();
+    const text = "Only this step's transaction is shown: the payment's full list could not be loaded.";
+    await t.message('status', text).waitFor();
+    await t.page.locator('#result:not([aria-busy])').waitFor();
+    const said = await t.page.evaluate(() => (globalThis as unknown as { said: Array<{ id: string; text: string }> }).said);
+    expect(said.filter((s) => s.text.includes('full list could not be loaded'))).to.deep.equal([{ id: 'result-note', text }]);
+    expect(await t.page.locator('#notice').textContent()).to.equal('');
+  });
 });

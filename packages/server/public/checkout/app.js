@@ -82,7 +82,7 @@ let focusWhenIdle = null;
 
 function setBusy(busy, label) {
   state.busy = busy;
-  for (const button of [el.challengeComplete, el.challengeFail]) button.disabled = busy;
+  for (const button of [el.challengeComplete, el.challengeFail, el.challengeCancel]) button.disabled = busy;
   if (busy) {
     el.pay.disabled = true;
     if (label) el.pay.textContent = label;
@@ -107,7 +107,7 @@ async function pay(event) {
   const { amount, problem } = parseAmount(el.amount.value, el.currency.value);
   markInvalid(el.amount, Boolean(problem));
   if (problem) {
-    showMessage(problem);
+    showMessage(problem, 'error', [el.amount]);
     el.amount.focus();
     return;
   }
@@ -172,8 +172,17 @@ function pendingStripeToken(gateway) {
 /** `text` ending as a sentence does, so that another can follow it. */
 const sentence = (text) => (/[.!?]$/.test(text.trim()) ? text.trim() : `${text.trim()}.`);
 
-/** A decline shows the payment and its transactions; other errors stay on the current step. */
-async function handleFailure(err) {
+/** What pressing the button again does after an answer was lost, per action (Pay's is said on the form). */
+const RETRY_SAFE = {
+  confirm: ' The payment may have gone through: pressing Complete authentication again is safe, it will not be charged twice.',
+  cancel: ' The payment may have been cancelled: pressing Cancel payment again is safe.',
+};
+
+/**
+ * A decline shows the payment and its transactions; other errors stay on the
+ * current step. `action`: 'pay', 'confirm' or 'cancel', the request that failed.
+ */
+async function handleFailure(err, action = 'pay') {
   const paymentId = err.details?.paymentId;
   if (err.code === 'gateway_declined' && typeof paymentId === 'string') {
     // The answer says it all; the payment's details are shown when they can be read.
@@ -192,11 +201,12 @@ async function handleFailure(err) {
   if (err.outcomeUnknown) {
     text += el.challenge.hidden
       ? ' The payment may have gone through: retrying with the same details is safe, it will not be charged twice.'
-      : ' The payment may have gone through: pressing Complete authentication again is safe, it will not be charged twice.';
+      : (RETRY_SAFE[action] ?? RETRY_SAFE.confirm);
   }
-  showMessage(text);
   // The server's refusal of the amount (too large for the currency) marks the field to fix.
-  if (err.code === 'invalid_input' && /^Amount\b/.test(err.message)) markInvalid(el.amount, true);
+  const amountRefused = err.code === 'invalid_input' && /^Amount\b/.test(err.message);
+  showMessage(text, 'error', err.fields ?? (amountRefused ? [el.amount] : []));
+  if (amountRefused) markInvalid(el.amount, true);
   // The card check focused the field to fix; any other error takes focus to the message.
   if (err.code !== 'invalid_card') focusWhenIdle = el.message;
 }
@@ -244,7 +254,7 @@ async function completeChallenge() {
   try {
     await confirm();
   } catch (err) {
-    await handleFailure(err);
+    await handleFailure(err, 'confirm');
   } finally {
     setSending(false);
     setBusy(false);
@@ -272,6 +282,62 @@ async function failChallenge() {
 }
 
 /**
+ * Cancel payment: the server voids the payment waiting for 3-D Secure
+ * (POST .../cancel), and the result shows it closed. As for confirm, a cancel
+ * whose outcome is unknown is retried under its key.
+ */
+async function cancelPayment() {
+  const payment = state.payment;
+  const key = state.pendingCancel?.paymentId === payment.id ? state.pendingCancel.key : uuid();
+  state.pendingCancel = { paymentId: payment.id, key };
+  let outcome;
+  try {
+    outcome = await api('POST', `payments/${encodeURIComponent(payment.id)}/cancel`, { body: {}, key });
+  } catch (err) {
+    if (err.definite) state.pendingCancel = null;
+    throw err;
+  }
+  state.pendingCancel = null;
+  showResult({ paymentId: outcome.payment.id, payment: outcome.payment, transactions: [outcome.transaction] });
+}
+
+async function cancelChallenge() {
+  if (state.busy || !state.payment) return;
+  clearMessage();
+  setBusy(true);
+  setSending(true);
+  try {
+    await cancelPayment();
+  } catch (err) {
+    if (err.code === 'operation_not_allowed') {
+      // No longer waiting (a Complete whose answer was lost confirmed it, or another tab cancelled it): show what it is.
+      await showNotCancelled(err);
+    } else if (err.code === 'gateway_declined') {
+      // The gateway refused to void it: the payment still waits, on this step.
+      showMessage(`The payment could not be cancelled: ${sentence(err.message)}`);
+      focusWhenIdle = el.message;
+    } else {
+      await handleFailure(err, 'cancel');
+    }
+  } finally {
+    setSending(false);
+    setBusy(false);
+  }
+}
+
+/** The payment as it stands, after the server refused to cancel it; the refusal itself when it cannot be read. */
+async function showNotCancelled(err) {
+  const loaded = await loadPayment(state.payment.id).catch(() => null);
+  if (!loaded || loaded.payment.toConfirm) return handleFailure(err, 'cancel');
+  const { payment, transactions } = loaded;
+  const now = describe(payment, transactions);
+  // Cancelled already (another tab): the result says so; anything else was not cancelled.
+  const cancelled = payment.chargeStatus === 'not-charged' && !payment.isActive;
+  const text = cancelled ? now.text : `This payment is no longer waiting for authentication, so it was not cancelled. ${now.text}`;
+  showResult({ paymentId: payment.id, payment, transactions, summary: { ...now, text }, complete: true });
+}
+
+/**
  * Shows the form for a new attempt (no payment on screen, no Pay pending).
  * `clear`: 'all' the card fields, the expiry and the name; 'card' the number and
  * CVC; 'none' keeps them (Back to the form).
@@ -289,6 +355,7 @@ function showForm(clear) {
 function backToCheckout({ keepAmount }) {
   clearMessage();
   state.pendingConfirm = null;
+  state.pendingCancel = null;
   enterCheckout(); // Back returns to the payment just left
   showForm(keepAmount ? 'card' : 'all');
   (selectedGateway()?.id === DUMMY_GATEWAY && state.tokenizer ? el.cardNumber : el.amount).focus();
@@ -326,6 +393,7 @@ async function start() {
   el.form.addEventListener('submit', (event) => void pay(event));
   el.challengeComplete.addEventListener('click', () => void completeChallenge());
   el.challengeFail.addEventListener('click', () => void failChallenge());
+  el.challengeCancel.addEventListener('click', () => void cancelChallenge());
   el.newPayment.addEventListener('click', () => backToCheckout({ keepAmount: false }));
   el.tryAgain.addEventListener('click', () => backToCheckout({ keepAmount: true }));
   for (const button of document.querySelectorAll('button.card-fill')) {

@@ -52,11 +52,18 @@ function expired(month, year) {
   return fullYear * 12 + month < now.getFullYear() * 12 + now.getMonth() + 1;
 }
 
+/** The page's refusal of the card form: `fields` are the inputs to fix (the message at the top goes with their marks). */
+function cardError(message, fields) {
+  const err = new ApiError('invalid_card', message);
+  err.fields = fields;
+  return err;
+}
+
 /** Stops the attempt in the page: `input` is marked, says `text` under it, and takes focus. */
 function refuse(input, text, summary = text) {
   markInvalid(input, true, text);
   input.focus();
-  throw new ApiError('invalid_card', summary);
+  throw cardError(summary, [input]);
 }
 
 /**
@@ -79,7 +86,7 @@ export function dummyToken(tokenizer) {
   if (missing.length > 0) {
     missing[0][0].focus();
     const what = missing.map(([, , name]) => name);
-    throw new ApiError('invalid_card', `Enter ${what.length > 1 ? `${what.slice(0, -1).join(', ')} and ${what.at(-1)}` : what[0]}.`);
+    throw cardError(`Enter ${what.length > 1 ? `${what.slice(0, -1).join(', ')} and ${what.at(-1)}` : what[0]}.`, missing.map(([input]) => input));
   }
   // "MM/YY" or "MM/YYYY"; anything else becomes a token the gateway refuses as an invalid expiry.
   const match = /^(\d{1,2})\s*\/\s*(\d{2}|\d{4})$/.exec(expiry);

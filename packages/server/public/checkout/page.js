@@ -38,6 +38,7 @@ export const el = {
   challengeId: $('challenge-id'),
   challengeComplete: $('challenge-complete'),
   challengeFail: $('challenge-fail'),
+  challengeCancel: $('challenge-cancel'),
   result: $('result'),
   resultTitle: $('result-title'),
   resultSummary: $('result-summary'),
@@ -70,25 +71,31 @@ export const state = {
   /** An attempt whose answer never arrived: retried with the same Idempotency-Key. */
   pendingPay: null,
   pendingConfirm: null,
+  /** A Cancel payment whose answer never arrived: retried with the same Idempotency-Key. */
+  pendingCancel: null,
   busy: false,
   /** A Pay or 3-D Secure answer is on its way: Back and Forward wait for it. */
   sending: false,
   gatewayRequest: 0,
 };
 
+/** The inputs the error on screen is about: it goes once none of them is marked invalid (markInvalid). */
+let errorFields = [];
+
 /**
  * Shows one message at a time: an error that needs the shopper's attention in
  * #message (role="alert"), information and progress (`kind` 'info') in #notice
  * (role="status", polite). #notice stays in the page, empty, so that screen
- * readers announce what is put in it.
+ * readers announce what is put in it. `fields`: the inputs an error is about.
  */
-export function showMessage(text, kind = 'error') {
+export function showMessage(text, kind = 'error', fields = []) {
   clearMessage();
   if (kind === 'info') {
     el.notice.textContent = text;
   } else {
     el.message.textContent = text;
     el.message.hidden = false;
+    errorFields = fields;
   }
 }
 
@@ -96,6 +103,7 @@ export function clearMessage() {
   el.message.hidden = true;
   el.message.textContent = '';
   el.notice.textContent = '';
+  errorFields = [];
 }
 
 /** The message on screen (#message or #notice), or null. */
@@ -112,6 +120,11 @@ export function markInvalid(input, invalid, text = '') {
   if (error) {
     error.textContent = invalid ? text : '';
     error.hidden = !invalid || !text;
+  }
+  // The error at the top goes with the last of its fields' marks: it would only repeat what was fixed.
+  // It is not rewritten for the fields left (an alert said again at each fix would interrupt the typing).
+  if (!invalid && errorFields.includes(input) && errorFields.every((field) => field.getAttribute('aria-invalid') !== 'true')) {
+    clearMessage();
   }
 }
 

@@ -24,6 +24,10 @@ export function describe(payment, transactions = []) {
     case 'cancelled':
       return { tone: 'bad', text: `Payment ${payment.chargeStatus}.` };
     default:
+      // Voided (Cancel payment on 3-D Secure): closed with nothing charged or held.
+      if (payment.chargeStatus === 'not-charged' && !payment.isActive && !positive(payment.authorizedAmount)) {
+        return { tone: 'bad', text: 'Payment cancelled: nothing was charged.' };
+      }
       if (transactions.some((t) => t.state === 'review')) return { tone: 'warn', text: UNDER_REVIEW };
       if (payment.toConfirm) return { tone: 'warn', text: 'Payment waiting for 3-D Secure confirmation.' };
       if (positive(payment.authorizedAmount)) {
@@ -92,9 +96,18 @@ function render(payment, transactions, summary, note) {
   }
   el.transactions.tBodies[0].replaceChildren();
   for (const transaction of transactions) transactionRow(transaction);
-  el.resultNote.textContent = note ?? '';
-  el.resultNote.hidden = !note;
+  setNote(note);
   return tone;
+}
+
+/**
+ * The note under the result (#result-note, a status region: said politely when
+ * it changes). Written only when it changes: the same words put in again would
+ * be said again.
+ */
+function setNote(note) {
+  const text = note ?? '';
+  if (el.resultNote.textContent !== text) el.resultNote.textContent = text;
 }
 
 /**
@@ -125,8 +138,7 @@ export function showResult({ paymentId, payment = null, transactions = [], summa
       },
       () => {
         if (current !== shown || el.result.hidden) return;
-        el.resultNote.textContent = "Only this step's transaction is shown: the payment's full list could not be loaded.";
-        el.resultNote.hidden = false;
+        setNote("Only this step's transaction is shown: the payment's full list could not be loaded.");
       },
     )
     .finally(() => {

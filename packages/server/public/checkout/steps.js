@@ -73,6 +73,10 @@ function drawFormAfter({ payment, transactions }) {
     // 3-D Secure left unanswered: nothing taken. Pay again is a new payment (and Forward no longer offers the old challenge).
     app.showForm('none');
     showMessage('Your last payment was not confirmed (3-D Secure was not completed), and nothing was charged. Press Pay to try again.', 'info');
+  } else if (!payment.isActive) {
+    // Cancel payment on 3-D Secure: closed, nothing taken; the card stays for a new payment.
+    app.showForm('none');
+    showMessage('Your last payment was cancelled, and nothing was charged. Press Pay to pay again.', 'info');
   } else {
     app.showForm('card');
     const reason = transactions.findLast((t) => t.error)?.error;

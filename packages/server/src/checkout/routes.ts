@@ -93,12 +93,31 @@ function idempotencyKey(request: FastifyRequest): string {
 }
 
 /**
+ * The public cancel route only closes a payment still waiting for the shopper
+ * (3-D Secure): the ledger would also void an uncaptured authorization, which
+ * is the shop's to release, not an anonymous caller's. An inactive payment is
+ * left to the ledger: a repeated key replays its void, any other key is its
+ * operation_not_allowed.
+ */
+function refuseUnlessAwaitingAction(payment: Payment): void {
+  if (!payment.isActive || payment.toConfirm) return;
+  const reason = 'the payment is not waiting for customer action (3-D Secure)';
+  throw new PayhostError(ERROR_CODES.operationNotAllowed, `Cannot void payment "${payment.id}": ${reason}`, {
+    paymentId: payment.id,
+    operation: 'void',
+    chargeStatus: payment.chargeStatus,
+    isActive: payment.isActive,
+    reason,
+  });
+}
+
+/**
  * The demo checkout page and its public API under /checkout (see the server
  * README, "Checkout page"). The API takes no API key: anyone who can reach the
- * server can create and confirm payments through it, which is what a demo
- * shop needs and a production shop must not expose as is (turn it off with
- * `server.checkout: false` and put your own auth in front of your checkout).
- * It only shows and confirms payments it created itself.
+ * server can create, confirm and cancel payments through it, which is what a
+ * demo shop needs and a production shop must not expose as is (turn it off
+ * with `server.checkout: false` and put your own auth in front of your
+ * checkout). It only shows, confirms and cancels payments it created itself.
  */
 export async function checkoutRoutes(app: FastifyInstance, ctx: ServerContext, payments: PaymentService): Promise<void> {
   app.addHook('onSend', async (request, reply, payload) => {
@@ -229,6 +248,27 @@ export async function checkoutRoutes(app: FastifyInstance, ctx: ServerContext, p
       const key = idempotencyKey(request);
       const { payment } = await checkoutPayment(uuidParam(request.params.id));
       return resultJson(await payments.confirm({ paymentId: payment.id, idempotencyKey: key, data: null }));
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/checkout/api/payments/:id/cancel',
+    {
+      schema: {
+        tags,
+        summary: 'Cancel (void) a payment waiting for 3-D Secure (public, Idempotency-Key)',
+        headers: idempotencyHeader,
+        params: paymentParams,
+        body: { type: 'object', additionalProperties: false, properties: {} },
+        response: { 200: resultSchema, 402: { $ref: 'Error#' }, ...errorResponses },
+      },
+      preValidation: optionalBody,
+    },
+    async (request) => {
+      const key = idempotencyKey(request);
+      const { payment } = await checkoutPayment(uuidParam(request.params.id));
+      refuseUnlessAwaitingAction(payment);
+      return resultJson(await payments.void({ paymentId: payment.id, idempotencyKey: key }));
     },
   );
 
