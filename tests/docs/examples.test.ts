@@ -221,11 +221,14 @@ describe('docs: every code example is a tested file', function () {
       for (const hook of PAYMENT_HOOK_NAMES) expect(documented.has(hook), `hooks.md documents ${hook}`).to.equal(true);
     });
 
-    it('configuration.md: every field type and every key of the server file', () => {
+    it('configuration.md (and the server README): every field type and every key of the server file', () => {
       const documented = new Set(tableRows(page('configuration.md')).flatMap((row) => codeSpans(row[0] ?? '')));
       for (const type of CONFIG_FIELD_TYPES) expect(documented.has(type), `configuration.md documents ${type}`).to.equal(true);
       const keys = [...SERVER_SECTION_KEYS.map((k) => `server.${k}`), 'auth.adminApiKey', 'auth.paymentApiKey', 'plugins', 'channels', 'globalPlugins'];
       for (const key of keys) expect(documented.has(key), `configuration.md documents ${key}`).to.equal(true);
+      // The server's README has its own table of the server file's keys.
+      const inReadme = new Set(tableRows(readFileSync(join(ROOT, 'packages', 'server', 'README.md'), 'utf8')).flatMap((row) => codeSpans(row[0] ?? '')));
+      for (const key of keys.filter((k) => k.startsWith('server.') || k.startsWith('auth.'))) expect(inReadme.has(key), `packages/server/README.md documents ${key}`).to.equal(true);
     });
 
     it('payment-lifecycle.md: every charge status and transaction kind, and every transition row holds', () => {

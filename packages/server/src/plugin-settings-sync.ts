@@ -37,7 +37,10 @@ const SAVED_IN_BETWEEN = Symbol('saved in between');
 const MAX_CHANGE_ATTEMPTS = 5;
 
 export class PluginSettingsSync {
+  /** Per plugin and channel: the revision of its latest save this instance has read. */
   private readonly applied = new Map<string, number>();
+  /** Per plugin and channel: the revision of the save whose settings are in force here (behind `applied` while that one cannot be). */
+  private readonly served = new Map<string, number>();
   /** Per plugin and channel: whether its latest save is a change in force (not withdrawn). */
   private readonly live = new Map<string, boolean>();
   /** Per plugin and channel: why its latest save cannot be decrypted here (while it is the latest). */
@@ -47,6 +50,8 @@ export class PluginSettingsSync {
   private timer: NodeJS.Timeout | null = null;
   /** Logged once per outage, not on every poll. */
   private pollFailing = false;
+  /** During `load`, which throws a save it cannot decrypt (the instance does not start) instead of logging it. */
+  private loading = false;
 
   constructor(
     private readonly manager: PluginManager,
@@ -63,7 +68,12 @@ export class PluginSettingsSync {
    * of the saved ones (a gateway an admin switched off, keys an admin replaced) is not safe to take payments with.
    */
   async load(): Promise<void> {
-    await this.poll();
+    this.loading = true;
+    try {
+      await this.poll();
+    } finally {
+      this.loading = false;
+    }
     const [first] = this.unreadable.values();
     if (first) throw first;
   }
@@ -158,6 +168,7 @@ export class PluginSettingsSync {
       throw notSaved(err, plugin, channel);
     }
     this.recordSave(plugin, channel, revision, !withdrawn);
+    this.served.set(key(plugin, channel), revision);
     // The queue ran nothing since prepare, so this is the version it was built over (no rebuild).
     return { view: prepared.commit(), revision, changed: true };
   }
@@ -168,6 +179,16 @@ export class PluginSettingsSync {
    */
   revisionOf(plugin: string, channel: string | null): number {
     return this.applied.get(key(plugin, channel)) ?? 0;
+  }
+
+  /**
+   * The revision of the saved change whose settings this instance serves for a plugin in a channel (0: the
+   * file's, never changed): the ETag of what a GET answers. Behind `revisionOf` while the latest save cannot
+   * be decrypted or applied here, so a form read here and sent with it as If-Match is refused (412) on every
+   * instance instead of saving the older settings it showed over the latest save.
+   */
+  servedRevisionOf(plugin: string, channel: string | null): number {
+    return this.served.get(key(plugin, channel)) ?? 0;
   }
 
   /**
@@ -229,12 +250,16 @@ export class PluginSettingsSync {
     } catch (err) {
       // Nothing of it applies (not even its non-secret fields); the error names the field and the reason, never a value.
       this.unreadable.set(key(plugin, channel), err as PayhostError);
-      this.logger.error({ ...where, err }, 'a saved plugin configuration change cannot be decrypted: this instance keeps its configuration for that plugin');
+      if (!this.loading) this.logger.error({ ...where, err }, 'a saved plugin configuration change cannot be decrypted: this instance keeps its configuration for that plugin');
       return;
     }
     try {
-      if (sameSettings(this.current(plugin, channel), target)) return;
+      if (sameSettings(this.current(plugin, channel), target)) {
+        this.served.set(key(plugin, channel), revision);
+        return;
+      }
       this.manager.setPluginSettings(plugin, channel, target);
+      this.served.set(key(plugin, channel), revision);
     } catch (err) {
       // A plugin or channel the file no longer has, or settings this version refuses: the rest still applies.
       this.logger.error({ ...where, err }, 'a saved plugin configuration change cannot be applied: this instance keeps its configuration for that plugin');

@@ -1,8 +1,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { expect } from 'chai';
-import { MemoryLedgerStore, PayhostError, isPayhostError, pluginSettingsIn, type SavedPluginSettings } from '@payhost/core';
-import { parseServerConfig } from '@payhost/server';
+import { MemoryLedgerStore, PayhostError, createLogger, isPayhostError, pluginSettingsIn, type SavedPluginSettings } from '@payhost/core';
+import { createServer, parseServerConfig } from '@payhost/server';
 import { ADMIN_KEY, fixturesDir, startTestServer, testConfigDocument, type ServerOverrides, type TestServer } from './support/harness.js';
 
 /**
@@ -115,6 +115,18 @@ describe('server: secrets of saved plugin settings encrypted with server.pluginS
     const a = await start(store, { pluginSettingsKey: KEY });
     expect((await a.request('PUT', DUMMY_US, { key: ADMIN_KEY, body: { active: false, configuration: { secret_key: 'sk_dummy_admin_secret_5566' } } })).status).to.equal(200);
 
+    // The refusal is the whole story: no line saying the instance keeps running on other settings.
+    const startLogs: string[] = [];
+    const refusedStart = await createServer(parseServerConfig(testConfigDocument({}), fixturesDir, {}), {
+      logger: createLogger({ level: 'debug' }, { write: (line: string) => void startLogs.push(line) }),
+      store: { store, kind: 'memory' },
+    }).then(
+      () => null,
+      (err: unknown) => err,
+    );
+    expect(refusedStart).to.include({ code: 'invalid_configuration' });
+    expect(startLogs.join('\n')).to.not.include('keeps its configuration');
+
     const missing = await startFails(store, {});
     expect(missing.code).to.equal('invalid_configuration');
     expect(missing.details).to.include({ plugin: 'payhost.dummy', channel: 'us-store', revision: 1, field: 'secret_key', reason: 'settings_key_missing' });
@@ -176,6 +188,29 @@ describe('server: secrets of saved plugin settings encrypted with server.pluginS
     expect((await rows(store))[0]).to.include({ revision: 2, settings: null });
     expect((await keyless.request('PUT', DUMMY_US, { key: ADMIN_KEY, body: { configuration: { auto_capture: false } } })).status).to.equal(200);
     expect([...keyless.logs, ...keyed.logs].join('\n')).to.not.include('sk_dummy_admin_secret_5566');
+  });
+
+  it("an instance that cannot decrypt the latest save answers the ETag of the settings it serves: its form sent elsewhere with it is refused (412)", async () => {
+    const store = new MemoryLedgerStore();
+    const keyless = await start(store, { pluginSettingsPollMs: 100 });
+    const keyed = await start(store, { pluginSettingsKey: KEY });
+    // Revision 1, saved in plain text by the keyless instance (no key: secrets as given), in force on both.
+    expect((await keyless.request('PUT', DUMMY_US, { key: ADMIN_KEY, body: { configuration: { secret_key: 'sk_dummy_plain_1111' } } })).status).to.equal(200);
+    // Revision 2, encrypted by the keyed instance: the keyless one cannot apply it and keeps revision 1's settings.
+    const encrypted = await keyed.request('PUT', DUMMY_US, { key: ADMIN_KEY, body: { configuration: { secret_key: 'sk_dummy_encrypted_2222' } } });
+    expect(encrypted.headers.get('etag')).to.equal('"2"');
+    await eventually(() => keyless.logs.some((line) => line.includes('a saved plugin configuration change cannot be decrypted')), 'the keyless instance reads the save');
+    const form = await keyless.request('GET', DUMMY_US, { key: ADMIN_KEY });
+    expect(form.body.configuration.secret_key).to.equal('****1111');
+    expect(form.headers.get('etag'), 'the revision whose settings it shows').to.equal('"1"');
+    // An admin sends that form back whole, with its ETag, to the instance that has the key.
+    const sentBack = await keyed.request('PUT', DUMMY_US, { key: ADMIN_KEY, headers: { 'if-match': form.headers.get('etag') as string }, body: { active: form.body.active, configuration: form.body.configuration } });
+    expect(sentBack.status).to.equal(412);
+    expect(sentBack.body).to.include({ code: 'configuration_changed' });
+    expect((await rows(store)).map((row) => row.revision)).to.deep.equal([2]);
+    const applied = await keyed.request('GET', DUMMY_US, { key: ADMIN_KEY });
+    expect(applied.body.configuration.secret_key).to.equal('****2222');
+    expect(applied.headers.get('etag')).to.equal('"2"');
   });
 
   it('without a key, saves secrets as given (as before); an instance with a key reads such saves, and its next save encrypts them', async () => {

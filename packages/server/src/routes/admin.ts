@@ -39,14 +39,14 @@ function ifRevision(ctx: ServerContext, request: FastifyRequest): number | undef
   return Number(match[1]);
 }
 
-/** The revision of the configuration as this instance knows it, as an ETag (a store that keeps revisions only). */
+/** The revision of the configuration this instance serves, as an ETag (a store that keeps revisions only). */
 function setRevision(ctx: ServerContext, reply: FastifyReply, revision: number | undefined): void {
   if (ctx.settingsSync && revision !== undefined) void reply.header('etag', `"${revision}"`);
 }
 
 function read(ctx: ServerContext, reply: FastifyReply, plugin: string, channel: string | null): PluginConfigurationView {
   const view = ctx.manager.getPluginConfiguration(plugin, channel);
-  setRevision(ctx, reply, ctx.settingsSync?.revisionOf(plugin, channel));
+  setRevision(ctx, reply, ctx.settingsSync?.servedRevisionOf(plugin, channel));
   return view;
 }
 
