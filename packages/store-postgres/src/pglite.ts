@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
+import { makeDataDirPrivate } from './data-dir-mode.js';
 import { Mutex, type SqlConnection, type SqlDriver } from './driver.js';
 import { DurableNodeFS, durableStartParams, fsyncNewDataDir } from './pglite-durable-fs.js';
 import { PgliteStatements } from './pglite-statements.js';
@@ -82,6 +83,7 @@ class PgliteDriver implements SqlDriver {
  */
 export async function createPgliteStore(options: PgliteStoreOptions = {}): Promise<SqlLedgerStore> {
   const { dataDir } = options;
+  if (dataDir !== undefined) makeDataDirPrivate(dataDir);
   const lock = dataDir === undefined ? null : lockDataDir(dataDir);
   const durable = dataDir !== undefined && options.fsync !== false;
   // Asked before PGlite initializes it: a new directory is flushed once it holds the new database.
