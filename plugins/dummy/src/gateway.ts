@@ -239,31 +239,86 @@ export function charge(ctx: DummyContext, payment: PaymentData, capture: boolean
     return lostAnswer(payment, amount);
   }
   if (outcome.action === 'none' && !settings.require3dSecure) return settle(ctx, created);
-  // Set on ok's fresh answer, not spread into it: a spread builds the object twice, on every charge.
-  const challenge = ok(ctx, created, 'action_to_confirm', amount);
-  challenge.actionRequired = true;
-  challenge.cardInfo = null;
-  challenge.actionRequiredData = {
-    type: 'three_d_secure',
-    challengeId: created.pspReference,
-    redirectUrl: `${THREE_D_SECURE_URL}${created.pspReference}`,
-  };
-  return challenge;
+  return challenge(ctx, created);
 }
 
-/** confirmPayment: completes a charge that asked for 3-D Secure. */
+/** Asks for 3-D Secure on the charge (action_to_confirm, action required): `confirm` follows. */
+function challenge(ctx: DummyContext, waiting: DummyCharge): GatewayResponse {
+  waiting.status = 'requires_action';
+  // Set on ok's fresh answer, not spread into it: a spread builds the object twice, on every charge.
+  const response = ok(ctx, waiting, 'action_to_confirm', waiting.amount);
+  response.actionRequired = true;
+  response.cardInfo = null;
+  response.actionRequiredData = {
+    type: 'three_d_secure',
+    challengeId: waiting.pspReference,
+    redirectUrl: `${THREE_D_SECURE_URL}${waiting.pspReference}`,
+  };
+  return response;
+}
+
+/** What a failed 3-D Secure leaves the charge waiting for, said on each confirm made without another card. */
+const ANOTHER_CARD_NEEDED =
+  'The card failed 3-D Secure authentication: confirm again with another card (data.token), or void the payment.';
+
+/** The other card a confirm charges (`data.token`: a dummy token or a stored source id), or null. */
+function retryToken(payment: PaymentData): string | null {
+  const token = payment.data?.['token'];
+  return typeof token === 'string' && token !== '' ? token : null;
+}
+
+/**
+ * confirmPayment: completes a charge that asked for 3-D Secure. A failed
+ * 3-D Secure leaves the charge waiting for another card, as Stripe leaves a
+ * PaymentIntent in requires_payment_method: the host's payment still waits
+ * for confirmation, and a confirm with `data.token` charges that card instead
+ * (also before a first challenge is answered); void closes it.
+ */
 export function confirm(ctx: DummyContext, payment: PaymentData): GatewayResponse {
   const found = payment.token ? ctx.store.findCharge(ctx.channel, payment.token) : undefined;
   if (!found) return fail(ctx, 'confirm', payment, 'processing_error', 'Unknown transaction token.');
-  if (found.status !== 'requires_action') {
+  if (found.status !== 'requires_action' && found.status !== 'requires_payment_method') {
     return fail(ctx, 'confirm', payment, 'processing_error', 'This payment does not require confirmation.', { charge: found, amount: found.amount });
   }
+  const kind = found.captureOnConfirm ? 'capture' : 'auth';
+  const other = retryToken(payment);
+  if (other !== null) return chargeAnotherCard(ctx, payment, found, other);
+  if (found.status === 'requires_payment_method') {
+    return fail(ctx, kind, payment, THREE_D_SECURE_FAILURE.errorCode, ANOTHER_CARD_NEEDED, { charge: found, amount: found.amount });
+  }
   if (DUMMY_OUTCOMES[found.card.tokenName].action === 'confirm_fails') {
-    found.status = 'failed';
-    const kind = found.captureOnConfirm ? 'capture' : 'auth';
+    found.status = 'requires_payment_method';
     return fail(ctx, kind, payment, THREE_D_SECURE_FAILURE.errorCode, THREE_D_SECURE_FAILURE.error, { charge: found, amount: found.amount });
   }
   return settle(ctx, found);
+}
+
+/**
+ * A confirm with another card: that card's outcome, as for a new charge of the
+ * same amount: it settles, declines (the charge waits for another card again),
+ * or asks for 3-D Secure again (a new challenge to confirm).
+ */
+function chargeAnotherCard(ctx: DummyContext, payment: PaymentData, waiting: DummyCharge, token: string): GatewayResponse {
+  const kind = waiting.captureOnConfirm ? 'capture' : 'auth';
+  const resolved = resolveCard(ctx, { ...payment, token, reuseSource: false });
+  if ('error' in resolved) return fail(ctx, kind, payment, 'processing_error', resolved.error, { charge: waiting, amount: waiting.amount });
+  const outcome = DUMMY_OUTCOMES[resolved.card.tokenName];
+  if (outcome.lostAnswer) {
+    const message = 'The outcome-unknown test cards only apply to authorize and process: confirm with another card.';
+    return fail(ctx, kind, payment, 'processing_error', message, { charge: waiting, amount: waiting.amount });
+  }
+  waiting.card = resolved.card.nameOnCard === null ? { ...resolved.card, nameOnCard: waiting.card.nameOnCard } : resolved.card;
+  if (resolved.gatewayCustomerId !== null) {
+    // A stored card: already the customer's, nothing to store on success.
+    waiting.gatewayCustomerId = resolved.gatewayCustomerId;
+    waiting.storeFor = null;
+  }
+  if (outcome.errorCode) {
+    waiting.status = 'requires_payment_method';
+    return fail(ctx, kind, payment, outcome.errorCode, outcome.error ?? 'Payment failed.', { charge: waiting, amount: waiting.amount });
+  }
+  if (outcome.action === 'none' && !ctx.settings.require3dSecure) return settle(ctx, waiting);
+  return challenge(ctx, waiting);
 }
 
 type Located = { charge: DummyCharge; amount: Decimal } | { response: GatewayResponse };

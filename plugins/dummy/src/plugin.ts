@@ -67,7 +67,9 @@ export class DummyGatewayPlugin extends BasePlugin implements PaymentPluginHooks
     const ctx = this.context;
     try {
       const key = typeof payment.idempotencyKey === 'string' && payment.idempotencyKey !== '' ? payment.idempotencyKey : null;
-      const fingerprint = `${operation}|${String(payment.amount)}|${String(payment.currency)}|${payment.token ?? ''}|${payment.customerId ?? ''}`;
+      // data.token: the other card a confirm charges (gateway.ts), so a replay must have the same one.
+      const other = payment.data?.['token'];
+      const fingerprint = `${operation}|${String(payment.amount)}|${String(payment.currency)}|${payment.token ?? ''}|${payment.customerId ?? ''}|${typeof other === 'string' ? other : ''}`;
       if (key) {
         const previous = ctx.store.getIdempotent(ctx.channel, key);
         if (previous) {

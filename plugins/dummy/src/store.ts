@@ -8,7 +8,8 @@ export interface DummyStoredCard extends DummyCard {
   nameOnCard: string | null;
 }
 
-export type ChargeStatus = 'requires_action' | 'succeeded' | 'failed' | 'voided';
+/** requires_payment_method: its 3-D Secure failed; it waits for another card (Stripe's PaymentIntent status). */
+export type ChargeStatus = 'requires_action' | 'requires_payment_method' | 'succeeded' | 'voided';
 
 /** One charge (Stripe's PaymentIntent): what was authorized, captured, refunded. */
 export interface DummyCharge {

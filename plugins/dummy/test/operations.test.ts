@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { Decimal } from '@payhost/core';
-import { DUMMY_TOKENS } from '@payhost/plugin-dummy';
+import { Decimal, type GatewayResponse, type PaymentData } from '@payhost/core';
+import { DUMMY_TOKENS, tokenizeCard } from '@payhost/plugin-dummy';
 import { call, expectFailure, expectSuccess, makePlugin, payment, resetDummy } from './helpers.js';
 
 const d = (v: string) => new Decimal(v);
@@ -161,14 +161,88 @@ describe('dummy: operations', () => {
     expectFailure(await call(plugin.confirmPayment(payment({ token: res.transactionId }), null)), 'processing_error', /does not require confirmation/);
   });
 
-  it('voids a payment whose 3-D Secure failed (the way to close it); it cannot be confirmed again', async () => {
+  it('voids a payment whose 3-D Secure failed (the way to close it); then it cannot be confirmed', async () => {
     const plugin = makePlugin();
     const res = await call(plugin.processPayment(payment({ token: DUMMY_TOKENS.threeDSecureFail }), null));
     expect(res).to.include({ isSuccess: true, actionRequired: true });
     expectFailure(await call(plugin.confirmPayment(payment({ token: res.transactionId }), null)), 'declined');
-    expectFailure(await call(plugin.confirmPayment(payment({ token: res.transactionId }), null)), 'processing_error', /does not require confirmation/);
+    expectFailure(await call(plugin.confirmPayment(payment({ token: res.transactionId }), null)), 'declined', /another card/);
     expectSuccess(await call(plugin.voidPayment(payment({ token: res.transactionId }), null)), 'void', '10');
     expectFailure(await call(plugin.voidPayment(payment({ token: res.transactionId }), null)), 'processing_error', /already voided/);
+    const retry = payment({ token: res.transactionId, data: { token: DUMMY_TOKENS.success } });
+    expectFailure(await call(plugin.confirmPayment(retry, null)), 'processing_error', /does not require confirmation/);
+  });
+
+  describe('after a failed 3-D Secure, confirm with another card (data.token)', () => {
+    async function failedChallenge(plugin = makePlugin(), overrides: Partial<PaymentData> = {}): Promise<GatewayResponse> {
+      const res = await call(plugin.processPayment(payment({ token: DUMMY_TOKENS.threeDSecureFail, ...overrides }), null));
+      expectFailure(await call(plugin.confirmPayment(payment({ token: res.transactionId, ...overrides }), null)), 'declined', /3-D Secure/);
+      return res;
+    }
+
+    it('a card that succeeds settles the same charge: capture, then refund on it', async () => {
+      const plugin = makePlugin();
+      const res = await failedChallenge(plugin);
+      const confirmed = await call(plugin.confirmPayment(payment({ token: res.transactionId, data: { token: tokenizeCard('5555555555554444', 1, 2031, '123') } }), null));
+      expectSuccess(confirmed, 'capture', '10');
+      expect(confirmed.pspReference).to.equal(res.pspReference);
+      expect(confirmed.cardInfo).to.include({ brand: 'mastercard', last4: '4444' });
+      expectSuccess(await call(plugin.refundPayment(payment({ token: confirmed.transactionId, amount: d('4') }), null)), 'refund', '4');
+      expectFailure(await call(plugin.confirmPayment(payment({ token: res.transactionId }), null)), 'processing_error', /does not require confirmation/);
+    });
+
+    it('a declined card fails with its code and the charge still waits for another card', async () => {
+      const plugin = makePlugin({ auto_capture: false });
+      const res = await failedChallenge(plugin);
+      const declined = await call(plugin.confirmPayment(payment({ token: res.transactionId, data: { token: DUMMY_TOKENS.expired } }), null));
+      expectFailure(declined, 'expired');
+      expect(declined.kind).to.equal('auth');
+      expectFailure(await call(plugin.confirmPayment(payment({ token: res.transactionId }), null)), 'declined', /another card/);
+      expectSuccess(await call(plugin.confirmPayment(payment({ token: res.transactionId, data: { token: DUMMY_TOKENS.success } }), null)), 'auth', '10');
+    });
+
+    it('a 3-D Secure card asks for a new challenge, which confirm completes', async () => {
+      const plugin = makePlugin();
+      const res = await failedChallenge(plugin);
+      const challenged = await call(plugin.confirmPayment(payment({ token: res.transactionId, data: { token: DUMMY_TOKENS.threeDSecure } }), null));
+      expect(challenged).to.include({ isSuccess: true, actionRequired: true, kind: 'action_to_confirm', pspReference: res.pspReference });
+      expect(challenged.actionRequiredData).to.include({ type: 'three_d_secure', challengeId: res.pspReference });
+      expectSuccess(await call(plugin.confirmPayment(payment({ token: challenged.transactionId }), null)), 'capture', '10');
+    });
+
+    it('an unknown token, a stranger\'s stored card or an outcome-unknown card is refused, and the charge still waits', async () => {
+      const plugin = makePlugin();
+      const res = await failedChallenge(plugin);
+      const retry = (token: string, customerId: string | null = null) => call(plugin.confirmPayment(payment({ token: res.transactionId, customerId, data: { token } }), null));
+      expectFailure(await retry('tok_from_elsewhere'), 'processing_error', /not issued by the Dummy gateway/);
+      expectFailure(await retry('dummy_pm_nope', 'u'), 'processing_error', /Unknown payment source/);
+      expectFailure(await retry(DUMMY_TOKENS.outcomeUnknownCharged), 'processing_error', /only apply to authorize and process/);
+      expectSuccess(await retry(DUMMY_TOKENS.success), 'capture', '10');
+    });
+
+    it('a stored card of the customer settles it', async () => {
+      const plugin = makePlugin();
+      await call(plugin.processPayment(payment({ token: tokenizeCard('5555555555554444', 1, 2031, '123'), customerId: 'u', data: { storePaymentMethod: true } }), null));
+      const [source] = await call(plugin.listPaymentSources({ channel: 'ch', customerId: 'u' }, []));
+      const res = await failedChallenge(plugin, { customerId: 'u' });
+      const confirmed = await call(plugin.confirmPayment(payment({ token: res.transactionId, customerId: 'u', data: { token: source?.id ?? '' } }), null));
+      expectSuccess(confirmed, 'capture', '10');
+      expect(confirmed.customerId).to.match(/^dummy_cus_/);
+      expect(confirmed.cardInfo).to.include({ last4: '4444' });
+    });
+
+    it('a repeated idempotency key replays only with the same card', async () => {
+      const plugin = makePlugin();
+      const res = await failedChallenge(plugin);
+      const key = 'pay-9:confirm-2';
+      const first = await call(plugin.confirmPayment(payment({ token: res.transactionId, idempotencyKey: key, data: { token: DUMMY_TOKENS.declined } }), null));
+      expectFailure(first, 'declined');
+      const other = await call(plugin.confirmPayment(payment({ token: res.transactionId, idempotencyKey: key, data: { token: DUMMY_TOKENS.success } }), null));
+      expectFailure(other, 'processing_error', /already used with different parameters/);
+      const replay = await call(plugin.confirmPayment(payment({ token: res.transactionId, idempotencyKey: key, data: { token: DUMMY_TOKENS.declined } }), null));
+      expect(replay.transactionId).to.equal(first.transactionId);
+      expect(replay.rawResponse).to.include({ idempotentReplayed: true });
+    });
   });
 
   it('confirming a payment that needs no action fails', async () => {
