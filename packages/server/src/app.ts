@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import swagger, { type SwaggerTransformObject } from '@fastify/swagger';
 import type { Logger } from '@payhost/core';
 import type { ServerContext } from './context.js';
+import { answerClientError } from './client-errors.js';
 import { errorHandler } from './http-errors.js';
 import { answerUnrouted } from './not-found.js';
 import { requireBearer } from './auth.js';
@@ -33,13 +34,15 @@ function documentSecurity(scope: FastifyInstance, scheme: 'paymentKey' | 'adminK
 }
 
 /**
- * A route that takes no body cannot answer 413 or 415: its documented responses (the shared
- * `errorResponses`) leave them out.
+ * A GET (or HEAD) cannot answer 413 or 415 (fastify reads no body for them): its documented responses
+ * (the shared `errorResponses`) leave them out. Every other method can, even without a body schema (a
+ * DELETE sent a body is answered 415 or 413 as a PUT is).
  */
 function documentErrors(app: FastifyInstance): void {
   app.addHook('onRoute', (route) => {
     const response = route.schema?.response as Record<string, unknown> | undefined;
-    if (!response || route.schema?.body) return;
+    const methods = [route.method].flat();
+    if (!response || route.schema?.body || !methods.every((method) => method === 'GET' || method === 'HEAD')) return;
     const kept = Object.fromEntries(Object.entries(response).filter(([status]) => !(BODY_ERROR_STATUSES as readonly string[]).includes(status)));
     route.schema = { ...route.schema, response: kept } as typeof route.schema;
   });
@@ -127,6 +130,8 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
     frameworkErrors: (error, _request, reply) => {
       void (reply as FastifyReply).status(400).send({ code: 'invalid_input', message: FRAMEWORK_ERROR_MESSAGES[error.code] ?? 'Malformed request' });
     },
+    // What Node's HTTP parser refuses (headers too large, a malformed request) never reaches a route.
+    clientErrorHandler: answerClientError,
   });
   // The API speaks JSON only: anything else is a 415 (webhook routes take raw bodies of any type).
   app.removeContentTypeParser('text/plain');

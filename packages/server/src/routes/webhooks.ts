@@ -39,9 +39,17 @@ export async function webhookRoutes(app: FastifyInstance, ctx: ServerContext, ap
     return checked.answer;
   };
 
+  // Descriptions only: a schema would reshape the plugin's own answer, which goes out as the plugin wrote it.
   const schema = (params: Record<string, unknown>) => ({
     summary: 'Plugin webhook (authenticated by the plugin, e.g. a processor signature)',
     params: { type: 'object', properties: { ...params, '*': { type: 'string', maxLength: 500 } } },
+    response: {
+      200: { description: "The plugin's answer, with the status and body it chose (a refused signature is its 4xx)" },
+      400: { description: '`invalid_input`: a malformed channel or plugin id in the path' },
+      404: { description: '`unknown_channel`, or `unknown_plugin`: no active plugin of that id here' },
+      413: { description: '`payload_too_large`: a body over `server.bodyLimit`' },
+      503: { description: '`store_unavailable`: the events could not be recorded; the processor retries' },
+    },
   });
 
   app.post<{ Params: { channel: string; plugin: string; '*': string } }>(
