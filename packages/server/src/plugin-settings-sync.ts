@@ -14,6 +14,7 @@ import {
   type SavedPluginSettings,
 } from '@payhost/core';
 import { openSettings, sealSettings, type SettingsCipher } from './settings-cipher.js';
+import { reencryptSaves, type ReencryptReport } from './settings-reencrypt.js';
 
 /**
  * Plugin configuration changed through the admin API, shared by every instance on one database.
@@ -206,6 +207,28 @@ export class PluginSettingsSync {
       this.recordSave(plugin, channel, revision, false);
       this.logger.info({ plugin, channel, revision }, 'saved plugin configuration change withdrawn (for a plugin or channel the configuration file does not have)');
       return true;
+    });
+  }
+
+  /**
+   * Saves again, under server.pluginSettingsKey, every saved change in force whose secrets are under one of
+   * server.pluginSettingsOldKeys or in plain text (settings-reencrypt.ts): after a key change, once this has
+   * run, no instance needs the old keys. The other instances read the new revisions as any save (the same
+   * settings: nothing is rebuilt).
+   */
+  reencrypt(): Promise<ReencryptReport> {
+    return this.serialized(async () => {
+      await this.readSaves();
+      return reencryptSaves({
+        store: this.store,
+        cipher: this.cipher,
+        structureOf: (plugin, channel) => (this.knows(plugin, channel) ? this.manager.getPluginConfiguration(plugin, channel).configStructure : undefined),
+        resaved: (plugin, channel, was, revision) => {
+          if ((this.applied.get(key(plugin, channel)) ?? 0) === was) this.recordSave(plugin, channel, revision, true);
+          if (this.served.get(key(plugin, channel)) === was) this.served.set(key(plugin, channel), revision);
+          this.logger.info({ plugin, channel, revision }, 'saved plugin configuration change re-encrypted under server.pluginSettingsKey');
+        },
+      });
     });
   }
 

@@ -72,6 +72,16 @@ function refusal(reason: string, message: string, place: SecretPlace, field: str
   return new PayhostError(ERROR_CODES.invalidConfiguration, message, { plugin: place.plugin, channel: place.channel, ...(place.revision === undefined ? {} : { revision: place.revision }), field, reason });
 }
 
+interface EnvelopeParts {
+  iv: Buffer;
+  tag: Buffer;
+  ciphertext: Buffer;
+}
+
+function envelopeParts(match: RegExpExecArray): EnvelopeParts {
+  return { iv: Buffer.from(match[1]!, 'base64url'), tag: Buffer.from(match[2]!, 'base64url'), ciphertext: Buffer.from(match[3]!, 'base64url') };
+}
+
 /** The configured keys: the first encrypts, every one is tried to decrypt. Never printed, logged or serialized. */
 export class SettingsCipher {
   readonly #keys: readonly Buffer[];
@@ -88,9 +98,9 @@ export class SettingsCipher {
     return `${ENVELOPE_PREFIX}${VERSION}:${iv.toString('base64url')}:${cipher.getAuthTag().toString('base64url')}:${ciphertext.toString('base64url')}`;
   }
 
-  /** The plain value, or undefined when no key decrypts it (GCM authentication failed with each). */
-  decrypt(parts: { iv: Buffer; tag: Buffer; ciphertext: Buffer }, place: SecretPlace, field: string): string | undefined {
-    for (const key of this.#keys) {
+  /** The plain value, or undefined when no key decrypts it (GCM authentication failed with each); `currentOnly`: only the first key is tried. */
+  decrypt(parts: EnvelopeParts, place: SecretPlace, field: string, currentOnly = false): string | undefined {
+    for (const key of currentOnly ? this.#keys.slice(0, 1) : this.#keys) {
       try {
         const decipher = createDecipheriv('aes-256-gcm', key, parts.iv, { authTagLength: 16 });
         decipher.setAAD(additionalData(place, field));
@@ -156,7 +166,7 @@ export function openSettings(settings: PluginSettings, cipher: SettingsCipher | 
         field,
       );
     }
-    const plain = cipher.decrypt({ iv: Buffer.from(match[1]!, 'base64url'), tag: Buffer.from(match[2]!, 'base64url'), ciphertext: Buffer.from(match[3]!, 'base64url') }, place, field);
+    const plain = cipher.decrypt(envelopeParts(match), place, field);
     if (plain === undefined) {
       throw refusal(
         SETTINGS_KEY_REASONS.mismatch,
@@ -168,4 +178,19 @@ export function openSettings(settings: PluginSettings, cipher: SettingsCipher | 
     configuration[field] = plain;
   }
   return { active: settings.active, configuration };
+}
+
+/**
+ * Whether saved settings are as `sealSettings` would save them now: every encrypted value under the
+ * current key (not one of server.pluginSettingsOldKeys), and no secret field in plain text (saved before
+ * the key was set). What `PluginSettingsSync.reencrypt` leaves as it is.
+ */
+export function sealedWithCurrentKey(saved: PluginSettings, structure: ConfigStructure, cipher: SettingsCipher, place: SecretPlace): boolean {
+  return Object.entries(saved.configuration).every(([field, value]) => {
+    if (typeof value !== 'string' || value === '') return true;
+    const match = ENVELOPE.exec(value);
+    if (match) return cipher.decrypt(envelopeParts(match), place, field, true) !== undefined;
+    const described = structure[field];
+    return described === undefined || !isSecretField(described);
+  });
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CODES, PayhostError, isPayhostError, pluginSettingsIn, type PluginConfigurationUpdate, type PluginConfigurationView, type PluginSettings, type PreparedPluginChange } from '@payhost/core';
 import type { ServerContext } from '../context.js';
-import { errorResponses, pluginId, slug } from '../schemas.js';
+import { errorResponses, optionalBody, pluginId, slug } from '../schemas.js';
 
 const updateBody = {
   type: 'object',
@@ -106,7 +106,39 @@ async function withdraw(ctx: ServerContext, request: FastifyRequest, reply: Fast
  * Plugin configuration: reads are masked; a masked secret sent back unchanged
  * keeps the stored one; a change is live for the next request once it is saved.
  */
+const changeList = {
+  type: 'array',
+  items: { type: 'object', required: ['plugin', 'channel', 'revision'], properties: { plugin: { type: 'string' }, channel: { type: ['string', 'null'] }, revision: { type: 'integer' } } },
+} as const;
+const reencryptResponse = {
+  200: {
+    type: 'object',
+    required: ['reencrypted', 'current', 'skipped'],
+    properties: {
+      reencrypted: changeList,
+      current: changeList,
+      skipped: { type: 'array', items: { ...changeList.items, required: [...changeList.items.required, 'reason'], properties: { ...changeList.items.properties, reason: { type: 'string' } } } },
+    },
+  },
+  ...errorResponses,
+} as const;
+
 export async function adminRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+  app.post(
+    '/admin/plugin-settings/reencrypt',
+    {
+      schema: {
+        summary: 'Save every saved plugin configuration change again under server.pluginSettingsKey (after a key change)',
+        body: { type: 'object', additionalProperties: false, properties: {} },
+        response: reencryptResponse,
+      },
+      preValidation: optionalBody,
+    },
+    async () => {
+      if (!ctx.settingsSync) throw new PayhostError(ERROR_CODES.invalidInput, "Nothing to re-encrypt: this server's store keeps no plugin configuration changes");
+      return ctx.settingsSync.reencrypt();
+    },
+  );
   app.get<{ Params: { channel: string; plugin: string } }>(
     '/admin/channels/:channel/plugins/:plugin',
     { schema: { summary: "A plugin's configuration in a channel (masked)", params: { type: 'object', properties: { channel: slug, plugin: pluginId } }, response } },
