@@ -28,16 +28,20 @@ export function commandLogLevel(configured: Level | undefined): Level {
 /**
  * The host's logger for a command: core's createLogger (so secrets, tokens, card data and plugin
  * configurations are redacted exactly as the server's logs are), JSON lines on the command's stderr:
- * stdout stays the command's JSON.
+ * stdout stays the command's JSON. `hooks`: for a logger a command passes to one part of its work.
  */
-export function commandLogger(level: Level, io: CliIo): Logger {
-  return createLogger({ level, name: 'payhost' }, { write: (line: string) => io.err(line) });
+export function commandLogger(level: Level, io: CliIo, hooks?: LogHooks): Logger {
+  return createLogger({ level, name: 'payhost', ...(hooks === undefined ? {} : { hooks }) }, { write: (line: string) => io.err(line) });
 }
 
-/** Loads and validates a command's configuration file (as the server does) and builds the command's logger. */
-export async function loadCommandConfig(path: string, io: CliIo): Promise<{ config: ServerConfig; logger: Logger }> {
+/** pino's hooks (logMethod): what a command changes in the lines of one part of its work. */
+export type LogHooks = NonNullable<NonNullable<Parameters<typeof createLogger>[0]>['hooks']>;
+
+/** Loads and validates a command's configuration file (as the server does) and builds the command's logger (at `level`). */
+export async function loadCommandConfig(path: string, io: CliIo): Promise<{ config: ServerConfig; logger: Logger; level: Level }> {
   const config = await loadServerConfig(path);
-  return { config, logger: commandLogger(commandLogLevel(await configuredLogLevel(path)), io) };
+  const level = commandLogLevel(await configuredLogLevel(path));
+  return { config, logger: commandLogger(level, io), level };
 }
 
 /** `server.logLevel` as the file writes it (validated by loadServerConfig), or undefined when it is left out. */

@@ -48,7 +48,7 @@ export function buildProgram(io: CliIo = processIo): Command {
     .option('--token <token>', 'gateway token (e.g. tok_dummy_success); none: use the card on file')
     .option('--gateway <id>', 'gateway plugin id (default: the channel default for the currency)')
     .option('--customer <id>', 'customer id (card on file)')
-    .option('--memory', 'do not record the payment in the configured database')
+    .option('--memory', "an in-memory ledger, discarded at the end: nothing is recorded and no database is opened, so the plugins run on the file's settings alone (not the changes saved through the admin API)")
     .action((options) => pay(options, io));
   const review = program
     .command('review')
@@ -60,7 +60,7 @@ export function buildProgram(io: CliIo = processIo): Command {
     .action((options) => reviewList(options, io));
   review
     .command('resolve <transactionId>')
-    .description("Record what the processor's dashboard shows for a transaction held for review")
+    .description("Record what the processor's dashboard shows for a transaction held for review (its id: a UUID, as review list prints it)")
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
     .requiredOption('--outcome <outcome>', 'succeeded (the processor did it) or failed (it did not)')
     .requiredOption('--note <text>', 'what the dashboard shows and who checked (kept with the transaction)')
@@ -77,7 +77,7 @@ export function buildProgram(io: CliIo = processIo): Command {
       "Copy the configuration's ledger (the embedded data directory, or DATABASE_URL with server.databaseSchema) into an empty " +
         'one: a PostgreSQL database, or another data directory. One transaction, verified before it commits: on any failure the target stays empty',
     )
-    .requiredOption('--to <target>', 'a postgres:// (or postgresql://) URL, or a directory for an embedded database (relative to the current directory)')
+    .requiredOption('--to <target>', 'a postgres:// (or postgresql://) URL, or a directory for an embedded database (relative to the current directory); any other URL is refused')
     .option('--schema <name>', 'with a postgres:// target: the schema for the tables (set the same server.databaseSchema afterwards)')
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
     .addHelpText(
@@ -103,7 +103,8 @@ export function buildProgram(io: CliIo = processIo): Command {
         '(or /admin/global/plugins/<plugin>) on the server instead, or stop it. With DATABASE_URL it reads PostgreSQL beside running servers.\n' +
         'Exit codes: 0 valid (and, with --saved, the saved changes read); 1 with `error <code>: <message>` on stderr and nothing on stdout:\n' +
         'invalid_configuration (the file, or a database schema newer than this payhost), data_dir_in_use, store_unavailable.\n' +
-        'A saved change this configuration cannot apply (secrets under a key it lacks included) is listed with inForce false and why.',
+        'A saved change this configuration cannot apply (secrets under a key it lacks included) is listed with inForce false, its reason\n' +
+        '(settings_key_missing, settings_key_mismatch, unknown_channel, ...) and the error message; it is not also logged as an error.',
     )
     .action((options) => configCheck(options, io));
   return program;

@@ -1,13 +1,20 @@
 import { ERROR_CODES, isPayhostError, type ConfigValues, type Logger, type PluginManager, type PluginSettingsStore, type SavedPluginSettings } from '@payhost/core';
 import { openSettings, type ServerConfig } from '@payhost/server';
 import { applySavedPluginSettings } from './ledger-session.js';
+import type { LogHooks } from './logger.js';
 import { openSavedSettingsSource } from './saved-settings-store.js';
 
-/** A saved change of one plugin in one channel (null: a global plugin), as `config check --saved` prints it. */
+/**
+ * A saved change of one plugin in one channel (null: a global plugin), as `config check --saved` prints it.
+ * Not in force: `reason` is a stable code to match on (refusalReason), `message` says what to change.
+ */
 export type SavedChangeView = { channel: string | null; plugin: string; revision: number; savedAt: string } & (
   | { inForce: true; active: boolean; configuration: ConfigValues }
-  | { inForce: false; reason: string }
+  | { inForce: false; reason: string; message: string }
 );
+
+/** The `reason` of a save whose secrets this configuration cannot decrypt for want of the right key (server/settings-cipher.ts). */
+const KEY_REASONS: readonly string[] = ['settings_key_missing', 'settings_key_mismatch'];
 
 /** `savedChanges` in `config check`'s output: whether the database was read, one line saying what is in force, and the changes. */
 export interface SavedChangesView {
@@ -29,6 +36,7 @@ export const SAVED_CHANGES_NOT_READ: SavedChangesView = {
  * applies them over the file's settings on `manager`, as the server does at start-up: then each change
  * is printed with the settings in force for its plugin (masked as the file's are), or why this file
  * and environment cannot apply it. Withdrawn changes are not listed: the file's settings are in force.
+ * `logger`: the sync's (REPORTED_REFUSALS_AT_DEBUG keeps what the output reports off the error level).
  */
 export async function readSavedChanges(config: ServerConfig, manager: PluginManager, logger: Logger): Promise<SavedChangesView> {
   const source = await openSavedSettingsSource(config);
@@ -69,19 +77,19 @@ function recordingReader(store: PluginSettingsStore, latest: Map<string, SavedPl
 
 async function changeView(manager: PluginManager, saved: SavedPluginSettings, cipher: ServerConfig['settingsCipher']): Promise<SavedChangeView> {
   const where = { channel: saved.channel, plugin: saved.plugin, revision: saved.revision, savedAt: saved.savedAt.toISOString() };
-  const reason = await refusal(manager, saved, cipher);
-  if (reason !== null) return { ...where, inForce: false, reason };
+  const refused = await refusal(manager, saved, cipher);
+  if (refused !== null) return { ...where, inForce: false, ...refused };
   const view = manager.getPluginConfiguration(saved.plugin, saved.channel);
   return { ...where, inForce: true, active: view.active, configuration: view.configuration };
 }
 
 /**
- * Why the sync could not apply a save (it logged it), or null when it did. The sync applies a save with
+ * Why the sync could not apply a save, or null when it did. The sync applies a save with
  * setPluginSettings, a prepare then a commit: preparing the same settings again, and discarding them,
  * fails the same way (a channel or plugin the file lacks, settings this version refuses, a variable
  * this environment lacks). A payhost error's message names fields, never values.
  */
-async function refusal(manager: PluginManager, saved: SavedPluginSettings, cipher: ServerConfig['settingsCipher']): Promise<string | null> {
+async function refusal(manager: PluginManager, saved: SavedPluginSettings, cipher: ServerConfig['settingsCipher']): Promise<{ reason: string; message: string } | null> {
   try {
     // A plugin or channel the file lacks first (the sync does not decrypt its save), then the save as the sync
     // applied it: its secrets decrypted (server.pluginSettingsKey), not as stored.
@@ -91,9 +99,33 @@ async function refusal(manager: PluginManager, saved: SavedPluginSettings, ciphe
     await manager.preparePluginSettings(saved.plugin, saved.channel, settings).discard();
     return null;
   } catch (err) {
-    return isPayhostError(err) ? `${err.code}: ${err.message}` : 'it cannot be applied with this file: its error is logged on stderr';
+    if (!isPayhostError(err)) return { reason: 'internal_error', message: 'it cannot be applied with this file: its error is logged on stderr' };
+    return { reason: refusalReason(err.code, err.details?.['reason']), message: err.message };
   }
 }
+
+/**
+ * The most specific stable code: a secret it cannot decrypt is `invalid_configuration` with `details.reason`
+ * settings_key_missing, settings_key_mismatch or settings_value_unreadable (what the operator acts on); any
+ * other refusal is its error code (unknown_channel, unknown_plugin, invalid_configuration, ...).
+ */
+function refusalReason(code: string, detail: unknown): string {
+  return code === ERROR_CODES.invalidConfiguration && typeof detail === 'string' && detail.startsWith('settings_') ? detail : code;
+}
+
+/**
+ * For the sync's logger in `config check --saved`: the error line (with its stack) it writes for a save it
+ * cannot decrypt or apply is what the printed result reports (inForce false, reason, message), so it is
+ * logged at debug instead (seen with server.logLevel debug). Any other line is left as it is.
+ */
+export const REPORTED_REFUSALS_AT_DEBUG: LogHooks = {
+  logMethod(args, method, level) {
+    const [fields] = args as unknown[];
+    const reported = level >= 50 && typeof fields === 'object' && fields !== null && typeof (fields as { revision?: unknown }).revision === 'number' && isPayhostError((fields as { err?: unknown }).err);
+    if (reported) this.debug(...args);
+    else method.apply(this, args);
+  },
+};
 
 function summary(changes: readonly SavedChangeView[]): string {
   if (changes.length === 0) return "No plugin configuration change is saved in the database: the file's settings are in force";
@@ -107,6 +139,11 @@ function summary(changes: readonly SavedChangeView[]): string {
     line +=
       `. ${refused} saved ${plural(refused)} cannot be applied with this file and environment (inForce false, with the reason): ` +
       'withdraw it with DELETE /admin/channels/<channel>/plugins/<plugin> (or /admin/global/plugins/<plugin>)';
+    if (changes.some((change) => !change.inForce && KEY_REASONS.includes(change.reason))) {
+      line +=
+        ', or, for settings_key_missing / settings_key_mismatch, configure the key its secrets were saved with: ' +
+        'server.pluginSettingsKey, or server.pluginSettingsOldKeys for a key replaced since';
+    }
   }
   return line;
 }

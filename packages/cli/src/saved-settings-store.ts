@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { ERROR_CODES, isPayhostError, PayhostError } from '@payhost/core';
 import { checkStoreChoice, databaseOpenError, type ServerConfig } from '@payhost/server';
 import { createPgliteStore, createPostgresStore, MIGRATIONS, type SqlLedgerStore } from '@payhost/store-postgres';
+import { embeddedDatabaseExists, noEmbeddedDatabase } from './embedded-database.js';
 
 /** The configured store opened to read saved plugin settings, or why there are none to read. */
 export type SavedSettingsSource = { store: SqlLedgerStore; none?: undefined } | { store: null; none: string };
@@ -17,7 +16,7 @@ export type SavedSettingsSource = { store: SqlLedgerStore; none?: undefined } | 
 export async function openSavedSettingsSource(config: ServerConfig): Promise<SavedSettingsSource> {
   checkStoreChoice(config);
   const store = config.databaseUrl ? await openPostgres(config, config.databaseUrl) : await openPglite(config.server.dataDir);
-  if (store === null) return { store: null, none: `the embedded database in ${config.server.dataDir} does not exist yet` };
+  if (store === null) return { store: null, none: noEmbeddedDatabase(config.server.dataDir) };
   try {
     const version = await store.schemaVersion();
     // What serve would refuse to start on: this version cannot tell what such a database holds.
@@ -41,7 +40,7 @@ export async function openSavedSettingsSource(config: ServerConfig): Promise<Sav
 
 /** Null when the data directory holds no database: nothing is created (lockDataDir would make the directory). */
 async function openPglite(dataDir: string): Promise<SqlLedgerStore | null> {
-  if (!existsSync(join(dataDir, 'PG_VERSION'))) return null;
+  if (!embeddedDatabaseExists(dataDir)) return null;
   return createPgliteStore({ dataDir, migrate: false }).catch((err: unknown) => {
     throw isPayhostError(err, ERROR_CODES.dataDirInUse) ? heldByServer(err) : err;
   });

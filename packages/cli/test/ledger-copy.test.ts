@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { expect } from 'chai';
@@ -121,6 +121,51 @@ describe('cli: payhost ledger copy (embedded database)', function () {
     expect(refused.code).to.equal(1);
     expect(refused.err).to.match(/^error store_unavailable: Cannot connect to the PostgreSQL database at 127\.0\.0\.1:1\/shop \(--to\): connect ECONNREFUSED/);
     expect(refused.err).not.to.include('pw-not-shown').and.not.to.include('idempotency');
+  });
+
+  it('refuses a --to that is a URL of another kind (a misspelt postgres://, mysql://) instead of making it a directory: nothing is created', async () => {
+    // Relative to the current directory, as a directory target would be: it must stay empty.
+    const cwd = join(dir, 'cwd-for-urls');
+    mkdirSync(cwd);
+    const previous = process.cwd();
+    process.chdir(cwd);
+    try {
+      for (const [to, scheme] of [
+        ['postgress://postgres@127.0.0.1:5432/test', 'postgress://'],
+        ['mysql://x:pw-not-shown@y/z', 'mysql://'],
+      ] as const) {
+        const copied = await cli('ledger', 'copy', '--config', configFile, '--to', to);
+        expect(copied.code, copied.err).to.equal(1);
+        expect(copied.out).to.equal('');
+        expect(copied.err).to.include(`error invalid_input: --to must be a postgres:// or postgresql:// URL, or a directory for an embedded database, not a "${scheme}" URL`);
+        expect(copied.err).not.to.include('pw-not-shown');
+      }
+      expect(readdirSync(cwd), 'a directory was created for a URL').to.deep.equal([]);
+    } finally {
+      process.chdir(previous);
+    }
+  });
+
+  it('refuses a source data directory with no database, naming it, and creates neither it nor the target', async () => {
+    const missing = join(dir, 'no-such-data');
+    const noSource = join(dir, 'no-source.json');
+    writeFileSync(
+      noSource,
+      JSON.stringify({
+        server: { logLevel: 'silent', dataDir: missing },
+        auth: { adminApiKey: 'cli-admin-key-0123456789', paymentApiKey: 'cli-payment-key-0123456789' },
+        plugins: [serverTestPlugins],
+        channels: [{ slug: 'web', currencies: ['USD'], plugins: { 'test.signed': { active: true } } }],
+      }),
+    );
+    const target = join(dir, 'copy-of-nothing');
+    const copied = await cli('ledger', 'copy', '--config', noSource, '--to', target);
+    expect(copied.code, copied.out).to.equal(1);
+    expect(copied.out).to.equal('');
+    expect(copied.err).to.match(/^error invalid_configuration: ledger copy: the embedded database in (\S+) does not exist yet \(server\.dataDir/);
+    expect(copied.err).to.include(missing);
+    expect(existsSync(missing), 'the source data directory was created').to.equal(false);
+    expect(existsSync(target), 'the target was created').to.equal(false);
   });
 
   it('a configuration that already sets server.databaseSchema, without DATABASE_URL: says to remove it for the copy (not only "set DATABASE_URL")', async () => {

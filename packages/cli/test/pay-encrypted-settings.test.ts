@@ -89,17 +89,37 @@ describe('cli: payhost pay with plugin settings saved encrypted (server.pluginSe
     for (const secret of [SECRET, STRIPE_SECRET]) expect(checked.out + checked.err).not.to.contain(secret);
   });
 
-  it('config check --saved without the key lists each encrypted change as not in force, saying which key it needs', async () => {
-    const checked = await cli('config', 'check', '--saved', '--config', configFile('check-without-key.json', {}));
+  type Checked = { savedChanges: { summary: string; changes: Array<{ plugin: string; inForce: boolean; reason?: string; message?: string }> } };
+
+  it('config check --saved without the key lists each encrypted change as not in force: reason settings_key_missing, a message naming the key to set', async () => {
+    // The default log level (warn): the refusals are in the output, not also error lines with stack traces on stderr.
+    const checked = await cli('config', 'check', '--saved', '--config', configFile('check-without-key.json', { logLevel: 'warn' }));
     expect(checked.code, checked.err).to.equal(0);
-    const { savedChanges } = JSON.parse(checked.out) as { savedChanges: { summary: string; changes: Array<{ plugin: string; inForce: boolean; reason?: string }> } };
-    expect(savedChanges.changes.map((change) => [change.plugin, change.inForce])).to.deep.equal([
-      ['payhost.dummy', false],
-      ['payhost.stripe', false],
+    const { savedChanges } = JSON.parse(checked.out) as Checked;
+    expect(savedChanges.changes.map((change) => [change.plugin, change.inForce, change.reason])).to.deep.equal([
+      ['payhost.dummy', false, 'settings_key_missing'],
+      ['payhost.stripe', false, 'settings_key_missing'],
     ]);
-    for (const change of savedChanges.changes) expect(change.reason).to.match(/^invalid_configuration: .*server\.pluginSettingsKey/);
+    for (const change of savedChanges.changes) expect(change.message).to.match(/server\.pluginSettingsKey/).and.not.match(/^invalid_configuration/);
     expect(savedChanges.summary).to.include('2 saved changes cannot be applied');
+    expect(savedChanges.summary).to.include('withdraw it with DELETE');
+    expect(savedChanges.summary).to.include('configure the key its secrets were saved with: server.pluginSettingsKey, or server.pluginSettingsOldKeys');
+    expect(checked.err, 'config check logged the refusals it prints').to.equal('');
     for (const secret of [SECRET, STRIPE_SECRET]) expect(checked.out + checked.err).not.to.contain(secret);
+  });
+
+  it('config check --saved with another key: reason settings_key_mismatch, and pluginSettingsOldKeys in the summary', async () => {
+    const otherKey = randomBytes(32).toString('hex');
+    const checked = await cli('config', 'check', '--saved', '--config', configFile('check-other-key.json', { pluginSettingsKey: otherKey, logLevel: 'warn' }));
+    expect(checked.code, checked.err).to.equal(0);
+    const { savedChanges } = JSON.parse(checked.out) as Checked;
+    expect(savedChanges.changes.map((change) => [change.plugin, change.inForce, change.reason])).to.deep.equal([
+      ['payhost.dummy', false, 'settings_key_mismatch'],
+      ['payhost.stripe', false, 'settings_key_mismatch'],
+    ]);
+    expect(savedChanges.summary).to.include('server.pluginSettingsOldKeys');
+    expect(checked.err, 'config check logged the refusals it prints').to.equal('');
+    for (const secret of [SECRET, STRIPE_SECRET, otherKey, key]) expect(checked.out + checked.err).not.to.contain(secret);
   });
 
   it('refuses to pay without the key, naming the setting, instead of paying on the file settings', async () => {

@@ -10,7 +10,7 @@ import { cli } from './support/run-cli.js';
 const PAYMENT_KEY = 'cli-payment-key-0123456789';
 const dummyPlugin = fileURLToPath(import.meta.resolve('@payhost/plugin-dummy'));
 
-describe('cli: payhost pay, a decline', function () {
+describe('cli: payhost pay: a decline, an unknown outcome, --memory', function () {
   // The embedded database opens (with fsync) twice in the first test, and the first copy of the template creates it: seconds each when loaded.
   this.timeout(60_000);
   let dir: string;
@@ -58,5 +58,25 @@ describe('cli: payhost pay, a decline', function () {
     const declined = await cli('pay', '--memory', '--config', configFile, '--channel', 'web', '--amount', '10.00', '--currency', 'USD', '--token', 'tok_dummy_incorrect_cvv');
     expect(declined.code).to.equal(1);
     expect(declined.err).to.match(/^error gateway_declined: .+ \(errorCode incorrect_cvv; not recorded: --memory\)$/m);
+  });
+
+  it('with --memory, an unknown outcome says nothing will settle it (the ledger is discarded), not that reconciliation will', async () => {
+    const unknown = await cli('pay', '--memory', '--config', configFile, '--channel', 'web', '--amount', '10.00', '--currency', 'USD', '--token', 'tok_dummy_outcome_unknown_not_charged');
+    expect(unknown.code).to.equal(1);
+    expect(unknown.out).to.equal('');
+    expect(unknown.err).to.match(/^error outcome_unknown: The payment gateway did not say whether it acted, and nothing will settle it: with --memory the ledger is discarded when the command ends/m);
+    expect(unknown.err).not.to.include('will be settled by');
+  });
+
+  it('without --memory, an unknown outcome is held for review in the database, to be settled later', async () => {
+    const unknown = await cli('pay', '--config', configFile, '--channel', 'web', '--amount', '10.00', '--currency', 'USD', '--token', 'tok_dummy_outcome_unknown_not_charged');
+    expect(unknown.code).to.equal(1);
+    expect(unknown.err).to.match(/^error outcome_unknown: .*held for review and will be settled by the processor's event or reconciliation$/m);
+  });
+
+  it("--help says --memory opens no database, so the file's settings alone apply", async () => {
+    const help = await cli('pay', '--help');
+    expect(help.code).to.equal(0);
+    expect(help.out.replace(/\s+/g, ' ')).to.include("--memory an in-memory ledger, discarded at the end: nothing is recorded and no database is opened, so the plugins run on the file's settings alone");
   });
 });

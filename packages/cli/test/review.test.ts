@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -55,7 +55,8 @@ describe('cli: payhost review (embedded database)', function () {
     const noNote = await cli('review', 'resolve', held.transactionId, '--config', configFile, '--outcome', 'failed');
     expect(noNote.code, 'commander refuses a missing required option').not.to.equal(0);
 
-    const resolved = await cli('review', 'resolve', held.transactionId, '--config', configFile, '--outcome', 'failed', '--error-code', 'declined', '--note', 'No such refund in the dashboard (ops)');
+    // In capitals: the admin API takes a UUID in either case too.
+    const resolved = await cli('review', 'resolve', held.transactionId.toUpperCase(), '--config', configFile, '--outcome', 'failed', '--error-code', 'declined', '--note', 'No such refund in the dashboard (ops)');
     expect(resolved.code, resolved.err).to.equal(0);
     const result = JSON.parse(resolved.out) as { payment: { capturedAmount: string }; transaction: { state: string; isSuccess: boolean; errorCode: string } };
     expect(result.transaction).to.include({ state: 'applied', isSuccess: false, errorCode: 'declined' });
@@ -65,5 +66,36 @@ describe('cli: payhost review (embedded database)', function () {
     expect(again.code).to.equal(1);
     expect(again.err).to.match(/^error transaction_not_in_review:/);
     expect(JSON.parse((await cli('review', 'list', '--config', configFile)).out)).to.deep.equal([]);
+  });
+
+  it('refuses a transaction id that is not a UUID with invalid_input, as the admin API does (400), not transaction_not_found', async () => {
+    for (const id of ['not-a-uuid', `${held.transactionId}x`, held.transactionId.slice(1)]) {
+      const bad = await cli('review', 'resolve', id, '--config', configFile, '--outcome', 'failed', '--note', 'x');
+      expect(bad.code).to.equal(1);
+      expect(bad.out).to.equal('');
+      expect(bad.err).to.equal(`error invalid_input: <transactionId> must be a UUID (as review list prints it), not ${JSON.stringify(id)}`);
+    }
+  });
+
+  it('list and resolve refuse a data directory with no database, naming it, and create nothing', async () => {
+    const missing = join(dir, 'no-such-data');
+    const noData = join(dir, 'no-data.json');
+    writeFileSync(
+      noData,
+      JSON.stringify({
+        server: { logLevel: 'silent', dataDir: 'no-such-data' },
+        auth: { adminApiKey: 'cli-admin-key-0123456789', paymentApiKey: 'cli-payment-key-0123456789' },
+        plugins: [serverTestPlugins],
+        channels: [{ slug: 'web', currencies: ['USD'], plugins: { 'test.signed': { active: true } } }],
+      }),
+    );
+    const listed = await cli('review', 'list', '--config', noData);
+    const resolved = await cli('review', 'resolve', held.transactionId, '--config', noData, '--outcome', 'failed', '--note', 'x');
+    for (const [command, result] of [['review list', listed], ['review resolve', resolved]] as const) {
+      expect(result.code, result.out).to.equal(1);
+      expect(result.out).to.equal('');
+      expect(result.err).to.include(`error invalid_configuration: ${command}: the embedded database in ${missing} does not exist yet (server.dataDir`);
+    }
+    expect(existsSync(missing), 'the data directory was created').to.equal(false);
   });
 });

@@ -1,8 +1,8 @@
 import { PluginManager } from '@payhost/core';
 import { checkStoreChoice } from '@payhost/server';
 import { json, type CliIo } from '../io.js';
-import { loadCommandConfig } from '../logger.js';
-import { readSavedChanges, SAVED_CHANGES_NOT_READ } from '../saved-changes.js';
+import { commandLogger, loadCommandConfig } from '../logger.js';
+import { readSavedChanges, REPORTED_REFUSALS_AT_DEBUG, SAVED_CHANGES_NOT_READ } from '../saved-changes.js';
 
 export interface ConfigCheckOptions {
   config: string;
@@ -21,7 +21,7 @@ function maskKey(key: string): string {
  * the channels and global plugins printed stay the file's.
  */
 export async function configCheck(options: ConfigCheckOptions, io: CliIo): Promise<void> {
-  const { config, logger } = await loadCommandConfig(options.config, io);
+  const { config, logger, level } = await loadCommandConfig(options.config, io);
   // With this environment: a file `serve` would refuse is not valid.
   checkStoreChoice(config);
   const manager = await PluginManager.create({ plugins: config.plugins, pluginBaseDir: config.baseDir, config: config.host, logger });
@@ -34,7 +34,8 @@ export async function configCheck(options: ConfigCheckOptions, io: CliIo): Promi
     }));
     const globalPlugins = globalPluginViews(manager);
     // After the file's views: applying the saved changes changes what the manager answers.
-    const savedChanges = options.saved === true ? await readSavedChanges(config, manager, logger) : SAVED_CHANGES_NOT_READ;
+    // The saves it cannot apply are in the output: not also error lines with stack traces on stderr.
+    const savedChanges = options.saved === true ? await readSavedChanges(config, manager, commandLogger(level, io, REPORTED_REFUSALS_AT_DEBUG)) : SAVED_CHANGES_NOT_READ;
     io.out(
       json({
         valid: true,

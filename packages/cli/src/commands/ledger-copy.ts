@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { ERROR_CODES, PayhostError, type Logger } from '@payhost/core';
 import { databaseOpenError, openStore, type ServerConfig } from '@payhost/server';
 import { SqlLedgerStore, connectionTarget, copyLedger, createPgliteStore, createPostgresStore } from '@payhost/store-postgres';
+import { requireEmbeddedDatabase } from '../embedded-database.js';
 import { json, type CliIo } from '../io.js';
 import { loadCommandConfig } from '../logger.js';
 
@@ -16,6 +17,8 @@ export interface LedgerCopyOptions {
 type Location = { kind: 'postgres'; url: string; schema: string | null } | { kind: 'pglite'; dataDir: string };
 
 const POSTGRES_URL = /^postgres(ql)?:\/\//i;
+/** `<scheme>://`: meant as a URL, never as a directory (a `postgress://` typo would otherwise become a folder `postgress:`). */
+const ANY_URL = /^([a-z][a-z0-9+.-]*):\/\//i;
 /**
  * What `server.databaseSchema` accepts: the copy's schema is the one the server is then set to. (The store
  * would take capitals too, as a quoted, case-sensitive name the configuration could never name.)
@@ -26,13 +29,21 @@ function usage(message: string): PayhostError {
   return new PayhostError(ERROR_CODES.invalidInput, message);
 }
 
-/** `--to` and `--schema`: a postgres:// URL (with an optional schema), else a directory relative to the current one. */
+/**
+ * `--to` and `--schema`: a postgres:// URL (with an optional schema), else a directory relative to the current
+ * one; any other `<scheme>://` is refused (invalid_input), before anything is opened or created.
+ */
 export function targetLocation(to: string, schema: string | undefined): Location {
   if (to.trim() === '') throw usage('--to must be a postgres:// URL or a directory');
   if (schema !== undefined && !SCHEMA.test(schema)) {
     throw usage(`--schema must be lowercase letters, digits and _, not starting with a digit, at most 63 (as server.databaseSchema), not ${JSON.stringify(schema)}`);
   }
   if (POSTGRES_URL.test(to)) return { kind: 'postgres', url: to, schema: schema ?? null };
+  const scheme = ANY_URL.exec(to)?.[1];
+  if (scheme !== undefined) {
+    // Only the scheme is quoted: the rest of a URL may hold a password.
+    throw usage(`--to must be a postgres:// or postgresql:// URL, or a directory for an embedded database, not a ${JSON.stringify(`${scheme}://`)} URL`);
+  }
   if (schema !== undefined) throw usage('--schema goes with a postgres:// target; an embedded database has no schema to choose');
   return { kind: 'pglite', dataDir: resolve(process.cwd(), to) };
 }
@@ -113,6 +124,8 @@ export async function ledgerCopy(options: LedgerCopyOptions, io: CliIo): Promise
   if (sameLedger(source, target)) {
     throw usage(`the target is the configuration's own ledger (${JSON.stringify(describe(source))}): copy it somewhere else`);
   }
+  // A data directory with no database would be created, and 0 rows copied from it.
+  requireEmbeddedDatabase(config, 'ledger copy');
   // data_dir_in_use here while `payhost serve` runs on the data directory: stop it first. Neither side's
   // exchanges are bounded by server.databaseQueryTimeoutMs: reading or checking a whole table may take longer.
   const { store: from } = await openStore(config, { queryTimeoutMs: 0 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { GatewayDeclinedError, formatAmount } from '@payhost/core';
+import { ERROR_CODES, GatewayDeclinedError, PayhostError, formatAmount, isPayhostError } from '@payhost/core';
 import { json, type CliIo } from '../io.js';
 import { withPaymentService } from '../ledger-session.js';
 import { loadCommandConfig } from '../logger.js';
@@ -27,6 +27,20 @@ function declinedWithIds(err: GatewayDeclinedError, memory: boolean): GatewayDec
   return declined;
 }
 
+/**
+ * An unknown outcome with --memory: the ledger holding the transaction for review is discarded when the
+ * command ends, so no reconciliation, processor event or operator will settle it (core's message says they will).
+ */
+function unknownInMemory(err: PayhostError): PayhostError {
+  return new PayhostError(
+    ERROR_CODES.outcomeUnknown,
+    'The payment gateway did not say whether it acted, and nothing will settle it: with --memory the ledger is discarded when the command ends ' +
+      '(no reconciliation, no processor event, no review). Check on the processor\'s dashboard whether it charged',
+    err.details,
+    { cause: err },
+  );
+}
+
 /** A one-off payment through the configured gateways; prints the payment and its transaction. */
 export async function pay(options: PayOptions, io: CliIo): Promise<void> {
   const { config, logger } = await loadCommandConfig(options.config, io);
@@ -42,7 +56,8 @@ export async function pay(options: PayOptions, io: CliIo): Promise<void> {
       customerId: options.customer ?? null,
     }),
   ).catch((err: unknown) => {
-    throw err instanceof GatewayDeclinedError ? declinedWithIds(err, memory) : err;
+    if (err instanceof GatewayDeclinedError) throw declinedWithIds(err, memory);
+    throw memory && isPayhostError(err, ERROR_CODES.outcomeUnknown) ? unknownInMemory(err) : err;
   });
   const { payment: after, transaction } = result;
   // Amounts with the currency's decimal places ("12.50" USD, "1500" JPY), as the server's API prints them.

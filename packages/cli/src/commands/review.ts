@@ -1,5 +1,6 @@
 import { ERROR_CODES, PayhostError, REVIEW_OUTCOMES, TRANSACTION_ERROR_CODES, type ReviewOutcome, type TransactionErrorCode, type TransactionKind } from '@payhost/core';
 import { resultJson, reviewItemJson } from '@payhost/server';
+import { requireEmbeddedDatabase } from '../embedded-database.js';
 import { json, type CliIo } from '../io.js';
 import { withPaymentService } from '../ledger-session.js';
 import { loadCommandConfig } from '../logger.js';
@@ -7,6 +8,8 @@ import { loadCommandConfig } from '../logger.js';
 /** Prints the transactions held for review, oldest first, with what is needed to find each at the processor. */
 export async function reviewList(options: { config: string }, io: CliIo): Promise<void> {
   const { config, logger } = await loadCommandConfig(options.config, io);
+  // Listing from a data directory with no database would create one and answer [] as if nothing were held.
+  requireEmbeddedDatabase(config, 'review list');
   const items = await withPaymentService(config, { logger }, (payments) => payments.listReview());
   io.out(json(items.map(reviewItemJson)));
 }
@@ -14,6 +17,9 @@ export async function reviewList(options: { config: string }, io: CliIo): Promis
 function usage(message: string): PayhostError {
   return new PayhostError(ERROR_CODES.invalidInput, message);
 }
+
+/** A transaction id as the admin API's route takes it (`format: uuid`): anything else is malformed, not unknown. */
+const UUID = /^[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$/i;
 
 export interface ReviewResolveOptions {
   config: string;
@@ -29,14 +35,17 @@ export interface ReviewResolveOptions {
 /** Records what the processor shows for one transaction held for review; prints the payment and the resolved transaction. */
 export async function reviewResolve(transactionId: string, options: ReviewResolveOptions, io: CliIo): Promise<void> {
   // Checked before the store is opened: a typo costs nothing.
+  if (!UUID.test(transactionId)) throw usage(`<transactionId> must be a UUID (as review list prints it), not ${JSON.stringify(transactionId)}`);
   if (!(REVIEW_OUTCOMES as readonly string[]).includes(options.outcome)) throw usage(`--outcome must be one of ${REVIEW_OUTCOMES.join(', ')}`);
   if (options.errorCode !== undefined && !(TRANSACTION_ERROR_CODES as readonly string[]).includes(options.errorCode)) {
     throw usage(`--error-code must be one of ${TRANSACTION_ERROR_CODES.join(', ')}`);
   }
   const { config, logger } = await loadCommandConfig(options.config, io);
+  requireEmbeddedDatabase(config, 'review resolve');
   const { payment, transaction } = await withPaymentService(config, { logger }, (payments) =>
     payments.resolveReview({
-      transactionId,
+      // Ids are stored in lowercase; the admin API lowers the one it is given too (uuidParam).
+      transactionId: transactionId.toLowerCase(),
       outcome: options.outcome as ReviewOutcome,
       note: options.note,
       kind: (options.kind as TransactionKind | undefined) ?? null,
