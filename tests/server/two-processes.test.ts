@@ -17,7 +17,7 @@ const databaseUrl = process.env['PAYHOST_TEST_DATABASE_URL'];
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PAYMENT_KEY = 'two-proc-payment-key-000111';
 
-function startServer(configPath: string): Promise<{ child: ChildProcess; url: string }> {
+function startServer(configPath: string): Promise<{ child: ChildProcess; url: string; line: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(root, 'packages/cli/dist/bin.js'), 'serve', '--config', configPath], {
       env: { ...process.env, DATABASE_URL: databaseUrl },
@@ -26,8 +26,8 @@ function startServer(configPath: string): Promise<{ child: ChildProcess; url: st
     let output = '';
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /payhost is listening on (http:\/\/[^\s]+)/.exec(output);
-      if (match?.[1]) resolve({ child, url: match[1] });
+      const match = /payhost is listening on (http:\/\/[^\s]+).*/.exec(output);
+      if (match?.[1]) resolve({ child, url: match[1], line: match[0] });
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -73,6 +73,9 @@ if (databaseUrl) {
       const second = await startServer(configPath);
       servers.push(second.child);
       urls = [first.url, second.url];
+      // The store named as GET /health names it.
+      expect(first.line).to.include('(store: postgres)');
+      expect(((await (await fetch(`${first.url}/health`)).json()) as { store: string }).store).to.equal('postgres');
     });
 
     after(async () => {

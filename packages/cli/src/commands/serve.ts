@@ -34,7 +34,7 @@ export async function serve(options: ServeOptions, io: CliIo): Promise<void> {
     await server.close().catch((closeErr: unknown) => io.err(`shutdown failed: ${(closeErr as Error).message}`));
     throw err;
   }
-  io.out(`payhost is listening on ${url} (store: ${config.databaseUrl ? 'PostgreSQL' : `embedded, ${config.server.dataDir}`})`);
+  io.out(`payhost is listening on ${url} (store: ${config.databaseUrl ? 'postgres' : `pglite, the embedded database in ${config.server.dataDir}`})`);
   if (config.server.checkout) io.out(`Checkout page: ${url}/checkout/`);
   io.out(`API documentation (OpenAPI): ${url}/openapi.json`);
   const stop = (signal: string) => {
