@@ -1,22 +1,23 @@
 // payhost demo checkout: plain ES modules, no build step, no third-party code
 // except Stripe.js, which is loaded only when a Stripe gateway is chosen.
-// This module wires the page: choosing channel, currency and gateway, paying,
-// and the 3-D Secure step. The others: page.js (elements, state, messages),
-// api.js (server calls), dummy-card.js and stripe-card.js (the card forms),
-// result.js (the result step), resume.js and steps.js (the steps in the
-// browser's history: Back, Forward, reload).
+// This module wires the page: choosing channel, currency and gateway, and
+// paying. The others: page.js (elements, state, messages), api.js (server
+// calls), dummy-card.js and stripe-card.js (the card forms), challenge.js (the
+// 3-D Secure step), result.js (the result step), resume.js and steps.js (the
+// steps in the browser's history: Back, Forward, reload).
 //
 // Card data never leaves this page: the dummy gateway's card form is turned
 // into a token in the browser, and Stripe's card field lives in Stripe's own
 // frame. Only tokens are posted.
 import { api, uuid } from './api.js';
+import { initChallenge, needsAction, startChallenge } from './challenge.js';
 import { clearCard, dummyToken, fillCard, formatCardNumber, formatCvc, formatExpiry, loadTokenizer } from './dummy-card.js';
 import { parseAmount } from './money.js';
-import { clearMessage, el, markInvalid, show, showMessage, state, updateTestCards } from './page.js';
-import { describe, loadPayment, showResult, UNDER_REVIEW } from './result.js';
-import { enterCheckout, enterStep, rememberPendingPay } from './resume.js';
+import { clearMessage, el, markInvalid, sentence, show, showMessage, state, updateTestCards } from './page.js';
+import { loadPayment, showResult, UNDER_REVIEW } from './result.js';
+import { enterCheckout, rememberPendingPay } from './resume.js';
 import { initSelection, loadChannels, selectedChannel, selectedGateway } from './selection.js';
-import { AUTHENTICATION_FAILED, initSteps, setSending } from './steps.js';
+import { initSteps, setSending } from './steps.js';
 import { setupStripe, stripeToken } from './stripe-card.js';
 
 const DUMMY_GATEWAY = 'payhost.dummy';
@@ -75,7 +76,7 @@ function fillTestCard(number) {
   el.pay.focus();
 }
 
-// ---------------------------------------------------------------- pay, 3-D Secure, result
+// ---------------------------------------------------------------- pay, failures, back to the form
 
 /** Where focus goes once the page is no longer busy: a button cannot take it while disabled. */
 let focusWhenIdle = null;
@@ -92,10 +93,6 @@ function setBusy(busy, label) {
     focusWhenIdle?.focus();
     focusWhenIdle = null;
   }
-}
-
-function needsAction(payment, transaction) {
-  return transaction.actionRequired === true || transaction.kind === 'action_to_confirm' || payment.toConfirm === true;
 }
 
 async function pay(event) {
@@ -169,9 +166,6 @@ function pendingStripeToken(gateway) {
   return pending.card === stripe.card && pending.cardEdits === stripe.edits ? pending.token : null;
 }
 
-/** `text` ending as a sentence does, so that another can follow it. */
-const sentence = (text) => (/[.!?]$/.test(text.trim()) ? text.trim() : `${text.trim()}.`);
-
 /** What pressing the button again does after an answer was lost, per action (Pay's is said on the form). */
 const RETRY_SAFE = {
   confirm: ' The payment may have gone through: pressing Complete authentication again is safe, it will not be charged twice.',
@@ -209,132 +203,6 @@ async function handleFailure(err, action = 'pay') {
   if (amountRefused) markInvalid(el.amount, true);
   // The card check focused the field to fix; any other error takes focus to the message.
   if (err.code !== 'invalid_card') focusWhenIdle = el.message;
-}
-
-async function startChallenge(payment, transaction) {
-  state.payment = payment;
-  const data = transaction.actionRequiredData ?? {};
-  if (data.type === 'stripe_payment_intent' && state.stripe?.stripe && typeof data.clientSecret === 'string') {
-    // Stripe runs its own 3-D Secure frame; the server then reads the outcome when confirming.
-    const { error } = await state.stripe.stripe.handleNextAction({ clientSecret: data.clientSecret });
-    if (error) showMessage(error.message, 'info');
-    await confirm();
-    return;
-  }
-  el.challengeAmount.textContent = `${payment.total} ${payment.currency}`;
-  el.challengeId.textContent = String(data.challengeId ?? transaction.pspReference ?? payment.id);
-  show('challenge');
-  enterStep('challenge', payment.id); // Back returns to the form; a reload comes back to this step
-  focusWhenIdle = el.challengeComplete; // still disabled here: focused by setBusy(false)
-}
-
-async function confirm() {
-  const payment = state.payment;
-  if (!payment) return;
-  // As for Pay: a confirmation whose outcome is unknown is retried under its key.
-  const key = state.pendingConfirm?.paymentId === payment.id ? state.pendingConfirm.key : uuid();
-  state.pendingConfirm = { paymentId: payment.id, key };
-  let outcome;
-  try {
-    outcome = await api('POST', `payments/${encodeURIComponent(payment.id)}/confirm`, { body: {}, key });
-  } catch (err) {
-    if (err.definite) state.pendingConfirm = null;
-    throw err;
-  }
-  state.pendingConfirm = null;
-  if (needsAction(outcome.payment, outcome.transaction)) await startChallenge(outcome.payment, outcome.transaction);
-  else showResult({ paymentId: outcome.payment.id, payment: outcome.payment, transactions: [outcome.transaction] });
-}
-
-async function completeChallenge() {
-  if (state.busy) return;
-  clearMessage();
-  setBusy(true);
-  setSending(true);
-  try {
-    await confirm();
-  } catch (err) {
-    await handleFailure(err, 'confirm');
-  } finally {
-    setSending(false);
-    setBusy(false);
-  }
-}
-
-async function failChallenge() {
-  if (state.busy || !state.payment) return;
-  clearMessage();
-  setBusy(true);
-  setSending(true);
-  try {
-    // Read it again: a Complete whose answer was lost may have confirmed (and charged) it.
-    const { payment, transactions } = await loadPayment(state.payment.id);
-    const summary = payment.toConfirm
-      ? { tone: 'bad', text: AUTHENTICATION_FAILED }
-      : { ...describe(payment, transactions), text: `This payment is no longer waiting for authentication. ${describe(payment, transactions).text}` };
-    showResult({ paymentId: payment.id, payment, transactions, summary, complete: true });
-  } catch (err) {
-    await handleFailure(err);
-  } finally {
-    setSending(false);
-    setBusy(false);
-  }
-}
-
-/**
- * Cancel payment: the server voids the payment waiting for 3-D Secure
- * (POST .../cancel), and the result shows it closed. As for confirm, a cancel
- * whose outcome is unknown is retried under its key.
- */
-async function cancelPayment() {
-  const payment = state.payment;
-  const key = state.pendingCancel?.paymentId === payment.id ? state.pendingCancel.key : uuid();
-  state.pendingCancel = { paymentId: payment.id, key };
-  let outcome;
-  try {
-    outcome = await api('POST', `payments/${encodeURIComponent(payment.id)}/cancel`, { body: {}, key });
-  } catch (err) {
-    if (err.definite) state.pendingCancel = null;
-    throw err;
-  }
-  state.pendingCancel = null;
-  showResult({ paymentId: outcome.payment.id, payment: outcome.payment, transactions: [outcome.transaction] });
-}
-
-async function cancelChallenge() {
-  if (state.busy || !state.payment) return;
-  clearMessage();
-  setBusy(true);
-  setSending(true);
-  try {
-    await cancelPayment();
-  } catch (err) {
-    if (err.code === 'operation_not_allowed') {
-      // No longer waiting (a Complete whose answer was lost confirmed it, or another tab cancelled it): show what it is.
-      await showNotCancelled(err);
-    } else if (err.code === 'gateway_declined') {
-      // The gateway refused to void it: the payment still waits, on this step.
-      showMessage(`The payment could not be cancelled: ${sentence(err.message)}`);
-      focusWhenIdle = el.message;
-    } else {
-      await handleFailure(err, 'cancel');
-    }
-  } finally {
-    setSending(false);
-    setBusy(false);
-  }
-}
-
-/** The payment as it stands, after the server refused to cancel it; the refusal itself when it cannot be read. */
-async function showNotCancelled(err) {
-  const loaded = await loadPayment(state.payment.id).catch(() => null);
-  if (!loaded || loaded.payment.toConfirm) return handleFailure(err, 'cancel');
-  const { payment, transactions } = loaded;
-  const now = describe(payment, transactions);
-  // Cancelled already (another tab): the result says so; anything else was not cancelled.
-  const cancelled = payment.chargeStatus === 'not-charged' && !payment.isActive;
-  const text = cancelled ? now.text : `This payment is no longer waiting for authentication, so it was not cancelled. ${now.text}`;
-  showResult({ paymentId: payment.id, payment, transactions, summary: { ...now, text }, complete: true });
 }
 
 /**
@@ -391,9 +259,13 @@ async function start() {
   el.dummyFields.addEventListener('input', () => noteToken(''));
   // The handlers catch their own failures and show them; void: nothing awaits an event listener.
   el.form.addEventListener('submit', (event) => void pay(event));
-  el.challengeComplete.addEventListener('click', () => void completeChallenge());
-  el.challengeFail.addEventListener('click', () => void failChallenge());
-  el.challengeCancel.addEventListener('click', () => void cancelChallenge());
+  initChallenge({
+    handleFailure,
+    setBusy,
+    focusWhenIdle: (element) => {
+      focusWhenIdle = element;
+    },
+  });
   el.newPayment.addEventListener('click', () => backToCheckout({ keepAmount: false }));
   el.tryAgain.addEventListener('click', () => backToCheckout({ keepAmount: true }));
   for (const button of document.querySelectorAll('button.card-fill')) {

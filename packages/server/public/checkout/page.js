@@ -99,6 +99,9 @@ export function showMessage(text, kind = 'error', fields = []) {
   }
 }
 
+/** `text` ending as a sentence does, so that another can follow it. */
+export const sentence = (text) => (/[.!?]$/.test(text.trim()) ? text.trim() : `${text.trim()}.`);
+
 export function clearMessage() {
   el.message.hidden = true;
   el.message.textContent = '';

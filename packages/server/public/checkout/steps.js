@@ -7,7 +7,7 @@ import { clearMessage, el, show, showMessage, shownMessage, state } from './page
 import { loadPayment, showResult } from './result.js';
 import { currentEntry, knownEntry, pendingPayOf, settleEntry } from './resume.js';
 
-/** app.js's functions: { startChallenge, showForm, setBusy, updateForm }. */
+/** The page's functions (app.js's, challenge.js's startChallenge): { startChallenge, showForm, setBusy, updateForm }. */
 let app;
 /** Counts the draws: a late read does not draw over the entry the shopper moved on to. */
 let drawing = 0;

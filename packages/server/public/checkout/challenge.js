@@ -1,0 +1,154 @@
+// The 3-D Secure step: drawing the challenge (or running Stripe's own), and
+// its three answers: Complete authentication (POST .../confirm), Fail
+// authentication (the payment read again) and Cancel payment (POST .../cancel).
+// A confirm or cancel whose outcome is unknown is retried under its key.
+// Busy state, focus and the shared failure handling stay in app.js, which
+// passes them to initChallenge: this module imports nothing from app.js.
+import { api, uuid } from './api.js';
+import { clearMessage, el, sentence, show, showMessage, state } from './page.js';
+import { describe, loadPayment, showResult } from './result.js';
+import { enterStep } from './resume.js';
+import { AUTHENTICATION_FAILED, setSending } from './steps.js';
+
+/** app.js's functions: { handleFailure, setBusy, focusWhenIdle }. */
+let app;
+
+/** Whether a payment's answer asks for 3-D Secure (or another action) before it can be confirmed. */
+export function needsAction(payment, transaction) {
+  return transaction.actionRequired === true || transaction.kind === 'action_to_confirm' || payment.toConfirm === true;
+}
+
+export async function startChallenge(payment, transaction) {
+  state.payment = payment;
+  const data = transaction.actionRequiredData ?? {};
+  if (data.type === 'stripe_payment_intent' && state.stripe?.stripe && typeof data.clientSecret === 'string') {
+    // Stripe runs its own 3-D Secure frame; the server then reads the outcome when confirming.
+    const { error } = await state.stripe.stripe.handleNextAction({ clientSecret: data.clientSecret });
+    if (error) showMessage(error.message, 'info');
+    await confirm();
+    return;
+  }
+  el.challengeAmount.textContent = `${payment.total} ${payment.currency}`;
+  el.challengeId.textContent = String(data.challengeId ?? transaction.pspReference ?? payment.id);
+  show('challenge');
+  enterStep('challenge', payment.id); // Back returns to the form; a reload comes back to this step
+  app.focusWhenIdle(el.challengeComplete); // still disabled here: focused by setBusy(false)
+}
+
+async function confirm() {
+  const payment = state.payment;
+  if (!payment) return;
+  // As for Pay: a confirmation whose outcome is unknown is retried under its key.
+  const key = state.pendingConfirm?.paymentId === payment.id ? state.pendingConfirm.key : uuid();
+  state.pendingConfirm = { paymentId: payment.id, key };
+  let outcome;
+  try {
+    outcome = await api('POST', `payments/${encodeURIComponent(payment.id)}/confirm`, { body: {}, key });
+  } catch (err) {
+    if (err.definite) state.pendingConfirm = null;
+    throw err;
+  }
+  state.pendingConfirm = null;
+  if (needsAction(outcome.payment, outcome.transaction)) await startChallenge(outcome.payment, outcome.transaction);
+  else showResult({ paymentId: outcome.payment.id, payment: outcome.payment, transactions: [outcome.transaction] });
+}
+
+async function completeChallenge() {
+  if (state.busy) return;
+  clearMessage();
+  app.setBusy(true);
+  setSending(true);
+  try {
+    await confirm();
+  } catch (err) {
+    await app.handleFailure(err, 'confirm');
+  } finally {
+    setSending(false);
+    app.setBusy(false);
+  }
+}
+
+async function failChallenge() {
+  if (state.busy || !state.payment) return;
+  clearMessage();
+  app.setBusy(true);
+  setSending(true);
+  try {
+    // Read it again: a Complete whose answer was lost may have confirmed (and charged) it.
+    const { payment, transactions } = await loadPayment(state.payment.id);
+    const summary = payment.toConfirm
+      ? { tone: 'bad', text: AUTHENTICATION_FAILED }
+      : { ...describe(payment, transactions), text: `This payment is no longer waiting for authentication. ${describe(payment, transactions).text}` };
+    showResult({ paymentId: payment.id, payment, transactions, summary, complete: true });
+  } catch (err) {
+    await app.handleFailure(err);
+  } finally {
+    setSending(false);
+    app.setBusy(false);
+  }
+}
+
+/**
+ * Cancel payment: the server voids the payment waiting for 3-D Secure
+ * (POST .../cancel), and the result shows it closed. As for confirm, a cancel
+ * whose outcome is unknown is retried under its key.
+ */
+async function cancelPayment() {
+  const payment = state.payment;
+  const key = state.pendingCancel?.paymentId === payment.id ? state.pendingCancel.key : uuid();
+  state.pendingCancel = { paymentId: payment.id, key };
+  let outcome;
+  try {
+    outcome = await api('POST', `payments/${encodeURIComponent(payment.id)}/cancel`, { body: {}, key });
+  } catch (err) {
+    if (err.definite) state.pendingCancel = null;
+    throw err;
+  }
+  state.pendingCancel = null;
+  showResult({ paymentId: outcome.payment.id, payment: outcome.payment, transactions: [outcome.transaction] });
+}
+
+async function cancelChallenge() {
+  if (state.busy || !state.payment) return;
+  clearMessage();
+  app.setBusy(true);
+  setSending(true);
+  try {
+    await cancelPayment();
+  } catch (err) {
+    if (err.code === 'operation_not_allowed') {
+      // No longer waiting (a Complete whose answer was lost confirmed it, or another tab cancelled it): show what it is.
+      await showNotCancelled(err);
+    } else if (err.code === 'gateway_declined') {
+      // The gateway refused to void it: the payment still waits, on this step.
+      showMessage(`The payment could not be cancelled: ${sentence(err.message)}`);
+      app.focusWhenIdle(el.message);
+    } else {
+      await app.handleFailure(err, 'cancel');
+    }
+  } finally {
+    setSending(false);
+    app.setBusy(false);
+  }
+}
+
+/** The payment as it stands, after the server refused to cancel it; the refusal itself when it cannot be read. */
+async function showNotCancelled(err) {
+  const loaded = await loadPayment(state.payment.id).catch(() => null);
+  if (!loaded || loaded.payment.toConfirm) return app.handleFailure(err, 'cancel');
+  const { payment, transactions } = loaded;
+  const now = describe(payment, transactions);
+  // Cancelled already (another tab): the result says so; anything else was not cancelled.
+  const cancelled = payment.chargeStatus === 'not-charged' && !payment.isActive;
+  const text = cancelled ? now.text : `This payment is no longer waiting for authentication, so it was not cancelled. ${now.text}`;
+  showResult({ paymentId: payment.id, payment, transactions, summary: { ...now, text }, complete: true });
+}
+
+/** Wires the step's three buttons; `functions`: app.js's { handleFailure, setBusy, focusWhenIdle }. */
+export function initChallenge(functions) {
+  app = functions;
+  // The handlers catch their own failures and show them; void: nothing awaits an event listener.
+  el.challengeComplete.addEventListener('click', () => void completeChallenge());
+  el.challengeFail.addEventListener('click', () => void failChallenge());
+  el.challengeCancel.addEventListener('click', () => void cancelChallenge());
+}
