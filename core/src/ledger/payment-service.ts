@@ -1,7 +1,7 @@
 import { newId } from './flat-text.js';
 import { Decimal } from 'decimal.js';
 import type { Logger } from 'pino';
-import { silentLogger } from '../logging/logger.js';
+import { defaultManagerLogger } from '../manager/default-logger.js';
 import { parseAmount, type AmountInput } from '../money/amount.js';
 import { normalizeCurrency } from '../money/currency.js';
 import type { FaultHooks, LedgerContext, PaymentGateways } from './context.js';
@@ -21,8 +21,15 @@ import { checkStorableInput } from './storable-text.js';
 
 export interface PaymentServiceOptions {
   /** The plugin manager (or anything with runOperation, resolveGateway and getTransactionStatus). */
-  manager: PaymentGateways;
+  manager: PaymentGateways & { readonly logger?: Logger };
   store: LedgerStore;
+  /**
+   * Where the ledger logs (an unknown outcome held for review, a plugin's
+   * incoherent answer, a reconciliation that failed). Default: the manager's
+   * logger, so what the manager logs about a plugin and what the ledger made
+   * of it go to one place; else the manager's default (warnings and errors on
+   * stderr, `PAYHOST_LOG_LEVEL`).
+   */
   logger?: Logger;
   /** Source of "now" for timestamps; default `() => new Date()`. */
   clock?: () => Date;
@@ -121,7 +128,7 @@ export class PaymentService {
     this.ctx = {
       store: options.store,
       gateways: options.manager,
-      logger: options.logger ?? silentLogger(),
+      logger: options.logger ?? options.manager.logger ?? defaultManagerLogger(),
       now: () => new Date(clock().getTime()),
       faults: options.faults ?? {},
     };

@@ -153,6 +153,8 @@ export async function applyGatewayEvent(ctx: LedgerContext, event: GatewayEventI
   // Refused rather than guessed: an event the ledger did not start is recorded with its own kind and amount.
   if (!isTransactionKind(event.response.kind)) throw invalidInput(`A gateway event needs a transaction kind, not ${JSON.stringify(event.response.kind)}`, { eventId: event.eventId });
   if (readAmount(event.response.amount) === null) throw invalidInput('A gateway event needs its amount (a non-negative decimal)', { eventId: event.eventId });
+  // Read as a failure, an isSuccess of 'true' would settle a pending charge as declined and free its amount.
+  if (typeof event.response.isSuccess !== 'boolean') throw invalidInput('A gateway event needs isSuccess, true or false', { eventId: event.eventId });
   const paymentId = await resolvePaymentId(ctx, event);
   const reference = typeof event.pspReference === 'string' && event.pspReference !== '' ? storableText(event.pspReference) : null;
   const result = await ctx.store.transaction(async (tx): Promise<GatewayEventResult> => {

@@ -15,7 +15,8 @@ import { defaultManagerLogger } from './default-logger.js';
 import { createHookWatchdog, implementsHook, type HookPipeline } from './hook-pipeline.js';
 import { noWebhookPlugin, operationNotSupported, singleGatewayHookError } from './manager-errors.js';
 import { missingValueError, type PluginFailure } from './plugin-failure.js';
-import { processingErrorResponse, withDecimalAmount } from './responses.js';
+import { INVALID_ANSWER, invalidAnswer, invalidAnswerResponse, processingErrorResponse, warnMissingTransactionId, withDecimalAmount } from './responses.js';
+import { pluginSecrets, scrubAnswer } from './secret-scrub.js';
 import { configurationView, mergeUpdate, pluginSettingsIn, type PluginConfigurationUpdate, type PluginConfigurationView } from './configuration-update.js';
 import { PluginChanges, type PreparedPluginChange } from './prepared-change.js';
 import { pluginRegistry } from './plugin-registry.js';
@@ -115,6 +116,11 @@ export class PluginManager<H extends HookMap = {}> {
     this.retirements = new Retirements(logger);
     this.changes = new PluginChanges(this.ctx, this.retirements, { current: () => this.runtime, swap: (next) => (this.runtime = next) });
     this.runtime = buildRuntime(this.ctx, validateHostConfig(options.config, registry, this.warn), 1);
+  }
+
+  /** Where the manager logs (the `logger` option, or its stderr default); a PaymentService given none logs here too. */
+  get logger(): Logger {
+    return this.ctx.logger;
   }
 
   /** Increases by one on every configuration change. */
@@ -218,8 +224,38 @@ export class PluginManager<H extends HookMap = {}> {
       null,
       (_previous, failure) => processingErrorResponse(operation, payment, failure),
     );
-    if (!response) throw operationNotSupported(request.channel, gateway.id, operation);
-    return withDecimalAmount(response, this.warn, { plugin: gateway.id, hook: operation });
+    // Only "no answer" means "not supported": a false, 0 or '' is an answer, and a wrong one.
+    if (response === null || response === undefined) throw operationNotSupported(request.channel, gateway.id, operation);
+    const read = this.readAnswer(gateway, request.channel, operation, response, 'taken as an unknown outcome (the plugin may have reached the processor)');
+    return 'problem' in read ? invalidAnswerResponse(operation, payment, { plugin: gateway.id, hook: operation }, read.problem) : read.response;
+  }
+
+  /**
+   * A plugin's answer to an operation or a status request as the host gets
+   * it: the plugin's secrets scrubbed out of all its text (an SDK's error may
+   * quote its key, and the ledger stores and answers the error and raw
+   * response), its amount a Decimal. An answer that is not a GatewayResponse
+   * (not an object, isSuccess not a boolean) is a plugin bug: logged, and
+   * returned as the problem, for the caller to decide what it means.
+   */
+  private readAnswer(gateway: GatewayEntry, channel: string, hook: string, answer: unknown, meaning: string): { response: GatewayResponse } | { problem: string } {
+    const where = { plugin: gateway.id, hook };
+    let scrubbed: unknown;
+    let problem: string | null;
+    try {
+      scrubbed = scrubAnswer(answer, pluginSecrets(gateway.instance));
+      problem = invalidAnswer(scrubbed);
+    } catch {
+      // A getter that throws (a Proxy, a lazy SDK object): nothing of the answer can be trusted.
+      problem = 'an answer whose fields cannot be read';
+    }
+    if (problem !== null) {
+      this.ctx.logger.error({ ...where, channel, code: ERROR_CODES.pluginFailed, reason: INVALID_ANSWER, problem }, `Plugin "${gateway.id}" answered ${hook} with ${problem}: a plugin bug; ${meaning}`);
+      return { problem };
+    }
+    const response = withDecimalAmount(scrubbed as GatewayResponse, this.warn, where);
+    warnMissingTransactionId(response, this.warn, where);
+    return { response };
   }
 
   /**
@@ -231,7 +267,9 @@ export class PluginManager<H extends HookMap = {}> {
     const gateway = this.resolveGateway(request.channel, request.payment.currency, request.gateway, { existingPayment: true });
     const input: TransactionStatusInput = { transaction: request.transaction, payment: request.payment };
     const status = await this.channel(request.channel).pipeline.runOn<GatewayResponse | null>(gateway.id, 'getTransactionStatus', input, null, () => null);
-    return status && withDecimalAmount(status, this.warn, { plugin: gateway.id, hook: 'getTransactionStatus' });
+    if (status === null || status === undefined) return null;
+    const read = this.readAnswer(gateway, request.channel, 'getTransactionStatus', status, 'taken as "cannot tell"');
+    return 'problem' in read ? null : read.response;
   }
 
   async getClientToken(request: { channel: string; gateway: string; currency?: string | null } & TokenConfig): Promise<string> {
@@ -266,7 +304,17 @@ export class PluginManager<H extends HookMap = {}> {
     const { pipeline, active } = request.channel === null ? this.globalPlugin(request.plugin) : this.channelPlugin(request.channel, request.plugin);
     if (!active) throw noWebhookPlugin(request.plugin, request.channel, this.registry.get(request.plugin));
     const { channel: _c, plugin: _p, ...webhook } = request;
-    return pipeline.runOn<WebhookResponse | null>(request.plugin, 'webhook', webhook, null, () => ({ status: 500, body: { code: 'processing_error', message: 'The plugin failed to handle the webhook' } }));
+    const failed = (): WebhookResponse => ({ status: 500, body: { code: 'processing_error', message: 'The plugin failed to handle the webhook' } });
+    const answer = await pipeline.runOn<WebhookResponse | null>(request.plugin, 'webhook', webhook, null, failed);
+    const plugin = pipeline.implementers('webhook').find((entry) => entry.id === request.plugin);
+    if (answer === null || plugin === undefined) return answer;
+    // Its body goes back to whoever called the URL, and its events into the ledger: no secret in either.
+    try {
+      return scrubAnswer(answer, pluginSecrets(plugin.instance));
+    } catch {
+      this.ctx.logger.error({ plugin: request.plugin, channel: request.channel, hook: 'webhook', code: ERROR_CODES.pluginFailed, reason: INVALID_ANSWER }, `Plugin "${request.plugin}" answered webhook with an answer whose fields cannot be read: a plugin bug`);
+      return failed();
+    }
   }
 
   /**

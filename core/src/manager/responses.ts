@@ -61,3 +61,74 @@ export function withDecimalAmount(response: GatewayResponse, warn: (message: str
   });
   return { ...response, amount: converted };
 }
+
+/** `rawResponse.pluginFailure.reason` (and log reason) of an answer that is not a GatewayResponse. */
+export const INVALID_ANSWER = 'invalid_answer';
+
+/** Log code of a success without a transactionId (a plugin bug the host can live with). */
+export const MISSING_TRANSACTION_ID = 'transaction_id_missing';
+
+/** A plugin's value as a log line or a stored answer may show it: short, never a whole object. */
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.slice(0, 40))}`;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return `the ${typeof value} ${String(value)}`;
+  if (value === null) return 'null';
+  return Array.isArray(value) ? 'an array' : `a value of type ${typeof value}`;
+}
+
+/**
+ * What is wrong with a plugin's answer that the ledger could not read as a
+ * GatewayResponse: not an object, or an `isSuccess` that is not a boolean (a
+ * JavaScript plugin answering `'true'`). Null when it is one. Read as a
+ * decline, such an answer would free the amount of a charge the plugin may
+ * have made.
+ */
+export function invalidAnswer(answer: unknown): string | null {
+  if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) return `${describe(answer)}, not a GatewayResponse object`;
+  const isSuccess = (answer as { isSuccess?: unknown }).isSuccess;
+  return typeof isSuccess === 'boolean' ? null : `isSuccess ${describe(isSuccess)}, not a boolean`;
+}
+
+/**
+ * The response an invalid answer to an operation turns into: a failed
+ * `processing_error` marked `outcome_unknown`, as a timeout is, since the
+ * plugin may have reached the processor before answering it; the ledger asks
+ * getTransactionStatus, then holds the transaction for review.
+ */
+export function invalidAnswerResponse(operation: GatewayOperation, payment: PaymentData, where: { plugin: string; hook: string }, problem: string): GatewayResponse {
+  return {
+    isSuccess: false,
+    actionRequired: false,
+    kind: OPERATION_KIND[operation],
+    amount: new Decimal(payment.amount),
+    currency: payment.currency,
+    transactionId: '',
+    error: 'The payment gateway plugin gave an answer that is not a valid response',
+    errorCode: 'processing_error',
+    rawResponse: {
+      pluginFailure: { code: 'plugin_failed', reason: INVALID_ANSWER, plugin: where.plugin, hook: where.hook, problem },
+      outcome_unknown: true,
+    },
+  };
+}
+
+/**
+ * Logs a success without a transactionId. Follow-ups send the last such
+ * transaction's id (capture and void the authorization's, refund the
+ * capture's, confirm the action's), else the payment's pspReference: with
+ * one, they still find the processor's payment, so the success is counted;
+ * without, they go with no token. Either way the plugin breaks the contract.
+ */
+export function warnMissingTransactionId(response: GatewayResponse, warn: (message: string, details: Record<string, unknown>) => void, where: { plugin: string; hook: string }): void {
+  if (response.isSuccess !== true || (typeof response.transactionId === 'string' && response.transactionId !== '')) return;
+  const reference = typeof response.pspReference === 'string' && response.pspReference !== '';
+  const then = reference
+    ? "follow-up operations will send the payment's pspReference instead"
+    : "nor a pspReference: follow-up operations will send the payment's pspReference from an earlier answer, if any, else no token";
+  warn(`Plugin "${where.plugin}" answered ${where.hook} with a success without a transactionId (the contract asks for the processor's id); ${then}`, {
+    ...where,
+    code: MISSING_TRANSACTION_ID,
+    hasPspReference: reference,
+  });
+}

@@ -1,3 +1,4 @@
+import { Decimal } from 'decimal.js';
 import type { BasePlugin, PluginClass } from '../plugin/base-plugin.js';
 import { isSecretField, type ConfigValues } from '../plugin/config-structure.js';
 
@@ -9,8 +10,15 @@ const MIN_SECRET_LENGTH = 6;
  * Password fields), longest first so a key containing another is replaced whole.
  */
 export function pluginSecrets(plugin: BasePlugin): string[] {
-  return configurationSecrets(plugin.constructor as PluginClass, plugin.configuration);
+  // Read on every answer a plugin gives: computed once per instance and configuration object (frozen).
+  const known = secretsByPlugin.get(plugin);
+  if (known !== undefined && known.configuration === plugin.configuration) return known.secrets;
+  const secrets = configurationSecrets(plugin.constructor as PluginClass, plugin.configuration);
+  secretsByPlugin.set(plugin, { configuration: plugin.configuration, secrets });
+  return secrets;
 }
+
+const secretsByPlugin = new WeakMap<BasePlugin, { configuration: object; secrets: string[] }>();
 
 /** The secret values of a configuration of `cls` (before an instance exists, e.g. for its constructor's error). */
 export function configurationSecrets(cls: PluginClass, configuration: Readonly<ConfigValues>): string[] {
@@ -22,10 +30,13 @@ export function configurationSecrets(cls: PluginClass, configuration: Readonly<C
   return values.sort((a, b) => b.length - a.length);
 }
 
+const REDACTED = '[redacted]';
+const REDACTED_BYTES = Buffer.from(REDACTED, 'utf8');
+
 /** `text` with every occurrence of a secret replaced: an SDK may echo its key in an error ("Invalid key sk_live_..."). */
 export function scrubSecrets(text: string, secrets: readonly string[]): string {
   let out = text;
-  for (const secret of secrets) out = out.split(secret).join('[redacted]');
+  for (const secret of secrets) out = out.split(secret).join(REDACTED);
   return out;
 }
 
@@ -60,6 +71,84 @@ function textFields(error: Error): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(error)) {
     if (typeof value === 'string' && name !== 'message' && name !== 'stack') out[name] = value;
+  }
+  return out;
+}
+
+/** Deeper than this, a plugin's answer is cut ('[truncated]' when it holds a secret): the ledger keeps 12 levels. */
+const MAX_SCRUB_DEPTH = 64;
+
+/**
+ * `value` (a plugin's answer: a GatewayResponse, a webhook answer) with every
+ * secret replaced by `[redacted]` in its text: strings, object keys and
+ * Buffers, at any depth. The same value when it holds none (the usual case:
+ * nothing is copied); else a copy, cycles kept, Decimals and Dates as they
+ * are. Only own enumerable fields are read, which is what the ledger stores
+ * and JSON sends. Throws what a getter of the answer throws.
+ */
+export function scrubAnswer<T>(value: T, secrets: readonly string[]): T {
+  if (secrets.length === 0) return value;
+  const shortest = Math.min(...secrets.map((secret) => secret.length));
+  if (!holdsSecret(value, { secrets, shortest }, 0, new Set())) return value;
+  return scrubCopy(value, secrets, 0, new Map()) as T;
+}
+
+/** The secrets, and the length of the shortest: a shorter text holds none (most of an answer's texts). */
+interface Needles {
+  secrets: readonly string[];
+  shortest: number;
+}
+
+function isOpaque(value: object): boolean {
+  return Decimal.isDecimal(value) || value instanceof Date;
+}
+
+function textHolds(text: string, needles: Needles): boolean {
+  if (text.length < needles.shortest) return false;
+  for (const secret of needles.secrets) if (text.includes(secret)) return true;
+  return false;
+}
+
+function holdsSecret(value: unknown, needles: Needles, depth: number, seen: Set<object>): boolean {
+  if (typeof value === 'string') return textHolds(value, needles);
+  if (typeof value !== 'object' || value === null || seen.has(value) || isOpaque(value)) return false;
+  if (Buffer.isBuffer(value)) return needles.secrets.some((secret) => value.includes(secret));
+  // Too deep to look through: taken as holding one, so the copy cuts it.
+  if (depth >= MAX_SCRUB_DEPTH) return true;
+  seen.add(value);
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (textHolds(key, needles) || holdsSecret(record[key], needles, depth + 1, seen)) return true;
+  }
+  return false;
+}
+
+function scrubCopy(value: unknown, secrets: readonly string[], depth: number, copies: Map<object, unknown>): unknown {
+  if (typeof value === 'string') return scrubSecrets(value, secrets);
+  if (typeof value !== 'object' || value === null || isOpaque(value)) return value;
+  const known = copies.get(value);
+  if (known !== undefined) return known;
+  if (Buffer.isBuffer(value)) return scrubBuffer(value, secrets);
+  if (depth >= MAX_SCRUB_DEPTH) return '[truncated]';
+  // The copy is registered before its fields are: a cycle back to it points at the copy, not at the original.
+  const copy: Record<string, unknown> = Array.isArray(value) ? ([] as unknown as Record<string, unknown>) : (Object.create(Object.getPrototypeOf(value) as object | null) as Record<string, unknown>);
+  copies.set(value, copy);
+  for (const [key, item] of Object.entries(value)) copy[scrubSecrets(key, secrets)] = scrubCopy(item, secrets, depth + 1, copies);
+  return copy;
+}
+
+/** A Buffer (a webhook answer's body) with each secret's UTF-8 bytes replaced. */
+function scrubBuffer(buffer: Buffer, secrets: readonly string[]): Buffer {
+  let out = buffer;
+  for (const secret of secrets) {
+    const needle = Buffer.from(secret, 'utf8');
+    const parts: Buffer[] = [];
+    let from = 0;
+    for (let at = out.indexOf(needle); at !== -1; at = out.indexOf(needle, from)) {
+      parts.push(out.subarray(from, at), REDACTED_BYTES);
+      from = at + needle.length;
+    }
+    if (parts.length > 0) out = Buffer.concat([...parts, out.subarray(from)]);
   }
   return out;
 }
