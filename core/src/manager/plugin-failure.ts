@@ -1,4 +1,5 @@
 import { ERROR_CODES, PayhostError, isPayhostError } from '../errors/index.js';
+import { REDACT_PATHS } from '../logging/logger.js';
 
 export type PluginFailureReason = 'threw' | 'rejected' | 'non_promise' | 'timeout';
 
@@ -31,9 +32,74 @@ export function describeFailure(reason: PluginFailureReason, error: unknown, tim
     default: {
       // 'threw TypeError: Cannot read properties of undefined', not the bare message: the class tells a bug from a refusal.
       const verb = reason === 'rejected' ? 'rejected with' : 'threw';
-      return error instanceof Error ? `${verb} ${error.name}: ${error.message}` : `${verb} ${typeof error === 'string' ? JSON.stringify(error) : String(error)}`;
+      return error instanceof Error ? `${verb} ${error.name}: ${error.message}` : `${verb} ${describeThrownValue(error)}`;
     }
   }
+}
+
+/** Longer renderings of a thrown object are cut, at a field's boundary. */
+const MAX_THROWN_LENGTH = 300;
+
+/**
+ * Field names whose values a description leaves out, anywhere in the object:
+ * the last segment of each path the logger redacts (token, api_key,
+ * authorization, headers, config, ...). Scrubbing finds a configured secret
+ * only as it is, not inside a "Basic base64(key:secret)" header an SDK
+ * attached to what it threw.
+ */
+const SENSITIVE_FIELDS: ReadonlySet<string> = new Set(REDACT_PATHS.map((path) => (path.split('.').pop() ?? path).replace(/^\["|"\]$/g, '').toLowerCase()));
+
+function redactSensitive(key: string, value: unknown): unknown {
+  return SENSITIVE_FIELDS.has(key.toLowerCase()) ? '[redacted]' : value;
+}
+
+/**
+ * A thrown value that is not an Error, for a log line: a string quoted, an
+ * object as its JSON (`{"code":"card_declined"}`, not `[object Object]`),
+ * prefixed by its class when it has one, sensitive fields redacted. A long
+ * object keeps its first fields whole and counts the rest: a value is never
+ * cut, so a secret in one is shown whole (and scrubbed by the caller, which
+ * knows the plugin's secrets) or left out, never half-shown.
+ */
+function describeThrownValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return `a function ${value.name || '(anonymous)'}`;
+  if (value === null || typeof value !== 'object') return String(value);
+  const className = (Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null)?.constructor?.name;
+  const prefix = typeof className === 'string' && className !== '' && className !== 'Object' && className !== 'Array' ? `a ${className} ` : '';
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value, redactSensitive);
+  } catch {
+    // A cycle or a BigInt: its fields are rendered one by one below.
+  }
+  if (json !== undefined && json.length <= MAX_THROWN_LENGTH) return `${prefix}${json}`;
+  return `${prefix}${firstFields(value as Record<string, unknown>, Array.isArray(value))}`;
+}
+
+/** `{"a":1,"b":"x",... 3 more fields}`: whole fields while they fit, then a count (and the names, when none fit). */
+function firstFields(value: Record<string, unknown>, isList: boolean): string {
+  const keys = Object.keys(value);
+  const shown: string[] = [];
+  let length = 2;
+  for (const key of keys) {
+    let rendered: string;
+    try {
+      rendered = JSON.stringify(redactSensitive(key, value[key]), redactSensitive) ?? 'undefined';
+    } catch {
+      rendered = '?';
+    }
+    const field = isList ? rendered : `${JSON.stringify(key)}:${rendered}`;
+    if (length + field.length + 1 > MAX_THROWN_LENGTH) break;
+    shown.push(field);
+    length += field.length + 1;
+  }
+  const rest = keys.length - shown.length;
+  if (rest > 0) {
+    const names = shown.length === 0 && !isList ? ` (${keys.slice(0, 8).join(', ')}${keys.length > 8 ? ', ...' : ''})` : '';
+    shown.push(`... ${rest} more ${isList ? 'item' : 'field'}${rest === 1 ? '' : 's'}${names}`);
+  }
+  return isList ? `[${shown.join(',')}]` : `{${shown.join(',')}}`;
 }
 
 /**
