@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { resolve as resolveImport } from 'import-meta-resolve';
 import { ERROR_CODES, PayhostError } from '../errors/index.js';
 import type { PluginClass } from '../plugin/base-plugin.js';
@@ -62,6 +62,11 @@ function isInstalled(name: string, baseDir: string): boolean {
   return lookup.some((dir) => existsSync(join(dir, name, 'package.json')));
 }
 
+/** A file path or URL rather than a package name: what Node resolves against the base directory without a node_modules lookup. */
+function isPathSpecifier(spec: string): boolean {
+  return /^(\.{1,2}(\/|\\|$)|\/|file:)/.test(spec) || isAbsolute(spec);
+}
+
 async function importPackage(name: string, baseDir: string): Promise<Record<string, unknown>> {
   let url: string;
   try {
@@ -76,6 +81,10 @@ async function importPackage(name: string, baseDir: string): Promise<Record<stri
       'not_found',
       err,
     );
+  }
+  // A path (./plugin.js, ../x/index.js, /abs/path.js, file:...) is resolved without any check that it exists: say so, not_found.
+  if (isPathSpecifier(name) && url.startsWith('file:') && !existsSync(fileURLToPath(url))) {
+    throw loadError(name, `Plugin module "${name}" does not exist: it resolves (from ${baseDir}) to ${fileURLToPath(url)}. Check the path; a relative one is taken from that directory`, 'not_found');
   }
   try {
     return (await import(url)) as Record<string, unknown>;

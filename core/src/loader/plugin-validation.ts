@@ -28,7 +28,7 @@ export function validatePluginClass(candidate: unknown, source: string): PluginC
     throw invalid(source, `the export is not a plugin class: it is ${describeExport(candidate)}`, 'bad_export');
   }
   const cls = candidate as PluginClass;
-  if (typeof cls.id !== 'string' || cls.id.trim() === '') throw invalid(source, 'the plugin class has no static "id"', 'bad_export');
+  checkId(cls, source);
   // The id is a path segment of the plugin's URLs (/plugins/channel/<channel>/<id>/..., the admin API's).
   if (/[\s/]/.test(cls.id)) throw invalid(source, `the static id ${JSON.stringify(cls.id)} must not contain whitespace or "/": it is part of the plugin's URLs (e.g. "acme.gateway")`);
   const prototype = cls.prototype as Record<string, unknown>;
@@ -48,13 +48,24 @@ export function validatePluginClass(candidate: unknown, source: string): PluginC
   return cls;
 }
 
+/** The static id, a non-empty string: what is wrong with it said as it is (missing, not a string, empty). */
+function checkId(cls: PluginClass, source: string): void {
+  const id: unknown = cls.id;
+  const name = cls.name || '(anonymous)';
+  if (id === undefined) throw invalid(source, `the plugin class ${name} has no static "id": give it one, e.g. \`static id = 'acme.gateway'\``, 'bad_export');
+  if (typeof id !== 'string') throw invalid(source, `the static "id" of ${name} must be a string, not ${describeExport(id)}`, 'bad_export');
+  if (id.trim() === '') throw invalid(source, `the static "id" of ${name} is empty: give it a stable id, e.g. 'acme.gateway'`, 'bad_export');
+}
+
 /** A BasePlugin subclass, or a class with the members the manager calls on its instances. */
 function checkPluginShape(cls: PluginClass, prototype: Record<string, unknown>, source: string): void {
   if (prototype instanceof BasePlugin) return;
   const missing = INSTANCE_MEMBERS.filter((name) => !(name in prototype) || (name !== 'id' && name !== 'pluginName' && typeof prototype[name] !== 'function'));
-  if (missing.length > 0) {
-    throw invalid(source, `"${cls.id}" does not extend BasePlugin (from @payhost/core): it lacks ${missing.join(', ')}`);
-  }
+  if (missing.length === 0) return;
+  const fix = `it must extend BasePlugin from @payhost/core (\`class ${cls.name || 'Plugin'} extends BasePlugin\`)`;
+  // Listing every instance member it lacks ("lacks id, pluginName") reads as wrong next to its static id: only a partial copy gets the list.
+  const lacks = missing.length === INSTANCE_MEMBERS.length ? '' : `; its instances lack ${missing.join(', ')}, which BasePlugin provides`;
+  throw invalid(source, `"${cls.id}" does not extend BasePlugin: ${fix}${lacks}`);
 }
 
 function checkConfigStructure(cls: PluginClass, source: string): Record<string, { type: string }> {

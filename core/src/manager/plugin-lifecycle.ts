@@ -27,14 +27,40 @@ export function rejectsConfiguration(err: unknown): boolean {
  * scrubbed, as a failing hook call is.
  */
 export function constructorError(cls: PluginClass, channel: string | null, err: unknown, secrets: readonly string[], logger: Logger): PayhostError {
-  const where = { plugin: cls.id, channel };
   if (rejectsConfiguration(err)) {
-    return new PayhostError(ERROR_CODES.invalidConfiguration, `Plugin "${cls.id}" rejected its configuration: ${(err as Error).message}`, where, { cause: err });
+    return new PayhostError(ERROR_CODES.invalidConfiguration, `Plugin "${cls.id}" rejected its configuration: ${(err as Error).message}`, { plugin: cls.id, channel }, { cause: err });
   }
+  return pluginCrash(cls.id, channel, 'constructor', err, secrets, logger);
+}
+
+/**
+ * The error a host gets when a gateway's `gatewayConfig()` throws. A
+ * PayhostError is the plugin refusing its settings on purpose:
+ * `invalid_configuration`, its message kept but scrubbed of the plugin's
+ * secrets (it reaches the admin API and `config check`; gatewayConfig() often
+ * parses a key, and "cannot parse key sk_live_..." is what it then says).
+ * Anything else, a plain Error included (the guide never showed one here), is
+ * a bug: `plugin_failed`, logged with its stack, secrets scrubbed, as a
+ * crashing constructor is.
+ */
+export function gatewayConfigError(pluginId: string, channel: string | null, err: unknown, secrets: readonly string[], logger: Logger): PayhostError {
+  if (isPayhostError(err)) {
+    const message = scrubSecrets(`Plugin "${pluginId}" has an invalid gateway configuration: ${err.message}`, secrets);
+    return new PayhostError(ERROR_CODES.invalidConfiguration, message, { plugin: pluginId, channel }, { cause: loggableError(err, secrets) });
+  }
+  return pluginCrash(pluginId, channel, 'gatewayConfig', err, secrets, logger);
+}
+
+/** A plugin bug while it starts: logged with its scrubbed stack, answered as `plugin_failed` (`reason: threw`). */
+function pluginCrash(pluginId: string, channel: string | null, hook: 'constructor' | 'gatewayConfig', err: unknown, secrets: readonly string[], logger: Logger): PayhostError {
+  const where = { plugin: pluginId, channel };
   const cause = loggableError(err, secrets);
-  const thrown = err instanceof Error ? `a ${err.name}` : `a non-Error value (${err === null ? 'null' : typeof err})`;
-  const message = `Plugin "${cls.id}" failed to start${channel === null ? '' : ` in channel "${channel}"`}: its constructor threw ${thrown}, a bug in the plugin rather than a rejected configuration`;
-  logger.error({ ...where, hook: 'constructor', code: ERROR_CODES.pluginFailed, reason: 'threw', err: cause }, message);
+  const thrown = err instanceof Error ? `${/^[aeiou]/i.test(err.name) ? 'an' : 'a'} ${err.name}` : `a non-Error value (${err === null ? 'null' : typeof err})`;
+  const what = hook === 'constructor' ? 'its constructor' : 'its gatewayConfig()';
+  const message = `Plugin "${pluginId}" failed to start${channel === null ? '' : ` in channel "${channel}"`}: ${what} threw ${thrown}, a bug in the plugin rather than a rejected configuration`;
+  // Not an Error (a thrown object, a string): described in the line instead (JSON, sensitive fields left out, secrets scrubbed).
+  const described = err instanceof Error ? {} : { thrown: scrubSecrets(describeFailure('threw', err, 0), secrets) };
+  logger.error({ ...where, hook, code: ERROR_CODES.pluginFailed, reason: 'threw', err: cause, ...described }, message);
   return new PayhostError(ERROR_CODES.pluginFailed, message, { ...where, reason: 'threw' }, { cause });
 }
 

@@ -1,6 +1,7 @@
+import type { Logger } from 'pino';
 import { ERROR_CODES, PayhostError } from '../errors/index.js';
 import { validatePluginClass } from '../loader/plugin-validation.js';
-import type { PluginClass } from '../plugin/base-plugin.js';
+import { BasePlugin, type PluginClass } from '../plugin/base-plugin.js';
 
 /**
  * The plugin classes by id, each checked as `PluginManager.create()` checks a
@@ -23,4 +24,24 @@ export function pluginRegistry(classes: readonly PluginClass[]): Map<string, Plu
     registry.set(cls.id, cls);
   }
   return registry;
+}
+
+/**
+ * Validation checks a plugin class's shape, so one built against another copy
+ * of @payhost/core (a plugin installed by symlink, `npm install ../plugin`,
+ * resolves the core of its own node_modules) loads and runs. But its
+ * BasePlugin and PayhostError are not the host's: a host's `instanceof`
+ * checks fail on them. Said once per manager, with the fix.
+ */
+export function warnAboutForeignPlugins(classes: readonly PluginClass[], logger: Logger): void {
+  for (const cls of classes) {
+    if (cls.prototype instanceof BasePlugin) continue;
+    logger.warn(
+      { plugin: cls.id, class: cls.name },
+      `Plugin "${cls.id}" (class ${cls.name || '(anonymous)'}) does not extend this host's BasePlugin: it was built against another copy of @payhost/core ` +
+        '(e.g. a plugin installed by symlink, which resolves the core in its own node_modules). It runs, but its BasePlugin and PayhostError are not ' +
+        "the host's (instanceof fails on them). Install the plugin from its packed tarball (npm pack, then npm install <tarball>) or run npm dedupe, " +
+        'so that one copy of @payhost/core is installed',
+    );
+  }
 }

@@ -4,14 +4,14 @@ import { resolveEnvReferences } from '../config/env.js';
 import { validatePluginSettings } from '../config/plugin-settings.js';
 import type { ChannelConfig, HostConfig, PluginSettings } from '../config/types.js';
 import { ERROR_CODES, PayhostError } from '../errors/index.js';
-import { isIsoCurrency } from '../money/currency.js';
 import type { BasePlugin, PluginClass } from '../plugin/base-plugin.js';
-import { GATEWAY_OPERATION_HOOKS } from '../plugin/hooks.js';
 import { ChannelRuntime, type GatewayEntry } from './channel-runtime.js';
+import { gatewayEntry } from './gateway-declaration.js';
 import { frozenCopy } from './frozen-data.js';
 import { GatewayListings } from './gateway-listings.js';
 import { HookPipeline, type HookWatchdog, type PluginEntry } from './hook-pipeline.js';
 import { closePlugin, constructorError } from './plugin-lifecycle.js';
+import { warnAboutForeignPlugins } from './plugin-registry.js';
 import { configurationSecrets } from './secret-scrub.js';
 
 export interface BuildContext {
@@ -69,68 +69,6 @@ function instantiate(ctx: BuildContext, cls: PluginClass, channel: string | null
     throw constructorError(cls, channel, err, configurationSecrets(cls, configuration), ctx.logger);
   }
   return { id: cls.id, cls, instance, active: settings.active };
-}
-
-/**
- * A plugin that looks like a gateway (it declares a GatewayConfig, or has
- * other payment operations) but has no processPayment is not one: nothing
- * routes payments to it. Said once at load, rather than left for its author
- * to find as an empty gateway listing.
- */
-function warnIfHalfAGateway(plugin: PluginInstance, channel: string | null, logger: Logger): void {
-  if (!plugin.active) return;
-  const methods = plugin.instance as unknown as Record<string, unknown>;
-  const operations = GATEWAY_OPERATION_HOOKS.filter((hook) => hook !== 'processPayment' && typeof methods[hook] === 'function');
-  let declared = false;
-  try {
-    declared = plugin.instance.gatewayConfig() !== null;
-  } catch {
-    // A broken gatewayConfig on a plugin that is no gateway is never read.
-  }
-  if (!declared && operations.length === 0) return;
-  logger.warn(
-    { plugin: plugin.id, channel, operations },
-    `Plugin "${plugin.id}" has ${declared ? 'a gateway configuration' : operations.join(', ')} but no processPayment: it is not a gateway, and no payment is routed to it`,
-  );
-}
-
-/** Reads a gateway plugin's GatewayConfig; null when the plugin is not a gateway (no processPayment). */
-function gatewayEntry(plugin: PluginInstance, channel: string | null, logger: Logger): GatewayEntry | null {
-  if (typeof (plugin.instance as unknown as Record<string, unknown>)['processPayment'] !== 'function') {
-    warnIfHalfAGateway(plugin, channel, logger);
-    return null;
-  }
-  let config;
-  try {
-    config = plugin.instance.gatewayConfig();
-  } catch (err) {
-    throw new PayhostError(ERROR_CODES.invalidConfiguration, `Plugin "${plugin.id}" has an invalid gateway configuration: ${(err as Error).message}`, {
-      plugin: plugin.id,
-      channel,
-    });
-  }
-  if (!config) {
-    // BasePlugin's gatewayConfig() answers null: a gateway that forgot to declare one would never be routed to, silently.
-    if (plugin.active) {
-      logger.warn({ plugin: plugin.id, channel }, `Plugin "${plugin.id}" has processPayment but its gatewayConfig() returns null: it declares no currencies, and no payment is routed to it`);
-    }
-    return null;
-  }
-  // Routing and listings read it on every payment: a plugin bug is reported at load, not as a TypeError then.
-  if (!Array.isArray(config.supportedCurrencies)) {
-    throw new PayhostError(ERROR_CODES.invalidConfiguration, `Plugin "${plugin.id}" has an invalid gateway configuration: supportedCurrencies is not a list`, {
-      plugin: plugin.id,
-      channel,
-    });
-  }
-  const bad = config.supportedCurrencies.find((c) => !isIsoCurrency(c));
-  if (bad !== undefined) {
-    throw new PayhostError(ERROR_CODES.invalidConfiguration, `Plugin "${plugin.id}" declares "${bad}", which is not an ISO 4217 currency`, {
-      plugin: plugin.id,
-      channel,
-    });
-  }
-  return { id: plugin.id, name: plugin.instance.pluginName, active: plugin.active, config, instance: plugin.instance };
 }
 
 /** A channel's runtime and its scope; a failed build closes the instances it made before it throws. */
@@ -240,6 +178,8 @@ export function buildRuntime(ctx: BuildContext, given: HostConfig, version: numb
   const root = createContainer({ injectionMode: InjectionMode.PROXY, strict: true });
   root.register({ config: asValue(config), logger: asValue(ctx.logger), registry: asValue(ctx.registry) });
   const scopes = new Map<string, AwilixContainer>();
+  // Version 1 is the manager's first build: said once per manager, not on every change.
+  if (version === 1) warnAboutForeignPlugins(ctx.registry, ctx.logger);
   try {
     const globals = buildGlobals(ctx, root, config);
     const channels = new Map<string, ChannelRuntime>();
