@@ -110,6 +110,28 @@ export function normalizeAmountForHash(amount: unknown): unknown {
   return `raw:${String(amount)}`;
 }
 
+/** Whether a new payment's optional field, as given, says nothing more than leaving it out. */
+function saysNothing(field: string, value: unknown): boolean {
+  if (value === undefined || value === null) return true;
+  if (field === 'storePaymentMethod') return value === false;
+  if (field === 'metadata') return typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype && Object.keys(value as object).length === 0;
+  return false;
+}
+
+/**
+ * A new payment's fields (createPayment, pay) for the request hash, without those given as undefined,
+ * null or their default (`storePaymentMethod: false`, `metadata: {}`): a retry of the same request that
+ * went through JSON (undefined dropped) or another client (a default spelt out) is the same request.
+ * `fields` itself when nothing is left out (the usual case: no copy).
+ */
+export function newPaymentFieldsForHash(fields: Record<string, unknown>): Record<string, unknown> {
+  const keys = Object.keys(fields);
+  if (!keys.some((field) => saysNothing(field, fields[field]))) return fields;
+  const kept: Record<string, unknown> = {};
+  for (const field of keys) if (!saysNothing(field, fields[field])) kept[field] = fields[field];
+  return kept;
+}
+
 /** Hash of an operation and its parameters (what "the same request" means). */
 export function requestHash(operation: string, params: Record<string, unknown>): string {
   return hash('sha256', canonicalJson({ operation, params }), 'hex');

@@ -5,7 +5,7 @@ import { defaultManagerLogger } from '../manager/default-logger.js';
 import { parseAmount, type AmountInput } from '../money/amount.js';
 import { normalizeCurrency } from '../money/currency.js';
 import type { FaultHooks, LedgerContext, PaymentGateways } from './context.js';
-import { IdempotencyCoordinator, checkIdempotencyKey, normalizeAmountForHash, normalizeCurrencyForHash, requestHash, type Attempt, type IdempotencyOptions, type Settled } from './idempotency.js';
+import { IdempotencyCoordinator, checkIdempotencyKey, newPaymentFieldsForHash, normalizeAmountForHash, normalizeCurrencyForHash, requestHash, type Attempt, type IdempotencyOptions, type Settled } from './idempotency.js';
 import { invalidInput, noPaymentSource, paymentNotFound } from './ledger-errors.js';
 import type { Payment, Transaction } from './model.js';
 import { OperationRunner } from './operation-runner.js';
@@ -142,7 +142,7 @@ export class PaymentService {
     const { idempotencyKey: _key, total, ...rest } = input;
     checkStorableFields(rest);
     // Object.assign, not `{ ...rest, total }`: see `pay`.
-    const hash = requestHash('create', Object.assign(rest, { total: normalizeAmountForHash(total), currency: normalizeCurrencyForHash(rest.currency) }));
+    const hash = requestHash('create', Object.assign(newPaymentFieldsForHash(rest), { total: normalizeAmountForHash(total), currency: normalizeCurrencyForHash(rest.currency) }));
     const settled = await this.runForNewPayment(key, hash, input, (payment) =>
       this.ctx.store.transaction(async (tx) => {
         const now = this.ctx.now();
@@ -178,7 +178,7 @@ export class PaymentService {
     // Object.assign onto `rest` (ours: destructuring made it), not `{ ...rest, total, ... }`: on
     // Node 20's V8 a spread followed by new properties builds a new hidden class for every object
     // (about 2 us each, and garbage for the GC).
-    const hash = requestHash('pay', Object.assign(rest, { total: normalizeAmountForHash(total), currency: normalizeCurrencyForHash(rest.currency), action, data }));
+    const hash = requestHash('pay', Object.assign(newPaymentFieldsForHash(rest), { total: normalizeAmountForHash(total), currency: normalizeCurrencyForHash(rest.currency), action, data }));
     const settled = await this.runForNewPayment(key, hash, input, (payment) =>
       this.runner.attempt({ operation: action, paymentId: payment.id, idempotencyKey: key, requestHash: hash, data, create: payment }),
     );

@@ -56,6 +56,34 @@ describe('ledger: pay (create and charge in one operation)', () => {
     expect(captured.payment.chargeStatus).to.equal('fully-charged');
   });
 
+  it('an optional field given as undefined, null or its default is the same request as one leaving it out (a retry through JSON replays)', async () => {
+    env = setup();
+    const spy = sinon.spy(DummyGatewayPlugin.prototype, 'processPayment');
+    const unset = { customerId: undefined, customerEmail: null, gateway: null, storePaymentMethod: false, metadata: {} };
+    for (const [first, retry] of [
+      [input(unset), null],
+      [input(), unset],
+    ] as const) {
+      const result = await env.service.pay(first);
+      // As a job queue or outbox would hand it back: undefined dropped, the rest as JSON.
+      const replayed = JSON.parse(JSON.stringify(first)) as PayInput;
+      const again = await env.service.pay(retry === null ? replayed : { ...first, ...retry });
+      expect(again).to.deep.equal(result);
+      // createPayment alike.
+      const createKey = key();
+      const created = await env.service.createPayment({ ...first, idempotencyKey: createKey });
+      const createRetry = retry === null ? { ...replayed, idempotencyKey: createKey } : { ...first, ...retry, idempotencyKey: createKey };
+      expect(await env.service.createPayment(createRetry)).to.deep.equal(created);
+    }
+    expect(spy.callCount).to.equal(2);
+    // What a field does say still counts: a customer, a stored card, metadata, another gateway.
+    const request = input();
+    await env.service.pay(request);
+    for (const other of [{ customerId: 'cus-1' }, { storePaymentMethod: true }, { metadata: { order: '42' } }, { customerEmail: 'a@example.com' }]) {
+      expect(await codeOf(env.service.pay({ ...request, ...other })), JSON.stringify(other)).to.equal('idempotency_key_reused');
+    }
+  });
+
   it('the same key with other parameters is idempotency_key_reused', async () => {
     env = setup();
     const request = input();
