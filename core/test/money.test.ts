@@ -67,6 +67,21 @@ describe('money', () => {
     expect(codeOf(() => parseAmount(2 ** 60, 'JPY'))).to.equal('invalid_amount');
   });
 
+  it('takes a JavaScript number only while every amount of its size is exact as a double (< 10^(15 - decimals)); a string or Decimal beyond', () => {
+    for (const [exact, tooLarge, currency] of [
+      [9999999999999.99, 10000000000000, 'USD'],
+      [999999999999999, 1000000000000000, 'JPY'],
+      [999999999999.999, 1000000000000, 'KWD'],
+    ] as const) {
+      expect(parseAmount(exact, currency).toString(), `${exact} ${currency}`).to.equal(String(exact));
+      expect(codeOf(() => parseAmount(tooLarge, currency)), `${tooLarge} ${currency}`).to.equal('invalid_amount');
+    }
+    // The reviewer's case: the literal 90071992547409.91 is the double 90071992547409.9, a cent lost unseen.
+    expect(codeOf(() => parseAmount(90071992547409.91, 'USD'))).to.equal('invalid_amount');
+    expect(parseAmount('90071992547409.91', 'USD').toFixed(2)).to.equal('90071992547409.91');
+    expect(parseAmount(new Decimal('90071992547409.91'), 'USD').toFixed(2)).to.equal('90071992547409.91');
+  });
+
   it('converts to and from minor units for 0, 2 and 3 decimal currencies', () => {
     expect(toMinorUnits(new Decimal('10.50'), 'USD')).to.equal(1050);
     expect(toMinorUnits(new Decimal('500'), 'JPY')).to.equal(500);

@@ -86,6 +86,11 @@ function optionalString(name: string, value: unknown): string | null {
   return value;
 }
 
+/** A method's input must be an object (a JavaScript caller may pass nothing): invalid_input, not a TypeError. */
+function checkInputObject(method: string, input: unknown): void {
+  if (typeof input !== 'object' || input === null) throw invalidInput(`${method} needs an input object`);
+}
+
 /** Extra gateway data, when given, must be a plain object (not an array) the ledger can store. */
 function checkData(data: unknown): void {
   if (data !== undefined && data !== null && (typeof data !== 'object' || Array.isArray(data))) throw invalidInput('data must be an object when given');
@@ -138,6 +143,7 @@ export class PaymentService {
 
   /** Records a new payment (not charged yet). Validates channel, gateway, currency and amount first. */
   async createPayment(input: CreatePaymentInput): Promise<Payment> {
+    checkInputObject('createPayment', input);
     const key = checkIdempotencyKey(input.idempotencyKey);
     const { idempotencyKey: _key, total, ...rest } = input;
     checkStorableFields(rest);
@@ -170,6 +176,7 @@ export class PaymentService {
    * `POST /payments` use; a replay of the key returns the same result.
    */
   async pay(input: PayInput): Promise<OperationResult> {
+    checkInputObject('pay', input);
     const key = checkIdempotencyKey(input.idempotencyKey);
     const { idempotencyKey: _key, total, action = 'process', data = null, ...rest } = input;
     if (action !== 'process' && action !== 'authorize') throw invalidInput('action must be "process" or "authorize"', { field: 'action' });
@@ -187,22 +194,22 @@ export class PaymentService {
 
   /** Checkout: authorize and, when the gateway auto-captures, capture the total (may require action: see `confirm`). */
   process(input: ChargeInput): Promise<OperationResult> {
-    return this.operate('process', input, { data: input.data ?? null });
+    return this.operate('process', input, { data: input?.data ?? null });
   }
 
   /** Authorizes the total without capturing it. */
   authorize(input: ChargeInput): Promise<OperationResult> {
-    return this.operate('authorize', input, { data: input.data ?? null });
+    return this.operate('authorize', input, { data: input?.data ?? null });
   }
 
   /** Captures `amount` (default: all that is authorized and not captured or reserved). */
   capture(input: AmountOperationInput): Promise<OperationResult> {
-    return this.operate('capture', input, { amount: input.amount ?? undefined });
+    return this.operate('capture', input, { amount: input?.amount ?? undefined });
   }
 
   /** Refunds `amount` (default: all that is captured and not refunded or reserved). */
   refund(input: AmountOperationInput): Promise<OperationResult> {
-    return this.operate('refund', input, { amount: input.amount ?? undefined });
+    return this.operate('refund', input, { amount: input?.amount ?? undefined });
   }
 
   /** Voids an uncaptured authorization (refused once anything was captured). */
@@ -212,7 +219,7 @@ export class PaymentService {
 
   /** Confirms a payment waiting for the customer (e.g. 3-D Secure); may require action again. */
   confirm(input: ChargeInput): Promise<OperationResult> {
-    return this.operate('confirm', input, { data: input.data ?? null });
+    return this.operate('confirm', input, { data: input?.data ?? null });
   }
 
   async getPayment(paymentId: string): Promise<Payment> {
@@ -248,7 +255,7 @@ export class PaymentService {
   }
 
   private async operate(operation: PaymentOperation, input: OperationInput, params: { amount?: unknown; data?: Record<string, unknown> | null }): Promise<OperationResult> {
-    if (typeof input !== 'object' || input === null) throw invalidInput(`${operation} needs an input object`);
+    checkInputObject(operation, input);
     const key = checkIdempotencyKey(input.idempotencyKey);
     const paymentId = optionalString('paymentId', input.paymentId);
     if (!paymentId) throw invalidInput('paymentId is required');

@@ -24,7 +24,8 @@ export function storableText(value: string): string {
  * Refuses (invalid_input, before anything is written) caller input the ledger
  * could not store as given: NUL or unpaired surrogates in any string or key,
  * numbers JSON cannot hold (Infinity, NaN, bigint), or nesting deeper than
- * MAX_INPUT_DEPTH.
+ * MAX_INPUT_DEPTH. An object with toJSON (a Decimal, a Date) is checked as
+ * what toJSON gives, which is what JSON stores.
  */
 export function checkStorableInput(field: string, value: unknown, depth = 0): void {
   if (field.length > 200) field = `${field.slice(0, 200)}…`;
@@ -40,6 +41,17 @@ export function checkStorableInput(field: string, value: unknown, depth = 0): vo
   if (typeof value === 'bigint' || typeof value === 'function' || typeof value === 'symbol') throw invalidInput(`${field} is a ${typeof value}, which JSON cannot hold`, { field });
   if (typeof value !== 'object' || value === null) return;
   if (depth >= MAX_INPUT_DEPTH) throw invalidInput(`${field} is nested deeper than ${MAX_INPUT_DEPTH} levels`, { field });
+  // What is stored is what JSON makes of it: a Decimal its string, a Date its ISO text (their own fields are not stored).
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function') {
+    let json: unknown;
+    try {
+      json = (toJSON as (key: string) => unknown).call(value, '');
+    } catch {
+      throw invalidInput(`${field}: its toJSON() threw, so it cannot be stored`, { field });
+    }
+    if (json !== value) return checkStorableInput(field, json, depth + 1);
+  }
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) checkStorableInput(`${field}[${i}]`, value[i], depth + 1);
     return;

@@ -13,6 +13,9 @@ export interface ParseAmountOptions {
 
 const NUMERIC = /^\d+(\.\d+)?$/;
 
+/** Significant digits every decimal keeps through a double (IEEE 754 binary64: 15). */
+const MAX_EXACT_NUMBER_DIGITS = 15;
+
 function invalid(message: string, currency: string, value: unknown): PayhostError {
   return new PayhostError(ERROR_CODES.invalidAmount, message, { currency, amount: String(value) });
 }
@@ -33,7 +36,8 @@ function largestAmount(digits: number): Decimal {
  * Parses and validates an amount for a currency: rejects NaN, non-numeric,
  * negative, zero (unless allowed), more decimals than ISO 4217 allows, and
  * more minor units than Number.MAX_SAFE_INTEGER (see `largestAmount`).
- * Numbers are accepted only when finite; strings must be plain decimals.
+ * Numbers are accepted only when finite and small enough to be exact (below 10^(15 - decimal places):
+ * 10 trillion USD); strings must be plain decimals.
  */
 export function parseAmount(value: unknown, currency: string, options: ParseAmountOptions = {}): Decimal {
   const digits = minorUnits(currency);
@@ -42,6 +46,12 @@ export function parseAmount(value: unknown, currency: string, options: ParseAmou
     amount = value as Decimal;
   } else if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw invalid(`Amount ${value} is not a finite number`, currency, value);
+    // A double keeps every decimal of at most 15 significant digits (decimal.js reads its shortest form); an
+    // amount of this currency at or above 10^(15 - digits) may have more, and may already have lost some
+    // (90071992547409.91 is the double 90071992547409.9).
+    if (Math.abs(value) >= 10 ** (MAX_EXACT_NUMBER_DIGITS - digits)) {
+      throw invalid(`Amount ${value} is too large to pass as a JavaScript number for ${currency} (it may have lost digits): pass it as a string or a Decimal`, currency, value);
+    }
     amount = new Decimal(value);
   } else if (typeof value === 'string') {
     const trimmed = value.trim();
