@@ -21,6 +21,11 @@ class Starter extends BasePlugin {
         throw new PayhostError('invalid_configuration', 'secret_key is a test key on a live channel');
       case 'plain':
         throw new Error('secret_key is malformed');
+      case 'typed-echo':
+        // Refusing its settings on purpose, but quoting the key as a key parser would ("cannot parse key sk_...").
+        throw new PayhostError('invalid_configuration', `cannot parse key ${key}`);
+      case 'plain-echo':
+        throw new Error(`cannot parse key ${key}`);
       case 'bug':
         // A bug: reads a property of something the plugin assumed was there.
         (undefined as unknown as { split(s: string): string[] }).split(key);
@@ -61,6 +66,15 @@ describe('manager: a plugin constructor that throws', () => {
       expect(err.message).to.match(/^Plugin "test\.starter" rejected its configuration: secret_key is (a test key on a live channel|malformed)$/);
       expect(err.details).to.deep.equal({ plugin: 'test.starter', channel: 'web' });
       expect(log.lines.filter((line) => line['code'] === 'plugin_failed')).to.deep.equal([]);
+    });
+  }
+
+  for (const mode of ['typed-echo', 'plain-echo']) {
+    it(`rejecting its configuration with its secret in the message (${mode}): the message reaching the host has it scrubbed`, () => {
+      const err = thrownBy(() => build(mode));
+      expect(err.code).to.equal('invalid_configuration');
+      expect(err.message).to.equal('Plugin "test.starter" rejected its configuration: cannot parse key [redacted]');
+      expect(JSON.stringify(err.cause, Object.getOwnPropertyNames(err.cause ?? {}))).to.not.include(SECRET);
     });
   }
 

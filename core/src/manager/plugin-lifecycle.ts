@@ -21,14 +21,17 @@ export function rejectsConfiguration(err: unknown): boolean {
 /**
  * The error a host gets when a plugin constructor throws: `invalid_configuration`
  * with the plugin's own message when it rejects its configuration (written for
- * the operator, so passed on as it is: scrubbing would mangle it, a Secret
- * value "secret" turning "webhook_secret" into "webhook_[redacted]"), else
+ * the operator), scrubbed of the plugin's secret values as gatewayConfig()'s
+ * is: it reaches the admin API and `config check`, and "cannot parse key
+ * sk_live_..." is what a constructor parsing a key says. (Only values of 6
+ * characters or more are scrubbed, so a word of the message is not.) Else
  * `plugin_failed` (`details.reason: threw`) with the crash logged, secrets
  * scrubbed, as a failing hook call is.
  */
 export function constructorError(cls: PluginClass, channel: string | null, err: unknown, secrets: readonly string[], logger: Logger): PayhostError {
   if (rejectsConfiguration(err)) {
-    return new PayhostError(ERROR_CODES.invalidConfiguration, `Plugin "${cls.id}" rejected its configuration: ${(err as Error).message}`, { plugin: cls.id, channel }, { cause: err });
+    const message = scrubSecrets(`Plugin "${cls.id}" rejected its configuration: ${(err as Error).message}`, secrets);
+    return new PayhostError(ERROR_CODES.invalidConfiguration, message, { plugin: cls.id, channel }, { cause: loggableError(err, secrets) });
   }
   return pluginCrash(cls.id, channel, 'constructor', err, secrets, logger);
 }
