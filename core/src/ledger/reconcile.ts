@@ -3,7 +3,7 @@ import { applyResponse, markReview } from './apply.js';
 import { fault, gatewayStoresCustomers, type LedgerContext } from './context.js';
 import type { Payment, Transaction } from './model.js';
 import { operationOf } from './operations.js';
-import { incoherentAnswer } from './outcome-unknown.js';
+import { incoherentAnswer, isOutcomeUnknown } from './outcome-unknown.js';
 import { buildPaymentData } from './payment-data.js';
 
 export interface ReconcileOptions {
@@ -83,7 +83,10 @@ export async function reconcilePending(ctx: LedgerContext, calling: ReadonlySet<
 
 async function reconcileOne(ctx: LedgerContext, row: Transaction): Promise<Verdict> {
   const payment = await ctx.store.getPayment(row.paymentId);
-  const status = payment ? await askGateway(ctx, payment, row) : null;
+  const answer = payment ? await askGateway(ctx, payment, row) : null;
+  // A status answer that itself cannot tell (its own request lost) is no outcome: applied, it would record
+  // a failure and free the reservation of a call the processor may have carried out.
+  const status = answer !== null && isOutcomeUnknown(answer) ? null : answer;
   await fault(ctx, { point: 'after-gateway', operation: 'reconcile', paymentId: row.paymentId, transactionId: row.id, response: status });
   // Still no answer for a row already in review: nothing to write.
   if (!status && row.state === 'review') return 'held';

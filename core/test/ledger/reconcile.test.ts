@@ -107,6 +107,37 @@ describe('ledger: crash safety and reconcile()', () => {
     expect(result.payment.chargeStatus).to.equal('fully-charged');
   });
 
+  it('a status answer that itself cannot tell (outcome_unknown) is not a final failure: review, the reservation kept', async () => {
+    const store = new MemoryLedgerStore();
+    env = setup({ plugin: GatedDummy, store, faults: crashAt('after-gateway') });
+    const payment = await env.create();
+    await rejection(env.service.process({ paymentId: payment.id, idempotencyKey: key() }));
+    // The status request's own answer was lost: the plugin says so, as a lost charge answer does.
+    sinon.stub(GatedDummy.prototype, 'getTransactionStatus').resolves({
+      isSuccess: false,
+      actionRequired: false,
+      kind: 'capture',
+      amount: payment.total,
+      currency: payment.currency,
+      transactionId: '',
+      error: 'The status request timed out',
+      errorCode: 'processing_error',
+      customerId: null,
+      cardInfo: null,
+      rawResponse: { outcome_unknown: true },
+      actionRequiredData: null,
+      transactionAlreadyProcessed: false,
+      pspReference: null,
+    });
+    const report = await env.service.reconcile();
+    expect(report.review).to.have.length(1);
+    const [tx] = await env.service.listTransactions(payment.id);
+    expect(tx).to.deep.include({ state: 'review' });
+    // Still reserved: another process of the payment is refused until the review is settled (a failure would have freed it).
+    expect(await codeOf(env.service.process({ paymentId: payment.id, idempotencyKey: key() }))).to.equal('operation_not_allowed');
+    expect((await env.service.getPayment(payment.id)).chargeStatus).to.equal('not-charged');
+  });
+
   it('leaves alone transactions whose gateway call is in flight in this process, and young ones with minAgeMs', async () => {
     let now = new Date('2030-01-01T00:00:00Z');
     const manager = makeManager({ plugin: GatedDummy });
