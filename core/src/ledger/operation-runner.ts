@@ -258,7 +258,7 @@ export class OperationRunner {
       const response = await this.ctx.gateways.runOperation(OPERATION_HOOK[operation], { channel: payment.channel, gateway: payment.gateway, payment: paymentData });
       const incoherent = incoherentAnswer(operation, payment.currency, response, pending.amount);
       if (!incoherent) return { response };
-      this.ctx.logger.error({ paymentId: payment.id, transactionId: pending.id, operation, kind: response.kind, currency: response.currency ?? null }, incoherent);
+      this.ctx.logger.error({ plugin: payment.gateway, channel: payment.channel, paymentId: payment.id, transactionId: pending.id, operation, kind: response.kind, currency: response.currency ?? null }, incoherent);
       return { response: asOutcomeUnknown(response, incoherent) };
     } catch (err) {
       const base = isPayhostError(err) ? err : new PayhostError(ERROR_CODES.pluginFailed, err instanceof Error ? err.message : String(err));

@@ -136,7 +136,7 @@ export async function askGateway(ctx: LedgerContext, payment: Payment, pending: 
     const incoherent = status ? incoherentAnswer(operation, payment.currency, status, pending.amount) : null;
     if (!incoherent) return status;
     // Not an answer the ledger can count: the transaction stays (or goes) in review.
-    ctx.logger.error({ paymentId: payment.id, transactionId: pending.id, operation, kind: status?.kind, currency: status?.currency ?? null }, incoherent);
+    ctx.logger.error({ plugin: payment.gateway, channel: payment.channel, paymentId: payment.id, transactionId: pending.id, operation, kind: status?.kind, currency: status?.currency ?? null }, incoherent);
     return null;
   } catch (err) {
     ctx.logger.warn({ paymentId: payment.id, transactionId: pending.id, err }, 'getTransactionStatus failed; the transaction goes to review');

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { MemoryLedgerStore, PaymentService, type GatewayResponse, type PaymentData, type TransactionStatusInput } from '@payhost/core';
 import { GatedDummy, expectAmount, key, payInput, rejection, setup, type Setup } from './helpers.js';
+import { captureLogger } from '../support/log-capture.js';
 
 type Bug = 'refund-as-capture' | 'ongoing-without-id' | 'other-currency' | 'more-than-asked' | 'float-amount' | MalformedBug;
 
@@ -67,6 +68,19 @@ describe('ledger: incoherent gateway answers', () => {
     } finally {
       BuggyDummy.prototype.getTransactionStatus = original;
     }
+  });
+
+  it('the logged error names the plugin and channel that answered, for the operation and for reconciliation', async () => {
+    const log = captureLogger();
+    env = setup({ plugin: BuggyDummy });
+    const service = new PaymentService({ manager: env.manager, store: env.store, logger: log.logger });
+    const { payment } = await service.pay(payInput());
+    BuggyDummy.bug = 'refund-as-capture';
+    GatedDummy.canTell = false;
+    await rejection(service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '3.00' }));
+    const incoherent = log.lines.filter((line) => line['level'] === 50 && String(line['msg']).includes('answered a refund'));
+    expect(incoherent, log.text()).to.have.length.greaterThan(0);
+    for (const line of incoherent) expect(line).to.include({ plugin: 'payhost.dummy', channel: 'web', paymentId: payment.id });
   });
 
   /**
