@@ -198,6 +198,7 @@ describe('manager: runHook refuses the hooks that go to one gateway', () => {
       const manager = new PluginManager({ plugins, config: { channels: [{ slug: 'us', currencies: ['USD'], plugins: { one: { active: true }, two: { active: true } } }] } });
       const input = name === 'getTransactionStatus' ? ({ transaction: null, payment: payment() } as never) : (payment({ amount: new Decimal('-5') }) as never);
       try {
+        // @ts-expect-error runHook's name type leaves these hooks out; a caller that gets round it is refused at run time
         await manager.runHook('us', name, input, null);
         expect.fail(`runHook ran ${name}`);
       } catch (err) {

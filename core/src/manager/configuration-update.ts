@@ -24,11 +24,29 @@ export interface PluginConfigurationView {
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** An update and its `configuration` are objects: a string would otherwise be merged as its characters. */
+/** The keys plugin settings (and an update of them) may have; as the configuration file's schema allows. */
+const SETTINGS_KEYS: ReadonlySet<string> = new Set(['active', 'configuration']);
+
+/**
+ * An update (or settings) is `{ active?, configuration? }` and nothing else, checked before anything is
+ * merged or built: a misspelt key (`activ`, `config`) would otherwise change nothing, silently; a string
+ * `configuration` would be merged as its characters. `active` is a boolean or a string (`"true"`, `"false"`:
+ * validatePluginSettings reads which); a key given as undefined counts as left out.
+ */
 export function checkUpdateShape(update: unknown, where: Record<string, unknown>): asserts update is PluginConfigurationUpdate {
-  if (!isPlainObject(update)) throw new PayhostError(ERROR_CODES.invalidConfiguration, 'A plugin configuration update must be an object', where);
+  const plugin = String(where['plugin']);
+  if (!isPlainObject(update)) throw new PayhostError(ERROR_CODES.invalidConfiguration, `Settings of plugin "${plugin}" must be an object`, where);
+  for (const key of Object.keys(update)) {
+    if (!SETTINGS_KEYS.has(key)) {
+      throw new PayhostError(ERROR_CODES.invalidConfiguration, `Unknown key "${key}" in the settings of plugin "${plugin}": only "active" and "configuration" are`, { ...where, key });
+    }
+  }
+  const active = update['active'];
+  if (active !== undefined && typeof active !== 'boolean' && typeof active !== 'string') {
+    throw new PayhostError(ERROR_CODES.invalidConfiguration, `"active" of plugin "${plugin}" must be a boolean`, { ...where, key: 'active' });
+  }
   if (update['configuration'] !== undefined && !isPlainObject(update['configuration'])) {
-    throw new PayhostError(ERROR_CODES.invalidConfiguration, `"configuration" of plugin "${String(where['plugin'])}" must be an object`, where);
+    throw new PayhostError(ERROR_CODES.invalidConfiguration, `"configuration" of plugin "${plugin}" must be an object`, { ...where, key: 'configuration' });
   }
 }
 

@@ -26,3 +26,35 @@ export function singleGatewayHookError(name: string): PayhostError {
   const use = method === 'runOperation' ? `runOperation('${name}', ...) or ${name}()` : `${method}()`;
   return new PayhostError(ERROR_CODES.invalidInput, `runHook cannot run ${name}: it goes to exactly one plugin, routed and validated; use manager.${use}`, { hook: name, use: method });
 }
+
+/**
+ * The code of a call made to a manager once its close() has begun (the reference server answers it
+ * 503: it is what the server says while shutting down, and the caller's remedy is the same, retry elsewhere).
+ * Not in ERROR_CODES, which core/src/errors owns; PayhostErrorCode takes any string.
+ */
+export const SHUTTING_DOWN = 'shutting_down';
+
+/** A manager closing or closed runs and builds no plugin: its instances are closed, or about to be. */
+export function managerClosed(method: string): PayhostError {
+  return new PayhostError(SHUTTING_DOWN, `The plugin manager is closing: ${method}() is refused after close()`, { method });
+}
+
+/** Node's timer maximum: a longer delay overflows to 1 ms (TimeoutOverflowWarning). */
+export const MAX_HOOK_TIMEOUT_MS = 2_147_483_647;
+
+/**
+ * hookTimeoutMs as the watchdog needs it: a whole number of milliseconds from 1 to Node's timer maximum.
+ * 0 or less would time every call out at once, NaN never, and more than the maximum after 1 ms.
+ */
+export function checkHookTimeout(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_HOOK_TIMEOUT_MS) {
+    const shown = typeof value === 'number' ? String(value) : `a value of type ${value === null ? 'null' : typeof value}`;
+    throw new PayhostError(
+      ERROR_CODES.invalidConfiguration,
+      `hookTimeoutMs must be a whole number of milliseconds from 1 to ${MAX_HOOK_TIMEOUT_MS}, not ${shown}`,
+      { option: 'hookTimeoutMs' },
+    );
+  }
+  return value;
+}

@@ -13,11 +13,11 @@ import type { ChannelRuntime, GatewayEntry } from './channel-runtime.js';
 import type { ListedGateway } from './gateway-listings.js';
 import { defaultManagerLogger } from './default-logger.js';
 import { createHookWatchdog, implementsHook, type HookPipeline } from './hook-pipeline.js';
-import { noWebhookPlugin, operationNotSupported, singleGatewayHookError } from './manager-errors.js';
+import { checkHookTimeout, managerClosed, noWebhookPlugin, operationNotSupported, singleGatewayHookError } from './manager-errors.js';
 import { missingValueError, type PluginFailure } from './plugin-failure.js';
 import { INVALID_ANSWER, invalidAnswer, invalidAnswerResponse, processingErrorResponse, warnMissingTransactionId, withDecimalAmount } from './responses.js';
 import { pluginSecrets, scrubAnswer } from './secret-scrub.js';
-import { configurationView, mergeUpdate, pluginSettingsIn, type PluginConfigurationUpdate, type PluginConfigurationView } from './configuration-update.js';
+import { checkUpdateShape, configurationView, mergeUpdate, pluginSettingsIn, type PluginConfigurationUpdate, type PluginConfigurationView } from './configuration-update.js';
 import { PluginChanges, type PreparedPluginChange } from './prepared-change.js';
 import { pluginRegistry } from './plugin-registry.js';
 import { Retirements } from './retirements.js';
@@ -40,7 +40,11 @@ export interface ResolveOptions {
  * gateway of the channel unvalidated, or ask every plugin for a token or a
  * webhook answer meant for one.
  */
-const SINGLE_GATEWAY_HOOKS: ReadonlySet<string> = new Set<string>([...GATEWAY_OPERATION_HOOKS, 'getTransactionStatus', 'getClientToken', 'webhook']);
+const ROUTED_HOOKS = ['getTransactionStatus', 'getClientToken', 'webhook'] as const;
+const SINGLE_GATEWAY_HOOKS: ReadonlySet<string> = new Set<string>([...GATEWAY_OPERATION_HOOKS, ...ROUTED_HOOKS]);
+
+/** The names runHook refuses, as a type: runHook's name parameter leaves them out, so such a call does not compile. */
+export type SingleGatewayHook = GatewayOperation | (typeof ROUTED_HOOKS)[number];
 
 /** runHook's refusal of a hook that goes to one gateway (checked once per pipeline and hook name). */
 function refuseSingleGatewayHook(name: string): PayhostError | null {
@@ -67,7 +71,10 @@ export interface PluginManagerOptions {
    * none); pass `silentLogger()` to log nothing.
    */
   logger?: Logger;
-  /** How long one plugin call may take before it counts as a `processing_error`; default 30 s. */
+  /**
+   * How long one plugin call may take before it counts as a `processing_error`; default 30 s. A whole
+   * number of milliseconds from 1 to 2147483647 (Node's timer maximum); anything else is `invalid_configuration`.
+   */
   hookTimeoutMs?: number;
   /** Environment for `${VAR}` references; default process.env. */
   env?: NodeJS.ProcessEnv;
@@ -84,6 +91,9 @@ export type { PluginConfigurationView } from './configuration-update.js';
 
 type AllHooks<H extends HookMap> = PaymentHooks & H;
 
+/** The hooks runHook runs: every payment hook and host hook but those that go to one gateway. */
+type ChainedHook<H extends HookMap> = Exclude<keyof AllHooks<H> & string, SingleGatewayHook>;
+
 /**
  * The host's one entry point: routes payment operations to gateways and runs
  * every hook through per-channel tapable pipelines.
@@ -97,9 +107,13 @@ export class PluginManager<H extends HookMap = {}> {
   private readonly retirements: Retirements;
   /** Builds configuration changes without swapping them in, and swaps them in on commit. */
   private readonly changes: PluginChanges;
+  /** close()'s promise once it was called: from then on nothing runs or builds a plugin. */
+  private closing: Promise<void> | null = null;
 
   /** Loads plugin packages and a config file if given, then builds the manager. */
   static async create<H extends HookMap = {}>(options: PluginManagerOptions): Promise<PluginManager<H>> {
+    // Before any plugin package is imported: a bad option is the caller's mistake, reported first.
+    checkHookTimeout(options.hookTimeoutMs);
     const classes = await loadPlugins(options.plugins, { baseDir: options.pluginBaseDir ?? process.cwd() });
     const config = typeof options.config === 'string' ? await readConfigFile(options.config) : options.config;
     return new PluginManager<H>({ ...options, plugins: classes, config });
@@ -107,12 +121,13 @@ export class PluginManager<H extends HookMap = {}> {
 
   /** Synchronous constructor: plugins must be classes and config an object (use `create` otherwise). */
   constructor(options: PluginManagerOptions & { plugins: readonly PluginClass[] }) {
+    const hookTimeoutMs = checkHookTimeout(options.hookTimeoutMs) ?? 30_000;
     const logger = options.logger ?? defaultManagerLogger();
     const classes = [...options.plugins];
     const registry = pluginRegistry(classes);
     this.registry = registry;
     this.warn = (message, details) => logger.warn(details, message);
-    this.ctx = { registry: classes, env: options.env ?? process.env, logger, watchdog: createHookWatchdog(options.hookTimeoutMs ?? 30_000) };
+    this.ctx = { registry: classes, env: options.env ?? process.env, logger, watchdog: createHookWatchdog(hookTimeoutMs) };
     this.retirements = new Retirements(logger);
     this.changes = new PluginChanges(this.ctx, this.retirements, { current: () => this.runtime, swap: (next) => (this.runtime = next) });
     this.runtime = buildRuntime(this.ctx, validateHostConfig(options.config, registry, this.warn), 1);
@@ -149,6 +164,7 @@ export class PluginManager<H extends HookMap = {}> {
    * array of the same frozen gateway objects.
    */
   listPaymentGateways(query: { channel: string; currency?: string | null }): Promise<ListedGateway[]> {
+    if (this.closing) return Promise.reject(managerClosed('listPaymentGateways'));
     const runtime = this.runtime;
     let listed: ListedGateway[] | undefined;
     try {
@@ -212,6 +228,7 @@ export class PluginManager<H extends HookMap = {}> {
 
   /** Runs a money-moving hook on exactly one gateway; a broken plugin yields `processing_error`. */
   async runOperation(operation: GatewayOperation, request: GatewayOperationRequest): Promise<GatewayResponse> {
+    this.refuseWhenClosed(operation);
     const existingPayment = !NEW_CHARGE_HOOKS.has(operation);
     const gateway = this.resolveGateway(request.channel, request.payment.currency, request.gateway, { existingPayment });
     const currency = normalizeCurrency(request.payment.currency);
@@ -264,6 +281,7 @@ export class PluginManager<H extends HookMap = {}> {
    * tell, or fails (a broken plugin never counts as an answer).
    */
   async getTransactionStatus(request: { channel: string; gateway?: string | null } & TransactionStatusInput): Promise<GatewayResponse | null> {
+    this.refuseWhenClosed('getTransactionStatus');
     const gateway = this.resolveGateway(request.channel, request.payment.currency, request.gateway, { existingPayment: true });
     const input: TransactionStatusInput = { transaction: request.transaction, payment: request.payment };
     const status = await this.channel(request.channel).pipeline.runOn<GatewayResponse | null>(gateway.id, 'getTransactionStatus', input, null, () => null);
@@ -273,6 +291,7 @@ export class PluginManager<H extends HookMap = {}> {
   }
 
   async getClientToken(request: { channel: string; gateway: string; currency?: string | null } & TokenConfig): Promise<string> {
+    this.refuseWhenClosed('getClientToken');
     const channel = this.channel(request.channel);
     // A token for a currency needs what a payment in it needs: the channel sells it and the gateway takes it.
     const gateway = request.currency ? this.resolveGateway(channel.slug, request.currency, request.gateway) : this.activeGateway(channel, request.gateway);
@@ -288,11 +307,13 @@ export class PluginManager<H extends HookMap = {}> {
   }
 
   async getPaymentConfig(request: { channel: string; gateway: string }): Promise<PublicConfig> {
+    this.refuseWhenClosed('getPaymentConfig');
     const channel = this.channel(request.channel);
     return channel.pipeline.runOn<PublicConfig>(this.activeGateway(channel, request.gateway).id, 'getPaymentConfig', { channel: channel.slug }, []);
   }
 
   async listPaymentSources(request: { channel: string; customerId: string; gateway?: string }): Promise<CustomerSource[]> {
+    this.refuseWhenClosed('listPaymentSources');
     const channel = this.channel(request.channel);
     const input = { channel: channel.slug, customerId: request.customerId };
     if (!request.gateway) return channel.pipeline.run<CustomerSource[]>('listPaymentSources', input, []);
@@ -301,6 +322,7 @@ export class PluginManager<H extends HookMap = {}> {
 
   /** Routes a webhook to one active plugin, per channel or global; unknown or inactive -> `unknown_plugin`. */
   async webhook(request: { channel: string | null; plugin: string } & WebhookRequest): Promise<WebhookResponse | null> {
+    this.refuseWhenClosed('webhook');
     const { pipeline, active } = request.channel === null ? this.globalPlugin(request.plugin) : this.channelPlugin(request.channel, request.plugin);
     if (!active) throw noWebhookPlugin(request.plugin, request.channel, this.registry.get(request.plugin));
     const { channel: _c, plugin: _p, ...webhook } = request;
@@ -321,14 +343,16 @@ export class PluginManager<H extends HookMap = {}> {
    * Runs a chained hook, a payment hook or one the host declared, over a
    * channel's plugins (null: global plugins only). Payment operations and
    * getTransactionStatus are refused (`invalid_input`): they go to one gateway
-   * through runOperation (processPayment(), ...) and getTransactionStatus().
+   * through runOperation (processPayment(), ...) and getTransactionStatus();
+   * so are getClientToken and webhook. Their names do not type-check here.
    */
-  runHook<K extends keyof AllHooks<H> & string>(
+  runHook<K extends ChainedHook<H>>(
     channel: string | null,
     name: K,
     input: HookInput<AllHooks<H>[K]>,
     defaultValue: HookValue<AllHooks<H>[K]>,
   ): Promise<HookValue<AllHooks<H>[K]>> {
+    if (this.closing) return Promise.reject(managerClosed('runHook'));
     let pipeline: HookPipeline;
     if (channel === null) pipeline = this.runtime.globalPipeline;
     else {
@@ -351,6 +375,7 @@ export class PluginManager<H extends HookMap = {}> {
    * error nothing changes; requests in flight finish on the version they began on.
    */
   updatePluginConfiguration(pluginId: string, channel: string | null, update: PluginConfigurationUpdate): PluginConfigurationView {
+    this.refuseWhenClosed('updatePluginConfiguration');
     return this.preparePluginConfiguration(pluginId, channel, update).commit();
   }
 
@@ -359,6 +384,7 @@ export class PluginManager<H extends HookMap = {}> {
    * changing nothing), but in force only once `commit()`ed; `discard()` closes what it built.
    */
   preparePluginConfiguration(pluginId: string, channel: string | null, update: PluginConfigurationUpdate): PreparedPluginChange {
+    this.refuseWhenClosed('preparePluginConfiguration');
     const cls = this.pluginClass(pluginId, channel);
     return this.prepare(cls, channel, mergeUpdate(cls, channel, this.storedSettings(cls, channel), update));
   }
@@ -370,16 +396,20 @@ export class PluginManager<H extends HookMap = {}> {
    * updatePluginConfiguration does; on any error nothing changes.
    */
   setPluginSettings(pluginId: string, channel: string | null, settings: PluginSettingsInput | undefined): void {
+    this.refuseWhenClosed('setPluginSettings');
     this.preparePluginSettings(pluginId, channel, settings).commit();
   }
 
   /** setPluginSettings up to the swap, as preparePluginConfiguration is for updatePluginConfiguration. */
   preparePluginSettings(pluginId: string, channel: string | null, settings: PluginSettingsInput | undefined): PreparedPluginChange {
+    this.refuseWhenClosed('preparePluginSettings');
     return this.prepare(this.pluginClass(pluginId, channel), channel, settings);
   }
 
   /** Validates settings and builds the next version with them, not swapped in. */
   private prepare(cls: PluginClass, channel: string | null, input: PluginSettingsInput | undefined): PreparedPluginChange {
+    // Settings as they are (setPluginSettings) have the shape an update has: a misspelt key is refused, not ignored.
+    if (input !== undefined) checkUpdateShape(input, { plugin: cls.id, channel });
     const settings = validatePluginSettings(cls, input, { plugin: cls.id, channel }, this.warn);
     return this.changes.prepare(cls, channel, settings, configurationView(cls, channel, settings));
   }
@@ -389,13 +419,27 @@ export class PluginManager<H extends HookMap = {}> {
    * `close()`), once the calls in flight have settled (each is bounded by
    * `hookTimeoutMs`), as well as the instances configuration changes
    * replaced and those of prepared changes never committed (discarded);
-   * then stops the timeout watchdog. Call it last: the manager does not
-   * refuse calls after it, but its plugins are closed.
+   * then stops the timeout watchdog. From the moment it is called, every
+   * method that runs or builds plugins (payments, hooks, listings, tokens,
+   * webhooks, configuration changes) is refused with `shutting_down`; calls
+   * already in flight finish first. (A prepared change it discarded answers
+   * commit() with `invalid_input`, as any discarded change.) Calling it again
+   * answers the same promise.
    */
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
     this.retirements.retireRuntime(this.runtime);
     await Promise.all([this.changes.discardAll(), this.retirements.settled()]);
     this.ctx.watchdog.close();
+  }
+
+  /** Throws `shutting_down` once close() was called (an async method's throw is its rejection). */
+  private refuseWhenClosed(method: string): void {
+    if (this.closing) throw managerClosed(method);
   }
 
   private activeGateway(channel: ChannelRuntime, id: string): GatewayEntry {
