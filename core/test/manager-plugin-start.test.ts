@@ -78,6 +78,13 @@ describe('manager: a plugin constructor that throws', () => {
     });
   }
 
+  it('a placeholder secret that is part of a field name ("secret") is not scrubbed from the message: it would garble the field name', () => {
+    const err = thrownBy(
+      () => new PluginManager({ plugins: [Starter], config: { channels: [{ slug: 'web', currencies: ['USD'], plugins: { 'test.starter': { active: true, configuration: { mode: 'plain', secret_key: 'secret' } } } }] }, logger: captureLogger().logger }),
+    );
+    expect(err.message).to.equal('Plugin "test.starter" rejected its configuration: secret_key is malformed');
+  });
+
   for (const [mode, thrown] of [
     ['bug', 'a TypeError'],
     ['echo', 'a SyntaxError'],

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { GatewayConfig } from '../contracts/gateway.js';
 import { ERROR_CODES, PayhostError } from '../errors/index.js';
 import { isIsoCurrency } from '../money/currency.js';
+import type { PluginClass } from '../plugin/base-plugin.js';
 import { GATEWAY_OPERATION_HOOKS } from '../plugin/hooks.js';
 import type { GatewayEntry } from './channel-runtime.js';
 import type { PluginEntry } from './hook-pipeline.js';
@@ -84,7 +85,7 @@ export function gatewayEntry(plugin: DeclaringPlugin, channel: string | null, lo
   try {
     config = plugin.instance.gatewayConfig();
   } catch (err) {
-    throw gatewayConfigError(plugin.id, channel, err, pluginSecrets(plugin.instance), logger);
+    throw gatewayConfigError(plugin.instance.constructor as PluginClass, channel, err, pluginSecrets(plugin.instance), logger);
   }
   if (config === null || config === undefined) {
     // BasePlugin's gatewayConfig() answers null: a gateway that forgot to declare one would never be routed to, silently.

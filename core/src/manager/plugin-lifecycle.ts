@@ -3,7 +3,7 @@ import { ERROR_CODES, PayhostError, isPayhostError } from '../errors/index.js';
 import type { PluginClass } from '../plugin/base-plugin.js';
 import type { PluginEntry } from './hook-pipeline.js';
 import { describeFailure, type PluginFailureReason } from './plugin-failure.js';
-import { loggableError, pluginSecrets, scrubSecrets } from './secret-scrub.js';
+import { loggableError, operatorMessageSecrets, pluginSecrets, scrubSecrets } from './secret-scrub.js';
 
 /**
  * Whether a plugin constructor's throw rejects its configuration: a
@@ -23,14 +23,15 @@ export function rejectsConfiguration(err: unknown): boolean {
  * with the plugin's own message when it rejects its configuration (written for
  * the operator), scrubbed of the plugin's secret values as gatewayConfig()'s
  * is: it reaches the admin API and `config check`, and "cannot parse key
- * sk_live_..." is what a constructor parsing a key says. (Only values of 6
- * characters or more are scrubbed, so a word of the message is not.) Else
+ * sk_live_..." is what a constructor parsing a key says. (Not a value of under
+ * 6 characters, nor one that is part of a field's name or label: see
+ * operatorMessageSecrets.) Else
  * `plugin_failed` (`details.reason: threw`) with the crash logged, secrets
  * scrubbed, as a failing hook call is.
  */
 export function constructorError(cls: PluginClass, channel: string | null, err: unknown, secrets: readonly string[], logger: Logger): PayhostError {
   if (rejectsConfiguration(err)) {
-    const message = scrubSecrets(`Plugin "${cls.id}" rejected its configuration: ${(err as Error).message}`, secrets);
+    const message = scrubSecrets(`Plugin "${cls.id}" rejected its configuration: ${(err as Error).message}`, operatorMessageSecrets(cls, secrets));
     return new PayhostError(ERROR_CODES.invalidConfiguration, message, { plugin: cls.id, channel }, { cause: loggableError(err, secrets) });
   }
   return pluginCrash(cls.id, channel, 'constructor', err, secrets, logger);
@@ -46,9 +47,10 @@ export function constructorError(cls: PluginClass, channel: string | null, err: 
  * a bug: `plugin_failed`, logged with its stack, secrets scrubbed, as a
  * crashing constructor is.
  */
-export function gatewayConfigError(pluginId: string, channel: string | null, err: unknown, secrets: readonly string[], logger: Logger): PayhostError {
+export function gatewayConfigError(cls: PluginClass, channel: string | null, err: unknown, secrets: readonly string[], logger: Logger): PayhostError {
+  const pluginId = cls.id;
   if (isPayhostError(err)) {
-    const message = scrubSecrets(`Plugin "${pluginId}" has an invalid gateway configuration: ${err.message}`, secrets);
+    const message = scrubSecrets(`Plugin "${pluginId}" has an invalid gateway configuration: ${err.message}`, operatorMessageSecrets(cls, secrets));
     return new PayhostError(ERROR_CODES.invalidConfiguration, message, { plugin: pluginId, channel }, { cause: loggableError(err, secrets) });
   }
   return pluginCrash(pluginId, channel, 'gatewayConfig', err, secrets, logger);

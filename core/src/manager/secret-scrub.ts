@@ -30,6 +30,17 @@ export function configurationSecrets(cls: PluginClass, configuration: Readonly<C
   return values.sort((a, b) => b.length - a.length);
 }
 
+/**
+ * The secrets to scrub from a message written for the operator (a rejected configuration): not a
+ * value that is part of one of the plugin's field names or labels, such as a placeholder "secret" or
+ * "password", which scrubbing would turn "webhook_secret is malformed" into "webhook_[redacted] is
+ * malformed" with, and which protects nothing. Logs scrub every secret.
+ */
+export function operatorMessageSecrets(cls: PluginClass, secrets: readonly string[]): string[] {
+  const words = Object.entries(cls.configStructure ?? {}).flatMap(([name, field]) => [name.toLowerCase(), field.label.toLowerCase()]);
+  return secrets.filter((secret) => !words.some((word) => word.includes(secret.toLowerCase())));
+}
+
 const REDACTED = '[redacted]';
 const REDACTED_BYTES = Buffer.from(REDACTED, 'utf8');
 
