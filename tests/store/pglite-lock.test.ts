@@ -58,9 +58,13 @@ describe('PGlite data directory lock', function () {
     await first.transaction((tx) => tx.insertPayment(payment));
     const error = await refusal(() => createPgliteStore({ dataDir }));
     expect(isPayhostError(error, 'data_dir_in_use'), String(error)).to.equal(true);
-    expect((error as Error).message).to.include(dataDir).and.include(`process ${process.pid}`);
-    // The file to delete if that process is gone, as the other refusals name it.
-    expect((error as PayhostError).details).to.include({ lockFile: join(dataDir, 'payhost.lock'), pid: process.pid });
+    // It is this process: close the other store, not "stop that process" (nor delete a lock a live store holds).
+    expect((error as Error).message)
+      .to.include(dataDir)
+      .and.include(`already open in this process (pid ${process.pid}): another store of this process holds it`)
+      .and.include('close that store first');
+    expect((error as Error).message).not.to.match(/stop that process|delete/);
+    expect((error as PayhostError).details).to.deep.equal({ dataDir, lockFile: join(dataDir, 'payhost.lock'), pid: process.pid, host: hostname() });
     await first.close();
     expect(existsSync(join(dataDir, 'payhost.lock'))).to.equal(false);
 
@@ -81,7 +85,7 @@ describe('PGlite data directory lock', function () {
     try {
       const error = await refusal(() => createPgliteStore({ dataDir: join(root, 'linked-parent', 'data') }));
       expect(isPayhostError(error, 'data_dir_in_use'), String(error)).to.equal(true);
-      expect((error as Error).message).to.include(join(root, 'linked-parent', 'data')).and.include(`process ${process.pid}`);
+      expect((error as Error).message).to.include(join(root, 'linked-parent', 'data')).and.include(`already open in this process (pid ${process.pid})`);
       expect(JSON.parse(await readFile(join(dataDir, 'payhost.lock'), 'utf8'))).to.deep.include({ pid: process.pid });
     } finally {
       await first.close();

@@ -90,6 +90,16 @@ function inUse(dataDir: string, owner: LockOwner): PayhostError {
   );
 }
 
+/** Another store of this process holds it: nothing to stop or delete, that store must be closed first. */
+function inUseHere(dataDir: string): PayhostError {
+  return new PayhostError(
+    ERROR_CODES.dataDirInUse,
+    `The embedded database in ${dataDir} is already open in this process (pid ${process.pid}): another store of this process holds it. ` +
+      `One store at a time may open it: close that store first (store.close()), or use another data directory.`,
+    { dataDir, lockFile: join(dataDir, LOCK_FILE), pid: process.pid, host: hostname() },
+  );
+}
+
 function unreadableLock(dataDir: string, file: string, reason: string): PayhostError {
   return new PayhostError(
     ERROR_CODES.dataDirInUse,
@@ -256,7 +266,7 @@ export function lockDataDir(dir: string): DataDirLock {
   mkdirSync(dataDir, { recursive: true });
   // The same directory reached through a symlink is the same directory.
   const realDir = realpathSync(dataDir);
-  if (heldHere.has(realDir)) throw inUse(dataDir, { pid: process.pid, host: hostname() });
+  if (heldHere.has(realDir)) throw inUseHere(dataDir);
   const path = join(realDir, LOCK_FILE);
   const token = randomBytes(16).toString('hex');
   const text = JSON.stringify({ pid: process.pid, host: hostname(), token } satisfies LockOwner);
