@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { Decimal, isPayhostError } from '@payhost/core';
+import { Decimal, isPayhostError, type PayhostError } from '@payhost/core';
 import { MIGRATIONS, createPgliteStore, runMigrations, type SqlLedgerStore } from '@payhost/store-postgres';
 import { openMigratedPgliteStore } from '../support/pglite-template.js';
 import { describeLedgerStoreConformance } from './conformance.js';
@@ -83,8 +83,11 @@ describe('PGlite store specifics', function () {
         (e: unknown) => e as Error,
       );
     expect(error?.message).to.match(/inside one of its own transactions/);
+    // A programming error of the caller, with a stable code.
+    expect(isPayhostError(error, 'invalid_input'), String(error)).to.equal(true);
+    expect((error as PayhostError).details).to.deep.equal({ store: 'pglite', reason: 'reentrant_call' });
     const nested = await store.transaction(() => store.transaction(async () => 1)).catch((e: Error) => e);
-    expect(nested).to.be.instanceOf(Error);
+    expect(isPayhostError(nested, 'invalid_input'), String(nested)).to.equal(true);
     // The store still works afterwards, also from work a finished transaction started.
     let later: Promise<unknown> | undefined;
     await store.transaction(async () => {
@@ -153,6 +156,8 @@ describe('PGlite store specifics', function () {
         failure = e;
       });
       expect(failure?.message).to.match(/newer than this package/);
+      expect(isPayhostError(failure, 'invalid_configuration'), String(failure)).to.equal(true);
+      expect((failure as PayhostError).details).to.deep.equal({ schemaVersion: MIGRATIONS.length + 1, supportedVersion: MIGRATIONS.length });
     } finally {
       await db.close();
     }

@@ -1,4 +1,5 @@
 import { savedSinceError, type PluginSettingsSave, type SavedPluginSettings } from '../config/saved-settings.js';
+import { ERROR_CODES, PayhostError } from '../errors/index.js';
 import type { IdempotencyRecord, Payment, Transaction } from './model.js';
 import type { LedgerStore, LedgerTx } from './store.js';
 import { copyPayment, copyTransaction } from './record-copy.js';
@@ -105,7 +106,13 @@ export class MemoryLedgerStore implements LedgerStore {
     this.closed = true;
   }
 
+  /**
+   * A call after close(): store_unavailable (the server answers it 503, as it does a database out of reach,
+   * e.g. a request still running while the server shuts down), details.reason `closed`.
+   */
   private check(): void {
-    if (this.closed) throw new Error('MemoryLedgerStore: store is closed');
+    if (this.closed) {
+      throw new PayhostError(ERROR_CODES.storeUnavailable, 'The ledger store (memory) is closed: it takes no more calls', { store: 'memory', reason: 'closed' });
+    }
   }
 }

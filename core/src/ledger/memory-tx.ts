@@ -1,3 +1,4 @@
+import { ERROR_CODES, PayhostError } from '../errors/index.js';
 import type { CustomerGatewayAccount, IdempotencyRecord, Payment, Transaction } from './model.js';
 import type { LedgerTx } from './store.js';
 import { copyPayment, copyTransaction } from './record-copy.js';
@@ -54,8 +55,15 @@ export class MemoryTx implements LedgerTx {
     this.held.set(key, lock);
   }
 
+  /** A tx kept past its transaction: the caller's mistake (invalid_input), as in the SQL stores. */
   private check(): void {
-    if (!this.open) throw new Error('MemoryLedgerStore: transaction already ended');
+    if (!this.open) {
+      throw new PayhostError(
+        ERROR_CODES.invalidInput,
+        'MemoryLedgerStore: transaction already ended: use a transaction object (tx) only inside its store.transaction() function, and await its calls there',
+        { reason: 'transaction_ended' },
+      );
+    }
   }
 
   private readPayment(id: string): Payment | undefined {

@@ -1,3 +1,5 @@
+import { ERROR_CODES, PayhostError } from '@payhost/core';
+
 /**
  * The tiny query interface the shared SQL store runs on. PGlite and pg both
  * have `query(text, params)`; the drivers adapt them to this.
@@ -125,8 +127,18 @@ export class Mutex {
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
-/** Validates a schema name (letters, digits, underscore) and quotes it. */
+/**
+ * Validates a schema name and quotes it; invalid_configuration naming the option and the rule otherwise.
+ * `pg_` is checked here, before anything connects: PostgreSQL keeps those names for its system schemas.
+ */
 export function quoteSchema(schema: string): string {
-  if (!IDENTIFIER.test(schema)) throw new Error(`invalid schema name ${JSON.stringify(schema)}: use letters, digits and _`);
+  const rule = !IDENTIFIER.test(schema)
+    ? 'a schema name starts with a letter or _ and holds only letters, digits and _, at most 63 characters'
+    : schema.startsWith('pg_')
+      ? 'names starting with pg_ are reserved by PostgreSQL for its system schemas'
+      : null;
+  if (rule !== null) {
+    throw new PayhostError(ERROR_CODES.invalidConfiguration, `Invalid schema ${JSON.stringify(schema)} (the schema option): ${rule}`, { option: 'schema', schema });
+  }
   return `"${schema}"`;
 }

@@ -188,6 +188,7 @@ export async function runMigrations(driver: SqlDriver, options: MigrateOptions =
   const migrations = options.migrations ?? MIGRATIONS;
   // Not the driver's exchange bound: a schema change may take much longer than a payment's statement.
   const boundMs = options.migrationTimeoutMillis ?? DEFAULT_MIGRATION_TIMEOUT_MS;
+  if (options.schema !== undefined) quoteSchema(options.schema); // A bad name is refused before anything runs.
   // Keyed by the schema migrated, not by how it was named: a store given `schema: 'public'` and
   // one without a schema on a `public` search_path migrate the same tables, so one waits for the other.
   return driver.session(async (connection) => {
@@ -228,8 +229,11 @@ export async function runMigrations(driver: SqlDriver, options: MigrateOptions =
       const [row] = await tx.query<{ version: number | null }>('SELECT max(version) AS version FROM payhost_migrations');
       let version = Number(row?.version ?? 0);
       if (version > migrations.length) {
-        throw new Error(
+        // A newer payhost migrated this database (a rollback of an upgrade): this version must not write to it.
+        throw new PayhostError(
+          ERROR_CODES.invalidConfiguration,
           `${driver.name} store: the database schema is at version ${version}, newer than this package's ${migrations.length}: upgrade @payhost/store-postgres`,
+          { schemaVersion: version, supportedVersion: migrations.length },
         );
       }
       for (; version < migrations.length; version += 1) {

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { ERROR_CODES, PayhostError } from '@payhost/core';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import { makeDataDirPrivate } from './data-dir-mode.js';
 import { Mutex, type SqlConnection, type SqlDriver } from './driver.js';
@@ -50,10 +51,14 @@ class PgliteDriver implements SqlDriver {
 
   session<T>(fn: (connection: SqlConnection) => Promise<T>): Promise<T> {
     if (this.inside.getStore()?.active) {
+      // invalid_input: the caller's code is wrong (a programming error), and the same call would fail again;
+      // not store_unavailable, which tells a client to retry.
       return Promise.reject(
-        new Error(
+        new PayhostError(
+          ERROR_CODES.invalidInput,
           'pglite store: called from inside one of its own transactions; PGlite runs one transaction at a time, so this ' +
             'would wait forever. Use the transaction object (tx) instead of the store, and do not nest store.transaction().',
+          { store: 'pglite', reason: 'reentrant_call' },
         ),
       );
     }

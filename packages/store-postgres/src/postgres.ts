@@ -193,7 +193,12 @@ export function connectionTarget(connectionString: string): { host: string; port
  */
 export async function createPostgresStore(options: PostgresStoreOptions = {}): Promise<SqlLedgerStore> {
   const connectionString = options.connectionString ?? process.env.DATABASE_URL;
-  if (!connectionString) throw new Error('postgres store: no connectionString given and DATABASE_URL is not set');
+  if (!connectionString) {
+    throw new PayhostError(ERROR_CODES.invalidConfiguration, 'postgres store: no connectionString given and DATABASE_URL is not set', {
+      option: 'connectionString',
+      reason: 'missing',
+    });
+  }
   checkConnectionString(connectionString);
   const { queryTimeoutMillis, pingTimeoutMillis, migrationTimeoutMillis } = timeouts(options);
   const config: pg.PoolConfig = {

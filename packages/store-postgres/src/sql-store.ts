@@ -6,7 +6,7 @@ import { PAYMENT_COLUMNS, TRANSACTION_COLUMNS, paymentParams, rowToIdempotency, 
 import { BY_AGE, CLAIM_AND_CREATE, LIST_TRANSACTIONS, SELECT_KEY } from './sql-statements.js';
 import { SqlTx } from './sql-tx.js';
 import { within } from './deadline.js';
-import { QueryTimeoutError, storeUnavailable } from './unavailable.js';
+import { QueryTimeoutError, storeClosed, storeUnavailable } from './unavailable.js';
 
 export interface SqlStoreOptions extends MigrateOptions {
   /** The bound of `ping()` (the readiness check), getting a connection included, in ms; default (or 0): the driver's own. */
@@ -163,6 +163,6 @@ export class SqlLedgerStore implements LedgerStore {
   }
 
   private check(): void {
-    if (this.closed) throw new Error(`${this.driver.name} store is closed`);
+    if (this.closed) throw storeClosed(this.driver.name);
   }
 }

@@ -1,3 +1,4 @@
+import { ERROR_CODES, PayhostError } from '@payhost/core';
 import type {
   ClaimAndInsertResult,
   ClaimResult,
@@ -109,8 +110,15 @@ export class SqlTx implements LedgerTx {
     return rows;
   }
 
+  /** A tx kept past its transaction (or used after claimAndInsertTransaction committed it): the caller's mistake, invalid_input. */
   private checkOpen(): void {
-    if (!this.open || this.committed) throw new Error('store transaction already ended');
+    if (!this.open || this.committed) {
+      throw new PayhostError(
+        ERROR_CODES.invalidInput,
+        'store transaction already ended: use a transaction object (tx) only inside its store.transaction() function, and await its calls there',
+        { reason: 'transaction_ended' },
+      );
+    }
   }
 
   private async track<T>(pending: Promise<T>): Promise<T> {

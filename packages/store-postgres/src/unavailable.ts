@@ -50,3 +50,11 @@ export function isConnectionFailure(error: unknown, depth = 0): boolean {
 export function storeUnavailable(storeName: string, cause: unknown): PayhostError {
   return new PayhostError(ERROR_CODES.storeUnavailable, `The ledger database (${storeName}) cannot be reached; retry later with the same idempotency key`, undefined, { cause });
 }
+
+/**
+ * A call on a store after its close(): store_unavailable as well (the server answers it 503, like a database
+ * out of reach: a request still running while the server shuts down), details.reason `closed`.
+ */
+export function storeClosed(storeName: string): PayhostError {
+  return new PayhostError(ERROR_CODES.storeUnavailable, `The ledger store (${storeName}) is closed: it takes no more calls`, { store: storeName, reason: 'closed' });
+}
