@@ -44,6 +44,8 @@ export const ERROR_CODES = {
   targetNotEmpty: 'target_not_empty',
   /** A plugin configuration change made over a revision that is no longer the latest (an admin's If-Match). */
   configurationChanged: 'configuration_changed',
+  /** A call to a PluginManager whose close() has begun (the reference server: a request reaching it while it shuts down). */
+  shuttingDown: 'shutting_down',
 } as const;
 
 export type PayhostErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES] | (string & {});

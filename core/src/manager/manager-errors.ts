@@ -30,9 +30,8 @@ export function singleGatewayHookError(name: string): PayhostError {
 /**
  * The code of a call made to a manager once its close() has begun (the reference server answers it
  * 503: it is what the server says while shutting down, and the caller's remedy is the same, retry elsewhere).
- * Not in ERROR_CODES, which core/src/errors owns; PayhostErrorCode takes any string.
  */
-export const SHUTTING_DOWN = 'shutting_down';
+export const SHUTTING_DOWN = ERROR_CODES.shuttingDown;
 
 /** A manager closing or closed runs and builds no plugin: its instances are closed, or about to be. */
 export function managerClosed(method: string): PayhostError {
