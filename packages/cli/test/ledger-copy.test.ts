@@ -109,6 +109,10 @@ describe('cli: payhost ledger copy (embedded database)', function () {
     const upper = await cli('ledger', 'copy', '--config', configFile, '--to', 'postgres://u:pw@127.0.0.1:1/shop', '--schema', 'Payhost');
     expect(upper.code).to.equal(1);
     expect(upper.err).to.match(/^error invalid_input: --schema must be lowercase letters, digits and _.*as server\.databaseSchema/);
+    // PostgreSQL keeps pg_ names for itself: refused here, naming --schema, before anything connects.
+    const reserved = await cli('ledger', 'copy', '--config', configFile, '--to', 'postgres://u:pw@127.0.0.1:1/shop', '--schema', 'pg_payhost');
+    expect(reserved.code).to.equal(1);
+    expect(reserved.err).to.match(/^error invalid_input: --schema must be .*pg_/);
 
     // A password with @ : / ? # that is not percent-encoded: pg cannot read the URL.
     const malformed = await cli('ledger', 'copy', '--config', configFile, '--to', 'postgres://payhost:p@ss:w/rd?#@127.0.0.1:1/shop', '--schema', 'payhost');

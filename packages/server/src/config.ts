@@ -28,7 +28,11 @@ const serverSection = z
     /** Serve the demo checkout page and its public API under /checkout. */
     checkout: z.boolean().default(true),
     /** PostgreSQL schema for payhost's tables (created if missing); default: the server's search_path. */
-    databaseSchema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).optional(),
+    databaseSchema: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/)
+      .refine((schema) => !schema.startsWith('pg_'), 'names starting with pg_ are reserved by PostgreSQL for its system schemas')
+      .optional(),
     /**
      * How long one exchange with PostgreSQL may wait for its answer: past it, the connection is closed and the
      * request answers 503 store_unavailable instead of hanging on a database that stopped answering.

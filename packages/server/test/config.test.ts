@@ -55,6 +55,13 @@ describe('server configuration file', () => {
     }
   });
 
+  it('takes a lowercase server.databaseSchema, and refuses one PostgreSQL reserves (pg_) or could only name quoted', () => {
+    expect(parseServerConfig({ auth, channels, server: { databaseSchema: 'payhost_1' } }, '/tmp').server.databaseSchema).to.equal('payhost_1');
+    for (const bad of ['pg_payhost', 'Payhost', '9payhost', 'a'.repeat(64)]) {
+      expect(codeAndPath({ auth, channels, server: { databaseSchema: bad } }), bad).to.deep.equal({ code: 'invalid_configuration', path: 'server.databaseSchema' });
+    }
+  });
+
   it('refuses a misspelt section or setting instead of dropping it', () => {
     expect(codeAndPath({ auth, channels, globalPlugin: {} })).to.deep.equal({ code: 'invalid_configuration', path: '' });
     expect(codeAndPath({ auth, channels, server: { prot: 8080 } })).to.deep.equal({ code: 'invalid_configuration', path: 'server' });

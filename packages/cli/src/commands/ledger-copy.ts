@@ -35,8 +35,8 @@ function usage(message: string): PayhostError {
  */
 export function targetLocation(to: string, schema: string | undefined): Location {
   if (to.trim() === '') throw usage('--to must be a postgres:// URL or a directory');
-  if (schema !== undefined && !SCHEMA.test(schema)) {
-    throw usage(`--schema must be lowercase letters, digits and _, not starting with a digit, at most 63 (as server.databaseSchema), not ${JSON.stringify(schema)}`);
+  if (schema !== undefined && (!SCHEMA.test(schema) || schema.startsWith('pg_'))) {
+    throw usage(`--schema must be lowercase letters, digits and _, not starting with a digit or pg_ (PostgreSQL's own), at most 63 (as server.databaseSchema), not ${JSON.stringify(schema)}`);
   }
   if (POSTGRES_URL.test(to)) return { kind: 'postgres', url: to, schema: schema ?? null };
   const scheme = ANY_URL.exec(to)?.[1];
