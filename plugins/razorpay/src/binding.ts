@@ -2,6 +2,7 @@ import type { GatewayResponse, Logger, PaymentData, TransactionKind } from '@pay
 import { PAYMENT_ID_NOTE } from './checkout.js';
 import { notesOf, type RzpOrder, type RzpPayment, type RzpRefund } from './client.js';
 import { mapRazorpayError } from './errors.js';
+import { signedNoteOwner, signedPaymentNotes } from './note-signature.js';
 import type { RazorpayContext } from './operations.js';
 import { RAZORPAY_FAILURES as F, failedResponse, rejectedResponse } from './responses.js';
 
@@ -33,10 +34,14 @@ export function warnIfNotesContradict(logger: Logger, order: RzpOrder | null | u
  *   its payments to that payment, whatever the payment's own notes say
  *   (Checkout lets the customer set them).
  * - Otherwise (the token was requested before the host payment existed) the
- *   first host payment to process it claims it: the plugin writes its id into
- *   the Razorpay payment's notes (PATCH /payments/:id, the only thing Razorpay
- *   lets a merchant change) before reporting success, and any other host
- *   payment is refused from then on.
+ *   first host payment to process it claims it: the plugin writes its id and
+ *   signature into the Razorpay payment's notes (PATCH /payments/:id, the
+ *   only thing Razorpay lets a merchant change; note-signature.ts) before
+ *   reporting success, and any other host payment is refused from then on.
+ *   A note naming another payment refuses it signed or not: unsigned, it may
+ *   be a claim made before signatures existed (or the customer's own note,
+ *   which then blocks only their own checkout). An unsigned note naming this
+ *   payment is claimed again, signed, so its webhooks can name it.
  * Null when the payment is this host payment's; else the refusal.
  */
 export async function bindPayment(ctx: RazorpayContext, payment: PaymentData, order: RzpOrder | null, rzp: RzpPayment, kind: TransactionKind): Promise<GatewayResponse | null> {
@@ -51,17 +56,18 @@ export async function bindPayment(ctx: RazorpayContext, payment: PaymentData, or
   }
   const owner = noteOwner(rzp);
   if (owner !== null && owner !== payment.paymentId) return alreadyUsed(rzp.id, owner, payment, kind);
-  if (owner === payment.paymentId) return null;
+  const secret = ctx.settings.keySecret;
+  if (signedNoteOwner(secret, rzp) === payment.paymentId) return null;
   let claimed: RzpPayment;
   try {
-    claimed = await ctx.api.payments.edit(rzp.id, { notes: { ...notesOf(rzp), [PAYMENT_ID_NOTE]: payment.paymentId } });
+    claimed = await ctx.api.payments.edit(rzp.id, { notes: { ...notesOf(rzp), ...signedPaymentNotes(secret, rzp.id, payment.paymentId) } });
   } catch (err) {
     // Nothing was charged yet: a definite failure the host can retry.
     const mapped = mapRazorpayError(err);
     return failedResponse(kind, { ...mapped, message: `Could not bind Razorpay payment ${rzp.id} to this payment: ${mapped.message}` }, { ...where, reason: F.bindingFailed });
   }
-  const now = noteOwner(claimed);
-  return now === payment.paymentId ? null : alreadyUsed(rzp.id, now ?? '(none)', payment, kind);
+  if (signedNoteOwner(secret, claimed) === payment.paymentId) return null;
+  return alreadyUsed(rzp.id, noteOwner(claimed) ?? '(none)', payment, kind);
 }
 
 function alreadyUsed(id: string, owner: string, payment: PaymentData, kind: TransactionKind): GatewayResponse {

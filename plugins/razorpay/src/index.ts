@@ -7,6 +7,7 @@ export { createRazorpayClient, refundIdempotencyKey, NETWORK_ERROR_CODE, type Ra
 export { mapRazorpayError, mapPaymentFailure, mayHaveActed, RAZORPAY_REASON_CODES, type MappedError } from './errors.js';
 export { toRazorpayAmount, fromRazorpayAmount, RAZORPAY_THREE_DECIMAL_CURRENCIES } from './amounts.js';
 export { verifyCheckoutSignature, verifyWebhookSignature, timingSafeEqualString } from './signature.js';
+export { PAYMENT_SIG_NOTE, paymentNoteSignature } from './note-signature.js';
 export { RAZORPAY_FAILURES } from './responses.js';
 export { RAZORPAY_WEBHOOK_EVENTS, handleWebhook } from './webhooks.js';
 export type { ListPaymentsQuery, RazorpayPaymentRecord } from './status.js';

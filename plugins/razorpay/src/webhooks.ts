@@ -1,5 +1,6 @@
 import type { GatewayEvent, GatewayResponse, WebhookRequest, WebhookResponse } from '@payhost/core';
 import { noteOwner, warnIfNotesContradict } from './binding.js';
+import { signedNoteOwner } from './note-signature.js';
 import { isRazorpayId, type RzpOrder, type RzpPayment, type RzpRefund } from './client.js';
 import type { RazorpaySettings } from './config.js';
 import type { RazorpayContext } from './operations.js';
@@ -134,14 +135,24 @@ async function orderOf(ctx: RazorpayContext, body: RazorpayEventBody): Promise<R
 
 /**
  * The host payment an event names: the order's `payhost_payment_id` note
- * (the server's); the payment's notes, which Checkout lets the customer set,
- * only when the order names none (they then hold the plugin's own claim,
- * binding.ts); else the refund's note (set by refundPayment).
+ * (the server's); else the payment's, only when the plugin signed it
+ * (its claim, binding.ts: Checkout lets the customer write any payment
+ * note); else the refund's note (set by refundPayment). Null otherwise: the
+ * event then goes by its PSP reference alone.
  */
 function hostPaymentId(ctx: RazorpayContext, body: RazorpayEventBody, order: RzpOrder | null): string | null {
   const payment = body.payload?.payment?.entity;
   warnIfNotesContradict(ctx.logger, order, payment);
-  return noteOwner(order) ?? noteOwner(payment) ?? noteOwner(body.payload?.refund?.entity);
+  const fromOrder = noteOwner(order);
+  if (fromOrder !== null) return fromOrder;
+  const signed = signedNoteOwner(ctx.settings.keySecret, payment);
+  if (signed !== null) return signed;
+  const unsigned = noteOwner(payment);
+  if (unsigned !== null) {
+    // A customer's note, or a claim made before signatures (or under a rolled key_secret): not believed.
+    ctx.logger.info({ gateway: 'payhost.razorpay', razorpayPaymentId: payment?.id, ignoredPaymentNote: unsigned }, 'Razorpay payment note without a valid payhost signature: ignored');
+  }
+  return noteOwner(body.payload?.refund?.entity);
 }
 
 /**
@@ -159,7 +170,8 @@ function hostPaymentId(ctx: RazorpayContext, body: RazorpayEventBody, order: Rzp
  *   Not refused either: Razorpay retries a non-2xx for 24 h and then
  *   disables the webhook;
  * - 200 without events for a payment.failed no host payment can be told for
- *   (an order without the host's note, or one Razorpay no longer serves): a
+ *   (an order without the host's note, or one Razorpay no longer serves, and
+ *   no payment note the plugin signed): a
  *   failed attempt the host never processed changes nothing in the ledger,
  *   and one it did process was recorded by that call. Emitted with only its
  *   PSP reference, the host would answer 404 payment_not_found (it waits for

@@ -173,6 +173,59 @@ describe('razorpay through the ledger (PaymentService)', () => {
     expect((await service.getPayment(b.id)).chargeStatus).to.equal('not-charged');
   });
 
+  describe('webhooks: a payment note the customer wrote in Checkout cannot move another payment', () => {
+    /** The attacker pays, with their own money, an order made without a host payment, naming `victimId` in Checkout's notes. */
+    async function attackerCapture(victimId: string, total = '100.00') {
+      const token = JSON.parse(await manager.getClientToken({ channel: CHANNEL, gateway: GATEWAY, amount: new Decimal(total), currency: 'INR' })) as { order_id: string };
+      return fake.checkout(token.order_id, { status: 'captured', notes: { payhost_payment_id: victimId } }).razorpay_payment_id;
+    }
+
+    it('no capture is inserted on a payment not processed yet (no reference recorded)', async () => {
+      setup();
+      const victim = await service.createPayment({ idempotencyKey: key(), channel: CHANNEL, total: '100.00', currency: 'INR', token: 'set-later' });
+      const attackerPay = await attackerCapture(victim.id);
+      const response = (await manager.webhook({ channel: CHANNEL, plugin: GATEWAY, path: PATH, method: 'POST', ...fake.webhook('payment.captured', { paymentId: attackerPay }) }))!;
+      expect(response.events?.map((e) => [e.paymentId, e.pspReference])).to.deep.equal([[null, attackerPay]]);
+      const error = await service.applyGatewayEvent({ ...response.events![0]!, gateway: GATEWAY }).then(() => null, (e: unknown) => e);
+      expect(isPayhostError(error, 'payment_not_found'), String(error)).to.equal(true);
+      expect(await service.getPayment(victim.id)).to.deep.include({ chargeStatus: 'not-charged', pspReference: null });
+      expect(await service.listTransactions(victim.id)).to.deep.equal([]);
+    });
+
+    it('a process transaction in flight is not settled by it; reconciliation settles it with its own Razorpay payment', async () => {
+      setup();
+      const { payment: victim, razorpayPaymentId } = await checkout('100.00');
+      faults = {
+        'after-gateway': () => {
+          throw new Error('simulated crash');
+        },
+      };
+      await service.process({ paymentId: victim.id, idempotencyKey: key() }).then(() => expect.fail('crash'), (e: Error) => expect(e.message).to.equal('simulated crash'));
+      faults = {};
+      const attackerPay = await attackerCapture(victim.id);
+      const response = (await manager.webhook({ channel: CHANNEL, plugin: GATEWAY, path: PATH, method: 'POST', ...fake.webhook('payment.captured', { paymentId: attackerPay }) }))!;
+      expect(response.events?.map((e) => e.paymentId)).to.deep.equal([null]);
+      const error = await service.applyGatewayEvent({ ...response.events![0]!, gateway: GATEWAY }).then(() => null, (e: unknown) => e);
+      expect(isPayhostError(error, 'payment_not_found'), String(error)).to.equal(true);
+      expect((await service.listTransactions(victim.id)).map((t) => t.state)).to.deep.equal(['pending']);
+      expect((await service.reconcile()).applied).to.have.length(1);
+      expect(await service.getPayment(victim.id)).to.deep.include({ chargeStatus: 'fully-charged', pspReference: razorpayPaymentId });
+    });
+
+    it('a payment claimed before claims were signed (an unsigned note) still gets its events, by its reference', async () => {
+      setup();
+      const { payment, razorpayPaymentId } = await checkout();
+      await service.process({ paymentId: payment.id, idempotencyKey: key() });
+      // As the plugin wrote its claim before this version: the id alone.
+      fake.state.payment(razorpayPaymentId).notes = { payhost_payment_id: payment.id };
+      const dashboard = fake.state.refund(razorpayPaymentId, { amount: 5000 });
+      const { response, results } = await webhook(fake.webhook('refund.processed', { refundId: dashboard.id, paymentId: razorpayPaymentId }));
+      expect(response.events?.map((e) => [e.paymentId, e.pspReference])).to.deep.equal([[null, razorpayPaymentId]]);
+      expect(results.map((r) => [r.status, r.payment.id])).to.deep.equal([['applied', payment.id]]);
+      expect((await service.getPayment(payment.id)).capturedAmount.eq('449.5')).to.equal(true);
+    });
+  });
+
   it('webhooks: a bad signature yields no events, so the ledger is untouched', async () => {
     setup();
     const { payment, razorpayPaymentId } = await checkout();

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { Decimal, type PluginManager, type WebhookResponse } from '@payhost/core';
 import { FakeRazorpay, razorpayWebhookSignature, signRazorpayWebhook, type RazorpayWebhookDelivery } from '@payhost/testkit/razorpay';
+import { paymentNoteSignature } from '@payhost/plugin-razorpay';
 import { CHANNEL, GATEWAY, blockOutsideNetwork, call, clientToken, makeManager, makePlugin, payment } from './helpers.js';
 
 // As the server passes it: the URL's rest after the plugin id.
@@ -108,13 +109,86 @@ describe('razorpay: webhooks', () => {
       expect(paid.events?.map((e) => e.paymentId)).to.deep.equal(['pay-host-A']);
     });
 
-    it('payment notes count when the order names no payment (the plugin\'s own claim)', async () => {
+    /** An order created before any host payment (no payhost_payment_id note), paid in Checkout with `notes`. */
+    async function orderlessCheckout(status: 'authorized' | 'captured' | 'failed', notes: Record<string, string> = {}) {
       const plugin = makePlugin(fake);
       const token = JSON.parse((await plugin.getClientToken({ amount: new Decimal('499.50'), currency: 'INR' }, null)) as string) as { order_id: string };
-      const result = fake.checkout(token.order_id, { status: 'captured' });
-      await call(plugin.processPayment(payment({ paymentId: 'pay-host-C', token: JSON.stringify(result) }), null));
-      const response = (await deliver(fake.webhook('payment.captured', { paymentId: result.razorpay_payment_id })))!;
-      expect(response.events?.map((e) => e.paymentId)).to.deep.equal(['pay-host-C']);
+      const { payment: rzp, ...result } = fake.checkout(token.order_id, { status, notes });
+      return { plugin, orderId: token.order_id, paymentId: rzp.id, token: JSON.stringify(result) };
+    }
+
+    /** The host payment ids each event type names for a payment (order.paid only once it is captured). */
+    async function namedBy(ids: { paymentId: string; orderId: string }): Promise<Record<string, Array<string | null>>> {
+      const types = fake.state.payment(ids.paymentId).status === 'captured' ? ['payment.authorized', 'payment.captured', 'order.paid'] : ['payment.authorized'];
+      const named: Record<string, Array<string | null>> = {};
+      for (const type of types) {
+        const response = (await deliver(fake.webhook(type, { paymentId: ids.paymentId, ...(type === 'order.paid' ? { orderId: ids.orderId } : {}) })))!;
+        expect(response.status, type).to.equal(200);
+        named[type] = (response.events ?? []).map((e) => e.paymentId ?? null);
+        expect(response.events?.map((e) => e.pspReference), type).to.deep.equal([ids.paymentId]);
+      }
+      return named;
+    }
+
+    it('payment notes count when the order names no payment only as the plugin\'s own claim, which it signs', async () => {
+      const { plugin, paymentId, orderId, token } = await orderlessCheckout('captured');
+      await call(plugin.processPayment(payment({ paymentId: 'pay-host-C', token }), null));
+      expect(fake.state.payment(paymentId).notes).to.have.keys('payhost_payment_id', 'payhost_payment_sig');
+      expect(await namedBy({ paymentId, orderId })).to.deep.equal({ 'payment.authorized': ['pay-host-C'], 'payment.captured': ['pay-host-C'], 'order.paid': ['pay-host-C'] });
+    });
+
+    it('a payment note the customer wrote in Checkout names no payment: the events go by the pay_ reference alone, payment.failed is not applied', async () => {
+      const captured = await orderlessCheckout('captured', { payhost_payment_id: 'pay-host-victim' });
+      expect(await namedBy(captured)).to.deep.equal({ 'payment.authorized': [null], 'payment.captured': [null], 'order.paid': [null] });
+      const authorized = await orderlessCheckout('authorized', { payhost_payment_id: 'pay-host-victim' });
+      expect(await namedBy(authorized)).to.deep.equal({ 'payment.authorized': [null] });
+      const failed = await orderlessCheckout('failed', { payhost_payment_id: 'pay-host-victim' });
+      const response = (await deliver(fake.webhook('payment.failed', { paymentId: failed.paymentId })))!;
+      expect(response).to.deep.include({ status: 200, events: [] });
+      expect(response.body).to.deep.include({ ignored: 'payment_not_matched' });
+    });
+
+    it('after processPayment too: the customer\'s note naming another payment refuses the host payment that processes it, and the events still name no payment', async () => {
+      const ids = await orderlessCheckout('authorized', { payhost_payment_id: 'pay-host-victim' });
+      const refused = await call(ids.plugin.processPayment(payment({ paymentId: 'pay-host-attacker', token: ids.token }), null));
+      expect(refused.rawResponse?.['code']).to.equal('payment_already_used');
+      expect(fake.state.payment(ids.paymentId).notes).to.deep.equal({ payhost_payment_id: 'pay-host-victim' });
+      expect(await namedBy(ids)).to.deep.equal({ 'payment.authorized': [null] });
+    });
+
+    it('a customer note naming the payment that processes it is claimed again, signed: then the events name it', async () => {
+      const ids = await orderlessCheckout('captured', { payhost_payment_id: 'pay-host-C' });
+      expect(await namedBy(ids)).to.deep.equal({ 'payment.authorized': [null], 'payment.captured': [null], 'order.paid': [null] });
+      await call(ids.plugin.processPayment(payment({ paymentId: 'pay-host-C', token: ids.token }), null));
+      expect(fake.requests.filter((r) => r.method === 'PATCH')).to.have.length(1);
+      expect(await namedBy(ids)).to.deep.equal({ 'payment.authorized': ['pay-host-C'], 'payment.captured': ['pay-host-C'], 'order.paid': ['pay-host-C'] });
+    });
+
+    it('a forged or altered signature is refused: made up, of another payment\'s claim, with another key secret, or kept under another host payment id', async () => {
+      // A signature the plugin really made, for pay-host-victim on another Razorpay payment.
+      const victims = await orderlessCheckout('captured');
+      await call(victims.plugin.processPayment(payment({ paymentId: 'pay-host-victim', token: victims.token }), null));
+      const victimSig = fake.state.payment(victims.paymentId).notes['payhost_payment_sig'] as string;
+      expect(victimSig).to.match(/^[A-Za-z0-9_-]{43}$/);
+      const attacker = await orderlessCheckout('captured');
+      const forgeries: Record<string, string> = {
+        'made up': 'A'.repeat(43),
+        'altered': `${victimSig.slice(0, -1)}${victimSig.endsWith('A') ? 'B' : 'A'}`,
+        'another payment\'s claim': victimSig,
+        'another key secret': paymentNoteSignature('not-the-key-secret', attacker.paymentId, 'pay-host-victim'),
+        'empty': '',
+      };
+      for (const [name, sig] of Object.entries(forgeries)) {
+        fake.state.payment(attacker.paymentId).notes = { payhost_payment_id: 'pay-host-victim', payhost_payment_sig: sig };
+        expect(await namedBy(attacker), name).to.deep.equal({ 'payment.authorized': [null], 'payment.captured': [null], 'order.paid': [null] });
+      }
+      // The plugin's own claim, its id changed afterwards (the signature kept): refused too.
+      fake.state.payment(attacker.paymentId).notes = {};
+      await call(attacker.plugin.processPayment(payment({ paymentId: 'pay-host-attacker', token: attacker.token }), null));
+      const claimed = fake.state.payment(attacker.paymentId).notes;
+      expect(claimed['payhost_payment_sig']).to.equal(paymentNoteSignature(fake.keySecret, attacker.paymentId, 'pay-host-attacker'));
+      fake.state.payment(attacker.paymentId).notes = { ...claimed, payhost_payment_id: 'pay-host-victim' };
+      expect(await namedBy(attacker)).to.deep.equal({ 'payment.authorized': [null], 'payment.captured': [null], 'order.paid': [null] });
     });
 
     it('503 (Razorpay retries) when the order cannot be fetched: no event names a payment from the notes alone', async () => {
