@@ -4,6 +4,7 @@ import { parseToken, resolveTransactionId } from './checkout.js';
 import { mapFlutterwaveError, outcomeUnknown } from './errors.js';
 import { FLUTTERWAVE_FAILURES as F, failedResponse, refundResponse, rejectedResponse } from './responses.js';
 import { txRefSecrets } from './config.js';
+import { accountOf, rememberRefund } from './refund-memory.js';
 import { checkTxRef } from './tx-ref.js';
 import type { FlwTransaction } from './sdk.js';
 import { isBindingFailure, judge, pinnedTxRef, verifyTransaction, type FlutterwaveContext } from './verify.js';
@@ -28,8 +29,13 @@ export async function refundPayment(ctx: FlutterwaveContext, payment: PaymentDat
   if (id === null) return rejectedResponse('refund', F.unknownTransaction, 'No Flutterwave transaction id: pass the pspReference or the Inline result as the token', where);
   try {
     const amount = toFlutterwaveAmount(payment.amount, payment.currency);
+    const requested = new Decimal(payment.amount);
+    const refund = await ctx.client.refund(id, amount);
     // completed -> refund, pending -> refund_ongoing (refund.completed settles it), failed -> refund_failed.
-    return refundResponse(await ctx.client.refund(id, amount), payment.currency, new Decimal(payment.amount));
+    const response = refundResponse(refund, payment.currency, requested);
+    // Remembered so that its refund.completed is recorded for no more than was asked either (webhooks.ts).
+    if (response.kind !== 'refund_failed') rememberRefund(accountOf(ctx.settings), id, refund.id, requested, response.kind === 'refund' ? response.amount : null);
+    return response;
   } catch (err) {
     return failedResponse('refund', mapFlutterwaveError(err), { ...where, pspReference: String(id), raw: { outcome_unknown: outcomeUnknown(err, 'write') } });
   }

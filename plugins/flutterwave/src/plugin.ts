@@ -70,7 +70,7 @@ export class FlutterwaveGatewayPlugin extends BasePlugin implements PaymentPlugi
       if (conflict) this.logger.warn({ gateway: this.id }, conflict);
       this.client = new FlutterwaveClient({ ...this.settings, baseUrl: this.settings.baseUrl });
     }
-    return { client: this.client, settings: this.settings, channel: this.channel ?? '' };
+    return { client: this.client, settings: this.settings, channel: this.channel ?? '', logger: this.logger };
   }
 
   private async operate(name: string, kind: TransactionKind, payment: PaymentData, run: (ctx: FlutterwaveContext) => Promise<GatewayResponse>): Promise<GatewayResponse | undefined> {

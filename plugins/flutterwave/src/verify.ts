@@ -1,4 +1,4 @@
-import type { GatewayResponse, PaymentData } from '@payhost/core';
+import type { GatewayResponse, Logger, PaymentData } from '@payhost/core';
 import { fromFlutterwaveAmount } from './amounts.js';
 import type { FlutterwaveClient } from './client.js';
 import { txRefSecrets, type FlutterwaveSettings } from './config.js';
@@ -14,6 +14,8 @@ export interface FlutterwaveContext {
   client: FlutterwaveClient;
   settings: FlutterwaveSettings;
   channel: string;
+  /** The plugin's logger (webhooks log what they acknowledge without applying); none: not logged. */
+  logger?: Logger;
 }
 
 /** The tx_ref the host pinned for this operation (`data.txRef`), if any. */

@@ -1,5 +1,7 @@
 import type { GatewayEvent, GatewayResponse, PaymentData, WebhookRequest, WebhookResponse } from '@payhost/core';
+import { fromFlutterwaveAmount } from './amounts.js';
 import { txRefSecrets } from './config.js';
+import { accountOf, refundedByOthers, requestedAmount, settleRememberedRefund } from './refund-memory.js';
 import { refundKind, refundResponse, transactionResponse } from './responses.js';
 import type { FlwRefund, FlwTransaction } from './sdk.js';
 import { checkTxRef, type IssuedAmount, type TxRefCheck } from './tx-ref.js';
@@ -140,8 +142,48 @@ async function refundCompleted(ctx: FlutterwaveContext, type: string, data: Reco
     status,
     created_at: typeof createdAt === 'string' ? createdAt : '',
   };
+  const response = boundedRefund(ctx, tx, refund);
+  if (response === null) return ignored('refund_exceeds_transaction');
   // Refunds are in the refunded transaction's currency.
-  return ok([{ eventId: `${type}:${id}`, type, paymentId: ref.boundTo, pspReference: String(txId), response: refundResponse(refund, tx.currency), occurredAt: validDate(refund.created_at) }]);
+  return ok([{ eventId: `${type}:${id}`, type, paymentId: ref.boundTo, pspReference: String(txId), response, occurredAt: validDate(refund.created_at) }]);
+}
+
+/**
+ * The refund as the ledger should record it, never for more than it can be:
+ * AmountRefunded may be the transaction's running total (Flutterwave does not
+ * say; a second partial refund of 30 after 60 could report 90). A refund this
+ * process asked for is capped at the amount asked, as refundPayment caps the
+ * API's answer. Any other (made after a restart, on another instance, on the
+ * dashboard, or whose answer was lost) can be bounded only by the verified
+ * transaction's amount less the refunds of it this process saw complete: a
+ * figure above that is not this refund's alone, so no event (null) and a
+ * warning; below it, the figure is taken as given (README, Webhooks).
+ */
+function boundedRefund(ctx: FlutterwaveContext, tx: FlwTransaction, refund: FlwRefund): GatewayResponse | null {
+  const account = accountOf(ctx.settings);
+  const requested = requestedAmount(account, refund.tx_id, refund.id);
+  const response = refundResponse(refund, tx.currency, requested ?? undefined);
+  if (response.kind !== 'refund') {
+    settleRememberedRefund(account, refund.tx_id, refund.id, null);
+    return response;
+  }
+  const reported = fromFlutterwaveAmount(refund.amount_refunded);
+  const where = { refundId: refund.id, transactionId: refund.tx_id, amountRefunded: reported.toFixed(), currency: tx.currency };
+  if (requested !== null) {
+    if (reported.greaterThan(requested)) ctx.logger?.info({ ...where, requested: requested.toFixed() }, 'flutterwave refund.completed reports more than the refund asked for: recorded the amount asked');
+  } else {
+    const others = refundedByOthers(account, refund.tx_id, refund.id);
+    const left = fromFlutterwaveAmount(tx.amount).minus(others);
+    if (reported.greaterThan(left)) {
+      ctx.logger?.warn(
+        { ...where, transactionAmount: fromFlutterwaveAmount(tx.amount).toFixed(), refundedBefore: others.toFixed() },
+        'flutterwave refund.completed reports more than is left of the transaction (a running total?): not recorded; check the refund on the Flutterwave dashboard',
+      );
+      return null;
+    }
+  }
+  settleRememberedRefund(account, refund.tx_id, refund.id, response.amount);
+  return response;
 }
 
 /**

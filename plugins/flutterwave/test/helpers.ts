@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import nock from 'nock';
-import { Decimal, PluginManager, silentLogger, type ConfigValues, type GatewayResponse, type PaymentData } from '@payhost/core';
+import { Decimal, PluginManager, createLogger, silentLogger, type ConfigValues, type GatewayResponse, type Logger, type PaymentData } from '@payhost/core';
 import { FakeFlutterwave } from '@payhost/testkit/flutterwave';
 import { FlutterwaveGatewayPlugin } from '@payhost/plugin-flutterwave';
 
@@ -64,12 +64,12 @@ export function makePlugin(fake: FakeFlutterwave, overrides: ConfigValues = {}, 
   });
 }
 
-export function makeManager(fake: FakeFlutterwave, overrides: ConfigValues = {}): PluginManager {
+export function makeManager(fake: FakeFlutterwave, overrides: ConfigValues = {}, logger: Logger = silentLogger()): PluginManager {
   return new PluginManager({
     plugins: [FlutterwaveGatewayPlugin],
     config: { channels: [{ slug: CHANNEL, currencies: ['NGN', 'KES', 'UGX', 'GHS', 'USD'], plugins: { [GATEWAY]: { active: true, configuration: configuration(fake, overrides) } } }] },
     // Webhook refusals are logged as warnings: the default logger would print them to stderr.
-    logger: silentLogger(),
+    logger,
     hookTimeoutMs: 10_000,
   });
 }
@@ -140,4 +140,10 @@ export function expectFailure(response: GatewayResponse, errorCode: string, mess
   expect(response.error).to.be.a('string').and.not.equal('');
   if (message) expect(response.error).to.match(message);
   if (reason) expect(response.rawResponse?.['code']).to.equal(reason);
+}
+
+/** A logger that keeps what it writes (JSON lines, parsed), from `level` up. */
+export function recordingLogger(level = 'info'): { logger: Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  return { logger: createLogger({ level }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) }), lines };
 }

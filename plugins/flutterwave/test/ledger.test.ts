@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { Decimal, GatewayDeclinedError, MemoryLedgerStore, PaymentService, isPayhostError, type FaultHooks, type Payment, type PluginManager } from '@payhost/core';
-import { FakeFlutterwave, type FlutterwaveWebhookDelivery } from '@payhost/testkit/flutterwave';
-import { CHANNEL, GATEWAY, blockOutsideNetwork, makeManager } from './helpers.js';
+import { FakeFlutterwave, flutterwaveWebhook, type FlutterwaveWebhookDelivery } from '@payhost/testkit/flutterwave';
+import { CHANNEL, GATEWAY, blockOutsideNetwork, makeManager, recordingLogger } from './helpers.js';
 
 const key = (): string => `key-${randomUUID()}`;
 // As the server passes it: the URL's rest after the plugin id.
@@ -222,6 +222,62 @@ describe('flutterwave through the ledger (PaymentService)', () => {
     fake.state.refundStatus = 'completed';
     const rest = await service.refund({ paymentId: payment.id, idempotencyKey: key() });
     expect(rest.transaction.amount.eq('1400.5')).to.equal(true);
+  });
+
+  /** refund.completed for `refundId` with AmountRefunded replaced: what Flutterwave sends if the figure is the transaction's running total. */
+  function refundCompletedReporting(refundId: number, amountRefunded: number) {
+    const real = fake.webhook('refund.completed', refundId);
+    return flutterwaveWebhook({ ...real.payload, data: { ...(real.payload['data'] as object), AmountRefunded: amountRefunded } }, fake.secretHash);
+  }
+
+  it('refund.completed reporting the running total (second partial refund: 1000 + 400) records the pending refund for the 400 asked, as the API path does', async () => {
+    const { payment, txRef } = await checkout();
+    await service.process({ paymentId: payment.id, idempotencyKey: key(), data: { txRef } });
+    await service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '1000' });
+    fake.state.refundStatus = 'pending';
+    const ongoing = await service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '400' });
+    expect(ongoing.transaction).to.deep.include({ kind: 'refund_ongoing', isSuccess: true });
+    const refundId = Number(ongoing.transaction.gatewayTransactionId);
+    fake.state.settleRefund(refundId);
+    const settled = await webhook(refundCompletedReporting(refundId, 1400));
+    expect(settled.results.map((r) => r.status)).to.deep.equal(['applied']);
+    expect(settled.results[0]?.transaction).to.deep.include({ kind: 'refund', isSuccess: true, gatewayTransactionId: String(refundId) });
+    expect(settled.results[0]?.transaction?.amount.toFixed(), 'the refund asked for 400').to.equal('400');
+    const after = await service.getPayment(payment.id);
+    expect(after).to.deep.include({ chargeStatus: 'partially-refunded', isActive: true });
+    expect(after.capturedAmount.toFixed(), '1500.50 - 1000 - 400').to.equal('100.5');
+    // Settled for 400: the 100.50 Flutterwave still holds can be refunded.
+    fake.state.refundStatus = 'completed';
+    const rest = await service.refund({ paymentId: payment.id, idempotencyKey: key() });
+    expect(rest.transaction.amount.toFixed()).to.equal('100.5');
+    expect(rest.payment.chargeStatus).to.equal('fully-refunded');
+  });
+
+  it('refund.completed of a refund payhost did not ask for (dashboard): a figure above what is left is not recorded and is logged; one that fits is recorded', async () => {
+    const recording = recordingLogger();
+    const logged = makeManager(fake, {}, recording.logger);
+    try {
+      service = new PaymentService({ manager: logged, store: new MemoryLedgerStore() });
+      const { payment, id, txRef } = await checkout();
+      await service.process({ paymentId: payment.id, idempotencyKey: key(), data: { txRef } });
+      await service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '1000' });
+      // Refunded on the dashboard; its event reports the running total (1000 + 400), more than the 500.50 left.
+      const dashboard = fake.state.refund(id, { amount: 400 });
+      const withheld = await webhook(refundCompletedReporting(dashboard.id, 1400), logged);
+      expect(withheld.response).to.deep.include({ status: 200, events: [] });
+      expect(withheld.response.body).to.deep.include({ applied: 0, ignored: 'refund_exceeds_transaction' });
+      const after = await service.getPayment(payment.id);
+      expect(after.capturedAmount.toFixed(), 'nothing recorded as refunded beyond the 1000').to.equal('500.5');
+      const warning = recording.lines.find((line) => line['level'] === 40 && String(line['msg']).includes('refund.completed'));
+      expect(warning, JSON.stringify(recording.lines)).to.deep.include({ refundId: dashboard.id, transactionId: id, amountRefunded: '1400', transactionAmount: '1500.5', refundedBefore: '1000', currency: 'NGN' });
+      // A dashboard refund whose figure fits what is left is its own amount as far as anything can tell: recorded.
+      const small = fake.state.refund(id, { amount: 50 });
+      const recorded = await webhook(fake.webhook('refund.completed', small.id), logged);
+      expect(recorded.results.map((r) => [r.status, r.transaction?.kind, r.transaction?.amount.toFixed()])).to.deep.equal([['applied', 'refund', '50']]);
+      expect((await service.getPayment(payment.id)).capturedAmount.toFixed()).to.equal('450.5');
+    } finally {
+      await logged.close();
+    }
   });
 
   it('one Flutterwave transaction cannot pay two payments: an unbound tx_ref needs the host\'s pin', async () => {

@@ -118,6 +118,31 @@ describe('flutterwave: webhooks', () => {
     expect((await deliver(flutterwaveWebhook({ event: 'refund.completed', data: { id: 1, status: 'completed' } }, fake.secretHash)))!.status).to.equal(400);
   });
 
+  it('refund.completed is never for more than it can be: capped at what this process asked for, else bounded by the transaction; a failed one is still refund_failed', async () => {
+    const plugin = makePlugin(fake);
+    const { transaction, token } = await inlinePayment(fake, plugin, '1500.50', 'NGN');
+    await call(plugin.processPayment(payment({ token }), null));
+    const reporting = (refundId: number, amountRefunded: number) => {
+      const real = fake.webhook('refund.completed', refundId);
+      return flutterwaveWebhook({ ...real.payload, data: { ...(real.payload['data'] as object), AmountRefunded: amountRefunded } }, fake.secretHash);
+    };
+    fake.state.refundStatus = 'pending';
+    const asked = Number((await call(plugin.refundPayment(payment({ token: String(transaction.id), amount: new Decimal('100') }), null))).transactionId);
+    fake.state.settleRefund(asked);
+    const capped = (await deliver(reporting(asked, 1500.5)))!.events?.[0]?.response;
+    expect(capped?.kind).to.equal('refund');
+    expect(capped?.amount.toFixed(), 'the amount asked').to.equal('100');
+    // Made elsewhere (dashboard, another instance): more than the transaction's 1500.50 cannot be this refund's.
+    fake.state.refundStatus = 'completed';
+    const elsewhere = fake.state.refund(transaction.id, { amount: 10 });
+    expect((await deliver(reporting(elsewhere.id, 1500.51)))!).to.deep.include({ status: 200, events: [], body: { received: true, applied: 0, ignored: 'refund_exceeds_transaction' } });
+    // A failed refund moves no money: its event still settles what the ledger holds, whatever its figure.
+    fake.state.refundStatus = 'failed';
+    const declined = fake.state.refund(transaction.id, { amount: 10 });
+    const failed = (await deliver(reporting(declined.id, 1500.51)))!.events?.[0]?.response;
+    expect(failed).to.deep.include({ kind: 'refund_failed', isSuccess: false });
+  });
+
   it('pending charges and other events yield no events', async () => {
     const pending = await inlinePayment(fake, makePlugin(fake), '10', 'NGN', { status: 'pending' });
     expect((await deliver(fake.webhook('charge.completed', pending.transaction.id)))!).to.deep.include({ status: 200, events: [] });
