@@ -190,6 +190,7 @@ export class OperationRunner {
     const { error } = called;
     if (this.ctx.faults['after-gateway']) await fault(this.ctx, { point: 'after-gateway', ...where, response: called.response });
     const response = error ? called.response : await this.settleUnknown(called.response, payment, pending);
+    const closing = error?.code === ERROR_CODES.shuttingDown;
     // A first success with a PSP reference claims it while applying: the store may prepare that claim with the lock.
     const claimed = response.isSuccess === true && typeof response.pspReference === 'string' && response.pspReference !== '' ? storableText(response.pspReference) : null;
     const options = claimed === null || payment.pspReference !== null ? {} : { pspClaim: { gateway: payment.gateway, pspReference: claimed } };
@@ -199,8 +200,14 @@ export class OperationRunner {
       // Already applied by a gateway event that arrived first: do not count it twice.
       if (current.state === 'applied') return { alreadyApplied: outcomeOf(locked, current) };
       const now = this.ctx.now();
-      return applyResponse(tx, locked, current, response, { now, storeCustomer: reserved.gateway.storeCustomer, error, complete: request.idempotencyKey });
+      if (!closing) return applyResponse(tx, locked, current, response, { now, storeCustomer: reserved.gateway.storeCustomer, error, complete: request.idempotencyKey });
+      // A manager refusing because it is closing: the attempt is recorded failed (nothing reached a gateway),
+      // and the key is released with it, not completed with the refusal: its retry runs again (on an instance that is up).
+      const applied = await applyResponse(tx, locked, current, response, { now, storeCustomer: reserved.gateway.storeCustomer, error, complete: null });
+      await tx.releaseIdempotencyKey(request.idempotencyKey);
+      return applied;
     });
+    if (closing && error && !('alreadyApplied' in outcome)) throw error;
     if (this.ctx.faults['after-apply']) await fault(this.ctx, { point: 'after-apply', ...where, response });
     if (this.ctx.logger.isLevelEnabled('info')) {
       // Written out, not `{ ...where, isSuccess, ... }`: on Node 20's V8 a spread followed by new
