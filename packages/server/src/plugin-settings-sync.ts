@@ -218,7 +218,7 @@ export class PluginSettingsSync {
    */
   reencrypt(): Promise<ReencryptReport> {
     return this.serialized(async () => {
-      await this.readSaves();
+      await this.readSaves().catch(notReencrypted);
       return reencryptSaves({
         store: this.store,
         cipher: this.cipher,
@@ -228,7 +228,7 @@ export class PluginSettingsSync {
           if (this.served.get(key(plugin, channel)) === was) this.served.set(key(plugin, channel), revision);
           this.logger.info({ plugin, channel, revision }, 'saved plugin configuration change re-encrypted under server.pluginSettingsKey');
         },
-      });
+      }).catch(notReencrypted);
     });
   }
 
@@ -327,6 +327,17 @@ function notSaved(err: unknown, plugin: string, channel: string | null): unknown
     ERROR_CODES.storeUnavailable,
     'Plugin configuration not changed: the ledger database cannot be reached to save the change; retry it later (GET the configuration first)',
     { plugin, channel },
+    { cause: err.cause ?? err },
+  );
+}
+
+/** A re-encryption the store stopped: not the payment message ("retry with the same idempotency key"). */
+function notReencrypted(err: unknown): never {
+  if (!isPayhostError(err, ERROR_CODES.storeUnavailable)) throw err;
+  throw new PayhostError(
+    ERROR_CODES.storeUnavailable,
+    'Re-encryption stopped: the ledger database cannot be reached; the changes re-encrypted before it stay so, run it again later',
+    undefined,
     { cause: err.cause ?? err },
   );
 }

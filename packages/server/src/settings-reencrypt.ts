@@ -1,5 +1,5 @@
 import { ERROR_CODES, PayhostError, isPayhostError, type ConfigStructure, type PluginSettingsStore } from '@payhost/core';
-import { SETTINGS_KEY_REASONS, openSettings, sealSettings, sealedWithCurrentKey, type SettingsCipher } from './settings-cipher.js';
+import { ENVELOPE_PREFIX, SETTINGS_KEY_REASONS, openSettings, sealSettings, sealedWithCurrentKey, type SettingsCipher } from './settings-cipher.js';
 
 /** One saved change, as a re-encryption reports it. */
 export interface ReencryptedChange {
@@ -19,6 +19,17 @@ export interface ReencryptReport {
   /** Left as they are, with why: `settings_key_mismatch` (no configured key decrypts it), `not_in_configuration`
    *  (a plugin or channel the file does not have), `changed_meanwhile` (another change was saved since it was read). */
   skipped: Array<ReencryptedChange & { reason: string }>;
+}
+
+/**
+ * `structure`, with every field the save holds encrypted taken as a secret too: a field the plugin no
+ * longer declares, or no longer declares secret (a plugin upgrade renamed or retyped it), was saved
+ * encrypted and must stay so; resealed by the structure alone, its value would be written back in plain text.
+ */
+function keepingEncrypted(structure: ConfigStructure, saved: { configuration: Readonly<Record<string, unknown>> }): ConfigStructure {
+  const encrypted = Object.entries(saved.configuration).filter(([, value]) => typeof value === 'string' && value.startsWith(ENVELOPE_PREFIX));
+  if (encrypted.length === 0) return structure;
+  return { ...structure, ...Object.fromEntries(encrypted.map(([field]) => [field, { ...(structure[field] ?? { label: field }), type: 'Secret' as const }])) };
 }
 
 /** What a re-encryption needs of the instance running it (PluginSettingsSync). */
@@ -59,7 +70,7 @@ export async function reencryptSaves(ctx: ReencryptContext): Promise<ReencryptRe
     }
     let resealed;
     try {
-      resealed = sealSettings(openSettings(saved.settings, cipher, found), structure, cipher, { plugin, channel });
+      resealed = sealSettings(openSettings(saved.settings, cipher, found), keepingEncrypted(structure, saved.settings), cipher, { plugin, channel });
     } catch (err) {
       if (!isPayhostError(err, ERROR_CODES.invalidConfiguration)) throw err;
       report.skipped.push({ ...found, reason: String(err.details?.['reason'] ?? err.code) });

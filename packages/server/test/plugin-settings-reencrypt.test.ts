@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
-import { MemoryLedgerStore, pluginSettingsIn, type PluginSettingsSave, type SavedPluginSettings } from '@payhost/core';
-import { ADMIN_KEY, PAYMENT_KEY, startTestServer, type ServerOverrides, type TestServer } from './support/harness.js';
+import { MemoryLedgerStore, PayhostError, pluginSettingsIn, type PluginSettingsSave, type SavedPluginSettings } from '@payhost/core';
+import { parseServerConfig } from '@payhost/server';
+import { ADMIN_KEY, PAYMENT_KEY, fixturesDir, startTestServer, testConfigDocument, type ServerOverrides, type TestServer } from './support/harness.js';
 
 /**
  * POST /admin/plugin-settings/reencrypt: after server.pluginSettingsKey changed (the old key moved to
@@ -119,6 +120,42 @@ describe('server: re-encrypting saved plugin settings under a new key', () => {
     const signed = (await rows(store)).find((row) => row.plugin === 'test.signed');
     expect(signed?.revision).to.be.greaterThan(plainRevision);
     expect(signed?.settings?.configuration['webhook_secret']).to.equal('payhost-enc:v1:AAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAAAAAAAA:AA');
+  });
+
+  it('keeps encrypted a value saved encrypted in a field the plugin no longer declares secret (or at all)', async () => {
+    const store = new MemoryLedgerStore();
+    const oldCipher = parseServerConfig(testConfigDocument({ pluginSettingsKey: OLD_KEY }), fixturesDir, {}).settingsCipher!;
+    const place = { plugin: 'payhost.dummy', channel: 'us-store' };
+    // As a plugin's earlier version saved it: public_key was a secret then, legacy_token a field it had.
+    await store.savePluginSettings({
+      ...place,
+      settings: {
+        active: true,
+        configuration: { public_key: oldCipher.encrypt('pk_was_secret_0007', place, 'public_key'), legacy_token: oldCipher.encrypt('legacy-token-value-0008', place, 'legacy_token') },
+      },
+      now: new Date(),
+    });
+    const rotated = await start(store, { pluginSettingsKey: NEW_KEY, pluginSettingsOldKeys: [OLD_KEY] });
+    const answer = await rotated.request('POST', REENCRYPT, { key: ADMIN_KEY });
+    expect(answer.body.reencrypted.map((c: { plugin: string }) => c.plugin)).to.deep.equal(['payhost.dummy']);
+    const [row] = await rows(store);
+    expect(row?.settings?.configuration['public_key']).to.match(ENCRYPTED);
+    expect(row?.settings?.configuration['legacy_token']).to.match(ENCRYPTED);
+    expect(JSON.stringify(row)).to.not.include('pk_was_secret_0007').and.not.include('legacy-token-value-0008');
+    // Under the new key: an instance with it alone reads them.
+    const onlyNew = await start(store, { pluginSettingsKey: NEW_KEY });
+    expect(pluginSettingsIn(onlyNew.server.manager.config, 'payhost.dummy', 'us-store')?.configuration['public_key']).to.equal('pk_was_secret_0007');
+  });
+
+  it('a database out of reach: 503 store_unavailable saying what to do for a re-encryption, not a payment retry', async () => {
+    const store = new RacingStore();
+    const keyed = await start(store, { pluginSettingsKey: NEW_KEY });
+    store.listPluginSettings = () =>
+      Promise.reject(new PayhostError('store_unavailable', 'The ledger database (postgres) cannot be reached; retry later with the same idempotency key'));
+    const answer = await keyed.request('POST', REENCRYPT, { key: ADMIN_KEY });
+    expect(answer.status).to.equal(503);
+    expect(answer.body.code).to.equal('store_unavailable');
+    expect(answer.body.message).to.match(/^Re-encryption stopped/).and.not.match(/idempotency/);
   });
 
   it('needs server.pluginSettingsKey (400 invalid_configuration, settings_key_missing) and the admin key (401)', async () => {
