@@ -125,11 +125,11 @@ describe('manager: what gatewayConfig() returns is checked', () => {
     );
   });
 
-  it('refuses flags that are not booleans, and scrubs a secret shown as a wrong value', () => {
+  it('refuses flags that are not booleans, showing a wrong text value by its kind only (it may be a key, of any length)', () => {
     const err = thrownBy(() => build('flags'));
     expect(err.code).to.equal('invalid_configuration');
-    expect(err.message).to.include('autoCapture must be a boolean, not "yes"').and.to.include('supportsMultipleCaptures must be a boolean when given, not 1');
-    expect(err.message).to.include('connectionParams must be an object, not "[redacted]"').and.not.to.include(KEY);
+    expect(err.message).to.include('autoCapture must be a boolean, not a string of 3 characters').and.to.include('supportsMultipleCaptures must be a boolean when given, not 1');
+    expect(err.message).to.include(`connectionParams must be an object, not a string of ${KEY.length} characters`).and.not.to.include(KEY.slice(0, 12));
   });
 
   it('takes undefined as null (no gateway declared), and a full GatewayConfig as it is', async () => {

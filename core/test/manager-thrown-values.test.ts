@@ -24,12 +24,12 @@ class Thrower extends GatewayA {
 }
 
 describe('manager: a hook that throws something that is not an Error', () => {
-  async function loggedFor(token: string): Promise<{ msg: string; text: string }> {
+  async function loggedFor(token: string, secret = SECRET): Promise<{ msg: string; text: string }> {
     const log = captureLogger();
     const manager = new PluginManager({
       plugins: [Thrower],
       logger: log.logger,
-      config: { channels: [{ slug: 'us', currencies: ['USD'], plugins: { 'test.thrower': { active: true, configuration: { secret_key: SECRET } } } }] },
+      config: { channels: [{ slug: 'us', currencies: ['USD'], plugins: { 'test.thrower': { active: true, configuration: { secret_key: secret } } } }] },
     });
     const answer = await manager.processPayment({ channel: 'us', payment: payment({ token }) });
     expect(answer).to.include({ isSuccess: false, errorCode: 'processing_error' });
@@ -42,6 +42,13 @@ describe('manager: a hook that throws something that is not an Error', () => {
     const { msg, text } = await loggedFor('declined');
     expect(msg).to.equal('Plugin "test.thrower" rejected with {"type":"card_error","code":"card_declined","key":"[redacted]"} in hook processPayment');
     expect(text).not.to.include(SECRET);
+  });
+
+  it('scrubs a secret with a quote, a backslash or a newline, which JSON prints escaped', async () => {
+    const awkward = 'pem-line-1\nline-2 "quoted" back\\slash';
+    const { msg, text } = await loggedFor('declined', awkward);
+    expect(msg).to.equal('Plugin "test.thrower" rejected with {"type":"card_error","code":"card_declined","key":"[redacted]"} in hook processPayment');
+    expect(text).not.to.include('pem-line-1');
   });
 
   it('leaves out the fields the logger redacts (an HTTP request with a derived Authorization header)', async () => {

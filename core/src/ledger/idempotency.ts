@@ -112,15 +112,17 @@ export function normalizeAmountForHash(amount: unknown): unknown {
 
 /** Whether a new payment's optional field, as given, says nothing more than leaving it out. */
 function saysNothing(field: string, value: unknown): boolean {
-  if (value === undefined || value === null) return true;
+  if (value === undefined) return true;
+  // metadata: null is refused (invalid_input), so it must not hash as a request that was accepted.
+  if (field === 'metadata') return value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype && Object.keys(value).length === 0;
+  if (value === null) return true;
   if (field === 'storePaymentMethod') return value === false;
-  if (field === 'metadata') return typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype && Object.keys(value as object).length === 0;
   return false;
 }
 
 /**
  * A new payment's fields (createPayment, pay) for the request hash, without those given as undefined,
- * null or their default (`storePaymentMethod: false`, `metadata: {}`): a retry of the same request that
+ * null (but metadata, which may not be null) or their default (`storePaymentMethod: false`, `metadata: {}`): a retry of the same request that
  * went through JSON (undefined dropped) or another client (a default spelt out) is the same request.
  * `fields` itself when nothing is left out (the usual case: no copy).
  */

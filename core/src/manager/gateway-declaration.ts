@@ -16,10 +16,16 @@ export interface DeclaringPlugin extends PluginEntry {
 
 const FLAGS = ['autoCapture', 'storeCustomer', 'require3dSecure'] as const;
 
+/**
+ * A wrong value as the message may show it: its kind, never its text. A string where a flag or an
+ * object belongs may well be a key (a plugin returning its configuration's value in the wrong field),
+ * and a message cut short would show the start of it, which scrubbing whole secrets does not catch.
+ */
 function show(value: unknown): string {
-  if (value === undefined) return 'undefined';
-  const json = JSON.stringify(value);
-  return json === undefined ? typeof value : json.length > 40 ? `${json.slice(0, 40)}...` : json;
+  if (value === undefined || value === null || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'string') return `a string of ${value.length} characters`;
+  if (Array.isArray(value)) return `a list of ${value.length} items`;
+  return `a ${typeof value === 'object' ? 'object' : typeof value}`.replace(/^a o/, 'an o');
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

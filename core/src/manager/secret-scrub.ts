@@ -47,7 +47,12 @@ const REDACTED_BYTES = Buffer.from(REDACTED, 'utf8');
 /** `text` with every occurrence of a secret replaced: an SDK may echo its key in an error ("Invalid key sk_live_..."). */
 export function scrubSecrets(text: string, secrets: readonly string[]): string {
   let out = text;
-  for (const secret of secrets) out = out.split(secret).join(REDACTED);
+  for (const secret of secrets) {
+    out = out.split(secret).join(REDACTED);
+    // As JSON prints it too (a message describing a thrown object): a secret with a quote, a backslash or a newline.
+    const escaped = JSON.stringify(secret).slice(1, -1);
+    if (escaped !== secret) out = out.split(escaped).join(REDACTED);
+  }
   return out;
 }
 

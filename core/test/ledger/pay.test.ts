@@ -82,6 +82,9 @@ describe('ledger: pay (create and charge in one operation)', () => {
     for (const other of [{ customerId: 'cus-1' }, { storePaymentMethod: true }, { metadata: { order: '42' } }, { customerEmail: 'a@example.com' }]) {
       expect(await codeOf(env.service.pay({ ...request, ...other })), JSON.stringify(other)).to.equal('idempotency_key_reused');
     }
+    // metadata: null is refused under a new key, so under a used one it is not the accepted request either.
+    expect(await codeOf(env.service.pay({ ...input(), metadata: null as never }))).to.equal('invalid_input');
+    expect(await codeOf(env.service.pay({ ...request, metadata: null as never }))).to.equal('idempotency_key_reused');
   });
 
   it('the same key with other parameters is idempotency_key_reused', async () => {
