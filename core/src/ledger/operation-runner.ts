@@ -7,7 +7,7 @@ import { asOutcomeUnknown, incoherentAnswer, isOutcomeUnknown } from './outcome-
 import { askGateway } from './reconcile.js';
 import { fault, gatewayConfigOf, type LedgerContext } from './context.js';
 import type { Attempt, Settled } from './idempotency.js';
-import { noPaymentSource, paymentNotFound } from './ledger-errors.js';
+import { noPaymentSource, notAllowed, paymentNotFound } from './ledger-errors.js';
 import type { CustomerGatewayAccount, IdempotencyRecord, Payment, Transaction } from './model.js';
 import { OPERATION_HOOK, gatewayIdempotencyKey, pendingKind, type PaymentOperation } from './operations.js';
 import { isStoredOutcome } from './outcome-codec.js';
@@ -26,6 +26,8 @@ export interface OperationRequest {
   requestHash: string;
   amount?: unknown;
   data?: Record<string, unknown> | null;
+  /** Void only a payment still waiting for customer action (toConfirm), checked under its lock (a public "cancel"). */
+  onlyWhileAwaitingAction?: boolean;
   /**
    * A new payment to record in the reserve transaction itself (create and
    * charge as one operation: one transaction, one idempotency record).
@@ -99,6 +101,7 @@ export class OperationRunner {
     // Everything below throws before any effect: the store rolls back (the claim included, when the lock made it).
     const gateway = gatewayConfigOf(this.ctx, payment, operation !== 'process' && operation !== 'authorize');
     const amount = checkOperation({ operation, payment, transactions, gateway, amount: request.amount });
+    if (request.onlyWhileAwaitingAction === true && !payment.toConfirm) throw notAllowed(operation, payment, 'the payment is not waiting for customer action (3-D Secure)');
     const account = await this.paymentSource(tx, operation, payment, false);
     const reserved = this.pendingOf(request, payment, gateway, amount, transactions, account, now);
     const claimed = await claimAndInsertTransaction(tx, lock, claim, reserved.pending);

@@ -68,6 +68,11 @@ export interface OperationInput {
   idempotencyKey: string;
 }
 
+export interface VoidInput extends OperationInput {
+  /** Void only while the payment waits for customer action (toConfirm): a shopper's "cancel", never an authorization. */
+  onlyWhileAwaitingAction?: boolean;
+}
+
 export interface ChargeInput extends OperationInput {
   /** Extra gateway data (PaymentData.data), e.g. a 3-D Secure result for confirm. */
   data?: Record<string, unknown> | null;
@@ -212,9 +217,13 @@ export class PaymentService {
     return this.operate('refund', input, { amount: input?.amount ?? undefined });
   }
 
-  /** Voids an uncaptured authorization (refused once anything was captured). */
-  void(input: OperationInput): Promise<OperationResult> {
-    return this.operate('void', input, {});
+  /**
+   * Voids an uncaptured authorization (refused once anything was captured). `onlyWhileAwaitingAction`:
+   * only while the payment still waits for customer action (3-D Secure), checked under the payment's
+   * lock, so a confirm landing first leaves its authorization alone (operation_not_allowed).
+   */
+  void(input: VoidInput): Promise<OperationResult> {
+    return this.operate('void', input, { onlyWhileAwaitingAction: input?.onlyWhileAwaitingAction === true });
   }
 
   /** Confirms a payment waiting for the customer (e.g. 3-D Secure); may require action again. */
@@ -254,19 +263,25 @@ export class PaymentService {
     return applyGatewayEvent(this.ctx, event);
   }
 
-  private async operate(operation: PaymentOperation, input: OperationInput, params: { amount?: unknown; data?: Record<string, unknown> | null }): Promise<OperationResult> {
+  private async operate(
+    operation: PaymentOperation,
+    input: OperationInput,
+    params: { amount?: unknown; data?: Record<string, unknown> | null; onlyWhileAwaitingAction?: boolean },
+  ): Promise<OperationResult> {
     checkInputObject(operation, input);
     const key = checkIdempotencyKey(input.idempotencyKey);
     const paymentId = optionalString('paymentId', input.paymentId);
     if (!paymentId) throw invalidInput('paymentId is required');
     checkStorableInput('paymentId', paymentId);
     checkData(params.data);
-    const hash = requestHash(operation, { paymentId, amount: normalizeAmountForHash(params.amount), data: params.data ?? null });
+    // The condition only when set: every other request hashes exactly as before it existed.
+    const hashed = { paymentId, amount: normalizeAmountForHash(params.amount), data: params.data ?? null };
+    const hash = requestHash(operation, params.onlyWhileAwaitingAction === true ? Object.assign(hashed, { onlyWhileAwaitingAction: true }) : hashed);
     // The attempt's reserve finds a taken key (its first read, or its claim) before any check: no separate read first.
     const settled = await this.idempotency.run(
       key,
       hash,
-      () => this.runner.attempt({ operation, paymentId, idempotencyKey: key, requestHash: hash, amount: params.amount, data: params.data ?? null }),
+      () => this.runner.attempt({ operation, paymentId, idempotencyKey: key, requestHash: hash, amount: params.amount, data: params.data ?? null, onlyWhileAwaitingAction: params.onlyWhileAwaitingAction === true }),
       { claimsFirst: true },
     );
     return operationResult(key, settled);

@@ -93,25 +93,6 @@ function idempotencyKey(request: FastifyRequest): string {
 }
 
 /**
- * The public cancel route only closes a payment still waiting for the shopper
- * (3-D Secure): the ledger would also void an uncaptured authorization, which
- * is the shop's to release, not an anonymous caller's. An inactive payment is
- * left to the ledger: a repeated key replays its void, any other key is its
- * operation_not_allowed.
- */
-function refuseUnlessAwaitingAction(payment: Payment): void {
-  if (!payment.isActive || payment.toConfirm) return;
-  const reason = 'the payment is not waiting for customer action (3-D Secure)';
-  throw new PayhostError(ERROR_CODES.operationNotAllowed, `Cannot void payment "${payment.id}": ${reason}`, {
-    paymentId: payment.id,
-    operation: 'void',
-    chargeStatus: payment.chargeStatus,
-    isActive: payment.isActive,
-    reason,
-  });
-}
-
-/**
  * The demo checkout page and its public API under /checkout (see the server
  * README, "Checkout page"). The API takes no API key: anyone who can reach the
  * server can create, confirm and cancel payments through it, which is what a
@@ -267,8 +248,10 @@ export async function checkoutRoutes(app: FastifyInstance, ctx: ServerContext, p
     async (request) => {
       const key = idempotencyKey(request);
       const { payment } = await checkoutPayment(uuidParam(request.params.id));
-      refuseUnlessAwaitingAction(payment);
-      return resultJson(await payments.void({ paymentId: payment.id, idempotencyKey: key }));
+      // Only a payment still waiting for the shopper (3-D Secure), checked by the ledger under the payment's
+      // lock: an uncaptured authorization (a confirm that landed first) is the shop's to release, not an
+      // anonymous caller's. A repeated key replays its void before any check.
+      return resultJson(await payments.void({ paymentId: payment.id, idempotencyKey: key, onlyWhileAwaitingAction: true }));
     },
   );
 
