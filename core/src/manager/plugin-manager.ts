@@ -1,92 +1,37 @@
 import type { Logger } from 'pino';
 import { validateHostConfig, readConfigFile } from '../config/host-config.js';
 import { validatePluginSettings } from '../config/plugin-settings.js';
-import type { ConfigWarn, HostConfig, PluginSettings, PluginSettingsInput } from '../config/types.js';
+import type { ConfigWarn, HostConfig, PluginSettingsInput } from '../config/types.js';
 import type { GatewayResponse, TokenConfig, WebhookRequest, WebhookResponse } from '../contracts/gateway.js';
 import type { CustomerSource, PaymentData } from '../contracts/payment-data.js';
-import { ERROR_CODES, PayhostError } from '../errors/index.js';
 import { normalizeCurrency } from '../money/currency.js';
 import { parseAmount } from '../money/amount.js';
 import type { PluginClass } from '../plugin/base-plugin.js';
-import { GATEWAY_OPERATION_HOOKS, type GatewayOperation, type HookInput, type HookMap, type HookValue, type PaymentHooks, type PublicConfig, type TransactionStatusInput } from '../plugin/hooks.js';
+import type { GatewayOperation, HookInput, HookMap, HookValue, PaymentHooks, PublicConfig, TransactionStatusInput } from '../plugin/hooks.js';
 import type { ChannelRuntime, GatewayEntry } from './channel-runtime.js';
 import type { ListedGateway } from './gateway-listings.js';
 import { defaultManagerLogger } from './default-logger.js';
 import { createHookWatchdog, implementsHook, type HookPipeline } from './hook-pipeline.js';
-import { checkHookTimeout, managerClosed, noWebhookPlugin, operationNotSupported, singleGatewayHookError } from './manager-errors.js';
+import { checkHookTimeout, managerClosed, noWebhookPlugin, operationNotSupported } from './manager-errors.js';
 import { missingValueError, type PluginFailure } from './plugin-failure.js';
-import { INVALID_ANSWER, invalidAnswer, invalidAnswerResponse, processingErrorResponse, warnMissingTransactionId, withDecimalAmount } from './responses.js';
-import { pluginSecrets, scrubAnswer } from './secret-scrub.js';
-import { checkUpdateShape, configurationView, mergeUpdate, pluginSettingsIn, type PluginConfigurationUpdate, type PluginConfigurationView } from './configuration-update.js';
+import { invalidAnswerResponse, processingErrorResponse } from './responses.js';
+import { PluginAnswers, webhookFailedResponse } from './plugin-answers.js';
+import { CloseGate } from './close-gate.js';
+import { activeGateway, resolveGateway, unknownChannel, type ResolveOptions } from './gateway-resolution.js';
+import { NEW_CHARGE_HOOKS, refuseSingleGatewayHook, type SingleGatewayHook } from './routed-hooks.js';
+import { checkUpdateShape, configurationView, mergeUpdate, type PluginConfigurationUpdate, type PluginConfigurationView } from './configuration-update.js';
 import { PluginChanges, type PreparedPluginChange } from './prepared-change.js';
 import { pluginRegistry } from './plugin-registry.js';
 import { Retirements } from './retirements.js';
 import { buildRuntime, type BuildContext, type Runtime } from './runtime-builder.js';
-import { loadPlugins, type PluginSpec } from '../loader/plugin-loader.js';
+import { loadPlugins } from '../loader/plugin-loader.js';
+import type { GatewayOperationRequest, PluginManagerOptions } from './manager-options.js';
+import { configurablePlugin, storedSettings } from './plugin-lookup.js';
 
-export interface ResolveOptions {
-  /**
-   * The payment already exists (a capture, refund, void, confirm or status
-   * check of it): the named gateway must still be there and active, but the
-   * channel and gateway need not take its currency any more.
-   */
-  existingPayment?: boolean;
-}
+export type { ResolveOptions } from './gateway-resolution.js';
+export type { SingleGatewayHook } from './routed-hooks.js';
 
-/**
- * Hooks runHook refuses: each goes to exactly one plugin, after routing and
- * amount validation (runOperation, getTransactionStatus) or by name
- * (getClientToken, webhook). Run as a chain they would charge through every
- * gateway of the channel unvalidated, or ask every plugin for a token or a
- * webhook answer meant for one.
- */
-const ROUTED_HOOKS = ['getTransactionStatus', 'getClientToken', 'webhook'] as const;
-const SINGLE_GATEWAY_HOOKS: ReadonlySet<string> = new Set<string>([...GATEWAY_OPERATION_HOOKS, ...ROUTED_HOOKS]);
-
-/** The names runHook refuses, as a type: runHook's name parameter leaves them out, so such a call does not compile. */
-export type SingleGatewayHook = GatewayOperation | (typeof ROUTED_HOOKS)[number];
-
-/** runHook's refusal of a hook that goes to one gateway (checked once per pipeline and hook name). */
-function refuseSingleGatewayHook(name: string): PayhostError | null {
-  return SINGLE_GATEWAY_HOOKS.has(name) ? singleGatewayHookError(name) : null;
-}
-
-function unknownChannel(slug: string): PayhostError {
-  return new PayhostError(ERROR_CODES.unknownChannel, `Unknown channel "${slug}"`, { channel: slug });
-}
-
-/** Hooks that charge a payment for the first time: they need the currency to be on sale. */
-const NEW_CHARGE_HOOKS: ReadonlySet<GatewayOperation> = new Set(['processPayment', 'authorizePayment']);
-
-export interface PluginManagerOptions {
-  /** Plugin classes, or package names imported from `pluginBaseDir`, in the declared hook order. */
-  plugins: readonly PluginSpec[];
-  /** The host configuration, as an object or a path to a JSON file. */
-  config: unknown;
-  /** Directory package names are resolved from (the host app's); default: process.cwd(). */
-  pluginBaseDir?: string;
-  /**
-   * Where the manager and its plugins log. Default: warnings and errors as
-   * JSON lines on stderr (`PAYHOST_LOG_LEVEL` sets another level, `silent`
-   * none); pass `silentLogger()` to log nothing.
-   */
-  logger?: Logger;
-  /**
-   * How long one plugin call may take before it counts as a `processing_error`; default 30 s. A whole
-   * number of milliseconds from 1 to 2147483647 (Node's timer maximum); anything else is `invalid_configuration`.
-   */
-  hookTimeoutMs?: number;
-  /** Environment for `${VAR}` references; default process.env. */
-  env?: NodeJS.ProcessEnv;
-}
-
-export interface GatewayOperationRequest {
-  channel: string;
-  /** Gateway (plugin id); default: the channel's default gateway for the payment's currency. */
-  gateway?: string | null;
-  payment: PaymentData;
-}
-
+export type { GatewayOperationRequest, PluginManagerOptions } from './manager-options.js';
 export type { PluginConfigurationView } from './configuration-update.js';
 
 type AllHooks<H extends HookMap> = PaymentHooks & H;
@@ -107,8 +52,10 @@ export class PluginManager<H extends HookMap = {}> {
   private readonly retirements: Retirements;
   /** Builds configuration changes without swapping them in, and swaps them in on commit. */
   private readonly changes: PluginChanges;
-  /** close()'s promise once it was called: from then on nothing runs or builds a plugin. */
-  private closing: Promise<void> | null = null;
+  /** Checks, scrubs and logs what plugins answer. */
+  private readonly answers: PluginAnswers;
+  /** Whether close() was called: from then on nothing runs or builds a plugin. */
+  private readonly gate = new CloseGate();
 
   /** Loads plugin packages and a config file if given, then builds the manager. */
   static async create<H extends HookMap = {}>(options: PluginManagerOptions): Promise<PluginManager<H>> {
@@ -128,6 +75,7 @@ export class PluginManager<H extends HookMap = {}> {
     this.registry = registry;
     this.warn = (message, details) => logger.warn(details, message);
     this.ctx = { registry: classes, env: options.env ?? process.env, logger, watchdog: createHookWatchdog(hookTimeoutMs) };
+    this.answers = new PluginAnswers(logger, this.warn);
     this.retirements = new Retirements(logger);
     this.changes = new PluginChanges(this.ctx, this.retirements, { current: () => this.runtime, swap: (next) => (this.runtime = next) });
     this.runtime = buildRuntime(this.ctx, validateHostConfig(options.config, registry, this.warn), 1);
@@ -164,7 +112,7 @@ export class PluginManager<H extends HookMap = {}> {
    * array of the same frozen gateway objects.
    */
   listPaymentGateways(query: { channel: string; currency?: string | null }): Promise<ListedGateway[]> {
-    if (this.closing) return Promise.reject(managerClosed('listPaymentGateways'));
+    if (this.gate.closed) return Promise.reject(managerClosed('listPaymentGateways'));
     const runtime = this.runtime;
     let listed: ListedGateway[] | undefined;
     try {
@@ -178,7 +126,7 @@ export class PluginManager<H extends HookMap = {}> {
 
   private async computeGateways(runtime: Runtime, query: { channel: string; currency?: string | null }): Promise<ListedGateway[]> {
     const channel = runtime.channels.get(query.channel);
-    if (!channel) throw new PayhostError(ERROR_CODES.unknownChannel, `Unknown channel "${query.channel}"`, { channel: query.channel });
+    if (!channel) throw unknownChannel(query.channel);
     return runtime.listings.list(channel, query.currency ? normalizeCurrency(query.currency) : null);
   }
 
@@ -188,23 +136,7 @@ export class PluginManager<H extends HookMap = {}> {
    * the currency, else the first active gateway that takes it.
    */
   resolveGateway(channelSlug: string, currency: string, gatewayId?: string | null, options: ResolveOptions = {}): GatewayEntry {
-    const channel = this.channel(channelSlug);
-    const code = normalizeCurrency(currency);
-    const where = { channel: channel.slug, currency: code };
-    // Money already taken must stay refundable: a currency dropped since is only refused for new charges.
-    const checkCurrency = !(options.existingPayment === true && gatewayId);
-    if (checkCurrency && !channel.sells(code)) {
-      throw new PayhostError(ERROR_CODES.currencyNotSupported, `Channel "${channel.slug}" does not sell in ${code}`, where);
-    }
-    const id = gatewayId ?? channel.routes.get(code)?.id;
-    if (!id) throw new PayhostError(ERROR_CODES.currencyNotSupported, `No active gateway in channel "${channel.slug}" takes ${code}`, where);
-    const gateway = channel.gateways.get(id);
-    if (!gateway) throw new PayhostError(ERROR_CODES.unknownGateway, `Unknown gateway "${id}" in channel "${channel.slug}"`, { ...where, gateway: id });
-    if (!gateway.active) throw new PayhostError(ERROR_CODES.inactiveGateway, `Gateway "${id}" is not active in channel "${channel.slug}"`, { ...where, gateway: id });
-    if (checkCurrency && !gateway.config.supportedCurrencies.includes(code)) {
-      throw new PayhostError(ERROR_CODES.currencyNotSupported, `Gateway "${id}" does not support ${code}`, { ...where, gateway: id });
-    }
-    return gateway;
+    return resolveGateway(this.channel(channelSlug), currency, gatewayId, options);
   }
 
   processPayment(request: GatewayOperationRequest): Promise<GatewayResponse> {
@@ -228,7 +160,7 @@ export class PluginManager<H extends HookMap = {}> {
 
   /** Runs a money-moving hook on exactly one gateway; a broken plugin yields `processing_error`. */
   async runOperation(operation: GatewayOperation, request: GatewayOperationRequest): Promise<GatewayResponse> {
-    this.refuseWhenClosed(operation);
+    this.gate.refuse(operation);
     const existingPayment = !NEW_CHARGE_HOOKS.has(operation);
     const gateway = this.resolveGateway(request.channel, request.payment.currency, request.gateway, { existingPayment });
     const currency = normalizeCurrency(request.payment.currency);
@@ -243,36 +175,8 @@ export class PluginManager<H extends HookMap = {}> {
     );
     // Only "no answer" means "not supported": a false, 0 or '' is an answer, and a wrong one.
     if (response === null || response === undefined) throw operationNotSupported(request.channel, gateway.id, operation);
-    const read = this.readAnswer(gateway, request.channel, operation, response, 'taken as an unknown outcome (the plugin may have reached the processor)');
+    const read = this.answers.read(gateway, request.channel, operation, response, 'taken as an unknown outcome (the plugin may have reached the processor)');
     return 'problem' in read ? invalidAnswerResponse(operation, payment, { plugin: gateway.id, hook: operation }, read.problem) : read.response;
-  }
-
-  /**
-   * A plugin's answer to an operation or a status request as the host gets
-   * it: the plugin's secrets scrubbed out of all its text (an SDK's error may
-   * quote its key, and the ledger stores and answers the error and raw
-   * response), its amount a Decimal. An answer that is not a GatewayResponse
-   * (not an object, isSuccess not a boolean) is a plugin bug: logged, and
-   * returned as the problem, for the caller to decide what it means.
-   */
-  private readAnswer(gateway: GatewayEntry, channel: string, hook: string, answer: unknown, meaning: string): { response: GatewayResponse } | { problem: string } {
-    const where = { plugin: gateway.id, hook };
-    let scrubbed: unknown;
-    let problem: string | null;
-    try {
-      scrubbed = scrubAnswer(answer, pluginSecrets(gateway.instance));
-      problem = invalidAnswer(scrubbed);
-    } catch {
-      // A getter that throws (a Proxy, a lazy SDK object): nothing of the answer can be trusted.
-      problem = 'an answer whose fields cannot be read';
-    }
-    if (problem !== null) {
-      this.ctx.logger.error({ ...where, channel, code: ERROR_CODES.pluginFailed, reason: INVALID_ANSWER, problem }, `Plugin "${gateway.id}" answered ${hook} with ${problem}: a plugin bug; ${meaning}`);
-      return { problem };
-    }
-    const response = withDecimalAmount(scrubbed as GatewayResponse, this.warn, where);
-    warnMissingTransactionId(response, this.warn, where);
-    return { response };
   }
 
   /**
@@ -281,20 +185,20 @@ export class PluginManager<H extends HookMap = {}> {
    * tell, or fails (a broken plugin never counts as an answer).
    */
   async getTransactionStatus(request: { channel: string; gateway?: string | null } & TransactionStatusInput): Promise<GatewayResponse | null> {
-    this.refuseWhenClosed('getTransactionStatus');
+    this.gate.refuse('getTransactionStatus');
     const gateway = this.resolveGateway(request.channel, request.payment.currency, request.gateway, { existingPayment: true });
     const input: TransactionStatusInput = { transaction: request.transaction, payment: request.payment };
     const status = await this.channel(request.channel).pipeline.runOn<GatewayResponse | null>(gateway.id, 'getTransactionStatus', input, null, () => null);
     if (status === null || status === undefined) return null;
-    const read = this.readAnswer(gateway, request.channel, 'getTransactionStatus', status, 'taken as "cannot tell"');
+    const read = this.answers.read(gateway, request.channel, 'getTransactionStatus', status, 'taken as "cannot tell"');
     return 'problem' in read ? null : read.response;
   }
 
   async getClientToken(request: { channel: string; gateway: string; currency?: string | null } & TokenConfig): Promise<string> {
-    this.refuseWhenClosed('getClientToken');
+    this.gate.refuse('getClientToken');
     const channel = this.channel(request.channel);
     // A token for a currency needs what a payment in it needs: the channel sells it and the gateway takes it.
-    const gateway = request.currency ? this.resolveGateway(channel.slug, request.currency, request.gateway) : this.activeGateway(channel, request.gateway);
+    const gateway = request.currency ? this.resolveGateway(channel.slug, request.currency, request.gateway) : activeGateway(channel, request.gateway);
     // Not implementing the hook is a capability the gateway lacks, not a failure of the plugin.
     if (!implementsHook(gateway.instance, 'getClientToken')) throw operationNotSupported(channel.slug, gateway.id, 'getClientToken');
     let failure: PluginFailure | null = null;
@@ -307,36 +211,30 @@ export class PluginManager<H extends HookMap = {}> {
   }
 
   async getPaymentConfig(request: { channel: string; gateway: string }): Promise<PublicConfig> {
-    this.refuseWhenClosed('getPaymentConfig');
+    this.gate.refuse('getPaymentConfig');
     const channel = this.channel(request.channel);
-    return channel.pipeline.runOn<PublicConfig>(this.activeGateway(channel, request.gateway).id, 'getPaymentConfig', { channel: channel.slug }, []);
+    return channel.pipeline.runOn<PublicConfig>(activeGateway(channel, request.gateway).id, 'getPaymentConfig', { channel: channel.slug }, []);
   }
 
   async listPaymentSources(request: { channel: string; customerId: string; gateway?: string }): Promise<CustomerSource[]> {
-    this.refuseWhenClosed('listPaymentSources');
+    this.gate.refuse('listPaymentSources');
     const channel = this.channel(request.channel);
     const input = { channel: channel.slug, customerId: request.customerId };
     if (!request.gateway) return channel.pipeline.run<CustomerSource[]>('listPaymentSources', input, []);
-    return channel.pipeline.runOn<CustomerSource[]>(this.activeGateway(channel, request.gateway).id, 'listPaymentSources', input, []);
+    return channel.pipeline.runOn<CustomerSource[]>(activeGateway(channel, request.gateway).id, 'listPaymentSources', input, []);
   }
 
   /** Routes a webhook to one active plugin, per channel or global; unknown or inactive -> `unknown_plugin`. */
   async webhook(request: { channel: string | null; plugin: string } & WebhookRequest): Promise<WebhookResponse | null> {
-    this.refuseWhenClosed('webhook');
+    this.gate.refuse('webhook');
     const { pipeline, active } = request.channel === null ? this.globalPlugin(request.plugin) : this.channelPlugin(request.channel, request.plugin);
     if (!active) throw noWebhookPlugin(request.plugin, request.channel, this.registry.get(request.plugin));
     const { channel: _c, plugin: _p, ...webhook } = request;
-    const failed = (): WebhookResponse => ({ status: 500, body: { code: 'processing_error', message: 'The plugin failed to handle the webhook' } });
-    const answer = await pipeline.runOn<WebhookResponse | null>(request.plugin, 'webhook', webhook, null, failed);
+    const answer = await pipeline.runOn<WebhookResponse | null>(request.plugin, 'webhook', webhook, null, webhookFailedResponse);
     const plugin = pipeline.implementers('webhook').find((entry) => entry.id === request.plugin);
     if (answer === null || plugin === undefined) return answer;
     // Its body goes back to whoever called the URL, and its events into the ledger: no secret in either.
-    try {
-      return scrubAnswer(answer, pluginSecrets(plugin.instance));
-    } catch {
-      this.ctx.logger.error({ plugin: request.plugin, channel: request.channel, hook: 'webhook', code: ERROR_CODES.pluginFailed, reason: INVALID_ANSWER }, `Plugin "${request.plugin}" answered webhook with an answer whose fields cannot be read: a plugin bug`);
-      return failed();
-    }
+    return this.answers.webhook(answer, plugin, request.channel);
   }
 
   /**
@@ -352,7 +250,7 @@ export class PluginManager<H extends HookMap = {}> {
     input: HookInput<AllHooks<H>[K]>,
     defaultValue: HookValue<AllHooks<H>[K]>,
   ): Promise<HookValue<AllHooks<H>[K]>> {
-    if (this.closing) return Promise.reject(managerClosed('runHook'));
+    if (this.gate.closed) return Promise.reject(managerClosed('runHook'));
     let pipeline: HookPipeline;
     if (channel === null) pipeline = this.runtime.globalPipeline;
     else {
@@ -365,8 +263,8 @@ export class PluginManager<H extends HookMap = {}> {
   }
 
   getPluginConfiguration(pluginId: string, channel: string | null): PluginConfigurationView {
-    const cls = this.pluginClass(pluginId, channel);
-    return configurationView(cls, channel, this.storedSettings(cls, channel));
+    const cls = configurablePlugin(this.registry, this.runtime.channels, pluginId, channel);
+    return configurationView(cls, channel, storedSettings(this.runtime.config, cls, channel));
   }
 
   /**
@@ -375,7 +273,7 @@ export class PluginManager<H extends HookMap = {}> {
    * error nothing changes; requests in flight finish on the version they began on.
    */
   updatePluginConfiguration(pluginId: string, channel: string | null, update: PluginConfigurationUpdate): PluginConfigurationView {
-    this.refuseWhenClosed('updatePluginConfiguration');
+    this.gate.refuse('updatePluginConfiguration');
     return this.preparePluginConfiguration(pluginId, channel, update).commit();
   }
 
@@ -384,9 +282,9 @@ export class PluginManager<H extends HookMap = {}> {
    * changing nothing), but in force only once `commit()`ed; `discard()` closes what it built.
    */
   preparePluginConfiguration(pluginId: string, channel: string | null, update: PluginConfigurationUpdate): PreparedPluginChange {
-    this.refuseWhenClosed('preparePluginConfiguration');
-    const cls = this.pluginClass(pluginId, channel);
-    return this.prepare(cls, channel, mergeUpdate(cls, channel, this.storedSettings(cls, channel), update));
+    this.gate.refuse('preparePluginConfiguration');
+    const cls = configurablePlugin(this.registry, this.runtime.channels, pluginId, channel);
+    return this.prepare(cls, channel, mergeUpdate(cls, channel, storedSettings(this.runtime.config, cls, channel), update));
   }
 
   /**
@@ -396,14 +294,14 @@ export class PluginManager<H extends HookMap = {}> {
    * updatePluginConfiguration does; on any error nothing changes.
    */
   setPluginSettings(pluginId: string, channel: string | null, settings: PluginSettingsInput | undefined): void {
-    this.refuseWhenClosed('setPluginSettings');
+    this.gate.refuse('setPluginSettings');
     this.preparePluginSettings(pluginId, channel, settings).commit();
   }
 
   /** setPluginSettings up to the swap, as preparePluginConfiguration is for updatePluginConfiguration. */
   preparePluginSettings(pluginId: string, channel: string | null, settings: PluginSettingsInput | undefined): PreparedPluginChange {
-    this.refuseWhenClosed('preparePluginSettings');
-    return this.prepare(this.pluginClass(pluginId, channel), channel, settings);
+    this.gate.refuse('preparePluginSettings');
+    return this.prepare(configurablePlugin(this.registry, this.runtime.channels, pluginId, channel), channel, settings);
   }
 
   /** Validates settings and builds the next version with them, not swapped in. */
@@ -427,8 +325,7 @@ export class PluginManager<H extends HookMap = {}> {
    * answers the same promise.
    */
   close(): Promise<void> {
-    this.closing ??= this.shutDown();
-    return this.closing;
+    return this.gate.close(() => this.shutDown());
   }
 
   private async shutDown(): Promise<void> {
@@ -437,45 +334,16 @@ export class PluginManager<H extends HookMap = {}> {
     this.ctx.watchdog.close();
   }
 
-  /** Throws `shutting_down` once close() was called (an async method's throw is its rejection). */
-  private refuseWhenClosed(method: string): void {
-    if (this.closing) throw managerClosed(method);
-  }
-
-  private activeGateway(channel: ChannelRuntime, id: string): GatewayEntry {
-    const gateway = channel.gateways.get(id);
-    if (!gateway) throw new PayhostError(ERROR_CODES.unknownGateway, `Unknown gateway "${id}" in channel "${channel.slug}"`, { channel: channel.slug, gateway: id });
-    if (!gateway.active) throw new PayhostError(ERROR_CODES.inactiveGateway, `Gateway "${id}" is not active in channel "${channel.slug}"`, { channel: channel.slug, gateway: id });
-    return gateway;
-  }
-
   private channelPlugin(slug: string, pluginId: string): { pipeline: ChannelRuntime['pipeline']; active: boolean } {
     const channel = this.channel(slug);
     const cls = this.registry.get(pluginId);
     if (!cls) return { pipeline: channel.pipeline, active: false };
-    return { pipeline: channel.pipeline, active: this.storedSettings(cls, cls.configurationPerChannel ? slug : null).active };
+    return { pipeline: channel.pipeline, active: storedSettings(this.runtime.config, cls, cls.configurationPerChannel ? slug : null).active };
   }
 
   private globalPlugin(pluginId: string): { pipeline: Runtime['globalPipeline']; active: boolean } {
     const cls = this.registry.get(pluginId);
-    const active = !!cls && !cls.configurationPerChannel && this.storedSettings(cls, null).active;
+    const active = !!cls && !cls.configurationPerChannel && storedSettings(this.runtime.config, cls, null).active;
     return { pipeline: this.runtime.globalPipeline, active };
-  }
-
-  private pluginClass(pluginId: string, channel: string | null): PluginClass {
-    const cls = this.registry.get(pluginId);
-    if (!cls) throw new PayhostError(ERROR_CODES.unknownPlugin, `Unknown plugin "${pluginId}"`, { plugin: pluginId });
-    if (channel !== null) this.channel(channel);
-    if (cls.configurationPerChannel && channel === null) {
-      throw new PayhostError(ERROR_CODES.invalidConfiguration, `Plugin "${pluginId}" is configured per channel; name a channel`, { plugin: pluginId });
-    }
-    if (!cls.configurationPerChannel && channel !== null) {
-      throw new PayhostError(ERROR_CODES.invalidConfiguration, `Plugin "${pluginId}" is global; it has no per-channel configuration`, { plugin: pluginId, channel });
-    }
-    return cls;
-  }
-
-  private storedSettings(cls: PluginClass, channel: string | null): PluginSettings {
-    return pluginSettingsIn(this.runtime.config, cls.id, channel) ?? validatePluginSettings(cls, undefined, { plugin: cls.id, channel }, () => undefined);
   }
 }

@@ -1,0 +1,34 @@
+import type { Logger } from 'pino';
+import type { PaymentData } from '../contracts/payment-data.js';
+import type { PluginSpec } from '../loader/plugin-loader.js';
+
+// What a PluginManager is built from, and what a payment operation asks it.
+
+export interface PluginManagerOptions {
+  /** Plugin classes, or package names imported from `pluginBaseDir`, in the declared hook order. */
+  plugins: readonly PluginSpec[];
+  /** The host configuration, as an object or a path to a JSON file. */
+  config: unknown;
+  /** Directory package names are resolved from (the host app's); default: process.cwd(). */
+  pluginBaseDir?: string;
+  /**
+   * Where the manager and its plugins log. Default: warnings and errors as
+   * JSON lines on stderr (`PAYHOST_LOG_LEVEL` sets another level, `silent`
+   * none); pass `silentLogger()` to log nothing.
+   */
+  logger?: Logger;
+  /**
+   * How long one plugin call may take before it counts as a `processing_error`; default 30 s. A whole
+   * number of milliseconds from 1 to 2147483647 (Node's timer maximum); anything else is `invalid_configuration`.
+   */
+  hookTimeoutMs?: number;
+  /** Environment for `${VAR}` references; default process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface GatewayOperationRequest {
+  channel: string;
+  /** Gateway (plugin id); default: the channel's default gateway for the payment's currency. */
+  gateway?: string | null;
+  payment: PaymentData;
+}
