@@ -28,6 +28,11 @@ function show(value: unknown): string {
   return `a ${typeof value === 'object' ? 'object' : typeof value}`.replace(/^a o/, 'an o');
 }
 
+/** A would-be currency code: shown as written when it looks like one (a few letters or digits), else by its kind. */
+function showCode(value: unknown): string {
+  return typeof value === 'string' && /^[A-Za-z0-9]{1,8}$/.test(value) ? JSON.stringify(value) : show(value);
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -109,7 +114,7 @@ export function gatewayEntry(plugin: DeclaringPlugin, channel: string | null, lo
   const declared = config as GatewayConfig;
   const bad = declared.supportedCurrencies.find((c) => !isIsoCurrency(c));
   if (bad !== undefined) {
-    throw new PayhostError(ERROR_CODES.invalidConfiguration, `Plugin "${plugin.id}" declares ${show(bad)}, which is not an ISO 4217 currency`, { plugin: plugin.id, channel });
+    throw new PayhostError(ERROR_CODES.invalidConfiguration, `Plugin "${plugin.id}" declares ${showCode(bad)}, which is not an ISO 4217 currency`, { plugin: plugin.id, channel });
   }
   return { id: plugin.id, name: plugin.instance.pluginName, active: plugin.active, config: declared, instance: plugin.instance };
 }
