@@ -15,8 +15,8 @@ export const OPERATION_KIND: Readonly<Record<GatewayOperation, TransactionKind>>
   confirmPayment: 'confirm',
 };
 
-/** The response a broken plugin call turns into: a failed `processing_error`. */
-export function processingErrorResponse(operation: GatewayOperation, payment: PaymentData, failure: PluginFailure): GatewayResponse {
+/** A failed `processing_error` for `operation` on `payment`, saying `error`, with the plugin failure in rawResponse. */
+function failedResponse(operation: GatewayOperation, payment: PaymentData, error: string, rawResponse: Record<string, unknown>): GatewayResponse {
   return {
     isSuccess: false,
     actionRequired: false,
@@ -24,14 +24,20 @@ export function processingErrorResponse(operation: GatewayOperation, payment: Pa
     amount: new Decimal(payment.amount),
     currency: payment.currency,
     transactionId: '',
-    error: failure.code === 'plugin_timeout' ? 'The payment gateway did not answer in time' : 'The payment gateway failed to process the request',
+    error,
     errorCode: 'processing_error',
-    // A call that timed out may still have reached the processor: the ledger must not treat it as a final failure.
-    rawResponse: {
-      pluginFailure: { code: failure.code, reason: failure.reason, plugin: failure.plugin, hook: failure.hook },
-      ...(failure.code === 'plugin_timeout' ? { outcome_unknown: true } : {}),
-    },
+    rawResponse,
   };
+}
+
+/** The response a broken plugin call turns into: a failed `processing_error`. */
+export function processingErrorResponse(operation: GatewayOperation, payment: PaymentData, failure: PluginFailure): GatewayResponse {
+  const error = failure.code === 'plugin_timeout' ? 'The payment gateway did not answer in time' : 'The payment gateway failed to process the request';
+  return failedResponse(operation, payment, error, {
+    pluginFailure: { code: failure.code, reason: failure.reason, plugin: failure.plugin, hook: failure.hook },
+    // A call that timed out may still have reached the processor: the ledger must not treat it as a final failure.
+    ...(failure.code === 'plugin_timeout' ? { outcome_unknown: true } : {}),
+  });
 }
 
 /** Log code of an amount a plugin answered as something else than a Decimal (the conformance suite reads it). */
@@ -97,20 +103,10 @@ export function invalidAnswer(answer: unknown): string | null {
  * getTransactionStatus, then holds the transaction for review.
  */
 export function invalidAnswerResponse(operation: GatewayOperation, payment: PaymentData, where: { plugin: string; hook: string }, problem: string): GatewayResponse {
-  return {
-    isSuccess: false,
-    actionRequired: false,
-    kind: OPERATION_KIND[operation],
-    amount: new Decimal(payment.amount),
-    currency: payment.currency,
-    transactionId: '',
-    error: 'The payment gateway plugin gave an answer that is not a valid response',
-    errorCode: 'processing_error',
-    rawResponse: {
-      pluginFailure: { code: 'plugin_failed', reason: INVALID_ANSWER, plugin: where.plugin, hook: where.hook, problem },
-      outcome_unknown: true,
-    },
-  };
+  return failedResponse(operation, payment, 'The payment gateway plugin gave an answer that is not a valid response', {
+    pluginFailure: { code: 'plugin_failed', reason: INVALID_ANSWER, plugin: where.plugin, hook: where.hook, problem },
+    outcome_unknown: true,
+  });
 }
 
 /**

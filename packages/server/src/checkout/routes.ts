@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyStatic from '@fastify/static';
-import { ERROR_CODES, PayhostError, type Payment, type PaymentService, type Transaction } from '@payhost/core';
+import { ERROR_CODES, PayhostError, type OperationResult, type Payment, type PaymentService, type Transaction } from '@payhost/core';
 import type { ServerContext } from '../context.js';
 import { paymentJson, resultJson, resultSchema, transactionJson } from '../serialize.js';
 import { amountString, currencyCode, errorResponses, IDEMPOTENCY_KEY_PATTERN, optionalBody, pluginId, slug, uuidParam } from '../schemas.js';
@@ -209,50 +209,38 @@ export async function checkoutRoutes(app: FastifyInstance, ctx: ServerContext, p
     return { payment, transactions };
   };
 
-  app.post<{ Params: { id: string } }>(
-    '/checkout/api/payments/:id/confirm',
-    {
-      schema: {
-        tags,
-        summary: 'Confirm a payment after 3-D Secure (public, Idempotency-Key)',
-        headers: idempotencyHeader,
-        params: paymentParams,
-        // No gateway data from a browser: the page confirms with the payment's own state, and a key such as
-        // Stripe's connectedAccountId or stripeCustomerId is for the host to set from its records, not a shopper.
-        body: { type: 'object', additionalProperties: false, properties: {} },
-        response: { 200: resultSchema, 402: { $ref: 'Error#' }, ...errorResponses },
+  /** A public follow-up of a payment the checkout created: Idempotency-Key in the checkout's namespace, no body or `{}`. */
+  const followUp = (action: string, summary: string, run: (payment: Payment, key: string) => Promise<OperationResult>): void => {
+    app.post<{ Params: { id: string } }>(
+      `/checkout/api/payments/:id/${action}`,
+      {
+        schema: {
+          tags,
+          summary,
+          headers: idempotencyHeader,
+          params: paymentParams,
+          // No gateway data from a browser: the page acts with the payment's own state, and a key such as
+          // Stripe's connectedAccountId or stripeCustomerId is for the host to set from its records, not a shopper.
+          body: { type: 'object', additionalProperties: false, properties: {} },
+          response: { 200: resultSchema, 402: { $ref: 'Error#' }, ...errorResponses },
+        },
+        // As POST /payments/:id/confirm: no body is the same as {}.
+        preValidation: optionalBody,
       },
-      // As POST /payments/:id/confirm: no body is the same as {}.
-      preValidation: optionalBody,
-    },
-    async (request) => {
-      const key = idempotencyKey(request);
-      const { payment } = await checkoutPayment(uuidParam(request.params.id));
-      return resultJson(await payments.confirm({ paymentId: payment.id, idempotencyKey: key, data: null }));
-    },
-  );
+      async (request) => {
+        const key = idempotencyKey(request);
+        const { payment } = await checkoutPayment(uuidParam(request.params.id));
+        return resultJson(await run(payment, key));
+      },
+    );
+  };
 
-  app.post<{ Params: { id: string } }>(
-    '/checkout/api/payments/:id/cancel',
-    {
-      schema: {
-        tags,
-        summary: 'Cancel (void) a payment waiting for 3-D Secure (public, Idempotency-Key)',
-        headers: idempotencyHeader,
-        params: paymentParams,
-        body: { type: 'object', additionalProperties: false, properties: {} },
-        response: { 200: resultSchema, 402: { $ref: 'Error#' }, ...errorResponses },
-      },
-      preValidation: optionalBody,
-    },
-    async (request) => {
-      const key = idempotencyKey(request);
-      const { payment } = await checkoutPayment(uuidParam(request.params.id));
-      // Only a payment still waiting for the shopper (3-D Secure), checked by the ledger under the payment's
-      // lock: an uncaptured authorization (a confirm that landed first) is the shop's to release, not an
-      // anonymous caller's. A repeated key replays its void before any check.
-      return resultJson(await payments.void({ paymentId: payment.id, idempotencyKey: key, onlyWhileAwaitingAction: true }));
-    },
+  followUp('confirm', 'Confirm a payment after 3-D Secure (public, Idempotency-Key)', (payment, key) => payments.confirm({ paymentId: payment.id, idempotencyKey: key, data: null }));
+  // Only a payment still waiting for the shopper (3-D Secure), checked by the ledger under the payment's
+  // lock: an uncaptured authorization (a confirm that landed first) is the shop's to release, not an
+  // anonymous caller's. A repeated key replays its void before any check.
+  followUp('cancel', 'Cancel (void) a payment waiting for 3-D Secure (public, Idempotency-Key)', (payment, key) =>
+    payments.void({ paymentId: payment.id, idempotencyKey: key, onlyWhileAwaitingAction: true }),
   );
 
   app.get<{ Params: { id: string } }>(
