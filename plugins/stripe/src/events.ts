@@ -103,7 +103,7 @@ function refundObjectEvent(refund: Stripe.Refund, previous: Partial<Stripe.Refun
   return response;
 }
 
-/** charge.dispute.created: recorded as an external transaction (no money moves until the dispute is lost). */
+/** charge.dispute.created: recorded as an external transaction, which moves no amount in the ledger (Stripe usually withdraws the disputed amount at once; its outcome is not recorded: README, Limitations). */
 function disputeEvent(dispute: Stripe.Dispute, on: EventAccount): GatewayResponse {
   const currency = currencyOf(dispute.currency);
   const intentId = idOf(dispute.payment_intent as Expandable);
