@@ -1,4 +1,4 @@
-import type { Decimal } from 'decimal.js';
+import { Decimal } from 'decimal.js';
 import { isTransactionKind, type TransactionKind } from '../contracts/transaction-kind.js';
 import type { GatewayEvent, GatewayResponse } from '../contracts/gateway.js';
 import { applyResponse } from './apply.js';
@@ -76,6 +76,48 @@ function alreadyRecorded(transactions: readonly Transaction[], r: NormalizedResp
 }
 
 /**
+ * The asked-for refund a successful `refund` event completes: an applied
+ * `refund_ongoing` of the same gateway transaction (one a `refund` already
+ * settled is alreadyRecorded; one a `refund_failed` settled still bounds
+ * what its completion may count).
+ */
+function ongoingRefundOf(transactions: readonly Transaction[], r: NormalizedResponse): Transaction | undefined {
+  if (!r.isSuccess || r.kind !== 'refund' || r.transactionId === null) return undefined;
+  return transactions.find((t) => t.state === 'applied' && t.isSuccess && t.kind === 'refund_ongoing' && t.gatewayTransactionId === r.transactionId);
+}
+
+/** An event amount that differs from the ongoing refund it settles (logged once the write is committed). */
+interface SettledMismatch {
+  paymentId: string;
+  transactionId: string;
+  gatewayTransactionId: string;
+  requested: string;
+  reported: string;
+  recorded: string;
+}
+
+/**
+ * What settling an ongoing refund records: never more than the refund asked
+ * for (a processor may report the running total of the payment's refunds, as
+ * Flutterwave's refund.completed may); less is recorded as reported (the
+ * processor says it returned only that; the rest of the reservation is
+ * released with the refund).
+ */
+function settlingAmount(ongoing: Transaction, r: NormalizedResponse): { amount: Decimal; mismatch: SettledMismatch | null } {
+  const amount = Decimal.min(r.amount, ongoing.amount);
+  if (r.amount.eq(ongoing.amount)) return { amount, mismatch: null };
+  const mismatch = {
+    paymentId: ongoing.paymentId,
+    transactionId: ongoing.id,
+    gatewayTransactionId: ongoing.gatewayTransactionId ?? '',
+    requested: ongoing.amount.toFixed(),
+    reported: r.amount.toFixed(),
+    recorded: amount.toFixed(),
+  };
+  return { amount, mismatch };
+}
+
+/**
  * The transaction an event answers: the one named by the gateway key, else
  * the oldest unresolved one whose operation the event's kind can answer
  * (captures and refunds: of the same amount).
@@ -137,6 +179,8 @@ async function resolvePaymentId(ctx: LedgerContext, event: GatewayEventInput): P
  *   arrived, or the process died) applies to that transaction and completes
  *   its caller's idempotency record; the API result, when it comes, finds it
  *   applied and returns it without counting twice;
+ * - a successful refund of a gateway transaction the ledger holds as
+ *   refund_ongoing settles it, for no more than it asked (settlingAmount);
  * - any other event (e.g. a refund made on the processor's dashboard) is
  *   recorded as a new transaction.
  * If applying fails, the event is not recorded either, so the processor's
@@ -157,7 +201,10 @@ export async function applyGatewayEvent(ctx: LedgerContext, event: GatewayEventI
   if (typeof event.response.isSuccess !== 'boolean') throw invalidInput('A gateway event needs isSuccess, true or false', { eventId: event.eventId });
   const paymentId = await resolvePaymentId(ctx, event);
   const reference = typeof event.pspReference === 'string' && event.pspReference !== '' ? storableText(event.pspReference) : null;
+  // Set inside the store transaction (which the store may run again), logged once it committed.
+  const settling: { mismatch: SettledMismatch | null } = { mismatch: null };
   const result = await ctx.store.transaction(async (tx): Promise<GatewayEventResult> => {
+    settling.mismatch = null;
     const payment = await tx.getPayment(paymentId, { forUpdate: true });
     if (!payment) throw paymentNotFound(paymentId);
     // Before the event id is recorded: the payment's own channel must still be able to apply it.
@@ -178,16 +225,36 @@ export async function applyGatewayEvent(ctx: LedgerContext, event: GatewayEventI
     const r = normalizeResponse(response, { kind: event.response.kind, amount: payment.total });
     const key = typeof event.gatewayIdempotencyKey === 'string' && event.gatewayIdempotencyKey !== '' ? event.gatewayIdempotencyKey : null;
     const known = alreadyRecorded(transactions, r);
+    const ongoing = known ? undefined : ongoingRefundOf(transactions, r);
+    if (ongoing) {
+      // Settles the pending refund as its own refund row, counted for no more than it asked for.
+      const settled = settlingAmount(ongoing, r);
+      settling.mismatch = settled.mismatch;
+      const row = await insertEventTransaction(tx, payment, { ...r, amount: settled.amount }, event, now);
+      const applied = await applyResponse(tx, payment, row, { ...response, amount: settled.amount }, { now, storeCustomer: gatewayStoresCustomers(ctx, payment) });
+      return { status: 'applied', payment: applied.payment, transaction: applied.transaction };
+    }
     const target = known ?? matchUnresolved(payment, transactions, r, key) ?? (await insertEventTransaction(tx, payment, r, event, now));
     if (target.state === 'applied') return { status: 'already_applied', payment, transaction: target };
     // Completes the caller's idempotency record of a transaction the ledger started, in the same write.
     const applied = await applyResponse(tx, payment, target, response, { now, storeCustomer: gatewayStoresCustomers(ctx, payment), complete: target.idempotencyKey });
     return { status: 'applied', payment: applied.payment, transaction: applied.transaction };
   });
+  if (settling.mismatch && result.transaction) logSettledMismatch(ctx, settling.mismatch, result.transaction.id);
   if (result.transaction) {
     await fault(ctx, { point: 'after-apply', operation: 'event', paymentId, transactionId: result.transaction.id });
   }
   return result;
+}
+
+function logSettledMismatch(ctx: LedgerContext, m: SettledMismatch, refundTransactionId: string): void {
+  const more = new Decimal(m.reported).gt(m.requested);
+  ctx.logger.warn(
+    { ...m, refundTransactionId },
+    more
+      ? 'refund event reports more than the ongoing refund asked for (a running total?): settled at the amount asked'
+      : 'refund event reports less than the ongoing refund asked for: recorded as reported, the rest of its reservation released',
+  );
 }
 
 /** A transaction the ledger did not start (e.g. a refund made on the processor's dashboard). */
