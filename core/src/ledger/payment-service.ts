@@ -223,7 +223,10 @@ export class PaymentService {
    * lock, so a confirm landing first leaves its authorization alone (operation_not_allowed).
    */
   void(input: VoidInput): Promise<OperationResult> {
-    return this.operate('void', input, { onlyWhileAwaitingAction: input?.onlyWhileAwaitingAction === true });
+    const condition: unknown = input?.onlyWhileAwaitingAction;
+    // A safety condition: anything but a boolean (a JavaScript caller's "true") is refused, not read as "no condition".
+    if (condition !== undefined && typeof condition !== 'boolean') return Promise.reject(invalidInput('onlyWhileAwaitingAction must be a boolean when given', { field: 'onlyWhileAwaitingAction' }));
+    return this.operate('void', input, { onlyWhileAwaitingAction: condition === true });
   }
 
   /** Confirms a payment waiting for the customer (e.g. 3-D Secure); may require action again. */

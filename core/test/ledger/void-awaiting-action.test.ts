@@ -22,6 +22,11 @@ describe('ledger: void only while the payment waits for customer action', () => 
     const after = await env.service.getPayment(other.payment.id);
     expect([after.isActive, after.authorizedAmount.toFixed(2)]).to.deep.equal([true, '10.00']);
     expect(await env.store.getIdempotencyRecord(cancelKey), 'nothing written for the refused cancel').to.equal(null);
+    // A condition that is not a boolean is refused, never read as "no condition" (which would release the authorization).
+    for (const bad of ['true', 1]) {
+      expect(await codeOf(env.service.void({ paymentId: other.payment.id, idempotencyKey: key(), onlyWhileAwaitingAction: bad as never })), String(bad)).to.equal('invalid_input');
+    }
+    expect((await env.service.getPayment(other.payment.id)).isActive).to.equal(true);
     // A plain void (the shop's) still releases it; the condition is part of the request (another key needed).
     expect((await env.service.void({ paymentId: other.payment.id, idempotencyKey: key() })).payment.isActive).to.equal(false);
   });

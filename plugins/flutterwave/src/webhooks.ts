@@ -1,7 +1,7 @@
 import type { GatewayEvent, GatewayResponse, PaymentData, WebhookRequest, WebhookResponse } from '@payhost/core';
 import { fromFlutterwaveAmount } from './amounts.js';
 import { txRefSecrets } from './config.js';
-import { accountOf, refundedByOthers, requestedAmount, settleRememberedRefund } from './refund-memory.js';
+import { accountOf, refundedByOthers, rememberRefund, requestedAmount, settleRememberedRefund } from './refund-memory.js';
 import { refundKind, refundResponse, transactionResponse } from './responses.js';
 import type { FlwRefund, FlwTransaction } from './sdk.js';
 import { checkTxRef, type IssuedAmount, type TxRefCheck } from './tx-ref.js';
@@ -182,7 +182,10 @@ function boundedRefund(ctx: FlutterwaveContext, tx: FlwTransaction, refund: FlwR
       return null;
     }
   }
-  settleRememberedRefund(account, refund.tx_id, refund.id, response.amount);
+  // A refund this process did not ask for (the dashboard's) is remembered once recorded too: a later one's
+  // running total is then bounded by what is left after it.
+  if (requested === null) rememberRefund(account, refund.tx_id, refund.id, response.amount, response.amount);
+  else settleRememberedRefund(account, refund.tx_id, refund.id, response.amount);
   return response;
 }
 

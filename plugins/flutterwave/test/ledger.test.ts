@@ -280,6 +280,21 @@ describe('flutterwave through the ledger (PaymentService)', () => {
     }
   });
 
+  it('two dashboard refunds: the second\'s running total is bounded by what is left after the first (recorded by its event)', async () => {
+    const { payment, id, txRef } = await checkout();
+    await service.process({ paymentId: payment.id, idempotencyKey: key(), data: { txRef } });
+    const first = fake.state.refund(id, { amount: 1000 });
+    const recorded = await webhook(fake.webhook('refund.completed', first.id));
+    expect(recorded.results.map((r) => [r.status, r.transaction?.amount.toFixed()])).to.deep.equal([['applied', '1000']]);
+    // The second reports the running total (1000 + 400): more than the 500.50 left after the first.
+    const second = fake.state.refund(id, { amount: 400 });
+    const withheld = await webhook(refundCompletedReporting(second.id, 1400));
+    expect(withheld.response.body).to.deep.include({ applied: 0, ignored: 'refund_exceeds_transaction' });
+    const after = await service.getPayment(payment.id);
+    expect(after.capturedAmount.toFixed(), 'only the first refund recorded').to.equal('500.5');
+    expect(after.isActive).to.equal(true);
+  });
+
   it('one Flutterwave transaction cannot pay two payments: an unbound tx_ref needs the host\'s pin', async () => {
     const first = await checkout();
     const token = JSON.stringify({ transaction_id: first.id, tx_ref: first.txRef });
