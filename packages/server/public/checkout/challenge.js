@@ -35,57 +35,62 @@ export async function startChallenge(payment, transaction) {
   app.focusWhenIdle(el.challengeComplete); // still disabled here: focused by setBusy(false)
 }
 
+/**
+ * POST .../<action> for the payment under an idempotency key kept in state[pending] until the outcome is
+ * known: as for Pay, a request whose outcome is unknown is retried under the same key.
+ */
+async function postUnderKey(payment, action, pending) {
+  const key = state[pending]?.paymentId === payment.id ? state[pending].key : uuid();
+  state[pending] = { paymentId: payment.id, key };
+  let outcome;
+  try {
+    outcome = await api('POST', `payments/${encodeURIComponent(payment.id)}/${action}`, { body: {}, key });
+  } catch (err) {
+    if (err.definite) state[pending] = null;
+    throw err;
+  }
+  state[pending] = null;
+  return outcome;
+}
+
+/** Runs a button's work with the page busy and the step sending, whatever happens; `onError` shows a failure. */
+async function whileSending(work, onError) {
+  clearMessage();
+  app.setBusy(true);
+  setSending(true);
+  try {
+    await work();
+  } catch (err) {
+    await onError(err);
+  } finally {
+    setSending(false);
+    app.setBusy(false);
+  }
+}
+
 async function confirm() {
   const payment = state.payment;
   if (!payment) return;
-  // As for Pay: a confirmation whose outcome is unknown is retried under its key.
-  const key = state.pendingConfirm?.paymentId === payment.id ? state.pendingConfirm.key : uuid();
-  state.pendingConfirm = { paymentId: payment.id, key };
-  let outcome;
-  try {
-    outcome = await api('POST', `payments/${encodeURIComponent(payment.id)}/confirm`, { body: {}, key });
-  } catch (err) {
-    if (err.definite) state.pendingConfirm = null;
-    throw err;
-  }
-  state.pendingConfirm = null;
+  const outcome = await postUnderKey(payment, 'confirm', 'pendingConfirm');
   if (needsAction(outcome.payment, outcome.transaction)) await startChallenge(outcome.payment, outcome.transaction);
   else showResult({ paymentId: outcome.payment.id, payment: outcome.payment, transactions: [outcome.transaction] });
 }
 
 async function completeChallenge() {
   if (state.busy) return;
-  clearMessage();
-  app.setBusy(true);
-  setSending(true);
-  try {
-    await confirm();
-  } catch (err) {
-    await app.handleFailure(err, 'confirm');
-  } finally {
-    setSending(false);
-    app.setBusy(false);
-  }
+  await whileSending(confirm, (err) => app.handleFailure(err, 'confirm'));
 }
 
 async function failChallenge() {
   if (state.busy || !state.payment) return;
-  clearMessage();
-  app.setBusy(true);
-  setSending(true);
-  try {
+  await whileSending(async () => {
     // Read it again: a Complete whose answer was lost may have confirmed (and charged) it.
     const { payment, transactions } = await loadPayment(state.payment.id);
     const summary = payment.toConfirm
       ? { tone: 'bad', text: AUTHENTICATION_FAILED }
       : { ...describe(payment, transactions), text: `This payment is no longer waiting for authentication. ${describe(payment, transactions).text}` };
     showResult({ paymentId: payment.id, payment, transactions, summary, complete: true });
-  } catch (err) {
-    await app.handleFailure(err);
-  } finally {
-    setSending(false);
-    app.setBusy(false);
-  }
+  }, (err) => app.handleFailure(err));
 }
 
 /**
@@ -94,28 +99,13 @@ async function failChallenge() {
  * whose outcome is unknown is retried under its key.
  */
 async function cancelPayment() {
-  const payment = state.payment;
-  const key = state.pendingCancel?.paymentId === payment.id ? state.pendingCancel.key : uuid();
-  state.pendingCancel = { paymentId: payment.id, key };
-  let outcome;
-  try {
-    outcome = await api('POST', `payments/${encodeURIComponent(payment.id)}/cancel`, { body: {}, key });
-  } catch (err) {
-    if (err.definite) state.pendingCancel = null;
-    throw err;
-  }
-  state.pendingCancel = null;
+  const outcome = await postUnderKey(state.payment, 'cancel', 'pendingCancel');
   showResult({ paymentId: outcome.payment.id, payment: outcome.payment, transactions: [outcome.transaction] });
 }
 
 async function cancelChallenge() {
   if (state.busy || !state.payment) return;
-  clearMessage();
-  app.setBusy(true);
-  setSending(true);
-  try {
-    await cancelPayment();
-  } catch (err) {
+  await whileSending(cancelPayment, async (err) => {
     if (err.code === 'operation_not_allowed') {
       // No longer waiting (a Complete whose answer was lost confirmed it, or another tab cancelled it): show what it is.
       await showNotCancelled(err);
@@ -126,10 +116,7 @@ async function cancelChallenge() {
     } else {
       await app.handleFailure(err, 'cancel');
     }
-  } finally {
-    setSending(false);
-    app.setBusy(false);
-  }
+  });
 }
 
 /** The payment as it stands, after the server refused to cancel it; the refusal itself when it cannot be read. */
