@@ -3,7 +3,7 @@ import { inspect } from 'node:util';
 import { expect } from 'chai';
 import { MemoryLedgerStore, PayhostError, createLogger, isPayhostError, pluginSettingsIn, type SavedPluginSettings } from '@payhost/core';
 import { createServer, parseServerConfig } from '@payhost/server';
-import { ADMIN_KEY, fixturesDir, startTestServer, testConfigDocument, type ServerOverrides, type TestServer } from './support/harness.js';
+import { ADMIN_KEY, fixturesDir, instancesOnOneStore, startTestServer, testConfigDocument, type ServerOverrides, type TestServer } from './support/harness.js';
 
 /**
  * server.pluginSettingsKey: the secret fields of plugin settings saved through the admin API are encrypted
@@ -17,7 +17,6 @@ const AUDIT = '/admin/global/plugins/test.audit';
 const KEY = randomBytes(32).toString('base64');
 const OTHER_KEY = randomBytes(32).toString('hex');
 const NEW_SECRET = 'whsec_rotated_through_admin_7Qx2';
-const NEVER_POLL = 3_600_000;
 
 const signed = async (t: TestServer, secret: string): Promise<number> => {
   const body = JSON.stringify({ id: `evt-${randomBytes(6).toString('hex')}`, paymentId: '00000000-0000-4000-8000-000000000000', amount: '1.00', currency: 'USD' });
@@ -48,15 +47,7 @@ async function startFails(store: MemoryLedgerStore, overrides: ServerOverrides):
 }
 
 describe('server: secrets of saved plugin settings encrypted with server.pluginSettingsKey', () => {
-  const servers: TestServer[] = [];
-  const start = async (store: MemoryLedgerStore, overrides: ServerOverrides = {}): Promise<TestServer> => {
-    const server = await startTestServer({ store, kind: 'memory' }, { pluginSettingsPollMs: NEVER_POLL, ...overrides });
-    servers.push(server);
-    return server;
-  };
-  afterEach(async () => {
-    await Promise.all(servers.splice(0).map((server) => server.close()));
-  });
+  const start = instancesOnOneStore();
   const rows = (store: MemoryLedgerStore): Promise<SavedPluginSettings[]> => store.listPluginSettings(0);
 
   it('saves a secret encrypted (readable non-secret fields), and another instance with the key decrypts and uses it', async () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { ERROR_CODES, MemoryLedgerStore, PayhostError, type PluginSettingsSave, type SavedPluginSettings } from '@payhost/core';
-import { ADMIN_KEY, startTestServer, type TestServer } from './support/harness.js';
+import { ADMIN_KEY, instancesOnOneStore, type TestServer } from './support/harness.js';
 
 /**
  * Found by running two `payhost serve` on one database as an operator would: admin changes made on two
@@ -8,8 +8,6 @@ import { ADMIN_KEY, startTestServer, type TestServer } from './support/harness.j
  */
 
 const DUMMY_US = '/admin/channels/us-store/plugins/payhost.dummy';
-/** Longer than any test: no instance polls, so only the change itself can read the other's saves. */
-const NEVER_POLL = 3_600_000;
 
 const gatewaysOf = async (t: TestServer): Promise<string[]> => {
   const listed = await t.request('GET', '/channels/us-store/gateways?currency=USD');
@@ -63,15 +61,7 @@ class FlakyStore extends MemoryLedgerStore {
 }
 
 describe('server: admin changes of plugin configuration, as an operator runs them', () => {
-  const servers: TestServer[] = [];
-  const start = async (store: MemoryLedgerStore): Promise<TestServer> => {
-    const server = await startTestServer({ store, kind: 'memory' }, { pluginSettingsPollMs: NEVER_POLL });
-    servers.push(server);
-    return server;
-  };
-  afterEach(async () => {
-    await Promise.all(servers.splice(0).map((server) => server.close()));
-  });
+  const start = instancesOnOneStore();
 
   it('a change on one instance does not take back a change another instance saved before its next poll', async () => {
     const store = new MemoryLedgerStore();

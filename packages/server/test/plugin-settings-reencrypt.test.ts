@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { MemoryLedgerStore, PayhostError, pluginSettingsIn, type PluginSettingsSave, type SavedPluginSettings } from '@payhost/core';
 import { parseServerConfig } from '@payhost/server';
-import { ADMIN_KEY, PAYMENT_KEY, fixturesDir, startTestServer, testConfigDocument, type ServerOverrides, type TestServer } from './support/harness.js';
+import { ADMIN_KEY, PAYMENT_KEY, fixturesDir, instancesOnOneStore, testConfigDocument, type TestServer } from './support/harness.js';
 
 /**
  * POST /admin/plugin-settings/reencrypt: after server.pluginSettingsKey changed (the old key moved to
@@ -15,7 +15,6 @@ const AUDIT = '/admin/global/plugins/test.audit';
 const REENCRYPT = '/admin/plugin-settings/reencrypt';
 const OLD_KEY = randomBytes(32).toString('base64');
 const NEW_KEY = randomBytes(32).toString('hex');
-const NEVER_POLL = 3_600_000;
 const ENCRYPTED = /^payhost-enc:v1:/;
 
 /** A memory store that, once armed, lets `meanwhile` save first when a re-encryption's save arrives (another instance's change). */
@@ -30,15 +29,7 @@ class RacingStore extends MemoryLedgerStore {
 }
 
 describe('server: re-encrypting saved plugin settings under a new key', () => {
-  const servers: TestServer[] = [];
-  const start = async (store: MemoryLedgerStore, overrides: ServerOverrides = {}): Promise<TestServer> => {
-    const server = await startTestServer({ store, kind: 'memory' }, { pluginSettingsPollMs: NEVER_POLL, ...overrides });
-    servers.push(server);
-    return server;
-  };
-  afterEach(async () => {
-    await Promise.all(servers.splice(0).map((server) => server.close()));
-  });
+  const start = instancesOnOneStore();
   const rows = (store: MemoryLedgerStore): Promise<SavedPluginSettings[]> => store.listPluginSettings(0);
   const secretsOf = async (store: MemoryLedgerStore): Promise<string[]> =>
     (await rows(store)).flatMap((row) => ['secret_key', 'webhook_secret', 'api_token'].map((field) => row.settings?.configuration[field]).filter((v): v is string => typeof v === 'string'));

@@ -77,6 +77,24 @@ export interface RequestOptions {
   idempotencyKey?: string;
 }
 
+/**
+ * Instances of the server on one shared memory store, as a `describe` starts them: `start(store, overrides)`,
+ * each closed after the test. They never poll for other instances' saves (pluginSettingsPollMs 1 h) unless
+ * an override says so: only a change itself reads them, which makes the tests' interleavings exact.
+ * Call it in the `describe` body (it registers the afterEach).
+ */
+export function instancesOnOneStore(): (store: LedgerStore, overrides?: ServerOverrides) => Promise<TestServer> {
+  const servers: TestServer[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((server) => server.close()));
+  });
+  return async (store, overrides = {}) => {
+    const server = await startTestServer({ store, kind: 'memory' }, { pluginSettingsPollMs: 3_600_000, ...overrides });
+    servers.push(server);
+    return server;
+  };
+}
+
 export async function startTestServer(store: { store: LedgerStore; kind: string }, overrides: ServerOverrides = {}): Promise<TestServer> {
   return startServer(testConfigDocument(overrides), {}, store);
 }
