@@ -104,8 +104,7 @@ const MAX_SCRUB_DEPTH = 64;
  */
 export function scrubAnswer<T>(value: T, secrets: readonly string[]): T {
   if (secrets.length === 0) return value;
-  const shortest = Math.min(...secrets.map((secret) => secret.length));
-  if (!holdsSecret(value, { secrets, shortest }, 0, new Set())) return value;
+  if (!holdsSecret(value, needlesOf(secrets), 0, new Set())) return value;
   return scrubCopy(value, secrets, 0, new Map()) as T;
 }
 
@@ -113,6 +112,15 @@ export function scrubAnswer<T>(value: T, secrets: readonly string[]): T {
 interface Needles {
   secrets: readonly string[];
   shortest: number;
+}
+
+/** A plugin's secrets list is cached per instance (pluginSecrets): its needles are computed once too, not per answer. */
+const needlesBySecrets = new WeakMap<readonly string[], Needles>();
+
+function needlesOf(secrets: readonly string[]): Needles {
+  let needles = needlesBySecrets.get(secrets);
+  if (needles === undefined) needlesBySecrets.set(secrets, (needles = { secrets, shortest: Math.min(...secrets.map((secret) => secret.length)) }));
+  return needles;
 }
 
 function isOpaque(value: object): boolean {
