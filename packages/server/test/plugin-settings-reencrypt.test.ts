@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { MemoryLedgerStore, PayhostError, pluginSettingsIn, type PluginSettingsSave, type SavedPluginSettings } from '@payhost/core';
 import { parseServerConfig } from '@payhost/server';
-import { ADMIN_KEY, PAYMENT_KEY, fixturesDir, instancesOnOneStore, testConfigDocument, type TestServer } from './support/harness.js';
+import { ADMIN_KEY, PAYMENT_KEY, fixturesDir, instancesOnOneStore, testConfigDocument } from './support/harness.js';
 
 /**
  * POST /admin/plugin-settings/reencrypt: after server.pluginSettingsKey changed (the old key moved to
