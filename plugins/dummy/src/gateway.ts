@@ -50,7 +50,7 @@ export function fail(ctx: DummyContext, kind: TransactionKind, payment: PaymentD
   const { charge } = options;
   const transactionId = ctx.store.nextId('tx');
   const pspReference = charge?.pspReference ?? options.pspReference ?? null;
-  if (charge) ctx.store.addTransaction(transactionId, charge.pspReference);
+  if (charge) ctx.store.addTransaction(transactionId, charge);
   return {
     isSuccess: false,
     actionRequired: false,
@@ -74,7 +74,7 @@ const ZERO = new Decimal(0);
 
 function ok(ctx: DummyContext, charge: DummyCharge, kind: TransactionKind, amount: Decimal): GatewayResponse {
   const transactionId = ctx.store.nextId('tx');
-  ctx.store.addTransaction(transactionId, charge.pspReference);
+  ctx.store.addTransaction(transactionId, charge);
   return {
     isSuccess: true,
     actionRequired: false,

@@ -84,29 +84,32 @@ export class DummyStore {
     return `dummy_${kind}_${this.prefix}_${this.counter}`;
   }
 
+  /**
+   * Charges and transaction links are keyed by channel too: a lost answer's charge id is made from
+   * the caller's idempotency key, which two channels (two processor accounts) may both use.
+   */
+  private channelKey(channel: string, id: string): string {
+    return `${channel}\u0000${id}`;
+  }
+
   addCharge(charge: DummyCharge): void {
-    this.charges.set(charge.pspReference, charge);
+    this.charges.set(this.channelKey(charge.channel, charge.pspReference), charge);
   }
 
   /** Links a transaction id to its charge. */
-  addTransaction(transactionId: string, pspReference: string): void {
-    this.transactions.set(transactionId, pspReference);
+  addTransaction(transactionId: string, charge: DummyCharge): void {
+    this.transactions.set(this.channelKey(charge.channel, transactionId), charge.pspReference);
   }
 
   /** Finds a charge of this channel by its pspReference or any of its transaction ids. */
   findCharge(channel: string, token: string): DummyCharge | undefined {
-    const psp = this.transactions.get(token) ?? token;
-    const charge = this.charges.get(psp);
-    return charge && charge.channel === channel ? charge : undefined;
-  }
-
-  private customerKey(channel: string, customerId: string): string {
-    return `${channel}\u0000${customerId}`;
+    const psp = this.transactions.get(this.channelKey(channel, token)) ?? token;
+    return this.charges.get(this.channelKey(channel, psp));
   }
 
   /** Stores a card for a customer (once per distinct card); returns the gateway customer id and the source. */
   saveCard(channel: string, customerId: string, card: DummyStoredCard): { gatewayCustomerId: string; source: DummySource } {
-    const key = this.customerKey(channel, customerId);
+    const key = this.channelKey(channel, customerId);
     let record = this.customers.get(key);
     if (!record) {
       record = { gatewayCustomerId: this.nextId('cus'), sources: [] };
@@ -125,16 +128,16 @@ export class DummyStore {
 
   /** The customer's stored cards, oldest first, with the gateway customer id. */
   customer(channel: string, customerId: string): { gatewayCustomerId: string; sources: readonly DummySource[] } | undefined {
-    const record = this.customers.get(this.customerKey(channel, customerId));
+    const record = this.customers.get(this.channelKey(channel, customerId));
     return record ? { gatewayCustomerId: record.gatewayCustomerId, sources: [...record.sources] } : undefined;
   }
 
   getIdempotent(channel: string, key: string): IdempotencyEntry | undefined {
-    return this.idempotency.get(`${channel}\u0000${key}`);
+    return this.idempotency.get(this.channelKey(channel, key));
   }
 
   setIdempotent(channel: string, key: string, entry: IdempotencyEntry): void {
-    this.idempotency.set(`${channel}\u0000${key}`, entry);
+    this.idempotency.set(this.channelKey(channel, key), entry);
   }
 
   /** Forgets every charge, card and idempotency key (tests). Ids stay unique. */

@@ -107,6 +107,24 @@ describe('dummy: outcome-unknown tokens (the answer to a charge is lost)', () =>
     }
   });
 
+  it('charged: the same key in two channels makes two charges, each found only in its own channel', async () => {
+    // Channels are separate processor accounts: one channel's lost charge must not replace the other's.
+    const key = gatewayKey();
+    const chargeId = `${LOST_CHARGE_PREFIX}${key}`;
+    const a = makePlugin({}, 'ch-a');
+    const b = makePlugin({ auto_capture: false }, 'ch-b');
+    expectLostAnswer(await call(a.processPayment(payment({ token: DUMMY_TOKENS.outcomeUnknownCharged, idempotencyKey: key }), null)));
+    expectLostAnswer(await call(b.processPayment(payment({ token: DUMMY_TOKENS.outcomeUnknownCharged, idempotencyKey: key }), null)));
+
+    // ch-a captured 10.00; ch-b only authorized it.
+    expectSuccess(await call(a.refundPayment(payment({ token: chargeId, amount: new Decimal('4.00') }), null)), 'refund', '4');
+    expectFailure(await call(b.refundPayment(payment({ token: chargeId, amount: new Decimal('4.00') }), null)), 'processing_error', /exceeds/);
+    expectSuccess(await call(b.capturePayment(payment({ token: chargeId }), null)), 'capture', '10');
+    // Each channel's charge kept its own figures: ch-a has 6.00 left to refund, ch-b all 10.00.
+    expectFailure(await call(a.refundPayment(payment({ token: chargeId, amount: new Decimal('6.01') }), null)), 'processing_error', /left to refund \(6 USD\)/);
+    expectSuccess(await call(b.refundPayment(payment({ token: chargeId, amount: new Decimal('10.00') }), null)), 'refund', '10');
+  });
+
   it('a charge the dummy refuses before sending it (currency, amount) still fails at once', async () => {
     const plugin = makePlugin();
     const otherCurrency = await call(plugin.processPayment(payment({ token: DUMMY_TOKENS.outcomeUnknownCharged, currency: 'EUR', idempotencyKey: gatewayKey() }), null));
