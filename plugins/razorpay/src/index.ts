@@ -10,7 +10,7 @@ export { verifyCheckoutSignature, verifyWebhookSignature, timingSafeEqualString 
 export { PAYMENT_SIG_NOTE, paymentNoteSignature } from './note-signature.js';
 export { RAZORPAY_FAILURES } from './responses.js';
 export { RAZORPAY_WEBHOOK_EVENTS, handleWebhook } from './webhooks.js';
-export type { ListPaymentsQuery, RazorpayPaymentRecord } from './status.js';
+export type { ListPaymentsQuery, RazorpayPaymentRecord } from './list-payments.js';
 export type { RazorpayContext } from './operations.js';
 
 /** Hosts load the plugin by package name: `import('@payhost/plugin-razorpay')` -> default export. */

@@ -9,7 +9,7 @@ import { timingSafeEqualString } from './signature.js';
  * any host payment. So when the plugin claims a payment (binding.ts) it
  * writes next to it `payhost_payment_sig`, a MAC of (that Razorpay payment,
  * that host payment) under a key derived from the channel's key_secret, and
- * a payment's note is believed only with it (webhooks.ts). The customer
+ * a payment's note is believed only with it (webhooks.ts, list-payments.ts). The customer
  * cannot make one, and one made for another Razorpay payment does not
  * verify on theirs.
  *

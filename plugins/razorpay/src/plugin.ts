@@ -18,7 +18,8 @@ import { createRazorpayClient, type RazorpayApi } from './client.js';
 import { RAZORPAY_CONFIG_STRUCTURE, RAZORPAY_DEFAULT_CONFIGURATION, readSettings, type RazorpaySettings } from './config.js';
 import { capture, charge, refund, type RazorpayContext } from './operations.js';
 import { RAZORPAY_FAILURES, rejectedResponse } from './responses.js';
-import { listPayments, transactionStatus, type ListPaymentsQuery, type RazorpayPaymentRecord } from './status.js';
+import { listPayments, type ListPaymentsQuery, type RazorpayPaymentRecord } from './list-payments.js';
+import { transactionStatus } from './status.js';
 import { handleWebhook } from './webhooks.js';
 
 /**

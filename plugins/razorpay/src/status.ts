@@ -1,7 +1,7 @@
-import { Decimal, type GatewayResponse, type TransactionStatusInput } from '@payhost/core';
-import { fromRazorpayAmount, toRazorpayAmount } from './amounts.js';
+import type { GatewayResponse, TransactionStatusInput } from '@payhost/core';
+import { toRazorpayAmount } from './amounts.js';
 import { resolvePaymentId, type RazorpayCheckoutToken } from './checkout.js';
-import { notesOf, type RzpPayment } from './client.js';
+import type { RzpPayment } from './client.js';
 import { bindPayment } from './binding.js';
 import { mapPaymentFailure, mapRazorpayError } from './errors.js';
 import { findRefundByKey, isResponse, mismatch, verifiedCheckout, type RazorpayContext } from './operations.js';
@@ -97,45 +97,4 @@ export async function transactionStatus(ctx: RazorpayContext, input: Transaction
   }
   if (rzp.status === 'failed') return failedResponse(transaction.kind, mapPaymentFailure(rzp), where);
   return null;
-}
-
-/** One payment as listed for reconciliation. */
-export interface RazorpayPaymentRecord {
-  pspReference: string;
-  status: RzpPayment['status'];
-  amount: Decimal;
-  amountRefunded: Decimal;
-  currency: string;
-  orderId: string | null;
-  /** The host's payment id, when Checkout carried it in the notes. */
-  paymentId: string | null;
-  createdAt: Date;
-}
-
-export interface ListPaymentsQuery {
-  from?: Date;
-  to?: Date;
-  /** Page size, at most 100; default 100. */
-  count?: number;
-  skip?: number;
-}
-
-/** Lists the account's payments (newest first) with amounts as Decimals, for reconciliation reports. */
-export async function listPayments(ctx: RazorpayContext, query: ListPaymentsQuery = {}): Promise<RazorpayPaymentRecord[]> {
-  const page = await ctx.api.payments.all({
-    ...(query.from ? { from: Math.floor(query.from.getTime() / 1000) } : {}),
-    ...(query.to ? { to: Math.floor(query.to.getTime() / 1000) } : {}),
-    count: Math.min(query.count ?? 100, 100),
-    skip: query.skip ?? 0,
-  });
-  return page.items.map((p) => ({
-    pspReference: p.id,
-    status: p.status,
-    amount: fromRazorpayAmount(p.amount, p.currency),
-    amountRefunded: fromRazorpayAmount(p.amount_refunded ?? 0, p.currency),
-    currency: p.currency,
-    orderId: p.order_id,
-    paymentId: notesOf(p)['payhost_payment_id'] ?? null,
-    createdAt: new Date(p.created_at * 1000),
-  }));
 }
