@@ -24,7 +24,8 @@ import { failure, type OperationContext } from './context.js';
 import { CustomerCache, deleteCard, findCustomer, listCards, toSource } from './customers.js';
 import { capture, refund, voidIntent } from './follow-ups.js';
 import { transactionStatus } from './reconcile.js';
-import { handleWebhook } from './webhooks.js';
+import { dropNeverMatching } from './unmatchable.js';
+import { readWebhook } from './webhooks.js';
 
 /** Input of the `deletePaymentSource` hook: detach a saved card of a customer. */
 export interface DeletePaymentSourceInput extends ChannelInput {
@@ -179,7 +180,8 @@ export class StripeGatewayPlugin extends BasePlugin implements PaymentPluginHook
 
   async webhook(request: WebhookRequest, _previous: WebhookResponse | null): Promise<WebhookResponse | undefined> {
     if (!this.active) return undefined;
-    return handleWebhook(request, this.settings, undefined, this.logger);
+    const { response, event } = readWebhook(request, this.settings, undefined, this.logger);
+    return event ? dropNeverMatching(this.stripe, event, response, this.logger) : response;
   }
 
   /** Reconciliation: reads what Stripe did with a call whose answer the host lost. */
