@@ -39,7 +39,10 @@ export interface ReviewResolution {
    * operation asked for; a `confirm` must say.
    */
   kind?: TransactionKind | null;
-  /** For a success, the amount the processor moved when less than asked (default: the transaction's). */
+  /**
+   * For a success, the amount the processor moved when less than asked (default: the transaction's; for
+   * a refund event held for review, the figure it reported). A refund is never more than is captured.
+   */
   amount?: string | null;
   /** The processor's id for the operation (settles its later events; a refund needs the charge's). */
   gatewayTransactionId?: string | null;
@@ -108,7 +111,8 @@ function resolvedKind(operation: PaymentOperation, row: Transaction, given: Tran
 
 /** The gateway answer the person's resolution stands for. */
 function answerOf(input: ReviewResolution, note: string, payment: Payment, row: Transaction, now: Date): ResponseLike {
-  const operation = operationOf(row);
+  // A refund event the inbox held (refund-events.ts) is resolved as a refund: what the processor did refund, or nothing.
+  const operation = operationOf(row) ?? (row.kind === 'refund' ? 'refund' : null);
   if (!operation) throw notInReview(row);
   const resolution = { outcome: input.outcome, note, resolvedAt: now.toISOString(), heldBecause: row.error, heldResponse: row.rawResponse };
   const common = {
@@ -122,7 +126,15 @@ function answerOf(input: ReviewResolution, note: string, payment: Payment, row: 
   }
   const amount = input.amount === undefined || input.amount === null ? row.amount : parseAmount(input.amount, payment.currency);
   if (amount.gt(row.amount)) throw invalidInput(`amount ${amount.toString()} is more than the ${row.amount.toString()} ${payment.currency} the transaction asked for`, { field: 'amount' });
-  return { ...common, isSuccess: true, actionRequired: false, kind: resolvedKind(operation, row, input.kind), amount, error: null };
+  const kind = resolvedKind(operation, row, input.kind);
+  // Never more refunded than captured: the figure that was more is what put a refund event here.
+  if (kind === 'refund' && amount.gt(payment.capturedAmount)) {
+    throw invalidInput(`amount ${amount.toString()} is more than the ${payment.capturedAmount.toString()} ${payment.currency} captured: give the amount the processor refunded`, {
+      field: 'amount',
+      captured: payment.capturedAmount.toFixed(),
+    });
+  }
+  return { ...common, isSuccess: true, actionRequired: false, kind, amount, error: null };
 }
 
 /** Every transaction held for review, oldest first, with its payment. */

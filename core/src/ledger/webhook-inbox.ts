@@ -1,12 +1,13 @@
-import { Decimal } from 'decimal.js';
+import type { Decimal } from 'decimal.js';
 import { isTransactionKind, type TransactionKind } from '../contracts/transaction-kind.js';
 import type { GatewayEvent, GatewayResponse } from '../contracts/gateway.js';
-import { applyResponse } from './apply.js';
+import { applyResponse, markReview } from './apply.js';
 import { fault, gatewayStoresCustomers, type LedgerContext } from './context.js';
 import { invalidInput, paymentBusy, paymentNotFound } from './ledger-errors.js';
 import type { Payment, Transaction } from './model.js';
 import { ANSWER_KINDS, operationOf, reservesAmount, unresolved } from './operations.js';
 import { normalizeResponse, pendingTransaction, readAmount, type NormalizedResponse } from './records.js';
+import { heldNote, holdReason, placeRefundEvent, settledMismatch, type RefundEventNote, type RefundPlan } from './refund-events.js';
 import type { LedgerTx } from './store.js';
 import { storableText } from './storable-text.js';
 
@@ -45,8 +46,12 @@ export interface GatewayEventResult {
    * 'other_reference': the event is about another processor payment than the
    * one this payment was charged with (e.g. Razorpay refunding a second
    * payment made on the same order), so nothing was recorded.
+   * 'held': a refund the ledger could not count safely (more than is
+   * captured, or maybe the running total of a refund held for review) was
+   * recorded held for review, counting nothing: `transaction` is it (or the
+   * refund the ledger asked for, now held), listed by listReview.
    */
-  status: 'applied' | 'duplicate' | 'already_applied' | 'other_channel' | 'other_reference';
+  status: 'applied' | 'duplicate' | 'already_applied' | 'other_channel' | 'other_reference' | 'held';
   payment: Payment;
   transaction: Transaction | null;
 }
@@ -73,48 +78,6 @@ function alreadyRecorded(transactions: readonly Transaction[], r: NormalizedResp
   return transactions.find(
     (t) => t.state === 'applied' && t.gatewayTransactionId === r.transactionId && (t.kind === r.kind || (t.isSuccess && later?.has(t.kind) === true)),
   );
-}
-
-/**
- * The asked-for refund a successful `refund` event completes: an applied
- * `refund_ongoing` of the same gateway transaction (one a `refund` already
- * settled is alreadyRecorded; one a `refund_failed` settled still bounds
- * what its completion may count).
- */
-function ongoingRefundOf(transactions: readonly Transaction[], r: NormalizedResponse): Transaction | undefined {
-  if (!r.isSuccess || r.kind !== 'refund' || r.transactionId === null) return undefined;
-  return transactions.find((t) => t.state === 'applied' && t.isSuccess && t.kind === 'refund_ongoing' && t.gatewayTransactionId === r.transactionId);
-}
-
-/** An event amount that differs from the ongoing refund it settles (logged once the write is committed). */
-interface SettledMismatch {
-  paymentId: string;
-  transactionId: string;
-  gatewayTransactionId: string;
-  requested: string;
-  reported: string;
-  recorded: string;
-}
-
-/**
- * What settling an ongoing refund records: never more than the refund asked
- * for (a processor may report the running total of the payment's refunds, as
- * Flutterwave's refund.completed may); less is recorded as reported (the
- * processor says it returned only that; the rest of the reservation is
- * released with the refund).
- */
-function settlingAmount(ongoing: Transaction, r: NormalizedResponse): { amount: Decimal; mismatch: SettledMismatch | null } {
-  const amount = Decimal.min(r.amount, ongoing.amount);
-  if (r.amount.eq(ongoing.amount)) return { amount, mismatch: null };
-  const mismatch = {
-    paymentId: ongoing.paymentId,
-    transactionId: ongoing.id,
-    gatewayTransactionId: ongoing.gatewayTransactionId ?? '',
-    requested: ongoing.amount.toFixed(),
-    reported: r.amount.toFixed(),
-    recorded: amount.toFixed(),
-  };
-  return { amount, mismatch };
 }
 
 /**
@@ -179,8 +142,13 @@ async function resolvePaymentId(ctx: LedgerContext, event: GatewayEventInput): P
  *   arrived, or the process died) applies to that transaction and completes
  *   its caller's idempotency record; the API result, when it comes, finds it
  *   applied and returns it without counting twice;
- * - a successful refund of a gateway transaction the ledger holds as
- *   refund_ongoing settles it, for no more than it asked (settlingAmount);
+ * - a successful refund event answers a refund the ledger asked for (its
+ *   refund_ongoing, its row under the call's key or of the same amount, or
+ *   a running total nothing else explains) for no more than it asked; one
+ *   that may be a running total waits for the refund calls in flight
+ *   (payment_busy), or is held for review beside a refund held for review;
+ *   none counts more than is captured: it is held for review
+ *   (refund-events.ts);
  * - any other event (e.g. a refund made on the processor's dashboard) is
  *   recorded as a new transaction.
  * If applying fails, the event is not recorded either, so the processor's
@@ -202,9 +170,9 @@ export async function applyGatewayEvent(ctx: LedgerContext, event: GatewayEventI
   const paymentId = await resolvePaymentId(ctx, event);
   const reference = typeof event.pspReference === 'string' && event.pspReference !== '' ? storableText(event.pspReference) : null;
   // Set inside the store transaction (which the store may run again), logged once it committed.
-  const settling: { mismatch: SettledMismatch | null } = { mismatch: null };
+  let notes: RefundEventNote[] = [];
   const result = await ctx.store.transaction(async (tx): Promise<GatewayEventResult> => {
-    settling.mismatch = null;
+    notes = [];
     const payment = await tx.getPayment(paymentId, { forUpdate: true });
     if (!payment) throw paymentNotFound(paymentId);
     // Before the event id is recorded: the payment's own channel must still be able to apply it.
@@ -225,36 +193,61 @@ export async function applyGatewayEvent(ctx: LedgerContext, event: GatewayEventI
     const r = normalizeResponse(response, { kind: event.response.kind, amount: payment.total });
     const key = typeof event.gatewayIdempotencyKey === 'string' && event.gatewayIdempotencyKey !== '' ? event.gatewayIdempotencyKey : null;
     const known = alreadyRecorded(transactions, r);
-    const ongoing = known ? undefined : ongoingRefundOf(transactions, r);
-    if (ongoing) {
-      // Settles the pending refund as its own refund row, counted for no more than it asked for.
-      const settled = settlingAmount(ongoing, r);
-      settling.mismatch = settled.mismatch;
-      const row = await insertEventTransaction(tx, payment, { ...r, amount: settled.amount }, event, now);
-      const applied = await applyResponse(tx, payment, row, { ...response, amount: settled.amount }, { now, storeCustomer: gatewayStoresCustomers(ctx, payment) });
-      return { status: 'applied', payment: applied.payment, transaction: applied.transaction };
-    }
-    const target = known ?? matchUnresolved(payment, transactions, r, key) ?? (await insertEventTransaction(tx, payment, r, event, now));
+    if (known) return { status: 'already_applied', payment, transaction: known };
+    const plan = placeRefundEvent(payment, transactions, r, key);
+    if (plan.action !== 'other') return applyRefundPlan(ctx, tx, { payment, plan, r, response, event, now, notes });
+    const target = matchUnresolved(payment, transactions, r, key) ?? (await insertEventTransaction(tx, payment, r, event, now));
     if (target.state === 'applied') return { status: 'already_applied', payment, transaction: target };
     // Completes the caller's idempotency record of a transaction the ledger started, in the same write.
     const applied = await applyResponse(tx, payment, target, response, { now, storeCustomer: gatewayStoresCustomers(ctx, payment), complete: target.idempotencyKey });
     return { status: 'applied', payment: applied.payment, transaction: applied.transaction };
   });
-  if (settling.mismatch && result.transaction) logSettledMismatch(ctx, settling.mismatch, result.transaction.id);
+  for (const note of notes) ctx.logger.warn(note.fields, note.msg);
   if (result.transaction) {
     await fault(ctx, { point: 'after-apply', operation: 'event', paymentId, transactionId: result.transaction.id });
   }
   return result;
 }
 
-function logSettledMismatch(ctx: LedgerContext, m: SettledMismatch, refundTransactionId: string): void {
-  const more = new Decimal(m.reported).gt(m.requested);
-  ctx.logger.warn(
-    { ...m, refundTransactionId },
-    more
-      ? 'refund event reports more than the ongoing refund asked for (a running total?): settled at the amount asked'
-      : 'refund event reports less than the ongoing refund asked for: recorded as reported, the rest of its reservation released',
-  );
+interface RefundWrite {
+  payment: Payment;
+  plan: Exclude<RefundPlan, { action: 'other' }>;
+  r: NormalizedResponse;
+  response: GatewayEventResponse;
+  event: GatewayEventInput;
+  now: Date;
+  /** What to log once the write committed. */
+  notes: RefundEventNote[];
+}
+
+/** Records a successful refund event as placeRefundEvent decided, never counting more than is captured. */
+async function applyRefundPlan(ctx: LedgerContext, tx: LedgerTx, w: RefundWrite): Promise<GatewayEventResult> {
+  const { payment, plan, r, event, now } = w;
+  if (plan.action === 'repeat') return { status: 'held', payment, transaction: plan.held };
+  const amount = plan.action === 'settle' ? plan.amount : r.amount;
+  const hold = async (reason: string, related: readonly Transaction[]): Promise<GatewayEventResult> => {
+    // A refund the ledger asked for keeps its row (and reservation); an event's own refund gets a row that counts nothing.
+    const row = plan.action === 'settle' && plan.onto ? plan.onto : await insertEventTransaction(tx, payment, { ...r, amount }, event, now);
+    const held = await markReview(tx, { ...row, gatewayTransactionId: row.gatewayTransactionId ?? r.transactionId, rawResponse: r.rawResponse ?? row.rawResponse }, now, reason);
+    w.notes.push(heldNote(payment, held, r.amount, related));
+    return { status: 'held', payment, transaction: held };
+  };
+  if (plan.action === 'hold') return hold(holdReason('maybe_running_total', r.amount, payment, plan.related), plan.related);
+  if (amount.gt(payment.capturedAmount)) {
+    // Its call still in flight: its answer settles it (the event's retry then finds it).
+    if (plan.action === 'settle' && plan.onto?.state === 'pending') {
+      throw paymentBusy(payment.id, `a processor event (refund of ${r.amount.toFixed()}) would refund more than is captured while its call waits for its answer; retry it once it has one`, { transactionIds: [plan.onto.id] });
+    }
+    return hold(holdReason('more_than_captured', r.amount, payment), plan.action === 'settle' ? [plan.asked] : []);
+  }
+  const target = plan.action === 'settle' && plan.onto ? plan.onto : await insertEventTransaction(tx, payment, { ...r, amount }, event, now);
+  // Completes the caller's idempotency record of a refund the ledger started, in the same write.
+  const applied = await applyResponse(tx, payment, target, { ...w.response, amount }, { now, storeCustomer: gatewayStoresCustomers(ctx, payment), complete: target.idempotencyKey });
+  if (plan.action === 'settle') {
+    const mismatch = settledMismatch(plan.asked, r.amount, amount, applied.transaction.id);
+    if (mismatch) w.notes.push(mismatch);
+  }
+  return { status: 'applied', payment: applied.payment, transaction: applied.transaction };
 }
 
 /** A transaction the ledger did not start (e.g. a refund made on the processor's dashboard). */

@@ -1,0 +1,151 @@
+import { Decimal } from 'decimal.js';
+import { paymentBusy } from './ledger-errors.js';
+import type { Payment, Transaction } from './model.js';
+import { operationOf, unresolved } from './operations.js';
+import type { NormalizedResponse } from './records.js';
+
+/**
+ * Where a processor's successful `refund` event goes. Processors report
+ * refunds differently: Razorpay's refund.processed carries the refund's own
+ * amount and id; Stripe's charge.refunded carries the charge's running total
+ * (amount_refunded), and echoes the key of the call that caused it;
+ * Flutterwave's refund.completed may carry either and nothing of the call.
+ * So an event answers a refund the ledger asked for only on evidence that
+ * cannot point at another refund: its gateway refund id, the call's key, its
+ * amount equal to the amount asked, or a running total that no refund of its
+ * own could be. A refund the ledger asked for is counted for no more than it
+ * asked. An event the ledger cannot place safely is held for review.
+ */
+export type RefundPlan =
+  /** Answers `asked` for `amount`: onto its own row (`onto`), or as a new row settling an ongoing refund (null). */
+  | { action: 'settle'; asked: Transaction; onto: Transaction | null; amount: Decimal }
+  /** A refund of its own (e.g. made on the processor's dashboard). */
+  | { action: 'own' }
+  /** Recorded held for review, counting nothing: it may be the running total of `related` (held for review) or a refund of its own. */
+  | { action: 'hold'; related: Transaction[] }
+  /** The same refund's event already held for review (another event id): nothing more. */
+  | { action: 'repeat'; held: Transaction }
+  /** Not for this module: the inbox's general matching (a failure, another kind, a key naming another row). */
+  | { action: 'other' };
+
+const ZERO = new Decimal(0);
+
+/**
+ * The asked-for refund a successful `refund` event completes: an applied
+ * `refund_ongoing` of the same gateway transaction (one a `refund` already
+ * settled is alreadyRecorded; one a `refund_failed` settled still bounds
+ * what its completion may count).
+ */
+function ongoingRefundOf(transactions: readonly Transaction[], r: NormalizedResponse): Transaction | undefined {
+  if (r.transactionId === null) return undefined;
+  return transactions.find((t) => t.state === 'applied' && t.isSuccess && t.kind === 'refund_ongoing' && t.gatewayTransactionId === r.transactionId);
+}
+
+/** A refund event the inbox recorded and held for review, of the same gateway refund. */
+function heldEventOf(transactions: readonly Transaction[], r: NormalizedResponse): Transaction | undefined {
+  if (r.transactionId === null) return undefined;
+  return transactions.find((t) => t.state === 'review' && t.kind === 'refund' && operationOf(t) === null && t.gatewayTransactionId === r.transactionId);
+}
+
+/** What the ledger counts as refunded so far (a processor's running total counts the same refunds). */
+function refundedSoFar(transactions: readonly Transaction[]): Decimal {
+  let total = ZERO;
+  for (const t of transactions) {
+    if (t.state !== 'applied' || !t.isSuccess) continue;
+    if (t.kind === 'refund') total = total.plus(t.amount);
+    else if (t.kind === 'refund_reversed') total = total.minus(t.amount);
+  }
+  return Decimal.max(total, ZERO);
+}
+
+/** Settles `asked` for no more than it asked (the processor may report a running total); less as reported. */
+function settle(asked: Transaction, onto: Transaction | null, r: NormalizedResponse): RefundPlan {
+  return { action: 'settle', asked, onto, amount: Decimal.min(r.amount, asked.amount) };
+}
+
+/** Where a successful refund event goes (see RefundPlan); throws payment_busy when it must wait for refund calls in flight. */
+export function placeRefundEvent(payment: Payment, transactions: readonly Transaction[], r: NormalizedResponse, key: string | null): RefundPlan {
+  if (!r.isSuccess || r.kind !== 'refund') return { action: 'other' };
+  const held = heldEventOf(transactions, r);
+  if (held) return { action: 'repeat', held };
+  const ongoing = ongoingRefundOf(transactions, r);
+  if (ongoing) return settle(ongoing, null, r);
+  // Refunds the ledger asked for whose answer it does not have: in flight, or held for review.
+  const asked = unresolved(transactions).filter((t) => operationOf(t) === 'refund');
+  if (key) {
+    const keyed = transactions.find((t) => t.gatewayIdempotencyKey === key);
+    if (keyed) return asked.includes(keyed) ? settle(keyed, keyed, r) : { action: 'other' };
+  }
+  const equal = asked.filter((t) => t.amount.eq(r.amount));
+  if (equal.length > 1 && equal.some((t) => t.state === 'pending')) {
+    // Given to the wrong one, a row would carry another refund's id, and that refund's own event would count again.
+    throw paymentBusy(payment.id, `a processor event (refund of ${r.amount.toFixed()}) could answer ${equal.length} refunds still in flight; retry it once they have settled`, {
+      transactionIds: equal.map((t) => t.id),
+    });
+  }
+  if (equal[0]) return settle(equal[0], equal[0], r);
+  const inFlight = asked.filter((t) => t.state === 'pending');
+  if (inFlight.length > 0) {
+    // It may be the running total of a refund whose answer is on its way: recorded now, the answer would count that refund again.
+    throw paymentBusy(payment.id, `a processor event (refund of ${r.amount.toFixed()}) matches no recorded refund while ${inFlight.length} refund call(s) wait for their answer; retry it once they have one`, {
+      transactionIds: inFlight.map((t) => t.id),
+    });
+  }
+  const refunded = refundedSoFar(transactions);
+  const totals = refunded.gt(0) ? asked.filter((t) => refunded.plus(t.amount).eq(r.amount)) : [];
+  if (totals.length === 0) return { action: 'own' };
+  // More than is left captured is no refund's own amount: the running total of the held refund (the oldest of equal ones).
+  if (r.amount.gt(payment.capturedAmount)) return settle(totals[0]!, totals[0]!, r);
+  return { action: 'hold', related: totals };
+}
+
+/** Something the inbox logs at warn once its write committed (the store may run the write again). */
+export interface RefundEventNote {
+  fields: Record<string, unknown>;
+  msg: string;
+}
+
+/** The note for a settled refund whose event reported another amount than was asked. */
+export function settledMismatch(asked: Transaction, reported: Decimal, recorded: Decimal, refundTransactionId: string): RefundEventNote | null {
+  if (reported.eq(asked.amount)) return null;
+  const what = asked.kind === 'refund_ongoing' ? 'the ongoing refund' : 'the refund';
+  const more = reported.gt(asked.amount);
+  return {
+    fields: {
+      paymentId: asked.paymentId,
+      transactionId: asked.id,
+      refundTransactionId,
+      gatewayTransactionId: asked.gatewayTransactionId ?? '',
+      requested: asked.amount.toFixed(),
+      reported: reported.toFixed(),
+      recorded: recorded.toFixed(),
+    },
+    msg: more
+      ? `refund event reports more than ${what} asked for (a running total?): settled at the amount asked`
+      : `refund event reports less than ${what} asked for: recorded as reported, the rest of its reservation released`,
+  };
+}
+
+/** The note for a refund event held for review. */
+export function heldNote(payment: Payment, held: Transaction, reported: Decimal, related: readonly Transaction[]): RefundEventNote {
+  const fields = {
+    paymentId: payment.id,
+    transactionId: held.id,
+    gatewayTransactionId: held.gatewayTransactionId ?? '',
+    reported: reported.toFixed(),
+    captured: payment.capturedAmount.toFixed(),
+    heldRefundTransactionIds: related.map((t) => t.id),
+  };
+  return { fields, msg: held.error ?? 'refund event held for review' };
+}
+
+/** Why a refund event is held: what a person reads in the review list. */
+export function holdReason(plan: 'more_than_captured' | 'maybe_running_total', reported: Decimal, payment: Payment, related: readonly Transaction[] = []): string {
+  if (plan === 'more_than_captured') {
+    return `refund event reports ${reported.toFixed()} ${payment.currency}, more than is captured (${payment.capturedAmount.toFixed()}): held for review, nothing counted; record what the processor refunded`;
+  }
+  return (
+    `refund event of ${reported.toFixed()} ${payment.currency} may be the running total of refund ${related.map((t) => t.id).join(', ')} (held for review) ` +
+    'or a refund of its own: held for review, nothing counted; settle both from the processor\'s dashboard'
+  );
+}
