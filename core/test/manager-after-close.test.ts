@@ -171,6 +171,36 @@ describe('manager: after close()', () => {
     expect(manager.getPluginConfiguration('test.everything', 'us').configuration['generation']).to.equal('1');
   });
 
+  it("refuses channel(), which hands out the channel's pipeline, while what only reads the configuration is still answered", async () => {
+    const manager = build();
+    const before = manager.channel('us');
+    await manager.close();
+    expectThrown('channel', () => manager.channel('us'));
+    // Refused as closing before the slug is looked at.
+    expectThrown('channel', () => manager.channel('nowhere'));
+    expect(manager.listChannels()).to.deep.equal(['us']);
+    expect(manager.resolveGateway('us', 'USD').id).to.equal('test.everything');
+    expect(manager.config.channels.map((c) => c.slug)).to.deep.equal(['us']);
+    expect(before.slug, 'a runtime handed out before close() is not taken back').to.equal('us');
+    expect(calls).to.deep.equal([]);
+  });
+
+  it('refuses commit() of a change prepared before close() with shutting_down, and changes nothing', async () => {
+    const manager = build();
+    const version = manager.configVersion;
+    const change = manager.preparePluginConfiguration('test.everything', 'us', { configuration: { generation: '2' } });
+    const closing = manager.close();
+    // From the moment close() is called, not only once it has finished.
+    expectThrown('commit', () => change.commit());
+    await closing;
+    expectThrown('commit', () => change.commit());
+    expect(manager.configVersion).to.equal(version);
+    expect(manager.getPluginConfiguration('test.everything', 'us').configuration['generation']).to.equal('1');
+    expect(closed, 'what the change built was closed with the rest').to.equal(made);
+    await change.discard();
+    expect(closed).to.equal(made);
+  });
+
   it('refuses new calls from the moment close() is called, while the calls already in flight finish', async () => {
     const manager = build();
     let release = (): void => undefined;

@@ -77,7 +77,7 @@ export class PluginManager<H extends HookMap = {}> {
     this.ctx = { registry: classes, env: options.env ?? process.env, logger, watchdog: createHookWatchdog(hookTimeoutMs) };
     this.answers = new PluginAnswers(logger, this.warn);
     this.retirements = new Retirements(logger);
-    this.changes = new PluginChanges(this.ctx, this.retirements, { current: () => this.runtime, swap: (next) => (this.runtime = next) });
+    this.changes = new PluginChanges(this.ctx, this.retirements, { current: () => this.runtime, swap: (next) => (this.runtime = next) }, this.gate);
     this.runtime = buildRuntime(this.ctx, validateHostConfig(options.config, registry, this.warn), 1);
   }
 
@@ -99,7 +99,17 @@ export class PluginManager<H extends HookMap = {}> {
     return [...this.runtime.channels.keys()];
   }
 
+  /**
+   * A channel's runtime: its pipeline runs the channel's plugins, so once close() was called it is
+   * refused with `shutting_down`, as every call that runs a plugin is.
+   */
   channel(slug: string): ChannelRuntime {
+    this.gate.refuse('channel');
+    return this.channelRuntime(slug);
+  }
+
+  /** The channel's runtime in the version in force, closed or not (the public methods check the gate first). */
+  private channelRuntime(slug: string): ChannelRuntime {
     const channel = this.runtime.channels.get(slug);
     if (!channel) throw unknownChannel(slug);
     return channel;
@@ -133,10 +143,12 @@ export class PluginManager<H extends HookMap = {}> {
   /**
    * The gateway a payment goes to: the named one, or the channel's default for
    * the currency (the seeds' default "processor") when it is active and takes
-   * the currency, else the first active gateway that takes it.
+   * the currency, else the first active gateway that takes it. It reads the
+   * configuration and runs no plugin, so it is still answered after close()
+   * (the ledger reads a payment's gateway configuration with it).
    */
   resolveGateway(channelSlug: string, currency: string, gatewayId?: string | null, options: ResolveOptions = {}): GatewayEntry {
-    return resolveGateway(this.channel(channelSlug), currency, gatewayId, options);
+    return resolveGateway(this.channelRuntime(channelSlug), currency, gatewayId, options);
   }
 
   processPayment(request: GatewayOperationRequest): Promise<GatewayResponse> {
@@ -166,7 +178,7 @@ export class PluginManager<H extends HookMap = {}> {
     const currency = normalizeCurrency(request.payment.currency);
     const amount = parseAmount(request.payment.amount, currency, { allowZero: operation === 'voidPayment' || operation === 'confirmPayment' });
     const payment: PaymentData = { ...request.payment, currency, amount };
-    const response = await this.channel(request.channel).pipeline.runOn<GatewayResponse | null>(
+    const response = await this.channelRuntime(request.channel).pipeline.runOn<GatewayResponse | null>(
       gateway.id,
       operation,
       payment,
@@ -188,7 +200,7 @@ export class PluginManager<H extends HookMap = {}> {
     this.gate.refuse('getTransactionStatus');
     const gateway = this.resolveGateway(request.channel, request.payment.currency, request.gateway, { existingPayment: true });
     const input: TransactionStatusInput = { transaction: request.transaction, payment: request.payment };
-    const status = await this.channel(request.channel).pipeline.runOn<GatewayResponse | null>(gateway.id, 'getTransactionStatus', input, null, () => null);
+    const status = await this.channelRuntime(request.channel).pipeline.runOn<GatewayResponse | null>(gateway.id, 'getTransactionStatus', input, null, () => null);
     if (status === null || status === undefined) return null;
     const read = this.answers.read(gateway, request.channel, 'getTransactionStatus', status, 'taken as "cannot tell"');
     return 'problem' in read ? null : read.response;
@@ -196,7 +208,7 @@ export class PluginManager<H extends HookMap = {}> {
 
   async getClientToken(request: { channel: string; gateway: string; currency?: string | null } & TokenConfig): Promise<string> {
     this.gate.refuse('getClientToken');
-    const channel = this.channel(request.channel);
+    const channel = this.channelRuntime(request.channel);
     // A token for a currency needs what a payment in it needs: the channel sells it and the gateway takes it.
     const gateway = request.currency ? this.resolveGateway(channel.slug, request.currency, request.gateway) : activeGateway(channel, request.gateway);
     // Not implementing the hook is a capability the gateway lacks, not a failure of the plugin.
@@ -212,13 +224,13 @@ export class PluginManager<H extends HookMap = {}> {
 
   async getPaymentConfig(request: { channel: string; gateway: string }): Promise<PublicConfig> {
     this.gate.refuse('getPaymentConfig');
-    const channel = this.channel(request.channel);
+    const channel = this.channelRuntime(request.channel);
     return channel.pipeline.runOn<PublicConfig>(activeGateway(channel, request.gateway).id, 'getPaymentConfig', { channel: channel.slug }, []);
   }
 
   async listPaymentSources(request: { channel: string; customerId: string; gateway?: string }): Promise<CustomerSource[]> {
     this.gate.refuse('listPaymentSources');
-    const channel = this.channel(request.channel);
+    const channel = this.channelRuntime(request.channel);
     const input = { channel: channel.slug, customerId: request.customerId };
     if (!request.gateway) return channel.pipeline.run<CustomerSource[]>('listPaymentSources', input, []);
     return channel.pipeline.runOn<CustomerSource[]>(activeGateway(channel, request.gateway).id, 'listPaymentSources', input, []);
@@ -319,9 +331,9 @@ export class PluginManager<H extends HookMap = {}> {
    * replaced and those of prepared changes never committed (discarded);
    * then stops the timeout watchdog. From the moment it is called, every
    * method that runs or builds plugins (payments, hooks, listings, tokens,
-   * webhooks, configuration changes) is refused with `shutting_down`; calls
-   * already in flight finish first. (A prepared change it discarded answers
-   * commit() with `invalid_input`, as any discarded change.) Calling it again
+   * webhooks, configuration changes, a prepared change's commit()) and
+   * `channel()`, which hands out a channel's pipeline, are refused with
+   * `shutting_down`; calls already in flight finish first. Calling it again
    * answers the same promise.
    */
   close(): Promise<void> {
@@ -335,7 +347,7 @@ export class PluginManager<H extends HookMap = {}> {
   }
 
   private channelPlugin(slug: string, pluginId: string): { pipeline: ChannelRuntime['pipeline']; active: boolean } {
-    const channel = this.channel(slug);
+    const channel = this.channelRuntime(slug);
     const cls = this.registry.get(pluginId);
     if (!cls) return { pipeline: channel.pipeline, active: false };
     return { pipeline: channel.pipeline, active: storedSettings(this.runtime.config, cls, cls.configurationPerChannel ? slug : null).active };

@@ -2,6 +2,7 @@ import type { PluginSettings } from '../config/types.js';
 import { ERROR_CODES, PayhostError } from '../errors/index.js';
 import type { PluginClass } from '../plugin/base-plugin.js';
 import { withSettings, type PluginConfigurationView } from './configuration-update.js';
+import type { CloseGate } from './close-gate.js';
 import type { Retirements } from './retirements.js';
 import { buildChannelOver, buildRuntime, disposeContainer, disposeRuntime, withChannel, type BuildContext, type ChannelBuild, type Runtime } from './runtime-builder.js';
 
@@ -21,7 +22,8 @@ export interface PreparedPluginChange {
    * Swaps the change in (the configuration version increases by one) and answers `view`. When the manager's
    * configuration changed since prepare (another change committed), the next version is rebuilt from the
    * current configuration with this plugin's settings, so that change is kept; should that rebuild be
-   * refused, commit throws and nothing changes. Throws `invalid_input` once committed or discarded.
+   * refused, commit throws and nothing changes. Throws `invalid_input` once committed or discarded, and
+   * `shutting_down` once the manager's close() was called (which discards it), as the manager's own calls are.
    */
   commit(): PluginConfigurationView;
   /** Closes the instances the change built; nothing was in force. A no-op once committed or discarded. */
@@ -48,6 +50,8 @@ export class PluginChanges {
     private readonly ctx: BuildContext,
     private readonly retirements: Retirements,
     private readonly holder: RuntimeHolder,
+    /** The manager's close state: a commit once close() was called is refused as the manager's calls are. */
+    private readonly gate: CloseGate,
   ) {}
 
   /** Builds the next version with `settings` (validated) for the plugin; throws, building nothing that stays, when refused. */
@@ -62,6 +66,7 @@ export class PluginChanges {
     };
     this.open.add(discard);
     const commit = (): PluginConfigurationView => {
+      this.gate.refuse('commit');
       if (!next) throw new PayhostError(ERROR_CODES.invalidInput, `This change of plugin "${cls.id}" was already committed or discarded`, { plugin: cls.id, channel });
       let built = next;
       next = null;
