@@ -116,6 +116,40 @@ describe('checkout page: its messages, the test cards and the checks of the card
     t.expectCardNeverSent(CARDS.success);
   });
 
+  it('checks the card number in the page (Luhn check digit, 12 to 19 digits), under the field, before it is tokenized', async () => {
+    await t.open();
+    await t.fillOrder();
+    await t.fillCard('4242424242424241'); // the test card with its last digit mistyped
+    await pay().click();
+    const mistyped = 'This card number is not valid: check it for a mistyped digit.';
+    expect(await roleSaying(mistyped)).to.equal('alert');
+    expect(await t.page.locator('#card-number-error').textContent()).to.equal(mistyped);
+    expect(await description('Card number')).to.equal(mistyped);
+    expect(await t.page.getByLabel('Card number').getAttribute('aria-invalid')).to.equal('true');
+    expect(await focused()).to.equal('card-number');
+    expect(await t.page.locator('#token-note').isHidden()).to.equal(true); // nothing was tokenized
+
+    // Two digits swapped are caught too; so is a number too short to be a card's.
+    await t.page.getByLabel('Card number').fill('4242 4242 4242 2442');
+    expect(await t.page.getByLabel('Card number').getAttribute('aria-invalid')).to.equal(null); // typing clears the mark
+    await pay().click();
+    await t.page.locator('#card-number-error').filter({ hasText: mistyped }).waitFor();
+    await t.page.getByLabel('Card number').fill('4242 4242 42');
+    await pay().click();
+    await t.message('alert', 'This card number is too short: check it.').waitFor();
+    expect(t.paymentRequests()).to.deep.equal([]);
+
+    // Fixed: the field's message and the alert go, and the payment is made with the token only.
+    await t.page.getByLabel('Card number').fill('4242 4242 4242 4242');
+    expect(await description('Card number')).to.equal('');
+    await t.page.getByRole('alert').waitFor({ state: 'hidden' });
+    await pay().click();
+    expect(await t.resultStatus()).to.equal('fully-charged');
+    expect(t.paymentRequests()).to.have.length(1);
+    t.expectCardNeverSent(CARDS.success);
+    t.expectCardNeverSent('4242424242424241');
+  });
+
   it('takes the alert about card fields away once every field it named is fixed, without another Pay; an alert about anything else stays', async () => {
     await t.open();
     await t.fillOrder();

@@ -2,6 +2,7 @@
 // browser, by tokenizeCard() (served from @payhost/plugin-dummy/browser): the
 // card number is never posted.
 import { ApiError } from './api.js';
+import { cardNumberProblem } from './card-number.js';
 import { el, markInvalid } from './page.js';
 
 /** The tokenizer module, or null when it cannot be loaded (the plugin is not installed). */
@@ -68,8 +69,8 @@ function refuse(input, text, summary = text) {
 
 /**
  * Reads the card form and tokenizes it with `tokenizer`. What the page can check
- * (a missing field, an expiry in the past, the CVC's length) is refused here, before
- * anything is posted; a Luhn-invalid number still becomes a token the gateway refuses.
+ * (a missing field, the number's length and Luhn check digit, an expiry in the past,
+ * the CVC's length) is refused here, before anything is tokenized or posted.
  */
 export function dummyToken(tokenizer) {
   const number = el.cardNumber.value.replace(/[\s-]/g, '');
@@ -88,6 +89,8 @@ export function dummyToken(tokenizer) {
     const what = missing.map(([, , name]) => name);
     throw cardError(`Enter ${what.length > 1 ? `${what.slice(0, -1).join(', ')} and ${what.at(-1)}` : what[0]}.`, missing.map(([input]) => input));
   }
+  const numberProblem = cardNumberProblem(number);
+  if (numberProblem) refuse(el.cardNumber, numberProblem);
   // "MM/YY" or "MM/YYYY"; anything else becomes a token the gateway refuses as an invalid expiry.
   const match = /^(\d{1,2})\s*\/\s*(\d{2}|\d{4})$/.exec(expiry);
   if (match && expired(Number(match[1]), Number(match[2]))) {
