@@ -1,9 +1,9 @@
-import type { GatewayResponse, Logger, PaymentData } from '@payhost/core';
+import type { Decimal, GatewayResponse, Logger, PaymentData } from '@payhost/core';
 import { fromFlutterwaveAmount } from './amounts.js';
 import type { FlutterwaveClient } from './client.js';
 import { txRefSecrets, type FlutterwaveSettings } from './config.js';
 import { mapChargeFailure, mapFlutterwaveError, outcomeUnknown } from './errors.js';
-import { FLUTTERWAVE_FAILURES as F, failedResponse, rejectedResponse, transactionResponse } from './responses.js';
+import { FLUTTERWAVE_FAILURES as F, failedResponse, rejectedResponse, transactionResponse, type FailureContext } from './responses.js';
 import type { FlwTransaction } from './sdk.js';
 import { checkTxRef } from './tx-ref.js';
 
@@ -43,6 +43,29 @@ function bindingProblem(ctx: FlutterwaveContext, payment: PaymentData, tx: FlwTr
 }
 
 /**
+ * A transaction paid for another amount than the payment's, refused either
+ * way: what was paid (`amount`) and charged (`charged_amount`: with the fees
+ * passed to the customer), what was expected and the difference, in the
+ * message and in `rawResponse.amount_mismatch`, so an operator can refund
+ * the customer on Flutterwave. Flutterwave's verification guide would take
+ * an overpayment and refund the rest; the ledger counts no capture above the
+ * amount asked, and a capture of the amount asked would take the later
+ * refund of the excess (its refund.completed) for a refund of the payment.
+ */
+function amountMismatch(tx: FlwTransaction, paid: Decimal, payment: PaymentData, where: Omit<FailureContext, 'reason'>): GatewayResponse {
+  const charged = fromFlutterwaveAmount(tx.charged_amount);
+  const over = paid.greaterThan(payment.amount);
+  const difference = over ? paid.minus(payment.amount) : payment.amount.minus(paid);
+  const fees = charged.greaterThan(paid) ? ` (charged ${charged.toString()} ${tx.currency} with fees)` : '';
+  const message =
+    `Flutterwave transaction ${tx.id} is for ${paid.toString()} ${tx.currency}${fees}, the payment expects ${payment.amount.toString()} ${payment.currency}: ` +
+    `${difference.toString()} ${tx.currency} ${over ? 'more than asked' : 'short'}; nothing is captured` +
+    (tx.status === 'successful' ? `: refund the ${paid.toString()} ${tx.currency} the customer paid on Flutterwave` : ` (the transaction is ${tx.status})`);
+  const detail = { expected: payment.amount.toString(), paid: paid.toString(), charged: charged.toString(), difference: difference.toString(), direction: over ? 'over' : 'under', currency: tx.currency };
+  return rejectedResponse('capture', F.amountMismatch, message, { ...where, raw: { amount_mismatch: detail } });
+}
+
+/**
  * Checks a verified transaction against the payment: its binding (the host's
  * pinned `data.txRef`; else a tx_ref this plugin issued for this channel and
  * this payment, or an unbound one whose Inline meta names this payment; and
@@ -62,10 +85,7 @@ export function judge(ctx: FlutterwaveContext, payment: PaymentData, tx: FlwTran
   }
   // `amount`, as Flutterwave's verification guide checks: charged_amount adds the fees passed to the customer.
   const paid = fromFlutterwaveAmount(tx.amount);
-  if (!paid.eq(payment.amount)) {
-    const message = `Flutterwave transaction ${tx.id} is for ${paid.toString()} ${tx.currency}, the payment expects ${payment.amount.toString()} ${payment.currency}`;
-    return rejectedResponse('capture', F.amountMismatch, message, where);
-  }
+  if (!paid.eq(payment.amount)) return amountMismatch(tx, paid, payment, where);
   switch (tx.status) {
     case 'successful':
       return transactionResponse('capture', tx);

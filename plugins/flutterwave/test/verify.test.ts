@@ -147,7 +147,7 @@ describe('flutterwave: Inline checkout and verification (real SDK against the fa
     const response = await withFees('1500.50', '1521.51');
     expectSuccess(response, 'capture', '1500.50');
     expect(response.rawResponse).to.deep.include({ amount: 1500.5, charged_amount: 1521.51 });
-    expectFailure(await withFees('1479.79', '1500.50'), 'processing_error', /is for 1479.79 NGN, the payment expects 1500.5 NGN/, 'amount_mismatch');
+    expectFailure(await withFees('1479.79', '1500.50'), 'processing_error', /is for 1479.79 NGN \(charged 1500.5 NGN with fees\), the payment expects 1500.5 NGN/, 'amount_mismatch');
   });
 
   it('refuses a tx_ref the plugin did not issue, or issued for another channel, and a token whose claimed tx_ref differs', async () => {
