@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, realpathSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readdirSync, realpathSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { ERROR_CODES, PayhostError } from '@payhost/core';
+import { isProvablyGone, isStale, isThisProcess, PROCESS_START, readLock, type LockOwner, type LockState } from './data-dir-owner.js';
 
 /**
  * One process at a time per PGlite data directory. PGlite runs Postgres in
@@ -23,7 +24,13 @@ import { ERROR_CODES, PayhostError } from '@payhost/core';
  * - a takeover file whose process is gone (it crashed inside a takeover) is
  *   stale too, and removed under a guard of its own (see removeStale);
  * - a lock file that cannot be read (empty, not JSON: not one this version
- *   writes) is held, not stale: only a person can tell it is safe to delete.
+ *   writes) is held, not stale: only a person can tell it is safe to delete;
+ * - once it has the lock, an open removes the files crashed opens left beside
+ *   it, when their process is provably gone (see sweepLeftovers).
+ *
+ * A lock with this process's pid is another thread's (worker_threads: each has
+ * its own copy of this module) when it also has this process's start (Linux's
+ * /proc), else an earlier process's that had this pid (a container's pid 1).
  */
 export const LOCK_FILE = 'payhost.lock';
 const TAKEOVER_FILE = `${LOCK_FILE}.takeover`;
@@ -33,51 +40,6 @@ const heldHere = new Set<string>();
 
 export interface DataDirLock {
   release(): void;
-}
-
-interface LockOwner {
-  pid: number;
-  host: string;
-  token?: string;
-}
-
-type LockState = { kind: 'absent' } | { kind: 'unreadable'; reason: string } | { kind: 'owner'; owner: LockOwner; text: string };
-
-function readLock(path: string): LockState {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'absent' };
-    return { kind: 'unreadable', reason: (error as Error).message };
-  }
-  try {
-    const owner = JSON.parse(text) as Partial<LockOwner>;
-    if (typeof owner.pid === 'number' && typeof owner.host === 'string') {
-      return { kind: 'owner', owner: { pid: owner.pid, host: owner.host, ...(typeof owner.token === 'string' ? { token: owner.token } : {}) }, text };
-    }
-  } catch {
-    // Not JSON: below.
-  }
-  return { kind: 'unreadable', reason: text === '' ? 'it is empty' : 'it holds no pid and host' };
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** A lock of a process that is gone: on this host, and its pid runs no process (or is ours: left by an earlier process with our pid). */
-function isStale(owner: LockOwner): boolean {
-  // Another host's process cannot be checked from here: its lock stands.
-  if (owner.host !== hostname()) return false;
-  // Our pid: not a store of this process (those are in heldHere), so a previous process that had our pid (a container's pid 1).
-  return owner.pid === process.pid || !isRunning(owner.pid);
 }
 
 function inUse(dataDir: string, owner: LockOwner): PayhostError {
@@ -90,11 +52,14 @@ function inUse(dataDir: string, owner: LockOwner): PayhostError {
   );
 }
 
-/** Another store of this process holds it: nothing to stop or delete, that store must be closed first. */
-function inUseHere(dataDir: string): PayhostError {
+/** Another store of this process holds it (in this thread, or in another: `otherThread`): nothing to stop or delete, that store must be closed first. */
+function inUseHere(dataDir: string, otherThread = false): PayhostError {
+  const where = otherThread
+    ? ', in another thread (worker_threads). A thread that ended without closing its store holds it until this process exits.'
+    : '.';
   return new PayhostError(
     ERROR_CODES.dataDirInUse,
-    `The embedded database in ${dataDir} is already open in this process (pid ${process.pid}): another store of this process holds it. ` +
+    `The embedded database in ${dataDir} is already open in this process (pid ${process.pid}): another store of this process holds it${where} ` +
       `One store at a time may open it: close that store first (store.close()), or use another data directory.`,
     { dataDir, lockFile: join(dataDir, LOCK_FILE), pid: process.pid, host: hostname() },
   );
@@ -260,6 +225,48 @@ function takeOver(dataDir: string, realDir: string, ownFile: string, token: stri
   }
 }
 
+/** The files an open writes beside `payhost.lock`: its own record, a lock renamed aside, the takeover file and its guards. */
+const OWN_FILE = /^payhost\.lock\.([0-9a-f]{32})$/;
+const ASIDE_FILE = /^payhost\.lock\.stale-[0-9a-f]{32}$/;
+const TAKEOVER_OR_GUARD = /^payhost\.lock\.takeover(\.[0-9a-f]{32})*$/;
+
+/**
+ * Removes, once we hold the lock, what opens that crashed left beside it, each only when provably dead:
+ * - `payhost.lock.<token>`, an open's own record (its process gone): nothing else ever has that name, and
+ *   only its owner used it, so it goes by a plain unlink;
+ * - `payhost.lock.stale-<token>`, a dead owner's lock renamed aside in a takeover: never a lock again (only
+ *   `payhost.lock` is one) and read by nobody, so it goes whoever's it was;
+ * - `payhost.lock.takeover` and its guards, their process gone: under removeStale's guard, as an open
+ *   removes them, since openers may be removing them too.
+ * An empty file (a crash between creating its record and writing it), one that cannot be read, of another
+ * host or of a live process (another thread's open of this process included) stays. Never fails the open.
+ */
+function sweepLeftovers(dataDir: string, realDir: string, ownFile: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(realDir);
+  } catch {
+    return;
+  }
+  // Guards of guards first: each guard's own guard name is then free.
+  for (const name of names.filter((n) => n.startsWith(`${LOCK_FILE}.`)).sort((a, b) => b.length - a.length)) {
+    const path = join(realDir, name);
+    if (path === ownFile) continue;
+    try {
+      const state = readLock(path);
+      if (state.kind !== 'owner') continue;
+      const own = OWN_FILE.exec(name);
+      if (ASIDE_FILE.test(name)) unlinkQuietly(path);
+      else if (!isProvablyGone(state.owner)) continue;
+      else if (own) {
+        if (own[1] === state.owner.token) unlinkQuietly(path);
+      } else if (TAKEOVER_OR_GUARD.test(name)) removeStale(dataDir, ownFile, path, state, 0);
+    } catch {
+      // Held, or cannot be removed now: the next open tries again.
+    }
+  }
+}
+
 /** Takes the data directory's lock (creating the directory), or throws `data_dir_in_use`. */
 export function lockDataDir(dir: string): DataDirLock {
   const dataDir = resolve(dir); // In messages: the path as given.
@@ -269,7 +276,7 @@ export function lockDataDir(dir: string): DataDirLock {
   if (heldHere.has(realDir)) throw inUseHere(dataDir);
   const path = join(realDir, LOCK_FILE);
   const token = randomBytes(16).toString('hex');
-  const text = JSON.stringify({ pid: process.pid, host: hostname(), token } satisfies LockOwner);
+  const text = JSON.stringify({ pid: process.pid, host: hostname(), token, ...(PROCESS_START ? { start: PROCESS_START } : {}) } satisfies LockOwner);
   // Complete before it gets the lock's name: nobody ever reads an empty or partial lock.
   const ownFile = `${path}.${token}`;
   writeFileSync(ownFile, text, { flag: 'wx' });
@@ -281,9 +288,10 @@ export function lockDataDir(dir: string): DataDirLock {
       const state = readLock(path);
       if (state.kind === 'absent') continue; // Released meanwhile: try again.
       if (state.kind === 'unreadable') throw unreadableLock(dataDir, LOCK_FILE, state.reason);
-      if (!isStale(state.owner)) throw inUse(dataDir, state.owner);
+      if (!isStale(state.owner)) throw isThisProcess(state.owner) ? inUseHere(dataDir, true) : inUse(dataDir, state.owner);
       locked = takeOver(dataDir, realDir, ownFile, token, state.text);
     }
+    sweepLeftovers(dataDir, realDir, ownFile);
   } finally {
     unlinkQuietly(ownFile);
   }

@@ -1,6 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
+import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
@@ -32,6 +34,12 @@ export function deadPid(): number {
   const child = spawnSync('true');
   if (child.pid === undefined || child.status !== 0) throw new Error('could not run a short-lived child process');
   return child.pid;
+}
+
+/** An owner record as the lock module writes it (`token` random unless given; `start` only when given). */
+export function ownerRecord(pid: number, options: { host?: string; token?: string; start?: string } = {}): string {
+  const { host = hostname(), token = randomBytes(16).toString('hex'), start } = options;
+  return JSON.stringify({ pid, host, token, ...(start === undefined ? {} : { start }) });
 }
 
 export interface Opener {
@@ -182,6 +190,8 @@ export async function expectOneHolderAtEveryStep(prepare: () => string, resultDi
       const theirs = other?.outcome ?? 'not started';
       outcomes.push(`step ${at}: other ${theirs}, this one ${mine ? 'GOT' : 'REFUSED'}`);
       expect(mine !== undefined !== (theirs === 'GOT'), `exactly one holder, at:\n${outcomes.join('\n')}`).to.equal(true);
+      // Refused as a lock refuses, not failing on a file removed under it.
+      expect(['GOT', 'REFUSED data_dir_in_use', 'not started'], `at:\n${outcomes.join('\n')}`).to.include(theirs);
     } finally {
       mine?.release();
       if (other) await stop(other.child);
