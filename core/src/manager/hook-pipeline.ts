@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { ERROR_CODES } from '../errors/index.js';
 import type { BasePlugin } from '../plugin/base-plugin.js';
 import { watchdogElapsedMs } from './call-watchdog.js';
-import { ABANDONED, asNativePromise, chainHook, Dispatch, isThenable, routeHook, type CompiledHook, type DispatchOwner, type Fallback, type HookFn, type HookWatchdog, type Tap } from './hook-dispatch.js';
+import { ABANDONED, asNativePromise, chainHook, Dispatch, isThenable, returnsNativePromise, routeHook, type CompiledHook, type DispatchOwner, type Fallback, type HookFn, type HookWatchdog, type Tap } from './hook-dispatch.js';
 import { describeFailure, type PluginFailure, type PluginFailureReason } from './plugin-failure.js';
 import { loggableError, pluginSecrets, scrubSecrets } from './secret-scrub.js';
 
@@ -141,7 +141,7 @@ export class HookPipeline implements DispatchOwner {
     const taps: Tap[] = [];
     for (const entry of candidates) {
       const fn = hookMethod(entry.instance, hookName);
-      if (fn !== undefined) taps.push({ pluginId: entry.id, plugin: entry.instance, fn });
+      if (fn !== undefined) taps.push({ pluginId: entry.id, plugin: entry.instance, fn, native: returnsNativePromise(fn) });
     }
     compiled = { name: hookName, taps, hook: route ? routeHook(taps.length) : chainHook(taps) };
     this.compiled.set(key, compiled);
