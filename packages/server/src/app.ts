@@ -4,10 +4,11 @@ import type { Logger } from '@payhost/core';
 import type { ServerContext } from './context.js';
 import { answerClientError } from './client-errors.js';
 import { errorHandler } from './http-errors.js';
+import { installJsonParser } from './json-body.js';
 import { answerUnrouted } from './not-found.js';
 import { requireBearer } from './auth.js';
 import { BODY_ERROR_STATUSES, errorSchema, optionalBody, gatewaySchema, pluginConfigurationSchema } from './schemas.js';
-import { paymentSchema, transactionSchema } from './serialize.js';
+import { sharedSchemas } from './serialize.js';
 import { adminRoutes } from './routes/admin.js';
 import { customerRoutes } from './routes/customers.js';
 import { gatewayRoutes } from './routes/gateways.js';
@@ -106,6 +107,24 @@ function refuseWhileClosing(app: FastifyInstance): void {
   });
 }
 
+const API_DESCRIPTION = [
+  'Payment-gateway plugin host: reference server API.',
+  'Errors are `{ code, message, details? }` (the `Error` schema) with stable codes.',
+  'A method a path has no operation for (GET /payments, GET on a webhook path) is answered `405 method_not_allowed`',
+  'with an `Allow` header listing the methods it takes (`components.responses.MethodNotAllowed`); an unknown path is `404 route_not_found`.',
+  'An optional body field sent as null is taken as absent.',
+].join(' ');
+
+/**
+ * 405, which no operation answers: it is the answer to a (path, method) pair the document has no
+ * operation for. Described once here and in the document's description.
+ */
+const METHOD_NOT_ALLOWED = {
+  description: '`method_not_allowed`: the path exists, not with this method; `Allow` lists the methods it takes',
+  headers: { Allow: { description: 'The methods the path takes, e.g. `POST`', schema: { type: 'string' as const } } },
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+};
+
 /** Above the schemas' longest parameter (200), so a too-long id is the schema's invalid_input, not a 404. */
 const MAX_PARAM_LENGTH = 400;
 
@@ -120,7 +139,8 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
   const app = Fastify({
     loggerInstance: options.logger as unknown as FastifyBaseLogger,
     bodyLimit: ctx.config.server.bodyLimit,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, allowUnionTypes: true } },
+    // verbose: a validation error carries its schema, so a number sent for an amount is told what an amount is.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, allowUnionTypes: true, verbose: true } },
     // Requests that still arrive while closing are refused by refuseWhileClosing, in the API's error shape.
     return503OnClosing: false,
     // Above the schemas' longest parameter (200), so a too-long id is the schema's invalid_input, not a 404.
@@ -135,6 +155,7 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
   });
   // The API speaks JSON only: anything else is a 415 (webhook routes take raw bodies of any type).
   app.removeContentTypeParser('text/plain');
+  installJsonParser(app);
   app.setErrorHandler(errorHandler);
   refuseWhileClosing(app);
   documentErrors(app);
@@ -143,17 +164,19 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
   app.addSchema(errorSchema);
   app.addSchema(gatewaySchema);
   app.addSchema(pluginConfigurationSchema);
-  app.addSchema(paymentSchema);
-  app.addSchema(transactionSchema);
+  for (const schema of sharedSchemas) app.addSchema(schema);
   await app.register(swagger, {
     transformObject: finishOpenApi(optionalBodies),
+    // Shared schemas are components named by their $id (Payment, Transaction, Error, ...), not def-0, def-1.
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json['$id'] === 'string' ? json['$id'] : `def-${i}`) },
     openapi: {
-      info: { title: 'payhost', description: 'Payment-gateway plugin host: reference server API', version: '0.1.0' },
+      info: { title: 'payhost', description: API_DESCRIPTION, version: '0.1.0' },
       components: {
         securitySchemes: {
           paymentKey: { type: 'http', scheme: 'bearer', description: 'auth.paymentApiKey' },
           adminKey: { type: 'http', scheme: 'bearer', description: 'auth.adminApiKey' },
         },
+        responses: { MethodNotAllowed: METHOD_NOT_ALLOWED },
       },
     },
   });

@@ -16,6 +16,7 @@ const STATUS: Readonly<Record<string, number>> = {
   idempotency_key_reused: 409,
   transaction_not_in_review: 409,
   configuration_changed: 412,
+  precondition_failed: 412,
   request_timeout: 408,
   payload_too_large: 413,
   unsupported_media_type: 415,
@@ -68,6 +69,11 @@ function validationMessage(issue: ValidationIssue | undefined): string {
       return FORMAT_NAMES[String(params['format'])] ?? issue.message ?? 'invalid value';
     case 'pattern':
       return PATTERN_MEANINGS.get(String(params['pattern'])) ?? issue.message ?? 'invalid value';
+    case 'type': {
+      // A number for an amount: what the field takes, as for a string that does not match (ajv's `verbose` gives the schema).
+      const pattern = (issue as { parentSchema?: { pattern?: unknown } }).parentSchema?.pattern;
+      return (typeof pattern === 'string' ? PATTERN_MEANINGS.get(pattern) : undefined) ?? issue.message ?? 'invalid value';
+    }
     default:
       return issue.message ?? 'invalid value';
   }

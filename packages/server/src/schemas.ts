@@ -13,6 +13,7 @@ export const optionalBody: preValidationHookHandler = (request, _reply, done) =>
 
 export const errorSchema = {
   $id: 'Error',
+  description: 'An error: match on `code` (stable); `message` is for people and may change',
   type: 'object',
   required: ['code', 'message'],
   properties: {
@@ -22,34 +23,65 @@ export const errorSchema = {
   },
 } as const;
 
-const error = { $ref: 'Error#' } as const;
+/** What each error status means, in every route's OpenAPI responses unless the route says more. */
+const ERROR_DESCRIPTIONS = {
+  400: '`invalid_input` (a field, header or path parameter the request schema refuses, named in the message), `invalid_json`, `invalid_amount`, `unknown_currency`',
+  401: '`unauthorized`: a missing or wrong `Authorization: Bearer` key',
+  402: '`gateway_declined`: the gateway refused the operation, recorded as a failed transaction (`details`: `paymentId`, `transactionId`, `errorCode`)',
+  404: '`unknown_channel`, `unknown_gateway`, `unknown_plugin`, `payment_not_found` or `transaction_not_found`',
+  409: '`payment_busy` (another operation on the payment is in flight: retry with the same Idempotency-Key) or `idempotency_key_reused` (the key was used with another body)',
+  412: '`configuration_changed`: the `If-Match` revision is no longer the latest (a weak ETag never matches); nothing changed',
+  413: '`payload_too_large`: a body over `server.bodyLimit`',
+  415: '`unsupported_media_type`: a body that is not `application/json`',
+  422: '`inactive_gateway`, `currency_not_supported`, `operation_not_allowed`, `operation_not_supported`, `amount_exceeds` or `no_payment_source`',
+  500: '`internal_error`: a bug, logged by the server',
+  502: '`plugin_failed`, or `outcome_unknown`: the gateway may have acted, the transaction is held for review (retry with the same Idempotency-Key)',
+  503: '`store_unavailable` (the ledger database is out of reach: retry with the same Idempotency-Key) or `shutting_down` (retry on another instance)',
+  504: '`plugin_timeout`: the plugin did not answer within `server.hookTimeoutMs`',
+} as const;
+
+export type ErrorStatus = keyof typeof ERROR_DESCRIPTIONS;
 
 /**
- * The errors of the API routes (behind a key), in the OpenAPI document and for serialization: 400
- * invalid_input/invalid_json, 401, 404 unknown_…/…_not_found, 409 busy/reused key, 413 and 415 (routes that
- * take a body: too large, not JSON), 422, 500 internal_error, 502 plugin_failed/outcome_unknown, 503
- * store_unavailable (the ledger database is out of reach), 504 plugin_timeout. Routes that take no body do
- * not list 413 and 415 (buildApp drops them: see `documentErrors`).
+ * The error responses of a route, for the OpenAPI document and for serialization: only the statuses the
+ * route can answer, each described (`descriptions` says what this route means by one, e.g. which 404).
  */
-export const errorResponses = {
-  400: error,
-  401: error,
-  404: error,
-  409: error,
-  413: error,
-  415: error,
-  422: error,
-  500: error,
-  502: error,
-  503: error,
-  504: error,
-} as const;
+export function errorsOf(statuses: readonly ErrorStatus[], descriptions: Partial<Record<ErrorStatus, string>> = {}): Record<string, { $ref: 'Error#'; description: string }> {
+  return Object.fromEntries(statuses.map((status) => [String(status), { $ref: 'Error#', description: descriptions[status] ?? ERROR_DESCRIPTIONS[status] }]));
+}
+
+/**
+ * Every error an API route behind a key may answer: 400 invalid_input/invalid_json, 401, 404
+ * unknown_…/…_not_found, 409 busy/reused key, 413 and 415 (routes that take a body: too large, not JSON),
+ * 422, 500 internal_error, 502 plugin_failed/outcome_unknown, 503 store_unavailable/shutting_down, 504
+ * plugin_timeout. The routes of this package list theirs with `errorsOf`; GET routes never list 413 and
+ * 415 (buildApp drops them: see `documentErrors`).
+ */
+export const errorResponses = errorsOf([400, 401, 404, 409, 413, 415, 422, 500, 502, 503, 504]);
 
 /** Statuses only a request body can cause (too large, not JSON). */
 export const BODY_ERROR_STATUSES = ['413', '415'] as const;
 
 /** GET /health/ready: 503 store_unavailable when the ledger database does not answer. */
-export const readinessErrorResponses = { 500: error, 503: error } as const;
+export const readinessErrorResponses = errorsOf([500, 503], { 503: '`store_unavailable`: the ledger database does not answer (or `shutting_down`)' });
+
+/**
+ * preValidation hook of a route whose body has optional fields: a top-level field sent as JSON null that
+ * the body schema does not require is taken as absent (many client serializers write null for an unset
+ * optional), as the ledger takes null for idempotency. A required one sent as null is still refused by
+ * the schema, and so is null for a field the schema does not have (an unknown field).
+ */
+export function nullMeansAbsent(body: { properties: Record<string, unknown>; required?: readonly string[] }): preValidationHookHandler {
+  const required = new Set(body.required ?? []);
+  const optional = Object.keys(body.properties).filter((name) => !required.has(name));
+  return (request, _reply, done) => {
+    const value = request.body as Record<string, unknown> | null | undefined;
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      for (const name of optional) if (value[name] === null) delete value[name];
+    }
+    done();
+  };
+}
 
 /**
  * A UUID from a path, as the ledger stores it: lowercase. UUIDs are case-insensitive (RFC 9562), and the

@@ -1,4 +1,4 @@
-import { formatAmount, type Payment, type Transaction } from '@payhost/core';
+import { CHARGE_STATUSES, formatAmount, TRANSACTION_ERROR_CODES, TRANSACTION_KINDS, type Payment, type Transaction, type TransactionState } from '@payhost/core';
 
 /** A payment as the API shows it: amounts as decimal strings with the currency's places. */
 export function paymentJson(payment: Payment): Record<string, unknown> {
@@ -12,9 +12,9 @@ export function paymentJson(payment: Payment): Record<string, unknown> {
     authorizedAmount: money(payment.authorizedAmount),
     capturedAmount: money(payment.capturedAmount),
     currency: payment.currency,
-    customerId: payment.customerId,
-    customerEmail: payment.customerEmail,
-    pspReference: payment.pspReference,
+    customerId: payment.customerId ?? null,
+    customerEmail: payment.customerEmail ?? null,
+    pspReference: payment.pspReference ?? null,
     toConfirm: payment.toConfirm,
     isActive: payment.isActive,
     metadata: payment.metadata,
@@ -29,11 +29,11 @@ export function resultJson({ payment, transaction }: { payment: Payment; transac
   return { payment: paymentJson(payment), transaction: transactionJson(transaction) };
 }
 
-/** The schema of resultJson's answer. */
-export const resultSchema = {
-  type: 'object',
-  properties: { payment: { $ref: 'Payment#' }, transaction: { $ref: 'Transaction#' } },
-} as const;
+/** The schema of resultJson's answer: a response schema (`{ $ref: 'PaymentResult#' }`), described. */
+export const resultSchema = { $ref: 'PaymentResult#', description: "The payment as it is now, and the operation's transaction" } as const;
+
+/** A payment and its transactions (GET of a payment): a response schema, described. */
+export const paymentWithTransactionsResponse = { $ref: 'PaymentWithTransactions#', description: 'The payment and its transactions, oldest first' } as const;
 
 /**
  * A transaction held for review, for the person who checks the processor: its payment and itself, and
@@ -46,8 +46,10 @@ export function reviewItemJson(item: { payment: Payment; transaction: Transactio
 
 /** The schema of reviewItemJson's answer. */
 export const reviewItemSchema = {
+  $id: 'ReviewItem',
   type: 'object',
-  properties: { ...resultSchema.properties, gatewayIdempotencyKey: { type: 'string' } },
+  required: ['payment', 'transaction', 'gatewayIdempotencyKey'],
+  properties: { payment: { $ref: 'Payment#' }, transaction: { $ref: 'Transaction#' }, gatewayIdempotencyKey: { type: 'string' } },
 } as const;
 
 /** A transaction as the API shows it (the redacted raw response is left out). */
@@ -59,60 +61,95 @@ export function transactionJson(transaction: Transaction): Record<string, unknow
     state: transaction.state,
     isSuccess: transaction.isSuccess,
     actionRequired: transaction.actionRequired,
-    actionRequiredData: transaction.actionRequiredData,
+    actionRequiredData: transaction.actionRequiredData ?? null,
     amount: formatAmount(transaction.amount, transaction.currency),
     currency: transaction.currency,
-    errorCode: transaction.errorCode,
-    error: transaction.error,
-    gatewayTransactionId: transaction.gatewayTransactionId,
-    pspReference: transaction.pspReference,
+    errorCode: transaction.errorCode ?? null,
+    error: transaction.error ?? null,
+    gatewayTransactionId: transaction.gatewayTransactionId ?? null,
+    pspReference: transaction.pspReference ?? null,
     createdAt: transaction.createdAt.toISOString(),
   };
 }
 
 const nullableString = { type: ['string', 'null'] } as const;
+const timestamp = { type: 'string', format: 'date-time' } as const;
+/** A decimal amount with the currency's places ("10.00", "1000" in JPY). */
+const amount = { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?$' } as const;
 
+/** The ledger's transaction states (core has the type, not a list): a state added there fails to compile here until listed. */
+const TRANSACTION_STATES = ['pending', 'applied', 'review'] as const satisfies readonly TransactionState[];
+type Unlisted<T, Listed> = [Exclude<T, Listed>] extends [never] ? true : never;
+const everyStateListed: Unlisted<TransactionState, (typeof TRANSACTION_STATES)[number]> = true;
+void everyStateListed;
+
+/**
+ * The shared schemas: fastify serializes the answers with them (a required field absent would make it
+ * throw, so paymentJson and transactionJson write every field, null when unset), and the OpenAPI
+ * document names them by their `$id`. The enums come from core's lists.
+ */
 export const paymentSchema = {
   $id: 'Payment',
   type: 'object',
+  required: ['id', 'channel', 'gateway', 'chargeStatus', 'total', 'authorizedAmount', 'capturedAmount', 'currency', 'customerId', 'customerEmail', 'pspReference', 'toConfirm', 'isActive', 'metadata', 'createdAt', 'updatedAt', 'version'],
   properties: {
-    id: { type: 'string' },
+    id: { type: 'string', format: 'uuid' },
     channel: { type: 'string' },
     gateway: { type: 'string' },
-    chargeStatus: { type: 'string' },
-    total: { type: 'string' },
-    authorizedAmount: { type: 'string' },
-    capturedAmount: { type: 'string' },
+    chargeStatus: { type: 'string', enum: [...CHARGE_STATUSES] },
+    total: amount,
+    authorizedAmount: { ...amount, description: 'Authorized and not yet captured or voided' },
+    capturedAmount: amount,
     currency: { type: 'string' },
     customerId: nullableString,
     customerEmail: nullableString,
-    pspReference: nullableString,
-    toConfirm: { type: 'boolean' },
+    pspReference: { ...nullableString, description: "The processor's reference for the payment (e.g. a Stripe PaymentIntent id)" },
+    toConfirm: { type: 'boolean', description: 'Waiting for the customer (e.g. 3-D Secure) before `confirm`' },
     isActive: { type: 'boolean' },
     metadata: { type: 'object', additionalProperties: true },
-    createdAt: { type: 'string' },
-    updatedAt: { type: 'string' },
-    version: { type: 'integer' },
+    createdAt: timestamp,
+    updatedAt: timestamp,
+    version: { type: 'integer', description: 'Incremented on every change of the payment' },
   },
 } as const;
 
 export const transactionSchema = {
   $id: 'Transaction',
   type: 'object',
+  required: ['id', 'paymentId', 'kind', 'state', 'isSuccess', 'actionRequired', 'actionRequiredData', 'amount', 'currency', 'errorCode', 'error', 'gatewayTransactionId', 'pspReference', 'createdAt'],
   properties: {
-    id: { type: 'string' },
-    paymentId: { type: 'string' },
-    kind: { type: 'string' },
-    state: { type: 'string' },
+    id: { type: 'string', format: 'uuid' },
+    paymentId: { type: 'string', format: 'uuid' },
+    kind: { type: 'string', enum: [...TRANSACTION_KINDS] },
+    state: { type: 'string', enum: [...TRANSACTION_STATES], description: '`pending` while the gateway call is out, `applied` once its result is recorded, `review` when nobody could tell what the gateway did (see /admin/review)' },
     isSuccess: { type: 'boolean' },
     actionRequired: { type: 'boolean' },
     actionRequiredData: { type: ['object', 'null'], additionalProperties: true },
-    amount: { type: 'string' },
+    amount,
     currency: { type: 'string' },
-    errorCode: nullableString,
+    errorCode: { type: ['string', 'null'], enum: [...TRANSACTION_ERROR_CODES, null], description: "A failure's unified error code" },
     error: nullableString,
     gatewayTransactionId: nullableString,
     pspReference: nullableString,
-    createdAt: { type: 'string' },
+    createdAt: timestamp,
   },
 } as const;
+
+/** `{ payment, transaction }`: an operation's answer (resultJson). */
+export const paymentResultSchema = {
+  $id: 'PaymentResult',
+  type: 'object',
+  required: ['payment', 'transaction'],
+  properties: { payment: { $ref: 'Payment#' }, transaction: { $ref: 'Transaction#' } },
+} as const;
+
+/** `{ payment, transactions }`: a payment read with its transactions. */
+export const paymentWithTransactionsSchema = {
+  $id: 'PaymentWithTransactions',
+  type: 'object',
+  required: ['payment', 'transactions'],
+  properties: { payment: { $ref: 'Payment#' }, transactions: { type: 'array', items: { $ref: 'Transaction#' } } },
+} as const;
+
+/** Every shared schema of this file, in the order buildApp adds them (a schema before those that refer to it). */
+export const sharedSchemas = [paymentSchema, transactionSchema, paymentResultSchema, paymentWithTransactionsSchema, reviewItemSchema] as const;

@@ -150,12 +150,12 @@ describe('bad-input catalog: 4xx with a stable code, never a 5xx, ledger unchang
     { name: 'admin: numeric configuration value', method: 'PUT', path: '/admin/channels/us-store/plugins/payhost.dummy', options: () => json({ configuration: { public_key: 5 } }, { key: ADMIN_KEY }), status: 400, code: 'invalid_input' },
     { name: 'admin: a boolean field given a word', method: 'PUT', path: '/admin/channels/us-store/plugins/payhost.dummy', options: () => json({ configuration: { auto_capture: 'perhaps' } }, { key: ADMIN_KEY }), status: 400, code: 'invalid_configuration' },
     { name: 'admin: a typo in supported currencies', method: 'PUT', path: '/admin/channels/us-store/plugins/payhost.dummy', options: () => json({ configuration: { supported_currencies: 'USDD' } }, { key: ADMIN_KEY }), status: 400, code: 'invalid_configuration' },
-    { name: 'admin: a global plugin through a channel route', method: 'PUT', path: '/admin/channels/us-store/plugins/test.audit', options: () => json({ active: false }, { key: ADMIN_KEY }), status: 400, code: 'invalid_configuration' },
-    { name: 'admin: a channel plugin through the global route', method: 'GET', path: '/admin/global/plugins/payhost.dummy', options: () => ({ key: ADMIN_KEY }), status: 400, code: 'invalid_configuration' },
+    { name: 'admin: a global plugin through a channel route', method: 'PUT', path: '/admin/channels/us-store/plugins/test.audit', options: () => json({ active: false }, { key: ADMIN_KEY }), status: 404, code: 'unknown_plugin' },
+    { name: 'admin: a channel plugin through the global route', method: 'GET', path: '/admin/global/plugins/payhost.dummy', options: () => ({ key: ADMIN_KEY }), status: 404, code: 'unknown_plugin' },
     { name: 'admin: payment key', method: 'PUT', path: '/admin/global/plugins/test.audit', options: () => json({ active: false }), status: 401, code: 'unauthorized' },
     { name: 'admin: withdrawing the changes of an unknown plugin', method: 'DELETE', path: '/admin/channels/us-store/plugins/nope', options: () => ({ key: ADMIN_KEY }), status: 404, code: 'unknown_plugin' },
     { name: 'admin: withdrawing in an unknown channel', method: 'DELETE', path: '/admin/channels/mars/plugins/payhost.dummy', options: () => ({ key: ADMIN_KEY }), status: 404, code: 'unknown_channel' },
-    { name: 'admin: withdrawing a channel plugin through the global route', method: 'DELETE', path: '/admin/global/plugins/payhost.dummy', options: () => ({ key: ADMIN_KEY }), status: 400, code: 'invalid_configuration' },
+    { name: 'admin: withdrawing a channel plugin through the global route', method: 'DELETE', path: '/admin/global/plugins/payhost.dummy', options: () => ({ key: ADMIN_KEY }), status: 404, code: 'unknown_plugin' },
     { name: 'admin: withdrawing with the payment key', method: 'DELETE', path: '/admin/global/plugins/test.audit', options: () => ({}), status: 401, code: 'unauthorized' },
     // webhooks
     {

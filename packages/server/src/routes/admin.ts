@@ -1,7 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CODES, PayhostError, isPayhostError, pluginSettingsIn, type PluginConfigurationUpdate, type PluginConfigurationView, type PluginSettings, type PreparedPluginChange } from '@payhost/core';
 import type { ServerContext } from '../context.js';
-import { errorResponses, optionalBody, pluginId, slug } from '../schemas.js';
+import { errorsOf, nullMeansAbsent, optionalBody, pluginId, slug } from '../schemas.js';
+
+/** A server code (errors.md): If-Match with a weak ETag, which never matches. */
+const PRECONDITION_FAILED = 'precondition_failed';
 
 const updateBody = {
   type: 'object',
@@ -12,13 +15,50 @@ const updateBody = {
   },
 } as const;
 
-const response = { 200: { $ref: 'PluginConfiguration#' }, ...errorResponses };
-/** A change may name the revision it was made over (If-Match): 412 configuration_changed when another was saved since. */
-const changeResponse = { ...response, 412: { $ref: 'Error#' } };
+const NOT_FOUND = '`unknown_channel`, or `unknown_plugin`: no such plugin, or not configured at this path (a per-channel plugin on the global path, a global one on a channel path)';
+const response = {
+  200: { $ref: 'PluginConfiguration#', description: 'The configuration in force, secrets masked; `ETag`: its revision (a store that keeps revisions)' },
+  ...errorsOf([400, 401, 404, 500, 503], { 400: '`invalid_input`: a malformed channel or plugin id', 404: NOT_FOUND, 503: '`shutting_down`' }),
+};
+/**
+ * A change may name the revision it was made over (If-Match): 412 configuration_changed when another was
+ * saved since, precondition_failed for a weak ETag. A plugin refusing its settings is 400, one crashing 502.
+ */
+const changeResponse = {
+  ...response,
+  200: { $ref: 'PluginConfiguration#', description: 'The configuration now in force, secrets masked, with its new `ETag`' },
+  ...errorsOf([400, 401, 404, 412, 413, 415, 500, 502, 503], {
+    400: '`invalid_input` (a malformed body or `If-Match`) or `invalid_configuration` (settings the plugin refuses)',
+    404: NOT_FOUND,
+    412: '`configuration_changed` (another change was saved since the `If-Match` revision) or `precondition_failed` (a weak ETag, which `If-Match` never matches); nothing changed',
+    502: '`plugin_failed`: the plugin crashed on the new settings; nothing changed',
+    503: '`store_unavailable` (the change could not be saved; nothing changed) or `shutting_down`',
+  }),
+};
 const withdrawResponse = {
   ...changeResponse,
+  200: { $ref: 'PluginConfiguration#', description: "The configuration file's settings, now in force again (secrets masked), with their `ETag`" },
   204: { description: 'A saved change for a plugin or channel the configuration file no longer has was withdrawn', type: 'null' },
 };
+
+/**
+ * A plugin asked for at the wrong path (a per-channel plugin on the global one, or the reverse) is a
+ * 404 unknown_plugin, as the webhook paths answer it: nothing is wrong with the configuration, and core
+ * calls it invalid_configuration. Core throws that only for the scope (getPluginConfiguration checks no
+ * settings), with `details` { plugin } or { plugin, channel } alone.
+ */
+function checkScope(ctx: ServerContext, plugin: string, channel: string | null): PluginConfigurationView {
+  try {
+    return ctx.manager.getPluginConfiguration(plugin, channel);
+  } catch (err) {
+    const details = isPayhostError(err, ERROR_CODES.invalidConfiguration) ? err.details : undefined;
+    if (!details || details['plugin'] !== plugin || !Object.keys(details).every((name) => name === 'plugin' || name === 'channel')) throw err;
+    const message = channel === null
+      ? `Plugin "${plugin}" is configured per channel: use /admin/channels/<channel>/plugins/${plugin}`
+      : `Plugin "${plugin}" is global: use /admin/global/plugins/${plugin}`;
+    throw new PayhostError(ERROR_CODES.unknownPlugin, message, { plugin, channel, configuredPerChannel: channel === null });
+  }
+}
 
 /**
  * Checks a change, saves it for the other instances (when the store keeps plugin settings), then puts it
@@ -27,16 +67,20 @@ const withdrawResponse = {
  * changed, never a value (an admin screen sends every field back: the unchanged ones are left out).
  */
 /**
- * The revision an If-Match names (`"3"`, or `W/"3"`), undefined without one (or `*`: any revision). Only the
- * ETags GET answers are taken: anything else is invalid_input, not a condition silently ignored.
+ * The revision an If-Match names (`"3"`), undefined without one (or `*`: any revision). Only the ETags GET
+ * answers are taken: anything else is invalid_input, not a condition silently ignored. A weak tag (`W/"3"`)
+ * is 412: If-Match compares strongly (RFC 9110, 13.1.1), so a weak tag matches no revision.
  */
-function ifRevision(ctx: ServerContext, request: FastifyRequest): number | undefined {
+function ifRevision(ctx: ServerContext, request: FastifyRequest, plugin: string, channel: string | null): number | undefined {
   const header = request.headers['if-match'];
   if (header === undefined || header.trim() === '*') return undefined;
-  const match = /^\s*(?:W\/)?"(\d{1,15})"\s*$/.exec(header);
+  const match = /^\s*(W\/)?"(\d{1,15})"\s*$/.exec(header);
   if (!match) throw new PayhostError(ERROR_CODES.invalidInput, 'If-Match must be an ETag the GET of this configuration answered, e.g. "3"');
+  if (match[1]) {
+    throw new PayhostError(PRECONDITION_FAILED, `If-Match compares ETags strongly: the weak ${header.trim()} matches no revision; send the ETag as the GET answered it ("${match[2]}")`, { plugin, channel });
+  }
   if (!ctx.settingsSync) throw new PayhostError(ERROR_CODES.invalidInput, "If-Match is not supported: this server's store keeps no plugin configuration revisions");
-  return Number(match[1]);
+  return Number(match[2]);
 }
 
 /** The revision of the configuration this instance serves, as an ETag (a store that keeps revisions only). */
@@ -45,14 +89,16 @@ function setRevision(ctx: ServerContext, reply: FastifyReply, revision: number |
 }
 
 function read(ctx: ServerContext, reply: FastifyReply, plugin: string, channel: string | null): PluginConfigurationView {
-  const view = ctx.manager.getPluginConfiguration(plugin, channel);
+  const view = checkScope(ctx, plugin, channel);
   setRevision(ctx, reply, ctx.settingsSync?.servedRevisionOf(plugin, channel));
   return view;
 }
 
 async function change(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply, plugin: string, channel: string | null, body: PluginConfigurationUpdate | null): Promise<PluginConfigurationView> {
   const log = request.log;
-  const expected = ifRevision(ctx, request);
+  const expected = ifRevision(ctx, request, plugin, channel);
+  // The plugin's scope never changes: checked once, before anything is queued.
+  checkScope(ctx, plugin, channel);
   let before: PluginSettings | undefined;
   let after: PluginSettings | undefined;
   // Run where nothing else changes the manager (in the sync's queue, after the saves it read): `before`
@@ -112,6 +158,7 @@ const changeList = {
 } as const;
 const reencryptResponse = {
   200: {
+    description: 'What was saved again under the current key, what already was, and what was left as it was (with why)',
     type: 'object',
     required: ['reencrypted', 'current', 'skipped'],
     properties: {
@@ -120,8 +167,10 @@ const reencryptResponse = {
       skipped: { type: 'array', items: { ...changeList.items, required: [...changeList.items.required, 'reason'], properties: { ...changeList.items.properties, reason: { type: 'string' } } } },
     },
   },
-  ...errorResponses,
-} as const;
+  ...errorsOf([400, 401, 413, 415, 500, 503], {
+    400: '`invalid_input` (a body that is not `{}`, or a store that keeps no changes) or `invalid_configuration` (no `server.pluginSettingsKey`)',
+  }),
+};
 
 export async function adminRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   app.post(
@@ -153,6 +202,7 @@ export async function adminRoutes(app: FastifyInstance, ctx: ServerContext): Pro
         body: updateBody,
         response: changeResponse,
       },
+      preValidation: nullMeansAbsent(updateBody),
     },
     async (request, reply) => change(ctx, request, reply, request.params.plugin, request.params.channel, request.body),
   );
@@ -174,7 +224,10 @@ export async function adminRoutes(app: FastifyInstance, ctx: ServerContext): Pro
   );
   app.put<{ Params: { plugin: string }; Body: PluginConfigurationUpdate }>(
     '/admin/global/plugins/:plugin',
-    { schema: { summary: "Change a global plugin's configuration", params: { type: 'object', properties: { plugin: pluginId } }, body: updateBody, response: changeResponse } },
+    {
+      schema: { summary: "Change a global plugin's configuration", params: { type: 'object', properties: { plugin: pluginId } }, body: updateBody, response: changeResponse },
+      preValidation: nullMeansAbsent(updateBody),
+    },
     async (request, reply) => change(ctx, request, reply, request.params.plugin, null, request.body),
   );
   app.delete<{ Params: { plugin: string } }>(

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../context.js';
-import { errorResponses, identifier, pluginId, slug } from '../schemas.js';
+import { errorsOf, identifier, pluginId, slug } from '../schemas.js';
 
 /** Saved payment methods of a customer, across a channel's gateways (or one). */
 export async function customerRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
@@ -13,7 +13,9 @@ export async function customerRoutes(app: FastifyInstance, ctx: ServerContext): 
         querystring: { type: 'object', required: ['channel'], additionalProperties: false, properties: { channel: slug, gateway: pluginId } },
         response: {
           200: {
+            description: "The customer's stored payment methods on the channel's gateways (or the one named)",
             type: 'object',
+            required: ['sources'],
             properties: {
               sources: {
                 type: 'array',
@@ -37,7 +39,8 @@ export async function customerRoutes(app: FastifyInstance, ctx: ServerContext): 
               },
             },
           },
-          ...errorResponses,
+          // A gateway that fails to list them is left out (and logged), never an error.
+          ...errorsOf([400, 401, 404, 422, 500, 503], { 404: '`unknown_channel` or `unknown_gateway`', 422: '`inactive_gateway`: the gateway named is not active in the channel' }),
         },
       },
     },

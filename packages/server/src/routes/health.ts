@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../context.js';
-import { readinessErrorResponses } from '../schemas.js';
+import { errorsOf, readinessErrorResponses } from '../schemas.js';
 
 export async function healthRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   app.get(
@@ -10,9 +10,12 @@ export async function healthRoutes(app: FastifyInstance, ctx: ServerContext): Pr
         summary: 'Liveness, store kind and configuration version',
         response: {
           200: {
+            description: 'The server is up: its store kind, configuration version and number of channels',
             type: 'object',
-            properties: { status: { type: 'string' }, store: { type: 'string' }, configVersion: { type: 'integer' }, channels: { type: 'integer' } },
+            required: ['status', 'store', 'configVersion', 'channels'],
+            properties: { status: { type: 'string', enum: ['ok'] }, store: { type: 'string' }, configVersion: { type: 'integer' }, channels: { type: 'integer' } },
           },
+          ...errorsOf([503], { 503: '`shutting_down`: the server is closing' }),
         },
       },
     },
@@ -25,7 +28,10 @@ export async function healthRoutes(app: FastifyInstance, ctx: ServerContext): Pr
     {
       schema: {
         summary: 'Readiness: the ledger database answers (503 store_unavailable when it does not)',
-        response: { 200: { type: 'object', properties: { status: { type: 'string' }, store: { type: 'string' } } }, ...readinessErrorResponses },
+        response: {
+          200: { description: 'The ledger database answers', type: 'object', required: ['status', 'store'], properties: { status: { type: 'string', enum: ['ready'] }, store: { type: 'string' } } },
+          ...readinessErrorResponses,
+        },
       },
     },
     async () => {

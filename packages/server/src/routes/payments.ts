@@ -1,7 +1,7 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, preValidationHookHandler } from 'fastify';
 import { PayhostError, type OperationResult, type PaymentService } from '@payhost/core';
-import { paymentJson, resultJson, resultSchema, transactionJson } from '../serialize.js';
-import { amountString, currencyCode, errorResponses, IDEMPOTENCY_KEY_PATTERN, identifier, optionalBody, pluginId, slug, uuidParam } from '../schemas.js';
+import { paymentJson, paymentWithTransactionsResponse, resultJson, resultSchema, transactionJson } from '../serialize.js';
+import { amountString, currencyCode, errorsOf, IDEMPOTENCY_KEY_PATTERN, identifier, nullMeansAbsent, optionalBody, pluginId, slug, uuidParam } from '../schemas.js';
 import { refuseCheckoutKey } from '../checkout/key-namespace.js';
 
 const idempotencyHeader = {
@@ -28,12 +28,54 @@ interface CreateBody {
   data?: Record<string, unknown>;
 }
 
+/**
+ * preValidation of the routes that take an Idempotency-Key: two of them reach the server as two header
+ * lines, or as one joined with ", " (Node joins repeated lines so; clients such as fetch join them
+ * before sending). A key has no spaces, so either way it is two keys, and the schema would only say
+ * "must be printable ASCII without spaces".
+ */
+const oneIdempotencyKey: preValidationHookHandler = (request, _reply, done) => {
+  const raw = request.raw.rawHeaders;
+  let lines = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]?.toLowerCase() === 'idempotency-key') lines++;
+  const value = request.headers['idempotency-key'];
+  if (lines > 1 || (typeof value === 'string' && value.includes(', '))) {
+    return done(new PayhostError('invalid_input', 'Send one Idempotency-Key header: this request has several (or one with values joined by ", ")', { header: 'idempotency-key' }));
+  }
+  done();
+};
+
+/** What an operation on a payment can answer besides its result. */
+const OPERATION_ERRORS = [400, 401, 402, 404, 409, 413, 415, 422, 500, 502, 503, 504] as const;
+const operationErrors = errorsOf(OPERATION_ERRORS, { 404: '`unknown_channel` or `unknown_gateway`' });
+/** A follow-up's only 404 is its payment's: the channel and gateway were checked when it was made. */
+const followUpErrors = errorsOf(OPERATION_ERRORS, { 404: '`payment_not_found`' });
+
 function keyOf(request: FastifyRequest): string {
   const key = request.headers['idempotency-key'];
   if (typeof key !== 'string') throw new PayhostError('invalid_input', 'The Idempotency-Key header is required');
   refuseCheckoutKey(key);
   return key;
 }
+
+const createBody = {
+  type: 'object',
+  required: ['channel', 'amount', 'currency'],
+  additionalProperties: false,
+  properties: {
+    channel: slug,
+    gateway: pluginId,
+    amount: amountString,
+    currency: currencyCode,
+    token: { type: 'string', minLength: 1, maxLength: 2000 },
+    customerId: identifier,
+    customerEmail: { type: 'string', format: 'email', maxLength: 320 },
+    storePaymentMethod: { type: 'boolean' },
+    metadata: { type: 'object', maxProperties: 50 },
+    action: { type: 'string', enum: ['process', 'authorize'] },
+    data: { type: 'object', maxProperties: 50 },
+  },
+} as const;
 
 /** The payment API: every mutating route takes an Idempotency-Key header. */
 export async function paymentRoutes(app: FastifyInstance, payments: PaymentService): Promise<void> {
@@ -43,26 +85,10 @@ export async function paymentRoutes(app: FastifyInstance, payments: PaymentServi
       schema: {
         summary: 'Create a payment and charge it (process) or authorize it',
         headers: idempotencyHeader,
-        body: {
-          type: 'object',
-          required: ['channel', 'amount', 'currency'],
-          additionalProperties: false,
-          properties: {
-            channel: slug,
-            gateway: pluginId,
-            amount: amountString,
-            currency: currencyCode,
-            token: { type: 'string', minLength: 1, maxLength: 2000 },
-            customerId: identifier,
-            customerEmail: { type: 'string', format: 'email', maxLength: 320 },
-            storePaymentMethod: { type: 'boolean' },
-            metadata: { type: 'object', maxProperties: 50 },
-            action: { type: 'string', enum: ['process', 'authorize'] },
-            data: { type: 'object', maxProperties: 50 },
-          },
-        },
-        response: { 201: resultSchema, 402: { $ref: 'Error#' }, ...errorResponses },
+        body: createBody,
+        response: { 201: resultSchema, ...operationErrors },
       },
+      preValidation: [oneIdempotencyKey, nullMeansAbsent(createBody)],
     },
     async (request, reply) => {
       const key = keyOf(request);
@@ -80,10 +106,7 @@ export async function paymentRoutes(app: FastifyInstance, payments: PaymentServi
       schema: {
         summary: 'A payment and its transactions',
         params: paymentParams,
-        response: {
-          200: { type: 'object', properties: { payment: { $ref: 'Payment#' }, transactions: { type: 'array', items: { $ref: 'Transaction#' } } } },
-          ...errorResponses,
-        },
+        response: { 200: paymentWithTransactionsResponse, ...errorsOf([400, 401, 404, 500, 503], { 404: '`payment_not_found`' }) },
       },
     },
     async (request) => {
@@ -97,13 +120,13 @@ export async function paymentRoutes(app: FastifyInstance, payments: PaymentServi
   const dataBody = { type: 'object', additionalProperties: false, properties: { data: { type: 'object', maxProperties: 50 } } } as const;
   const emptyBody = { type: 'object', additionalProperties: false, properties: {} } as const;
 
-  const operation = (path: string, summary: string, body: object, run: (id: string, key: string, body: Record<string, unknown>) => Promise<OperationResult>) => {
+  const operation = (path: string, summary: string, body: { properties: Record<string, unknown> }, run: (id: string, key: string, body: Record<string, unknown>) => Promise<OperationResult>) => {
     app.post<{ Params: { id: string }; Body: Record<string, unknown> | undefined }>(
       `/payments/:id/${path}`,
       {
-        schema: { summary, headers: idempotencyHeader, params: paymentParams, body, response: { 200: resultSchema, 402: { $ref: 'Error#' }, ...errorResponses } },
-        // A POST without a body means "no options" (e.g. capture everything).
-        preValidation: optionalBody,
+        schema: { summary, headers: idempotencyHeader, params: paymentParams, body, response: { 200: resultSchema, ...followUpErrors } },
+        // A POST without a body means "no options" (e.g. capture everything); so does a null field.
+        preValidation: [optionalBody, oneIdempotencyKey, nullMeansAbsent(body)],
       },
       async (request) => resultJson(await run(uuidParam(request.params.id), keyOf(request), request.body ?? {})),
     );

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { REVIEW_OUTCOMES, TRANSACTION_ERROR_CODES, type PaymentService, type ReviewResolution } from '@payhost/core';
-import { amountString, errorResponses, uuidParam } from '../schemas.js';
-import { resultJson, resultSchema, reviewItemJson, reviewItemSchema } from '../serialize.js';
+import { amountString, errorsOf, nullMeansAbsent, uuidParam } from '../schemas.js';
+import { resultJson, resultSchema, reviewItemJson } from '../serialize.js';
 
 const resolutionBody = {
   type: 'object',
@@ -29,7 +29,10 @@ export async function reviewRoutes(app: FastifyInstance, payments: PaymentServic
     {
       schema: {
         summary: 'Transactions held for review (the gateway could not tell what it did), oldest first',
-        response: { 200: { type: 'object', properties: { items: { type: 'array', items: reviewItemSchema } } }, ...errorResponses },
+        response: {
+          200: { description: 'The transactions held for review, each with its payment', type: 'object', required: ['items'], properties: { items: { type: 'array', items: { $ref: 'ReviewItem#' } } } },
+          ...errorsOf([401, 500, 503]),
+        },
       },
     },
     async () => ({ items: (await payments.listReview()).map(reviewItemJson) }),
@@ -42,8 +45,16 @@ export async function reviewRoutes(app: FastifyInstance, payments: PaymentServic
         // Transaction ids are UUIDs, as payment ids: anything else is malformed (400), not unknown (404).
         params: { type: 'object', required: ['transactionId'], properties: { transactionId: { type: 'string', format: 'uuid' } } },
         body: resolutionBody,
-        response: { 200: resultSchema, ...errorResponses },
+        response: {
+          200: { ...resultSchema, description: 'The payment and the transaction as recorded' },
+          ...errorsOf([400, 401, 404, 409, 413, 415, 500, 503], {
+            400: '`invalid_input`: a malformed resolution, or one that does not fit the transaction (a kind its operation cannot have, more than it asked for)',
+            404: '`transaction_not_found`',
+            409: '`transaction_not_in_review`: it was resolved otherwise meanwhile (its event, reconciliation, another person)',
+          }),
+        },
       },
+      preValidation: nullMeansAbsent(resolutionBody),
     },
     async (request) => resultJson(await payments.resolveReview({ ...request.body, transactionId: uuidParam(request.params.transactionId) })),
   );

@@ -32,7 +32,8 @@ export async function webhookRoutes(app: FastifyInstance, ctx: ServerContext, ap
       headers: request.headers,
       rawBody,
     });
-    if (!response) return { status: 404, headers: {}, body: { code: 'unknown_plugin', message: `Plugin "${plugin}" does not handle webhooks` } };
+    // Active here, without a webhook hook: named as the manager's unknown_plugin answers are.
+    if (!response) return { status: 404, headers: {}, body: { code: 'unknown_plugin', message: `Plugin "${plugin}" does not handle webhooks`, details: { plugin, channel } } };
     // Checked before any event is applied: a refused answer is retried by the processor, with the same events.
     const checked = sendableAnswer(response, request.log, { plugin, channel });
     if (checked.applyEvents && response.events && response.events.length > 0 && applyEvents) await applyEvents(plugin, response.events, channel);
