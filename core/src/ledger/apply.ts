@@ -12,6 +12,8 @@ export interface ApplyContext {
   now: Date;
   /** The gateway stores every customer's card (GatewayConfig.storeCustomer). */
   storeCustomer: boolean;
+  /** A capture releases the rest of the authorization (GatewayConfig.supportsMultipleCaptures false; see applyTransition). */
+  captureReleasesRest: boolean;
   /** Recorded instead of gateway_declined when the call never reached the gateway (e.g. it became inactive). */
   error?: PayhostError;
   /**
@@ -85,7 +87,7 @@ export async function applyResponse(
   }
 
   const next: Payment = {
-    ...applyTransition(payment, applied),
+    ...applyTransition(payment, applied, { captureReleasesRest: ctx.captureReleasesRest }),
     pspReference: payment.pspReference ?? applied.pspReference,
     version: payment.version + 1,
     updatedAt: ctx.now,

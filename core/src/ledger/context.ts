@@ -54,11 +54,20 @@ export function gatewayConfigOf(ctx: LedgerContext, payment: Pick<Payment, 'chan
   return ctx.gateways.resolveGateway(payment.channel, payment.currency, payment.gateway, { existingPayment }).config;
 }
 
-/** Whether the gateway stores every customer's card; false when it cannot be resolved any more. */
-export function gatewayStoresCustomers(ctx: LedgerContext, payment: Pick<Payment, 'channel' | 'currency' | 'gateway'>): boolean {
+/** What applying an answer needs from a gateway configuration (the one the manager routes with). */
+export function applyOptionsOf(config: Pick<GatewayConfig, 'storeCustomer' | 'supportsMultipleCaptures'>): { storeCustomer: boolean; captureReleasesRest: boolean } {
+  return { storeCustomer: config.storeCustomer === true, captureReleasesRest: config.supportsMultipleCaptures !== true };
+}
+
+/**
+ * applyOptionsOf the payment's gateway, for an answer applied outside its call (an event, reconciliation,
+ * a review); when the gateway cannot be resolved any more, GatewayConfig's defaults (no card stored, one
+ * capture), which no later operation through it can contradict.
+ */
+export function gatewayApplyOptions(ctx: LedgerContext, payment: Pick<Payment, 'channel' | 'currency' | 'gateway'>): { storeCustomer: boolean; captureReleasesRest: boolean } {
   try {
-    return gatewayConfigOf(ctx, payment).storeCustomer === true;
+    return applyOptionsOf(gatewayConfigOf(ctx, payment));
   } catch {
-    return false;
+    return { storeCustomer: false, captureReleasesRest: true };
   }
 }

@@ -134,6 +134,17 @@ export function newPaymentFieldsForHash(fields: Record<string, unknown>): Record
   return kept;
 }
 
+/**
+ * An operation's extra gateway data (pay, process, authorize, confirm) for the request hash: null when
+ * it says nothing, i.e. left out, null or an empty object. The gateway gets the same PaymentData.data
+ * either way (buildPaymentData sends null for no entries), so `data: {}` and no data are one request.
+ */
+export function dataForHash(data: Record<string, unknown> | null | undefined): Record<string, unknown> | null {
+  if (data === undefined || data === null) return null;
+  const proto: unknown = Object.getPrototypeOf(data);
+  return (proto === Object.prototype || proto === null) && Object.keys(data).length === 0 ? null : data;
+}
+
 /** Hash of an operation and its parameters (what "the same request" means). */
 export function requestHash(operation: string, params: Record<string, unknown>): string {
   return hash('sha256', canonicalJson({ operation, params }), 'hex');

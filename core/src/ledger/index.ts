@@ -3,7 +3,7 @@ export * from './store.js';
 export * from './memory-store.js';
 export * from './payment-service.js';
 export { GatewayDeclinedError } from './ledger-errors.js';
-export { applyTransition, type TransitionInput, type PaymentAmounts } from './transitions.js';
+export { applyTransition, type TransitionInput, type TransitionOptions, type PaymentAmounts } from './transitions.js';
 export { checkOperation, type RuleInput, type GatewayCapabilities } from './rules.js';
 export { PAYMENT_OPERATIONS, gatewayIdempotencyKey, operationOf, type PaymentOperation } from './operations.js';
 export { redactRawResponse, looksLikeCardNumber } from './redact.js';

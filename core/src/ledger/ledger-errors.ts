@@ -61,7 +61,7 @@ export function keyHeldForReview(key: string, hold: { paymentId: string; transac
     ERROR_CODES.paymentBusy,
     `The request with idempotency key "${key}" is held for review: the gateway did not say whether transaction "${hold.transactionId}" of payment "${hold.paymentId}" took effect. ` +
       "Its outcome is recorded once reconciliation or the processor's event settles it, or an operator resolves it (/admin/review); retry with the same key then",
-    { idempotencyKey: key, reason: 'held for review', paymentId: hold.paymentId, transactionId: hold.transactionId },
+    { idempotencyKey: key, reason: 'held_for_review', paymentId: hold.paymentId, transactionId: hold.transactionId },
   );
 }
 

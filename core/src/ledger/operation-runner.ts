@@ -5,7 +5,7 @@ import { ERROR_CODES, PayhostError, isPayhostError } from '../errors/index.js';
 import { applyResponse, markReview, outcomeOf } from './apply.js';
 import { asOutcomeUnknown, incoherentAnswer, isOutcomeUnknown } from './outcome-unknown.js';
 import { askGateway } from './reconcile.js';
-import { fault, gatewayConfigOf, type LedgerContext } from './context.js';
+import { applyOptionsOf, fault, gatewayConfigOf, type LedgerContext } from './context.js';
 import type { Attempt, Settled } from './idempotency.js';
 import { noPaymentSource, notAllowed, paymentNotFound } from './ledger-errors.js';
 import type { CustomerGatewayAccount, IdempotencyRecord, Payment, Transaction } from './model.js';
@@ -203,10 +203,12 @@ export class OperationRunner {
       // Already applied by a gateway event that arrived first: do not count it twice.
       if (current.state === 'applied') return { alreadyApplied: outcomeOf(locked, current) };
       const now = this.ctx.now();
-      if (!closing) return applyResponse(tx, locked, current, response, { now, storeCustomer: reserved.gateway.storeCustomer, error, complete: request.idempotencyKey });
+      // The configuration the manager routed the call with: whether the processor kept the rest of a partial capture.
+      const { storeCustomer, captureReleasesRest } = applyOptionsOf(reserved.gateway);
+      if (!closing) return applyResponse(tx, locked, current, response, { now, storeCustomer, captureReleasesRest, error, complete: request.idempotencyKey });
       // A manager refusing because it is closing: the attempt is recorded failed (nothing reached a gateway),
       // and the key is released with it, not completed with the refusal: its retry runs again (on an instance that is up).
-      const applied = await applyResponse(tx, locked, current, response, { now, storeCustomer: reserved.gateway.storeCustomer, error, complete: null });
+      const applied = await applyResponse(tx, locked, current, response, { now, storeCustomer, captureReleasesRest, error, complete: null });
       await tx.releaseIdempotencyKey(request.idempotencyKey);
       return applied;
     });

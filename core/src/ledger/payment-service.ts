@@ -5,7 +5,7 @@ import { defaultManagerLogger } from '../manager/default-logger.js';
 import { parseAmount, type AmountInput } from '../money/amount.js';
 import { normalizeCurrency } from '../money/currency.js';
 import type { FaultHooks, LedgerContext, PaymentGateways } from './context.js';
-import { IdempotencyCoordinator, checkIdempotencyKey, newPaymentFieldsForHash, normalizeAmountForHash, normalizeCurrencyForHash, requestHash, type Attempt, type IdempotencyOptions, type Settled } from './idempotency.js';
+import { IdempotencyCoordinator, checkIdempotencyKey, dataForHash, newPaymentFieldsForHash, normalizeAmountForHash, normalizeCurrencyForHash, requestHash, type Attempt, type IdempotencyOptions, type Settled } from './idempotency.js';
 import { invalidInput, noPaymentSource, paymentNotFound } from './ledger-errors.js';
 import type { Payment, Transaction } from './model.js';
 import { OperationRunner } from './operation-runner.js';
@@ -190,7 +190,7 @@ export class PaymentService {
     // Object.assign onto `rest` (ours: destructuring made it), not `{ ...rest, total, ... }`: on
     // Node 20's V8 a spread followed by new properties builds a new hidden class for every object
     // (about 2 us each, and garbage for the GC).
-    const hash = requestHash('pay', Object.assign(newPaymentFieldsForHash(rest), { total: normalizeAmountForHash(total), currency: normalizeCurrencyForHash(rest.currency), action, data }));
+    const hash = requestHash('pay', Object.assign(newPaymentFieldsForHash(rest), { total: normalizeAmountForHash(total), currency: normalizeCurrencyForHash(rest.currency), action, data: dataForHash(data) }));
     const settled = await this.runForNewPayment(key, hash, input, (payment) =>
       this.runner.attempt({ operation: action, paymentId: payment.id, idempotencyKey: key, requestHash: hash, data, create: payment }),
     );
@@ -278,7 +278,7 @@ export class PaymentService {
     checkStorableInput('paymentId', paymentId);
     checkData(params.data);
     // The condition only when set: every other request hashes exactly as before it existed.
-    const hashed = { paymentId, amount: normalizeAmountForHash(params.amount), data: params.data ?? null };
+    const hashed = { paymentId, amount: normalizeAmountForHash(params.amount), data: dataForHash(params.data) };
     const hash = requestHash(operation, params.onlyWhileAwaitingAction === true ? Object.assign(hashed, { onlyWhileAwaitingAction: true }) : hashed);
     // The attempt's reserve finds a taken key (its first read, or its claim) before any check: no separate read first.
     const settled = await this.idempotency.run(

@@ -1,6 +1,6 @@
 import type { GatewayResponse } from '../contracts/gateway.js';
 import { applyResponse, markReview } from './apply.js';
-import { fault, gatewayStoresCustomers, type LedgerContext } from './context.js';
+import { fault, gatewayApplyOptions, type LedgerContext } from './context.js';
 import type { Payment, Transaction } from './model.js';
 import { operationOf } from './operations.js';
 import { incoherentAnswer, isOutcomeUnknown } from './outcome-unknown.js';
@@ -100,7 +100,7 @@ async function reconcileOne(ctx: LedgerContext, row: Transaction): Promise<Verdi
       await markReview(tx, current, now, CANNOT_TELL);
       return 'review';
     }
-    await applyResponse(tx, locked, current, status, { now, storeCustomer: gatewayStoresCustomers(ctx, locked), complete: current.idempotencyKey });
+    await applyResponse(tx, locked, current, status, { now, ...gatewayApplyOptions(ctx, locked), complete: current.idempotencyKey });
     return 'applied';
   });
   await fault(ctx, { point: 'after-apply', operation: 'reconcile', paymentId: row.paymentId, transactionId: row.id, response: status });

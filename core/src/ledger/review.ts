@@ -3,7 +3,7 @@ import type { TransactionKind } from '../contracts/transaction-kind.js';
 import { PayhostError, ERROR_CODES } from '../errors/index.js';
 import { parseAmount } from '../money/amount.js';
 import { applyResponse } from './apply.js';
-import { gatewayStoresCustomers, type LedgerContext } from './context.js';
+import { gatewayApplyOptions, type LedgerContext } from './context.js';
 import { invalidInput } from './ledger-errors.js';
 import type { Payment, Transaction } from './model.js';
 import type { ResponseLike } from './records.js';
@@ -31,7 +31,10 @@ export interface ReviewResolution {
   transactionId: string;
   /** What the processor's dashboard shows: the operation happened, or it did not. */
   outcome: ReviewOutcome;
-  /** Why (and who): kept with the transaction; a failure's message. Required. */
+  /**
+   * What the person saw and who checked: kept in the transaction's `rawResponse.resolvedByOperator` and
+   * the log, never shown to the client (a failure's message is the errorCode's own, failureMessage). Required.
+   */
   note: string;
   /**
    * For a success, what the processor did when the operation could mean either
@@ -109,6 +112,47 @@ function resolvedKind(operation: PaymentOperation, row: Transaction, given: Tran
   throw invalidInput(`Say what the processor did for this ${operation}: kind ${allowed.join(' or ')}`, { field: 'kind', allowed });
 }
 
+/** What a failure's `operation` is called in a client's message. */
+const OPERATION_NOUN: Readonly<Record<PaymentOperation, string>> = {
+  process: 'payment',
+  authorize: 'payment',
+  confirm: 'payment',
+  capture: 'capture',
+  refund: 'refund',
+  void: 'void',
+};
+
+/**
+ * The message a failure recorded by a person carries, from its errorCode alone: the transaction's
+ * `error` and the client's gateway_declined message (the public API and the checkout page show
+ * them), so the person's note (names, tickets) stays with the operators.
+ */
+function failureMessage(operation: PaymentOperation, code: TransactionErrorCode): string {
+  const what = OPERATION_NOUN[operation];
+  switch (code) {
+    case 'incorrect_number':
+      return 'Incorrect card number';
+    case 'invalid_number':
+      return 'Invalid card number';
+    case 'incorrect_cvv':
+      return 'Incorrect CVV';
+    case 'invalid_cvv':
+      return 'Invalid CVV';
+    case 'incorrect_zip':
+      return 'Incorrect postal code';
+    case 'incorrect_address':
+      return 'Incorrect address';
+    case 'invalid_expiry_date':
+      return 'Incorrect card expiration date';
+    case 'expired':
+      return 'The card or payment method has expired';
+    case 'declined':
+      return `The ${what} was declined`;
+    case 'processing_error':
+      return `The ${what} could not be processed`;
+  }
+}
+
 /** The gateway answer the person's resolution stands for. */
 function answerOf(input: ReviewResolution, note: string, payment: Payment, row: Transaction, now: Date): ResponseLike {
   // A refund event the inbox held (refund-events.ts) is resolved as a refund: what the processor did refund, or nothing.
@@ -122,7 +166,8 @@ function answerOf(input: ReviewResolution, note: string, payment: Payment, row: 
     rawResponse: { resolvedByOperator: resolution },
   };
   if (input.outcome === 'failed') {
-    return { ...common, isSuccess: false, actionRequired: false, kind: row.kind, amount: row.amount, errorCode: input.errorCode ?? 'processing_error', error: note };
+    const errorCode = input.errorCode ?? 'processing_error';
+    return { ...common, isSuccess: false, actionRequired: false, kind: row.kind, amount: row.amount, errorCode, error: failureMessage(operation, errorCode) };
   }
   const amount = input.amount === undefined || input.amount === null ? row.amount : parseAmount(input.amount, payment.currency);
   if (amount.gt(row.amount)) throw invalidInput(`amount ${amount.toString()} is more than the ${row.amount.toString()} ${payment.currency} the transaction asked for`, { field: 'amount' });
@@ -165,12 +210,18 @@ export async function resolveReview(ctx: LedgerContext, input: ReviewResolution)
     if (!payment || !row) throw transactionNotFound(input.transactionId);
     if (row.state !== 'review') throw notInReview(row);
     const now = ctx.now();
-    const applied = await applyResponse(tx, payment, row, answerOf(input, note, payment, row, now), { now, storeCustomer: gatewayStoresCustomers(ctx, payment), complete: row.idempotencyKey });
+    const applied = await applyResponse(tx, payment, row, answerOf(input, note, payment, row, now), { now, ...gatewayApplyOptions(ctx, payment), complete: row.idempotencyKey });
     return { payment: applied.payment, transaction: applied.transaction };
   });
   const { payment, transaction } = resolved;
   ctx.logger.info(
-    { paymentId: payment.id, transactionId: transaction.id, outcome: input.outcome, recorded: { kind: transaction.kind, isSuccess: transaction.isSuccess, amount: transaction.amount.toString() } },
+    {
+      paymentId: payment.id,
+      transactionId: transaction.id,
+      outcome: input.outcome,
+      note,
+      recorded: { kind: transaction.kind, isSuccess: transaction.isSuccess, amount: transaction.amount.toString(), errorCode: transaction.errorCode },
+    },
     'transaction held for review resolved by an operator',
   );
   return resolved;

@@ -50,15 +50,27 @@ function ongoingRefunds(transactions: readonly Transaction[]): Transaction[] {
  * Rejects an operation that conflicts with transactions still in flight:
  * process / authorize / confirm / void run alone; captures and refunds may
  * run side by side, each reserving its amount (checked below). A transaction
- * under review (the gateway could not tell what happened) blocks everything
- * but the reservation-based operations until it is resolved.
+ * held for review (the gateway could not tell what happened, or a refund
+ * event the inbox could not count) blocks everything but the
+ * reservation-based operations until it is resolved: payment_busy with
+ * `reason: 'held_for_review'`, as the held operation's own retry answers,
+ * since it clears once the review is settled.
  */
 function checkConflicts(input: RuleInput): void {
   const { operation, payment } = input;
   for (const t of unresolved(input.transactions)) {
     const other = operationOf(t);
     if (other !== null && reservesAmount(other) && reservesAmount(operation)) continue;
-    if (t.state === 'review') throw notAllowed(operation, payment, `transaction ${t.id} (${other ?? t.kind}) is under review`);
+    if (t.state === 'review') {
+      // A refund event the inbox held has no gateway call to ask again: only a person settles it.
+      const what = other === null ? `${t.kind}, from a processor event` : `${t.kind}, operation ${other}`;
+      const by = other === null ? 'an operator (/admin/review)' : "reconciliation, the processor's event or an operator (/admin/review)";
+      throw paymentBusy(
+        payment.id,
+        `transaction ${t.id} (${what}) is held for review until ${by} settles it; retry then`,
+        { operation, transactionId: t.id, kind: t.kind, reason: 'held_for_review' },
+      );
+    }
     throw paymentBusy(payment.id, `a ${other ?? t.kind} is in progress`, { operation, transactionId: t.id });
   }
 }
@@ -87,6 +99,23 @@ function boundedAmount(operation: 'capture' | 'refund', payment: Payment, base: 
 }
 
 /**
+ * Why a payment that was charged cannot be voided. A void cancels a whole authorization: the plugins'
+ * void hooks refuse one something was captured from (the dummy's, a Stripe PaymentIntent, ...), so
+ * the uncaptured rest a multiple-capture gateway keeps is captured, or left to expire at the processor.
+ */
+function voidRefusal(payment: Payment): string {
+  if (payment.capturedAmount.gt(0) && payment.authorizedAmount.gt(0)) {
+    const captured = formatAmount(payment.capturedAmount, payment.currency);
+    const rest = formatAmount(payment.authorizedAmount, payment.currency);
+    return (
+      `${captured} ${payment.currency} of the authorization was captured, and a void cancels only an authorization nothing was captured from: ` +
+      `capture the remaining ${rest} ${payment.currency} or leave it to expire at the processor, and refund what was captured`
+    );
+  }
+  return 'only an uncaptured authorization can be voided (refund instead)';
+}
+
+/**
  * Checks an operation against the payment's state and amounts (Saleor's
  * can_* guards, plus the can-void check Saleor forgot) and returns the amount
  * to send to the gateway. Pure; throws typed errors:
@@ -94,7 +123,8 @@ function boundedAmount(operation: 'capture' | 'refund', payment: Payment, base: 
  * - capture: 0 < amount <= authorized - pending captures; a second capture only
  *   when the gateway supports multiple captures;
  * - refund: 0 < amount <= captured - pending and ongoing refunds (several partial refunds);
- * - void: only an uncaptured authorization (or one waiting for confirmation);
+ * - void: only an uncaptured authorization (or one waiting for confirmation), never the rest of
+ *   one partly captured;
  * - confirm: only a payment waiting for confirmation.
  */
 export function checkOperation(input: RuleInput): Decimal {
@@ -128,9 +158,7 @@ export function checkOperation(input: RuleInput): Decimal {
       return boundedAmount('refund', payment, payment.capturedAmount, sum(pending), input.amount);
     }
     case 'void':
-      if (payment.chargeStatus !== 'not-charged' || payment.capturedAmount.gt(0)) {
-        throw notAllowed(operation, payment, 'only an uncaptured authorization can be voided (refund instead)');
-      }
+      if (payment.chargeStatus !== 'not-charged' || payment.capturedAmount.gt(0)) throw notAllowed(operation, payment, voidRefusal(payment));
       if (payment.authorizedAmount.lte(0) && !payment.toConfirm) throw notAllowed(operation, payment, 'nothing is authorized');
       return payment.authorizedAmount.gt(0) ? payment.authorizedAmount : payment.total;
     case 'confirm':

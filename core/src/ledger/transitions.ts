@@ -10,6 +10,16 @@ export interface TransitionInput {
   amount: Decimal;
 }
 
+/** What a transition needs from the payment's gateway. */
+export interface TransitionOptions {
+  /**
+   * The gateway captures an authorization once (GatewayConfig.supportsMultipleCaptures false, e.g.
+   * Stripe, Razorpay): the processor releases what a partial capture leaves, so a capture clears the
+   * authorization. Default false: the rest stays authorized for a later capture.
+   */
+  captureReleasesRest?: boolean;
+}
+
 /** The part of a payment transitions change. */
 export type PaymentAmounts = Pick<Payment, 'chargeStatus' | 'total' | 'authorizedAmount' | 'capturedAmount' | 'toConfirm' | 'isActive'>;
 
@@ -39,11 +49,12 @@ const CHARGED: ReadonlySet<ChargeStatus> = new Set(['partially-charged', 'fully-
  * - auth: no status change; every other kind: nothing.
  *
  * `authorizedAmount` is what is authorized and not yet captured or voided
- * (model.ts): auth adds to it, capture consumes it, void and cancel clear it.
- * So the amount rule "capture <= authorized - captured" reads
+ * (model.ts): auth adds to it, capture consumes it (all of it on a gateway
+ * that captures once: `options.captureReleasesRest`), void and cancel clear
+ * it. So the amount rule "capture <= authorized - captured" reads
  * "capture <= authorizedAmount" here.
  */
-export function applyTransition<P extends PaymentAmounts>(payment: P, tx: TransitionInput): P {
+export function applyTransition<P extends PaymentAmounts>(payment: P, tx: TransitionInput, options: TransitionOptions = {}): P {
   if (!tx.isSuccess) return payment;
   if (tx.actionRequired) return { ...payment, toConfirm: true };
   const next: P = { ...payment, toConfirm: false };
@@ -52,7 +63,7 @@ export function applyTransition<P extends PaymentAmounts>(payment: P, tx: Transi
     case 'capture':
     case 'refund_reversed': {
       next.capturedAmount = payment.capturedAmount.plus(amount);
-      if (tx.kind === 'capture') next.authorizedAmount = max0(payment.authorizedAmount.minus(amount));
+      if (tx.kind === 'capture') next.authorizedAmount = options.captureReleasesRest === true ? ZERO : max0(payment.authorizedAmount.minus(amount));
       next.isActive = true;
       next.chargeStatus = next.total.minus(next.capturedAmount).lte(0) ? 'fully-charged' : 'partially-charged';
       return next;

@@ -2,7 +2,7 @@ import type { Decimal } from 'decimal.js';
 import { isTransactionKind, type TransactionKind } from '../contracts/transaction-kind.js';
 import type { GatewayEvent, GatewayResponse } from '../contracts/gateway.js';
 import { applyResponse, markReview } from './apply.js';
-import { fault, gatewayStoresCustomers, type LedgerContext } from './context.js';
+import { fault, gatewayApplyOptions, type LedgerContext } from './context.js';
 import { invalidInput, paymentBusy, paymentNotFound } from './ledger-errors.js';
 import type { Payment, Transaction } from './model.js';
 import { ANSWER_KINDS, operationOf, reservesAmount, unresolved } from './operations.js';
@@ -46,12 +46,15 @@ export interface GatewayEventResult {
    * 'other_reference': the event is about another processor payment than the
    * one this payment was charged with (e.g. Razorpay refunding a second
    * payment made on the same order), so nothing was recorded.
+   * 'other_gateway': the payment the event names belongs to another gateway
+   * than the one whose endpoint verified the event, so nothing was recorded
+   * (logged at warn: a processor retries a refused delivery for days).
    * 'held': a refund the ledger could not count safely (more than is
    * captured, or maybe the running total of a refund held for review) was
    * recorded held for review, counting nothing: `transaction` is it (or the
    * refund the ledger asked for, now held), listed by listReview.
    */
-  status: 'applied' | 'duplicate' | 'already_applied' | 'other_channel' | 'other_reference' | 'held';
+  status: 'applied' | 'duplicate' | 'already_applied' | 'other_channel' | 'other_gateway' | 'other_reference' | 'held';
   payment: Payment;
   transaction: Transaction | null;
 }
@@ -153,9 +156,10 @@ async function resolvePaymentId(ctx: LedgerContext, event: GatewayEventInput): P
  *   recorded as a new transaction.
  * If applying fails, the event is not recorded either, so the processor's
  * retry can deliver it again. An event scoped to a channel (`event.channel`)
- * never changes another channel's payment ('other_channel'), and an event
- * about another processor payment than the one a payment was charged with
- * never changes that payment ('other_reference').
+ * never changes another channel's payment ('other_channel'), nor one of
+ * another gateway ('other_gateway'), and an event about another processor
+ * payment than the one a payment was charged with never changes that payment
+ * ('other_reference').
  */
 export async function applyGatewayEvent(ctx: LedgerContext, event: GatewayEventInput): Promise<GatewayEventResult> {
   if (typeof event.gateway !== 'string' || event.gateway === '' || typeof event.eventId !== 'string' || event.eventId === '') {
@@ -177,9 +181,8 @@ export async function applyGatewayEvent(ctx: LedgerContext, event: GatewayEventI
     if (!payment) throw paymentNotFound(paymentId);
     // Before the event id is recorded: the payment's own channel must still be able to apply it.
     if (typeof event.channel === 'string' && payment.channel !== event.channel) return { status: 'other_channel', payment, transaction: null };
-    if (payment.gateway !== event.gateway) {
-      throw invalidInput(`Event from gateway "${event.gateway}" for a payment of gateway "${payment.gateway}"`, { paymentId, gateway: event.gateway });
-    }
+    // Not this gateway's payment (another deployment's ids, a payment moved from another processor): nothing to apply here.
+    if (payment.gateway !== event.gateway) return { status: 'other_gateway', payment, transaction: null };
     const currency = event.response.currency;
     if (typeof currency === 'string' && currency !== '' && currency.toUpperCase() !== payment.currency) {
       throw invalidInput(`Event in ${currency} for a payment in ${payment.currency}`, { paymentId, eventId: event.eventId });
@@ -199,10 +202,16 @@ export async function applyGatewayEvent(ctx: LedgerContext, event: GatewayEventI
     const target = matchUnresolved(payment, transactions, r, key) ?? (await insertEventTransaction(tx, payment, r, event, now));
     if (target.state === 'applied') return { status: 'already_applied', payment, transaction: target };
     // Completes the caller's idempotency record of a transaction the ledger started, in the same write.
-    const applied = await applyResponse(tx, payment, target, response, { now, storeCustomer: gatewayStoresCustomers(ctx, payment), complete: target.idempotencyKey });
+    const applied = await applyResponse(tx, payment, target, response, { now, ...gatewayApplyOptions(ctx, payment), complete: target.idempotencyKey });
     return { status: 'applied', payment: applied.payment, transaction: applied.transaction };
   });
   for (const note of notes) ctx.logger.warn(note.fields, note.msg);
+  if (result.status === 'other_gateway') {
+    ctx.logger.warn(
+      { eventGateway: event.gateway, paymentGateway: result.payment.gateway, paymentId, eventId: event.eventId, channel: event.channel ?? null },
+      'webhook event names a payment of another gateway: acknowledged, not applied',
+    );
+  }
   if (result.transaction) {
     await fault(ctx, { point: 'after-apply', operation: 'event', paymentId, transactionId: result.transaction.id });
   }
@@ -242,7 +251,7 @@ async function applyRefundPlan(ctx: LedgerContext, tx: LedgerTx, w: RefundWrite)
   }
   const target = plan.action === 'settle' && plan.onto ? plan.onto : await insertEventTransaction(tx, payment, { ...r, amount }, event, now);
   // Completes the caller's idempotency record of a refund the ledger started, in the same write.
-  const applied = await applyResponse(tx, payment, target, { ...w.response, amount }, { now, storeCustomer: gatewayStoresCustomers(ctx, payment), complete: target.idempotencyKey });
+  const applied = await applyResponse(tx, payment, target, { ...w.response, amount }, { now, ...gatewayApplyOptions(ctx, payment), complete: target.idempotencyKey });
   if (plan.action === 'settle') {
     const mismatch = settledMismatch(plan.asked, r.amount, amount, applied.transaction.id);
     if (mismatch) w.notes.push(mismatch);

@@ -87,6 +87,33 @@ describe('ledger: pay (create and charge in one operation)', () => {
     expect(await codeOf(env.service.pay({ ...request, metadata: null as never }))).to.equal('idempotency_key_reused');
   });
 
+  it('data: {} is the same request as no data (the gateway gets no data either way); data that says something is not', async () => {
+    env = setup();
+    const spy = sinon.spy(DummyGatewayPlugin.prototype, 'processPayment');
+    for (const [first, retry] of [
+      [{ data: {} }, {}],
+      [{}, { data: {} }],
+      [{ data: null }, { data: {} }],
+    ] as const) {
+      const request = input(first);
+      const result = await env.service.pay(request);
+      const { data: _data, ...withoutData } = request;
+      expect(await env.service.pay({ ...withoutData, ...retry }), JSON.stringify([first, retry])).to.deep.equal(result);
+    }
+    expect(spy.callCount).to.equal(3);
+    expect(spy.getCalls().map((call) => call.args[0].data)).to.deep.equal([null, null, null]);
+    const request = input({ data: {} });
+    await env.service.pay(request);
+    expect(await codeOf(env.service.pay({ ...request, data: { note: 'x' } }))).to.equal('idempotency_key_reused');
+
+    // The operations that take data (process, authorize, confirm) alike.
+    const payment = await env.create();
+    const k = key();
+    const processed = await env.service.process({ paymentId: payment.id, idempotencyKey: k, data: {} });
+    expect(await env.service.process({ paymentId: payment.id, idempotencyKey: k })).to.deep.equal(processed);
+    expect(await codeOf(env.service.process({ paymentId: payment.id, idempotencyKey: k, data: { note: 'x' } }))).to.equal('idempotency_key_reused');
+  });
+
   it('the same key with other parameters is idempotency_key_reused', async () => {
     env = setup();
     const request = input();

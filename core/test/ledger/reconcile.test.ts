@@ -93,8 +93,10 @@ describe('ledger: crash safety and reconcile()', () => {
     const [tx] = await env.service.listTransactions(payment.id);
     expect(tx).to.deep.include({ state: 'review' });
     expect(tx?.error).to.match(/could not tell/);
-    // Nothing else may run on the payment until the review is resolved.
-    expect(await codeOf(env.service.process({ paymentId: payment.id, idempotencyKey: key() }))).to.equal('operation_not_allowed');
+    // Nothing else may run on the payment until the review is resolved: busy (409), not refused for good (422).
+    const busy = await rejection(env.service.process({ paymentId: payment.id, idempotencyKey: key() }));
+    expect(busy.code).to.equal('payment_busy');
+    expect(busy.details).to.deep.include({ reason: 'held_for_review', transactionId: tx?.id, kind: 'capture', operation: 'process' });
     // The processor's event resolves it.
     const result = await env.service.applyGatewayEvent({
       gateway: 'payhost.dummy',
@@ -133,8 +135,8 @@ describe('ledger: crash safety and reconcile()', () => {
     expect(report.review).to.have.length(1);
     const [tx] = await env.service.listTransactions(payment.id);
     expect(tx).to.deep.include({ state: 'review' });
-    // Still reserved: another process of the payment is refused until the review is settled (a failure would have freed it).
-    expect(await codeOf(env.service.process({ paymentId: payment.id, idempotencyKey: key() }))).to.equal('operation_not_allowed');
+    // Still reserved: another process of the payment waits until the review is settled (a failure would have freed it).
+    expect(await codeOf(env.service.process({ paymentId: payment.id, idempotencyKey: key() }))).to.equal('payment_busy');
     expect((await env.service.getPayment(payment.id)).chargeStatus).to.equal('not-charged');
   });
 

@@ -184,8 +184,13 @@ describe('ledger: refund events and the refunds the ledger asked for', () => {
       const [warning] = warnings(log);
       expect(warning).to.deep.include({ paymentId: payment.id, transactionId: big.transaction!.id, gatewayTransactionId: 're_dash', reported: '5', captured: '3' });
       expect(String(warning!['msg'])).to.match(/more than is captured/);
-      // Until then the ledger does not know what is left to refund.
-      expect(await codeOf(service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '1.00' }))).to.equal('operation_not_allowed');
+      // Until then the ledger does not know what is left to refund: the payment's operations wait (409, not a final 422).
+      for (const refused of [service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '1.00' }), service.void({ paymentId: payment.id, idempotencyKey: key() })]) {
+        const busy = await rejection(refused);
+        expect(busy.code).to.equal('payment_busy');
+        expect(busy.details).to.deep.include({ reason: 'held_for_review', transactionId: big.transaction!.id, kind: 'refund' });
+        expect(busy.message).to.include(`transaction ${big.transaction!.id} (refund, from a processor event) is held for review`);
+      }
       // A person cannot record more than is captured either; what the dashboard shows (3.00) counts.
       expect(await codeOf(service.resolveReview({ transactionId: big.transaction!.id, outcome: 'succeeded', note: 'checked' }))).to.equal('invalid_input');
       const resolved = await service.resolveReview({ transactionId: big.transaction!.id, outcome: 'succeeded', amount: '3.00', note: 'dashboard: 3.00 refunded' });

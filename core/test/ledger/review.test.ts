@@ -120,10 +120,11 @@ describe('ledger: a person resolves a transaction held for review', () => {
     expect(await codeOf(payments.refund({ paymentId, idempotencyKey: key(), amount: '1.00' }))).to.equal('amount_exceeds');
 
     const resolved = await payments.resolveReview({ transactionId: held.id, outcome: 'failed', errorCode: 'declined', note: 'No refund in the dashboard' });
-    expect(resolved.transaction).to.deep.include({ state: 'applied', isSuccess: false, errorCode: 'declined', error: 'No refund in the dashboard' });
+    // The note is the operators' (kept in rawResponse): the client reads the errorCode's message.
+    expect(resolved.transaction).to.deep.include({ state: 'applied', isSuccess: false, errorCode: 'declined', error: 'The refund was declined' });
     expect(resolved.payment.chargeStatus).to.equal('fully-charged');
     const replay = await rejection(payments.refund({ paymentId, idempotencyKey: k }));
-    expect(replay).to.deep.include({ code: 'gateway_declined' });
+    expect(replay).to.deep.include({ code: 'gateway_declined', message: 'The refund was declined' });
     expect(replay.details).to.deep.include({ transactionId: held.id, errorCode: 'declined' });
     // Released: the whole amount can be refunded again.
     const refund = await payments.refund({ paymentId, idempotencyKey: key() });

@@ -44,6 +44,18 @@ describe('ledger: Saleor status transitions (pure)', () => {
     });
   }
 
+  it('a capture on a gateway that captures once (captureReleasesRest) releases the rest of the authorization; statuses as without it', () => {
+    const before = payment('not-charged', '0', '50', '50');
+    const once = applyTransition(before, ok('capture', '20'), { captureReleasesRest: true });
+    expect(view(once)).to.deep.equal({ status: 'partially-charged', captured: '20', authorized: '0', active: true, toConfirm: false });
+    expect(view(applyTransition(before, ok('capture', '20'))).authorized).to.equal('30');
+    // Only a capture: an authorization, a refund or a reversal change what they did before.
+    for (const kind of ['auth', 'refund', 'refund_reversed', 'capture_failed'] as const) {
+      const from = payment('partially-charged', '20', '30', '50');
+      expect(view(applyTransition(from, ok(kind, '5'), { captureReleasesRest: true })), kind).to.deep.equal(view(applyTransition(from, ok(kind, '5'))));
+    }
+  });
+
   it('action required sets "to confirm" and nothing else; the next success clears it', () => {
     const before = payment('not-charged', '0');
     const waiting = applyTransition(before, { kind: 'action_to_confirm', amount: new Decimal(10), isSuccess: true, actionRequired: true });

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { Decimal } from 'decimal.js';
 import sinon from 'sinon';
-import { GatewayDeclinedError, type Payment, type Transaction } from '@payhost/core';
+import { GatewayDeclinedError, PaymentService, type Payment, type Transaction } from '@payhost/core';
+import { captureLogger } from '../support/log-capture.js';
 import { GATEWAY, GatedDummy, codeOf, expectAmount, key, rejection, setup, type Setup } from './helpers.js';
 
 /** What must not depend on delivery order. */
@@ -241,7 +242,7 @@ describe('ledger: webhook inbox', () => {
     expect(refunded).to.have.length(2);
   });
 
-  it('finds the payment by PSP reference, and refuses events without a payment or from another gateway', async () => {
+  it('finds the payment by PSP reference, and refuses events without a payment', async () => {
     env = setup();
     const payment = await env.create();
     const processed = await env.service.process({ paymentId: payment.id, idempotencyKey: key() });
@@ -256,7 +257,8 @@ describe('ledger: webhook inbox', () => {
     const response = { isSuccess: true, kind: 'refund' as const, amount: '1' };
     expect(await codeOf(env.service.applyGatewayEvent({ gateway: GATEWAY, eventId: 'e2', response }))).to.equal('invalid_input');
     expect(await codeOf(env.service.applyGatewayEvent({ gateway: GATEWAY, eventId: 'e3', pspReference: 'nope', response }))).to.equal('payment_not_found');
-    expect(await codeOf(env.service.applyGatewayEvent({ gateway: 'acme', eventId: 'e4', paymentId: payment.id, response }))).to.equal('invalid_input');
+    // Another gateway's event naming this payment is acknowledged, changing nothing (see 'other_gateway' below).
+    expect((await env.service.applyGatewayEvent({ gateway: 'acme', eventId: 'e4', paymentId: payment.id, response })).status).to.equal('other_gateway');
     // A rejected event is not recorded: it can be delivered again.
     expect((await env.service.applyGatewayEvent({ gateway: GATEWAY, eventId: 'e2', paymentId: payment.id, response })).status).to.equal('applied');
   });
@@ -298,5 +300,27 @@ describe('ledger: webhook inbox', () => {
     const own = await env.service.applyGatewayEvent({ ...event, eventId: 'evt-own', pspReference: processed.payment.pspReference ?? '', response: { isSuccess: true, kind: 'refund', amount: '4.00', transactionId: 'dash-r' } });
     expect(own.status).to.equal('applied');
     expectAmount(own.payment.capturedAmount, '6');
+  });
+
+  it("an event from another gateway naming a payment is acknowledged (other_gateway), changes nothing and is logged at warn; the payment's own gateway still applies it", async () => {
+    env = setup();
+    const log = captureLogger();
+    const service = new PaymentService({ manager: env.manager, store: env.store, logger: log.logger });
+    const payment = await env.create();
+    await service.process({ paymentId: payment.id, idempotencyKey: key() });
+    const event = { gateway: 'acme.other', eventId: 'evt-acme-1', paymentId: payment.id, channel: payment.channel, response: { isSuccess: true, kind: 'refund' as const, amount: '3.00', transactionId: 'acme-r' } };
+    const result = await service.applyGatewayEvent(event);
+    expect(result).to.deep.include({ status: 'other_gateway', transaction: null });
+    expect(result.payment.id).to.equal(payment.id);
+    expectAmount((await service.getPayment(payment.id)).capturedAmount, '10');
+    expect(await service.listTransactions(payment.id)).to.have.length(1);
+    const warning = log.lines.find((l) => l['level'] === 40);
+    expect(warning).to.deep.include({ eventGateway: 'acme.other', paymentGateway: GATEWAY, paymentId: payment.id, eventId: 'evt-acme-1' });
+    expect(String(warning!['msg'])).to.include('another gateway');
+    // Delivered again it is acknowledged again; the same event id of the payment's own gateway applies.
+    expect((await service.applyGatewayEvent(event)).status).to.equal('other_gateway');
+    const own = await service.applyGatewayEvent({ ...event, gateway: GATEWAY });
+    expect(own.status).to.equal('applied');
+    expectAmount(own.payment.capturedAmount, '7');
   });
 });

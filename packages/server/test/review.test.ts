@@ -65,6 +65,15 @@ describe('server API: transactions held for review (admin)', () => {
     expect(payment.body.payment.capturedAmount).to.equal('36.87');
   });
 
+  it('another operation of the payment under a new key answers 409 payment_busy (held_for_review) while the refund is held, not a final 422', async () => {
+    const { paymentId, transactionId } = await heldRefund();
+    const voided = await t.request('POST', `/payments/${paymentId}/void`, { idempotencyKey: key() });
+    expect(voided.status).to.equal(409);
+    expect(voided.body.code).to.equal('payment_busy');
+    expect(voided.body.details).to.include({ reason: 'held_for_review', transactionId, kind: 'refund', operation: 'void' });
+    expect(voided.body.message).to.include(`transaction ${transactionId} (refund, operation refund) is held for review`);
+  });
+
   it('takes the transaction id in upper case (UUIDs are case-insensitive)', async () => {
     const { transactionId } = await heldRefund();
     const resolved = await t.request('POST', `/admin/review/${transactionId.toUpperCase()}`, { key: ADMIN_KEY, body: { outcome: 'failed', note: 'No refund in the dashboard (ana)' } });

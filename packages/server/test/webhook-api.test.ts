@@ -136,6 +136,20 @@ describe('server API over HTTP: plugin webhooks', () => {
     }
   });
 
+  it("acknowledges (200) an event from one gateway's endpoint naming a payment of another, logging a warning; the payment's own gateway still applies its events", async () => {
+    const created = await authorizeSigned('3.00');
+    const id = created.body.payment.id;
+    const logged = t.logs.length;
+    // The global test.answers plugin's event names the test.signed payment (a capture of 1.00).
+    const other = await t.request('POST', '/plugins/global/test.answers/webhook', { key: null, raw: JSON.stringify({ mode: 'valid', paymentId: id }), headers: { 'content-type': 'application/json' } });
+    expect(other.status).to.equal(200);
+    const lines = t.logs.slice(logged).map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.find((line) => line['msg'] === 'webhook event names a payment of another gateway: acknowledged, not applied')).to.include({ level: 40, eventGateway: 'test.answers', paymentGateway: 'test.signed', paymentId: id });
+    expect((await t.request('GET', `/payments/${id}`)).body.payment).to.include({ chargeStatus: 'not-charged', capturedAmount: '0.00' });
+    expect((await deliver(JSON.stringify({ id: `evt-${id}`, paymentId: id, amount: '3.00', currency: 'USD' }))).status).to.equal(200);
+    expect((await t.request('GET', `/payments/${id}`)).body.payment).to.include({ chargeStatus: 'fully-charged', capturedAmount: '3.00' });
+  });
+
   // Last: every request above has been logged by then.
   it('wrote no configured secret or API key to any log line', () => {
     expect(t.logs.length).to.be.greaterThan(5);
