@@ -136,7 +136,7 @@ describe('checkout API (HTTP, no browser)', () => {
         ['no token', { ...pay(), token: undefined }, randomUUID(), "Invalid body: must have required property 'token'"],
         ['empty token', pay({ token: '' }), randomUUID(), 'Invalid body.token: must not be empty'],
         ['bad amount', pay({ amount: '12,50' }), randomUUID(), 'Invalid body.amount: must be a decimal amount as a string, such as "10.00" (at most 15 digits before the point and 4 after, no sign)'],
-        ['number amount', pay({ amount: 12.5 }), randomUUID(), 'Invalid body.amount: must be string'],
+        ['number amount', pay({ amount: 12.5 }), randomUUID(), 'Invalid body.amount: must be a decimal amount as a string, such as "10.00" (at most 15 digits before the point and 4 after, no sign)'],
         ['bad currency', pay({ currency: 'DOLLARS' }), randomUUID(), 'Invalid body.currency: must be a three-letter ISO 4217 currency code, such as "USD"'],
         ['card data field', pay({ cardNumber: '4242424242424242' }), randomUUID(), 'Invalid body: unknown field "cardNumber"'],
         ['customer field', pay({ customerId: 'c1' }), randomUUID(), 'Invalid body: unknown field "customerId"'],

@@ -73,10 +73,11 @@ describe('server with the dummy gateway: a payment whose outcome is unknown, hel
     const payment = await t.request('GET', `/payments/${paymentId}`);
     expect(payment.body.payment).to.include({ chargeStatus: 'not-charged', capturedAmount: '0.00' });
     expect(payment.body.transactions.find((x: { id: string }) => x.id === transactionId).state).to.equal('applied');
-    // The client's retry gets the failure, with the operator's note as its message.
+    // The client's retry gets the failure with the errorCode's own message: the operator's note (names, tickets) stays internal.
     const retry = await t.request('POST', '/payments', { body: { channel: 'us-store', currency: 'USD', amount: '25.00', token: DUMMY_TOKENS.outcomeUnknownNotCharged }, idempotencyKey: payKey });
     expect([retry.status, retry.body.code], retry.text).to.deep.equal([402, 'gateway_declined']);
-    expect(retry.body.message).to.include('The dummy never charged');
+    expect(retry.body.message).to.equal('The payment could not be processed');
+    expect(retry.text).to.not.include('The dummy never charged');
   });
 });
 
@@ -113,7 +114,8 @@ for (const kind of ['memory', 'pglite'] as const) {
       expect(resolved.status, resolved.text).to.equal(200);
       const after = await t.request('POST', '/payments', { body, idempotencyKey: payKey });
       expect([after.status, after.body.code], after.text).to.deep.equal([402, 'gateway_declined']);
-      expect(after.body.message).to.include('The dummy never charged');
+      expect(after.body.message).to.equal('The payment could not be processed');
+      expect(after.text).to.not.include('The dummy never charged');
       expect(after.body.details).to.deep.include({ paymentId, transactionId });
     });
   });
