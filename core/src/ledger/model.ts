@@ -47,9 +47,12 @@ export interface Payment {
 /**
  * Where a transaction is in the two-phase protocol: `pending` is written
  * before the gateway call, `applied` after its result, `review` when
- * reconciliation could not tell what the gateway did.
+ * reconciliation could not tell what the gateway did (or a refund event
+ * could not be counted safely).
  */
-export type TransactionState = 'pending' | 'applied' | 'review';
+export const TRANSACTION_STATES = ['pending', 'applied', 'review'] as const;
+
+export type TransactionState = (typeof TRANSACTION_STATES)[number];
 
 /** A transaction as the ledger keeps it (Saleor's Transaction model). */
 export interface Transaction {

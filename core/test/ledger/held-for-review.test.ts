@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { MemoryLedgerStore, PaymentService, type FaultHooks, type PluginManager } from '@payhost/core';
+import { MemoryLedgerStore, PaymentService, TRANSACTION_STATES, type FaultHooks, type PluginManager } from '@payhost/core';
 import { DUMMY_TOKENS, GatedDummy, codeOf, expectAmount, key, makeManager, payInput, rejection } from './helpers.js';
 
 /**
@@ -98,5 +98,7 @@ describe('ledger: a retry of a key whose transaction is held for review answers 
     expect((await restarted.reconcile()).applied).to.deep.equal([pending?.id]);
     const retry = await instance().pay(input);
     expect(retry.transaction).to.deep.include({ id: pending?.id, state: 'applied', isSuccess: true });
+    // The states it went through (pending, review, applied) are the ones core lists, the API's enum.
+    expect([...TRANSACTION_STATES].sort()).to.deep.equal(['applied', 'pending', 'review']);
   });
 });

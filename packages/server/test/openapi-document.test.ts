@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { CHARGE_STATUSES, MemoryLedgerStore, TRANSACTION_ERROR_CODES, TRANSACTION_KINDS } from '@payhost/core';
+import { CHARGE_STATUSES, MemoryLedgerStore, TRANSACTION_ERROR_CODES, TRANSACTION_KINDS, TRANSACTION_STATES } from '@payhost/core';
 import { DUMMY_TOKENS } from '@payhost/plugin-dummy';
 import { ADMIN_KEY, key, startTestServer, type TestServer } from './support/harness.js';
 
@@ -73,7 +73,7 @@ describe('server: the OpenAPI document, as a client generator reads it', () => {
     expect([...Transaction!.required!].sort()).to.deep.equal(Object.keys(Transaction!.properties!).sort());
     expect(Payment!.properties!['chargeStatus']!.enum).to.deep.equal([...CHARGE_STATUSES]);
     expect(Transaction!.properties!['kind']!.enum).to.deep.equal([...TRANSACTION_KINDS]);
-    expect(Transaction!.properties!['state']!.enum).to.deep.equal(['pending', 'applied', 'review']);
+    expect(Transaction!.properties!['state']!.enum).to.deep.equal([...TRANSACTION_STATES]);
     expect(Transaction!.properties!['errorCode']).to.deep.include({ nullable: true, enum: [...TRANSACTION_ERROR_CODES, null] });
     expect(PaymentResult!.required).to.deep.equal(['payment', 'transaction']);
     expect(PaymentWithTransactions!.required).to.deep.equal(['payment', 'transactions']);
