@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { PluginManager, silentLogger, type PluginClass } from '@payhost/core';
+import { PLUGIN_SCOPE_REASONS, PluginManager, silentLogger, type PluginClass } from '@payhost/core';
 import { GatewayA, GlobalTagger } from './support/plugins.js';
 
 // setPluginSettings: what a server applies when another instance saved an admin change (or withdrew one).
@@ -49,8 +49,40 @@ describe('PluginManager.setPluginSettings', () => {
     expect(codeOf(() => manager.setPluginSettings('test.gateway-a', 'us', { active: 'perhaps' as unknown as boolean, configuration: {} }))).to.equal('invalid_configuration');
     expect(codeOf(() => manager.setPluginSettings('nope', 'us', { active: true, configuration: {} }))).to.equal('unknown_plugin');
     expect(codeOf(() => manager.setPluginSettings('test.gateway-a', 'mars', { active: true, configuration: {} }))).to.equal('unknown_channel');
-    expect(codeOf(() => manager.setPluginSettings('test.global-tagger', 'us', { active: true, configuration: {} }))).to.equal('invalid_configuration');
+    expect(codeOf(() => manager.setPluginSettings('test.global-tagger', 'us', { active: true, configuration: {} }))).to.equal('unknown_plugin');
     expect(manager.configVersion).to.equal(version);
     expect(JSON.stringify(manager.config)).to.equal(before);
+  });
+
+  it('a plugin asked for at the other scope is unknown_plugin there, details.reason saying where it is configured, from every configuration call', () => {
+    const manager = make();
+    const version = manager.configVersion;
+    const errorOf = (fn: () => unknown): { code?: string; details?: Record<string, unknown> } => {
+      try {
+        fn();
+      } catch (err) {
+        return err as { code?: string; details?: Record<string, unknown> };
+      }
+      return {};
+    };
+    const calls = (plugin: string, channel: string | null): Array<() => unknown> => [
+      () => manager.getPluginConfiguration(plugin, channel),
+      () => manager.updatePluginConfiguration(plugin, channel, { active: true }),
+      () => manager.preparePluginConfiguration(plugin, channel, { active: true }),
+      () => manager.setPluginSettings(plugin, channel, undefined),
+      () => manager.preparePluginSettings(plugin, channel, undefined),
+    ];
+    for (const call of calls('test.gateway-a', null)) {
+      const err = errorOf(call);
+      expect([err.code, err.details]).to.deep.equal(['unknown_plugin', { plugin: 'test.gateway-a', channel: null, reason: PLUGIN_SCOPE_REASONS.configuredPerChannel }]);
+    }
+    for (const call of calls('test.global-tagger', 'us')) {
+      const err = errorOf(call);
+      expect([err.code, err.details]).to.deep.equal(['unknown_plugin', { plugin: 'test.global-tagger', channel: 'us', reason: PLUGIN_SCOPE_REASONS.configuredGlobally }]);
+    }
+    expect(PLUGIN_SCOPE_REASONS).to.deep.equal({ configuredPerChannel: 'configured_per_channel', configuredGlobally: 'configured_globally' });
+    // An unknown plugin or channel has no reason: nothing is configured anywhere under that name.
+    expect(errorOf(() => manager.getPluginConfiguration('nope', null)).details).to.deep.equal({ plugin: 'nope' });
+    expect(manager.configVersion).to.equal(version);
   });
 });

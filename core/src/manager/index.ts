@@ -1,5 +1,6 @@
 export * from './plugin-manager.js';
 export { pluginSettingsIn, type PluginConfigurationUpdate } from './configuration-update.js';
+export { PLUGIN_SCOPE_REASONS } from './plugin-lookup.js';
 export type { PreparedPluginChange } from './prepared-change.js';
 export * from './plugin-failure.js';
 export * from './responses.js';

@@ -141,11 +141,11 @@ describe('server: requests as HTTP clients send them', () => {
         const global = await t.request(method, '/admin/global/plugins/payhost.dummy', options);
         expect([global.status, global.body.code], `${method} global`).to.deep.equal([404, 'unknown_plugin']);
         expect(global.body.message).to.equal('Plugin "payhost.dummy" is configured per channel: use /admin/channels/<channel>/plugins/payhost.dummy');
-        expect(global.body.details).to.include({ plugin: 'payhost.dummy', channel: null });
+        expect(global.body.details).to.deep.equal({ plugin: 'payhost.dummy', channel: null, reason: 'configured_per_channel' });
         const channel = await t.request(method, '/admin/channels/us-store/plugins/test.audit', options);
         expect([channel.status, channel.body.code], `${method} channel`).to.deep.equal([404, 'unknown_plugin']);
         expect(channel.body.message).to.equal('Plugin "test.audit" is global: use /admin/global/plugins/test.audit');
-        expect(channel.body.details).to.include({ plugin: 'test.audit', channel: 'us-store' });
+        expect(channel.body.details).to.deep.equal({ plugin: 'test.audit', channel: 'us-store', reason: 'configured_globally' });
       }
       // A configuration the plugin refuses is still invalid_configuration.
       const refused = await t.request('PUT', '/admin/channels/us-store/plugins/payhost.dummy', { key: ADMIN_KEY, body: { configuration: { supported_currencies: 'USDD' } } });

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ERROR_CODES, PayhostError, isPayhostError, pluginSettingsIn, type PluginConfigurationUpdate, type PluginConfigurationView, type PluginSettings, type PreparedPluginChange } from '@payhost/core';
+import { ERROR_CODES, PayhostError, PLUGIN_SCOPE_REASONS, isPayhostError, pluginSettingsIn, type PluginConfigurationUpdate, type PluginConfigurationView, type PluginSettings, type PreparedPluginChange } from '@payhost/core';
 import type { ServerContext } from '../context.js';
 import { errorsOf, nullMeansAbsent, optionalBody, pluginId, slug } from '../schemas.js';
 
@@ -42,21 +42,21 @@ const withdrawResponse = {
 };
 
 /**
- * A plugin asked for at the wrong path (a per-channel plugin on the global one, or the reverse) is a
- * 404 unknown_plugin, as the webhook paths answer it: nothing is wrong with the configuration, and core
- * calls it invalid_configuration. Core throws that only for the scope (getPluginConfiguration checks no
- * settings), with `details` { plugin } or { plugin, channel } alone.
+ * A plugin asked for at the wrong path (a per-channel plugin on the global one, or the reverse) is core's
+ * 404 unknown_plugin with `details.reason` saying where it is configured: the message names the path to use.
  */
 function checkScope(ctx: ServerContext, plugin: string, channel: string | null): PluginConfigurationView {
   try {
     return ctx.manager.getPluginConfiguration(plugin, channel);
   } catch (err) {
-    const details = isPayhostError(err, ERROR_CODES.invalidConfiguration) ? err.details : undefined;
-    if (!details || details['plugin'] !== plugin || !Object.keys(details).every((name) => name === 'plugin' || name === 'channel')) throw err;
-    const message = channel === null
-      ? `Plugin "${plugin}" is configured per channel: use /admin/channels/<channel>/plugins/${plugin}`
-      : `Plugin "${plugin}" is global: use /admin/global/plugins/${plugin}`;
-    throw new PayhostError(ERROR_CODES.unknownPlugin, message, { plugin, channel, configuredPerChannel: channel === null });
+    const reason = isPayhostError(err, ERROR_CODES.unknownPlugin) ? err.details?.['reason'] : undefined;
+    if (reason === PLUGIN_SCOPE_REASONS.configuredPerChannel) {
+      throw new PayhostError(ERROR_CODES.unknownPlugin, `Plugin "${plugin}" is configured per channel: use /admin/channels/<channel>/plugins/${plugin}`, { plugin, channel, reason });
+    }
+    if (reason === PLUGIN_SCOPE_REASONS.configuredGlobally) {
+      throw new PayhostError(ERROR_CODES.unknownPlugin, `Plugin "${plugin}" is global: use /admin/global/plugins/${plugin}`, { plugin, channel, reason });
+    }
+    throw err;
   }
 }
 
