@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Decimal } from 'decimal.js';
 import type { IdempotencyRecord, Payment, Transaction } from './model.js';
 import type { LedgerStore } from './store.js';
-import { idempotencyKeyReused, invalidInput, keyHeldForReview, keyInProgress } from './ledger-errors.js';
+import { idempotencyKeyReused, invalidInput, keyHeldForReview, keyInProgress, PAYMENT_BUSY_REASONS } from './ledger-errors.js';
 import { isStoredOutcome, type StoredOutcome } from './outcome-codec.js';
 import { reviewHoldOf } from './review-hold.js';
 import { isStorableText } from './storable-text.js';
@@ -265,7 +265,7 @@ export class IdempotencyCoordinator {
       if (hold) throw keyHeldForReview(key, hold);
       return null;
     }
-    if (!isStoredOutcome(record.response)) throw keyInProgress(key, 'has a recorded outcome this version cannot read');
+    if (!isStoredOutcome(record.response)) throw keyInProgress(key, PAYMENT_BUSY_REASONS.outcomeUnreadable, 'has a recorded outcome this version cannot read');
     return record.response;
   }
 
@@ -280,7 +280,7 @@ export class IdempotencyCoordinator {
     const deadline = Math.min(Date.now(), claimedAt.getTime()) + this.waitTimeoutMs;
     let delay = this.pollMs;
     for (;;) {
-      if (Date.now() >= deadline) throw keyInProgress(key, 'is still in progress elsewhere (it may be waiting for reconciliation)');
+      if (Date.now() >= deadline) throw keyInProgress(key, PAYMENT_BUSY_REASONS.keyInProgress, 'is still in progress elsewhere (it may be waiting for reconciliation)');
       await sleep(delay);
       const record = await this.store.getIdempotencyRecord(key);
       if (!record) return null;

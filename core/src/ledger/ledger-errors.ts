@@ -46,13 +46,35 @@ export function amountExceeds(operation: string, paymentId: string, requested: s
   );
 }
 
-export function paymentBusy(paymentId: string, reason: string, details: Record<string, unknown> = {}): PayhostError {
-  return new PayhostError(ERROR_CODES.paymentBusy, `Payment "${paymentId}" is busy: ${reason}`, { paymentId, reason, ...details });
+/**
+ * `details.reason` of every payment_busy: a stable code to match on (the message, for people, may change).
+ * Each clears by itself; the caller retries, with the same idempotency key (a processor retries its event).
+ */
+export const PAYMENT_BUSY_REASONS = {
+  /** Another operation of the payment is in flight (`details.transactionId`, `operation`). */
+  operationInProgress: 'operation_in_progress',
+  /** A transaction of the payment (or the key's own) is held for review until it is settled. */
+  heldForReview: 'held_for_review',
+  /** Another request under the same idempotency key is still running (possibly in another process, or crashed until reconciliation). */
+  keyInProgress: 'key_in_progress',
+  /** The key's recorded outcome is in a form this version cannot read (written by a newer one). */
+  outcomeUnreadable: 'outcome_unreadable',
+  /** A processor event without the call's key could answer several operations in flight (`details.transactionIds`). */
+  ambiguousEvent: 'ambiguous_event',
+  /** A refund event that may be a refund call's answer (or running total) arrived while that call waits for its answer. */
+  refundInFlight: 'refund_in_flight',
+} as const;
+
+export type PaymentBusyReason = (typeof PAYMENT_BUSY_REASONS)[keyof typeof PAYMENT_BUSY_REASONS];
+
+/** `sentence` says why in the message; `reason` is the code in `details.reason`. */
+export function paymentBusy(paymentId: string, reason: PaymentBusyReason, sentence: string, details: Record<string, unknown> = {}): PayhostError {
+  return new PayhostError(ERROR_CODES.paymentBusy, `Payment "${paymentId}" is busy: ${sentence}`, { paymentId, ...details, reason });
 }
 
 /** Another request with the same key is still running (in another process), or its record is unreadable. */
-export function keyInProgress(key: string, reason: string): PayhostError {
-  return new PayhostError(ERROR_CODES.paymentBusy, `The request with idempotency key "${key}" ${reason}`, { idempotencyKey: key, reason });
+export function keyInProgress(key: string, reason: PaymentBusyReason, sentence: string): PayhostError {
+  return new PayhostError(ERROR_CODES.paymentBusy, `The request with idempotency key "${key}" ${sentence}`, { idempotencyKey: key, reason });
 }
 
 /** A key whose transaction is held for review: it stays in flight until that review is settled. */
@@ -61,7 +83,7 @@ export function keyHeldForReview(key: string, hold: { paymentId: string; transac
     ERROR_CODES.paymentBusy,
     `The request with idempotency key "${key}" is held for review: the gateway did not say whether transaction "${hold.transactionId}" of payment "${hold.paymentId}" took effect. ` +
       "Its outcome is recorded once reconciliation or the processor's event settles it, or an operator resolves it (/admin/review); retry with the same key then",
-    { idempotencyKey: key, reason: 'held_for_review', paymentId: hold.paymentId, transactionId: hold.transactionId },
+    { idempotencyKey: key, reason: PAYMENT_BUSY_REASONS.heldForReview, paymentId: hold.paymentId, transactionId: hold.transactionId },
   );
 }
 

@@ -1,5 +1,5 @@
 import { Decimal } from 'decimal.js';
-import { paymentBusy } from './ledger-errors.js';
+import { PAYMENT_BUSY_REASONS, paymentBusy } from './ledger-errors.js';
 import type { Payment, Transaction } from './model.js';
 import { operationOf, unresolved } from './operations.js';
 import type { NormalizedResponse } from './records.js';
@@ -79,7 +79,7 @@ export function placeRefundEvent(payment: Payment, transactions: readonly Transa
   const equal = asked.filter((t) => t.amount.eq(r.amount));
   if (equal.length > 1 && equal.some((t) => t.state === 'pending')) {
     // Given to the wrong one, a row would carry another refund's id, and that refund's own event would count again.
-    throw paymentBusy(payment.id, `a processor event (refund of ${r.amount.toFixed()}) could answer ${equal.length} refunds still in flight; retry it once they have settled`, {
+    throw paymentBusy(payment.id, PAYMENT_BUSY_REASONS.ambiguousEvent, `a processor event (refund of ${r.amount.toFixed()}) could answer ${equal.length} refunds still in flight; retry it once they have settled`, {
       transactionIds: equal.map((t) => t.id),
     });
   }
@@ -87,7 +87,7 @@ export function placeRefundEvent(payment: Payment, transactions: readonly Transa
   const inFlight = asked.filter((t) => t.state === 'pending');
   if (inFlight.length > 0) {
     // It may be the running total of a refund whose answer is on its way: recorded now, the answer would count that refund again.
-    throw paymentBusy(payment.id, `a processor event (refund of ${r.amount.toFixed()}) matches no recorded refund while ${inFlight.length} refund call(s) wait for their answer; retry it once they have one`, {
+    throw paymentBusy(payment.id, PAYMENT_BUSY_REASONS.refundInFlight, `a processor event (refund of ${r.amount.toFixed()}) matches no recorded refund while ${inFlight.length} refund call(s) wait for their answer; retry it once they have one`, {
       transactionIds: inFlight.map((t) => t.id),
     });
   }

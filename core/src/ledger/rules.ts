@@ -1,7 +1,7 @@
 import { Decimal } from 'decimal.js';
 import { formatAmount, parseAmount } from '../money/amount.js';
 import type { Payment, Transaction } from './model.js';
-import { amountExceeds, notAllowed, paymentBusy } from './ledger-errors.js';
+import { amountExceeds, notAllowed, PAYMENT_BUSY_REASONS, paymentBusy } from './ledger-errors.js';
 import { operationOf, reservesAmount, unresolved, type PaymentOperation } from './operations.js';
 
 /** What the rule checks need to know about the gateway. */
@@ -65,13 +65,13 @@ function checkConflicts(input: RuleInput): void {
       // A refund event the inbox held has no gateway call to ask again: only a person settles it.
       const what = other === null ? `${t.kind}, from a processor event` : `${t.kind}, operation ${other}`;
       const by = other === null ? 'an operator (/admin/review)' : "reconciliation, the processor's event or an operator (/admin/review)";
-      throw paymentBusy(
-        payment.id,
-        `transaction ${t.id} (${what}) is held for review until ${by} settles it; retry then`,
-        { operation, transactionId: t.id, kind: t.kind, reason: 'held_for_review' },
-      );
+      throw paymentBusy(payment.id, PAYMENT_BUSY_REASONS.heldForReview, `transaction ${t.id} (${what}) is held for review until ${by} settles it; retry then`, {
+        operation,
+        transactionId: t.id,
+        kind: t.kind,
+      });
     }
-    throw paymentBusy(payment.id, `a ${other ?? t.kind} is in progress`, { operation, transactionId: t.id });
+    throw paymentBusy(payment.id, PAYMENT_BUSY_REASONS.operationInProgress, `a ${other ?? t.kind} is in progress`, { operation, transactionId: t.id });
   }
 }
 

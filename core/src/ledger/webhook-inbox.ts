@@ -3,7 +3,7 @@ import { isTransactionKind, type TransactionKind } from '../contracts/transactio
 import type { GatewayEvent, GatewayResponse } from '../contracts/gateway.js';
 import { applyResponse, markReview } from './apply.js';
 import { fault, gatewayApplyOptions, type LedgerContext } from './context.js';
-import { invalidInput, paymentBusy, paymentNotFound } from './ledger-errors.js';
+import { invalidInput, paymentBusy, paymentNotFound, PAYMENT_BUSY_REASONS } from './ledger-errors.js';
 import type { Payment, Transaction } from './model.js';
 import { ANSWER_KINDS, operationOf, reservesAmount, unresolved } from './operations.js';
 import { normalizeResponse, pendingTransaction, readAmount, type NormalizedResponse } from './records.js';
@@ -102,7 +102,7 @@ function matchUnresolved(payment: Payment, transactions: readonly Transaction[],
     return op !== null && ANSWER_KINDS[op].has(r.kind) && (!reservesAmount(op) || t.amount.eq(r.amount));
   });
   if (candidates.length > 1 && candidates.some((t) => t.state === 'pending')) {
-    throw paymentBusy(payment.id, `a processor event (${r.kind} of ${r.amount.toFixed()}) could answer ${candidates.length} operations still in flight; retry it once they have settled`, {
+    throw paymentBusy(payment.id, PAYMENT_BUSY_REASONS.ambiguousEvent, `a processor event (${r.kind} of ${r.amount.toFixed()}) could answer ${candidates.length} operations still in flight; retry it once they have settled`, {
       transactionIds: candidates.map((t) => t.id),
     });
   }
@@ -245,7 +245,7 @@ async function applyRefundPlan(ctx: LedgerContext, tx: LedgerTx, w: RefundWrite)
   if (amount.gt(payment.capturedAmount)) {
     // Its call still in flight: its answer settles it (the event's retry then finds it).
     if (plan.action === 'settle' && plan.onto?.state === 'pending') {
-      throw paymentBusy(payment.id, `a processor event (refund of ${r.amount.toFixed()}) would refund more than is captured while its call waits for its answer; retry it once it has one`, { transactionIds: [plan.onto.id] });
+      throw paymentBusy(payment.id, PAYMENT_BUSY_REASONS.refundInFlight, `a processor event (refund of ${r.amount.toFixed()}) would refund more than is captured while its call waits for its answer; retry it once it has one`, { transactionIds: [plan.onto.id] });
     }
     return hold(holdReason('more_than_captured', r.amount, payment), plan.action === 'settle' ? [plan.asked] : []);
   }
