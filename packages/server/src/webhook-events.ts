@@ -19,7 +19,9 @@ export interface UnmatchedEventPolicy {
  * acknowledged and logged, not refused: payhost records a payment before any
  * processor call or client token can carry its id, so the event comes from
  * another deployment or system sharing the processor account, and a processor
- * retries a refused delivery for days and may disable the endpoint.
+ * retries a refused delivery for days and may disable the endpoint. So is, at
+ * warn, an event naming another gateway's payment and a refund event the
+ * ledger holds for review (its retry would change nothing; a person settles it).
  *
  * An event that only carries the processor's reference, which no payment has
  * yet, is refused (404 `payment_not_found`) while it is younger than
@@ -46,8 +48,16 @@ export function applyVerifiedEvents(payments: PaymentService, logger: Logger, po
         if (applied.status === 'other_channel') logger.info(fields, "webhook event for another channel's payment: acknowledged, not applied here");
         else if (applied.status === 'other_reference') {
           logger.warn({ ...fields, pspReference: event.pspReference ?? null }, 'webhook event for another processor payment than the one this payment was charged with: acknowledged, not applied');
-        }
-        else logger.info(fields, 'webhook event');
+        } else if (applied.status === 'other_gateway') {
+          // Another deployment's ids, or a payment made through another processor: nothing here can apply it.
+          logger.warn({ ...fields, type: event.type, paymentGateway: applied.payment.gateway }, "webhook event for another gateway's payment: acknowledged, not applied");
+        } else if (applied.status === 'held') {
+          // Acknowledged: the processor's retry would change nothing; a person settles it, and the payment's operations wait.
+          logger.warn(
+            { ...fields, type: event.type, transaction: applied.transaction?.id ?? null },
+            'webhook refund event held for review: acknowledged, nothing counted until a person resolves it (/admin/review)',
+          );
+        } else logger.info(fields, 'webhook event');
       } catch (err) {
         if (!isPayhostError(err, ERROR_CODES.paymentNotFound)) throw err;
         const fields = { gateway, channel, eventId: event.eventId, type: event.type, paymentId: event.paymentId ?? null, pspReference: event.pspReference ?? null };

@@ -144,10 +144,40 @@ describe('server API over HTTP: plugin webhooks', () => {
     const other = await t.request('POST', '/plugins/global/test.answers/webhook', { key: null, raw: JSON.stringify({ mode: 'valid', paymentId: id }), headers: { 'content-type': 'application/json' } });
     expect(other.status).to.equal(200);
     const lines = t.logs.slice(logged).map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(other.body).to.deep.equal({ path: '/webhook' });
     expect(lines.find((line) => line['msg'] === 'webhook event names a payment of another gateway: acknowledged, not applied')).to.include({ level: 40, eventGateway: 'test.answers', paymentGateway: 'test.signed', paymentId: id });
+    // The server's line for the delivery: its endpoint, not the generic 'webhook event' at info.
+    const served = lines.filter((line) => line['eventId'] === `evt-${id}` && line['gateway'] === 'test.answers');
+    expect(served.map((line) => [line['level'], line['msg']])).to.deep.equal([[40, "webhook event for another gateway's payment: acknowledged, not applied"]]);
+    expect(served[0]).to.include({ status: 'other_gateway', channel: null, payment: id, paymentGateway: 'test.signed', type: 'capture' });
     expect((await t.request('GET', `/payments/${id}`)).body.payment).to.include({ chargeStatus: 'not-charged', capturedAmount: '0.00' });
     expect((await deliver(JSON.stringify({ id: `evt-${id}`, paymentId: id, amount: '3.00', currency: 'USD' }))).status).to.equal(200);
     expect((await t.request('GET', `/payments/${id}`)).body.payment).to.include({ chargeStatus: 'fully-charged', capturedAmount: '3.00' });
+  });
+
+  it('acknowledges (200, the plugin\'s answer) a refund event the ledger holds for review, logging a warning; its repeat too, nothing counted', async () => {
+    const created = await authorizeSigned('5.00');
+    const id = created.body.payment.id;
+    expect((await deliver(JSON.stringify({ id: `evt-cap-${id}`, paymentId: id, amount: '5.00', currency: 'USD' }))).status).to.equal(200);
+    const logged = t.logs.length;
+    // A dashboard refund of more than is captured: the ledger cannot count it (held for review), the processor's retry would change nothing.
+    const refund = (eventId: string) => JSON.stringify({ id: eventId, paymentId: id, amount: '8.00', currency: 'USD', kind: 'refund', transactionId: `re_${id}` });
+    for (const eventId of [`evt-re-${id}`, `evt-re-again-${id}`]) {
+      const res = await deliver(refund(eventId));
+      expect([res.status, res.body], eventId).to.deep.equal([200, { received: true }]);
+    }
+    const lines = t.logs.slice(logged).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const held = lines.filter((line) => line['status'] === 'held');
+    expect(held.map((line) => [line['level'], line['msg'], line['eventId']])).to.deep.equal([
+      [40, 'webhook refund event held for review: acknowledged, nothing counted until a person resolves it (/admin/review)', `evt-re-${id}`],
+      [40, 'webhook refund event held for review: acknowledged, nothing counted until a person resolves it (/admin/review)', `evt-re-again-${id}`],
+    ]);
+    const read = await t.request('GET', `/payments/${id}`);
+    const review = read.body.transactions.filter((x: { state: string }) => x.state === 'review');
+    expect(review).to.have.length(1);
+    expect(held[0]).to.include({ gateway: 'test.signed', channel: 'us-store', payment: id, type: 'refund', transaction: review[0].id });
+    expect(held[1]).to.include({ transaction: review[0].id });
+    expect(read.body.payment).to.include({ capturedAmount: '5.00', chargeStatus: 'fully-charged' });
   });
 
   // Last: every request above has been logged by then.
