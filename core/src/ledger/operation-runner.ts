@@ -1,6 +1,7 @@
 import type { Decimal } from 'decimal.js';
 import type { GatewayConfig, GatewayResponse } from '../contracts/gateway.js';
 import type { PaymentData } from '../contracts/payment-data.js';
+import { isTransactionErrorCode } from '../contracts/error-codes.js';
 import { ERROR_CODES, PayhostError, isPayhostError } from '../errors/index.js';
 import { applyResponse, markReview, outcomeOf } from './apply.js';
 import { asOutcomeUnknown, incoherentAnswer, isOutcomeUnknown } from './outcome-unknown.js';
@@ -34,6 +35,28 @@ export interface OperationRequest {
    * `paymentId` must be its id.
    */
   create?: Payment;
+}
+
+const CANNOT_TELL = 'The gateway did not say whether it acted; held for review';
+const IN_FLIGHT = 'The gateway call timed out and may still be running; the gateway showed no outcome of it yet; held for review';
+
+/**
+ * A call the manager stopped waiting for (plugin_timeout): the plugin may still be running it, so the
+ * processor may not have it yet. A lost answer the plugin marked (a dropped connection) is a call that is over.
+ */
+function mayStillRun(response: GatewayResponse): boolean {
+  const failure = response.rawResponse?.['pluginFailure'];
+  return typeof failure === 'object' && failure !== null && (failure as { code?: unknown }).code === ERROR_CODES.pluginTimeout;
+}
+
+/**
+ * Whether a status answer shows the processor has the operation: a success, or a failure with the
+ * processor's verdict on it (a unified errorCode other than processing_error: declined, expired, ...).
+ * "No record of this call" is a processing_error in every plugin: asked while the call may still
+ * be running, it says only that the call has not landed yet.
+ */
+function showsTheCall(status: GatewayResponse): boolean {
+  return status.isSuccess || (isTransactionErrorCode(status.errorCode) && status.errorCode !== 'processing_error');
 }
 
 /** A reserve whose key was taken by a record gone when read (released by its holder): reserve again. */
@@ -231,27 +254,32 @@ export class OperationRunner {
 
   /**
    * An answer that leaves unknown whether the processor acted is not final:
-   * ask the gateway once (as reconcile() would); if it still cannot tell, the
-   * transaction goes to review with its amount still reserved, its idempotency
-   * key stays in flight (a retry is payment_busy, never a second charge), and
-   * the caller gets `outcome_unknown`. A processor event or a later answer
-   * resolves it.
+   * ask the gateway once (as reconcile() would); if it still cannot tell (or,
+   * the call having timed out and maybe still running, its answer does not
+   * show the call: see showsTheCall), the transaction goes to review with its
+   * amount still reserved, its idempotency key stays in flight (a retry is
+   * payment_busy, never a second charge), and the caller gets
+   * `outcome_unknown`. A processor event, reconciliation once the call cannot
+   * still be running (minAgeMs), or a person resolves it.
    */
   private async settleUnknown(response: GatewayResponse, payment: Payment, pending: Transaction): Promise<GatewayResponse> {
     if (!isOutcomeUnknown(response)) return response;
     const status = await askGateway(this.ctx, payment, pending);
-    if (status && !isOutcomeUnknown(status)) return status;
+    const inFlight = mayStillRun(response);
+    if (status && !isOutcomeUnknown(status) && (!inFlight || showsTheCall(status))) return status;
+    // A timed-out call the processor has no record of yet may still land: its "never took effect" is not final.
+    const reason = status && inFlight && !isOutcomeUnknown(status) ? IN_FLIGHT : CANNOT_TELL;
     const held = await this.ctx.store.transaction(async (tx) => {
       // Under the payment's lock, as every writer of its rows: a processor event applying this
       // transaction meanwhile must not be overwritten by a stale "review" (it would be counted again).
       const { transaction: current } = await lockPaymentAndTransaction(tx, payment.id, pending.id);
       if (current?.state !== 'pending') return false;
-      await markReview(tx, current, this.ctx.now(), 'The gateway did not say whether it acted; held for review');
+      await markReview(tx, current, this.ctx.now(), reason);
       return true;
     });
     // Settled meanwhile by the processor's event: the apply step finds it applied and answers its outcome.
     if (!held) return response;
-    this.ctx.logger.warn({ paymentId: payment.id, transactionId: pending.id }, 'gateway outcome unknown; transaction held for review');
+    this.ctx.logger.warn({ paymentId: payment.id, transactionId: pending.id, callMayStillRun: inFlight }, 'gateway outcome unknown; transaction held for review');
     throw new PayhostError(
       ERROR_CODES.outcomeUnknown,
       'The payment gateway did not say whether it acted; the transaction is held for review and will be settled by the processor\'s event or reconciliation',

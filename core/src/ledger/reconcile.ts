@@ -8,11 +8,13 @@ import { buildPaymentData } from './payment-data.js';
 
 export interface ReconcileOptions {
   /**
-   * Only pending transactions at least this old (by createdAt). Default 0:
-   * every pending transaction not in flight in this process. With several
+   * Only transactions at least this old (by createdAt). Default 0: every
+   * pending transaction not in flight in this process. With several
    * instances, use more than the longest gateway call so another instance's
    * in-flight call is not taken for a crashed one (it would only be marked
-   * for review, and its own result still applies over that).
+   * for review, and its own result still applies over that). Held for review
+   * too: one held because its call timed out may still be running, and the
+   * gateway's "no record of it" is final only once it cannot be.
    */
   minAgeMs?: number;
   /**
@@ -63,7 +65,7 @@ export async function reconcilePending(ctx: LedgerContext, calling: ReadonlySet<
   const minAgeMs = options.minAgeMs ?? 0;
   for (const row of await ctx.store.listPendingTransactions({ includeReview: options.revisitReview ?? true })) {
     report.checked += 1;
-    const tooYoung = row.state === 'pending' && ctx.now().getTime() - row.createdAt.getTime() < minAgeMs;
+    const tooYoung = ctx.now().getTime() - row.createdAt.getTime() < minAgeMs;
     let verdict: Verdict;
     try {
       verdict = calling.has(row.id) || tooYoung || options.signal?.aborted ? 'skipped' : await reconcileOne(ctx, row);
