@@ -36,8 +36,8 @@ function documentSecurity(scope: FastifyInstance, scheme: 'paymentKey' | 'adminK
 
 /**
  * A GET (or HEAD) cannot answer 413 or 415 (fastify reads no body for them): its documented responses
- * (the shared `errorResponses`) leave them out. Every other method can, even without a body schema (a
- * DELETE sent a body is answered 415 or 413 as a PUT is).
+ * leave them out, should a route's `errorsOf` list name them. Every other method can, even without a
+ * body schema (a DELETE sent a body is answered 415 or 413 as a PUT is).
  */
 function documentErrors(app: FastifyInstance): void {
   app.addHook('onRoute', (route) => {

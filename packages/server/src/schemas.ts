@@ -1,5 +1,6 @@
 /** JSON schemas shared by the routes: fastify validates requests and serializes replies with them. */
 import type { preValidationHookHandler } from 'fastify';
+import { PayhostError } from '@payhost/core';
 
 /**
  * preValidation hook of a route whose body is optional: a POST without a body means "no options" and is
@@ -50,20 +51,28 @@ export function errorsOf(statuses: readonly ErrorStatus[], descriptions: Partial
   return Object.fromEntries(statuses.map((status) => [String(status), { $ref: 'Error#', description: descriptions[status] ?? ERROR_DESCRIPTIONS[status] }]));
 }
 
-/**
- * Every error an API route behind a key may answer: 400 invalid_input/invalid_json, 401, 404
- * unknown_…/…_not_found, 409 busy/reused key, 413 and 415 (routes that take a body: too large, not JSON),
- * 422, 500 internal_error, 502 plugin_failed/outcome_unknown, 503 store_unavailable/shutting_down, 504
- * plugin_timeout. The routes of this package list theirs with `errorsOf`; GET routes never list 413 and
- * 415 (buildApp drops them: see `documentErrors`).
- */
-export const errorResponses = errorsOf([400, 401, 404, 409, 413, 415, 422, 500, 502, 503, 504]);
-
 /** Statuses only a request body can cause (too large, not JSON). */
 export const BODY_ERROR_STATUSES = ['413', '415'] as const;
 
 /** GET /health/ready: 503 store_unavailable when the ledger database does not answer. */
 export const readinessErrorResponses = errorsOf([500, 503], { 503: '`store_unavailable`: the ledger database does not answer (or `shutting_down`)' });
+
+/**
+ * preValidation of the routes that take an Idempotency-Key (the payment API's and the checkout's): two
+ * of them reach the server as two header lines, or as one joined with ", " (Node joins repeated lines
+ * so; clients such as fetch join them before sending). A key has no spaces, so either way it is two
+ * keys, and the schema would only say "must be printable ASCII without spaces".
+ */
+export const oneIdempotencyKey: preValidationHookHandler = (request, _reply, done) => {
+  const raw = request.raw.rawHeaders;
+  let lines = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]?.toLowerCase() === 'idempotency-key') lines++;
+  const value = request.headers['idempotency-key'];
+  if (lines > 1 || (typeof value === 'string' && value.includes(', '))) {
+    return done(new PayhostError('invalid_input', 'Send one Idempotency-Key header: this request has several (or one with values joined by ", ")', { header: 'idempotency-key' }));
+  }
+  done();
+};
 
 /**
  * preValidation hook of a route whose body has optional fields: a top-level field sent as JSON null that

@@ -6,8 +6,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { ERROR_CODES, PayhostError, type OperationResult, type Payment, type PaymentService, type Transaction } from '@payhost/core';
 import type { ServerContext } from '../context.js';
-import { paymentJson, resultJson, resultSchema, transactionJson } from '../serialize.js';
-import { amountString, currencyCode, errorResponses, IDEMPOTENCY_KEY_PATTERN, optionalBody, pluginId, slug, uuidParam } from '../schemas.js';
+import { paymentJson, paymentWithTransactionsResponse, resultJson, resultSchema, transactionJson } from '../serialize.js';
+import { amountString, currencyCode, errorsOf, IDEMPOTENCY_KEY_PATTERN, nullMeansAbsent, oneIdempotencyKey, optionalBody, pluginId, slug, uuidParam, type ErrorStatus } from '../schemas.js';
 import { CHECKOUT_KEY_MAX_LENGTH, checkoutKey, createdByCheckout } from './key-namespace.js';
 
 /** The page's static files: index.html, style.css, app.js and the ES modules it imports (no build step). */
@@ -76,6 +76,31 @@ const channelSchema = {
   },
 } as const;
 
+const payBody = {
+  type: 'object',
+  required: ['channel', 'amount', 'currency', 'token'],
+  additionalProperties: false,
+  properties: {
+    channel: slug,
+    gateway: pluginId,
+    amount: amountString,
+    currency: currencyCode,
+    token: { type: 'string', minLength: 1, maxLength: 2000 },
+    nameOnCard: { type: 'string', maxLength: 200 },
+  },
+} as const;
+
+/**
+ * What the public API can answer besides its result: the payment API's statuses less 401 (it takes no
+ * key). A GET reads (no gateway call): no 409, 413, 415, 422, 502 or 504.
+ */
+const OPERATION_ERRORS: readonly ErrorStatus[] = [400, 402, 404, 409, 413, 415, 422, 500, 502, 503, 504];
+const READ_ERRORS: readonly ErrorStatus[] = [400, 404, 500, 503];
+/** Only the checkout's own payments: any other is not found here, as a payment that does not exist. */
+const NOT_CHECKOUT_PAYMENT = '`payment_not_found`: no such payment, or one the checkout API did not create';
+/** Its reads touch no database: 503 is only a server shutting down. */
+const CONFIG_READ_503 = '`shutting_down` (retry on another instance)';
+
 interface PayBody {
   channel: string;
   gateway?: string;
@@ -139,7 +164,10 @@ export async function checkoutRoutes(app: FastifyInstance, ctx: ServerContext, p
       schema: {
         tags,
         summary: 'Channels the checkout can sell in (public)',
-        response: { 200: { type: 'object', required: ['channels'], properties: { channels: { type: 'array', items: channelSchema } } } },
+        response: {
+          200: { description: 'The channels of the configuration, in order, with their currencies', type: 'object', required: ['channels'], properties: { channels: { type: 'array', items: channelSchema } } },
+          ...errorsOf([500, 503], { 503: CONFIG_READ_503 }),
+        },
       },
     },
     async () => ({
@@ -160,7 +188,11 @@ export async function checkoutRoutes(app: FastifyInstance, ctx: ServerContext, p
         summary: 'Active gateways of a channel for a currency, with their public config (public)',
         params: { type: 'object', required: ['channel'], properties: { channel: slug } },
         querystring: { type: 'object', additionalProperties: false, properties: { currency: currencyCode } },
-        response: { 200: { type: 'object', required: ['gateways'], properties: { gateways: { type: 'array', items: { $ref: 'PaymentGateway#' } } } }, ...errorResponses },
+        response: {
+          200: { description: "The channel's active gateways (that take the currency, when one is given), in order", type: 'object', required: ['gateways'], properties: { gateways: { type: 'array', items: { $ref: 'PaymentGateway#' } } } },
+          // Plugins that fail to list themselves are left out (and logged), never an error.
+          ...errorsOf([400, 404, 500, 503], { 400: '`invalid_input`: a malformed channel, currency or query field', 404: '`unknown_channel`', 503: CONFIG_READ_503 }),
+        },
       },
     },
     async (request) => ({
@@ -175,21 +207,11 @@ export async function checkoutRoutes(app: FastifyInstance, ctx: ServerContext, p
         tags,
         summary: 'Create a payment from a browser token and process it (public, Idempotency-Key)',
         headers: idempotencyHeader,
-        body: {
-          type: 'object',
-          required: ['channel', 'amount', 'currency', 'token'],
-          additionalProperties: false,
-          properties: {
-            channel: slug,
-            gateway: pluginId,
-            amount: amountString,
-            currency: currencyCode,
-            token: { type: 'string', minLength: 1, maxLength: 2000 },
-            nameOnCard: { type: 'string', maxLength: 200 },
-          },
-        },
-        response: { 201: resultSchema, 402: { $ref: 'Error#' }, ...errorResponses },
+        body: payBody,
+        response: { 201: resultSchema, ...errorsOf(OPERATION_ERRORS, { 404: '`unknown_channel` or `unknown_gateway`' }) },
       },
+      // One Idempotency-Key header; `gateway` or `nameOnCard` sent as null is absent, as on POST /payments.
+      preValidation: [oneIdempotencyKey, nullMeansAbsent(payBody)],
     },
     async (request, reply) => {
       const key = idempotencyKey(request);
@@ -222,10 +244,11 @@ export async function checkoutRoutes(app: FastifyInstance, ctx: ServerContext, p
           // No gateway data from a browser: the page acts with the payment's own state, and a key such as
           // Stripe's connectedAccountId or stripeCustomerId is for the host to set from its records, not a shopper.
           body: { type: 'object', additionalProperties: false, properties: {} },
-          response: { 200: resultSchema, 402: { $ref: 'Error#' }, ...errorResponses },
+          response: { 200: resultSchema, ...errorsOf(OPERATION_ERRORS, { 404: NOT_CHECKOUT_PAYMENT }) },
         },
-        // As POST /payments/:id/confirm: no body is the same as {}.
-        preValidation: optionalBody,
+        // As POST /payments/:id/confirm: no body is the same as {}; one Idempotency-Key header. (The body has
+        // no field a null could stand for: a null field is an unknown one.)
+        preValidation: [optionalBody, oneIdempotencyKey],
       },
       async (request) => {
         const key = idempotencyKey(request);
@@ -250,10 +273,9 @@ export async function checkoutRoutes(app: FastifyInstance, ctx: ServerContext, p
         tags,
         summary: 'A checkout payment and its transactions (public)',
         params: paymentParams,
-        response: {
-          200: { type: 'object', properties: { payment: { $ref: 'Payment#' }, transactions: { type: 'array', items: { $ref: 'Transaction#' } } } },
-          ...errorResponses,
-        },
+        // The shape GET /payments/:id answers, deliberately: a payment the checkout created has no customer
+        // and only `source` in its metadata, and no answer serializes its token or raw responses.
+        response: { 200: paymentWithTransactionsResponse, ...errorsOf(READ_ERRORS, { 404: NOT_CHECKOUT_PAYMENT }) },
       },
     },
     async (request) => {

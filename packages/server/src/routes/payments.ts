@@ -1,7 +1,7 @@
-import type { FastifyInstance, FastifyRequest, preValidationHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PayhostError, type OperationResult, type PaymentService } from '@payhost/core';
 import { paymentJson, paymentWithTransactionsResponse, resultJson, resultSchema, transactionJson } from '../serialize.js';
-import { amountString, currencyCode, errorsOf, IDEMPOTENCY_KEY_PATTERN, identifier, nullMeansAbsent, optionalBody, pluginId, slug, uuidParam } from '../schemas.js';
+import { amountString, currencyCode, errorsOf, IDEMPOTENCY_KEY_PATTERN, identifier, nullMeansAbsent, oneIdempotencyKey, optionalBody, pluginId, slug, uuidParam } from '../schemas.js';
 import { refuseCheckoutKey } from '../checkout/key-namespace.js';
 
 const idempotencyHeader = {
@@ -27,23 +27,6 @@ interface CreateBody {
   /** Gateway-specific extras (PaymentData.data): Stripe's returnUrl, Flutterwave's txRef, ... */
   data?: Record<string, unknown>;
 }
-
-/**
- * preValidation of the routes that take an Idempotency-Key: two of them reach the server as two header
- * lines, or as one joined with ", " (Node joins repeated lines so; clients such as fetch join them
- * before sending). A key has no spaces, so either way it is two keys, and the schema would only say
- * "must be printable ASCII without spaces".
- */
-const oneIdempotencyKey: preValidationHookHandler = (request, _reply, done) => {
-  const raw = request.raw.rawHeaders;
-  let lines = 0;
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]?.toLowerCase() === 'idempotency-key') lines++;
-  const value = request.headers['idempotency-key'];
-  if (lines > 1 || (typeof value === 'string' && value.includes(', '))) {
-    return done(new PayhostError('invalid_input', 'Send one Idempotency-Key header: this request has several (or one with values joined by ", ")', { header: 'idempotency-key' }));
-  }
-  done();
-};
 
 /** What an operation on a payment can answer besides its result. */
 const OPERATION_ERRORS = [400, 401, 402, 404, 409, 413, 415, 422, 500, 502, 503, 504] as const;
