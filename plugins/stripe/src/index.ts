@@ -7,6 +7,7 @@ export { intentResponse, refundResponse, type IntentReading } from './status-map
 export { encodeRef, decodeRef, applicationFee, connectAuthorizeUrl, exchangeConnectCode, type AuthorizeUrlOptions, type ConnectedAccount, type ConnectTarget } from './connect.js';
 export { toStripeAmount, fromStripeAmount, stripeExponent, STRIPE_ZERO_DECIMAL, STRIPE_THREE_DECIMAL } from './amounts.js';
 export { adoptionRefusal } from './adoption.js';
+export { followUpSettleMs } from './reconcile.js';
 export { handleWebhook } from './webhooks.js';
 export { normalizeEvent, foreignAccount, HANDLED_EVENT_TYPES, type StripeGatewayEvent } from './events.js';
 

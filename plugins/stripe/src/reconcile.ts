@@ -16,6 +16,20 @@ import { intentResponse, refundResponse } from './status-mapping.js';
  */
 export const SEARCH_LAG_MS = 2 * 60 * 60 * 1000;
 
+/** Five minutes: far beyond any request Stripe could still be carrying out. */
+const FOLLOW_UP_SETTLE_MIN_MS = 5 * 60_000;
+
+/**
+ * How old a refund, capture or cancellation must be before Stripe's not having
+ * it means it was not made: a request that timed out here (each of the SDK's
+ * retries included) may still be carried out by Stripe a while after. Until
+ * then the answer is null ("cannot tell"): the ledger holds the transaction for
+ * review, its amount reserved, instead of freeing it for a second refund.
+ */
+export function followUpSettleMs(settings: { timeoutMs: number; maxNetworkRetries: number }): number {
+  return Math.max(FOLLOW_UP_SETTLE_MIN_MS, 2 * (settings.maxNetworkRetries + 1) * settings.timeoutMs);
+}
+
 type Operation = 'process' | 'authorize' | 'capture' | 'refund' | 'void' | 'confirm';
 
 const BY_KIND: Partial<Record<TransactionKind, Operation>> = { auth: 'authorize', capture: 'capture', refund: 'refund', void: 'void', confirm: 'confirm' };
@@ -54,7 +68,8 @@ function adoptedTermsRefusal(ctx: OperationContext, payment: PaymentData, intent
  * getTransactionStatus (reconciliation): what became of a call whose answer
  * the host lost. Reads Stripe, never writes: the intent (by reference, or
  * found by the idempotency key kept in its metadata), or the refund made
- * with that key. Null when Stripe cannot tell yet.
+ * with that key. Null when Stripe cannot tell yet (a refund, capture or
+ * cancellation it does not show, younger than followUpSettleMs).
  */
 export async function transactionStatus(ctx: OperationContext, input: TransactionStatusInput, now: Date = new Date()): Promise<GatewayResponse | null> {
   const { transaction, payment } = input;
@@ -72,6 +87,9 @@ export async function transactionStatus(ctx: OperationContext, input: Transactio
   let account = on.account;
   const opts = reading({ account });
   const never = (what: string): GatewayResponse => ({ ...failure(payment, kind, `Stripe has no record of this ${what}: the request never took effect.`), amount: transaction.amount });
+  // A follow-up Stripe does not show: not made, once its request cannot still be running; until then, cannot tell.
+  const settled = now.getTime() - transaction.createdAt.getTime() > followUpSettleMs(ctx.settings);
+  const notMade = (what: string): GatewayResponse | null => (settled ? never(what) : null);
 
   if (op === 'refund') {
     if (!ref?.id.startsWith('pi_')) return null;
@@ -79,7 +97,7 @@ export async function transactionStatus(ctx: OperationContext, input: Transactio
     for await (const refund of ctx.stripe.refunds.list({ payment_intent: ref.id, limit: 100 }, opts)) {
       if (refund.metadata?.['payhost_idempotency_key'] === key) return refundResponse(refund, account, true, pspAccount(ctx.settings, account));
     }
-    return never('refund');
+    return notMade('refund');
   }
 
   let intent: Stripe.PaymentIntent | null = null;
@@ -107,10 +125,10 @@ export async function transactionStatus(ctx: OperationContext, input: Transactio
   const observed = { account, pspAccount: pspAccount(ctx.settings, account), observed: true, publishableKey: ctx.settings.publishableKey };
   switch (op) {
     case 'capture':
-      if (intent.status === 'requires_capture') return never('capture');
+      if (intent.status === 'requires_capture') return notMade('capture');
       return intentResponse(intent, { ...observed, failureKind: 'capture', canceled: 'failure' });
     case 'void':
-      if (intent.status !== 'canceled') return never('cancellation');
+      if (intent.status !== 'canceled') return notMade('cancellation');
       return intentResponse(intent, { ...observed, failureKind: 'void', canceled: 'void' });
     default:
       return intentResponse(intent, { ...observed, failureKind: intent.capture_method === 'manual' ? 'auth' : 'capture', canceled: 'failure' });

@@ -108,7 +108,10 @@ describe('stripe: through the ledger (PaymentService)', () => {
     const when = (point: 'after-pending' | 'after-gateway') => ({ operation }: { operation: string }) => {
       if (crash === point && operation === 'refund') throw new Error(`simulated crash ${point}`);
     };
-    const service = new PaymentService({ manager, store, faults: { 'after-pending': when('after-pending'), 'after-gateway': when('after-gateway') } });
+    // The ledger's clock ten minutes behind: its refunds are older than followUpSettleMs when Stripe is asked,
+    // so a refund Stripe does not show cannot still be on its way (a younger one is "cannot tell").
+    const clock = () => new Date(Date.now() - 10 * 60_000);
+    const service = new PaymentService({ manager, store, clock, faults: { 'after-pending': when('after-pending'), 'after-gateway': when('after-gateway') } });
     try {
       const created = await create(service, '40.00');
       await service.process({ paymentId: created.id, idempotencyKey: key() });

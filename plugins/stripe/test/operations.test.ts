@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { refundResponse } from '@payhost/plugin-stripe';
+import { followUpSettleMs, refundResponse } from '@payhost/plugin-stripe';
 import { call, dec, expectFailure, expectSuccess, intentCreations, key, makePlugin, payment, useFakeStripe } from './helpers.js';
 
 describe('stripe: operations against the fake (real SDK)', () => {
@@ -185,6 +185,25 @@ describe('stripe: reconciliation reads what Stripe can tell', () => {
     expect(await call(plugin.getTransactionStatus(lostCharge(90 * 60_000), null)), '90 minutes').to.equal(null);
     const old = await call(plugin.getTransactionStatus(lostCharge(3 * hour), null));
     expectFailure(old as never, 'processing_error', /never took effect/);
+  });
+
+  it('a refund or capture Stripe does not show is "never made" only once its request cannot still be running (followUpSettleMs)', async () => {
+    const plugin = makePlugin(env.fake);
+    const charged = await call(plugin.processPayment(payment(), null));
+    const auth = await call(makePlugin(env.fake, { auto_capture: false }).authorizePayment(payment(), null));
+    // A refund and a capture whose requests timed out here: Stripe may still carry them out.
+    const status = (kind: 'refund' | 'capture', reference: string | null, ageMs: number) => {
+      const p = payment({ token: reference, idempotencyKey: key() });
+      const transaction = { id: 't', paymentId: p.paymentId, kind, amount: dec('10'), currency: 'USD', gatewayIdempotencyKey: String(p.idempotencyKey), gatewayTransactionId: null, pspReference: reference, createdAt: new Date(Date.now() - ageMs) };
+      return call(plugin.getTransactionStatus({ transaction, payment: p }, null));
+    };
+    expect(await status('refund', charged.pspReference ?? null, 60_000), 'refund, a minute old').to.equal(null);
+    expect(await status('capture', auth.pspReference ?? null, 60_000), 'capture, a minute old').to.equal(null);
+    expectFailure((await status('refund', charged.pspReference ?? null, hour)) as never, 'processing_error', /never took effect/);
+    expectFailure((await status('capture', auth.pspReference ?? null, hour)) as never, 'processing_error', /never took effect/);
+    // Five minutes at least; longer when one request (every SDK retry included) may take longer.
+    expect(followUpSettleMs({ timeoutMs: 10_000, maxNetworkRetries: 1 })).to.equal(5 * 60_000);
+    expect(followUpSettleMs({ timeoutMs: 120_000, maxNetworkRetries: 2 })).to.equal(720_000);
   });
 
   it('finds a refund made with the key on any page of the intent\'s refunds (more than 100)', async () => {
