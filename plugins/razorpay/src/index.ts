@@ -10,6 +10,7 @@ export { verifyCheckoutSignature, verifyWebhookSignature, timingSafeEqualString 
 export { PAYMENT_SIG_NOTE, paymentNoteSignature } from './note-signature.js';
 export { RAZORPAY_FAILURES } from './responses.js';
 export { RAZORPAY_WEBHOOK_EVENTS, handleWebhook } from './webhooks.js';
+export { followUpSettleMs } from './status.js';
 export type { ListPaymentsQuery, RazorpayPaymentRecord } from './list-payments.js';
 export type { RazorpayContext } from './operations.js';
 

@@ -3,6 +3,7 @@ import { toRazorpayAmount } from './amounts.js';
 import { resolvePaymentId, type RazorpayCheckoutToken } from './checkout.js';
 import type { RzpPayment } from './client.js';
 import { bindPayment } from './binding.js';
+import type { RazorpaySettings } from './config.js';
 import { mapPaymentFailure, mapRazorpayError } from './errors.js';
 import { findRefundByKey, isResponse, mismatch, verifiedCheckout, type RazorpayContext } from './operations.js';
 import { RAZORPAY_FAILURES as F, failedResponse, paymentResponse, refundResponse, rejectedResponse } from './responses.js';
@@ -16,13 +17,20 @@ function operationOf(input: TransactionStatusInput): string {
 
 const CHARGING: ReadonlySet<string> = new Set(['process', 'authorize', 'confirm']);
 
-/** How old a refund transaction must be before "no such refund at Razorpay" means it was not made. */
-export function refundSettleMs(ctx: RazorpayContext): number {
-  return Math.max(REFUND_SETTLE_MIN_MS, 2 * ctx.settings.timeoutMs);
-}
+/** Five minutes: far beyond any request Razorpay could still be working on. */
+const FOLLOW_UP_SETTLE_MIN_MS = 5 * 60_000;
 
-/** Five minutes: far beyond any refund request Razorpay could still be working on. */
-const REFUND_SETTLE_MIN_MS = 5 * 60_000;
+/**
+ * How old a refund or capture transaction must be before Razorpay's not showing
+ * it means it was not made: a request of ours that timed out may still be carried
+ * out by Razorpay a while after. The SDK sends each request once (no retries), so
+ * twice `request_timeout_ms`, and never less than five minutes. Until then the
+ * answer is null ("cannot tell"): the ledger holds the transaction for review,
+ * its amount reserved, instead of recording a failure Razorpay then undoes.
+ */
+export function followUpSettleMs(settings: Pick<RazorpaySettings, 'timeoutMs'>): number {
+  return Math.max(FOLLOW_UP_SETTLE_MIN_MS, 2 * settings.timeoutMs);
+}
 
 /**
  * Reconciliation: what became of a ledger transaction whose answer was lost.
@@ -31,8 +39,9 @@ const REFUND_SETTLE_MIN_MS = 5 * 60_000;
  * checked as processPayment checks it: a checkout token with a valid
  * signature, the payment of its order, for the amount and currency asked;
  * anything else is refused, as processPayment refused it. Null when Razorpay cannot tell yet (a payment
- * still `created`, a refund not found while its request may still be in
- * flight, Razorpay unreachable) or the transaction names no Razorpay payment.
+ * still `created`, a refund not found or a payment still only authorized while
+ * the refund's or capture's request may still be in flight: see followUpSettleMs,
+ * Razorpay unreachable) or the transaction names no Razorpay payment.
  */
 export async function transactionStatus(ctx: RazorpayContext, input: TransactionStatusInput, now: Date = new Date()): Promise<GatewayResponse | null> {
   const { transaction, payment } = input;
@@ -40,13 +49,14 @@ export async function transactionStatus(ctx: RazorpayContext, input: Transaction
   if (!id) return null;
   const where = { amount: transaction.amount, currency: transaction.currency, pspReference: id };
   const operation = operationOf(input);
+  // A request that timed out may still be carried out by Razorpay: only an old enough one is known not to have been made.
+  const settled = now.getTime() - transaction.createdAt.getTime() >= followUpSettleMs(ctx.settings);
   if (operation === 'refund') {
     const key = payment.idempotencyKey ?? transaction.gatewayIdempotencyKey;
     const found = await findRefundByKey(ctx, payment, id, key);
     if (isResponse(found)) return null;
     if (found) return refundResponse(found);
-    // A request that timed out may still be processed by Razorpay: only an old enough one is known not to have been made.
-    if (now.getTime() - transaction.createdAt.getTime() < refundSettleMs(ctx)) return null;
+    if (!settled) return null;
     return rejectedResponse('refund', 'refund_not_found', `Razorpay has no refund of ${id} with idempotency key ${key}: it was not made`, where);
   }
   // A charge counts only as processPayment would have counted it: the checkout token's signature and pinned
@@ -83,7 +93,10 @@ export async function transactionStatus(ctx: RazorpayContext, input: Transaction
   switch (operation) {
     case 'capture':
       if (captured) return paymentResponse('capture', rzp);
-      if (rzp.status === 'authorized') return rejectedResponse('capture', F.notAuthorized, `Razorpay payment ${id} is still only authorized: the capture did not happen`, where);
+      if (rzp.status === 'authorized') {
+        if (!settled) return null;
+        return rejectedResponse('capture', F.notAuthorized, `Razorpay payment ${id} is still only authorized: the capture did not happen`, where);
+      }
       break;
     case 'authorize':
       // Razorpay captured it (account-level auto-capture): money was taken, so a capture, as charge() reports it;

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { Decimal, isPayhostError, type TransactionStatusInput } from '@payhost/core';
 import type { FakeRazorpay } from '@payhost/testkit/razorpay';
+import { followUpSettleMs } from '@payhost/plugin-razorpay';
 import { CHANNEL, GATEWAY, call, clientToken, expectFailure, expectSuccess, makeManager, makePlugin, payment, useFakeRazorpay } from './helpers.js';
 
 describe('razorpay: operations with the real SDK against the fake', () => {
@@ -143,8 +144,11 @@ describe('razorpay: operations with the real SDK against the fake', () => {
       const { plugin, token, paymentId } = await checkout(false);
       expectSuccess((await plugin.getTransactionStatus(input('auth', 'authorize', null, { token }), null))!, 'auth', '499.50');
       expectSuccess((await plugin.getTransactionStatus(input('capture', 'process', paymentId, { token }), null))!, 'auth', '499.50');
-      const notCaptured = (await plugin.getTransactionStatus(input('capture', 'capture', paymentId), null))!;
-      expectFailure(notCaptured, 'processing_error', /capture did not happen/);
+      // Still only authorized: the capture's own request may still land at Razorpay, so "cannot tell" while it is young.
+      expect(await plugin.getTransactionStatus(input('capture', 'capture', paymentId), null), 'a capture just sent').to.equal(null);
+      const tenMinutesAgo = new Date(Date.now() - 10 * 60_000);
+      const notCaptured = (await plugin.getTransactionStatus(input('capture', 'capture', paymentId, {}, tenMinutesAgo), null))!;
+      expectFailure(notCaptured, 'processing_error', /capture did not happen/, 'payment_not_authorized');
       fake.state.capture(paymentId, { amount: 49950 });
       expectSuccess((await plugin.getTransactionStatus(input('capture', 'capture', paymentId), null))!, 'capture', '499.50');
       expectSuccess((await plugin.getTransactionStatus(input('capture', 'process', paymentId, { token }), null))!, 'capture', '499.50');
@@ -174,6 +178,12 @@ describe('razorpay: operations with the real SDK against the fake', () => {
       expectFailure(missing, 'processing_error', /it was not made/, 'refund_not_found');
       // Just sent: Razorpay may still be working on it, so it cannot tell yet.
       expect(await plugin.getTransactionStatus(input('refund', 'refund', paymentId), null)).to.equal(null);
+      // The window follows the plugin's own request timeout (one request, no retries): twice it, five minutes at least.
+      expect(followUpSettleMs({ timeoutMs: 20_000 })).to.equal(5 * 60_000);
+      expect(followUpSettleMs({ timeoutMs: 200_000 })).to.equal(400_000);
+      const slow = makePlugin(fake, { request_timeout_ms: '200000' });
+      const sixMinutesAgo = new Date(Date.now() - 6 * 60_000);
+      expect(await slow.getTransactionStatus(input('refund', 'refund', paymentId, {}, sixMinutesAgo), null), 'a refund within 2 x 200 s').to.equal(null);
       const refund = input('refund', 'refund', paymentId);
       await call(plugin.refundPayment({ ...refund.payment, token: paymentId, amount: new Decimal('10') }, null));
       const found = (await plugin.getTransactionStatus(refund, null))!;
