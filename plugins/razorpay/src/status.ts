@@ -82,7 +82,11 @@ export async function transactionStatus(ctx: RazorpayContext, input: Transaction
   }
   const wrong = checkout ? mismatch(payment, rzp, checkout.orderId, expected, transaction.kind) : null;
   if (wrong) return wrong;
-  const captured = rzp.status === 'captured' || rzp.status === 'refunded';
+  // `refunded` is also an authorization Razorpay released uncaptured (auto-refund, `captured: false`): nothing was taken.
+  const captured = rzp.status === 'captured' || (rzp.status === 'refunded' && rzp.captured === true);
+  if (rzp.status === 'refunded' && !captured) {
+    return rejectedResponse(transaction.kind, F.notAuthorized, `Razorpay payment ${id} was refunded without being captured: Razorpay released the authorization`, where);
+  }
   if (CHARGING.has(operation) && (captured || rzp.status === 'authorized')) {
     // A charge is this host payment's only if the Razorpay payment is bound to it (see binding.ts).
     const order = rzp.order_id ? await ctx.api.orders.fetch(rzp.order_id).catch(() => undefined) : null;

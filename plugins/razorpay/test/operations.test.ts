@@ -160,6 +160,15 @@ describe('razorpay: operations with the real SDK against the fake', () => {
       expectSuccess((await plugin.getTransactionStatus(input('auth', 'authorize', null, { token }), null))!, 'capture', '499.50');
     });
 
+    it('an authorization Razorpay released uncaptured (auto-refund: refunded, captured false) is no capture, for a capture or a charge', async () => {
+      const { plugin, token, paymentId } = await checkout(false);
+      fake.state.autoRefund(paymentId);
+      const released = /refunded without being captured/;
+      expectFailure((await plugin.getTransactionStatus(input('capture', 'capture', paymentId), null))!, 'processing_error', released, 'payment_not_authorized');
+      expectFailure((await plugin.getTransactionStatus(input('capture', 'process', paymentId, { token }), null))!, 'processing_error', released, 'payment_not_authorized');
+      expectFailure((await plugin.getTransactionStatus(input('auth', 'authorize', null, { token }), null))!, 'processing_error', released, 'payment_not_authorized');
+    });
+
     it('reports a failed payment with its mapped code, and null when Razorpay cannot tell', async () => {
       const plugin = makePlugin(fake);
       const { order_id } = await clientToken(plugin, '499.50', 'INR');
