@@ -1,5 +1,7 @@
 import type { PluginClass } from '../plugin/base-plugin.js';
-import type { ConfigValue, ConfigValues } from '../plugin/config-structure.js';
+import { isSecretField, type ConfigValue, type ConfigValues } from '../plugin/config-structure.js';
+import { hasEnvReference } from './env.js';
+import { refuseSecretsRedirect } from './secret-endpoints.js';
 
 const MASK_PREFIX = '****';
 
@@ -33,12 +35,16 @@ export function maskConfiguration(plugin: PluginClass, values: Readonly<ConfigVa
  * displayed (its mask), or an empty Password, keeps the stored secret instead
  * of overwriting it (Saleor's masked round-trip bug). Stored Output values
  * are left out (validation puts the plugin's back): only an Output field the
- * caller sent is theirs, and warned about as read-only.
+ * caller sent is theirs, and warned about as read-only. An update that changes
+ * a `receivesSecrets` field (where the secrets are sent) while keeping a stored
+ * secret is refused: invalid_configuration, `details.reason` secrets_not_reentered
+ * (`where` goes into its details).
  */
 export function mergeConfiguration(
   plugin: PluginClass,
   current: Readonly<ConfigValues>,
   update: Readonly<Record<string, unknown>>,
+  where: Record<string, unknown> = { plugin: plugin.id },
 ): Record<string, unknown> {
   const merged: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(current)) if (plugin.configStructure[name]?.type !== 'Output') merged[name] = value;
@@ -47,6 +53,10 @@ export function mergeConfiguration(
     if (field && isUnchangedMask(field.type, current[name] ?? null, value)) continue;
     merged[name] = value;
   }
+  const keptSecrets = Object.entries(plugin.configStructure)
+    .filter(([name, field]) => isSecretField(field) && keepsStoredSecret(field.type, current[name] ?? null, update[name]))
+    .map(([name]) => name);
+  refuseSecretsRedirect(plugin, current, merged, keptSecrets, where);
   return merged;
 }
 
@@ -54,4 +64,15 @@ function isUnchangedMask(type: string, stored: ConfigValue, sent: unknown): bool
   if (type === 'Password') return sent === '';
   if (type === 'Secret' || type === 'SecretMultiline') return stored !== null && stored !== '' && sent === maskValue(type, stored);
   return false;
+}
+
+/**
+ * Whether the update keeps a stored secret rather than sending it: left out, its mask (or "" for a
+ * Password) sent back, or the stored `${NAME}` reference sent back (a read shows it: knowing it proves
+ * nothing). A secret stored empty has nothing to keep.
+ */
+function keepsStoredSecret(type: string, stored: ConfigValue, sent: unknown): boolean {
+  if (stored === null || stored === '') return false;
+  if (sent === undefined || isUnchangedMask(type, stored, sent)) return true;
+  return typeof stored === 'string' && sent === stored && hasEnvReference(stored);
 }

@@ -52,13 +52,14 @@ export function checkUpdateShape(update: unknown, where: Record<string, unknown>
 
 /**
  * The settings an admin update asks for, not yet validated: the current ones with the update merged in
- * (a masked secret sent back unchanged keeps the stored one; a new `${VAR}` reference is refused).
+ * (a masked secret sent back unchanged keeps the stored one; a new `${VAR}` reference is refused, and so is
+ * a new address for the secrets that keeps a stored one: mergeConfiguration).
  */
 export function mergeUpdate(cls: PluginClass, channel: string | null, current: PluginSettings, update: PluginConfigurationUpdate): PluginSettingsInput {
   const where = { plugin: cls.id, channel };
   checkUpdateShape(update, where);
   refuseNewEnvReferences(update.configuration ?? {}, current.configuration, where);
-  return { active: update.active ?? current.active, configuration: mergeConfiguration(cls, current.configuration, update.configuration ?? {}) };
+  return { active: update.active ?? current.active, configuration: mergeConfiguration(cls, current.configuration, update.configuration ?? {}, where) };
 }
 
 /** What a read of a plugin's configuration answers for `settings` (masked). */

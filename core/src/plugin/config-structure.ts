@@ -7,6 +7,12 @@ export interface ConfigField {
   type: ConfigFieldType;
   label: string;
   helpText?: string;
+  /**
+   * The plugin sends its secrets to the address this field holds (an API base URL, a host). An update
+   * that changes it while keeping a stored secret (masked, or left out) is refused
+   * (`secrets_not_reentered`): otherwise the admin key alone could point the stored secrets at any server.
+   */
+  receivesSecrets?: boolean;
 }
 
 /** Field name -> field description. Order of keys is the display order. */
