@@ -37,7 +37,8 @@ export const FLUTTERWAVE_CONFIG_STRUCTURE: ConfigStructure = {
   api_base_url: {
     type: 'String',
     label: 'API base URL',
-    helpText: 'Empty: https://api.flutterwave.com/. https only (http allowed for 127.0.0.1 / localhost, e.g. a test fake).',
+    helpText: 'Empty: https://api.flutterwave.com/. https only (http allowed for 127.0.0.1 / localhost, e.g. a test fake). The secret key (Bearer) is sent there: an update that changes it must send the secrets again.',
+    receivesSecrets: true,
   },
   request_timeout_ms: {
     type: 'String',

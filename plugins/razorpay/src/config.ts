@@ -39,7 +39,8 @@ export const RAZORPAY_CONFIG_STRUCTURE: ConfigStructure = {
   api_base_url: {
     type: 'String',
     label: 'API base URL',
-    helpText: 'Empty: https://api.razorpay.com. https only (http allowed for 127.0.0.1 / localhost, e.g. a test fake).',
+    helpText: 'Empty: https://api.razorpay.com. https only (http allowed for 127.0.0.1 / localhost, e.g. a test fake). The key id and secret (Basic auth) are sent there: an update that changes it must send the secrets again.',
+    receivesSecrets: true,
   },
   request_timeout_ms: {
     type: 'String',

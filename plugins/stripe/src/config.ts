@@ -23,7 +23,12 @@ export const STRIPE_CONFIG_STRUCTURE: ConfigStructure = {
   store_customer: { type: 'Boolean', label: 'Store customers', helpText: "Save every customer's card on a Stripe Customer for later off-session reuse." },
   require_3d_secure: { type: 'Boolean', label: 'Require 3-D Secure', helpText: 'Ask Stripe for 3-D Secure on every card (request_three_d_secure=any).' },
   webhook_tolerance_seconds: { type: 'String', label: 'Webhook tolerance (seconds)', helpText: 'Oldest accepted signature timestamp; default 300.' },
-  api_base_url: { type: 'String', label: 'API base URL', helpText: 'Stripe API address; empty for https://api.stripe.com. Plain http only to loopback (tests, stripe-mock).' },
+  api_base_url: {
+    type: 'String',
+    label: 'API base URL',
+    helpText: 'Stripe API address; empty for https://api.stripe.com. Plain http only to loopback (tests, stripe-mock). The secret key is sent there: an update that changes it must send the secrets again.',
+    receivesSecrets: true,
+  },
   max_network_retries: { type: 'String', label: 'Network retries', helpText: 'SDK retries of a failed request (same idempotency key); default 1.' },
   request_timeout_ms: { type: 'String', label: 'Request timeout (ms)', helpText: 'Timeout of one Stripe request; default 10000.' },
 };

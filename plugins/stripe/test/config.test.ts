@@ -107,4 +107,28 @@ describe('stripe: configuration', () => {
       await manager.close();
     }
   });
+  it('declares api_base_url (where the secret key goes) receivesSecrets: moving it with the secrets masked is refused', async () => {
+    const flagged = Object.entries(StripeGatewayPlugin.configStructure)
+      .filter(([, field]) => field.receivesSecrets === true)
+      .map(([name]) => name);
+    expect(flagged).to.deep.equal(['api_base_url']);
+    const manager = build({ ...valid, api_base_url: 'http://127.0.0.1:12111' });
+    try {
+      const view = manager.getPluginConfiguration(GATEWAY, CHANNEL).configuration;
+      const moved = { ...view, api_base_url: 'http://127.0.0.1:9' };
+      let refused: unknown;
+      try {
+        manager.updatePluginConfiguration(GATEWAY, CHANNEL, { active: true, configuration: moved });
+      } catch (err) {
+        refused = err;
+      }
+      expect(refused).to.have.property('code', 'invalid_configuration');
+      expect((refused as { details?: unknown }).details).to.deep.include({ reason: 'secrets_not_reentered', fields: ['api_base_url'], secretFields: ['secret_key', 'webhook_secret'] });
+      expect(manager.resolveGateway(CHANNEL, 'USD').instance.configuration['api_base_url']).to.equal('http://127.0.0.1:12111');
+      manager.updatePluginConfiguration(GATEWAY, CHANNEL, { configuration: { ...moved, secret_key: SECRET_KEY, webhook_secret: WEBHOOK_SECRET } });
+      expect(manager.resolveGateway(CHANNEL, 'USD').instance.configuration['api_base_url']).to.equal('http://127.0.0.1:9');
+    } finally {
+      await manager.close();
+    }
+  });
 });
