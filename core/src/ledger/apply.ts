@@ -1,3 +1,4 @@
+import { Decimal } from 'decimal.js';
 import type { PayhostError } from '../errors/index.js';
 import { GatewayDeclinedError } from './ledger-errors.js';
 import type { Payment, Transaction } from './model.js';
@@ -7,6 +8,7 @@ import type { LedgerTx, SettleWrites } from './store.js';
 import { holdKeyForReview } from './review-hold.js';
 import { settle } from './store-steps.js';
 import { applyTransition } from './transitions.js';
+import { operationOf, unresolved } from './operations.js';
 
 export interface ApplyContext {
   now: Date;
@@ -45,9 +47,18 @@ export function outcomeOf(payment: Payment, transaction: Transaction, error?: Pa
   return { ok: false, error: encodeError(err), payment: p, transaction: t };
 }
 
+/**
+ * The applied row a gateway answer repeats: same gateway transaction and kind. A success never
+ * repeats a failed row: processors keep one id across attempts (a Stripe PaymentIntent confirmed
+ * with another card after a declined 3-D Secure, a Razorpay payment authorized late after
+ * payment.failed), and the success is new money. A failure may repeat a failed row (no noise).
+ */
+export function repeatsRow(t: Transaction, r: Pick<NormalizedResponse, 'transactionId' | 'kind' | 'isSuccess'>): boolean {
+  return t.state === 'applied' && r.transactionId !== null && t.gatewayTransactionId === r.transactionId && t.kind === r.kind && (t.isSuccess || !r.isSuccess);
+}
+
 function findRepeated(transactions: readonly Transaction[], target: Transaction, r: NormalizedResponse): Transaction | undefined {
-  if (!r.transactionId) return undefined;
-  return transactions.find((t) => t.id !== target.id && t.state === 'applied' && t.gatewayTransactionId === r.transactionId && t.kind === r.kind);
+  return transactions.find((t) => t.id !== target.id && repeatsRow(t, r));
 }
 
 /**
@@ -58,8 +69,9 @@ function findRepeated(transactions: readonly Transaction[], target: Transaction,
  *   reservation is released: only unresolved rows reserve);
  * - success: Saleor's transition table updates the payment; the gateway's
  *   customer id is stored for the card on file when asked to;
- * - transactionAlreadyProcessed repeating an existing row: that row is the
- *   result and nothing is counted twice.
+ * - transactionAlreadyProcessed repeating an existing row (repeatsRow: a
+ *   success only repeats a success): that row is the result and nothing is
+ *   counted twice.
  */
 export async function applyResponse(
   tx: LedgerTx,
@@ -81,13 +93,17 @@ export async function applyResponse(
   }
   const applied = await refuseTakenReference(tx, payment, resultTransaction(target, r, ctx.now));
   if (!applied.isSuccess) {
-    const outcome = outcomeOf(payment, applied, ctx.error);
-    await settle(tx, { transaction: applied, idempotency: completing(outcome) });
-    return { payment, transaction: applied, outcome };
+    const released = await releaseAfterLastCapture(tx, payment, target, ctx.now);
+    const outcome = outcomeOf(released ?? payment, applied, ctx.error);
+    await settle(tx, { transaction: applied, ...(released ? { payment: { next: released, expectedVersion: payment.version } } : {}), idempotency: completing(outcome) });
+    return { payment: released ?? payment, transaction: applied, outcome };
   }
 
+  // A refund to zero releases what is authorized, unless a capture in flight may still take it.
+  const emptying = applied.kind === 'refund' && payment.authorizedAmount.gt(0) && payment.capturedAmount.lte(applied.amount);
+  const capturesInFlight = emptying && (await otherCaptureInFlight(tx, payment.id, target));
   const next: Payment = {
-    ...applyTransition(payment, applied, { captureReleasesRest: ctx.captureReleasesRest }),
+    ...applyTransition(payment, applied, { captureReleasesRest: ctx.captureReleasesRest, capturesInFlight }),
     pspReference: payment.pspReference ?? applied.pspReference,
     version: payment.version + 1,
     updatedAt: ctx.now,
@@ -99,6 +115,21 @@ export async function applyResponse(
   const outcome = outcomeOf(next, applied);
   await settle(tx, { transaction: applied, payment: { next, expectedVersion: payment.version }, account, idempotency: completing(outcome) });
   return { payment: next, transaction: applied, outcome };
+}
+
+/** Whether a capture of the payment other than `target` is unresolved (it may yet take what is authorized). */
+async function otherCaptureInFlight(tx: LedgerTx, paymentId: string, target: Transaction): Promise<boolean> {
+  return unresolved(await tx.listTransactions(paymentId)).some((t) => t.id !== target.id && operationOf(t) === 'capture');
+}
+
+/**
+ * The last capture in flight of a payment a refund made inactive failed: nothing can capture what
+ * the refund kept authorized for it any more (transitions.ts, capturesInFlight), so it is released.
+ */
+async function releaseAfterLastCapture(tx: LedgerTx, payment: Payment, target: Transaction, now: Date): Promise<Payment | null> {
+  if (payment.isActive || payment.authorizedAmount.lte(0) || operationOf(target) !== 'capture') return null;
+  if (await otherCaptureInFlight(tx, payment.id, target)) return null;
+  return { ...payment, authorizedAmount: new Decimal(0), version: payment.version + 1, updatedAt: now };
 }
 
 /**

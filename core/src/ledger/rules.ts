@@ -32,6 +32,9 @@ function reserved(transactions: readonly Transaction[], operation: 'capture' | '
 
 const REFUND_SETTLEMENTS: ReadonlySet<string> = new Set(['refund', 'refund_failed']);
 
+/** Statuses a capture may start from: what is left authorized is checked by the amount. */
+const CAPTURABLE: ReadonlySet<string> = new Set(['not-charged', 'partially-charged', 'partially-refunded']);
+
 /**
  * Refunds the processor accepted but has not finished (`refund_ongoing`):
  * captured money not yet returned, so it stays reserved until a `refund` or
@@ -121,7 +124,7 @@ function voidRefusal(payment: Payment): string {
  * to send to the gateway. Pure; throws typed errors:
  * - process / authorize: an active, not-charged payment with nothing authorized;
  * - capture: 0 < amount <= authorized - pending captures; a second capture only
- *   when the gateway supports multiple captures;
+ *   when the gateway supports multiple captures (also after a partial refund);
  * - refund: 0 < amount <= captured - pending and ongoing refunds (several partial refunds);
  * - void: only an uncaptured authorization (or one waiting for confirmation), never the rest of
  *   one partly captured;
@@ -141,9 +144,8 @@ export function checkOperation(input: RuleInput): Decimal {
       return payment.total;
     case 'capture': {
       if (payment.toConfirm) throw notAllowed(operation, payment, 'the payment is waiting for confirmation');
-      if (payment.chargeStatus !== 'not-charged' && payment.chargeStatus !== 'partially-charged') {
-        throw notAllowed(operation, payment, `a ${payment.chargeStatus} payment cannot be captured`);
-      }
+      // A partially-refunded payment may keep the uncaptured rest of its authorization (multiple captures).
+      if (!CAPTURABLE.has(payment.chargeStatus)) throw notAllowed(operation, payment, `a ${payment.chargeStatus} payment cannot be captured`);
       const pending = reserved(transactions, 'capture');
       if (!input.gateway.supportsMultipleCaptures && (payment.capturedAmount.gt(0) || pending.length > 0)) {
         throw notAllowed(operation, payment, 'the gateway does not support multiple captures of one authorization');

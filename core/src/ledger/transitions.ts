@@ -18,6 +18,11 @@ export interface TransitionOptions {
    * authorization. Default false: the rest stays authorized for a later capture.
    */
   captureReleasesRest?: boolean;
+  /**
+   * A capture of the payment is still in flight: a refund to zero keeps what is authorized, since
+   * that capture's success makes the payment active again (its failure releases it: apply.ts).
+   */
+  capturesInFlight?: boolean;
 }
 
 /** The part of a payment transitions change. */
@@ -42,7 +47,8 @@ const CHARGED: ReadonlySet<ChargeStatus> = new Set(['partially-charged', 'fully-
  * - capture / refund_reversed: captured += amount; partially-charged, or
  *   fully-charged when total - captured <= 0 (and active again, as Saleor);
  * - refund: captured -= amount; partially-refunded, or fully-refunded and
- *   inactive at zero (captured never below zero);
+ *   inactive at zero (captured never below zero), the uncaptured rest of
+ *   the authorization released with it (unless `options.capturesInFlight`);
  * - void: inactive; pending: status pending; cancel: cancelled, inactive;
  * - capture_failed: if charged, captured -= amount; partially-charged, or
  *   not-charged at zero;
@@ -75,6 +81,9 @@ export function applyTransition<P extends PaymentAmounts>(payment: P, tx: Transi
         next.capturedAmount = ZERO;
         next.chargeStatus = 'fully-refunded';
         next.isActive = false;
+        // An inactive payment captures nothing more, and the void hooks refuse a partly captured
+        // authorization: what a multiple-capture gateway kept is left to expire at the processor.
+        if (options.capturesInFlight !== true) next.authorizedAmount = ZERO;
       }
       return next;
     }

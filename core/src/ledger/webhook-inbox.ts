@@ -1,7 +1,7 @@
 import type { Decimal } from 'decimal.js';
 import { isTransactionKind, type TransactionKind } from '../contracts/transaction-kind.js';
 import type { GatewayEvent, GatewayResponse } from '../contracts/gateway.js';
-import { applyResponse, markReview } from './apply.js';
+import { applyResponse, markReview, repeatsRow } from './apply.js';
 import { fault, gatewayApplyOptions, type LedgerContext } from './context.js';
 import { invalidInput, paymentBusy, paymentNotFound, PAYMENT_BUSY_REASONS } from './ledger-errors.js';
 import type { Payment, Transaction } from './model.js';
@@ -74,12 +74,15 @@ const LATER_STAGES: Partial<Record<TransactionKind, ReadonlySet<TransactionKind>
   refund_ongoing: new Set(['refund']),
 };
 
-/** The applied transaction that already records this event's gateway transaction (same kind, or a later stage that succeeded). */
+/**
+ * The applied transaction that already records this event's gateway transaction: one it repeats
+ * (same kind; a successful event only repeats a success, see repeatsRow), or a later stage that succeeded.
+ */
 function alreadyRecorded(transactions: readonly Transaction[], r: NormalizedResponse): Transaction | undefined {
   if (!r.transactionId) return undefined;
   const later = LATER_STAGES[r.kind];
   return transactions.find(
-    (t) => t.state === 'applied' && t.gatewayTransactionId === r.transactionId && (t.kind === r.kind || (t.isSuccess && later?.has(t.kind) === true)),
+    (t) => repeatsRow(t, r) || (t.state === 'applied' && t.gatewayTransactionId === r.transactionId && t.isSuccess && later?.has(t.kind) === true),
   );
 }
 
@@ -140,7 +143,8 @@ async function resolvePaymentId(ctx: LedgerContext, event: GatewayEventInput): P
  * - an event for a gateway transaction the ledger already applied (same
  *   gateway transaction id and kind, or same gateway key) changes nothing,
  *   nor does a late event of an earlier stage of it (an authorization
- *   arriving after its capture);
+ *   arriving after its capture); a success is never taken for a repeat of
+ *   a failed row of the same id (a later attempt on it succeeded);
  * - an event that answers a pending transaction (the API response has not
  *   arrived, or the process died) applies to that transaction and completes
  *   its caller's idempotency record; the API result, when it comes, finds it

@@ -28,6 +28,8 @@ describe('ledger: Saleor status transitions (pure)', () => {
     ['refund_reversed', payment('partially-refunded', '7'), ok('refund_reversed', '3'), { status: 'fully-charged', captured: '10', authorized: '0', active: true, toConfirm: false }],
     ['refund, part', payment('fully-charged', '10'), ok('refund', '3'), { status: 'partially-refunded', captured: '7', authorized: '0', active: true, toConfirm: false }],
     ['refund, all', payment('partially-refunded', '7'), ok('refund', '7'), { status: 'fully-refunded', captured: '0', authorized: '0', active: false, toConfirm: false }],
+    // A multiple-capture gateway's uncaptured rest: an inactive payment captures nothing more, so none stays authorized.
+    ['refund, all, rest authorized', payment('partially-refunded', '3', '6'), ok('refund', '3'), { status: 'fully-refunded', captured: '0', authorized: '0', active: false, toConfirm: false }],
     ['refund, more than captured', payment('partially-refunded', '7'), ok('refund', '8'), { status: 'fully-refunded', captured: '0', authorized: '0', active: false, toConfirm: false }],
     ['void', payment('not-charged', '0', '10'), ok('void', '10'), { status: 'not-charged', captured: '0', authorized: '0', active: false, toConfirm: false }],
     ['pending', payment('not-charged', '0'), ok('pending', '10'), { status: 'pending', captured: '0', authorized: '0', active: true, toConfirm: false }],
