@@ -3,13 +3,15 @@ import type { WebhookRequest } from '@payhost/core';
 
 /*
  * How a Flutterwave webhook proves it comes from Flutterwave. v3 sends the
- * dashboard's "secret hash" itself in `verif-hash`. Newer deliveries carry a
- * `flutterwave-signature` header instead: the secret hash again, as some of
- * Flutterwave's pages show, or the base64 HMAC-SHA256 of the raw body keyed by
- * it, as v4's do. Every form is taken: none is weaker than `verif-hash` (a
- * shared secret in a header), and an account moved to the newer header must
- * not see every webhook refused. The events are re-verified with the API
- * before anything is recorded anyway (webhooks.ts).
+ * dashboard's "secret hash" itself in `verif-hash`: a fixed secret, the same
+ * in every delivery, tied to no body. Newer deliveries carry
+ * `flutterwave-signature`: the base64 HMAC-SHA256 of the raw body keyed by the
+ * secret hash (Flutterwave's webhook docs and its v4 SDK's validator). Only
+ * that HMAC is taken in that header: the secret itself there (as some copied
+ * examples compare it) is not what Flutterwave sends, and would make the
+ * header no more than a second verif-hash.
+ * Nothing in a delivery is trusted but the ids: the events are re-verified
+ * with the API before anything is recorded (webhooks.ts).
  */
 
 /** Constant-time equality of two texts (hashed first: no length leak). */
@@ -23,14 +25,10 @@ export function verifHashMatches(received: string, secretHash: string): boolean 
   return sameText(received, secretHash);
 }
 
-/** Whether a `flutterwave-signature` header is the secret hash, or the base64 HMAC-SHA256 of the body keyed by it. */
+/** Whether a `flutterwave-signature` header is the base64 HMAC-SHA256 of the raw body keyed by the secret hash. */
 export function signatureMatches(received: string, rawBody: Uint8Array, secretHash: string): boolean {
   if (secretHash === '') return false;
-  const hmac = createHmac('sha256', secretHash).update(rawBody).digest('base64');
-  // Both compared, so the time taken does not tell which form was sent.
-  const isHmac = sameText(received, hmac);
-  const isHash = sameText(received, secretHash);
-  return isHmac || isHash;
+  return sameText(received, createHmac('sha256', secretHash).update(rawBody).digest('base64'));
 }
 
 function header(headers: WebhookRequest['headers'], name: string): string | null {
@@ -42,7 +40,7 @@ function header(headers: WebhookRequest['headers'], name: string): string | null
   return null;
 }
 
-/** Whether the delivery carries the secret hash (`verif-hash`) or a `flutterwave-signature` made with it. */
+/** Whether the delivery carries the secret hash (`verif-hash`) or a `flutterwave-signature` (HMAC of the body) made with it. */
 export function authenticWebhook(request: Pick<WebhookRequest, 'headers' | 'rawBody'>, secretHash: string): boolean {
   const verifHash = header(request.headers, 'verif-hash');
   if (verifHash !== null && verifHashMatches(verifHash, secretHash)) return true;

@@ -1,6 +1,7 @@
 import type { GatewayEvent, GatewayResponse, PaymentData, WebhookRequest, WebhookResponse } from '@payhost/core';
 import { fromFlutterwaveAmount } from './amounts.js';
 import { txRefSecrets } from './config.js';
+import { fetchRefund, refundNotFound } from './refund-lookup.js';
 import { accountOf, refundedByOthers, rememberRefund, requestedAmount, settleRememberedRefund } from './refund-memory.js';
 import { refundKind, refundResponse, transactionResponse } from './responses.js';
 import type { FlwRefund, FlwTransaction } from './sdk.js';
@@ -96,11 +97,6 @@ function validDate(text: string | undefined): Date | null {
   return text && !Number.isNaN(date.getTime()) ? date : null;
 }
 
-/** The first of `values` that is a string, else '' (a payload's field is not trusted to be one). */
-function firstString(...values: unknown[]): string {
-  return (values.find((value) => typeof value === 'string') as string | undefined) ?? '';
-}
-
 function positiveInteger(value: unknown): number | null {
   const n = typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : value;
   return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : null;
@@ -108,21 +104,22 @@ function positiveInteger(value: unknown): number | null {
 
 /**
  * refund.completed. Flutterwave v3 sends `{ id, AmountRefunded, status,
- * FlwRef, TransactionId, createdAt, ... }`: no currency and no tx_ref (the
- * refund API's snake_case `tx_id` / `amount_refunded` are read too). The
- * refunded transaction is verified with the API for both (503 if that fails,
- * so Flutterwave retries); only transactions this plugin issued the tx_ref of
- * for this channel produce an event. A completed refund settles what the
- * ledger holds as refund_ongoing or in review; a failed one is refund_failed;
- * a pending one yields no event yet.
+ * FlwRef, TransactionId, createdAt, ... }`: no currency and no tx_ref. Only
+ * the two ids are taken from the body (the refund API's snake_case `tx_id`
+ * is read too): the verif-hash is a fixed secret that signs nothing, so the
+ * refunded transaction is verified with the API and the refund itself looked
+ * up (GET /v3/refunds/:id); its amount, status and transaction are the API's.
+ * 503 when either cannot be asked (Flutterwave retries); only transactions
+ * this plugin issued the tx_ref of for this channel produce an event; a
+ * refund Flutterwave does not have, or has for another transaction, none
+ * (acknowledged, logged). A completed refund settles what the ledger holds as
+ * refund_ongoing or in review; a failed one is refund_failed; a pending one
+ * yields no event yet.
  */
 async function refundCompleted(ctx: FlutterwaveContext, type: string, data: Record<string, unknown>): Promise<WebhookResponse> {
   const id = positiveInteger(data['id']);
   const txId = positiveInteger(data['TransactionId'] ?? data['tx_id']);
-  const amount = data['AmountRefunded'] ?? data['amount_refunded'];
-  if (id === null || txId === null || (typeof amount !== 'number' && typeof amount !== 'string')) {
-    return reply(400, 'invalid_body', 'refund event without id, TransactionId or AmountRefunded');
-  }
+  if (id === null || txId === null) return reply(400, 'invalid_body', 'refund event without id or TransactionId');
   let tx: FlwTransaction;
   try {
     tx = await ctx.client.verify(txId);
@@ -131,17 +128,24 @@ async function refundCompleted(ctx: FlutterwaveContext, type: string, data: Reco
   }
   const ref = checkTxRef(txRefSecrets(ctx.settings), ctx.channel, tx.tx_ref);
   if (!ref.issued) return ok([]);
-  const status = typeof data['status'] === 'string' ? data['status'] : 'completed';
-  if (refundKind(status) === 'refund_ongoing') return ok([]);
-  const createdAt = data['createdAt'] ?? data['created_at'];
-  const refund: FlwRefund = {
-    id,
-    tx_id: txId,
-    flw_ref: firstString(data['FlwRef'], data['flw_ref']),
-    amount_refunded: amount,
-    status,
-    created_at: typeof createdAt === 'string' ? createdAt : '',
-  };
+  let refund: FlwRefund;
+  try {
+    refund = await fetchRefund(ctx.client, ctx.settings, id);
+  } catch (err) {
+    if (!refundNotFound(err)) return reply(503, 'verification_failed', `Could not look up refund ${id} with Flutterwave: ${(err as Error).message}`);
+    ctx.logger?.warn({ refundId: id, transactionId: txId }, 'flutterwave refund.completed for a refund Flutterwave does not have: not recorded (a forged delivery? rotate the secret hash if it recurs)');
+    return ignored('refund_not_found');
+  }
+  if (refund.tx_id !== txId) {
+    ctx.logger?.warn({ refundId: id, transactionId: txId, refundOf: refund.tx_id }, 'flutterwave refund.completed names another transaction than the refund\'s: not recorded (a forged delivery? rotate the secret hash if it recurs)');
+    return ignored('refund_of_another_transaction');
+  }
+  if (refundKind(refund.status) === 'refund_ongoing') {
+    // The delivery says the refund is over, the API not yet: answered 503 so that Flutterwave delivers it again.
+    const claimed = typeof data['status'] === 'string' ? data['status'] : 'completed';
+    if (refundKind(claimed) === 'refund_ongoing') return ok([]);
+    return reply(503, 'refund_not_settled', `Flutterwave still reports refund ${id} as ${refund.status}`);
+  }
   const response = boundedRefund(ctx, tx, refund);
   if (response === null) return ignored('refund_exceeds_transaction');
   // Refunds are in the refunded transaction's currency.
@@ -150,8 +154,9 @@ async function refundCompleted(ctx: FlutterwaveContext, type: string, data: Reco
 
 /**
  * The refund as the ledger should record it, never for more than it can be:
- * AmountRefunded may be the transaction's running total (Flutterwave does not
- * say; a second partial refund of 30 after 60 could report 90). A refund this
+ * the API's amount_refunded may be the transaction's running total
+ * (Flutterwave does not say; a second partial refund of 30 after 60 could
+ * report 90). A refund this
  * process asked for is capped at the amount asked, as refundPayment caps the
  * API's answer. Any other (made after a restart, on another instance, on the
  * dashboard, or whose answer was lost) can be bounded only by the verified
@@ -196,8 +201,9 @@ function boundedRefund(ctx: FlutterwaveContext, tx: FlwTransaction, refund: FlwR
  *   or a flutterwave-signature made with it (webhook-auth.ts);
  * - 400 for a body that is not a Flutterwave event;
  * - charge.completed: re-verified with the API (503 if that fails, so
- *   Flutterwave retries); refund.completed, its transaction verified the
- *   same way; other events: 200, no events.
+ *   Flutterwave retries); refund.completed, its transaction verified and
+ *   the refund looked up the same way (nothing but the ids taken from the
+ *   body); other events: 200, no events.
  * Event ids are `<event>:<id>[:<status>]`, stable across retries, so the
  * host's inbox applies each once.
  */
