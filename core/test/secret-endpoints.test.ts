@@ -78,7 +78,7 @@ describe('configuration: a new address for the secrets needs the secrets sent ag
     expect(some.details?.['secretFields']).to.deep.equal(['password', 'webhook_secret']);
   });
 
-  it('accepts an endpoint change with every stored secret sent in clear, or cleared', () => {
+  it('accepts an endpoint change with every stored secret sent in clear, or cleared; any other change keeps them', () => {
     const reentered = mergeConfiguration(RemoteGateway, stored, {
       ...masked,
       api_base_url: ATTACKER,
@@ -92,9 +92,7 @@ describe('configuration: a new address for the secrets needs the secrets sent ag
     expect(cleared).to.include({ api_base_url: ATTACKER, secret_key: null, password: null, webhook_secret: '' });
     // Back to the processor's default address is a change too: the same rule.
     expect(refusal(() => mergeConfiguration(RemoteGateway, stored, { api_base_url: null })).details?.['fields']).to.deep.equal(['api_base_url']);
-  });
-
-  it('keeps the secrets on any other change, the endpoint sent back unchanged (null, "" and blanks the same)', () => {
+    // Any other change keeps the secrets, the endpoint sent back unchanged (null, "" and blanks the same).
     const merged = mergeConfiguration(RemoteGateway, stored, { ...masked, note: 'changed', api_base_url: ' https://api.processor.example ' });
     expect(merged).to.include({ note: 'changed', secret_key: SECRET, password: 'stored-password-77', webhook_secret: 'whsec_stored_hook_9911' });
     const unset = { ...stored, api_base_url: null };

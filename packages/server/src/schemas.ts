@@ -153,7 +153,7 @@ export const pluginConfigurationSchema = {
       type: 'object',
       additionalProperties: {
         type: 'object',
-        properties: { type: { type: 'string' }, label: { type: 'string' }, helpText: { type: 'string' } },
+        properties: { type: { type: 'string' }, label: { type: 'string' }, helpText: { type: 'string' }, receivesSecrets: { type: 'boolean' } },
       },
     },
   },

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ERROR_CODES, PayhostError, PLUGIN_SCOPE_REASONS, isPayhostError, pluginSettingsIn, type PluginConfigurationUpdate, type PluginConfigurationView, type PluginSettings, type PreparedPluginChange } from '@payhost/core';
+import { ERROR_CODES, PayhostError, PLUGIN_SCOPE_REASONS, isPayhostError, pluginSettingsIn, secretEndpointChanges, type PluginConfigurationUpdate, type PluginConfigurationView, type PluginSettings, type PreparedPluginChange } from '@payhost/core';
 import type { ServerContext } from '../context.js';
 import { errorsOf, nullMeansAbsent, optionalBody, pluginId, slug } from '../schemas.js';
 
@@ -64,7 +64,8 @@ function checkScope(ctx: ServerContext, plugin: string, channel: string | null):
  * Checks a change, saves it for the other instances (when the store keeps plugin settings), then puts it
  * in force, and logs it at info (`plugin configuration changed`): who runs the server must be able to
  * tell when a gateway was switched on or off, or its keys replaced. The line names the fields whose value
- * changed, never a value (an admin screen sends every field back: the unchanged ones are left out).
+ * changed, never a value (an admin screen sends every field back: the unchanged ones are left out). A change
+ * of a `receivesSecrets` field (where the secrets are sent) is also logged at warn, with its new host only.
  */
 /**
  * The revision an If-Match names (`"3"`), undefined without one (or `*`: any revision). Only the ETags GET
@@ -128,6 +129,10 @@ async function change(ctx: ServerContext, request: FastifyRequest, reply: Fastif
     { plugin, channel, active: view.active, wasActive: before?.active ?? null, changedFields, withdrawn: body === null, saved: sync !== null, configVersion: ctx.manager.configVersion },
     'plugin configuration changed',
   );
+  // Where the plugin sends its secrets moved (an update had to send them again; a withdrawal puts the file's back): said louder, host only.
+  for (const moved of secretEndpointChanges(view.configStructure, before?.configuration, after?.configuration)) {
+    log.warn({ plugin, channel, field: moved.field, host: moved.host, withdrawn: body === null }, 'plugin endpoint changed: its secrets are sent to the new host');
+  }
   return view;
 }
 
