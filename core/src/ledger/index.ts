@@ -6,7 +6,8 @@ export { GatewayDeclinedError, PAYMENT_BUSY_REASONS, type PaymentBusyReason } fr
 export { applyTransition, type TransitionInput, type TransitionOptions, type PaymentAmounts } from './transitions.js';
 export { checkOperation, type RuleInput, type GatewayCapabilities } from './rules.js';
 export { PAYMENT_OPERATIONS, gatewayIdempotencyKey, operationOf, type PaymentOperation } from './operations.js';
-export { redactRawResponse, looksLikeCardNumber } from './redact.js';
+export { redactRawResponse } from './redact.js';
+export { CARD_NUMBER_REASON, checkNoCardNumber, containsCardNumber, looksLikeCardNumber, maskCardNumbers } from './card-number.js';
 export type { FaultPoint, FaultContext, FaultHooks, PaymentGateways } from './context.js';
 export type { StoredOutcome, PaymentJson, TransactionJson } from './outcome-codec.js';
 export type { ReconcileOptions, ReconcileReport } from './reconcile.js';

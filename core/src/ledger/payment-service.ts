@@ -14,7 +14,7 @@ import { encodePayment, replayOutcome, type OperationResult } from './outcome-co
 import { reconcilePending, type ReconcileOptions, type ReconcileReport } from './reconcile.js';
 import { listReview, resolveReview, type ReviewItem, type ReviewResolution } from './review.js';
 import { jsonCopy } from './json-copy.js';
-import { looksLikeCardNumber } from './redact.js';
+import { checkNoCardNumber } from './card-number.js';
 import type { LedgerStore } from './store.js';
 import { applyGatewayEvent, type GatewayEventInput, type GatewayEventResult } from './webhook-inbox.js';
 import { checkStorableInput } from './storable-text.js';
@@ -96,10 +96,14 @@ function checkInputObject(method: string, input: unknown): void {
   if (typeof input !== 'object' || input === null) throw invalidInput(`${method} needs an input object`);
 }
 
-/** Extra gateway data, when given, must be a plain object (not an array) the ledger can store. */
+/** What the refusal of a card number in metadata or data says to do instead. */
+const NOT_CARD_DATA = "card data must never be sent to the host nor stored; send the gateway's token, and keep at most the card's last 4 digits";
+
+/** Extra gateway data, when given, must be a plain object (not an array) the ledger can store, without a card number. */
 function checkData(data: unknown): void {
   if (data !== undefined && data !== null && (typeof data !== 'object' || Array.isArray(data))) throw invalidInput('data must be an object when given');
   checkStorableInput('data', data);
+  checkNoCardNumber('data', data, NOT_CARD_DATA);
 }
 
 /** Every field of a new payment must be storable (checked before hashing: deep nesting would overflow it). */
@@ -321,10 +325,12 @@ export class PaymentService {
     const gateway = this.ctx.gateways.resolveGateway(channel, currency, optionalString('gateway', input.gateway));
     const total = parseAmount(input.total, currency);
     const token = optionalString('token', input.token);
-    if (token && looksLikeCardNumber(token)) throw invalidInput('token looks like a card number: card data must be tokenized by the gateway, never sent to the host');
+    // A card number anywhere in the token or metadata is refused, never stored (PCI DSS scope): see card-number.ts.
+    checkNoCardNumber('token', token, "send the token the gateway's tokenizer returned, never the card number (card data must not reach the host)");
     if (input.metadata !== undefined && (typeof input.metadata !== 'object' || input.metadata === null || Array.isArray(input.metadata))) {
       throw invalidInput('metadata must be an object');
     }
+    checkNoCardNumber('metadata', input.metadata, NOT_CARD_DATA);
     const now = this.ctx.now();
     return {
       id: newId(),

@@ -1,11 +1,13 @@
 import { Decimal } from 'decimal.js';
+import { looksLikeCardNumber, maskCardNumbers } from './card-number.js';
 import { storableText } from './storable-text.js';
 
 /**
  * Key names never stored: secrets, credentials, client secrets, tokens, and
  * card data (number, CVV). Matched case-insensitively anywhere in the key,
  * with separators ignored ("client_secret", "clientSecret", "card-number").
- * Values that are card numbers are dropped; card numbers inside a text are masked.
+ * Values that are card numbers are dropped; card numbers inside a text are masked
+ * (card-number.ts finds them, as the input checks do).
  */
 const SECRET_KEY = /secret|password|passwd|apikey|privatekey|token|authorization|cvv|cvc|securitycode|cardnumber|accountnumber|^number$|^pan$|^iban$/;
 
@@ -21,23 +23,6 @@ function normalizeKey(key: string): string {
   return key.toLowerCase().replace(/[^a-z0-9]/g, '');
 }
 
-/** A 13-19 digit string (whitespace, dots and dashes between digits allowed) passing the Luhn check: a card number. */
-export function looksLikeCardNumber(value: string): boolean {
-  if (value.length < 13) return false;
-  const digits = value.replace(/[\s.-]/g, '');
-  if (!/^\d{13,19}$/.test(digits)) return false;
-  let total = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
-    if (i % 2 === 1) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    total += d;
-  }
-  return total % 10 === 0;
-}
-
 interface Rules {
   /** Drop secret-looking keys and values (raw responses); card numbers always go. */
   secrets: boolean;
@@ -47,13 +32,9 @@ function isDropped(value: string, rules: Rules): boolean {
   return looksLikeCardNumber(value) || (rules.secrets && SECRET_VALUE.test(value));
 }
 
-/** Runs of 13-19 digits inside a longer text, up to two separators (whitespace, dots, dashes) between digits. */
-const EMBEDDED_DIGITS = /\d(?:[\s.-]{0,2}\d){12,18}/g;
-
 /** Masks card numbers embedded in free text (error messages, descriptions). */
 export function maskEmbedded(value: string): string {
-  if (value.length < 13) return value;
-  return value.replace(EMBEDDED_DIGITS, (match) => (looksLikeCardNumber(match) ? '[redacted]' : match));
+  return maskCardNumbers(value);
 }
 
 const DROP = Symbol('drop');
@@ -85,7 +66,8 @@ function clean(value: unknown, depth: number, rules: Rules): unknown {
     case 'string':
       return isDropped(value, rules) ? DROP : storableText(maskEmbedded(value));
     case 'number':
-      return Number.isFinite(value) ? value : String(value);
+      if (!Number.isFinite(value)) return String(value);
+      return Number.isInteger(value) && value > 0 && looksLikeCardNumber(value.toFixed(0)) ? DROP : value;
     case 'boolean':
       return value;
     case 'bigint':
@@ -106,7 +88,7 @@ function clean(value: unknown, depth: number, rules: Rules): unknown {
     const kind = classifyKey(key);
     if (kind === 'card' || (rules.secrets && kind === 'secret')) continue;
     const cleaned = clean(item, depth + 1, rules);
-    if (cleaned !== DROP && cleaned !== undefined) out[storableText(key)] = cleaned;
+    if (cleaned !== DROP && cleaned !== undefined) out[storableText(maskCardNumbers(key))] = cleaned;
   }
   return out;
 }

@@ -57,7 +57,8 @@ describe('ledger: crash safety and reconcile()', () => {
     const store = new MemoryLedgerStore();
     env = setup({ plugin: GatedDummy, store, faults: crashAt('after-gateway') });
     const payment = await env.create();
-    const data = { connectedAccountId: 'acct_42', nested: { ref: 'r-1' }, cardNumber: '4242424242424242' };
+    // A card number itself is refused (card-numbers.test.ts); a card field such as the CVC is dropped.
+    const data = { connectedAccountId: 'acct_42', nested: { ref: 'r-1' }, cvc: '123' };
     await rejection(env.service.process({ paymentId: payment.id, idempotencyKey: key(), data }));
     const [pending] = await store.listPendingTransactions();
     expect(pending?.requestData).to.deep.equal({ connectedAccountId: 'acct_42', nested: { ref: 'r-1' } });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyStatic from '@fastify/static';
-import { ERROR_CODES, PayhostError, type OperationResult, type Payment, type PaymentService, type Transaction } from '@payhost/core';
+import { checkNoCardNumber, ERROR_CODES, PayhostError, type OperationResult, type Payment, type PaymentService, type Transaction } from '@payhost/core';
 import type { ServerContext } from '../context.js';
 import { paymentJson, paymentWithTransactionsResponse, resultJson, resultSchema, transactionJson } from '../serialize.js';
 import { amountString, currencyCode, errorsOf, IDEMPOTENCY_KEY_PATTERN, nullMeansAbsent, oneIdempotencyKey, optionalBody, pluginId, slug, uuidParam, type ErrorStatus } from '../schemas.js';
@@ -217,6 +217,8 @@ export async function checkoutRoutes(app: FastifyInstance, ctx: ServerContext, p
       const key = idempotencyKey(request);
       const { amount, nameOnCard, ...rest } = request.body;
       const name = nameOnCard?.trim();
+      // Checked here too, to name the field the page sends (the ledger would say data.nameOnCard).
+      checkNoCardNumber('nameOnCard', name, "send the cardholder's name, never the card number");
       // Object.assign, not a spread followed by new properties (a new hidden class per request on Node 20).
       const outcome = await payments.pay(Object.assign(rest, { total: amount, metadata: { source: CHECKOUT_SOURCE }, data: name ? { nameOnCard: name } : null, idempotencyKey: key }));
       return reply.status(201).send(resultJson(outcome));
