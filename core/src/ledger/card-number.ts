@@ -5,15 +5,16 @@ import { invalidInput } from './ledger-errors.js';
  * database puts the operator in PCI DSS scope. The input checks refuse what
  * this finds (checkNoCardNumber); the redaction of gateway answers masks it.
  *
- * Found: a run of 12 to 19 digits bounded by non-digits, its groups apart by
- * one or two spaces, dots or dashes ("4242 4242 4242 4242", "4242-4242-..."),
+ * Found: a run of 12 to 19 digits bounded by non-digits, whole or in the groups
+ * a card is written in (fours, or Amex's 4-6-5), apart by one or two spaces,
+ * dots or dashes ("4242 4242 4242 4242", "4242-4242-..."),
  * any Unicode decimal digits ("４２４２..." full-width, "٤٢٤٢..."), that passes
  * the Luhn check and has a length the card networks issue under its first
  * digit. Inside a longer run of groups, any stretch of whole groups counts
  * ("card 4242 4242 4242 4242 12 30").
  *
- * Not taken for one, as refusing them would refuse payments: UUIDs and hex ids
- * of 24 characters or more, a phone number (a run after "+"), the decimals of a
+ * Not taken for one, as refusing them would refuse payments: UUIDs, hex ids
+ * of 24 characters or more and shorter ones with a letter (nonces, HMACs), a phone number (a run after "+"), the decimals of a
  * number ("51.507351123456786"), a run of more than 19 digits, and lengths no
  * card has under the first digit (a 13-digit millisecond timestamp starts with
  * 1, which only 15-digit UATP cards do; 0 starts none).
@@ -108,6 +109,8 @@ function fold(value: string): { text: string; offsets: number[] | null } {
 const NOT_CARDS: readonly RegExp[] = [
   /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi,
   /(?<![0-9a-z])[0-9a-f]{24,}(?![0-9a-z])/gi,
+  // A shorter hex id with a letter in it (a nonce, a truncated HMAC: "ph-7804ce504525-..."): its digits are chance.
+  /(?<![0-9a-z])(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{12,}(?![0-9a-z])/gi,
 ];
 /** A number with decimals, standing alone: its decimals are blanked. */
 const DECIMALS = /(?<![a-z\d.])(\d+\.)(\d+)(?![a-z\d.])/gi;
@@ -134,11 +137,25 @@ export function findCardNumbers(value: string): Array<[number, number]> {
         const group = groups[j] as { start: number; digits: string };
         digits += group.digits;
         if (digits.length > MAX_DIGITS) break;
-        if (digits.length >= MIN_DIGITS && isCardDigits(digits)) addRange(found, (groups[i] as { start: number }).start, group.start + group.digits.length);
+        if (digits.length >= MIN_DIGITS && isCardLayout(groups, i, j) && isCardDigits(digits)) addRange(found, (groups[i] as { start: number }).start, group.start + group.digits.length);
       }
     }
   }
   return offsets ? found.map(([start, end]) => [offsets[start] as number, offsets[end] as number]) : found;
+}
+
+/**
+ * Whether groups i..j are written as a card number is: one run of digits, groups of four (the last
+ * one to four: "4242 4242 4242 4242 424"), or American Express / Diners Club's 4-6-5 / 4-6-4. Any
+ * other grouping is numbers that happen to sit side by side ("504525-31161.15NGN" in an id, a date and
+ * an amount), which joined would pass Luhn one time in ten.
+ */
+function isCardLayout(groups: readonly { digits: string }[], i: number, j: number): boolean {
+  if (i === j) return true;
+  const lengths = groups.slice(i, j + 1).map((g) => g.digits.length);
+  if (lengths.length === 3 && lengths[0] === 4 && lengths[1] === 6 && (lengths[2] === 5 || lengths[2] === 4)) return true;
+  const last = lengths[lengths.length - 1] as number;
+  return last <= 4 && lengths.slice(0, -1).every((length) => length === 4);
 }
 
 /** Adds [start, end) to ranges found in order of start, merged with the last one when they overlap. */

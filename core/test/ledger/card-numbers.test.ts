@@ -41,6 +41,10 @@ const NOT_CARDS = [
   'invoice 42424242424242424242', // 20 digits: not a card
   '2030-01-01T12:00:00.000Z',
   'order 2030-01-01 12:00, ref 12.50',
+  // A Flutterwave tx_ref in an Inline token: "504525-31161" joined is Luhn-valid (1 such token in ~200 was refused).
+  '{"tx_ref":"ph-7804ce504525-31161.15NGN-31278ada694133cf","transaction_id":4089776}',
+  'ref 5045-25311611 5', // side-by-side numbers not grouped as a card is (fours, or 4-6-5): joined, 5045253116115 is Luhn-valid
+  'nonce 7f3c504525123452c1', // a short hex id with letters: its Luhn-valid 504525123452 is chance
 ];
 
 describe('ledger: card numbers are never stored', () => {

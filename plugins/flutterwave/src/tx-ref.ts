@@ -35,15 +35,29 @@ function amountTag(issued: IssuedAmount): string {
   return `${issued.amount.toFixed(minorUnits(issued.currency))}${issued.currency}`;
 }
 
+/** Only decimal digits: a host's card-number check could take such a hex part for a card number (core's card-number.ts). */
+const DIGITS_ONLY = /^\d+$/;
+
+/**
+ * A fresh nonce (and so a new signature) when the nonce or the signature came out all digits (about 1 in 250):
+ * the ledger refuses a token holding a Luhn-valid run of 12-19 digits, which such a part is one time in ten.
+ */
+function nonceFor(sigOf: (nonce: string) => string): string {
+  for (;;) {
+    const nonce = randomBytes(6).toString('hex');
+    if (!DIGITS_ONLY.test(nonce) && !DIGITS_ONLY.test(sigOf(nonce))) return nonce;
+  }
+}
+
 export function issueTxRef(secret: string, channel: string, paymentId: string | null, issued: IssuedAmount | null = null): string {
-  const nonce = randomBytes(6).toString('hex');
   const id = paymentId ?? '';
-  const prefix = SAFE_ID.test(id) ? `ph-${id}-${nonce}` : `ph-${nonce}`;
+  const prefixOf = (nonce: string) => (SAFE_ID.test(id) ? `ph-${id}-${nonce}` : `ph-${nonce}`);
   const tag = issued ? amountTag(issued) : null;
-  const withAmount = tag === null ? null : `${prefix}-${tag}-${sign(secret, channel, id, nonce, tag)}`;
   // A very long payment id leaves no room for the amount: such a tx_ref is checked like one without it.
-  if (withAmount !== null && withAmount.length <= MAX_LENGTH) return withAmount;
-  return `${prefix}-${sign(secret, channel, id, nonce, null)}`;
+  const signedTag = tag !== null && `${prefixOf('0'.repeat(12))}-${tag}-${'0'.repeat(16)}`.length <= MAX_LENGTH ? tag : null;
+  const nonce = nonceFor((n) => sign(secret, channel, id, n, signedTag));
+  const sig = sign(secret, channel, id, nonce, signedTag);
+  return signedTag === null ? `${prefixOf(nonce)}-${sig}` : `${prefixOf(nonce)}-${signedTag}-${sig}`;
 }
 
 export interface TxRefCheck {

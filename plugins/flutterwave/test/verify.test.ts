@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { Decimal, PluginManager } from '@payhost/core';
+import { Decimal, PluginManager, containsCardNumber } from '@payhost/core';
 import { FakeFlutterwave } from '@payhost/testkit/flutterwave';
 import { FlutterwaveGatewayPlugin, META_PAYMENT_ID, checkTxRef, issueTxRef } from '@payhost/plugin-flutterwave';
 import { CHANNEL, GATEWAY, blockOutsideNetwork, call, clientToken, expectFailure, expectSuccess, inlinePayment, makeManager, makePlugin, payment } from './helpers.js';
@@ -77,6 +77,17 @@ describe('flutterwave: Inline checkout and verification (real SDK against the fa
     const crowded = issueTxRef('secret', 'lagos', 'y'.repeat(60), { amount: new Decimal('123456789.99'), currency: 'NGN' });
     expect(crowded.length).to.be.at.most(100);
     expect(checkTxRef('secret', 'lagos', crowded)).to.deep.equal({ issued: true, boundTo: 'y'.repeat(60) });
+  });
+
+  it('a tx_ref never has a nonce or signature of digits only, which a ledger could take for a card number (1 in ~250 did)', () => {
+    for (let i = 0; i < 5000; i++) {
+      const issued = i % 2 === 0 ? { amount: new Decimal('1500.5'), currency: 'NGN' } : null;
+      const ref = issueTxRef('secret', 'lagos', i % 3 === 0 ? '123456789012' : null, issued);
+      const [, nonce, sig] = /-([0-9a-f]{12})(?:-[0-9.]+[A-Z]{3})?-([0-9a-f]{16})$/.exec(ref) ?? [];
+      expect([nonce, sig], ref).to.satisfy(([n, s]: string[]) => /[a-f]/.test(n ?? '') && /[a-f]/.test(s ?? ''));
+      expect(checkTxRef('secret', 'lagos', ref).issued, ref).to.equal(true);
+      expect(containsCardNumber(JSON.stringify({ tx_ref: ref, transaction_id: 4000000 + i })), ref).to.equal(false);
+    }
   });
 
   it('processPayment verifies the transaction by id and records a capture when status, amount, currency and tx_ref match', async () => {
