@@ -3,6 +3,8 @@ import type { MagicCard } from './cards.js';
 import { eventShape, type Json } from './fixtures.js';
 import type { FormObject } from './form.js';
 
+const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
 /** Everything one Stripe account holds (the platform, or a connected account). */
 export interface AccountStore {
   /** null: the platform account; otherwise a connected account id (Stripe-Account header). */
@@ -89,10 +91,15 @@ export class StripeState {
     return at === undefined || this.now() - at >= this.searchIndexDelayMs;
   }
 
-  /** A Stripe-looking id: prefix, then 24 alphanumeric characters, unique in this fake. */
+  /**
+   * A Stripe-looking id: prefix, then 24 alphanumeric characters, unique in this fake. The random part is
+   * base 62 as Stripe's are: hex has runs of 12+ digits that pass Luhn often enough (3 ids in 10,000) for
+   * the ledger's card-number check to refuse a token or mask an id now and then.
+   */
   nextId(prefix: string): string {
     this.seq += 1;
-    const random = randomBytes(12).toString('hex').slice(0, 16);
+    let random = '';
+    for (const byte of randomBytes(16)) random += BASE62[byte % 62];
     return `${prefix}_F${this.seq.toString(36).padStart(7, '0')}${random}`;
   }
 
