@@ -1,6 +1,8 @@
+import type { ServerOptions } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import swagger, { type SwaggerTransformObject } from '@fastify/swagger';
 import type { Logger } from '@payhost/core';
+import type { ServerConfig } from './config.js';
 import type { ServerContext } from './context.js';
 import { answerClientError } from './client-errors.js';
 import { errorHandler } from './http-errors.js';
@@ -134,6 +136,37 @@ const FRAMEWORK_ERROR_MESSAGES: Readonly<Record<string, string>> = {
   FST_ERR_MAX_PARAM_LENGTH: `A path segment is longer than ${MAX_PARAM_LENGTH} characters (no id, slug or plugin id is)`,
 };
 
+/**
+ * How long a client may take to send a request, and to keep a connection idle. fastify's defaults wait
+ * forever (its requestTimeout 0 overrides Node's), so a client that sends headers and then a byte now and
+ * then held its connection, and enough of them every file descriptor. Node counts requestTimeout (and
+ * headersTimeout) until the request has been received, from the connection's opening or the request's
+ * first byte: the handler's time (a gateway call) is not counted, so a slow payment is still answered.
+ * There is no inactivity timeout (fastify's connectionTimeout, 0): it would cut a connection whose
+ * request is waiting for a slow gateway, and the phases it would bound are bounded by these two.
+ */
+function connectionLimits(server: ServerConfig['server']): { requestTimeout: number; keepAliveTimeout: number; http: ServerOptions } {
+  return {
+    requestTimeout: server.requestTimeoutMs,
+    keepAliveTimeout: server.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: server.requestTimeoutMs,
+      // Node looks for expired requests this often (default 30 s, which would double a short timeout).
+      connectionsCheckingInterval: Math.min(1000, Math.max(25, Math.floor(server.requestTimeoutMs / 4))),
+    },
+  };
+}
+
+/** Says (at most every 10 s, a flood would fill the log) that connections are being closed at the cap. */
+function warnOnDroppedConnections(app: FastifyInstance, maxConnections: number): void {
+  let warnedAt = -Infinity;
+  app.server.on('drop', () => {
+    if (Date.now() - warnedAt < 10_000) return;
+    warnedAt = Date.now();
+    app.log.warn({ maxConnections }, 'server.maxConnections reached: new connections are closed unanswered');
+  });
+}
+
 /** Builds the fastify app: schemas, error mapping, auth scopes, routes, OpenAPI. */
 export async function buildApp(ctx: ServerContext, options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -150,9 +183,15 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
     frameworkErrors: (error, _request, reply) => {
       void (reply as FastifyReply).status(400).send({ code: 'invalid_input', message: FRAMEWORK_ERROR_MESSAGES[error.code] ?? 'Malformed request' });
     },
-    // What Node's HTTP parser refuses (headers too large, a malformed request) never reaches a route.
+    // What Node's HTTP parser refuses (headers too large, a malformed request, one not received within
+    // requestTimeout) never reaches a route.
     clientErrorHandler: answerClientError,
+    ...connectionLimits(ctx.config.server),
   });
+  // Past it, a new connection is closed at once: a flood of connections cannot take every file descriptor
+  // the process has (the store needs some), and those already open are served.
+  app.server.maxConnections = ctx.config.server.maxConnections;
+  warnOnDroppedConnections(app, ctx.config.server.maxConnections);
   // The API speaks JSON only: anything else is a 415 (webhook routes take raw bodies of any type).
   app.removeContentTypeParser('text/plain');
   installJsonParser(app);

@@ -1,3 +1,4 @@
+import { isIPv4 } from 'node:net';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { ERROR_CODES, PayhostError, readConfigFile, resolveEnvReferences } from '@payhost/core';
@@ -10,6 +11,19 @@ const serverSection = z
     port: z.number().int().min(0).max(65535).default(3000),
     /** Largest request body accepted, in bytes. */
     bodyLimit: z.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
+    /**
+     * How long a client has to send a whole request (headers and body), from its first byte (or, on a new
+     * connection, from connecting); past it: 408 request_timeout and the connection is closed. Handling the
+     * request (a slow gateway call) is not counted.
+     */
+    requestTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+    /**
+     * How long a kept-alive connection may sit idle between requests before it is closed (Node adds a second,
+     * so a client told `Keep-Alive: timeout=N` never races it). Above a reverse proxy's own idle timeout.
+     */
+    keepAliveTimeoutMs: z.number().int().min(1000).max(600_000).default(72_000),
+    /** Most connections open at once; past it a new connection is closed at once (keep below `ulimit -n`). */
+    maxConnections: z.number().int().min(1).max(1_000_000).default(512),
     /** Embedded database directory (PGlite), relative to the config file; ignored when DATABASE_URL is set. */
     dataDir: z.string().default('.payhost-data'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -62,6 +76,9 @@ const serverSection = z
     host: '127.0.0.1',
     port: 3000,
     bodyLimit: 65536,
+    requestTimeoutMs: 30_000,
+    keepAliveTimeoutMs: 72_000,
+    maxConnections: 512,
     dataDir: '.payhost-data',
     logLevel: 'info',
     hookTimeoutMs: 30_000,
@@ -99,9 +116,13 @@ export const SERVER_SECTION_KEYS: readonly string[] = Object.keys(serverSection.
 /** The keys leave the section once parsed: they are only in `settingsCipher`, which never prints them. */
 export type ServerSettings = Omit<z.infer<typeof serverSection>, 'pluginSettingsKey' | 'pluginSettingsOldKeys'>;
 
+type AuthField = 'adminApiKey' | 'paymentApiKey';
+
 export interface ServerConfig {
   server: ServerSettings & { dataDir: string };
-  auth: { adminApiKey: string; paymentApiKey: string };
+  auth: Record<AuthField, string>;
+  /** The environment variable each API key is read from, when the file writes it `${NAME}` or `${NAME:-fallback}`. */
+  authVariables?: Partial<Record<AuthField, string>>;
   plugins: string[];
   /** The host configuration handed to the PluginManager. */
   host: { channels: unknown[]; globalPlugins?: Record<string, unknown> };
@@ -153,12 +174,67 @@ export function parseServerConfig(document: unknown, baseDir: string, env: NodeJ
   return {
     server: { ...settings, dataDir: isAbsolute(server.dataDir) ? server.dataDir : resolve(baseDir, server.dataDir) },
     auth: keys,
+    authVariables: authVariables(auth),
     plugins,
     host: globalPlugins ? { channels, globalPlugins } : { channels },
     baseDir,
     databaseUrl: env['DATABASE_URL'] && env['DATABASE_URL'] !== '' ? env['DATABASE_URL'] : null,
     settingsCipher: settingsCipher(pluginSettingsKey, pluginSettingsOldKeys, env),
   };
+}
+
+/** A value that is one environment reference, `${NAME}` or `${NAME:-fallback}`: NAME. */
+const SINGLE_REFERENCE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}$/;
+
+function authVariables(auth: Record<AuthField, string>): Partial<Record<AuthField, string>> {
+  const variables: Partial<Record<AuthField, string>> = {};
+  for (const field of ['adminApiKey', 'paymentApiKey'] as const) {
+    const name = SINGLE_REFERENCE.exec(auth[field])?.[1];
+    if (name !== undefined) variables[field] = name;
+  }
+  return variables;
+}
+
+/**
+ * The API keys the shipped payhost.config.json (and the docs' examples) fall back to when their environment
+ * variables are unset. Anyone can read them in payhost's sources: only a server no other machine can reach
+ * may use them.
+ */
+export const DEVELOPMENT_API_KEYS: readonly string[] = ['dev-admin-key-change-me', 'dev-payment-key-change-me'];
+
+/** 127.0.0.0/8 (also IPv4-mapped), ::1 and localhost: addresses only this machine can connect to. */
+export function isLoopbackHost(host: string): boolean {
+  const name = host.trim().toLowerCase();
+  if (name === 'localhost' || name === '::1' || name === '0:0:0:0:0:0:0:1') return true;
+  const v4 = name.startsWith('::ffff:') ? name.slice('::ffff:'.length) : name;
+  return isIPv4(v4) && v4.startsWith('127.');
+}
+
+/** The API key fields that hold a development key, and what to set instead (the variables the file reads, else the fields). */
+export interface DevelopmentKeys {
+  fields: string[];
+  toSet: string;
+}
+
+/**
+ * The API keys that are development keys (null when none is). On a host other machines can reach (0.0.0.0,
+ * a public address) they are refused: `invalid_configuration` with `details.reason` `development_api_keys`,
+ * the message naming the fields and the environment variables to set, never a key.
+ */
+export function checkDevelopmentKeys(config: Pick<ServerConfig, 'auth' | 'authVariables'> & { server: { host: string } }): DevelopmentKeys | null {
+  const used = (['adminApiKey', 'paymentApiKey'] as const).filter((field) => DEVELOPMENT_API_KEYS.includes(config.auth[field]));
+  if (used.length === 0) return null;
+  const fields = used.map((field) => `auth.${field}`);
+  const toSet = used.map((field) => config.authVariables?.[field] ?? `auth.${field}`).join(' and ');
+  if (isLoopbackHost(config.server.host)) return { fields, toSet };
+  const plural = used.length > 1;
+  throw new PayhostError(
+    ERROR_CODES.invalidConfiguration,
+    `${fields.join(' and ')} ${plural ? 'are the public development keys' : 'is a public development key'} (anyone can read ${plural ? 'them' : 'it'} in payhost's sources), ` +
+      `refused on host "${config.server.host}", which other machines can reach: set ${toSet} to ${plural ? 'secrets' : 'a secret'} of your own ` +
+      `(${MIN_KEY_LENGTH} characters or more, e.g. \`openssl rand -hex 32\`), or listen on a loopback host (127.0.0.1, ::1, localhost)`,
+    { field: fields[0], fields, host: config.server.host, reason: 'development_api_keys' },
+  );
 }
 
 /** The cipher of server.pluginSettingsKey (and old keys), `${ENV}` resolved; the messages name fields, never a key. */

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { createLogger, PaymentService, PluginManager, type LedgerStore, type Logger } from '@payhost/core';
 import { buildApp } from './app.js';
-import type { ServerConfig } from './config.js';
+import { checkDevelopmentKeys, type ServerConfig } from './config.js';
 import { paymentRoutes } from './routes/payments.js';
 import { reviewRoutes } from './routes/review.js';
 import { openStore } from './store.js';
@@ -35,6 +35,15 @@ export interface CreateServerOptions {
 /** Wires a server from a validated configuration: plugins, manager, store, ledger, routes. */
 export async function createServer(config: ServerConfig, options: CreateServerOptions = {}): Promise<PayhostServer> {
   const logger = options.logger ?? createLogger({ level: config.server.logLevel, name: 'payhost' });
+  // Before anything is opened: public development keys on a host other machines reach refuse the start.
+  const developmentKeys = checkDevelopmentKeys(config);
+  if (developmentKeys) {
+    logger.warn(
+      { fields: developmentKeys.fields, host: config.server.host },
+      `${developmentKeys.fields.join(' and ')} ${developmentKeys.fields.length > 1 ? 'hold public development keys' : 'holds a public development key'}, ` +
+        `accepted because the server listens on a loopback host only; set ${developmentKeys.toSet} before it listens on any other`,
+    );
+  }
   const manager = await PluginManager.create({
     plugins: config.plugins,
     pluginBaseDir: config.baseDir,
@@ -88,6 +97,8 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
     store,
     logger,
     async listen() {
+      // Again, should the host have been changed since (an embedding application).
+      checkDevelopmentKeys(config);
       return app.listen({ host: config.server.host, port: config.server.port });
     },
     close() {

@@ -55,6 +55,22 @@ describe('server configuration file', () => {
     }
   });
 
+  it('bounds connections by default (30 s to send a request, 72 s kept-alive idle, 512 at once); each is a whole number within its range', () => {
+    expect(parseServerConfig({ auth, channels }, '/tmp').server).to.include({ requestTimeoutMs: 30_000, keepAliveTimeoutMs: 72_000, maxConnections: 512 });
+    // A server section that sets other keys gets the same defaults.
+    expect(parseServerConfig({ auth, channels, server: { port: 8080 } }, '/tmp').server).to.include({ requestTimeoutMs: 30_000, keepAliveTimeoutMs: 72_000, maxConnections: 512 });
+    expect(parseServerConfig({ auth, channels, server: { requestTimeoutMs: 5000, keepAliveTimeoutMs: 5000, maxConnections: 10_000 } }, '/tmp').server).to.include({ requestTimeoutMs: 5000, keepAliveTimeoutMs: 5000, maxConnections: 10_000 });
+    const refused: Array<[string, unknown]> = [
+      // 0 would be fastify's "no limit at all".
+      ['requestTimeoutMs', 0], ['requestTimeoutMs', 99], ['requestTimeoutMs', 600_001], ['requestTimeoutMs', 1.5], ['requestTimeoutMs', '30000'],
+      ['keepAliveTimeoutMs', 0], ['keepAliveTimeoutMs', 999], ['keepAliveTimeoutMs', 600_001],
+      ['maxConnections', 0], ['maxConnections', -1], ['maxConnections', 1_000_001], ['maxConnections', 2.5],
+    ];
+    for (const [key, bad] of refused) {
+      expect(codeAndPath({ auth, channels, server: { [key]: bad } }), `${key}: ${String(bad)}`).to.deep.equal({ code: 'invalid_configuration', path: `server.${key}` });
+    }
+  });
+
   it('takes a lowercase server.databaseSchema, and refuses one PostgreSQL reserves (pg_) or could only name quoted', () => {
     expect(parseServerConfig({ auth, channels, server: { databaseSchema: 'payhost_1' } }, '/tmp').server.databaseSchema).to.equal('payhost_1');
     for (const bad of ['pg_payhost', 'Payhost', '9payhost', 'a'.repeat(64)]) {
