@@ -7,31 +7,38 @@ import { invalidInput } from './ledger-errors.js';
  *
  * Found: a run of 12 to 19 digits bounded by non-digits, whole or in the groups
  * a card is written in (fours, or Amex's 4-6-5), apart by one or two spaces,
- * dots or dashes ("4242 4242 4242 4242", "4242-4242-..."),
- * any Unicode decimal digits ("４２４２..." full-width, "٤٢٤٢..."), that passes
- * the Luhn check and has a length the card networks issue under its first
- * digit. Inside a longer run of groups, any stretch of whole groups counts
- * ("card 4242 4242 4242 4242 12 30").
+ * dots or dashes ("4242 4242 4242 4242", "4242-4242-..."), in any Unicode
+ * decimal digits ("４２４２..." full-width, "٤٢٤٢..."), with a prefix and length
+ * a card network issues (RANGES) and passing the Luhn check. Inside a longer
+ * run of groups, any stretch of whole groups counts ("card 4242 4242 4242 4242 12 30").
  *
- * Not taken for one, as refusing them would refuse payments: UUIDs, hex ids
- * of 24 characters or more and shorter ones with a letter (nonces, HMACs), a phone number (a run after "+"), the decimals of a
- * number ("51.507351123456786"), a run of more than 19 digits, and lengths no
- * card has under the first digit (a 13-digit millisecond timestamp starts with
- * 1, which only 15-digit UATP cards do; 0 starts none).
+ * Not taken for one, as refusing them would refuse payments: UUIDs, hex ids of
+ * 24 characters or more and shorter ones with a letter (nonces, HMACs), a phone
+ * number (a run after "+"), the decimals of a number ("51.507351123456786"), a
+ * run of more than 19 digits, and numbers outside the networks' ranges (a
+ * 13-digit millisecond timestamp, an EAN-13 barcode, a 12-digit bank reference).
  */
 
-/** [min, max] length by first digit (ISO/IEC 7812 industry identifier), from the networks' ranges. */
-const LENGTHS: readonly (readonly [number, number] | undefined)[] = [
-  undefined, // 0: no card network
-  [15, 15], // 1: UATP
-  [16, 19], // 2: Mastercard 2-series, Mir
-  [14, 19], // 3: American Express (15), Diners Club (14-19), JCB
-  [13, 19], // 4: Visa
-  [12, 19], // 5: Mastercard, Maestro (12-19), Verve
-  [12, 19], // 6: Discover, UnionPay, Maestro, RuPay
-  [16, 19], // 7: fleet and national cards
-  [16, 19], // 8: UnionPay, RuPay
-  [16, 19], // 9: Troy, national cards
+/**
+ * The card networks' number ranges: [first prefix, last prefix, shortest, longest], from their published
+ * IIN ranges. Lengths hardly issued are left out (Visa's retired 13 digits, Maestro's 12-15, UATP's 15
+ * under 1), as each one takes in merchants' numbers that pass Luhn one time in ten: 12-digit bank
+ * reference numbers, EAN-13 barcodes, 13-digit order numbers.
+ */
+const RANGES: ReadonlyArray<readonly [string, string, number, number]> = [
+  ['4', '4', 16, 19], // Visa
+  ['51', '55', 16, 16], // Mastercard
+  ['2221', '2720', 16, 16], // Mastercard 2-series
+  ['2200', '2204', 16, 19], // Mir
+  ['34', '34', 15, 15], // American Express
+  ['37', '37', 15, 15], // American Express
+  ['300', '305', 14, 19], // Diners Club
+  ['36', '36', 14, 19], // Diners Club International
+  ['38', '39', 16, 19], // Diners Club
+  ['3528', '3589', 16, 19], // JCB
+  ['50', '50', 16, 19], // Maestro, Verve
+  ['56', '69', 16, 19], // Discover, UnionPay, Maestro, RuPay, Verve, national cards
+  ['81', '82', 16, 19], // UnionPay, RuPay
 ];
 
 /** The `details.reason` of the invalid_input refusing a card number. */
@@ -50,14 +57,17 @@ function luhnValid(digits: string): boolean {
   return total % 10 === 0;
 }
 
-/** ASCII digits (no separators) that make a card number. */
+/** ASCII digits (no separators) that make a card number: a network's prefix and length, and Luhn. */
 function isCardDigits(digits: string): boolean {
-  const range = LENGTHS[digits.charCodeAt(0) - 48];
-  return range !== undefined && digits.length >= range[0] && digits.length <= range[1] && luhnValid(digits);
+  const issued = RANGES.some(([from, to, min, max]) => {
+    const prefix = digits.slice(0, from.length);
+    return digits.length >= min && digits.length <= max && prefix >= from && prefix <= to;
+  });
+  return issued && luhnValid(digits);
 }
 
-/** Cheap first look: 12 digits, at most two other characters apart (separators are at most two). */
-const CANDIDATE = /\p{Nd}(?:[^\p{Nd}]{0,2}\p{Nd}){11}/u;
+/** Cheap first look: 14 digits (the shortest card, Diners Club), at most two other characters apart (separators are at most two). */
+const CANDIDATE = /\p{Nd}(?:[^\p{Nd}]{0,2}\p{Nd}){13}/u;
 const ASCII = /^[\x00-\x7f]*$/;
 const DECIMAL_DIGIT = /^\p{Nd}$/u;
 const LETTER = /^\p{L}$/u;
@@ -116,7 +126,7 @@ const NOT_CARDS: readonly RegExp[] = [
 const DECIMALS = /(?<![a-z\d.])(\d+\.)(\d+)(?![a-z\d.])/gi;
 const RUN = /\d+(?:[\s.-]{1,2}\d+)*/g;
 const GROUP = /\d+/g;
-const MIN_DIGITS = 12;
+const MIN_DIGITS = 14;
 const MAX_DIGITS = 19;
 
 /** [start, end) of each card number in `value` (UTF-16 offsets, overlaps merged), in order. */

@@ -4,6 +4,7 @@ import { PayhostError, ERROR_CODES } from '../errors/index.js';
 import { parseAmount } from '../money/amount.js';
 import { applyResponse } from './apply.js';
 import { gatewayApplyOptions, type LedgerContext } from './context.js';
+import { checkNoCardNumber } from './card-number.js';
 import { invalidInput } from './ledger-errors.js';
 import type { Payment, Transaction } from './model.js';
 import type { ResponseLike } from './records.js';
@@ -93,6 +94,8 @@ function checkResolution(input: ReviewResolution): { note: string } {
   if (!(REVIEW_OUTCOMES as readonly string[]).includes(input.outcome)) throw invalidInput(`outcome must be one of ${REVIEW_OUTCOMES.join(', ')}`, { field: 'outcome' });
   const note = optionalText('note', input.note, NOTE_MAX);
   if (note === null) throw invalidInput('note is required: say what the processor shows and who checked', { field: 'note' });
+  // Stored, and logged with the resolution: a card number copied from a dashboard must not reach either.
+  checkNoCardNumber('note', note, 'write the card\'s last four digits at most');
   optionalText('gatewayTransactionId', input.gatewayTransactionId, 500);
   optionalText('pspReference', input.pspReference, 500);
   if (input.errorCode !== undefined && input.errorCode !== null && !isTransactionErrorCode(input.errorCode)) throw invalidInput('errorCode must be a unified transaction error code', { field: 'errorCode' });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { CARD_NUMBER_REASON, containsCardNumber, maskCardNumbers, redactRawResponse, type GatewayResponse, type PaymentData } from '@payhost/core';
-import { DummyGatewayPlugin, key, payInput, rejection, setup, type Setup } from './helpers.js';
+import { DUMMY_TOKENS, DummyGatewayPlugin, key, payInput, rejection, setup, type Setup } from './helpers.js';
 
 /** A card number with its digits in full-width form (U+FF10..U+FF19). */
 const fullWidth = (digits: string) => digits.replace(/\d/g, (d) => String.fromCharCode(0xff10 + Number(d)));
@@ -15,6 +15,11 @@ const CARD_TEXTS = [
   '\u0664\u0662\u0664\u0662\u0664\u0662\u0664\u0662\u0664\u0662\u0664\u0662\u0664\u0662\u0664\u0662', // Arabic-Indic digits
   'amex 3782 822463 10005.',
   'ref:6011111111111117',
+  'mc 5555 5555 5555 4444',
+  'mc2 2223003122003222',
+  'jcb 3530111333300000',
+  'diners 3056 930902 5904',
+  'unionpay 6200000000000005',
 ];
 
 /**
@@ -45,6 +50,10 @@ const NOT_CARDS = [
   '{"tx_ref":"ph-7804ce504525-31161.15NGN-31278ada694133cf","transaction_id":4089776}',
   'ref 5045-25311611 5', // side-by-side numbers not grouped as a card is (fours, or 4-6-5): joined, 5045253116115 is Luhn-valid
   'nonce 7f3c504525123452c1', // a short hex id with letters: its Luhn-valid 504525123452 is chance
+  // Merchants' numbers a Luhn check alone takes for cards one time in ten (each of these passes it):
+  '5527259357397', // a 13-digit shop order number (no network issues 13 digits under 5)
+  '4006381333932', // an EAN-13 barcode (Visa's 13-digit numbers are retired)
+  '601234567894', // a 12-digit bank retrieval reference number (Maestro's 12-15 digits left out)
 ];
 
 describe('ledger: card numbers are never stored', () => {
@@ -102,6 +111,18 @@ describe('ledger: card numbers are never stored', () => {
     for (const token of ['tok_dummy_success', 'tok_dummy_success.visa.4242.12.2034']) {
       expect((await env.service.pay(payInput({ token }))).transaction.isSuccess).to.equal(true);
     }
+  });
+
+  it('refuses an operator note holding a card number (stored and logged with the resolution), and takes the last four', async () => {
+    env = setup({ configuration: { auto_capture: false } });
+    const lost = await rejection(env.service.pay(payInput({ token: DUMMY_TOKENS.outcomeUnknownNotCharged })));
+    const { transactionId } = lost.details as { transactionId: string };
+    const err = await rejection(env.service.resolveReview({ transactionId, outcome: 'failed', note: 'bank says card 4242 4242 4242 4242 was never charged (OPS-7)' }));
+    expect([err.code, err.details]).to.deep.equal(['invalid_input', { field: 'note', reason: CARD_NUMBER_REASON }]);
+    expect(err.message).to.not.include('4242 4242');
+    expect((await env.service.listReview()).map((item) => item.transaction.id)).to.deep.equal([transactionId]);
+    const { transaction } = await env.service.resolveReview({ transactionId, outcome: 'failed', note: 'bank says card ending 4242 was never charged (OPS-7)' });
+    expect(transaction.state).to.equal('applied');
   });
 
   it("masks a card number inside a gateway's raw answer as the input check finds it (in a token, full-width, as a number)", async () => {
