@@ -50,7 +50,8 @@ export function applyVerifiedEvents(payments: PaymentService, logger: Logger, po
           logger.warn({ ...fields, pspReference: event.pspReference ?? null }, 'webhook event for another processor payment than the one this payment was charged with: acknowledged, not applied');
         } else if (applied.status === 'other_gateway') {
           // Another deployment's ids, or a payment made through another processor: nothing here can apply it.
-          logger.warn({ ...fields, type: event.type, paymentGateway: applied.payment.gateway }, "webhook event for another gateway's payment: acknowledged, not applied");
+          // Info: the ledger's own line for it is the warning (one alert per event, not two).
+          logger.info({ ...fields, type: event.type, paymentGateway: applied.payment.gateway }, "webhook event for another gateway's payment: acknowledged, not applied");
         } else if (applied.status === 'held') {
           // Acknowledged: the processor's retry would change nothing; a person settles it, and the payment's operations wait.
           logger.warn(
