@@ -61,13 +61,6 @@ function checkScope(ctx: ServerContext, plugin: string, channel: string | null):
 }
 
 /**
- * Checks a change, saves it for the other instances (when the store keeps plugin settings), then puts it
- * in force, and logs it at info (`plugin configuration changed`): who runs the server must be able to
- * tell when a gateway was switched on or off, or its keys replaced. The line names the fields whose value
- * changed, never a value (an admin screen sends every field back: the unchanged ones are left out). A change
- * of a `receivesSecrets` field (where the secrets are sent) is also logged at warn, with its new host only.
- */
-/**
  * The revision an If-Match names (`"3"`), undefined without one (or `*`: any revision). Only the ETags GET
  * answers are taken: anything else is invalid_input, not a condition silently ignored. A weak tag (`W/"3"`)
  * is 412: If-Match compares strongly (RFC 9110, 13.1.1), so a weak tag matches no revision.
@@ -95,6 +88,13 @@ function read(ctx: ServerContext, reply: FastifyReply, plugin: string, channel: 
   return view;
 }
 
+/**
+ * Checks a change, saves it for the other instances (when the store keeps plugin settings), then puts it
+ * in force, and logs it at info (`plugin configuration changed`): who runs the server must be able to
+ * tell when a gateway was switched on or off, or its keys replaced. The line names the fields whose value
+ * changed, never a value (an admin screen sends every field back: the unchanged ones are left out). A change
+ * of a `receivesSecrets` field (where the secrets are sent) is also logged at warn, with its new host only.
+ */
 async function change(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply, plugin: string, channel: string | null, body: PluginConfigurationUpdate | null): Promise<PluginConfigurationView> {
   const log = request.log;
   const expected = ifRevision(ctx, request, plugin, channel);
