@@ -22,9 +22,12 @@ export function requireBearer(key: string, realm: string): onRequestHookHandler 
     // The scheme name is case-insensitive (RFC 9110 section 11.1): "bearer x" is as good as "Bearer x".
     const token = typeof header === 'string' && /^bearer /i.test(header) ? header.slice(7).trim() : '';
     if (token === '' || !matches(token)) {
+      // Connection: close: the body may not have arrived (nor ever will); left open, the connection would
+      // get a second answer, 408, at requestTimeoutMs. A client with the right key connects again.
       void reply
         .status(401)
         .header('www-authenticate', `Bearer realm="${realm}"`)
+        .header('connection', 'close')
         .send({ code: 'unauthorized', message: `A valid ${realm} API key is required (Authorization: Bearer <key>)` });
       return;
     }

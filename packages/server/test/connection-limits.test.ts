@@ -71,6 +71,17 @@ describe('server: connection limits (requestTimeoutMs, keepAliveTimeoutMs, maxCo
     t = null;
   });
 
+  it('closes the connection with a 401 answered before the body arrived: one answer, not a 401 and later a 408', async () => {
+    t = await startLimited({ requestTimeoutMs: 10_000 });
+    const raw = await rawConnection(t.url);
+    raw.socket.write('POST /payments HTTP/1.1\r\nHost: payhost\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{');
+    const { text, afterMs } = await raw.closed;
+    expect(text.match(/HTTP\/1\.1 \d{3} /g)).to.deep.equal(['HTTP/1.1 401 ']);
+    expect(text).to.match(/\r\nconnection: close\r\n/i);
+    expect((lastBody(text) as { code: string }).code).to.equal('unauthorized');
+    expect(afterMs, 'closed with the 401, not at requestTimeoutMs').to.be.below(5_000);
+  });
+
   it('answers 408 request_timeout and closes a connection whose body stalls (Content-Length 1000, one byte sent)', async () => {
     t = await startLimited({});
     const raw = await rawConnection(t.url);
