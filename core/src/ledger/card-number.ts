@@ -5,7 +5,7 @@ import { invalidInput } from './ledger-errors.js';
  * database puts the operator in PCI DSS scope. The input checks refuse what
  * this finds (checkNoCardNumber); the redaction of gateway answers masks it.
  *
- * Found: a run of 12 to 19 digits bounded by non-digits, whole or in the groups
+ * Found: a run of 14 to 19 digits bounded by non-digits, whole or in the groups
  * a card is written in (fours, or Amex's 4-6-5), apart by one or two spaces,
  * dots or dashes ("4242 4242 4242 4242", "4242-4242-..."), in any Unicode
  * decimal digits ("４２４２..." full-width, "٤٢٤٢..."), with a prefix and length

@@ -3,8 +3,9 @@ import type { FlutterwaveSettings } from './config.js';
 
 /**
  * The refunds this process asked Flutterwave for, so that refund.completed can
- * be bounded: its AmountRefunded may be the transaction's running total
- * (Flutterwave does not document which), and the webhook carries nothing of
+ * be bounded: the amount_refunded the refund lookup (GET /v3/refunds/:id) answers
+ * may be the transaction's running total (Flutterwave does not document which),
+ * and the webhook carries nothing of
  * ours (the SDK's refund call takes only id and amount). Kept in memory, per
  * process, for the last MAX_TRANSACTIONS transactions: after a restart, or on
  * another instance, a refund is unknown here and only the transaction's amount
