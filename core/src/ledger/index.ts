@@ -2,7 +2,7 @@ export * from './model.js';
 export * from './store.js';
 export * from './memory-store.js';
 export * from './payment-service.js';
-export { GatewayDeclinedError, PAYMENT_BUSY_REASONS, type PaymentBusyReason } from './ledger-errors.js';
+export { GatewayDeclinedError, OPERATION_REFUSAL_REASONS, PAYMENT_BUSY_REASONS, type OperationRefusalReason, type PaymentBusyReason } from './ledger-errors.js';
 export { applyTransition, type TransitionInput, type TransitionOptions, type PaymentAmounts } from './transitions.js';
 export { checkOperation, type RuleInput, type GatewayCapabilities } from './rules.js';
 export { PAYMENT_OPERATIONS, gatewayIdempotencyKey, operationOf, type PaymentOperation } from './operations.js';

@@ -24,12 +24,47 @@ export function paymentNotFound(paymentId: string): PayhostError {
   return new PayhostError(ERROR_CODES.paymentNotFound, `Payment "${paymentId}" does not exist`, { paymentId });
 }
 
+/**
+ * `details.reason` of every operation_not_allowed: a stable code to match on (the message, for people, may change).
+ * Unlike payment_busy, none clears by waiting: the payment's state has to change first (or never will).
+ */
+export const OPERATION_REFUSAL_REASONS = {
+  /** Any operation on an inactive payment (voided, cancelled, fully refunded). */
+  paymentInactive: 'payment_inactive',
+  /** process / authorize / capture of a payment waiting for confirmation (3-D Secure): confirm it, or cancel it. */
+  awaitingConfirmation: 'awaiting_confirmation',
+  /** confirm, or a shopper's cancel (`onlyWhileAwaitingAction`), of a payment not waiting for confirmation. */
+  notAwaitingConfirmation: 'not_awaiting_confirmation',
+  /** process / authorize of a payment already authorized or charged. */
+  alreadyAuthorized: 'already_authorized',
+  /** capture from a charge status that cannot be captured (`details.chargeStatus` says which, e.g. fully-charged). */
+  notCapturable: 'not_capturable',
+  /** A second capture on a gateway that captures an authorization once. */
+  singleCaptureOnly: 'single_capture_only',
+  /** capture when nothing authorized is left. */
+  nothingToCapture: 'nothing_to_capture',
+  /** refund from a charge status that cannot be refunded (`details.chargeStatus` says which, e.g. not-charged). */
+  notRefundable: 'not_refundable',
+  /** refund when nothing captured is left. */
+  nothingToRefund: 'nothing_to_refund',
+  /** void of a payment charged (or with a charge pending): refund what was captured instead. */
+  alreadyCharged: 'already_charged',
+  /** void of the uncaptured rest of a partly captured authorization: capture it or let it expire, refund what was captured. */
+  partiallyCaptured: 'partially_captured',
+  /** void when nothing is authorized (and nothing waits for confirmation). */
+  notAuthorized: 'not_authorized',
+} as const;
+
+export type OperationRefusalReason = (typeof OPERATION_REFUSAL_REASONS)[keyof typeof OPERATION_REFUSAL_REASONS];
+
+/** `sentence` says why in the message; `reason` is the code in `details.reason`. */
 export function notAllowed(
   operation: string,
   payment: { id: string; chargeStatus: ChargeStatus; isActive: boolean },
-  reason: string,
+  reason: OperationRefusalReason,
+  sentence: string,
 ): PayhostError {
-  return new PayhostError(ERROR_CODES.operationNotAllowed, `Cannot ${operation} payment "${payment.id}": ${reason}`, {
+  return new PayhostError(ERROR_CODES.operationNotAllowed, `Cannot ${operation} payment "${payment.id}": ${sentence}`, {
     paymentId: payment.id,
     operation,
     chargeStatus: payment.chargeStatus,

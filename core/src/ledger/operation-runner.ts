@@ -8,7 +8,7 @@ import { asOutcomeUnknown, incoherentAnswer, isOutcomeUnknown } from './outcome-
 import { askGateway } from './reconcile.js';
 import { applyOptionsOf, fault, gatewayConfigOf, type LedgerContext } from './context.js';
 import type { Attempt, Settled } from './idempotency.js';
-import { noPaymentSource, notAllowed, paymentNotFound } from './ledger-errors.js';
+import { noPaymentSource, notAllowed, OPERATION_REFUSAL_REASONS, paymentNotFound } from './ledger-errors.js';
 import type { CustomerGatewayAccount, IdempotencyRecord, Payment, Transaction } from './model.js';
 import { OPERATION_HOOK, gatewayIdempotencyKey, pendingKind, type PaymentOperation } from './operations.js';
 import { isStoredOutcome } from './outcome-codec.js';
@@ -124,7 +124,7 @@ export class OperationRunner {
     // Everything below throws before any effect: the store rolls back (the claim included, when the lock made it).
     const gateway = gatewayConfigOf(this.ctx, payment, operation !== 'process' && operation !== 'authorize');
     const amount = checkOperation({ operation, payment, transactions, gateway, amount: request.amount });
-    if (request.onlyWhileAwaitingAction === true && !payment.toConfirm) throw notAllowed(operation, payment, 'the payment is not waiting for customer action (3-D Secure)');
+    if (request.onlyWhileAwaitingAction === true && !payment.toConfirm) throw notAllowed(operation, payment, OPERATION_REFUSAL_REASONS.notAwaitingConfirmation, 'the payment is not waiting for customer action (3-D Secure)');
     const account = await this.paymentSource(tx, operation, payment, false);
     const reserved = this.pendingOf(request, payment, gateway, amount, transactions, account, now);
     const claimed = await claimAndInsertTransaction(tx, lock, claim, reserved.pending);

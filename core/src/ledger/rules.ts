@@ -1,7 +1,7 @@
 import { Decimal } from 'decimal.js';
 import { formatAmount, parseAmount } from '../money/amount.js';
 import type { Payment, Transaction } from './model.js';
-import { amountExceeds, notAllowed, PAYMENT_BUSY_REASONS, paymentBusy } from './ledger-errors.js';
+import { amountExceeds, notAllowed, OPERATION_REFUSAL_REASONS as REFUSED, PAYMENT_BUSY_REASONS, paymentBusy, type OperationRefusalReason } from './ledger-errors.js';
 import { operationOf, reservesAmount, unresolved, type PaymentOperation } from './operations.js';
 
 /** What the rule checks need to know about the gateway. */
@@ -79,7 +79,7 @@ function checkConflicts(input: RuleInput): void {
 }
 
 function requireActive(operation: string, payment: Payment): void {
-  if (!payment.isActive) throw notAllowed(operation, payment, 'the payment is not active');
+  if (!payment.isActive) throw notAllowed(operation, payment, REFUSED.paymentInactive, 'the payment is not active');
 }
 
 /**
@@ -90,8 +90,8 @@ function requireActive(operation: string, payment: Payment): void {
  */
 function boundedAmount(operation: 'capture' | 'refund', payment: Payment, base: Decimal, reservedAmount: Decimal, requested: unknown): Decimal {
   if (base.lte(0)) {
-    const what = operation === 'capture' ? 'nothing authorized is left to capture' : 'nothing captured is left to refund';
-    throw notAllowed(operation, payment, what);
+    if (operation === 'capture') throw notAllowed(operation, payment, REFUSED.nothingToCapture, 'nothing authorized is left to capture');
+    throw notAllowed(operation, payment, REFUSED.nothingToRefund, 'nothing captured is left to refund');
   }
   const available = Decimal.max(base.minus(reservedAmount), 0);
   const amount = requested === undefined || requested === null ? available : parseAmount(requested, payment.currency);
@@ -106,16 +106,17 @@ function boundedAmount(operation: 'capture' | 'refund', payment: Payment, base: 
  * void hooks refuse one something was captured from (the dummy's, a Stripe PaymentIntent, ...), so
  * the uncaptured rest a multiple-capture gateway keeps is captured, or left to expire at the processor.
  */
-function voidRefusal(payment: Payment): string {
+function voidRefusal(payment: Payment): [OperationRefusalReason, string] {
   if (payment.capturedAmount.gt(0) && payment.authorizedAmount.gt(0)) {
     const captured = formatAmount(payment.capturedAmount, payment.currency);
     const rest = formatAmount(payment.authorizedAmount, payment.currency);
-    return (
+    return [
+      REFUSED.partiallyCaptured,
       `${captured} ${payment.currency} of the authorization was captured, and a void cancels only an authorization nothing was captured from: ` +
-      `capture the remaining ${rest} ${payment.currency} or leave it to expire at the processor, and refund what was captured`
-    );
+        `capture the remaining ${rest} ${payment.currency} or leave it to expire at the processor, and refund what was captured`,
+    ];
   }
-  return 'only an uncaptured authorization can be voided (refund instead)';
+  return [REFUSED.alreadyCharged, 'only an uncaptured authorization can be voided (refund instead)'];
 }
 
 /**
@@ -137,34 +138,34 @@ export function checkOperation(input: RuleInput): Decimal {
   switch (operation) {
     case 'process':
     case 'authorize':
-      if (payment.toConfirm) throw notAllowed(operation, payment, 'the payment is waiting for confirmation');
+      if (payment.toConfirm) throw notAllowed(operation, payment, REFUSED.awaitingConfirmation, 'the payment is waiting for confirmation');
       if (payment.chargeStatus !== 'not-charged' || payment.authorizedAmount.gt(0)) {
-        throw notAllowed(operation, payment, 'the payment was already authorized or charged');
+        throw notAllowed(operation, payment, REFUSED.alreadyAuthorized, 'the payment was already authorized or charged');
       }
       return payment.total;
     case 'capture': {
-      if (payment.toConfirm) throw notAllowed(operation, payment, 'the payment is waiting for confirmation');
+      if (payment.toConfirm) throw notAllowed(operation, payment, REFUSED.awaitingConfirmation, 'the payment is waiting for confirmation');
       // A partially-refunded payment may keep the uncaptured rest of its authorization (multiple captures).
-      if (!CAPTURABLE.has(payment.chargeStatus)) throw notAllowed(operation, payment, `a ${payment.chargeStatus} payment cannot be captured`);
+      if (!CAPTURABLE.has(payment.chargeStatus)) throw notAllowed(operation, payment, REFUSED.notCapturable, `a ${payment.chargeStatus} payment cannot be captured`);
       const pending = reserved(transactions, 'capture');
       if (!input.gateway.supportsMultipleCaptures && (payment.capturedAmount.gt(0) || pending.length > 0)) {
-        throw notAllowed(operation, payment, 'the gateway does not support multiple captures of one authorization');
+        throw notAllowed(operation, payment, REFUSED.singleCaptureOnly, 'the gateway does not support multiple captures of one authorization');
       }
       return boundedAmount('capture', payment, payment.authorizedAmount, sum(pending), input.amount);
     }
     case 'refund': {
       if (!['partially-charged', 'fully-charged', 'partially-refunded'].includes(payment.chargeStatus)) {
-        throw notAllowed(operation, payment, `a ${payment.chargeStatus} payment cannot be refunded`);
+        throw notAllowed(operation, payment, REFUSED.notRefundable, `a ${payment.chargeStatus} payment cannot be refunded`);
       }
       const pending = [...reserved(transactions, 'refund'), ...ongoingRefunds(transactions)];
       return boundedAmount('refund', payment, payment.capturedAmount, sum(pending), input.amount);
     }
     case 'void':
-      if (payment.chargeStatus !== 'not-charged' || payment.capturedAmount.gt(0)) throw notAllowed(operation, payment, voidRefusal(payment));
-      if (payment.authorizedAmount.lte(0) && !payment.toConfirm) throw notAllowed(operation, payment, 'nothing is authorized');
+      if (payment.chargeStatus !== 'not-charged' || payment.capturedAmount.gt(0)) throw notAllowed(operation, payment, ...voidRefusal(payment));
+      if (payment.authorizedAmount.lte(0) && !payment.toConfirm) throw notAllowed(operation, payment, REFUSED.notAuthorized, 'nothing is authorized');
       return payment.authorizedAmount.gt(0) ? payment.authorizedAmount : payment.total;
     case 'confirm':
-      if (!payment.toConfirm) throw notAllowed(operation, payment, 'the payment is not waiting for confirmation');
+      if (!payment.toConfirm) throw notAllowed(operation, payment, REFUSED.notAwaitingConfirmation, 'the payment is not waiting for confirmation');
       return payment.total;
   }
 }
