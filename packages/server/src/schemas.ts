@@ -30,7 +30,7 @@ const ERROR_DESCRIPTIONS = {
   401: '`unauthorized`: a missing or wrong `Authorization: Bearer` key',
   402: '`gateway_declined`: the gateway refused the operation, recorded as a failed transaction (`details`: `paymentId`, `transactionId`, `errorCode`)',
   404: '`unknown_channel`, `unknown_gateway`, `unknown_plugin`, `payment_not_found` or `transaction_not_found`',
-  409: '`payment_busy` (another operation on the payment is in flight, or one of its transactions is held for review: `details.reason` says which; retry with the same Idempotency-Key) or `idempotency_key_reused` (the key was used with another body)',
+  409: '`payment_busy` (another operation on the payment is in flight: retry with the same Idempotency-Key; or one of its transactions is held for review, `details.reason: held_for_review`: retry once the review is settled, `/admin/review`) or `idempotency_key_reused` (the key was used with another body)',
   412: '`configuration_changed`: the `If-Match` revision is no longer the latest (a weak ETag never matches); nothing changed',
   413: '`payload_too_large`: a body over `server.bodyLimit`',
   415: '`unsupported_media_type`: a body that is not `application/json`',
