@@ -176,6 +176,31 @@ describe('loading plugins by package name', () => {
     expect((await loadPlugins([fine as never], { baseDir: hostDir })).map((c) => c.id)).to.deep.equal(['fine']);
   });
 
+  it('rejects a receivesSecrets that is not a boolean, or is set on a field that cannot hold an address, naming the field (invalid_plugin)', async () => {
+    const plugin = (id: string, field: Record<string, unknown>) => {
+      class P extends BasePlugin {
+        static override id = id;
+        static override configStructure = { target: { label: 'Target', ...field } } as never;
+      }
+      return P;
+    };
+    for (const [cls, part] of [
+      [plugin('str-flag', { type: 'String', receivesSecrets: 'no' }), 'receivesSecrets of config field "target" of "str-flag" must be a boolean, not "no"'],
+      [plugin('num-flag', { type: 'Boolean', receivesSecrets: 1 }), 'receivesSecrets of config field "target" of "num-flag" must be a boolean, not 1'],
+      [plugin('secret-flag', { type: 'Secret', receivesSecrets: true }), 'config field "target" of "secret-flag" declares receivesSecrets but is of type Secret'],
+      [plugin('bool-flag', { type: 'Boolean', receivesSecrets: true }), 'config field "target" of "bool-flag" declares receivesSecrets but is of type Boolean'],
+      [plugin('output-flag', { type: 'Output', receivesSecrets: true }), 'config field "target" of "output-flag" declares receivesSecrets but is of type Output'],
+    ] as const) {
+      const err = await rejection(loadPlugins([cls], { baseDir: hostDir }));
+      expect(err.details?.['reason'], part).to.equal('invalid_plugin');
+      expect(err.message).to.include(part);
+    }
+    // Also for classes given directly to the manager, which validates them the same way.
+    expect(() => new PluginManager({ plugins: [plugin('direct-flag', { type: 'String', receivesSecrets: 'no' })] } as never)).to.throw(/must be a boolean, not "no"/);
+    const fine = [plugin('url-flag', { type: 'String', receivesSecrets: true }), plugin('lines-flag', { type: 'Multiline', receivesSecrets: true }), plugin('off-flag', { type: 'Secret', receivesSecrets: false })];
+    expect((await loadPlugins(fine, { baseDir: hostDir })).map((c) => c.id)).to.deep.equal(['url-flag', 'lines-flag', 'off-flag']);
+  });
+
   it('rejects a class without an id, and a hook or a close that is not a function', async () => {
     class NoId extends BasePlugin {}
     expect((await rejection(loadPlugins([NoId as never], { baseDir: hostDir }))).message).to.include('no static "id"');

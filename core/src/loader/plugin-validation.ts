@@ -1,5 +1,5 @@
 import { ERROR_CODES, PayhostError } from '../errors/index.js';
-import { CONFIG_FIELD_TYPES } from '../plugin/config-structure.js';
+import { ADDRESS_FIELD_TYPES, CONFIG_FIELD_TYPES } from '../plugin/config-structure.js';
 import { PAYMENT_HOOK_NAMES } from '../plugin/hooks.js';
 import { BasePlugin, type PluginClass } from '../plugin/base-plugin.js';
 import { describeExport } from './describe-export.js';
@@ -81,8 +81,23 @@ function checkConfigStructure(cls: PluginClass, source: string): Record<string, 
       throw invalid(source, `config field "${name}" of "${cls.id}" has type ${JSON.stringify(f?.type)}${hint}; expected one of ${CONFIG_FIELD_TYPES.join(', ')}`);
     }
     if (typeof f.label !== 'string' || f.label === '') throw invalid(source, `config field "${name}" of "${cls.id}" has no label`);
+    checkReceivesSecrets(cls, name, f as { type: string; receivesSecrets?: unknown }, source);
   }
   return structure as Record<string, { type: string }>;
+}
+
+/**
+ * `receivesSecrets` guards where the secrets go: given as 'no' (a string) it
+ * would be enforced as true, and on a field that holds no address (a secret,
+ * a Boolean, an Output) it guards nothing, so the author meant another field.
+ */
+function checkReceivesSecrets(cls: PluginClass, name: string, field: { type: string; receivesSecrets?: unknown }, source: string): void {
+  const flag = field.receivesSecrets;
+  if (flag === undefined || flag === false) return;
+  if (flag !== true) throw invalid(source, `receivesSecrets of config field "${name}" of "${cls.id}" must be a boolean, not ${JSON.stringify(flag)}`);
+  if (!(ADDRESS_FIELD_TYPES as readonly string[]).includes(field.type)) {
+    throw invalid(source, `config field "${name}" of "${cls.id}" declares receivesSecrets but is of type ${field.type}, which holds no address: receivesSecrets belongs on the field that holds the address the secrets are sent to (a ${ADDRESS_FIELD_TYPES.join(' or ')} field)`);
+  }
 }
 
 /**

@@ -11,6 +11,8 @@ export interface ConfigField {
    * The plugin sends its secrets to the address this field holds (an API base URL, a host). An update
    * that changes it while keeping a stored secret (masked, or left out) is refused
    * (`secrets_not_reentered`): otherwise the admin key alone could point the stored secrets at any server.
+   * A boolean, `true` only on a field of a type that can hold an address (ADDRESS_FIELD_TYPES): the loader
+   * refuses anything else (invalid_plugin).
    */
   receivesSecrets?: boolean;
 }
@@ -22,6 +24,9 @@ export type ConfigValue = string | boolean | null;
 
 /** Field name -> value. Boolean fields hold booleans; every other type holds a string or null. */
 export type ConfigValues = Record<string, ConfigValue>;
+
+/** Field types that can hold an address, the only ones `receivesSecrets: true` may be declared on. */
+export const ADDRESS_FIELD_TYPES: readonly ConfigFieldType[] = ['String', 'Multiline'];
 
 const SECRET_TYPES: ReadonlySet<ConfigFieldType> = new Set(['Secret', 'SecretMultiline', 'Password']);
 

@@ -122,6 +122,26 @@ describe('testkit conformance checks: checkPluginClass and checkGatewayConfig', 
     ]);
   });
 
+  it('refuses a receivesSecrets that is not a boolean, or on a field type that holds no address, as the host does', () => {
+    const withField = (field: Record<string, unknown>) =>
+      class extends ReferencePlugin {
+        static override configStructure = { ...ReferencePlugin.configStructure, target: { label: 'Target', ...field } } as never;
+      };
+    expect(checkPluginClass(withField({ type: 'String', receivesSecrets: 'no' }))).to.deep.equal([
+      "configStructure field \"target\" has receivesSecrets string 'no'; expected a boolean",
+    ]);
+    expect(checkPluginClass(withField({ type: 'Boolean', receivesSecrets: 1 }))).to.deep.equal([
+      'configStructure field "target" has receivesSecrets number 1; expected a boolean',
+    ]);
+    for (const type of ['Secret', 'Password', 'Boolean', 'Output']) {
+      expect(checkPluginClass(withField({ type, receivesSecrets: true })), type).to.deep.equal([
+        `configStructure field "target" declares receivesSecrets but is of type ${type}, which holds no address: put it on the field holding the address the secrets are sent to (String or Multiline)`,
+      ]);
+    }
+    expect(checkPluginClass(withField({ type: 'String', receivesSecrets: true }))).to.deep.equal([]);
+    expect(checkPluginClass(withField({ type: 'Secret', receivesSecrets: false }))).to.deep.equal([]);
+  });
+
   it('refuses an id that cannot be a segment of the plugin URLs, as the host does', () => {
     for (const id of ['Acme Pay', 'acme/gateway']) {
       class BadId extends ReferencePlugin {

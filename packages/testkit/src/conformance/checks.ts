@@ -1,4 +1,5 @@
 import {
+  ADDRESS_FIELD_TYPES,
   CONFIG_FIELD_TYPES,
   Decimal,
   PAYMENT_HOOK_NAMES,
@@ -96,6 +97,13 @@ export function checkPluginClass(candidate: unknown): Violation[] {
       if (!nonEmptyString(field['label'])) out.push(`configStructure field "${name}" needs a label (a non-empty string), got ${show(field['label'])}`);
       if (field['helpText'] !== undefined && typeof field['helpText'] !== 'string') {
         out.push(`configStructure field "${name}" has helpText ${show(field['helpText'])}; expected a string`);
+      }
+      const receives = field['receivesSecrets'];
+      // 'no' would be enforced as true; on a field that holds no address (a secret, a Boolean) it guards nothing.
+      if (receives !== undefined && typeof receives !== 'boolean') {
+        out.push(`configStructure field "${name}" has receivesSecrets ${show(receives)}; expected a boolean`);
+      } else if (receives === true && FIELD_TYPES.has(String(field['type'])) && !(ADDRESS_FIELD_TYPES as readonly string[]).includes(String(field['type']))) {
+        out.push(`configStructure field "${name}" declares receivesSecrets but is of type ${String(field['type'])}, which holds no address: put it on the field holding the address the secrets are sent to (${ADDRESS_FIELD_TYPES.join(' or ')})`);
       }
     }
   }
