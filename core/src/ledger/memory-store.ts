@@ -81,6 +81,19 @@ export class MemoryLedgerStore implements LedgerStore {
       .map((t) => copyTransaction(t.value));
   }
 
+  async listUnsettledRefunds(): Promise<Transaction[]> {
+    this.check();
+    const settled = (t: Transaction): boolean =>
+      t.gatewayTransactionId !== null &&
+      this.state
+        .transactionsOf(t.paymentId)
+        .some(({ value: s }) => s.state === 'applied' && (s.kind === 'refund' || s.kind === 'refund_failed') && s.gatewayTransactionId === t.gatewayTransactionId);
+    return [...this.state.transactions.values()]
+      .filter((t) => t.value.state === 'applied' && t.value.isSuccess && t.value.kind === 'refund_ongoing' && !settled(t.value))
+      .sort(byAge)
+      .map((t) => copyTransaction(t.value));
+  }
+
   async ping(): Promise<void> {
     this.check();
   }

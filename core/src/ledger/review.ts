@@ -2,12 +2,14 @@ import { isTransactionErrorCode, type TransactionErrorCode } from '../contracts/
 import type { TransactionKind } from '../contracts/transaction-kind.js';
 import { PayhostError, ERROR_CODES } from '../errors/index.js';
 import { parseAmount } from '../money/amount.js';
-import { applyResponse } from './apply.js';
+import { applyResponse, repeatsRow } from './apply.js';
 import { gatewayApplyOptions, type LedgerContext } from './context.js';
 import { checkNoCardNumber } from './card-number.js';
 import { invalidInput } from './ledger-errors.js';
 import type { Payment, Transaction } from './model.js';
+import type { LedgerTx } from './store.js';
 import type { ResponseLike } from './records.js';
+import { isUnsettledRefund, listUnsettledRefunds, settleOngoingRefund } from './ongoing-refunds.js';
 import { operationOf, type PaymentOperation } from './operations.js';
 import { checkStorableInput } from './storable-text.js';
 
@@ -19,7 +21,11 @@ import { checkStorableInput } from './storable-text.js';
  * answers the client's idempotency key the same way.
  */
 
-/** A transaction held for review, with its payment (what a person needs to find it at the processor). */
+/**
+ * A transaction held for review (state `review`), or a refund the processor accepted and has
+ * not reported finished (state `applied`, kind `refund_ongoing`: its amount stays reserved until
+ * settled), with its payment (what a person needs to find it at the processor).
+ */
 export interface ReviewItem {
   payment: Payment;
   transaction: Transaction;
@@ -48,7 +54,12 @@ export interface ReviewResolution {
    * a refund event held for review, the figure it reported). A refund is never more than is captured.
    */
   amount?: string | null;
-  /** The processor's id for the operation (settles its later events; a refund needs the charge's). */
+  /**
+   * The processor's id for the operation, as its events carry it (a Razorpay rfnd_ id, a Stripe re_ id,
+   * a Flutterwave refund id): the processor's later event of it is then known as already recorded.
+   * Required for a refund resolved as succeeded, unless the row has one already: without it, that
+   * event would be counted as a second refund.
+   */
   gatewayTransactionId?: string | null;
   /** The processor's payment reference (e.g. a Stripe PaymentIntent id) for a first charge. */
   pspReference?: string | null;
@@ -172,9 +183,9 @@ function answerOf(input: ReviewResolution, note: string, payment: Payment, row: 
     const errorCode = input.errorCode ?? 'processing_error';
     return { ...common, isSuccess: false, actionRequired: false, kind: row.kind, amount: row.amount, errorCode, error: failureMessage(operation, errorCode) };
   }
+  const kind = resolvedKind(operation, row, input.kind);
   const amount = input.amount === undefined || input.amount === null ? row.amount : parseAmount(input.amount, payment.currency);
   if (amount.gt(row.amount)) throw invalidInput(`amount ${amount.toString()} is more than the ${row.amount.toString()} ${payment.currency} the transaction asked for`, { field: 'amount' });
-  const kind = resolvedKind(operation, row, input.kind);
   // Never more refunded than captured: the figure that was more is what put a refund event here.
   if (kind === 'refund' && amount.gt(payment.capturedAmount)) {
     throw invalidInput(`amount ${amount.toString()} is more than the ${payment.capturedAmount.toString()} ${payment.currency} captured: give the amount the processor refunded`, {
@@ -182,12 +193,23 @@ function answerOf(input: ReviewResolution, note: string, payment: Payment, row: 
       captured: payment.capturedAmount.toFixed(),
     });
   }
+  if (kind === 'refund' && !common.transactionId) {
+    throw invalidInput(
+      "gatewayTransactionId is required for a refund that succeeded: the processor's refund id, so its later refund event is known as this refund and not counted a second time",
+      { field: 'gatewayTransactionId' },
+    );
+  }
   return { ...common, isSuccess: true, actionRequired: false, kind, amount, error: null };
 }
 
-/** Every transaction held for review, oldest first, with its payment. */
+/**
+ * Every transaction held for review and every refund still ongoing at the processor (an event
+ * that never came leaves it reserved for good), oldest first, with its payment.
+ */
 export async function listReview(ctx: LedgerContext): Promise<ReviewItem[]> {
-  const rows = (await ctx.store.listPendingTransactions({ includeReview: true })).filter((t) => t.state === 'review');
+  const held = (await ctx.store.listPendingTransactions({ includeReview: true })).filter((t) => t.state === 'review');
+  const ongoing = await listUnsettledRefunds(ctx);
+  const rows = [...held, ...ongoing].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
   const items: ReviewItem[] = [];
   for (const transaction of rows) {
     const payment = await ctx.store.getPayment(transaction.paymentId);
@@ -196,12 +218,53 @@ export async function listReview(ctx: LedgerContext): Promise<ReviewItem[]> {
   return items;
 }
 
+/** A refund resolved as succeeded under a refund id the ledger already counted (its event came meanwhile) would count it twice. */
+async function refuseRecordedRefund(tx: LedgerTx, row: Transaction, answer: ResponseLike): Promise<void> {
+  if (answer.isSuccess !== true || answer.kind !== 'refund' || !answer.transactionId) return;
+  const r = { transactionId: answer.transactionId, kind: 'refund' as const, isSuccess: true };
+  const recorded = (await tx.listTransactions(row.paymentId)).find((t) => t.id !== row.id && repeatsRow(t, r));
+  if (recorded) {
+    throw invalidInput(`refund ${answer.transactionId} is already recorded (transaction ${recorded.id}): this one did not happen on its own, resolve it as failed`, {
+      field: 'gatewayTransactionId',
+      recordedTransactionId: recorded.id,
+    });
+  }
+}
+
+/** A person's settlement of a refund still ongoing: the settling `refund` or `refund_failed` row (ongoing-refunds.ts). */
+async function settleOngoing(ctx: LedgerContext, tx: LedgerTx, payment: Payment, row: Transaction, input: ReviewResolution, note: string, now: Date): Promise<ReviewItem> {
+  if (input.kind && input.kind !== 'refund') throw invalidInput('An ongoing refund can only have succeeded as refund', { field: 'kind', allowed: ['refund'] });
+  const given = input.gatewayTransactionId ?? null;
+  if (given !== null && row.gatewayTransactionId !== null && given !== row.gatewayTransactionId) {
+    throw invalidInput(`gatewayTransactionId must be the ongoing refund's own (${row.gatewayTransactionId}) when given`, { field: 'gatewayTransactionId' });
+  }
+  const errorCode = input.errorCode ?? 'processing_error';
+  const applied = await settleOngoingRefund(
+    ctx,
+    tx,
+    payment,
+    row,
+    {
+      succeeded: input.outcome === 'succeeded',
+      amount: input.amount,
+      gatewayTransactionId: given,
+      errorCode,
+      error: failureMessage('refund', errorCode),
+      rawResponse: { resolvedByOperator: { outcome: input.outcome, note, resolvedAt: now.toISOString(), ongoingTransactionId: row.id } },
+    },
+    now,
+  );
+  return { payment: applied.payment, transaction: applied.transaction };
+}
+
 /**
  * Records what a person found at the processor for a transaction held for
  * review, under the payment's lock: a success counts (capture, refund, ...)
  * and a failure releases the reserved amount, as the gateway's own answer
- * would have; the client's idempotency key gets the outcome. Refused
- * (transaction_not_in_review) once the transaction was resolved otherwise.
+ * would have; the client's idempotency key gets the outcome. A refund still
+ * ongoing (refund_ongoing) gets its settling row instead: `refund` (at most
+ * the amount it asked) or `refund_failed`, releasing its reservation. Refused
+ * (transaction_not_in_review) once the transaction was resolved or settled otherwise.
  */
 export async function resolveReview(ctx: LedgerContext, input: ReviewResolution): Promise<ReviewItem> {
   const { note } = checkResolution(input);
@@ -211,9 +274,15 @@ export async function resolveReview(ctx: LedgerContext, input: ReviewResolution)
     const payment = await tx.getPayment(found.paymentId, { forUpdate: true });
     const row = await tx.getTransaction(found.id);
     if (!payment || !row) throw transactionNotFound(input.transactionId);
-    if (row.state !== 'review') throw notInReview(row);
     const now = ctx.now();
-    const applied = await applyResponse(tx, payment, row, answerOf(input, note, payment, row, now), { now, ...gatewayApplyOptions(ctx, payment), complete: row.idempotencyKey });
+    if (row.kind === 'refund_ongoing' && row.state === 'applied') {
+      if (!isUnsettledRefund(await tx.listTransactions(payment.id), row)) throw notInReview(row);
+      return settleOngoing(ctx, tx, payment, row, input, note, now);
+    }
+    if (row.state !== 'review') throw notInReview(row);
+    const answer = answerOf(input, note, payment, row, now);
+    await refuseRecordedRefund(tx, row, answer);
+    const applied = await applyResponse(tx, payment, row, answer, { now, ...gatewayApplyOptions(ctx, payment), complete: row.idempotencyKey });
     return { payment: applied.payment, transaction: applied.transaction };
   });
   const { payment, transaction } = resolved;

@@ -187,6 +187,14 @@ export interface LedgerStore {
    */
   listPendingTransactions(options?: { includeReview?: boolean }): Promise<Transaction[]>;
   /**
+   * Optional: refunds the processor accepted but has not finished, oldest first: applied, successful
+   * `refund_ongoing` rows that no applied `refund` or `refund_failed` row of the same payment and
+   * gateway transaction id settles (one without a gateway transaction id is never settled). Their
+   * amount stays reserved until settled (rules.ts); listReview lists them and reconciliation asks the
+   * gateway about them. Without it, only the processor's event settles them.
+   */
+  listUnsettledRefunds?(): Promise<Transaction[]>;
+  /**
    * Optional: resolves when the store answers (a trivial query), rejects when
    * it cannot be reached; a readiness probe for servers.
    */

@@ -145,6 +145,35 @@ describe('ledger: a person resolves a transaction held for review', () => {
     await manager.close();
   });
 
+  it("a refund resolved as succeeded needs the processor's refund id: its later event is then not counted again", async () => {
+    const { payments, manager } = service();
+    const { paymentId, held } = await lostRefund(payments);
+    const missing = await rejection(payments.resolveReview({ transactionId: held.id, outcome: 'succeeded', note: 'Dashboard: refunded 20.00' }));
+    expect(missing.code).to.equal('invalid_input');
+    expect(missing.details).to.deep.include({ field: 'gatewayTransactionId' });
+    expect((await payments.listTransactions(paymentId)).find((t) => t.id === held.id)?.state).to.equal('review');
+
+    const resolved = await payments.resolveReview({ transactionId: held.id, outcome: 'succeeded', gatewayTransactionId: 're_dash', note: 'Dashboard: re_dash 20.00' });
+    expect(resolved.payment.chargeStatus).to.equal('fully-refunded');
+    const event = await payments.applyGatewayEvent({ gateway: 'test.blind', eventId: 'evt-re-dash', paymentId, response: { isSuccess: true, kind: 'refund', amount: '20.00', transactionId: 're_dash' } });
+    expect(event.status).to.equal('already_applied');
+    expectAmount((await payments.getPayment(paymentId)).capturedAmount, '0');
+    await manager.close();
+  });
+
+  it('a refund id the ledger already counted (its event came meanwhile) is refused for a held refund', async () => {
+    const { payments, manager } = service();
+    const { paymentId, held } = await lostRefund(payments);
+    // A refund of another amount: recorded as a refund of its own.
+    const own = await payments.applyGatewayEvent({ gateway: 'test.blind', eventId: 'evt-re-5', paymentId, response: { isSuccess: true, kind: 'refund', amount: '5.00', transactionId: 're_5' } });
+    expect(own.status).to.equal('applied');
+    const err = await rejection(payments.resolveReview({ transactionId: held.id, outcome: 'succeeded', amount: '5.00', gatewayTransactionId: 're_5', note: 'Dashboard: re_5' }));
+    expect(err.code).to.equal('invalid_input');
+    expect(err.details).to.deep.include({ field: 'gatewayTransactionId', recordedTransactionId: own.transaction!.id });
+    expectAmount((await payments.getPayment(paymentId)).capturedAmount, '15');
+    await manager.close();
+  });
+
   it('bad resolutions are refused with typed errors and change nothing', async () => {
     const { payments, manager, store } = service();
     const { paymentId, held } = await lostRefund(payments);

@@ -103,6 +103,10 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (plugin, channel)
   );
   `,
+  // 5: refunds the processor has not finished, listed for review and reconciliation (listUnsettledRefunds).
+  `
+  CREATE INDEX transactions_refund_ongoing_idx ON transactions (created_at, seq) WHERE kind = 'refund_ongoing' AND state = 'applied';
+  `,
 ];
 
 export interface MigrateOptions {

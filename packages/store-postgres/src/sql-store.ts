@@ -129,6 +129,19 @@ export class SqlLedgerStore implements LedgerStore {
     });
   }
 
+  /** Refunds the processor accepted but has not finished (see LedgerStore.listUnsettledRefunds). */
+  listUnsettledRefunds(): Promise<Transaction[]> {
+    return this.read(async (c) => {
+      const rows = await c.query(
+        `SELECT ${TRANSACTION_COLUMNS} FROM transactions t WHERE t.kind = 'refund_ongoing' AND t.state = 'applied' AND t.is_success ` +
+          "AND NOT EXISTS (SELECT 1 FROM transactions s WHERE s.payment_id = t.payment_id AND s.state = 'applied' " +
+          "AND s.kind IN ('refund', 'refund_failed') AND s.gateway_transaction_id = t.gateway_transaction_id) " +
+          BY_AGE,
+      );
+      return rows.map(rowToTransaction);
+    });
+  }
+
   /** Plugin settings saved by the admin API, with a revision above `afterRevision`, by revision (plugin-settings.ts). */
   listPluginSettings(afterRevision: number): Promise<SavedPluginSettings[]> {
     return this.read((c) => listPluginSettings(c, afterRevision));
