@@ -75,8 +75,19 @@ export interface GatewayEvent {
   paymentId?: string | null;
   /** The processor's reference of the payment (e.g. a PaymentIntent id), to find it otherwise. */
   pspReference?: string | null;
-  /** What the event means for the payment, as a gateway response (kind, amount, success). */
+  /**
+   * What the event means for the payment, as a gateway response (kind, amount, success). For a
+   * refund: `transactionId` is the processor's id of the refund (not of the charge), and `amount`
+   * the refund's own amount when the processor gives it (not the charge's refunded total).
+   */
   response: GatewayResponse;
+  /**
+   * The idempotency key (PaymentData.idempotencyKey) of the host's call the event answers, when the
+   * processor echoes it (Stripe does, as `request.idempotency_key`): it pins the ledger transaction
+   * that call opened, e.g. a refund still `refund_ongoing`. Null or absent: the event answers no call
+   * of the host's (a refund made in the processor's dashboard) or the processor does not echo keys.
+   */
+  gatewayIdempotencyKey?: string | null;
   /**
    * When the processor created the event (from its signed payload). The
    * server uses it to stop refusing an event that matches no payment once

@@ -9,10 +9,11 @@ import { PAYMENT_ID_KEY, signatureVerifies } from './metadata-signature.js';
 import { actionData, currencyOf, intentResponse, refundResponse, type IntentReading } from './status-mapping.js';
 
 /**
- * A GatewayEvent plus the ledger key of the API call that caused it (Stripe
- * echoes it as event.request.idempotency_key), and always its occurredAt.
+ * A GatewayEvent whose gatewayIdempotencyKey (the ledger key of the API call
+ * that caused it, which Stripe echoes as event.request.idempotency_key) and
+ * occurredAt are always set: null, and Stripe's signed creation time.
  */
-export type StripeGatewayEvent = GatewayEvent & { gatewayIdempotencyKey: string | null; occurredAt: Date };
+export type StripeGatewayEvent = GatewayEvent & Required<Pick<GatewayEvent, 'gatewayIdempotencyKey'>> & { occurredAt: Date };
 
 /** Event types the plugin turns into ledger events; every other type is acknowledged and ignored. */
 export const HANDLED_EVENT_TYPES = [

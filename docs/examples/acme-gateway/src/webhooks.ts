@@ -11,7 +11,10 @@ interface AcmeEvent {
   type: string;
   /** When Acme created the event, in unix seconds. */
   created: number;
+  /** For a charge or refund event: the charge's or the refund's own id, and its own amount. */
   data: { id: string; charge: string; amount: number; currency: string; metadata?: Record<string, string> };
+  /** The Idempotency-Key of the API call that caused the event; absent for one made in Acme's dashboard. */
+  request?: { idempotency_key?: string | null };
 }
 
 /** Checks the `acme-signature` header over the raw body, as sent: re-serialized JSON would not match. */
@@ -36,12 +39,16 @@ function toGatewayEvent(event: AcmeEvent): GatewayEvent | null {
     paymentId: event.data.metadata?.['payment_id'] ?? null, // sent with the charge, echoed back
     pspReference: event.data.charge, // finds the payment when no id came back
     occurredAt: new Date(event.created * 1000),
+    // The key refundPayment sent (payment.idempotencyKey), echoed: pins the refund the host asked for.
+    gatewayIdempotencyKey: event.request?.idempotency_key ?? null,
     response: {
       isSuccess: true,
       actionRequired: false,
       kind,
+      // A refund's own amount, not the charge's refunded total: the ledger counts it as one refund.
       amount: fromMinorUnits(event.data.amount, event.data.currency),
       currency: event.data.currency,
+      // A refund's own id (re_...), as refundPayment answered, not the charge's: it settles that refund.
       transactionId: event.data.id,
       error: null,
       errorCode: null,
