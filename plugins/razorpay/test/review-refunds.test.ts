@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import { Decimal, MemoryLedgerStore, PaymentService, silentLogger, type Payment, type PluginManager } from '@payhost/core';
+import { FakeRazorpay } from '@payhost/testkit/razorpay';
+import { CHANNEL, GATEWAY, blockOutsideNetwork, makeManager } from './helpers.js';
+
+const key = (): string => `key-${randomUUID()}`;
+
+// Refunds whose outcome only a person can record: one left pending (refund_ongoing) whose settling event
+// was ignored as stale, and one whose answer was lost, resolved from the dashboard.
+describe('razorpay: refunds settled from the review list', function () {
+  blockOutsideNetwork();
+  let fake: FakeRazorpay;
+  let manager: PluginManager;
+  let service: PaymentService;
+  before(async () => {
+    fake = await FakeRazorpay.start();
+  });
+  after(() => fake.close());
+  beforeEach(() => {
+    fake.reset();
+    manager = makeManager(fake);
+    service = new PaymentService({ manager, store: new MemoryLedgerStore(), logger: silentLogger() });
+  });
+  afterEach(() => manager.close());
+
+  async function charged(): Promise<{ payment: Payment; rzp: string }> {
+    const token = JSON.parse(await manager.getClientToken({ channel: CHANNEL, gateway: GATEWAY, amount: new Decimal('499.50'), currency: 'INR' })) as { order_id: string };
+    const { payment: _p, ...handler } = fake.checkout(token.order_id);
+    const payment = await service.createPayment({ idempotencyKey: key(), channel: CHANNEL, total: '499.50', currency: 'INR', token: JSON.stringify(handler) });
+    await service.process({ paymentId: payment.id, idempotencyKey: key() });
+    return { payment, rzp: handler.razorpay_payment_id };
+  }
+
+  async function deliver(delivery: { rawBody: Buffer; headers: Record<string, string> }): Promise<unknown[]> {
+    const response = (await manager.webhook({ channel: CHANNEL, plugin: GATEWAY, path: '/webhook', method: 'POST', ...delivery }))!;
+    const out: unknown[] = [response.body];
+    for (const event of response.events ?? []) out.push((await service.applyGatewayEvent({ ...event, gateway: GATEWAY, channel: CHANNEL })).status);
+    return out;
+  }
+
+  /** What Razorpay still holds captured for the payment, in rupees. */
+  const truthCaptured = (rzp: string): Decimal => {
+    const p = fake.state.payment(rzp);
+    return new Decimal(p.amount - p.amount_refunded).div(100);
+  };
+
+  for (const settleAs of ['processed', 'failed'] as const) {
+    it(`a pending refund Razorpay ${settleAs}, its event resent after 48 h (stale): listed for review, settled by a person`, async () => {
+      const { payment, rzp } = await charged();
+      fake.state.refundStatus = 'pending';
+      const ongoing = await service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '100' });
+      expect(ongoing.transaction.kind).to.equal('refund_ongoing');
+      const refundId = ongoing.transaction.gatewayTransactionId!;
+      fake.state.settleRefund(refundId, settleAs);
+      const stale = await deliver(fake.webhook(`refund.${settleAs}`, { paymentId: rzp, refundId }, { createdAt: Math.floor(Date.now() / 1000) - 3 * 86400 }));
+      expect(stale).to.have.length(1);
+      expect(stale[0]).to.deep.include({ ignored: 'stale_event' });
+
+      const [item, ...more] = await service.listReview();
+      expect(more).to.have.length(0);
+      expect(item!.transaction.id).to.equal(ongoing.transaction.id);
+      await service.resolveReview({ transactionId: ongoing.transaction.id, outcome: settleAs === 'processed' ? 'succeeded' : 'failed', note: `Dashboard: ${refundId} ${settleAs}` });
+      expect(await service.listReview()).to.deep.equal([]);
+      expect((await service.getPayment(payment.id)).capturedAmount.eq(truthCaptured(rzp))).to.equal(true);
+
+      // Nothing is reserved any more: the rest (all of it, when the refund failed) can be refunded.
+      fake.state.refundStatus = 'processed';
+      const rest = await service.refund({ paymentId: payment.id, idempotencyKey: key() });
+      expect(rest.transaction.amount.toFixed()).to.equal(settleAs === 'processed' ? '399.5' : '499.5');
+      const final = await service.getPayment(payment.id);
+      expect(final.capturedAmount.eq(truthCaptured(rzp))).to.equal(true);
+      expect(final.chargeStatus).to.equal('fully-refunded');
+    });
+  }
+
+  it('a lost refund resolved succeeded needs its rfnd_ id; with it, refund.processed that follows is not counted again', async () => {
+    const { payment, rzp } = await charged();
+    fake.loseAnswer({ method: 'POST', path: /\/refund$/ }, { thenDrop: 1 });
+    expect(await service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '100' }).then(() => 'ok', (e: { code?: string }) => e.code)).to.equal('outcome_unknown');
+    const [held] = await service.listReview();
+    const noId = await service.resolveReview({ transactionId: held!.transaction.id, outcome: 'succeeded', note: 'Dashboard: refunded 100 (ana)' }).then(
+      () => null,
+      (e: { code?: string; details?: Record<string, unknown> }) => [e.code, e.details?.['field']],
+    );
+    expect(noId).to.deep.equal(['invalid_input', 'gatewayTransactionId']);
+    const refundId = fake.state.refundsOf(rzp)[0]!.id;
+    await service.resolveReview({ transactionId: held!.transaction.id, outcome: 'succeeded', gatewayTransactionId: refundId, note: `Dashboard: ${refundId} 100 (ana)` });
+    expect(await deliver(fake.webhook('refund.processed', { paymentId: rzp, refundId }))).to.deep.include('already_applied');
+    const after = await service.getPayment(payment.id);
+    expect(after.capturedAmount.toFixed()).to.equal('399.5');
+    expect(after.capturedAmount.eq(truthCaptured(rzp))).to.equal(true);
+  });
+});
