@@ -51,6 +51,8 @@ describe('flutterwave (conformance, against the fake Flutterwave)', () => {
     },
     // The refund API takes no idempotency key (see the plugin's refundPayment): the ledger reconciles a lost answer instead.
     notIdempotent: { refund: 'the Flutterwave refund API takes no idempotency key' },
+    // Flutterwave finds a charge by the Inline result (the token), not the key: a transaction it never had.
+    transactionStatus: { unknownToken: () => JSON.stringify({ transaction_id: 987654321, tx_ref: 'conformance-never-paid' }) },
     webhooks: {
       signed: ({ env, response }) => env.fake.webhook('charge.completed', Number(response.pspReference)),
       badlySigned: ({ env, response }) => env.fake.webhook('charge.completed', Number(response.pspReference), { secretHash: 'not-the-secret-hash' }),

@@ -40,6 +40,8 @@ describe('razorpay (conformance, against the fake Razorpay)', () => {
     successToken: (ctx) => checkout(ctx),
     declineToken: (ctx) => checkout(ctx, { status: 'failed', error: { code: 'BAD_REQUEST_ERROR', reason: 'card_declined', description: 'Your card was declined' } }),
     amountSent: (fake) => lastAmount(fake),
+    // The plugin finds a charge by the checkout token's payment id, and reads any failed fetch of it (a 404 too) as "cannot tell".
+    transactionStatus: { noRecordUntold: 'Razorpay charges are fetched by the checkout token, and a failed fetch (404 included) is "cannot tell"' },
     webhooks: {
       signed: ({ env, response }) => env.webhook('payment.captured', { paymentId: response.pspReference ?? '' }),
       badlySigned: ({ env, response }) => {

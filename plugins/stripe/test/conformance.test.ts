@@ -10,6 +10,13 @@ function succeededEvent(ctx: ChargeContext<FakeStripe>): Json {
   return event;
 }
 
+/** The fake's refund.created event for the refund the plugin answered with (its transactionId is the refund's id). */
+function refundCreated(fake: FakeStripe, refundId: string): Json {
+  const event = fake.events('refund.created').find((e) => (e['data'] as { object?: { id?: string } })?.object?.id === refundId);
+  if (!event) throw new Error(`the fake emitted no refund.created for ${refundId}`);
+  return event;
+}
+
 /** The amount of the last request to the fake that carried one (form values are strings). */
 function lastAmount(fake: FakeStripe): string | undefined {
   for (let i = fake.requests.length - 1; i >= 0; i--) {
@@ -49,6 +56,8 @@ describe('stripe (conformance, against the fake Stripe)', () => {
       signed: (ctx) => ctx.env.webhook(succeededEvent(ctx), WEBHOOK_SECRET),
       badlySigned: (ctx) => ctx.env.webhook(succeededEvent(ctx), WEBHOOK_SECRET, { secret: 'whsec_notTheChannelsSecret' }),
       signatureHeader: 'stripe-signature',
+      // refund.created carries the refund's own amount and id, and the key of the call (charge.refunded: the running total).
+      refund: ({ env, refund }) => env.webhook(refundCreated(env, refund.response.transactionId), WEBHOOK_SECRET),
     },
   });
 });

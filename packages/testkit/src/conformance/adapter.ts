@@ -30,6 +30,18 @@ export interface OperationContext {
   response: GatewayResponse;
 }
 
+/**
+ * A refund the suite made: `refund` is the refundPayment call (its payment,
+ * with the amount and idempotency key sent) and the plugin's answer; `charge`
+ * the captured charge it refunds. The suite refunds the charge twice and
+ * hands the second refund, so a running total differs from its amount.
+ */
+export interface RefundContext<Env> {
+  env: Env;
+  charge: ChargeContext<Env>;
+  refund: ChargeContext<Env>;
+}
+
 /** A webhook delivery as the host's HTTP layer receives it (path defaults to "/webhook", method to POST). */
 export interface WebhookDelivery {
   path?: string;
@@ -53,6 +65,43 @@ export interface WebhookAdapter<Env> {
    * plugin must re-verify the event with the processor instead.
    */
   bodySigned?: boolean;
+  /**
+   * A correctly signed delivery of the processor's event about the refund in
+   * `ctx` (the second refund of the charge), when the fake can make one: the
+   * suite then checks the refund event the plugin reports (its refund id as
+   * transactionId, the refund's own amount, the call's key when echoed).
+   */
+  refund?(ctx: RefundContext<Env>): WebhookDelivery | Promise<WebhookDelivery>;
+}
+
+/**
+ * How the suite checks getTransactionStatus (when the plugin implements it):
+ * it asks about its own completed charge by the charge's idempotency key
+ * (expecting that charge), and about a key never used (expecting "no
+ * record": a failure with errorCode processing_error).
+ */
+export interface TransactionStatusAdapter<Env> {
+  /**
+   * How long ago the suite says the calls were made (transaction.createdAt);
+   * default one day: past the time a plugin answers "cannot tell" because a
+   * call may still reach the processor.
+   */
+  ageMs?: number;
+  /** Where the fake must cooperate: e.g. make the charge findable (a search index) before the status call. */
+  prepare?(ctx: ChargeContext<Env>): void | Promise<void>;
+  /**
+   * The token of the call with the invented key, for a processor whose
+   * charges are found by the token (a checkout) rather than the key: one
+   * naming a charge the processor never received. Default null (no token).
+   */
+  unknownToken?(ctx: TokenContext<Env>): string | null | Promise<string | null>;
+  /**
+   * Why the plugin cannot answer "no record" for a charge the processor never
+   * received (e.g. it cannot tell a missing charge from a failed lookup): the
+   * invented-key check is then left out. Use sparingly: "no record" is what
+   * frees an amount the ledger reserved for a call that never landed.
+   */
+  noRecordUntold?: string;
 }
 
 /** Currencies to test with, by ISO 4217 exponent. Give every class the processor supports. */
@@ -139,6 +188,8 @@ export interface ConformanceAdapter<Env = undefined> {
   amountSent?(env: Env, op: OperationContext): unknown | Promise<unknown>;
   /** Units of `amountSent`: 'minor' (integer subunits, the default: 10.50 USD -> 1050) or 'major' (10.5). */
   amountUnits?: 'minor' | 'major';
+  /** getTransactionStatus checks; optional (the defaults fit a plugin that looks calls up by their key). */
+  transactionStatus?: TransactionStatusAdapter<Env>;
   /** Webhook deliveries; leave out when the plugin has no `webhook` hook. */
   webhooks?: WebhookAdapter<Env>;
   supports?: ConformanceSupports;

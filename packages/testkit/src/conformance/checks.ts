@@ -323,6 +323,8 @@ export function checkWebhookResponse(response: unknown, options: WebhookCheckOpt
     if (at !== undefined && at !== null && !(at instanceof Date && !Number.isNaN(at.getTime()))) {
       out.push(`events[${index}].occurredAt must be a valid Date (when the processor created the event), got ${at instanceof Date ? 'an invalid Date' : show(at)}`);
     }
+    const key = event['gatewayIdempotencyKey'];
+    if (key !== undefined && key !== null && typeof key !== 'string') out.push(`events[${index}].gatewayIdempotencyKey must be a string or null (the key of the call the event answers), got ${show(key)}`);
     for (const violation of checkGatewayResponse(event['response'], null)) out.push(`events[${index}].response: ${violation}`);
   });
   return out;

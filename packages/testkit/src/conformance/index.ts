@@ -23,6 +23,8 @@ export {
   type ResponseCheckOptions,
   type WebhookCheckOptions,
 } from './checks.js';
+export { checkRefundEvents } from './refund-events.js';
+export { checkTransactionStatus } from './status.js';
 export { ConformanceProbePlugin, PROBE } from './probe.js';
 export type {
   ConformanceAdapter,
@@ -35,6 +37,8 @@ export type {
   TokenContext,
   ChargeContext,
   OperationContext,
+  RefundContext,
+  TransactionStatusAdapter,
   WebhookAdapter,
   WebhookDelivery,
   MochaLike,

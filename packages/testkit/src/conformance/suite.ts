@@ -16,6 +16,7 @@ import { CLASSES, EXPONENT, Harness, expectSuccess } from './harness.js';
 import { message, money, same, summary } from './report-text.js';
 import { PROBE } from './probe.js';
 import { registerRetryTests } from './retries.js';
+import { registerTransactionStatusTests } from './status.js';
 import { registerWebhookTests } from './webhooks.js';
 
 function globalMocha(): MochaLike {
@@ -43,7 +44,9 @@ function pluginTitle(plugin: PluginClass): string {
  *   process / authorize / capture / refund / void / decline / 3-D Secure
  *   (each answer checked by `checkGatewayResponse`), amounts for 0-, 2- and
  *   3-decimal currencies (and what the processor received, in minor units),
- *   idempotent retries, and webhook signature checks.
+ *   idempotent retries, getTransactionStatus (a completed charge found by
+ *   its key, an invented key answered "no record"), webhook signature checks,
+ *   and the refund event a delivery reports (when the adapter makes one).
  *
  * Failures name the call and list every broken rule.
  *
@@ -366,6 +369,8 @@ export function describePluginConformance<Env = undefined>(plugin: PluginClass, 
         }
 
         registerRetryTests(ui, h, adapter);
+
+        registerTransactionStatusTests(ui, h, adapter);
 
         if (adapter.webhooks) registerWebhookTests(ui, h, adapter.webhooks);
       });

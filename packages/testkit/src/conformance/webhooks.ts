@@ -1,6 +1,7 @@
 import type { MochaLike, WebhookAdapter, WebhookDelivery } from './adapter.js';
 import { assertConforms, checkWebhookResponse } from './checks.js';
 import type { Harness } from './harness.js';
+import { registerRefundEventTests } from './refund-events.js';
 
 /** The headers without `name`, whatever the case it is written in. */
 function withoutHeader(headers: WebhookDelivery['headers'], name: string): WebhookDelivery['headers'] {
@@ -54,5 +55,7 @@ export function registerWebhookTests<Env>(ui: MochaLike, h: Harness<Env>, webhoo
         assertConforms(checkWebhookResponse(response, { expect: 'rejected' }), 'a signed webhook with an altered body');
       });
     }
+
+    registerRefundEventTests(ui, h, webhooks);
   });
 }
