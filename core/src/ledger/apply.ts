@@ -3,7 +3,8 @@ import type { PayhostError } from '../errors/index.js';
 import { GatewayDeclinedError } from './ledger-errors.js';
 import type { Payment, Transaction } from './model.js';
 import { encodeError, encodePayment, encodeTransaction, type StoredOutcome } from './outcome-codec.js';
-import { duplicateTransaction, normalizeResponse, referenceTakenTransaction, resultTransaction, type NormalizedResponse, type ResponseLike } from './records.js';
+import { duplicateTransaction, normalizeResponse, pendingTransaction, referenceTakenTransaction, resultTransaction, type NormalizedResponse, type ResponseLike } from './records.js';
+import { anotherRefundNote, anotherRefundOf, type RefundEventNote } from './refund-events.js';
 import type { LedgerTx, SettleWrites } from './store.js';
 import { holdKeyForReview } from './review-hold.js';
 import { settle } from './store-steps.js';
@@ -115,6 +116,33 @@ export async function applyResponse(
   const outcome = outcomeOf(next, applied);
   await settle(tx, { transaction: applied, payment: { next, expectedVersion: payment.version }, account, idempotency: completing(outcome) });
   return { payment: next, transaction: applied, outcome };
+}
+
+/**
+ * A refund call's answer for its row that an event settled first with another gateway refund id
+ * (e.g. a keyed event, or one settled before the answer was awaited): the answer's refund is
+ * another refund, recorded as a new row (counted for no more than the call asked; held for review
+ * when it is more than is captured) rather than dropped. The caller keeps the outcome the event
+ * recorded under its key. Null when the answer names the row's own refund (or a recorded one).
+ * Returns the warn note to log once the write committed.
+ */
+export async function recordAnotherRefund(tx: LedgerTx, payment: Payment, settled: Transaction, response: ResponseLike, ctx: ApplyContext): Promise<{ applied: Applied | null; note: RefundEventNote } | null> {
+  if (operationOf(settled) !== 'refund') return null;
+  const r = normalizeResponse(response, { kind: settled.kind, amount: settled.amount });
+  const amount = anotherRefundOf(await tx.listTransactions(payment.id), settled, r);
+  if (amount === null) return null;
+  // Not a payhost:<operation> key: no event or retry takes this row for a call's.
+  const row = pendingTransaction({ payment, kind: r.kind, amount, idempotencyKey: null, gatewayIdempotencyKey: `answer:${settled.id}`, now: ctx.now });
+  await tx.insertTransaction(row);
+  if (amount.gt(payment.capturedAmount)) {
+    const reason =
+      `a refund call's answer names refund ${r.transactionId ?? ''} of ${amount.toFixed()} ${payment.currency}, but its transaction was settled with refund ${settled.gatewayTransactionId ?? ''}; ` +
+      `that is more than is captured (${payment.capturedAmount.toFixed()}): held for review, nothing counted; record what the processor refunded`;
+    const held = await markReview(tx, { ...row, gatewayTransactionId: r.transactionId, rawResponse: r.rawResponse }, ctx.now, reason);
+    return { applied: null, note: anotherRefundNote(settled, held, 'answer') };
+  }
+  const applied = await applyResponse(tx, payment, row, { ...response, amount }, { ...ctx, complete: null });
+  return { applied, note: anotherRefundNote(settled, applied.transaction, 'answer') };
 }
 
 /** Whether a capture of the payment other than `target` is unresolved (it may yet take what is authorized). */

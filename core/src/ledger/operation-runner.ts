@@ -3,7 +3,7 @@ import type { GatewayConfig, GatewayResponse } from '../contracts/gateway.js';
 import type { PaymentData } from '../contracts/payment-data.js';
 import { isTransactionErrorCode } from '../contracts/error-codes.js';
 import { ERROR_CODES, PayhostError, isPayhostError } from '../errors/index.js';
-import { applyResponse, markReview, outcomeOf } from './apply.js';
+import { applyResponse, markReview, outcomeOf, recordAnotherRefund } from './apply.js';
 import { asOutcomeUnknown, incoherentAnswer, isOutcomeUnknown } from './outcome-unknown.js';
 import { askGateway } from './reconcile.js';
 import { applyOptionsOf, fault, gatewayConfigOf, type LedgerContext } from './context.js';
@@ -223,11 +223,15 @@ export class OperationRunner {
     const outcome = await this.ctx.store.transaction(async (tx) => {
       const { payment: locked, transaction: current } = await lockPaymentAndTransaction(tx, payment.id, pending.id, options);
       if (!locked || !current) throw new Error(`Pending transaction ${pending.id} of payment ${payment.id} disappeared`);
-      // Already applied by a gateway event that arrived first: do not count it twice.
-      if (current.state === 'applied') return { alreadyApplied: outcomeOf(locked, current) };
       const now = this.ctx.now();
       // The configuration the manager routed the call with: whether the processor kept the rest of a partial capture.
       const { storeCustomer, captureReleasesRest } = applyOptionsOf(reserved.gateway);
+      if (current.state === 'applied') {
+        // Already applied by a gateway event that arrived first: do not count it twice. An answer naming
+        // another refund than the event recorded is that refund: recorded, not dropped (apply.ts).
+        const another = error ? null : await recordAnotherRefund(tx, locked, current, response, { now, storeCustomer, captureReleasesRest });
+        return { alreadyApplied: outcomeOf(locked, current), another: another?.note ?? null };
+      }
       if (!closing) return applyResponse(tx, locked, current, response, { now, storeCustomer, captureReleasesRest, error, complete: request.idempotencyKey });
       // A manager refusing because it is closing: the attempt is recorded failed (nothing reached a gateway),
       // and the key is released with it, not completed with the refusal: its retry runs again (on an instance that is up).
@@ -236,6 +240,7 @@ export class OperationRunner {
       return applied;
     });
     if (closing && error && !('alreadyApplied' in outcome)) throw error;
+    if ('alreadyApplied' in outcome && outcome.another) this.ctx.logger.warn(outcome.another.fields, outcome.another.msg);
     if (this.ctx.faults['after-apply']) await fault(this.ctx, { point: 'after-apply', ...where, response });
     if (this.ctx.logger.isLevelEnabled('info')) {
       // Written out, not `{ ...where, isSuccess, ... }`: on Node 20's V8 a spread followed by new

@@ -12,15 +12,20 @@ import type { NormalizedResponse } from './records.js';
  * Flutterwave's refund.completed may carry either and nothing of the call.
  * So an event answers a refund the ledger asked for only on evidence that
  * cannot point at another refund: its gateway refund id, the call's key, its
- * amount equal to the amount asked, or a running total that no refund of its
- * own could be. A refund the ledger asked for is counted for no more than it
- * asked. An event the ledger cannot place safely is held for review.
+ * amount equal to the amount asked of a refund held for review, or a running
+ * total that no refund of its own could be. While a refund call waits for its
+ * answer, a keyless event is not matched on its amount (a dashboard refund of
+ * the same amount would take that call's row): it waits for the answer. A
+ * refund the ledger asked for is counted for no more than it asked. An event
+ * the ledger cannot place safely is held for review.
  */
 export type RefundPlan =
   /** Answers `asked` for `amount`: onto its own row (`onto`), or as a new row settling an ongoing refund (null). */
   | { action: 'settle'; asked: Transaction; onto: Transaction | null; amount: Decimal }
   /** A refund of its own (e.g. made on the processor's dashboard). */
   | { action: 'own' }
+  /** The call of `asked` made this refund, but its row already carries another one (anotherRefundOf): a new row for `amount`. */
+  | { action: 'another'; asked: Transaction; amount: Decimal }
   /** Recorded held for review, counting nothing: it may be the running total of `related` (held for review) or a refund of its own. */
   | { action: 'hold'; related: Transaction[] }
   /** The same refund's event already held for review (another event id): nothing more. */
@@ -63,6 +68,22 @@ function settle(asked: Transaction, onto: Transaction | null, r: NormalizedRespo
   return { action: 'settle', asked, onto, amount: Decimal.min(r.amount, asked.amount) };
 }
 
+/**
+ * The refund a call's answer or keyed event reports for `row` (a refund call's row) when that row is
+ * settled already with another gateway refund id: a refund of its own that the row's settling
+ * event took for the call's (a dashboard refund of the same amount), or a processor that
+ * refunded twice. Counted for no more than the call asked. Null when it is not one: a failure,
+ * the row's own refund, no id to tell, or a refund the ledger records already.
+ */
+export function anotherRefundOf(transactions: readonly Transaction[], row: Transaction, r: NormalizedResponse): Decimal | null {
+  if (!r.isSuccess || (r.kind !== 'refund' && r.kind !== 'refund_ongoing') || r.transactionId === null) return null;
+  if (row.state !== 'applied' || !row.isSuccess || (row.kind !== 'refund' && row.kind !== 'refund_ongoing') || row.gatewayTransactionId === null) return null;
+  if (row.gatewayTransactionId === r.transactionId) return null;
+  // Its own row, an event's, or one held for review: nothing new.
+  if (transactions.some((t) => t.gatewayTransactionId === r.transactionId && (t.state === 'review' || (t.state === 'applied' && t.isSuccess)) && (t.kind === 'refund' || t.kind === 'refund_ongoing'))) return null;
+  return Decimal.min(r.amount, row.amount);
+}
+
 /** Where a successful refund event goes (see RefundPlan); throws payment_busy when it must wait for refund calls in flight. */
 export function placeRefundEvent(payment: Payment, transactions: readonly Transaction[], r: NormalizedResponse, key: string | null): RefundPlan {
   if (!r.isSuccess || r.kind !== 'refund') return { action: 'other' };
@@ -74,7 +95,11 @@ export function placeRefundEvent(payment: Payment, transactions: readonly Transa
   const asked = unresolved(transactions).filter((t) => operationOf(t) === 'refund');
   if (key) {
     const keyed = transactions.find((t) => t.gatewayIdempotencyKey === key);
-    if (keyed) return asked.includes(keyed) ? settle(keyed, keyed, r) : { action: 'other' };
+    if (keyed && asked.includes(keyed)) return settle(keyed, keyed, r);
+    // The call's key, another refund id than its row's: not that row's repeat, a refund to count.
+    const another = keyed && operationOf(keyed) === 'refund' ? anotherRefundOf(transactions, keyed, r) : null;
+    if (keyed && another) return { action: 'another', asked: keyed, amount: another };
+    if (keyed) return { action: 'other' };
   }
   const equal = asked.filter((t) => t.amount.eq(r.amount));
   if (equal.length > 1 && equal.some((t) => t.state === 'pending')) {
@@ -83,16 +108,22 @@ export function placeRefundEvent(payment: Payment, transactions: readonly Transa
       transactionIds: equal.map((t) => t.id),
     });
   }
-  if (equal[0]) return settle(equal[0], equal[0], r);
   const inFlight = asked.filter((t) => t.state === 'pending');
   if (inFlight.length > 0) {
-    // It may be the running total of a refund whose answer is on its way: recorded now, the answer would count that refund again.
-    throw paymentBusy(payment.id, PAYMENT_BUSY_REASONS.refundInFlight, `a processor event (refund of ${r.amount.toFixed()}) matches no recorded refund while ${inFlight.length} refund call(s) wait for their answer; retry it once they have one`, {
+    // Its answer is on its way: matched now on its amount or as a running total, a refund of its own
+    // (a dashboard refund of the same amount) would take that row, and the call's refund be lost.
+    throw paymentBusy(payment.id, PAYMENT_BUSY_REASONS.refundInFlight, `a processor event (refund of ${r.amount.toFixed()}) matches no recorded refund while ${inFlight.length} refund call(s) wait for their answer (without a call's key, not on its amount); retry it once they have one`, {
       transactionIds: inFlight.map((t) => t.id),
     });
   }
+  // Only refunds held for review are left: no answer will come, so an event of the amount asked settles one.
   const refunded = refundedSoFar(transactions);
   const totals = refunded.gt(0) ? asked.filter((t) => refunded.plus(t.amount).eq(r.amount)) : [];
+  if (equal[0]) {
+    // Also the running total of another held refund: the ledger cannot tell which.
+    const others = totals.filter((t) => !equal.includes(t));
+    return others.length > 0 ? { action: 'hold', related: [...equal, ...others] } : settle(equal[0], equal[0], r);
+  }
   if (totals.length === 0) return { action: 'own' };
   // More than is left captured is no refund's own amount: the running total of the held refund (the oldest of equal ones).
   if (r.amount.gt(payment.capturedAmount)) return settle(totals[0]!, totals[0]!, r);
@@ -106,7 +137,7 @@ export interface RefundEventNote {
 }
 
 /** The note for a settled refund whose event reported another amount than was asked. */
-export function settledMismatch(asked: Transaction, reported: Decimal, recorded: Decimal, refundTransactionId: string): RefundEventNote | null {
+export function settledMismatch(asked: Transaction, reported: Decimal, recorded: Decimal, refundTransactionId: string, gatewayTransactionId: string | null): RefundEventNote | null {
   if (reported.eq(asked.amount)) return null;
   const what = asked.kind === 'refund_ongoing' ? 'the ongoing refund' : 'the refund';
   const more = reported.gt(asked.amount);
@@ -115,7 +146,8 @@ export function settledMismatch(asked: Transaction, reported: Decimal, recorded:
       paymentId: asked.paymentId,
       transactionId: asked.id,
       refundTransactionId,
-      gatewayTransactionId: asked.gatewayTransactionId ?? '',
+      // The event's refund id: a row the event settles has none before it.
+      gatewayTransactionId: gatewayTransactionId ?? asked.gatewayTransactionId ?? '',
       requested: asked.amount.toFixed(),
       reported: reported.toFixed(),
       recorded: recorded.toFixed(),
@@ -148,4 +180,22 @@ export function holdReason(plan: 'more_than_captured' | 'maybe_running_total', r
     `refund event of ${reported.toFixed()} ${payment.currency} may be the running total of refund ${related.map((t) => t.id).join(', ')} (held for review) ` +
     'or a refund of its own: held for review, nothing counted; settle both from the processor\'s dashboard'
   );
+}
+
+/** The note for a refund the ledger records beside the row of its call, which carries another refund id (anotherRefundOf). */
+export function anotherRefundNote(row: Transaction, recorded: Transaction, from: 'answer' | 'event'): RefundEventNote {
+  return {
+    fields: {
+      paymentId: row.paymentId,
+      transactionId: row.id,
+      gatewayTransactionId: row.gatewayTransactionId ?? '',
+      otherTransactionId: recorded.id,
+      otherGatewayTransactionId: recorded.gatewayTransactionId ?? '',
+      amount: recorded.amount.toFixed(),
+      state: recorded.state,
+    },
+    msg:
+      `a refund call's ${from === 'answer' ? 'answer' : 'keyed event'} names refund ${recorded.gatewayTransactionId ?? ''}, but its transaction was settled with refund ${row.gatewayTransactionId ?? ''} ` +
+      `(by an event): both refunds are recorded (${recorded.state === 'review' ? 'the second held for review' : 'the second as its own'}); check the processor's dashboard`,
+  };
 }

@@ -7,7 +7,7 @@ import { invalidInput, paymentBusy, paymentNotFound, PAYMENT_BUSY_REASONS } from
 import type { Payment, Transaction } from './model.js';
 import { ANSWER_KINDS, operationOf, reservesAmount, unresolved } from './operations.js';
 import { normalizeResponse, pendingTransaction, readAmount, type NormalizedResponse } from './records.js';
-import { heldNote, holdReason, placeRefundEvent, settledMismatch, type RefundEventNote, type RefundPlan } from './refund-events.js';
+import { anotherRefundNote, heldNote, holdReason, placeRefundEvent, settledMismatch, type RefundEventNote, type RefundPlan } from './refund-events.js';
 import type { LedgerTx } from './store.js';
 import { storableText } from './storable-text.js';
 
@@ -150,12 +150,13 @@ async function resolvePaymentId(ctx: LedgerContext, event: GatewayEventInput): P
  *   its caller's idempotency record; the API result, when it comes, finds it
  *   applied and returns it without counting twice;
  * - a successful refund event answers a refund the ledger asked for (its
- *   refund_ongoing, its row under the call's key or of the same amount, or
- *   a running total nothing else explains) for no more than it asked; one
- *   that may be a running total waits for the refund calls in flight
- *   (payment_busy), or is held for review beside a refund held for review;
- *   none counts more than is captured: it is held for review
- *   (refund-events.ts);
+ *   refund_ongoing, its row under the call's key, a refund held for review
+ *   of the same amount, or a running total nothing else explains) for no
+ *   more than it asked; without the key it waits for the refund calls in
+ *   flight (payment_busy), or is held for review beside a refund held for
+ *   review when ambiguous; under the key of a row settled with another
+ *   refund id it is another refund, recorded beside it; none counts more
+ *   than is captured: it is held for review (refund-events.ts);
  * - any other event (e.g. a refund made on the processor's dashboard) is
  *   recorded as a new transaction.
  * If applying fails, the event is not recorded either, so the processor's
@@ -237,12 +238,12 @@ interface RefundWrite {
 async function applyRefundPlan(ctx: LedgerContext, tx: LedgerTx, w: RefundWrite): Promise<GatewayEventResult> {
   const { payment, plan, r, event, now } = w;
   if (plan.action === 'repeat') return { status: 'held', payment, transaction: plan.held };
-  const amount = plan.action === 'settle' ? plan.amount : r.amount;
+  const amount = plan.action === 'settle' || plan.action === 'another' ? plan.amount : r.amount;
   const hold = async (reason: string, related: readonly Transaction[]): Promise<GatewayEventResult> => {
     // A refund the ledger asked for keeps its row (and reservation); an event's own refund gets a row that counts nothing.
     const row = plan.action === 'settle' && plan.onto ? plan.onto : await insertEventTransaction(tx, payment, { ...r, amount }, event, now);
     const held = await markReview(tx, { ...row, gatewayTransactionId: row.gatewayTransactionId ?? r.transactionId, rawResponse: r.rawResponse ?? row.rawResponse }, now, reason);
-    w.notes.push(heldNote(payment, held, r.amount, related));
+    w.notes.push(plan.action === 'another' ? anotherRefundNote(plan.asked, held, 'event') : heldNote(payment, held, r.amount, related));
     return { status: 'held', payment, transaction: held };
   };
   if (plan.action === 'hold') return hold(holdReason('maybe_running_total', r.amount, payment, plan.related), plan.related);
@@ -251,15 +252,16 @@ async function applyRefundPlan(ctx: LedgerContext, tx: LedgerTx, w: RefundWrite)
     if (plan.action === 'settle' && plan.onto?.state === 'pending') {
       throw paymentBusy(payment.id, PAYMENT_BUSY_REASONS.refundInFlight, `a processor event (refund of ${r.amount.toFixed()}) would refund more than is captured while its call waits for its answer; retry it once it has one`, { transactionIds: [plan.onto.id] });
     }
-    return hold(holdReason('more_than_captured', r.amount, payment), plan.action === 'settle' ? [plan.asked] : []);
+    return hold(holdReason('more_than_captured', r.amount, payment), plan.action === 'settle' || plan.action === 'another' ? [plan.asked] : []);
   }
   const target = plan.action === 'settle' && plan.onto ? plan.onto : await insertEventTransaction(tx, payment, { ...r, amount }, event, now);
   // Completes the caller's idempotency record of a refund the ledger started, in the same write.
   const applied = await applyResponse(tx, payment, target, { ...w.response, amount }, { now, ...gatewayApplyOptions(ctx, payment), complete: target.idempotencyKey });
   if (plan.action === 'settle') {
-    const mismatch = settledMismatch(plan.asked, r.amount, amount, applied.transaction.id);
+    const mismatch = settledMismatch(plan.asked, r.amount, amount, applied.transaction.id, r.transactionId);
     if (mismatch) w.notes.push(mismatch);
   }
+  if (plan.action === 'another') w.notes.push(anotherRefundNote(plan.asked, applied.transaction, 'event'));
   return { status: 'applied', payment: applied.payment, transaction: applied.transaction };
 }
 
