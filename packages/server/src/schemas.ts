@@ -34,7 +34,7 @@ const ERROR_DESCRIPTIONS = {
   412: '`configuration_changed`: the `If-Match` revision is no longer the latest (a weak ETag never matches); nothing changed',
   413: '`payload_too_large`: a body over `server.bodyLimit`',
   415: '`unsupported_media_type`: a body that is not `application/json`',
-  422: '`inactive_gateway`, `currency_not_supported`, `operation_not_allowed`, `operation_not_supported`, `amount_exceeds` or `no_payment_source`',
+  422: '`inactive_gateway`, `currency_not_supported`, `operation_not_allowed` (the payment\'s state refuses the operation; `details.reason` is a stable code, e.g. `payment_inactive`, `already_charged`, `nothing_to_capture`: see errors.md), `operation_not_supported`, `amount_exceeds` or `no_payment_source`',
   500: '`internal_error`: a bug, logged by the server',
   502: '`plugin_failed`, or `outcome_unknown`: the gateway may have acted, the transaction is held for review (retry with the same Idempotency-Key)',
   503: '`store_unavailable` (the ledger database is out of reach: retry with the same Idempotency-Key) or `shutting_down` (retry on another instance)',
