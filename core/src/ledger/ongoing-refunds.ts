@@ -1,10 +1,10 @@
-import type { Decimal } from 'decimal.js';
+import { Decimal } from 'decimal.js';
 import { parseAmount } from '../money/amount.js';
 import { applyResponse, type Applied } from './apply.js';
 import { gatewayApplyOptions, type LedgerContext } from './context.js';
 import { invalidInput } from './ledger-errors.js';
 import type { Payment, Transaction } from './model.js';
-import { pendingTransaction, type ResponseLike } from './records.js';
+import { pendingTransaction, readAmount, type ResponseLike } from './records.js';
 import type { LedgerTx } from './store.js';
 
 /**
@@ -84,4 +84,21 @@ export async function settleOngoingRefund(ctx: LedgerContext, tx: LedgerTx, paym
     ? { ...common, isSuccess: true, kind: 'refund', amount, error: null }
     : { ...common, isSuccess: false, kind: 'refund_failed', amount, errorCode: s.errorCode ?? 'processing_error', error: s.error ?? 'The refund could not be processed' };
   return applyResponse(tx, payment, row, answer, { now, ...gatewayApplyOptions(ctx, payment), complete: null });
+}
+
+/**
+ * What a gateway's status answer about an ongoing refund settles it with: `refund` (for no more than it
+ * asked) or `refund_failed`, for the same gateway transaction; null while the processor still shows it
+ * pending, or for an answer about anything else (the ledger leaves the refund as it is).
+ */
+export function settlementFromStatus(ongoing: Transaction, status: ResponseLike): RefundSettlement | null {
+  if (ongoing.gatewayTransactionId === null || status.transactionId !== ongoing.gatewayTransactionId) return null;
+  const rawResponse = { ...(status.rawResponse ?? {}), settledByReconciliation: true };
+  if (status.kind === 'refund_failed') {
+    return { succeeded: false, rawResponse, ...(status.error ? { error: status.error } : {}), ...(status.errorCode ? { errorCode: status.errorCode } : {}) };
+  }
+  if (status.kind !== 'refund' || status.isSuccess !== true) return null;
+  const reported = readAmount(status.amount);
+  if (reported === null || reported.lte(0)) return null;
+  return { succeeded: true, amount: Decimal.min(reported, ongoing.amount), rawResponse };
 }

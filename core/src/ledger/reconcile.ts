@@ -5,6 +5,7 @@ import type { Payment, Transaction } from './model.js';
 import { operationOf } from './operations.js';
 import { incoherentAnswer, isOutcomeUnknown } from './outcome-unknown.js';
 import { buildPaymentData } from './payment-data.js';
+import { isUnsettledRefund, listUnsettledRefunds, settleOngoingRefund, settlementFromStatus } from './ongoing-refunds.js';
 
 export interface ReconcileOptions {
   /**
@@ -39,7 +40,7 @@ export interface ReconcileReport {
   applied: string[];
   /** Pending, and the gateway could not tell: marked `review` (the reserved amount stays reserved). */
   review: string[];
-  /** Held for review, and the gateway still cannot tell: left as they are. */
+  /** Held for review (or a refund still ongoing), and the gateway still cannot tell (or shows it pending): left as they are. */
   held: string[];
   /** In flight here, too young, resolved by someone else meanwhile, or not reached before `signal` aborted the pass. */
   skipped: string[];
@@ -80,7 +81,46 @@ export async function reconcilePending(ctx: LedgerContext, calling: ReadonlySet<
     if (verdict === 'held') ctx.logger.debug(where, 'transaction still held for review');
     else if (verdict !== 'skipped') ctx.logger.info(where, 'reconciled pending transaction');
   }
+  await reconcileOngoingRefunds(ctx, calling, minAgeMs, options.signal, report);
   return report;
+}
+
+/**
+ * Refunds the processor accepted but whose settling event never came (refund_ongoing, its amount still
+ * reserved): the gateway is asked about each one at least minAgeMs old, and the settling `refund` or
+ * `refund_failed` is written once it shows the refund finished (ongoing-refunds.ts). Still pending, or
+ * it cannot tell: `held`, left for the next pass, the processor's event, or a person (listReview).
+ */
+async function reconcileOngoingRefunds(ctx: LedgerContext, calling: ReadonlySet<string>, minAgeMs: number, signal: AbortSignal | undefined, report: ReconcileReport): Promise<void> {
+  for (const row of await listUnsettledRefunds(ctx)) {
+    report.checked += 1;
+    const tooYoung = ctx.now().getTime() - row.createdAt.getTime() < minAgeMs;
+    let verdict: Verdict;
+    try {
+      verdict = calling.has(row.id) || tooYoung || signal?.aborted ? 'skipped' : await reconcileOngoing(ctx, row);
+    } catch (error) {
+      ctx.logger.error({ paymentId: row.paymentId, transactionId: row.id, err: error }, 'could not reconcile ongoing refund; left as it is');
+      report.failed.push(row.id);
+      continue;
+    }
+    report[verdict].push(row.id);
+    if (verdict === 'applied') ctx.logger.info({ paymentId: row.paymentId, transactionId: row.id, result: verdict }, 'reconciled ongoing refund');
+  }
+}
+
+async function reconcileOngoing(ctx: LedgerContext, row: Transaction): Promise<Verdict> {
+  const payment = await ctx.store.getPayment(row.paymentId);
+  const answer = payment ? await askGateway(ctx, payment, row) : null;
+  const settlement = answer !== null && !isOutcomeUnknown(answer) ? settlementFromStatus(row, answer) : null;
+  if (!settlement) return 'held';
+  return ctx.store.transaction(async (tx): Promise<Verdict> => {
+    const locked = await tx.getPayment(row.paymentId, { forUpdate: true });
+    const current = await tx.getTransaction(row.id);
+    // Settled meanwhile (its event, a person, another reconciler): leave it.
+    if (!locked || !current || !isUnsettledRefund(await tx.listTransactions(locked.id), current)) return 'skipped';
+    await settleOngoingRefund(ctx, tx, locked, current, settlement, ctx.now());
+    return 'applied';
+  });
 }
 
 async function reconcileOne(ctx: LedgerContext, row: Transaction): Promise<Verdict> {

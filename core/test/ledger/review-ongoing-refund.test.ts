@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { PaymentService, type GatewayResponse, type PaymentData } from '@payhost/core';
+import { PaymentService, type GatewayResponse, type PaymentData, type TransactionStatusInput } from '@payhost/core';
 import { GATEWAY, GatedDummy, codeOf, expectAmount, key, setup, successful, type Setup } from './helpers.js';
 
 // A refund the processor answered pending (refund_ongoing) whose settling event never arrives keeps its
@@ -81,5 +81,41 @@ describe('ledger: a person settles a refund still ongoing at the processor', () 
     expectAmount(settled.payment.capturedAmount, '7.5');
     const rest = await service.refund({ paymentId: payment.id, idempotencyKey: key() });
     expectAmount(rest.transaction.amount, '7.5');
+  });
+
+  it('reconcile() asks the gateway about one old enough and writes the settling refund it shows', async () => {
+    const { service, payment, ongoing } = await ongoingRefund();
+    let asked: TransactionStatusInput | null = null;
+    // The processor now shows the refund processed.
+    sinon.stub(GatedDummy.prototype, 'getTransactionStatus').callsFake(async (input: TransactionStatusInput): Promise<GatewayResponse> => {
+      asked = input;
+      return { isSuccess: true, actionRequired: false, error: null, kind: 'refund', amount: '4.00' as never, currency: 'USD', transactionId: 're_1' };
+    });
+    const young = await service.reconcile({ minAgeMs: 60_000 });
+    expect(young.skipped).to.deep.equal([ongoing.id]);
+    expect(asked).to.equal(null);
+
+    const report = await service.reconcile({ minAgeMs: 0 });
+    expect(report.applied).to.deep.equal([ongoing.id]);
+    expect(asked!.transaction).to.deep.include({ id: ongoing.id, kind: 'refund_ongoing', gatewayTransactionId: 're_1' });
+    const refunds = successful(await service.listTransactions(payment.id), 'refund');
+    expect(refunds.map((t) => [t.gatewayTransactionId, t.amount.toFixed()])).to.deep.equal([['re_1', '4']]);
+    expectAmount((await service.getPayment(payment.id)).capturedAmount, '6');
+    expect(await service.listReview()).to.deep.equal([]);
+    // Settled: the next pass does not ask again.
+    expect((await service.reconcile({ minAgeMs: 0 })).checked).to.equal(0);
+  });
+
+  it('reconcile() leaves one the gateway still shows pending, or answers about another refund, as it is', async () => {
+    const { service, payment, ongoing } = await ongoingRefund();
+    const answers: GatewayResponse[] = [
+      { isSuccess: true, actionRequired: false, error: null, kind: 'refund_ongoing', amount: '4.00' as never, currency: 'USD', transactionId: 're_1' },
+      { isSuccess: true, actionRequired: false, error: null, kind: 'refund', amount: '4.00' as never, currency: 'USD', transactionId: 're_other' },
+    ];
+    sinon.stub(GatedDummy.prototype, 'getTransactionStatus').callsFake(async () => answers.shift()!);
+    expect((await service.reconcile({ minAgeMs: 0 })).held).to.deep.equal([ongoing.id]);
+    expect((await service.reconcile({ minAgeMs: 0 })).held).to.deep.equal([ongoing.id]);
+    expect(await service.listTransactions(payment.id)).to.have.length(2);
+    expectAmount((await service.getPayment(payment.id)).capturedAmount, '10');
   });
 });

@@ -4,10 +4,26 @@ import { parseToken, resolveTransactionId } from './checkout.js';
 import { mapFlutterwaveError, outcomeUnknown } from './errors.js';
 import { FLUTTERWAVE_FAILURES as F, failedResponse, refundResponse, rejectedResponse } from './responses.js';
 import { txRefSecrets } from './config.js';
+import { fetchRefund } from './refund-lookup.js';
 import { accountOf, rememberRefund } from './refund-memory.js';
 import { checkTxRef } from './tx-ref.js';
 import type { FlwTransaction } from './sdk.js';
 import { isBindingFailure, judge, pinnedTxRef, verifyTransaction, type FlutterwaveContext } from './verify.js';
+
+/** An ongoing refund as Flutterwave holds it now, for no more than it asked; null when it cannot be looked up. */
+async function ongoingRefundStatus(ctx: FlutterwaveContext, input: TransactionStatusInput): Promise<GatewayResponse | null> {
+  const { transaction } = input;
+  const id = /^\d{1,15}$/.test(transaction.gatewayTransactionId ?? '') ? Number(transaction.gatewayTransactionId) : null;
+  if (id === null) return null;
+  try {
+    const refund = await fetchRefund(ctx.client, ctx.settings, id);
+    // Another transaction's refund is no answer about this one.
+    if (transaction.pspReference !== null && String(refund.tx_id) !== transaction.pspReference) return null;
+    return refundResponse(refund, transaction.currency, transaction.amount);
+  } catch {
+    return null;
+  }
+}
 
 /** processPayment: verifies the Inline transaction by id and records a capture only when everything matches. */
 export async function processPayment(ctx: FlutterwaveContext, payment: PaymentData): Promise<GatewayResponse> {
@@ -46,10 +62,14 @@ export async function refundPayment(ctx: FlutterwaveContext, payment: PaymentDat
  * (by id, else by the tx_ref the token carried) and judges it, binding
  * included: the ledger sends the operation's data again (a host-pinned
  * `data.txRef`, kept with the transaction), so a restart loses nothing.
- * Refunds cannot be looked up through the SDK: null (the ledger puts them in review).
+ * A refund Flutterwave answered pending (`refund_ongoing`, its refund id known) is looked up by that
+ * id (GET /v3/refunds/:id, as the webhook does): its status now, so the ledger settles it when the
+ * refund.completed webhook never came. Any other refund: null (a lost answer never gave the refund's
+ * id, and Flutterwave finds refunds by nothing of ours; the ledger holds it for review).
  */
 export async function transactionStatus(ctx: FlutterwaveContext, input: TransactionStatusInput): Promise<GatewayResponse | null> {
   const { transaction, payment } = input;
+  if (transaction.kind === 'refund_ongoing') return ongoingRefundStatus(ctx, input);
   const op = transaction.gatewayIdempotencyKey.split(':')[1];
   if (op !== 'process' && op !== 'confirm' && transaction.kind !== 'capture' && transaction.kind !== 'pending') return null;
   const token = parseToken(payment.token);

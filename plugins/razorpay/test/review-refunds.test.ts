@@ -74,6 +74,28 @@ describe('razorpay: refunds settled from the review list', function () {
     });
   }
 
+  for (const settleAs of ['processed', 'failed', 'pending'] as const) {
+    it(`a pending refund Razorpay ${settleAs}, its event never applied: reconcile() ${settleAs === 'pending' ? 'leaves it ongoing' : 'settles it from GET refunds'}`, async () => {
+      const { payment, rzp } = await charged();
+      fake.state.refundStatus = 'pending';
+      const ongoing = await service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '100' });
+      const refundId = ongoing.transaction.gatewayTransactionId!;
+      if (settleAs !== 'pending') fake.state.settleRefund(refundId, settleAs);
+      const report = await service.reconcile({ minAgeMs: 0 });
+      const settled = settleAs !== 'pending';
+      expect(report[settled ? 'applied' : 'held']).to.deep.equal([ongoing.transaction.id]);
+      // Razorpay counts a pending refund in amount_refunded already; the ledger moves nothing until it is processed.
+      const captured = (await service.getPayment(payment.id)).capturedAmount;
+      expect(settled ? captured.eq(truthCaptured(rzp)) : captured.eq('499.5')).to.equal(true);
+      expect((await service.listReview()).length).to.equal(settled ? 0 : 1);
+      // The event that follows (resent, now fresh) counts nothing again.
+      if (settleAs === 'processed') {
+        expect(await deliver(fake.webhook('refund.processed', { paymentId: rzp, refundId }))).to.deep.include('already_applied');
+        expect((await service.getPayment(payment.id)).capturedAmount.toFixed()).to.equal('399.5');
+      }
+    });
+  }
+
   it('a lost refund resolved succeeded needs its rfnd_ id; with it, refund.processed that follows is not counted again', async () => {
     const { payment, rzp } = await charged();
     fake.loseAnswer({ method: 'POST', path: /\/refund$/ }, { thenDrop: 1 });
