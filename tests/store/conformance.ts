@@ -4,6 +4,7 @@ import { at, makePayment, makeTransaction, pause, rejects, signal, uid } from '.
 import { describeKeyedRecords } from './conformance-keys.js';
 import { describeClosedStore } from './conformance-closed.js';
 import { describePluginSettings } from './conformance-plugin-settings.js';
+import { describeUnsettledRefunds } from './conformance-refunds.js';
 
 export interface ConformanceOptions {
   /** Milliseconds for the `before` hook that opens the store (PGlite's initdb takes seconds). */
@@ -361,6 +362,7 @@ export function describeLedgerStoreConformance(name: string, makeStore: () => Pr
 
     describeKeyedRecords(() => store);
     describePluginSettings(() => store);
+    describeUnsettledRefunds(() => store);
 
     describe('migrations', () => {
       it('can migrate again (and again) without losing data', async () => {
