@@ -65,14 +65,42 @@ function adoptedTermsRefusal(ctx: OperationContext, payment: PaymentData, intent
 }
 
 /**
+ * A refund Stripe answered pending (refund_ongoing, its re_ id known) whose refund.updated the host
+ * never got: the refund object as Stripe holds it now (succeeded: refund, failed/canceled:
+ * refund_failed, still pending: refund_ongoing, which the ledger leaves as it is). Found by its id,
+ * not by our key: a dashboard refund's row carries an event's. Null for another payment's refund, or
+ * one Stripe does not show.
+ */
+async function ongoingRefundStatus(ctx: OperationContext, input: TransactionStatusInput, refundId: string, account: string | null): Promise<GatewayResponse | null> {
+  const intentId = [decodeRef(input.transaction.pspReference), decodeRef(input.payment.token)].find((r) => r?.id.startsWith('pi_'))?.id;
+  if (!intentId) return null;
+  let refund: Stripe.Refund;
+  try {
+    refund = await ctx.stripe.refunds.retrieve(refundId, {}, reading({ account }));
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'resource_missing') return null;
+    throw err;
+  }
+  const of = typeof refund.payment_intent === 'string' ? refund.payment_intent : (refund.payment_intent?.id ?? null);
+  if (of !== intentId) return null;
+  return refundResponse(refund, account, true, pspAccount(ctx.settings, account));
+}
+
+/**
  * getTransactionStatus (reconciliation): what became of a call whose answer
  * the host lost. Reads Stripe, never writes: the intent (by reference, or
- * found by the idempotency key kept in its metadata), or the refund made
- * with that key. Null when Stripe cannot tell yet (a refund, capture or
+ * found by the idempotency key kept in its metadata), the refund made
+ * with that key, or a refund still ongoing (by its id). Null when Stripe cannot tell yet (a refund, capture or
  * cancellation it does not show, younger than followUpSettleMs).
  */
 export async function transactionStatus(ctx: OperationContext, input: TransactionStatusInput, now: Date = new Date()): Promise<GatewayResponse | null> {
   const { transaction, payment } = input;
+  const ongoing = transaction.kind === 'refund_ongoing' ? decodeRef(transaction.gatewayTransactionId) : null;
+  if (ongoing?.id.startsWith('re_')) {
+    // Before the key's operation: a dashboard refund's row has none of ours.
+    const on = followUpAccount(ctx.settings, ongoing.account, payment);
+    return 'error' in on ? null : ongoingRefundStatus(ctx, input, ongoing.id, on.account);
+  }
   const op = operationOf(input);
   if (!op) return null;
   const key = transaction.gatewayIdempotencyKey;
