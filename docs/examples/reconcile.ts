@@ -25,8 +25,10 @@ await crashing.process({ paymentId: payment.id, idempotencyKey: 'order-9:process
 const pending = await crashing.listTransactions(payment.id);
 console.log('after the crash:', (await crashing.getPayment(payment.id)).chargeStatus, pending.map((t) => `${t.kind} ${t.state}`));
 
-// Start-up: the server runs reconcile() before it accepts requests. The plugin's getTransactionStatus answers.
-const restarted = new PaymentService({ manager, store });
+// Start-up, here a minute later: the server runs reconcile() before it accepts requests. A call younger than
+// twice hookTimeoutMs (30 s by default) is left for a later pass: it may still land at the processor.
+// The plugin's getTransactionStatus answers.
+const restarted = new PaymentService({ manager, store, clock: () => new Date(Date.now() + 60_000) });
 const report = await restarted.reconcile();
 console.log('reconcile:', { checked: report.checked, applied: report.applied.length, review: report.review.length, skipped: report.skipped.length });
 const after = await restarted.getPayment(payment.id);

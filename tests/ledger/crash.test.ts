@@ -152,7 +152,7 @@ function crashSuite(backend: string, context: { spec: () => StoreSpec; processor
               expect(requestsFor(gatewayKey)).to.equal(calls);
             }
 
-            const report = await service.reconcile();
+            const report = await service.reconcile({ minAgeMs: 0 });
             if (point === 'after-apply') expect(report.checked).to.equal(0);
             else expect(report).to.deep.include({ applied: [transactionId], review: [], skipped: [] });
             expect(await store.listPendingTransactions(), 'nothing pending').to.have.length(0);
@@ -196,7 +196,7 @@ function crashSuite(backend: string, context: { spec: () => StoreSpec; processor
         await restart(async ({ store, service }) => {
           const row = (await store.listTransactions(first.paymentId)).find((t) => t.id === first.transactionId);
           expect(row?.state).to.equal(point === 'after-apply' ? 'applied' : 'pending');
-          const report = await service.reconcile();
+          const report = await service.reconcile({ minAgeMs: 0 });
           expect(report.applied).to.deep.equal(point === 'after-apply' ? [] : [first.transactionId]);
           expect(await store.listPendingTransactions()).to.have.length(0);
           await expectLedgerMatchesProcessor(store, journal(), first.paymentId);
@@ -214,7 +214,7 @@ function crashSuite(backend: string, context: { spec: () => StoreSpec; processor
           const { paymentId, transactionId } = await crashChild([...scenario.setup(), final], point);
           let gatewayKey = '';
           await restart(async ({ store, service }) => {
-            const report = await service.reconcile();
+            const report = await service.reconcile({ minAgeMs: 0 });
             expect(report).to.deep.include({ applied: [], review: [transactionId] });
             expect(await store.listPendingTransactions(), 'nothing pending').to.have.length(0);
             const row = (await store.listTransactions(paymentId)).find((t) => t.id === transactionId) as Transaction;

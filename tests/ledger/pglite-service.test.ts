@@ -182,7 +182,7 @@ describe('ledger service on PGlite: crash and restart', function () {
       const pending = await store.listPendingTransactions();
       expect(pending.map((t) => t.idempotencyKey)).to.deep.equal([k]);
       const restarted = new PaymentService({ manager: env.manager, store });
-      const report = await restarted.reconcile();
+      const report = await restarted.reconcile({ minAgeMs: 0 });
       expect(report.applied).to.have.length(1);
       const after = await restarted.getPayment(payment.id);
       expect(after.chargeStatus).to.equal('partially-charged');

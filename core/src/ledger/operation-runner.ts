@@ -39,12 +39,10 @@ export interface OperationRequest {
 
 const CANNOT_TELL = 'The gateway did not say whether it acted; held for review';
 const IN_FLIGHT = 'The gateway call timed out and may still be running; the gateway showed no outcome of it yet; held for review';
+const MAY_LAND = 'The gateway\'s answer left open whether it acted (a lost answer) and the call may still land at the processor; the gateway showed no outcome of it yet; held for review';
 
-/**
- * A call the manager stopped waiting for (plugin_timeout): the plugin may still be running it, so the
- * processor may not have it yet. A lost answer the plugin marked (a dropped connection) is a call that is over.
- */
-function mayStillRun(response: GatewayResponse): boolean {
+/** A call the manager stopped waiting for (plugin_timeout), as opposed to a lost answer the plugin marked. */
+function timedOut(response: GatewayResponse): boolean {
   const failure = response.rawResponse?.['pluginFailure'];
   return typeof failure === 'object' && failure !== null && (failure as { code?: unknown }).code === ERROR_CODES.pluginTimeout;
 }
@@ -259,21 +257,25 @@ export class OperationRunner {
 
   /**
    * An answer that leaves unknown whether the processor acted is not final:
-   * ask the gateway once (as reconcile() would); if it still cannot tell (or,
-   * the call having timed out and maybe still running, its answer does not
-   * show the call: see showsTheCall), the transaction goes to review with its
-   * amount still reserved, its idempotency key stays in flight (a retry is
+   * ask the gateway once (as reconcile() would); if it still cannot tell, or
+   * its answer does not show the call (see showsTheCall: "no record" while the
+   * call may still land), the transaction goes to review with its amount
+   * still reserved, its idempotency key stays in flight (a retry is
    * payment_busy, never a second charge), and the caller gets
    * `outcome_unknown`. A processor event, reconciliation once the call cannot
-   * still be running (minAgeMs), or a person resolves it.
+   * still land (minAgeMs), or a person resolves it.
    */
   private async settleUnknown(response: GatewayResponse, payment: Payment, pending: Transaction): Promise<GatewayResponse> {
     if (!isOutcomeUnknown(response)) return response;
     const status = await askGateway(this.ctx, payment, pending);
-    const inFlight = mayStillRun(response);
-    if (status && !isOutcomeUnknown(status) && (!inFlight || showsTheCall(status))) return status;
-    // A timed-out call the processor has no record of yet may still land: its "never took effect" is not final.
-    const reason = status && inFlight && !isOutcomeUnknown(status) ? IN_FLIGHT : CANNOT_TELL;
+    // Every unknown outcome is a call that may still land: the manager's timeout leaves the plugin's call
+    // running, and a plugin's own timed-out or dropped request is not over at the processor, which may act
+    // on it after the plugin gave up. Its "no record of this call" is final only once the call is old
+    // enough (reconciliation's minAgeMs); a success or the processor's own verdict settles it at once.
+    if (status && !isOutcomeUnknown(status) && showsTheCall(status)) return status;
+    const noRecordYet = status !== null && !isOutcomeUnknown(status);
+    const managerTimeout = timedOut(response);
+    const reason = noRecordYet ? (managerTimeout ? IN_FLIGHT : MAY_LAND) : CANNOT_TELL;
     const held = await this.ctx.store.transaction(async (tx) => {
       // Under the payment's lock, as every writer of its rows: a processor event applying this
       // transaction meanwhile must not be overwritten by a stale "review" (it would be counted again).
@@ -284,7 +286,7 @@ export class OperationRunner {
     });
     // Settled meanwhile by the processor's event: the apply step finds it applied and answers its outcome.
     if (!held) return response;
-    this.ctx.logger.warn({ paymentId: payment.id, transactionId: pending.id, callMayStillRun: inFlight }, 'gateway outcome unknown; transaction held for review');
+    this.ctx.logger.warn({ paymentId: payment.id, transactionId: pending.id, timedOut: managerTimeout, noRecordYet }, 'gateway outcome unknown; transaction held for review');
     throw new PayhostError(
       ERROR_CODES.outcomeUnknown,
       'The payment gateway did not say whether it acted; the transaction is held for review and will be settled by the processor\'s event or reconciliation',

@@ -8,9 +8,13 @@ import { readAmount } from './records.js';
 /**
  * True when a failed response says the processor may have acted anyway: the
  * plugin timed out, or the plugin marked it (`rawResponse.outcome_unknown`,
- * e.g. a dropped connection or a 5xx after the request was sent). Such a
- * response must never be recorded as a final failure: that would free the
- * reserved amount and let a retry under a new key charge twice.
+ * e.g. its own request timed out, the connection dropped, or a 5xx after the
+ * request was sent). Such a response must never be recorded as a final
+ * failure: that would free the reserved amount and let a retry under a new
+ * key charge twice. Nor is the call over: the processor may still act on the
+ * request the plugin gave up on, so a status check's "no record" of it is
+ * final only once it is old enough. A request that never left (connection
+ * refused before any byte) is a plain failure, not marked.
  */
 export function isOutcomeUnknown(response: GatewayResponse): boolean {
   return !response.isSuccess && response.rawResponse?.['outcome_unknown'] === true;

@@ -2,6 +2,7 @@ import { newId } from './flat-text.js';
 import { Decimal } from 'decimal.js';
 import type { Logger } from 'pino';
 import { defaultManagerLogger } from '../manager/default-logger.js';
+import { DEFAULT_HOOK_TIMEOUT_MS } from '../manager/plugin-manager.js';
 import { parseAmount, type AmountInput } from '../money/amount.js';
 import { normalizeCurrency } from '../money/currency.js';
 import type { FaultHooks, LedgerContext, PaymentGateways } from './context.js';
@@ -20,8 +21,11 @@ import { applyGatewayEvent, type GatewayEventInput, type GatewayEventResult } fr
 import { checkStorableInput } from './storable-text.js';
 
 export interface PaymentServiceOptions {
-  /** The plugin manager (or anything with runOperation, resolveGateway and getTransactionStatus). */
-  manager: PaymentGateways & { readonly logger?: Logger };
+  /**
+   * The plugin manager (or anything with runOperation, resolveGateway and getTransactionStatus).
+   * Its `hookTimeoutMs` sizes reconcile()'s default minAgeMs (the manager's default, 30 s, when absent).
+   */
+  manager: PaymentGateways & { readonly logger?: Logger; readonly hookTimeoutMs?: number };
   store: LedgerStore;
   /**
    * Where the ledger logs (an unknown outcome held for review, a plugin's
@@ -136,6 +140,8 @@ export class PaymentService {
   private readonly ctx: LedgerContext;
   private readonly idempotency: IdempotencyCoordinator;
   private readonly runner: OperationRunner;
+  /** reconcile()'s minAgeMs when not given: twice the longest a gateway call runs (see reconcile). */
+  private readonly defaultMinAgeMs: number;
 
   constructor(options: PaymentServiceOptions) {
     const clock = options.clock ?? (() => new Date());
@@ -148,6 +154,7 @@ export class PaymentService {
     };
     this.idempotency = new IdempotencyCoordinator(options.store, options.idempotency);
     this.runner = new OperationRunner(this.ctx);
+    this.defaultMinAgeMs = 2 * (options.manager.hookTimeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS);
   }
 
   /** Records a new payment (not charged yet). Validates channel, gateway, currency and amount first. */
@@ -250,9 +257,16 @@ export class PaymentService {
     return this.ctx.store.listTransactions(paymentId);
   }
 
-  /** Resolves pending transactions left by a crash (run at start-up and on demand). */
+  /**
+   * Resolves pending transactions left by a crash, and held for review ones once the gateway can tell
+   * (run at start-up and periodically). `minAgeMs` defaults to twice the manager's hookTimeoutMs: a
+   * younger call may still be running (the plugin's own request, or another instance's call and its
+   * status check, each up to hookTimeoutMs), and the gateway's "no record of it" would be taken as final
+   * while the processor still acts on it. Pass a smaller value only for calls known to be over.
+   */
   reconcile(options: ReconcileOptions = {}): Promise<ReconcileReport> {
-    return reconcilePending(this.ctx, this.runner.calling, options);
+    const minAgeMs = options.minAgeMs ?? this.defaultMinAgeMs;
+    return reconcilePending(this.ctx, this.runner.calling, { ...options, minAgeMs });
   }
 
   /** Transactions held for review (the gateway could not tell what it did), oldest first, with their payments. */

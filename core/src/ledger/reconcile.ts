@@ -9,13 +9,12 @@ import { isUnsettledRefund, listUnsettledRefunds, settleOngoingRefund, settlemen
 
 export interface ReconcileOptions {
   /**
-   * Only transactions at least this old (by createdAt). Default 0: every
-   * pending transaction not in flight in this process. With several
-   * instances, use more than the longest gateway call so another instance's
-   * in-flight call is not taken for a crashed one (it would only be marked
-   * for review, and its own result still applies over that). Held for review
-   * too: one held because its call timed out may still be running, and the
-   * gateway's "no record of it" is final only once it cannot be.
+   * Only transactions at least this old (by createdAt). PaymentService.reconcile()'s
+   * default: twice the manager's hookTimeoutMs (reconcilePending's own: 0).
+   * Younger, a call may still be running here or on another instance, or
+   * still land at the processor after its answer was lost, and the gateway's
+   * "no record of it" is final only once it cannot. Pending and held for
+   * review alike.
    */
   minAgeMs?: number;
   /**

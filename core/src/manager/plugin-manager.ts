@@ -32,6 +32,9 @@ export type { ResolveOptions } from './gateway-resolution.js';
 export type { SingleGatewayHook } from './routed-hooks.js';
 
 export type { GatewayOperationRequest, PluginManagerOptions } from './manager-options.js';
+
+/** hookTimeoutMs when the option is not given. */
+export const DEFAULT_HOOK_TIMEOUT_MS = 30_000;
 export type { PluginConfigurationView } from './configuration-update.js';
 
 type AllHooks<H extends HookMap> = PaymentHooks & H;
@@ -56,6 +59,7 @@ export class PluginManager<H extends HookMap = {}> {
   private readonly answers: PluginAnswers;
   /** Whether close() was called: from then on nothing runs or builds a plugin. */
   private readonly gate = new CloseGate();
+  private readonly hookTimeout: number;
 
   /** Loads plugin packages and a config file if given, then builds the manager. */
   static async create<H extends HookMap = {}>(options: PluginManagerOptions): Promise<PluginManager<H>> {
@@ -68,7 +72,8 @@ export class PluginManager<H extends HookMap = {}> {
 
   /** Synchronous constructor: plugins must be classes and config an object (use `create` otherwise). */
   constructor(options: PluginManagerOptions & { plugins: readonly PluginClass[] }) {
-    const hookTimeoutMs = checkHookTimeout(options.hookTimeoutMs) ?? 30_000;
+    const hookTimeoutMs = checkHookTimeout(options.hookTimeoutMs) ?? DEFAULT_HOOK_TIMEOUT_MS;
+    this.hookTimeout = hookTimeoutMs;
     const logger = options.logger ?? defaultManagerLogger();
     const classes = [...options.plugins];
     const registry = pluginRegistry(classes);
@@ -79,6 +84,11 @@ export class PluginManager<H extends HookMap = {}> {
     this.retirements = new Retirements(logger);
     this.changes = new PluginChanges(this.ctx, this.retirements, { current: () => this.runtime, swap: (next) => (this.runtime = next) }, this.gate);
     this.runtime = buildRuntime(this.ctx, validateHostConfig(options.config, registry, this.warn), 1);
+  }
+
+  /** How long a hook may run before the manager stops waiting (plugin_timeout): the `hookTimeoutMs` option, 30 s by default. */
+  get hookTimeoutMs(): number {
+    return this.hookTimeout;
   }
 
   /** Where the manager logs (the `logger` option, or its stderr default); a PaymentService given none logs here too. */

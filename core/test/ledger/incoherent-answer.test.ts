@@ -168,14 +168,14 @@ describe('ledger: incoherent gateway answers', () => {
     });
     await rejection(crashing.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '4.00' }));
     BuggyDummy.bug = 'refund-as-capture';
-    const report = await env.service.reconcile();
+    const report = await env.service.reconcile({ minAgeMs: 0 });
     expect(report.review).to.have.length(1);
     expect(report.applied).to.deep.equal([]);
     const after = await env.service.getPayment(payment.id);
     expectAmount(after.capturedAmount, '10');
     // Fixed plugin, next pass: the processor's refund is applied.
     BuggyDummy.bug = null;
-    const next = await env.service.reconcile();
+    const next = await env.service.reconcile({ minAgeMs: 0 });
     expect(next.applied).to.deep.equal(report.review);
     expectAmount((await env.service.getPayment(payment.id)).capturedAmount, '6');
   });

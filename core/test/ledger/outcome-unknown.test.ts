@@ -119,13 +119,13 @@ describe('ledger: a gateway call whose outcome is unknown is never recorded as a
     const [held] = await payments.listTransactions(payment.id);
 
     // Still cannot tell: the row stays as it is.
-    expect(await payments.reconcile()).to.deep.include({ checked: 1, applied: [], review: [], held: [held?.id] });
+    expect(await payments.reconcile({ minAgeMs: 0 })).to.deep.include({ checked: 1, applied: [], review: [], held: [held?.id] });
     expect((await payments.listTransactions(payment.id)).map((t) => t.state)).to.deep.equal(['review']);
     // Not asked at all when revisiting is off.
     LossyGateway.knows = true;
-    expect((await payments.reconcile({ revisitReview: false })).checked).to.equal(0);
+    expect((await payments.reconcile({ minAgeMs: 0, revisitReview: false })).checked).to.equal(0);
 
-    const report = await payments.reconcile();
+    const report = await payments.reconcile({ minAgeMs: 0 });
     expect(report).to.deep.include({ checked: 1, applied: [held?.id], review: [], held: [] });
     const [resolved] = await payments.listTransactions(payment.id);
     expect(resolved).to.deep.include({ id: held?.id, state: 'applied', isSuccess: true, kind: 'capture' });
@@ -136,7 +136,7 @@ describe('ledger: a gateway call whose outcome is unknown is never recorded as a
     const retry = await payments.process({ paymentId: payment.id, idempotencyKey: k });
     expect(retry.transaction.id).to.equal(held?.id);
     expect(LossyGateway.charges.size).to.equal(1);
-    expect((await payments.reconcile()).checked).to.equal(0);
+    expect((await payments.reconcile({ minAgeMs: 0 })).checked).to.equal(0);
     await manager.close();
   });
 
@@ -190,7 +190,7 @@ describe('ledger: a gateway call whose outcome is unknown is never recorded as a
     status.restore();
     // Whichever answer the caller got, the ledger counts the charge once, and asking again changes nothing.
     LossyGateway.knows = true;
-    await payments.reconcile();
+    await payments.reconcile({ minAgeMs: 0 });
     const after = await payments.getPayment(payment.id);
     expectAmount(after.capturedAmount, '12');
     expect((await payments.listTransactions(payment.id)).map((t) => [t.kind, t.state, t.isSuccess])).to.deep.equal([['capture', 'applied', true]]);

@@ -193,7 +193,7 @@ describe('ledger: pay (create and charge in one operation)', () => {
 
     crash = false;
     const restarted = new PaymentService({ manager: env.manager, store });
-    const report = await restarted.reconcile();
+    const report = await restarted.reconcile({ minAgeMs: 0 });
     expect(report.checked).to.equal(1);
     expect(await store.listPendingTransactions()).to.deep.equal([]);
     // The gateway never got the call: reconcile records it as failed, and the key replays that failure.

@@ -36,7 +36,7 @@ describe('ledger: crash safety and reconcile()', () => {
 
     // A new process starts and reconciles.
     const restarted = new PaymentService({ manager: env.manager, store });
-    const report = await restarted.reconcile();
+    const report = await restarted.reconcile({ minAgeMs: 0 });
     expect(report).to.deep.include({ checked: 1, applied: [pending?.id], review: [] });
     const after = await restarted.getPayment(payment.id);
     expect(after.chargeStatus).to.equal('fully-charged');
@@ -45,7 +45,7 @@ describe('ledger: crash safety and reconcile()', () => {
     const replay = await restarted.process({ paymentId: payment.id, idempotencyKey: k });
     expect(replay.transaction.id).to.equal(pending?.id);
     expect(spy.callCount).to.equal(1);
-    expect((await restarted.reconcile()).checked).to.equal(0);
+    expect((await restarted.reconcile({ minAgeMs: 0 })).checked).to.equal(0);
   });
 
   it('reconcile sends the operation\'s data again (card data removed), so the gateway can find the call', async () => {
@@ -63,7 +63,7 @@ describe('ledger: crash safety and reconcile()', () => {
     const [pending] = await store.listPendingTransactions();
     expect(pending?.requestData).to.deep.equal({ connectedAccountId: 'acct_42', nested: { ref: 'r-1' } });
     const restarted = new PaymentService({ manager: env.manager, store });
-    expect((await restarted.reconcile()).review).to.deep.equal([pending?.id]);
+    expect((await restarted.reconcile({ minAgeMs: 0 })).review).to.deep.equal([pending?.id]);
     expect(seen).to.deep.equal([{ connectedAccountId: 'acct_42', nested: { ref: 'r-1' } }]);
   });
 
@@ -75,7 +75,7 @@ describe('ledger: crash safety and reconcile()', () => {
     await rejection(env.service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '10.00' }));
     // The pending refund reserves the whole amount until it is resolved.
     expect(await codeOf(env.service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '1.00' }))).to.equal('amount_exceeds');
-    const report = await env.service.reconcile();
+    const report = await env.service.reconcile({ minAgeMs: 0 });
     expect(report.applied).to.have.length(1);
     const txs = await env.service.listTransactions(payment.id);
     expect(txs.at(-1)).to.deep.include({ kind: 'refund', state: 'applied', isSuccess: false, errorCode: 'processing_error' });
@@ -89,7 +89,7 @@ describe('ledger: crash safety and reconcile()', () => {
     GatedDummy.canTell = false;
     const payment = await env.create();
     await rejection(env.service.process({ paymentId: payment.id, idempotencyKey: key() }));
-    const report = await env.service.reconcile();
+    const report = await env.service.reconcile({ minAgeMs: 0 });
     expect(report.review).to.have.length(1);
     const [tx] = await env.service.listTransactions(payment.id);
     expect(tx).to.deep.include({ state: 'review' });
@@ -132,7 +132,7 @@ describe('ledger: crash safety and reconcile()', () => {
       transactionAlreadyProcessed: false,
       pspReference: null,
     });
-    const report = await env.service.reconcile();
+    const report = await env.service.reconcile({ minAgeMs: 0 });
     expect(report.review).to.have.length(1);
     const [tx] = await env.service.listTransactions(payment.id);
     expect(tx).to.deep.include({ state: 'review' });
@@ -152,7 +152,7 @@ describe('ledger: crash safety and reconcile()', () => {
     const arrived = GatedDummy.gate.nextArrival();
     const running = service.process({ paymentId: payment.id, idempotencyKey: key() });
     await arrived;
-    const report = await service.reconcile();
+    const report = await service.reconcile({ minAgeMs: 0 });
     expect(report).to.deep.include({ checked: 1, applied: [], review: [] });
     expect(report.skipped).to.have.length(1);
     const other = new PaymentService({ manager, store, clock: () => now });
@@ -175,7 +175,7 @@ describe('ledger: crash safety and reconcile()', () => {
     const running = service.process({ paymentId: payment.id, idempotencyKey: key() });
     await arrived;
     // Another instance, thinking it crashed, reconciles it.
-    expect((await new PaymentService({ manager, store }).reconcile()).review).to.have.length(1);
+    expect((await new PaymentService({ manager, store }).reconcile({ minAgeMs: 0 })).review).to.have.length(1);
     GatedDummy.gate.open();
     const result = await running;
     expect(result.transaction.state).to.equal('applied');
@@ -195,7 +195,7 @@ describe('ledger: crash safety and reconcile()', () => {
     const read = store.getPayment.bind(store);
     sinon.stub(store, 'getPayment').callsFake((id: string) => (id === stuck.id ? Promise.reject(new Error('unreadable row')) : read(id)));
     const restarted = new PaymentService({ manager: env.manager, store });
-    const report = await restarted.reconcile();
+    const report = await restarted.reconcile({ minAgeMs: 0 });
     expect(report).to.deep.include({ checked: 2, failed: [first?.id], applied: [second?.id] });
     expect((await restarted.getPayment(other.id)).chargeStatus).to.equal('fully-charged');
     expect((await store.listPendingTransactions()).map((t) => t.id)).to.deep.equal([first?.id]);
@@ -212,13 +212,13 @@ describe('ledger: crash safety and reconcile()', () => {
     const controller = new AbortController();
     // The host shuts down while the gateway is being asked about the first row.
     const restarted = new PaymentService({ manager: env.manager, store, faults: { 'after-gateway': (context) => void (context.operation === 'reconcile' && controller.abort()) } });
-    const report = await restarted.reconcile({ signal: controller.signal });
+    const report = await restarted.reconcile({ minAgeMs: 0, signal: controller.signal });
     expect(asked.callCount).to.equal(1);
     expect(report).to.deep.include({ checked: 3, applied: [first?.id], review: [], failed: [], skipped: rest.map((t) => t.id) });
     expect((await store.listPendingTransactions()).map((t) => [t.id, t.state])).to.deep.equal(rest.map((t) => [t.id, 'pending']));
     // An aborted signal from the start: nothing is asked, everything is skipped; the next pass resolves them.
-    expect(await restarted.reconcile({ signal: AbortSignal.abort() })).to.deep.include({ checked: 2, applied: [], skipped: rest.map((t) => t.id) });
+    expect(await restarted.reconcile({ minAgeMs: 0, signal: AbortSignal.abort() })).to.deep.include({ checked: 2, applied: [], skipped: rest.map((t) => t.id) });
     expect(asked.callCount).to.equal(1);
-    expect((await new PaymentService({ manager: env.manager, store }).reconcile()).applied).to.deep.equal(rest.map((t) => t.id));
+    expect((await new PaymentService({ manager: env.manager, store }).reconcile({ minAgeMs: 0 })).applied).to.deep.equal(rest.map((t) => t.id));
   });
 });

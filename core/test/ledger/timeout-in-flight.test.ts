@@ -140,9 +140,9 @@ describe('ledger: a timed-out call may still be running when the status check fi
 
 /**
  * A processor whose calls never answer in time (`hang`) or answer a lost
- * answer (`lose`: the plugin's own request dropped, the call over), and whose
- * status check answers `status`: how the ledger reads the check depends on
- * whether the call may still be running.
+ * answer (`lose`: the plugin's own request timed out or dropped), and whose
+ * status check answers `status`: either way the call may still land, so only
+ * a check that shows the call settles it at once.
  */
 class SlowGateway extends BasePlugin {
   static override id = 'test.slow';
@@ -218,12 +218,22 @@ describe('ledger: what the status check right after an unknown outcome may settl
     expect(charged.payment.chargeStatus).to.equal('fully-charged');
   });
 
-  it('a lost answer the plugin marked (its call is over) takes the status check\'s "no record" as final', async () => {
+  it('a lost answer the plugin marked (its own request timed out or dropped) is no call that is over: "no record" holds it, the processor\'s verdict settles it', async () => {
     const payments = service();
     SlowGateway.status = { isSuccess: false, errorCode: 'processing_error' };
     const err = await rejection(pay(payments, 'lose'));
-    expect(err.code).to.equal('gateway_declined');
-    const [failed] = await payments.listTransactions(err.details?.['paymentId'] as string);
-    expect(failed).to.deep.include({ state: 'applied', isSuccess: false });
+    expect(err.code).to.equal('outcome_unknown');
+    const [held] = await payments.listTransactions(err.details?.['paymentId'] as string);
+    expect(held).to.deep.include({ state: 'review', isSuccess: false });
+    expect(held?.error).to.match(/may still land/);
+
+    SlowGateway.status = { isSuccess: false, errorCode: 'declined' };
+    const declined = await rejection(pay(payments, 'lose'));
+    expect(declined.code).to.equal('gateway_declined');
+    const [failed] = await payments.listTransactions(declined.details?.['paymentId'] as string);
+    expect(failed).to.deep.include({ state: 'applied', isSuccess: false, errorCode: 'declined' });
+
+    SlowGateway.status = { isSuccess: true, errorCode: null };
+    expect((await pay(payments, 'lose')).payment.chargeStatus).to.equal('fully-charged');
   });
 });

@@ -161,7 +161,7 @@ describe('flutterwave through the ledger (PaymentService)', () => {
       // Retrying the same request, or reconciling, never refunds again.
       const retry = await service.refund({ paymentId: payment.id, idempotencyKey: refundKey, amount: '100' }).then(() => expect.fail('busy'), (e: unknown) => e);
       expect(isPayhostError(retry, 'payment_busy'), String(retry)).to.equal(true);
-      const report = await service.reconcile();
+      const report = await service.reconcile({ minAgeMs: 0 });
       expect(report.held).to.deep.equal([held!.id]);
       expect(fake.requests.filter((r) => r.path.endsWith('/refund'))).to.have.length(1);
       expect((await service.getPayment(payment.id)).capturedAmount.eq('1500.5'), 'the held amount is not refunded yet').to.equal(true);
@@ -192,7 +192,7 @@ describe('flutterwave through the ledger (PaymentService)', () => {
       expect(isPayhostError(error, 'outcome_unknown'), String(error)).to.equal(true);
       expect((await service.listTransactions(twice.payment.id)).map((t) => t.state)).to.deep.equal(['review']);
       expect((await service.getPayment(twice.payment.id)).chargeStatus).to.equal('not-charged');
-      const report = await service.reconcile();
+      const report = await service.reconcile({ minAgeMs: 0 });
       expect(report.applied).to.have.length(1);
       expect((await service.getPayment(twice.payment.id)).chargeStatus).to.equal('fully-charged');
     } finally {
@@ -324,7 +324,7 @@ describe('flutterwave through the ledger (PaymentService)', () => {
     const restarted = makeManager(fake);
     try {
       const after = new PaymentService({ manager: restarted, store });
-      const report = await after.reconcile();
+      const report = await after.reconcile({ minAgeMs: 0 });
       expect(report).to.deep.include({ review: [], failed: [] });
       expect(report.applied).to.have.length(1);
       const [charged] = await after.listTransactions(created.id);
@@ -341,7 +341,7 @@ describe('flutterwave through the ledger (PaymentService)', () => {
     const { payment } = await checkout();
     const created = await before.createPayment({ idempotencyKey: key(), channel: CHANNEL, total: '1500.50', currency: 'NGN', token: payment.token! });
     await before.process({ paymentId: created.id, idempotencyKey: key() }).then(() => expect.fail('crash'), (e: Error) => expect(e.message).to.equal('simulated crash'));
-    const report = await new PaymentService({ manager, store }).reconcile();
+    const report = await new PaymentService({ manager, store }).reconcile({ minAgeMs: 0 });
     expect(report.review).to.have.length(1);
     expect((await store.listTransactions(created.id)).map((t) => t.state)).to.deep.equal(['review']);
     expect((await store.getPayment(created.id))?.chargeStatus).to.equal('not-charged');
@@ -365,7 +365,7 @@ describe('flutterwave through the ledger (PaymentService)', () => {
     };
     await service.process({ paymentId: payment.id, idempotencyKey: key(), data: { txRef } }).then(() => expect.fail('crash'), (e: Error) => expect(e.message).to.equal('simulated crash'));
     faults = {};
-    const report = await service.reconcile();
+    const report = await service.reconcile({ minAgeMs: 0 });
     expect(report.applied).to.have.length(1);
     expect((await service.getPayment(payment.id)).chargeStatus).to.equal('fully-charged');
     faults = {
@@ -375,7 +375,7 @@ describe('flutterwave through the ledger (PaymentService)', () => {
     };
     await service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '1' }).then(() => expect.fail('crash'), (e: Error) => expect(e.message).to.equal('simulated crash'));
     faults = {};
-    const second = await service.reconcile();
+    const second = await service.reconcile({ minAgeMs: 0 });
     expect(second.review).to.have.length(1);
     expect(fake.state.refunds.size, 'the refund was made once, never repeated').to.equal(1);
   });

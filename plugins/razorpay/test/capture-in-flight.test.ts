@@ -52,7 +52,7 @@ describe('razorpay through the ledger: a capture whose request may still land', 
 
     // Razorpay carries the request out after all.
     fake.state.capture(razorpayPaymentId, { amount: 49950, currency: 'INR' });
-    const report = await service.reconcile();
+    const report = await service.reconcile({ minAgeMs: 0 });
     expect(report.applied).to.deep.equal([held?.id]);
     const after = await service.getPayment(payment.id);
     expect(after.chargeStatus).to.equal('fully-charged');

@@ -208,7 +208,7 @@ describe('razorpay through the ledger (PaymentService)', () => {
       const error = await service.applyGatewayEvent({ ...response.events![0]!, gateway: GATEWAY }).then(() => null, (e: unknown) => e);
       expect(isPayhostError(error, 'payment_not_found'), String(error)).to.equal(true);
       expect((await service.listTransactions(victim.id)).map((t) => t.state)).to.deep.equal(['pending']);
-      expect((await service.reconcile()).applied).to.have.length(1);
+      expect((await service.reconcile({ minAgeMs: 0 })).applied).to.have.length(1);
       expect(await service.getPayment(victim.id)).to.deep.include({ chargeStatus: 'fully-charged', pspReference: razorpayPaymentId });
     });
 
@@ -264,7 +264,7 @@ describe('razorpay through the ledger (PaymentService)', () => {
     expect(fake.state.payment(razorpayPaymentId).status).to.equal('captured');
     expect((await service.listTransactions(payment.id))[0]?.state).to.equal('pending');
     faults = {};
-    const report = await service.reconcile();
+    const report = await service.reconcile({ minAgeMs: 0 });
     expect(report.applied).to.have.length(1);
     const after = await service.getPayment(payment.id);
     expect(after.chargeStatus).to.equal('fully-charged');
@@ -284,7 +284,7 @@ describe('razorpay through the ledger (PaymentService)', () => {
     await service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '10' }).then(() => expect.fail('crash'), (e: Error) => expect(e.message).to.match(/crash/));
     faults = {};
     clockOffsetMs = 0;
-    const report = await service.reconcile();
+    const report = await service.reconcile({ minAgeMs: 0 });
     expect(report.applied).to.have.length(1);
     const txs = await service.listTransactions(payment.id);
     expect(txs.find((t) => t.kind === 'refund')).to.deep.include({ isSuccess: false, state: 'applied' });
@@ -313,7 +313,7 @@ describe('razorpay through the ledger (PaymentService)', () => {
       expect(isPayhostError(retry) && retry.code).to.match(/payment_busy|outcome_unknown/);
       expect(refundPosts()).to.have.length(1);
 
-      const report = await service.reconcile();
+      const report = await service.reconcile({ minAgeMs: 0 });
       expect(report.applied).to.deep.equal([held?.id]);
       const after = await service.getPayment(payment.id);
       expect(after).to.deep.include({ chargeStatus: 'partially-refunded' });

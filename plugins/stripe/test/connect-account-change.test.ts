@@ -150,7 +150,7 @@ describe('stripe: REMOTE payments stay on the account they were charged on when 
     const after = makeManager(env.fake, AFTER_LISTED);
     try {
       env.fake.clearLog();
-      const report = await serviceWith(after, ledger).reconcile();
+      const report = await serviceWith(after, ledger).reconcile({ minAgeMs: 0 });
       expect(report.applied).to.deep.equal([pending?.id]);
       expect(env.fake.requestsTo('/v1/payment_intents/search').map((r) => r.account)).to.deep.equal([NEW, OLD]);
       const paid = await ledger.getPayment(pending?.paymentId ?? '');

@@ -171,7 +171,7 @@ describe('stripe: Connect modes', () => {
       // A new process: only the ledger survived. The intent is not on the configured account (PROVIDER).
       const restarted = new PaymentService({ manager, store });
       const [pending] = await store.listPendingTransactions();
-      const report = await restarted.reconcile();
+      const report = await restarted.reconcile({ minAgeMs: 0 });
       expect(report.applied).to.deep.equal([pending?.id]);
       expect(env.fake.requestsTo('/v1/payment_intents/search').map((r) => r.account)).to.deep.equal(['acct_other9']);
       const paid = await restarted.getPayment(pending!.paymentId);

@@ -178,7 +178,7 @@ describe('stripe: error mapping', () => {
         env.fake.failNext({ status: 500, saved: true, path: '/v1/payment_intents' });
         expect(await outcome(first.id)).to.equal('outcome_unknown');
         expect((await service.listTransactions(first.id)).map((t) => t.state)).to.deep.equal(['review']);
-        const report = await service.reconcile();
+        const report = await service.reconcile({ minAgeMs: 0 });
         expect(report.held).to.have.length(1);
         expect(intents()).to.equal(0);
 

@@ -90,7 +90,7 @@ describe('stripe: through the ledger (PaymentService)', () => {
       const [pending] = await service.listTransactions(created.id);
       expect(pending?.state).to.equal('pending');
       crash = false;
-      const report = await service.reconcile();
+      const report = await service.reconcile({ minAgeMs: 0 });
       expect(report.applied).to.deep.equal([pending?.id]);
       expect(env.fake.requestsTo('/v1/payment_intents/search')).to.have.length(1);
       const payment = await service.getPayment(created.id);
@@ -120,7 +120,7 @@ describe('stripe: through the ledger (PaymentService)', () => {
       crash = 'after-pending'; // the process died before calling Stripe
       await rejection(service.refund({ paymentId: created.id, idempotencyKey: key(), amount: '5.00' }));
       crash = null;
-      const report = await service.reconcile();
+      const report = await service.reconcile({ minAgeMs: 0 });
       expect(report.applied).to.have.length(2);
       const payment = await service.getPayment(created.id);
       expect(payment.capturedAmount.eq('25')).to.equal(true);
@@ -147,7 +147,7 @@ describe('stripe: through the ledger (PaymentService)', () => {
       expect(err.code).to.equal('outcome_unknown');
       const [held] = await service.listTransactions(created.id);
       expect(held?.state).to.equal('review');
-      expect((await service.reconcile()).held).to.deep.equal([held?.id]);
+      expect((await service.reconcile({ minAgeMs: 0 })).held).to.deep.equal([held?.id]);
       expect((await service.getPayment(created.id)).chargeStatus).to.equal('not-charged');
 
       const event = env.fake.lastEvent('payment_intent.succeeded');

@@ -98,7 +98,7 @@ describe("stripe: follow-ups of a payment on its own connected account (REMOTE, 
         (err: Error) => expect(err.message).to.equal('simulated crash'),
       );
       env.fake.clearLog();
-      const report = await new PaymentService({ manager, store }).reconcile();
+      const report = await new PaymentService({ manager, store }).reconcile({ minAgeMs: 0 });
       expect(report.applied).to.have.length(1);
       expect((await store.getPayment(auth.payment.id))?.chargeStatus).to.equal('fully-charged');
       expect(accounts()).to.deep.equal([SELLER]);

@@ -72,7 +72,7 @@ async function runStep(service: PaymentService, step: Step, paymentId: string | 
     case 'refund':
       return describeResult(await service.refund({ paymentId: id, idempotencyKey: step.key, amount: step.amount }));
     case 'reconcile': {
-      const report = await service.reconcile();
+      const report = await service.reconcile({ minAgeMs: 0 });
       return { ok: true, message: JSON.stringify(report) };
     }
   }

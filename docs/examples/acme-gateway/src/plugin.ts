@@ -25,6 +25,17 @@ const ERROR_CODES: Readonly<Record<AcmeErrorCode, TransactionErrorCode>> = {
   invalid_request: 'processing_error',
 };
 
+/**
+ * A real client's HTTP request timeout and how many times it sends a request (once more after a dropped
+ * connection, same idempotency key). Keep TIMEOUT x ATTEMPTS below the host's hookTimeoutMs (30 s by
+ * default): the plugin then answers `outcome_unknown` itself, with what it knows, before the host stops
+ * waiting and the call's last attempt runs on unobserved.
+ */
+const REQUEST_TIMEOUT_MS = 10_000;
+const REQUEST_ATTEMPTS = 2;
+/** How long after a call Acme may still act on it: a request the client gave up on can still arrive and be carried out. */
+const MAY_STILL_LAND_MS = REQUEST_TIMEOUT_MS * REQUEST_ATTEMPTS + 5_000;
+
 export class AcmeGatewayPlugin extends BasePlugin {
   static override id = 'acme.gateway';
   static override pluginName = 'Acme Pay';
@@ -81,13 +92,16 @@ export class AcmeGatewayPlugin extends BasePlugin {
     return this.toResponse('refund', payment, result);
   }
 
-  /** Reconciliation after a crash: what became of the call made with this transaction's idempotency key. */
+  /** Reconciliation and lost answers: what became of the call made with this transaction's idempotency key. */
   async getTransactionStatus(input: TransactionStatusInput, _previousValue: GatewayResponse | null): Promise<GatewayResponse | undefined> {
     if (!this.active) return undefined;
     if (!this.client) return undefined; // cannot tell: the host marks the transaction for review
     const result = await this.client.find(input.transaction.gatewayIdempotencyKey);
-    if (!result) return this.failure(input.transaction.kind, input.payment, 'processing_error', 'The request never reached Acme.');
-    return this.toResponse(input.transaction.kind, input.payment, result);
+    if (result) return this.toResponse(input.transaction.kind, input.payment, result);
+    // No record yet is not "never": a request sent (or timed out) moments ago may still reach Acme.
+    // Cannot tell until it cannot land any more; "never took effect" after that frees the reservation.
+    if (Date.now() - input.transaction.createdAt.getTime() < MAY_STILL_LAND_MS) return undefined;
+    return this.failure(input.transaction.kind, input.payment, 'processing_error', 'The request never reached Acme.');
   }
 
   /** Acme's events (a refund made in its dashboard, a charge settled): verified, then handed to the host's ledger. */
