@@ -52,21 +52,26 @@ export function buildProgram(io: CliIo = processIo): Command {
     .action((options) => pay(options, io));
   const review = program
     .command('review')
-    .description('Transactions held for review (the gateway could not tell what it did). While `payhost serve` runs on the embedded database, use the admin API (/admin/review) instead');
+    .description(
+      'Transactions held for review (the gateway could not tell what it did), and refunds still ongoing at the processor (refund_ongoing, their amount reserved until settled). While `payhost serve` runs on the embedded database, use the admin API (/admin/review) instead',
+    );
   review
     .command('list')
-    .description('Print the transactions held for review, oldest first, with their payments')
+    .description('Print the transactions held for review and the refunds still ongoing at the processor (kind refund_ongoing), oldest first, with their payments')
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
     .action((options) => reviewList(options, io));
   review
     .command('resolve <transactionId>')
-    .description("Record what the processor's dashboard shows for a transaction held for review (its id: a UUID, as review list prints it)")
+    .description(
+      "Record what the processor's dashboard shows for a transaction held for review (its id: a UUID, as review list prints it). " +
+        'A refund still ongoing, once final on the dashboard (leave one still pending alone): --outcome succeeded records the refund (its amount, or a smaller --amount; --gateway-transaction-id only when it has none), failed records refund_failed and releases the amount. See docs/operating.md, "Refunds still ongoing at the processor"',
+    )
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
     .requiredOption('--outcome <outcome>', 'succeeded (the processor did it) or failed (it did not)')
     .requiredOption('--note <text>', 'what the dashboard shows and who checked (kept with the transaction)')
     .option('--kind <kind>', 'for a success that could be either: capture or auth')
     .option('--amount <amount>', 'for a success: the amount the processor moved, when less than asked')
-    .option('--gateway-transaction-id <id>', "the processor's id for the operation")
+    .option('--gateway-transaction-id <id>', "the processor's id for the operation (a refund's re_/rfnd_ id: required for a refund succeeded whose row has none)")
     .option('--psp-reference <ref>', "the processor's payment reference (a first charge)")
     .option('--error-code <code>', 'for a failure: the unified error code (default processing_error)')
     .action((transactionId: string, options) => reviewResolve(transactionId, options, io));

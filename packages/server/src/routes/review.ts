@@ -19,18 +19,24 @@ const resolutionBody = {
 } as const;
 
 /**
- * Transactions held for review (admin key): the list, and a person's
- * resolution after checking the processor's dashboard. See operating.md,
- * "Transactions held for review".
+ * Transactions held for review, and refunds still ongoing at the processor (admin key): the list,
+ * and a person's resolution after checking the processor's dashboard. See operating.md,
+ * "Transactions held for review" and "Refunds still ongoing at the processor".
  */
 export async function reviewRoutes(app: FastifyInstance, payments: PaymentService): Promise<void> {
   app.get(
     '/admin/review',
     {
       schema: {
-        summary: 'Transactions held for review (the gateway could not tell what it did), oldest first',
+        summary: 'Transactions held for review, and refunds still ongoing at the processor, oldest first',
+        description:
+          'Transactions held for review (state `review`: the gateway could not tell what it did), and refunds the processor accepted but has not reported finished ' +
+          '(kind `refund_ongoing`, state `applied`, no `refund` or `refund_failed` of the same `gatewayTransactionId` yet: their amount stays reserved). ' +
+          "Reconciliation settles an ongoing refund once the gateway shows it finished; otherwise, once the processor's dashboard shows it final, " +
+          'settle it with POST /admin/review/{transactionId}: `succeeded` records the `refund` (its amount, or a smaller `amount`), `failed` a `refund_failed` that releases the amount. ' +
+          'Leave one still pending on the dashboard alone. See operating.md, "Refunds still ongoing at the processor".',
         response: {
-          200: { description: 'The transactions held for review, each with its payment', type: 'object', required: ['items'], properties: { items: { type: 'array', items: { $ref: 'ReviewItem#' } } } },
+          200: { description: 'The transactions held for review and the refunds still ongoing, each with its payment', type: 'object', required: ['items'], properties: { items: { type: 'array', items: { $ref: 'ReviewItem#' } } } },
           ...errorsOf([401, 500, 503]),
         },
       },
@@ -41,14 +47,14 @@ export async function reviewRoutes(app: FastifyInstance, payments: PaymentServic
     '/admin/review/:transactionId',
     {
       schema: {
-        summary: 'Record what the processor shows for a transaction held for review',
+        summary: 'Record what the processor shows for a transaction held for review, or settle a refund still ongoing',
         // Transaction ids are UUIDs, as payment ids: anything else is malformed (400), not unknown (404).
         params: { type: 'object', required: ['transactionId'], properties: { transactionId: { type: 'string', format: 'uuid' } } },
         body: resolutionBody,
         response: {
           200: { ...resultSchema, description: 'The payment and the transaction as recorded' },
           ...errorsOf([400, 401, 404, 409, 413, 415, 500, 503], {
-            400: '`invalid_input`: a malformed resolution, or one that does not fit the transaction (a kind its operation cannot have, more than it asked for)',
+            400: '`invalid_input`: a malformed resolution, or one that does not fit the transaction (a kind its operation cannot have, more than it asked for, a refund succeeded without the processor\'s `gatewayTransactionId` when the row has none)',
             404: '`transaction_not_found`',
             409: '`transaction_not_in_review`: it was resolved otherwise meanwhile (its event, reconciliation, another person)',
           }),
