@@ -14,7 +14,7 @@ function normalized(value: unknown): unknown {
   return typeof value === 'string' ? value.trim() : value;
 }
 
-/** The fields declared `receivesSecrets` (truthy: a JS plugin's `'true'` errs on the safe side). */
+/** The fields declared `receivesSecrets` (the loader refuses a value that is not a boolean, so truthy is exact). */
 export function secretReceivingFields(structure: ConfigStructure): string[] {
   return Object.entries(structure)
     .filter(([, field]) => Boolean(field.receivesSecrets))
