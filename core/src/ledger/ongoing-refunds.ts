@@ -60,7 +60,8 @@ export function settlementAmount(payment: Payment, ongoing: Transaction, given: 
  * had its answer (refund_ongoing): no idempotency record is completed.
  */
 export async function settleOngoingRefund(ctx: LedgerContext, tx: LedgerTx, payment: Payment, ongoing: Transaction, s: RefundSettlement, now: Date): Promise<Applied> {
-  const gatewayTransactionId = ongoing.gatewayTransactionId ?? s.gatewayTransactionId ?? null;
+  // A failure found with no processor id gets one of its own: the settling row is found by that id (rules.ts).
+  const gatewayTransactionId = ongoing.gatewayTransactionId ?? s.gatewayTransactionId ?? (s.succeeded ? null : `payhost-settled:${ongoing.id}`);
   if (gatewayTransactionId === null) {
     throw invalidInput('this ongoing refund has no gateway transaction id: give the processor\'s refund id (gatewayTransactionId)', { field: 'gatewayTransactionId' });
   }

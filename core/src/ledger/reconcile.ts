@@ -150,7 +150,8 @@ async function reconcileOne(ctx: LedgerContext, row: Transaction): Promise<Verdi
 
 /** The gateway's answer for one pending transaction; null when it cannot tell (or fails, or is gone). */
 export async function askGateway(ctx: LedgerContext, payment: Payment, pending: Transaction): Promise<GatewayResponse | null> {
-  const operation = operationOf(pending);
+  // A refund still ongoing may have come from an event (a dashboard refund) or another refund's answer: no operation key, still a refund.
+  const operation = operationOf(pending) ?? (pending.kind === 'refund_ongoing' ? 'refund' : null);
   if (!operation) return null;
   try {
     const all = await ctx.store.listTransactions(payment.id);

@@ -219,7 +219,7 @@ export async function listReview(ctx: LedgerContext): Promise<ReviewItem[]> {
 }
 
 /** A refund resolved as succeeded under a refund id the ledger already counted (its event came meanwhile) would count it twice. */
-async function refuseRecordedRefund(tx: LedgerTx, row: Transaction, answer: ResponseLike): Promise<void> {
+async function refuseRecordedRefund(tx: LedgerTx, row: Transaction, answer: Pick<ResponseLike, 'isSuccess' | 'kind' | 'transactionId'>): Promise<void> {
   if (answer.isSuccess !== true || answer.kind !== 'refund' || !answer.transactionId) return;
   const r = { transactionId: answer.transactionId, kind: 'refund' as const, isSuccess: true };
   const recorded = (await tx.listTransactions(row.paymentId)).find((t) => t.id !== row.id && repeatsRow(t, r));
@@ -238,6 +238,9 @@ async function settleOngoing(ctx: LedgerContext, tx: LedgerTx, payment: Payment,
   if (given !== null && row.gatewayTransactionId !== null && given !== row.gatewayTransactionId) {
     throw invalidInput(`gatewayTransactionId must be the ongoing refund's own (${row.gatewayTransactionId}) when given`, { field: 'gatewayTransactionId' });
   }
+  const id = row.gatewayTransactionId ?? given;
+  // Its completion event may have been recorded as a refund of its own (an ongoing refund without an id cannot be matched).
+  if (input.outcome === 'succeeded' && id !== null) await refuseRecordedRefund(tx, row, { isSuccess: true, kind: 'refund', transactionId: id });
   const errorCode = input.errorCode ?? 'processing_error';
   const applied = await settleOngoingRefund(
     ctx,
