@@ -1,7 +1,7 @@
 import type { GatewayResponse, Logger, PaymentData, TransactionKind } from '@payhost/core';
 import { toRazorpayAmount } from './amounts.js';
 import { IDEMPOTENCY_NOTE, PAYMENT_ID_NOTE, parseCheckoutToken, resolvePaymentId, type RazorpayCheckoutToken } from './checkout.js';
-import { notesOf, refundIdempotencyKey, type RazorpayApi, type RzpPayment } from './client.js';
+import { notesOf, refundIdempotencyKey, type RazorpayApi, type RzpPayment, type RzpRefund } from './client.js';
 import type { RazorpaySettings } from './config.js';
 import { mapPaymentFailure, mapRazorpayError, mayHaveActed } from './errors.js';
 import { RAZORPAY_FAILURES as F, failedResponse, paymentResponse, refundResponse, rejectedResponse } from './responses.js';
@@ -191,10 +191,19 @@ export async function refund(ctx: RazorpayContext, payment: PaymentData): Promis
 
 /** The refund of payment `id` carrying idempotency key `key`, null when none; a failed response when Razorpay cannot be asked. */
 export async function findRefundByKey(ctx: RazorpayContext, payment: PaymentData, id: string, key: string) {
+  return findRefund(ctx, payment, id, (r) => notesOf(r)[IDEMPOTENCY_NOTE] === key);
+}
+
+/** The refund of payment `id` with Razorpay's refund id `refundId` (one payhost did not ask for carries no key of ours). */
+export async function findRefundById(ctx: RazorpayContext, payment: PaymentData, id: string, refundId: string) {
+  return findRefund(ctx, payment, id, (r) => r.id === refundId);
+}
+
+async function findRefund(ctx: RazorpayContext, payment: PaymentData, id: string, matches: (refund: RzpRefund) => boolean) {
   for (let skip = 0; skip < 1000; skip += 100) {
     const page = await call('refund', payment, id, () => ctx.api.payments.fetchMultipleRefund(id, { count: 100, skip }));
     if (isResponse(page)) return page;
-    const found = page.items.find((r) => notesOf(r)[IDEMPOTENCY_NOTE] === key);
+    const found = page.items.find((r) => matches(r));
     if (found) return found;
     if (page.items.length < 100) return null;
   }

@@ -5,14 +5,21 @@ import type { RzpPayment } from './client.js';
 import { bindPayment } from './binding.js';
 import type { RazorpaySettings } from './config.js';
 import { mapPaymentFailure, mapRazorpayError } from './errors.js';
-import { findRefundByKey, isResponse, mismatch, verifiedCheckout, type RazorpayContext } from './operations.js';
+import { findRefundById, findRefundByKey, isResponse, mismatch, verifiedCheckout, type RazorpayContext } from './operations.js';
 import { RAZORPAY_FAILURES as F, failedResponse, paymentResponse, refundResponse, rejectedResponse } from './responses.js';
 
 /** The operation a ledger transaction was for, from its gateway idempotency key (`payhost:<op>:...`) or its kind. */
 function operationOf(input: TransactionStatusInput): string {
   const op = input.transaction.gatewayIdempotencyKey.split(':')[1];
   if (op && ['process', 'authorize', 'capture', 'refund', 'void', 'confirm'].includes(op)) return op;
-  return input.transaction.kind === 'auth' ? 'authorize' : input.transaction.kind;
+  const kind = input.transaction.kind;
+  // A refund still ongoing that no payhost call asked for (a dashboard refund's event, another refund's answer) is a refund.
+  return kind === 'auth' ? 'authorize' : kind === 'refund_ongoing' ? 'refund' : kind;
+}
+
+/** A transaction payhost's own call created carries its `payhost:<operation>:...` key; an event's or an answer's does not. */
+function askedByPayhost(input: TransactionStatusInput): boolean {
+  return input.transaction.gatewayIdempotencyKey.startsWith('payhost:');
 }
 
 const CHARGING: ReadonlySet<string> = new Set(['process', 'authorize', 'confirm']);
@@ -51,6 +58,12 @@ export async function transactionStatus(ctx: RazorpayContext, input: Transaction
   const operation = operationOf(input);
   // A request that timed out may still be carried out by Razorpay: only an old enough one is known not to have been made.
   const settled = now.getTime() - transaction.createdAt.getTime() >= followUpSettleMs(ctx.settings);
+  if (operation === 'refund' && !askedByPayhost(input)) {
+    // Not ours: found by Razorpay's refund id, never "not made" (Razorpay itself reported it).
+    if (!transaction.gatewayTransactionId) return null;
+    const found = await findRefundById(ctx, payment, id, transaction.gatewayTransactionId);
+    return found && !isResponse(found) ? refundResponse(found) : null;
+  }
   if (operation === 'refund') {
     const key = payment.idempotencyKey ?? transaction.gatewayIdempotencyKey;
     const found = await findRefundByKey(ctx, payment, id, key);

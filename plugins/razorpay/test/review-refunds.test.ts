@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { Decimal, MemoryLedgerStore, PaymentService, silentLogger, type Payment, type PluginManager } from '@payhost/core';
+import { Decimal, MemoryLedgerStore, PaymentService, createLogger, silentLogger, type Payment, type PluginManager } from '@payhost/core';
 import { FakeRazorpay } from '@payhost/testkit/razorpay';
 import { CHANNEL, GATEWAY, blockOutsideNetwork, makeManager } from './helpers.js';
 
@@ -44,6 +44,24 @@ describe('razorpay: refunds settled from the review list', function () {
     const p = fake.state.payment(rzp);
     return new Decimal(p.amount - p.amount_refunded).div(100);
   };
+
+  it('a refund payhost did not ask for (a dashboard refund, recorded ongoing from an event) is reconciled by its refund id', async () => {
+    const logged: string[] = [];
+    const logger = createLogger({ level: 'debug' }, { write: (line: string) => void logged.push(line) });
+    service = new PaymentService({ manager, store: new MemoryLedgerStore(), logger });
+    const { payment, rzp } = await charged();
+    fake.state.refundStatus = 'pending';
+    const dashboard = fake.state.refund(rzp, { amount: 10000 });
+    const ongoing = await service.applyGatewayEvent({ gateway: GATEWAY, channel: CHANNEL, eventId: `evt-${dashboard.id}`, paymentId: payment.id, response: { isSuccess: true, kind: 'refund_ongoing', amount: '100', currency: 'INR', transactionId: dashboard.id } });
+    expect(ongoing.transaction?.gatewayIdempotencyKey).to.match(/^event:/);
+    // Still pending at Razorpay: held, and nothing logged as an incoherent answer (it was a capture answer for a refund).
+    expect((await service.reconcile({ minAgeMs: 0 })).held).to.deep.equal([ongoing.transaction!.id]);
+    fake.state.settleRefund(dashboard.id, 'processed');
+    expect((await service.reconcile({ minAgeMs: 0 })).applied).to.deep.equal([ongoing.transaction!.id]);
+    expect((await service.getPayment(payment.id)).capturedAmount.eq(truthCaptured(rzp))).to.equal(true);
+    expect(truthCaptured(rzp).toFixed(2)).to.equal('399.50');
+    expect(logged.filter((line) => JSON.parse(line).level >= 50)).to.deep.equal([]);
+  });
 
   for (const settleAs of ['processed', 'failed'] as const) {
     it(`a pending refund Razorpay ${settleAs}, its event resent after 48 h (stale): listed for review, settled by a person`, async () => {
