@@ -1,7 +1,7 @@
-import { connect } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { call, startCheckoutServer, type CheckoutServer } from './support.js';
+import { rawRequest } from '../support/raw-http.js';
 
 /**
  * The public checkout API as HTTP clients and client generators meet it, consistent with the payment
@@ -21,22 +21,6 @@ const pay = (overrides: Record<string, unknown> = {}) => ({
   token: 'tok_dummy_success.visa.4242.12.2034',
   ...overrides,
 });
-
-/** Sends raw bytes (two header lines a fetch client would merge) and reads the answer until the server closes. */
-function rawRequest(url: string, request: string): Promise<{ status: number; body: unknown }> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => socket.write(request));
-    let answer = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => (answer += chunk));
-    socket.on('end', () => {
-      const [head = '', body = ''] = answer.split('\r\n\r\n');
-      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1]), body: JSON.parse(body) });
-    });
-    socket.on('error', reject);
-  });
-}
 
 describe('checkout API: as HTTP clients and the OpenAPI document meet it', () => {
   let server: CheckoutServer;

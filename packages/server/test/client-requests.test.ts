@@ -1,8 +1,8 @@
-import { connect } from 'node:net';
 import { expect } from 'chai';
 import { MemoryLedgerStore } from '@payhost/core';
 import { DUMMY_TOKENS } from '@payhost/plugin-dummy';
 import { ADMIN_KEY, PAYMENT_KEY, instancesOnOneStore, key, startTestServer, type TestServer } from './support/harness.js';
+import { rawRequest } from '../../../tests/support/raw-http.js';
 
 /**
  * Requests as HTTP client libraries send them: null for an unset optional, an amount as a JSON number,
@@ -11,22 +11,6 @@ import { ADMIN_KEY, PAYMENT_KEY, instancesOnOneStore, key, startTestServer, type
  */
 
 const AMOUNT_MEANING = 'must be a decimal amount as a string, such as "10.00" (at most 15 digits before the point and 4 after, no sign)';
-
-/** Sends raw bytes (headers a fetch client would merge) and reads the answer until the server closes. */
-function rawRequest(url: string, request: string): Promise<{ status: number; body: unknown }> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => socket.write(request));
-    let answer = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => (answer += chunk));
-    socket.on('end', () => {
-      const [head = '', body = ''] = answer.split('\r\n\r\n');
-      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1]), body: JSON.parse(body) });
-    });
-    socket.on('error', reject);
-  });
-}
 
 describe('server: requests as HTTP clients send them', () => {
   let t: TestServer;
