@@ -100,24 +100,33 @@ export function referenceAccount(settings: StripeSettings, refAccount: string | 
 
 /**
  * The account a follow-up (capture, refund, void, confirm, and their
- * reconciliation) acts on. Its token is no client's: the ledger sends the
- * transaction id or PSP reference the plugin itself answered for this
- * payment (core referenceToken), after the charge checked that account
- * (referenceAccount). So in REMOTE mode the reference's account is the
- * payment's, even when the payment named its own in data.connectedAccountId
- * and the follow-up brings no data; a data.connectedAccountId the caller
- * does pass (confirm takes data) may only agree. A reference without an
- * account is on the payment's account as for a charge. LOCAL and FORWARD
- * keep every intent on the platform: any account is refused.
+ * reconciliation) acts on: where the intent was charged, whatever the mode
+ * is now (an operator may change it; the payment keeps its terms). Its token
+ * is no client's: the ledger sends the transaction id or PSP reference the
+ * plugin itself answered for this payment (core referenceToken), after the
+ * charge checked that account (referenceAccount). So a reference naming an
+ * account (`acct_x:pi_y`: every transaction id of a REMOTE charge) is on
+ * that account, even when the payment named its own in
+ * data.connectedAccountId and the follow-up brings no data, and after a
+ * switch to LOCAL or FORWARD; in REMOTE mode a data.connectedAccountId the
+ * caller does pass (confirm takes data) may only agree. A plain `pi_y` is on
+ * the platform in LOCAL and FORWARD mode; in REMOTE mode it is the payment's
+ * account as for a charge (the PSP reference of the configured account is
+ * plain), or the platform for a payment charged before a switch to REMOTE
+ * (`platformFallback`: follow-ups.ts tries it when the account has no such intent).
  */
-export function followUpAccount(settings: StripeSettings, refAccount: string | null, payment: Pick<PaymentData, 'data'>): { account: string | null } | { error: string; code: string | null } {
-  if (settings.mode !== 'REMOTE' || refAccount === null) return referenceAccount(settings, refAccount, payment);
+export function followUpAccount(settings: StripeSettings, refAccount: string | null, payment: Pick<PaymentData, 'data'>): { account: string | null; platformFallback: boolean } | { error: string; code: string | null } {
+  if (refAccount === null) {
+    const on = referenceAccount(settings, null, payment);
+    return 'error' in on ? on : { account: on.account, platformFallback: on.account !== null };
+  }
+  if (settings.mode !== 'REMOTE') return { account: refAccount, platformFallback: false };
   const fromData = accountFromData(payment);
   if (fromData !== null && typeof fromData === 'object') return { error: fromData.error, code: null };
   if (fromData !== null && fromData !== refAccount) {
     return { error: `The payment's reference is on connected account ${refAccount}, but data.connectedAccountId names ${fromData}: refused.`, code: ACCOUNT_MISMATCH };
   }
-  return { account: refAccount };
+  return { account: refAccount, platformFallback: false };
 }
 
 /**

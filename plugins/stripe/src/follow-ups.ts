@@ -9,6 +9,8 @@ import { intentResponse, refundResponse } from './status-mapping.js';
 interface Located {
   intentId: string;
   call: CallContext;
+  /** A plain pi_ tried on a connected account (REMOTE): on the platform instead when the account has no such intent. */
+  platformFallback: boolean;
 }
 
 /** The intent a follow-up operation acts on, from the token the ledger sends (the intent reference). */
@@ -18,7 +20,39 @@ function locate(ctx: OperationContext, payment: PaymentData, kind: TransactionKi
   // The ledger's stored reference (the plugin's own answer) names the account; data may only agree (connect.ts).
   const on = followUpAccount(ctx.settings, ref.account, payment);
   if ('error' in on) return refusal(payment, kind, on.code, on.error);
-  return { intentId: ref.id, call: { account: on.account, idempotencyKey: payment.idempotencyKey ?? null } };
+  return { intentId: ref.id, call: { account: on.account, idempotencyKey: payment.idempotencyKey ?? null }, platformFallback: on.platformFallback };
+}
+
+/** Stripe's answer that the account holds no such PaymentIntent (404 resource_missing). */
+function missingIntent(err: unknown): boolean {
+  const e = (err ?? {}) as { code?: unknown; param?: unknown; message?: unknown };
+  if (e.code !== 'resource_missing') return false;
+  return e.param === 'intent' || e.param === 'payment_intent' || (typeof e.message === 'string' && e.message.startsWith('No such payment_intent'));
+}
+
+/**
+ * Runs a follow-up on the intent's account. A plain pi_ in REMOTE mode is
+ * tried on the payment's connected account first (the configured account's
+ * PSP reference is plain); a payment charged on the platform before the
+ * channel moved to REMOTE has it there: on Stripe's "No such
+ * payment_intent", the same request goes to the platform (idempotency keys
+ * are kept per account). That costs one failed request, only for such a
+ * payment: REMOTE transaction ids name their account.
+ */
+async function onIntentAccount(ctx: OperationContext, payment: PaymentData, kind: TransactionKind, act: (located: Located) => Promise<GatewayResponse>): Promise<GatewayResponse> {
+  const located = locate(ctx, payment, kind);
+  if (!('intentId' in located)) return located;
+  try {
+    return await act(located);
+  } catch (err) {
+    if (!located.platformFallback || !missingIntent(err)) return errorResponse(ctx, err, payment, kind, located.call.account);
+    try {
+      return await act({ ...located, call: { ...located.call, account: null }, platformFallback: false });
+    } catch (onPlatform) {
+      // Not on the platform either: the account's answer is the one about the payment's own account.
+      return errorResponse(ctx, missingIntent(onPlatform) ? err : onPlatform, payment, kind, missingIntent(onPlatform) ? located.call.account : null);
+    }
+  }
 }
 
 /**
@@ -37,81 +71,94 @@ function keptFee(intent: Stripe.PaymentIntent, amountMinor: number, currency: st
   return Decimal.min(scaled, amountMinor).toNumber();
 }
 
+/** Whether a platform intent is a destination charge (made in FORWARD mode): transfer_data.destination set. */
+function transfers(intent: Stripe.PaymentIntent): boolean {
+  return intent.transfer_data?.destination !== null && intent.transfer_data?.destination !== undefined;
+}
+
 /**
  * The application_fee_amount a capture sends; null: none. Only an override
  * brought by the capture itself (`data.applicationFee`, which the ledger
  * never sends) replaces the fee: otherwise the fee set at authorization,
  * possibly that payment's own override, is kept, never recomputed from the
- * configured percent and fixed fee.
+ * configured percent and fixed fee. Decided by the intent as charged, not
+ * by the current mode (a mode change leaves a payment on its terms): so a
+ * capture on the platform reads the intent even in LOCAL mode (one GET).
  */
 async function captureFee(ctx: OperationContext, payment: PaymentData, located: Located, amountMinor: number): Promise<{ value: number | null } | { refused: GatewayResponse }> {
-  const mode = located.call.account ? 'REMOTE' : ctx.settings.mode;
-  if (mode === 'LOCAL') return { value: null };
   const override = payment.data?.['applicationFee'];
-  if (override !== undefined && override !== null) {
-    return convertAmount(payment, 'capture', () => applicationFee(ctx.settings, { mode }, amountMinor, payment.currency, payment));
+  const overridden = override !== undefined && override !== null;
+  // A direct charge (REMOTE) takes the override as it is, without a read.
+  if (located.call.account && overridden) {
+    return convertAmount(payment, 'capture', () => applicationFee(ctx.settings, { mode: 'REMOTE' }, amountMinor, payment.currency, payment));
   }
   const intent = await ctx.stripe.paymentIntents.retrieve(located.intentId, {}, reading(located.call));
+  // On the platform only a destination charge carries a fee: a plain one (LOCAL) takes none, whatever the override.
+  if (overridden && transfers(intent)) {
+    return convertAmount(payment, 'capture', () => applicationFee(ctx.settings, { mode: 'FORWARD' }, amountMinor, payment.currency, payment));
+  }
   return { value: keptFee(intent, amountMinor, payment.currency) };
 }
 
 /** capturePayment: captures `amount` (partial captures release the rest; Stripe captures an intent once). */
 export async function capture(ctx: OperationContext, payment: PaymentData): Promise<GatewayResponse> {
-  const located = locate(ctx, payment, 'capture');
-  if (!('intentId' in located)) return located;
-  const { intentId, call } = located;
-  const amount = stripeAmountOf(payment, 'capture');
-  if ('refused' in amount) return amount.refused;
-  try {
+  return onIntentAccount(ctx, payment, 'capture', async (located) => {
+    const amount = stripeAmountOf(payment, 'capture');
+    if ('refused' in amount) return amount.refused;
+    const { intentId, call } = located;
     const fee = await captureFee(ctx, payment, located, amount.value);
     if ('refused' in fee) return fee.refused;
     const params: Stripe.PaymentIntentCaptureParams = { amount_to_capture: amount.value, expand: ['payment_method'] };
     if (fee.value !== null) params.application_fee_amount = fee.value;
     const intent = await ctx.stripe.paymentIntents.capture(intentId, params, mutating(call));
     return intentResponse(intent, { account: call.account, pspAccount: pspAccount(ctx.settings, call.account), failureKind: 'capture', canceled: 'failure', observed: wasReplayed(intent) });
-  } catch (err) {
-    return errorResponse(ctx, err, payment, 'capture', call.account);
-  }
+  });
 }
 
 /**
- * refundPayment: a (partial) refund of the intent; several may follow each
- * other. With Connect the platform's fee is refunded in proportion, and in
- * FORWARD mode the transfer to the provider is reversed.
+ * The Connect parameters of a refund, from the charge as it was made, not
+ * the current mode (a mode change leaves a payment on its terms). A direct
+ * charge (on a connected account) refunds the application fee. A platform
+ * intent is read (one GET per refund, in LOCAL mode too: a LOCAL channel may
+ * hold payments charged in FORWARD): a destination charge reverses the
+ * transfer, else the provider keeps what it received, and refunds the fee it
+ * carries; a plain charge takes neither (Stripe refuses reverse_transfer
+ * without a transfer). Per refund, `data.refundApplicationFee = false` keeps
+ * the fee and `data.reverseTransfer = false` the transfer, and then the fee
+ * too: Stripe refunds a destination charge's fee only with its transfer reversed.
  */
+async function refundTerms(ctx: OperationContext, payment: PaymentData, located: Located): Promise<Pick<Stripe.RefundCreateParams, 'refund_application_fee' | 'reverse_transfer'>> {
+  const keepFee = payment.data?.['refundApplicationFee'] === false;
+  if (located.call.account) return keepFee ? {} : { refund_application_fee: true };
+  const intent = await ctx.stripe.paymentIntents.retrieve(located.intentId, {}, reading(located.call));
+  if (!transfers(intent) || payment.data?.['reverseTransfer'] === false) return {};
+  const hasFee = intent.application_fee_amount !== null && intent.application_fee_amount !== undefined;
+  return hasFee && !keepFee ? { reverse_transfer: true, refund_application_fee: true } : { reverse_transfer: true };
+}
+
+/** refundPayment: a (partial) refund of the intent; several may follow each other (Connect terms: refundTerms). */
 export async function refund(ctx: OperationContext, payment: PaymentData): Promise<GatewayResponse> {
-  const located = locate(ctx, payment, 'refund');
-  if (!('intentId' in located)) return located;
-  const { intentId, call } = located;
-  const amount = stripeAmountOf(payment, 'refund');
-  if ('refused' in amount) return amount.refused;
-  try {
+  return onIntentAccount(ctx, payment, 'refund', async (located) => {
+    const amount = stripeAmountOf(payment, 'refund');
+    if ('refused' in amount) return amount.refused;
+    const { intentId, call } = located;
     const params: Stripe.RefundCreateParams = {
       payment_intent: intentId,
       amount: amount.value,
       metadata: paymentMetadata(ctx, payment, call.account),
+      ...(await refundTerms(ctx, payment, located)),
     };
     const reason = payment.data?.['refundReason'];
     if (reason === 'duplicate' || reason === 'fraudulent' || reason === 'requested_by_customer') params.reason = reason;
-    const connect = call.account !== null || ctx.settings.mode !== 'LOCAL';
-    if (connect && payment.data?.['refundApplicationFee'] !== false) params.refund_application_fee = true;
-    if (!call.account && ctx.settings.mode === 'FORWARD' && payment.data?.['reverseTransfer'] !== false) params.reverse_transfer = true;
     const created = await ctx.stripe.refunds.create(params, mutating(call));
     return refundResponse(created, call.account, wasReplayed(created), pspAccount(ctx.settings, call.account));
-  } catch (err) {
-    return errorResponse(ctx, err, payment, 'refund', call.account);
-  }
+  });
 }
 
 /** voidPayment: cancels the intent (an uncaptured authorization, or one still waiting for the customer). */
 export async function voidIntent(ctx: OperationContext, payment: PaymentData): Promise<GatewayResponse> {
-  const located = locate(ctx, payment, 'void');
-  if (!('intentId' in located)) return located;
-  const { intentId, call } = located;
-  try {
+  return onIntentAccount(ctx, payment, 'void', async ({ intentId, call }) => {
     const intent = await ctx.stripe.paymentIntents.cancel(intentId, { cancellation_reason: 'requested_by_customer', expand: ['payment_method'] }, mutating(call));
     return intentResponse(intent, { account: call.account, pspAccount: pspAccount(ctx.settings, call.account), failureKind: 'void', canceled: 'void', observed: wasReplayed(intent) });
-  } catch (err) {
-    return errorResponse(ctx, err, payment, 'void', call.account);
-  }
+  });
 }

@@ -71,26 +71,30 @@ describe('stripe: the account in a reference is checked, never trusted', () => {
     }
   });
 
-  it('follow-ups (capture, refund, void, confirm) refuse a reference on a connected account in LOCAL/FORWARD, and in REMOTE one their data.connectedAccountId contradicts', async () => {
+  it("follow-ups (capture, refund, void, confirm) refuse a reference on a connected account that the payment's data.connectedAccountId contradicts (REMOTE)", async () => {
     const paid = await attackerIntent(ATTACKER, {});
     env.fake.clearLog();
     const token = `${ATTACKER}:${paid.id}`;
-    const cases = [
-      { overrides: { mode: 'LOCAL', connected_account_id: null }, data: null },
-      { overrides: { mode: 'FORWARD', connected_account_id: PROVIDER }, data: null },
-      // REMOTE: the ledger's reference names the payment's account (per-payment-follow-ups.test.ts); a caller's data must agree.
-      { overrides: { mode: 'REMOTE', connected_account_id: PROVIDER }, data: { connectedAccountId: PROVIDER } },
-    ];
-    for (const { overrides, data } of cases) {
-      const plugin = makePlugin(env.fake, overrides);
-      const follow = payment({ token, idempotencyKey: key(), data });
-      expectAccountRefused(await call(plugin.capturePayment(follow, null)));
-      expectAccountRefused(await call(plugin.refundPayment(follow, null)));
-      expectAccountRefused(await call(plugin.voidPayment(follow, null)));
-      expectAccountRefused(await call(plugin.confirmPayment(follow, null)));
-    }
+    // The ledger's reference names the payment's account (per-payment-follow-ups.test.ts); a caller's data must agree.
+    const plugin = makePlugin(env.fake, { mode: 'REMOTE', connected_account_id: PROVIDER });
+    const follow = payment({ token, idempotencyKey: key(), data: { connectedAccountId: PROVIDER } });
+    expectAccountRefused(await call(plugin.capturePayment(follow, null)));
+    expectAccountRefused(await call(plugin.refundPayment(follow, null)));
+    expectAccountRefused(await call(plugin.voidPayment(follow, null)));
+    expectAccountRefused(await call(plugin.confirmPayment(follow, null)));
     expect(env.fake.requests).to.deep.equal([]);
   });
+
+  for (const mode of ['LOCAL', 'FORWARD'] as const) {
+    it(`${mode}: a follow-up's reference on a connected account (a REMOTE charge's, before a mode change) runs on that account only`, async () => {
+      // Follow-up tokens are the ledger's (the plugin's own answers), never a client's: connect-mode-change.test.ts.
+      const paid = await attackerIntent(PROVIDER, {});
+      env.fake.clearLog();
+      const plugin = makePlugin(env.fake, { mode, connected_account_id: PROVIDER });
+      expectSuccess(await call(plugin.refundPayment(payment({ token: `${PROVIDER}:${paid.id}`, idempotencyKey: key() }), null)), 'refund', '10');
+      expect([...new Set(env.fake.requests.map((r) => r.account))]).to.deep.equal([PROVIDER]);
+    });
+  }
 
   it('reconciliation reads a charge only on the payment\'s account: a pi_ token on another account is refused', async () => {
     const paid = await attackerIntent(ATTACKER, { payhost_channel: CHANNEL, payhost_payment_id: 'pay-V' });

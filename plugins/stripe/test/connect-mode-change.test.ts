@@ -1,0 +1,122 @@
+import { expect } from 'chai';
+import type { LoggedRequest } from '@payhost/testkit/stripe';
+import { CHANNEL, GATEWAY, call, dec, expectSuccess, key, makeLedger, makePlugin, payment, useFakeStripe } from './helpers.js';
+
+const PROVIDER = 'acct_provider123';
+const FEES = { application_fee_percent: '2.5', application_fee_fixed: '0.30' };
+const LOCAL = { mode: 'LOCAL' };
+const FORWARD = { mode: 'FORWARD', connected_account_id: PROVIDER, ...FEES };
+const REMOTE = { mode: 'REMOTE', connected_account_id: PROVIDER, ...FEES };
+
+// Review finding: follow-ups decided from the channel's current mode, not from how the payment was charged.
+// After an ordinary config update of `mode`, older payments' refunds and captures went wrong.
+describe('stripe: a Connect mode change leaves existing payments on their original terms', () => {
+  const env = useFakeStripe();
+  const refunds = (): LoggedRequest[] => env.fake.requestsTo('/v1/refunds', 'POST');
+  const captures = (): LoggedRequest[] => env.fake.requestsTo(/\/capture$/);
+
+  async function charged(overrides: Record<string, unknown>, authorize = false): Promise<string> {
+    const plugin = makePlugin(env.fake, { ...overrides, auto_capture: !authorize });
+    const res = await call(plugin.processPayment(payment({ amount: dec('100.00') }), null));
+    expectSuccess(res, authorize ? 'auth' : 'capture', '100');
+    env.fake.clearLog();
+    return res.transactionId;
+  }
+
+  it('FORWARD -> LOCAL: the refund of a destination charge reverses the transfer and refunds the fee', async () => {
+    const token = await charged(FORWARD);
+    const refunded = await call(makePlugin(env.fake, LOCAL).refundPayment(payment({ token, amount: dec('100.00'), idempotencyKey: key() }), null));
+    expectSuccess(refunded, 'refund', '100');
+    expect(refunds()[0]?.account).to.equal(null);
+    expect(refunds()[0]?.params).to.deep.include({ reverse_transfer: 'true', refund_application_fee: 'true' });
+  });
+
+  it('FORWARD -> LOCAL: a partial capture scales the fee the intent carries (2.80 on 100.00 -> 1.12 for 40.00)', async () => {
+    const token = await charged(FORWARD, true);
+    const cap = await call(makePlugin(env.fake, { ...LOCAL, auto_capture: false }).capturePayment(payment({ token, amount: dec('40.00'), idempotencyKey: key() }), null));
+    expectSuccess(cap, 'capture', '40');
+    expect(captures()[0]?.params).to.deep.include({ amount_to_capture: '4000', application_fee_amount: '112' });
+  });
+
+  it('FORWARD -> REMOTE: the follow-ups of a platform intent run on the platform, not the connected account', async () => {
+    const token = await charged(FORWARD, true);
+    expect(token).to.match(/^pi_/);
+    const remote = makePlugin(env.fake, { ...REMOTE, auto_capture: false });
+    const cap = await call(remote.capturePayment(payment({ token, amount: dec('40.00'), idempotencyKey: key() }), null));
+    expectSuccess(cap, 'capture', '40');
+    expect(cap.transactionId).to.equal(token);
+    expect(captures()[0]?.account).to.equal(null);
+    expect(captures()[0]?.params).to.deep.include({ application_fee_amount: '112' });
+    const refunded = await call(remote.refundPayment(payment({ token: cap.transactionId, amount: dec('10.00'), idempotencyKey: key() }), null));
+    expectSuccess(refunded, 'refund', '10');
+    expect(refunded.transactionId).to.match(/^re_/);
+    // The plain pi_ is tried on the configured account first (REMOTE PSP references are plain there): one failed request.
+    expect(refunds().map((r) => r.account)).to.deep.equal([PROVIDER, null]);
+    expect(refunds()[1]?.params).to.deep.include({ reverse_transfer: 'true', refund_application_fee: 'true' });
+    const other = await charged(FORWARD, true);
+    expectSuccess(await call(remote.voidPayment(payment({ token: other, idempotencyKey: key() }), null)), 'void', '100');
+    expect(env.fake.paymentIntent(other)['status']).to.equal('canceled');
+  });
+
+  it('REMOTE: an intent on no account at all still fails with Stripe\'s answer about the payment\'s account', async () => {
+    const res = await call(makePlugin(env.fake, REMOTE).refundPayment(payment({ token: 'pi_missing123', amount: dec('10.00'), idempotencyKey: key() }), null));
+    expect(res.isSuccess).to.equal(false);
+    expect(res.error).to.match(/No such payment_intent/);
+    expect(refunds().map((r) => r.account)).to.deep.equal([PROVIDER]);
+  });
+
+  it('LOCAL -> FORWARD: the refund and partial capture of a plain charge send no Connect parameter', async () => {
+    const token = await charged(LOCAL);
+    const forward = makePlugin(env.fake, FORWARD);
+    expectSuccess(await call(forward.refundPayment(payment({ token, amount: dec('30.00'), idempotencyKey: key() }), null)), 'refund', '30');
+    expect(refunds()[0]?.params).to.not.have.any.keys('reverse_transfer', 'refund_application_fee');
+    const auth = await charged(LOCAL, true);
+    const cap = await call(makePlugin(env.fake, { ...FORWARD, auto_capture: false }).capturePayment(payment({ token: auth, amount: dec('40.00'), idempotencyKey: key(), data: { applicationFee: '1.00' } }), null));
+    expectSuccess(cap, 'capture', '40');
+    expect(captures()[0]?.params).to.not.have.property('application_fee_amount');
+  });
+
+  for (const after of [LOCAL, FORWARD]) {
+    it(`REMOTE -> ${after.mode}: capture, refund and void of a direct charge still run on its connected account`, async () => {
+      const token = await charged(REMOTE, true);
+      expect(token).to.match(new RegExp(`^${PROVIDER}:pi_`));
+      const plugin = makePlugin(env.fake, { ...after, auto_capture: false });
+      const cap = await call(plugin.capturePayment(payment({ token, amount: dec('40.00'), idempotencyKey: key() }), null));
+      expectSuccess(cap, 'capture', '40');
+      expect(captures()[0]?.params).to.deep.include({ application_fee_amount: '112' });
+      const refunded = await call(plugin.refundPayment(payment({ token: cap.transactionId, amount: dec('10.00'), idempotencyKey: key() }), null));
+      expectSuccess(refunded, 'refund', '10');
+      expect(refunded.transactionId).to.match(new RegExp(`^${PROVIDER}:re_`));
+      expect(refunds()[0]?.params).to.deep.include({ refund_application_fee: 'true' });
+      expect(refunds()[0]?.params).to.not.have.property('reverse_transfer');
+      const onAccounts = env.fake.requests.map((r) => r.account);
+      const other = await charged(REMOTE, true);
+      expectSuccess(await call(plugin.voidPayment(payment({ token: other, idempotencyKey: key() }), null)), 'void', '100');
+      expect([...new Set([...onAccounts, ...env.fake.requests.map((r) => r.account)])]).to.deep.equal([PROVIDER]);
+    });
+  }
+
+  it('per refund: reverseTransfer = false keeps the transfer and the fee (Stripe refunds a destination fee only with the transfer); refundApplicationFee = false keeps the fee', async () => {
+    const token = await charged(FORWARD);
+    const forward = makePlugin(env.fake, FORWARD);
+    expectSuccess(await call(forward.refundPayment(payment({ token, amount: dec('10.00'), idempotencyKey: key(), data: { reverseTransfer: false } }), null)), 'refund', '10');
+    expect(refunds()[0]?.params).to.not.have.any.keys('reverse_transfer', 'refund_application_fee');
+    expectSuccess(await call(forward.refundPayment(payment({ token, amount: dec('10.00'), idempotencyKey: key(), data: { refundApplicationFee: false } }), null)), 'refund', '10');
+    expect(refunds()[1]?.params).to.deep.include({ reverse_transfer: 'true' });
+    expect(refunds()[1]?.params).to.not.have.property('refund_application_fee');
+  });
+
+  it('through the ledger: a payment charged in FORWARD and refunded after the channel moved to LOCAL reverses its transfer', async () => {
+    const { manager, service } = makeLedger(env.fake, FORWARD);
+    try {
+      const paid = await service.pay({ idempotencyKey: key(), channel: CHANNEL, total: '100.00', currency: 'USD', token: 'pm_card_visa' });
+      manager.updatePluginConfiguration(GATEWAY, CHANNEL, { configuration: { mode: 'LOCAL' } });
+      env.fake.clearLog();
+      const refunded = await service.refund({ paymentId: paid.payment.id, idempotencyKey: key(), amount: '100.00' });
+      expect(refunded.payment.chargeStatus).to.equal('fully-refunded');
+      expect(refunds()[0]?.params).to.deep.include({ reverse_transfer: 'true', refund_application_fee: 'true' });
+    } finally {
+      await manager.close();
+    }
+  });
+});
