@@ -63,4 +63,21 @@ describe("checkout page amounts in the currency's decimals (browser, chromium)",
     expect(t.paymentRequests()).to.deep.equal([]);
     expect(t.pageErrors).to.deep.equal([]);
   });
+
+  it("marks the Amount field when the server refuses the amount (core's invalid_amount: too large for USD) and takes focus there", async () => {
+    await t.open();
+    // More minor units than the ledger holds (at most 90071992547409.91 USD): the page posts it, the server refuses it.
+    await t.fillOrder({ amount: '100000000000000' });
+    await t.fillCard(CARDS.success);
+    await pay().click();
+    await t.page.getByRole('alert').filter({ hasText: 'is too large for USD' }).waitFor();
+    const amount = t.page.getByLabel('Amount');
+    expect(await amount.getAttribute('aria-invalid')).to.equal('true');
+    await t.page.waitForFunction(() => (globalThis as unknown as { document: { activeElement: { id: string } } }).document.activeElement.id === 'amount');
+    // Fixing it clears the mark and the message about it.
+    await amount.fill('25.00');
+    expect(await amount.getAttribute('aria-invalid')).to.equal(null);
+    expect(await t.page.getByRole('alert').filter({ hasText: 'is too large for USD' }).count()).to.equal(0);
+    expect(t.paymentRequests()).to.have.length(1);
+  });
 });

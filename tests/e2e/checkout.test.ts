@@ -1,5 +1,7 @@
 import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
 import { CARDS, CheckoutPageHarness } from './page-harness.js';
+import { call } from './support.js';
 
 describe('checkout page (browser, chromium)', function () {
   this.timeout(60_000);
@@ -116,16 +118,32 @@ describe('checkout page (browser, chromium)', function () {
     t.expectCardNeverSent(CARDS.threeDSecureFail);
   });
 
-  it('failing the challenge confirms nothing: the payment is not charged', async () => {
+  it('failing the challenge closes the payment: nothing charged, and it can no longer be confirmed (no second charge)', async () => {
     await t.open();
     await t.fillOrder();
     await t.fillCard(CARDS.threeDSecure);
     await t.page.getByRole('button', { name: /^Pay/ }).click();
     await t.page.getByRole('button', { name: 'Fail authentication' }).click();
     expect(await t.resultStatus()).to.equal('not-charged');
-    expect(await t.summary()).to.match(/^Authentication failed/);
+    expect(await t.summary()).to.equal('Authentication failed: the payment was cancelled, and nothing was charged.');
     expect(t.sent.filter((r) => r.url.endsWith('/confirm'))).to.deep.equal([]);
-    expect((await t.transactionRows()).map((r) => r[0])).to.deep.equal(['3-D Secure']);
+    // Closed on the server (the void Cancel payment sends), not only said to be.
+    const cancels = t.sent.filter((r) => r.method === 'POST' && r.url.endsWith('/cancel'));
+    expect(cancels).to.have.length(1);
+    expect((await t.transactionRows()).map((r) => r.slice(0, 2))).to.deep.equal([
+      ['3-D Secure', 'action required'],
+      ['Void', 'success'],
+    ]);
+    const id = (await t.page.locator('#result-id').textContent()) ?? '';
+    const closed = await t.server.server.payments.getPayment(id);
+    expect([closed.chargeStatus, closed.toConfirm, closed.isActive]).to.deep.equal(['not-charged', false, false]);
+
+    // A confirm of it, under a fresh key (another tab, a replayed request), is refused: nothing is captured.
+    const confirm = await call(t.server.url, 'POST', `/checkout/api/payments/${id}/confirm`, { body: {}, idempotencyKey: randomUUID() });
+    expect(confirm.status).to.be.within(400, 499);
+    const after = await t.server.server.payments.getPayment(id);
+    expect(after.capturedAmount.toFixed(2)).to.equal('0.00');
+    expect(after.chargeStatus).to.equal('not-charged');
     t.expectCardNeverSent(CARDS.threeDSecure);
   });
 

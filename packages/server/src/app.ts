@@ -4,6 +4,7 @@ import swagger, { type SwaggerTransformObject } from '@fastify/swagger';
 import type { Logger } from '@payhost/core';
 import type { ServerConfig } from './config.js';
 import type { ServerContext } from './context.js';
+import { addCheckoutHeaders } from './checkout/headers.js';
 import { answerClientError } from './client-errors.js';
 import { errorHandler } from './http-errors.js';
 import { installJsonParser } from './json-body.js';
@@ -200,6 +201,7 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
   documentErrors(app);
   const optionalBodies = optionalBodyRoutes(app);
   answerUnrouted(app);
+  addCheckoutHeaders(app); // on the not-found handler's 404 and 405 under /checkout too
   app.addSchema(errorSchema);
   app.addSchema(gatewaySchema);
   app.addSchema(pluginConfigurationSchema);

@@ -1,14 +1,16 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
+import { checkNoCardNumber } from '@payhost/core';
 import { DUMMY_TEST_CARDS, DUMMY_TOKENS, tokenizeCard } from '@payhost/plugin-dummy';
 
 /** The page's module, plain browser JavaScript (no types of its own). */
 interface CardNumberModule {
   luhnValid(digits: string): boolean;
   cardNumberProblem(number: string): string | null;
+  holdsCardNumber(text: string): boolean;
 }
 const CARD_NUMBER_MODULE: string = '../public/checkout/card-number.js';
-const { luhnValid, cardNumberProblem } = (await import(CARD_NUMBER_MODULE)) as CardNumberModule;
+const { luhnValid, cardNumberProblem, holdsCardNumber } = (await import(CARD_NUMBER_MODULE)) as CardNumberModule;
 
 /** The test cards the checkout page lists (its buttons' data-card). */
 const PAGE_CARDS = [...readFileSync(new URL('../public/checkout/index.html', import.meta.url), 'utf8').matchAll(/data-card="(\d+)"/g)].map((m) => m[1]!);
@@ -49,5 +51,39 @@ describe('checkout page: the card number check (Luhn, 12 to 19 digits), as the d
     expect(disagreeing).to.deep.equal([]);
     expect(luhnValid('79927398713')).to.equal(true); // the textbook example
     expect(luhnValid('79927398710')).to.equal(false);
+  });
+});
+
+// The name on card is checked in the page before anything is posted: whatever the server would refuse
+// as a card number in nameOnCard must be refused there first (the page is the stricter of the two).
+describe('checkout page: a card number in the name on card', () => {
+  const serverRefuses = (name: string) => {
+    try {
+      checkNoCardNumber('nameOnCard', name, 'test');
+      return false;
+    } catch {
+      return true;
+    }
+  };
+
+  it('is found in every form the server refuses: bare, grouped by spaces or dashes, inside words, in full-width digits', () => {
+    const missed: string[] = [];
+    let serverRefused = 0;
+    for (const card of [...PAGE_CARDS, ...Object.keys(DUMMY_TEST_CARDS)]) {
+      const grouped = card.replace(/(\d{4})(?=\d)/g, '$1 ');
+      const fullWidth = [...card].map((d) => String.fromCharCode(0xff10 + Number(d))).join('');
+      for (const name of [card, grouped, grouped.replaceAll(' ', '-'), `Ada ${grouped} Lovelace`, fullWidth]) {
+        if (serverRefuses(name)) serverRefused++;
+        if (!holdsCardNumber(name)) missed.push(name);
+      }
+    }
+    expect(missed).to.deep.equal([]);
+    expect(serverRefused).to.be.greaterThan(0);
+  });
+
+  it('lets a name through, and digits that are no card number (too few, more than 19, or failing Luhn)', () => {
+    for (const name of ['Ada Lovelace', 'J. R. R. Tolkien', 'Flat 12, 1234 Main Street', 'Ada 4242424242424241', '12345678901', 'Order 123456789012345678901', '']) {
+      expect(holdsCardNumber(name), name).to.equal(false);
+    }
   });
 });

@@ -9,7 +9,7 @@
 // Card data never leaves this page: the dummy gateway's card form is turned
 // into a token in the browser, and Stripe's card field lives in Stripe's own
 // frame. Only tokens are posted.
-import { api, uuid } from './api.js';
+import { api, ApiError, uuid } from './api.js';
 import { initChallenge, needsAction, startChallenge } from './challenge.js';
 import { clearCard, dummyToken, fillCard, formatCardNumber, formatCvc, formatExpiry, loadTokenizer } from './dummy-card.js';
 import { parseAmount } from './money.js';
@@ -95,6 +95,11 @@ function setBusy(busy, label) {
   }
 }
 
+const PAYMENT_UNRESOLVED =
+  'Your earlier payment may have gone through: its answer never arrived. Press Pay with the same details as then ' +
+  '(card, name on card, amount, currency and gateway) to get its answer: you will not be charged twice. ' +
+  'Nothing was sent: other details would start a second payment.';
+
 async function pay(event) {
   event.preventDefault();
   if (state.busy) return;
@@ -120,18 +125,18 @@ async function pay(event) {
   try {
     let nameOnCard;
     if (gateway.id === DUMMY_GATEWAY) {
-      token = dummyToken(state.tokenizer);
-      nameOnCard = el.cardName.value.trim() || undefined;
+      ({ token, nameOnCard } = dummyToken(state.tokenizer)); // refuses a card number in the name, before anything is posted
     } else {
       token = pendingStripeToken(gateway) ?? (await stripeToken());
     }
-    noteToken(`Token sent to the server: ${token}`);
-
     const body = { channel: channel.slug, gateway: gateway.id, amount, currency: el.currency.value, token, nameOnCard };
     const fingerprint = JSON.stringify(body);
-    // The same form as an attempt whose outcome is unknown: the same key, so the
-    // server answers that attempt again instead of charging a second time.
-    const key = state.pendingPay?.fingerprint === fingerprint ? state.pendingPay.key : uuid();
+    // While an attempt's outcome is unknown only the same form is sent, under the same key, so the
+    // server answers that attempt again instead of charging a second time. Another card or amount
+    // would be a new key, hence a second payment of the order the first may have paid already.
+    if (state.pendingPay && state.pendingPay.fingerprint !== fingerprint) throw new ApiError('payment_unresolved', PAYMENT_UNRESOLVED);
+    noteToken(`Token sent to the server: ${token}`);
+    const key = state.pendingPay?.key ?? uuid();
     state.pendingPay = { fingerprint, key, gateway: gateway.id, token, card: state.stripe?.card, cardEdits: state.stripe?.edits };
     // Kept across a reload too: a shopper who reloads while Pay is on its way pays again under this key.
     rememberPendingPay({ fingerprint, key, order: { channel: channel.slug, currency: body.currency, amount, gateway: gateway.id } });
@@ -170,6 +175,7 @@ function pendingStripeToken(gateway) {
 const RETRY_SAFE = {
   confirm: ' The payment may have gone through: pressing Complete authentication again is safe, it will not be charged twice.',
   cancel: ' The payment may have been cancelled: pressing Cancel payment again is safe.',
+  fail: ' The payment may have been cancelled: pressing Fail authentication again is safe.',
 };
 
 /**
@@ -197,12 +203,13 @@ async function handleFailure(err, action = 'pay') {
       ? ' The payment may have gone through: retrying with the same details is safe, it will not be charged twice.'
       : (RETRY_SAFE[action] ?? RETRY_SAFE.confirm);
   }
-  // The server's refusal of the amount (too large for the currency) marks the field to fix.
-  const amountRefused = err.code === 'invalid_input' && /^Amount\b/.test(err.message);
+  // The server's refusal of the amount (core's invalid_amount: too large for the currency) marks the field to fix.
+  const amountRefused = action === 'pay' && (err.code === 'invalid_amount' || (err.code === 'invalid_input' && /^Amount\b/.test(err.message)));
   showMessage(text, 'error', err.fields ?? (amountRefused ? [el.amount] : []));
   if (amountRefused) markInvalid(el.amount, true);
-  // The card check focused the field to fix; any other error takes focus to the message.
-  if (err.code !== 'invalid_card') focusWhenIdle = el.message;
+  // The card check focused the field to fix, an amount refused goes to its field; any other error takes focus to the message.
+  if (amountRefused) focusWhenIdle = el.amount;
+  else if (err.code !== 'invalid_card') focusWhenIdle = el.message;
 }
 
 /**
@@ -255,6 +262,7 @@ async function start() {
     markInvalid(el.cardCvc, false);
     formatCvc();
   });
+  el.cardName.addEventListener('input', () => markInvalid(el.cardName, false));
   // A card being edited is no longer the one whose token the note shows.
   el.dummyFields.addEventListener('input', () => noteToken(''));
   // The handlers catch their own failures and show them; void: nothing awaits an event listener.

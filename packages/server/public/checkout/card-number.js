@@ -27,3 +27,26 @@ export function cardNumberProblem(number) {
   if (!luhnValid(digits)) return 'This card number is not valid: check it for a mistyped digit.';
   return null;
 }
+
+/**
+ * Whether free text (the name on the card) holds what may be a card number: a
+ * run of 12 to 19 digits, spaces and dashes allowed between them, passing the
+ * Luhn check; in a longer run of groups ("4242 4242 4242 4242 12 30"), any
+ * stretch of whole groups, as the server looks. Stricter than the server's
+ * check (which also wants a card network's prefix and length): the page must
+ * stop a number before it is posted.
+ */
+export function holdsCardNumber(text) {
+  // NFKC: full-width digits ("４２４２") are digits too.
+  for (const run of String(text).normalize('NFKC').match(/\d(?:[\s-]*\d)*/g) ?? []) {
+    const groups = run.split(/[\s-]+/);
+    for (let first = 0; first < groups.length; first++) {
+      let digits = '';
+      for (let last = first; last < groups.length && digits.length < 19; last++) {
+        digits += groups[last];
+        if (digits.length >= 12 && digits.length <= 19 && luhnValid(digits)) return true;
+      }
+    }
+  }
+  return false;
+}

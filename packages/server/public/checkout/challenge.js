@@ -1,14 +1,17 @@
 // The 3-D Secure step: drawing the challenge (or running Stripe's own), and
 // its three answers: Complete authentication (POST .../confirm), Fail
-// authentication (the payment read again) and Cancel payment (POST .../cancel).
-// A confirm or cancel whose outcome is unknown is retried under its key.
+// authentication and Cancel payment (both POST .../cancel: the payment is
+// closed). A confirm or cancel whose outcome is unknown is retried under its key.
 // Busy state, focus and the shared failure handling stay in app.js, which
 // passes them to initChallenge: this module imports nothing from app.js.
 import { api, uuid } from './api.js';
 import { clearMessage, el, sentence, show, showMessage, state } from './page.js';
 import { describe, loadPayment, showResult } from './result.js';
 import { enterStep } from './resume.js';
-import { AUTHENTICATION_FAILED, setSending } from './steps.js';
+import { setSending } from './steps.js';
+
+/** The result of Fail authentication, once the payment is closed (only then is it true). */
+const AUTHENTICATION_FAILED = 'Authentication failed: the payment was cancelled, and nothing was charged.';
 
 /** app.js's functions: { handleFailure, setBusy, focusWhenIdle }. */
 let app;
@@ -81,16 +84,18 @@ async function completeChallenge() {
   await whileSending(confirm, (err) => app.handleFailure(err, 'confirm'));
 }
 
+/**
+ * Fail authentication: the shopper's bank said no, so the payment is closed on
+ * the server (POST .../cancel, the void Cancel payment sends): left open, it
+ * could still be confirmed, and charged, after the shopper paid again with
+ * another card. Only once it is closed does the page say nothing was charged.
+ */
 async function failChallenge() {
   if (state.busy || !state.payment) return;
   await whileSending(async () => {
-    // Read it again: a Complete whose answer was lost may have confirmed (and charged) it.
-    const { payment, transactions } = await loadPayment(state.payment.id);
-    const summary = payment.toConfirm
-      ? { tone: 'bad', text: AUTHENTICATION_FAILED }
-      : { ...describe(payment, transactions), text: `This payment is no longer waiting for authentication. ${describe(payment, transactions).text}` };
-    showResult({ paymentId: payment.id, payment, transactions, summary, complete: true });
-  }, (err) => app.handleFailure(err));
+    const outcome = await postUnderKey(state.payment, 'cancel', 'pendingCancel');
+    showResult({ paymentId: outcome.payment.id, payment: outcome.payment, transactions: [outcome.transaction], summary: { tone: 'bad', text: AUTHENTICATION_FAILED } });
+  }, (err) => refusedToClose(err, 'fail'));
 }
 
 /**
@@ -105,24 +110,27 @@ async function cancelPayment() {
 
 async function cancelChallenge() {
   if (state.busy || !state.payment) return;
-  await whileSending(cancelPayment, async (err) => {
-    if (err.code === 'operation_not_allowed') {
-      // No longer waiting (a Complete whose answer was lost confirmed it, or another tab cancelled it): show what it is.
-      await showNotCancelled(err);
-    } else if (err.code === 'gateway_declined') {
-      // The gateway refused to void it: the payment still waits, on this step.
-      showMessage(`The payment could not be cancelled: ${sentence(err.message)}`);
-      app.focusWhenIdle(el.message);
-    } else {
-      await app.handleFailure(err, 'cancel');
-    }
-  });
+  await whileSending(cancelPayment, (err) => refusedToClose(err, 'cancel'));
+}
+
+/** A cancel (Cancel payment, or Fail authentication: `action` 'fail') that did not go through. */
+async function refusedToClose(err, action) {
+  if (err.code === 'operation_not_allowed') {
+    // No longer waiting (a Complete whose answer was lost confirmed it, or another tab cancelled it): show what it is.
+    await showNotCancelled(err, action);
+  } else if (err.code === 'gateway_declined') {
+    // The gateway refused to void it: the payment still waits, on this step.
+    showMessage(`The payment could not be cancelled: ${sentence(err.message)}`);
+    app.focusWhenIdle(el.message);
+  } else {
+    await app.handleFailure(err, action);
+  }
 }
 
 /** The payment as it stands, after the server refused to cancel it; the refusal itself when it cannot be read. */
-async function showNotCancelled(err) {
+async function showNotCancelled(err, action) {
   const loaded = await loadPayment(state.payment.id).catch(() => null);
-  if (!loaded || loaded.payment.toConfirm) return app.handleFailure(err, 'cancel');
+  if (!loaded || loaded.payment.toConfirm) return app.handleFailure(err, action);
   const { payment, transactions } = loaded;
   const now = describe(payment, transactions);
   // Cancelled already (another tab): the result says so; anything else was not cancelled.

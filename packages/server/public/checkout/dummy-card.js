@@ -2,7 +2,7 @@
 // browser, by tokenizeCard() (served from @payhost/plugin-dummy/browser): the
 // card number is never posted.
 import { ApiError } from './api.js';
-import { cardNumberProblem } from './card-number.js';
+import { cardNumberProblem, holdsCardNumber } from './card-number.js';
 import { el, markInvalid } from './page.js';
 
 /** The tokenizer module, or null when it cannot be loaded (the plugin is not installed). */
@@ -68,9 +68,11 @@ function refuse(input, text, summary = text) {
 }
 
 /**
- * Reads the card form and tokenizes it with `tokenizer`. What the page can check
- * (a missing field, the number's length and Luhn check digit, an expiry in the past,
- * the CVC's length) is refused here, before anything is tokenized or posted.
+ * Reads the card form and tokenizes it with `tokenizer`: `{ token, nameOnCard }`
+ * (the name trimmed, undefined when empty). What the page can check (a missing
+ * field, the number's length and Luhn check digit, an expiry in the past, the
+ * CVC's length, a card number in the name) is refused here, before anything is
+ * tokenized or posted.
  */
 export function dummyToken(tokenizer) {
   const number = el.cardNumber.value.replace(/[\s-]/g, '');
@@ -105,7 +107,12 @@ export function dummyToken(tokenizer) {
         : 'Enter the 3-digit CVC from the back of the card.',
     );
   }
-  return tokenizer.tokenizeCard(number, match ? match[1] : '', match ? match[2] : '', cvc);
+  // Only a token leaves the page: a card number typed into the name must not go with it.
+  const name = el.cardName.value.trim();
+  if (holdsCardNumber(name)) {
+    refuse(el.cardName, 'This looks like a card number: enter the name printed on the card.', 'The name on card looks like a card number: enter the name printed on the card. Nothing was sent.');
+  }
+  return { token: tokenizer.tokenizeCard(number, match ? match[1] : '', match ? match[2] : '', cvc), nameOnCard: name || undefined };
 }
 
 /** Fills the form with a test card number, and an expiry and CVC (of the card's length) unless they are filled in. */
@@ -125,6 +132,7 @@ export function clearCard({ all }) {
   if (all) {
     el.cardExpiry.value = '';
     el.cardName.value = '';
+    markInvalid(el.cardName, false);
   }
   for (const input of [el.cardNumber, el.cardExpiry, el.cardCvc]) markInvalid(input, false);
 }

@@ -14,8 +14,6 @@ let drawing = 0;
 /** The entry number the page returns to after a Back or Forward while a payment was being sent. */
 let holding = null;
 
-export const AUTHENTICATION_FAILED = 'Authentication failed: the payment was not confirmed and nothing was charged.';
-
 const BEING_SENT = 'Your payment is being sent: wait for its answer before leaving this step.';
 
 const RELOADED_WHILE_PAYING =
@@ -88,11 +86,10 @@ function drawFormAfter({ payment, transactions }) {
 /** 3-D Secure or the result, as the payment stands now. */
 async function drawPaymentStep(entry, { payment, transactions }) {
   const action = transactions.findLast((t) => t.actionRequired);
-  if (entry.step === 'challenge' && payment.toConfirm && action?.actionRequiredData?.type === 'three_d_secure') {
+  if (payment.toConfirm && action?.actionRequiredData?.type === 'three_d_secure') {
+    // Still waiting: its step is the challenge, whose answers close it or confirm it (a result entry
+    // of a page from before Fail authentication closed the payment too).
     await app.startChallenge(payment, action);
-  } else if (payment.toConfirm) {
-    // The result of Fail authentication: the payment still waits, unconfirmed.
-    showResult({ paymentId: payment.id, payment, transactions, summary: { tone: 'bad', text: AUTHENTICATION_FAILED }, complete: true });
   } else {
     showResult({ paymentId: payment.id, payment, transactions, complete: true });
   }

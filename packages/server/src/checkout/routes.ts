@@ -20,23 +20,6 @@ const DUMMY_TOKENIZER = '@payhost/plugin-dummy/browser';
 const CHECKOUT_SOURCE = 'checkout';
 
 /**
- * The page may load its own files and, only when a Stripe gateway is chosen,
- * Stripe.js (script, frames, API calls). No other origin is contacted.
- */
-const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self' https://js.stripe.com https://*.js.stripe.com",
-  "frame-src https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com",
-  "connect-src 'self' https://api.stripe.com",
-  "img-src 'self' data: https://*.stripe.com",
-  "style-src 'self' 'unsafe-inline'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-  "object-src 'none'",
-].join('; ');
-
-/**
  * Where the dummy tokenizer lives: resolved from the server package (the
  * usual install), else from the config file's directory, where plugins are
  * imported from. Null when @payhost/plugin-dummy is not installed.
@@ -126,14 +109,8 @@ function idempotencyKey(request: FastifyRequest): string {
  * checkout). It only shows, confirms and cancels payments it created itself.
  */
 export async function checkoutRoutes(app: FastifyInstance, ctx: ServerContext, payments: PaymentService): Promise<void> {
-  app.addHook('onSend', async (request, reply, payload) => {
-    reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'no-referrer');
-    if (request.url.startsWith('/checkout/api/')) reply.header('cache-control', 'no-store');
-    return payload;
-  });
-
+  // Its headers (CSP, nosniff, no-store on the API) come from addCheckoutHeaders (headers.ts), a hook of the
+  // whole server: the 404 and 405 under /checkout are answered outside this scope.
   // The page: /checkout/ (index.html), /checkout/style.css, /checkout/app.js and its modules.
   await app.register(fastifyStatic, {
     root: PUBLIC_DIR,
