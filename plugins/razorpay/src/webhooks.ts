@@ -94,7 +94,8 @@ function verifyDelivery(settings: RazorpaySettings, request: WebhookRequest): Ve
   const signature = header(request.headers, 'x-razorpay-signature');
   const rawBody = Buffer.isBuffer(request.rawBody) ? request.rawBody : Buffer.from(String(request.rawBody ?? ''), 'utf8');
   // The previous secret too, while a secret change is under way: Razorpay's retries keep the signature they were sent with.
-  const signed = (secret: string) => signature !== null && signature !== '' && verifyWebhookSignature(rawBody, signature, secret);
+  // An empty secret is never tried (anyone can compute HMAC('', body)): verifyWebhookSignature refuses one too.
+  const signed = (secret: string) => secret !== '' && signature !== null && signature !== '' && verifyWebhookSignature(rawBody, signature, secret);
   if (!signed(settings.webhookSecret) && !signed(settings.previousWebhookSecret)) {
     return reply(401, 'invalid_signature', 'X-Razorpay-Signature is missing or does not match the body');
   }
