@@ -69,14 +69,17 @@ export function transactionResponse(kind: TransactionKind, tx: FlwTransaction, e
 }
 
 /**
- * A Flutterwave refund status as a transaction kind: `completed` -> refund;
- * `failed` -> refund_failed; `pending` (and anything else not final) ->
- * refund_ongoing, which moves no money in the ledger until the
- * refund.completed webhook records the refund.
+ * A Flutterwave refund status as a transaction kind. Flutterwave's refund
+ * status table names the final statuses by payment type: `complete`,
+ * `completed`, `completed-mpgs` (card), `completed-preauth`, `completed-momo`,
+ * `completed-bank-transfer`, `completed-offline` -> refund; `failed` ->
+ * refund_failed; `pending`, `pending-momo`, `processing` (and anything else)
+ * -> refund_ongoing, which moves no money in the ledger until the
+ * refund.completed webhook or reconciliation records the refund.
  */
 export function refundKind(status: string): TransactionKind {
-  const s = String(status).toLowerCase();
-  if (s === 'completed') return 'refund';
+  const s = String(status).trim().toLowerCase();
+  if (s === 'complete' || s === 'completed' || s.startsWith('completed-')) return 'refund';
   if (s === 'failed') return 'refund_failed';
   return 'refund_ongoing';
 }

@@ -49,7 +49,7 @@ export interface FlwRefund {
   flw_ref: string;
   /** Major units (a number from the API; webhook payloads are read the same way). */
   amount_refunded: number | string;
-  /** `completed`, `pending` (Flutterwave has not finished it yet) or `failed`. */
+  /** Final: `complete`, `completed`, `completed-<type>` (e.g. `completed-mpgs`, cards) or `failed`; else not finished (`pending`, `pending-momo`, `processing`). */
   status: 'completed' | 'pending' | 'failed' | (string & {});
   created_at: string;
 }

@@ -112,9 +112,10 @@ function positiveInteger(value: unknown): number | null {
  * 503 when either cannot be asked (Flutterwave retries); only transactions
  * this plugin issued the tx_ref of for this channel produce an event; a
  * refund Flutterwave does not have, or has for another transaction, none
- * (acknowledged, logged). A completed refund settles what the ledger holds as
- * refund_ongoing or in review; a failed one is refund_failed; a pending one
- * yields no event yet.
+ * (acknowledged, logged). A completed refund (`completed`, `completed-mpgs`,
+ * ...: refundKind) settles what the ledger holds as refund_ongoing or in
+ * review; a failed one is refund_failed; a pending or processing one yields no
+ * event yet.
  */
 async function refundCompleted(ctx: FlutterwaveContext, type: string, data: Record<string, unknown>): Promise<WebhookResponse> {
   const id = positiveInteger(data['id']);

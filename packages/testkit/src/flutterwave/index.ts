@@ -3,5 +3,5 @@
 // slash), and the helpers for Inline results and webhooks.
 export { FakeFlutterwave, type FakeFlutterwaveOptions, type FlutterwaveWebhookEvent, type LostAnswer } from './server.js';
 export { flutterwaveWebhook, type FlutterwaveWebhookDelivery, type FlutterwaveInlineResult } from './signing.js';
-export { FlutterwaveState, type FakeTransaction, type FakeTransactionStatus, type FakeFlutterwaveRefund, type FakeRefundStatus, type FakeRefundWebhookData, type PayOptions } from './state.js';
+export { FlutterwaveState, type FakeTransaction, type FakeTransactionStatus, type FakeFlutterwaveRefund, type FakeRefundStatus, type FakeRefundFinalStatus, type FakeRefundOngoingStatus, type FakeRefundWebhookData, type PayOptions } from './state.js';
 export type { LoggedRequest, InjectedFailure } from '../loopback-json-server.js';

@@ -41,8 +41,23 @@ export interface FakeFlutterwaveRefund {
   created_at: string;
 }
 
-/** Flutterwave's refund statuses: `pending` until it settles, then `completed` or `failed`. */
-export type FakeRefundStatus = 'completed' | 'pending' | 'failed';
+/**
+ * Flutterwave's refund statuses: not finished (`pending`, `pending-momo`, `processing`), then final: `failed`,
+ * or completed under a name per payment type (`completed-mpgs` for cards, ...: its refund status table).
+ */
+export type FakeRefundStatus = FakeRefundOngoingStatus | FakeRefundFinalStatus;
+export type FakeRefundOngoingStatus = 'pending' | 'pending-momo' | 'processing';
+export type FakeRefundFinalStatus =
+  | 'completed'
+  | 'complete'
+  | 'completed-bank-transfer'
+  | 'completed-momo'
+  | 'completed-mpgs'
+  | 'completed-offline'
+  | 'completed-preauth'
+  | 'failed';
+
+const ONGOING_REFUND: ReadonlySet<FakeRefundStatus> = new Set<FakeRefundStatus>(['pending', 'pending-momo', 'processing']);
 
 /** refund.completed as Flutterwave v3 sends it: PascalCase names, no currency, no tx_ref. */
 export interface FakeRefundWebhookData {
@@ -178,10 +193,10 @@ export class FlutterwaveState {
     return refund;
   }
 
-  /** Flutterwave finishes a pending refund: `completed`, or `failed` (the amount is refundable again). */
-  settleRefund(id: string | number, status: 'completed' | 'failed' = 'completed'): FakeFlutterwaveRefund {
+  /** Flutterwave finishes a pending refund: `completed` (or another final name), or `failed` (the amount is refundable again). */
+  settleRefund(id: string | number, status: FakeRefundFinalStatus = 'completed'): FakeFlutterwaveRefund {
     const refund = this.findRefund(id);
-    if (refund.status === 'pending' && status === 'failed') {
+    if (ONGOING_REFUND.has(refund.status) && status === 'failed') {
       this.refunded.set(refund.tx_id, (this.refunded.get(refund.tx_id) ?? 0) - scaled(refund.amount_refunded));
     }
     refund.status = status;
