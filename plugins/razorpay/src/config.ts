@@ -50,7 +50,7 @@ export const RAZORPAY_CONFIG_STRUCTURE: ConfigStructure = {
   webhook_tolerance_seconds: {
     type: 'String',
     label: 'Webhook age tolerance (s)',
-    helpText: 'Events whose created_at is further from now than this are acknowledged (200) but not applied (replay defence). Razorpay retries for up to 24 h; default 172800.',
+    helpText: 'Events whose created_at is further from now than this are acknowledged (200) but not applied (replay defence). At least 86400: Razorpay retries for up to 24 h, keeping created_at; default 172800.',
   },
 };
 
@@ -107,6 +107,21 @@ function positiveInt(value: ConfigValue | undefined, name: string, fallback: num
   return Number(raw);
 }
 
+/** Razorpay retries a webhook delivery for 24 h, and a retry keeps the event's created_at. */
+export const RAZORPAY_RETRY_WINDOW_SECONDS = 86_400;
+
+/**
+ * webhook_tolerance_seconds, at least Razorpay's retry window: a shorter one answers a late retry
+ * 200 stale_event without applying it, Razorpay stops retrying, and the event is lost until reconciliation.
+ */
+function webhookTolerance(value: ConfigValue | undefined, problems: string[]): number {
+  const seconds = positiveInt(value, 'webhook_tolerance_seconds', 172_800, problems);
+  if (seconds < RAZORPAY_RETRY_WINDOW_SECONDS) {
+    problems.push(`webhook_tolerance_seconds must be at least ${RAZORPAY_RETRY_WINDOW_SECONDS}: it must cover Razorpay's 24 h retry window (a retried event keeps its created_at), got ${seconds}`);
+  }
+  return seconds;
+}
+
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /** An https URL, or http on a loopback host (test fakes); null when empty. */
@@ -151,7 +166,7 @@ export function readSettings(values: Readonly<ConfigValues>): RazorpaySettings {
     checkoutName: checkoutName === '' ? null : checkoutName,
     baseUrl: parseBaseUrl(values['api_base_url'], 'api_base_url', problems),
     timeoutMs: positiveInt(values['request_timeout_ms'], 'request_timeout_ms', 20_000, problems),
-    webhookToleranceSeconds: positiveInt(values['webhook_tolerance_seconds'], 'webhook_tolerance_seconds', 172_800, problems),
+    webhookToleranceSeconds: webhookTolerance(values['webhook_tolerance_seconds'], problems),
     problems,
   };
 }

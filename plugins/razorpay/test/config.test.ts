@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { isPayhostError, type PayhostError } from '@payhost/core';
 import type { FakeRazorpay } from '@payhost/testkit/razorpay';
-import { RazorpayGatewayPlugin } from '@payhost/plugin-razorpay';
+import { RazorpayGatewayPlugin, readSettings } from '@payhost/plugin-razorpay';
 import { CHANNEL, GATEWAY, makeManager, useFakeRazorpay } from './helpers.js';
 
 const ELSEWHERE = 'http://127.0.0.1:9';
@@ -39,5 +39,40 @@ describe('razorpay: configuration fields that receive the secrets', () => {
     } finally {
       await manager.close();
     }
+  });
+});
+
+describe('razorpay: webhook_tolerance_seconds covers Razorpay\'s 24 h retry window', () => {
+  let fake: FakeRazorpay;
+  useFakeRazorpay((started) => (fake = started));
+
+  // A retry keeps the event's created_at: a tolerance under 24 h would answer a late retry 200 stale_event
+  // (not applied), and Razorpay would not send it again.
+  for (const seconds of ['60', '86399']) {
+    it(`refuses ${seconds} as a configuration problem`, async () => {
+      const manager = makeManager(fake);
+      try {
+        const view = manager.getPluginConfiguration(GATEWAY, CHANNEL).configuration;
+        const err = refusal(() => manager.updatePluginConfiguration(GATEWAY, CHANNEL, { configuration: { ...view, webhook_tolerance_seconds: seconds } }));
+        expect(err.code).to.equal('invalid_configuration');
+        expect(String(err.message)).to.match(/webhook_tolerance_seconds must be at least 86400: it must cover Razorpay's 24 h retry window/);
+        expect(manager.getPluginConfiguration(GATEWAY, CHANNEL).configuration['webhook_tolerance_seconds']).to.equal(view['webhook_tolerance_seconds']);
+      } finally {
+        await manager.close();
+      }
+    });
+  }
+
+  it('takes 86400 (the retry window itself) and the 172800 default', async () => {
+    const manager = makeManager(fake);
+    try {
+      const view = manager.getPluginConfiguration(GATEWAY, CHANNEL).configuration;
+      manager.updatePluginConfiguration(GATEWAY, CHANNEL, { configuration: { ...view, webhook_tolerance_seconds: '86400' } });
+      expect(manager.getPluginConfiguration(GATEWAY, CHANNEL).configuration['webhook_tolerance_seconds']).to.equal('86400');
+    } finally {
+      await manager.close();
+    }
+    const defaults = readSettings({ ...RazorpayGatewayPlugin.defaultConfiguration, key_id: 'rzp_test_abc', key_secret: 's' });
+    expect({ tolerance: defaults.webhookToleranceSeconds, problems: defaults.problems }).to.deep.equal({ tolerance: 172_800, problems: [] });
   });
 });
