@@ -65,4 +65,16 @@ describe('logging', () => {
     expect(text).to.include('Request failed with status code 500');
     for (const secret of ['FLWSECK_TEST-secretvalue-X', 'cookie-secret', 'cnpwX3Rlc3Q6a2V5c2VjcmV0']) expect(text).not.to.include(secret);
   });
+
+  it('drops a raw gateway response, at the top level or inside a transaction, with the secrets it may hold', () => {
+    const log = captureLogger();
+    // Nested deeper than the client_secret paths reach: only dropping rawResponse itself hides them.
+    const rawResponse = { object: 'payment_intent', latest: { intent: { client_secret: 'pi_top_secret_value', payment_method: 'pm_card_4242' } } };
+    log.logger.warn({ rawResponse }, 'gateway answered');
+    log.logger.warn({ transaction: { id: 'tx-1', rawResponse: { data: { intent: { client_secret: 'pi_nested_secret_value' } } } } }, 'transaction recorded');
+    const text = log.text();
+    for (const secret of ['pi_top_secret_value', 'pi_nested_secret_value', 'pm_card_4242', 'payment_intent']) expect(text).not.to.include(secret);
+    expect(log.lines[0]?.['rawResponse']).to.equal('[redacted]');
+    expect(log.lines[1]?.['transaction']).to.deep.equal({ id: 'tx-1', rawResponse: '[redacted]' });
+  });
 });

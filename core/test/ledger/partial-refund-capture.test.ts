@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { Decimal, type GatewayResponse, type PaymentData } from '@payhost/core';
-import { CHANNEL, DummyGatewayPlugin, GatedDummy, dummyStore, expectAmount, key, rejection, setup, type Setup } from './helpers.js';
+import { CHANNEL, GatedDummy, dummyStore, expectAmount, key, rejection, setup, type Setup } from './helpers.js';
+import { declinedCapture, holdCaptures, releaseHeldCaptures } from './support/held-captures.js';
 
 /**
  * On a gateway that captures an authorization several times, a partial refund leaves the uncaptured
@@ -12,6 +12,7 @@ import { CHANNEL, DummyGatewayPlugin, GatedDummy, dummyStore, expectAmount, key,
 describe('ledger: the rest of an authorization after a partial refund (multiple captures)', () => {
   let env: Setup;
   afterEach(async () => {
+    releaseHeldCaptures();
     sinon.restore();
     await env.close();
   });
@@ -80,32 +81,12 @@ describe('ledger: the rest of an authorization after a partial refund (multiple 
     expect(err.message).to.include('the gateway does not support multiple captures');
   });
 
-  /**
-   * The next capture waits at the gateway until `release` is called; `answer` replaces the dummy's
-   * answer. Stubbed before the plugin is first called (the manager binds its hooks then).
-   */
-  function holdNextCapture(): { reached: Promise<void>; release: (answer?: (p: PaymentData) => GatewayResponse) => void; arm: () => void } {
-    let armed = false;
-    let release: (answer?: (p: PaymentData) => GatewayResponse) => void = () => undefined;
-    const released = new Promise<((p: PaymentData) => GatewayResponse) | undefined>((resolve) => (release = resolve));
-    let reached = (): void => undefined;
-    const arrival = new Promise<void>((resolve) => (reached = resolve));
-    const original = DummyGatewayPlugin.prototype.capturePayment;
-    sinon.stub(GatedDummy.prototype, 'capturePayment').callsFake(async function (this: GatedDummy, p: PaymentData, v: GatewayResponse | null) {
-      if (!armed) return original.call(this, p, v);
-      reached();
-      const answer = await released;
-      return answer ? answer(p) : original.call(this, p, v);
-    });
-    return { reached: arrival, release, arm: () => (armed = true) };
-  }
-
   it('a capture in flight while a refund takes everything captured: the rest stays authorized for it, and after it', async () => {
-    const held = holdNextCapture();
+    const holds = holdCaptures();
     const { paymentId, chargeRef } = await capturedAndPartlyRefunded();
-    held.arm();
+    holds.hold();
     const capturing = env.service.capture({ paymentId, idempotencyKey: key(), amount: '20.00' });
-    await held.reached;
+    const held = await holds.arrival();
     const refunded = await env.service.refund({ paymentId, idempotencyKey: key() });
     expect(refunded.payment).to.deep.include({ chargeStatus: 'fully-refunded', isActive: false });
     expectAmount(refunded.payment.authorizedAmount, '60', 'kept for the capture in flight');
@@ -119,26 +100,52 @@ describe('ledger: the rest of an authorization after a partial refund (multiple 
   });
 
   it('a capture in flight that fails after a refund took everything captured: the authorization is released then', async () => {
-    const held = holdNextCapture();
+    const holds = holdCaptures();
     const { paymentId } = await capturedAndPartlyRefunded();
-    held.arm();
-    const declined = (p: PaymentData): GatewayResponse => ({
-      isSuccess: false,
-      actionRequired: false,
-      kind: 'capture',
-      amount: new Decimal(p.amount),
-      currency: p.currency,
-      transactionId: '',
-      error: 'The authorization expired',
-      errorCode: 'processing_error',
-    });
+    holds.hold();
     const capturing = rejection(env.service.capture({ paymentId, idempotencyKey: key(), amount: '20.00' }));
-    await held.reached;
+    const held = await holds.arrival();
     await env.service.refund({ paymentId, idempotencyKey: key() });
-    held.release(declined);
+    held.release(declinedCapture);
     expect((await capturing).code).to.equal('gateway_declined');
     const after = await env.service.getPayment(paymentId);
     expect(after).to.deep.include({ chargeStatus: 'fully-refunded', isActive: false });
     expectAmount(after.authorizedAmount, '0', 'released once no capture can take it');
+  });
+
+  it('one of two captures in flight fails after a refund took everything captured: the rest stays authorized for the other', async () => {
+    const holds = holdCaptures();
+    env = setup({ plugin: GatedDummy, configuration: { auto_capture: false, supports_multiple_captures: true } });
+    const payment = await env.create({ total: '100.00' });
+    await env.service.process({ paymentId: payment.id, idempotencyKey: key() });
+    const first = await env.service.capture({ paymentId: payment.id, idempotencyKey: key(), amount: '20.00' });
+    expectAmount(first.payment.authorizedAmount, '80');
+    const chargeRef = first.transaction.gatewayTransactionId ?? '';
+    holds.hold(2);
+    const declining = rejection(env.service.capture({ paymentId: payment.id, idempotencyKey: key(), amount: '20.00' }));
+    const toDecline = await holds.arrival();
+    const succeeding = env.service.capture({ paymentId: payment.id, idempotencyKey: key(), amount: '20.00' });
+    const toSucceed = await holds.arrival();
+    const refunded = await env.service.refund({ paymentId: payment.id, idempotencyKey: key() });
+    expectAmount(refunded.transaction.amount, '20');
+    expect(refunded.payment).to.deep.include({ chargeStatus: 'fully-refunded', isActive: false });
+    expectAmount(refunded.payment.authorizedAmount, '80', 'kept for the captures in flight');
+
+    toDecline.release(declinedCapture);
+    expect((await declining).code).to.equal('gateway_declined');
+    const between = await env.service.getPayment(payment.id);
+    expect(between).to.deep.include({ chargeStatus: 'fully-refunded', isActive: false });
+    expectAmount(between.authorizedAmount, '80', 'kept for the capture still in flight');
+
+    toSucceed.release();
+    const captured = await succeeding;
+    expect(captured.payment).to.deep.include({ chargeStatus: 'partially-charged', isActive: true });
+    expectAmount(captured.payment.capturedAmount, '20');
+    // 100 authorized, 20 + 20 captured at the processor: 60 can still be captured there, and here.
+    expectAmount(captured.payment.authorizedAmount, '60', 'what the processor can still capture');
+    const charge = dummyStore.findCharge(CHANNEL, chargeRef);
+    expect(charge?.authorized.minus(charge.captured).toString()).to.equal('60');
+    const rest = await env.service.capture({ paymentId: payment.id, idempotencyKey: key() });
+    expectAmount(rest.transaction.amount, '60');
   });
 });

@@ -39,6 +39,20 @@ describe('ledger: raw responses are redacted before they are stored', () => {
     expect(redactRawResponse('text')).to.equal(null);
   });
 
+  it('drops Stripe secrets by their value whatever the key: client secrets, secret and restricted keys, webhook secrets', () => {
+    // Innocent key names: only the value's shape says it is a secret.
+    const secrets = {
+      a: 'pi_3Nx_secret_Qz',
+      b: 'sk_live_51Habc',
+      c: 'sk_test_51Habc',
+      d: 'rk_live_51Habc',
+      e: 'rk_test_51Habc',
+      f: 'whsec_5f0b1c2d',
+    };
+    const kept = { publishable: 'pk_live_51Habc', id: 'whsec', note: 'see sk_live_ docs', ref: 'rk_prod_1' };
+    expect(redactRawResponse({ ...secrets, ...kept, list: Object.values(secrets) })).to.deep.equal({ ...kept, list: [] });
+  });
+
   it('recognizes card numbers written with dots, double spaces or line breaks, in values and inside texts', () => {
     expect(
       redactRawResponse({

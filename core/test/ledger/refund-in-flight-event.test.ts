@@ -32,12 +32,12 @@ describe('ledger: a refund event beside a refund call in flight', () => {
     });
   }
 
-  /** A payment charged 25.00 USD on the gated dummy, and a way to send its refund events. */
-  async function charged() {
+  /** A payment charged (25.00 USD unless told) on the gated dummy, and a way to send its refund events. */
+  async function charged(total = '25.00') {
     const log = captureLogger();
     env = setup({ plugin: GatedDummy });
     const service = new PaymentService({ manager: env.manager, store: env.store, logger: log.logger });
-    const payment = await env.create({ total: '25.00' });
+    const payment = await env.create({ total });
     await service.process({ paymentId: payment.id, idempotencyKey: key() });
     const refunded = (eventId: string, amount: string, transactionId: string, gatewayIdempotencyKey?: string) =>
       service.applyGatewayEvent({
@@ -176,5 +176,42 @@ describe('ledger: a refund event beside a refund call in flight', () => {
     GatedDummy.gate.open();
     await call;
     expectAmount((await service.getPayment(payment.id)).capturedAmount, '18');
+  });
+
+  it('an answer naming another refund than the row\'s, for more than is left captured, is held for review with nothing counted', async () => {
+    // The processor answers the call with refund re_B (an answer of more than was asked is refused as incoherent before this).
+    sinon.stub(GatedDummy.prototype, 'refundPayment').callsFake(async (p: PaymentData): Promise<GatewayResponse> => {
+      await GatedDummy.gate.pass();
+      return { isSuccess: true, actionRequired: false, error: null, kind: 'refund', amount: p.amount, currency: p.currency, transactionId: 're_B' };
+    });
+    const { service, payment, refunded, warnings } = await charged('10.00');
+    const { call, pending } = await refundInFlight(service, payment.id, '4.00');
+    // An event under the call's key settles its row as re_A; then a 3.00 refund made on the dashboard.
+    expect((await refunded('evt-a', '4.00', 're_A', pending.gatewayIdempotencyKey)).transaction).to.deep.include({ id: pending.id, gatewayTransactionId: 're_A' });
+    expect((await refunded('evt-dash', '3.00', 're_dash')).status).to.equal('applied');
+    const before = await service.getPayment(payment.id);
+    expectAmount(before.capturedAmount, '3');
+    expect(before.chargeStatus).to.equal('partially-refunded');
+
+    GatedDummy.gate.open();
+    const answered = await call;
+    expect(answered.transaction).to.deep.include({ id: pending.id, gatewayTransactionId: 're_A' });
+    // re_B's 4.00 is more than the 3.00 left captured: recorded, held for review, nothing counted.
+    const held = (await service.listTransactions(payment.id)).find((t) => t.gatewayTransactionId === 're_B');
+    expect(held).to.deep.include({ kind: 'refund', state: 'review', idempotencyKey: null });
+    expectAmount(held!.amount, '4');
+    expect(held!.error).to.include('more than is captured');
+    const after = await service.getPayment(payment.id);
+    expectAmount(after.capturedAmount, '3');
+    expect(after).to.deep.include({ chargeStatus: 'partially-refunded', isActive: true });
+    expect(successful(await service.listTransactions(payment.id), 'refund').map((t) => t.gatewayTransactionId).sort()).to.deep.equal(['re_A', 're_dash']);
+    expect(warnings().at(-1)).to.deep.include({
+      paymentId: payment.id,
+      transactionId: pending.id,
+      gatewayTransactionId: 're_A',
+      otherTransactionId: held!.id,
+      otherGatewayTransactionId: 're_B',
+      state: 'review',
+    });
   });
 });

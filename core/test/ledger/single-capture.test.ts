@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { GATEWAY, codeOf, expectAmount, key, rejection, setup, type Setup } from './helpers.js';
+import sinon from 'sinon';
+import { GATEWAY, GatedDummy, codeOf, expectAmount, key, rejection, setup, type Setup } from './helpers.js';
+import { holdCaptures, releaseHeldCaptures } from './support/held-captures.js';
 
 /**
  * A gateway that captures an authorization once (GatewayConfig.supportsMultipleCaptures false, as Stripe
@@ -9,6 +11,8 @@ import { GATEWAY, codeOf, expectAmount, key, rejection, setup, type Setup } from
 describe('ledger: a partial capture and the rest of the authorization', () => {
   let env: Setup;
   afterEach(async () => {
+    releaseHeldCaptures();
+    sinon.restore();
     await env.close();
   });
 
@@ -61,5 +65,24 @@ describe('ledger: a partial capture and the rest of the authorization', () => {
     expectAmount(rest.transaction.amount, '30');
     expect(rest.payment.chargeStatus).to.equal('fully-charged');
     expectAmount(rest.payment.authorizedAmount, '0');
+  });
+
+  it('on a single-capture gateway a second capture is refused while the first is still in flight (single_capture_only)', async () => {
+    const holds = holdCaptures();
+    env = setup({ plugin: GatedDummy, configuration: { auto_capture: false, supports_multiple_captures: false } });
+    const payment = await env.create({ total: '50.00' });
+    await env.service.authorize({ paymentId: payment.id, idempotencyKey: key() });
+    holds.hold();
+    const capturing = env.service.capture({ paymentId: payment.id, idempotencyKey: key(), amount: '20.00' });
+    const held = await holds.arrival();
+    // 30.00 is still authorized beyond the reservation, but the processor would refuse a second capture.
+    const second = await rejection(env.service.capture({ paymentId: payment.id, idempotencyKey: key(), amount: '10.00' }));
+    expect(second.code).to.equal('operation_not_allowed');
+    expect(second.details).to.deep.include({ reason: 'single_capture_only', operation: 'capture' });
+    expect(second.message).to.include('the gateway does not support multiple captures');
+    held.release();
+    const captured = await capturing;
+    expectAmount(captured.payment.capturedAmount, '20');
+    expectAmount(captured.payment.authorizedAmount, '0', 'released by the one capture');
   });
 });
