@@ -126,6 +126,14 @@ describe('payhost serve: PostgreSQL refuses the connection at start-up', functio
     expect(result.output).to.match(/^error invalid_configuration: DATABASE_URL is not a valid connection URL: write postgres:\/\/user:password@host:5432\/database, with any @ : \/ \? # % \[ \] in the user name or password percent-encoded/m);
     expect(result.output).not.to.include('ss:w').and.not.to.include('w/rd');
   });
+
+  it("a key=value string (libpq's form, which pg reads as a database named by the whole string): invalid_configuration, the password nowhere in the output", async () => {
+    const result = await runCli(['serve', '--config', configPath], { DATABASE_URL: 'host=127.0.0.1 port=1 user=postgres password=S3cretPW dbname=revops' }, 30_000);
+    expect(result.code, result.output).to.equal(1);
+    // It was "store_unavailable: Cannot connect to the PostgreSQL database at base:5432/host=127.0.0.1 ... password=S3cretPW ...".
+    expect(result.output).to.match(/^error invalid_configuration: DATABASE_URL is not a valid connection URL: .*key=value strings are not read/m);
+    expect(result.output).not.to.include('S3cretPW');
+  });
 });
 
 if (databaseUrl) {

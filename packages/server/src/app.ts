@@ -9,6 +9,7 @@ import { answerClientError } from './client-errors.js';
 import { errorHandler } from './http-errors.js';
 import { installJsonParser } from './json-body.js';
 import { answerUnrouted } from './not-found.js';
+import { requestLogger } from './request-log.js';
 import { requireBearer } from './auth.js';
 import { BODY_ERROR_STATUSES, errorSchema, optionalBody, gatewaySchema, pluginConfigurationSchema } from './schemas.js';
 import { sharedSchemas } from './serialize.js';
@@ -171,7 +172,8 @@ function warnOnDroppedConnections(app: FastifyInstance, maxConnections: number):
 /** Builds the fastify app: schemas, error mapping, auth scopes, routes, OpenAPI. */
 export async function buildApp(ctx: ServerContext, options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: options.logger as unknown as FastifyBaseLogger,
+    // Its request lines carry the URL with the query values redacted (request-log.ts).
+    loggerInstance: requestLogger(options.logger) as unknown as FastifyBaseLogger,
     bodyLimit: ctx.config.server.bodyLimit,
     // verbose: a validation error carries its schema, so a number sent for an amount is told what an amount is.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, allowUnionTypes: true, verbose: true } },

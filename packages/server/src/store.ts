@@ -65,16 +65,17 @@ export interface DatabaseSource {
 /**
  * The error of a PostgreSQL database that could not be opened, for an operator: a connection failure
  * (store_unavailable: the store's own message is written for a request, "retry later with the same
- * idempotency key") says where it looked and why it failed, with what to do; a connection string pg
- * cannot read says which one. Other errors pass as they are. The database is named by host, port and
- * name only: the URL may carry a password.
+ * idempotency key") says where it looked and why it failed, with what to do; a connection string the
+ * store does not read says which one and what is wrong with it (the store's words, never quoting it).
+ * Other errors pass as they are. The database is named by host, port and name only: the URL may carry
+ * a password.
  */
 export function databaseOpenError(err: unknown, databaseUrl: string, source: DatabaseSource): unknown {
   if (isPayhostError(err, ERROR_CODES.invalidConfiguration) && err.details?.['option'] === 'connectionString') {
     return new PayhostError(
       ERROR_CODES.invalidConfiguration,
       `${source.name} is not a valid connection URL: write postgres://user:password@host:5432/database, with any @ : / ? # % [ ] ` +
-        'in the user name or password percent-encoded (encodeURIComponent: "p@ss" is "p%40ss")',
+        `in the user name or password percent-encoded (encodeURIComponent: "p@ss" is "p%40ss"). Found: ${String(err.details['reason'] ?? 'unreadable')}`,
       { field: source.name },
       { cause: err },
     );
@@ -115,9 +116,17 @@ function refusedConnection(err: unknown): err is Error {
 
 /**
  * "at host:port/name ", where pg connects (also when `?host=`, `?port=`, a `socket:` URL or the PG*
- * variables say it), without user or password; "" for a connection string pg cannot read.
+ * variables say it), without user or password; "" for a connection string payhost does not read. A
+ * host or database name is printed only when it looks like one: a name pg made of a mangled string
+ * would be the string itself, password included.
  */
 function describeDatabase(databaseUrl: string): string {
   const target = connectionTarget(databaseUrl);
-  return target ? `at ${target.host}:${target.port}/${target.database} ` : '';
+  if (!target || !PRINTABLE_HOST.test(target.host) || !Number.isInteger(target.port)) return '';
+  const database = PRINTABLE_DATABASE.test(target.database) ? `/${target.database}` : '';
+  return `at ${target.host}:${target.port}${database} `;
 }
+
+/** A host name, an IPv4 or IPv6 address, or a socket directory. */
+const PRINTABLE_HOST = /^(?:[\w.-]+|[0-9a-f:.]+|\/[\w./-]*)$/i;
+const PRINTABLE_DATABASE = /^[\w.$-]+$/;

@@ -156,27 +156,64 @@ class ClosingClient extends pg.Client {
 /**
  * The connection string as pg will read it: a malformed one (typically a password with an `@`, `:`, `/`,
  * `?` or `#` not percent-encoded) is a configuration mistake, said so before anything is opened. The
- * message never quotes the string: it may hold the password.
+ * message and details never quote the string: it may hold the password.
  */
 function checkConnectionString(connectionString: string): void {
+  const problem = connectionStringProblem(connectionString);
+  if (problem === null) return;
+  throw new PayhostError(
+    ERROR_CODES.invalidConfiguration,
+    'postgres store: the connection string is not a valid URL: write postgres://user:password@host:5432/database, ' +
+      'with any @ : / ? # % [ ] in the user name or password percent-encoded (encodeURIComponent: "p@ss" is "p%40ss")',
+    { option: 'connectionString', reason: problem },
+  );
+}
+
+/**
+ * Why payhost does not read `connectionString` (words that never quote it), or null. pg reads anything:
+ * a key=value string or a word is resolved against `postgres://base` (the whole string, password and
+ * all, becomes the database name), and a `/` or `?` in a password cuts the authority short (the rest of
+ * the password becomes the host, port or database). So only a postgres://, postgresql:// or socket: URL
+ * is taken, and only one whose parts are where they appear to be.
+ */
+export function connectionStringProblem(connectionString: string): string | null {
+  if (!/^(postgres|postgresql):\/\//i.test(connectionString) && !/^socket:/i.test(connectionString)) {
+    return 'not a postgres://, postgresql:// or socket: URL (key=value strings are not read)';
+  }
+  if (connectionString.includes('#')) return 'it holds a #: percent-encode it as %23';
+  const afterScheme = connectionString.replace(/^[a-z]+:(\/\/)?/i, '');
+  const hasAuthority = /^[a-z]+:\/\//i.test(connectionString);
+  const authority = hasAuthority ? (/^[^/?]*/.exec(afterScheme)?.[0] ?? '') : '';
+  const rest = afterScheme.slice(authority.length);
+  const [path = '', query = ''] = splitOnce(rest, '?');
+  if (authority.split('@').length > 2) return 'more than one @ before the host: percent-encode an @ in the user name or password as %40';
+  if (path.includes('@')) return 'an @ after the host: percent-encode a / in the user name or password as %2F';
+  if (query.split('&').some((pair) => pair !== '' && !/^[A-Za-z_]\w*$/.test(splitOnce(pair, '=')[0] ?? ''))) {
+    return 'a query parameter name that is not one: percent-encode a ? in the user name or password as %3F';
+  }
+  const userinfo = authority.includes('@') ? authority.slice(0, authority.lastIndexOf('@')) : '';
+  if (/%(?![0-9a-f]{2})/i.test(userinfo)) return 'a % not followed by two hex digits in the user name or password: write % as %25';
   try {
     new pg.Client({ connectionString });
   } catch (error) {
-    throw new PayhostError(
-      ERROR_CODES.invalidConfiguration,
-      'postgres store: the connection string is not a valid URL: write postgres://user:password@host:5432/database, ' +
-        'with any @ : / ? # % [ ] in the user name or password percent-encoded (encodeURIComponent: "p@ss" is "p%40ss")',
-      { option: 'connectionString', reason: (error as Error).message },
-    );
+    return (error as Error).message;
   }
+  return null;
+}
+
+/** `text` split at the first `separator`: [text] when it holds none. */
+function splitOnce(text: string, separator: string): string[] {
+  const at = text.indexOf(separator);
+  return at < 0 ? [text] : [text.slice(0, at), text.slice(at + 1)];
 }
 
 /**
  * Where pg connects for this connection string: host (or socket directory), port and database, read as pg
  * reads them (also from `?host=`, `?port=`, a `socket:` URL, the PG* environment variables and pg's
- * defaults), never the user or password. Null when pg cannot read the string.
+ * defaults), never the user or password. Null when payhost does not read the string (connectionStringProblem).
  */
 export function connectionTarget(connectionString: string): { host: string; port: number; database: string } | null {
+  if (connectionStringProblem(connectionString) !== null) return null;
   try {
     const client = new pg.Client({ connectionString });
     return { host: String(client.host), port: Number(client.port), database: String(client.database) };
