@@ -37,16 +37,39 @@ export async function serve(options: ServeOptions, io: CliIo): Promise<void> {
   io.out(`payhost is listening on ${url} (store: ${config.databaseUrl ? 'postgres' : `pglite, the embedded database in ${config.server.dataDir}`})`);
   if (config.server.checkout) io.out(`Checkout page: ${url}/checkout/`);
   io.out(`API documentation (OpenAPI): ${url}/openapi.json`);
-  const stop = (signal: string) => {
-    io.out(`${signal}: finishing in-flight requests, then closing the store`);
-    server.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        io.err(`shutdown failed: ${(err as Error).message}`);
-        process.exit(1);
-      },
-    );
+  stopOnSignals(server, io);
+}
+
+/** Exit codes of a forced exit, as a shell reports a process a signal ended: 128 + the signal's number. */
+const FORCED_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
+
+/**
+ * SIGINT/SIGTERM: finish the requests in flight, close the store, exit 0. Every later signal is handled too:
+ * with a once-only handler a second one (a supervisor repeating its SIGTERM, an impatient Ctrl-C) fell to
+ * Node's default and killed the process, dropping the requests in flight and leaving the store open. The
+ * second is logged and ignored; the third forces the exit (130 for SIGINT, 143 for SIGTERM), as a person
+ * pressing Ctrl-C three times means it.
+ */
+function stopOnSignals(server: { close(): Promise<void> }, io: CliIo): void {
+  let received = 0;
+  const onSignal = (signal: keyof typeof FORCED_EXIT_CODES) => {
+    received += 1;
+    if (received === 1) {
+      io.out(`${signal}: finishing in-flight requests, then closing the store`);
+      server.close().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          io.err(`shutdown failed: ${(err as Error).message}`);
+          process.exit(1);
+        },
+      );
+    } else if (received === 2) {
+      io.out(`${signal}: already shutting down: finishing in-flight requests (one more signal exits at once)`);
+    } else {
+      io.err(`${signal}: exiting at once: requests in flight are dropped and the store is not closed`);
+      process.exit(FORCED_EXIT_CODES[signal]);
+    }
   };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
 }
