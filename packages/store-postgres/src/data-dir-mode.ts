@@ -1,4 +1,5 @@
-import { chmodSync, mkdirSync, statSync } from 'node:fs';
+import { accessSync, chmodSync, constants, mkdirSync, statSync } from 'node:fs';
+import { ERROR_CODES, PayhostError } from '@payhost/core';
 
 /**
  * The embedded database's directory is private to its owner, as a PostgreSQL server's data directory
@@ -7,12 +8,57 @@ import { chmodSync, mkdirSync, statSync } from 'node:fs';
  * text; PGlite creates its files readable and writable by everyone (0666 less the umask, or more).
  * A new directory is made 0700; an existing one that group or others may enter is narrowed to 0700
  * when this process owns it (one it does not own is left as its owner set it). Not on Windows, where
- * modes do not control access.
+ * modes do not control access. Then checks the directory can be used (see assertUsable): refused with
+ * invalid_configuration naming it, before anything is created in it.
  */
 export function makeDataDirPrivate(dataDir: string): void {
   if (process.platform === 'win32') return;
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw dataDirUnusable(dataDir, 'it is not a directory', 'not_a_directory');
+    throw dataDirUnusable(dataDir, `it cannot be created (${(error as Error).message})`, 'cannot_create');
+  }
   const { mode, uid } = statSync(dataDir);
-  if ((mode & 0o077) === 0 || (typeof process.getuid === 'function' && process.getuid() !== uid && process.getuid() !== 0)) return;
-  chmodSync(dataDir, mode & 0o700);
+  const processUid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+  const owned = processUid === undefined || processUid === uid || processUid === 0;
+  if ((mode & 0o077) !== 0 && owned) chmodSync(dataDir, mode & 0o700);
+  assertUsable(dataDir, owned);
+}
+
+/**
+ * PGlite reads, writes and enters the directory. access() says whether this process may, except as
+ * root, which it never refuses; and PGlite's file system (Emscripten's) goes by the mode bits alone,
+ * root or not: a directory its owner may not write (0500) failed PGlite's start with a bare "PGlite
+ * failed to initialize properly", naming neither the directory nor the cause. So a directory this
+ * process owns (or any, as root) needs all three owner bits (0700) too.
+ */
+function assertUsable(dataDir: string, owned: boolean): void {
+  const stats = statSync(dataDir);
+  if (!stats.isDirectory()) throw dataDirUnusable(dataDir, 'it is not a directory', 'not_a_directory');
+  try {
+    accessSync(dataDir, constants.R_OK | constants.W_OK | constants.X_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'EACCES';
+    throw dataDirUnusable(dataDir, `this process (uid ${process.getuid?.() ?? '?'}) may not read, write and enter it (${code})`, 'not_writable');
+  }
+  const mode = stats.mode & 0o777;
+  if (owned && (mode & 0o700) !== 0o700) {
+    const octal = mode.toString(8).padStart(4, '0');
+    throw dataDirUnusable(
+      dataDir,
+      `its mode is ${octal}: its owner must be able to read, write and enter it (0700; e.g. chmod 700 ${dataDir})`,
+      'not_writable',
+      { mode: octal },
+    );
+  }
+}
+
+/** The embedded database's directory cannot be used: the directory and why, in the message and the details. */
+export function dataDirUnusable(dataDir: string, reason: string, code: string, details: Record<string, unknown> = {}): PayhostError {
+  return new PayhostError(
+    ERROR_CODES.invalidConfiguration,
+    `The embedded database's data directory ${dataDir} cannot be used: ${reason}.`,
+    { dataDir, reason: code, ...details },
+  );
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { ERROR_CODES, PayhostError } from '@payhost/core';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
-import { makeDataDirPrivate } from './data-dir-mode.js';
+import { dataDirUnusable, makeDataDirPrivate } from './data-dir-mode.js';
 import { Mutex, type SqlConnection, type SqlDriver } from './driver.js';
 import { DurableNodeFS, durableStartParams, fsyncNewDataDir } from './pglite-durable-fs.js';
 import { PgliteStatements } from './pglite-statements.js';
@@ -98,7 +98,9 @@ export async function createPgliteStore(options: PgliteStoreOptions = {}): Promi
     db = durable ? await PGlite.create({ fs: new DurableNodeFS(dataDir), startParams: durableStartParams() }) : await PGlite.create(dataDir);
   } catch (error) {
     lock?.release();
-    throw error;
+    // PGlite's own error ("PGlite failed to initialize properly") names neither the directory nor the cause.
+    if (dataDir === undefined || error instanceof PayhostError) throw error;
+    throw dataDirUnusable(dataDir, `PGlite could not open the database in it (${describe(error)}); check that it is a PGlite data directory this process may read and write`, 'open_failed');
   }
   // In-process: there is no server that could stop answering, and no exchange bound to keep (migrations unbounded).
   const store = new SqlLedgerStore(new PgliteDriver(db, lock), { migrationTimeoutMillis: 0 });
@@ -110,4 +112,15 @@ export async function createPgliteStore(options: PgliteStoreOptions = {}): Promi
     throw error;
   }
   return store;
+}
+
+/**
+ * What PGlite threw, as far as it says: its file system's errors carry no message, only a name and a
+ * WASI errno (`ErrnoError`, errno 2 for EACCES); its own wrap a cause.
+ */
+function describe(error: unknown): string {
+  if (typeof error !== 'object' || error === null) return String(error);
+  const { name, message, errno, cause } = error as { name?: unknown; message?: unknown; errno?: unknown; cause?: unknown };
+  const text = typeof message === 'string' && message !== '' ? message : `${String(name ?? 'error')}${errno === undefined ? '' : ` (errno ${String(errno)})`}`;
+  return cause === undefined ? text : `${text}: ${describe(cause)}`;
 }
