@@ -1,5 +1,7 @@
 import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
 import { CARDS, CheckoutPageHarness } from './page-harness.js';
+import { call } from './support.js';
 
 declare const document: { activeElement: { id: string } | null };
 declare const history: { state: { paymentId?: string } | null; back(): void };
@@ -59,7 +61,7 @@ describe("checkout page and the browser's Back and Forward (browser, chromium)",
     t.expectCardNeverSent(CARDS.success);
   });
 
-  it('Back from 3-D Secure returns to the form, card kept, nothing charged; paying again is a new payment, and Forward no longer offers the old challenge', async () => {
+  it('Back from 3-D Secure closes that payment (a later confirm under a fresh key is refused), keeps the card; paying again charges once', async () => {
     await t.open();
     await t.fillOrder();
     await t.fillCard(CARDS.threeDSecure);
@@ -68,22 +70,32 @@ describe("checkout page and the browser's Back and Forward (browser, chromium)",
     const firstId = (await t.page.evaluate(() => history.state?.paymentId)) ?? '';
 
     await t.page.goBack();
-    await notice('was not confirmed').waitFor();
+    await notice('You left 3-D Secure, so your last payment was cancelled, and nothing was charged.').waitFor();
     expect(await t.page.locator('#challenge').isHidden()).to.equal(true);
     expect(await t.page.getByLabel('Card number').inputValue()).to.equal('4000 0000 0000 3220');
     await t.page.waitForFunction(() => document.activeElement?.id === 'notice');
+    // Closed on the server as Fail authentication closes it (one cancel, under a key), not only said to be.
     const first = await paymentOf(firstId);
-    expect(first.toConfirm).to.equal(true);
-    expect(first.chargeStatus).to.equal('not-charged');
+    expect([first.chargeStatus, first.toConfirm, first.isActive]).to.deep.equal(['not-charged', false, false]);
+    const cancels = t.sent.filter((r) => r.method === 'POST' && r.url === `${t.server.url}/checkout/api/payments/${firstId}/cancel`);
+    expect(cancels).to.have.length(1);
+    expect(cancels[0]!.headers['idempotency-key']).to.match(/^[0-9a-f-]{36}$/);
+    // A confirm of it sent straight to the server under a fresh key (another tab, a replayed request) is refused.
+    const confirm = await call(t.server.url, 'POST', `/checkout/api/payments/${firstId}/confirm`, { body: {}, idempotencyKey: randomUUID() });
+    expect(confirm.status).to.be.within(400, 499);
+    expect((await paymentOf(firstId)).capturedAmount.toFixed(2)).to.equal('0.00');
 
     await t.page.getByRole('button', { name: 'Pay 25.00 USD' }).click();
     await t.page.getByRole('button', { name: 'Complete authentication' }).click();
     expect(await t.resultStatus()).to.equal('fully-charged');
     const second = await shownPaymentId();
-    expect(second).not.to.equal(first.id);
+    expect(second).not.to.equal(firstId);
     const keys = t.paymentRequests().map((r) => r.headers['idempotency-key']);
     expect(keys).to.have.length(2);
     expect(keys[1]).not.to.equal(keys[0]);
+    // One charge for the order: the second payment's.
+    const captured = await Promise.all([firstId, second].map(async (id) => (await paymentOf(id)).capturedAmount.toFixed(2)));
+    expect(captured).to.deep.equal(['0.00', '25.00']);
 
     // Back: the order is paid. Forward: the result, not the first payment's challenge.
     await t.page.goBack();
@@ -93,25 +105,25 @@ describe("checkout page and the browser's Back and Forward (browser, chromium)",
     expect(await shownPaymentId()).to.equal(second);
     expect(await t.page.locator('#challenge').isHidden()).to.equal(true);
     expect(t.sent.filter((r) => r.url.endsWith('/confirm'))).to.have.length(1);
-    expect((await paymentOf(first.id)).chargeStatus).to.equal('not-charged');
     t.expectCardNeverSent(CARDS.threeDSecure);
   });
 
-  it('Back from 3-D Secure and Forward again comes back to the same challenge: completing it charges once', async () => {
+  it('Back from 3-D Secure and Forward again shows that payment closed, not a challenge to complete', async () => {
     await t.open();
     await t.fillOrder();
     await t.fillCard(CARDS.threeDSecure);
     await pay().click();
     await t.page.getByRole('heading', { name: '3-D Secure' }).waitFor();
-    const challenge = await t.page.locator('#challenge-id').textContent();
+    const id = (await t.page.evaluate(() => history.state?.paymentId)) ?? '';
 
     await t.page.goBack();
-    await notice('was not confirmed').waitFor();
+    await notice('your last payment was cancelled').waitFor();
     await t.page.goForward();
-    await t.page.getByRole('heading', { name: '3-D Secure' }).waitFor();
-    expect(await t.page.locator('#challenge-id').textContent()).to.equal(challenge);
-    await t.page.getByRole('button', { name: 'Complete authentication' }).click();
-    expect(await t.resultStatus()).to.equal('fully-charged');
+    expect(await shownPaymentId()).to.equal(id);
+    expect(await t.summary()).to.equal('Payment cancelled: nothing was charged.');
+    expect(await t.page.locator('#challenge').isHidden()).to.equal(true);
+    expect(t.sent.filter((r) => r.url.endsWith('/confirm'))).to.deep.equal([]);
+    expect((await paymentOf(id)).capturedAmount.toFixed(2)).to.equal('0.00');
     expect(t.paymentRequests()).to.have.length(1);
   });
 

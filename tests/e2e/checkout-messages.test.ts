@@ -38,7 +38,7 @@ describe('checkout page: its messages, the test cards and the checks of the card
     await pay().click();
     await t.page.getByRole('heading', { name: '3-D Secure' }).waitFor();
     await t.page.goBack(); // nothing went wrong: the page tells what became of the payment
-    expect(await roleSaying('was not confirmed (3-D Secure was not completed)')).to.equal('status');
+    expect(await roleSaying('You left 3-D Secure, so your last payment was cancelled')).to.equal('status');
     expect(await t.page.getByRole('alert').count()).to.equal(0);
     expect(await focused()).to.equal('notice'); // read out at once, as the step changed
 
@@ -47,7 +47,7 @@ describe('checkout page: its messages, the test cards and the checks of the card
     await pay().click();
     expect(await roleSaying('Enter the card number.')).to.equal('alert');
     expect(await t.page.locator('#notice').textContent()).to.equal('');
-    expect(await t.page.getByRole('status').filter({ hasText: 'was not confirmed' }).count()).to.equal(0);
+    expect(await t.page.getByRole('status').filter({ hasText: 'You left 3-D Secure' }).count()).to.equal(0);
   });
 
   it('the test cards fill the payment form only while it is on screen: not on 3-D Secure or a result; New payment brings them back', async () => {

@@ -10,14 +10,14 @@
 // into a token in the browser, and Stripe's card field lives in Stripe's own
 // frame. Only tokens are posted.
 import { api, ApiError, uuid } from './api.js';
-import { initChallenge, needsAction, startChallenge } from './challenge.js';
+import { cancelUnderKey, initChallenge, needsAction, startChallenge } from './challenge.js';
 import { clearCard, dummyToken, fillCard, formatCardNumber, formatCvc, formatExpiry, loadTokenizer } from './dummy-card.js';
 import { parseAmount } from './money.js';
 import { clearMessage, el, markInvalid, sentence, show, showMessage, state, updateTestCards } from './page.js';
 import { loadPayment, showResult, UNDER_REVIEW } from './result.js';
 import { enterCheckout, rememberPendingPay } from './resume.js';
 import { initSelection, loadChannels, selectedChannel, selectedGateway } from './selection.js';
-import { initSteps, setSending } from './steps.js';
+import { closeLeftBeforePay, initSteps, setSending } from './steps.js';
 import { setupStripe, stripeToken } from './stripe-card.js';
 
 const DUMMY_GATEWAY = 'payhost.dummy';
@@ -135,6 +135,9 @@ async function pay(event) {
     // server answers that attempt again instead of charging a second time. Another card or amount
     // would be a new key, hence a second payment of the order the first may have paid already.
     if (state.pendingPay && state.pendingPay.fingerprint !== fingerprint) throw new ApiError('payment_unresolved', PAYMENT_UNRESOLVED);
+    // A payment left open on 3-D Secure (its cancel on Back unanswered) is closed first: while it can
+    // still be confirmed, a new one could charge the order twice. When it took money it is shown instead.
+    if (!(await closeLeftBeforePay())) return;
     noteToken(`Token sent to the server: ${token}`);
     const key = state.pendingPay?.key ?? uuid();
     state.pendingPay = { fingerprint, key, gateway: gateway.id, token, card: state.stripe?.card, cardEdits: state.stripe?.edits };
@@ -231,6 +234,7 @@ function backToCheckout({ keepAmount }) {
   clearMessage();
   state.pendingConfirm = null;
   state.pendingCancel = null;
+  state.leftPayment = null; // from a result: a payment left on 3-D Secure was closed before it, or is the one shown
   enterCheckout(); // Back returns to the payment just left
   showForm(keepAmount ? 'card' : 'all');
   (selectedGateway()?.id === DUMMY_GATEWAY && state.tokenizer ? el.cardNumber : el.amount).focus();
@@ -285,7 +289,7 @@ async function start() {
     updateForm();
   });
   await loadChannels();
-  await initSteps({ startChallenge, showForm, setBusy, updateForm });
+  await initSteps({ startChallenge, cancelUnderKey, showForm, setBusy, updateForm });
 }
 
 void start();

@@ -56,6 +56,15 @@ async function postUnderKey(payment, action, pending) {
   return outcome;
 }
 
+/**
+ * Closes a payment waiting for 3-D Secure: POST .../cancel (the ledger's void) under the key kept in
+ * state.pendingCancel, reused while the outcome is unknown. Fail authentication, Cancel payment and
+ * leaving the step by Back (steps.js) all close it this way.
+ */
+export function cancelUnderKey(payment) {
+  return postUnderKey(payment, 'cancel', 'pendingCancel');
+}
+
 /** Runs a button's work with the page busy and the step sending, whatever happens; `onError` shows a failure. */
 async function whileSending(work, onError) {
   clearMessage();
@@ -93,7 +102,7 @@ async function completeChallenge() {
 async function failChallenge() {
   if (state.busy || !state.payment) return;
   await whileSending(async () => {
-    const outcome = await postUnderKey(state.payment, 'cancel', 'pendingCancel');
+    const outcome = await cancelUnderKey(state.payment);
     showResult({ paymentId: outcome.payment.id, payment: outcome.payment, transactions: [outcome.transaction], summary: { tone: 'bad', text: AUTHENTICATION_FAILED } });
   }, (err) => refusedToClose(err, 'fail'));
 }
@@ -104,7 +113,7 @@ async function failChallenge() {
  * whose outcome is unknown is retried under its key.
  */
 async function cancelPayment() {
-  const outcome = await postUnderKey(state.payment, 'cancel', 'pendingCancel');
+  const outcome = await cancelUnderKey(state.payment);
   showResult({ paymentId: outcome.payment.id, payment: outcome.payment, transactions: [outcome.transaction] });
 }
 

@@ -73,6 +73,8 @@ export const state = {
   pendingConfirm: null,
   /** A Cancel payment whose answer never arrived: retried with the same Idempotency-Key. */
   pendingCancel: null,
+  /** A payment whose 3-D Secure step was left (Back) and that may still be open: the next Pay closes it first. */
+  leftPayment: null,
   busy: false,
   /** A Pay or 3-D Secure answer is on its way: Back and Forward wait for it. */
   sending: false,

@@ -3,11 +3,12 @@
 // draws its step again, the payment read again from the server. Going back to
 // the form after a payment took money shows that payment, not a form ready to
 // pay the same order a second time.
-import { clearMessage, el, show, showMessage, shownMessage, state } from './page.js';
+import { ApiError } from './api.js';
+import { clearMessage, el, sentence, show, showMessage, shownMessage, state } from './page.js';
 import { loadPayment, showResult } from './result.js';
 import { currentEntry, knownEntry, pendingPayOf, settleEntry } from './resume.js';
 
-/** The page's functions (app.js's, challenge.js's startChallenge): { startChallenge, showForm, setBusy, updateForm }. */
+/** The page's functions (app.js's, challenge.js's): { startChallenge, cancelUnderKey, showForm, setBusy, updateForm }. */
 let app;
 /** Counts the draws: a late read does not draw over the entry the shopper moved on to. */
 let drawing = 0;
@@ -15,6 +16,19 @@ let drawing = 0;
 let holding = null;
 
 const BEING_SENT = 'Your payment is being sent: wait for its answer before leaving this step.';
+
+const ALREADY_PAID =
+  'You went back, but this order already has the payment shown here: going back does not undo it. To make another payment, choose New payment.';
+
+const LEFT_CANCELLED = 'You left 3-D Secure, so your last payment was cancelled, and nothing was charged. Press Pay to try again.';
+
+const CONFIRMED_MEANWHILE =
+  'Your last payment was no longer waiting for 3-D Secure, so it was not cancelled: this order already has the payment shown here. To make another payment, choose New payment.';
+
+/** A payment left on 3-D Secure that may still be open, and what Pay does about it. */
+const leftOpen = (err) =>
+  `Your last payment was left on 3-D Secure and could not be cancelled: ${sentence(err.message || 'Something went wrong.')} ` +
+  'It may still be open, so Pay cancels it first and only then makes a new payment: the order will not be charged twice.';
 
 const RELOADED_WHILE_PAYING =
   'The page was left or reloaded while your payment was being sent, so it may have gone through. Enter the same card and press Pay again: you will not be charged twice.';
@@ -56,22 +70,81 @@ function drawPendingPay(pending, how) {
   if (how !== 'load') focusForm();
 }
 
-/** The form the shopper came back to, after the payment made from it. */
-function drawFormAfter({ payment, transactions }) {
-  const paymentId = payment.id;
-  if (tookMoney({ payment, transactions })) {
-    showResult({ paymentId, payment, transactions, complete: true, record: false });
-    showMessage(
-      'You went back, but this order already has the payment shown here: going back does not undo it. To make another payment, choose New payment.',
-      'info',
-    );
-    return;
+/** A payment that took money, shown in place of the form: paying from the form would pay the order twice. */
+function showTaken({ payment, transactions }, text) {
+  showResult({ paymentId: payment.id, payment, transactions, complete: true, record: false });
+  showMessage(text, 'info');
+}
+
+/**
+ * Closes the payment left on 3-D Secure (state.leftPayment) as Fail authentication does (challenge.js's
+ * cancelUnderKey: a lost answer is retried under the same key). Resolves to it as it stands, `{ payment,
+ * transactions }`: cancelled now, or no longer waiting (a Complete whose answer was lost confirmed it,
+ * another tab closed it); null when none is left open. Throws while it may still be open.
+ */
+async function closeLeftPayment() {
+  const left = state.leftPayment;
+  if (!left) return null;
+  let now;
+  try {
+    const { payment, transaction } = await app.cancelUnderKey(left);
+    now = { payment, transactions: [transaction] };
+  } catch (err) {
+    if (err.code !== 'operation_not_allowed') throw err;
+    now = await loadPayment(left.id);
+    if (now.payment.toConfirm) throw err;
   }
-  if (payment.toConfirm) {
-    // 3-D Secure left unanswered: nothing taken. Pay again is a new payment (and Forward no longer offers the old challenge).
-    app.showForm('none');
-    showMessage('Your last payment was not confirmed (3-D Secure was not completed), and nothing was charged. Press Pay to try again.', 'info');
-  } else if (!payment.isActive) {
+  if (state.leftPayment === left) state.leftPayment = null;
+  return now;
+}
+
+/**
+ * Before a Pay: a payment left open on 3-D Secure is closed first, as a new payment while it can still be
+ * confirmed could charge the order twice. true: Pay goes on; false: that payment took money and is shown.
+ */
+export async function closeLeftBeforePay() {
+  let now;
+  try {
+    now = await closeLeftPayment();
+  } catch (err) {
+    throw new ApiError('earlier_payment_open', leftOpen(err));
+  }
+  if (!now || !tookMoney(now)) return true;
+  showTaken(now, CONFIRMED_MEANWHILE);
+  return false;
+}
+
+/**
+ * The form after its payment's 3-D Secure step was left (Back from the challenge, or the form's entry
+ * loaded again): the payment is closed, as Fail authentication closes it. Left open it could still be
+ * confirmed and charged (Forward to its challenge, another tab) after the shopper paid again, so the
+ * page says nothing was charged only once it is closed. Sent as Pay is: Back and Forward wait for it.
+ */
+async function drawFormAfterLeaving(payment, draw) {
+  app.showForm('none');
+  state.leftPayment = payment;
+  showMessage('Cancelling your last payment: 3-D Secure was not completed…', 'info');
+  setSending(true);
+  let now;
+  try {
+    now = await closeLeftPayment();
+  } catch (err) {
+    if (draw === drawing) showMessage(leftOpen(err)); // the next Pay closes it first
+  } finally {
+    setSending(false);
+  }
+  if (draw !== drawing) return;
+  if (now && tookMoney(now)) return showTaken(now, CONFIRMED_MEANWHILE);
+  if (now) showMessage(LEFT_CANCELLED, 'info');
+  focusForm();
+}
+
+/** The form the shopper came back to, after the payment made from it. */
+async function drawFormAfter({ payment, transactions }, draw) {
+  if (tookMoney({ payment, transactions })) return showTaken({ payment, transactions }, ALREADY_PAID);
+  // 3-D Secure left unanswered: closed now, so that Forward or another tab cannot still charge it.
+  if (payment.toConfirm) return drawFormAfterLeaving(payment, draw);
+  if (!payment.isActive) {
     // Cancel payment on 3-D Secure: closed, nothing taken; the card stays for a new payment.
     app.showForm('none');
     showMessage('Your last payment was cancelled, and nothing was charged. Press Pay to pay again.', 'info');
@@ -110,7 +183,7 @@ async function drawEntry(entry, how) {
   try {
     const loaded = await loadPayment(entry.paymentId);
     if (draw !== drawing) return;
-    if (entry.step === 'checkout') drawFormAfter(loaded);
+    if (entry.step === 'checkout') await drawFormAfter(loaded, draw);
     else await drawPaymentStep(entry, loaded);
   } catch (err) {
     if (draw !== drawing) return;
