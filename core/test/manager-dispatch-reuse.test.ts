@@ -1,10 +1,17 @@
 import { expect } from 'chai';
+import sinon from 'sinon';
 import { BasePlugin, PluginManager, type HookSpec } from '@payhost/core';
 import { captureLogger } from './support/log-capture.js';
 
 // The pipeline reuses the state of dispatches that completed normally. These
 // tests check that reuse never mixes two calls up, and never revives one that
-// timed out.
+// timed out. The watchdog's checks and the plugins' waits run on sinon's fake clock
+// (installed before the manager creates its interval): no test depends on how fast the machine is.
+
+/** Fakes the timers and the clock the watchdog reads; restore it after closing the manager. */
+function fakeClock(): sinon.SinonFakeTimers {
+  return sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance'] });
+}
 
 interface TagInput {
   id: number;
@@ -39,6 +46,8 @@ function gated(count: number): { inputs: TagInput[]; release: Array<() => void> 
 }
 
 describe('manager: dispatch state reuse', () => {
+  afterEach(() => sinon.restore());
+
   it('keeps every call apart when many are in flight and settle out of order', async () => {
     const manager = new PluginManager<Hooks>({ plugins: [Tagger, Suffixer], config });
     // More calls in flight than the reuse pool holds, released in reverse order.
@@ -54,6 +63,7 @@ describe('manager: dispatch state reuse', () => {
   });
 
   it('forgets the state of a burst of calls once they are done, keeping only a bounded number for reuse', async () => {
+    const clock = fakeClock();
     const manager = new PluginManager<Hooks>({ plugins: [Tagger, Suffixer], config, hookTimeoutMs: 400 });
     const watchdog = (manager as unknown as { ctx: { watchdog: { size: number; idle: unknown[]; maxIdle: number } } }).ctx.watchdog;
     const { inputs, release } = gated(500);
@@ -62,12 +72,14 @@ describe('manager: dispatch state reuse', () => {
     for (const go of release) go();
     await Promise.all(pending);
     expect(watchdog.idle).to.have.length(watchdog.maxIdle);
-    // The watchdog checks every 50 ms (an eighth of the timeout): the retired states are dropped then.
-    await new Promise((resolve) => setTimeout(resolve, 120));
+    // Retired but still registered until the watchdog's next check (every 50 ms: an eighth of the timeout).
+    expect(watchdog.size).to.equal(500);
+    await clock.tickAsync(50);
     expect(watchdog.size).to.equal(watchdog.maxIdle);
     expect(await manager.runHook('us', 'tag', { id: 7, gate: open }, [])).to.deep.equal(['t7', 's7']);
     expect(watchdog.size).to.equal(watchdog.maxIdle);
     await manager.close();
+    clock.restore();
   });
 
   it('never reuses a timed-out call: its late answer runs nothing, later calls are unaffected', async () => {
@@ -94,6 +106,7 @@ describe('manager: dispatch state reuse', () => {
   });
 
   it('does not inherit the watchdog stamp of the call whose state it reuses', async () => {
+    const clock = fakeClock();
     const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
     class Waiter extends BasePlugin {
       static override id = 'waiter';
@@ -109,10 +122,16 @@ describe('manager: dispatch state reuse', () => {
       hookTimeoutMs: 400,
     });
     // A call long enough to be stamped by the watchdog (it checks every 50 ms), completed normally...
-    expect(await manager.runHook('us', 'wait', { ms: 150 }, [])).to.deep.equal(['w150']);
-    // ...whose stamp is then older than the timeout: the next call, reusing its state, must not time out.
-    await sleep(450);
-    expect(await manager.runHook('us', 'wait', { ms: 120 }, [])).to.deep.equal(['w120']);
+    const stamped = manager.runHook('us', 'wait', { ms: 150 }, []);
+    await clock.tickAsync(150);
+    expect(await stamped).to.deep.equal(['w150']);
+    // ...whose stamp is then older than the timeout: the next call, reusing its state, must not time out
+    // (it runs through three checks, the first of them 600 ms after that stamp).
+    await clock.tickAsync(450);
+    const reusing = manager.runHook('us', 'wait', { ms: 120 }, []);
+    await clock.tickAsync(120);
+    expect(await reusing).to.deep.equal(['w120']);
     await manager.close();
+    clock.restore();
   });
 });

@@ -143,7 +143,10 @@ describe('ledger: a gateway call whose outcome is unknown is never recorded as a
   it("a processor event applying the charge while it is being held for review is not overwritten (nor counted twice later)", async () => {
     // The event is started right after the hold's read of the transaction; with the payment locked first (as
     // every writer does) it waits for the hold, otherwise it lands between the read and the stale write.
+    // The hold goes on once the event has gone as far as it can: done, or waiting for a row lock.
     let interleave: (() => void) | null = null;
+    let event: Promise<unknown> | null = null;
+    let lockWaited: (() => void) | null = null;
     class InterleavingStore extends MemoryLedgerStore {
       override transaction<T>(fn: (tx: LedgerTx) => Promise<T>): Promise<T> {
         return super.transaction((tx) =>
@@ -154,8 +157,10 @@ describe('ledger: a gateway call whose outcome is unknown is never recorded as a
                 const run = interleave;
                 interleave = null;
                 if (run) {
-                  run();
-                  await new Promise((resolve) => setTimeout(resolve, 20)); // lets the event go as far as it can
+                  const waiting = new Promise<void>((resolve) => (lockWaited = resolve));
+                  run(); // sends the event
+                  const done = (event as unknown as Promise<unknown>).then(() => undefined, () => undefined);
+                  await Promise.race([done, waiting]);
                 }
                 return row;
               },
@@ -165,10 +170,17 @@ describe('ledger: a gateway call whose outcome is unknown is never recorded as a
       }
     }
     const store = new InterleavingStore();
+    // The memory store's lock table (its stand-in for row locks): acquire() is called only for a lock another transaction holds.
+    const locks = (store as unknown as { locks: { acquire: (key: string) => Promise<unknown> } }).locks;
+    const acquire = locks.acquire.bind(locks);
+    locks.acquire = (lockKey: string) => {
+      const pending = acquire(lockKey);
+      (lockWaited as (() => void) | null)?.();
+      return pending;
+    };
     const manager = new PluginManager({ plugins: [LossyGateway], config: { channels: [{ slug: 'web', currencies: ['USD'], plugins: { 'test.lossy': { active: true } } }] }, hookTimeoutMs: 40, logger: silentLogger() });
     const payments = new PaymentService({ manager, store, idempotency: { waitTimeoutMs: 150 } });
     LossyGateway.knows = false;
-    let event: Promise<unknown> | null = null;
     const status = sinon.stub(LossyGateway.prototype, 'getTransactionStatus').callsFake(async (input: TransactionStatusInput) => {
       // The processor cannot tell yet; its webhook for the charge arrives as the ledger holds the transaction.
       interleave = () => {
