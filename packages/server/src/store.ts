@@ -75,8 +75,8 @@ export function databaseOpenError(err: unknown, databaseUrl: string, source: Dat
     return new PayhostError(
       ERROR_CODES.invalidConfiguration,
       `${source.name} is not a valid connection URL: write postgres://user:password@host:5432/database, with any @ : / ? # % [ ] ` +
-        `in the user name or password percent-encoded (encodeURIComponent: "p@ss" is "p%40ss"). Found: ${String(err.details['reason'] ?? 'unreadable')}`,
-      { field: source.name },
+        `in the user name or password percent-encoded (encodeURIComponent: "p@ss" is "p%40ss"). Found: ${String(err.details['problem'] ?? 'unreadable')}`,
+      { field: source.name, reason: err.details['reason'] ?? 'unreadable' },
       { cause: err },
     );
   }

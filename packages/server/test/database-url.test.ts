@@ -27,20 +27,20 @@ describe('server: a DATABASE_URL payhost does not read is refused without quotin
     return { error: error as PayhostError, logged: lines.join('\n') };
   }
 
-  const refused: Array<[string, string, string[]]> = [
-    ['a key=value string', 'host=127.0.0.1 port=1 user=postgres password=S3cretPW dbname=revops', ['S3cretPW', 'dbname', 'revops']],
-    ['a / and an @ in the password, as written', 'postgres://postgres:p@ss/w0rd@127.0.0.1:1/revops', ['w0rd', 'ss:5432']],
-    ['not a URL at all', 'not a url S3cretPW', ['S3cretPW', 'not a url']],
-    ['a % not encoded in the password', 'postgres://postgres:50%offS3cret@127.0.0.1:1/revops', ['50%', 'offS3cret']],
-    ['a ? in the password, the host then the user name and the port its first digits', 'postgres://postgres:4242?S3cret@127.0.0.1:1/revops', ['4242', 'S3cret']],
-    ['a socket directory and database as pg reads them, with a password after', '/var/run/postgresql S3cretPW', ['S3cretPW', '/var/run']],
+  const refused: Array<[string, string, string[], string]> = [
+    ['a key=value string', 'host=127.0.0.1 port=1 user=postgres password=S3cretPW dbname=revops', ['S3cretPW', 'dbname', 'revops'], 'not_a_url'],
+    ['a / and an @ in the password, as written', 'postgres://postgres:p@ss/w0rd@127.0.0.1:1/revops', ['w0rd', 'ss:5432'], 'unencoded_slash'],
+    ['not a URL at all', 'not a url S3cretPW', ['S3cretPW', 'not a url'], 'not_a_url'],
+    ['a % not encoded in the password', 'postgres://postgres:50%offS3cret@127.0.0.1:1/revops', ['50%', 'offS3cret'], 'unencoded_percent'],
+    ['a ? in the password, the host then the user name and the port its first digits', 'postgres://postgres:4242?S3cret@127.0.0.1:1/revops', ['4242', 'S3cret'], 'unencoded_question_mark'],
+    ['a socket directory and database as pg reads them, with a password after', '/var/run/postgresql S3cretPW', ['S3cretPW', '/var/run'], 'not_a_url'],
   ];
-  for (const [what, databaseUrl, fragments] of refused) {
-    it(`${what}: invalid_configuration naming DATABASE_URL, in no message, detail or log line`, async () => {
+  for (const [what, databaseUrl, fragments, reason] of refused) {
+    it(`${what}: invalid_configuration naming DATABASE_URL (reason ${reason}), in no message, detail or log line`, async () => {
       const { error, logged } = await open(databaseUrl);
       expect(error.code, error.message).to.equal('invalid_configuration');
       expect(error.message).to.match(/^DATABASE_URL is not a valid connection URL: write postgres:\/\/user:password@host:5432\/database/);
-      expect(error.details).to.deep.equal({ field: 'DATABASE_URL' });
+      expect(error.details).to.deep.equal({ field: 'DATABASE_URL', reason });
       const shown = [error.message, JSON.stringify(error.details), JSON.stringify((error.cause as PayhostError).details), logged].join('\n');
       for (const fragment of fragments) expect(shown, fragment).not.to.include(fragment);
       expect(logged).to.include('invalid_configuration');

@@ -165,7 +165,7 @@ function checkConnectionString(connectionString: string): void {
     ERROR_CODES.invalidConfiguration,
     'postgres store: the connection string is not a valid URL: write postgres://user:password@host:5432/database, ' +
       'with any @ : / ? # % [ ] in the user name or password percent-encoded (encodeURIComponent: "p@ss" is "p%40ss")',
-    { option: 'connectionString', reason: problem },
+    { option: 'connectionString', reason: problem.reason, problem: problem.problem },
   );
 }
 
@@ -176,29 +176,39 @@ function checkConnectionString(connectionString: string): void {
  * the password becomes the host, port or database). So only a postgres://, postgresql:// or socket: URL
  * is taken, and only one whose parts are where they appear to be.
  */
-export function connectionStringProblem(connectionString: string): string | null {
+export function connectionStringProblem(connectionString: string): ConnectionStringProblem | null {
   if (!/^(postgres|postgresql):\/\//i.test(connectionString) && !/^socket:/i.test(connectionString)) {
-    return 'not a postgres://, postgresql:// or socket: URL (key=value strings are not read)';
+    return { reason: 'not_a_url', problem: 'not a postgres://, postgresql:// or socket: URL (key=value strings are not read)' };
   }
-  if (connectionString.includes('#')) return 'it holds a #: percent-encode it as %23';
+  if (connectionString.includes('#')) return { reason: 'unencoded_hash', problem: 'it holds a #: percent-encode it as %23' };
   const afterScheme = connectionString.replace(/^[a-z]+:(\/\/)?/i, '');
   const hasAuthority = /^[a-z]+:\/\//i.test(connectionString);
   const authority = hasAuthority ? (/^[^/?]*/.exec(afterScheme)?.[0] ?? '') : '';
   const rest = afterScheme.slice(authority.length);
   const [path = '', query = ''] = splitOnce(rest, '?');
-  if (authority.split('@').length > 2) return 'more than one @ before the host: percent-encode an @ in the user name or password as %40';
-  if (path.includes('@')) return 'an @ after the host: percent-encode a / in the user name or password as %2F';
+  if (authority.split('@').length > 2) {
+    return { reason: 'unencoded_at', problem: 'more than one @ before the host: percent-encode an @ in the user name or password as %40' };
+  }
+  if (path.includes('@')) return { reason: 'unencoded_slash', problem: 'an @ after the host: percent-encode a / in the user name or password as %2F' };
   if (query.split('&').some((pair) => pair !== '' && !/^[A-Za-z_]\w*$/.test(splitOnce(pair, '=')[0] ?? ''))) {
-    return 'a query parameter name that is not one: percent-encode a ? in the user name or password as %3F';
+    return { reason: 'unencoded_question_mark', problem: 'a query parameter name that is not one: percent-encode a ? in the user name or password as %3F' };
   }
   const userinfo = authority.includes('@') ? authority.slice(0, authority.lastIndexOf('@')) : '';
-  if (/%(?![0-9a-f]{2})/i.test(userinfo)) return 'a % not followed by two hex digits in the user name or password: write % as %25';
+  if (/%(?![0-9a-f]{2})/i.test(userinfo)) {
+    return { reason: 'unencoded_percent', problem: 'a % not followed by two hex digits in the user name or password: write % as %25' };
+  }
   try {
     new pg.Client({ connectionString });
   } catch (error) {
-    return (error as Error).message;
+    return { reason: 'unreadable', problem: (error as Error).message };
   }
   return null;
+}
+
+/** Why a connection string is refused: `reason` a stable code, `problem` the words for a person (never quoting the string). */
+export interface ConnectionStringProblem {
+  reason: 'not_a_url' | 'unencoded_hash' | 'unencoded_at' | 'unencoded_slash' | 'unencoded_question_mark' | 'unencoded_percent' | 'unreadable';
+  problem: string;
 }
 
 /** `text` split at the first `separator`: [text] when it holds none. */
