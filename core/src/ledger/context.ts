@@ -4,8 +4,13 @@ import type { PluginManager } from '../manager/plugin-manager.js';
 import type { Payment } from './model.js';
 import type { LedgerStore } from './store.js';
 
-/** What the ledger needs from the plugin manager (a fake can stand in for it in tests). */
-export type PaymentGateways = Pick<PluginManager, 'runOperation' | 'resolveGateway' | 'getTransactionStatus'>;
+/**
+ * What the ledger needs from the plugin manager (a fake can stand in for it in tests). `closed` and
+ * `listChannels`, when there, let the ledger refuse an operation after close() before writing anything
+ * (shutting_down), and an event for a channel that is not configured (unknown_channel).
+ */
+export type PaymentGateways = Pick<PluginManager, 'runOperation' | 'resolveGateway' | 'getTransactionStatus'> &
+  Partial<Pick<PluginManager, 'closed' | 'listChannels'>>;
 
 /**
  * Fault-injection points, for crash and chaos tests (e.g. a child process

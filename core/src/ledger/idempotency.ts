@@ -186,8 +186,10 @@ export interface IdempotencyOptions {
 /**
  * Makes a repeated request with the same key return the recorded outcome,
  * running the operation once:
- * - in this process, repeats share the first call's promise (even while it
- *   is in flight), so they never reach the store or the gateway;
+ * - in this process, repeats (same key, same parameters) share the first
+ *   call's promise (even while it is in flight), so they never reach the store
+ *   or the gateway; a call with other parameters runs on its own, and the
+ *   key's record (or its claim) refuses it;
  * - across processes, the key is claimed in the store (the attempt does it,
  *   in the same database transaction as its first write); a repeat that finds
  *   it `in_flight` polls the record with backoff until it is `done` (or
@@ -198,7 +200,8 @@ export interface IdempotencyOptions {
  * rolled back) propagate and are not recorded.
  */
 export class IdempotencyCoordinator {
-  private readonly inFlight = new Map<string, { hash: string; promise: Promise<Settled> }>();
+  /** Calls in flight in this process, by request hash and key (see run). */
+  private readonly inFlight = new Map<string, Promise<Settled>>();
   private readonly pollMs: number;
   private readonly maxPollMs: number;
   private readonly waitTimeoutMs: number;
@@ -223,16 +226,16 @@ export class IdempotencyCoordinator {
    * answers its record, so reading the record beforehand would only cost a query.
    */
   run(key: string, hash: string, attempt: () => Promise<Attempt>, options: { claimsFirst?: boolean } = {}): Promise<Settled> {
-    const shared = this.inFlight.get(key);
-    if (shared) {
-      if (shared.hash !== hash) return Promise.reject(idempotencyKeyReused(key));
-      return shared.promise.then(({ outcome }) => ({ outcome }));
-    }
+    // Shared by key AND parameters: a call with other parameters may be refused for reasons that are its
+    // own (the record, or another process's claim, belongs to the same request as this one), so it
+    // drives its own call and the store's record decides; its refusal never reaches this one.
+    const shareKey = `${hash}:${key}`;
+    const shared = this.inFlight.get(shareKey);
+    if (shared) return shared.then(({ outcome }) => ({ outcome }));
     const promise = this.drive(key, hash, attempt, options.claimsFirst === true);
-    const entry = { hash, promise };
-    this.inFlight.set(key, entry);
+    this.inFlight.set(shareKey, promise);
     const forget = (): void => {
-      if (this.inFlight.get(key) === entry) this.inFlight.delete(key);
+      if (this.inFlight.get(shareKey) === promise) this.inFlight.delete(shareKey);
     };
     promise.then(forget, forget);
     return promise;

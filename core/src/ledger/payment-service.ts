@@ -2,6 +2,7 @@ import { newId } from './flat-text.js';
 import { Decimal } from 'decimal.js';
 import type { Logger } from 'pino';
 import { defaultManagerLogger } from '../manager/default-logger.js';
+import { managerClosed } from '../manager/manager-errors.js';
 import { DEFAULT_HOOK_TIMEOUT_MS } from '../manager/plugin-manager.js';
 import { parseAmount, type AmountInput } from '../money/amount.js';
 import { normalizeCurrency } from '../money/currency.js';
@@ -134,7 +135,10 @@ function operationResult(key: string, settled: Settled): OperationResult {
  * Failures are typed PayhostErrors: payment_not_found, operation_not_allowed,
  * amount_exceeds, invalid_amount, payment_busy, idempotency_key_reused,
  * no_payment_source, gateway_declined (GatewayDeclinedError: unified errorCode
- * and the recorded failed transaction's id), and the manager's routing errors.
+ * and the recorded failed transaction's id), the manager's routing errors, and
+ * shutting_down once the manager's close() was called (createPayment, pay, the
+ * operations and reconcile refuse before writing anything; reading, events and
+ * review resolutions, which run no plugin, still work).
  */
 export class PaymentService {
   private readonly ctx: LedgerContext;
@@ -165,6 +169,7 @@ export class PaymentService {
     checkStorableFields(rest);
     // Object.assign, not `{ ...rest, total }`: see `pay`.
     const hash = requestHash('create', Object.assign(newPaymentFieldsForHash(rest), { total: normalizeAmountForHash(total), currency: normalizeCurrencyForHash(rest.currency) }));
+    this.refuseWhenClosed('createPayment');
     const settled = await this.runForNewPayment(key, hash, input, (payment) =>
       this.ctx.store.transaction(async (tx) => {
         const now = this.ctx.now();
@@ -202,6 +207,7 @@ export class PaymentService {
     // Node 20's V8 a spread followed by new properties builds a new hidden class for every object
     // (about 2 us each, and garbage for the GC).
     const hash = requestHash('pay', Object.assign(newPaymentFieldsForHash(rest), { total: normalizeAmountForHash(total), currency: normalizeCurrencyForHash(rest.currency), action, data: dataForHash(data) }));
+    this.refuseWhenClosed('pay');
     const settled = await this.runForNewPayment(key, hash, input, (payment) =>
       this.runner.attempt({ operation: action, paymentId: payment.id, idempotencyKey: key, requestHash: hash, data, create: payment }),
     );
@@ -265,6 +271,8 @@ export class PaymentService {
    * while the processor still acts on it. Pass a smaller value only for calls known to be over.
    */
   reconcile(options: ReconcileOptions = {}): Promise<ReconcileReport> {
+    // Every getTransactionStatus would be refused, and each pending row then held for review.
+    if (this.ctx.gateways.closed === true) return Promise.reject(managerClosed('reconcile'));
     const minAgeMs = options.minAgeMs ?? this.defaultMinAgeMs;
     return reconcilePending(this.ctx, this.runner.calling, { ...options, minAgeMs });
   }
@@ -284,6 +292,15 @@ export class PaymentService {
     return applyGatewayEvent(this.ctx, event);
   }
 
+  /**
+   * shutting_down once the manager's close() was called, before anything is reserved or written: the
+   * gateway call would be refused, and the attempt recorded failed (a new payment left behind by pay).
+   * A request already past this check when close() begins is the race OperationRunner records.
+   */
+  private refuseWhenClosed(method: string): void {
+    if (this.ctx.gateways.closed === true) throw managerClosed(method);
+  }
+
   private async operate(
     operation: PaymentOperation,
     input: OperationInput,
@@ -298,6 +315,7 @@ export class PaymentService {
     // The condition only when set: every other request hashes exactly as before it existed.
     const hashed = { paymentId, amount: normalizeAmountForHash(params.amount), data: dataForHash(params.data) };
     const hash = requestHash(operation, params.onlyWhileAwaitingAction === true ? Object.assign(hashed, { onlyWhileAwaitingAction: true }) : hashed);
+    this.refuseWhenClosed(operation);
     // The attempt's reserve finds a taken key (its first read, or its claim) before any check: no separate read first.
     const settled = await this.idempotency.run(
       key,

@@ -1,4 +1,5 @@
 import type { GatewayResponse } from '../contracts/gateway.js';
+import { ERROR_CODES, isPayhostError } from '../errors/index.js';
 import { applyResponse, markReview } from './apply.js';
 import { fault, gatewayApplyOptions, type LedgerContext } from './context.js';
 import type { Payment, Transaction } from './model.js';
@@ -181,6 +182,8 @@ export async function askGateway(ctx: LedgerContext, payment: Payment, pending: 
     ctx.logger.error({ plugin: payment.gateway, channel: payment.channel, paymentId: payment.id, transactionId: pending.id, operation, kind: status?.kind, currency: status?.currency ?? null }, incoherent);
     return null;
   } catch (err) {
+    // A manager closing mid-pass asked nothing: the row is left as it is (failed), not held for review.
+    if (isPayhostError(err, ERROR_CODES.shuttingDown)) throw err;
     ctx.logger.warn({ paymentId: payment.id, transactionId: pending.id, err }, 'getTransactionStatus failed; the transaction goes to review');
     return null;
   }

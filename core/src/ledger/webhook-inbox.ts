@@ -3,6 +3,7 @@ import { isTransactionKind, type TransactionKind } from '../contracts/transactio
 import type { GatewayEvent, GatewayResponse } from '../contracts/gateway.js';
 import { applyResponse, markReview, repeatsRow } from './apply.js';
 import { fault, gatewayApplyOptions, type LedgerContext } from './context.js';
+import { unknownChannel } from '../manager/gateway-resolution.js';
 import { invalidInput, paymentBusy, paymentNotFound, PAYMENT_BUSY_REASONS } from './ledger-errors.js';
 import type { Payment, Transaction } from './model.js';
 import { ANSWER_KINDS, operationOf, reservesAmount, unresolved } from './operations.js';
@@ -42,7 +43,9 @@ export interface GatewayEventResult {
    * already recorded the same gateway transaction; 'other_channel': the payment
    * belongs to another channel than the event's, so nothing was recorded (a
    * processor account shared by several channels sends the event to each
-   * channel's endpoint, and the payment's own channel applies it);
+   * channel's endpoint, and the payment's own channel applies it). A channel
+   * the manager does not configure is refused instead (unknown_channel), so a
+   * mistyped slug is not acknowledged and the event lost;
    * 'other_reference': the event is about another processor payment than the
    * one this payment was charged with (e.g. Razorpay refunding a second
    * payment made on the same order), so nothing was recorded.
@@ -185,7 +188,11 @@ export async function applyGatewayEvent(ctx: LedgerContext, event: GatewayEventI
     const payment = await tx.getPayment(paymentId, { forUpdate: true });
     if (!payment) throw paymentNotFound(paymentId);
     // Before the event id is recorded: the payment's own channel must still be able to apply it.
-    if (typeof event.channel === 'string' && payment.channel !== event.channel) return { status: 'other_channel', payment, transaction: null };
+    if (typeof event.channel === 'string' && payment.channel !== event.channel) {
+      // A channel the manager does not configure verified nothing (a mistyped slug): refused, not acknowledged.
+      if (ctx.gateways.listChannels && !ctx.gateways.listChannels().includes(event.channel)) throw unknownChannel(event.channel);
+      return { status: 'other_channel', payment, transaction: null };
+    }
     // Not this gateway's payment (another deployment's ids, a payment moved from another processor): nothing to apply here.
     if (payment.gateway !== event.gateway) return { status: 'other_gateway', payment, transaction: null };
     const currency = event.response.currency;

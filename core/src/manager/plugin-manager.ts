@@ -96,6 +96,14 @@ export class PluginManager<H extends HookMap = {}> {
     return this.ctx.logger;
   }
 
+  /**
+   * True once close() was called (while it runs and after): the calls that run a plugin are refused
+   * with `shutting_down`. A PaymentService checks it before writing anything for an operation.
+   */
+  get closed(): boolean {
+    return this.gate.closed;
+  }
+
   /** Increases by one on every configuration change. */
   get configVersion(): number {
     return this.runtime.version;

@@ -263,28 +263,6 @@ describe('ledger: webhook inbox', () => {
     expect((await env.service.applyGatewayEvent({ gateway: GATEWAY, eventId: 'e2', paymentId: payment.id, response })).status).to.equal('applied');
   });
 
-  it("an event received on another channel's endpoint changes nothing, and the payment's own channel still applies it", async () => {
-    env = setup();
-    const payment = await env.create();
-    const processed = await env.service.process({ paymentId: payment.id, idempotencyKey: key() });
-    const response = { isSuccess: true, kind: 'refund' as const, amount: '2.00', transactionId: 'dash-refund-x' };
-    const byId = { gateway: GATEWAY, eventId: 'evt-x', paymentId: payment.id, response };
-    const byPsp = { gateway: GATEWAY, eventId: 'evt-x', pspReference: processed.payment.pspReference ?? '', response };
-    for (const event of [byId, byPsp]) {
-      const elsewhere = await env.service.applyGatewayEvent({ ...event, channel: 'other-store' });
-      expect(elsewhere.status).to.equal('other_channel');
-      expectAmount((await env.service.getPayment(payment.id)).capturedAmount, '10');
-      expect(await env.service.listTransactions(payment.id)).to.have.length(1);
-    }
-    const own = await env.service.applyGatewayEvent({ ...byId, channel: payment.channel });
-    expect(own.status).to.equal('applied');
-    expectAmount(own.payment.capturedAmount, '8');
-    // A global plugin's endpoint (no channel) reaches every channel's payments.
-    const global = await env.service.applyGatewayEvent({ ...byId, eventId: 'evt-y', response: { ...response, transactionId: 'dash-refund-y' }, channel: null });
-    expect(global.status).to.equal('applied');
-    expectAmount(global.payment.capturedAmount, '6');
-  });
-
   it('an event about another processor payment than the one the payment was charged with changes nothing (a second payment on the same order, refunded by the processor)', async () => {
     env = setup();
     const payment = await env.create();
