@@ -211,6 +211,22 @@ describe('docs: every code example is a tested file', function () {
       for (const [code, status] of statuses) expect(status, `HTTP status of ${code}`).to.equal(statusFor(code));
     });
 
+    it("errors.md: every code of its own a shipped plugin throws (a PayhostError whose code is not core's)", () => {
+      const documented = new Set(tableRows(page('errors.md')).flatMap((row) => codeSpans(row[0] ?? '')));
+      const thrown: string[] = [];
+      for (const plugin of readdirSync(join(ROOT, 'plugins'))) {
+        const src = join(ROOT, 'plugins', plugin, 'src');
+        const text = readdirSync(src).filter((name) => name.endsWith('.ts')).map((name) => readFileSync(join(src, name), 'utf8')).join('\n');
+        for (const [, name] of text.matchAll(/new PayhostError\(([A-Z][A-Z0-9_]*),/g)) {
+          const value = new RegExp(`const ${name} = '([a-z_]+)'`).exec(text)?.[1];
+          expect(value, `the value of ${name} (plugins/${plugin})`).to.be.a('string');
+          thrown.push(value as string);
+        }
+      }
+      expect(thrown).to.include('customer_account_mismatch');
+      for (const code of thrown) expect(documented.has(code), `errors.md documents ${code}`).to.equal(true);
+    });
+
     it('errors.md: every unified transaction error code', () => {
       const documented = new Set(tableRows(page('errors.md')).flatMap((row) => codeSpans(row[0] ?? '')));
       for (const code of TRANSACTION_ERROR_CODES) expect(documented.has(code), `errors.md documents ${code}`).to.equal(true);
