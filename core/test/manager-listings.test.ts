@@ -176,6 +176,44 @@ describe('manager: gateway listings, kept per configuration version', () => {
     for (const currency of ['USD', 'EUR', 'USD']) expect(ids(await two.listPaymentGateways({ channel: 'c0', currency }))).to.deep.equal(['test.twice', 'test.twice-sandbox']);
   });
 
+  it("runs a plugin that is no gateway (it only shapes the listing) in the currency's listing too, in declared order", async () => {
+    const seen: Array<string | null> = [];
+    /** A global branding plugin: no GatewayConfig, no processPayment; renames what the gateways before it listed. */
+    class Branding extends BasePlugin {
+      static override id = 'test.branding';
+      static override pluginName = 'Branding';
+      static override configurationPerChannel = false;
+      override async getPaymentGateways(input: PaymentGatewaysInput, previous: PaymentGateway[]): Promise<PaymentGateway[]> {
+        seen.push(input.currency);
+        return previous.map((gateway) => ({ ...gateway, name: `Shop: ${gateway.name}` }));
+      }
+    }
+    class EurOnly extends Counted {
+      static override id = 'test.eur-only';
+      static override defaultConfiguration = { supported_currencies: 'EUR', api_key: 'pk_eur' };
+    }
+    const manager = new PluginManager({
+      plugins: [Counted, EurOnly, Branding],
+      config: {
+        channels: [{ slug: 'c0', currencies: ['USD', 'EUR', 'GBP'], plugins: { 'test.counted': { active: true }, 'test.eur-only': { active: true } } }],
+        globalPlugins: { 'test.branding': { active: true } },
+      },
+    });
+    const names = async (currency: string | null) => (await manager.listPaymentGateways({ channel: 'c0', currency })).map((g) => `${g.id} ${g.name}`);
+    for (let i = 0; i < 2; i++) {
+      expect(await names('USD')).to.deep.equal(['test.counted Shop: Counted']);
+      expect(await names('EUR')).to.deep.equal(['test.counted Shop: Counted', 'test.eur-only Shop: Counted']);
+      expect(await names(null)).to.deep.equal(['test.counted Shop: Counted', 'test.eur-only Shop: Counted']);
+      // Sold, and no gateway takes it: the branding plugin still runs (over an empty listing).
+      expect(await names('GBP')).to.deep.equal([]);
+    }
+    // Once per listing and configuration version, as the gateways' own hooks.
+    expect(seen).to.deep.equal(['USD', 'EUR', null, 'GBP']);
+    expect(await names('JPY')).to.deep.equal([]);
+    expect(seen).to.have.length(4);
+    await manager.close();
+  });
+
   it('keeps the typed errors and the empty answers', async () => {
     const manager = new PluginManager({ plugins: [Counted], config: config() });
     const codeOf = (p: Promise<unknown>) => p.then(() => undefined, (err: { code?: string }) => err.code);

@@ -211,9 +211,46 @@ function copyOut(computed: Computed): ListedGateway[] {
   return (Array.isArray(computed.listing) ? [...computed.listing] : computed.listing) as ListedGateway[];
 }
 
-/** The plugins a listing runs: the currency's active gateways, or every active plugin (null: none take the currency). */
+/** Each channel runtime's listing plugins by currency ('' for none), worked out on first use. */
+const listingPluginsOf = new WeakMap<ChannelRuntime, Map<string, readonly PluginEntry[] | null>>();
+
+/**
+ * The plugins a listing runs, in declared order: every active plugin with
+ * the hook (null currency); for a currency the channel sells, the active
+ * gateways that take it and every active plugin that declares no
+ * GatewayConfig (one that only shapes the listing, e.g. brands it through
+ * previousValue), so both listings run the same pipeline. Null: the channel
+ * does not sell the currency.
+ */
 function listingPlugins(channel: ChannelRuntime, currency: string | null): readonly PluginEntry[] | null {
-  return currency === null ? channel.pipeline.implementers('getPaymentGateways') : (channel.gatewaysByCurrency.get(currency) ?? null);
+  let byCurrency = listingPluginsOf.get(channel);
+  if (byCurrency === undefined) listingPluginsOf.set(channel, (byCurrency = new Map()));
+  const key = currency ?? '';
+  let plugins = byCurrency.get(key);
+  if (plugins === undefined) byCurrency.set(key, (plugins = selectListingPlugins(channel, currency)));
+  return plugins;
+}
+
+function selectListingPlugins(channel: ChannelRuntime, currency: string | null): readonly PluginEntry[] | null {
+  const implementers = channel.pipeline.implementers('getPaymentGateways');
+  if (currency === null) return implementers;
+  if (!channel.sells(currency)) return null;
+  const takers = channel.gatewaysByCurrency.get(currency) ?? [];
+  return implementers.filter((entry) => takers.some((gateway) => gateway.id === entry.id) || (!channel.gateways.has(entry.id) && !declaresGateway(entry)));
+}
+
+/**
+ * Whether a plugin that is no gateway still declares a GatewayConfig (one
+ * without processPayment, which the load warned about): it takes no payment,
+ * so a currency's listing leaves it out, as before.
+ */
+function declaresGateway(entry: PluginEntry): boolean {
+  try {
+    const config = entry.instance.gatewayConfig();
+    return config !== null && config !== undefined;
+  } catch {
+    return true;
+  }
 }
 
 function isVolatile(channel: ChannelRuntime, currency: string | null): boolean {
