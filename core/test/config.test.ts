@@ -54,7 +54,7 @@ describe('configuration', () => {
     expectCode(() => new PluginManager({ plugins, config: withGateway({ configuration: { auto_capture: 'maybe' } }) }), 'invalid_configuration', 'auto_capture');
     expectCode(() => new PluginManager({ plugins, config: withGateway({ configuration: { api_key: 42 } }) }), 'invalid_configuration', 'api_key');
     expectCode(() => new PluginManager({ plugins, config: withGateway({ active: 'yesno' }) }), 'invalid_configuration', 'active');
-    expectCode(() => new PluginManager({ plugins, config: { channels: 'x' } }), 'invalid_configuration', 'channels');
+    expectCode(() => new PluginManager({ plugins, config: { channels: 'x' } as never }), 'invalid_configuration', 'channels');
     expectCode(() => new PluginManager({ plugins, config: { channels: [{ slug: 'bad slug!', currencies: ['USD'] }] } }), 'invalid_configuration', 'slug');
     expectCode(() => new PluginManager({ plugins, config: { channels: [{ slug: 'a', currencies: ['USD'] }, { slug: 'a', currencies: ['EUR'] }] } }), 'invalid_configuration', 'twice');
   });
@@ -70,7 +70,8 @@ describe('configuration', () => {
       [{ channels: [channel], globalPlugin: { 'test.global-tagger': { active: true } } }, '', 'globalPlugin'],
     ] as const) {
       try {
-        new PluginManager({ plugins, config });
+        // A JavaScript caller's misspelt key: TypeScript refuses it (see the next test), the manager too.
+        new PluginManager({ plugins, config: config as unknown as HostConfigInput });
         expect.fail(`expected "${key}" to be refused`);
       } catch (err) {
         expect(err).to.have.property('code', 'invalid_configuration');
@@ -104,7 +105,8 @@ describe('configuration', () => {
       'invalid_configuration',
       'the plugins list holds package names ("@payhost/plugin-dummy"), which only PluginManager.create loads; new PluginManager() takes plugin classes',
     );
-    // A configuration file's path given to the constructor.
+    // A configuration file's path given to the constructor (its type takes an object: this is a JavaScript caller).
+    // @ts-expect-error the constructor's config is a HostConfigInput; only PluginManager.create reads a path
     expectCode(() => new PluginManager({ plugins, config: 'payhost.config.json' }), 'invalid_configuration', 'got the string "payhost.config.json"; a configuration file\'s path is read by PluginManager.create');
   });
 

@@ -48,7 +48,18 @@ export const ERROR_CODES = {
   shuttingDown: 'shutting_down',
 } as const;
 
-export type PayhostErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES] | (string & {});
+/** The host's own codes (ERROR_CODES' values): a closed union, so a misspelt one does not compile and a switch can be exhaustive. */
+export type KnownPayhostErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
+
+/** A PayhostError's `code`: one of the host's, or a plugin's own (e.g. Stripe's `customer_account_mismatch`). */
+export type PayhostErrorCode = KnownPayhostErrorCode | (string & {});
+
+const KNOWN_CODES: ReadonlySet<string> = new Set(Object.values(ERROR_CODES));
+
+/** Whether `code` is one of the host's own codes (narrowing it, e.g. for an exhaustive switch over `err.code`). */
+export function isKnownPayhostErrorCode(code: unknown): code is KnownPayhostErrorCode {
+  return typeof code === 'string' && KNOWN_CODES.has(code);
+}
 
 /**
  * The brand every PayhostError carries (a non-enumerable property, true): `Symbol.for` gives every copy of
@@ -78,8 +89,12 @@ export class PayhostError extends Error {
 /**
  * Whether `err` is a PayhostError (with this `code`, when given): an instance of this copy's class, or an
  * error carrying the brand of another copy of @payhost/core (a plugin's own), with a string `code`.
+ * `code` is one of the host's codes (a misspelt one does not compile); for a plugin's own code compare
+ * `err.code` after `isPayhostError(err)`.
  */
-export function isPayhostError(err: unknown, code?: PayhostErrorCode): err is PayhostError {
+export function isPayhostError<C extends KnownPayhostErrorCode>(err: unknown, code: C): err is PayhostError & { readonly code: C };
+export function isPayhostError(err: unknown): err is PayhostError;
+export function isPayhostError(err: unknown, code?: KnownPayhostErrorCode): err is PayhostError {
   if (!(err instanceof PayhostError) && !isBranded(err)) return false;
   return code === undefined || (err as PayhostError).code === code;
 }

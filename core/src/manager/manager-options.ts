@@ -1,14 +1,17 @@
 import type { Logger } from 'pino';
+import type { HostConfigInput } from '../config/types.js';
 import type { PaymentData } from '../contracts/payment-data.js';
 import type { PluginSpec } from '../loader/plugin-loader.js';
+import type { PluginClass } from '../plugin/base-plugin.js';
 
 // What a PluginManager is built from, and what a payment operation asks it.
 
+/** What `PluginManager.create` takes: plugin package names and a configuration file path are read for it. */
 export interface PluginManagerOptions {
   /** Plugin classes, or package names imported from `pluginBaseDir`, in the declared hook order. */
   plugins: readonly PluginSpec[];
-  /** The host configuration, as an object or a path to a JSON file. */
-  config: unknown;
+  /** The host configuration: an object, or (`create` only) the path of a JSON file it reads. Checked at run time either way. */
+  config: HostConfigInput | string;
   /** Directory package names are resolved from (the host app's); default: process.cwd(). */
   pluginBaseDir?: string;
   /**
@@ -24,6 +27,14 @@ export interface PluginManagerOptions {
   hookTimeoutMs?: number;
   /** Environment for `${VAR}` references; default process.env. */
   env?: NodeJS.ProcessEnv;
+}
+
+/** What the `PluginManager` constructor takes: plugin classes and a configuration object (`create` reads names and paths). */
+export interface PluginManagerInit extends Omit<PluginManagerOptions, 'plugins' | 'config'> {
+  /** Plugin classes, in the declared hook order. */
+  plugins: readonly PluginClass[];
+  /** The host configuration object (validated at run time: an invalid one is `invalid_configuration`). */
+  config: HostConfigInput;
 }
 
 export interface GatewayOperationRequest {

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { validateHostConfig, readConfigFile } from '../config/host-config.js';
 import { validatePluginSettings } from '../config/plugin-settings.js';
-import type { ConfigWarn, HostConfig, PluginSettingsInput } from '../config/types.js';
+import type { ConfigWarn, HostConfig, HostConfigInput, PluginSettingsInput } from '../config/types.js';
 import type { GatewayResponse, TokenConfig, WebhookRequest, WebhookResponse } from '../contracts/gateway.js';
 import type { CustomerSource, PaymentData } from '../contracts/payment-data.js';
 import { normalizeCurrency } from '../money/currency.js';
@@ -25,13 +25,13 @@ import { pluginRegistry } from './plugin-registry.js';
 import { Retirements } from './retirements.js';
 import { buildRuntime, type BuildContext, type Runtime } from './runtime-builder.js';
 import { loadPlugins } from '../loader/plugin-loader.js';
-import type { GatewayOperationRequest, PluginManagerOptions } from './manager-options.js';
+import type { GatewayOperationRequest, PluginManagerInit, PluginManagerOptions } from './manager-options.js';
 import { configurablePlugin, storedSettings } from './plugin-lookup.js';
 
 export type { ResolveOptions } from './gateway-resolution.js';
 export type { SingleGatewayHook } from './routed-hooks.js';
 
-export type { GatewayOperationRequest, PluginManagerOptions } from './manager-options.js';
+export type { GatewayOperationRequest, PluginManagerInit, PluginManagerOptions } from './manager-options.js';
 
 /** hookTimeoutMs when the option is not given. */
 export const DEFAULT_HOOK_TIMEOUT_MS = 30_000;
@@ -66,12 +66,13 @@ export class PluginManager<H extends HookMap = {}> {
     // Before any plugin package is imported: a bad option is the caller's mistake, reported first.
     checkHookTimeout(options.hookTimeoutMs);
     const classes = await loadPlugins(options.plugins, { baseDir: options.pluginBaseDir ?? process.cwd() });
-    const config = typeof options.config === 'string' ? await readConfigFile(options.config) : options.config;
+    // The file's content is checked as any object is, by validateHostConfig.
+    const config = typeof options.config === 'string' ? ((await readConfigFile(options.config)) as HostConfigInput) : options.config;
     return new PluginManager<H>({ ...options, plugins: classes, config });
   }
 
   /** Synchronous constructor: plugins must be classes and config an object (use `create` otherwise). */
-  constructor(options: PluginManagerOptions & { plugins: readonly PluginClass[] }) {
+  constructor(options: PluginManagerInit) {
     const hookTimeoutMs = checkHookTimeout(options.hookTimeoutMs) ?? DEFAULT_HOOK_TIMEOUT_MS;
     this.hookTimeout = hookTimeoutMs;
     const logger = options.logger ?? defaultManagerLogger();

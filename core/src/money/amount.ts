@@ -4,7 +4,11 @@ import { minorUnits } from './currency.js';
 
 export { Decimal };
 
-export type AmountInput = Decimal | string | number;
+/**
+ * A money amount as a caller gives it: a Decimal, or a plain decimal string ("10.50"). Never a JavaScript
+ * number (a binary float: 0.1 + 0.2 is 0.30000000000000004); parseAmount refuses one at run time too.
+ */
+export type AmountInput = Decimal | string;
 
 export interface ParseAmountOptions {
   /** Accept zero (e.g. a zero-amount verification); default false. */
@@ -12,9 +16,6 @@ export interface ParseAmountOptions {
 }
 
 const NUMERIC = /^\d+(\.\d+)?$/;
-
-/** Significant digits every decimal keeps through a double (IEEE 754 binary64: 15). */
-const MAX_EXACT_NUMBER_DIGITS = 15;
 
 function invalid(message: string, currency: string, value: unknown): PayhostError {
   return new PayhostError(ERROR_CODES.invalidAmount, message, { currency, amount: String(value) });
@@ -36,8 +37,9 @@ function largestAmount(digits: number): Decimal {
  * Parses and validates an amount for a currency: rejects NaN, non-numeric,
  * negative, zero (unless allowed), more decimals than ISO 4217 allows, and
  * more minor units than Number.MAX_SAFE_INTEGER (see `largestAmount`).
- * Numbers are accepted only when finite and small enough to be exact (below 10^(15 - decimal places):
- * 10 trillion USD); strings must be plain decimals.
+ * Takes a Decimal or a plain decimal string; a JavaScript number is refused
+ * (a float may not be the amount meant: 0.1 + 0.2, or 90071992547409.91,
+ * which is the double 90071992547409.9), saying to pass a string or Decimal.
  */
 export function parseAmount(value: unknown, currency: string, options: ParseAmountOptions = {}): Decimal {
   const digits = minorUnits(currency);
@@ -45,21 +47,15 @@ export function parseAmount(value: unknown, currency: string, options: ParseAmou
   if (Decimal.isDecimal(value)) {
     amount = value as Decimal;
   } else if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw invalid(`Amount ${value} is not a finite number`, currency, value);
-    // A double keeps every decimal of at most 15 significant digits (decimal.js reads its shortest form); an
-    // amount of this currency at or above 10^(15 - digits) may have more, and may already have lost some
-    // (90071992547409.91 is the double 90071992547409.9).
-    if (Math.abs(value) >= 10 ** (MAX_EXACT_NUMBER_DIGITS - digits)) {
-      throw invalid(`Amount ${value} is too large to pass as a JavaScript number for ${currency} (it may have lost digits): pass it as a string or a Decimal`, currency, value);
-    }
-    amount = new Decimal(value);
+    // Refused whatever its value, not only when large: the same call must not work for 10 and fail for 10.1 + 0.2.
+    throw invalid(`Amount ${value} is a JavaScript number, a binary float that may not be the amount meant: pass a decimal string such as "10.50", or a Decimal`, currency, value);
   } else if (typeof value === 'string') {
     const trimmed = value.trim();
     if (trimmed.startsWith('-')) throw invalid(`Amount ${value} is negative`, currency, value);
     if (!NUMERIC.test(trimmed)) throw invalid(`Amount "${value}" is not a decimal number`, currency, value);
     amount = new Decimal(trimmed);
   } else {
-    throw invalid(`Amount must be a decimal string or number, got ${value === null ? 'null' : typeof value}`, currency, value);
+    throw invalid(`Amount must be a decimal string or a Decimal, got ${value === null ? 'null' : typeof value}`, currency, value);
   }
   if (!amount.isFinite()) throw invalid(`Amount ${amount.toString()} is not a finite number`, currency, value);
   if (amount.isNegative() && !amount.isZero()) throw invalid(`Amount ${amount.toString()} is negative`, currency, value);
@@ -71,7 +67,7 @@ export function parseAmount(value: unknown, currency: string, options: ParseAmou
   if (amount.greaterThan(largest)) {
     throw invalid(`Amount ${amount.toFixed()} is too large for ${currency} (at most ${largest.toFixed(digits)})`, currency, value);
   }
-  // A zero allowed in is a plain zero: a negative zero (-0 as a number or a Decimal) would print "-0" and convert to -0 minor units.
+  // A zero allowed in is a plain zero: a negative zero Decimal would print "-0" and convert to -0 minor units.
   return amount.isZero() && amount.isNegative() ? new Decimal(0) : amount;
 }
 

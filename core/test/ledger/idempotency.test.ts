@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { GatewayDeclinedError, MemoryLedgerStore, PaymentService, type PaymentData } from '@payhost/core';
+import { Decimal, GatewayDeclinedError, MemoryLedgerStore, PaymentService, type PaymentData } from '@payhost/core';
 import { DUMMY_TOKENS, DummyGatewayPlugin, GatedDummy, codeOf, expectAmount, key, rejection, setup, type Setup } from './helpers.js';
 
 describe('ledger: idempotency', () => {
@@ -33,8 +33,8 @@ describe('ledger: idempotency', () => {
     const k = key();
     const first = await env.service.capture({ paymentId: payment.id, idempotencyKey: k, amount: '4.00' });
     await env.service.capture({ paymentId: payment.id, idempotencyKey: key(), amount: '6.00' });
-    // "4", 4 and "4.00" are the same parameters.
-    const again = await env.service.capture({ paymentId: payment.id, idempotencyKey: k, amount: 4 });
+    // "4", Decimal 4 and "4.00" are the same parameters.
+    const again = await env.service.capture({ paymentId: payment.id, idempotencyKey: k, amount: new Decimal(4) });
     expect(again).to.deep.equal(first);
     expectAmount((await env.service.getPayment(payment.id)).capturedAmount, '10');
   });
@@ -87,7 +87,7 @@ describe('ledger: idempotency', () => {
     env = setup();
     const k = key();
     const input = { idempotencyKey: k, channel: 'web', total: '5.00', currency: 'USD', token: DUMMY_TOKENS.success };
-    const [a, b] = await Promise.all([env.service.createPayment(input), env.service.createPayment({ ...input, total: 5 })]);
+    const [a, b] = await Promise.all([env.service.createPayment(input), env.service.createPayment({ ...input, total: new Decimal('5') })]);
     expect(a).to.deep.equal(b);
     expect(await codeOf(env.service.createPayment({ ...input, total: '6.00' }))).to.equal('idempotency_key_reused');
     // A payment-creation key cannot be replayed as an operation.

@@ -1,7 +1,7 @@
 import { isIPv4 } from 'node:net';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { ERROR_CODES, PayhostError, readConfigFile, resolveEnvReferences } from '@payhost/core';
+import { ERROR_CODES, PayhostError, readConfigFile, resolveEnvReferences, type HostConfigInput } from '@payhost/core';
 import { parseSettingsKey, SettingsCipher } from './settings-cipher.js';
 
 /** The server section of a payhost config file; everything has a default. */
@@ -124,8 +124,8 @@ export interface ServerConfig {
   /** The environment variable each API key is read from, when the file writes it `${NAME}` or `${NAME:-fallback}`. */
   authVariables?: Partial<Record<AuthField, string>>;
   plugins: string[];
-  /** The host configuration handed to the PluginManager. */
-  host: { channels: unknown[]; globalPlugins?: Record<string, unknown> };
+  /** The host configuration handed to the PluginManager (which checks it: the file's section is not checked here). */
+  host: HostConfigInput;
   /** Directory plugin packages resolve from, and relative paths are relative to. */
   baseDir: string;
   /** PostgreSQL connection string when DATABASE_URL is set; else the embedded database is used. */
@@ -176,7 +176,7 @@ export function parseServerConfig(document: unknown, baseDir: string, env: NodeJ
     auth: keys,
     authVariables: authVariables(auth),
     plugins,
-    host: globalPlugins ? { channels, globalPlugins } : { channels },
+    host: (globalPlugins ? { channels, globalPlugins } : { channels }) as HostConfigInput,
     baseDir,
     databaseUrl: env['DATABASE_URL'] && env['DATABASE_URL'] !== '' ? env['DATABASE_URL'] : null,
     settingsCipher: settingsCipher(pluginSettingsKey, pluginSettingsOldKeys, env),
