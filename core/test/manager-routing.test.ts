@@ -175,6 +175,8 @@ describe('manager: a plugin that is half a gateway', () => {
     });
     const listed = await manager.listPaymentGateways({ channel: 'us', currency: 'USD' });
     expect(listed.map((g) => g.id)).to.deep.equal(['test.gateway-b']);
+    // Nor listed without a currency: both listings agree.
+    expect((await manager.listPaymentGateways({ channel: 'us' })).map((g) => g.id)).to.deep.equal(['test.gateway-b']);
     expect(await codeOf(manager.authorizePayment({ channel: 'us', gateway: 'test.no-process', payment: payment() }))).to.equal('unknown_gateway');
     const warnings = log.lines.filter((l) => l['plugin'] === 'test.no-process' && l['level'] === 40);
     expect(warnings).to.have.length(1);

@@ -215,9 +215,8 @@ function copyOut(computed: Computed): ListedGateway[] {
 const listingPluginsOf = new WeakMap<ChannelRuntime, Map<string, readonly PluginEntry[] | null>>();
 
 /**
- * The plugins a listing runs, in declared order: every active plugin with
- * the hook (null currency); for a currency the channel sells, the active
- * gateways that take it and every active plugin that declares no
+ * The plugins a listing runs, in declared order: the active gateways (for a
+ * currency: those that take it) and every active plugin that declares no
  * GatewayConfig (one that only shapes the listing, e.g. brands it through
  * previousValue), so both listings run the same pipeline. Null: the channel
  * does not sell the currency.
@@ -232,17 +231,18 @@ function listingPlugins(channel: ChannelRuntime, currency: string | null): reado
 }
 
 function selectListingPlugins(channel: ChannelRuntime, currency: string | null): readonly PluginEntry[] | null {
+  const shapers = (entry: PluginEntry): boolean => !channel.gateways.has(entry.id) && !declaresGateway(entry);
   const implementers = channel.pipeline.implementers('getPaymentGateways');
-  if (currency === null) return implementers;
+  if (currency === null) return implementers.filter((entry) => channel.gateways.has(entry.id) || shapers(entry));
   if (!channel.sells(currency)) return null;
   const takers = channel.gatewaysByCurrency.get(currency) ?? [];
-  return implementers.filter((entry) => takers.some((gateway) => gateway.id === entry.id) || (!channel.gateways.has(entry.id) && !declaresGateway(entry)));
+  return implementers.filter((entry) => takers.some((gateway) => gateway.id === entry.id) || shapers(entry));
 }
 
 /**
  * Whether a plugin that is no gateway still declares a GatewayConfig (one
  * without processPayment, which the load warned about): it takes no payment,
- * so a currency's listing leaves it out, as before.
+ * so no listing runs it (BasePlugin's hook would list it).
  */
 function declaresGateway(entry: PluginEntry): boolean {
   try {
@@ -271,9 +271,7 @@ async function computeListing(channel: ChannelRuntime, currency: string | null):
     return previousValue;
   };
   const input = { channel: channel.slug, currency };
-  const value =
-    currency === null
-      ? await channel.pipeline.run<PaymentGateway[]>('getPaymentGateways', input, [], fallback)
-      : await channel.pipeline.runOver<PaymentGateway[]>(`getPaymentGateways\u0000${currency}`, 'getPaymentGateways', plugins, input, [], fallback);
+  // Keyed by currency ('' for none: no currency code is empty), compiled once per channel and version.
+  const value = await channel.pipeline.runOver<PaymentGateway[]>(`getPaymentGateways\u0000${currency ?? ''}`, 'getPaymentGateways', plugins, input, [], fallback);
   return { listing: frozenCopy(value), failed };
 }
