@@ -12,9 +12,9 @@ import { anotherRefundNote, heldNote, holdReason, placeRefundEvent, settledMisma
 import type { LedgerTx } from './store.js';
 import { storableText } from './storable-text.js';
 
-/** A gateway response as an event carries it: kind, success and amount at least (amount may be a string). */
+/** A gateway response as an event carries it: kind, success and amount at least (amount a Decimal or a decimal string, never a JS number). */
 export type GatewayEventResponse = Partial<Omit<GatewayResponse, 'amount'>> &
-  Pick<GatewayResponse, 'isSuccess' | 'kind'> & { amount: Decimal | string | number };
+  Pick<GatewayResponse, 'isSuccess' | 'kind'> & { amount: Decimal | string };
 
 /** A verified processor event for the inbox (core's GatewayEvent, plus the gateway it came from). */
 export interface GatewayEventInput extends Omit<GatewayEvent, 'type' | 'response'> {

@@ -250,7 +250,7 @@ describe('ledger: webhook inbox', () => {
       gateway: GATEWAY,
       eventId: 'evt-psp',
       pspReference: processed.payment.pspReference ?? '',
-      response: { isSuccess: true, kind: 'refund', amount: 1, transactionId: 'r-1' },
+      response: { isSuccess: true, kind: 'refund', amount: '1', transactionId: 'r-1' },
     });
     expect(byPsp.payment.id).to.equal(payment.id);
     expectAmount(byPsp.payment.capturedAmount, '9');
