@@ -7,15 +7,16 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { checkReachable, testDatabaseUrl } from '../support/postgres-url.js';
 
 /**
  * `payhost serve` when PostgreSQL refuses the connection itself (rather than being out of reach): at
  * start-up, a URL without the password the server asks for, or one pg cannot read; while running, a role
  * that may no longer log in (a rotated password, a dropped database are the same to the server). The
  * role there has only its own schema, created by a DBA, as on a managed database. The PostgreSQL part
- * runs when PAYHOST_TEST_DATABASE_URL is set (CI sets it).
+ * always runs, on PAYHOST_TEST_DATABASE_URL or its default, and fails when that server is unreachable.
  */
-const databaseUrl = process.env['PAYHOST_TEST_DATABASE_URL'];
+const databaseUrl = testDatabaseUrl();
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = join(root, 'packages/cli/dist/bin.js');
 const PAYMENT_KEY = 'refusal-payment-key-0123456789';
@@ -136,106 +137,106 @@ describe('payhost serve: PostgreSQL refuses the connection at start-up', functio
   });
 });
 
-if (databaseUrl) {
-  describe('payhost serve: PostgreSQL refuses new connections while the server runs (a role that may no longer log in)', function () {
-    this.timeout(90_000);
-    const suffix = randomBytes(4).toString('hex');
-    const role = `payhost_refused_${suffix}`;
-    const schema = `payhost_refused_${suffix}`;
-    let admin: pg.Client;
-    let child: ChildProcess | undefined;
-    let output = '';
-    let url = '';
-    let dir = '';
+describe('payhost serve: PostgreSQL refuses new connections while the server runs (a role that may no longer log in)', function () {
+  this.timeout(90_000);
+  const suffix = randomBytes(4).toString('hex');
+  const role = `payhost_refused_${suffix}`;
+  const schema = `payhost_refused_${suffix}`;
+  let admin: pg.Client | undefined;
+  let child: ChildProcess | undefined;
+  let output = '';
+  let url = '';
+  let dir = '';
 
-    const sql = (text: string) => admin.query(text);
-    const pay = (key: string) =>
-      fetch(`${url}/payments`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${PAYMENT_KEY}`, 'content-type': 'application/json', 'idempotency-key': key },
-        body: JSON.stringify({ channel: 'web', gateway: 'test.signed', amount: '12.00', currency: 'USD', token: 'tok' }),
-      }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, any> }));
-    const ready = () => fetch(`${url}/health/ready`).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, any> }));
+  const sql = (text: string) => admin!.query(text);
+  const pay = (key: string) =>
+    fetch(`${url}/payments`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${PAYMENT_KEY}`, 'content-type': 'application/json', 'idempotency-key': key },
+      body: JSON.stringify({ channel: 'web', gateway: 'test.signed', amount: '12.00', currency: 'USD', token: 'tok' }),
+    }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, any> }));
+  const ready = () => fetch(`${url}/health/ready`).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, any> }));
 
-    before(async () => {
-      admin = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 5000 });
-      await admin.connect();
-      await sql(`CREATE ROLE ${role} LOGIN`);
-      await sql(`CREATE SCHEMA ${schema} AUTHORIZATION ${role}`);
-      dir = await mkdtemp(join(tmpdir(), 'payhost-refusal-'));
-      const configPath = await writeConfig(dir, { databaseSchema: schema });
-      const asRole = new URL(databaseUrl);
-      asRole.username = role;
-      asRole.password = '';
-      child = spawn(process.execPath, [bin, 'serve', '--config', configPath], { cwd: root, env: { ...process.env, DATABASE_URL: asRole.toString() }, stdio: ['ignore', 'pipe', 'pipe'] });
-      url = await new Promise<string>((resolve, reject) => {
-        child!.stdout?.on('data', (chunk: Buffer) => {
-          output += chunk.toString();
-          const match = /payhost is listening on (http:\/\/[^\s]+)/.exec(output);
-          if (match?.[1]) resolve(match[1]);
-        });
-        child!.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-        child!.once('exit', (code) => reject(new Error(`server exited with ${code} before listening:\n${output.slice(-2000)}`)));
+  before(async () => {
+    await checkReachable(databaseUrl);
+    admin = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 5000 });
+    await admin.connect();
+    await sql(`CREATE ROLE ${role} LOGIN`);
+    await sql(`CREATE SCHEMA ${schema} AUTHORIZATION ${role}`);
+    dir = await mkdtemp(join(tmpdir(), 'payhost-refusal-'));
+    const configPath = await writeConfig(dir, { databaseSchema: schema });
+    const asRole = new URL(databaseUrl);
+    asRole.username = role;
+    asRole.password = '';
+    child = spawn(process.execPath, [bin, 'serve', '--config', configPath], { cwd: root, env: { ...process.env, DATABASE_URL: asRole.toString() }, stdio: ['ignore', 'pipe', 'pipe'] });
+    url = await new Promise<string>((resolve, reject) => {
+      child!.stdout?.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        const match = /payhost is listening on (http:\/\/[^\s]+)/.exec(output);
+        if (match?.[1]) resolve(match[1]);
       });
-    });
-
-    after(async () => {
-      if (child && child.exitCode === null) {
-        const exited = new Promise((resolve) => child!.once('exit', resolve));
-        child.kill('SIGTERM');
-        await exited;
-      }
-      await sql(`ALTER ROLE ${role} LOGIN`).catch(() => undefined);
-      await sql(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await sql(`DROP ROLE IF EXISTS ${role}`);
-      await admin.end();
-      if (dir) await rm(dir, { recursive: true, force: true });
-    });
-
-    it('starts in a schema a DBA created for its role, though the role may not CREATE in the database', async () => {
-      const { rows } = await sql(`SELECT has_database_privilege('${role}', current_database(), 'CREATE') AS can`);
-      expect(rows[0].can).to.equal(false);
-      expect(await ready()).to.deep.equal({ status: 200, body: { status: 'ready', store: 'postgres' } });
-    });
-
-    it('answers 503 store_unavailable (not 500 internal_error), reports not ready, logs why, and pays again once the role may log in', async () => {
-      expect((await ready()).status).to.equal(200);
-      expect((await pay(randomUUID())).status).to.equal(201);
-
-      await sql(`ALTER ROLE ${role} NOLOGIN`);
-      // Its open connections go too, as after a password rotation and a restart of the database.
-      await sql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '${role}'`);
-      const key = randomUUID();
-      const refused = await pay(key);
-      expect(refused.status, JSON.stringify(refused.body)).to.equal(503);
-      expect(refused.body).to.include({ code: 'store_unavailable' });
-      const notReady = await ready();
-      expect(notReady.status, JSON.stringify(notReady.body)).to.equal(503);
-      expect(notReady.body).to.include({ code: 'store_unavailable' });
-      expect((await fetch(`${url}/health`)).status).to.equal(200);
-      const lines = () =>
-        output
-          .split('\n')
-          .filter((line) => line.startsWith('{'))
-          .map((line) => JSON.parse(line) as Record<string, any>);
-      const reasons = () => lines().filter((l) => l['msg'] === 'ledger database unavailable').map((l) => String(l['err']?.['message']));
-      // A connection the pool still held when it was terminated may answer first with the termination
-      // ("terminating connection due to administrator command"); a new connection is refused for the role.
-      for (let attempt = 0; attempt < 20 && !reasons().some((reason) => /not permitted to log in/.test(reason)); attempt += 1) {
-        expect((await ready()).status).to.equal(503);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      expect(reasons()).to.satisfy((all: string[]) => all.some((reason) => /not permitted to log in/.test(reason)), 'the log says why');
-      expect(lines().filter((l) => l['msg'] === 'unhandled error')).to.deep.equal([]);
-
-      await sql(`ALTER ROLE ${role} LOGIN`);
-      expect((await ready()).status).to.equal(200);
-      // The refused request wrote nothing: its key now pays, once.
-      const paid = await pay(key);
-      expect(paid.status).to.equal(201);
-      expect((await pay(key)).body['payment']['id']).to.equal(paid.body['payment']['id']);
-      const { rows } = await sql(`SELECT count(*)::int AS n FROM ${schema}.payments`);
-      expect(rows[0].n).to.equal(2);
+      child!.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child!.once('exit', (code) => reject(new Error(`server exited with ${code} before listening:\n${output.slice(-2000)}`)));
     });
   });
-}
+
+  after(async () => {
+    if (child && child.exitCode === null) {
+      const exited = new Promise((resolve) => child!.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    if (!admin) return; // The server was unreachable: before() failed, saying so.
+    await sql(`ALTER ROLE ${role} LOGIN`).catch(() => undefined);
+    await sql(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await sql(`DROP ROLE IF EXISTS ${role}`);
+    await admin.end();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('starts in a schema a DBA created for its role, though the role may not CREATE in the database', async () => {
+    const { rows } = await sql(`SELECT has_database_privilege('${role}', current_database(), 'CREATE') AS can`);
+    expect(rows[0].can).to.equal(false);
+    expect(await ready()).to.deep.equal({ status: 200, body: { status: 'ready', store: 'postgres' } });
+  });
+
+  it('answers 503 store_unavailable (not 500 internal_error), reports not ready, logs why, and pays again once the role may log in', async () => {
+    expect((await ready()).status).to.equal(200);
+    expect((await pay(randomUUID())).status).to.equal(201);
+
+    await sql(`ALTER ROLE ${role} NOLOGIN`);
+    // Its open connections go too, as after a password rotation and a restart of the database.
+    await sql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '${role}'`);
+    const key = randomUUID();
+    const refused = await pay(key);
+    expect(refused.status, JSON.stringify(refused.body)).to.equal(503);
+    expect(refused.body).to.include({ code: 'store_unavailable' });
+    const notReady = await ready();
+    expect(notReady.status, JSON.stringify(notReady.body)).to.equal(503);
+    expect(notReady.body).to.include({ code: 'store_unavailable' });
+    expect((await fetch(`${url}/health`)).status).to.equal(200);
+    const lines = () =>
+      output
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Record<string, any>);
+    const reasons = () => lines().filter((l) => l['msg'] === 'ledger database unavailable').map((l) => String(l['err']?.['message']));
+    // A connection the pool still held when it was terminated may answer first with the termination
+    // ("terminating connection due to administrator command"); a new connection is refused for the role.
+    for (let attempt = 0; attempt < 20 && !reasons().some((reason) => /not permitted to log in/.test(reason)); attempt += 1) {
+      expect((await ready()).status).to.equal(503);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(reasons()).to.satisfy((all: string[]) => all.some((reason) => /not permitted to log in/.test(reason)), 'the log says why');
+    expect(lines().filter((l) => l['msg'] === 'unhandled error')).to.deep.equal([]);
+
+    await sql(`ALTER ROLE ${role} LOGIN`);
+    expect((await ready()).status).to.equal(200);
+    // The refused request wrote nothing: its key now pays, once.
+    const paid = await pay(key);
+    expect(paid.status).to.equal(201);
+    expect((await pay(key)).body['payment']['id']).to.equal(paid.body['payment']['id']);
+    const { rows } = await sql(`SELECT count(*)::int AS n FROM ${schema}.payments`);
+    expect(rows[0].n).to.equal(2);
+  });
+});

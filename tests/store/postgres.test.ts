@@ -4,27 +4,14 @@ import { Decimal, isPayhostError } from '@payhost/core';
 import { MIGRATIONS, createPostgresStore, runMigrations, type SqlLedgerStore } from '@payhost/store-postgres';
 import { describeLedgerStoreConformance } from './conformance.js';
 import { makePayment, pause, signal } from './fixtures.js';
+import { checkReachable, redact, testDatabaseUrl } from '../support/postgres-url.js';
 
 /**
- * The PostgreSQL server suite. It always runs: against PAYHOST_TEST_DATABASE_URL, or
- * unset, the server the README's machine setup (and .ci/run) has at DEFAULT_URL. It
- * FAILS, saying how to fix it, when the server is unreachable: never a silent skip.
+ * The PostgreSQL server suite. It always runs: against PAYHOST_TEST_DATABASE_URL or, unset, the
+ * server the README's machine setup (and .ci/run) has at the default (tests/support/postgres-url.ts).
+ * It FAILS, saying how to fix it, when the server is unreachable: never a silent skip.
  */
-const URL_VARIABLE = 'PAYHOST_TEST_DATABASE_URL';
-const DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/test';
-
-function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
-}
-
-const url = process.env[URL_VARIABLE] || DEFAULT_URL;
-const source = process.env[URL_VARIABLE] ? URL_VARIABLE : `the default; ${URL_VARIABLE} is not set`;
+const url = testDatabaseUrl();
 const runSchema = `payhost_test_${process.pid}_${randomBytes(4).toString('hex')}`;
 const open = (schema: string, migrate = true) => createPostgresStore({ connectionString: url, schema, migrate, pool: { max: 12 } });
 
@@ -35,18 +22,9 @@ describe(`PostgreSQL server store (${redact(url)}, schema ${runSchema})`, functi
   const schemas: string[] = [runSchema];
 
   before(async () => {
-    try {
-      admin = await createPostgresStore({ connectionString: url, migrate: false, pool: { max: 2, connectionTimeoutMillis: 5_000 } });
-      await admin.driver.session((c) => c.query('SELECT 1'));
-      reachable = true;
-    } catch (error) {
-      await admin?.close().catch(() => undefined);
-      throw new Error(
-        `PostgreSQL server unreachable at ${redact(url)} (${source}): ${(error as Error).message}. ` +
-          `Start it (.ci/run does), or set ${URL_VARIABLE} to a server the tests may create schemas on.`,
-        { cause: error },
-      );
-    }
+    await checkReachable(url);
+    admin = await createPostgresStore({ connectionString: url, migrate: false, pool: { max: 2, connectionTimeoutMillis: 5_000 } });
+    reachable = true;
   });
 
   after(async () => {

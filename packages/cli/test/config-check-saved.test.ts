@@ -9,6 +9,7 @@ import { run } from '@payhost/cli';
 import { createServer, loadServerConfig } from '@payhost/server';
 import { createPgliteStore, createPostgresStore, MIGRATIONS } from '@payhost/store-postgres';
 import { copyMigratedDataDir } from '../../../tests/support/pglite-template.js';
+import { checkReachable, testDatabaseUrl } from '../../../tests/support/postgres-url.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const bin = join(here, '..', 'dist', 'bin.js');
@@ -236,69 +237,71 @@ describe('cli: payhost config check --saved (embedded database)', function () {
   });
 });
 
-/** On PostgreSQL (DATABASE_URL with server.databaseSchema): runs when PAYHOST_TEST_DATABASE_URL is set, as CI does. */
-const databaseUrl = process.env['PAYHOST_TEST_DATABASE_URL'];
-if (databaseUrl) {
-  describe('cli: payhost config check --saved (PostgreSQL)', function () {
-    this.timeout(60_000);
-    const schema = `payhost_check_${randomBytes(4).toString('hex')}`;
-    let dir: string;
-    let configFile: string;
+/** On PostgreSQL (DATABASE_URL with server.databaseSchema): always runs, on PAYHOST_TEST_DATABASE_URL or its default, and fails when that server is unreachable. */
+const databaseUrl = testDatabaseUrl();
+describe('cli: payhost config check --saved (PostgreSQL)', function () {
+  this.timeout(60_000);
+  const schema = `payhost_check_${randomBytes(4).toString('hex')}`;
+  let dir: string;
+  let configFile: string;
+  let reachable = false;
 
-    before(() => {
-      dir = mkdtempSync(join(tmpdir(), 'payhost-cli-saved-pg-'));
-      configFile = join(dir, 'payhost.json');
-      writeFileSync(
-        configFile,
-        JSON.stringify({
-          server: { logLevel: 'silent', databaseSchema: schema },
-          auth: { adminApiKey: ADMIN_KEY, paymentApiKey: PAYMENT_KEY },
-          plugins: [fixtures],
-          channels: [{ slug: 'web', currencies: ['USD'], plugins: { 'test.signed': { active: true, configuration: { webhook_secret: FILE_SECRETS[0] } } } }],
-        }),
-      );
-    });
-    after(async () => {
-      rmSync(dir, { recursive: true, force: true });
-      const store = await createPostgresStore({ connectionString: databaseUrl, migrate: false });
-      try {
-        await store.driver.session((c) => c.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
-      } finally {
-        await store.close();
-      }
-    });
-
-    it('says nothing is saved in a schema never migrated, without creating it; then prints a change saved there', async () => {
-      const none = await payhost(['config', 'check', '--saved', '--config', configFile], databaseUrl);
-      expect(none.code, none.err).to.equal(0);
-      expect((JSON.parse(none.out) as Printed).savedChanges.summary).to.match(/^No plugin configuration change is saved: the database has no saved plugin settings/);
-      const store = await createPostgresStore({ connectionString: databaseUrl, migrate: false });
-      try {
-        const [found] = await store.driver.session((c) => c.query('SELECT 1 AS found FROM pg_namespace WHERE nspname = $1', [schema]));
-        expect(found, 'config check created the schema').to.equal(undefined);
-      } finally {
-        await store.close();
-      }
-
-      const saving = await createPostgresStore({ connectionString: databaseUrl, schema });
-      try {
-        await saving.savePluginSettings({ plugin: 'test.signed', channel: 'web', settings: { active: false, configuration: { webhook_secret: SAVED_SECRETS[0] } }, now: new Date('2025-02-03T04:05:06.000Z') });
-      } finally {
-        await saving.close();
-      }
-      const result = await payhost(['config', 'check', '--saved', '--config', configFile], databaseUrl);
-      expect(result.code, result.err).to.equal(0);
-      expectNoSecret(result.out + result.err);
-      expect((JSON.parse(result.out) as Printed).savedChanges.changes).to.deep.equal([
-        { channel: 'web', plugin: 'test.signed', revision: 1, savedAt: '2025-02-03T04:05:06.000Z', inForce: true, active: false, configuration: { supported_currencies: 'USD', webhook_secret: '****9876' } },
-      ]);
-    });
-
-    it('exits 1 with store_unavailable when the database cannot be reached', async () => {
-      const result = await payhost(['config', 'check', '--saved', '--config', configFile], 'postgres://postgres@127.0.0.1:1/test');
-      expect(result.code, result.err).to.equal(1);
-      expect(result.out).to.equal('');
-      expect(result.err).to.match(/^error store_unavailable: Cannot connect to the PostgreSQL database at 127\.0\.0\.1:1\/test \(DATABASE_URL\)/m);
-    });
+  before(async () => {
+    await checkReachable(databaseUrl);
+    reachable = true;
+    dir = mkdtempSync(join(tmpdir(), 'payhost-cli-saved-pg-'));
+    configFile = join(dir, 'payhost.json');
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        server: { logLevel: 'silent', databaseSchema: schema },
+        auth: { adminApiKey: ADMIN_KEY, paymentApiKey: PAYMENT_KEY },
+        plugins: [fixtures],
+        channels: [{ slug: 'web', currencies: ['USD'], plugins: { 'test.signed': { active: true, configuration: { webhook_secret: FILE_SECRETS[0] } } } }],
+      }),
+    );
   });
-}
+  after(async () => {
+    if (!reachable) return; // before() failed, saying so; nothing was created.
+    rmSync(dir, { recursive: true, force: true });
+    const store = await createPostgresStore({ connectionString: databaseUrl, migrate: false });
+    try {
+      await store.driver.session((c) => c.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('says nothing is saved in a schema never migrated, without creating it; then prints a change saved there', async () => {
+    const none = await payhost(['config', 'check', '--saved', '--config', configFile], databaseUrl);
+    expect(none.code, none.err).to.equal(0);
+    expect((JSON.parse(none.out) as Printed).savedChanges.summary).to.match(/^No plugin configuration change is saved: the database has no saved plugin settings/);
+    const store = await createPostgresStore({ connectionString: databaseUrl, migrate: false });
+    try {
+      const [found] = await store.driver.session((c) => c.query('SELECT 1 AS found FROM pg_namespace WHERE nspname = $1', [schema]));
+      expect(found, 'config check created the schema').to.equal(undefined);
+    } finally {
+      await store.close();
+    }
+
+    const saving = await createPostgresStore({ connectionString: databaseUrl, schema });
+    try {
+      await saving.savePluginSettings({ plugin: 'test.signed', channel: 'web', settings: { active: false, configuration: { webhook_secret: SAVED_SECRETS[0] } }, now: new Date('2025-02-03T04:05:06.000Z') });
+    } finally {
+      await saving.close();
+    }
+    const result = await payhost(['config', 'check', '--saved', '--config', configFile], databaseUrl);
+    expect(result.code, result.err).to.equal(0);
+    expectNoSecret(result.out + result.err);
+    expect((JSON.parse(result.out) as Printed).savedChanges.changes).to.deep.equal([
+      { channel: 'web', plugin: 'test.signed', revision: 1, savedAt: '2025-02-03T04:05:06.000Z', inForce: true, active: false, configuration: { supported_currencies: 'USD', webhook_secret: '****9876' } },
+    ]);
+  });
+
+  it('exits 1 with store_unavailable when the database cannot be reached', async () => {
+    const result = await payhost(['config', 'check', '--saved', '--config', configFile], 'postgres://postgres@127.0.0.1:1/test');
+    expect(result.code, result.err).to.equal(1);
+    expect(result.out).to.equal('');
+    expect(result.err).to.match(/^error store_unavailable: Cannot connect to the PostgreSQL database at 127\.0\.0\.1:1\/test \(DATABASE_URL\)/m);
+  });
+});

@@ -10,7 +10,7 @@ import { claimOf, expectLockHeldToTheEnd, insertRows, steps } from './support/st
  * A follow-up operation's steps on the SQL stores (LedgerTx.lockPaymentForOperation, then
  * LedgerTx.claimAndInsertTransaction, whose write goes with the COMMIT): each must leave exactly what
  * the sequence of basic calls it replaces leaves, including on every failure. On PGlite, and on
- * PostgreSQL (where transactions really run side by side) when PAYHOST_TEST_DATABASE_URL is set.
+ * PostgreSQL (where transactions really run side by side): PAYHOST_TEST_DATABASE_URL or its default.
  */
 
 function describeOperationSteps(name: string, open: () => Promise<SqlLedgerStore>): void {

@@ -11,7 +11,7 @@ import { claimOf, expectLockHeldToTheEnd, insertRows, steps } from './support/st
  * LedgerTx.settle; a follow-up operation's steps: operation-steps.test.ts) and the transaction handling that saves round trips (BEGIN sent with a first
  * read, settle's write sent with the COMMIT): each must leave exactly what the sequence of basic calls
  * it replaces leaves, including on every failure. On PGlite, and on PostgreSQL (where transactions
- * really run side by side) when PAYHOST_TEST_DATABASE_URL is set.
+ * really run side by side): PAYHOST_TEST_DATABASE_URL or its default.
  */
 
 

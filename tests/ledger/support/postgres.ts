@@ -1,24 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { createPostgresStore, type SqlLedgerStore } from '@payhost/store-postgres';
+import { createPostgresStore } from '@payhost/store-postgres';
+import { checkReachable, redact, testDatabaseUrl } from '../../support/postgres-url.js';
 
 /**
- * The PostgreSQL gate of the ledger suites, as in tests/store/postgres.test.ts:
- * with PAYHOST_TEST_DATABASE_URL set the suite runs and FAILS when the server
- * is unreachable; unset, it is not registered (a note says so), except in CI
- * where that is itself a failure.
+ * The PostgreSQL ledger, store, server and CLI suites, as tests/store/postgres.test.ts: always
+ * registered, against PAYHOST_TEST_DATABASE_URL or its default (tests/support/postgres-url.ts), and
+ * FAILING, saying how to fix it, when the server is unreachable. Never a silent skip.
  */
-export const URL_VARIABLE = 'PAYHOST_TEST_DATABASE_URL';
-
-export function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
-}
-
 export interface PostgresContext {
   url: string;
   /** A fresh schema name, dropped (CASCADE) after the suite. */
@@ -26,19 +14,7 @@ export interface PostgresContext {
 }
 
 export function describePostgres(title: string, body: (pgc: PostgresContext) => void): void {
-  const url = process.env[URL_VARIABLE];
-  if (!url) {
-    if (process.env.CI) {
-      describe(`${title} (PostgreSQL)`, () => {
-        it(`needs ${URL_VARIABLE} in CI`, () => {
-          throw new Error(`${URL_VARIABLE} must be set in CI: the PostgreSQL ledger suites may not be skipped`);
-        });
-      });
-    } else {
-      console.warn(`[tests/ledger] ${title} on PostgreSQL NOT RUN: ${URL_VARIABLE} is not set.`);
-    }
-    return;
-  }
+  const url = testDatabaseUrl();
   const schemas: string[] = [];
   const run = `payhost_ledger_${process.pid}_${randomBytes(3).toString('hex')}`;
   const context: PostgresContext = {
@@ -53,16 +29,8 @@ export function describePostgres(title: string, body: (pgc: PostgresContext) => 
     this.timeout(120_000);
     let reachable = false;
     before(async () => {
-      let admin: SqlLedgerStore | undefined;
-      try {
-        admin = await createPostgresStore({ connectionString: url, migrate: false, pool: { max: 1, connectionTimeoutMillis: 5_000 } });
-        await admin.driver.session((c) => c.query('SELECT 1'));
-        reachable = true;
-      } catch (error) {
-        throw new Error(`PostgreSQL server unreachable at ${redact(url)} (${URL_VARIABLE}): ${(error as Error).message}`, { cause: error });
-      } finally {
-        await admin?.close().catch(() => undefined);
-      }
+      await checkReachable(url);
+      reachable = true;
     });
     after(async () => {
       if (!reachable || schemas.length === 0) return;
