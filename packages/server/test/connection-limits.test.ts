@@ -60,6 +60,17 @@ function lastBody(text: string): unknown {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Resolves once the server counts `count` open connections; fails if it does not within 5 s. */
+async function openConnectionsReach(t: TestServer, count: number): Promise<void> {
+  const server = t.server.app.server;
+  const open = () => new Promise<number>((resolve, reject) => server.getConnections((error, n) => (error ? reject(error) : resolve(n))));
+  for (let polls = 0; polls < 500; polls += 1) {
+    if ((await open()) === count) return;
+    await sleep(10);
+  }
+  expect(await open(), 'open connections the server counts').to.equal(count);
+}
+
 /** Node looks for expired requests every requestTimeoutMs / 4 (here 125 ms); the rest is scheduling slack. */
 const CLOSED_WITHIN_MS = REQUEST_TIMEOUT_MS + 1000;
 
@@ -175,7 +186,8 @@ describe('server: connection limits (requestTimeoutMs, keepAliveTimeoutMs, maxCo
 
     held[0]?.socket.destroy();
     await held[0]?.closed;
-    await sleep(50);
+    // The server sees that close a moment after the client does: wait until it counts one connection.
+    await openConnectionsReach(t, 1);
     const res = await t.request('GET', '/health');
     expect(res.status).to.equal(200);
     held[1]?.socket.destroy();

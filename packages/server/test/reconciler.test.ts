@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import sinon from 'sinon';
 import { MemoryLedgerStore, PaymentService, PluginManager, createLogger, type FaultHooks } from '@payhost/core';
 import { DUMMY_TOKENS, DummyGatewayPlugin } from '@payhost/plugin-dummy';
 import { startReconciler } from '../src/reconciler.js';
@@ -52,6 +53,8 @@ describe('server reconciler (start-up and periodic reconcile passes)', () => {
 
   it('runs periodically, one pass at a time, and stops', async () => {
     const { manager, store, payments } = await crashedLedger();
+    // On a fake clock: each interval and each pass's duration happen exactly when the test advances it.
+    const clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
     let passes = 0;
     let concurrent = 0;
     let maxConcurrent = 0;
@@ -61,27 +64,30 @@ describe('server reconciler (start-up and periodic reconcile passes)', () => {
       concurrent += 1;
       maxConcurrent = Math.max(maxConcurrent, concurrent);
       try {
-        await new Promise((resolve) => setTimeout(resolve, 30));
+        await new Promise((resolve) => setTimeout(resolve, 30)); // A pass spans six intervals.
         return await payments.reconcile(options);
       } finally {
         concurrent -= 1;
       }
     };
-    const reconciler = startReconciler(counting, silent, { minAgeMs: 0, intervalMs: 5 });
     try {
-      for (let waited = 0; (await store.listPendingTransactions()).length > 0 && waited < 5_000; waited += 10) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
+      const reconciler = startReconciler(counting, silent, { minAgeMs: 0, intervalMs: 5 });
+      try {
+        await clock.tickAsync(100);
+        expect(await store.listPendingTransactions()).to.deep.equal([]);
+      } finally {
+        // A pass may be in its 30 ms: stop() waits for it.
+        await Promise.all([reconciler.stop(), clock.tickAsync(30)]);
+        await manager.close();
       }
-      expect(await store.listPendingTransactions()).to.deep.equal([]);
+      expect(passes).to.be.greaterThan(1);
+      expect(maxConcurrent).to.equal(1);
+      const after = passes;
+      await clock.tickAsync(1_000); // 200 intervals
+      expect(passes, 'no pass after stop()').to.equal(after);
     } finally {
-      await reconciler.stop();
-      await manager.close();
+      clock.restore();
     }
-    expect(passes).to.be.greaterThan(0);
-    expect(maxConcurrent).to.equal(1);
-    const after = passes;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(passes).to.equal(after);
   });
 
   it('logs a failed pass instead of throwing, and keeps the server up', async () => {

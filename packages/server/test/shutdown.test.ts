@@ -28,6 +28,12 @@ function newPayment(url: string, idempotencyKey: string): Promise<number | strin
   });
 }
 
+/** Resolves once `condition()` holds; fails naming `what` if it does not within 5 s. */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let polls = 0; polls < 1_000 && !condition(); polls += 1) await new Promise((resolve) => setTimeout(resolve, 5));
+  expect(condition(), `never: ${what}`).to.equal(true);
+}
+
 describe('server: graceful shutdown during a reconcile pass', () => {
   let server: PayhostServer | null = null;
   afterEach(async () => {
@@ -75,17 +81,23 @@ describe('server: graceful shutdown during a reconcile pass', () => {
     armed = true;
     await gate.asks(1); // a periodic pass is asking the gateway about the first one, and waits
 
+    // The HTTP side's close, seen from here: it ends while the pass still waits for the gateway.
+    const app = server.app;
+    const closeApp = app.close.bind(app);
+    let httpClosed: Promise<unknown> | undefined;
+    // (fastify's close() without a callback is its promise; sinon types the stub by the callback form.)
+    sinon.stub(app, 'close').callsFake((() => (httpClosed = closeApp())) as unknown as typeof app.close);
     const closing = server.close();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await until(() => !app.server.listening, 'the server stops listening');
     // No new payment is taken (before the fix: 201, charged while the pass ran).
     // (Answered while the pass is still waiting for the gateway: the gate opens only below.)
     expect(await newPayment(url, 'shutdown-after-1')).to.be.oneOf(['ECONNREFUSED', 503]);
-    expect(events).to.deep.equal([]); // the pass still writes: the store stays open
+    expect(httpClosed, 'server.close() closes the HTTP side').to.be.instanceOf(Promise);
+    await httpClosed;
+    expect(events).to.deep.equal([]); // HTTP closed, but the pass still writes: the store stays open
 
-    setTimeout(() => {
-      events.push('status answered');
-      gate.open();
-    }, 200);
+    events.push('status answered');
+    gate.open();
     await closing;
     server = null;
     // Only the transaction in progress was asked about; it was finished (held for review), the others left pending.
