@@ -72,7 +72,12 @@ async function openConnectionsReach(t: TestServer, count: number): Promise<void>
 }
 
 /** Node looks for expired requests every requestTimeoutMs / 4 (here 125 ms); the rest is scheduling slack. */
-const CLOSED_WITHIN_MS = REQUEST_TIMEOUT_MS + 1000;
+/**
+ * Generous on purpose (a loaded machine is slow, never fast): what matters is that requestTimeoutMs closed the
+ * connection (the 408, at least REQUEST_TIMEOUT_MS after), not something else, and the only other thing that would
+ * close it here is Node's headersTimeout, a minute.
+ */
+const CLOSED_WITHIN_MS = 10_000;
 
 describe('server: connection limits (requestTimeoutMs, keepAliveTimeoutMs, maxConnections)', () => {
   let t: TestServer | null = null;
@@ -129,7 +134,7 @@ describe('server: connection limits (requestTimeoutMs, keepAliveTimeoutMs, maxCo
     t = await startLimited({});
     const raw = await rawConnection(t.url);
     const { afterMs } = await raw.closed;
-    expect(afterMs).to.be.below(CLOSED_WITHIN_MS);
+    expect(afterMs).to.be.at.least(REQUEST_TIMEOUT_MS - 50).and.below(CLOSED_WITHIN_MS);
   });
 
   it('still answers a payment whose gateway call takes longer than requestTimeoutMs (the request had been received)', async () => {
@@ -153,7 +158,7 @@ describe('server: connection limits (requestTimeoutMs, keepAliveTimeoutMs, maxCo
     const answeredAt = Date.now();
     await idle.closed;
     // Node waits a second longer than keepAliveTimeout (so a client told `Keep-Alive: timeout=1` never races it).
-    expect(Date.now() - answeredAt).to.be.at.least(950).and.below(2600);
+    expect(Date.now() - answeredAt).to.be.at.least(950).and.below(CLOSED_WITHIN_MS);
 
     // A second request on a kept-alive connection that then stalls is cut as the first would be.
     const reused = await rawConnection(t.url);
@@ -167,7 +172,8 @@ describe('server: connection limits (requestTimeoutMs, keepAliveTimeoutMs, maxCo
   });
 
   it('refuses connections past maxConnections at once, and takes new ones when some close', async () => {
-    t = await startLimited({ maxConnections: 2 });
+    // A request timeout far longer than the wait allowed below: a connection past the cap is closed at once, not timed out.
+    t = await startLimited({ maxConnections: 2, requestTimeoutMs: 60_000 });
     const held = [await rawConnection(t.url), await rawConnection(t.url)];
     // Both are the server's (each answered), kept alive.
     for (const raw of held) raw.socket.write('GET /health HTTP/1.1\r\nHost: payhost\r\n\r\n');
@@ -177,7 +183,7 @@ describe('server: connection limits (requestTimeoutMs, keepAliveTimeoutMs, maxCo
     extra.socket.write('GET /health HTTP/1.1\r\nHost: payhost\r\n\r\n');
     const refused = await extra.closed;
     expect(refused.text, 'no answer on a connection past the cap').to.equal('');
-    expect(refused.afterMs).to.be.below(REQUEST_TIMEOUT_MS);
+    expect(refused.afterMs).to.be.below(CLOSED_WITHIN_MS);
     // A second one is refused too; the log says so once (a flood would otherwise fill it).
     expect((await (await rawConnection(t.url)).closed).text).to.equal('');
     const warnings = t.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line['maxConnections'] !== undefined);
