@@ -77,8 +77,9 @@ describe('cli: payhost serve (child process)', function () {
     expect(result.code, result.err).to.equal(1);
     expect(result.err).to.match(/^error EADDRINUSE: listen EADDRINUSE/m);
     expect(result.out).not.to.include('listening');
-    // Nothing left open: the process ends as soon as it has said why (an open embedded store kept it alive).
-    expect(result.lingerMs, 'ms alive after printing the error').to.be.below(2000);
+    // Nothing left open: the process ends once it has said why (an open embedded store kept it alive until the
+    // 30 s limit); the ceiling is generous because a loaded machine is slow to exit, never fast.
+    expect(result.lingerMs, 'ms alive after printing the error').to.be.below(15_000);
     // The next start on the same data directory is not refused with data_dir_in_use.
     const again = await createServer(await loadServerConfig(configFile, {}));
     await again.close();
@@ -89,7 +90,7 @@ describe('cli: payhost serve (child process)', function () {
     const result = await payhost(['serve', '--config', configFile, '--host', '192.0.2.1'], 30_000);
     expect(result.code, result.err).to.equal(1);
     expect(result.err).to.match(/^error/m);
-    expect(result.lingerMs, 'ms alive after printing the error').to.be.below(2000);
+    expect(result.lingerMs, 'ms alive after printing the error').to.be.below(15_000);
     const again = await createServer(await loadServerConfig(configFile, {}));
     await again.close();
   });
