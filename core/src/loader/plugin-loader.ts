@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isAbsolute, join } from 'node:path';
 import { resolve as resolveImport } from 'import-meta-resolve';
+import type { Logger } from 'pino';
 import { ERROR_CODES, PayhostError } from '../errors/index.js';
+import { defaultManagerLogger } from '../manager/default-logger.js';
 import type { PluginClass } from '../plugin/base-plugin.js';
+import { checkCoreCompatibility, installedManifestPath, packageName } from './core-compatibility.js';
 import { validatePluginClass } from './plugin-validation.js';
 
 /** A plugin as a host lists it: a class, or the name of a package exporting one (or a list). */
@@ -13,6 +15,8 @@ export type PluginSpec = PluginClass | string;
 export interface LoadOptions {
   /** Directory package names resolve from: the host app's, where its node_modules is. */
   baseDir: string;
+  /** Where a package that declares no @payhost/core peer range is warned about (default: the manager's default logger, stderr). */
+  logger?: Logger;
 }
 
 function loadError(source: string, message: string, reason: string, cause?: unknown): PayhostError {
@@ -58,8 +62,7 @@ function exportedClasses(module: Record<string, unknown>, source: string): unkno
  * not_found, whose remedy (install it) would be wrong.
  */
 function isInstalled(name: string, baseDir: string): boolean {
-  const lookup = createRequire(join(baseDir, 'package.json')).resolve.paths(name) ?? [];
-  return lookup.some((dir) => existsSync(join(dir, name, 'package.json')));
+  return installedManifestPath(packageName(name), baseDir) !== null;
 }
 
 /** A file path or URL rather than a package name: what Node resolves against the base directory without a node_modules lookup. */
@@ -67,7 +70,7 @@ function isPathSpecifier(spec: string): boolean {
   return /^(\.{1,2}(\/|\\|$)|\/|file:)/.test(spec) || isAbsolute(spec);
 }
 
-async function importPackage(name: string, baseDir: string): Promise<Record<string, unknown>> {
+async function importPackage(name: string, baseDir: string, logger: () => Logger): Promise<Record<string, unknown>> {
   let url: string;
   try {
     url = resolveImport(name, pathToFileURL(join(baseDir, 'package.json')).href);
@@ -86,6 +89,8 @@ async function importPackage(name: string, baseDir: string): Promise<Record<stri
   if (isPathSpecifier(name) && url.startsWith('file:') && !existsSync(fileURLToPath(url))) {
     throw loadError(name, `Plugin module "${name}" does not exist: it resolves (from ${baseDir}) to ${fileURLToPath(url)}. Check the path; a relative one is taken from that directory`, 'not_found');
   }
+  // Before importing it: a plugin built for another core may fail to import, with a less useful message.
+  if (!isPathSpecifier(name)) checkCoreCompatibility(name, baseDir, logger);
   try {
     return (await import(url)) as Record<string, unknown>;
   } catch (err) {
@@ -101,14 +106,17 @@ async function importPackage(name: string, baseDir: string): Promise<Record<stri
 /**
  * Turns the host's plugin list into validated classes, in order. Fails at
  * boot, with a `plugin_load_failed` error naming the package, for a missing
- * package, a bad export, an invalid plugin or a duplicate id.
+ * package, one built for another @payhost/core (its peer range), a bad
+ * export, an invalid plugin or a duplicate id.
  */
 export async function loadPlugins(specs: readonly PluginSpec[], options: LoadOptions): Promise<PluginClass[]> {
   const classes: PluginClass[] = [];
   const sources = new Map<string, string>();
+  let fallback: Logger | undefined;
+  const logger = (): Logger => options.logger ?? (fallback ??= defaultManagerLogger());
   for (const spec of specs) {
     const source = typeof spec === 'string' ? spec : `class ${spec?.name ?? String(spec)}`;
-    const candidates = typeof spec === 'string' ? exportedClasses(await importPackage(spec, options.baseDir), spec) : [spec];
+    const candidates = typeof spec === 'string' ? exportedClasses(await importPackage(spec, options.baseDir, logger), spec) : [spec];
     for (const candidate of candidates) {
       const cls = validatePluginClass(candidate, source);
       const previous = sources.get(cls.id);
