@@ -30,6 +30,19 @@ const leftOpen = (err) =>
   `Your last payment was left on 3-D Secure and could not be cancelled: ${sentence(err.message || 'Something went wrong.')} ` +
   'It may still be open, so Pay cancels it first and only then makes a new payment: the order will not be charged twice.';
 
+/** The summary of a payment left on 3-D Secure whose cancel the server refused for good. */
+const STILL_OPEN_SUMMARY = 'Your last payment is still open, waiting for 3-D Secure: nothing has been charged on it.';
+
+/**
+ * What the page says once the server refused for good (a 4xx) to cancel a payment left on 3-D Secure that
+ * still waits: retrying would only be refused again, so the page lets it go rather than block Pay forever.
+ * It can still be charged, but only by completing its challenge, which this page no longer shows.
+ */
+const stillOpen = (err) =>
+  `Your last payment was left on 3-D Secure and could not be cancelled: ${sentence(err.message || 'Something went wrong.')} ` +
+  'It is still open, and nothing has been charged on it. It can be charged only if its 3-D Secure challenge is ' +
+  'completed, which this page no longer shows (another tab still showing it could). To pay for this order, choose New payment.';
+
 const RELOADED_WHILE_PAYING =
   'The page was left or reloaded while your payment was being sent, so it may have gone through. Enter the same card and press Pay again: you will not be charged twice.';
 
@@ -80,7 +93,9 @@ function showTaken({ payment, transactions }, text) {
  * Closes the payment left on 3-D Secure (state.leftPayment) as Fail authentication does (challenge.js's
  * cancelUnderKey: a lost answer is retried under the same key). Resolves to it as it stands, `{ payment,
  * transactions }`: cancelled now, or no longer waiting (a Complete whose answer was lost confirmed it,
- * another tab closed it); null when none is left open. Throws while it may still be open.
+ * another tab closed it), or still waiting with `refused` set when the server refused the cancel for good
+ * (a 4xx: operation_not_allowed, gateway_declined); null when none is left open. Throws while the
+ * outcome is unknown (a lost answer, a 5xx, no network, the payment unreadable): it may still be open.
  */
 async function closeLeftPayment() {
   const left = state.leftPayment;
@@ -90,17 +105,29 @@ async function closeLeftPayment() {
     const { payment, transaction } = await app.cancelUnderKey(left);
     now = { payment, transactions: [transaction] };
   } catch (err) {
-    if (err.code !== 'operation_not_allowed') throw err;
+    if (!err.definite) throw err; // the next Pay sends the cancel again, under the same key
+    // Refused: asking again would be refused again. The payment decides what the page says.
     now = await loadPayment(left.id);
-    if (now.payment.toConfirm) throw err;
+    if (now.payment.toConfirm) now = { ...now, refused: err };
   }
   if (state.leftPayment === left) state.leftPayment = null;
   return now;
 }
 
 /**
+ * The payment left on 3-D Secure that could not be cancelled, shown as it stands in place of the form
+ * (its entry still remembers it: a reload tries the cancel again). New payment starts a new order view.
+ */
+function showStillOpen({ payment, transactions, refused }) {
+  const summary = { tone: 'warn', text: STILL_OPEN_SUMMARY };
+  showResult({ paymentId: payment.id, payment, transactions, summary, complete: true, record: false });
+  showMessage(stillOpen(refused));
+}
+
+/**
  * Before a Pay: a payment left open on 3-D Secure is closed first, as a new payment while it can still be
- * confirmed could charge the order twice. true: Pay goes on; false: that payment took money and is shown.
+ * confirmed could charge the order twice. true: Pay goes on; false: that payment is shown instead, as it
+ * took money or could not be cancelled (New payment is then the way on). Throws while it may still be open.
  */
 export async function closeLeftBeforePay() {
   let now;
@@ -108,6 +135,10 @@ export async function closeLeftBeforePay() {
     now = await closeLeftPayment();
   } catch (err) {
     throw new ApiError('earlier_payment_open', leftOpen(err));
+  }
+  if (now?.refused) {
+    showStillOpen(now);
+    return false;
   }
   if (!now || !tookMoney(now)) return true;
   showTaken(now, CONFIRMED_MEANWHILE);
@@ -134,6 +165,7 @@ async function drawFormAfterLeaving(payment, draw) {
     setSending(false);
   }
   if (draw !== drawing) return;
+  if (now?.refused) return showStillOpen(now);
   if (now && tookMoney(now)) return showTaken(now, CONFIRMED_MEANWHILE);
   if (now) showMessage(LEFT_CANCELLED, 'info');
   focusForm();
