@@ -31,7 +31,7 @@ describe('server: a DATABASE_URL payhost does not read is refused without quotin
     ['a key=value string', 'host=127.0.0.1 port=1 user=postgres password=S3cretPW dbname=revops', ['S3cretPW', 'dbname', 'revops'], 'not_a_url'],
     ['a / and an @ in the password, as written', 'postgres://postgres:p@ss/w0rd@127.0.0.1:1/revops', ['w0rd', 'ss:5432'], 'unencoded_slash'],
     ['not a URL at all', 'not a url S3cretPW', ['S3cretPW', 'not a url'], 'not_a_url'],
-    ['a % not encoded in the password', 'postgres://postgres:50%offS3cret@127.0.0.1:1/revops', ['50%', 'offS3cret'], 'unencoded_percent'],
+    ['a % not encoded in the password beside a %2F pg then leaves encoded', 'postgres://postgres:50%off%2FS3cret@127.0.0.1:1/revops', ['50%', 'S3cret'], 'unencoded_percent'],
     ['a ? in the password, the host then the user name and the port its first digits', 'postgres://postgres:4242?S3cret@127.0.0.1:1/revops', ['4242', 'S3cret'], 'unencoded_question_mark'],
     ['a socket directory and database as pg reads them, with a password after', '/var/run/postgresql S3cretPW', ['S3cretPW', '/var/run'], 'not_a_url'],
   ];
@@ -57,6 +57,24 @@ describe('server: a DATABASE_URL payhost does not read is refused without quotin
     expect(error.code, error.message).to.equal('store_unavailable');
     expect(error.message).to.match(/^Cannot connect to the PostgreSQL database at 127\.0\.0\.1:1\/revops \(DATABASE_URL\): connect ECONNREFUSED/);
     expect(error.message + logged).not.to.include('w0rd');
+  });
+
+  it('takes an Azure user@server user name and a lone % in the password, as pg reads them: it connects, the password nowhere', async () => {
+    // Azure Database for PostgreSQL Single Server names users user@server; pg splits at the last @.
+    for (const databaseUrl of ['postgres://myuser@myserver:pw@127.0.0.1:1/db?sslmode=disable', 'postgres://u:pa%ss@127.0.0.1:1/db']) {
+      const { error, logged } = await open(databaseUrl);
+      expect(error.code, `${databaseUrl}: ${error.message}`).to.equal('store_unavailable');
+      expect(error.message).to.match(/^Cannot connect to the PostgreSQL database at 127\.0\.0\.1:1\/db \(DATABASE_URL\): connect ECONNREFUSED/);
+      expect(error.message + logged).not.to.match(/pw|pa%ss/);
+    }
+  });
+
+  it('a missing sslrootcert file is said so, not as an invalid URL, and the URL is not quoted', async () => {
+    const { error, logged } = await open('postgres://u:S3cretPW@127.0.0.1:1/db?sslrootcert=/nonexistent-payhost/ca.pem');
+    expect(error.code, error.message).to.equal('invalid_configuration');
+    expect(error.message).to.include('a file the connection string names cannot be read (sslrootcert: ENOENT').and.not.to.include('not a valid');
+    expect(error.details).to.include({ option: 'sslrootcert', reason: 'unreadable_file' });
+    expect(error.message + logged).not.to.include('S3cretPW');
   });
 
   it('names a database only by a plain name: one with other characters is left out, the host and port said', async () => {

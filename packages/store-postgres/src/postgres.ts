@@ -154,13 +154,21 @@ class ClosingClient extends pg.Client {
 }
 
 /**
- * The connection string as pg will read it: a malformed one (typically a password with an `@`, `:`, `/`,
- * `?` or `#` not percent-encoded) is a configuration mistake, said so before anything is opened. The
+ * The connection string as pg will read it: a malformed one (typically a password with a `/`, `?` or
+ * `#` not percent-encoded) is a configuration mistake, said so before anything is opened. The
  * message and details never quote the string: it may hold the password.
  */
 function checkConnectionString(connectionString: string): void {
   const problem = connectionStringProblem(connectionString);
   if (problem === null) return;
+  if (problem.reason === 'unreadable_file') {
+    // The URL is fine: a file it names is not. Not option connectionString, which reads "not a valid URL".
+    throw new PayhostError(ERROR_CODES.invalidConfiguration, `postgres store: a file the connection string names cannot be read (${problem.problem})`, {
+      option: problem.parameter,
+      reason: problem.reason,
+      problem: problem.problem,
+    });
+  }
   throw new PayhostError(
     ERROR_CODES.invalidConfiguration,
     'postgres store: the connection string is not a valid URL: write postgres://user:password@host:5432/database, ' +
@@ -169,12 +177,16 @@ function checkConnectionString(connectionString: string): void {
   );
 }
 
+/** What may follow the last `@` of an authority: a host name, IPv4 or [IPv6] address (or none), then `:port`. */
+const HOST_PORT = /^(?:[\w.~-]|%[0-9a-f]{2})*(?::\d*)?$|^\[[0-9a-f:.]+\](?::\d*)?$/i;
+
 /**
  * Why payhost does not read `connectionString` (words that never quote it), or null. pg reads anything:
  * a key=value string or a word is resolved against `postgres://base` (the whole string, password and
  * all, becomes the database name), and a `/` or `?` in a password cuts the authority short (the rest of
  * the password becomes the host, port or database). So only a postgres://, postgresql:// or socket: URL
- * is taken, and only one whose parts are where they appear to be.
+ * is taken, and only one whose parts are where they appear to be. Several `@` are fine (pg, like any
+ * URL parser, splits at the last one: Azure's `user@server` user names) when a host follows the last.
  */
 export function connectionStringProblem(connectionString: string): ConnectionStringProblem | null {
   if (!/^(postgres|postgresql):\/\//i.test(connectionString) && !/^socket:/i.test(connectionString)) {
@@ -186,30 +198,58 @@ export function connectionStringProblem(connectionString: string): ConnectionStr
   const authority = hasAuthority ? (/^[^/?]*/.exec(afterScheme)?.[0] ?? '') : '';
   const rest = afterScheme.slice(authority.length);
   const [path = '', query = ''] = splitOnce(rest, '?');
-  if (authority.split('@').length > 2) {
-    return { reason: 'unencoded_at', problem: 'more than one @ before the host: percent-encode an @ in the user name or password as %40' };
-  }
   if (path.includes('@')) return { reason: 'unencoded_slash', problem: 'an @ after the host: percent-encode a / in the user name or password as %2F' };
   if (query.split('&').some((pair) => pair !== '' && !/^[A-Za-z_]\w*$/.test(splitOnce(pair, '=')[0] ?? ''))) {
     return { reason: 'unencoded_question_mark', problem: 'a query parameter name that is not one: percent-encode a ? in the user name or password as %3F' };
   }
-  const userinfo = authority.includes('@') ? authority.slice(0, authority.lastIndexOf('@')) : '';
-  if (/%(?![0-9a-f]{2})/i.test(userinfo)) {
-    return { reason: 'unencoded_percent', problem: 'a % not followed by two hex digits in the user name or password: write % as %25' };
+  if (authority.split('@').length > 2 && !HOST_PORT.test(authority.slice(authority.lastIndexOf('@') + 1))) {
+    return { reason: 'unencoded_at', problem: 'more than one @ and no host[:port] after the last: percent-encode an @ in the user name or password as %40' };
+  }
+  if (percentMisread(connectionString)) {
+    return { reason: 'unencoded_percent', problem: 'a % not followed by two hex digits changes how the rest is read: write % as %25' };
   }
   try {
     new pg.Client({ connectionString });
   } catch (error) {
-    return { reason: 'unreadable', problem: (error as Error).message };
+    return fileProblem(error, query) ?? { reason: 'unreadable', problem: (error as Error).message };
   }
   return null;
 }
 
-/** Why a connection string is refused: `reason` a stable code, `problem` the words for a person (never quoting the string). */
-export interface ConnectionStringProblem {
-  reason: 'not_a_url' | 'unencoded_hash' | 'unencoded_at' | 'unencoded_slash' | 'unencoded_question_mark' | 'unencoded_percent' | 'unreadable';
-  problem: string;
+/**
+ * Whether a `%` not followed by two hex digits makes pg read the string otherwise than meant (a literal
+ * `%`, as `%25`). pg then percent-encodes the whole string and restores only `%` + two decimal digits:
+ * `pa%ss` alone is read as written, but beside it `%2F` stays `%2F` and an [IPv6] host no longer parses.
+ */
+function percentMisread(connectionString: string): boolean {
+  const meant = connectionString.replace(/%(?![0-9a-f]{2})/gi, '%25');
+  if (meant === connectionString) return false;
+  const reading = (text: string): string | null => {
+    try {
+      const client = new pg.Client({ connectionString: text }) as pg.Client & { connectionParameters: unknown };
+      return JSON.stringify([client.password, client.connectionParameters]);
+    } catch {
+      return null;
+    }
+  };
+  const meantReading = reading(meant);
+  return meantReading !== null && reading(connectionString) !== meantReading;
 }
+
+/** The file an sslcert, sslkey or sslrootcert parameter names that pg could not read (ENOENT, EACCES...), or null. */
+function fileProblem(error: unknown, query: string): ConnectionStringProblem | null {
+  const { code, path } = error as { code?: unknown; path?: unknown };
+  if (typeof code !== 'string' || typeof path !== 'string') return null;
+  const params = new URLSearchParams(query);
+  const parameter = (['sslrootcert', 'sslcert', 'sslkey'] as const).find((name) => params.get(name) === path) ?? 'sslrootcert';
+  return { reason: 'unreadable_file', parameter, problem: `${parameter}: ${(error as Error).message}` };
+}
+
+/** Why a connection string is refused: `reason` a stable code, `problem` the words for a person (never quoting the string). */
+export type ConnectionStringProblem =
+  | { reason: 'not_a_url' | 'unencoded_hash' | 'unencoded_at' | 'unencoded_slash' | 'unencoded_question_mark' | 'unencoded_percent' | 'unreadable'; problem: string }
+  /** The URL is read, but a file its `parameter` names is not (missing, not permitted): the message names the file. */
+  | { reason: 'unreadable_file'; parameter: 'sslrootcert' | 'sslcert' | 'sslkey'; problem: string };
 
 /** `text` split at the first `separator`: [text] when it holds none. */
 function splitOnce(text: string, separator: string): string[] {
