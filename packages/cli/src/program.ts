@@ -11,6 +11,14 @@ import { processIo, type CliIo } from './io.js';
 
 const DEFAULT_CONFIG = 'payhost.config.json';
 
+/** The exit code of a usage error (an unknown option or command, a missing argument): 2, as most command-line tools, so a script tells it from a failure (1). */
+export const USAGE_EXIT_CODE = 2;
+
+/** Commander's usage error (`error: unknown option '--curency'` and its hint lines) in the CLI's format: `error invalid_usage: …`. */
+function usageError(text: string): string {
+  return `error invalid_usage: ${text.replace(/^error:\s*/, '')}`;
+}
+
 /** This package's version (`payhost --version`), from its package.json (src/ and dist/ are both one level down). */
 function cliVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
@@ -21,7 +29,8 @@ function cliVersion(): string {
 export function buildProgram(io: CliIo = processIo): Command {
   const program = new Command('payhost')
     .description('payhost: payment-gateway plugin host — reference server and tools')
-    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    // Set before the subcommands are added: they copy it (and exitOverride) when created.
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: (s, write) => write(usageError(s)) })
     .version(cliVersion(), '-V, --version', 'print the version of payhost')
     .exitOverride();
   program
@@ -106,7 +115,8 @@ export function buildProgram(io: CliIo = processIo): Command {
         'or says that none is saved (also when the database does not exist yet). The embedded database opens in one process at a time:\n' +
         'while `payhost serve` runs on it, --saved exits 1 with data_dir_in_use: use GET /admin/channels/<channel>/plugins/<plugin>\n' +
         '(or /admin/global/plugins/<plugin>) on the server instead, or stop it. With DATABASE_URL it reads PostgreSQL beside running servers.\n' +
-        'Exit codes: 0 valid (and, with --saved, the saved changes read); 1 with `error <code>: <message>` on stderr and nothing on stdout:\n' +
+        'Exit codes: 0 valid (and, with --saved, the saved changes read); 1 with `error <code>: <message>` (or `error <code> (<reason>): <message>`)\n' +
+        'on stderr and nothing on stdout:\n' +
         'invalid_configuration (the file, or a database schema newer than this payhost), data_dir_in_use, store_unavailable.\n' +
         'A saved change this configuration cannot apply (secrets under a key it lacks included) is listed with inForce false, its reason\n' +
         '(settings_key_missing, settings_key_mismatch, unknown_channel, ...) and the error message; it is not also logged as an error.',
@@ -121,15 +131,38 @@ function systemErrorCode(err: unknown): string | null {
   return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) ? code : null;
 }
 
-/** Runs the CLI; resolves to the exit code. Errors print `code: message`, never a stack trace. */
+/** A payhost error's `details.reason`, the finer word the docs tell users to match on, or null. */
+function reasonOf(details: Record<string, unknown> | undefined): string | null {
+  const reason = details?.['reason'];
+  return typeof reason === 'string' && reason !== '' ? reason : null;
+}
+
+/**
+ * Commander ends with a CommanderError: 0 for --help and --version; a usage error otherwise (already printed
+ * as `error invalid_usage: …`, or the help on stderr when a command is missing), exit 2.
+ */
+function commanderExit(err: CommanderError, io: CliIo): number {
+  if (err.exitCode === 0) return 0;
+  // Commander printed the help on stderr for a missing command, with no error line: say what is wrong as every error does.
+  if (err.code === 'commander.help') io.err(usageError('missing command: give one of the commands listed above'));
+  return USAGE_EXIT_CODE;
+}
+
+/**
+ * Runs the CLI; resolves to the exit code: 0, 1 for an error (`error <code>: <message>`, or
+ * `error <code> (<reason>): <message>` when the error has a details.reason), 2 for a usage error
+ * (`error invalid_usage: …`). Never a stack trace.
+ */
 export async function run(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   try {
     await buildProgram(io).parseAsync([...argv], { from: 'user' });
     return 0;
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode;
-    if (isPayhostError(err)) io.err(`error ${err.code}: ${err.message}`);
-    else {
+    if (err instanceof CommanderError) return commanderExit(err, io);
+    if (isPayhostError(err)) {
+      const reason = reasonOf(err.details);
+      io.err(`error ${err.code}${reason === null ? '' : ` (${reason})`}: ${err.message}`);
+    } else {
       const code = systemErrorCode(err);
       io.err(`error${code ? ` ${code}` : ''}: ${(err as Error).message ?? String(err)}`);
     }

@@ -117,7 +117,7 @@ describe('cli: payhost ledger copy (embedded database)', function () {
     // A password with @ : / ? # that is not percent-encoded: pg cannot read the URL.
     const malformed = await cli('ledger', 'copy', '--config', configFile, '--to', 'postgres://payhost:p@ss:w/rd?#@127.0.0.1:1/shop', '--schema', 'payhost');
     expect(malformed.code).to.equal(1);
-    expect(malformed.err).to.match(/^error invalid_configuration: --to is not a valid connection URL: .*percent-encoded/);
+    expect(malformed.err).to.match(/^error invalid_configuration \(unencoded_hash\): --to is not a valid connection URL: .*percent-encoded/);
     expect(malformed.err).not.to.include('w/rd');
 
     // Nothing listens on port 1: the target's host, port and database and the driver's reason, not a request's "retry with the same idempotency key".

@@ -126,7 +126,7 @@ describe('cli: payhost pay with plugin settings saved encrypted (server.pluginSe
     const refused = await cli('pay', '--config', configFile('without-key.json', {}), '--channel', 'web', '--amount', '10.00', '--currency', 'USD', '--token', 'tok_dummy_success');
     expect(refused.code).to.equal(1);
     expect(refused.out).to.equal('');
-    expect(refused.err).to.match(/^error invalid_configuration: .*pluginSettingsKey/m);
+    expect(refused.err).to.match(/^error invalid_configuration \(settings_key_missing\): .*pluginSettingsKey/m);
     expect(refused.err).not.to.contain(SECRET);
   });
 });

@@ -66,12 +66,39 @@ describe('cli: payhost pay: a decline, an unknown outcome, --memory', function (
     expect(unknown.out).to.equal('');
     expect(unknown.err).to.match(/^error outcome_unknown: The payment gateway did not say whether it acted, and nothing will settle it: with --memory the ledger is discarded when the command ends/m);
     expect(unknown.err).not.to.include('will be settled by');
+    // Core's warning said the transaction is held for review: reworded, its fields kept.
+    expect(unknown.err).not.to.include('transaction held for review');
+    const warning = unknown.err.split('\n').find((line) => line.includes('"level":40'));
+    expect(warning, unknown.err).to.include('gateway outcome unknown; with --memory nothing holds the transaction for review: the in-memory ledger is discarded');
   });
 
-  it('without --memory, an unknown outcome is held for review in the database, to be settled later', async () => {
+  it('without --memory, an unknown outcome is held for review in the database, to be settled later; the error names the payment and the transaction review resolve takes', async () => {
     const unknown = await cli('pay', '--config', configFile, '--channel', 'web', '--amount', '10.00', '--currency', 'USD', '--token', 'tok_dummy_outcome_unknown_not_charged');
     expect(unknown.code).to.equal(1);
-    expect(unknown.err).to.match(/^error outcome_unknown: .*held for review and will be settled by the processor's event or reconciliation$/m);
+    const match = /^error outcome_unknown: .*held for review and will be settled by the processor's event or reconciliation \(payment ([0-9a-f-]{36}), transaction ([0-9a-f-]{36}); payhost review list shows it/m.exec(unknown.err);
+    expect(match, unknown.err).not.to.equal(null);
+    const [, paymentId, transactionId] = match as RegExpExecArray;
+    const listed = await cli('review', 'list', '--config', configFile);
+    expect(listed.code, listed.err).to.equal(0);
+    expect(listed.out).to.include(transactionId).and.to.include(paymentId);
+  });
+
+  it('a payment waiting for 3-D Secure prints actionRequired and actionRequiredData (what the customer must do before the server confirms it)', async () => {
+    const waiting = await cli('pay', '--config', configFile, '--channel', 'web', '--amount', '10.00', '--currency', 'USD', '--token', 'tok_dummy_3ds');
+    expect(waiting.code, waiting.err).to.equal(0);
+    const printed = JSON.parse(waiting.out) as { payment: { toConfirm: boolean }; transaction: { kind: string; actionRequired: boolean; actionRequiredData: { type?: string; redirectUrl?: string } | null } };
+    expect(printed.payment.toConfirm).to.equal(true);
+    expect(printed.transaction).to.include({ kind: 'action_to_confirm', actionRequired: true });
+    expect(printed.transaction.actionRequiredData).to.include({ type: 'three_d_secure' });
+    expect(printed.transaction.actionRequiredData?.redirectUrl).to.match(/^https:\/\/3ds\.dummy\.payhost\.invalid\/challenge\//);
+  });
+
+  it('with --memory, a payment waiting for 3-D Secure is an error (it can never be confirmed), exit 1, nothing on stdout', async () => {
+    const waiting = await cli('pay', '--memory', '--config', configFile, '--channel', 'web', '--amount', '10.00', '--currency', 'USD', '--token', 'tok_dummy_3ds');
+    expect(waiting.code).to.equal(1);
+    expect(waiting.out).to.equal('');
+    expect(waiting.err).to.match(/^error operation_not_allowed \(confirmation_impossible_with_memory\): The gateway asks for a customer action \(e\.g\. 3-D Secure\) before it completes the payment, and with --memory it can never be confirmed/m);
+    expect(waiting.err).to.include('Run it without --memory, then confirm it on the server (POST /payments/<id>/confirm)');
   });
 
   it("--help says --memory opens no database, so the file's settings alone apply", async () => {

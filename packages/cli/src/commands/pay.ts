@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ERROR_CODES, GatewayDeclinedError, PayhostError, formatAmount, isPayhostError } from '@payhost/core';
 import { json, type CliIo } from '../io.js';
 import { withPaymentService } from '../ledger-session.js';
-import { loadCommandConfig } from '../logger.js';
+import { commandLogger, loadCommandConfig, type LogHooks } from '../logger.js';
 
 export interface PayOptions {
   config: string;
@@ -27,6 +27,49 @@ function declinedWithIds(err: GatewayDeclinedError, memory: boolean): GatewayDec
   return declined;
 }
 
+/** The ids a payhost error's details carry, as `payment <id>, transaction <id>`, or null when it carries neither. */
+function idsOf(details: Record<string, unknown> | undefined): string | null {
+  const ids = [['payment', details?.['paymentId']], ['transaction', details?.['transactionId']]].filter(([, id]) => typeof id === 'string');
+  return ids.length === 0 ? null : ids.map(([what, id]) => `${what as string} ${id as string}`).join(', ');
+}
+
+/**
+ * An unknown outcome recorded in the database, as `error outcome_unknown: <message> (payment …, transaction …)`:
+ * the transaction id is what `payhost review resolve` takes once the processor's dashboard shows what it did.
+ */
+function unknownWithIds(err: PayhostError): PayhostError {
+  const ids = idsOf(err.details);
+  if (ids === null) return err;
+  return new PayhostError(err.code, `${err.message} (${ids}; payhost review list shows it, payhost review resolve <transaction> settles it)`, err.details, { cause: err });
+}
+
+/**
+ * Core's warning for a transaction held for review says it is held: with --memory the ledger holding it is
+ * discarded, as the command's error says. The line is kept (its fields tell what the gateway answered), reworded.
+ */
+const HELD_FOR_REVIEW = 'gateway outcome unknown; transaction held for review';
+const MEMORY_HELD_REWORDED: LogHooks = {
+  logMethod(args, method) {
+    const [fields, message] = args as unknown[];
+    if (message === HELD_FOR_REVIEW) method.apply(this, [fields, 'gateway outcome unknown; with --memory nothing holds the transaction for review: the in-memory ledger is discarded when the command ends'] as Parameters<typeof method>);
+    else method.apply(this, args);
+  },
+};
+
+/**
+ * A payment that waits for the customer's action (3-D Secure) with --memory: the confirmation goes through
+ * the ledger (the server's POST /payments/<id>/confirm), which is discarded when the command ends.
+ */
+function unconfirmableInMemory(paymentId: string): PayhostError {
+  return new PayhostError(
+    ERROR_CODES.operationNotAllowed,
+    'The gateway asks for a customer action (e.g. 3-D Secure) before it completes the payment, and with --memory it can never be confirmed: ' +
+      'the in-memory ledger is discarded when the command ends, so the payment stays unconfirmed at the processor. ' +
+      'Run it without --memory, then confirm it on the server (POST /payments/<id>/confirm) once the customer has acted',
+    { reason: 'confirmation_impossible_with_memory', paymentId },
+  );
+}
+
 /**
  * An unknown outcome with --memory: the ledger holding the transaction for review is discarded when the
  * command ends, so no reconciliation, processor event or operator will settle it (core's message says they will).
@@ -43,8 +86,10 @@ function unknownInMemory(err: PayhostError): PayhostError {
 
 /** A one-off payment through the configured gateways; prints the payment and its transaction. */
 export async function pay(options: PayOptions, io: CliIo): Promise<void> {
-  const { config, logger } = await loadCommandConfig(options.config, io);
   const memory = options.memory === true;
+  const loaded = await loadCommandConfig(options.config, io);
+  const { config } = loaded;
+  const logger = memory ? commandLogger(loaded.level, io, MEMORY_HELD_REWORDED) : loaded.logger;
   const result = await withPaymentService(config, { memory, logger }, (payments) =>
     payments.pay({
       idempotencyKey: randomUUID(),
@@ -57,9 +102,11 @@ export async function pay(options: PayOptions, io: CliIo): Promise<void> {
     }),
   ).catch((err: unknown) => {
     if (err instanceof GatewayDeclinedError) throw declinedWithIds(err, memory);
-    throw memory && isPayhostError(err, ERROR_CODES.outcomeUnknown) ? unknownInMemory(err) : err;
+    if (!isPayhostError(err, ERROR_CODES.outcomeUnknown)) throw err;
+    throw memory ? unknownInMemory(err) : unknownWithIds(err);
   });
   const { payment: after, transaction } = result;
+  if (memory && after.toConfirm) throw unconfirmableInMemory(after.id);
   // Amounts with the currency's decimal places ("12.50" USD, "1500" JPY), as the server's API prints them.
   io.out(
     json({
@@ -71,7 +118,16 @@ export async function pay(options: PayOptions, io: CliIo): Promise<void> {
         currency: after.currency,
         toConfirm: after.toConfirm,
       },
-      transaction: { kind: transaction.kind, isSuccess: transaction.isSuccess, amount: formatAmount(transaction.amount, transaction.currency), errorCode: transaction.errorCode, error: transaction.error },
+      // actionRequiredData: what the customer must do (e.g. a 3-D Secure URL) before POST /payments/<id>/confirm.
+      transaction: {
+        kind: transaction.kind,
+        isSuccess: transaction.isSuccess,
+        amount: formatAmount(transaction.amount, transaction.currency),
+        errorCode: transaction.errorCode,
+        error: transaction.error,
+        actionRequired: transaction.actionRequired,
+        actionRequiredData: transaction.actionRequiredData,
+      },
     }),
   );
 }
