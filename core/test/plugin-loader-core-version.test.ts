@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadPlugins } from '@payhost/core';
+import { loadPlugins, PluginManager } from '@payhost/core';
 import { captureLogger } from './support/log-capture.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -84,5 +84,13 @@ describe("loading plugins: the package's @payhost/core peer range", () => {
     expect(warnings.map((line) => line['package'])).to.deep.equal(['acme-no-peer', 'acme-other-peer']);
     expect(warnings[0]!['msg']).to.include(`Plugin package "acme-no-peer" 1.0.0 does not declare @payhost/core in its peerDependencies: payhost cannot check that it was built for this host's @payhost/core ${coreVersion}`);
     expect(capture.lines).to.have.length(2);
+  });
+
+  it("PluginManager.create writes that warning to the host's logger (not to stderr)", async () => {
+    const capture = captureLogger();
+    const manager = await PluginManager.create({ plugins: ['acme-no-peer'], pluginBaseDir: hostDir, config: { channels: [] }, logger: capture.logger });
+    await manager.close();
+    const warnings = capture.lines.filter((line) => line['level'] === 40 && line['package'] === 'acme-no-peer');
+    expect(warnings).to.have.length(1);
   });
 });

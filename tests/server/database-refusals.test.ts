@@ -124,7 +124,7 @@ describe('payhost serve: PostgreSQL refuses the connection at start-up', functio
   it('a URL pg cannot read (a password with @ : / ? # not percent-encoded): invalid_configuration naming DATABASE_URL, never quoting it', async () => {
     const result = await runCli(['serve', '--config', configPath], { DATABASE_URL: 'postgres://payhost:p@ss:w/rd?#@127.0.0.1:1/shop' }, 30_000);
     expect(result.code, result.output).to.equal(1);
-    expect(result.output).to.match(/^error invalid_configuration: DATABASE_URL is not a valid connection URL: write postgres:\/\/user:password@host:5432\/database, with any @ : \/ \? # % \[ \] in the user name or password percent-encoded/m);
+    expect(result.output).to.match(/^error invalid_configuration \(unencoded_hash\): DATABASE_URL is not a valid connection URL: write postgres:\/\/user:password@host:5432\/database, with any @ : \/ \? # % \[ \] in the user name or password percent-encoded/m);
     expect(result.output).not.to.include('ss:w').and.not.to.include('w/rd');
   });
 
@@ -132,7 +132,7 @@ describe('payhost serve: PostgreSQL refuses the connection at start-up', functio
     const result = await runCli(['serve', '--config', configPath], { DATABASE_URL: 'host=127.0.0.1 port=1 user=postgres password=S3cretPW dbname=revops' }, 30_000);
     expect(result.code, result.output).to.equal(1);
     // It was "store_unavailable: Cannot connect to the PostgreSQL database at base:5432/host=127.0.0.1 ... password=S3cretPW ...".
-    expect(result.output).to.match(/^error invalid_configuration: DATABASE_URL is not a valid connection URL: .*key=value strings are not read/m);
+    expect(result.output).to.match(/^error invalid_configuration \(not_a_url\): DATABASE_URL is not a valid connection URL: .*key=value strings are not read/m);
     expect(result.output).not.to.include('S3cretPW');
   });
 });

@@ -65,7 +65,7 @@ export class PluginManager<H extends HookMap = {}> {
   static async create<H extends HookMap = {}>(options: PluginManagerOptions): Promise<PluginManager<H>> {
     // Before any plugin package is imported: a bad option is the caller's mistake, reported first.
     checkHookTimeout(options.hookTimeoutMs);
-    const classes = await loadPlugins(options.plugins, { baseDir: options.pluginBaseDir ?? process.cwd() });
+    const classes = await loadPlugins(options.plugins, { baseDir: options.pluginBaseDir ?? process.cwd(), ...(options.logger ? { logger: options.logger } : {}) });
     // The file's content is checked as any object is, by validateHostConfig.
     const config = typeof options.config === 'string' ? ((await readConfigFile(options.config)) as HostConfigInput) : options.config;
     return new PluginManager<H>({ ...options, plugins: classes, config });
