@@ -3,7 +3,8 @@ import type Stripe from 'stripe';
 import { adoptionRefusal, bindIntent, connectRefusal } from './adoption.js';
 import { toStripeAmount } from './amounts.js';
 import { mutating, reading, wasReplayed, type CallContext } from './client.js';
-import { applicationFee, connectTarget, decodeRef, followUpAccount, intentConnectParams, pspAccount, referenceAccount, type ConnectTarget } from './connect.js';
+import { onHoldingAccount } from './account-fallback.js';
+import { applicationFee, connectTarget, decodeRef, followUpAccounts, intentConnectParams, pspAccount, referenceAccount, type ConnectTarget } from './connect.js';
 import { convertAmount, errorResponse, failure, paymentMetadata, refusal, stripeAmountOf, type OperationContext } from './context.js';
 import { CUSTOMER_ACCOUNT_MISMATCH, customerAccountRefusal, ensureCustomer, explicitCustomer, findCustomer, savedCard } from './customers.js';
 import { signedPaymentId } from './metadata-signature.js';
@@ -172,12 +173,12 @@ function redirectsForConfirm(payment: PaymentData): Stripe.PaymentIntentConfirmP
 export async function confirm(ctx: OperationContext, payment: PaymentData): Promise<GatewayResponse> {
   const ref = decodeRef(payment.token);
   if (!ref || !ref.id.startsWith('pi_')) return failure(payment, 'confirm', 'confirmPayment needs the PaymentIntent reference (pi_...) of the payment as token.');
-  // A follow-up: the token is the ledger's (the action_to_confirm the plugin answered), not the customer's.
-  const on = followUpAccount(ctx.settings, ref.account, payment);
+  // A follow-up: the token is the ledger's (the action_to_confirm the plugin answered), not the customer's. A plain pi_ in
+  // REMOTE mode may be a platform intent made before the switch: read there when the connected account has no such intent.
+  const on = followUpAccounts(ctx.settings, ref.account, payment);
   if ('error' in on) return refusal(payment, 'confirm', on.code, on.error);
-  const account = on.account;
-  const call: CallContext = { account, idempotencyKey: payment.idempotencyKey ?? null };
-  try {
+  const done = await onHoldingAccount(on.accounts, 'payment_intent', async (account) => {
+    const call: CallContext = { account, idempotencyKey: payment.idempotencyKey ?? null };
     let intent = await ctx.stripe.paymentIntents.retrieve(ref.id, { expand: ['payment_method'] }, reading(call));
     const kind: TransactionKind = intent.capture_method === 'manual' ? 'auth' : 'capture';
     let observed = true;
@@ -186,9 +187,8 @@ export async function confirm(ctx: OperationContext, payment: PaymentData): Prom
       observed = wasReplayed(intent);
     }
     return intentResponse(intent, reader(ctx, account, kind, observed));
-  } catch (err) {
-    return errorResponse(ctx, err, payment, 'confirm', account);
-  }
+  });
+  return 'value' in done ? done.value : errorResponse(ctx, done.error, payment, 'confirm', done.account);
 }
 
 /** The longest `data.idempotencyKey` a client token takes: Stripe's 255, less room for a derived key's suffix. */

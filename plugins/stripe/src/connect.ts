@@ -66,7 +66,7 @@ export type ReferenceSettings = Pick<StripeSettings, 'mode' | 'connectedAccountI
  * (previous_connected_account_ids), whose payments recorded plain ids while
  * it was the configured one: after connected_account_id changes, their events
  * still find them. Only the pspReference depends on this: the transaction ids
- * the ledger sends to follow-ups always name the account (followUpAccount).
+ * the ledger sends to follow-ups always name the account (followUpAccounts).
  */
 export function pspAccount(settings: ReferenceSettings, account: string | null): string | null {
   if (settings.mode !== 'REMOTE' || account === null || account === settings.connectedAccountId) return null;
@@ -83,7 +83,7 @@ export const ACCOUNT_MISMATCH = 'account_mismatch';
  * on their own connected account). LOCAL and FORWARD intents live on the
  * platform: a reference naming an account is refused. REMOTE: the payment's
  * connected account (data.connectedAccountId, else the configured one),
- * which a reference naming an account must name. Follow-ups: followUpAccount.
+ * which a reference naming an account must name. Follow-ups: followUpAccounts.
  */
 export function referenceAccount(settings: StripeSettings, refAccount: string | null, payment: Pick<PaymentData, 'data'>): { account: string | null } | { error: string; code: string | null } {
   if (settings.mode !== 'REMOTE') {
@@ -99,34 +99,37 @@ export function referenceAccount(settings: StripeSettings, refAccount: string | 
 }
 
 /**
- * The account a follow-up (capture, refund, void, confirm, and their
- * reconciliation) acts on: where the intent was charged, whatever the mode
- * is now (an operator may change it; the payment keeps its terms). Its token
- * is no client's: the ledger sends the transaction id or PSP reference the
- * plugin itself answered for this payment (core referenceToken), after the
- * charge checked that account (referenceAccount). So a reference naming an
- * account (`acct_x:pi_y`: every transaction id of a REMOTE charge) is on
- * that account, even when the payment named its own in
- * data.connectedAccountId and the follow-up brings no data, and after a
- * switch to LOCAL or FORWARD; in REMOTE mode a data.connectedAccountId the
- * caller does pass (confirm takes data) may only agree. A plain `pi_y` is on
- * the platform in LOCAL and FORWARD mode; in REMOTE mode it is the payment's
- * account as for a charge (the PSP reference of the configured account is
- * plain), or the platform for a payment charged before a switch to REMOTE
- * (`platformFallback`: follow-ups.ts tries it when the account has no such intent).
+ * The accounts a follow-up (capture, refund, void, confirm, and their
+ * reconciliation) reads and acts on, in the order to try them: where the
+ * intent was charged, whatever the mode is now (an operator may change it;
+ * the payment keeps its terms). Its token is no client's: the ledger sends
+ * the transaction id or PSP reference the plugin itself answered for this
+ * payment (core referenceToken), after the charge checked that account
+ * (referenceAccount). So a reference naming an account (`acct_x:pi_y`: every
+ * transaction id of a REMOTE charge) is on that account, even when the
+ * payment named its own in data.connectedAccountId and the follow-up brings
+ * no data, and after a switch to LOCAL or FORWARD; in REMOTE mode a
+ * data.connectedAccountId the caller does pass (confirm takes data) may only
+ * agree. A plain `pi_y` is on the platform in LOCAL and FORWARD mode; in
+ * REMOTE mode it is the payment's account as for a charge (the PSP reference
+ * of the configured account is plain), or the platform for a payment charged
+ * before a switch to REMOTE: two accounts, the connected one first. Whoever
+ * reads or acts goes on to the next only on Stripe's "No such …" from one
+ * (account-fallback.ts), and may conclude "not made" only once every one was read.
  */
-export function followUpAccount(settings: StripeSettings, refAccount: string | null, payment: Pick<PaymentData, 'data'>): { account: string | null; platformFallback: boolean } | { error: string; code: string | null } {
+export function followUpAccounts(settings: StripeSettings, refAccount: string | null, payment: Pick<PaymentData, 'data'>): { accounts: (string | null)[] } | { error: string; code: string | null } {
   if (refAccount === null) {
     const on = referenceAccount(settings, null, payment);
-    return 'error' in on ? on : { account: on.account, platformFallback: on.account !== null };
+    if ('error' in on) return on;
+    return { accounts: on.account === null ? [null] : [on.account, null] };
   }
-  if (settings.mode !== 'REMOTE') return { account: refAccount, platformFallback: false };
+  if (settings.mode !== 'REMOTE') return { accounts: [refAccount] };
   const fromData = accountFromData(payment);
   if (fromData !== null && typeof fromData === 'object') return { error: fromData.error, code: null };
   if (fromData !== null && fromData !== refAccount) {
     return { error: `The payment's reference is on connected account ${refAccount}, but data.connectedAccountId names ${fromData}: refused.`, code: ACCOUNT_MISMATCH };
   }
-  return { account: refAccount, platformFallback: false };
+  return { accounts: [refAccount] };
 }
 
 /**

@@ -2,57 +2,73 @@ import { Decimal, type GatewayResponse, type PaymentData, type TransactionKind }
 import type Stripe from 'stripe';
 import { roundToStripeStep } from './amounts.js';
 import { mutating, reading, wasReplayed, type CallContext } from './client.js';
-import { applicationFee, decodeRef, followUpAccount, pspAccount } from './connect.js';
+import { missingObject, onHoldingAccount } from './account-fallback.js';
+import { applicationFee, decodeRef, followUpAccounts, pspAccount } from './connect.js';
 import { convertAmount, errorResponse, failure, paymentMetadata, refusal, stripeAmountOf, type OperationContext } from './context.js';
+import { describeStripeError } from './errors.js';
 import { intentResponse, refundResponse } from './status-mapping.js';
 
 interface Located {
   intentId: string;
   call: CallContext;
-  /** A plain pi_ tried on a connected account (REMOTE): on the platform instead when the account has no such intent. */
-  platformFallback: boolean;
 }
 
-/** The intent a follow-up operation acts on, from the token the ledger sends (the intent reference). */
-function locate(ctx: OperationContext, payment: PaymentData, kind: TransactionKind): Located | GatewayResponse {
+/** The intent a follow-up operation acts on and the accounts it may be on, from the token the ledger sends (the intent reference). */
+function locate(ctx: OperationContext, payment: PaymentData, kind: TransactionKind): { intentId: string; accounts: (string | null)[] } | GatewayResponse {
   const ref = decodeRef(payment.token);
   if (!ref || !ref.id.startsWith('pi_')) return failure(payment, kind, 'The payment has no Stripe PaymentIntent reference (pi_...) to act on.');
   // The ledger's stored reference (the plugin's own answer) names the account; data may only agree (connect.ts).
-  const on = followUpAccount(ctx.settings, ref.account, payment);
+  const on = followUpAccounts(ctx.settings, ref.account, payment);
   if ('error' in on) return refusal(payment, kind, on.code, on.error);
-  return { intentId: ref.id, call: { account: on.account, idempotencyKey: payment.idempotencyKey ?? null }, platformFallback: on.platformFallback };
+  return { intentId: ref.id, accounts: on.accounts };
 }
 
-/** Stripe's answer that the account holds no such PaymentIntent (404 resource_missing). */
-function missingIntent(err: unknown): boolean {
-  const e = (err ?? {}) as { code?: unknown; param?: unknown; message?: unknown };
-  if (e.code !== 'resource_missing') return false;
-  return e.param === 'intent' || e.param === 'payment_intent' || (typeof e.message === 'string' && e.message.startsWith('No such payment_intent'));
+/** A read made before the follow-up's request failed: nothing was sent. */
+class NothingSent extends Error {
+  constructor(readonly reason: unknown) {
+    super('read before the request failed');
+  }
 }
 
 /**
- * Runs a follow-up on the intent's account. A plain pi_ in REMOTE mode is
- * tried on the payment's connected account first (the configured account's
- * PSP reference is plain); a payment charged on the platform before the
- * channel moved to REMOTE has it there: on Stripe's "No such
- * payment_intent", the same request goes to the platform (idempotency keys
- * are kept per account). That costs one failed request, only for such a
+ * The intent, read before a capture or refund decides its Connect terms. A
+ * failed read (5xx, lost connection) is NothingSent: the follow-up never
+ * left, so it is a plain failure, not an unknown outcome held for review.
+ * Stripe's "No such payment_intent" passes on as it is (the next account).
+ */
+async function readIntent(ctx: OperationContext, located: Located): Promise<Stripe.PaymentIntent> {
+  try {
+    return await ctx.stripe.paymentIntents.retrieve(located.intentId, {}, reading(located.call));
+  } catch (err) {
+    if (missingObject(err, 'payment_intent')) throw err;
+    throw new NothingSent(err);
+  }
+}
+
+/** The failed response of a follow-up whose preliminary read failed: processing_error, never outcome_unknown. */
+function nothingSent(payment: PaymentData, kind: TransactionKind, located: Located, reason: unknown): GatewayResponse {
+  const described = describeStripeError(reason);
+  const message = `Could not read PaymentIntent ${located.intentId} before the ${kind}, so nothing was sent to Stripe: ${described.message}`;
+  return { ...failure(payment, kind, message), rawResponse: { ...described.raw, message, outcome_unknown: false } };
+}
+
+/**
+ * Runs a follow-up on the intent's account (followUpAccounts). A plain pi_ in
+ * REMOTE mode is tried on the payment's connected account first (the
+ * configured account's PSP reference is plain); a payment charged on the
+ * platform before the channel moved to REMOTE has it there: on Stripe's "No
+ * such payment_intent", the same request goes to the platform (idempotency
+ * keys are kept per account). That costs one failed request, only for such a
  * payment: REMOTE transaction ids name their account.
  */
 async function onIntentAccount(ctx: OperationContext, payment: PaymentData, kind: TransactionKind, act: (located: Located) => Promise<GatewayResponse>): Promise<GatewayResponse> {
-  const located = locate(ctx, payment, kind);
-  if (!('intentId' in located)) return located;
-  try {
-    return await act(located);
-  } catch (err) {
-    if (!located.platformFallback || !missingIntent(err)) return errorResponse(ctx, err, payment, kind, located.call.account);
-    try {
-      return await act({ ...located, call: { ...located.call, account: null }, platformFallback: false });
-    } catch (onPlatform) {
-      // Not on the platform either: the account's answer is the one about the payment's own account.
-      return errorResponse(ctx, missingIntent(onPlatform) ? err : onPlatform, payment, kind, missingIntent(onPlatform) ? located.call.account : null);
-    }
-  }
+  const target = locate(ctx, payment, kind);
+  if (!('intentId' in target)) return target;
+  const locatedOn = (account: string | null): Located => ({ intentId: target.intentId, call: { account, idempotencyKey: payment.idempotencyKey ?? null } });
+  const done = await onHoldingAccount(target.accounts, 'payment_intent', (account) => act(locatedOn(account)));
+  if ('value' in done) return done.value;
+  if (done.error instanceof NothingSent) return nothingSent(payment, kind, locatedOn(done.account), done.error.reason);
+  return errorResponse(ctx, done.error, payment, kind, done.account);
 }
 
 /**
@@ -92,7 +108,7 @@ async function captureFee(ctx: OperationContext, payment: PaymentData, located: 
   if (located.call.account && overridden) {
     return convertAmount(payment, 'capture', () => applicationFee(ctx.settings, { mode: 'REMOTE' }, amountMinor, payment.currency, payment));
   }
-  const intent = await ctx.stripe.paymentIntents.retrieve(located.intentId, {}, reading(located.call));
+  const intent = await readIntent(ctx, located);
   // On the platform only a destination charge carries a fee: a plain one (LOCAL) takes none, whatever the override.
   if (overridden && transfers(intent)) {
     return convertAmount(payment, 'capture', () => applicationFee(ctx.settings, { mode: 'FORWARD' }, amountMinor, payment.currency, payment));
@@ -130,7 +146,7 @@ export async function capture(ctx: OperationContext, payment: PaymentData): Prom
 async function refundTerms(ctx: OperationContext, payment: PaymentData, located: Located): Promise<Pick<Stripe.RefundCreateParams, 'refund_application_fee' | 'reverse_transfer'>> {
   const keepFee = payment.data?.['refundApplicationFee'] === false;
   if (located.call.account) return keepFee ? {} : { refund_application_fee: true };
-  const intent = await ctx.stripe.paymentIntents.retrieve(located.intentId, {}, reading(located.call));
+  const intent = await readIntent(ctx, located);
   if (!transfers(intent) || payment.data?.['reverseTransfer'] === false) return {};
   const hasFee = intent.application_fee_amount !== null && intent.application_fee_amount !== undefined;
   return hasFee && !keepFee ? { reverse_transfer: true, refund_application_fee: true } : { reverse_transfer: true };

@@ -2,7 +2,8 @@ import type { GatewayResponse, PaymentData, TransactionKind, TransactionStatusIn
 import type Stripe from 'stripe';
 import { adoptionRefusal, boundTo, connectRefusal } from './adoption.js';
 import { reading } from './client.js';
-import { applicationFee, connectTarget, decodeRef, followUpAccount, lostChargeAccounts, pspAccount, referenceAccount } from './connect.js';
+import { onHoldingAccount } from './account-fallback.js';
+import { applicationFee, connectTarget, decodeRef, followUpAccounts, lostChargeAccounts, pspAccount, referenceAccount } from './connect.js';
 import { failure, refusal, type OperationContext } from './context.js';
 import { intentResponse, refundResponse } from './status-mapping.js';
 
@@ -68,22 +69,47 @@ function adoptedTermsRefusal(ctx: OperationContext, payment: PaymentData, intent
  * A refund Stripe answered pending (refund_ongoing, its re_ id known) whose refund.updated the host
  * never got: the refund object as Stripe holds it now (succeeded: refund, failed/canceled:
  * refund_failed, still pending: refund_ongoing, which the ledger leaves as it is). Found by its id,
- * not by our key: a dashboard refund's row carries an event's. Null for another payment's refund, or
- * one Stripe does not show.
+ * not by our key: a dashboard refund's row carries an event's; on the accounts the payment's
+ * follow-ups run on (a plain re_ of a refund made on the platform after a switch to REMOTE is
+ * there). Null for another payment's refund, or one Stripe does not show.
  */
-async function ongoingRefundStatus(ctx: OperationContext, input: TransactionStatusInput, refundId: string, account: string | null): Promise<GatewayResponse | null> {
+async function ongoingRefundStatus(ctx: OperationContext, input: TransactionStatusInput, refundId: string, accounts: (string | null)[]): Promise<GatewayResponse | null> {
   const intentId = [decodeRef(input.transaction.pspReference), decodeRef(input.payment.token)].find((r) => r?.id.startsWith('pi_'))?.id;
   if (!intentId) return null;
-  let refund: Stripe.Refund;
-  try {
-    refund = await ctx.stripe.refunds.retrieve(refundId, {}, reading({ account }));
-  } catch (err) {
-    if ((err as { code?: unknown }).code === 'resource_missing') return null;
-    throw err;
+  const found = await onHoldingAccount(accounts, 'refund', (account) => ctx.stripe.refunds.retrieve(refundId, {}, reading({ account })));
+  if ('error' in found) {
+    if ((found.error as { code?: unknown }).code === 'resource_missing') return null;
+    throw found.error;
   }
+  const refund = found.value;
   const of = typeof refund.payment_intent === 'string' ? refund.payment_intent : (refund.payment_intent?.id ?? null);
   if (of !== intentId) return null;
-  return refundResponse(refund, account, true, pspAccount(ctx.settings, account));
+  return refundResponse(refund, found.account, true, pspAccount(ctx.settings, found.account));
+}
+
+/**
+ * The refund made with `key` on the intent, on the first of `accounts` that
+ * holds the intent (followUpAccounts): a plain pi_ in REMOTE mode is the
+ * connected account's, or the platform's for a payment charged before the
+ * switch, whose refunds the follow-up made there. An account that lists no
+ * refund of it while another account follows is asked for the intent itself:
+ * the refunds of an intent it does not hold are not "none". Null when the
+ * holding account has no such refund; an intent on no account throws Stripe's answer.
+ */
+async function refundByKey(ctx: OperationContext, intentId: string, key: string, accounts: (string | null)[]): Promise<{ refund: Stripe.Refund | null; account: string | null }> {
+  const found = await onHoldingAccount(accounts, 'payment_intent', async (account, more) => {
+    // Every page: an intent refunded more than 100 times would otherwise hide the refund and report it never made.
+    let listed = false;
+    for await (const refund of ctx.stripe.refunds.list({ payment_intent: intentId, limit: 100 }, reading({ account }))) {
+      if (refund.metadata?.['payhost_idempotency_key'] === key) return refund;
+      listed = true;
+    }
+    // Listed refunds prove the intent is here; none: make sure before the next account is skipped.
+    if (!listed && more) await ctx.stripe.paymentIntents.retrieve(intentId, {}, reading({ account }));
+    return null;
+  });
+  if ('error' in found) throw found.error;
+  return { refund: found.value, account: found.account };
 }
 
 /**
@@ -98,8 +124,8 @@ export async function transactionStatus(ctx: OperationContext, input: Transactio
   const ongoing = transaction.kind === 'refund_ongoing' ? decodeRef(transaction.gatewayTransactionId) : null;
   if (ongoing?.id.startsWith('re_')) {
     // Before the key's operation: a dashboard refund's row has none of ours.
-    const on = followUpAccount(ctx.settings, ongoing.account, payment);
-    return 'error' in on ? null : ongoingRefundStatus(ctx, input, ongoing.id, on.account);
+    const on = followUpAccounts(ctx.settings, ongoing.account, payment);
+    return 'error' in on ? null : ongoingRefundStatus(ctx, input, ongoing.id, on.accounts);
   }
   const op = operationOf(input);
   if (!op) return null;
@@ -110,10 +136,12 @@ export async function transactionStatus(ctx: OperationContext, input: Transactio
   // A charge's reference may be the customer's pi_ token: checked against the payment's account, and one on
   // another account was refused by the call itself (recorded as such). A follow-up's comes from the ledger
   // (the plugin's own answers): its account is the payment's (connect.ts); a refusal there means a person looks.
-  const on = (charging ? referenceAccount : followUpAccount)(ctx.settings, ref?.account ?? null, payment);
+  // A follow-up's plain pi_ in REMOTE mode may be on the platform (charged before the switch): until each account it
+  // may be on was read, nothing is "not made" (followUpAccounts).
+  const on = charging ? referenceAccount(ctx.settings, ref?.account ?? null, payment) : followUpAccounts(ctx.settings, ref?.account ?? null, payment);
   if ('error' in on) return charging ? { ...refusal(payment, kind, on.code, on.error), amount: transaction.amount } : null;
-  let account = on.account;
-  const opts = reading({ account });
+  const accounts = 'accounts' in on ? on.accounts : [on.account];
+  let account = accounts[0] ?? null;
   const never = (what: string): GatewayResponse => ({ ...failure(payment, kind, `Stripe has no record of this ${what}: the request never took effect.`), amount: transaction.amount });
   // A follow-up Stripe does not show: not made, once its request cannot still be running; until then, cannot tell.
   const settled = now.getTime() - transaction.createdAt.getTime() > followUpSettleMs(ctx.settings);
@@ -121,16 +149,16 @@ export async function transactionStatus(ctx: OperationContext, input: Transactio
 
   if (op === 'refund') {
     if (!ref?.id.startsWith('pi_')) return null;
-    // Every page: an intent refunded more than 100 times would otherwise hide the refund and report it never made.
-    for await (const refund of ctx.stripe.refunds.list({ payment_intent: ref.id, limit: 100 }, opts)) {
-      if (refund.metadata?.['payhost_idempotency_key'] === key) return refundResponse(refund, account, true, pspAccount(ctx.settings, account));
-    }
-    return notMade('refund');
+    const found = await refundByKey(ctx, ref.id, key, accounts);
+    return found.refund ? refundResponse(found.refund, found.account, true, pspAccount(ctx.settings, found.account)) : notMade('refund');
   }
 
   let intent: Stripe.PaymentIntent | null = null;
   if (ref?.id.startsWith('pi_')) {
-    intent = await ctx.stripe.paymentIntents.retrieve(ref.id, { expand: ['payment_method'] }, opts);
+    const found = await onHoldingAccount(accounts, 'payment_intent', (on) => ctx.stripe.paymentIntents.retrieve(ref.id, { expand: ['payment_method'] }, reading({ account: on })));
+    if ('error' in found) throw found.error;
+    intent = found.value;
+    account = found.account;
   } else if (charging) {
     for (const on of lostChargeAccounts(ctx.settings, payment, account)) {
       const found = await ctx.stripe.paymentIntents.search({ query: `metadata['payhost_idempotency_key']:'${escapeQuery(key)}'`, limit: 1, expand: ['data.payment_method'] }, reading({ account: on }));

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
+import { MemoryLedgerStore, PaymentService, PluginManager, silentLogger } from '@payhost/core';
+import { StripeGatewayPlugin } from '@payhost/plugin-stripe';
 import type { LoggedRequest } from '@payhost/testkit/stripe';
-import { CHANNEL, GATEWAY, call, dec, expectSuccess, key, makeLedger, makePlugin, payment, useFakeStripe } from './helpers.js';
+import { CHANNEL, CURRENCIES, GATEWAY, call, config, dec, expectSuccess, key, makeLedger, makePlugin, payment, useFakeStripe } from './helpers.js';
 
 const PROVIDER = 'acct_provider123';
 const FEES = { application_fee_percent: '2.5', application_fee_fixed: '0.30' };
@@ -115,6 +117,41 @@ describe('stripe: a Connect mode change leaves existing payments on their origin
       const refunded = await service.refund({ paymentId: paid.payment.id, idempotencyKey: key(), amount: '100.00' });
       expect(refunded.payment.chargeStatus).to.equal('fully-refunded');
       expect(refunds()[0]?.params).to.deep.include({ reverse_transfer: 'true', refund_application_fee: 'true' });
+    } finally {
+      await manager.close();
+    }
+  });
+
+  // Review finding: reconciliation read only the connected account, found no refund there and, once the request
+  // could no longer land, recorded the platform refund as never made: the ledger freed 40.00 Stripe had paid back.
+  it('through the ledger: FORWARD -> REMOTE, a refund made on the platform whose answer was lost is recorded by reconcile()', async () => {
+    const channels = [{ slug: CHANNEL, currencies: CURRENCIES, plugins: { [GATEWAY]: { active: true, configuration: config(env.fake, FORWARD) } } }];
+    // Quiet: the failed status check below is logged as an error otherwise.
+    const manager = new PluginManager({ plugins: [StripeGatewayPlugin], config: { channels }, logger: silentLogger() });
+    // The ledger's clock ten minutes behind: its rows are older than followUpSettleMs when Stripe is asked.
+    const service = new PaymentService({ manager, store: new MemoryLedgerStore(), clock: () => new Date(Date.now() - 10 * 60_000) });
+    try {
+      const paid = await service.pay({ idempotencyKey: key(), channel: CHANNEL, total: '100.00', currency: 'USD', token: 'pm_card_visa' });
+      manager.updatePluginConfiguration(GATEWAY, CHANNEL, { configuration: { mode: 'REMOTE' } });
+      env.fake.clearLog();
+      // The platform refunds, its answer is lost (Stripe's saved 500); the ledger's immediate status check fails too.
+      env.fake.failNext({ status: 500, saved: true, afterProcessing: true, path: '/v1/refunds', method: 'POST', account: null });
+      env.fake.failNext({ status: 500, path: '/v1/refunds', method: 'GET' });
+      const lost = await service.refund({ paymentId: paid.payment.id, idempotencyKey: key(), amount: '40.00' }).then(() => null, (e: Error & { code?: string }) => e.code);
+      expect(lost).to.equal('outcome_unknown');
+      const report = await service.reconcile({ minAgeMs: 0 });
+      expect(report.applied).to.have.length(1);
+      const after = await service.getPayment(paid.payment.id);
+      expect(after.capturedAmount.toString()).to.equal('60');
+      expect(after.chargeStatus).to.equal('partially-refunded');
+      const [refund] = (await service.listTransactions(paid.payment.id)).filter((t) => t.kind === 'refund');
+      expect(refund).to.deep.include({ state: 'applied', isSuccess: true });
+      // No second refund of the same money: the ledger refuses 100.00 before asking Stripe.
+      const posted = refunds().length;
+      const again = await service.refund({ paymentId: paid.payment.id, idempotencyKey: key(), amount: '100.00' }).then(() => null, (e: Error & { code?: string }) => e.code);
+      expect(again).to.be.a('string');
+      expect(refunds()).to.have.length(posted);
+      expect(env.fake.state.account(null).refunds.size).to.equal(1);
     } finally {
       await manager.close();
     }

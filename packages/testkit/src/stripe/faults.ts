@@ -28,6 +28,8 @@ export interface FaultMatch {
   method?: string;
   /** Exact path, or a pattern (e.g. /payment_intents/). */
   path?: string | RegExp;
+  /** Only requests on this account (the `Stripe-Account` header; null: the platform); default: any account. */
+  account?: string | null;
   /** How many matching requests it hits; default 1. */
   times?: number;
   /**
@@ -79,8 +81,8 @@ export class FaultQueue {
     this.faults.length = 0;
   }
 
-  take(method: string, path: string): Fault | null {
-    const index = this.faults.findIndex((f) => (!f.method || f.method === method) && (!f.path || matchesPath(path, f.path)));
+  take(method: string, path: string, account: string | null): Fault | null {
+    const index = this.faults.findIndex((f) => (!f.method || f.method === method) && (!f.path || matchesPath(path, f.path)) && (f.account === undefined || f.account === account));
     if (index === -1) return null;
     const fault = this.faults[index] as Fault;
     fault.remaining -= 1;

@@ -9,9 +9,9 @@ import type { AccountStore, HandlerContext, StripeState } from './state.js';
 
 const CANCELABLE = ['requires_payment_method', 'requires_capture', 'requires_confirmation', 'requires_action', 'processing'];
 
-export function intentOrThrow(ctx: HandlerContext, id: string): Json {
+export function intentOrThrow(ctx: HandlerContext, id: string, param = 'intent'): Json {
   const intent = ctx.store.paymentIntents.get(id);
-  if (!intent) throw notFound('payment_intent', id, 'intent');
+  if (!intent) throw notFound('payment_intent', id, param);
   return intent;
 }
 

@@ -73,8 +73,15 @@ export function chargeRefunds(store: AccountStore, charge: Json): Json {
   return { object: 'list', data, has_more: false, url: `/v1/charges/${String(charge['id'])}/refunds` };
 }
 
+/**
+ * GET /v1/refunds. A `payment_intent` filter naming an intent this account
+ * does not hold is Stripe's 404 "No such payment_intent", not an empty list:
+ * an empty list would say "no refund" about an intent that lives on another
+ * account (the platform, a connected account).
+ */
 export function listRefunds(ctx: HandlerContext): Json {
   const intent = str(ctx.form, 'payment_intent');
+  if (intent) intentOrThrow(ctx, intent, 'payment_intent');
   const charge = str(ctx.form, 'charge');
   const limit = int(ctx.form, 'limit') ?? 10;
   // Newest first, one page at a time from `starting_after`, as Stripe lists.

@@ -237,7 +237,7 @@ export class FakeStripe {
     };
     this.requests.push(entry);
     const requestId = `req_${(++this.requestSeq).toString().padStart(6, '0')}`;
-    const fault = this.faults.take(method, url.pathname);
+    const fault = this.faults.take(method, url.pathname, entry.account);
     if (fault) entry.fault = fault.kind;
     // Before the endpoint executes (a network-level fault): nothing runs, nothing is saved.
     if (fault && !fault.afterProcessing && !fault.saved) return this.applyFault(fault, entry, res, requestId);
