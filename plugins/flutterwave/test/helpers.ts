@@ -1,9 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import nock from 'nock';
-import { Decimal, PluginManager, createLogger, silentLogger, type ConfigValues, type GatewayResponse, type Logger, type PaymentData } from '@payhost/core';
+import { Decimal, MemoryLedgerStore, PaymentService, PluginManager, createLogger, silentLogger, type ConfigValues, type GatewayResponse, type Logger, type Payment, type PaymentData } from '@payhost/core';
 import { FakeFlutterwave } from '@payhost/testkit/flutterwave';
 import { FlutterwaveGatewayPlugin } from '@payhost/plugin-flutterwave';
 
@@ -41,6 +42,54 @@ export function blockOutsideNetwork(): void {
     const others = outsideRequests.slice(mark).filter((h) => !TELEMETRY_HOSTS.includes(h));
     expect(others, 'requests to outside hosts other than the refused SDK telemetry').to.deep.equal([]);
   });
+}
+
+/** A fresh idempotency key. */
+export const key = (): string => `key-${randomUUID()}`;
+
+/** What ledgerSuite() gives each test: read the fields inside a test or hook, they change per test. */
+export interface LedgerSuite {
+  readonly fake: FakeFlutterwave;
+  readonly manager: PluginManager;
+  readonly service: PaymentService;
+  /** A payment of `total` NGN paid with Inline and processed through the service (charged). */
+  captured(total?: string): Promise<Payment>;
+}
+
+/**
+ * Registers the hooks of a suite that runs payments through the ledger: outside network blocked, one
+ * fake for the suite, a fresh manager and in-memory ledger for each test.
+ */
+export function ledgerSuite(): LedgerSuite {
+  blockOutsideNetwork();
+  let fake: FakeFlutterwave;
+  let manager: PluginManager;
+  let service: PaymentService;
+  before(async () => {
+    fake = await FakeFlutterwave.start();
+  });
+  after(() => fake.close());
+  beforeEach(() => {
+    fake.reset();
+    manager = makeManager(fake);
+    service = new PaymentService({ manager, store: new MemoryLedgerStore(), logger: silentLogger() });
+  });
+  afterEach(() => manager.close());
+
+  async function captured(total = '1500.50'): Promise<Payment> {
+    const token = JSON.parse(await manager.getClientToken({ channel: CHANNEL, gateway: GATEWAY, amount: new Decimal(total), currency: 'NGN' })) as { tx_ref: string };
+    const { transaction: _t, ...callback } = fake.pay({ tx_ref: token.tx_ref, amount: total, currency: 'NGN' });
+    const payment = await service.createPayment({ idempotencyKey: key(), channel: CHANNEL, total, currency: 'NGN', token: JSON.stringify(callback) });
+    await service.process({ paymentId: payment.id, idempotencyKey: key(), data: { txRef: token.tx_ref } });
+    return payment;
+  }
+
+  return {
+    get fake() { return fake; },
+    get manager() { return manager; },
+    get service() { return service; },
+    captured,
+  };
 }
 
 export function configuration(fake: FakeFlutterwave, overrides: ConfigValues = {}): ConfigValues {
