@@ -1,23 +1,9 @@
 import { expect } from 'chai';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { loadPlugins, PluginManager } from '@payhost/core';
 import { captureLogger } from './support/log-capture.js';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const repoRoot = join(here, '..', '..');
-
-type Failure = { code?: string; message: string; details?: Record<string, unknown> };
-
-async function rejection(promise: Promise<unknown>): Promise<Failure> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Failure;
-  }
-  return expect.fail('expected an error');
-}
+import { rejection, repoRoot } from './support/loader.js';
 
 const pluginSource = (id: string) => `import { BasePlugin } from '@payhost/core';
 export default class P extends BasePlugin {

@@ -1,24 +1,10 @@
 import { expect } from 'chai';
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { BasePlugin, Decimal, PluginManager, loadPlugins } from '@payhost/core';
 import { captureLogger } from './support/log-capture.js';
+import { rejection, repoRoot } from './support/loader.js';
 import { payment } from './support/plugins.js';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const repoRoot = join(here, '..', '..');
-
-type Failure = { code?: string; message: string; details?: Record<string, unknown> };
-
-async function rejection(promise: Promise<unknown>): Promise<Failure> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Failure;
-  }
-  return expect.fail('expected an error');
-}
 
 const GATEWAY_SOURCE = (id: string) => `import { BasePlugin, Decimal, gatewayConfigFromValues } from '@payhost/core';
 
