@@ -60,16 +60,8 @@ describe('checkout page: what it says about the current attempt (browser, chromi
 
   it("says in words what a proxy's HTML error page to Pay means, and that paying again is safe: the same Idempotency-Key", async () => {
     // The server charges; a proxy in front of it answers with its own 502 page.
-    let first = true;
-    await t.page.route('**/checkout/api/payments', async (route) => {
-      if (!first) return route.fallback();
-      first = false;
-      await route.fetch();
-      return route.fulfill({ status: 502, contentType: 'text/html', body: '<html><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>' });
-    });
-    await t.open();
-    await t.fillOrder();
-    await t.fillCard(CARDS.success);
+    await t.loseFirstAnswer('**/checkout/api/payments', { status: 502, contentType: 'text/html', body: '<html><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>' });
+    await t.openFilled(CARDS.success);
     await t.page.getByRole('button', { name: 'Pay 25.00 USD' }).click();
     const message = alert('may have gone through');
     await message.waitFor();

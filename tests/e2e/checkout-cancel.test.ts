@@ -8,13 +8,10 @@ describe('checkout page: Cancel payment on the 3-D Secure step (browser, chromiu
   const t = CheckoutPageHarness.use();
 
   const cancelButton = () => t.page.getByRole('button', { name: 'Cancel payment' });
-  const cancelRequests = () => t.sent.filter((r) => r.method === 'POST' && /\/checkout\/api\/payments\/[0-9a-f-]{36}\/cancel$/.test(r.url));
 
   /** Pays with the 3-D Secure test card and waits for the challenge; the payment's id. */
   async function payToChallenge(): Promise<string> {
-    await t.open();
-    await t.fillOrder();
-    await t.fillCard(CARDS.threeDSecure);
+    await t.openFilled(CARDS.threeDSecure);
     const answer = t.page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/checkout/api/payments'));
     await t.page.getByRole('button', { name: /^Pay/ }).click();
     const { payment } = (await (await answer).json()) as { payment: { id: string; toConfirm: boolean } };
@@ -37,8 +34,8 @@ describe('checkout page: Cancel payment on the 3-D Secure step (browser, chromiu
     const payment = await t.server.server.payments.getPayment(id);
     expect([payment.chargeStatus, payment.toConfirm, payment.isActive]).to.deep.equal(['not-charged', false, false]);
     // One cancel, under an Idempotency-Key of its own, and no confirmation.
-    expect(cancelRequests().map((r) => r.url)).to.deep.equal([`${t.server.url}/checkout/api/payments/${id}/cancel`]);
-    expect(cancelRequests()[0]!.headers['idempotency-key']).to.match(/^[0-9a-f-]{36}$/);
+    expect(t.cancelRequests().map((r) => r.url)).to.deep.equal([`${t.server.url}/checkout/api/payments/${id}/cancel`]);
+    expect(t.cancelRequests()[0]!.headers['idempotency-key']).to.match(/^[0-9a-f-]{36}$/);
     expect(t.sent.filter((r) => r.url.endsWith('/confirm'))).to.deep.equal([]);
 
     // Back: the form, the card kept, and what became of the payment (no challenge to go back to).
@@ -50,13 +47,8 @@ describe('checkout page: Cancel payment on the 3-D Secure step (browser, chromiu
   });
 
   it('after a lost answer, Cancel payment again sends the same key: one void', async () => {
-    let first = true;
-    await t.page.route('**/checkout/api/payments/*/cancel', async (route) => {
-      const response = await route.fetch(); // the server cancels; the proxy loses its answer
-      if (!first) return route.fulfill({ response });
-      first = false;
-      return route.fulfill({ status: 504, contentType: 'text/html', body: '<h1>504 Gateway Time-out</h1>' });
-    });
+    // The server cancels; the proxy loses its answer.
+    await t.loseFirstAnswer('**/checkout/api/payments/*/cancel');
     const id = await payToChallenge();
     await cancelButton().click();
     await t.message('alert', 'The payment may have been cancelled: pressing Cancel payment again is safe.').waitFor();
@@ -65,7 +57,7 @@ describe('checkout page: Cancel payment on the 3-D Secure step (browser, chromiu
     await cancelButton().click();
     expect(await t.resultStatus()).to.equal('not-charged');
     expect(await t.summary()).to.equal('Payment cancelled: nothing was charged.');
-    const keys = cancelRequests().map((r) => r.headers['idempotency-key']);
+    const keys = t.cancelRequests().map((r) => r.headers['idempotency-key']);
     expect(keys).to.have.length(2);
     expect(keys[1]).to.equal(keys[0]);
     const kinds = (await t.server.server.payments.listTransactions(id)).map((tx) => tx.kind);

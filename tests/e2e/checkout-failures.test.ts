@@ -25,9 +25,7 @@ describe('checkout page when answers are lost or fail (browser, chromium)', func
   it('shows a charge from the answer to Pay even when the payment cannot be read afterwards: no second payment', async () => {
     // Every read of the payment fails (a dropped connection): the result must not depend on it.
     await t.page.route('**/checkout/api/payments/*', (route) => (route.request().method() === 'GET' ? route.abort('connectionreset') : route.fallback()));
-    await t.open();
-    await t.fillOrder();
-    await t.fillCard(CARDS.success);
+    await t.openFilled(CARDS.success);
     await t.page.getByRole('button', { name: 'Pay 25.00 USD' }).click();
 
     expect(await t.resultStatus()).to.equal('fully-charged');
@@ -52,9 +50,7 @@ describe('checkout page when answers are lost or fail (browser, chromium)', func
       first = false;
       return route.fulfill({ status: 504, contentType: 'text/html', body: '<h1>504 Gateway Time-out</h1>' });
     });
-    await t.open();
-    await t.fillOrder();
-    await t.fillCard(CARDS.success);
+    await t.openFilled(CARDS.success);
     await t.page.getByRole('button', { name: 'Pay 25.00 USD' }).click();
     await t.page.getByRole('alert').filter({ hasText: 'may have gone through' }).waitFor();
     expect(await t.page.locator('#checkout').isVisible()).to.equal(true);
@@ -71,16 +67,9 @@ describe('checkout page when answers are lost or fail (browser, chromium)', func
   });
 
   it('keeps the Idempotency-Key of a confirmation answered 502 outcome_unknown: completing again does not confirm twice', async () => {
-    let first = true;
-    await t.page.route('**/checkout/api/payments/*/confirm', async (route) => {
-      if (!first) return route.fallback();
-      first = false;
-      await route.fetch(); // the server confirmed (and captured)...
-      return route.fulfill({ status: 502, contentType: 'application/json', body: '{"code":"outcome_unknown","message":"The gateway did not say what it did."}' });
-    });
-    await t.open();
-    await t.fillOrder();
-    await t.fillCard(CARDS.threeDSecure);
+    // The server confirms (and captures); its answer is replaced by a 502 outcome_unknown.
+    await t.loseFirstAnswer('**/checkout/api/payments/*/confirm', { status: 502, contentType: 'application/json', body: '{"code":"outcome_unknown","message":"The gateway did not say what it did."}' });
+    await t.openFilled(CARDS.threeDSecure);
     await t.page.getByRole('button', { name: /^Pay/ }).click();
     await t.page.getByRole('button', { name: 'Complete authentication' }).click();
     await t.page.getByRole('alert').filter({ hasText: 'may have gone through' }).waitFor();
@@ -98,16 +87,8 @@ describe('checkout page when answers are lost or fail (browser, chromium)', func
 
   it('Fail authentication on a payment a lost answer already confirmed: not cancelled, shown as charged, not "nothing was charged"', async () => {
     // Complete authentication reaches the server, which captures; its answer is lost.
-    let first = true;
-    await t.page.route('**/checkout/api/payments/*/confirm', async (route) => {
-      if (!first) return route.fallback();
-      first = false;
-      await route.fetch();
-      return route.fulfill({ status: 504, contentType: 'text/html', body: '<h1>504 Gateway Time-out</h1>' });
-    });
-    await t.open();
-    await t.fillOrder();
-    await t.fillCard(CARDS.threeDSecure);
+    await t.loseFirstAnswer('**/checkout/api/payments/*/confirm');
+    await t.openFilled(CARDS.threeDSecure);
     await t.page.getByRole('button', { name: /^Pay/ }).click();
     await t.page.getByRole('button', { name: 'Complete authentication' }).click();
     await t.page.getByRole('alert').filter({ hasText: 'The server took too long to answer' }).waitFor();
@@ -125,9 +106,7 @@ describe('checkout page when answers are lost or fail (browser, chromium)', func
         ? route.fulfill({ status: 503, contentType: 'application/json', body: '{"code":"store_unavailable","message":"The ledger database is unavailable"}' })
         : route.fallback(),
     );
-    await t.open();
-    await t.fillOrder();
-    await t.fillCard(CARDS.declined);
+    await t.openFilled(CARDS.declined);
     await t.page.getByRole('button', { name: /^Pay/ }).click();
 
     await t.page.getByRole('heading', { name: 'Payment', exact: true }).waitFor({ timeout: 10_000 });
@@ -138,9 +117,7 @@ describe('checkout page when answers are lost or fail (browser, chromium)', func
   });
 
   it('keeps keyboard focus: on the 3-D Secure challenge once it can be used, on the message after a server error', async () => {
-    await t.open();
-    await t.fillOrder();
-    await t.fillCard(CARDS.threeDSecure);
+    await t.openFilled(CARDS.threeDSecure);
     await t.page.getByLabel('CVC').press('Enter');
     await t.page.getByRole('heading', { name: '3-D Secure' }).waitFor();
     await waitForFocus('challenge-complete');
@@ -278,9 +255,7 @@ describe('checkout page when answers are lost or fail (browser, chromium)', func
     it('Pay that hangs is given up after 90 s and sent again with the same Idempotency-Key: charged once', async () => {
       await t.page.clock.install();
       const pay = await hang('**/checkout/api/payments', 1);
-      await t.open();
-      await t.fillOrder();
-      await t.fillCard(CARDS.success);
+      await t.openFilled(CARDS.success);
       await t.page.getByRole('button', { name: 'Pay 25.00 USD' }).click();
       await advanceUntil(() => pay.calls() === 1);
       await t.page.clock.runFor(90_000);

@@ -26,9 +26,7 @@ describe("checkout page and the browser's Back and Forward (browser, chromium)",
   }
 
   it('Back from a charged payment shows that payment, never a form ready to pay it again; Forward and a reload keep it so', async () => {
-    await t.open();
-    await t.fillOrder();
-    await t.fillCard(CARDS.success);
+    await t.openFilled(CARDS.success);
     await pay().click();
     expect(await t.resultStatus()).to.equal('fully-charged');
     const id = await shownPaymentId();
@@ -62,12 +60,7 @@ describe("checkout page and the browser's Back and Forward (browser, chromium)",
   });
 
   it('Back from 3-D Secure closes that payment (a later confirm under a fresh key is refused), keeps the card; paying again charges once', async () => {
-    await t.open();
-    await t.fillOrder();
-    await t.fillCard(CARDS.threeDSecure);
-    await pay().click();
-    await t.page.getByRole('heading', { name: '3-D Secure' }).waitFor();
-    const firstId = (await t.page.evaluate(() => history.state?.paymentId)) ?? '';
+    const firstId = await t.openToChallenge(pay());
 
     await t.page.goBack();
     await notice('You left 3-D Secure, so your last payment was cancelled, and nothing was charged.').waitFor();
@@ -109,12 +102,7 @@ describe("checkout page and the browser's Back and Forward (browser, chromium)",
   });
 
   it('Back from 3-D Secure and Forward again shows that payment closed, not a challenge to complete', async () => {
-    await t.open();
-    await t.fillOrder();
-    await t.fillCard(CARDS.threeDSecure);
-    await pay().click();
-    await t.page.getByRole('heading', { name: '3-D Secure' }).waitFor();
-    const id = (await t.page.evaluate(() => history.state?.paymentId)) ?? '';
+    const id = await t.openToChallenge(pay());
 
     await t.page.goBack();
     await notice('your last payment was cancelled').waitFor();
@@ -128,16 +116,9 @@ describe("checkout page and the browser's Back and Forward (browser, chromium)",
   });
 
   it('Back after a Complete whose answer was lost shows the payment it charged, not the form', async () => {
-    let first = true;
-    await t.page.route('**/checkout/api/payments/*/confirm', async (route) => {
-      if (!first) return route.fallback();
-      first = false;
-      await route.fetch(); // the server confirms and captures; the proxy's answer is an error page
-      return route.fulfill({ status: 504, contentType: 'text/html', body: '<h1>504 Gateway Time-out</h1>' });
-    });
-    await t.open();
-    await t.fillOrder();
-    await t.fillCard(CARDS.threeDSecure);
+    // The server confirms and captures; the proxy's answer is an error page.
+    await t.loseFirstAnswer('**/checkout/api/payments/*/confirm');
+    await t.openFilled(CARDS.threeDSecure);
     await pay().click();
     await t.page.getByRole('button', { name: 'Complete authentication' }).click();
     await alert('may have gone through').waitFor();
@@ -172,9 +153,7 @@ describe("checkout page and the browser's Back and Forward (browser, chromium)",
   });
 
   it('a payment the gateway left unanswered is shown under review, not offered for a retry; Back does not offer to pay it again', async () => {
-    await t.open();
-    await t.fillOrder();
-    await t.fillCard('4000000000005043'); // the dummy charges, and its answer is lost: held for review
+    await t.openFilled('4000000000005043'); // the dummy charges, and its answer is lost: held for review
     await pay().click();
     await t.page.getByRole('status').filter({ hasText: 'Payment under review' }).waitFor();
     expect((await t.transactionRows()).map((r) => r.slice(0, 2))).to.deep.equal([['Charge', 'under review']]);
@@ -190,9 +169,7 @@ describe("checkout page and the browser's Back and Forward (browser, chromium)",
   });
 
   it('Back while Pay is being sent stays on the form until the answer is in, then shows it', async () => {
-    await t.open();
-    await t.fillOrder();
-    await t.fillCard(CARDS.declined);
+    await t.openFilled(CARDS.declined);
     await pay().click();
     await t.resultStatus();
     await t.page.getByRole('button', { name: 'Try another card' }).click();

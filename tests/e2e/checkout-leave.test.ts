@@ -1,35 +1,22 @@
 import { expect } from 'chai';
 import { CARDS, CheckoutPageHarness } from './page-harness.js';
 
-declare const history: { state: { paymentId?: string } | null };
-
 describe('checkout page: leaving the 3-D Secure step by Back when its cancel does not go through (browser, chromium)', function () {
   this.timeout(60_000);
   const t = CheckoutPageHarness.use();
 
   const pay = () => t.page.getByRole('button', { name: 'Pay 25.00 USD' });
-  const cancelRequests = () => t.sent.filter((r) => r.method === 'POST' && /\/checkout\/api\/payments\/[0-9a-f-]{36}\/cancel$/.test(r.url));
 
   /** Pays with the 3-D Secure test card, waits for the challenge and goes Back from it; the payment's id. */
   async function payThenBack(): Promise<string> {
-    await t.open();
-    await t.fillOrder();
-    await t.fillCard(CARDS.threeDSecure);
-    await pay().click();
-    await t.page.getByRole('heading', { name: '3-D Secure' }).waitFor();
-    const id = (await t.page.evaluate(() => history.state?.paymentId)) ?? '';
+    const id = await t.openToChallenge(pay());
     await t.page.goBack();
     return id;
   }
 
   it('a lost answer to the cancel on Back: nothing is said to be uncharged, and Pay cancels it first under the same key, then charges once', async () => {
-    let first = true;
-    await t.page.route('**/checkout/api/payments/*/cancel', async (route) => {
-      const response = await route.fetch(); // the server cancels; the proxy loses its answer
-      if (!first) return route.fulfill({ response });
-      first = false;
-      return route.fulfill({ status: 504, contentType: 'text/html', body: '<h1>504 Gateway Time-out</h1>' });
-    });
+    // The server cancels; the proxy loses its answer.
+    await t.loseFirstAnswer('**/checkout/api/payments/*/cancel');
     const firstId = await payThenBack();
     await t.message('alert', 'could not be cancelled').waitFor();
     expect(await t.page.locator('#message').textContent()).to.include('Pay cancels it first and only then makes a new payment');
@@ -42,7 +29,7 @@ describe('checkout page: leaving the 3-D Secure step by Back when its cancel doe
     const second = (await t.page.locator('#result-id').textContent()) ?? '';
     expect(second).not.to.equal(firstId);
     // The cancel was sent again under its key, before the new payment: one void, and one charge for the order.
-    const keys = cancelRequests().map((r) => r.headers['idempotency-key']);
+    const keys = t.cancelRequests().map((r) => r.headers['idempotency-key']);
     expect(keys).to.have.length(2);
     expect(keys[1]).to.equal(keys[0]);
     const order = t.sent.filter((r) => r.method === 'POST').map((r) => r.url.replace(/^.*\/api\//, '').replace(firstId, 'first').replace(second, 'second'));
@@ -98,10 +85,10 @@ describe('checkout page: leaving the 3-D Secure step by Back when its cancel doe
 
     await t.page.reload(); // the form's entry still remembers the payment: the cancel is tried again, and refused again
     await expectShownStillOpen(firstId);
-    expect(cancelRequests()).to.have.length(2);
+    expect(t.cancelRequests()).to.have.length(2);
 
     await payAnew(firstId);
-    expect(cancelRequests()).to.have.length(2); // let go: the new payment does not ask again
+    expect(t.cancelRequests()).to.have.length(2); // let go: the new payment does not ask again
   });
 
   it('a cancel on Back whose answer was lost, then refused for good when Pay sends it again: Pay is never refused forever', async () => {
@@ -116,7 +103,7 @@ describe('checkout page: leaving the 3-D Secure step by Back when its cancel doe
 
     await pay().click();
     await expectShownStillOpen(firstId);
-    const keys = cancelRequests().map((r) => r.headers['idempotency-key']);
+    const keys = t.cancelRequests().map((r) => r.headers['idempotency-key']);
     expect(keys).to.have.length(2);
     expect(keys[1]).to.equal(keys[0]);
     expect(t.paymentRequests()).to.have.length(1); // no new payment while the old one's fate was being asked

@@ -14,9 +14,7 @@ describe('checkout page: a card number in the name, and a second card while an a
   it('refuses a card number typed into "Name on card" in the page: marked, said under the field, focused, and never posted', async () => {
     // Another card than the one in the card field: only the name could carry it.
     const typed = CARDS.threeDSecure;
-    await t.open();
-    await t.fillOrder();
-    await t.fillCard(CARDS.success);
+    await t.openFilled(CARDS.success);
     for (const name of ['4000 0000 0000 3220', '4000-0000-0000-3220', `Ada ${typed}`]) {
       await nameField().fill(name);
       await pay().click();
@@ -47,16 +45,8 @@ describe('checkout page: a card number in the name, and a second card while an a
 
   it('after an answer to Pay is lost, another card is not sent under a new key: the same details get the first answer, one payment', async () => {
     // The server charges; the answer is lost on the way back (a proxy's 504).
-    let first = true;
-    await t.page.route('**/checkout/api/payments', async (route) => {
-      if (!first) return route.fallback();
-      first = false;
-      await route.fetch();
-      return route.fulfill({ status: 504, contentType: 'text/html', body: '<h1>504 Gateway Time-out</h1>' });
-    });
-    await t.open();
-    await t.fillOrder();
-    await t.fillCard(CARDS.success);
+    await t.loseFirstAnswer('**/checkout/api/payments');
+    await t.openFilled(CARDS.success);
     await pay().click();
     await alert('may have gone through').waitFor();
 

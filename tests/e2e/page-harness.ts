@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page, type Request } from 'playwright-core';
 import { CHROMIUM_ARGS, requireChromium, screenshotsDir, startCheckoutServer, type CheckoutServer, type CheckoutServerOptions } from './support.js';
 
 /** What the page sent: every request, with its body and headers. */
@@ -18,6 +18,19 @@ export const CARDS = {
   threeDSecureFail: '4000008400001629',
   declined: '4000000000000002',
 };
+
+/** The page's history, for the functions playwright runs in the browser (no DOM library here). */
+declare const history: { state: { paymentId?: string } | null };
+
+/** What a proxy answers in place of a lost answer. */
+export interface ProxyAnswer {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+/** A proxy's timeout page. */
+export const GATEWAY_TIMEOUT: ProxyAnswer = { status: 504, contentType: 'text/html', body: '<h1>504 Gateway Time-out</h1>' };
 
 /** The ways a card number could show up in a request: bare, grouped, URL-encoded. */
 export function forms(number: string): string[] {
@@ -93,6 +106,25 @@ export class CheckoutPageHarness {
     return this.sent.filter((r) => r.method === 'POST' && r.url === `${this.server.url}/checkout/api/payments`);
   }
 
+  /** The cancels the page posted (any payment). */
+  cancelRequests(): Sent[] {
+    return this.sent.filter((r) => r.method === 'POST' && /\/checkout\/api\/payments\/[0-9a-f-]{36}\/cancel$/.test(r.url));
+  }
+
+  /**
+   * The first request to `urlGlob` reaches the server, which acts on it, but its answer is lost: the page
+   * gets `answer` (a proxy's error page) instead. Later requests go through.
+   */
+  async loseFirstAnswer(urlGlob: string, answer: ProxyAnswer = GATEWAY_TIMEOUT): Promise<void> {
+    let first = true;
+    await this.page.route(urlGlob, async (route) => {
+      if (!first) return route.fallback();
+      first = false;
+      await route.fetch();
+      return route.fulfill(answer);
+    });
+  }
+
   async open(): Promise<void> {
     await this.page.goto(`${this.server.url}/checkout`);
     expect(this.page.url()).to.equal(`${this.server.url}/checkout/`);
@@ -111,6 +143,21 @@ export class CheckoutPageHarness {
     await this.page.getByLabel('Expiry (MM/YY)').fill('12/34');
     await this.page.getByLabel('CVC').fill('123');
     await this.page.getByLabel('Name on card').fill('Ada Lovelace');
+  }
+
+  /** Opens the page and fills the order (the default one unless given) and `card`. */
+  async openFilled(card: string, order: { channel?: string; currency?: string; amount?: string } = {}): Promise<void> {
+    await this.open();
+    await this.fillOrder(order);
+    await this.fillCard(card);
+  }
+
+  /** Opens the page, pays with the 3-D Secure test card by `pay` and waits for the challenge; the payment's id the page keeps in its history state. */
+  async openToChallenge(pay: Locator): Promise<string> {
+    await this.openFilled(CARDS.threeDSecure);
+    await pay.click();
+    await this.page.getByRole('heading', { name: '3-D Secure' }).waitFor();
+    return (await this.page.evaluate(() => history.state?.paymentId)) ?? '';
   }
 
   /** The result's summary line (a status: said politely, not an alert). */
