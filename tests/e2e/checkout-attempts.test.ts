@@ -70,12 +70,7 @@ describe('checkout page: what it says about the current attempt (browser, chromi
     expect(text).not.to.include('<');
 
     await t.page.getByRole('button', { name: 'Pay 25.00 USD' }).click();
-    expect(await t.resultStatus()).to.equal('fully-charged');
-    const keys = t.paymentRequests().map((r) => r.headers['idempotency-key']);
-    expect(keys).to.have.length(2);
-    expect(keys[1]).to.equal(keys[0]);
-    const payment = await t.server.server.payments.getPayment((await t.page.locator('#result-id').textContent()) ?? '');
-    expect(payment.capturedAmount.toFixed(2)).to.equal('25.00');
+    await t.expectChargedOnceUnderOneKey('25.00');
   });
 
   it("says in words what a proxy's 503 page means when the checkout cannot be loaded", async () => {

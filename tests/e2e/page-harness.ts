@@ -102,6 +102,16 @@ export class CheckoutPageHarness {
     expect(this.pageErrors).to.deep.equal([]);
   }
 
+  /** After a lost answer and a second Pay: both posts under one Idempotency-Key, and the one payment charged `amount`. */
+  async expectChargedOnceUnderOneKey(amount: string): Promise<void> {
+    expect(await this.resultStatus()).to.equal('fully-charged');
+    const keys = this.paymentRequests().map((r) => r.headers['idempotency-key']);
+    expect(keys).to.have.length(2);
+    expect(keys[1]).to.equal(keys[0]);
+    const payment = await this.server.server.payments.getPayment((await this.page.locator('#result-id').textContent()) ?? '');
+    expect(payment.capturedAmount.toFixed(2)).to.equal(amount);
+  }
+
   paymentRequests(): Sent[] {
     return this.sent.filter((r) => r.method === 'POST' && r.url === `${this.server.url}/checkout/api/payments`);
   }
