@@ -107,9 +107,12 @@ describe('loading plugins by package name', () => {
     expect(err.message).not.to.include('plugin-loader');
   });
 
-  it('a missing package names the directory it was resolved from and pluginBaseDir', async () => {
+  it('a missing package names the directory it was resolved from, and where each way of loading resolves from', async () => {
     const err = await rejection(loadPlugins(['acme-missing'], { baseDir: hostDir }));
-    expect(err.message).to.include(`resolved from ${hostDir}`).and.to.include('set pluginBaseDir');
+    expect(err.message).to.include(`resolved from ${hostDir}: install it there`);
+    // The payhost command resolves from its configuration file's directory (it has no pluginBaseDir): the hint says both.
+    expect(err.message).to.include("the payhost command and server resolve plugins from the configuration file's directory");
+    expect(err.message).to.include('PluginManager.create from pluginBaseDir, default the current directory');
   });
 
   it('rejects an id that cannot be a path segment of the plugin URLs (whitespace, "/"), and names a field type written in the wrong case', async () => {

@@ -80,7 +80,7 @@ async function importPackage(name: string, baseDir: string, logger: () => Logger
     }
     throw loadError(
       name,
-      `Plugin package "${name}" is not installed (resolved from ${baseDir}: install it there, or set pluginBaseDir, default the current directory, to the app's directory): ${(err as Error).message}`,
+      `Plugin package "${name}" is not installed (resolved from ${baseDir}: install it there; the payhost command and server resolve plugins from the configuration file's directory, PluginManager.create from pluginBaseDir, default the current directory): ${(err as Error).message}`,
       'not_found',
       err,
     );
