@@ -140,6 +140,11 @@ const MIN_KEY_LENGTH = 16;
  * bearer token is trimmed and a header cannot carry control characters, so such a key could never match.
  */
 const UNUSABLE_KEY = /^\s|\s$|[\u0000-\u001f\u007f-\u009f]/u;
+/**
+ * Anything outside printable ASCII: a client's fetch refuses to send such a header (a ByteString) and
+ * Node reads header bytes as latin1, so a key such as "admin-ключ-…" could never match either.
+ */
+const NOT_PRINTABLE_ASCII = /[^\u0020-\u007e]/u;
 
 /** Validates a parsed config document; `${ENV}` references in auth keys are resolved from `env`. */
 export function parseServerConfig(document: unknown, baseDir: string, env: NodeJS.ProcessEnv = process.env): ServerConfig {
@@ -161,6 +166,13 @@ export function parseServerConfig(document: unknown, baseDir: string, env: NodeJ
         ERROR_CODES.invalidConfiguration,
         `auth.${name} starts or ends with whitespace or contains a control character (a trailing newline from a secret?): no request could ever present it`,
         { field: `auth.${name}` },
+      );
+    }
+    if (NOT_PRINTABLE_ASCII.test(value)) {
+      throw new PayhostError(
+        ERROR_CODES.invalidConfiguration,
+        `auth.${name} holds a character outside printable ASCII (letters, digits, punctuation, inner spaces): no HTTP client can present it in a header`,
+        { field: `auth.${name}`, reason: 'key_not_printable_ascii' },
       );
     }
     if (value.length < MIN_KEY_LENGTH) {
