@@ -357,12 +357,17 @@ export class PaymentService {
     const gateway = this.ctx.gateways.resolveGateway(channel, currency, optionalString('gateway', input.gateway));
     const total = parseAmount(input.total, currency);
     const token = optionalString('token', input.token);
-    // A card number anywhere in the token or metadata is refused, never stored (PCI DSS scope): see card-number.ts.
+    // A card number anywhere in the token, metadata or customer fields is refused, never stored (PCI DSS scope): see card-number.ts.
     checkNoCardNumber('token', token, "send the token the gateway's tokenizer returned, never the card number (card data must not reach the host)");
     if (input.metadata !== undefined && (typeof input.metadata !== 'object' || input.metadata === null || Array.isArray(input.metadata))) {
       throw invalidInput('metadata must be an object');
     }
     checkNoCardNumber('metadata', input.metadata, NOT_CARD_DATA);
+    // Stored and shown by every read as the token and metadata are: a card number there is card data too.
+    const customerId = optionalString('customerId', input.customerId);
+    checkNoCardNumber('customerId', customerId, "send your own customer record's id, never a card number");
+    const customerEmail = optionalString('customerEmail', input.customerEmail);
+    checkNoCardNumber('customerEmail', customerEmail, "send the customer's email address, never a card number");
     const now = this.ctx.now();
     return {
       id: newId(),
@@ -373,8 +378,8 @@ export class PaymentService {
       authorizedAmount: new Decimal(0),
       capturedAmount: new Decimal(0),
       currency,
-      customerId: optionalString('customerId', input.customerId),
-      customerEmail: optionalString('customerEmail', input.customerEmail),
+      customerId,
+      customerEmail,
       token,
       pspReference: null,
       toConfirm: false,
