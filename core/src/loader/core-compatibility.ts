@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import satisfies from 'semver/functions/satisfies.js';
 import validRange from 'semver/ranges/valid.js';
 import type { Logger } from 'pino';
@@ -33,7 +33,8 @@ export function packageName(spec: string): string {
 
 /** The package.json Node's lookup from `baseDir` finds first for package `name` (node_modules/<name>/package.json), or null. */
 export function installedManifestPath(name: string, baseDir: string): string | null {
-  const lookup = createRequire(join(baseDir, 'package.json')).resolve.paths(name) ?? [];
+  // createRequire takes an absolute path only: a relative baseDir is taken from the current directory, as an import is.
+  const lookup = createRequire(join(resolve(baseDir), 'package.json')).resolve.paths(name) ?? [];
   for (const dir of lookup) {
     const path = join(dir, name, 'package.json');
     if (existsSync(path)) return path;

@@ -57,3 +57,25 @@ export function checkHookTimeout(value: unknown): number | undefined {
   }
   return value;
 }
+
+function typeOf(value: unknown): string {
+  return value === null ? 'null' : typeof value;
+}
+
+/**
+ * The `plugins` option as the manager iterates it: an array (of classes, or for `create` package
+ * names too). A missing or other value is the caller's mistake, named, not a bare "is not iterable".
+ */
+export function checkPluginList<T>(value: readonly T[] | undefined): readonly T[] {
+  if (Array.isArray(value)) return value;
+  const shown = value === undefined ? 'it is missing' : `not ${typeof value === 'function' ? `a single class or function (${(value as { name?: string }).name || 'anonymous'}): wrap it in [ ]` : `a value of type ${typeOf(value)}`}`;
+  throw new PayhostError(ERROR_CODES.invalidConfiguration, `plugins must be an array of plugin classes (or, for PluginManager.create, package names); ${shown}`, { option: 'plugins' });
+}
+
+/** The `pluginBaseDir` option: a directory path, when given (the manager resolves a relative one from the current directory). */
+export function checkPluginBaseDir(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' && value !== '') return value;
+  const shown = typeof value === 'string' ? 'an empty string' : `a value of type ${typeOf(value)}`;
+  throw new PayhostError(ERROR_CODES.invalidConfiguration, `pluginBaseDir must be a directory path, not ${shown}`, { option: 'pluginBaseDir' });
+}

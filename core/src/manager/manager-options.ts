@@ -12,7 +12,7 @@ export interface PluginManagerOptions {
   plugins: readonly PluginSpec[];
   /** The host configuration: an object, or (`create` only) the path of a JSON file it reads. Checked at run time either way. */
   config: HostConfigInput | string;
-  /** Directory package names are resolved from (the host app's); default: process.cwd(). */
+  /** Directory package names are resolved from (the host app's); a relative one from process.cwd(), the default. */
   pluginBaseDir?: string;
   /**
    * Where the manager and its plugins log. Default: warnings and errors as

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { validateHostConfig, readConfigFile } from '../config/host-config.js';
 import { validatePluginSettings } from '../config/plugin-settings.js';
@@ -12,7 +13,7 @@ import type { ChannelRuntime, GatewayEntry } from './channel-runtime.js';
 import type { ListedGateway } from './gateway-listings.js';
 import { defaultManagerLogger } from './default-logger.js';
 import { createHookWatchdog, implementsHook, type HookPipeline } from './hook-pipeline.js';
-import { checkHookTimeout, managerClosed, noWebhookPlugin, operationNotSupported } from './manager-errors.js';
+import { checkHookTimeout, checkPluginBaseDir, checkPluginList, managerClosed, noWebhookPlugin, operationNotSupported } from './manager-errors.js';
 import { missingValueError, type PluginFailure } from './plugin-failure.js';
 import { invalidAnswerResponse, processingErrorResponse } from './responses.js';
 import { PluginAnswers, webhookFailedResponse } from './plugin-answers.js';
@@ -65,7 +66,10 @@ export class PluginManager<H extends HookMap = {}> {
   static async create<H extends HookMap = {}>(options: PluginManagerOptions): Promise<PluginManager<H>> {
     // Before any plugin package is imported: a bad option is the caller's mistake, reported first.
     checkHookTimeout(options.hookTimeoutMs);
-    const classes = await loadPlugins(options.plugins, { baseDir: options.pluginBaseDir ?? process.cwd(), ...(options.logger ? { logger: options.logger } : {}) });
+    const specs = checkPluginList(options.plugins);
+    // Absolute: Node's resolution from the directory (createRequire) takes no relative path.
+    const baseDir = resolve(checkPluginBaseDir(options.pluginBaseDir) ?? process.cwd());
+    const classes = await loadPlugins(specs, { baseDir, ...(options.logger ? { logger: options.logger } : {}) });
     // The file's content is checked as any object is, by validateHostConfig.
     const config = typeof options.config === 'string' ? ((await readConfigFile(options.config)) as HostConfigInput) : options.config;
     return new PluginManager<H>({ ...options, plugins: classes, config });
@@ -76,7 +80,7 @@ export class PluginManager<H extends HookMap = {}> {
     const hookTimeoutMs = checkHookTimeout(options.hookTimeoutMs) ?? DEFAULT_HOOK_TIMEOUT_MS;
     this.hookTimeout = hookTimeoutMs;
     const logger = options.logger ?? defaultManagerLogger();
-    const classes = [...options.plugins];
+    const classes = [...checkPluginList(options.plugins)];
     const registry = pluginRegistry(classes);
     this.registry = registry;
     this.warn = (message, details) => logger.warn(details, message);
