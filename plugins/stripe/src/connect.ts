@@ -1,6 +1,6 @@
-import { Decimal, type PaymentData } from '@payhost/core';
+import { Decimal, ERROR_CODES, PayhostError, type PaymentData } from '@payhost/core';
 import type Stripe from 'stripe';
-import { roundToStripeStep, stripeDecimals, toStripeAmount } from './amounts.js';
+import { fromStripeAmount, roundToStripeStep, stripeDecimals, toStripeAmount } from './amounts.js';
 import { KEY_PATTERNS, type ConnectMode, type StripeSettings } from './config.js';
 
 /**
@@ -143,15 +143,34 @@ export function lostChargeAccounts(settings: StripeSettings, payment: Pick<Payme
   return [account, ...settings.previousAccountIds.filter((previous) => previous !== account)];
 }
 
+/** A plain decimal string, as core's parseAmount takes one: no sign, no exponent. */
+const PLAIN_DECIMAL = /^\d+(\.\d+)?$/;
+
+function invalidFee(message: string, value: unknown): PayhostError {
+  return new PayhostError(ERROR_CODES.invalidAmount, message, { field: 'data.applicationFee', amount: typeof value === 'string' || typeof value === 'number' ? String(value) : typeof value, gateway: 'payhost.stripe' });
+}
+
 /**
- * `data.applicationFee` as a Decimal: a decimal string ("1.50"), a number or a
- * Decimal. Anything else is refused rather than read through String(), which
- * would take ["5"] as 5 and report an object as "[object Object]".
+ * `data.applicationFee` as a Decimal: a Decimal or a plain decimal string
+ * ("1.50"), as every amount (core's AmountInput). A JavaScript number (a
+ * binary float: 0.1 + 0.2), exponent notation ("1e1"), a sign ("-0") or
+ * anything else is refused (invalid_amount) rather than read through String(),
+ * which would take ["5"] as 5 and report an object as "[object Object]".
  */
 function feeOverride(value: unknown): Decimal {
-  const text = Decimal.isDecimal(value) ? (value as Decimal).toString() : typeof value === 'string' ? value.trim() : typeof value === 'number' ? String(value) : null;
-  if (text === null || !/^-?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text)) {
-    throw new Error(`data.applicationFee must be an amount in major units (a decimal string such as "1.50"), got ${JSON.stringify(value) ?? typeof value}`);
+  if (Decimal.isDecimal(value)) {
+    const fee = value as Decimal;
+    if (!fee.isFinite() || (fee.isNegative() && !fee.isZero())) throw invalidFee(`data.applicationFee must be a finite, non-negative amount, got ${fee.toString()}`, fee.toString());
+    // A negative zero Decimal is a plain zero (as core's parseAmount takes it): no fee.
+    return fee.isZero() ? new Decimal(0) : fee;
+  }
+  if (typeof value === 'number') {
+    throw invalidFee(`data.applicationFee ${value} is a JavaScript number, a binary float that may not be the amount meant: pass a decimal string such as "1.50", or a Decimal`, value);
+  }
+  const text = typeof value === 'string' ? value.trim() : null;
+  if (text !== null && text.startsWith('-')) throw invalidFee(`data.applicationFee must be a non-negative amount without a sign (such as "1.50"), got "${value as string}"`, value);
+  if (text === null || !PLAIN_DECIMAL.test(text)) {
+    throw invalidFee(`data.applicationFee must be an amount in major units (a plain decimal string such as "1.50", no exponent, or a Decimal), got ${JSON.stringify(value) ?? typeof value}`, value);
   }
   return new Decimal(text);
 }
@@ -159,24 +178,27 @@ function feeOverride(value: unknown): Decimal {
 /**
  * The platform's fee in Stripe's units for a charge of `amountMinor` (as
  * Stripe takes it): the payment's own `data.applicationFee` (major units) if
- * given, refused (throws invalid_amount) when Stripe cannot take it; else
- * percent + fixed, each rounded half up to an amount Stripe accepts (KWD in
- * tens of fils, ISK in whole krónur); never more than the charge. Null in
- * LOCAL mode and when the fee is zero.
+ * given, refused (throws invalid_amount) when Stripe cannot take it or when it
+ * is more than the charge (never rounded, never capped); else percent + fixed,
+ * each rounded half up to an amount Stripe accepts (KWD in tens of fils, ISK
+ * in whole krónur), capped at the charge. Null in LOCAL mode and when the fee is zero.
  */
 export function applicationFee(settings: StripeSettings, target: Pick<ConnectTarget, 'mode'>, amountMinor: number, currency: string, payment: Pick<PaymentData, 'data'>): number | null {
   if (target.mode === 'LOCAL') return null;
   const override = payment.data?.['applicationFee'];
   let fee: Decimal;
   if (override !== undefined && override !== null) {
-    fee = new Decimal(toStripeAmount(feeOverride(override), currency));
+    const major = feeOverride(override);
+    fee = new Decimal(toStripeAmount(major, currency));
+    if (fee.greaterThan(amountMinor)) {
+      throw invalidFee(`data.applicationFee ${major.toString()} ${currency.toUpperCase()} is more than the amount charged (${fromStripeAmount(amountMinor, currency).toString()} ${currency.toUpperCase()})`, override);
+    }
   } else {
     const percent = settings.feePercent ? roundToStripeStep(new Decimal(amountMinor).times(settings.feePercent).dividedBy(100), currency) : new Decimal(0);
     const fixed = settings.feeFixed ? new Decimal(toStripeAmount(settings.feeFixed.toDecimalPlaces(stripeDecimals(currency), Decimal.ROUND_HALF_UP), currency)) : new Decimal(0);
-    fee = percent.plus(fixed);
+    fee = Decimal.min(percent.plus(fixed), amountMinor);
   }
-  const capped = Decimal.min(fee, amountMinor);
-  return capped.isZero() ? null : capped.toNumber();
+  return fee.isZero() ? null : fee.toNumber();
 }
 
 /** Connect parameters of a PaymentIntent. */
