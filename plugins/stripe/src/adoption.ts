@@ -70,15 +70,35 @@ export function boundTo(intent: Pick<Stripe.PaymentIntent, 'metadata'>, payment:
 }
 
 /**
- * Binds an unbound intent of this channel to the payment (metadata update,
- * idempotent under a key derived from the ledger's), then checks the answer
- * still names this payment. Returns the updated intent, or the refusal. The
+ * The key of the charge call that adopted the intent, written with the binding (as on the intents the
+ * plugin creates): that call checked the intent's Connect terms under the settings of its time.
+ */
+export const ADOPTED_BY_KEY = 'payhost_idempotency_key';
+
+/**
+ * Whether the charge call with `key` (the ledger's, stable across retries) adopted the intent for this
+ * payment. Its retry and its reconciliation take the intent as that call accepted it: a fee or account
+ * configured otherwise since would otherwise refuse a charge that moved money for this payment.
+ */
+export function adoptedBy(intent: Pick<Stripe.PaymentIntent, 'metadata'>, payment: Pick<PaymentData, 'paymentId'>, key: string | null | undefined): boolean {
+  return typeof key === 'string' && key !== '' && boundTo(intent, payment) && meta(intent, ADOPTED_BY_KEY) === key;
+}
+
+/**
+ * Binds an intent of this channel to the payment (metadata update, idempotent
+ * under a key derived from the ledger's) with the ledger's key as the adopting
+ * call's (adoptedBy): an unbound one, or one bound from the start that lacks
+ * this call's key. Then checks the answer still names this payment. Returns
+ * the updated intent, or the refusal. The
  * payment id is signed for the intent's account (metadata-signature.ts), so
  * that account's later events name the payment.
  */
 export async function bindIntent(stripe: Stripe, intent: Stripe.PaymentIntent, payment: Pick<PaymentData, 'paymentId'>, channel: string | null, call: CallContext, secretKey: string | null): Promise<Stripe.PaymentIntent | string> {
-  if (boundTo(intent, payment)) return intent;
+  const key = call.idempotencyKey;
+  // An intent bound from the start (getClientToken with data.paymentId) is written too, for the call's key alone.
+  if (boundTo(intent, payment) && (!key || adoptedBy(intent, payment, key))) return intent;
   const metadata = signedPaymentId(secretKey, call.account, String(payment.paymentId));
+  if (key) metadata[ADOPTED_BY_KEY] = key;
   const updated = await stripe.paymentIntents.update(intent.id, { metadata, expand: ['payment_method'] }, mutating(call, 'bind'));
   return adoptionRefusal(updated, payment, channel) ?? updated;
 }

@@ -1,6 +1,6 @@
 import { ERROR_CODES, PayhostError, type GatewayResponse, type PaymentData, type TokenConfig, type TransactionKind } from '@payhost/core';
 import type Stripe from 'stripe';
-import { adoptionRefusal, bindIntent, connectRefusal } from './adoption.js';
+import { adoptedBy, adoptionRefusal, bindIntent, connectRefusal } from './adoption.js';
 import { toStripeAmount } from './amounts.js';
 import { mutating, reading, wasReplayed, type CallContext } from './client.js';
 import { onHoldingAccount } from './account-fallback.js';
@@ -144,11 +144,15 @@ async function chargeConfirmedIntent(ctx: OperationContext, payment: PaymentData
     if (intent.amount !== expected.amount || intent.currency !== payment.currency.toLowerCase()) {
       return failure(payment, kind, `PaymentIntent ${id} is for ${intent.amount} ${intent.currency}, not ${expected.amount} ${payment.currency.toLowerCase()} (minor units).`);
     }
-    const terms = connectRefusal(intent, expected.target, expected.fee);
-    if (terms) return refusal(payment, kind, terms.code, terms.message);
-    const bound = await bindIntent(ctx.stripe, intent, payment, ctx.channel, call, ctx.settings.secretKey);
-    if (typeof bound === 'string') return failure(payment, kind, bound);
-    intent = bound;
+    // A retry of the call that adopted the intent (its key is on it): the terms were checked then, under the
+    // settings of that time; a fee or account configured otherwise since must not refuse the charge it made.
+    if (!adoptedBy(intent, payment, call.idempotencyKey)) {
+      const terms = connectRefusal(intent, expected.target, expected.fee);
+      if (terms) return refusal(payment, kind, terms.code, terms.message);
+      const bound = await bindIntent(ctx.stripe, intent, payment, ctx.channel, call, ctx.settings.secretKey);
+      if (typeof bound === 'string') return failure(payment, kind, bound);
+      intent = bound;
+    }
     let observed = true;
     if (intent.status === 'requires_confirmation') {
       intent = await ctx.stripe.paymentIntents.confirm(id, { expand: ['payment_method'], ...redirectsForConfirm(payment) }, mutating(call));

@@ -1,6 +1,6 @@
 import type { GatewayResponse, PaymentData, TransactionKind, TransactionStatusInput } from '@payhost/core';
 import type Stripe from 'stripe';
-import { adoptionRefusal, boundTo, connectRefusal } from './adoption.js';
+import { adoptedBy, adoptionRefusal, boundTo, connectRefusal } from './adoption.js';
 import { reading } from './client.js';
 import { onHoldingAccount } from './account-fallback.js';
 import { applicationFee, connectTarget, decodeRef, followUpAccounts, lostChargeAccounts, pspAccount, referenceAccount } from './connect.js';
@@ -50,10 +50,16 @@ function adopted(payment: PaymentData): boolean {
   return decodeRef(payment.token)?.id.startsWith('pi_') === true;
 }
 
+/** Whether the intent took (or is taking) the customer's money: captured, authorized, or processing. */
+function movedMoney(intent: Stripe.PaymentIntent): boolean {
+  return intent.status === 'succeeded' || intent.status === 'requires_capture' || intent.status === 'processing';
+}
+
 /**
- * An adopted intent's Connect terms, checked as the charge checks them. Not
- * for intents the plugin created (found by key): a fee configured otherwise
- * since would make a real charge look refused.
+ * An adopted intent's Connect terms, checked as the charge checks them, from
+ * the current settings. Not for intents the plugin created (found by key), nor
+ * for one this call adopted (adoptedBy): a fee configured otherwise since
+ * would make a real charge look refused.
  */
 function adoptedTermsRefusal(ctx: OperationContext, payment: PaymentData, intent: Stripe.PaymentIntent): { code: string | null; message: string } | null {
   const target = connectTarget(ctx.settings, payment);
@@ -175,8 +181,15 @@ export async function transactionStatus(ctx: OperationContext, input: Transactio
   if (charging) {
     const refused = adoptionRefusal(intent, payment, ctx.channel) ?? (boundTo(intent, payment) ? null : `PaymentIntent ${intent.id} was never bound to this payment: the adoption never took effect.`);
     if (refused) return { ...failure(payment, kind, refused), amount: transaction.amount };
-    const terms = adopted(payment) ? adoptedTermsRefusal(ctx, payment, intent) : null;
-    if (terms) return { ...refusal(payment, kind, terms.code, terms.message), amount: transaction.amount };
+    // The call that adopted the intent wrote its key on it (adoptedBy): it accepted these terms under the settings of
+    // its time, so the intent is recorded as Stripe holds it, whatever the fee or account configured since.
+    const terms = adopted(payment) && !adoptedBy(intent, payment, key) ? adoptedTermsRefusal(ctx, payment, intent) : null;
+    if (terms) {
+      // Bound to this payment without this call's key (bound from the start, or adopted by a version that wrote none):
+      // the current settings cannot tell what the call decided. A charge that moved money is held for review, never failed.
+      if (movedMoney(intent)) return null;
+      return { ...refusal(payment, kind, terms.code, terms.message), amount: transaction.amount };
+    }
   }
   const observed = { account, pspAccount: pspAccount(ctx.settings, account), observed: true, publishableKey: ctx.settings.publishableKey };
   switch (op) {

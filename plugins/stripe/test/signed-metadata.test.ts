@@ -150,7 +150,7 @@ describe('stripe: payhost_payment_id signed for the account it is written on (RE
     const adopting = payment({ token: intentId, data: { connectedAccountId: SELLER } });
     expect((await call(remote.processPayment(adopting, null))).isSuccess).to.equal(true);
     const bind = env.fake.requestsTo(`/v1/payment_intents/${intentId}`, 'POST').at(-1);
-    expect(metadataOf(bind?.params)).to.deep.equal({ payhost_payment_id: adopting.paymentId, payhost_payment_sig: expectedSig(SELLER, String(adopting.paymentId)) });
+    expect(metadataOf(bind?.params)).to.deep.equal({ payhost_payment_id: adopting.paymentId, payhost_payment_sig: expectedSig(SELLER, String(adopting.paymentId)), payhost_idempotency_key: adopting.idempotencyKey });
 
     // On the platform (LOCAL, FORWARD) the fixed marker stands for the account.
     for (const mode of ['LOCAL', 'FORWARD']) {
