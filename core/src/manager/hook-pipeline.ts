@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import { ERROR_CODES } from '../errors/index.js';
+import { ERROR_CODES, isPayhostError } from '../errors/index.js';
 import type { BasePlugin } from '../plugin/base-plugin.js';
 import { watchdogElapsedMs } from './call-watchdog.js';
 import { ABANDONED, asNativePromise, chainHook, Dispatch, isThenable, returnsNativePromise, routeHook, type CompiledHook, type DispatchOwner, type Fallback, type HookFn, type HookWatchdog, type Tap } from './hook-dispatch.js';
-import { describeFailure, type PluginFailure, type PluginFailureReason } from './plugin-failure.js';
+import { describeFailure, scrubbedPluginError, type PluginFailure, type PluginFailureReason } from './plugin-failure.js';
 import { loggableError, pluginSecrets, scrubSecrets } from './secret-scrub.js';
 
 export { createHookWatchdog, type Fallback, type HookWatchdog } from './hook-dispatch.js';
@@ -225,7 +225,8 @@ export class HookPipeline implements DispatchOwner {
       hook,
       durationMs,
       message: scrubSecrets(`Plugin "${tap.pluginId}" ${describeFailure(reason, error, this.watchdog.timeoutMs)} in hook ${hook}`, secrets),
-      error,
+      // A typed error may be answered to an API client (getClientToken): its secrets are scrubbed here, once.
+      error: isPayhostError(error) ? (scrubbedPluginError(error, secrets) ?? undefined) : error,
     };
     this.logger.error(
       { plugin: tap.pluginId, channel: this.channel, hook, durationMs, reason, code: failure.code, err: loggableError(error, secrets) },

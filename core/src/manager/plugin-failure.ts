@@ -1,5 +1,6 @@
 import { ERROR_CODES, PayhostError, isPayhostError } from '../errors/index.js';
 import { REDACT_PATHS } from '../logging/logger.js';
+import { scrubAnswer, scrubSecrets } from './secret-scrub.js';
 
 export type PluginFailureReason = 'threw' | 'rejected' | 'non_promise' | 'timeout';
 
@@ -12,7 +13,30 @@ export interface PluginFailure {
   hook: string;
   durationMs: number;
   message: string;
+  /**
+   * What the plugin threw or rejected with (undefined for a timeout). A PayhostError is a copy with
+   * the plugin's secrets scrubbed out of its message and details: it may be answered to an API client.
+   */
   error: unknown;
+}
+
+/**
+ * A PayhostError a plugin threw, as the host may hand it on: same code, its
+ * message and details with the plugin's secrets replaced by `[redacted]`, no
+ * cause (the original holds them). The same error when it holds none. Null
+ * when it cannot be read (a getter that throws): then it is no typed error.
+ */
+export function scrubbedPluginError(error: PayhostError, secrets: readonly string[]): PayhostError | null {
+  try {
+    const { code, message, details } = error;
+    if (typeof message !== 'string') return null;
+    const scrubbedMessage = scrubSecrets(message, secrets);
+    const scrubbedDetails = details === undefined || details === null ? undefined : scrubAnswer(details, secrets);
+    if (scrubbedMessage === message && scrubbedDetails === details && error instanceof PayhostError) return error;
+    return new PayhostError(scrubSecrets(code, secrets), scrubbedMessage, scrubbedDetails);
+  } catch {
+    return null;
+  }
 }
 
 /** Marks a synchronous contract violation (throw or non-promise) inside a tap. */
