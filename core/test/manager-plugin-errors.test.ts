@@ -51,3 +51,34 @@ describe("manager: a plugin's typed error from getClientToken, as the host hands
     }
   });
 });
+
+describe("manager: a plugin's typed error from getClientToken keeps its code only when the host does not use it", () => {
+  for (const code of ['unauthorized', 'payment_not_found', 'plugin_timeout', 'shutting_down', 'internal_error', 'route_not_found']) {
+    it(`"${code}" (the host's own) becomes plugin_failed with the plugin's code in details.pluginCode`, async () => {
+      ThrowingTokens.thrown = (key) => new PayhostError(code, `no access with ${key}`, { key });
+      const m = manager();
+      try {
+        const err = await rejection(askToken(m));
+        expect(err.code).to.equal('plugin_failed');
+        expect(err.details).to.deep.equal({ gateway: ThrowingTokens.id, reason: 'rejected', pluginCode: code });
+        expect(err.message).to.equal(`Gateway "${ThrowingTokens.id}" failed when asked for a client token: it raised "${code}", a code the host keeps for itself`);
+      } finally {
+        await m.close();
+      }
+    });
+  }
+
+  for (const code of ['invalid_input', 'invalid_amount', 'currency_not_supported', 'acme_token_failed']) {
+    it(`"${code}" (a refusal of the request, or the plugin's own) is handed on`, async () => {
+      ThrowingTokens.thrown = () => new PayhostError(code, 'refused', { field: 'amount' });
+      const m = manager();
+      try {
+        const err = await rejection(askToken(m));
+        expect(err.code).to.equal(code);
+        expect(err.details).to.deep.equal({ field: 'amount' });
+      } finally {
+        await m.close();
+      }
+    });
+  }
+});

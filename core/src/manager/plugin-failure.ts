@@ -127,13 +127,51 @@ function firstFields(value: Record<string, unknown>, isList: boolean): string {
 }
 
 /**
+ * Codes the reference server answers of its own accord (docs/errors.md, Server errors), and the code of
+ * a failed webhook: core does not raise them, but a plugin's error with one would be answered as the
+ * server's (a 401 `unauthorized` to a client whose key is valid).
+ */
+const SERVER_CODES: readonly string[] = [
+  'unauthorized',
+  'route_not_found',
+  'method_not_allowed',
+  'invalid_json',
+  'precondition_failed',
+  'payload_too_large',
+  'unsupported_media_type',
+  'headers_too_large',
+  'request_timeout',
+  'internal_error',
+  'processing_error',
+];
+
+/**
+ * Host codes a plugin may raise itself: refusals of the request it was given (a token without the
+ * amount it needs, a currency or an amount the processor does not take), which the shipped plugins raise.
+ */
+const PLUGIN_RAISABLE_HOST_CODES: readonly string[] = [ERROR_CODES.invalidInput, ERROR_CODES.invalidAmount, ERROR_CODES.currencyNotSupported];
+
+const RESERVED_CODES: ReadonlySet<string> = new Set([...Object.values(ERROR_CODES), ...SERVER_CODES].filter((code) => !PLUGIN_RAISABLE_HOST_CODES.includes(code)));
+
+/**
  * Why a hook that must produce a value (a client token) produced none: the
- * plugin's own typed error when it threw one on purpose (e.g. invalid_input
- * for an amount it cannot take), plugin_timeout when it did not answer in
- * time, plugin_failed otherwise. The plugin's own message stays in the log.
+ * plugin's own typed error when it threw one on purpose with a code of its
+ * own or one of PLUGIN_RAISABLE_HOST_CODES (e.g. invalid_input for an amount
+ * it cannot take), plugin_timeout when it did not answer in time,
+ * plugin_failed otherwise: also for a typed error with a code the host keeps
+ * for itself (`unauthorized`, `payment_not_found`, ...: the client would take
+ * it for the host's), its code in `details.pluginCode`. The plugin's own
+ * message stays in the log.
  */
 export function missingValueError(what: string, gateway: string, failure: PluginFailure | null): PayhostError {
-  if (failure && isPayhostError(failure.error)) return failure.error;
+  if (failure && isPayhostError(failure.error)) {
+    if (!RESERVED_CODES.has(failure.error.code)) return failure.error;
+    return new PayhostError(ERROR_CODES.pluginFailed, `Gateway "${gateway}" failed when asked for ${what}: it raised "${failure.error.code}", a code the host keeps for itself`, {
+      gateway,
+      reason: failure.reason,
+      pluginCode: failure.error.code,
+    });
+  }
   if (failure?.reason === 'timeout') {
     return new PayhostError(ERROR_CODES.pluginTimeout, `Gateway "${gateway}" did not answer in time for ${what}`, { gateway });
   }
