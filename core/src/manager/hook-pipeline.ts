@@ -3,7 +3,9 @@ import { ERROR_CODES, isPayhostError } from '../errors/index.js';
 import type { BasePlugin } from '../plugin/base-plugin.js';
 import { watchdogElapsedMs } from './call-watchdog.js';
 import { ABANDONED, asNativePromise, chainHook, Dispatch, isThenable, returnsNativePromise, routeHook, type CompiledHook, type DispatchOwner, type Fallback, type HookFn, type HookWatchdog, type Tap } from './hook-dispatch.js';
-import { describeFailure, scrubbedPluginError, type PluginFailure, type PluginFailureReason } from './plugin-failure.js';
+import { tappedHook } from './hook-answers.js';
+import { describeFailure, scrubbedPluginError, TapViolation, type PluginFailure, type PluginFailureReason } from './plugin-failure.js';
+import { INVALID_ANSWER } from './responses.js';
 import { loggableError, pluginSecrets, scrubSecrets } from './secret-scrub.js';
 
 export { createHookWatchdog, type Fallback, type HookWatchdog } from './hook-dispatch.js';
@@ -140,8 +142,10 @@ export class HookPipeline implements DispatchOwner {
     if (compiled) return compiled;
     const taps: Tap[] = [];
     for (const entry of candidates) {
-      const fn = hookMethod(entry.instance, hookName);
-      if (fn !== undefined) taps.push({ pluginId: entry.id, plugin: entry.instance, fn, native: returnsNativePromise(fn) });
+      const method = hookMethod(entry.instance, hookName);
+      if (method === undefined) continue;
+      const fn = tappedHook(hookName, entry.instance, method);
+      taps.push({ pluginId: entry.id, plugin: entry.instance, fn, native: returnsNativePromise(fn) });
     }
     compiled = { name: hookName, taps, hook: route ? routeHook(taps.length) : chainHook(taps) };
     this.compiled.set(key, compiled);
@@ -208,7 +212,8 @@ export class HookPipeline implements DispatchOwner {
       if (settled === ABANDONED) return fallback(value, this.failure(hookName, tap, 'timeout', undefined, performance.now() - startedAt));
       return settled === undefined ? value : settled;
     } catch (err) {
-      return fallback(value, this.failure(hookName, tap, 'rejected', err, performance.now() - startedAt));
+      const violation = err instanceof TapViolation ? err : undefined;
+      return fallback(value, this.failure(hookName, tap, violation ? violation.reason : 'rejected', violation ? violation.error : err, performance.now() - startedAt));
     } finally {
       if (timer) clearTimeout(timer);
     }
@@ -229,7 +234,7 @@ export class HookPipeline implements DispatchOwner {
       error: isPayhostError(error) ? (scrubbedPluginError(error, secrets) ?? undefined) : error,
     };
     this.logger.error(
-      { plugin: tap.pluginId, channel: this.channel, hook, durationMs, reason, code: failure.code, err: loggableError(error, secrets) },
+      { plugin: tap.pluginId, channel: this.channel, hook, durationMs, reason, code: failure.code, err: loggableError(error, secrets), ...(reason === INVALID_ANSWER ? { problem: scrubSecrets(String(error), secrets) } : {}) },
       failure.message,
     );
     return failure;

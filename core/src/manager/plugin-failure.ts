@@ -2,7 +2,8 @@ import { ERROR_CODES, PayhostError, isPayhostError } from '../errors/index.js';
 import { REDACT_PATHS } from '../logging/logger.js';
 import { scrubAnswer, scrubSecrets } from './secret-scrub.js';
 
-export type PluginFailureReason = 'threw' | 'rejected' | 'non_promise' | 'timeout';
+/** `invalid_answer`: a listing, public configuration, client token or payment sources answer of the wrong shape (hook-answers.ts). */
+export type PluginFailureReason = 'threw' | 'rejected' | 'non_promise' | 'timeout' | 'invalid_answer';
 
 /** What went wrong in one plugin call; handed to the hook's fallback and logged. */
 export interface PluginFailure {
@@ -39,10 +40,10 @@ export function scrubbedPluginError(error: PayhostError, secrets: readonly strin
   }
 }
 
-/** Marks a synchronous contract violation (throw or non-promise) inside a tap. */
+/** Marks a contract violation inside a tap: a synchronous throw, a non-promise, an answer of the wrong shape (its problem as `error`). */
 export class TapViolation {
   constructor(
-    readonly reason: 'threw' | 'non_promise',
+    readonly reason: 'threw' | 'non_promise' | 'invalid_answer',
     readonly error: unknown,
   ) {}
 }
@@ -53,6 +54,8 @@ export function describeFailure(reason: PluginFailureReason, error: unknown, tim
       return `did not settle within ${timeoutMs} ms`;
     case 'non_promise':
       return 'returned a non-promise value (hooks must be async)';
+    case 'invalid_answer':
+      return `gave an invalid answer (${String(error)})`;
     default: {
       // 'threw TypeError: Cannot read properties of undefined', not the bare message: the class tells a bug from a refusal.
       const verb = reason === 'rejected' ? 'rejected with' : 'threw';
