@@ -11,7 +11,7 @@ import { installJsonParser } from './json-body.js';
 import { answerUnrouted } from './not-found.js';
 import { requestLogger } from './request-log.js';
 import { requireBearer } from './auth.js';
-import { BODY_ERROR_STATUSES, errorSchema, optionalBody, gatewaySchema, pluginConfigurationSchema } from './schemas.js';
+import { BODY_ERROR_STATUSES, errorSchema, optionalBody, gatewaySchema, paymentSourceSchema, pluginConfigurationSchema } from './schemas.js';
 import { sharedSchemas } from './serialize.js';
 import { adminRoutes } from './routes/admin.js';
 import { customerRoutes } from './routes/customers.js';
@@ -116,6 +116,8 @@ const API_DESCRIPTION = [
   'Errors are `{ code, message, details? }` (the `Error` schema) with stable codes.',
   'A method a path has no operation for (GET /payments, GET on a webhook path) is answered `405 method_not_allowed`',
   'with an `Allow` header listing the methods it takes (`components.responses.MethodNotAllowed`); an unknown path is `404 route_not_found`.',
+  'Any request can also be answered `431 headers_too_large` (headers over Node\'s limit) or `408 request_timeout` (not received in full within `server.requestTimeoutMs`)',
+  'by the HTTP parser, before any route, the connection then closed: described once (`components.responses.HeadersTooLarge`, `RequestTimeout`), not per operation.',
   'An optional body field sent as null is taken as absent.',
 ].join(' ');
 
@@ -127,6 +129,18 @@ const METHOD_NOT_ALLOWED = {
   description: '`method_not_allowed`: the path exists, not with this method; `Allow` lists the methods it takes',
   headers: { Allow: { description: 'The methods the path takes, e.g. `POST`', schema: { type: 'string' as const } } },
   content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+};
+
+/** 431 and 408, which Node's HTTP parser answers for any request before routing (client-errors.ts): described once. */
+const PARSER_ERRORS = {
+  HeadersTooLarge: {
+    description: "`headers_too_large`: the request's headers are over Node's limit (16 KiB by default); any request can be answered so, and the connection is closed",
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  },
+  RequestTimeout: {
+    description: '`request_timeout`: the request was not received in full within `server.requestTimeoutMs`; any request can be answered so, and the connection is closed',
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  },
 };
 
 /** Above the schemas' longest parameter (200), so a too-long id is the schema's invalid_input, not a 404. */
@@ -207,6 +221,7 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
   app.addSchema(errorSchema);
   app.addSchema(gatewaySchema);
   app.addSchema(pluginConfigurationSchema);
+  app.addSchema(paymentSourceSchema);
   for (const schema of sharedSchemas) app.addSchema(schema);
   await app.register(swagger, {
     transformObject: finishOpenApi(optionalBodies),
@@ -219,7 +234,7 @@ export async function buildApp(ctx: ServerContext, options: AppOptions): Promise
           paymentKey: { type: 'http', scheme: 'bearer', description: 'auth.paymentApiKey' },
           adminKey: { type: 'http', scheme: 'bearer', description: 'auth.adminApiKey' },
         },
-        responses: { MethodNotAllowed: METHOD_NOT_ALLOWED },
+        responses: { MethodNotAllowed: METHOD_NOT_ALLOWED, ...PARSER_ERRORS },
       },
     },
   });

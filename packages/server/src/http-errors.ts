@@ -79,12 +79,33 @@ function validationMessage(issue: ValidationIssue | undefined): string {
   }
 }
 
+/** A JSON Pointer's segments (RFC 6901): "/configuration/a~1b" is configuration, then "a/b". */
+function pointerSegments(pointer: string): string[] {
+  return pointer === '' ? [] : pointer.split('/').slice(1).map((segment) => segment.replaceAll('~1', '/').replaceAll('~0', '~'));
+}
+
+/**
+ * What a client can match on (errors.md, "Validation errors"): `in` (body, params, querystring, headers),
+ * `field` (the dotted path of the offending field in it; for an unknown or a missing field, that field;
+ * absent when the whole of it is refused, e.g. a body that is not an object) and `keyword` (the schema
+ * keyword it failed: type, pattern, enum, required, additionalProperties, maxLength, ...).
+ */
+function validationDetails(context: string, issue: ValidationIssue | undefined): Record<string, unknown> {
+  if (!issue) return { in: context };
+  const params = issue.params as Record<string, unknown>;
+  const path = pointerSegments(issue.instancePath);
+  const named = issue.keyword === 'additionalProperties' ? params['additionalProperty'] : issue.keyword === 'required' ? params['missingProperty'] : undefined;
+  if (typeof named === 'string') path.push(named);
+  return path.length > 0 ? { in: context, field: path.join('.'), keyword: issue.keyword } : { in: context, keyword: issue.keyword };
+}
+
 /** Fastify's own errors (validation, body parsing, size) mapped onto stable codes. */
 function fromFastify(err: FastifyError): ErrorBody | null {
   if (err.validation) {
     const first = err.validation[0];
-    const where = first?.instancePath ? `${err.validationContext ?? 'body'}${first.instancePath.replaceAll('/', '.')}` : (err.validationContext ?? 'body');
-    return { code: 'invalid_input', message: `Invalid ${where}: ${validationMessage(first)}` };
+    const path = pointerSegments(first?.instancePath ?? '');
+    const where = [err.validationContext ?? 'body', ...path].join('.');
+    return { code: 'invalid_input', message: `Invalid ${where}: ${validationMessage(first)}`, details: validationDetails(err.validationContext ?? 'body', first) };
   }
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':

@@ -94,7 +94,7 @@ export function nullMeansAbsent(body: { properties: Record<string, unknown>; req
 
 /**
  * A UUID from a path, as the ledger stores it: lowercase. UUIDs are case-insensitive (RFC 9562), and the
- * schemas' `format: 'uuid'` lets an uppercase one through: without this it would read as "does not exist".
+ * schemas' UUID pattern (`uuidString`) lets an uppercase one through: without this it would read as "does not exist".
  */
 export function uuidParam(value: string): string {
   return value.toLowerCase();
@@ -106,6 +106,12 @@ export const currencyCode = { type: 'string', pattern: '^[A-Za-z]{3}$' } as cons
 /** A decimal amount as a string ("10.50"); precision is checked against the currency by core. */
 export const amountString = { type: 'string', pattern: '^[0-9]{1,15}(\\.[0-9]{1,4})?$' } as const;
 export const identifier = { type: 'string', minLength: 1, maxLength: 200 } as const;
+/**
+ * A payment or transaction id in a path: a UUID written plainly, in either case. An explicit pattern,
+ * because ajv-formats' `uuid` also takes `urn:uuid:<uuid>`, which would then read as "not found".
+ * `format` stays for the OpenAPI document (generated clients type it as a UUID).
+ */
+export const uuidString = { type: 'string', format: 'uuid', pattern: '^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$' } as const;
 /** An Idempotency-Key: printable ASCII, no spaces (a header value every client sends unchanged). */
 export const IDEMPOTENCY_KEY_PATTERN = '^[\\x21-\\x7e]+$';
 
@@ -119,6 +125,7 @@ export const PATTERN_MEANINGS: ReadonlyMap<string, string> = new Map([
   [currencyCode.pattern, 'must be a three-letter ISO 4217 currency code, such as "USD"'],
   [amountString.pattern, 'must be a decimal amount as a string, such as "10.00" (at most 15 digits before the point and 4 after, no sign)'],
   [IDEMPOTENCY_KEY_PATTERN, 'must be printable ASCII without spaces'],
+  [uuidString.pattern, 'must be a UUID'],
 ]);
 
 export const publicConfigSchema = {
@@ -154,6 +161,28 @@ export const pluginConfigurationSchema = {
       additionalProperties: {
         type: 'object',
         properties: { type: { type: 'string' }, label: { type: 'string' }, helpText: { type: 'string' }, receivesSecrets: { type: 'boolean' } },
+      },
+    },
+  },
+} as const;
+
+/** A customer's stored payment method (core's CustomerSource); the route writes every field, null when unset. */
+export const paymentSourceSchema = {
+  $id: 'PaymentSource',
+  type: 'object',
+  required: ['id', 'gateway', 'creditCardInfo'],
+  properties: {
+    id: { type: 'string', description: "The gateway's id of the stored method: the `token` of a payment that charges it" },
+    gateway: { type: 'string' },
+    creditCardInfo: {
+      type: ['object', 'null'],
+      required: ['last4', 'expYear', 'expMonth', 'brand', 'nameOnCard'],
+      properties: {
+        last4: { type: 'string' },
+        expYear: { type: 'integer' },
+        expMonth: { type: 'integer' },
+        brand: { type: 'string' },
+        nameOnCard: { type: ['string', 'null'] },
       },
     },
   },

@@ -30,7 +30,11 @@ export function resultJson({ payment, transaction }: { payment: Payment; transac
 }
 
 /** The schema of resultJson's answer: a response schema (`{ $ref: 'PaymentResult#' }`), described. */
-export const resultSchema = { $ref: 'PaymentResult#', description: "The payment as it is now, and the operation's transaction" } as const;
+export const resultSchema = {
+  $ref: 'PaymentResult#',
+  description:
+    "The operation's transaction and its payment as they were when the operation was first answered: a retry with the same Idempotency-Key answers this same snapshot (GET /payments/{id} for the payment's current state)",
+} as const;
 
 /** A payment and its transactions (GET of a payment): a response schema, described. */
 export const paymentWithTransactionsResponse = { $ref: 'PaymentWithTransactions#', description: 'The payment and its transactions, oldest first' } as const;

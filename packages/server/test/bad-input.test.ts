@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { DUMMY_TEST_CARDS, DUMMY_TOKENS } from '@payhost/plugin-dummy';
 import type { SqlLedgerStore } from '@payhost/store-postgres';
 import { openMigratedPgliteStore } from '../../../tests/support/pglite-template.js';
@@ -29,6 +30,12 @@ async function ledgerFingerprint(store: SqlLedgerStore): Promise<string> {
 
 const json = (body: unknown, extra: Omit<RequestOptions, 'body'> = {}): RequestOptions => ({ body, idempotencyKey: key('bad'), ...extra });
 const payment = (overrides: Record<string, unknown>) => ({ channel: 'us-store', amount: '10.00', currency: 'USD', token: DUMMY_TOKENS.success, ...overrides });
+/** A payment whose metadata note ends in one byte that is not UTF-8 (0xE9, "é" in ISO-8859-1), with these headers. */
+const notUtf8 = (headers: Record<string, string> = {}): RequestOptions => ({
+  raw: Buffer.from(JSON.stringify(payment({ metadata: { note: 'caf\u00e9' } })), 'latin1'),
+  headers: { 'content-type': 'application/json', ...headers },
+  idempotencyKey: key(),
+});
 
 describe('bad-input catalog: 4xx with a stable code, never a 5xx, ledger unchanged', () => {
   let t: TestServer;
@@ -113,8 +120,19 @@ describe('bad-input catalog: 4xx with a stable code, never a 5xx, ledger unchang
     { name: 'malformed Authorization header', method: 'POST', path: '/payments', options: () => json(payment({}), { key: null, headers: { authorization: 'Basic Zm9vOmJhcg==' } }), status: 401, code: 'unauthorized' },
     { name: 'text/plain body', method: 'POST', path: '/payments', options: () => ({ raw: 'amount=10', headers: { 'content-type': 'text/plain' }, idempotencyKey: key() }), status: 415, code: 'unsupported_media_type' },
     { name: 'oversized body', method: 'POST', path: '/payments', options: () => json(payment({ metadata: { note: big } })), status: 413, code: 'payload_too_large' },
+    // bytes: UTF-8 only, uncompressed (a byte that is not UTF-8 is refused, never stored as U+FFFD)
+    { name: 'a byte that is not UTF-8', method: 'POST', path: '/payments', options: () => notUtf8(), status: 400, code: 'invalid_json' },
+    { name: 'charset=iso-8859-1', method: 'POST', path: '/payments', options: () => notUtf8({ 'content-type': 'application/json; charset=iso-8859-1' }), status: 415, code: 'unsupported_media_type' },
+    { name: 'charset=utf-16 on an ASCII body', method: 'POST', path: '/payments', options: () => json(payment({}), { headers: { 'content-type': 'application/json; charset=utf-16' } }), status: 415, code: 'unsupported_media_type' },
+    { name: 'Content-Encoding: gzip', method: 'POST', path: '/payments', options: () => ({ raw: gzipSync(JSON.stringify(payment({}))), headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, idempotencyKey: key() }), status: 415, code: 'unsupported_media_type' },
+    { name: 'Content-Encoding: gzip on an uncompressed body', method: 'POST', path: '/payments', options: () => json(payment({}), { headers: { 'content-encoding': 'gzip' } }), status: 415, code: 'unsupported_media_type' },
+    { name: 'admin: a byte that is not UTF-8', method: 'PUT', path: '/admin/global/plugins/test.audit', options: () => ({ raw: Buffer.from('{"active":true,"configuration":{"note":"caf\u00e9"}}', 'latin1'), headers: { 'content-type': 'application/json' }, key: ADMIN_KEY }), status: 400, code: 'invalid_json' },
     // operations on payments
     { name: 'payment id that is not a UUID', method: 'GET', path: '/payments/not-a-uuid', status: 400, code: 'invalid_input' },
+    // ajv-formats' `uuid` takes the urn:uuid: prefix; an id is a plain UUID (an existing payment's id, so a 404 would be the bug)
+    { name: 'payment id as urn:uuid:', method: 'GET', path: () => `/payments/urn:uuid:${captured}`, status: 400, code: 'invalid_input' },
+    { name: 'capture of a payment id as urn:uuid:', method: 'POST', path: () => `/payments/urn:uuid:${authorized}/capture`, options: () => json({}), status: 400, code: 'invalid_input' },
+    { name: 'admin: review of a transaction id as urn:uuid:', method: 'POST', path: () => `/admin/review/urn:uuid:${randomUUID()}`, options: () => json({ outcome: 'failed', note: 'checked' }, { key: ADMIN_KEY }), status: 400, code: 'invalid_input' },
     { name: 'unknown payment', method: 'GET', path: () => `/payments/${randomUUID()}`, status: 404, code: 'payment_not_found' },
     { name: 'capture of an unknown payment', method: 'POST', path: () => `/payments/${randomUUID()}/capture`, options: () => json({}), status: 404, code: 'payment_not_found' },
     { name: 'negative refund', method: 'POST', path: () => `/payments/${captured}/refund`, options: () => json({ amount: '-1.00' }), status: 400, code: 'invalid_input' },
@@ -211,23 +229,31 @@ describe('bad-input catalog: 4xx with a stable code, never a 5xx, ledger unchang
     expect(percent.body).to.deep.equal({ code: 'invalid_input', message: 'Malformed URL: invalid percent-encoding' });
   });
 
-  it('names what a schema refuses in words: the unknown field, the allowed values, what a pattern asks for', async () => {
-    const expectations: Array<[string, string, RequestOptions, string]> = [
-      ['POST', '/payments', json(payment({ cardNumber: '4242' })), 'Invalid body: unknown field "cardNumber"'],
-      ['POST', '/payments', json(payment({ action: 'charge' })), 'Invalid body.action: must be one of "process", "authorize"'],
-      ['POST', '/payments', json(payment({ amount: '-5' })), 'Invalid body.amount: must be a decimal amount as a string, such as "10.00" (at most 15 digits before the point and 4 after, no sign)'],
-      ['POST', '/payments', json(payment({ currency: 'US' })), 'Invalid body.currency: must be a three-letter ISO 4217 currency code, such as "USD"'],
-      ['POST', '/payments', json(payment({}), { idempotencyKey: 'with a space' }), 'Invalid headers.idempotency-key: must be printable ASCII without spaces'],
-      ['POST', '/payments', json(payment({}), { idempotencyKey: 'short' }), 'Invalid headers.idempotency-key: must be at least 8 characters long'],
-      ['GET', '/payments/not-a-uuid', {}, 'Invalid params.id: must be a UUID'],
-      ['POST', '/payments', json(payment({ customerEmail: 'not an email' })), 'Invalid body.customerEmail: must be an email address'],
-      ['GET', '/channels/-bad/gateways', {}, 'Invalid params.channel: must be letters, digits, "_" or "-", starting with a letter or digit'],
+  it('names what a schema refuses in words (the unknown field, the allowed values, what a pattern asks for), and in details: where, which field, which keyword', async () => {
+    const at = (where: string, field: string, keyword: string) => ({ in: where, field, keyword });
+    const expectations: Array<[string, string, RequestOptions, string, Record<string, unknown>]> = [
+      ['POST', '/payments', json(payment({ cardNumber: '4242' })), 'Invalid body: unknown field "cardNumber"', at('body', 'cardNumber', 'additionalProperties')],
+      ['POST', '/payments', json(payment({ action: 'charge' })), 'Invalid body.action: must be one of "process", "authorize"', at('body', 'action', 'enum')],
+      ['POST', '/payments', json(payment({ amount: '-5' })), 'Invalid body.amount: must be a decimal amount as a string, such as "10.00" (at most 15 digits before the point and 4 after, no sign)', at('body', 'amount', 'pattern')],
+      ['POST', '/payments', json(payment({ currency: 'US' })), 'Invalid body.currency: must be a three-letter ISO 4217 currency code, such as "USD"', at('body', 'currency', 'pattern')],
+      ['POST', '/payments', json({ amount: '1.00', currency: 'USD' }), "Invalid body: must have required property 'channel'", at('body', 'channel', 'required')],
+      ['POST', '/payments', json(payment({}), { idempotencyKey: 'with a space' }), 'Invalid headers.idempotency-key: must be printable ASCII without spaces', at('headers', 'idempotency-key', 'pattern')],
+      ['POST', '/payments', json(payment({}), { idempotencyKey: 'short' }), 'Invalid headers.idempotency-key: must be at least 8 characters long', at('headers', 'idempotency-key', 'minLength')],
+      ['GET', '/payments/not-a-uuid', {}, 'Invalid params.id: must be a UUID', at('params', 'id', 'pattern')],
+      ['GET', `/payments/urn:uuid:${randomUUID()}`, {}, 'Invalid params.id: must be a UUID', at('params', 'id', 'pattern')],
+      ['POST', '/payments', json(payment({ customerEmail: 'not an email' })), 'Invalid body.customerEmail: must be an email address', at('body', 'customerEmail', 'format')],
+      ['GET', '/channels/-bad/gateways', {}, 'Invalid params.channel: must be letters, digits, "_" or "-", starting with a letter or digit', at('params', 'channel', 'pattern')],
+      ['GET', '/channels/us-store/gateways?limit=5', {}, 'Invalid querystring: unknown field "limit"', at('querystring', 'limit', 'additionalProperties')],
+      ['PUT', '/admin/global/plugins/test.audit', json({ configuration: { 'a/b': 5 } }, { key: ADMIN_KEY }), 'Invalid body.configuration.a/b: must be string,boolean,null', at('body', 'configuration.a/b', 'type')],
     ];
-    for (const [method, path, options, message] of expectations) {
+    for (const [method, path, options, message, details] of expectations) {
       const res = await t.request(method, path, options);
       expect(res.status, `${method} ${path}`).to.equal(400);
-      expect(res.body, `${method} ${path}`).to.deep.equal({ code: 'invalid_input', message });
+      expect(res.body, `${method} ${path}`).to.deep.equal({ code: 'invalid_input', message, details });
     }
+    // The whole body refused (not an object): no field to name.
+    const array = await t.request('POST', '/payments', json([]));
+    expect(array.body.details).to.deep.equal({ in: 'body', keyword: 'type' });
   });
 
   // Runs last in this file: every request above has been logged by then.

@@ -39,15 +39,15 @@ describe('server: requests as HTTP clients send them', () => {
     });
 
     it('still refuses null for a required field (amount, currency, channel) and for a field the body does not have', async () => {
-      const refused: Array<[Record<string, unknown>, string]> = [
-        [{ ...payment, amount: null }, `Invalid body.amount: ${AMOUNT_MEANING}`],
-        [{ ...payment, currency: null }, 'Invalid body.currency: must be a three-letter ISO 4217 currency code, such as "USD"'],
-        [{ ...payment, channel: null }, 'Invalid body.channel: must be letters, digits, "_" or "-", starting with a letter or digit'],
-        [{ ...payment, cardNumber: null }, 'Invalid body: unknown field "cardNumber"'],
+      const refused: Array<[Record<string, unknown>, string, Record<string, unknown>]> = [
+        [{ ...payment, amount: null }, `Invalid body.amount: ${AMOUNT_MEANING}`, { in: 'body', field: 'amount', keyword: 'type' }],
+        [{ ...payment, currency: null }, 'Invalid body.currency: must be a three-letter ISO 4217 currency code, such as "USD"', { in: 'body', field: 'currency', keyword: 'type' }],
+        [{ ...payment, channel: null }, 'Invalid body.channel: must be letters, digits, "_" or "-", starting with a letter or digit', { in: 'body', field: 'channel', keyword: 'type' }],
+        [{ ...payment, cardNumber: null }, 'Invalid body: unknown field "cardNumber"', { in: 'body', field: 'cardNumber', keyword: 'additionalProperties' }],
       ];
-      for (const [body, message] of refused) {
+      for (const [body, message, details] of refused) {
         const res = await t.request('POST', '/payments', { body, idempotencyKey: key('nulls') });
-        expect(res.body, JSON.stringify(body)).to.deep.equal({ code: 'invalid_input', message });
+        expect(res.body, JSON.stringify(body)).to.deep.equal({ code: 'invalid_input', message, details });
       }
     });
 
@@ -77,9 +77,10 @@ describe('server: requests as HTTP clients send them', () => {
   describe('messages that say what to change', () => {
     it('a number amount is told what an amount is, as a malformed string is', async () => {
       const create = await t.request('POST', '/payments', { body: { ...payment, amount: 10 }, idempotencyKey: key('msg') });
-      expect(create.body).to.deep.equal({ code: 'invalid_input', message: `Invalid body.amount: ${AMOUNT_MEANING}` });
+      const details = { in: 'body', field: 'amount', keyword: 'type' };
+      expect(create.body).to.deep.equal({ code: 'invalid_input', message: `Invalid body.amount: ${AMOUNT_MEANING}`, details });
       const token = await t.request('POST', tokenPath, { body: { amount: 10, currency: 'USD' } });
-      expect(token.body).to.deep.equal({ code: 'invalid_input', message: `Invalid body.amount: ${AMOUNT_MEANING}` });
+      expect(token.body).to.deep.equal({ code: 'invalid_input', message: `Invalid body.amount: ${AMOUNT_MEANING}`, details });
       const currency = await t.request('POST', '/payments', { body: { ...payment, currency: 840 }, idempotencyKey: key('msg') });
       expect(currency.body.message).to.equal('Invalid body.currency: must be a three-letter ISO 4217 currency code, such as "USD"');
     });

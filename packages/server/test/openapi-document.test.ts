@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { CHARGE_STATUSES, MemoryLedgerStore, TRANSACTION_ERROR_CODES, TRANSACTION_KINDS, TRANSACTION_STATES } from '@payhost/core';
 import { DUMMY_TOKENS } from '@payhost/plugin-dummy';
-import { ADMIN_KEY, key, startTestServer, type TestServer } from './support/harness.js';
+import { ADMIN_KEY, key, startServer, startTestServer, testConfigDocument, type TestServer } from './support/harness.js';
 
 /**
  * The OpenAPI document as a client generator reads it: named schemas with their required fields and
@@ -20,7 +20,11 @@ type Schema = {
   enum?: unknown[];
   additionalProperties?: boolean | Schema;
 };
-type Operation = { responses: Record<string, { description: string; content?: Record<string, { schema: Schema }> }> };
+type Operation = {
+  operationId?: string;
+  parameters?: Array<{ in: string; name: string; required?: boolean }>;
+  responses: Record<string, { description: string; headers?: Record<string, unknown>; content?: Record<string, { schema: Schema }> }>;
+};
 type Document = {
   info: { description: string };
   paths: Record<string, Record<string, Operation>>;
@@ -103,6 +107,75 @@ describe('server: the OpenAPI document, as a client generator reads it', () => {
     expect(statuses('/admin/review/{transactionId}', 'post')).to.deep.equal(['200', '400', '401', '404', '409', '413', '415', '500', '503']);
     // An operation that calls a gateway can answer all of them.
     expect(statuses('/payments/{id}/refund', 'post')).to.deep.equal(['200', '400', '401', '402', '404', '409', '413', '415', '422', '500', '502', '503', '504']);
+  });
+
+  it('names every operation (operationId), each name once, the checkout API\'s included', async () => {
+    const document = testConfigDocument();
+    const withCheckout = await startServer({ ...document, server: { ...(document['server'] as object), checkout: true } }, {}, { store: new MemoryLedgerStore(), kind: 'memory' });
+    let full: Document;
+    try {
+      full = (await withCheckout.request('GET', '/openapi.json', { key: null })).body as Document;
+    } finally {
+      await withCheckout.close();
+    }
+    const ids = Object.values(full.paths).flatMap((item) => Object.values(item).map((operation) => operation.operationId));
+    expect(ids).to.include.members(['checkoutCreatePayment', 'checkoutConfirmPayment', 'checkoutCancelPayment', 'checkoutGetPayment']);
+    expect(ids.length).to.be.at.least(28);
+    expect(ids.filter((id) => typeof id !== 'string' || id === '')).to.deep.equal([]);
+    expect(ids.filter((id, i) => ids.indexOf(id) !== i)).to.deep.equal([]);
+    expect(doc.paths['/payments']!['post']!.operationId).to.equal('createPayment');
+    expect(doc.paths['/payments/{id}/capture']!['post']!.operationId).to.equal('capturePayment');
+  });
+
+  it('describes an operation\'s answer as the snapshot a replay repeats, not the payment now', () => {
+    for (const [path, method] of [['/payments', 'post'], ['/payments/{id}/refund', 'post']] as const) {
+      const description = doc.paths[path]![method]!.responses[path === '/payments' ? '201' : '200']!.description;
+      expect(description, path).to.include('same Idempotency-Key').and.include('GET /payments/{id}');
+      expect(description, path).not.to.include('as it is now');
+    }
+  });
+
+  it("webhook routes: the server's refusals with the Error schema, 409 and 500 included, the 404 naming payment_not_found", () => {
+    for (const path of ['/plugins/channel/{channel}/{plugin}/{*}', '/plugins/global/{plugin}/{*}']) {
+      const responses = doc.paths[path]!['post']!.responses;
+      expect(Object.keys(responses).sort(), path).to.deep.equal(['200', '400', '404', '409', '413', '500', '503']);
+      for (const status of ['400', '404', '409', '413', '500', '503']) expect(responseSchema(path, 'post', status), `${path} ${status}`).to.deep.equal({ $ref: '#/components/schemas/Error' });
+      expect(responses['404']!.description).to.include('payment_not_found').and.include('unknown_plugin');
+      expect(responses['409']!.description).to.include('payment_busy');
+    }
+  });
+
+  it('admin plugin configuration: If-Match on PUT and DELETE, ETag on every 200', () => {
+    for (const path of ['/admin/channels/{channel}/plugins/{plugin}', '/admin/global/plugins/{plugin}']) {
+      for (const method of ['put', 'delete']) {
+        const ifMatch = doc.paths[path]![method]!.parameters?.find((parameter) => parameter.in === 'header' && parameter.name.toLowerCase() === 'if-match');
+        expect(ifMatch, `${method} ${path}`).to.deep.include({ required: false });
+      }
+      for (const method of ['get', 'put', 'delete']) expect(doc.paths[path]![method]!.responses['200']!.headers, `${method} ${path}`).to.have.property('ETag');
+    }
+  });
+
+  it('describes 431 and 408, which any request can be answered, once (as 405 is)', () => {
+    expect(doc.components.responses?.['HeadersTooLarge']?.description).to.include('headers_too_large');
+    expect(doc.components.responses?.['RequestTimeout']?.description).to.include('request_timeout');
+    expect(doc.info.description).to.include('431 headers_too_large').and.include('408 request_timeout');
+  });
+
+  it('names PaymentSource, with its required fields, and a stored card listed fits it', async () => {
+    const source = doc.components.schemas['PaymentSource']!;
+    expect(source.required).to.deep.equal(['id', 'gateway', 'creditCardInfo']);
+    expect(source.properties!['creditCardInfo']).to.deep.include({ nullable: true, required: ['last4', 'expYear', 'expMonth', 'brand', 'nameOnCard'] });
+    const path = '/customers/{id}/payment-sources';
+    expect(responseSchema(path, 'get', '200').properties!['sources']!.items).to.deep.equal({ $ref: '#/components/schemas/PaymentSource' });
+    const customerId = `doc-${randomUUID()}`;
+    const stored = await t.request('POST', '/payments', {
+      body: { channel: 'us-store', amount: '5.00', currency: 'USD', token: DUMMY_TOKENS.success, customerId, storePaymentMethod: true },
+      idempotencyKey: key('doc'),
+    });
+    expect(stored.status, stored.text).to.equal(201);
+    const listed = await t.request('GET', `/customers/${customerId}/payment-sources?channel=us-store`);
+    expect(listed.body.sources).to.have.length(1);
+    expect(misfits(doc, responseSchema(path, 'get', '200'), listed.body)).to.deep.equal([]);
   });
 
   it('describes 405 method_not_allowed with its Allow header, which GET /payments answers', async () => {

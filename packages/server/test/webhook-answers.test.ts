@@ -36,6 +36,12 @@ describe('server: plugin webhook answers', () => {
     expect(text.applied).to.equal(true);
   });
 
+  it("sends a plugin's error status with its own body, though the route documents the server's refusals with the Error schema", async () => {
+    const { res } = await deliver('own-refusal');
+    expect(res.status).to.equal(400);
+    expect(res.body).to.deep.equal({ error: 'signature_mismatch', retryable: false });
+  });
+
   const unsendable: Array<[string, RegExp]> = [
     ['status-1000', /status 1000/],
     ['status-text', /status "ok"/],

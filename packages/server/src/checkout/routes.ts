@@ -7,7 +7,7 @@ import fastifyStatic from '@fastify/static';
 import { checkNoCardNumber, ERROR_CODES, PayhostError, type OperationResult, type Payment, type PaymentService, type Transaction } from '@payhost/core';
 import type { ServerContext } from '../context.js';
 import { paymentJson, paymentWithTransactionsResponse, resultJson, resultSchema, transactionJson } from '../serialize.js';
-import { amountString, currencyCode, errorsOf, IDEMPOTENCY_KEY_PATTERN, nullMeansAbsent, oneIdempotencyKey, optionalBody, pluginId, slug, uuidParam, type ErrorStatus } from '../schemas.js';
+import { amountString, currencyCode, errorsOf, IDEMPOTENCY_KEY_PATTERN, nullMeansAbsent, oneIdempotencyKey, optionalBody, pluginId, slug, uuidParam, uuidString, type ErrorStatus } from '../schemas.js';
 import { CHECKOUT_KEY_MAX_LENGTH, checkoutKey, createdByCheckout } from './key-namespace.js';
 
 /** The page's static files: index.html, style.css, app.js and the ES modules it imports (no build step). */
@@ -46,7 +46,14 @@ const idempotencyHeader = {
   properties: { 'idempotency-key': { type: 'string', minLength: 8, maxLength: CHECKOUT_KEY_MAX_LENGTH, pattern: IDEMPOTENCY_KEY_PATTERN } },
 } as const;
 
-const paymentParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } } as const;
+const paymentParams = { type: 'object', required: ['id'], properties: { id: uuidString } } as const;
+
+/** As the payment API's (a replay answers the first answer's snapshot), naming the checkout's read. */
+const checkoutResult = {
+  ...resultSchema,
+  description:
+    "The operation's transaction and its payment as they were when the operation was first answered: a retry with the same Idempotency-Key answers this same snapshot (GET /checkout/api/payments/{id} for the payment's current state)",
+} as const;
 
 const channelSchema = {
   type: 'object',
@@ -140,6 +147,7 @@ export async function checkoutRoutes(app: FastifyInstance, ctx: ServerContext, p
     {
       schema: {
         tags,
+        operationId: 'checkoutListChannels',
         summary: 'Channels the checkout can sell in (public)',
         response: {
           200: { description: 'The channels of the configuration, in order, with their currencies', type: 'object', required: ['channels'], properties: { channels: { type: 'array', items: channelSchema } } },
@@ -162,6 +170,7 @@ export async function checkoutRoutes(app: FastifyInstance, ctx: ServerContext, p
     {
       schema: {
         tags,
+        operationId: 'checkoutListGateways',
         summary: 'Active gateways of a channel for a currency, with their public config (public)',
         params: { type: 'object', required: ['channel'], properties: { channel: slug } },
         querystring: { type: 'object', additionalProperties: false, properties: { currency: currencyCode } },
@@ -182,10 +191,11 @@ export async function checkoutRoutes(app: FastifyInstance, ctx: ServerContext, p
     {
       schema: {
         tags,
+        operationId: 'checkoutCreatePayment',
         summary: 'Create a payment from a browser token and process it (public, Idempotency-Key)',
         headers: idempotencyHeader,
         body: payBody,
-        response: { 201: resultSchema, ...errorsOf(OPERATION_ERRORS, { 404: '`unknown_channel` or `unknown_gateway`' }) },
+        response: { 201: checkoutResult, ...errorsOf(OPERATION_ERRORS, { 404: '`unknown_channel` or `unknown_gateway`' }) },
       },
       // One Idempotency-Key header; `gateway` or `nameOnCard` sent as null is absent, as on POST /payments.
       preValidation: [oneIdempotencyKey, nullMeansAbsent(payBody)],
@@ -217,13 +227,14 @@ export async function checkoutRoutes(app: FastifyInstance, ctx: ServerContext, p
       {
         schema: {
           tags,
+          operationId: `checkout${action[0]!.toUpperCase()}${action.slice(1)}Payment`,
           summary,
           headers: idempotencyHeader,
           params: paymentParams,
           // No gateway data from a browser: the page acts with the payment's own state, and a key such as
           // Stripe's connectedAccountId or stripeCustomerId is for the host to set from its records, not a shopper.
           body: { type: 'object', additionalProperties: false, properties: {} },
-          response: { 200: resultSchema, ...errorsOf(OPERATION_ERRORS, { 404: NOT_CHECKOUT_PAYMENT }) },
+          response: { 200: checkoutResult, ...errorsOf(OPERATION_ERRORS, { 404: NOT_CHECKOUT_PAYMENT }) },
         },
         // As POST /payments/:id/confirm: no body is the same as {}; one Idempotency-Key header. (The body has
         // no field a null could stand for: a null field is an unknown one.)
@@ -250,6 +261,7 @@ export async function checkoutRoutes(app: FastifyInstance, ctx: ServerContext, p
     {
       schema: {
         tags,
+        operationId: 'checkoutGetPayment',
         summary: 'A checkout payment and its transactions (public)',
         params: paymentParams,
         // The shape GET /payments/:id answers, deliberately: a payment the checkout created has no customer

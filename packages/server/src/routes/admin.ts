@@ -15,9 +15,23 @@ const updateBody = {
   },
 } as const;
 
+/** The revision a GET answers (a store that keeps revisions), which a PUT or DELETE may send back as If-Match. */
+const ETAG_HEADER = { ETag: { type: 'string', description: 'The revision of the configuration shown, e.g. `"3"` (a store that keeps revisions): send it back as `If-Match`' } } as const;
+
+/** If-Match of a change: the headers schema documents it; ifRevision() reads and checks it. */
+const ifMatchHeaders = {
+  type: 'object',
+  properties: {
+    'if-match': {
+      type: 'string',
+      description: 'The `ETag` a GET of this configuration answered (`"3"`): the change is refused with 412 when another was saved since; `*` or none: no condition',
+    },
+  },
+} as const;
+
 const NOT_FOUND = '`unknown_channel`, or `unknown_plugin`: no such plugin, or not configured at this path (a per-channel plugin on the global path, a global one on a channel path)';
 const response = {
-  200: { $ref: 'PluginConfiguration#', description: 'The configuration in force, secrets masked; `ETag`: its revision (a store that keeps revisions)' },
+  200: { $ref: 'PluginConfiguration#', description: 'The configuration in force, secrets masked; `ETag`: its revision (a store that keeps revisions)', headers: ETAG_HEADER },
   ...errorsOf([400, 401, 404, 500, 503], { 400: '`invalid_input`: a malformed channel or plugin id', 404: NOT_FOUND, 503: '`shutting_down`' }),
 };
 /**
@@ -26,7 +40,7 @@ const response = {
  */
 const changeResponse = {
   ...response,
-  200: { $ref: 'PluginConfiguration#', description: 'The configuration now in force, secrets masked, with its new `ETag`' },
+  200: { $ref: 'PluginConfiguration#', description: 'The configuration now in force, secrets masked, with its new `ETag`', headers: ETAG_HEADER },
   ...errorsOf([400, 401, 404, 412, 413, 415, 500, 502, 503], {
     400: '`invalid_input` (a malformed body or `If-Match`) or `invalid_configuration` (settings the plugin refuses)',
     404: NOT_FOUND,
@@ -37,7 +51,7 @@ const changeResponse = {
 };
 const withdrawResponse = {
   ...changeResponse,
-  200: { $ref: 'PluginConfiguration#', description: "The configuration file's settings, now in force again (secrets masked), with their `ETag`" },
+  200: { $ref: 'PluginConfiguration#', description: "The configuration file's settings, now in force again (secrets masked), with their `ETag`", headers: ETAG_HEADER },
   204: { description: 'A saved change for a plugin or channel the configuration file no longer has was withdrawn', type: 'null' },
 };
 
@@ -182,6 +196,7 @@ export async function adminRoutes(app: FastifyInstance, ctx: ServerContext): Pro
     '/admin/plugin-settings/reencrypt',
     {
       schema: {
+        operationId: 'reencryptPluginSettings',
         summary: 'Save every saved plugin configuration change again under server.pluginSettingsKey (after a key change)',
         body: { type: 'object', additionalProperties: false, properties: {} },
         response: reencryptResponse,
@@ -195,15 +210,17 @@ export async function adminRoutes(app: FastifyInstance, ctx: ServerContext): Pro
   );
   app.get<{ Params: { channel: string; plugin: string } }>(
     '/admin/channels/:channel/plugins/:plugin',
-    { schema: { summary: "A plugin's configuration in a channel (masked)", params: { type: 'object', properties: { channel: slug, plugin: pluginId } }, response } },
+    { schema: { operationId: 'getChannelPluginConfiguration', summary: "A plugin's configuration in a channel (masked)", params: { type: 'object', properties: { channel: slug, plugin: pluginId } }, response } },
     async (request, reply) => read(ctx, reply, request.params.plugin, request.params.channel),
   );
   app.put<{ Params: { channel: string; plugin: string }; Body: PluginConfigurationUpdate }>(
     '/admin/channels/:channel/plugins/:plugin',
     {
       schema: {
+        operationId: 'updateChannelPluginConfiguration',
         summary: "Change a plugin's configuration in a channel",
         params: { type: 'object', properties: { channel: slug, plugin: pluginId } },
+        headers: ifMatchHeaders,
         body: updateBody,
         response: changeResponse,
       },
@@ -215,8 +232,10 @@ export async function adminRoutes(app: FastifyInstance, ctx: ServerContext): Pro
     '/admin/channels/:channel/plugins/:plugin',
     {
       schema: {
+        operationId: 'withdrawChannelPluginConfiguration',
         summary: "Withdraw the admin API's changes to a plugin in a channel: the configuration file's settings apply again",
         params: { type: 'object', properties: { channel: slug, plugin: pluginId } },
+        headers: ifMatchHeaders,
         response: withdrawResponse,
       },
     },
@@ -224,13 +243,20 @@ export async function adminRoutes(app: FastifyInstance, ctx: ServerContext): Pro
   );
   app.get<{ Params: { plugin: string } }>(
     '/admin/global/plugins/:plugin',
-    { schema: { summary: "A global plugin's configuration (masked)", params: { type: 'object', properties: { plugin: pluginId } }, response } },
+    { schema: { operationId: 'getGlobalPluginConfiguration', summary: "A global plugin's configuration (masked)", params: { type: 'object', properties: { plugin: pluginId } }, response } },
     async (request, reply) => read(ctx, reply, request.params.plugin, null),
   );
   app.put<{ Params: { plugin: string }; Body: PluginConfigurationUpdate }>(
     '/admin/global/plugins/:plugin',
     {
-      schema: { summary: "Change a global plugin's configuration", params: { type: 'object', properties: { plugin: pluginId } }, body: updateBody, response: changeResponse },
+      schema: {
+        operationId: 'updateGlobalPluginConfiguration',
+        summary: "Change a global plugin's configuration",
+        params: { type: 'object', properties: { plugin: pluginId } },
+        headers: ifMatchHeaders,
+        body: updateBody,
+        response: changeResponse,
+      },
       preValidation: nullMeansAbsent(updateBody),
     },
     async (request, reply) => change(ctx, request, reply, request.params.plugin, null, request.body),
@@ -239,8 +265,10 @@ export async function adminRoutes(app: FastifyInstance, ctx: ServerContext): Pro
     '/admin/global/plugins/:plugin',
     {
       schema: {
+        operationId: 'withdrawGlobalPluginConfiguration',
         summary: "Withdraw the admin API's changes to a global plugin: the configuration file's settings apply again",
         params: { type: 'object', properties: { plugin: pluginId } },
+        headers: ifMatchHeaders,
         response: withdrawResponse,
       },
     },

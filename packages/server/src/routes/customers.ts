@@ -1,6 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../context.js';
+import type { CustomerSource } from '@payhost/core';
 import { errorsOf, identifier, pluginId, slug } from '../schemas.js';
+
+function sourceJson(source: CustomerSource): CustomerSource {
+  const card = source.creditCardInfo ?? null;
+  return { id: source.id, gateway: source.gateway, creditCardInfo: card === null ? null : { ...card, nameOnCard: card.nameOnCard ?? null } };
+}
 
 /** Saved payment methods of a customer, across a channel's gateways (or one). */
 export async function customerRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
@@ -8,6 +14,7 @@ export async function customerRoutes(app: FastifyInstance, ctx: ServerContext): 
     '/customers/:id/payment-sources',
     {
       schema: {
+        operationId: 'listPaymentSources',
         summary: "A customer's stored payment methods",
         params: { type: 'object', required: ['id'], properties: { id: identifier } },
         querystring: { type: 'object', required: ['channel'], additionalProperties: false, properties: { channel: slug, gateway: pluginId } },
@@ -19,23 +26,7 @@ export async function customerRoutes(app: FastifyInstance, ctx: ServerContext): 
             properties: {
               sources: {
                 type: 'array',
-                items: {
-                  type: 'object',
-                  properties: {
-                    id: { type: 'string' },
-                    gateway: { type: 'string' },
-                    creditCardInfo: {
-                      type: ['object', 'null'],
-                      properties: {
-                        last4: { type: 'string' },
-                        expYear: { type: 'integer' },
-                        expMonth: { type: 'integer' },
-                        brand: { type: 'string' },
-                        nameOnCard: { type: ['string', 'null'] },
-                      },
-                    },
-                  },
-                },
+                items: { $ref: 'PaymentSource#' },
               },
             },
           },
@@ -47,7 +38,8 @@ export async function customerRoutes(app: FastifyInstance, ctx: ServerContext): 
     async (request) => {
       const { channel, gateway } = request.query;
       const sources = await ctx.manager.listPaymentSources(gateway ? { channel, customerId: request.params.id, gateway } : { channel, customerId: request.params.id });
-      return { sources };
+      // Every field the schema requires, null when the plugin left it out (the serializer would throw).
+      return { sources: sources.map(sourceJson) };
     },
   );
 }

@@ -32,6 +32,7 @@ export async function gatewayRoutes(app: FastifyInstance, ctx: ServerContext): P
     '/channels/:channel/gateways',
     {
       schema: {
+        operationId: 'listGateways',
         summary: 'Active gateways of a channel, for a currency',
         params: { type: 'object', required: ['channel'], properties: { channel: slug } },
         querystring: { type: 'object', additionalProperties: false, properties: { currency: currencyCode } },
@@ -51,6 +52,7 @@ export async function gatewayRoutes(app: FastifyInstance, ctx: ServerContext): P
     '/channels/:channel/gateways/:gateway/client-token',
     {
       schema: {
+        operationId: 'createClientToken',
         summary: 'A fresh client token for the browser (never reuse one)',
         params: { type: 'object', required: ['channel', 'gateway'], properties: { channel: slug, gateway: pluginId } },
         body: tokenBody,

@@ -7,6 +7,7 @@ export async function healthRoutes(app: FastifyInstance, ctx: ServerContext): Pr
     '/health',
     {
       schema: {
+        operationId: 'getHealth',
         summary: 'Liveness, store kind and configuration version',
         response: {
           200: {
@@ -27,6 +28,7 @@ export async function healthRoutes(app: FastifyInstance, ctx: ServerContext): Pr
     '/health/ready',
     {
       schema: {
+        operationId: 'getReadiness',
         summary: 'Readiness: the ledger database answers (503 store_unavailable when it does not)',
         response: {
           200: { description: 'The ledger database answers', type: 'object', required: ['status', 'store'], properties: { status: { type: 'string', enum: ['ready'] }, store: { type: 'string' } } },

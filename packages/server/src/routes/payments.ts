@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PayhostError, type OperationResult, type PaymentService } from '@payhost/core';
 import { paymentJson, paymentWithTransactionsResponse, resultJson, resultSchema, transactionJson } from '../serialize.js';
-import { amountString, currencyCode, errorsOf, IDEMPOTENCY_KEY_PATTERN, identifier, nullMeansAbsent, oneIdempotencyKey, optionalBody, pluginId, slug, uuidParam } from '../schemas.js';
+import { amountString, currencyCode, errorsOf, IDEMPOTENCY_KEY_PATTERN, identifier, nullMeansAbsent, oneIdempotencyKey, optionalBody, pluginId, slug, uuidParam, uuidString } from '../schemas.js';
 import { refuseCheckoutKey } from '../checkout/key-namespace.js';
 
 const idempotencyHeader = {
@@ -10,7 +10,7 @@ const idempotencyHeader = {
   properties: { 'idempotency-key': { type: 'string', minLength: 8, maxLength: 255, pattern: IDEMPOTENCY_KEY_PATTERN } },
 } as const;
 
-const paymentParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } } as const;
+const paymentParams = { type: 'object', required: ['id'], properties: { id: uuidString } } as const;
 
 interface CreateBody {
   channel: string;
@@ -66,6 +66,7 @@ export async function paymentRoutes(app: FastifyInstance, payments: PaymentServi
     '/payments',
     {
       schema: {
+        operationId: 'createPayment',
         summary: 'Create a payment and charge it (process) or authorize it',
         headers: idempotencyHeader,
         body: createBody,
@@ -87,6 +88,7 @@ export async function paymentRoutes(app: FastifyInstance, payments: PaymentServi
     '/payments/:id',
     {
       schema: {
+        operationId: 'getPayment',
         summary: 'A payment and its transactions',
         params: paymentParams,
         response: { 200: paymentWithTransactionsResponse, ...errorsOf([400, 401, 404, 500, 503], { 404: '`payment_not_found`' }) },
@@ -107,7 +109,7 @@ export async function paymentRoutes(app: FastifyInstance, payments: PaymentServi
     app.post<{ Params: { id: string }; Body: Record<string, unknown> | undefined }>(
       `/payments/:id/${path}`,
       {
-        schema: { summary, headers: idempotencyHeader, params: paymentParams, body, response: { 200: resultSchema, ...followUpErrors } },
+        schema: { operationId: `${path}Payment`, summary, headers: idempotencyHeader, params: paymentParams, body, response: { 200: resultSchema, ...followUpErrors } },
         // A POST without a body means "no options" (e.g. capture everything); so does a null field.
         preValidation: [optionalBody, oneIdempotencyKey, nullMeansAbsent(body)],
       },

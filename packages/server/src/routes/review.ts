@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { REVIEW_OUTCOMES, TRANSACTION_ERROR_CODES, type PaymentService, type ReviewResolution } from '@payhost/core';
-import { amountString, errorsOf, nullMeansAbsent, uuidParam } from '../schemas.js';
+import { amountString, errorsOf, nullMeansAbsent, uuidParam, uuidString } from '../schemas.js';
 import { resultJson, resultSchema, reviewItemJson } from '../serialize.js';
 
 const resolutionBody = {
@@ -28,6 +28,7 @@ export async function reviewRoutes(app: FastifyInstance, payments: PaymentServic
     '/admin/review',
     {
       schema: {
+        operationId: 'listReview',
         summary: 'Transactions held for review, and refunds still ongoing at the processor, oldest first',
         description:
           'Transactions held for review (state `review`: the gateway could not tell what it did), and refunds the processor accepted but has not reported finished ' +
@@ -47,9 +48,10 @@ export async function reviewRoutes(app: FastifyInstance, payments: PaymentServic
     '/admin/review/:transactionId',
     {
       schema: {
+        operationId: 'resolveReview',
         summary: 'Record what the processor shows for a transaction held for review, or settle a refund still ongoing',
         // Transaction ids are UUIDs, as payment ids: anything else is malformed (400), not unknown (404).
-        params: { type: 'object', required: ['transactionId'], properties: { transactionId: { type: 'string', format: 'uuid' } } },
+        params: { type: 'object', required: ['transactionId'], properties: { transactionId: uuidString } },
         body: resolutionBody,
         response: {
           200: { ...resultSchema, description: 'The payment and the transaction as recorded' },

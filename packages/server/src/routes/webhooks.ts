@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GatewayEvent } from '@payhost/core';
 import type { ServerContext } from '../context.js';
-import { pluginId, slug } from '../schemas.js';
+import { errorsOf, pluginId, slug } from '../schemas.js';
 import { sendableAnswer, type SendableAnswer } from '../webhook-answer.js';
 
 /**
@@ -40,22 +40,29 @@ export async function webhookRoutes(app: FastifyInstance, ctx: ServerContext, ap
     return checked.answer;
   };
 
-  // Descriptions only: a schema would reshape the plugin's own answer, which goes out as the plugin wrote it.
-  const schema = (params: Record<string, unknown>) => ({
+  // The server's own refusals have the Error schema (errorsOf, as every route); the plugin's answer goes out
+  // as the plugin wrote it, whatever its status: routeOptions below serialize with JSON.stringify, never
+  // with these schemas (which would drop or refuse the fields of a plugin's 400 body).
+  const schema = (operationId: string, params: Record<string, unknown>) => ({
+    operationId,
     summary: 'Plugin webhook (authenticated by the plugin, e.g. a processor signature)',
     params: { type: 'object', properties: { ...params, '*': { type: 'string', maxLength: 500 } } },
     response: {
-      200: { description: "The plugin's answer, with the status and body it chose (a refused signature is its 4xx)" },
-      400: { description: '`invalid_input`: a malformed channel or plugin id in the path' },
-      404: { description: '`unknown_channel`, or `unknown_plugin`: no active plugin of that id here' },
-      413: { description: '`payload_too_large`: a body over `server.bodyLimit`' },
-      503: { description: '`store_unavailable`: the events could not be recorded; the processor retries' },
+      200: { description: "The plugin's answer, with the status and body it chose (a refused signature is its 4xx, with its own body)" },
+      ...errorsOf([400, 404, 409, 413, 500, 503], {
+        400: '`invalid_input`: a malformed channel or plugin id in the path',
+        404: '`unknown_channel`, `unknown_plugin` (no active plugin of that id here), or `payment_not_found`: an event carrying only a processor reference no payment has yet (the processor retries; see operating.md, "Webhook deliveries")',
+        409: '`payment_busy`: an event that could answer several operations in flight (`details.reason`: `ambiguous_event`, `refund_in_flight`); the processor retries',
+        500: '`internal_error` (a bug, logged), or `processing_error` from a plugin whose webhook hook failed or gave an answer that cannot be sent; the processor retries',
+        503: '`store_unavailable`: the events could not be recorded (or `shutting_down`); the processor retries',
+      }),
     },
   });
+  const routeOptions = (operationId: string, params: Record<string, unknown>) => ({ schema: schema(operationId, params), serializerCompiler: () => (data: unknown) => JSON.stringify(data) });
 
   app.post<{ Params: { channel: string; plugin: string; '*': string } }>(
     '/plugins/channel/:channel/:plugin/*',
-    { schema: schema({ channel: slug, plugin: pluginId }) },
+    routeOptions('channelPluginWebhook', { channel: slug, plugin: pluginId }),
     async (request, reply) => {
       const result = await handle(request, request.params.channel, request.params.plugin, request.params['*']);
       return reply.status(result.status).headers(result.headers).send(result.body);
@@ -63,7 +70,7 @@ export async function webhookRoutes(app: FastifyInstance, ctx: ServerContext, ap
   );
   app.post<{ Params: { plugin: string; '*': string } }>(
     '/plugins/global/:plugin/*',
-    { schema: schema({ plugin: pluginId }) },
+    routeOptions('globalPluginWebhook', { plugin: pluginId }),
     async (request, reply) => {
       const result = await handle(request, null, request.params.plugin, request.params['*']);
       return reply.status(result.status).headers(result.headers).send(result.body);
