@@ -1,4 +1,5 @@
 import { Decimal, parseCurrencyList, type ConfigStructure, type ConfigValue, type ConfigValues } from '@payhost/core';
+import { parseFixedFee, type FixedFee } from './fixed-fee.js';
 
 export const CONNECT_MODES = ['LOCAL', 'FORWARD', 'REMOTE'] as const;
 /** djaodjin's Stripe modes (seed 000): where charges live and who pays Stripe's fees. */
@@ -17,7 +18,11 @@ export const STRIPE_CONFIG_STRUCTURE: ConfigStructure = {
   },
   connect_client_id: { type: 'String', label: 'Connect client id', helpText: 'ca_ id of the platform, for the Connect OAuth flow.' },
   application_fee_percent: { type: 'String', label: 'Application fee (percent)', helpText: 'Platform fee in percent of each charge (FORWARD and REMOTE), e.g. "2.5".' },
-  application_fee_fixed: { type: 'String', label: 'Application fee (fixed)', helpText: "Fixed platform fee per charge in the payment's currency, e.g. \"0.30\"." },
+  application_fee_fixed: {
+    type: 'String',
+    label: 'Application fee (fixed)',
+    helpText: 'Fixed platform fee per charge (FORWARD and REMOTE): one amount per supported currency, e.g. "USD 0.30, EUR 0.25, JPY 30"; a single amount such as "0.30" only when Stripe takes it exactly in every supported currency, all counted in the same units (not USD with JPY or KWD).',
+  },
   supported_currencies: { type: 'String', label: 'Supported currencies', helpText: 'Comma-separated ISO 4217 codes, e.g. "USD, EUR, JPY".' },
   auto_capture: { type: 'Boolean', label: 'Automatic payment capture', helpText: 'On: processPayment captures at once. Off: it only authorizes.' },
   store_customer: { type: 'Boolean', label: 'Store customers', helpText: "Save every customer's card on a Stripe Customer for later off-session reuse." },
@@ -71,7 +76,8 @@ export interface StripeSettings {
   previousAccountIds: readonly string[];
   connectClientId: string | null;
   feePercent: Decimal | null;
-  feeFixed: Decimal | null;
+  /** application_fee_fixed, checked against `currencies` (fixed-fee.ts). */
+  feeFixed: FixedFee | null;
   currencies: string[];
   autoCapture: boolean;
   storeCustomer: boolean;
@@ -114,12 +120,12 @@ function integer(values: Readonly<ConfigValues>, name: string, min: number, max:
   return Number(value);
 }
 
-function decimal(values: Readonly<ConfigValues>, name: string, max: Decimal | null): Decimal | null {
+function decimal(values: Readonly<ConfigValues>, name: string, max: Decimal): Decimal | null {
   const value = text(values, name);
   if (value === null) return null;
   if (!/^\d+(\.\d+)?$/.test(value)) throw new Error(`${name} must be a non-negative decimal number, got "${value}"`);
   const parsed = new Decimal(value);
-  if (max && parsed.greaterThan(max)) throw new Error(`${name} must be at most ${max.toString()}, got "${value}"`);
+  if (parsed.greaterThan(max)) throw new Error(`${name} must be at most ${max.toString()}, got "${value}"`);
   return parsed;
 }
 
@@ -183,7 +189,7 @@ export function readSettings(values: Readonly<ConfigValues>, active: boolean): S
     previousAccountIds: accountList(values, 'previous_connected_account_ids'),
     connectClientId: text(values, 'connect_client_id'),
     feePercent: decimal(values, 'application_fee_percent', new Decimal(100)),
-    feeFixed: decimal(values, 'application_fee_fixed', null),
+    feeFixed: parseFixedFee(text(values, 'application_fee_fixed'), currencies),
     currencies,
     autoCapture: bool(values['auto_capture'], true),
     storeCustomer: bool(values['store_customer'], false),

@@ -1,7 +1,8 @@
 import { Decimal, ERROR_CODES, PayhostError, type PaymentData } from '@payhost/core';
 import type Stripe from 'stripe';
-import { fromStripeAmount, roundToStripeStep, stripeDecimals, toStripeAmount } from './amounts.js';
+import { fromStripeAmount, roundToStripeStep, toStripeAmount } from './amounts.js';
 import { KEY_PATTERNS, type ConnectMode, type StripeSettings } from './config.js';
+import { fixedFeeMinor } from './fixed-fee.js';
 
 /**
  * Where a payment's Stripe objects live (seed 000's modes):
@@ -179,9 +180,11 @@ function feeOverride(value: unknown): Decimal {
  * The platform's fee in Stripe's units for a charge of `amountMinor` (as
  * Stripe takes it): the payment's own `data.applicationFee` (major units) if
  * given, refused (throws invalid_amount) when Stripe cannot take it or when it
- * is more than the charge (never rounded, never capped); else percent + fixed,
- * each rounded half up to an amount Stripe accepts (KWD in tens of fils, ISK
- * in whole krónur), capped at the charge. Null in LOCAL mode and when the fee is zero.
+ * is more than the charge (never rounded, never capped); else percent, rounded
+ * half up to an amount Stripe accepts (KWD in tens of fils, ISK in whole
+ * krónur), + the currency's fixed fee, never rounded (fixed-fee.ts: checked
+ * exact when configured, refused with invalid_amount otherwise), capped at the
+ * charge. Null in LOCAL mode and when the fee is zero.
  */
 export function applicationFee(settings: StripeSettings, target: Pick<ConnectTarget, 'mode'>, amountMinor: number, currency: string, payment: Pick<PaymentData, 'data'>): number | null {
   if (target.mode === 'LOCAL') return null;
@@ -195,7 +198,7 @@ export function applicationFee(settings: StripeSettings, target: Pick<ConnectTar
     }
   } else {
     const percent = settings.feePercent ? roundToStripeStep(new Decimal(amountMinor).times(settings.feePercent).dividedBy(100), currency) : new Decimal(0);
-    const fixed = settings.feeFixed ? new Decimal(toStripeAmount(settings.feeFixed.toDecimalPlaces(stripeDecimals(currency), Decimal.ROUND_HALF_UP), currency)) : new Decimal(0);
+    const fixed = new Decimal(fixedFeeMinor(settings.feeFixed, currency));
     fee = Decimal.min(percent.plus(fixed), amountMinor);
   }
   return fee.isZero() ? null : fee.toNumber();

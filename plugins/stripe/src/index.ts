@@ -6,6 +6,7 @@ export { STRIPE_ERROR_CODES, unifiedErrorCode, describeStripeError, type StripeF
 export { intentResponse, refundResponse, type IntentReading } from './status-mapping.js';
 export { encodeRef, decodeRef, applicationFee, connectAuthorizeUrl, exchangeConnectCode, type AuthorizeUrlOptions, type ConnectedAccount, type ConnectTarget } from './connect.js';
 export { toStripeAmount, fromStripeAmount, stripeExponent, STRIPE_ZERO_DECIMAL, STRIPE_THREE_DECIMAL } from './amounts.js';
+export { parseFixedFee, type FixedFee } from './fixed-fee.js';
 export { adoptionRefusal } from './adoption.js';
 export { followUpSettleMs } from './reconcile.js';
 export { handleWebhook } from './webhooks.js';

@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import Stripe from 'stripe';
 import { MemoryLedgerStore, PaymentService, type PluginManager } from '@payhost/core';
-import { CHANNEL, SECRET_KEY, RETURN_URL, call, dec, expectSuccess, key, makeManager, makePlugin, payment, useFakeStripe } from './helpers.js';
+import { CHANNEL, SECRET_KEY, RETURN_URL, call, dec, expectSuccess, key, makeManager, makePlugin, payment, useFakeStripe, FIXED_FEES } from './helpers.js';
 
 const PROVIDER_A = 'acct_providerA1';
 const PROVIDER_B = 'acct_providerB2';
-const BEFORE = { mode: 'FORWARD', connected_account_id: PROVIDER_A, application_fee_percent: '2.5', application_fee_fixed: '0.30' };
+const BEFORE = { mode: 'FORWARD', connected_account_id: PROVIDER_A, application_fee_percent: '2.5', application_fee_fixed: FIXED_FEES };
 
 // Money review: a client-token intent adopted by a charge whose answer was lost was recorded as a failed capture
 // once the fee or the connected account was configured otherwise (its terms were checked against the new settings).

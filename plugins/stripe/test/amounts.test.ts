@@ -94,16 +94,17 @@ describe('stripe: amounts in Stripe\'s units (not ISO 4217)', () => {
     expect(env.fake.requestsTo('/v1/refunds', 'POST')).to.have.length(1);
   });
 
-  it('application fees are in Stripe\'s units, rounded to an amount Stripe takes; a given fee Stripe cannot take, or that is not an amount, is refused', async () => {
-    const fees = { ...CURRENCIES, mode: 'FORWARD', connected_account_id: PROVIDER, application_fee_percent: '2.5', application_fee_fixed: '0.4' };
+  it('application fees are in Stripe\'s units, the percent rounded to an amount Stripe takes, the fixed fee the currency\'s own; a given fee Stripe cannot take, or that is not an amount, is refused', async () => {
+    const fixed = 'USD 0.40, ISK 40, UGX 1500, MGA 200, KWD 0.12, BHD 0.15, JPY 60, HUF 150, TWD 12';
+    const fees = { ...CURRENCIES, mode: 'FORWARD', connected_account_id: PROVIDER, application_fee_percent: '2.5', application_fee_fixed: fixed };
     const plugin = makePlugin(env.fake, fees);
-    // ISK 500 = 50000: 2.5 % = 1250 -> 1300 (whole krónur), fixed 0.4 -> 0 krónur.
+    // ISK 500 = 50000: 2.5 % = 1250 -> 1300 (whole krónur), + ISK 40 = 4000.
     expectSuccess(await call(plugin.processPayment(payment({ amount: dec('500'), currency: 'ISK' }), null)), 'capture', '500');
-    // KWD 1.230 = 1230: 2.5 % = 30.75 -> 30 (tens of fils), fixed 0.400 -> 400.
+    // KWD 1.230 = 1230: 2.5 % = 30.75 -> 30 (tens of fils), + KWD 0.120 = 120.
     expectSuccess(await call(plugin.processPayment(payment({ amount: dec('1.23'), currency: 'KWD' }), null)), 'capture', '1.23');
-    // MGA 1000 (zero-decimal): 25, fixed 0.4 -> 0.
+    // MGA 1000 (zero-decimal): 25, + MGA 200.
     expectSuccess(await call(plugin.processPayment(payment({ amount: dec('1000'), currency: 'MGA' }), null)), 'capture', '1000');
-    expect(intentCreations(env.fake).map((r) => r.params['application_fee_amount'])).to.deep.equal(['1300', '430', '25']);
+    expect(intentCreations(env.fake).map((r) => r.params['application_fee_amount'])).to.deep.equal(['5300', '150', '225']);
 
     env.fake.clearLog();
     const given = await call(plugin.processPayment(payment({ amount: dec('1.23'), currency: 'KWD', data: { applicationFee: '0.005' } }), null));

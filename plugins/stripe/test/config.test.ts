@@ -40,6 +40,24 @@ describe('stripe: configuration', () => {
     ['an unknown mode', { mode: 'PROXY' }, /mode must be one of LOCAL, FORWARD, REMOTE/],
     ['a fee over 100 %', { application_fee_percent: '101' }, /application_fee_percent must be at most 100/],
     ['a negative fixed fee', { application_fee_fixed: '-1' }, /application_fee_fixed must be a non-negative decimal/],
+    // One figure for every currency only where Stripe takes it exactly (0.30 JPY was silently no fee) ...
+    ...['JPY', 'ISK', 'UGX'].map((currency): [string, ConfigValues, RegExp] => [
+      `a single fixed fee of 0.30 with ${currency} supported`,
+      { supported_currencies: `USD, EUR, ${currency}`, application_fee_fixed: '0.30' },
+      new RegExp(`application_fee_fixed "0\\.30" is one amount for every supported currency, and Stripe cannot take it exactly in ${currency} \\(Stripe takes ${currency} in whole units only\\): give one amount per currency instead, e\\.g\\. "USD 0\\.30, EUR 0\\.25, JPY 30"`),
+    ]),
+    // ... and in currencies counted in the same units (0.300 KWD, about 1 USD, was silently taken from USD's "0.30").
+    ['a single fixed fee with USD and KWD supported', { supported_currencies: 'USD, KWD', application_fee_fixed: '0.30' }, /application_fee_fixed "0\.30" is one amount for every supported currency, but they count amounts in different units \(USD in hundredths; KWD in thousandths\).*give one amount per currency/],
+    ['a single whole fixed fee with USD and JPY supported', { supported_currencies: 'USD, JPY', application_fee_fixed: '1' }, /different units \(USD in hundredths; JPY in whole units\)/],
+    ['a fixed fee Stripe cannot take in its currency (KWD)', { supported_currencies: 'USD, KWD', application_fee_fixed: 'USD 0.30, KWD 0.095' }, /application_fee_fixed gives KWD 0\.095, which Stripe cannot take exactly \(Stripe takes KWD with at most 2 decimal places\)/],
+    ['a fixed fee Stripe cannot take in its currency (JPY)', { supported_currencies: 'USD, JPY', application_fee_fixed: 'USD 0.30, JPY 30.5' }, /application_fee_fixed gives JPY 30\.5, which Stripe cannot take exactly \(Stripe takes JPY in whole units only\)/],
+    ['a supported currency without a fixed fee', { supported_currencies: 'USD, EUR, JPY', application_fee_fixed: 'USD 0.30, EUR 0.25' }, /application_fee_fixed has no amount for JPY \(in supported_currencies\): give every supported currency its fixed fee \("JPY 0" for none\)/],
+    ['a currency given twice a fixed fee', { application_fee_fixed: 'USD 0.30, usd 0.40, EUR 0.25' }, /application_fee_fixed gives USD more than once/],
+    ['a fixed fee for a non-ISO currency', { application_fee_fixed: 'USD 0.30, EUX 0.25' }, /application_fee_fixed is malformed: "EUX" is not an ISO 4217 currency code/],
+    ['a negative per-currency fixed fee', { application_fee_fixed: 'USD 0.30, EUR -1' }, /application_fee_fixed is malformed: the EUR amount must be a non-negative decimal number such as 0\.30, got "-1"/],
+    ['a per-currency fixed fee in exponent notation', { application_fee_fixed: 'USD 3e-1, EUR 0.25' }, /the USD amount must be a non-negative decimal number/],
+    ['a single and per-currency fixed fee mixed', { application_fee_fixed: '0.30, EUR 0.25' }, /application_fee_fixed is malformed: "0\.30" is not a currency code and an amount/],
+    ['a fixed fee without a space after its currency', { application_fee_fixed: 'USD0.30, EUR 0.25' }, /application_fee_fixed is malformed: "USD0\.30" is not a currency code and an amount/],
     ['a non-ISO currency', { supported_currencies: 'USD,XYZ' }, /supported_currencies is invalid/],
     ['plain http to a remote host', { api_base_url: 'http://api.stripe.com' }, /plain http only for a loopback host/],
     ['a base URL with a path', { api_base_url: 'https://api.example.com/v1' }, /bare origin/],
@@ -52,6 +70,18 @@ describe('stripe: configuration', () => {
       expect(err.message).to.match(message);
     });
   }
+
+  it('reads the fixed fee as one amount for every currency or one per currency (codes case-insensitive, entries for other currencies kept)', () => {
+    const read = (values: ConfigValues) => readSettings({ ...StripeGatewayPlugin.defaultConfiguration, ...valid, ...values }, true).feeFixed;
+    const shown = (fee: ReturnType<typeof read>) => (fee === null ? null : 'every' in fee ? fee.every.toString() : Object.fromEntries([...fee.perCurrency].map(([code, amount]) => [code, amount.toString()])));
+    expect(shown(read({ application_fee_fixed: '0.30' }))).to.equal('0.3');
+    expect(shown(read({ application_fee_fixed: null }))).to.equal(null);
+    // Zero is zero in every unit: no fixed fee, whatever the currencies.
+    expect(shown(read({ supported_currencies: 'USD, JPY, KWD', application_fee_fixed: '0' }))).to.equal('0');
+    expect(shown(read({ supported_currencies: 'JPY', application_fee_fixed: '30' }))).to.equal('30');
+    const listed = read({ supported_currencies: 'USD, EUR, JPY, KWD', application_fee_fixed: ' usd 0.30 ,EUR   0.25, jpy 30, KWD 0.09, GBP 0.20,' });
+    expect(shown(listed)).to.deep.equal({ USD: '0.3', EUR: '0.25', JPY: '30', KWD: '0.09', GBP: '0.2' });
+  });
 
   it('needs a secret key only when active; restricted keys and live keys are accepted', async () => {
     expect(rejection({ ...valid, secret_key: null }).message).to.match(/secret_key is required when the Stripe plugin is active/);

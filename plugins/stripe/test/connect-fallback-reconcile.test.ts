@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import type { GatewayResponse, PaymentData, TransactionKind } from '@payhost/core';
 import type { StripeGatewayPlugin } from '@payhost/plugin-stripe';
-import { call, dec, expectSuccess, key, makePlugin, payment, useFakeStripe } from './helpers.js';
+import { call, dec, expectSuccess, key, makePlugin, payment, useFakeStripe, FIXED_FEES } from './helpers.js';
 
 const PROVIDER = 'acct_provider123';
-const FEES = { application_fee_percent: '2.5', application_fee_fixed: '0.30' };
+const FEES = { application_fee_percent: '2.5', application_fee_fixed: FIXED_FEES };
 const FORWARD = { mode: 'FORWARD', connected_account_id: PROVIDER, ...FEES, auto_capture: false };
 const REMOTE = { ...FORWARD, mode: 'REMOTE' };
 /** Older than followUpSettleMs: a follow-up Stripe does not show by then was never made. */

@@ -2,10 +2,10 @@ import { expect } from 'chai';
 import { MemoryLedgerStore, PaymentService, PluginManager, silentLogger } from '@payhost/core';
 import { StripeGatewayPlugin } from '@payhost/plugin-stripe';
 import type { LoggedRequest } from '@payhost/testkit/stripe';
-import { CHANNEL, CURRENCIES, GATEWAY, call, config, dec, expectSuccess, key, makeLedger, makePlugin, payment, useFakeStripe } from './helpers.js';
+import { CHANNEL, CURRENCIES, GATEWAY, call, config, dec, expectSuccess, key, makeLedger, makePlugin, payment, useFakeStripe, FIXED_FEES } from './helpers.js';
 
 const PROVIDER = 'acct_provider123';
-const FEES = { application_fee_percent: '2.5', application_fee_fixed: '0.30' };
+const FEES = { application_fee_percent: '2.5', application_fee_fixed: FIXED_FEES };
 const LOCAL = { mode: 'LOCAL' };
 const FORWARD = { mode: 'FORWARD', connected_account_id: PROVIDER, ...FEES };
 const REMOTE = { mode: 'REMOTE', connected_account_id: PROVIDER, ...FEES };

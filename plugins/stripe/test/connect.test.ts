@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { MemoryLedgerStore, PaymentService } from '@payhost/core';
 import { readSettings, applicationFee, connectAuthorizeUrl, decodeRef, encodeRef, StripeGatewayPlugin } from '@payhost/plugin-stripe';
-import { CHANNEL, call, dec, expectFailure, expectSuccess, intentCreations, key, makeLedger, makeManager, makePlugin, payment, useFakeStripe } from './helpers.js';
+import { CHANNEL, call, dec, expectFailure, expectSuccess, intentCreations, key, makeLedger, makeManager, makePlugin, payment, useFakeStripe, FIXED_FEES } from './helpers.js';
 
 const PROVIDER = 'acct_provider123';
-const FEES = { application_fee_percent: '2.5', application_fee_fixed: '0.30' };
+const FEES = { application_fee_percent: '2.5', application_fee_fixed: FIXED_FEES };
 
 describe('stripe: Connect modes', () => {
   const env = useFakeStripe();
@@ -216,11 +216,22 @@ describe('stripe: application fee and references', () => {
     const s = settings(FEES);
     expect(applicationFee(s, { mode: 'FORWARD' }, 10000, 'USD', { data: null })).to.equal(280);
     expect(applicationFee(s, { mode: 'REMOTE' }, 1234, 'USD', { data: null })).to.equal(61); // 30.85 -> 31, + 30
-    expect(applicationFee(settings({ application_fee_fixed: '30.6' }), { mode: 'REMOTE' }, 1000, 'JPY', { data: null })).to.equal(31);
+    expect(applicationFee(settings({ supported_currencies: 'JPY', application_fee_fixed: '31' }), { mode: 'REMOTE' }, 1000, 'JPY', { data: null })).to.equal(31);
+    expect(applicationFee(settings({ supported_currencies: 'USD, JPY', ...FEES }), { mode: 'REMOTE' }, 1000, 'JPY', { data: null })).to.equal(55); // 25 + 30
     expect(applicationFee(settings({ application_fee_fixed: '5.00' }), { mode: 'REMOTE' }, 100, 'USD', { data: null })).to.equal(100);
     expect(applicationFee(s, { mode: 'LOCAL' }, 10000, 'USD', { data: null })).to.equal(null);
     expect(applicationFee(settings({}), { mode: 'FORWARD' }, 10000, 'USD', { data: null })).to.equal(null);
     expect(applicationFee(s, { mode: 'FORWARD' }, 10000, 'USD', { data: { applicationFee: '1.50' } })).to.equal(150);
+  });
+
+  it('a fixed fee the configuration does not give exactly for the charge\'s currency is refused (invalid_amount), never rounded nor left out', () => {
+    // Only a charge outside supported_currencies can meet one: the configuration is checked against those (config.test.ts).
+    const bare = settings({ application_fee_fixed: '0.30' });
+    expect(() => applicationFee(bare, { mode: 'FORWARD' }, 1000, 'JPY', { data: null })).to.throw(/application_fee_fixed 0\.3 cannot be taken exactly in JPY \(Stripe takes JPY in whole units only\)/).with.property('code', 'invalid_amount');
+    const listed = settings({ application_fee_fixed: 'USD 0.30' });
+    expect(() => applicationFee(listed, { mode: 'REMOTE' }, 1000, 'EUR', { data: null })).to.throw(/application_fee_fixed has no amount for EUR/).with.property('code', 'invalid_amount');
+    // A payment's own data.applicationFee replaces the configured fee, so it needs none.
+    expect(applicationFee(listed, { mode: 'REMOTE' }, 1000, 'EUR', { data: { applicationFee: '0.50' } })).to.equal(50);
   });
 
   it('references carry the connected account of REMOTE objects', () => {

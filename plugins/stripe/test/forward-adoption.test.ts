@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import Stripe from 'stripe';
 import { GatewayDeclinedError, type GatewayResponse } from '@payhost/core';
-import { CHANNEL, SECRET_KEY, call, dec, expectFailure, expectSuccess, key, makeLedger, makePlugin, payment, useFakeStripe, RETURN_URL } from './helpers.js';
+import { CHANNEL, SECRET_KEY, call, dec, expectFailure, expectSuccess, key, makeLedger, makePlugin, payment, useFakeStripe, RETURN_URL, FIXED_FEES } from './helpers.js';
 
 const PROVIDER_A = 'acct_providerA1';
 const PROVIDER_B = 'acct_providerB2';
-const FEES = { application_fee_percent: '2.5', application_fee_fixed: '0.30' };
+const FEES = { application_fee_percent: '2.5', application_fee_fixed: FIXED_FEES };
 
 /** A client-token intent confirmed in the browser, as Stripe.js does with the client secret. */
 async function browserConfirms(fake: { sdkOptions(): object }, clientSecret: string): Promise<string> {

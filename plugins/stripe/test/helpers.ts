@@ -13,6 +13,8 @@ export const WEBHOOK_SECRET = 'whsec_payhostFakeSecret';
 /** Where Stripe.js sends the customer back (confirmParams.return_url): Stripe requires one to confirm a client-token intent. */
 export const RETURN_URL = 'https://shop.example/checkout/return';
 export const CURRENCIES = ['USD', 'EUR', 'JPY', 'KWD'];
+/** application_fee_fixed for CURRENCIES: one amount per currency (one figure cannot be 0.30 in USD and in JPY). */
+export const FIXED_FEES = 'USD 0.30, EUR 0.30, JPY 30, KWD 0.10';
 /** The settings normalizeEvent reads, for a channel in LOCAL mode (the default configuration). */
 export const LOCAL_SETTINGS = { mode: 'LOCAL', connectedAccountId: null } as const;
 
