@@ -1,10 +1,13 @@
 import type { BasePlugin } from '../plugin/base-plugin.js';
+import { describeValue } from './answer-text.js';
+import { plainDataCycle } from './frozen-data.js';
 import { asNativePromise, isThenable, type HookFn } from './hook-dispatch.js';
 import { TapViolation } from './plugin-failure.js';
 import { pluginSecrets, scrubAnswer, scrubSecrets } from './secret-scrub.js';
 
 // The hooks whose answers reach API clients (the public checkout API's included) as they are: each
-// plugin's answer is checked and its secrets scrubbed before the next plugin, or the host, sees it.
+// plugin's answer is checked (its shape: a wrong one would break the server's answer, or the next
+// plugin) and its secrets scrubbed before the next plugin, or the host, sees it.
 
 /** What is wrong with an answer: thrown by a check, reported as the plugin's `invalid_answer`. */
 class AnswerProblem {
@@ -14,28 +17,101 @@ class AnswerProblem {
 /** One plugin's answer as it is passed on (its secrets scrubbed), or an AnswerProblem thrown. Never given undefined. */
 type AnswerCheck = (answer: unknown, secrets: readonly string[]) => unknown;
 
-/**
- * A client token is handed to the browser: one holding a secret is a plugin
- * bug, refused rather than sent with `[redacted]` in it, which no client
- * could use as a token.
- */
-function clientToken(answer: unknown, secrets: readonly string[]): unknown {
-  if (typeof answer === 'string' && scrubSecrets(answer, secrets) !== answer) {
-    throw new AnswerProblem("a token holding one of the plugin's secret values");
-  }
-  return answer;
+/** `problem` as thrown by a check. */
+function fail(problem: string): never {
+  throw new AnswerProblem(problem);
 }
 
-/** Listings, public configuration and payment sources: their texts scrubbed (a key in a `config` value becomes `[redacted]`). */
-function scrubbed(answer: unknown, secrets: readonly string[]): unknown {
-  return scrubAnswer(answer, secrets);
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** What is wrong with `value` as a string (non-empty when `nonEmpty`), or null. */
+function notString(name: string, value: unknown, nonEmpty = false): string | null {
+  if (typeof value === 'string' && (!nonEmpty || value !== '')) return null;
+  return `${name} ${describeValue(value)}, not a ${nonEmpty ? 'non-empty ' : ''}string`;
+}
+
+/** Checks `answer` is a list whose every item `itemProblem` finds nothing wrong with; throws the first problem. */
+function checkList(answer: unknown, what: string, itemProblem: (item: Record<string, unknown>) => string | null): void {
+  if (!Array.isArray(answer)) fail(`${describeValue(answer)}, not a list of ${what}`);
+  answer.forEach((item: unknown, index) => {
+    const problem = isRecord(item) ? itemProblem(item) : `${describeValue(item)}, not an object`;
+    if (problem !== null) fail(`item ${index} of the list: ${problem}`);
+  });
+}
+
+const PUBLIC_CONFIG = '{ field, value } objects';
+
+function publicConfigItem(item: Record<string, unknown>): string | null {
+  return notString('field', item['field']) ?? notString('value', item['value']);
+}
+
+/** What is wrong with a `config` list, or null. */
+function publicConfigProblem(config: unknown): string | null {
+  try {
+    checkList(config, PUBLIC_CONFIG, publicConfigItem);
+    return null;
+  } catch (err) {
+    if (err instanceof AnswerProblem) return `config: ${err.problem}`;
+    throw err;
+  }
+}
+
+function gatewayItem(item: Record<string, unknown>): string | null {
+  const currencies = item['currencies'];
+  const currenciesProblem = Array.isArray(currencies) ? (currencies.map((c: unknown) => notString('a currency', c, true)).find((p) => p !== null) ?? null) : `currencies ${describeValue(currencies)}, not a list`;
+  return notString('id', item['id'], true) ?? notString('name', item['name']) ?? currenciesProblem ?? publicConfigProblem(item['config']);
+}
+
+function sourceItem(item: Record<string, unknown>): string | null {
+  const card = item['creditCardInfo'];
+  let cardProblem: string | null = null;
+  if (card !== undefined && card !== null) {
+    if (!isRecord(card)) cardProblem = `creditCardInfo ${describeValue(card)}, not an object or null`;
+    else {
+      const month = card['expMonth'];
+      const year = card['expYear'];
+      const name = card['nameOnCard'];
+      cardProblem =
+        notString('creditCardInfo.last4', card['last4']) ??
+        notString('creditCardInfo.brand', card['brand']) ??
+        (Number.isInteger(month) ? null : `creditCardInfo.expMonth ${describeValue(month)}, not a whole number`) ??
+        (Number.isInteger(year) ? null : `creditCardInfo.expYear ${describeValue(year)}, not a whole number`) ??
+        (name === undefined || name === null ? null : notString('creditCardInfo.nameOnCard', name));
+    }
+  }
+  return notString('id', item['id'], true) ?? notString('gateway', item['gateway'], true) ?? cardProblem;
+}
+
+/** A list answer: checked item by item, then for a cycle (it has no JSON form), then its texts scrubbed. */
+function listAnswer(what: string, itemProblem: (item: Record<string, unknown>) => string | null): AnswerCheck {
+  return (answer, secrets) => {
+    checkList(answer, what, itemProblem);
+    const cycle = plainDataCycle(answer);
+    if (cycle !== null) fail(`a list that refers to itself at ${cycle}`);
+    return scrubAnswer(answer, secrets);
+  };
+}
+
+/**
+ * A client token: a non-empty string, or null ("none": plugin_failed too,
+ * as "returned none"). One holding a secret is a plugin bug, refused rather
+ * than sent with `[redacted]` in it, which no client could use as a token.
+ */
+function clientToken(answer: unknown, secrets: readonly string[]): unknown {
+  if (answer === null) return null;
+  if (typeof answer !== 'string' || answer === '') fail(`${describeValue(answer)}, not a non-empty string`);
+  if (scrubSecrets(answer, secrets) !== answer) fail("a token holding one of the plugin's secret values");
+  return answer;
 }
 
 const CHECKS: Readonly<Record<string, AnswerCheck>> = {
   getClientToken: clientToken,
-  getPaymentConfig: scrubbed,
-  getPaymentGateways: scrubbed,
-  listPaymentSources: scrubbed,
+  // Their texts scrubbed: a key in a `config` value becomes `[redacted]`.
+  getPaymentConfig: listAnswer(PUBLIC_CONFIG, publicConfigItem),
+  getPaymentGateways: listAnswer('{ id, name, currencies, config } gateways', gatewayItem),
+  listPaymentSources: listAnswer('{ id, gateway, creditCardInfo } payment sources', sourceItem),
 };
 
 /**

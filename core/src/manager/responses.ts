@@ -3,6 +3,7 @@ import type { GatewayResponse } from '../contracts/gateway.js';
 import type { PaymentData } from '../contracts/payment-data.js';
 import type { TransactionKind } from '../contracts/transaction-kind.js';
 import type { GatewayOperation } from '../plugin/hooks.js';
+import { describeValue as describe } from './answer-text.js';
 import type { PluginFailure } from './plugin-failure.js';
 
 /** The transaction kind each gateway operation records. */
@@ -73,15 +74,6 @@ export const INVALID_ANSWER = 'invalid_answer';
 
 /** Log code of a success without a transactionId (a plugin bug the host can live with). */
 export const MISSING_TRANSACTION_ID = 'transaction_id_missing';
-
-/** A plugin's value as a log line or a stored answer may show it: short, never a whole object. */
-function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.slice(0, 40))}`;
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return `the ${typeof value} ${String(value)}`;
-  if (value === null) return 'null';
-  return Array.isArray(value) ? 'an array' : `a value of type ${typeof value}`;
-}
 
 /**
  * What is wrong with a plugin's answer that the ledger could not read as a
