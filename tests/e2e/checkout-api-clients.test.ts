@@ -92,9 +92,10 @@ describe('checkout API: as HTTP clients and the OpenAPI document meet it', () =>
     });
     const responses = (path: string, method: string) => doc.paths[path]![method]!.responses;
     const statuses = (path: string, method: string) => Object.keys(responses(path, method)).sort();
-    const OPERATION = ['400', '402', '404', '409', '413', '415', '422', '500', '502', '503', '504'];
+    // 429: the checkout's POSTs are rate limited per client address (server.checkoutRateLimitMax).
+    const OPERATION = ['400', '402', '404', '409', '413', '415', '422', '429', '500', '502', '503', '504'];
 
-    it('lists per checkout route only the statuses it can answer (no 401: it takes no key; a read no 409, 422, 502 or 504)', () => {
+    it('lists per checkout route only the statuses it can answer (no 401: it takes no key; a read no 409, 422, 429, 502 or 504)', () => {
       expect(statuses('/checkout/api/channels', 'get')).to.deep.equal(['200', '500', '503']);
       expect(statuses('/checkout/api/channels/{channel}/gateways', 'get')).to.deep.equal(['200', '400', '404', '500', '503']);
       expect(statuses('/checkout/api/payments', 'post')).to.deep.equal(['201', ...OPERATION]);

@@ -39,8 +39,18 @@ const serverSection = z
      * acknowledged and logged, so the processor stops retrying it and does not disable the endpoint.
      */
     unmatchedEventRetryMs: z.number().int().min(0).max(7 * 86_400_000).default(3_600_000),
-    /** Serve the demo checkout page and its public API under /checkout. */
-    checkout: z.boolean().default(true),
+    /**
+     * Serve the demo checkout page and its public API under /checkout. Off unless asked for: the API takes no
+     * key, so whoever reaches it can make payments (see checkout/guard.ts for what bounds it).
+     */
+    checkout: z.boolean().default(false),
+    /** The gateways the public checkout may list and pay through; any other is unknown to it. Real processors only by name. */
+    checkoutGateways: z.array(z.string().min(1).max(200)).max(64).default(['payhost.dummy']),
+    /** Serve the checkout on a host other machines can reach: refused unless this says so (see checkCheckoutExposure). */
+    checkoutOnPublicHost: z.boolean().default(false),
+    /** Most POSTs (pay, confirm, cancel) one client address may send to the checkout API per window; past it: 429. */
+    checkoutRateLimitMax: z.number().int().min(1).max(1_000_000).default(20),
+    checkoutRateLimitWindowMs: z.number().int().min(1000).max(86_400_000).default(60_000),
     /** PostgreSQL schema for payhost's tables (created if missing); default: the server's search_path. */
     databaseSchema: z
       .string()
@@ -84,7 +94,11 @@ const serverSection = z
     hookTimeoutMs: 30_000,
     reconcileIntervalMs: 60_000,
     unmatchedEventRetryMs: 3_600_000,
-    checkout: true,
+    checkout: false,
+    checkoutGateways: ['payhost.dummy'],
+    checkoutOnPublicHost: false,
+    checkoutRateLimitMax: 20,
+    checkoutRateLimitWindowMs: 60_000,
     databaseQueryTimeoutMs: 30_000,
     databaseMigrationTimeoutMs: 300_000,
     pluginSettingsPollMs: 2_000,
@@ -248,6 +262,29 @@ export function checkDevelopmentKeys(config: Pick<ServerConfig, 'auth' | 'authVa
     { field: fields[0], fields, host: config.server.host, reason: 'development_api_keys' },
   );
 }
+
+/**
+ * Whether the public checkout (no API key: anyone who reaches it can make payments) is served where other
+ * machines can reach it. Off, or on a loopback host: null. On another host without
+ * `server.checkoutOnPublicHost: true`: refused, `invalid_configuration` with `details.reason`
+ * `checkout_on_public_host`. Acknowledged: 'acknowledged', for the caller to warn.
+ */
+export function checkCheckoutExposure(config: { server: Pick<ServerSettings, 'host' | 'checkout' | 'checkoutOnPublicHost'> }): 'acknowledged' | null {
+  const { host, checkout, checkoutOnPublicHost } = config.server;
+  if (!checkout || isLoopbackHost(host)) return null;
+  if (checkoutOnPublicHost) return 'acknowledged';
+  throw new PayhostError(
+    ERROR_CODES.invalidConfiguration,
+    `server.checkout serves the demo checkout and its public API, which takes no API key (anyone who reaches it can make payments), ` +
+      `refused on host "${host}", which other machines can reach: turn server.checkout off, listen on a loopback host (127.0.0.1, ::1, localhost), ` +
+      'or set server.checkoutOnPublicHost to true to serve it there anyway',
+    { field: 'server.checkout', host, reason: 'checkout_on_public_host' },
+  );
+}
+
+/** The log line of an acknowledged public checkout (server start, `payhost config check`). */
+export const PUBLIC_CHECKOUT_WARNING =
+  'server.checkout is on a host other machines can reach (server.checkoutOnPublicHost): anyone who reaches it can make payments through server.checkoutGateways without an API key';
 
 /** The cipher of server.pluginSettingsKey (and old keys), `${ENV}` resolved; the messages name fields, never a key. */
 function settingsCipher(current: string | undefined, old: string[] | undefined, env: NodeJS.ProcessEnv): SettingsCipher | null {

@@ -1,13 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { createLogger, PaymentService, PluginManager, type LedgerStore, type Logger } from '@payhost/core';
 import { buildApp } from './app.js';
-import { checkDevelopmentKeys, type ServerConfig } from './config.js';
+import { checkCheckoutExposure, checkDevelopmentKeys, PUBLIC_CHECKOUT_WARNING, type ServerConfig } from './config.js';
 import { paymentRoutes } from './routes/payments.js';
 import { reviewRoutes } from './routes/review.js';
 import { openStore } from './store.js';
 import { startReconciler } from './reconciler.js';
 import { loadPluginSettingsSync } from './plugin-settings-sync.js';
-import { checkoutRoutes } from './checkout/routes.js';
+import { guardedCheckoutRoutes } from './checkout/guard.js';
 import { applyVerifiedEvents } from './webhook-events.js';
 
 export interface PayhostServer {
@@ -44,6 +44,8 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
         `accepted because the server listens on a loopback host only; set ${developmentKeys.toSet} before it listens on any other`,
     );
   }
+  // The same for the public checkout: served where other machines reach it only when acknowledged.
+  if (checkCheckoutExposure(config) === 'acknowledged') logger.warn({ host: config.server.host, checkoutGateways: config.server.checkoutGateways }, PUBLIC_CHECKOUT_WARNING);
   const manager = await PluginManager.create({
     plugins: config.plugins,
     pluginBaseDir: config.baseDir,
@@ -74,7 +76,7 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
   const app = await buildApp(
     ctx,
     {
-      publicRoutes: config.server.checkout ? (scope) => checkoutRoutes(scope, ctx, payments) : undefined,
+      publicRoutes: config.server.checkout ? (scope) => guardedCheckoutRoutes(scope, ctx, payments) : undefined,
       logger,
       paymentRoutes: (scope) => paymentRoutes(scope, payments),
       adminLedgerRoutes: (scope) => reviewRoutes(scope, payments),
@@ -99,6 +101,7 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
     async listen() {
       // Again, should the host have been changed since (an embedding application).
       checkDevelopmentKeys(config);
+      checkCheckoutExposure(config);
       return app.listen({ host: config.server.host, port: config.server.port });
     },
     close() {

@@ -96,6 +96,9 @@ describe('server: the development API keys of payhost.config.json', () => {
 
     const both = await loadServerConfig(SHIPPED_CONFIG, { PAYHOST_ADMIN_KEY: OWN_ADMIN_KEY, PAYHOST_PAYMENT_KEY: OWN_PAYMENT_KEY });
     both.server.host = '0.0.0.0';
+    // With both keys set, the file's demo checkout (its API takes no key) is what is still refused there.
+    expect((await start(both)).error?.details).to.deep.include({ reason: 'checkout_on_public_host', host: '0.0.0.0' });
+    both.server.checkout = false;
     const started = await start(both);
     expect(started.error).to.equal(null);
     expect(started.logs.filter((line) => line.includes('development key'))).to.deep.equal([]);

@@ -10,7 +10,7 @@ function leakyDocument(): Record<string, unknown> {
   const document = testConfigDocument();
   return {
     ...document,
-    server: { ...(document['server'] as object), checkout: true },
+    server: { ...(document['server'] as object), checkout: true, checkoutGateways: ['payhost.dummy', 'acme.leaky'] },
     plugins: [...(document['plugins'] as string[]), './leaky-plugin.mjs'],
     channels: [
       ...(document['channels'] as object[]),
