@@ -1,5 +1,6 @@
 export * from './types.js';
 export * from './env.js';
+export * from './file-only.js';
 export * from './masking.js';
 export * from './secret-endpoints.js';
 export * from './plugin-settings.js';

@@ -1,6 +1,7 @@
 import type { PluginClass } from '../plugin/base-plugin.js';
 import { isSecretField, type ConfigValue, type ConfigValues } from '../plugin/config-structure.js';
 import { hasEnvReference } from './env.js';
+import { refuseFileOnlyChange } from './file-only.js';
 import { refuseSecretsRedirect } from './secret-endpoints.js';
 
 const MASK_PREFIX = '****';
@@ -38,7 +39,7 @@ export function maskConfiguration(plugin: PluginClass, values: Readonly<ConfigVa
  * caller sent is theirs, and warned about as read-only. An update that changes
  * a `receivesSecrets` field (where the secrets are sent) while keeping a stored
  * secret is refused: invalid_configuration, `details.reason` secrets_not_reentered
- * (`where` goes into its details).
+ * (`where` goes into its details); so is one that changes a `fileOnly` field (file_only_field).
  */
 export function mergeConfiguration(
   plugin: PluginClass,
@@ -57,6 +58,7 @@ export function mergeConfiguration(
     .filter(([name, field]) => isSecretField(field) && keepsStoredSecret(field.type, current[name] ?? null, update[name]))
     .map(([name]) => name);
   refuseSecretsRedirect(plugin, current, merged, keptSecrets, where);
+  refuseFileOnlyChange(plugin, current, merged, where);
   return merged;
 }
 

@@ -82,6 +82,9 @@ function checkConfigStructure(cls: PluginClass, source: string): Record<string, 
     }
     if (typeof f.label !== 'string' || f.label === '') throw invalid(source, `config field "${name}" of "${cls.id}" has no label`);
     checkReceivesSecrets(cls, name, f as { type: string; receivesSecrets?: unknown }, source);
+    const fileOnly = (f as { fileOnly?: unknown }).fileOnly;
+    // Given as 'no' (a string) it would be enforced as true.
+    if (fileOnly !== undefined && typeof fileOnly !== 'boolean') throw invalid(source, `fileOnly of config field "${name}" of "${cls.id}" must be a boolean, not ${JSON.stringify(fileOnly)}`);
   }
   return structure as Record<string, { type: string }>;
 }

@@ -15,6 +15,12 @@ export interface ConfigField {
    * refuses anything else (invalid_plugin).
    */
   receivesSecrets?: boolean;
+  /**
+   * Only the configuration file may set it (a directory the plugin creates, a path it writes): an admin
+   * update that changes it is refused (`file_only_field`), and a saved change applies the file's value.
+   * A boolean; the loader refuses anything else (invalid_plugin).
+   */
+  fileOnly?: boolean;
 }
 
 /** Field name -> field description. Order of keys is the display order. */

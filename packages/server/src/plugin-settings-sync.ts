@@ -4,6 +4,7 @@ import {
   isPayhostError,
   pluginSettingsIn,
   pluginSettingsStore,
+  withFileOnlyFromFile,
   type HostConfig,
   type Logger,
   type PluginConfigurationView,
@@ -270,6 +271,8 @@ export class PluginSettingsSync {
       // so an instance still starts and a DELETE can withdraw it.
       const open = saved.settings !== null && this.knows(plugin, channel);
       target = saved.settings === null ? this.fileSettings(plugin, channel) : open ? openSettings(saved.settings, this.cipher, { plugin, channel, revision }) : saved.settings;
+      // Fields only the file may set (a directory the plugin creates) keep the file's value, whatever the row holds.
+      if (open && target) target = withFileOnlyFromFile(this.manager.getPluginConfiguration(plugin, channel).configStructure, target, this.fileSettings(plugin, channel));
     } catch (err) {
       // Nothing of it applies (not even its non-secret fields); the error names the field and the reason, never a value.
       this.unreadable.set(key(plugin, channel), err as PayhostError);

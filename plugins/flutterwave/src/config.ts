@@ -48,7 +48,9 @@ export const FLUTTERWAVE_CONFIG_STRUCTURE: ConfigStructure = {
   sdk_state_dir: {
     type: 'String',
     label: 'SDK state directory',
-    helpText: 'Where the SDK writes its telemetry state file (FLW_SDK_STATE_PATH). Empty: os.tmpdir(). Fixed per process.',
+    helpText: 'Where the SDK writes its telemetry state file (FLW_SDK_STATE_PATH). Empty: os.tmpdir(). Fixed per process. Set in the configuration file only: the plugin creates the directory.',
+    // A directory the plugin creates (mkdir -p) on its next start: the operator's to choose, not the admin key's.
+    fileOnly: true,
   },
   sdk_telemetry: {
     type: 'Boolean',
