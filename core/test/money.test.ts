@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { Decimal, fromMinorUnits, minorUnits, parseAmount, toMinorUnits, formatAmount, isPayhostError } from '@payhost/core';
+import { Decimal, fromMinorUnits, isIsoCurrency, minorUnits, normalizeCurrency, parseAmount, toMinorUnits, formatAmount, isPayhostError } from '@payhost/core';
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -97,6 +97,30 @@ describe('money', () => {
     expect(fromMinorUnits('1234', 'KWD').toString()).to.equal('1.234');
     expect(codeOf(() => toMinorUnits(new Decimal('0.001'), 'USD'))).to.equal('invalid_amount');
     expect(codeOf(() => fromMinorUnits(10.5, 'USD'))).to.equal('invalid_amount');
+  });
+
+  it('refuses the ISO 4217 codes without minor units (metals, units of account, testing, no currency) as unknown_currency', () => {
+    for (const code of ['XXX', 'XTS', 'XAU', 'XAG', 'XPD', 'XPT', 'XDR', 'XSU', 'XUA', 'XBA', 'XBB', 'XBC', 'XBD']) {
+      expect(codeOf(() => minorUnits(code)), code).to.equal('unknown_currency');
+      expect(codeOf(() => normalizeCurrency(code.toLowerCase())), code).to.equal('unknown_currency');
+      expect(codeOf(() => parseAmount('10', code)), code).to.equal('unknown_currency');
+      expect(isIsoCurrency(code), code).to.equal(false);
+    }
+    expect(() => minorUnits('XAU')).to.throw('without minor units');
+    // The X currencies that are money keep their decimals.
+    expect([minorUnits('XAF'), minorUnits('XOF'), minorUnits('XPF'), minorUnits('XCD')]).to.deep.equal([0, 0, 0, 2]);
+  });
+
+  it('takes minor units as a non-negative integer (number, bigint or digits) up to Number.MAX_SAFE_INTEGER, and refuses anything else', () => {
+    expect(fromMinorUnits(0, 'USD').toString()).to.equal('0');
+    expect(fromMinorUnits(-0, 'USD').isNegative()).to.equal(false);
+    expect(fromMinorUnits('0', 'USD').toString()).to.equal('0');
+    expect(fromMinorUnits(1050n, 'USD').toString()).to.equal('10.5');
+    expect(fromMinorUnits(Number.MAX_SAFE_INTEGER, 'USD').toFixed(2)).to.equal('90071992547409.91');
+    for (const minor of ['0x10', '1e3', '-5', ' 5', '5 ', '10.5', '', '+5', '9007199254740992', -5, 1e3 + 0.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53, -1n, 2n ** 53n] as const) {
+      expect(codeOf(() => fromMinorUnits(minor, 'USD')), `${typeof minor} ${String(minor)}`).to.equal('invalid_amount');
+    }
+    expect(() => fromMinorUnits('0x10', 'USD')).to.throw('not a non-negative integer count of minor units');
   });
 
   it('formats with the currency decimals', () => {

@@ -3,7 +3,7 @@ import type { GatewayResponse } from '../contracts/gateway.js';
 import { isTransactionKind } from '../contracts/transaction-kind.js';
 import { minorUnits } from '../money/currency.js';
 import { ANSWER_KINDS, type PaymentOperation } from './operations.js';
-import { readAmount } from './records.js';
+import { readAmount, type ResponseLike } from './records.js';
 
 /**
  * True when a failed response says the processor may have acted anyway: the
@@ -41,21 +41,35 @@ export function incoherentAnswer(operation: PaymentOperation, currency: string, 
   if (response.kind === 'refund_ongoing' && (typeof response.transactionId !== 'string' || response.transactionId === '')) {
     return 'The gateway plugin reported a refund in progress without its transaction id: it could never be settled';
   }
-  // The ledger reserved and checked `requested`: counting more would capture past the authorization or refund past the capture.
+  return incoherentAmount(operation, currency, response, requested);
+}
+
+/**
+ * Why the amount of a success cannot be counted for `operation` on a payment in `currency`, where
+ * the ledger counts at most `limit`: none readable, more than `limit`, finer than the currency's
+ * minor unit, or another currency. Null when it can be. For a plugin's answer (incoherentAnswer) and
+ * for a processor event (`source: 'event'`: the inbox refuses the unreadable, the too fine and
+ * another currency before it asks, so only "more than `limit`" is left; webhook-inbox.ts).
+ */
+export function incoherentAmount(operation: PaymentOperation, currency: string, response: Pick<ResponseLike, 'amount' | 'currency'>, limit: Decimal, source: 'answer' | 'event' = 'answer'): string | null {
+  const who = source === 'answer' ? 'The gateway plugin answered' : 'A processor event reports';
+  // The ledger reserved and checked `limit`: counting more would capture past the authorization or refund past the capture.
   const amount = readAmount(response.amount);
   if (amount === null) {
-    return `The gateway plugin answered a ${operation} with the amount ${describe(response.amount)}, not a non-negative decimal`;
+    return `${who} a ${operation} with the amount ${describe(response.amount)}, not a non-negative decimal`;
   }
-  if (amount.gt(requested)) {
-    return `The gateway plugin answered a ${operation} of ${requested.toFixed()} with ${amount.toFixed()}`;
+  if (amount.gt(limit)) {
+    return source === 'answer'
+      ? `The gateway plugin answered a ${operation} of ${limit.toFixed()} with ${amount.toFixed()}`
+      : `A processor event reports ${amount.toFixed()} ${currency} for a ${operation} the ledger can count ${limit.toFixed()} for: held for review, nothing counted; record what the processor did`;
   }
   // No processor moves a fraction of a cent: such an amount is a conversion bug (minor units through a float).
   if (amount.decimalPlaces() > minorUnits(currency)) {
-    return `The gateway plugin answered ${amount.toFixed()} ${currency}, with more decimal places than ${currency} has (${minorUnits(currency)})`;
+    return `${who} ${amount.toFixed()} ${currency}, with more decimal places than ${currency} has (${minorUnits(currency)})`;
   }
   const answered = response.currency;
   if (typeof answered === 'string' && answered !== '' && answered.toUpperCase() !== currency) {
-    return `The gateway plugin answered in ${answered} for a payment in ${currency}`;
+    return `${source === 'answer' ? who : `${who} an amount`} in ${answered} for a payment in ${currency}`;
   }
   return null;
 }

@@ -48,14 +48,20 @@ function str(value: unknown): string | null {
   return typeof value === 'string' && value !== '' ? storableText(value) : null;
 }
 
-/** A non-negative finite amount from a Decimal, a decimal string or a number; null when it is none. */
+/** A plain decimal: digits, then optionally a point and digits (no sign, exponent, hex prefix or spaces). */
+const PLAIN_DECIMAL = /^\d+(\.\d+)?$/;
+
+/**
+ * A non-negative finite amount from a Decimal or a plain decimal string ("10.50"); null when it is
+ * none. A JavaScript number is none (a binary float: 0.1 + 0.2 reads 0.30000000000000004), and so
+ * is a string decimal.js would read as another number than it shows ("0x10" as 16, "1e1" as 10).
+ */
 export function readAmount(value: unknown): Decimal | null {
-  try {
-    const d = Decimal.isDecimal(value) ? (value as Decimal) : typeof value === 'string' || typeof value === 'number' ? new Decimal(value) : null;
-    return d && d.isFinite() && !d.isNegative() ? d : null;
-  } catch {
-    return null;
+  if (Decimal.isDecimal(value)) {
+    const d = value as Decimal;
+    return d.isFinite() && !d.isNegative() ? d : null;
   }
+  return typeof value === 'string' && PLAIN_DECIMAL.test(value) ? new Decimal(value) : null;
 }
 
 /** Anything shaped like a GatewayResponse (a plugin's answer, an event's payload); amounts may be strings. */

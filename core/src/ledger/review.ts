@@ -77,6 +77,9 @@ const RESOLVED_KINDS: Readonly<Record<PaymentOperation, readonly TransactionKind
   void: ['void'],
 };
 
+/** The operation a held event of its own (no call of the ledger's: operationOf is null) is resolved as. */
+const EVENT_OPERATION: Partial<Record<TransactionKind, PaymentOperation>> = { refund: 'refund', capture: 'capture', auth: 'authorize' };
+
 const NOTE_MAX = 2000;
 
 function transactionNotFound(transactionId: string): PayhostError {
@@ -169,8 +172,8 @@ function failureMessage(operation: PaymentOperation, code: TransactionErrorCode)
 
 /** The gateway answer the person's resolution stands for. */
 function answerOf(input: ReviewResolution, note: string, payment: Payment, row: Transaction, now: Date): ResponseLike {
-  // A refund event the inbox held (refund-events.ts) is resolved as a refund: what the processor did refund, or nothing.
-  const operation = operationOf(row) ?? (row.kind === 'refund' ? 'refund' : null);
+  // An event the inbox held (refund-events.ts, event-amounts.ts) is resolved as what it reported: what the processor did, or nothing.
+  const operation = operationOf(row) ?? EVENT_OPERATION[row.kind] ?? null;
   if (!operation) throw notInReview(row);
   const resolution = { outcome: input.outcome, note, resolvedAt: now.toISOString(), heldBecause: row.error, heldResponse: row.rawResponse };
   const common = {

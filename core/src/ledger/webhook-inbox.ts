@@ -11,6 +11,14 @@ import { normalizeResponse, pendingTransaction, readAmount, type NormalizedRespo
 import { anotherRefundNote, heldNote, holdReason, placeRefundEvent, settledMismatch, type RefundEventNote, type RefundPlan } from './refund-events.js';
 import type { LedgerTx } from './store.js';
 import { storableText } from './storable-text.js';
+import { checkEventAmount, eventExcess, excessNote } from './event-amounts.js';
+
+/** An unreadable event amount as an error message can show it: short, never a whole object. */
+function describeAmount(value: unknown): string {
+  if (value === undefined || value === null) return String(value);
+  if (typeof value === 'string') return JSON.stringify(value.slice(0, 40));
+  return typeof value === 'number' ? `the JavaScript number ${value}` : `a value of type ${typeof value}`;
+}
 
 /** A gateway response as an event carries it: kind, success and amount at least (amount a Decimal or a decimal string, never a JS number). */
 export type GatewayEventResponse = Partial<Omit<GatewayResponse, 'amount'>> &
@@ -53,9 +61,11 @@ export interface GatewayEventResult {
    * than the one whose endpoint verified the event, so nothing was recorded
    * (logged at warn: a processor retries a refused delivery for days).
    * 'held': a refund the ledger could not count safely (more than is
-   * captured, or maybe the running total of a refund held for review) was
-   * recorded held for review, counting nothing: `transaction` is it (or the
-   * refund the ledger asked for, now held), listed by listReview.
+   * captured, or maybe the running total of a refund held for review), or an
+   * authorization or capture for more than the ledger can count for it
+   * (event-amounts.ts), was recorded held for review, counting nothing:
+   * `transaction` is it (or the operation the ledger asked for, now held),
+   * listed by listReview.
    */
   status: 'applied' | 'duplicate' | 'already_applied' | 'other_channel' | 'other_gateway' | 'other_reference' | 'held';
   payment: Payment;
@@ -162,6 +172,13 @@ async function resolvePaymentId(ctx: LedgerContext, event: GatewayEventInput): P
  *   than is captured: it is held for review (refund-events.ts);
  * - any other event (e.g. a refund made on the processor's dashboard) is
  *   recorded as a new transaction.
+ * Amounts are checked as a plugin's answers are: one that is not a Decimal or
+ * a plain decimal string, is finer than the payment's currency, or is zero
+ * for a success that moves money is refused (invalid_input, nothing
+ * recorded); an authorization or capture for more than the operation it
+ * answers asked for, or recorded on its own for more than the payment's total
+ * leaves, is held for review (event-amounts.ts), or, that operation's call
+ * still waiting for its answer, waits for it (payment_busy).
  * If applying fails, the event is not recorded either, so the processor's
  * retry can deliver it again. An event scoped to a channel (`event.channel`)
  * never changes another channel's payment ('other_channel'), nor one of
@@ -176,7 +193,11 @@ export async function applyGatewayEvent(ctx: LedgerContext, event: GatewayEventI
   if (typeof event.response !== 'object' || event.response === null) throw invalidInput('A gateway event needs a response');
   // Refused rather than guessed: an event the ledger did not start is recorded with its own kind and amount.
   if (!isTransactionKind(event.response.kind)) throw invalidInput(`A gateway event needs a transaction kind, not ${JSON.stringify(event.response.kind)}`, { eventId: event.eventId });
-  if (readAmount(event.response.amount) === null) throw invalidInput('A gateway event needs its amount (a non-negative decimal)', { eventId: event.eventId });
+  const amount = readAmount(event.response.amount);
+  if (amount === null) {
+    // A JavaScript number (0.1 + 0.2) or a string decimal.js reads as another number ("0x10", "1e1") is no amount the processor meant.
+    throw invalidInput(`A gateway event needs its amount as a Decimal or a plain decimal string such as "10.50", not ${describeAmount(event.response.amount)}`, { eventId: event.eventId });
+  }
   // Read as a failure, an isSuccess of 'true' would settle a pending charge as declined and free its amount.
   if (typeof event.response.isSuccess !== 'boolean') throw invalidInput('A gateway event needs isSuccess, true or false', { eventId: event.eventId });
   const paymentId = await resolvePaymentId(ctx, event);
@@ -201,6 +222,7 @@ export async function applyGatewayEvent(ctx: LedgerContext, event: GatewayEventI
     }
     // Not this payment's money: it was charged through another processor payment (one PSP reference pays for one payment).
     if (reference !== null && payment.pspReference !== null && payment.pspReference !== reference) return { status: 'other_reference', payment, transaction: null };
+    checkEventAmount(payment, event.eventId, event.response, amount);
     const now = ctx.now();
     if (!(await tx.recordWebhookEvent(event.gateway, storableText(event.eventId), now))) return { status: 'duplicate', payment, transaction: null };
     const transactions = await tx.listTransactions(payment.id);
@@ -211,8 +233,23 @@ export async function applyGatewayEvent(ctx: LedgerContext, event: GatewayEventI
     if (known) return { status: 'already_applied', payment, transaction: known };
     const plan = placeRefundEvent(payment, transactions, r, key);
     if (plan.action !== 'other') return applyRefundPlan(ctx, tx, { payment, plan, r, response, event, now, notes });
-    const target = matchUnresolved(payment, transactions, r, key) ?? (await insertEventTransaction(tx, payment, r, event, now));
-    if (target.state === 'applied') return { status: 'already_applied', payment, transaction: target };
+    const matched = matchUnresolved(payment, transactions, r, key);
+    if (matched?.state === 'applied') return { status: 'already_applied', payment, transaction: matched };
+    const excess = eventExcess(payment, matched, r);
+    if (excess) {
+      // Its call still in flight: its answer settles the row (the event's retry then finds it recorded).
+      if (matched?.state === 'pending') {
+        throw paymentBusy(payment.id, PAYMENT_BUSY_REASONS.operationInProgress, `a processor event (${r.kind} of ${r.amount.toFixed()}) reports more than the operation waiting for its answer asked for (${matched.amount.toFixed()}); retry it once it has one`, {
+          operation: operationOf(matched),
+          transactionId: matched.id,
+        });
+      }
+      const row = matched ?? (await insertEventTransaction(tx, payment, r, event, now));
+      const held = await markReview(tx, { ...row, gatewayTransactionId: row.gatewayTransactionId ?? r.transactionId, rawResponse: r.rawResponse ?? row.rawResponse }, now, excess);
+      notes.push(excessNote(payment, held, r));
+      return { status: 'held', payment, transaction: held };
+    }
+    const target = matched ?? (await insertEventTransaction(tx, payment, r, event, now));
     // Completes the caller's idempotency record of a transaction the ledger started, in the same write.
     const applied = await applyResponse(tx, payment, target, response, { now, ...gatewayApplyOptions(ctx, payment), complete: target.idempotencyKey });
     return { status: 'applied', payment: applied.payment, transaction: applied.transaction };

@@ -82,11 +82,22 @@ export function toMinorUnits(amount: Decimal, currency: string): number {
   return minor.toNumber();
 }
 
-/** Converts an integer count of minor units to a major-unit Decimal (1050 USD -> 10.50). */
+const MINOR_DIGITS = /^\d+$/;
+
+/**
+ * Converts a count of minor units to a major-unit Decimal (1050 USD -> 10.50). Takes a non-negative
+ * safe integer, a bigint, or a string of digits, up to Number.MAX_SAFE_INTEGER (as toMinorUnits);
+ * anything else is `invalid_amount`: a fraction, a negative count, and the strings decimal.js would
+ * read as another number ("0x10" as 16, "1e3" as 1000, " 5").
+ */
 export function fromMinorUnits(minor: number | string | bigint, currency: string): Decimal {
   const digits = minorUnits(currency);
-  const value = new Decimal(typeof minor === 'bigint' ? minor.toString() : minor);
-  if (!value.isInteger()) throw invalid(`Minor-unit amount ${String(minor)} is not an integer`, currency, minor);
+  const text = typeof minor === 'bigint' ? minor.toString() : typeof minor === 'number' && Number.isSafeInteger(minor) ? String(minor) : minor;
+  if (typeof text !== 'string' || !MINOR_DIGITS.test(text)) {
+    throw invalid(`Minor-unit amount ${typeof minor === 'string' ? JSON.stringify(minor.slice(0, 40)) : String(minor)} is not a non-negative integer count of minor units (digits only, as 1050 for 10.50 USD)`, currency, minor);
+  }
+  const value = new Decimal(text);
+  if (value.greaterThan(Number.MAX_SAFE_INTEGER)) throw invalid(`Minor-unit amount ${text} is too large`, currency, minor);
   return value.dividedBy(new Decimal(10).pow(digits));
 }
 

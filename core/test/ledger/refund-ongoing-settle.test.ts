@@ -169,7 +169,10 @@ describe('ledger: a refund event settles the ongoing refund of its gateway trans
           if (!target) continue;
           const refunded = sum(successful(txs, 'refund'));
           const amount = step.report === 'asked' ? target.amount : step.report === 'total' ? refunded.plus(target.amount) : new Decimal(step.minor).div(100);
-          await completed(`evt-${++eventNo}`, amount.toFixed(2), target.gatewayTransactionId ?? '');
+          const completion = completed(`evt-${++eventNo}`, amount.toFixed(2), target.gatewayTransactionId ?? '');
+          // A completion of 0 is no refund's: refused, nothing recorded.
+          if (amount.isZero()) expect(await codeOf(completion)).to.equal('invalid_input');
+          else await completion;
         }
         const p = await service.getPayment(payment.id);
         const txs = await service.listTransactions(payment.id);

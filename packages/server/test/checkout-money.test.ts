@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import currencyCodes from 'currency-codes';
-import { minorUnits } from '@payhost/core';
+import { isIsoCurrency, minorUnits } from '@payhost/core';
 
 /** The page's module, plain browser JavaScript (no types of its own). */
 interface MoneyModule {
@@ -15,7 +15,8 @@ const { decimalsOf, parseAmount } = (await import(MONEY_MODULE)) as MoneyModule;
 // the server takes.
 describe('checkout page: amounts in the currency\'s decimals, as core counts them', () => {
   it('gives every ISO 4217 currency the decimal places core does', () => {
-    const disagreeing = currencyCodes.codes().filter((code) => decimalsOf(code) !== minorUnits(code));
+    // Core takes no code without minor units (XAU, XTS, XXX...): no payment is in one.
+    const disagreeing = currencyCodes.codes().filter((code) => isIsoCurrency(code) && decimalsOf(code) !== minorUnits(code));
     expect(disagreeing).to.deep.equal([]);
   });
 
