@@ -14,10 +14,13 @@ class ExampleGateway extends BasePlugin {
   };
   static override defaultConfiguration = { merchant: 'Acme', sandbox: true, webhook_url: 'https://shop.example/plugins/example' };
 
-  /** What the plugin itself receives: resolved values, booleans as booleans. */
+  /**
+   * What the plugin itself receives: resolved values, booleans as booleans. A Secret or Password value
+   * in its answer comes out as [redacted] (the manager scrubs every answer): the password is the fallback.
+   */
   async getPaymentConfig(_input: ChannelInput, previousValue: PublicConfig): Promise<PublicConfig> {
     const { sandbox, api_key, password } = this.configuration;
-    const seen = `sandbox=${String(sandbox)} api_key=…${String(api_key).slice(-4)} password=${String(password)}`;
+    const seen = `sandbox=${String(sandbox)} api_key=…${String(api_key).slice(-4)} password=${String(password)} (the fallback: ${String(password === 'fallback-password')})`;
     return [...previousValue, { field: 'seen by the plugin', value: seen }];
   }
 }
