@@ -86,3 +86,20 @@ describe("manager: a plugin's secrets never reach a listing, its public configur
     expect(await m.listPaymentSources({ channel: 'web', customerId: 'c1', gateway: PublicAnswers.id })).to.deep.equal(expected);
   });
 });
+
+describe("manager: the log line of a wrongly shaped answer quoting a secret", () => {
+  it('never holds part of it (the answer is scrubbed before the problem quotes its first 40 characters)', async () => {
+    // The key straddles the 40th character: a problem quoting the raw text would cut it where scrubbing the line cannot find it.
+    PublicAnswers.config = (key) => `public configuration of ${key}`;
+    const log = captureLogger();
+    const m = manager(log.logger);
+    try {
+      expect(await m.getPaymentConfig({ channel: 'web', gateway: PublicAnswers.id })).to.deep.equal([]);
+      const line = log.lines.find((l) => l['hook'] === 'getPaymentConfig');
+      expect(line?.['problem']).to.equal('the string "public configuration of [redacted]", not a list of { field, value } objects');
+      expect(log.text()).to.not.include(LEAK_KEY.slice(0, 12));
+    } finally {
+      await m.close();
+    }
+  });
+});

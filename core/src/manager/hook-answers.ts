@@ -84,13 +84,18 @@ function sourceItem(item: Record<string, unknown>): string | null {
   return notString('id', item['id'], true) ?? notString('gateway', item['gateway'], true) ?? cardProblem;
 }
 
-/** A list answer: checked item by item, then for a cycle (it has no JSON form), then its texts scrubbed. */
+/**
+ * A list answer: its texts scrubbed first (a problem quotes the start of a
+ * text, which could cut a secret where scrubbing the log line no longer finds
+ * it), then checked item by item, then for a cycle (it has no JSON form).
+ */
 function listAnswer(what: string, itemProblem: (item: Record<string, unknown>) => string | null): AnswerCheck {
   return (answer, secrets) => {
-    checkList(answer, what, itemProblem);
-    const cycle = plainDataCycle(answer);
+    const scrubbed = scrubAnswer(answer, secrets);
+    checkList(scrubbed, what, itemProblem);
+    const cycle = plainDataCycle(scrubbed);
     if (cycle !== null) fail(`a list that refers to itself at ${cycle}`);
-    return scrubAnswer(answer, secrets);
+    return scrubbed;
   };
 }
 
