@@ -32,6 +32,12 @@ export interface PluginSettingsStore {
    * a change over the save it read, and a change saved in between is never overwritten unseen.
    */
   savePluginSettings(save: PluginSettingsSave): Promise<number>;
+  /**
+   * Optional: removes the saves that were replaced (and the secrets they held) from the store's files, as far
+   * as the store can (the SQL stores: the table rewritten; PGlite: its write-ahead log too). Run after
+   * secrets were saved again under a new key.
+   */
+  purgeReplacedPluginSettings?(): Promise<void>;
 }
 
 /** One save of `PluginSettingsStore.savePluginSettings`. */

@@ -220,7 +220,7 @@ export class PluginSettingsSync {
   reencrypt(): Promise<ReencryptReport> {
     return this.serialized(async () => {
       await this.readSaves().catch(notReencrypted);
-      return reencryptSaves({
+      const report = await reencryptSaves({
         store: this.store,
         cipher: this.cipher,
         structureOf: (plugin, channel) => (this.knows(plugin, channel) ? this.manager.getPluginConfiguration(plugin, channel).configStructure : undefined),
@@ -230,6 +230,12 @@ export class PluginSettingsSync {
           this.logger.info({ plugin, channel, revision }, 'saved plugin configuration change re-encrypted under server.pluginSettingsKey');
         },
       }).catch(notReencrypted);
+      // The rows replaced keep the old secrets on disk until the table is rewritten (operating.md). The
+      // re-encryption stands either way: a failure here is logged, and the next run tries again.
+      await this.store.purgeReplacedPluginSettings?.().catch((err: unknown) => {
+        this.logger.warn({ err }, 're-encrypted, but the replaced saves could not be purged from the database files: run the re-encryption again');
+      });
+      return report;
     });
   }
 

@@ -77,3 +77,25 @@ function toSettings(value: unknown): PluginSettings {
   const { active, configuration } = value as PluginSettings;
   return { active, configuration: { ...configuration } };
 }
+
+/**
+ * Rewrites `plugin_settings` (VACUUM FULL: a new file holding only the current saves) so a replaced save,
+ * and the secrets it held in plain text or under an old key, is no longer in the table's files; an UPDATE
+ * leaves the old row version on disk until then. Runs outside a transaction (VACUUM cannot run in one), and
+ * holds the table's exclusive lock for as long as a rewrite of a few rows takes.
+ * Embedded (PGlite, this process is the server): also moves the write-ahead log to a new segment and removes
+ * the older ones (no recycling, which would keep their bytes), so the data directory no longer holds them.
+ * A PostgreSQL server's WAL is its own: CHECKPOINT and pg_switch_wal need privileges payhost does not ask for.
+ */
+export async function purgeReplacedPluginSettings(connection: SqlConnection, embedded: boolean): Promise<void> {
+  await connection.exec('VACUUM FULL plugin_settings');
+  if (!embedded) return;
+  // A checkpoint removes the segments before its redo point: switch first, so the old one is before it.
+  await connection.exec('SET wal_recycle = off');
+  try {
+    await connection.query('SELECT pg_switch_wal()');
+    await connection.exec('CHECKPOINT');
+  } finally {
+    await connection.exec('RESET wal_recycle');
+  }
+}

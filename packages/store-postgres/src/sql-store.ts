@@ -1,7 +1,7 @@
 import type { ClaimResult, IdempotencyClaim, IdempotencyRecord, LedgerStore, LedgerTx, Payment, PluginSettingsSave, SavedPluginSettings, Transaction } from '@payhost/core';
 import type { SqlConnection, SqlDriver } from './driver.js';
 import { runMigrations, type MigrateOptions } from './migrations.js';
-import { listPluginSettings, savePluginSettings } from './plugin-settings.js';
+import { listPluginSettings, purgeReplacedPluginSettings, savePluginSettings } from './plugin-settings.js';
 import { PAYMENT_COLUMNS, TRANSACTION_COLUMNS, paymentParams, rowToIdempotency, rowToPayment, rowToTransaction, timeParam, transactionParams } from './rows.js';
 import { BY_AGE, CLAIM_AND_CREATE, LIST_TRANSACTIONS, SELECT_KEY } from './sql-statements.js';
 import { SqlTx } from './sql-tx.js';
@@ -150,6 +150,11 @@ export class SqlLedgerStore implements LedgerStore {
   /** Replaces the plugin's saved settings in the channel (null: global); saves are serialized across processes. */
   savePluginSettings(save: PluginSettingsSave): Promise<number> {
     return this.read((c) => savePluginSettings(c, save));
+  }
+
+  /** Removes replaced saves (their old secrets) from the table's files, and on PGlite from its WAL (plugin-settings.ts). */
+  purgeReplacedPluginSettings(): Promise<void> {
+    return this.read((c) => purgeReplacedPluginSettings(c, this.driver.name === 'pglite'));
   }
 
   /**
