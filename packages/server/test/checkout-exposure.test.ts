@@ -160,3 +160,25 @@ describe('public checkout: off by default, refused on a public host unless ackno
     expect(document.paths['/checkout/api/payments/{id}'].get.responses).to.not.have.property('429');
   });
 });
+
+describe('public checkout: a card number as the Idempotency-Key', () => {
+  it('is refused (400 invalid_input, reason card_number, field idempotency-key), nothing recorded; a UUID is taken', async () => {
+    const document = testConfigDocument();
+    const t = await startServer({ ...document, server: { ...(document['server'] as object), checkout: true } }, {}, { store: new MemoryLedgerStore(), kind: 'memory' });
+    try {
+      const body = { channel: 'us-store', amount: '10.00', currency: 'USD', token: DUMMY_TOKENS.success };
+      for (const key of ['4111111111111111', 'order-4242-4242-4242-4242']) {
+        const res = await t.request('POST', '/checkout/api/payments', { key: null, idempotencyKey: key, body });
+        expect(res.status, key).to.equal(400);
+        expect(res.body.details, key).to.deep.equal({ field: 'idempotency-key', reason: 'card_number' });
+        expect(res.text, key).to.not.include('4242').and.not.include('4111');
+        expect(await t.server.store.getIdempotencyRecord(`checkout:${key}`), key).to.equal(null);
+      }
+      const confirm = await t.request('POST', `/checkout/api/payments/${randomUUID()}/confirm`, { key: null, idempotencyKey: '4111111111111111', body: {} });
+      expect(confirm.body.details).to.deep.equal({ field: 'idempotency-key', reason: 'card_number' });
+      expect((await t.request('POST', '/checkout/api/payments', { key: null, idempotencyKey: randomUUID(), body })).status).to.equal(201);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
-import { ERROR_CODES, PayhostError, type PaymentGateway, type PaymentService } from '@payhost/core';
+import { checkNoCardNumber, ERROR_CODES, PayhostError, type PaymentGateway, type PaymentService } from '@payhost/core';
 import type { ServerContext } from '../context.js';
 import { errorHandler } from '../http-errors.js';
 import { checkoutRoutes } from './routes.js';
@@ -66,6 +66,13 @@ export async function guardedCheckoutRoutes(app: FastifyInstance, ctx: ServerCon
     const methods = [route.method].flat();
     if (methods.includes('POST') && route.schema?.response) {
       route.schema = { ...route.schema, response: { ...(route.schema.response as object), 429: RATE_LIMITED_RESPONSE } };
+    }
+    if (methods.includes('POST') && route.url.startsWith(PAY_URL)) {
+      // The key is stored (checkout:<key>): a card number in it would be card data at rest. The page sends UUIDs.
+      const keyCheck = async (request: FastifyRequest): Promise<void> => {
+        checkNoCardNumber('idempotency-key', request.headers['idempotency-key'], 'send a random key (the page sends a UUID), never a card number');
+      };
+      route.preHandler = [keyCheck, ...[route.preHandler ?? []].flat()];
     }
     if (route.url === PAY_URL && methods.includes('POST')) {
       // After validation: the body is well formed. The resolved gateway is sent on, so the payment cannot
