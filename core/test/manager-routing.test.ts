@@ -82,7 +82,7 @@ describe('manager: currency routing', () => {
   });
 
   it('says a gateway does not support an operation it lacks', async () => {
-    expect(await codeOf(manager.voidPayment({ channel: 'us', payment: payment() }))).to.equal('operation_not_supported');
+    expect(await codeOf(manager.voidPayment({ channel: 'us', gateway: 'test.gateway-a', payment: payment() }))).to.equal('operation_not_supported');
   });
 
   it('keeps the routing cost independent of the number of channels (index built at configuration time)', () => {

@@ -47,7 +47,7 @@ const retried = await manager.processPayment({ channel: 'web', payment });
 console.log('retry:', retried.transactionId === charged.transactionId);
 
 const refund = { ...payment, amount: new Decimal('4.99'), token: charged.transactionId, idempotencyKey: 'order-1:refund-1' };
-const refunded = await manager.refundPayment({ channel: 'web', payment: refund });
+const refunded = await manager.refundPayment({ channel: 'web', gateway: 'acme.gateway', payment: refund });
 console.log('refund:', refunded.isSuccess, refunded.kind, refunded.amount.toString(), refunded.pspReference);
 
 const badCvc = { ...payment, paymentId: 'order-2', token: ACME_TEST_TOKENS.incorrectCvc, idempotencyKey: 'order-2:process' };

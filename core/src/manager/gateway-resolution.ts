@@ -7,8 +7,9 @@ import type { ChannelRuntime, GatewayEntry } from './channel-runtime.js';
 export interface ResolveOptions {
   /**
    * The payment already exists (a capture, refund, void, confirm or status
-   * check of it): the named gateway must still be there and active, but the
-   * channel and gateway need not take its currency any more.
+   * check of it): the gateway must be named (the one that took the payment),
+   * still be there and be active, but the channel and gateway need not take
+   * its currency any more.
    */
   existingPayment?: boolean;
 }
@@ -20,13 +21,22 @@ export function unknownChannel(slug: string): PayhostError {
 /**
  * The gateway a payment goes to: the named one, or the channel's default for
  * the currency (the seeds' default "processor") when it is active and takes
- * the currency, else the first active gateway that takes it.
+ * the currency, else the first active gateway that takes it. An existing
+ * payment's operation must name it.
  */
 export function resolveGateway(channel: ChannelRuntime, currency: string, gatewayId: string | null | undefined, options: ResolveOptions): GatewayEntry {
   const code = normalizeCurrency(currency);
   const where = { channel: channel.slug, currency: code };
+  // The currency route may lead to another processor than the one holding the payment's token.
+  if (options.existingPayment === true && !gatewayId) {
+    throw new PayhostError(ERROR_CODES.invalidInput, "An operation on an existing payment must name the payment's gateway", {
+      ...where,
+      field: 'gateway',
+      reason: 'gateway_required',
+    });
+  }
   // Money already taken must stay refundable: a currency dropped since is only refused for new charges.
-  const checkCurrency = !(options.existingPayment === true && gatewayId);
+  const checkCurrency = options.existingPayment !== true;
   if (checkCurrency && !channel.sells(code)) {
     throw new PayhostError(ERROR_CODES.currencyNotSupported, `Channel "${channel.slug}" does not sell in ${code}`, where);
   }

@@ -39,7 +39,13 @@ export interface PluginManagerInit extends Omit<PluginManagerOptions, 'plugins' 
 
 export interface GatewayOperationRequest {
   channel: string;
-  /** Gateway (plugin id); default: the channel's default gateway for the payment's currency. */
+  /**
+   * Gateway (plugin id). Required for an operation on an existing payment
+   * (capture, refund, void, confirm: the gateway that took it, else
+   * `invalid_input` with `details.reason` `gateway_required`); for
+   * processPayment / authorizePayment the default is the channel's gateway for
+   * the payment's currency.
+   */
   gateway?: string | null;
   payment: PaymentData;
 }

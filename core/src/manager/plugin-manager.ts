@@ -166,7 +166,8 @@ export class PluginManager<H extends HookMap = {}> {
   /**
    * The gateway a payment goes to: the named one, or the channel's default for
    * the currency (the seeds' default "processor") when it is active and takes
-   * the currency, else the first active gateway that takes it. It reads the
+   * the currency, else the first active gateway that takes it; with
+   * `existingPayment` it must be named. It reads the
    * configuration and runs no plugin, so it is still answered after close()
    * (the ledger reads a payment's gateway configuration with it).
    */

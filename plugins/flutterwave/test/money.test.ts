@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { Decimal } from '@payhost/core';
 import { FakeFlutterwave } from '@payhost/testkit/flutterwave';
 import { fromFlutterwaveAmount, toFlutterwaveAmount } from '@payhost/plugin-flutterwave';
-import { CHANNEL, blockOutsideNetwork, call, clientToken, expectFailure, expectSuccess, inlinePayment, makeManager, makePlugin, payment } from './helpers.js';
+import { CHANNEL, GATEWAY, blockOutsideNetwork, call, clientToken, expectFailure, expectSuccess, inlinePayment, makeManager, makePlugin, payment } from './helpers.js';
 
 describe('flutterwave: amounts (major units on the wire, ISO 4217 exponents, Decimal, never floats)', () => {
   blockOutsideNetwork();
@@ -45,7 +45,7 @@ describe('flutterwave: amounts (major units on the wire, ISO 4217 exponents, Dec
       (err: Error & { code?: string }) => expect(err.code).to.equal('invalid_amount'),
     );
     const manager = makeManager(fake);
-    await manager.refundPayment({ channel: CHANNEL, payment: payment({ amount: new Decimal('1.5'), currency: 'UGX', token: '123' }) }).then(
+    await manager.refundPayment({ channel: CHANNEL, gateway: GATEWAY, payment: payment({ amount: new Decimal('1.5'), currency: 'UGX', token: '123' }) }).then(
       () => expect.fail('should reject'),
       (err: Error & { code?: string }) => expect(err.code).to.equal('invalid_amount'),
     );

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { Decimal, type TransactionStatusInput } from '@payhost/core';
 import { FakeFlutterwave } from '@payhost/testkit/flutterwave';
 import { FlutterwaveFailure, mapChargeFailure, mapFlutterwaveError } from '@payhost/plugin-flutterwave';
-import { CHANNEL, blockOutsideNetwork, call, expectFailure, expectSuccess, inlinePayment, makeManager, makePlugin, payment } from './helpers.js';
+import { CHANNEL, GATEWAY, blockOutsideNetwork, call, expectFailure, expectSuccess, inlinePayment, makeManager, makePlugin, payment } from './helpers.js';
 
 describe('flutterwave: refunds, reconciliation, listing and error mapping', () => {
   blockOutsideNetwork();
@@ -229,7 +229,7 @@ describe('flutterwave: refunds, reconciliation, listing and error mapping', () =
       const manager = makeManager(fake);
       const plugin = makePlugin(fake);
       const ok = await inlinePayment(fake, plugin, '1500.50', 'NGN');
-      const status = await manager.getTransactionStatus({ channel: CHANNEL, ...input('process', 'capture', ok.token) });
+      const status = await manager.getTransactionStatus({ channel: CHANNEL, gateway: GATEWAY, ...input('process', 'capture', ok.token) });
       expectSuccess(status!, 'capture', '1500.50');
       await manager.close();
     });

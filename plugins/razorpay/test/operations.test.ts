@@ -108,7 +108,7 @@ describe('razorpay: operations with the real SDK against the fake', () => {
     const manager = makeManager(fake);
     const { paymentId } = await checkout(false);
     const before = fake.requests.length;
-    const error = await manager.voidPayment({ channel: CHANNEL, payment: payment({ token: paymentId }) }).then(
+    const error = await manager.voidPayment({ channel: CHANNEL, gateway: GATEWAY, payment: payment({ token: paymentId }) }).then(
       () => expect.fail('void should not be supported'),
       (err: unknown) => err,
     );
@@ -125,8 +125,8 @@ describe('razorpay: operations with the real SDK against the fake', () => {
     const result = fake.checkout(token.order_id);
     const base = payment({ paymentId: 'p-7', amount: new Decimal('250') });
     expectSuccess(await manager.processPayment({ channel: CHANNEL, payment: { ...base, token: JSON.stringify(result) } }), 'auth', '250');
-    expectSuccess(await manager.capturePayment({ channel: CHANNEL, payment: { ...base, token: result.razorpay_payment_id } }), 'capture', '250');
-    const refund = await manager.refundPayment({ channel: CHANNEL, payment: { ...base, token: result.razorpay_payment_id, amount: new Decimal('50') } });
+    expectSuccess(await manager.capturePayment({ channel: CHANNEL, gateway: GATEWAY, payment: { ...base, token: result.razorpay_payment_id } }), 'capture', '250');
+    const refund = await manager.refundPayment({ channel: CHANNEL, gateway: GATEWAY, payment: { ...base, token: result.razorpay_payment_id, amount: new Decimal('50') } });
     expectSuccess(refund, 'refund', '50');
     await manager.close();
   });
@@ -202,7 +202,7 @@ describe('razorpay: operations with the real SDK against the fake', () => {
     it('goes through the manager', async () => {
       const manager = makeManager(fake);
       const { paymentId, token } = await checkout(false);
-      const status = await manager.getTransactionStatus({ channel: CHANNEL, ...input('capture', 'process', paymentId, { token }) });
+      const status = await manager.getTransactionStatus({ channel: CHANNEL, gateway: GATEWAY, ...input('capture', 'process', paymentId, { token }) });
       expectSuccess(status!, 'auth', '499.50');
       await manager.close();
     });
