@@ -95,4 +95,14 @@ describe('manager: an operation on an existing payment names its gateway', () =>
     expect((await manager.processPayment({ channel: 'us', payment: payment() })).transactionId).to.equal('stripe_like-tx');
     expect((await manager.authorizePayment({ channel: 'us', payment: payment() })).transactionId).to.equal('stripe_like-auth');
   });
+
+  it("refuses '' as a gateway: invalid_input naming the field, not the currency route", async () => {
+    for (const operation of ['processPayment', 'authorizePayment', 'capturePayment'] as const) {
+      const err = await errorOf(manager[operation]({ channel: 'us', gateway: '', payment: payment() }));
+      expect(err.code).to.equal('invalid_input');
+      expect(err.details).to.deep.include({ field: 'gateway' });
+    }
+    expect(() => manager.resolveGateway('us', 'USD', ' ')).to.throw().with.property('code', 'invalid_input');
+    expect(calls).to.deep.equal([]);
+  });
 });

@@ -27,6 +27,10 @@ export function unknownChannel(slug: string): PayhostError {
 export function resolveGateway(channel: ChannelRuntime, currency: string, gatewayId: string | null | undefined, options: ResolveOptions): GatewayEntry {
   const code = normalizeCurrency(currency);
   const where = { channel: channel.slug, currency: code };
+  // '' names no gateway: refused as the ledger and the server refuse it, not routed by currency.
+  if (typeof gatewayId === 'string' && gatewayId.trim() === '') {
+    throw new PayhostError(ERROR_CODES.invalidInput, 'gateway must be a non-empty string when given', { ...where, field: 'gateway' });
+  }
   // The currency route may lead to another processor than the one holding the payment's token.
   if (options.existingPayment === true && !gatewayId) {
     throw new PayhostError(ERROR_CODES.invalidInput, "An operation on an existing payment must name the payment's gateway", {
