@@ -1,7 +1,8 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { PluginSettings } from '../config/types.js';
 import { ERROR_CODES, PayhostError } from '../errors/index.js';
 import type { PluginClass } from '../plugin/base-plugin.js';
-import { withSettings, type PluginConfigurationView } from './configuration-update.js';
+import { pluginSettingsIn, withSettings, type PluginConfigurationView } from './configuration-update.js';
 import type { CloseGate } from './close-gate.js';
 import type { Retirements } from './retirements.js';
 import { buildChannelOver, buildRuntime, disposeContainer, disposeRuntime, withChannel, type BuildContext, type ChannelBuild, type Runtime } from './runtime-builder.js';
@@ -22,7 +23,10 @@ export interface PreparedPluginChange {
    * Swaps the change in (the configuration version increases by one) and answers `view`. When the manager's
    * configuration changed since prepare (another change committed), the next version is rebuilt from the
    * current configuration with this plugin's settings, so that change is kept; should that rebuild be
-   * refused, commit throws and nothing changes. Throws `invalid_input` once committed or discarded, and
+   * refused, commit throws and nothing changes. When the change in between was to this same plugin and
+   * scope, committing would silently undo it (these settings were merged over the older ones): commit
+   * throws `configuration_changed` instead and nothing changes (prepare again over the settings in force).
+   * Throws `invalid_input` once committed or discarded, and
    * `shutting_down` once the manager's close() was called (which discards it), as the manager's own calls are.
    */
   commit(): PluginConfigurationView;
@@ -57,6 +61,7 @@ export class PluginChanges {
   /** Builds the next version with `settings` (validated) for the plugin; throws, building nothing that stays, when refused. */
   prepare(cls: PluginClass, channel: string | null, settings: PluginSettings, view: PluginConfigurationView): PreparedPluginChange {
     let base = this.holder.current();
+    const preparedOver = pluginSettingsIn(base.config, cls.id, channel);
     let next: NextVersion | null = this.build(base, cls.id, channel, settings);
     const discard = (): Promise<void> => {
       const built = next;
@@ -75,6 +80,14 @@ export class PluginChanges {
       if (current !== base) {
         // Another change came in between: its version is the one to build on, or that change would be lost.
         void this.dispose(built);
+        // A change of this very plugin and scope cannot be built on: these settings would replace it.
+        if (!isDeepStrictEqual(pluginSettingsIn(current.config, cls.id, channel), preparedOver)) {
+          throw new PayhostError(
+            ERROR_CODES.configurationChanged,
+            `The settings of plugin "${cls.id}" changed since this change was prepared: prepare it again over them`,
+            { plugin: cls.id, channel },
+          );
+        }
         base = current;
         built = this.build(base, cls.id, channel, settings);
       }
