@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ERROR_CODES, PayhostError } from '../errors/index.js';
 import type { PluginClass } from '../plugin/base-plugin.js';
 import type { ConfigField, ConfigValue, ConfigValues } from '../plugin/config-structure.js';
+import { hasEnvReference } from './env.js';
 import type { ConfigWarn, PluginSettings, PluginSettingsInput } from './types.js';
 
 /** "true"/"false"/"1"/"0"/"yes"/"no"/"on"/"off" and booleans, as Saleor coerces them. */
@@ -15,10 +16,13 @@ const booleanLike = z.union([
     .transform((s) => s === 'true' || s === '1' || s === 'yes' || s === 'on'),
 ]);
 
+/** A Boolean field may hold `${NAME}` references: kept as written, read as a boolean once resolved (readBooleanFields). */
+const booleanField = z.union([booleanLike, z.string().refine(hasEnvReference)]);
+
 const stringValue = z.union([z.string(), z.null()]);
 
 function fieldSchema(field: ConfigField): z.ZodType<ConfigValue> {
-  return field.type === 'Boolean' ? booleanLike : stringValue;
+  return field.type === 'Boolean' ? booleanField : stringValue;
 }
 
 const schemaCache = new WeakMap<PluginClass, z.ZodType<ConfigValues>>();
@@ -60,7 +64,9 @@ export function validatePluginSettings(
   }
   const activeResult = raw.active === undefined ? { success: true as const, data: plugin.defaultActive } : booleanLike.safeParse(raw.active);
   if (!activeResult.success) {
-    throw new PayhostError(ERROR_CODES.invalidConfiguration, `"active" of plugin "${plugin.id}" must be a boolean`, where);
+    // The flag is read where no environment is (saved settings, views, routing), so it takes no reference.
+    const reference = typeof raw.active === 'string' && hasEnvReference(raw.active) ? ' (it cannot hold an environment reference)' : '';
+    throw new PayhostError(ERROR_CODES.invalidConfiguration, `"active" of plugin "${plugin.id}" must be a boolean${reference}`, where);
   }
   const given = raw.configuration ?? {};
   if (typeof given !== 'object' || given === null || Array.isArray(given)) {
@@ -88,4 +94,28 @@ export function validatePluginSettings(
     configuration[name] = value === undefined ? defaultFor(plugin, name, field) : value;
   }
   return { active: activeResult.data, configuration };
+}
+
+/**
+ * Reads the Boolean fields of resolved configuration values (`resolved`: `written` with its `${NAME}`
+ * references replaced) as booleans: one that is not a boolean once resolved is invalid_configuration naming
+ * the field and the variables (never the value: the variable may hold anything).
+ */
+export function readBooleanFields(plugin: PluginClass, written: Readonly<ConfigValues>, resolved: ConfigValues, where: Record<string, unknown>): ConfigValues {
+  for (const [name, field] of Object.entries(plugin.configStructure)) {
+    const value = resolved[name];
+    if (field.type !== 'Boolean' || typeof value !== 'string') continue;
+    const read = booleanLike.safeParse(value);
+    if (read.success) {
+      resolved[name] = read.data;
+      continue;
+    }
+    const variables = [...String(written[name]).matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]);
+    throw new PayhostError(
+      ERROR_CODES.invalidConfiguration,
+      `Boolean field "${name}" of plugin "${plugin.id}" is not a boolean once its environment references (${variables.join(', ')}) are resolved: set it to true, false, 1, 0, yes, no, on or off`,
+      { ...where, field: name, variables },
+    );
+  }
+  return resolved;
 }

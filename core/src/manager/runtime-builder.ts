@@ -1,7 +1,7 @@
 import { asFunction, asValue, createContainer, InjectionMode, type AwilixContainer } from 'awilix';
 import type { Logger } from 'pino';
 import { resolveEnvReferences } from '../config/env.js';
-import { validatePluginSettings } from '../config/plugin-settings.js';
+import { readBooleanFields, validatePluginSettings } from '../config/plugin-settings.js';
 import type { ChannelConfig, HostConfig, PluginSettings } from '../config/types.js';
 import { ERROR_CODES, PayhostError } from '../errors/index.js';
 import type { BasePlugin, PluginClass } from '../plugin/base-plugin.js';
@@ -61,7 +61,7 @@ function settingsFor(cls: PluginClass, stored: PluginSettings | undefined): Plug
 
 function instantiate(ctx: BuildContext, cls: PluginClass, channel: string | null, settings: PluginSettings): PluginInstance {
   const where = { plugin: cls.id, channel };
-  const configuration = Object.freeze(resolveEnvReferences(settings.configuration, ctx.env, where));
+  const configuration = Object.freeze(readBooleanFields(cls, settings.configuration, resolveEnvReferences(settings.configuration, ctx.env, where), where));
   let instance: BasePlugin;
   try {
     instance = new cls({ channel, active: settings.active, configuration, logger: ctx.logger.child(where) });

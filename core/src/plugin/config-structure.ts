@@ -28,7 +28,10 @@ export type ConfigStructure = Readonly<Record<string, ConfigField>>;
 
 export type ConfigValue = string | boolean | null;
 
-/** Field name -> value. Boolean fields hold booleans; every other type holds a string or null. */
+/**
+ * Field name -> value. Boolean fields hold booleans (in written settings also a string with `${NAME}`
+ * references, read as a boolean when the plugin is built); every other type holds a string or null.
+ */
 export type ConfigValues = Record<string, ConfigValue>;
 
 /** Field types that can hold an address, the only ones `receivesSecrets: true` may be declared on. */
