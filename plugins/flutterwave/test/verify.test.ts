@@ -193,7 +193,7 @@ describe('flutterwave: Inline checkout and verification (real SDK against the fa
   it('capture, authorize and void are not supported (Inline captures at once): operation_not_supported from the manager', async () => {
     const manager = makeManager(fake);
     for (const op of ['capturePayment', 'authorizePayment', 'voidPayment'] as const) {
-      await manager[op]({ channel: CHANNEL, payment: payment({ token: '4000001' }) }).then(
+      await manager[op]({ channel: CHANNEL, gateway: GATEWAY, payment: payment({ token: '4000001' }) }).then(
         () => expect.fail(`${op} should not be supported`),
         (err: Error & { code?: string }) => {
           expect(err.code).to.equal('operation_not_supported');
