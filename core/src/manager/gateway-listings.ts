@@ -233,7 +233,9 @@ function listingPlugins(channel: ChannelRuntime, currency: string | null): reado
 function selectListingPlugins(channel: ChannelRuntime, currency: string | null): readonly PluginEntry[] | null {
   const shapers = (entry: PluginEntry): boolean => !channel.gateways.has(entry.id) && !declaresGateway(entry);
   const implementers = channel.pipeline.implementers('getPaymentGateways');
-  if (currency === null) return implementers.filter((entry) => channel.gateways.has(entry.id) || shapers(entry));
+  // A gateway taking none of the channel's currencies takes no payment here: not listed (the build warned).
+  const takesSome = (entry: PluginEntry): boolean => channel.gateways.get(entry.id)?.config.supportedCurrencies.some((c) => channel.sells(c)) === true;
+  if (currency === null) return implementers.filter((entry) => takesSome(entry) || shapers(entry));
   if (!channel.sells(currency)) return null;
   const takers = channel.gatewaysByCurrency.get(currency) ?? [];
   return implementers.filter((entry) => takers.some((gateway) => gateway.id === entry.id) || shapers(entry));
@@ -273,5 +275,19 @@ async function computeListing(channel: ChannelRuntime, currency: string | null):
   const input = { channel: channel.slug, currency };
   // Keyed by currency ('' for none: no currency code is empty), compiled once per channel and version.
   const value = await channel.pipeline.runOver<PaymentGateway[]>(`getPaymentGateways\u0000${currency ?? ''}`, 'getPaymentGateways', plugins, input, [], fallback);
-  return { listing: frozenCopy(value), failed };
+  return { listing: frozenCopy(soldCurrencies(channel, value)), failed };
+}
+
+/**
+ * Each listed gateway's currencies cut down to those the channel sells (a USD+EUR gateway in a USD channel
+ * is listed with USD only); a gateway that listed currencies, none of them sold here, is left out.
+ */
+function soldCurrencies(channel: ChannelRuntime, listing: PaymentGateway[]): PaymentGateway[] {
+  const out: PaymentGateway[] = [];
+  for (const gateway of listing) {
+    const currencies = gateway.currencies.filter((c) => channel.sells(c.toUpperCase()));
+    if (currencies.length === gateway.currencies.length) out.push(gateway);
+    else if (currencies.length > 0) out.push({ ...gateway, currencies });
+  }
+  return out;
 }

@@ -100,6 +100,12 @@ function buildChannelIn(ctx: BuildContext, scope: AwilixContainer, globals: Plug
     if (!entry) continue;
     gateways.set(entry.id, entry);
     if (!entry.active) continue;
+    if (!entry.config.supportedCurrencies.some((c) => channel.currencies.includes(c))) {
+      ctx.logger.warn(
+        { channel: channel.slug, gateway: entry.id, currencies: entry.config.supportedCurrencies, channelCurrencies: channel.currencies },
+        `Active gateway "${entry.id}" in channel "${channel.slug}" takes none of its currencies (${channel.currencies.join(', ')}): it is listed and routed to for no payment`,
+      );
+    }
     for (const currency of entry.config.supportedCurrencies) {
       if (!channel.currencies.includes(currency)) continue;
       const list = byCurrency.get(currency) ?? [];
@@ -124,8 +130,9 @@ function buildChannelIn(ctx: BuildContext, scope: AwilixContainer, globals: Plug
  * Where each currency's unnamed payments go. A default gateway is a
  * preference, not a requirement: one that is inactive (an admin may turn it
  * off at any time) or does not take the currency is passed over for the
- * first active gateway that does, the one listings offer first, with a
- * warning, rather than failing every payment in that currency.
+ * first active gateway that does, in declared order (a plugin reordering the
+ * listing does not change it), with a warning, rather than failing every
+ * payment in that currency.
  */
 function routes(
   logger: Logger,
