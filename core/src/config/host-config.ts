@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { ERROR_CODES, PayhostError } from '../errors/index.js';
-import { isIsoCurrency } from '../money/currency.js';
+import { minorUnits } from '../money/currency.js';
 import type { PluginClass } from '../plugin/base-plugin.js';
 import { validatePluginSettings } from './plugin-settings.js';
 import type { ChannelConfig, ConfigWarn, HostConfig, HostConfigInput, PluginSettings, PluginSettingsInput } from './types.js';
@@ -61,7 +61,12 @@ function normalizeCurrencies(list: string[], where: Record<string, unknown>): st
   const out: string[] = [];
   for (const code of list) {
     const upper = code.trim().toUpperCase();
-    if (!isIsoCurrency(upper)) throw configError(`"${code}" is not an ISO 4217 currency code`, { ...where, currency: code });
+    try {
+      minorUnits(upper);
+    } catch (err) {
+      // Core's own words: an ISO code without minor units (XAU) is said to be one, not "not ISO 4217".
+      throw configError((err as Error).message, { ...where, currency: code });
+    }
     if (!out.includes(upper)) out.push(upper);
   }
   return out;
@@ -122,8 +127,19 @@ function validateChannel(
     plugins[id] = validatePluginSettings(plugin, settings, { ...where, plugin: id }, warn);
   }
   const defaultGateways: Record<string, string> = {};
+  const keyOf = new Map<string, string>();
   for (const [code, gateway] of Object.entries(channel.defaultGateways ?? {})) {
     const [currency] = normalizeCurrencies([code], where) as [string];
+    // "USD" and "usd" are one currency: which gateway was meant cannot be told, so neither is taken.
+    const earlier = keyOf.get(currency);
+    if (earlier !== undefined) {
+      throw configError(`Default gateways "${earlier}" and "${code}" of channel "${channel.slug}" are both for ${currency}: give one`, {
+        ...where,
+        currency,
+        keys: [earlier, code],
+      });
+    }
+    keyOf.set(currency, code);
     if (!currencies.includes(currency)) {
       throw configError(`Default gateway given for ${currency}, which channel "${channel.slug}" does not sell in`, { ...where, currency });
     }
