@@ -2,7 +2,8 @@ import { newId } from './flat-text.js';
 import { Decimal } from 'decimal.js';
 import type { Logger } from 'pino';
 import { defaultManagerLogger } from '../manager/default-logger.js';
-import { managerClosed } from '../manager/manager-errors.js';
+import { implementsHook } from '../manager/hook-pipeline.js';
+import { managerClosed, operationNotSupported } from '../manager/manager-errors.js';
 import { DEFAULT_HOOK_TIMEOUT_MS } from '../manager/plugin-manager.js';
 import { parseAmount, type AmountInput } from '../money/amount.js';
 import { normalizeCurrency } from '../money/currency.js';
@@ -208,8 +209,12 @@ export class PaymentService {
     // (about 2 us each, and garbage for the GC).
     const hash = requestHash('pay', Object.assign(newPaymentFieldsForHash(rest), { total: normalizeAmountForHash(total), currency: normalizeCurrencyForHash(rest.currency), action, data: dataForHash(data) }));
     this.refuseWhenClosed('pay');
-    const settled = await this.runForNewPayment(key, hash, input, (payment) =>
-      this.runner.attempt({ operation: action, paymentId: payment.id, idempotencyKey: key, requestHash: hash, data, create: payment }),
+    const settled = await this.runForNewPayment(
+      key,
+      hash,
+      input,
+      (payment) => this.runner.attempt({ operation: action, paymentId: payment.id, idempotencyKey: key, requestHash: hash, data, create: payment }),
+      action === 'authorize' ? 'authorizePayment' : 'processPayment',
     );
     return operationResult(key, settled);
   }
@@ -334,11 +339,11 @@ export class PaymentService {
    * since: a gateway made inactive, a currency removed) and its key was
    * recorded, the recorded request answers it: a repeat still gets its outcome.
    */
-  private runForNewPayment(key: string, hash: string, input: CreatePaymentInput, attempt: (payment: Payment) => Promise<Attempt>): Promise<Settled> {
+  private runForNewPayment(key: string, hash: string, input: CreatePaymentInput, attempt: (payment: Payment) => Promise<Attempt>, hook?: 'processPayment' | 'authorizePayment'): Promise<Settled> {
     const create = async (): Promise<Attempt> => {
       let payment: Payment;
       try {
-        payment = this.newPayment(input);
+        payment = this.newPayment(input, hook);
       } catch (err) {
         const recorded = await this.ctx.store.getIdempotencyRecord(key);
         if (recorded) return { taken: recorded };
@@ -349,12 +354,14 @@ export class PaymentService {
     return this.idempotency.run(key, hash, create, { claimsFirst: true });
   }
 
-  private newPayment(input: CreatePaymentInput): Payment {
+  private newPayment(input: CreatePaymentInput, hook?: 'processPayment' | 'authorizePayment'): Payment {
     if (typeof input !== 'object' || input === null) throw invalidInput('createPayment needs an input object');
     const channel = optionalString('channel', input.channel);
     if (!channel || typeof input.currency !== 'string') throw invalidInput('channel and currency are required');
     const currency = normalizeCurrency(input.currency);
     const gateway = this.ctx.gateways.resolveGateway(channel, currency, optionalString('gateway', input.gateway));
+    // Refused before anything is written: not a payment and a failed transaction per retry.
+    if (hook && gateway.instance && !implementsHook(gateway.instance, hook)) throw operationNotSupported(channel, gateway.id, hook);
     const total = parseAmount(input.total, currency);
     const token = optionalString('token', input.token);
     // A card number anywhere in the token, metadata or customer fields is refused, never stored (PCI DSS scope): see card-number.ts.
