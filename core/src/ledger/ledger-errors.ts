@@ -98,6 +98,8 @@ export const PAYMENT_BUSY_REASONS = {
   ambiguousEvent: 'ambiguous_event',
   /** A refund event that may be a refund call's answer (or running total) arrived while that call waits for its answer. */
   refundInFlight: 'refund_in_flight',
+  /** A refund event for more than is captured arrived while a call that may capture (capture, or a charge or confirm that captures) waits for its answer. */
+  captureInFlight: 'capture_in_flight',
 } as const;
 
 export type PaymentBusyReason = (typeof PAYMENT_BUSY_REASONS)[keyof typeof PAYMENT_BUSY_REASONS];

@@ -130,6 +130,34 @@ export function placeRefundEvent(payment: Payment, transactions: readonly Transa
   return { action: 'hold', related: totals };
 }
 
+/** Operations whose call may capture: a capture, or a charge or confirm that captures (auto-capture, a processor capturing an authorization itself). */
+const CAPTURING = new Set(['process', 'authorize', 'confirm', 'capture']);
+
+/**
+ * A refund event for more than is captured may refund a capture whose answer the ledger does not
+ * have yet: the processor's webhook overtook it. While such a call is in flight the event waits
+ * (payment_busy, capture_in_flight; nothing recorded): the answer comes within the hook timeout (or
+ * reconciliation settles a call its process lost), and the processor's retry then counts the refund,
+ * as a refund event waits for a refund call in flight. A capturing call held for review (its
+ * outcome unknown) is no reason to wait: it may stay held until a person settles it, longer than a
+ * processor retries an event (Razorpay stops after a day), and a refund refused until then would be
+ * lost without a trace. Those are returned: the event is held for review beside them, in the list
+ * the person settles the capture from.
+ */
+export function capturesToWaitFor(payment: Payment, transactions: readonly Transaction[], reported: Decimal): Transaction[] {
+  const open = unresolved(transactions).filter((t) => CAPTURING.has(operationOf(t) ?? ''));
+  const inFlight = open.filter((t) => t.state === 'pending');
+  if (inFlight.length > 0) {
+    throw paymentBusy(
+      payment.id,
+      PAYMENT_BUSY_REASONS.captureInFlight,
+      `a processor event (refund of ${reported.toFixed()}) reports more than is captured (${payment.capturedAmount.toFixed()}) while ${inFlight.length} call(s) that may capture wait for their answer; retry it once they have one`,
+      { transactionIds: inFlight.map((t) => t.id) },
+    );
+  }
+  return open.filter((t) => t.state === 'review');
+}
+
 /** Something the inbox logs at warn once its write committed (the store may run the write again). */
 export interface RefundEventNote {
   fields: Record<string, unknown>;
@@ -172,7 +200,13 @@ export function heldNote(payment: Payment, held: Transaction, reported: Decimal,
 }
 
 /** Why a refund event is held: what a person reads in the review list. */
-export function holdReason(plan: 'more_than_captured' | 'maybe_running_total', reported: Decimal, payment: Payment, related: readonly Transaction[] = []): string {
+export function holdReason(plan: 'more_than_captured' | 'capture_held' | 'maybe_running_total', reported: Decimal, payment: Payment, related: readonly Transaction[] = []): string {
+  if (plan === 'capture_held') {
+    return (
+      `refund event reports ${reported.toFixed()} ${payment.currency}, more than is captured (${payment.capturedAmount.toFixed()}), while ${related.map((t) => `${operationOf(t) ?? t.kind} ${t.id}`).join(', ')} ` +
+      '(held for review: its outcome is unknown) may have captured it: held for review, nothing counted; settle the capture first, then record what the processor refunded'
+    );
+  }
   if (plan === 'more_than_captured') {
     return `refund event reports ${reported.toFixed()} ${payment.currency}, more than is captured (${payment.capturedAmount.toFixed()}): held for review, nothing counted; record what the processor refunded`;
   }

@@ -8,7 +8,7 @@ import { invalidInput, paymentBusy, paymentNotFound, PAYMENT_BUSY_REASONS } from
 import type { Payment, Transaction } from './model.js';
 import { ANSWER_KINDS, operationOf, reservesAmount, unresolved } from './operations.js';
 import { normalizeResponse, pendingTransaction, readAmount, type NormalizedResponse } from './records.js';
-import { anotherRefundNote, heldNote, holdReason, placeRefundEvent, settledMismatch, type RefundEventNote, type RefundPlan } from './refund-events.js';
+import { anotherRefundNote, capturesToWaitFor, heldNote, holdReason, placeRefundEvent, settledMismatch, type RefundEventNote, type RefundPlan } from './refund-events.js';
 import type { LedgerTx } from './store.js';
 import { storableText } from './storable-text.js';
 import { checkEventAmount, eventExcess, excessNote } from './event-amounts.js';
@@ -169,7 +169,9 @@ async function resolvePaymentId(ctx: LedgerContext, event: GatewayEventInput): P
  *   flight (payment_busy), or is held for review beside a refund held for
  *   review when ambiguous; under the key of a row settled with another
  *   refund id it is another refund, recorded beside it; none counts more
- *   than is captured: it is held for review (refund-events.ts);
+ *   than is captured: it waits for a call that may capture still in flight
+ *   (payment_busy, capture_in_flight: its webhook overtook the capture's
+ *   answer), else is held for review (refund-events.ts);
  * - any other event (e.g. a refund made on the processor's dashboard) is
  *   recorded as a new transaction.
  * Amounts are checked as a plugin's answers are: one that is not a Decimal or
@@ -232,7 +234,7 @@ export async function applyGatewayEvent(ctx: LedgerContext, event: GatewayEventI
     const known = alreadyRecorded(transactions, r);
     if (known) return { status: 'already_applied', payment, transaction: known };
     const plan = placeRefundEvent(payment, transactions, r, key);
-    if (plan.action !== 'other') return applyRefundPlan(ctx, tx, { payment, plan, r, response, event, now, notes });
+    if (plan.action !== 'other') return applyRefundPlan(ctx, tx, { payment, plan, transactions, r, response, event, now, notes });
     const matched = matchUnresolved(payment, transactions, r, key);
     if (matched?.state === 'applied') return { status: 'already_applied', payment, transaction: matched };
     const excess = eventExcess(payment, matched, r);
@@ -270,6 +272,8 @@ export async function applyGatewayEvent(ctx: LedgerContext, event: GatewayEventI
 interface RefundWrite {
   payment: Payment;
   plan: Exclude<RefundPlan, { action: 'other' }>;
+  /** The payment's transactions before the event. */
+  transactions: readonly Transaction[];
   r: NormalizedResponse;
   response: GatewayEventResponse;
   event: GatewayEventInput;
@@ -296,7 +300,12 @@ async function applyRefundPlan(ctx: LedgerContext, tx: LedgerTx, w: RefundWrite)
     if (plan.action === 'settle' && plan.onto?.state === 'pending') {
       throw paymentBusy(payment.id, PAYMENT_BUSY_REASONS.refundInFlight, `a processor event (refund of ${r.amount.toFixed()}) would refund more than is captured while its call waits for its answer; retry it once it has one`, { transactionIds: [plan.onto.id] });
     }
-    return hold(holdReason('more_than_captured', r.amount, payment), plan.action === 'settle' || plan.action === 'another' ? [plan.asked] : []);
+    // A capture whose answer is on its way may make it fit (payment_busy, capture_in_flight); one held for review is named.
+    const heldCaptures = capturesToWaitFor(payment, w.transactions, r.amount);
+    const asked = plan.action === 'settle' || plan.action === 'another' ? [plan.asked] : [];
+    // The note's heldRefundTransactionIds stay refunds: the reason (its message) names the held calls.
+    if (heldCaptures.length > 0) return hold(holdReason('capture_held', r.amount, payment, heldCaptures), asked);
+    return hold(holdReason('more_than_captured', r.amount, payment), asked);
   }
   const target = plan.action === 'settle' && plan.onto ? plan.onto : await insertEventTransaction(tx, payment, { ...r, amount }, event, now);
   // Completes the caller's idempotency record of a refund the ledger started, in the same write.

@@ -16,6 +16,7 @@ describe('ledger: payment_busy details.reason is a stable code', () => {
   it('lists its codes', () => {
     expect(Object.values(PAYMENT_BUSY_REASONS).sort()).to.deep.equal([
       'ambiguous_event',
+      'capture_in_flight',
       'held_for_review',
       'key_in_progress',
       'operation_in_progress',

@@ -52,7 +52,7 @@ export async function webhookRoutes(app: FastifyInstance, ctx: ServerContext, ap
       ...errorsOf([400, 404, 409, 413, 500, 503], {
         400: '`invalid_input`: a malformed channel or plugin id in the path',
         404: '`unknown_channel`, `unknown_plugin` (no active plugin of that id here), or `payment_not_found`: an event carrying only a processor reference no payment has yet (the processor retries; see operating.md, "Webhook deliveries")',
-        409: '`payment_busy`: an event that could answer several operations in flight (`details.reason`: `ambiguous_event`, `refund_in_flight`); the processor retries',
+        409: '`payment_busy`: an event that could answer several operations in flight (`details.reason`: `ambiguous_event`, `refund_in_flight`, `capture_in_flight`); the processor retries',
         500: '`internal_error` (a bug, logged), or `processing_error` from a plugin whose webhook hook failed or gave an answer that cannot be sent; the processor retries',
         503: '`store_unavailable`: the events could not be recorded (or `shutting_down`); the processor retries',
       }),
