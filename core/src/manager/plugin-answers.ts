@@ -4,7 +4,7 @@ import type { GatewayResponse, WebhookResponse } from '../contracts/gateway.js';
 import { ERROR_CODES } from '../errors/index.js';
 import type { GatewayEntry } from './channel-runtime.js';
 import type { PluginEntry } from './hook-pipeline.js';
-import { INVALID_ANSWER, invalidAnswer, warnMissingTransactionId, withDecimalAmount } from './responses.js';
+import { INVALID_ANSWER, amountProblem, invalidAnswer, warnMissingTransactionId, withDecimalAmount } from './responses.js';
 import { pluginSecrets, scrubAnswer } from './secret-scrub.js';
 
 // What the manager makes of a plugin's answer before the host sees it: read, checked, its secrets scrubbed.
@@ -29,7 +29,8 @@ export class PluginAnswers {
    * it: the plugin's secrets scrubbed out of all its text (an SDK's error may
    * quote its key, and the ledger stores and answers the error and raw
    * response), its amount a Decimal. An answer that is not a GatewayResponse
-   * (not an object, isSuccess not a boolean) is a plugin bug: logged, and
+   * (not an object, isSuccess not a boolean, an amount that is a number or a
+   * string but no plain decimal) is a plugin bug: logged, and
    * returned as the problem, for the caller to decide what it means.
    */
   read(gateway: GatewayEntry, channel: string, hook: string, answer: unknown, meaning: string): ReadAnswer {
@@ -38,7 +39,8 @@ export class PluginAnswers {
     let problem: string | null;
     try {
       scrubbed = scrubAnswer(answer, pluginSecrets(gateway.instance));
-      problem = invalidAnswer(scrubbed);
+      // An amount read as no amount is no GatewayResponse either: as for a processor event, never guessed.
+      problem = invalidAnswer(scrubbed) ?? amountProblem(scrubbed as GatewayResponse);
     } catch {
       // A getter that throws (a Proxy, a lazy SDK object): nothing of the answer can be trusted.
       problem = 'an answer whose fields cannot be read';

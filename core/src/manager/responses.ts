@@ -3,6 +3,7 @@ import type { GatewayResponse } from '../contracts/gateway.js';
 import type { PaymentData } from '../contracts/payment-data.js';
 import type { TransactionKind } from '../contracts/transaction-kind.js';
 import type { GatewayOperation } from '../plugin/hooks.js';
+import { readAmount } from '../ledger/records.js';
 import { describeValue as describe } from './answer-text.js';
 import type { PluginFailure } from './plugin-failure.js';
 
@@ -45,26 +46,33 @@ export function processingErrorResponse(operation: GatewayOperation, payment: Pa
 export const AMOUNT_NOT_DECIMAL = 'amount_not_decimal';
 
 /**
- * A plugin's answer with its amount as the Decimal the contract promises: a
- * plugin written in JavaScript may answer a number or a string, and a host
- * must never receive a float for money. The conversion is logged (a plugin
- * bug its author should see); an amount that reads as no decimal at all is
- * left as it is, for the ledger to refuse.
+ * What is wrong with the amount of a plugin's answer, read as the ledger reads a processor event's
+ * (readAmount): a number (a binary float: 0.1 + 0.2), or a string that is no plain decimal ("0x10",
+ * "1e1", " 3.00": decimal.js would read another number than it shows) is none. Null when it is a Decimal
+ * (the ledger checks its value against the payment) or a plain decimal string, or when there is none.
+ */
+export function amountProblem(response: GatewayResponse): string | null {
+  const amount: unknown = response.amount;
+  if (typeof amount === 'number') return `amount ${describe(amount)}, a JavaScript number, not a Decimal or a decimal string`;
+  if (typeof amount === 'string' && readAmount(amount) === null) return `amount ${describe(amount)}, not a plain decimal string`;
+  return null;
+}
+
+/**
+ * A plugin's answer with its amount as the Decimal the contract promises: a plugin written in
+ * JavaScript may answer a plain decimal string ("10.50", which amountProblem let through). The
+ * conversion is logged (a plugin bug its author should see).
  */
 export function withDecimalAmount(response: GatewayResponse, warn: (message: string, details: Record<string, unknown>) => void, where: { plugin: string; hook: string }): GatewayResponse {
   const amount: unknown = response.amount;
-  if (Decimal.isDecimal(amount) || (typeof amount !== 'number' && typeof amount !== 'string')) return response;
-  let converted: Decimal;
-  try {
-    converted = new Decimal(amount);
-  } catch {
-    return response;
-  }
-  warn(`Plugin "${where.plugin}" answered ${where.hook} with a ${typeof amount} amount; converted to a Decimal (the contract is a Decimal)`, {
+  if (typeof amount !== 'string') return response;
+  const converted = readAmount(amount);
+  if (converted === null) return response;
+  warn(`Plugin "${where.plugin}" answered ${where.hook} with a string amount; converted to a Decimal (the contract is a Decimal)`, {
     ...where,
     code: AMOUNT_NOT_DECIMAL,
     answered: typeof amount,
-    amount: String(amount).slice(0, 40),
+    amount: amount.slice(0, 40),
   });
   return { ...response, amount: converted };
 }

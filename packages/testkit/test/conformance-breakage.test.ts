@@ -90,7 +90,7 @@ const BREAKAGES: Breakage[] = [
   {
     name: 'response amount as a float number',
     plugin: FloatAmountPlugin,
-    expected: [{ test: 'processPayment charges the success token', message: 'amount must be a Decimal, got number 10.5' }],
+    expected: [{ test: 'processPayment charges the success token', message: 'answered processPayment with amount the number 10.5, a JavaScript number, not a Decimal or a decimal string' }],
   },
   {
     name: 'response in the wrong currency',
