@@ -45,18 +45,18 @@ describe('checkout API: as HTTP clients and the OpenAPI document meet it', () =>
     });
 
     it('still refuses null for a required field and for a field the body does not have', async () => {
-      const refused: Array<[Record<string, unknown>, string]> = [
-        [pay({ token: null }), 'Invalid body.token: must be string'],
-        [pay({ amount: null }), 'Invalid body.amount: must be a decimal amount as a string, such as "10.00" (at most 15 digits before the point and 4 after, no sign)'],
-        [pay({ customerId: null }), 'Invalid body: unknown field "customerId"'],
+      const refused: Array<[Record<string, unknown>, string, Record<string, string>]> = [
+        [pay({ token: null }), 'Invalid body.token: must be string', { in: 'body', field: 'token', keyword: 'type' }],
+        [pay({ amount: null }), 'Invalid body.amount: must be a decimal amount as a string, such as "10.00" (at most 15 digits before the point and 4 after, no sign)', { in: 'body', field: 'amount', keyword: 'type' }],
+        [pay({ customerId: null }), 'Invalid body: unknown field "customerId"', { in: 'body', field: 'customerId', keyword: 'additionalProperties' }],
       ];
-      for (const [body, message] of refused) {
+      for (const [body, message, details] of refused) {
         const res = await post('/checkout/api/payments', body);
-        expect([res.status, res.body], JSON.stringify(body)).to.deep.equal([400, { code: 'invalid_input', message }]);
+        expect([res.status, res.body], JSON.stringify(body)).to.deep.equal([400, { code: 'invalid_input', message, details }]);
       }
       const created = await post('/checkout/api/payments', pay({ token: 'tok_dummy_3ds' }));
       const confirm = await post(`/checkout/api/payments/${created.body.payment.id}/confirm`, { data: null });
-      expect(confirm.body).to.deep.equal({ code: 'invalid_input', message: 'Invalid body: unknown field "data"' });
+      expect(confirm.body).to.deep.equal({ code: 'invalid_input', message: 'Invalid body: unknown field "data"', details: { in: 'body', field: 'data', keyword: 'additionalProperties' } });
     });
   });
 

@@ -94,7 +94,7 @@ describe('checkout API (HTTP, no browser)', () => {
     it('rejects a bad currency, a bad slug, an unknown query field and an unknown channel', async () => {
       const bad = await get('/checkout/api/channels/us-store/gateways?currency=US');
       expect(bad.status).to.equal(400);
-      expect(bad.body).to.deep.equal({ code: 'invalid_input', message: 'Invalid querystring.currency: must be a three-letter ISO 4217 currency code, such as "USD"' });
+      expect(bad.body).to.deep.equal({ code: 'invalid_input', message: 'Invalid querystring.currency: must be a three-letter ISO 4217 currency code, such as "USD"', details: { in: 'querystring', field: 'currency', keyword: 'pattern' } });
       expect((await get('/checkout/api/channels/us%20store/gateways')).body).to.include({ code: 'invalid_input' });
       expect((await get('/checkout/api/channels/us-store/gateways?currency=USD&x=1')).body).to.include({ code: 'invalid_input' });
       const unknown = await get('/checkout/api/channels/mars/gateways?currency=USD');
@@ -130,21 +130,22 @@ describe('checkout API (HTTP, no browser)', () => {
     });
 
     it('validates the request: Idempotency-Key, required fields, formats, no extra fields', async () => {
-      const cases: Array<[string, unknown, string | null, string]> = [
-        ['no Idempotency-Key', pay(), null, "Invalid headers: must have required property 'idempotency-key'"],
-        ['short Idempotency-Key', pay(), 'short', 'Invalid headers.idempotency-key: must be at least 8 characters long'],
-        ['no token', { ...pay(), token: undefined }, randomUUID(), "Invalid body: must have required property 'token'"],
-        ['empty token', pay({ token: '' }), randomUUID(), 'Invalid body.token: must not be empty'],
-        ['bad amount', pay({ amount: '12,50' }), randomUUID(), 'Invalid body.amount: must be a decimal amount as a string, such as "10.00" (at most 15 digits before the point and 4 after, no sign)'],
-        ['number amount', pay({ amount: 12.5 }), randomUUID(), 'Invalid body.amount: must be a decimal amount as a string, such as "10.00" (at most 15 digits before the point and 4 after, no sign)'],
-        ['bad currency', pay({ currency: 'DOLLARS' }), randomUUID(), 'Invalid body.currency: must be a three-letter ISO 4217 currency code, such as "USD"'],
-        ['card data field', pay({ cardNumber: '4242424242424242' }), randomUUID(), 'Invalid body: unknown field "cardNumber"'],
-        ['customer field', pay({ customerId: 'c1' }), randomUUID(), 'Invalid body: unknown field "customerId"'],
+      // Each refusal names the field in the message and, stable for clients to match on, in details.
+      const cases: Array<[string, unknown, string | null, string, Record<string, string>]> = [
+        ['no Idempotency-Key', pay(), null, "Invalid headers: must have required property 'idempotency-key'", { in: 'headers', field: 'idempotency-key', keyword: 'required' }],
+        ['short Idempotency-Key', pay(), 'short', 'Invalid headers.idempotency-key: must be at least 8 characters long', { in: 'headers', field: 'idempotency-key', keyword: 'minLength' }],
+        ['no token', { ...pay(), token: undefined }, randomUUID(), "Invalid body: must have required property 'token'", { in: 'body', field: 'token', keyword: 'required' }],
+        ['empty token', pay({ token: '' }), randomUUID(), 'Invalid body.token: must not be empty', { in: 'body', field: 'token', keyword: 'minLength' }],
+        ['bad amount', pay({ amount: '12,50' }), randomUUID(), 'Invalid body.amount: must be a decimal amount as a string, such as "10.00" (at most 15 digits before the point and 4 after, no sign)', { in: 'body', field: 'amount', keyword: 'pattern' }],
+        ['number amount', pay({ amount: 12.5 }), randomUUID(), 'Invalid body.amount: must be a decimal amount as a string, such as "10.00" (at most 15 digits before the point and 4 after, no sign)', { in: 'body', field: 'amount', keyword: 'type' }],
+        ['bad currency', pay({ currency: 'DOLLARS' }), randomUUID(), 'Invalid body.currency: must be a three-letter ISO 4217 currency code, such as "USD"', { in: 'body', field: 'currency', keyword: 'pattern' }],
+        ['card data field', pay({ cardNumber: '4242424242424242' }), randomUUID(), 'Invalid body: unknown field "cardNumber"', { in: 'body', field: 'cardNumber', keyword: 'additionalProperties' }],
+        ['customer field', pay({ customerId: 'c1' }), randomUUID(), 'Invalid body: unknown field "customerId"', { in: 'body', field: 'customerId', keyword: 'additionalProperties' }],
       ];
-      for (const [name, body, key, message] of cases) {
+      for (const [name, body, key, message, details] of cases) {
         const response = await post('/checkout/api/payments', body, key);
         expect(response.status, name).to.equal(400);
-        expect(response.body, name).to.deep.equal({ code: 'invalid_input', message });
+        expect(response.body, name).to.deep.equal({ code: 'invalid_input', message, details });
       }
       const notJson = await call(server.url, 'POST', '/checkout/api/payments', { raw: '{"channel":', idempotencyKey: randomUUID(), headers: { 'content-type': 'application/json' } });
       expect(notJson.status).to.equal(400);
@@ -216,16 +217,16 @@ describe('checkout API (HTTP, no browser)', () => {
       const id = created.body.payment.id as string;
       const noKey = await post(`/checkout/api/payments/${id}/confirm`, {}, null);
       expect(noKey.status).to.equal(400);
-      expect(noKey.body).to.deep.equal({ code: 'invalid_input', message: "Invalid headers: must have required property 'idempotency-key'" });
+      expect(noKey.body).to.deep.equal({ code: 'invalid_input', message: "Invalid headers: must have required property 'idempotency-key'", details: { in: 'headers', field: 'idempotency-key', keyword: 'required' } });
       const badId = await post('/checkout/api/payments/not-a-uuid/confirm', {});
       expect(badId.status).to.equal(400);
-      expect(badId.body).to.deep.equal({ code: 'invalid_input', message: 'Invalid params.id: must be a UUID' });
+      expect(badId.body).to.deep.equal({ code: 'invalid_input', message: 'Invalid params.id: must be a UUID', details: { in: 'params', field: 'id', keyword: 'pattern' } });
       const extra = await post(`/checkout/api/payments/${id}/confirm`, { token: 'x' });
-      expect(extra.body).to.deep.equal({ code: 'invalid_input', message: 'Invalid body: unknown field "token"' });
+      expect(extra.body).to.deep.equal({ code: 'invalid_input', message: 'Invalid body: unknown field "token"', details: { in: 'body', field: 'token', keyword: 'additionalProperties' } });
       // Gateway data is the host's to give (a Stripe seller account, a saved customer), never a shopper's.
       const data = await post(`/checkout/api/payments/${id}/confirm`, { data: { connectedAccountId: 'acct_1Shopper', stripeCustomerId: 'cus_victim' } });
       expect(data.status).to.equal(400);
-      expect(data.body).to.deep.equal({ code: 'invalid_input', message: 'Invalid body: unknown field "data"' });
+      expect(data.body).to.deep.equal({ code: 'invalid_input', message: 'Invalid body: unknown field "data"', details: { in: 'body', field: 'data', keyword: 'additionalProperties' } });
       expect((await get(`/checkout/api/payments/${id}`)).body.payment.toConfirm, 'nothing confirmed').to.equal(true);
       const unknown = await post(`/checkout/api/payments/${randomUUID()}/confirm`, {});
       expect(unknown.status).to.equal(404);
@@ -323,16 +324,16 @@ describe('checkout API (HTTP, no browser)', () => {
       const id = created.body.payment.id as string;
       const noKey = await cancel(id, {}, null);
       expect(noKey.status).to.equal(400);
-      expect(noKey.body).to.deep.equal({ code: 'invalid_input', message: "Invalid headers: must have required property 'idempotency-key'" });
-      expect((await cancel('not-a-uuid', {})).body).to.deep.equal({ code: 'invalid_input', message: 'Invalid params.id: must be a UUID' });
-      expect((await cancel(id, { reason: 'x' })).body).to.deep.equal({ code: 'invalid_input', message: 'Invalid body: unknown field "reason"' });
+      expect(noKey.body).to.deep.equal({ code: 'invalid_input', message: "Invalid headers: must have required property 'idempotency-key'", details: { in: 'headers', field: 'idempotency-key', keyword: 'required' } });
+      expect((await cancel('not-a-uuid', {})).body).to.deep.equal({ code: 'invalid_input', message: 'Invalid params.id: must be a UUID', details: { in: 'params', field: 'id', keyword: 'pattern' } });
+      expect((await cancel(id, { reason: 'x' })).body).to.deep.equal({ code: 'invalid_input', message: 'Invalid body: unknown field "reason"', details: { in: 'body', field: 'reason', keyword: 'additionalProperties' } });
       expect((await get(`/checkout/api/payments/${id}`)).body.payment.toConfirm, 'nothing cancelled').to.equal(true);
     });
   });
 
   describe('GET /checkout/api/payments/:id', () => {
     it('validates the id and only shows payments the checkout created', async () => {
-      expect((await get('/checkout/api/payments/123')).body).to.deep.equal({ code: 'invalid_input', message: 'Invalid params.id: must be a UUID' });
+      expect((await get('/checkout/api/payments/123')).body).to.deep.equal({ code: 'invalid_input', message: 'Invalid params.id: must be a UUID', details: { in: 'params', field: 'id', keyword: 'pattern' } });
       expect((await get(`/checkout/api/payments/${randomUUID()}`)).status).to.equal(404);
 
       // A payment made through the private payment API is not visible (nor confirmable) here.
