@@ -11,6 +11,13 @@ const UNSUPPORTED_MEDIA_TYPE = 'unsupported_media_type';
 /** The labels of UTF-8 (WHATWG Encoding: "utf-8", "utf8", "unicode-1-1-utf-8"; case-insensitive). */
 const UTF8_LABELS: ReadonlySet<string> = new Set(['utf-8', 'utf8', 'unicode-1-1-utf-8']);
 
+/**
+ * The common labels of US-ASCII (IANA: US-ASCII and its aliases ascii, ISO646-US, ANSI_X3.4-1968, csASCII;
+ * case-insensitive). ASCII is a subset of UTF-8, so such a body is read as UTF-8, but only if every byte is
+ * below 0x80 (a byte above is not what the charset says: 400 invalid_json).
+ */
+const ASCII_LABELS: ReadonlySet<string> = new Set(['us-ascii', 'ascii', 'iso646-us', 'ansi_x3.4-1968', 'csascii']);
+
 /** Fatal: bytes that are not UTF-8 are refused, not replaced by U+FFFD (two bodies that differ would read the same). */
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -28,8 +35,8 @@ export function installJsonParser(app: FastifyInstance): void {
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     let text: string;
     try {
-      refuseEncoding(request);
-      text = decode(body as Buffer);
+      const ascii = refuseEncoding(request);
+      text = decode(body as Buffer, ascii);
     } catch (err) {
       done(err as Error, undefined);
       return;
@@ -45,18 +52,26 @@ export function installJsonParser(app: FastifyInstance): void {
   });
 }
 
-/** A charset other than UTF-8 (RFC 8259: JSON exchanged between systems is UTF-8), or a compressed body: 415. */
-function refuseEncoding(request: FastifyRequest): void {
+/**
+ * A charset other than UTF-8 or US-ASCII (RFC 8259: JSON exchanged between systems is UTF-8), or a compressed
+ * body: 415. Returns whether the charset is US-ASCII (its bytes are then checked to be ASCII).
+ */
+function refuseEncoding(request: FastifyRequest): boolean {
   const charset = charsetOf(request.headers['content-type'] ?? '');
-  if (charset !== null && !UTF8_LABELS.has(charset.toLowerCase())) {
+  const label = charset?.toLowerCase() ?? null;
+  if (charset !== null && label !== null && !UTF8_LABELS.has(label) && !ASCII_LABELS.has(label)) {
     throw new PayhostError(UNSUPPORTED_MEDIA_TYPE, `Content-Type charset "${charset}" is not supported: send the body as UTF-8 (charset=utf-8, or no charset)`, { charset });
   }
   const encoding = request.headers['content-encoding'];
-  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity' && encoding.trim() !== '') {
+  // A list of codings (RFC 9110: comma-separated, case-insensitive) in the order applied: only identity ones
+  // leave the body as sent. An empty header, or empty list members, name none.
+  const codings = (encoding ?? '').split(',').map((coding) => coding.trim().toLowerCase()).filter((coding) => coding !== '');
+  if (encoding !== undefined && codings.some((coding) => coding !== 'identity')) {
     throw new PayhostError(UNSUPPORTED_MEDIA_TYPE, `Content-Encoding "${encoding}" is not supported: send the body uncompressed (no Content-Encoding, or identity)`, {
       contentEncoding: encoding,
     });
   }
+  return label !== null && ASCII_LABELS.has(label);
 }
 
 /** The `charset` parameter of a Content-Type (unquoted), null without one. */
@@ -69,7 +84,10 @@ function charsetOf(contentType: string): string | null {
   return null;
 }
 
-function decode(body: Buffer): string {
+function decode(body: Buffer, ascii: boolean): string {
+  if (ascii && body.some((byte) => byte > 0x7f)) {
+    throw new PayhostError('invalid_json', 'Request body is not ASCII, as its charset says: send JSON encoded as UTF-8 (charset=utf-8)');
+  }
   try {
     return utf8.decode(body);
   } catch {
