@@ -183,12 +183,20 @@ function warnOnDroppedConnections(app: FastifyInstance, maxConnections: number):
   });
 }
 
+/** A hop count as fastify reads one (its types omit numbers): the n hops nearest the server are trusted. */
+function fastifyTrustProxy(trust: boolean | number | string[]): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof trust === 'number' ? (_address, hop) => hop < trust : trust;
+}
+
 /** Builds the fastify app: schemas, error mapping, auth scopes, routes, OpenAPI. */
 export async function buildApp(ctx: ServerContext, options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     // Its request lines carry the URL with the query values redacted (request-log.ts).
     loggerInstance: requestLogger(options.logger) as unknown as FastifyBaseLogger,
     bodyLimit: ctx.config.server.bodyLimit,
+    // request.ip (the checkout rate limit's key, the request log's remoteAddress) is the client's address from
+    // X-Forwarded-For only when the connection comes from a trusted proxy.
+    trustProxy: fastifyTrustProxy(ctx.config.server.trustProxy),
     // verbose: a validation error carries its schema, so a number sent for an amount is told what an amount is.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, allowUnionTypes: true, verbose: true } },
     // Requests that still arrive while closing are refused by refuseWhileClosing, in the API's error shape.

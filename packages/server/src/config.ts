@@ -1,8 +1,41 @@
-import { isIPv4 } from 'node:net';
+import { isIP, isIPv4 } from 'node:net';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { ERROR_CODES, PayhostError, readConfigFile, resolveEnvReferences, type HostConfigInput } from '@payhost/core';
 import { parseSettingsKey, SettingsCipher } from './settings-cipher.js';
+
+/** proxy-addr's names for ranges (fastify's trustProxy takes them beside addresses). */
+const PROXY_RANGE_NAMES: ReadonlySet<string> = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An address, an address/prefix (CIDR), or a named range, as fastify's trustProxy (proxy-addr) reads it. */
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.has(entry)) return true;
+  const [address = '', prefix, extra] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
+}
+
+const proxyAddress = z.string().trim().refine(isProxyAddress, {
+  error: (issue) => `"${String(issue.input)}" is not an IP address, an address/prefix (CIDR) or one of loopback, linklocal, uniquelocal`,
+});
+
+/**
+ * Which connections' X-Forwarded-For is believed (fastify's trustProxy): false, none (request.ip is the
+ * connection's address); true, every one (only when nothing but the proxy can connect); addresses/CIDRs
+ * (a list, or one string of them comma-separated); or a hop count (the client is that many proxies back).
+ */
+const trustProxy = z.union([
+  z.boolean(),
+  z.number().int('a hop count is a whole number').min(1, 'a hop count is 1 to 16 (false: trust no proxy)').max(16, 'a hop count is 1 to 16'),
+  z.array(proxyAddress).min(1, 'an empty list trusts no proxy: write false').max(64),
+  z
+    .string()
+    .min(1)
+    .transform((list) => list.split(','))
+    .pipe(z.array(proxyAddress)),
+], { error: 'expected false, true, a hop count (1 to 16), or proxy addresses/CIDRs (a list, or one comma-separated string)' });
 
 /** The server section of a payhost config file; everything has a default. */
 const serverSection = z
@@ -48,6 +81,11 @@ const serverSection = z
     checkoutGateways: z.array(z.string().min(1).max(200)).max(64).default(['payhost.dummy']),
     /** Serve the checkout on a host other machines can reach: refused unless this says so (see checkCheckoutExposure). */
     checkoutOnPublicHost: z.boolean().default(false),
+    /**
+     * Behind a reverse proxy: the proxies whose X-Forwarded-For gives the client's address (request.ip, which
+     * the checkout rate limit and the request log use). Default false: the connection's address.
+     */
+    trustProxy: trustProxy.default(false),
     /** Most POSTs (pay, confirm, cancel) one client address may send to the checkout API per window; past it: 429. */
     checkoutRateLimitMax: z.number().int().min(1).max(1_000_000).default(20),
     checkoutRateLimitWindowMs: z.number().int().min(1000).max(86_400_000).default(60_000),
@@ -89,6 +127,7 @@ const serverSection = z
     requestTimeoutMs: 30_000,
     keepAliveTimeoutMs: 72_000,
     maxConnections: 512,
+    trustProxy: false,
     dataDir: '.payhost-data',
     logLevel: 'info',
     hookTimeoutMs: 30_000,

@@ -95,7 +95,8 @@ export async function guardedCheckoutRoutes(app: FastifyInstance, ctx: ServerCon
     }
   });
 
-  // Per client address (the connection's: behind a reverse proxy, the proxy's, so limit there per client).
+  // Per client address (request.ip: the connection's, or the client's from X-Forwarded-For when server.trustProxy
+  // trusts the connection; without it, behind a reverse proxy, the proxy's, so limit there per client too).
   // Only the POSTs, which call gateways and write rows; the page and the reads are not counted.
   await app.register(rateLimit, {
     global: true,
