@@ -233,7 +233,7 @@ export class PluginSettingsSync {
       // The rows replaced keep the old secrets on disk until the table is rewritten (operating.md). The
       // re-encryption stands either way: a failure here is logged, and the next run tries again.
       await this.store.purgeReplacedPluginSettings?.().catch((err: unknown) => {
-        this.logger.warn({ err }, 're-encrypted, but the replaced saves could not be purged from the database files: run the re-encryption again');
+        this.logger.warn({ err }, 're-encrypted, but the replaced saves could not be purged from the database files: fix what err says (a role that does not own plugin_settings cannot rewrite it), then run the re-encryption again');
       });
       return report;
     });

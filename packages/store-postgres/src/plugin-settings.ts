@@ -88,7 +88,11 @@ function toSettings(value: unknown): PluginSettings {
  * A PostgreSQL server's WAL is its own: CHECKPOINT and pg_switch_wal need privileges payhost does not ask for.
  */
 export async function purgeReplacedPluginSettings(connection: SqlConnection, embedded: boolean): Promise<void> {
+  // VACUUM FULL by a role that may not vacuum the table (not its owner) only sends a WARNING and succeeds,
+  // the table untouched: a rewrite always gives it a new file, so the same file afterwards is a failure.
+  const before = await fileOfTable(connection);
   await connection.exec('VACUUM FULL plugin_settings');
+  if ((await fileOfTable(connection)) === before) throw await notRewritten(connection);
   if (!embedded) return;
   // A checkpoint removes the segments before its redo point: switch first, so the old one is before it.
   await connection.exec('SET wal_recycle = off');
@@ -98,4 +102,24 @@ export async function purgeReplacedPluginSettings(connection: SqlConnection, emb
   } finally {
     await connection.exec('RESET wal_recycle');
   }
+}
+
+const FILE_OF_TABLE = "SELECT pg_relation_filenode('plugin_settings')::text AS file";
+
+async function fileOfTable(connection: SqlConnection): Promise<string | null> {
+  const [row] = await connection.query<{ file: string | null }>(FILE_OF_TABLE);
+  return row?.file ?? null;
+}
+
+const OWNER_OF_TABLE = "SELECT pg_get_userbyid(relowner) AS owner, current_user::text AS role FROM pg_class WHERE oid = 'plugin_settings'::regclass";
+
+/** Why the table was not rewritten: almost always a role that does not own it (PostgreSQL skips it, warning). */
+async function notRewritten(connection: SqlConnection): Promise<PayhostError> {
+  const [row] = await connection.query<{ owner: string; role: string }>(OWNER_OF_TABLE);
+  const { owner = '?', role = '?' } = row ?? {};
+  const why =
+    owner === role
+      ? `VACUUM FULL left it in the same file`
+      : `the database role "${role}" does not own it (its owner is "${owner}"), so PostgreSQL skipped VACUUM FULL with only a warning: run the server as "${owner}", or make "${role}" the owner (ALTER TABLE plugin_settings OWNER TO "${role}")`;
+  return new PayhostError(ERROR_CODES.invalidConfiguration, `Table plugin_settings was not rewritten: ${why}`, { reason: 'plugin_settings_not_rewritten', role, owner });
 }
