@@ -48,8 +48,7 @@ describePostgres('server: re-encryption by a role that does not own plugin_setti
     expect((await owner.request('PUT', SIGNED_US, { key: ADMIN_KEY, body: { configuration: { webhook_secret: 'whsec_pg_not_owner_plain_0042' } } })).status).to.equal(200);
     const ownerName = await asOwner(async (c) => {
       await c.query(`CREATE ROLE "${role}" LOGIN`);
-      // CREATE too: start-up runs CREATE TABLE IF NOT EXISTS payhost_migrations, which PostgreSQL checks first.
-      await c.query(`GRANT USAGE, CREATE ON SCHEMA "${schema}" TO "${role}"`);
+      await c.query(`GRANT USAGE ON SCHEMA "${schema}" TO "${role}"`);
       await c.query(`GRANT ALL ON ALL TABLES IN SCHEMA "${schema}" TO "${role}"`);
       await c.query(`GRANT ALL ON ALL SEQUENCES IN SCHEMA "${schema}" TO "${role}"`);
       return (await c.query<{ name: string }>('SELECT current_user::text AS name')).rows[0]!.name;

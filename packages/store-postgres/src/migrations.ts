@@ -224,12 +224,17 @@ export async function runMigrations(driver: SqlDriver, options: MigrateOptions =
           { schema: options.schema ?? null, currentSchema: schema },
         );
       }
-      await tx.exec(
-        `CREATE TABLE IF NOT EXISTS payhost_migrations (
-           version integer PRIMARY KEY,
-           applied_at timestamptz NOT NULL DEFAULT now()
-         )`,
-      );
+      // Only when missing: CREATE TABLE IF NOT EXISTS needs the CREATE privilege on the schema even when the
+      // table exists, which an application role given only USAGE and the tables' rights (least privilege) lacks.
+      const [table] = await tx.query<{ found: string | null }>("SELECT to_regclass(quote_ident(current_schema()) || '.payhost_migrations')::text AS found");
+      if (!table?.found) {
+        await tx.exec(
+          `CREATE TABLE IF NOT EXISTS payhost_migrations (
+             version integer PRIMARY KEY,
+             applied_at timestamptz NOT NULL DEFAULT now()
+           )`,
+        );
+      }
       const [row] = await tx.query<{ version: number | null }>('SELECT max(version) AS version FROM payhost_migrations');
       let version = Number(row?.version ?? 0);
       if (version > migrations.length) {

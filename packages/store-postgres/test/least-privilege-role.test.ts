@@ -1,0 +1,57 @@
+import { randomBytes } from 'node:crypto';
+import { expect } from 'chai';
+import pg from 'pg';
+import { createPostgresStore } from '@payhost/store-postgres';
+import { describePostgres } from '../../../tests/ledger/support/postgres.js';
+
+/**
+ * An application role with least privilege: USAGE on a schema another role migrated, and the rights on its
+ * tables, but no CREATE. It must open the store (nothing to migrate) and use it; PostgreSQL checks CREATE
+ * for CREATE TABLE IF NOT EXISTS even when the table exists, so start-up asks first.
+ */
+describePostgres('postgres store: a role without CREATE on an already migrated schema', (pgc) => {
+  const schema = pgc.newSchema('least_privilege');
+  const role = `payhost_app_${process.pid}_${randomBytes(3).toString('hex')}`;
+
+  async function asOwner<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
+    const client = new pg.Client({ connectionString: pgc.url });
+    await client.connect();
+    try {
+      return await run(client);
+    } finally {
+      await client.end();
+    }
+  }
+
+  after(async () => {
+    await asOwner(async (c) => {
+      await c.query(`DROP OWNED BY "${role}"`);
+      await c.query(`DROP ROLE IF EXISTS "${role}"`);
+    });
+  });
+
+  it('opens the store and writes through it, the schema unchanged', async () => {
+    const owner = await createPostgresStore({ connectionString: pgc.url, schema });
+    const version = await owner.schemaVersion();
+    await owner.close();
+    await asOwner(async (c) => {
+      await c.query(`CREATE ROLE "${role}" LOGIN`);
+      await c.query(`GRANT USAGE ON SCHEMA "${schema}" TO "${role}"`);
+      await c.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "${schema}" TO "${role}"`);
+      await c.query(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA "${schema}" TO "${role}"`);
+      const [create] = (await c.query<{ can: boolean }>(`SELECT has_schema_privilege($1, $2, 'CREATE') AS can`, [role, schema])).rows;
+      expect(create?.can, 'the role was given CREATE').to.equal(false);
+    });
+    const url = new URL(pgc.url);
+    url.username = role;
+    url.password = '';
+    const app = await createPostgresStore({ connectionString: url.toString(), schema });
+    try {
+      expect(await app.schemaVersion()).to.equal(version);
+      expect(await app.savePluginSettings({ plugin: 'test.plugin', channel: 'web', settings: { active: true, configuration: {} }, now: new Date() })).to.be.a('number');
+      expect((await app.listPluginSettings(0)).map((save) => save.plugin)).to.deep.equal(['test.plugin']);
+    } finally {
+      await app.close();
+    }
+  });
+});
