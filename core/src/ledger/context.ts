@@ -1,7 +1,10 @@
 import type { Logger } from 'pino';
 import type { GatewayConfig, GatewayResponse } from '../contracts/gateway.js';
+import { implementsHook } from '../manager/hook-pipeline.js';
+import { operationNotSupported } from '../manager/manager-errors.js';
 import type { PluginManager } from '../manager/plugin-manager.js';
 import type { Payment } from './model.js';
+import { OPERATION_HOOK, type PaymentOperation } from './operations.js';
 import type { LedgerStore } from './store.js';
 
 /**
@@ -57,6 +60,18 @@ export async function fault(ctx: LedgerContext, context: FaultContext): Promise<
  */
 export function gatewayConfigOf(ctx: LedgerContext, payment: Pick<Payment, 'channel' | 'currency' | 'gateway'>, existingPayment = true): GatewayConfig {
   return ctx.gateways.resolveGateway(payment.channel, payment.currency, payment.gateway, { existingPayment }).config;
+}
+
+/**
+ * Refuses (operation_not_supported) an operation whose gateway has no hook for it, before anything is
+ * written: not a failed transaction per retry (a void on a gateway that cannot void). Called after the
+ * payment's own rules, which say first when its state allows no such operation at all. A fake manager's
+ * gateway without an instance is taken as able.
+ */
+export function refuseUnsupportedOperation(ctx: LedgerContext, payment: Pick<Payment, 'channel' | 'currency' | 'gateway'>, operation: PaymentOperation): void {
+  const gateway = ctx.gateways.resolveGateway(payment.channel, payment.currency, payment.gateway, { existingPayment: operation !== 'process' && operation !== 'authorize' });
+  const hook = OPERATION_HOOK[operation];
+  if (gateway.instance && !implementsHook(gateway.instance, hook)) throw operationNotSupported(payment.channel, gateway.id, hook);
 }
 
 /** What applying an answer needs from a gateway configuration (the one the manager routes with). */
