@@ -1,19 +1,10 @@
 import { expect } from 'chai';
 import Stripe from 'stripe';
 import { normalizeEvent } from '@payhost/plugin-stripe';
-import { LOCAL_SETTINGS, SECRET_KEY, call, dec, expectFailure, expectSuccess, intentCreations, key, makePlugin, payment, useFakeStripe } from './helpers.js';
+import { LOCAL_SETTINGS, SECRET_KEY, call, dec, expectFailure, expectSuccess, intentCreations, key, makePlugin, payment, rejection, useFakeStripe } from './helpers.js';
 
 const CURRENCIES = { supported_currencies: 'USD,ISK,UGX,MGA,KWD,BHD,JPY,HUF,TWD' };
 const PROVIDER = 'acct_provider123';
-
-async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string }> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error & { code?: string };
-  }
-  throw new Error('expected a rejection');
-}
 
 // Stripe's exponents are not ISO 4217's: ISK has two decimals in the API (whole krónur only), MGA none.
 describe('stripe: amounts in Stripe\'s units (not ISO 4217)', () => {

@@ -1,20 +1,11 @@
 import { expect } from 'chai';
 import { Decimal } from '@payhost/core';
 import { applicationFee } from '@payhost/plugin-stripe';
-import { call, dec, expectFailure, expectSuccess, intentCreations, key, makePlugin, payment, useFakeStripe } from './helpers.js';
+import { call, dec, expectFailure, expectSuccess, intentCreations, key, makePlugin, payment, rejection, useFakeStripe } from './helpers.js';
 
 const PROVIDER = 'acct_provider123';
 const FORWARD = { mode: 'FORWARD', connected_account_id: PROVIDER };
 const REMOTE = { mode: 'REMOTE', connected_account_id: PROVIDER };
-
-async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string }> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error & { code?: string };
-  }
-  throw new Error('expected a rejection');
-}
 
 // Money review: an override larger than the charge was capped to the whole charge (the provider got nothing), and
 // a JavaScript number or "1e1" was taken as an amount.
