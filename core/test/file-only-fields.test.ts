@@ -1,6 +1,7 @@
 import { expect } from 'chai';
-import { BasePlugin, ERROR_CODES, FILE_ONLY_REASON, PluginManager, isPayhostError, mergeConfiguration, withFileOnlyFromFile, type ConfigStructure, type PayhostError } from '@payhost/core';
+import { BasePlugin, ERROR_CODES, FILE_ONLY_REASON, PluginManager, mergeConfiguration, withFileOnlyFromFile, type ConfigStructure } from '@payhost/core';
 import { GatewayA } from './support/plugins.js';
+import { refusal } from './support/refusal.js';
 
 /** A gateway with a directory it creates: only the configuration file may set it. */
 class StatefulGateway extends GatewayA {
@@ -11,16 +12,6 @@ class StatefulGateway extends GatewayA {
     note: { type: 'String', label: 'Note' },
   };
   static override defaultConfiguration = { ...GatewayA.defaultConfiguration, state_dir: null, note: null };
-}
-
-function refusal(fn: () => unknown): PayhostError {
-  try {
-    fn();
-  } catch (err) {
-    if (isPayhostError(err)) return err;
-    throw err;
-  }
-  return expect.fail('expected a refusal');
 }
 
 describe('configuration: a fileOnly field is set in the configuration file only', () => {

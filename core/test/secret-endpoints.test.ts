@@ -4,16 +4,15 @@ import {
   PluginManager,
   SECRET_ENDPOINT_REASONS,
   endpointHost,
-  isPayhostError,
   maskConfiguration,
   mergeConfiguration,
   secretEndpointChanges,
   silentLogger,
   type ConfigStructure,
   type ConfigValues,
-  type PayhostError,
 } from '@payhost/core';
 import { GatewayA } from './support/plugins.js';
+import { refusal } from './support/refusal.js';
 
 /** A gateway that sends its secrets to `api_base_url` (as Stripe, Razorpay and Flutterwave do). */
 class RemoteGateway extends GatewayA {
@@ -42,16 +41,6 @@ const stored: ConfigValues = {
 };
 const masked = maskConfiguration(RemoteGateway, stored);
 const ATTACKER = 'http://127.0.0.1:9999';
-
-function refusal(fn: () => unknown): PayhostError {
-  try {
-    fn();
-  } catch (err) {
-    if (isPayhostError(err)) return err;
-    throw err;
-  }
-  return expect.fail('expected the update to be refused');
-}
 
 describe('configuration: a new address for the secrets needs the secrets sent again', () => {
   it('refuses an endpoint change that keeps the stored secrets (left out), naming the fields and every secret to send', () => {

@@ -1,20 +1,10 @@
 import { expect } from 'chai';
-import { isPayhostError, type PayhostError } from '@payhost/core';
 import type { FakeRazorpay } from '@payhost/testkit/razorpay';
 import { RazorpayGatewayPlugin, readSettings } from '@payhost/plugin-razorpay';
 import { CHANNEL, GATEWAY, makeManager, useFakeRazorpay } from './helpers.js';
+import { refusal } from '../../../core/test/support/refusal.js';
 
 const ELSEWHERE = 'http://127.0.0.1:9';
-
-function refusal(fn: () => unknown): PayhostError {
-  try {
-    fn();
-  } catch (err) {
-    if (isPayhostError(err)) return err;
-    throw err;
-  }
-  return expect.fail('expected the update to be refused');
-}
 
 describe('razorpay: configuration fields that receive the secrets', () => {
   let fake: FakeRazorpay;
