@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
-import pg from 'pg';
 import { createPostgresStore } from '@payhost/store-postgres';
 import { describePostgres } from '../../../tests/ledger/support/postgres.js';
 
@@ -13,18 +12,8 @@ describePostgres('postgres store: a role without CREATE on an already migrated s
   const schema = pgc.newSchema('least_privilege');
   const role = `payhost_app_${process.pid}_${randomBytes(3).toString('hex')}`;
 
-  async function asOwner<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
-    const client = new pg.Client({ connectionString: pgc.url });
-    await client.connect();
-    try {
-      return await run(client);
-    } finally {
-      await client.end();
-    }
-  }
-
   after(async () => {
-    await asOwner(async (c) => {
+    await pgc.asOwner(async (c) => {
       await c.query(`DROP OWNED BY "${role}"`);
       await c.query(`DROP ROLE IF EXISTS "${role}"`);
     });
@@ -34,7 +23,7 @@ describePostgres('postgres store: a role without CREATE on an already migrated s
     const owner = await createPostgresStore({ connectionString: pgc.url, schema });
     const version = await owner.schemaVersion();
     await owner.close();
-    await asOwner(async (c) => {
+    await pgc.asOwner(async (c) => {
       await c.query(`CREATE ROLE "${role}" LOGIN`);
       await c.query(`GRANT USAGE ON SCHEMA "${schema}" TO "${role}"`);
       await c.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "${schema}" TO "${role}"`);

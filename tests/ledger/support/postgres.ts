@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { createPostgresStore } from '@payhost/store-postgres';
 import { checkReachable, redact, testDatabaseUrl } from '../../support/postgres-url.js';
 
@@ -11,6 +12,8 @@ export interface PostgresContext {
   url: string;
   /** A fresh schema name, dropped (CASCADE) after the suite. */
   newSchema(label: string): string;
+  /** Runs `run` on a client of its own connected as `url`'s role (the one that migrates, so owns, the schemas), ended after. */
+  asOwner<T>(run: (client: pg.Client) => Promise<T>): Promise<T>;
 }
 
 export function describePostgres(title: string, body: (pgc: PostgresContext) => void): void {
@@ -23,6 +26,15 @@ export function describePostgres(title: string, body: (pgc: PostgresContext) => 
       const schema = `${run}_${label}`.slice(0, 63);
       schemas.push(schema);
       return schema;
+    },
+    async asOwner(run) {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        return await run(client);
+      } finally {
+        await client.end();
+      }
     },
   };
   describe(`${title} (PostgreSQL ${redact(url)})`, function () {
