@@ -193,3 +193,23 @@ export function successful(transactions: readonly Transaction[], kind: Transacti
 export function sum(transactions: readonly Transaction[]): Decimal {
   return transactions.reduce((acc, t) => acc.plus(t.amount), new Decimal(0));
 }
+
+/** The PaymentData of a refund made at the gateway's dashboard (not through payhost): a key of its own each time. */
+export function dashboardRefundData(amount: Decimal, currency: string, token: string, paymentId: string): PaymentData {
+  return {
+    amount,
+    currency,
+    token,
+    paymentId,
+    graphqlPaymentId: paymentId,
+    billing: null,
+    shipping: null,
+    orderId: null,
+    customerIpAddress: null,
+    customerEmail: 'buyer@example.com',
+    customerId: null,
+    reuseSource: false,
+    data: null,
+    idempotencyKey: `dashboard-${randomUUID()}`,
+  };
+}

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { Decimal, MemoryLedgerStore, PaymentService, fromMinorUnits, silentLogger, type PluginManager } from '@payhost/core';
 import { LOST_CHARGE_PREFIX } from '@payhost/plugin-dummy';
-import { CHANNEL, GATEWAY, key, makeManager } from './helpers.js';
+import { CHANNEL, GATEWAY, dashboardRefundData, key, makeManager } from './helpers.js';
 import { RecordingDummy, initialModel, ledgerRefund, type Call, type Card, type Config, type Model } from './support/model-ledger.js';
 import { SEEN, TOKENS, checkInvariants, errorOf, invoke, minorOf, perform, same, seen, settleHeld, type Real } from './support/model-run.js';
 
@@ -175,22 +175,7 @@ class DashboardRefundCmd extends Cmd {
   async act(m: Model, r: Real): Promise<void> {
     const c = m.charge!;
     const amount = Math.max(1, Math.floor(((c.captured - c.refunded) * this.perMille) / 1000));
-    const payment = {
-      amount: fromMinorUnits(amount, m.cfg.currency),
-      currency: m.cfg.currency,
-      token: c.psp,
-      paymentId: r.paymentId,
-      graphqlPaymentId: r.paymentId,
-      billing: null,
-      shipping: null,
-      orderId: null,
-      customerIpAddress: null,
-      customerEmail: 'buyer@example.com',
-      customerId: null,
-      reuseSource: false,
-      data: null,
-      idempotencyKey: `dashboard-${randomUUID()}`,
-    };
+    const payment = dashboardRefundData(fromMinorUnits(amount, m.cfg.currency), m.cfg.currency, c.psp, r.paymentId);
     const response = await r.dashboard.refundPayment(payment, null);
     expect(response?.isSuccess, 'the dashboard refund').to.equal(true);
     c.refunded += amount;

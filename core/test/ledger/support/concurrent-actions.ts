@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { Decimal, PaymentService, fromMinorUnits, isPayhostError, silentLogger, type OperationResult } from '@payhost/core';
 import { DUMMY_TOKENS, dummyStore } from '@payhost/plugin-dummy';
-import { CHANNEL, GATEWAY } from '../helpers.js';
+import { CHANNEL, GATEWAY, dashboardRefundData } from '../helpers.js';
 import { SchedDummy, type OutboxEvent } from './sched-dummy.js';
 
 /**
@@ -276,25 +276,7 @@ export async function perform(run: Run, a: Action): Promise<void> {
       if (left <= 0) return;
       const amount = fromMinorUnits(Math.max(1, Math.floor((left * a.perMille) / 1000)), 'USD');
       const plugin = new SchedDummy({ channel: CHANNEL, active: true, configuration: { ...SchedDummy.defaultConfiguration, supported_currencies: 'USD' }, logger: silentLogger() });
-      const response = await plugin.refundPayment(
-        {
-          amount,
-          currency: 'USD',
-          token: charge.pspReference,
-          paymentId: run.paymentId,
-          graphqlPaymentId: run.paymentId,
-          billing: null,
-          shipping: null,
-          orderId: null,
-          customerIpAddress: null,
-          customerEmail: 'buyer@example.com',
-          customerId: null,
-          reuseSource: false,
-          data: null,
-          idempotencyKey: `dashboard-${randomUUID()}`,
-        },
-        null,
-      );
+      const response = await plugin.refundPayment(dashboardRefundData(amount, 'USD', charge.pspReference, run.paymentId), null);
       run.trace.push(`dashboard refund ${amount.toString()} -> ${response?.isSuccess ? 'ok' : 'fail'}`);
       return;
     }
