@@ -6,12 +6,13 @@ import { captureLogger } from './support/log-capture.js';
 // preparePluginConfiguration / preparePluginSettings: a change built and checked, in force only once committed
 // (what a host that saves changes does between: the reference server saves it in its database).
 
-/** Every instance made and closed, as "<id>@<channel>#<generation>". */
+/** Every instance made and closed, as "<id>@<channel>#<generation>" (then "/<note>" for a plugin with a note). */
 let made: string[] = [];
 let closed: string[] = [];
 
 function label(plugin: BasePlugin): string {
-  return `${plugin.id}@${plugin.channel ?? 'global'}#${String(plugin.configuration['generation'])}`;
+  const note = plugin.configuration['note'];
+  return `${plugin.id}@${plugin.channel ?? 'global'}#${String(plugin.configuration['generation'])}${note === undefined ? '' : `/${String(note)}`}`;
 }
 
 /** A per-channel gateway; its constructor refuses `refuse: true`, as a plugin refuses bad settings. */
@@ -45,6 +46,13 @@ class Other extends Counted {
   static override id = 'test.other';
   static override configStructure = Counted.configStructure;
   static override defaultConfiguration = { ...Counted.defaultConfiguration, supported_currencies: 'EUR' };
+}
+
+/** A per-channel gateway with a note, for a change of the same plugin and scope made in between. */
+class Noted extends Counted {
+  static override id = 'test.noted';
+  static override configStructure = { ...Counted.configStructure, note: { type: 'String' as const, label: 'Note' } };
+  static override defaultConfiguration = { ...Counted.defaultConfiguration, note: 'none' };
 }
 
 /** A global plugin. */
@@ -211,5 +219,76 @@ describe('PluginManager: a prepared configuration change', () => {
     expect(closed.sort()).to.deep.equal(made.sort());
     // Refused as the manager's own calls are after close(), not as a change discarded by hand.
     expect(() => change.commit()).to.throw(PayhostError).with.property('code', 'shutting_down');
+  });
+});
+
+// A prepared change committed after another change of the SAME plugin and scope would put back the settings
+// it was merged over, undoing that change silently: commit refuses with configuration_changed instead.
+
+function buildNoted(): PluginManager {
+  return new PluginManager({
+    plugins: [Noted],
+    config: {
+      channels: [
+        { slug: 'us', currencies: ['USD'], plugins: { 'test.noted': { active: true } } },
+        { slug: 'uk', currencies: ['USD'], plugins: { 'test.noted': { active: true } } },
+      ],
+    },
+    logger: captureLogger().logger,
+  });
+}
+
+const servedIn = async (manager: PluginManager, channel = 'us') => (await manager.processPayment({ channel, payment: payment() })).transactionId;
+
+describe('PluginManager: a prepared change after a change of the same plugin and scope', () => {
+  beforeEach(() => {
+    made = [];
+    closed = [];
+  });
+
+  it('commit throws configuration_changed and keeps the change made in between', async () => {
+    const manager = buildNoted();
+    const change = manager.preparePluginConfiguration('test.noted', 'us', { configuration: { generation: '2' } });
+    manager.updatePluginConfiguration('test.noted', 'us', { configuration: { note: 'kept' } });
+    const version = manager.configVersion;
+    let thrown: unknown;
+    try {
+      change.commit();
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).to.be.instanceOf(PayhostError);
+    expect(thrown).to.have.property('code', 'configuration_changed');
+    expect((thrown as PayhostError).details).to.deep.include({ plugin: 'test.noted', channel: 'us' });
+    expect(manager.configVersion, 'nothing changed').to.equal(version);
+    expect(await servedIn(manager)).to.equal('test.noted@us#1/kept');
+    // The change is used up, as one refused at commit is; what it built is closed.
+    expect(() => change.commit()).to.throw(PayhostError).with.property('code', 'invalid_input');
+    await manager.close();
+    expect(closed.sort()).to.deep.equal(made.sort());
+  });
+
+  it('a global plugin: the same', () => {
+    class GlobalNoted extends Noted {
+      static override id = 'test.global-noted';
+      static override configurationPerChannel = false;
+    }
+    const manager = new PluginManager({ plugins: [GlobalNoted], config: { channels: [{ slug: 'us', currencies: ['USD'] }] }, logger: captureLogger().logger });
+    const change = manager.preparePluginSettings('test.global-noted', null, { active: true, configuration: { generation: '2' } });
+    manager.setPluginSettings('test.global-noted', null, { active: false });
+    expect(() => change.commit()).to.throw(PayhostError).with.property('code', 'configuration_changed');
+    expect(manager.config.globalPlugins['test.global-noted']?.active).to.equal(false);
+    return manager.close();
+  });
+
+  it('a change of the same plugin in another channel, or one leaving its settings as they were, is built on', async () => {
+    const manager = buildNoted();
+    const change = manager.preparePluginConfiguration('test.noted', 'us', { configuration: { generation: '2' } });
+    manager.updatePluginConfiguration('test.noted', 'uk', { configuration: { note: 'uk' } });
+    manager.setPluginSettings('test.noted', 'us', manager.config.channels[0]!.plugins['test.noted']!);
+    change.commit();
+    expect(await servedIn(manager)).to.equal('test.noted@us#2/none');
+    expect(await servedIn(manager, 'uk')).to.equal('test.noted@uk#1/uk');
+    await manager.close();
   });
 });
