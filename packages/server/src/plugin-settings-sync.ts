@@ -15,7 +15,7 @@ import {
   type SavedPluginSettings,
 } from '@payhost/core';
 import { openSettings, sealSettings, type SettingsCipher } from './settings-cipher.js';
-import { reencryptSaves, type ReencryptReport } from './settings-reencrypt.js';
+import { purgeReplacedSaves, reencryptSaves, type ReencryptReport } from './settings-reencrypt.js';
 
 /**
  * Plugin configuration changed through the admin API, shared by every instance on one database.
@@ -231,11 +231,8 @@ export class PluginSettingsSync {
         },
       }).catch(notReencrypted);
       // The rows replaced keep the old secrets on disk until the table is rewritten (operating.md). The
-      // re-encryption stands either way: a failure here is logged, and the next run tries again.
-      await this.store.purgeReplacedPluginSettings?.().catch((err: unknown) => {
-        this.logger.warn({ err }, 're-encrypted, but the replaced saves could not be purged from the database files: fix what err says (a role that does not own plugin_settings cannot rewrite it), then run the re-encryption again');
-      });
-      return report;
+      // re-encryption stands either way: a failure is logged and answered, and the next run tries again.
+      return { ...report, purge: await purgeReplacedSaves(this.store, this.logger) };
     });
   }
 

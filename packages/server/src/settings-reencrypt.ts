@@ -1,4 +1,4 @@
-import { ERROR_CODES, PayhostError, isPayhostError, type ConfigStructure, type PluginSettingsStore } from '@payhost/core';
+import { ERROR_CODES, PayhostError, isPayhostError, type ConfigStructure, type Logger, type PluginSettingsStore } from '@payhost/core';
 import { ENVELOPE_PREFIX, SETTINGS_KEY_REASONS, openSettings, sealSettings, sealedWithCurrentKey, type SettingsCipher } from './settings-cipher.js';
 
 /** One saved change, as a re-encryption reports it. */
@@ -19,6 +19,39 @@ export interface ReencryptReport {
   /** Left as they are, with why: `settings_key_mismatch` (no configured key decrypts it), `not_in_configuration`
    *  (a plugin or channel the file does not have), `changed_meanwhile` (another change was saved since it was read). */
   skipped: Array<ReencryptedChange & { reason: string }>;
+  /** Whether the replaced saves (and the old secrets they held) left the database files afterwards. */
+  purge: PurgeOutcome;
+}
+
+const NOT_REWRITTEN = 'plugin_settings_not_rewritten';
+
+/**
+ * The purge after a re-encryption (`purgeReplacedSaves`). `purged: false` does not undo the re-encryption:
+ * running it again retries the purge. `reason` is a stable code: `plugin_settings_not_rewritten` (on
+ * PostgreSQL, almost always a role that does not own the table; `message` names the role and the owner)
+ * or `purge_failed` (any other failure: the server's warn line has the error). Never a secret.
+ */
+export interface PurgeOutcome {
+  purged: boolean;
+  reason?: typeof NOT_REWRITTEN | 'purge_failed';
+  message?: string;
+}
+
+/**
+ * Removes the replaced saves from the store's files (`purgeReplacedPluginSettings`); a store without that
+ * step keeps no files (the in-memory store), so nothing is left there. A failure is logged and answered.
+ */
+export async function purgeReplacedSaves(store: PluginSettingsStore, logger: Logger): Promise<PurgeOutcome> {
+  try {
+    await store.purgeReplacedPluginSettings?.();
+    return { purged: true };
+  } catch (err) {
+    logger.warn({ err }, 're-encrypted, but the replaced saves could not be purged from the database files: fix what err says (a role that does not own plugin_settings cannot rewrite it), then run the re-encryption again');
+    // Only the message of the known failure is answered (it names the table, the role and the owner); any
+    // other error's text (a driver's, a connection's) stays in the log.
+    if (isPayhostError(err) && err.details?.['reason'] === NOT_REWRITTEN) return { purged: false, reason: NOT_REWRITTEN, message: err.message };
+    return { purged: false, reason: 'purge_failed', message: 'The replaced saves could not be purged from the database files: see the server log (warn)' };
+  }
 }
 
 /**
@@ -48,12 +81,12 @@ export interface ReencryptContext {
  * settings do not change, only how their secrets are stored; each save is made over the revision read
  * (ifRevision), so a change saved meanwhile (under its own instance's key) is never overwritten.
  */
-export async function reencryptSaves(ctx: ReencryptContext): Promise<ReencryptReport> {
+export async function reencryptSaves(ctx: ReencryptContext): Promise<Omit<ReencryptReport, 'purge'>> {
   const { cipher, store } = ctx;
   if (!cipher) {
     throw new PayhostError(ERROR_CODES.invalidConfiguration, 'Nothing re-encrypted: this server has no server.pluginSettingsKey to encrypt with', { reason: SETTINGS_KEY_REASONS.missing });
   }
-  const report: ReencryptReport = { reencrypted: [], current: [], skipped: [] };
+  const report: Omit<ReencryptReport, 'purge'> = { reencrypted: [], current: [], skipped: [] };
   for (const saved of await store.listPluginSettings(0)) {
     // A withdrawal holds no settings, so no secret.
     if (saved.settings === null) continue;

@@ -6,8 +6,9 @@ import { ADMIN_KEY, startServer, testConfigDocument, type TestServer } from './s
 
 /**
  * PostgreSQL's VACUUM FULL by a role that does not own the table only warns and succeeds, the table left as
- * it was: a re-encryption run by such a role must say the replaced saves were not purged (warn log), not
- * pass for a purge. Here the tables belong to the role that migrated them, the server runs as another.
+ * it was: a re-encryption run by such a role must say the replaced saves were not purged (its answer's
+ * `purge`, and a warn log), not pass for a purge. Here the tables belong to the role that migrated them,
+ * the server runs as another.
  */
 describePostgres('server: re-encryption by a role that does not own plugin_settings', (pgc) => {
   const schema = pgc.newSchema('purge_not_owner');
@@ -42,7 +43,7 @@ describePostgres('server: re-encryption by a role that does not own plugin_setti
     });
   });
 
-  it('answers the re-encryption and logs at warn that the replaced saves were not purged, naming the owner', async () => {
+  it('answers the re-encryption with purge.purged false (plugin_settings_not_rewritten) and logs it at warn, naming the owner', async () => {
     // The owner migrates and saves a secret in plain text.
     const owner = await start(pgc.url, {});
     expect((await owner.request('PUT', SIGNED_US, { key: ADMIN_KEY, body: { configuration: { webhook_secret: 'whsec_pg_not_owner_plain_0042' } } })).status).to.equal(200);
@@ -61,6 +62,11 @@ describePostgres('server: re-encryption by a role that does not own plugin_setti
     const answer = await keyed.request('POST', '/admin/plugin-settings/reencrypt', { key: ADMIN_KEY });
     expect(answer.status, answer.text).to.equal(200);
     expect(answer.body.reencrypted).to.have.length(1);
+    // The answer says the purge did not happen, and why (the role and the owner, nothing secret).
+    expect(answer.body.purge).to.have.all.keys('purged', 'reason', 'message');
+    expect(answer.body.purge).to.deep.include({ purged: false, reason: 'plugin_settings_not_rewritten' });
+    expect(answer.body.purge.message).to.include(`the database role "${role}" does not own it (its owner is "${ownerName}")`);
+    expect(answer.text).to.not.include('whsec_pg_not_owner_plain_0042');
     // Not rewritten (the review's finding), and said so.
     expect(await fileOfTable()).to.equal(before);
     const warned = keyed.logs.map((line) => JSON.parse(line) as { level: number; msg: string; err?: { message?: string; details?: unknown } }).filter((entry) => entry.msg.includes('could not be purged'));

@@ -58,6 +58,8 @@ describe('server: re-encryption purges the replaced secrets from the embedded da
     const answer = await t.request('POST', '/admin/plugin-settings/reencrypt', { key: ADMIN_KEY });
     expect(answer.status).to.equal(200);
     expect(answer.body.reencrypted.map((c: { plugin: string }) => c.plugin)).to.deep.equal(['test.signed']);
+    // The answer says the purge happened (checked in the files below).
+    expect(answer.body.purge).to.deep.equal({ purged: true });
     // Still the same settings, now encrypted.
     expect((await t.request('GET', SIGNED_US, { key: ADMIN_KEY })).body.configuration.webhook_secret).to.equal(`****${PLAIN_SECRET.slice(-4)}`);
     await t.close();

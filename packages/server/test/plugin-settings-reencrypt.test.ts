@@ -159,6 +159,6 @@ describe('server: re-encrypting saved plugin settings under a new key', () => {
     const keyed = await start(store, { pluginSettingsKey: NEW_KEY });
     expect((await keyed.request('POST', REENCRYPT, { key: PAYMENT_KEY })).status).to.equal(401);
     expect((await keyed.request('POST', REENCRYPT, { key: ADMIN_KEY, body: { force: true } })).status).to.equal(400);
-    expect((await keyed.request('POST', REENCRYPT, { key: ADMIN_KEY, body: {} })).body).to.deep.equal({ reencrypted: [], current: [], skipped: [] });
+    expect((await keyed.request('POST', REENCRYPT, { key: ADMIN_KEY, body: {} })).body).to.deep.equal({ reencrypted: [], current: [], skipped: [], purge: { purged: true } });
   });
 });

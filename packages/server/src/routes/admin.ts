@@ -177,13 +177,21 @@ const changeList = {
 } as const;
 const reencryptResponse = {
   200: {
-    description: 'What was saved again under the current key, what already was, and what was left as it was (with why)',
+    description:
+      'What was saved again under the current key, what already was, what was left as it was (with why), and whether the replaced saves then left the database files (`purge`)',
     type: 'object',
-    required: ['reencrypted', 'current', 'skipped'],
+    required: ['reencrypted', 'current', 'skipped', 'purge'],
     properties: {
       reencrypted: changeList,
       current: changeList,
       skipped: { type: 'array', items: { ...changeList.items, required: [...changeList.items.required, 'reason'], properties: { ...changeList.items.properties, reason: { type: 'string' } } } },
+      purge: {
+        description:
+          '`purged: false`: the re-encryption stands, but the replaced rows (the old secrets) are still in the table\'s files; `reason` `plugin_settings_not_rewritten` (PostgreSQL: the role does not own `plugin_settings`, `message` names both) or `purge_failed` (see the server log). Run it again once fixed.',
+        type: 'object',
+        required: ['purged'],
+        properties: { purged: { type: 'boolean' }, reason: { type: 'string', enum: ['plugin_settings_not_rewritten', 'purge_failed'] }, message: { type: 'string' } },
+      },
     },
   },
   ...errorsOf([400, 401, 413, 415, 500, 503], {
