@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
-import pg from 'pg';
 import { describePostgres } from '../../../tests/ledger/support/postgres.js';
 import { ADMIN_KEY, startServer, testConfigDocument, type TestServer } from './support/harness.js';
 
@@ -23,21 +22,12 @@ describePostgres('server: re-encryption by a role that does not own plugin_setti
     return started;
   };
 
-  async function asOwner<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
-    const client = new pg.Client({ connectionString: pgc.url });
-    await client.connect();
-    try {
-      return await run(client);
-    } finally {
-      await client.end();
-    }
-  }
-  const fileOfTable = () => asOwner(async (c) => (await c.query<{ file: string }>(`SELECT pg_relation_filenode('"${schema}".plugin_settings')::text AS file`)).rows[0]!.file);
+  const fileOfTable = () => pgc.asOwner(async (c) => (await c.query<{ file: string }>(`SELECT pg_relation_filenode('"${schema}".plugin_settings')::text AS file`)).rows[0]!.file);
 
   after(async () => {
     await Promise.all(servers.splice(0).map((server) => server.close()));
     // The schema is dropped by describePostgres after this; the role's grants go with DROP OWNED.
-    await asOwner(async (c) => {
+    await pgc.asOwner(async (c) => {
       await c.query(`DROP OWNED BY "${role}"`);
       await c.query(`DROP ROLE IF EXISTS "${role}"`);
     });
@@ -47,7 +37,7 @@ describePostgres('server: re-encryption by a role that does not own plugin_setti
     // The owner migrates and saves a secret in plain text.
     const owner = await start(pgc.url, {});
     expect((await owner.request('PUT', SIGNED_US, { key: ADMIN_KEY, body: { configuration: { webhook_secret: 'whsec_pg_not_owner_plain_0042' } } })).status).to.equal(200);
-    const ownerName = await asOwner(async (c) => {
+    const ownerName = await pgc.asOwner(async (c) => {
       await c.query(`CREATE ROLE "${role}" LOGIN`);
       await c.query(`GRANT USAGE ON SCHEMA "${schema}" TO "${role}"`);
       await c.query(`GRANT ALL ON ALL TABLES IN SCHEMA "${schema}" TO "${role}"`);
