@@ -62,16 +62,20 @@ export function gatewayConfigOf(ctx: LedgerContext, payment: Pick<Payment, 'chan
   return ctx.gateways.resolveGateway(payment.channel, payment.currency, payment.gateway, { existingPayment }).config;
 }
 
+/** The gateway an operation runs on: the payment's, resolved as gatewayConfigOf does. */
+export function operationGateway(ctx: LedgerContext, payment: Pick<Payment, 'channel' | 'currency' | 'gateway'>, operation: PaymentOperation): ReturnType<PaymentGateways['resolveGateway']> {
+  return ctx.gateways.resolveGateway(payment.channel, payment.currency, payment.gateway, { existingPayment: operation !== 'process' && operation !== 'authorize' });
+}
+
 /**
  * Refuses (operation_not_supported) an operation whose gateway has no hook for it, before anything is
  * written: not a failed transaction per retry (a void on a gateway that cannot void). Called after the
  * payment's own rules, which say first when its state allows no such operation at all. A fake manager's
  * gateway without an instance is taken as able.
  */
-export function refuseUnsupportedOperation(ctx: LedgerContext, payment: Pick<Payment, 'channel' | 'currency' | 'gateway'>, operation: PaymentOperation): void {
-  const gateway = ctx.gateways.resolveGateway(payment.channel, payment.currency, payment.gateway, { existingPayment: operation !== 'process' && operation !== 'authorize' });
+export function refuseUnsupportedOperation(gateway: ReturnType<PaymentGateways['resolveGateway']>, channel: string, operation: PaymentOperation): void {
   const hook = OPERATION_HOOK[operation];
-  if (gateway.instance && !implementsHook(gateway.instance, hook)) throw operationNotSupported(payment.channel, gateway.id, hook);
+  if (gateway.instance && !implementsHook(gateway.instance, hook)) throw operationNotSupported(channel, gateway.id, hook);
 }
 
 /** What applying an answer needs from a gateway configuration (the one the manager routes with). */

@@ -6,7 +6,7 @@ import { ERROR_CODES, PayhostError, isPayhostError } from '../errors/index.js';
 import { applyResponse, markReview, outcomeOf, recordAnotherRefund } from './apply.js';
 import { asOutcomeUnknown, incoherentAnswer, isOutcomeUnknown } from './outcome-unknown.js';
 import { askGateway } from './reconcile.js';
-import { applyOptionsOf, fault, gatewayConfigOf, refuseUnsupportedOperation, type LedgerContext } from './context.js';
+import { applyOptionsOf, fault, gatewayConfigOf, operationGateway, refuseUnsupportedOperation, type LedgerContext } from './context.js';
 import type { Attempt, Settled } from './idempotency.js';
 import { noPaymentSource, notAllowed, OPERATION_REFUSAL_REASONS, paymentNotFound } from './ledger-errors.js';
 import type { CustomerGatewayAccount, IdempotencyRecord, Payment, Transaction } from './model.js';
@@ -120,9 +120,10 @@ export class OperationRunner {
     const { payment, transactions } = lock;
     if (!payment) throw paymentNotFound(request.paymentId);
     // Everything below throws before any effect: the store rolls back (the claim included, when the lock made it).
-    const gateway = gatewayConfigOf(this.ctx, payment, operation !== 'process' && operation !== 'authorize');
+    const entry = operationGateway(this.ctx, payment, operation);
+    const gateway = entry.config;
     const amount = checkOperation({ operation, payment, transactions, gateway, amount: request.amount });
-    refuseUnsupportedOperation(this.ctx, payment, operation);
+    refuseUnsupportedOperation(entry, payment.channel, operation);
     if (request.onlyWhileAwaitingAction === true && !payment.toConfirm) throw notAllowed(operation, payment, OPERATION_REFUSAL_REASONS.notAwaitingConfirmation, 'the payment is not waiting for customer action (3-D Secure)');
     const account = await this.paymentSource(tx, operation, payment, false);
     const reserved = this.pendingOf(request, payment, gateway, amount, transactions, account, now);
@@ -138,10 +139,11 @@ export class OperationRunner {
     const claim = await tx.claimIdempotencyKey(request.idempotencyKey, request.requestHash, now);
     if (!claim.claimed) return { taken: claim.record };
     // Everything below throws before any effect: the store rolls back, the claim included.
-    const gateway = gatewayConfigOf(this.ctx, payment, operation !== 'process' && operation !== 'authorize');
+    const entry = operationGateway(this.ctx, payment, operation);
+    const gateway = entry.config;
     await tx.insertPayment(payment);
     const amount = checkOperation({ operation, payment, transactions: [], gateway, amount: request.amount });
-    refuseUnsupportedOperation(this.ctx, payment, operation);
+    refuseUnsupportedOperation(entry, payment.channel, operation);
     const account = await this.paymentSource(tx, operation, payment, true);
     const reserved = this.pendingOf(request, payment, gateway, amount, [], account, now);
     await tx.insertTransaction(reserved.pending);
