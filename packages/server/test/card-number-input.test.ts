@@ -19,7 +19,7 @@ describe('payment API: a card number in a token, metadata, data, customerId or c
 
   const body = (overrides: Record<string, unknown>) => ({ channel: 'us-store', currency: 'USD', amount: '10.00', token: DUMMY_TOKENS.success, ...overrides });
 
-  it('refuses each, says which field, never echoes the number; the key stays free for a corrected request; ids and order numbers pass', async () => {
+  it('refuses each (token, metadata, data, customerId, customerEmail), says which field, never echoes the number; the key stays free for a corrected request; ids and order numbers pass', async () => {
     const cases: Array<[Record<string, unknown>, string]> = [
       [{ token: 'tok_dummy_success.visa.4242424242424242.12.2034' }, 'token'],
       [{ token: 'x4242424242424242' }, 'token'],
@@ -27,6 +27,9 @@ describe('payment API: a card number in a token, metadata, data, customerId or c
       [{ metadata: { note: 'card 4242 4242 4242 4242 exp 12/30' } }, 'metadata.note'],
       [{ metadata: { order: { lines: ['5555-5555-5555-4444'] } } }, 'metadata.order.lines[0]'],
       [{ data: { nameOnCard: '4242424242424242' } }, 'data.nameOnCard'],
+      [{ customerEmail: '4111111111111111@example.com' }, 'customerEmail'],
+      [{ customerId: '4000056655665556' }, 'customerId'],
+      [{ customerId: 'cust-4242 4242 4242 4242' }, 'customerId'],
     ];
     for (const [overrides, field] of cases) {
       const idempotencyKey = key('card');
@@ -50,30 +53,11 @@ describe('payment API: a card number in a token, metadata, data, customerId or c
     expect(res.body.payment.metadata).to.deep.equal(metadata);
   });
 
-  it('refuses one in customerId or customerEmail too, naming the field, never echoing the number; the key stays free', async () => {
-    const cases: Array<[Record<string, unknown>, string]> = [
-      [{ customerEmail: '4111111111111111@example.com' }, 'customerEmail'],
-      [{ customerId: '4000056655665556' }, 'customerId'],
-      [{ customerId: 'cust-4242 4242 4242 4242' }, 'customerId'],
-    ];
-    for (const [overrides, field] of cases) {
-      const idempotencyKey = key('customer-card');
-      const res = await t.request('POST', '/payments', { body: body(overrides), idempotencyKey });
-      expect(res.status, field).to.equal(400);
-      expect(res.body.code, field).to.equal('invalid_input');
-      expect(res.body.details, field).to.deep.equal({ field, reason: 'card_number' });
-      expect(res.text, field).to.not.match(/4111|4000056655665556|4242/);
-      const fixed = await t.request('POST', '/payments', { body: body({ customerEmail: 'buyer@example.com', customerId: 'cust_1001' }), idempotencyKey });
-      expect(fixed.status, field).to.equal(201);
-      expect(fixed.body.payment).to.include({ customerEmail: 'buyer@example.com', customerId: 'cust_1001' });
-    }
-  });
-
   it('takes ordinary customer ids and addresses (numeric ids failing the Luhn check, UUIDs, long numbers)', async () => {
     for (const customerId of ['4000056655665557', '7b0c5f7e-7d3f-4a0e-9a8c-2f1c3e4d5a6b', '12345678901234567890123', 'cus_NffrFeUfNV2Hib']) {
       const res = await t.request('POST', '/payments', { body: body({ customerId, customerEmail: 'order-1717171717174@example.com' }), idempotencyKey: key('customer-ok') });
       expect(res.status, customerId).to.equal(201);
-      expect(res.body.payment.customerId).to.equal(customerId);
+      expect(res.body.payment).to.include({ customerId, customerEmail: 'order-1717171717174@example.com' });
     }
   });
   it("refuses confirm's data holding a card number, and the payment still waits for its confirmation", async () => {
