@@ -3,20 +3,11 @@ import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BasePlugin, Decimal, PluginManager, loadPlugins } from '@payhost/core';
+import { rejection, repoRoot } from './support/loader.js';
 import { payment } from './support/plugins.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const fixtures = join(here, 'fixtures', 'plugin-packages');
-const repoRoot = join(here, '..', '..');
-
-async function rejection(promise: Promise<unknown>): Promise<{ code?: string; message: string; details?: Record<string, unknown> }> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as { code?: string; message: string; details?: Record<string, unknown> };
-  }
-  return expect.fail('expected an error');
-}
 
 describe('loading plugins by package name', () => {
   let hostDir: string;

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import Stripe from 'stripe';
 import { GatewayDeclinedError, type PaymentService } from '@payhost/core';
 import type { FakeStripe } from '@payhost/testkit/stripe';
-import { CHANNEL, SECRET_KEY, call, dec, key, makeLedger, makePlugin, useFakeStripe, RETURN_URL } from './helpers.js';
+import { CHANNEL, SECRET_KEY, call, dec, key, makeLedger, makePlugin, rejection, useFakeStripe, RETURN_URL } from './helpers.js';
 
 /** A client-token intent the customer confirmed in the browser (Stripe.js with the client secret); manual capture, so it waits for capture. */
 async function confirmedIntent(fake: FakeStripe, amount: string, currency: string): Promise<string> {
@@ -10,15 +10,6 @@ async function confirmedIntent(fake: FakeStripe, amount: string, currency: strin
   const id = secret.split('_secret_')[0] ?? '';
   await new Stripe(SECRET_KEY, fake.sdkOptions()).paymentIntents.confirm(id, { payment_method: 'pm_card_visa', return_url: RETURN_URL });
   return id;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 // Mutation audit P08: a pi_ token pays a payment only for exactly its amount and currency. Refusing only an

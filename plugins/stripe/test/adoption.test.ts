@@ -1,16 +1,7 @@
 import { expect } from 'chai';
 import Stripe from 'stripe';
 import { GatewayDeclinedError, type PaymentService } from '@payhost/core';
-import { CHANNEL, SECRET_KEY, WEBHOOK_SECRET, call, dec, expectFailure, expectSuccess, key, makeLedger, makePlugin, payment, useFakeStripe, RETURN_URL } from './helpers.js';
-
-async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string; details?: Record<string, unknown> }> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error & { code?: string };
-  }
-  throw new Error('expected a rejection');
-}
+import { CHANNEL, SECRET_KEY, WEBHOOK_SECRET, call, dec, expectFailure, expectSuccess, key, makeLedger, makePlugin, payment, rejection, useFakeStripe, RETURN_URL } from './helpers.js';
 
 /** A pi_ token confirmed in the browser, as Stripe.js does with the client secret. */
 async function browserConfirms(fake: { sdkOptions(): object }, clientSecret: string): Promise<string> {

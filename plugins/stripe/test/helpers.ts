@@ -156,7 +156,7 @@ export async function applyWebhookEvents(service: PaymentService, answer: { even
 }
 
 /** The error a promise rejects with; fails the test when it resolves. */
-export async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string }> {
+export async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string; details?: Record<string, unknown> }> {
   try {
     await promise;
   } catch (err) {

@@ -1,15 +1,6 @@
 import { expect } from 'chai';
 import { GatewayDeclinedError, MemoryLedgerStore, PaymentService, type FaultHooks } from '@payhost/core';
-import { CHANNEL, GATEWAY, WEBHOOK_SECRET, intentCreations, key, makeLedger, makeManager, makePlugin, useFakeStripe } from './helpers.js';
-
-async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string; details?: Record<string, unknown> }> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error & { code?: string };
-  }
-  throw new Error('expected a rejection');
-}
+import { CHANNEL, GATEWAY, WEBHOOK_SECRET, intentCreations, key, makeLedger, makeManager, makePlugin, rejection, useFakeStripe } from './helpers.js';
 
 describe('stripe: through the ledger (PaymentService)', () => {
   const env = useFakeStripe();
