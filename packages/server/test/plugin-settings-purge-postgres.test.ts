@@ -43,6 +43,7 @@ describePostgres('server: re-encryption rewrites plugin_settings on PostgreSQL',
     const answer = await keyed.request('POST', '/admin/plugin-settings/reencrypt', { key: ADMIN_KEY });
     expect(answer.status).to.equal(200);
     expect(answer.body.reencrypted).to.have.length(1);
+    expect(answer.body.purge).to.deep.equal({ purged: true });
     expect(await fileOfTable()).to.not.equal(before);
     expect(keyed.logs.filter((line) => line.includes('could not be purged'))).to.deep.equal([]);
     expect((await keyed.request('GET', SIGNED_US, { key: ADMIN_KEY })).body.configuration.webhook_secret).to.equal('****0077');
