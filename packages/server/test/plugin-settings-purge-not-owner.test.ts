@@ -11,7 +11,7 @@ import { ADMIN_KEY, startServer, testConfigDocument, type TestServer } from './s
  */
 describePostgres('server: re-encryption by a role that does not own plugin_settings', (pgc) => {
   const schema = pgc.newSchema('purge_not_owner');
-  const role = `payhost_purge_${process.pid}_${randomBytes(3).toString('hex')}`;
+  const { role, url: roleUrl } = pgc.newRole('purge_app');
   const KEY = randomBytes(32).toString('base64');
   const SIGNED_US = '/admin/channels/us-store/plugins/test.signed';
   const servers: TestServer[] = [];
@@ -26,11 +26,6 @@ describePostgres('server: re-encryption by a role that does not own plugin_setti
 
   after(async () => {
     await Promise.all(servers.splice(0).map((server) => server.close()));
-    // The schema is dropped by describePostgres after this; the role's grants go with DROP OWNED.
-    await pgc.asOwner(async (c) => {
-      await c.query(`DROP OWNED BY "${role}"`);
-      await c.query(`DROP ROLE IF EXISTS "${role}"`);
-    });
   });
 
   it('answers the re-encryption with purge.purged false (plugin_settings_not_rewritten) and logs it at warn, naming the owner', async () => {
@@ -44,11 +39,8 @@ describePostgres('server: re-encryption by a role that does not own plugin_setti
       await c.query(`GRANT ALL ON ALL SEQUENCES IN SCHEMA "${schema}" TO "${role}"`);
       return (await c.query<{ name: string }>('SELECT current_user::text AS name')).rows[0]!.name;
     });
-    const url = new URL(pgc.url);
-    url.username = role;
-    url.password = '';
     const before = await fileOfTable();
-    const keyed = await start(url.toString(), { pluginSettingsKey: KEY });
+    const keyed = await start(roleUrl, { pluginSettingsKey: KEY });
     const answer = await keyed.request('POST', '/admin/plugin-settings/reencrypt', { key: ADMIN_KEY });
     expect(answer.status, answer.text).to.equal(200);
     expect(answer.body.reencrypted).to.have.length(1);

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { createPostgresStore } from '@payhost/store-postgres';
 import { describePostgres } from '../../../tests/ledger/support/postgres.js';
@@ -10,14 +9,7 @@ import { describePostgres } from '../../../tests/ledger/support/postgres.js';
  */
 describePostgres('postgres store: a role without CREATE on an already migrated schema', (pgc) => {
   const schema = pgc.newSchema('least_privilege');
-  const role = `payhost_app_${process.pid}_${randomBytes(3).toString('hex')}`;
-
-  after(async () => {
-    await pgc.asOwner(async (c) => {
-      await c.query(`DROP OWNED BY "${role}"`);
-      await c.query(`DROP ROLE IF EXISTS "${role}"`);
-    });
-  });
+  const { role, url: roleUrl } = pgc.newRole('least_privilege_app');
 
   it('opens the store and writes through it, the schema unchanged', async () => {
     const owner = await createPostgresStore({ connectionString: pgc.url, schema });
@@ -31,10 +23,7 @@ describePostgres('postgres store: a role without CREATE on an already migrated s
       const [create] = (await c.query<{ can: boolean }>(`SELECT has_schema_privilege($1, $2, 'CREATE') AS can`, [role, schema])).rows;
       expect(create?.can, 'the role was given CREATE').to.equal(false);
     });
-    const url = new URL(pgc.url);
-    url.username = role;
-    url.password = '';
-    const app = await createPostgresStore({ connectionString: url.toString(), schema });
+    const app = await createPostgresStore({ connectionString: roleUrl, schema });
     try {
       expect(await app.schemaVersion()).to.equal(version);
       expect(await app.savePluginSettings({ plugin: 'test.plugin', channel: 'web', settings: { active: true, configuration: {} }, now: new Date() })).to.be.a('number');

@@ -14,11 +14,14 @@ export interface PostgresContext {
   newSchema(label: string): string;
   /** Runs `run` on a client of its own connected as `url`'s role (the one that migrates, so owns, the schemas), ended after. */
   asOwner<T>(run: (client: pg.Client) => Promise<T>): Promise<T>;
+  /** A fresh role name (not created here), with `url` for logging in as it; what it owns or was granted, and the role, are dropped after the suite. */
+  newRole(label: string): { role: string; url: string };
 }
 
 export function describePostgres(title: string, body: (pgc: PostgresContext) => void): void {
   const url = testDatabaseUrl();
   const schemas: string[] = [];
+  const roles: string[] = [];
   const run = `payhost_ledger_${process.pid}_${randomBytes(3).toString('hex')}`;
   const context: PostgresContext = {
     url,
@@ -36,6 +39,14 @@ export function describePostgres(title: string, body: (pgc: PostgresContext) => 
         await client.end();
       }
     },
+    newRole(label) {
+      const role = `${run}_${label}`.slice(0, 63);
+      roles.push(role);
+      const asRole = new URL(url);
+      asRole.username = role;
+      asRole.password = '';
+      return { role, url: asRole.toString() };
+    },
   };
   describe(`${title} (PostgreSQL ${redact(url)})`, function () {
     this.timeout(120_000);
@@ -44,15 +55,21 @@ export function describePostgres(title: string, body: (pgc: PostgresContext) => 
       await checkReachable(url);
       reachable = true;
     });
+    body(context);
+    // Registered after the suite's own hooks, so it runs after them (they close what uses the schemas and roles).
     after(async () => {
-      if (!reachable || schemas.length === 0) return;
+      if (!reachable || schemas.length + roles.length === 0) return;
       const admin = await createPostgresStore({ connectionString: url, migrate: false, pool: { max: 1, connectionTimeoutMillis: 5_000 } });
       try {
         for (const schema of schemas) await admin.driver.session((c) => c.exec(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
+        for (const role of roles) {
+          const exists = await admin.driver.session((c) => c.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]));
+          if (exists.length === 0) continue;
+          await admin.driver.session((c) => c.exec(`DROP OWNED BY "${role}"; DROP ROLE "${role}"`));
+        }
       } finally {
         await admin.close();
       }
     });
-    body(context);
   });
 }
