@@ -1,6 +1,7 @@
 import { expect } from 'chai';
-import { BasePlugin, PayhostError, PluginManager, type HostConfigInput, type PluginInit } from '@payhost/core';
+import { BasePlugin, PluginManager, type HostConfigInput, type PluginInit } from '@payhost/core';
 import { captureLogger } from './support/log-capture.js';
+import { refusal } from './support/refusal.js';
 
 // A Boolean field may be written as a ${NAME} reference, as any string value may (configuration.md,
 // Environment references): resolved and read as a boolean when the plugin is built.
@@ -19,16 +20,6 @@ class Flagged extends BasePlugin {
 const config = (sandbox: unknown, active: unknown = true): HostConfigInput => ({
   channels: [{ slug: 'us', currencies: ['USD'], plugins: { 'test.flagged': { active, configuration: { sandbox } } as never } }],
 });
-
-function refusal(fn: () => unknown): PayhostError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof PayhostError) return err;
-    throw err;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('config: a Boolean field written as an environment reference', () => {
   beforeEach(() => {

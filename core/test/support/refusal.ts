@@ -9,5 +9,5 @@ export function refusal(fn: () => unknown): PayhostError {
     if (isPayhostError(err)) return err;
     throw err;
   }
-  return expect.fail('expected the update to be refused');
+  return expect.fail('expected a PayhostError to be thrown');
 }
