@@ -47,17 +47,29 @@ export function mapChargeFailure(processorResponse: string | null | undefined): 
 }
 
 /**
+ * True when Flutterwave answered that it has no such transaction ("No
+ * transaction was found for this id / tx_ref", a 4xx with its error body):
+ * the one failed read of a transaction that says the customer never paid.
+ */
+export function transactionNotFound(err: unknown): boolean {
+  return err instanceof FlutterwaveFailure && err.kind === 'api' && err.answered && /no transaction was found/i.test(err.message);
+}
+
+/**
  * True when a failed call leaves open what Flutterwave did or knows, so the
  * ledger must hold the transaction (`rawResponse.outcome_unknown`) instead of
  * recording a final failure:
  * - `write` (refund): Flutterwave may have refunded — no answer, a 5xx, a
  *   body that is not Flutterwave's — unless the request never left this host;
- * - `read` (verify): any failure but a definite answer, since the customer
- *   may have paid whatever stopped us from asking.
- * A 4xx with Flutterwave's error body stays a definite failure; so do our own
- * errors raised before the call (invalid amount).
+ *   a 4xx with Flutterwave's error body stays a definite failure, and so do
+ *   our own errors raised before the call (invalid amount);
+ * - `read` (verify): every failure but Flutterwave's "no transaction was
+ *   found" (transactionNotFound). A 429, 401 or 403 is an answer about the
+ *   request, not about the transaction: the customer may have paid whatever
+ *   stopped us from asking.
  */
 export function outcomeUnknown(err: unknown, call: 'write' | 'read'): boolean {
-  if (err instanceof FlutterwaveFailure) return !err.answered && (call === 'read' || err.sent);
+  if (call === 'read') return !transactionNotFound(err);
+  if (err instanceof FlutterwaveFailure) return !err.answered && err.sent;
   return !isPayhostError(err);
 }

@@ -1,7 +1,7 @@
 import { Decimal, type GatewayResponse, type PaymentData, type TransactionStatusInput } from '@payhost/core';
 import { fromFlutterwaveAmount, toFlutterwaveAmount } from './amounts.js';
 import { parseToken, resolveTransactionId } from './checkout.js';
-import { mapFlutterwaveError, outcomeUnknown } from './errors.js';
+import { mapFlutterwaveError, outcomeUnknown, transactionNotFound } from './errors.js';
 import { FLUTTERWAVE_FAILURES as F, failedResponse, refundResponse, rejectedResponse } from './responses.js';
 import { txRefSecrets } from './config.js';
 import { fetchRefund } from './refund-lookup.js';
@@ -82,9 +82,8 @@ export async function transactionStatus(ctx: FlutterwaveContext, input: Transact
     else if (claimed) tx = await ctx.client.verifyByReference(claimed);
     else return null;
   } catch (err) {
-    const mapped = mapFlutterwaveError(err);
-    // "not found" is an answer: the customer never paid; anything else: cannot tell.
-    if (/no transaction was found/i.test(mapped.message)) return failedResponse('capture', mapped, { amount: transaction.amount, currency: transaction.currency });
+    // "not found" is an answer: the customer never paid; anything else (429, 401, 403, 5xx, no answer): cannot tell.
+    if (transactionNotFound(err)) return failedResponse('capture', mapFlutterwaveError(err), { amount: transaction.amount, currency: transaction.currency });
     return null;
   }
   const verdict = judge(ctx, subject, tx, claimed);

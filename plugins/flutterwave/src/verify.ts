@@ -106,17 +106,22 @@ export function isBindingFailure(response: GatewayResponse): boolean {
 
 /**
  * Verifies transaction `id` with Flutterwave and judges it. A failed verify
- * says nothing about the payment unless Flutterwave answered (4xx): otherwise
- * the failure is flagged `outcome_unknown`, so the ledger asks again
- * (getTransactionStatus) or holds it for review instead of recording a
- * paid checkout as a failed payment.
+ * says nothing about the payment unless Flutterwave answered that it has no
+ * such transaction: any other failure (no answer, a 5xx, a 429, 401 or 403,
+ * a body that is not Flutterwave's) is flagged `outcome_unknown`, with the
+ * transaction id (pspReference) and the tx_ref when known, so the ledger asks
+ * again (getTransactionStatus) or holds it for review, and the
+ * charge.completed webhook or reconciliation settles it, instead of
+ * recording a paid checkout as a failed payment.
  */
 export async function verifyTransaction(ctx: FlutterwaveContext, payment: PaymentData, id: number, claimedTxRef: string | null): Promise<GatewayResponse> {
   let tx: FlwTransaction;
   try {
     tx = await ctx.client.verify(id);
   } catch (err) {
-    const raw = { outcome_unknown: outcomeUnknown(err, 'read') };
+    const unknown = outcomeUnknown(err, 'read');
+    const txRef = claimedTxRef ?? pinnedTxRef(payment);
+    const raw = { outcome_unknown: unknown, ...(unknown && txRef !== null ? { tx_ref: txRef } : {}) };
     return failedResponse('capture', mapFlutterwaveError(err), { amount: payment.amount, currency: payment.currency, pspReference: String(id), raw });
   }
   return judge(ctx, payment, tx, claimedTxRef);

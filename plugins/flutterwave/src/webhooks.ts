@@ -68,10 +68,18 @@ function chargeEvent(ctx: FlutterwaveContext, tx: FlwTransaction, ref: TxRefChec
   return null;
 }
 
+/** The charge statuses a delivery may claim that the API must show before the delivery is acknowledged. */
+const FINAL_CHARGE_STATUSES = new Set(['successful', 'failed']);
+
 /**
- * charge.completed: the payload is only used for the transaction id; the
- * transaction is verified with the API, and only references this plugin
- * issued for this channel produce an event (others are not the host's).
+ * charge.completed: the payload is only used for the transaction id (and its
+ * claimed status, to tell whether to wait); the transaction is verified with
+ * the API, and only references this plugin issued for this channel produce an
+ * event (others are not the host's). A delivery claiming a final status
+ * (successful, failed) for a transaction the API still answers `pending` is
+ * 503 `charge_not_settled`, so Flutterwave delivers it again once the API
+ * caught up (a 200 would leave the payment pending for good); one that itself
+ * says pending is acknowledged without an event.
  */
 async function chargeCompleted(ctx: FlutterwaveContext, type: string, data: Record<string, unknown>): Promise<WebhookResponse> {
   const id = typeof data['id'] === 'number' ? data['id'] : Number(data['id']);
@@ -85,7 +93,13 @@ async function chargeCompleted(ctx: FlutterwaveContext, type: string, data: Reco
   const ref = checkTxRef(txRefSecrets(ctx.settings), ctx.channel, tx.tx_ref);
   if (!ref.issued) return ok([]);
   const event = chargeEvent(ctx, tx, ref);
-  if (!event) return tx.status === 'failed' ? ignored('payment_not_matched') : ok([]);
+  if (!event) {
+    const claimed = typeof data['status'] === 'string' ? data['status'].trim().toLowerCase() : '';
+    if (tx.status === 'pending' && FINAL_CHARGE_STATUSES.has(claimed)) {
+      return reply(503, 'charge_not_settled', `Flutterwave still reports transaction ${tx.id} as pending; the delivery says ${claimed}`);
+    }
+    return tx.status === 'failed' ? ignored('payment_not_matched') : ok([]);
+  }
   // Flutterwave's events carry no time of their own: the verified transaction's creation time is the
   // earliest the event can be, and what the host's window for unmatched events counts from.
   return ok([{ eventId: `${type}:${tx.id}:${tx.status}`, type, paymentId: event.paymentId, pspReference: String(tx.id), response: event.response, occurredAt: validDate(tx.created_at) }]);
@@ -201,7 +215,8 @@ function boundedRefund(ctx: FlutterwaveContext, tx: FlwTransaction, refund: FlwR
  * - 401 unless the delivery carries the configured secret hash in verif-hash,
  *   or a flutterwave-signature made with it (webhook-auth.ts);
  * - 400 for a body that is not a Flutterwave event;
- * - charge.completed: re-verified with the API (503 if that fails, so
+ * - charge.completed: re-verified with the API (503 if that fails, or if
+ *   the API still says pending what the delivery says is final, so
  *   Flutterwave retries); refund.completed, its transaction verified and
  *   the refund looked up the same way (nothing but the ids taken from the
  *   body); other events: 200, no events.
