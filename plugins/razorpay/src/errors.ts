@@ -136,3 +136,23 @@ export function mayHaveActed(err: unknown): boolean {
   if (!Number.isFinite(status) || status === 0 || status >= 500 || status === 409) return true;
   return !shape.error || typeof shape.error !== 'object';
 }
+
+/**
+ * Whether a failed read (a GET) after the customer paid in Checkout leaves
+ * open what Razorpay holds, so the charge must not be recorded as failed on
+ * it: every failure but Razorpay's definite answer about the id asked for (a
+ * 400 or 404 with its error body, e.g. "The id provided does not exist") and
+ * our own errors raised before the call (PayhostError). No answer (network
+ * failure, `request_timeout_ms` exceeded), a 5xx, a 429 (rate limit), a 401
+ * or 403 (the keys, not the payment), any other status, or an answer without
+ * Razorpay's error body says nothing about the payment, which may well be
+ * authorized or captured.
+ */
+export function readLeavesOpen(err: unknown): boolean {
+  if (isPayhostError(err)) return false;
+  const shape = err as { statusCode?: unknown; error?: unknown } | null;
+  if (err instanceof Error || !shape || typeof shape !== 'object') return true;
+  const status = typeof shape.statusCode === 'number' ? shape.statusCode : Number(shape.statusCode ?? NaN);
+  const answered = (status === 400 || status === 404) && !!shape.error && typeof shape.error === 'object';
+  return !answered;
+}

@@ -3,7 +3,7 @@ import { toRazorpayAmount } from './amounts.js';
 import { IDEMPOTENCY_NOTE, PAYMENT_ID_NOTE, parseCheckoutToken, resolvePaymentId, type RazorpayCheckoutToken } from './checkout.js';
 import { notesOf, refundIdempotencyKey, type RazorpayApi, type RzpPayment, type RzpRefund } from './client.js';
 import type { RazorpaySettings } from './config.js';
-import { mapPaymentFailure, mapRazorpayError, mayHaveActed } from './errors.js';
+import { mapPaymentFailure, mapRazorpayError, mayHaveActed, readLeavesOpen } from './errors.js';
 import { RAZORPAY_FAILURES as F, failedResponse, paymentResponse, refundResponse, rejectedResponse } from './responses.js';
 import { verifyCheckoutSignature } from './signature.js';
 import { bindPayment } from './binding.js';
@@ -20,18 +20,27 @@ function base(payment: PaymentData, pspReference: string | null = null): { amoun
 }
 
 /**
- * Calls Razorpay; a rejection becomes a failed response of `kind` (unified
- * code, message kept). For a call that moves money (`mutating`), a failure
- * after which Razorpay may have acted anyway (no answer, 5xx, 409, no error
- * body) carries `rawResponse.outcome_unknown`: the host then holds the
- * transaction for reconciliation instead of recording a definite failure
- * that a retry under a new key would repeat.
+ * What a failed call leaves open: `definite`, nothing (a read whose failure
+ * changes nothing, e.g. before a refund is made); `write`, a call that moves
+ * money, after which Razorpay may have acted anyway (mayHaveActed: no answer,
+ * 5xx, 409, no error body); `paid`, a read after the customer paid in
+ * Checkout, which tells what Razorpay holds: any failure but Razorpay's
+ * answer that the id does not exist (readLeavesOpen).
  */
-async function call<T>(kind: TransactionKind, payment: PaymentData, pspReference: string | null, run: () => Promise<T>, mutating = false): Promise<T | GatewayResponse> {
+type Uncertainty = 'definite' | 'write' | 'paid';
+
+/**
+ * Calls Razorpay; a rejection becomes a failed response of `kind` (unified
+ * code, message kept). A failure that leaves the outcome open (`uncertainty`)
+ * carries `rawResponse.outcome_unknown`: the host then holds the transaction
+ * for reconciliation instead of recording a definite failure (that a retry
+ * under a new key would repeat, or that leaves a paid checkout unpaid).
+ */
+async function call<T>(kind: TransactionKind, payment: PaymentData, pspReference: string | null, run: () => Promise<T>, uncertainty: Uncertainty = 'definite'): Promise<T | GatewayResponse> {
   try {
     return await run();
   } catch (err) {
-    const unknown = mutating && mayHaveActed(err);
+    const unknown = uncertainty === 'write' ? mayHaveActed(err) : uncertainty === 'paid' && readLeavesOpen(err);
     return failedResponse(kind, mapRazorpayError(err), { ...base(payment, pspReference), ...(unknown ? { raw: { outcome_unknown: true } } : {}) });
   }
 }
@@ -79,7 +88,9 @@ export function verifiedCheckout(ctx: RazorpayContext, payment: PaymentData, kin
  * safe, before any API call), checks the order belongs to this payment and
  * the paid amount and currency match, then captures (when `capture`) or
  * records the authorization. A payment Razorpay already captured (account
- * auto-capture) is recorded as a capture.
+ * auto-capture) is recorded as a capture. A read of the order or payment that
+ * fails otherwise than Razorpay saying the id does not exist is
+ * outcome_unknown: the customer has paid, Razorpay may hold the money.
  */
 export async function charge(ctx: RazorpayContext, payment: PaymentData, capture: boolean): Promise<GatewayResponse> {
   const kind: TransactionKind = capture ? 'capture' : 'auth';
@@ -91,13 +102,15 @@ export async function charge(ctx: RazorpayContext, payment: PaymentData, capture
   } catch (err) {
     return failedResponse(kind, mapRazorpayError(err), base(payment));
   }
-  const order = await call(kind, payment, token.paymentId, () => ctx.api.orders.fetch(token.orderId));
+  // The customer has paid in Checkout: a read that fails without Razorpay saying the id does not exist leaves the
+  // payment open (outcome_unknown, its Razorpay id as pspReference); getTransactionStatus or a webhook settles it.
+  const order = await call(kind, payment, token.paymentId, () => ctx.api.orders.fetch(token.orderId), 'paid');
   if (isResponse(order)) return order;
   const owner = notesOf(order)[PAYMENT_ID_NOTE];
   if (owner !== undefined && owner !== payment.paymentId) {
     return rejectedResponse(kind, F.orderMismatch, `Razorpay order ${order.id} was created for payment ${owner}, not ${payment.paymentId}`, base(payment, token.paymentId));
   }
-  const rzp = await call(kind, payment, token.paymentId, () => ctx.api.payments.fetch(token.paymentId));
+  const rzp = await call(kind, payment, token.paymentId, () => ctx.api.payments.fetch(token.paymentId), 'paid');
   if (isResponse(rzp)) return rzp;
   const wrong = mismatch(payment, rzp, order.id, expected, kind);
   if (wrong) return wrong;
@@ -122,7 +135,7 @@ export async function charge(ctx: RazorpayContext, payment: PaymentData, capture
 
 /** Captures an authorized payment found by processPayment; if only the capture fails, the authorization is still reported. */
 async function captureAuthorized(ctx: RazorpayContext, payment: PaymentData, rzp: RzpPayment): Promise<GatewayResponse> {
-  const captured = await call('capture', payment, rzp.id, () => ctx.api.payments.capture(rzp.id, rzp.amount, rzp.currency), true);
+  const captured = await call('capture', payment, rzp.id, () => ctx.api.payments.capture(rzp.id, rzp.amount, rzp.currency), 'write');
   if (!isResponse(captured)) return paymentResponse('capture', captured);
   ctx.logger.warn({ gateway: 'payhost.razorpay', paymentId: payment.paymentId, razorpayPaymentId: rzp.id, error: captured.error }, 'Razorpay capture failed; recording the authorization');
   // The authorization is certain either way; a capture that did happen after all arrives as
@@ -146,7 +159,7 @@ export async function capture(ctx: RazorpayContext, payment: PaymentData): Promi
   } catch (err) {
     return failedResponse('capture', mapRazorpayError(err), base(payment, id));
   }
-  const captured = await call('capture', payment, id, () => ctx.api.payments.capture(id, amount, payment.currency), true);
+  const captured = await call('capture', payment, id, () => ctx.api.payments.capture(id, amount, payment.currency), 'write');
   if (!isResponse(captured)) return paymentResponse('capture', captured);
   // A refusal may mean it is captured already (a retry after a lost answer, or the dashboard's auto-capture):
   // decided by the payment's status, not by the error's wording, which Razorpay does not promise.
@@ -180,7 +193,7 @@ export async function refund(ctx: RazorpayContext, payment: PaymentData): Promis
   const notes: Record<string, string> = { [PAYMENT_ID_NOTE]: payment.paymentId, ...(key ? { [IDEMPOTENCY_NOTE]: key } : {}) };
   // Razorpay dedupes on the header; the note lets a retry or reconciliation find the refund again.
   const options = key ? { idempotencyKey: refundIdempotencyKey(key) } : {};
-  const created = await call('refund', payment, id, () => ctx.api.payments.refund(id, { amount, speed: 'normal', notes }, options), true);
+  const created = await call('refund', payment, id, () => ctx.api.payments.refund(id, { amount, speed: 'normal', notes }, options), 'write');
   if (isResponse(created)) return created;
   if (!created || typeof created !== 'object' || typeof created.id !== 'string') {
     // A 2xx whose body is not a refund: it may well have been made.
