@@ -4,9 +4,10 @@ import { adoptedBy, adoptionRefusal, bindIntent, connectRefusal } from './adopti
 import { toStripeAmount } from './amounts.js';
 import { mutating, reading, wasReplayed, type CallContext } from './client.js';
 import { onHoldingAccount } from './account-fallback.js';
-import { applicationFee, connectTarget, decodeRef, followUpAccounts, intentConnectParams, pspAccount, referenceAccount, type ConnectTarget } from './connect.js';
+import { applicationFee, connectTarget, decodeRef, encodeRef, followUpAccounts, intentConnectParams, pspAccount, referenceAccount, type ConnectTarget } from './connect.js';
 import { convertAmount, errorResponse, failure, paymentMetadata, refusal, stripeAmountOf, type OperationContext } from './context.js';
 import { CUSTOMER_ACCOUNT_MISMATCH, customerAccountRefusal, ensureCustomer, explicitCustomer, findCustomer, savedCard } from './customers.js';
+import { readLeavesOutcomeUnknown } from './errors.js';
 import { signedPaymentId } from './metadata-signature.js';
 import { intentResponse, type IntentReading } from './status-mapping.js';
 
@@ -137,8 +138,13 @@ function intentParams(ctx: OperationContext, payment: PaymentData, charge: Charg
  */
 async function chargeConfirmedIntent(ctx: OperationContext, payment: PaymentData, kind: TransactionKind, id: string, account: string | null, expected: Charge): Promise<GatewayResponse> {
   const call: CallContext = { account, idempotencyKey: payment.idempotencyKey ?? null };
+  let intent: Stripe.PaymentIntent;
   try {
-    let intent: Stripe.PaymentIntent = await ctx.stripe.paymentIntents.retrieve(id, { expand: ['payment_method'] }, reading(call));
+    intent = await ctx.stripe.paymentIntents.retrieve(id, { expand: ['payment_method'] }, reading(call));
+  } catch (err) {
+    return readFailure(ctx, err, payment, kind, id, account);
+  }
+  try {
     const refused = adoptionRefusal(intent, payment, ctx.channel);
     if (refused) return failure(payment, kind, refused);
     if (intent.amount !== expected.amount || intent.currency !== payment.currency.toLowerCase()) {
@@ -162,6 +168,22 @@ async function chargeConfirmedIntent(ctx: OperationContext, payment: PaymentData
   } catch (err) {
     return errorResponse(ctx, err, payment, kind, account);
   }
+}
+
+/**
+ * The read of a pi_ token failed. The customer confirmed that intent in the
+ * browser: the money may be taken whatever the read answered. A 429 or a
+ * refused key (401, 403), like a lost connection or a 5xx, tells nothing of
+ * it: outcome_unknown, with the intent as the reference, so the ledger holds
+ * the charge for its event or reconciliation instead of recording it failed.
+ * A 404 (no such intent) and other 4xx stay definite failures.
+ */
+function readFailure(ctx: OperationContext, err: unknown, payment: PaymentData, kind: TransactionKind, id: string, account: string | null): GatewayResponse {
+  const response = errorResponse(ctx, err, payment, kind, account);
+  const raw = response.rawResponse ?? {};
+  if (!readLeavesOutcomeUnknown({ raw })) return response;
+  const pspReference = encodeRef(pspAccount(ctx.settings, account), id);
+  return { ...response, transactionId: encodeRef(account, id), pspReference, rawResponse: { ...raw, outcome_unknown: true } };
 }
 
 function redirectsForConfirm(payment: PaymentData): Stripe.PaymentIntentConfirmParams {

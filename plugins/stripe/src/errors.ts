@@ -44,6 +44,7 @@ export interface StripeFailure {
    * What is stored in the transaction's raw response: no secrets, no card
    * data. `outcome_unknown` is true when Stripe may have acted anyway
    * (connection lost, 5xx, 409): the same idempotency key is safe to retry.
+   * The read of a pi_ token marks more (readLeavesOutcomeUnknown).
    */
   raw: Record<string, unknown>;
 }
@@ -100,4 +101,24 @@ export function describeStripeError(err: unknown): StripeFailure {
       outcome_unknown: outcomeUnknown,
     },
   };
+}
+
+/**
+ * HTTP statuses that say nothing about an object the customer already acted
+ * on: rate limited (429), or the key refused (401, 403). For a call that would
+ * itself move money (create, capture, refund) they are definite (Stripe did
+ * nothing); for the read of an intent the customer confirmed in the browser,
+ * the money may be taken all the same (charges.ts, readFailure).
+ */
+const SAYS_NOTHING_OF_THE_OBJECT = new Set([401, 403, 429]);
+
+/**
+ * Whether a failed READ of an object the customer may already have paid
+ * leaves the outcome unknown: whatever describeStripeError marks so
+ * (connection, 5xx, 409), and 429 / 401 / 403. A 404 (no such object) or any
+ * other 4xx stays definite.
+ */
+export function readLeavesOutcomeUnknown(failure: Pick<StripeFailure, 'raw'>): boolean {
+  const status = failure.raw['http_status'];
+  return failure.raw['outcome_unknown'] === true || (typeof status === 'number' && SAYS_NOTHING_OF_THE_OBJECT.has(status));
 }

@@ -1,6 +1,7 @@
 import type { GatewayResponse, PaymentData, TransactionKind, TransactionStatusInput } from '@payhost/core';
 import type Stripe from 'stripe';
 import { adoptedBy, adoptionRefusal, boundTo, connectRefusal } from './adoption.js';
+import { toStripeAmount } from './amounts.js';
 import { reading } from './client.js';
 import { onHoldingAccount } from './account-fallback.js';
 import { applicationFee, connectTarget, decodeRef, followUpAccounts, lostChargeAccounts, pspAccount, referenceAccount } from './connect.js';
@@ -53,6 +54,31 @@ function adopted(payment: PaymentData): boolean {
 /** Whether the intent took (or is taking) the customer's money: captured, authorized, or processing. */
 function movedMoney(intent: Stripe.PaymentIntent): boolean {
   return intent.status === 'succeeded' || intent.status === 'requires_capture' || intent.status === 'processing';
+}
+
+/**
+ * Why an intent of this channel that names no payment (or this one) is not
+ * this charge's, or null. Bound to the payment: it is. Unbound: the adopting
+ * call never wrote the binding (its read of the intent failed, or the host
+ * stopped first), though the customer may have paid it in the browser. It is
+ * this charge only when it is the payment's own pi_ token, took the money,
+ * and is for the transaction's amount and currency (what the charge checks
+ * before binding; the Connect terms are checked after, as for any adopted
+ * intent). Reconciliation writes nothing: the intent stays unbound, and the
+ * ledger's PSP reference claim keeps it to one payment, as when two payments
+ * bind it at once. Anything else never became this payment's charge.
+ */
+function unboundRefusal(intent: Stripe.PaymentIntent, input: TransactionStatusInput): string | null {
+  const { payment, transaction } = input;
+  if (boundTo(intent, payment)) return null;
+  const never = `PaymentIntent ${intent.id} was never bound to this payment: the adoption never took effect.`;
+  if (decodeRef(payment.token)?.id !== intent.id || !movedMoney(intent)) return never;
+  try {
+    const amount = toStripeAmount(transaction.amount, payment.currency);
+    return intent.amount === amount && intent.currency === payment.currency.toLowerCase() ? null : never;
+  } catch {
+    return never;
+  }
 }
 
 /**
@@ -177,9 +203,10 @@ export async function transactionStatus(ctx: OperationContext, input: Transactio
     if (!intent) return now.getTime() - transaction.createdAt.getTime() > SEARCH_LAG_MS ? never('payment') : null;
   }
   if (!intent) return null;
-  // A charge found through the payment's pi_ token is an adoption (charges.ts): only an intent bound to this payment counts.
+  // A charge found through the payment's pi_ token is an adoption (charges.ts): only an intent bound to this payment counts,
+  // or the payment's own paid token its charge could not bind (unboundRefusal).
   if (charging) {
-    const refused = adoptionRefusal(intent, payment, ctx.channel) ?? (boundTo(intent, payment) ? null : `PaymentIntent ${intent.id} was never bound to this payment: the adoption never took effect.`);
+    const refused = adoptionRefusal(intent, payment, ctx.channel) ?? unboundRefusal(intent, input);
     if (refused) return { ...failure(payment, kind, refused), amount: transaction.amount };
     // The call that adopted the intent wrote its key on it (adoptedBy): it accepted these terms under the settings of
     // its time, so the intent is recorded as Stripe holds it, whatever the fee or account configured since.
