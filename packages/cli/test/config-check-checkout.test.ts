@@ -4,20 +4,22 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { cli, serverTestPlugins } from './support/run-cli.js';
 
-describe('cli: payhost config check and the public checkout', () => {
+describe('cli: payhost config check refuses what serve refuses on a public host (checkout, development keys)', () => {
   let dir: string;
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'payhost-cli-checkout-'));
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  function configFile(name: string, server: Record<string, unknown>): string {
+  const OWN_KEYS = { adminApiKey: 'cli-admin-key-0123456789', paymentApiKey: 'cli-payment-key-0123456789' };
+
+  function configFile(name: string, server: Record<string, unknown>, auth: Record<string, string> = OWN_KEYS): string {
     const file = join(dir, name);
     writeFileSync(
       file,
       JSON.stringify({
         server,
-        auth: { adminApiKey: 'cli-admin-key-0123456789', paymentApiKey: 'cli-payment-key-0123456789' },
+        auth,
         plugins: [serverTestPlugins],
         channels: [{ slug: 'web', currencies: ['USD'], plugins: { 'test.signed': { active: true, configuration: { webhook_secret: 'whsec_cli_0123456789' } } } }],
       }),
@@ -43,5 +45,17 @@ describe('cli: payhost config check and the public checkout', () => {
     const result = await cli('config', 'check', '--config', configFile('acknowledged.json', { host: '0.0.0.0', checkout: true, checkoutOnPublicHost: true }));
     expect(result.code, result.err).to.equal(0);
     expect(result.err).to.include('server.checkout is on a host other machines can reach (server.checkoutOnPublicHost)');
+  });
+
+  it('refuses, as serve would, the public development keys on a host other machines reach, and takes them on a loopback host', async () => {
+    const development = { adminApiKey: '${PAYHOST_ADMIN_KEY:-dev-admin-key-change-me}', paymentApiKey: '${PAYHOST_PAYMENT_KEY:-dev-payment-key-change-me}' };
+    const result = await cli('config', 'check', '--config', configFile('development-public.json', { host: '0.0.0.0' }, development));
+    expect(result.code).to.equal(1);
+    expect(result.out).to.equal('');
+    expect(result.err).to.match(/^error invalid_configuration \(development_api_keys\): auth\.adminApiKey and auth\.paymentApiKey are the public development keys/m);
+    expect(result.err).to.include('PAYHOST_ADMIN_KEY and PAYHOST_PAYMENT_KEY');
+    expect(result.err).to.not.include('dev-admin-key-change-me');
+    const loopback = await cli('config', 'check', '--config', configFile('development-loopback.json', { host: '127.0.0.1' }, development));
+    expect(loopback.code, loopback.err).to.equal(0);
   });
 });

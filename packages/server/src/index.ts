@@ -1,5 +1,5 @@
 export { createServer, type PayhostServer, type CreateServerOptions } from './server.js';
-export { checkCheckoutExposure, loadServerConfig, parseServerConfig, PUBLIC_CHECKOUT_WARNING, SERVER_SECTION_KEYS, type ServerConfig } from './config.js';
+export { checkCheckoutExposure, checkDevelopmentKeys, loadServerConfig, parseServerConfig, PUBLIC_CHECKOUT_WARNING, SERVER_SECTION_KEYS, type ServerConfig } from './config.js';
 export { buildApp, type AppOptions } from './app.js';
 export { statusFor } from './http-errors.js';
 export { loadPluginSettingsSync, PluginSettingsSync } from './plugin-settings-sync.js';

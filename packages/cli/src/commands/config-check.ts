@@ -1,5 +1,5 @@
 import { PluginManager } from '@payhost/core';
-import { checkCheckoutExposure, checkStoreChoice, PUBLIC_CHECKOUT_WARNING } from '@payhost/server';
+import { checkCheckoutExposure, checkDevelopmentKeys, checkStoreChoice, PUBLIC_CHECKOUT_WARNING } from '@payhost/server';
 import { json, type CliIo } from '../io.js';
 import { commandLogger, loadCommandConfig } from '../logger.js';
 import { readSavedChanges, REPORTED_REFUSALS_AT_DEBUG, SAVED_CHANGES_NOT_READ } from '../saved-changes.js';
@@ -24,6 +24,8 @@ export async function configCheck(options: ConfigCheckOptions, io: CliIo): Promi
   const { config, logger, level } = await loadCommandConfig(options.config, io);
   // With this environment: a file `serve` would refuse is not valid.
   checkStoreChoice(config);
+  // The public development keys on a host other machines reach: refused as serve refuses them.
+  checkDevelopmentKeys(config);
   // The public checkout on a host other machines reach: refused as serve refuses it, or said when acknowledged.
   if (checkCheckoutExposure(config) === 'acknowledged') logger.warn({ host: config.server.host, checkoutGateways: config.server.checkoutGateways }, PUBLIC_CHECKOUT_WARNING);
   const manager = await PluginManager.create({ plugins: config.plugins, pluginBaseDir: config.baseDir, config: config.host, logger });
