@@ -5,6 +5,7 @@ import { describeKeyedRecords } from './conformance-keys.js';
 import { describeClosedStore } from './conformance-closed.js';
 import { describePluginSettings } from './conformance-plugin-settings.js';
 import { describeUnsettledRefunds } from './conformance-refunds.js';
+import { describeUnsettledPendingCharges } from './conformance-pending-charges.js';
 
 export interface ConformanceOptions {
   /** Milliseconds for the `before` hook that opens the store (PGlite's initdb takes seconds). */
@@ -363,6 +364,7 @@ export function describeLedgerStoreConformance(name: string, makeStore: () => Pr
     describeKeyedRecords(() => store);
     describePluginSettings(() => store);
     describeUnsettledRefunds(() => store);
+    describeUnsettledPendingCharges(() => store);
 
     describe('migrations', () => {
       it('can migrate again (and again) without losing data', async () => {

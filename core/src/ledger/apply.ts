@@ -10,6 +10,7 @@ import { holdKeyForReview } from './review-hold.js';
 import { settle } from './store-steps.js';
 import { applyTransition } from './transitions.js';
 import { operationOf, unresolved } from './operations.js';
+import { endsPendingCharge } from './pending-charges.js';
 
 export interface ApplyContext {
   now: Date;
@@ -94,7 +95,7 @@ export async function applyResponse(
   }
   const applied = await refuseTakenReference(tx, payment, resultTransaction(target, r, ctx.now));
   if (!applied.isSuccess) {
-    const released = await releaseAfterLastCapture(tx, payment, target, ctx.now);
+    const released = (await releaseAfterLastCapture(tx, payment, target, ctx.now)) ?? (await endPendingCharge(tx, payment, applied, ctx.now));
     const outcome = outcomeOf(released ?? payment, applied, ctx.error);
     await settle(tx, { transaction: applied, ...(released ? { payment: { next: released, expectedVersion: payment.version } } : {}), idempotency: completing(outcome) });
     return { payment: released ?? payment, transaction: applied, outcome };
@@ -103,8 +104,9 @@ export async function applyResponse(
   // A refund to zero releases what is authorized, unless a capture in flight may still take it.
   const emptying = applied.kind === 'refund' && payment.authorizedAmount.gt(0) && payment.capturedAmount.lte(applied.amount);
   const capturesInFlight = emptying && (await otherCaptureInFlight(tx, payment.id, target));
+  const ended = applied.kind === 'capture_failed' || applied.kind === 'auth' ? await endPendingCharge(tx, payment, applied, ctx.now) : null;
   const next: Payment = {
-    ...applyTransition(payment, applied, { captureReleasesRest: ctx.captureReleasesRest, capturesInFlight }),
+    ...applyTransition(ended ?? payment, applied, { captureReleasesRest: ctx.captureReleasesRest, capturesInFlight }),
     pspReference: payment.pspReference ?? applied.pspReference,
     version: payment.version + 1,
     updatedAt: ctx.now,
@@ -158,6 +160,15 @@ async function releaseAfterLastCapture(tx: LedgerTx, payment: Payment, target: T
   if (payment.isActive || payment.authorizedAmount.lte(0) || operationOf(target) !== 'capture') return null;
   if (await otherCaptureInFlight(tx, payment.id, target)) return null;
   return { ...payment, authorizedAmount: new Decimal(0), version: payment.version + 1, updatedAt: now };
+}
+
+/**
+ * The authorization or failure of the charge a `pending` payment waits for: back to `not-charged`, so it can be
+ * captured, or charged again (pending-charges.ts).
+ */
+async function endPendingCharge(tx: LedgerTx, payment: Payment, row: Transaction, now: Date): Promise<Payment | null> {
+  if (payment.chargeStatus !== 'pending' || !endsPendingCharge(payment, await tx.listTransactions(payment.id), row)) return null;
+  return { ...payment, chargeStatus: 'not-charged', version: payment.version + 1, updatedAt: now };
 }
 
 /**

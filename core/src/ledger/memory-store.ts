@@ -6,6 +6,7 @@ import { copyPayment, copyTransaction } from './record-copy.js';
 import { LockTable } from './memory-locks.js';
 import { MemoryState, byAge, toRecord } from './memory-state.js';
 import { MemoryTx } from './memory-tx.js';
+import { isUnsettledPendingCharge } from './pending-charges.js';
 
 /** A copy, so neither the caller nor the store changes the other's settings later. */
 function copySaved(saved: SavedPluginSettings): SavedPluginSettings {
@@ -90,6 +91,19 @@ export class MemoryLedgerStore implements LedgerStore {
         .some(({ value: s }) => s.state === 'applied' && (s.kind === 'refund' || s.kind === 'refund_failed') && s.gatewayTransactionId === t.gatewayTransactionId);
     return [...this.state.transactions.values()]
       .filter((t) => t.value.state === 'applied' && t.value.isSuccess && t.value.kind === 'refund_ongoing' && !settled(t.value))
+      .sort(byAge)
+      .map((t) => copyTransaction(t.value));
+  }
+
+  /** Charges answered `pending` that nothing settled yet (see LedgerStore.listUnsettledPendingCharges). */
+  async listUnsettledPendingCharges(): Promise<Transaction[]> {
+    this.check();
+    return [...this.state.transactions.values()]
+      .filter(({ value: t }) => {
+        const payment = this.state.payments.get(t.paymentId);
+        if (!payment || t.kind !== 'pending') return false;
+        return isUnsettledPendingCharge(payment, this.state.transactionsOf(t.paymentId).map((s) => s.value), t);
+      })
       .sort(byAge)
       .map((t) => copyTransaction(t.value));
   }

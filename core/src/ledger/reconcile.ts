@@ -7,6 +7,8 @@ import { operationOf } from './operations.js';
 import { incoherentAnswer, isOutcomeUnknown } from './outcome-unknown.js';
 import { buildPaymentData } from './payment-data.js';
 import { isUnsettledRefund, listUnsettledRefunds, settleOngoingRefund, settlementFromStatus } from './ongoing-refunds.js';
+import { canAskAbout, chargeEventFromStatus, isUnsettledPendingCharge, listUnsettledPendingCharges } from './pending-charges.js';
+import { applyGatewayEvent } from './webhook-inbox.js';
 
 export interface ReconcileOptions {
   /**
@@ -34,13 +36,13 @@ export interface ReconcileOptions {
 }
 
 export interface ReconcileReport {
-  /** Transactions looked at (pending, and held for review when revisited). */
+  /** Transactions looked at (pending, held for review when revisited, refunds still ongoing, charges answered pending). */
   checked: number;
   /** Resolved with the gateway's answer (success or failure). */
   applied: string[];
   /** Pending, and the gateway could not tell: marked `review` (the reserved amount stays reserved). */
   review: string[];
-  /** Held for review (or a refund still ongoing), and the gateway still cannot tell (or shows it pending): left as they are. */
+  /** Held for review (or a refund still ongoing, or a charge answered pending), and the gateway still cannot tell (or shows it pending): left as they are. */
   held: string[];
   /** In flight here, too young, resolved by someone else meanwhile, or not reached before `signal` aborted the pass. */
   skipped: string[];
@@ -59,7 +61,8 @@ type Verdict = 'applied' | 'review' | 'held' | 'skipped';
  * applies its answer through the same code as an API response, completing
  * the caller's idempotency record; marks the row `review` when the gateway
  * cannot tell. Rows already in review are asked about again and resolved
- * once the gateway can tell. Safe to run concurrently with traffic and with itself.
+ * once the gateway can tell. Refunds still ongoing and charges answered `pending` whose processor
+ * event never came are asked about too (reconcileSettling). Safe to run concurrently with traffic and with itself.
  */
 export async function reconcilePending(ctx: LedgerContext, calling: ReadonlySet<string>, options: ReconcileOptions = {}): Promise<ReconcileReport> {
   const report: ReconcileReport = { checked: 0, applied: [], review: [], held: [], skipped: [], failed: [] };
@@ -81,31 +84,63 @@ export async function reconcilePending(ctx: LedgerContext, calling: ReadonlySet<
     if (verdict === 'held') ctx.logger.debug(where, 'transaction still held for review');
     else if (verdict !== 'skipped') ctx.logger.info(where, 'reconciled pending transaction');
   }
-  await reconcileOngoingRefunds(ctx, calling, minAgeMs, options.signal, report);
+  const pass = { ctx, calling, minAgeMs, signal: options.signal, report };
+  await reconcileSettling(pass, await listUnsettledRefunds(ctx), reconcileOngoing, 'ongoing refund');
+  await reconcileSettling(pass, (await listUnsettledPendingCharges(ctx)).filter(canAskAbout), reconcilePendingCharge, 'pending charge');
   return report;
 }
 
+interface Pass {
+  ctx: LedgerContext;
+  calling: ReadonlySet<string>;
+  minAgeMs: number;
+  signal: AbortSignal | undefined;
+  report: ReconcileReport;
+}
+
 /**
- * Refunds the processor accepted but whose settling event never came (refund_ongoing, its amount still
- * reserved): the gateway is asked about each one at least minAgeMs old, and the settling `refund` or
- * `refund_failed` is written once it shows the refund finished (ongoing-refunds.ts). Still pending, or
- * it cannot tell: `held`, left for the next pass, the processor's event, or a person (listReview).
+ * Applied rows whose settling row never came, each at least minAgeMs old: refunds the processor accepted
+ * (refund_ongoing, their amount still reserved; the settling `refund` or `refund_failed` is written once the
+ * gateway shows the refund finished, ongoing-refunds.ts), and charges it answered `pending` (the payment
+ * still `pending`; a final answer is recorded through the webhook inbox, pending-charges.ts). Still pending,
+ * or it cannot tell: `held`, left for the next pass, the processor's event, or a person (listReview).
  */
-async function reconcileOngoingRefunds(ctx: LedgerContext, calling: ReadonlySet<string>, minAgeMs: number, signal: AbortSignal | undefined, report: ReconcileReport): Promise<void> {
-  for (const row of await listUnsettledRefunds(ctx)) {
+async function reconcileSettling(pass: Pass, rows: readonly Transaction[], one: (ctx: LedgerContext, row: Transaction) => Promise<Verdict>, what: string): Promise<void> {
+  const { ctx, report } = pass;
+  for (const row of rows) {
     report.checked += 1;
-    const tooYoung = ctx.now().getTime() - row.createdAt.getTime() < minAgeMs;
+    const tooYoung = ctx.now().getTime() - row.createdAt.getTime() < pass.minAgeMs;
     let verdict: Verdict;
     try {
-      verdict = calling.has(row.id) || tooYoung || signal?.aborted ? 'skipped' : await reconcileOngoing(ctx, row);
+      verdict = pass.calling.has(row.id) || tooYoung || pass.signal?.aborted ? 'skipped' : await one(ctx, row);
     } catch (error) {
-      ctx.logger.error({ paymentId: row.paymentId, transactionId: row.id, err: error }, 'could not reconcile ongoing refund; left as it is');
+      ctx.logger.error({ paymentId: row.paymentId, transactionId: row.id, err: error }, `could not reconcile ${what}; left as it is`);
       report.failed.push(row.id);
       continue;
     }
     report[verdict].push(row.id);
-    if (verdict === 'applied') ctx.logger.info({ paymentId: row.paymentId, transactionId: row.id, result: verdict }, 'reconciled ongoing refund');
+    if (verdict === 'applied') ctx.logger.info({ paymentId: row.paymentId, transactionId: row.id, result: verdict }, `reconciled ${what}`);
   }
+}
+
+/**
+ * A charge answered `pending` (pending-charges.ts): the gateway's final answer about its gateway transaction
+ * goes through the webhook inbox as the processor's event would, under an event id derived from the row and
+ * the answer, so that event, arriving later, is `already_applied` and nothing is counted twice.
+ */
+async function reconcilePendingCharge(ctx: LedgerContext, row: Transaction): Promise<Verdict> {
+  const payment = await ctx.store.getPayment(row.paymentId);
+  // Settled meanwhile (its event, another reconciler): nothing to ask.
+  if (!payment || !isUnsettledPendingCharge(payment, await ctx.store.listTransactions(payment.id), row)) return 'skipped';
+  const answer = await askGateway(ctx, payment, row);
+  const event = answer !== null && !isOutcomeUnknown(answer) ? chargeEventFromStatus(payment, row, answer) : null;
+  if (!event) return 'held';
+  const result = await applyGatewayEvent(ctx, event);
+  if (result.status === 'applied') return 'applied';
+  if (result.status === 'already_applied') return 'skipped';
+  // Recorded held for review (more than the ledger can count), or already sent by an earlier pass: for a person.
+  ctx.logger.warn({ paymentId: row.paymentId, transactionId: row.id, status: result.status }, 'reconciliation: the answer about a pending charge was not applied; left as it is');
+  return 'held';
 }
 
 async function reconcileOngoing(ctx: LedgerContext, row: Transaction): Promise<Verdict> {

@@ -195,6 +195,15 @@ export interface LedgerStore {
    */
   listUnsettledRefunds?(): Promise<Transaction[]>;
   /**
+   * Optional: charges the processor answered `pending` and nothing settled yet, oldest first: applied,
+   * successful `pending` rows of a payment whose charge status is still `pending` that no applied
+   * successful `auth`, `capture` or `capture_failed`, and no applied failed `auth`, `capture`, `pending`,
+   * `confirm`, `action_to_confirm` or `capture_failed`, of the same payment and gateway transaction id settles (one without a gateway transaction id is never
+   * settled). Reconciliation asks the gateway about them. Without it, only the processor's event
+   * settles them.
+   */
+  listUnsettledPendingCharges?(): Promise<Transaction[]>;
+  /**
    * Optional: resolves when the store answers (a trivial query), rejects when
    * it cannot be reached; a readiness probe for servers.
    */

@@ -107,6 +107,10 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX transactions_refund_ongoing_idx ON transactions (created_at, seq) WHERE kind = 'refund_ongoing' AND state = 'applied';
   `,
+  // 6: charges the processor answered pending, asked about by reconciliation (listUnsettledPendingCharges).
+  `
+  CREATE INDEX transactions_pending_charge_idx ON transactions (created_at, seq) WHERE kind = 'pending' AND state = 'applied';
+  `,
 ];
 
 export interface MigrateOptions {

@@ -1,0 +1,99 @@
+import type { TransactionKind } from '../contracts/transaction-kind.js';
+import type { GatewayResponse } from '../contracts/gateway.js';
+import type { LedgerContext } from './context.js';
+import type { Payment, Transaction } from './model.js';
+import { operationOf } from './operations.js';
+import { readAmount } from './records.js';
+import type { GatewayEventInput } from './webhook-inbox.js';
+
+/**
+ * Charges the processor answered `pending` (a bank transfer, USSD or mobile money on Flutterwave,
+ * Stripe's `processing`): the payment is `pending` until a row of the same gateway transaction
+ * settles it, normally written by the processor's event (a capture or authorization, or a failure).
+ * When that event never comes (a webhook endpoint disabled, a delivery acknowledged early, an event
+ * older than a tolerance), reconciliation asks the gateway, and records a final answer through the
+ * webhook inbox as the event would have been (reconcile.ts).
+ */
+
+/** Kinds a charge's failure is recorded with (a failed answer of these kinds, or a successful capture_failed). */
+const CHARGE_KINDS: ReadonlySet<TransactionKind> = new Set(['auth', 'capture', 'pending', 'confirm', 'action_to_confirm', 'capture_failed']);
+
+/** Whether `row` records a failure of a charge: a failed charge answer, or a capture_failed. */
+function isChargeFailure(row: Pick<Transaction, 'kind' | 'isSuccess'>): boolean {
+  return row.isSuccess ? row.kind === 'capture_failed' : CHARGE_KINDS.has(row.kind);
+}
+
+/** Whether applied row `s` settles the pending charge of gateway transaction `id`: its authorization or capture, or its failure. */
+function settles(s: Transaction, id: string): boolean {
+  return s.state === 'applied' && s.gatewayTransactionId === id && ((s.isSuccess && (s.kind === 'auth' || s.kind === 'capture')) || isChargeFailure(s));
+}
+
+/**
+ * Whether `pending` is an applied, successful `pending` charge of a payment still `pending` that no
+ * authorization, capture or failure of the same gateway transaction (among `transactions`) settled yet.
+ */
+export function isUnsettledPendingCharge(payment: Payment, transactions: readonly Transaction[], pending: Transaction): boolean {
+  if (payment.chargeStatus !== 'pending' || pending.state !== 'applied' || !pending.isSuccess || pending.kind !== 'pending') return false;
+  const id = pending.gatewayTransactionId;
+  return id === null || !transactions.some((s) => s.id !== pending.id && settles(s, id));
+}
+
+/** Every unsettled pending charge, oldest first (none when the store cannot list them). */
+export async function listUnsettledPendingCharges(ctx: LedgerContext): Promise<Transaction[]> {
+  return ctx.store.listUnsettledPendingCharges ? ctx.store.listUnsettledPendingCharges() : [];
+}
+
+/** Whether reconciliation can ask the gateway about `pending`: a charge the ledger started (process or authorize), with its gateway transaction id. */
+export function canAskAbout(pending: Transaction): boolean {
+  const operation = operationOf(pending);
+  return (operation === 'process' || operation === 'authorize') && pending.gatewayTransactionId !== null;
+}
+
+/**
+ * Whether applied row `row` ends the pending charge of `payment`: the payment is `pending` and `row` is
+ * the charge's authorization or its failure, about the gateway transaction of an applied successful
+ * `pending` row. The payment then goes back to `not-charged` (apply.ts): authorized, it can be
+ * captured or voided; failed, it can be charged again. (Its capture makes it charged on its own, by
+ * the transition table.) A row of another gateway transaction changes nothing.
+ */
+export function endsPendingCharge(payment: Payment, transactions: readonly Transaction[], row: Transaction): boolean {
+  const id = row.gatewayTransactionId;
+  if (payment.chargeStatus !== 'pending' || id === null || !((row.isSuccess && row.kind === 'auth') || isChargeFailure(row))) return false;
+  return transactions.some((t) => t.id !== row.id && t.state === 'applied' && t.isSuccess && t.kind === 'pending' && t.gatewayTransactionId === id);
+}
+
+/**
+ * The event a gateway's status answer about a pending charge is recorded as: an authorization or
+ * capture success, or a failure, about the same gateway transaction; null while the processor still
+ * shows it pending (or awaiting action), or for an answer about anything else (left as it is). The
+ * event id is derived from the pending row and the answer: a second pass sending the same answer is a
+ * duplicate, and the processor's own event of that gateway transaction, later, finds it recorded.
+ */
+export function chargeEventFromStatus(payment: Payment, pending: Transaction, status: GatewayResponse): GatewayEventInput | null {
+  if (pending.gatewayTransactionId === null || status.transactionId !== pending.gatewayTransactionId) return null;
+  const final = status.isSuccess === true ? (status.kind === 'auth' || status.kind === 'capture') && status.actionRequired !== true : isChargeFailure({ kind: status.kind, isSuccess: false });
+  if (!final) return null;
+  const amount = readAmount(status.amount) ?? (status.isSuccess ? null : pending.amount);
+  if (amount === null) return null;
+  const outcome = status.isSuccess ? 'succeeded' : 'failed';
+  return {
+    gateway: payment.gateway,
+    channel: payment.channel,
+    eventId: `payhost-reconcile:${pending.id}:${status.kind}:${outcome}`,
+    type: 'payhost.reconciliation',
+    paymentId: payment.id,
+    pspReference: status.pspReference ?? null,
+    response: {
+      isSuccess: status.isSuccess,
+      kind: status.kind,
+      amount,
+      currency: status.currency ?? payment.currency,
+      transactionId: pending.gatewayTransactionId,
+      pspReference: status.pspReference ?? null,
+      actionRequired: false,
+      error: status.isSuccess ? null : (status.error ?? 'The processor reports the charge failed'),
+      ...(status.isSuccess ? {} : { errorCode: status.errorCode ?? 'processing_error' }),
+      rawResponse: { ...(status.rawResponse ?? {}), settledByReconciliation: true, pendingTransactionId: pending.id },
+    },
+  };
+}
