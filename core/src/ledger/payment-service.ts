@@ -5,7 +5,7 @@ import { defaultManagerLogger } from '../manager/default-logger.js';
 import { implementsHook } from '../manager/hook-pipeline.js';
 import { managerClosed, operationNotSupported } from '../manager/manager-errors.js';
 import { DEFAULT_HOOK_TIMEOUT_MS } from '../manager/plugin-manager.js';
-import { parseAmount, type AmountInput } from '../money/amount.js';
+import { parseAmount, refuseNumberAmount, type AmountInput } from '../money/amount.js';
 import { normalizeCurrency } from '../money/currency.js';
 import type { FaultHooks, LedgerContext, PaymentGateways } from './context.js';
 import { IdempotencyCoordinator, checkIdempotencyKey, dataForHash, newPaymentFieldsForHash, normalizeAmountForHash, normalizeCurrencyForHash, requestHash, type Attempt, type IdempotencyOptions, type Settled } from './idempotency.js';
@@ -168,6 +168,7 @@ export class PaymentService {
     const key = checkIdempotencyKey(input.idempotencyKey);
     const { idempotencyKey: _key, total, ...rest } = input;
     checkStorableFields(rest);
+    refuseNumberAmount(total, typeof rest.currency === 'string' ? rest.currency : null);
     // Object.assign, not `{ ...rest, total }`: see `pay`.
     const hash = requestHash('create', Object.assign(newPaymentFieldsForHash(rest), { total: normalizeAmountForHash(total), currency: normalizeCurrencyForHash(rest.currency) }));
     this.refuseWhenClosed('createPayment');
@@ -204,6 +205,7 @@ export class PaymentService {
     if (action !== 'process' && action !== 'authorize') throw invalidInput('action must be "process" or "authorize"', { field: 'action' });
     checkData(data);
     checkStorableFields(rest);
+    refuseNumberAmount(total, typeof rest.currency === 'string' ? rest.currency : null);
     // Object.assign onto `rest` (ours: destructuring made it), not `{ ...rest, total, ... }`: on
     // Node 20's V8 a spread followed by new properties builds a new hidden class for every object
     // (about 2 us each, and garbage for the GC).
@@ -317,6 +319,8 @@ export class PaymentService {
     if (!paymentId) throw invalidInput('paymentId is required');
     checkStorableInput('paymentId', paymentId);
     checkData(params.data);
+    // Before the hash: a number must not replay the outcome recorded for the same amount as a string.
+    refuseNumberAmount(params.amount, null);
     // The condition only when set: every other request hashes exactly as before it existed.
     const hashed = { paymentId, amount: normalizeAmountForHash(params.amount), data: dataForHash(params.data) };
     const hash = requestHash(operation, params.onlyWhileAwaitingAction === true ? Object.assign(hashed, { onlyWhileAwaitingAction: true }) : hashed);

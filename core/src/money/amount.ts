@@ -34,6 +34,21 @@ function largestAmount(digits: number): Decimal {
 }
 
 /**
+ * Refuses a JavaScript number as an amount (invalid_amount), whatever its value, not only when large:
+ * the same call must not work for 10 and fail for 10.1 + 0.2. Callers that hash a request before
+ * parsing its amount (the ledger's idempotency) call it first, so a number is refused as well when
+ * its key was recorded with the same amount as a string.
+ */
+export function refuseNumberAmount(value: unknown, currency: string | null): void {
+  if (typeof value === 'number') throw numberAmountError(value, currency);
+}
+
+function numberAmountError(value: number, currency: string | null): PayhostError {
+  const message = `Amount ${value} is a JavaScript number, a binary float that may not be the amount meant: pass a decimal string such as "10.50", or a Decimal`;
+  return currency === null ? new PayhostError(ERROR_CODES.invalidAmount, message, { amount: String(value) }) : invalid(message, currency, value);
+}
+
+/**
  * Parses and validates an amount for a currency: rejects NaN, non-numeric,
  * negative, zero (unless allowed), more decimals than ISO 4217 allows, and
  * more minor units than Number.MAX_SAFE_INTEGER (see `largestAmount`).
@@ -47,8 +62,7 @@ export function parseAmount(value: unknown, currency: string, options: ParseAmou
   if (Decimal.isDecimal(value)) {
     amount = value as Decimal;
   } else if (typeof value === 'number') {
-    // Refused whatever its value, not only when large: the same call must not work for 10 and fail for 10.1 + 0.2.
-    throw invalid(`Amount ${value} is a JavaScript number, a binary float that may not be the amount meant: pass a decimal string such as "10.50", or a Decimal`, currency, value);
+    throw numberAmountError(value, currency);
   } else if (typeof value === 'string') {
     const trimmed = value.trim();
     if (trimmed.startsWith('-')) throw invalid(`Amount ${value} is negative`, currency, value);
