@@ -60,7 +60,7 @@ describe('loading plugins by package name', () => {
     ['an invalid config structure', ['acme-bad-config'], 'invalid_plugin', '"Number"'],
     ['a package that throws on import', ['acme-broken-import'], 'import_failed', 'missing native module'],
     ['an installed package with no export for import (require only)', ['acme-require-only'], 'import_failed', 'is installed but cannot be imported'],
-    ['an installed package whose main file is missing (not built)', ['acme-missing-main'], 'import_failed', 'is installed but cannot be imported'],
+    ['an installed package whose main file is missing (not built)', ['acme-missing-main'], 'import_failed', 'its entry point'],
     ['a duplicate plugin id', ['acme-gateway', 'acme-duplicate'], 'duplicate_id', 'acme.gateway'],
   ];
   for (const [what, specs, reason, messagePart] of failures) {
@@ -96,6 +96,12 @@ describe('loading plugins by package name', () => {
     expect(err.details).to.include({ reason: 'import_failed' });
     expect(err.message).to.include(`its entry point ${join(hostDir, 'node_modules', 'acme-unbuilt', 'dist', 'index.js')} does not exist: build the package`);
     expect(err.message).not.to.include('plugin-loader');
+    // Without "exports": Node's resolution fails first, naming the host's package.json; the message names the "main" file.
+    const main = await rejection(loadPlugins(['acme-missing-main'], { baseDir: hostDir }));
+    expect(main.details).to.include({ reason: 'import_failed' });
+    expect(main.message).to.equal(
+      `Plugin package "acme-missing-main" is installed but its entry point ${join(hostDir, 'node_modules', 'acme-missing-main', 'dist', 'index.js')} does not exist: build the package, and check that "files" in its package.json ships it`,
+    );
   });
 
   it('a missing package names the directory it was resolved from, and where each way of loading resolves from', async () => {

@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { resolve as resolveImport } from 'import-meta-resolve';
 import type { Logger } from 'pino';
 import { ERROR_CODES, PayhostError } from '../errors/index.js';
@@ -55,14 +55,26 @@ function exportedClasses(module: Record<string, unknown>, source: string): unkno
   return list;
 }
 
+/** The message for a package whose entry file is not there: not built, or not shipped. */
+function unbuiltMessage(name: string, entry: string): string {
+  return `Plugin package "${name}" is installed but its entry point ${entry} does not exist: build the package, and check that "files" in its package.json ships it`;
+}
+
 /**
- * Whether a package directory named `name` exists where Node would look for
- * it from `baseDir`. A resolution can fail for an installed package too (no
- * "exports" entry for import, a "main" that is missing): that is not
- * not_found, whose remedy (install it) would be wrong.
+ * The missing file a package without "exports" names as its "main" (default index.js), as Node looks for
+ * it (the file, with .js, or a directory's index.js); null when one is there or "exports" decides. Node's
+ * own error for it names the host's package.json, not the file to build.
  */
-function isInstalled(name: string, baseDir: string): boolean {
-  return installedManifestPath(packageName(name), baseDir) !== null;
+function missingMainEntry(manifestPath: string): string | null {
+  let manifest: { main?: unknown; exports?: unknown };
+  try {
+    manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { main?: unknown; exports?: unknown };
+  } catch {
+    return null;
+  }
+  if (manifest === null || typeof manifest !== 'object' || manifest.exports !== undefined) return null;
+  const main = join(dirname(manifestPath), typeof manifest.main === 'string' && manifest.main !== '' ? manifest.main : 'index.js');
+  return [main, `${main}.js`, join(main, 'index.js')].some((candidate) => existsSync(candidate)) ? null : main;
 }
 
 /** A file path or URL rather than a package name: what Node resolves against the base directory without a node_modules lookup. */
@@ -75,7 +87,12 @@ async function importPackage(name: string, baseDir: string, logger: () => Logger
   try {
     url = resolveImport(name, pathToFileURL(join(baseDir, 'package.json')).href);
   } catch (err) {
-    if (isInstalled(name, baseDir)) {
+    // A resolution can fail for an installed package too (no "exports" entry for import, a "main" that is
+    // missing): that is not not_found, whose remedy (install it) would be wrong.
+    const manifest = installedManifestPath(packageName(name), baseDir);
+    if (manifest !== null) {
+      const entry = isPathSpecifier(name) || name !== packageName(name) ? null : missingMainEntry(manifest);
+      if (entry !== null) throw loadError(name, unbuiltMessage(name, entry), 'import_failed', err);
       throw loadError(name, `Plugin package "${name}" is installed but cannot be imported (resolved from ${baseDir}): ${(err as Error).message}`, 'import_failed', err);
     }
     throw loadError(
@@ -96,8 +113,7 @@ async function importPackage(name: string, baseDir: string, logger: () => Logger
   } catch (err) {
     // The package's own entry file is missing: say so (Node's message names core's loader as the importer).
     if ((err as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND' && url.startsWith('file:') && !existsSync(fileURLToPath(url))) {
-      const entry = fileURLToPath(url);
-      throw loadError(name, `Plugin package "${name}" is installed but its entry point ${entry} does not exist: build the package, and check that "files" in its package.json ships it`, 'import_failed', err);
+      throw loadError(name, unbuiltMessage(name, fileURLToPath(url)), 'import_failed', err);
     }
     throw loadError(name, `Plugin package "${name}" failed to load: ${(err as Error).message}`, 'import_failed', err);
   }
