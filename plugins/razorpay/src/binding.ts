@@ -1,7 +1,7 @@
 import type { GatewayResponse, Logger, PaymentData, TransactionKind } from '@payhost/core';
 import { PAYMENT_ID_NOTE } from './checkout.js';
 import { notesOf, type RzpOrder, type RzpPayment, type RzpRefund } from './client.js';
-import { mapRazorpayError } from './errors.js';
+import { claimLeavesOpen, mapRazorpayError } from './errors.js';
 import { signedNoteOwner, signedPaymentNotes } from './note-signature.js';
 import type { RazorpayContext } from './operations.js';
 import { RAZORPAY_FAILURES as F, failedResponse, rejectedResponse } from './responses.js';
@@ -42,7 +42,10 @@ export function warnIfNotesContradict(logger: Logger, order: RzpOrder | null | u
  *   be a claim made before signatures existed (or the customer's own note,
  *   which then blocks only their own checkout). An unsigned note naming this
  *   payment is claimed again, signed, so its webhooks can name it.
- * Null when the payment is this host payment's; else the refusal.
+ * Null when the payment is this host payment's; else the refusal. A claim
+ * that cannot be written is `payment_binding_failed`: outcome_unknown when the
+ * note may have landed or the payment holds the money (claimLeavesOpen),
+ * definite only when Razorpay says the payment does not exist.
  */
 export async function bindPayment(ctx: RazorpayContext, payment: PaymentData, order: RzpOrder | null, rzp: RzpPayment, kind: TransactionKind): Promise<GatewayResponse | null> {
   const where = { amount: payment.amount, currency: payment.currency, pspReference: rzp.id };
@@ -62,9 +65,18 @@ export async function bindPayment(ctx: RazorpayContext, payment: PaymentData, or
   try {
     claimed = await ctx.api.payments.edit(rzp.id, { notes: { ...notesOf(rzp), ...signedPaymentNotes(secret, rzp.id, payment.paymentId) } });
   } catch (err) {
-    // Nothing was charged yet: a definite failure the host can retry.
+    // Unbound, nothing is reported as paid. But the customer's money is held (authorized / captured), and the note
+    // may have landed: unless Razorpay says the payment does not exist, outcome_unknown (claimLeavesOpen), so the
+    // ledger holds the charge for review instead of recording it failed; reconciliation claims it again (null while
+    // it cannot), a refusal there (another payment's note) settles it as failed, and the ledger's PSP reference
+    // claim counts the Razorpay payment for one host payment only.
     const mapped = mapRazorpayError(err);
-    return failedResponse(kind, { ...mapped, message: `Could not bind Razorpay payment ${rzp.id} to this payment: ${mapped.message}` }, { ...where, reason: F.bindingFailed });
+    const unknown = claimLeavesOpen(err, rzp.status);
+    return failedResponse(kind, { ...mapped, message: `Could not bind Razorpay payment ${rzp.id} to this payment: ${mapped.message}` }, {
+      ...where,
+      reason: F.bindingFailed,
+      ...(unknown ? { raw: { outcome_unknown: true } } : {}),
+    });
   }
   if (signedNoteOwner(secret, claimed) === payment.paymentId) return null;
   return alreadyUsed(rzp.id, noteOwner(claimed) ?? '(none)', payment, kind);

@@ -156,3 +156,29 @@ export function readLeavesOpen(err: unknown): boolean {
   const answered = (status === 400 || status === 404) && !!shape.error && typeof shape.error === 'object';
   return !answered;
 }
+
+/** Razorpay's answer, with its error body, that the id asked for does not exist: a 400 or 404 naming the `id` field. */
+function saysIdDoesNotExist(err: unknown): boolean {
+  const shape = err as { statusCode?: unknown; error?: unknown } | null;
+  if (err instanceof Error || !shape || typeof shape !== 'object' || !shape.error || typeof shape.error !== 'object') return false;
+  const status = typeof shape.statusCode === 'number' ? shape.statusCode : Number(shape.statusCode ?? NaN);
+  return (status === 400 || status === 404) && (shape.error as Record<string, unknown>)['field'] === 'id';
+}
+
+/**
+ * Whether a failed write of the claim note on a Razorpay payment (binding.ts)
+ * leaves the charge open, so it must not be recorded as failed: when Razorpay
+ * may have written the note anyway (mayHaveActed: no answer, 5xx, 409, no
+ * error body), or when the payment already holds the customer's money
+ * (`authorized` / `captured`) and the failure does not prove the payment
+ * unusable. Only Razorpay's answer that the payment id does not exist (a 400
+ * or 404 with its error body naming the `id` field) and our own errors raised
+ * before the call (PayhostError) prove that; a 429, a 401/403 (the keys), a
+ * refused note (e.g. too many notes, which the customer's Checkout notes can
+ * cause) or any other failure says nothing about whose the payment is.
+ */
+export function claimLeavesOpen(err: unknown, paymentStatus: string): boolean {
+  if (mayHaveActed(err)) return true;
+  if (paymentStatus !== 'authorized' && paymentStatus !== 'captured') return false;
+  return !isPayhostError(err) && !saysIdDoesNotExist(err);
+}

@@ -90,7 +90,9 @@ export function verifiedCheckout(ctx: RazorpayContext, payment: PaymentData, kin
  * records the authorization. A payment Razorpay already captured (account
  * auto-capture) is recorded as a capture. A read of the order or payment that
  * fails otherwise than Razorpay saying the id does not exist is
- * outcome_unknown: the customer has paid, Razorpay may hold the money.
+ * outcome_unknown: the customer has paid, Razorpay may hold the money; so is
+ * a claim note that cannot be written on an authorized or captured payment
+ * (bindPayment).
  */
 export async function charge(ctx: RazorpayContext, payment: PaymentData, capture: boolean): Promise<GatewayResponse> {
   const kind: TransactionKind = capture ? 'capture' : 'auth';

@@ -49,13 +49,14 @@ describe('razorpay: a checkout result cannot pay two host payments (replay)', ()
     expectFailure(await call(plugin.processPayment(payment({ paymentId: 'host-P2', token }), null)), 'processing_error', /already used/, 'payment_already_used');
   });
 
-  it('if the claim cannot be written, nothing is captured and the failure is definite (the owner can retry)', async () => {
+  it('if the claim cannot be written, nothing is captured and the outcome is unknown (the customer paid; the owner can retry)', async () => {
     const plugin = makePlugin(fake, { auto_capture: true });
     const { token, razorpayPaymentId } = await unboundCheckout(plugin);
     fake.injectError({ method: 'PATCH' }, 500, { code: 'SERVER_ERROR', description: 'The server encountered an error.' });
     const failed = await call(plugin.processPayment(payment({ paymentId: 'host-P1', token }), null));
     expectFailure(failed, 'processing_error', /Could not bind Razorpay payment/, 'payment_binding_failed');
-    expect(failed.rawResponse?.['outcome_unknown']).to.equal(undefined);
+    expect(failed.rawResponse?.['outcome_unknown']).to.equal(true);
+    expect(failed.pspReference).to.equal(razorpayPaymentId);
     expect(fake.state.payment(razorpayPaymentId).status).to.equal('authorized');
     expectSuccess(await call(plugin.processPayment(payment({ paymentId: 'host-P1', token }), null)), 'capture', '499.50');
   });

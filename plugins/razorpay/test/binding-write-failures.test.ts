@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import { Decimal, GatewayDeclinedError, MemoryLedgerStore, PayhostError, PaymentService, isPayhostError, type PluginManager } from '@payhost/core';
+import { FakeRazorpay } from '@payhost/testkit/razorpay';
+import { claimLeavesOpen } from '@payhost/plugin-razorpay';
+import { CHANNEL, GATEWAY, blockOutsideNetwork, call, expectFailure, makeManager, makePlugin, payment } from './helpers.js';
+
+const key = (): string => `key-${randomUUID()}`;
+
+type Inject = (fake: FakeRazorpay, times: number) => void;
+
+const PATCH = { method: 'PATCH', path: '/v1/payments/' };
+
+/** Failures of the claim write (PATCH /payments/:id) that do not prove the Razorpay payment unusable. */
+const OPEN_FAILURES: Array<[string, Inject]> = [
+  ['a 503 on the claim write', (f, times) => f.injectError({ ...PATCH, times }, 503, { code: 'SERVER_ERROR', description: 'Service unavailable' })],
+  ['a 429 on the claim write', (f, times) => f.injectError({ ...PATCH, times }, 429, { code: 'BAD_REQUEST_ERROR', description: 'Too many requests' })],
+  ['a connection reset on the claim write', (f, times) => f.injectNetworkError({ ...PATCH, times })],
+  ['a 400 refusing the notes', (f, times) => f.injectError({ ...PATCH, times }, 400, { code: 'BAD_REQUEST_ERROR', description: 'The notes may not have more than 15 items.', field: 'notes' })],
+];
+
+/**
+ * processPayment binds a Razorpay payment whose order names no host payment
+ * by writing a claim note on it. The customer has paid by then (authorized or
+ * captured): a claim write that fails without Razorpay saying the payment does
+ * not exist is outcome_unknown, never a failed charge while Razorpay holds the
+ * money; reconciliation claims it again and records it once.
+ */
+describe('razorpay: a failed claim write on a paid Razorpay payment is outcome unknown, not a failed payment', () => {
+  blockOutsideNetwork();
+  let fake: FakeRazorpay;
+  let manager: PluginManager | undefined;
+  let service: PaymentService;
+
+  before(async () => {
+    fake = await FakeRazorpay.start();
+  });
+  after(() => fake.close());
+  beforeEach(() => {
+    fake.reset();
+    manager = makeManager(fake);
+    service = new PaymentService({ manager, store: new MemoryLedgerStore() });
+  });
+  afterEach(() => manager?.close());
+
+  /** The checkout result for a new order of 499.50 INR (no host payment named: the plugin must claim the payment), paid by the customer. */
+  async function paidCheckout(status: 'authorized' | 'captured' = 'captured') {
+    const token = JSON.parse(await manager!.getClientToken({ channel: CHANNEL, gateway: GATEWAY, amount: new Decimal('499.50'), currency: 'INR' })) as { order_id: string };
+    const { payment: _p, ...result } = fake.checkout(token.order_id, { status });
+    return result;
+  }
+
+  async function processRejected(token: string) {
+    const created = await service.createPayment({ idempotencyKey: key(), channel: CHANNEL, total: '499.50', currency: 'INR', token });
+    const error = await service.process({ paymentId: created.id, idempotencyKey: key() }).then(() => expect.fail('process succeeded'), (e: unknown) => e);
+    return { id: created.id, error };
+  }
+
+  async function webhook(delivery: { rawBody: Buffer; headers: Record<string, string> }) {
+    const response = (await manager!.webhook({ channel: CHANNEL, plugin: GATEWAY, path: '/webhook', method: 'POST', ...delivery }))!;
+    expect(response.status).to.equal(200);
+    const results: string[] = [];
+    for (const event of response.events ?? []) {
+      results.push(await service.applyGatewayEvent({ ...event, gateway: GATEWAY }).then((r) => r.status, (e: unknown) => (isPayhostError(e) ? e.code : String(e))));
+    }
+    return results;
+  }
+
+  async function expectCharged(id: string, razorpayPaymentId: string) {
+    const after = await service.getPayment(id);
+    expect(after).to.deep.include({ chargeStatus: 'fully-charged', pspReference: razorpayPaymentId });
+    expect(after.capturedAmount.eq('499.5')).to.equal(true);
+    expect((await service.listTransactions(id)).map((t) => [t.kind, t.state, t.isSuccess])).to.deep.equal([['capture', 'applied', true]]);
+  }
+
+  for (const [name, inject] of OPEN_FAILURES) {
+    it(`${name} of a captured payment: outcome_unknown with the Razorpay payment id as pspReference`, async () => {
+      const plugin = makePlugin(fake);
+      const result = await paidCheckout();
+      inject(fake, 1);
+      const response = await call(plugin.processPayment(payment({ token: JSON.stringify(result) }), null));
+      expectFailure(response, 'processing_error', /Could not bind Razorpay payment/, 'payment_binding_failed');
+      expect(response.rawResponse?.['outcome_unknown'], response.error ?? '').to.equal(true);
+      expect(response.pspReference).to.equal(result.razorpay_payment_id);
+    });
+
+    it(`${name} of a captured payment: the ledger holds it, reconciliation records it charged once, the later webhook is already_applied`, async () => {
+      const result = await paidCheckout();
+      // The processPayment claim and the ledger's immediate status check (which claims again) both fail.
+      inject(fake, 2);
+      const { id, error } = await processRejected(JSON.stringify(result));
+      expect(isPayhostError(error) && error.code, String(error)).to.equal('outcome_unknown');
+      expect((await service.listTransactions(id)).map((t) => t.state)).to.deep.equal(['review']);
+      expect((await service.getPayment(id)).chargeStatus).to.equal('not-charged');
+      const report = await service.reconcile({ minAgeMs: 0 });
+      expect(report.applied).to.have.length(1);
+      await expectCharged(id, result.razorpay_payment_id);
+      expect(fake.state.payment(result.razorpay_payment_id).notes).to.deep.include({ payhost_payment_id: id });
+      expect(await webhook(fake.webhook('payment.captured', { paymentId: result.razorpay_payment_id }))).to.deep.equal(['already_applied']);
+      expect((await service.reconcile({ minAgeMs: 0 })).applied).to.deep.equal([]);
+      await expectCharged(id, result.razorpay_payment_id);
+    });
+  }
+
+  it('a 503 on the claim write of an authorized payment: outcome_unknown, nothing captured', async () => {
+    const plugin = makePlugin(fake, { auto_capture: true });
+    const result = await paidCheckout('authorized');
+    inject503(fake);
+    const response = await call(plugin.processPayment(payment({ token: JSON.stringify(result) }), null));
+    expectFailure(response, 'processing_error', /Could not bind Razorpay payment/, 'payment_binding_failed');
+    expect(response.rawResponse?.['outcome_unknown']).to.equal(true);
+    expect(response.pspReference).to.equal(result.razorpay_payment_id);
+    expect(fake.state.payment(result.razorpay_payment_id).status).to.equal('authorized');
+    expect(fake.requests.filter((r) => r.path.endsWith('/capture'))).to.deep.equal([]);
+  });
+
+  it('a claim that landed but whose answer was lost: outcome_unknown, and the ledger\'s status check finds the note and records the charge', async () => {
+    const plugin = makePlugin(fake);
+    const direct = await paidCheckout();
+    fake.loseAnswer(PATCH);
+    const response = await call(plugin.processPayment(payment({ token: JSON.stringify(direct) }), null));
+    expect(response.rawResponse?.['outcome_unknown']).to.equal(true);
+    expect(fake.state.payment(direct.razorpay_payment_id).notes).to.deep.include({ payhost_payment_id: 'pay-host-1' });
+
+    const result = await paidCheckout();
+    fake.loseAnswer(PATCH);
+    const created = await service.createPayment({ idempotencyKey: key(), channel: CHANNEL, total: '499.50', currency: 'INR', token: JSON.stringify(result) });
+    await service.process({ paymentId: created.id, idempotencyKey: key() });
+    await expectCharged(created.id, result.razorpay_payment_id);
+  });
+
+  it('Razorpay answering that the payment id does not exist (400, field id) stays a definite failure', async () => {
+    const result = await paidCheckout();
+    const missing = { code: 'BAD_REQUEST_ERROR', description: 'The id provided does not exist', field: 'id' };
+    fake.injectError(PATCH, 400, missing);
+    const { id, error } = await processRejected(JSON.stringify(result));
+    expect(error).to.be.instanceOf(GatewayDeclinedError);
+    expect(error).to.deep.include({ errorCode: 'processing_error' });
+    expect((await service.listTransactions(id)).map((t) => [t.state, t.isSuccess])).to.deep.equal([['applied', false]]);
+    expect((await service.getPayment(id)).chargeStatus).to.equal('not-charged');
+    const plugin = makePlugin(fake);
+    fake.injectError(PATCH, 404, missing);
+    const response = await call(plugin.processPayment(payment({ token: JSON.stringify(result) }), null));
+    expectFailure(response, 'processing_error', /does not exist/, 'payment_binding_failed');
+    expect(response.rawResponse?.['outcome_unknown']).to.equal(undefined);
+  });
+
+  it('claimLeavesOpen: on a paid payment only Razorpay\'s "id does not exist" or our own error is definite; otherwise only a write Razorpay may have made is open', () => {
+    const body = (field: string | null) => ({ code: 'BAD_REQUEST_ERROR', description: 'x', field });
+    for (const paid of ['authorized', 'captured']) {
+      expect(claimLeavesOpen({ statusCode: 400, error: body('id') }, paid)).to.equal(false);
+      expect(claimLeavesOpen({ statusCode: 404, error: body('id') }, paid)).to.equal(false);
+      expect(claimLeavesOpen(new PayhostError('invalid_input', 'bad id'), paid)).to.equal(false);
+      for (const status of [0, 400, 401, 403, 404, 409, 429, 500, 503]) {
+        expect(claimLeavesOpen({ statusCode: status, error: body(status === 400 ? 'notes' : null) }, paid), `HTTP ${status} (${paid})`).to.equal(true);
+      }
+      expect(claimLeavesOpen({ statusCode: 400 }, paid), '400 without an error body').to.equal(true);
+      expect(claimLeavesOpen(new Error('`payment_id` is mandatory'), paid)).to.equal(true);
+    }
+    // Not (yet) holding money: only a write that may have landed anyway.
+    expect(claimLeavesOpen({ statusCode: 503, error: body(null) }, 'created')).to.equal(true);
+    expect(claimLeavesOpen({ statusCode: 429, error: body(null) }, 'created')).to.equal(false);
+    expect(claimLeavesOpen({ statusCode: 400, error: body('notes') }, 'failed')).to.equal(false);
+  });
+});
+
+function inject503(fake: FakeRazorpay): void {
+  fake.injectError(PATCH, 503, { code: 'SERVER_ERROR', description: 'Service unavailable' });
+}
