@@ -3,7 +3,7 @@ import type Stripe from 'stripe';
 import { adoptedBy, adoptionRefusal, bindIntent, connectRefusal } from './adoption.js';
 import { toStripeAmount } from './amounts.js';
 import { mutating, reading, wasReplayed, type CallContext } from './client.js';
-import { onHoldingAccount } from './account-fallback.js';
+import { missingObject, onHoldingAccount } from './account-fallback.js';
 import { applicationFee, connectTarget, decodeRef, encodeRef, followUpAccounts, intentConnectParams, pspAccount, referenceAccount, type ConnectTarget } from './connect.js';
 import { convertAmount, errorResponse, failure, paymentMetadata, refusal, stripeAmountOf, type OperationContext } from './context.js';
 import { CUSTOMER_ACCOUNT_MISMATCH, customerAccountRefusal, ensureCustomer, explicitCustomer, findCustomer, savedCard } from './customers.js';
@@ -142,7 +142,8 @@ async function chargeConfirmedIntent(ctx: OperationContext, payment: PaymentData
   try {
     intent = await ctx.stripe.paymentIntents.retrieve(id, { expand: ['payment_method'] }, reading(call));
   } catch (err) {
-    return readFailure(ctx, err, payment, kind, id, account);
+    const response = errorResponse(ctx, err, payment, kind, account);
+    return readLeavesOutcomeUnknown({ raw: response.rawResponse ?? {} }) ? leftOpen(ctx, response, id, account) : response;
   }
   try {
     const refused = adoptionRefusal(intent, payment, ctx.channel);
@@ -155,7 +156,14 @@ async function chargeConfirmedIntent(ctx: OperationContext, payment: PaymentData
     if (!adoptedBy(intent, payment, call.idempotencyKey)) {
       const terms = connectRefusal(intent, expected.target, expected.fee);
       if (terms) return refusal(payment, kind, terms.code, terms.message);
-      const bound = await bindIntent(ctx.stripe, intent, payment, ctx.channel, call, ctx.settings.secretKey);
+      let bound: Stripe.PaymentIntent | string;
+      try {
+        bound = await bindIntent(ctx.stripe, intent, payment, ctx.channel, call, ctx.settings.secretKey);
+      } catch (err) {
+        // The intent was just read: what the customer did with it stands, bound or not. Only "no such intent" is definite.
+        const response = errorResponse(ctx, err, payment, kind, account);
+        return missingObject(err, 'payment_intent') ? response : leftOpen(ctx, response, id, account);
+      }
       if (typeof bound === 'string') return failure(payment, kind, bound);
       intent = bound;
     }
@@ -171,19 +179,20 @@ async function chargeConfirmedIntent(ctx: OperationContext, payment: PaymentData
 }
 
 /**
- * The read of a pi_ token failed. The customer confirmed that intent in the
- * browser: the money may be taken whatever the read answered. A 429 or a
+ * A failed call about a pi_ token the customer confirmed in the browser, whose
+ * money may be taken whatever the call answered, as outcome_unknown with the
+ * intent as the reference: the ledger holds the charge for its event or
+ * reconciliation (which takes the payment's own paid token, bound or not:
+ * reconcile.ts) instead of recording it failed. For the read, a 429 or a
  * refused key (401, 403), like a lost connection or a 5xx, tells nothing of
- * it: outcome_unknown, with the intent as the reference, so the ledger holds
- * the charge for its event or reconciliation instead of recording it failed.
- * A 404 (no such intent) and other 4xx stay definite failures.
+ * the intent; a 404 (no such intent) and other 4xx stay definite. For the
+ * metadata update binding the intent (adoption.ts), made once it was read,
+ * every failure but Stripe's "no such intent" (a 400 too: a key reused with
+ * other parameters answers it, after the first request may have landed).
  */
-function readFailure(ctx: OperationContext, err: unknown, payment: PaymentData, kind: TransactionKind, id: string, account: string | null): GatewayResponse {
-  const response = errorResponse(ctx, err, payment, kind, account);
-  const raw = response.rawResponse ?? {};
-  if (!readLeavesOutcomeUnknown({ raw })) return response;
+function leftOpen(ctx: OperationContext, response: GatewayResponse, id: string, account: string | null): GatewayResponse {
   const pspReference = encodeRef(pspAccount(ctx.settings, account), id);
-  return { ...response, transactionId: encodeRef(account, id), pspReference, rawResponse: { ...raw, outcome_unknown: true } };
+  return { ...response, transactionId: encodeRef(account, id), pspReference, rawResponse: { ...(response.rawResponse ?? {}), outcome_unknown: true } };
 }
 
 function redirectsForConfirm(payment: PaymentData): Stripe.PaymentIntentConfirmParams {

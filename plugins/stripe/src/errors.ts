@@ -108,7 +108,7 @@ export function describeStripeError(err: unknown): StripeFailure {
  * on: rate limited (429), or the key refused (401, 403). For a call that would
  * itself move money (create, capture, refund) they are definite (Stripe did
  * nothing); for the read of an intent the customer confirmed in the browser,
- * the money may be taken all the same (charges.ts, readFailure).
+ * the money may be taken all the same (charges.ts, leftOpen).
  */
 const SAYS_NOTHING_OF_THE_OBJECT = new Set([401, 403, 429]);
 
