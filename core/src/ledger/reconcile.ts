@@ -219,7 +219,7 @@ export async function askGateway(ctx: LedgerContext, payment: Payment, pending: 
   } catch (err) {
     // A manager closing mid-pass asked nothing: the row is left as it is (failed), not held for review.
     if (isPayhostError(err, ERROR_CODES.shuttingDown)) throw err;
-    ctx.logger.warn({ paymentId: payment.id, transactionId: pending.id, err }, 'getTransactionStatus failed; the transaction goes to review');
+    ctx.logger.warn({ paymentId: payment.id, transactionId: pending.id, err }, 'getTransactionStatus failed: taken as the gateway cannot tell (a pending transaction goes to review; one held, an ongoing refund or a pending charge stays as it is)');
     return null;
   }
 }
