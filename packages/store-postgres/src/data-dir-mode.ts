@@ -2,14 +2,16 @@ import { accessSync, chmodSync, constants, mkdirSync, statSync } from 'node:fs';
 import { ERROR_CODES, PayhostError } from '@payhost/core';
 
 /**
- * The embedded database's directory is private to its owner, as a PostgreSQL server's data directory
- * is (initdb makes it 0700, and the server refuses one others can read): it holds the ledger and, in
- * the plugin settings an admin saved without server.pluginSettingsKey, processor secrets in plain
- * text; PGlite creates its files readable and writable by everyone (0666 less the umask, or more).
- * A new directory is made 0700; an existing one that group or others may enter is narrowed to 0700
- * when this process owns it (one it does not own is left as its owner set it). Not on Windows, where
- * modes do not control access. Then checks the directory can be used (see assertUsable): refused with
- * invalid_configuration naming it, before anything is created in it.
+ * The embedded database's directory is private to the user running the server, as a PostgreSQL
+ * server's data directory is (initdb makes it 0700, and the server refuses one others can read): it
+ * holds the ledger and, in the plugin settings an admin saved without server.pluginSettingsKey,
+ * processor secrets in plain text; PGlite creates its files readable and writable by everyone (0666,
+ * whatever the umask), so only the directory keeps them private. A new directory is made 0700; an
+ * existing one this process's user owns that the group or others may enter is narrowed to 0700. One
+ * another user owns that the group or others may enter is refused (see notPrivate): this process may
+ * not narrow it for good (its owner can widen it again; not even root changes another user's choice
+ * silently). Not on Windows, where modes do not control access. Then checks the directory can be used
+ * (see assertUsable): refused with invalid_configuration naming it, before anything is created in it.
  */
 export function makeDataDirPrivate(dataDir: string): void {
   if (process.platform === 'win32') return;
@@ -19,11 +21,31 @@ export function makeDataDirPrivate(dataDir: string): void {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw dataDirUnusable(dataDir, 'it is not a directory', 'not_a_directory');
     throw dataDirUnusable(dataDir, `it cannot be created (${(error as Error).message})`, 'cannot_create');
   }
-  const { mode, uid } = statSync(dataDir);
-  const processUid = typeof process.getuid === 'function' ? process.getuid() : undefined;
-  const owned = processUid === undefined || processUid === uid || processUid === 0;
-  if ((mode & 0o077) !== 0 && owned) chmodSync(dataDir, mode & 0o700);
-  assertUsable(dataDir, owned);
+  const stats = statSync(dataDir);
+  const euid = process.geteuid?.() ?? stats.uid; // POSIX platforms all have it
+  const refusal = notPrivate(dataDir, stats, euid);
+  if (refusal) throw refusal;
+  if ((stats.mode & 0o077) !== 0) chmodSync(dataDir, stats.mode & 0o700); // this process's own (notPrivate)
+  assertUsable(dataDir, euid === stats.uid || euid === 0);
+}
+
+/**
+ * The refusal of a data directory whose owner (stats.uid) is not this process's effective user (euid)
+ * and which the group or others may enter (any of the mode's 0o077 bits), as root too; undefined for
+ * any other. Its message names the directory, its owner and mode, and the ways out.
+ */
+export function notPrivate(dataDir: string, stats: { uid: number; mode: number }, euid: number): PayhostError | undefined {
+  if (stats.uid === euid || (stats.mode & 0o077) === 0) return undefined;
+  const mode = (stats.mode & 0o777).toString(8).padStart(4, '0');
+  const fixes = euid === 0 ? `chown root ${dataDir} or chmod 700 ${dataDir}` : `chown ${euid} ${dataDir} (this process then narrows it to 0700)`;
+  return dataDirUnusable(
+    dataDir,
+    `it belongs to uid ${stats.uid}, not to this process's user (uid ${euid}), and its mode ${mode} lets the group or others enter it, ` +
+      `read and rewrite the ledger and any secret saved in it (PGlite's files are readable and writable by everyone); ` +
+      `${fixes}, or point dataDir at a subdirectory of it, which this process creates 0700`,
+    'not_private',
+    { mode, ownerUid: stats.uid, processUid: euid },
+  );
 }
 
 /**
@@ -40,7 +62,7 @@ function assertUsable(dataDir: string, owned: boolean): void {
     accessSync(dataDir, constants.R_OK | constants.W_OK | constants.X_OK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'EACCES';
-    throw dataDirUnusable(dataDir, `this process (uid ${process.getuid?.() ?? '?'}) may not read, write and enter it (${code})`, 'not_writable');
+    throw dataDirUnusable(dataDir, `this process (uid ${process.geteuid?.() ?? '?'}) may not read, write and enter it (${code})`, 'not_writable');
   }
   const mode = stats.mode & 0o777;
   if (owned && (mode & 0o700) !== 0o700) {

@@ -1,10 +1,11 @@
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { PayhostError } from '@payhost/core';
 import { createPgliteStore, type SqlLedgerStore } from '@payhost/store-postgres';
 import { copyMigratedDataDir, migratedTemplate } from '../../../tests/support/pglite-template.js';
+import { notPrivate } from '../dist/data-dir-mode.js';
 
 // The embedded database's directory holds the ledger and, without server.pluginSettingsKey, saved
 // processor secrets in plain text, in files PGlite makes readable by everyone: only its owner may enter it.
@@ -89,6 +90,61 @@ describe('PGlite data directory: private to its owner (0700)', function () {
     expect(readdirSync(dataDir).sort(), 'no lock file, nothing new').to.deep.equal(before);
     chmodSync(dataDir, 0o700);
     await (await createPgliteStore({ dataDir, fsync: false })).close();
+  });
+
+  // Another user's directory (root's, made 0777 for a server run as nobody) was left open as it was, and
+  // PGlite wrote its files 0666 in it: any local user could read and rewrite the ledger and saved secrets.
+  describe('a directory another user owns', () => {
+    const S_IFDIR = 0o040000;
+    const nobody = 65534;
+
+    it('is refused when the group or others may enter it (0777, 0770, 0750, 0705, 0701), naming its owner and mode and the ways out', () => {
+      for (const mode of [0o777, 0o770, 0o750, 0o705, 0o701]) {
+        const octal = `0${mode.toString(8)}`;
+        const error = notPrivate('/srv/data', { uid: 0, mode: S_IFDIR | mode }, nobody);
+        expect(error, octal).to.be.instanceOf(PayhostError);
+        expect(error?.code).to.equal('invalid_configuration');
+        expect(error?.message, octal).to.equal(
+          `The embedded database's data directory /srv/data cannot be used: it belongs to uid 0, not to this process's user (uid 65534), ` +
+            `and its mode ${octal} lets the group or others enter it, read and rewrite the ledger and any secret saved in it ` +
+            `(PGlite's files are readable and writable by everyone); chown 65534 /srv/data (this process then narrows it to 0700), ` +
+            `or point dataDir at a subdirectory of it, which this process creates 0700.`,
+        );
+        expect(error?.details).to.deep.equal({ dataDir: '/srv/data', reason: 'not_private', mode: octal, ownerUid: 0, processUid: nobody });
+      }
+    });
+
+    it('is refused as root too (it does not narrow another user\'s directory), saying to make it root\'s or 0700', () => {
+      const error = notPrivate('/srv/data', { uid: nobody, mode: S_IFDIR | 0o777 }, 0);
+      expect(error?.details).to.deep.equal({ dataDir: '/srv/data', reason: 'not_private', mode: '0777', ownerUid: nobody, processUid: 0 });
+      expect(error?.message).to.include('it belongs to uid 65534, not to this process\'s user (uid 0), and its mode 0777 lets the group or others enter it');
+      expect(error?.message).to.include('; chown root /srv/data or chmod 700 /srv/data, or point dataDir at a subdirectory of it');
+    });
+
+    it('is not refused when only its owner may enter it (0700, 0500: then whether this process may use it decides), nor is one of this user\'s own', () => {
+      expect(notPrivate('/srv/data', { uid: nobody, mode: S_IFDIR | 0o700 }, 0)).to.equal(undefined);
+      expect(notPrivate('/srv/data', { uid: 0, mode: S_IFDIR | 0o500 }, nobody)).to.equal(undefined);
+      expect(notPrivate('/srv/data', { uid: nobody, mode: S_IFDIR | 0o777 }, nobody)).to.equal(undefined);
+      expect(notPrivate('/srv/data', { uid: 0, mode: S_IFDIR | 0o777 }, 0)).to.equal(undefined);
+    });
+
+    // Tests run as root (as the 0500 ones above assume): a directory chowned to nobody is another user's, for root too.
+    it('createPgliteStore refuses a real one (nobody\'s, 0777) before creating anything in it, leaving its mode; opens it once 0700', async () => {
+      const dataDir = join(root, 'nobodys');
+      mkdirSync(dataDir);
+      chownSync(dataDir, nobody, nobody);
+      chmodSync(dataDir, 0o777);
+      const error = await refusal(dataDir, true);
+      expect(error, String(error)).to.be.instanceOf(PayhostError);
+      expect(error.code).to.equal('invalid_configuration');
+      expect(error.message).to.include(`data directory ${dataDir} cannot be used: it belongs to uid 65534, not to this process's user (uid 0)`);
+      expect(error.details).to.deep.equal({ dataDir, reason: 'not_private', mode: '0777', ownerUid: nobody, processUid: 0 });
+      expect(readdirSync(dataDir), 'created in it').to.deep.equal([]);
+      expect(modeOf(dataDir).toString(8)).to.equal('777');
+      chmodSync(dataDir, 0o700); // as its message says: root may use another user's private directory
+      await (await createPgliteStore({ dataDir, fsync: false })).close();
+      expect(modeOf(dataDir).toString(8)).to.equal('700');
+    });
   });
 
   it('refuses a data directory path that is a file, and says so', async () => {
