@@ -124,6 +124,33 @@ describe('PGlite data directory lock', function () {
     }
   });
 
+  it('takes over the lock of a process that ran before a reboot, whose pid now runs another process', async () => {
+    const dataDir = join(root, 'rebooted');
+    const first = await createPgliteStore({ dataDir });
+    await first.close();
+    // After a power cut: the lock of the crashed server, whose pid a daemon of this boot got.
+    const daemon = spawn('sleep', ['1000'], { stdio: 'ignore' });
+    try {
+      const stat = await readFile(`/proc/${daemon.pid}/stat`, 'utf8');
+      const startTime = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+      const token = '10f8'.padEnd(32, '0');
+      await writeFile(
+        join(dataDir, 'payhost.lock'),
+        JSON.stringify({ pid: daemon.pid, host: hostname(), token, start: `00000000-0000-0000-0000-000000000000:${startTime}` }),
+      );
+      const store = await createPgliteStore({ dataDir });
+      try {
+        expect(JSON.parse(await readFile(join(dataDir, 'payhost.lock'), 'utf8'))).to.deep.include({ pid: process.pid });
+      } finally {
+        await store.close();
+      }
+      expect(daemon.exitCode, 'the daemon is left alone').to.equal(null);
+    } finally {
+      daemon.kill('SIGKILL');
+      await new Promise((resolve) => daemon.once('exit', resolve));
+    }
+  });
+
   it('leaves the lock of a process on another host alone', async () => {
     const dataDir = join(root, 'other-host');
     const first = await createPgliteStore({ dataDir });

@@ -48,34 +48,75 @@ function isRunning(pid: number): boolean {
   }
 }
 
-/**
- * This process told apart from an earlier one with its pid: the boot's id and the process's start time
- * (in clock ticks since boot), the same in all its threads. Undefined without Linux's /proc.
- */
-function processStart(): string | undefined {
+/** This boot's id (Linux's /proc): the same for all processes until the machine restarts. */
+function bootId(): string | undefined {
   try {
     const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    // The command name (field 2) is in parentheses and may hold spaces: count from the last ')'. Field 3 is the state, 22 the start time.
-    const startTime = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
-    return /^[0-9a-f-]+$/.test(boot) && /^\d+$/.test(startTime) ? `${boot}:${startTime}` : undefined;
+    return /^[0-9a-f-]+$/.test(boot) ? boot : undefined;
   } catch {
     return undefined;
   }
 }
 
+/**
+ * A process's state (field 3: R, S, D, Z for a zombie...) and start time (field 22, in clock ticks since boot) from
+ * /proc/<pid>/stat. Undefined without /proc, or when it cannot be read (gone, or hidden: /proc mounted with hidepid).
+ */
+function procStat(pid: number | 'self'): { state: string; startTime: string } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces: count from the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const state = fields[0] ?? '';
+    const startTime = fields[19] ?? '';
+    return /^[A-Za-z]$/.test(state) && /^\d+$/.test(startTime) ? { state, startTime } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const BOOT_ID = bootId();
+
+/**
+ * This process told apart from an earlier one with its pid: the boot's id and the process's start time
+ * (in clock ticks since boot), the same in all its threads. Undefined without Linux's /proc.
+ */
+function processStart(): string | undefined {
+  const self = procStat('self');
+  return BOOT_ID !== undefined && self !== undefined ? `${BOOT_ID}:${self.startTime}` : undefined;
+}
+
 export const PROCESS_START = processStart();
+
+/**
+ * The process now running `owner.pid` is provably not the one that wrote `owner`: its `start` says it ran in an
+ * earlier boot (a restart since, a power cut: its pid may now be a system daemon's), or the pid's process started at
+ * another time (the pid was reused), or it is a zombie (it exited, not yet reaped by its parent). False when this
+ * cannot be told: no `start` (an older payhost wrote it), or no /proc (not Linux), or the pid's /proc entry hidden.
+ */
+function runsAnotherProcess(owner: LockOwner): boolean {
+  const recorded = /^([0-9a-f-]+):(\d+)$/.exec(owner.start ?? '');
+  if (!recorded || BOOT_ID === undefined) return false;
+  if (recorded[1] !== BOOT_ID) return true;
+  const now = procStat(owner.pid);
+  if (now === undefined) return !isRunning(owner.pid); // Hidden (it runs: not stale), or it exited just now.
+  return now.state === 'Z' || now.startTime !== recorded[2];
+}
 
 /** Written by this very process (another thread's open, as each thread has its own heldHere): never stale. */
 export function isThisProcess(owner: LockOwner): boolean {
   return owner.pid === process.pid && PROCESS_START !== undefined && owner.start === PROCESS_START;
 }
 
-/** A lock of a process that is gone: on this host, and its pid runs no process (or is ours but not this process: left by an earlier process with our pid). */
+/**
+ * A lock of a process that is gone: on this host, and its pid runs no process, or runs another one (runsAnotherProcess:
+ * an earlier boot's lock, a reused pid, a zombie), or is ours but not this process (left by an earlier process with our pid).
+ * Once stale, a lock stays stale: its writer never comes back (the takeover's safety rests on this).
+ */
 export function isStale(owner: LockOwner): boolean {
   // Another host's process cannot be checked from here: its lock stands.
   if (owner.host !== hostname()) return false;
-  if (owner.pid !== process.pid) return !isRunning(owner.pid);
+  if (owner.pid !== process.pid) return !isRunning(owner.pid) || runsAnotherProcess(owner);
   // Our pid, and not a store of this thread (those are in heldHere): another thread's, or a previous process's that had
   // our pid (a container's pid 1). Without its start (no /proc, or an older payhost wrote it) it is taken for the latter.
   return !isThisProcess(owner);
