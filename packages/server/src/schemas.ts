@@ -54,8 +54,8 @@ export function errorsOf(statuses: readonly ErrorStatus[], descriptions: Partial
 /** Statuses only a request body can cause (too large, not JSON). */
 export const BODY_ERROR_STATUSES = ['413', '415'] as const;
 
-/** GET /health/ready: 503 store_unavailable when the ledger database does not answer. */
-export const readinessErrorResponses = errorsOf([500, 503], { 503: '`store_unavailable`: the ledger database does not answer (or `shutting_down`)' });
+/** GET /health/ready: 503 store_unavailable when the ledger database does not answer or is read-only. */
+export const readinessErrorResponses = errorsOf([500, 503], { 503: '`store_unavailable`: the ledger database does not answer, or is read-only (`details.reason: read_only`); or `shutting_down`' });
 
 /**
  * preValidation of the routes that take an Idempotency-Key (the payment API's and the checkout's): two

@@ -4,7 +4,7 @@ import type { SessionOptions, SqlConnection, SqlDriver } from './driver.js';
 import { quoteSchema } from './driver.js';
 import { DEFAULT_MIGRATION_TIMEOUT_MS, DEFAULT_PING_TIMEOUT_MS, DEFAULT_QUERY_TIMEOUT_MS, ExchangeDeadline, checkTimeout } from './deadline.js';
 import { SqlLedgerStore } from './sql-store.js';
-import { isConnectionFailure, storeUnavailable } from './unavailable.js';
+import { isConnectionFailure, refusesWrites, storeUnavailable } from './unavailable.js';
 
 /** pg.Pool options; pg's own `query_timeout` is refused: `queryTimeoutMillis` bounds the exchanges instead. */
 export type PoolOptions = Omit<pg.PoolConfig, 'connectionString' | 'options' | 'query_timeout'>;
@@ -100,6 +100,7 @@ class PostgresDriver implements SqlDriver {
       throw isPayhostError(error) ? error : storeUnavailable(this.name, error);
     }
     let broken: Error | undefined;
+    let readOnly: Error | undefined;
     const onError = (error: Error) => {
       broken = error;
     };
@@ -114,12 +115,14 @@ class PostgresDriver implements SqlDriver {
       return await fn(connection);
     } catch (error) {
       const failed = broken !== undefined || deadline.timedOut !== undefined || isConnectionFailure(error);
+      // A read-only session (a standby, a role's default_transaction_read_only, read at login) stays so: a new one may be writable.
+      if (refusesWrites(error)) readOnly = error as Error;
       if (failed && !isPayhostError(error)) throw storeUnavailable(this.name, deadline.timedOut ?? error);
       throw error;
     } finally {
       client.off('error', onError);
-      // A client whose connection failed or timed out is destroyed, not returned to the pool.
-      client.release(broken ?? deadline.timedOut);
+      // A client whose connection failed, timed out or is read-only is destroyed, not returned to the pool.
+      client.release(broken ?? deadline.timedOut ?? readOnly);
     }
   }
 

@@ -1,12 +1,12 @@
 import type { ClaimResult, IdempotencyClaim, IdempotencyRecord, LedgerStore, LedgerTx, Payment, PluginSettingsSave, SavedPluginSettings, Transaction } from '@payhost/core';
-import type { SqlConnection, SqlDriver } from './driver.js';
+import type { SessionOptions, SqlConnection, SqlDriver } from './driver.js';
 import { runMigrations, type MigrateOptions } from './migrations.js';
 import { listPluginSettings, purgeReplacedPluginSettings, savePluginSettings } from './plugin-settings.js';
 import { PAYMENT_COLUMNS, TRANSACTION_COLUMNS, paymentParams, rowToIdempotency, rowToPayment, rowToTransaction, timeParam, transactionParams } from './rows.js';
 import { BY_AGE, CLAIM_AND_CREATE, LIST_TRANSACTIONS, SELECT_KEY } from './sql-statements.js';
 import { SqlTx } from './sql-tx.js';
 import { within } from './deadline.js';
-import { QueryTimeoutError, storeClosed, storeUnavailable } from './unavailable.js';
+import { QueryTimeoutError, storeClosed, storeUnavailable, unavailableIfRefused } from './unavailable.js';
 
 export interface SqlStoreOptions extends MigrateOptions {
   /** The bound of `ping()` (the readiness check), getting a connection included, in ms; default (or 0): the driver's own. */
@@ -50,7 +50,7 @@ export class SqlLedgerStore implements LedgerStore {
 
   async transaction<T>(fn: (tx: LedgerTx) => Promise<T>): Promise<T> {
     this.check();
-    return this.driver.session(async (connection) => {
+    return this.session(async (connection) => {
       const tx = new SqlTx(connection, this.driver.serialTransactions === true);
       try {
         const result = await fn(tx);
@@ -71,7 +71,7 @@ export class SqlLedgerStore implements LedgerStore {
    */
   async claimAndCreate(claim: IdempotencyClaim, payment: Payment, transaction: Transaction): Promise<ClaimResult> {
     this.check();
-    return this.driver.session(async (c) => {
+    return this.session(async (c) => {
       const params = [claim.key, claim.requestHash, timeParam(claim.now), ...paymentParams(payment), ...transactionParams(transaction)];
       // As claimIdempotencyKey: if the holder released the key between the two statements, try again.
       for (let attempt = 0; attempt < 5; attempt += 1) {
@@ -86,7 +86,7 @@ export class SqlLedgerStore implements LedgerStore {
 
   private async read<T>(fn: (connection: SqlConnection) => Promise<T>): Promise<T> {
     this.check();
-    return this.driver.session(fn);
+    return this.session(fn);
   }
 
   getPayment(id: string): Promise<Payment | null> {
@@ -174,18 +174,19 @@ export class SqlLedgerStore implements LedgerStore {
   }
 
   /**
-   * One trivial query: resolves when the database answers (store_unavailable when it cannot be reached, or
-   * does not answer within `pingTimeoutMs`, getting a connection included).
+   * The readiness check: resolves when the database answers and would take writes (store_unavailable when
+   * it cannot be reached, does not answer within `pingTimeoutMs`, getting a connection included, or is
+   * read-only, details.reason `read_only`: a standby, or a node left read-only by a failover).
    */
   async ping(): Promise<void> {
     this.check();
     const bound = this.options.pingTimeoutMs;
     if (!bound) {
-      await this.read((c) => c.query('SELECT 1'));
+      await this.read((c) => this.checkWritable(c));
       return;
     }
     // The session is bounded too (its exchange by `bound`, getting a connection by the pool's connect timeout).
-    const answered = this.driver.session((c) => c.query('SELECT 1'), { timeoutMs: bound });
+    const answered = this.session((c) => this.checkWritable(c), { timeoutMs: bound });
     const message = `The database did not answer the readiness check within ${bound} ms`;
     await within(answered, bound, () => storeUnavailable(this.driver.name, new QueryTimeoutError(bound, message)));
   }
@@ -194,6 +195,25 @@ export class SqlLedgerStore implements LedgerStore {
     if (this.closed) return;
     this.closed = true;
     await this.driver.close();
+  }
+
+  /** store_unavailable (reason `read_only`) when a write on this connection would be refused with SQLSTATE 25006. */
+  private async checkWritable(c: SqlConnection): Promise<void> {
+    const [row] = await c.query<{ in_recovery: boolean; read_only: string }>(
+      "SELECT pg_is_in_recovery() AS in_recovery, current_setting('transaction_read_only') AS read_only",
+    );
+    if (row?.in_recovery !== true && row?.read_only !== 'on') return;
+    const why = row.in_recovery ? 'pg_is_in_recovery() is true (a standby)' : 'transaction_read_only is on (default_transaction_read_only set for the server, database or role)';
+    throw storeUnavailable(this.driver.name, Object.assign(new Error(`The database accepts no writes: ${why}`), { code: '25006' }));
+  }
+
+  /** A driver session, where a statement the database refused for a state of its own (read-only, disk full, ...) is store_unavailable. */
+  private async session<T>(fn: (connection: SqlConnection) => Promise<T>, options?: SessionOptions): Promise<T> {
+    try {
+      return await this.driver.session(fn, options);
+    } catch (error) {
+      throw unavailableIfRefused(this.driver.name, error);
+    }
   }
 
   private check(): void {

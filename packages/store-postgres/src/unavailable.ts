@@ -1,4 +1,4 @@
-import { ERROR_CODES, PayhostError } from '@payhost/core';
+import { ERROR_CODES, isPayhostError, PayhostError } from '@payhost/core';
 
 /** Socket errors that mean the database could not be reached or the connection dropped. */
 const NETWORK_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
@@ -46,9 +46,76 @@ export function isConnectionFailure(error: unknown, depth = 0): boolean {
   return isConnectionFailure(cause, depth + 1);
 }
 
-/** The typed error a request gets while the database is out of reach; the driver's error is its cause (for the log, not the client). */
+/**
+ * Why a database that answers cannot take the ledger's writes now, by SQLSTATE: a state of the database
+ * (a read-only node after a failover, a full disk, no memory, a failing disk), not of the statement, so
+ * the same request succeeds once it has passed. Class 53's other states (53000 and 53400, e.g. a
+ * temp_file_limit reached) are `insufficient_resources`; 53300 (too many clients) is a connection failure.
+ */
+const REFUSAL_REASONS: Readonly<Record<string, { reason: StoreRefusalReason; says: string }>> = {
+  '25006': { reason: 'read_only', says: 'is read-only (a standby, or a former primary after a failover)' },
+  '53100': { reason: 'disk_full', says: 'has no space left on its disk' },
+  '53200': { reason: 'out_of_memory', says: 'is out of memory' },
+  '58030': { reason: 'io_error', says: 'could not read or write its files (an I/O error)' },
+};
+
+export type StoreRefusalReason = 'read_only' | 'disk_full' | 'out_of_memory' | 'insufficient_resources' | 'io_error';
+
+/** What a SQLSTATE in REFUSAL_REASONS (or class 53 but 53300) says; undefined for any other. */
+function refusalOfState(code: string): { reason: StoreRefusalReason; says: string; sqlstate: string } | undefined {
+  const known = REFUSAL_REASONS[code];
+  if (known) return { ...known, sqlstate: code };
+  if (/^53[0-9A-Z]{3}$/.test(code) && code !== '53300') return { reason: 'insufficient_resources', says: 'is short of a resource', sqlstate: code };
+  return undefined;
+}
+
+/**
+ * When `error` (or its cause, or one of an AggregateError's errors) is the database refusing a statement
+ * for a state of its own that passes (read-only, disk full, out of memory, I/O error): the reason and
+ * SQLSTATE; undefined for a statement it refused for itself (a constraint, a syntax error) or anything else.
+ */
+export function storeRefusal(error: unknown, depth = 0): { reason: StoreRefusalReason; says: string; sqlstate: string } | undefined {
+  if (typeof error !== 'object' || error === null || depth > 4) return undefined;
+  if (isPayhostError(error)) return undefined;
+  const { code, cause, errors } = error as { code?: unknown; cause?: unknown; errors?: unknown };
+  const own = typeof code === 'string' ? refusalOfState(code) : undefined;
+  if (own) return own;
+  if (Array.isArray(errors)) {
+    for (const inner of errors) {
+      const found = storeRefusal(inner, depth + 1);
+      if (found) return found;
+    }
+  }
+  return storeRefusal(cause, depth + 1);
+}
+
+/**
+ * The typed error a request gets while the database is out of reach; the driver's error is its cause (for the
+ * log, not the client). A database that answers but refuses writes for a state of its own (storeRefusal) gets
+ * the same code and advice, saying which state, with `details.reason` (`read_only`, `disk_full`, ...).
+ */
 export function storeUnavailable(storeName: string, cause: unknown): PayhostError {
+  const refusal = storeRefusal(cause);
+  if (refusal) {
+    return new PayhostError(
+      ERROR_CODES.storeUnavailable,
+      `The ledger database (${storeName}) ${refusal.says} (SQLSTATE ${refusal.sqlstate}): it cannot record the request now; retry later with the same idempotency key`,
+      { store: storeName, reason: refusal.reason },
+      { cause },
+    );
+  }
   return new PayhostError(ERROR_CODES.storeUnavailable, `The ledger database (${storeName}) cannot be reached; retry later with the same idempotency key`, undefined, { cause });
+}
+
+/** True for a write refused because the session is read-only: SQLSTATE 25006, or the store_unavailable made of one. */
+export function refusesWrites(error: unknown): boolean {
+  if (isPayhostError(error, ERROR_CODES.storeUnavailable)) return error.details?.['reason'] === 'read_only';
+  return storeRefusal(error)?.reason === 'read_only';
+}
+
+/** `storeUnavailable` for a refusal (storeRefusal), any other error as it is. */
+export function unavailableIfRefused(storeName: string, error: unknown): unknown {
+  return storeRefusal(error) ? storeUnavailable(storeName, error) : error;
 }
 
 /**

@@ -23,15 +23,16 @@ export async function healthRoutes(app: FastifyInstance, ctx: ServerContext): Pr
     async () => ({ status: 'ok', store: ctx.storeKind, configVersion: ctx.manager.configVersion, channels: ctx.manager.listChannels().length }),
   );
   // Readiness, apart from liveness: a load balancer stops sending payments here while the database is out
-  // of reach, without a liveness probe restarting a process that will recover by itself.
+  // of reach, or answers but takes no writes (a standby or read-only node after a failover, details.reason
+  // read_only), without a liveness probe restarting a process that will recover by itself.
   app.get(
     '/health/ready',
     {
       schema: {
         operationId: 'getReadiness',
-        summary: 'Readiness: the ledger database answers (503 store_unavailable when it does not)',
+        summary: 'Readiness: the ledger database answers and takes writes (503 store_unavailable when it does not)',
         response: {
-          200: { description: 'The ledger database answers', type: 'object', required: ['status', 'store'], properties: { status: { type: 'string', enum: ['ready'] }, store: { type: 'string' } } },
+          200: { description: 'The ledger database answers and is not read-only', type: 'object', required: ['status', 'store'], properties: { status: { type: 'string', enum: ['ready'] }, store: { type: 'string' } } },
           ...readinessErrorResponses,
         },
       },
