@@ -47,7 +47,7 @@ function inUse(dataDir: string, owner: LockOwner): PayhostError {
     ERROR_CODES.dataDirInUse,
     `The embedded database in ${dataDir} is in use by ${who(owner)}. One process at a time may open it: stop that process, ` +
       `use another data directory, or use PostgreSQL (DATABASE_URL) to share a database between processes. ` +
-      `If no such process runs, delete ${join(dataDir, LOCK_FILE)}.`,
+      `If no payhost process uses this directory (that pid may now be another program's), delete ${join(dataDir, LOCK_FILE)}.`,
     { dataDir, lockFile: join(dataDir, LOCK_FILE), pid: owner.pid, host: owner.host },
   );
 }
