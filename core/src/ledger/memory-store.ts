@@ -6,7 +6,7 @@ import { copyPayment, copyTransaction } from './record-copy.js';
 import { LockTable } from './memory-locks.js';
 import { MemoryState, byAge, toRecord } from './memory-state.js';
 import { MemoryTx } from './memory-tx.js';
-import { isUnsettledPendingCharge } from './pending-charges.js';
+import { isPendingChargeOfPendingPayment } from './pending-charges.js';
 
 /** A copy, so neither the caller nor the store changes the other's settings later. */
 function copySaved(saved: SavedPluginSettings): SavedPluginSettings {
@@ -95,14 +95,13 @@ export class MemoryLedgerStore implements LedgerStore {
       .map((t) => copyTransaction(t.value));
   }
 
-  /** Charges answered `pending` that nothing settled yet (see LedgerStore.listUnsettledPendingCharges). */
+  /** Charges answered `pending` of payments still `pending`, settled or not (see LedgerStore.listUnsettledPendingCharges). */
   async listUnsettledPendingCharges(): Promise<Transaction[]> {
     this.check();
     return [...this.state.transactions.values()]
       .filter(({ value: t }) => {
         const payment = this.state.payments.get(t.paymentId);
-        if (!payment || t.kind !== 'pending') return false;
-        return isUnsettledPendingCharge(payment, this.state.transactionsOf(t.paymentId).map((s) => s.value), t);
+        return payment !== undefined && isPendingChargeOfPendingPayment(payment, t);
       })
       .sort(byAge)
       .map((t) => copyTransaction(t.value));

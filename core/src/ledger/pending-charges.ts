@@ -38,9 +38,59 @@ export function isUnsettledPendingCharge(payment: Payment, transactions: readonl
   return id === null || !transactions.some((s) => s.id !== pending.id && settles(s, id));
 }
 
-/** Every unsettled pending charge, oldest first (none when the store cannot list them). */
-export async function listUnsettledPendingCharges(ctx: LedgerContext): Promise<Transaction[]> {
-  return ctx.store.listUnsettledPendingCharges ? ctx.store.listUnsettledPendingCharges() : [];
+/** Whether `pending` is an applied, successful `pending` charge of a payment still `pending`, settled or not (what the store lists). */
+export function isPendingChargeOfPendingPayment(payment: Payment, pending: Transaction): boolean {
+  return payment.chargeStatus === 'pending' && pending.state === 'applied' && pending.isSuccess && pending.kind === 'pending';
+}
+
+/**
+ * Whether the payment of `pending` is left `pending` for good: `pending` was settled (its authorization or
+ * failure applied) but the payment stayed `pending`, and no other charge of it is still pending. The code before
+ * the rule of endsPendingCharge left payments so (their authorization could never be captured, nor voided), and
+ * an instance of it still does during a rolling upgrade. Reconciliation repairs them (repairStuckPendingCharge).
+ */
+export function isStuckPendingCharge(payment: Payment, transactions: readonly Transaction[], pending: Transaction): boolean {
+  if (!isPendingChargeOfPendingPayment(payment, pending) || isUnsettledPendingCharge(payment, transactions, pending)) return false;
+  return !transactions.some((t) => t.id !== pending.id && t.kind === 'pending' && isUnsettledPendingCharge(payment, transactions, t));
+}
+
+/**
+ * Charges answered `pending` of payments still `pending`, oldest first, that reconciliation acts on: unsettled
+ * ones it can ask the gateway about, and stuck ones (isStuckPendingCharge) it repairs (none when the store
+ * cannot list them). A settled one of a payment still waiting for another charge is left out.
+ */
+export async function listPendingChargesToReconcile(ctx: LedgerContext): Promise<Transaction[]> {
+  const listed = ctx.store.listUnsettledPendingCharges ? await ctx.store.listUnsettledPendingCharges() : [];
+  const rows: Transaction[] = [];
+  for (const row of listed) {
+    const payment = await ctx.store.getPayment(row.paymentId);
+    if (!payment) continue;
+    const transactions = await ctx.store.listTransactions(payment.id);
+    if (isStuckPendingCharge(payment, transactions, row) || (canAskAbout(row) && isUnsettledPendingCharge(payment, transactions, row))) rows.push(row);
+  }
+  return rows;
+}
+
+/**
+ * Repairs a payment left `pending` after its pending charge was settled (isStuckPendingCharge), under its lock,
+ * without asking the gateway: back to `not-charged` as endsPendingCharge would have set it when the settling row
+ * was applied (apply.ts), its version bumped. The amounts stay as the applied rows made them (an authorization
+ * added what it authorized; a failure added nothing). False when it is no longer stuck (settled meanwhile).
+ */
+export async function repairStuckPendingCharge(ctx: LedgerContext, row: Transaction): Promise<boolean> {
+  const repaired = await ctx.store.transaction(async (tx): Promise<Payment | null> => {
+    const locked = await tx.getPayment(row.paymentId, { forUpdate: true });
+    const current = await tx.getTransaction(row.id);
+    if (!locked || !current || !isStuckPendingCharge(locked, await tx.listTransactions(locked.id), current)) return null;
+    const next: Payment = { ...locked, chargeStatus: 'not-charged', version: locked.version + 1, updatedAt: ctx.now() };
+    return (await tx.updatePayment(next, locked.version)) ? next : null;
+  });
+  if (!repaired) return false;
+  ctx.logger.info(
+    { paymentId: row.paymentId, transactionId: row.id, gatewayTransactionId: row.gatewayTransactionId, authorizedAmount: repaired.authorizedAmount.toFixed(), capturedAmount: repaired.capturedAmount.toFixed() },
+    'reconciliation: payment left pending after its pending charge was settled (authorized or failed) set back to not-charged',
+  );
+  return true;
 }
 
 /** Whether reconciliation can ask the gateway about `pending`: a charge the ledger started (process or authorize), with its gateway transaction id. */

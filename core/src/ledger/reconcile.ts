@@ -7,7 +7,7 @@ import { operationOf } from './operations.js';
 import { incoherentAnswer, isOutcomeUnknown } from './outcome-unknown.js';
 import { buildPaymentData } from './payment-data.js';
 import { isUnsettledRefund, listUnsettledRefunds, settleOngoingRefund, settlementFromStatus } from './ongoing-refunds.js';
-import { canAskAbout, chargeEventFromStatus, isUnsettledPendingCharge, listUnsettledPendingCharges } from './pending-charges.js';
+import { chargeEventFromStatus, isStuckPendingCharge, isUnsettledPendingCharge, listPendingChargesToReconcile, repairStuckPendingCharge } from './pending-charges.js';
 import { applyGatewayEvent } from './webhook-inbox.js';
 
 export interface ReconcileOptions {
@@ -33,18 +33,30 @@ export interface ReconcileOptions {
    * transaction being resolved when it aborts is finished, not cut short.
    */
   signal?: AbortSignal;
+  /**
+   * Also ask about refunds still ongoing and charges answered `pending` (reconcileSettling; those the
+   * processor may keep ongoing for days, one gateway call each). Default true. A server's start-up pass,
+   * run before it listens, leaves them to its periodic passes: only what a crash left is resolved first.
+   */
+  settling?: boolean;
+  /**
+   * Bounds the pass, in ms of wall-clock time from its start: checked before each transaction as
+   * `signal` is, and once spent the rest are reported `skipped` (the next pass picks them up). The
+   * transaction being resolved is finished, so a pass may run one gateway call longer. Default: none.
+   */
+  budgetMs?: number;
 }
 
 export interface ReconcileReport {
   /** Transactions looked at (pending, held for review when revisited, refunds still ongoing, charges answered pending). */
   checked: number;
-  /** Resolved with the gateway's answer (success or failure). */
+  /** Resolved with the gateway's answer (success or failure), or a payment left pending repaired (pending-charges.ts). */
   applied: string[];
   /** Pending, and the gateway could not tell: marked `review` (the reserved amount stays reserved). */
   review: string[];
   /** Held for review (or a refund still ongoing, or a charge answered pending), and the gateway still cannot tell (or shows it pending): left as they are. */
   held: string[];
-  /** In flight here, too young, resolved by someone else meanwhile, or not reached before `signal` aborted the pass. */
+  /** In flight here, too young, resolved by someone else meanwhile, or not reached before `signal` aborted the pass or `budgetMs` was spent. */
   skipped: string[];
   /** Could not be resolved this pass (an error, logged); left as they are, the pass went on with the next. */
   failed: string[];
@@ -67,12 +79,14 @@ type Verdict = 'applied' | 'review' | 'held' | 'skipped';
 export async function reconcilePending(ctx: LedgerContext, calling: ReadonlySet<string>, options: ReconcileOptions = {}): Promise<ReconcileReport> {
   const report: ReconcileReport = { checked: 0, applied: [], review: [], held: [], skipped: [], failed: [] };
   const minAgeMs = options.minAgeMs ?? 0;
+  const deadline = options.budgetMs === undefined ? null : performance.now() + options.budgetMs;
+  const stopped = (): boolean => options.signal?.aborted === true || (deadline !== null && performance.now() >= deadline);
   for (const row of await ctx.store.listPendingTransactions({ includeReview: options.revisitReview ?? true })) {
     report.checked += 1;
     const tooYoung = ctx.now().getTime() - row.createdAt.getTime() < minAgeMs;
     let verdict: Verdict;
     try {
-      verdict = calling.has(row.id) || tooYoung || options.signal?.aborted ? 'skipped' : await reconcileOne(ctx, row);
+      verdict = calling.has(row.id) || tooYoung || stopped() ? 'skipped' : await reconcileOne(ctx, row);
     } catch (error) {
       // One row that cannot be resolved must not stop the pass for the rows after it (oldest come first).
       ctx.logger.error({ paymentId: row.paymentId, transactionId: row.id, err: error }, 'could not reconcile transaction; left as it is');
@@ -84,9 +98,10 @@ export async function reconcilePending(ctx: LedgerContext, calling: ReadonlySet<
     if (verdict === 'held') ctx.logger.debug(where, 'transaction still held for review');
     else if (verdict !== 'skipped') ctx.logger.info(where, 'reconciled pending transaction');
   }
-  const pass = { ctx, calling, minAgeMs, signal: options.signal, report };
+  if (options.settling === false) return report;
+  const pass = { ctx, calling, minAgeMs, stopped, report };
   await reconcileSettling(pass, await listUnsettledRefunds(ctx), reconcileOngoing, 'ongoing refund');
-  await reconcileSettling(pass, (await listUnsettledPendingCharges(ctx)).filter(canAskAbout), reconcilePendingCharge, 'pending charge');
+  await reconcileSettling(pass, await listPendingChargesToReconcile(ctx), reconcilePendingCharge, 'pending charge');
   return report;
 }
 
@@ -94,7 +109,8 @@ interface Pass {
   ctx: LedgerContext;
   calling: ReadonlySet<string>;
   minAgeMs: number;
-  signal: AbortSignal | undefined;
+  /** The pass's `signal` aborted, or its `budgetMs` spent. */
+  stopped: () => boolean;
   report: ReconcileReport;
 }
 
@@ -112,7 +128,7 @@ async function reconcileSettling(pass: Pass, rows: readonly Transaction[], one: 
     const tooYoung = ctx.now().getTime() - row.createdAt.getTime() < pass.minAgeMs;
     let verdict: Verdict;
     try {
-      verdict = pass.calling.has(row.id) || tooYoung || pass.signal?.aborted ? 'skipped' : await one(ctx, row);
+      verdict = pass.calling.has(row.id) || tooYoung || pass.stopped() ? 'skipped' : await one(ctx, row);
     } catch (error) {
       ctx.logger.error({ paymentId: row.paymentId, transactionId: row.id, err: error }, `could not reconcile ${what}; left as it is`);
       report.failed.push(row.id);
@@ -126,12 +142,16 @@ async function reconcileSettling(pass: Pass, rows: readonly Transaction[], one: 
 /**
  * A charge answered `pending` (pending-charges.ts): the gateway's final answer about its gateway transaction
  * goes through the webhook inbox as the processor's event would, under an event id derived from the row and
- * the answer, so that event, arriving later, is `already_applied` and nothing is counted twice.
+ * the answer, so that event, arriving later, is `already_applied` and nothing is counted twice. One already
+ * settled whose payment stayed `pending` (older code) is repaired without asking the gateway.
  */
 async function reconcilePendingCharge(ctx: LedgerContext, row: Transaction): Promise<Verdict> {
   const payment = await ctx.store.getPayment(row.paymentId);
+  if (!payment) return 'skipped';
+  const transactions = await ctx.store.listTransactions(payment.id);
+  if (isStuckPendingCharge(payment, transactions, row)) return (await repairStuckPendingCharge(ctx, row)) ? 'applied' : 'skipped';
   // Settled meanwhile (its event, another reconciler): nothing to ask.
-  if (!payment || !isUnsettledPendingCharge(payment, await ctx.store.listTransactions(payment.id), row)) return 'skipped';
+  if (!isUnsettledPendingCharge(payment, transactions, row)) return 'skipped';
   const answer = await askGateway(ctx, payment, row);
   const event = answer !== null && !isOutcomeUnknown(answer) ? chargeEventFromStatus(payment, row, answer) : null;
   if (!event) return 'held';

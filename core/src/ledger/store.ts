@@ -195,12 +195,12 @@ export interface LedgerStore {
    */
   listUnsettledRefunds?(): Promise<Transaction[]>;
   /**
-   * Optional: charges the processor answered `pending` and nothing settled yet, oldest first: applied,
-   * successful `pending` rows of a payment whose charge status is still `pending` that no applied
-   * successful `auth`, `capture` or `capture_failed`, and no applied failed `auth`, `capture`, `pending`,
-   * `confirm`, `action_to_confirm` or `capture_failed`, of the same payment and gateway transaction id settles (one without a gateway transaction id is never
-   * settled). Reconciliation asks the gateway about them. Without it, only the processor's event
-   * settles them.
+   * Optional: charges the processor answered `pending` whose payment is still unsettled, oldest first:
+   * applied, successful `pending` rows of a payment whose charge status is still `pending`, whether or
+   * not a row of the same gateway transaction settled them. Reconciliation asks the gateway about those
+   * nothing settled (pending-charges.ts), and sets a payment whose pending charge was settled but that
+   * stayed `pending` (the rule before endsPendingCharge) back to `not-charged`. Without it, only the
+   * processor's event settles them.
    */
   listUnsettledPendingCharges?(): Promise<Transaction[]>;
   /**

@@ -10,10 +10,22 @@ export interface ReconcilerOptions {
   minAgeMs: number;
   /** How often to look again (pending transactions too young at start-up are picked up later). */
   intervalMs: number;
+  /**
+   * Bounds the start-up pass (runStartup), in ms: the transactions it did not reach by then are left to the
+   * periodic passes. Default: none.
+   */
+  startupBudgetMs?: number;
 }
 
 export interface Reconciler {
-  /** One pass now (at start-up, before the server accepts requests). */
+  /**
+   * The start-up pass, before the server accepts requests: only what a crash left (transactions still
+   * `pending`, and those held for review), within `startupBudgetMs`. Refunds still ongoing and charges answered
+   * `pending` (a bank transfer may stay so for days, each asked about with one gateway call of up to
+   * hookTimeoutMs) are left to the periodic passes, so they never hold up the start (or a liveness probe).
+   */
+  runStartup(): Promise<void>;
+  /** One full pass now: everything reconciliation looks at (what the periodic passes run). */
   runOnce(): Promise<void>;
   /**
    * Stops the periodic passes and aborts the one in progress between transactions: it resolves once the
@@ -24,8 +36,8 @@ export interface Reconciler {
 }
 
 /**
- * Runs `PaymentService.reconcile()` at start-up and then periodically, never
- * two passes at once. A failed pass is logged and retried at the next tick:
+ * Runs `PaymentService.reconcile()` at start-up (what a crash left only) and then
+ * periodically (everything), never two passes at once. A failed pass is logged and retried at the next tick:
  * reconciliation must not take the server down.
  */
 export function startReconciler(payments: PaymentService, logger: Logger, options: ReconcilerOptions): Reconciler {
@@ -33,22 +45,24 @@ export function startReconciler(payments: PaymentService, logger: Logger, option
   let stopped = false;
   const stopping = new AbortController();
 
-  const pass = async (): Promise<void> => {
+  const pass = async (startup: boolean): Promise<void> => {
     try {
-      const report = await payments.reconcile({ minAgeMs: options.minAgeMs, signal: stopping.signal });
+      const scope = startup ? { settling: false, ...(options.startupBudgetMs === undefined ? {} : { budgetMs: options.startupBudgetMs }) } : {};
+      const report = await payments.reconcile({ minAgeMs: options.minAgeMs, signal: stopping.signal, ...scope });
       const level = report.failed.length > 0 ? 'warn' : report.applied.length > 0 || report.review.length > 0 ? 'info' : 'debug';
       const stoppedEarly = stopping.signal.aborted;
-      logger[level]({ report, minAgeMs: options.minAgeMs, ...(stoppedEarly ? { stopped: true } : {}) }, stoppedEarly ? 'reconciled pending transactions until shutdown' : 'reconciled pending transactions');
+      logger[level]({ report, minAgeMs: options.minAgeMs, ...(startup ? { startup: true } : {}), ...(stoppedEarly ? { stopped: true } : {}) }, stoppedEarly ? 'reconciled pending transactions until shutdown' : 'reconciled pending transactions');
     } catch (err) {
       logger.error({ err }, 'reconciliation pass failed; retrying at the next interval');
     }
   };
-  const runOnce = (): Promise<void> => {
-    running ??= pass().finally(() => {
+  const run = (startup: boolean): Promise<void> => {
+    running ??= pass(startup).finally(() => {
       running = null;
     });
     return running;
   };
+  const runOnce = (): Promise<void> => run(false);
 
   const timer = setInterval(() => {
     if (!stopped && running === null) void runOnce();
@@ -57,6 +71,7 @@ export function startReconciler(payments: PaymentService, logger: Logger, option
   timer.unref();
 
   return {
+    runStartup: () => run(true),
     runOnce,
     async stop() {
       stopped = true;

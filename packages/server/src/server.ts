@@ -69,8 +69,14 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
   const payments = new PaymentService({ manager, store, logger });
   // A pending transaction younger than two gateway-call timeouts may belong to a call still in flight
   // on another instance (the call, then its own outcome check, each last at most hookTimeoutMs).
-  const reconciler = startReconciler(payments, logger, { minAgeMs: 2 * config.server.hookTimeoutMs, intervalMs: config.server.reconcileIntervalMs });
-  await reconciler.runOnce();
+  // Before it listens, only what a crash left, for at most one gateway-call timeout (and the call then in
+  // progress): charges answered pending and refunds still ongoing wait for the periodic passes.
+  const reconciler = startReconciler(payments, logger, {
+    minAgeMs: 2 * config.server.hookTimeoutMs,
+    intervalMs: config.server.reconcileIntervalMs,
+    startupBudgetMs: config.server.hookTimeoutMs,
+  });
+  await reconciler.runStartup();
 
   const ctx = { manager, store, storeKind: kind, config, fileConfig, settingsSync };
   const app = await buildApp(

@@ -90,6 +90,19 @@ describe('server reconciler (start-up and periodic reconcile passes)', () => {
     }
   });
 
+  it('runStartup resolves only what a crash left, within startupBudgetMs; the periodic passes (runOnce) everything', async () => {
+    const seen: Array<Record<string, unknown>> = [];
+    const recording = { reconcile: async (options: Record<string, unknown>) => (seen.push({ ...options, signal: undefined }), { checked: 0, applied: [], review: [], held: [], skipped: [], failed: [] }) } as unknown as PaymentService;
+    const reconciler = startReconciler(recording, silent, { minAgeMs: 60_000, intervalMs: 3_600_000, startupBudgetMs: 30_000 });
+    await reconciler.runStartup();
+    await reconciler.runOnce();
+    await reconciler.stop();
+    expect(seen).to.deep.equal([
+      { minAgeMs: 60_000, signal: undefined, settling: false, budgetMs: 30_000 },
+      { minAgeMs: 60_000, signal: undefined },
+    ]);
+  });
+
   it('logs a failed pass instead of throwing, and keeps the server up', async () => {
     const lines: Array<Record<string, unknown>> = [];
     const logger = createLogger({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });

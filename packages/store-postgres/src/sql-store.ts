@@ -142,16 +142,12 @@ export class SqlLedgerStore implements LedgerStore {
     });
   }
 
-  /** Charges answered `pending` that nothing settled yet (see LedgerStore.listUnsettledPendingCharges). */
+  /** Charges answered `pending` of payments still `pending`, settled or not (see LedgerStore.listUnsettledPendingCharges). */
   listUnsettledPendingCharges(): Promise<Transaction[]> {
     return this.read(async (c) => {
       const rows = await c.query(
         `SELECT ${TRANSACTION_COLUMNS} FROM transactions t WHERE t.kind = 'pending' AND t.state = 'applied' AND t.is_success ` +
           "AND EXISTS (SELECT 1 FROM payments p WHERE p.id = t.payment_id AND p.charge_status = 'pending') " +
-          "AND NOT EXISTS (SELECT 1 FROM transactions s WHERE s.payment_id = t.payment_id AND s.state = 'applied' " +
-          'AND s.gateway_transaction_id = t.gateway_transaction_id ' +
-          "AND (CASE WHEN s.is_success THEN s.kind IN ('auth', 'capture', 'capture_failed') " +
-          "ELSE s.kind IN ('auth', 'capture', 'pending', 'confirm', 'action_to_confirm', 'capture_failed') END)) " +
           BY_AGE,
       );
       return rows.map(rowToTransaction);
