@@ -1,5 +1,6 @@
 import { MemoryLedgerStore, PaymentService, PluginManager, type LedgerStore, type Logger } from '@payhost/core';
 import { loadPluginSettingsSync, openStore, type ServerConfig } from '@payhost/server';
+import { embeddedDatabaseExists } from './embedded-database.js';
 
 /**
  * Puts the plugin configuration the server runs with in force on `manager`: the file's, with the admin
@@ -12,8 +13,18 @@ export async function applySavedPluginSettings(manager: PluginManager, store: ob
 }
 
 /**
+ * True when the configuration's ledger is an embedded database that does not exist yet: opening it makes a
+ * new one, at this version, which no other version runs on. Any database that exists is opened as it is
+ * (not migrated): a database an older payhost still runs on is refused (schema_outdated), not upgraded
+ * under it; `payhost ledger migrate` and `payhost serve` upgrade it.
+ */
+function startsEmbeddedDatabase(config: ServerConfig): boolean {
+  return !config.databaseUrl && !embeddedDatabaseExists(config.server.dataDir);
+}
+
+/**
  * Runs `fn` with a payment service on the server's own store (DATABASE_URL
- * with server.databaseSchema, else the data directory), so what a command
+ * with server.databaseSchema, else the data directory; not migrated, see startsEmbeddedDatabase), so what a command
  * writes is what `payhost serve` shows, with the plugin configuration it runs
  * (applySavedPluginSettings); `memory`: an in-memory ledger that
  * keeps nothing. Plugins and store are closed afterwards, whatever happens.
@@ -21,7 +32,7 @@ export async function applySavedPluginSettings(manager: PluginManager, store: ob
  */
 export async function withPaymentService<T>(config: ServerConfig, options: { memory?: boolean; logger: Logger }, fn: (payments: PaymentService) => Promise<T>): Promise<T> {
   const { logger } = options;
-  const store: LedgerStore = options.memory ? new MemoryLedgerStore() : (await openStore(config)).store;
+  const store: LedgerStore = options.memory ? new MemoryLedgerStore() : (await openStore(config, { migrate: startsEmbeddedDatabase(config) })).store;
   let manager: PluginManager;
   try {
     manager = await PluginManager.create({ plugins: config.plugins, pluginBaseDir: config.baseDir, config: config.host, logger, hookTimeoutMs: config.server.hookTimeoutMs });

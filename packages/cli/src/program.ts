@@ -4,6 +4,7 @@ import { isPayhostError } from '@payhost/core';
 import { configCheck } from './commands/config-check.js';
 import { gateways } from './commands/gateways.js';
 import { ledgerCopy } from './commands/ledger-copy.js';
+import { ledgerMigrate } from './commands/ledger-migrate.js';
 import { pay } from './commands/pay.js';
 import { reviewList, reviewResolve } from './commands/review.js';
 import { serve } from './commands/serve.js';
@@ -102,6 +103,24 @@ export function buildProgram(io: CliIo = processIo): Command {
         'Prints the rows copied per table.',
     )
     .action((options) => ledgerCopy(options, io));
+  ledger
+    .command('migrate')
+    .description(
+      "Bring the configuration's ledger (the embedded data directory, or DATABASE_URL with server.databaseSchema) up to this payhost's " +
+        'schema version, as `payhost serve` does when it starts, and print {"from": <version found>, "to": <version now>}',
+    )
+    .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
+    .addHelpText(
+      'after',
+      '\nOnly `payhost serve` and this command migrate; `ledger copy` (its source), `review` and `pay` refuse a database at an older\n' +
+        'schema version (invalid_configuration, reason schema_outdated) rather than upgrade it under the servers still running on it.\n' +
+        'Upgrading: stop (or upgrade) the instances of the old version first: they refuse to start on the newer schema.\n' +
+        'When the servers run as a role with least privilege (no ownership of the tables), run this as the role that owns the schema\n' +
+        '(DATABASE_URL naming it) before starting the new version; as another role it exits 1 with\n' +
+        'invalid_configuration (migration_failed), naming the versions and the role, and changes nothing.\n' +
+        'Stop `payhost serve` first on the embedded database (data_dir_in_use otherwise). Exit codes: 0 migrated (or nothing to do); 1 with `error <code>: <message>`.',
+    )
+    .action((options) => ledgerMigrate(options, io));
   const config = program.command('config').description('Configuration tools');
   config
     .command('check')

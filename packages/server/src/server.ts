@@ -53,7 +53,7 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
     logger,
     hookTimeoutMs: config.server.hookTimeoutMs,
   });
-  const { store, kind } = options.store ?? (await openStore(config).catch(async (err: unknown) => {
+  const { store, kind } = options.store ?? (await openStore(config, { logger }).catch(async (err: unknown) => {
     // Plugins may hold clients and timers: a host that catches this error must not inherit them.
     await manager.close();
     throw err;

@@ -1,5 +1,5 @@
-import { ERROR_CODES, isPayhostError, PayhostError, type LedgerStore } from '@payhost/core';
-import { connectionTarget, createPgliteStore, createPostgresStore } from '@payhost/store-postgres';
+import { ERROR_CODES, isPayhostError, PayhostError, type LedgerStore, type Logger } from '@payhost/core';
+import { connectionTarget, createPgliteStore, createPostgresStore, migrateSchema, MIGRATIONS, type MigrationResult, type SqlLedgerStore } from '@payhost/store-postgres';
 import type { ServerConfig } from './config.js';
 
 export interface OpenStoreOptions {
@@ -8,27 +8,97 @@ export interface OpenStoreOptions {
    * `payhost ledger copy` passes 0: its whole-table reads and checks may take longer than a request's bound.
    */
   queryTimeoutMs?: number;
+  /**
+   * Bring the schema up to this version (default true: `payhost serve`, `payhost ledger migrate`). false: the
+   * schema is left as it is, and one at another version than this package's is refused (invalid_configuration,
+   * details.reason `schema_outdated` for an older one): commands that only use the ledger must not upgrade
+   * the database under the instances of the version that runs on it.
+   */
+  migrate?: boolean;
+  /** Where `schema migrated` {from, to} is logged (info) when the migration changed the schema. */
+  logger?: Logger;
+}
+
+export interface OpenedStore {
+  store: LedgerStore;
+  kind: 'postgres' | 'pglite';
+  /** The schema versions the migration found and left (equal: nothing to do); absent with `migrate: false`. */
+  migration?: MigrationResult;
 }
 
 /**
  * PostgreSQL when DATABASE_URL is set, else the embedded PGlite database in the data directory
- * (checkStoreChoice refuses a configuration that cannot have either).
+ * (checkStoreChoice refuses a configuration that cannot have either), migrated unless `migrate: false`.
  */
-export async function openStore(config: ServerConfig, options: OpenStoreOptions = {}): Promise<{ store: LedgerStore; kind: 'postgres' | 'pglite' }> {
+export async function openStore(config: ServerConfig, options: OpenStoreOptions = {}): Promise<OpenedStore> {
   checkStoreChoice(config);
+  const migrate = options.migrate !== false;
+  const { store, kind } = await openUnmigrated(config, options);
+  try {
+    if (!migrate) {
+      await checkSchemaVersion(store, kind === 'postgres' ? 'the PostgreSQL database (DATABASE_URL)' : `the embedded database in ${config.server.dataDir}`);
+      return { store, kind };
+    }
+    const schema = config.server.databaseSchema;
+    const migration = await migrateSchema(store.driver, {
+      ...(kind === 'postgres' && schema ? { schema } : {}),
+      // In-process PGlite has no server that could stop answering (createPgliteStore's own choice).
+      migrationTimeoutMillis: kind === 'postgres' ? config.server.databaseMigrationTimeoutMs : 0,
+    }).catch((err: unknown) => {
+      if (isPayhostError(err) && err.details?.['option'] === 'migrationTimeoutMillis') throw migrationTimedOut(err);
+      throw config.databaseUrl ? databaseOpenError(err, config.databaseUrl, DATABASE_URL_SOURCE) : err;
+    });
+    if (migration.from !== migration.to) options.logger?.info({ from: migration.from, to: migration.to }, 'schema migrated');
+    return { store, kind, migration };
+  } catch (error) {
+    await store.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+const DATABASE_URL_SOURCE: DatabaseSource = { name: 'DATABASE_URL', advice: 'Start it or correct DATABASE_URL', tail: 'unset DATABASE_URL to use the embedded database' };
+
+/** The configured store, opened without migrating (openStore migrates it next, when asked to). */
+async function openUnmigrated(config: ServerConfig, options: OpenStoreOptions): Promise<{ store: SqlLedgerStore; kind: 'postgres' | 'pglite' }> {
   const schema = config.server.databaseSchema;
   if (config.databaseUrl) {
     const url = config.databaseUrl;
     const queryTimeoutMillis = options.queryTimeoutMs ?? config.server.databaseQueryTimeoutMs;
     const migrationTimeoutMillis = config.server.databaseMigrationTimeoutMs;
-    const store = await createPostgresStore({ connectionString: url, queryTimeoutMillis, migrationTimeoutMillis, ...(schema ? { schema } : {}) }).catch((err: unknown) => {
-      // Before databaseOpenError: the database answered the connection, and the operator's remedy is the setting.
-      if (isPayhostError(err) && err.details?.['option'] === 'migrationTimeoutMillis') throw migrationTimedOut(err);
-      throw databaseOpenError(err, url, { name: 'DATABASE_URL', advice: 'Start it or correct DATABASE_URL', tail: 'unset DATABASE_URL to use the embedded database' });
-    });
+    const store = await createPostgresStore({ connectionString: url, queryTimeoutMillis, migrationTimeoutMillis, migrate: false, ...(schema ? { schema } : {}) }).catch(
+      (err: unknown) => {
+        throw databaseOpenError(err, url, DATABASE_URL_SOURCE);
+      },
+    );
     return { store, kind: 'postgres' };
   }
-  return { store: await createPgliteStore({ dataDir: config.server.dataDir }), kind: 'pglite' };
+  return { store: await createPgliteStore({ dataDir: config.server.dataDir, migrate: false }), kind: 'pglite' };
+}
+
+/**
+ * For a store opened without migrating: its schema must be this package's version. An older one (a
+ * database the previous payhost still runs on) is `schema_outdated`, saying how to upgrade it; a newer
+ * one is refused as the migrations refuse it (this version cannot tell what it holds).
+ */
+async function checkSchemaVersion(store: SqlLedgerStore, where: string): Promise<void> {
+  const schemaVersion = await store.schemaVersion();
+  const supportedVersion = MIGRATIONS.length;
+  if (schemaVersion === supportedVersion) return;
+  if (schemaVersion > supportedVersion) {
+    throw new PayhostError(
+      ERROR_CODES.invalidConfiguration,
+      `The schema of ${where} is at version ${schemaVersion}, newer than this payhost's ${supportedVersion}: use the payhost version that migrated it (or a newer one)`,
+      { reason: 'schema_newer', schemaVersion, supportedVersion },
+    );
+  }
+  throw new PayhostError(
+    ERROR_CODES.invalidConfiguration,
+    `The schema of ${where} is at version ${schemaVersion}${schemaVersion === 0 ? ' (no payhost tables yet)' : ''}, older than this payhost's ${supportedVersion}, ` +
+      'and this command does not migrate it (instances of the version that wrote it may still run on it, and could not start after an upgrade). ' +
+      'To upgrade the database, stop or upgrade those instances and run `payhost ledger migrate` (as the role that owns the schema) or `payhost serve` once; ' +
+      'otherwise use the payhost version that wrote it. Nothing was changed.',
+    { reason: 'schema_outdated', schemaVersion, supportedVersion },
+  );
 }
 
 /** The store's refusal of a migration past its bound, naming the server's setting (the library option is not the operator's). */

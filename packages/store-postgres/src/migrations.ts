@@ -1,7 +1,7 @@
 import { ERROR_CODES, PayhostError, isPayhostError } from '@payhost/core';
 import { DEFAULT_MIGRATION_TIMEOUT_MS } from './deadline.js';
 import { inTransaction, quoteSchema, type SqlConnection, type SqlDriver } from './driver.js';
-import { QueryTimeoutError } from './unavailable.js';
+import { isConnectionFailure, QueryTimeoutError } from './unavailable.js';
 
 /**
  * The schema, as an ordered list of migrations: version N is `MIGRATIONS[N - 1]`.
@@ -183,6 +183,34 @@ function migrationTimedOut(driverName: string, error: unknown): unknown {
 }
 
 /**
+ * A migration step the database refused (a SQLSTATE error: a role that does not own the tables, a table
+ * altered by hand): invalid_configuration, details.reason `migration_failed`, naming the versions, the
+ * role and the way out, the driver's error as its cause. Our own errors and a lost or silent connection
+ * (store_unavailable) pass as they are. The run's transaction rolls back: the schema stays at `from`.
+ */
+function migrationFailed(driverName: string, error: unknown, at: { from: number; to: number; failed: number; role: string | null }): unknown {
+  const sqlState = (error as { code?: unknown } | null)?.code;
+  if (isPayhostError(error) || typeof sqlState !== 'string' || !/^[0-9A-Z]{5}$/.test(sqlState) || isConnectionFailure(error)) return error;
+  // A state of the database that passes (read-only 25, resources 53, operator intervention 57, system 58): the driver's to report.
+  if (/^(25|53|57|58)/.test(sqlState)) return error;
+  const reason = ((error as Error).message ?? String(error)).split('\n')[0]!.slice(0, 300);
+  const role = at.role === null ? 'the connection\'s role' : `role ${JSON.stringify(at.role)}`;
+  // 42501 insufficient_privilege ("must be owner of table ...", "permission denied for schema ..."): the usual cause.
+  const remedy =
+    sqlState === '42501'
+      ? `Migrations create and alter tables, which needs the role that owns the schema and its tables: run \`payhost ledger migrate\` ` +
+        'with DATABASE_URL naming that role (then start the servers as the application role again)'
+      : 'Check the database (a table altered by hand?), then run `payhost ledger migrate` as the role that owns the schema';
+  return new PayhostError(
+    ERROR_CODES.invalidConfiguration,
+    `${driverName} store: migrating the schema from version ${at.from} to ${at.to} as ${role} failed at migration ${at.failed}: ${reason} (SQLSTATE ${sqlState}). ` +
+      `${remedy}. Nothing was changed: the schema is still at version ${at.from}.`,
+    { reason: 'migration_failed', schemaVersion: at.from, supportedVersion: at.to, failedMigration: at.failed, role: at.role, sqlState },
+    { cause: error },
+  );
+}
+
+/**
  * Brings the schema up to the latest version, in one transaction holding a
  * Postgres advisory lock, so processes that start together apply each
  * migration once: the others wait, then find nothing left to do. The lock is
@@ -193,6 +221,17 @@ function migrationTimedOut(driverName: string, error: unknown): unknown {
  * before the run. Returns the version.
  */
 export async function runMigrations(driver: SqlDriver, options: MigrateOptions = {}): Promise<number> {
+  return (await migrateSchema(driver, options)).to;
+}
+
+/** The schema version a migration run found (`from`, 0 for none) and left (`to`): equal when it had nothing to do. */
+export interface MigrationResult {
+  from: number;
+  to: number;
+}
+
+/** `runMigrations`, answering the version found as well, read under the migration lock (what this run changed). */
+export async function migrateSchema(driver: SqlDriver, options: MigrateOptions = {}): Promise<MigrationResult> {
   const migrations = options.migrations ?? MIGRATIONS;
   // Not the driver's exchange bound: a schema change may take much longer than a payment's statement.
   const boundMs = options.migrationTimeoutMillis ?? DEFAULT_MIGRATION_TIMEOUT_MS;
@@ -215,7 +254,7 @@ export async function runMigrations(driver: SqlDriver, options: MigrateOptions =
       });
     }
     return inTransaction(connection, async (tx) => {
-      const [current] = await tx.query<{ schema: string | null }>('SELECT current_schema() AS schema');
+      const [current] = await tx.query<{ schema: string | null; role: string }>('SELECT current_schema() AS schema, current_user::text AS role');
       await lock(options.schema ?? current?.schema ?? '');
       // The tables go to the current schema: refuse to put them anywhere but the intended one.
       const [now] = await tx.query<{ schema: string | null }>('SELECT current_schema() AS schema');
@@ -249,11 +288,16 @@ export async function runMigrations(driver: SqlDriver, options: MigrateOptions =
           { schemaVersion: version, supportedVersion: migrations.length },
         );
       }
-      for (; version < migrations.length; version += 1) {
-        await tx.exec(migrations[version]!);
-        await tx.query('INSERT INTO payhost_migrations (version) VALUES ($1)', [version + 1]);
+      const from = version;
+      try {
+        for (; version < migrations.length; version += 1) {
+          await tx.exec(migrations[version]!);
+          await tx.query('INSERT INTO payhost_migrations (version) VALUES ($1)', [version + 1]);
+        }
+      } catch (error) {
+        throw migrationFailed(driver.name, error, { from, to: migrations.length, failed: version + 1, role: current?.role ?? null });
       }
-      return version;
+      return { from, to: version };
     });
   }, { timeoutMs: boundMs }).catch((error: unknown) => {
     throw migrationTimedOut(driver.name, error);

@@ -2,7 +2,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ERROR_CODES, PayhostError, type Logger } from '@payhost/core';
 import { databaseOpenError, openStore, type ServerConfig } from '@payhost/server';
-import { SqlLedgerStore, connectionTarget, copyLedger, createPgliteStore, createPostgresStore } from '@payhost/store-postgres';
+import { MIGRATIONS, SqlLedgerStore, connectionTarget, copyLedger, createPgliteStore, createPostgresStore } from '@payhost/store-postgres';
 import { requireEmbeddedDatabase } from '../embedded-database.js';
 import { json, type CliIo } from '../io.js';
 import { loadCommandConfig } from '../logger.js';
@@ -87,12 +87,40 @@ function describe(location: Location): Record<string, string> {
   return location.schema === null ? { kind: 'postgres', url } : { kind: 'postgres', url, schema: location.schema };
 }
 
+/**
+ * The target, migrated only when new (no payhost tables: nothing runs on it). One at another schema version
+ * is refused before anything is written: migrating it could upgrade a ledger an older payhost runs on.
+ */
 async function openTarget(location: Location): Promise<SqlLedgerStore> {
-  if (location.kind === 'pglite') return createPgliteStore({ dataDir: location.dataDir });
-  const { url } = location;
-  return createPostgresStore({ connectionString: url, queryTimeoutMillis: 0, ...(location.schema === null ? {} : { schema: location.schema }) }).catch((err: unknown) => {
+  const store = location.kind === 'pglite' ? await createPgliteStore({ dataDir: location.dataDir, migrate: false }) : await openPostgresTarget(location.url, location.schema);
+  try {
+    const schemaVersion = await store.schemaVersion();
+    if (schemaVersion === 0) await store.migrate();
+    else if (schemaVersion !== MIGRATIONS.length) throw targetVersion(schemaVersion);
+    return store;
+  } catch (error) {
+    await store.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function openPostgresTarget(url: string, schema: string | null): Promise<SqlLedgerStore> {
+  return createPostgresStore({ connectionString: url, queryTimeoutMillis: 0, migrate: false, ...(schema === null ? {} : { schema }) }).catch((err: unknown) => {
     throw databaseOpenError(err, url, { name: '--to', advice: 'Check the target in --to: its server, database, user and password' });
   });
+}
+
+function targetVersion(schemaVersion: number): PayhostError {
+  const supportedVersion = MIGRATIONS.length;
+  const older = schemaVersion < supportedVersion;
+  return new PayhostError(
+    ERROR_CODES.invalidConfiguration,
+    `ledger copy: the target ledger's schema is at version ${schemaVersion}, ${older ? 'older' : 'newer'} than this payhost's ${supportedVersion}, and the copy migrates ` +
+      'only a new target (a payhost version may run on this one). Copy into a new data directory or schema' +
+      (older ? ', or upgrade the target first with `payhost ledger migrate` (a configuration naming it)' : ', or use the payhost version that migrated it') +
+      '. Nothing was changed.',
+    { reason: older ? 'schema_outdated' : 'schema_newer', ledger: 'target', schemaVersion, supportedVersion },
+  );
 }
 
 /**
@@ -128,7 +156,9 @@ export async function ledgerCopy(options: LedgerCopyOptions, io: CliIo): Promise
   requireEmbeddedDatabase(config, 'ledger copy');
   // data_dir_in_use here while `payhost serve` runs on the data directory: stop it first. Neither side's
   // exchanges are bounded by server.databaseQueryTimeoutMs: reading or checking a whole table may take longer.
-  const { store: from } = await openStore(config, { queryTimeoutMs: 0 });
+  // The source is read, never migrated (a backup of a live database must not upgrade it under the servers
+  // still running on it): at another schema version than this payhost's it is refused (schema_outdated).
+  const { store: from } = await openStore(config, { queryTimeoutMs: 0, migrate: false });
   try {
     if (!(from instanceof SqlLedgerStore)) throw new Error('ledger copy: the configured store is not a SQL ledger store');
     const to = await openTarget(target);
