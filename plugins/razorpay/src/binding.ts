@@ -67,9 +67,10 @@ export async function bindPayment(ctx: RazorpayContext, payment: PaymentData, or
   } catch (err) {
     // Unbound, nothing is reported as paid. But the customer's money is held (authorized / captured), and the note
     // may have landed: unless Razorpay says the payment does not exist, outcome_unknown (claimLeavesOpen), so the
-    // ledger holds the charge for review instead of recording it failed; reconciliation claims it again (null while
-    // it cannot), a refusal there (another payment's note) settles it as failed, and the ledger's PSP reference
-    // claim counts the Razorpay payment for one host payment only.
+    // ledger holds the charge for review instead of recording it failed; reconciliation claims it again, a refusal
+    // there (another payment's note) settles it as failed, a claim refused again reports the checkout's own payment
+    // unclaimed (status.ts unboundOwnCheckout), and the ledger's PSP reference claim counts the Razorpay payment for
+    // one host payment only.
     const mapped = mapRazorpayError(err);
     const unknown = claimLeavesOpen(err, rzp.status);
     return failedResponse(kind, { ...mapped, message: `Could not bind Razorpay payment ${rzp.id} to this payment: ${mapped.message}` }, {

@@ -40,6 +40,31 @@ export function followUpSettleMs(settings: Pick<RazorpaySettings, 'timeoutMs'>):
 }
 
 /**
+ * Whether a charge whose claim note Razorpay keeps refusing is this payment's
+ * all the same. The claim write failed without Razorpay saying the payment
+ * does not exist (outcome_unknown `payment_binding_failed`): a refusal that may
+ * never end (a 400 on the notes: Checkout lets the customer set up to Razorpay's
+ * limit of them), after which the charge would stay in review for good. It is
+ * this charge only when the Razorpay payment is the one this payment's
+ * signature-verified checkout returned (its token), of the token's order, for
+ * the transaction's amount and currency, and took the money (authorized or
+ * captured; the caller checks that): what processPayment checks before
+ * claiming. Nothing is written: the Razorpay payment stays unclaimed, and the
+ * ledger's PSP reference claim keeps it to one host payment. Anything else
+ * keeps the claim's answer.
+ */
+function unboundOwnCheckout(refused: GatewayResponse, rzp: RzpPayment, checkout: RazorpayCheckoutToken | null, input: TransactionStatusInput): boolean {
+  if (!checkout || refused.rawResponse?.['code'] !== F.bindingFailed || refused.rawResponse['outcome_unknown'] !== true) return false;
+  if (rzp.id !== checkout.paymentId || rzp.order_id !== checkout.orderId) return false;
+  const { transaction } = input;
+  try {
+    return rzp.currency === transaction.currency && rzp.amount === toRazorpayAmount(transaction.amount, transaction.currency);
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Reconciliation: what became of a ledger transaction whose answer was lost.
  * Fetches the payment (and for refunds, finds the refund by the idempotency
  * key stored in its notes). A charge (process / authorize / confirm) is
@@ -105,7 +130,7 @@ export async function transactionStatus(ctx: RazorpayContext, input: Transaction
     const order = rzp.order_id ? await ctx.api.orders.fetch(rzp.order_id).catch(() => undefined) : null;
     if (order === undefined) return null;
     const refused = await bindPayment(ctx, payment, order, rzp, transaction.kind);
-    if (refused) return refused.rawResponse?.['code'] === F.bindingFailed ? null : refused;
+    if (refused && !unboundOwnCheckout(refused, rzp, checkout, input)) return refused.rawResponse?.['code'] === F.bindingFailed ? null : refused;
   }
   switch (operation) {
     case 'capture':

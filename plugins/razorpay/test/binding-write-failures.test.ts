@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { Decimal, GatewayDeclinedError, MemoryLedgerStore, PayhostError, PaymentService, isPayhostError, type PluginManager } from '@payhost/core';
+import { Decimal, GatewayDeclinedError, MemoryLedgerStore, PayhostError, PaymentService, isPayhostError, type PluginManager, type TransactionStatusInput } from '@payhost/core';
 import { FakeRazorpay } from '@payhost/testkit/razorpay';
 import { claimLeavesOpen } from '@payhost/plugin-razorpay';
-import { CHANNEL, GATEWAY, blockOutsideNetwork, call, expectFailure, makeManager, makePlugin, payment } from './helpers.js';
+import { CHANNEL, GATEWAY, blockOutsideNetwork, call, expectFailure, expectSuccess, makeManager, makePlugin, payment } from './helpers.js';
 
 const key = (): string => `key-${randomUUID()}`;
 
@@ -84,23 +84,87 @@ describe('razorpay: a failed claim write on a paid Razorpay payment is outcome u
       expect(response.pspReference).to.equal(result.razorpay_payment_id);
     });
 
-    it(`${name} of a captured payment: the ledger holds it, reconciliation records it charged once, the later webhook is already_applied`, async () => {
+    it(`${name} of a captured payment, for good: the ledger's status check records it charged once, unclaimed; the later webhook is already_applied`, async () => {
       const result = await paidCheckout();
-      // The processPayment claim and the ledger's immediate status check (which claims again) both fail.
-      inject(fake, 2);
-      const { id, error } = await processRejected(JSON.stringify(result));
-      expect(isPayhostError(error) && error.code, String(error)).to.equal('outcome_unknown');
-      expect((await service.listTransactions(id)).map((t) => t.state)).to.deep.equal(['review']);
-      expect((await service.getPayment(id)).chargeStatus).to.equal('not-charged');
-      const report = await service.reconcile({ minAgeMs: 0 });
-      expect(report.applied).to.have.length(1);
-      await expectCharged(id, result.razorpay_payment_id);
-      expect(fake.state.payment(result.razorpay_payment_id).notes).to.deep.include({ payhost_payment_id: id });
-      expect(await webhook(fake.webhook('payment.captured', { paymentId: result.razorpay_payment_id }))).to.deep.equal(['already_applied']);
+      // Every claim write is refused: processPayment's, the ledger's immediate status check's, reconciliation's.
+      inject(fake, 1000);
+      const created = await service.createPayment({ idempotencyKey: key(), channel: CHANNEL, total: '499.50', currency: 'INR', token: JSON.stringify(result) });
+      await service.process({ paymentId: created.id, idempotencyKey: key() });
+      await expectCharged(created.id, result.razorpay_payment_id);
+      expect(fake.requests.filter((r) => r.method === 'PATCH')).to.have.length(2);
+      expect(fake.state.payment(result.razorpay_payment_id).notes).to.not.have.property('payhost_payment_id');
       expect((await service.reconcile({ minAgeMs: 0 })).applied).to.deep.equal([]);
-      await expectCharged(id, result.razorpay_payment_id);
+      expect(await webhook(fake.webhook('payment.captured', { paymentId: result.razorpay_payment_id }))).to.deep.equal(['already_applied']);
+      await expectCharged(created.id, result.razorpay_payment_id);
     });
   }
+
+  it('notes refused for good (the 15-note limit) on a payment held for review: reconciliation records the charge once, the later webhook is already_applied', async () => {
+    const result = await paidCheckout();
+    // processPayment's read of the order and the ledger's status check's both fail: the charge is held for review.
+    fake.injectNetworkError({ method: 'GET', path: '/v1/orders/', times: 2 });
+    inject400Notes(fake, 1000);
+    const { id, error } = await processRejected(JSON.stringify(result));
+    expect(isPayhostError(error) && error.code, String(error)).to.equal('outcome_unknown');
+    expect((await service.listTransactions(id)).map((t) => t.state)).to.deep.equal(['review']);
+    const report = await service.reconcile({ minAgeMs: 0 });
+    expect(report.applied).to.have.length(1);
+    expect(report.review).to.deep.equal([]);
+    await expectCharged(id, result.razorpay_payment_id);
+    expect(fake.requests.filter((r) => r.method === 'PATCH').length).to.be.greaterThan(0);
+    expect(fake.state.payment(result.razorpay_payment_id).notes).to.not.have.property('payhost_payment_id');
+    expect(await webhook(fake.webhook('payment.captured', { paymentId: result.razorpay_payment_id }))).to.deep.equal(['already_applied']);
+    expect((await service.reconcile({ minAgeMs: 0 })).applied).to.deep.equal([]);
+    await expectCharged(id, result.razorpay_payment_id);
+  });
+
+  it('notes refused for good, one checkout token for two host payments: only the first is charged', async () => {
+    const result = await paidCheckout();
+    inject400Notes(fake, 1000);
+    const token = JSON.stringify(result);
+    const first = await service.createPayment({ idempotencyKey: key(), channel: CHANNEL, total: '499.50', currency: 'INR', token });
+    await service.process({ paymentId: first.id, idempotencyKey: key() });
+    await expectCharged(first.id, result.razorpay_payment_id);
+    const { id, error } = await processRejected(token);
+    // The ledger's PSP reference claim: the Razorpay payment already paid the first host payment.
+    expect(error).to.be.instanceOf(GatewayDeclinedError);
+    expect((error as Error).message).to.match(/already recorded for payment/);
+    expect((await service.listTransactions(id)).map((t) => [t.kind, t.state, t.isSuccess])).to.deep.equal([['capture', 'applied', false]]);
+    expect((await service.reconcile({ minAgeMs: 0 })).applied).to.deep.equal([]);
+    expect(await service.getPayment(id)).to.deep.include({ chargeStatus: 'not-charged', pspReference: null });
+    await expectCharged(first.id, result.razorpay_payment_id);
+  });
+
+  it('notes refused for good: a Razorpay payment other than the checkout\'s, of another order, or for another amount is still not taken as the charge', async () => {
+    const plugin = makePlugin(fake);
+    const mine = await paidCheckout();
+    // A second payment of the same order (its own genuine checkout result), and a payment of another order.
+    const { payment: _p, ...second } = fake.checkout(mine.razorpay_order_id, { status: 'captured' });
+    const other = await paidCheckout();
+    const lost = (pspReference: string | null, amount = '499.50'): TransactionStatusInput => {
+      const k = 'payhost:process:pay-host-1:tx-1';
+      return {
+        transaction: { id: 'tx-1', paymentId: 'pay-host-1', kind: 'capture', amount: new Decimal(amount), currency: 'INR', gatewayIdempotencyKey: k, gatewayTransactionId: null, pspReference, createdAt: new Date() },
+        payment: payment({ token: JSON.stringify(mine), idempotencyKey: k }),
+      };
+    };
+    // A claim refused because Razorpay says the id does not exist is no open refusal: not the charge.
+    fake.injectError(PATCH, 400, { code: 'BAD_REQUEST_ERROR', description: 'The id provided does not exist', field: 'id' });
+    expect(await plugin.getTransactionStatus(lost(null), null)).to.equal(null);
+    inject400Notes(fake, 1000);
+    // Not the payment the checkout returned (the reference names the order's other payment): cannot tell, as before.
+    expect(await plugin.getTransactionStatus(lost(second.razorpay_payment_id), null)).to.equal(null);
+    // Another order's payment: refused as processPayment refuses it.
+    const wrongOrder = (await plugin.getTransactionStatus(lost(other.razorpay_payment_id), null))!;
+    expectFailure(wrongOrder, 'processing_error', /belongs to order/, 'order_mismatch');
+    // The checkout's payment, but the transaction is for another amount.
+    expect(await plugin.getTransactionStatus(lost(null, '400.00'), null)).to.equal(null);
+    // The checkout's own payment, for the transaction's amount: the charge.
+    expectSuccess((await plugin.getTransactionStatus(lost(null), null))!, 'capture', '499.50');
+    for (const id of [mine.razorpay_payment_id, second.razorpay_payment_id, other.razorpay_payment_id]) {
+      expect(fake.state.payment(id).notes).to.not.have.property('payhost_payment_id');
+    }
+  });
 
   it('a 503 on the claim write of an authorized payment: outcome_unknown, nothing captured', async () => {
     const plugin = makePlugin(fake, { auto_capture: true });
@@ -163,6 +227,10 @@ describe('razorpay: a failed claim write on a paid Razorpay payment is outcome u
     expect(claimLeavesOpen({ statusCode: 400, error: body('notes') }, 'failed')).to.equal(false);
   });
 });
+
+function inject400Notes(fake: FakeRazorpay, times: number): void {
+  fake.injectError({ ...PATCH, times }, 400, { code: 'BAD_REQUEST_ERROR', description: 'The notes may not have more than 15 items.', field: 'notes' });
+}
 
 function inject503(fake: FakeRazorpay): void {
   fake.injectError(PATCH, 503, { code: 'SERVER_ERROR', description: 'Service unavailable' });
