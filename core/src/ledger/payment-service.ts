@@ -5,7 +5,7 @@ import { defaultManagerLogger } from '../manager/default-logger.js';
 import { implementsHook } from '../manager/hook-pipeline.js';
 import { managerClosed, operationNotSupported } from '../manager/manager-errors.js';
 import { DEFAULT_HOOK_TIMEOUT_MS } from '../manager/plugin-manager.js';
-import { parseAmount, refuseNumberAmount, type AmountInput } from '../money/amount.js';
+import { checkDecimalPrecision, parseAmount, refuseNumberAmount, type AmountInput } from '../money/amount.js';
 import { normalizeCurrency } from '../money/currency.js';
 import type { FaultHooks, LedgerContext, PaymentGateways } from './context.js';
 import { IdempotencyCoordinator, checkIdempotencyKey, dataForHash, newPaymentFieldsForHash, normalizeAmountForHash, normalizeCurrencyForHash, requestHash, type Attempt, type IdempotencyOptions, type Settled } from './idempotency.js';
@@ -280,6 +280,11 @@ export class PaymentService {
   reconcile(options: ReconcileOptions = {}): Promise<ReconcileReport> {
     // Every getTransactionStatus would be refused, and each pending row then held for review.
     if (this.ctx.gateways.closed === true) return Promise.reject(managerClosed('reconcile'));
+    try {
+      checkDecimalPrecision();
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const minAgeMs = options.minAgeMs ?? this.defaultMinAgeMs;
     return reconcilePending(this.ctx, this.runner.calling, { ...options, minAgeMs });
   }
@@ -290,12 +295,14 @@ export class PaymentService {
   }
 
   /** Records what a person found at the processor for a transaction held for review (see review.ts). */
-  resolveReview(input: ReviewResolution): Promise<ReviewItem> {
+  async resolveReview(input: ReviewResolution): Promise<ReviewItem> {
+    checkDecimalPrecision();
     return resolveReview(this.ctx, input);
   }
 
   /** The webhook inbox: applies a verified processor event once, in any order with API responses. */
-  applyGatewayEvent(event: GatewayEventInput): Promise<GatewayEventResult> {
+  async applyGatewayEvent(event: GatewayEventInput): Promise<GatewayEventResult> {
+    checkDecimalPrecision();
     return applyGatewayEvent(this.ctx, event);
   }
 
@@ -306,6 +313,7 @@ export class PaymentService {
    */
   private refuseWhenClosed(method: string): void {
     if (this.ctx.gateways.closed === true) throw managerClosed(method);
+    checkDecimalPrecision();
   }
 
   private async operate(

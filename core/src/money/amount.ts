@@ -33,6 +33,25 @@ function largestAmount(digits: number): Decimal {
   return (largestAmounts[digits] ??= new Decimal(Number.MAX_SAFE_INTEGER).dividedBy(new Decimal(10).pow(digits)));
 }
 
+/** The significant digits the ledger's arithmetic needs: 16 of the largest amount (largestAmount), and room to spare. */
+export const LEDGER_DECIMAL_PRECISION = 20;
+
+/**
+ * Refuses to count money (invalid_configuration, reason decimal_precision) once the host lowered decimal.js's
+ * global precision (`Decimal.set({ precision: 8 })`): the ledger's sums use that constructor, and would round
+ * amounts silently (1234567.89 captured as 1234567.90). A host wanting fewer digits for its own arithmetic
+ * uses `Decimal.clone({ precision })`, which leaves the global one alone.
+ */
+export function checkDecimalPrecision(): void {
+  if (Decimal.precision >= LEDGER_DECIMAL_PRECISION) return;
+  throw new PayhostError(
+    ERROR_CODES.invalidConfiguration,
+    `decimal.js's global precision is ${Decimal.precision} significant digits (set with Decimal.set): the ledger counts money with it and needs at least ${LEDGER_DECIMAL_PRECISION}, ` +
+      'or amounts would be rounded. Leave the global precision at its default and use Decimal.clone({ precision }) for arithmetic of your own',
+    { reason: 'decimal_precision', precision: Decimal.precision, required: LEDGER_DECIMAL_PRECISION },
+  );
+}
+
 /**
  * Refuses a JavaScript number as an amount (invalid_amount), whatever its value, not only when large:
  * the same call must not work for 10 and fail for 10.1 + 0.2. Callers that hash a request before
