@@ -8,9 +8,9 @@ import { anotherRefundNote, anotherRefundOf, type RefundEventNote } from './refu
 import type { LedgerTx, SettleWrites } from './store.js';
 import { holdKeyForReview } from './review-hold.js';
 import { settle } from './store-steps.js';
-import { applyTransition } from './transitions.js';
+import { applyTransition, chargeStatusOfAmounts } from './transitions.js';
 import { operationOf, unresolved } from './operations.js';
-import { endsPendingCharge } from './pending-charges.js';
+import { endsPendingCharge, pendingChargeAfter } from './pending-charges.js';
 
 export interface ApplyContext {
   now: Date;
@@ -50,17 +50,20 @@ export function outcomeOf(payment: Payment, transaction: Transaction, error?: Pa
 }
 
 /**
- * The applied row a gateway answer repeats: same gateway transaction and kind. A success never
- * repeats a failed row: processors keep one id across attempts (a Stripe PaymentIntent confirmed
- * with another card after a declined 3-D Secure, a Razorpay payment authorized late after
- * payment.failed), and the success is new money. A failure may repeat a failed row (no noise).
+ * Whether applied row `t` (one of the payment's `transactions`, oldest first) is the one a gateway answer
+ * repeats: same gateway transaction and kind. A success never repeats a failed row: processors keep one id
+ * across attempts (a Stripe PaymentIntent confirmed with another card after a declined 3-D Secure, a Razorpay
+ * payment authorized late after payment.failed), and the success is new money. A failure may repeat a failed
+ * row (no noise), unless a charge of that id answered `pending` was recorded after it: that is a later attempt,
+ * and its failure ends its pending charge (pending-charges.ts), it is no repeat of the earlier one's.
  */
-export function repeatsRow(t: Transaction, r: Pick<NormalizedResponse, 'transactionId' | 'kind' | 'isSuccess'>): boolean {
-  return t.state === 'applied' && r.transactionId !== null && t.gatewayTransactionId === r.transactionId && t.kind === r.kind && (t.isSuccess || !r.isSuccess);
+export function repeatsRow(t: Transaction, r: Pick<NormalizedResponse, 'transactionId' | 'kind' | 'isSuccess'>, transactions: readonly Transaction[]): boolean {
+  if (t.state !== 'applied' || r.transactionId === null || t.gatewayTransactionId !== r.transactionId || t.kind !== r.kind) return false;
+  return t.isSuccess || (!r.isSuccess && !pendingChargeAfter(transactions, t));
 }
 
 function findRepeated(transactions: readonly Transaction[], target: Transaction, r: NormalizedResponse): Transaction | undefined {
-  return transactions.find((t) => t.id !== target.id && repeatsRow(t, r));
+  return transactions.find((t) => t.id !== target.id && repeatsRow(t, r, transactions));
 }
 
 /**
@@ -105,8 +108,10 @@ export async function applyResponse(
   const emptying = applied.kind === 'refund' && payment.authorizedAmount.gt(0) && payment.capturedAmount.lte(applied.amount);
   const capturesInFlight = emptying && (await otherCaptureInFlight(tx, payment.id, target));
   const ended = applied.kind === 'capture_failed' || applied.kind === 'auth' ? await endPendingCharge(tx, payment, applied, ctx.now) : null;
+  // A capture_failed ending a pending charge takes back nothing: the pending charge counted no money.
+  const transitioned = ended && applied.kind === 'capture_failed' ? { ...ended, toConfirm: false } : applyTransition(ended ?? payment, applied, { captureReleasesRest: ctx.captureReleasesRest, capturesInFlight });
   const next: Payment = {
-    ...applyTransition(ended ?? payment, applied, { captureReleasesRest: ctx.captureReleasesRest, capturesInFlight }),
+    ...transitioned,
     pspReference: payment.pspReference ?? applied.pspReference,
     version: payment.version + 1,
     updatedAt: ctx.now,
@@ -163,12 +168,13 @@ async function releaseAfterLastCapture(tx: LedgerTx, payment: Payment, target: T
 }
 
 /**
- * The authorization or failure of the charge a `pending` payment waits for: back to `not-charged`, so it can be
- * captured, or charged again (pending-charges.ts).
+ * The authorization or failure of the charge a `pending` payment waits for: back to the status its amounts give
+ * (`not-charged` when nothing is captured; partially- or fully-charged when earlier captures took money), so it
+ * can be captured, or charged again, or refunded (pending-charges.ts).
  */
 async function endPendingCharge(tx: LedgerTx, payment: Payment, row: Transaction, now: Date): Promise<Payment | null> {
   if (payment.chargeStatus !== 'pending' || !endsPendingCharge(payment, await tx.listTransactions(payment.id), row)) return null;
-  return { ...payment, chargeStatus: 'not-charged', version: payment.version + 1, updatedAt: now };
+  return { ...payment, chargeStatus: chargeStatusOfAmounts(payment), version: payment.version + 1, updatedAt: now };
 }
 
 /**

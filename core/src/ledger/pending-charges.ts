@@ -4,6 +4,7 @@ import type { LedgerContext } from './context.js';
 import type { Payment, Transaction } from './model.js';
 import { operationOf } from './operations.js';
 import { readAmount } from './records.js';
+import { chargeStatusOfAmounts } from './transitions.js';
 import type { GatewayEventInput } from './webhook-inbox.js';
 
 /**
@@ -23,19 +24,49 @@ function isChargeFailure(row: Pick<Transaction, 'kind' | 'isSuccess'>): boolean 
   return row.isSuccess ? row.kind === 'capture_failed' : CHARGE_KINDS.has(row.kind);
 }
 
-/** Whether applied row `s` settles the pending charge of gateway transaction `id`: its authorization or capture, or its failure. */
-function settles(s: Transaction, id: string): boolean {
-  return s.state === 'applied' && s.gatewayTransactionId === id && ((s.isSuccess && (s.kind === 'auth' || s.kind === 'capture')) || isChargeFailure(s));
+/**
+ * Where `row` stands among `transactions` (a payment's transactions, oldest first, as the store lists them:
+ * by creation, LedgerStore.listTransactions); a row not among them is being recorded now, after all of them.
+ */
+function positionOf(transactions: readonly Transaction[], row: Pick<Transaction, 'id'>): number {
+  const i = transactions.findIndex((t) => t.id === row.id);
+  return i < 0 ? transactions.length : i;
+}
+
+/** Whether `later` was recorded after `earlier` among `transactions` (oldest first). */
+export function recordedAfter(transactions: readonly Transaction[], later: Pick<Transaction, 'id'>, earlier: Pick<Transaction, 'id'>): boolean {
+  return positionOf(transactions, later) > positionOf(transactions, earlier);
+}
+
+/**
+ * Whether applied row `s` settles pending charge `pending`: its authorization or capture, or its failure, about
+ * the same gateway transaction and recorded after it. Processors keep one id across attempts (a Stripe
+ * PaymentIntent declined, then paid with a method that stays `processing`; a capture answered pending with the
+ * authorization's id): a row of an earlier attempt says nothing about this one.
+ */
+function settles(transactions: readonly Transaction[], s: Transaction, pending: Transaction): boolean {
+  const id = pending.gatewayTransactionId;
+  if (s.state !== 'applied' || id === null || s.gatewayTransactionId !== id || !recordedAfter(transactions, s, pending)) return false;
+  return (s.isSuccess && (s.kind === 'auth' || s.kind === 'capture')) || isChargeFailure(s);
 }
 
 /**
  * Whether `pending` is an applied, successful `pending` charge of a payment still `pending` that no
- * authorization, capture or failure of the same gateway transaction (among `transactions`) settled yet.
+ * authorization, capture or failure of the same gateway transaction recorded after it (among `transactions`,
+ * oldest first) settled yet.
  */
 export function isUnsettledPendingCharge(payment: Payment, transactions: readonly Transaction[], pending: Transaction): boolean {
   if (payment.chargeStatus !== 'pending' || pending.state !== 'applied' || !pending.isSuccess || pending.kind !== 'pending') return false;
-  const id = pending.gatewayTransactionId;
-  return id === null || !transactions.some((s) => s.id !== pending.id && settles(s, id));
+  return pending.gatewayTransactionId === null || !transactions.some((s) => s.id !== pending.id && settles(transactions, s, pending));
+}
+
+/**
+ * Whether failed row `failed` is followed (among `transactions`, oldest first) by an applied successful `pending`
+ * row of its gateway transaction: a later attempt with the same id, whose own failure is new, not a repeat of it.
+ */
+export function pendingChargeAfter(transactions: readonly Transaction[], failed: Transaction): boolean {
+  const id = failed.gatewayTransactionId;
+  return id !== null && transactions.some((t) => t.state === 'applied' && t.isSuccess && t.kind === 'pending' && t.gatewayTransactionId === id && recordedAfter(transactions, t, failed));
 }
 
 /** Whether `pending` is an applied, successful `pending` charge of a payment still `pending`, settled or not (what the store lists). */
@@ -73,7 +104,8 @@ export async function listPendingChargesToReconcile(ctx: LedgerContext): Promise
 
 /**
  * Repairs a payment left `pending` after its pending charge was settled (isStuckPendingCharge), under its lock,
- * without asking the gateway: back to `not-charged` as endsPendingCharge would have set it when the settling row
+ * without asking the gateway: back to the status its amounts give (chargeStatusOfAmounts: `not-charged` when
+ * nothing is captured) as endsPendingCharge would have set it when the settling row
  * was applied (apply.ts), its version bumped. The amounts stay as the applied rows made them (an authorization
  * added what it authorized; a failure added nothing). False when it is no longer stuck (settled meanwhile).
  */
@@ -82,13 +114,13 @@ export async function repairStuckPendingCharge(ctx: LedgerContext, row: Transact
     const locked = await tx.getPayment(row.paymentId, { forUpdate: true });
     const current = await tx.getTransaction(row.id);
     if (!locked || !current || !isStuckPendingCharge(locked, await tx.listTransactions(locked.id), current)) return null;
-    const next: Payment = { ...locked, chargeStatus: 'not-charged', version: locked.version + 1, updatedAt: ctx.now() };
+    const next: Payment = { ...locked, chargeStatus: chargeStatusOfAmounts(locked), version: locked.version + 1, updatedAt: ctx.now() };
     return (await tx.updatePayment(next, locked.version)) ? next : null;
   });
   if (!repaired) return false;
   ctx.logger.info(
-    { paymentId: row.paymentId, transactionId: row.id, gatewayTransactionId: row.gatewayTransactionId, authorizedAmount: repaired.authorizedAmount.toFixed(), capturedAmount: repaired.capturedAmount.toFixed() },
-    'reconciliation: payment left pending after its pending charge was settled (authorized or failed) set back to not-charged',
+    { paymentId: row.paymentId, transactionId: row.id, gatewayTransactionId: row.gatewayTransactionId, chargeStatus: repaired.chargeStatus, authorizedAmount: repaired.authorizedAmount.toFixed(), capturedAmount: repaired.capturedAmount.toFixed() },
+    'reconciliation: payment left pending after its pending charge was settled (authorized or failed) set back to the status its amounts give',
   );
   return true;
 }
@@ -101,15 +133,17 @@ export function canAskAbout(pending: Transaction): boolean {
 
 /**
  * Whether applied row `row` ends the pending charge of `payment`: the payment is `pending` and `row` is
- * the charge's authorization or its failure, about the gateway transaction of an applied successful
- * `pending` row. The payment then goes back to `not-charged` (apply.ts): authorized, it can be
- * captured or voided; failed, it can be charged again. (Its capture makes it charged on its own, by
- * the transition table.) A row of another gateway transaction changes nothing.
+ * the authorization or the failure of a charge answered `pending` recorded before it, about the same gateway
+ * transaction and not settled yet (isUnsettledPendingCharge; a row of an earlier attempt with the same id, such
+ * as the authorization a capture answered pending carries the id of, ends nothing). The payment's status then
+ * follows its amounts (chargeStatusOfAmounts: `not-charged` when nothing is captured): authorized, it can be
+ * captured or voided; failed, it can be charged again. (Its capture makes it charged on its own, by the
+ * transition table.) A row of another gateway transaction changes nothing.
  */
 export function endsPendingCharge(payment: Payment, transactions: readonly Transaction[], row: Transaction): boolean {
   const id = row.gatewayTransactionId;
   if (payment.chargeStatus !== 'pending' || id === null || !((row.isSuccess && row.kind === 'auth') || isChargeFailure(row))) return false;
-  return transactions.some((t) => t.id !== row.id && t.state === 'applied' && t.isSuccess && t.kind === 'pending' && t.gatewayTransactionId === id);
+  return transactions.some((t) => t.id !== row.id && t.gatewayTransactionId === id && recordedAfter(transactions, row, t) && isUnsettledPendingCharge(payment, transactions, t));
 }
 
 /**

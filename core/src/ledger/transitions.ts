@@ -34,6 +34,15 @@ function max0(value: Decimal): Decimal {
   return value.isNegative() ? ZERO : value;
 }
 
+/**
+ * The charge status a payment's amounts give outside a pending charge: `not-charged` when nothing is captured,
+ * `fully-charged` when the total is, `partially-charged` in between (as a capture sets it).
+ */
+export function chargeStatusOfAmounts(payment: Pick<Payment, 'total' | 'capturedAmount'>): ChargeStatus {
+  if (payment.capturedAmount.lte(0)) return 'not-charged';
+  return payment.total.minus(payment.capturedAmount).lte(0) ? 'fully-charged' : 'partially-charged';
+}
+
 const CHARGED: ReadonlySet<ChargeStatus> = new Set(['partially-charged', 'fully-charged']);
 
 /**
@@ -71,7 +80,7 @@ export function applyTransition<P extends PaymentAmounts>(payment: P, tx: Transi
       next.capturedAmount = payment.capturedAmount.plus(amount);
       if (tx.kind === 'capture') next.authorizedAmount = options.captureReleasesRest === true ? ZERO : max0(payment.authorizedAmount.minus(amount));
       next.isActive = true;
-      next.chargeStatus = next.total.minus(next.capturedAmount).lte(0) ? 'fully-charged' : 'partially-charged';
+      next.chargeStatus = chargeStatusOfAmounts(next) === 'fully-charged' ? 'fully-charged' : 'partially-charged';
       return next;
     }
     case 'refund': {

@@ -72,8 +72,8 @@ describe('ledger: reconciliation repairs a payment left pending after its pendin
     expect(repaired.version).to.equal(stuck.version + 1);
     expectAmount(repaired.authorizedAmount, '10');
     expectAmount(repaired.capturedAmount, '0');
-    const line = lines.find((l) => l['transactionId'] === pending.id && String(l['msg']).includes('set back to not-charged'));
-    expect(line, 'logged at info').to.deep.include({ level: 30, paymentId, authorizedAmount: '10' });
+    const line = lines.find((l) => l['transactionId'] === pending.id && String(l['msg']).includes('set back to the status its amounts give'));
+    expect(line, 'logged at info').to.deep.include({ level: 30, paymentId, chargeStatus: 'not-charged', authorizedAmount: '10' });
     // Nothing left to repair; and the hold can now be captured.
     expect((await service.reconcile({ minAgeMs: 0 })).checked).to.equal(0);
     const captured = await service.capture({ paymentId, idempotencyKey: key() });

@@ -1,0 +1,40 @@
+import Stripe from 'stripe';
+import { expect } from 'chai';
+import { CHANNEL, GATEWAY, RETURN_URL, SECRET_KEY, WEBHOOK_SECRET, call, dec, key, makeLedger, makePlugin, useFakeStripe } from './helpers.js';
+
+// One PaymentIntent, two attempts: declined, then confirmed with a method that stays `processing`. Both rows carry
+// the intent's id; the earlier decline does not settle the later pending charge (pending-charges.ts).
+describe('stripe: an intent declined, then paid by a method that stays processing', () => {
+  const env = useFakeStripe();
+
+  it('reconciliation keeps the payment pending while Stripe still processes the intent; its success charges it once', async () => {
+    const { manager, service } = makeLedger(env.fake);
+    try {
+      const secret = await call(makePlugin(env.fake).getClientToken({ amount: dec('10.00'), currency: 'USD' }, null));
+      const id = secret.split('_secret_')[0] ?? '';
+      const sdk = new Stripe(SECRET_KEY, env.fake.sdkOptions());
+      await sdk.paymentIntents.confirm(id, { payment_method: 'pm_card_chargeDeclined', return_url: RETURN_URL }).catch(() => undefined);
+      const created = await service.createPayment({ idempotencyKey: key(), channel: CHANNEL, total: '10.00', currency: 'USD', token: id });
+      const first = await service.process({ paymentId: created.id, idempotencyKey: key() }).catch((e: { code?: string }) => e);
+      expect((first as { code?: string }).code).to.equal('gateway_declined');
+      await sdk.paymentIntents.confirm(id, { payment_method: 'pm_card_processing', return_url: RETURN_URL });
+      const second = await service.process({ paymentId: created.id, idempotencyKey: key() });
+      expect(second.payment.chargeStatus).to.equal('pending');
+      expect(second.transaction).to.deep.include({ kind: 'pending', gatewayTransactionId: id });
+
+      const report = await service.reconcile({ minAgeMs: 0 });
+      expect(report).to.deep.include({ applied: [], held: [second.transaction.id], failed: [] });
+      expect(env.fake.paymentIntent(id)['status']).to.equal('processing');
+      expect((await service.getPayment(created.id)).chargeStatus).to.equal('pending');
+
+      env.fake.settleProcessing(id, 'succeeded');
+      const events = (await call(makePlugin(env.fake).webhook(env.fake.webhook(env.fake.lastEvent('payment_intent.succeeded'), WEBHOOK_SECRET), null))).events ?? [];
+      for (const e of events) await service.applyGatewayEvent({ ...e, gateway: GATEWAY, channel: CHANNEL });
+      const paid = await service.getPayment(created.id);
+      expect(paid.chargeStatus).to.equal('fully-charged');
+      expect(paid.capturedAmount.eq('10')).to.equal(true);
+    } finally {
+      await manager.close();
+    }
+  });
+});
