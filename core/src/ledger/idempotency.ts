@@ -9,10 +9,11 @@ import { reviewHoldOf } from './review-hold.js';
 import { isStorableText } from './storable-text.js';
 
 /**
- * Canonical JSON of a request: keys sorted, `undefined` as null, Decimals as
- * "dec:<normalized>", Dates as ISO strings. Printed directly (no intermediate
- * objects); the text is the same as earlier versions produced, so hashes
- * recorded by them still match. Values JSON cannot print as such (functions,
+ * Canonical JSON of a request: keys sorted, a key whose value is `undefined` left out and an
+ * `undefined` array item as null (as JSON has them: a retry that went through JSON is the same
+ * request), Decimals as "dec:<normalized>", Dates as ISO strings. Printed directly (no intermediate
+ * objects); the text is the same as earlier versions produced, so hashes recorded by them still
+ * match, but for a request with a key set to `undefined` inside `metadata` or `data` (they printed it null). Values JSON cannot print as such (functions,
  * symbols, bigints) take the general path, which treats them as JSON.stringify does.
  */
 function canonicalJson(value: unknown): string {
@@ -54,7 +55,9 @@ function print(value: unknown): string | undefined {
   for (const key of printOrder(Object.keys(value))) {
     // The general path assigns "__proto__" (setting a prototype, not a key): keep its text.
     if (key === '__proto__') return undefined;
-    const item = print((value as Record<string, unknown>)[key]);
+    const field = (value as Record<string, unknown>)[key];
+    if (field === undefined) continue;
+    const item = print(field);
     if (item === undefined) return undefined;
     out += `${first ? '' : ','}${JSON.stringify(key)}:${item}`;
     first = false;
@@ -85,7 +88,10 @@ function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) out[key] = canonical((value as Record<string, unknown>)[key]);
+    for (const key of Object.keys(value).sort()) {
+      const field = (value as Record<string, unknown>)[key];
+      if (field !== undefined) out[key] = canonical(field);
+    }
     return out;
   }
   return value;

@@ -38,3 +38,18 @@ describe('ledger: a number amount is refused before a recorded key replays', () 
     expect((await s.service.createPayment(created)).total.toFixed(2)).to.equal('10.00');
   });
 });
+
+describe('ledger: a retry that went through JSON (undefined keys dropped) replays', () => {
+  it('pay with metadata { coupon: undefined, b: 1 }, retried as { b: 1 } under the same key: the same payment', async () => {
+    const s = setup();
+    try {
+      const first = payInput({ metadata: { coupon: undefined, b: 1 } });
+      const paid = await s.service.pay(first);
+      const retried = await s.service.pay(JSON.parse(JSON.stringify(first)) as typeof first);
+      expect(retried.payment.id).to.equal(paid.payment.id);
+      expect(retried.payment.metadata).to.deep.equal({ b: 1 });
+    } finally {
+      await s.close();
+    }
+  });
+});

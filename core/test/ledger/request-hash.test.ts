@@ -7,7 +7,11 @@ import { requestHash } from '../../src/ledger/idempotency.js';
 /**
  * The canonical form earlier versions hashed (kept here as the reference):
  * requestHash must give the same hash for every request, or keys recorded
- * in a durable store before an upgrade would read as reused.
+ * in a durable store before an upgrade would read as reused. One deliberate
+ * change: an object key whose value is `undefined` is left out, as JSON
+ * leaves it out (earlier versions printed it null, so a retry of such a
+ * request that went through JSON read as reused); only a request with one
+ * inside `metadata` or `data` hashes otherwise than before.
  */
 function referenceCanonical(value: unknown): unknown {
   if (value === undefined) return null;
@@ -16,7 +20,10 @@ function referenceCanonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(referenceCanonical);
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) out[key] = referenceCanonical((value as Record<string, unknown>)[key]);
+    for (const key of Object.keys(value).sort()) {
+      const field = (value as Record<string, unknown>)[key];
+      if (field !== undefined) out[key] = referenceCanonical(field);
+    }
     return out;
   }
   return value;
@@ -44,6 +51,14 @@ describe('requestHash (what "the same request" means for an idempotency key)', (
     const odd = { fn: () => 1, sym: Symbol('s'), gone: undefined, list: [() => 1, undefined, Number.NaN], ...JSON.parse('{"__proto__": {"a": 1}}') };
     expect(requestHash('refund', odd)).to.equal(referenceHash('refund', odd));
     expect(() => requestHash('refund', { big: 1n })).to.throw(TypeError);
+  });
+
+  it('hashes an object key set to undefined as JSON has it, left out (a retry that went through JSON is the same request)', () => {
+    const direct = { paymentId: 'p1', data: { coupon: undefined, note: 'x', nested: { gone: undefined } } };
+    const viaJson = JSON.parse(JSON.stringify(direct)) as Record<string, unknown>;
+    expect(requestHash('process', direct)).to.equal(requestHash('process', viaJson));
+    // An array's undefined item is null in JSON too.
+    expect(requestHash('process', { list: [undefined] })).to.equal(requestHash('process', { list: [null] }));
   });
 
   it('hashes amounts and key order alike, and tells different requests apart', () => {
