@@ -4,7 +4,7 @@ import type { SessionOptions, SqlConnection, SqlDriver } from './driver.js';
 import { quoteSchema } from './driver.js';
 import { DEFAULT_MIGRATION_TIMEOUT_MS, DEFAULT_PING_TIMEOUT_MS, DEFAULT_QUERY_TIMEOUT_MS, ExchangeDeadline, checkTimeout } from './deadline.js';
 import { SqlLedgerStore } from './sql-store.js';
-import { isConnectionFailure, refusesWrites, storeUnavailable } from './unavailable.js';
+import { isConnectionFailure, refusesWrites, storeClosed, storeUnavailable } from './unavailable.js';
 
 /** pg.Pool options; pg's own `query_timeout` is refused: `queryTimeoutMillis` bounds the exchanges instead. */
 export type PoolOptions = Omit<pg.PoolConfig, 'connectionString' | 'options' | 'query_timeout'>;
@@ -73,6 +73,10 @@ class PostgresDriver implements SqlDriver {
   readonly name = 'postgres';
   /** Pooled clients whose search_path is set already. */
   private readonly onSchema = new WeakSet<pg.PoolClient>();
+  /** Set by close(): a session started after it is refused at once. */
+  private closing = false;
+  /** Sessions waiting for a connection: close() rejects each (pg-pool never settles a waiter once ending). */
+  private readonly waiting = new Set<(error: Error) => void>();
 
   /**
    * @param searchPath `SET search_path TO` this on every new connection. Not pg's startup `options`: an
@@ -95,7 +99,7 @@ class PostgresDriver implements SqlDriver {
   async session<T>(fn: (connection: SqlConnection) => Promise<T>, options: SessionOptions = {}): Promise<T> {
     let client: pg.PoolClient;
     try {
-      client = await this.pool.connect();
+      client = await this.connect();
     } catch (error) {
       throw isPayhostError(error) ? error : storeUnavailable(this.name, error);
     }
@@ -126,7 +130,35 @@ class PostgresDriver implements SqlDriver {
     }
   }
 
+  /**
+   * A client from the pool, or the store's closed error (store_unavailable, reason `closed`) when close() is
+   * called while this session waits for one: pg-pool leaves its waiters unsettled once ending. A client that
+   * arrives after that goes straight back (the ending pool closes it).
+   */
+  private async connect(): Promise<pg.PoolClient> {
+    if (this.closing) throw storeClosed(this.name);
+    let refuse!: (error: Error) => void;
+    const closed = new Promise<never>((_, reject) => {
+      refuse = reject;
+    });
+    this.waiting.add(refuse);
+    const connecting = this.pool.connect();
+    try {
+      return await Promise.race([connecting, closed]);
+    } catch (error) {
+      // Closed first: the pool may still hand over a client (one it was connecting), or fail (its connect timeout).
+      connecting.then((late) => late.release(), () => undefined);
+      throw error;
+    } finally {
+      this.waiting.delete(refuse);
+    }
+  }
+
+  /** Sessions waiting for a connection reject with the store's closed error; those running finish, then the pool ends. */
   async close(): Promise<void> {
+    this.closing = true;
+    for (const refuse of this.waiting) refuse(storeClosed(this.name));
+    this.waiting.clear();
     await this.pool.end();
   }
 }
