@@ -168,7 +168,7 @@ function checkCompatible(source: Side, target: Side): void {
     throw new PayhostError(
       ERROR_CODES.invalidConfiguration,
       `ledger copy: the source ledger is at schema version ${source.version} and the target at ${target.version}: ` +
-        'open both with the same @payhost/store-postgres (it migrates on open) before copying',
+        'migrate both to the same version first (`payhost ledger migrate`, or a store of one @payhost/store-postgres opened with migration), then copy',
       { sourceVersion: source.version, targetVersion: target.version },
     );
   }
