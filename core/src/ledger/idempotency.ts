@@ -120,7 +120,7 @@ export function normalizeAmountForHash(amount: unknown): unknown {
 function saysNothing(field: string, value: unknown): boolean {
   if (value === undefined) return true;
   // metadata: null is refused (invalid_input), so it must not hash as a request that was accepted.
-  if (field === 'metadata') return value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype && Object.keys(value).length === 0;
+  if (field === 'metadata') return value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype && !hasDefinedKey(value);
   if (value === null) return true;
   if (field === 'storePaymentMethod') return value === false;
   return false;
@@ -148,7 +148,13 @@ export function newPaymentFieldsForHash(fields: Record<string, unknown>): Record
 export function dataForHash(data: Record<string, unknown> | null | undefined): Record<string, unknown> | null {
   if (data === undefined || data === null) return null;
   const proto: unknown = Object.getPrototypeOf(data);
-  return (proto === Object.prototype || proto === null) && Object.keys(data).length === 0 ? null : data;
+  return (proto === Object.prototype || proto === null) && !hasDefinedKey(data) ? null : data;
+}
+
+/** Whether an object has a key JSON would keep (one whose value is not undefined): `{ coupon: undefined }` says nothing. */
+function hasDefinedKey(value: object): boolean {
+  for (const key of Object.keys(value)) if ((value as Record<string, unknown>)[key] !== undefined) return true;
+  return false;
 }
 
 /** Hash of an operation and its parameters (what "the same request" means). */

@@ -52,4 +52,23 @@ describe('ledger: a retry that went through JSON (undefined keys dropped) replay
       await s.close();
     }
   });
+
+  it('metadata or data whose only keys are undefined, retried through JSON as {}: the same request (pay and process)', async () => {
+    const s = setup();
+    try {
+      for (const extra of [{ metadata: { coupon: undefined } }, { data: { coupon: undefined } }]) {
+        const first = payInput(extra);
+        const paid = await s.service.pay(first);
+        const retried = await s.service.pay(JSON.parse(JSON.stringify(first)) as typeof first);
+        expect(retried.payment.id, JSON.stringify(Object.keys(extra))).to.equal(paid.payment.id);
+      }
+      const created = await s.create();
+      const processKey = key();
+      const processed = await s.service.process({ paymentId: created.id, idempotencyKey: processKey, data: { coupon: undefined } });
+      const again = await s.service.process({ paymentId: created.id, idempotencyKey: processKey, data: {} });
+      expect(again.transaction?.id).to.equal(processed.transaction?.id);
+    } finally {
+      await s.close();
+    }
+  });
 });
