@@ -250,4 +250,17 @@ describePostgres('cli: an older PostgreSQL schema is refused by the commands tha
     expect(listed.code, listed.err).to.equal(0);
     expect(JSON.parse(listed.out)).to.deep.equal([]);
   });
+  it('pay and review list on a new schema (no payhost tables yet) say to create them with ledger migrate or serve; nothing is created', async () => {
+    const fresh = pgc.newSchema('upgrade_fresh');
+    const freshConfig = join(dir, 'fresh.json');
+    writeFileSync(freshConfig, document({ databaseSchema: fresh }));
+    for (const argv of [['pay', '--config', freshConfig, '--channel', 'web', '--amount', '10.00', '--currency', 'USD', '--token', 'tok'], ['review', 'list', '--config', freshConfig]]) {
+      const refused = await as(pgc.url, ...argv);
+      expect(refused.code, refused.err).to.equal(1);
+      expect(refused.err).to.match(/^error invalid_configuration \(schema_outdated\): The schema of .* has no payhost tables yet, and this command does not create them: run `payhost ledger migrate`/m);
+      expect(refused.err).to.not.include('the version that wrote it');
+    }
+    const created = await pgc.asOwner(async (c) => (await c.query('SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = $1', [fresh])).rows[0]);
+    expect(created).to.deep.equal({ n: 0 });
+  });
 });

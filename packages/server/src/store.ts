@@ -91,9 +91,17 @@ async function checkSchemaVersion(store: SqlLedgerStore, where: string): Promise
       { reason: 'schema_newer', schemaVersion, supportedVersion },
     );
   }
+  if (schemaVersion === 0) {
+    throw new PayhostError(
+      ERROR_CODES.invalidConfiguration,
+      `The schema of ${where} has no payhost tables yet, and this command does not create them: run \`payhost ledger migrate\` ` +
+        '(as the role that is to own the schema) or `payhost serve` once first. Nothing was changed.',
+      { reason: 'schema_outdated', schemaVersion, supportedVersion },
+    );
+  }
   throw new PayhostError(
     ERROR_CODES.invalidConfiguration,
-    `The schema of ${where} is at version ${schemaVersion}${schemaVersion === 0 ? ' (no payhost tables yet)' : ''}, older than this payhost's ${supportedVersion}, ` +
+    `The schema of ${where} is at version ${schemaVersion}, older than this payhost's ${supportedVersion}, ` +
       'and this command does not migrate it (instances of the version that wrote it may still run on it, and could not start after an upgrade). ' +
       'To upgrade the database, stop or upgrade those instances and run `payhost ledger migrate` (as the role that owns the schema) or `payhost serve` once; ' +
       'otherwise use the payhost version that wrote it. Nothing was changed.',
