@@ -6,7 +6,7 @@ import type { ConfigWarn, HostConfig, HostConfigInput, PluginSettingsInput } fro
 import type { GatewayResponse, TokenConfig, WebhookRequest, WebhookResponse } from '../contracts/gateway.js';
 import type { CustomerSource, PaymentData } from '../contracts/payment-data.js';
 import { normalizeCurrency } from '../money/currency.js';
-import { parseAmount } from '../money/amount.js';
+import { checkDecimalPrecision, parseAmount } from '../money/amount.js';
 import type { PluginClass } from '../plugin/base-plugin.js';
 import type { GatewayOperation, HookInput, HookMap, HookValue, PaymentHooks, PublicConfig, TransactionStatusInput } from '../plugin/hooks.js';
 import type { ChannelRuntime, GatewayEntry } from './channel-runtime.js';
@@ -197,6 +197,8 @@ export class PluginManager<H extends HookMap = {}> {
   /** Runs a money-moving hook on exactly one gateway; a broken plugin yields `processing_error`. */
   async runOperation(operation: GatewayOperation, request: GatewayOperationRequest): Promise<GatewayResponse> {
     this.gate.refuse(operation);
+    // Plugins turn amounts into minor units with the global Decimal: a lowered precision would send rounded ones.
+    checkDecimalPrecision();
     const existingPayment = !NEW_CHARGE_HOOKS.has(operation);
     const gateway = this.resolveGateway(request.channel, request.payment.currency, request.gateway, { existingPayment });
     const currency = normalizeCurrency(request.payment.currency);

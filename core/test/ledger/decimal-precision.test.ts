@@ -34,4 +34,11 @@ describe('ledger: a lowered decimal.js global precision is refused, not used to 
     const refunded = await s.service.refund({ paymentId: paid.payment.id, idempotencyKey: key(), amount: '0.01' });
     expect(refunded.payment.capturedAmount.toFixed(2)).to.equal('1234567.88');
   });
+  it("the manager's money hooks (processPayment, as a host calling the manager directly) are refused too: a plugin would send rounded minor units", async () => {
+    Decimal.set({ precision: 8 });
+    const refused = await rejection(
+      s.manager.processPayment({ channel: 'web', gateway: 'payhost.dummy', payment: { paymentId: 'p-1', amount: new Decimal('1234567.89'), currency: 'USD', token: 'tok_dummy_success' } as never }),
+    );
+    expect([refused.code, refused.details?.['reason']]).to.deep.equal(['invalid_configuration', 'decimal_precision']);
+  });
 });
