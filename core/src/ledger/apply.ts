@@ -10,7 +10,7 @@ import { holdKeyForReview } from './review-hold.js';
 import { settle } from './store-steps.js';
 import { applyTransition, chargeStatusOfAmounts } from './transitions.js';
 import { operationOf, unresolved } from './operations.js';
-import { endsPendingCharge, pendingChargeAfter } from './pending-charges.js';
+import { endsPendingCharge } from './pending-charges.js';
 
 export interface ApplyContext {
   now: Date;
@@ -50,20 +50,18 @@ export function outcomeOf(payment: Payment, transaction: Transaction, error?: Pa
 }
 
 /**
- * Whether applied row `t` (one of the payment's `transactions`, oldest first) is the one a gateway answer
- * repeats: same gateway transaction and kind. A success never repeats a failed row: processors keep one id
- * across attempts (a Stripe PaymentIntent confirmed with another card after a declined 3-D Secure, a Razorpay
- * payment authorized late after payment.failed), and the success is new money. A failure may repeat a failed
- * row (no noise), unless a charge of that id answered `pending` was recorded after it: that is a later attempt,
- * and its failure ends its pending charge (pending-charges.ts), it is no repeat of the earlier one's.
+ * The applied row a gateway answer repeats: same gateway transaction and kind. A success never
+ * repeats a failed row: processors keep one id across attempts (a Stripe PaymentIntent confirmed
+ * with another card after a declined 3-D Secure, a Razorpay payment authorized late after
+ * payment.failed), and the success is new money. A failure may repeat a failed row (no noise): it
+ * ends no pending charge by itself either way (pending-charges.ts).
  */
-export function repeatsRow(t: Transaction, r: Pick<NormalizedResponse, 'transactionId' | 'kind' | 'isSuccess'>, transactions: readonly Transaction[]): boolean {
-  if (t.state !== 'applied' || r.transactionId === null || t.gatewayTransactionId !== r.transactionId || t.kind !== r.kind) return false;
-  return t.isSuccess || (!r.isSuccess && !pendingChargeAfter(transactions, t));
+export function repeatsRow(t: Transaction, r: Pick<NormalizedResponse, 'transactionId' | 'kind' | 'isSuccess'>): boolean {
+  return t.state === 'applied' && r.transactionId !== null && t.gatewayTransactionId === r.transactionId && t.kind === r.kind && (t.isSuccess || !r.isSuccess);
 }
 
 function findRepeated(transactions: readonly Transaction[], target: Transaction, r: NormalizedResponse): Transaction | undefined {
-  return transactions.find((t) => t.id !== target.id && repeatsRow(t, r, transactions));
+  return transactions.find((t) => t.id !== target.id && repeatsRow(t, r));
 }
 
 /**
@@ -98,7 +96,7 @@ export async function applyResponse(
   }
   const applied = await refuseTakenReference(tx, payment, resultTransaction(target, r, ctx.now));
   if (!applied.isSuccess) {
-    const released = (await releaseAfterLastCapture(tx, payment, target, ctx.now)) ?? (await endPendingCharge(tx, payment, applied, ctx.now));
+    const released = await releaseAfterLastCapture(tx, payment, target, ctx.now);
     const outcome = outcomeOf(released ?? payment, applied, ctx.error);
     await settle(tx, { transaction: applied, ...(released ? { payment: { next: released, expectedVersion: payment.version } } : {}), idempotency: completing(outcome) });
     return { payment: released ?? payment, transaction: applied, outcome };
@@ -107,11 +105,9 @@ export async function applyResponse(
   // A refund to zero releases what is authorized, unless a capture in flight may still take it.
   const emptying = applied.kind === 'refund' && payment.authorizedAmount.gt(0) && payment.capturedAmount.lte(applied.amount);
   const capturesInFlight = emptying && (await otherCaptureInFlight(tx, payment.id, target));
-  const ended = applied.kind === 'capture_failed' || applied.kind === 'auth' ? await endPendingCharge(tx, payment, applied, ctx.now) : null;
-  // A capture_failed ending a pending charge takes back nothing: the pending charge counted no money.
-  const transitioned = ended && applied.kind === 'capture_failed' ? { ...ended, toConfirm: false } : applyTransition(ended ?? payment, applied, { captureReleasesRest: ctx.captureReleasesRest, capturesInFlight });
+  const ended = applied.kind === 'auth' ? await endPendingCharge(tx, payment, applied, ctx.now) : null;
   const next: Payment = {
-    ...transitioned,
+    ...applyTransition(ended ?? payment, applied, { captureReleasesRest: ctx.captureReleasesRest, capturesInFlight }),
     pspReference: payment.pspReference ?? applied.pspReference,
     version: payment.version + 1,
     updatedAt: ctx.now,
@@ -168,9 +164,9 @@ async function releaseAfterLastCapture(tx: LedgerTx, payment: Payment, target: T
 }
 
 /**
- * The authorization or failure of the charge a `pending` payment waits for: back to the status its amounts give
+ * The successful authorization of the charge a `pending` payment waits for: back to the status its amounts give
  * (`not-charged` when nothing is captured; partially- or fully-charged when earlier captures took money), so it
- * can be captured, or charged again, or refunded (pending-charges.ts).
+ * can be captured or voided (pending-charges.ts). A failure ends nothing here: reconciliation asks the gateway.
  */
 async function endPendingCharge(tx: LedgerTx, payment: Payment, row: Transaction, now: Date): Promise<Payment | null> {
   if (payment.chargeStatus !== 'pending' || !endsPendingCharge(payment, await tx.listTransactions(payment.id), row)) return null;

@@ -9,8 +9,9 @@ import type { GatewayEventInput } from './webhook-inbox.js';
 
 /**
  * Charges the processor answered `pending` (a bank transfer, USSD or mobile money on Flutterwave,
- * Stripe's `processing`): the payment is `pending` until a row of the same gateway transaction
- * settles it, normally written by the processor's event (a capture or authorization, or a failure).
+ * Stripe's `processing`) to a process or authorize call: the payment is `pending` until a successful
+ * authorization or capture of the same gateway transaction settles it, normally written by the processor's
+ * event, or the gateway's status reports its failure (reconciliation).
  * When that event never comes (a webhook endpoint disabled, a delivery acknowledged early, an event
  * older than a tolerance), reconciliation asks the gateway, and records a final answer through the
  * webhook inbox as the event would have been (reconcile.ts).
@@ -25,64 +26,72 @@ function isChargeFailure(row: Pick<Transaction, 'kind' | 'isSuccess'>): boolean 
 }
 
 /**
- * Where `row` stands among `transactions` (a payment's transactions, oldest first, as the store lists them:
- * by creation, LedgerStore.listTransactions); a row not among them is being recorded now, after all of them.
+ * Whether `row` is a charge the processor answered `pending`: an applied successful `pending` row of a `process`
+ * or `authorize` call. A capture answered pending is no pending charge: nothing here ends or asks about it.
  */
-function positionOf(transactions: readonly Transaction[], row: Pick<Transaction, 'id'>): number {
-  const i = transactions.findIndex((t) => t.id === row.id);
-  return i < 0 ? transactions.length : i;
-}
-
-/** Whether `later` was recorded after `earlier` among `transactions` (oldest first). */
-export function recordedAfter(transactions: readonly Transaction[], later: Pick<Transaction, 'id'>, earlier: Pick<Transaction, 'id'>): boolean {
-  return positionOf(transactions, later) > positionOf(transactions, earlier);
+function isPendingCharge(row: Transaction): boolean {
+  const operation = operationOf(row);
+  return row.state === 'applied' && row.isSuccess && row.kind === 'pending' && (operation === 'process' || operation === 'authorize');
 }
 
 /**
- * Whether applied row `s` settles pending charge `pending`: its authorization or capture, or its failure, about
- * the same gateway transaction and recorded after it. Processors keep one id across attempts (a Stripe
- * PaymentIntent declined, then paid with a method that stays `processing`; a capture answered pending with the
- * authorization's id): a row of an earlier attempt says nothing about this one.
+ * Whether applied row `s` settles pending charge `pending` by its success: a successful authorization or capture
+ * of the same gateway transaction, whatever their order (an earlier successful authorization of that id cannot
+ * coexist with a later process or authorize: the payment was already authorized).
  */
-function settles(transactions: readonly Transaction[], s: Transaction, pending: Transaction): boolean {
+function settlesBySuccess(s: Transaction, pending: Transaction): boolean {
   const id = pending.gatewayTransactionId;
-  if (s.state !== 'applied' || id === null || s.gatewayTransactionId !== id || !recordedAfter(transactions, s, pending)) return false;
-  return (s.isSuccess && (s.kind === 'auth' || s.kind === 'capture')) || isChargeFailure(s);
+  return s.id !== pending.id && s.state === 'applied' && id !== null && s.gatewayTransactionId === id && s.isSuccess && (s.kind === 'auth' || s.kind === 'capture');
 }
 
 /**
- * Whether `pending` is an applied, successful `pending` charge of a payment still `pending` that no
- * authorization, capture or failure of the same gateway transaction recorded after it (among `transactions`,
- * oldest first) settled yet.
+ * Whether applied row `s` is the failure the gateway's status reported about pending charge `pending` itself
+ * (written by reconciliation, endFailedPendingCharge, reconcile.ts: its raw response names the pending row).
+ * Any other failure of the same id settles nothing: processors keep one id across attempts (a Stripe
+ * PaymentIntent declined, then paid with a method that stays `processing`), and from the id and kind alone the
+ * ledger cannot tell whose failure it is; the gateway's status can.
+ */
+function reportsFailureOf(s: Transaction, pending: Transaction): boolean {
+  const raw = s.rawResponse;
+  return s.state === 'applied' && !s.isSuccess && s.gatewayTransactionId === pending.gatewayTransactionId && raw?.['settledByReconciliation'] === true && raw['pendingTransactionId'] === pending.id;
+}
+
+/**
+ * Whether `pending` is a pending charge (isPendingCharge) of a payment still `pending` that neither a successful
+ * authorization or capture of the same gateway transaction (among `transactions`) nor the failure the gateway
+ * reported about it (reportsFailureOf) settled yet.
  */
 export function isUnsettledPendingCharge(payment: Payment, transactions: readonly Transaction[], pending: Transaction): boolean {
-  if (payment.chargeStatus !== 'pending' || pending.state !== 'applied' || !pending.isSuccess || pending.kind !== 'pending') return false;
-  return pending.gatewayTransactionId === null || !transactions.some((s) => s.id !== pending.id && settles(transactions, s, pending));
+  if (payment.chargeStatus !== 'pending' || !isPendingCharge(pending)) return false;
+  return pending.gatewayTransactionId === null || !transactions.some((s) => settlesBySuccess(s, pending) || reportsFailureOf(s, pending));
 }
 
 /**
- * Whether failed row `failed` is followed (among `transactions`, oldest first) by an applied successful `pending`
- * row of its gateway transaction: a later attempt with the same id, whose own failure is new, not a repeat of it.
+ * Whether the payment waits for another `pending` row than `pending`: an unsettled pending charge, or a capture
+ * answered pending (not a pending charge: nothing here tells when it is settled, so it always counts).
  */
-export function pendingChargeAfter(transactions: readonly Transaction[], failed: Transaction): boolean {
-  const id = failed.gatewayTransactionId;
-  return id !== null && transactions.some((t) => t.state === 'applied' && t.isSuccess && t.kind === 'pending' && t.gatewayTransactionId === id && recordedAfter(transactions, t, failed));
+export function waitsForAnother(payment: Payment, transactions: readonly Transaction[], pending: Transaction): boolean {
+  return transactions.some(
+    (t) => t.id !== pending.id && t.state === 'applied' && t.isSuccess && t.kind === 'pending' && (!isPendingCharge(t) || isUnsettledPendingCharge(payment, transactions, t)),
+  );
 }
 
-/** Whether `pending` is an applied, successful `pending` charge of a payment still `pending`, settled or not (what the store lists). */
+/** Whether `pending` is an applied, successful `pending` row of a payment still `pending`, settled or not (what the store lists). */
 export function isPendingChargeOfPendingPayment(payment: Payment, pending: Transaction): boolean {
   return payment.chargeStatus === 'pending' && pending.state === 'applied' && pending.isSuccess && pending.kind === 'pending';
 }
 
 /**
- * Whether the payment of `pending` is left `pending` for good: `pending` was settled (its authorization or
- * failure applied) but the payment stayed `pending`, and no other charge of it is still pending. The code before
- * the rule of endsPendingCharge left payments so (their authorization could never be captured, nor voided), and
- * an instance of it still does during a rolling upgrade. Reconciliation repairs them (repairStuckPendingCharge).
+ * Whether the payment of pending charge `pending` is left `pending` for good: `pending` was settled (a successful
+ * authorization or capture of its gateway transaction applied) but the payment stayed `pending`, and no other
+ * `pending` row of it is still open (waitsForAnother). The code before the rule of endsPendingCharge left payments so (their
+ * authorization could never be captured, nor voided), and an instance of it still does during a rolling upgrade.
+ * Reconciliation repairs them (repairStuckPendingCharge). One whose pending charge has only a failure row is not
+ * stuck: that failure may be an earlier attempt's; reconciliation asks the gateway about it.
  */
 export function isStuckPendingCharge(payment: Payment, transactions: readonly Transaction[], pending: Transaction): boolean {
-  if (!isPendingChargeOfPendingPayment(payment, pending) || isUnsettledPendingCharge(payment, transactions, pending)) return false;
-  return !transactions.some((t) => t.id !== pending.id && t.kind === 'pending' && isUnsettledPendingCharge(payment, transactions, t));
+  if (payment.chargeStatus !== 'pending' || !isPendingCharge(pending) || !transactions.some((s) => settlesBySuccess(s, pending))) return false;
+  return !waitsForAnother(payment, transactions, pending);
 }
 
 /**
@@ -105,9 +114,9 @@ export async function listPendingChargesToReconcile(ctx: LedgerContext): Promise
 /**
  * Repairs a payment left `pending` after its pending charge was settled (isStuckPendingCharge), under its lock,
  * without asking the gateway: back to the status its amounts give (chargeStatusOfAmounts: `not-charged` when
- * nothing is captured) as endsPendingCharge would have set it when the settling row
- * was applied (apply.ts), its version bumped. The amounts stay as the applied rows made them (an authorization
- * added what it authorized; a failure added nothing). False when it is no longer stuck (settled meanwhile).
+ * nothing is captured) as endsPendingCharge would have set it when the settling authorization was applied
+ * (apply.ts), its version bumped. The amounts stay as the applied rows made them. False when it is no longer
+ * stuck (repaired meanwhile).
  */
 export async function repairStuckPendingCharge(ctx: LedgerContext, row: Transaction): Promise<boolean> {
   const repaired = await ctx.store.transaction(async (tx): Promise<Payment | null> => {
@@ -120,30 +129,30 @@ export async function repairStuckPendingCharge(ctx: LedgerContext, row: Transact
   if (!repaired) return false;
   ctx.logger.info(
     { paymentId: row.paymentId, transactionId: row.id, gatewayTransactionId: row.gatewayTransactionId, chargeStatus: repaired.chargeStatus, authorizedAmount: repaired.authorizedAmount.toFixed(), capturedAmount: repaired.capturedAmount.toFixed() },
-    'reconciliation: payment left pending after its pending charge was settled (authorized or failed) set back to the status its amounts give',
+    'reconciliation: payment left pending after its pending charge was settled (authorized or captured) set back to the status its amounts give',
   );
   return true;
 }
 
 /** Whether reconciliation can ask the gateway about `pending`: a charge the ledger started (process or authorize), with its gateway transaction id. */
 export function canAskAbout(pending: Transaction): boolean {
-  const operation = operationOf(pending);
-  return (operation === 'process' || operation === 'authorize') && pending.gatewayTransactionId !== null;
+  return isPendingCharge(pending) && pending.gatewayTransactionId !== null;
 }
 
+
 /**
- * Whether applied row `row` ends the pending charge of `payment`: the payment is `pending` and `row` is
- * the authorization or the failure of a charge answered `pending` recorded before it, about the same gateway
- * transaction and not settled yet (isUnsettledPendingCharge; a row of an earlier attempt with the same id, such
- * as the authorization a capture answered pending carries the id of, ends nothing). The payment's status then
- * follows its amounts (chargeStatusOfAmounts: `not-charged` when nothing is captured): authorized, it can be
- * captured or voided; failed, it can be charged again. (Its capture makes it charged on its own, by the
- * transition table.) A row of another gateway transaction changes nothing.
+ * Whether row `row`, being applied, ends the pending charge of `payment`: the payment is `pending` and `row` is
+ * the successful authorization of the gateway transaction of an unsettled pending charge (isUnsettledPendingCharge).
+ * The payment's status then follows its amounts (chargeStatusOfAmounts: `not-charged` when nothing is captured),
+ * so it can be captured or voided. (Its capture makes it charged on its own, by the transition table.) A failure
+ * ends nothing by itself, an event's or an answer's: the same id may be an earlier attempt's (a late
+ * payment_failed of a declined attempt); reconciliation asks the gateway (endFailedPendingCharge, reconcile.ts). A row of
+ * another gateway transaction changes nothing.
  */
 export function endsPendingCharge(payment: Payment, transactions: readonly Transaction[], row: Transaction): boolean {
   const id = row.gatewayTransactionId;
-  if (payment.chargeStatus !== 'pending' || id === null || !((row.isSuccess && row.kind === 'auth') || isChargeFailure(row))) return false;
-  return transactions.some((t) => t.id !== row.id && t.gatewayTransactionId === id && recordedAfter(transactions, row, t) && isUnsettledPendingCharge(payment, transactions, t));
+  if (payment.chargeStatus !== 'pending' || id === null || !row.isSuccess || row.kind !== 'auth') return false;
+  return transactions.some((t) => t.id !== row.id && t.gatewayTransactionId === id && isUnsettledPendingCharge(payment, transactions, t));
 }
 
 /**

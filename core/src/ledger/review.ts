@@ -225,8 +225,7 @@ export async function listReview(ctx: LedgerContext): Promise<ReviewItem[]> {
 async function refuseRecordedRefund(tx: LedgerTx, row: Transaction, answer: Pick<ResponseLike, 'isSuccess' | 'kind' | 'transactionId'>): Promise<void> {
   if (answer.isSuccess !== true || answer.kind !== 'refund' || !answer.transactionId) return;
   const r = { transactionId: answer.transactionId, kind: 'refund' as const, isSuccess: true };
-  const transactions = await tx.listTransactions(row.paymentId);
-  const recorded = transactions.find((t) => t.id !== row.id && repeatsRow(t, r, transactions));
+  const recorded = (await tx.listTransactions(row.paymentId)).find((t) => t.id !== row.id && repeatsRow(t, r));
   if (recorded) {
     throw invalidInput(`refund ${answer.transactionId} is already recorded (transaction ${recorded.id}): this one did not happen on its own, resolve it as failed`, {
       field: 'gatewayTransactionId',

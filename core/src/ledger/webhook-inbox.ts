@@ -95,7 +95,7 @@ function alreadyRecorded(transactions: readonly Transaction[], r: NormalizedResp
   if (!r.transactionId) return undefined;
   const later = LATER_STAGES[r.kind];
   return transactions.find(
-    (t) => repeatsRow(t, r, transactions) || (t.state === 'applied' && t.gatewayTransactionId === r.transactionId && t.isSuccess && later?.has(t.kind) === true),
+    (t) => repeatsRow(t, r) || (t.state === 'applied' && t.gatewayTransactionId === r.transactionId && t.isSuccess && later?.has(t.kind) === true),
   );
 }
 

@@ -133,13 +133,23 @@ describe('ledger: reconciliation asks the gateway about a charge answered pendin
     expect((await service.getPayment(payment.id)).chargeStatus).to.equal('pending');
   });
 
-  it('a failure event of the pending charge\'s gateway transaction (no reconciliation) also ends it: not-charged', async () => {
-    const { service, payment } = await pendingCharge();
+  it('a failure event of the pending charge\'s gateway transaction ends nothing by itself: reconciliation asks, and the gateway reporting it failed ends it', async () => {
+    const { service, payment, pending } = await pendingCharge();
     const other = await service.applyGatewayEvent({ gateway: GATEWAY, eventId: 'evt-other-failed', paymentId: payment.id, response: { isSuccess: false, kind: 'capture', amount: '10.00', transactionId: 'ch_other' } });
     expect(other.payment.chargeStatus).to.equal('pending');
+    // The id alone does not tell whose failure it is (processors keep one id across attempts).
     const failed = await service.applyGatewayEvent({ gateway: GATEWAY, eventId: 'evt-failed', paymentId: payment.id, response: { isSuccess: false, kind: 'capture', amount: '10.00', transactionId: 'ch_1' } });
     expect(failed.status).to.equal('applied');
-    expect(failed.payment.chargeStatus).to.equal('not-charged');
-    expectAmount(failed.payment.capturedAmount, '0');
+    expect(failed.payment.chargeStatus).to.equal('pending');
+    const asked = statusAnswers(answer('pending'), answer('capture', { isSuccess: false, error: 'Insufficient funds', errorCode: 'declined' }));
+    expect((await service.reconcile({ minAgeMs: 0 })).held, 'still processing').to.deep.equal([pending.id]);
+    expect((await service.getPayment(payment.id)).chargeStatus).to.equal('pending');
+    // The gateway then reports it failed: ended, although the inbox would take that failure for a repeat.
+    expect((await service.reconcile({ minAgeMs: 0 })).applied).to.deep.equal([pending.id]);
+    expect(asked).to.have.length(2);
+    const after = await service.getPayment(payment.id);
+    expect(after.chargeStatus).to.equal('not-charged');
+    expectAmount(after.capturedAmount, '0');
+    expect((await service.reconcile({ minAgeMs: 0 })).checked).to.equal(0);
   });
 });

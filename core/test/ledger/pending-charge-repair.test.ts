@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { Decimal, PaymentService, createLogger, type GatewayResponse, type PaymentData, type Transaction } from '@payhost/core';
-import { GatedDummy, codeOf, expectAmount, key, setup, type Setup } from './helpers.js';
+import { GATEWAY, GatedDummy, codeOf, expectAmount, key, setup, type Setup } from './helpers.js';
 
 // The code before endsPendingCharge applied the authorization or failure of a charge answered pending and left
 // the payment `pending` for good (its authorization could never be captured nor voided); an instance of it still
-// does so during a rolling upgrade. Reconciliation repairs such a payment without asking the gateway.
+// does so during a rolling upgrade. Reconciliation repairs one settled by an authorization without asking the
+// gateway; one with only a failure row (perhaps an earlier attempt's of the same id) is asked about.
 describe('ledger: reconciliation repairs a payment left pending after its pending charge was settled', () => {
   let env: Setup;
   afterEach(async () => {
@@ -81,12 +82,23 @@ describe('ledger: reconciliation repairs a payment left pending after its pendin
     expectAmount(captured.payment.capturedAmount, '10');
   });
 
-  it('a failure applied by the older code: not-charged, nothing authorized, and it can be charged again', async () => {
+  /** The gateway's status answer from now on: ch_1 failed, any other id still pending. */
+  function gatewayReportsCh1Failed(): void {
+    (GatedDummy.prototype.getTransactionStatus as unknown as sinon.SinonStub).callsFake(async (input: { transaction: Transaction }): Promise<GatewayResponse> => {
+      const id = input.transaction.gatewayTransactionId ?? 'ch_1';
+      return id === 'ch_1' ? answer('capture', { isSuccess: false, error: 'Insufficient funds', errorCode: 'declined' }) : answer('pending', { transactionId: id });
+    });
+  }
+
+  it('a failure applied by the older code is no repair without the gateway (it may be an earlier attempt\'s): asked, held while pending, ended once the gateway reports it failed', async () => {
     const { service, paymentId, pending, asked } = await pendingCharge();
     await applyAsOldCode(pending, { kind: 'capture', isSuccess: false, errorCode: 'declined', error: 'Insufficient funds' });
     expect((await service.getPayment(paymentId)).chargeStatus).to.equal('pending');
+    expect(await service.reconcile({ minAgeMs: 0 })).to.deep.include({ applied: [], held: [pending.id] });
+    expect(asked).to.deep.equal([pending.id]);
+    expect((await service.getPayment(paymentId)).chargeStatus).to.equal('pending');
+    gatewayReportsCh1Failed();
     expect((await service.reconcile({ minAgeMs: 0 })).applied).to.deep.equal([pending.id]);
-    expect(asked).to.deep.equal([]);
     const repaired = await service.getPayment(paymentId);
     expect(repaired.chargeStatus).to.equal('not-charged');
     expectAmount(repaired.authorizedAmount, '0');
@@ -94,14 +106,19 @@ describe('ledger: reconciliation repairs a payment left pending after its pendin
     expect(again.payment.chargeStatus).to.equal('pending');
   });
 
-  it('leaves a payment still waiting for another charge answered pending as it is, and asks about that one only', async () => {
-    const { service, paymentId, pending, asked } = await pendingCharge();
+  it('a pending charge the gateway reports failed while the payment waits for another charge answered pending: the payment stays pending', async () => {
+    const { service, paymentId, pending } = await pendingCharge();
     await applyAsOldCode(pending, { kind: 'capture', isSuccess: false, errorCode: 'declined' });
     // A second authorize (as after a repair) answered pending as ch_2: the payment waits for it.
     const second = await applyAsOldCode(pending, { kind: 'pending', gatewayTransactionId: 'ch_2', gatewayIdempotencyKey: `${pending.gatewayIdempotencyKey}-2` });
+    gatewayReportsCh1Failed();
     const report = await service.reconcile({ minAgeMs: 0 });
-    expect(report).to.deep.include({ checked: 1, applied: [], held: [second.id], skipped: [], failed: [] });
-    expect(asked).to.deep.equal([second.id]);
+    expect(report).to.deep.include({ checked: 2, applied: [pending.id], held: [second.id], skipped: [], failed: [] });
     expect((await service.getPayment(paymentId)).chargeStatus).to.equal('pending');
+    // The next pass asks about ch_2 only; its authorization then ends the payment's wait.
+    expect(await service.reconcile({ minAgeMs: 0 })).to.deep.include({ checked: 1, held: [second.id] });
+    const auth = await service.applyGatewayEvent({ gateway: GATEWAY, eventId: 'evt-ch2-auth', paymentId, response: { isSuccess: true, kind: 'auth', amount: '10.00', transactionId: 'ch_2' } });
+    expect(auth.payment.chargeStatus).to.equal('not-charged');
+    expectAmount(auth.payment.authorizedAmount, '10');
   });
 });

@@ -1,12 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { Decimal, type GatewayResponse, type PaymentData, type Transaction } from '@payhost/core';
+import { type GatewayResponse, type PaymentData, type Transaction } from '@payhost/core';
 import { GATEWAY, GatedDummy, codeOf, expectAmount, key, setup, type Setup } from './helpers.js';
 
 // Processors keep one gateway transaction id across attempts (a Stripe PaymentIntent declined, then paid with a
-// method that stays `processing`; a capture answered pending carrying its authorization's id). Only a row recorded
-// after a charge answered pending settles it; and ending it gives the payment the status its amounts give.
+// method that stays `processing`; a capture answered pending carrying its authorization's id). No failure row ends
+// a pending charge by itself (the gateway's status does, through reconciliation); only a process or authorize
+// answered pending is a pending charge; only a successful authorization or capture of its id settles it.
 describe('ledger: a charge answered pending with the gateway transaction id of an earlier row', () => {
   let env: Setup;
   afterEach(async () => {
@@ -64,20 +64,28 @@ describe('ledger: a charge answered pending with the gateway transaction id of a
     expectAmount(ev.payment.capturedAmount, '10');
   });
 
-  it("the later attempt's own failure is no repeat of the earlier decline: it ends the pending charge", async () => {
-    const { service, paymentId } = await declinedThenPending();
+  it("the later attempt's own failure event is already_applied (the id cannot tell it from the earlier decline): the payment stays pending until the gateway reports it failed", async () => {
+    const { service, paymentId, pending, asked } = await declinedThenPending();
     const failed = await service.applyGatewayEvent({
       gateway: GATEWAY,
       eventId: 'evt-pi1-failed',
       paymentId,
       response: { isSuccess: false, kind: 'capture', amount: '10.00', transactionId: 'pi_1', error: 'Bank transfer failed', errorCode: 'declined' },
     });
-    expect(failed.status).to.equal('applied');
-    expect(failed.payment.chargeStatus).to.equal('not-charged');
-    // A second failure of that attempt (another event id) repeats its own failure row.
-    const again = await service.applyGatewayEvent({ gateway: GATEWAY, eventId: 'evt-pi1-failed-2', paymentId, response: { isSuccess: false, kind: 'capture', amount: '10.00', transactionId: 'pi_1' } });
-    expect(again.status).to.equal('already_applied');
-    expect(again.transaction?.id).to.equal(failed.transaction?.id);
+    expect(failed.status).to.equal('already_applied');
+    expect((await service.getPayment(paymentId)).chargeStatus).to.equal('pending');
+    expect(await codeOf(service.process({ paymentId, idempotencyKey: key() }))).to.equal('operation_not_allowed');
+    // The next reconciliation: the gateway says the intent failed, which ends the pending charge.
+    (GatedDummy.prototype.getTransactionStatus as unknown as sinon.SinonStub).callsFake(async (input: { transaction: Transaction }): Promise<GatewayResponse> => {
+      asked.push(input.transaction.id);
+      return answer('capture', { isSuccess: false, error: 'Bank transfer failed', errorCode: 'declined' });
+    });
+    expect(await service.reconcile({ minAgeMs: 0 })).to.deep.include({ checked: 1, applied: [pending.id], held: [], failed: [] });
+    expect(asked).to.deep.equal([pending.id]);
+    const after = await service.getPayment(paymentId);
+    expect(after.chargeStatus).to.equal('not-charged');
+    expectAmount(after.capturedAmount, '0');
+    expect((await service.reconcile({ minAgeMs: 0 })).checked).to.equal(0);
   });
 
   it('a capture answered pending with the authorization id stays pending: the earlier authorization does not settle it', async () => {
@@ -118,40 +126,25 @@ describe('ledger: a charge answered pending with the gateway transaction id of a
     return { service, paymentId: payment.id, pending: pending.transaction };
   }
 
-  it('the failure of a capture answered pending after an earlier capture: partially-charged with what was captured, which can be refunded', async () => {
+  it('a capture answered pending is no pending charge: its failure event leaves the payment pending, reconciliation neither asks nor repairs', async () => {
     const { service, paymentId } = await capturedThenPending();
+    const asked = stubStatus();
     const failed = await service.applyGatewayEvent({ gateway: GATEWAY, eventId: 'evt-cap2-failed', paymentId, response: { isSuccess: false, kind: 'capture', amount: '6.00', transactionId: 'cap_2' } });
     expect(failed.status).to.equal('applied');
-    expect(failed.payment.chargeStatus).to.equal('partially-charged');
-    expectAmount(failed.payment.capturedAmount, '4');
-    const refund = await service.refund({ paymentId, amount: '4.00', idempotencyKey: key() });
-    expect(refund.payment.chargeStatus).to.equal('fully-refunded');
+    expect(failed.payment.chargeStatus).to.equal('pending');
+    expect(await service.reconcile({ minAgeMs: 0 })).to.deep.include({ applied: [], held: [] });
+    expect(asked).to.deep.equal([]);
+    const after = await service.getPayment(paymentId);
+    expect(after.chargeStatus).to.equal('pending');
+    expectAmount(after.capturedAmount, '4');
+    expect(await codeOf(service.capture({ paymentId, amount: '6.00', idempotencyKey: key() })), 'no second capture').to.equal('operation_not_allowed');
   });
 
-  it('a capture_failed ending a capture answered pending takes back nothing: partially-charged with 4.00 captured', async () => {
+  it('a capture_failed of a capture answered pending ends nothing: pending, with 4.00 captured', async () => {
     const { service, paymentId } = await capturedThenPending();
     const failed = await service.applyGatewayEvent({ gateway: GATEWAY, eventId: 'evt-cap2-capture-failed', paymentId, response: { isSuccess: true, kind: 'capture_failed', amount: '6.00', transactionId: 'cap_2' } });
     expect(failed.status).to.equal('applied');
-    expect(failed.payment.chargeStatus).to.equal('partially-charged');
+    expect(failed.payment.chargeStatus).to.equal('pending');
     expectAmount(failed.payment.capturedAmount, '4');
-  });
-
-  it('repairing a payment left pending after such a failure (older code) gives it the status of its amounts', async () => {
-    const { service, paymentId, pending } = await capturedThenPending();
-    const asked = stubStatus();
-    // The failure written as the older code applied it: the payment stays pending.
-    const now = new Date();
-    const row: Transaction = { ...pending, id: randomUUID(), kind: 'capture', isSuccess: false, errorCode: 'declined', idempotencyKey: null, gatewayIdempotencyKey: `event:${randomUUID()}`, amount: new Decimal('6.00'), createdAt: now, updatedAt: now };
-    await env.store.transaction(async (tx) => {
-      const payment = (await tx.getPayment(paymentId, { forUpdate: true }))!;
-      await tx.insertTransaction(row);
-      expect(await tx.updatePayment({ ...payment, version: payment.version + 1, updatedAt: now }, payment.version)).to.equal(true);
-    });
-    expect((await service.getPayment(paymentId)).chargeStatus).to.equal('pending');
-    expect((await service.reconcile({ minAgeMs: 0 })).applied).to.deep.equal([pending.id]);
-    expect(asked).to.deep.equal([]);
-    const repaired = await service.getPayment(paymentId);
-    expect(repaired.chargeStatus).to.equal('partially-charged');
-    expectAmount(repaired.capturedAmount, '4');
   });
 });
