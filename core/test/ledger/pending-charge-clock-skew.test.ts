@@ -1,27 +1,24 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { MemoryLedgerStore, PaymentService, type GatewayResponse, type PaymentData } from '@payhost/core';
+import { MemoryLedgerStore, PaymentService, type PaymentData } from '@payhost/core';
 import { GatedDummy, codeOf, key, setup, type Setup } from './helpers.js';
+import { answersAs, restoreAfterEach } from './support/pending-charges.js';
 
 // Rows are listed by created_at, each from its instance's clock: with clocks apart, an earlier decline of the
 // same gateway transaction id sorts after the later attempt answered pending. No order decides anything: the
 // decline settles nothing, and reconciliation asks the gateway (pending-charges.ts).
 describe('ledger: two instances with clocks 30 s apart, the decline recorded by the one ahead', () => {
   let env: Setup;
-  afterEach(async () => {
-    sinon.restore();
-    await env?.close();
-  });
-
-  const answer = (o: Partial<GatewayResponse>): GatewayResponse => ({ isSuccess: true, actionRequired: false, error: null, kind: 'capture', amount: '10.00' as never, currency: 'USD', transactionId: 'pi_1', ...o });
+  restoreAfterEach(() => env);
+  const answer = answersAs('pi_1');
 
   it('the later charge answered pending stays pending: reconciliation asks the gateway, which still shows it processing', async () => {
-    const answers = [answer({ isSuccess: false, error: 'declined', errorCode: 'declined' }), answer({ kind: 'pending' })];
-    sinon.stub(GatedDummy.prototype, 'processPayment').callsFake(async (_p: PaymentData) => answers.shift() ?? answer({ transactionId: 'pi_2' }));
+    const answers = [answer('capture', { isSuccess: false, error: 'declined', errorCode: 'declined' }), answer('pending')];
+    sinon.stub(GatedDummy.prototype, 'processPayment').callsFake(async (_p: PaymentData) => answers.shift() ?? answer('capture', { transactionId: 'pi_2' }));
     const asked: string[] = [];
     sinon.stub(GatedDummy.prototype, 'getTransactionStatus').callsFake(async (input) => {
       asked.push(input.transaction.id);
-      return answer({ kind: 'pending' });
+      return answer('pending');
     });
     const store = new MemoryLedgerStore();
     env = setup({ plugin: GatedDummy, store });

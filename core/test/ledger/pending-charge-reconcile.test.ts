@@ -2,27 +2,15 @@ import { expect } from 'chai';
 import sinon from 'sinon';
 import { PaymentService, type GatewayResponse, type PaymentData, type TransactionStatusInput } from '@payhost/core';
 import { GATEWAY, GatedDummy, codeOf, expectAmount, key, setup, successful, type Setup } from './helpers.js';
+import { answersAs, restoreAfterEach } from './support/pending-charges.js';
 
 // A charge the processor answered pending (a bank transfer, mobile money; Stripe's processing) leaves
 // `pending` through the processor's event. When that event never comes, reconciliation asks the gateway
 // and records its final answer through the webhook inbox, as the event would have been.
 describe('ledger: reconciliation asks the gateway about a charge answered pending', () => {
   let env: Setup;
-  afterEach(async () => {
-    sinon.restore();
-    await env?.close();
-  });
-
-  const answer = (kind: GatewayResponse['kind'], overrides: Partial<GatewayResponse> = {}): GatewayResponse => ({
-    isSuccess: true,
-    actionRequired: false,
-    error: null,
-    kind,
-    amount: '10.00' as never,
-    currency: 'USD',
-    transactionId: 'ch_1',
-    ...overrides,
-  });
+  restoreAfterEach(() => env);
+  const answer = answersAs('ch_1');
 
   /** A 10.00 payment whose charge (process, or authorize) the processor answered pending as ch_1. */
   async function pendingCharge(operation: 'process' | 'authorize' = 'process') {

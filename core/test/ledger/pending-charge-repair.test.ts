@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import sinon from 'sinon';
 import { Decimal, PaymentService, createLogger, type GatewayResponse, type PaymentData, type Transaction } from '@payhost/core';
 import { GATEWAY, GatedDummy, codeOf, expectAmount, key, setup, type Setup } from './helpers.js';
+import { answersAs, restoreAfterEach } from './support/pending-charges.js';
 
 // The code before endsPendingCharge applied the authorization or failure of a charge answered pending and left
 // the payment `pending` for good (its authorization could never be captured nor voided); an instance of it still
@@ -10,21 +11,8 @@ import { GATEWAY, GatedDummy, codeOf, expectAmount, key, setup, type Setup } fro
 // gateway; one with only a failure row (perhaps an earlier attempt's of the same id) is asked about.
 describe('ledger: reconciliation repairs a payment left pending after its pending charge was settled', () => {
   let env: Setup;
-  afterEach(async () => {
-    sinon.restore();
-    await env?.close();
-  });
-
-  const answer = (kind: GatewayResponse['kind'], overrides: Partial<GatewayResponse> = {}): GatewayResponse => ({
-    isSuccess: true,
-    actionRequired: false,
-    error: null,
-    kind,
-    amount: '10.00' as never,
-    currency: 'USD',
-    transactionId: 'ch_1',
-    ...overrides,
-  });
+  restoreAfterEach(() => env);
+  const answer = answersAs('ch_1');
 
   /** A 10.00 payment whose authorize the processor answered pending as ch_1; getTransactionStatus counted (answering pending). */
   async function pendingCharge() {

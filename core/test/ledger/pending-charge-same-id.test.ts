@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import sinon from 'sinon';
 import { type GatewayResponse, type PaymentData, type Transaction } from '@payhost/core';
 import { GATEWAY, GatedDummy, codeOf, expectAmount, key, setup, type Setup } from './helpers.js';
+import { answersAs, restoreAfterEach } from './support/pending-charges.js';
 
 // Processors keep one gateway transaction id across attempts (a Stripe PaymentIntent declined, then paid with a
 // method that stays `processing`; a capture answered pending carrying its authorization's id). No failure row ends
@@ -9,21 +10,8 @@ import { GATEWAY, GatedDummy, codeOf, expectAmount, key, setup, type Setup } fro
 // answered pending is a pending charge; only a successful authorization or capture of its id settles it.
 describe('ledger: a charge answered pending with the gateway transaction id of an earlier row', () => {
   let env: Setup;
-  afterEach(async () => {
-    sinon.restore();
-    await env?.close();
-  });
-
-  const answer = (kind: GatewayResponse['kind'], overrides: Partial<GatewayResponse> = {}): GatewayResponse => ({
-    isSuccess: true,
-    actionRequired: false,
-    error: null,
-    kind,
-    amount: '10.00' as never,
-    currency: 'USD',
-    transactionId: 'pi_1',
-    ...overrides,
-  });
+  restoreAfterEach(() => env);
+  const answer = answersAs('pi_1');
 
   /** Counts getTransactionStatus calls, answering the charge still pending. */
   function stubStatus(): string[] {
