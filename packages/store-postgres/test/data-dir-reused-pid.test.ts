@@ -4,9 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { isPayhostError } from '@payhost/core';
-import { lockDataDir, type DataDirLock } from '../dist/data-dir-lock.js';
-import { expectOneHolderAtEveryStep, original, ownerRecord, stop } from './support/lock-steps.js';
+import { lockDataDir } from '../dist/data-dir-lock.js';
+import { expectOneHolderAtEveryStep, lockRefusal, original, ownerRecord, stop } from './support/lock-steps.js';
 
 // A lock whose pid now runs another process: after a reboot (a power cut) the pid of a payhost that
 // held the directory may belong to a system daemon, and within a boot pids are reused. The lock's
@@ -33,17 +32,6 @@ function unrelatedProcess(): ChildProcess {
   return child;
 }
 
-function refusal(dataDir: string): Error & { details?: Record<string, unknown> } {
-  let lock: DataDirLock;
-  try {
-    lock = lockDataDir(dataDir);
-  } catch (error) {
-    expect(isPayhostError(error, 'data_dir_in_use'), String(error)).to.equal(true);
-    return error as Error;
-  }
-  lock.release();
-  throw new Error('expected the open to be refused');
-}
 
 /** Opens `dataDir`: the lock must then be ours (this pid, a new token), and `sleeper` is left running. */
 function expectTakenOver(dataDir: string, stale: string, sleeper: ChildProcess): void {
@@ -108,7 +96,7 @@ describe('PGlite data directory lock: a pid that now runs another process', func
       const dataDir = newDir();
       const held = ownerRecord(sleeper.pid!, { start: `${bootId()}:${stat(sleeper.pid!).startTime}` });
       writeLock(dataDir, held);
-      const error = refusal(dataDir);
+      const error = lockRefusal(dataDir);
       expect(error.message).to.include(`in use by process ${sleeper.pid}`);
       expect(error.details).to.deep.include({ dataDir, pid: sleeper.pid });
       expect(original.readFileSync(join(dataDir, 'payhost.lock'), 'utf8')).to.equal(held);
@@ -123,7 +111,7 @@ describe('PGlite data directory lock: a pid that now runs another process', func
       const dataDir = newDir();
       const held = ownerRecord(sleeper.pid!);
       writeLock(dataDir, held);
-      expect(refusal(dataDir).details).to.deep.include({ dataDir, pid: sleeper.pid });
+      expect(lockRefusal(dataDir).details).to.deep.include({ dataDir, pid: sleeper.pid });
       expect(original.readFileSync(join(dataDir, 'payhost.lock'), 'utf8')).to.equal(held);
     } finally {
       await stop(sleeper);

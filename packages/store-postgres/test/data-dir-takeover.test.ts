@@ -6,8 +6,8 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { isPayhostError } from '@payhost/core';
-import { lockDataDir, type DataDirLock } from '../dist/data-dir-lock.js';
-import { crashingOpen, deadPid, expectOneHolderAtEveryStep, LOCK_MODULE, original, stop, withSteps } from './support/lock-steps.js';
+import { lockDataDir } from '../dist/data-dir-lock.js';
+import { crashingOpen, deadPid, expectOneHolderAtEveryStep, LOCK_MODULE, lockRefusal, original, stop, withSteps } from './support/lock-steps.js';
 
 // A process that dies in the middle of taking over a dead process's lock leaves
 // `payhost.lock.takeover` (and maybe a guard file) behind. Its process is gone
@@ -18,17 +18,6 @@ function owner(pid: number, host = hostname()): string {
   return JSON.stringify({ pid, host, token: randomBytes(16).toString('hex') });
 }
 
-function refusal(dataDir: string): Error & { details?: Record<string, unknown> } {
-  let lock: DataDirLock;
-  try {
-    lock = lockDataDir(dataDir);
-  } catch (error) {
-    expect(isPayhostError(error, 'data_dir_in_use'), String(error)).to.equal(true);
-    return error as Error;
-  }
-  lock.release();
-  throw new Error('expected the open to be refused');
-}
 
 /** Opens `dataDir` here; true when it got the lock (then released). */
 function opens(dataDir: string): boolean {
@@ -102,7 +91,7 @@ describe('PGlite data directory lock: a crash during a takeover', function () {
       original.writeFileSync(join(dataDir, 'payhost.lock'), owner(deadPid()));
       const takeover = owner(live.pid!);
       original.writeFileSync(join(dataDir, 'payhost.lock.takeover'), takeover);
-      const error = refusal(dataDir);
+      const error = lockRefusal(dataDir);
       expect(error.message).to.include(`by process ${live.pid} right now`).and.include(`delete ${join(dataDir, 'payhost.lock.takeover')}`);
       expect(error.details).to.deep.include({ dataDir, pid: live.pid, lockFile: join(dataDir, 'payhost.lock.takeover') });
       expect(original.readFileSync(join(dataDir, 'payhost.lock.takeover'), 'utf8')).to.equal(takeover);
@@ -120,7 +109,7 @@ describe('PGlite data directory lock: a crash during a takeover', function () {
       const dataDir = newDir();
       original.writeFileSync(join(dataDir, 'payhost.lock'), owner(deadPid()));
       original.writeFileSync(join(dataDir, 'payhost.lock.takeover'), content);
-      const error = refusal(dataDir);
+      const error = lockRefusal(dataDir);
       expect(error.message).to.include(says).and.include(`delete ${join(dataDir, 'payhost.lock.takeover')}`).and.include('Once ');
       expect(original.readFileSync(join(dataDir, 'payhost.lock.takeover'), 'utf8')).to.equal(content);
     }
@@ -136,7 +125,7 @@ describe('PGlite data directory lock: a crash during a takeover', function () {
       file = `${file}.${(JSON.parse(text) as { token: string }).token}`;
     }
     const deepest = file.slice(0, file.lastIndexOf('.'));
-    const error = refusal(dataDir);
+    const error = lockRefusal(dataDir);
     expect(error.message).to.include('several crashes in a row').and.include(`Delete ${deepest}`);
     fs.unlinkSync(deepest);
     expect(opens(dataDir)).to.equal(true);

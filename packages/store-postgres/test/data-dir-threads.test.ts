@@ -5,9 +5,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { expect } from 'chai';
-import { isPayhostError } from '@payhost/core';
-import { lockDataDir, type DataDirLock } from '../dist/data-dir-lock.js';
-import { LOCK_MODULE, original } from './support/lock-steps.js';
+import { lockDataDir } from '../dist/data-dir-lock.js';
+import { LOCK_MODULE, lockRefusal, original } from './support/lock-steps.js';
 
 // Worker threads of one process share its pid but each has its own copy of the lock module (and of
 // its list of directories held here): a lock with this pid and this process's start is another
@@ -45,17 +44,6 @@ class LockThread {
   }
 }
 
-function refusal(dataDir: string): Error & { details?: Record<string, unknown> } {
-  let lock: DataDirLock;
-  try {
-    lock = lockDataDir(dataDir);
-  } catch (error) {
-    expect(isPayhostError(error, 'data_dir_in_use'), String(error)).to.equal(true);
-    return error as Error;
-  }
-  lock.release();
-  throw new Error('expected the open to be refused');
-}
 
 describe('PGlite data directory lock: worker threads of one process', function () {
   this.timeout(60_000);
@@ -99,7 +87,7 @@ describe('PGlite data directory lock: worker threads of one process', function (
     const held = original.readFileSync(join(dataDir, 'payhost.lock'), 'utf8');
     expect(JSON.parse(held)).to.deep.include({ pid: process.pid });
 
-    const error = refusal(dataDir);
+    const error = lockRefusal(dataDir);
     expect(error.message).to.include(`already open in this process (pid ${process.pid})`).and.include('in another thread (worker_threads)');
     expect(original.readFileSync(join(dataDir, 'payhost.lock'), 'utf8')).to.equal(held);
     expect(await thread().ask('open', dataDir)).to.equal('REFUSED data_dir_in_use'); // a third thread too
@@ -119,6 +107,6 @@ describe('PGlite data directory lock: worker threads of one process', function (
     expect(await gone.ask('open', dataDir)).to.equal('GOT');
     await gone.exitHolding();
     // Its store may still have been writing when it ended: this process cannot tell, so it does not take it over.
-    expect(refusal(dataDir).message).to.include('A thread that ended without closing its store holds it until this process exits.');
+    expect(lockRefusal(dataDir).message).to.include('A thread that ended without closing its store holds it until this process exits.');
   });
 });

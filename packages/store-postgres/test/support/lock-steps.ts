@@ -198,3 +198,16 @@ export async function expectOneHolderAtEveryStep(prepare: () => string, resultDi
     }
   }
 }
+
+/** The data_dir_in_use error opening `dataDir` gives; fails the test when the open succeeds (its lock then released). */
+export function lockRefusal(dataDir: string): Error & { details?: Record<string, unknown> } {
+  let lock: DataDirLock;
+  try {
+    lock = lockDataDir(dataDir);
+  } catch (error) {
+    expect(isPayhostError(error, 'data_dir_in_use'), String(error)).to.equal(true);
+    return error as Error;
+  }
+  lock.release();
+  throw new Error('expected the open to be refused');
+}
