@@ -1,11 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { Decimal, GatewayDeclinedError, MemoryLedgerStore, PayhostError, PaymentService, isPayhostError, type PluginManager, type TransactionStatusInput } from '@payhost/core';
-import { FakeRazorpay } from '@payhost/testkit/razorpay';
+import { Decimal, GatewayDeclinedError, PayhostError, isPayhostError, type PaymentService, type TransactionStatusInput } from '@payhost/core';
+import type { FakeRazorpay } from '@payhost/testkit/razorpay';
 import { claimLeavesOpen } from '@payhost/plugin-razorpay';
-import { CHANNEL, GATEWAY, blockOutsideNetwork, call, expectFailure, expectSuccess, makeManager, makePlugin, payment } from './helpers.js';
-
-const key = (): string => `key-${randomUUID()}`;
+import { CHANNEL, call, expectFailure, expectSuccess, makePlugin, payment } from './helpers.js';
+import { key, usePaidCheckoutLedger } from './ledger-suite.js';
 
 type Inject = (fake: FakeRazorpay, times: number) => void;
 
@@ -27,51 +25,9 @@ const OPEN_FAILURES: Array<[string, Inject]> = [
  * money; reconciliation claims it again and records it once.
  */
 describe('razorpay: a failed claim write on a paid Razorpay payment is outcome unknown, not a failed payment', () => {
-  blockOutsideNetwork();
   let fake: FakeRazorpay;
-  let manager: PluginManager | undefined;
   let service: PaymentService;
-
-  before(async () => {
-    fake = await FakeRazorpay.start();
-  });
-  after(() => fake.close());
-  beforeEach(() => {
-    fake.reset();
-    manager = makeManager(fake);
-    service = new PaymentService({ manager, store: new MemoryLedgerStore() });
-  });
-  afterEach(() => manager?.close());
-
-  /** The checkout result for a new order of 499.50 INR (no host payment named: the plugin must claim the payment), paid by the customer. */
-  async function paidCheckout(status: 'authorized' | 'captured' = 'captured') {
-    const token = JSON.parse(await manager!.getClientToken({ channel: CHANNEL, gateway: GATEWAY, amount: new Decimal('499.50'), currency: 'INR' })) as { order_id: string };
-    const { payment: _p, ...result } = fake.checkout(token.order_id, { status });
-    return result;
-  }
-
-  async function processRejected(token: string) {
-    const created = await service.createPayment({ idempotencyKey: key(), channel: CHANNEL, total: '499.50', currency: 'INR', token });
-    const error = await service.process({ paymentId: created.id, idempotencyKey: key() }).then(() => expect.fail('process succeeded'), (e: unknown) => e);
-    return { id: created.id, error };
-  }
-
-  async function webhook(delivery: { rawBody: Buffer; headers: Record<string, string> }) {
-    const response = (await manager!.webhook({ channel: CHANNEL, plugin: GATEWAY, path: '/webhook', method: 'POST', ...delivery }))!;
-    expect(response.status).to.equal(200);
-    const results: string[] = [];
-    for (const event of response.events ?? []) {
-      results.push(await service.applyGatewayEvent({ ...event, gateway: GATEWAY }).then((r) => r.status, (e: unknown) => (isPayhostError(e) ? e.code : String(e))));
-    }
-    return results;
-  }
-
-  async function expectCharged(id: string, razorpayPaymentId: string) {
-    const after = await service.getPayment(id);
-    expect(after).to.deep.include({ chargeStatus: 'fully-charged', pspReference: razorpayPaymentId });
-    expect(after.capturedAmount.eq('499.5')).to.equal(true);
-    expect((await service.listTransactions(id)).map((t) => [t.kind, t.state, t.isSuccess])).to.deep.equal([['capture', 'applied', true]]);
-  }
+  const { paidCheckout, processRejected, webhook, expectCharged } = usePaidCheckoutLedger((ledger) => ({ fake, service } = ledger));
 
   for (const [name, inject] of OPEN_FAILURES) {
     it(`${name} of a captured payment: outcome_unknown with the Razorpay payment id as pspReference`, async () => {

@@ -1,28 +1,16 @@
-import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { Decimal, MemoryLedgerStore, PaymentService, createLogger, silentLogger, type Payment, type PluginManager } from '@payhost/core';
-import { FakeRazorpay } from '@payhost/testkit/razorpay';
-import { CHANNEL, GATEWAY, blockOutsideNetwork, makeManager } from './helpers.js';
-
-const key = (): string => `key-${randomUUID()}`;
+import type { FakeRazorpay } from '@payhost/testkit/razorpay';
+import { CHANNEL, GATEWAY } from './helpers.js';
+import { key, useRazorpayLedger } from './ledger-suite.js';
 
 // Refunds whose outcome only a person can record: one left pending (refund_ongoing) whose settling event
 // was ignored as stale, and one whose answer was lost, resolved from the dashboard.
 describe('razorpay: refunds settled from the review list', function () {
-  blockOutsideNetwork();
   let fake: FakeRazorpay;
   let manager: PluginManager;
   let service: PaymentService;
-  before(async () => {
-    fake = await FakeRazorpay.start();
-  });
-  after(() => fake.close());
-  beforeEach(() => {
-    fake.reset();
-    manager = makeManager(fake);
-    service = new PaymentService({ manager, store: new MemoryLedgerStore(), logger: silentLogger() });
-  });
-  afterEach(() => manager.close());
+  useRazorpayLedger((ledger) => ({ fake, manager, service } = ledger), { logger: silentLogger() });
 
   async function charged(): Promise<{ payment: Payment; rzp: string }> {
     const token = JSON.parse(await manager.getClientToken({ channel: CHANNEL, gateway: GATEWAY, amount: new Decimal('499.50'), currency: 'INR' })) as { order_id: string };

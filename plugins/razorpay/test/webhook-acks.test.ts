@@ -1,10 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { Decimal, MemoryLedgerStore, PaymentService, type PluginManager } from '@payhost/core';
-import { FakeRazorpay } from '@payhost/testkit/razorpay';
-import { CHANNEL, GATEWAY, blockOutsideNetwork, makeManager } from './helpers.js';
+import { Decimal, type PaymentService, type PluginManager } from '@payhost/core';
+import type { FakeRazorpay } from '@payhost/testkit/razorpay';
+import { CHANNEL, GATEWAY } from './helpers.js';
+import { key, useRazorpayLedger } from './ledger-suite.js';
 
-const key = (): string => `key-${randomUUID()}`;
 // As the server passes it: the URL's rest after the plugin id.
 const PATH = '/webhook';
 
@@ -15,20 +14,10 @@ const PATH = '/webhook';
  * status, unless applying its events fails (payment_not_found -> 404).
  */
 describe('razorpay: webhook deliveries acknowledged without being applied', () => {
-  blockOutsideNetwork();
   let fake: FakeRazorpay;
   let manager: PluginManager;
   let service: PaymentService;
-  before(async () => {
-    fake = await FakeRazorpay.start();
-  });
-  after(() => fake.close());
-  beforeEach(() => {
-    fake.reset();
-    manager = makeManager(fake);
-    service = new PaymentService({ manager, store: new MemoryLedgerStore(), idempotency: { waitTimeoutMs: 500 } });
-  });
-  afterEach(() => manager.close());
+  useRazorpayLedger((ledger) => ({ fake, manager, service } = ledger), { idempotency: { waitTimeoutMs: 500 } });
 
   /** What the host answers Razorpay: the plugin's answer, or the failure applying its events raises. */
   async function answer(delivery: { rawBody: Buffer; headers: Record<string, string> }): Promise<{ status: number; body: unknown; applied: string[] }> {
