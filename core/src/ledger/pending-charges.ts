@@ -9,12 +9,14 @@ import type { GatewayEventInput } from './webhook-inbox.js';
 
 /**
  * Charges the processor answered `pending` (a bank transfer, USSD or mobile money on Flutterwave,
- * Stripe's `processing`) to a process or authorize call: the payment is `pending` until a successful
+ * Stripe's `processing`) to a process, authorize or confirm call: the payment is `pending` until a successful
  * authorization or capture of the same gateway transaction settles it, normally written by the processor's
- * event, or the gateway's status reports its failure (reconciliation).
- * When that event never comes (a webhook endpoint disabled, a delivery acknowledged early, an event
- * older than a tolerance), reconciliation asks the gateway, and records a final answer through the
- * webhook inbox as the event would have been (reconcile.ts).
+ * event. When that event never comes (a webhook endpoint disabled, a delivery acknowledged early, an event
+ * older than a tolerance), reconciliation asks the gateway, and records a successful answer through the
+ * webhook inbox as the event would have been (reconcile.ts). A failure ends nothing, an event's, an answer's
+ * or the gateway's status: processors keep one id across attempts (a Stripe PaymentIntent declined, then
+ * paid with a method that stays `processing`, or paid again after the status was read), and from the id the
+ * ledger cannot tell whose failure it is. The payment then stays `pending`, charging nothing more, for a person.
  */
 
 /** Kinds a charge's failure is recorded with (a failed answer of these kinds, or a successful capture_failed). */
@@ -26,12 +28,12 @@ function isChargeFailure(row: Pick<Transaction, 'kind' | 'isSuccess'>): boolean 
 }
 
 /**
- * Whether `row` is a charge the processor answered `pending`: an applied successful `pending` row of a `process`
- * or `authorize` call. A capture answered pending is no pending charge: nothing here ends or asks about it.
+ * Whether `row` is a charge the processor answered `pending`: an applied successful `pending` row of a `process`,
+ * `authorize` or `confirm` call. A capture answered pending is no pending charge: nothing here ends or asks about it.
  */
 function isPendingCharge(row: Transaction): boolean {
   const operation = operationOf(row);
-  return row.state === 'applied' && row.isSuccess && row.kind === 'pending' && (operation === 'process' || operation === 'authorize');
+  return row.state === 'applied' && row.isSuccess && row.kind === 'pending' && (operation === 'process' || operation === 'authorize' || operation === 'confirm');
 }
 
 /**
@@ -45,25 +47,12 @@ function settlesBySuccess(s: Transaction, pending: Transaction): boolean {
 }
 
 /**
- * Whether applied row `s` is the failure the gateway's status reported about pending charge `pending` itself
- * (written by reconciliation, endFailedPendingCharge, reconcile.ts: its raw response names the pending row).
- * Any other failure of the same id settles nothing: processors keep one id across attempts (a Stripe
- * PaymentIntent declined, then paid with a method that stays `processing`), and from the id and kind alone the
- * ledger cannot tell whose failure it is; the gateway's status can.
- */
-function reportsFailureOf(s: Transaction, pending: Transaction): boolean {
-  const raw = s.rawResponse;
-  return s.state === 'applied' && !s.isSuccess && s.gatewayTransactionId === pending.gatewayTransactionId && raw?.['settledByReconciliation'] === true && raw['pendingTransactionId'] === pending.id;
-}
-
-/**
- * Whether `pending` is a pending charge (isPendingCharge) of a payment still `pending` that neither a successful
- * authorization or capture of the same gateway transaction (among `transactions`) nor the failure the gateway
- * reported about it (reportsFailureOf) settled yet.
+ * Whether `pending` is a pending charge (isPendingCharge) of a payment still `pending` that no successful
+ * authorization or capture of the same gateway transaction (among `transactions`) settled yet.
  */
 export function isUnsettledPendingCharge(payment: Payment, transactions: readonly Transaction[], pending: Transaction): boolean {
   if (payment.chargeStatus !== 'pending' || !isPendingCharge(pending)) return false;
-  return pending.gatewayTransactionId === null || !transactions.some((s) => settlesBySuccess(s, pending) || reportsFailureOf(s, pending));
+  return pending.gatewayTransactionId === null || !transactions.some((s) => settlesBySuccess(s, pending));
 }
 
 /**
@@ -134,7 +123,7 @@ export async function repairStuckPendingCharge(ctx: LedgerContext, row: Transact
   return true;
 }
 
-/** Whether reconciliation can ask the gateway about `pending`: a charge the ledger started (process or authorize), with its gateway transaction id. */
+/** Whether reconciliation can ask the gateway about `pending`: a charge the ledger started (process, authorize or confirm), with its gateway transaction id. */
 export function canAskAbout(pending: Transaction): boolean {
   return isPendingCharge(pending) && pending.gatewayTransactionId !== null;
 }
@@ -145,8 +134,7 @@ export function canAskAbout(pending: Transaction): boolean {
  * the successful authorization of the gateway transaction of an unsettled pending charge (isUnsettledPendingCharge).
  * The payment's status then follows its amounts (chargeStatusOfAmounts: `not-charged` when nothing is captured),
  * so it can be captured or voided. (Its capture makes it charged on its own, by the transition table.) A failure
- * ends nothing by itself, an event's or an answer's: the same id may be an earlier attempt's (a late
- * payment_failed of a declined attempt); reconciliation asks the gateway (endFailedPendingCharge, reconcile.ts). A row of
+ * ends nothing: the same id may be an earlier attempt's (a late payment_failed of a declined attempt). A row of
  * another gateway transaction changes nothing.
  */
 export function endsPendingCharge(payment: Payment, transactions: readonly Transaction[], row: Transaction): boolean {

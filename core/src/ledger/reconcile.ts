@@ -146,8 +146,8 @@ async function reconcileSettling(pass: Pass, rows: readonly Transaction[], one: 
  * A charge answered `pending` (pending-charges.ts): the gateway's final answer about its gateway transaction
  * goes through the webhook inbox as the processor's event would, under an event id derived from the row and
  * the answer, so that event, arriving later, is `already_applied` and nothing is counted twice. A final
- * failure is recorded and ends the pending charge here (endFailedPendingCharge): no failure row ends it by
- * itself, as it may be an earlier attempt's decline of the same id (pending-charges.ts). One already settled by a
+ * failure ends nothing (held, logged): processors keep one id across attempts, so from the id the ledger cannot
+ * tell an earlier attempt's decline, nor one the customer retried since the read (pending-charges.ts). One already settled by a
  * successful authorization or capture whose payment stayed `pending` (older code) is repaired without asking
  * the gateway.
  */
@@ -161,45 +161,19 @@ async function reconcilePendingCharge(ctx: LedgerContext, row: Transaction): Pro
   const answer = await askGateway(ctx, payment, row);
   const event = answer !== null && !isOutcomeUnknown(answer) ? chargeEventFromStatus(payment, row, answer) : null;
   if (!event) return 'held';
-  if (event.response.isSuccess !== true) return (await endFailedPendingCharge(ctx, row, event.response)) ? 'applied' : 'skipped';
+  if (event.response.isSuccess !== true) {
+    // Not ended here: between this read and the payment's lock the customer may have paid the same processor
+    // payment again (one id across attempts), whose processing event the inbox takes for a repeat. A person
+    // checks the processor's dashboard; the payment stays `pending` (no second charge meanwhile).
+    ctx.logger.info({ paymentId: row.paymentId, transactionId: row.id, gatewayTransactionId: row.gatewayTransactionId }, 'reconciliation: the gateway reports the pending charge failed; the payment is left pending');
+    return 'held';
+  }
   const result = await applyGatewayEvent(ctx, event);
   if (result.status === 'applied') return 'applied';
   if (result.status === 'already_applied') return 'skipped';
   // Recorded held for review (more than the ledger can count), or already sent by an earlier pass: for a person.
   ctx.logger.warn({ paymentId: row.paymentId, transactionId: row.id, status: result.status }, 'reconciliation: the answer about a pending charge was not applied; left as it is');
   return 'held';
-}
-
-/**
- * Records the final failure the gateway's status reports about pending charge `row` and ends it, under the
- * payment's lock, when the payment is still `pending` and the row still unsettled (re-read): a failed row of the
- * answer's kind and the row's gateway transaction, its raw response naming the row (it settles that charge,
- * pending-charges.ts; the processor's own failure event, later, repeats it), written here rather than through
- * the webhook inbox, which would take it for a repeat of an earlier attempt's decline of the same id. The
- * payment then gets the status its amounts give (chargeStatusOfAmounts: `not-charged` when nothing is
- * captured, so it can be charged again), its version bumped, unless it still waits for another pending row
- * (waitsForAnother). False when the charge was settled meanwhile.
- */
-async function endFailedPendingCharge(ctx: LedgerContext, row: Transaction, response: GatewayEventInput['response']): Promise<boolean> {
-  const ended = await ctx.store.transaction(async (tx): Promise<Payment | null | undefined> => {
-    const locked = await tx.getPayment(row.paymentId, { forUpdate: true });
-    const current = await tx.getTransaction(row.id);
-    const transactions = locked ? await tx.listTransactions(locked.id) : [];
-    if (!locked || !current || !isUnsettledPendingCharge(locked, transactions, current)) return undefined;
-    const now = ctx.now();
-    const failed = pendingTransaction({ payment: locked, kind: response.kind, amount: current.amount, idempotencyKey: null, gatewayIdempotencyKey: `reconcile:${current.id}:failed`, now });
-    await tx.insertTransaction(failed);
-    const applied = await applyResponse(tx, locked, failed, response, { now, ...gatewayApplyOptions(ctx, locked), complete: null });
-    if (waitsForAnother(applied.payment, transactions, current)) return null;
-    const next: Payment = { ...applied.payment, chargeStatus: chargeStatusOfAmounts(applied.payment), version: applied.payment.version + 1, updatedAt: now };
-    return (await tx.updatePayment(next, applied.payment.version)) ? next : null;
-  });
-  if (ended === undefined) return false;
-  ctx.logger.info(
-    { paymentId: row.paymentId, transactionId: row.id, gatewayTransactionId: row.gatewayTransactionId, chargeStatus: ended?.chargeStatus ?? 'pending' },
-    ended ? 'reconciliation: the gateway reports the pending charge failed; ended' : 'reconciliation: the gateway reports the pending charge failed; the payment waits for another',
-  );
-  return true;
 }
 
 async function reconcileOngoing(ctx: LedgerContext, row: Transaction): Promise<Verdict> {

@@ -68,20 +68,17 @@ describe('ledger: reconciliation asks the gateway about a charge answered pendin
     expectAmount(captured.payment.capturedAmount, '10');
   });
 
-  it('records the failure the processor reports: not-charged, nothing captured, and it can be charged again', async () => {
+  it('a failure the processor reports ends nothing: held, the payment stays pending and charges nothing more (the id may be another attempt\'s)', async () => {
     const { service, payment, pending } = await pendingCharge();
     statusAnswers(answer('capture', { isSuccess: false, error: 'Insufficient funds', errorCode: 'declined', amount: '10.00' as never }));
-    expect((await service.reconcile({ minAgeMs: 0 })).applied).to.deep.equal([pending.id]);
+    const report = await service.reconcile({ minAgeMs: 0 });
+    expect([report.applied, report.held]).to.deep.equal([[], [pending.id]]);
     const after = await service.getPayment(payment.id);
-    expect(after.chargeStatus).to.equal('not-charged');
+    expect(after.chargeStatus).to.equal('pending');
     expectAmount(after.capturedAmount, '0');
-    expectAmount(after.authorizedAmount, '0');
-    const failed = (await service.listTransactions(payment.id)).filter((t) => !t.isSuccess);
-    expect(failed.map((t) => [t.kind, t.gatewayTransactionId, t.errorCode])).to.deep.equal([['capture', 'ch_1', 'declined']]);
-    expect((await service.reconcile({ minAgeMs: 0 })).checked).to.equal(0);
-    // No longer stuck: a new charge is allowed (the stub answers pending again).
-    const again = await service.process({ paymentId: payment.id, idempotencyKey: key() });
-    expect(again.payment.chargeStatus).to.equal('pending');
+    expect((await service.listTransactions(payment.id)).filter((t) => !t.isSuccess)).to.deep.equal([]);
+    // No second charge while the processor payment may still be paid.
+    expect(await codeOf(service.process({ paymentId: payment.id, idempotencyKey: key() }))).to.equal('operation_not_allowed');
   });
 
   it('leaves one the processor still shows pending, or answers about another transaction, as it is (held)', async () => {
@@ -121,7 +118,7 @@ describe('ledger: reconciliation asks the gateway about a charge answered pendin
     expect((await service.getPayment(payment.id)).chargeStatus).to.equal('pending');
   });
 
-  it('a failure event of the pending charge\'s gateway transaction ends nothing by itself: reconciliation asks, and the gateway reporting it failed ends it', async () => {
+  it('a failure event of the pending charge\'s gateway transaction ends nothing, nor does the gateway then reporting it failed', async () => {
     const { service, payment, pending } = await pendingCharge();
     const other = await service.applyGatewayEvent({ gateway: GATEWAY, eventId: 'evt-other-failed', paymentId: payment.id, response: { isSuccess: false, kind: 'capture', amount: '10.00', transactionId: 'ch_other' } });
     expect(other.payment.chargeStatus).to.equal('pending');
@@ -131,13 +128,28 @@ describe('ledger: reconciliation asks the gateway about a charge answered pendin
     expect(failed.payment.chargeStatus).to.equal('pending');
     const asked = statusAnswers(answer('pending'), answer('capture', { isSuccess: false, error: 'Insufficient funds', errorCode: 'declined' }));
     expect((await service.reconcile({ minAgeMs: 0 })).held, 'still processing').to.deep.equal([pending.id]);
-    expect((await service.getPayment(payment.id)).chargeStatus).to.equal('pending');
-    // The gateway then reports it failed: ended, although the inbox would take that failure for a repeat.
-    expect((await service.reconcile({ minAgeMs: 0 })).applied).to.deep.equal([pending.id]);
+    expect((await service.reconcile({ minAgeMs: 0 })).held, 'reported failed').to.deep.equal([pending.id]);
     expect(asked).to.have.length(2);
-    const after = await service.getPayment(payment.id);
-    expect(after.chargeStatus).to.equal('not-charged');
-    expectAmount(after.capturedAmount, '0');
-    expect((await service.reconcile({ minAgeMs: 0 })).checked).to.equal(0);
+    expect((await service.getPayment(payment.id)).chargeStatus).to.equal('pending');
+  });
+
+  it('a confirm answered pending (after 3-D Secure) is a pending charge too: reconciliation asks about it, and its authorization ends it', async () => {
+    sinon.stub(GatedDummy.prototype, 'processPayment').callsFake(async (p: PaymentData): Promise<GatewayResponse> => answer('action_to_confirm', { amount: p.amount, currency: p.currency, actionRequired: true }));
+    sinon.stub(GatedDummy.prototype, 'confirmPayment').callsFake(async (p: PaymentData): Promise<GatewayResponse> => answer('pending', { amount: p.amount, currency: p.currency }));
+    sinon.stub(GatedDummy.prototype, 'capturePayment').callsFake(async (p: PaymentData): Promise<GatewayResponse> => answer('capture', { amount: p.amount, currency: p.currency }));
+    env = setup({ plugin: GatedDummy });
+    const service = new PaymentService({ manager: env.manager, store: env.store });
+    const payment = await env.create();
+    await service.process({ paymentId: payment.id, idempotencyKey: key() });
+    const confirmed = await service.confirm({ paymentId: payment.id, idempotencyKey: key() });
+    expect([confirmed.transaction?.kind, confirmed.payment.chargeStatus]).to.deep.equal(['pending', 'pending']);
+    const asked = statusAnswers(answer('pending'));
+    expect((await service.reconcile({ minAgeMs: 0 })).held).to.deep.equal([confirmed.transaction?.id]);
+    expect(asked).to.have.length(1);
+    const auth = await service.applyGatewayEvent({ gateway: GATEWAY, eventId: 'evt-confirm-auth', paymentId: payment.id, response: { isSuccess: true, kind: 'auth', amount: '10.00', transactionId: 'ch_1' } });
+    expect(auth.payment.chargeStatus).to.equal('not-charged');
+    expectAmount(auth.payment.authorizedAmount, '10');
+    const captured = await service.capture({ paymentId: payment.id, idempotencyKey: key() });
+    expect(captured.payment.chargeStatus).to.equal('fully-charged');
   });
 });
