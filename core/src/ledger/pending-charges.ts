@@ -100,6 +100,35 @@ export async function listPendingChargesToReconcile(ctx: LedgerContext): Promise
   return rows;
 }
 
+/** The longest wait between two questions about one pending charge (reconciliation's backoff). */
+export const PENDING_CHARGE_MAX_WAIT_MS = 6 * 60 * 60 * 1000;
+/** Younger than this, a pending charge is asked about at every pass. */
+const PENDING_CHARGE_EVERY_PASS_MS = 10 * 60 * 1000;
+
+/** When each pending charge was last asked about, per ledger, in this process. */
+const lastAsked = new WeakMap<LedgerContext, Map<string, number>>();
+
+/**
+ * Whether reconciliation asks the gateway about pending charge `row` in this pass. A charge the processor never
+ * settles (a bank transfer that failed: the payment stays `pending`) would otherwise be asked about at every
+ * pass for good, a processor call a minute for each: the wait after a question grows with the charge's age, a
+ * tenth of it once it is 10 minutes old (asked every 6 minutes at one hour, every 2.4 hours at one day), at most
+ * 6 hours; younger, at every pass. Kept in memory:
+ * a restart asks again at once. `listed`: the rows of this pass (the others are forgotten).
+ */
+export function dueForAsking(ctx: LedgerContext, row: Transaction, listed: ReadonlySet<string>): boolean {
+  let asked = lastAsked.get(ctx);
+  if (!asked) lastAsked.set(ctx, (asked = new Map()));
+  for (const id of asked.keys()) if (!listed.has(id)) asked.delete(id);
+  const now = ctx.now().getTime();
+  const last = asked.get(row.id);
+  const age = now - row.createdAt.getTime();
+  const wait = age < PENDING_CHARGE_EVERY_PASS_MS ? 0 : Math.min(PENDING_CHARGE_MAX_WAIT_MS, age / 10);
+  if (last !== undefined && now - last < wait) return false;
+  asked.set(row.id, now);
+  return true;
+}
+
 /**
  * Repairs a payment left `pending` after its pending charge was settled (isStuckPendingCharge), under its lock,
  * without asking the gateway: back to the status its amounts give (chargeStatusOfAmounts: `not-charged` when

@@ -7,10 +7,7 @@ import { operationOf } from './operations.js';
 import { incoherentAnswer, isOutcomeUnknown } from './outcome-unknown.js';
 import { buildPaymentData } from './payment-data.js';
 import { isUnsettledRefund, listUnsettledRefunds, settleOngoingRefund, settlementFromStatus } from './ongoing-refunds.js';
-import { chargeEventFromStatus, isStuckPendingCharge, isUnsettledPendingCharge, listPendingChargesToReconcile, repairStuckPendingCharge, waitsForAnother } from './pending-charges.js';
-import { pendingTransaction } from './records.js';
-import { chargeStatusOfAmounts } from './transitions.js';
-import type { GatewayEventInput } from './webhook-inbox.js';
+import { chargeEventFromStatus, dueForAsking, isStuckPendingCharge, isUnsettledPendingCharge, listPendingChargesToReconcile, repairStuckPendingCharge } from './pending-charges.js';
 import { applyGatewayEvent } from './webhook-inbox.js';
 
 export interface ReconcileOptions {
@@ -104,7 +101,9 @@ export async function reconcilePending(ctx: LedgerContext, calling: ReadonlySet<
   if (options.settling === false) return report;
   const pass = { ctx, calling, minAgeMs, stopped, report };
   await reconcileSettling(pass, await listUnsettledRefunds(ctx), reconcileOngoing, 'ongoing refund');
-  await reconcileSettling(pass, await listPendingChargesToReconcile(ctx), reconcilePendingCharge, 'pending charge');
+  const charges = await listPendingChargesToReconcile(ctx);
+  const listed = new Set(charges.map((row) => row.id));
+  await reconcileSettling(pass, charges, (c, row) => reconcilePendingCharge(c, row, listed), 'pending charge');
   return report;
 }
 
@@ -151,13 +150,15 @@ async function reconcileSettling(pass: Pass, rows: readonly Transaction[], one: 
  * successful authorization or capture whose payment stayed `pending` (older code) is repaired without asking
  * the gateway.
  */
-async function reconcilePendingCharge(ctx: LedgerContext, row: Transaction): Promise<Verdict> {
+async function reconcilePendingCharge(ctx: LedgerContext, row: Transaction, listed: ReadonlySet<string>): Promise<Verdict> {
   const payment = await ctx.store.getPayment(row.paymentId);
   if (!payment) return 'skipped';
   const transactions = await ctx.store.listTransactions(payment.id);
   if (isStuckPendingCharge(payment, transactions, row)) return (await repairStuckPendingCharge(ctx, row)) ? 'applied' : 'skipped';
   // Settled meanwhile (its event, another reconciler): nothing to ask.
   if (!isUnsettledPendingCharge(payment, transactions, row)) return 'skipped';
+  // Asked again only after a wait that grows with its age (one that failed stays pending for good).
+  if (!dueForAsking(ctx, row, listed)) return 'held';
   const answer = await askGateway(ctx, payment, row);
   const event = answer !== null && !isOutcomeUnknown(answer) ? chargeEventFromStatus(payment, row, answer) : null;
   if (!event) return 'held';
@@ -165,7 +166,7 @@ async function reconcilePendingCharge(ctx: LedgerContext, row: Transaction): Pro
     // Not ended here: between this read and the payment's lock the customer may have paid the same processor
     // payment again (one id across attempts), whose processing event the inbox takes for a repeat. A person
     // checks the processor's dashboard; the payment stays `pending` (no second charge meanwhile).
-    ctx.logger.info({ paymentId: row.paymentId, transactionId: row.id, gatewayTransactionId: row.gatewayTransactionId }, 'reconciliation: the gateway reports the pending charge failed; the payment is left pending');
+    ctx.logger.debug({ paymentId: row.paymentId, transactionId: row.id, gatewayTransactionId: row.gatewayTransactionId }, 'reconciliation: the gateway reports the pending charge failed; the payment is left pending');
     return 'held';
   }
   const result = await applyGatewayEvent(ctx, event);

@@ -152,4 +152,18 @@ describe('ledger: reconciliation asks the gateway about a charge answered pendin
     const captured = await service.capture({ paymentId: payment.id, idempotencyKey: key() });
     expect(captured.payment.chargeStatus).to.equal('fully-charged');
   });
+
+  it('asks again about a charge still pending only after a wait that grows with its age (a tenth of it): one that failed is not asked about every pass for good', async () => {
+    const { payment, pending } = await pendingCharge();
+    let now = pending.createdAt.getTime() + 10 * 60 * 60 * 1000;
+    const later = new PaymentService({ manager: env.manager, store: env.store, clock: () => new Date(now) });
+    const asked = statusAnswers(answer('capture', { isSuccess: false, error: 'Insufficient funds', errorCode: 'declined' }));
+    expect((await later.reconcile({ minAgeMs: 0 })).held).to.deep.equal([pending.id]);
+    expect((await later.reconcile({ minAgeMs: 0 })).held).to.deep.equal([pending.id]);
+    expect(asked, 'ten hours old: not asked again within the hour').to.have.length(1);
+    now += 2 * 60 * 60 * 1000;
+    expect((await later.reconcile({ minAgeMs: 0 })).held).to.deep.equal([pending.id]);
+    expect(asked).to.have.length(2);
+    expect((await later.getPayment(payment.id)).chargeStatus).to.equal('pending');
+  });
 });
