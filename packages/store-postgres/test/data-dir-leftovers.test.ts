@@ -1,12 +1,11 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { lockDataDir } from '../dist/data-dir-lock.js';
-import { crashingOpen, deadPid, expectOneHolderAtEveryStep, original, ownerRecord, stop, withSteps } from './support/lock-steps.js';
+import { crashingOpen, deadPid, expectOneHolderAtEveryStep, original, ownerRecord, stop, withSteps, useDataDirs } from './support/lock-steps.js';
 
 // Files that opens which crashed leave beside `payhost.lock` (their own record `payhost.lock.<token>`,
 // a dead lock renamed aside `payhost.lock.stale-<token>`, a takeover file and its guards) are removed
@@ -17,23 +16,10 @@ const tokenOf = (record: string) => (JSON.parse(record) as { token: string }).to
 
 describe('PGlite data directory lock: what crashed opens left beside it', function () {
   this.timeout(180_000);
-  let root = '';
-  let dirs = 0;
-  const newDir = () => {
-    const dataDir = join(root, `d${(dirs += 1)}`);
-    fs.mkdirSync(dataDir);
-    return dataDir;
-  };
+  const { root, newDir } = useDataDirs('payhost-lock-leftovers-');
   const write = (dataDir: string, name: string, text: string) => original.writeFileSync(join(dataDir, name), text);
   const files = (dataDir: string) => fs.readdirSync(dataDir).sort();
 
-  before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'payhost-lock-leftovers-'));
-  });
-
-  after(async () => {
-    if (root) await rm(root, { recursive: true, force: true });
-  });
 
   for (const [name, setup] of [
     ['a free directory', () => undefined],
@@ -174,7 +160,7 @@ describe('PGlite data directory lock: what crashed opens left beside it', functi
       write(dataDir, 'payhost.lock.takeover', takeover);
       write(dataDir, `payhost.lock.takeover.${tokenOf(takeover)}`, ownerRecord(deadPid()));
       return dataDir;
-    }, root);
+    }, root());
     // Whichever of the two got it swept them; what stays is at most the lock of the other process, now killed.
     const left = opened.map((dataDir) => files(dataDir).filter((f) => f !== 'payhost.lock'));
     expect(left.filter((f) => f.length > 0)).to.deep.equal([]);

@@ -1,11 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { lockDataDir } from '../dist/data-dir-lock.js';
-import { expectOneHolderAtEveryStep, lockRefusal, original, ownerRecord, stop } from './support/lock-steps.js';
+import { expectOneHolderAtEveryStep, lockRefusal, original, ownerRecord, stop, useDataDirs } from './support/lock-steps.js';
 
 // A lock whose pid now runs another process: after a reboot (a power cut) the pid of a payhost that
 // held the directory may belong to a system daemon, and within a boot pids are reused. The lock's
@@ -49,22 +47,9 @@ function expectTakenOver(dataDir: string, stale: string, sleeper: ChildProcess):
 
 describe('PGlite data directory lock: a pid that now runs another process', function () {
   this.timeout(120_000);
-  let root = '';
-  let dirs = 0;
-  const newDir = () => {
-    const dataDir = join(root, `d${(dirs += 1)}`);
-    fs.mkdirSync(dataDir);
-    return dataDir;
-  };
+  const { root, newDir } = useDataDirs('payhost-lock-reused-pid-');
   const writeLock = (dataDir: string, text: string) => original.writeFileSync(join(dataDir, 'payhost.lock'), text);
 
-  before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'payhost-lock-reused-pid-'));
-  });
-
-  after(async () => {
-    if (root) await rm(root, { recursive: true, force: true });
-  });
 
   it("takes over a lock of an earlier boot whose pid runs another process now (a power cut, then a daemon got the pid)", async () => {
     const sleeper = unrelatedProcess();
@@ -147,7 +132,7 @@ describe('PGlite data directory lock: a pid that now runs another process', func
         const dataDir = newDir();
         writeLock(dataDir, ownerRecord(sleeper.pid!, { start }));
         return dataDir;
-      }, root);
+      }, root());
     } finally {
       await stop(sleeper);
     }

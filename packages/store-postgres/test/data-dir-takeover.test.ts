@@ -1,13 +1,12 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { isPayhostError } from '@payhost/core';
 import { lockDataDir } from '../dist/data-dir-lock.js';
-import { crashingOpen, deadPid, expectOneHolderAtEveryStep, LOCK_MODULE, lockRefusal, original, stop, withSteps } from './support/lock-steps.js';
+import { crashingOpen, deadPid, expectOneHolderAtEveryStep, LOCK_MODULE, lockRefusal, original, stop, withSteps, useDataDirs } from './support/lock-steps.js';
 
 // A process that dies in the middle of taking over a dead process's lock leaves
 // `payhost.lock.takeover` (and maybe a guard file) behind. Its process is gone
@@ -32,26 +31,13 @@ function opens(dataDir: string): boolean {
 
 describe('PGlite data directory lock: a crash during a takeover', function () {
   this.timeout(180_000);
-  let root = '';
-  let dirs = 0;
-  const newDir = () => {
-    const dataDir = join(root, `d${(dirs += 1)}`);
-    fs.mkdirSync(dataDir);
-    return dataDir;
-  };
+  const { root, newDir } = useDataDirs('payhost-lock-takeover-');
   /** A lock whose process died, and a takeover of it whose process died too. */
   const crashedTakeover = (dataDir: string) => {
     original.writeFileSync(join(dataDir, 'payhost.lock'), owner(deadPid()));
     original.writeFileSync(join(dataDir, 'payhost.lock.takeover'), owner(deadPid()));
   };
 
-  before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'payhost-lock-takeover-'));
-  });
-
-  after(async () => {
-    if (root) await rm(root, { recursive: true, force: true });
-  });
 
   it('takes over a directory whose takeover file is left by a dead process, and leaves no lock file of it', () => {
     const dataDir = newDir();
@@ -175,7 +161,7 @@ describe('PGlite data directory lock: a crash during a takeover', function () {
       const dataDir = newDir();
       crashedTakeover(dataDir);
       return dataDir;
-    }, root);
+    }, root());
   });
 
   it('lets exactly one of several processes starting together after a crashed takeover have it', async () => {

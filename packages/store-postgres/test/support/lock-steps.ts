@@ -1,8 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { syncBuiltinESMExports } from 'node:module';
-import { hostname } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
@@ -210,4 +211,27 @@ export function lockRefusal(dataDir: string): Error & { details?: Record<string,
   }
   lock.release();
   throw new Error('expected the open to be refused');
+}
+
+/**
+ * For a describe block: a temporary folder made before its tests and removed after them (`root()`), and
+ * `newDir()`, a new empty data directory in it at each call.
+ */
+export function useDataDirs(prefix: string): { root(): string; newDir(): string } {
+  let root = '';
+  let dirs = 0;
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), prefix));
+  });
+  after(async () => {
+    if (root) await rm(root, { recursive: true, force: true });
+  });
+  return {
+    root: () => root,
+    newDir() {
+      const dataDir = join(root, `d${(dirs += 1)}`);
+      fs.mkdirSync(dataDir);
+      return dataDir;
+    },
+  };
 }
