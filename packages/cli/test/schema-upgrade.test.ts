@@ -192,12 +192,7 @@ describePostgres('cli: an older PostgreSQL schema is refused by the commands tha
       await owner.close();
     }
     // The servers' role with least privilege: USAGE and the tables' rights, owning nothing.
-    await pgc.asOwner(async (c) => {
-      await c.query(`CREATE ROLE "${role}" LOGIN`);
-      await c.query(`GRANT USAGE ON SCHEMA "${schema}" TO "${role}"`);
-      await c.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "${schema}" TO "${role}"`);
-      await c.query(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA "${schema}" TO "${role}"`);
-    });
+    await pgc.createAppRole(role, schema);
   });
   after(() => {
     if (savedUrl === undefined) delete process.env.DATABASE_URL;

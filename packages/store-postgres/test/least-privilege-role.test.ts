@@ -15,11 +15,8 @@ describePostgres('postgres store: a role without CREATE on an already migrated s
     const owner = await createPostgresStore({ connectionString: pgc.url, schema });
     const version = await owner.schemaVersion();
     await owner.close();
+    await pgc.createAppRole(role, schema);
     await pgc.asOwner(async (c) => {
-      await c.query(`CREATE ROLE "${role}" LOGIN`);
-      await c.query(`GRANT USAGE ON SCHEMA "${schema}" TO "${role}"`);
-      await c.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "${schema}" TO "${role}"`);
-      await c.query(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA "${schema}" TO "${role}"`);
       const [create] = (await c.query<{ can: boolean }>(`SELECT has_schema_privilege($1, $2, 'CREATE') AS can`, [role, schema])).rows;
       expect(create?.can, 'the role was given CREATE').to.equal(false);
     });

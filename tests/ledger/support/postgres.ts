@@ -16,6 +16,8 @@ export interface PostgresContext {
   asOwner<T>(run: (client: pg.Client) => Promise<T>): Promise<T>;
   /** A fresh role name (not created here), with `url` for logging in as it; what it owns or was granted, and the role, are dropped after the suite. */
   newRole(label: string): { role: string; url: string };
+  /** Creates `role` (LOGIN) as an application role with least privilege on `schema`: USAGE, the tables' rights and the sequences', owning nothing. */
+  createAppRole(role: string, schema: string): Promise<void>;
 }
 
 export function describePostgres(title: string, body: (pgc: PostgresContext) => void): void {
@@ -38,6 +40,14 @@ export function describePostgres(title: string, body: (pgc: PostgresContext) => 
       } finally {
         await client.end();
       }
+    },
+    async createAppRole(role, schema) {
+      await context.asOwner(async (c) => {
+        await c.query(`CREATE ROLE "${role}" LOGIN`);
+        await c.query(`GRANT USAGE ON SCHEMA "${schema}" TO "${role}"`);
+        await c.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "${schema}" TO "${role}"`);
+        await c.query(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA "${schema}" TO "${role}"`);
+      });
     },
     newRole(label) {
       const role = `${run}_${label}`.slice(0, 63);
