@@ -157,7 +157,7 @@ describe('PGlite store specifics', function () {
       });
       expect(failure?.message).to.match(/newer than this package/);
       expect(isPayhostError(failure, 'invalid_configuration'), String(failure)).to.equal(true);
-      expect((failure as PayhostError).details).to.deep.equal({ schemaVersion: MIGRATIONS.length + 1, supportedVersion: MIGRATIONS.length });
+      expect((failure as PayhostError).details).to.deep.equal({ reason: 'schema_newer', schemaVersion: MIGRATIONS.length + 1, supportedVersion: MIGRATIONS.length });
     } finally {
       await db.close();
     }

@@ -284,8 +284,9 @@ export async function migrateSchema(driver: SqlDriver, options: MigrateOptions =
         // A newer payhost migrated this database (a rollback of an upgrade): this version must not write to it.
         throw new PayhostError(
           ERROR_CODES.invalidConfiguration,
-          `${driver.name} store: the database schema is at version ${version}, newer than this package's ${migrations.length}: upgrade @payhost/store-postgres`,
-          { schemaVersion: version, supportedVersion: migrations.length },
+          `${driver.name} store: the database schema is at version ${version}, newer than this package's ${migrations.length}: upgrade @payhost/store-postgres (or use the payhost version that migrated it)`,
+          // The same reason the server and the CLI give for a schema they will not migrate.
+          { reason: 'schema_newer', schemaVersion: version, supportedVersion: migrations.length },
         );
       }
       const from = version;
