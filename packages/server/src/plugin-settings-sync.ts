@@ -16,6 +16,7 @@ import {
 } from '@payhost/core';
 import { openSettings, sealSettings, type SettingsCipher } from './settings-cipher.js';
 import { purgeReplacedSaves, reencryptSaves, type ReencryptReport } from './settings-reencrypt.js';
+import { changedSince, notReadable, notReencrypted, notSaved } from './plugin-settings-refusals.js';
 
 /**
  * Plugin configuration changed through the admin API, shared by every instance on one database.
@@ -321,45 +322,6 @@ export class PluginSettingsSync {
     this.queue = run.catch(() => undefined);
     return run;
   }
-}
-
-/**
- * What the admin request answers when the store failed: the store's own `store_unavailable` message tells
- * a payment's client to retry with its idempotency key, which an admin change has none of.
- */
-function notSaved(err: unknown, plugin: string, channel: string | null): unknown {
-  if (!isPayhostError(err, ERROR_CODES.storeUnavailable)) return err;
-  return new PayhostError(
-    ERROR_CODES.storeUnavailable,
-    'Plugin configuration not changed: the ledger database cannot be reached to save the change; retry it later (GET the configuration first)',
-    { plugin, channel },
-    { cause: err.cause ?? err },
-  );
-}
-
-/** A re-encryption the store stopped: not the payment message ("retry with the same idempotency key"). */
-function notReencrypted(err: unknown): never {
-  if (!isPayhostError(err, ERROR_CODES.storeUnavailable)) throw err;
-  throw new PayhostError(
-    ERROR_CODES.storeUnavailable,
-    'Re-encryption stopped: the ledger database cannot be reached; the changes re-encrypted before it stay so, run it again later',
-    undefined,
-    { cause: err.cause ?? err },
-  );
-}
-
-/** A change refused because the latest save of its plugin cannot be decrypted here: the same code and details. */
-function notReadable(err: PayhostError): PayhostError {
-  return new PayhostError(err.code, `Plugin configuration not changed: this instance cannot read its latest saved change. ${err.message}`, err.details);
-}
-
-/** A change made over what an admin read (If-Match), when another change was saved since. */
-function changedSince(plugin: string, channel: string | null, read: number, latest: number): PayhostError {
-  return new PayhostError(
-    ERROR_CODES.configurationChanged,
-    `Plugin configuration not changed: it was changed since you read it (revision ${read}, now ${latest}). Read it again (GET), then make your change over it`,
-    { plugin, channel, revision: latest },
-  );
 }
 
 function key(plugin: string, channel: string | null): string {

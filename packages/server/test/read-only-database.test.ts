@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import type pg from 'pg';
 import { DUMMY_TOKENS } from '@payhost/plugin-dummy';
 import { describePostgres } from '../../../tests/ledger/support/postgres.js';
-import { startServer, testConfigDocument, type TestServer } from './support/harness.js';
+import { ADMIN_KEY, startServer, testConfigDocument, type TestServer } from './support/harness.js';
 
 /**
  * The server on a PostgreSQL database that answers but takes no writes, as after a failover onto a
@@ -87,6 +87,14 @@ describePostgres('server: the database is read-only', (pgc) => {
     expect(logged.filter((line) => line.msg === 'unhandled error')).to.deep.equal([]);
     expect(logged.filter((line) => line.msg === 'ledger database unavailable').map((line) => line.err?.message)).to.include('cannot execute INSERT in a read-only transaction');
     expect((await server.request('GET', '/health/ready', { key: null })).status).to.equal(503);
+    // An admin change says the database refuses writes, not that it "cannot be reached".
+    const adminChange = await server.request('PUT', '/admin/channels/us-store/plugins/payhost.dummy', { key: ADMIN_KEY, body: { active: false } });
+    expect(adminChange.status, adminChange.text).to.equal(503);
+    expect(adminChange.body).to.deep.include({
+      code: 'store_unavailable',
+      message: 'Plugin configuration not changed: the ledger database refuses writes (read_only) to save the change; retry it later (GET the configuration first)',
+      details: { plugin: 'payhost.dummy', channel: 'us-store', reason: 'read_only', store: 'postgres' },
+    });
     const written = await pgc.asOwner(async (c) => (await c.query(`SELECT key FROM "${schema}".idempotency_keys WHERE key = $1`, [key])).rows);
     expect(written).to.deep.equal([]);
 
