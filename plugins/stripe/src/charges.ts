@@ -204,6 +204,13 @@ function redirectsForConfirm(payment: PaymentData): Stripe.PaymentIntentConfirmP
  * confirmPayment, after the customer finished 3-D Secure in the browser: the
  * intent is read (Stripe.js confirmed it) and confirmed from the server when
  * it waits for that (manual confirmation); its status gives the result.
+ * The customer may have paid the intent by then: a read that says nothing of
+ * it (429, 401/403, 5xx, lost connection or timeout) is outcome_unknown with
+ * the intent as reference, as for a charge's pi_ token (leftOpen), and so is
+ * a server confirm whose answer was lost. A 404 on every account the intent
+ * may be on, another 4xx, or a confirm Stripe refused (429 included: it did
+ * nothing) stays definite. No metadata is written here: the token is the
+ * ledger's action_to_confirm, an intent the plugin created or bound.
  */
 export async function confirm(ctx: OperationContext, payment: PaymentData): Promise<GatewayResponse> {
   const ref = decodeRef(payment.token);
@@ -212,18 +219,27 @@ export async function confirm(ctx: OperationContext, payment: PaymentData): Prom
   // REMOTE mode may be a platform intent made before the switch: read there when the connected account has no such intent.
   const on = followUpAccounts(ctx.settings, ref.account, payment);
   if ('error' in on) return refusal(payment, 'confirm', on.code, on.error);
+  // Whether the call that failed was the read (of the last account tried) or the server's confirm.
+  let confirming = false;
   const done = await onHoldingAccount(on.accounts, 'payment_intent', async (account) => {
     const call: CallContext = { account, idempotencyKey: payment.idempotencyKey ?? null };
+    confirming = false;
     let intent = await ctx.stripe.paymentIntents.retrieve(ref.id, { expand: ['payment_method'] }, reading(call));
     const kind: TransactionKind = intent.capture_method === 'manual' ? 'auth' : 'capture';
     let observed = true;
     if (intent.status === 'requires_confirmation') {
+      confirming = true;
       intent = await ctx.stripe.paymentIntents.confirm(ref.id, { expand: ['payment_method'], ...redirectsForConfirm(payment) }, mutating(call));
       observed = wasReplayed(intent);
     }
     return intentResponse(intent, reader(ctx, account, kind, observed));
   });
-  return 'value' in done ? done.value : errorResponse(ctx, done.error, payment, 'confirm', done.account);
+  if ('value' in done) return done.value;
+  const response = errorResponse(ctx, done.error, payment, 'confirm', done.account);
+  const raw = response.rawResponse ?? {};
+  // A card error on the confirm carries the intent and its status (errorResponse): definite, as Stripe answered it.
+  const unknown = confirming ? raw['outcome_unknown'] === true : readLeavesOutcomeUnknown({ raw });
+  return unknown ? leftOpen(ctx, response, ref.id, done.account) : response;
 }
 
 /** The longest `data.idempotencyKey` a client token takes: Stripe's 255, less room for a derived key's suffix. */
