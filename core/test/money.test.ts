@@ -16,6 +16,8 @@ describe('money', () => {
     expect(minorUnits('USD')).to.equal(2);
     expect(minorUnits('KWD')).to.equal(3);
     expect(codeOf(() => minorUnits('USDD'))).to.equal('unknown_currency');
+    // Added to ISO 4217 after the currency-codes table was published.
+    expect([minorUnits('XCG'), normalizeCurrency('xcg'), parseAmount('12.50', 'XCG').toString()]).to.deep.equal([2, 'XCG', '12.5']);
   });
 
   it('parses valid amounts to Decimals', () => {

@@ -10,13 +10,20 @@ import { ERROR_CODES, PayhostError } from '../errors/index.js';
 const NO_MINOR_UNITS: ReadonlySet<string> = new Set(['XAG', 'XAU', 'XBA', 'XBB', 'XBC', 'XBD', 'XDR', 'XPD', 'XPT', 'XSU', 'XTS', 'XUA', 'XXX']);
 
 /**
- * ISO 4217 minor units, from the `currency-codes` package's table (JPY 0,
- * USD 2, KWD 3, CLF 4), without the codes that have none. Built once into a
- * Map so look-ups are O(1).
+ * ISO 4217 codes added after the `currency-codes` table (2.2.0, its latest) was published, with their
+ * minor units: the Caribbean guilder XCG (Curaçao and Sint Maarten, in use since 2025-03-31, replacing ANG).
  */
-const MINOR_UNITS: ReadonlyMap<string, number> = new Map(
-  currencyCodes.data.filter((c) => !NO_MINOR_UNITS.has(c.code)).map((c) => [c.code, c.digits] as const),
-);
+const ADDED_SINCE_TABLE: readonly (readonly [string, number])[] = [['XCG', 2]];
+
+/**
+ * ISO 4217 minor units, from the `currency-codes` package's table (JPY 0,
+ * USD 2, KWD 3, CLF 4) and the codes added since, without the codes that
+ * have none. Built once into a Map so look-ups are O(1).
+ */
+const MINOR_UNITS: ReadonlyMap<string, number> = new Map([
+  ...currencyCodes.data.filter((c) => !NO_MINOR_UNITS.has(c.code)).map((c) => [c.code, c.digits] as const),
+  ...ADDED_SINCE_TABLE,
+]);
 
 /** An ISO 4217 code of a currency a payment can be in (one with minor units: not XAU, XTS, XXX...). */
 export function isIsoCurrency(code: unknown): code is string {
