@@ -41,6 +41,8 @@ export interface ClientOptions extends SdkLoadOptions {
   /** Null: the SDK's default (https://api.flutterwave.com/). */
   baseUrl: string | null;
   timeoutMs: number;
+  /** Called on every 401 / 403 answer (the secret key refused), whatever the call: `operation` is the client's (`verify`, `refund`...). */
+  onKeyRefused?: (refusal: { operation: string; status: 401 | 403 }) => void;
 }
 
 function causeCode(err: unknown): string | null {
@@ -108,7 +110,9 @@ export class FlutterwaveClient {
     }
     if (result.status !== 'success' || result.data === null || result.data === undefined) {
       const message = typeof result.message === 'string' && result.message !== '' ? result.message : `Flutterwave ${operation} failed (status ${String(result.status)})`;
-      throw new FlutterwaveFailure('api', message, result, httpStatusOf(result));
+      const status = httpStatusOf(result);
+      if ((status === 401 || status === 403) && this.options.onKeyRefused) this.options.onKeyRefused({ operation, status });
+      throw new FlutterwaveFailure('api', message, result, status);
     }
     return result.data;
   }

@@ -1,4 +1,4 @@
-import { BasePlugin, ERROR_CODES, PayhostError, gatewayConfigFromValues } from '@payhost/core';
+import { BasePlugin, ERROR_CODES, KeyRefusalAlarm, PayhostError, gatewayConfigFromValues } from '@payhost/core';
 import type {
   ChannelInput,
   GatewayConfig,
@@ -45,11 +45,14 @@ export class FlutterwaveGatewayPlugin extends BasePlugin implements PaymentPlugi
 
   readonly settings: FlutterwaveSettings;
   private client: FlutterwaveClient | null = null;
+  /** Logs (at most once a minute) that Flutterwave refuses secret_key: every call fails, or lands in review, until it is fixed. */
+  private readonly keyRefusals: KeyRefusalAlarm;
 
   /** Rejects an active configuration that cannot work (missing keys, bad URL, non-ISO currency). */
   constructor(init: PluginInit) {
     super(init);
     this.settings = readSettings(this.configuration);
+    this.keyRefusals = new KeyRefusalAlarm({ logger: this.logger, processor: 'Flutterwave', gateway: this.id, channel: this.channel, configFields: ['secret_key'] });
     if (this.active && this.settings.problems.length > 0) {
       throw new PayhostError(ERROR_CODES.invalidConfiguration, `Flutterwave configuration: ${this.settings.problems.join('; ')}`, { problems: this.settings.problems });
     }
@@ -68,7 +71,7 @@ export class FlutterwaveGatewayPlugin extends BasePlugin implements PaymentPlugi
     if (!this.client) {
       const conflict = statePathConflict(this.settings.stateDir);
       if (conflict) this.logger.warn({ gateway: this.id }, conflict);
-      this.client = new FlutterwaveClient({ ...this.settings, baseUrl: this.settings.baseUrl });
+      this.client = new FlutterwaveClient({ ...this.settings, baseUrl: this.settings.baseUrl, onKeyRefused: (refusal) => this.keyRefusals.report(refusal) });
     }
     return { client: this.client, settings: this.settings, channel: this.channel ?? '', logger: this.logger };
   }

@@ -90,6 +90,8 @@ export interface RazorpayClientOptions {
   /** Null: the SDK's default host. */
   baseUrl: string | null;
   timeoutMs: number;
+  /** Called on every 401 / 403 answer (the keys refused), whatever the call: `operation` is the request (`POST /v1/orders`). */
+  onKeyRefused?: (refusal: { operation: string; status: 401 | 403 }) => void;
 }
 
 /** The axios instance inside the SDK (`client.api.rq`), which has no base-URL option of its own. */
@@ -120,12 +122,26 @@ function networkFailureAsResponse(err: unknown): unknown {
   });
 }
 
+/** Passes a 401 / 403 on to `report` (the request's method and path only: no query, no body), then rejects with the error unchanged. */
+function reportKeyRefusal(err: unknown, report: NonNullable<RazorpayClientOptions['onKeyRefused']>): unknown {
+  const e = err as { response?: { status?: unknown }; config?: { method?: unknown; url?: unknown } } | null;
+  const status = e?.response?.status;
+  if (status === 401 || status === 403) {
+    const method = typeof e?.config?.method === 'string' ? e.config.method.toUpperCase() : '?';
+    const url = typeof e?.config?.url === 'string' ? (e.config.url.split('?')[0] ?? '?') : '?';
+    report({ operation: `${method} ${url}`, status });
+  }
+  return Promise.reject(err);
+}
+
 /** Constructs the SDK client, pointed at `baseUrl` (a fake in tests), with a request timeout. */
 export function createRazorpayClient(options: RazorpayClientOptions): RazorpayApi {
   const client = new Razorpay({ key_id: options.keyId, key_secret: options.keySecret });
   const http = (client.api as unknown as { rq: SdkHttp }).rq;
   if (options.baseUrl) http.defaults.baseURL = options.baseUrl;
   http.defaults.timeout = options.timeoutMs;
+  const onKeyRefused = options.onKeyRefused;
+  if (onKeyRefused) http.interceptors.response.use(undefined, (err) => reportKeyRefusal(err, onKeyRefused));
   http.interceptors.response.use(undefined, networkFailureAsResponse);
   const api = client as unknown as RazorpayApi;
   const sdkRefund = api.payments.refund.bind(api.payments);

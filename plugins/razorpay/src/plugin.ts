@@ -1,4 +1,4 @@
-import { BasePlugin, ERROR_CODES, PayhostError, gatewayConfigFromValues } from '@payhost/core';
+import { BasePlugin, ERROR_CODES, KeyRefusalAlarm, PayhostError, gatewayConfigFromValues } from '@payhost/core';
 import type {
   ChannelInput,
   GatewayConfig,
@@ -41,11 +41,14 @@ export class RazorpayGatewayPlugin extends BasePlugin implements PaymentPluginHo
 
   readonly settings: RazorpaySettings;
   private api: RazorpayApi | null = null;
+  /** Logs (at most once a minute) that Razorpay refuses key_id / key_secret: every call fails, or lands in review, until they are fixed. */
+  private readonly keyRefusals: KeyRefusalAlarm;
 
   /** Rejects an active configuration that cannot work (missing keys, bad URL, non-ISO currency). */
   constructor(init: PluginInit) {
     super(init);
     this.settings = readSettings(this.configuration);
+    this.keyRefusals = new KeyRefusalAlarm({ logger: this.logger, processor: 'Razorpay', gateway: this.id, channel: this.channel, configFields: ['key_id', 'key_secret'] });
     if (this.active && this.settings.problems.length > 0) {
       throw new PayhostError(ERROR_CODES.invalidConfiguration, `Razorpay configuration: ${this.settings.problems.join('; ')}`, { problems: this.settings.problems });
     }
@@ -58,7 +61,10 @@ export class RazorpayGatewayPlugin extends BasePlugin implements PaymentPluginHo
 
   /** The SDK client, created on first use (pointed at `api_base_url` when configured). */
   private context(): RazorpayContext {
-    this.api ??= createRazorpayClient({ keyId: this.settings.keyId, keySecret: this.settings.keySecret, baseUrl: this.settings.baseUrl, timeoutMs: this.settings.timeoutMs });
+    if (!this.api) {
+      const { keyId, keySecret, baseUrl, timeoutMs } = this.settings;
+      this.api = createRazorpayClient({ keyId, keySecret, baseUrl, timeoutMs, onKeyRefused: (refusal) => this.keyRefusals.report(refusal) });
+    }
     return { api: this.api, settings: this.settings, logger: this.logger };
   }
 

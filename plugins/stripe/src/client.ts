@@ -1,4 +1,5 @@
 import Stripe from 'stripe';
+import { isKeyRefusal, type KeyRefusalAlarm } from '@payhost/core';
 import type { StripeSettings } from './config.js';
 
 export type { Stripe };
@@ -20,6 +21,23 @@ export function createStripeClient(settings: StripeSettings): Stripe | null {
     maxNetworkRetries: settings.maxNetworkRetries,
     timeout: settings.timeoutMs,
     appInfo: { name: 'payhost-plugin-stripe', url: 'https://github.com/payhost/payhost' },
+  });
+}
+
+/**
+ * Reports every 401 / 403 the client gets, whatever the call (the SDK emits
+ * `response` for answers and errors alike, without their bodies): to the
+ * alarm, which logs it once a minute at most. The operation is the request
+ * (`POST /v1/payment_intents`); a 403 on a connected account (Stripe-Account)
+ * may be the account, not the key, so connected_account_id is named too.
+ */
+export function watchKeyRefusals(stripe: Stripe, alarm: KeyRefusalAlarm): void {
+  stripe.on('response', (event: { method?: string; path?: string; status?: number; account?: string }) => {
+    if (!isKeyRefusal(event.status)) return;
+    const configFields = event.status === 403 && event.account ? ['secret_key', 'connected_account_id'] : ['secret_key'];
+    // Without the query string: a search's query can hold an email address.
+    const path = (event.path ?? '?').split('?')[0];
+    alarm.report({ operation: `${event.method ?? '?'} ${path}`, status: event.status, configFields });
   });
 }
 

@@ -1,4 +1,4 @@
-import { BasePlugin, gatewayConfigFromValues } from '@payhost/core';
+import { BasePlugin, KeyRefusalAlarm, gatewayConfigFromValues } from '@payhost/core';
 import type {
   ChannelInput,
   CustomerSource,
@@ -17,7 +17,7 @@ import type {
   WebhookResponse,
 } from '@payhost/core';
 import { charge, clientToken, confirm } from './charges.js';
-import { createStripeClient, type Stripe } from './client.js';
+import { createStripeClient, watchKeyRefusals, type Stripe } from './client.js';
 import { STRIPE_CONFIG_STRUCTURE, STRIPE_DEFAULT_CONFIGURATION, readSettings, type StripeSettings } from './config.js';
 import { connectAuthorizeUrl, exchangeConnectCode, type AuthorizeUrlOptions, type ConnectedAccount } from './connect.js';
 import { failure, type OperationContext } from './context.js';
@@ -58,11 +58,15 @@ export class StripeGatewayPlugin extends BasePlugin implements PaymentPluginHook
   readonly settings: StripeSettings;
   private readonly stripe: Stripe | null;
   private readonly customers = new CustomerCache();
+  /** Logs (at most once a minute) that Stripe refuses secret_key: every call fails, or lands in review, until it is fixed. */
+  private readonly keyRefusals: KeyRefusalAlarm;
 
   constructor(init: PluginInit) {
     super(init);
     this.settings = readSettings(this.configuration, this.active);
     this.stripe = createStripeClient(this.settings);
+    this.keyRefusals = new KeyRefusalAlarm({ logger: this.logger, processor: 'Stripe', gateway: this.id, channel: this.channel, configFields: ['secret_key'] });
+    if (this.stripe) watchKeyRefusals(this.stripe, this.keyRefusals);
   }
 
   override gatewayConfig(): GatewayConfig {
