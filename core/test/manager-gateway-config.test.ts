@@ -30,6 +30,9 @@ class Declaring extends BasePlugin {
         return { supportedCurrencies: ['USD'] } as unknown as GatewayConfig;
       case 'flags':
         return { ...gatewayConfigFromValues('Declaring', this.configuration), autoCapture: 'yes', supportsMultipleCaptures: 1, connectionParams: key } as unknown as GatewayConfig;
+      case 'repeat':
+        // Built by hand, not by gatewayConfigFromValues (which lists each code once).
+        return { ...gatewayConfigFromValues('Declaring', this.configuration), supportedCurrencies: ['USD', 'EUR', 'USD'] };
       case 'undefined':
         return undefined as unknown as GatewayConfig;
       default:
@@ -130,6 +133,21 @@ describe('manager: what gatewayConfig() returns is checked', () => {
     expect(err.code).to.equal('invalid_configuration');
     expect(err.message).to.include('autoCapture must be a boolean, not a string of 3 characters').and.to.include('supportsMultipleCaptures must be a boolean when given, not 1');
     expect(err.message).to.include(`connectionParams must be an object, not a string of ${KEY.length} characters`).and.not.to.include(KEY.slice(0, 12));
+  });
+
+  it('refuses supportedCurrencies that repeat a code, as invalid_configuration: the listing would show it twice', async () => {
+    const err = thrownBy(() => build('repeat'));
+    expect(err.code).to.equal('invalid_configuration');
+    expect(err.details).to.deep.equal({ plugin: 'test.declaring', channel: 'web' });
+    expect(err.message).to.equal(
+      'Plugin "test.declaring" declares "USD" twice in supportedCurrencies: list each currency once (core\'s parseCurrencyList and gatewayConfigFromValues do)',
+    );
+    // Through the admin API's PUT too, the configuration in use kept.
+    const manager = build('ok');
+    expect(thrownBy(() => manager.updatePluginConfiguration('test.declaring', 'web', { configuration: { mode: 'repeat' } })).message).to.include('declares "USD" twice');
+    expect(manager.configVersion).to.equal(1);
+    expect(await manager.listPaymentGateways({ channel: 'web', currency: 'USD' })).to.deep.equal([{ id: 'test.declaring', name: 'test.declaring', currencies: ['USD'], config: [] }]);
+    await manager.close();
   });
 
   it('takes undefined as null (no gateway declared), and a full GatewayConfig as it is', async () => {

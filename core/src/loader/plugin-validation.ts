@@ -1,6 +1,7 @@
 import { ERROR_CODES, PayhostError } from '../errors/index.js';
 import { ADDRESS_FIELD_TYPES, CONFIG_FIELD_TYPES } from '../plugin/config-structure.js';
 import { PAYMENT_HOOK_NAMES } from '../plugin/hooks.js';
+import { isPluginId, PLUGIN_ID_RULE } from '../plugin/plugin-id.js';
 import { BasePlugin, type PluginClass } from '../plugin/base-plugin.js';
 import { describeExport } from './describe-export.js';
 
@@ -29,8 +30,8 @@ export function validatePluginClass(candidate: unknown, source: string): PluginC
   }
   const cls = candidate as PluginClass;
   checkId(cls, source);
-  // The id is a path segment of the plugin's URLs (/plugins/channel/<channel>/<id>/..., the admin API's).
-  if (/[\s/]/.test(cls.id)) throw invalid(source, `the static id ${JSON.stringify(cls.id)} must not contain whitespace or "/": it is part of the plugin's URLs (e.g. "acme.gateway")`);
+  // The id is a path segment of the plugin's URLs (/plugins/channel/<channel>/<id>/..., the admin API's): the server checks ids by the same rule.
+  if (!isPluginId(cls.id)) throw invalid(source, `the static id ${JSON.stringify(cls.id)} is not a valid plugin id (${PLUGIN_ID_RULE}): it is a segment of the plugin's URLs; e.g. "acme.gateway"`);
   const prototype = cls.prototype as Record<string, unknown>;
   checkPluginShape(cls, prototype, source);
   for (const hook of PAYMENT_HOOK_NAMES) {

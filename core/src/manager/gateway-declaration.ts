@@ -82,7 +82,8 @@ function warnIfHalfAGateway(plugin: DeclaringPlugin, channel: string | null, log
 }
 
 /**
- * Reads a gateway plugin's GatewayConfig, checked; null when the plugin is
+ * Reads a gateway plugin's GatewayConfig, checked (its fields, and
+ * supportedCurrencies as ISO 4217 codes, each once); null when the plugin is
  * not a gateway (no processPayment) or declares none. Routing and listings
  * read it on every payment: a plugin bug is reported at load, not as a
  * TypeError then.
@@ -115,6 +116,16 @@ export function gatewayEntry(plugin: DeclaringPlugin, channel: string | null, lo
   const bad = declared.supportedCurrencies.find((c) => !isIsoCurrency(c));
   if (bad !== undefined) {
     throw new PayhostError(ERROR_CODES.invalidConfiguration, `Plugin "${plugin.id}" declares ${showCode(bad)}, which is not an ISO 4217 currency`, { plugin: plugin.id, channel });
+  }
+  // Refused like the rest of a wrong declaration, not repaired: the listing reads gatewayConfig() itself (BasePlugin's
+  // getPaymentGateways), so a repeat removed here would still be listed twice ("currencies": ["USD", "USD"]).
+  const repeated = declared.supportedCurrencies.find((c, i) => declared.supportedCurrencies.indexOf(c) !== i);
+  if (repeated !== undefined) {
+    throw new PayhostError(
+      ERROR_CODES.invalidConfiguration,
+      `Plugin "${plugin.id}" declares ${showCode(repeated)} twice in supportedCurrencies: list each currency once (core's parseCurrencyList and gatewayConfigFromValues do)`,
+      { plugin: plugin.id, channel },
+    );
   }
   return { id: plugin.id, name: plugin.instance.pluginName, active: plugin.active, config: declared, instance: plugin.instance };
 }

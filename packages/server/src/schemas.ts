@@ -1,6 +1,6 @@
 /** JSON schemas shared by the routes: fastify validates requests and serializes replies with them. */
 import type { preValidationHookHandler } from 'fastify';
-import { PayhostError } from '@payhost/core';
+import { PayhostError, PLUGIN_ID_MAX_LENGTH, PLUGIN_ID_PATTERN, PLUGIN_ID_RULE } from '@payhost/core';
 
 /**
  * preValidation hook of a route whose body is optional: a POST without a body means "no options" and is
@@ -101,7 +101,8 @@ export function uuidParam(value: string): string {
 }
 
 export const slug = { type: 'string', minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9_-]*$' } as const;
-export const pluginId = { type: 'string', minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9@/._-]+$' } as const;
+/** A plugin id, by core's rule (the loader refuses a plugin whose id breaks it): PLUGIN_ID_PATTERN, at most PLUGIN_ID_MAX_LENGTH characters. */
+export const pluginId = { type: 'string', minLength: 1, maxLength: PLUGIN_ID_MAX_LENGTH, pattern: PLUGIN_ID_PATTERN } as const;
 export const currencyCode = { type: 'string', pattern: '^[A-Za-z]{3}$' } as const;
 /** A decimal amount as a string ("10.50"); precision is checked against the currency by core. */
 export const amountString = { type: 'string', pattern: '^[0-9]{1,15}(\\.[0-9]{1,4})?$' } as const;
@@ -121,7 +122,7 @@ export const IDEMPOTENCY_KEY_PATTERN = '^[\\x21-\\x7e]+$';
  */
 export const PATTERN_MEANINGS: ReadonlyMap<string, string> = new Map([
   [slug.pattern, 'must be letters, digits, "_" or "-", starting with a letter or digit'],
-  [pluginId.pattern, 'must be a plugin id: letters, digits and @ / . _ -'],
+  [pluginId.pattern, `must be a plugin id: ${PLUGIN_ID_RULE}`],
   [currencyCode.pattern, 'must be a three-letter ISO 4217 currency code, such as "USD"'],
   [amountString.pattern, 'must be a decimal amount as a string, such as "10.00" (at most 15 digits before the point and 4 after, no sign)'],
   [IDEMPOTENCY_KEY_PATTERN, 'must be printable ASCII without spaces'],

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { BasePlugin, Decimal, type GatewayResponse } from '@payhost/core';
+import { BasePlugin, Decimal, PLUGIN_ID_RULE, type GatewayResponse } from '@payhost/core';
 import { ConformanceError, assertConforms, checkGatewayConfig, checkGatewayResponse, checkPluginClass, checkWebhookResponse } from '@payhost/testkit/conformance';
 import { ReferencePlugin } from './fixtures/reference-plugin.js';
 
@@ -143,11 +143,11 @@ describe('testkit conformance checks: checkPluginClass and checkGatewayConfig', 
   });
 
   it('refuses an id that cannot be a segment of the plugin URLs, as the host does', () => {
-    for (const id of ['Acme Pay', 'acme/gateway']) {
+    for (const id of ['Acme Pay', 'acme/gateway', 'acme:card', '..']) {
       class BadId extends ReferencePlugin {
         static override id = id;
       }
-      expect(checkPluginClass(BadId)).to.deep.equal([`static id '${id}' must not contain whitespace or "/": it is part of the plugin's URLs`]);
+      expect(checkPluginClass(BadId)).to.deep.equal([`static id '${id}' is not a valid plugin id (${PLUGIN_ID_RULE}): it is part of the plugin's URLs`]);
     }
   });
 

@@ -3,9 +3,11 @@ import {
   CONFIG_FIELD_TYPES,
   Decimal,
   PAYMENT_HOOK_NAMES,
+  PLUGIN_ID_RULE,
   TRANSACTION_ERROR_CODES,
   TRANSACTION_KINDS,
   isIsoCurrency,
+  isPluginId,
   isTransactionErrorCode,
   isTransactionKind,
   minorUnits,
@@ -74,7 +76,7 @@ export function checkPluginClass(candidate: unknown): Violation[] {
   const cls = candidate as unknown as Record<string, unknown> & { prototype: Record<string, unknown>; name: string };
   const out: Violation[] = [];
   if (!nonEmptyString(cls['id'])) out.push(`static id must be a non-empty string, got ${show(cls['id'])}`);
-  else if (/[\s/]/.test(cls['id'])) out.push(`static id ${quote(cls['id'])} must not contain whitespace or "/": it is part of the plugin's URLs`);
+  else if (!isPluginId(cls['id'])) out.push(`static id ${quote(cls['id'])} is not a valid plugin id (${PLUGIN_ID_RULE}): it is part of the plugin's URLs`);
   if (!nonEmptyString(cls['pluginName'])) out.push(`static pluginName must be a non-empty string (the gateway's display name), got ${show(cls['pluginName'])}`);
   if (typeof cls['description'] !== 'string') out.push(`static description must be a string, got ${show(cls['description'])}`);
   if (typeof cls['defaultActive'] !== 'boolean') out.push(`static defaultActive must be a boolean, got ${show(cls['defaultActive'])}`);
