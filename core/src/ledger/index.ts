@@ -15,4 +15,5 @@ export type { GatewayEventInput, GatewayEventResponse, GatewayEventResult } from
 export { IdempotencyCoordinator, type IdempotencyOptions } from './idempotency.js';
 export * from './outcome-unknown.js';
 export { jsonCopy } from './json-copy.js';
-export { REVIEW_OUTCOMES, type ReviewItem, type ReviewOutcome, type ReviewResolution } from './review.js';
+export { REVIEW_OUTCOMES, REVIEW_REASONS, type ReviewItem, type ReviewListOptions, type ReviewOutcome, type ReviewReason, type ReviewResolution } from './review.js';
+export { PENDING_CHARGE_REVIEW_AFTER_MS } from './pending-charge-review.js';

@@ -15,7 +15,7 @@ import { OperationRunner } from './operation-runner.js';
 import type { PaymentOperation } from './operations.js';
 import { encodePayment, replayOutcome, type OperationResult } from './outcome-codec.js';
 import { reconcilePending, type ReconcileOptions, type ReconcileReport } from './reconcile.js';
-import { listReview, resolveReview, type ReviewItem, type ReviewResolution } from './review.js';
+import { listReview, resolveReview, type ReviewItem, type ReviewListOptions, type ReviewResolution } from './review.js';
 import { jsonCopy } from './json-copy.js';
 import { checkNoCardNumber } from './card-number.js';
 import type { LedgerStore } from './store.js';
@@ -289,9 +289,12 @@ export class PaymentService {
     return reconcilePending(this.ctx, this.runner.calling, { ...options, minAgeMs });
   }
 
-  /** Transactions held for review (the gateway could not tell what it did), oldest first, with their payments. */
-  listReview(): Promise<ReviewItem[]> {
-    return listReview(this.ctx);
+  /**
+   * Transactions held for review (the gateway could not tell what it did), refunds still ongoing, and charges
+   * answered pending that nothing settled for `pendingChargeMinAgeMs` (one hour), oldest first, with their payments (see review.ts).
+   */
+  listReview(options: ReviewListOptions = {}): Promise<ReviewItem[]> {
+    return listReview(this.ctx, options);
   }
 
   /** Records what a person found at the processor for a transaction held for review (see review.ts). */

@@ -17,6 +17,15 @@ import type { GatewayEventInput } from './webhook-inbox.js';
  * or the gateway's status: processors keep one id across attempts (a Stripe PaymentIntent declined, then
  * paid with a method that stays `processing`, or paid again after the status was read), and from the id the
  * ledger cannot tell whose failure it is. The payment then stays `pending`, charging nothing more, for a person.
+ *
+ * That person finds it in the review list once it is an hour old (listReview, pending-charge-review.ts) and
+ * records what the processor's dashboard shows: a success goes through the webhook inbox as the processor's
+ * event would; a failure is the one failure that ends a pending charge. Having looked at the dashboard, the
+ * person knows whose failure it is (the ambiguity above is the ledger's, not theirs): their failed row names
+ * the pending row (endedByOperator) and settles it, and the payment gets the status its amounts give
+ * (`not-charged` when nothing is captured) unless it still waits for another `pending` row. A success event
+ * of that gateway transaction arriving later is new money (a success never repeats a failure, apply.ts) and
+ * is counted as any event of its own.
  */
 
 /** Kinds a charge's failure is recorded with (a failed answer of these kinds, or a successful capture_failed). */
@@ -31,7 +40,7 @@ function isChargeFailure(row: Pick<Transaction, 'kind' | 'isSuccess'>): boolean 
  * Whether `row` is a charge the processor answered `pending`: an applied successful `pending` row of a `process`,
  * `authorize` or `confirm` call. A capture answered pending is no pending charge: nothing here ends or asks about it.
  */
-function isPendingCharge(row: Transaction): boolean {
+export function isPendingCharge(row: Transaction): boolean {
   const operation = operationOf(row);
   return row.state === 'applied' && row.isSuccess && row.kind === 'pending' && (operation === 'process' || operation === 'authorize' || operation === 'confirm');
 }
@@ -46,12 +55,27 @@ function settlesBySuccess(s: Transaction, pending: Transaction): boolean {
   return s.id !== pending.id && s.state === 'applied' && id !== null && s.gatewayTransactionId === id && s.isSuccess && (s.kind === 'auth' || s.kind === 'capture');
 }
 
+/** The key in a failed row's `rawResponse.resolvedByOperator` naming the pending charge a person ended with it. */
+export const ENDED_PENDING_CHARGE = 'pendingTransactionId';
+
+/**
+ * Whether applied row `s` is the failure a person recorded for pending charge `pending` from the processor's
+ * dashboard (pending-charge-review.ts): only a person's failure names the row it ends, so no processor's
+ * failure of the same id (maybe an earlier attempt's) is taken for it.
+ */
+function endedByOperator(s: Transaction, pending: Transaction): boolean {
+  const resolution = s.rawResponse?.['resolvedByOperator'];
+  return s.state === 'applied' && !s.isSuccess && typeof resolution === 'object' && resolution !== null && (resolution as Record<string, unknown>)[ENDED_PENDING_CHARGE] === pending.id;
+}
+
 /**
  * Whether `pending` is a pending charge (isPendingCharge) of a payment still `pending` that no successful
- * authorization or capture of the same gateway transaction (among `transactions`) settled yet.
+ * authorization or capture of the same gateway transaction (among `transactions`) settled yet, nor a person's
+ * failure (endedByOperator).
  */
 export function isUnsettledPendingCharge(payment: Payment, transactions: readonly Transaction[], pending: Transaction): boolean {
   if (payment.chargeStatus !== 'pending' || !isPendingCharge(pending)) return false;
+  if (transactions.some((s) => endedByOperator(s, pending))) return false;
   return pending.gatewayTransactionId === null || !transactions.some((s) => settlesBySuccess(s, pending));
 }
 

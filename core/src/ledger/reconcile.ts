@@ -165,8 +165,12 @@ async function reconcilePendingCharge(ctx: LedgerContext, row: Transaction, list
   if (event.response.isSuccess !== true) {
     // Not ended here: between this read and the payment's lock the customer may have paid the same processor
     // payment again (one id across attempts), whose processing event the inbox takes for a repeat. A person
-    // checks the processor's dashboard; the payment stays `pending` (no second charge meanwhile).
-    ctx.logger.debug({ paymentId: row.paymentId, transactionId: row.id, gatewayTransactionId: row.gatewayTransactionId }, 'reconciliation: the gateway reports the pending charge failed; the payment is left pending');
+    // checks the processor's dashboard; the payment stays `pending` (no second charge meanwhile). Logged once per
+    // question (dueForAsking's wait): at warn, for that person, who settles it from the review list (pending-charge-review.ts).
+    ctx.logger.warn(
+      { paymentId: row.paymentId, transactionId: row.id, gatewayTransactionId: row.gatewayTransactionId },
+      'reconciliation: the gateway reports the pending charge failed; the payment is left pending for a person: it is listed in GET /admin/review (payhost review list) once an hour old; settle it there from the processor\'s dashboard',
+    );
     return 'held';
   }
   const result = await applyGatewayEvent(ctx, event);

@@ -12,6 +12,8 @@ import type { ResponseLike } from './records.js';
 import { isUnsettledRefund, listUnsettledRefunds, settleOngoingRefund } from './ongoing-refunds.js';
 import { operationOf, type PaymentOperation } from './operations.js';
 import { checkStorableInput } from './storable-text.js';
+import { isPendingCharge } from './pending-charges.js';
+import { PENDING_CHARGE_REVIEW_AFTER_MS, listPendingChargesForReview, settlePendingCharge } from './pending-charge-review.js';
 
 /**
  * Transactions held for review: the gateway could not tell what it did, and
@@ -22,13 +24,34 @@ import { checkStorableInput } from './storable-text.js';
  */
 
 /**
- * A transaction held for review (state `review`), or a refund the processor accepted and has
+ * Why a transaction is in the review list: `held_for_review`, state `review` (the gateway could not tell
+ * what it did); `refund_ongoing`, a refund the processor accepted and has not reported finished (state
+ * `applied`, kind `refund_ongoing`); `pending_charge`, a charge the processor answered pending that nothing
+ * settled (state `applied`, kind `pending`: its payment stays `pending`, pending-charge-review.ts).
+ */
+export const REVIEW_REASONS = ['held_for_review', 'refund_ongoing', 'pending_charge'] as const;
+export type ReviewReason = (typeof REVIEW_REASONS)[number];
+
+/**
+ * A transaction held for review (state `review`), a refund the processor accepted and has
  * not reported finished (state `applied`, kind `refund_ongoing`: its amount stays reserved until
- * settled), with its payment (what a person needs to find it at the processor).
+ * settled), or a charge answered pending that nothing settled for an hour (state `applied`, kind
+ * `pending`), with its payment (what a person needs to find it at the processor) and why it is listed.
+ * From resolveReview: the payment and the transaction recorded, with why it was listed.
  */
 export interface ReviewItem {
   payment: Payment;
   transaction: Transaction;
+  reason: ReviewReason;
+}
+
+export interface ReviewListOptions {
+  /**
+   * List a charge answered pending that nothing settled (its payment still `pending`) once it is at least this
+   * old, by createdAt. Default PENDING_CHARGE_REVIEW_AFTER_MS, one hour: younger, a bank transfer is normally
+   * still on its way, and reconciliation keeps asking the gateway about it.
+   */
+  pendingChargeMinAgeMs?: number;
 }
 
 export const REVIEW_OUTCOMES = ['succeeded', 'failed'] as const;
@@ -206,19 +229,25 @@ function answerOf(input: ReviewResolution, note: string, payment: Payment, row: 
 }
 
 /**
- * Every transaction held for review and every refund still ongoing at the processor (an event
- * that never came leaves it reserved for good), oldest first, with its payment.
+ * Every transaction held for review, every refund still ongoing at the processor (an event
+ * that never came leaves it reserved for good), and every charge answered pending that nothing
+ * settled, once `pendingChargeMinAgeMs` old (a failure reported by the gateway or an event leaves
+ * its payment `pending` for a person), oldest first, with its payment and why it is listed.
  */
-export async function listReview(ctx: LedgerContext): Promise<ReviewItem[]> {
+export async function listReview(ctx: LedgerContext, options: ReviewListOptions = {}): Promise<ReviewItem[]> {
+  const minAgeMs = options.pendingChargeMinAgeMs ?? PENDING_CHARGE_REVIEW_AFTER_MS;
+  if (!Number.isFinite(minAgeMs) || minAgeMs < 0) throw invalidInput('pendingChargeMinAgeMs must be a number of milliseconds, 0 or more', { field: 'pendingChargeMinAgeMs' });
   const held = (await ctx.store.listPendingTransactions({ includeReview: true })).filter((t) => t.state === 'review');
   const ongoing = await listUnsettledRefunds(ctx);
-  const rows = [...held, ...ongoing].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
   const items: ReviewItem[] = [];
-  for (const transaction of rows) {
-    const payment = await ctx.store.getPayment(transaction.paymentId);
-    if (payment) items.push({ payment, transaction });
+  for (const [reason, rows] of [['held_for_review', held], ['refund_ongoing', ongoing]] as const) {
+    for (const transaction of rows) {
+      const payment = await ctx.store.getPayment(transaction.paymentId);
+      if (payment) items.push({ payment, transaction, reason });
+    }
   }
-  return items;
+  for (const item of await listPendingChargesForReview(ctx, minAgeMs)) items.push({ ...item, reason: 'pending_charge' });
+  return items.sort((a, b) => a.transaction.createdAt.getTime() - b.transaction.createdAt.getTime());
 }
 
 /** A refund resolved as succeeded under a refund id the ledger already counted (its event came meanwhile) would count it twice. */
@@ -260,7 +289,7 @@ async function settleOngoing(ctx: LedgerContext, tx: LedgerTx, payment: Payment,
     },
     now,
   );
-  return { payment: applied.payment, transaction: applied.transaction };
+  return { payment: applied.payment, transaction: applied.transaction, reason: 'refund_ongoing' };
 }
 
 /**
@@ -269,13 +298,17 @@ async function settleOngoing(ctx: LedgerContext, tx: LedgerTx, payment: Payment,
  * and a failure releases the reserved amount, as the gateway's own answer
  * would have; the client's idempotency key gets the outcome. A refund still
  * ongoing (refund_ongoing) gets its settling row instead: `refund` (at most
- * the amount it asked) or `refund_failed`, releasing its reservation. Refused
- * (transaction_not_in_review) once the transaction was resolved or settled otherwise.
+ * the amount it asked) or `refund_failed`, releasing its reservation. A charge
+ * answered pending that nothing settled gets the authorization or capture its
+ * event would have carried, or its failure, which ends it (pending-charge-review.ts).
+ * Refused (transaction_not_in_review) once the transaction was resolved or settled otherwise.
  */
 export async function resolveReview(ctx: LedgerContext, input: ReviewResolution): Promise<ReviewItem> {
   const { note } = checkResolution(input);
   const found = await ctx.store.transaction((tx) => tx.getTransaction(input.transactionId));
   if (!found) throw transactionNotFound(input.transactionId);
+  // Outside this store transaction: a success goes through the webhook inbox, which takes the payment's lock itself.
+  if (isPendingCharge(found)) return resolvePendingCharge(ctx, found, input, note);
   const resolved = await ctx.store.transaction(async (tx): Promise<ReviewItem> => {
     const payment = await tx.getPayment(found.paymentId, { forUpdate: true });
     const row = await tx.getTransaction(found.id);
@@ -289,9 +322,31 @@ export async function resolveReview(ctx: LedgerContext, input: ReviewResolution)
     const answer = answerOf(input, note, payment, row, now);
     await refuseRecordedRefund(tx, row, answer);
     const applied = await applyResponse(tx, payment, row, answer, { now, ...gatewayApplyOptions(ctx, payment), complete: row.idempotencyKey });
-    return { payment: applied.payment, transaction: applied.transaction };
+    return { payment: applied.payment, transaction: applied.transaction, reason: 'held_for_review' };
   });
-  const { payment, transaction } = resolved;
+  logResolved(ctx, resolved, input, note, 'transaction held for review resolved by an operator');
+  return resolved;
+}
+
+/** A person's settlement of a charge answered pending (pending-charge-review.ts). */
+async function resolvePendingCharge(ctx: LedgerContext, row: Transaction, input: ReviewResolution, note: string): Promise<ReviewItem> {
+  const errorCode = input.errorCode ?? 'processing_error';
+  const settled = await settlePendingCharge(ctx, row, {
+    succeeded: input.outcome === 'succeeded',
+    kind: input.kind ?? null,
+    amount: input.amount ?? null,
+    gatewayTransactionId: input.gatewayTransactionId ?? null,
+    pspReference: input.pspReference ?? null,
+    errorCode,
+    error: failureMessage(operationOf(row) ?? 'process', errorCode),
+    resolution: { outcome: input.outcome, note, resolvedAt: ctx.now().toISOString() },
+  });
+  const resolved: ReviewItem = { ...settled, reason: 'pending_charge' };
+  logResolved(ctx, resolved, input, note, 'pending charge settled by an operator', row.id);
+  return resolved;
+}
+
+function logResolved(ctx: LedgerContext, { payment, transaction }: ReviewItem, input: ReviewResolution, note: string, msg: string, pendingTransactionId?: string): void {
   ctx.logger.info(
     {
       paymentId: payment.id,
@@ -299,8 +354,8 @@ export async function resolveReview(ctx: LedgerContext, input: ReviewResolution)
       outcome: input.outcome,
       note,
       recorded: { kind: transaction.kind, isSuccess: transaction.isSuccess, amount: transaction.amount.toString(), errorCode: transaction.errorCode },
+      ...(pendingTransactionId ? { pendingTransactionId, chargeStatus: payment.chargeStatus } : {}),
     },
-    'transaction held for review resolved by an operator',
+    msg,
   );
-  return resolved;
 }

@@ -1,4 +1,4 @@
-import { CHARGE_STATUSES, formatAmount, TRANSACTION_ERROR_CODES, TRANSACTION_KINDS, TRANSACTION_STATES, type Payment, type Transaction } from '@payhost/core';
+import { CHARGE_STATUSES, formatAmount, REVIEW_REASONS, TRANSACTION_ERROR_CODES, TRANSACTION_KINDS, TRANSACTION_STATES, type Payment, type ReviewItem, type Transaction } from '@payhost/core';
 
 /** A payment as the API shows it: amounts as decimal strings with the currency's places. */
 export function paymentJson(payment: Payment): Record<string, unknown> {
@@ -40,20 +40,31 @@ export const resultSchema = {
 export const paymentWithTransactionsResponse = { $ref: 'PaymentWithTransactions#', description: 'The payment and its transactions, oldest first' } as const;
 
 /**
- * A transaction held for review, for the person who checks the processor: its payment and itself, and
- * the Idempotency-Key the gateway call carried (what a processor's request log can be searched by,
- * when a first charge's answer was lost before any processor reference was known).
+ * An item of the review list, for the person who checks the processor: its payment and transaction, why
+ * it is listed (`reason`), and the Idempotency-Key the gateway call carried (what a processor's request log
+ * can be searched by, when a first charge's answer was lost before any processor reference was known).
  */
-export function reviewItemJson(item: { payment: Payment; transaction: Transaction }): Record<string, unknown> {
-  return { ...resultJson(item), gatewayIdempotencyKey: item.transaction.gatewayIdempotencyKey };
+export function reviewItemJson(item: ReviewItem): Record<string, unknown> {
+  return { ...resultJson(item), reason: item.reason, gatewayIdempotencyKey: item.transaction.gatewayIdempotencyKey };
 }
 
 /** The schema of reviewItemJson's answer. */
 export const reviewItemSchema = {
   $id: 'ReviewItem',
   type: 'object',
-  required: ['payment', 'transaction', 'gatewayIdempotencyKey'],
-  properties: { payment: { $ref: 'Payment#' }, transaction: { $ref: 'Transaction#' }, gatewayIdempotencyKey: { type: 'string' } },
+  required: ['payment', 'transaction', 'reason', 'gatewayIdempotencyKey'],
+  properties: {
+    payment: { $ref: 'Payment#' },
+    transaction: { $ref: 'Transaction#' },
+    reason: {
+      type: 'string',
+      enum: [...REVIEW_REASONS],
+      description:
+        'Why it is listed: `held_for_review`, the gateway could not tell what it did (state `review`); `refund_ongoing`, a refund the processor accepted and has not reported finished; ' +
+        '`pending_charge`, a charge the processor answered pending (kind `pending`) that nothing settled for an hour, its payment still `pending`',
+    },
+    gatewayIdempotencyKey: { type: 'string' },
+  },
 } as const;
 
 /** A transaction as the API shows it (the redacted raw response is left out). */

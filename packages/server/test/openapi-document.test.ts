@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { CHARGE_STATUSES, MemoryLedgerStore, TRANSACTION_ERROR_CODES, TRANSACTION_KINDS, TRANSACTION_STATES } from '@payhost/core';
+import { CHARGE_STATUSES, MemoryLedgerStore, REVIEW_REASONS, TRANSACTION_ERROR_CODES, TRANSACTION_KINDS, TRANSACTION_STATES } from '@payhost/core';
 import { DUMMY_TOKENS } from '@payhost/plugin-dummy';
 import { ADMIN_KEY, key, startServer, startTestServer, testConfigDocument, type TestServer } from './support/harness.js';
 
@@ -81,7 +81,8 @@ describe('server: the OpenAPI document, as a client generator reads it', () => {
     expect(Transaction!.properties!['errorCode']).to.deep.include({ nullable: true, enum: [...TRANSACTION_ERROR_CODES, null] });
     expect(PaymentResult!.required).to.deep.equal(['payment', 'transaction']);
     expect(PaymentWithTransactions!.required).to.deep.equal(['payment', 'transactions']);
-    expect(ReviewItem!.required).to.deep.equal(['payment', 'transaction', 'gatewayIdempotencyKey']);
+    expect(ReviewItem!.required).to.deep.equal(['payment', 'transaction', 'reason', 'gatewayIdempotencyKey']);
+    expect(ReviewItem!.properties!['reason']!.enum).to.deep.equal([...REVIEW_REASONS]);
   });
 
   it('describes every response (no "Default Response")', () => {

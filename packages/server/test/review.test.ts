@@ -31,6 +31,7 @@ describe('server API: transactions held for review (admin)', () => {
     expect(list.status).to.equal(200);
     const item = list.body.items.find((i: { transaction: { id: string } }) => i.transaction.id === transactionId);
     expect(item.transaction).to.include({ state: 'review', kind: 'refund', amount: '13.13', paymentId });
+    expect(item.reason).to.equal('held_for_review');
     expect(item.payment).to.include({ id: paymentId, gateway: 'test.signed', pspReference: `sig_${paymentId}`, capturedAmount: '50.00' });
     // What the gateway call carried as its Idempotency-Key: searchable in a processor's request log.
     const held = (await t.server.payments.listTransactions(paymentId)).find((tx) => tx.id === transactionId);

@@ -5,7 +5,11 @@ import { json, type CliIo } from '../io.js';
 import { withPaymentService } from '../ledger-session.js';
 import { loadCommandConfig } from '../logger.js';
 
-/** Prints the transactions held for review, oldest first, with what is needed to find each at the processor. */
+/**
+ * Prints the review list as the admin API answers it: the transactions held for review, the refunds still ongoing
+ * and the charges still pending at the processor, oldest first, each with what is needed to find it at the processor
+ * and its `reason` (`held_for_review`, `refund_ongoing`, `pending_charge`).
+ */
 export async function reviewList(options: { config: string }, io: CliIo): Promise<void> {
   const { config, logger } = await loadCommandConfig(options.config, io);
   // Listing from a data directory with no database would create one and answer [] as if nothing were held.
@@ -32,7 +36,7 @@ export interface ReviewResolveOptions {
   errorCode?: string;
 }
 
-/** Records what the processor shows for one transaction held for review; prints the payment and the resolved transaction. */
+/** Records what the processor shows for one transaction of the review list; prints the payment and the transaction recorded. */
 export async function reviewResolve(transactionId: string, options: ReviewResolveOptions, io: CliIo): Promise<void> {
   // Checked before the store is opened: a typo costs nothing.
   if (!UUID.test(transactionId)) throw usage(`<transactionId> must be a UUID (as review list prints it), not ${JSON.stringify(transactionId)}`);

@@ -19,9 +19,10 @@ const resolutionBody = {
 } as const;
 
 /**
- * Transactions held for review, and refunds still ongoing at the processor (admin key): the list,
- * and a person's resolution after checking the processor's dashboard. See operating.md,
- * "Transactions held for review" and "Refunds still ongoing at the processor".
+ * Transactions held for review, refunds still ongoing at the processor, and charges answered pending
+ * that nothing settled (admin key): the list, and a person's resolution after checking the processor's
+ * dashboard. See operating.md, "Transactions held for review", "Refunds still ongoing at the processor"
+ * and "Charges still pending at the processor".
  */
 export async function reviewRoutes(app: FastifyInstance, payments: PaymentService): Promise<void> {
   app.get(
@@ -29,15 +30,20 @@ export async function reviewRoutes(app: FastifyInstance, payments: PaymentServic
     {
       schema: {
         operationId: 'listReview',
-        summary: 'Transactions held for review, and refunds still ongoing at the processor, oldest first',
+        summary: 'Transactions held for review, refunds still ongoing at the processor, and charges still pending there, oldest first',
         description:
           'Transactions held for review (state `review`: the gateway could not tell what it did), and refunds the processor accepted but has not reported finished ' +
           '(kind `refund_ongoing`, state `applied`, no `refund` or `refund_failed` of the same `gatewayTransactionId` yet: their amount stays reserved). ' +
           "Reconciliation settles an ongoing refund once the gateway shows it finished; otherwise, once the processor's dashboard shows it final, " +
           'settle it with POST /admin/review/{transactionId}: `succeeded` records the `refund` (its amount, or a smaller `amount`), `failed` a `refund_failed` that releases the amount. ' +
-          'Leave one still pending on the dashboard alone. See operating.md, "Refunds still ongoing at the processor".',
+          'Leave one still pending on the dashboard alone. See operating.md, "Refunds still ongoing at the processor". ' +
+          'Also charges the processor answered pending (kind `pending`, state `applied`: a bank transfer, USSD, Stripe `processing`) that no successful authorization or capture of the same ' +
+          '`gatewayTransactionId` settled for an hour, their payment still `pending` (a failure reported by the processor leaves it so). Once the dashboard shows the charge final, ' +
+          'settle it with POST /admin/review/{transactionId}: `succeeded` records the authorization or capture its event would have carried, `failed` the charge\'s failure, which ends it ' +
+          '(the payment leaves `pending`). See operating.md, "Charges still pending at the processor". ' +
+          'Each item\'s `reason` says which of the three it is: `held_for_review`, `refund_ongoing` or `pending_charge`.',
         response: {
-          200: { description: 'The transactions held for review and the refunds still ongoing, each with its payment', type: 'object', required: ['items'], properties: { items: { type: 'array', items: { $ref: 'ReviewItem#' } } } },
+          200: { description: 'The transactions held for review, the refunds still ongoing and the charges still pending, each with its payment and why it is listed', type: 'object', required: ['items'], properties: { items: { type: 'array', items: { $ref: 'ReviewItem#' } } } },
           ...errorsOf([401, 500, 503]),
         },
       },
@@ -49,16 +55,21 @@ export async function reviewRoutes(app: FastifyInstance, payments: PaymentServic
     {
       schema: {
         operationId: 'resolveReview',
-        summary: 'Record what the processor shows for a transaction held for review, or settle a refund still ongoing',
+        summary: 'Record what the processor shows for a transaction held for review, or settle a refund still ongoing or a charge still pending',
+        description:
+          'A transaction held for review is resolved as its gateway answer would have been; a refund still ongoing gets its settling `refund` or `refund_failed`. ' +
+          'A charge still pending (`reason` `pending_charge` in the list): `succeeded` records the `capture` or `auth` (`kind`: an authorize\'s is `auth`, a process or confirm must say) ' +
+          'of its `gatewayTransactionId` through the webhook inbox, as the processor\'s event would have (for `amount`, or less when given); `failed` records a failed `capture` (an authorize\'s: `auth`) ' +
+          'and ends the pending charge: the payment leaves `pending` for the status its amounts give (`not-charged` when nothing is captured). A success event of the processor arriving later is still counted.',
         // Transaction ids are UUIDs, as payment ids: anything else is malformed (400), not unknown (404).
         params: { type: 'object', required: ['transactionId'], properties: { transactionId: uuidString } },
         body: resolutionBody,
         response: {
           200: { ...resultSchema, description: 'The payment and the transaction as recorded' },
           ...errorsOf([400, 401, 404, 409, 413, 415, 500, 503], {
-            400: '`invalid_input`: a malformed resolution, or one that does not fit the transaction (a kind its operation cannot have, more than it asked for, a refund succeeded without the processor\'s `gatewayTransactionId` when the row has none)',
+            400: '`invalid_input`: a malformed resolution, or one that does not fit the transaction (a kind its operation cannot have, more than it asked for, a refund or pending charge succeeded without the processor\'s `gatewayTransactionId` when the row has none)',
             404: '`transaction_not_found`',
-            409: '`transaction_not_in_review`: it was resolved otherwise meanwhile (its event, reconciliation, another person)',
+            409: '`transaction_not_in_review`: it was resolved otherwise meanwhile (its event, reconciliation, another person), or is not in the list (a pending charge whose payment left `pending`)',
           }),
         },
       },
