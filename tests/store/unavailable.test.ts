@@ -63,7 +63,14 @@ describe('store-postgres: a database refusing writes for a state of its own', ()
     ['53200', 'out of memory', 'out_of_memory'],
     ['53400', 'temporary file size exceeds temp_file_limit (1024kB)', 'insufficient_resources'],
     ['58030', 'could not read block 0 in file "base/5/16384": Input/output error', 'io_error'],
+    // Cancelled (the transaction rolled back): contention or a bound of the database's own.
+    ['57014', 'canceling statement due to statement timeout', 'statement_timeout'],
+    ['55P03', 'canceling statement due to lock timeout', 'lock_timeout'],
+    ['40001', 'could not serialize access due to concurrent update', 'serialization_failure'],
+    ['40P01', 'deadlock detected', 'deadlock_detected'],
   ];
+  /** The SQLSTATEs whose message says the transaction rolled back (the others: the request cannot be recorded now). */
+  const rolledBack = new Set(['57014', '55P03', '40001', '40P01']);
 
   it('is store_unavailable with details.reason and the retry advice, the driver error as its cause, from every kind of call', async () => {
     for (const [sqlstate, message, reason] of cases) {
@@ -75,9 +82,10 @@ describe('store-postgres: a database refusing writes for a state of its own', ()
         expect(isPayhostError(error, 'store_unavailable'), `${sqlstate}: ${String(error)}`).to.equal(true);
         expect(error.details, sqlstate).to.deep.equal({ store: 'postgres', reason });
         expect(error.message, sqlstate).to.include(`(SQLSTATE ${sqlstate})`).and.match(/retry later with the same idempotency key$/);
+        expect(error.message, sqlstate).to.include(rolledBack.has(sqlstate) ? ': its transaction rolled back; ' : ': it cannot record the request now; ');
         expect(error.cause, sqlstate).to.equal(driverError);
       }
-      // Not a connection failure: the postgres driver keeps the connection of a full disk (a read-only one it discards).
+      // Not a connection failure: the postgres driver keeps the connection of a full disk or a cancelled statement (a read-only one it discards).
       expect(isConnectionFailure(driverError), sqlstate).to.equal(false);
     }
   });
@@ -85,7 +93,7 @@ describe('store-postgres: a database refusing writes for a state of its own', ()
   it('finds the state in a wrapped error too, and leaves a statement refused for itself (or too many clients) alone', async () => {
     const wrapped = new Error('transaction aborted', { cause: codeError('25006', 'cannot execute UPDATE in a read-only transaction') });
     expect((await caught(failingStore(wrapped, 'pglite').getPayment('pay_1'))).details).to.deep.equal({ store: 'pglite', reason: 'read_only' });
-    for (const error of [codeError('23505', 'duplicate key value'), codeError('25P02', 'current transaction is aborted'), codeError('42501', 'permission denied for table payments'), codeError('57014', 'canceling statement due to statement timeout')]) {
+    for (const error of [codeError('23505', 'duplicate key value'), codeError('25P02', 'current transaction is aborted'), codeError('42501', 'permission denied for table payments'), codeError('55000', 'object not in prerequisite state')]) {
       expect(await caught(failingStore(error).getPayment('pay_1'))).to.equal(error);
     }
     // 53300 (too many clients) stays what it was: a connection failure, "cannot be reached", no reason.

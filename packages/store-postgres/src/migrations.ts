@@ -1,7 +1,7 @@
 import { ERROR_CODES, PayhostError, isPayhostError } from '@payhost/core';
 import { DEFAULT_MIGRATION_TIMEOUT_MS } from './deadline.js';
 import { inTransaction, quoteSchema, type SqlConnection, type SqlDriver } from './driver.js';
-import { isConnectionFailure, QueryTimeoutError } from './unavailable.js';
+import { isConnectionFailure, QueryTimeoutError, unavailableIfRefused } from './unavailable.js';
 
 /**
  * The schema, as an ordered list of migrations: version N is `MIGRATIONS[N - 1]`.
@@ -167,6 +167,9 @@ async function lockMigrations(connection: SqlConnection, schema: string, boundMs
   }
 }
 
+/** What a migration run the database refused or cancelled (storeRefusal) left, and what to do. */
+const MIGRATION_NOT_APPLIED = 'the pending migrations rolled back (the schema is as it was); start again once it has passed';
+
 /** A migration exchange past its bound: store_unavailable naming the option, the driver's error as its cause. */
 function migrationTimedOut(driverName: string, error: unknown): unknown {
   if (!isPayhostError(error, 'store_unavailable') || !((error as Error).cause instanceof QueryTimeoutError)) return error;
@@ -191,8 +194,10 @@ function migrationTimedOut(driverName: string, error: unknown): unknown {
 function migrationFailed(driverName: string, error: unknown, at: { from: number; to: number; failed: number; role: string | null }): unknown {
   const sqlState = (error as { code?: unknown } | null)?.code;
   if (isPayhostError(error) || typeof sqlState !== 'string' || !/^[0-9A-Z]{5}$/.test(sqlState) || isConnectionFailure(error)) return error;
-  // A state of the database that passes (read-only 25, resources 53, operator intervention 57, system 58): the driver's to report.
-  if (/^(25|53|57|58)/.test(sqlState)) return error;
+  // A state of the database that passes (read-only 25, resources 53, operator intervention 57 (a cancel,
+  // statement_timeout), system 58), or contention (a lock_timeout 55P03, a serialization failure or deadlock,
+  // class 40): store_unavailable (migrateSchema), not a failed migration.
+  if (/^(25|40|53|57|58)/.test(sqlState) || sqlState === '55P03') return error;
   const reason = ((error as Error).message ?? String(error)).split('\n')[0]!.slice(0, 300);
   const role = at.role === null ? 'the connection\'s role' : `role ${JSON.stringify(at.role)}`;
   // 42501 insufficient_privilege ("must be owner of table ...", "permission denied for schema ..."): the usual cause.
@@ -301,6 +306,6 @@ export async function migrateSchema(driver: SqlDriver, options: MigrateOptions =
       return { from, to: version };
     });
   }, { timeoutMs: boundMs }).catch((error: unknown) => {
-    throw migrationTimedOut(driver.name, error);
+    throw unavailableIfRefused(driver.name, migrationTimedOut(driver.name, error), MIGRATION_NOT_APPLIED);
   });
 }
