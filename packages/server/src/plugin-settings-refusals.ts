@@ -2,16 +2,20 @@ import { ERROR_CODES, isPayhostError, PayhostError } from '@payhost/core';
 
 // The errors an admin change of plugin settings (PluginSettingsSync) answers with, worded for an admin.
 
+/** Reasons for a statement the database cancelled (a timeout, a conflict with another session): they pass by themselves. */
+const CANCELLED: ReadonlySet<string> = new Set(['statement_timeout', 'lock_timeout', 'serialization_failure', 'deadlock_detected']);
+
 /**
- * What the ledger database did, for the admin messages below: out of reach, or answering but refusing writes
- * for a state of its own (`details.reason` of the store's error: read_only, disk_full, ...), which a retry
- * does not mend until someone fixes the database.
+ * What the ledger database did, for the admin messages below: out of reach, cancelled the statement (a
+ * timeout or a conflict: `details.reason` lock_timeout, ...), or answering but refusing writes for a state
+ * of its own (read_only, disk_full, ...), which a retry does not mend until someone fixes the database.
  */
 function storeFailure(err: PayhostError): { says: string; details: Record<string, unknown> } {
   const reason = err.details?.['reason'];
   if (typeof reason !== 'string') return { says: 'the ledger database cannot be reached', details: {} };
   const store = err.details?.['store'];
-  return { says: `the ledger database refuses writes (${reason})`, details: { reason, ...(typeof store === 'string' ? { store } : {}) } };
+  const says = CANCELLED.has(reason) ? `the ledger database cancelled the write (${reason})` : `the ledger database refuses writes (${reason})`;
+  return { says, details: { reason, ...(typeof store === 'string' ? { store } : {}) } };
 }
 
 /**

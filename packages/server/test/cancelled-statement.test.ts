@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import pg from 'pg';
 import { DUMMY_TOKENS } from '@payhost/plugin-dummy';
 import { describePostgres } from '../../../tests/ledger/support/postgres.js';
-import { startServer, testConfigDocument, type TestServer } from './support/harness.js';
+import { ADMIN_KEY, startServer, testConfigDocument, type TestServer } from './support/harness.js';
 
 /**
  * The server on PostgreSQL with a short lock_timeout for its connections (here `?options=-c lock_timeout=300`
@@ -55,5 +55,17 @@ describePostgres('server: PostgreSQL cancels a statement (lock_timeout)', (pgc) 
     expect(again.body).to.deep.equal(refunded.body);
     const refunds = await pgc.asOwner(async (c) => (await c.query(`SELECT amount::text AS amount, state FROM "${schema}".transactions WHERE payment_id = $1 AND kind = 'refund'`, [paymentId])).rows);
     expect(refunds).to.deep.equal([{ amount: '4', state: 'applied' }]);
+
+    // An admin change cancelled the same way says the database cancelled it, not that it refuses writes.
+    await holder.query('BEGIN');
+    await holder.query(`LOCK TABLE "${schema}".plugin_settings IN ACCESS EXCLUSIVE MODE`);
+    const adminChange = await server.request('PUT', '/admin/channels/us-store/plugins/payhost.dummy', { key: ADMIN_KEY, body: { active: false } });
+    await holder.query('COMMIT');
+    expect(adminChange.status, adminChange.text).to.equal(503);
+    expect(adminChange.body).to.deep.include({
+      code: 'store_unavailable',
+      message: 'Plugin configuration not changed: the ledger database cancelled the write (lock_timeout) to save the change; retry it later (GET the configuration first)',
+      details: { plugin: 'payhost.dummy', channel: 'us-store', reason: 'lock_timeout', store: 'postgres' },
+    });
   });
 });
