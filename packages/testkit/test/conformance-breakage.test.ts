@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { TRANSACTION_ERROR_CODES, type PluginClass } from '@payhost/core';
+import type { ConformanceAdapter } from '@payhost/testkit/conformance';
 import {
   AcceptsBadSignaturePlugin,
   AlwaysCentsPlugin,
@@ -9,13 +10,16 @@ import {
   MissingIdPlugin,
   NonIsoCurrencyPlugin,
   NotIdempotentPlugin,
+  RefundsRemainderPlugin,
   ReplacesPreviousValuePlugin,
+  RoundedCentsPlugin,
   SyncHookPlugin,
   ThrowingHookPlugin,
   UnknownErrorCodePlugin,
   WrongCurrencyPlugin,
   WrongKindPlugin,
 } from './fixtures/broken-plugins.js';
+import type { FixtureProcessor } from './fixtures/processor.js';
 import { ReferencePlugin, fixtureAdapter } from './fixtures/reference-plugin.js';
 import { formatFailures, runConformance } from './support/run-conformance.js';
 
@@ -29,7 +33,12 @@ interface Breakage {
   name: string;
   plugin: PluginClass;
   expected: Expected[];
+  /** The fixture adapter's options changed for this run (default: the whole fixture adapter). */
+  adapter?: Partial<ConformanceAdapter<FixtureProcessor>>;
 }
+
+/** The title of the test that says the amounts sent to the processor were not checked. */
+const NOT_CHECKED = 'amounts sent to the processor: not checked (the adapter gives no amountSent)';
 
 const UNIFIED = TRANSACTION_ERROR_CODES.join(', ');
 
@@ -127,6 +136,26 @@ const BREAKAGES: Breakage[] = [
     ],
   },
   {
+    name: 'minor-unit bug (x 100 rounded whatever the currency: 150000 for 1500 JPY, 1235 for 12.345 KWD)',
+    plugin: RoundedCentsPlugin,
+    expected: [
+      { test: 'keeps 1500 JPY exact', message: 'processPayment sent 150000 to the processor for 1500 JPY; expected 1500 (minor units: ISO 4217 gives JPY 0 decimal places)' },
+      { test: 'keeps 1500 JPY exact', message: 'refundPayment sent 50000 to the processor for 500 JPY; expected 500' },
+      { test: 'keeps 12.345 KWD exact', message: 'processPayment sent 1235 to the processor for 12.345 KWD; expected 12345 (minor units: ISO 4217 gives KWD 3 decimal places)' },
+    ],
+  },
+  {
+    name: 'refunds the whole remaining charge at the processor, answering with the requested part (adapter without amountSent)',
+    plugin: RefundsRemainderPlugin,
+    adapter: { amountSent: undefined },
+    expected: [
+      {
+        test: 'refundPayment refunds part of a captured payment twice, then refuses more than is left',
+        message: 'the second refundPayment of 2.50 USD, after a first of 2.50 USD (of 10.50 USD captured): a plugin that refunded the whole remaining charge at the processor the first time cannot make it:\n  - expected a success, got isSuccess false, kind refund, amount 2.50 USD, errorCode processing_error: "The charge has already been refunded."',
+      },
+    ],
+  },
+  {
     name: 'not idempotent (charges twice on a retried idempotency key)',
     plugin: NotIdempotentPlugin,
     expected: [
@@ -152,6 +181,16 @@ describe('testkit conformance suite: the reference fixture passes it', () => {
     const run = await runConformance(ReferencePlugin, fixtureAdapter());
     expect(run.failures, formatFailures(run.failures)).to.deep.equal([]);
     expect(run.passes.length).to.be.greaterThan(25);
+    expect(run.passes.filter((title) => title.includes(NOT_CHECKED)), 'with amountSent, no test says the amounts sent were not checked').to.deep.equal([]);
+  });
+});
+
+describe('testkit conformance suite: an adapter without amountSent', () => {
+  it('says, in a passing test, that the amounts sent to the processor were not checked (the x 100 bug then passes every check)', async function () {
+    this.timeout(120_000);
+    const run = await runConformance(RoundedCentsPlugin, fixtureAdapter({ amountSent: undefined }));
+    expect(run.failures, formatFailures(run.failures)).to.deep.equal([]);
+    expect(run.passes.filter((title) => title.includes(NOT_CHECKED))).to.have.length(1);
   });
 });
 
@@ -159,7 +198,7 @@ describe('testkit conformance suite: fails with a clear message for each broken 
   for (const breakage of BREAKAGES) {
     it(breakage.name, async function () {
       this.timeout(120_000);
-      const run = await runConformance(breakage.plugin, fixtureAdapter());
+      const run = await runConformance(breakage.plugin, fixtureAdapter(breakage.adapter));
       expect(run.failures.length, `the suite passed a plugin with this breakage`).to.be.greaterThan(0);
       for (const expected of breakage.expected) {
         const hit = run.failures.find((f) => f.title.includes(expected.test) && f.message.includes(expected.message));

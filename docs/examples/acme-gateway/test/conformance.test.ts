@@ -2,10 +2,17 @@
 // drives the plugin class through a real PluginManager. The Acme sandbox is in memory; a plugin that calls a
 // processor over the network points its configuration at a fake server started in `start` instead.
 import { toMinorUnits } from '@payhost/core';
-import { describePluginConformance, type ChargeContext, type WebhookDelivery } from '@payhost/testkit/conformance';
-import { ACME_TEST_TOKENS, AcmeGatewayPlugin, signAcmeWebhook } from '../src/index.js';
+import { describePluginConformance, type ChargeContext, type OperationContext, type WebhookDelivery } from '@payhost/testkit/conformance';
+import { ACME_TEST_TOKENS, AcmeClient, AcmeGatewayPlugin, signAcmeWebhook } from '../src/index.js';
 
+const API_KEY = 'sk_test_conformance';
 const WEBHOOK_SECRET = 'whsec_conformance_0123456789';
+
+/** What Acme received for one of the suite's calls: the amount (minor units) of the charge or refund its idempotency key made. */
+async function acmeAmount({ payment }: OperationContext): Promise<number | null> {
+  const result = payment.idempotencyKey ? await new AcmeClient(API_KEY).find(payment.idempotencyKey) : null;
+  return result?.ok ? result.value.amount : null;
+}
 
 /** Acme's event about the suite's charge, signed with `secret` as Acme signs what it posts to the webhook URL. */
 function acmeDelivery({ payment, response }: ChargeContext<undefined>, secret: string): WebhookDelivery {
@@ -17,11 +24,14 @@ function acmeDelivery({ payment, response }: ChargeContext<undefined>, secret: s
 
 describePluginConformance(AcmeGatewayPlugin, {
   // An active instance's configuration; fields left out get the class's defaults.
-  configuration: () => ({ api_key: 'sk_test_conformance', public_key: 'pk_test_conformance', supported_currencies: 'USD, JPY, KWD', webhook_secret: WEBHOOK_SECRET }),
+  configuration: () => ({ api_key: API_KEY, public_key: 'pk_test_conformance', supported_currencies: 'USD, JPY, KWD', webhook_secret: WEBHOOK_SECRET }),
   // One currency per ISO 4217 exponent the processor supports: amounts are checked in each.
   currencies: { zero: 'JPY', two: 'USD', three: 'KWD' },
   successToken: () => ACME_TEST_TOKENS.success,
   declineToken: () => ACME_TEST_TOKENS.declined,
+  // What reached the processor, so the suite checks the minor-unit conversion (1500 JPY -> 1500, 12.345 KWD -> 12345);
+  // the plugin's answers alone echo the requested amount whatever it sent.
+  amountSent: (_env, op) => acmeAmount(op),
   // The plugin has a webhook: a signed delivery is accepted; a wrong secret, no signature or an altered body refused.
   webhooks: {
     signed: (charged) => acmeDelivery(charged, WEBHOOK_SECRET),
