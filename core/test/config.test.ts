@@ -97,7 +97,7 @@ describe('configuration', () => {
 
   it('a plugin configured but not registered: names the registered ids, or says package names need PluginManager.create', () => {
     const config = { channels: [{ slug: 'us', currencies: ['USD'], plugins: { 'test.gateway-b': { active: true } } }] };
-    expectCode(() => new PluginManager({ plugins, config }), 'invalid_configuration', 'Plugin "test.gateway-b" is configured but not registered (registered plugin ids: test.gateway-a, test.global-tagger)');
+    expectCode(() => new PluginManager({ plugins, config }), 'invalid_configuration', 'Invalid configuration at "channels.0.plugins.test.gateway-b" (channel "us"): plugin "test.gateway-b" is configured but not registered (registered plugin ids: test.gateway-a, test.global-tagger)');
     // A package name given to the synchronous constructor, as to PluginManager.create.
     const byName = { channels: [{ slug: 'us', currencies: ['USD'], plugins: { 'payhost.dummy': { active: true } } }] };
     expectCode(

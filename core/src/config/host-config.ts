@@ -57,26 +57,40 @@ export async function readConfigFile(path: string): Promise<unknown> {
   }
 }
 
-function normalizeCurrencies(list: string[], where: Record<string, unknown>): string[] {
+/**
+ * An error at a place in the configuration: said as the schema errors say it (`Invalid configuration at
+ * "channels.0.currencies.1"`), with the channel's slug, and the path in `details.path`.
+ */
+function placeError(path: string, channel: string | null, message: string, details: Record<string, unknown>): PayhostError {
+  const of = channel === null ? '' : ` (channel "${channel}")`;
+  return configError(`Invalid configuration at "${path}"${of}: ${message}`, { ...details, path });
+}
+
+/** `placeOf`: where an entry of the list is written ("channels.0.currencies.1", "channels.0.defaultGateways.XAU"). */
+function normalizeCurrencies(list: string[], where: { channel: string }, placeOf: (index: number) => string): string[] {
   const out: string[] = [];
-  for (const code of list) {
+  for (const [index, code] of list.entries()) {
     const upper = code.trim().toUpperCase();
     try {
       minorUnits(upper);
     } catch (err) {
       // Core's own words: an ISO code without minor units (XAU) is said to be one, not "not ISO 4217".
-      throw configError((err as Error).message, { ...where, currency: code });
+      throw placeError(placeOf(index), where.channel, (err as Error).message, { ...where, currency: code });
     }
     if (!out.includes(upper)) out.push(upper);
   }
   return out;
 }
 
-function pluginOrError(registry: ReadonlyMap<string, PluginClass>, id: string, where: Record<string, unknown>): PluginClass {
+/** `path`: where the id is written ("channels.1.plugins.acme.gateway", "channels.0.defaultGateways.USD"). */
+function pluginOrError(registry: ReadonlyMap<string, PluginClass>, id: string, where: { channel: string | null }, path: string): PluginClass {
   const plugin = registry.get(id);
   if (plugin) return plugin;
   const ids = [...registry.keys()];
-  throw configError(`Plugin "${id}" is configured but not registered (registered plugin ids: ${ids.length > 0 ? ids.join(', ') : 'none'})`, { ...where, plugin: id });
+  throw placeError(path, where.channel, `plugin "${id}" is configured but not registered (registered plugin ids: ${ids.length > 0 ? ids.join(', ') : 'none'})`, {
+    ...where,
+    plugin: id,
+  });
 }
 
 /**
@@ -94,15 +108,15 @@ export function validateHostConfig(input: unknown, registry: ReadonlyMap<string,
   if (!parsed.success) throw schemaError(parsed.error.issues[0]);
   const data = parsed.data as HostConfigInput;
   const seen = new Set<string>();
-  const channels: ChannelConfig[] = data.channels.map((channel) => {
+  const channels: ChannelConfig[] = data.channels.map((channel, index) => {
     if (seen.has(channel.slug)) throw configError(`Channel "${channel.slug}" is declared twice`, { channel: channel.slug });
     seen.add(channel.slug);
-    return validateChannel(channel, registry, warn);
+    return validateChannel(channel, index, registry, warn);
   });
   const globalPlugins: Record<string, PluginSettings> = {};
   for (const [id, settings] of Object.entries(data.globalPlugins ?? {})) {
     const where = { plugin: id, channel: null };
-    const plugin = pluginOrError(registry, id, where);
+    const plugin = pluginOrError(registry, id, where, `globalPlugins.${id}`);
     if (plugin.configurationPerChannel) {
       throw configError(`Plugin "${id}" is configured per channel; it cannot be configured globally`, where);
     }
@@ -113,14 +127,16 @@ export function validateHostConfig(input: unknown, registry: ReadonlyMap<string,
 
 function validateChannel(
   channel: HostConfigInput['channels'][number],
+  index: number,
   registry: ReadonlyMap<string, PluginClass>,
   warn: ConfigWarn,
 ): ChannelConfig {
   const where = { channel: channel.slug };
-  const currencies = normalizeCurrencies(channel.currencies, where);
+  const at = `channels.${index}`;
+  const currencies = normalizeCurrencies(channel.currencies, where, (i) => `${at}.currencies.${i}`);
   const plugins: Record<string, PluginSettings> = {};
   for (const [id, settings] of Object.entries(channel.plugins ?? {})) {
-    const plugin = pluginOrError(registry, id, where);
+    const plugin = pluginOrError(registry, id, where, `${at}.plugins.${id}`);
     if (!plugin.configurationPerChannel) {
       throw configError(`Plugin "${id}" is global; it cannot be configured in channel "${channel.slug}"`, { ...where, plugin: id });
     }
@@ -129,7 +145,7 @@ function validateChannel(
   const defaultGateways: Record<string, string> = {};
   const keyOf = new Map<string, string>();
   for (const [code, gateway] of Object.entries(channel.defaultGateways ?? {})) {
-    const [currency] = normalizeCurrencies([code], where) as [string];
+    const [currency] = normalizeCurrencies([code], where, () => `${at}.defaultGateways.${code}`) as [string];
     // "USD" and "usd" are one currency: which gateway was meant cannot be told, so neither is taken.
     const earlier = keyOf.get(currency);
     if (earlier !== undefined) {
@@ -143,7 +159,7 @@ function validateChannel(
     if (!currencies.includes(currency)) {
       throw configError(`Default gateway given for ${currency}, which channel "${channel.slug}" does not sell in`, { ...where, currency });
     }
-    pluginOrError(registry, gateway, where);
+    pluginOrError(registry, gateway, where, `${at}.defaultGateways.${code}`);
     defaultGateways[currency] = gateway;
   }
   return { slug: channel.slug, name: channel.name ?? channel.slug, currencies, defaultGateways, plugins };

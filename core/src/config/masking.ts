@@ -1,10 +1,18 @@
+import { ERROR_CODES, PayhostError } from '../errors/index.js';
 import type { PluginClass } from '../plugin/base-plugin.js';
 import { isSecretField, type ConfigValue, type ConfigValues } from '../plugin/config-structure.js';
 import { hasEnvReference } from './env.js';
 import { refuseFileOnlyChange } from './file-only.js';
 import { refuseSecretsRedirect } from './secret-endpoints.js';
 
-const MASK_PREFIX = '****';
+/** What every displayed Secret/SecretMultiline value starts with (maskValue). */
+export const MASK_PREFIX = '****';
+
+/**
+ * `details.reason` of the invalid_configuration an update gets when a secret field holds a masked value
+ * that is not the mask of the stored secret (a form read before the secret changed, sent back whole).
+ */
+export const STALE_MASK_REASON = 'stale_mask';
 
 /** A bare `${NAME}` (or `${NAME:-}`) reference names a variable and holds no secret: shown as is. */
 const BARE_ENV_REFERENCE = /^\$\{[A-Za-z_][A-Za-z0-9_]*(?::-)?\}$/;
@@ -39,7 +47,9 @@ export function maskConfiguration(plugin: PluginClass, values: Readonly<ConfigVa
  * caller sent is theirs, and warned about as read-only. An update that changes
  * a `receivesSecrets` field (where the secrets are sent) while keeping a stored
  * secret is refused: invalid_configuration, `details.reason` secrets_not_reentered
- * (`where` goes into its details); so is one that changes a `fileOnly` field (file_only_field).
+ * (`where` goes into its details); so is one that changes a `fileOnly` field (file_only_field), and
+ * one whose secret field holds a masked value other than the stored secret's mask (stale_mask: see
+ * refuseStaleMasks). A refused update changes nothing: the caller saves only what this returns.
  */
 export function mergeConfiguration(
   plugin: PluginClass,
@@ -47,6 +57,7 @@ export function mergeConfiguration(
   update: Readonly<Record<string, unknown>>,
   where: Record<string, unknown> = { plugin: plugin.id },
 ): Record<string, unknown> {
+  refuseStaleMasks(plugin, current, update, where);
   const merged: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(current)) if (plugin.configStructure[name]?.type !== 'Output') merged[name] = value;
   for (const [name, value] of Object.entries(update)) {
@@ -60,6 +71,39 @@ export function mergeConfiguration(
   refuseSecretsRedirect(plugin, current, merged, keptSecrets, where);
   refuseFileOnlyChange(plugin, current, merged, where);
   return merged;
+}
+
+/**
+ * Refuses an update whose Secret/SecretMultiline field holds what looks like a mask (starts with
+ * MASK_PREFIX, leading blanks aside: plugins trim what they read) but is neither the mask of the stored
+ * secret nor the stored value itself. Such a value comes from a form read before the secret changed (another
+ * admin saved a new one) and sent back whole: saved, it would replace the secret with the mask text, and
+ * a read-back would show `****`, hiding it. Limits, on purpose:
+ * - A secret of 8 characters or fewer is masked `****` alone: a stale `****` sent while the stored secret
+ *   is also that short has the current mask and keeps the stored secret (the two cannot be told apart).
+ * - A secret sent in clear that itself starts with `****` is refused unless it is the stored value: no
+ *   processor issues such keys (sk_, whsec_, rzp_ keys, PEM blocks); one that did could be set in the
+ *   configuration file, which this merge does not read.
+ */
+function refuseStaleMasks(plugin: PluginClass, current: Readonly<ConfigValues>, update: Readonly<Record<string, unknown>>, where: Record<string, unknown>): void {
+  const stale: { name: string; mask: ConfigValue }[] = [];
+  for (const [name, sent] of Object.entries(update)) {
+    const field = plugin.configStructure[name];
+    if (!field || (field.type !== 'Secret' && field.type !== 'SecretMultiline')) continue;
+    if (typeof sent !== 'string' || !sent.trimStart().startsWith(MASK_PREFIX)) continue;
+    const stored = current[name] ?? null;
+    if (sent === stored || isUnchangedMask(field.type, stored, sent)) continue;
+    stale.push({ name, mask: stored === null || stored === '' ? null : maskValue(field.type, stored) });
+  }
+  if (stale.length === 0) return;
+  const described = stale
+    .map(({ name, mask }) => `"${name}" holds a masked value that is not the stored secret's mask (${mask === null ? 'none is stored' : String(mask)}; the stored one changed since the form was read)`)
+    .join('; ');
+  throw new PayhostError(
+    ERROR_CODES.invalidConfiguration,
+    `${described}: send the secret in clear to replace it, or reload the form (GET) and send it back unchanged; use If-Match to be told of changes made since you read (plugin "${plugin.id}", nothing saved)`,
+    { ...where, reason: STALE_MASK_REASON, fields: stale.map(({ name }) => name) },
+  );
 }
 
 function isUnchangedMask(type: string, stored: ConfigValue, sent: unknown): boolean {

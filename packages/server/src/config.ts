@@ -211,7 +211,9 @@ export function parseServerConfig(document: unknown, baseDir: string, env: NodeJ
     });
   }
   const { server, auth, plugins, channels, globalPlugins } = parsed.data;
-  const keys = resolveEnvReferences(auth, env, { section: 'auth' }) as { adminApiKey: string; paymentApiKey: string };
+  // Each key resolved under its full name, so an unset or malformed reference names auth.adminApiKey (as server.pluginSettingsKey's does).
+  const resolveKey = (field: AuthField): string => String(resolveEnvReferences({ [`auth.${field}`]: auth[field] }, env, { section: 'auth' })[`auth.${field}`]);
+  const keys = { adminApiKey: resolveKey('adminApiKey'), paymentApiKey: resolveKey('paymentApiKey') };
   for (const [name, value] of Object.entries(keys)) {
     // The message names the field, never the key.
     if (UNUSABLE_KEY.test(value)) {

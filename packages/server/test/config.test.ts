@@ -108,6 +108,23 @@ describe('server configuration file', () => {
     expect(parseServerConfig({ auth: { ...auth, paymentApiKey: 'payment key with spaces 1234' }, channels }, '/tmp', {}).auth.paymentApiKey).to.equal('payment key with spaces 1234');
   });
 
+  it('names an API key whose environment reference is unset or malformed by its full name (auth.adminApiKey), as server.pluginSettingsKey is named', () => {
+    const refusalOf = (adminApiKey: string): { code?: string; message?: string; details?: unknown } => {
+      try {
+        parseServerConfig({ auth: { ...auth, adminApiKey }, channels }, '/tmp', {});
+      } catch (err) {
+        return err as { code?: string; message?: string; details?: unknown };
+      }
+      return expect.fail('expected invalid_configuration');
+    };
+    const unset = refusalOf('${ADMIN_NOT_SET}');
+    expect(unset).to.deep.include({ code: 'invalid_configuration', message: 'Configuration field "auth.adminApiKey" references environment variable ADMIN_NOT_SET, which is not set' });
+    expect(unset.details).to.deep.equal({ section: 'auth', field: 'auth.adminApiKey', variable: 'ADMIN_NOT_SET' });
+    const malformed = refusalOf('${ADMIN-KEY}');
+    expect(malformed.message).to.match(/^Configuration field "auth\.adminApiKey" holds a malformed environment reference/);
+    expect(malformed.details).to.deep.include({ field: 'auth.adminApiKey' });
+  });
+
   it('says where it looked and why when PostgreSQL cannot be reached at start, never the password in DATABASE_URL', async () => {
     // A port nothing listens on: the connection is refused at once.
     const probe = createServer();
