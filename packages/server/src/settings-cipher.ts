@@ -90,6 +90,11 @@ export class SettingsCipher {
     this.#keys = [current, ...old].map((key) => Buffer.from(key));
   }
 
+  /** How many earlier keys (server.pluginSettingsOldKeys) it also decrypts with: a count, never a key. */
+  get oldKeyCount(): number {
+    return this.#keys.length - 1;
+  }
+
   encrypt(value: string, place: SecretPlace, field: string): string {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.#keys[0]!, iv);

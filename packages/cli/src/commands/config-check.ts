@@ -1,5 +1,5 @@
 import { PluginManager } from '@payhost/core';
-import { checkCheckoutExposure, checkDevelopmentKeys, checkStoreChoice, PUBLIC_CHECKOUT_WARNING } from '@payhost/server';
+import { checkCheckoutExposure, checkDevelopmentKeys, checkStoreChoice, PUBLIC_CHECKOUT_WARNING, type ServerConfig } from '@payhost/server';
 import { json, type CliIo } from '../io.js';
 import { commandLogger, loadCommandConfig } from '../logger.js';
 import { readSavedChanges, REPORTED_REFUSALS_AT_DEBUG, SAVED_CHANGES_NOT_READ } from '../saved-changes.js';
@@ -8,6 +8,14 @@ export interface ConfigCheckOptions {
   config: string;
   /** Also read the changes saved through the admin API from the configured database (see readSavedChanges). */
   saved?: boolean;
+}
+
+/** `server.pluginSettingsKey` in the output when the file sets none. */
+const SETTINGS_KEY_NOT_SET = 'not set (secrets saved through the admin API are stored in plain text)';
+
+/** Whether server.pluginSettingsKey is set and how many old keys there are: never a key or a part of one. */
+function settingsKeyView(cipher: ServerConfig['settingsCipher']): { pluginSettingsKey: string; pluginSettingsOldKeys: number } {
+  return { pluginSettingsKey: cipher === null ? SETTINGS_KEY_NOT_SET : 'set', pluginSettingsOldKeys: cipher?.oldKeyCount ?? 0 };
 }
 
 function maskKey(key: string): string {
@@ -43,7 +51,8 @@ export async function configCheck(options: ConfigCheckOptions, io: CliIo): Promi
     io.out(
       json({
         valid: true,
-        server: config.server,
+        // Whether admin API saves will be encrypted: said, never the key nor any part of it.
+        server: { ...config.server, ...settingsKeyView(config.settingsCipher) },
         store: config.databaseUrl ? 'postgres (DATABASE_URL)' : `pglite (${config.server.dataDir})`,
         auth: { adminApiKey: maskKey(config.auth.adminApiKey), paymentApiKey: maskKey(config.auth.paymentApiKey) },
         channels: plugins,
