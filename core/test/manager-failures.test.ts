@@ -72,6 +72,8 @@ describe('manager: broken plugins never break the host', () => {
         manager.processPayment({ channel: 'us', gateway: 'test.gateway-a', payment: payment({ paymentId: 'p3' }) }),
       ]);
       expect(broken).to.include({ isSuccess: false, errorCode: 'processing_error', currency: 'USD', kind: 'capture' });
+      // Only the call left running may have reached the processor: the others failed before the event loop turned.
+      expect(broken.rawResponse?.['outcome_unknown']).to.equal(behaviour === 'hang' ? true : undefined);
       expect(broken.amount.equals(new Decimal('10'))).to.equal(true);
       expect(healthy).to.include({ isSuccess: true, transactionId: 'ok-p2' });
       expect(healthyOther).to.include({ isSuccess: true, transactionId: 'a-p3' });
@@ -302,7 +304,7 @@ describe('manager: a thenable whose then() throws is an ordinary plugin failure'
     };
   const broken = chainedFailure('rejecting', 'reject');
 
-  it('a payment operation answers processing_error (plugin_failed, rejected)', async () => {
+  it('a payment operation answers a final processing_error (plugin_failed, threw: then() threw before the event loop turned)', async () => {
     const log = captureLogger();
     const manager = new PluginManager({
       plugins: [ThenableGateway],
@@ -312,7 +314,9 @@ describe('manager: a thenable whose then() throws is an ordinary plugin failure'
     });
     const response = await manager.processPayment({ channel: 'us', payment: payment() });
     expect(response).to.include({ isSuccess: false, errorCode: 'processing_error' });
-    expect(response.rawResponse?.['pluginFailure']).to.include({ code: 'plugin_failed', reason: 'rejected', plugin: 'test.thenable' });
+    expect(response.rawResponse?.['pluginFailure']).to.include({ code: 'plugin_failed', reason: 'threw', plugin: 'test.thenable' });
+    // Nothing async ran: no processor can have acted, so it is not an unknown outcome.
+    expect(response.rawResponse).not.to.have.property('outcome_unknown');
     await manager.close();
   });
 

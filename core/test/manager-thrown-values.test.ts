@@ -5,7 +5,10 @@ import { GatewayA, payment } from './support/plugins.js';
 
 const SECRET = 'sk_live_THROWN_0123456789abcdef';
 
-/** A gateway that rejects with what the payment's token names: plain objects, as some SDKs throw. */
+/**
+ * A gateway that throws what the payment's token names: plain objects, as some SDKs throw. Its async
+ * hook throws before any call, so the manager reports it as thrown (a final failure), not rejected.
+ */
 class Thrower extends GatewayA {
   static override id = 'test.thrower';
 
@@ -40,26 +43,26 @@ describe('manager: a hook that throws something that is not an Error', () => {
 
   it('is logged as its JSON, secrets scrubbed, not as [object Object]', async () => {
     const { msg, text } = await loggedFor('declined');
-    expect(msg).to.equal('Plugin "test.thrower" rejected with {"type":"card_error","code":"card_declined","key":"[redacted]"} in hook processPayment');
+    expect(msg).to.equal('Plugin "test.thrower" threw {"type":"card_error","code":"card_declined","key":"[redacted]"} in hook processPayment');
     expect(text).not.to.include(SECRET);
   });
 
   it('scrubs a secret with a quote, a backslash or a newline, which JSON prints escaped', async () => {
     const awkward = 'pem-line-1\nline-2 "quoted" back\\slash';
     const { msg, text } = await loggedFor('declined', awkward);
-    expect(msg).to.equal('Plugin "test.thrower" rejected with {"type":"card_error","code":"card_declined","key":"[redacted]"} in hook processPayment');
+    expect(msg).to.equal('Plugin "test.thrower" threw {"type":"card_error","code":"card_declined","key":"[redacted]"} in hook processPayment');
     expect(text).not.to.include('pem-line-1');
   });
 
   it('leaves out the fields the logger redacts (an HTTP request with a derived Authorization header)', async () => {
     const { msg, text } = await loggedFor('with-request');
-    expect(msg).to.equal('Plugin "test.thrower" rejected with {"code":"unauthorized","request":"[redacted]"} in hook processPayment');
+    expect(msg).to.equal('Plugin "test.thrower" threw {"code":"unauthorized","request":"[redacted]"} in hook processPayment');
     expect(text).not.to.include('Basic ');
   });
 
   it('a long object keeps its first fields whole and counts the rest, never half a secret', async () => {
     const { msg, text } = await loggedFor('long');
-    expect(msg).to.equal(`Plugin "test.thrower" rejected with {"code":"too_long","detail":"${'x'.repeat(240)}",... 2 more fields} in hook processPayment`);
+    expect(msg).to.equal(`Plugin "test.thrower" threw {"code":"too_long","detail":"${'x'.repeat(240)}",... 2 more fields} in hook processPayment`);
     expect(text).not.to.include('sk_live_');
   });
 

@@ -2,6 +2,7 @@ import type { BasePlugin } from '../plugin/base-plugin.js';
 import { describeValue } from './answer-text.js';
 import { plainDataCycle } from './frozen-data.js';
 import { asNativePromise, isThenable, type HookFn } from './hook-dispatch.js';
+import { isOperationHook, operationTap } from './operation-taps.js';
 import { TapViolation } from './plugin-failure.js';
 import { pluginSecrets, scrubAnswer, scrubSecrets } from './secret-scrub.js';
 
@@ -120,12 +121,15 @@ const CHECKS: Readonly<Record<string, AnswerCheck>> = {
 };
 
 /**
- * The plugin's hook function as the pipeline taps it: itself, or for a
- * checked hook a function that checks each answer. A synchronous throw or a
+ * The plugin's hook function as the pipeline taps it: itself, for a money
+ * hook one that tells a throw before its first await from a later rejection
+ * (operationTap), or for a checked hook a function that checks each answer. A synchronous throw or a
  * non-promise goes through unchanged, for the pipeline to report as it does
  * for any hook; a wrong answer rejects with TapViolation('invalid_answer').
  */
 export function tappedHook(hookName: string, plugin: BasePlugin, fn: HookFn): HookFn {
+  // A money hook's rejection at call is its synchronous throw (operation-taps.ts).
+  if (isOperationHook(hookName)) return operationTap(plugin, fn);
   const check = Object.hasOwn(CHECKS, hookName) ? CHECKS[hookName] : undefined;
   if (check === undefined) return fn;
   return (input, previousValue) => {

@@ -32,13 +32,35 @@ function failedResponse(operation: GatewayOperation, payment: PaymentData, error
   };
 }
 
-/** The response a broken plugin call turns into: a failed `processing_error`. */
+/**
+ * Whether a broken call of a money hook may have reached the processor: one
+ * that timed out (the plugin's call runs on), or one that rejected after the
+ * call returned (operationTap: an SDK error on a dropped connection, a
+ * TypeError reading the processor's answer, after the charge was made). Not
+ * a throw before any await, nor a non-promise: nothing async ran.
+ */
+function mayHaveActed(failure: PluginFailure): boolean {
+  return failure.code === 'plugin_timeout' || failure.reason === 'rejected';
+}
+
+/**
+ * The response a broken plugin call turns into: a failed `processing_error`,
+ * marked `outcome_unknown` when the gateway may have acted (mayHaveActed): the
+ * ledger must not record it as a final failure, which would free the amount
+ * and let a retry under a new key charge twice; it asks getTransactionStatus,
+ * then holds the transaction for review.
+ */
 export function processingErrorResponse(operation: GatewayOperation, payment: PaymentData, failure: PluginFailure): GatewayResponse {
-  const error = failure.code === 'plugin_timeout' ? 'The payment gateway did not answer in time' : 'The payment gateway failed to process the request';
+  const unknown = mayHaveActed(failure);
+  const error =
+    failure.code === 'plugin_timeout'
+      ? 'The payment gateway did not answer in time'
+      : unknown
+        ? 'The payment gateway failed while processing the request, after it may have reached the processor'
+        : 'The payment gateway failed to process the request';
   return failedResponse(operation, payment, error, {
     pluginFailure: { code: failure.code, reason: failure.reason, plugin: failure.plugin, hook: failure.hook },
-    // A call that timed out may still have reached the processor: the ledger must not treat it as a final failure.
-    ...(failure.code === 'plugin_timeout' ? { outcome_unknown: true } : {}),
+    ...(unknown ? { outcome_unknown: true } : {}),
   });
 }
 
