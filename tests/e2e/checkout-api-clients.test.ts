@@ -61,7 +61,7 @@ describe('checkout API: as HTTP clients and the OpenAPI document meet it', () =>
   });
 
   describe('one Idempotency-Key', () => {
-    const SEND_ONE = { code: 'invalid_input', message: 'Send one Idempotency-Key header: this request has several (or one with values joined by ", ")', details: { header: 'idempotency-key' } };
+    const SEND_ONE = { code: 'invalid_input', message: 'Send one Idempotency-Key header: this request has several (or one with values joined by ", ")', details: { in: 'headers', field: 'idempotency-key', reason: 'several_keys' } };
 
     it('two values joined by ", " (as fetch sends two) are refused on pay, confirm and cancel, and nothing is charged', async () => {
       const created = await post('/checkout/api/payments', pay({ token: 'tok_dummy_3ds' }));

@@ -140,6 +140,7 @@ const SERVER_CODES: readonly string[] = [
   'method_not_allowed',
   'invalid_json',
   'precondition_failed',
+  'range_not_satisfiable',
   'payload_too_large',
   'unsupported_media_type',
   'headers_too_large',

@@ -6,7 +6,7 @@ import type { ServerConfig } from './config.js';
 import type { ServerContext } from './context.js';
 import { addCheckoutHeaders } from './checkout/headers.js';
 import { answerClientError } from './client-errors.js';
-import { errorHandler } from './http-errors.js';
+import { errorHandler, retryAfterSeconds } from './http-errors.js';
 import { installJsonParser } from './json-body.js';
 import { answerUnrouted } from './not-found.js';
 import { requestLogger } from './request-log.js';
@@ -65,23 +65,41 @@ function optionalBodyRoutes(app: FastifyInstance): Set<string> {
   return routes;
 }
 
-type OpenApiOperation = { security?: unknown; requestBody?: { required?: boolean }; responses?: Record<string, unknown> };
+type OpenApiOperation = {
+  security?: unknown;
+  requestBody?: { required?: boolean };
+  responses?: Record<string, unknown>;
+  parameters?: Array<{ in?: string; name?: string; description?: string }>;
+};
+
+/** The name the document gives a route's wildcard (`*`, which client generators cannot make a parameter of). */
+const WILDCARD_NAME = 'subpath';
 
 /**
  * What @fastify/swagger cannot tell from the schemas: a route that takes no body as `{}` does not
  * require one (`requestBody.required: false`, or generated clients would insist on sending one), and a
- * route without a key (health, the public checkout API) never answers 401.
+ * route without a key (health, the public checkout API) never answers 401. And a webhook path's
+ * wildcard, `{*}`, is named `{subpath}` (the route itself stays `*`).
  */
 function finishOpenApi(optionalBodies: Set<string>): SwaggerTransformObject {
   return (document) => {
     const openapiObject = 'openapiObject' in document ? document.openapiObject : document.swaggerObject;
+    const paths: Record<string, object | undefined> = {};
     for (const [path, item] of Object.entries((openapiObject.paths ?? {}) as Record<string, object | undefined>)) {
       for (const [method, operation] of Object.entries(item ?? {}) as Array<[string, OpenApiOperation]>) {
         if (typeof operation !== 'object' || operation === null || !('responses' in operation)) continue;
         if (operation.requestBody && optionalBodies.has(`${method} ${path}`)) operation.requestBody.required = false;
         if (!operation.security && operation.responses) delete operation.responses['401'];
+        for (const parameter of operation.parameters ?? []) {
+          if (parameter.in === 'path' && parameter.name === '*') {
+            parameter.name = WILDCARD_NAME;
+            parameter.description ??= 'The rest of the path, as the plugin reads it (may contain "/")';
+          }
+        }
       }
+      paths[path.replaceAll('{*}', `{${WILDCARD_NAME}}`)] = item;
     }
+    openapiObject.paths = paths as typeof openapiObject.paths;
     return openapiObject;
   };
 }
@@ -101,7 +119,10 @@ function refuseWhileClosing(app: FastifyInstance): void {
   });
   app.addHook('onRequest', (_request, reply, done) => {
     if (!closing) return done();
-    void reply.status(503).send({ code: 'shutting_down', message: 'The server is shutting down: retry the request (with the same idempotency key)' });
+    void reply
+      .status(503)
+      .header('retry-after', String(retryAfterSeconds('shutting_down')))
+      .send({ code: 'shutting_down', message: 'The server is shutting down: retry the request (with the same idempotency key)' });
   });
   // A request that was in flight is answered, then its connection closed: kept alive and idle, it would
   // hold the shutdown until the keep-alive timeout (72 s), since fastify closes idle connections only once.

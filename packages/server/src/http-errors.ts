@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { isPayhostError } from '@payhost/core';
 import { PATTERN_MEANINGS } from './schemas.js';
@@ -17,6 +18,7 @@ const STATUS: Readonly<Record<string, number>> = {
   transaction_not_in_review: 409,
   configuration_changed: 412,
   precondition_failed: 412,
+  range_not_satisfiable: 416,
   request_timeout: 408,
   payload_too_large: 413,
   unsupported_media_type: 415,
@@ -116,8 +118,83 @@ function fromFastify(err: FastifyError): ErrorBody | null {
       return { code: 'invalid_json', message: 'Request body is empty but Content-Type is application/json' };
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return { code: 'invalid_input', message: 'Content-Length does not match the body' };
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return { code: 'invalid_json', message: 'Request body is not valid JSON' };
     default:
-      if (err instanceof SyntaxError || err.statusCode === 400) return { code: 'invalid_json', message: 'Request body is not valid JSON' };
+      if (err instanceof SyntaxError) return { code: 'invalid_json', message: 'Request body is not valid JSON' };
+      return null;
+  }
+}
+
+/**
+ * The stable code of a client error a library raises with its own status (@fastify/send, under
+ * @fastify/static, for the checkout page's files: 412 for an If-Match or If-Unmodified-Since that does
+ * not hold, 416 for a Range past the file's end). A 4xx not listed is 400 invalid_input.
+ */
+const LIBRARY_CODES: Readonly<Record<number, string>> = {
+  400: 'invalid_input',
+  404: 'route_not_found',
+  405: 'method_not_allowed',
+  408: 'request_timeout',
+  412: 'precondition_failed',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  416: 'range_not_satisfiable',
+  431: 'headers_too_large',
+};
+
+const LIBRARY_MESSAGES: Readonly<Record<string, string>> = {
+  precondition_failed: 'The request\'s precondition (If-Match or If-Unmodified-Since) does not hold for this file',
+  range_not_satisfiable: "The requested Range is not within the file: Content-Range gives the file's size",
+};
+
+/** Headers of a library's error that go out with its answer (416's `Content-Range: bytes *\/<size>`). */
+const LIBRARY_HEADERS: ReadonlySet<string> = new Set(['content-range', 'allow']);
+
+type LibraryError = FastifyError & { status?: unknown; expose?: unknown; headers?: unknown };
+
+/**
+ * A client error (4xx) a library raised with its own status (an http-errors error: `status`/`statusCode`):
+ * answered with that status and a stable code, never as a 500. Its message only when the library marks
+ * it safe for a client (`expose`, or one of fastify's own fixed messages).
+ */
+function fromLibrary(err: LibraryError): { status: number; body: ErrorBody; headers: Record<string, string> } | null {
+  const raw = typeof err.statusCode === 'number' ? err.statusCode : err.status;
+  if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < 400 || raw > 499) return null;
+  const code = LIBRARY_CODES[raw] ?? 'invalid_input';
+  const status = statusFor(code);
+  const safe = err.expose === true || (typeof err.code === 'string' && err.code.startsWith('FST_'));
+  const message = LIBRARY_MESSAGES[code] ?? (safe && typeof err.message === 'string' && err.message !== '' ? err.message : (STATUS_CODES[raw] ?? 'Bad Request'));
+  const headers: Record<string, string> = {};
+  if (typeof err.headers === 'object' && err.headers !== null) {
+    for (const [name, value] of Object.entries(err.headers as Record<string, unknown>)) {
+      if (LIBRARY_HEADERS.has(name.toLowerCase()) && typeof value === 'string') headers[name.toLowerCase()] = value;
+    }
+  }
+  return { status, body: { code, message }, headers };
+}
+
+/**
+ * Retry-After (seconds) of a refusal that clears by itself, so a client retries (with the same
+ * Idempotency-Key) without hammering: `shutting_down` 1 s (another instance takes it at once; the second
+ * only spaces out a loop while every instance restarts), `store_unavailable` 5 s (a failover, a restart,
+ * a full connection pool take seconds: sooner, every client's retries land on a database recovering),
+ * `payment_busy` 1 s (an operation in flight, a key another request holds: the server itself waits up to
+ * idempotency.waitTimeoutMs for that one). None for a payment_busy that waiting does not clear: a
+ * transaction `held_for_review` (settled by reconciliation, the processor's event or a person, in
+ * minutes or hours: poll GET /payments/:id), an `outcome_unreadable` (a newer version's record).
+ */
+export function retryAfterSeconds(code: string, details?: Record<string, unknown>): number | null {
+  switch (code) {
+    case 'shutting_down':
+      return 1;
+    case 'store_unavailable':
+      return 5;
+    case 'payment_busy': {
+      const reason = details?.['reason'];
+      return reason === 'held_for_review' || reason === 'outcome_unreadable' ? null : 1;
+    }
+    default:
       return null;
   }
 }
@@ -129,12 +206,21 @@ export function errorHandler(err: FastifyError, request: FastifyRequest, reply: 
     if (err.code === 'store_unavailable') request.log.error({ err: err.cause ?? err }, 'ledger database unavailable');
     const body: ErrorBody = { code: err.code, message: err.message };
     if (err.details) body.details = err.details;
+    const retryAfter = retryAfterSeconds(err.code, err.details);
+    if (retryAfter !== null) void reply.header('retry-after', String(retryAfter));
     void reply.status(statusFor(err.code)).send(body);
     return;
   }
   const mapped = fromFastify(err);
   if (mapped) {
     void reply.status(statusFor(mapped.code)).send(mapped);
+    return;
+  }
+  const library = fromLibrary(err);
+  if (library) {
+    // The client's request, not a bug: no stack, not at error.
+    request.log.info({ statusCode: library.status, code: library.body.code, libraryCode: err.code }, 'request refused by a library');
+    void reply.status(library.status).headers(library.headers).send(library.body);
     return;
   }
   request.log.error({ err }, 'unhandled error');

@@ -43,12 +43,28 @@ const ERROR_DESCRIPTIONS = {
 
 export type ErrorStatus = keyof typeof ERROR_DESCRIPTIONS;
 
+/** The Retry-After of the refusals that clear by themselves (http-errors.ts, retryAfterSeconds). */
+const RETRY_AFTER_HEADER = {
+  'Retry-After': {
+    type: 'integer',
+    description:
+      'Seconds to wait before retrying with the same Idempotency-Key: 1 for `shutting_down` and `payment_busy`, 5 for `store_unavailable`; absent for a `payment_busy` that waiting does not clear (`details.reason` `held_for_review`, `outcome_unreadable`)',
+  },
+} as const;
+
 /**
  * The error responses of a route, for the OpenAPI document and for serialization: only the statuses the
  * route can answer, each described (`descriptions` says what this route means by one, e.g. which 404).
  */
-export function errorsOf(statuses: readonly ErrorStatus[], descriptions: Partial<Record<ErrorStatus, string>> = {}): Record<string, { $ref: 'Error#'; description: string }> {
-  return Object.fromEntries(statuses.map((status) => [String(status), { $ref: 'Error#', description: descriptions[status] ?? ERROR_DESCRIPTIONS[status] }]));
+export function errorsOf(statuses: readonly ErrorStatus[], descriptions: Partial<Record<ErrorStatus, string>> = {}): Record<string, { $ref: 'Error#'; description: string; headers?: typeof RETRY_AFTER_HEADER }> {
+  return Object.fromEntries(
+    statuses.map((status) => {
+      const description = descriptions[status] ?? ERROR_DESCRIPTIONS[status];
+      // Every 503 (shutting_down, store_unavailable) and a 409 that can be payment_busy carry Retry-After (http-errors.ts).
+      const retried = status === 503 || (status === 409 && description.includes('`payment_busy`'));
+      return [String(status), retried ? { $ref: 'Error#', description, headers: RETRY_AFTER_HEADER } : { $ref: 'Error#', description }];
+    }),
+  );
 }
 
 /** Statuses only a request body can cause (too large, not JSON). */
@@ -69,7 +85,13 @@ export const oneIdempotencyKey: preValidationHookHandler = (request, _reply, don
   for (let i = 0; i < raw.length; i += 2) if (raw[i]?.toLowerCase() === 'idempotency-key') lines++;
   const value = request.headers['idempotency-key'];
   if (lines > 1 || (typeof value === 'string' && value.includes(', '))) {
-    return done(new PayhostError('invalid_input', 'Send one Idempotency-Key header: this request has several (or one with values joined by ", ")', { header: 'idempotency-key' }));
+    return done(
+      new PayhostError('invalid_input', 'Send one Idempotency-Key header: this request has several (or one with values joined by ", ")', {
+        in: 'headers',
+        field: 'idempotency-key',
+        reason: 'several_keys',
+      }),
+    );
   }
   done();
 };

@@ -52,7 +52,7 @@ describe('server: errors answered before a handler, documented and in the API sh
   });
 
   it("webhook routes list the server's refusals beside the plugin's own answer, and answer an unknown plugin 404", async () => {
-    for (const path of ['/plugins/channel/{channel}/{plugin}/{*}', '/plugins/global/{plugin}/{*}']) {
+    for (const path of ['/plugins/channel/{channel}/{plugin}/{subpath}', '/plugins/global/{plugin}/{subpath}']) {
       const responses = paths[path]!['post']!.responses;
       expect(Object.keys(responses), path).to.include.members(['200', '404', '413', '503']);
       expect(responses['404']!.description).to.match(/unknown_plugin/);

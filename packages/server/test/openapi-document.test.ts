@@ -137,13 +137,28 @@ describe('server: the OpenAPI document, as a client generator reads it', () => {
   });
 
   it("webhook routes: the server's refusals with the Error schema, 409 and 500 included, the 404 naming payment_not_found", () => {
-    for (const path of ['/plugins/channel/{channel}/{plugin}/{*}', '/plugins/global/{plugin}/{*}']) {
+    for (const path of ['/plugins/channel/{channel}/{plugin}/{subpath}', '/plugins/global/{plugin}/{subpath}']) {
       const responses = doc.paths[path]!['post']!.responses;
       expect(Object.keys(responses).sort(), path).to.deep.equal(['200', '400', '404', '409', '413', '500', '503']);
       for (const status of ['400', '404', '409', '413', '500', '503']) expect(responseSchema(path, 'post', status), `${path} ${status}`).to.deep.equal({ $ref: '#/components/schemas/Error' });
       expect(responses['404']!.description).to.include('payment_not_found').and.include('unknown_plugin');
       expect(responses['409']!.description).to.include('payment_busy');
     }
+  });
+
+  it('names every path parameter as a client generator can (the webhook wildcard is {subpath}, not {*}), each declared', async () => {
+    for (const [path, item] of Object.entries(doc.paths)) {
+      const named = [...path.matchAll(/\{([^}]*)\}/g)].map((match) => match[1]!);
+      for (const name of named) expect(name, path).to.match(/^[A-Za-z][A-Za-z0-9_]*$/);
+      for (const [method, operation] of Object.entries(item)) {
+        const declared = (operation.parameters ?? []).filter((parameter) => parameter.in === 'path').map((parameter) => parameter.name);
+        expect(declared.sort(), `${method} ${path}`).to.deep.equal([...named].sort());
+      }
+    }
+    expect(doc.paths).to.have.property('/plugins/global/{plugin}/{subpath}');
+    // The route itself is unchanged: a webhook under the global plugin still reaches the plugin's hook.
+    const hook = await t.request('POST', '/plugins/global/test.answers/any/sub/path', { key: null, raw: '{}', headers: { 'content-type': 'application/json' } });
+    expect(hook.status, hook.text).to.not.be.oneOf([404, 405]);
   });
 
   it('admin plugin configuration: If-Match on PUT and DELETE, ETag on every 200', () => {

@@ -1,4 +1,4 @@
-import { ERROR_CODES, PayhostError, type Transaction } from '@payhost/core';
+import { checkNoCardNumber, ERROR_CODES, PayhostError, type Transaction } from '@payhost/core';
 
 /**
  * The public checkout API takes idempotency keys from anyone: they live in
@@ -14,11 +14,20 @@ export function checkoutKey(clientKey: string): string {
   return PREFIX + clientKey;
 }
 
-/** The payment API's keys must stay outside the checkout's namespace. */
+/**
+ * The payment API's keys must stay outside the checkout's namespace (`details.reason: reserved_prefix`),
+ * and hold no card number: the key is stored in the ledger, and one there would be card data at rest
+ * (the checkout's check, guard.ts, with its answer: `details` `{ field: 'idempotency-key', reason: 'card_number' }`).
+ */
 export function refuseCheckoutKey(key: string): void {
   if (key.startsWith(PREFIX)) {
-    throw new PayhostError(ERROR_CODES.invalidInput, `Idempotency keys starting with "${PREFIX}" are reserved for the checkout page's API`);
+    throw new PayhostError(ERROR_CODES.invalidInput, `Idempotency keys starting with "${PREFIX}" are reserved for the checkout page's API`, {
+      in: 'headers',
+      field: 'idempotency-key',
+      reason: 'reserved_prefix',
+    });
   }
+  checkNoCardNumber('idempotency-key', key, 'send a random key (a UUID), never a card number');
 }
 
 /** Whether the checkout API created the payment of these transactions (its first one ran under a checkout key). */
