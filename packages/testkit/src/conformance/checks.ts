@@ -190,8 +190,8 @@ function decimals(currency: string): number | null {
 
 const FAILURE_REASONS: Readonly<Record<string, string>> = {
   non_promise: 'returned a non-promise value (hooks must be async)',
-  threw: 'threw synchronously',
-  rejected: 'rejected (threw)',
+  threw: 'threw (synchronously, or before its first await)',
+  rejected: 'rejected after an await (for a money hook: held for review as an unknown outcome)',
   timeout: 'never settled (timed out)',
 };
 

@@ -47,5 +47,6 @@ export function thrownMessage(hook: string, reason: string, err: unknown): strin
   const { type, message, stack } = err as { type?: unknown; message?: unknown; stack?: unknown };
   const frame = typeof stack === 'string' ? /^\s+at (.+)$/m.exec(stack)?.[1] : undefined;
   const what = `${typeof type === 'string' ? type : 'Error'}: ${typeof message === 'string' ? message : String(message)}`;
-  return `the hook ${hook} ${reason === 'threw' ? 'threw synchronously' : 'threw'} ${what}${frame ? `, at ${frame}` : ''}`;
+  // 'threw' is also an async money hook throwing before its first await (nothing async ran): not "synchronously".
+  return `the hook ${hook} ${reason === 'threw' ? 'threw' : 'rejected after an await with'} ${what}${frame ? `, at ${frame}` : ''}`;
 }
