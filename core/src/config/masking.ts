@@ -4,6 +4,7 @@ import { isSecretField, type ConfigValue, type ConfigValues } from '../plugin/co
 import { hasEnvReference } from './env.js';
 import { refuseFileOnlyChange } from './file-only.js';
 import { refuseSecretsRedirect } from './secret-endpoints.js';
+import { refuseUnknownFields } from './unknown-fields.js';
 
 /** What every displayed Secret/SecretMultiline value starts with (maskValue). */
 export const MASK_PREFIX = '****';
@@ -47,9 +48,10 @@ export function maskConfiguration(plugin: PluginClass, values: Readonly<ConfigVa
  * caller sent is theirs, and warned about as read-only. An update that changes
  * a `receivesSecrets` field (where the secrets are sent) while keeping a stored
  * secret is refused: invalid_configuration, `details.reason` secrets_not_reentered
- * (`where` goes into its details); so is one that changes a `fileOnly` field (file_only_field), and
- * one whose secret field holds a masked value other than the stored secret's mask (stale_mask: see
- * refuseStaleMasks). A refused update changes nothing: the caller saves only what this returns.
+ * (`where` goes into its details); so is one that names a field the plugin does not declare (unknown_fields:
+ * see refuseUnknownFields), one that changes a `fileOnly` field (file_only_field), and one whose secret field
+ * holds a masked value other than the stored secret's mask (stale_mask: see refuseStaleMasks). A refused
+ * update changes nothing: the caller saves only what this returns.
  */
 export function mergeConfiguration(
   plugin: PluginClass,
@@ -57,6 +59,7 @@ export function mergeConfiguration(
   update: Readonly<Record<string, unknown>>,
   where: Record<string, unknown> = { plugin: plugin.id },
 ): Record<string, unknown> {
+  refuseUnknownFields(plugin, update, where);
   refuseStaleMasks(plugin, current, update, where);
   const merged: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(current)) if (plugin.configStructure[name]?.type !== 'Output') merged[name] = value;

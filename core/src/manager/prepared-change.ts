@@ -4,6 +4,7 @@ import { ERROR_CODES, PayhostError } from '../errors/index.js';
 import type { PluginClass } from '../plugin/base-plugin.js';
 import { pluginSettingsIn, withSettings, type PluginConfigurationView } from './configuration-update.js';
 import type { CloseGate } from './close-gate.js';
+import { storedSettings } from './plugin-lookup.js';
 import type { Retirements } from './retirements.js';
 import { buildChannelOver, buildRuntime, disposeContainer, disposeRuntime, withChannel, type BuildContext, type ChannelBuild, type Runtime } from './runtime-builder.js';
 
@@ -19,6 +20,11 @@ export interface PreparedPluginChange {
   readonly settings: PluginSettings;
   /** What getPluginConfiguration answers once the change is committed (masked). */
   readonly view: PluginConfigurationView;
+  /**
+   * The settings are those in force when it was prepared (the plugin's defaults when none were written): the
+   * change would change nothing. A host that keeps revisions may discard it instead of saving a new one.
+   */
+  readonly unchanged: boolean;
   /**
    * Swaps the change in (the configuration version increases by one) and answers `view`. When the manager's
    * configuration changed since prepare (another change committed), the next version is rebuilt from the
@@ -62,6 +68,7 @@ export class PluginChanges {
   prepare(cls: PluginClass, channel: string | null, settings: PluginSettings, view: PluginConfigurationView): PreparedPluginChange {
     let base = this.holder.current();
     const preparedOver = pluginSettingsIn(base.config, cls.id, channel);
+    const unchanged = isDeepStrictEqual(settings, storedSettings(base.config, cls, channel));
     let next: NextVersion | null = this.build(base, cls.id, channel, settings);
     const discard = (): Promise<void> => {
       const built = next;
@@ -94,7 +101,7 @@ export class PluginChanges {
       this.swap(base, built);
       return view;
     };
-    return { plugin: cls.id, channel, settings, view, commit, discard };
+    return { plugin: cls.id, channel, settings, view, unchanged, commit, discard };
   }
 
   /** Discards every change prepared and not committed, and resolves once all they built is closed (the manager is closing). */

@@ -14,7 +14,7 @@ import {
   type PreparedPluginChange,
   type SavedPluginSettings,
 } from '@payhost/core';
-import { openSettings, sealSettings, type SettingsCipher } from './settings-cipher.js';
+import { openSettings, sealSettings, sealedWithCurrentKey, type SettingsCipher } from './settings-cipher.js';
 import { purgeReplacedSaves, reencryptSaves, type ReencryptReport } from './settings-reencrypt.js';
 import { changedSince, notReadable, notReencrypted, notSaved } from './plugin-settings-refusals.js';
 
@@ -48,6 +48,8 @@ export class PluginSettingsSync {
   private readonly live = new Map<string, boolean>();
   /** Per plugin and channel: why its latest save cannot be decrypted here (while it is the latest). */
   private readonly unreadable = new Map<string, PayhostError>();
+  /** Per plugin and channel: its latest save, in force, holds secrets in plain text or under an old key: a PUT changing nothing still saves it again (encrypted). */
+  private readonly resealable = new Map<string, boolean>();
   private lastRevision = 0;
   private queue: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
@@ -113,6 +115,8 @@ export class PluginSettingsSync {
    * its settings are saved, or, for a withdrawn change (the file's settings prepared), that the file's
    * settings apply; only then is it committed, and the committed view answered. When the save fails, the
    * prepared change is discarded (it was never in force here) and a `store_unavailable` error is thrown.
+   * A change whose settings are those in force (`prepared.unchanged`, this instance serving the latest save)
+   * is discarded and answered as it is, saving nothing (`changed` false), as a withdrawal with nothing to withdraw.
    */
   change(
     plugin: string,
@@ -152,6 +156,13 @@ export class PluginSettingsSync {
     const unreadable = this.unreadable.get(key(plugin, channel));
     if (unreadable && !withdrawn) throw notReadable(unreadable);
     const prepared = prepare();
+    // A change to the settings this instance serves as the latest save (or the file's, none saved): nothing to
+    // save. A new revision would change nothing, yet make every form read before it stale (412). Unless that
+    // save's secrets are not as a save now stores them (operating.md: a PUT encrypts a save made before the key).
+    if (!withdrawn && prepared.unchanged && this.servedRevisionOf(plugin, channel) === latest && this.resealable.get(key(plugin, channel)) !== true) {
+      void prepared.discard();
+      return { view: this.manager.getPluginConfiguration(plugin, channel), revision: latest, changed: false };
+    }
     let settings: PluginSettings | null = null;
     try {
       if (!withdrawn) settings = sealSettings(prepared.settings, prepared.view.configStructure, this.cipher, { plugin, channel });
@@ -253,6 +264,7 @@ export class PluginSettingsSync {
     this.applied.set(key(plugin, channel), revision);
     this.live.set(key(plugin, channel), live);
     this.unreadable.delete(key(plugin, channel));
+    this.resealable.delete(key(plugin, channel));
   }
 
   /** Applies the saves made since the last read (run in the queue only). */
@@ -277,6 +289,9 @@ export class PluginSettingsSync {
       target = saved.settings === null ? this.fileSettings(plugin, channel) : open ? openSettings(saved.settings, this.cipher, { plugin, channel, revision }) : saved.settings;
       // Fields only the file may set (a directory the plugin creates) keep the file's value, whatever the row holds.
       if (open && target) target = withFileOnlyFromFile(this.manager.getPluginConfiguration(plugin, channel).configStructure, target, this.fileSettings(plugin, channel));
+      if (open && this.cipher && saved.settings && !sealedWithCurrentKey(saved.settings, this.manager.getPluginConfiguration(plugin, channel).configStructure, this.cipher, { plugin, channel, revision })) {
+        this.resealable.set(key(plugin, channel), true);
+      }
     } catch (err) {
       // Nothing of it applies (not even its non-secret fields); the error names the field and the reason, never a value.
       this.unreadable.set(key(plugin, channel), err as PayhostError);

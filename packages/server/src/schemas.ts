@@ -1,6 +1,6 @@
 /** JSON schemas shared by the routes: fastify validates requests and serializes replies with them. */
 import type { preValidationHookHandler } from 'fastify';
-import { PayhostError, PLUGIN_ID_MAX_LENGTH, PLUGIN_ID_PATTERN, PLUGIN_ID_RULE } from '@payhost/core';
+import { CONFIG_FIELD_TYPES, PayhostError, PLUGIN_ID_MAX_LENGTH, PLUGIN_ID_PATTERN, PLUGIN_ID_RULE, type ConfigField } from '@payhost/core';
 
 /**
  * preValidation hook of a route whose body is optional: a POST without a body means "no options" and is
@@ -168,6 +168,20 @@ export const gatewaySchema = {
   },
 } as const;
 
+/**
+ * One field of a plugin's configStructure (core's ConfigField), every property listed: the reply
+ * serializer drops a property its schema does not list, so a flag left out here never reaches an admin
+ * form (as `fileOnly` once did: the form offered the field, and saving it was refused). `satisfies`
+ * makes a property added to ConfigField, or removed from it, a compile error here.
+ */
+const configFieldProperties = {
+  type: { type: 'string', enum: CONFIG_FIELD_TYPES },
+  label: { type: 'string' },
+  helpText: { type: 'string' },
+  receivesSecrets: { type: 'boolean', description: 'The plugin sends its secrets to the address this field holds: changing it means sending every stored secret again in clear' },
+  fileOnly: { type: 'boolean', description: 'Only the configuration file sets this field: a change through the admin API is refused (`file_only_field`); show it read-only' },
+} as const satisfies { readonly [K in keyof Required<ConfigField>]: unknown };
+
 export const pluginConfigurationSchema = {
   $id: 'PluginConfiguration',
   type: 'object',
@@ -183,7 +197,8 @@ export const pluginConfigurationSchema = {
       type: 'object',
       additionalProperties: {
         type: 'object',
-        properties: { type: { type: 'string' }, label: { type: 'string' }, helpText: { type: 'string' }, receivesSecrets: { type: 'boolean' } },
+        required: ['type', 'label'],
+        properties: configFieldProperties,
       },
     },
   },

@@ -132,7 +132,7 @@ async function change(ctx: ServerContext, request: FastifyRequest, reply: Fastif
     const saved = await sync.change(plugin, channel, prepare, { withdrawn: body === null, ...(expected === undefined ? {} : { ifRevision: expected }) });
     view = saved.view;
     setRevision(ctx, reply, saved.revision);
-    // A DELETE with no saved change in force: answered as one, but nothing was saved, rebuilt or changed.
+    // A DELETE with no saved change in force, or a PUT changing nothing: answered, but nothing was saved, rebuilt or changed.
     if (!saved.changed) return view;
   } else {
     view = prepare().commit();
