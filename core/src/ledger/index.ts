@@ -17,3 +17,4 @@ export * from './outcome-unknown.js';
 export { jsonCopy } from './json-copy.js';
 export { REVIEW_OUTCOMES, REVIEW_REASONS, type ReviewItem, type ReviewListOptions, type ReviewOutcome, type ReviewReason, type ReviewResolution } from './review.js';
 export { PENDING_CHARGE_REVIEW_AFTER_MS } from './pending-charge-review.js';
+export { INVALID_REVIEW_CURSOR, REVIEW_PAGE_DEFAULT_LIMIT, REVIEW_PAGE_MAX_LIMIT, type ReviewPage, type ReviewPageOptions } from './review-page.js';

@@ -16,6 +16,7 @@ import type { PaymentOperation } from './operations.js';
 import { encodePayment, replayOutcome, type OperationResult } from './outcome-codec.js';
 import { reconcilePending, type ReconcileOptions, type ReconcileReport } from './reconcile.js';
 import { listReview, resolveReview, type ReviewItem, type ReviewListOptions, type ReviewResolution } from './review.js';
+import { listReviewPage, type ReviewPage, type ReviewPageOptions } from './review-page.js';
 import { jsonCopy } from './json-copy.js';
 import { checkNoCardNumber } from './card-number.js';
 import type { LedgerStore } from './store.js';
@@ -295,6 +296,14 @@ export class PaymentService {
    */
   listReview(options: ReviewListOptions = {}): Promise<ReviewItem[]> {
     return listReview(this.ctx, options);
+  }
+
+  /**
+   * The same list a page at a time: at most `limit` items (default 100, at most 1000) after the cursor `after`
+   * (a page's `nextCursor`), with the next page's cursor, null at the end. Only the page's payments are read (see review-page.ts).
+   */
+  listReviewPage(options: ReviewPageOptions = {}): Promise<ReviewPage> {
+    return listReviewPage(this.ctx, options);
   }
 
   /** Records what a person found at the processor for a transaction held for review (see review.ts). */

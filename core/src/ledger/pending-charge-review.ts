@@ -23,19 +23,14 @@ import { applyGatewayEvent, type GatewayEventInput } from './webhook-inbox.js';
 export const PENDING_CHARGE_REVIEW_AFTER_MS = 60 * 60 * 1000;
 
 /**
- * The unsettled pending charges of payments still `pending` (isUnsettledPendingCharge) at least `minAgeMs`
- * old (by createdAt), oldest first, each with its payment (none when the store cannot list them).
+ * A pending charge the store listed (listUnsettledPendingCharges: of payments still `pending`, settled or not)
+ * with its payment when it is still unsettled (isUnsettledPendingCharge), else null. The review list
+ * (review-page.ts) asks this of the rows of its page only: two reads each.
  */
-export async function listPendingChargesForReview(ctx: LedgerContext, minAgeMs: number): Promise<{ payment: Payment; transaction: Transaction }[]> {
-  const listed = ctx.store.listUnsettledPendingCharges ? await ctx.store.listUnsettledPendingCharges() : [];
-  const now = ctx.now().getTime();
-  const items: { payment: Payment; transaction: Transaction }[] = [];
-  for (const transaction of listed) {
-    if (now - transaction.createdAt.getTime() < minAgeMs) continue;
-    const payment = await ctx.store.getPayment(transaction.paymentId);
-    if (payment && isUnsettledPendingCharge(payment, await ctx.store.listTransactions(payment.id), transaction)) items.push({ payment, transaction });
-  }
-  return items;
+export async function pendingChargeForReview(ctx: LedgerContext, transaction: Transaction): Promise<{ payment: Payment; transaction: Transaction } | null> {
+  const payment = await ctx.store.getPayment(transaction.paymentId);
+  if (!payment || !isUnsettledPendingCharge(payment, await ctx.store.listTransactions(payment.id), transaction)) return null;
+  return { payment, transaction };
 }
 
 /** What a person found for a pending charge (review.ts checked the input). */

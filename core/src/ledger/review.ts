@@ -9,11 +9,12 @@ import { invalidInput } from './ledger-errors.js';
 import type { Payment, Transaction } from './model.js';
 import type { LedgerTx } from './store.js';
 import type { ResponseLike } from './records.js';
-import { isUnsettledRefund, listUnsettledRefunds, settleOngoingRefund } from './ongoing-refunds.js';
+import { isUnsettledRefund, settleOngoingRefund } from './ongoing-refunds.js';
 import { operationOf, type PaymentOperation } from './operations.js';
 import { checkStorableInput } from './storable-text.js';
 import { isPendingCharge } from './pending-charges.js';
-import { PENDING_CHARGE_REVIEW_AFTER_MS, listPendingChargesForReview, settlePendingCharge } from './pending-charge-review.js';
+import { settlePendingCharge } from './pending-charge-review.js';
+import { listWholeReview } from './review-page.js';
 
 /**
  * Transactions held for review: the gateway could not tell what it did, and
@@ -232,22 +233,11 @@ function answerOf(input: ReviewResolution, note: string, payment: Payment, row: 
  * Every transaction held for review, every refund still ongoing at the processor (an event
  * that never came leaves it reserved for good), and every charge answered pending that nothing
  * settled, once `pendingChargeMinAgeMs` old (a failure reported by the gateway or an event leaves
- * its payment `pending` for a person), oldest first, with its payment and why it is listed.
+ * its payment `pending` for a person), oldest first (by createdAt, then id), with its payment and why
+ * it is listed. All of it at once, each item's payment read: a page at a time is listReviewPage (review-page.ts).
  */
 export async function listReview(ctx: LedgerContext, options: ReviewListOptions = {}): Promise<ReviewItem[]> {
-  const minAgeMs = options.pendingChargeMinAgeMs ?? PENDING_CHARGE_REVIEW_AFTER_MS;
-  if (!Number.isFinite(minAgeMs) || minAgeMs < 0) throw invalidInput('pendingChargeMinAgeMs must be a number of milliseconds, 0 or more', { field: 'pendingChargeMinAgeMs' });
-  const held = (await ctx.store.listPendingTransactions({ includeReview: true })).filter((t) => t.state === 'review');
-  const ongoing = await listUnsettledRefunds(ctx);
-  const items: ReviewItem[] = [];
-  for (const [reason, rows] of [['held_for_review', held], ['refund_ongoing', ongoing]] as const) {
-    for (const transaction of rows) {
-      const payment = await ctx.store.getPayment(transaction.paymentId);
-      if (payment) items.push({ payment, transaction, reason });
-    }
-  }
-  for (const item of await listPendingChargesForReview(ctx, minAgeMs)) items.push({ ...item, reason: 'pending_charge' });
-  return items.sort((a, b) => a.transaction.createdAt.getTime() - b.transaction.createdAt.getTime());
+  return listWholeReview(ctx, options);
 }
 
 /** A refund resolved as succeeded under a refund id the ledger already counted (its event came meanwhile) would count it twice. */

@@ -67,8 +67,12 @@ export function buildProgram(io: CliIo = processIo): Command {
     );
   review
     .command('list')
-    .description('Print the transactions held for review and the refunds still ongoing at the processor (kind refund_ongoing), oldest first, with their payments')
+    .description(
+      'Print the transactions held for review, the refunds still ongoing at the processor (kind refund_ongoing) and the charges still pending there for an hour, oldest first, with their payments, as one JSON array: every item (read 1000 at a time), or at most --limit, the cursor of the rest then on stderr',
+    )
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
+    .option('--limit <n>', 'print at most n items; when more follow, stderr says the --after cursor of the rest')
+    .option('--after <cursor>', 'start after the cursor an earlier --limit run printed')
     .action((options) => reviewList(options, io));
   review
     .command('resolve <transactionId>')

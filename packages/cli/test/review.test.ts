@@ -98,4 +98,46 @@ describe('cli: payhost review (embedded database)', function () {
     }
     expect(existsSync(missing), 'the data directory was created').to.equal(false);
   });
+
+  it('list: every item by default; --limit caps it and prints the --after cursor of the rest on stderr; bad --limit or --after refused', async function () {
+    // A server and four commands, each opening the embedded database.
+    this.timeout(180_000);
+    // Runs last: the first test leaves the list empty. Three more held refunds, by a server that then stops.
+    const server = await createServer(await loadServerConfig(configFile, {}));
+    const heldIds: string[] = [];
+    try {
+      for (let i = 0; i < 3; i++) {
+        const { payment } = await server.payments.pay({ idempotencyKey: `cli-page-pay-${i}`, channel: 'web', total: '40.00', currency: 'USD', token: 'tok' });
+        await server.payments.capture({ paymentId: payment.id, idempotencyKey: `cli-page-capture-${i}` });
+        const lost = (await server.payments.refund({ paymentId: payment.id, idempotencyKey: `cli-page-refund-${i}`, amount: '13.13' }).catch((err: unknown) => err)) as { details: { transactionId: string } };
+        heldIds.push(lost.details.transactionId);
+      }
+    } finally {
+      await server.close();
+    }
+    const idsOf = (out: string): string[] => (JSON.parse(out) as Array<{ transaction: { id: string } }>).map((i) => i.transaction.id);
+    const all = await cli('review', 'list', '--config', configFile);
+    expect(all.code, all.err).to.equal(0);
+    expect(all.err).to.equal('');
+    expect(idsOf(all.out)).to.deep.equal(heldIds);
+
+    const capped = await cli('review', 'list', '--config', configFile, '--limit', '2');
+    expect(capped.code, capped.err).to.equal(0);
+    expect(idsOf(capped.out)).to.deep.equal(heldIds.slice(0, 2));
+    const cursor = /^2 items printed, more follow: payhost review list --limit 2 --after (\S+)$/.exec(capped.err.trim())?.[1];
+    expect(cursor, capped.err).to.be.a('string');
+    const rest = await cli('review', 'list', '--config', configFile, '--limit', '2', '--after', cursor as string);
+    expect(rest.code, rest.err).to.equal(0);
+    expect(idsOf(rest.out)).to.deep.equal(heldIds.slice(2));
+    expect(rest.err, 'nothing follows').to.equal('');
+
+    for (const limit of ['0', '-1', 'ten', '1.5']) {
+      const bad = await cli('review', 'list', '--config', configFile, '--limit', limit);
+      expect([bad.code, bad.out]).to.deep.equal([1, '']);
+      expect(bad.err).to.match(/^error invalid_input: --limit must be a whole number/);
+    }
+    const forged = await cli('review', 'list', '--config', configFile, '--after', 'bm9wZQ');
+    expect([forged.code, forged.out]).to.deep.equal([1, '']);
+    expect(forged.err).to.match(/^error invalid_input \(invalid_cursor\): after must be a nextCursor the review list gave/);
+  });
 });

@@ -106,9 +106,50 @@ describe('server API: transactions held for review (admin)', () => {
     expect(after.body.transactions.find((x: { id: string }) => x.id === transactionId).state).to.equal('review');
   });
 
+  it('answers a page at a time: ?limit= and ?after= the nextCursor, oldest first, nextCursor null on the last page', async () => {
+    for (let i = 0; i < 3; i++) await heldRefund();
+    const whole = await t.request('GET', '/admin/review?limit=1000', { key: ADMIN_KEY });
+    expect(whole.status).to.equal(200);
+    expect(whole.body.nextCursor).to.equal(null);
+    const all = whole.body.items.map((i: { transaction: { id: string } }) => i.transaction.id) as string[];
+    expect(all.length).to.be.greaterThan(3);
+    const paged: string[] = [];
+    let after: string | null = null;
+    let pages = 0;
+    do {
+      const path: string = `/admin/review?limit=2${after === null ? '' : `&after=${encodeURIComponent(after)}`}`;
+      const page = await t.request('GET', path, { key: ADMIN_KEY });
+      expect(page.status, path).to.equal(200);
+      expect(page.body.items.length).to.be.at.most(2);
+      paged.push(...page.body.items.map((i: { transaction: { id: string } }) => i.transaction.id));
+      after = page.body.nextCursor as string | null;
+      pages += 1;
+    } while (after !== null && pages < 50);
+    expect(paged).to.deep.equal(all);
+    expect(pages).to.equal(Math.ceil(all.length / 2));
+    // No query: the first (default) page, with its cursor key present.
+    const first = await t.request('GET', '/admin/review', { key: ADMIN_KEY });
+    expect(Object.keys(first.body).sort()).to.deep.equal(['items', 'nextCursor']);
+  });
+
+  it('refuses a bad page query: 400 invalid_input (a cursor it did not give: details.reason invalid_cursor)', async () => {
+    const forged = await t.request('GET', '/admin/review?after=bm9wZQ', { key: ADMIN_KEY });
+    expect([forged.status, forged.body.code]).to.deep.equal([400, 'invalid_input']);
+    expect(forged.body.details).to.deep.include({ field: 'after', reason: 'invalid_cursor' });
+    for (const query of ['limit=0', 'limit=1001', 'limit=abc', 'limit=1.5', 'limit=', 'after=', 'page=2']) {
+      const res = await t.request('GET', `/admin/review?${query}`, { key: ADMIN_KEY });
+      expect([res.status, res.body.code], query).to.deep.equal([400, 'invalid_input']);
+      expect(res.body.details.in, query).to.equal('querystring');
+    }
+  });
+
   it('is in the OpenAPI document behind the admin key', async () => {
     const doc = (await t.request('GET', '/openapi.json', { key: null })).body;
     expect(doc.paths['/admin/review'].get.security).to.deep.equal([{ adminKey: [] }]);
+    const list = doc.paths['/admin/review'].get;
+    expect(list.parameters.filter((p: { in: string }) => p.in === 'query').map((p: { name: string }) => p.name).sort()).to.deep.equal(['after', 'limit']);
+    expect(list.responses['200'].content['application/json'].schema.required).to.deep.equal(['items', 'nextCursor']);
+    expect(list.responses['400']).to.be.an('object');
     expect(doc.paths['/admin/review/{transactionId}'].post.requestBody.content['application/json'].schema.required).to.deep.equal(['outcome', 'note']);
   });
 });

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { REVIEW_OUTCOMES, TRANSACTION_ERROR_CODES, type PaymentService, type ReviewResolution } from '@payhost/core';
+import { REVIEW_OUTCOMES, REVIEW_PAGE_DEFAULT_LIMIT, REVIEW_PAGE_MAX_LIMIT, TRANSACTION_ERROR_CODES, type PaymentService, type ReviewResolution } from '@payhost/core';
 import { amountString, errorsOf, nullMeansAbsent, uuidParam, uuidString } from '../schemas.js';
 import { resultJson, resultSchema, reviewItemJson } from '../serialize.js';
 
@@ -18,6 +18,16 @@ const resolutionBody = {
   },
 } as const;
 
+/** `?limit=&after=`: the query is not coerced (app.ts), so limit is a string of 1 to 1000. */
+const pageQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    limit: { type: 'string', pattern: '^(?:[1-9][0-9]{0,2}|1000)$', description: `At most this many items, 1 to ${REVIEW_PAGE_MAX_LIMIT} (default ${REVIEW_PAGE_DEFAULT_LIMIT})` },
+    after: { type: 'string', minLength: 1, maxLength: 500, description: "A page's `nextCursor`: the items after that page's last one" },
+  },
+} as const;
+
 /**
  * Transactions held for review, refunds still ongoing at the processor, and charges answered pending
  * that nothing settled (admin key): the list, and a person's resolution after checking the processor's
@@ -25,7 +35,7 @@ const resolutionBody = {
  * and "Charges still pending at the processor".
  */
 export async function reviewRoutes(app: FastifyInstance, payments: PaymentService): Promise<void> {
-  app.get(
+  app.get<{ Querystring: { limit?: string; after?: string } }>(
     '/admin/review',
     {
       schema: {
@@ -41,14 +51,31 @@ export async function reviewRoutes(app: FastifyInstance, payments: PaymentServic
           '`gatewayTransactionId` settled for an hour, their payment still `pending` (a failure reported by the processor leaves it so). Once the dashboard shows the charge final, ' +
           'settle it with POST /admin/review/{transactionId}: `succeeded` records the authorization or capture its event would have carried, `failed` the charge\'s failure, which ends it ' +
           '(the payment leaves `pending`). See operating.md, "Charges still pending at the processor". ' +
-          'Each item\'s `reason` says which of the three it is: `held_for_review`, `refund_ongoing` or `pending_charge`.',
+          'Each item\'s `reason` says which of the three it is: `held_for_review`, `refund_ongoing` or `pending_charge`. ' +
+          `A page at a time, oldest first (by createdAt, then id): at most \`limit\` items (default ${REVIEW_PAGE_DEFAULT_LIMIT}, at most ${REVIEW_PAGE_MAX_LIMIT}); ` +
+          'while `nextCursor` is not null, ask again with `after` set to it for the items that follow (null: this page holds the last one).',
+        querystring: pageQuery,
         response: {
-          200: { description: 'The transactions held for review, the refunds still ongoing and the charges still pending, each with its payment and why it is listed', type: 'object', required: ['items'], properties: { items: { type: 'array', items: { $ref: 'ReviewItem#' } } } },
-          ...errorsOf([401, 500, 503]),
+          200: {
+            description: 'A page of the transactions held for review, the refunds still ongoing and the charges still pending, each with its payment and why it is listed',
+            type: 'object',
+            required: ['items', 'nextCursor'],
+            properties: {
+              items: { type: 'array', items: { $ref: 'ReviewItem#' } },
+              nextCursor: { type: ['string', 'null'], description: 'The `after` of the next page; null when this page holds the last item' },
+            },
+          },
+          ...errorsOf([400, 401, 500, 503], {
+            400: '`invalid_input`: a `limit` that is not a whole number from 1 to 1000, an unknown parameter, or an `after` the list did not give (`details.reason` `invalid_cursor`)',
+          }),
         },
       },
     },
-    async () => ({ items: (await payments.listReview()).map(reviewItemJson) }),
+    async (request) => {
+      const { limit, after } = request.query;
+      const page = await payments.listReviewPage({ limit: limit === undefined ? undefined : Number(limit), after: after ?? null });
+      return { items: page.items.map(reviewItemJson), nextCursor: page.nextCursor };
+    },
   );
   app.post<{ Params: { transactionId: string }; Body: Omit<ReviewResolution, 'transactionId'> }>(
     '/admin/review/:transactionId',
