@@ -108,49 +108,24 @@ export function isStuckPendingCharge(payment: Payment, transactions: readonly Tr
 }
 
 /**
- * Charges answered `pending` of payments still `pending`, oldest first, that reconciliation acts on: unsettled
- * ones it can ask the gateway about, and stuck ones (isStuckPendingCharge) it repairs (none when the store
- * cannot list them). A settled one of a payment still waiting for another charge is left out.
+ * Charges answered `pending` of payments still `pending`, oldest first, that reconciliation may act on: those
+ * it can ask the gateway about (canAskAbout; none when the store cannot list them), settled or not. No read per
+ * row: the pass first tells which are due (reconcile-backoff.ts), then reads each due one's payment and
+ * transactions once (pendingChargeAction).
  */
 export async function listPendingChargesToReconcile(ctx: LedgerContext): Promise<Transaction[]> {
   const listed = ctx.store.listUnsettledPendingCharges ? await ctx.store.listUnsettledPendingCharges() : [];
-  const rows: Transaction[] = [];
-  for (const row of listed) {
-    const payment = await ctx.store.getPayment(row.paymentId);
-    if (!payment) continue;
-    const transactions = await ctx.store.listTransactions(payment.id);
-    if (isStuckPendingCharge(payment, transactions, row) || (canAskAbout(row) && isUnsettledPendingCharge(payment, transactions, row))) rows.push(row);
-  }
-  return rows;
+  return listed.filter(canAskAbout);
 }
 
-/** The longest wait between two questions about one pending charge (reconciliation's backoff). */
-export const PENDING_CHARGE_MAX_WAIT_MS = 6 * 60 * 60 * 1000;
-/** Younger than this, a pending charge is asked about at every pass. */
-const PENDING_CHARGE_EVERY_PASS_MS = 10 * 60 * 1000;
-
-/** When each pending charge was last asked about, per ledger, in this process. */
-const lastAsked = new WeakMap<LedgerContext, Map<string, number>>();
-
 /**
- * Whether reconciliation asks the gateway about pending charge `row` in this pass. A charge the processor never
- * settles (a bank transfer that failed: the payment stays `pending`) would otherwise be asked about at every
- * pass for good, a processor call a minute for each: the wait after a question grows with the charge's age, a
- * tenth of it once it is 10 minutes old (asked every 6 minutes at one hour, every 2.4 hours at one day), at most
- * 6 hours; younger, at every pass. Kept in memory:
- * a restart asks again at once. `listed`: the rows of this pass (the others are forgotten).
+ * What reconciliation does about listed pending charge `row` of `payment`: `repair` a stuck one
+ * (isStuckPendingCharge), `ask` the gateway about an unsettled one (isUnsettledPendingCharge), or nothing
+ * (null): settled, and its payment waits for another charge (or settled meanwhile).
  */
-export function dueForAsking(ctx: LedgerContext, row: Transaction, listed: ReadonlySet<string>): boolean {
-  let asked = lastAsked.get(ctx);
-  if (!asked) lastAsked.set(ctx, (asked = new Map()));
-  for (const id of asked.keys()) if (!listed.has(id)) asked.delete(id);
-  const now = ctx.now().getTime();
-  const last = asked.get(row.id);
-  const age = now - row.createdAt.getTime();
-  const wait = age < PENDING_CHARGE_EVERY_PASS_MS ? 0 : Math.min(PENDING_CHARGE_MAX_WAIT_MS, age / 10);
-  if (last !== undefined && now - last < wait) return false;
-  asked.set(row.id, now);
-  return true;
+export function pendingChargeAction(payment: Payment, transactions: readonly Transaction[], row: Transaction): 'repair' | 'ask' | null {
+  if (isStuckPendingCharge(payment, transactions, row)) return 'repair';
+  return canAskAbout(row) && isUnsettledPendingCharge(payment, transactions, row) ? 'ask' : null;
 }
 
 /**

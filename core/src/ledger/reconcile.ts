@@ -7,7 +7,8 @@ import { operationOf } from './operations.js';
 import { incoherentAnswer, isOutcomeUnknown } from './outcome-unknown.js';
 import { buildPaymentData } from './payment-data.js';
 import { isUnsettledRefund, listUnsettledRefunds, settleOngoingRefund, settlementFromStatus } from './ongoing-refunds.js';
-import { chargeEventFromStatus, dueForAsking, isStuckPendingCharge, isUnsettledPendingCharge, listPendingChargesToReconcile, repairStuckPendingCharge } from './pending-charges.js';
+import { chargeEventFromStatus, listPendingChargesToReconcile, pendingChargeAction, repairStuckPendingCharge } from './pending-charges.js';
+import { AskBackoff } from './reconcile-backoff.js';
 import { applyGatewayEvent } from './webhook-inbox.js';
 
 export interface ReconcileOptions {
@@ -23,7 +24,9 @@ export interface ReconcileOptions {
   /**
    * Also ask the gateway again about transactions held for review, and apply
    * its answer once it can tell (releasing or charging the reserved amount).
-   * Default true.
+   * Default true. Like refunds still ongoing and charges answered `pending`,
+   * one 10 minutes old or more is asked again only after a wait of a tenth of
+   * its age, at most 6 hours (reconcile-backoff.ts; `held` meanwhile).
    */
   revisitReview?: boolean;
   /**
@@ -54,7 +57,10 @@ export interface ReconcileReport {
   applied: string[];
   /** Pending, and the gateway could not tell: marked `review` (the reserved amount stays reserved). */
   review: string[];
-  /** Held for review (or a refund still ongoing, or a charge answered pending), and the gateway still cannot tell (or shows it pending): left as they are. */
+  /**
+   * Held for review (or a refund still ongoing, or a charge answered pending), and the gateway still cannot tell (or shows it pending),
+   * or not asked about this pass (asked before, and its wait is not over: reconcile-backoff.ts): left as they are.
+   */
   held: string[];
   /** In flight here, too young, resolved by someone else meanwhile, or not reached before `signal` aborted the pass or `budgetMs` was spent. */
   skipped: string[];
@@ -81,12 +87,20 @@ export async function reconcilePending(ctx: LedgerContext, calling: ReadonlySet<
   const minAgeMs = options.minAgeMs ?? 0;
   const deadline = options.budgetMs === undefined ? null : performance.now() + options.budgetMs;
   const stopped = (): boolean => options.signal?.aborted === true || (deadline !== null && performance.now() >= deadline);
-  for (const row of await ctx.store.listPendingTransactions({ includeReview: options.revisitReview ?? true })) {
+  const rows = await ctx.store.listPendingTransactions({ includeReview: options.revisitReview ?? true });
+  // Transactions still `pending` (a crash's leftover) are always asked about; those held for review after a wait.
+  const backoff = AskBackoff.forPass(ctx, 'review', rows);
+  for (const row of rows) {
     report.checked += 1;
     const tooYoung = ctx.now().getTime() - row.createdAt.getTime() < minAgeMs;
     let verdict: Verdict;
     try {
-      verdict = calling.has(row.id) || tooYoung || stopped() ? 'skipped' : await reconcileOne(ctx, row);
+      if (calling.has(row.id) || tooYoung || stopped()) verdict = 'skipped';
+      else if (row.state === 'review' && !backoff.due(row)) verdict = 'held';
+      else {
+        verdict = await reconcileOne(ctx, row);
+        backoff.asked(row);
+      }
     } catch (error) {
       // One row that cannot be resolved must not stop the pass for the rows after it (oldest come first).
       ctx.logger.error({ paymentId: row.paymentId, transactionId: row.id, err: error }, 'could not reconcile transaction; left as it is');
@@ -100,10 +114,10 @@ export async function reconcilePending(ctx: LedgerContext, calling: ReadonlySet<
   }
   if (options.settling === false) return report;
   const pass = { ctx, calling, minAgeMs, stopped, report };
-  await reconcileSettling(pass, await listUnsettledRefunds(ctx), reconcileOngoing, 'ongoing refund');
+  const refunds = await listUnsettledRefunds(ctx);
+  await reconcileSettling(pass, refunds, AskBackoff.forPass(ctx, 'refund', refunds), reconcileOngoing, 'ongoing refund');
   const charges = await listPendingChargesToReconcile(ctx);
-  const listed = new Set(charges.map((row) => row.id));
-  await reconcileSettling(pass, charges, (c, row) => reconcilePendingCharge(c, row, listed), 'pending charge');
+  await reconcileSettling(pass, charges, AskBackoff.forPass(ctx, 'charge', charges), reconcilePendingCharge, 'pending charge');
   return report;
 }
 
@@ -121,16 +135,23 @@ interface Pass {
  * (refund_ongoing, their amount still reserved; the settling `refund` or `refund_failed` is written once the
  * gateway shows the refund finished, ongoing-refunds.ts), and charges it answered `pending` (the payment
  * still `pending`; a final answer is recorded through the webhook inbox, pending-charges.ts). Still pending,
- * or it cannot tell: `held`, left for the next pass, the processor's event, or a person (listReview).
+ * or it cannot tell: `held`, left for the next pass, the processor's event, or a person (listReview). One looked
+ * at is looked at again only once `backoff` says it is due (`held` meanwhile), without reading anything: one a
+ * processor never settles (a failed bank transfer waits for a person) costs nothing but its listing until then.
  */
-async function reconcileSettling(pass: Pass, rows: readonly Transaction[], one: (ctx: LedgerContext, row: Transaction) => Promise<Verdict>, what: string): Promise<void> {
+async function reconcileSettling(pass: Pass, rows: readonly Transaction[], backoff: AskBackoff, one: (ctx: LedgerContext, row: Transaction) => Promise<Verdict>, what: string): Promise<void> {
   const { ctx, report } = pass;
   for (const row of rows) {
     report.checked += 1;
     const tooYoung = ctx.now().getTime() - row.createdAt.getTime() < pass.minAgeMs;
     let verdict: Verdict;
     try {
-      verdict = pass.calling.has(row.id) || tooYoung || pass.stopped() ? 'skipped' : await one(ctx, row);
+      if (pass.calling.has(row.id) || tooYoung || pass.stopped()) verdict = 'skipped';
+      else if (!backoff.due(row)) verdict = 'held';
+      else {
+        verdict = await one(ctx, row);
+        backoff.asked(row);
+      }
     } catch (error) {
       ctx.logger.error({ paymentId: row.paymentId, transactionId: row.id, err: error }, `could not reconcile ${what}; left as it is`);
       report.failed.push(row.id);
@@ -148,25 +169,24 @@ async function reconcileSettling(pass: Pass, rows: readonly Transaction[], one: 
  * failure ends nothing (held, logged): processors keep one id across attempts, so from the id the ledger cannot
  * tell an earlier attempt's decline, nor one the customer retried since the read (pending-charges.ts). One already settled by a
  * successful authorization or capture whose payment stayed `pending` (older code) is repaired without asking
- * the gateway.
+ * the gateway. Its payment and transactions are read once (the pass's backoff said it is due).
  */
-async function reconcilePendingCharge(ctx: LedgerContext, row: Transaction, listed: ReadonlySet<string>): Promise<Verdict> {
+async function reconcilePendingCharge(ctx: LedgerContext, row: Transaction): Promise<Verdict> {
   const payment = await ctx.store.getPayment(row.paymentId);
   if (!payment) return 'skipped';
   const transactions = await ctx.store.listTransactions(payment.id);
-  if (isStuckPendingCharge(payment, transactions, row)) return (await repairStuckPendingCharge(ctx, row)) ? 'applied' : 'skipped';
-  // Settled meanwhile (its event, another reconciler): nothing to ask.
-  if (!isUnsettledPendingCharge(payment, transactions, row)) return 'skipped';
-  // Asked again only after a wait that grows with its age (one that failed stays pending for good).
-  if (!dueForAsking(ctx, row, listed)) return 'held';
-  const answer = await askGateway(ctx, payment, row);
+  const action = pendingChargeAction(payment, transactions, row);
+  if (action === 'repair') return (await repairStuckPendingCharge(ctx, row)) ? 'applied' : 'skipped';
+  // Settled (its event, another reconciler), maybe with its payment waiting for another charge: nothing to ask.
+  if (action === null) return 'skipped';
+  const answer = await askGateway(ctx, payment, row, transactions);
   const event = answer !== null && !isOutcomeUnknown(answer) ? chargeEventFromStatus(payment, row, answer) : null;
   if (!event) return 'held';
   if (event.response.isSuccess !== true) {
     // Not ended here: between this read and the payment's lock the customer may have paid the same processor
     // payment again (one id across attempts), whose processing event the inbox takes for a repeat. A person
     // checks the processor's dashboard; the payment stays `pending` (no second charge meanwhile). Logged once per
-    // question (dueForAsking's wait): at warn, for that person, who settles it from the review list (pending-charge-review.ts).
+    // question (the pass's backoff): at warn, for that person, who settles it from the review list (pending-charge-review.ts).
     ctx.logger.warn(
       { paymentId: row.paymentId, transactionId: row.id, gatewayTransactionId: row.gatewayTransactionId },
       'reconciliation: the gateway reports the pending charge failed; the payment is left pending for a person: it is listed in GET /admin/review (payhost review list) once an hour old; settle it there from the processor\'s dashboard',
@@ -222,13 +242,16 @@ async function reconcileOne(ctx: LedgerContext, row: Transaction): Promise<Verdi
   return verdict;
 }
 
-/** The gateway's answer for one pending transaction; null when it cannot tell (or fails, or is gone). */
-export async function askGateway(ctx: LedgerContext, payment: Payment, pending: Transaction): Promise<GatewayResponse | null> {
+/**
+ * The gateway's answer for one pending transaction; null when it cannot tell (or fails, or is gone).
+ * `transactions`: the payment's, when the caller has just read them (else read here).
+ */
+export async function askGateway(ctx: LedgerContext, payment: Payment, pending: Transaction, transactions?: readonly Transaction[]): Promise<GatewayResponse | null> {
   // A refund still ongoing may have come from an event (a dashboard refund) or another refund's answer: no operation key, still a refund.
   const operation = operationOf(pending) ?? (pending.kind === 'refund_ongoing' ? 'refund' : null);
   if (!operation) return null;
   try {
-    const all = await ctx.store.listTransactions(payment.id);
+    const all = transactions ?? (await ctx.store.listTransactions(payment.id));
     const before = all.slice(0, Math.max(0, all.findIndex((t) => t.id === pending.id)));
     const charging = operation === 'process' || operation === 'authorize';
     const account =

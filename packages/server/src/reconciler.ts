@@ -1,4 +1,4 @@
-import type { Logger, PaymentService } from '@payhost/core';
+import type { Logger, PaymentService, ReconcileReport } from '@payhost/core';
 
 export interface ReconcilerOptions {
   /**
@@ -15,6 +15,31 @@ export interface ReconcilerOptions {
    * periodic passes. Default: none.
    */
   startupBudgetMs?: number;
+  /**
+   * Bounds each periodic pass (runOnce), in ms: once spent, the rest is left to the next pass (reported
+   * `skipped`), so a ledger with thousands of rows to ask about never runs one pass for longer than this (plus
+   * the gateway call then in progress). Default: `intervalMs`.
+   */
+  periodicBudgetMs?: number;
+}
+
+/** How many ids of each list of a pass's report its log line names (the counts are all there). */
+export const REPORT_LOG_SAMPLE = 20;
+
+/**
+ * A pass's report as its log line carries it: the number of rows of each outcome, and the first
+ * REPORT_LOG_SAMPLE ids of each non-empty one (`sample`), not every id: thousands of charges still pending
+ * would make each line hundreds of KB.
+ */
+export function reportForLog(report: ReconcileReport): { report: Record<keyof ReconcileReport, number>; sample: Partial<Record<Exclude<keyof ReconcileReport, 'checked'>, string[]>> } {
+  const lists = ['applied', 'review', 'held', 'skipped', 'failed'] as const;
+  const counts = { checked: report.checked } as Record<keyof ReconcileReport, number>;
+  const sample: Partial<Record<(typeof lists)[number], string[]>> = {};
+  for (const list of lists) {
+    counts[list] = report[list].length;
+    if (report[list].length > 0) sample[list] = report[list].slice(0, REPORT_LOG_SAMPLE);
+  }
+  return { report: counts, sample };
 }
 
 export interface Reconciler {
@@ -25,7 +50,7 @@ export interface Reconciler {
    * hookTimeoutMs) are left to the periodic passes, so they never hold up the start (or a liveness probe).
    */
   runStartup(): Promise<void>;
-  /** One full pass now: everything reconciliation looks at (what the periodic passes run). */
+  /** One full pass now: everything reconciliation looks at (what the periodic passes run), within `periodicBudgetMs`. */
   runOnce(): Promise<void>;
   /**
    * Stops the periodic passes and aborts the one in progress between transactions: it resolves once the
@@ -47,11 +72,12 @@ export function startReconciler(payments: PaymentService, logger: Logger, option
 
   const pass = async (startup: boolean): Promise<void> => {
     try {
-      const scope = startup ? { settling: false, ...(options.startupBudgetMs === undefined ? {} : { budgetMs: options.startupBudgetMs }) } : {};
+      const budgetMs = startup ? options.startupBudgetMs : (options.periodicBudgetMs ?? options.intervalMs);
+      const scope = { ...(startup ? { settling: false } : {}), ...(budgetMs === undefined ? {} : { budgetMs }) };
       const report = await payments.reconcile({ minAgeMs: options.minAgeMs, signal: stopping.signal, ...scope });
       const level = report.failed.length > 0 ? 'warn' : report.applied.length > 0 || report.review.length > 0 ? 'info' : 'debug';
       const stoppedEarly = stopping.signal.aborted;
-      logger[level]({ report, minAgeMs: options.minAgeMs, ...(startup ? { startup: true } : {}), ...(stoppedEarly ? { stopped: true } : {}) }, stoppedEarly ? 'reconciled pending transactions until shutdown' : 'reconciled pending transactions');
+      logger[level]({ ...reportForLog(report), minAgeMs: options.minAgeMs, ...(startup ? { startup: true } : {}), ...(stoppedEarly ? { stopped: true } : {}) }, stoppedEarly ? 'reconciled pending transactions until shutdown' : 'reconciled pending transactions');
     } catch (err) {
       logger.error({ err }, 'reconciliation pass failed; retrying at the next interval');
     }

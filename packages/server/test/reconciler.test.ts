@@ -71,7 +71,8 @@ describe('server reconciler (start-up and periodic reconcile passes)', () => {
       }
     };
     try {
-      const reconciler = startReconciler(counting, silent, { minAgeMs: 0, intervalMs: 5 });
+      // (A budget of the 5 ms interval, real time, could leave the row unreached on a slow machine.)
+      const reconciler = startReconciler(counting, silent, { minAgeMs: 0, intervalMs: 5, periodicBudgetMs: 60_000 });
       try {
         await clock.tickAsync(100);
         expect(await store.listPendingTransactions()).to.deep.equal([]);
@@ -90,7 +91,7 @@ describe('server reconciler (start-up and periodic reconcile passes)', () => {
     }
   });
 
-  it('runStartup resolves only what a crash left, within startupBudgetMs; the periodic passes (runOnce) everything', async () => {
+  it('runStartup resolves only what a crash left, within startupBudgetMs; the periodic passes (runOnce) everything, within periodicBudgetMs (default: intervalMs)', async () => {
     const seen: Array<Record<string, unknown>> = [];
     const recording = { reconcile: async (options: Record<string, unknown>) => (seen.push({ ...options, signal: undefined }), { checked: 0, applied: [], review: [], held: [], skipped: [], failed: [] }) } as unknown as PaymentService;
     const reconciler = startReconciler(recording, silent, { minAgeMs: 60_000, intervalMs: 3_600_000, startupBudgetMs: 30_000 });
@@ -99,8 +100,35 @@ describe('server reconciler (start-up and periodic reconcile passes)', () => {
     await reconciler.stop();
     expect(seen).to.deep.equal([
       { minAgeMs: 60_000, signal: undefined, settling: false, budgetMs: 30_000 },
-      { minAgeMs: 60_000, signal: undefined },
+      // A pass over thousands of charges still pending ends within the interval; the next goes on.
+      { minAgeMs: 60_000, signal: undefined, budgetMs: 3_600_000 },
     ]);
+    seen.length = 0;
+    const bounded = startReconciler(recording, silent, { minAgeMs: 0, intervalMs: 60_000, periodicBudgetMs: 20_000 });
+    await bounded.runOnce();
+    await bounded.stop();
+    expect(seen).to.deep.equal([{ minAgeMs: 0, signal: undefined, budgetMs: 20_000 }]);
+  });
+
+  it('logs a pass\'s report as counts and the first 20 ids of each outcome, not every id (thousands of charges still pending)', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'debug' }, { write: (line: string) => lines.push(line) });
+    const ids = (prefix: string, count: number) => Array.from({ length: count }, (_, n) => `${prefix}-${String(n).padStart(36, '0')}`);
+    const report = { checked: 5_003, applied: ids('a', 2), review: [], held: ids('h', 5_000), skipped: [], failed: ids('f', 1) };
+    const reporting = { reconcile: async () => report } as unknown as PaymentService;
+    const reconciler = startReconciler(reporting, logger, { minAgeMs: 0, intervalMs: 3_600_000 });
+    await reconciler.runOnce();
+    await reconciler.stop();
+    const line = lines.find((l) => l.includes('"reconciled pending transactions"'));
+    expect(line, 'the pass is logged').to.be.a('string');
+    // 5,000 ids of 38 characters would make it about 200 KB.
+    expect(line!.length).to.be.below(4_000);
+    const logged = JSON.parse(line!) as Record<string, unknown>;
+    expect(logged).to.deep.include({
+      level: 40, // warn: one failed
+      report: { checked: 5_003, applied: 2, review: 0, held: 5_000, skipped: 0, failed: 1 },
+      sample: { applied: report.applied, held: report.held.slice(0, 20), failed: report.failed },
+    });
   });
 
   it('logs a failed pass instead of throwing, and keeps the server up', async () => {

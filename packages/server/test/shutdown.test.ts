@@ -103,8 +103,8 @@ describe('server: graceful shutdown during a reconcile pass', () => {
     // Only the transaction in progress was asked about; it was finished (held for review), the others left pending.
     expect(gate.asked).to.deep.equal([crashed[0]]);
     expect(events).to.deep.equal(['status answered', 'store closed']);
-    const report = logs.map((line) => JSON.parse(line) as { msg: string; report?: { skipped: string[]; review: string[] } }).find((l) => l.msg === 'reconciled pending transactions until shutdown');
-    expect(report?.report).to.deep.include({ review: [crashed[0]], skipped: crashed.slice(1) });
+    const report = logs.map((line) => JSON.parse(line) as { msg: string; sample?: { skipped: string[]; review: string[] } }).find((l) => l.msg === 'reconciled pending transactions until shutdown');
+    expect(report?.sample).to.deep.include({ review: [crashed[0]], skipped: crashed.slice(1) });
   });
 });
 
