@@ -20,6 +20,8 @@ describe('logging', () => {
       expect(text).not.to.include(secret);
     }
     expect(text).to.include('[redacted]');
+    // The cvv ('123') checked where it was, not as text: pino's time and pid may hold "123".
+    expect(log.lines[0]?.['payment']).to.deep.equal({ token: '[redacted]', cardNumber: '[redacted]', cvv: '[redacted]' });
     expect(log.lines[0]?.['amount']).to.equal('10.00');
   });
 
