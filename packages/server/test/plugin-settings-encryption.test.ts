@@ -229,6 +229,21 @@ describe('server: secrets of saved plugin settings encrypted with server.pluginS
     expect(await rows(store)).to.deep.equal([]);
   });
 
+  it("a ciphertext copied into another channel's row, or another plugin's, does not decrypt there (same field name)", async () => {
+    const store = new MemoryLedgerStore();
+    const a = await start(store, { pluginSettingsKey: KEY });
+    expect((await a.request('PUT', DUMMY_US, { key: ADMIN_KEY, body: { configuration: { secret_key: 'sk_dummy_us_only_secret_4455' } } })).status).to.equal(200);
+    const sealed = (await rows(store))[0]!.settings!.configuration['secret_key'];
+    expect(sealed).to.match(/^payhost-enc:v1:/);
+    // Someone with write access to the table puts it in the same plugin's row of another channel: only the channel differs.
+    await store.savePluginSettings({ plugin: 'payhost.dummy', channel: 'eu-store', settings: { active: true, configuration: { supported_currencies: 'EUR', secret_key: sealed ?? null } }, now: new Date() });
+    expect((await startFails(store, { pluginSettingsKey: KEY })).details).to.include({ plugin: 'payhost.dummy', channel: 'eu-store', field: 'secret_key', reason: 'settings_key_mismatch' });
+    await store.savePluginSettings({ plugin: 'payhost.dummy', channel: 'eu-store', settings: null, now: new Date() });
+    // Or in another plugin's row of the same channel, under the same field name: only the plugin differs.
+    await store.savePluginSettings({ plugin: 'test.signed', channel: 'us-store', settings: { active: true, configuration: { secret_key: sealed ?? null } }, now: new Date() });
+    expect((await startFails(store, { pluginSettingsKey: KEY })).details).to.include({ plugin: 'test.signed', channel: 'us-store', field: 'secret_key', reason: 'settings_key_mismatch' });
+  });
+
   it('a ciphertext moved to another field, or altered, does not decrypt', async () => {
     const store = new MemoryLedgerStore();
     const a = await start(store, { pluginSettingsKey: KEY });
