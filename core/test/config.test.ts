@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PluginManager, silentLogger, type HostConfigInput, type PluginClass } from '@payhost/core';
@@ -166,18 +166,22 @@ describe('configuration', () => {
 
   it('loads configuration from a JSON file, with clear errors for a missing or broken file', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'payhost-config-'));
-    const file = join(dir, 'payhost.json');
-    await writeFile(file, JSON.stringify(withGateway({ active: true })));
-    const manager = await PluginManager.create({ plugins, config: file });
-    expect(manager.listChannels()).to.deep.equal(['us']);
-    await writeFile(join(dir, 'broken.json'), '{ not json');
-    for (const path of [join(dir, 'broken.json'), join(dir, 'missing.json')]) {
-      try {
-        await PluginManager.create({ plugins, config: path });
-        expect.fail('expected an error');
-      } catch (err) {
-        expect(err).to.have.property('code', 'invalid_configuration');
+    try {
+      const file = join(dir, 'payhost.json');
+      await writeFile(file, JSON.stringify(withGateway({ active: true })));
+      const manager = await PluginManager.create({ plugins, config: file });
+      expect(manager.listChannels()).to.deep.equal(['us']);
+      await writeFile(join(dir, 'broken.json'), '{ not json');
+      for (const path of [join(dir, 'broken.json'), join(dir, 'missing.json')]) {
+        try {
+          await PluginManager.create({ plugins, config: path });
+          expect.fail('expected an error');
+        } catch (err) {
+          expect(err).to.have.property('code', 'invalid_configuration');
+        }
       }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { Decimal, isPayhostError, type LedgerStore, type PayhostError, type Payment } from '@payhost/core';
 import { at, makePayment, makeTransaction, pause, rejects, signal, uid } from './fixtures.js';
+import { untilBlocked } from '../support/lock-waits.js';
 import { describeKeyedRecords } from './conformance-keys.js';
 import { describeClosedStore } from './conformance-closed.js';
 import { describePluginSettings } from './conformance-plugin-settings.js';
@@ -242,13 +243,24 @@ export function describeLedgerStoreConformance(name: string, makeStore: () => Pr
           await checked.promise;
         });
         await inserted.promise;
-        // On PGlite reads wait for the open transaction; elsewhere they see the last committed state.
         const read = store.getPayment(payment.id);
-        const raced = await Promise.race([read, pause(50).then(() => 'waiting' as const)]);
-        if (raced !== 'waiting') expect(raced).to.equal(null);
-        checked.resolve();
-        await writer;
-        await read;
+        if ((store as { driver?: { serialTransactions?: boolean } }).driver?.serialTransactions === true) {
+          // PGlite runs one session at a time: the read waits for the open transaction, so it can only
+          // see the state that transaction commits, never its uncommitted writes.
+          let readEnded = false;
+          const ended = () => (readEnded = true);
+          void read.then(ended, ended);
+          expect(readEnded, 'the read answered while the writer was open').to.equal(false);
+          checked.resolve();
+          await writer;
+          expect((await read)?.id, 'the read after the commit').to.equal(payment.id);
+        } else {
+          // Elsewhere a read does not wait for the writer: it answers, with the last committed state, while
+          // the writer is still open (which a hang here would show it did not).
+          expect(await read, 'a read while the writer was open').to.equal(null);
+          checked.resolve();
+          await writer;
+        }
         expect((await store.getPayment(payment.id))?.id).to.equal(payment.id);
       });
 
@@ -286,8 +298,8 @@ export function describeLedgerStoreConformance(name: string, makeStore: () => Pr
           events.push(`B locked at version ${p!.version}`);
           return p;
         });
-        // Give B every chance to take the lock early; only the order of events is asserted.
-        await pause(150);
+        // B is waiting for A's lock (seen, not guessed): only then is A released.
+        await untilBlocked(store, 'B (locking the payment)');
         events.push('A released');
         releaseA.resolve();
         const [, seenByB] = await Promise.all([a, b]);
@@ -343,7 +355,7 @@ export function describeLedgerStoreConformance(name: string, makeStore: () => Pr
           const holder = await tx.claimPspReference('payhost.dummy', psp, b.id);
           events.push(`B sees ${holder === a.id ? 'A' : String(holder)}`);
         });
-        await pause(150);
+        await untilBlocked(store, 'B (claiming the reference)');
         events.push('A released');
         releaseA.resolve();
         await Promise.all([first, second]);

@@ -4,7 +4,9 @@ import { Decimal, isPayhostError } from '@payhost/core';
 import { MIGRATIONS, createPostgresStore, runMigrations, type SqlLedgerStore } from '@payhost/store-postgres';
 import { describeLedgerStoreConformance } from './conformance.js';
 import { makePayment, pause, signal } from './fixtures.js';
+import { untilBlocked } from '../support/lock-waits.js';
 import { checkReachable, redact, testDatabaseUrl } from '../support/postgres-url.js';
+import { removeStaleTestObjects } from '../support/stale-postgres.js';
 
 /**
  * The PostgreSQL server suite. It always runs: against PAYHOST_TEST_DATABASE_URL or, unset, the
@@ -23,6 +25,8 @@ describe(`PostgreSQL server store (${redact(url)}, schema ${runSchema})`, functi
 
   before(async () => {
     await checkReachable(url);
+    // What a run killed before its `after` left (named with its dead pid): dropped here, once per process.
+    await removeStaleTestObjects(url);
     admin = await createPostgresStore({ connectionString: url, migrate: false, pool: { max: 2, connectionTimeoutMillis: 5_000 } });
     reachable = true;
   });
@@ -124,7 +128,7 @@ describe(`PostgreSQL server store (${redact(url)}, schema ${runSchema})`, functi
         await tx.getPayment(payment.id, { forUpdate: true });
         events.push('b locked');
       });
-      await pause(150);
+      await untilBlocked(a, 'b (locking the payment)');
       release.resolve();
       await Promise.all([first, second]);
       expect(events).to.deep.equal(['a locked', 'a commits', 'b locked']);
@@ -174,7 +178,7 @@ describe(`PostgreSQL server store (${redact(url)}, schema ${runSchema})`, functi
       });
       await claimed.promise;
       const second = b.transaction((tx) => tx.claimPspReference(claimer.gateway, 'pi_rr', claimer.id));
-      await pause(100);
+      await untilBlocked(a, 'b (claiming the reference)');
       release.resolve();
       await first;
       expect(await second).to.equal(holder.id);

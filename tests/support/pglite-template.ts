@@ -2,6 +2,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPgliteStore, type SqlLedgerStore } from '@payhost/store-postgres';
+import { ownedTempDir } from './owned-temp.js';
 
 // Creating a PGlite database (initdb, then the migrations) takes 3-5 s, and up to 17 s on a loaded
 // machine; copying a migrated one and opening the copy takes under a second. Tests that need an empty
@@ -9,16 +10,15 @@ import { createPgliteStore, type SqlLedgerStore } from '@payhost/store-postgres'
 // migration, locking or durability create their own.
 
 let template: Promise<string> | undefined;
-let templateRoot: string | undefined;
 
 /**
- * The once-made template: an empty, migrated data directory, closed (no lock file), removed at exit.
+ * The once-made template: an empty, migrated data directory, closed (no lock file), removed when the process
+ * ends (also on SIGINT/SIGTERM; a killed run's by the next: owned-temp.ts).
  * A suite may call it from a `before` hook so that its first test does not pay for the creation.
  */
 export function migratedTemplate(): Promise<string> {
   template ??= (async () => {
-    templateRoot = mkdtempSync(join(tmpdir(), 'payhost-pglite-template-'));
-    process.once('exit', () => rmSync(templateRoot as string, { recursive: true, force: true }));
+    const templateRoot = ownedTempDir('payhost-pglite-template-');
     const dataDir = join(templateRoot, 'data');
     // Durability is not what the template is for: it is copied, never crashed.
     await (await createPgliteStore({ dataDir, fsync: false })).close();

@@ -5,6 +5,7 @@ import { createServer, parseServerConfig } from '@payhost/server';
 import { createPostgresStore } from '@payhost/store-postgres';
 import { describePostgres } from '../../../tests/ledger/support/postgres.js';
 import { fixturesDir, testConfigDocument } from './support/harness.js';
+import { waitForLockWaiter } from '../../../tests/support/lock-waits.js';
 
 /**
  * server.databaseMigrationTimeoutMs bounds the start-up migrations (the store's migrationTimeoutMillis):
@@ -42,7 +43,7 @@ describePostgres('server: start-up migrations past server.databaseMigrationTimeo
       const starting = createServer(config(0), { logger: silentLogger() });
       let started = false;
       void starting.then(() => (started = true), () => undefined);
-      await waitForLockWaiter(holder, schema);
+      await waitForLockWaiter((sql, params) => holder.query(sql, params).then((r) => r.rows), schema, 'the starting server (its migration)');
       expect(started).to.equal(false);
       await holder.query('COMMIT');
       await (await starting).close();
@@ -52,16 +53,3 @@ describePostgres('server: start-up migrations past server.databaseMigrationTimeo
     }
   });
 });
-
-/** Until a session waits on a lock of the schema's migrations table (the starting server's migration). */
-async function waitForLockWaiter(client: pg.Client, schema: string): Promise<void> {
-  for (let attempt = 0; attempt < 400; attempt += 1) {
-    const { rows } = await client.query<{ n: string }>(
-      `SELECT count(*) AS n FROM pg_locks WHERE NOT granted AND relation = $1::regclass`,
-      [`${schema}.payhost_migrations`],
-    );
-    if (Number(rows[0]?.n) > 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('the starting server never waited on the migrations table');
-}

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { Decimal, type Payment, type Transaction } from '@payhost/core';
 import { createPostgresStore, type SqlLedgerStore } from '@payhost/store-postgres';
-import { at, makePayment, makeTransaction, pause, rejects, signal, uid } from '../../../tests/store/fixtures.js';
+import { at, makePayment, makeTransaction, rejects, signal, uid } from '../../../tests/store/fixtures.js';
+import { untilBlocked } from '../../../tests/support/lock-waits.js';
 import { describePostgres } from '../../../tests/ledger/support/postgres.js';
 import { openMigratedPgliteStore } from '../../../tests/support/pglite-template.js';
 import { claimOf, expectLockHeldToTheEnd, insertRows, steps } from './support/steps.js';
@@ -72,7 +73,7 @@ function describeOperationSteps(name: string, open: () => Promise<SqlLedgerStore
         });
         await locked.promise;
         const reader = store.transaction((tx) => steps(tx).lockPaymentForOperation(payment.id, k));
-        await pause(150);
+        await untilBlocked(store, 'lockPaymentForOperation');
         release.resolve();
         await holder;
         const seen = await reader;
@@ -149,7 +150,7 @@ function describeOperationSteps(name: string, open: () => Promise<SqlLedgerStore
           const t = makeTransaction(payment.id);
           const answeredBy: string[] = [];
           const second = reserve(payment, { ...k, requestHash: 'second' }, t, answeredBy);
-          await pause(50);
+          await untilBlocked(store, 'the second reservation');
           end.resolve();
           if (outcome === 'rolls back') await rejects(first);
           else await first;

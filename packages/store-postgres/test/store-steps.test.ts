@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { Decimal, type Payment, type SettleWrites, type Transaction } from '@payhost/core';
 import { createPostgresStore, type SqlLedgerStore } from '@payhost/store-postgres';
-import { at, makePayment, makeTransaction, pause, rejects, signal, uid } from '../../../tests/store/fixtures.js';
+import { at, makePayment, makeTransaction, rejects, signal, uid } from '../../../tests/store/fixtures.js';
+import { untilBlocked } from '../../../tests/support/lock-waits.js';
 import { describePostgres } from '../../../tests/ledger/support/postgres.js';
 import { openMigratedPgliteStore } from '../../../tests/support/pglite-template.js';
 import { claimOf, expectLockHeldToTheEnd, insertRows, steps } from './support/steps.js';
@@ -101,7 +102,7 @@ function describeSteps(name: string, open: () => Promise<SqlLedgerStore>): void 
         await claimed.promise;
         const payment = makePayment();
         const second = store.claimAndCreate({ ...k, requestHash: 'second' }, payment, makeTransaction(payment.id));
-        await pause(50);
+        await untilBlocked(store, 'claimAndCreate');
         abort.resolve();
         await rejects(first);
         expect(await second).to.deep.equal({ claimed: true });
@@ -142,7 +143,7 @@ function describeSteps(name: string, open: () => Promise<SqlLedgerStore>): void 
         });
         await locked.promise;
         const reader = store.transaction((tx) => steps(tx).lockPaymentAndTransaction(payment.id, t.id));
-        await pause(150);
+        await untilBlocked(store);
         release.resolve();
         await writer;
         const seen = await reader;
@@ -164,7 +165,7 @@ function describeSteps(name: string, open: () => Promise<SqlLedgerStore>): void 
         });
         await locked.promise;
         const reader = store.transaction((tx) => steps(tx).lockPaymentAndTransaction(payment.id, t.id));
-        await pause(150);
+        await untilBlocked(store);
         release.resolve();
         await writer;
         expect((await reader).transaction?.state).to.equal('review');
@@ -192,7 +193,7 @@ function describeSteps(name: string, open: () => Promise<SqlLedgerStore>): void 
           const holder = await tx.claimPspReference('payhost.dummy', psp, other.id);
           events.push(`second sees ${holder === payment.id ? 'first' : String(holder)}`);
         });
-        await pause(150);
+        await untilBlocked(store);
         events.push('first released');
         release.resolve();
         await Promise.all([first, second]);

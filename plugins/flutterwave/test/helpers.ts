@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect } from 'chai';
 import nock from 'nock';
 import { Decimal, MemoryLedgerStore, PaymentService, PluginManager, createLogger, silentLogger, type ConfigValues, type GatewayResponse, type Logger, type Payment, type PaymentData } from '@payhost/core';
 import { FakeFlutterwave } from '@payhost/testkit/flutterwave';
 import { FlutterwaveGatewayPlugin } from '@payhost/plugin-flutterwave';
+import { ownedTempDir } from '../../../tests/support/owned-temp.js';
 
 export const CHANNEL = 'lagos';
 export const GATEWAY = 'payhost.flutterwave';
@@ -14,9 +12,11 @@ export const GATEWAY = 'payhost.flutterwave';
 /** The SDK's telemetry hosts (utils/logger.js): the only outside hosts anything may try, and only to be refused. */
 export const TELEMETRY_HOSTS = ['api.ravepay.co', 'signozservice-prod.f4b-flutterwave.com'];
 
-/** One state directory for the whole test process: the SDK fixes its state file when it first loads. */
-export const STATE_DIR = mkdtempSync(join(tmpdir(), 'payhost-flw-test-'));
-process.once('exit', () => rmSync(STATE_DIR, { recursive: true, force: true }));
+/**
+ * One state directory for the whole test process: the SDK fixes its state file when it first loads. Removed
+ * when the process ends, also on SIGINT/SIGTERM; a killed run's is removed by the next (tests/support/owned-temp.ts).
+ */
+export const STATE_DIR = ownedTempDir('payhost-flw-test-');
 
 /** Outside hosts something tried to reach (nock refused them), across the whole run. */
 export const outsideRequests: string[] = [];

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { createPostgresStore } from '@payhost/store-postgres';
 import { checkReachable, redact, testDatabaseUrl } from '../../support/postgres-url.js';
+import { removeStaleTestObjects } from '../../support/stale-postgres.js';
 
 /**
  * The PostgreSQL ledger, store, server and CLI suites, as tests/store/postgres.test.ts: always
@@ -10,7 +11,7 @@ import { checkReachable, redact, testDatabaseUrl } from '../../support/postgres-
  */
 export interface PostgresContext {
   url: string;
-  /** A fresh schema name, dropped (CASCADE) after the suite. */
+  /** A fresh schema name, dropped (CASCADE) after the suite, or by a later run if this one is killed first. */
   newSchema(label: string): string;
   /** Runs `run` on a client of its own connected as `url`'s role (the one that migrates, so owns, the schemas), ended after. */
   asOwner<T>(run: (client: pg.Client) => Promise<T>): Promise<T>;
@@ -64,6 +65,8 @@ export function describePostgres(title: string, body: (pgc: PostgresContext) => 
     before(async () => {
       await checkReachable(url);
       reachable = true;
+      // What a run killed before its `after` left (named with its dead pid): dropped here, once per process.
+      await removeStaleTestObjects(url);
     });
     body(context);
     // Registered after the suite's own hooks, so it runs after them (they close what uses the schemas and roles).

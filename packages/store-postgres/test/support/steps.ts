@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import type { LedgerTx, Payment, Transaction } from '@payhost/core';
 import type { SqlLedgerStore } from '@payhost/store-postgres';
-import { at, makePayment, pause, signal, uid } from '../../../../tests/store/fixtures.js';
+import { at, makePayment, signal, uid } from '../../../../tests/store/fixtures.js';
+import { untilBlocked } from '../../../../tests/support/lock-waits.js';
 
 // What the one-statement step tests share: the optional steps as required, rows to start from, and
 // the check that a step holds the payment's lock until its transaction ends.
@@ -39,7 +40,7 @@ export async function expectLockHeldToTheEnd(store: SqlLedgerStore, payment: Pay
     await tx.getPayment(payment.id, { forUpdate: true });
     events.push('B locked');
   });
-  await pause(100);
+  await untilBlocked(store, 'B (locking the payment)');
   release.resolve();
   await Promise.all([a, b]);
   expect(events).to.deep.equal(['A ends', 'B locked']);
