@@ -27,11 +27,44 @@ export interface PgliteStoreOptions {
   fsync?: boolean;
 }
 
+/** How long sessions may run one after another without letting the event loop turn, in ms. */
+const SLICE_MS = 10;
+
+/**
+ * PGlite answers in the process: awaiting a statement resumes in a microtask, never a turn of the event
+ * loop, so a loop of store calls (a review listing, a reconcile pass over thousands of rows) would hold off
+ * timers, sockets and every other request until it ended. Before a session starts, this lets the loop turn
+ * (`setImmediate`) once sessions have run for SLICE_MS without a turn between them. The first session after
+ * a turn only notes the time and schedules a marker that tells the loop turned; a single request never waits.
+ */
+class EventLoopTurns {
+  /** When the current slice (sessions without a turn of the event loop between them) began; null after a turn. */
+  private sliceStart: number | null = null;
+
+  async maybeYield(): Promise<void> {
+    const now = performance.now();
+    if (this.sliceStart === null) {
+      this.sliceStart = now;
+      setImmediate(() => {
+        this.sliceStart = null;
+      });
+      return;
+    }
+    if (now - this.sliceStart < SLICE_MS) return;
+    // The marker above runs before this (scheduled earlier, same phase): the next session starts a new slice.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
 /**
  * PGlite runs one statement at a time on one connection. The driver queues
  * sessions (a transaction, or one read) so statements of different
  * transactions never interleave: transactions on one PGlite store run one
  * after another, which also makes FOR UPDATE trivially serializing.
+ * The event loop may turn between sessions (EventLoopTurns), never inside one:
+ * the turn comes once a session has its place in the queue, before its first
+ * statement, so a transaction's statements still run back to back, and what runs
+ * during the turn queues its sessions behind the one starting (order is kept).
  */
 class PgliteDriver implements SqlDriver {
   readonly name = 'pglite';
@@ -41,6 +74,7 @@ class PgliteDriver implements SqlDriver {
   private readonly inside = new AsyncLocalStorage<{ active: boolean }>();
 
   private readonly connection: SqlConnection;
+  private readonly turns = new EventLoopTurns();
 
   constructor(
     private readonly db: PGlite,
@@ -63,6 +97,7 @@ class PgliteDriver implements SqlDriver {
       );
     }
     return this.queue.run(async () => {
+      await this.turns.maybeYield();
       const marker = { active: true };
       try {
         return await this.inside.run(marker, () => fn(this.connection));
