@@ -60,12 +60,12 @@ describe('cli: commands that use the ledger do not migrate it; payhost ledger mi
 
   /** A data directory at the schema before the latest migration (as the previous payhost left it), with its configuration. */
   async function olderLedger(name: string): Promise<{ configFile: string; dataDir: string }> {
-    // This builds version 5 by undoing migration 6: a new migration needs this updated.
-    expect(CURRENT).to.equal(6);
-    expect(MIGRATIONS[5]).to.match(/^\s*CREATE INDEX transactions_pending_charge_idx [^;]*;\s*$/);
+    // This builds version 6 by undoing migration 7: a new migration needs this updated.
+    expect(CURRENT).to.equal(7);
+    expect(MIGRATIONS[6]).to.match(/^\s*CREATE INDEX transactions_refund_settled_idx [^;]*;\s*CREATE INDEX payments_charge_pending_idx [^;]*;\s*$/);
     const dataDir = await copyMigratedDataDir(join(dir, `${name}-data`));
     const store = await createPgliteStore({ dataDir, migrate: false, fsync: false });
-    await store.driver.session((c) => c.exec('DROP INDEX transactions_pending_charge_idx; DELETE FROM payhost_migrations WHERE version = 6'));
+    await store.driver.session((c) => c.exec('DROP INDEX transactions_refund_settled_idx; DROP INDEX payments_charge_pending_idx; DELETE FROM payhost_migrations WHERE version = 7'));
     await store.close();
     const configFile = join(dir, `${name}.json`);
     writeFileSync(configFile, document({ dataDir }));
@@ -75,7 +75,7 @@ describe('cli: commands that use the ledger do not migrate it; payhost ledger mi
   async function schemaOf(dataDir: string): Promise<{ version: number; index: boolean }> {
     const store = await createPgliteStore({ dataDir, migrate: false });
     try {
-      const [row] = await store.driver.session((c) => c.query<{ t: string | null }>("SELECT to_regclass('transactions_pending_charge_idx')::text AS t"));
+      const [row] = await store.driver.session((c) => c.query<{ t: string | null }>("SELECT to_regclass('transactions_refund_settled_idx')::text AS t"));
       return { version: await store.schemaVersion(), index: Boolean(row?.t) };
     } finally {
       await store.close();

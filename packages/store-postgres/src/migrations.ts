@@ -111,6 +111,12 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX transactions_pending_charge_idx ON transactions (created_at, seq) WHERE kind = 'pending' AND state = 'applied';
   `,
+  // 7: the rows that settle a refund, and the payments still pending, so that listUnsettledRefunds' NOT EXISTS and
+  // listUnsettledPendingCharges' EXISTS read an index of those rows instead of scanning every transaction or payment.
+  `
+  CREATE INDEX transactions_refund_settled_idx ON transactions (payment_id, gateway_transaction_id) WHERE kind IN ('refund', 'refund_failed') AND state = 'applied';
+  CREATE INDEX payments_charge_pending_idx ON payments (id) WHERE charge_status = 'pending';
+  `,
 ];
 
 export interface MigrateOptions {
