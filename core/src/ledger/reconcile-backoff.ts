@@ -65,7 +65,18 @@ export class AskBackoff {
     return now - last >= waitAfterAsking(row, now);
   }
 
-  /** Records that `row` was looked at (asked about) now. */
+  /**
+   * `rows` in the order a pass should ask about them (fair rotation): those never asked about in this process
+   * first, then the least recently asked, each by age (oldest first; ties keep `rows`' order). A pass whose
+   * budget is spent before the end so reaches the others at its next passes, even when every row is due at
+   * every pass (younger than 10 minutes, or a transaction left `pending`, always asked about).
+   */
+  order<T extends Pick<Transaction, 'id' | 'createdAt'>>(rows: readonly T[]): T[] {
+    const last = (row: T): number => this.times.get(row.id) ?? Number.NEGATIVE_INFINITY;
+    return [...rows].sort((a, b) => last(a) - last(b) || a.createdAt.getTime() - b.createdAt.getTime());
+  }
+
+  /** Records that `row` was looked at (asked about, or tried and failed) now. */
   asked(row: Pick<Transaction, 'id'>): void {
     this.times.set(row.id, this.ctx.now().getTime());
   }

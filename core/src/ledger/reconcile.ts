@@ -37,7 +37,7 @@ export interface ReconcileOptions {
    */
   signal?: AbortSignal;
   /**
-   * Also ask about refunds still ongoing and charges answered `pending` (reconcileSettling; those the
+   * Also ask about refunds still ongoing and charges answered `pending` (reconcileOngoing, reconcilePendingCharge; those the
    * processor may keep ongoing for days, one gateway call each). Default true. A server's start-up pass,
    * run before it listens, leaves them to its periodic passes: only what a crash left is resolved first.
    */
@@ -46,6 +46,9 @@ export interface ReconcileOptions {
    * Bounds the pass, in ms of wall-clock time from its start: checked before each transaction as
    * `signal` is, and once spent the rest are reported `skipped` (the next pass picks them up). The
    * transaction being resolved is finished, so a pass may run one gateway call longer. Default: none.
+   * The groups (pending or in review, refunds ongoing, charges pending) take turns, one question each, and within
+   * a group the rows never asked about in this process come first, then the least recently asked
+   * (AskBackoff.order): passes that each reach only some of the rows due rotate through all of them.
    */
   budgetMs?: number;
 }
@@ -80,7 +83,7 @@ type Verdict = 'applied' | 'review' | 'held' | 'skipped';
  * the caller's idempotency record; marks the row `review` when the gateway
  * cannot tell. Rows already in review are asked about again and resolved
  * once the gateway can tell. Refunds still ongoing and charges answered `pending` whose processor
- * event never came are asked about too (reconcileSettling). Safe to run concurrently with traffic and with itself.
+ * event never came are asked about too (reconcileOngoing, reconcilePendingCharge). Safe to run concurrently with traffic and with itself.
  */
 export async function reconcilePending(ctx: LedgerContext, calling: ReadonlySet<string>, options: ReconcileOptions = {}): Promise<ReconcileReport> {
   const report: ReconcileReport = { checked: 0, applied: [], review: [], held: [], skipped: [], failed: [] };
@@ -89,35 +92,26 @@ export async function reconcilePending(ctx: LedgerContext, calling: ReadonlySet<
   const stopped = (): boolean => options.signal?.aborted === true || (deadline !== null && performance.now() >= deadline);
   const rows = await ctx.store.listPendingTransactions({ includeReview: options.revisitReview ?? true });
   // Transactions still `pending` (a crash's leftover) are always asked about; those held for review after a wait.
-  const backoff = AskBackoff.forPass(ctx, 'review', rows);
-  for (const row of rows) {
-    report.checked += 1;
-    const tooYoung = ctx.now().getTime() - row.createdAt.getTime() < minAgeMs;
-    let verdict: Verdict;
-    try {
-      if (calling.has(row.id) || tooYoung || stopped()) verdict = 'skipped';
-      else if (row.state === 'review' && !backoff.due(row)) verdict = 'held';
-      else {
-        verdict = await reconcileOne(ctx, row);
-        backoff.asked(row);
-      }
-    } catch (error) {
-      // One row that cannot be resolved must not stop the pass for the rows after it (oldest come first).
-      ctx.logger.error({ paymentId: row.paymentId, transactionId: row.id, err: error }, 'could not reconcile transaction; left as it is');
-      report.failed.push(row.id);
-      continue;
-    }
-    report[verdict].push(row.id);
-    const where = { paymentId: row.paymentId, transactionId: row.id, result: verdict };
-    if (verdict === 'held') ctx.logger.debug(where, 'transaction still held for review');
-    else if (verdict !== 'skipped') ctx.logger.info(where, 'reconciled pending transaction');
+  const groups = [group(rows, AskBackoff.forPass(ctx, 'review', rows), reconcileOne, 'transaction', true)];
+  if (options.settling !== false) {
+    const refunds = await listUnsettledRefunds(ctx);
+    groups.push(group(refunds, AskBackoff.forPass(ctx, 'refund', refunds), reconcileOngoing, 'ongoing refund'));
+    const charges = await listPendingChargesToReconcile(ctx);
+    groups.push(group(charges, AskBackoff.forPass(ctx, 'charge', charges), reconcilePendingCharge, 'pending charge'));
   }
-  if (options.settling === false) return report;
-  const pass = { ctx, calling, minAgeMs, stopped, report };
-  const refunds = await listUnsettledRefunds(ctx);
-  await reconcileSettling(pass, refunds, AskBackoff.forPass(ctx, 'refund', refunds), reconcileOngoing, 'ongoing refund');
-  const charges = await listPendingChargesToReconcile(ctx);
-  await reconcileSettling(pass, charges, AskBackoff.forPass(ctx, 'charge', charges), reconcilePendingCharge, 'pending charge');
+  // One question of each group in turn (those with none left give their turn to the others): a budget spent
+  // on one group's many rows does not starve the others, each gets its share while it has rows due.
+  const pass: Pass = { ctx, calling, minAgeMs, stopped };
+  while (groups.some((g) => g.next < g.queue.length)) {
+    for (const g of groups) await step(pass, g);
+  }
+  // Reported in the order listed (oldest first), whatever the order asked in.
+  for (const g of groups) {
+    for (const row of g.rows) {
+      report.checked += 1;
+      report[g.verdicts.get(row.id) ?? 'skipped'].push(row.id);
+    }
+  }
   return report;
 }
 
@@ -127,39 +121,77 @@ interface Pass {
   minAgeMs: number;
   /** The pass's `signal` aborted, or its `budgetMs` spent. */
   stopped: () => boolean;
-  report: ReconcileReport;
+}
+
+/** One group of rows a pass asks about, with what becomes of each. */
+interface Group {
+  /** As listed (oldest first). */
+  rows: readonly Transaction[];
+  backoff: AskBackoff;
+  /** The same rows in the order to ask about them (AskBackoff.order), and the next one to look at. */
+  queue: Transaction[];
+  next: number;
+  one: (ctx: LedgerContext, row: Transaction) => Promise<Verdict>;
+  what: string;
+  /** Transactions still `pending` or held for review (reconcileOne), not rows settling (reconcileOngoing, reconcilePendingCharge). */
+  pending: boolean;
+  verdicts: Map<string, Verdict | 'failed'>;
+}
+
+function group(rows: readonly Transaction[], backoff: AskBackoff, one: Group['one'], what: string, pending = false): Group {
+  return { rows, backoff, queue: backoff.order(rows), next: 0, one, what, pending, verdicts: new Map() };
+}
+
+/** Looks at the group's next rows until one is asked about (or none is left): the rows not asked about cost nothing. */
+async function step(pass: Pass, g: Group): Promise<void> {
+  while (g.next < g.queue.length) {
+    const row = g.queue[g.next++] as Transaction;
+    if (await look(pass, g, row)) return;
+  }
 }
 
 /**
- * Applied rows whose settling row never came, each at least minAgeMs old: refunds the processor accepted
+ * Pending (a crash's leftover) or held for review (reconcileOne), or applied rows whose settling row never came, each at least
+ * minAgeMs old: refunds the processor accepted
  * (refund_ongoing, their amount still reserved; the settling `refund` or `refund_failed` is written once the
  * gateway shows the refund finished, ongoing-refunds.ts), and charges it answered `pending` (the payment
  * still `pending`; a final answer is recorded through the webhook inbox, pending-charges.ts). Still pending,
  * or it cannot tell: `held`, left for the next pass, the processor's event, or a person (listReview). One looked
- * at is looked at again only once `backoff` says it is due (`held` meanwhile), without reading anything: one a
- * processor never settles (a failed bank transfer waits for a person) costs nothing but its listing until then.
+ * at is looked at again only once the group's backoff says it is due (`held` meanwhile; a transaction still `pending`
+ * always is), without reading anything: one a processor never settles (a failed bank transfer waits for a person)
+ * costs nothing but its listing until then. One tried is recorded as asked even when it failed, so a row that
+ * fails at every pass goes behind the others (AskBackoff.order). Whether the gateway was asked (or tried).
  */
-async function reconcileSettling(pass: Pass, rows: readonly Transaction[], backoff: AskBackoff, one: (ctx: LedgerContext, row: Transaction) => Promise<Verdict>, what: string): Promise<void> {
-  const { ctx, report } = pass;
-  for (const row of rows) {
-    report.checked += 1;
-    const tooYoung = ctx.now().getTime() - row.createdAt.getTime() < pass.minAgeMs;
-    let verdict: Verdict;
-    try {
-      if (pass.calling.has(row.id) || tooYoung || pass.stopped()) verdict = 'skipped';
-      else if (!backoff.due(row)) verdict = 'held';
-      else {
-        verdict = await one(ctx, row);
-        backoff.asked(row);
+async function look(pass: Pass, g: Group, row: Transaction): Promise<boolean> {
+  const { ctx } = pass;
+  const tooYoung = ctx.now().getTime() - row.createdAt.getTime() < pass.minAgeMs;
+  let verdict: Verdict;
+  let asked = false;
+  try {
+    // One not due is held (it would not be asked about), whether or not the pass is stopped.
+    if (pass.calling.has(row.id) || tooYoung) verdict = 'skipped';
+    else if (!(g.pending && row.state === 'pending') && !g.backoff.due(row)) verdict = 'held';
+    else if (pass.stopped()) verdict = 'skipped';
+    else {
+      asked = true;
+      try {
+        verdict = await g.one(ctx, row);
+      } finally {
+        g.backoff.asked(row);
       }
-    } catch (error) {
-      ctx.logger.error({ paymentId: row.paymentId, transactionId: row.id, err: error }, `could not reconcile ${what}; left as it is`);
-      report.failed.push(row.id);
-      continue;
     }
-    report[verdict].push(row.id);
-    if (verdict === 'applied') ctx.logger.info({ paymentId: row.paymentId, transactionId: row.id, result: verdict }, `reconciled ${what}`);
+  } catch (error) {
+    // One row that cannot be resolved must not stop the pass for the rows after it.
+    ctx.logger.error({ paymentId: row.paymentId, transactionId: row.id, err: error }, `could not reconcile ${g.what}; left as it is`);
+    g.verdicts.set(row.id, 'failed');
+    return asked;
   }
+  g.verdicts.set(row.id, verdict);
+  const where = { paymentId: row.paymentId, transactionId: row.id, result: verdict };
+  if (g.pending && verdict === 'held') ctx.logger.debug(where, 'transaction still held for review');
+  else if (g.pending && verdict !== 'skipped') ctx.logger.info(where, 'reconciled pending transaction');
+  else if (verdict === 'applied') ctx.logger.info(where, `reconciled ${g.what}`);
+  return asked;
 }
 
 /**

@@ -34,7 +34,7 @@ describe('ledger: reconciliation over many charges still pending', () => {
   restoreAfterEach(() => env);
 
   /** `count` payments whose charge the processor answered pending (ch_1, ch_2, ...), and a service on a settable clock. */
-  async function manyPending(count: number) {
+  async function manyPending(count: number, age = HOUR) {
     const { store, reads } = countingStore();
     let next = 0;
     sinon.stub(GatedDummy.prototype, 'processPayment').callsFake(async (p: PaymentData): Promise<GatewayResponse> => answersAs(`ch_${++next}`)('pending', { amount: p.amount, currency: p.currency }));
@@ -47,8 +47,8 @@ describe('ledger: reconciliation over many charges still pending', () => {
       ids.push(transaction.id);
       created = Math.max(created, transaction.createdAt.getTime());
     }
-    // Each an hour old (or a few ms more): asked about every 6 minutes.
-    const clock = { now: created + HOUR };
+    // Each an hour old (or a few ms more): asked about every 6 minutes (younger than 10 minutes: at every pass).
+    const clock = { now: created + age };
     const service = new PaymentService({ manager: env.manager, store, clock: () => new Date(clock.now) });
     // The processor still shows each one pending.
     const asked: string[] = [];
@@ -103,6 +103,70 @@ describe('ledger: reconciliation over many charges still pending', () => {
       // The first three are not due (held without a question); the three not reached are asked now.
       expect(second).to.deep.include({ checked: 6, held: ids, skipped: [] });
       expect(asked).to.deep.equal(ids);
+    } finally {
+      timers.restore();
+    }
+  });
+
+  it('with a budget, passes that each reach only some of the charges due at every pass rotate through all of them', async () => {
+    // A minute old (asked about at every pass): walked oldest first, every pass asked about the same three.
+    const { service, ids, asked, clock, status } = await manyPending(6, MINUTE);
+    const timers = sinon.useFakeTimers({ toFake: ['performance'] });
+    try {
+      status.callsFake(async (input: TransactionStatusInput): Promise<GatewayResponse> => {
+        asked.push(input.transaction.id);
+        timers.tick(100);
+        return answersAs(input.transaction.gatewayTransactionId ?? '')('pending');
+      });
+      const passes: string[][] = [];
+      for (let n = 0; n < 8; n++) {
+        const before = asked.length;
+        await service.reconcile({ minAgeMs: 0, budgetMs: 250 });
+        passes.push(asked.slice(before));
+        clock.now += MINUTE;
+      }
+      expect(passes[0]).to.deep.equal(ids.slice(0, 3));
+      expect(passes[1], 'the second pass asks about the three not reached').to.deep.equal(ids.slice(3));
+      for (const id of ids) expect(passes.filter((p) => p.includes(id)), `passes asking about ${id}`).to.have.length(4);
+    } finally {
+      timers.restore();
+    }
+  });
+
+  it('with a budget, refunds still ongoing and charges still pending take turns: many of one group do not starve the other', async () => {
+    sinon.stub(GatedDummy.prototype, 'refundPayment').callsFake(async (p: PaymentData): Promise<GatewayResponse> => answersAs(`re_${p.idempotencyKey}`)('refund_ongoing', { amount: p.amount, currency: p.currency }));
+    // Charged as usual first (the stub is in place before the plugin is built), then answered pending.
+    const processPayment = sinon.stub(GatedDummy.prototype, 'processPayment').callThrough();
+    env = setup({ plugin: GatedDummy });
+    const refunds: string[] = [];
+    for (let n = 0; n < 4; n++) {
+      const payment = await env.create();
+      await env.service.process({ paymentId: payment.id, idempotencyKey: key() });
+      refunds.push((await env.service.refund({ paymentId: payment.id, idempotencyKey: key(), amount: '4.00' })).transaction.id);
+    }
+    let next = 0;
+    processPayment.callsFake(async (p: PaymentData): Promise<GatewayResponse> => answersAs(`ch_${++next}`)('pending', { amount: p.amount, currency: p.currency }));
+    const charges: string[] = [];
+    let created = 0;
+    for (let n = 0; n < 2; n++) {
+      const { transaction } = await env.service.process({ paymentId: (await env.create()).id, idempotencyKey: key() });
+      charges.push(transaction.id);
+      created = transaction.createdAt.getTime();
+    }
+    const service = new PaymentService({ manager: env.manager, store: env.store, clock: () => new Date(created + MINUTE) });
+    const timers = sinon.useFakeTimers({ toFake: ['performance'] });
+    const asked: string[] = [];
+    try {
+      sinon.stub(GatedDummy.prototype, 'getTransactionStatus').callsFake(async (input: TransactionStatusInput): Promise<GatewayResponse> => {
+        asked.push(input.transaction.id);
+        timers.tick(100);
+        const answer = answersAs(input.transaction.gatewayTransactionId ?? '');
+        return input.transaction.kind === 'refund_ongoing' ? answer('refund_ongoing', { amount: input.transaction.amount }) : answer('pending');
+      });
+      const report = await service.reconcile({ minAgeMs: 0, budgetMs: 350 });
+      // One question of each group in turn (refunds first, then charges, each oldest first took the whole budget).
+      expect(asked).to.deep.equal([refunds[0], charges[0], refunds[1], charges[1]]);
+      expect(report).to.deep.include({ checked: 6, held: [refunds[0], refunds[1], charges[0], charges[1]], skipped: [refunds[2], refunds[3]], failed: [] });
     } finally {
       timers.restore();
     }
