@@ -53,7 +53,7 @@ describe("manager: a plugin's typed error from getClientToken, as the host hands
 });
 
 describe("manager: a plugin's typed error from getClientToken keeps its code only when the host does not use it", () => {
-  for (const code of ['unauthorized', 'payment_not_found', 'plugin_timeout', 'shutting_down', 'internal_error', 'route_not_found', 'range_not_satisfiable']) {
+  for (const code of ['unauthorized', 'payment_not_found', 'plugin_timeout', 'shutting_down', 'internal_error', 'route_not_found', 'range_not_satisfiable', 'rate_limited']) {
     it(`"${code}" (the host's own) becomes plugin_failed with the plugin's code in details.pluginCode`, async () => {
       ThrowingTokens.thrown = (key) => new PayhostError(code, `no access with ${key}`, { key });
       const m = manager();

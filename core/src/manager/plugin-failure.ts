@@ -141,6 +141,7 @@ const SERVER_CODES: readonly string[] = [
   'invalid_json',
   'precondition_failed',
   'range_not_satisfiable',
+  'rate_limited',
   'payload_too_large',
   'unsupported_media_type',
   'headers_too_large',
