@@ -1,5 +1,6 @@
 import { ERROR_CODES, PayhostError } from '../errors/index.js';
 import type { ConfigValues } from '../plugin/config-structure.js';
+import { placeError, type ConfigPlace } from './place.js';
 
 /** `${NAME}`, or `${NAME:-fallback}` (the fallback is used when NAME is unset or empty, as in the shell). */
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
@@ -32,18 +33,29 @@ export function refuseNewEnvReferences(update: Readonly<Record<string, unknown>>
  * `${my-key}`, `${NAME-x}`, `${NAME:=x}`, or one nested in a fallback): left
  * as is, the literal text would become the secret the plugin sends.
  */
-function refuseMalformedReferences(key: string, value: string, where: Record<string, unknown>): void {
+function refuseMalformedReferences(key: string, value: string, where: Record<string, unknown>, place: ConfigPlace | undefined): void {
   let nested = false;
   const rest = value.replace(ENV_REF, (_match, _name: string, fallback: string | undefined) => {
     if (fallback?.includes('${')) nested = true;
     return '';
   });
   if (!nested && !rest.includes('${')) return;
-  throw new PayhostError(
-    ERROR_CODES.invalidConfiguration,
-    `Configuration field "${key}" holds a malformed environment reference: write \${NAME} or \${NAME:-fallback} (NAME: letters, digits, _; no nesting)`,
+  throw fieldError(
+    key,
+    'holds a malformed environment reference: write \${NAME} or \${NAME:-fallback} (NAME: letters, digits, _; no nesting)',
     { ...where, field: key },
+    place,
   );
+}
+
+/**
+ * An error about one field: with `place` (a plugin's settings in the file), said as the other errors at a
+ * place in the configuration are (`Invalid configuration at "channels.1.plugins.acme.configuration.api_key"
+ * (channel "eu-store"): field "api_key" …`, details.path); without it, `Configuration field "<key>" …`.
+ */
+export function fieldError(key: string, says: string, details: Record<string, unknown>, place: ConfigPlace | undefined): PayhostError {
+  if (place === undefined) return new PayhostError(ERROR_CODES.invalidConfiguration, `Configuration field "${key}" ${says}`, details);
+  return placeError(`${place.path}.configuration.${key}`, place.channel, `field "${key}" ${says}`, details);
 }
 
 /**
@@ -56,25 +68,42 @@ export function resolveEnvReferences(
   values: Readonly<ConfigValues>,
   env: NodeJS.ProcessEnv,
   where: Record<string, unknown>,
+  /** Where these values are written in the configuration file (a plugin's settings): named by every error. */
+  place?: ConfigPlace,
 ): ConfigValues {
   const out: ConfigValues = {};
   for (const [key, value] of Object.entries(values)) {
-    if (typeof value === 'string' && value.includes('${')) refuseMalformedReferences(key, value, where);
+    if (typeof value === 'string' && value.includes('${')) refuseMalformedReferences(key, value, where, place);
     out[key] =
       typeof value === 'string'
         ? value.replace(ENV_REF, (_match, name: string, fallback: string | undefined) => {
             const set = env[name];
             const resolved = set === undefined || (set === '' && fallback !== undefined) ? fallback : set;
             if (resolved === undefined) {
-              throw new PayhostError(
-                ERROR_CODES.invalidConfiguration,
-                `Configuration field "${key}" references environment variable ${name}, which is not set`,
-                { ...where, field: key, variable: name },
-              );
+              throw fieldError(key, `references environment variable ${name}, which is not set`, { ...where, field: key, variable: name }, place);
             }
             return resolved;
           })
         : value;
   }
   return out;
+}
+
+/** One `${NAME}` reference whose variable is not set (and has no fallback): see unsetEnvReferences. */
+export interface UnsetEnvReference {
+  field: string;
+  variable: string;
+}
+
+/** Every reference in `values` to a variable that is not set and has no fallback, in field order: what resolveEnvReferences stops at the first of. */
+export function unsetEnvReferences(values: Readonly<ConfigValues>, env: NodeJS.ProcessEnv): UnsetEnvReference[] {
+  const unset: UnsetEnvReference[] = [];
+  for (const [field, value] of Object.entries(values)) {
+    if (typeof value !== 'string') continue;
+    for (const match of value.matchAll(ENV_REF)) {
+      const variable = match[1] as string;
+      if (env[variable] === undefined && match[2] === undefined) unset.push({ field, variable });
+    }
+  }
+  return unset;
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ERROR_CODES, PayhostError } from '../errors/index.js';
 import { minorUnits } from '../money/currency.js';
 import type { PluginClass } from '../plugin/base-plugin.js';
+import { placeError } from './place.js';
 import { validatePluginSettings } from './plugin-settings.js';
 import type { ChannelConfig, ConfigWarn, HostConfig, HostConfigInput, PluginSettings, PluginSettingsInput } from './types.js';
 
@@ -55,15 +56,6 @@ export async function readConfigFile(path: string): Promise<unknown> {
   } catch (err) {
     throw configError(`Configuration file ${path} is not valid JSON: ${(err as Error).message}`, { path });
   }
-}
-
-/**
- * An error at a place in the configuration: said as the schema errors say it (`Invalid configuration at
- * "channels.0.currencies.1"`), with the channel's slug, and the path in `details.path`.
- */
-function placeError(path: string, channel: string | null, message: string, details: Record<string, unknown>): PayhostError {
-  const of = channel === null ? '' : ` (channel "${channel}")`;
-  return configError(`Invalid configuration at "${path}"${of}: ${message}`, { ...details, path });
 }
 
 /** `placeOf`: where an entry of the list is written ("channels.0.currencies.1", "channels.0.defaultGateways.XAU"). */

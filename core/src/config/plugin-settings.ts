@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { ERROR_CODES, PayhostError } from '../errors/index.js';
 import type { PluginClass } from '../plugin/base-plugin.js';
 import type { ConfigField, ConfigValue, ConfigValues } from '../plugin/config-structure.js';
-import { hasEnvReference } from './env.js';
+import { fieldError, hasEnvReference } from './env.js';
+import type { ConfigPlace } from './place.js';
 import type { ConfigWarn, PluginSettings, PluginSettingsInput } from './types.js';
 
 /** "true"/"false"/"1"/"0"/"yes"/"no"/"on"/"off" and booleans, as Saleor coerces them. */
@@ -101,7 +102,14 @@ export function validatePluginSettings(
  * references replaced) as booleans: one that is not a boolean once resolved is invalid_configuration naming
  * the field and the variables (never the value: the variable may hold anything).
  */
-export function readBooleanFields(plugin: PluginClass, written: Readonly<ConfigValues>, resolved: ConfigValues, where: Record<string, unknown>): ConfigValues {
+export function readBooleanFields(
+  plugin: PluginClass,
+  written: Readonly<ConfigValues>,
+  resolved: ConfigValues,
+  where: Record<string, unknown>,
+  /** Where the settings are written in the configuration file: named by the error (as resolveEnvReferences's). */
+  place?: ConfigPlace,
+): ConfigValues {
   for (const [name, field] of Object.entries(plugin.configStructure)) {
     const value = resolved[name];
     if (field.type !== 'Boolean' || typeof value !== 'string') continue;
@@ -111,11 +119,9 @@ export function readBooleanFields(plugin: PluginClass, written: Readonly<ConfigV
       continue;
     }
     const variables = [...String(written[name]).matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]);
-    throw new PayhostError(
-      ERROR_CODES.invalidConfiguration,
-      `Boolean field "${name}" of plugin "${plugin.id}" is not a boolean once its environment references (${variables.join(', ')}) are resolved: set it to true, false, 1, 0, yes, no, on or off`,
-      { ...where, field: name, variables },
-    );
+    const says = `is not a boolean once its environment references (${variables.join(', ')}) are resolved: set it to true, false, 1, 0, yes, no, on or off`;
+    if (place !== undefined) throw fieldError(name, says, { ...where, field: name, variables }, place);
+    throw new PayhostError(ERROR_CODES.invalidConfiguration, `Boolean field "${name}" of plugin "${plugin.id}" ${says}`, { ...where, field: name, variables });
   }
   return resolved;
 }

@@ -59,9 +59,15 @@ function settingsFor(cls: PluginClass, stored: PluginSettings | undefined): Plug
   return stored ?? validatePluginSettings(cls, undefined, { plugin: cls.id }, noWarnings);
 }
 
-function instantiate(ctx: BuildContext, cls: PluginClass, channel: string | null, settings: PluginSettings): PluginInstance {
+/**
+ * `at`: where the plugin's settings are written in the file (`channels.1.plugins.acme`, `globalPlugins.audit`), so an
+ * unset or malformed `${NAME}` names its plugin and channel as the file's other errors do.
+ */
+function instantiate(ctx: BuildContext, cls: PluginClass, channel: string | null, settings: PluginSettings, at: string): PluginInstance {
   const where = { plugin: cls.id, channel };
-  const configuration = Object.freeze(readBooleanFields(cls, settings.configuration, resolveEnvReferences(settings.configuration, ctx.env, where), where));
+  const place = { path: at, channel };
+  const resolved = resolveEnvReferences(settings.configuration, ctx.env, where, place);
+  const configuration = Object.freeze(readBooleanFields(cls, settings.configuration, resolved, where, place));
   let instance: BasePlugin;
   try {
     instance = new cls({ channel, active: settings.active, configuration, logger: ctx.logger.child(where) });
@@ -72,22 +78,23 @@ function instantiate(ctx: BuildContext, cls: PluginClass, channel: string | null
 }
 
 /** A channel's runtime and its scope; a failed build closes the instances it made before it throws. */
-function buildChannel(ctx: BuildContext, root: AwilixContainer, globals: PluginInstance[], channel: ChannelConfig): [ChannelRuntime, AwilixContainer] {
+/** `at`: the channel's place in the file (`channels.1`). */
+function buildChannel(ctx: BuildContext, root: AwilixContainer, globals: PluginInstance[], channel: ChannelConfig, at: string): [ChannelRuntime, AwilixContainer] {
   const scope = root.createScope();
   try {
-    return [buildChannelIn(ctx, scope, globals, channel), scope];
+    return [buildChannelIn(ctx, scope, globals, channel, at), scope];
   } catch (err) {
     void disposeContainer(scope, ctx.logger);
     throw err;
   }
 }
 
-function buildChannelIn(ctx: BuildContext, scope: AwilixContainer, globals: PluginInstance[], channel: ChannelConfig): ChannelRuntime {
+function buildChannelIn(ctx: BuildContext, scope: AwilixContainer, globals: PluginInstance[], channel: ChannelConfig, at: string): ChannelRuntime {
   const perChannel = ctx.registry.filter((cls) => cls.configurationPerChannel);
   scope.register({ channel: asValue(channel) });
   for (const cls of perChannel) {
     const settings = settingsFor(cls, channel.plugins[cls.id]);
-    scope.register(`plugin:${cls.id}`, pluginResolver(ctx, () => instantiate(ctx, cls, channel.slug, settings)).scoped());
+    scope.register(`plugin:${cls.id}`, pluginResolver(ctx, () => instantiate(ctx, cls, channel.slug, settings, `${at}.plugins.${cls.id}`)).scoped());
   }
   const own = perChannel.map((cls) => scope.resolve<PluginInstance>(`plugin:${cls.id}`));
   // A channel's plugin list is its own plugins, then the global ones (Saleor's order).
@@ -161,7 +168,7 @@ function buildGlobals(ctx: BuildContext, root: AwilixContainer, config: HostConf
   const globalClasses = ctx.registry.filter((cls) => !cls.configurationPerChannel);
   for (const cls of globalClasses) {
     const settings = settingsFor(cls, config.globalPlugins[cls.id]);
-    root.register(`plugin:${cls.id}`, pluginResolver(ctx, () => instantiate(ctx, cls, null, settings)).singleton());
+    root.register(`plugin:${cls.id}`, pluginResolver(ctx, () => instantiate(ctx, cls, null, settings, `globalPlugins.${cls.id}`)).singleton());
   }
   return globalClasses.map((cls) => root.resolve<PluginInstance>(`plugin:${cls.id}`));
 }
@@ -190,8 +197,8 @@ export function buildRuntime(ctx: BuildContext, given: HostConfig, version: numb
   try {
     const globals = buildGlobals(ctx, root, config);
     const channels = new Map<string, ChannelRuntime>();
-    for (const channel of config.channels) {
-      const [runtime, scope] = buildChannel(ctx, root, globals, channel);
+    for (const [index, channel] of config.channels.entries()) {
+      const [runtime, scope] = buildChannel(ctx, root, globals, channel, `channels.${index}`);
       channels.set(channel.slug, runtime);
       scopes.set(channel.slug, scope);
     }
@@ -223,9 +230,10 @@ export interface ChannelBuild {
  */
 export function buildChannelOver(ctx: BuildContext, previous: Runtime, given: HostConfig, slug: string): ChannelBuild {
   const config = frozenConfig(given);
-  const channel = config.channels.find((c) => c.slug === slug);
+  const index = config.channels.findIndex((c) => c.slug === slug);
+  const channel = config.channels[index];
   if (!channel) throw new PayhostError(ERROR_CODES.unknownChannel, `Unknown channel "${slug}"`, { channel: slug });
-  const [runtime, scope] = buildChannel(ctx, previous.root, previous.globals, channel);
+  const [runtime, scope] = buildChannel(ctx, previous.root, previous.globals, channel, `channels.${index}`);
   return { config, slug, channel: runtime, scope };
 }
 
