@@ -64,6 +64,13 @@ export function connectRefusal(intent: Pick<Stripe.PaymentIntent, 'id' | 'transf
   return null;
 }
 
+/**
+ * Statuses in which the intent can still take the customer's money: Stripe.js (with the client secret) can finish
+ * 3-D Secure, confirm it, or bring a new card; a processing payment may still succeed. An intent left unbound in one
+ * of them would charge with no payment named in its events (charges.ts cancels it, reconcile.ts waits for it).
+ */
+export const STILL_OPEN: ReadonlySet<Stripe.PaymentIntent.Status> = new Set<Stripe.PaymentIntent.Status>(['requires_payment_method', 'requires_confirmation', 'requires_action', 'processing']);
+
 /** Whether the intent names this payment already (no binding needed). */
 export function boundTo(intent: Pick<Stripe.PaymentIntent, 'metadata'>, payment: Pick<PaymentData, 'paymentId'>): boolean {
   return meta(intent, PAYMENT_ID_KEY) === String(payment.paymentId);

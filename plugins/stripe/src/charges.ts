@@ -1,13 +1,13 @@
 import { ERROR_CODES, PayhostError, type GatewayResponse, type PaymentData, type TokenConfig, type TransactionKind } from '@payhost/core';
 import type Stripe from 'stripe';
-import { adoptedBy, adoptionRefusal, bindIntent, connectRefusal } from './adoption.js';
+import { STILL_OPEN, adoptedBy, adoptionRefusal, bindIntent, connectRefusal } from './adoption.js';
 import { toStripeAmount } from './amounts.js';
 import { mutating, reading, wasReplayed, type CallContext } from './client.js';
 import { missingObject, onHoldingAccount } from './account-fallback.js';
 import { applicationFee, connectTarget, decodeRef, encodeRef, followUpAccounts, intentConnectParams, pspAccount, referenceAccount, type ConnectTarget } from './connect.js';
 import { convertAmount, errorResponse, failure, paymentMetadata, refusal, stripeAmountOf, type OperationContext } from './context.js';
 import { CUSTOMER_ACCOUNT_MISMATCH, customerAccountRefusal, ensureCustomer, explicitCustomer, findCustomer, savedCard } from './customers.js';
-import { readLeavesOutcomeUnknown } from './errors.js';
+import { describeStripeError, readLeavesOutcomeUnknown } from './errors.js';
 import { signedPaymentId } from './metadata-signature.js';
 import { intentResponse, type IntentReading } from './status-mapping.js';
 
@@ -160,9 +160,11 @@ async function chargeConfirmedIntent(ctx: OperationContext, payment: PaymentData
       try {
         bound = await bindIntent(ctx.stripe, intent, payment, ctx.channel, call, ctx.settings.secretKey);
       } catch (err) {
-        // The intent was just read: what the customer did with it stands, bound or not. Only "no such intent" is definite.
+        // The intent was just read: what the customer did with it stands, bound or not. Only "no such intent" is definite;
+        // one the customer can still pay is canceled first (cancelUnbound), else it could charge with no payment named.
         const response = errorResponse(ctx, err, payment, kind, account);
-        return missingObject(err, 'payment_intent') ? response : leftOpen(ctx, response, id, account);
+        if (missingObject(err, 'payment_intent')) return response;
+        return STILL_OPEN.has(intent.status) ? cancelUnbound(ctx, response, intent, kind, call) : leftOpen(ctx, response, id, account);
       }
       if (typeof bound === 'string') return failure(payment, kind, bound);
       intent = bound;
@@ -188,11 +190,36 @@ async function chargeConfirmedIntent(ctx: OperationContext, payment: PaymentData
  * the intent; a 404 (no such intent) and other 4xx stay definite. For the
  * metadata update binding the intent (adoption.ts), made once it was read,
  * every failure but Stripe's "no such intent" (a 400 too: a key reused with
- * other parameters answers it, after the first request may have landed).
+ * other parameters answers it, after the first request may have landed),
+ * once an intent still open was not canceled (cancelUnbound).
  */
 function leftOpen(ctx: OperationContext, response: GatewayResponse, id: string, account: string | null): GatewayResponse {
   const pspReference = encodeRef(pspAccount(ctx.settings, account), id);
   return { ...response, transactionId: encodeRef(account, id), pspReference, rawResponse: { ...(response.rawResponse ?? {}), outcome_unknown: true } };
+}
+
+/**
+ * The binding failed on an intent the customer can still pay (STILL_OPEN: 3-D Secure pending, a confirm or another
+ * card to come, processing). Left as it is, it could take the money after the ledger recorded the charge failed, its
+ * events naming no payment. It is canceled (key `<ledger key>#unbound`): only a cancel Stripe answered makes the
+ * failure definite, with the intent as reference. A cancel that failed (Stripe refuses one once the customer finished
+ * 3-D Secure and the intent succeeded; or a 5xx, lost connection...) leaves the outcome unknown (leftOpen): the ledger
+ * holds the charge, and its status check or reconciliation records it once Stripe shows it (reconcile.ts).
+ */
+async function cancelUnbound(ctx: OperationContext, response: GatewayResponse, intent: Stripe.PaymentIntent, kind: TransactionKind, call: CallContext): Promise<GatewayResponse> {
+  const bindError = response.error ?? 'no answer';
+  let canceled: Stripe.PaymentIntent;
+  try {
+    canceled = await ctx.stripe.paymentIntents.cancel(intent.id, { cancellation_reason: 'abandoned', expand: ['payment_method'] }, mutating(call, 'unbound'));
+  } catch (err) {
+    const cancel = describeStripeError(err);
+    const error = `Binding PaymentIntent ${intent.id} to this payment failed (${bindError}), and so did canceling it (${cancel.message}): it may still take the money.`;
+    return leftOpen(ctx, { ...response, error, rawResponse: { ...(response.rawResponse ?? {}), cancel_error: cancel.raw } }, intent.id, call.account);
+  }
+  if (canceled.status !== 'canceled') return leftOpen(ctx, response, intent.id, call.account);
+  const failed = intentResponse(canceled, reader(ctx, call.account, kind, wasReplayed(canceled)));
+  const error = `Binding PaymentIntent ${intent.id} to this payment failed (${bindError}); the intent was canceled, so it cannot take the money.`;
+  return { ...failed, error, rawResponse: { ...(failed.rawResponse ?? {}), bind_error: response.rawResponse ?? null } };
 }
 
 function redirectsForConfirm(payment: PaymentData): Stripe.PaymentIntentConfirmParams {

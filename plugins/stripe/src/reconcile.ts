@@ -1,6 +1,6 @@
 import type { GatewayResponse, PaymentData, TransactionKind, TransactionStatusInput } from '@payhost/core';
 import type Stripe from 'stripe';
-import { adoptedBy, adoptionRefusal, boundTo, connectRefusal } from './adoption.js';
+import { STILL_OPEN, adoptedBy, adoptionRefusal, boundTo, connectRefusal } from './adoption.js';
 import { toStripeAmount } from './amounts.js';
 import { reading } from './client.js';
 import { onHoldingAccount } from './account-fallback.js';
@@ -56,6 +56,9 @@ function movedMoney(intent: Stripe.PaymentIntent): boolean {
   return intent.status === 'succeeded' || intent.status === 'requires_capture' || intent.status === 'processing';
 }
 
+/** unboundRefusal's "cannot tell yet": the intent may still take the money. */
+const OPEN = 'open' as const;
+
 /**
  * Why an intent of this channel that names no payment (or this one) is not
  * this charge's, or null. Bound to the payment: it is. Unbound: the adopting
@@ -66,19 +69,24 @@ function movedMoney(intent: Stripe.PaymentIntent): boolean {
  * before binding; the Connect terms are checked after, as for any adopted
  * intent). Reconciliation writes nothing: the intent stays unbound, and the
  * ledger's PSP reference claim keeps it to one payment, as when two payments
- * bind it at once. Anything else never became this payment's charge.
+ * bind it at once. The payment's own token for its amount that the customer
+ * can still pay (3-D Secure pending, a confirm or another card to come: the
+ * charge's cancel of it failed, or its read did) is OPEN: cannot tell yet,
+ * never a failure, or its later charge would go unrecorded. Anything else
+ * never became this payment's charge.
  */
-function unboundRefusal(intent: Stripe.PaymentIntent, input: TransactionStatusInput): string | null {
+function unboundRefusal(intent: Stripe.PaymentIntent, input: TransactionStatusInput): string | typeof OPEN | null {
   const { payment, transaction } = input;
   if (boundTo(intent, payment)) return null;
   const never = `PaymentIntent ${intent.id} was never bound to this payment: the adoption never took effect.`;
-  if (decodeRef(payment.token)?.id !== intent.id || !movedMoney(intent)) return never;
+  if (decodeRef(payment.token)?.id !== intent.id || !(movedMoney(intent) || STILL_OPEN.has(intent.status))) return never;
   try {
     const amount = toStripeAmount(transaction.amount, payment.currency);
-    return intent.amount === amount && intent.currency === payment.currency.toLowerCase() ? null : never;
+    if (intent.amount !== amount || intent.currency !== payment.currency.toLowerCase()) return never;
   } catch {
     return never;
   }
+  return movedMoney(intent) ? null : OPEN;
 }
 
 /**
@@ -207,6 +215,7 @@ export async function transactionStatus(ctx: OperationContext, input: Transactio
   // or the payment's own paid token its charge could not bind (unboundRefusal).
   if (charging) {
     const refused = adoptionRefusal(intent, payment, ctx.channel) ?? unboundRefusal(intent, input);
+    if (refused === OPEN) return null;
     if (refused) return { ...failure(payment, kind, refused), amount: transaction.amount };
     // The call that adopted the intent wrote its key on it (adoptedBy): it accepted these terms under the settings of
     // its time, so the intent is recorded as Stripe holds it, whatever the fee or account configured since.
