@@ -47,6 +47,7 @@ export function buildProgram(io: CliIo = processIo): Command {
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
     .requiredOption('--channel <slug>', 'channel slug')
     .option('--currency <code>', 'ISO 4217 currency code')
+    .addHelpText('after', "\nOnly this channel's plugins (and the global ones) are built: another channel's ${NAME} references need not be set.")
     .action((options) => gateways(options, io));
   program
     .command('pay')
@@ -141,6 +142,8 @@ export function buildProgram(io: CliIo = processIo): Command {
         'Exit codes: 0 valid (and, with --saved, the saved changes read); 1 with `error <code>: <message>` (or `error <code> (<reason>): <message>`)\n' +
         'on stderr and nothing on stdout:\n' +
         'invalid_configuration (the file, or a database schema newer than this payhost), data_dir_in_use, store_unavailable.\n' +
+        'Every ${NAME} the plugins reference that is not set here is listed at once (invalid_configuration, reason unset_variables):\n' +
+        'serve would refuse to start. Where the secrets are not set (CI), give placeholder values or write ${NAME:-placeholder}.\n' +
         'A saved change this configuration cannot apply (secrets under a key it lacks included) is listed with inForce false, its reason\n' +
         '(settings_key_missing, settings_key_mismatch, unknown_channel, ...) and the error message; it is not also logged as an error.',
     )

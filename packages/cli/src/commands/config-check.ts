@@ -2,6 +2,7 @@ import { PluginManager } from '@payhost/core';
 import { checkCheckoutExposure, checkDevelopmentKeys, checkStoreChoice, PUBLIC_CHECKOUT_WARNING, type ServerConfig } from '@payhost/server';
 import { json, type CliIo } from '../io.js';
 import { commandLogger, loadCommandConfig } from '../logger.js';
+import { withEveryUnsetVariable } from '../unset-variables.js';
 import { readSavedChanges, REPORTED_REFUSALS_AT_DEBUG, SAVED_CHANGES_NOT_READ } from '../saved-changes.js';
 
 export interface ConfigCheckOptions {
@@ -36,7 +37,10 @@ export async function configCheck(options: ConfigCheckOptions, io: CliIo): Promi
   checkDevelopmentKeys(config);
   // The public checkout on a host other machines reach: refused as serve refuses it, or said when acknowledged.
   if (checkCheckoutExposure(config) === 'acknowledged') logger.warn({ host: config.server.host, checkoutGateways: config.server.checkoutGateways }, PUBLIC_CHECKOUT_WARNING);
-  const manager = await PluginManager.create({ plugins: config.plugins, pluginBaseDir: config.baseDir, config: config.host, logger });
+  const manager = await PluginManager.create({ plugins: config.plugins, pluginBaseDir: config.baseDir, config: config.host, logger }).catch((err: unknown) => {
+    // serve stops at the first unset variable; a check says every one at once.
+    throw withEveryUnsetVariable(err, config.host, process.env);
+  });
   try {
     const plugins = manager.config.channels.map((channel) => ({
       channel: channel.slug,
