@@ -10,7 +10,7 @@ const OLD = 'acct_oldProvider1';
 const NEW = 'acct_newProvider2';
 const BEFORE = { mode: 'REMOTE', connected_account_id: OLD, auto_capture: false };
 const AFTER = { mode: 'REMOTE', connected_account_id: NEW, auto_capture: false };
-/** AFTER, with the old account listed as the README asks when connected_account_id changes. */
+/** AFTER, with the old account listed as docs/connect.md asks when connected_account_id changes. */
 const AFTER_LISTED = { ...AFTER, previous_connected_account_ids: OLD };
 
 // An operator changed connected_account_id (REMOTE): the old account's events no longer matched the payments

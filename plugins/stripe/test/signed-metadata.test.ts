@@ -13,7 +13,7 @@ const SELLER = 'acct_seller42';
 const ATTACKER = 'acct_attacker666';
 const REMOTE = { mode: 'REMOTE', connected_account_id: PROVIDER };
 
-/** The signature as the README specifies it, computed apart from the plugin's code. */
+/** The signature as docs/webhooks.md (Signed payment metadata) specifies it, computed apart from the plugin's code. */
 function expectedSig(account: string, paymentId: string, secretKey = SECRET_KEY): string {
   const signingKey = createHmac('sha256', secretKey).update('payhost metadata v1').digest();
   return createHmac('sha256', signingKey).update(`${account}:${paymentId}`).digest('base64url');
