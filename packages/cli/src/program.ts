@@ -123,7 +123,8 @@ export function buildProgram(io: CliIo = processIo): Command {
         'When the servers run as a role with least privilege (no ownership of the tables), run this as the role that owns the schema\n' +
         '(DATABASE_URL naming it) before starting the new version; as another role it exits 1 with\n' +
         'invalid_configuration (migration_failed), naming the versions and the role, and changes nothing.\n' +
-        'Stop `payhost serve` first on the embedded database (data_dir_in_use otherwise). Exit codes: 0 migrated (or nothing to do); 1 with `error <code>: <message>`.',
+        'Stop `payhost serve` first on the embedded database (data_dir_in_use otherwise). Exit codes: 0 migrated (or nothing to do); 1 with `error <code>: <message>`.\n' +
+        'On PostgreSQL without server.databaseSchema, a one-line notice on stderr names the schema the tables are in (the connection\'s default, usually public).',
     )
     .action((options) => ledgerMigrate(options, io));
   const config = program.command('config').description('Configuration tools');
