@@ -17,6 +17,7 @@ import {
 import { openSettings, sealSettings, sealedWithCurrentKey, type SettingsCipher } from './settings-cipher.js';
 import { purgeReplacedSaves, reencryptSaves, type ReencryptReport } from './settings-reencrypt.js';
 import { changedSince, notReadable, notReencrypted, notSaved } from './plugin-settings-refusals.js';
+import { withoutUndeclaredFields } from './undeclared-saved-fields.js';
 
 /**
  * Plugin configuration changed through the admin API, shared by every instance on one database.
@@ -287,6 +288,11 @@ export class PluginSettingsSync {
       // so an instance still starts and a DELETE can withdraw it.
       const open = saved.settings !== null && this.knows(plugin, channel);
       target = saved.settings === null ? this.fileSettings(plugin, channel) : open ? openSettings(saved.settings, this.cipher, { plugin, channel, revision }) : saved.settings;
+      // Fields an older plugin version saved that this one does not declare: said once, dropped (still decrypted
+      // first: a value this instance cannot read stops it as any would). A PUT changing nothing then saves without them.
+      const declared = open && target ? withoutUndeclaredFields(target, this.manager.getPluginConfiguration(plugin, channel).configStructure, where, this.logger) : target;
+      if (declared !== target) this.resealable.set(key(plugin, channel), true);
+      target = declared;
       // Fields only the file may set (a directory the plugin creates) keep the file's value, whatever the row holds.
       if (open && target) target = withFileOnlyFromFile(this.manager.getPluginConfiguration(plugin, channel).configStructure, target, this.fileSettings(plugin, channel));
       if (open && this.cipher && saved.settings && !sealedWithCurrentKey(saved.settings, this.manager.getPluginConfiguration(plugin, channel).configStructure, this.cipher, { plugin, channel, revision })) {
