@@ -81,5 +81,44 @@ export function describeUnsettledRefunds(getStore: () => LedgerStore): void {
       });
       expect((await ours()).map((t) => t.id)).to.deep.equal([settlingPending.id, otherRefund.id, otherPayment.id]);
     });
+
+    // The stores keep the unsettled ones apart (no scan of every refund ever settled): every way a row changes counts.
+    it('follows every write that changes whether a refund is settled, in any order', async () => {
+      const list = store.listUnsettledRefunds!.bind(store);
+      const p = makePayment();
+      const ongoing = (seconds: number, gatewayTransactionId: string | null = uid('re_x')) =>
+        makeTransaction(p.id, { kind: 'refund_ongoing', state: 'applied', isSuccess: true, gatewayTransactionId, createdAt: at(seconds), updatedAt: at(seconds) });
+      const settling = (of: Transaction, overrides: Partial<Transaction> = {}) =>
+        makeTransaction(p.id, { kind: 'refund', state: 'applied', isSuccess: true, gatewayTransactionId: of.gatewayTransactionId, createdAt: at(900), ...overrides });
+      const [late, reopened, unapplied, becomesCapture, becomesApplied] = [ongoing(10), ongoing(20), ongoing(30), ongoing(40), ongoing(50)];
+      const [reopenedBy, unappliedBy] = [settling(reopened), settling(unapplied, { kind: 'refund_failed', isSuccess: false })];
+      const mine = [late, reopened, unapplied, becomesCapture, becomesApplied];
+      const ours = async () => (await list()).filter((t) => mine.some((r) => r.id === t.id)).map((t) => t.id);
+      await store.transaction(async (tx) => {
+        await tx.insertPayment(p);
+        // Its settling row first (the processor's event came before the refund's answer was applied).
+        await tx.insertTransaction(settling(late));
+        await tx.insertTransaction(late);
+        for (const t of [reopened, reopenedBy, unapplied, unappliedBy, becomesCapture]) await tx.insertTransaction(t);
+        await tx.insertTransaction({ ...becomesApplied, state: 'pending' });
+      });
+      expect(await ours()).to.deep.equal([becomesCapture.id]);
+
+      // One write a transaction: a store that looked again at the payment's rows for another write would hide a miss.
+      await store.transaction((tx) => tx.updateTransaction({ ...becomesCapture, kind: 'capture' }));
+      expect(await ours()).to.deep.equal([]);
+      // A settling row of another refund id, or no longer applied, settles it no more.
+      await store.transaction((tx) => tx.updateTransaction({ ...reopenedBy, gatewayTransactionId: uid('re_other') }));
+      await store.transaction((tx) => tx.updateTransaction({ ...unappliedBy, state: 'review' }));
+      await store.transaction((tx) => tx.updateTransaction(becomesApplied));
+      expect(await ours()).to.deep.equal([reopened.id, unapplied.id, becomesApplied.id]);
+
+      // Its settling row given back its id; an ongoing row given the id an applied settling row has.
+      await store.transaction(async (tx) => {
+        await tx.updateTransaction({ ...reopenedBy, gatewayTransactionId: reopened.gatewayTransactionId, updatedAt: at(950) });
+        await tx.updateTransaction({ ...unapplied, gatewayTransactionId: late.gatewayTransactionId, updatedAt: at(950) });
+      });
+      expect(await ours()).to.deep.equal([becomesApplied.id]);
+    });
   });
 }

@@ -8,13 +8,17 @@ import { describePostgres } from '../ledger/support/postgres.js';
  * NOT EXISTS was a hash anti-join over a sequential scan of every transaction (seconds at 200k payments);
  * likewise the EXISTS read every payment. Migration 7 indexes the settling rows and the pending payments:
  * the plans of the store's own statements (captured from the store, EXPLAINed after ANALYZE, nothing
- * forced) read those indexes and scan neither table, and the lists are what they were.
+ * forced) read those indexes and scan neither table, and the lists are what they were. Migration 8 flags the
+ * unsettled refunds: listUnsettledRefunds reads the rows of transactions_refund_unsettled_idx alone (12 here),
+ * not the 3000 refund_ongoing rows of every refund ever made (EXPLAIN ANALYZE's row counts, not its times).
  */
 
 interface PlanNode {
   'Node Type': string;
   'Relation Name'?: string;
   'Index Name'?: string;
+  'Actual Rows'?: number;
+  'Actual Loops'?: number;
   Plans?: PlanNode[];
 }
 
@@ -83,13 +87,26 @@ describePostgres('unsettled refunds and pending charges: indexed plans', (pg) =>
     });
   });
 
-  async function planOf(list: (s: SqlLedgerStore) => Promise<unknown>): Promise<PlanNode[]> {
+  async function planOf(list: (s: SqlLedgerStore) => Promise<unknown>, analyze = false): Promise<PlanNode[]> {
     const texts: string[] = [];
     await list(recording(store.driver, texts));
     expect(texts).to.have.length(1);
-    const [row] = await store.driver.session((c) => c.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) ${texts[0]!}`));
+    const options = analyze ? 'ANALYZE, TIMING OFF, FORMAT JSON' : 'FORMAT JSON';
+    const [row] = await store.driver.session((c) => c.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (${options}) ${texts[0]!}`));
     return nodes(row!['QUERY PLAN'][0].Plan);
   }
+
+  it('listUnsettledRefunds reads the refunds still unsettled alone, not every refund_ongoing row ever written', async () => {
+    const [counts] = await store.driver.session((c) =>
+      c.query<{ ongoing: string; flagged: string }>("SELECT count(*) FILTER (WHERE kind = 'refund_ongoing') AS ongoing, count(*) FILTER (WHERE refund_unsettled) AS flagged FROM transactions"),
+    );
+    expect([Number(counts!.ongoing), Number(counts!.flagged)]).to.deep.equal([PAYMENTS / 2, PAYMENTS / 500]);
+    const plan = await planOf((s) => s.listUnsettledRefunds(), true);
+    const read = plan.filter((n) => n['Relation Name'] === 'transactions').map((n) => [n['Index Name'], (n['Actual Rows'] ?? 0) * (n['Actual Loops'] ?? 1)]);
+    expect(plan.map((n) => n['Index Name']), JSON.stringify(read)).to.include('transactions_refund_unsettled_idx');
+    // Each node's rows over all its loops: the flagged rows, and no settling row (none answers them).
+    for (const [index, rows] of read) expect(rows, `${String(index)}: ${JSON.stringify(read)}`).to.be.at.most(PAYMENTS / 500);
+  });
 
   it('listUnsettledRefunds checks the settling rows in their index, scanning no table, and lists the unsettled refunds alone', async () => {
     const plan = await planOf((s) => s.listUnsettledRefunds());

@@ -66,6 +66,9 @@ export function pspKey(gateway: string, pspReference: string): string {
   return `${gateway.length}:${gateway}${pspReference}`;
 }
 
+/** The kinds whose rows decide whether a refund is settled: the ongoing refund and the rows that settle it. */
+const REFUND_KINDS: ReadonlySet<string> = new Set(['refund_ongoing', 'refund', 'refund_failed']);
+
 export function byAge(a: StoredTransaction, b: StoredTransaction): number {
   return a.value.createdAt.getTime() - b.value.createdAt.getTime() || a.seq - b.seq;
 }
@@ -79,6 +82,11 @@ export class MemoryState {
   readonly accounts = new Map<string, CustomerGatewayAccount>();
   /** Transaction ids per payment id (like the SQL stores' index), so listing a payment's transactions does not scan them all. */
   private readonly byPayment = new Map<string, string[]>();
+  /**
+   * The ids of the unsettled refund_ongoing rows (LedgerStore.listUnsettledRefunds), kept in step by putTransaction,
+   * so listing them reads those alone, not every refund ever settled (its ongoing row stays).
+   */
+  private readonly unsettledRefunds = new Set<string>();
   /** Payment ids per (gateway, PSP reference), so a claim does not scan every payment. */
   private readonly byPspReference = new Map<string, Map<string, string[]>>();
   seq = 0;
@@ -111,10 +119,36 @@ export class MemoryState {
     return this.byPspReference.get(gateway)?.get(pspReference) ?? [];
   }
 
-  /** Stores a committed transaction and keeps the per-payment index. */
+  /** Stores a committed transaction and keeps the per-payment index and the unsettled refunds. */
   putTransaction(id: string, stored: StoredTransaction): void {
-    const previous = this.transactions.get(id)?.value.paymentId;
+    const before = this.transactions.get(id)?.value;
+    const previous = before?.paymentId;
     this.transactions.set(id, stored);
+    this.putInPaymentIndex(id, stored, previous);
+    // Whether a refund is settled depends on its payment's rows alone: those of a refund row written are looked at again.
+    if (REFUND_KINDS.has(stored.value.kind) || (before && REFUND_KINDS.has(before.kind))) {
+      this.recheckRefunds(stored.value.paymentId);
+      if (previous !== undefined && previous !== stored.value.paymentId) this.recheckRefunds(previous);
+    }
+  }
+
+  /** The committed unsettled refund_ongoing rows (unordered). */
+  unsettledRefundRows(): StoredTransaction[] {
+    return [...this.unsettledRefunds].map((id) => this.transactions.get(id) as StoredTransaction);
+  }
+
+  private recheckRefunds(paymentId: string): void {
+    const rows = this.transactionsOf(paymentId).map((t) => t.value);
+    const settled = (gatewayTransactionId: string | null): boolean =>
+      gatewayTransactionId !== null &&
+      rows.some((s) => s.state === 'applied' && (s.kind === 'refund' || s.kind === 'refund_failed') && s.gatewayTransactionId === gatewayTransactionId);
+    for (const t of rows) {
+      if (t.state === 'applied' && t.isSuccess && t.kind === 'refund_ongoing' && !settled(t.gatewayTransactionId)) this.unsettledRefunds.add(t.id);
+      else this.unsettledRefunds.delete(t.id);
+    }
+  }
+
+  private putInPaymentIndex(id: string, stored: StoredTransaction, previous: string | undefined): void {
     const paymentId = stored.value.paymentId;
     if (previous !== undefined && previous !== paymentId) {
       const left = this.byPayment.get(previous)?.filter((other) => other !== id);

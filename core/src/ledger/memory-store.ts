@@ -82,15 +82,11 @@ export class MemoryLedgerStore implements LedgerStore {
       .map((t) => copyTransaction(t.value));
   }
 
+  /** Refunds the processor accepted but has not finished (see LedgerStore.listUnsettledRefunds): the state keeps their set. */
   async listUnsettledRefunds(): Promise<Transaction[]> {
     this.check();
-    const settled = (t: Transaction): boolean =>
-      t.gatewayTransactionId !== null &&
-      this.state
-        .transactionsOf(t.paymentId)
-        .some(({ value: s }) => s.state === 'applied' && (s.kind === 'refund' || s.kind === 'refund_failed') && s.gatewayTransactionId === t.gatewayTransactionId);
-    return [...this.state.transactions.values()]
-      .filter((t) => t.value.state === 'applied' && t.value.isSuccess && t.value.kind === 'refund_ongoing' && !settled(t.value))
+    return this.state
+      .unsettledRefundRows()
       .sort(byAge)
       .map((t) => copyTransaction(t.value));
   }

@@ -16,6 +16,8 @@ import { cli, serverTestPlugins } from './support/run-cli.js';
  */
 const CURRENT = MIGRATIONS.length;
 const OLDER = CURRENT - 1;
+/** Removes what migration 8 adds (its functions with their triggers; the column with its index). */
+const UNDO_MIGRATION_8 = 'DROP FUNCTION payhost_refund_unsettled, payhost_refund_settles CASCADE; ALTER TABLE transactions DROP COLUMN refund_unsettled;';
 
 function document(server: Record<string, unknown>): string {
   return JSON.stringify({
@@ -60,12 +62,21 @@ describe('cli: commands that use the ledger do not migrate it; payhost ledger mi
 
   /** A data directory at the schema before the latest migration (as the previous payhost left it), with its configuration. */
   async function olderLedger(name: string): Promise<{ configFile: string; dataDir: string }> {
-    // This builds version 6 by undoing migration 7: a new migration needs this updated.
-    expect(CURRENT).to.equal(7);
-    expect(MIGRATIONS[6]).to.match(/^\s*CREATE INDEX transactions_refund_settled_idx [^;]*;\s*CREATE INDEX payments_charge_pending_idx [^;]*;\s*$/);
+    // This builds version 7 by undoing migration 8: a new migration needs this updated.
+    expect(CURRENT).to.equal(8);
+    expect(MIGRATIONS[7]).to.match(/^\s*ALTER TABLE transactions ADD COLUMN refund_unsettled /);
+    expect(MIGRATIONS[7]!.match(/CREATE (INDEX|FUNCTION|TRIGGER) \w+/g)).to.deep.equal([
+      'CREATE INDEX transactions_refund_unsettled_idx',
+      'CREATE FUNCTION payhost_refund_unsettled',
+      'CREATE TRIGGER transactions_refund_unsettled',
+      'CREATE FUNCTION payhost_refund_settles',
+      'CREATE TRIGGER transactions_refund_settles_insert',
+      'CREATE TRIGGER transactions_refund_settles_update',
+      'CREATE TRIGGER transactions_refund_settles_delete',
+    ]);
     const dataDir = await copyMigratedDataDir(join(dir, `${name}-data`));
     const store = await createPgliteStore({ dataDir, migrate: false, fsync: false });
-    await store.driver.session((c) => c.exec('DROP INDEX transactions_refund_settled_idx; DROP INDEX payments_charge_pending_idx; DELETE FROM payhost_migrations WHERE version = 7'));
+    await store.driver.session((c) => c.exec(`${UNDO_MIGRATION_8} DELETE FROM payhost_migrations WHERE version = 8`));
     await store.close();
     const configFile = join(dir, `${name}.json`);
     writeFileSync(configFile, document({ dataDir }));
@@ -75,7 +86,7 @@ describe('cli: commands that use the ledger do not migrate it; payhost ledger mi
   async function schemaOf(dataDir: string): Promise<{ version: number; index: boolean }> {
     const store = await createPgliteStore({ dataDir, migrate: false });
     try {
-      const [row] = await store.driver.session((c) => c.query<{ t: string | null }>("SELECT to_regclass('transactions_refund_settled_idx')::text AS t"));
+      const [row] = await store.driver.session((c) => c.query<{ t: string | null }>("SELECT to_regclass('transactions_refund_unsettled_idx')::text AS t"));
       return { version: await store.schemaVersion(), index: Boolean(row?.t) };
     } finally {
       await store.close();

@@ -117,6 +117,55 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX transactions_refund_settled_idx ON transactions (payment_id, gateway_transaction_id) WHERE kind IN ('refund', 'refund_failed') AND state = 'applied';
   CREATE INDEX payments_charge_pending_idx ON payments (id) WHERE charge_status = 'pending';
   `,
+  // 8: refunds still unsettled flagged on their refund_ongoing row (refund_unsettled), so listUnsettledRefunds reads
+  // those alone and not every refund ever settled (the ongoing row stays when a settling row is added). The
+  // database keeps the flag in step in the writing transaction, whatever writes the rows (the store, a copy, SQL
+  // by hand): a refund_ongoing row's flag is computed as it is written; a row that starts or stops settling
+  // (applied refund or refund_failed of the same payment and gateway transaction) has the ongoing rows it answers
+  // written again, which recomputes theirs. Flags set before this migration: the unsettled refunds of that time.
+  `
+  ALTER TABLE transactions ADD COLUMN refund_unsettled boolean NOT NULL DEFAULT false;
+  UPDATE transactions t SET refund_unsettled = true
+  WHERE t.kind = 'refund_ongoing' AND t.state = 'applied' AND t.is_success
+    AND NOT EXISTS (SELECT 1 FROM transactions s WHERE s.payment_id = t.payment_id AND s.state = 'applied'
+      AND s.kind IN ('refund', 'refund_failed') AND s.gateway_transaction_id = t.gateway_transaction_id);
+  CREATE INDEX transactions_refund_unsettled_idx ON transactions (created_at, seq) WHERE refund_unsettled;
+
+  -- The table by its own schema (not the search_path's): a session whose search_path names another schema writes here too.
+  CREATE FUNCTION payhost_refund_unsettled() RETURNS trigger LANGUAGE plpgsql AS $$
+  DECLARE settled boolean := false;
+  BEGIN
+    IF NEW.kind = 'refund_ongoing' AND NEW.state = 'applied' AND NEW.is_success AND NEW.gateway_transaction_id IS NOT NULL THEN
+      EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I.%I s WHERE s.payment_id = $1 AND s.state = ''applied'' '
+          'AND s.kind IN (''refund'', ''refund_failed'') AND s.gateway_transaction_id = $2 AND s.id <> $3)', TG_TABLE_SCHEMA, TG_TABLE_NAME)
+        INTO settled USING NEW.payment_id, NEW.gateway_transaction_id, NEW.id;
+    END IF;
+    NEW.refund_unsettled := NEW.kind = 'refund_ongoing' AND NEW.state = 'applied' AND NEW.is_success AND NOT settled;
+    RETURN NEW;
+  END $$;
+  CREATE TRIGGER transactions_refund_unsettled BEFORE INSERT OR UPDATE ON transactions
+    FOR EACH ROW WHEN (NEW.kind = 'refund_ongoing' OR NEW.refund_unsettled) EXECUTE FUNCTION payhost_refund_unsettled();
+
+  CREATE FUNCTION payhost_refund_settles() RETURNS trigger LANGUAGE plpgsql AS $$
+  DECLARE
+    was boolean := TG_OP <> 'INSERT' AND OLD.state = 'applied' AND OLD.kind IN ('refund', 'refund_failed') AND OLD.gateway_transaction_id IS NOT NULL;
+    now_settles boolean := TG_OP <> 'DELETE' AND NEW.state = 'applied' AND NEW.kind IN ('refund', 'refund_failed') AND NEW.gateway_transaction_id IS NOT NULL;
+    same boolean := was AND now_settles AND OLD.payment_id = NEW.payment_id AND OLD.gateway_transaction_id = NEW.gateway_transaction_id;
+    touch text := format('UPDATE %I.%I SET refund_unsettled = refund_unsettled WHERE payment_id = $1 AND gateway_transaction_id = $2 '
+      'AND kind = ''refund_ongoing'' AND state = ''applied'' AND is_success AND refund_unsettled = $3', TG_TABLE_SCHEMA, TG_TABLE_NAME);
+  BEGIN
+    -- Written again, the ongoing rows recompute their flag (payhost_refund_unsettled): only those it may change.
+    IF was AND NOT same THEN EXECUTE touch USING OLD.payment_id, OLD.gateway_transaction_id, false; END IF;
+    IF now_settles AND NOT same THEN EXECUTE touch USING NEW.payment_id, NEW.gateway_transaction_id, true; END IF;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER transactions_refund_settles_insert AFTER INSERT ON transactions
+    FOR EACH ROW WHEN (NEW.kind IN ('refund', 'refund_failed')) EXECUTE FUNCTION payhost_refund_settles();
+  CREATE TRIGGER transactions_refund_settles_update AFTER UPDATE ON transactions
+    FOR EACH ROW WHEN (OLD.kind IN ('refund', 'refund_failed') OR NEW.kind IN ('refund', 'refund_failed')) EXECUTE FUNCTION payhost_refund_settles();
+  CREATE TRIGGER transactions_refund_settles_delete AFTER DELETE ON transactions
+    FOR EACH ROW WHEN (OLD.kind IN ('refund', 'refund_failed')) EXECUTE FUNCTION payhost_refund_settles();
+  `,
 ];
 
 export interface MigrateOptions {

@@ -129,11 +129,16 @@ export class SqlLedgerStore implements LedgerStore {
     });
   }
 
-  /** Refunds the processor accepted but has not finished (see LedgerStore.listUnsettledRefunds). */
+  /**
+   * Refunds the processor accepted but has not finished (see LedgerStore.listUnsettledRefunds): the rows flagged
+   * refund_unsettled (migration 8), read in their index, so the work follows the refunds still open, not every refund
+   * ever settled. The NOT EXISTS (one index probe a row) keeps the answer exact even for a flag left set by writes
+   * of one payment that raced without its lock.
+   */
   listUnsettledRefunds(): Promise<Transaction[]> {
     return this.read(async (c) => {
       const rows = await c.query(
-        `SELECT ${TRANSACTION_COLUMNS} FROM transactions t WHERE t.kind = 'refund_ongoing' AND t.state = 'applied' AND t.is_success ` +
+        `SELECT ${TRANSACTION_COLUMNS} FROM transactions t WHERE t.refund_unsettled AND t.kind = 'refund_ongoing' AND t.state = 'applied' AND t.is_success ` +
           "AND NOT EXISTS (SELECT 1 FROM transactions s WHERE s.payment_id = t.payment_id AND s.state = 'applied' " +
           "AND s.kind IN ('refund', 'refund_failed') AND s.gateway_transaction_id = t.gateway_transaction_id) " +
           BY_AGE,
