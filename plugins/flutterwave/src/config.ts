@@ -43,7 +43,7 @@ export const FLUTTERWAVE_CONFIG_STRUCTURE: ConfigStructure = {
   request_timeout_ms: {
     type: 'String',
     label: 'Request timeout (ms)',
-    helpText: 'Per API call (the SDK has none); default 20000. Keep it below the host hook timeout.',
+    helpText: 'Per API call (the SDK has none); 1 to 300000, default 20000. Keep it below the host hook timeout.',
   },
   sdk_state_dir: {
     type: 'String',
@@ -112,6 +112,13 @@ function baseUrl(value: ConfigValue | undefined, problems: string[]): string | n
   return raw.endsWith('/') ? raw : `${raw}/`;
 }
 
+/**
+ * The longest request_timeout_ms: Node fires a setTimeout above 2^31-1 ms after ~1 ms, which would time out
+ * every call (every refund outcome_unknown); anything near that is a typo, and the host's hook timeout
+ * (30 s by default) cuts a call off long before.
+ */
+export const MAX_REQUEST_TIMEOUT_MS = 300_000;
+
 export function readSettings(values: Readonly<ConfigValues>): FlutterwaveSettings {
   const problems: string[] = [];
   let currencies: string[] = [];
@@ -128,8 +135,8 @@ export function readSettings(values: Readonly<ConfigValues>): FlutterwaveSetting
   const timeoutRaw = text(values['request_timeout_ms']);
   let timeoutMs = 20_000;
   if (timeoutRaw !== '') {
-    if (/^\d+$/.test(timeoutRaw) && Number(timeoutRaw) > 0) timeoutMs = Number(timeoutRaw);
-    else problems.push(`request_timeout_ms must be a positive integer, got "${timeoutRaw}"`);
+    if (/^\d+$/.test(timeoutRaw) && Number(timeoutRaw) > 0 && Number(timeoutRaw) <= MAX_REQUEST_TIMEOUT_MS) timeoutMs = Number(timeoutRaw);
+    else problems.push(`request_timeout_ms must be a whole number of milliseconds from 1 to ${MAX_REQUEST_TIMEOUT_MS} (5 minutes), got "${timeoutRaw}"`);
   }
   const paymentOptions = text(values['payment_options']);
   const stateDir = text(values['sdk_state_dir']);

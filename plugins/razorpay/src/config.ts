@@ -45,7 +45,7 @@ export const RAZORPAY_CONFIG_STRUCTURE: ConfigStructure = {
   request_timeout_ms: {
     type: 'String',
     label: 'Request timeout (ms)',
-    helpText: 'Per API request; default 20000. Keep it below the host hook timeout.',
+    helpText: 'Per API request; 1 to 300000, default 20000. Keep it below the host hook timeout.',
   },
   webhook_tolerance_seconds: {
     type: 'String',
@@ -107,6 +107,22 @@ function positiveInt(value: ConfigValue | undefined, name: string, fallback: num
   return Number(raw);
 }
 
+/**
+ * The longest request_timeout_ms: Node fires a setTimeout above 2^31-1 ms after ~1 ms, which would time out
+ * every request (every refund outcome_unknown); anything near that is a typo, and the host's hook timeout
+ * (30 s by default) cuts a call off long before.
+ */
+export const MAX_REQUEST_TIMEOUT_MS = 300_000;
+
+function requestTimeout(value: ConfigValue | undefined, problems: string[]): number {
+  const raw = text(value);
+  if (raw !== '' && !(/^\d+$/.test(raw) && Number(raw) > 0 && Number(raw) <= MAX_REQUEST_TIMEOUT_MS)) {
+    problems.push(`request_timeout_ms must be a whole number of milliseconds from 1 to ${MAX_REQUEST_TIMEOUT_MS} (5 minutes), got "${raw}"`);
+    return 20_000;
+  }
+  return raw === '' ? 20_000 : Number(raw);
+}
+
 /** Razorpay retries a webhook delivery for 24 h, and a retry keeps the event's created_at. */
 export const RAZORPAY_RETRY_WINDOW_SECONDS = 86_400;
 
@@ -165,7 +181,7 @@ export function readSettings(values: Readonly<ConfigValues>): RazorpaySettings {
     currencies,
     checkoutName: checkoutName === '' ? null : checkoutName,
     baseUrl: parseBaseUrl(values['api_base_url'], 'api_base_url', problems),
-    timeoutMs: positiveInt(values['request_timeout_ms'], 'request_timeout_ms', 20_000, problems),
+    timeoutMs: requestTimeout(values['request_timeout_ms'], problems),
     webhookToleranceSeconds: webhookTolerance(values['webhook_tolerance_seconds'], problems),
     problems,
   };

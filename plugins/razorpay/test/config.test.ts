@@ -65,4 +65,24 @@ describe('razorpay: webhook_tolerance_seconds covers Razorpay\'s 24 h retry wind
     const defaults = readSettings({ ...RazorpayGatewayPlugin.defaultConfiguration, key_id: 'rzp_test_abc', key_secret: 's' });
     expect({ tolerance: defaults.webhookToleranceSeconds, problems: defaults.problems }).to.deep.equal({ tolerance: 172_800, problems: [] });
   });
+
+  // Node fires a setTimeout above 2^31-1 ms after ~1 ms: such a value would time out every call.
+  it('request_timeout_ms is a whole number of milliseconds from 1 to 300000: above (2^31 among them) or 0 is a configuration problem', async () => {
+    const manager = makeManager(fake);
+    try {
+      const view = manager.getPluginConfiguration(GATEWAY, CHANNEL).configuration;
+      for (const value of ['2147483648', '300001', '0', '1e4']) {
+        const err = refusal(() => manager.updatePluginConfiguration(GATEWAY, CHANNEL, { configuration: { ...view, request_timeout_ms: value } }));
+        expect(err.code, value).to.equal('invalid_configuration');
+        expect(String(err.message)).to.include(`request_timeout_ms must be a whole number of milliseconds from 1 to 300000 (5 minutes), got "${value}"`);
+        expect(manager.getPluginConfiguration(GATEWAY, CHANNEL).configuration['request_timeout_ms']).to.equal(view['request_timeout_ms']);
+      }
+      manager.updatePluginConfiguration(GATEWAY, CHANNEL, { configuration: { ...view, request_timeout_ms: '300000' } });
+      expect(manager.getPluginConfiguration(GATEWAY, CHANNEL).configuration['request_timeout_ms']).to.equal('300000');
+    } finally {
+      await manager.close();
+    }
+    expect(readSettings({ ...RazorpayGatewayPlugin.defaultConfiguration, key_id: 'rzp_test_abc', key_secret: 's', request_timeout_ms: '1' }).timeoutMs).to.equal(1);
+    expect(readSettings({ ...RazorpayGatewayPlugin.defaultConfiguration, key_id: 'rzp_test_abc', key_secret: 's', request_timeout_ms: '' }).timeoutMs).to.equal(20_000);
+  });
 });
