@@ -18,6 +18,19 @@ const ok = (events: GatewayEvent[]): WebhookResponse => ({ status: 200, body: { 
 /** Acknowledged (200: Flutterwave retries anything else) but not applied; the plugin logs the reason. */
 const ignored = (reason: string): WebhookResponse => ({ status: 200, body: { received: true, applied: 0, ignored: reason }, events: [] });
 
+/**
+ * Acknowledged without an event: a tx_ref this plugin did not issue for this channel (another channel's or
+ * integration's on the same account, or signed with a secret no longer configured). Logged, as Flutterwave
+ * does not deliver it again.
+ */
+function notIssued(ctx: FlutterwaveContext, type: string, tx: FlwTransaction): WebhookResponse {
+  ctx.logger?.warn(
+    { event: type, transactionId: tx.id, txRef: tx.tx_ref, channel: ctx.channel },
+    `flutterwave ${type} for a tx_ref this plugin did not issue for this channel: no event (another channel's or integration's transaction, a tx_ref signed with a secret no longer configured, or one issued before tx_refs carried every payment id)`,
+  );
+  return ok([]);
+}
+
 interface EventBody {
   event?: unknown;
   data?: Record<string, unknown>;
@@ -91,7 +104,7 @@ async function chargeCompleted(ctx: FlutterwaveContext, type: string, data: Reco
     return reply(503, 'verification_failed', `Could not verify transaction ${id} with Flutterwave: ${(err as Error).message}`);
   }
   const ref = checkTxRef(txRefSecrets(ctx.settings), ctx.channel, tx.tx_ref);
-  if (!ref.issued) return ok([]);
+  if (!ref.issued) return notIssued(ctx, type, tx);
   const event = chargeEvent(ctx, tx, ref);
   if (!event) {
     const claimed = typeof data['status'] === 'string' ? data['status'].trim().toLowerCase() : '';
@@ -142,7 +155,7 @@ async function refundCompleted(ctx: FlutterwaveContext, type: string, data: Reco
     return reply(503, 'verification_failed', `Could not verify transaction ${txId} of refund ${id} with Flutterwave: ${(err as Error).message}`);
   }
   const ref = checkTxRef(txRefSecrets(ctx.settings), ctx.channel, tx.tx_ref);
-  if (!ref.issued) return ok([]);
+  if (!ref.issued) return notIssued(ctx, type, tx);
   let refund: FlwRefund;
   try {
     refund = await fetchRefund(ctx.client, ctx.settings, id);

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { Decimal, PluginManager, containsCardNumber } from '@payhost/core';
@@ -57,9 +58,11 @@ describe('flutterwave: Inline checkout and verification (real SDK against the fa
     expect(checkTxRef('secret', 'lagos', bound.replace(/.$/, (c) => (c === '0' ? '1' : '0')), 'pay-1').issued).to.equal(false);
     const unbound = issueTxRef('secret', 'lagos', null);
     expect(checkTxRef('secret', 'lagos', unbound, 'anything')).to.deep.equal({ issued: true, boundTo: null });
-    const long = issueTxRef('secret', 'lagos', 'x'.repeat(80));
-    expect(long).to.match(/^ph-[0-9a-f]{12}-[0-9a-f]{16}$/);
-    expect(checkTxRef('secret', 'lagos', long, 'x'.repeat(80))).to.deep.equal({ issued: true, boundTo: 'x'.repeat(80) });
+    // A longer id than the `ph-` form takes is written in the compact form, never left out.
+    const long = issueTxRef('secret', 'lagos', 'x'.repeat(77));
+    expect(long).to.match(/^pr-x{77}-[A-Za-z0-9_-]{19}$/);
+    expect(checkTxRef('secret', 'lagos', long)).to.deep.equal({ issued: true, boundTo: 'x'.repeat(77) });
+    expect(() => issueTxRef('secret', 'lagos', 'x'.repeat(78))).to.throw(/at most 77 characters/);
     expect(checkTxRef('secret', 'lagos', 'LiveCardTest', 'pay-1').issued).to.equal(false);
   });
 
@@ -73,10 +76,49 @@ describe('flutterwave: Inline checkout and verification (real SDK against the fa
     expect(checkTxRef('secret', 'lagos', ref.replace('1500.50NGN', '1500.50KES')).issued).to.equal(false);
     expect(checkTxRef('secret', 'lagos', ref.replace('-1500.50NGN', '')).issued).to.equal(false);
     expect(issueTxRef('secret', 'lagos', null, { amount: new Decimal('50000'), currency: 'UGX' })).to.match(/^ph-[0-9a-f]{12}-50000UGX-[0-9a-f]{16}$/);
-    // No room for the amount next to a 60-character id: issued without it (a webhook then names no payment).
+    // No room for the amount in the `ph-` form next to a 60-character id: the compact form keeps it signed.
     const crowded = issueTxRef('secret', 'lagos', 'y'.repeat(60), { amount: new Decimal('123456789.99'), currency: 'NGN' });
-    expect(crowded.length).to.be.at.most(100);
-    expect(checkTxRef('secret', 'lagos', crowded)).to.deep.equal({ issued: true, boundTo: 'y'.repeat(60) });
+    expect(crowded).to.match(/^pr-y{60}-123456789\.99NGN-[A-Za-z0-9_-]{19}$/);
+    expect(checkTxRef('secret', 'lagos', crowded)).to.deep.include({ issued: true, boundTo: 'y'.repeat(60) });
+    expect(checkTxRef('secret', 'lagos', crowded).issuedFor?.amount.eq('123456789.99')).to.equal(true);
+  });
+
+  it('every payment id a tx_ref is issued for can be read back from it alone (what a webhook has); ids no tx_ref can carry are refused', async () => {
+    const ngn = { amount: new Decimal('1500.5'), currency: 'NGN' };
+    for (const id of ['order.42', 'p'.repeat(61), 'p'.repeat(66), 'commande/é 7', 'a-5NGN', '_-'.repeat(30), 'q'.repeat(40) + '.']) {
+      for (const issued of [ngn, null]) {
+        const ref = issueTxRef('secret', 'lagos', id, issued);
+        expect(ref.length, ref).to.be.at.most(100);
+        expect(ref, ref).to.match(/^[A-Za-z0-9_.-]+$/);
+        const checked = checkTxRef('secret', 'lagos', ref);
+        expect(checked, ref).to.deep.include({ issued: true, boundTo: id });
+        expect(checked.issuedFor?.amount.toFixed(2) ?? null, ref).to.equal(issued ? '1500.50' : null);
+        expect(checkTxRef('secret', 'lagos', ref, 'other')).to.deep.equal({ issued: false, boundTo: id });
+        expect(checkTxRef('secret', 'nairobi', ref, id).issued).to.equal(false);
+        if (issued) expect(checkTxRef('secret', 'lagos', ref.replace('1500.50NGN', '1.00NGN')).issued, ref).to.equal(false);
+      }
+    }
+    // The id is what the signature covers: another id spelt in its place is not one the plugin issued.
+    const dotted = issueTxRef('secret', 'lagos', 'order.42', ngn);
+    expect(checkTxRef('secret', 'lagos', dotted.replace(/^pb-[^-]+/, `pb-${Buffer.from('order.43').toString('base64url')}`)).issued).to.equal(false);
+    // Refused, with the rule, rather than issued without the id: 67 safe characters or 50 bytes beside 1500.50NGN.
+    const plugin = makePlugin(fake);
+    for (const id of ['p'.repeat(67), 'é'.repeat(25)]) {
+      const err = await plugin.getClientToken({ amount: new Decimal('1500.50'), currency: 'NGN', data: { paymentId: id } }, null).then(() => null, (e: unknown) => e);
+      expect(err).to.deep.include({ code: 'invalid_input' });
+      expect((err as Error).message).to.match(/Payment id too long for a Flutterwave tx_ref.*beside the amount 1500\.50NGN: at most 66 characters of letters, digits, "_" and "-", or 49 bytes \(UTF-8\) of any other id/);
+    }
+  });
+
+  it('tx_refs issued before every payment id was written (id signed, left out of the text) still verify when the payment is named', () => {
+    const legacy = (id: string, nonce: string, tag: string | null) =>
+      `ph-${nonce}${tag ? `-${tag}` : ''}-${createHmac('sha256', 'secret').update(`payhost.flutterwave.tx_ref|lagos|${id}|${nonce}${tag ? `|${tag}` : ''}`).digest('hex').slice(0, 16)}`;
+    for (const [id, tag] of [['order.42', '1500.50NGN'], ['x'.repeat(80), null]] as const) {
+      const ref = legacy(id, 'abcdef012345', tag);
+      expect(checkTxRef('secret', 'lagos', ref, id)).to.deep.include({ issued: true, boundTo: id });
+      expect(checkTxRef('secret', 'lagos', ref, 'order.43').issued).to.equal(false);
+      expect(checkTxRef('secret', 'lagos', ref).issued, 'nothing in the text names the payment').to.equal(false);
+    }
   });
 
   it('a tx_ref never has a nonce or signature of digits only, which a ledger could take for a card number (1 in ~250 did)', () => {

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { Decimal, type PluginManager, type WebhookResponse } from '@payhost/core';
 import { FakeFlutterwave, flutterwaveWebhook, type FlutterwaveWebhookDelivery } from '@payhost/testkit/flutterwave';
 import { issueTxRef, signatureMatches, verifHashMatches } from '@payhost/plugin-flutterwave';
-import { CHANNEL, GATEWAY, blockOutsideNetwork, call, inlinePayment, makeManager, makePlugin, payment } from './helpers.js';
+import { CHANNEL, GATEWAY, blockOutsideNetwork, call, inlinePayment, makeManager, makePlugin, payment, recordingLogger } from './helpers.js';
 
 // As the server passes it: the URL's rest after the plugin id.
 const PATH = '/webhook';
@@ -155,6 +155,45 @@ describe('flutterwave: webhooks', () => {
     expect((await deliver(fake.webhook('charge.completed', foreign.transaction_id)))!).to.deep.include({ status: 200, events: [] });
     const other = await inlinePayment(fake, makePlugin(fake, {}, 'nairobi'), '10', 'NGN');
     expect((await deliver(fake.webhook('charge.completed', other.transaction.id)))!).to.deep.include({ status: 200, events: [] });
+  });
+
+  for (const [label, id] of [['order.42 (not tx_ref-safe)', 'order.42'], ['a 61-character id', 'p'.repeat(61)]] as const) {
+    it(`the tx_ref carries ${label}: a pending charge is settled and a refund completed by their webhooks, naming the payment`, async () => {
+      const plugin = makePlugin(fake);
+      const { transaction, token, clientToken } = await inlinePayment(fake, plugin, '1500.50', 'NGN', { paymentId: id, status: 'pending' });
+      expect(clientToken.tx_ref.length).to.be.at.most(100);
+      expect((await call(plugin.processPayment(payment({ paymentId: id, token }), null))).kind).to.equal('pending');
+      (fake.state.transactions.get(transaction.id) as { status: string }).status = 'successful';
+      const charge = (await deliver(fake.webhook('charge.completed', transaction.id)))!;
+      expect(charge.events?.map((e) => [e.paymentId, e.response.kind, e.response.isSuccess, e.response.amount.toFixed(2)])).to.deep.equal([[id, 'capture', true, '1500.50']]);
+      fake.state.refundStatus = 'pending';
+      const refund = await call(plugin.refundPayment(payment({ paymentId: id, token: String(transaction.id), amount: new Decimal('100') }), null));
+      expect(refund.kind).to.equal('refund_ongoing');
+      fake.state.settleRefund(refund.transactionId!, 'completed');
+      const refunded = (await deliver(fake.webhook('refund.completed', Number(refund.transactionId))))!;
+      expect(refunded.events?.map((e) => [e.paymentId, e.response.kind, e.response.amount.toFixed(2)])).to.deep.equal([[id, 'refund', '100.00']]);
+    });
+  }
+
+  it('charge.completed and refund.completed for a tx_ref this plugin did not issue for the channel: acknowledged without an event, and a warning logged (no secret in it)', async () => {
+    const { logger, lines } = recordingLogger('warn');
+    const logged = makeManager(fake, {}, logger);
+    try {
+      const foreign = fake.pay({ tx_ref: 'payment-link-42', amount: '10', currency: 'NGN' });
+      const refund = fake.state.refund(foreign.transaction_id, { amount: 5 });
+      for (const delivery of [fake.webhook('charge.completed', foreign.transaction_id), fake.webhook('refund.completed', refund.id)]) {
+        const response = (await logged.webhook({ channel: CHANNEL, plugin: GATEWAY, path: PATH, method: 'POST', headers: delivery.headers, rawBody: delivery.rawBody }))!;
+        expect(response).to.deep.include({ status: 200, events: [] });
+      }
+      const warnings = lines.filter((l) => String(l['msg']).includes('did not issue'));
+      expect(warnings.map((l) => [l['event'], l['transactionId'], l['txRef']])).to.deep.equal([
+        ['charge.completed', foreign.transaction_id, 'payment-link-42'],
+        ['refund.completed', foreign.transaction_id, 'payment-link-42'],
+      ]);
+      for (const secret of [fake.secretKey, fake.secretHash]) expect(JSON.stringify(lines)).to.not.include(secret);
+    } finally {
+      await logged.close();
+    }
   });
 
   it('a duplicate delivery carries the same event id, so the host inbox applies it once', async () => {
