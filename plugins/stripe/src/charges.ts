@@ -90,15 +90,32 @@ export async function charge(ctx: OperationContext, payment: PaymentData, captur
   const call: CallContext = { account: target.account, idempotencyKey: payment.idempotencyKey ?? null };
   const elsewhere = customerAccountRefusal(explicitCustomer(payment), target.account);
   if (elsewhere) return refusal(payment, kind, CUSTOMER_ACCOUNT_MISMATCH, elsewhere);
+  let source: Source | string;
   try {
-    const source = await resolveSource(ctx, payment, call);
-    if (typeof source === 'string') return failure(payment, kind, source);
+    source = await resolveSource(ctx, payment, call);
+  } catch (err) {
+    return nothingCharged(payment, kind, err);
+  }
+  if (typeof source === 'string') return failure(payment, kind, source);
+  try {
     const params = intentParams(ctx, payment, { target, amount: amount.value, fee: fee.value }, capture, source);
     const intent = await ctx.stripe.paymentIntents.create(params, mutating(call));
     return intentResponse(intent, reader(ctx, target.account, kind, wasReplayed(intent)));
   } catch (err) {
     return errorResponse(ctx, err, payment, kind, target.account);
   }
+}
+
+/**
+ * A lookup before the intent request failed (the Customer's search or creation, the saved card's list or
+ * read: 5xx, lost connection, timeout): no PaymentIntent request left, so nothing was charged. A plain
+ * processing_error, never outcome_unknown: held for review, the payment would wait for reconciliation to
+ * find no charge (SEARCH_LAG_MS), as follow-ups.ts answers a failed preliminary read.
+ */
+function nothingCharged(payment: PaymentData, kind: TransactionKind, reason: unknown): GatewayResponse {
+  const described = describeStripeError(reason);
+  const message = `Could not look up the customer or saved card before the charge, so nothing was charged: ${described.message}`;
+  return { ...failure(payment, kind, message), rawResponse: { ...described.raw, message, outcome_unknown: false } };
 }
 
 interface Charge {

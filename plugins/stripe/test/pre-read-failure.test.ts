@@ -47,4 +47,55 @@ describe('stripe: a failed read before a capture or refund is a plain failure (n
       await manager.close();
     }
   });
+
+  // Review finding: the customer lookups a charge makes before its PaymentIntent request (store_customer's search or
+  // creation, a saved card's list and customer read for reuseSource) ran inside the charge's error handling, so a 5xx
+  // or lost connection there made the charge outcome_unknown: held for review about two hours (SEARCH_LAG_MS),
+  // though no intent request was sent. Nothing was charged: a plain failure.
+  describe('a charge whose lookup before the intent request fails', () => {
+    function expectNothingCharged(res: GatewayResponse, kind: string): void {
+      expect(res).to.deep.include({ isSuccess: false, kind, errorCode: 'processing_error', pspReference: null });
+      expect(res.error).to.match(/nothing was charged/);
+      expect(res.rawResponse?.['outcome_unknown']).to.equal(false);
+      expect(env.fake.requestsTo('/v1/payment_intents', 'POST')).to.have.length(0);
+    }
+
+    it('store_customer: the Customer search fails (HTTP 500): not outcome_unknown, no intent request; the next try charges', async () => {
+      const plugin = makePlugin(env.fake, { store_customer: true });
+      env.fake.failNext({ status: 500, method: 'GET', path: '/v1/customers/search' });
+      expectNothingCharged(await call(plugin.processPayment(payment({ customerId: 'user-1' }), null)), 'capture');
+      expectSuccess(await call(plugin.processPayment(payment({ customerId: 'user-1' }), null)), 'capture', '10');
+    });
+
+    it('store_customer: the Customer creation loses its connection (both tries): an authorization, not outcome_unknown', async () => {
+      const plugin = makePlugin(env.fake, { store_customer: true, auto_capture: false });
+      env.fake.dropNext({ method: 'POST', path: '/v1/customers', times: 2 });
+      expectNothingCharged(await call(plugin.processPayment(payment({ customerId: 'user-2' }), null)), 'auth');
+    });
+
+    it('reuseSource: the saved cards\' list fails (HTTP 500)', async () => {
+      const plugin = makePlugin(env.fake, { store_customer: true });
+      const saved = await call(plugin.processPayment(payment({ customerId: 'user-3' }), null));
+      env.fake.clearLog();
+      env.fake.failNext({ status: 500, method: 'GET', path: '/v1/payment_methods' });
+      expectNothingCharged(await call(plugin.processPayment(payment({ customerId: 'user-3', token: null, reuseSource: true, data: { gatewayCustomerId: saved.customerId } }), null)), 'capture');
+    });
+
+    it('through the ledger: the charge is recorded failed, not held for review, and a second process charges', async () => {
+      const { manager, service } = makeLedger(env.fake, { store_customer: true });
+      try {
+        const created = await service.createPayment({ idempotencyKey: key(), channel: CHANNEL, total: '10.00', currency: 'USD', token: 'pm_card_visa', customerId: 'user-4' });
+        env.fake.failNext({ status: 500, method: 'GET', path: '/v1/customers/search' });
+        const failed = await service.process({ paymentId: created.id, idempotencyKey: key() }).then(() => null, (e: Error & { code?: string }) => e.code);
+        expect(failed).to.not.equal(null).and.not.equal('outcome_unknown');
+        const [charge] = await service.listTransactions(created.id);
+        expect(charge).to.deep.include({ state: 'applied', isSuccess: false });
+        expect(env.fake.requestsTo('/v1/payment_intents', 'POST')).to.have.length(0);
+        const charged = await service.process({ paymentId: created.id, idempotencyKey: key() });
+        expect(charged.payment.chargeStatus).to.equal('fully-charged');
+      } finally {
+        await manager.close();
+      }
+    });
+  });
 });
