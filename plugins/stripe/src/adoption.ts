@@ -57,7 +57,8 @@ export function connectRefusal(intent: Pick<Stripe.PaymentIntent, 'id' | 'transf
   if (destination !== target.destination) {
     return { code: ACCOUNT_MISMATCH, message: `PaymentIntent ${intent.id} transfers to ${destination ?? 'no connected account'}, but this payment's charges go to ${target.destination ?? 'no connected account'}.` };
   }
-  const intentFee = intent.application_fee_amount ?? null;
+  // A fee of 0 is no fee, as applicationFee computes it (null): Stripe makes no fee object for it.
+  const intentFee = typeof intent.application_fee_amount === 'number' && intent.application_fee_amount > 0 ? intent.application_fee_amount : null;
   if (intentFee !== fee) {
     return { code: FEE_MISMATCH, message: `PaymentIntent ${intent.id} carries an application fee of ${intentFee ?? 'none'}, not this payment's ${fee ?? 'none'} (minor units).` };
   }

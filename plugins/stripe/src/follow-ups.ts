@@ -76,7 +76,9 @@ async function onIntentAccount(ctx: OperationContext, payment: PaymentData, kind
  * null (send none) for a full capture, where Stripe keeps it, or when it has
  * none; for a partial capture, scaled to the captured part and rounded half
  * up to an amount Stripe accepts (left out, Stripe would keep it whole,
- * capped at the captured amount).
+ * capped at the captured amount). A part scaled to 0 is sent as 0 for that
+ * reason (Stripe's reference gives the parameter no minimum): the charge then
+ * has no fee, and its refunds ask none back (refundTerms).
  */
 function keptFee(intent: Stripe.PaymentIntent, amountMinor: number, currency: string): number | null {
   const fee = intent.application_fee_amount;
@@ -131,25 +133,34 @@ export async function capture(ctx: OperationContext, payment: PaymentData): Prom
   });
 }
 
+/** Whether the intent carries an application fee: one of 0 (a partial capture scaling it to nothing) is none. */
+function hasFee(intent: Pick<Stripe.PaymentIntent, 'application_fee_amount'>): boolean {
+  return typeof intent.application_fee_amount === 'number' && intent.application_fee_amount > 0;
+}
+
 /**
  * The Connect parameters of a refund, from the charge as it was made, not
- * the current mode (a mode change leaves a payment on its terms). A direct
- * charge (on a connected account) refunds the application fee. A platform
- * intent is read (one GET per refund, in LOCAL mode too: a LOCAL channel may
- * hold payments charged in FORWARD): a destination charge reverses the
- * transfer, else the provider keeps what it received, and refunds the fee it
- * carries; a plain charge takes neither (Stripe refuses reverse_transfer
+ * the current mode (a mode change leaves a payment on its terms). The intent
+ * is read first (one GET per refund, on its account: in LOCAL mode too, a
+ * LOCAL channel may hold payments charged in FORWARD or REMOTE). The fee
+ * is asked back only from a charge that carries one > 0: Stripe refuses
+ * refund_application_fee on a charge without ("... but it has no application
+ * fee"), the whole refund failing, as it does for a REMOTE charge without a
+ * fee configured or whose percent rounded to 0. A direct charge (on a
+ * connected account) refunds its fee. A destination charge reverses the
+ * transfer, else the provider keeps what it received, and refunds its fee; a
+ * plain platform charge takes neither (Stripe refuses reverse_transfer
  * without a transfer). Per refund, `data.refundApplicationFee = false` keeps
  * the fee and `data.reverseTransfer = false` the transfer, and then the fee
  * too: Stripe refunds a destination charge's fee only with its transfer reversed.
  */
 async function refundTerms(ctx: OperationContext, payment: PaymentData, located: Located): Promise<Pick<Stripe.RefundCreateParams, 'refund_application_fee' | 'reverse_transfer'>> {
   const keepFee = payment.data?.['refundApplicationFee'] === false;
-  if (located.call.account) return keepFee ? {} : { refund_application_fee: true };
   const intent = await readIntent(ctx, located);
+  const feeBack = hasFee(intent) && !keepFee;
+  if (located.call.account) return feeBack ? { refund_application_fee: true } : {};
   if (!transfers(intent) || payment.data?.['reverseTransfer'] === false) return {};
-  const hasFee = intent.application_fee_amount !== null && intent.application_fee_amount !== undefined;
-  return hasFee && !keepFee ? { reverse_transfer: true, refund_application_fee: true } : { reverse_transfer: true };
+  return feeBack ? { reverse_transfer: true, refund_application_fee: true } : { reverse_transfer: true };
 }
 
 /** refundPayment: a (partial) refund of the intent; several may follow each other (Connect terms: refundTerms). */

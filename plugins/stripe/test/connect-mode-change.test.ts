@@ -16,6 +16,7 @@ describe('stripe: a Connect mode change leaves existing payments on their origin
   const env = useFakeStripe();
   const refunds = (): LoggedRequest[] => env.fake.requestsTo('/v1/refunds', 'POST');
   const captures = (): LoggedRequest[] => env.fake.requestsTo(/\/capture$/);
+  const intentReads = (id: string): LoggedRequest[] => env.fake.requestsTo(`/v1/payment_intents/${id}`, 'GET');
 
   async function charged(overrides: Record<string, unknown>, authorize = false): Promise<string> {
     const plugin = makePlugin(env.fake, { ...overrides, auto_capture: !authorize });
@@ -52,9 +53,12 @@ describe('stripe: a Connect mode change leaves existing payments on their origin
     const refunded = await call(remote.refundPayment(payment({ token: cap.transactionId, amount: dec('10.00'), idempotencyKey: key() }), null));
     expectSuccess(refunded, 'refund', '10');
     expect(refunded.transactionId).to.match(/^re_/);
-    // The plain pi_ is tried on the configured account first (REMOTE PSP references are plain there): one failed request.
-    expect(refunds().map((r) => r.account)).to.deep.equal([PROVIDER, null]);
-    expect(refunds()[1]?.params).to.deep.include({ reverse_transfer: 'true', refund_application_fee: 'true' });
+    // The plain pi_ is tried on the configured account first (REMOTE PSP references are plain there): one failed request
+    // each, the read of the intent the capture and the refund make first (their fee: refund-fee-terms.test.ts for the
+    // refund's); the refund itself goes to the platform only.
+    expect(intentReads(token).map((r) => `${r.account} ${r.status}`)).to.deep.equal([`${PROVIDER} 404`, 'null 200', `${PROVIDER} 404`, 'null 200']);
+    expect(refunds().map((r) => r.account)).to.deep.equal([null]);
+    expect(refunds()[0]?.params).to.deep.include({ reverse_transfer: 'true', refund_application_fee: 'true' });
     const other = await charged(FORWARD, true);
     expectSuccess(await call(remote.voidPayment(payment({ token: other, idempotencyKey: key() }), null)), 'void', '100');
     expect(env.fake.paymentIntent(other)['status']).to.equal('canceled');
@@ -64,7 +68,9 @@ describe('stripe: a Connect mode change leaves existing payments on their origin
     const res = await call(makePlugin(env.fake, REMOTE).refundPayment(payment({ token: 'pi_missing123', amount: dec('10.00'), idempotencyKey: key() }), null));
     expect(res.isSuccess).to.equal(false);
     expect(res.error).to.match(/No such payment_intent/);
-    expect(refunds().map((r) => r.account)).to.deep.equal([PROVIDER]);
+    // The refund reads the intent first: on neither account, so no refund is sent.
+    expect(intentReads('pi_missing123').map((r) => r.account)).to.deep.equal([PROVIDER, null]);
+    expect(refunds()).to.have.length(0);
   });
 
   it('LOCAL -> FORWARD: the refund and partial capture of a plain charge send no Connect parameter', async () => {

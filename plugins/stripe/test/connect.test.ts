@@ -56,8 +56,8 @@ describe('stripe: Connect modes', () => {
     const ref = await call(plugin.refundPayment(payment({ token: cap.transactionId, amount: dec('30.00'), idempotencyKey: key() }), null));
     expectSuccess(ref, 'refund', '30');
     expect(ref.transactionId).to.match(new RegExp(`^${PROVIDER}:re_`));
-    // The capture reads the intent's fee first: every call goes to the connected account.
-    expect(env.fake.requests.map((r) => `${r.method} ${r.account}`)).to.deep.equal([`GET ${PROVIDER}`, `POST ${PROVIDER}`, `POST ${PROVIDER}`]);
+    // The capture and the refund read the intent's fee first: every call goes to the connected account.
+    expect(env.fake.requests.map((r) => `${r.method} ${r.account}`)).to.deep.equal([`GET ${PROVIDER}`, `POST ${PROVIDER}`, `GET ${PROVIDER}`, `POST ${PROVIDER}`]);
     expect(env.fake.requestsTo('/v1/refunds', 'POST')[0]?.params).to.deep.include({ refund_application_fee: 'true' });
     expect(env.fake.requestsTo('/v1/refunds', 'POST')[0]?.params).to.not.have.property('reverse_transfer');
     const sources = await call(plugin.listPaymentSources({ channel: CHANNEL, customerId: 'user-r' }, []));

@@ -1,6 +1,6 @@
 import { invalidParam, invalidRequest, notFound } from './errors.js';
 import { disputeShape, refundShape, type Json } from './fixtures.js';
-import { int, str, stringMap } from './form.js';
+import { bool, int, str, stringMap } from './form.js';
 import { intentOrThrow } from './intents.js';
 import type { AccountStore, HandlerContext, StripeState } from './state.js';
 
@@ -25,8 +25,29 @@ function money(minor: number, currency: string): string {
   return `${(minor / 100).toFixed(2)} ${currency.toUpperCase()}`;
 }
 
+/**
+ * Stripe refuses a refund asking for what the charge does not have: the
+ * application fee back on a charge without one (none set, or 0: Stripe makes
+ * no fee object for a zero fee), a transfer reversed on a charge that made
+ * none (not a destination charge). Checked before the amount, the whole
+ * refund fails (a 400 the idempotency key saves, as Stripe's).
+ */
+function connectTermsRefusal(ctx: HandlerContext, charge: Json): void {
+  const id = String(charge['id']);
+  const fee = charge['application_fee_amount'];
+  if (bool(ctx.form, 'refund_application_fee') === true && !(typeof fee === 'number' && fee > 0)) {
+    throw invalidRequest(`Attempting to refund_application_fee on ${id}, but it has no application fee.`, { param: 'refund_application_fee' });
+  }
+  const transfer = charge['transfer_data'] as Json | null;
+  if (bool(ctx.form, 'reverse_transfer') === true && !transfer?.['destination']) {
+    // Stripe's wording for this one was not found; the fake's says the same thing.
+    throw invalidRequest(`Attempting to reverse_transfer on ${id}, but it has no transfer.`, { param: 'reverse_transfer' });
+  }
+}
+
 export function createRefund(ctx: HandlerContext): Json {
   const { charge } = chargeFor(ctx);
+  connectTermsRefusal(ctx, charge);
   const refundable = (charge['amount_captured'] as number) - (charge['amount_refunded'] as number);
   if (refundable <= 0) throw invalidRequest(`Charge ${String(charge['id'])} has already been refunded.`, { code: 'charge_already_refunded' });
   const amount = int(ctx.form, 'amount') ?? refundable;
