@@ -6,7 +6,7 @@ import { mutating, reading, wasReplayed, type CallContext } from './client.js';
 import { missingObject, onHoldingAccount } from './account-fallback.js';
 import { applicationFee, connectTarget, decodeRef, encodeRef, followUpAccounts, intentConnectParams, pspAccount, referenceAccount, type ConnectTarget } from './connect.js';
 import { convertAmount, errorResponse, failure, paymentMetadata, refusal, stripeAmountOf, type OperationContext } from './context.js';
-import { CUSTOMER_ACCOUNT_MISMATCH, customerAccountRefusal, ensureCustomer, explicitCustomer, findCustomer, savedCard } from './customers.js';
+import { CUSTOMER_ACCOUNT_MISMATCH, customerAccountRefusal, ensureCustomer, explicitCustomer, findCustomer, goneCachedCustomer, savedCard } from './customers.js';
 import { describeStripeError, readLeavesOutcomeUnknown } from './errors.js';
 import { signedPaymentId } from './metadata-signature.js';
 import { intentResponse, type IntentReading } from './status-mapping.js';
@@ -43,9 +43,9 @@ interface Source {
 }
 
 /** The card to charge: the token (a PaymentMethod), or the customer's saved card (reuseSource, off-session). */
-async function resolveSource(ctx: OperationContext, payment: PaymentData, call: CallContext): Promise<Source | string> {
+async function resolveSource(ctx: OperationContext, payment: PaymentData, call: CallContext, replacing: string | null = null): Promise<Source | string> {
   const token = payment.token?.trim() || null;
-  const lookup = { customerId: payment.customerId, email: payment.customerEmail || null, name: billingName(payment), explicit: explicitCustomer(payment)?.id ?? null };
+  const lookup = { customerId: payment.customerId, email: payment.customerEmail || null, name: billingName(payment), explicit: explicitCustomer(payment)?.id ?? null, replacing };
   if (token) {
     if (!PAYMENT_METHOD.test(token)) return 'Unknown token: pass a PaymentMethod id (pm_...) from Stripe.js, or a PaymentIntent id (pi_...) it confirmed.';
     const store = wantsToStore(ctx, payment) && !!payment.customerId;
@@ -59,6 +59,20 @@ async function resolveSource(ctx: OperationContext, payment: PaymentData, call: 
   const card = customer ? await savedCard(ctx.stripe, call, customer, wanted) : null;
   if (!customer || !card) return noSource;
   return { paymentMethod: card.id, customer, offSession: true, store: false };
+}
+
+/**
+ * resolveSource, and once more without the cached Customer when Stripe says it no longer has it (its
+ * saved-card list or update refused): nothing was sent toward a charge yet.
+ */
+async function resolveSourceAgain(ctx: OperationContext, payment: PaymentData, call: CallContext): Promise<Source | string> {
+  try {
+    return await resolveSource(ctx, payment, call);
+  } catch (err) {
+    const gone = goneCachedCustomer(ctx.customers, payment, call.account, err);
+    if (!gone) throw err;
+    return resolveSource(ctx, payment, call, gone);
+  }
 }
 
 function reader(ctx: OperationContext, account: string | null, failureKind: TransactionKind, observed: boolean): IntentReading {
@@ -92,17 +106,41 @@ export async function charge(ctx: OperationContext, payment: PaymentData, captur
   if (elsewhere) return refusal(payment, kind, CUSTOMER_ACCOUNT_MISMATCH, elsewhere);
   let source: Source | string;
   try {
-    source = await resolveSource(ctx, payment, call);
+    source = await resolveSourceAgain(ctx, payment, call);
+  } catch (err) {
+    return nothingCharged(payment, kind, err);
+  }
+  if (typeof source === 'string') return failure(payment, kind, source);
+  const terms: Charge = { target, amount: amount.value, fee: fee.value };
+  try {
+    const intent = await ctx.stripe.paymentIntents.create(intentParams(ctx, payment, terms, capture, source), mutating(call));
+    return intentResponse(intent, reader(ctx, target.account, kind, wasReplayed(intent)));
+  } catch (err) {
+    // "No such customer" on the intent's customer param is a refusal: no intent exists, so one may be asked for again.
+    const gone = source.customer ? goneCachedCustomer(ctx.customers, payment, call.account, err) : null;
+    if (!gone) return errorResponse(ctx, err, payment, kind, target.account);
+    return chargeWithoutGoneCustomer(ctx, payment, kind, capture, call, terms, gone);
+  }
+}
+
+/**
+ * The intent request was refused for a cached Customer Stripe no longer has: the customer is looked up
+ * (or created) again, and the intent asked for under a key derived from the ledger's (its parameters now
+ * differ from the refused request's, which Stripe may have saved under the ledger's key).
+ */
+async function chargeWithoutGoneCustomer(ctx: OperationContext, payment: PaymentData, kind: TransactionKind, capture: boolean, call: CallContext, terms: Charge, gone: string): Promise<GatewayResponse> {
+  let source: Source | string;
+  try {
+    source = await resolveSource(ctx, payment, call, gone);
   } catch (err) {
     return nothingCharged(payment, kind, err);
   }
   if (typeof source === 'string') return failure(payment, kind, source);
   try {
-    const params = intentParams(ctx, payment, { target, amount: amount.value, fee: fee.value }, capture, source);
-    const intent = await ctx.stripe.paymentIntents.create(params, mutating(call));
-    return intentResponse(intent, reader(ctx, target.account, kind, wasReplayed(intent)));
+    const intent = await ctx.stripe.paymentIntents.create(intentParams(ctx, payment, terms, capture, source), mutating(call, 'customer-gone'));
+    return intentResponse(intent, reader(ctx, terms.target.account, kind, wasReplayed(intent)));
   } catch (err) {
-    return errorResponse(ctx, err, payment, kind, target.account);
+    return errorResponse(ctx, err, payment, kind, terms.target.account);
   }
 }
 

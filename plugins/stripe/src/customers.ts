@@ -31,6 +31,22 @@ export class CustomerCache {
     if (this.map.size >= CustomerCache.LIMIT) this.map.delete(this.map.keys().next().value as string);
     this.map.set(`${account ?? ''}|${hostId}`, stripeId);
   }
+
+  /** Forgets the entry if it still names `stripeId` (a Customer Stripe no longer has). */
+  forget(account: string | null, hostId: string, stripeId: string): void {
+    if (this.get(account, hostId) === stripeId) this.map.delete(`${account ?? ''}|${hostId}`);
+  }
+}
+
+/**
+ * Whether Stripe answered that Customer `id` does not exist (deleted in the
+ * Dashboard): resource_missing on the customer, naming that id (a replayed
+ * answer naming another Customer is not about this one).
+ */
+function customerGone(err: unknown, id: string): boolean {
+  const e = (err ?? {}) as { code?: unknown; param?: unknown; message?: unknown };
+  if (e.code !== 'resource_missing' || typeof e.message !== 'string') return false;
+  return (e.param === 'customer' || e.message.startsWith('No such customer')) && e.message.includes(`'${id}'`);
 }
 
 /** A Stripe customer a payment names, and the connected account it is on when the id says (null: unknown or the platform). */
@@ -71,11 +87,27 @@ export function customerAccountRefusal(customer: NamedCustomer | null, account: 
   return `The saved card belongs to another connected account (${customer.account}) than this payment's (${here}): a Stripe customer and its cards live on one account. Pay with a new card (a token) instead.`;
 }
 
+/**
+ * The Customer cached for the payment's host customer when `err` is Stripe's "No such customer" about it
+ * (deleted in the Dashboard), its cache entry then dropped; null otherwise, and always for a Customer the
+ * payment names itself (data.gatewayCustomerId), which no lookup replaces.
+ */
+export function goneCachedCustomer(cache: CustomerCache, payment: Pick<PaymentData, 'customerId' | 'data'>, account: string | null, err: unknown): string | null {
+  const hostId = payment.customerId;
+  if (!hostId || explicitCustomer(payment)) return null;
+  const cached = cache.get(account, hostId);
+  if (!cached || !customerGone(err, cached)) return null;
+  cache.forget(account, hostId, cached);
+  return cached;
+}
+
 export interface CustomerLookup {
   customerId: string | null;
   email?: string | null;
   name?: string | null;
   explicit?: string | null;
+  /** A Customer of this host customer that Stripe no longer has: the cache is skipped, and it is never the answer. */
+  replacing?: string | null;
 }
 
 /** Finds the Stripe customer of a host customer (cache, then search by metadata); null when there is none. */
@@ -83,10 +115,11 @@ export async function findCustomer(stripe: Stripe, cache: CustomerCache, ctx: Pi
   if (lookup.explicit) return lookup.explicit;
   const hostId = lookup.customerId;
   if (!hostId) return null;
-  const cached = cache.get(ctx.account, hostId);
+  const cached = lookup.replacing ? undefined : cache.get(ctx.account, hostId);
   if (cached) return cached;
-  const found = await stripe.customers.search({ query: `metadata['${HOST_CUSTOMER_KEY}']:'${escapeQuery(hostId)}'`, limit: 1 }, reading(ctx));
-  const id = found.data[0]?.id ?? null;
+  const found = await stripe.customers.search({ query: `metadata['${HOST_CUSTOMER_KEY}']:'${escapeQuery(hostId)}'`, limit: lookup.replacing ? 2 : 1 }, reading(ctx));
+  // The search index may still list a Customer deleted within the last minute.
+  const id = found.data.find((c) => c.id !== lookup.replacing)?.id ?? null;
   if (id) cache.set(ctx.account, hostId, id);
   return id;
 }
@@ -104,10 +137,13 @@ const MAX_KEY_LENGTH = 255;
  * cards). Stripe keeps a key at least 24 hours; by then the search has long
  * caught up.
  */
-export function customerCreationKey(account: string | null, hostId: string): string {
-  const key = `payhost:customer:${account ?? 'platform'}:${hostId}`;
+export function customerCreationKey(account: string | null, hostId: string, replacing?: string | null): string {
+  // Replacing a deleted Customer: the plain key would replay it for 24 hours. Named after it, every process
+  // replacing that one Customer creates the same new one.
+  const tail = replacing ? `:replacing:${replacing}` : '';
+  const key = `payhost:customer:${account ?? 'platform'}:${hostId}${tail}`;
   if (key.length <= MAX_KEY_LENGTH) return key;
-  return `payhost:customer:${account ?? 'platform'}:sha256:${createHash('sha256').update(hostId).digest('hex')}`;
+  return `payhost:customer:${account ?? 'platform'}:sha256:${createHash('sha256').update(hostId).digest('hex')}${tail}`;
 }
 
 function isIdempotencyError(err: unknown): boolean {
@@ -129,13 +165,13 @@ export async function ensureCustomer(stripe: Stripe, cache: CustomerCache, ctx: 
   const hostId = lookup.customerId;
   if (existing || !hostId) return existing;
   const params: Stripe.CustomerCreateParams = { metadata: { [HOST_CUSTOMER_KEY]: hostId } };
-  const options: Stripe.RequestOptions = { ...reading(ctx), idempotencyKey: customerCreationKey(ctx.account, hostId) };
+  const options: Stripe.RequestOptions = { ...reading(ctx), idempotencyKey: customerCreationKey(ctx.account, hostId, lookup.replacing) };
   let customer: Stripe.Customer;
   try {
     customer = await stripe.customers.create(params, options);
   } catch (err) {
     if (!isIdempotencyError(err)) throw err;
-    const found = await findCustomer(stripe, cache, ctx, { customerId: hostId });
+    const found = await findCustomer(stripe, cache, ctx, { customerId: hostId, replacing: lookup.replacing ?? null });
     if (found) return found;
     throw new Error(`Stripe refused to create the Customer of ${hostId} (its idempotency key was used with other parameters) and its search does not find one yet: try again later`, { cause: err });
   }
