@@ -2,9 +2,10 @@ import type { TransactionErrorCode } from '@payhost/core';
 
 /**
  * Stripe error codes (https://docs.stripe.com/error-codes) onto payhost's
- * unified codes. Any card error not listed here, and any error with a
- * decline_code, is `declined` (the issuer refused the card: insufficient_funds,
- * lost_card, do_not_honor...); everything else is `processing_error`.
+ * unified codes. A card-data decline code (CARD_DATA_DECLINES) gives its own;
+ * any other card error not listed here, and any error with a decline_code, is
+ * `declined` (the issuer refused the card: insufficient_funds, lost_card,
+ * do_not_honor...); everything else is `processing_error`.
  */
 export const STRIPE_ERROR_CODES: Readonly<Record<string, TransactionErrorCode>> = {
   card_declined: 'declined',
@@ -26,9 +27,20 @@ export const STRIPE_ERROR_CODES: Readonly<Record<string, TransactionErrorCode>> 
   processing_error: 'processing_error',
 };
 
+/**
+ * Stripe decline codes (https://docs.stripe.com/declines/codes) that name what
+ * is wrong with the card data. Live mode sends them with code card_declined
+ * (test cards put them in the code): the decline code then gives the unified
+ * code. The issuer's other reasons (insufficient_funds, do_not_honor,
+ * processing_error...) stay `declined`.
+ */
+const CARD_DATA_DECLINES = new Set(['incorrect_number', 'invalid_number', 'incorrect_cvc', 'invalid_cvc', 'expired_card', 'incorrect_zip', 'invalid_expiry_month', 'invalid_expiry_year']);
+
 /** The unified code for a Stripe error code, decline code and error type (`card_error`, ...). */
 export function unifiedErrorCode(code: string | null | undefined, declineCode?: string | null, type?: string | null): TransactionErrorCode {
   const known = code ? STRIPE_ERROR_CODES[code] : undefined;
+  const cardData = declineCode && CARD_DATA_DECLINES.has(declineCode) ? STRIPE_ERROR_CODES[declineCode] : undefined;
+  if (cardData && (known === undefined || known === 'declined')) return cardData;
   if (known) return known;
   return declineCode || type === 'card_error' ? 'declined' : 'processing_error';
 }

@@ -13,6 +13,11 @@ describe('stripe: error mapping', () => {
       ['card_declined', 'insufficient_funds', 'declined'],
       ['card_declined', 'lost_card', 'declined'],
       ['card_declined', 'authentication_required', 'declined'],
+      ['card_declined', 'incorrect_cvc', 'incorrect_cvv'],
+      ['card_declined', 'expired_card', 'expired'],
+      ['card_declined', 'incorrect_zip', 'incorrect_zip'],
+      ['card_declined', 'processing_error', 'declined'],
+      [null, 'expired_card', 'expired'],
       ['incorrect_number', null, 'incorrect_number'],
       ['invalid_number', null, 'invalid_number'],
       ['incorrect_cvc', 'incorrect_cvc', 'incorrect_cvv'],
@@ -92,6 +97,29 @@ describe('stripe: error mapping', () => {
         expectFailure(res, unified);
         expect(res.error).to.equal(error['message']);
         expect(res.rawResponse).to.deep.include({ code: error['code'], outcome_unknown: false });
+      }
+    });
+
+    it('card_declined with a decline_code naming the card data (live-mode Stripe) keeps the specific code; issuer reasons stay declined', async () => {
+      // Stripe's decline codes (docs.stripe.com/declines/codes) include the card-data ones, sent with code card_declined.
+      const cases: Array<[string, string]> = [
+        ['incorrect_cvc', 'incorrect_cvv'],
+        ['invalid_cvc', 'invalid_cvv'],
+        ['expired_card', 'expired'],
+        ['incorrect_zip', 'incorrect_zip'],
+        ['incorrect_number', 'incorrect_number'],
+        ['invalid_number', 'invalid_number'],
+        ['invalid_expiry_month', 'invalid_expiry_date'],
+        ['invalid_expiry_year', 'invalid_expiry_date'],
+        ['insufficient_funds', 'declined'],
+        ['processing_error', 'declined'],
+        ['do_not_honor', 'declined'],
+      ];
+      for (const [declineCode, unified] of cases) {
+        env.fake.failNext({ status: 402, path: '/v1/payment_intents', body: { error: { type: 'card_error', code: 'card_declined', decline_code: declineCode, message: 'Your card was declined.' } } });
+        const res = await call(makePlugin(env.fake).processPayment(payment(), null));
+        expect(res.errorCode, declineCode).to.equal(unified);
+        expect(res.rawResponse).to.deep.include({ code: 'card_declined', decline_code: declineCode, outcome_unknown: false });
       }
     });
 
