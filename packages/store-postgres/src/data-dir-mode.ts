@@ -1,5 +1,6 @@
 import { accessSync, chmodSync, constants, mkdirSync, statSync } from 'node:fs';
 import { ERROR_CODES, PayhostError } from '@payhost/core';
+import { unusableEntry } from './data-dir-files.js';
 
 /**
  * The embedded database's directory is private to the user running the server, as a PostgreSQL
@@ -12,6 +13,8 @@ import { ERROR_CODES, PayhostError } from '@payhost/core';
  * not narrow it for good (its owner can widen it again; not even root changes another user's choice
  * silently). Not on Windows, where modes do not control access. Then checks the directory can be used
  * (see assertUsable): refused with invalid_configuration naming it, before anything is created in it.
+ * Then, as PostgreSQL does, refuses a directory another user owns (see notOwned), and one holding a
+ * file or directory this process could not open (see unusableEntry, data-dir-files.ts).
  */
 export function makeDataDirPrivate(dataDir: string): void {
   if (process.platform === 'win32') return;
@@ -23,10 +26,31 @@ export function makeDataDirPrivate(dataDir: string): void {
   }
   const stats = statSync(dataDir);
   const euid = process.geteuid?.() ?? stats.uid; // POSIX platforms all have it
-  const refusal = notPrivate(dataDir, stats, euid);
+  const refusal = notPrivate(dataDir, stats, euid) ?? notOwned(dataDir, stats, euid);
   if (refusal) throw refusal;
-  if ((stats.mode & 0o077) !== 0) chmodSync(dataDir, stats.mode & 0o700); // this process's own (notPrivate)
-  assertUsable(dataDir, euid === stats.uid || euid === 0);
+  if ((stats.mode & 0o077) !== 0) chmodSync(dataDir, stats.mode & 0o700); // this process's own (notOwned)
+  assertUsable(dataDir);
+  const entry = unusableEntry(dataDir, euid);
+  if (entry) throw dataDirUnusable(dataDir, entry.reason, 'not_writable', entry.details);
+}
+
+/**
+ * The refusal of a data directory this process's effective user (euid) does not own, root included, as
+ * PostgreSQL refuses to start on a data directory of another user's. Root could open it, but PGlite
+ * would create files in it owned by root (some 0600, as pg_logical/replorigin_checkpoint), so that the
+ * next start by its owner failed with PGlite's bare "Aborted()": one `sudo payhost ...` left a server
+ * that a restart does not bring back. Undefined for a directory euid owns.
+ */
+export function notOwned(dataDir: string, stats: { uid: number }, euid: number): PayhostError | undefined {
+  if (stats.uid === euid) return undefined;
+  return dataDirUnusable(
+    dataDir,
+    `it belongs to uid ${stats.uid}, not to this process's user (uid ${euid}); files this process created in it would be ${euid === 0 ? 'root' : `uid ${euid}`}'s, ` +
+      `and uid ${stats.uid}'s server could not open the database any more. Run payhost as uid ${stats.uid} (e.g. sudo -u '#${stats.uid}' ...), ` +
+      `or, to give the directory to this user for good, chown -R ${euid} ${dataDir}`,
+    'not_owner',
+    { ownerUid: stats.uid, processUid: euid },
+  );
 }
 
 /**
@@ -37,7 +61,11 @@ export function makeDataDirPrivate(dataDir: string): void {
 export function notPrivate(dataDir: string, stats: { uid: number; mode: number }, euid: number): PayhostError | undefined {
   if (stats.uid === euid || (stats.mode & 0o077) === 0) return undefined;
   const mode = (stats.mode & 0o777).toString(8).padStart(4, '0');
-  const fixes = euid === 0 ? `chown root ${dataDir} or chmod 700 ${dataDir}` : `chown ${euid} ${dataDir} (this process then narrows it to 0700)`;
+  // Not chmod 700 as root: root does not use another user's directory either (notOwned).
+  const fixes =
+    euid === 0
+      ? `run payhost as uid ${stats.uid} (it then narrows it to 0700) or chown -R root ${dataDir}`
+      : `chown ${euid} ${dataDir} (this process then narrows it to 0700)`;
   return dataDirUnusable(
     dataDir,
     `it belongs to uid ${stats.uid}, not to this process's user (uid ${euid}), and its mode ${mode} lets the group or others enter it, ` +
@@ -52,10 +80,10 @@ export function notPrivate(dataDir: string, stats: { uid: number; mode: number }
  * PGlite reads, writes and enters the directory. access() says whether this process may, except as
  * root, which it never refuses; and PGlite's file system (Emscripten's) goes by the mode bits alone,
  * root or not: a directory its owner may not write (0500) failed PGlite's start with a bare "PGlite
- * failed to initialize properly", naming neither the directory nor the cause. So a directory this
- * process owns (or any, as root) needs all three owner bits (0700) too.
+ * failed to initialize properly", naming neither the directory nor the cause. So the directory (this
+ * process's own: notOwned) needs all three owner bits (0700) too.
  */
-function assertUsable(dataDir: string, owned: boolean): void {
+function assertUsable(dataDir: string): void {
   const stats = statSync(dataDir);
   if (!stats.isDirectory()) throw dataDirUnusable(dataDir, 'it is not a directory', 'not_a_directory');
   try {
@@ -65,7 +93,7 @@ function assertUsable(dataDir: string, owned: boolean): void {
     throw dataDirUnusable(dataDir, `this process (uid ${process.geteuid?.() ?? '?'}) may not read, write and enter it (${code})`, 'not_writable');
   }
   const mode = stats.mode & 0o777;
-  if (owned && (mode & 0o700) !== 0o700) {
+  if ((mode & 0o700) !== 0o700) {
     const octal = mode.toString(8).padStart(4, '0');
     throw dataDirUnusable(
       dataDir,
