@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readdirSync, realpathSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, realpathSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { ERROR_CODES, PayhostError } from '@payhost/core';
@@ -15,9 +15,9 @@ import { isProvablyGone, isStale, isThisProcess, PROCESS_START, readLock, type L
  * (a crash) is taken over.
  *
  * Every step is atomic, so two processes opening together never both get it:
- * - the owner record is written to a file of its own, then hard-linked to
- *   `payhost.lock` (link fails when the name exists): the lock file is never
- *   seen empty or half-written;
+ * - the owner record is written to a file of its own and flushed (fsync), then
+ *   hard-linked to `payhost.lock` (link fails when the name exists): the lock
+ *   file is never seen empty or half-written, after a power cut either;
  * - a stale lock is taken over only under `payhost.lock.takeover` (also taken
  *   by link): its holder checks the lock is still the stale one, renames it
  *   aside and links its own. Whoever does not get it gets `data_dir_in_use`;
@@ -267,6 +267,21 @@ function sweepLeftovers(dataDir: string, realDir: string, ownFile: string): void
   }
 }
 
+/**
+ * fsync of the owner record, before it is linked as the lock (or takeover file, or guard): after a power cut
+ * the link could otherwise be on the disk with the text not (ext4's delayed allocation): an empty lock, which
+ * stays until a person deletes it. The directory is not flushed after the link: a power cut ends every holder,
+ * so a lock whose name the cut lost is one nobody holds, and a lock whose name stayed is whole and stale.
+ */
+function flushFile(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Takes the data directory's lock (creating the directory), or throws `data_dir_in_use`. */
 export function lockDataDir(dir: string): DataDirLock {
   const dataDir = resolve(dir); // In messages: the path as given.
@@ -277,10 +292,11 @@ export function lockDataDir(dir: string): DataDirLock {
   const path = join(realDir, LOCK_FILE);
   const token = randomBytes(16).toString('hex');
   const text = JSON.stringify({ pid: process.pid, host: hostname(), token, ...(PROCESS_START ? { start: PROCESS_START } : {}) } satisfies LockOwner);
-  // Complete before it gets the lock's name: nobody ever reads an empty or partial lock.
+  // Complete (and on the disk) before it gets the lock's name: nobody ever reads an empty or partial lock.
   const ownFile = `${path}.${token}`;
   writeFileSync(ownFile, text, { flag: 'wx' });
   try {
+    flushFile(ownFile);
     let locked = false;
     for (let attempt = 0; !locked; attempt += 1) {
       if (attempt === 5) throw busyLock(dataDir); // It keeps changing hands: other processes are opening it right now.
