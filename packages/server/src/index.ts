@@ -1,4 +1,4 @@
-export { createServer, type PayhostServer, type CreateServerOptions } from './server.js';
+export { createServer, isStartStopped, type PayhostServer, type CreateServerOptions } from './server.js';
 export { checkCheckoutExposure, checkDevelopmentKeys, loadServerConfig, parseServerConfig, PUBLIC_CHECKOUT_WARNING, SERVER_SECTION_KEYS, type ServerConfig } from './config.js';
 export { buildApp, type AppOptions } from './app.js';
 export { statusFor } from './http-errors.js';

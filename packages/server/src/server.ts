@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { createLogger, PaymentService, PluginManager, type LedgerStore, type Logger } from '@payhost/core';
+import { createLogger, ERROR_CODES, isPayhostError, PayhostError, PaymentService, PluginManager, type LedgerStore, type Logger } from '@payhost/core';
 import { buildApp } from './app.js';
 import { checkCheckoutExposure, checkDevelopmentKeys, PUBLIC_CHECKOUT_WARNING, type ServerConfig } from './config.js';
 import { paymentRoutes } from './routes/payments.js';
@@ -30,6 +30,23 @@ export interface CreateServerOptions {
   logger?: Logger;
   /** Use this store instead of opening one from the configuration (tests, embedding). */
   store?: { store: LedgerStore; kind: string };
+  /**
+   * Stops the start-up (the CLI: SIGINT/SIGTERM before it listens): the step in progress finishes (the plugins
+   * or the store still opening, migrations included; the start-up reconcile pass stops after its current
+   * transaction), the steps after it are not run, what was opened is closed (a store given in `store` is not),
+   * and createServer rejects with shutting_down.
+   */
+  signal?: AbortSignal;
+}
+
+/** Why createServer rejects when its `signal` stopped the start-up. */
+function startStopped(): PayhostError {
+  return new PayhostError(ERROR_CODES.shuttingDown, 'the start-up was stopped before the server listened', { reason: 'start_stopped' });
+}
+
+/** Whether `err` is createServer's rejection for a start-up its `signal` stopped. */
+export function isStartStopped(err: unknown): boolean {
+  return isPayhostError(err, ERROR_CODES.shuttingDown) && err.details?.['reason'] === 'start_stopped';
 }
 
 /** Wires a server from a validated configuration: plugins, manager, store, ledger, routes. */
@@ -46,57 +63,91 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
   }
   // The same for the public checkout: served where other machines reach it only when acknowledged.
   if (checkCheckoutExposure(config) === 'acknowledged') logger.warn({ host: config.server.host, checkoutGateways: config.server.checkoutGateways }, PUBLIC_CHECKOUT_WARNING);
-  const manager = await PluginManager.create({
-    plugins: config.plugins,
-    pluginBaseDir: config.baseDir,
-    config: config.host,
-    logger,
-    hookTimeoutMs: config.server.hookTimeoutMs,
-  });
-  const { store, kind } = options.store ?? (await openStore(config, { logger }).catch(async (err: unknown) => {
-    // Plugins may hold clients and timers: a host that catches this error must not inherit them.
-    await manager.close();
-    throw err;
-  }));
-  // Plugin configuration the admin API changed (on any instance) applies over the file's from the start.
-  const fileConfig = manager.config;
-  const settingsSync = await loadPluginSettingsSync(manager, store, fileConfig, logger, { cipher: config.settingsCipher }).catch(async (err: unknown) => {
-    await manager.close();
-    if (!options.store) await store.close();
-    throw err;
-  });
-  settingsSync?.start(config.server.pluginSettingsPollMs);
-  const payments = new PaymentService({ manager, store, logger });
-  // A pending transaction younger than two gateway-call timeouts may belong to a call still in flight
-  // on another instance (the call, then its own outcome check, each last at most hookTimeoutMs).
-  // Before it listens, only what a crash left, for at most one gateway-call timeout (and the call then in
-  // progress): charges answered pending and refunds still ongoing wait for the periodic passes.
-  const reconciler = startReconciler(payments, logger, {
-    minAgeMs: 2 * config.server.hookTimeoutMs,
-    intervalMs: config.server.reconcileIntervalMs,
-    startupBudgetMs: config.server.hookTimeoutMs,
-  });
-  await reconciler.runStartup();
-
-  const ctx = { manager, store, storeKind: kind, config, fileConfig, settingsSync };
-  const app = await buildApp(
-    ctx,
-    {
-      publicRoutes: config.server.checkout ? (scope) => guardedCheckoutRoutes(scope, ctx, payments) : undefined,
+  const { signal } = options;
+  const stopIfAborted = (): void => {
+    if (signal?.aborted) throw startStopped();
+  };
+  // What this call opened so far, closed in this order if the start fails or is stopped: nothing may outlive
+  // it (timers, plugin clients, and a store this call opened, with its lock).
+  let manager: PluginManager | undefined;
+  let opened: { store: LedgerStore; kind: string } | undefined;
+  let settingsSync: Awaited<ReturnType<typeof loadPluginSettingsSync>> | undefined;
+  let reconciler: ReturnType<typeof startReconciler> | undefined;
+  let app: FastifyInstance | undefined;
+  try {
+    stopIfAborted();
+    manager = await PluginManager.create({
+      plugins: config.plugins,
+      pluginBaseDir: config.baseDir,
+      config: config.host,
       logger,
-      paymentRoutes: (scope) => paymentRoutes(scope, payments),
-      adminLedgerRoutes: (scope) => reviewRoutes(scope, payments),
-      applyEvents: applyVerifiedEvents(payments, logger, { retryMs: config.server.unmatchedEventRetryMs }),
-    },
-  ).catch(async (err: unknown) => {
-    // Nothing may outlive a failed start: timers, plugin clients, and a store this call opened (its lock).
-    await reconciler.stop();
-    await settingsSync?.stop();
-    await manager.close();
-    if (!options.store) await store.close();
-    throw err;
-  });
+      hookTimeoutMs: config.server.hookTimeoutMs,
+    });
+    stopIfAborted();
+    // Migrations run here: a stop asked meanwhile waits for them (a commit is never cut short).
+    opened = options.store ?? (await openStore(config, { logger }));
+    stopIfAborted();
+    const { store, kind } = opened;
+    // Plugin configuration the admin API changed (on any instance) applies over the file's from the start.
+    const fileConfig = manager.config;
+    settingsSync = await loadPluginSettingsSync(manager, store, fileConfig, logger, { cipher: config.settingsCipher });
+    stopIfAborted();
+    settingsSync?.start(config.server.pluginSettingsPollMs);
+    const payments = new PaymentService({ manager, store, logger });
+    // A pending transaction younger than two gateway-call timeouts may belong to a call still in flight
+    // on another instance (the call, then its own outcome check, each last at most hookTimeoutMs).
+    // Before it listens, only what a crash left, for at most one gateway-call timeout (and the call then in
+    // progress): charges answered pending and refunds still ongoing wait for the periodic passes.
+    const started = startReconciler(payments, logger, {
+      minAgeMs: 2 * config.server.hookTimeoutMs,
+      intervalMs: config.server.reconcileIntervalMs,
+      startupBudgetMs: config.server.hookTimeoutMs,
+    });
+    reconciler = started;
+    // A stop asked during the pass ends it after its current transaction (the rest wait for the next start).
+    const stopPass = (): void => void started.stop();
+    signal?.addEventListener('abort', stopPass, { once: true });
+    try {
+      await started.runStartup();
+    } finally {
+      signal?.removeEventListener('abort', stopPass);
+    }
+    stopIfAborted();
 
+    const ctx = { manager, store, storeKind: kind, config, fileConfig, settingsSync };
+    app = await buildApp(
+      ctx,
+      {
+        publicRoutes: config.server.checkout ? (scope) => guardedCheckoutRoutes(scope, ctx, payments) : undefined,
+        logger,
+        paymentRoutes: (scope) => paymentRoutes(scope, payments),
+        adminLedgerRoutes: (scope) => reviewRoutes(scope, payments),
+        applyEvents: applyVerifiedEvents(payments, logger, { retryMs: config.server.unmatchedEventRetryMs }),
+      },
+    );
+    stopIfAborted();
+    return running({ app, manager, payments, store, logger, config, reconciler: started, settingsSync });
+  } catch (err) {
+    await Promise.allSettled([reconciler?.stop(), app?.close(), settingsSync?.stop()]);
+    await manager?.close();
+    if (opened && !options.store) await opened.store.close();
+    throw err;
+  }
+}
+
+interface Started {
+  app: FastifyInstance;
+  manager: PluginManager;
+  payments: PaymentService;
+  store: LedgerStore;
+  logger: Logger;
+  config: ServerConfig;
+  reconciler: ReturnType<typeof startReconciler>;
+  settingsSync: Awaited<ReturnType<typeof loadPluginSettingsSync>> | undefined;
+}
+
+/** The started server's listen() and close(). */
+function running({ app, manager, payments, store, logger, config, reconciler, settingsSync }: Started): PayhostServer {
   let closed: Promise<void> | null = null;
   return {
     app,

@@ -1,6 +1,7 @@
 import { ERROR_CODES, PayhostError } from '@payhost/core';
-import { createServer, loadServerConfig } from '@payhost/server';
+import { createServer, isStartStopped, loadServerConfig, type PayhostServer } from '@payhost/server';
 import type { CliIo } from '../io.js';
+import { handleServeSignals } from './serve-signals.js';
 
 export interface ServeOptions {
   config: string;
@@ -17,59 +18,46 @@ export function parsePort(value: string): number {
   return port;
 }
 
-/** Starts the server and keeps it up until SIGINT/SIGTERM, then shuts down gracefully. */
+/** Starts the server and keeps it up until SIGINT/SIGTERM, then shuts down gracefully (also when one comes during the start). */
 export async function serve(options: ServeOptions, io: CliIo): Promise<void> {
   // Checked before anything is opened: a bad option must not leave a store or plugins behind.
   const port = options.port === undefined ? undefined : parsePort(options.port);
   const config = await loadServerConfig(options.config);
   if (port !== undefined) config.server.port = port;
   if (options.host !== undefined) config.server.host = options.host;
-  const server = await createServer(config);
-  let url: string;
+  // Before the plugins and the store are opened: a signal during the start (migrations, the start-up reconcile
+  // pass) stops it and closes them, rather than killing the process with the store open.
+  const signals = handleServeSignals(io);
+  let server: PayhostServer | undefined;
+  let url: string | undefined;
+  let failure: unknown;
   try {
-    url = await server.listen();
+    server = await createServer(config, { signal: signals.starting });
+    if (!signals.starting.aborted) url = await server.listen();
   } catch (err) {
-    // Port in use, an address this host does not have: the store and the plugins are open already.
-    // Close them, or the process never exits and the embedded database stays locked (data_dir_in_use).
-    await server.close().catch((closeErr: unknown) => io.err(`shutdown failed: ${(closeErr as Error).message}`));
-    throw err;
+    failure = err;
+  }
+  if (url === undefined || signals.starting.aborted) {
+    // Stopped, or failed (port in use, an address this host does not have): the store and the plugins may be
+    // open. Close them, or the process never exits and the embedded database stays locked (data_dir_in_use).
+    // createServer closed what it opened if it threw.
+    const closed = await server?.close().then(
+      () => true,
+      (closeErr: unknown) => {
+        io.err(`shutdown failed: ${(closeErr as Error).message}`);
+        return false;
+      },
+    );
+    const stoppedBy = signals.stoppedBy;
+    if (stoppedBy !== undefined && (failure === undefined || isStartStopped(failure))) {
+      io.out(`start-up stopped by ${stoppedBy}: the plugins and the store are closed`);
+      process.exit(closed === false ? 1 : 0);
+    }
+    signals.remove();
+    throw failure;
   }
   io.out(`payhost is listening on ${url} (store: ${config.databaseUrl ? 'postgres' : `pglite, the embedded database in ${config.server.dataDir}`})`);
   if (config.server.checkout) io.out(`Checkout page: ${url}/checkout/`);
   io.out(`API documentation (OpenAPI): ${url}/openapi.json`);
-  stopOnSignals(server, io);
-}
-
-/** Exit codes of a forced exit, as a shell reports a process a signal ended: 128 + the signal's number. */
-const FORCED_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
-
-/**
- * SIGINT/SIGTERM: finish the requests in flight, close the store, exit 0. Every later signal is handled too:
- * with a once-only handler a second one (a supervisor repeating its SIGTERM, an impatient Ctrl-C) fell to
- * Node's default and killed the process, dropping the requests in flight and leaving the store open. The
- * second is logged and ignored; the third forces the exit (130 for SIGINT, 143 for SIGTERM), as a person
- * pressing Ctrl-C three times means it.
- */
-function stopOnSignals(server: { close(): Promise<void> }, io: CliIo): void {
-  let received = 0;
-  const onSignal = (signal: keyof typeof FORCED_EXIT_CODES) => {
-    received += 1;
-    if (received === 1) {
-      io.out(`${signal}: finishing in-flight requests, then closing the store`);
-      server.close().then(
-        () => process.exit(0),
-        (err: unknown) => {
-          io.err(`shutdown failed: ${(err as Error).message}`);
-          process.exit(1);
-        },
-      );
-    } else if (received === 2) {
-      io.out(`${signal}: already shutting down: finishing in-flight requests (one more signal exits at once)`);
-    } else {
-      io.err(`${signal}: exiting at once: requests in flight are dropped and the store is not closed`);
-      process.exit(FORCED_EXIT_CODES[signal]);
-    }
-  };
-  process.on('SIGINT', () => onSignal('SIGINT'));
-  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  signals.running(server as PayhostServer);
 }
