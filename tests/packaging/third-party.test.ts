@@ -153,7 +153,7 @@ describe('packaging: a third-party gateway package in a host app outside the rep
     expect(acme?.configuration['api_key'], 'a bare ${ENV} reference reads back as is').to.equal('${ACME_API_KEY}');
     const args = ['pay', '--memory', '--config', 'payhost.config.json', '--channel', 'web', '--amount', '12.50', '--currency', 'USD', '--token', 'acme_tok_success'];
     const paid = JSON.parse((await run(bin, args, { cwd: app, env })).stdout) as { payment: Record<string, unknown>; transaction: Record<string, unknown> };
-    expect(paid.payment).to.include({ chargeStatus: 'fully-charged', total: '12.50', captured: '12.50', currency: 'USD' });
+    expect(paid.payment).to.include({ chargeStatus: 'fully-charged', total: '12.50', authorizedAmount: '0.00', capturedAmount: '12.50', currency: 'USD' });
     expect(paid.transaction).to.include({ kind: 'capture', isSuccess: true, amount: '12.50', errorCode: null });
   });
 });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { ERROR_CODES, GatewayDeclinedError, PayhostError, formatAmount, isPayhostError } from '@payhost/core';
+import { ERROR_CODES, GatewayDeclinedError, PayhostError, isPayhostError } from '@payhost/core';
+import { resultJson } from '@payhost/server';
 import { json, type CliIo } from '../io.js';
 import { withPaymentService } from '../ledger-session.js';
 import { commandLogger, loadCommandConfig, type LogHooks } from '../logger.js';
@@ -107,27 +108,7 @@ export async function pay(options: PayOptions, io: CliIo): Promise<void> {
   });
   const { payment: after, transaction } = result;
   if (memory && after.toConfirm) throw unconfirmableInMemory(after.id);
-  // Amounts with the currency's decimal places ("12.50" USD, "1500" JPY), as the server's API prints them.
-  io.out(
-    json({
-      payment: {
-        id: after.id,
-        chargeStatus: after.chargeStatus,
-        total: formatAmount(after.total, after.currency),
-        captured: formatAmount(after.capturedAmount, after.currency),
-        currency: after.currency,
-        toConfirm: after.toConfirm,
-      },
-      // actionRequiredData: what the customer must do (e.g. a 3-D Secure URL) before POST /payments/<id>/confirm.
-      transaction: {
-        kind: transaction.kind,
-        isSuccess: transaction.isSuccess,
-        amount: formatAmount(transaction.amount, transaction.currency),
-        errorCode: transaction.errorCode,
-        error: transaction.error,
-        actionRequired: transaction.actionRequired,
-        actionRequiredData: transaction.actionRequiredData,
-      },
-    }),
-  );
+  // The server's own serialization (POST /payments's answer): the same fields, amounts with the currency's places.
+  // actionRequiredData: what the customer must do (e.g. a 3-D Secure URL) before POST /payments/<id>/confirm.
+  io.out(json(resultJson({ payment: after, transaction })));
 }
