@@ -64,12 +64,12 @@ export function buildProgram(io: CliIo = processIo): Command {
   const review = program
     .command('review')
     .description(
-      'Transactions held for review (the gateway could not tell what it did), and refunds still ongoing at the processor (refund_ongoing, their amount reserved until settled). While `payhost serve` runs on the embedded database, use the admin API (/admin/review) instead',
+      'Transactions held for review (reason held_for_review: the gateway could not tell what it did), refunds still ongoing at the processor (refund_ongoing, their amount reserved until settled) and charges the processor answered pending that nothing settled for an hour (pending_charge). While `payhost serve` runs on the embedded database, use the admin API (/admin/review) instead',
     );
   review
     .command('list')
     .description(
-      'Print the transactions held for review, the refunds still ongoing at the processor (kind refund_ongoing) and the charges still pending there for an hour, oldest first, with their payments, as one JSON array: every item (read 1000 at a time), or at most --limit, the cursor of the rest then on stderr',
+      'Print the transactions held for review (reason held_for_review), the refunds still ongoing at the processor (refund_ongoing) and the charges still pending there for an hour (pending_charge), oldest first, with their payments, as one JSON array: every item (read 1000 at a time), or at most --limit, the cursor of the rest then on stderr',
     )
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
     .option('--limit <n>', 'print at most n items; when more follow, stderr says the --after cursor of the rest')

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { REVIEW_REASONS } from '@payhost/core';
 import { createServer, loadServerConfig } from '@payhost/server';
 import { copyMigratedDataDir } from '../../../tests/support/pglite-template.js';
 import { cli, serverTestPlugins } from './support/run-cli.js';
@@ -139,5 +140,15 @@ describe('cli: payhost review (embedded database)', function () {
     const forged = await cli('review', 'list', '--config', configFile, '--after', 'bm9wZQ');
     expect([forged.code, forged.out]).to.deep.equal([1, '']);
     expect(forged.err).to.match(/^error invalid_input \(invalid_cursor\): after must be a nextCursor the review list gave/);
+  });
+});
+
+describe('cli: payhost review --help', () => {
+  it("names every reason an item is listed for (the items' `reason`), in the group's and in list's help", async () => {
+    for (const argv of [['review', '--help'], ['review', 'list', '--help']]) {
+      const help = await cli(...argv);
+      expect(help.code, argv.join(' ')).to.equal(0);
+      for (const reason of REVIEW_REASONS) expect(help.out, `${argv.join(' ')}: ${reason}`).to.include(reason);
+    }
   });
 });
