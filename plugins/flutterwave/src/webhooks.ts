@@ -13,6 +13,18 @@ function reply(status: number, code: string, message: string): WebhookResponse {
   return { status, body: { code, message }, events: [] };
 }
 
+/**
+ * 503 verification_failed (Flutterwave delivers it again): the answer goes to whoever calls the webhook URL,
+ * so it says only what could not be asked, in fixed words; the SDK's error (an API message, a non-JSON page,
+ * a network cause) is logged for the operator instead.
+ */
+function notVerified(ctx: FlutterwaveContext, what: string, fields: Record<string, unknown>, err: unknown): WebhookResponse {
+  const failure = err as { kind?: unknown; httpStatus?: unknown; message?: unknown };
+  const detail = { kind: failure?.kind ?? null, httpStatus: failure?.httpStatus ?? null, error: typeof failure?.message === 'string' ? failure.message : String(err) };
+  ctx.logger?.warn({ ...fields, ...detail }, `flutterwave webhook: could not ${what} with Flutterwave; answered 503 verification_failed, Flutterwave delivers it again`);
+  return reply(503, 'verification_failed', `Could not ${what} with Flutterwave; deliver it again later`);
+}
+
 const ok = (events: GatewayEvent[]): WebhookResponse => ({ status: 200, body: { received: true, applied: events.length }, events });
 
 /** Acknowledged (200: Flutterwave retries anything else) but not applied; the plugin logs the reason. */
@@ -101,7 +113,7 @@ async function chargeCompleted(ctx: FlutterwaveContext, type: string, data: Reco
   try {
     tx = await ctx.client.verify(id);
   } catch (err) {
-    return reply(503, 'verification_failed', `Could not verify transaction ${id} with Flutterwave: ${(err as Error).message}`);
+    return notVerified(ctx, `verify transaction ${id}`, { event: type, transactionId: id }, err);
   }
   const ref = checkTxRef(txRefSecrets(ctx.settings), ctx.channel, tx.tx_ref);
   if (!ref.issued) return notIssued(ctx, type, tx);
@@ -152,7 +164,7 @@ async function refundCompleted(ctx: FlutterwaveContext, type: string, data: Reco
   try {
     tx = await ctx.client.verify(txId);
   } catch (err) {
-    return reply(503, 'verification_failed', `Could not verify transaction ${txId} of refund ${id} with Flutterwave: ${(err as Error).message}`);
+    return notVerified(ctx, `verify transaction ${txId} of refund ${id}`, { event: type, refundId: id, transactionId: txId }, err);
   }
   const ref = checkTxRef(txRefSecrets(ctx.settings), ctx.channel, tx.tx_ref);
   if (!ref.issued) return notIssued(ctx, type, tx);
@@ -160,7 +172,7 @@ async function refundCompleted(ctx: FlutterwaveContext, type: string, data: Reco
   try {
     refund = await fetchRefund(ctx.client, ctx.settings, id);
   } catch (err) {
-    if (!refundNotFound(err)) return reply(503, 'verification_failed', `Could not look up refund ${id} with Flutterwave: ${(err as Error).message}`);
+    if (!refundNotFound(err)) return notVerified(ctx, `look up refund ${id}`, { event: type, refundId: id, transactionId: txId }, err);
     ctx.logger?.warn({ refundId: id, transactionId: txId }, 'flutterwave refund.completed for a refund Flutterwave does not have: not recorded (a forged delivery? rotate the secret hash if it recurs)');
     return ignored('refund_not_found');
   }

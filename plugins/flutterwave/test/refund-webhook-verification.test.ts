@@ -146,4 +146,26 @@ describe('flutterwave: refund.completed is looked up with the API, not taken fro
     const recorded = await deliver(delivery);
     expect(recorded.results.map((r) => [r.status, r.transaction?.amount.toFixed()])).to.deep.equal([['applied', '100']]);
   });
+
+  it("a 503 verification_failed answer says what could not be asked in fixed words, never the SDK's error (logged instead): the answer goes to whoever calls the webhook URL", async () => {
+    const { id } = await captured();
+    const real = fake.state.refund(id, { amount: 100 });
+    const verify = { path: `/v3/transactions/${id}/verify` };
+    const lookup = { path: `/v3/refunds/${real.id}` };
+    const cases: Array<{ inject: () => void; delivery: FlutterwaveWebhookDelivery; message: string; internal: string }> = [
+      { inject: () => fake.injectError(verify, 401, 'Invalid authorization key (internal-a)'), delivery: fake.webhook('charge.completed', id), message: `Could not verify transaction ${id} with Flutterwave; deliver it again later`, internal: 'internal-a' },
+      { inject: () => fake.injectReply(verify, 200, '<html>maintenance internal-b</html>'), delivery: fake.webhook('refund.completed', real.id), message: `Could not verify transaction ${id} of refund ${real.id} with Flutterwave; deliver it again later`, internal: 'internal-b' },
+      { inject: () => fake.injectError(lookup, 502, 'upstream internal-c timed out'), delivery: fake.webhook('refund.completed', real.id), message: `Could not look up refund ${real.id} with Flutterwave; deliver it again later`, internal: 'internal-c' },
+    ];
+    for (const { inject, delivery, message, internal } of cases) {
+      inject();
+      const { response, results } = await deliver(delivery);
+      expect(response, internal).to.deep.include({ status: 503, events: [], body: { code: 'verification_failed', message } });
+      expect(JSON.stringify(response.body), internal).not.to.include(internal);
+      expect(results).to.deep.equal([]);
+      const logged = recording.lines.find((line) => line['level'] === 40 && String(line['error']).includes(internal));
+      expect(logged, JSON.stringify(recording.lines)).to.deep.include({ transactionId: id });
+      expect(logged?.['msg']).to.match(/^flutterwave webhook: could not .+ with Flutterwave; answered 503 verification_failed/);
+    }
+  });
 });
