@@ -227,6 +227,25 @@ describe('docs: every code example is a tested file', function () {
       for (const code of thrown) expect(documented.has(code), `errors.md documents ${code}`).to.equal(true);
     });
 
+    it("errors.md: every webhook answer code of a bundled plugin (reply/reject(<status>, '<code>') in plugins/*/src/webhooks.ts), with its plugin and status", () => {
+      const text = page('errors.md');
+      const start = text.indexOf('## Webhook answers of the bundled plugins');
+      expect(start, 'errors.md has the section').to.be.greaterThan(-1);
+      const rows = tableRows(text.slice(start, text.indexOf('\n## ', start + 1)));
+      const answered: Array<{ plugin: string; code: string; status: string }> = [];
+      for (const plugin of readdirSync(join(ROOT, 'plugins'))) {
+        const file = join(ROOT, 'plugins', plugin, 'src', 'webhooks.ts');
+        if (!existsSync(file)) continue;
+        for (const [, status, code] of readFileSync(file, 'utf8').matchAll(/\b(?:reply|reject)\((\d{3}), '([a-z_]+)'/g)) answered.push({ plugin, code: code as string, status: status as string });
+      }
+      expect(answered.map((a) => a.code)).to.include.members(['invalid_signature', 'webhook_not_configured', 'verification_failed', 'order_unavailable', 'stale_timestamp']);
+      for (const { plugin, code, status } of answered) {
+        const row = rows.find((r) => codeSpans(r[0] ?? '').includes(code) && (r[1] ?? '').toLowerCase().includes(plugin));
+        expect(row, `errors.md's webhook table has ${code} for ${plugin}`).not.to.equal(undefined);
+        expect(row?.[2], `status of ${code} (${plugin})`).to.equal(status);
+      }
+    });
+
     it('errors.md: every unified transaction error code', () => {
       const documented = new Set(tableRows(page('errors.md')).flatMap((row) => codeSpans(row[0] ?? '')));
       for (const code of TRANSACTION_ERROR_CODES) expect(documented.has(code), `errors.md documents ${code}`).to.equal(true);
