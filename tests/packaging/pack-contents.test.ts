@@ -30,7 +30,8 @@ function normalize(path: string): string {
 /**
  * What a package may ship: compiled output with its types and their maps, the TypeScript sources the maps
  * point at (stack traces and "go to definition" land on them), README, LICENSE, package.json; public/ for the
- * server, bin/ for the CLI.
+ * server, bin/ for the CLI; docs/*.md for a package whose README links to its own docs/ (a package that
+ * lists "docs" in its files).
  */
 function allowed(pkg: WorkspacePackage, path: string): boolean {
   if (path === 'package.json' || path === 'README.md' || /^LICEN[CS]E(\.md|\.txt)?$/.test(path)) return true;
@@ -38,7 +39,22 @@ function allowed(pkg: WorkspacePackage, path: string): boolean {
   if (/^src\/.+\.ts$/.test(path) && !/\.test\.ts$/.test(path)) return true;
   if (pkg.name === '@payhost/server' && /^public\/checkout\/[\w.-]+\.(html|js|css)$/.test(path)) return true;
   if (pkg.name === '@payhost/cli' && path === 'bin/payhost.js') return true;
+  if (/^docs\/.+\.md$/.test(path) && (pkg.manifest.files ?? []).includes('docs')) return true;
   return false;
+}
+
+/**
+ * The relative links of a Markdown file (inline `[text](target)`), without their #anchor; web addresses,
+ * mailto: and same-page anchors left out.
+ */
+function relativeLinks(markdown: string): string[] {
+  const links: string[] = [];
+  for (const match of markdown.matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)) {
+    const target = match[1] as string;
+    if (/^[a-z][a-z0-9+.-]*:/i.test(target) || target.startsWith('#')) continue;
+    links.push(decodeURIComponent(target.replace(/#.*$/, '')));
+  }
+  return links;
 }
 
 const FORBIDDEN = [/(^|\/)tests?\//, /(^|\/)fixtures?\//, /tsconfig/, /\.tsbuildinfo$/, /\.test\.(ts|js)$/, /(^|\/)\.[^/]+$/, /\.tgz$/];
@@ -67,7 +83,7 @@ describe('packaging: npm pack contents and manifests of every workspace package'
     }
   });
 
-  it('ships only compiled output, types, README, LICENSE and package.json (public/ for the server)', () => {
+  it('ships only compiled output, types, README, LICENSE and package.json (public/ for the server, docs/*.md where files lists docs)', () => {
     for (const pkg of packages) {
       const files = (packed.get(pkg.name) as PackResult).files.map((f) => f.path);
       const stray = files.filter((f) => !allowed(pkg, f) || FORBIDDEN.some((re) => re.test(f)));
@@ -78,6 +94,24 @@ describe('packaging: npm pack contents and manifests of every workspace package'
       if (existsSync(join(ROOT, pkg.location, 'README.md'))) expect(files, `${pkg.name} ships its README`).to.include('README.md');
       else expect(README_PENDING.has(pkg.name), `${pkg.name} has no README.md`).to.equal(true);
     }
+  });
+
+  // In-package links only: a link leaving the package (../../docs/... into the repository's docs) cannot
+  // be shipped by it, and is left to the repository's own doc checks.
+  it('every relative link of a shipped Markdown file (README, docs/) that stays in the package names a shipped file', async () => {
+    const problems: string[] = [];
+    for (const pkg of packages) {
+      const files = new Set((packed.get(pkg.name) as PackResult).files.map((f) => f.path));
+      for (const file of files) {
+        if (!file.endsWith('.md')) continue;
+        for (const link of relativeLinks(await readFile(join(ROOT, pkg.location, file), 'utf8'))) {
+          const target = posix.normalize(posix.join(posix.dirname(file), link));
+          if (target.startsWith('../')) continue;
+          if (!files.has(target)) problems.push(`${pkg.name}: ${file} links to ${link}, which it does not ship`);
+        }
+      }
+    }
+    expect(problems).to.deep.equal([]);
   });
 
   it('every shipped module has its declaration file, and comes from a source file (no stale build output)', () => {
