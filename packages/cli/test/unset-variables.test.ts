@@ -11,7 +11,7 @@ import { cli, serverTestPlugins } from './support/run-cli.js';
 describe('cli: unset environment variables of the plugins', () => {
   let dir: string;
   let configFile: string;
-  const names = ['PAYHOST_T_US_SECRET', 'PAYHOST_T_EU_SECRET', 'PAYHOST_T_AUDIT_TOKEN'];
+  const names = ['PAYHOST_T_US_SECRET', 'PAYHOST_T_EU_SECRET', 'PAYHOST_T_AUDIT_TOKEN', 'PAYHOST_T_UNDECLARED', 'PAYHOST_T_UNDECLARED_GLOBAL'];
 
   beforeEach(() => {
     for (const name of names) delete process.env[name];
@@ -51,6 +51,30 @@ describe('cli: unset environment variables of the plugins', () => {
     process.env['PAYHOST_T_AUDIT_TOKEN'] = 'audit-token-0123456789';
     const one = await cli('config', 'check', '--config', configFile);
     expect(one.err).to.include('an environment variable not set here').and.include('PAYHOST_T_EU_SECRET (channels.1.').and.not.include('PAYHOST_T_US_SECRET');
+  });
+
+  it('config check lists only variables of fields the plugin reads: one in a field it does not declare is dropped, never resolved', async () => {
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        server: { logLevel: 'silent', dataDir: join(dir, 'data') },
+        auth: { adminApiKey: 'cli-admin-key-unset-0123456789', paymentApiKey: 'cli-payment-key-unset-0123456789' },
+        plugins: [serverTestPlugins],
+        channels: [
+          { slug: 'us-store', currencies: ['USD'], plugins: { 'test.signed': { active: true, configuration: { webhook_secret: '${PAYHOST_T_US_SECRET}', not_a_field: '${PAYHOST_T_UNDECLARED}' } } } },
+        ],
+        globalPlugins: { 'test.audit': { configuration: { api_token: 'audit-token-0123456789', stray: '${PAYHOST_T_UNDECLARED_GLOBAL}' } } },
+      }),
+    );
+    const result = await cli('config', 'check', '--config', configFile);
+    expect(result.code).to.equal(1);
+    expect(result.err).to.include('an environment variable not set here').and.include('PAYHOST_T_US_SECRET (channels.0.plugins.test.signed.configuration.webhook_secret');
+    expect(result.err).to.not.include('PAYHOST_T_UNDECLARED');
+
+    // With the declared one set, the undeclared ones stop nothing: the file is valid.
+    process.env['PAYHOST_T_US_SECRET'] = 'whsec_us_0123456789';
+    const valid = await cli('config', 'check', '--config', configFile);
+    expect(valid.code, valid.err).to.equal(0);
   });
 
   it('gateways needs only the channel it lists (and the global plugins)', async () => {

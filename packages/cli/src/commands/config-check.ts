@@ -37,9 +37,9 @@ export async function configCheck(options: ConfigCheckOptions, io: CliIo): Promi
   checkDevelopmentKeys(config);
   // The public checkout on a host other machines reach: refused as serve refuses it, or said when acknowledged.
   if (checkCheckoutExposure(config) === 'acknowledged') logger.warn({ host: config.server.host, checkoutGateways: config.server.checkoutGateways }, PUBLIC_CHECKOUT_WARNING);
-  const manager = await PluginManager.create({ plugins: config.plugins, pluginBaseDir: config.baseDir, config: config.host, logger }).catch((err: unknown) => {
+  const manager = await PluginManager.create({ plugins: config.plugins, pluginBaseDir: config.baseDir, config: config.host, logger }).catch(async (err: unknown) => {
     // serve stops at the first unset variable; a check says every one at once.
-    throw withEveryUnsetVariable(err, config.host, process.env);
+    throw await withEveryUnsetVariable(err, config, process.env);
   });
   try {
     const plugins = manager.config.channels.map((channel) => ({
