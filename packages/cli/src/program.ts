@@ -47,7 +47,10 @@ export function buildProgram(io: CliIo = processIo): Command {
     .option('-c, --config <file>', 'configuration file', DEFAULT_CONFIG)
     .requiredOption('--channel <slug>', 'channel slug')
     .option('--currency <code>', 'ISO 4217 currency code')
-    .addHelpText('after', "\nOnly this channel's plugins (and the global ones) are built: another channel's ${NAME} references need not be set.")
+    .addHelpText(
+      'after',
+      "\nOnly this channel and the global plugins are checked and built (another channel's ${NAME} references need not be set); `payhost config check` checks the whole file.",
+    )
     .action((options) => gateways(options, io));
   program
     .command('pay')

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -87,5 +87,22 @@ describe('cli: unset environment variables of the plugins', () => {
     const eu = await cli('gateways', '--config', configFile, '--channel', 'eu-store');
     expect(eu.code).to.equal(1);
     expect(eu.err).to.match(/^error invalid_configuration: Invalid configuration at "channels\.1\.plugins\.test\.signed\.configuration\.webhook_secret" \(channel "eu-store"\)/);
+  });
+
+  it('gateways names an error of the listed channel itself (an unknown key: path channels.<n>) at its place in the file', async () => {
+    process.env['PAYHOST_T_US_SECRET'] = 'whsec_us_0123456789';
+    process.env['PAYHOST_T_EU_SECRET'] = 'eu_0123456789';
+    process.env['PAYHOST_T_AUDIT_TOKEN'] = 'audit-token-0123456789';
+    const document = JSON.parse(readFileSync(configFile, 'utf8')) as { channels: Array<Record<string, unknown>> };
+    (document.channels[1] as Record<string, unknown>)['defaultGateway'] = 'test.signed';
+    writeFileSync(configFile, JSON.stringify(document));
+    const eu = await cli('gateways', '--config', configFile, '--channel', 'eu-store');
+    expect(eu.code).to.equal(1);
+    expect(eu.err).to.match(/^error invalid_configuration: Invalid configuration at "channels\.1": unknown key "defaultGateway"/);
+    // Another channel is not checked (the help says so): config check finds it.
+    const us = await cli('gateways', '--config', configFile, '--channel', 'us-store', '--currency', 'USD');
+    expect(us.code, us.err).to.equal(0);
+    const help = await cli('gateways', '--help');
+    expect(help.out).to.include('Only this channel and the global plugins are checked').and.include('config check` checks the whole file');
   });
 });

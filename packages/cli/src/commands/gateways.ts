@@ -23,10 +23,13 @@ export async function gateways(options: { config: string; channel: string; curre
   }
 }
 
-/** An error at `channels.0…` of the one-channel configuration, said at the channel's place in the file (`channels.<index>…`). */
+/**
+ * An error at `channels.0` (the channel itself, e.g. an unknown key) or `channels.0.…` of the one-channel
+ * configuration, said at the channel's place in the file (`channels.<index>…`), in its details and its message.
+ */
 function atFileIndex(err: unknown, index: number): unknown {
   const path = isPayhostError(err) ? err.details?.['path'] : undefined;
-  if (index <= 0 || !isPayhostError(err) || typeof path !== 'string' || !path.startsWith('channels.0.')) return err;
-  const inFile = `channels.${index}.${path.slice('channels.0.'.length)}`;
+  if (index <= 0 || !isPayhostError(err) || typeof path !== 'string' || !/^channels\.0(\.|$)/.test(path)) return err;
+  const inFile = `channels.${index}${path.slice('channels.0'.length)}`;
   return new PayhostError(err.code, err.message.replace(`"${path}"`, `"${inFile}"`), { ...err.details, path: inFile }, { cause: err });
 }
