@@ -244,6 +244,19 @@ describe('docs: every code example is a tested file', function () {
         expect(row, `errors.md's webhook table has ${code} for ${plugin}`).not.to.equal(undefined);
         expect(row?.[2], `status of ${code} (${plugin})`).to.equal(status);
       }
+      // And back: every row's code, for each plugin its Plugin column names, at its status, is an answer of that
+      // plugin's webhooks.ts (a row left behind, or naming a plugin that never sends the code, fails).
+      expect(rows.length).to.be.greaterThan(10);
+      for (const row of rows) {
+        const plugins = (row[1] ?? '').split(',').map((name) => name.trim().toLowerCase());
+        for (const code of codeSpans(row[0] ?? '')) {
+          for (const plugin of plugins) {
+            const said = `errors.md's webhook row ${code} | ${row[1]} | ${row[2]}`;
+            expect(existsSync(join(ROOT, 'plugins', plugin, 'src', 'webhooks.ts')), `${said}: plugins/${plugin}/src/webhooks.ts`).to.equal(true);
+            expect(answered.some((a) => a.plugin === plugin && a.code === code && a.status === row[2]), `${said}: ${plugin} answers ${code} with ${row[2]}`).to.equal(true);
+          }
+        }
+      }
     });
 
     it('errors.md: every unified transaction error code', () => {
