@@ -12,7 +12,9 @@ import { Decimal, ERROR_CODES, PayhostError, minorUnits } from '@payhost/core';
  *   [A-Za-z0-9_-]{1,60} when the whole, amount included, fits;
  * - `pr-<paymentId>[-<amount><CUR>]-<nonce><sig>` (id of [A-Za-z0-9_-] as is) or `pb-<base64url of the
  *   id>[-<amount><CUR>]-<nonce><sig>` (any other id), nonce and sig in base64url (8 + 11 characters): the
- *   compact form, for the ids the first leaves out (or leaves no room for the amount beside).
+ *   compact form, for the ids the first leaves out (or leaves no room for the amount beside). It signs its own
+ *   input (signCompact): with the classic one, `id|nonce12|50000XAF` also reads as id `id|nonce12`, nonce
+ *   `50000XAF`, no amount, so a ph- ref could be respelt as a pb- one bound to another id without its amount.
  * An id no spelling fits in 100 characters is refused (invalid_input), never left out of the text: a webhook,
  * which has only the tx_ref, could not tell the payment (before, such ids were signed but not written,
  * `ph-<nonce>[-<amount><CUR>]-<sig>`; those still verify when the caller names the payment).
@@ -30,13 +32,14 @@ export interface IssuedAmount {
   currency: string;
 }
 
-function mac(secret: string, channel: string, paymentId: string, nonce: string, amount: string | null): Buffer {
-  const signed = `payhost.flutterwave.tx_ref|${channel}|${paymentId}|${nonce}${amount === null ? '' : `|${amount}`}`;
-  return createHmac('sha256', secret).update(signed).digest().subarray(0, 8);
-}
+const mac = (secret: string, signed: string): Buffer => createHmac('sha256', secret).update(signed).digest().subarray(0, 8);
 
-const sign = (secret: string, channel: string, paymentId: string, nonce: string, amount: string | null): string => mac(secret, channel, paymentId, nonce, amount).toString('hex');
-const signCompact = (secret: string, channel: string, paymentId: string, nonce: string, amount: string | null): string => mac(secret, channel, paymentId, nonce, amount).toString('base64url');
+/** ph- refs only, unchanged so that those already issued still verify: its fields have no boundaries. */
+const sign = (secret: string, channel: string, paymentId: string, nonce: string, amount: string | null): string =>
+  mac(secret, `payhost.flutterwave.tx_ref|${channel}|${paymentId}|${nonce}${amount === null ? '' : `|${amount}`}`).toString('hex');
+/** pr-/pb- refs: a form marker (no classic input starts so) and a JSON array, one reading per input. */
+const signCompact = (secret: string, channel: string, paymentId: string, nonce: string, amount: string | null): string =>
+  mac(secret, `payhost.flutterwave.tx_ref.c|${JSON.stringify([channel, paymentId, nonce, amount])}`).toString('base64url');
 
 function same(a: string, b: string): boolean {
   return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
@@ -47,7 +50,7 @@ function amountTag(issued: IssuedAmount): string {
   return `${issued.amount.toFixed(minorUnits(issued.currency))}${issued.currency}`;
 }
 
-/** The id as the compact form writes it: as is when tx_ref-safe, else base64url of its UTF-8 (null: no lossless spelling). */
+/** The id as the compact form writes it: as is when tx_ref-safe, else base64url of its UTF-8 (null: a lone surrogate, no UTF-8 spelling). */
 function compactId(id: string): { kind: 'r' | 'b'; text: string } | null {
   if (SAFE_CHARS.test(id)) return { kind: 'r', text: id };
   const text = Buffer.from(id, 'utf8').toString('base64url');
@@ -90,6 +93,15 @@ function tooLong(paymentId: string, tag: string | null): PayhostError {
   );
 }
 
+/** An id with a lone UTF-16 surrogate has no UTF-8 spelling, so no tx_ref can carry it (whatever its length). */
+function notText(paymentId: string): PayhostError {
+  return new PayhostError(
+    ERROR_CODES.invalidInput,
+    'Payment id is not valid text for a Flutterwave tx_ref: it holds a lone UTF-16 surrogate (half of a character), which has no UTF-8 spelling',
+    { gateway: 'payhost.flutterwave', field: 'paymentId', reason: 'invalid_text', length: paymentId.length },
+  );
+}
+
 export function issueTxRef(secret: string, channel: string, paymentId: string | null, issued: IssuedAmount | null = null): string {
   const id = paymentId ?? '';
   const tag = issued ? amountTag(issued) : null;
@@ -100,7 +112,8 @@ export function issueTxRef(secret: string, channel: string, paymentId: string | 
     return `${prefix}${nonce}${tail}-${sign(secret, channel, id, nonce, tag)}`;
   }
   const written = compactId(id);
-  if (written === null || written.text.length > idRoom(tag)) throw tooLong(id, tag);
+  if (written === null) throw notText(id);
+  if (written.text.length > idRoom(tag)) throw tooLong(id, tag);
   const nonce = nonceFor(() => randomBytes(6).toString('base64url'), (n) => DIGIT_RUN.test(`${n}${signCompact(secret, channel, id, n, tag)}`));
   return `p${written.kind}-${written.text}${tail}-${nonce}${signCompact(secret, channel, id, nonce, tag)}`;
 }

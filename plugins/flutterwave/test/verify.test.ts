@@ -110,6 +110,37 @@ describe('flutterwave: Inline checkout and verification (real SDK against the fa
     }
   });
 
+  it('a compact tx_ref signs its own unambiguous input: a ref cannot be respelt into another id, form or amount', () => {
+    const b64 = (text: string) => Buffer.from(text).toString('base64url');
+    // A ph- ref for order42 / 50000 XAF: `order42|<nonce>|50000XAF` was also pb-'s input for id `order42|<nonce>`, nonce `50000XAF`.
+    const ph = issueTxRef('secret', 'lagos', 'order42', { amount: new Decimal('50000'), currency: 'XAF' });
+    const [, id, nonce, tag, sig] = /^ph-(.*)-([0-9a-f]{12})-(\d+[A-Z]{3})-([0-9a-f]{16})$/.exec(ph) ?? [];
+    expect(tag).to.equal('50000XAF');
+    const fromClassic = `pb-${b64(`${id}|${nonce}`)}-${tag}${Buffer.from(sig ?? '', 'hex').toString('base64url')}`;
+    expect(checkTxRef('secret', 'lagos', fromClassic)).to.deep.equal({ issued: false, boundTo: null });
+    expect(checkTxRef('secret', 'lagos', fromClassic, `${id}|${nonce}`).issued).to.equal(false);
+    // A compact ref with its amount respelt as one without: id `order.42|<nonce>`, the tag as nonce.
+    const compact = issueTxRef('secret', 'lagos', 'order.42', { amount: new Decimal('50000'), currency: 'XAF' });
+    const [, cid, ctag, cnonce, csig] = /^pb-([A-Za-z0-9_-]+)-(\d+[A-Z]{3})-([A-Za-z0-9_-]{8})([A-Za-z0-9_-]{11})$/.exec(compact) ?? [];
+    expect(checkTxRef('secret', 'lagos', compact)).to.deep.include({ issued: true, boundTo: 'order.42' });
+    const untagged = `pb-${b64(`${Buffer.from(cid ?? '', 'base64url').toString()}|${cnonce}`)}-${ctag}${csig}`;
+    expect(checkTxRef('secret', 'lagos', untagged)).to.deep.equal({ issued: false, boundTo: null });
+    // The compact form's input is not the classic one: a compact signature made over the classic input is refused.
+    const classicInput = createHmac('sha256', 'secret').update('payhost.flutterwave.tx_ref|lagos|order.42|abcdefgh|50000XAF').digest().subarray(0, 8).toString('base64url');
+    expect(checkTxRef('secret', 'lagos', `pb-${b64('order.42')}-50000XAF-abcdefgh${classicInput}`).issued).to.equal(false);
+  });
+
+  it('a payment id that is not valid text (a lone UTF-16 surrogate) is refused saying so, not as too long', () => {
+    for (const id of ['order\ud800', '\udc00', 'a\ud83d.b']) {
+      for (const issued of [{ amount: new Decimal('1500.5'), currency: 'NGN' }, null]) {
+        expect(() => issueTxRef('secret', 'lagos', id, issued), JSON.stringify(id))
+          .to.throw(/Payment id is not valid text for a Flutterwave tx_ref: it holds a lone UTF-16 surrogate/)
+          .with.property('code', 'invalid_input');
+      }
+    }
+    expect(issueTxRef('secret', 'lagos', 'order\ud83d\ude00')).to.match(/^pb-/);
+  });
+
   it('tx_refs issued before every payment id was written (id signed, left out of the text) still verify when the payment is named', () => {
     const legacy = (id: string, nonce: string, tag: string | null) =>
       `ph-${nonce}${tag ? `-${tag}` : ''}-${createHmac('sha256', 'secret').update(`payhost.flutterwave.tx_ref|lagos|${id}|${nonce}${tag ? `|${tag}` : ''}`).digest('hex').slice(0, 16)}`;
