@@ -1,14 +1,12 @@
-import { ERROR_CODES, PayhostError, type GatewayResponse, type PaymentData, type TokenConfig, type TransactionKind } from '@payhost/core';
+import type { GatewayResponse, PaymentData, TransactionKind } from '@payhost/core';
 import type Stripe from 'stripe';
 import { STILL_OPEN, adoptedBy, adoptionRefusal, bindIntent, connectRefusal } from './adoption.js';
-import { toStripeAmount } from './amounts.js';
 import { mutating, reading, wasReplayed, type CallContext } from './client.js';
 import { missingObject, onHoldingAccount } from './account-fallback.js';
 import { applicationFee, connectTarget, decodeRef, encodeRef, followUpAccounts, intentConnectParams, pspAccount, referenceAccount, type ConnectTarget } from './connect.js';
 import { convertAmount, errorResponse, failure, paymentMetadata, refusal, stripeAmountOf, type OperationContext } from './context.js';
 import { CUSTOMER_ACCOUNT_MISMATCH, customerAccountRefusal, ensureCustomer, explicitCustomer, findCustomer, goneCachedCustomer, savedCard } from './customers.js';
 import { describeStripeError, readLeavesOutcomeUnknown } from './errors.js';
-import { signedPaymentId } from './metadata-signature.js';
 import { intentResponse, type IntentReading } from './status-mapping.js';
 
 const PAYMENT_METHOD = /^(pm|card|src)_[A-Za-z0-9_]+$/;
@@ -201,16 +199,17 @@ async function chargeConfirmedIntent(ctx: OperationContext, payment: PaymentData
     return readLeavesOutcomeUnknown({ raw: response.rawResponse ?? {} }) ? leftOpen(ctx, response, id, account) : response;
   }
   try {
+    // Another payment's, another channel's or not payhost's: refused, never canceled here.
     const refused = adoptionRefusal(intent, payment, ctx.channel);
     if (refused) return failure(payment, kind, refused);
     if (intent.amount !== expected.amount || intent.currency !== payment.currency.toLowerCase()) {
-      return failure(payment, kind, `PaymentIntent ${id} is for ${intent.amount} ${intent.currency}, not ${expected.amount} ${payment.currency.toLowerCase()} (minor units).`);
+      return cancelRefused(ctx, failure(payment, kind, `PaymentIntent ${id} is for ${intent.amount} ${intent.currency}, not ${expected.amount} ${payment.currency.toLowerCase()} (minor units).`), intent, call);
     }
     // A retry of the call that adopted the intent (its key is on it): the terms were checked then, under the
     // settings of that time; a fee or account configured otherwise since must not refuse the charge it made.
     if (!adoptedBy(intent, payment, call.idempotencyKey)) {
       const terms = connectRefusal(intent, expected.target, expected.fee);
-      if (terms) return refusal(payment, kind, terms.code, terms.message);
+      if (terms) return cancelRefused(ctx, refusal(payment, kind, terms.code, terms.message), intent, call);
       let bound: Stripe.PaymentIntent | string;
       try {
         bound = await bindIntent(ctx.stripe, intent, payment, ctx.channel, call, ctx.settings.secretKey);
@@ -221,6 +220,7 @@ async function chargeConfirmedIntent(ctx: OperationContext, payment: PaymentData
         if (missingObject(err, 'payment_intent')) return response;
         return STILL_OPEN.has(intent.status) ? cancelUnbound(ctx, response, intent, kind, call) : leftOpen(ctx, response, id, account);
       }
+      // Stripe's answer names another payment or channel: that one's intent, never canceled here.
       if (typeof bound === 'string') return failure(payment, kind, bound);
       intent = bound;
     }
@@ -277,6 +277,30 @@ async function cancelUnbound(ctx: OperationContext, response: GatewayResponse, i
   return { ...failed, error, rawResponse: { ...(failed.rawResponse ?? {}), bind_error: response.rawResponse ?? null } };
 }
 
+/**
+ * A pi_ token of this channel, naming no payment or this one, that cannot pay it (its amount, currency or Connect
+ * terms differ: the cart changed after getClientToken...). Refused as it is, one the customer can still pay
+ * (STILL_OPEN) could take the money with no payment recorded: it is canceled first (key `<ledger key>#unbound`), as
+ * cancelUnbound does. A cancel Stripe answered keeps the refusal definite, the intent as reference; a failed one
+ * makes it outcome_unknown (leftOpen), the ledger holding the charge for its status check.
+ */
+async function cancelRefused(ctx: OperationContext, response: GatewayResponse, intent: Stripe.PaymentIntent, call: CallContext): Promise<GatewayResponse> {
+  if (!STILL_OPEN.has(intent.status)) return response;
+  const reason = response.error ?? 'The intent cannot pay this payment.';
+  let canceled: Stripe.PaymentIntent;
+  try {
+    canceled = await ctx.stripe.paymentIntents.cancel(intent.id, { cancellation_reason: 'abandoned' }, mutating(call, 'unbound'));
+  } catch (err) {
+    const cancel = describeStripeError(err);
+    const error = `${reason} Canceling it failed too (${cancel.message}): it may still take the money.`;
+    return leftOpen(ctx, { ...response, error, rawResponse: { ...(response.rawResponse ?? {}), message: error, cancel_error: cancel.raw } }, intent.id, call.account);
+  }
+  if (canceled.status !== 'canceled') return leftOpen(ctx, response, intent.id, call.account);
+  const error = `${reason} The intent was canceled, so it cannot take the money.`;
+  const reference = { transactionId: encodeRef(call.account, intent.id), pspReference: encodeRef(pspAccount(ctx.settings, call.account), intent.id) };
+  return { ...response, ...reference, error, rawResponse: { ...(response.rawResponse ?? {}), message: error, intent_status: canceled.status } };
+}
+
 function redirectsForConfirm(payment: PaymentData): Stripe.PaymentIntentConfirmParams {
   const returnUrl = payment.data?.['returnUrl'];
   return typeof returnUrl === 'string' && returnUrl !== '' ? { return_url: returnUrl } : {};
@@ -322,64 +346,4 @@ export async function confirm(ctx: OperationContext, payment: PaymentData): Prom
   // A card error on the confirm carries the intent and its status (errorResponse): definite, as Stripe answered it.
   const unknown = confirming ? raw['outcome_unknown'] === true : readLeavesOutcomeUnknown({ raw });
   return unknown ? leftOpen(ctx, response, ref.id, done.account) : response;
-}
-
-/** The longest `data.idempotencyKey` a client token takes: Stripe's 255, less room for a derived key's suffix. */
-const MAX_HOST_KEY_LENGTH = 240;
-
-/**
- * getClientToken: what Stripe.js needs to collect the card — the client
- * secret of a PaymentIntent for the amount, or of a SetupIntent (saving a card
- * for later, no amount). Card numbers go from the browser to Stripe only.
- */
-export async function clientToken(ctx: OperationContext, input: TokenConfig & { customerId?: string | null }): Promise<string> {
-  const data = input.data ?? null;
-  const target = connectTarget(ctx.settings, { data });
-  if ('error' in target) throw new Error(target.error);
-  const key = typeof data?.['idempotencyKey'] === 'string' ? (data['idempotencyKey'] as string) : null;
-  // Stripe takes keys of up to 255 characters, and keys are derived from this one ("…#customer"): refused here, not by Stripe.
-  if (key !== null && (key === '' || key.length > MAX_HOST_KEY_LENGTH)) {
-    throw new PayhostError(ERROR_CODES.invalidInput, `data.idempotencyKey must be 1 to ${MAX_HOST_KEY_LENGTH} characters long (got ${key.length})`, { gateway: 'payhost.stripe', field: 'data.idempotencyKey' });
-  }
-  const call: CallContext = { account: target.account, idempotencyKey: key };
-  const named = explicitCustomer({ customerId: input.customerId ?? null, data });
-  const elsewhere = customerAccountRefusal(named, target.account);
-  if (elsewhere) throw new PayhostError(CUSTOMER_ACCOUNT_MISMATCH, elsewhere, { gateway: 'payhost.stripe', customerAccount: named?.account ?? null, account: target.account });
-  const lookup = { customerId: input.customerId ?? null, explicit: named?.id ?? null };
-  const store = ctx.settings.storeCustomer || data?.['storePaymentMethod'] === true;
-  const hasAmount = input.amount !== undefined && input.amount !== null && input.currency;
-  // Before any request: an amount (or fee) Stripe cannot take throws invalid_amount.
-  const currency = input.currency ? input.currency.toUpperCase() : null;
-  const amount = hasAmount && input.amount && currency ? toStripeAmount(input.amount, currency) : null;
-  const fee = amount !== null && currency ? applicationFee(ctx.settings, target, amount, currency, { data }) : null;
-  const customer = lookup.customerId && (store || !hasAmount) ? await ensureCustomer(ctx.stripe, ctx.customers, call, lookup) : await findCustomer(ctx.stripe, ctx.customers, call, lookup);
-  // The intent (or setup intent) is created on target.account: the payment id is signed for it.
-  const metadata: Record<string, string> = typeof data?.['paymentId'] === 'string' ? signedPaymentId(ctx.settings.secretKey, target.account, data['paymentId'] as string) : {};
-  if (ctx.channel) metadata['payhost_channel'] = ctx.channel;
-  if (input.customerId) metadata['payhost_customer_id'] = input.customerId;
-  const card = ctx.settings.require3dSecure ? { payment_method_options: { card: { request_three_d_secure: 'any' as const } } } : {};
-  if (amount !== null && currency) {
-    const intent = await ctx.stripe.paymentIntents.create(
-      {
-        amount,
-        currency: currency.toLowerCase(),
-        capture_method: ctx.settings.autoCapture ? 'automatic' : 'manual',
-        metadata,
-        automatic_payment_methods: { enabled: true },
-        ...intentConnectParams(target, fee),
-        ...card,
-        ...(customer ? { customer } : {}),
-        ...(customer && store ? { setup_future_usage: 'off_session' as const } : {}),
-      },
-      mutating(call),
-    );
-    if (!intent.client_secret) throw new Error('Stripe returned a PaymentIntent without a client secret');
-    return intent.client_secret;
-  }
-  const setup = await ctx.stripe.setupIntents.create(
-    { usage: 'off_session', metadata, automatic_payment_methods: { enabled: true }, ...card, ...(customer ? { customer } : {}) },
-    mutating(call),
-  );
-  if (!setup.client_secret) throw new Error('Stripe returned a SetupIntent without a client secret');
-  return setup.client_secret;
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { CreditCardInfo, CustomerSource, PaymentData } from '@payhost/core';
 import type Stripe from 'stripe';
-import { mutating, reading, type CallContext } from './client.js';
+import { mutating, reading, wasReplayed, type CallContext } from './client.js';
 import { cardInfoOf } from './status-mapping.js';
 
 /** Metadata key linking a Stripe Customer to the host's customer id. */
@@ -158,17 +158,18 @@ function isIdempotencyError(err: unknown): boolean {
  * reused with another body: the email and name of the payment are set by an
  * update afterwards (keyed on the operation). Should Stripe still answer
  * idempotency_error (the key was used with another body), the customer is
- * searched for again.
+ * searched for again. A replayed creation (another call made it, within 24
+ * hours) answers the Customer as first created, though it may have been
+ * deleted since (the search, which no longer lists it, is why it is created
+ * again): it is read, and a deleted one is replaced (liveCreation).
  */
 export async function ensureCustomer(stripe: Stripe, cache: CustomerCache, ctx: CallContext, lookup: CustomerLookup): Promise<string | null> {
   const existing = await findCustomer(stripe, cache, ctx, lookup);
   const hostId = lookup.customerId;
   if (existing || !hostId) return existing;
-  const params: Stripe.CustomerCreateParams = { metadata: { [HOST_CUSTOMER_KEY]: hostId } };
-  const options: Stripe.RequestOptions = { ...reading(ctx), idempotencyKey: customerCreationKey(ctx.account, hostId, lookup.replacing) };
   let customer: Stripe.Customer;
   try {
-    customer = await stripe.customers.create(params, options);
+    customer = await liveCreation(stripe, ctx, hostId, lookup.replacing ?? null);
   } catch (err) {
     if (!isIdempotencyError(err)) throw err;
     const found = await findCustomer(stripe, cache, ctx, { customerId: hostId, replacing: lookup.replacing ?? null });
@@ -184,6 +185,38 @@ export async function ensureCustomer(stripe: Stripe, cache: CustomerCache, ctx: 
     await stripe.customers.update(customer.id, details, mutating(ctx, 'customer')).catch(() => undefined);
   }
   return customer.id;
+}
+
+/** Replacements followed in one lookup (each a Customer deleted at Stripe within the key's 24 hours). */
+const MAX_REPLACEMENTS = 3;
+
+/**
+ * Creates the host customer's Customer (keyed, replacing `replacing`). A replayed answer whose Customer
+ * Stripe now shows deleted (or does not have) is replaced: created again under the key naming it.
+ */
+async function liveCreation(stripe: Stripe, ctx: CallContext, hostId: string, replacing: string | null): Promise<Stripe.Customer> {
+  const params: Stripe.CustomerCreateParams = { metadata: { [HOST_CUSTOMER_KEY]: hostId } };
+  let replaced = replacing;
+  for (let round = 0; ; round++) {
+    const options: Stripe.RequestOptions = { ...reading(ctx), idempotencyKey: customerCreationKey(ctx.account, hostId, replaced) };
+    const customer = await stripe.customers.create(params, options);
+    if (!(await deletedSince(stripe, ctx, customer))) return customer;
+    if (round >= MAX_REPLACEMENTS) throw new Error(`Stripe answers the creation of the Customer of ${hostId} with deleted Customers (last ${customer.id}): try again later`);
+    replaced = customer.id;
+  }
+}
+
+/** Whether a creation's answer is a Customer Stripe no longer has: deleted in the answer, or, for a replayed answer, now. */
+async function deletedSince(stripe: Stripe, ctx: Pick<CallContext, 'account'>, customer: Stripe.Customer): Promise<boolean> {
+  if ((customer as { deleted?: unknown }).deleted === true) return true;
+  if (!wasReplayed(customer)) return false;
+  try {
+    const now = await stripe.customers.retrieve(customer.id, {}, reading(ctx));
+    return 'deleted' in now && now.deleted === true;
+  } catch (err) {
+    // A failed read says nothing: the replayed Customer is used, and a call refusing it replaces it (goneCachedCustomer).
+    return customerGone(err, customer.id);
+  }
 }
 
 /** The customer's saved cards, newest first. */

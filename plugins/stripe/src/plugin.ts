@@ -16,7 +16,8 @@ import type {
   WebhookRequest,
   WebhookResponse,
 } from '@payhost/core';
-import { charge, clientToken, confirm } from './charges.js';
+import { charge, confirm } from './charges.js';
+import { clientToken } from './client-token.js';
 import { createStripeClient, watchKeyRefusals, type Stripe } from './client.js';
 import { STRIPE_CONFIG_STRUCTURE, STRIPE_DEFAULT_CONFIGURATION, readSettings, type StripeSettings } from './config.js';
 import { connectAuthorizeUrl, exchangeConnectCode, type AuthorizeUrlOptions, type ConnectedAccount } from './connect.js';

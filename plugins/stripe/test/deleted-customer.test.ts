@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import Stripe from 'stripe';
-import { SECRET_KEY, call, expectFailure, expectSuccess, intentCreations, makePlugin, payment, useFakeStripe } from './helpers.js';
+import { SECRET_KEY, call, dec, expectFailure, expectSuccess, intentCreations, makePlugin, payment, useFakeStripe } from './helpers.js';
 
 /**
  * A Stripe Customer the plugin cached (host customer -> cus_) deleted at
@@ -101,5 +101,86 @@ describe('stripe: a cached Customer deleted at Stripe', () => {
     expect(res.isSuccess).to.equal(false);
     expect(res.rawResponse?.['outcome_unknown']).to.equal(true);
     expect(intentCreations(env.fake)).to.have.length(1);
+  });
+
+  describe('getClientToken (the Stripe.js checkout)', () => {
+    const withAmount = { amount: dec('10.00'), currency: 'USD' };
+
+    /** The Customer the client secret's intent (PaymentIntent or SetupIntent) carries, checked live at Stripe. */
+    async function liveCustomerOf(secret: string): Promise<string> {
+      const id = secret.split('_secret_')[0] ?? '';
+      const intent = id.startsWith('seti_') ? await sdk().setupIntents.retrieve(id) : await sdk().paymentIntents.retrieve(id);
+      const customer = intent.customer as string;
+      expect(customer).to.match(/^cus_/);
+      expect(await sdk().customers.retrieve(customer)).to.not.have.property('deleted');
+      return customer;
+    }
+
+    for (const [what, amount] of [['a PaymentIntent (an amount)', withAmount], ['a SetupIntent (no amount)', {}]] as const) {
+      it(`same process: ${what} is issued for a new Customer, under <data.idempotencyKey>#customer-gone`, async () => {
+        const plugin = makePlugin(env.fake, { store_customer: true });
+        const first = await call(plugin.processPayment(payment({ customerId: 'user-gct' }), null));
+        const gone = first.customerId as string;
+        await sdk().customers.del(gone);
+        env.fake.clearLog();
+
+        const secret = await call(plugin.getClientToken({ ...amount, customerId: 'user-gct', data: { idempotencyKey: 'tok-1' } }, null));
+        const customer = await liveCustomerOf(secret);
+        expect(customer).to.not.equal(gone);
+        const path = 'amount' in amount ? '/v1/payment_intents' : '/v1/setup_intents';
+        expect(env.fake.requestsTo(path, 'POST').map((r) => [r.params['customer'], r.idempotencyKey])).to.deep.equal([
+          [gone, 'tok-1'],
+          [customer, 'tok-1#customer-gone'],
+        ]);
+        expect(env.fake.requestsTo('/v1/customers', 'POST').map((r) => r.idempotencyKey)).to.deep.equal([`payhost:customer:platform:user-gct:replacing:${gone}`]);
+        // Cached: the next token goes straight to the new Customer.
+        env.fake.clearLog();
+        expect(await liveCustomerOf(await call(plugin.getClientToken({ ...amount, customerId: 'user-gct' }, null)))).to.equal(customer);
+        expect(env.fake.requestsTo(path, 'POST')).to.have.length(1);
+      });
+
+      it(`a restarted process within 24 hours: ${what} is not issued for the deleted Customer the creation key replays`, async () => {
+        const before = makePlugin(env.fake, { store_customer: true });
+        const gone = await liveCustomerOf(await call(before.getClientToken({ ...amount, customerId: 'user-restart' }, null)));
+        await sdk().customers.del(gone);
+        env.fake.clearLog();
+
+        const fresh = makePlugin(env.fake, { store_customer: true });
+        const customer = await liveCustomerOf(await call(fresh.getClientToken({ ...amount, customerId: 'user-restart' }, null)));
+        expect(customer).to.not.equal(gone);
+        // The plain key replays the deleted Customer: read, found deleted, replaced under the key naming it.
+        expect(env.fake.requestsTo('/v1/customers', 'POST').map((r) => [r.idempotencyKey, r.replayed])).to.deep.equal([
+          ['payhost:customer:platform:user-restart', true],
+          [`payhost:customer:platform:user-restart:replacing:${gone}`, false],
+        ]);
+        // The intent was asked for once, with the live Customer.
+        const path = 'amount' in amount ? '/v1/payment_intents' : '/v1/setup_intents';
+        expect(env.fake.requestsTo(path, 'POST').map((r) => r.params['customer'])).to.deep.equal([customer]);
+      });
+    }
+
+    it('a restarted process, its read of the replayed Customer failing: the refused intent is asked for again with a new Customer', async () => {
+      const before = makePlugin(env.fake, { store_customer: true });
+      const gone = await liveCustomerOf(await call(before.getClientToken({ ...withAmount, customerId: 'user-read' }, null)));
+      await sdk().customers.del(gone);
+      env.fake.clearLog();
+      env.fake.failNext({ method: 'GET', path: `/v1/customers/${gone}`, status: 500 });
+
+      const fresh = makePlugin(env.fake, { store_customer: true });
+      const customer = await liveCustomerOf(await call(fresh.getClientToken({ ...withAmount, customerId: 'user-read' }, null)));
+      expect(customer).to.not.equal(gone);
+      expect(env.fake.requestsTo('/v1/payment_intents', 'POST').map((r) => r.params['customer'])).to.deep.equal([gone, customer]);
+    });
+
+    it('a store_customer charge after a restart: its Customer is the live one, not the replayed deleted one', async () => {
+      const before = makePlugin(env.fake, { store_customer: true });
+      const gone = (await call(before.processPayment(payment({ customerId: 'user-charge' }), null))).customerId as string;
+      await sdk().customers.del(gone);
+      env.fake.clearLog();
+      const res = await call(makePlugin(env.fake, { store_customer: true }).processPayment(payment({ customerId: 'user-charge' }), null));
+      expectSuccess(res, 'capture', '10');
+      expect(res.customerId).to.match(/^cus_/).and.not.equal(gone);
+      expect(intentCreations(env.fake).map((r) => r.params['customer'])).to.deep.equal([res.customerId]);
+    });
   });
 });
