@@ -9,8 +9,9 @@ import { cli } from './support/run-cli.js';
 
 /**
  * `payhost ledger migrate` on PostgreSQL without server.databaseSchema puts the tables in the connection's
- * default schema (public, on most servers): a one-line notice names it. Here the connection's default is
- * this test's own schema (search_path in the URL), so nothing lands in the test database's public schema.
+ * default schema (public, on most servers): a warning names it, logged as the command's other warnings are
+ * (a JSON line on stderr, warn level). Here the connection's default is this test's own schema (search_path in
+ * the URL), so nothing lands in the test database's public schema.
  */
 describe('cli: ledger migrate says which schema it migrated when none is configured (PostgreSQL)', function () {
   this.timeout(60_000);
@@ -52,13 +53,44 @@ describe('cli: ledger migrate says which schema it migrated when none is configu
     await sql(`DROP SCHEMA IF EXISTS ${schema} CASCADE; DROP SCHEMA IF EXISTS ${named} CASCADE`);
   });
 
-  it('no server.databaseSchema: a notice names the schema the tables are in; stdout stays the JSON', async () => {
+  /** stderr's JSON lines (a plain-text line fails the parse). */
+  function logLines(err: string): Array<{ level: number; msg: string; schema?: string | null }> {
+    return err
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as { level: number; msg: string; schema?: string | null });
+  }
+
+  it('no server.databaseSchema: a warn log line names the schema the tables are in; stdout stays the JSON', async () => {
     const result = await cli('ledger', 'migrate', '--config', configWith({}));
     expect(result.code, result.err).to.equal(0);
     expect(JSON.parse(result.out)).to.have.property('from', 0);
-    const lines = result.err.split('\n').filter((line) => line !== '');
+    const lines = logLines(result.err);
     expect(lines).to.have.length(1);
-    expect(lines[0]).to.match(new RegExp(`^notice: server\\.databaseSchema is not set, so the ledger is in PostgreSQL schema "${schema}" \\(the connection's default\\)`));
+    expect(lines[0]).to.include({ level: 40, schema });
+    expect(lines[0]?.msg).to.match(new RegExp(`^server\\.databaseSchema is not set, so the ledger is in PostgreSQL schema "${schema}" \\(the connection's default\\)`));
+  });
+
+  it('current_schema() failing after the migration: the result is still printed (exit 0), the warning names no schema', async () => {
+    const query = pg.Client.prototype.query;
+    // Only the command's own question fails (the migration's queries, current_schema() among them, run as usual).
+    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+      const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string } | undefined)?.text;
+      if (text === 'SELECT current_schema() AS migrated_schema') return Promise.reject(new Error('current_schema refused (test)'));
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof query;
+    try {
+      const result = await cli('ledger', 'migrate', '--config', configWith({}));
+      expect(result.code, result.err).to.equal(0);
+      const printed = JSON.parse(result.out) as { from: unknown; to: unknown };
+      expect(printed.from).to.be.a('number');
+      expect(printed.to).to.be.a('number').above(0);
+      const [line] = logLines(result.err);
+      expect(line).to.include({ level: 40, schema: null });
+      expect(line?.msg).to.include("ledger is in PostgreSQL the connection's default schema");
+    } finally {
+      pg.Client.prototype.query = query;
+    }
   });
 
   it('with server.databaseSchema: no notice', async () => {

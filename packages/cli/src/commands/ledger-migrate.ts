@@ -12,8 +12,9 @@ import { loadCommandConfig } from '../logger.js';
  * with least privilege (which cannot), before starting the new version.
  *
  * On PostgreSQL without server.databaseSchema the tables go to the connection's default schema (`public`,
- * unless the role's search_path says otherwise), beside whatever else the database holds: a one-line
- * notice on stderr names it (stdout stays the JSON).
+ * unless the role's search_path says otherwise), beside whatever else the database holds: a warning says
+ * which, through the command's logger like its other warnings (a JSON line on stderr; stdout stays the JSON).
+ * It is best-effort: the migration is done by then, so a failed `current_schema()` only makes it less precise.
  */
 export async function ledgerMigrate(options: { config: string }, io: CliIo): Promise<void> {
   const { config, logger } = await loadCommandConfig(options.config, io);
@@ -21,7 +22,13 @@ export async function ledgerMigrate(options: { config: string }, io: CliIo): Pro
   requireEmbeddedDatabase(config, 'ledger migrate');
   const { store, kind, migration } = await openStore(config, { logger });
   try {
-    if (kind === 'postgres' && config.server.databaseSchema === undefined) io.err(defaultSchemaNotice(await currentSchema(store)));
+    if (kind === 'postgres' && config.server.databaseSchema === undefined) {
+      const schema = await currentSchema(store).catch((err: unknown) => {
+        logger.debug({ err }, 'ledger migrate: current_schema() could not be read');
+        return null;
+      });
+      logger.warn({ schema }, defaultSchemaNotice(schema));
+    }
   } finally {
     await store.close();
   }
@@ -31,14 +38,14 @@ export async function ledgerMigrate(options: { config: string }, io: CliIo): Pro
 /** The schema the connection works in (where the migration put the tables), or null when it cannot be asked. */
 async function currentSchema(store: object): Promise<string | null> {
   if (!(store instanceof SqlLedgerStore)) return null;
-  const [row] = await store.driver.session((c) => c.query<{ schema: string | null }>('SELECT current_schema() AS schema'));
-  return row?.schema ?? null;
+  const [row] = await store.driver.session((c) => c.query<{ migrated_schema: string | null }>('SELECT current_schema() AS migrated_schema'));
+  return row?.migrated_schema ?? null;
 }
 
 function defaultSchemaNotice(schema: string | null): string {
   const named = schema === null ? "the connection's default schema" : `schema ${JSON.stringify(schema)}`;
   return (
-    `notice: server.databaseSchema is not set, so the ledger is in PostgreSQL ${named} (the connection's default), beside anything else there: ` +
+    `server.databaseSchema is not set, so the ledger is in PostgreSQL ${named} (the connection's default), beside anything else there: ` +
     'to keep payhost\'s tables in a schema of their own, set server.databaseSchema (payhost ledger copy --schema moves a ledger)'
   );
 }
