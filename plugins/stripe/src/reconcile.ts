@@ -2,7 +2,7 @@ import type { GatewayResponse, PaymentData, TransactionKind, TransactionStatusIn
 import type Stripe from 'stripe';
 import { STILL_OPEN, adoptedBy, adoptionRefusal, boundTo, connectRefusal } from './adoption.js';
 import { toStripeAmount } from './amounts.js';
-import { reading } from './client.js';
+import { mutating, reading } from './client.js';
 import { onHoldingAccount } from './account-fallback.js';
 import { applicationFee, connectTarget, decodeRef, followUpAccounts, lostChargeAccounts, pspAccount, referenceAccount } from './connect.js';
 import { failure, refusal, type OperationContext } from './context.js';
@@ -56,37 +56,76 @@ function movedMoney(intent: Stripe.PaymentIntent): boolean {
   return intent.status === 'succeeded' || intent.status === 'requires_capture' || intent.status === 'processing';
 }
 
-/** unboundRefusal's "cannot tell yet": the intent may still take the money. */
-const OPEN = 'open' as const;
+/**
+ * Why the payment's own pi_ token, not adopted by this call (its key not on it), is not for the transaction's amount
+ * and currency (what the charge checks before binding), or null. The charge refused such a token.
+ */
+function amountRefusal(intent: Stripe.PaymentIntent, input: TransactionStatusInput): string | null {
+  const { payment, transaction } = input;
+  const currency = payment.currency.toLowerCase();
+  let amount: number;
+  try {
+    amount = toStripeAmount(transaction.amount, payment.currency);
+  } catch (err) {
+    return (err as Error).message;
+  }
+  return intent.amount === amount && intent.currency === currency ? null : `PaymentIntent ${intent.id} is for ${intent.amount} ${intent.currency}, not ${amount} ${currency} (minor units).`;
+}
 
 /**
- * Why an intent of this channel that names no payment (or this one) is not
- * this charge's, or null. Bound to the payment: it is. Unbound: the adopting
- * call never wrote the binding (its read of the intent failed, or the host
- * stopped first), though the customer may have paid it in the browser. It is
- * this charge only when it is the payment's own pi_ token, took the money,
- * and is for the transaction's amount and currency (what the charge checks
- * before binding; the Connect terms are checked after, as for any adopted
- * intent). Reconciliation writes nothing: the intent stays unbound, and the
- * ledger's PSP reference claim keeps it to one payment, as when two payments
- * bind it at once. The payment's own token for its amount that the customer
- * can still pay (3-D Secure pending, a confirm or another card to come: the
- * charge's cancel of it failed, or its read did) is OPEN: cannot tell yet,
- * never a failure, or its later charge would go unrecorded. Anything else
- * never became this payment's charge.
+ * A refused token the customer can still pay (STILL_OPEN) is canceled here as the charge tried to (charges.ts
+ * cancelRefused, same key `<ledger key>#unbound`, so a cancel that landed replays): true once Stripe answers it
+ * canceled. A failed cancel (an error, or Stripe refusing because the intent succeeded meanwhile) is false.
  */
-function unboundRefusal(intent: Stripe.PaymentIntent, input: TransactionStatusInput): string | typeof OPEN | null {
-  const { payment, transaction } = input;
-  if (boundTo(intent, payment)) return null;
-  const never = `PaymentIntent ${intent.id} was never bound to this payment: the adoption never took effect.`;
-  if (decodeRef(payment.token)?.id !== intent.id || !(movedMoney(intent) || STILL_OPEN.has(intent.status))) return never;
+async function canceledRefused(ctx: OperationContext, intent: Stripe.PaymentIntent, account: string | null, key: string): Promise<boolean> {
   try {
-    const amount = toStripeAmount(transaction.amount, payment.currency);
-    if (intent.amount !== amount || intent.currency !== payment.currency.toLowerCase()) return never;
+    const canceled = await ctx.stripe.paymentIntents.cancel(intent.id, { cancellation_reason: 'abandoned' }, mutating({ account, idempotencyKey: key }, 'unbound'));
+    return canceled.status === 'canceled';
   } catch {
-    return never;
+    return false;
   }
-  return movedMoney(intent) ? null : OPEN;
+}
+
+/**
+ * The payment's own pi_ token refused for its amount, currency or Connect terms (`refused`). Still open: canceled
+ * (canceledRefused), then the refusal is definite; else cannot tell (null, held). One that took money (succeeded,
+ * authorized) for terms the charge refused is never recorded as the payment's charge: null, held for a person (the
+ * ledger frees nothing and records nothing; refund or capture it from the dashboard). Canceled: the refusal.
+ */
+async function settleRefused(ctx: OperationContext, input: TransactionStatusInput, intent: Stripe.PaymentIntent, account: string | null, refused: { code: string | null; message: string }): Promise<GatewayResponse | null> {
+  const { payment, transaction } = input;
+  if (STILL_OPEN.has(intent.status)) {
+    if (!(await canceledRefused(ctx, intent, account, transaction.gatewayIdempotencyKey))) return null;
+  } else if (intent.status !== 'canceled') {
+    return null;
+  }
+  const message = `${refused.message} The intent is canceled, so it cannot take the money.`;
+  const refusedResponse = refused.code ? refusal(payment, transaction.kind, refused.code, message) : failure(payment, transaction.kind, message);
+  return { ...refusedResponse, amount: transaction.amount };
+}
+
+/**
+ * What an intent of this channel that names no payment (or this one) is for this charge. Bound to the payment and
+ * adopted by this call (its key on it): the charge, as Stripe holds it (null here). The payment's own pi_ token
+ * not adopted by this call: the adopting call never wrote the binding (its read of the intent failed, its binding
+ * or cancel did, or the host stopped first), though the customer may have paid it in the browser. For the
+ * transaction's amount and currency and terms, an unbound one that took the money is the charge (null here;
+ * reconciliation writes nothing: the intent stays unbound, and the ledger's PSP reference claim keeps it to one
+ * payment), and one the customer can still pay (3-D Secure pending, a confirm or another card to come) is 'open':
+ * cannot tell yet, never a failure, or its later charge would go unrecorded. Refused for its amount, currency or
+ * (unbound) terms: settleRefused. Anything else unbound never became this payment's charge.
+ */
+async function ownTokenVerdict(ctx: OperationContext, input: TransactionStatusInput, intent: Stripe.PaymentIntent, account: string | null): Promise<GatewayResponse | null | 'charge' | 'open'> {
+  const { payment, transaction } = input;
+  const fail = (message: string): GatewayResponse => ({ ...failure(payment, transaction.kind, message), amount: transaction.amount });
+  const own = decodeRef(payment.token)?.id === intent.id && !adoptedBy(intent, payment, transaction.gatewayIdempotencyKey);
+  const wrongAmount = own ? amountRefusal(intent, input) : null;
+  if (boundTo(intent, payment)) return wrongAmount ? settleRefused(ctx, input, intent, account, { code: null, message: wrongAmount }) : 'charge';
+  const never = `PaymentIntent ${intent.id} was never bound to this payment: the adoption never took effect.`;
+  if (!own || !(movedMoney(intent) || STILL_OPEN.has(intent.status))) return fail(never);
+  const refused = wrongAmount ? { code: null, message: `${never} ${wrongAmount}` } : adoptedTermsRefusal(ctx, payment, intent);
+  if (refused) return settleRefused(ctx, input, intent, account, refused);
+  return movedMoney(intent) ? 'charge' : 'open';
 }
 
 /**
@@ -154,7 +193,8 @@ async function refundByKey(ctx: OperationContext, intentId: string, key: string,
 
 /**
  * getTransactionStatus (reconciliation): what became of a call whose answer
- * the host lost. Reads Stripe, never writes: the intent (by reference, or
+ * the host lost. Reads Stripe, and writes only the cancel of the payment's
+ * own refused token still open (settleRefused): the intent (by reference, or
  * found by the idempotency key kept in its metadata), the refund made
  * with that key, or a refund still ongoing (by its id). Null when Stripe cannot tell yet (a refund, capture or
  * cancellation it does not show, younger than followUpSettleMs).
@@ -212,11 +252,13 @@ export async function transactionStatus(ctx: OperationContext, input: Transactio
   }
   if (!intent) return null;
   // A charge found through the payment's pi_ token is an adoption (charges.ts): only an intent bound to this payment counts,
-  // or the payment's own paid token its charge could not bind (unboundRefusal).
+  // or the payment's own paid token its charge could not bind (ownTokenVerdict). Another payment's is never canceled.
   if (charging) {
-    const refused = adoptionRefusal(intent, payment, ctx.channel) ?? unboundRefusal(intent, input);
-    if (refused === OPEN) return null;
+    const refused = adoptionRefusal(intent, payment, ctx.channel);
     if (refused) return { ...failure(payment, kind, refused), amount: transaction.amount };
+    const verdict = await ownTokenVerdict(ctx, input, intent, account);
+    if (verdict === 'open') return null;
+    if (verdict !== 'charge') return verdict;
     // The call that adopted the intent wrote its key on it (adoptedBy): it accepted these terms under the settings of
     // its time, so the intent is recorded as Stripe holds it, whatever the fee or account configured since.
     const terms = adopted(payment) && !adoptedBy(intent, payment, key) ? adoptedTermsRefusal(ctx, payment, intent) : null;

@@ -131,9 +131,12 @@ describe('stripe: adopting an existing PaymentIntent (pi_ token)', () => {
     const waiting = (await call(plugin.getClientToken({ amount: dec('10.00'), currency: 'USD' }, null))).split('_secret_')[0] ?? '';
     expect(env.fake.paymentIntent(waiting)['status']).to.equal('requires_payment_method');
     expect(await statusOf('pay-C', waiting)).to.equal(null);
-    // Anything else unbound never became the payment's charge: another amount, another token, another payment's open intent.
+    // Its own paid token for another amount took money the charge refused: held for a person (null), never recorded
+    // as the charge nor as a failure (refused-open-intent.test.ts).
+    expect(await statusOf('pay-C', unbound, { amount: '20' })).to.equal(null);
+    // Anything else unbound never became the payment's charge: another token, another payment's open intent, and its own
+    // open token for another amount (canceled first: refused-open-intent.test.ts).
     for (const never of [
-      await statusOf('pay-C', unbound, { amount: '20' }),
       await statusOf('pay-C', 'pm_card_visa', { reference: unbound }),
       await statusOf('pay-C', 'pm_card_visa', { reference: waiting }),
       await statusOf('pay-C', waiting, { amount: '20' }),
@@ -141,6 +144,7 @@ describe('stripe: adopting an existing PaymentIntent (pi_ token)', () => {
       expect(never).to.deep.include({ isSuccess: false });
       expect(never?.error).to.match(/never bound to this payment/);
     }
+    expect(env.fake.paymentIntent(waiting)['status']).to.equal('canceled');
   });
 
   it('webhook events of intents payhost did not create are acknowledged, not turned into ledger events', async () => {
