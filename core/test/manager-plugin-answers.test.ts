@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { Decimal, type GatewayResponse, type TransactionStatusInput } from '@payhost/core';
+import { BasePlugin, Decimal, MemoryLedgerStore, PaymentService, PluginManager, gatewayConfigFromValues, type GatewayConfig, type GatewayResponse, type PaymentData, type TransactionStatusInput } from '@payhost/core';
 import { payment } from './support/plugins.js';
 import { captureLogger } from './support/log-capture.js';
 import { LEAK_KEY, ScriptedGateway, scriptedManager, success } from './support/scripted-gateway.js';
@@ -100,6 +100,83 @@ describe('manager: what a gateway plugin answers', () => {
       const buffer = await manager.webhook(request);
       expect(Buffer.isBuffer(buffer?.body)).to.equal(true);
       expect(String(buffer?.body)).to.equal('bad signature; key [redacted]; again [redacted].');
+      await manager.close();
+    });
+  });
+
+  describe("an id holding a secret value is kept (a capture sends it back), only free text is scrubbed", () => {
+    it('processPayment: transactionId, pspReference and customerId kept, error and raw response scrubbed, one warning per field without the value', async () => {
+      const log = captureLogger();
+      const manager = scriptedManager(log.logger);
+      ScriptedGateway.answer = (p, key) => ({ ...success(p, `ch_${key}_1`), pspReference: `pi_${key}`, customerId: `cus_${key}`, error: `note ${key}`, rawResponse: { id: `ch_${key}_1`, message: `key ${key}` } });
+      const response = await manager.processPayment({ channel: CHANNEL, gateway: GATEWAY, payment: payment() });
+      expect(response).to.include({ transactionId: `ch_${LEAK_KEY}_1`, pspReference: `pi_${LEAK_KEY}`, customerId: `cus_${LEAK_KEY}`, error: 'note [redacted]' });
+      expect(response.rawResponse).to.deep.equal({ id: 'ch_[redacted]_1', message: 'key [redacted]' });
+      const warned = log.lines.filter((l) => l['code'] === 'secret_in_identifier');
+      expect(warned.map((l) => l['field'])).to.deep.equal(['transactionId', 'pspReference', 'customerId']);
+      expect(warned[0]).to.include({ level: 40, plugin: GATEWAY, channel: CHANNEL, hook: 'processPayment' });
+      expect(log.text()).to.not.include(LEAK_KEY);
+      await manager.close();
+    });
+
+    it("webhook: an event's eventId, paymentId, pspReference, gatewayIdempotencyKey and its response's ids kept, its free text scrubbed", async () => {
+      const log = captureLogger();
+      const manager = scriptedManager(log.logger);
+      const request = { channel: CHANNEL, plugin: GATEWAY, path: '/webhook', method: 'POST', headers: {}, rawBody: Buffer.from('{}') };
+      ScriptedGateway.webhookAnswer = (key) => ({
+        status: 200,
+        body: `ok ${key}`,
+        events: [{ eventId: `evt_${key}`, type: 'charge.succeeded', paymentId: `p_${key}`, pspReference: `pi_${key}`, gatewayIdempotencyKey: `k_${key}`, response: { ...success(payment(), `ch_${key}`), error: `x ${key}` } }],
+      });
+      const answer = await manager.webhook(request);
+      expect(answer?.body).to.equal('ok [redacted]');
+      const event = answer?.events?.[0];
+      expect(event).to.include({ eventId: `evt_${LEAK_KEY}`, paymentId: `p_${LEAK_KEY}`, pspReference: `pi_${LEAK_KEY}`, gatewayIdempotencyKey: `k_${LEAK_KEY}` });
+      expect(event?.response).to.include({ transactionId: `ch_${LEAK_KEY}`, error: 'x [redacted]' });
+      expect(log.lines.filter((l) => l['code'] === 'secret_in_identifier').map((l) => l['field'])).to.deep.equal([
+        'events[0].eventId',
+        'events[0].paymentId',
+        'events[0].pspReference',
+        'events[0].gatewayIdempotencyKey',
+        'events[0].response.transactionId',
+      ]);
+      expect(log.text()).to.not.include(LEAK_KEY);
+      await manager.close();
+    });
+
+    it("authorize then capture through PaymentService: a 6-digit PIN inside the processor's id, the capture is sent the id itself", async () => {
+      const sent: string[] = [];
+      class PinGateway extends BasePlugin {
+        static override id = 'acme.pin';
+        static override defaultActive = true;
+        static override configStructure = {
+          supported_currencies: { type: 'String' as const, label: 'Currencies' },
+          auto_capture: { type: 'Boolean' as const, label: 'Auto capture' },
+          terminal_pin: { type: 'Password' as const, label: 'PIN' },
+        };
+        static override defaultConfiguration = { supported_currencies: 'USD', auto_capture: false, terminal_pin: '123456' };
+        override gatewayConfig(): GatewayConfig {
+          return gatewayConfigFromValues(this.id, this.configuration);
+        }
+        async authorizePayment(p: PaymentData): Promise<GatewayResponse> {
+          return { isSuccess: true, actionRequired: false, kind: 'auth', amount: new Decimal(p.amount), currency: p.currency, transactionId: '7123456789', pspReference: '7123456789', error: null };
+        }
+        async processPayment(p: PaymentData): Promise<GatewayResponse> {
+          return this.authorizePayment(p);
+        }
+        async capturePayment(p: PaymentData): Promise<GatewayResponse> {
+          sent.push(String(p.token));
+          const known = p.token === '7123456789';
+          return { isSuccess: known, actionRequired: false, kind: 'capture', amount: new Decimal(p.amount), currency: p.currency, transactionId: 'c1', error: known ? null : 'no such authorization', errorCode: known ? null : 'processing_error' };
+        }
+      }
+      const manager = new PluginManager({ logger: captureLogger().logger, plugins: [PinGateway], config: { channels: [{ slug: 'us', currencies: ['USD'], plugins: {} }] } });
+      const service = new PaymentService({ manager, store: new MemoryLedgerStore(), logger: manager.logger });
+      const paid = await service.pay({ idempotencyKey: 'k1', channel: 'us', total: '10.00', currency: 'USD', token: 'tok', customerEmail: 'a@b.c' });
+      expect(paid.payment.pspReference).to.equal('7123456789');
+      const captured = await service.capture({ paymentId: paid.payment.id, idempotencyKey: 'k2' });
+      expect(sent).to.deep.equal(['7123456789']);
+      expect(captured.payment.chargeStatus).to.equal('fully-charged');
       await manager.close();
     });
   });

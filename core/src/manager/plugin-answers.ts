@@ -5,7 +5,8 @@ import { ERROR_CODES } from '../errors/index.js';
 import type { GatewayEntry } from './channel-runtime.js';
 import type { PluginEntry } from './hook-pipeline.js';
 import { INVALID_ANSWER, amountProblem, invalidAnswer, warnMissingTransactionId, withDecimalAmount } from './responses.js';
-import { pluginSecrets, scrubAnswer } from './secret-scrub.js';
+import { scrubResponse, scrubWebhookAnswer } from './answer-scrub.js';
+import { pluginSecrets } from './secret-scrub.js';
 
 // What the manager makes of a plugin's answer before the host sees it: read, checked, its secrets scrubbed.
 
@@ -26,9 +27,11 @@ export class PluginAnswers {
 
   /**
    * A plugin's answer to an operation or a status request as the host gets
-   * it: the plugin's secrets scrubbed out of all its text (an SDK's error may
+   * it: the plugin's secrets scrubbed out of its free text (an SDK's error may
    * quote its key, and the ledger stores and answers the error and raw
-   * response), its amount a Decimal. An answer that is not a GatewayResponse
+   * response), never out of its ids (transactionId, pspReference, customerId:
+   * follow-up operations send them back; one holding a secret is kept and
+   * logged at warn), its amount a Decimal. An answer that is not a GatewayResponse
    * (not an object, isSuccess not a boolean, an amount that is a number or a
    * string but no plain decimal) is a plugin bug: logged, and
    * returned as the problem, for the caller to decide what it means.
@@ -38,7 +41,7 @@ export class PluginAnswers {
     let scrubbed: unknown;
     let problem: string | null;
     try {
-      scrubbed = scrubAnswer(answer, pluginSecrets(gateway.instance));
+      scrubbed = scrubResponse(answer, pluginSecrets(gateway.instance), (field) => this.identifierHoldsSecret(gateway.id, channel, hook, field));
       // An amount read as no amount is no GatewayResponse either: as for a processor event, never guessed.
       problem = invalidAnswer(scrubbed) ?? amountProblem(scrubbed as GatewayResponse);
     } catch {
@@ -56,15 +59,27 @@ export class PluginAnswers {
 
   /**
    * A plugin's webhook answer with its secrets scrubbed out: its body goes back
-   * to whoever called the URL, and its events into the ledger. One that cannot
+   * to whoever called the URL, and its events into the ledger (their ids, and
+   * their responses' ids, kept as for an operation's answer). One that cannot
    * be read is a plugin bug: logged, and answered as a failed webhook.
    */
   webhook(answer: WebhookResponse, plugin: PluginEntry, channel: string | null): WebhookResponse {
     try {
-      return scrubAnswer(answer, pluginSecrets(plugin.instance));
+      return scrubWebhookAnswer(answer, pluginSecrets(plugin.instance), (field) => this.identifierHoldsSecret(plugin.id, channel, 'webhook', field)) as WebhookResponse;
     } catch {
       this.logger.error({ plugin: plugin.id, channel, hook: 'webhook', code: ERROR_CODES.pluginFailed, reason: INVALID_ANSWER }, `Plugin "${plugin.id}" answered webhook with an answer whose fields cannot be read: a plugin bug`);
       return webhookFailedResponse();
     }
+  }
+
+  /** An id holding a secret value is kept (rewritten, it would name nothing at the processor): said, without the value. */
+  private identifierHoldsSecret(plugin: string, channel: string | null, hook: string, field: string): void {
+    this.warn(`Plugin "${plugin}" answered ${hook} with ${field} holding one of its secret configuration values; kept as it is (an id is never scrubbed: follow-up operations send it back)`, {
+      plugin,
+      channel,
+      hook,
+      field,
+      code: 'secret_in_identifier',
+    });
   }
 }

@@ -103,9 +103,14 @@ const MAX_SCRUB_DEPTH = 64;
  * and JSON sends. Throws what a getter of the answer throws.
  */
 export function scrubAnswer<T>(value: T, secrets: readonly string[]): T {
-  if (secrets.length === 0) return value;
-  if (!holdsSecret(value, needlesOf(secrets), 0, new Set())) return value;
+  if (!answerHoldsSecret(value, secrets)) return value;
   return scrubCopy(value, secrets, 0, new Map()) as T;
+}
+
+/** Whether `value` holds one of the secrets anywhere scrubAnswer looks (or is too deep to tell). */
+export function answerHoldsSecret(value: unknown, secrets: readonly string[]): boolean {
+  if (secrets.length === 0) return false;
+  return holdsSecret(value, needlesOf(secrets), 0, new Set());
 }
 
 /** The secrets, and the length of the shortest: a shorter text holds none (most of an answer's texts). */
