@@ -139,6 +139,7 @@ describe('manager: after close()', () => {
     await expectRejected('capturePayment', () => manager.runOperation('capturePayment', request));
     await expectRejected('getTransactionStatus', () => manager.getTransactionStatus({ channel: 'us', transaction: null, payment: payment() } as never));
     await expectRejected('getClientToken', () => manager.getClientToken({ channel: 'us', gateway: 'test.everything' }));
+    await expectRejected('tokenIsRequiredAsPaymentInput', () => manager.tokenIsRequiredAsPaymentInput({ channel: 'us', gateway: 'test.everything' }));
     await expectRejected('getPaymentConfig', () => manager.getPaymentConfig({ channel: 'us', gateway: 'test.everything' }));
     await expectRejected('listPaymentSources', () => manager.listPaymentSources({ channel: 'us', customerId: 'c1' }));
     await expectRejected('listPaymentGateways', () => manager.listPaymentGateways({ channel: 'us', currency: 'USD' }));

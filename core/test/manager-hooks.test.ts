@@ -191,7 +191,7 @@ describe('manager: runHook refuses the hooks that go to one gateway', () => {
       }
     };
 
-  for (const name of ['processPayment', 'authorizePayment', 'capturePayment', 'refundPayment', 'voidPayment', 'confirmPayment', 'getTransactionStatus', 'getClientToken', 'webhook'] as const) {
+  for (const name of ['processPayment', 'authorizePayment', 'capturePayment', 'refundPayment', 'voidPayment', 'confirmPayment', 'getTransactionStatus', 'getClientToken', 'tokenIsRequiredAsPaymentInput', 'webhook'] as const) {
     it(`${name}: invalid_input pointing at the routed call, and no gateway is called`, async () => {
       charged.length = 0;
       const plugins = [gateway('one'), gateway('two')];
@@ -203,7 +203,7 @@ describe('manager: runHook refuses the hooks that go to one gateway', () => {
         expect.fail(`runHook ran ${name}`);
       } catch (err) {
         expect(err).to.include({ code: 'invalid_input' });
-        const use = name === 'getTransactionStatus' || name === 'getClientToken' || name === 'webhook' ? name : 'runOperation';
+        const use = name === 'getTransactionStatus' || name === 'getClientToken' || name === 'tokenIsRequiredAsPaymentInput' || name === 'webhook' ? name : 'runOperation';
         expect((err as { details?: unknown }).details).to.deep.equal({ hook: name, use });
       }
       expect(charged).to.deep.equal([]);

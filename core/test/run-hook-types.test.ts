@@ -46,6 +46,8 @@ describe('manager: runHook types', () => {
       manager.runHook('us', 'getTransactionStatus', status, null),
       // @ts-expect-error getClientToken goes through getClientToken()
       manager.runHook('us', 'getClientToken', { currency: 'USD' }, null),
+      // @ts-expect-error tokenIsRequiredAsPaymentInput goes through tokenIsRequiredAsPaymentInput(), to one named gateway
+      manager.runHook('us', 'tokenIsRequiredAsPaymentInput', { channel: 'us', gateway: 'test.gateway-a' }, true),
       // @ts-expect-error webhook goes through webhook()
       manager.runHook(null, 'webhook', { path: '/', method: 'POST', headers: {}, rawBody: Buffer.from('') }, null),
     ];
@@ -66,12 +68,10 @@ describe('manager: runHook types', () => {
     const currencies: string[] = await manager.runHook('us', 'getSupportedCurrencies', { channel: 'us' }, []);
     const publicConfig = await manager.runHook('us', 'getPaymentConfig', { channel: 'us' }, []);
     const sources = await manager.runHook('us', 'listPaymentSources', { channel: 'us', customerId: 'c1' }, []);
-    const required: boolean = await manager.runHook('us', 'tokenIsRequiredAsPaymentInput', { channel: 'us' }, false);
     expect(order).to.deep.equal(['start', 'o-1']);
     expect(currencies).to.deep.equal(['USD']);
     expect(publicConfig).to.deep.equal([{ field: 'api_key', value: 'pk_a' }]);
     expect(sources).to.deep.equal([]);
-    expect(required).to.equal(false);
     // A manager with no host hooks takes the chained payment hooks too.
     const plain = new PluginManager({ plugins: [GatewayA], config: { channels: [{ slug: 'us', currencies: ['USD'], plugins: { 'test.gateway-a': { active: true } } }] } });
     expect(await plain.runHook('us', 'getPaymentGateways', { channel: 'us', currency: 'USD' }, [])).to.have.length(1);

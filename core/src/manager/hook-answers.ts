@@ -112,8 +112,15 @@ function clientToken(answer: unknown, secrets: readonly string[]): unknown {
   return answer;
 }
 
+/** A yes/no: anything else is a plugin bug (the caller then gets the default, true). */
+function booleanAnswer(answer: unknown): unknown {
+  if (typeof answer !== 'boolean') fail(`${describeValue(answer)}, not a boolean`);
+  return answer;
+}
+
 const CHECKS: Readonly<Record<string, AnswerCheck>> = {
   getClientToken: clientToken,
+  tokenIsRequiredAsPaymentInput: booleanAnswer,
   // Their texts scrubbed: a key in a `config` value becomes `[redacted]`.
   getPaymentConfig: listAnswer(PUBLIC_CONFIG, publicConfigItem),
   getPaymentGateways: listAnswer('{ id, name, currencies, config } gateways', gatewayItem),

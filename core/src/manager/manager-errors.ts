@@ -5,7 +5,7 @@ import type { PluginClass } from '../plugin/base-plugin.js';
 
 /** The manager method each hook runHook refuses goes through. */
 function routedMethod(name: string): string {
-  return name === 'getTransactionStatus' || name === 'getClientToken' || name === 'webhook' ? name : 'runOperation';
+  return name === 'getTransactionStatus' || name === 'getClientToken' || name === 'tokenIsRequiredAsPaymentInput' || name === 'webhook' ? name : 'runOperation';
 }
 
 /** Why no plugin takes a webhook here; a per-channel plugin's global endpoint is a common setup mistake, so it says where to point it. */

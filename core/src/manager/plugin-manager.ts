@@ -248,6 +248,18 @@ export class PluginManager<H extends HookMap = {}> {
     return token;
   }
 
+  /**
+   * Whether the gateway needs a token from the client to take a payment (Saleor's
+   * token_is_required_as_payment_input(gateway, channel)): asked of the named active gateway alone,
+   * true when it does not implement the hook, passes (undefined), fails or answers no boolean.
+   */
+  async tokenIsRequiredAsPaymentInput(request: { channel: string; gateway: string }): Promise<boolean> {
+    this.gate.refuse('tokenIsRequiredAsPaymentInput');
+    const channel = this.channelRuntime(request.channel);
+    const gateway = activeGateway(channel, request.gateway);
+    return channel.pipeline.runOn<boolean>(gateway.id, 'tokenIsRequiredAsPaymentInput', { channel: channel.slug, gateway: gateway.id }, true);
+  }
+
   async getPaymentConfig(request: { channel: string; gateway: string }): Promise<PublicConfig> {
     this.gate.refuse('getPaymentConfig');
     const channel = this.channelRuntime(request.channel);
@@ -280,7 +292,7 @@ export class PluginManager<H extends HookMap = {}> {
    * channel's plugins (null: global plugins only). Payment operations and
    * getTransactionStatus are refused (`invalid_input`): they go to one gateway
    * through runOperation (processPayment(), ...) and getTransactionStatus();
-   * so are getClientToken and webhook. Their names do not type-check here.
+   * so are getClientToken, tokenIsRequiredAsPaymentInput and webhook. Their names do not type-check here.
    */
   runHook<K extends ChainedHook<H>>(
     channel: string | null,

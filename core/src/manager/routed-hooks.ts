@@ -7,11 +7,12 @@ import { singleGatewayHookError } from './manager-errors.js';
 /**
  * Hooks runHook refuses: each goes to exactly one plugin, after routing and
  * amount validation (runOperation, getTransactionStatus) or by name
- * (getClientToken, webhook). Run as a chain they would charge through every
- * gateway of the channel unvalidated, or ask every plugin for a token or a
- * webhook answer meant for one.
+ * (getClientToken, tokenIsRequiredAsPaymentInput, webhook). Run as a chain
+ * they would charge through every gateway of the channel unvalidated, or ask
+ * every plugin for a token, a webhook answer or a yes/no meant for one (the
+ * chain's answer would be the last plugin's, whatever gateway was meant).
  */
-const ROUTED_HOOKS = ['getTransactionStatus', 'getClientToken', 'webhook'] as const;
+const ROUTED_HOOKS = ['getTransactionStatus', 'getClientToken', 'tokenIsRequiredAsPaymentInput', 'webhook'] as const;
 const SINGLE_GATEWAY_HOOKS: ReadonlySet<string> = new Set<string>([...GATEWAY_OPERATION_HOOKS, ...ROUTED_HOOKS]);
 
 /** The names runHook refuses, as a type: runHook's name parameter leaves them out, so such a call does not compile. */

@@ -38,6 +38,11 @@ export interface PaymentSourcesInput extends ChannelInput {
 
 export type PublicConfig = PaymentGateway['config'];
 
+/** What `tokenIsRequiredAsPaymentInput` receives: the one gateway asked (Saleor's (gateway, channel)). */
+export interface TokenRequiredInput extends ChannelInput {
+  gateway: string;
+}
+
 /**
  * What `getTransactionStatus` receives: a ledger transaction whose gateway
  * call may or may not have happened (the host crashed between the call and
@@ -72,7 +77,7 @@ export interface PaymentHooks {
   getPaymentConfig: HookSpec<ChannelInput, PublicConfig>;
   getSupportedCurrencies: HookSpec<ChannelInput, string[]>;
   getPaymentGateways: HookSpec<PaymentGatewaysInput, PaymentGateway[]>;
-  tokenIsRequiredAsPaymentInput: HookSpec<ChannelInput, boolean>;
+  tokenIsRequiredAsPaymentInput: HookSpec<TokenRequiredInput, boolean>;
   webhook: HookSpec<WebhookRequest, WebhookResponse | null>;
   /** Reconciliation: what became of a transaction; null when the plugin cannot tell. */
   getTransactionStatus: HookSpec<TransactionStatusInput, GatewayResponse | null>;
