@@ -45,6 +45,11 @@ const serverSection = z
     /** Largest request body accepted, in bytes. */
     bodyLimit: z.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
     /**
+     * The same for webhook deliveries (/plugins/...), instead of bodyLimit: a processor's event (a Stripe
+     * invoice with many lines) may exceed 64 KiB, and a 413 is retried until the processor gives up.
+     */
+    webhookBodyLimit: z.number().int().min(1024).max(10 * 1024 * 1024).default(1024 * 1024),
+    /**
      * How long a client has to send a whole request (headers and body), from its first byte (or, on a new
      * connection, from connecting); past it: 408 request_timeout and the connection is closed. Handling the
      * request (a slow gateway call) is not counted.
@@ -124,6 +129,7 @@ const serverSection = z
     host: '127.0.0.1',
     port: 3000,
     bodyLimit: 65536,
+    webhookBodyLimit: 1_048_576,
     requestTimeoutMs: 30_000,
     keepAliveTimeoutMs: 72_000,
     maxConnections: 512,
@@ -277,6 +283,27 @@ export function isLoopbackHost(host: string): boolean {
   return isIPv4(v4) && v4.startsWith('127.');
 }
 
+/** What decides whether only this machine can reach the server. */
+export type Exposure = Pick<ServerSettings, 'host' | 'trustProxy'>;
+
+/**
+ * Why other machines may reach the server (null: only this machine can). A loopback host is not enough once
+ * server.trustProxy trusts a proxy: a reverse proxy on this machine forwards other machines' requests.
+ */
+export function exposureReason(server: Exposure): string | null {
+  if (!isLoopbackHost(server.host)) return `on host "${server.host}", which other machines can reach`;
+  // false is the only value that trusts no proxy (a hop count is 1 or more; an empty list is refused).
+  if (server.trustProxy !== false) return `behind a reverse proxy (server.trustProxy is set: a proxy forwards other machines' requests to host "${server.host}")`;
+  return null;
+}
+
+/** A loopback host and no trusted proxy: nothing but this machine's own clients reach the server. */
+export function isPrivateToThisMachine(server: Exposure): boolean {
+  return exposureReason(server) === null;
+}
+
+const PRIVATE_INSTEAD = 'listen on a loopback host (127.0.0.1, ::1, localhost) with server.trustProxy false';
+
 /** The API key fields that hold a development key, and what to set instead (the variables the file reads, else the fields). */
 export interface DevelopmentKeys {
   fields: string[];
@@ -284,40 +311,44 @@ export interface DevelopmentKeys {
 }
 
 /**
- * The API keys that are development keys (null when none is). On a host other machines can reach (0.0.0.0,
- * a public address) they are refused: `invalid_configuration` with `details.reason` `development_api_keys`,
- * the message naming the fields and the environment variables to set, never a key.
+ * The API keys that are development keys (null when none is). Where other machines can reach the server
+ * (0.0.0.0, a public address, or a loopback host behind a trusted reverse proxy) they are refused:
+ * `invalid_configuration` with `details.reason` `development_api_keys`, the message naming the fields and
+ * the environment variables to set, never a key.
  */
-export function checkDevelopmentKeys(config: Pick<ServerConfig, 'auth' | 'authVariables'> & { server: { host: string } }): DevelopmentKeys | null {
+export function checkDevelopmentKeys(config: Pick<ServerConfig, 'auth' | 'authVariables'> & { server: Exposure }): DevelopmentKeys | null {
   const used = (['adminApiKey', 'paymentApiKey'] as const).filter((field) => DEVELOPMENT_API_KEYS.includes(config.auth[field]));
   if (used.length === 0) return null;
   const fields = used.map((field) => `auth.${field}`);
   const toSet = used.map((field) => config.authVariables?.[field] ?? `auth.${field}`).join(' and ');
-  if (isLoopbackHost(config.server.host)) return { fields, toSet };
+  const exposed = exposureReason(config.server);
+  if (exposed === null) return { fields, toSet };
   const plural = used.length > 1;
   throw new PayhostError(
     ERROR_CODES.invalidConfiguration,
     `${fields.join(' and ')} ${plural ? 'are the public development keys' : 'is a public development key'} (anyone can read ${plural ? 'them' : 'it'} in payhost's sources), ` +
-      `refused on host "${config.server.host}", which other machines can reach: set ${toSet} to ${plural ? 'secrets' : 'a secret'} of your own ` +
-      `(${MIN_KEY_LENGTH} characters or more, e.g. \`openssl rand -hex 32\`), or listen on a loopback host (127.0.0.1, ::1, localhost)`,
+      `refused ${exposed}: set ${toSet} to ${plural ? 'secrets' : 'a secret'} of your own ` +
+      `(${MIN_KEY_LENGTH} characters or more, e.g. \`openssl rand -hex 32\`), or ${PRIVATE_INSTEAD}`,
     { field: fields[0], fields, host: config.server.host, reason: 'development_api_keys' },
   );
 }
 
 /**
  * Whether the public checkout (no API key: anyone who reaches it can make payments) is served where other
- * machines can reach it. Off, or on a loopback host: null. On another host without
+ * machines can reach it. Off, or private to this machine (isPrivateToThisMachine): null. Elsewhere without
  * `server.checkoutOnPublicHost: true`: refused, `invalid_configuration` with `details.reason`
  * `checkout_on_public_host`. Acknowledged: 'acknowledged', for the caller to warn.
  */
-export function checkCheckoutExposure(config: { server: Pick<ServerSettings, 'host' | 'checkout' | 'checkoutOnPublicHost'> }): 'acknowledged' | null {
+export function checkCheckoutExposure(config: { server: Exposure & Pick<ServerSettings, 'checkout' | 'checkoutOnPublicHost'> }): 'acknowledged' | null {
   const { host, checkout, checkoutOnPublicHost } = config.server;
-  if (!checkout || isLoopbackHost(host)) return null;
+  if (!checkout) return null;
+  const exposed = exposureReason(config.server);
+  if (exposed === null) return null;
   if (checkoutOnPublicHost) return 'acknowledged';
   throw new PayhostError(
     ERROR_CODES.invalidConfiguration,
     `server.checkout serves the demo checkout and its public API, which takes no API key (anyone who reaches it can make payments), ` +
-      `refused on host "${host}", which other machines can reach: turn server.checkout off, listen on a loopback host (127.0.0.1, ::1, localhost), ` +
+      `refused ${exposed}: turn server.checkout off, ${PRIVATE_INSTEAD}, ` +
       'or set server.checkoutOnPublicHost to true to serve it there anyway',
     { field: 'server.checkout', host, reason: 'checkout_on_public_host' },
   );

@@ -16,7 +16,9 @@ describe('server: trustProxy (client address behind a reverse proxy)', () => {
 
   async function start(trustProxy?: unknown): Promise<TestServer> {
     const document = testConfigDocument();
-    const server = { ...(document['server'] as object), checkout: true, checkoutRateLimitMax: 1, ...(trustProxy === undefined ? {} : { trustProxy }) };
+    // Behind a trusted proxy other machines reach the checkout: it needs checkoutOnPublicHost (proxy-exposure.test.ts).
+    const proxied = trustProxy === undefined ? {} : { trustProxy, checkoutOnPublicHost: true };
+    const server = { ...(document['server'] as object), checkout: true, checkoutRateLimitMax: 1, ...proxied };
     const t = await startServer({ ...document, server }, {}, { store: new MemoryLedgerStore(), kind: 'memory' });
     servers.push(t);
     return t;

@@ -38,10 +38,13 @@ function routedPath(request: FastifyRequest): string {
  * The checkout's headers on every answer under /checkout: its page and API, and also the 404 and 405
  * the server's not-found handler answers there. That handler lives outside the checkout's scope, so
  * this is a hook on the whole server, applied by path. Every other answer (the payment, admin and
- * webhook APIs carry payment data) gets `Cache-Control: no-store` unless its route set one.
+ * webhook APIs carry payment data) gets `Cache-Control: no-store` unless its route set one, and every
+ * answer `X-Content-Type-Options: nosniff`.
  */
 export function addCheckoutHeaders(app: FastifyInstance): void {
   app.addHook('onSend', async (request, reply, payload) => {
+    // Every answer: a 404 echoes the raw URL in its JSON, never to be sniffed as HTML.
+    reply.header('x-content-type-options', 'nosniff');
     const path = routedPath(request);
     if (path !== '/checkout' && !path.startsWith('/checkout/')) {
       if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
@@ -50,7 +53,6 @@ export function addCheckoutHeaders(app: FastifyInstance): void {
     reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
     // For browsers that ignore CSP's frame-ancestors.
     reply.header('x-frame-options', 'DENY');
-    reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
     if (path.startsWith('/checkout/api/')) reply.header('cache-control', 'no-store');
     return payload;

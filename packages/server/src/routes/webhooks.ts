@@ -51,6 +51,7 @@ export async function webhookRoutes(app: FastifyInstance, ctx: ServerContext, ap
       200: { description: "The plugin's answer, with the status and body it chose (a refused signature is its 4xx, with its own body)" },
       ...errorsOf([400, 404, 409, 413, 500, 503], {
         400: '`invalid_input`: a malformed channel or plugin id in the path',
+        413: '`payload_too_large`: a body over `server.webhookBodyLimit`',
         404: '`unknown_channel`, `unknown_plugin` (no active plugin of that id here), or `payment_not_found`: an event carrying only a processor reference no payment has yet (the processor retries; see operating.md, "Webhook deliveries")',
         409: '`payment_busy`: an event that could answer several operations in flight (`details.reason`: `ambiguous_event`, `refund_in_flight`, `capture_in_flight`); the processor retries',
         500: '`internal_error` (a bug, logged), or `processing_error` from a plugin whose webhook hook failed or gave an answer that cannot be sent; the processor retries',
@@ -58,7 +59,12 @@ export async function webhookRoutes(app: FastifyInstance, ctx: ServerContext, ap
       }),
     },
   });
-  const routeOptions = (operationId: string, params: Record<string, unknown>) => ({ schema: schema(operationId, params), serializerCompiler: () => (data: unknown) => JSON.stringify(data) });
+  const routeOptions = (operationId: string, params: Record<string, unknown>) => ({
+    schema: schema(operationId, params),
+    serializerCompiler: () => (data: unknown) => JSON.stringify(data),
+    // A processor's event may be larger than the API's server.bodyLimit.
+    bodyLimit: ctx.config.server.webhookBodyLimit,
+  });
 
   app.post<{ Params: { channel: string; plugin: string; '*': string } }>(
     '/plugins/channel/:channel/:plugin/*',
