@@ -1,6 +1,7 @@
 import { Decimal } from 'decimal.js';
 import { isTransactionErrorCode } from '../contracts/error-codes.js';
 import { PayhostError } from '../errors/index.js';
+import { isoText } from './iso-text.js';
 import { jsonCopy } from './json-copy.js';
 import { GatewayDeclinedError } from './ledger-errors.js';
 import type { Payment, Transaction } from './model.js';
@@ -44,8 +45,8 @@ export function encodePayment(p: Payment): PaymentJson {
     isActive: p.isActive,
     storePaymentMethod: p.storePaymentMethod,
     metadata: jsonCopy(p.metadata) ?? {},
-    createdAt: p.createdAt.toISOString(),
-    updatedAt: p.updatedAt.toISOString(),
+    createdAt: isoText(p.createdAt),
+    updatedAt: isoText(p.updatedAt),
     version: p.version,
   };
 }
@@ -94,8 +95,8 @@ export function encodeTransaction(t: Transaction): TransactionJson {
     requestData: t.requestData ? (jsonCopy(t.requestData) ?? null) : null,
     idempotencyKey: t.idempotencyKey,
     gatewayIdempotencyKey: t.gatewayIdempotencyKey,
-    createdAt: t.createdAt.toISOString(),
-    updatedAt: t.updatedAt.toISOString(),
+    createdAt: isoText(t.createdAt),
+    updatedAt: isoText(t.updatedAt),
   };
 }
 
