@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { isPayhostError, type OperationResult, type PayInput } from '@payhost/core';
+import { isPayhostError, type OperationResult, type PayInput, type Transaction } from '@payhost/core';
 import {
   MIGRATIONS,
   SqlLedgerStore,
@@ -14,6 +14,7 @@ import {
 import { DUMMY_TOKENS, DummyGatewayPlugin, GATEWAY, codeOf, key, payInput, rejection, setup } from '../../core/test/ledger/helpers.js';
 import { describePostgres } from '../ledger/support/postgres.js';
 import { openMigratedPgliteStore } from '../support/pglite-template.js';
+import { at, makePayment, makeTransaction, signal, uid } from './fixtures.js';
 
 /** The tables the migrations create (payhost_migrations aside): every one must be copied. */
 const TABLES = [...MIGRATIONS.join('\n').matchAll(/CREATE TABLE (\w+)/g)].map((m) => m[1] as string);
@@ -339,4 +340,68 @@ describePostgres('ledger copy (copyLedger)', (pg) => {
     expect(refused.message).to.match(/no_kwd_copy.*nothing was written to the target/);
     expect(await counts(refusing)).to.deep.equal(EMPTY);
   });
+
+  // Migration 8's refund_unsettled, written without the payment lock, can be stale in the source; the target's triggers
+  // compute it afresh. Copied and digested, it failed every copy ("transactions reads back 2 rows with other values").
+  it('copies a source whose refund_unsettled flags are stale (writes racing without the payment lock): the target\'s flags are right', async () => {
+    const schema = pg.newSchema('copy_stale');
+    // Two stores on one schema: two processes writing at once.
+    const b = await createPostgresStore({ connectionString: pg.url, schema, pool: { max: 2 } });
+    const c = await createPostgresStore({ connectionString: pg.url, schema, pool: { max: 2 } });
+    stores.push(b, c);
+    const p = makePayment();
+    const refund = (of: Transaction, state: Transaction['state'] = 'applied') =>
+      makeTransaction(p.id, { kind: 'refund', state, isSuccess: true, gatewayTransactionId: of.gatewayTransactionId, createdAt: at(50) });
+    const ongoing = (seconds: number) => makeTransaction(p.id, { kind: 'refund_ongoing', state: 'applied', isSuccess: true, gatewayTransactionId: uid('re'), createdAt: at(seconds) });
+    const [settledUnseen, unsettledUnseen] = [ongoing(10), ongoing(20)];
+    const settling = refund(unsettledUnseen);
+    await b.transaction(async (tx) => {
+      await tx.insertPayment(p);
+      await tx.insertTransaction(settling);
+    });
+    // Flagged though settled: b writes the ongoing row and waits; c settles it and commits; neither saw the other's row.
+    const written = signal();
+    const settled = signal();
+    const first = b.transaction(async (tx) => {
+      await tx.insertTransaction(settledUnseen);
+      written.resolve();
+      await settled.promise;
+    });
+    await written.promise;
+    await c.transaction((tx) => tx.insertTransaction(refund(settledUnseen)));
+    settled.resolve();
+    await first;
+    // Not flagged though unsettled: SQL by hand takes its settling row out of 'applied' while the ongoing row is written.
+    await pg.asOwner(async (hand) => {
+      await hand.query(`SET search_path TO "${schema}"; BEGIN`);
+      await hand.query("UPDATE transactions SET state = 'review' WHERE id = $1", [settling.id]);
+      await b.transaction((tx) => tx.insertTransaction(unsettledUnseen));
+      await hand.query('COMMIT');
+    });
+    expect((await wrongFlags(b)).sort()).to.deep.equal([settledUnseen.id, unsettledUnseen.id].sort());
+
+    for (const target of [await open('copy_stale_to'), await openMigratedPgliteStore()]) {
+      if (!stores.includes(target)) stores.push(target);
+      const report = await copyLedger(b, target);
+      expect(report.tables.transactions, target.driver.name).to.equal(4);
+      expect(await wrongFlags(target), target.driver.name).to.deep.equal([]);
+      expect((await target.listUnsettledRefunds()).map((t) => t.id), target.driver.name).to.deep.equal([unsettledUnseen.id]);
+    }
+    // A target that does not compute the flag (its trigger disabled by hand) is refused, not filled with flags that hide a refund.
+    const broken = await open('copy_stale_broken');
+    await broken.driver.session((conn) => conn.exec('ALTER TABLE transactions DISABLE TRIGGER transactions_refund_unsettled'));
+    const err = await rejection(copyLedger(b, broken));
+    expect(err.message).to.equal(
+      'ledger copy: verification failed: transactions.refund_unsettled is not what its definition says on 1 row of the target; nothing was written to the target',
+    );
+    expect(await counts(broken)).to.deep.equal(EMPTY);
+  });
 });
+
+/** Rows whose refund_unsettled is not what the definition of an unsettled refund says. */
+const wrongFlags = (store: SqlLedgerStore) =>
+  store.driver.session(async (c) =>
+    (await c.query<{ id: string }>(`SELECT id FROM transactions t WHERE t.refund_unsettled IS DISTINCT FROM (
+      t.kind = 'refund_ongoing' AND t.state = 'applied' AND t.is_success AND NOT EXISTS (SELECT 1 FROM transactions s
+        WHERE s.payment_id = t.payment_id AND s.state = 'applied' AND s.kind IN ('refund', 'refund_failed')
+          AND s.gateway_transaction_id = t.gateway_transaction_id))`)).map((r) => r.id));

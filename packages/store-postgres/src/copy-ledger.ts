@@ -4,13 +4,32 @@ import type { SqlConnection } from './driver.js';
 import type { SqlLedgerStore } from './sql-store.js';
 
 /**
+ * A ledger table, its primary key, and the columns the database computes itself (triggers), each with the
+ * condition (on row `t` of table `%T`) it must equal: those are not copied (the target's triggers compute them,
+ * whatever the source holds) and checked against the condition instead of the source.
+ */
+interface LedgerTable {
+  name: string;
+  key: readonly string[];
+  computed?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Migration 8's flag: an applied, successful refund_ongoing row no applied refund or refund_failed of the same payment
+ * and gateway transaction settles. A source's flag can be stale (a refund and its settling row written at once without
+ * the payment lock), which the target's triggers compute afresh: copied and digested, it failed every copy of that ledger.
+ */
+const REFUND_UNSETTLED = `t.kind = 'refund_ongoing' AND t.state = 'applied' AND t.is_success AND NOT EXISTS (SELECT 1 FROM %T s
+  WHERE s.payment_id = t.payment_id AND s.state = 'applied' AND s.kind IN ('refund', 'refund_failed') AND s.gateway_transaction_id = t.gateway_transaction_id)`;
+
+/**
  * The ledger's tables, parents before children (transactions reference payments), each with its
  * primary key, the order rows are read in. Every table the migrations create but payhost_migrations
  * belongs here: tests/store/copy-ledger.test.ts checks it against MIGRATIONS.
  */
-const LEDGER_TABLES: ReadonlyArray<{ name: string; key: readonly string[] }> = [
+const LEDGER_TABLES: readonly LedgerTable[] = [
   { name: 'payments', key: ['id'] },
-  { name: 'transactions', key: ['id'] },
+  { name: 'transactions', key: ['id'], computed: { refund_unsettled: REFUND_UNSETTLED } },
   { name: 'idempotency_keys', key: ['key'] },
   { name: 'webhook_events', key: ['gateway', 'event_id'] },
   { name: 'customer_accounts', key: ['customer_id', 'channel', 'gateway'] },
@@ -63,9 +82,10 @@ function ident(name: string): string {
  * Copies every row of `from`'s ledger into `to`'s, which must be empty and at the same schema
  * version. Values travel as text (`col::text`) and are cast back to the column's type, so numeric
  * scale, jsonb, timestamptz and transactions.seq arrive exactly. All of it runs in one transaction
- * of the target, verified (counts and a digest of every table) before COMMIT: on any failure the
- * target is left as it was. The source is read in one REPEATABLE READ transaction: a consistent
- * snapshot even while a server writes to it (PostgreSQL).
+ * of the target, verified before COMMIT (counts and a digest of every table; the columns the database
+ * computes, not copied, against their definition): on any failure the target is left as it was. The
+ * source is read in one REPEATABLE READ transaction: a consistent snapshot even while a server writes
+ * to it (PostgreSQL).
  */
 export async function copyLedger(from: SqlLedgerStore, to: SqlLedgerStore, options: CopyLedgerOptions = {}): Promise<CopyReport> {
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
@@ -228,7 +248,7 @@ function addRow(digest: TableDigest, values: ReadonlyArray<string | null>): void
 async function readTable(
   connection: SqlConnection,
   schema: string,
-  table: { name: string; key: readonly string[] },
+  table: LedgerTable,
   columns: readonly Column[],
   batchSize: number,
   onBatch: (rows: Array<Array<string | null>>) => Promise<void>,
@@ -253,17 +273,22 @@ async function readTable(
   }
 }
 
+/** The columns copied and digested: all but those the database computes (LedgerTable.computed). */
+function copiedColumns(side: Side, table: LedgerTable): Column[] {
+  return side.columns.get(table.name)!.filter((c) => !Object.hasOwn(table.computed ?? {}, c.name));
+}
+
 async function copyTable(
   source: SqlConnection,
   target: SqlConnection,
   side: Side,
   targetSchema: string,
-  table: { name: string; key: readonly string[] },
+  table: LedgerTable,
   batchSize: number,
   onProgress: CopyLedgerOptions['onProgress'],
   progress: { step: string },
 ): Promise<TableDigest> {
-  const columns = side.columns.get(table.name)!;
+  const columns = copiedColumns(side, table);
   const digest: TableDigest = { rows: 0, sum: 0n };
   const perInsert = Math.max(1, Math.floor(MAX_PARAMETERS / columns.length));
   const into = `INSERT INTO ${ident(targetSchema)}.${ident(table.name)} (${columns.map((c) => ident(c.name)).join(', ')}) VALUES `;
@@ -294,15 +319,28 @@ async function advanceSequences(target: SqlConnection, side: Side, digests: Map<
 }
 
 /** Re-reads what was written, inside the target transaction: the same rows as read from the source, or a throw (ROLLBACK). */
-async function verifyTable(target: SqlConnection, side: Side, table: { name: string; key: readonly string[] }, batchSize: number, expected: TableDigest): Promise<void> {
+async function verifyTable(target: SqlConnection, side: Side, table: LedgerTable, batchSize: number, expected: TableDigest): Promise<void> {
   const digest: TableDigest = { rows: 0, sum: 0n };
-  await readTable(target, side.schema, table, side.columns.get(table.name)!, batchSize, async (rows) => {
+  await readTable(target, side.schema, table, copiedColumns(side, table), batchSize, async (rows) => {
     for (const row of rows) addRow(digest, row);
   });
   if (digest.rows !== expected.rows || digest.sum !== expected.sum) {
     throw new CopyFailure(
       `ledger copy: verification failed: ${table.name} reads back ${digest.rows} rows ${digest.rows === expected.rows ? 'with other values than' : 'instead of'} the ${expected.rows} read from the source`,
     );
+  }
+  // The computed columns (the target's, at this version) hold what their definition says, on every row.
+  const present = new Set(side.columns.get(table.name)!.map((c) => c.name));
+  const name = `${ident(side.schema)}.${ident(table.name)}`;
+  for (const [column, definition] of Object.entries(table.computed ?? {})) {
+    if (!present.has(column)) continue;
+    const [row] = await target.query<{ n: string }>(
+      `SELECT count(*)::text AS n FROM ${name} t WHERE t.${ident(column)} IS DISTINCT FROM (${definition.replaceAll('%T', name)})`,
+    );
+    const wrong = Number(row?.n ?? 0);
+    if (wrong > 0) {
+      throw new CopyFailure(`ledger copy: verification failed: ${table.name}.${column} is not what its definition says on ${wrong} row${wrong === 1 ? '' : 's'} of the target`);
+    }
   }
 }
 

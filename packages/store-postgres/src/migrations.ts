@@ -119,8 +119,8 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 8: refunds still unsettled flagged on their refund_ongoing row (refund_unsettled), so listUnsettledRefunds reads
   // those alone and not every refund ever settled (the ongoing row stays when a settling row is added). The
-  // database keeps the flag in step in the writing transaction, whatever writes the rows (the store, a copy, SQL
-  // by hand): a refund_ongoing row's flag is computed as it is written; a row that starts or stops settling
+  // database keeps the flag in step in the writing transaction, exactly for writes that lock the payment first (the
+  // store's; SQL by hand should too): a refund_ongoing row's flag is computed as it is written; a row that starts or stops settling
   // (applied refund or refund_failed of the same payment and gateway transaction) has the ongoing rows it answers
   // written again, which recomputes theirs. Flags set before this migration: the unsettled refunds of that time.
   `
