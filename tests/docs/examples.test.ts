@@ -211,6 +211,16 @@ describe('docs: every code example is a tested file', function () {
       for (const [code, status] of statuses) expect(status, `HTTP status of ${code}`).to.equal(statusFor(code));
     });
 
+    it("errors.md: every details.reason of an unusable embedded data directory (dataDirUnusable in store-postgres), in invalid_configuration's row", () => {
+      const row = tableRows(page('errors.md')).find((r) => codeSpans(r[0] ?? '')[0] === 'invalid_configuration');
+      const src = join(ROOT, 'packages', 'store-postgres', 'src');
+      const text = readdirSync(src).filter((name) => name.endsWith('.ts')).map((name) => readFileSync(join(src, name), 'utf8')).join('\n');
+      // dataDirUnusable(dataDir, reason text, '<code>', details?): the first quoted word after an argument's comma.
+      const reasons = new Set([...text.matchAll(/dataDirUnusable\(\s*dataDir,[\s\S]*?,\s*'([a-z_]+)'\s*[,)]/g)].map((m) => m[1] as string));
+      expect([...reasons]).to.include.members(['not_writable', 'not_owner', 'not_private', 'open_failed']);
+      for (const reason of reasons) expect(row?.[2], `errors.md's invalid_configuration row names ${reason}`).to.include(`\`${reason}\``);
+    });
+
     it("errors.md: every code of its own a shipped plugin throws (a PayhostError whose code is not core's)", () => {
       const documented = new Set(tableRows(page('errors.md')).flatMap((row) => codeSpans(row[0] ?? '')));
       const thrown: string[] = [];

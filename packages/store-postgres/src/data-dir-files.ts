@@ -1,6 +1,21 @@
 import { lstatSync, readdirSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 
+/**
+ * The names at the top of a data directory that PostgreSQL, PGlite or payhost make (a fresh PGlite directory:
+ * PG_VERSION, base, global, pg_* directories, pg_hba.conf, pg_ident.conf, postgresql.conf, postgresql.auto.conf;
+ * open: postmaster.pid, payhost.lock and its siblings), and those PostgreSQL may add (backup_label, tablespace_map,
+ * current_logfiles, *.signal, log). Only these are checked: others are not PGlite's to open, as a volume root's
+ * lost+found (root's, 0700) that mkfs made, which refused every user but root.
+ */
+const DATABASE_NAMES = /^(PG_VERSION|base|global|log|pg_.*|postgresql.*|postmaster\..*|payhost\.lock(\..*)?|backup_label.*|tablespace_map.*|current_logfiles.*|.*\.signal)$/;
+
+/** The two calls of the walk; a test passes others (a directory removed between them). */
+export interface WalkFs {
+  readdirSync: (path: string) => string[];
+  lstatSync: (path: string) => Stats;
+}
+
 /** Well above what a PGlite data directory holds (about 1000 entries, payhost's tables migrated; a few ms to check): the walk stops there. */
 export const MAX_ENTRIES_CHECKED = 20_000;
 
@@ -18,24 +33,29 @@ export interface UnusableEntry {
  * the mode bits, and a file root left 0600 in another user's directory (a `sudo payhost ...`) stopped that
  * user's next start with PGlite's bare "Aborted()". A file of another user's that this one may write now (0666)
  * is refused too: its owner may narrow it at any time, and PostgreSQL's files all belong to the server's user.
- * Symbolic links and other special files are not followed. Stops after MAX_ENTRIES_CHECKED entries.
+ * Symbolic links and other special files are not followed; at the top, only the database's names (DATABASE_NAMES) are
+ * checked. An entry gone during the walk is skipped. Stops after MAX_ENTRIES_CHECKED entries.
  */
-export function unusableEntry(dataDir: string, euid: number): UnusableEntry | undefined {
+export function unusableEntry(dataDir: string, euid: number, fs: WalkFs = { readdirSync: (path) => readdirSync(path), lstatSync: (path) => lstatSync(path) }): UnusableEntry | undefined {
   const pending = [dataDir];
   let checked = 0;
   for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
     let names: string[];
     try {
-      names = readdirSync(dir);
+      names = fs.readdirSync(dir);
     } catch (error) {
-      return entryUnusable(dataDir, dir, `it cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`, chmodFix(dataDir), {});
+      const code = (error as NodeJS.ErrnoException).code;
+      // Gone meanwhile: the walk runs before the lock is taken, while another process's PGlite may remove it.
+      if (dir !== dataDir && (code === 'ENOENT' || code === 'ENOTDIR')) continue;
+      return entryUnusable(dataDir, dir, `it cannot be read (${code ?? 'error'})`, chmodFix(dataDir), {});
     }
+    if (dir === dataDir) names = names.filter((name) => DATABASE_NAMES.test(name));
     for (const name of names) {
       if (++checked > MAX_ENTRIES_CHECKED) return undefined;
       const path = join(dir, name);
       let stats: Stats;
       try {
-        stats = lstatSync(path);
+        stats = fs.lstatSync(path);
       } catch {
         continue; // Gone meanwhile (a lock file of another process's open).
       }
