@@ -274,7 +274,8 @@ function sweepLeftovers(dataDir: string, realDir: string, ownFile: string): void
  * so a lock whose name the cut lost is one nobody holds, and a lock whose name stayed is whole and stale.
  */
 function flushFile(path: string): void {
-  const fd = openSync(path, 'r');
+  // 'r+': Windows' FlushFileBuffers needs write access (EPERM on a handle opened read-only).
+  const fd = openSync(path, 'r+');
   try {
     fsyncSync(fd);
   } finally {

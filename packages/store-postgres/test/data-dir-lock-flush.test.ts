@@ -17,7 +17,8 @@ function recordFlushes(fn: () => void): string[] {
   const patched = fs as unknown as Record<string, unknown>;
   patched.openSync = (path: fs.PathLike, ...rest: unknown[]) => {
     const fd = (saved.openSync as (...args: unknown[]) => number)(path, ...rest);
-    opened.set(fd, basename(String(path)));
+    // With its flags: Windows' FlushFileBuffers refuses a handle opened read-only (EPERM), which Linux fsyncs.
+    opened.set(fd, `${basename(String(path))} (${String(rest[0] ?? 'r')})`);
     return fd;
   };
   patched.closeSync = (fd: number) => {
@@ -45,10 +46,10 @@ function recordFlushes(fn: () => void): string[] {
 describe('PGlite data directory lock: the owner record flushed before it is linked', () => {
   const { newDir } = useDataDirs('payhost-lock-flush-');
 
-  it('on a free directory: fsync of payhost.lock.<token>, then its link to payhost.lock', () => {
+  it('on a free directory: fsync of payhost.lock.<token> (opened for writing, as Windows needs), then its link to payhost.lock', () => {
     const dataDir = newDir();
     const events = recordFlushes(() => lockDataDir(dataDir).release());
-    expect(events).to.deep.equal(['fsync payhost.lock.<token>', 'link payhost.lock.<token> payhost.lock']);
+    expect(events).to.deep.equal(['fsync payhost.lock.<token> (r+)', 'link payhost.lock.<token> payhost.lock']);
   });
 
   it('taking over a dead process\'s lock: fsync first, then the takeover file and the lock linked from it', () => {
@@ -56,7 +57,7 @@ describe('PGlite data directory lock: the owner record flushed before it is link
     original.writeFileSync(join(dataDir, 'payhost.lock'), ownerRecord(deadPid()));
     const events = recordFlushes(() => lockDataDir(dataDir).release());
     expect(events).to.deep.equal([
-      'fsync payhost.lock.<token>',
+      'fsync payhost.lock.<token> (r+)',
       'link payhost.lock.<token> payhost.lock.takeover',
       'link payhost.lock.<token> payhost.lock',
     ]);
