@@ -69,8 +69,14 @@ describe('manager: hooks that are async functions', () => {
     for (const [what, fn] of Object.entries(no)) expect(returnsNativePromise(fn as HookFn), what).to.equal(false);
   });
 
+  it('a plain function with the async prototype answering a plain value: that is its answer, as for any synchronous method, with a warning', async () => {
+    const plain = pluginWith('odd', disguised((_input: unknown, previous: string[]) => [...previous, 'PLAIN']));
+    const { value, lines } = await run([Appender, plain]);
+    expect(value).to.deep.equal(['OK', 'PLAIN']);
+    expect(lines.filter((l) => l['plugin'] === 'odd').map((l) => [l['code'], l['hook']])).to.deep.equal([['sync_hook', 'getSupportedCurrencies']]);
+  });
+
   for (const [what, fn, reason] of [
-    ['a plain function with the async prototype answering a non-promise', disguised((_input: unknown, previous: string[]) => [...previous, 'PLAIN']), 'non_promise'],
     ['an async generator method (it answers an iterator)', async function* (_input: unknown, previous: string[]) { yield [...previous, 'GEN']; }, 'non_promise'],
     [
       'a plain function with the async prototype answering a thenable whose then() throws',

@@ -6,6 +6,9 @@ import { payment } from './support/plugins.js';
 const OPERATIONS = ['processPayment', 'authorizePayment', 'capturePayment', 'refundPayment', 'voidPayment', 'confirmPayment'] as const;
 type Operation = (typeof OPERATIONS)[number];
 
+/** The kind of a success each operation may answer (the sync answer below). */
+const SYNC_KINDS: Record<Operation, GatewayResponse['kind']> = { processPayment: 'capture', authorizePayment: 'auth', capturePayment: 'capture', refundPayment: 'refund', voidPayment: 'void', confirmPayment: 'capture' };
+
 /** A network round trip: the answer comes a turn of the event loop later. */
 function roundTrip(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -35,8 +38,9 @@ function fail(data: PaymentData): Promise<GatewayResponse> {
       throw new Error('sync');
     case 'promise-reject':
       return Promise.reject(new Error('rejected at once'));
+    // A method ported from a synchronous Saleor plugin: its plain value is its answer.
     default:
-      return 'not a promise' as unknown as Promise<GatewayResponse>;
+      return { isSuccess: true, actionRequired: false, kind: SYNC_KINDS[data.token as Operation], amount: data.amount, currency: data.currency, transactionId: `sync-${data.token}`, error: null } as unknown as Promise<GatewayResponse>;
   }
 }
 
@@ -107,7 +111,6 @@ describe('manager: a money hook that rejects after it may have called the proces
     ['returned-helper', 'threw'],
     ['sync-throw', 'threw'],
     ['promise-reject', 'threw'],
-    ['non-promise', 'non_promise'],
   ] as const) {
     it(`${token === 'async-throw' ? 'an' : 'a'} ${token} before any call stays a final processing_error (reason ${reason}), on every money hook`, async () => {
       for (const operation of OPERATIONS) {
@@ -119,6 +122,19 @@ describe('manager: a money hook that rejects after it may have called the proces
       expect(lines.map((l) => l['reason'])).to.deep.equal(OPERATIONS.map(() => reason));
     });
   }
+
+  it('a synchronous method answering a plain GatewayResponse: that is its answer (a success), on every money hook, and one warning per hook', async () => {
+    for (const operation of OPERATIONS) {
+      for (let i = 0; i < 2; i++) {
+        const answer = await run(operation, operation);
+        expect(answer, operation).to.include({ isSuccess: true, transactionId: `sync-${operation}`, kind: SYNC_KINDS[operation] });
+        expect(answer.rawResponse, operation).to.equal(undefined);
+      }
+    }
+    expect(log.lines.filter((l) => l['code'] === 'plugin_failed')).to.deep.equal([]);
+    const warned = log.lines.filter((l) => l['code'] === 'sync_hook');
+    expect(warned.map((l) => [l['level'], l['plugin'], l['hook']])).to.deep.equal(OPERATIONS.map((operation) => [40, 'test.failing', operation]));
+  });
 
   it('other hooks are not concerned: a chained hook that rejects is logged as rejected, and the chain goes on', async () => {
     expect(await manager.runHook('us', 'getSupportedCurrencies', { channel: 'us' }, ['USD'])).to.deep.equal(['USD']);

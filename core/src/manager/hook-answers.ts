@@ -1,7 +1,8 @@
+import { types } from 'node:util';
 import type { BasePlugin } from '../plugin/base-plugin.js';
 import { describeValue } from './answer-text.js';
 import { plainDataCycle } from './frozen-data.js';
-import { asNativePromise, isThenable, type HookFn } from './hook-dispatch.js';
+import { asNativePromise, isThenable, returnsNativePromise, type HookFn } from './hook-dispatch.js';
 import { isOperationHook, operationTap } from './operation-taps.js';
 import { TapViolation } from './plugin-failure.js';
 import { pluginSecrets, scrubAnswer, scrubSecrets } from './secret-scrub.js';
@@ -130,11 +131,18 @@ const CHECKS: Readonly<Record<string, AnswerCheck>> = {
 /**
  * The plugin's hook function as the pipeline taps it: itself, for a money
  * hook one that tells a throw before its first await from a later rejection
- * (operationTap), or for a checked hook a function that checks each answer. A synchronous throw or a
- * non-promise goes through unchanged, for the pipeline to report as it does
- * for any hook; a wrong answer rejects with TapViolation('invalid_answer').
+ * (operationTap), or for a checked hook a function that checks each answer.
+ * A plain (non-promise) value a synchronous method returns is its answer, as
+ * if resolved (`onPlainValue` told, to warn): a method ported from a
+ * synchronous Saleor plugin is then read the same through every path (BasePlugin's
+ * getPaymentGateways awaits getPaymentConfig's value whatever it is). A
+ * synchronous throw goes through unchanged, for the pipeline to report as it
+ * does for any hook (a money hook's: a final decline, nothing async ran); so
+ * does an async generator's iterator (non_promise). A wrong answer rejects
+ * with TapViolation('invalid_answer').
  */
-export function tappedHook(hookName: string, plugin: BasePlugin, fn: HookFn): HookFn {
+export function tappedHook(hookName: string, plugin: BasePlugin, method: HookFn, onPlainValue: () => void): HookFn {
+  const fn = plainValuesResolved(plugin, method, onPlainValue);
   // A money hook's rejection at call is its synchronous throw (operation-taps.ts).
   if (isOperationHook(hookName)) return operationTap(plugin, fn);
   const check = Object.hasOwn(CHECKS, hookName) ? CHECKS[hookName] : undefined;
@@ -155,4 +163,20 @@ function checked(answer: unknown, check: AnswerCheck, secrets: readonly string[]
     // A getter that throws (a Proxy, a lazy SDK object): nothing of the answer can be trusted.
     throw new TapViolation('invalid_answer', err instanceof AnswerProblem ? err.problem : 'an answer whose fields cannot be read');
   }
+}
+
+/**
+ * `method`, a plain value it returns resolved: a synchronous method cannot
+ * have awaited anything outside the process, so its value is an answer like
+ * an async one's. An async function (it always returns a promise) is taken as
+ * it is; a generator's iterator (async or not) is no answer (left as a non-promise).
+ */
+function plainValuesResolved(plugin: BasePlugin, method: HookFn, onPlainValue: () => void): HookFn {
+  if (returnsNativePromise(method) || types.isGeneratorFunction(method)) return method;
+  return (input, previousValue) => {
+    const result = method.call(plugin, input, previousValue);
+    if (isThenable(result)) return result;
+    onPlainValue();
+    return Promise.resolve(result);
+  };
 }

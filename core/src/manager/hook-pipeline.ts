@@ -10,6 +10,12 @@ import { loggableError, pluginSecrets, scrubSecrets } from './secret-scrub.js';
 
 export { createHookWatchdog, type Fallback, type HookWatchdog } from './hook-dispatch.js';
 
+/** The warning's code when a synchronous hook's plain value is taken as its answer. */
+export const SYNC_HOOK = 'sync_hook';
+
+/** The (plugin, hook) pairs already warned about, per logger: once each, not once per channel or configuration version. */
+const plainValueWarnings = new WeakMap<object, Set<string>>();
+
 /** A plugin instance in a channel's declared order. */
 export interface PluginEntry {
   id: string;
@@ -144,7 +150,7 @@ export class HookPipeline implements DispatchOwner {
     for (const entry of candidates) {
       const method = hookMethod(entry.instance, hookName);
       if (method === undefined) continue;
-      const fn = tappedHook(hookName, entry.instance, method);
+      const fn = tappedHook(hookName, entry.instance, method, () => this.plainValueWarning(entry.id, hookName));
       taps.push({ pluginId: entry.id, plugin: entry.instance, fn, native: returnsNativePromise(fn) });
     }
     compiled = { name: hookName, taps, hook: route ? routeHook(taps.length) : chainHook(taps) };
@@ -217,6 +223,19 @@ export class HookPipeline implements DispatchOwner {
     } finally {
       if (timer) clearTimeout(timer);
     }
+  }
+
+  /** A synchronous hook's plain answer is taken, and said once per plugin and hook (per logger, so per manager). */
+  private plainValueWarning(plugin: string, hook: string): void {
+    let seen = plainValueWarnings.get(this.logger);
+    if (seen === undefined) plainValueWarnings.set(this.logger, (seen = new Set()));
+    const key = `${plugin}\u0000${hook}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    this.logger.warn(
+      { plugin, channel: this.channel, hook, code: SYNC_HOOK },
+      `Plugin "${plugin}" answered ${hook} with a plain value, not a promise: taken as its answer (hooks should be async functions; said once per plugin and hook)`,
+    );
   }
 
   private failure(hook: string, tap: Tap, reason: PluginFailureReason, error: unknown, elapsedMs: number): PluginFailure {

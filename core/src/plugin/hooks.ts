@@ -18,8 +18,9 @@ export type HookValue<H> = H extends HookSpec<unknown, infer V> ? V : never;
 /**
  * A hook implementation: takes the input and the previous plugin's value and
  * resolves to a new value, or to undefined to pass the previous one through.
- * It must return a promise: a plugin that returns a plain value is treated as
- * broken (see the manager's call wrapper).
+ * It should be async: a plain value a synchronous method returns (as a method
+ * ported from a Saleor plugin does) is taken as its answer, with one warning
+ * per plugin and hook (code `sync_hook`); a synchronous throw is the plugin failing.
  */
 export type HookFunction<H> = (input: HookInput<H>, previousValue: HookValue<H>) => Promise<HookValue<H> | undefined>;
 

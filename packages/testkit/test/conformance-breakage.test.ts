@@ -62,11 +62,8 @@ const BREAKAGES: Breakage[] = [
     name: 'hook not async (returns a non-promise)',
     plugin: SyncHookPlugin,
     expected: [
+      // The PluginManager takes a synchronous method's plain value as its answer (with a warning): the suite still fails the plugin.
       { test: 'returns a promise from every hook it implements', message: 'processPayment returned undefined, not a promise (hooks must be async functions)' },
-      {
-        test: 'processPayment charges the success token',
-        message: `the PluginManager replaced the plugin's answer with a processing_error: Plugin "fixture.sync-hook" returned a non-promise value (hooks must be async) in hook processPayment`,
-      },
     ],
   },
   {
