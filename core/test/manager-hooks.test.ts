@@ -259,13 +259,14 @@ describe('manager: getClientToken for a currency', () => {
     asked.length = 0;
     const manager = new PluginManager({ plugins: [TokenGateway], config });
     try {
-      expect(await manager.getClientToken({ channel: 'us', gateway: 'tokens', currency: 'usd' })).to.equal('token-usd');
-      expect(await manager.getClientToken({ channel: 'us', gateway: 'tokens' })).to.equal('token-undefined');
+      // The plugin gets the currency normalized, and null for none (manager-client-token.test.ts).
+      expect(await manager.getClientToken({ channel: 'us', gateway: 'tokens', currency: 'usd' })).to.equal('token-USD');
+      expect(await manager.getClientToken({ channel: 'us', gateway: 'tokens' })).to.equal('token-null');
       for (const [currency, message] of [['GBP', 'Channel "us" does not sell in GBP'], ['EUR', 'Gateway "tokens" does not support EUR']]) {
         const err = await manager.getClientToken({ channel: 'us', gateway: 'tokens', currency }).then(() => null, (e: unknown) => e);
         expect(err, currency).to.include({ code: 'currency_not_supported', message });
       }
-      expect(asked).to.deep.equal(['usd', 'undefined']);
+      expect(asked).to.deep.equal(['USD', 'null']);
     } finally {
       await manager.close();
     }

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { validateHostConfig, readConfigFile } from '../config/host-config.js';
 import { validatePluginSettings } from '../config/plugin-settings.js';
 import type { ConfigWarn, HostConfig, HostConfigInput, PluginSettingsInput } from '../config/types.js';
-import type { GatewayResponse, TokenConfig, WebhookRequest, WebhookResponse } from '../contracts/gateway.js';
+import type { GatewayResponse, WebhookRequest, WebhookResponse } from '../contracts/gateway.js';
 import type { CustomerSource, PaymentData } from '../contracts/payment-data.js';
 import { normalizeCurrency } from '../money/currency.js';
 import { checkDecimalPrecision, parseAmount } from '../money/amount.js';
@@ -17,6 +17,7 @@ import { checkHookTimeout, checkPluginBaseDir, checkPluginList, managerClosed, n
 import { missingValueError, type PluginFailure } from './plugin-failure.js';
 import { invalidAnswerResponse, processingErrorResponse } from './responses.js';
 import { PluginAnswers, webhookFailedResponse } from './plugin-answers.js';
+import { tokenConfig, type ClientTokenRequest } from './client-token.js';
 import { CloseGate } from './close-gate.js';
 import { activeGateway, resolveGateway, unknownChannel, type ResolveOptions } from './gateway-resolution.js';
 import { NEW_CHARGE_HOOKS, refuseSingleGatewayHook, type SingleGatewayHook } from './routed-hooks.js';
@@ -232,15 +233,17 @@ export class PluginManager<H extends HookMap = {}> {
     return 'problem' in read ? null : read.response;
   }
 
-  async getClientToken(request: { channel: string; gateway: string; currency?: string | null } & TokenConfig): Promise<string> {
+  /** A client token from the named gateway; its TokenConfig read as a payment's terms are (tokenConfig). */
+  async getClientToken(request: ClientTokenRequest): Promise<string> {
     this.gate.refuse('getClientToken');
     const channel = this.channelRuntime(request.channel);
+    const config = tokenConfig(request);
     // A token for a currency needs what a payment in it needs: the channel sells it and the gateway takes it.
-    const gateway = request.currency ? this.resolveGateway(channel.slug, request.currency, request.gateway) : activeGateway(channel, request.gateway);
+    const gateway = config.currency ? this.resolveGateway(channel.slug, config.currency, request.gateway) : activeGateway(channel, request.gateway);
     // Not implementing the hook is a capability the gateway lacks, not a failure of the plugin.
     if (!implementsHook(gateway.instance, 'getClientToken')) throw operationNotSupported(channel.slug, gateway.id, 'getClientToken');
     let failure: PluginFailure | null = null;
-    const token = await channel.pipeline.runOn<string | null>(gateway.id, 'getClientToken', request, null, (_previous, failed) => {
+    const token = await channel.pipeline.runOn<string | null>(gateway.id, 'getClientToken', config, null, (_previous, failed) => {
       failure = failed;
       return null;
     });
