@@ -11,6 +11,7 @@ import {
   NonIsoCurrencyPlugin,
   NotIdempotentPlugin,
   RefundsRemainderPlugin,
+  ReplacesGatewayListPlugin,
   ReplacesPreviousValuePlugin,
   RoundedCentsPlugin,
   SyncHookPlugin,
@@ -83,6 +84,14 @@ const BREAKAGES: Breakage[] = [
     expected: [
       { test: 'keeps previousValue in chained hooks', message: 'getSupportedCurrencies dropped previousValue: given ["XTS"], it returned ["USD","JPY","KWD"]' },
       { test: "keeps the previous plugin's values in chained hooks run by the PluginManager", message: "getSupportedCurrencies dropped the previous plugin's values: the pipeline answered [USD, JPY, KWD], without XTS" },
+    ],
+  },
+  {
+    name: 'a getPaymentGateways override that lists itself alone (drops the gateways listed before it)',
+    plugin: ReplacesGatewayListPlugin,
+    expected: [
+      { test: 'keeps previousValue in chained hooks', message: 'getPaymentGateways dropped previousValue: given [{"id":"payhost.conformance-probe"' },
+      { test: "keeps the previous plugin's values in chained hooks run by the PluginManager", message: "listPaymentGateways lost the previous plugin's gateway: got [fixture.replaces-gateway-list]" },
     ],
   },
   {
