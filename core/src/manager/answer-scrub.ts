@@ -5,27 +5,33 @@ import { answerHoldsSecret, scrubAnswer, scrubSecrets } from './secret-scrub.js'
 // ledger and the webhook inbox, so a rewritten one could leave authorized money that can never be
 // captured: a short secret (a 6-digit PIN) may well occur inside a processor's numeric id.
 
-/** A GatewayResponse's fields that are ids or terms, never free text: kept as the plugin gave them. */
-const RESPONSE_IDENTIFIERS: ReadonlySet<string> = new Set(['isSuccess', 'actionRequired', 'kind', 'amount', 'currency', 'transactionId', 'errorCode', 'customerId', 'transactionAlreadyProcessed', 'pspReference']);
+/**
+ * A GatewayResponse's processor ids: kept as the plugin gave them. Nothing else is: its kind, amount,
+ * currency and errorCode are scrubbed like its free text, since a wrong one is quoted into log lines
+ * and error messages (an unknown kind, a currency mismatch, an amount that reads as none).
+ */
+const RESPONSE_IDENTIFIERS: ReadonlySet<string> = new Set(['transactionId', 'pspReference', 'customerId']);
 
-/** A GatewayEvent's fields that are ids (its `response` is a GatewayResponse, read as one). */
-const EVENT_IDENTIFIERS: ReadonlySet<string> = new Set(['eventId', 'type', 'paymentId', 'pspReference', 'gatewayIdempotencyKey', 'occurredAt']);
+/** A GatewayEvent's ids (its `response` is a GatewayResponse, read as one; its type and occurredAt are scrubbed). */
+const EVENT_IDENTIFIERS: ReadonlySet<string> = new Set(['eventId', 'paymentId', 'pspReference', 'gatewayIdempotencyKey']);
+
+const NO_IDENTIFIERS: ReadonlySet<string> = new Set();
 
 /** Told the path of an identifier that holds a secret value (kept as it is): for a warning naming the field, never the value. */
 export type IdentifierHoldsSecret = (field: string) => void;
 
 /**
- * A GatewayResponse with the plugin's secrets scrubbed out of its free text
- * (error, rawResponse, actionRequiredData, cardInfo, any other field), its
- * identifiers kept. The same value when nothing is scrubbed. Throws what a getter throws.
+ * A GatewayResponse with the plugin's secrets scrubbed out of every field
+ * but its ids (error, rawResponse, actionRequiredData, cardInfo, kind, amount,
+ * currency, errorCode, any other field), its ids kept. The same value when nothing is scrubbed. Throws what a getter throws.
  */
 export function scrubResponse(answer: unknown, secrets: readonly string[], kept: IdentifierHoldsSecret, path = ''): unknown {
   return scrubExcept(answer, RESPONSE_IDENTIFIERS, secrets, kept, path, () => undefined);
 }
 
-/** A webhook answer: body and headers scrubbed whole; each event's ids kept, its response read as above. */
+/** A webhook answer: status, body and headers scrubbed whole; each event's ids kept, its response read as above. */
 export function scrubWebhookAnswer(answer: unknown, secrets: readonly string[], kept: IdentifierHoldsSecret): unknown {
-  return scrubExcept(answer, new Set(['status']), secrets, kept, '', (key, item) => {
+  return scrubExcept(answer, NO_IDENTIFIERS, secrets, kept, '', (key, item) => {
     if (key !== 'events' || !Array.isArray(item)) return undefined;
     let changed = false;
     const events = item.map((event: unknown, index) => {
@@ -38,8 +44,8 @@ export function scrubWebhookAnswer(answer: unknown, secrets: readonly string[], 
 }
 
 /**
- * `value`'s own fields scrubbed, but for `identifiers` (kept; one holding a
- * secret is reported) and what `special` reads itself. Not a plain record
+ * `value`'s own fields scrubbed, but for `identifiers` holding text (kept; one
+ * holding a secret is reported) and what `special` reads itself. Not a plain record
  * (an array, a string): scrubbed whole, for the answer's check to refuse.
  */
 function scrubExcept(
@@ -55,8 +61,9 @@ function scrubExcept(
   if (!answerHoldsSecret(value, secrets)) return value;
   const copy = Object.create(Object.getPrototypeOf(value) as object | null) as Record<string, unknown>;
   for (const [key, item] of Object.entries(value)) {
-    if (identifiers.has(key)) {
-      if (typeof item === 'string' && scrubSecrets(item, secrets) !== item) kept(path + key);
+    // Only a text is an id: one that is not (an object, a number) is scrubbed like the rest.
+    if (identifiers.has(key) && typeof item === 'string') {
+      if (scrubSecrets(item, secrets) !== item) kept(path + key);
       copy[key] = item;
       continue;
     }
