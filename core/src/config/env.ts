@@ -3,10 +3,20 @@ import type { ConfigValues } from '../plugin/config-structure.js';
 import { placeError, type ConfigPlace } from './place.js';
 
 /** `${NAME}`, or `${NAME:-fallback}` (the fallback is used when NAME is unset or empty, as in the shell). */
-const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+const ENV_REF_SOURCE = String.raw`\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}`;
+
+/** Not global: test() then keeps no lastIndex between calls. */
+const ENV_REF = new RegExp(ENV_REF_SOURCE);
+
+/**
+ * A fresh global copy for each replace()/matchAll(): a shared global regex carries the lastIndex a
+ * test() left, which matchAll copies (a reference before it was then missed).
+ */
+function envRefs(): RegExp {
+  return new RegExp(ENV_REF_SOURCE, 'g');
+}
 
 export function hasEnvReference(value: string): boolean {
-  ENV_REF.lastIndex = 0;
   return ENV_REF.test(value);
 }
 
@@ -35,7 +45,7 @@ export function refuseNewEnvReferences(update: Readonly<Record<string, unknown>>
  */
 function refuseMalformedReferences(key: string, value: string, where: Record<string, unknown>, place: ConfigPlace | undefined): void {
   let nested = false;
-  const rest = value.replace(ENV_REF, (_match, _name: string, fallback: string | undefined) => {
+  const rest = value.replace(envRefs(), (_match, _name: string, fallback: string | undefined) => {
     if (fallback?.includes('${')) nested = true;
     return '';
   });
@@ -76,7 +86,7 @@ export function resolveEnvReferences(
     if (typeof value === 'string' && value.includes('${')) refuseMalformedReferences(key, value, where, place);
     out[key] =
       typeof value === 'string'
-        ? value.replace(ENV_REF, (_match, name: string, fallback: string | undefined) => {
+        ? value.replace(envRefs(), (_match, name: string, fallback: string | undefined) => {
             const set = env[name];
             const resolved = set === undefined || (set === '' && fallback !== undefined) ? fallback : set;
             if (resolved === undefined) {
@@ -100,7 +110,7 @@ export function unsetEnvReferences(values: Readonly<ConfigValues>, env: NodeJS.P
   const unset: UnsetEnvReference[] = [];
   for (const [field, value] of Object.entries(values)) {
     if (typeof value !== 'string') continue;
-    for (const match of value.matchAll(ENV_REF)) {
+    for (const match of value.matchAll(envRefs())) {
       const variable = match[1] as string;
       if (env[variable] === undefined && match[2] === undefined) unset.push({ field, variable });
     }

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { cli, serverTestPlugins } from './support/run-cli.js';
 
@@ -11,7 +12,7 @@ import { cli, serverTestPlugins } from './support/run-cli.js';
 describe('cli: unset environment variables of the plugins', () => {
   let dir: string;
   let configFile: string;
-  const names = ['PAYHOST_T_US_SECRET', 'PAYHOST_T_EU_SECRET', 'PAYHOST_T_AUDIT_TOKEN', 'PAYHOST_T_UNDECLARED', 'PAYHOST_T_UNDECLARED_GLOBAL'];
+  const names = ['PAYHOST_T_US_SECRET', 'PAYHOST_T_EU_SECRET', 'PAYHOST_T_AUDIT_TOKEN', 'PAYHOST_T_UNDECLARED', 'PAYHOST_T_UNDECLARED_GLOBAL', 'PAYHOST_T_AUTO', 'PAYHOST_T_DUMMY_SECRET'];
 
   beforeEach(() => {
     for (const name of names) delete process.env[name];
@@ -75,6 +76,26 @@ describe('cli: unset environment variables of the plugins', () => {
     process.env['PAYHOST_T_US_SECRET'] = 'whsec_us_0123456789';
     const valid = await cli('config', 'check', '--config', configFile);
     expect(valid.code, valid.err).to.equal(0);
+  });
+
+  it('config check lists an unset variable of a Boolean field and one of a Secret field after it, both', async () => {
+    // The Boolean field's check tests for a reference first: that test must not hide the Secret's.
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        server: { logLevel: 'silent', dataDir: join(dir, 'data') },
+        auth: { adminApiKey: 'cli-admin-key-unset-0123456789', paymentApiKey: 'cli-payment-key-unset-0123456789' },
+        plugins: [fileURLToPath(import.meta.resolve('@payhost/plugin-dummy'))],
+        channels: [
+          { slug: 'us', currencies: ['USD'], plugins: { 'payhost.dummy': { active: true, configuration: { auto_capture: '${PAYHOST_T_AUTO}', supported_currencies: 'USD', secret_key: '${PAYHOST_T_DUMMY_SECRET}' } } } },
+        ],
+      }),
+    );
+    const result = await cli('config', 'check', '--config', configFile);
+    expect(result.code).to.equal(1);
+    expect(result.err).to.include('2 environment variables not set here');
+    expect(result.err).to.include('PAYHOST_T_AUTO (channels.0.plugins.payhost.dummy.configuration.auto_capture, channel "us")');
+    expect(result.err).to.include('PAYHOST_T_DUMMY_SECRET (channels.0.plugins.payhost.dummy.configuration.secret_key, channel "us")');
   });
 
   it('gateways needs only the channel it lists (and the global plugins)', async () => {
