@@ -6,6 +6,7 @@ import { describeKeyedRecords } from './conformance-keys.js';
 import { describeClosedStore } from './conformance-closed.js';
 import { describePluginSettings } from './conformance-plugin-settings.js';
 import { describeUnsettledRefunds } from './conformance-refunds.js';
+import { describeCustomerDetails } from './conformance-customer-details.js';
 import { describeUnsettledPendingCharges } from './conformance-pending-charges.js';
 
 export interface ConformanceOptions {
@@ -376,6 +377,7 @@ export function describeLedgerStoreConformance(name: string, makeStore: () => Pr
     describeKeyedRecords(() => store);
     describePluginSettings(() => store);
     describeUnsettledRefunds(() => store);
+    describeCustomerDetails(() => store);
     describeUnsettledPendingCharges(() => store);
 
     describe('migrations', () => {

@@ -28,6 +28,8 @@ const KEYS: Record<string, string> = {
 };
 const METADATA = { note: 'caf\u00e9 \u65e5\u672c \ud83d\ude00 \u0645\u0631\u062d\u0628\u0627', nested: { list: [1, 'two', null, { deep: [true, 1.5] }], empty: {} } };
 
+const ADDRESS = { firstName: 'Zo\u00eb', lastName: '\u5c71\u7530', streetAddress1: '1 Rue de l\u2019\u00c9glise', city: 'Paris', postalCode: '75001', country: 'FR' };
+
 /** Every row of every ledger table as Postgres prints it (all columns, exact), in one order on both engines. */
 async function dump(store: SqlLedgerStore): Promise<Record<string, string[]>> {
   return store.driver.session(async (c) => {
@@ -69,7 +71,8 @@ async function buildLedger(store: SqlLedgerStore): Promise<Built> {
       pays.push({ input, result: await env.service.pay(input) });
       return pays[pays.length - 1]!.result;
     };
-    const usd = await pay({ total: '10.00', metadata: METADATA });
+    // Migration 9's columns: addresses (jsonb, non-ASCII) and the customer's IP address.
+    const usd = await pay({ total: '10.00', metadata: METADATA, billing: ADDRESS, shipping: { city: 'K\u00f6ln', country: 'DE' }, customerIpAddress: '2001:db8::7' });
     await pay({ currency: 'JPY', total: '1500', metadata: { order: '\u6ce8\u6587-42' } });
     // KWD, 3 decimals: authorize, capture part, refund part.
     const kwd = await env.create({ currency: 'KWD', total: '10.125', metadata: { kind: 'auth' } });
@@ -128,6 +131,8 @@ async function expectSameLedger(source: SqlLedgerStore, target: SqlLedgerStore, 
   const from = setup({ store: source });
   const to = setup({ store: target });
   try {
+    const withAddress = built.pays[0]!.result.payment.id;
+    expect(await to.service.getPayment(withAddress)).to.deep.include({ customerIpAddress: '2001:db8::7', billing: { ...built.pays[0]!.result.payment.billing!, ...ADDRESS } });
     for (const id of built.paymentIds) {
       expect(plain(await to.service.getPayment(id)), id).to.deep.equal(plain(await from.service.getPayment(id)));
       expect(plain(await to.service.listTransactions(id)), id).to.deep.equal(plain(await from.service.listTransactions(id)));

@@ -29,7 +29,7 @@ describePostgres('refund_unsettled (migration 8)', (pg) => {
   const wrongFlags = (store: SqlLedgerStore) => store.driver.session(async (c) => (await c.query<{ id: string }>(WRONG_FLAGS)).map((r) => r.id));
 
   it('flags the refunds unsettled when it runs: rows settled before it are not listed, the unsettled ones are, oldest first', async () => {
-    expect(MIGRATIONS.length).to.equal(8);
+    expect(MIGRATIONS.length).to.be.at.least(8);
     const schema = pg.newSchema('refund_backfill');
     const store = await open(schema, false);
     expect(await runMigrations(store.driver, { schema, migrations: MIGRATIONS.slice(0, 7) })).to.equal(7);
@@ -62,12 +62,16 @@ describePostgres('refund_unsettled (migration 8)', (pg) => {
       ongoing(p1.id, 70, { state: 'review' }),
       ongoing(p1.id, 80, { isSuccess: false }),
     ];
-    // Written through the store at version 7 (no flag, no trigger yet).
+    // Written through the store at version 7 (no flag, no trigger yet). The store writes migration 9's payment
+    // columns: added for the writes and dropped again, so the later migrations find the table as version 7 left it.
+    const migration9 = ['ADD COLUMN billing jsonb, ADD COLUMN shipping jsonb, ADD COLUMN customer_ip_address text', 'DROP COLUMN billing, DROP COLUMN shipping, DROP COLUMN customer_ip_address'];
+    await store.driver.session((c) => c.exec(`ALTER TABLE payments ${migration9[0]!}`));
     await store.transaction(async (tx) => {
       for (const p of [p1, p2]) await tx.insertPayment(p);
       for (const t of rows) await tx.insertTransaction(t);
     });
-    expect(await runMigrations(store.driver, { schema })).to.equal(8);
+    await store.driver.session((c) => c.exec(`ALTER TABLE payments ${migration9[1]!}`));
+    expect(await runMigrations(store.driver, { schema })).to.equal(MIGRATIONS.length);
 
     const flagged = await store.driver.session((c) => c.query<{ id: string }>('SELECT id FROM transactions WHERE refund_unsettled ORDER BY created_at, seq'));
     const expected = [noId.id, open1.id, pendingAnswer.id, otherPayment.id, open2.id];

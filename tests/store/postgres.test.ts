@@ -267,8 +267,10 @@ describe(`PostgreSQL server store (${redact(url)}, schema ${runSchema})`, functi
     expect(rows.map((r) => `${String(r.table_name)}.${String(r.column_name)}:${String(r.data_type)}`)).to.deep.equal([
       'idempotency_keys.response:jsonb',
       'payments.authorized_amount:numeric',
+      'payments.billing:jsonb',
       'payments.captured_amount:numeric',
       'payments.metadata:jsonb',
+      'payments.shipping:jsonb',
       'payments.total:numeric',
       'plugin_settings.settings:jsonb',
       'transactions.action_required_data:jsonb',

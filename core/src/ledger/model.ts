@@ -1,5 +1,6 @@
 import type { Decimal } from 'decimal.js';
 import type { TransactionErrorCode } from '../contracts/error-codes.js';
+import type { AddressData } from '../contracts/payment-data.js';
 import type { TransactionKind } from '../contracts/transaction-kind.js';
 
 /** Saleor's ChargeStatus values. */
@@ -38,6 +39,14 @@ export interface Payment {
   /** Ask the gateway to store the payment method on a gateway customer. */
   storePaymentMethod: boolean;
   metadata: Record<string, unknown>;
+  /**
+   * The addresses and the customer's IP address the payment was created with, sent in every
+   * PaymentData of it (personal data: not in the API's answers nor in log lines). Absent or null: none
+   * (payments made before they were kept have none).
+   */
+  billing?: AddressData | null;
+  shipping?: AddressData | null;
+  customerIpAddress?: string | null;
   createdAt: Date;
   updatedAt: Date;
   /** Incremented on every update (optimistic concurrency and change detection). */

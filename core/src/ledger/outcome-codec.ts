@@ -5,6 +5,7 @@ import { isoText } from './iso-text.js';
 import { jsonCopy } from './json-copy.js';
 import { GatewayDeclinedError } from './ledger-errors.js';
 import type { Payment, Transaction } from './model.js';
+import { copyAddress } from './payment-address.js';
 
 /**
  * JSON forms of payments, transactions and errors: what an idempotency
@@ -45,6 +46,9 @@ export function encodePayment(p: Payment): PaymentJson {
     isActive: p.isActive,
     storePaymentMethod: p.storePaymentMethod,
     metadata: jsonCopy(p.metadata) ?? {},
+    billing: copyAddress(p.billing),
+    shipping: copyAddress(p.shipping),
+    customerIpAddress: p.customerIpAddress ?? null,
     createdAt: isoText(p.createdAt),
     updatedAt: isoText(p.updatedAt),
     version: p.version,
@@ -69,6 +73,10 @@ export function decodePayment(j: PaymentJson): Payment {
     isActive: j.isActive,
     storePaymentMethod: j.storePaymentMethod,
     metadata: jsonCopy(j.metadata) ?? {},
+    // Outcomes recorded before these were kept have none.
+    billing: copyAddress(j.billing),
+    shipping: copyAddress(j.shipping),
+    customerIpAddress: j.customerIpAddress ?? null,
     createdAt: new Date(j.createdAt),
     updatedAt: new Date(j.updatedAt),
     version: j.version,

@@ -3,6 +3,7 @@ import type { PaymentData } from '../contracts/payment-data.js';
 import type { TransactionKind } from '../contracts/transaction-kind.js';
 import type { CustomerGatewayAccount, Payment, Transaction } from './model.js';
 import type { PaymentOperation } from './operations.js';
+import { copyAddress } from './payment-address.js';
 
 /** Successful transactions whose gateway id later operations refer to (Saleor's "last ... transaction token"). */
 const REFERENCE_KINDS: Readonly<Record<PaymentOperation, readonly TransactionKind[]>> = {
@@ -67,10 +68,11 @@ export function buildPaymentData(input: PaymentDataInput): PaymentData {
     paymentId: payment.id,
     graphqlPaymentId: graphqlPaymentId(payment.id),
     currency: payment.currency,
-    billing: null,
-    shipping: null,
+    // Copies: a plugin changing what it got changes nothing the ledger keeps.
+    billing: copyAddress(payment.billing),
+    shipping: copyAddress(payment.shipping),
     orderId: typeof payment.metadata['orderId'] === 'string' ? payment.metadata['orderId'] : null,
-    customerIpAddress: null,
+    customerIpAddress: payment.customerIpAddress ?? null,
     customerEmail: payment.customerEmail ?? '',
     token: charging ? (reuse ? null : payment.token) : referenceToken(operation, payment, input.transactions),
     customerId: payment.customerId,

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { AddressData } from '../contracts/payment-data.js';
 import type { AmountInput } from '../money/amount.js';
 import type { FaultHooks, PaymentGateways } from './context.js';
 import type { IdempotencyOptions, Settled } from './idempotency.js';
@@ -47,6 +48,15 @@ export interface CreatePaymentInput {
   /** Ask the gateway to keep the payment method, and remember the gateway's customer id. */
   storePaymentMethod?: boolean;
   metadata?: Record<string, unknown>;
+  /**
+   * The billing and shipping addresses (AddressData's fields only, each a string of at most 256
+   * characters; fields left out are ''), and the customer's IP address (IPv4 or IPv6 text): kept with
+   * the payment and sent in the PaymentData of every operation on it (address verification, risk
+   * checks). Part of the request: a repeat of the key with other ones is idempotency_key_reused.
+   */
+  billing?: Partial<AddressData> | null;
+  shipping?: Partial<AddressData> | null;
+  customerIpAddress?: string | null;
 }
 
 /** createPayment's input plus what to do with the new payment right away. */

@@ -17,6 +17,7 @@ import { reconcilePending, type ReconcileOptions, type ReconcileReport } from '.
 import { listReview, resolveReview, type ReviewItem, type ReviewListOptions, type ReviewResolution } from './review.js';
 import { listReviewPage, type ReviewPage, type ReviewPageOptions } from './review-page.js';
 import { jsonCopy } from './json-copy.js';
+import { customerDetailsForHash, parseCustomerDetails, type CustomerDetails } from './payment-address.js';
 import { checkNoCardNumber } from './card-number.js';
 import { applyGatewayEvent, type GatewayEventInput, type GatewayEventResult } from './webhook-inbox.js';
 import { checkStorableInput } from './storable-text.js';
@@ -68,11 +69,13 @@ export class PaymentService {
     const key = checkIdempotencyKey(input.idempotencyKey);
     const { idempotencyKey: _key, total, ...rest } = input;
     checkStorableFields(rest);
+    const details = parseCustomerDetails(rest);
+    customerDetailsForHash(rest, details);
     refuseNumberAmount(total, typeof rest.currency === 'string' ? rest.currency : null);
     // Object.assign, not `{ ...rest, total }`: see `pay`.
     const hash = requestHash('create', Object.assign(newPaymentFieldsForHash(rest), { total: normalizeAmountForHash(total), currency: normalizeCurrencyForHash(rest.currency) }));
     this.refuseWhenClosed('createPayment');
-    const settled = await this.runForNewPayment(key, hash, input, (payment) =>
+    const settled = await this.runForNewPayment(key, hash, input, details, (payment) =>
       this.ctx.store.transaction(async (tx) => {
         const now = this.ctx.now();
         const claim = await tx.claimIdempotencyKey(key, hash, now);
@@ -105,6 +108,9 @@ export class PaymentService {
     if (action !== 'process' && action !== 'authorize') throw invalidInput('action must be "process" or "authorize"', { field: 'action' });
     checkData(data);
     checkStorableFields(rest);
+    // Read before the hash, which takes them as they are stored (see customerDetailsForHash).
+    const details = parseCustomerDetails(rest);
+    customerDetailsForHash(rest, details);
     refuseNumberAmount(total, typeof rest.currency === 'string' ? rest.currency : null);
     // Object.assign onto `rest` (ours: destructuring made it), not `{ ...rest, total, ... }`: on
     // Node 20's V8 a spread followed by new properties builds a new hidden class for every object
@@ -115,6 +121,7 @@ export class PaymentService {
       key,
       hash,
       input,
+      details,
       (payment) => this.runner.attempt({ operation: action, paymentId: payment.id, idempotencyKey: key, requestHash: hash, data, create: payment }),
       action === 'authorize' ? 'authorizePayment' : 'processPayment',
     );
@@ -262,11 +269,18 @@ export class PaymentService {
    * since: a gateway made inactive, a currency removed) and its key was
    * recorded, the recorded request answers it: a repeat still gets its outcome.
    */
-  private runForNewPayment(key: string, hash: string, input: CreatePaymentInput, attempt: (payment: Payment) => Promise<Attempt>, hook?: 'processPayment' | 'authorizePayment'): Promise<Settled> {
+  private runForNewPayment(
+    key: string,
+    hash: string,
+    input: CreatePaymentInput,
+    details: CustomerDetails,
+    attempt: (payment: Payment) => Promise<Attempt>,
+    hook?: 'processPayment' | 'authorizePayment',
+  ): Promise<Settled> {
     const create = async (): Promise<Attempt> => {
       let payment: Payment;
       try {
-        payment = this.newPayment(input, hook);
+        payment = this.newPayment(input, details, hook);
       } catch (err) {
         const recorded = await this.ctx.store.getIdempotencyRecord(key);
         if (recorded) return { taken: recorded };
@@ -277,7 +291,7 @@ export class PaymentService {
     return this.idempotency.run(key, hash, create, { claimsFirst: true });
   }
 
-  private newPayment(input: CreatePaymentInput, hook?: 'processPayment' | 'authorizePayment'): Payment {
+  private newPayment(input: CreatePaymentInput, details: CustomerDetails, hook?: 'processPayment' | 'authorizePayment'): Payment {
     if (typeof input !== 'object' || input === null) throw invalidInput('createPayment needs an input object');
     const channel = optionalString('channel', input.channel);
     if (!channel || typeof input.currency !== 'string') throw invalidInput('channel and currency are required');
@@ -287,7 +301,7 @@ export class PaymentService {
     if (hook && gateway.instance && !implementsHook(gateway.instance, hook)) throw operationNotSupported(channel, gateway.id, hook);
     const total = parseAmount(input.total, currency);
     const token = optionalString('token', input.token);
-    // A card number anywhere in the token, metadata or customer fields is refused, never stored (PCI DSS scope): see card-number.ts.
+    // A card number anywhere in the token, metadata, customer fields or addresses (parseAddress) is refused, never stored (PCI DSS scope): see card-number.ts.
     checkNoCardNumber('token', token, "send the token the gateway's tokenizer returned, never the card number (card data must not reach the host)");
     if (input.metadata !== undefined && (typeof input.metadata !== 'object' || input.metadata === null || Array.isArray(input.metadata))) {
       throw invalidInput('metadata must be an object');
@@ -316,6 +330,9 @@ export class PaymentService {
       isActive: true,
       storePaymentMethod: input.storePaymentMethod === true,
       metadata: input.metadata ? jsonCopy(input.metadata) : {},
+      billing: details.billing,
+      shipping: details.shipping,
+      customerIpAddress: details.customerIpAddress,
       createdAt: now,
       updatedAt: now,
       version: 1,

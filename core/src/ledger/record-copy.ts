@@ -1,5 +1,6 @@
 import { jsonCopy } from './json-copy.js';
 import type { Payment, Transaction } from './model.js';
+import { copyAddress } from './payment-address.js';
 
 /**
  * Copies of ledger records that share nothing mutable with the original
@@ -25,6 +26,9 @@ export function copyPayment(p: Payment): Payment {
     isActive: p.isActive,
     storePaymentMethod: p.storePaymentMethod,
     metadata: jsonCopy(p.metadata) ?? {},
+    billing: copyAddress(p.billing),
+    shipping: copyAddress(p.shipping),
+    customerIpAddress: p.customerIpAddress ?? null,
     createdAt: new Date(p.createdAt.getTime()),
     updatedAt: new Date(p.updatedAt.getTime()),
     version: p.version,

@@ -74,6 +74,13 @@ export const REDACT_PATHS: readonly string[] = [
   'err.parameters',
   'error.params',
   'error.parameters',
+  // Personal data PaymentData carries (a plugin logging what it got): the addresses and the customer's IP address.
+  'billing',
+  '*.billing',
+  'shipping',
+  '*.shipping',
+  'customerIpAddress',
+  '*.customerIpAddress',
 ];
 
 export type { Logger };

@@ -180,7 +180,7 @@ describe('cli: payhost config check --saved (embedded database)', function () {
     const older = setup('older');
     await copyMigratedDataDir(older.dataDir);
     const store = await createPgliteStore({ dataDir: older.dataDir, migrate: false, fsync: false });
-    await store.driver.session((c) => c.exec('DROP FUNCTION payhost_refund_unsettled, payhost_refund_settles CASCADE; ALTER TABLE transactions DROP COLUMN refund_unsettled; DROP TABLE plugin_settings; DROP INDEX transactions_refund_ongoing_idx; DROP INDEX transactions_pending_charge_idx; DROP INDEX transactions_refund_settled_idx; DROP INDEX payments_charge_pending_idx; DELETE FROM payhost_migrations WHERE version >= 4'));
+    await store.driver.session((c) => c.exec('ALTER TABLE payments DROP COLUMN billing, DROP COLUMN shipping, DROP COLUMN customer_ip_address; DROP FUNCTION payhost_refund_unsettled, payhost_refund_settles CASCADE; ALTER TABLE transactions DROP COLUMN refund_unsettled; DROP TABLE plugin_settings; DROP INDEX transactions_refund_ongoing_idx; DROP INDEX transactions_pending_charge_idx; DROP INDEX transactions_refund_settled_idx; DROP INDEX payments_charge_pending_idx; DELETE FROM payhost_migrations WHERE version >= 4'));
     expect(await store.schemaVersion()).to.equal(3);
     await store.close();
     const result = await payhost(['config', 'check', '--saved', '--config', older.configFile]);

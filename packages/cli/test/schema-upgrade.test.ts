@@ -16,8 +16,8 @@ import { cli, serverTestPlugins } from './support/run-cli.js';
  */
 const CURRENT = MIGRATIONS.length;
 const OLDER = CURRENT - 1;
-/** Removes what migration 8 adds (its functions with their triggers; the column with its index). */
-const UNDO_MIGRATION_8 = 'DROP FUNCTION payhost_refund_unsettled, payhost_refund_settles CASCADE; ALTER TABLE transactions DROP COLUMN refund_unsettled;';
+/** Removes what migration 9 adds (the payments' address and IP address columns). */
+const UNDO_MIGRATION_9 = 'ALTER TABLE payments DROP COLUMN billing, DROP COLUMN shipping, DROP COLUMN customer_ip_address;';
 
 function document(server: Record<string, unknown>): string {
   return JSON.stringify({
@@ -62,31 +62,25 @@ describe('cli: commands that use the ledger do not migrate it; payhost ledger mi
 
   /** A data directory at the schema before the latest migration (as the previous payhost left it), with its configuration. */
   async function olderLedger(name: string): Promise<{ configFile: string; dataDir: string }> {
-    // This builds version 7 by undoing migration 8: a new migration needs this updated.
-    expect(CURRENT).to.equal(8);
-    expect(MIGRATIONS[7]).to.match(/^\s*ALTER TABLE transactions ADD COLUMN refund_unsettled /);
-    expect(MIGRATIONS[7]!.match(/CREATE (INDEX|FUNCTION|TRIGGER) \w+/g)).to.deep.equal([
-      'CREATE INDEX transactions_refund_unsettled_idx',
-      'CREATE FUNCTION payhost_refund_unsettled',
-      'CREATE TRIGGER transactions_refund_unsettled',
-      'CREATE FUNCTION payhost_refund_settles',
-      'CREATE TRIGGER transactions_refund_settles_insert',
-      'CREATE TRIGGER transactions_refund_settles_update',
-      'CREATE TRIGGER transactions_refund_settles_delete',
-    ]);
+    // This builds version 8 by undoing migration 9: a new migration needs this updated.
+    expect(CURRENT).to.equal(9);
+    expect(MIGRATIONS[8]).to.match(/^\s*ALTER TABLE payments ADD COLUMN billing jsonb, ADD COLUMN shipping jsonb, ADD COLUMN customer_ip_address text;\s*$/);
     const dataDir = await copyMigratedDataDir(join(dir, `${name}-data`));
     const store = await createPgliteStore({ dataDir, migrate: false, fsync: false });
-    await store.driver.session((c) => c.exec(`${UNDO_MIGRATION_8} DELETE FROM payhost_migrations WHERE version = 8`));
+    await store.driver.session((c) => c.exec(`${UNDO_MIGRATION_9} DELETE FROM payhost_migrations WHERE version = 9`));
     await store.close();
     const configFile = join(dir, `${name}.json`);
     writeFileSync(configFile, document({ dataDir }));
     return { configFile, dataDir };
   }
 
+  /** The schema version, and whether what the latest migration adds (payments.customer_ip_address) is there. */
   async function schemaOf(dataDir: string): Promise<{ version: number; index: boolean }> {
     const store = await createPgliteStore({ dataDir, migrate: false });
     try {
-      const [row] = await store.driver.session((c) => c.query<{ t: string | null }>("SELECT to_regclass('transactions_refund_unsettled_idx')::text AS t"));
+      const [row] = await store.driver.session((c) =>
+        c.query<{ t: string | null }>("SELECT column_name::text AS t FROM information_schema.columns WHERE table_name = 'payments' AND column_name = 'customer_ip_address'"),
+      );
       return { version: await store.schemaVersion(), index: Boolean(row?.t) };
     } finally {
       await store.close();
@@ -243,7 +237,7 @@ describePostgres('cli: an older PostgreSQL schema is refused by the commands tha
     expect(refused.code, refused.err).to.equal(1);
     expect(refused.out).to.equal('');
     expect(refused.err).to.match(/^error invalid_configuration \(migration_failed\): /);
-    expect(refused.err).to.include(`from version ${OLDER} to ${CURRENT} as role "${role}"`).and.include('must be owner of table transactions').and.include('SQLSTATE 42501');
+    expect(refused.err).to.include(`from version ${OLDER} to ${CURRENT} as role "${role}"`).and.include('must be owner of table payments').and.include('SQLSTATE 42501');
     expect(refused.err).to.include('run `payhost ledger migrate` with DATABASE_URL naming that role').and.include(`still at version ${OLDER}`);
     expect(await version()).to.equal(OLDER);
 

@@ -233,6 +233,7 @@ describe('bad-input catalog: 4xx with a stable code, never a 5xx, ledger unchang
     const at = (where: string, field: string, keyword: string) => ({ in: where, field, keyword });
     const expectations: Array<[string, string, RequestOptions, string, Record<string, unknown>]> = [
       ['POST', '/payments', json(payment({ cardNumber: '4242' })), 'Invalid body: unknown field "cardNumber"', at('body', 'cardNumber', 'additionalProperties')],
+      ['POST', '/payments', json(payment({ billing: { postalCode: '94103', zip: '94103' } })), 'Invalid body.billing: unknown field "zip"', at('body', 'billing.zip', 'additionalProperties')],
       ['POST', '/payments', json(payment({ action: 'charge' })), 'Invalid body.action: must be one of "process", "authorize"', at('body', 'action', 'enum')],
       ['POST', '/payments', json(payment({ amount: '-5' })), 'Invalid body.amount: must be a decimal amount as a string, such as "10.00" (at most 15 digits before the point and 4 after, no sign)', at('body', 'amount', 'pattern')],
       ['POST', '/payments', json(payment({ currency: 'US' })), 'Invalid body.currency: must be a three-letter ISO 4217 currency code, such as "USD"', at('body', 'currency', 'pattern')],

@@ -166,6 +166,11 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER transactions_refund_settles_delete AFTER DELETE ON transactions
     FOR EACH ROW WHEN (OLD.kind IN ('refund', 'refund_failed')) EXECUTE FUNCTION payhost_refund_settles();
   `,
+  // 9: the addresses and the customer's IP address a payment was created with, sent in every PaymentData of it
+  // (null: none given, and every payment made before this migration).
+  `
+  ALTER TABLE payments ADD COLUMN billing jsonb, ADD COLUMN shipping jsonb, ADD COLUMN customer_ip_address text;
+  `,
 ];
 
 export interface MigrateOptions {

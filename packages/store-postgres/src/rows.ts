@@ -1,4 +1,4 @@
-import { Decimal, type CustomerGatewayAccount, type IdempotencyRecord, type Payment, type Transaction } from '@payhost/core';
+import { Decimal, type AddressData, type CustomerGatewayAccount, type IdempotencyRecord, type Payment, type Transaction } from '@payhost/core';
 import type { Row } from './driver.js';
 
 /**
@@ -41,9 +41,13 @@ function json<T>(value: unknown): T | null {
 
 export const PAYMENT_COLUMNS =
   'id, channel, gateway, charge_status, total, authorized_amount, captured_amount, currency, customer_id, customer_email, ' +
-  'token, psp_reference, to_confirm, is_active, store_payment_method, metadata, created_at, updated_at, version';
+  'token, psp_reference, to_confirm, is_active, store_payment_method, metadata, created_at, updated_at, version, ' +
+  'billing, shipping, customer_ip_address';
 
-/** Parameters in `PAYMENT_COLUMNS` order ($1..$19); metadata ($16) needs `::jsonb`. */
+/** How many parameters paymentParams gives: a statement's next parameter after a payment's is $(first + PAYMENT_PARAMS + 1). */
+export const PAYMENT_PARAMS = PAYMENT_COLUMNS.split(',').length;
+
+/** Parameters in `PAYMENT_COLUMNS` order ($1..$22); metadata ($16), billing ($20) and shipping ($21) need `::jsonb`. */
 export function paymentParams(p: Payment): unknown[] {
   return [
     p.id,
@@ -65,6 +69,9 @@ export function paymentParams(p: Payment): unknown[] {
     timeParam(p.createdAt),
     timeParam(p.updatedAt),
     p.version,
+    jsonParam(p.billing),
+    jsonParam(p.shipping),
+    p.customerIpAddress ?? null,
   ];
 }
 
@@ -86,6 +93,10 @@ export function rowToPayment(r: Row): Payment {
     isActive: Boolean(r.is_active),
     storePaymentMethod: Boolean(r.store_payment_method),
     metadata: json<Record<string, unknown>>(r.metadata) ?? {},
+    // Migration 9's columns; null for payments made before it.
+    billing: json<AddressData>(r.billing),
+    shipping: json<AddressData>(r.shipping),
+    customerIpAddress: str(r.customer_ip_address),
     createdAt: toDate(r.created_at),
     updatedAt: toDate(r.updated_at),
     version: Number(r.version),

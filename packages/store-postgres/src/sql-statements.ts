@@ -4,6 +4,7 @@ import {
   ACCOUNT_COLUMNS,
   IDEMPOTENCY_COLUMNS,
   PAYMENT_COLUMNS,
+  PAYMENT_PARAMS,
   TRANSACTION_COLUMNS,
   jsonParam,
   paymentParams,
@@ -14,11 +15,11 @@ import {
 
 // The SQL the store sends: fixed statements, and the ones built per call (settle's).
 
-export const PAYMENT_VALUES = '$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16::jsonb, $17, $18, $19';
+export const PAYMENT_VALUES = '$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16::jsonb, $17, $18, $19, $20::jsonb, $21::jsonb, $22';
 export const TRANSACTION_VALUES = '$1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12, $13, $14, $15::jsonb, $16, $17, $18, $19, $20::jsonb';
 
 /** The column types of PAYMENT_COLUMNS and TRANSACTION_COLUMNS, for parameters that take no type from a column. */
-const PAYMENT_TYPES = ['text', 'text', 'text', 'text', 'numeric', 'numeric', 'numeric', 'text', 'text', 'text', 'text', 'text', 'boolean', 'boolean', 'boolean', 'jsonb', 'timestamptz', 'timestamptz', 'integer'];
+const PAYMENT_TYPES = ['text', 'text', 'text', 'text', 'numeric', 'numeric', 'numeric', 'text', 'text', 'text', 'text', 'text', 'boolean', 'boolean', 'boolean', 'jsonb', 'timestamptz', 'timestamptz', 'integer', 'jsonb', 'jsonb', 'text'];
 const TRANSACTION_TYPES = ['text', 'text', 'text', 'text', 'boolean', 'boolean', 'jsonb', 'numeric', 'text', 'text', 'text', 'text', 'text', 'text', 'jsonb', 'text', 'text', 'timestamptz', 'timestamptz', 'jsonb'];
 
 const columnList = (columns: string): string[] => columns.split(',').map((c) => c.trim());
@@ -36,7 +37,9 @@ function typedPlaceholders(types: readonly string[], first: number): string {
   return types.map((type, i) => `$${first + i + 1}::${type}`).join(', ');
 }
 
-export const PAYMENT_SET = assignments(PAYMENT_COLUMNS, { 16: '::jsonb' });
+/** The casts of PAYMENT_COLUMNS' jsonb parameters (metadata, billing, shipping). */
+const PAYMENT_CASTS = { 16: '::jsonb', 20: '::jsonb', 21: '::jsonb' };
+export const PAYMENT_SET = assignments(PAYMENT_COLUMNS, PAYMENT_CASTS);
 export const TRANSACTION_SET = assignments(TRANSACTION_COLUMNS, { 7: '::jsonb', 15: '::jsonb', 20: '::jsonb' });
 export const BY_AGE = 'ORDER BY created_at, seq';
 export const BEGIN = 'BEGIN ISOLATION LEVEL READ COMMITTED';
@@ -50,8 +53,8 @@ export const LOCK_PAYMENT = `${SELECT_PAYMENT} FOR UPDATE`;
 export const LIST_TRANSACTIONS = `SELECT ${TRANSACTION_COLUMNS} FROM transactions WHERE payment_id = $1 ${BY_AGE}`;
 
 /**
- * claimAndCreate in one statement: the claim ($1-$3), then the payment ($4-$22) only when the claim
- * inserted its row, then its transaction ($23-$42) only when the payment was inserted. The insert
+ * claimAndCreate in one statement: the claim ($1-$3), then the payment ($4-$25) only when the claim
+ * inserted its row, then its transaction ($26-$45) only when the payment was inserted. The insert
  * of a claimed key answers one row; a key taken already, none (and nothing is written).
  */
 export const CLAIM_AND_CREATE = `WITH claim AS (
@@ -59,7 +62,7 @@ export const CLAIM_AND_CREATE = `WITH claim AS (
   ), payment AS (
     INSERT INTO payments (${PAYMENT_COLUMNS}) SELECT ${typedPlaceholders(PAYMENT_TYPES, 3)} FROM claim RETURNING id
   )
-  INSERT INTO transactions (${TRANSACTION_COLUMNS}) SELECT ${typedPlaceholders(TRANSACTION_TYPES, 22)} FROM payment RETURNING id`;
+  INSERT INTO transactions (${TRANSACTION_COLUMNS}) SELECT ${typedPlaceholders(TRANSACTION_TYPES, 3 + PAYMENT_PARAMS)} FROM payment RETURNING id`;
 
 /**
  * claimAndInsertTransaction in one statement: the claim ($1-$3), then the transaction ($4-$23) only
@@ -125,8 +128,9 @@ export function settleStatement(writes: SettleWrites): SqlStatement {
   if (writes.payment) {
     const first = params.length;
     params.push(...paymentParams(writes.payment.next), writes.payment.expectedVersion);
-    ctes.push(`p AS (UPDATE payments SET ${assignments(PAYMENT_COLUMNS, { 16: '::jsonb' }, first)} WHERE id = $${first + 1} AND version = $${first + 20} RETURNING 1)`);
-    checks.push(`', payment rows at version ' || $${first + 20}::integer || ' ' || (SELECT count(*) FROM p)`);
+    const version = first + PAYMENT_PARAMS + 1;
+    ctes.push(`p AS (UPDATE payments SET ${assignments(PAYMENT_COLUMNS, PAYMENT_CASTS, first)} WHERE id = $${first + 1} AND version = $${version} RETURNING 1)`);
+    checks.push(`', payment rows at version ' || $${version}::integer || ' ' || (SELECT count(*) FROM p)`);
     must.push('(SELECT count(*) FROM p) = 1');
   }
   if (writes.account) {

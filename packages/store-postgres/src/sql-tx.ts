@@ -14,6 +14,7 @@ import { pipeline, type Row, type SqlConnection, type SqlStatement } from './dri
 import {
   ACCOUNT_COLUMNS,
   PAYMENT_COLUMNS,
+  PAYMENT_PARAMS,
   TRANSACTION_COLUMNS,
   jsonParam,
   paymentParams,
@@ -188,7 +189,7 @@ export class SqlTx implements LedgerTx {
   }
 
   async updatePayment(payment: Payment, expectedVersion: number): Promise<boolean> {
-    const rows = await this.q(`UPDATE payments SET ${PAYMENT_SET} WHERE id = $1 AND version = $20 RETURNING id`, [
+    const rows = await this.q(`UPDATE payments SET ${PAYMENT_SET} WHERE id = $1 AND version = $${PAYMENT_PARAMS + 1} RETURNING id`, [
       ...paymentParams(payment),
       expectedVersion,
     ]);

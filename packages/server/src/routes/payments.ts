@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { PayhostError, type OperationResult, type PaymentService } from '@payhost/core';
+import { ADDRESS_FIELDS, MAX_ADDRESS_FIELD_LENGTH, MAX_IP_ADDRESS_LENGTH, PayhostError, type AddressData, type OperationResult, type PaymentService } from '@payhost/core';
 import { paymentJson, paymentWithTransactionsResponse, resultJson, resultSchema, transactionJson } from '../serialize.js';
 import { amountString, currencyCode, errorsOf, IDEMPOTENCY_KEY_PATTERN, identifier, nullMeansAbsent, oneIdempotencyKey, optionalBody, pluginId, slug, uuidParam, uuidString } from '../schemas.js';
 import { refuseCheckoutKey } from '../checkout/key-namespace.js';
@@ -26,7 +26,17 @@ interface CreateBody {
   action?: 'process' | 'authorize';
   /** Gateway-specific extras (PaymentData.data): Stripe's returnUrl, Flutterwave's txRef, ... */
   data?: Record<string, unknown>;
+  billing?: Partial<AddressData>;
+  shipping?: Partial<AddressData>;
+  customerIpAddress?: string;
 }
+
+/** AddressData (PaymentData.billing and .shipping): its fields only, each optional text ('' when left out). */
+const addressSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: Object.fromEntries(ADDRESS_FIELDS.map((name) => [name, { type: 'string', maxLength: MAX_ADDRESS_FIELD_LENGTH }])),
+} as const;
 
 /** What an operation on a payment can answer besides its result. */
 const OPERATION_ERRORS = [400, 401, 402, 404, 409, 413, 415, 422, 500, 502, 503, 504] as const;
@@ -57,6 +67,14 @@ const createBody = {
     metadata: { type: 'object', maxProperties: 50 },
     action: { type: 'string', enum: ['process', 'authorize'] },
     data: { type: 'object', maxProperties: 50 },
+    billing: { ...addressSchema, description: 'The billing address, sent to the gateway in PaymentData.billing (address verification); kept with the payment, never in an answer' },
+    shipping: { ...addressSchema, description: 'The shipping address, sent to the gateway in PaymentData.shipping; kept with the payment, never in an answer' },
+    customerIpAddress: {
+      type: 'string',
+      minLength: 1,
+      maxLength: MAX_IP_ADDRESS_LENGTH,
+      description: "The customer's IPv4 or IPv6 address (the shopper's, not the caller's), sent to the gateway in PaymentData.customerIpAddress (risk checks); kept with the payment, never in an answer",
+    },
   },
 } as const;
 
