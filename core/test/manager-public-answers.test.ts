@@ -78,10 +78,11 @@ describe("manager: a plugin's secrets never reach a listing, its public configur
     expect(await m.getClientToken({ channel: 'web', gateway: PublicAnswers.id })).to.equal('ct_fine');
   });
 
-  it('payment sources quoting a secret have it [redacted], through every plugin and the named gateway', async () => {
-    PublicAnswers.sources = (key, previous) => [...previous, { id: `pm_${key}`, gateway: PublicAnswers.id, creditCardInfo: null }];
+  it('payment sources quoting a secret have it [redacted] but in their id (the token a next payment sends), through every plugin and the named gateway', async () => {
+    const card = (name: string) => ({ last4: '4242', brand: 'visa', expMonth: 1, expYear: 2030, nameOnCard: name });
+    PublicAnswers.sources = (key, previous) => [...previous, { id: `pm_${key}`, gateway: PublicAnswers.id, creditCardInfo: card(`card of ${key}`) }];
     m = manager();
-    const expected = [{ id: 'pm_[redacted]', gateway: PublicAnswers.id, creditCardInfo: null }];
+    const expected = [{ id: `pm_${LEAK_KEY}`, gateway: PublicAnswers.id, creditCardInfo: card('card of [redacted]') }];
     expect(await m.listPaymentSources({ channel: 'web', customerId: 'c1' })).to.deep.equal(expected);
     expect(await m.listPaymentSources({ channel: 'web', customerId: 'c1', gateway: PublicAnswers.id })).to.deep.equal(expected);
   });

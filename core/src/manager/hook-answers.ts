@@ -1,10 +1,12 @@
 import { types } from 'node:util';
+import type { Logger } from 'pino';
 import type { BasePlugin } from '../plugin/base-plugin.js';
 import { describeValue } from './answer-text.js';
 import { plainDataCycle } from './frozen-data.js';
 import { asNativePromise, isThenable, returnsNativePromise, type HookFn } from './hook-dispatch.js';
 import { isOperationHook, operationTap } from './operation-taps.js';
 import { TapViolation } from './plugin-failure.js';
+import { scrubSources, secretInIdentifier, type IdentifierHoldsSecret } from './answer-scrub.js';
 import { pluginSecrets, scrubAnswer, scrubSecrets } from './secret-scrub.js';
 
 // The hooks whose answers reach API clients (the public checkout API's included) as they are: each
@@ -16,8 +18,8 @@ class AnswerProblem {
   constructor(readonly problem: string) {}
 }
 
-/** One plugin's answer as it is passed on (its secrets scrubbed), or an AnswerProblem thrown. Never given undefined. */
-type AnswerCheck = (answer: unknown, secrets: readonly string[]) => unknown;
+/** One plugin's answer as it is passed on (its secrets scrubbed, `kept` told of an id holding one), or an AnswerProblem thrown. Never given undefined. */
+type AnswerCheck = (answer: unknown, secrets: readonly string[], kept: IdentifierHoldsSecret) => unknown;
 
 /** `problem` as thrown by a check. */
 function fail(problem: string): never {
@@ -91,9 +93,9 @@ function sourceItem(item: Record<string, unknown>): string | null {
  * text, which could cut a secret where scrubbing the log line no longer finds
  * it), then checked item by item, then for a cycle (it has no JSON form).
  */
-function listAnswer(what: string, itemProblem: (item: Record<string, unknown>) => string | null): AnswerCheck {
-  return (answer, secrets) => {
-    const scrubbed = scrubAnswer(answer, secrets);
+function listAnswer(what: string, itemProblem: (item: Record<string, unknown>) => string | null, scrub: AnswerCheck = (answer, secrets) => scrubAnswer(answer, secrets)): AnswerCheck {
+  return (answer, secrets, kept) => {
+    const scrubbed = scrub(answer, secrets, kept);
     checkList(scrubbed, what, itemProblem);
     const cycle = plainDataCycle(scrubbed);
     if (cycle !== null) fail(`a list that refers to itself at ${cycle}`);
@@ -125,7 +127,8 @@ const CHECKS: Readonly<Record<string, AnswerCheck>> = {
   // Their texts scrubbed: a key in a `config` value becomes `[redacted]`.
   getPaymentConfig: listAnswer(PUBLIC_CONFIG, publicConfigItem),
   getPaymentGateways: listAnswer('{ id, name, currencies, config } gateways', gatewayItem),
-  listPaymentSources: listAnswer('{ id, gateway, creditCardInfo } payment sources', sourceItem),
+  // A source's id is the token a next payment sends (a short secret may occur in it): kept, as an operation's ids are.
+  listPaymentSources: listAnswer('{ id, gateway, creditCardInfo } payment sources', sourceItem, scrubSources),
 };
 
 /**
@@ -150,15 +153,20 @@ export function tappedHook(hookName: string, plugin: BasePlugin, method: HookFn,
   return (input, previousValue) => {
     const result = fn.call(plugin, input, previousValue);
     if (!isThenable(result)) return result;
-    return asNativePromise(result).then((answer) => checked(answer, check, pluginSecrets(plugin)));
+    return asNativePromise(result).then((answer) => checked(answer, check, pluginSecrets(plugin), (field) => identifierHoldsSecret(plugin, hookName, field)));
   };
 }
 
-function checked(answer: unknown, check: AnswerCheck, secrets: readonly string[]): unknown {
+/** Said at warn through the plugin's logger (the manager's, bound to the plugin and its channel), as PluginAnswers says it. */
+function identifierHoldsSecret(plugin: BasePlugin, hook: string, field: string): void {
+  (plugin as unknown as { readonly logger: Logger }).logger.warn({ hook, field, code: 'secret_in_identifier' }, secretInIdentifier(plugin.id, hook, field));
+}
+
+function checked(answer: unknown, check: AnswerCheck, secrets: readonly string[], kept: IdentifierHoldsSecret): unknown {
   // undefined passes previousValue on, as for any hook.
   if (answer === undefined) return undefined;
   try {
-    return check(answer, secrets);
+    return check(answer, secrets, kept);
   } catch (err) {
     // A getter that throws (a Proxy, a lazy SDK object): nothing of the answer can be trusted.
     throw new TapViolation('invalid_answer', err instanceof AnswerProblem ? err.problem : 'an answer whose fields cannot be read');

@@ -5,7 +5,7 @@ import { ERROR_CODES } from '../errors/index.js';
 import type { GatewayEntry } from './channel-runtime.js';
 import type { PluginEntry } from './hook-pipeline.js';
 import { INVALID_ANSWER, amountProblem, invalidAnswer, warnMissingTransactionId, withDecimalAmount } from './responses.js';
-import { scrubResponse, scrubWebhookAnswer } from './answer-scrub.js';
+import { scrubResponse, scrubWebhookAnswer, secretInIdentifier } from './answer-scrub.js';
 import { pluginSecrets } from './secret-scrub.js';
 
 // What the manager makes of a plugin's answer before the host sees it: read, checked, its secrets scrubbed.
@@ -31,7 +31,7 @@ export class PluginAnswers {
    * quote its key, and the ledger stores and answers the error and raw
    * response), never out of its ids (transactionId, pspReference, customerId:
    * follow-up operations send them back; one holding a secret is kept and
-   * logged at warn), its amount a Decimal. An answer that is not a GatewayResponse
+   * logged at warn, and its quotes in the free text are kept too), its amount a Decimal. An answer that is not a GatewayResponse
    * (not an object, isSuccess not a boolean, an amount that is a number or a
    * string but no plain decimal) is a plugin bug: logged, and
    * returned as the problem, for the caller to decide what it means.
@@ -74,7 +74,7 @@ export class PluginAnswers {
 
   /** An id holding a secret value is kept (rewritten, it would name nothing at the processor): said, without the value. */
   private identifierHoldsSecret(plugin: string, channel: string | null, hook: string, field: string): void {
-    this.warn(`Plugin "${plugin}" answered ${hook} with ${field} holding one of its secret configuration values; kept as it is (an id is never scrubbed: follow-up operations send it back)`, {
+    this.warn(secretInIdentifier(plugin, hook, field), {
       plugin,
       channel,
       hook,
