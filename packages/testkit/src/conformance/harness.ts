@@ -347,7 +347,7 @@ export class Harness<Env> {
       getPaymentConfig: { input: { channel: this.channel }, previousValue: [PROBE.configField] },
       getSupportedCurrencies: { input: { channel: this.channel }, previousValue: [PROBE.currency] },
       getPaymentGateways: { input: { channel: this.channel, currency: null }, previousValue: [PROBE.gateway] },
-      tokenIsRequiredAsPaymentInput: { input: { channel: this.channel, gateway: this.id }, previousValue: false },
+      tokenIsRequiredAsPaymentInput: { input: { channel: this.channel, gateway: this.id }, previousValue: true },
       webhook: { input: { path: '/webhook', method: 'POST', headers: {}, rawBody: Buffer.from('{}') }, previousValue: { status: 299 } },
       getTransactionStatus: {
         input: {
