@@ -4,7 +4,7 @@ import type { PaymentData } from '../contracts/payment-data.js';
 import { isTransactionErrorCode } from '../contracts/error-codes.js';
 import { ERROR_CODES, PayhostError, isPayhostError } from '../errors/index.js';
 import { applyResponse, markReview, outcomeOf, recordAnotherRefund } from './apply.js';
-import { asOutcomeUnknown, incoherentAnswer, isOutcomeUnknown } from './outcome-unknown.js';
+import { asOutcomeUnknown, heldWithAnswer, incoherentAnswer, isOutcomeUnknown } from './outcome-unknown.js';
 import { askGateway } from './reconcile.js';
 import { applyOptionsOf, fault, gatewayConfigOf, operationGateway, refuseUnsupportedOperation, type LedgerContext } from './context.js';
 import type { Attempt, Settled } from './idempotency.js';
@@ -285,7 +285,9 @@ export class OperationRunner {
       // transaction meanwhile must not be overwritten by a stale "review" (it would be counted again).
       const { transaction: current } = await lockPaymentAndTransaction(tx, payment.id, pending.id);
       if (current?.state !== 'pending') return false;
-      await markReview(tx, current, this.ctx.now(), reason);
+      // What the plugin knows (its reference, what to do at the processor) is kept for the person resolving it.
+      const kept = heldWithAnswer(current, reason, status !== null && isOutcomeUnknown(status) ? status : response);
+      await markReview(tx, kept.row, this.ctx.now(), kept.reason);
       return true;
     });
     // Settled meanwhile by the processor's event: the apply step finds it applied and answers its outcome.

@@ -3,7 +3,8 @@ import type { GatewayResponse } from '../contracts/gateway.js';
 import { isTransactionKind } from '../contracts/transaction-kind.js';
 import { minorUnits } from '../money/currency.js';
 import { ANSWER_KINDS, type PaymentOperation } from './operations.js';
-import { readAmount, type ResponseLike } from './records.js';
+import type { Transaction } from './model.js';
+import { normalizeResponse, readAmount, type ResponseLike } from './records.js';
 
 /**
  * True when a failed response says the processor may have acted anyway: the
@@ -18,6 +19,20 @@ import { readAmount, type ResponseLike } from './records.js';
  */
 export function isOutcomeUnknown(response: GatewayResponse): boolean {
   return !response.isSuccess && response.rawResponse?.['outcome_unknown'] === true;
+}
+
+/**
+ * A row about to be held for review (markReview) with `reason`, and what a gateway answer that could not tell
+ * (outcome_unknown: the call's own, or a status check's) knows: its message and reference appended to the reason,
+ * and its raw response (redacted) on the row, for the person who resolves it (which processor object, what to do
+ * there). The row's references stay as they are: they match events and claims, which only a recorded outcome may.
+ */
+export function heldWithAnswer(row: Transaction, reason: string, answer: GatewayResponse | null | undefined): { row: Transaction; reason: string } {
+  if (!answer || !isOutcomeUnknown(answer)) return { row, reason };
+  const r = normalizeResponse(answer, { kind: row.kind, amount: row.amount });
+  const ref = r.transactionId ?? r.pspReference;
+  const told = [typeof answer.error === 'string' && answer.error !== '' ? `The gateway said: ${r.error}` : null, ref === null ? null : `Gateway reference: ${ref}.`].filter((t) => t !== null);
+  return { row: { ...row, rawResponse: r.rawResponse ?? row.rawResponse }, reason: told.length === 0 ? reason : `${reason}. ${told.join(' ')}` };
 }
 
 /**

@@ -4,7 +4,7 @@ import { applyResponse, markReview } from './apply.js';
 import { fault, gatewayApplyOptions, type LedgerContext } from './context.js';
 import type { Payment, Transaction } from './model.js';
 import { operationOf } from './operations.js';
-import { incoherentAnswer, isOutcomeUnknown } from './outcome-unknown.js';
+import { heldWithAnswer, incoherentAnswer, isOutcomeUnknown } from './outcome-unknown.js';
 import { buildPaymentData } from './payment-data.js';
 import { isUnsettledRefund, listUnsettledRefunds, settleOngoingRefund, settlementFromStatus } from './ongoing-refunds.js';
 import { chargeEventFromStatus, listPendingChargesToReconcile, pendingChargeAction, repairStuckPendingCharge } from './pending-charges.js';
@@ -255,8 +255,10 @@ async function reconcileOne(ctx: LedgerContext, row: Transaction): Promise<Verdi
   // a failure and free the reservation of a call the processor may have carried out.
   const status = answer !== null && isOutcomeUnknown(answer) ? null : answer;
   await fault(ctx, { point: 'after-gateway', operation: 'reconcile', paymentId: row.paymentId, transactionId: row.id, response: status });
-  // Still no answer for a row already in review: nothing to write.
-  if (!status && row.state === 'review') return 'held';
+  // A "cannot tell" that says what the gateway knows (its reference, what to do) is kept on the row for a person.
+  const told = heldWithAnswer(row, CANNOT_TELL, answer);
+  // Still no answer for a row already in review: nothing to write, unless the gateway tells something new.
+  if (!status && row.state === 'review' && (told.reason === CANNOT_TELL || told.reason === row.error)) return 'held';
   const verdict = await ctx.store.transaction(async (tx): Promise<Verdict> => {
     const locked = await tx.getPayment(row.paymentId, { forUpdate: true });
     const current = await tx.getTransaction(row.id);
@@ -264,8 +266,9 @@ async function reconcileOne(ctx: LedgerContext, row: Transaction): Promise<Verdi
     if (!locked || !current || current.state !== row.state) return 'skipped';
     const now = ctx.now();
     if (!status) {
-      await markReview(tx, current, now, CANNOT_TELL);
-      return 'review';
+      const kept = heldWithAnswer(current, CANNOT_TELL, answer);
+      await markReview(tx, kept.row, now, kept.reason);
+      return row.state === 'review' ? 'held' : 'review';
     }
     await applyResponse(tx, locked, current, status, { now, ...gatewayApplyOptions(ctx, locked), complete: current.idempotencyKey });
     return 'applied';

@@ -4,7 +4,7 @@ import { STILL_OPEN, adoptedBy, adoptionRefusal, boundTo, connectRefusal } from 
 import { toStripeAmount } from './amounts.js';
 import { mutating, reading } from './client.js';
 import { onHoldingAccount } from './account-fallback.js';
-import { applicationFee, connectTarget, decodeRef, followUpAccounts, lostChargeAccounts, pspAccount, referenceAccount } from './connect.js';
+import { applicationFee, connectTarget, decodeRef, encodeRef, followUpAccounts, lostChargeAccounts, pspAccount, referenceAccount } from './connect.js';
 import { failure, refusal, type OperationContext } from './context.js';
 import { intentResponse, refundResponse } from './status-mapping.js';
 
@@ -73,31 +73,50 @@ function amountRefusal(intent: Stripe.PaymentIntent, input: TransactionStatusInp
 }
 
 /**
- * A refused token the customer can still pay (STILL_OPEN) is canceled here as the charge tried to (charges.ts
- * cancelRefused, same key `<ledger key>#unbound`, so a cancel that landed replays): true once Stripe answers it
- * canceled. A failed cancel (an error, or Stripe refusing because the intent succeeded meanwhile) is false.
+ * A refused token the customer can still pay (STILL_OPEN) or authorized (requires_capture: a hold, no money moved) is
+ * canceled here, as the charge tried to (charges.ts cancelRefused), under a key of this attempt
+ * (`<ledger key>#unbound:r<ms>`): Stripe saves a 5xx under its key and replays it for 24 h, so the charge's key (or an
+ * earlier attempt's) might never cancel it. A repeated cancel moves no money. The intent as it stands after: the
+ * cancel's answer, or when the cancel failed (an error, Stripe refusing because it succeeded or was canceled
+ * meanwhile) the intent read again; null when that read fails too.
  */
-async function canceledRefused(ctx: OperationContext, intent: Stripe.PaymentIntent, account: string | null, key: string): Promise<boolean> {
+async function cancelRefused(ctx: OperationContext, intent: Stripe.PaymentIntent, account: string | null, key: string, now: Date): Promise<Stripe.PaymentIntent | null> {
   try {
-    const canceled = await ctx.stripe.paymentIntents.cancel(intent.id, { cancellation_reason: 'abandoned' }, mutating({ account, idempotencyKey: key }, 'unbound'));
-    return canceled.status === 'canceled';
+    return await ctx.stripe.paymentIntents.cancel(intent.id, { cancellation_reason: 'abandoned' }, mutating({ account, idempotencyKey: key }, `unbound:r${now.getTime()}`));
   } catch {
-    return false;
+    try {
+      return await ctx.stripe.paymentIntents.retrieve(intent.id, {}, reading({ account }));
+    } catch {
+      return null;
+    }
   }
 }
 
+/** What a person must do about a refused token the plugin could not cancel (held), by its status. */
+function heldAdvice(intent: Stripe.PaymentIntent): string {
+  const sum = `${intent.amount} ${intent.currency}, minor units`;
+  if (intent.status === 'succeeded' || intent.status === 'processing') {
+    return `Yet the intent ${intent.status === 'succeeded' ? 'took' : 'is taking'} the customer's money (${sum}; ${intent.status}), not recorded as this payment's charge: refund it in the Stripe dashboard, then resolve this transaction as failed.`;
+  }
+  if (intent.status === 'requires_capture') return `Yet the intent holds an authorization (${sum}) and canceling it failed: cancel it in the Stripe dashboard, then resolve this transaction as failed.`;
+  return `The intent is still ${intent.status} and canceling it failed: the customer may still pay it; reconciliation tries the cancel again.`;
+}
+
 /**
- * The payment's own pi_ token refused for its amount, currency or Connect terms (`refused`). Still open: canceled
- * (canceledRefused), then the refusal is definite; else cannot tell (null, held). One that took money (succeeded,
- * authorized) for terms the charge refused is never recorded as the payment's charge: null, held for a person (the
- * ledger frees nothing and records nothing; refund or capture it from the dashboard). Canceled: the refusal.
+ * The payment's own pi_ token refused for its amount, currency or Connect terms (`refused`). Still open or authorized:
+ * canceled (cancelRefused), then the refusal is definite. One that took money (succeeded, processing), or whose cancel
+ * failed, is never recorded as the payment's charge: held for a person, answered as "cannot tell"
+ * (outcome_unknown, which the ledger takes as null) with the intent as reference and what to do in the message, which
+ * the ledger keeps on the held row. Canceled: the refusal.
  */
-async function settleRefused(ctx: OperationContext, input: TransactionStatusInput, intent: Stripe.PaymentIntent, account: string | null, refused: { code: string | null; message: string }): Promise<GatewayResponse | null> {
+async function settleRefused(ctx: OperationContext, input: TransactionStatusInput, intent: Stripe.PaymentIntent, account: string | null, refused: { code: string | null; message: string }, now: Date): Promise<GatewayResponse> {
   const { payment, transaction } = input;
-  if (STILL_OPEN.has(intent.status)) {
-    if (!(await canceledRefused(ctx, intent, account, transaction.gatewayIdempotencyKey))) return null;
-  } else if (intent.status !== 'canceled') {
-    return null;
+  const current = STILL_OPEN.has(intent.status) || intent.status === 'requires_capture' ? ((await cancelRefused(ctx, intent, account, transaction.gatewayIdempotencyKey, now)) ?? intent) : intent;
+  const reference = { transactionId: encodeRef(account, intent.id), pspReference: encodeRef(pspAccount(ctx.settings, account), intent.id) };
+  if (current.status !== 'canceled') {
+    const message = `${refused.message} ${heldAdvice(current)}`;
+    const held = refusal(payment, transaction.kind, refused.code, message);
+    return { ...held, ...reference, amount: transaction.amount, rawResponse: { ...(held.rawResponse ?? {}), outcome_unknown: true, intent_status: current.status } };
   }
   const message = `${refused.message} The intent is canceled, so it cannot take the money.`;
   const refusedResponse = refused.code ? refusal(payment, transaction.kind, refused.code, message) : failure(payment, transaction.kind, message);
@@ -113,18 +132,23 @@ async function settleRefused(ctx: OperationContext, input: TransactionStatusInpu
  * reconciliation writes nothing: the intent stays unbound, and the ledger's PSP reference claim keeps it to one
  * payment), and one the customer can still pay (3-D Secure pending, a confirm or another card to come) is 'open':
  * cannot tell yet, never a failure, or its later charge would go unrecorded. Refused for its amount, currency or
- * (unbound) terms: settleRefused. Anything else unbound never became this payment's charge.
+ * terms (bound from the start or not): settleRefused, so the charge's later terms check sees no such token.
+ * Anything else unbound never became this payment's charge.
  */
-async function ownTokenVerdict(ctx: OperationContext, input: TransactionStatusInput, intent: Stripe.PaymentIntent, account: string | null): Promise<GatewayResponse | null | 'charge' | 'open'> {
+async function ownTokenVerdict(ctx: OperationContext, input: TransactionStatusInput, intent: Stripe.PaymentIntent, account: string | null, now: Date): Promise<GatewayResponse | null | 'charge' | 'open'> {
   const { payment, transaction } = input;
   const fail = (message: string): GatewayResponse => ({ ...failure(payment, transaction.kind, message), amount: transaction.amount });
   const own = decodeRef(payment.token)?.id === intent.id && !adoptedBy(intent, payment, transaction.gatewayIdempotencyKey);
   const wrongAmount = own ? amountRefusal(intent, input) : null;
-  if (boundTo(intent, payment)) return wrongAmount ? settleRefused(ctx, input, intent, account, { code: null, message: wrongAmount }) : 'charge';
+  const wrongTerms = own && !wrongAmount ? adoptedTermsRefusal(ctx, payment, intent) : null;
+  if (boundTo(intent, payment)) {
+    const refused = wrongAmount ? { code: null, message: wrongAmount } : wrongTerms;
+    return refused ? settleRefused(ctx, input, intent, account, refused, now) : 'charge';
+  }
   const never = `PaymentIntent ${intent.id} was never bound to this payment: the adoption never took effect.`;
   if (!own || !(movedMoney(intent) || STILL_OPEN.has(intent.status))) return fail(never);
-  const refused = wrongAmount ? { code: null, message: `${never} ${wrongAmount}` } : adoptedTermsRefusal(ctx, payment, intent);
-  if (refused) return settleRefused(ctx, input, intent, account, refused);
+  const refused = wrongAmount ? { code: null, message: `${never} ${wrongAmount}` } : wrongTerms;
+  if (refused) return settleRefused(ctx, input, intent, account, refused, now);
   return movedMoney(intent) ? 'charge' : 'open';
 }
 
@@ -194,7 +218,7 @@ async function refundByKey(ctx: OperationContext, intentId: string, key: string,
 /**
  * getTransactionStatus (reconciliation): what became of a call whose answer
  * the host lost. Reads Stripe, and writes only the cancel of the payment's
- * own refused token still open (settleRefused): the intent (by reference, or
+ * own refused token still open or authorized (settleRefused): the intent (by reference, or
  * found by the idempotency key kept in its metadata), the refund made
  * with that key, or a refund still ongoing (by its id). Null when Stripe cannot tell yet (a refund, capture or
  * cancellation it does not show, younger than followUpSettleMs).
@@ -256,15 +280,15 @@ export async function transactionStatus(ctx: OperationContext, input: Transactio
   if (charging) {
     const refused = adoptionRefusal(intent, payment, ctx.channel);
     if (refused) return { ...failure(payment, kind, refused), amount: transaction.amount };
-    const verdict = await ownTokenVerdict(ctx, input, intent, account);
+    const verdict = await ownTokenVerdict(ctx, input, intent, account, now);
     if (verdict === 'open') return null;
     if (verdict !== 'charge') return verdict;
     // The call that adopted the intent wrote its key on it (adoptedBy): it accepted these terms under the settings of
     // its time, so the intent is recorded as Stripe holds it, whatever the fee or account configured since.
     const terms = adopted(payment) && !adoptedBy(intent, payment, key) ? adoptedTermsRefusal(ctx, payment, intent) : null;
     if (terms) {
-      // Bound to this payment without this call's key (bound from the start, or adopted by a version that wrote none):
-      // the current settings cannot tell what the call decided. A charge that moved money is held for review, never failed.
+      // An intent other than the payment's token (the token itself was checked in ownTokenVerdict, canceled if open),
+      // bound without this call's key: the current settings cannot tell what the call decided. Money moved: held.
       if (movedMoney(intent)) return null;
       return { ...refusal(payment, kind, terms.code, terms.message), amount: transaction.amount };
     }

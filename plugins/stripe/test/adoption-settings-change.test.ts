@@ -91,11 +91,14 @@ describe('stripe: an adopted intent after a Connect setting changed', () => {
     expect(status?.amount.eq('100')).to.equal(true);
   });
 
-  it('a bound intent that moved money, whose terms no longer match and which carries no key of this call, is held for review (null), not failed', async () => {
+  it('a bound intent that moved money, whose terms no longer match and which carries no key of this call, is held for review ("cannot tell"), not failed', async () => {
     // Bound from the start and confirmed, but the process call never got to adopt it (no key of its own on it).
     const intentId = await confirmedIntent({ paymentId: 'pay-A' });
-    expect(await statusOfT1({ ...BEFORE, application_fee_percent: '3' }, intentId)).to.equal(null);
-    expect(await statusOfT1({ ...BEFORE, connected_account_id: PROVIDER_B }, intentId)).to.equal(null);
+    for (const settings of [{ ...BEFORE, application_fee_percent: '3' }, { ...BEFORE, connected_account_id: PROVIDER_B }]) {
+      const held = await statusOfT1(settings, intentId);
+      expect(held).to.deep.include({ isSuccess: false, transactionId: intentId });
+      expect(held?.rawResponse).to.deep.include({ outcome_unknown: true, intent_status: 'succeeded' });
+    }
     // Terms that match are recorded as before.
     expect(await statusOfT1(BEFORE, intentId)).to.deep.include({ isSuccess: true, kind: 'capture', pspReference: intentId });
   });

@@ -131,9 +131,12 @@ describe('stripe: adopting an existing PaymentIntent (pi_ token)', () => {
     const waiting = (await call(plugin.getClientToken({ amount: dec('10.00'), currency: 'USD' }, null))).split('_secret_')[0] ?? '';
     expect(env.fake.paymentIntent(waiting)['status']).to.equal('requires_payment_method');
     expect(await statusOf('pay-C', waiting)).to.equal(null);
-    // Its own paid token for another amount took money the charge refused: held for a person (null), never recorded
-    // as the charge nor as a failure (refused-open-intent.test.ts).
-    expect(await statusOf('pay-C', unbound, { amount: '20' })).to.equal(null);
+    // Its own paid token for another amount took money the charge refused: held for a person ("cannot tell",
+    // outcome_unknown, naming the intent), never recorded as the charge nor as a failure (refused-open-intent.test.ts).
+    const tookMoney = await statusOf('pay-C', unbound, { amount: '20' });
+    expect(tookMoney).to.deep.include({ isSuccess: false, transactionId: unbound });
+    expect(tookMoney?.rawResponse?.['outcome_unknown']).to.equal(true);
+    expect(tookMoney?.error).to.match(/took the customer's money .*refund it in the Stripe dashboard/);
     // Anything else unbound never became the payment's charge: another token, another payment's open intent, and its own
     // open token for another amount (canceled first: refused-open-intent.test.ts).
     for (const never of [

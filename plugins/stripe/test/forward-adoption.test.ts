@@ -73,12 +73,14 @@ describe('stripe: FORWARD adoption checks the destination and the fee', () => {
   });
 
   // Bound from the start, the intent carries no key of the call that would have adopted it (adoption.ts adoptedBy): the call
-  // refused it, or ran under other settings. One that moved money is held for review (null), never recorded as failed.
+  // refused it, or ran under other settings. One that moved money is held for review ("cannot tell"), never recorded as failed.
   it('reconciliation does not report an adopted intent of another provider, even one bound to the payment from the start', async () => {
     const transaction = { id: 't1', paymentId: 'pay-A', kind: 'capture' as const, amount: dec('100'), currency: 'USD', gatewayIdempotencyKey: 'payhost:process:pay-A:t1', gatewayTransactionId: null, pspReference: null, createdAt: new Date() };
     const statusOf = (intentId: string) => call(forward().getTransactionStatus({ transaction, payment: payment({ paymentId: 'pay-A', amount: dec('100.00'), token: intentId }) }, null));
     const paid = await confirmedToken({ connectedAccountId: PROVIDER_B, paymentId: 'pay-A' });
-    expect(await statusOf(paid)).to.equal(null);
+    const held = await statusOf(paid);
+    expect(held).to.deep.include({ isSuccess: false, transactionId: paid });
+    expect(held?.rawResponse).to.deep.include({ code: 'account_mismatch', outcome_unknown: true });
     const secret = await call(forward().getClientToken({ amount: dec('100.00'), currency: 'USD', data: { connectedAccountId: PROVIDER_B, paymentId: 'pay-A' } }, null));
     const unpaid = await statusOf(secret.split('_secret_')[0] ?? '');
     expect(unpaid).to.deep.include({ isSuccess: false, pspReference: null });
