@@ -7,6 +7,7 @@ import { applicationFee, connectTarget, decodeRef, encodeRef, followUpAccounts, 
 import { convertAmount, errorResponse, failure, paymentMetadata, refusal, stripeAmountOf, type OperationContext } from './context.js';
 import { CUSTOMER_ACCOUNT_MISMATCH, customerAccountRefusal, ensureCustomer, explicitCustomer, findCustomer, goneCachedCustomer, savedCard } from './customers.js';
 import { describeStripeError, readLeavesOutcomeUnknown } from './errors.js';
+import { heldRefusal } from './refused-token.js';
 import { intentResponse, type IntentReading } from './status-mapping.js';
 
 const PAYMENT_METHOD = /^(pm|card|src)_[A-Za-z0-9_]+$/;
@@ -203,13 +204,13 @@ async function chargeConfirmedIntent(ctx: OperationContext, payment: PaymentData
     const refused = adoptionRefusal(intent, payment, ctx.channel);
     if (refused) return failure(payment, kind, refused);
     if (intent.amount !== expected.amount || intent.currency !== payment.currency.toLowerCase()) {
-      return cancelRefused(ctx, failure(payment, kind, `PaymentIntent ${id} is for ${intent.amount} ${intent.currency}, not ${expected.amount} ${payment.currency.toLowerCase()} (minor units).`), intent, call);
+      return cancelRefused(ctx, payment, kind, { code: null, message: `PaymentIntent ${id} is for ${intent.amount} ${intent.currency}, not ${expected.amount} ${payment.currency.toLowerCase()} (minor units).` }, intent, call);
     }
     // A retry of the call that adopted the intent (its key is on it): the terms were checked then, under the
     // settings of that time; a fee or account configured otherwise since must not refuse the charge it made.
     if (!adoptedBy(intent, payment, call.idempotencyKey)) {
       const terms = connectRefusal(intent, expected.target, expected.fee);
-      if (terms) return cancelRefused(ctx, refusal(payment, kind, terms.code, terms.message), intent, call);
+      if (terms) return cancelRefused(ctx, payment, kind, terms, intent, call);
       let bound: Stripe.PaymentIntent | string;
       try {
         bound = await bindIntent(ctx.stripe, intent, payment, ctx.channel, call, ctx.settings.secretKey);
@@ -282,9 +283,15 @@ async function cancelUnbound(ctx: OperationContext, response: GatewayResponse, i
  * terms differ: the cart changed after getClientToken...). Refused as it is, one the customer can still pay
  * (STILL_OPEN) could take the money with no payment recorded: it is canceled first (key `<ledger key>#unbound`), as
  * cancelUnbound does. A cancel Stripe answered keeps the refusal definite, the intent as reference; a failed one
- * makes it outcome_unknown (leftOpen), the ledger holding the charge for its status check.
+ * makes it outcome_unknown (leftOpen), the ledger holding the charge for its status check. One that already took
+ * the money (succeeded) cannot be canceled, and a definite failure would leave that money at Stripe unrecorded: it is
+ * held for a person (heldRefusal: outcome_unknown, the intent as reference, "refund it" in the message), as its status
+ * check answers. An authorization (requires_capture) is left as it is, a definite refusal: no money moves without a
+ * capture, and a payment of its amount may still adopt it.
  */
-async function cancelRefused(ctx: OperationContext, response: GatewayResponse, intent: Stripe.PaymentIntent, call: CallContext): Promise<GatewayResponse> {
+async function cancelRefused(ctx: OperationContext, payment: PaymentData, kind: TransactionKind, refused: { code: string | null; message: string }, intent: Stripe.PaymentIntent, call: CallContext): Promise<GatewayResponse> {
+  if (intent.status === 'succeeded') return heldRefusal(ctx, payment, kind, intent, call.account, refused);
+  const response = refusal(payment, kind, refused.code, refused.message);
   if (!STILL_OPEN.has(intent.status)) return response;
   const reason = response.error ?? 'The intent cannot pay this payment.';
   let canceled: Stripe.PaymentIntent;

@@ -4,8 +4,9 @@ import { STILL_OPEN, adoptedBy, adoptionRefusal, boundTo, connectRefusal } from 
 import { toStripeAmount } from './amounts.js';
 import { mutating, reading } from './client.js';
 import { onHoldingAccount } from './account-fallback.js';
-import { applicationFee, connectTarget, decodeRef, encodeRef, followUpAccounts, lostChargeAccounts, pspAccount, referenceAccount } from './connect.js';
+import { applicationFee, connectTarget, decodeRef, followUpAccounts, lostChargeAccounts, pspAccount, referenceAccount } from './connect.js';
 import { failure, refusal, type OperationContext } from './context.js';
+import { heldRefusal } from './refused-token.js';
 import { intentResponse, refundResponse } from './status-mapping.js';
 
 /**
@@ -92,16 +93,6 @@ async function cancelRefused(ctx: OperationContext, intent: Stripe.PaymentIntent
   }
 }
 
-/** What a person must do about a refused token the plugin could not cancel (held), by its status. */
-function heldAdvice(intent: Stripe.PaymentIntent): string {
-  const sum = `${intent.amount} ${intent.currency}, minor units`;
-  if (intent.status === 'succeeded' || intent.status === 'processing') {
-    return `Yet the intent ${intent.status === 'succeeded' ? 'took' : 'is taking'} the customer's money (${sum}; ${intent.status}), not recorded as this payment's charge: refund it in the Stripe dashboard, then resolve this transaction as failed.`;
-  }
-  if (intent.status === 'requires_capture') return `Yet the intent holds an authorization (${sum}) and canceling it failed: cancel it in the Stripe dashboard, then resolve this transaction as failed.`;
-  return `The intent is still ${intent.status} and canceling it failed: the customer may still pay it; reconciliation tries the cancel again.`;
-}
-
 /**
  * The payment's own pi_ token refused for its amount, currency or Connect terms (`refused`). Still open or authorized:
  * canceled (cancelRefused), then the refusal is definite. One that took money (succeeded, processing), or whose cancel
@@ -112,12 +103,7 @@ function heldAdvice(intent: Stripe.PaymentIntent): string {
 async function settleRefused(ctx: OperationContext, input: TransactionStatusInput, intent: Stripe.PaymentIntent, account: string | null, refused: { code: string | null; message: string }, now: Date): Promise<GatewayResponse> {
   const { payment, transaction } = input;
   const current = STILL_OPEN.has(intent.status) || intent.status === 'requires_capture' ? ((await cancelRefused(ctx, intent, account, transaction.gatewayIdempotencyKey, now)) ?? intent) : intent;
-  const reference = { transactionId: encodeRef(account, intent.id), pspReference: encodeRef(pspAccount(ctx.settings, account), intent.id) };
-  if (current.status !== 'canceled') {
-    const message = `${refused.message} ${heldAdvice(current)}`;
-    const held = refusal(payment, transaction.kind, refused.code, message);
-    return { ...held, ...reference, amount: transaction.amount, rawResponse: { ...(held.rawResponse ?? {}), outcome_unknown: true, intent_status: current.status } };
-  }
+  if (current.status !== 'canceled') return { ...heldRefusal(ctx, payment, transaction.kind, current, account, refused), amount: transaction.amount };
   const message = `${refused.message} The intent is canceled, so it cannot take the money.`;
   const refusedResponse = refused.code ? refusal(payment, transaction.kind, refused.code, message) : failure(payment, transaction.kind, message);
   return { ...refusedResponse, amount: transaction.amount };

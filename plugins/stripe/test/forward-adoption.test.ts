@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import Stripe from 'stripe';
-import { GatewayDeclinedError, type GatewayResponse } from '@payhost/core';
+import type { GatewayResponse } from '@payhost/core';
 import { CHANNEL, SECRET_KEY, call, dec, expectFailure, expectSuccess, key, makeLedger, makePlugin, payment, useFakeStripe, RETURN_URL, FIXED_FEES } from './helpers.js';
 
 const PROVIDER_A = 'acct_providerA1';
@@ -14,10 +14,15 @@ async function browserConfirms(fake: { sdkOptions(): object }, clientSecret: str
   return id;
 }
 
-function expectRefused(res: GatewayResponse, code: string, message: RegExp): void {
+/**
+ * Not the payment's charge. The intent was paid in the browser already, so the refusal is held for a person
+ * (outcome_unknown naming the intent, "refund it"), never a definite failure leaving the money unrecorded.
+ */
+function expectRefused(res: GatewayResponse, code: string, message: RegExp, intentId: string): void {
   expectFailure(res, 'processing_error', message);
-  expect(res.rawResponse).to.deep.include({ code });
-  expect(res.pspReference).to.equal(null);
+  expect(res.rawResponse).to.deep.include({ code, outcome_unknown: true, intent_status: 'succeeded' });
+  expect(res).to.deep.include({ transactionId: intentId, pspReference: intentId });
+  expect(res.error).to.match(/refund it in the Stripe dashboard/);
 }
 
 // Audit: a FORWARD intent made for provider B paid a payment naming provider A (stripe-forward-destination).
@@ -31,7 +36,7 @@ describe('stripe: FORWARD adoption checks the destination and the fee', () => {
   it("an intent transferring to another provider does not pay the payment (account_mismatch), and is not bound to it", async () => {
     const intentId = await confirmedToken({ connectedAccountId: PROVIDER_B });
     expect(env.fake.paymentIntent(intentId)['transfer_data']).to.deep.equal({ destination: PROVIDER_B });
-    expectRefused(await call(forward().processPayment(onA(intentId), null)), 'account_mismatch', /transfers to acct_providerB2.*acct_providerA1/);
+    expectRefused(await call(forward().processPayment(onA(intentId), null)), 'account_mismatch', /transfers to acct_providerB2.*acct_providerA1/, intentId);
     expect(env.fake.paymentIntent(intentId)['metadata']).to.not.have.property('payhost_payment_id');
     expect(env.fake.requestsTo(`/v1/payment_intents/${intentId}`, 'POST')).to.have.length(0);
   });
@@ -39,7 +44,7 @@ describe('stripe: FORWARD adoption checks the destination and the fee', () => {
   it('an intent with another application fee than the payment\'s is refused (fee_mismatch)', async () => {
     const intentId = await confirmedToken({ connectedAccountId: PROVIDER_A, applicationFee: '0.01' });
     expect(env.fake.paymentIntent(intentId)['application_fee_amount']).to.equal(1);
-    expectRefused(await call(forward().processPayment(onA(intentId), null)), 'fee_mismatch', /fee of 1, not this payment's 280/);
+    expectRefused(await call(forward().processPayment(onA(intentId), null)), 'fee_mismatch', /fee of 1, not this payment's 280/, intentId);
     // The same override on the payment: the terms match.
     expectSuccess(await call(forward().processPayment(payment({ amount: dec('100.00'), token: intentId, data: { applicationFee: '0.01' } }), null)), 'capture', '100');
   });
@@ -53,10 +58,10 @@ describe('stripe: FORWARD adoption checks the destination and the fee', () => {
 
   it('LOCAL: an intent with a transfer is refused', async () => {
     const intentId = await confirmedToken({ connectedAccountId: PROVIDER_B });
-    expectRefused(await call(makePlugin(env.fake).processPayment(payment({ amount: dec('100.00'), token: intentId }), null)), 'account_mismatch', /transfers to acct_providerB2/);
+    expectRefused(await call(makePlugin(env.fake).processPayment(payment({ amount: dec('100.00'), token: intentId }), null)), 'account_mismatch', /transfers to acct_providerB2/, intentId);
   });
 
-  it('through the ledger: the payment of provider A stays unpaid', async () => {
+  it('through the ledger: the payment of provider A stays unpaid (held for review: the intent took the money)', async () => {
     const { manager, service } = makeLedger(env.fake, { mode: 'FORWARD', connected_account_id: PROVIDER_A, ...FEES });
     try {
       const intentId = await confirmedToken({ connectedAccountId: PROVIDER_B });
@@ -65,7 +70,8 @@ describe('stripe: FORWARD adoption checks the destination and the fee', () => {
         () => expect.fail('the intent of provider B must not pay'),
         (e: Error) => e,
       );
-      expect(err).to.be.instanceOf(GatewayDeclinedError);
+      expect((err as Error & { code?: string }).code).to.equal('outcome_unknown');
+      expect((await service.listTransactions(created.id))[0]).to.deep.include({ state: 'review' });
       expect((await service.getPayment(created.id)).chargeStatus).to.equal('not-charged');
     } finally {
       await manager.close();

@@ -66,11 +66,12 @@ describe('stripe: a pi_ token refused while the customer can still pay it', () =
     expect(env.fake.paymentIntent(id)['status']).to.not.equal('canceled');
   });
 
-  it('a succeeded intent for another amount is refused as before, with no cancel (it cannot take more money)', async () => {
+  it('a succeeded intent for another amount is not canceled (it cannot take more money): held naming it (charge-paid-refused-token.test.ts)', async () => {
     const id = await openIntent(env.fake, { confirmWith: 'pm_card_visa' });
     expect(env.fake.paymentIntent(id)['status']).to.equal('succeeded');
     const res = await call(makePlugin(env.fake).processPayment(payment({ token: id, amount: new Decimal('12.00') }), null));
-    expect(res).to.deep.include({ isSuccess: false, transactionId: '' });
+    expect(res).to.deep.include({ isSuccess: false, transactionId: id });
+    expect(res.rawResponse?.['outcome_unknown']).to.equal(true);
     expect(env.fake.requestsTo(CANCEL_PATH, 'POST')).to.have.length(0);
   });
 
