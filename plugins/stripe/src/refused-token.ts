@@ -7,7 +7,7 @@ import { refusal, type OperationContext } from './context.js';
 export function heldAdvice(intent: Pick<Stripe.PaymentIntent, 'amount' | 'currency' | 'status'>): string {
   const sum = `${intent.amount} ${intent.currency}, minor units`;
   if (intent.status === 'succeeded' || intent.status === 'processing') {
-    return `Yet the intent ${intent.status === 'succeeded' ? 'took' : 'is taking'} the customer's money (${sum}; ${intent.status}), not recorded as this payment's charge: refund it in the Stripe dashboard, then resolve this transaction as failed.`;
+    return `Yet the intent ${intent.status === 'succeeded' ? 'took' : 'is taking'} the customer's money (${sum}; ${intent.status}), not recorded as this payment's charge: refund it in the Stripe dashboard, then resolve this transaction as failed. First look at the intent's metadata: if payhost_payment_id now names another payment, that payment took the intent as its own: do not refund it, resolve this transaction as failed.`;
   }
   if (intent.status === 'requires_capture') return `Yet the intent holds an authorization (${sum}) and canceling it failed: cancel it in the Stripe dashboard, then resolve this transaction as failed.`;
   return `The intent is still ${intent.status} and canceling it failed: the customer may still pay it; reconciliation tries the cancel again.`;
