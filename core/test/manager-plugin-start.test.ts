@@ -63,8 +63,8 @@ describe('manager: a plugin constructor that throws', () => {
       const log = captureLogger();
       const err = thrownBy(() => build(mode, log.logger));
       expect(err.code).to.equal('invalid_configuration');
-      expect(err.message).to.match(/^Plugin "test\.starter" rejected its configuration: secret_key is (a test key on a live channel|malformed)$/);
-      expect(err.details).to.deep.equal({ plugin: 'test.starter', channel: 'web' });
+      expect(err.message).to.match(/^Invalid configuration at "channels\.0\.plugins\.test\.starter" \(channel "web"\): plugin "test\.starter" rejected its configuration: secret_key is (a test key on a live channel|malformed)$/);
+      expect(err.details).to.deep.equal({ plugin: 'test.starter', channel: 'web', path: 'channels.0.plugins.test.starter' });
       expect(log.lines.filter((line) => line['code'] === 'plugin_failed')).to.deep.equal([]);
     });
   }
@@ -73,8 +73,8 @@ describe('manager: a plugin constructor that throws', () => {
     it(`rejecting its configuration with its secret in the message (${mode}): the message reaching the host has it scrubbed`, () => {
       const err = thrownBy(() => build(mode));
       expect(err.code).to.equal('invalid_configuration');
-      expect(err.message).to.equal('Plugin "test.starter" rejected its configuration: cannot parse key [redacted]');
-      expect(JSON.stringify(err.cause, Object.getOwnPropertyNames(err.cause ?? {}))).to.not.include(SECRET);
+      expect(err.message).to.equal('Invalid configuration at "channels.0.plugins.test.starter" (channel "web"): plugin "test.starter" rejected its configuration: cannot parse key [redacted]');
+      expect(String(err.stack)).to.not.include(SECRET);
     });
   }
 
@@ -82,7 +82,7 @@ describe('manager: a plugin constructor that throws', () => {
     const err = thrownBy(
       () => new PluginManager({ plugins: [Starter], config: { channels: [{ slug: 'web', currencies: ['USD'], plugins: { 'test.starter': { active: true, configuration: { mode: 'plain', secret_key: 'secret' } } } }] }, logger: captureLogger().logger }),
     );
-    expect(err.message).to.equal('Plugin "test.starter" rejected its configuration: secret_key is malformed');
+    expect(err.message).to.equal('Invalid configuration at "channels.0.plugins.test.starter" (channel "web"): plugin "test.starter" rejected its configuration: secret_key is malformed');
   });
 
   for (const [mode, thrown] of [

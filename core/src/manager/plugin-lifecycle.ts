@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { ERROR_CODES, PayhostError, isPayhostError } from '../errors/index.js';
+import { placeError, type ConfigPlace } from '../config/place.js';
 import type { PluginClass } from '../plugin/base-plugin.js';
 import type { PluginEntry } from './hook-pipeline.js';
 import { describeFailure, type PluginFailureReason } from './plugin-failure.js';
@@ -25,16 +26,32 @@ export function rejectsConfiguration(err: unknown): boolean {
  * is: it reaches the admin API and `config check`, and "cannot parse key
  * sk_live_..." is what a constructor parsing a key says. (Not a value of under
  * 6 characters, nor one that is part of a field's name or label: see
- * operatorMessageSecrets.) Else
+ * operatorMessageSecrets.) Said at `place`, where the settings are written
+ * (`Invalid configuration at "channels.1.plugins.acme" (channel "eu-store"):
+ * plugin "acme" rejected its configuration: …`, details.path): the same plugin
+ * in two channels, the message alone names which. Else
  * `plugin_failed` (`details.reason: threw`) with the crash logged, secrets
  * scrubbed, as a failing hook call is.
  */
-export function constructorError(cls: PluginClass, channel: string | null, err: unknown, secrets: readonly string[], logger: Logger): PayhostError {
+export function constructorError(cls: PluginClass, place: ConfigPlace, err: unknown, secrets: readonly string[], logger: Logger): PayhostError {
+  const channel = place.channel;
   if (rejectsConfiguration(err)) {
-    const message = scrubSecrets(`Plugin "${cls.id}" rejected its configuration: ${(err as Error).message}`, operatorMessageSecrets(cls, secrets));
-    return new PayhostError(ERROR_CODES.invalidConfiguration, message, { plugin: cls.id, channel }, { cause: loggableError(err, secrets) });
+    const says = scrubSecrets(`plugin "${cls.id}" rejected its configuration: ${(err as Error).message}`, operatorMessageSecrets(cls, secrets));
+    return quotingRefusal(placeError(place.path, channel, says, { plugin: cls.id, channel }), err, secrets);
   }
   return pluginCrash(cls.id, channel, 'constructor', err, secrets, logger);
+}
+
+/**
+ * `error`, whose message already quotes all of the plugin's `err.message`, with the plugin's stack frames
+ * (scrubbed) in place of its own but no `cause`: pino's error serializer appends a cause's message to the
+ * message, so a logged refusal said the plugin's text twice ("… got \"400000\": Razorpay configuration: … got \"400000\"").
+ */
+function quotingRefusal(error: PayhostError, err: unknown, secrets: readonly string[]): PayhostError {
+  const stack = (loggableError(err, secrets) as Error | undefined)?.stack;
+  const frames = stack?.split('\n').filter((line) => /^\s+at /.test(line)) ?? [];
+  if (frames.length > 0) error.stack = `${error.name}: ${error.message}\n${frames.join('\n')}`;
+  return error;
 }
 
 /**
@@ -51,7 +68,7 @@ export function gatewayConfigError(cls: PluginClass, channel: string | null, err
   const pluginId = cls.id;
   if (isPayhostError(err)) {
     const message = scrubSecrets(`Plugin "${pluginId}" has an invalid gateway configuration: ${err.message}`, operatorMessageSecrets(cls, secrets));
-    return new PayhostError(ERROR_CODES.invalidConfiguration, message, { plugin: pluginId, channel }, { cause: loggableError(err, secrets) });
+    return quotingRefusal(new PayhostError(ERROR_CODES.invalidConfiguration, message, { plugin: pluginId, channel }), err, secrets);
   }
   return pluginCrash(pluginId, channel, 'gatewayConfig', err, secrets, logger);
 }

@@ -61,7 +61,7 @@ function settingsFor(cls: PluginClass, stored: PluginSettings | undefined): Plug
 
 /**
  * `at`: where the plugin's settings are written in the file (`channels.1.plugins.acme`, `globalPlugins.audit`), so an
- * unset or malformed `${NAME}` names its plugin and channel as the file's other errors do.
+ * unset or malformed `${NAME}`, or the plugin refusing its configuration, names its plugin and channel as the file's other errors do.
  */
 function instantiate(ctx: BuildContext, cls: PluginClass, channel: string | null, settings: PluginSettings, at: string): PluginInstance {
   const where = { plugin: cls.id, channel };
@@ -72,7 +72,7 @@ function instantiate(ctx: BuildContext, cls: PluginClass, channel: string | null
   try {
     instance = new cls({ channel, active: settings.active, configuration, logger: ctx.logger.child(where) });
   } catch (err) {
-    throw constructorError(cls, channel, err, configurationSecrets(cls, configuration), ctx.logger);
+    throw constructorError(cls, place, err, configurationSecrets(cls, configuration), ctx.logger);
   }
   return { id: cls.id, cls, instance, active: settings.active };
 }
