@@ -47,6 +47,8 @@ export class PluginSettingsSync {
   private readonly served = new Map<string, number>();
   /** Per plugin and channel: whether its latest save is a change in force (not withdrawn). */
   private readonly live = new Map<string, boolean>();
+  /** Per plugin and channel: its latest save, decrypted, which this version refuses (while it is the latest): what a PUT is made over. */
+  private readonly refused = new Map<string, { revision: number; settings: PluginSettings; error: PayhostError }>();
   /** Per plugin and channel: why its latest save cannot be decrypted here (while it is the latest). */
   private readonly unreadable = new Map<string, PayhostError>();
   /** Per plugin and channel: its latest save, in force, holds secrets in plain text or under an old key: a PUT changing nothing still saves it again (encrypted). */
@@ -118,11 +120,13 @@ export class PluginSettingsSync {
    * prepared change is discarded (it was never in force here) and a `store_unavailable` error is thrown.
    * A change whose settings are those in force (`prepared.unchanged`, this instance serving the latest save)
    * is discarded and answered as it is, saving nothing (`changed` false), as a withdrawal with nothing to withdraw.
+   * When the latest save is one this version refuses (savedChangeOf), `prepare` gets its decrypted settings: an
+   * update is made over them (its `active`, its secrets), not over the file's in force, and checked as a whole.
    */
   change(
     plugin: string,
     channel: string | null,
-    prepare: () => PreparedPluginChange,
+    prepare: (base: PluginSettings | undefined) => PreparedPluginChange,
     options: { withdrawn?: boolean; ifRevision?: number } = {},
   ): Promise<{ view: PluginConfigurationView; revision: number; changed: boolean }> {
     return this.serialized(async () => {
@@ -144,7 +148,7 @@ export class PluginSettingsSync {
   private async changeOnce(
     plugin: string,
     channel: string | null,
-    prepare: () => PreparedPluginChange,
+    prepare: (base: PluginSettings | undefined) => PreparedPluginChange,
     options: { withdrawn?: boolean; ifRevision?: number },
   ): Promise<{ view: PluginConfigurationView; revision: number; changed: boolean } | typeof SAVED_IN_BETWEEN> {
     await this.readSavesFor(plugin, channel);
@@ -156,7 +160,7 @@ export class PluginSettingsSync {
     // A change made over settings this instance could not read would save them back wrong; a withdrawal needs none.
     const unreadable = this.unreadable.get(key(plugin, channel));
     if (unreadable && !withdrawn) throw notReadable(unreadable);
-    const prepared = prepare();
+    const prepared = prepare(withdrawn ? undefined : this.refused.get(key(plugin, channel))?.settings);
     // A change to the settings this instance serves as the latest save (or the file's, none saved): nothing to
     // save. A new revision would change nothing, yet make every form read before it stale (412). Unless that
     // save's secrets are not as a save now stores them (operating.md: a PUT encrypts a save made before the key).
@@ -198,12 +202,31 @@ export class PluginSettingsSync {
 
   /**
    * The revision of the saved change whose settings this instance serves for a plugin in a channel (0: the
-   * file's, never changed): the ETag of what a GET answers. Behind `revisionOf` while the latest save cannot
-   * be decrypted or applied here, so a form read here and sent with it as If-Match is refused (412) on every
-   * instance instead of saving the older settings it showed over the latest save.
+   * file's, never changed). Behind `revisionOf` while the latest save cannot be decrypted here, so a form read
+   * here and sent with it as If-Match (readRevisionOf) is refused (412) on every instance instead of saving the
+   * older settings it showed over the latest save.
    */
   servedRevisionOf(plugin: string, channel: string | null): number {
     return this.served.get(key(plugin, channel)) ?? 0;
+  }
+
+  /**
+   * The ETag a GET answers: the revision served, or, when the latest save is one this version refuses, that
+   * save's revision. A form read then is sent with it (If-Match) and made over that save (change), so it can
+   * mend or withdraw it; with the served one it would be refused (412) whatever it sent.
+   */
+  readRevisionOf(plugin: string, channel: string | null): number {
+    return this.refused.has(key(plugin, channel)) ? this.revisionOf(plugin, channel) : this.servedRevisionOf(plugin, channel);
+  }
+
+  /**
+   * The latest save of a plugin in a channel when it is not in force because this version refuses its settings
+   * (an older version saved them: a bound since tightened), with the plugin's error; null otherwise. The error
+   * names the field and the bound; a value it quotes is of a field the plugin checks, never a secret.
+   */
+  savedChangeOf(plugin: string, channel: string | null): { revision: number; inForce: false; reason: string; message: string } | null {
+    const refused = this.refused.get(key(plugin, channel));
+    return refused ? { revision: refused.revision, inForce: false, reason: refused.error.code, message: refused.error.message } : null;
   }
 
   /**
@@ -238,7 +261,10 @@ export class PluginSettingsSync {
         cipher: this.cipher,
         structureOf: (plugin, channel) => (this.knows(plugin, channel) ? this.manager.getPluginConfiguration(plugin, channel).configStructure : undefined),
         resaved: (plugin, channel, was, revision) => {
+          const refused = this.refused.get(key(plugin, channel));
           if ((this.applied.get(key(plugin, channel)) ?? 0) === was) this.recordSave(plugin, channel, revision, true);
+          // The same settings, saved again: still refused here, and a form now reads the new revision.
+          if (refused?.revision === was) this.refused.set(key(plugin, channel), { ...refused, revision });
           if (this.served.get(key(plugin, channel)) === was) this.served.set(key(plugin, channel), revision);
           this.logger.info({ plugin, channel, revision }, 'saved plugin configuration change re-encrypted under server.pluginSettingsKey');
         },
@@ -266,6 +292,7 @@ export class PluginSettingsSync {
     this.live.set(key(plugin, channel), live);
     this.unreadable.delete(key(plugin, channel));
     this.resealable.delete(key(plugin, channel));
+    this.refused.delete(key(plugin, channel));
   }
 
   /** Applies the saves made since the last read (run in the queue only). */
@@ -282,11 +309,12 @@ export class PluginSettingsSync {
     this.recordSave(plugin, channel, revision, saved.settings !== null);
     const where = { plugin, channel, revision, savedAt: saved.savedAt.toISOString() };
     let target: PluginSettings | undefined;
+    let open = false;
     try {
       // A save for a plugin or channel the file no longer has cannot apply whatever it holds: it is not
       // decrypted (the key it was saved with may be gone), and setPluginSettings below refuses and logs it,
       // so an instance still starts and a DELETE can withdraw it.
-      const open = saved.settings !== null && this.knows(plugin, channel);
+      open = saved.settings !== null && this.knows(plugin, channel);
       target = saved.settings === null ? this.fileSettings(plugin, channel) : open ? openSettings(saved.settings, this.cipher, { plugin, channel, revision }) : saved.settings;
       // Fields an older plugin version saved that this one does not declare: said once, dropped (still decrypted
       // first: a value this instance cannot read stops it as any would). A PUT changing nothing then saves without them.
@@ -313,6 +341,8 @@ export class PluginSettingsSync {
       this.served.set(key(plugin, channel), revision);
     } catch (err) {
       // A plugin or channel the file no longer has, or settings this version refuses: the rest still applies.
+      // Settings refused are kept (decrypted, in memory only): GET says so, and a PUT is made over them.
+      if (open && target && isPayhostError(err)) this.refused.set(key(plugin, channel), { revision, settings: target, error: err });
       this.logger.error({ ...where, err }, 'a saved plugin configuration change cannot be applied: this instance keeps its configuration for that plugin');
       return;
     }

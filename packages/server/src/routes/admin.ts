@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CODES, PayhostError, PLUGIN_SCOPE_REASONS, isPayhostError, pluginSettingsIn, secretEndpointChanges, type PluginConfigurationUpdate, type PluginConfigurationView, type PluginSettings, type PreparedPluginChange } from '@payhost/core';
 import type { ServerContext } from '../context.js';
+import { pluginConfigurationReadSchema, updateOverSaved } from '../refused-saved-change.js';
 import { errorsOf, nullMeansAbsent, optionalBody, pluginId, slug } from '../schemas.js';
 
 /** A server code (errors.md): If-Match with a weak ETag, which never matches. */
@@ -33,6 +34,15 @@ const NOT_FOUND = '`unknown_channel`, or `unknown_plugin`: no such plugin, or no
 const response = {
   200: { $ref: 'PluginConfiguration#', description: 'The configuration in force, secrets masked; `ETag`: its revision (a store that keeps revisions)', headers: ETAG_HEADER },
   ...errorsOf([400, 401, 404, 500, 503], { 400: '`invalid_input`: a malformed channel or plugin id', 404: NOT_FOUND, 503: '`shutting_down`' }),
+};
+/** A GET: also says when the latest saved change is not in force (savedChange), its revision then the ETag. */
+const readResponse = {
+  ...response,
+  200: {
+    ...pluginConfigurationReadSchema,
+    description: 'The configuration in force, secrets masked; `ETag`: its revision (a store that keeps revisions), or that of `savedChange` while it is present',
+    headers: ETAG_HEADER,
+  },
 };
 /**
  * A change may name the revision it was made over (If-Match): 412 configuration_changed when another was
@@ -96,10 +106,11 @@ function setRevision(ctx: ServerContext, reply: FastifyReply, revision: number |
   if (ctx.settingsSync && revision !== undefined) void reply.header('etag', `"${revision}"`);
 }
 
-function read(ctx: ServerContext, reply: FastifyReply, plugin: string, channel: string | null): PluginConfigurationView {
+function read(ctx: ServerContext, reply: FastifyReply, plugin: string, channel: string | null): PluginConfigurationView & { savedChange?: object } {
   const view = checkScope(ctx, plugin, channel);
-  setRevision(ctx, reply, ctx.settingsSync?.servedRevisionOf(plugin, channel));
-  return view;
+  setRevision(ctx, reply, ctx.settingsSync?.readRevisionOf(plugin, channel));
+  const savedChange = ctx.settingsSync?.savedChangeOf(plugin, channel);
+  return savedChange ? { ...view, savedChange } : view;
 }
 
 /**
@@ -117,12 +128,15 @@ async function change(ctx: ServerContext, request: FastifyRequest, reply: Fastif
   let before: PluginSettings | undefined;
   let after: PluginSettings | undefined;
   // Run where nothing else changes the manager (in the sync's queue, after the saves it read): `before`
-  // is what the change replaces, and once committed its settings are the ones in force.
-  const prepare = (): PreparedPluginChange => {
+  // is what the change replaces, and once committed its settings are the ones in force. `base`: the latest
+  // save when this version refuses it (not in force): the update is made over it, and the result checked whole.
+  const prepare = (base?: PluginSettings): PreparedPluginChange => {
     before = pluginSettingsIn(ctx.manager.config, plugin, channel);
-    const prepared = body
-      ? ctx.manager.preparePluginConfiguration(plugin, channel, body)
-      : ctx.manager.preparePluginSettings(plugin, channel, pluginSettingsIn(ctx.fileConfig, plugin, channel));
+    const prepared = !body
+      ? ctx.manager.preparePluginSettings(plugin, channel, pluginSettingsIn(ctx.fileConfig, plugin, channel))
+      : base
+        ? ctx.manager.preparePluginSettings(plugin, channel, updateOverSaved(ctx.manager.getPluginConfiguration(plugin, channel), base, body, { plugin, channel }))
+        : ctx.manager.preparePluginConfiguration(plugin, channel, body);
     after = prepared.settings;
     return prepared;
   };
@@ -218,7 +232,7 @@ export async function adminRoutes(app: FastifyInstance, ctx: ServerContext): Pro
   );
   app.get<{ Params: { channel: string; plugin: string } }>(
     '/admin/channels/:channel/plugins/:plugin',
-    { schema: { operationId: 'getChannelPluginConfiguration', summary: "A plugin's configuration in a channel (masked)", params: { type: 'object', properties: { channel: slug, plugin: pluginId } }, response } },
+    { schema: { operationId: 'getChannelPluginConfiguration', summary: "A plugin's configuration in a channel (masked)", params: { type: 'object', properties: { channel: slug, plugin: pluginId } }, response: readResponse } },
     async (request, reply) => read(ctx, reply, request.params.plugin, request.params.channel),
   );
   app.put<{ Params: { channel: string; plugin: string }; Body: PluginConfigurationUpdate }>(
@@ -251,7 +265,7 @@ export async function adminRoutes(app: FastifyInstance, ctx: ServerContext): Pro
   );
   app.get<{ Params: { plugin: string } }>(
     '/admin/global/plugins/:plugin',
-    { schema: { operationId: 'getGlobalPluginConfiguration', summary: "A global plugin's configuration (masked)", params: { type: 'object', properties: { plugin: pluginId } }, response } },
+    { schema: { operationId: 'getGlobalPluginConfiguration', summary: "A global plugin's configuration (masked)", params: { type: 'object', properties: { plugin: pluginId } }, response: readResponse } },
     async (request, reply) => read(ctx, reply, request.params.plugin, null),
   );
   app.put<{ Params: { plugin: string }; Body: PluginConfigurationUpdate }>(
