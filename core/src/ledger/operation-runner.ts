@@ -4,7 +4,7 @@ import type { PaymentData } from '../contracts/payment-data.js';
 import { isTransactionErrorCode } from '../contracts/error-codes.js';
 import { ERROR_CODES, PayhostError, isPayhostError } from '../errors/index.js';
 import { applyResponse, markReview, outcomeOf, recordAnotherRefund } from './apply.js';
-import { asOutcomeUnknown, heldWithAnswer, incoherentAnswer, isOutcomeUnknown } from './outcome-unknown.js';
+import { asOutcomeUnknown, heldWithAnswer, incoherentAnswer, isOutcomeUnknown, withStatusCheck } from './outcome-unknown.js';
 import { askGateway } from './reconcile.js';
 import { applyOptionsOf, fault, gatewayConfigOf, operationGateway, refuseUnsupportedOperation, type LedgerContext } from './context.js';
 import type { Attempt, Settled } from './idempotency.js';
@@ -286,7 +286,8 @@ export class OperationRunner {
       const { transaction: current } = await lockPaymentAndTransaction(tx, payment.id, pending.id);
       if (current?.state !== 'pending') return false;
       // What the plugin knows (its reference, what to do at the processor) is kept for the person resolving it.
-      const kept = heldWithAnswer(current, reason, status !== null && isOutcomeUnknown(status) ? status : response);
+      // The call's own answer (an incoherent one's evidence) first, a status check that could not tell beside it.
+      const kept = withStatusCheck(heldWithAnswer(current, reason, response), status);
       await markReview(tx, kept.row, this.ctx.now(), kept.reason);
       return true;
     });

@@ -4,7 +4,8 @@ import { isTransactionKind } from '../contracts/transaction-kind.js';
 import { minorUnits } from '../money/currency.js';
 import { ANSWER_KINDS, type PaymentOperation } from './operations.js';
 import type { Transaction } from './model.js';
-import { normalizeResponse, readAmount, type ResponseLike } from './records.js';
+import { normalizeResponse, readAmount, type NormalizedResponse, type ResponseLike } from './records.js';
+import { maskEmbedded } from './redact.js';
 
 /**
  * True when a failed response says the processor may have acted anyway: the
@@ -21,18 +22,66 @@ export function isOutcomeUnknown(response: GatewayResponse): boolean {
   return !response.isSuccess && response.rawResponse?.['outcome_unknown'] === true;
 }
 
+/** The longest text a held row takes from one gateway answer (a plugin's error may be a whole HTML page). */
+export const MAX_HELD_TEXT = 2000;
+/** The longest status check text kept beside the first reason. */
+export const MAX_STATUS_CHECK_TEXT = 1000;
+/** What separates a held row's first reason from the latest status check's answer (never inside that answer). */
+const STATUS_CHECK = '; status check: ';
+
 /**
- * A row about to be held for review (markReview) with `reason`, and what a gateway answer that could not tell
- * (outcome_unknown: the call's own, or a status check's) knows: its message and reference appended to the reason,
- * and its raw response (redacted) on the row, for the person who resolves it (which processor object, what to do
- * there). The row's references stay as they are: they match events and claims, which only a recorded outcome may.
+ * A row about to be held for review (markReview) with `reason`, and what the call's own answer that could not
+ * tell (outcome_unknown) knows: "<reason>. The gateway said: <error>. Gateway reference: <ref>.", the whole text
+ * masked (a card number in the error or the reference is never stored) and cut at MAX_HELD_TEXT, and its raw
+ * response (redacted) on the row, for the person who resolves it (which processor object, what to do there).
+ * The row's references stay as they are: they match events and claims, which only a recorded outcome may.
  */
 export function heldWithAnswer(row: Transaction, reason: string, answer: GatewayResponse | null | undefined): { row: Transaction; reason: string } {
   if (!answer || !isOutcomeUnknown(answer)) return { row, reason };
   const r = normalizeResponse(answer, { kind: row.kind, amount: row.amount });
+  const told = answerText(answer, r);
+  return { row: { ...row, rawResponse: r.rawResponse ?? row.rawResponse }, reason: bounded(maskEmbedded(told === '' ? reason : `${reason}. ${told}`), MAX_HELD_TEXT) };
+}
+
+/**
+ * `held` (a row held for review and its reason) with what a status check that could not tell (outcome_unknown)
+ * says put beside its first reason, never over it: "<first reason>; status check: <error, reference>", the
+ * status check's part replaced (not added to) by each later one, and its raw response kept as the raw
+ * response's `statusCheck` ({ said, rawResponse }), the first raw response's fields kept (e.g. an incoherent
+ * answer's evidence). Unchanged for any other answer, or one that says nothing.
+ */
+export function withStatusCheck(held: { row: Transaction; reason: string }, status: GatewayResponse | null | undefined): { row: Transaction; reason: string } {
+  if (!status || !isOutcomeUnknown(status)) return held;
+  const r = normalizeResponse(status, { kind: held.row.kind, amount: held.row.amount });
+  const said = bounded(maskEmbedded(answerText(status, r)).replaceAll(STATUS_CHECK, ', status check: '), MAX_STATUS_CHECK_TEXT);
+  if (said === '' && r.rawResponse === null) return held;
+  const raw = held.row.rawResponse ?? {};
+  const before = raw['statusCheck'];
+  const earlier = typeof before === 'object' && before !== null && typeof (before as { said?: unknown }).said === 'string' ? (before as { said: string }).said : null;
+  // The previous status check's text, when it is what ends the reason, goes: replaced, not piled up pass after pass.
+  const first = earlier !== null && held.reason.endsWith(`${STATUS_CHECK}${earlier}`) ? held.reason.slice(0, held.reason.length - STATUS_CHECK.length - earlier.length) : held.reason;
+  return {
+    row: { ...held.row, rawResponse: { ...raw, statusCheck: { said, rawResponse: r.rawResponse } } },
+    reason: said === '' ? first : `${first.endsWith('.') ? first.slice(0, -1) : first}${STATUS_CHECK}${said}`,
+  };
+}
+
+/** "The gateway said: <error>. Gateway reference: <ref>." of an outcome_unknown answer, or '' when it says neither. */
+function answerText(answer: GatewayResponse, r: NormalizedResponse): string {
   const ref = r.transactionId ?? r.pspReference;
-  const told = [typeof answer.error === 'string' && answer.error !== '' ? `The gateway said: ${r.error}` : null, ref === null ? null : `Gateway reference: ${ref}.`].filter((t) => t !== null);
-  return { row: { ...row, rawResponse: r.rawResponse ?? row.rawResponse }, reason: told.length === 0 ? reason : `${reason}. ${told.join(' ')}` };
+  // r.error: storable text (a NUL or a lone surrogate replaced); bounded first, so what follows reads little of it.
+  let error = typeof answer.error === 'string' && answer.error !== '' && r.error !== null ? bounded(r.error, MAX_HELD_TEXT) : null;
+  while (error !== null && error !== '' && (error.endsWith('.') || error.endsWith(' ') || error.endsWith('\n'))) error = error.slice(0, -1);
+  return [error === null ? null : `The gateway said: ${error}.`, ref === null ? null : `Gateway reference: ${ref}.`].filter((t) => t !== null).join(' ');
+}
+
+/** `text` cut to at most `max` UTF-16 units with an ellipsis, never between the halves of a surrogate pair. */
+function bounded(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max - 1;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}…`;
 }
 
 /**

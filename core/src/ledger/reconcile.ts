@@ -4,7 +4,7 @@ import { applyResponse, markReview } from './apply.js';
 import { fault, gatewayApplyOptions, type LedgerContext } from './context.js';
 import type { Payment, Transaction } from './model.js';
 import { operationOf } from './operations.js';
-import { heldWithAnswer, incoherentAnswer, isOutcomeUnknown } from './outcome-unknown.js';
+import { incoherentAnswer, isOutcomeUnknown, withStatusCheck } from './outcome-unknown.js';
 import { buildPaymentData } from './payment-data.js';
 import { isUnsettledRefund, listUnsettledRefunds, settleOngoingRefund, settlementFromStatus } from './ongoing-refunds.js';
 import { chargeEventFromStatus, listPendingChargesToReconcile, pendingChargeAction, repairStuckPendingCharge } from './pending-charges.js';
@@ -248,6 +248,11 @@ async function reconcileOngoing(ctx: LedgerContext, row: Transaction): Promise<V
   });
 }
 
+/** A row and the reason it is held for: its own once in review, else (a pending row, e.g. after a crash) CANNOT_TELL. */
+function heldBefore(row: Transaction): { row: Transaction; reason: string } {
+  return { row, reason: row.state === 'review' && row.error !== null && row.error !== '' ? row.error : CANNOT_TELL };
+}
+
 async function reconcileOne(ctx: LedgerContext, row: Transaction): Promise<Verdict> {
   const payment = await ctx.store.getPayment(row.paymentId);
   const answer = payment ? await askGateway(ctx, payment, row) : null;
@@ -255,10 +260,11 @@ async function reconcileOne(ctx: LedgerContext, row: Transaction): Promise<Verdi
   // a failure and free the reservation of a call the processor may have carried out.
   const status = answer !== null && isOutcomeUnknown(answer) ? null : answer;
   await fault(ctx, { point: 'after-gateway', operation: 'reconcile', paymentId: row.paymentId, transactionId: row.id, response: status });
-  // A "cannot tell" that says what the gateway knows (its reference, what to do) is kept on the row for a person.
-  const told = heldWithAnswer(row, CANNOT_TELL, answer);
+  // A "cannot tell" that says what the gateway knows (its reference, what to do) is kept on the row for a person,
+  // beside the reason it was held for (an incoherent answer's evidence stays), never over it.
+  const told = withStatusCheck(heldBefore(row), answer);
   // Still no answer for a row already in review: nothing to write, unless the gateway tells something new.
-  if (!status && row.state === 'review' && (told.reason === CANNOT_TELL || told.reason === row.error)) return 'held';
+  if (!status && row.state === 'review' && told.reason === row.error) return 'held';
   const verdict = await ctx.store.transaction(async (tx): Promise<Verdict> => {
     const locked = await tx.getPayment(row.paymentId, { forUpdate: true });
     const current = await tx.getTransaction(row.id);
@@ -266,7 +272,7 @@ async function reconcileOne(ctx: LedgerContext, row: Transaction): Promise<Verdi
     if (!locked || !current || current.state !== row.state) return 'skipped';
     const now = ctx.now();
     if (!status) {
-      const kept = heldWithAnswer(current, CANNOT_TELL, answer);
+      const kept = withStatusCheck(heldBefore(current), answer);
       await markReview(tx, kept.row, now, kept.reason);
       return row.state === 'review' ? 'held' : 'review';
     }

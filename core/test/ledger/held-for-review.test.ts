@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { MemoryLedgerStore, PaymentService, TRANSACTION_STATES, type FaultHooks, type PluginManager } from '@payhost/core';
+import { MemoryLedgerStore, PaymentService, TRANSACTION_STATES, type FaultHooks, type GatewayResponse, type PaymentData, type PluginManager } from '@payhost/core';
 import { DUMMY_TOKENS, GatedDummy, codeOf, expectAmount, key, makeManager, payInput, rejection } from './helpers.js';
 
 /**
@@ -100,5 +100,52 @@ describe('ledger: a retry of a key whose transaction is held for review answers 
     expect(retry.transaction).to.deep.include({ id: pending?.id, state: 'applied', isSuccess: true });
     // The states it went through (pending, review, applied) are the ones core lists, the API's enum.
     expect([...TRANSACTION_STATES].sort()).to.deep.equal(['applied', 'pending', 'review']);
+  });
+});
+
+/** A charge whose answer is lost (outcome_unknown) with the plugin's `error` and `transactionId`; its status check cannot tell. */
+class LostAnswerDummy extends GatedDummy {
+  static answer: Partial<GatewayResponse> = {};
+  override async processPayment(p: PaymentData): Promise<GatewayResponse | undefined> {
+    return {
+      isSuccess: false, actionRequired: false, kind: 'capture', amount: p.amount, currency: p.currency,
+      transactionId: '', errorCode: 'processing_error', error: 'lost', rawResponse: { outcome_unknown: true }, ...LostAnswerDummy.answer,
+    };
+  }
+}
+
+describe('ledger: what a held row says of the gateway\'s answer', () => {
+  let manager: PluginManager;
+  let payments: PaymentService;
+  const CARD = '4111111111111111';
+  beforeEach(() => {
+    manager = makeManager({ plugin: LostAnswerDummy });
+    payments = new PaymentService({ manager, store: new MemoryLedgerStore(), idempotency: WAIT });
+    GatedDummy.canTell = false;
+  });
+  afterEach(async () => {
+    GatedDummy.canTell = true;
+    LostAnswerDummy.answer = {};
+    await manager.close();
+  });
+
+  async function heldError(): Promise<string> {
+    expect(await codeOf(payments.pay(payInput()))).to.equal('outcome_unknown');
+    const [item] = await payments.listReview();
+    return item?.transaction.error ?? '';
+  }
+
+  it('names the gateway\'s message and reference, a card number in either masked', async () => {
+    LostAnswerDummy.answer = { error: `lost for card ${CARD}.`, transactionId: CARD };
+    const error = await heldError();
+    expect(error).to.not.include(CARD);
+    expect(error).to.match(/held for review\. The gateway said: lost for card \[redacted\]\. Gateway reference: \[redacted\]\.$/);
+  });
+
+  it('is at most 2,000 characters, cut with an ellipsis', async () => {
+    LostAnswerDummy.answer = { error: `<html>${'x'.repeat(10_000)}</html>`, transactionId: 'ch_long' };
+    const error = await heldError();
+    expect(error).to.have.length(2000);
+    expect(error).to.match(/^The gateway did not say whether it acted; held for review\. The gateway said: <html>x+…$/);
   });
 });

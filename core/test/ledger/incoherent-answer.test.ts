@@ -180,3 +180,65 @@ describe('ledger: incoherent gateway answers', () => {
     expectAmount((await env.service.getPayment(payment.id)).capturedAmount, '6');
   });
 });
+
+/** A charge answered with 15.00 for a 10.00 payment, and a status check answering what `status` gives. */
+class OverchargeDummy extends GatedDummy {
+  static status: ((input: TransactionStatusInput) => GatewayResponse | undefined) | null = null;
+  override async processPayment(p: PaymentData, v: GatewayResponse | null): Promise<GatewayResponse | undefined> {
+    const r = await super.processPayment(p, v);
+    return r ? { ...r, amount: p.amount.plus(5), rawResponse: { id: 'ch_over', captured: '15.00' } } : r;
+  }
+  override async getTransactionStatus(input: TransactionStatusInput, previous: GatewayResponse | null): Promise<GatewayResponse | undefined> {
+    return OverchargeDummy.status ? OverchargeDummy.status(input) : undefined;
+  }
+}
+
+/** A status check whose own request was lost (outcome_unknown), saying `error`. */
+function lostStatus(input: TransactionStatusInput, error: string): GatewayResponse {
+  return {
+    isSuccess: false, actionRequired: false, kind: 'capture', amount: input.payment.amount, currency: input.payment.currency,
+    transactionId: 'ch_over', errorCode: 'processing_error', error, rawResponse: { outcome_unknown: true, http: 504 },
+  };
+}
+
+describe('ledger: a held incoherent answer keeps its evidence when a status check cannot tell', () => {
+  let env: Setup;
+  afterEach(async () => {
+    OverchargeDummy.status = null;
+    await env?.close();
+  });
+
+  const INCOHERENT = 'answered a process of 10 with 15';
+
+  it('reconciliation puts the status check beside the first reason and raw response, replacing (not piling up) its own on later passes', async () => {
+    env = setup({ plugin: OverchargeDummy });
+    expect((await rejection(env.service.pay(payInput()))).code).to.equal('outcome_unknown');
+    const [first] = await env.service.listReview();
+    expect(first?.transaction.error).to.include(INCOHERENT);
+
+    OverchargeDummy.status = (input) => lostStatus(input, 'status endpoint timed out');
+    expect((await env.service.reconcile({ minAgeMs: 0 })).held).to.have.length(1);
+    let [held] = await env.service.listReview();
+    expect(held?.transaction.error).to.include(INCOHERENT).and.include('; status check: The gateway said: status endpoint timed out.');
+    expect(held?.transaction.rawResponse).to.have.nested.property('incoherentAnswer.response.captured', '15.00');
+    expect(held?.transaction.rawResponse).to.have.nested.property('statusCheck.rawResponse.http', 504);
+
+    OverchargeDummy.status = (input) => lostStatus(input, 'status endpoint answered 502');
+    await env.service.reconcile({ minAgeMs: 0 });
+    [held] = await env.service.listReview();
+    const error = held?.transaction.error ?? '';
+    expect(error).to.include(INCOHERENT).and.include('status endpoint answered 502').and.not.include('timed out');
+    expect(error.split('status check:')).to.have.length(2);
+    expect(held?.transaction.rawResponse).to.have.nested.property('incoherentAnswer.reason').that.includes(INCOHERENT);
+  });
+
+  it('the call itself: its incoherent answer and a status check that cannot tell are both on the held row', async () => {
+    env = setup({ plugin: OverchargeDummy });
+    OverchargeDummy.status = (input) => lostStatus(input, 'status endpoint timed out');
+    expect((await rejection(env.service.pay(payInput()))).code).to.equal('outcome_unknown');
+    const [held] = await env.service.listReview();
+    expect(held?.transaction.error).to.include(INCOHERENT).and.include('status check: The gateway said: status endpoint timed out.');
+    expect(held?.transaction.rawResponse).to.have.nested.property('incoherentAnswer.response.captured', '15.00');
+    expect(held?.transaction.rawResponse).to.have.nested.property('statusCheck.rawResponse.http', 504);
+  });
+});
