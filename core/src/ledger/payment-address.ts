@@ -28,18 +28,28 @@ void allListed;
 
 const ADDRESS_FIELD_SET: ReadonlySet<string> = new Set(ADDRESS_FIELDS);
 
-/** The longest text an address field may hold (Saleor's address columns are at most 256 characters). */
+/**
+ * The longest text an address field may hold, in characters (Unicode code points, as the REST schema's
+ * maxLength counts them: an emoji is one; Saleor's address columns are at most 256 characters).
+ */
 export const MAX_ADDRESS_FIELD_LENGTH = 256;
 
-/** The longest IP address text taken (an IPv6 address with a zone index is well under it). */
+/** The longest IP address text taken. */
 export const MAX_IP_ADDRESS_LENGTH = 64;
+
+/**
+ * Characters no address field holds: the C0 controls (U+0000 to U+001F: a line break, a tab, an escape would
+ * rewrite a label, a CSV export or a log line) and the bidirectional overrides and isolates (U+202A to U+202E,
+ * U+2066 to U+2069: they make the text shown read otherwise than the text stored).
+ */
+const CONTROL = /[\u0000-\u001F\u202A-\u202E\u2066-\u2069]/u;
 
 const NOT_CARD_DATA_IN_ADDRESS = 'an address holds no card data: send the card through the gateway\'s tokenizer, never to the host';
 
 /**
  * A billing or shipping address as given (undefined or null: none) read as AddressData: a plain object
  * with only AddressData's fields, each a string of at most MAX_ADDRESS_FIELD_LENGTH characters (null or
- * undefined: ''), without a card number; fields left out are ''. An address with no non-empty field is no
+ * undefined: ''), without a card number or a CONTROL character; fields left out are ''. An address with no non-empty field is no
  * address (null), as one left out. invalid_input naming the field (`billing.zip`) otherwise.
  */
 export function parseAddress(field: 'billing' | 'shipping', value: unknown): AddressData | null {
@@ -60,21 +70,38 @@ export function parseAddress(field: 'billing' | 'shipping', value: unknown): Add
     const text: unknown = (value as Record<string, unknown>)[key];
     if (text === undefined || text === null) continue;
     if (typeof text !== 'string') throw invalidInput(`${path} must be a string`, { field: path });
-    if (text.length > MAX_ADDRESS_FIELD_LENGTH) throw invalidInput(`${path} must be at most ${MAX_ADDRESS_FIELD_LENGTH} characters long`, { field: path });
+    if (longerThan(text, MAX_ADDRESS_FIELD_LENGTH)) throw invalidInput(`${path} must be at most ${MAX_ADDRESS_FIELD_LENGTH} characters long`, { field: path });
     if (!isStorableText(text)) throw invalidInput(`${path} contains a NUL character or an unpaired surrogate`, { field: path });
+    if (CONTROL.test(text)) {
+      throw invalidInput(`${path} contains a control character (U+0000 to U+001F, a line break or a tab included) or a bidirectional override or isolate (U+202A to U+202E, U+2066 to U+2069)`, { field: path, reason: 'control_character' });
+    }
     address[key as keyof AddressData] = text;
     if (text !== '') given = true;
   }
   return given ? address : null;
 }
 
-/** The customer's IP address as given (undefined or null: none): IPv4 or IPv6 text (node:net isIP), kept as written. */
+/**
+ * The customer's IP address as given (undefined or null: none): IPv4 or IPv6 text (node:net isIP), kept as
+ * written, without a zone index ("fe80::1%eth0": a customer's remote address has none, and its free text could
+ * hold anything, a card number included).
+ */
 export function parseCustomerIpAddress(value: unknown): string | null {
   if (value === undefined || value === null) return null;
-  if (typeof value !== 'string' || value.length > MAX_IP_ADDRESS_LENGTH || isIP(value) === 0) {
-    throw invalidInput('customerIpAddress must be an IPv4 or IPv6 address, such as "203.0.113.9" or "2001:db8::1", when given', { field: 'customerIpAddress' });
+  checkNoCardNumber('customerIpAddress', value, 'an IP address holds no card data');
+  if (typeof value !== 'string' || value.length > MAX_IP_ADDRESS_LENGTH || value.includes('%') || isIP(value) === 0) {
+    throw invalidInput('customerIpAddress must be an IPv4 or IPv6 address without a zone index, such as "203.0.113.9" or "2001:db8::1", when given', { field: 'customerIpAddress' });
   }
   return value;
+}
+
+/** Whether `text` has more than `max` code points (a surrogate pair is one), counted no further than needed. */
+function longerThan(text: string, max: number): boolean {
+  if (text.length <= max) return false;
+  if (text.length > 2 * max) return true;
+  let count = 0;
+  for (const _ of text) if (++count > max) return true;
+  return false;
 }
 
 function emptyAddress(): AddressData {

@@ -170,6 +170,36 @@ describe('ledger: billing, shipping and customer IP address input', () => {
     expect(payment.customerIpAddress).to.equal('2001:db8::1');
   });
 
+  it('counts a field\'s length in characters (code points), as the REST schema does: 200 emoji are 200 characters', async () => {
+    env = setup();
+    const { payment } = await env.service.pay(payInput({ billing: { firstName: '😀'.repeat(200), city: '😀'.repeat(256) } }));
+    expect(payment.billing?.firstName).to.equal('😀'.repeat(200));
+    const err = await refused({ billing: { city: `${'😀'.repeat(256)}x` } });
+    expect(err.details).to.deep.equal({ field: 'billing.city' });
+  });
+
+  it('refuses a control character or a bidirectional override in an address field, naming the field, not repeating the value', async () => {
+    env = setup();
+    for (const text of ['A\r\nX-Injected: 1', 'tab\there', 'bell\u0007', 'esc\u001b[31m', 'abc\u202Efed', 'x\u2066y\u2069', '\u202Aleft']) {
+      const err = await refused({ billing: { ...BILLING, companyName: text } });
+      expect(err.code, JSON.stringify(text)).to.equal('invalid_input');
+      expect(err.details, JSON.stringify(text)).to.deep.equal({ field: 'billing.companyName', reason: 'control_character' });
+      expect(err.message).to.include('control character').and.not.include(text);
+    }
+    // Other formatting characters stay: a zero-width joiner in an emoji, a right-to-left mark, a right-to-left script.
+    const { payment } = await env.service.pay(payInput({ shipping: { firstName: '👩\u200D💻', city: 'תל אביב\u200F' } }));
+    expect(payment.shipping?.firstName).to.equal('👩\u200D💻');
+  });
+
+  it('refuses an IPv6 zone index in customerIpAddress, and a card number in one as a card number', async () => {
+    env = setup();
+    const zone = await refused({ customerIpAddress: 'fe80::1%eth0' });
+    expect(zone.details).to.deep.equal({ field: 'customerIpAddress' });
+    const card = await refused({ customerIpAddress: 'fe80::1%4111111111111111' });
+    expect(card.details).to.deep.equal({ field: 'customerIpAddress', reason: 'card_number' });
+    expect(card.message).to.not.include('4111');
+  });
+
   it('refuses a card number typed into an address line (or as a field name), without repeating it; nothing is written', async () => {
     env = setup({ plugin: GatedDummy });
     const spy = sinon.spy(GatedDummy.prototype, 'processPayment');
