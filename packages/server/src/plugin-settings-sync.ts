@@ -17,6 +17,7 @@ import {
 import { openSettings, sealSettings, sealedWithCurrentKey, type SettingsCipher } from './settings-cipher.js';
 import { purgeReplacedSaves, reencryptSaves, type ReencryptReport } from './settings-reencrypt.js';
 import { changedSince, notReadable, notReencrypted, notSaved } from './plugin-settings-refusals.js';
+import { savedChangeView, type SavedChangeView } from './refused-saved-change.js';
 import { withoutUndeclaredFields } from './undeclared-saved-fields.js';
 
 /**
@@ -221,12 +222,13 @@ export class PluginSettingsSync {
 
   /**
    * The latest save of a plugin in a channel when it is not in force because this version refuses its settings
-   * (an older version saved them: a bound since tightened), with the plugin's error; null otherwise. The error
-   * names the field and the bound; a value it quotes is of a field the plugin checks, never a secret.
+   * (an older version saved them: a bound since tightened), with the plugin's error and its settings, secrets
+   * masked (the form an admin screen sends back); null otherwise. The error names the field and the bound; a
+   * value it quotes is of a field the plugin checks, never a secret.
    */
-  savedChangeOf(plugin: string, channel: string | null): { revision: number; inForce: false; reason: string; message: string } | null {
+  savedChangeOf(plugin: string, channel: string | null): SavedChangeView | null {
     const refused = this.refused.get(key(plugin, channel));
-    return refused ? { revision: refused.revision, inForce: false, reason: refused.error.code, message: refused.error.message } : null;
+    return refused ? savedChangeView(this.manager.getPluginConfiguration(plugin, channel), refused) : null;
   }
 
   /**

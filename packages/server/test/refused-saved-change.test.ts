@@ -94,6 +94,25 @@ describe('admin API: a saved change this version refuses can be mended or withdr
     expect(after.body).not.to.have.property('savedChange');
   });
 
+  it('GET\'s savedChange carries the saved active and settings, secrets masked: that form sent back whole, the timeout mended, keeps the saved secrets', async () => {
+    const got = await t.request('GET', RAZORPAY, { key: ADMIN_KEY });
+    const saved = got.body.savedChange;
+    expect(saved.active).to.equal(true);
+    expect(saved.configuration).to.deep.include({ key_id: 'rzp_test_refusedSave', key_secret: '****5555', webhook_secret: '****6666', request_timeout_ms: '400000' });
+    for (const secret of [SAVED_KEY_SECRET, SAVED_WEBHOOK_SECRET, FILE_KEY_SECRET, FILE_WEBHOOK_SECRET]) expect(got.text).not.to.include(secret);
+
+    // An admin screen shows savedChange's form and sends it back whole (the file's masks would be stale_mask).
+    const form = { active: saved.active, configuration: { ...saved.configuration, request_timeout_ms: '300000' } };
+    const put = await t.request('PUT', RAZORPAY, { key: ADMIN_KEY, headers: { 'if-match': got.headers.get('etag') ?? '' }, body: form });
+    expect(put.status, put.text).to.equal(200);
+    expect(put.body.active).to.equal(true);
+    expect(put.body.configuration).to.include({ key_secret: '****5555', webhook_secret: '****6666', request_timeout_ms: '300000' });
+    const latest = await saves(store);
+    expect(latest.map((s) => s.revision)).to.deep.equal([2]);
+    expect(latest[0]?.settings?.configuration).to.include({ key_secret: SAVED_KEY_SECRET, webhook_secret: SAVED_WEBHOOK_SECRET, request_timeout_ms: '300000' });
+    expect((await deliver(SAVED_WEBHOOK_SECRET)).status).to.equal(200);
+  });
+
   it('a PUT without If-Match is made over the saved change too; one the result still refuses saves nothing', async () => {
     const still = await t.request('PUT', RAZORPAY, { key: ADMIN_KEY, body: { configuration: { checkout_name: 'Shop' } } });
     expect(still.status).to.equal(400);
