@@ -39,10 +39,17 @@ export const MAX_IP_ADDRESS_LENGTH = 64;
 
 /**
  * Characters no address field holds: the C0 controls (U+0000 to U+001F: a line break, a tab, an escape would
- * rewrite a label, a CSV export or a log line) and the bidirectional overrides and isolates (U+202A to U+202E,
- * U+2066 to U+2069: they make the text shown read otherwise than the text stored).
+ * rewrite a label, a CSV export or a log line), DEL and the C1 controls (U+007F to U+009F: U+0085 is a line
+ * break to some readers, U+009B a terminal's escape) and the bidirectional overrides and isolates (U+202A to
+ * U+202E, U+2066 to U+2069: they make the text shown read otherwise than the text stored).
  */
-const CONTROL = /[\u0000-\u001F\u202A-\u202E\u2066-\u2069]/u;
+const CONTROL = /[\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/u;
+
+/**
+ * An unknown field's name repeated in the refusal: only a plain identifier-like one. Any other (controls,
+ * bidi, spaces, digits first, very long) may carry what must not reach a message or log line: not repeated.
+ */
+const PLAIN_FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 
 const NOT_CARD_DATA_IN_ADDRESS = 'an address holds no card data: send the card through the gateway\'s tokenizer, never to the host';
 
@@ -50,7 +57,8 @@ const NOT_CARD_DATA_IN_ADDRESS = 'an address holds no card data: send the card t
  * A billing or shipping address as given (undefined or null: none) read as AddressData: a plain object
  * with only AddressData's fields, each a string of at most MAX_ADDRESS_FIELD_LENGTH characters (null or
  * undefined: ''), without a card number or a CONTROL character; fields left out are ''. An address with no non-empty field is no
- * address (null), as one left out. invalid_input naming the field (`billing.zip`) otherwise.
+ * address (null), as one left out. invalid_input naming the field (`billing.zip`) otherwise; an unknown field
+ * whose name is not PLAIN_FIELD_NAME-like is refused as `billing`, its name not repeated.
  */
 export function parseAddress(field: 'billing' | 'shipping', value: unknown): AddressData | null {
   if (value === undefined || value === null) return null;
@@ -63,17 +71,19 @@ export function parseAddress(field: 'billing' | 'shipping', value: unknown): Add
   const address = emptyAddress();
   let given = false;
   for (const key of Object.keys(value)) {
-    const path = `${field}.${key.length > 100 ? `${key.slice(0, 100)}…` : key}`;
     if (!ADDRESS_FIELD_SET.has(key)) {
-      throw invalidInput(`${field} has an unknown field "${path.slice(field.length + 1)}": an address has ${ADDRESS_FIELDS.join(', ')}`, { field: path, reason: 'unknown_field' });
+      const plain = PLAIN_FIELD_NAME.test(key);
+      const named = plain ? `an unknown field "${key}"` : 'an unknown field';
+      throw invalidInput(`${field} has ${named}: an address has ${ADDRESS_FIELDS.join(', ')}`, { field: plain ? `${field}.${key}` : field, reason: 'unknown_field' });
     }
+    const path = `${field}.${key}`;
     const text: unknown = (value as Record<string, unknown>)[key];
     if (text === undefined || text === null) continue;
     if (typeof text !== 'string') throw invalidInput(`${path} must be a string`, { field: path });
     if (longerThan(text, MAX_ADDRESS_FIELD_LENGTH)) throw invalidInput(`${path} must be at most ${MAX_ADDRESS_FIELD_LENGTH} characters long`, { field: path });
     if (!isStorableText(text)) throw invalidInput(`${path} contains a NUL character or an unpaired surrogate`, { field: path });
     if (CONTROL.test(text)) {
-      throw invalidInput(`${path} contains a control character (U+0000 to U+001F, a line break or a tab included) or a bidirectional override or isolate (U+202A to U+202E, U+2066 to U+2069)`, { field: path, reason: 'control_character' });
+      throw invalidInput(`${path} contains a control character (U+0000 to U+001F or U+007F to U+009F, a line break or a tab included) or a bidirectional override or isolate (U+202A to U+202E, U+2066 to U+2069)`, { field: path, reason: 'control_character' });
     }
     address[key as keyof AddressData] = text;
     if (text !== '') given = true;

@@ -180,7 +180,10 @@ describe('ledger: billing, shipping and customer IP address input', () => {
 
   it('refuses a control character or a bidirectional override in an address field, naming the field, not repeating the value', async () => {
     env = setup();
-    for (const text of ['A\r\nX-Injected: 1', 'tab\there', 'bell\u0007', 'esc\u001b[31m', 'abc\u202Efed', 'x\u2066y\u2069', '\u202Aleft']) {
+    const c0AndBidi = ['A\r\nX-Injected: 1', 'tab\there', 'bell\u0007', 'esc\u001b[31m', 'abc\u202Efed', 'x\u2066y\u2069', '\u202Aleft'];
+    // DEL and the C1 controls too: U+0085 (next line), U+009B (a terminal's escape), both ends of the range.
+    const delAndC1 = ['del\u007F', 'a\u0080b', 'line\u0085X-Injected: 1', 'csi\u009B31m', 'end\u009F'];
+    for (const text of [...c0AndBidi, ...delAndC1]) {
       const err = await refused({ billing: { ...BILLING, companyName: text } });
       expect(err.code, JSON.stringify(text)).to.equal('invalid_input');
       expect(err.details, JSON.stringify(text)).to.deep.equal({ field: 'billing.companyName', reason: 'control_character' });
@@ -189,6 +192,25 @@ describe('ledger: billing, shipping and customer IP address input', () => {
     // Other formatting characters stay: a zero-width joiner in an emoji, a right-to-left mark, a right-to-left script.
     const { payment } = await env.service.pay(payInput({ shipping: { firstName: '👩\u200D💻', city: 'תל אביב\u200F' } }));
     expect(payment.shipping?.firstName).to.equal('👩\u200D💻');
+    // Latin-1 letters just past the C1 range stay.
+    const latin = await env.service.pay(payInput({ billing: { city: 'Málaga\u00A0Öre' } }));
+    expect(latin.payment.billing?.city).to.equal('Málaga\u00A0Öre');
+  });
+
+  it('names an unknown address field only when its name is a plain identifier; any other name is not repeated', async () => {
+    env = setup();
+    const longest = `z${'x'.repeat(63)}`;
+    for (const name of ['zip', 'street_address_1', longest]) {
+      const err = await refused({ billing: { [name]: 'x' } });
+      expect(err.details, name).to.deep.equal({ field: `billing.${name}`, reason: 'unknown_field' });
+      expect(err.message).to.include(`"${name}"`);
+    }
+    for (const name of ['x\u202Eyz', 'city\r\nX-Injected: 1', 'del\u007F', 'nel\u0085', 'two words', '1zip', `${longest}x`, 'ORD-4242424242424241', 'zip"', '']) {
+      const err = await refused({ shipping: { [name]: 'x' } });
+      expect(err.code, JSON.stringify(name)).to.equal('invalid_input');
+      expect(err.details, JSON.stringify(name)).to.deep.equal({ field: 'shipping', reason: 'unknown_field' });
+      expect(err.message, JSON.stringify(name)).to.match(/^shipping has an unknown field: an address has firstName/);
+    }
   });
 
   it('refuses an IPv6 zone index in customerIpAddress, and a card number in one as a card number', async () => {
