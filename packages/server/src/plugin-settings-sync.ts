@@ -4,7 +4,7 @@ import {
   isPayhostError,
   pluginSettingsIn,
   pluginSettingsStore,
-  withFileOnlyFromFile,
+  type ConfigStructure,
   type HostConfig,
   type Logger,
   type PluginConfigurationView,
@@ -14,11 +14,11 @@ import {
   type PreparedPluginChange,
   type SavedPluginSettings,
 } from '@payhost/core';
-import { openSettings, sealSettings, sealedWithCurrentKey, type SettingsCipher } from './settings-cipher.js';
+import { sealSettings, type SettingsCipher } from './settings-cipher.js';
 import { purgeReplacedSaves, reencryptSaves, type ReencryptReport } from './settings-reencrypt.js';
 import { changedSince, notReadable, notReencrypted, notSaved } from './plugin-settings-refusals.js';
 import { savedChangeView, type SavedChangeView } from './refused-saved-change.js';
-import { withoutUndeclaredFields } from './undeclared-saved-fields.js';
+import { settingsOfSave } from './saved-settings-open.js';
 
 /**
  * Plugin configuration changed through the admin API, shared by every instance on one database.
@@ -261,7 +261,7 @@ export class PluginSettingsSync {
       const report = await reencryptSaves({
         store: this.store,
         cipher: this.cipher,
-        structureOf: (plugin, channel) => (this.knows(plugin, channel) ? this.manager.getPluginConfiguration(plugin, channel).configStructure : undefined),
+        structureOf: (plugin, channel) => this.structureOf(plugin, channel),
         resaved: (plugin, channel, was, revision) => {
           const refused = this.refused.get(key(plugin, channel));
           if ((this.applied.get(key(plugin, channel)) ?? 0) === was) this.recordSave(plugin, channel, revision, true);
@@ -313,21 +313,9 @@ export class PluginSettingsSync {
     let target: PluginSettings | undefined;
     let open = false;
     try {
-      // A save for a plugin or channel the file no longer has cannot apply whatever it holds: it is not
-      // decrypted (the key it was saved with may be gone), and setPluginSettings below refuses and logs it,
-      // so an instance still starts and a DELETE can withdraw it.
-      open = saved.settings !== null && this.knows(plugin, channel);
-      target = saved.settings === null ? this.fileSettings(plugin, channel) : open ? openSettings(saved.settings, this.cipher, { plugin, channel, revision }) : saved.settings;
-      // Fields an older plugin version saved that this one does not declare: said once, dropped (still decrypted
-      // first: a value this instance cannot read stops it as any would). A PUT changing nothing then saves without them.
-      const declared = open && target ? withoutUndeclaredFields(target, this.manager.getPluginConfiguration(plugin, channel).configStructure, where, this.logger) : target;
-      if (declared !== target) this.resealable.set(key(plugin, channel), true);
-      target = declared;
-      // Fields only the file may set (a directory the plugin creates) keep the file's value, whatever the row holds.
-      if (open && target) target = withFileOnlyFromFile(this.manager.getPluginConfiguration(plugin, channel).configStructure, target, this.fileSettings(plugin, channel));
-      if (open && this.cipher && saved.settings && !sealedWithCurrentKey(saved.settings, this.manager.getPluginConfiguration(plugin, channel).configStructure, this.cipher, { plugin, channel, revision })) {
-        this.resealable.set(key(plugin, channel), true);
-      }
+      let resealable: boolean;
+      ({ target, open, resealable } = settingsOfSave(saved, { structure: this.structureOf(plugin, channel), file: this.fileSettings(plugin, channel), cipher: this.cipher, logger: this.logger, where }));
+      if (resealable) this.resealable.set(key(plugin, channel), true);
     } catch (err) {
       // Nothing of it applies (not even its non-secret fields); the error names the field and the reason, never a value.
       this.unreadable.set(key(plugin, channel), err as PayhostError);
@@ -351,13 +339,12 @@ export class PluginSettingsSync {
     this.logger.info({ ...where, active: this.current(plugin, channel)?.active ?? null, withdrawn: saved.settings === null, configVersion: this.manager.configVersion }, 'plugin configuration change applied from the database');
   }
 
-  /** Whether the running configuration has this plugin (in this channel, or global for null). */
-  private knows(plugin: string, channel: string | null): boolean {
+  /** The plugin's configStructure in the running configuration (in this channel, or global for null); undefined when it has no such plugin. */
+  private structureOf(plugin: string, channel: string | null): ConfigStructure | undefined {
     try {
-      this.manager.getPluginConfiguration(plugin, channel);
-      return true;
+      return this.manager.getPluginConfiguration(plugin, channel).configStructure;
     } catch {
-      return false;
+      return undefined;
     }
   }
 
