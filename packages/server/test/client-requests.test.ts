@@ -51,6 +51,19 @@ describe('server: requests as HTTP clients send them', () => {
       }
     });
 
+    it('names an unknown field only when it reads as a field name: a card number, controls or bidi characters as a key are not repeated', async () => {
+      for (const name of ['4111111111111111', 'a\u202Eb', 'line\r\nbreak', 'a b', '']) {
+        const res = await t.request('POST', '/payments', { body: { ...payment, [name]: 1 }, idempotencyKey: key('unknown-name') });
+        expect(res.body, JSON.stringify(name)).to.deep.equal({
+          code: 'invalid_input',
+          message: 'Invalid body: an unknown field (its name is not repeated: not a plain field name)',
+          details: { in: 'body', keyword: 'additionalProperties' },
+        });
+      }
+      const plain = await t.request('POST', '/payments', { body: { ...payment, card_number_2: 1 }, idempotencyKey: key('unknown-name') });
+      expect(plain.body).to.deep.include({ message: 'Invalid body: unknown field "card_number_2"' });
+    });
+
     it('a follow-up takes a null amount as none (capture all), a client token null fields as absent', async () => {
       const authorized = await t.request('POST', '/payments', { body: { ...payment, action: 'authorize' }, idempotencyKey: key('nulls') });
       const captured = await t.request('POST', `/payments/${authorized.body.payment.id}/capture`, { body: { amount: null }, idempotencyKey: key('nulls') });
