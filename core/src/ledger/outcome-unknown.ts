@@ -32,47 +32,74 @@ const STATUS_CHECK = '; status check: ';
 /**
  * A row about to be held for review (markReview) with `reason`, and what the call's own answer that could not
  * tell (outcome_unknown) knows: "<reason>. The gateway said: <error>. Gateway reference: <ref>.", the whole text
- * masked (a card number in the error or the reference is never stored) and cut at MAX_HELD_TEXT, and its raw
- * response (redacted) on the row, for the person who resolves it (which processor object, what to do there).
+ * masked (a card number in the error or the reference is never stored) and at most MAX_HELD_TEXT, only the
+ * error cut (a plugin's error may be a whole HTML page: the reference, which processor object to act on, stays),
+ * and its raw response (redacted) on the row, for the person who resolves it (which processor object, what to do
+ * there), less a top-level `statusCheck` key: that one is core's (withStatusCheck), never the plugin's.
  * The row's references stay as they are: they match events and claims, which only a recorded outcome may.
  */
 export function heldWithAnswer(row: Transaction, reason: string, answer: GatewayResponse | null | undefined): { row: Transaction; reason: string } {
   if (!answer || !isOutcomeUnknown(answer)) return { row, reason };
   const r = normalizeResponse(answer, { kind: row.kind, amount: row.amount });
-  const told = answerText(answer, r);
-  return { row: { ...row, rawResponse: r.rawResponse ?? row.rawResponse }, reason: bounded(maskEmbedded(told === '' ? reason : `${reason}. ${told}`), MAX_HELD_TEXT) };
+  const lead = maskEmbedded(reason);
+  const told = answerText(answer, r, MAX_HELD_TEXT - lead.length - 2);
+  const raw = r.rawResponse === null ? row.rawResponse : withoutStatusCheck(r.rawResponse);
+  return { row: { ...row, rawResponse: raw }, reason: told === '' ? bounded(lead, MAX_HELD_TEXT) : bounded(`${lead}. ${told}`, MAX_HELD_TEXT) };
+}
+
+/** A plugin's raw response without its own top-level `statusCheck` (it would pass for core's: withStatusCheck). */
+function withoutStatusCheck(raw: Record<string, unknown>): Record<string, unknown> {
+  if (!Object.hasOwn(raw, 'statusCheck')) return raw;
+  const { statusCheck: _dropped, ...rest } = raw;
+  return rest;
 }
 
 /**
  * `held` (a row held for review and its reason) with what a status check that could not tell (outcome_unknown)
- * says put beside its first reason, never over it: "<first reason>; status check: <error, reference>", the
- * status check's part replaced (not added to) by each later one, and its raw response kept as the raw
- * response's `statusCheck` ({ said, rawResponse }), the first raw response's fields kept (e.g. an incoherent
- * answer's evidence). Unchanged for any other answer, or one that says nothing.
+ * says put beside its first reason, never over it: "<first reason>; status check: <error, reference>" (the first
+ * reason's final "." dropped once, on the first pass), the status check's part replaced (not added to) by each
+ * later one, and its raw response kept as the raw response's `statusCheck` ({ said, rawResponse }), the first
+ * raw response's fields kept (e.g. an incoherent answer's evidence). Unchanged for any other answer, or one that
+ * says nothing.
  */
 export function withStatusCheck(held: { row: Transaction; reason: string }, status: GatewayResponse | null | undefined): { row: Transaction; reason: string } {
   if (!status || !isOutcomeUnknown(status)) return held;
   const r = normalizeResponse(status, { kind: held.row.kind, amount: held.row.amount });
-  const said = bounded(maskEmbedded(answerText(status, r)).replaceAll(STATUS_CHECK, ', status check: '), MAX_STATUS_CHECK_TEXT);
+  const said = answerText(status, r, MAX_STATUS_CHECK_TEXT, (text) => text.replaceAll(STATUS_CHECK, ', status check: '));
   if (said === '' && r.rawResponse === null) return held;
   const raw = held.row.rawResponse ?? {};
   const before = raw['statusCheck'];
   const earlier = typeof before === 'object' && before !== null && typeof (before as { said?: unknown }).said === 'string' ? (before as { said: string }).said : null;
   // The previous status check's text, when it is what ends the reason, goes: replaced, not piled up pass after pass.
-  const first = earlier !== null && held.reason.endsWith(`${STATUS_CHECK}${earlier}`) ? held.reason.slice(0, held.reason.length - STATUS_CHECK.length - earlier.length) : held.reason;
+  // Its first reason lost its final "." on the first pass: no other is dropped (a pass each would eat "...").
+  const replaced = earlier !== null && held.reason.endsWith(`${STATUS_CHECK}${earlier}`);
+  const first = replaced ? held.reason.slice(0, held.reason.length - STATUS_CHECK.length - earlier.length) : sentence(held.reason);
   return {
     row: { ...held.row, rawResponse: { ...raw, statusCheck: { said, rawResponse: r.rawResponse } } },
-    reason: said === '' ? first : `${first.endsWith('.') ? first.slice(0, -1) : first}${STATUS_CHECK}${said}`,
+    reason: said === '' ? (replaced ? first : held.reason) : `${first}${STATUS_CHECK}${said}`,
   };
 }
 
-/** "The gateway said: <error>. Gateway reference: <ref>." of an outcome_unknown answer, or '' when it says neither. */
-function answerText(answer: GatewayResponse, r: NormalizedResponse): string {
+/** `reason` without the one "." that ends it as a sentence (core's own); an ellipsis ("...") is kept. */
+function sentence(reason: string): string {
+  return reason.endsWith('.') && !reason.endsWith('..') ? reason.slice(0, -1) : reason;
+}
+
+/**
+ * "The gateway said: <error>. Gateway reference: <ref>." of an outcome_unknown answer, or '' when it says neither
+ * (or `max` leaves no room), masked and at most `max` long: only the error is cut, to the room the rest leaves (the
+ * reference is cut only past half of `max`). `edit` (e.g. a separator replaced) applies to both before the cut.
+ */
+function answerText(answer: GatewayResponse, r: NormalizedResponse, max: number, edit: (text: string) => string = (text) => text): string {
+  if (max <= 0) return '';
   const ref = r.transactionId ?? r.pspReference;
-  // r.error: storable text (a NUL or a lone surrogate replaced); bounded first, so what follows reads little of it.
-  let error = typeof answer.error === 'string' && answer.error !== '' && r.error !== null ? bounded(r.error, MAX_HELD_TEXT) : null;
+  // r.error: the whole plugin error masked (normalizeResponse: before any cut, so none splits a card number),
+  // storable text (a NUL or a lone surrogate replaced). Bounded first, so what follows reads little of it.
+  let error = typeof answer.error === 'string' && answer.error !== '' && r.error !== null ? edit(bounded(r.error, max)) : null;
   while (error !== null && error !== '' && (error.endsWith('.') || error.endsWith(' ') || error.endsWith('\n'))) error = error.slice(0, -1);
-  return [error === null ? null : `The gateway said: ${error}.`, ref === null ? null : `Gateway reference: ${ref}.`].filter((t) => t !== null).join(' ');
+  const reference = ref === null ? null : `Gateway reference: ${bounded(edit(maskEmbedded(ref)), Math.max(1, Math.floor(max / 2)))}.`;
+  const said = error === null ? null : `The gateway said: ${bounded(error, Math.max(1, max - 'The gateway said: .'.length - (reference === null ? 0 : reference.length + 1)))}.`;
+  return bounded([said, reference].filter((t) => t !== null).join(' '), max);
 }
 
 /** `text` cut to at most `max` UTF-16 units with an ellipsis, never between the halves of a surrogate pair. */

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { MemoryLedgerStore, PaymentService, TRANSACTION_STATES, type FaultHooks, type GatewayResponse, type PaymentData, type PluginManager } from '@payhost/core';
+import { MemoryLedgerStore, PaymentService, TRANSACTION_STATES, type FaultHooks, type GatewayResponse, type PaymentData, type PluginManager, type TransactionStatusInput } from '@payhost/core';
 import { DUMMY_TOKENS, GatedDummy, codeOf, expectAmount, key, makeManager, payInput, rejection } from './helpers.js';
 
 /**
@@ -103,9 +103,20 @@ describe('ledger: a retry of a key whose transaction is held for review answers 
   });
 });
 
-/** A charge whose answer is lost (outcome_unknown) with the plugin's `error` and `transactionId`; its status check cannot tell. */
+/**
+ * A charge whose answer is lost (outcome_unknown) with the plugin's `error` and `transactionId`; its status check
+ * cannot tell (with `status`: a status check whose own request was lost, saying that).
+ */
 class LostAnswerDummy extends GatedDummy {
   static answer: Partial<GatewayResponse> = {};
+  static status: string | null = null;
+  override async getTransactionStatus(input: TransactionStatusInput, previous: GatewayResponse | null): Promise<GatewayResponse | undefined> {
+    if (LostAnswerDummy.status === null) return super.getTransactionStatus(input, previous);
+    return {
+      isSuccess: false, actionRequired: false, kind: 'capture', amount: input.payment.amount, currency: input.payment.currency,
+      transactionId: 'pi_9', errorCode: 'processing_error', error: LostAnswerDummy.status, rawResponse: { outcome_unknown: true, http: 504 },
+    };
+  }
   override async processPayment(p: PaymentData): Promise<GatewayResponse | undefined> {
     return {
       isSuccess: false, actionRequired: false, kind: 'capture', amount: p.amount, currency: p.currency,
@@ -126,6 +137,7 @@ describe('ledger: what a held row says of the gateway\'s answer', () => {
   afterEach(async () => {
     GatedDummy.canTell = true;
     LostAnswerDummy.answer = {};
+    LostAnswerDummy.status = null;
     await manager.close();
   });
 
@@ -142,10 +154,37 @@ describe('ledger: what a held row says of the gateway\'s answer', () => {
     expect(error).to.match(/held for review\. The gateway said: lost for card \[redacted\]\. Gateway reference: \[redacted\]\.$/);
   });
 
-  it('is at most 2,000 characters, cut with an ellipsis', async () => {
-    LostAnswerDummy.answer = { error: `<html>${'x'.repeat(10_000)}</html>`, transactionId: 'ch_long' };
+  it('is at most 2,000 characters, only the gateway\'s message cut (with an ellipsis): its reference kept', async () => {
+    LostAnswerDummy.answer = { error: `<html>${'x'.repeat(5_000)}</html>`, transactionId: 'pi_x' };
+    LostAnswerDummy.status = `<html>${'y'.repeat(5_000)}</html>`;
+    const [first, check, ...more] = (await heldError()).split('; status check: ');
+    expect(more).to.deep.equal([]);
+    expect(first?.length).to.be.at.most(2000).and.at.least(1990);
+    expect(first).to.match(/^The gateway did not say whether it acted; held for review\. The gateway said: <html>x+…\. Gateway reference: pi_x$/);
+    // A status check's text likewise: at most 1,000 characters, its reference kept.
+    expect(check?.length).to.be.at.most(1000).and.at.least(990);
+    expect(check).to.match(/^The gateway said: <html>y+…\. Gateway reference: pi_9\.$/);
+  });
+
+  it('a plugin\'s own statusCheck key in its raw response is not taken for core\'s: the first reason stays whole', async () => {
+    LostAnswerDummy.answer = { error: 'lost; status check: ok', transactionId: 'pi_9', rawResponse: { outcome_unknown: true, statusCheck: { said: 'ok. Gateway reference: pi_9.' } } };
+    LostAnswerDummy.status = 'status endpoint timed out';
     const error = await heldError();
-    expect(error).to.have.length(2000);
-    expect(error).to.match(/^The gateway did not say whether it acted; held for review\. The gateway said: <html>x+…$/);
+    expect(error).to.match(/held for review\. The gateway said: lost; status check: ok\. Gateway reference: pi_9; status check: The gateway said: status endpoint timed out\. Gateway reference: pi_9\.$/);
+    const [item] = await payments.listReview();
+    expect(item?.transaction.rawResponse).to.deep.equal({ outcome_unknown: true, statusCheck: { said: 'The gateway said: status endpoint timed out. Gateway reference: pi_9.', rawResponse: { outcome_unknown: true, http: 504 } } });
+  });
+
+  it('the first reason loses no more of its end on each status check pass (only core\'s final "." once)', async () => {
+    LostAnswerDummy.answer = { error: 'lost', transactionId: 'ref..' };
+    LostAnswerDummy.status = 'status endpoint timed out';
+    const first = (await heldError()).split('; status check: ')[0];
+    expect(first).to.match(/Gateway reference: ref\.\.\.?$/);
+    for (const pass of [1, 2, 3]) {
+      LostAnswerDummy.status = `status endpoint answered 50${pass}`;
+      expect((await payments.reconcile({ minAgeMs: 0 })).held).to.have.length(1);
+      const [item] = await payments.listReview();
+      expect(item?.transaction.error).to.equal(`${first}; status check: The gateway said: status endpoint answered 50${pass}. Gateway reference: pi_9.`);
+    }
   });
 });
