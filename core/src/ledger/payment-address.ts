@@ -40,10 +40,12 @@ export const MAX_IP_ADDRESS_LENGTH = 64;
 /**
  * Characters no address field holds: the C0 controls (U+0000 to U+001F: a line break, a tab, an escape would
  * rewrite a label, a CSV export or a log line), DEL and the C1 controls (U+007F to U+009F: U+0085 is a line
- * break to some readers, U+009B a terminal's escape) and the bidirectional overrides and isolates (U+202A to
- * U+202E, U+2066 to U+2069: they make the text shown read otherwise than the text stored).
+ * break to some readers, U+009B a terminal's escape), the line and paragraph separators (U+2028, U+2029: a line
+ * break to JavaScript and Unicode-aware readers, and JSON.stringify leaves them as they are) and the bidirectional
+ * overrides and isolates (U+202A to U+202E, U+2066 to U+2069: they make the text shown read otherwise than the
+ * text stored).
  */
-const CONTROL = /[\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/u;
+const CONTROL = /[\u0000-\u001F\u007F-\u009F\u2028\u2029\u202A-\u202E\u2066-\u2069]/u;
 
 /**
  * An unknown field's name repeated in the refusal: only a plain identifier-like one. Any other (controls,
@@ -83,7 +85,7 @@ export function parseAddress(field: 'billing' | 'shipping', value: unknown): Add
     if (longerThan(text, MAX_ADDRESS_FIELD_LENGTH)) throw invalidInput(`${path} must be at most ${MAX_ADDRESS_FIELD_LENGTH} characters long`, { field: path });
     if (!isStorableText(text)) throw invalidInput(`${path} contains a NUL character or an unpaired surrogate`, { field: path });
     if (CONTROL.test(text)) {
-      throw invalidInput(`${path} contains a control character (U+0000 to U+001F or U+007F to U+009F, a line break or a tab included) or a bidirectional override or isolate (U+202A to U+202E, U+2066 to U+2069)`, { field: path, reason: 'control_character' });
+      throw invalidInput(`${path} contains a control character (U+0000 to U+001F or U+007F to U+009F, a line break or a tab included), a line or paragraph separator (U+2028, U+2029) or a bidirectional override or isolate (U+202A to U+202E, U+2066 to U+2069)`, { field: path, reason: 'control_character' });
     }
     address[key as keyof AddressData] = text;
     if (text !== '') given = true;

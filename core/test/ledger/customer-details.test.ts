@@ -183,7 +183,9 @@ describe('ledger: billing, shipping and customer IP address input', () => {
     const c0AndBidi = ['A\r\nX-Injected: 1', 'tab\there', 'bell\u0007', 'esc\u001b[31m', 'abc\u202Efed', 'x\u2066y\u2069', '\u202Aleft'];
     // DEL and the C1 controls too: U+0085 (next line), U+009B (a terminal's escape), both ends of the range.
     const delAndC1 = ['del\u007F', 'a\u0080b', 'line\u0085X-Injected: 1', 'csi\u009B31m', 'end\u009F'];
-    for (const text of [...c0AndBidi, ...delAndC1]) {
+    // The line and paragraph separators: a line break to JavaScript and Unicode-aware readers.
+    const separators = ['line\u2028X-Injected: 1', 'para\u2029graph'];
+    for (const text of [...c0AndBidi, ...delAndC1, ...separators]) {
       const err = await refused({ billing: { ...BILLING, companyName: text } });
       expect(err.code, JSON.stringify(text)).to.equal('invalid_input');
       expect(err.details, JSON.stringify(text)).to.deep.equal({ field: 'billing.companyName', reason: 'control_character' });
