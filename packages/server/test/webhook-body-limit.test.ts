@@ -65,7 +65,11 @@ describe('server: X-Content-Type-Options: nosniff on every answer', () => {
     const unauthorized = await t.request('GET', '/payments/p1', { key: null });
     expect(unauthorized.status).to.equal(401);
     expect(unauthorized.headers.get('x-content-type-options')).to.equal('nosniff');
-    const health = await t.request('GET', '/health/live', { key: null });
+    const health = await t.request('GET', '/health', { key: null });
+    expect(health.status).to.equal(200);
     expect(health.headers.get('x-content-type-options')).to.equal('nosniff');
+    const gateways = await t.request('GET', '/channels/us-store/gateways?currency=USD');
+    expect(gateways.status).to.equal(200);
+    expect(gateways.headers.get('x-content-type-options')).to.equal('nosniff');
   });
 });
