@@ -15,7 +15,7 @@ export type { GatewayEventInput, GatewayEventResponse, GatewayEventResult } from
 export { IdempotencyCoordinator, type IdempotencyOptions } from './idempotency.js';
 export * from './outcome-unknown.js';
 export { jsonCopy } from './json-copy.js';
-export { ADDRESS_FIELDS, MAX_ADDRESS_FIELD_LENGTH, MAX_IP_ADDRESS_LENGTH } from './payment-address.js';
+export { ADDRESS_FIELDS, MAX_ADDRESS_FIELD_LENGTH, MAX_IP_ADDRESS_LENGTH, isPlainFieldName } from './payment-address.js';
 export { REVIEW_OUTCOMES, REVIEW_REASONS, type ReviewItem, type ReviewListOptions, type ReviewOutcome, type ReviewReason, type ReviewResolution } from './review.js';
 export { PENDING_CHARGE_REVIEW_AFTER_MS } from './pending-charge-review.js';
 export { INVALID_REVIEW_CURSOR, REVIEW_PAGE_DEFAULT_LIMIT, REVIEW_PAGE_MAX_LIMIT, type ReviewPage, type ReviewPageOptions } from './review-page.js';

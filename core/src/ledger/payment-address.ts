@@ -53,6 +53,11 @@ const CONTROL = /[\u0000-\u001F\u007F-\u009F\u2028\u2029\u202A-\u202E\u2066-\u20
  */
 const PLAIN_FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 
+/** Whether an unknown field's name may be repeated in a refusal (PLAIN_FIELD_NAME): the ledger's and the server's one rule. */
+export function isPlainFieldName(name: unknown): name is string {
+  return typeof name === 'string' && PLAIN_FIELD_NAME.test(name);
+}
+
 const NOT_CARD_DATA_IN_ADDRESS = 'an address holds no card data: send the card through the gateway\'s tokenizer, never to the host';
 
 /**
@@ -74,7 +79,7 @@ export function parseAddress(field: 'billing' | 'shipping', value: unknown): Add
   let given = false;
   for (const key of Object.keys(value)) {
     if (!ADDRESS_FIELD_SET.has(key)) {
-      const plain = PLAIN_FIELD_NAME.test(key);
+      const plain = isPlainFieldName(key);
       const named = plain ? `an unknown field "${key}"` : 'an unknown field';
       throw invalidInput(`${field} has ${named}: an address has ${ADDRESS_FIELDS.join(', ')}`, { field: plain ? `${field}.${key}` : field, reason: 'unknown_field' });
     }

@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { isPayhostError } from '@payhost/core';
+import { isPayhostError, isPlainFieldName } from '@payhost/core';
 import { PATTERN_MEANINGS } from './schemas.js';
 
 /** HTTP status for each stable error code; anything unlisted is a 400. */
@@ -54,21 +54,14 @@ const FORMAT_NAMES: Readonly<Record<string, string>> = { uuid: 'must be a UUID',
 
 type ValidationIssue = NonNullable<FastifyError['validation']>[number];
 
-/**
- * An unknown field's name is repeated in the answer (message and details.field) only when it reads as a field name:
- * a client's key can be anything (a card number, control or bidi characters), and the answer is logged and shown.
- */
-function plainFieldName(name: unknown): name is string {
-  return typeof name === 'string' && /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name);
-}
-
 /** A schema error in words a client can act on: the unknown field by name, the allowed values, what a pattern asks for. */
 function validationMessage(issue: ValidationIssue | undefined): string {
   if (!issue) return 'invalid value';
   const params = issue.params as Record<string, unknown>;
   switch (issue.keyword) {
     case 'additionalProperties':
-      return plainFieldName(params['additionalProperty']) ? `unknown field ${JSON.stringify(params['additionalProperty'])}` : 'an unknown field (its name is not repeated: not a plain field name)';
+      // A client's key can be anything (a card number, controls, bidi): repeated only when it reads as a field name.
+      return isPlainFieldName(params['additionalProperty']) ? `unknown field ${JSON.stringify(params['additionalProperty'])}` : 'an unknown field (its name is not repeated: not a plain field name)';
     case 'enum':
       return `must be one of ${(params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
     case 'minLength':
@@ -105,7 +98,7 @@ function validationDetails(context: string, issue: ValidationIssue | undefined):
   const params = issue.params as Record<string, unknown>;
   const path = pointerSegments(issue.instancePath);
   const named = issue.keyword === 'additionalProperties' ? params['additionalProperty'] : issue.keyword === 'required' ? params['missingProperty'] : undefined;
-  if (typeof named === 'string' && (issue.keyword !== 'additionalProperties' || plainFieldName(named))) path.push(named);
+  if (typeof named === 'string' && (issue.keyword !== 'additionalProperties' || isPlainFieldName(named))) path.push(named);
   return path.length > 0 ? { in: context, field: path.join('.'), keyword: issue.keyword } : { in: context, keyword: issue.keyword };
 }
 
