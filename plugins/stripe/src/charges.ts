@@ -264,18 +264,25 @@ function leftOpen(ctx: OperationContext, response: GatewayResponse, id: string, 
  */
 async function cancelUnbound(ctx: OperationContext, response: GatewayResponse, intent: Stripe.PaymentIntent, kind: TransactionKind, call: CallContext): Promise<GatewayResponse> {
   const bindError = response.error ?? 'no answer';
-  let canceled: Stripe.PaymentIntent;
-  try {
-    canceled = await ctx.stripe.paymentIntents.cancel(intent.id, { cancellation_reason: 'abandoned', expand: ['payment_method'] }, mutating(call, 'unbound'));
-  } catch (err) {
-    const cancel = describeStripeError(err);
-    const error = `Binding PaymentIntent ${intent.id} to this payment failed (${bindError}), and so did canceling it (${cancel.message}): it may still take the money.`;
-    return leftOpen(ctx, { ...response, error, rawResponse: { ...(response.rawResponse ?? {}), cancel_error: cancel.raw } }, intent.id, call.account);
+  const cancel = await cancelOpenIntent(ctx, intent, call, ['payment_method']);
+  if ('failed' in cancel) {
+    const error = `Binding PaymentIntent ${intent.id} to this payment failed (${bindError}), and so did canceling it (${cancel.failed.message}): it may still take the money.`;
+    return leftOpen(ctx, { ...response, error, rawResponse: { ...(response.rawResponse ?? {}), cancel_error: cancel.failed.raw } }, intent.id, call.account);
   }
+  const canceled = cancel.intent;
   if (canceled.status !== 'canceled') return leftOpen(ctx, response, intent.id, call.account);
   const failed = intentResponse(canceled, reader(ctx, call.account, kind, wasReplayed(canceled)));
   const error = `Binding PaymentIntent ${intent.id} to this payment failed (${bindError}); the intent was canceled, so it cannot take the money.`;
   return { ...failed, error, rawResponse: { ...(failed.rawResponse ?? {}), bind_error: response.rawResponse ?? null } };
+}
+
+/** The charge's cancel of an intent it will not take (key `<ledger key>#unbound`): the intent as Stripe answered, or why it failed. */
+async function cancelOpenIntent(ctx: OperationContext, intent: Stripe.PaymentIntent, call: CallContext, expand?: string[]): Promise<{ intent: Stripe.PaymentIntent } | { failed: ReturnType<typeof describeStripeError> }> {
+  try {
+    return { intent: await ctx.stripe.paymentIntents.cancel(intent.id, { cancellation_reason: 'abandoned', ...(expand ? { expand } : {}) }, mutating(call, 'unbound')) };
+  } catch (err) {
+    return { failed: describeStripeError(err) };
+  }
 }
 
 /**
@@ -294,14 +301,12 @@ async function cancelRefused(ctx: OperationContext, payment: PaymentData, kind: 
   const response = refusal(payment, kind, refused.code, refused.message);
   if (!STILL_OPEN.has(intent.status)) return response;
   const reason = response.error ?? 'The intent cannot pay this payment.';
-  let canceled: Stripe.PaymentIntent;
-  try {
-    canceled = await ctx.stripe.paymentIntents.cancel(intent.id, { cancellation_reason: 'abandoned' }, mutating(call, 'unbound'));
-  } catch (err) {
-    const cancel = describeStripeError(err);
-    const error = `${reason} Canceling it failed too (${cancel.message}): it may still take the money.`;
-    return leftOpen(ctx, { ...response, error, rawResponse: { ...(response.rawResponse ?? {}), message: error, cancel_error: cancel.raw } }, intent.id, call.account);
+  const cancel = await cancelOpenIntent(ctx, intent, call);
+  if ('failed' in cancel) {
+    const error = `${reason} Canceling it failed too (${cancel.failed.message}): it may still take the money.`;
+    return leftOpen(ctx, { ...response, error, rawResponse: { ...(response.rawResponse ?? {}), message: error, cancel_error: cancel.failed.raw } }, intent.id, call.account);
   }
+  const canceled = cancel.intent;
   if (canceled.status !== 'canceled') return leftOpen(ctx, response, intent.id, call.account);
   const error = `${reason} The intent was canceled, so it cannot take the money.`;
   const reference = { transactionId: encodeRef(call.account, intent.id), pspReference: encodeRef(pspAccount(ctx.settings, call.account), intent.id) };
